@@ -1,0 +1,129 @@
+"""`composegen explain`: every number in a plan, with the derivation that made it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from composegen.sizing.model import ServicePlan, StackPlan
+from composegen.sizing.quantity import Quantity, as_dict, explain_lines
+
+
+def _section(title: str, q: Quantity | None) -> list[str]:
+    if q is None:
+        return []
+    return [f"{title}: {q.compose_value() if q.unit != 'count' else q.show()}", *explain_lines(q, "  ")]
+
+
+def service_text(plan: ServicePlan) -> str:
+    lines = [f"{plan.name}: role {plan.role}, {plan.role_reason}", ""]
+    lines += _section("memory limit", plan.memory_limit)
+    lines += _section("memory reservation", plan.memory_reservation)
+    lines += _section("cpus", plan.cpus)
+    lines += _section("pids limit", plan.pids)
+    lines += _section("replicas", plan.sizing.replicas)
+    lines += _section("expected startup", plan.startup)
+    if plan.healthcheck is not None:
+        h = plan.healthcheck
+        lines += _section("healthcheck start_period", h.start_period)
+        lines.append(
+            f"healthcheck: interval {h.interval.compose_value()}, timeout {h.timeout.compose_value()}, "
+            f"retries {h.retries}"
+            + (f", start_interval {h.start_interval.compose_value()}" if h.start_interval else "")
+            + ("" if h.test is None else f", test {list(h.test)}")
+        )
+    else:
+        lines.append("healthcheck: none (the base file has none and composegen knows no probe for this role)")
+    lines += _section("shm_size", plan.sizing.shm_size)
+    for mount in plan.tmpfs:
+        lines += _section(f"tmpfs {mount.path}" + (f" ({mount.purpose})" if mount.purpose else ""), mount.size)
+    for name, q in plan.sizing.extra.items():
+        lines += _section(name, q)
+    if plan.environment:
+        lines.append("environment:")
+        for e in plan.environment:
+            why = f"  [{e.why.name} = {e.why.show()}]" if e.why is not None else ""
+            note = f"  ({e.note})" if e.note else ""
+            lines.append(f"  {e.key}={e.value}{why}{note}")
+    if plan.sizing.command:
+        lines.append(f"command: {list(plan.sizing.command)}")
+    h = plan.hardening
+    lines.append(
+        f"hardening: read_only={h.read_only} no_new_privileges={h.no_new_privileges} "
+        f"user={h.user or '(image default)'} cap_drop={list(h.cap_drop)}"
+    )
+    if plan.notes:
+        lines.append("notes:")
+        lines += [f"  - {n}" for n in plan.notes]
+    return "\n".join(lines)
+
+
+def stack_text(stack: StackPlan) -> str:
+    fit = stack.fit
+    lines = [f"profile {stack.profile} ({stack.target} target), {len(stack.services)} services", ""]
+    for s in stack.services:
+        cpus = s.cpus.compose_value() if s.cpus else "-"
+        reps = f" × {s.replicas}" if s.replicas != 1 else ""
+        lines.append(f"  {s.name:<24} {s.role:<13} memory {s.memory_limit.compose_value():>7}{reps}  cpus {cpus}")
+    lines += [
+        "",
+        *_section("sum of memory limits", fit.memory_limits)[:1],
+        *_section("sum of memory reservations", fit.memory_reservations)[:1],
+        *_section("sum of cpus", fit.cpus)[:1],
+    ]
+    if fit.host_memory is not None and fit.host_cpus is not None:
+        lines.append(f"host: {fit.host_memory.show()} for containers, {fit.host_cpus.show()}")
+    lines += [f"warning: {p}" for p in fit.problems]
+    lines.append("")
+    lines.append("composegen explain --profile NAME SERVICE shows how each number was derived.")
+    return "\n".join(lines)
+
+
+def _q(q: Quantity | None) -> dict[str, Any] | None:
+    return None if q is None else as_dict(q)
+
+
+def service_json(plan: ServicePlan) -> dict[str, Any]:
+    h = plan.healthcheck
+    return {
+        "service": plan.name,
+        "role": plan.role,
+        "role_reason": plan.role_reason,
+        "memory_limit": _q(plan.memory_limit),
+        "memory_reservation": _q(plan.memory_reservation),
+        "cpus": _q(plan.cpus),
+        "pids": _q(plan.pids),
+        "replicas": plan.replicas,
+        "startup": _q(plan.startup),
+        "healthcheck": None
+        if h is None
+        else {
+            "test": list(h.test) if h.test else None,
+            "interval": _q(h.interval),
+            "timeout": _q(h.timeout),
+            "retries": h.retries,
+            "start_period": _q(h.start_period),
+            "start_interval": _q(h.start_interval),
+        },
+        "shm_size": _q(plan.sizing.shm_size),
+        "tmpfs": [{"path": m.path, "size": as_dict(m.size), "purpose": m.purpose} for m in plan.tmpfs],
+        "environment": [{"key": e.key, "value": e.value, "why": _q(e.why), "note": e.note} for e in plan.environment],
+        "extra": {k: as_dict(v) for k, v in plan.sizing.extra.items()},
+        "notes": list(plan.notes),
+    }
+
+
+def stack_json(stack: StackPlan) -> dict[str, Any]:
+    fit = stack.fit
+    return {
+        "profile": stack.profile,
+        "target": stack.target,
+        "services": [service_json(s) for s in stack.services],
+        "fit": {
+            "memory_limits": as_dict(fit.memory_limits),
+            "memory_reservations": as_dict(fit.memory_reservations),
+            "cpus": as_dict(fit.cpus),
+            "host_memory": _q(fit.host_memory),
+            "host_cpus": _q(fit.host_cpus),
+            "problems": list(fit.problems),
+        },
+    }

@@ -1,0 +1,1 @@
+"""Profiles (how to size) and the stack description composegen.yaml (what runs)."""

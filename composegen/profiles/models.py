@@ -1,0 +1,225 @@
+"""The typed shapes of a profile (profiles/*.yaml) and of a stack description (composegen.yaml).
+
+A profile says how to size (margins, hardening, healthcheck pacing, tiers); composegen.yaml says
+what runs (roles, counts, models, datasets, the host). Both are frozen and reject unknown keys.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from composegen.profiles.types import ByteSize, Duration, Params
+
+Role = Literal[
+    "python-web",
+    "worker",
+    "pytest",
+    "postgres",
+    "redis",
+    "clickhouse",
+    "mysql",
+    "mongo",
+    "jvm",
+    "kafka",
+    "zookeeper",
+    "elasticsearch",
+    "proxy",
+    "ml-inference",
+    "llm",
+    "agent",
+    "generic",
+]
+ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
+
+Dtype = Literal["fp32", "fp16", "bf16", "int8", "int4"]
+Target = Literal["compose", "swarm"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- profiles --------------------------------------------------------------------------------
+
+
+class MemoryPolicy(Frozen):
+    margin: float = Field(1.2, ge=1.0, le=4.0, description="Limit = estimated peak × margin")
+    reservation_ratio: float | None = Field(
+        None, gt=0, le=1.0, description="Reservation = limit × ratio; none when unset"
+    )
+    minimum: ByteSize = Field(32 * 1024**2, description="No limit below this")
+
+
+class CpuPolicy(Frozen):
+    limits: bool = Field(True, description="Write cpus limits")
+    default: float = Field(1.0, gt=0, description="Cores for a role with no better estimate")
+
+
+class HealthcheckPolicy(Frozen):
+    interval: Duration = 10.0
+    timeout: Duration = 5.0
+    retries: int = Field(5, ge=1)
+    start_interval: Duration | None = Field(2.0, description="Probe pace during start_period")
+    startup_margin: float = Field(1.5, ge=1.0, description="start_period = expected startup × margin")
+    minimum_start_period: Duration = 10.0
+
+
+class TmpfsPolicy(Frozen):
+    data_dirs: bool = Field(False, description="Put database data dirs on tmpfs (counted in the limit)")
+    dataset_factor: float = Field(2.0, ge=1.0, description="tmpfs size = dataset × factor (indexes, WAL, temp files)")
+    minimum: ByteSize = 64 * 1024**2
+
+
+class HardeningPolicy(Frozen):
+    read_only: bool = False
+    tmp_size: ByteSize = Field(64 * 1024**2, description="Size of the tmpfs /tmp a read-only root gets")
+    no_new_privileges: bool = False
+    user: str | None = Field(None, description="Run as this user where the role allows it")
+    cap_drop: tuple[str, ...] = ()
+
+
+class LoggingPolicy(Frozen):
+    driver: str = "json-file"
+    max_size: str = "10m"
+    max_file: int = Field(3, ge=1)
+    compress: bool = False
+
+
+class NetworkPolicy(Frozen):
+    name: str = Field(description="Bridge name and network key")
+    mtu: int | None = Field(None, ge=576, le=65535)
+    internal: bool = False
+
+
+class MonitoringPolicy(Frozen):
+    warn: float = Field(0.8, gt=0, lt=1)
+    critical: float = Field(0.9, gt=0, le=1)
+    label_prefix: str = "composegen"
+
+
+class RolePolicy(Frozen):
+    """Per-role numbers a profile chooses: a role's baseline when composegen.yaml gives none."""
+
+    memory: ByteSize | None = Field(None, description="Baseline working set of one instance")
+    cpus: float | None = Field(None, gt=0)
+    startup: Duration | None = Field(None, description="Expected time to healthy")
+
+
+class AgentTier(Frozen):
+    up_to: int | None = Field(description="Highest agent count of this tier; null for the last")
+    memory: ByteSize
+    cpus: float = Field(gt=0)
+
+
+class AgentPolicy(Frozen):
+    tiers: tuple[AgentTier, ...] = ()
+    stagger: Duration = Field(0.0, description="Start agents spread over this window")
+    connections_per_agent: float = Field(1.0, ge=0)
+    update_parallelism: int = Field(10, ge=1)
+    update_delay: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _tiers_ascend(self) -> AgentPolicy:
+        bounds = [t.up_to for t in self.tiers]
+        if any(b is None for b in bounds[:-1]):
+            raise ValueError("only the last agent tier may have up_to: null")
+        numbers = [b for b in bounds if b is not None]
+        if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+            raise ValueError("agent tiers must be listed in ascending up_to order")
+        return self
+
+
+class MLPolicy(Frozen):
+    gunicorn_timeout: Duration = 120.0
+    max_requests: int = Field(0, ge=0, description="Recycle a worker after this many requests (0: off)")
+    max_requests_jitter: int = Field(0, ge=0)
+    model_cache_volume: bool = True
+    cache_path: str = "/root/.cache/huggingface"
+
+
+class PytestPolicy(Frozen):
+    mode: str = "ci"
+    collection_timeout: Duration = 300.0
+    execution_timeout: Duration = 1800.0
+
+
+class Profile(Frozen):
+    name: str
+    description: str = ""
+    extends: str | None = None
+    target: Target = "compose"
+    memory: MemoryPolicy = MemoryPolicy()
+    cpu: CpuPolicy = CpuPolicy()
+    pids: int | None = Field(None, ge=1, description="pids limit per container")
+    healthcheck: HealthcheckPolicy = HealthcheckPolicy()
+    tmpfs: TmpfsPolicy = TmpfsPolicy()
+    hardening: HardeningPolicy = HardeningPolicy()
+    logging: LoggingPolicy | None = None
+    restart: Literal["no", "always", "on-failure", "unless-stopped"] | None = None
+    network: NetworkPolicy | None = None
+    monitoring: MonitoringPolicy | None = None
+    environment: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Environment by role; the keys `all` and `python` reach every / every Python service",
+    )
+    roles: dict[Role, RolePolicy] = Field(default_factory=dict)
+    agents: AgentPolicy = AgentPolicy()
+    ml: MLPolicy = MLPolicy()
+    pytest: PytestPolicy | None = None
+
+    def role(self, role: str) -> RolePolicy:
+        return self.roles.get(role, RolePolicy())  # type: ignore[call-overload]
+
+
+# --- composegen.yaml ---------------------------------------------------------------------------
+
+
+class ModelRef(Frozen):
+    name: str | None = Field(None, description="A model composegen knows (see `composegen models`)")
+    params: Params | None = Field(None, description="Parameter count, for a model it does not know")
+    dtype: Dtype = "fp32"
+    kv_bytes_per_token: int | None = Field(None, gt=0, description="LLM KV cache bytes per token (fp16)")
+
+    @model_validator(mode="after")
+    def _named_or_sized(self) -> ModelRef:
+        if self.name is None and self.params is None:
+            raise ValueError("a model needs a name or params")
+        return self
+
+
+class ServiceSpec(Frozen):
+    role: Role | None = Field(None, description="Overrides the role detected from image or command")
+    memory: ByteSize | None = Field(None, description="Declared working set: used instead of the estimate")
+    cpus: float | None = Field(None, gt=0)
+    workers: int | None = Field(None, ge=1)
+    threads: int | None = Field(None, ge=1)
+    preload: bool | None = None
+    memory_per_worker: ByteSize | None = None
+    agents: int | None = Field(None, ge=1)
+    agents_per_replica: int = Field(1, ge=1)
+    replicas: int | None = Field(None, ge=0)
+    models: tuple[ModelRef, ...] = ()
+    batch: int = Field(1, ge=1)
+    sequence_length: int = Field(512, ge=1)
+    context_length: int | None = Field(None, ge=1)
+    concurrent_sequences: int | None = Field(None, ge=1)
+    dataset: ByteSize | None = None
+    connections: int | None = Field(None, ge=0)
+    startup: Duration | None = None
+    tests: int | None = Field(None, ge=0, description="Tests collected (pytest runners)")
+    persistence: bool | None = Field(None, description="Redis RDB/AOF persistence")
+    environment: dict[str, str] = Field(default_factory=dict)
+
+
+class HostSpec(Frozen):
+    memory: ByteSize
+    cpus: float = Field(gt=0)
+    reserve: ByteSize = Field(1024**3, description="Memory kept for the host itself")
+
+
+class Project(Frozen):
+    compose_files: tuple[str, ...] = Field(("docker-compose.yml",), min_length=1)
+    host: HostSpec | None = None
+    services: dict[str, ServiceSpec] = Field(default_factory=dict)

@@ -1,0 +1,107 @@
+"""The render pipeline: project + profile → inputs → plan → overlay text → validated, then written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from composegen import __version__
+from composegen.errors import ValidationError
+from composegen.profiles.loader import LoadedProfile, LoadedProject, load_profile, load_project
+from composegen.render import base as validation
+from composegen.render.context import stack_context
+from composegen.render.engine import render_template
+from composegen.resolve import resolve_inputs
+from composegen.sizing.model import ServiceInputs, StackPlan
+from composegen.sizing.plan import plan_stack
+from composegen.yamlio import parse_document
+
+TEMPLATE = "overlay.yml.j2"
+
+
+@dataclass(frozen=True)
+class Planned:
+    project: LoadedProject
+    profile: LoadedProfile
+    base: dict[str, Any]  # the merged, interpolated base stack
+    inputs: tuple[ServiceInputs, ...]
+    stack: StackPlan
+    digest: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    planned: Planned
+    text: str
+    output: Path
+
+
+def _digest(profile: LoadedProfile, project: LoadedProject, base_texts: list[str]) -> str:
+    payload = json.dumps(
+        {
+            "profile": profile.profile.model_dump(mode="json"),
+            "project": project.project.model_dump(mode="json"),
+            "base": base_texts,
+        },
+        sort_keys=True,
+    )
+    return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def plan(profile_ref: str, project_path: Path | None, cwd: Path) -> Planned:
+    project = load_project(project_path, cwd)
+    profile = load_profile(profile_ref, cwd)
+    paths = project.compose_paths()
+    base = validation.load_base(paths)
+    services = base.get("services") or {}
+    inputs = tuple(resolve_inputs(project, services))
+    stack = plan_stack(inputs, profile.profile, project.project.host)
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
+    return Planned(project, profile, base, inputs, stack, _digest(profile, project, texts))
+
+
+def default_output(planned: Planned) -> Path:
+    first = planned.project.compose_paths()[0]
+    return first.parent / f"docker-compose.{planned.profile.profile.name}.yml"
+
+
+def render(profile_ref: str, project_path: Path | None, cwd: Path, output: Path | None = None) -> Rendered:
+    planned = plan(profile_ref, project_path, cwd)
+    out = output or default_output(planned)
+    base_files = [
+        str(p.relative_to(planned.project.root)) if p.is_relative_to(planned.project.root) else str(p)
+        for p in planned.project.compose_paths()
+    ]
+    context = stack_context(
+        planned.stack,
+        list(planned.inputs),
+        version=__version__,
+        digest=planned.digest,
+        base_files=base_files,
+        output_name=out.name,
+    )
+    text = render_template(TEMPLATE, context)
+    check_overlay(text, planned, out)
+    return Rendered(planned, text, out)
+
+
+def check_overlay(text: str, planned: Planned, out: Path) -> None:
+    """Re-parse the rendered text, merge it over the base as compose would, validate the result."""
+    doc = parse_document(text, str(out))
+    if doc.duplicate_keys:
+        keys, pos = doc.duplicate_keys[0]
+        raise ValidationError(
+            f"rendered overlay has a duplicate key {'.'.join(map(str, keys))} at line {pos.line}",
+            where=str(out),
+            fix="this is a composegen bug: please report it",
+        )
+    problems = validation.validate_merged(planned.base, doc.data)
+    if problems:
+        raise ValidationError(
+            f"the merged stack would be rejected by compose: {problems[0]}",
+            where=str(out),
+            fix="this is a composegen bug or an impossible input: see `composegen explain`",
+        )

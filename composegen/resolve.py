@@ -1,0 +1,112 @@
+"""From composegen.yaml and the merged base stack to one ServiceInputs per service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from composegen.errors import InputError
+from composegen.profiles.loader import PROJECT_FILE, LoadedProject
+from composegen.profiles.models import ServiceSpec
+from composegen.sizing.catalog import footprint
+from composegen.sizing.detect import detect
+from composegen.sizing.model import BaseService, ServiceInputs
+
+#: Resource keys outside `deploy` that compose v2 refuses to see contradicted by deploy.resources
+#: (facts/compose-spec.md §Units): where the base uses one, the overlay writes that key instead.
+LEGACY_KEYS = ("mem_limit", "mem_reservation", "cpus", "pids_limit")
+
+
+def _command(value: Any) -> str | tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return str(value)
+
+
+def _environment(value: Any) -> dict[str, str]:
+    if isinstance(value, dict):
+        return {str(k): "" if v is None else str(v) for k, v in value.items()}
+    if isinstance(value, list):
+        pairs = (str(item).split("=", 1) for item in value)
+        return {p[0]: p[1] if len(p) > 1 else "" for p in pairs}
+    return {}
+
+
+def _targets(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    found = []
+    for item in value:
+        if isinstance(item, dict) and "target" in item:
+            found.append(str(item["target"]))
+        elif isinstance(item, str):
+            parts = item.split(":")
+            found.append(parts[1] if len(parts) > 1 else parts[0])
+    return tuple(found)
+
+
+def _tmpfs_targets(service: Mapping[str, Any]) -> tuple[str, ...]:
+    value = service.get("tmpfs")
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    short = [str(v).split(":", 1)[0] for v in items]
+    long = [str(v["target"]) for v in service.get("volumes") or [] if isinstance(v, dict) and v.get("type") == "tmpfs"]
+    return tuple(short + long)
+
+
+def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
+    """The facts about one merged base service that sizing reads."""
+    health = service.get("healthcheck")
+    has_health = isinstance(health, dict) and not health.get("disable") and bool(health.get("test"))
+    return BaseService(
+        name=name,
+        image=str(service["image"]) if service.get("image") is not None else None,
+        command=_command(service.get("command")),
+        entrypoint=_command(service.get("entrypoint")),
+        has_build="build" in service,
+        has_healthcheck=has_health,
+        user=str(service["user"]) if service.get("user") is not None else None,
+        volume_targets=_targets(service.get("volumes")),
+        tmpfs_targets=_tmpfs_targets(service),
+        environment=_environment(service.get("environment")),
+        legacy_keys=frozenset(k for k in LEGACY_KEYS if service.get(k) is not None),
+        container_name=service.get("container_name") is not None,
+    )
+
+
+def _role(spec: ServiceSpec, base: BaseService) -> tuple[str, str]:
+    if spec.role is not None:
+        return spec.role, f"declared in {PROJECT_FILE}"
+    if spec.models:
+        llm = spec.context_length is not None or spec.concurrent_sequences is not None
+        role = "llm" if llm else "ml-inference"
+        return role, f"inferred: {PROJECT_FILE} lists models" + (" with a context length" if llm else "")
+    if spec.agents is not None:
+        return "agent", f"inferred: {PROJECT_FILE} gives an agent count"
+    return detect(base)
+
+
+def resolve_inputs(loaded: LoadedProject, services: Mapping[str, Mapping[str, Any]]) -> list[ServiceInputs]:
+    """One ServiceInputs per base service, in the base file's order."""
+    project = loaded.project
+    where = str(loaded.path) if loaded.path else PROJECT_FILE
+    unknown = sorted(set(project.services) - set(services))
+    if unknown:
+        raise InputError(
+            f"service {unknown[0]!r} is not in the compose files ({', '.join(project.compose_files)})",
+            where=where,
+            fix=f"fix its name in {PROJECT_FILE} or add it to the compose file",
+        )
+    result = []
+    for name, service in services.items():
+        spec = project.services.get(name, ServiceSpec())
+        base = base_service(name, service)
+        role, reason = _role(spec, base)
+        models = tuple(footprint(ref, f"{where}: services.{name}.models") for ref in spec.models)
+        result.append(
+            ServiceInputs(
+                name=name, role=role, role_reason=reason, spec=spec, base=base, models=models, host=project.host
+            )
+        )
+    return result

@@ -1,0 +1,89 @@
+"""Role detection: which calculator sizes a service that composegen.yaml does not describe.
+
+Rules are data, checked in order: images first (a database image running a custom command is
+still that database), then commands. The first match wins and names itself, so `explain` can say
+"detected from image 'postgres:16.4' (rule: postgres)".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from composegen.sizing.model import BaseService
+
+
+@dataclass(frozen=True)
+class Rule:
+    role: str
+    pattern: re.Pattern[str]
+
+
+def _image(role: str, names: str) -> Rule:
+    # the image's repository name, after any registry and namespace, before the tag
+    return Rule(role, re.compile(rf"^(?:{names})(?:[-_.][\w.-]*)?$"))
+
+
+def _command(role: str, words: str) -> Rule:
+    return Rule(role, re.compile(rf"(?:^|[\s/\"'=])(?:{words})(?:$|[\s\"':])"))
+
+
+IMAGE_RULES: tuple[Rule, ...] = (
+    _image("postgres", r"postgres|postgis|timescaledb|pgvector|timescaledb-ha"),
+    _image("redis", r"redis|valkey|keydb|redis-stack-server"),
+    _image("clickhouse", r"clickhouse|clickhouse-server"),
+    _image("mysql", r"mysql|mariadb|percona|percona-server"),
+    _image("mongo", r"mongo|mongodb|mongodb-community-server"),
+    _image("kafka", r"kafka|cp-kafka|cp-server|redpanda"),
+    _image("zookeeper", r"zookeeper|cp-zookeeper"),
+    _image("elasticsearch", r"elasticsearch|opensearch"),
+    _image("proxy", r"nginx|nginx-unprivileged|openresty|traefik|haproxy|caddy|envoy"),
+    _image("llm", r"ollama|vllm-openai|vllm|text-generation-inference|llama\.cpp|llama-cpp-python|localai"),
+    _image(
+        "jvm",
+        r"cassandra|keycloak|tomcat|jenkins|sonarqube|openjdk|eclipse-temurin|amazoncorretto|"
+        r"flink|spark|solr|neo4j|nexus3|kafka-ui|schema-registry|cp-schema-registry|temporal",
+    ),
+)
+
+COMMAND_RULES: tuple[Rule, ...] = (
+    _command("pytest", r"pytest|py\.test"),
+    _command("worker", r"celery|rq|rqworker|dramatiq|arq|huey_consumer"),
+    _command("python-web", r"gunicorn|uvicorn|hypercorn|daphne|granian|runserver|flask"),
+    _command("jvm", r"java"),
+)
+
+
+def image_name(image: str) -> str:
+    """`ghcr.io/acme/postgres:16@sha256:…` → `postgres`."""
+    without_digest = image.split("@", 1)[0]
+    last = without_digest.rsplit("/", 1)[-1]
+    return last.split(":", 1)[0].lower()
+
+
+def command_text(base: BaseService) -> str:
+    parts: list[str] = []
+    for value in (base.entrypoint, base.command):
+        if isinstance(value, str):
+            parts.append(value)
+        elif value:
+            parts.extend(value)
+    return " ".join(parts)
+
+
+def detect(base: BaseService) -> tuple[str, str]:
+    """(role, reason) for a service from its image and command."""
+    name = image_name(base.image) if base.image else ""
+    if name and "$" not in name:
+        for rule in IMAGE_RULES:
+            if rule.pattern.match(name):
+                return rule.role, f"detected from image {base.image!r} (image name {name!r})"
+    text = command_text(base)
+    if text:
+        for rule in COMMAND_RULES:
+            found = rule.pattern.search(text)
+            if found:
+                word = found.group(0).strip(" /\"'=:")
+                return rule.role, f"detected from command {text[:60]!r} (runs {word!r})"
+    what = f"image {base.image!r}" if base.image else "a build with no image name"
+    return "generic", f"default: no rule matched {what}{f' or command {text[:40]!r}' if text else ''}"

@@ -1,0 +1,250 @@
+"""Assemble a ServicePlan from a calculator's Sizing and the profile's policy, and the stack plan."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from composegen.profiles.models import HostSpec, Profile
+from composegen.sizing.common import FACTS_SIZING
+from composegen.sizing.model import (
+    EnvSetting,
+    Hardening,
+    Healthcheck,
+    HostFit,
+    Logging,
+    ServiceInputs,
+    ServicePlan,
+    StackPlan,
+    TmpfsMount,
+)
+from composegen.sizing.quantity import Quantity, given, rounded_up, times, total
+from composegen.sizing.roles import CALCULATORS
+from composegen.units import MIB, format_bytes
+
+PYTHON_ROLES = frozenset({"python-web", "worker", "pytest", "ml-inference"})
+#: Limits are written in whole multiples of 16 MiB, reservations too: tidy, and never below the
+#: derived value.
+ROUND_STEP = 16 * MIB
+
+
+def _floored(memory: Quantity, profile: Profile) -> Quantity:
+    if memory.value >= profile.memory.minimum:
+        return memory
+    floor = given("profile minimum", profile.memory.minimum, "bytes", f"profile {profile.name}: memory.minimum")
+    return Quantity(memory.name, floor.value, "bytes", "raised to the profile minimum", "", (memory, floor))
+
+
+def _healthcheck(
+    inputs: ServiceInputs, profile: Profile, startup: Quantity, test: tuple[str, ...] | None
+) -> Healthcheck | None:
+    if not inputs.base.has_healthcheck and test is None:
+        return None
+    policy = profile.healthcheck
+    src = f"profile {profile.name}: healthcheck"
+    margin = given("startup margin", policy.startup_margin, "ratio", f"{src}.startup_margin")
+    covered = times("startup × margin", startup, margin, unit="seconds")
+    floor = given("minimum start_period", policy.minimum_start_period, "seconds", f"{src}.minimum_start_period")
+    start_period = (
+        covered
+        if covered.value >= floor.value
+        else Quantity("start_period", floor.value, "seconds", "raised to the minimum", "", (covered, floor))
+    )
+    start_period = rounded_up(start_period.renamed("start_period"), 1, "second")
+    return Healthcheck(
+        test=None if inputs.base.has_healthcheck else test,
+        interval=given("interval", policy.interval, "seconds", f"{src}.interval"),
+        timeout=given("timeout", min(policy.timeout, policy.interval), "seconds", f"{src}.timeout (below interval)"),
+        retries=policy.retries,
+        start_period=start_period,
+        start_interval=(
+            given("start_interval", policy.start_interval, "seconds", f"{src}.start_interval")
+            if policy.start_interval
+            else None
+        ),
+    )
+
+
+def _hardening(inputs: ServiceInputs, profile: Profile, allowed: bool) -> tuple[Hardening, tuple[str, ...]]:
+    policy = profile.hardening
+    notes: list[str] = []
+    if not allowed and (policy.read_only or policy.user or policy.cap_drop):
+        notes.append(
+            f"no read_only, user or cap_drop for role {inputs.role}: its image needs root "
+            "or a writable root filesystem at start"
+        )
+    user = policy.user if allowed and inputs.base.user is None else None
+    return Hardening(
+        read_only=policy.read_only and allowed,
+        no_new_privileges=policy.no_new_privileges,
+        user=user,
+        cap_drop=policy.cap_drop if allowed else (),
+    ), tuple(notes)
+
+
+def _environment(inputs: ServiceInputs, profile: Profile, derived: Sequence[EnvSetting]) -> tuple[EnvSetting, ...]:
+    """Profile environment (all, python, role) < calculator values < composegen.yaml values."""
+    merged: dict[str, EnvSetting] = {}
+    groups = ["all", *(["python"] if inputs.role in PYTHON_ROLES else []), inputs.role]
+    for group in groups:
+        for key, value in profile.environment.get(group, {}).items():
+            merged[key] = EnvSetting(key, value, note=f"profile {profile.name}: environment.{group}")
+    if profile.pytest is not None and inputs.role in PYTHON_ROLES:
+        src = f"profile {profile.name}: pytest"
+        for key, value, note in (
+            ("PYTEST_MODE", profile.pytest.mode, f"{src}.mode"),
+            (
+                "PYTEST_COLLECTION_TIMEOUT",
+                str(int(profile.pytest.collection_timeout)),
+                f"{src}.collection_timeout, seconds",
+            ),
+            (
+                "PYTEST_TIMEOUT",
+                str(int(profile.pytest.execution_timeout)),
+                f"{src}.execution_timeout, seconds (pytest-timeout reads PYTEST_TIMEOUT)",
+            ),
+        ):
+            merged[key] = EnvSetting(key, value, note=note)
+    for setting in derived:
+        merged[setting.key] = setting
+    for key, value in inputs.spec.environment.items():
+        merged[key] = EnvSetting(key, value, note=f"composegen.yaml: services.{inputs.name}.environment")
+    return tuple(sorted(merged.values(), key=lambda e: e.key))
+
+
+def plan_service(inputs: ServiceInputs, profile: Profile) -> ServicePlan:
+    sizing = CALCULATORS[inputs.role](inputs, profile)
+    hardening, notes = _hardening(inputs, profile, sizing.hardening)
+    mounts = list(sizing.tmpfs)
+    memory = sizing.memory
+    if hardening.read_only and "/tmp" not in {m.path for m in mounts} and "/tmp" not in inputs.base.tmpfs_targets:
+        tmp = given("tmpfs /tmp", profile.hardening.tmp_size, "bytes", f"profile {profile.name}: hardening.tmp_size")
+        mounts.append(TmpfsMount("/tmp", tmp, "1777", "writable /tmp for a read-only root"))
+        memory = total("memory limit", (memory, tmp), "tmpfs pages count against the limit (facts/sizing.md)")
+    limit = rounded_up(_floored(memory, profile), ROUND_STEP, "16 MiB").renamed("memory limit")
+    reservation = None
+    if profile.memory.reservation_ratio:
+        ratio = given(
+            "reservation ratio",
+            profile.memory.reservation_ratio,
+            "ratio",
+            f"profile {profile.name}: memory.reservation_ratio",
+        )
+        reservation = rounded_up(times("memory reservation", limit, ratio, unit="bytes"), ROUND_STEP, "16 MiB")
+    cpus = sizing.cpus if profile.cpu.limits else None
+    pids = given("pids limit", profile.pids, "count", f"profile {profile.name}: pids") if profile.pids else None
+    labels: list[tuple[str, str]] = []
+    if profile.monitoring:
+        prefix = profile.monitoring.label_prefix
+        labels = [
+            (f"{prefix}.profile", profile.name),
+            (f"{prefix}.role", inputs.role),
+            (f"{prefix}.memory.limit", format_bytes(limit.value)),
+            (f"{prefix}.memory.warn", format_bytes(math.floor(limit.value * profile.monitoring.warn))),
+            (f"{prefix}.memory.critical", format_bytes(math.floor(limit.value * profile.monitoring.critical))),
+        ]
+    logging = None
+    if profile.logging:
+        options = [("max-size", profile.logging.max_size), ("max-file", str(profile.logging.max_file))]
+        if profile.logging.compress:
+            options.append(("compress", "true"))
+        logging = Logging(profile.logging.driver, tuple(options))
+    return ServicePlan(
+        name=inputs.name,
+        role=inputs.role,
+        role_reason=inputs.role_reason,
+        memory_limit=limit,
+        memory_reservation=reservation,
+        cpus=cpus,
+        pids=pids,
+        startup=sizing.startup,
+        sizing=sizing,
+        tmpfs=tuple(mounts),
+        environment=_environment(inputs, profile, sizing.environment),
+        healthcheck=_healthcheck(inputs, profile, sizing.startup, sizing.healthcheck_test),
+        hardening=hardening,
+        logging=logging,
+        restart=profile.restart,
+        labels=tuple(labels),
+        notes=(*sizing.notes, *notes),
+    )
+
+
+def host_fit(services: Sequence[ServicePlan], host: HostSpec | None) -> HostFit:
+    """Sums of limits, reservations and cpus (× replicas) against the host budget."""
+
+    def summed(name: str, unit: str, pick: list[tuple[ServicePlan, Quantity | None]]) -> Quantity:
+        parts = []
+        for plan, q in pick:
+            if q is None:
+                continue
+            reps = plan.replicas
+            parts.append(
+                q.renamed(f"{plan.name}")
+                if reps == 1
+                else times(f"{plan.name} ({reps} replicas)", given("replicas", reps, "count", ""), q.renamed(plan.name))
+            )
+        result = total(name, parts)
+        return Quantity(name, result.value, unit, result.formula, "", result.parts)  # type: ignore[arg-type]
+
+    limits = summed("sum of memory limits", "bytes", [(s, s.memory_limit) for s in services])
+    reservations = summed("sum of memory reservations", "bytes", [(s, s.memory_reservation) for s in services])
+    cpus = summed("sum of cpus", "cpus", [(s, s.cpus) for s in services])
+    problems: list[str] = []
+    host_memory = host_cpus = None
+    if host is not None:
+        budget = host.memory - host.reserve
+        host_memory = Quantity(
+            "host memory for containers",
+            budget,
+            "bytes",
+            "host memory − reserve",
+            "composegen.yaml: host",
+            (
+                given("host memory", host.memory, "bytes", "composegen.yaml: host.memory"),
+                given("host reserve", host.reserve, "bytes", "composegen.yaml: host.reserve"),
+            ),
+        )
+        host_cpus = given("host cpus", host.cpus, "cpus", "composegen.yaml: host.cpus")
+        if reservations.value > budget:
+            problems.append(
+                f"memory reservations {reservations.show()} exceed the host's {host_memory.show()}: "
+                "containers will not all start"
+            )
+        if limits.value > budget:
+            problems.append(
+                f"memory limits {limits.show()} exceed the host's {host_memory.show()}: "
+                "under full load the host runs out of memory before the limits stop anything"
+            )
+        if cpus.value > host.cpus:
+            problems.append(
+                f"cpus {cpus.show()} exceed the host's {host_cpus.show()} (CPU is shared, not reserved: "
+                "services will be slower than planned)"
+            )
+        for s in services:
+            if s.memory_limit.value > budget:
+                problems.append(
+                    f"{s.name}: one container's limit {s.memory_limit.show()} exceeds the host's {host_memory.show()}"
+                )
+    return HostFit(limits, reservations, cpus, host_memory, host_cpus, tuple(problems))
+
+
+def plan_stack(inputs: Sequence[ServiceInputs], profile: Profile, host: HostSpec | None) -> StackPlan:
+    services = tuple(plan_service(i, profile) for i in inputs)
+    volumes = sorted({name for s in services for name, _ in s.sizing.volumes})
+    fit = host_fit(services, host)
+    network = profile.network
+    return StackPlan(
+        profile=profile.name,
+        target=profile.target,
+        services=services,
+        fit=fit,
+        network=network.name if network else None,
+        network_mtu=network.mtu if network else None,
+        network_internal=network.internal if network else False,
+        volumes=tuple(volumes),
+        warnings=fit.problems,
+    )
+
+
+__all__ = ["FACTS_SIZING", "host_fit", "plan_service", "plan_stack"]

@@ -1,0 +1,52 @@
+"""A pytest runner: memory and time for collecting the suite, then running it.
+
+Test stacks are OOM-killed during collection and restart 3-5 times a run when healthchecks give
+up before collection ends. The per-test constants below are composegen's assumptions until the
+accuracy bench (issue 7) measures them; declare `memory:` and `startup:` to replace them.
+"""
+
+from __future__ import annotations
+
+from composegen.profiles.models import Profile
+from composegen.sizing.common import baseline_cpus, baseline_memory, startup_time, with_margin
+from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.sizing.quantity import Quantity, given, times, total
+from composegen.units import KIB, MIB
+
+BASE_MEMORY = 256 * MIB  # interpreter, pytest, plugins and the app's imports: assumed
+PER_TEST_MEMORY = 24 * KIB  # collected item, fixtures and parametrize ids: assumed
+PER_TEST_SECONDS = 0.002  # collection time per test: assumed
+BASE_STARTUP = 10.0  # imports before collection starts: assumed
+ASSUMED = "composegen default, assumed until measured (declare memory:/startup: to replace it)"
+
+
+def collection_memory(inputs: ServiceInputs, profile: Profile) -> Quantity:
+    base = baseline_memory(inputs, profile, BASE_MEMORY, ASSUMED)
+    if inputs.spec.memory is not None or not inputs.spec.tests:
+        return base
+    tests = given("tests", inputs.spec.tests, "count", f"composegen.yaml: services.{inputs.name}.tests")
+    per_test = given("memory per collected test", PER_TEST_MEMORY, "bytes", ASSUMED)
+    one = total("one pytest process", (base, times("collected tests", tests, per_test)))
+    if inputs.spec.workers and inputs.spec.workers > 1:
+        # pytest-xdist: every worker collects the whole suite in its own process
+        workers = given("xdist workers", inputs.spec.workers + 1, "count", "workers + 1 controller (pytest-xdist)")
+        return times("working set", workers, one)
+    return one.renamed("working set")
+
+
+def collection_time(inputs: ServiceInputs, profile: Profile, base_seconds: float = BASE_STARTUP) -> Quantity:
+    """Startup plus collecting `tests` tests: what a healthcheck's start_period must cover."""
+    base = startup_time(inputs, profile, base_seconds, ASSUMED)
+    if inputs.spec.startup is not None or not inputs.spec.tests:
+        return base
+    tests = given("tests", inputs.spec.tests, "count", f"composegen.yaml: services.{inputs.name}.tests")
+    per_test = given("collection per test", PER_TEST_SECONDS, "seconds", ASSUMED)
+    return total("startup", (base, times("collection", tests, per_test, unit="seconds")))
+
+
+def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
+    return Sizing(
+        memory=with_margin(collection_memory(inputs, profile), profile),
+        startup=collection_time(inputs, profile),
+        cpus=baseline_cpus(inputs, profile),
+    )

@@ -1,0 +1,89 @@
+"""Python web services (gunicorn, uvicorn): workers from the CPU limit, memory per worker."""
+
+from __future__ import annotations
+
+import math
+
+from composegen.profiles.models import Profile
+from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, with_margin
+from composegen.sizing.model import EnvSetting, ServiceInputs, Sizing
+from composegen.sizing.pytest_runner import collection_time
+from composegen.sizing.quantity import Quantity, given, times
+from composegen.units import MIB
+
+#: composegen's assumption for one worker of a web app without models: not measured (issue 7's
+#: accuracy bench replaces it). Declare `memory_per_worker:` for a real number.
+DEFAULT_WORKER_MEMORY = 128 * MIB
+DEFAULT_STARTUP = 10.0
+
+
+def worker_count(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
+    """Declared workers, else WEB_CONCURRENCY from the base, else (2 × cores) + 1 of the CPU limit.
+
+    gunicorn's docs suggest (2 × cores) + 1, counting the container's CPU limit, not the host's
+    cores (facts/sizing.md §Web workers).
+    """
+    if inputs.spec.workers is not None:
+        return given("workers", inputs.spec.workers, "count", f"composegen.yaml: services.{inputs.name}.workers")
+    concurrency = inputs.base.environment.get("WEB_CONCURRENCY", "")
+    if concurrency.isdigit() and int(concurrency) > 0:
+        return given("workers", int(concurrency), "count", "WEB_CONCURRENCY in the base compose file")
+    value = math.floor(2 * cpus.value) + 1
+    return Quantity(
+        "workers", value, "count", f"(2 × {cpus.name}) + 1, whole", f"{FACTS_SIZING} §Web workers (gunicorn)", (cpus,)
+    )
+
+
+def per_worker_memory(inputs: ServiceInputs, profile: Profile) -> Quantity:
+    if inputs.spec.memory_per_worker is not None:
+        return given(
+            "memory per worker",
+            inputs.spec.memory_per_worker,
+            "bytes",
+            f"composegen.yaml: services.{inputs.name}.memory_per_worker",
+        )
+    chosen = profile.role(inputs.role).memory
+    if chosen is not None:
+        return given("memory per worker", chosen, "bytes", f"profile {profile.name}: roles.{inputs.role}.memory")
+    return given(
+        "memory per worker",
+        DEFAULT_WORKER_MEMORY,
+        "bytes",
+        "composegen default, assumed (declare memory_per_worker: to replace it)",
+    )
+
+
+def processes_memory(inputs: ServiceInputs, profile: Profile, workers: Quantity) -> Quantity:
+    """(workers + 1 master) × memory per worker, or the declared working set."""
+    declared = declared_memory(inputs)
+    if declared is not None:
+        return declared
+    per_worker = per_worker_memory(inputs, profile)
+    processes = Quantity("processes", workers.value + 1, "count", "workers + 1 master", "", (workers,))
+    return times("working set", processes, per_worker)
+
+
+def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
+    cpus = baseline_cpus(inputs, profile)
+    workers = worker_count(inputs, cpus)
+    memory = processes_memory(inputs, profile, workers)
+    n = int(workers.value)
+    timeout = int(profile.ml.gunicorn_timeout) if inputs.models else 30
+    args = [f"--workers={n}", f"--timeout={timeout}"]
+    if profile.ml.max_requests:
+        args += [f"--max-requests={profile.ml.max_requests}", f"--max-requests-jitter={profile.ml.max_requests_jitter}"]
+    if inputs.spec.preload:
+        args.append("--preload")
+    env = (
+        EnvSetting("WEB_CONCURRENCY", str(n), workers),
+        EnvSetting(
+            "GUNICORN_CMD_ARGS", " ".join(args), workers, "gunicorn reads it; flags on the command line still win"
+        ),
+    )
+    return Sizing(
+        memory=with_margin(memory, profile),
+        startup=collection_time(inputs, profile, DEFAULT_STARTUP),
+        cpus=cpus,
+        environment=env,
+        extra={"workers": workers},
+    )

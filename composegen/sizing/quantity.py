@@ -1,0 +1,131 @@
+"""Numbers that know where they came from.
+
+Every value a calculator produces is a `Quantity`: its value, its unit, the formula that made it,
+the source of any constant in it, and the quantities it was made from. `composegen explain`
+prints the tree; nothing else re-derives a number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from composegen.units import format_bytes, format_cpus, format_duration, human_bytes
+
+Unit = Literal["bytes", "cpus", "seconds", "count", "ratio"]
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A derived number: `value` in `unit`, with its derivation."""
+
+    name: str
+    value: float
+    unit: Unit
+    formula: str = ""
+    source: str = ""
+    parts: tuple[Quantity, ...] = ()
+
+    def show(self) -> str:
+        """The value as a person reads it."""
+        return show_value(self.value, self.unit)
+
+    def compose_value(self) -> str:
+        """The value as compose takes it: `512M`, `0.5`, `1m30s`, `4`."""
+        if self.unit == "bytes":
+            return format_bytes(self.value)
+        if self.unit == "cpus":
+            return format_cpus(self.value)
+        if self.unit == "seconds":
+            return format_duration(self.value)
+        return str(int(self.value)) if float(self.value).is_integer() else str(self.value)
+
+    def renamed(self, name: str) -> Quantity:
+        return Quantity(name, self.value, self.unit, self.formula, self.source, self.parts)
+
+
+def show_value(value: float, unit: Unit) -> str:
+    if unit == "bytes":
+        return human_bytes(value)
+    if unit == "cpus":
+        return f"{format_cpus(value)} cores"
+    if unit == "seconds":
+        return format_duration(value) if value else "0s"
+    if unit == "ratio":
+        return f"{value:g}"
+    return f"{value:g}"
+
+
+def given(name: str, value: float, unit: Unit, source: str) -> Quantity:
+    """An input or constant: a value with no parts, and where it came from."""
+    return Quantity(name, float(value), unit, formula="", source=source)
+
+
+def total(name: str, parts: Iterable[Quantity], source: str = "") -> Quantity:
+    """The sum of `parts` (all in one unit)."""
+    items = tuple(parts)
+    unit = items[0].unit if items else "bytes"
+    formula = " + ".join(p.name for p in items) if items else "nothing"
+    return Quantity(name, math.fsum(p.value for p in items), unit, formula, source, items)
+
+
+def times(name: str, a: Quantity, b: Quantity, unit: Unit | None = None, source: str = "") -> Quantity:
+    """a × b; the unit is a's unless given (count × bytes is bytes)."""
+    result_unit = unit or (b.unit if a.unit in ("count", "ratio") else a.unit)
+    return Quantity(name, a.value * b.value, result_unit, f"{a.name} × {b.name}", source, (a, b))
+
+
+def divided(name: str, a: Quantity, b: Quantity, unit: Unit | None = None, source: str = "") -> Quantity:
+    """a ÷ b (b non-zero)."""
+    return Quantity(name, a.value / b.value, unit or a.unit, f"{a.name} ÷ {b.name}", source, (a, b))
+
+
+def largest(name: str, parts: Iterable[Quantity], source: str = "") -> Quantity:
+    """The largest of `parts`, naming which one won."""
+    items = tuple(parts)
+    best = max(items, key=lambda q: q.value)
+    formula = f"max({', '.join(p.name for p in items)}) = {best.name}"
+    return Quantity(name, best.value, best.unit, formula, source, items)
+
+
+def smallest(name: str, parts: Iterable[Quantity], source: str = "") -> Quantity:
+    """The smallest of `parts`, naming which one won."""
+    items = tuple(parts)
+    best = min(items, key=lambda q: q.value)
+    formula = f"min({', '.join(p.name for p in items)}) = {best.name}"
+    return Quantity(name, best.value, best.unit, formula, source, items)
+
+
+def rounded_up(q: Quantity, step: float, step_text: str) -> Quantity:
+    """`q` rounded up to a whole multiple of `step` (limits in whole MiB, cpus in 0.05 cores)."""
+    value = math.ceil(q.value / step - 1e-9) * step
+    if value == q.value:
+        return q
+    return Quantity(q.name, value, q.unit, f"{q.show()} rounded up to a whole {step_text}", "", (q,))
+
+
+def explain_lines(q: Quantity, indent: str = "") -> list[str]:
+    """The derivation tree of `q`, one line a quantity, children indented."""
+    line = f"{indent}{q.name} = {q.show()}"
+    if q.formula:
+        line += f"  [{q.formula}]"
+    if q.source:
+        line += f"  ({q.source})"
+    lines = [line]
+    for part in q.parts:
+        lines.extend(explain_lines(part, indent + "  "))
+    return lines
+
+
+def as_dict(q: Quantity) -> dict[str, object]:
+    """The derivation tree as plain data, for `explain --format json`."""
+    out: dict[str, object] = {"name": q.name, "value": q.value, "unit": q.unit, "display": q.show()}
+    if q.formula:
+        out["formula"] = q.formula
+    if q.source:
+        out["source"] = q.source
+    if q.parts:
+        out["parts"] = [as_dict(p) for p in q.parts]
+    return out

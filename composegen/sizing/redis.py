@@ -1,0 +1,129 @@
+"""Redis (and Valkey): maxmemory from the dataset, and a limit that leaves room for fork.
+
+facts/sizing.md §Databases: maxmemory ~80-90% of what is free; BGSAVE or an AOF rewrite forks,
+and copy-on-write can need up to 2× normal memory, so with persistence on maxmemory is about half
+the container limit. composegen sizes the dataset room (the dataset × the profile margin), makes
+that maxmemory, and derives the process limit from it; a tmpfs /data comes on top.
+
+Persistence is `persistence:` from composegen.yaml, else on, except when the profile puts data
+dirs on tmpfs (a throwaway store: nothing to persist, no fork to pay for).
+"""
+
+from __future__ import annotations
+
+import math
+
+from composegen.profiles.models import Profile
+from composegen.sizing.common import (
+    FACTS_SIZING,
+    baseline_cpus,
+    baseline_memory,
+    limit_with_mounts,
+    with_margin,
+)
+from composegen.sizing.model import ServiceInputs, Sizing, TmpfsMount
+from composegen.sizing.postgres import (
+    command_blocked,
+    data_dir_mounts,
+    image_repository,
+    startup_with_load,
+)
+from composegen.sizing.quantity import Quantity, given
+from composegen.units import MIB
+
+REDIS_FACTS = f"{FACTS_SIZING} §Databases (Redis)"
+
+#: composegen's default dataset for a Redis nobody sized (assumed, not measured).
+DEFAULT_DATASET = 64 * MIB
+#: facts/sizing.md §Databases: maxmemory ~80-90% of what is free (85%, the middle), and about
+#: half the limit when persistence forks.
+MAXMEMORY_SHARE_NO_PERSISTENCE = 0.85
+MAXMEMORY_SHARE_PERSISTENCE = 0.5
+#: Redis's own default policy (Redis manual; not in facts): writes fail at maxmemory instead of
+#: silently evicting keys, which is what a store (and a test suite) wants. Caches: allkeys-lru.
+MAXMEMORY_POLICY = "noeviction"
+#: composegen defaults (assumed): Redis answers PING within a second or two of start; an RDB
+#: loads at about this rate.
+DEFAULT_STARTUP = 5.0
+RDB_LOAD_RATE = 100 * MIB
+
+DATA_DIR = "/data"
+#: Images whose entrypoint passes `redis-server …` / `valkey-server …` arguments through.
+SERVERS: dict[str, str] = {"redis": "redis-server", "valkey": "valkey-server",
+                           "valkey/valkey": "valkey-server"}
+
+
+def persistence(inputs: ServiceInputs, profile: Profile) -> tuple[bool, str]:
+    """(on, why)."""
+    if inputs.spec.persistence is not None:
+        return inputs.spec.persistence, f"composegen.yaml: services.{inputs.name}.persistence"
+    if profile.tmpfs.data_dirs:
+        return False, f"profile {profile.name}: tmpfs.data_dirs (a throwaway store)"
+    return True, "composegen default: persistence on"
+
+
+def dataset(inputs: ServiceInputs, profile: Profile) -> Quantity:
+    """The data Redis holds: declared dataset, else declared memory / the profile's / a default."""
+    if inputs.spec.dataset is not None:
+        return given("dataset", inputs.spec.dataset, "bytes",
+                     f"composegen.yaml: services.{inputs.name}.dataset")
+    return baseline_memory(inputs, profile, DEFAULT_DATASET,
+                           "composegen default (assumed): declare dataset: for a real number"
+                           ).renamed("dataset")
+
+
+def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
+    persist, persist_why = persistence(inputs, profile)
+    data = dataset(inputs, profile)
+    maxmemory = with_margin(data, profile).renamed("maxmemory")
+    if persist:
+        share = given("maxmemory share of the limit", MAXMEMORY_SHARE_PERSISTENCE, "ratio",
+                      f"{REDIS_FACTS}: fork copy-on-write can double memory ({persist_why})")
+    else:
+        share = given("maxmemory share of the limit", MAXMEMORY_SHARE_NO_PERSISTENCE, "ratio",
+                      f"{REDIS_FACTS}: 80-90% of what is free ({persist_why})")
+    process = Quantity("redis process", maxmemory.value / share.value, "bytes",
+                       "maxmemory ÷ maxmemory share of the limit", REDIS_FACTS, (maxmemory, share))
+
+    mounts: tuple[TmpfsMount, ...] = ()
+    notes: list[str] = []
+    if profile.tmpfs.data_dirs:
+        if persist:
+            # RDB saves go to a temp file and are renamed: the dataset factor covers both copies
+            mounts, mount_notes = data_dir_mounts(inputs, profile, DATA_DIR, "redis dump dir")
+            notes += mount_notes
+        else:
+            room = given(f"tmpfs {DATA_DIR}", profile.tmpfs.minimum, "bytes",
+                         f"profile {profile.name}: tmpfs.minimum (persistence off: nothing is saved)")
+            mounts = (TmpfsMount(DATA_DIR, room, "1777", "redis dump dir (unused: no persistence)"),)
+
+    repo = image_repository(inputs.base.image)
+    server = SERVERS.get(repo or "", "redis-server")
+    args: list[str] = [server, "--maxmemory", str(math.floor(maxmemory.value)),
+                       "--maxmemory-policy", MAXMEMORY_POLICY]
+    if not persist:
+        args += ["--save", "", "--appendonly", "no"]
+    blocked = command_blocked(inputs, SERVERS)
+    command = tuple(args) if blocked is None else None
+    if blocked is not None:
+        shown = " ".join(a if a else '""' for a in args[1:])
+        notes.append(f"redis settings not applied: {blocked}; pass them yourself: {shown}")
+    notes.append(f"maxmemory-policy {MAXMEMORY_POLICY} (Redis's default): writes fail at maxmemory; "
+                 "use allkeys-lru if this Redis is only a cache")
+    cli = "valkey-cli" if server == "valkey-server" else "redis-cli"
+
+    startup = startup_with_load(inputs, profile, DEFAULT_STARTUP, "composegen default (assumed)",
+                                RDB_LOAD_RATE, "composegen default RDB load rate (assumed)") if persist \
+        else startup_with_load(inputs.__class__(**{**inputs.__dict__}), profile, DEFAULT_STARTUP,
+                               "composegen default (assumed)", RDB_LOAD_RATE, "")
+    return Sizing(
+        memory=limit_with_mounts(process, mounts),
+        startup=startup,
+        cpus=baseline_cpus(inputs, profile),
+        tmpfs=mounts,
+        command=command,
+        healthcheck_test=("CMD", cli, "ping"),
+        hardening=False,  # the entrypoint chowns /data as root, then drops to the redis user
+        extra={"maxmemory": maxmemory, "dataset": data},
+        notes=tuple(notes),
+    )
