@@ -97,7 +97,7 @@ def render(
         from composegen.render.writer import write_atomic
 
         cwd = Path.cwd()
-        out = None if output in (None, "-") else Path(output)  # type: ignore[arg-type]
+        out = None if output is None or output == "-" else Path(output)
         result = do_render(profile, project, cwd, out)
         for warning in result.planned.stack.warnings:
             typer.echo(f"composegen: warning: {warning}", err=True)
@@ -180,6 +180,24 @@ def profiles_show(name: Annotated[str, typer.Argument(help="A bundled profile na
         loaded = load_profile(name, Path.cwd())
         typer.echo(f"# {' extends '.join(loaded.files)}")
         typer.echo(json.dumps(loaded.profile.model_dump(mode="json"), indent=2))
+        return EXIT_OK
+
+    run(body)
+
+
+class SchemaKind(str, Enum):
+    project = "project"
+    profile = "profile"
+
+
+@app.command()
+def schema(kind: Annotated[SchemaKind, typer.Argument(help="project (composegen.yaml) or profile.")]) -> None:
+    """Print the JSON Schema of composegen.yaml or of a profile (for editors)."""
+
+    def body() -> int:
+        from composegen.profiles.schema import schema_text
+
+        sys.stdout.write(schema_text(kind.value))
         return EXIT_OK
 
     run(body)

@@ -46,10 +46,10 @@ def service_text(plan: ServicePlan) -> str:
             lines.append(f"  {e.key}={e.value}{why}{note}")
     if plan.sizing.command:
         lines.append(f"command: {list(plan.sizing.command)}")
-    h = plan.hardening
+    hard = plan.hardening
     lines.append(
-        f"hardening: read_only={h.read_only} no_new_privileges={h.no_new_privileges} "
-        f"user={h.user or '(image default)'} cap_drop={list(h.cap_drop)}"
+        f"hardening: read_only={hard.read_only} no_new_privileges={hard.no_new_privileges} "
+        f"user={hard.user or '(image default)'} cap_drop={list(hard.cap_drop)}"
     )
     if plan.notes:
         lines.append("notes:")

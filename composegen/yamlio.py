@@ -198,8 +198,8 @@ class _Builder:
             )
         value = _scalar_value(node)
         if isinstance(value, bool) or value is None or isinstance(value, float):
-            return node.value  # compose keys are strings: `true:` or `1.5:` stay as written
-        return value if isinstance(value, (int, str)) else node.value
+            return str(node.value)  # compose keys are strings: `true:` or `1.5:` stay as written
+        return value if isinstance(value, (int, str)) else str(node.value)
 
 
 def _pos(node: yaml.Node) -> Position:

@@ -170,7 +170,10 @@ class Profile(Frozen):
     pytest: PytestPolicy | None = None
 
     def role(self, role: str) -> RolePolicy:
-        return self.roles.get(role, RolePolicy())  # type: ignore[call-overload]
+        for name, policy in self.roles.items():
+            if name == role:
+                return policy
+        return RolePolicy()
 
 
 # --- composegen.yaml ---------------------------------------------------------------------------

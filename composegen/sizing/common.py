@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from composegen.profiles.models import Profile
 from composegen.sizing.model import ServiceInputs, TmpfsMount
 from composegen.sizing.quantity import Quantity, given, largest, times, total
@@ -88,3 +90,129 @@ def limit_with_mounts(process: Quantity, mounts: tuple[TmpfsMount, ...], shm: Qu
     if len(parts) == 1:
         return process.renamed("memory limit")
     return total("memory limit", parts, "tmpfs and shm pages count against the limit (facts/sizing.md)")
+
+
+# --- helpers for calculators of images with known entrypoints (the databases) ---------------
+
+_HUB_REGISTRIES = frozenset(
+    {
+        "docker.io",
+        "index.docker.io",
+        "registry-1.docker.io",
+        "registry.hub.docker.com",
+    }
+)
+
+
+def image_repository(image: str | None) -> str | None:
+    """The repository an image reference names, normalised: no tag, digest or Docker Hub prefix.
+
+    `docker.io/library/postgres:16` → `postgres`; `postgis/postgis:16-3.4` → `postgis/postgis`;
+    `docker.elastic.co/elasticsearch/elasticsearch:8.15.0` keeps its registry. A name that compose
+    interpolates is cut at the first `$`: `postgres:${PG_VERSION}` → `postgres`, and
+    `${REGISTRY}/postgres` → None, because composegen cannot know what it names.
+    """
+    if not image:
+        return None
+    text = image.strip().split("@", 1)[0]
+    if "$" in text:
+        text = text[: text.index("$")]
+        if text.endswith(":"):
+            text = text[:-1]
+        if not text or text.endswith("/"):
+            return None
+    parts = text.lower().split("/")
+    registry = ""
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        registry, parts = parts[0], parts[1:]
+    parts[-1] = parts[-1].split(":", 1)[0]
+    if not parts[-1]:
+        return None
+    if registry in _HUB_REGISTRIES:
+        registry = ""
+    if not registry and len(parts) == 2 and parts[0] == "library":
+        parts = parts[1:]
+    return "/".join([registry, *parts] if registry else parts)
+
+
+def command_blocked(inputs: ServiceInputs, known_images: Collection[str]) -> str | None:
+    """Why composegen must not write a `command` for this service; None when it may.
+
+    A command replaces the base's: composegen writes one only where the base sets neither command
+    nor entrypoint and the image is one whose entrypoint it knows (the settings are arguments to
+    that entrypoint, which would mean nothing to another).
+    """
+    base = inputs.base
+    if base.command is not None:
+        return "the base file sets a command, which composegen does not replace"
+    if base.entrypoint is not None:
+        return "the base file sets an entrypoint, which may not take these arguments"
+    if base.has_build:
+        return "the service is built from a Dockerfile, whose CMD composegen cannot see"
+    repo = image_repository(base.image)
+    if repo is None:
+        return (
+            f"the image {base.image!r} is not a name composegen can read"
+            if base.image
+            else "the service names no image"
+        )
+    if repo not in known_images:
+        return f"the image {repo!r} is not one whose entrypoint composegen knows ({', '.join(sorted(known_images))})"
+    return None
+
+
+def env_preset(inputs: ServiceInputs, key: str) -> str | None:
+    """The value composegen.yaml or the base file already gives `key`, if any."""
+    if key in inputs.spec.environment:
+        return inputs.spec.environment[key]
+    return inputs.base.environment.get(key)
+
+
+def data_dir_mounts(
+    inputs: ServiceInputs,
+    profile: Profile,
+    path: str,
+    purpose: str,
+    fresh: Quantity | None = None,
+) -> tuple[tuple[TmpfsMount, ...], tuple[str, ...]]:
+    """The data dir on tmpfs when the profile asks for it (common.data_dir_tmpfs), plus notes.
+
+    `fresh` is what the server writes into an empty data dir before any data (system catalogs,
+    WAL or redo logs): it is added to the dataset room, so the tmpfs does not fill up at init.
+    """
+    mount = data_dir_tmpfs(inputs, profile, path, purpose)
+    if mount is None:
+        return (), ()
+    size = mount.size
+    if fresh is not None:
+        size = total(f"tmpfs {path}", (mount.size.renamed("room for data"), fresh))
+    notes: list[str] = []
+    if path in inputs.base.volume_targets:
+        notes.append(
+            f"the base file mounts a volume at {path}: the tmpfs takes its place "
+            "(docker refuses two mounts at one target, so the volume must go)"
+        )
+    return (TmpfsMount(path, size, mount.mode, purpose),), tuple(notes)
+
+
+def startup_with_load(
+    inputs: ServiceInputs,
+    profile: Profile,
+    fallback: float,
+    fallback_source: str,
+    load_rate: float,
+    load_rate_source: str,
+) -> Quantity:
+    """Expected seconds to healthy: the server's start, plus loading the declared dataset.
+
+    A declared `startup:` is taken as it is (it already includes any load).
+    """
+    start = startup_time(inputs, profile, fallback, fallback_source)
+    if inputs.spec.startup is not None or inputs.spec.dataset is None:
+        return start
+    dataset = given("dataset", inputs.spec.dataset, "bytes", f"composegen.yaml: services.{inputs.name}.dataset")
+    rate = given("load rate per second", load_rate, "bytes", load_rate_source)
+    load = Quantity(
+        "dataset load", dataset.value / rate.value, "seconds", "dataset ÷ load rate per second", "", (dataset, rate)
+    )
+    return total("startup", (start.renamed("server start"), load))

@@ -18,16 +18,15 @@ from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
     baseline_memory,
-    limit_with_mounts,
-    with_margin,
-)
-from composegen.sizing.model import ServiceInputs, Sizing, TmpfsMount
-from composegen.sizing.postgres import (
     command_blocked,
     data_dir_mounts,
     image_repository,
+    limit_with_mounts,
+    startup_time,
     startup_with_load,
+    with_margin,
 )
+from composegen.sizing.model import ServiceInputs, Sizing, TmpfsMount
 from composegen.sizing.quantity import Quantity, given
 from composegen.units import MIB
 
@@ -49,8 +48,7 @@ RDB_LOAD_RATE = 100 * MIB
 
 DATA_DIR = "/data"
 #: Images whose entrypoint passes `redis-server …` / `valkey-server …` arguments through.
-SERVERS: dict[str, str] = {"redis": "redis-server", "valkey": "valkey-server",
-                           "valkey/valkey": "valkey-server"}
+SERVERS: dict[str, str] = {"redis": "redis-server", "valkey": "valkey-server", "valkey/valkey": "valkey-server"}
 
 
 def persistence(inputs: ServiceInputs, profile: Profile) -> tuple[bool, str]:
@@ -65,11 +63,10 @@ def persistence(inputs: ServiceInputs, profile: Profile) -> tuple[bool, str]:
 def dataset(inputs: ServiceInputs, profile: Profile) -> Quantity:
     """The data Redis holds: declared dataset, else declared memory / the profile's / a default."""
     if inputs.spec.dataset is not None:
-        return given("dataset", inputs.spec.dataset, "bytes",
-                     f"composegen.yaml: services.{inputs.name}.dataset")
-    return baseline_memory(inputs, profile, DEFAULT_DATASET,
-                           "composegen default (assumed): declare dataset: for a real number"
-                           ).renamed("dataset")
+        return given("dataset", inputs.spec.dataset, "bytes", f"composegen.yaml: services.{inputs.name}.dataset")
+    return baseline_memory(
+        inputs, profile, DEFAULT_DATASET, "composegen default (assumed): declare dataset: for a real number"
+    ).renamed("dataset")
 
 
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
@@ -77,13 +74,27 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     data = dataset(inputs, profile)
     maxmemory = with_margin(data, profile).renamed("maxmemory")
     if persist:
-        share = given("maxmemory share of the limit", MAXMEMORY_SHARE_PERSISTENCE, "ratio",
-                      f"{REDIS_FACTS}: fork copy-on-write can double memory ({persist_why})")
+        share = given(
+            "maxmemory share of the limit",
+            MAXMEMORY_SHARE_PERSISTENCE,
+            "ratio",
+            f"{REDIS_FACTS}: fork copy-on-write can double memory ({persist_why})",
+        )
     else:
-        share = given("maxmemory share of the limit", MAXMEMORY_SHARE_NO_PERSISTENCE, "ratio",
-                      f"{REDIS_FACTS}: 80-90% of what is free ({persist_why})")
-    process = Quantity("redis process", maxmemory.value / share.value, "bytes",
-                       "maxmemory ÷ maxmemory share of the limit", REDIS_FACTS, (maxmemory, share))
+        share = given(
+            "maxmemory share of the limit",
+            MAXMEMORY_SHARE_NO_PERSISTENCE,
+            "ratio",
+            f"{REDIS_FACTS}: 80-90% of what is free ({persist_why})",
+        )
+    process = Quantity(
+        "redis process",
+        maxmemory.value / share.value,
+        "bytes",
+        "maxmemory ÷ maxmemory share of the limit",
+        REDIS_FACTS,
+        (maxmemory, share),
+    )
 
     mounts: tuple[TmpfsMount, ...] = ()
     notes: list[str] = []
@@ -93,14 +104,17 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             mounts, mount_notes = data_dir_mounts(inputs, profile, DATA_DIR, "redis dump dir")
             notes += mount_notes
         else:
-            room = given(f"tmpfs {DATA_DIR}", profile.tmpfs.minimum, "bytes",
-                         f"profile {profile.name}: tmpfs.minimum (persistence off: nothing is saved)")
+            room = given(
+                f"tmpfs {DATA_DIR}",
+                profile.tmpfs.minimum,
+                "bytes",
+                f"profile {profile.name}: tmpfs.minimum (persistence off: nothing is saved)",
+            )
             mounts = (TmpfsMount(DATA_DIR, room, "1777", "redis dump dir (unused: no persistence)"),)
 
     repo = image_repository(inputs.base.image)
     server = SERVERS.get(repo or "", "redis-server")
-    args: list[str] = [server, "--maxmemory", str(math.floor(maxmemory.value)),
-                       "--maxmemory-policy", MAXMEMORY_POLICY]
+    args: list[str] = [server, "--maxmemory", str(math.floor(maxmemory.value)), "--maxmemory-policy", MAXMEMORY_POLICY]
     if not persist:
         args += ["--save", "", "--appendonly", "no"]
     blocked = command_blocked(inputs, SERVERS)
@@ -108,14 +122,23 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     if blocked is not None:
         shown = " ".join(a if a else '""' for a in args[1:])
         notes.append(f"redis settings not applied: {blocked}; pass them yourself: {shown}")
-    notes.append(f"maxmemory-policy {MAXMEMORY_POLICY} (Redis's default): writes fail at maxmemory; "
-                 "use allkeys-lru if this Redis is only a cache")
+    notes.append(
+        f"maxmemory-policy {MAXMEMORY_POLICY} (Redis's default): writes fail at maxmemory; "
+        "use allkeys-lru if this Redis is only a cache"
+    )
     cli = "valkey-cli" if server == "valkey-server" else "redis-cli"
 
-    startup = startup_with_load(inputs, profile, DEFAULT_STARTUP, "composegen default (assumed)",
-                                RDB_LOAD_RATE, "composegen default RDB load rate (assumed)") if persist \
-        else startup_with_load(inputs.__class__(**{**inputs.__dict__}), profile, DEFAULT_STARTUP,
-                               "composegen default (assumed)", RDB_LOAD_RATE, "")
+    if persist:  # a restart loads the RDB before Redis answers
+        startup = startup_with_load(
+            inputs,
+            profile,
+            DEFAULT_STARTUP,
+            "composegen default (assumed)",
+            RDB_LOAD_RATE,
+            "composegen default RDB load rate (assumed)",
+        )
+    else:
+        startup = startup_time(inputs, profile, DEFAULT_STARTUP, "composegen default (assumed)")
     return Sizing(
         memory=limit_with_mounts(process, mounts),
         startup=startup,

@@ -1,0 +1,277 @@
+"""JVM services (generic, Kafka, ZooKeeper): the heap is what the fixed regions leave.
+
+facts/sizing.md §Calculators (the Paketo JVM memory calculator, paketo-buildpacks/libjvm calc/):
+heap = total − (direct + metaspace + code cache + stack × threads + headroom), with metaspace =
+14,000,000 B + 5,800 B × loaded classes, direct 10 MiB, code cache 240 MiB, 1 MiB stack × 250
+threads; an error when the fixed regions exceed the total. Every region is a named Quantity, so
+`explain` prints the breakdown.
+
+`total` is the JVM's whole working set: declared `memory:`, else the profile's role memory, else a
+default. Kafka's default is derived, not chosen: the heap its start script gives (-Xmx1G, facts)
+plus the fixed regions. ZooKeeper's likewise, from zkEnv.sh's 1000 MB heap. The container limit
+is total × the profile margin; the heap is set explicitly (not as a percentage of a limit the
+plan assembler still rounds).
+"""
+
+from __future__ import annotations
+
+import math
+
+from composegen.errors import InputError
+from composegen.profiles.models import Profile
+from composegen.sizing.common import (
+    FACTS_SIZING,
+    baseline_cpus,
+    baseline_memory,
+    declared_memory,
+    env_preset,
+    image_repository,
+    limit_with_mounts,
+    startup_time,
+    with_margin,
+)
+from composegen.sizing.model import EnvSetting, ServiceInputs, Sizing
+from composegen.sizing.quantity import Quantity, given, times, total
+from composegen.units import GIB, MIB
+
+PAKETO = f"{FACTS_SIZING} §Calculators (Paketo JVM memory calculator)"
+JVM_DEFAULTS = f"{FACTS_SIZING} §Calculators (JVM defaults)"
+
+#: facts/sizing.md §Calculators (Paketo): the fixed regions.
+DIRECT = 10 * MIB
+METASPACE_BASE = 14_000_000
+METASPACE_PER_CLASS = 5_800
+CODE_CACHE = 240 * MIB
+STACK = 1 * MIB
+THREADS = 250
+#: Loaded classes: Paketo counts 35% of the classes on the class path; composegen cannot see the
+#: class path, so it assumes 10,000 loaded classes (assumed, not in facts).
+CLASS_COUNT = 10_000
+#: Paketo's default head room (BPL_JVM_HEAD_ROOM = 0%; not in facts): the profile margin on
+#: top of the total is composegen's head room.
+HEADROOM_SHARE = 0.0
+
+#: composegen's default total for an unknown JVM service (assumed).
+DEFAULT_TOTAL = 1 * GIB
+#: facts/sizing.md §Calculators: Kafka's start script runs -Xmx1G -Xms1G.
+KAFKA_HEAP = 1 * GIB
+#: ZooKeeper's bin/zkEnv.sh: ZK_SERVER_HEAP defaults to 1000 (MB) (not in facts).
+ZOOKEEPER_HEAP = 1000 * MIB
+#: composegen defaults (assumed): time to a listening broker / quorum member / app.
+KAFKA_STARTUP = 30.0
+ZOOKEEPER_STARTUP = 15.0
+DEFAULT_STARTUP = 30.0
+
+#: Images whose start scripts read the variable (checked in their docs and scripts).
+KAFKA_IMAGES = frozenset(
+    {
+        "apache/kafka",
+        "confluentinc/cp-kafka",
+        "confluentinc/cp-server",
+        "bitnami/kafka",
+        "bitnamilegacy/kafka",
+    }
+)
+
+
+def fixed_regions(total_memory: Quantity | None, source_name: str) -> tuple[Quantity, ...]:
+    """Paketo's non-heap regions, each named (head room needs the total; none → 0)."""
+    classes = given(
+        "loaded classes", CLASS_COUNT, "count", "composegen default (assumed): Paketo counts 35% of the class path"
+    )
+    per_class = given("metaspace per class", METASPACE_PER_CLASS, "bytes", PAKETO)
+    base = given("metaspace base", METASPACE_BASE, "bytes", PAKETO)
+    metaspace = total("metaspace", (base, times("classes × per class", classes, per_class)), PAKETO)
+    threads = given("threads", THREADS, "count", PAKETO)
+    stacks = times("thread stacks", threads, given("stack size", STACK, "bytes", PAKETO), source=PAKETO)
+    share = given("head room share", HEADROOM_SHARE, "ratio", "Paketo default 0% (not in facts)")
+    headroom = (
+        times("head room", total_memory, share, unit="bytes")
+        if total_memory is not None
+        else Quantity("head room", 0.0, "bytes", f"{share.name} × {source_name}", "", (share,))
+    )
+    return (
+        given("direct memory", DIRECT, "bytes", PAKETO),
+        metaspace,
+        given("code cache", CODE_CACHE, "bytes", PAKETO),
+        stacks,
+        headroom,
+    )
+
+
+def heap_breakdown(
+    inputs: ServiceInputs, profile: Profile, default_heap: Quantity | None, default_total: int, default_source: str
+) -> tuple[Quantity, Quantity, Quantity]:
+    """(total, fixed, heap). With `default_heap`, a total nobody declared is heap + fixed regions."""
+    declared = declared_memory(inputs)
+    role_memory = profile.role(inputs.role).memory
+    if default_heap is not None and declared is None and role_memory is None:
+        fixed = total("fixed regions", fixed_regions(None, "JVM total"), PAKETO)
+        heap = default_heap.renamed("heap")
+        whole = Quantity(
+            "JVM total",
+            (heap.value + fixed.value) / (1 - HEADROOM_SHARE),
+            "bytes",
+            "(heap + fixed regions) ÷ (1 − head room share)",
+            PAKETO,
+            (heap, fixed),
+        )
+        return whole, fixed, heap
+    whole = baseline_memory(inputs, profile, default_total, default_source).renamed("JVM total")
+    fixed = total("fixed regions", fixed_regions(whole, whole.name), PAKETO)
+    if fixed.value >= whole.value:
+        where = (
+            "composegen.yaml" if declared is not None else f"profile {profile.name}" if role_memory is not None else ""
+        )
+        raise InputError(
+            f"service {inputs.name}: the JVM's fixed regions ({fixed.show()}: direct memory, "
+            f"metaspace, code cache, thread stacks) leave no heap in its {whole.show()}",
+            where=where,
+            fix=f"give services.{inputs.name} a memory: above {fixed.show()} plus the heap it "
+            f"needs (or raise roles.{inputs.role}.memory in the profile)",
+        )
+    heap = Quantity("heap", whole.value - fixed.value, "bytes", f"{whole.name} − fixed regions", PAKETO, (whole, fixed))
+    return whole, fixed, heap
+
+
+def heap_mib(heap: Quantity) -> int:
+    """Whole MiB, rounded down (the heap stays inside its budget)."""
+    return max(1, math.floor(heap.value / MIB))
+
+
+def env_or_note(
+    inputs: ServiceInputs, key: str, value: str, why: Quantity, note: str
+) -> tuple[tuple[EnvSetting, ...], tuple[str, ...]]:
+    """The setting, unless composegen.yaml or the base file already sets `key`."""
+    preset = env_preset(inputs, key)
+    if preset is not None:
+        return (), (f"{key} is already set ({preset!r}): composegen leaves it; its derived value would be {value!r}",)
+    return (EnvSetting(key, value, why, note),), ()
+
+
+def _sizing(
+    inputs: ServiceInputs,
+    profile: Profile,
+    whole: Quantity,
+    fixed: Quantity,
+    heap: Quantity,
+    env: tuple[EnvSetting, ...],
+    notes: tuple[str, ...],
+    startup: Quantity,
+    hardening: bool,
+) -> Sizing:
+    regions = {region.name: region for region in fixed.parts}
+    return Sizing(
+        memory=limit_with_mounts(with_margin(whole, profile), ()),
+        startup=startup,
+        cpus=baseline_cpus(inputs, profile),
+        environment=env,
+        healthcheck_test=None,
+        hardening=hardening,
+        extra={"JVM total": whole, "heap": heap, **regions},
+        notes=notes,
+    )
+
+
+def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
+    """A JVM composegen knows nothing else about: an explicit -Xmx in JAVA_TOOL_OPTIONS."""
+    whole, fixed, heap = heap_breakdown(
+        inputs, profile, None, DEFAULT_TOTAL, "composegen default (assumed): declare memory: or set roles.jvm.memory"
+    )
+    mib = heap_mib(heap)
+    env, notes = env_or_note(
+        inputs,
+        "JAVA_TOOL_OPTIONS",
+        f"-Xmx{mib}m",
+        heap,
+        "every JVM reads JAVA_TOOL_OPTIONS; an explicit -Xmx overrides the "
+        "default of 25% of the limit (MaxRAMPercentage, facts)",
+    )
+    return _sizing(
+        inputs,
+        profile,
+        whole,
+        fixed,
+        heap,
+        env,
+        (*notes, "no healthcheck: the port and path are the application's to name"),
+        startup_time(inputs, profile, DEFAULT_STARTUP, "composegen default (assumed)"),
+        hardening=True,
+    )
+
+
+def size_kafka(inputs: ServiceInputs, profile: Profile) -> Sizing:
+    """A Kafka broker: KAFKA_HEAP_OPTS, which apache, confluent and bitnami images all read."""
+    default_heap = given(
+        "Kafka default heap", KAFKA_HEAP, "bytes", f"{JVM_DEFAULTS}: kafka-server-start.sh -Xmx1G -Xms1G"
+    )
+    whole, fixed, heap = heap_breakdown(inputs, profile, default_heap, 0, "")
+    mib = heap_mib(heap)
+    repo = image_repository(inputs.base.image)
+    notes: list[str] = []
+    if repo not in KAFKA_IMAGES:
+        notes.append(
+            f"image {inputs.base.image!r}: assumed to start Kafka through "
+            "kafka-server-start.sh, which reads KAFKA_HEAP_OPTS"
+        )
+    if heap.value < KAFKA_HEAP:
+        notes.append(f"the heap ({heap.show()}) is below the 1 GiB Kafka's start script gives")
+    env, env_notes = env_or_note(
+        inputs,
+        "KAFKA_HEAP_OPTS",
+        f"-Xmx{mib}m -Xms{mib}m",
+        heap,
+        "read by kafka-server-start.sh (apache, confluent, bitnami images)",
+    )
+    return _sizing(
+        inputs,
+        profile,
+        whole,
+        fixed,
+        heap,
+        env,
+        (*notes, *env_notes, "no healthcheck: the listener port is the broker's config"),
+        startup_time(inputs, profile, KAFKA_STARTUP, "composegen default (assumed)"),
+        hardening=False,
+    )  # the images write their config at start (confluent, bitnami)
+
+
+def zookeeper_env(inputs: ServiceInputs, mib: int) -> tuple[str, str, str]:
+    """(key, value, note) for the image's heap setting."""
+    repo = image_repository(inputs.base.image) or ""
+    if repo == "zookeeper":
+        return ("ZK_SERVER_HEAP", str(mib), "MB; bin/zkEnv.sh turns it into -Xmx (the official image runs zkServer.sh)")
+    if repo in {"bitnami/zookeeper", "bitnamilegacy/zookeeper"}:
+        return "ZOO_HEAP_SIZE", str(mib), "MB; the bitnami image's heap setting (-Xmx and -Xms)"
+    if repo in {"confluentinc/cp-zookeeper"}:
+        return (
+            "KAFKA_HEAP_OPTS",
+            f"-Xmx{mib}m -Xms{mib}m",
+            "confluent's ZooKeeper starts through zookeeper-server-start.sh",
+        )
+    return (
+        "JVMFLAGS",
+        f"-Xmx{mib}m",
+        f"image {inputs.base.image!r} unknown: assumed to run zkServer.sh, which appends JVMFLAGS",
+    )
+
+
+def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
+    """ZooKeeper: the heap through whichever variable the image reads."""
+    default_heap = given(
+        "ZooKeeper default heap", ZOOKEEPER_HEAP, "bytes", "ZooKeeper bin/zkEnv.sh ZK_SERVER_HEAP=1000 (not in facts)"
+    )
+    whole, fixed, heap = heap_breakdown(inputs, profile, default_heap, 0, "")
+    key, value, note = zookeeper_env(inputs, heap_mib(heap))
+    env, notes = env_or_note(inputs, key, value, heap, note)
+    return _sizing(
+        inputs,
+        profile,
+        whole,
+        fixed,
+        heap,
+        env,
+        (*notes, "no healthcheck: a JVM probe (zkServer.sh status) would be charged to the container every interval"),
+        startup_time(inputs, profile, ZOOKEEPER_STARTUP, "composegen default (assumed)"),
+        hardening=False,
+    )  # the official entrypoint chowns as root, then drops privileges

@@ -1,0 +1,145 @@
+"""MySQL, MariaDB and Percona: the InnoDB buffer pool from a RAM budget.
+
+Not in facts/sizing.md: the buffer pool share follows the MySQL manual's own rule for a dedicated
+server (innodb_dedicated_server: 128 MiB below 1 GiB of memory, 50% up to 4 GiB, 75% above); the
+manual recommends up to 80% on a dedicated host. The rest of the budget is for connections,
+performance_schema and the server itself.
+
+MySQL rounds the pool *up* to a multiple of innodb_buffer_pool_chunk_size (128M) ×
+innodb_buffer_pool_instances (8 from 1 GiB): 1.5G becomes 2G. composegen rounds down to that
+multiple itself, so the pool stays inside the budget.
+"""
+
+from __future__ import annotations
+
+import math
+
+from composegen.profiles.models import Profile
+from composegen.sizing.common import (
+    baseline_cpus,
+    baseline_memory,
+    command_blocked,
+    data_dir_mounts,
+    image_repository,
+    limit_with_mounts,
+    startup_with_load,
+    with_margin,
+)
+from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.sizing.quantity import Quantity, given
+from composegen.units import GIB, MIB
+
+MANUAL = "MySQL manual, innodb_dedicated_server (not in facts)"
+ROUNDING = "MySQL manual: the pool is rounded up to chunk size (128M) × instances (8 from 1 GiB) (not in facts)"
+
+#: composegen's default budget for a server nobody sized (assumed).
+DEFAULT_RAM = 1 * GIB
+#: MySQL manual, innodb_dedicated_server (not in facts): below 1 GiB the default 128 MiB pool,
+#: 50% up to 4 GiB, 75% above.
+SMALL_POOL = 128 * MIB
+SMALL_BELOW = 1 * GIB
+HALF_UP_TO = 4 * GIB
+#: innodb_buffer_pool_chunk_size default; from a 1 GiB pool there are 8 instances (MySQL manual).
+CHUNK = 128 * MIB
+INSTANCES_FROM = 1 * GIB
+INSTANCES = 8
+#: An initialised data dir (redo log 100 MB, undo 2 × 16 MB, ibdata/ibtmp, system tables):
+#: composegen's estimate of MySQL 8 (assumed); MariaDB's is smaller.
+FRESH_DATA_DIR = 256 * MIB
+#: composegen defaults (assumed): first start initialises the data dir (tens of seconds), and
+#: an init-script SQL load rate.
+DEFAULT_STARTUP = 30.0
+LOAD_RATE = 20 * MIB
+
+DATA_DIR = "/var/lib/mysql"
+#: Official images: the entrypoint turns leading `--flags` into `mysqld --flags` (`mariadbd`).
+IMAGES = frozenset({"mysql", "mariadb", "percona"})
+#: `mysqladmin ping` exits 0 whenever the server answers, even "Access denied" (MySQL manual);
+#: over TCP so the init-time server (--skip-networking) does not count.
+MYSQL_HEALTHCHECK: tuple[str, ...] = ("CMD", "mysqladmin", "ping", "-h", "127.0.0.1", "--silent")
+#: MariaDB images ship healthcheck.sh (and drop the mysql* names in 11.x).
+MARIADB_HEALTHCHECK: tuple[str, ...] = ("CMD", "healthcheck.sh", "--connect", "--innodb_initialized")
+MARIADB_ADMIN_HEALTHCHECK: tuple[str, ...] = (
+    "CMD",
+    "mariadb-admin",
+    "ping",
+    "-h",
+    "127.0.0.1",
+    "--silent",
+)
+
+
+def buffer_pool(ram: Quantity) -> Quantity:
+    """innodb_buffer_pool_size from the RAM budget, rounded down to what MySQL will allocate."""
+    if ram.value < SMALL_BELOW:
+        return given("innodb_buffer_pool_size", SMALL_POOL, "bytes", f"{MANUAL}: below 1 GiB")
+    share = given(
+        "buffer pool share",
+        0.5 if ram.value <= HALF_UP_TO else 0.75,
+        "ratio",
+        f"{MANUAL}: {'50% up to 4 GiB' if ram.value <= HALF_UP_TO else '75% above 4 GiB'}",
+    )
+    raw = ram.value * share.value
+    step = CHUNK * (INSTANCES if raw >= INSTANCES_FROM else 1)
+    value = max(CHUNK, math.floor(raw / step) * step)
+    return Quantity(
+        "innodb_buffer_pool_size",
+        value,
+        "bytes",
+        f"{ram.name} × {share.name}, rounded down to a multiple of {step // MIB} MiB",
+        ROUNDING,
+        (ram, share),
+    )
+
+
+def healthcheck(inputs: ServiceInputs) -> tuple[str, ...]:
+    """healthcheck.sh for the official MariaDB image, mariadb-admin for other MariaDB images
+    (11.x dropped the mysql* names), mysqladmin for the rest."""
+    repo = image_repository(inputs.base.image) or ""
+    if repo == "mariadb":
+        return MARIADB_HEALTHCHECK
+    if "mariadb" in repo.rsplit("/", 1)[-1]:
+        return MARIADB_ADMIN_HEALTHCHECK
+    return MYSQL_HEALTHCHECK
+
+
+def mysql_size(n: float) -> str:
+    """A whole-MiB size as a MySQL option value: `512M`, `3G`."""
+    mib = int(n // MIB)
+    return f"{mib // 1024}G" if mib % 1024 == 0 else f"{mib}M"
+
+
+def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
+    ram = baseline_memory(
+        inputs, profile, DEFAULT_RAM, "composegen default (assumed): declare memory: or set roles.mysql.memory"
+    ).renamed("RAM budget")
+    pool = buffer_pool(ram)
+    mounts, notes_ = data_dir_mounts(
+        inputs,
+        profile,
+        DATA_DIR,
+        "mysql data dir",
+        given("initialised data dir", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)"),
+    )
+    notes = list(notes_)
+    flag = f"--innodb-buffer-pool-size={mysql_size(pool.value)}"
+    blocked = command_blocked(inputs, IMAGES)
+    command = (flag,) if blocked is None else None
+    if blocked is not None:
+        notes.append(f"innodb_buffer_pool_size not applied: {blocked}; pass {flag} yourself")
+    test = healthcheck(inputs)
+    if test is MARIADB_HEALTHCHECK:
+        notes.append("healthcheck.sh is in MariaDB images built since 2023: an older pinned tag needs its own probe")
+    return Sizing(
+        memory=limit_with_mounts(with_margin(ram, profile), mounts),
+        startup=startup_with_load(
+            inputs, profile, DEFAULT_STARTUP, "composegen default (assumed)", LOAD_RATE, "composegen default (assumed)"
+        ),
+        cpus=baseline_cpus(inputs, profile),
+        tmpfs=mounts,
+        command=command,
+        healthcheck_test=test,
+        hardening=False,  # the entrypoint chowns the data dir as root, then drops to mysql
+        extra={"innodb_buffer_pool_size": pool},
+        notes=tuple(notes),
+    )

@@ -1,0 +1,170 @@
+"""JVM sizing: the Paketo breakdown from facts/sizing.md §Calculators, worked by hand."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from composegen.errors import InputError
+from composegen.profiles.models import Profile
+from composegen.sizing import jvm
+from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.sizing.quantity import Quantity, explain_lines
+from composegen.units import GIB, MIB
+from tests.conftest import make_inputs, make_profile
+
+# direct 10 MiB + metaspace (14,000,000 + 5,800 × 10,000 = 72,000,000 B) + code cache 240 MiB
+# + 250 threads × 1 MiB = 10485760 + 72000000 + 251658240 + 262144000 = 596288000 B (568.66 MiB)
+FIXED = 596_288_000
+
+
+def service(role: str, image: str | None, **spec: object) -> ServiceInputs:
+    return make_inputs(role, image=image, **spec)
+
+
+def with_env(inputs: ServiceInputs, **env: str) -> ServiceInputs:
+    return dataclasses.replace(inputs, base=dataclasses.replace(inputs.base, environment=env))
+
+
+def leaves(q: Quantity) -> Iterator[Quantity]:
+    if not q.parts:
+        yield q
+    for part in q.parts:
+        yield from leaves(part)
+
+
+def env(sizing: Sizing) -> dict[str, str]:
+    return {e.key: e.value for e in sizing.environment}
+
+
+def test_fixed_regions_are_paketos_breakdown() -> None:
+    sizing = jvm.size(service("jvm", "eclipse-temurin:21", memory="2G"), make_profile())
+    regions = {
+        name: sizing.extra[name].value
+        for name in ("direct memory", "metaspace", "code cache", "thread stacks", "head room")
+    }
+    assert regions == {
+        "direct memory": 10 * MIB,
+        "metaspace": 72_000_000,
+        "code cache": 240 * MIB,
+        "thread stacks": 250 * MIB,
+        "head room": 0,
+    }
+    assert sum(regions.values()) == FIXED
+
+
+@pytest.mark.parametrize(
+    ("memory", "heap", "xmx"),
+    [
+        # 2 GiB − 596288000 B = 1551195648 B = 1479.33 MiB → -Xmx1479m
+        ("2G", 2 * GIB - FIXED, "-Xmx1479m"),
+        # the 1 GiB default: 1073741824 − 596288000 = 477453824 B = 455.33 MiB
+        (None, 1 * GIB - FIXED, "-Xmx455m"),
+    ],
+)
+def test_generic_heap(memory: str | None, heap: int, xmx: str) -> None:
+    spec = {"memory": memory} if memory else {}
+    sizing = jvm.size(service("jvm", "eclipse-temurin:21", **spec), make_profile())
+    assert sizing.extra["heap"].value == heap
+    assert env(sizing) == {"JAVA_TOOL_OPTIONS": xmx}
+    # limit = total × 1.2
+    assert sizing.memory.value == pytest.approx((2 * GIB if memory else 1 * GIB) * 1.2)
+    assert sizing.hardening is True
+
+
+def test_kafka_default_total_gives_the_start_scripts_heap() -> None:
+    sizing = jvm.size_kafka(service("kafka", "apache/kafka:3.8.0"), make_profile())
+    # heap = 1 GiB (kafka-server-start.sh -Xmx1G), total = 1073741824 + 596288000 = 1670029824
+    assert sizing.extra["heap"].value == GIB
+    assert sizing.extra["JVM total"].value == GIB + FIXED
+    assert sizing.memory.value == pytest.approx((GIB + FIXED) * 1.2)
+    assert env(sizing) == {"KAFKA_HEAP_OPTS": "-Xmx1024m -Xms1024m"}
+    assert sizing.healthcheck_test is None
+    assert sizing.hardening is False
+
+
+@pytest.mark.parametrize(
+    ("image", "noted"),
+    [
+        ("confluentinc/cp-kafka:7.6.1", False),
+        ("bitnami/kafka:3.7", False),
+        ("apache/kafka:3.8.0", False),
+        ("ghcr.io/acme/kafka:1", True),
+    ],
+)
+def test_kafka_declared_memory(image: str, noted: bool) -> None:
+    sizing = jvm.size_kafka(service("kafka", image, memory="3G"), make_profile())
+    # 3221225472 − 596288000 = 2624937472 B = 2503.33 MiB
+    assert env(sizing) == {"KAFKA_HEAP_OPTS": "-Xmx2503m -Xms2503m"}
+    assert any("assumed to start Kafka" in n for n in sizing.notes) is noted
+
+
+def test_kafka_heap_below_the_default_is_noted() -> None:
+    sizing = jvm.size_kafka(service("kafka", "apache/kafka:3.8.0", memory="1G"), make_profile())
+    assert sizing.extra["heap"].value == GIB - FIXED
+    assert any("below the 1 GiB" in n for n in sizing.notes)
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        # zkEnv.sh's default 1000 MB heap
+        ("zookeeper:3.9", {"ZK_SERVER_HEAP": "1000"}),
+        ("bitnami/zookeeper:3.9", {"ZOO_HEAP_SIZE": "1000"}),
+        ("confluentinc/cp-zookeeper:7.6.1", {"KAFKA_HEAP_OPTS": "-Xmx1000m -Xms1000m"}),
+        ("ghcr.io/acme/zk:1", {"JVMFLAGS": "-Xmx1000m"}),
+    ],
+)
+def test_zookeeper_heap_variable_by_image(image: str, expected: dict[str, str]) -> None:
+    sizing = jvm.size_zookeeper(service("zookeeper", image), make_profile())
+    assert sizing.extra["heap"].value == 1000 * MIB
+    assert sizing.memory.value == pytest.approx((1000 * MIB + FIXED) * 1.2)
+    assert env(sizing) == expected
+
+
+def test_profile_role_memory_is_the_total() -> None:
+    profile = make_profile(roles={"kafka": {"memory": "2G"}})
+    sizing = jvm.size_kafka(service("kafka", "apache/kafka:3.8.0"), profile)
+    assert sizing.extra["heap"].value == 2 * GIB - FIXED
+
+
+@pytest.mark.parametrize(
+    ("calculator", "role", "memory"),
+    [
+        (jvm.size, "jvm", "512M"),  # 536870912 B < 596288000 B of fixed regions
+        (jvm.size, "jvm", str(FIXED)),  # exactly the fixed regions: no heap at all
+        (jvm.size_kafka, "kafka", "256M"),
+        (jvm.size_zookeeper, "zookeeper", "500M"),
+    ],
+)
+def test_fixed_regions_above_the_total_is_an_input_error(
+    calculator: Callable[[ServiceInputs, Profile], Sizing],
+    role: str,
+    memory: str,
+) -> None:
+    with pytest.raises(InputError) as err:
+        calculator(service(role, "x:1", memory=memory), make_profile())
+    assert "fixed regions" in err.value.message
+    assert "services.svc" in err.value.fix
+
+
+def test_a_preset_variable_is_left_alone() -> None:
+    inputs = with_env(service("kafka", "apache/kafka:3.8.0"), KAFKA_HEAP_OPTS="-Xmx512m")
+    sizing = jvm.size_kafka(inputs, make_profile())
+    assert sizing.environment == ()
+    assert any("KAFKA_HEAP_OPTS is already set" in n and "-Xmx1024m" in n for n in sizing.notes)
+
+
+def test_derivations_name_their_sources() -> None:
+    sizing = jvm.size_kafka(service("kafka", "apache/kafka:3.8.0"), make_profile())
+    text = "\n".join(explain_lines(sizing.memory))
+    for region in ("direct memory", "metaspace", "code cache", "thread stacks", "head room"):
+        assert region in text
+    assert "Paketo JVM memory calculator" in text
+    assert "kafka-server-start.sh -Xmx1G -Xms1G" in text
+    assert "loaded classes = 10000  (composegen default (assumed)" in text
+    for q in (sizing.memory, sizing.startup, *sizing.extra.values()):
+        for leaf in leaves(q):
+            assert leaf.source, f"{leaf.name} has no source"

@@ -1,0 +1,93 @@
+"""MySQL / MariaDB sizing: the InnoDB buffer pool, worked by hand from the MySQL manual's rule."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+
+from composegen.sizing import mysql
+from composegen.sizing.model import ServiceInputs
+from composegen.sizing.quantity import Quantity, explain_lines
+from composegen.units import GIB, MIB
+from tests.conftest import make_inputs, make_profile
+
+TMPFS = {"tmpfs": {"data_dirs": True}}
+
+
+def my(image: str | None = "mysql:8.4", **spec: object) -> ServiceInputs:
+    return make_inputs("mysql", image=image, **spec)
+
+
+def leaves(q: Quantity) -> Iterator[Quantity]:
+    if not q.parts:
+        yield q
+    for part in q.parts:
+        yield from leaves(part)
+
+
+@pytest.mark.parametrize(
+    ("memory", "pool", "flag"),
+    [
+        ("512M", 128 * MIB, "128M"),  # below 1 GiB: the default 128 MiB pool
+        ("1G", 512 * MIB, "512M"),  # 50% of 1 GiB
+        ("1536M", 768 * MIB, "768M"),  # 50% = 768 MiB, a multiple of the 128 MiB chunk
+        ("2G", 1 * GIB, "1G"),  # 50% = 1 GiB: 8 instances, a multiple of 1 GiB
+        ("3G", 1 * GIB, "1G"),  # 50% = 1.5 GiB → MySQL would round up to 2 GiB: down to 1 GiB
+        ("4G", 2 * GIB, "2G"),  # 50% up to 4 GiB
+        ("6G", 4 * GIB, "4G"),  # 75% = 4.5 GiB → down to 4 GiB
+        ("16G", 12 * GIB, "12G"),  # 75%
+    ],
+)
+def test_buffer_pool(memory: str, pool: int, flag: str) -> None:
+    sizing = mysql.size(my(memory=memory), make_profile())
+    assert sizing.extra["innodb_buffer_pool_size"].value == pool
+    assert sizing.command == (f"--innodb-buffer-pool-size={flag}",)
+
+
+def test_limit_and_tmpfs() -> None:
+    off = mysql.size(my(memory="1G"), make_profile())
+    assert off.memory.value == pytest.approx(1.2 * GIB)  # 1 GiB × 1.2
+    on = mysql.size(my(memory="1G"), make_profile(**TMPFS))
+    (mount,) = on.tmpfs
+    assert mount.path == "/var/lib/mysql"
+    assert mount.size.value == (64 + 256) * MIB  # profile minimum + initialised data dir
+    assert on.memory.value - off.memory.value == pytest.approx(mount.size.value)
+
+
+@pytest.mark.parametrize(
+    ("image", "base", "applied", "probe"),
+    [
+        ("mysql:8.4", {}, True, "mysqladmin"),
+        ("mariadb:11.8", {}, True, "healthcheck.sh"),
+        ("docker.io/mariadb:10.11", {}, True, "healthcheck.sh"),
+        ("percona:8.0", {}, True, "mysqladmin"),
+        ("bitnami/mariadb:11.4", {}, False, "mariadb-admin"),
+        ("bitnami/mysql:8.4", {}, False, "mysqladmin"),
+        ("mysql:8.4", {"command": "--default-authentication-plugin=mysql_native_password"}, False, "mysqladmin"),
+    ],
+)
+def test_command_and_healthcheck_by_image(image: str, base: dict[str, object], applied: bool, probe: str) -> None:
+    inputs = my(image, memory="1G")
+    inputs = dataclasses.replace(inputs, base=dataclasses.replace(inputs.base, **base))  # type: ignore[arg-type]
+    sizing = mysql.size(inputs, make_profile())
+    assert (sizing.command is not None) is applied
+    assert sizing.healthcheck_test is not None
+    assert sizing.healthcheck_test[1] == probe
+    if not applied:
+        assert any("--innodb-buffer-pool-size=512M" in n for n in sizing.notes)
+
+
+def test_derivations_name_their_sources() -> None:
+    sizing = mysql.size(my(), make_profile())
+    pool = sizing.extra["innodb_buffer_pool_size"]
+    assert pool.value == 512 * MIB  # the 1 GiB default budget, 50%
+    text = "\n".join(explain_lines(pool))
+    assert "MySQL manual, innodb_dedicated_server (not in facts)" in text
+    assert "composegen default (assumed)" in text
+    assert sizing.startup.value == 30
+    assert sizing.hardening is False
+    for q in (sizing.memory, sizing.startup, *sizing.extra.values()):
+        for leaf in leaves(q):
+            assert leaf.source, f"{leaf.name} has no source"

