@@ -52,6 +52,9 @@ def run(action: Callable[[], int]) -> None:
     except ComposegenError as err:
         typer.echo(f"composegen: {err.one_line()}", err=True)
         raise typer.Exit(err.exit_code) from None
+    except BrokenPipeError:  # `composegen explain | head`: the reader left, nothing to report
+        sys.stderr.close()
+        raise typer.Exit(EXIT_OK) from None
     except KeyboardInterrupt:
         typer.echo("composegen: interrupted", err=True)
         raise typer.Exit(130) from None

@@ -8,23 +8,24 @@ from composegen.sizing.model import ServicePlan, StackPlan
 from composegen.sizing.quantity import Quantity, as_dict, explain_lines
 
 
-def _section(title: str, q: Quantity | None) -> list[str]:
+def _section(title: str, q: Quantity | None, shown: set[Quantity] | None = None) -> list[str]:
     if q is None:
         return []
-    return [f"{title}: {q.compose_value() if q.unit != 'count' else q.show()}", *explain_lines(q, "  ")]
+    return [f"{title}: {q.compose_value() if q.unit != 'count' else q.show()}", *explain_lines(q, "  ", shown)]
 
 
 def service_text(plan: ServicePlan) -> str:
+    shown: set[Quantity] = set()
     lines = [f"{plan.name}: role {plan.role}, {plan.role_reason}", ""]
-    lines += _section("memory limit", plan.memory_limit)
-    lines += _section("memory reservation", plan.memory_reservation)
-    lines += _section("cpus", plan.cpus)
-    lines += _section("pids limit", plan.pids)
-    lines += _section("replicas", plan.sizing.replicas)
-    lines += _section("expected startup", plan.startup)
+    lines += _section("memory limit", plan.memory_limit, shown)
+    lines += _section("memory reservation", plan.memory_reservation, shown)
+    lines += _section("cpus", plan.cpus, shown)
+    lines += _section("pids limit", plan.pids, shown)
+    lines += _section("replicas", plan.sizing.replicas, shown)
+    lines += _section("expected startup", plan.startup, shown)
     if plan.healthcheck is not None:
         h = plan.healthcheck
-        lines += _section("healthcheck start_period", h.start_period)
+        lines += _section("healthcheck start_period", h.start_period, shown)
         lines.append(
             f"healthcheck: interval {h.interval.compose_value()}, timeout {h.timeout.compose_value()}, "
             f"retries {h.retries}"
@@ -33,11 +34,12 @@ def service_text(plan: ServicePlan) -> str:
         )
     else:
         lines.append("healthcheck: none (the base file has none and composegen knows no probe for this role)")
-    lines += _section("shm_size", plan.sizing.shm_size)
+    lines += _section("shm_size", plan.sizing.shm_size, shown)
     for mount in plan.tmpfs:
-        lines += _section(f"tmpfs {mount.path}" + (f" ({mount.purpose})" if mount.purpose else ""), mount.size)
+        lines += _section(f"tmpfs {mount.path}" + (f" ({mount.purpose})" if mount.purpose else ""), mount.size, shown)
     for name, q in plan.sizing.extra.items():
-        lines += _section(name, q)
+        if q is not plan.sizing.shm_size:
+            lines += _section(name, q, shown)
     if plan.environment:
         lines.append("environment:")
         for e in plan.environment:
@@ -66,9 +68,9 @@ def stack_text(stack: StackPlan) -> str:
         lines.append(f"  {s.name:<24} {s.role:<13} memory {s.memory_limit.compose_value():>7}{reps}  cpus {cpus}")
     lines += [
         "",
-        *_section("sum of memory limits", fit.memory_limits)[:1],
-        *_section("sum of memory reservations", fit.memory_reservations)[:1],
-        *_section("sum of cpus", fit.cpus)[:1],
+        f"sum of memory limits: {fit.memory_limits.show()}",
+        f"sum of memory reservations: {fit.memory_reservations.show()}",
+        f"sum of cpus: {fit.cpus.show()}",
     ]
     if fit.host_memory is not None and fit.host_cpus is not None:
         lines.append(f"host: {fit.host_memory.show()} for containers, {fit.host_cpus.show()}")

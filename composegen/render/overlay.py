@@ -11,7 +11,8 @@ from typing import Any
 from composegen import __version__
 from composegen.errors import ValidationError
 from composegen.profiles.loader import LoadedProfile, LoadedProject, load_profile, load_project
-from composegen.render import base as validation
+from composegen.compose.stack import Stack
+from composegen.render.base import check_merged, load_base
 from composegen.render.context import stack_context
 from composegen.render.engine import render_template
 from composegen.resolve import resolve_inputs
@@ -26,7 +27,7 @@ TEMPLATE = "overlay.yml.j2"
 class Planned:
     project: LoadedProject
     profile: LoadedProfile
-    base: dict[str, Any]  # the merged, interpolated base stack
+    base: Stack  # the merged, interpolated base stack
     inputs: tuple[ServiceInputs, ...]
     stack: StackPlan
     digest: str
@@ -55,9 +56,8 @@ def plan(profile_ref: str, project_path: Path | None, cwd: Path) -> Planned:
     project = load_project(project_path, cwd)
     profile = load_profile(profile_ref, cwd)
     paths = project.compose_paths()
-    base = validation.load_base(paths)
-    services = base.get("services") or {}
-    inputs = tuple(resolve_inputs(project, services))
+    base = load_base(paths, project.root)
+    inputs = tuple(resolve_inputs(project, base.services))
     stack = plan_stack(inputs, profile.profile, project.project.host)
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
     return Planned(project, profile, base, inputs, stack, _digest(profile, project, texts))
@@ -98,7 +98,7 @@ def check_overlay(text: str, planned: Planned, out: Path) -> None:
             where=str(out),
             fix="this is a composegen bug: please report it",
         )
-    problems = validation.validate_merged(planned.base, doc.data)
+    problems = check_merged(planned.project.compose_paths(), planned.project.root, text, out.name)
     if problems:
         raise ValidationError(
             f"the merged stack would be rejected by compose: {problems[0]}",

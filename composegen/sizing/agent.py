@@ -97,7 +97,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             )
         )
     return Sizing(
-        memory=memory.renamed("memory limit"),
+        memory=memory,
         startup=startup_time(inputs, profile, DEFAULT_STARTUP, "composegen default, assumed"),
         cpus=cpus,
         environment=tuple(env),

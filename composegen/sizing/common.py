@@ -189,8 +189,8 @@ def data_dir_mounts(
     notes: list[str] = []
     if path in inputs.base.volume_targets:
         notes.append(
-            f"the base file mounts a volume at {path}: the tmpfs takes its place "
-            "(docker refuses two mounts at one target, so the volume must go)"
+            f"the base file mounts a volume at {path}: the overlay replaces it with the tmpfs "
+            "(compose merges volumes by target, the later file wins)"
         )
     return (TmpfsMount(path, size, mount.mode, purpose),), tuple(notes)
 

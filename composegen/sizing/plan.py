@@ -28,6 +28,11 @@ PYTHON_ROLES = frozenset({"python-web", "worker", "pytest", "ml-inference"})
 ROUND_STEP = 16 * MIB
 
 
+def _whole_mib(n: float) -> int:
+    """Alert thresholds in whole MiB, rounded down (an alert fires a little early, never late)."""
+    return math.floor(n / MIB) * MIB
+
+
 def _floored(memory: Quantity, profile: Profile) -> Quantity:
     if memory.value >= profile.memory.minimum:
         return memory
@@ -140,8 +145,8 @@ def plan_service(inputs: ServiceInputs, profile: Profile) -> ServicePlan:
             (f"{prefix}.profile", profile.name),
             (f"{prefix}.role", inputs.role),
             (f"{prefix}.memory.limit", format_bytes(limit.value)),
-            (f"{prefix}.memory.warn", format_bytes(math.floor(limit.value * profile.monitoring.warn))),
-            (f"{prefix}.memory.critical", format_bytes(math.floor(limit.value * profile.monitoring.critical))),
+            (f"{prefix}.memory.warn", format_bytes(_whole_mib(limit.value * profile.monitoring.warn))),
+            (f"{prefix}.memory.critical", format_bytes(_whole_mib(limit.value * profile.monitoring.critical))),
         ]
     logging = None
     if profile.logging:

@@ -106,16 +106,24 @@ def rounded_up(q: Quantity, step: float, step_text: str) -> Quantity:
     return Quantity(q.name, value, q.unit, f"{q.show()} rounded up to a whole {step_text}", "", (q,))
 
 
-def explain_lines(q: Quantity, indent: str = "") -> list[str]:
-    """The derivation tree of `q`, one line a quantity, children indented."""
+def explain_lines(q: Quantity, indent: str = "", shown: set[Quantity] | None = None) -> list[str]:
+    """The derivation tree of `q`, one line a quantity, children indented.
+
+    With `shown`, a derived quantity already printed in full is printed once more as one line
+    ending in "(derived above)", so a shared input does not repeat its whole tree.
+    """
     line = f"{indent}{q.name} = {q.show()}"
     if q.formula:
         line += f"  [{q.formula}]"
     if q.source:
         line += f"  ({q.source})"
+    if shown is not None and q.parts:
+        if q in shown:
+            return [line + "  (derived above)"]
+        shown.add(q)
     lines = [line]
     for part in q.parts:
-        lines.extend(explain_lines(part, indent + "  "))
+        lines.extend(explain_lines(part, indent + "  ", shown))
     return lines
 
 
