@@ -6,12 +6,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from composegen import __version__
+from composegen.compose.stack import Stack
 from composegen.errors import ValidationError
 from composegen.profiles.loader import LoadedProfile, LoadedProject, load_profile, load_project
-from composegen.compose.stack import Stack
 from composegen.render.base import check_merged, load_base
 from composegen.render.context import stack_context
 from composegen.render.engine import render_template

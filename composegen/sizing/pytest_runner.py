@@ -41,7 +41,8 @@ def collection_time(inputs: ServiceInputs, profile: Profile, base_seconds: float
         return base
     tests = given("tests", inputs.spec.tests, "count", f"composegen.yaml: services.{inputs.name}.tests")
     per_test = given("collection per test", PER_TEST_SECONDS, "seconds", ASSUMED)
-    return total("startup", (base, times("collection", tests, per_test, unit="seconds")))
+    start = base.renamed("start before collection")
+    return total("startup", (start, times("collection", tests, per_test, unit="seconds")))
 
 
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:

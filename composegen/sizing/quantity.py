@@ -50,7 +50,7 @@ def show_value(value: float, unit: Unit) -> str:
     if unit == "bytes":
         return human_bytes(value)
     if unit == "cpus":
-        return f"{format_cpus(value)} cores"
+        return f"{format_cpus(value)} core" + ("" if value == 1 else "s")
     if unit == "seconds":
         return format_duration(value) if value else "0s"
     if unit == "ratio":
