@@ -1,0 +1,1 @@
+"""composegen lint: rules that catch what kills containers, on real-world compose files."""

@@ -1,0 +1,66 @@
+"""What a rule sees: the stack (merged, or one file), how it is used, and sizing knowledge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from composegen.compose.stack import Stack
+from composegen.compose.tree import Origin, origin_at
+from composegen.errors import ComposegenError
+from composegen.profiles.models import HostSpec, MemoryPolicy, Profile
+from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.yamlio import KeyPath
+
+Mode = Literal["file", "stack"]
+Target = Literal["compose", "swarm"]
+
+#: The profile lint sizes with: no margin, no tmpfs data dirs, so `expected()` is the bare working
+#: set a calculator estimates for the service.
+NEUTRAL_PROFILE = Profile(name="lint", memory=MemoryPolicy(margin=1.0, minimum=0))
+
+
+@dataclass(frozen=True)
+class LintContext:
+    """Everything a rule may read. Rules never do I/O."""
+
+    stack: Stack
+    mode: Mode = "file"  # "file": one file on its own (it may be an overlay); "stack": a merged -f stack
+    usage: str | None = None  # "dev" | "pytest" | "prod" | ... from composegen.yaml or --usage
+    target: Target = "compose"  # "swarm" when the file is meant for `docker stack deploy`
+    host: HostSpec | None = None
+    inputs: Mapping[str, ServiceInputs] = field(default_factory=dict)  # roles and declared inputs
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        return self.stack.data
+
+    def services(self) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """(name, service) for every service, in file order."""
+        yield from self.stack.iter_services()
+
+    def origin(self, path: KeyPath) -> Origin | None:
+        """Where the deepest existing key along `path` was written."""
+        return origin_at(self.stack.data, path)
+
+    def role(self, service: str) -> str | None:
+        found = self.inputs.get(service)
+        return found.role if found is not None else None
+
+    @cached_property
+    def _expected(self) -> dict[str, Sizing]:
+        from composegen.sizing.roles import CALCULATORS
+
+        out: dict[str, Sizing] = {}
+        for name, inputs in self.inputs.items():
+            try:
+                out[name] = CALCULATORS[inputs.role](inputs, NEUTRAL_PROFILE)
+            except ComposegenError:  # a calculator that cannot size this service: no expectation
+                continue
+        return out
+
+    def expected(self, service: str) -> Sizing | None:
+        """The calculator's estimate for a service (bare working set, expected startup), if any."""
+        return self._expected.get(service)

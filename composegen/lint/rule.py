@@ -1,0 +1,62 @@
+"""The shape of a lint rule: one module per rule under `composegen/lint/rules/`.
+
+A rule module defines, at module level:
+
+    CODE = "CG101"                     # unique; the hundreds group the rules (see below)
+    NAME = "memory-limit-missing"      # readable, kebab-case, unique
+    SEVERITY = Severity.warning        # default severity
+    SEVERITY_BY_USAGE = {"dev": Severity.info, "prod": Severity.error}   # optional
+    OPTIONS = {"ignore_roles": ["proxy"]}   # optional: option name -> default value
+    FIXABLE = False                    # True when `check` attaches Fix objects (--fix)
+
+    def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]: ...
+
+and its module docstring is the user documentation, with the sections
+`What it does`, `Why is this bad?`, `Example`, `Use instead` (ruff's rule docs; docs/rules.md
+is generated from them). Code groups: CG0xx schema and syntax, CG1xx resources, CG2xx
+healthcheck, CG3xx fit, CG4xx target (compose vs Swarm), CG5xx security, CG6xx hygiene.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from composegen.lint.context import LintContext
+from composegen.lint.finding import Severity, Violation
+
+Check = Callable[[LintContext, Mapping[str, Any]], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    check: Check
+    doc: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    severity_by_usage: Mapping[str, Severity] = field(default_factory=dict)
+    fixable: bool = False
+    module: str = ""
+
+    def severity_for(self, usage: str | None) -> Severity:
+        if usage is not None and usage in self.severity_by_usage:
+            return self.severity_by_usage[usage]
+        return self.severity
+
+    @classmethod
+    def from_module(cls, module: ModuleType) -> Rule:
+        return cls(
+            code=module.CODE,
+            name=module.NAME,
+            severity=module.SEVERITY,
+            check=module.check,
+            doc=(module.__doc__ or "").strip(),
+            options=dict(getattr(module, "OPTIONS", {})),
+            severity_by_usage=dict(getattr(module, "SEVERITY_BY_USAGE", {})),
+            fixable=bool(getattr(module, "FIXABLE", False)),
+            module=module.__name__,
+        )
