@@ -1,0 +1,514 @@
+"""Compose variable interpolation and `.env` files, as compose v2 (compose-go v2.9) does them.
+
+Templates: `$VAR`, `${VAR}`, `${VAR:-default}` (unset or empty), `${VAR-default}` (unset),
+`${VAR:?message}` / `${VAR?message}` (required), `${VAR:+alt}` / `${VAR+alt}` (alternative),
+`$$` for a literal `$`; defaults, messages and alternatives may nest templates. A `$` that starts
+no template stays as written. Only values are interpolated, never keys.
+
+Nothing raises by default: an unset variable reads as "" and is recorded as an `unset` issue (a
+warning in compose), a missing required variable or a malformed template is recorded as an
+error issue; `strict=True` raises the first error as an `InputError` instead.
+
+After substitution compose casts strings at some paths to the type the model needs
+(`healthcheck.retries: "${RETRIES:-3}"` becomes the integer 3): `cast_value` does the same, and
+leaves a string that does not cast as it is, for validation to report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from composegen.compose.tree import Origin, SDict, SList, matches
+from composegen.errors import InputError
+from composegen.yamlio import KeyPath, Tagged, read_text
+
+IssueKind = Literal["unset", "required", "invalid"]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPERATOR = re.compile(r":?[-?+]")
+
+
+@dataclass(frozen=True)
+class VariableIssue:
+    """One problem met while interpolating: where, which variable, and what compose would say."""
+
+    kind: IssueKind
+    name: str
+    message: str
+    path: KeyPath = ()
+    origin: Origin | None = None
+
+    @property
+    def is_error(self) -> bool:
+        """Compose refuses the file for `required` and `invalid`; `unset` is only a warning."""
+        return self.kind != "unset"
+
+    def where(self) -> str:
+        return self.origin.where() if self.origin else ""
+
+
+@dataclass
+class Interpolation:
+    """The interpolated value and what went wrong on the way."""
+
+    value: Any
+    issues: list[VariableIssue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[VariableIssue]:
+        return [issue for issue in self.issues if issue.is_error]
+
+
+class _Context:
+    def __init__(
+        self, env: Mapping[str, str], issues: list[VariableIssue], path: KeyPath, origin: Origin | None
+    ) -> None:
+        self.env = env
+        self.issues = issues
+        self.path = path
+        self.origin = origin
+        self.failed = False
+
+    def report(self, kind: IssueKind, name: str, message: str) -> None:
+        if kind != "unset":
+            self.failed = True
+        self.issues.append(VariableIssue(kind, name, message, self.path, self.origin))
+
+
+def _closing_brace(text: str, start: int) -> int:
+    """Index of the `}` closing the `${` at `start`: each inner `${` opens one more level."""
+    depth = 0
+    index = start
+    while index < len(text):
+        if text[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+        elif text.startswith("${", index):
+            depth += 1
+            index += 1
+        index += 1
+    return -1
+
+
+def _substitute(text: str, ctx: _Context) -> str:
+    out: list[str] = []
+    index = 0
+    while True:
+        dollar = text.find("$", index)
+        if dollar < 0:
+            out.append(text[index:])
+            return "".join(out)
+        out.append(text[index:dollar])
+        following = text[dollar + 1 : dollar + 2]
+        if following == "$":
+            out.append("$")
+            index = dollar + 2
+        elif following == "{":
+            end = _closing_brace(text, dollar)
+            if end < 0:
+                ctx.report("invalid", "", f"invalid interpolation format {text!r}: unclosed ${{")
+                out.append(text[dollar:])
+                return "".join(out)
+            out.append(_braced(text[dollar + 2 : end], text, ctx))
+            index = end + 1
+        else:
+            named = _NAME.match(text, dollar + 1)
+            if named:
+                out.append(_lookup(named.group(), ctx))
+                index = named.end()
+            else:
+                out.append("$")
+                index = dollar + 1
+
+
+def _lookup(name: str, ctx: _Context) -> str:
+    value = ctx.env.get(name)
+    if value is None:
+        ctx.report("unset", name, f'The "{name}" variable is not set. Defaulting to a blank string.')
+        return ""
+    return value
+
+
+def _braced(body: str, text: str, ctx: _Context) -> str:
+    named = _NAME.match(body)
+    if named is None:
+        ctx.report("invalid", "", f"invalid interpolation format {text!r}: ${{{body}}} names no variable")
+        return ""
+    name = named.group()
+    rest = body[named.end() :]
+    if not rest:
+        return _lookup(name, ctx)
+    found = _OPERATOR.match(rest)
+    operator = found.group() if found else None
+    if operator is None:
+        ctx.report("invalid", name, f"invalid interpolation format {text!r}: unknown operator in ${{{body}}}")
+        return ""
+    argument = _substitute(rest[len(operator) :], ctx)  # compose resolves it even when unused
+    value = ctx.env.get(name)
+    is_set = value is not None
+    non_empty = bool(value)
+    if operator == ":-":
+        return value if non_empty and value is not None else argument
+    if operator == "-":
+        return value if value is not None else argument
+    if operator == ":+":
+        return argument if non_empty else ""
+    if operator == "+":
+        return argument if is_set else ""
+    if (non_empty if operator == ":?" else is_set) and value is not None:
+        return value
+    message = f"required variable {name} is missing a value"
+    ctx.report("required", name, f"{message}: {argument}" if argument else message)
+    return ""
+
+
+def substitute(
+    template: str,
+    env: Mapping[str, str],
+    *,
+    issues: list[VariableIssue] | None = None,
+    path: KeyPath = (),
+    origin: Origin | None = None,
+) -> str:
+    """One string with its templates resolved from `env`; problems are appended to `issues`."""
+    if "$" not in template:
+        return template
+    ctx = _Context(env, issues if issues is not None else [], path, origin)
+    result = _substitute(template, ctx)
+    return template if ctx.failed else result
+
+
+# --- casts (compose-go loader/interpolate.go, v2.9) ------------------------------------------
+
+_INT = re.compile(r"^[+-]?[0-9]+$")
+_FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$|^[+-]?(?i:inf|infinity|nan)$")
+_TRUE = frozenset({"true", "y", "yes", "on"})
+_FALSE = frozenset({"false", "n", "no", "off"})
+
+
+def _to_int(text: str) -> int | None:
+    return int(text) if _INT.match(text) else None
+
+
+def _to_float(text: str) -> float | None:
+    return float(text) if _FLOAT.match(text) else None
+
+
+def _to_bool(text: str) -> bool | None:
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    return None
+
+
+Caster = Callable[[str], Any]
+
+#: Paths (`*` = any key or index) whose string values compose casts after interpolation.
+CASTS: dict[tuple[str, ...], Caster] = {
+    **{
+        ("services", "*", *path): caster
+        for path, caster in {
+            ("configs", "*", "mode"): _to_int,
+            ("cpu_count",): _to_int,
+            ("cpu_percent",): _to_float,
+            ("cpu_period",): _to_int,
+            ("cpu_quota",): _to_int,
+            ("cpu_rt_period",): _to_int,
+            ("cpu_rt_runtime",): _to_int,
+            ("cpus",): _to_float,
+            ("cpu_shares",): _to_int,
+            ("init",): _to_bool,
+            ("deploy", "replicas"): _to_int,
+            ("deploy", "update_config", "parallelism"): _to_int,
+            ("deploy", "update_config", "max_failure_ratio"): _to_float,
+            ("deploy", "rollback_config", "parallelism"): _to_int,
+            ("deploy", "rollback_config", "max_failure_ratio"): _to_float,
+            ("deploy", "restart_policy", "max_attempts"): _to_int,
+            ("deploy", "placement", "max_replicas_per_node"): _to_int,
+            ("healthcheck", "retries"): _to_int,
+            ("healthcheck", "disable"): _to_bool,
+            ("oom_kill_disable",): _to_bool,
+            ("oom_score_adj",): _to_int,
+            ("pids_limit",): _to_int,
+            ("ports", "*", "target"): _to_int,
+            ("privileged",): _to_bool,
+            ("read_only",): _to_bool,
+            ("scale",): _to_int,
+            ("secrets", "*", "mode"): _to_int,
+            ("stdin_open",): _to_bool,
+            ("tty",): _to_bool,
+            ("ulimits", "*"): _to_int,
+            ("ulimits", "*", "hard"): _to_int,
+            ("ulimits", "*", "soft"): _to_int,
+            ("volumes", "*", "read_only"): _to_bool,
+            ("volumes", "*", "volume", "nocopy"): _to_bool,
+        }.items()
+    },
+    ("networks", "*", "external"): _to_bool,
+    ("networks", "*", "internal"): _to_bool,
+    ("networks", "*", "attachable"): _to_bool,
+    ("networks", "*", "enable_ipv6"): _to_bool,
+    ("volumes", "*", "external"): _to_bool,
+    ("secrets", "*", "external"): _to_bool,
+    ("configs", "*", "external"): _to_bool,
+}
+
+_CAST_ROOTS = frozenset(pattern[0] for pattern in CASTS)
+_CASTS_BY_LAST: dict[str, list[tuple[tuple[str, ...], Caster]]] = {}
+_CASTS_ANY_LAST: list[tuple[tuple[str, ...], Caster]] = []
+for _pattern, _caster in CASTS.items():
+    if _pattern[-1] == "*":
+        _CASTS_ANY_LAST.append((_pattern, _caster))
+    else:
+        _CASTS_BY_LAST.setdefault(_pattern[-1], []).append((_pattern, _caster))
+
+
+def caster_for(path: KeyPath) -> Caster | None:
+    """The cast compose applies to a string at `path`, if any."""
+    if not path or path[0] not in _CAST_ROOTS:
+        return None
+    last = path[-1]
+    for pattern, caster in _CASTS_BY_LAST.get(last, ()) if isinstance(last, str) else ():
+        if matches(pattern, path):
+            return caster
+    for pattern, caster in _CASTS_ANY_LAST:
+        if matches(pattern, path):
+            return caster
+    return None
+
+
+def cast_value(path: KeyPath, value: Any) -> Any:
+    """`value` cast as compose casts a string at `path`; unchanged when no cast applies or fits."""
+    if not isinstance(value, str):
+        return value
+    caster = caster_for(path)
+    if caster is None:
+        return value
+    converted = caster(value)
+    return value if converted is None else converted
+
+
+# --- walking a document ----------------------------------------------------------------------
+
+
+def interpolate(
+    data: Any,
+    env: Mapping[str, str],
+    *,
+    strict: bool = False,
+    cast: bool = True,
+    path: KeyPath = (),
+) -> Interpolation:
+    """Interpolate every string value in `data` (recursively; keys untouched) from `env`.
+
+    Origins of `SDict`/`SList` containers are kept. With `strict`, the first missing required
+    variable or malformed template raises `InputError`.
+    """
+    issues: list[VariableIssue] = []
+    value = _walk(data, env, issues, path, None, cast)
+    if strict:
+        for issue in issues:
+            if issue.is_error:
+                raise InputError(
+                    issue.message,
+                    where=issue.where(),
+                    fix="set the variable in the environment or the .env file, or write a literal $ as $$",
+                )
+    return Interpolation(value, issues)
+
+
+def _walk(
+    value: Any, env: Mapping[str, str], issues: list[VariableIssue], path: KeyPath, origin: Origin | None, cast: bool
+) -> Any:
+    """`value` interpolated; containers are rebuilt only where something changed."""
+    if isinstance(value, str):
+        result = substitute(value, env, issues=issues, path=path, origin=origin) if "$" in value else value
+        return cast_value(path, result) if cast else result
+    if isinstance(value, Mapping):
+        origins = value.origins if isinstance(value, SDict) else {}
+        out: dict[Any, Any] | None = None
+        for key, item in value.items():
+            new = _walk(item, env, issues, (*path, key), origins.get(key) or origin, cast)
+            if new is not item:
+                if out is None:
+                    out = SDict(value, origins) if isinstance(value, SDict) else dict(value)
+                out[key] = new
+        return value if out is None else out
+    if isinstance(value, list):
+        item_origins = value.origins if isinstance(value, SList) else [None] * len(value)
+        walked: list[Any] | None = None
+        for index, item in enumerate(value):
+            new = _walk(item, env, issues, (*path, index), item_origins[index] or origin, cast)
+            if new is not item:
+                if walked is None:
+                    walked = list(value)
+                walked[index] = new
+        if walked is None:
+            return value
+        return SList(walked, item_origins) if isinstance(value, SList) else walked
+    if isinstance(value, Tagged):
+        return Tagged(value.tag, _walk(value.value, env, issues, path, origin, cast))
+    return value
+
+
+# --- .env files (compose-go dotenv, v2.9) ----------------------------------------------------
+
+_EXPORT = re.compile(r"^export\s+")
+_ESCAPE = re.compile(r"\\(?:[abcfnrtv$\"\\]|0[0-9]{0,3})")
+_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", '"': '"', "\\": "\\"}
+_INLINE_SPACE = "\t\v\f\r \x85\xa0"
+
+
+def _unescape(match: re.Match[str]) -> str:
+    text = match.group()
+    body = text[1:]
+    if body == "$":
+        return "$$"  # the template pass turns it into one literal $
+    if body.startswith("0"):  # Go reads `\0123` as `\123`, and keeps `\12` when that fails
+        digits = body[1:]
+        if len(digits) == 3 and all(d in "01234567" for d in digits) and int(digits, 8) < 256:
+            return chr(int(digits, 8))
+        return "\\" + digits
+    return _SIMPLE_ESCAPES.get(body, text)
+
+
+class _EnvParser:
+    def __init__(self, text: str, where: str, lookup: Mapping[str, str]) -> None:
+        self.src = text
+        self.pos = 0
+        self.line = 1
+        self.where = where
+        self.lookup = lookup
+        self.out: dict[str, str] = {}
+
+    def fail(self, message: str) -> InputError:
+        return InputError(
+            message,
+            where=f"{self.where}:{self.line}",
+            fix="write one KEY=VALUE per line; quote values that hold spaces or #",
+        )
+
+    def skip_space(self) -> bool:
+        """Skip whitespace and comment lines; False at the end of the text."""
+        src = self.src
+        while self.pos < len(src):
+            char = src[self.pos]
+            if char == "\n":
+                self.line += 1
+                self.pos += 1
+            elif char.isspace():
+                self.pos += 1
+            elif char == "#":
+                end = src.find("\n", self.pos)
+                self.pos = len(src) if end < 0 else end
+            else:
+                return True
+        return False
+
+    def parse(self) -> dict[str, str]:
+        while self.skip_space():
+            self.statement()
+        return self.out
+
+    def statement(self) -> None:
+        rest = self.src[self.pos :]
+        export = _EXPORT.match(rest)
+        start = self.pos + (export.end() if export else 0)
+        while start < len(self.src) and self.src[start] in _INLINE_SPACE:
+            start += 1
+        index = start
+        separator = ""
+        while index < len(self.src):
+            char = self.src[index]
+            if char in "=:\n":
+                separator = char
+                break
+            if not (char in _INLINE_SPACE or char in "_.-[]" or char.isalnum()):
+                raise self.fail(f"unexpected character {char!r} in variable name")
+            index += 1
+        key = self.src[start:index].rstrip()
+        if " " in key:
+            raise self.fail("a variable name cannot contain a space")
+        if separator in ("\n", ""):  # `KEY` alone: take it from the environment
+            if key in self.lookup:
+                self.out[key] = self.lookup[key]
+            self.pos = index
+            return
+        self.pos = index + 1
+        while self.pos < len(self.src) and self.src[self.pos] in _INLINE_SPACE:
+            self.pos += 1
+        self.out[key] = self.value()
+
+    def value(self) -> str:
+        src = self.src
+        quote = src[self.pos : self.pos + 1]
+        if quote not in ("'", '"'):
+            end = src.find("\n", self.pos)
+            end = len(src) if end < 0 else end
+            raw = src[self.pos : end].split(" #", 1)[0].rstrip()
+            self.pos = end
+            return self.expand(raw)
+        index = self.pos + 1
+        start_line = self.line
+        while index < len(src):
+            char = src[index]
+            if char == "\n":
+                self.line += 1
+            if char == quote and src[index - 1] != "\\":
+                raw = src[self.pos + 1 : index]
+                self.pos = index + 1
+                return self.expand(_ESCAPE.sub(_unescape, raw)) if quote == '"' else raw
+            index += 1
+        line_end = src.find("\n", self.pos)
+        self.line = start_line
+        raise self.fail(f"unterminated quoted value {src[self.pos : line_end if line_end >= 0 else None]}")
+
+    def expand(self, raw: str) -> str:
+        issues: list[VariableIssue] = []
+        lookup = {**self.out, **self.lookup}
+        value = substitute(raw, lookup, issues=issues)
+        for issue in issues:
+            if issue.is_error:
+                raise self.fail(issue.message)
+        return value
+
+
+def parse_env_text(text: str, where: str, lookup: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Variables from `.env` text. `lookup` (the process environment) feeds `${VAR}` references
+    and bare `KEY` lines; values it holds are not applied here (see `project_environment`)."""
+    return _EnvParser(text, where, lookup or {}).parse()
+
+
+def read_env_file(path: Path, lookup: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Variables from a `.env` file, with compose's rules.
+
+    `KEY=VALUE`, `KEY: VALUE`, an optional `export ` prefix, `#` comment lines and ` #` inline
+    comments after unquoted values; single quotes keep text literally, double quotes read
+    `\\n`, `\\t`, `\\"`, `\\\\`, `\\$` escapes and interpolate `${VAR}`; unquoted values interpolate
+    too; a quoted value may span lines; a bare `KEY` takes its value from `lookup`.
+    """
+    return parse_env_text(read_text(path), str(path), lookup)
+
+
+def project_environment(
+    project_dir: Path,
+    env: Mapping[str, str],
+    env_files: list[Path] | None = None,
+) -> dict[str, str]:
+    """The variables compose interpolates with: the `.env` file of the project directory (or the
+    given env files, in order), with the process environment `env` taking precedence."""
+    files = env_files if env_files is not None else [project_dir / ".env"]
+    merged: dict[str, str] = {}
+    for file in files:
+        if env_files is None and not file.is_file():
+            continue
+        merged.update(read_env_file(file, {**merged, **env}))
+    merged.update(env)
+    return merged

@@ -1,0 +1,339 @@
+"""Validate a merged compose model: the compose-spec JSON schema, then the typed reading compose
+v2 does after it (sizes, durations, CPU counts, whole numbers, booleans).
+
+The schema is the compose-spec schema vendored from check-jsonschema (`compose-spec.json`
+beside this module, see `SCHEMA.md`), checked with `jsonschema`'s Draft 2020-12 validator, built
+on first use and cached. Validate the interpolated, merged model (`Stack.data`): compose
+validates after interpolation, so `${PORT:-80}` where a number belongs is fine once resolved.
+
+One error per root cause: the schema's `unevaluatedProperties: false` on services repeats every
+property of a branch that failed (`image: 5` also gives "Unevaluated properties are not allowed
+('image' was unexpected)"); such echoes are dropped and only keys the schema does not know at
+all are reported, one error per key, at that key's path.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from composegen.compose.interpolate import caster_for
+from composegen.compose.syntax import SyntaxProblem, parse_port, parse_volume
+from composegen.compose.tree import dotted, matches
+from composegen.errors import UnitError
+from composegen.units import parse_bytes, parse_duration
+from composegen.yamlio import KeyPath
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
+SCHEMA_FILE = "compose-spec.json"
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One validation error: where in the model (a key path) and what is wrong."""
+
+    path: KeyPath
+    message: str
+    keyword: str = "schema"
+
+    def dotted(self) -> str:
+        return dotted(self.path) or "(top level)"
+
+    def __str__(self) -> str:
+        return f"{self.dotted()}: {self.message}"
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The vendored compose-spec schema."""
+    text = resources.files("composegen.compose").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    loaded = json.loads(text)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _resolve_ref(root: Mapping[str, Any], ref: str) -> Any:
+    node: Any = root
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def flattened(original: Mapping[str, Any]) -> dict[str, Any]:
+    """The schema with each `allOf: [$refs] + unevaluatedProperties: false` (service, job,
+    pre_start hook) rewritten as one object of all the properties with
+    `additionalProperties: false`. It accepts exactly the same documents, but a wrong value no
+    longer also makes every sibling property "unevaluated", and it validates twice as fast."""
+    root = copy.deepcopy(dict(original))
+
+    def rewrite(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                rewrite(item)
+            return
+        if not isinstance(node, dict):
+            return
+        for item in node.values():
+            rewrite(item)
+        branches = node.get("allOf")
+        if node.get("unevaluatedProperties") is not False or not isinstance(branches, list):
+            return
+        parts = [_resolve_ref(root, b["$ref"]) if isinstance(b, dict) and "$ref" in b else b for b in branches]
+        if not all(
+            isinstance(p, dict) and set(p) <= {"type", "description", "properties", "patternProperties"} for p in parts
+        ):
+            return  # not the shape this rewrite understands: keep the original
+        properties: dict[str, Any] = {}
+        patterns: dict[str, Any] = {}
+        for part in [*parts, node]:
+            for name, rule in part.get("properties", {}).items():
+                properties[name] = {"allOf": [properties[name], rule]} if name in properties else rule
+            patterns.update(part.get("patternProperties", {}))
+        del node["allOf"], node["unevaluatedProperties"]
+        node.update(type="object", properties=properties, patternProperties=patterns, additionalProperties=False)
+
+    rewrite(root)
+    return root
+
+
+@cache
+def validator() -> Draft202012Validator:
+    """A Draft 2020-12 validator for the (flattened) compose-spec schema, built once."""
+    from jsonschema import Draft202012Validator  # lazy: importing jsonschema costs 50-100 ms
+
+    return Draft202012Validator(flattened(schema()))
+
+
+# --- schema errors, one per root cause -------------------------------------------------------
+
+
+def _resolve(node: Any) -> Any:
+    root = validator().schema
+    assert isinstance(root, Mapping)
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+        node = _resolve_ref(root, node["$ref"])
+    return node
+
+
+def _schema_at(path: Any) -> Any:
+    """The schema node at a jsonschema `absolute_schema_path` (which steps through `$ref`s)."""
+    node: Any = validator().schema
+    for part in path:
+        if isinstance(node, Mapping) and part not in node:
+            node = _resolve(node)
+        node = node[part]
+    return node
+
+
+def _declares(node: Any, name: str, depth: int = 0) -> bool:
+    """Whether a schema node (with its refs and allOf/anyOf/oneOf branches) declares `name`."""
+    node = _resolve(node)
+    if not isinstance(node, Mapping) or depth > 8:
+        return False
+    properties = node.get("properties")
+    if isinstance(properties, Mapping) and name in properties:
+        return True
+    patterns = node.get("patternProperties")
+    if isinstance(patterns, Mapping) and any(re.search(p, name) for p in patterns):
+        return True
+    return any(
+        _declares(branch, name, depth + 1)
+        for keyword in ("allOf", "anyOf", "oneOf")
+        for branch in node.get(keyword, ())
+    )
+
+
+def _unknown_keys(error: ValidationError) -> list[str]:
+    parent = _schema_at(list(error.absolute_schema_path)[:-1])
+    instance = error.instance
+    if not isinstance(instance, Mapping):
+        return []
+    return [str(key) for key in instance if not _declares(parent, str(key))]
+
+
+def _message(error: ValidationError) -> str:
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        same_place = [e for e in error.context if not e.path]
+        types = [e.validator_value for e in same_place if e.validator == "type"]
+        if same_place and len(types) == len(same_place):
+            names: list[str] = []
+            for t in types:
+                for name in t if isinstance(t, list) else [t]:
+                    if name not in names:
+                        names.append(str(name))
+            return f"{error.instance!r} is not of type {', '.join(repr(n) for n in names)}"
+        deeper = [e for e in error.context if e.path]
+        if deeper:
+            best = max(deeper, key=lambda e: len(e.path))
+            return f"{dotted(tuple(best.path))}: {best.message}"
+    return error.message
+
+
+def schema_errors(data: Any) -> list[SchemaError]:
+    """The compose-spec schema's errors for `data`, one per root cause."""
+    found: list[SchemaError] = []
+    for error in validator().iter_errors(data):
+        path = tuple(error.absolute_path)
+        if error.validator in ("unevaluatedProperties", "additionalProperties"):
+            for key in _unknown_keys(error):
+                found.append(
+                    SchemaError(
+                        (*path, key),
+                        f"unknown key {key!r}: compose does not know it here (extension keys start with x-)",
+                        "unknown-key",
+                    )
+                )
+            continue
+        found.append(SchemaError(path, _message(error), str(error.validator)))
+    unique: dict[tuple[KeyPath, str], SchemaError] = {}
+    for item in found:
+        unique.setdefault((item.path, item.message), item)
+    return list(unique.values())
+
+
+# --- what compose reads after the schema -----------------------------------------------------
+
+_SERVICE = ("services", "*")
+
+#: What compose reads after the schema, by path (`*`: any key or index).
+READS: dict[tuple[str, ...], str] = {
+    **{
+        (*_SERVICE, *p): "size"
+        for p in (
+            ("mem_limit",),
+            ("mem_reservation",),
+            ("memswap_limit",),
+            ("shm_size",),
+            ("build", "shm_size"),
+            ("deploy", "resources", "limits", "memory"),
+            ("deploy", "resources", "reservations", "memory"),
+            ("volumes", "*", "tmpfs", "size"),
+        )
+    },
+    **{
+        (*_SERVICE, *p): "duration"
+        for p in (
+            ("healthcheck", "interval"),
+            ("healthcheck", "timeout"),
+            ("healthcheck", "start_period"),
+            ("healthcheck", "start_interval"),
+            ("stop_grace_period",),
+            ("deploy", "update_config", "delay"),
+            ("deploy", "update_config", "monitor"),
+            ("deploy", "rollback_config", "delay"),
+            ("deploy", "rollback_config", "monitor"),
+            ("deploy", "restart_policy", "delay"),
+            ("deploy", "restart_policy", "window"),
+        )
+    },
+    **{(*_SERVICE, "deploy", "resources", kind, "cpus"): "number" for kind in ("limits", "reservations")},
+    **{(*_SERVICE, "deploy", "resources", kind, "pids"): "whole" for kind in ("limits", "reservations")},
+    (*_SERVICE, "volumes", "*"): "volume",
+    (*_SERVICE, "ports", "*"): "port",
+}
+_READS_BY_LAST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+for _pattern, _kind in READS.items():
+    _READS_BY_LAST.setdefault(_pattern[-1], []).append((_pattern, _kind))
+
+_FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+_WHOLE = re.compile(r"^[+-]?[0-9]+$")
+_CAST_NAMES = {"_to_int": "a whole number", "_to_float": "a number", "_to_bool": "true or false"}
+
+
+def _read_kind(path: KeyPath) -> str | None:
+    last = path[-1]
+    candidates = _READS_BY_LAST.get("*", []) if isinstance(last, int) else _READS_BY_LAST.get(last, [])
+    return next((kind for pattern, kind in candidates if matches(pattern, path)), None)
+
+
+def _read_problem(kind: str, value: Any) -> str | None:
+    if kind == "size":
+        if isinstance(value, str):  # a number is bytes (memswap_limit: -1 is unlimited)
+            try:
+                parse_bytes(value)
+            except UnitError:
+                return f"{value!r} is not a size compose understands (write it like 512M or 2G)"
+        return None
+    if kind == "duration":
+        if isinstance(value, str):
+            try:
+                parse_duration(value)
+            except UnitError:
+                return f"{value!r} is not a duration compose understands (write it like 30s or 1m30s)"
+        return None
+    if not isinstance(value, str):
+        return None
+    try:
+        if kind == "volume":
+            parse_volume(value)
+        elif kind == "port":
+            parse_port(value)
+    except SyntaxProblem as err:
+        return str(err)
+    if kind == "number" and not _FLOAT.match(value):
+        return f"{value!r} is not a number"
+    if kind == "whole" and not _WHOLE.match(value):
+        return f"{value!r} is not a whole number"
+    return None
+
+
+def _type_problem(path: KeyPath, value: Any) -> str | None:
+    if isinstance(value, bool) or value is None or not path:
+        return None
+    kind = _read_kind(path)
+    if kind is not None:
+        return _read_problem(kind, value)
+    if isinstance(value, str):
+        caster = caster_for(path)
+        if caster is not None and caster(value) is None:
+            return f"{value!r} is not {_CAST_NAMES.get(caster.__name__, 'the expected type')}"
+    return None
+
+
+def _scalars(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _scalars(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _scalars(item, (*path, index))
+    else:
+        yield path, value
+
+
+_TYPED_SECTIONS = ("services", "networks", "volumes", "secrets", "configs")
+
+
+def type_errors(data: Any) -> list[SchemaError]:
+    """Values the schema lets through as strings that compose v2 then cannot read:
+    `cpus: lots`, `memory: 1x`, `interval: soon`, `read_only: maybe`, `retries: many`."""
+    errors: list[SchemaError] = []
+    if not isinstance(data, Mapping):
+        return errors
+    for section in _TYPED_SECTIONS:
+        if section not in data:
+            continue
+        for path, value in _scalars(data[section], (section,)):
+            problem = _type_problem(path, value)
+            if problem is not None:
+                errors.append(SchemaError(path, problem, "type"))
+    return errors
+
+
+def validate(data: Any) -> list[SchemaError]:
+    """Schema errors, then typed-reading errors at places the schema did not already flag."""
+    errors = schema_errors(data)
+    flagged = {e.path for e in errors}
+    for error in type_errors(data):
+        if not any(error.path[: len(p)] == p for p in flagged):
+            errors.append(error)
+    return errors
