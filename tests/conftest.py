@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from composegen.profiles.models import Profile, ServiceSpec
 from composegen.sizing.model import BaseService, ServiceInputs
+from composegen.sizing.quantity import Quantity
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -46,3 +48,11 @@ def make_inputs(
 
 def make_profile(**fields: object) -> Profile:
     return Profile.model_validate({"name": "test", **fields})
+
+
+def leaves(q: Quantity) -> Iterator[Quantity]:
+    """The inputs and constants at the bottom of a derivation tree."""
+    if not q.parts:
+        yield q
+    for part in q.parts:
+        yield from leaves(part)

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 
 from composegen.sizing import elasticsearch
 from composegen.sizing.model import ServiceInputs
-from composegen.sizing.quantity import Quantity, explain_lines
+from composegen.sizing.quantity import explain_lines
 from composegen.units import GIB, MIB
-from tests.conftest import make_inputs, make_profile
+from tests.conftest import leaves, make_inputs, make_profile
 
 
 def es(image: str | None = "elasticsearch:8.15.0", **spec: object) -> ServiceInputs:
     return make_inputs("elasticsearch", image=image, **spec)
-
-
-def leaves(q: Quantity) -> Iterator[Quantity]:
-    if not q.parts:
-        yield q
-    for part in q.parts:
-        yield from leaves(part)
 
 
 @pytest.mark.parametrize(

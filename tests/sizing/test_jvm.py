@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -11,9 +11,9 @@ from composegen.errors import InputError
 from composegen.profiles.models import Profile
 from composegen.sizing import jvm
 from composegen.sizing.model import ServiceInputs, Sizing
-from composegen.sizing.quantity import Quantity, explain_lines
+from composegen.sizing.quantity import explain_lines
 from composegen.units import GIB, MIB
-from tests.conftest import make_inputs, make_profile
+from tests.conftest import leaves, make_inputs, make_profile
 
 # direct 10 MiB + metaspace (14,000,000 + 5,800 × 10,000 = 72,000,000 B) + code cache 240 MiB
 # + 250 threads × 1 MiB = 10485760 + 72000000 + 251658240 + 262144000 = 596288000 B (568.66 MiB)
@@ -26,13 +26,6 @@ def service(role: str, image: str | None, **spec: object) -> ServiceInputs:
 
 def with_env(inputs: ServiceInputs, **env: str) -> ServiceInputs:
     return dataclasses.replace(inputs, base=dataclasses.replace(inputs.base, environment=env))
-
-
-def leaves(q: Quantity) -> Iterator[Quantity]:
-    if not q.parts:
-        yield q
-    for part in q.parts:
-        yield from leaves(part)
 
 
 def env(sizing: Sizing) -> dict[str, str]:

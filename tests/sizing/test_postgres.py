@@ -6,7 +6,6 @@ import dataclasses
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,9 @@ import yaml
 from composegen.compose import oracle
 from composegen.sizing import common, postgres
 from composegen.sizing.model import ServiceInputs
-from composegen.sizing.quantity import Quantity, explain_lines
+from composegen.sizing.quantity import explain_lines
 from composegen.units import MIB
-from tests.conftest import make_inputs, make_profile
+from tests.conftest import leaves, make_inputs, make_profile
 
 TMPFS = {"tmpfs": {"data_dirs": True}}
 
@@ -28,13 +27,6 @@ def pg(image: str | None = "postgres:16", **spec: object) -> ServiceInputs:
 
 def with_base(inputs: ServiceInputs, **fields: object) -> ServiceInputs:
     return dataclasses.replace(inputs, base=dataclasses.replace(inputs.base, **fields))  # type: ignore[arg-type]
-
-
-def leaves(q: Quantity) -> Iterator[Quantity]:
-    if not q.parts:
-        yield q
-    for part in q.parts:
-        yield from leaves(part)
 
 
 @pytest.mark.parametrize(

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from composegen.sizing import proxy
 from composegen.sizing.model import ServiceInputs
-from composegen.sizing.quantity import Quantity
 from composegen.units import MIB
-from tests.conftest import make_inputs, make_profile
+from tests.conftest import leaves, make_inputs, make_profile
 
 
 def px(image: str | None, **spec: object) -> ServiceInputs:
     return make_inputs("proxy", image=image, **spec)
-
-
-def leaves(q: Quantity) -> Iterator[Quantity]:
-    if not q.parts:
-        yield q
-    for part in q.parts:
-        yield from leaves(part)
 
 
 @pytest.mark.parametrize(
