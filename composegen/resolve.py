@@ -99,6 +99,7 @@ def resolve_inputs(loaded: LoadedProject, services: Mapping[str, Mapping[str, An
             fix=f"fix its name in {PROJECT_FILE} or add it to the compose file",
         )
     result = []
+    agents = sum((project.services[n].agents or 0) for n in services if n in project.services)
     for name, service in services.items():
         spec = project.services.get(name, ServiceSpec())
         base = base_service(name, service)
@@ -106,7 +107,14 @@ def resolve_inputs(loaded: LoadedProject, services: Mapping[str, Mapping[str, An
         models = tuple(footprint(ref, f"{where}: services.{name}.models") for ref in spec.models)
         result.append(
             ServiceInputs(
-                name=name, role=role, role_reason=reason, spec=spec, base=base, models=models, host=project.host
+                name=name,
+                role=role,
+                role_reason=reason,
+                spec=spec,
+                base=base,
+                models=models,
+                host=project.host,
+                stack_agents=agents if role != "agent" else 0,
             )
         )
     return result

@@ -50,6 +50,7 @@ class ServiceInputs:
     base: BaseService
     models: tuple[ModelFootprint, ...] = ()
     host: HostSpec | None = None
+    stack_agents: int = 0  # load-test agents in the whole stack (they connect to this service)
 
 
 @dataclass(frozen=True)

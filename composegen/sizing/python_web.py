@@ -74,16 +74,50 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         args += [f"--max-requests={profile.ml.max_requests}", f"--max-requests-jitter={profile.ml.max_requests_jitter}"]
     if inputs.spec.preload:
         args.append("--preload")
-    env = (
+    env = [
         EnvSetting("WEB_CONCURRENCY", str(n), workers),
         EnvSetting(
             "GUNICORN_CMD_ARGS", " ".join(args), workers, "gunicorn reads it; flags on the command line still win"
         ),
-    )
+    ]
+    extra = {"workers": workers}
+    pool = agent_pool(inputs, profile, workers)
+    if pool is not None:
+        env.append(
+            EnvSetting(
+                "POOL_SIZE_PER_WORKER",
+                str(int(pool.value)),
+                pool,
+                "connections each worker must accept or hold for the stack's agents",
+            )
+        )
+        extra["connection pool per worker"] = pool
     return Sizing(
         memory=with_margin(memory, profile),
         startup=collection_time(inputs, profile, DEFAULT_STARTUP),
         cpus=cpus,
-        environment=env,
-        extra={"workers": workers},
+        environment=tuple(env),
+        extra=extra,
+    )
+
+
+def agent_pool(inputs: ServiceInputs, profile: Profile, workers: Quantity) -> Quantity | None:
+    """Connections per worker for a service the stack's load-test agents connect to.
+
+    ceil(agents × connections per agent ÷ workers): a gateway in front of 500 agents with 4
+    workers needs a pool of 125 per worker, not a library's default of 10.
+    """
+    if not inputs.stack_agents or not profile.agents.connections_per_agent:
+        return None
+    agents = given("agents in the stack", inputs.stack_agents, "count", "composegen.yaml: services.*.agents")
+    per_agent = given(
+        "connections per agent",
+        profile.agents.connections_per_agent,
+        "count",
+        f"profile {profile.name}: agents.connections_per_agent",
+    )
+    connections = times("connections", agents, per_agent, unit="count")
+    value = math.ceil(connections.value / workers.value)
+    return Quantity(
+        "connection pool per worker", value, "count", "ceil(connections ÷ workers)", "", (connections, workers)
     )
