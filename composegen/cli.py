@@ -208,3 +208,13 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="project (composegen.
 
 def main() -> None:
     app(prog_name="composegen")
+
+
+def _register_more_commands() -> None:
+    """Commands that live in their own modules (each imports its heavy parts lazily)."""
+    from composegen.engine_cli import register
+
+    register(app)
+
+
+_register_more_commands()
