@@ -51,7 +51,12 @@ def _tmpfs_targets(service: Mapping[str, Any]) -> tuple[str, ...]:
     value = service.get("tmpfs")
     items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
     short = [str(v).split(":", 1)[0] for v in items]
-    long = [str(v["target"]) for v in service.get("volumes") or [] if isinstance(v, dict) and v.get("type") == "tmpfs"]
+    volumes = service.get("volumes")
+    long = (
+        [str(v["target"]) for v in volumes if isinstance(v, dict) and v.get("type") == "tmpfs" and "target" in v]
+        if isinstance(volumes, list)
+        else []
+    )
     return tuple(short + long)
 
 

@@ -11,6 +11,9 @@ from composegen.profiles.models import Profile, ServiceSpec
 from composegen.sizing.model import BaseService, ServiceInputs
 from composegen.sizing.quantity import Quantity
 
+#: The engine fixtures and the guard that fails a skipped engine test under CI, for every test folder.
+pytest_plugins = ("tests.engine.plugin",)
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
@@ -56,3 +59,15 @@ def leaves(q: Quantity) -> Iterator[Quantity]:
         yield q
     for part in q.parts:
         yield from leaves(part)
+
+
+def example_profile(folder: Path) -> str:
+    """The profile an example is rendered with: the one its golden overlay names
+    (`docker-compose.<profile>.yml`), else its folder's name."""
+    for path in sorted(folder.glob("docker-compose.*.yml")):
+        return path.name.removeprefix("docker-compose.").removesuffix(".yml")
+    return folder.name
+
+
+#: (example folder name, profile) for every example.
+EXAMPLE_CASES = sorted((p.name, example_profile(p)) for p in EXAMPLES.iterdir() if (p / "composegen.yaml").is_file())

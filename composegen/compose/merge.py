@@ -386,6 +386,15 @@ def _unique(entries: list[tuple[Any, Origin | None]], indexer: Indexer) -> SList
     return SList.of(out)
 
 
+def _hashable(value: Any) -> Any:
+    """A dedup key part from any YAML value (a malformed port may hold a list or a mapping)."""
+    if isinstance(value, Mapping):
+        return tuple((str(k), _hashable(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
 def port_keys(entry: Any) -> list[tuple[Any, ...]]:
     """The keys compose dedups `ports` by, one per published port of the entry:
     (host ip, published, target, protocol), with compose's defaults `0.0.0.0` and `tcp`.
@@ -397,10 +406,10 @@ def port_keys(entry: Any) -> list[tuple[Any, ...]]:
         published = entry.get("published")
         return [
             (
-                entry.get("host_ip", "0.0.0.0"),
-                None if published is None else (type(published).__name__, published),
-                entry.get("target"),
-                entry.get("protocol") or "tcp",
+                _hashable(entry.get("host_ip", "0.0.0.0")),
+                None if published is None else (type(published).__name__, _hashable(published)),
+                _hashable(entry.get("target")),
+                _hashable(entry.get("protocol") or "tcp"),
             )
         ]
     return [

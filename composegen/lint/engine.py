@@ -11,8 +11,9 @@ from composegen.lint.rule import Rule
 
 
 def position(ctx: LintContext, violation: Violation) -> tuple[str, int, int]:
-    """file, line, column of a violation: its key, else the nearest key above it, else the file."""
-    origin = ctx.origin(violation.path)
+    """file, line, column of a violation: its own origin, else its key's, else the nearest key above
+    it, else the file."""
+    origin = violation.origin or ctx.origin(violation.path)
     if origin is not None:
         return origin.file, origin.line, origin.column
     first = str(ctx.stack.files[0]) if ctx.stack.files else ""

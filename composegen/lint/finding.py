@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
+from composegen.compose.tree import Origin
 from composegen.yamlio import KeyPath
 
 
@@ -52,6 +53,7 @@ class Violation:
     service: str | None = None
     fix: Fix | None = None
     severity: Severity | None = None  # overrides the rule's severity for this one finding
+    origin: Origin | None = None  # an exact place, when the key path alone would point elsewhere
 
 
 @dataclass(frozen=True)

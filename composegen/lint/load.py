@@ -21,12 +21,13 @@ def _inputs(stack: Stack, project: LoadedProject | None) -> dict[str, ServiceInp
         # lint a stack whose services composegen.yaml may not all describe (or may describe more)
         known = {k: v for k, v in project.project.services.items() if k in stack.services}
         loaded = LoadedProject(project.project.model_copy(update={"services": known}), project.path, project.root)
+    services = {k: v for k, v in stack.services.items() if isinstance(v, Mapping)}
     try:
-        return {i.name: i for i in resolve_inputs(loaded, stack.services)}
+        return {i.name: i for i in resolve_inputs(loaded, services)}
     except ComposegenError:
         # an unknown model or the like in composegen.yaml: lint still runs, on detection alone
         bare = LoadedProject(Project(), None, stack.project_dir)
-        return {i.name: i for i in resolve_inputs(bare, stack.services)}
+        return {i.name: i for i in resolve_inputs(bare, services)}
 
 
 def build_context(

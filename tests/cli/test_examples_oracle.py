@@ -9,15 +9,13 @@ import pytest
 from composegen.compose import oracle
 from composegen.render.overlay import plan
 from composegen.units import format_bytes, parse_bytes
-from tests.conftest import EXAMPLES
-
-NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "composegen.yaml").is_file())
+from tests.conftest import EXAMPLE_CASES, EXAMPLES
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("name", NAMES)
-def test_compose_v2_accepts_base_plus_overlay_with_the_planned_numbers(name: str) -> None:
-    folder = EXAMPLES / name
+@pytest.mark.parametrize(("folder_name", "name"), EXAMPLE_CASES)
+def test_compose_v2_accepts_base_plus_overlay_with_the_planned_numbers(folder_name: str, name: str) -> None:
+    folder = EXAMPLES / folder_name
     overlay = folder / f"docker-compose.{name}.yml"
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
     result = oracle.run_config([folder / "docker-compose.yml", overlay], env=env, project_dir=folder)

@@ -1,0 +1,193 @@
+"""`composegen verify`: render, start the stack on a real engine, read back what each container got,
+compare it with the plan, and always tear down.
+
+The overlay is rendered to a temporary file (the user's own overlay on disk is never written or
+read), the stack runs under a project name of its own (`composegen-verify-<dir>-<hex>`), and every
+container is read through the Engine API by that project's label.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from composegen import __version__
+from composegen.engine.applied import SERVICE_LABEL, from_inspect
+from composegen.engine.client import connect, engine_info, project_containers
+from composegen.engine.compare import Check, EngineInfo, compare_service, table
+from composegen.engine.project import ComposeProject, project_name, running
+from composegen.errors import InputError
+from composegen.render.context import stack_context
+from composegen.render.engine import render_template
+from composegen.render.overlay import TEMPLATE, Planned, check_overlay, plan
+from composegen.sizing.model import StackPlan
+
+#: Seconds added to the slowest healthcheck's worst case for create and start; the bounds of the
+#: default wait.
+WAIT_SLACK = 60.0
+WAIT_MIN = 60.0
+WAIT_MAX = 900.0
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    profile: str
+    project: Path | None
+    cwd: Path
+    extra_files: tuple[Path, ...] = ()  # more compose files after the overlay, as `-f` would add them
+    project_name: str | None = None
+    timeout: float | None = None  # seconds `up --wait` may take; None: from the healthchecks
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    project_name: str
+    engine: EngineInfo
+    checks: tuple[Check, ...]
+    problems: tuple[str, ...] = ()  # compose refused or timed out, services missing
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def mismatches(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.failed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.mismatches
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "composegen": __version__,
+            "project": self.project_name,
+            "engine": {"version": self.engine.version, "api_version": self.engine.api_version},
+            "ok": self.ok,
+            "problems": list(self.problems),
+            "warnings": list(self.warnings),
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+    def text(self) -> str:
+        lines = [f"warning: {w}" for w in self.warnings]
+        lines += [table(self.checks)] if self.checks else []
+        lines += [f"problem: {p}" for p in self.problems]
+        if self.ok:
+            services = len({c.service for c in self.checks})
+            lines.append(f"verify: {len(self.checks)} settings of {services} services applied as planned")
+        else:
+            for c in self.mismatches:
+                lines.append(f"verify: {c.service}: {c.field} planned {c.planned}, applied {c.applied}")
+            lines.append(f"verify: {len(self.mismatches)} mismatches, {len(self.problems)} problems")
+        return "\n".join(lines)
+
+
+def default_wait(stack: StackPlan) -> float:
+    """The longest a healthy stack may take: the slowest healthcheck's worst case
+    (start_period + retries × (interval + timeout)), plus slack for create and start."""
+    worst = 0.0
+    for s in stack.services:
+        h = s.healthcheck
+        if h is not None:
+            worst = max(worst, h.start_period.value + h.retries * (h.interval.value + h.timeout.value))
+    return min(WAIT_MAX, max(WAIT_MIN, worst + WAIT_SLACK))
+
+
+def adapt_to_engine(planned: Planned, engine: EngineInfo) -> tuple[Planned, tuple[str, ...]]:
+    """The plan as this engine can take it, and a warning for each thing left out.
+
+    An Engine older than 25 (API 1.44) has no healthcheck.start_interval, and compose refuses to
+    create a container that sets it there; verify leaves it out (its row says so) and warns."""
+    if engine.start_interval:
+        return planned, ()
+    services = []
+    dropped = []
+    for service in planned.stack.services:
+        if service.healthcheck is not None and service.healthcheck.start_interval is not None:
+            service = replace(service, healthcheck=replace(service.healthcheck, start_interval=None))
+            dropped.append(service.name)
+        services.append(service)
+    if not dropped:
+        return planned, ()
+    warning = (
+        f"this engine ({engine.version}, API {engine.api_version}) has no healthcheck.start_interval "
+        f"(Engine 25+, API 1.44): verify leaves it out for {', '.join(dropped)}; "
+        "`docker compose up` with the rendered overlay fails on this engine "
+        '("can\'t set healthcheck.start_interval")'
+    )
+    return replace(planned, stack=replace(planned.stack, services=tuple(services))), (warning,)
+
+
+def overlay_text(planned: Planned, out: Path) -> str:
+    """The overlay for `planned`, validated as `render` validates it (same template and checks)."""
+    root = planned.project.root
+    base_files = [
+        str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in planned.project.compose_paths()
+    ]
+    context = stack_context(
+        planned.stack,
+        list(planned.inputs),
+        version=__version__,
+        digest=planned.digest,
+        base_files=base_files,
+        output_name=out.name,
+    )
+    text = render_template(TEMPLATE, context)
+    check_overlay(text, planned, out)
+    return text
+
+
+def compare_all(planned: Planned, containers: Sequence[dict[str, Any]], engine: EngineInfo) -> list[Check]:
+    applied = [from_inspect(c) for c in containers]
+    bases = {i.name: i.base for i in planned.inputs}
+    checks: list[Check] = []
+    for service in planned.stack.services:
+        mine = [a for a in applied if a.service == service.name]
+        checks += compare_service(service, bases[service.name], mine, engine)
+    return checks
+
+
+def verify(request: VerifyRequest, log: Callable[[str], None]) -> VerifyReport:
+    planned = plan(request.profile, request.project, request.cwd)
+    extra = tuple(p if p.is_absolute() else request.cwd / p for p in request.extra_files)
+    for path in extra:
+        if not path.is_file():
+            raise InputError(f"compose file {path} does not exist", fix="check the --file paths")
+    client = connect()
+    engine = engine_info(client)
+    runnable, warnings = adapt_to_engine(planned, engine)
+
+    name = request.project_name or project_name(planned.project.root.name)
+    if request.project_name and project_containers(client, name):
+        raise InputError(
+            f"compose project {name!r} already has containers: verify would take them down",
+            fix="choose another --project-name, or leave it out",
+        )
+    wait = request.timeout if request.timeout is not None else default_wait(planned.stack)
+
+    with tempfile.TemporaryDirectory(prefix="composegen-verify-") as tmp:
+        overlay = Path(tmp) / f"docker-compose.{planned.profile.profile.name}.yml"
+        overlay.write_text(overlay_text(runnable, overlay), encoding="utf-8")
+        files = (*planned.project.compose_paths(), overlay, *extra)
+        problems: list[str] = []
+        with running(ComposeProject(name, files, log=log), client) as project:
+            log(f"starting {name} on dockerd {engine.version} (up --wait, at most {wait:.0f} s)")
+            up = project.up(wait)
+            if up.timed_out:
+                problems.append(f"docker compose up did not finish within {wait + 60:.0f} s")
+            elif not up.ok:
+                problems.append(f"docker compose up failed (exit {up.returncode}): {up.last_lines(4)}")
+            containers = project_containers(client, name)
+            checks = compare_all(planned, containers, engine)
+            planned_names = {s.name for s in planned.stack.services}
+            for data in containers:
+                service = str(((data.get("Config") or {}).get("Labels") or {}).get(SERVICE_LABEL, ""))
+                if service not in planned_names:
+                    warnings += (f"service {service!r} runs but is not in the plan (from a --file?)",)
+    return VerifyReport(name, engine, tuple(checks), tuple(problems), tuple(dict.fromkeys(warnings)))
+
+
+def report_json(report: VerifyReport) -> str:
+    return json.dumps(report.as_json(), indent=2)

@@ -1,0 +1,112 @@
+"""The engine tests' fixtures and their guard, as a pytest plugin.
+
+Loaded by tests/engine/conftest.py, and by `scripts/test` with `-p tests.engine.plugin` so that an
+`engine`-marked test anywhere in the suite gets the same fixtures and the same guard.
+
+- `engine`: a docker SDK client for the engine DOCKER_HOST names (else composegen's own engine,
+  `scripts/engine up`, when its socket is there). When no engine answers, the test FAILS in CI
+  (CI=true), when COMPOSEGEN_REQUIRE_ENGINE=1 (scripts/test sets it) or when running as root (who
+  can start one with `scripts/engine up`; COMPOSEGEN_REQUIRE_ENGINE=0 lets root skip them too);
+  it is skipped, with the way to get an engine, only for a developer without root.
+- `smoke_image`: makes sure composegen-smoke:local is there (examples/smoke/make-image.sh).
+- The guard: under CI or COMPOSEGEN_REQUIRE_ENGINE=1, an `engine` test that was skipped, however
+  it was skipped, is reported as failed, and the run fails with the list of them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+OWN_SOCKET = Path(os.environ.get("COMPOSEGEN_ENGINE_DIR", "/tmp/composegen-engine")) / "docker.sock"
+SMOKE_IMAGE = "composegen-smoke:local"
+HOW = "start one with `scripts/engine up` (as root) and `export DOCKER_HOST=$(scripts/engine host)`"
+
+_skipped_engine_tests: list[str] = []
+
+
+def engine_required() -> bool:
+    """Whether an engine test may not be skipped here: in CI, when COMPOSEGEN_REQUIRE_ENGINE=1,
+    and for root (who can start one), unless COMPOSEGEN_REQUIRE_ENGINE=0 says otherwise."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return True
+    required = os.environ.get("COMPOSEGEN_REQUIRE_ENGINE")
+    if required in ("0", "1"):
+        return required == "1"
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _no_engine(reason: str) -> None:
+    if engine_required():
+        pytest.fail(f"engine tests must run here, but {reason}: {HOW}", pytrace=False)
+    pytest.skip(f"no Docker Engine ({reason}); {HOW}")
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Any]:
+    """A docker SDK client for a live engine (see the module docstring for fail vs skip)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not os.environ.get("DOCKER_HOST") and OWN_SOCKET.exists():
+            patch.setenv("DOCKER_HOST", f"unix://{OWN_SOCKET}")
+        try:
+            import docker
+            import docker.errors
+        except ImportError:
+            docker = None
+        if docker is None:
+            _no_engine("the docker package is not installed (pip install -e '.[test]')")
+        where = os.environ.get("DOCKER_HOST") or "the default socket"
+        problem = ""
+        try:
+            client = docker.from_env(timeout=60)
+            client.ping()
+        except docker.errors.DockerException as err:
+            problem = str(err).rsplit(": ", 1)[-1][:160]
+        if problem:
+            _no_engine(f"no engine answers at {where} ({problem})")
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+@pytest.fixture(scope="session")
+def smoke_image(engine: Any) -> str:
+    """composegen-smoke:local on the engine (imported when missing or out of date)."""
+    done = subprocess.run(
+        [str(REPO / "examples" / "smoke" / "make-image.sh")], capture_output=True, text=True, timeout=120, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(f"make-image.sh failed: {done.stderr.strip()}", pytrace=False)
+    return SMOKE_IMAGE
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if report.skipped and item.get_closest_marker("engine") is not None and engine_required():
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"engine test skipped where engine tests must run (CI / COMPOSEGEN_REQUIRE_ENGINE): {reason}"
+        _skipped_engine_tests.append(item.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped_engine_tests and engine_required():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _skipped_engine_tests and engine_required():
+        terminalreporter.write_line(
+            f"{len(_skipped_engine_tests)} engine tests were skipped where they must run: "
+            + ", ".join(_skipped_engine_tests),
+            red=True,
+        )
