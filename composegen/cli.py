@@ -87,15 +87,47 @@ def main_options(
 
 @app.command()
 def render(
-    profile: ProfileOpt,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="A bundled profile name, or a path to your own.")
+    ] = None,
     project: ProjectOpt = None,
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write here; `-` for stdout.")] = None,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if the file on disk differs (drift).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a file composegen did not generate.")] = False,
+    check_all: Annotated[
+        bool,
+        typer.Option(
+            "--check-all",
+            help="Exit 1 if any overlay composegen generated (beside composegen.yaml, or of the projects of "
+            "PATHS) is out of date; the profile is read from each file's header.",
+        ),
+    ] = False,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="With --check-all: files whose projects to check (pre-commit).")
+    ] = None,
 ) -> None:
     """Write the overlay for PROFILE: docker-compose.PROFILE.yml beside the first base file."""
 
+    def check_every_overlay() -> int:
+        from composegen.render.check import check_all as do_check_all
+
+        states = do_check_all(list(paths or ()), project, Path.cwd())
+        for state in states:
+            if state.ok:
+                typer.echo(f"{state.path} is up to date")
+            else:
+                typer.echo(f"composegen: {state.path}: {state.message}", err=True)
+        return EXIT_OK if all(s.ok for s in states) else EXIT_FINDINGS
+
     def body() -> int:
+        from composegen.errors import InputError
+
+        if check_all:
+            return check_every_overlay()
+        if paths:
+            raise InputError("render takes no file arguments", fix="name files only with --check-all")
+        if profile is None:
+            raise InputError("missing option --profile", fix="name a profile: composegen render --profile dev")
         from composegen.render.overlay import render as do_render
         from composegen.render.writer import write_atomic
 
@@ -183,6 +215,106 @@ def profiles_show(name: Annotated[str, typer.Argument(help="A bundled profile na
         loaded = load_profile(name, Path.cwd())
         typer.echo(f"# {' extends '.join(loaded.files)}")
         typer.echo(json.dumps(loaded.profile.model_dump(mode="json"), indent=2))
+        return EXIT_OK
+
+    run(body)
+
+
+class LintFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+class Usage(str, Enum):
+    dev = "dev"
+    pytest = "pytest"
+    prod = "prod"
+
+
+class LintTarget(str, Enum):
+    compose = "compose"
+    swarm = "swarm"
+
+
+def _codes(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values or [] for part in value.split(",") if part.strip())
+
+
+@app.command()
+def lint(
+    files: Annotated[list[Path] | None, typer.Argument(help="Compose files, each linted on its own.")] = None,
+    stack: Annotated[
+        list[Path] | None,
+        typer.Option("--file", "-f", help="A compose file of one merged stack, as `docker compose -f` (repeat)."),
+    ] = None,
+    project: ProjectOpt = None,
+    fmt: Annotated[
+        LintFormat | None, typer.Option("--format", help="text, json, sarif or github (default: github in Actions).")
+    ] = None,
+    fail_on: Annotated[
+        FailOn | None, typer.Option("--fail-on", help="Exit 1 on findings of this severity or above (default error).")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too (--fail-on warning).")] = False,
+    usage: Annotated[Usage | None, typer.Option("--usage", help="How the stack is used: severities follow it.")] = None,
+    target: Annotated[
+        LintTarget | None, typer.Option("--target", help="compose (default), or swarm for `docker stack deploy`.")
+    ] = None,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", help="Only these rules: codes, names or prefixes, comma-separated.")
+    ] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Not these rules (comma-separated).")] = None,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply the mechanical fixes in place, then lint again.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print what --fix would change; write nothing.")] = False,
+) -> None:
+    """Lint compose files for what kills containers: limits, healthchecks, security, hygiene.
+
+    With no files: the stack of composegen.yaml, else what `docker compose` would read here.
+    Exit 0 when clean, 1 on findings at or above --fail-on, 2 when a file cannot be read.
+    """
+
+    def body() -> int:
+        from composegen.lint.finding import Severity
+        from composegen.lint.run import LintOptions, main
+
+        options = LintOptions(
+            cwd=Path.cwd(),
+            files=tuple(files or ()),
+            stack_files=tuple(stack or ()),
+            project=project,
+            format=fmt.value if fmt is not None else None,
+            fail_on=Severity(fail_on.value) if fail_on is not None else None,
+            strict=strict,
+            usage=usage.value if usage is not None else None,
+            target=target.value if target is not None else None,
+            select=_codes(select),
+            ignore=_codes(ignore),
+            fix=fix,
+            diff=diff,
+        )
+        return main(options)
+
+    run(body)
+
+
+@app.command("rules")
+def rules_command(
+    markdown: Annotated[bool, typer.Option("--markdown", help="The full reference (docs/rules.md).")] = False,
+) -> None:
+    """List the lint rules: code, name, default severity, whether --fix fixes it."""
+
+    def body() -> int:
+        from composegen.lint.docs import rules_markdown, rules_table
+        from composegen.lint.rules import all_rules
+
+        sys.stdout.write(rules_markdown(all_rules()) if markdown else rules_table(all_rules()))
         return EXIT_OK
 
     run(body)

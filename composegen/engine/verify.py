@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,7 @@ from composegen.engine.client import connect, engine_info, project_containers
 from composegen.engine.compare import Check, EngineInfo, compare_service, table
 from composegen.engine.project import ComposeProject, project_name, running
 from composegen.errors import InputError
-from composegen.render.context import stack_context
-from composegen.render.engine import render_template
-from composegen.render.overlay import TEMPLATE, Planned, check_overlay, plan
+from composegen.render.overlay import Planned, plan, render_planned
 from composegen.sizing.model import StackPlan
 
 #: Seconds added to the slowest healthcheck's worst case for create and start; the bounds of the
@@ -95,50 +93,6 @@ def default_wait(stack: StackPlan) -> float:
     return min(WAIT_MAX, max(WAIT_MIN, worst + WAIT_SLACK))
 
 
-def adapt_to_engine(planned: Planned, engine: EngineInfo) -> tuple[Planned, tuple[str, ...]]:
-    """The plan as this engine can take it, and a warning for each thing left out.
-
-    An Engine older than 25 (API 1.44) has no healthcheck.start_interval, and compose refuses to
-    create a container that sets it there; verify leaves it out (its row says so) and warns."""
-    if engine.start_interval:
-        return planned, ()
-    services = []
-    dropped = []
-    for service in planned.stack.services:
-        if service.healthcheck is not None and service.healthcheck.start_interval is not None:
-            service = replace(service, healthcheck=replace(service.healthcheck, start_interval=None))
-            dropped.append(service.name)
-        services.append(service)
-    if not dropped:
-        return planned, ()
-    warning = (
-        f"this engine ({engine.version}, API {engine.api_version}) has no healthcheck.start_interval "
-        f"(Engine 25+, API 1.44): verify leaves it out for {', '.join(dropped)}; "
-        "`docker compose up` with the rendered overlay fails on this engine "
-        '("can\'t set healthcheck.start_interval")'
-    )
-    return replace(planned, stack=replace(planned.stack, services=tuple(services))), (warning,)
-
-
-def overlay_text(planned: Planned, out: Path) -> str:
-    """The overlay for `planned`, validated as `render` validates it (same template and checks)."""
-    root = planned.project.root
-    base_files = [
-        str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in planned.project.compose_paths()
-    ]
-    context = stack_context(
-        planned.stack,
-        list(planned.inputs),
-        version=__version__,
-        digest=planned.digest,
-        base_files=base_files,
-        output_name=out.name,
-    )
-    text = render_template(TEMPLATE, context)
-    check_overlay(text, planned, out)
-    return text
-
-
 def compare_all(planned: Planned, containers: Sequence[dict[str, Any]], engine: EngineInfo) -> list[Check]:
     applied = [from_inspect(c) for c in containers]
     bases = {i.name: i.base for i in planned.inputs}
@@ -150,14 +104,15 @@ def compare_all(planned: Planned, containers: Sequence[dict[str, Any]], engine: 
 
 
 def verify(request: VerifyRequest, log: Callable[[str], None]) -> VerifyReport:
-    planned = plan(request.profile, request.project, request.cwd)
+    client = connect()
+    engine = engine_info(client)
+    # planned for this engine: an Engine older than 25 gets no healthcheck.start_interval
+    planned = plan(request.profile, request.project, request.cwd, docker_version=engine.version)
+    warnings = planned.stack.warnings
     extra = tuple(p if p.is_absolute() else request.cwd / p for p in request.extra_files)
     for path in extra:
         if not path.is_file():
             raise InputError(f"compose file {path} does not exist", fix="check the --file paths")
-    client = connect()
-    engine = engine_info(client)
-    runnable, warnings = adapt_to_engine(planned, engine)
 
     name = request.project_name or project_name(planned.project.root.name)
     if request.project_name and project_containers(client, name):
@@ -169,7 +124,7 @@ def verify(request: VerifyRequest, log: Callable[[str], None]) -> VerifyReport:
 
     with tempfile.TemporaryDirectory(prefix="composegen-verify-") as tmp:
         overlay = Path(tmp) / f"docker-compose.{planned.profile.profile.name}.yml"
-        overlay.write_text(overlay_text(runnable, overlay), encoding="utf-8")
+        overlay.write_text(render_planned(planned, overlay), encoding="utf-8")
         files = (*planned.project.compose_paths(), overlay, *extra)
         problems: list[str] = []
         with running(ComposeProject(name, files, log=log), client) as project:

@@ -6,7 +6,7 @@ what runs (roles, counts, models, datasets, the host). Both are frozen and rejec
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -88,7 +88,11 @@ class LoggingPolicy(Frozen):
 
 
 class NetworkPolicy(Frozen):
-    name: str = Field(description="Bridge name and network key")
+    name: str | None = Field(
+        None,
+        description="A fixed network name; leave it out so that each compose project gets its own "
+        "(two stacks with one fixed name share a network)",
+    )
     mtu: int | None = Field(None, ge=576, le=65535)
     internal: bool = False
 
@@ -222,7 +226,37 @@ class HostSpec(Frozen):
     reserve: ByteSize = Field(1024**3, description="Memory kept for the host itself")
 
 
+Usage = Literal["dev", "pytest", "prod"]
+LintSeverity = Literal["error", "warning", "info", "off"]
+RuleRef = str  # a rule code (CG101), name (memory-limit-missing), code prefix (CG1) or ALL
+
+
+class LintSettings(Frozen):
+    """`lint:` in composegen.yaml, the same keys as `[tool.composegen.lint]` in pyproject.toml
+    (composegen.lint.config reads both and checks rule codes and options against the rules)."""
+
+    select: tuple[RuleRef, ...] | None = Field(None, description="Rules to run (default: all)")
+    enable: tuple[RuleRef, ...] | None = Field(None, description="Another name for select")
+    ignore: tuple[RuleRef, ...] | None = Field(None, description="Rules not to run")
+    disable: tuple[RuleRef, ...] | None = Field(None, description="Another name for ignore")
+    severity: dict[RuleRef, LintSeverity] | None = Field(None, description="Severity per rule; off skips it")
+    options: dict[RuleRef, dict[str, Any]] | None = Field(None, description="Options per rule")
+    per_service: dict[str, tuple[RuleRef, ...]] | None = Field(
+        None, description="Rules not applied to a service: {web: [CG101]}"
+    )
+    fail_on: Literal["error", "warning", "info"] | None = Field(
+        None, description="Exit 1 on findings of this severity or above (default: error)"
+    )
+    usage: Usage | None = Field(None, description="How the stack is used (default: the top-level usage)")
+    target: Target | None = Field(None, description="compose, or swarm for `docker stack deploy`")
+
+
 class Project(Frozen):
     compose_files: tuple[str, ...] = Field(("docker-compose.yml",), min_length=1)
     host: HostSpec | None = None
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
+    # Not inputs of the overlay: excluded from model_dump, so the render digest does not move.
+    usage: Usage | None = Field(
+        None, exclude=True, description="How the stack is used: lint severities follow it (dev, pytest, prod)"
+    )
+    lint: LintSettings | None = Field(None, exclude=True, description="Lint settings (see docs/rules.md)")

@@ -110,7 +110,7 @@ def stack_context(
 ) -> dict[str, Any]:
     by_name = {i.name: i for i in inputs}
     network = None
-    if stack.network is not None or stack.network_mtu is not None:
+    if stack.network is not None or stack.network_mtu is not None or stack.network_internal:
         opts = []
         if stack.network_mtu is not None:
             opts.append(("com.docker.network.driver.mtu", str(stack.network_mtu)))

@@ -51,14 +51,18 @@ def _digest(profile: LoadedProfile, project: LoadedProject, base_texts: list[str
     return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def plan(profile_ref: str, project_path: Path | None, cwd: Path) -> Planned:
+def plan(profile_ref: str, project_path: Path | None, cwd: Path, docker_version: str | None = None) -> Planned:
+    """Everything a render needs, with the plan; `docker_version` is the Engine the stack will
+    run on, when it is older than composegen assumes (see sizing.plan.plan_stack)."""
     project = load_project(project_path, cwd)
     profile = load_profile(profile_ref, cwd)
     paths = project.compose_paths()
     base = load_base(paths, project.root)
     inputs = tuple(resolve_inputs(project, base.services))
-    stack = plan_stack(inputs, profile.profile, project.project.host)
+    stack = plan_stack(inputs, profile.profile, project.project.host, docker_version)
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
+    if docker_version:
+        texts.append(f"docker {docker_version}")
     return Planned(project, profile, base, inputs, stack, _digest(profile, project, texts))
 
 
@@ -67,9 +71,20 @@ def default_output(planned: Planned) -> Path:
     return first.parent / f"docker-compose.{planned.profile.profile.name}.yml"
 
 
-def render(profile_ref: str, project_path: Path | None, cwd: Path, output: Path | None = None) -> Rendered:
-    planned = plan(profile_ref, project_path, cwd)
+def render(
+    profile_ref: str,
+    project_path: Path | None,
+    cwd: Path,
+    output: Path | None = None,
+    docker_version: str | None = None,
+) -> Rendered:
+    planned = plan(profile_ref, project_path, cwd, docker_version)
     out = output or default_output(planned)
+    return Rendered(planned, render_planned(planned, out), out)
+
+
+def render_planned(planned: Planned, out: Path) -> str:
+    """The overlay text for a plan, validated merged over its base (raises ValidationError)."""
     base_files = [
         str(p.relative_to(planned.project.root)) if p.is_relative_to(planned.project.root) else str(p)
         for p in planned.project.compose_paths()
@@ -84,7 +99,7 @@ def render(profile_ref: str, project_path: Path | None, cwd: Path, output: Path 
     )
     text = render_template(TEMPLATE, context)
     check_overlay(text, planned, out)
-    return Rendered(planned, text, out)
+    return text
 
 
 def check_overlay(text: str, planned: Planned, out: Path) -> None:

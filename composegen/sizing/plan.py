@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 from composegen.profiles.models import HostSpec, Profile
@@ -40,8 +41,26 @@ def _floored(memory: Quantity, profile: Profile) -> Quantity:
     return Quantity(memory.name, floor.value, "bytes", "raised to the profile minimum", "", (memory, floor))
 
 
+#: The first Docker Engine that takes healthcheck.start_interval; compose refuses to create a
+#: container that sets it on an older one (facts/compose-spec.md: Engine 25+).
+START_INTERVAL_ENGINE = (25, 0)
+
+
+def engine_supports_start_interval(docker_version: str | None) -> bool:
+    """True unless `docker_version` names an Engine older than 25 (unknown: assume a current one)."""
+    if not docker_version:
+        return True
+    numbers = re.findall(r"\d+", docker_version)[:2]
+    version = tuple(int(n) for n in numbers) + (0,) * (2 - len(numbers))
+    return version >= START_INTERVAL_ENGINE
+
+
 def _healthcheck(
-    inputs: ServiceInputs, profile: Profile, startup: Quantity, test: tuple[str, ...] | None
+    inputs: ServiceInputs,
+    profile: Profile,
+    startup: Quantity,
+    test: tuple[str, ...] | None,
+    start_interval_ok: bool = True,
 ) -> Healthcheck | None:
     if not inputs.base.has_healthcheck and test is None:
         return None
@@ -64,7 +83,7 @@ def _healthcheck(
         start_period=start_period,
         start_interval=(
             given("start_interval", policy.start_interval, "seconds", f"{src}.start_interval")
-            if policy.start_interval
+            if policy.start_interval and start_interval_ok
             else None
         ),
     )
@@ -117,7 +136,7 @@ def _environment(inputs: ServiceInputs, profile: Profile, derived: Sequence[EnvS
     return tuple(sorted(merged.values(), key=lambda e: e.key))
 
 
-def plan_service(inputs: ServiceInputs, profile: Profile) -> ServicePlan:
+def plan_service(inputs: ServiceInputs, profile: Profile, docker_version: str | None = None) -> ServicePlan:
     sizing = CALCULATORS[inputs.role](inputs, profile)
     hardening, notes = _hardening(inputs, profile, sizing.hardening)
     mounts = list(sizing.tmpfs)
@@ -166,7 +185,13 @@ def plan_service(inputs: ServiceInputs, profile: Profile) -> ServicePlan:
         sizing=sizing,
         tmpfs=tuple(mounts),
         environment=_environment(inputs, profile, sizing.environment),
-        healthcheck=_healthcheck(inputs, profile, sizing.startup, sizing.healthcheck_test),
+        healthcheck=_healthcheck(
+            inputs,
+            profile,
+            sizing.startup,
+            sizing.healthcheck_test,
+            engine_supports_start_interval(docker_version),
+        ),
         hardening=hardening,
         logging=logging,
         restart=profile.restart,
@@ -234,8 +259,21 @@ def host_fit(services: Sequence[ServicePlan], host: HostSpec | None) -> HostFit:
     return HostFit(limits, reservations, cpus, host_memory, host_cpus, tuple(problems))
 
 
-def plan_stack(inputs: Sequence[ServiceInputs], profile: Profile, host: HostSpec | None) -> StackPlan:
-    services = tuple(plan_service(i, profile) for i in inputs)
+def _engine_warnings(profile: Profile, docker_version: str | None) -> tuple[str, ...]:
+    if profile.healthcheck.start_interval and not engine_supports_start_interval(docker_version):
+        return (
+            f"healthcheck.start_interval left out: Docker Engine {docker_version} is older than 25 "
+            "and compose refuses it there (probes run at the interval during start_period)",
+        )
+    return ()
+
+
+def plan_stack(
+    inputs: Sequence[ServiceInputs], profile: Profile, host: HostSpec | None, docker_version: str | None = None
+) -> StackPlan:
+    """The plan for every service; `docker_version` (of the Engine that will run the stack) leaves
+    out what an older Engine refuses (healthcheck.start_interval before 25)."""
+    services = tuple(plan_service(i, profile, docker_version) for i in inputs)
     volumes = sorted({name for s in services for name, _ in s.sizing.volumes})
     fit = host_fit(services, host)
     network = profile.network
@@ -248,7 +286,7 @@ def plan_stack(inputs: Sequence[ServiceInputs], profile: Profile, host: HostSpec
         network_mtu=network.mtu if network else None,
         network_internal=network.internal if network else False,
         volumes=tuple(volumes),
-        warnings=fit.problems,
+        warnings=(*fit.problems, *_engine_warnings(profile, docker_version)),
     )
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from composegen.engine.applied import Applied, from_inspect, is_oneoff, tmpfs_mounts
 from composegen.engine.compare import Check, EngineInfo, compare_service, state_ok, table
-from composegen.engine.verify import VerifyReport, adapt_to_engine, compare_all, default_wait, overlay_text
-from composegen.render.overlay import Planned, plan
+from composegen.engine.verify import VerifyReport, compare_all, default_wait
+from composegen.render.overlay import Planned, plan, render_planned
 from tests.conftest import EXAMPLES
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -186,15 +186,18 @@ def test_one_off_containers_are_not_replicas() -> None:
     assert is_oneoff(data)
 
 
-def test_an_old_engine_gets_the_overlay_without_start_interval_and_a_warning(tmp_path: Path) -> None:
-    original = planned("pytest")
-    adapted, warnings = adapt_to_engine(original, OLD_ENGINE)
-    assert len(warnings) == 1 and "start_interval" in warnings[0] and "app, db, worker" in warnings[0]
-    text = overlay_text(adapted, tmp_path / "docker-compose.pytest.yml")
-    assert "start_interval" not in text and "start_period" in text
-    assert adapt_to_engine(original, NEW_ENGINE) == (original, ())
-    # the plan itself is untouched: the comparison still shows what was planned
-    assert all(s.healthcheck and s.healthcheck.start_interval for s in original.stack.services)
+@pytest.mark.parametrize(
+    ("docker", "kept"), [("20.10.24+dfsg1", False), ("24.0.7", False), ("25.0.0", True), ("28.2.2", True), (None, True)]
+)
+def test_an_engine_older_than_25_gets_no_start_interval_and_a_warning(
+    tmp_path: Path, docker: str | None, kept: bool
+) -> None:
+    planned_here = plan("pytest", None, SMOKE, docker_version=docker)
+    text = render_planned(planned_here, tmp_path / "docker-compose.pytest.yml")
+    assert ("start_interval: " in text) is kept and "start_period: " in text
+    warned = any("start_interval" in w for w in planned_here.stack.warnings)
+    assert warned is not kept
+    assert ("# warning: healthcheck.start_interval left out" in text) is not kept
 
 
 def test_the_default_wait_covers_the_slowest_healthcheck() -> None:

@@ -20,6 +20,15 @@ A case file:
           - docker-compose.yml:3:5
         messages: ["no memory limit"]    # optional: a substring of each finding's message
         severities: [error]              # optional: each finding's severity
+        options: {ignore_roles: [proxy]} # optional: the rule's options, as in [tool.composegen.lint.options]
+        fixed:                           # optional (a fix case): each file's text after `--fix`
+          docker-compose.yml: |
+            ...
+
+Findings go through what `composegen lint` applies after the rules: inline directives
+(`# composegen: disable-line=...`) silence them, and CG099 reports malformed directives. A fix
+case applies the fixes of the case's findings the way `--fix` does (composegen.lint.fix), compares
+every file named under `fixed:`, and lints again: a second `--fix` must change nothing.
 """
 
 from __future__ import annotations
@@ -29,9 +38,11 @@ from typing import Any
 
 import pytest
 
-from composegen.lint.engine import run_rule
+from composegen.lint.config import LintConfig
+from composegen.lint.fix import plan
 from composegen.lint.load import build_context
 from composegen.lint.rules import all_rules, by_code_or_name
+from composegen.lint.run import DirectiveCache, lint_context
 from composegen.profiles.loader import load_project
 from composegen.yamlio import read_document
 
@@ -47,21 +58,24 @@ def _load_cases() -> list[Any]:
     return params
 
 
-def run_case(rule_code: str, case: dict[str, Any], folder: Path) -> list[Any]:
+def run_case(rule_code: str, case: dict[str, Any], folder: Path, *, write: bool = True) -> list[Any]:
     rule = by_code_or_name(rule_code)
     assert rule is not None, f"no rule {rule_code}"
     names = list(case["files"])
-    for name, text in case["files"].items():
+    for name, text in case["files"].items() if write else ():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     project = None
     if "composegen" in case:
-        (folder / "composegen.yaml").write_text(case["composegen"])
+        if write:
+            (folder / "composegen.yaml").write_text(case["composegen"])
         project = load_project(folder / "composegen.yaml", folder)
     env = {str(k): str(v) for k, v in (case.get("env") or {}).items()}
     mode = case.get("mode", "file")
     groups = [names] if mode == "stack" else [[n] for n in names]
+    config = LintConfig(select=frozenset({rule.code}), options={rule.code: dict(case.get("options") or {})})
+    directives = DirectiveCache(all_rules())
     findings = []
     for group in groups:
         ctx = build_context(
@@ -73,7 +87,7 @@ def run_case(rule_code: str, case: dict[str, Any], folder: Path) -> list[Any]:
             env=env,
             project_dir=folder,
         )
-        findings.extend(run_rule(ctx, rule))
+        findings.extend(lint_context(ctx, [rule], config, directives))
     return findings
 
 
@@ -86,6 +100,18 @@ def test_rule_case(rule_code: str, case: dict[str, Any], tmp_path: Path) -> None
         assert text in finding.message
     for finding, severity in zip(findings, case.get("severities", []), strict=False):
         assert finding.severity.value == severity
+    if "fixed" in case:
+        check_fix_case(rule_code, case, tmp_path, findings)
+
+
+def check_fix_case(rule_code: str, case: dict[str, Any], folder: Path, findings: list[Any]) -> None:
+    changes = plan(findings, folder)
+    assert changes.skipped == (), changes.skipped
+    changes.write()
+    for name, expected in case["fixed"].items():
+        assert (folder / name).read_text() == expected, f"{name} after --fix"
+    again = plan(run_case(rule_code, case, folder, write=False), folder)
+    assert again.changes == (), f"a second --fix still changes {[c.display for c in again.changes]}"
 
 
 def test_every_rule_has_pass_and_fail_cases() -> None:

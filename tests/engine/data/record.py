@@ -21,8 +21,7 @@ sys.path.insert(0, str(REPO))
 
 from composegen.engine.client import connect, engine_info, project_containers  # noqa: E402
 from composegen.engine.project import ComposeProject, project_name, running  # noqa: E402
-from composegen.engine.verify import adapt_to_engine, overlay_text  # noqa: E402
-from composegen.render.overlay import plan  # noqa: E402
+from composegen.render.overlay import plan, render_planned  # noqa: E402
 
 SMOKE = REPO / "examples" / "smoke"
 OOM_STACK = REPO / "tests" / "engine" / "stacks" / "tmpfs-oom" / "docker-compose.yml"
@@ -30,10 +29,10 @@ OOM_STACK = REPO / "tests" / "engine" / "stacks" / "tmpfs-oom" / "docker-compose
 
 def record(profile: str) -> None:
     client = connect()
-    planned, _ = adapt_to_engine(plan(profile, None, SMOKE), engine_info(client))
+    planned = plan(profile, None, SMOKE, docker_version=engine_info(client).version)
     with tempfile.TemporaryDirectory() as tmp:
         overlay = Path(tmp) / f"docker-compose.{profile}.yml"
-        overlay.write_text(overlay_text(planned, overlay))
+        overlay.write_text(render_planned(planned, overlay))
         name = project_name(f"record-{profile}")
         with running(ComposeProject(name, (SMOKE / "docker-compose.yml", overlay), log=print), client) as project:
             up = project.up(120)

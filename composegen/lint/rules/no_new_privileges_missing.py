@@ -1,0 +1,126 @@
+"""no-new-privileges-missing (CG503): processes in the container may gain privileges.
+
+What it does:
+    Flags a service whose `security_opt` does not hold `no-new-privileges:true` (or holds
+    `no-new-privileges:false`). `--fix` appends `no-new-privileges:true` to `security_opt` in
+    the file that defines the service.
+
+    A file linted on its own that only adds to another (a service with no image and no build)
+    is not flagged: its base may set the option (compose appends `security_opt` lists).
+
+Why is this bad?
+    Without it a process can raise its privileges through setuid and setgid binaries (`su`,
+    `sudo`, `ping` on older images) or file capabilities: an attacker with code execution as an
+    unprivileged user in the container becomes root in it, one step closer to the host. The
+    flag (the kernel's `PR_SET_NO_NEW_PRIVS`) costs nothing for a service that does not use
+    such binaries, which is almost every service.
+
+Example:
+    ```yaml
+    services:
+      web:
+        image: ghcr.io/acme/web:2.1.0
+    ```
+
+Use instead:
+    ```yaml
+    services:
+      web:
+        image: ghcr.io/acme/web:2.1.0
+        security_opt:
+          - no-new-privileges:true
+    ```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from composegen.lint.context import LintContext
+from composegen.lint.finding import Edit, Fix, Severity, Violation
+from composegen.lint.rules.schema_invalid import is_fragment
+from composegen.lint.rules.secret_in_environment import paths_at, walk
+from composegen.yamlio import Document, KeyPath
+
+CODE = "CG503"
+NAME = "no-new-privileges-missing"
+SEVERITY = Severity.info
+SEVERITY_BY_USAGE = {"prod": Severity.warning}
+FIXABLE = True
+
+VALUE = "no-new-privileges:true"
+_OPTION = re.compile(r"^\s*no-new-privileges\s*(?:[:=]\s*(?P<value>\S*))?\s*$", re.IGNORECASE)
+
+
+def setting(entries: Any) -> bool | None:
+    """What `security_opt` says about no-new-privileges: True, False, or None (nothing)."""
+    found: bool | None = None
+    for entry in entries if isinstance(entries, list) else []:
+        match = _OPTION.match(str(entry))
+        if match:
+            value = (match.group("value") or "true").lower()
+            found = value in ("true", "1", "yes")
+    return found
+
+
+def defining_document(ctx: LintContext, name: str) -> Document | None:
+    """The first file (in load order) that defines the service."""
+    for doc in ctx.stack.documents:
+        services = doc.data.get("services") if isinstance(doc.data, Mapping) else None
+        if isinstance(services, Mapping) and name in services:
+            return doc
+    return None
+
+
+def _shared(doc: Document, keys: KeyPath, written: list[Any]) -> bool:
+    """Whether the list at `keys` (its key or any item) is text that also stands for another key
+    path: it comes from an anchor or a `<<:` merge, so editing it in place would change the other
+    users too."""
+    for path in [keys, *((*keys, i) for i in range(len(written)))]:
+        pos = doc.positions.get(path)
+        if pos is not None and len(paths_at(doc, pos.line, pos.column)) > 1:
+            return True
+    return False
+
+
+def fix_for(ctx: LintContext, name: str) -> Fix | None:
+    doc = defining_document(ctx, name)
+    if doc is None:
+        return None
+    path: KeyPath = ("services", name, "security_opt")
+    found, written = walk(doc.data, path)
+    if found and setting(written) is False:
+        return None  # someone turned it off on purpose: a human decides
+    if found and isinstance(written, list) and _shared(doc, path, written):
+        edit = Edit(doc.path, path, "set", [*written, VALUE])
+    elif found and written is not None and not isinstance(written, list):
+        return None  # not a list: schema-invalid reports it
+    else:
+        edit = Edit(doc.path, path, "append", VALUE)
+    return Fix(f"add {VALUE} to services.{name}.security_opt", (edit,))
+
+
+def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    for name, service in ctx.services():
+        if ctx.mode == "file" and is_fragment(service):
+            continue  # its base may set it
+        entries = service.get("security_opt")
+        state = setting(entries)
+        if state is True:
+            continue
+        if state is False:
+            yield Violation(
+                ("services", name, "security_opt"),
+                f"service {name!r} turns no-new-privileges off: setuid binaries can raise a process to root",
+                service=name,
+            )
+            continue
+        yield Violation(
+            ("services", name, "security_opt") if "security_opt" in service else ("services", name),
+            f"service {name!r} does not set security_opt no-new-privileges:true: setuid binaries in the "
+            "image can raise a process to root",
+            service=name,
+            fix=fix_for(ctx, name),
+        )

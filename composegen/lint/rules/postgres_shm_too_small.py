@@ -1,0 +1,121 @@
+"""postgres-shm-too-small (CG110): a PostgreSQL /dev/shm no bigger than maintenance_work_mem.
+
+What it does:
+    For a service composegen sees as PostgreSQL (detected from its image, or `role: postgres` in
+    composegen.yaml), compares `shm_size` (docker's default 64M when unset) with
+    `maintenance_work_mem`: the value passed as `-c maintenance_work_mem=...` in the command, else
+    what pgtune sets for the container's memory limit (limit ÷ 16, at most 8 GB). Flags the
+    service when /dev/shm is not larger. With neither a setting nor a limit it checks nothing.
+
+Why is this bad?
+    PostgreSQL allocates the shared memory of parallel queries and parallel index builds in
+    /dev/shm. Docker gives a container 64M of it. When that runs out, queries fail with "could not
+    resize shared memory segment ... No space left on device" (docker-library/postgres#416):
+    usually on production-sized data, rarely on the small data of a laptop or a test run
+    (which is why dev and pytest stacks get information, not a warning).
+
+Example:
+    ```yaml
+    services:
+      db:
+        image: postgres:16.4
+        command: ["postgres", "-c", "maintenance_work_mem=256MB"]
+    ```
+
+Use instead:
+    ```yaml
+    services:
+      db:
+        image: postgres:16.4
+        command: ["postgres", "-c", "maintenance_work_mem=256MB"]
+        shm_size: 320m
+    ```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from composegen.compose.syntax import shell_split
+from composegen.lint.context import LintContext
+from composegen.lint.finding import Severity, Violation
+from composegen.lint.rules.legacy_resource_conflict import as_bytes, is_fragment, memory_limit
+from composegen.units import GIB, KIB, MIB, TIB, human_bytes
+
+CODE = "CG110"
+NAME = "postgres-shm-too-small"
+SEVERITY = Severity.warning
+SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info}
+
+#: docker's /dev/shm when `shm_size` is unset.
+DOCKER_SHM = 64 * MIB
+#: pgtune (facts/sizing.md §Databases): maintenance_work_mem = RAM / 16, at most 8 GB.
+PGTUNE_CAP = 8 * GIB
+#: PostgreSQL's memory units (case-sensitive); a bare number of maintenance_work_mem is kB.
+_PG_UNITS = {"B": 1, "kB": KIB, "MB": MIB, "GB": GIB, "TB": TIB}
+_PG_SIZE = re.compile(r"^\s*(\d+)\s*(B|kB|MB|GB|TB)?\s*$")
+_SETTING = re.compile(r"^(?:-c\s*|--)maintenance[_-]work[_-]mem=(.*)$")
+
+
+def pg_bytes(text: str) -> int | None:
+    match = _PG_SIZE.match(text.strip().strip("'\""))
+    if match is None:
+        return None
+    return int(match.group(1)) * _PG_UNITS[match.group(2) or "kB"]
+
+
+def maintenance_work_mem(service: Mapping[str, Any]) -> tuple[int, str] | None:
+    """(bytes, as written) of a `-c maintenance_work_mem=...` in the entrypoint or command."""
+    args: list[str] = []
+    for key in ("entrypoint", "command"):
+        try:
+            args += shell_split(service.get(key)) or []
+        except ValueError:  # unbalanced quotes: compose refuses it, the schema rule says so
+            continue
+    found: tuple[int, str] | None = None
+    for index, arg in enumerate(args):
+        text = arg
+        if arg == "-c" and index + 1 < len(args):
+            text = f"-c{args[index + 1]}"
+        match = _SETTING.match(text)
+        if match is not None:
+            value = pg_bytes(match.group(1))
+            found = (value, match.group(1)) if value is not None else None  # the last one wins
+    return found
+
+
+def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    for name, service in ctx.services():
+        if ctx.role(name) != "postgres" or is_fragment(ctx, service):
+            continue
+        raw_shm = service.get("shm_size")
+        if raw_shm is None:
+            shm, shm_text = DOCKER_SHM, "/dev/shm (docker's default 64M: no shm_size)"
+        else:
+            parsed = as_bytes(raw_shm)
+            if parsed is None:
+                continue
+            shm, shm_text = parsed, f"shm_size {raw_shm}"
+        setting = maintenance_work_mem(service)
+        if setting is not None:
+            needed, needed_text = setting[0], f"maintenance_work_mem={setting[1]} in its command"
+        else:
+            limit = memory_limit(name, service)
+            if limit is None:
+                continue
+            needed = int(min(limit.value / 16, PGTUNE_CAP))
+            needed_text = (
+                f"pgtune's maintenance_work_mem for the {limit.shown()} memory limit, {human_bytes(needed)} "
+                "(limit ÷ 16)"
+            )
+        if shm > needed:
+            continue
+        yield Violation(
+            ("services", name, "shm_size"),
+            f"service {name!r}: {shm_text} is not above {needed_text}: parallel queries and index builds "
+            "fail with 'could not resize shared memory segment' (docker-library/postgres#416); "
+            "set shm_size above it",
+            service=name,
+        )

@@ -1,0 +1,80 @@
+"""restart-policy-missing (CG602): a long-running service that is not restarted.
+
+What it does:
+    Flags a service with neither `restart:` nor `deploy.restart_policy`. Not flagged: one-shot
+    services that others wait for with `condition: service_completed_successfully` (a
+    migration, a bucket setup), a file linted on its own that only adds to another (a service
+    with no image and no build: its base may set it), and stacks meant for `docker stack
+    deploy` (Swarm restarts by default).
+
+Why is this bad?
+    compose's default is `restart: "no"`: a container that is OOM-killed, crashes, or is
+    stopped by a daemon restart or a host reboot stays down until someone notices. With a
+    memory limit set, an OOM kill is a normal event a restart policy recovers from.
+
+Example:
+    ```yaml
+    services:
+      worker:
+        image: ghcr.io/acme/worker:1.4.0
+    ```
+
+Use instead:
+    ```yaml
+    services:
+      worker:
+        image: ghcr.io/acme/worker:1.4.0
+        restart: unless-stopped
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from composegen.lint.context import LintContext
+from composegen.lint.finding import Severity, Violation
+from composegen.lint.rules.schema_invalid import is_fragment
+
+CODE = "CG602"
+NAME = "restart-policy-missing"
+SEVERITY = Severity.warning
+SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info}
+
+
+def one_shot_services(ctx: LintContext) -> set[str]:
+    """Services another service waits on with `condition: service_completed_successfully`."""
+    found: set[str] = set()
+    for _, service in ctx.services():
+        depends = service.get("depends_on")
+        if not isinstance(depends, Mapping):
+            continue
+        for target, detail in depends.items():
+            if isinstance(detail, Mapping) and detail.get("condition") == "service_completed_successfully":
+                found.add(str(target))
+    return found
+
+
+def _has_policy(service: Mapping[str, Any]) -> bool:
+    if service.get("restart") is not None:
+        return True
+    deploy = service.get("deploy")
+    return isinstance(deploy, Mapping) and deploy.get("restart_policy") is not None
+
+
+def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    if ctx.target == "swarm":
+        return  # Swarm's default policy is `condition: any`
+    one_shot = one_shot_services(ctx)
+    for name, service in ctx.services():
+        if name in one_shot or _has_policy(service):
+            continue
+        if ctx.mode == "file" and is_fragment(service):
+            continue  # its base may set it
+        yield Violation(
+            ("services", name),
+            f"service {name!r} has no restart policy: after a crash, an OOM kill or a reboot it stays "
+            'down; set `restart: unless-stopped` (or `restart: "no"` for a one-shot job)',
+            service=name,
+        )

@@ -1,0 +1,87 @@
+"""root-user (CG504): a container that runs as root.
+
+What it does:
+    Flags a service whose `user:` is root (`root`, `0`, `0:0`, `root:root`: a warning, an
+    error in prod), and, as a hint (info, a warning in prod), a service with no `user:` at
+    all: it then runs as the image's `USER`, which is root unless the image says otherwise.
+    A `user:` given by a variable (`${UID}:${GID}`) is taken as set. The official database
+    images (postgres, mysql, mariadb, redis, mongo: roles postgres, mysql, redis, mongo) are
+    skipped: their entrypoints start as root only to fix the data folder's ownership and then
+    drop to their own user.
+
+    A file linted on its own that only adds to another (a service with no image and no build)
+    is not flagged for a missing `user:`: its base may set it.
+
+Why is this bad?
+    Root in a container is uid 0 on the host kernel: a container escape (a kernel bug, a
+    mounted socket, a writable host path) hands the attacker root on the host, and files the
+    service writes to bind mounts are owned by root. Most services need no root at all.
+
+Example:
+    ```yaml
+    services:
+      web:
+        image: ghcr.io/acme/web:2.1.0
+        user: root
+    ```
+
+Use instead:
+    ```yaml
+    services:
+      web:
+        image: ghcr.io/acme/web:2.1.0
+        user: "10001:10001"
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from composegen.compose.syntax import go_format
+from composegen.lint.context import LintContext
+from composegen.lint.finding import Severity, Violation
+from composegen.lint.rules.schema_invalid import is_fragment
+from composegen.lint.rules.secret_in_environment import written_with_variable
+
+CODE = "CG504"
+NAME = "root-user"
+SEVERITY = Severity.info
+SEVERITY_BY_USAGE = {"prod": Severity.warning}
+OPTIONS: dict[str, Any] = {
+    # roles whose official images drop privileges in their entrypoint
+    "skip_roles": ["postgres", "mysql", "redis", "mongo"],
+}
+
+
+def is_root(user: str) -> bool:
+    """`root`, `0`, `0:0`, `root:1000`: the user part names uid 0."""
+    who = user.strip().split(":", 1)[0].strip()
+    return who in ("root", "0")
+
+
+def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    skip = {str(r) for r in options.get("skip_roles", ())}
+    for name, service in ctx.services():
+        if ctx.role(name) in skip:
+            continue
+        user = service.get("user")
+        if user is None or (isinstance(user, str) and not user.strip()):
+            if "user" in service and written_with_variable(ctx, ("services", name, "user")):
+                continue  # `${UID}` left unset here: the environment decides
+            if ctx.mode == "file" and is_fragment(service):
+                continue  # its base may set it
+            yield Violation(
+                ("services", name),
+                f"service {name!r} sets no user: it runs as the image's USER, root unless the image "
+                "sets one; set `user:` to an unprivileged uid",
+                service=name,
+            )
+        elif is_root(go_format(user)):
+            yield Violation(
+                ("services", name, "user"),
+                f"service {name!r} runs as root (user: {go_format(user)}): set an unprivileged uid",
+                service=name,
+                severity=Severity.warning if ctx.usage != "prod" else Severity.error,
+            )

@@ -1,0 +1,112 @@
+"""tmpfs-exceeds-memory-limit (CG105): tmpfs sizes plus the service's own memory above its limit.
+
+What it does:
+    Adds up the sizes of a service's tmpfs mounts (short `tmpfs: /path:size=64m` entries and
+    long `type: tmpfs` volumes) and the working set the service is expected to need: the
+    `memory:` declared in composegen.yaml, else composegen's estimate for its role where that
+    rests on declared inputs or measured facts (workers and memory per worker, a test count,
+    models), not on assumptions alone. Flags the service when the sum is above its memory limit
+    (a warning), or when the tmpfs mounts alone reach it (an error). The message says whether the
+    working set is declared or an estimate. Unsized mounts are CG106's business and are not
+    counted.
+
+Why is this bad?
+    tmpfs pages are charged to the container's memory cgroup. A container limited to 64M that
+    writes 100M into a 128M tmpfs is OOM-killed (checked on a real engine, facts/sizing.md).
+    A tmpfs data directory that fills up as the test data grows kills the database at a random
+    moment, with no "disk full" error to point at it.
+
+Example:
+    ```yaml
+    services:
+      db:
+        image: postgres:16.4
+        tmpfs:
+          - /var/lib/postgresql/data:size=1g
+        deploy:
+          resources:
+            limits: {memory: 1G}
+    ```
+
+Use instead:
+    ```yaml
+    services:
+      db:
+        image: postgres:16.4
+        tmpfs:
+          - /var/lib/postgresql/data:size=1g
+        deploy:
+          resources:
+            limits: {memory: 2G}   # 1g of tmpfs + the server's working set
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from composegen.lint.context import LintContext
+from composegen.lint.finding import Severity, Violation
+from composegen.lint.rules.legacy_resource_conflict import memory_limit
+from composegen.lint.rules.start_period_too_short import strength
+from composegen.lint.rules.tmpfs_unbounded import tmpfs_mounts
+from composegen.units import format_bytes, human_bytes
+
+CODE = "CG105"
+NAME = "tmpfs-exceeds-memory-limit"
+SEVERITY = Severity.warning
+
+
+def expected_process(ctx: LintContext, name: str) -> tuple[float, str] | None:
+    """(bytes, how it is known) the service itself needs besides its tmpfs mounts: the working
+    set declared in composegen.yaml, else the calculator's estimate when it rests on something the
+    user declared or a measured fact. None when the role is only the generic default, or when the
+    estimate is made of composegen's assumptions alone (lint sizes with a neutral profile, not
+    the one the stack was sized with: its RAM budgets would be guesses)."""
+    inputs = ctx.inputs.get(name)
+    if inputs is None:
+        return None
+    if inputs.spec.memory is not None:
+        return float(inputs.spec.memory), "declared working set (composegen.yaml)"
+    sizing = ctx.expected(name)
+    if sizing is None or inputs.role_reason.startswith("default") or strength(sizing.memory) != "estimate":
+        return None
+    own_mounts = sum(m.size.value for m in sizing.tmpfs)  # already in sizing.memory
+    value = sizing.memory.value - own_mounts
+    if value <= 0:
+        return None
+    return value, f"estimated working set for role {inputs.role}"
+
+
+def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    for name, service in ctx.services():
+        limit = memory_limit(name, service)
+        if limit is None:
+            continue
+        mounts = [
+            m
+            for m in tmpfs_mounts(name, service)
+            if m.size is not None and not (m.short and ctx.target == "swarm")  # stack deploy drops those
+        ]
+        if not mounts:
+            continue
+        tmpfs = sum(m.size or 0 for m in mounts)
+        listed = ", ".join(f"{m.target} {format_bytes(m.size or 0)}" for m in mounts)
+        process = expected_process(ctx, name)
+        total = tmpfs + (process[0] if process else 0)
+        full = tmpfs >= limit.value  # nothing left for the processes once the tmpfs is full
+        if total <= limit.value and not full:
+            continue
+        sum_text = f"tmpfs {human_bytes(tmpfs)} ({listed})"
+        if process is not None:
+            sum_text += f" + {process[1]} {human_bytes(process[0])} = {human_bytes(total)}"
+        above = ">" if total > limit.value else "="
+        yield Violation(
+            limit.path,
+            f"service {name!r}: {sum_text} {above} memory limit {limit.shown()}: tmpfs pages are charged to the "
+            "container's memory, "
+            + ("so filling the tmpfs alone OOM-kills it" if full else "so a full tmpfs gets it OOM-killed"),
+            service=name,
+            severity=Severity.error if full else None,
+        )

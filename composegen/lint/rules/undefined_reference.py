@@ -1,0 +1,147 @@
+"""undefined-reference (CG006): a service refers to something the stack does not define.
+
+What it does:
+    Flags a reference to a service, network, named volume, secret or config that the stack
+    does not define: `depends_on`, `links`, `volumes_from`, `network_mode`/`ipc`/`pid:
+    service:x`, `networks`, a named volume in `volumes`, `secrets`, `configs`. The `default`
+    network always exists. `depends_on` with `required: false` must still name a service of
+    the stack (compose only lets it be disabled by a profile).
+
+    A file linted on its own that is an overlay (it has a service with no image and no build,
+    or is named like `docker-compose.override.yml`) is not checked: its base defines what it
+    refers to. Lint the merged stack with `-f` to check it.
+
+Why is this bad?
+    compose refuses the whole project ("service web refers to undefined network backend",
+    "depends on undefined service db"), usually after a rename or a copy from another stack.
+
+Example:
+    ```yaml
+    services:
+      web:
+        image: ghcr.io/acme/web:2.1.0
+        depends_on: [database]
+        volumes:
+          - uploads:/srv/uploads
+      db:
+        image: postgres:16.4
+    ```
+
+Use instead:
+    ```yaml
+    services:
+      web:
+        image: ghcr.io/acme/web:2.1.0
+        depends_on: [db]
+        volumes:
+          - uploads:/srv/uploads
+      db:
+        image: postgres:16.4
+    volumes:
+      uploads:
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import PurePath
+from typing import Any
+
+from composegen.compose.syntax import SyntaxProblem, parse_volume
+from composegen.lint.context import LintContext
+from composegen.lint.finding import Severity, Violation
+from composegen.lint.rules.schema_invalid import holds_unresolved, is_fragment, unresolved_origins
+from composegen.yamlio import KeyPath
+
+CODE = "CG006"
+NAME = "undefined-reference"
+SEVERITY = Severity.error
+
+Reference = tuple[str, str, KeyPath]  # (section, name, path of the referring key)
+
+
+def _names(value: Any, path: KeyPath) -> Iterator[tuple[str, KeyPath, Any]]:
+    """(name, path, detail) of a list-or-mapping of names (`[a, b]` or `{a: {...}}`)."""
+    if isinstance(value, Mapping):
+        for key, detail in value.items():
+            yield str(key), (*path, key), detail
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                yield item, (*path, index), None
+            elif isinstance(item, Mapping) and isinstance(item.get("source"), str):
+                yield item["source"], (*path, index), item
+
+
+def _service_prefixed(value: Any) -> str | None:
+    if isinstance(value, str) and value.startswith("service:"):
+        return value[len("service:") :]
+    return None
+
+
+def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:
+    """Everything a service refers to by name."""
+    base: KeyPath = ("services", name)
+    for target, path, _ in _names(service.get("depends_on"), (*base, "depends_on")):
+        yield "services", target, path  # even `required: false`: compose refuses an undefined one
+    for target, path, _ in _names(service.get("links"), (*base, "links")):
+        yield "services", target.split(":", 1)[0], path
+    volumes_from = service.get("volumes_from")
+    for index, entry in enumerate(volumes_from if isinstance(volumes_from, list) else []):
+        if isinstance(entry, str) and not entry.startswith("container:"):
+            target = entry.removeprefix("service:").split(":", 1)[0]
+            yield "services", target, (*base, "volumes_from", index)
+    for key in ("network_mode", "ipc", "pid"):
+        shared = _service_prefixed(service.get(key))
+        if shared:
+            yield "services", shared, (*base, key)
+    for target, path, _ in _names(service.get("networks"), (*base, "networks")):
+        yield "networks", target, path
+    volumes = service.get("volumes")
+    for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
+        try:
+            volume = parse_volume(entry)
+        except SyntaxProblem:
+            continue  # schema-invalid reports it
+        if volume.type == "volume" and volume.source:
+            yield "volumes", volume.source, (*base, "volumes", index)
+    for section in ("secrets", "configs"):
+        for target, path, _ in _names(service.get(section), (*base, section)):
+            yield section, target, path
+
+
+def _is_overlay(ctx: LintContext) -> bool:
+    if any(is_fragment(service) for _, service in ctx.services()):
+        return True
+    return any("override" in PurePath(str(file)).name for file in ctx.stack.files)
+
+
+def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    if ctx.mode == "file" and _is_overlay(ctx):
+        return  # its base defines what it refers to
+    defined: dict[str, set[str]] = {}
+    for section in ("services", "networks", "volumes", "secrets", "configs"):
+        found = ctx.data.get(section)
+        defined[section] = {str(k) for k in found} if isinstance(found, Mapping) else set()
+    defined["networks"].add("default")
+    singular = {
+        "services": "service",
+        "networks": "network",
+        "volumes": "volume",
+        "secrets": "secret",
+        "configs": "config",
+    }
+    unresolved = unresolved_origins(ctx)
+    for name, service in ctx.services():
+        for section, target, path in references(name, service):
+            if not target or target in defined[section] or holds_unresolved(ctx.data, path, unresolved):
+                continue  # defined, or named by a variable the environment decides
+            yield Violation(
+                path,
+                f"service {name!r} refers to undefined {singular[section]} {target!r}: "
+                f"compose refuses the project (define it under top-level `{section}:`)"
+                if section != "services"
+                else f"service {name!r} refers to undefined service {target!r}: compose refuses the project",
+                service=name,
+            )

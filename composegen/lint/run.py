@@ -1,0 +1,339 @@
+"""`composegen lint` from parsed options to an exit code: find the files, read the settings, build
+each context, run the rules, apply directives and settings, fix, report.
+
+    code = main(LintOptions(files=(Path("docker-compose.yml"),), cwd=Path.cwd()))
+
+`lint()` does the work and returns findings without printing; `main()` is the command (fixes,
+diff, reporter, exit code). Exit 0: nothing at or above --fail-on; 1: findings at or above it;
+2: a file or setting that could not be read (the other files are still linted and reported).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from composegen.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ComposegenError, InputError
+from composegen.lint.config import LintConfig, resolve_codes
+from composegen.lint.directives import FileDirectives
+from composegen.lint.finding import Finding, Severity
+
+if TYPE_CHECKING:
+    from composegen.lint.context import LintContext
+    from composegen.lint.rule import Rule
+    from composegen.profiles.loader import LoadedProject
+    from composegen.report.base import RuleInfo
+
+BAD_DIRECTIVE = "CG099"
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    """The command line, parsed (check-jsonschema's way: options -> one typed object)."""
+
+    cwd: Path
+    files: tuple[Path, ...] = ()  # each linted on its own
+    stack_files: tuple[Path, ...] = ()  # -f: merged into one stack
+    project: Path | None = None  # --project: composegen.yaml
+    format: str | None = None  # None: github under GitHub Actions, else text
+    fail_on: Severity | None = None
+    strict: bool = False
+    usage: str | None = None
+    target: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fix: bool = False
+    diff: bool = False
+    environ: Mapping[str, str] | None = None  # None: os.environ
+    color: bool | None = None  # None: on a terminal, unless NO_COLOR
+
+
+@dataclass
+class LintRun:
+    findings: list[Finding]
+    files: list[str]  # every file linted (as given, or absolute)
+    errors: list[str]  # one line per file or stack that could not be read
+    rules: list[Rule]
+    config: LintConfig
+    fail_on: Severity = Severity.error
+
+
+class DirectiveCache:
+    """Directives of each file, read once per run (the files were just read by the loader)."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self._rules = list(rules)
+        self._files: dict[str, FileDirectives] = {}
+
+    def resolve(self, name: str) -> frozenset[str]:
+        """Codes for a code, name, code prefix or ALL (empty: no such rule)."""
+        try:
+            return resolve_codes([name], self._rules, "", "directive")
+        except InputError:
+            return frozenset()
+
+    def get(self, file: str) -> FileDirectives:
+        found = self._files.get(file)
+        if found is None:
+            from composegen.lint.directives import parse
+            from composegen.yamlio import read_text
+
+            try:
+                text = read_text(Path(file))
+            except ComposegenError:
+                text = ""
+            found = self._files[file] = parse(text, file, self.resolve)
+        return found
+
+
+def lint_context(
+    ctx: LintContext,
+    rules: Sequence[Rule],
+    config: LintConfig,
+    directives: DirectiveCache,
+) -> list[Finding]:
+    """The findings of `rules` on one context, after directives, per-service exceptions and
+    severity settings. CG099 (bad-directive) findings come from the directives themselves."""
+    from composegen.lint.engine import run_rule
+
+    findings: list[Finding] = []
+    bad_directive = next((r for r in rules if r.code == BAD_DIRECTIVE), None)
+    for rule in rules:
+        if rule is bad_directive:
+            continue
+        try:
+            findings.extend(run_rule(ctx, rule, config.options_for(rule)))
+        except ComposegenError:
+            raise
+        except Exception as err:  # a rule bug: name the rule and the file, keep the cause
+            if os.environ.get("COMPOSEGEN_DEBUG"):
+                raise
+            first = ctx.stack.files[0] if ctx.stack.files else "?"
+            raise RuleCrash(f"rule {rule.code} ({rule.name}) failed on {first}: {type(err).__name__}: {err}") from err
+    documents = list(dict.fromkeys(doc.path for doc in ctx.stack.documents))
+    if bad_directive is not None:
+        severity = bad_directive.severity_for(ctx.usage)
+        for file in documents:
+            for problem in directives.get(file).problems:
+                findings.append(
+                    Finding(
+                        file,
+                        problem.line,
+                        problem.column,
+                        bad_directive.code,
+                        bad_directive.name,
+                        severity,
+                        problem.message,
+                    )
+                )
+    kept = []
+    for finding in findings:
+        if config.excepted(finding.service, finding.code) or directives.get(finding.file).suppresses(
+            finding.code, finding.line
+        ):
+            continue
+        override = config.severity.get(finding.code)
+        if override is not None and override is not finding.severity:
+            finding = dataclasses.replace(finding, severity=override)
+        kept.append(finding)
+    return kept
+
+
+class RuleCrash(Exception):
+    """A rule raised on real input: a composegen bug, reported as such (exit 3)."""
+
+
+def _project(options: LintOptions) -> LoadedProject | None:
+    from composegen.lint.discover import project_file
+
+    path = project_file(options.project, options.cwd)
+    if path is None:
+        return None
+    from composegen.profiles.loader import load_project
+
+    return load_project(path, options.cwd)
+
+
+def _config(options: LintOptions, rules: Sequence[Rule], project: LoadedProject | None) -> LintConfig:
+    from composegen.lint import config as cfg
+
+    project_lint: dict[str, Any] | None = None
+    if project is not None and project.project.lint is not None:
+        project_lint = project.project.lint.model_dump(exclude_none=True, mode="python")
+    config = cfg.load(
+        rules,
+        start=project.root if project is not None else options.cwd,
+        project_file=project.path if project is not None else None,
+        project_lint=project_lint,
+    )
+    if options.select:
+        config = dataclasses.replace(config, select=resolve_codes(list(options.select), rules, "--select", "select"))
+    if options.ignore:
+        extra = resolve_codes(list(options.ignore), rules, "--ignore", "ignore")
+        config = dataclasses.replace(config, ignore=config.ignore | extra)
+    return config
+
+
+def lint(options: LintOptions) -> LintRun:
+    """Lint what the options name; errors in single files are collected, not raised."""
+    from composegen.lint.discover import targets
+    from composegen.lint.load import build_context
+    from composegen.lint.rules import all_rules
+
+    environ = os.environ if options.environ is None else options.environ
+    registry = list(all_rules())
+    project = _project(options)
+    config = _config(options, registry, project)
+    rules = config.active(registry)
+    usage = options.usage or config.usage or (project.project.usage if project is not None else None)
+    target = options.target or config.target or "compose"
+    if target not in ("compose", "swarm"):
+        raise InputError(f"unknown target {target!r}", fix="use compose or swarm")
+    fail_on = options.fail_on or config.fail_on or Severity.error
+    if options.strict and fail_on.rank > Severity.warning.rank:
+        fail_on = Severity.warning
+    chosen = targets(
+        options.files,
+        options.stack_files,
+        cwd=options.cwd,
+        environ=environ,
+        project_paths=project.compose_paths() if project is not None and project.path is not None else None,
+        project_root=project.root if project is not None else None,
+    )
+    directives = DirectiveCache(registry)
+    findings: set[Finding] = set()
+    files: list[str] = []
+    errors: list[str] = []
+    # relative paths stay as the user wrote them (and so read in findings and errors) when
+    # composegen runs in options.cwd; otherwise they are made absolute
+    here = here_is_cwd(options.cwd)
+    for chosen_target in chosen:
+        paths = [p if p.is_absolute() or here else options.cwd / p for p in chosen_target.paths]
+        files.extend(str(p) for p in paths)
+        try:
+            ctx = build_context(
+                paths,
+                mode=chosen_target.mode,
+                project=project,
+                usage=usage,
+                target="swarm" if target == "swarm" else "compose",
+                env=environ,
+                project_dir=chosen_target.project_dir,
+            )
+        except ComposegenError as err:
+            errors.append(err.one_line())
+            continue
+        findings.update(lint_context(ctx, rules, config, directives))
+    ordered = sorted(findings, key=lambda f: (f.file, f.line, f.column, f.code, f.message))
+    return LintRun(ordered, list(dict.fromkeys(files)), errors, rules, config, fail_on)
+
+
+def here_is_cwd(cwd: Path) -> bool:
+    try:
+        return Path.cwd().resolve() == cwd.resolve()
+    except OSError:
+        return False
+
+
+def display_path(file: str, cwd: Path) -> str:
+    """A file as findings show it: relative to `cwd` when it is below it, else as it is."""
+    path = Path(file)
+    if not path.is_absolute():
+        return file
+    for base in (cwd, cwd.resolve()):
+        if path.is_relative_to(base):
+            return path.relative_to(base).as_posix()
+    return file
+
+
+def rule_infos(rules: Sequence[Rule]) -> list[RuleInfo]:
+    from composegen.lint.docs import rule_doc_markdown, summary
+    from composegen.report.base import RuleInfo
+
+    return [RuleInfo(r.code, r.name, r.severity, summary(r), rule_doc_markdown(r), r.fixable) for r in rules]
+
+
+def exit_code(run: LintRun) -> int:
+    if run.errors:
+        return EXIT_USAGE
+    if any(f.severity.rank >= run.fail_on.rank for f in run.findings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _use_color(options: LintOptions, stream: TextIO, environ: Mapping[str, str]) -> bool:
+    if options.color is not None:
+        return options.color
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty() and environ.get("TERM") != "dumb"
+
+
+def choose_format(options: LintOptions, environ: Mapping[str, str]) -> str:
+    if options.format is not None:
+        return options.format
+    actions = environ.get("GITHUB_ACTIONS", "").lower()
+    return "github" if actions not in ("", "0", "false") else "text"
+
+
+def main(options: LintOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """The `lint` command: lint, then fix or diff, report, and the exit code."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    environ = os.environ if options.environ is None else options.environ
+    fmt = choose_format(options, environ)
+    from composegen.report import get_reporter
+
+    reporter = get_reporter(fmt)  # an unknown format fails before any work
+    run = lint(options)
+    fixed = 0
+    if options.fix or options.diff:
+        from composegen.lint.fix import plan
+
+        fix_plan = plan(run.findings, options.cwd, lambda p: display_path(str(p), options.cwd))
+        for line in fix_plan.skipped:
+            err.write(f"composegen: not fixed: {line}\n")
+        if options.diff:
+            for line in run.errors:
+                err.write(f"composegen: {line}\n")
+            out.write(fix_plan.diff())
+            if run.errors:
+                return EXIT_USAGE
+            return EXIT_FINDINGS if fix_plan.changes else EXIT_OK
+        fix_plan.write()
+        fixed = fix_plan.applied
+        if fix_plan.changes:
+            run = lint(options)  # report what is left
+    for line in run.errors:
+        err.write(f"composegen: {line}\n")
+    from composegen.report.base import Report
+
+    shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in run.findings}}
+    shown = [
+        f if shown_file[f.file] == f.file else dataclasses.replace(f, file=shown_file[f.file]) for f in run.findings
+    ]
+    report = Report(
+        findings=shown,
+        rules=rule_infos(run.rules) if fmt == "sarif" else (),
+        files=[display_path(f, options.cwd) for f in run.files],
+        errors=run.errors,
+        color=fmt == "text" and _use_color(options, out, environ),
+        version=_version(),
+        root_uri=options.cwd.resolve().as_uri(),
+        fixed=fixed,
+    )
+    out.write(reporter(report))
+    return exit_code(run)
+
+
+def _version() -> str:
+    from composegen import __version__
+
+    return __version__

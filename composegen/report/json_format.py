@@ -1,0 +1,12 @@
+"""JSON for machines: a list of findings, each with file, line, column, code, name, severity,
+service, message and fixable."""
+
+from __future__ import annotations
+
+import json
+
+from composegen.report.base import Report
+
+
+def render(report: Report) -> str:
+    return json.dumps([f.as_dict() for f in report.findings], indent=2) + "\n"

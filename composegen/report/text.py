@@ -1,0 +1,64 @@
+"""Text for a person: findings grouped by file, one line each, and a closing count.
+
+    docker-compose.yml
+       2:3   warning  CG101  service 'web' has no memory limit  (memory-limit-missing)
+
+Colour (severity, file names) only when the caller says so: on a terminal, without NO_COLOR.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from composegen.lint.finding import Severity
+from composegen.report.base import Report, plural
+
+_RESET = "\033[0m"
+_COLORS = {Severity.error: "\033[31m", Severity.warning: "\033[33m", Severity.info: "\033[36m"}
+_BOLD = "\033[1m"
+_DIM = "\033[2m"
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
+
+
+def render(report: Report) -> str:
+    lines: list[str] = []
+    color = report.color
+    ordered = sorted(report.findings, key=lambda f: (f.file, f.line, f.column, f.code, f.message))
+    for file, group in groupby(ordered, key=lambda f: f.file):
+        found = list(group)
+        lines.append(_paint(file, _BOLD, color))
+        width = max(len(f"{f.line}:{f.column}") for f in found)
+        for finding in found:
+            place = f"{finding.line}:{finding.column}".ljust(width)
+            severity = _paint(finding.severity.value.ljust(7), _COLORS[finding.severity], color)
+            name = _paint(f"({finding.name})", _DIM, color)
+            lines.append(f"  {place}  {severity}  {finding.code}  {finding.message}  {name}")
+        lines.append("")
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def summary(report: Report) -> str:
+    """`3 problems (1 error, 2 warnings) in 2 files, 1 fixable with --fix` or `no problems in 1 file`."""
+    checked = plural(len(report.files), "file")
+    parts: list[str] = []
+    if report.fixed:
+        parts.append(f"fixed {plural(report.fixed, 'problem')}")
+    if not report.findings:
+        parts.append(f"no problems in {checked}")
+    else:
+        counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
+        detail = ", ".join(plural(counts[s], s.value) for s in reversed(Severity) if counts[s])
+        files = len({f.file for f in report.findings})
+        where = plural(files, "file") if files >= len(report.files) else f"{files} of {checked}"
+        text = f"{plural(len(report.findings), 'problem')} ({detail}) in {where}"
+        fixable = sum(1 for f in report.findings if f.fix is not None)
+        if fixable:
+            text += f", {fixable} fixable with --fix"
+        parts.append(text)
+    if report.errors:
+        parts.append(f"{plural(len(report.errors), 'file')} could not be read")
+    return "; ".join(parts)
