@@ -39,6 +39,14 @@ class Format(str, Enum):
 
 
 ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="A bundled profile name, or a path to your own.")]
+DockerVersionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--docker-version",
+        help="The Docker Engine the stack runs on, when older than 25: leaves out what it refuses "
+        "(healthcheck.start_interval).",
+    ),
+]
 ProjectOpt = Annotated[
     Path | None,
     typer.Option("--project", help="The stack description (default: ./composegen.yaml, else the compose files here)."),
@@ -94,6 +102,7 @@ def render(
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write here; `-` for stdout.")] = None,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if the file on disk differs (drift).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a file composegen did not generate.")] = False,
+    docker_version: DockerVersionOpt = None,
     check_all: Annotated[
         bool,
         typer.Option(
@@ -133,7 +142,7 @@ def render(
 
         cwd = Path.cwd()
         out = None if output is None or output == "-" else Path(output)
-        result = do_render(profile, project, cwd, out)
+        result = do_render(profile, project, cwd, out, docker_version)
         for warning in result.planned.stack.warnings:
             typer.echo(f"composegen: warning: {warning}", err=True)
         if output == "-":
@@ -162,6 +171,7 @@ def explain(
     service: Annotated[str | None, typer.Argument(help="One service; all of them when left out.")] = None,
     project: ProjectOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    docker_version: DockerVersionOpt = None,
 ) -> None:
     """Say why each service got the numbers it got, step by step."""
 
@@ -170,7 +180,7 @@ def explain(
         from composegen.errors import InputError
         from composegen.render.overlay import plan
 
-        planned = plan(profile, project, Path.cwd())
+        planned = plan(profile, project, Path.cwd(), docker_version)
         stack = planned.stack
         if service is not None:
             chosen = stack.service(service)

@@ -339,8 +339,10 @@ def load_roundtrip(text: str, path: str) -> Any:
     from ruamel.yaml import YAML  # lazy: only the editing paths pay for ruamel
     from ruamel.yaml.error import MarkedYAMLError
 
+    reader = YAML(typ="rt")
+    reader.preserve_quotes = True  # `"80:80"` and `"no"` must come back quoted
     try:
-        return YAML(typ="rt").load(text)
+        return reader.load(text)
     except MarkedYAMLError as err:
         mark = err.problem_mark
         where = f"{path}:{mark.line + 1}" if mark else path
@@ -352,6 +354,7 @@ def dump_roundtrip(data: Any) -> str:
     from ruamel.yaml import YAML
 
     writer = YAML(typ="rt")
+    writer.preserve_quotes = True
     writer.indent(mapping=2, sequence=4, offset=2)
     writer.width = 4096
     buffer = io.StringIO()
