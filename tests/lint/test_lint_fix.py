@@ -93,14 +93,14 @@ def test_setting_a_merged_key_overrides_it_without_touching_the_anchor() -> None
 
 
 def test_carry_over_keeps_lines_the_round_trip_would_rewrite() -> None:
-    original = 'a:\n  q: "quoted"\n  n: 1\n# closing comment\n'
+    original = 'a:\n  q:    "spaced"\n  n: 1\n# closing comment\n'
     before = dump_roundtrip(rt(original))
-    assert before != original  # ruamel drops the quotes
+    assert before != original  # ruamel folds the extra spaces
     data = rt(original)
     data["a"]["n"] = 2
     data["a"]["new"] = "x"
     merged = carry_over(original, before, dump_roundtrip(data))
-    assert merged == 'a:\n  q: "quoted"\n  n: 2\n  new: x\n# closing comment\n'
+    assert merged == 'a:\n  q:    "spaced"\n  n: 2\n  new: x\n# closing comment\n'
 
 
 def test_carry_over_rewrites_only_the_changed_line() -> None:
