@@ -107,7 +107,7 @@ def test_carry_over_rewrites_only_the_changed_line() -> None:
     original = 'a:\n  q: "quoted"\n  r: "kept"\n'
     data = rt(original)
     data["a"]["q"] = "other"
-    assert carry_over(original, dump_roundtrip(rt(original)), dump_roundtrip(data)) == 'a:\n  q: other\n  r: "kept"\n'
+    assert carry_over(original, dump_roundtrip(rt(original)), dump_roundtrip(data)) == 'a:\n  q: "other"\n  r: "kept"\n'
 
 
 def test_carry_over_gives_up_when_the_round_trip_joined_the_changed_lines() -> None:
