@@ -222,7 +222,8 @@ def profiles_show(name: Annotated[str, typer.Argument(help="A bundled profile na
     def body() -> int:
         from composegen.profiles.loader import load_profile
 
-        loaded = load_profile(name, Path.cwd())
+        here = Path.cwd() / "composegen.yaml"
+        loaded = load_profile(name, Path.cwd(), here if here.is_file() else None)
         typer.echo(f"# {' extends '.join(loaded.files)}")
         typer.echo(json.dumps(loaded.profile.model_dump(mode="json"), indent=2))
         return EXIT_OK

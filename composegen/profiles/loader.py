@@ -15,7 +15,7 @@ import pydantic
 from composegen.errors import InputError
 from composegen.profiles.models import Profile, Project
 from composegen.resources import bundled_dir
-from composegen.yamlio import Document, read_document, require_no_duplicates
+from composegen.yamlio import Document, KeyPath, read_document, require_no_duplicates
 
 PROJECT_FILE = "composegen.yaml"
 Model = TypeVar("Model", bound=pydantic.BaseModel)
@@ -77,16 +77,20 @@ def deep_merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str,
     return merged
 
 
-def _first_error(err: pydantic.ValidationError, docs: list[Document], prefix: tuple[str | int, ...] = ()) -> InputError:
+Source = Document | tuple[Document, KeyPath]  # a document, or a document and where in it the data sits
+
+
+def _first_error(err: pydantic.ValidationError, sources: list[Source]) -> InputError:
     first = err.errors()[0]
     loc = tuple(
         part for part in first["loc"] if not (isinstance(part, str) and part.startswith(("function-", "literal[")))
     )
-    keys = (*prefix, *loc)
-    where = docs[0].where(keys)
-    for doc in docs:
-        if keys in doc.positions:
-            where = doc.where(keys)
+    placed = [(s, ()) if isinstance(s, Document) else s for s in sources]
+    doc0, prefix0 = placed[0]
+    where = doc0.where((*prefix0, *loc))
+    for doc, prefix in placed:
+        if (*prefix, *loc) in doc.positions:
+            where = doc.where((*prefix, *loc))
             break
     dotted = ".".join(str(k) for k in loc) or "(top level)"
     message = first["msg"].removeprefix("Value error, ")
@@ -99,46 +103,79 @@ def _first_error(err: pydantic.ValidationError, docs: list[Document], prefix: tu
     return InputError(f"{dotted}: {message}", where=where, fix="see schemas/ for what it takes")
 
 
-def validate(model: type[Model], data: Mapping[str, Any], docs: list[Document]) -> Model:
+def validate(model: type[Model], data: Mapping[str, Any], sources: list[Source]) -> Model:
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as err:
-        raise _first_error(err, docs) from None
+        raise _first_error(err, sources) from None
 
 
-def load_profile(ref: str, relative_to: Path) -> LoadedProfile:
+@dataclass(frozen=True)
+class _Layer:
+    key: str  # a file path, or `composegen.yaml: profiles.NAME`
+    data: dict[str, Any]
+    source: tuple[Document, KeyPath]
+    folder: Path  # what a relative `extends` path is relative to
+    name: str
+
+
+def _local_layer(ref: str, project_file: Path | None) -> _Layer | None:
+    """A profile defined under `profiles:` in composegen.yaml, if `ref` names one."""
+    if project_file is None or _is_path(ref) or not project_file.is_file():
+        return None
+    doc = read_document(project_file)
+    defined = doc.data.get("profiles") if isinstance(doc.data, dict) else None
+    if not isinstance(defined, dict) or ref not in defined:
+        return None
+    data = defined[ref]
+    keys: KeyPath = ("profiles", ref)
+    if not isinstance(data, dict):
+        raise InputError(
+            f"profile {ref!r} must be a mapping", where=doc.where(keys), fix="write `extends: pytest` etc."
+        )
+    return _Layer(f"{project_file}: profiles.{ref}", data, (doc, keys), project_file.parent, ref)
+
+
+def _layer(ref: str, relative_to: Path, project_file: Path | None) -> _Layer:
+    local = _local_layer(ref, project_file)
+    if local is not None:
+        return local
     path = profile_path(ref, relative_to)
-    docs: list[Document] = []
-    chain: list[Path] = []
-    raw: dict[str, Any] = {}
-    layers: list[dict[str, Any]] = []
+    doc = read_document(path)
+    return _Layer(str(path), _mapping(doc, "a profile"), (doc, ()), path.parent, path.stem)
+
+
+def load_profile(ref: str, relative_to: Path, project_file: Path | None = None) -> LoadedProfile:
+    """A profile by bundled name, path, or (with `project_file`) a name under `profiles:` in
+    composegen.yaml, with everything it extends merged beneath it."""
+    layers: list[_Layer] = []
+    layer = _layer(ref, relative_to, project_file)
     while True:
-        if path in chain:
-            cycle = " -> ".join(p.name for p in [*chain, path])
+        if layer.key in [seen.key for seen in layers]:
+            cycle = " -> ".join(seen.name for seen in [*layers, layer])
             raise InputError(
-                f"profile extends itself in a cycle: {cycle}", where=str(chain[0]), fix="remove one of the extends"
+                f"profile extends itself in a cycle: {cycle}", where=layers[0].key, fix="remove one of the extends"
             )
-        chain.append(path)
-        doc = read_document(path)
-        docs.append(doc)
-        layer = _mapping(doc, "a profile")
         layers.append(layer)
-        parent = layer.get("extends")
+        parent = layer.data.get("extends")
         if parent is None:
             break
+        doc, keys = layer.source
         if not isinstance(parent, str):
             raise InputError(
                 "extends must name a profile or a path",
-                where=doc.where(("extends",)),
+                where=doc.where((*keys, "extends")),
                 fix="write `extends: pytest` or `extends: ./base.yaml`",
             )
-        path = profile_path(parent, path.parent)
-    for layer in reversed(layers):
-        raw = deep_merge(raw, layer)
-    raw["extends"] = layers[0].get("extends")
-    raw.setdefault("name", path.stem)
-    profile = validate(Profile, raw, docs)
-    return LoadedProfile(profile, tuple(str(p) for p in chain))
+        # a local profile may extend another local one; a file extends bundled names and paths only
+        layer = _layer(parent, layer.folder, project_file if layer.source[1] else None)
+    raw: dict[str, Any] = {}
+    for each in reversed(layers):
+        raw = deep_merge(raw, each.data)
+    raw["extends"] = layers[0].data.get("extends")
+    raw["name"] = layers[0].data.get("name", layers[0].name)
+    profile = validate(Profile, raw, [each.source for each in layers])
+    return LoadedProfile(profile, tuple(each.key for each in layers))
 
 
 def find_compose_files(root: Path) -> list[str]:

@@ -260,3 +260,9 @@ class Project(Frozen):
         None, exclude=True, description="How the stack is used: lint severities follow it (dev, pytest, prod)"
     )
     lint: LintSettings | None = Field(None, exclude=True, description="Lint settings (see docs/rules.md)")
+    profiles: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        exclude=True,  # the resolved profile is in the render digest; its source text need not be
+        description="Profiles of this project, by name: each a profile (`extends: pytest`, ...) that "
+        "`--profile NAME` finds before the bundled ones",
+    )

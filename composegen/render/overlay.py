@@ -55,7 +55,7 @@ def plan(profile_ref: str, project_path: Path | None, cwd: Path, docker_version:
     """Everything a render needs, with the plan; `docker_version` is the Engine the stack will
     run on, when it is older than composegen assumes (see sizing.plan.plan_stack)."""
     project = load_project(project_path, cwd)
-    profile = load_profile(profile_ref, cwd)
+    profile = load_profile(profile_ref, cwd, project.path)
     paths = project.compose_paths()
     base = load_base(paths, project.root)
     inputs = tuple(resolve_inputs(project, base.services))

@@ -112,3 +112,40 @@ def test_no_project_file_finds_compose_files(tmp_path: Path) -> None:
 def test_exported_json_schemas_are_current(kind: str) -> None:
     path = REPO / "schemas" / FILES[kind]  # type: ignore[index]
     assert path.read_text() == schema_text(kind), f"regenerate: composegen schema {kind} > {path}"  # type: ignore[arg-type]
+
+
+def test_project_profiles_extend_bundled_ones_and_each_other(tmp_path: Path) -> None:
+    project = tmp_path / "composegen.yaml"
+    project.write_text(
+        "profiles:\n"
+        "  ci:\n"
+        "    extends: pytest\n"
+        "    memory: {margin: 1.5}\n"
+        "  ci-slow:\n"
+        "    extends: ci\n"
+        "    healthcheck: {startup_margin: 3}\n"
+    )
+    loaded = load_profile("ci-slow", tmp_path, project)
+    assert loaded.profile.name == "ci-slow"
+    assert loaded.profile.memory.margin == 1.5 and loaded.profile.healthcheck.startup_margin == 3
+    assert loaded.profile.tmpfs.data_dirs is True  # from pytest
+    assert [key.rsplit("/", 1)[-1] for key in loaded.files] == [
+        "composegen.yaml: profiles.ci-slow",
+        "composegen.yaml: profiles.ci",
+        "pytest.yaml",
+        "dev.yaml",
+    ]
+    # without the project file, the name is unknown
+    with pytest.raises(InputError, match="unknown profile 'ci-slow'"):
+        load_profile("ci-slow", tmp_path)
+
+
+def test_project_profile_errors_point_into_composegen_yaml(tmp_path: Path) -> None:
+    project = tmp_path / "composegen.yaml"
+    project.write_text("profiles:\n  ci:\n    extends: pytest\n    memory:\n      margin: lots\n")
+    with pytest.raises(InputError) as err:
+        load_profile("ci", tmp_path, project)
+    assert err.value.where == f"{project}:5" and "memory.margin" in err.value.message
+    project.write_text("profiles:\n  a: {extends: b}\n  b: {extends: a}\n")
+    with pytest.raises(InputError, match="cycle: a -> b -> a"):
+        load_profile("a", tmp_path, project)
