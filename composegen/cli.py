@@ -1,363 +1,207 @@
-"""The command line: typer commands that parse options, call one function, and map to an exit code.
+"""The command line entry point: `composegen lint` straight from argv, everything else through typer.
 
-Imports of the heavy parts happen inside the commands, so `--help` and `--version` pay for none
-of them.
+A lint run must start in well under a tenth of a second, and importing typer (with the pydantic it
+coerces options through) costs more than that. So `main` parses `composegen lint ...` itself, with
+the option table `LINT_OPTIONS` below, when the command line is plainly valid: known options,
+values among their choices. Anything else (`--help`, an unknown or misspelt option, a missing
+value, a wrong choice, another command) goes to the typer app in `composegen.app`, which declares
+the lint command from the same table and so prints the same help and the same usage errors.
+tests/lint/test_lint_cli_fast.py checks that both parse every command line alike.
+
+`run_command` maps a command body's result to an exit code the same way for both: user errors
+become one line and exit 2, never a traceback.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Callable
-from enum import Enum
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
-import typer
+from composegen.errors import EXIT_OK, ComposegenError
 
-from composegen import __version__
-from composegen.errors import EXIT_FINDINGS, EXIT_OK, ComposegenError
+if TYPE_CHECKING:
+    from composegen.lint.run import LintOptions
 
-app = typer.Typer(
-    name="composegen",
-    help="Right-sized, validated docker-compose overlays from what your stack runs.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-profiles_app = typer.Typer(help="The bundled profiles.", no_args_is_help=True)
-app.add_typer(profiles_app, name="profiles")
-
-T = TypeVar("T")
 EXIT_INTERNAL = 3
 
 
-class Format(str, Enum):
-    text = "text"
-    json = "json"
+class Opt(NamedTuple):
+    """One option of a command: where its value goes, its flags, its help, and what it takes."""
+
+    dest: str
+    flags: tuple[str, ...]
+    help: str
+    takes: str = "one"  # "flag": no value; "one": a value, the last one given wins; "many": repeatable
+    choices: tuple[str, ...] = ()
 
 
-ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="A bundled profile name, or a path to your own.")]
-DockerVersionOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--docker-version",
-        help="The Docker Engine the stack runs on, when older than 25: leaves out what it refuses "
-        "(healthcheck.start_interval).",
-    ),
-]
-ProjectOpt = Annotated[
-    Path | None,
-    typer.Option("--project", help="The stack description (default: ./composegen.yaml, else the compose files here)."),
-]
+PROJECT_HELP = "The stack description (default: ./composegen.yaml, else the compose files here)."
+LINT_FILES_HELP = "Compose files, each linted on its own."
+LINT_FORMATS = ("text", "json", "sarif", "github")
+FAIL_ON = ("error", "warning", "info")
+USAGES = ("dev", "pytest", "prod")
+LINT_TARGETS = ("compose", "swarm")
+
+#: The options of `composegen lint` (its arguments: LINT_FILES_HELP), for typer and the fast path.
+LINT_OPTIONS = (
+    Opt("stack", ("--file", "-f"), "A compose file of one merged stack, as `docker compose -f` (repeat).", "many"),
+    Opt("project", ("--project",), PROJECT_HELP),
+    Opt("fmt", ("--format",), "text, json, sarif or github (default: github in Actions).", choices=LINT_FORMATS),
+    Opt("fail_on", ("--fail-on",), "Exit 1 on findings of this severity or above (default error).", choices=FAIL_ON),
+    Opt("strict", ("--strict",), "Exit 1 on warnings too (--fail-on warning).", "flag"),
+    Opt("usage", ("--usage",), "How the stack is used: severities follow it.", choices=USAGES),
+    Opt("target", ("--target",), "compose (default), or swarm for `docker stack deploy`.", choices=LINT_TARGETS),
+    Opt("select", ("--select",), "Only these rules: codes, names or prefixes, comma-separated.", "many"),
+    Opt("ignore", ("--ignore",), "Not these rules (comma-separated).", "many"),
+    Opt("fix", ("--fix",), "Apply the mechanical fixes in place, then lint again.", "flag"),
+    Opt("diff", ("--diff",), "Print what --fix would change; write nothing.", "flag"),
+)
+_PATH_OPTIONS = frozenset({"stack", "project"})
 
 
-def run(action: Callable[[], int]) -> None:
-    """Run a command body: user errors become one line and exit 2, never a traceback."""
+def _echo_err(message: str) -> None:
+    """What `typer.echo(message, err=True)` does with a plain line."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def run_command(action: Callable[[], int]) -> int:
+    """Run a command body and return its exit code: user errors become one line and exit 2."""
     try:
-        code = action()
+        return action()
     except ComposegenError as err:
-        typer.echo(f"composegen: {err.one_line()}", err=True)
-        raise typer.Exit(err.exit_code) from None
+        _echo_err(f"composegen: {err.one_line()}")
+        return err.exit_code
     except BrokenPipeError:  # `composegen explain | head`: the reader left, nothing to report
         sys.stderr.close()
-        raise typer.Exit(EXIT_OK) from None
+        return EXIT_OK
     except KeyboardInterrupt:
-        typer.echo("composegen: interrupted", err=True)
-        raise typer.Exit(130) from None
+        _echo_err("composegen: interrupted")
+        return 130
     except Exception as err:  # a bug: say so in one line, unless asked for the traceback
         if os.environ.get("COMPOSEGEN_DEBUG"):
             raise
-        typer.echo(
+        _echo_err(
             f"composegen: internal error: {type(err).__name__}: {err} "
-            "(set COMPOSEGEN_DEBUG=1 for the traceback, and please report it)",
-            err=True,
+            "(set COMPOSEGEN_DEBUG=1 for the traceback, and please report it)"
         )
-        raise typer.Exit(EXIT_INTERNAL) from None
-    raise typer.Exit(code)
+        return EXIT_INTERNAL
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"composegen {__version__}")
-        raise typer.Exit(EXIT_OK)
+def run(action: Callable[[], int]) -> NoReturn:
+    """Run a typer command's body: `run_command`, then exit through typer with its code."""
+    import typer  # a typer command is running: typer is imported already
+
+    raise typer.Exit(run_command(action))
 
 
-@app.callback()
-def main_options(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
-    ] = False,
-) -> None:
-    """Right-sized, validated docker-compose overlays from what your stack runs."""
-
-
-@app.command()
-def render(
-    profile: Annotated[
-        str | None, typer.Option("--profile", "-p", help="A bundled profile name, or a path to your own.")
-    ] = None,
-    project: ProjectOpt = None,
-    output: Annotated[str | None, typer.Option("--output", "-o", help="Write here; `-` for stdout.")] = None,
-    check: Annotated[bool, typer.Option("--check", help="Exit 1 if the file on disk differs (drift).")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite a file composegen did not generate.")] = False,
-    docker_version: DockerVersionOpt = None,
-    check_all: Annotated[
-        bool,
-        typer.Option(
-            "--check-all",
-            help="Exit 1 if any overlay composegen generated (beside composegen.yaml, or of the projects of "
-            "PATHS) is out of date; the profile is read from each file's header.",
-        ),
-    ] = False,
-    paths: Annotated[
-        list[Path] | None, typer.Argument(help="With --check-all: files whose projects to check (pre-commit).")
-    ] = None,
-) -> None:
-    """Write the overlay for PROFILE: docker-compose.PROFILE.yml beside the first base file."""
-
-    def check_every_overlay() -> int:
-        from composegen.render.check import check_all as do_check_all
-
-        states = do_check_all(list(paths or ()), project, Path.cwd())
-        for state in states:
-            if state.ok:
-                typer.echo(f"{state.path} is up to date")
-            else:
-                typer.echo(f"composegen: {state.path}: {state.message}", err=True)
-        return EXIT_OK if all(s.ok for s in states) else EXIT_FINDINGS
-
-    def body() -> int:
-        from composegen.errors import InputError
-
-        if check_all:
-            return check_every_overlay()
-        if paths:
-            raise InputError("render takes no file arguments", fix="name files only with --check-all")
-        if profile is None:
-            raise InputError("missing option --profile", fix="name a profile: composegen render --profile dev")
-        from composegen.render.overlay import render as do_render
-        from composegen.render.writer import write_atomic
-
-        cwd = Path.cwd()
-        out = None if output is None or output == "-" else Path(output)
-        result = do_render(profile, project, cwd, out, docker_version)
-        for warning in result.planned.stack.warnings:
-            typer.echo(f"composegen: warning: {warning}", err=True)
-        if output == "-":
-            sys.stdout.write(result.text)
-            return EXIT_OK
-        if check:
-            current = result.output.read_text(encoding="utf-8") if result.output.is_file() else None
-            if current != result.text:
-                state = "missing" if current is None else "out of date"
-                typer.echo(
-                    f"composegen: {result.output} is {state}: run `composegen render --profile {profile}`", err=True
-                )
-                return EXIT_FINDINGS
-            typer.echo(f"{result.output} is up to date")
-            return EXIT_OK
-        write_atomic(result.output, result.text, force=force)
-        typer.echo(str(result.output))
-        return EXIT_OK
-
-    run(body)
-
-
-@app.command()
-def explain(
-    profile: ProfileOpt,
-    service: Annotated[str | None, typer.Argument(help="One service; all of them when left out.")] = None,
-    project: ProjectOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
-    docker_version: DockerVersionOpt = None,
-) -> None:
-    """Say why each service got the numbers it got, step by step."""
-
-    def body() -> int:
-        from composegen import explain as ex
-        from composegen.errors import InputError
-        from composegen.render.overlay import plan
-
-        planned = plan(profile, project, Path.cwd(), docker_version)
-        stack = planned.stack
-        if service is not None:
-            chosen = stack.service(service)
-            if chosen is None:
-                names = ", ".join(s.name for s in stack.services)
-                raise InputError(f"no service {service!r} in the stack", fix=f"choose one of: {names}")
-            typer.echo(json.dumps(ex.service_json(chosen), indent=2) if fmt is Format.json else ex.service_text(chosen))
-            return EXIT_OK
-        if fmt is Format.json:
-            typer.echo(json.dumps(ex.stack_json(stack), indent=2))
-        else:
-            typer.echo(ex.stack_text(stack))
-            for s in stack.services:
-                typer.echo("\n" + ex.service_text(s))
-        return EXIT_OK
-
-    run(body)
-
-
-@profiles_app.command("list")
-def profiles_list() -> None:
-    """List the bundled profiles."""
-
-    def body() -> int:
-        from composegen.profiles.loader import bundled_profiles, load_profile
-
-        for name in bundled_profiles():
-            loaded = load_profile(name, Path.cwd())
-            typer.echo(f"{name:<14} {loaded.profile.description}")
-        return EXIT_OK
-
-    run(body)
-
-
-@profiles_app.command("show")
-def profiles_show(name: Annotated[str, typer.Argument(help="A bundled profile name, or a path.")]) -> None:
-    """Show a profile with everything it extends resolved."""
-
-    def body() -> int:
-        from composegen.profiles.loader import load_profile
-
-        here = Path.cwd() / "composegen.yaml"
-        loaded = load_profile(name, Path.cwd(), here if here.is_file() else None)
-        typer.echo(f"# {' extends '.join(loaded.files)}")
-        typer.echo(json.dumps(loaded.profile.model_dump(mode="json"), indent=2))
-        return EXIT_OK
-
-    run(body)
-
-
-class LintFormat(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-
-
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-
-
-class Usage(str, Enum):
-    dev = "dev"
-    pytest = "pytest"
-    prod = "prod"
-
-
-class LintTarget(str, Enum):
-    compose = "compose"
-    swarm = "swarm"
-
-
-def _codes(values: list[str] | None) -> tuple[str, ...]:
+def codes(values: Sequence[str] | None) -> tuple[str, ...]:
+    """`--select CG1,CG5 --select CG601` -> ("CG1", "CG5", "CG601")."""
     return tuple(part.strip() for value in values or [] for part in value.split(",") if part.strip())
 
 
-@app.command()
-def lint(
-    files: Annotated[list[Path] | None, typer.Argument(help="Compose files, each linted on its own.")] = None,
-    stack: Annotated[
-        list[Path] | None,
-        typer.Option("--file", "-f", help="A compose file of one merged stack, as `docker compose -f` (repeat)."),
-    ] = None,
-    project: ProjectOpt = None,
-    fmt: Annotated[
-        LintFormat | None, typer.Option("--format", help="text, json, sarif or github (default: github in Actions).")
-    ] = None,
-    fail_on: Annotated[
-        FailOn | None, typer.Option("--fail-on", help="Exit 1 on findings of this severity or above (default error).")
-    ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too (--fail-on warning).")] = False,
-    usage: Annotated[Usage | None, typer.Option("--usage", help="How the stack is used: severities follow it.")] = None,
-    target: Annotated[
-        LintTarget | None, typer.Option("--target", help="compose (default), or swarm for `docker stack deploy`.")
-    ] = None,
-    select: Annotated[
-        list[str] | None, typer.Option("--select", help="Only these rules: codes, names or prefixes, comma-separated.")
-    ] = None,
-    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Not these rules (comma-separated).")] = None,
-    fix: Annotated[bool, typer.Option("--fix", help="Apply the mechanical fixes in place, then lint again.")] = False,
-    diff: Annotated[bool, typer.Option("--diff", help="Print what --fix would change; write nothing.")] = False,
-) -> None:
-    """Lint compose files for what kills containers: limits, healthchecks, security, hygiene.
+def lint_options(
+    *,
+    files: Sequence[Path] | None = None,
+    stack: Sequence[Path] | None = None,
+    project: Path | None = None,
+    fmt: str | None = None,
+    fail_on: str | None = None,
+    strict: bool = False,
+    usage: str | None = None,
+    target: str | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    fix: bool = False,
+    diff: bool = False,
+) -> LintOptions:
+    """The parsed `lint` command line as the options `composegen.lint.run.main` takes."""
+    from composegen.lint.finding import Severity
+    from composegen.lint.run import LintOptions
 
-    With no files: the stack of composegen.yaml, else what `docker compose` would read here.
-    Exit 0 when clean, 1 on findings at or above --fail-on, 2 when a file cannot be read.
-    """
-
-    def body() -> int:
-        from composegen.lint.finding import Severity
-        from composegen.lint.run import LintOptions, main
-
-        options = LintOptions(
-            cwd=Path.cwd(),
-            files=tuple(files or ()),
-            stack_files=tuple(stack or ()),
-            project=project,
-            format=fmt.value if fmt is not None else None,
-            fail_on=Severity(fail_on.value) if fail_on is not None else None,
-            strict=strict,
-            usage=usage.value if usage is not None else None,
-            target=target.value if target is not None else None,
-            select=_codes(select),
-            ignore=_codes(ignore),
-            fix=fix,
-            diff=diff,
-        )
-        return main(options)
-
-    run(body)
+    return LintOptions(
+        cwd=Path.cwd(),
+        files=tuple(files or ()),
+        stack_files=tuple(stack or ()),
+        project=project,
+        format=fmt,
+        fail_on=Severity(fail_on) if fail_on is not None else None,
+        strict=strict,
+        usage=usage,
+        target=target,
+        select=codes(select),
+        ignore=codes(ignore),
+        fix=fix,
+        diff=diff,
+    )
 
 
-@app.command("rules")
-def rules_command(
-    markdown: Annotated[bool, typer.Option("--markdown", help="The full reference (docs/rules.md).")] = False,
-) -> None:
-    """List the lint rules: code, name, default severity, whether --fix fixes it."""
+def lint_command(**parsed: Any) -> int:
+    """The `lint` command: parsed options (see `lint_options`) -> the exit code."""
+    from composegen.lint.run import main as lint_main
 
-    def body() -> int:
-        from composegen.lint.docs import rules_markdown, rules_table
-        from composegen.lint.rules import all_rules
-
-        sys.stdout.write(rules_markdown(all_rules()) if markdown else rules_table(all_rules()))
-        return EXIT_OK
-
-    run(body)
+    return lint_main(lint_options(**parsed))
 
 
-class SchemaKind(str, Enum):
-    project = "project"
-    profile = "profile"
+def parse_lint_args(args: Sequence[str]) -> dict[str, Any] | None:
+    """`composegen lint ARGS` parsed as click parses it, or None for anything but a plainly valid
+    command line (typer then parses it, and says what is wrong)."""
+    by_flag = {flag: opt for opt in LINT_OPTIONS for flag in opt.flags}
+    parsed: dict[str, Any] = {}
+    files: list[Path] = []
+    index = 0
+    only_arguments = False
+    while index < len(args):
+        token = args[index]
+        index += 1
+        if token in ("", "-"):
+            return None
+        if only_arguments or not token.startswith("-"):
+            files.append(Path(token))
+            continue
+        if token == "--":
+            only_arguments = True
+            continue
+        name, equals, attached = token.partition("=") if token.startswith("--") else (token, "", "")
+        opt = by_flag.get(name)
+        if opt is None:
+            return None
+        if opt.takes == "flag":
+            if equals:
+                return None
+            parsed[opt.dest] = True
+            continue
+        if equals:
+            value = attached
+        elif index < len(args):
+            value = args[index]
+            index += 1
+        else:
+            return None
+        if not value or value.startswith("-") or (opt.choices and value not in opt.choices):
+            return None
+        converted: Any = Path(value) if opt.dest in _PATH_OPTIONS else value
+        if opt.takes == "many":
+            parsed.setdefault(opt.dest, []).append(converted)
+        else:
+            parsed[opt.dest] = converted
+    if files:
+        parsed["files"] = files
+    return parsed
 
 
-@app.command()
-def schema(kind: Annotated[SchemaKind, typer.Argument(help="project (composegen.yaml) or profile.")]) -> None:
-    """Print the JSON Schema of composegen.yaml or of a profile (for editors)."""
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["lint"]:
+        parsed = parse_lint_args(args[1:])
+        if parsed is not None:
+            sys.exit(run_command(lambda: lint_command(**parsed)))
+    from composegen.app import app
 
-    def body() -> int:
-        from composegen.profiles.schema import schema_text
-
-        sys.stdout.write(schema_text(kind.value))
-        return EXIT_OK
-
-    run(body)
-
-
-def main() -> None:
-    app(prog_name="composegen")
-
-
-def _register_more_commands() -> None:
-    """Commands that live in their own modules (each imports its heavy parts lazily)."""
-    from composegen.engine_cli import register
-
-    register(app)
-
-
-_register_more_commands()
+    if argv is None:
+        app(prog_name="composegen")
+    else:
+        app(args=args, prog_name="composegen")

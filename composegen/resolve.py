@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from composegen.errors import InputError
-from composegen.profiles.loader import PROJECT_FILE, LoadedProject
-from composegen.profiles.models import ServiceSpec
-from composegen.sizing.catalog import footprint
+from composegen.profiles import PROJECT_FILE
+from composegen.profiles.plain import default_spec
 from composegen.sizing.detect import detect
-from composegen.sizing.model import BaseService, ServiceInputs
+from composegen.sizing.inputs import BaseService, ModelFootprint, ServiceInputs
+
+if TYPE_CHECKING:  # the models are read here, never built: lint without composegen.yaml skips pydantic
+    from composegen.profiles.loader import LoadedProject
+    from composegen.profiles.models import HostSpec, ServiceSpec
 
 #: Resource keys outside `deploy` that compose v2 refuses to see contradicted by deploy.resources
 #: (facts/compose-spec.md §Units): where the base uses one, the overlay writes that key instead.
@@ -80,6 +83,14 @@ def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
     )
 
 
+def _footprints(spec: ServiceSpec, where: str) -> tuple[ModelFootprint, ...]:
+    if not spec.models:
+        return ()
+    from composegen.sizing.catalog import footprint  # lazy: only for services that list models
+
+    return tuple(footprint(ref, where) for ref in spec.models)
+
+
 def _role(spec: ServiceSpec, base: BaseService) -> tuple[str, str]:
     if spec.role is not None:
         return spec.role, f"declared in {PROJECT_FILE}"
@@ -95,21 +106,40 @@ def _role(spec: ServiceSpec, base: BaseService) -> tuple[str, str]:
 def resolve_inputs(loaded: LoadedProject, services: Mapping[str, Mapping[str, Any]]) -> list[ServiceInputs]:
     """One ServiceInputs per base service, in the base file's order."""
     project = loaded.project
-    where = str(loaded.path) if loaded.path else PROJECT_FILE
-    unknown = sorted(set(project.services) - set(services))
+    return resolve_services(
+        services,
+        project.services,
+        host=project.host,
+        where=str(loaded.path) if loaded.path else PROJECT_FILE,
+        compose_files=project.compose_files,
+    )
+
+
+def resolve_services(
+    services: Mapping[str, Mapping[str, Any]],
+    specs: Mapping[str, ServiceSpec],
+    *,
+    host: HostSpec | None = None,
+    where: str = PROJECT_FILE,
+    compose_files: Sequence[str] = (),
+) -> list[ServiceInputs]:
+    """One ServiceInputs per base service from what composegen.yaml says of each (`specs`; a
+    service it does not name gets the defaults), in the base file's order."""
+    unknown = sorted(set(specs) - set(services))
     if unknown:
         raise InputError(
-            f"service {unknown[0]!r} is not in the compose files ({', '.join(project.compose_files)})",
+            f"service {unknown[0]!r} is not in the compose files ({', '.join(compose_files)})",
             where=where,
             fix=f"fix its name in {PROJECT_FILE} or add it to the compose file",
         )
     result = []
-    agents = sum((project.services[n].agents or 0) for n in services if n in project.services)
+    agents = sum((specs[n].agents or 0) for n in services if n in specs)
     for name, service in services.items():
-        spec = project.services.get(name, ServiceSpec())
+        given = specs.get(name)
+        spec = given if given is not None else default_spec()
         base = base_service(name, service)
         role, reason = _role(spec, base)
-        models = tuple(footprint(ref, f"{where}: services.{name}.models") for ref in spec.models)
+        models = _footprints(spec, f"{where}: services.{name}.models")
         result.append(
             ServiceInputs(
                 name=name,
@@ -118,7 +148,7 @@ def resolve_inputs(loaded: LoadedProject, services: Mapping[str, Mapping[str, An
                 spec=spec,
                 base=base,
                 models=models,
-                host=project.host,
+                host=host,
                 stack_agents=agents if role != "agent" else 0,
             )
         )

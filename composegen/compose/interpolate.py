@@ -20,9 +20,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from composegen.compose.tree import Origin, SDict, SList, matches
+from composegen.compose.tree import Origin, PathTrie, SDict, SList, TrieNode, ends, is_mapping, matches, step
 from composegen.errors import InputError
 from composegen.yamlio import KeyPath, Tagged, read_text
 
@@ -32,8 +32,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPERATOR = re.compile(r":?[-?+]")
 
 
-@dataclass(frozen=True)
-class VariableIssue:
+class VariableIssue(NamedTuple):
     """One problem met while interpolating: where, which variable, and what compose would say."""
 
     kind: IssueKind
@@ -83,16 +82,19 @@ def _closing_brace(text: str, start: int) -> int:
     """Index of the `}` closing the `${` at `start`: each inner `${` opens one more level."""
     depth = 0
     index = start
-    while index < len(text):
-        if text[index] == "}":
-            depth -= 1
-            if depth == 0:
-                return index
-        elif text.startswith("${", index):
+    while True:
+        close = text.find("}", index)
+        if close < 0:
+            return -1
+        opening = text.find("${", index, close)
+        if opening >= 0:  # a `${` before the next `}`: one level deeper
             depth += 1
-            index += 1
-        index += 1
-    return -1
+            index = opening + 2
+            continue
+        depth -= 1
+        if depth == 0:
+            return close
+        index = close + 1
 
 
 def _substitute(text: str, ctx: _Context) -> str:
@@ -261,6 +263,7 @@ CASTS: dict[tuple[str, ...], Caster] = {
 }
 
 _CAST_ROOTS = frozenset(pattern[0] for pattern in CASTS)
+_CAST_TRIE = PathTrie(CASTS)
 _CASTS_BY_LAST: dict[str, list[tuple[tuple[str, ...], Caster]]] = {}
 _CASTS_ANY_LAST: list[tuple[tuple[str, ...], Caster]] = []
 for _pattern, _caster in CASTS.items():
@@ -312,7 +315,7 @@ def interpolate(
     variable or malformed template raises `InputError`.
     """
     issues: list[VariableIssue] = []
-    value = _walk(data, env, issues, path, None, cast)
+    value = _walk(data, env, issues, path, None, _CAST_TRIE.start(path) if cast else ())
     if strict:
         for issue in issues:
             if issue.is_error:
@@ -324,18 +327,33 @@ def interpolate(
     return Interpolation(value, issues)
 
 
+def _unchanged(value: Any) -> bool:
+    """A value interpolation leaves as it is when no cast applies: no `$` in it, not a container."""
+    return (isinstance(value, str) and "$" not in value) or value is None or isinstance(value, (int, float))
+
+
 def _walk(
-    value: Any, env: Mapping[str, str], issues: list[VariableIssue], path: KeyPath, origin: Origin | None, cast: bool
+    value: Any,
+    env: Mapping[str, str],
+    issues: list[VariableIssue],
+    path: KeyPath,
+    origin: Origin | None,
+    casts: tuple[TrieNode, ...],
 ) -> Any:
-    """`value` interpolated; containers are rebuilt only where something changed."""
+    """`value` interpolated; containers are rebuilt only where something changed. `casts`: the
+    nodes of `_CAST_TRIE` that `path` reaches (none: no cast applies at or below it)."""
     if isinstance(value, str):
         result = substitute(value, env, issues=issues, path=path, origin=origin) if "$" in value else value
-        return cast_value(path, result) if cast else result
-    if isinstance(value, Mapping):
+        return cast_value(path, result) if casts and ends(casts) else result
+    if value is None or isinstance(value, (int, float)):
+        return value
+    if is_mapping(value):
         origins = value.origins if isinstance(value, SDict) else {}
         out: dict[Any, Any] | None = None
         for key, item in value.items():
-            new = _walk(item, env, issues, (*path, key), origins.get(key) or origin, cast)
+            if not casts and _unchanged(item):
+                continue  # nothing to substitute, nothing to cast
+            new = _walk(item, env, issues, (*path, key), origins.get(key) or origin, step(casts, key) if casts else ())
             if new is not item:
                 if out is None:
                     out = SDict(value, origins) if isinstance(value, SDict) else dict(value)
@@ -345,7 +363,11 @@ def _walk(
         item_origins = value.origins if isinstance(value, SList) else [None] * len(value)
         walked: list[Any] | None = None
         for index, item in enumerate(value):
-            new = _walk(item, env, issues, (*path, index), item_origins[index] or origin, cast)
+            if not casts and _unchanged(item):
+                continue
+            new = _walk(
+                item, env, issues, (*path, index), item_origins[index] or origin, step(casts, index) if casts else ()
+            )
             if new is not item:
                 if walked is None:
                     walked = list(value)
@@ -354,7 +376,7 @@ def _walk(
             return value
         return SList(walked, item_origins) if isinstance(value, SList) else walked
     if isinstance(value, Tagged):
-        return Tagged(value.tag, _walk(value.value, env, issues, path, origin, cast))
+        return Tagged(value.tag, _walk(value.value, env, issues, path, origin, casts))
     return value
 
 

@@ -28,7 +28,7 @@ from composegen.compose.syntax import (
     split_key_value,
     volume_target,
 )
-from composegen.compose.tree import Origin, SDict, SList, dotted, items, key_origin, matches
+from composegen.compose.tree import Origin, SDict, SList, dotted, is_mapping, items, key_origin, matches
 from composegen.errors import InputError
 from composegen.yamlio import KeyPath, Tagged
 
@@ -37,6 +37,8 @@ Merger = Callable[[Any, Any, KeyPath, "Origin | None"], Any]
 Indexer = Callable[[Any], Any]
 
 RESET = "!reset"
+#: Values that are never containers nor tags: checked first, as `isinstance(x, Mapping)` is slow.
+_SCALARS = (str, int, float, type(None))
 
 
 def _lookup(table: Mapping[Pattern, Any], path: KeyPath) -> Any:
@@ -52,12 +54,14 @@ def _lookup(table: Mapping[Pattern, Any], path: KeyPath) -> Any:
 def strip_tags(value: Any) -> Any:
     """A value with nothing earlier to merge into: `!override` gives its value, `!reset` removes.
     Parts without tags are returned as they are (shared, not copied)."""
+    if isinstance(value, _SCALARS):  # most values: no tags inside (and no Mapping check, a slow one)
+        return value
     if isinstance(value, Tagged):
         return None if value.tag == RESET else strip_tags(value.value)
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         out: SDict | None = None
         for key, item in value.items():
-            if not isinstance(item, (Tagged, Mapping, list)):
+            if isinstance(item, _SCALARS) or not isinstance(item, (dict, list, Tagged, Mapping)):
                 continue
             new = strip_tags(item)
             if new is item:
@@ -70,7 +74,7 @@ def strip_tags(value: Any) -> Any:
                 out[key] = new
         return value if out is None else out
     if isinstance(value, list):
-        if not any(isinstance(v, (Tagged, Mapping, list)) for v in value):
+        if not any(not isinstance(v, _SCALARS) and isinstance(v, (dict, list, Tagged, Mapping)) for v in value):
             return value
         pairs = [(strip_tags(v), o, v) for v, o in items(value) if not (isinstance(v, Tagged) and v.tag == RESET)]
         if len(pairs) == len(value) and all(new is old for new, _, old in pairs):
@@ -514,13 +518,13 @@ def _apply_unique(value: Any, node: Mapping[str | None, Any]) -> Any:
         (indexer,) = node[None]
         entries = list(items(value))
         return _unique_ports(entries) if indexer is None else _unique(entries, indexer)
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         return value
     out: SDict | None = None
     for key, item in value.items():
         child = node.get(key) if isinstance(key, str) else None
         child = child if child is not None else node.get("*")
-        if child is None or not isinstance(item, (list, Mapping)):
+        if child is None or isinstance(item, _SCALARS) or not isinstance(item, (dict, list, Mapping)):
             continue
         new = _apply_unique(item, child)
         if new is not item:

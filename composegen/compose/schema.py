@@ -2,9 +2,11 @@
 v2 does after it (sizes, durations, CPU counts, whole numbers, booleans).
 
 The schema is the compose-spec schema vendored from check-jsonschema (`compose-spec.json`
-beside this module, see `SCHEMA.md`), checked with `jsonschema`'s Draft 2020-12 validator, built
-on first use and cached. Validate the interpolated, merged model (`Stack.data`): compose
-validates after interpolation, so `${PORT:-80}` where a number belongs is fine once resolved.
+beside this module, see `SCHEMA.md`), checked with composegen's own Draft 2020-12 validator for
+the keywords that schema uses (`composegen.compose.validator`: `jsonschema` costs more to import
+than a whole small lint run), built on first use and cached. Validate the interpolated, merged
+model (`Stack.data`): compose validates after interpolation, so `${PORT:-80}` where a number
+belongs is fine once resolved.
 
 One error per root cause: the schema's `unevaluatedProperties: false` on services repeats every
 property of a branch that failed (`image: 5` also gives "Unevaluated properties are not allowed
@@ -14,31 +16,25 @@ all are reported, one error per key, at that key's path.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
-from composegen.compose.interpolate import caster_for
+from composegen.compose.interpolate import CASTS, caster_for
 from composegen.compose.syntax import SyntaxProblem, parse_port, parse_volume
-from composegen.compose.tree import dotted, matches
+from composegen.compose.tree import PathTrie, TrieNode, dotted, ends, is_mapping, matches, step
+from composegen.compose.validator import CompiledSchema, SchemaViolation
 from composegen.errors import UnitError
 from composegen.units import parse_bytes, parse_duration
 from composegen.yamlio import KeyPath
 
-if TYPE_CHECKING:
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import ValidationError
-
 SCHEMA_FILE = "compose-spec.json"
 
 
-@dataclass(frozen=True)
-class SchemaError:
+class SchemaError(NamedTuple):
     """One validation error: where in the model (a key path) and what is wrong."""
 
     path: KeyPath
@@ -72,45 +68,53 @@ def flattened(original: Mapping[str, Any]) -> dict[str, Any]:
     """The schema with each `allOf: [$refs] + unevaluatedProperties: false` (service, job,
     pre_start hook) rewritten as one object of all the properties with
     `additionalProperties: false`. It accepts exactly the same documents, but a wrong value no
-    longer also makes every sibling property "unevaluated", and it validates twice as fast."""
-    root = copy.deepcopy(dict(original))
+    longer also makes every sibling property "unevaluated", and it validates twice as fast.
 
-    def rewrite(node: Any) -> None:
+    `original` is not changed: the nodes on the way to a rewritten one are copied, the rest is
+    shared with it."""
+
+    def rewrite(node: Any) -> Any:
         if isinstance(node, list):
-            for item in node:
-                rewrite(item)
-            return
+            items = [rewrite(item) for item in node]
+            return node if all(new is old for new, old in zip(items, node, strict=True)) else items
         if not isinstance(node, dict):
-            return
-        for item in node.values():
-            rewrite(item)
-        branches = node.get("allOf")
-        if node.get("unevaluatedProperties") is not False or not isinstance(branches, list):
-            return
-        parts = [_resolve_ref(root, b["$ref"]) if isinstance(b, dict) and "$ref" in b else b for b in branches]
+            return node
+        copied: dict[str, Any] | None = None
+        for key, item in node.items():
+            if isinstance(item, (dict, list)):
+                new = rewrite(item)
+                if new is not item:
+                    if copied is None:
+                        copied = dict(node)
+                    copied[key] = new
+        out = node if copied is None else copied
+        branches = out.get("allOf")
+        if out.get("unevaluatedProperties") is not False or not isinstance(branches, list):
+            return out
+        parts = [_resolve_ref(original, b["$ref"]) if isinstance(b, dict) and "$ref" in b else b for b in branches]
         if not all(
             isinstance(p, dict) and set(p) <= {"type", "description", "properties", "patternProperties"} for p in parts
         ):
-            return  # not the shape this rewrite understands: keep the original
+            return out  # not the shape this rewrite understands: keep the original
         properties: dict[str, Any] = {}
         patterns: dict[str, Any] = {}
-        for part in [*parts, node]:
+        for part in [*parts, out]:
             for name, rule in part.get("properties", {}).items():
                 properties[name] = {"allOf": [properties[name], rule]} if name in properties else rule
             patterns.update(part.get("patternProperties", {}))
-        del node["allOf"], node["unevaluatedProperties"]
-        node.update(type="object", properties=properties, patternProperties=patterns, additionalProperties=False)
+        out = dict(out)
+        del out["allOf"], out["unevaluatedProperties"]
+        out.update(type="object", properties=properties, patternProperties=patterns, additionalProperties=False)
+        return out
 
-    rewrite(root)
-    return root
+    result = rewrite(original)
+    return dict(result) if result is original else result
 
 
 @cache
-def validator() -> Draft202012Validator:
+def validator() -> CompiledSchema:
     """A Draft 2020-12 validator for the (flattened) compose-spec schema, built once."""
-    from jsonschema import Draft202012Validator  # lazy: importing jsonschema costs 50-100 ms
-
-    return Draft202012Validator(flattened(schema()))
+    return CompiledSchema(flattened(schema()))
 
 
 # --- schema errors, one per root cause -------------------------------------------------------
@@ -121,16 +125,6 @@ def _resolve(node: Any) -> Any:
     assert isinstance(root, Mapping)
     while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
         node = _resolve_ref(root, node["$ref"])
-    return node
-
-
-def _schema_at(path: Any) -> Any:
-    """The schema node at a jsonschema `absolute_schema_path` (which steps through `$ref`s)."""
-    node: Any = validator().schema
-    for part in path:
-        if isinstance(node, Mapping) and part not in node:
-            node = _resolve(node)
-        node = node[part]
     return node
 
 
@@ -152,15 +146,15 @@ def _declares(node: Any, name: str, depth: int = 0) -> bool:
     )
 
 
-def _unknown_keys(error: ValidationError) -> list[str]:
-    parent = _schema_at(list(error.absolute_schema_path)[:-1])
+def _unknown_keys(error: SchemaViolation) -> list[str]:
+    parent = error.schema  # the schema node that holds the keyword
     instance = error.instance
     if not isinstance(instance, Mapping):
         return []
     return [str(key) for key in instance if not _declares(parent, str(key))]
 
 
-def _message(error: ValidationError) -> str:
+def _message(error: SchemaViolation) -> str:
     if error.validator in ("oneOf", "anyOf") and error.context:
         same_place = [e for e in error.context if not e.path]
         types = [e.validator_value for e in same_place if e.validator == "type"]
@@ -182,7 +176,7 @@ def schema_errors(data: Any) -> list[SchemaError]:
     """The compose-spec schema's errors for `data`, one per root cause."""
     found: list[SchemaError] = []
     for error in validator().iter_errors(data):
-        path = tuple(error.absolute_path)
+        path = tuple(error.path)
         if error.validator in ("unevaluatedProperties", "additionalProperties"):
             for key in _unknown_keys(error):
                 found.append(
@@ -299,18 +293,24 @@ def _type_problem(path: KeyPath, value: Any) -> str | None:
     return None
 
 
-def _scalars(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
-    if isinstance(value, Mapping):
+_TYPED_SECTIONS = ("services", "networks", "volumes", "secrets", "configs")
+#: Every path `_type_problem` may find a problem at: the rest of a model is not walked.
+_TYPED_TRIE = PathTrie([*READS, *CASTS])
+
+
+def _typed_scalars(value: Any, path: KeyPath, nodes: tuple[TrieNode, ...], found: list[tuple[KeyPath, Any]]) -> None:
+    if is_mapping(value):
         for key, item in value.items():
-            yield from _scalars(item, (*path, key))
+            below = step(nodes, key)
+            if below:
+                _typed_scalars(item, (*path, key), below, found)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _scalars(item, (*path, index))
-    else:
-        yield path, value
-
-
-_TYPED_SECTIONS = ("services", "networks", "volumes", "secrets", "configs")
+            below = step(nodes, index)
+            if below:
+                _typed_scalars(item, (*path, index), below, found)
+    elif ends(nodes):
+        found.append((path, value))
 
 
 def type_errors(data: Any) -> list[SchemaError]:
@@ -322,7 +322,9 @@ def type_errors(data: Any) -> list[SchemaError]:
     for section in _TYPED_SECTIONS:
         if section not in data:
             continue
-        for path, value in _scalars(data[section], (section,)):
+        scalars: list[tuple[KeyPath, Any]] = []
+        _typed_scalars(data[section], (section,), step((_TYPED_TRIE.root,), section), scalars)
+        for path, value in scalars:
             problem = _type_problem(path, value)
             if problem is not None:
                 errors.append(SchemaError(path, problem, "type"))

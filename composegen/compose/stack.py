@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from composegen.compose.interpolate import (
     VariableIssue,
@@ -37,7 +37,7 @@ from composegen.compose.syntax import (
     tmpfs_target,
     volume_target,
 )
-from composegen.compose.tree import Origin, SDict, SList, annotate, dotted, items, key_origin, origin_at
+from composegen.compose.tree import Origin, SDict, SList, annotate, dotted, is_mapping, items, key_origin, origin_at
 from composegen.errors import InputError
 from composegen.yamlio import Document, KeyPath, Tagged, read_document
 
@@ -50,8 +50,7 @@ ProblemKind = Literal["variable-unset", "variable-required", "variable-invalid",
 SECTIONS = ("services", "networks", "volumes", "secrets", "configs", "models")
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Something compose would warn about (`error=False`) or refuse, found while loading."""
 
     kind: ProblemKind
@@ -79,7 +78,7 @@ class Stack:
     @property
     def services(self) -> Mapping[str, Any]:
         found = self.data.get("services")
-        return found if isinstance(found, Mapping) else {}
+        return found if isinstance(found, (dict, Mapping)) else {}
 
     def service_names(self) -> list[str]:
         return list(self.services)
@@ -105,7 +104,7 @@ class Stack:
 
     def iter_services(self) -> Iterator[tuple[str, Mapping[str, Any]]]:
         for name, service in self.services.items():
-            yield name, service if isinstance(service, Mapping) else {}
+            yield name, service if isinstance(service, (dict, Mapping)) else {}
 
     def images(self) -> dict[str, str | None]:
         """`{service: image}` (None for a service that only builds)."""
@@ -547,8 +546,8 @@ def _finish_service(service: Any, variables: Mapping[str, str]) -> Any:
     for path in (("environment",), ("build", "args")):
         parent: Any = out
         for key in path[:-1]:
-            parent = parent.get(key) if isinstance(parent, Mapping) else None
-        if not isinstance(parent, Mapping):
+            parent = parent.get(key) if is_mapping(parent) else None
+        if not is_mapping(parent):
             continue
         resolved = _fill_bare(parent.get(path[-1]), variables)
         if resolved is not parent.get(path[-1]):
@@ -557,7 +556,7 @@ def _finish_service(service: Any, variables: Mapping[str, str]) -> Any:
 
 
 def _fill_bare(value: Any, variables: Mapping[str, str]) -> Any:
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         missing = [k for k, v in value.items() if v is None and str(k) in variables]
         if not missing:
             return value

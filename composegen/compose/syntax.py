@@ -11,9 +11,10 @@ import math
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
+
+from composegen.compose.tree import is_mapping
 
 # --- Go formatting ---------------------------------------------------------------------------
 
@@ -27,6 +28,8 @@ def go_float(value: float) -> str:
         return "+Inf" if value > 0 else "-Inf"
     if value == 0:
         return "0"
+    from decimal import Decimal  # lazy: a float in a compose value is rare
+
     sign_bit, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
     assert isinstance(exponent, int)
     digits = "".join(map(str, digit_tuple)).lstrip("0")
@@ -52,9 +55,11 @@ def go_format(value: Any) -> str:
         return go_float(value)
     if value is None:
         return "<nil>"
+    if type(value) is str:
+        return value
     if isinstance(value, list):
         return "[" + " ".join(go_format(item) for item in value) + "]"
-    if isinstance(value, Mapping):
+    if isinstance(value, (dict, Mapping)):
         return "map[" + " ".join(f"{k}:{go_format(v)}" for k, v in sorted(value.items())) + "]"
     return str(value)
 
@@ -99,8 +104,7 @@ class SyntaxProblem(ValueError):
     """A short-syntax value compose would refuse."""
 
 
-@dataclass(frozen=True)
-class Port:
+class Port(NamedTuple):
     """One published port, as compose's long syntax holds it."""
 
     target: int
@@ -139,7 +143,7 @@ def parse_port(spec: Any) -> list[Port]:
         raise SyntaxProblem(f"invalid port {spec!r}")
     if isinstance(spec, int):
         return [Port(target=spec)]
-    if isinstance(spec, Mapping):
+    if is_mapping(spec):
         target = spec.get("target")
         if isinstance(target, str) and target.isdigit():
             target = int(target)
@@ -188,8 +192,7 @@ def parse_port(spec: Any) -> list[Port]:
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
-@dataclass(frozen=True)
-class Volume:
+class Volume(NamedTuple):
     """One service mount in compose's long form (short syntax read as compose reads it)."""
 
     type: str
@@ -224,7 +227,11 @@ def _split_volume(spec: str) -> list[str]:
 
 def parse_volume(spec: Any) -> Volume:
     """A `volumes:` entry of a service as a `Volume` (`"./data:/data:ro"`, `"/cache"`, long form)."""
-    if isinstance(spec, Mapping):
+    if isinstance(spec, str):
+        if not spec:
+            raise SyntaxProblem(f"invalid volume {spec!r}")
+        return _parse_short_volume(spec)
+    if isinstance(spec, (dict, Mapping)):
         target = spec.get("target")
         if not isinstance(target, str):
             raise SyntaxProblem(f"service volume {dict(spec)!r} is missing a mount target")
@@ -237,6 +244,13 @@ def parse_volume(spec: Any) -> Volume:
         )
     if not isinstance(spec, str) or not spec:
         raise SyntaxProblem(f"invalid volume {spec!r}")
+    return _parse_short_volume(spec)
+
+
+@cache
+def _parse_short_volume(spec: str) -> Volume:
+    """The short syntax, read once per text: loading, the schema check and several rules all
+    read each service's volumes (a `Volume` is frozen, so sharing it is safe)."""
     if len(spec) <= 2:
         return Volume(type="volume", target=spec)
     parts = _split_volume(spec)

@@ -10,72 +10,20 @@ origin of `services.web.deploy.resources.limits.memory` is the line of whichever
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from composegen.yamlio import Document, KeyPath, Tagged
+from composegen.yamlio import Origin as Origin
+from composegen.yamlio import SDict as SDict
+from composegen.yamlio import SList as SList
+
+_SCALARS = (str, int, float, type(None), list)
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a key or item was written: a file and a 1-based line and column."""
-
-    file: str
-    line: int
-    column: int
-
-    def where(self) -> str:
-        """`file:line`, the form error messages and findings use."""
-        return f"{self.file}:{self.line}"
-
-
-class SDict(dict[Any, Any]):
-    """A mapping whose keys remember their origin (`origins[key]`)."""
-
-    __slots__ = ("origins",)
-
-    def __init__(
-        self,
-        items: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = (),
-        origins: Mapping[Any, Origin] | None = None,
-    ) -> None:
-        super().__init__(items)
-        self.origins: dict[Any, Origin] = dict(origins) if origins else {}
-
-    def set(self, key: Any, value: Any, origin: Origin | None) -> None:
-        """Set a value and its origin together (an unknown origin clears the old one)."""
-        self[key] = value
-        if origin is None:
-            self.origins.pop(key, None)
-        else:
-            self.origins[key] = origin
-
-    def remove(self, key: Any) -> None:
-        """Delete a key and its origin, if present."""
-        self.pop(key, None)
-        self.origins.pop(key, None)
-
-
-class SList(list[Any]):
-    """A sequence whose items remember their origin (`origins[index]`)."""
-
-    __slots__ = ("origins",)
-
-    def __init__(self, items: Iterable[Any] = (), origins: Iterable[Origin | None] | None = None) -> None:
-        super().__init__(items)
-        found = list(origins) if origins is not None else []
-        found.extend([None] * (len(self) - len(found)))
-        self.origins: list[Origin | None] = found[: len(self)]
-
-    @classmethod
-    def of(cls, pairs: Iterable[tuple[Any, Origin | None]]) -> SList:
-        """A list from `(value, origin)` pairs."""
-        values: list[Any] = []
-        origins: list[Origin | None] = []
-        for value, origin in pairs:
-            values.append(value)
-            origins.append(origin)
-        return cls(values, origins)
+def is_mapping(value: Any) -> TypeGuard[Mapping[Any, Any]]:
+    """`isinstance(value, Mapping)`, quick for what compose data holds: asking an ABC is slow,
+    and the many scalars and lists of a large file would each ask it."""
+    return isinstance(value, dict) or (not isinstance(value, _SCALARS) and isinstance(value, Mapping))
 
 
 def key_origin(container: Any, key: Any) -> Origin | None:
@@ -100,38 +48,33 @@ def items(value: Any) -> Iterator[tuple[Any, Origin | None]]:
 
 
 def annotate(doc: Document) -> Any:
-    """The document's data as `SDict`/`SList` with the origin of every key and item.
+    """The document's data as `SDict`/`SList` with the origin of every key and item, and mapping
+    keys as strings, as compose-go makes them (`80: x` has the key `"80"`).
 
-    Mapping keys become strings, as compose-go makes them (`80: x` has the key `"80"`).
+    The reader builds exactly that already, so this is the document's own data (shared: every
+    later stage copies what it changes) unless a key was written as a number.
     """
-    positions = doc.positions
-    file = doc.path
+    if not doc.has_int_keys:
+        return doc.data
 
-    def origin(path: KeyPath) -> Origin | None:
-        pos = positions.get(path)
-        return Origin(file, pos.line, pos.column) if pos is not None else None
-
-    def build(value: Any, path: KeyPath) -> Any:
+    def build(value: Any) -> Any:
         if isinstance(value, dict):
+            origins = value.origins if isinstance(value, SDict) else {}
             out = SDict()
             for key, item in value.items():
-                here = (*path, key)
                 name = key if isinstance(key, str) else str(key)
-                out[name] = build(item, here)
-                found = origin(here)
+                out[name] = build(item)
+                found = origins.get(key)
                 if found is not None:
                     out.origins[name] = found
             return out
         if isinstance(value, list):
-            return SList(
-                (build(item, (*path, index)) for index, item in enumerate(value)),
-                (origin((*path, index)) for index in range(len(value))),
-            )
+            return SList((build(item) for item in value), value.origins if isinstance(value, SList) else None)
         if isinstance(value, Tagged):
-            return Tagged(value.tag, build(value.value, path))
+            return Tagged(value.tag, build(value.value))
         return value
 
-    return build(doc.data, ())
+    return build(doc.data)
 
 
 def origin_at(data: Any, path: KeyPath) -> Origin | None:
@@ -139,7 +82,7 @@ def origin_at(data: Any, path: KeyPath) -> Origin | None:
     found: Origin | None = None
     node = data
     for key in path:
-        if isinstance(node, Mapping):
+        if is_mapping(node):
             if key not in node:
                 break
             here = key_origin(node, key)
@@ -167,6 +110,49 @@ def matches(pattern: tuple[str, ...], path: KeyPath) -> bool:
     return len(pattern) == len(path) and all(
         want == "*" or want == got for want, got in zip(pattern, path, strict=True)
     )
+
+
+TrieNode = dict[Any, Any]
+
+
+class PathTrie:
+    """Key-path patterns (`*`: any one key or index, as in `matches`) as a trie, to walk data along
+    them: a walk carries the trie nodes its path has reached (`step`) and skips every part of the
+    data no pattern can reach; `ends` says whether a pattern matches the path itself."""
+
+    def __init__(self, patterns: Iterable[tuple[str, ...]]) -> None:
+        self.root: TrieNode = {}
+        for pattern in patterns:
+            node = self.root
+            for part in pattern:
+                node = node.setdefault(part, {})
+            node[None] = True  # a pattern ends here
+
+    def start(self, path: KeyPath = ()) -> tuple[TrieNode, ...]:
+        nodes: tuple[TrieNode, ...] = (self.root,)
+        for key in path:
+            nodes = step(nodes, key)
+        return nodes
+
+
+def step(nodes: tuple[TrieNode, ...], key: Any) -> tuple[TrieNode, ...]:
+    """The trie nodes reached from `nodes` through `key` (a key, or a list index)."""
+    if len(nodes) == 1:
+        node = nodes[0]
+        exact = node.get(key) if isinstance(key, str) and key != "*" else None
+        star = node.get("*")
+        if exact is None:
+            return () if star is None else (star,)
+        return (exact,) if star is None else (exact, star)
+    found: list[TrieNode] = []
+    for node in nodes:
+        found.extend(step((node,), key))
+    return tuple(found)
+
+
+def ends(nodes: tuple[TrieNode, ...]) -> bool:
+    """Whether a pattern ends at one of `nodes`: it matches the path walked to reach them."""
+    return any(None in node for node in nodes)
 
 
 def plain(value: Any) -> Any:

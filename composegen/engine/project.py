@@ -37,10 +37,10 @@ SETTLE_LIMIT = 20.0
 STOP_GRACE = 2
 
 
-def project_name(stem: str) -> str:
-    """`composegen-verify-<stem>-<6 hex>`: lower case, digits, `-` and `_`, as compose requires."""
+def project_name(stem: str, kind: str = "verify") -> str:
+    """`composegen-<kind>-<stem>-<6 hex>`: lower case, digits, `-` and `_`, as compose requires."""
     slug = re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_") or "stack"
-    return f"composegen-verify-{slug[:30]}-{secrets.token_hex(3)}"
+    return f"composegen-{kind}-{slug[:30]}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)

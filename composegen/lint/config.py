@@ -20,7 +20,6 @@ command line goes over both: `--select` replaces `select`, `--ignore` adds to `i
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -75,6 +74,8 @@ class LintConfig:
 
 def _closest(word: str, rules: Sequence[Rule]) -> str:
     choices = [r.code for r in rules] + [r.name for r in rules]
+    import difflib  # lazy: only for a misspelt rule
+
     close = difflib.get_close_matches(word, choices, n=1)
     return f"did you mean {close[0]!r}? " if close else ""
 
@@ -167,6 +168,8 @@ def build(raw: Mapping[str, Any], rules: Sequence[Rule], where: Where, sources: 
     """A LintConfig from the plain `lint` table; `where(keys)` names the place of a key for errors."""
     for key in raw:
         if key not in KEYS:
+            import difflib  # lazy: only for a misspelt key
+
             close = difflib.get_close_matches(str(key), KEYS, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise InputError(

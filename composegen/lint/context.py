@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from composegen.compose.stack import Stack
 from composegen.compose.tree import Origin, origin_at
 from composegen.errors import ComposegenError
-from composegen.profiles.models import HostSpec, MemoryPolicy, Profile
-from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.profiles.plain import neutral_profile
 from composegen.yamlio import KeyPath
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import HostSpec
+    from composegen.sizing.inputs import ServiceInputs
+    from composegen.sizing.result import Sizing
 
 Mode = Literal["file", "stack"]
 Target = Literal["compose", "swarm"]
-
-#: The profile lint sizes with: no margin, no tmpfs data dirs, so `expected()` is the bare working
-#: set a calculator estimates for the service.
-NEUTRAL_PROFILE = Profile(name="lint", memory=MemoryPolicy(margin=1.0, minimum=0))
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,13 @@ class LintContext:
     def _expected(self) -> dict[str, Sizing]:
         from composegen.sizing.roles import CALCULATORS
 
+        # the profile lint sizes with: no margin, no tmpfs data dirs, so `expected()` is the bare
+        # working set a calculator estimates for the service (a plain stand-in: no pydantic)
+        profile = neutral_profile()
         out: dict[str, Sizing] = {}
         for name, inputs in self.inputs.items():
             try:
-                out[name] = CALCULATORS[inputs.role](inputs, NEUTRAL_PROFILE)
+                out[name] = CALCULATORS[inputs.role](inputs, profile)
             except ComposegenError:  # a calculator that cannot size this service: no expectation
                 continue
         return out

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 #: Every rule, in a directive without RULES.
 ALL = "*"
@@ -47,8 +48,7 @@ _BLOCK_SCALAR = re.compile(r"(?:^|\s)[|>][-+0-9]*$")
 Resolver = Callable[[str], "frozenset[str]"]
 
 
-@dataclass(frozen=True)
-class DirectiveProblem:
+class DirectiveProblem(NamedTuple):
     """A malformed directive: where it is and what to write instead."""
 
     line: int

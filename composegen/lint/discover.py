@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from composegen.errors import InputError
 from composegen.lint.context import Mode
@@ -20,8 +20,7 @@ from composegen.lint.context import Mode
 PROJECT_FILE = "composegen.yaml"
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """One thing to lint: files merged in order (one file in mode "file")."""
 
     paths: tuple[Path, ...]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from composegen.compose.tree import Origin
 from composegen.yamlio import KeyPath
@@ -20,8 +20,7 @@ class Severity(str, Enum):
         return {"info": 0, "warning": 1, "error": 2}[self.value]
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     """One change to one file, addressed by the key path inside that file (not the merged stack).
 
     `set` writes `value` at `path` (creating missing mappings), `delete` removes the key,
@@ -34,14 +33,14 @@ class Edit:
     value: Any = None
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
+    """A mechanical fix: what it does, and its edits."""
+
     description: str
     edits: tuple[Edit, ...]
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     """What a rule's `check` yields: a place in the merged stack (a key path) and a message.
 
     `path` is into `LintContext.stack.data`, e.g. ("services", "db", "deploy", "resources").

@@ -4,30 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from composegen.compose.stack import Stack, load_stack
 from composegen.errors import ComposegenError
 from composegen.lint.context import LintContext, Mode, Target
-from composegen.profiles.loader import LoadedProject
-from composegen.profiles.models import Project
-from composegen.resolve import resolve_inputs
-from composegen.sizing.model import ServiceInputs
+from composegen.resolve import resolve_inputs, resolve_services
+from composegen.sizing.inputs import ServiceInputs
+
+if TYPE_CHECKING:  # without composegen.yaml, lint never imports pydantic
+    from composegen.profiles.loader import LoadedProject
 
 
 def _inputs(stack: Stack, project: LoadedProject | None) -> dict[str, ServiceInputs]:
     """Roles and declared inputs: composegen.yaml where it names the service, detection otherwise."""
-    loaded = project or LoadedProject(Project(), None, stack.project_dir)
-    if project is not None:
-        # lint a stack whose services composegen.yaml may not all describe (or may describe more)
-        known = {k: v for k, v in project.project.services.items() if k in stack.services}
-        loaded = LoadedProject(project.project.model_copy(update={"services": known}), project.path, project.root)
     services = {k: v for k, v in stack.services.items() if isinstance(v, Mapping)}
+    if project is None:
+        return {i.name: i for i in resolve_services(services, {})}
+    from composegen.profiles.loader import LoadedProject
+
+    # lint a stack whose services composegen.yaml may not all describe (or may describe more)
+    known = {k: v for k, v in project.project.services.items() if k in stack.services}
+    loaded = LoadedProject(project.project.model_copy(update={"services": known}), project.path, project.root)
     try:
         return {i.name: i for i in resolve_inputs(loaded, services)}
     except ComposegenError:
         # an unknown model or the like in composegen.yaml: lint still runs, on detection alone
-        bare = LoadedProject(Project(), None, stack.project_dir)
-        return {i.name: i for i in resolve_inputs(bare, services)}
+        return {i.name: i for i in resolve_services(services, {})}
 
 
 def build_context(

@@ -32,6 +32,8 @@ Check = Callable[[LintContext, Mapping[str, Any]], Iterable[Violation]]
 
 @dataclass(frozen=True)
 class Rule:
+    """One lint rule, read from its module (see above)."""
+
     code: str
     name: str
     severity: Severity

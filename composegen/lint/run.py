@@ -16,7 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from composegen.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ComposegenError, InputError
 from composegen.lint.config import LintConfig, resolve_codes
@@ -32,8 +32,7 @@ if TYPE_CHECKING:
 BAD_DIRECTIVE = "CG099"
 
 
-@dataclass(frozen=True)
-class LintOptions:
+class LintOptions(NamedTuple):
     """The command line, parsed (check-jsonschema's way: options -> one typed object)."""
 
     cwd: Path
@@ -55,6 +54,8 @@ class LintOptions:
 
 @dataclass
 class LintRun:
+    """What one lint run found, read and ran."""
+
     findings: list[Finding]
     files: list[str]  # every file linted (as given, or absolute)
     errors: list[str]  # one line per file or stack that could not be read
@@ -285,6 +286,13 @@ def choose_format(options: LintOptions, environ: Mapping[str, str]) -> str:
 
 def main(options: LintOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """The `lint` command: lint, then fix or diff, report, and the exit code."""
+    from composegen.yamlio import paused_gc
+
+    with paused_gc():  # a lint run builds a large object graph and frees it at exit
+        return _main(options, stdout, stderr)
+
+
+def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     environ = os.environ if options.environ is None else options.environ

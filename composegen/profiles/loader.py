@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 import pydantic
 
 from composegen.errors import InputError
+from composegen.profiles import PROJECT_FILE as PROJECT_FILE
 from composegen.profiles.models import Profile, Project
 from composegen.resources import bundled_dir
 from composegen.yamlio import Document, KeyPath, read_document, require_no_duplicates
 
-PROJECT_FILE = "composegen.yaml"
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 

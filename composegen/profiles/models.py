@@ -50,6 +50,13 @@ class MemoryPolicy(Frozen):
         None, gt=0, le=1.0, description="Reservation = limit × ratio; none when unset"
     )
     minimum: ByteSize = Field(32 * 1024**2, description="No limit below this")
+    # Not an input of the overlay (only `watch` reads it): excluded from model_dump, so the render
+    # digest does not move.
+    maximum: ByteSize | None = Field(
+        None,
+        exclude=True,
+        description="`composegen watch --auto-adjust` never raises a limit above this (default: twice the limit)",
+    )
 
 
 class CpuPolicy(Frozen):

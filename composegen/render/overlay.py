@@ -9,12 +9,13 @@ from pathlib import Path
 
 from composegen import __version__
 from composegen.compose.stack import Stack
-from composegen.errors import ValidationError
+from composegen.errors import InputError, ValidationError
 from composegen.profiles.loader import LoadedProfile, LoadedProject, load_profile, load_project
 from composegen.render.base import check_merged, load_base
 from composegen.render.context import stack_context
 from composegen.render.engine import render_template
 from composegen.resolve import resolve_inputs
+from composegen.sizing.measured import Measurements, parse_measurements
 from composegen.sizing.model import ServiceInputs, StackPlan
 from composegen.sizing.plan import plan_stack
 from composegen.yamlio import parse_document
@@ -51,19 +52,45 @@ def _digest(profile: LoadedProfile, project: LoadedProject, base_texts: list[str
     return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def plan(profile_ref: str, project_path: Path | None, cwd: Path, docker_version: str | None = None) -> Planned:
+def plan(
+    profile_ref: str,
+    project_path: Path | None,
+    cwd: Path,
+    docker_version: str | None = None,
+    measurements: Path | None = None,
+) -> Planned:
     """Everything a render needs, with the plan; `docker_version` is the Engine the stack will
-    run on, when it is older than composegen assumes (see sizing.plan.plan_stack)."""
+    run on, when it is older than composegen assumes (see sizing.plan.plan_stack); `measurements`
+    a file `composegen calibrate` wrote, whose measured values replace the estimates."""
     project = load_project(project_path, cwd)
     profile = load_profile(profile_ref, cwd, project.path)
     paths = project.compose_paths()
     base = load_base(paths, project.root)
     inputs = tuple(resolve_inputs(project, base.services))
-    stack = plan_stack(inputs, profile.profile, project.project.host, docker_version)
+    measured, measured_text = _measurements(measurements, cwd)
+    stack = plan_stack(inputs, profile.profile, project.project.host, docker_version, measured)
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
     if docker_version:
         texts.append(f"docker {docker_version}")
+    if measured_text is not None:
+        texts.append(f"measurements {measured_text}")
     return Planned(project, profile, base, inputs, stack, _digest(profile, project, texts))
+
+
+def _measurements(path: Path | None, cwd: Path) -> tuple[Measurements | None, str | None]:
+    """The measurements file at `path` (relative to `cwd`), read, and its text."""
+    if path is None:
+        return None, None
+    full = path if path.is_absolute() else cwd / path
+    try:
+        text = full.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(
+            f"cannot read the measurements file: {err.strerror or err}",
+            where=str(path),
+            fix="write one with `composegen calibrate --profile NAME -o FILE`",
+        ) from None
+    return parse_measurements(text, str(path)), text
 
 
 def default_output(planned: Planned) -> Path:
@@ -77,8 +104,9 @@ def render(
     cwd: Path,
     output: Path | None = None,
     docker_version: str | None = None,
+    measurements: Path | None = None,
 ) -> Rendered:
-    planned = plan(profile_ref, project_path, cwd, docker_version)
+    planned = plan(profile_ref, project_path, cwd, docker_version, measurements)
     out = output or default_output(planned)
     return Rendered(planned, render_planned(planned, out), out)
 

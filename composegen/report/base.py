@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from composegen.lint.finding import Finding, Severity
 
 
-@dataclass(frozen=True)
-class RuleInfo:
+class RuleInfo(NamedTuple):
     """A rule as a reporter describes it (SARIF `tool.driver.rules`)."""
 
     code: str
@@ -20,8 +19,9 @@ class RuleInfo:
     fixable: bool = False
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
+    """Everything a reporter shows."""
+
     findings: Sequence[Finding]
     rules: Sequence[RuleInfo] = ()
     files: Sequence[str] = ()  # every file that was linted, as displayed

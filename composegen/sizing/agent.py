@@ -7,12 +7,16 @@ count. A replica runs `agents_per_replica` agents; replicas = ceil(agents ÷ age
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
-from composegen.profiles.models import AgentTier, Profile
 from composegen.sizing.common import startup_time
-from composegen.sizing.model import EnvSetting, ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, given, times
+from composegen.sizing.result import EnvSetting, Sizing
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import AgentTier, Profile
 
 DEFAULT_STARTUP = 5.0
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
-from composegen.profiles.models import ModelRef
-from composegen.sizing.model import ModelFootprint
+from composegen.sizing.inputs import ModelFootprint
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import ModelRef
 
 #: Bytes per parameter by dtype (facts/sizing.md §ML models).
 BYTES_PER_PARAM: dict[str, float] = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}

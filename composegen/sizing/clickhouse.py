@@ -13,8 +13,8 @@ official entrypoint passes to clickhouse-server).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from composegen.profiles.models import Profile
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
@@ -25,9 +25,13 @@ from composegen.sizing.common import (
     startup_with_load,
     with_margin,
 )
-from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, given, largest
+from composegen.sizing.result import Sizing
 from composegen.units import GIB, MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 CLICKHOUSE_FACTS = f"{FACTS_SIZING} §Databases (ClickHouse)"
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
-from composegen.profiles.models import Profile
-from composegen.sizing.model import ServiceInputs, TmpfsMount
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, given, largest, times, total
+from composegen.sizing.result import TmpfsMount
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 FACTS_SIZING = "facts/sizing.md"
 FACTS_COMPOSE = "facts/compose-spec.md"

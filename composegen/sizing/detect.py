@@ -8,13 +8,14 @@ still that database), then commands. The first match wins and names itself, so `
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from composegen.sizing.model import BaseService
+from composegen.sizing.inputs import BaseService
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
+    """A detection rule: the role, and the image or command pattern that gives it."""
+
     role: str
     pattern: re.Pattern[str]
 

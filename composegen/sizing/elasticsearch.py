@@ -9,8 +9,8 @@ container limit is that × the profile margin. -Xms equals -Xmx, as the bootstra
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from composegen.profiles.models import Profile
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
@@ -21,9 +21,13 @@ from composegen.sizing.common import (
     startup_time,
     with_margin,
 )
-from composegen.sizing.model import EnvSetting, ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, given, largest, smallest
+from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 ES_FACTS = f"{FACTS_SIZING} §Calculators (Elasticsearch heap)"
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from composegen.profiles.models import Profile
+from typing import TYPE_CHECKING
+
 from composegen.sizing.common import baseline_cpus, baseline_memory, startup_time, with_margin
-from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
+from composegen.sizing.result import Sizing
 from composegen.units import MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 #: composegen's own default for a process it knows nothing about: not a measurement. Declare
 #: `memory:` for the service in composegen.yaml (or run calibrate) to replace it.

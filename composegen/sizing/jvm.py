@@ -16,9 +16,9 @@ plan assembler still rounds).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
-from composegen.profiles.models import Profile
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
@@ -30,9 +30,13 @@ from composegen.sizing.common import (
     startup_time,
     with_margin,
 )
-from composegen.sizing.model import EnvSetting, ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, given, times, total
+from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 PAKETO = f"{FACTS_SIZING} §Calculators (Paketo JVM memory calculator)"
 JVM_DEFAULTS = f"{FACTS_SIZING} §Calculators (JVM defaults)"

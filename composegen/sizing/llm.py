@@ -6,13 +6,18 @@ catalog carries the fp16 figure per model (facts/sizing.md §ML models).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from composegen.errors import InputError
-from composegen.profiles.models import Profile
 from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, startup_time, with_margin
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.ml import RUNTIME, weights
-from composegen.sizing.model import ServiceInputs, Sizing
 from composegen.sizing.quantity import Quantity, given, times, total
+from composegen.sizing.result import Sizing
 from composegen.units import MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 SRC = f"{FACTS_SIZING} §ML models"
 DEFAULT_CONTEXT = 4096  # composegen default when composegen.yaml names none

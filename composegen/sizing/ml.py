@@ -16,13 +16,17 @@ Checked against the measurements in the facts: four models in one fp32 worker: 3
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from composegen.profiles.models import Profile
 from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, startup_time, with_margin
-from composegen.sizing.model import EnvSetting, ModelFootprint, ServiceInputs, Sizing
+from composegen.sizing.inputs import ModelFootprint, ServiceInputs
 from composegen.sizing.python_web import worker_count
 from composegen.sizing.quantity import Quantity, given, largest, times, total
+from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 SRC = f"{FACTS_SIZING} §ML models"
 RUNTIME = 0.73 * GIB  # torch + transformers over the weights, CPython 3.11 (measured, facts)

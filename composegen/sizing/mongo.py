@@ -10,8 +10,8 @@ as --wiredTigerCacheSizeGB where it may write the command.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from composegen.profiles.models import Profile
 from composegen.sizing.common import (
     baseline_cpus,
     baseline_memory,
@@ -21,9 +21,13 @@ from composegen.sizing.common import (
     startup_with_load,
     with_margin,
 )
-from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, given, largest
+from composegen.sizing.result import Sizing
 from composegen.units import GIB, MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 MANUAL = "MongoDB manual, WiredTiger cache default (not in facts)"
 

@@ -13,8 +13,8 @@ multiple itself, so the pool stays inside the budget.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from composegen.profiles.models import Profile
 from composegen.sizing.common import (
     baseline_cpus,
     baseline_memory,
@@ -25,9 +25,13 @@ from composegen.sizing.common import (
     startup_with_load,
     with_margin,
 )
-from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, given
+from composegen.sizing.result import Sizing
 from composegen.units import GIB, MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 MANUAL = "MySQL manual, innodb_dedicated_server (not in facts)"
 ROUNDING = "MySQL manual: the pool is rounded up to chunk size (128M) × instances (8 from 1 GiB) (not in facts)"

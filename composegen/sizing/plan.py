@@ -8,6 +8,13 @@ from collections.abc import Sequence
 
 from composegen.profiles.models import HostSpec, Profile
 from composegen.sizing.common import FACTS_SIZING
+from composegen.sizing.measured import (
+    Measurements,
+    ServiceMeasurement,
+    apply_measured,
+    reservation_from,
+    stack_warnings,
+)
 from composegen.sizing.model import (
     EnvSetting,
     Hardening,
@@ -136,8 +143,17 @@ def _environment(inputs: ServiceInputs, profile: Profile, derived: Sequence[EnvS
     return tuple(sorted(merged.values(), key=lambda e: e.key))
 
 
-def plan_service(inputs: ServiceInputs, profile: Profile, docker_version: str | None = None) -> ServicePlan:
+def plan_service(
+    inputs: ServiceInputs,
+    profile: Profile,
+    docker_version: str | None = None,
+    measured: ServiceMeasurement | None = None,
+) -> ServicePlan:
     sizing = CALCULATORS[inputs.role](inputs, profile)
+    measured_reservation = None
+    if measured is not None:  # calibrate's measurements replace the calculator's memory and cpus
+        applied = apply_measured(inputs, sizing, measured)
+        sizing, measured_reservation = applied.sizing, applied.reservation
     hardening, notes = _hardening(inputs, profile, sizing.hardening)
     mounts = list(sizing.tmpfs)
     memory = sizing.memory
@@ -147,7 +163,9 @@ def plan_service(inputs: ServiceInputs, profile: Profile, docker_version: str | 
         memory = total("memory limit", (memory, tmp), "tmpfs pages count against the limit (facts/sizing.md)")
     limit = rounded_up(_floored(memory, profile), ROUND_STEP, "16 MiB").renamed("memory limit")
     reservation = None
-    if profile.memory.reservation_ratio:
+    if profile.memory.reservation_ratio and measured_reservation is not None:
+        reservation = rounded_up(reservation_from(measured_reservation, limit), ROUND_STEP, "16 MiB")
+    elif profile.memory.reservation_ratio:
         ratio = given(
             "reservation ratio",
             profile.memory.reservation_ratio,
@@ -269,11 +287,25 @@ def _engine_warnings(profile: Profile, docker_version: str | None) -> tuple[str,
 
 
 def plan_stack(
-    inputs: Sequence[ServiceInputs], profile: Profile, host: HostSpec | None, docker_version: str | None = None
+    inputs: Sequence[ServiceInputs],
+    profile: Profile,
+    host: HostSpec | None,
+    docker_version: str | None = None,
+    measurements: Measurements | None = None,
 ) -> StackPlan:
     """The plan for every service; `docker_version` (of the Engine that will run the stack) leaves
-    out what an older Engine refuses (healthcheck.start_interval before 25)."""
-    services = tuple(plan_service(i, profile, docker_version) for i in inputs)
+    out what an older Engine refuses (healthcheck.start_interval before 25); `measurements` (from
+    calibrate) replace the calculators' memory and cpus where a service was measured."""
+    services = tuple(
+        plan_service(i, profile, docker_version, measurements.service(i.name) if measurements else None) for i in inputs
+    )
+    measured: tuple[str, ...] = ()
+    if measurements is not None:
+        measured = stack_warnings(measurements, [i.name for i in inputs])
+        for i in inputs:
+            m = measurements.service(i.name)
+            if m is not None:
+                measured += apply_measured(i, CALCULATORS[i.role](i, profile), m).warnings
     volumes = sorted({name for s in services for name, _ in s.sizing.volumes})
     fit = host_fit(services, host)
     network = profile.network
@@ -286,7 +318,7 @@ def plan_stack(
         network_mtu=network.mtu if network else None,
         network_internal=network.internal if network else False,
         volumes=tuple(volumes),
-        warnings=(*fit.problems, *_engine_warnings(profile, docker_version)),
+        warnings=(*fit.problems, *_engine_warnings(profile, docker_version), *measured),
     )
 
 

@@ -13,8 +13,8 @@ otherwise they are listed for `explain` and a note says why they were not applie
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from composegen.profiles.models import Profile
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
@@ -27,9 +27,13 @@ from composegen.sizing.common import (
     startup_with_load,
     with_margin,
 )
-from composegen.sizing.model import EnvSetting, ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, given, largest, rounded_up, smallest, total
+from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, KIB, MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 # --- postgres -----------------------------------------------------------------------------------
 

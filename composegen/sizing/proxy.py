@@ -8,7 +8,8 @@ works with ping enabled). Declared `connections:` become a note on the setting t
 
 from __future__ import annotations
 
-from composegen.profiles.models import Profile
+from typing import TYPE_CHECKING
+
 from composegen.sizing.common import (
     baseline_cpus,
     baseline_memory,
@@ -17,8 +18,12 @@ from composegen.sizing.common import (
     startup_time,
     with_margin,
 )
-from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
+from composegen.sizing.result import Sizing
 from composegen.units import MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 ASSUMED = "composegen default (assumed)"
 

@@ -7,11 +7,16 @@ accuracy bench (issue 7) measures them; declare `memory:` and `startup:` to repl
 
 from __future__ import annotations
 
-from composegen.profiles.models import Profile
+from typing import TYPE_CHECKING
+
 from composegen.sizing.common import baseline_cpus, baseline_memory, startup_time, with_margin
-from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, given, times, total
+from composegen.sizing.result import Sizing
 from composegen.units import KIB, MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 BASE_MEMORY = 256 * MIB  # interpreter, pytest, plugins and the app's imports: assumed
 PER_TEST_MEMORY = 24 * KIB  # collected item, fixtures and parametrize ids: assumed

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from composegen.profiles.models import Profile
 from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, with_margin
-from composegen.sizing.model import EnvSetting, ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.pytest_runner import collection_time
 from composegen.sizing.quantity import Quantity, given, times
+from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 #: composegen's assumption for one worker of a web app without models: not measured (issue 7's
 #: accuracy bench replaces it). Declare `memory_per_worker:` for a real number.

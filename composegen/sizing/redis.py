@@ -12,8 +12,8 @@ dirs on tmpfs (a throwaway store: nothing to persist, no fork to pay for).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from composegen.profiles.models import Profile
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
@@ -26,9 +26,13 @@ from composegen.sizing.common import (
     startup_with_load,
     with_margin,
 )
-from composegen.sizing.model import ServiceInputs, Sizing, TmpfsMount
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, given
+from composegen.sizing.result import Sizing, TmpfsMount
 from composegen.units import MIB
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 REDIS_FACTS = f"{FACTS_SIZING} §Databases (Redis)"
 

@@ -8,13 +8,17 @@ an explicit concurrency and says so.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from composegen.profiles.models import Profile
 from composegen.sizing.common import baseline_cpus, with_margin
-from composegen.sizing.model import EnvSetting, ServiceInputs, Sizing
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.pytest_runner import collection_time
 from composegen.sizing.python_web import processes_memory
 from composegen.sizing.quantity import Quantity, given
+from composegen.sizing.result import EnvSetting, Sizing
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 DEFAULT_STARTUP = 15.0
 

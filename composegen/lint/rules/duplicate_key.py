@@ -34,7 +34,7 @@ Use instead:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from composegen.compose.stack import Problem, ProblemKind
@@ -48,25 +48,33 @@ NAME = "duplicate-key"
 SEVERITY = Severity.error
 
 
-def origin_index(data: Any) -> dict[Origin, KeyPath]:
-    """Every origin of the merged model and the (first) key path that carries it."""
+def origin_index(data: Any, wanted: Collection[Origin] | None = None) -> dict[Origin, KeyPath]:
+    """Every origin of the merged model (or those in `wanted`) and the (first) key path that
+    carries it."""
     index: dict[Origin, KeyPath] = {}
+    lines = None if wanted is None else {o.line for o in wanted}  # a cheap test before `in targets`
+    targets: Collection[Origin] = () if wanted is None else wanted
     todo: list[tuple[Any, KeyPath]] = [(data, ())]
     while todo:
         node, path = todo.pop()
-        if isinstance(node, Mapping):
+        if isinstance(node, (dict, Mapping)):
             for key, item in node.items():
                 origin = key_origin(node, key)
-                if origin is not None:
+                if origin is not None and (lines is None or (origin.line in lines and origin in targets)):
                     index.setdefault(origin, (*path, key))
-                todo.append((item, (*path, key)))
+                if isinstance(item, (dict, list)) or (not isinstance(item, _SCALARS) and isinstance(item, Mapping)):
+                    todo.append((item, (*path, key)))
         elif isinstance(node, list):
             for position, item in enumerate(node):
                 origin = key_origin(node, position)
-                if origin is not None:
+                if origin is not None and (lines is None or (origin.line in lines and origin in targets)):
                     index.setdefault(origin, (*path, position))
-                todo.append((item, (*path, position)))
+                if isinstance(item, (dict, list)) or (not isinstance(item, _SCALARS) and isinstance(item, Mapping)):
+                    todo.append((item, (*path, position)))
     return index
+
+
+_SCALARS = (str, int, float, type(None))
 
 
 def problem_violations(ctx: LintContext, kind: ProblemKind, describe: str = "") -> Iterator[Violation]:
@@ -77,7 +85,7 @@ def problem_violations(ctx: LintContext, kind: ProblemKind, describe: str = "") 
     problems: list[Problem] = [p for p in ctx.stack.problems if p.kind == kind]
     if not problems:
         return
-    index = origin_index(ctx.data)
+    index = origin_index(ctx.data, {p.origin for p in problems if p.origin is not None})
     seen: set[tuple[Origin | None, str]] = set()
     for problem in problems:
         marker = (problem.origin, problem.message)

@@ -49,10 +49,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
 from composegen.lint.rules.legacy_resource_conflict import is_fragment
-from composegen.sizing.common import image_repository
 
 CODE = "CG201"
 NAME = "healthy-dependency-without-healthcheck"
@@ -80,7 +80,7 @@ NO_IMAGE_HEALTHCHECK = frozenset(
 
 def healthcheck(service: Mapping[str, Any]) -> Mapping[str, Any] | None:
     found = service.get("healthcheck")
-    return found if isinstance(found, Mapping) else None
+    return found if is_mapping(found) else None
 
 
 def disabled(check: Mapping[str, Any] | None) -> bool:
@@ -103,10 +103,10 @@ def waiting(ctx: LintContext) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for name, service in ctx.services():
         depends = service.get("depends_on")
-        if not isinstance(depends, Mapping):
+        if not is_mapping(depends):
             continue  # the list form has no conditions
         for dependency, spec in depends.items():
-            if isinstance(spec, Mapping) and spec.get("condition") == "service_healthy":
+            if is_mapping(spec) and spec.get("condition") == "service_healthy":
                 found.setdefault(str(dependency), []).append(name)
     return found
 
@@ -135,6 +135,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             continue
         if has_test(check_):
             continue
+        from composegen.sizing.common import image_repository  # lazy: only for a waited-on service
+
         image = service.get("image")
         repository = image_repository(image) if isinstance(image, str) and "build" not in service else None
         if repository in NO_IMAGE_HEALTHCHECK:

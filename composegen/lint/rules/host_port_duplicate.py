@@ -38,8 +38,7 @@ Use instead:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from composegen.compose.syntax import SyntaxProblem, parse_port
 from composegen.compose.tree import dotted
@@ -65,8 +64,9 @@ def run_together(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return not (pa and pb and not pa & pb)
 
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(NamedTuple):
+    """One host port a service publishes, and where."""
+
     service: str
     path: KeyPath
     port: int

@@ -44,9 +44,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from composegen.compose.tree import is_mapping
 from composegen.errors import UnitError
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
@@ -63,7 +63,7 @@ SEVERITY = Severity.error
 def dig(value: Any, *keys: str) -> Any:
     """`value[k1][k2]...`, or None as soon as a level is missing or not a mapping."""
     for key in keys:
-        if not isinstance(value, Mapping):
+        if not is_mapping(value):
             return None
         value = value.get(key)
     return value
@@ -120,8 +120,7 @@ def as_count(value: Any) -> int | None:
     return None
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One resource value of a service: where it is (a key path of the merged stack), how it was
     written, and what it means (bytes, cores or a count)."""
 
@@ -138,8 +137,7 @@ class Setting:
         return str(self.raw)
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(NamedTuple):
     """A `deploy.resources` key and the legacy key compose v2 holds to the same value."""
 
     deploy: tuple[str, ...]

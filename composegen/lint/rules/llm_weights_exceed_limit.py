@@ -45,7 +45,6 @@ from typing import Any
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
 from composegen.lint.rules.legacy_resource_conflict import memory_limit
-from composegen.sizing.ml import weights
 from composegen.units import human_bytes
 
 CODE = "CG302"
@@ -61,6 +60,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         limit = memory_limit(name, service)
         if limit is None:
             continue
+        from composegen.sizing.ml import weights  # lazy: only for an llm service with models
+
         w = weights(inputs.models)
         models = " + ".join(
             f"{m.name} {m.dtype} ({m.params / 1e9:.2f}B params × {m.bytes_per_param:g} bytes = "

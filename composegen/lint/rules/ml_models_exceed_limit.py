@@ -46,7 +46,6 @@ from typing import Any
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
 from composegen.lint.rules.legacy_resource_conflict import memory_limit
-from composegen.sizing.ml import RUNTIME, weights
 from composegen.units import GIB
 
 CODE = "CG301"
@@ -67,6 +66,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         limit = memory_limit(name, service)
         if limit is None:
             continue
+        from composegen.sizing.ml import RUNTIME, weights  # lazy: only for an ML service with models
+
         sizing = ctx.expected(name)
         found = sizing.extra.get("workers") if sizing is not None else None
         workers = int(found.value) if found is not None else (inputs.spec.workers or 1)

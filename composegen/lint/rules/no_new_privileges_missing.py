@@ -41,7 +41,7 @@ from typing import Any
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Edit, Fix, Severity, Violation
 from composegen.lint.rules.schema_invalid import is_fragment
-from composegen.lint.rules.secret_in_environment import paths_at, walk
+from composegen.lint.rules.secret_in_environment import shares_text, walk
 from composegen.yamlio import Document, KeyPath
 
 CODE = "CG503"
@@ -80,7 +80,7 @@ def _shared(doc: Document, keys: KeyPath, written: list[Any]) -> bool:
     users too."""
     for path in [keys, *((*keys, i) for i in range(len(written)))]:
         pos = doc.positions.get(path)
-        if pos is not None and len(paths_at(doc, pos.line, pos.column)) > 1:
+        if pos is not None and shares_text(doc, pos.line, pos.column):
             return True
     return False
 

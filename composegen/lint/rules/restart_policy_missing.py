@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
 from composegen.lint.rules.schema_invalid import is_fragment
@@ -48,10 +49,10 @@ def one_shot_services(ctx: LintContext) -> set[str]:
     found: set[str] = set()
     for _, service in ctx.services():
         depends = service.get("depends_on")
-        if not isinstance(depends, Mapping):
+        if not is_mapping(depends):
             continue
         for target, detail in depends.items():
-            if isinstance(detail, Mapping) and detail.get("condition") == "service_completed_successfully":
+            if is_mapping(detail) and detail.get("condition") == "service_completed_successfully":
                 found.add(str(target))
     return found
 

@@ -78,7 +78,7 @@ def _origins_below(value: Any, limit: int = 10_000) -> Iterator[Origin]:
 
 def has_child(node: Any, key: Any) -> bool:
     """Whether `node[key]` exists: a mapping's key or a list's index."""
-    if isinstance(node, Mapping):
+    if isinstance(node, (dict, Mapping)):
         return key in node
     return isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
 

@@ -41,11 +41,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from typing import Any
 
 from composegen.compose.syntax import go_format, split_key_value
-from composegen.compose.tree import key_origin
+from composegen.compose.tree import Origin, SDict, SList, key_origin
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
 from composegen.lint.rules.schema_invalid import has_child
@@ -123,42 +122,62 @@ def has_template(text: str) -> bool:
 
 # --- raw values: the text as written, before interpolation ----------------------------------
 
-#: (line, column) -> the key paths written there. One path is stored bare (most positions have
-#: one: no list per position, which keeps building the index cheap on large files); several
-#: share a position when anchors or `<<:` merge keys repeat one piece of text.
-PositionIndex = dict[tuple[int, int], KeyPath | list[KeyPath]]
+#: (line, column) -> [the value first written there (tags unwrapped), whether it is a list item,
+#: how many key paths share that text]. Several share a position when anchors or `<<:` merge
+#: keys repeat one piece of text; the document itself shares the position of its first key.
+RawIndex = dict[tuple[int, int], list[Any]]
 
-_INDEX_CACHE: dict[int, tuple[Document, PositionIndex]] = {}
+_INDEX_CACHE: dict[int, tuple[Document, RawIndex]] = {}
 _INDEX_CACHE_SIZE = 64
 
 
-def position_index(doc: Document) -> PositionIndex:
-    """The key paths of one document by position (cached per document)."""
+def _unwrapped(value: Any) -> Any:
+    return value.value if isinstance(value, Tagged) else value
+
+
+def raw_index(doc: Document) -> RawIndex:
+    """What is written where in one document, before interpolation (cached per document): every
+    key and item of `doc.data`, in the order written, by the line and column of its text."""
     cached = _INDEX_CACHE.get(id(doc))
     if cached is not None and cached[0] is doc:
         return cached[1]
-    index: PositionIndex = {}
-    for keys, pos in doc.positions.items():
-        at = (pos.line, pos.column)
+    index: RawIndex = {(doc.root.line, doc.root.column): [_unwrapped(doc.data), False, 1]}
+
+    def note(origin: Origin | None, value: Any, item: bool) -> None:
+        if origin is None:
+            return
+        at = (origin.line, origin.column)
         found = index.get(at)
         if found is None:
-            index[at] = keys
-        elif isinstance(found, list):
-            found.append(keys)
+            index[at] = [_unwrapped(value), item, 1]
         else:
-            index[at] = [found, keys]
+            found[2] += 1
+
+    def visit(value: Any) -> None:
+        value = _unwrapped(value)
+        if isinstance(value, SDict):
+            origins = value.origins
+            for key, child in value.items():
+                note(origins.get(key), child, False)
+                if isinstance(child, (dict, list, Tagged)):
+                    visit(child)
+        elif isinstance(value, SList):
+            for child, origin in zip(value, value.origins, strict=True):
+                note(origin, child, True)
+                if isinstance(child, (dict, list, Tagged)):
+                    visit(child)
+
+    visit(doc.data)
     if len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
         _INDEX_CACHE.clear()
     _INDEX_CACHE[id(doc)] = (doc, index)
     return index
 
 
-def paths_at(doc: Document, line: int, column: int) -> list[KeyPath]:
-    """Every key path of `doc` written at line:column."""
-    found = position_index(doc).get((line, column))
-    if found is None:
-        return []
-    return found if isinstance(found, list) else [found]
+def shares_text(doc: Document, line: int, column: int) -> bool:
+    """Whether the text at line:column stands for more than one key path of `doc`."""
+    found = raw_index(doc).get((line, column))
+    return found is not None and found[2] > 1
 
 
 def walk(data: Any, keys: KeyPath) -> tuple[bool, Any]:
@@ -173,25 +192,32 @@ def walk(data: Any, keys: KeyPath) -> tuple[bool, Any]:
     return True, node.value if isinstance(node, Tagged) else node
 
 
-def raw_value(ctx: LintContext, path: KeyPath) -> tuple[bool, Any, KeyPath]:
+def raw_value(ctx: LintContext, path: KeyPath) -> tuple[bool, Any, bool]:
     """The value at `path` of the merged stack as written in its file, before interpolation:
-    (found, value, key path inside that file). A list item (`- KEY=value`) gives the whole item."""
+    (found, value, whether it is a list item). A list item (`- KEY=value`) gives the whole item."""
     node: Any = ctx.data
     for key in path[:-1]:
         if not has_child(node, key):
-            return False, None, ()
+            return False, None, False
         node = node[key]
-    origin = key_origin(node, path[-1]) if path else None
+    return _raw_at(ctx, key_origin(node, path[-1]) if path else None, path)
+
+
+def _raw_at(ctx: LintContext, origin: Origin | None, path: KeyPath = ()) -> tuple[bool, Any, bool]:
+    """`raw_value` for the key or item written at `origin`, that the merged stack has at `path`."""
     if origin is None:
-        return False, None, ()
+        return False, None, False
     for doc in ctx.stack.documents:
         if doc.path != origin.file:
             continue
-        for keys in paths_at(doc, origin.line, origin.column):
-            found, value = walk(doc.data, keys)
-            if found:
-                return True, value, keys
-    return False, None, ()
+        if path:  # most often the file has it at the same path: no need to index the whole file
+            found, container = walk(doc.data, path[:-1])
+            if found and has_child(container, path[-1]) and key_origin(container, path[-1]) == origin:
+                return True, _unwrapped(container[path[-1]]), isinstance(container, list)
+        indexed = raw_index(doc).get((origin.line, origin.column))
+        if indexed is not None:
+            return True, indexed[0], indexed[1]
+    return False, None, False
 
 
 def written_with_variable(ctx: LintContext, path: KeyPath) -> bool:
@@ -203,10 +229,13 @@ def written_with_variable(ctx: LintContext, path: KeyPath) -> bool:
 def entry_text(ctx: LintContext, path: KeyPath) -> tuple[bool, str | None]:
     """An `environment`-like entry (`KEY: value` or `- KEY=value`) as written: (found, its value
     text), the text None when the file gives no value (compose then takes it from the shell)."""
-    found, value, keys = raw_value(ctx, path)
+    return _entry_text(*raw_value(ctx, path))
+
+
+def _entry_text(found: bool, value: Any, item: bool) -> tuple[bool, str | None]:
     if not found:
         return False, None
-    if keys and isinstance(keys[-1], int):  # a `- KEY=value` list item
+    if item:  # a `- KEY=value` list item
         _, text = split_key_value(go_format(value))
         return True, text
     return True, None if value is None else go_format(value)
@@ -229,7 +258,7 @@ def once_per_origin(ctx: LintContext, violations: Iterator[Violation]) -> Iterat
     for violation, others in found.values():
         if others:
             also = ", ".join(repr(o) for o in others)
-            violation = replace(violation, message=f"{violation.message} (the same text also serves {also})")
+            violation = violation._replace(message=f"{violation.message} (the same text also serves {also})")
         yield violation
     yield from loose
 
@@ -237,32 +266,46 @@ def once_per_origin(ctx: LintContext, violations: Iterator[Violation]) -> Iterat
 # --- the rule --------------------------------------------------------------------------------
 
 
+_SEPARATORS = re.compile(r"[_\-.]+")
+
+
 def _words(name: str) -> list[str]:
-    return [w for w in re.split(r"[_\-.]+", name.upper()) if w]
+    return [w for w in _SEPARATORS.split(name.upper()) if w]
+
+
+class SecretNames:
+    """The `words`, `pairs` and `ignore_suffixes` options, read once for a whole run."""
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self.suffixes = tuple(str(s).upper() for s in options.get("ignore_suffixes", ()))
+        self.words = [str(w).upper() for w in options.get("words", ())]
+        self.pairs = [f"_{str(p).upper()}_" for p in options.get("pairs", ())]
+
+    def __call__(self, name: str) -> bool:
+        if name.upper().endswith(self.suffixes):
+            return False
+        words = _words(name)
+        if any(w in words for w in self.words):
+            return True
+        joined = "_" + "_".join(words) + "_"
+        return any(p in joined for p in self.pairs)
 
 
 def names_secret(name: str, options: Mapping[str, Any]) -> bool:
-    upper = name.upper()
-    if any(upper.endswith(str(s).upper()) for s in options.get("ignore_suffixes", ())):
-        return False
-    words = _words(name)
-    if any(str(w).upper() in words for w in options.get("words", ())):
-        return True
-    joined = "_" + "_".join(words) + "_"
-    return any(f"_{str(p).upper()}_" in joined for p in options.get("pairs", ()))
+    return SecretNames(options)(name)
 
 
-def _environment(service: Mapping[str, Any]) -> Iterator[tuple[str, Any, Any]]:
-    """(name, value, key-or-index) of a service's environment, list or mapping form."""
+def _environment(service: Mapping[str, Any]) -> Iterator[tuple[str, Any, Any, Origin | None]]:
+    """(name, value, key-or-index, origin) of a service's environment, list or mapping form."""
     env = service.get("environment")
-    if isinstance(env, Mapping):
+    if isinstance(env, (dict, Mapping)):
         for key, value in env.items():
-            yield str(key), value, key
+            yield str(key), value, key, key_origin(env, key)
     elif isinstance(env, list):
         for index, entry in enumerate(env):
             if isinstance(entry, str):
                 key, value = split_key_value(entry)
-                yield key, value, index
+                yield key, value, index, key_origin(env, index)
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
@@ -270,17 +313,18 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
 
 
 def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    secret_name = SecretNames(options)
     for name, service in ctx.services():
-        for key, value, where in _environment(service):
+        for key, value, where, origin in _environment(service):
             path: KeyPath = ("services", name, "environment", where)
             if value is None:
                 continue  # passed through from the shell
-            found, text = entry_text(ctx, path)
+            found, text = _entry_text(*_raw_at(ctx, origin, path))  # entry_text(ctx, path), knowing the origin
             if not found or text is None:
                 continue  # not written in a file we read, or passed through from the shell
             if not text.strip() or has_template(text) or _PLACEHOLDER.match(text.strip()):
                 continue  # empty, a reference (the environment gives the value) or a `<placeholder>`
-            if names_secret(key, options) and text.strip().lower() not in _FLAGS:
+            if secret_name(key) and text.strip().lower() not in _FLAGS:
                 yield Violation(
                     path,
                     f"service {name!r} sets {key} to a literal value in the file (value masked): "

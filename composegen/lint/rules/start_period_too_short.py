@@ -49,14 +49,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
 from composegen.lint.rules.healthy_dependency_without_healthcheck import disabled, healthcheck
 from composegen.lint.rules.legacy_resource_conflict import as_count, as_seconds, is_fragment
-from composegen.sizing.quantity import Quantity
 from composegen.units import format_duration
+
+if TYPE_CHECKING:
+    from composegen.sizing.quantity import Quantity
 
 CODE = "CG204"
 NAME = "start-period-too-short"

@@ -35,10 +35,10 @@ Use instead:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from composegen.compose.syntax import go_format
+from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
 from composegen.lint.rules.legacy_resource_conflict import as_bytes, dig
@@ -50,8 +50,7 @@ SEVERITY = Severity.warning
 SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info}
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(NamedTuple):
     """One tmpfs mount of a service.
 
     `size` is in bytes; None when no size is given (unbounded) or when it cannot be read
@@ -106,7 +105,7 @@ def tmpfs_mounts(name: str, service: Mapping[str, Any]) -> list[Mount]:
             mounts.append(found)
     volumes = service.get("volumes")
     for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
-        if isinstance(entry, Mapping) and entry.get("type") == "tmpfs":
+        if is_mapping(entry) and entry.get("type") == "tmpfs":
             mounts.append(_long(("services", name, "volumes", index), entry))
     return mounts
 

@@ -49,6 +49,7 @@ from pathlib import PurePath
 from typing import Any
 
 from composegen.compose.syntax import SyntaxProblem, parse_volume
+from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
 from composegen.lint.rules.schema_invalid import holds_unresolved, is_fragment, unresolved_origins
@@ -63,7 +64,7 @@ Reference = tuple[str, str, KeyPath]  # (section, name, path of the referring ke
 
 def _names(value: Any, path: KeyPath) -> Iterator[tuple[str, KeyPath, Any]]:
     """(name, path, detail) of a list-or-mapping of names (`[a, b]` or `{a: {...}}`)."""
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         for key, detail in value.items():
             yield str(key), (*path, key), detail
     elif isinstance(value, list):

@@ -1,0 +1,329 @@
+"""The typer app: every command, its options and help. Commands parse options, call one function,
+and map the result to an exit code.
+
+The console script enters at `composegen.cli.main`, which runs `composegen lint` without importing
+this module when the command line is plainly valid (see there); the lint options are declared once,
+in `composegen.cli.LINT_OPTIONS`, for both. Imports of the heavy parts happen inside the commands,
+so `--help` and `--version` pay for none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from composegen import __version__
+from composegen.cli import LINT_FILES_HELP, LINT_OPTIONS, PROJECT_HELP, lint_command, run
+from composegen.errors import EXIT_FINDINGS, EXIT_OK
+
+app = typer.Typer(
+    name="composegen",
+    help="Right-sized, validated docker-compose overlays from what your stack runs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+profiles_app = typer.Typer(help="The bundled profiles.", no_args_is_help=True)
+app.add_typer(profiles_app, name="profiles")
+
+T = TypeVar("T")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="A bundled profile name, or a path to your own.")]
+DockerVersionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--docker-version",
+        help="The Docker Engine the stack runs on, when older than 25: leaves out what it refuses "
+        "(healthcheck.start_interval).",
+    ),
+]
+ProjectOpt = Annotated[Path | None, typer.Option("--project", help=PROJECT_HELP)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"composegen {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Right-sized, validated docker-compose overlays from what your stack runs."""
+
+
+@app.command()
+def render(
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="A bundled profile name, or a path to your own.")
+    ] = None,
+    project: ProjectOpt = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write here; `-` for stdout.")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if the file on disk differs (drift).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a file composegen did not generate.")] = False,
+    docker_version: DockerVersionOpt = None,
+    measurements: Annotated[
+        Path | None,
+        typer.Option("--measurements", help="A file `composegen calibrate` wrote: measured values replace estimates."),
+    ] = None,
+    check_all: Annotated[
+        bool,
+        typer.Option(
+            "--check-all",
+            help="Exit 1 if any overlay composegen generated (beside composegen.yaml, or of the projects of "
+            "PATHS) is out of date; the profile is read from each file's header.",
+        ),
+    ] = False,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="With --check-all: files whose projects to check (pre-commit).")
+    ] = None,
+) -> None:
+    """Write the overlay for PROFILE: docker-compose.PROFILE.yml beside the first base file."""
+
+    def check_every_overlay() -> int:
+        from composegen.render.check import check_all as do_check_all
+
+        states = do_check_all(list(paths or ()), project, Path.cwd())
+        for state in states:
+            if state.ok:
+                typer.echo(f"{state.path} is up to date")
+            else:
+                typer.echo(f"composegen: {state.path}: {state.message}", err=True)
+        return EXIT_OK if all(s.ok for s in states) else EXIT_FINDINGS
+
+    def body() -> int:
+        from composegen.errors import InputError
+
+        if check_all:
+            return check_every_overlay()
+        if paths:
+            raise InputError("render takes no file arguments", fix="name files only with --check-all")
+        if profile is None:
+            raise InputError("missing option --profile", fix="name a profile: composegen render --profile dev")
+        from composegen.render.overlay import render as do_render
+        from composegen.render.writer import write_atomic
+
+        cwd = Path.cwd()
+        out = None if output is None or output == "-" else Path(output)
+        result = do_render(profile, project, cwd, out, docker_version, measurements)
+        for warning in result.planned.stack.warnings:
+            typer.echo(f"composegen: warning: {warning}", err=True)
+        if output == "-":
+            sys.stdout.write(result.text)
+            return EXIT_OK
+        if check:
+            current = result.output.read_text(encoding="utf-8") if result.output.is_file() else None
+            if current != result.text:
+                state = "missing" if current is None else "out of date"
+                typer.echo(
+                    f"composegen: {result.output} is {state}: run `composegen render --profile {profile}`", err=True
+                )
+                return EXIT_FINDINGS
+            typer.echo(f"{result.output} is up to date")
+            return EXIT_OK
+        write_atomic(result.output, result.text, force=force)
+        typer.echo(str(result.output))
+        return EXIT_OK
+
+    run(body)
+
+
+@app.command()
+def explain(
+    profile: ProfileOpt,
+    service: Annotated[str | None, typer.Argument(help="One service; all of them when left out.")] = None,
+    project: ProjectOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    docker_version: DockerVersionOpt = None,
+    measurements: Annotated[
+        Path | None,
+        typer.Option("--measurements", help="A file `composegen calibrate` wrote: measured values replace estimates."),
+    ] = None,
+) -> None:
+    """Say why each service got the numbers it got, step by step."""
+
+    def body() -> int:
+        from composegen import explain as ex
+        from composegen.errors import InputError
+        from composegen.render.overlay import plan
+
+        planned = plan(profile, project, Path.cwd(), docker_version, measurements)
+        stack = planned.stack
+        for warning in stack.warnings:
+            if warning not in stack.fit.problems:  # those are in the text already
+                typer.echo(f"composegen: warning: {warning}", err=True)
+        if service is not None:
+            chosen = stack.service(service)
+            if chosen is None:
+                names = ", ".join(s.name for s in stack.services)
+                raise InputError(f"no service {service!r} in the stack", fix=f"choose one of: {names}")
+            typer.echo(json.dumps(ex.service_json(chosen), indent=2) if fmt is Format.json else ex.service_text(chosen))
+            return EXIT_OK
+        if fmt is Format.json:
+            typer.echo(json.dumps(ex.stack_json(stack), indent=2))
+        else:
+            typer.echo(ex.stack_text(stack))
+            for s in stack.services:
+                typer.echo("\n" + ex.service_text(s))
+        return EXIT_OK
+
+    run(body)
+
+
+@profiles_app.command("list")
+def profiles_list() -> None:
+    """List the bundled profiles."""
+
+    def body() -> int:
+        from composegen.profiles.loader import bundled_profiles, load_profile
+
+        for name in bundled_profiles():
+            loaded = load_profile(name, Path.cwd())
+            typer.echo(f"{name:<14} {loaded.profile.description}")
+        return EXIT_OK
+
+    run(body)
+
+
+@profiles_app.command("show")
+def profiles_show(name: Annotated[str, typer.Argument(help="A bundled profile name, or a path.")]) -> None:
+    """Show a profile with everything it extends resolved."""
+
+    def body() -> int:
+        from composegen.profiles.loader import load_profile
+
+        here = Path.cwd() / "composegen.yaml"
+        loaded = load_profile(name, Path.cwd(), here if here.is_file() else None)
+        typer.echo(f"# {' extends '.join(loaded.files)}")
+        typer.echo(json.dumps(loaded.profile.model_dump(mode="json"), indent=2))
+        return EXIT_OK
+
+    run(body)
+
+
+class LintFormat(str, Enum):  # the choices of each enum: composegen.cli (a test checks they agree)
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+class Usage(str, Enum):
+    dev = "dev"
+    pytest = "pytest"
+    prod = "prod"
+
+
+class LintTarget(str, Enum):
+    compose = "compose"
+    swarm = "swarm"
+
+
+_LINT = {opt.dest: opt for opt in LINT_OPTIONS}
+
+
+def _lint_option(dest: str) -> Any:
+    """The typer option for one entry of `composegen.cli.LINT_OPTIONS`."""
+    return typer.Option(*_LINT[dest].flags, help=_LINT[dest].help)
+
+
+@app.command()
+def lint(
+    files: Annotated[list[Path] | None, typer.Argument(help=LINT_FILES_HELP)] = None,
+    stack: Annotated[list[Path] | None, _lint_option("stack")] = None,
+    project: Annotated[Path | None, _lint_option("project")] = None,
+    fmt: Annotated[LintFormat | None, _lint_option("fmt")] = None,
+    fail_on: Annotated[FailOn | None, _lint_option("fail_on")] = None,
+    strict: Annotated[bool, _lint_option("strict")] = False,
+    usage: Annotated[Usage | None, _lint_option("usage")] = None,
+    target: Annotated[LintTarget | None, _lint_option("target")] = None,
+    select: Annotated[list[str] | None, _lint_option("select")] = None,
+    ignore: Annotated[list[str] | None, _lint_option("ignore")] = None,
+    fix: Annotated[bool, _lint_option("fix")] = False,
+    diff: Annotated[bool, _lint_option("diff")] = False,
+) -> None:
+    """Lint compose files for what kills containers: limits, healthchecks, security, hygiene.
+
+    With no files: the stack of composegen.yaml, else what `docker compose` would read here.
+    Exit 0 when clean, 1 on findings at or above --fail-on, 2 when a file cannot be read.
+    """
+    run(
+        lambda: lint_command(
+            files=files,
+            stack=stack,
+            project=project,
+            fmt=fmt.value if fmt is not None else None,
+            fail_on=fail_on.value if fail_on is not None else None,
+            strict=strict,
+            usage=usage.value if usage is not None else None,
+            target=target.value if target is not None else None,
+            select=select,
+            ignore=ignore,
+            fix=fix,
+            diff=diff,
+        )
+    )
+
+
+@app.command("rules")
+def rules_command(
+    markdown: Annotated[bool, typer.Option("--markdown", help="The full reference (docs/rules.md).")] = False,
+) -> None:
+    """List the lint rules: code, name, default severity, whether --fix fixes it."""
+
+    def body() -> int:
+        from composegen.lint.docs import rules_markdown, rules_table
+        from composegen.lint.rules import all_rules
+
+        sys.stdout.write(rules_markdown(all_rules()) if markdown else rules_table(all_rules()))
+        return EXIT_OK
+
+    run(body)
+
+
+class SchemaKind(str, Enum):
+    project = "project"
+    profile = "profile"
+
+
+@app.command()
+def schema(kind: Annotated[SchemaKind, typer.Argument(help="project (composegen.yaml) or profile.")]) -> None:
+    """Print the JSON Schema of composegen.yaml or of a profile (for editors)."""
+
+    def body() -> int:
+        from composegen.profiles.schema import schema_text
+
+        sys.stdout.write(schema_text(kind.value))
+        return EXIT_OK
+
+    run(body)
+
+
+def _register_more_commands() -> None:
+    """Commands that live in their own modules (each imports its heavy parts lazily)."""
+    from composegen.engine_cli import register
+
+    register(app)
+
+
+_register_more_commands()

@@ -1,0 +1,395 @@
+"""`composegen calibrate`: start the stack as verify does, sample every container while it runs (for a
+duration, or while a command runs), and write what was measured as a measurements file that
+`composegen render --measurements` sizes from.
+
+The run has up to three phases, each sampled at its own interval: `active` (the duration, or the
+command's run), then optionally `drain` (in-flight work finishing) and `cooldown` (does memory come
+back down?). The stack runs under a project name of its own and is always taken down. The file is
+written atomically before the teardown; a run that is interrupted (Ctrl-C, SIGTERM) or fails keeps
+what it measured, written with `partial: true` and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from composegen.engine.client import EngineError, connect, engine_info
+from composegen.engine.live import Display, NullDisplay, Row, short_name
+from composegen.engine.measurements import (
+    CommandRecord,
+    PhaseRecord,
+    Recorder,
+    RunInfo,
+    document,
+    write_json_atomic,
+)
+from composegen.engine.plots import PlotsUnavailable, plot_measurements
+from composegen.engine.project import ComposeProject, project_name, running, shielded
+from composegen.engine.sampler import Sampler
+from composegen.engine.statistics import LEAK_HORIZON
+from composegen.engine.verify import default_wait
+from composegen.errors import InputError
+from composegen.render.overlay import plan, render_planned
+from composegen.units import format_duration, human_bytes
+
+#: Seconds sampled without a command when --duration is not given.
+DEFAULT_DURATION = 600.0
+DEFAULT_INTERVAL = 2.0
+#: The engine collects stats once a second: a shorter interval only repeats readings.
+MIN_INTERVAL = 0.5
+#: Seconds a command gets to end after SIGTERM before it is killed.
+COMMAND_GRACE = 5.0
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str  # active, drain, cooldown
+    duration: float | None  # seconds; None: until the command ends
+    interval: float
+
+
+@dataclass(frozen=True)
+class CalibrateRequest:
+    profile: str
+    project: Path | None
+    cwd: Path
+    output: Path
+    duration: float | None = None  # active phase; without a command default DEFAULT_DURATION, with one a maximum
+    interval: float = DEFAULT_INTERVAL
+    drain: float = 0.0
+    drain_interval: float | None = None
+    cooldown: float = 0.0
+    cooldown_interval: float | None = None
+    command: tuple[str, ...] = ()
+    extra_files: tuple[Path, ...] = ()
+    project_name: str | None = None
+    timeout: float | None = None  # up --wait
+    horizon: float = LEAK_HORIZON
+    plots: Path | None = None
+    live: bool | None = None  # None: on a terminal, and only without a command (it owns the terminal)
+
+    def phases(self) -> list[Phase]:
+        active = self.duration if self.duration is not None else (None if self.command else DEFAULT_DURATION)
+        phases = [Phase("active", active, self.interval)]
+        if self.drain > 0:
+            phases.append(Phase("drain", self.drain, self.drain_interval or self.interval))
+        if self.cooldown > 0:
+            phases.append(Phase("cooldown", self.cooldown, self.cooldown_interval or self.interval))
+        return phases
+
+
+@dataclass
+class CalibrateReport:
+    path: Path
+    document: dict[str, Any]
+    plots: list[Path] = field(default_factory=list)
+    plot_message: str = ""
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.document.get("partial"))
+
+    @property
+    def command_exit(self) -> int | None:
+        command = (self.document.get("run") or {}).get("command")
+        return None if command is None else command.get("exit_code")
+
+    @property
+    def oom_services(self) -> list[str]:
+        return [name for name, s in self.document["services"].items() if (s.get("oom") or {}).get("killed")]
+
+    @property
+    def ok(self) -> bool:
+        """Complete, the command (if any) succeeded, and nothing was OOM-killed."""
+        command = (self.document.get("run") or {}).get("command")
+        failed = command is not None and command.get("exit_code") != 0
+        return not self.partial and not failed and not self.oom_services
+
+    def text(self) -> str:
+        return summary_text(self.document, self.path, self.plots, self.plot_message)
+
+
+def _mib(value: float | None) -> str:
+    return human_bytes(value) if value else "-"
+
+
+def summary_text(doc: dict[str, Any], path: Path, plots: Sequence[Path] = (), plot_message: str = "") -> str:
+    """The table of what was measured, one line a service, and the verdicts under it."""
+    header = ("SERVICE", "SAMPLES", "P50", "P90", "P95", "PEAK", "LIMIT", "CPU P95", "LEAK", "OOM")
+    rows: list[tuple[str, ...]] = []
+    notes: list[str] = []
+    for name, s in doc["services"].items():
+        memory = s.get("memory") or {}
+        cpu = s.get("cpu") or {}
+        leak = s.get("leak") or {}
+        oom = s.get("oom") or {}
+        rows.append(
+            (
+                name,
+                str(s.get("samples", 0)),
+                _mib(memory.get("p50")),
+                _mib(memory.get("p90")),
+                _mib(memory.get("p95")),
+                _mib(memory.get("peak")),
+                _mib(s.get("limit")),
+                f"{cpu['p95'] * 100:.1f}%" if cpu.get("p95") is not None else "-",
+                "LEAK" if leak.get("leak") else "no",
+                "KILLED" if oom.get("killed") else "no",
+            )
+        )
+        if leak.get("reason"):
+            notes.append(f"{name}: {leak['reason']}")
+        if oom.get("killed"):
+            at = f" at the {human_bytes(oom['limit_at_kill'])} limit" if oom.get("limit_at_kill") else ""
+            notes.append(
+                f"{name}: OOM-killed{at} ({oom.get('events', 0)} oom events, {oom.get('restarts', 0)} restarts)"
+            )
+        cooldown = s.get("cooldown")
+        if cooldown:
+            share = cooldown.get("retained_fraction")
+            kept = f", {share:.0%} of the growth kept" if share is not None else ""
+            notes.append(
+                f"{name}: after cooldown {cooldown['verdict']}: {human_bytes(cooldown['released'])} released{kept}"
+            )
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in [header, *rows]]
+    lines += notes
+    run = doc.get("run") or {}
+    command = run.get("command")
+    if command is not None:
+        stopped = f", {command['stopped']}" if command.get("stopped") else ""
+        lines.append(f"command {' '.join(command['argv'])}: exit {command.get('exit_code')}{stopped}")
+    if doc.get("partial"):
+        lines.append(f"calibrate: PARTIAL run ({doc.get('partial_reason')}): what was measured is kept")
+    lines += [f"plot: {p}" for p in plots]
+    if plot_message:
+        lines.append(plot_message)
+    lines.append(
+        f"calibrate: {run.get('ticks', 0)} samplings over {format_duration(run.get('seconds') or 0)} written to {path}"
+    )
+    lines.append(f"next: composegen render --profile {doc.get('profile')} --measurements {path}")
+    return "\n".join(lines)
+
+
+def rows_of(recorder: Recorder, project: str = "") -> list[Row]:
+    rows: list[Row] = []
+    for name, state in sorted(recorder.states.items()):
+        series = recorder.series.get(name)
+        last = series.samples[-1] if series and series.samples else None
+        peak = max((s.working_set for s in series.samples), default=None) if series else None
+        status = "OOM-killed" if name in recorder.oom_killed else state.status
+        rows.append(
+            Row(
+                container=short_name(name, project),
+                service=state.service,
+                working_set=last.working_set if last and state.running else None,
+                limit=state.memory_limit,
+                peak=peak,
+                cpu=last.cpu if last and state.running else None,
+                pids=last.pids if last and state.running else None,
+                state=status,
+            )
+        )
+    return rows
+
+
+class Command:
+    """The command calibrate samples during: started at the active phase, ended if it outlives it."""
+
+    def __init__(self, argv: Sequence[str], env: dict[str, str], cwd: Path) -> None:
+        self.argv = tuple(argv)
+        self.started = time.monotonic()
+        try:
+            self.process: subprocess.Popen[bytes] = subprocess.Popen(list(argv), env=env, cwd=cwd)
+        except OSError as err:
+            raise InputError(f"could not run {argv[0]}: {err.strerror or err}", fix="check the command") from None
+        self.stopped = ""
+        self.ended: float | None = None
+
+    def done(self) -> bool:
+        if self.process.poll() is not None:
+            if self.ended is None:
+                self.ended = time.monotonic()
+            return True
+        return False
+
+    def stop(self, why: str) -> None:
+        if self.done():
+            return
+        self.stopped = why
+        self.process.terminate()
+        try:
+            self.process.wait(COMMAND_GRACE)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.ended = time.monotonic()
+
+    def record(self) -> CommandRecord:
+        code = self.process.poll()
+        end = self.ended if self.ended is not None else time.monotonic()
+        return CommandRecord(self.argv, code, end - self.started, self.stopped)
+
+
+def run_phase(
+    phase: Phase,
+    sampler: Sampler,
+    recorder: Recorder,
+    display: Display,
+    done: Callable[[], bool] = lambda: False,
+) -> None:
+    """Sample at the phase's interval until its duration is up or `done()` (then once more)."""
+    start = sampler.now()
+    end = start + phase.duration if phase.duration is not None else float("inf")
+    display.phase(phase.name, phase.duration)
+    ticks = 0
+    next_at = start
+    try:
+        while True:
+            tick = sampler.tick()
+            recorder.add(tick, phase.name)
+            ticks += 1
+            display.update(rows_of(recorder, sampler.project), sampler.now() - start)
+            if sampler.now() >= end or done():
+                break
+            next_at = max(next_at + phase.interval, sampler.now() - phase.interval)
+            while (now := sampler.now()) < min(next_at, end) and not done():
+                time.sleep(min(0.1, min(next_at, end) - now))
+    finally:
+        recorder.phases.append(PhaseRecord(phase.name, phase.interval, start, sampler.now(), ticks))
+
+
+def _check(request: CalibrateRequest) -> None:
+    for phase in request.phases():
+        if phase.interval < MIN_INTERVAL:
+            raise InputError(
+                f"{phase.name} interval {phase.interval:g}s is below {MIN_INTERVAL:g}s",
+                fix="the engine collects stats once a second: sample every 0.5s or more",
+            )
+    out = request.output if request.output.is_absolute() else request.cwd / request.output
+    if not out.parent.is_dir():
+        raise InputError("the output folder does not exist", where=str(out.parent), fix="create it first")
+    if request.command:
+        program = request.command[0]
+        if os.sep not in program and shutil.which(program) is None:
+            raise InputError(f"command {program!r} is not on PATH", fix="check the command after --")
+
+
+def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Display | None = None) -> CalibrateReport:
+    """Run the stack, measure it, write the measurements file (also when interrupted: then the
+    KeyboardInterrupt is raised again after the file is written and the stack is down)."""
+    _check(request)
+    output = request.output if request.output.is_absolute() else request.cwd / request.output
+    client = connect()
+    engine = engine_info(client)
+    planned = plan(request.profile, request.project, request.cwd, docker_version=engine.version)
+    extra = tuple(p if p.is_absolute() else request.cwd / p for p in request.extra_files)
+    for path in extra:
+        if not path.is_file():
+            raise InputError(f"compose file {path} does not exist", fix="check the --file paths")
+    name = request.project_name or project_name(planned.project.root.name, "calibrate")
+    wait = request.timeout if request.timeout is not None else default_wait(planned.stack)
+    recorder = Recorder(horizon=request.horizon)
+    display = shown or NullDisplay()
+    started_wall = time.time()
+    started = time.monotonic()
+    partial = ""
+    command: Command | None = None
+    doc: dict[str, Any] = {}
+
+    def write() -> None:
+        nonlocal doc
+        run = RunInfo(
+            profile=planned.profile.profile.name,
+            root=planned.project.root,
+            compose_files=tuple(str(p) for p in planned.project.compose_paths()),
+            project=name,
+            engine=engine,
+            started=started_wall,
+            seconds=time.monotonic() - started,
+            interval=request.interval,
+            command=command.record() if command is not None else None,
+            partial_reason=partial,
+        )
+        doc = document(recorder, run, planned.stack)
+        with shielded():
+            write_json_atomic(output, doc)
+        log(f"measurements written to {output}" + (f" (partial: {partial})" if partial else ""))
+
+    with tempfile.TemporaryDirectory(prefix="composegen-calibrate-") as tmp:
+        overlay = Path(tmp) / f"docker-compose.{planned.profile.profile.name}.yml"
+        overlay.write_text(render_planned(planned, overlay), encoding="utf-8")
+        files = (*planned.project.compose_paths(), overlay, *extra)
+        env = dict(os.environ)
+        env.update(
+            COMPOSE_PROJECT_NAME=name,
+            COMPOSE_FILE=os.pathsep.join(str(f) for f in files),
+            COMPOSEGEN_CALIBRATE="1",
+        )
+        try:
+            with running(ComposeProject(name, files, log=log), client) as project:
+                try:
+                    log(f"starting {name} on dockerd {engine.version} (up --wait, at most {wait:.0f} s)")
+                    up = project.up(wait)
+                    with Sampler(client, name) as sampler:
+                        if not up.ok:
+                            partial = (
+                                f"docker compose up did not finish within {wait + 60:.0f} s"
+                                if up.timed_out
+                                else f"docker compose up failed (exit {up.returncode}): {up.last_lines(3)}"
+                            )
+                            recorder.add(sampler.tick(), "startup")  # the state it was left in
+                        else:
+                            with display:
+                                for phase in request.phases():
+                                    log(f"{phase.name}: sampling every {phase.interval:g}s{_for(phase, request)}")
+                                    if phase.name == "active" and request.command:
+                                        command = Command(request.command, env, request.cwd)
+                                        run_phase(phase, sampler, recorder, display, command.done)
+                                        if not command.done():
+                                            limit = format_duration(phase.duration or 0)
+                                            command.stop(f"stopped after --duration {limit}")
+                                    else:
+                                        run_phase(phase, sampler, recorder, display)
+                except KeyboardInterrupt:
+                    partial = "interrupted"
+                    raise  # running() takes the stack down the way it does after an interruption
+                except EngineError as err:
+                    partial = f"the engine failed: {err.message}"
+                    raise
+                except Exception as err:
+                    partial = f"failed: {type(err).__name__}: {err}"
+                    raise
+                finally:
+                    if command is not None and not command.done():
+                        command.stop("ended with the run")
+                    write()
+        except KeyboardInterrupt:
+            if not doc:  # interrupted before the measuring began
+                partial = "interrupted"
+                write()
+            raise
+    report = CalibrateReport(output, doc)
+    if request.plots is not None:
+        folder = request.plots if request.plots.is_absolute() else request.cwd / request.plots
+        try:
+            report.plots = plot_measurements(doc, folder)
+        except PlotsUnavailable as err:
+            report.plot_message = f"warning: {err}"
+    return report
+
+
+def _for(phase: Phase, request: CalibrateRequest) -> str:
+    if phase.duration is None:
+        return f" while {' '.join(request.command)} runs"
+    if phase.name == "active" and request.command:
+        return f" while {' '.join(request.command)} runs (at most {format_duration(phase.duration)})"
+    return f" for {format_duration(phase.duration)}"

@@ -1,0 +1,300 @@
+"""What calibrate measured, as the versioned JSON measurements file that `render --measurements` reads.
+
+`Recorder` collects ticks as they come; `document()` turns them, at any moment, into the file's
+content: per service the summaries (memory working set and CPU percentiles, peak pids, the leak
+verdict, what cooldown released, OOM kills) and the raw samples they were computed from. A run
+that was interrupted or failed is written the same way, with `partial: true` and the reason.
+The format is `composegen.sizing.measured.SCHEMA` version `SCHEMA_VERSION`; that module reads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from composegen import __version__
+from composegen.engine.compare import EngineInfo
+from composegen.engine.sampler import ContainerState, OomEvent, Sample, Tick
+from composegen.engine.statistics import (
+    CONFIDENCE,
+    LEAK_HORIZON,
+    WARMUP_FRACTION,
+    Leak,
+    cooldown_verdict,
+    fit_window,
+    leak_verdict,
+    summarize,
+)
+from composegen.errors import InputError
+from composegen.sizing.measured import SCHEMA, SCHEMA_VERSION
+from composegen.sizing.model import StackPlan
+
+
+@dataclass(frozen=True)
+class PhaseRecord:
+    name: str  # active, drain, cooldown
+    interval: float
+    start: float  # seconds since the run started
+    end: float
+    ticks: int
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    argv: tuple[str, ...]
+    exit_code: int | None  # None: it did not end (stopped, or the run was interrupted)
+    seconds: float
+    stopped: str = ""  # why composegen ended it, when it did
+
+
+@dataclass
+class Series:
+    """The samples of one container, in time order, with the phase of each."""
+
+    container: str
+    service: str
+    samples: list[Sample] = field(default_factory=list)
+    phases: list[str] = field(default_factory=list)
+
+    def values(self, phases: Sequence[str] | None = None) -> tuple[list[float], list[float]]:
+        """(t, working set) of the samples in `phases` (all when None)."""
+        picked = [(s.t, float(s.working_set)) for s, p in zip(self.samples, self.phases, strict=True)]
+        if phases is not None:
+            picked = [v for v, p in zip(picked, self.phases, strict=True) if p in phases]
+        return [t for t, _ in picked], [w for _, w in picked]
+
+
+@dataclass
+class Recorder:
+    """Everything a calibrate run saw, tick by tick."""
+
+    horizon: float = LEAK_HORIZON
+    confidence: float = CONFIDENCE
+    warmup_fraction: float = WARMUP_FRACTION
+    series: dict[str, Series] = field(default_factory=dict)
+    states: dict[str, ContainerState] = field(default_factory=dict)  # the last state of each container
+    first_restarts: dict[str, int] = field(default_factory=dict)
+    oom_killed: set[str] = field(default_factory=set)  # containers seen with State.OOMKilled
+    limit_at_kill: dict[str, int] = field(default_factory=dict)
+    ooms: list[OomEvent] = field(default_factory=list)
+    phases: list[PhaseRecord] = field(default_factory=list)
+    ticks: int = 0
+
+    def add(self, tick: Tick, phase: str) -> None:
+        self.ticks += 1
+        for state in tick.containers:
+            self.states[state.name] = state
+            self.first_restarts.setdefault(state.name, state.restart_count)
+            if state.oom_killed and state.name not in self.oom_killed:
+                self.oom_killed.add(state.name)
+                if state.memory_limit:
+                    self.limit_at_kill.setdefault(state.name, state.memory_limit)
+        for sample in tick.samples:
+            series = self.series.setdefault(sample.container, Series(sample.container, sample.service))
+            series.samples.append(sample)
+            series.phases.append(phase)
+        for event in tick.ooms:
+            self.ooms.append(event)
+            killed = self.states.get(event.container)
+            if killed is not None and killed.memory_limit:
+                self.limit_at_kill.setdefault(event.container, killed.memory_limit)
+
+    def services(self) -> list[str]:
+        names = {s.service for s in self.states.values()} | {s.service for s in self.series.values()}
+        return sorted(n for n in names if n)
+
+    def containers_of(self, service: str) -> list[str]:
+        names = {s.name for s in self.states.values() if s.service == service}
+        names |= {s.container for s in self.series.values() if s.service == service}
+        return sorted(names)
+
+    def leak(self, series: Series) -> Leak:
+        ts, ws = series.values(["active"])
+        start = fit_window(ts, self.warmup_fraction)
+        state = self.states.get(series.container)
+        limit = state.memory_limit if state is not None else None
+        if limit is None and series.samples:
+            limit = series.samples[-1].limit
+        return leak_verdict(ts[start:], ws[start:], limit, horizon=self.horizon, confidence=self.confidence)
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _planned(stack: StackPlan | None, service: str) -> dict[str, Any] | None:
+    plan = stack.service(service) if stack is not None else None
+    if plan is None:
+        return None
+    return {
+        "memory_limit": plan.memory_limit.value,
+        "memory_reservation": plan.memory_reservation.value if plan.memory_reservation else None,
+        "cpus": plan.cpus.value if plan.cpus else None,
+    }
+
+
+def _series_json(series: Series, leak: Leak) -> dict[str, Any]:
+    s = series.samples
+    return {
+        "container": series.container,
+        "t": [round(x.t, 3) for x in s],
+        "phase": list(series.phases),
+        "working_set": [x.working_set for x in s],
+        "usage": [x.usage for x in s],
+        "limit": [x.limit for x in s],
+        "cpu": [None if x.cpu is None else round(x.cpu, 5) for x in s],
+        "pids": [x.pids for x in s],
+        "throttled": [None if x.throttled is None else round(x.throttled, 4) for x in s],
+        "leak": leak.as_json(),
+    }
+
+
+def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -> dict[str, Any]:
+    containers = recorder.containers_of(service)
+    series = [recorder.series[c] for c in containers if c in recorder.series]
+    memory = [float(x.working_set) for s in series for x in s.samples]
+    cpu = [x.cpu for s in series for x in s.samples if x.cpu is not None]
+    pids = [x.pids for s in series for x in s.samples if x.pids is not None]
+    throttle = [x.throttled for s in series for x in s.samples if x.throttled is not None]
+    states = [recorder.states[c] for c in containers if c in recorder.states]
+    leaks = {s.container: recorder.leak(s) for s in series}
+    leaking = sorted((c for c, v in leaks.items() if v.leak), key=lambda c: leaks[c].time_to_limit or float("inf"))
+    worst = leaking[0] if leaking else (series[0].container if series else None)
+    cooldowns = []
+    for s in series:
+        _, active = s.values(["active", "drain"])
+        _, cool = s.values(["cooldown"])
+        verdict = cooldown_verdict(active, cool)
+        if verdict is not None:
+            cooldowns.append((s.container, verdict))
+    cooldowns.sort(key=lambda cv: -(cv[1].retained_fraction or 0.0))
+    oom_events = [e for e in recorder.ooms if e.service == service]
+    killed = sorted({c for c in containers if c in recorder.oom_killed} | {e.container for e in oom_events})
+    limits = sorted({st.memory_limit for st in states if st.memory_limit})
+    reservations = sorted({st.memory_reservation for st in states if st.memory_reservation})
+    mem = summarize(memory)
+    return {
+        "containers": containers,
+        "samples": len(memory),
+        "limit": limits[-1] if limits else None,
+        "reservation": reservations[-1] if reservations else None,
+        "cpus_limit": max((st.nano_cpus or 0 for st in states), default=0) / 1e9 or None,
+        "planned": _planned(stack, service),
+        "memory": mem.as_json() if mem else None,
+        "cpu": (lambda c: c.as_json() if c else None)(summarize(cpu)),
+        "pids_peak": max(pids) if pids else None,
+        "throttled_p95": (lambda t: t.p95 if t else None)(summarize(throttle)),
+        "leak": {"container": worst, **leaks[worst].as_json()} if worst is not None else None,
+        "cooldown": {"container": cooldowns[0][0], **cooldowns[0][1].as_json()} if cooldowns else None,
+        "oom": {
+            "events": len(oom_events),
+            "event_times": [round(e.t, 3) for e in oom_events],
+            "killed": bool(killed),
+            "containers": killed,
+            "limit_at_kill": max((recorder.limit_at_kill.get(c, 0) for c in killed), default=0) or None,
+            "restarts": sum(max(0, st.restart_count - recorder.first_restarts.get(st.name, 0)) for st in states),
+        },
+        "state": {st.name: {"status": st.status, "exit_code": st.exit_code} for st in states},
+        "series": [_series_json(s, leaks[s.container]) for s in series],
+    }
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a calibrate run was, besides what it measured."""
+
+    profile: str
+    root: Path
+    compose_files: tuple[str, ...]
+    project: str
+    engine: EngineInfo
+    started: float  # epoch seconds
+    seconds: float
+    interval: float
+    command: CommandRecord | None = None
+    partial_reason: str = ""
+
+
+def document(recorder: Recorder, run: RunInfo, stack: StackPlan | None) -> dict[str, Any]:
+    """The measurements file's content (JSON-ready)."""
+    planned = [s.name for s in stack.services] if stack is not None else []
+    services = list(dict.fromkeys([*planned, *recorder.services()]))
+    command = run.command
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "composegen": __version__,
+        "created": _iso(run.started + run.seconds),
+        "partial": bool(run.partial_reason),
+        "partial_reason": run.partial_reason or None,
+        "profile": run.profile,
+        "stack": {"root": str(run.root), "compose_files": list(run.compose_files), "project": run.project},
+        "engine": {"version": run.engine.version, "api_version": run.engine.api_version},
+        "run": {
+            "started": _iso(run.started),
+            "seconds": round(run.seconds, 3),
+            "interval": run.interval,
+            "ticks": recorder.ticks,
+            "phases": [
+                {
+                    "name": p.name,
+                    "interval": p.interval,
+                    "start": round(p.start, 3),
+                    "end": round(p.end, 3),
+                    "ticks": p.ticks,
+                }
+                for p in recorder.phases
+            ],
+            "command": None
+            if command is None
+            else {
+                "argv": list(command.argv),
+                "exit_code": command.exit_code,
+                "seconds": round(command.seconds, 3),
+                "stopped": command.stopped or None,
+            },
+            "leak_horizon_seconds": recorder.horizon,
+            "confidence": recorder.confidence,
+            "warmup_fraction": recorder.warmup_fraction,
+        },
+        "services": {name: service_summary(recorder, name, stack) for name in services},
+    }
+
+
+def dumps(value: Any, indent: str = "") -> str:
+    """JSON with one key a line, but a list of plain values (the raw samples) on one line."""
+    inner = indent + " "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(str(k))}: {dumps(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        return "[\n" + ",\n".join(inner + dumps(v, inner) for v in value) + "\n" + indent + "]"
+    return json.dumps(value, allow_nan=False, separators=(", ", ": "))
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` to `path` through a temp file in the same folder and a rename: a reader (or an
+    interruption) sees the old file or the new one, never half of one."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError("output folder does not exist", where=str(folder), fix="create it first")
+    text = dumps(data) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise

@@ -1,0 +1,93 @@
+"""One container's usage, read from the Engine API's stats (`GET /containers/{id}/stats`). Pure.
+
+Memory is counted as cAdvisor and kubectl count it, as the working set: usage minus the inactive
+file cache (cgroup v1 `total_inactive_file`, v2 `inactive_file`), which the kernel can drop
+without killing anything. tmpfs pages are not file cache the kernel can drop (they are counted as
+anonymous memory), so the working set includes what a tmpfs holds, as the limit does.
+
+CPU is cores in use between two readings: the container's CPU time delta over the host's, times
+the host's online CPUs (the way `docker stats` computes its CPU %, which is this × 100).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One stats reading; `memory_usage` None when the container was not running."""
+
+    memory_usage: int | None
+    working_set: int | None
+    memory_limit: int | None  # the cgroup's, as the stats report it (the host's memory when unlimited)
+    cpu_total: int  # ns of CPU the container used, all its life
+    system_total: int  # ns of CPU the host used (summed over its CPUs)
+    online_cpus: int
+    pids: int | None
+    throttled_periods: int
+    periods: int
+
+    @property
+    def running(self) -> bool:
+        return self.memory_usage is not None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def inactive_file(stats: Mapping[str, Any]) -> int:
+    """The inactive file cache: cgroup v1 `total_inactive_file`, else v2 `inactive_file`."""
+    for key in ("total_inactive_file", "inactive_file"):
+        value = _int(stats.get(key))
+        if value is not None:
+            return value
+    return 0
+
+
+def from_stats(data: Mapping[str, Any]) -> Reading:
+    """A reading from one stats document (stream=false, one-shot)."""
+    memory = _mapping(data.get("memory_stats"))
+    usage = _int(memory.get("usage"))
+    working_set = None if usage is None else max(0, usage - inactive_file(_mapping(memory.get("stats"))))
+    cpu = _mapping(data.get("cpu_stats"))
+    cpu_usage = _mapping(cpu.get("cpu_usage"))
+    percpu = cpu_usage.get("percpu_usage")
+    online = _int(cpu.get("online_cpus")) or (len(percpu) if isinstance(percpu, list) and percpu else 1)
+    throttling = _mapping(cpu.get("throttling_data"))
+    return Reading(
+        memory_usage=usage,
+        working_set=working_set,
+        memory_limit=_int(memory.get("limit")),
+        cpu_total=_int(cpu_usage.get("total_usage")) or 0,
+        system_total=_int(cpu.get("system_cpu_usage")) or 0,
+        online_cpus=online,
+        pids=_int(_mapping(data.get("pids_stats")).get("current")),
+        throttled_periods=_int(throttling.get("throttled_periods")) or 0,
+        periods=_int(throttling.get("periods")) or 0,
+    )
+
+
+def cpu_cores(before: Reading, after: Reading) -> float | None:
+    """Cores in use between two readings of one container; None when they cannot be compared
+    (the first reading, a restart that reset the counters, no host time passed)."""
+    cpu = after.cpu_total - before.cpu_total
+    system = after.system_total - before.system_total
+    if cpu < 0 or system <= 0 or not before.running or not after.running:
+        return None
+    return cpu / system * after.online_cpus
+
+
+def throttled(before: Reading, after: Reading) -> float | None:
+    """The share of CFS periods in which the container was throttled between two readings."""
+    periods = after.periods - before.periods
+    if periods <= 0:
+        return None
+    return max(0.0, min(1.0, (after.throttled_periods - before.throttled_periods) / periods))

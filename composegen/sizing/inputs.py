@@ -1,0 +1,55 @@
+"""What a service is, as sizing reads it: the base compose file's facts, the declared inputs and the
+models it loads. (The plan side, what a service gets, is in `composegen.sizing.model`; this part
+is all `composegen lint` needs to detect roles, so it stays small.)"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import HostSpec, ServiceSpec
+
+
+@dataclass(frozen=True)
+class BaseService:
+    """What the base compose file(s) say about a service, as far as sizing needs it."""
+
+    name: str
+    image: str | None = None
+    command: str | tuple[str, ...] | None = None
+    entrypoint: str | tuple[str, ...] | None = None
+    has_build: bool = False
+    has_healthcheck: bool = False
+    user: str | None = None
+    volume_targets: tuple[str, ...] = ()
+    tmpfs_targets: tuple[str, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+    legacy_keys: frozenset[str] = frozenset()  # mem_limit, cpus, mem_reservation, pids_limit set in the base
+    container_name: bool = False
+
+
+class ModelFootprint(NamedTuple):
+    """One model a service loads, with its parameter count resolved."""
+
+    name: str
+    params: float
+    dtype: str
+    bytes_per_param: float
+    kv_bytes_per_token: int | None
+    source: str  # where params (and KV size) came from
+
+
+@dataclass(frozen=True)
+class ServiceInputs:
+    """Everything a calculator may read about one service."""
+
+    name: str
+    role: str
+    role_reason: str  # "declared in composegen.yaml", "detected from image 'postgres:16'", "default: ..."
+    spec: ServiceSpec
+    base: BaseService
+    models: tuple[ModelFootprint, ...] = ()
+    host: HostSpec | None = None
+    stack_agents: int = 0  # load-test agents in the whole stack (they connect to this service)

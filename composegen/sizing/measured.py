@@ -1,0 +1,322 @@
+"""Sizing from what calibrate measured: the measurements file's model, and the calculators' numbers
+replaced by measured ones where a service was measured. Pure: the caller reads the file.
+
+The rules are the usage-history recommenders' (facts/sizing.md §Recommenders that size from usage
+history):
+- memory limit = max(peak working set × 1.15, OOM bump); the OOM bump, when the run saw the
+  kernel kill in the container, is max(used + 100 MiB, used × 1.2) of the memory it was killed at
+  (VPA), `used` being the larger of the limit at the kill and the peak seen;
+- a tmpfs the plan mounts is added at its full size: the peak includes only what it held during
+  the run, and its pages count against the limit when it fills (facts/sizing.md §Databases);
+- memory reservation = p90 × 1.15 (VPA's target, p90, with its 15% margin), never above the limit;
+- cpus = p95 × 1.15 (KRR sizes CPU at p95; VPA's 15% margin), at least VPA's 25 millicores.
+The profile's floor (memory.minimum) and the 16 MiB rounding still apply afterwards.
+
+Where the estimate from what composegen.yaml declares and the measurement differ by more than 2×,
+the plan says so (a note in explain, a warning on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from composegen.errors import InputError
+from composegen.sizing.model import ServiceInputs, Sizing
+from composegen.sizing.quantity import Quantity, given, largest, smallest, times, total
+from composegen.units import MIB, human_bytes
+
+SCHEMA = "composegen-measurements"
+SCHEMA_VERSION = 1
+
+FACTS_RECOMMENDERS = "facts/sizing.md §Recommenders"
+#: KRR: memory = peak × 1.15; VPA: +15% safety margin on its estimates.
+MEMORY_MARGIN = 1.15
+CPU_MARGIN = 1.15
+#: VPA's OOM bump: max(used + 100 MiB, used × 1.2).
+OOM_BUMP_BYTES = 100 * MIB
+OOM_BUMP_RATIO = 1.2
+#: VPA's CPU floor: 25 millicores.
+CPU_FLOOR = 0.025
+#: Fewer samples than this and a service's measurement is not used (a few seconds of a run say
+#: little about its peak): composegen's choice, well below KRR's 100 points.
+MIN_SAMPLES = 10
+#: Declared and measured "disagree" beyond this ratio, either way.
+DISAGREEMENT = 2.0
+
+
+@dataclass(frozen=True)
+class ServiceMeasurement:
+    """One service's measured summary (bytes, cores)."""
+
+    service: str
+    samples: int
+    seconds: float
+    memory_p50: float | None
+    memory_p90: float | None
+    memory_p95: float | None
+    memory_peak: float | None
+    cpu_samples: int
+    cpu_p95: float | None
+    throttled_p95: float | None
+    oom_killed: bool
+    oom_events: int
+    limit_at_kill: float | None
+    limit: float | None  # the limit it ran under
+    leak: bool
+    leak_reason: str
+    source: str  # "m.json: app, 150 samples over 5m0s (profile pytest)"
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """A measurements file, read."""
+
+    where: str
+    profile: str
+    partial: bool
+    partial_reason: str
+    seconds: float
+    services: Mapping[str, ServiceMeasurement]
+
+    def service(self, name: str) -> ServiceMeasurement | None:
+        return self.services.get(name)
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _span(seconds: float) -> str:
+    whole = round(seconds)
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or hours else "") + f"{secs}s"
+
+
+def parse_measurements(text: str, where: str) -> Measurements:
+    """Read a measurements file's text (raises InputError when it is not one composegen can use)."""
+    fix = "write one with `composegen calibrate --profile NAME -o FILE`"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"not JSON: {err.msg} at line {err.lineno}", where=where, fix=fix) from None
+    if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
+        raise InputError(f"not a composegen measurements file (no schema {SCHEMA!r})", where=where, fix=fix)
+    version = data.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InputError("the measurements file has no schema_version", where=where, fix=fix)
+    if version > SCHEMA_VERSION:
+        raise InputError(
+            f"measurements schema version {version} is newer than this composegen reads ({SCHEMA_VERSION})",
+            where=where,
+            fix="upgrade composegen, or calibrate again with this one",
+        )
+    profile = str(data.get("profile") or "?")
+    run = _mapping(data.get("run"))
+    seconds = _number(run.get("seconds")) or 0.0
+    services_data = data.get("services")
+    if not isinstance(services_data, Mapping):
+        raise InputError("the measurements file has no services", where=where, fix=fix)
+    name = where.rsplit("/", 1)[-1]
+    services: dict[str, ServiceMeasurement] = {}
+    for service, entry in services_data.items():
+        if not isinstance(entry, Mapping):
+            raise InputError(f"services.{service} is not a mapping", where=where, fix=fix)
+        memory = _mapping(entry.get("memory"))
+        cpu = _mapping(entry.get("cpu"))
+        oom = _mapping(entry.get("oom"))
+        leak = _mapping(entry.get("leak"))
+        samples = int(_number(entry.get("samples")) or 0)
+        services[str(service)] = ServiceMeasurement(
+            service=str(service),
+            samples=samples,
+            seconds=seconds,
+            memory_p50=_number(memory.get("p50")),
+            memory_p90=_number(memory.get("p90")),
+            memory_p95=_number(memory.get("p95")),
+            memory_peak=_number(memory.get("peak")),
+            cpu_samples=int(_number(cpu.get("count")) or 0),
+            cpu_p95=_number(cpu.get("p95")),
+            throttled_p95=_number(entry.get("throttled_p95")),
+            oom_killed=bool(oom.get("killed")),
+            oom_events=int(_number(oom.get("events")) or 0),
+            limit_at_kill=_number(oom.get("limit_at_kill")),
+            limit=_number(entry.get("limit")),
+            leak=bool(leak.get("leak")),
+            leak_reason=str(leak.get("reason") or ""),
+            source=f"{name}: {service}, {samples} samples over {_span(seconds)} (profile {profile})",
+        )
+    return Measurements(
+        where=where,
+        profile=profile,
+        partial=bool(data.get("partial")),
+        partial_reason=str(data.get("partial_reason") or ""),
+        seconds=seconds,
+        services=services,
+    )
+
+
+@dataclass(frozen=True)
+class MeasuredSizing:
+    """A calculator's Sizing with measured memory and cpus, the basis of a measured reservation,
+    and what to warn about."""
+
+    sizing: Sizing
+    reservation: Quantity | None
+    warnings: tuple[str, ...]
+
+
+def usable(m: ServiceMeasurement) -> bool:
+    """Enough samples to size from, or an OOM kill (which says the limit was too small)."""
+    return (m.samples >= MIN_SAMPLES and m.memory_peak is not None) or m.oom_killed
+
+
+def _oom_bump(m: ServiceMeasurement) -> Quantity:
+    used_value = max(m.limit_at_kill or 0.0, m.memory_peak or 0.0)
+    used = given(
+        "memory at the OOM kill",
+        used_value,
+        "bytes",
+        f"{m.source}; {m.oom_events} oom events, the larger of the limit at the kill and the peak seen",
+    )
+    src = f"{FACTS_RECOMMENDERS} (VPA OOM bump)"
+    plus = total("used + 100 MiB", (used, given("OOM bump", OOM_BUMP_BYTES, "bytes", src)))
+    ratio = times("used × 1.2", used, given("OOM bump ratio", OOM_BUMP_RATIO, "ratio", src), unit="bytes")
+    return largest("OOM bump", (plus, ratio), src)
+
+
+def measured_memory(m: ServiceMeasurement) -> Quantity:
+    """max(peak × 1.15, OOM bump) (the bump only after an OOM kill)."""
+    parts: list[Quantity] = []
+    if m.memory_peak is not None and m.samples:
+        peak = given("measured peak working set", m.memory_peak, "bytes", m.source)
+        margin = given("measured margin", MEMORY_MARGIN, "ratio", f"{FACTS_RECOMMENDERS} (KRR peak × 1.15, VPA +15%)")
+        parts.append(times("peak × margin", peak, margin, unit="bytes"))
+    if m.oom_killed:
+        parts.append(_oom_bump(m))
+    if len(parts) == 1:
+        return parts[0].renamed("measured memory")
+    return largest("measured memory", parts, FACTS_RECOMMENDERS)
+
+
+def measured_cpus(m: ServiceMeasurement) -> Quantity | None:
+    """p95 × 1.15, at least 25 millicores; None without CPU samples."""
+    if m.cpu_p95 is None or m.cpu_samples < MIN_SAMPLES:
+        return None
+    p95 = given(
+        "measured p95 cpu", m.cpu_p95, "cpus", m.source.replace(f"{m.samples} samples", f"{m.cpu_samples} samples")
+    )
+    margin = given("measured margin", CPU_MARGIN, "ratio", f"{FACTS_RECOMMENDERS} (KRR p95, VPA +15%)")
+    scaled = times("p95 × margin", p95, margin, unit="cpus")
+    floor = given("cpu floor", CPU_FLOOR, "cpus", f"{FACTS_RECOMMENDERS} (VPA 25m)")
+    return largest("measured cpus", (scaled, floor))
+
+
+def measured_reservation(m: ServiceMeasurement) -> Quantity | None:
+    """p90 × 1.15 (VPA's target with its margin); None without enough samples."""
+    if m.memory_p90 is None or m.samples < MIN_SAMPLES:
+        return None
+    p90 = given("measured p90 working set", m.memory_p90, "bytes", m.source)
+    margin = given("measured margin", MEMORY_MARGIN, "ratio", f"{FACTS_RECOMMENDERS} (VPA target p90 +15%)")
+    return times("p90 × margin", p90, margin, unit="bytes")
+
+
+def _ratio(a: float, b: float) -> float:
+    low, high = sorted((a, b))
+    return high / low if low > 0 else float("inf")
+
+
+def _disagreement(what: str, declared: Quantity, measured: Quantity, show: str, shown_measured: str) -> str | None:
+    ratio = _ratio(declared.value, measured.value)
+    if ratio <= DISAGREEMENT:
+        return None
+    direction = "more" if measured.value > declared.value else "less"
+    return (
+        f"{what}: declared/estimated {show}, measured {shown_measured}: the measurement needs "
+        f"{ratio:.1f}× {direction} (over {DISAGREEMENT:g}×; check composegen.yaml or the calibrate run)"
+    )
+
+
+def apply_measured(inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement) -> MeasuredSizing:
+    """`sizing` with its memory and cpus from the measurement `m` (see the module docstring)."""
+    if not usable(m):
+        note = (
+            f"measurement not used: only {m.samples} samples (fewer than {MIN_SAMPLES}); "
+            "sized from what composegen.yaml declares"
+        )
+        return MeasuredSizing(replace(sizing, notes=(*sizing.notes, note)), None, (f"{inputs.name}: {note}",))
+    notes: list[str] = []
+    warnings: list[str] = []
+    memory = measured_memory(m)
+    if sizing.tmpfs:
+        mounts = total("tmpfs sizes", [t.size.renamed(f"tmpfs {t.path}") for t in sizing.tmpfs])
+        memory = total(
+            "measured memory + tmpfs",
+            (memory, mounts),
+            "a tmpfs can fill beyond what the run saw, and its pages count against the limit (facts/sizing.md)",
+        )
+    memory = memory.renamed("memory (measured)")
+    text = _disagreement("memory", sizing.memory, memory, human_bytes(sizing.memory.value), human_bytes(memory.value))
+    if text:
+        notes.append(text)
+        warnings.append(f"{inputs.name}: {text}")
+    cpus = measured_cpus(m)
+    if cpus is not None and sizing.cpus is not None:
+        text = _disagreement("cpus", sizing.cpus, cpus, sizing.cpus.show(), cpus.show())
+        if text:
+            notes.append(text)
+            warnings.append(f"{inputs.name}: {text}")
+    if m.throttled_p95 is not None and m.throttled_p95 > 0.1:
+        notes.append(
+            f"throttled in {m.throttled_p95:.0%} of CPU periods at p95 during calibrate: "
+            "it may need more CPU than was measured"
+        )
+    if m.oom_killed:
+        text = f"OOM-killed during calibrate ({m.oom_events} oom events): the limit has the OOM bump"
+        notes.append(text)
+        warnings.append(f"{inputs.name}: {text}")
+    if m.leak:
+        text = f"calibrate found a leak ({m.leak_reason}): a longer run would see a higher peak"
+        notes.append(text)
+        warnings.append(f"{inputs.name}: {text}")
+    notes.append(f"{'memory and cpus' if cpus is not None else 'memory'} measured: {m.source}")
+    return MeasuredSizing(
+        replace(
+            sizing,
+            memory=memory,
+            cpus=cpus if cpus is not None else sizing.cpus,
+            notes=(*sizing.notes, *notes),
+        ),
+        measured_reservation(m),
+        tuple(warnings),
+    )
+
+
+def reservation_from(basis: Quantity, limit: Quantity) -> Quantity:
+    """The measured reservation, never above the limit."""
+    if basis.value <= limit.value:
+        return basis.renamed("memory reservation")
+    return smallest("memory reservation", (basis, limit.renamed("memory limit")))
+
+
+def stack_warnings(measurements: Measurements, services: Sequence[str]) -> tuple[str, ...]:
+    """Warnings about the file as a whole: partial, services it has that the stack has not, and
+    services of the stack it did not measure."""
+    out: list[str] = []
+    if measurements.partial:
+        reason = f" ({measurements.partial_reason})" if measurements.partial_reason else ""
+        out.append(f"measurements {measurements.where} are from a partial run{reason}")
+    unknown = sorted(set(measurements.services) - set(services))
+    if unknown:
+        out.append(f"measurements {measurements.where} have services the stack has not: {', '.join(unknown)}")
+    missing = [s for s in services if s not in measurements.services]
+    if missing:
+        out.append(f"no measurements for {', '.join(missing)}: sized from what composegen.yaml declares")
+    return tuple(out)

@@ -1,0 +1,44 @@
+"""What a role calculator returns: `Sizing`, the numbers only it can derive, and its parts.
+(`composegen lint` needs these and the inputs, not the plan side in `composegen.sizing.model`.)"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from composegen.sizing.quantity import Quantity
+
+
+@dataclass(frozen=True)
+class EnvSetting:
+    key: str
+    value: str
+    why: Quantity | None = None  # the derivation, when the value is a derived number
+    note: str = ""  # where a fixed value came from
+
+
+@dataclass(frozen=True)
+class TmpfsMount:
+    path: str
+    size: Quantity
+    mode: str | None = None
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """What a role calculator returns: the numbers only it can derive."""
+
+    memory: Quantity  # the memory limit before the profile's floor and rounding (tmpfs included)
+    startup: Quantity  # expected time from start to healthy
+    cpus: Quantity | None = None
+    tmpfs: tuple[TmpfsMount, ...] = ()
+    shm_size: Quantity | None = None
+    environment: tuple[EnvSetting, ...] = ()
+    command: tuple[str, ...] | None = None  # only where the base sets none and the image is known
+    healthcheck_test: tuple[str, ...] | None = None  # a probe for the role, used when the base has none
+    replicas: Quantity | None = None
+    volumes: tuple[tuple[str, str], ...] = ()  # (named volume, target)
+    hardening: bool = True  # False: the image needs root or a writable root (databases)
+    extra: Mapping[str, Quantity] = field(default_factory=dict)  # more derived numbers for explain
+    notes: tuple[str, ...] = ()

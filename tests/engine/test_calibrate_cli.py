@@ -1,0 +1,65 @@
+"""calibrate's options and its command, checked before any engine is needed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from composegen.engine.calibrate import DEFAULT_DURATION, CalibrateRequest, Command
+
+SHAPES = Path(__file__).resolve().parent / "stacks" / "shapes"
+
+
+def cg(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "composegen", *args], cwd=SHAPES, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--interval", "100ms"], "active interval 0.1s is below 0.5s"),
+        (["--cooldown", "10s", "--cooldown-interval", "0.2s"], "cooldown interval 0.2s is below 0.5s"),
+        (["--duration", "soon"], "--duration 'soon' is not a duration"),
+        (["-o", "/nonexistent/dir/m.json"], "the output folder does not exist"),
+        (["--", "no-such-program-composegen"], "command 'no-such-program-composegen' is not on PATH"),
+    ],
+)
+def test_bad_options_are_usage_errors_before_anything_starts(args: list[str], message: str) -> None:
+    base = ["calibrate", "--profile", "pytest"]
+    if "-o" not in args:
+        base += ["-o", "m.json"]
+    result = cg(*base, *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert not (SHAPES / "m.json").exists()
+
+
+def test_phases_from_the_request() -> None:
+    plain = CalibrateRequest("pytest", None, SHAPES, Path("m.json"))
+    assert [(p.name, p.duration, p.interval) for p in plain.phases()] == [("active", DEFAULT_DURATION, 2.0)]
+    full = CalibrateRequest(
+        "pytest", None, SHAPES, Path("m.json"), command=("pytest",), interval=1.0, drain=5.0, cooldown=30.0,
+        cooldown_interval=5.0,
+    )  # fmt: skip
+    assert [(p.name, p.duration, p.interval) for p in full.phases()] == [
+        ("active", None, 1.0),  # until the command ends
+        ("drain", 5.0, 1.0),
+        ("cooldown", 30.0, 5.0),
+    ]
+
+
+def test_a_command_is_stopped_and_recorded(tmp_path: Path) -> None:
+    command = Command(["sleep", "30"], dict(os.environ), tmp_path)
+    assert not command.done()
+    command.stop("stopped after --duration 1s")
+    record = command.record()
+    assert record.exit_code == -15 and record.stopped == "stopped after --duration 1s" and record.seconds < 10
+    quick = Command(["sh", "-c", "exit 3"], dict(os.environ), tmp_path)
+    quick.process.wait(10)
+    assert quick.done() and quick.record().exit_code == 3 and quick.record().stopped == ""

@@ -1,0 +1,278 @@
+"""Sizing from measurements (`render --measurements`), from a recorded calibrate run and from
+measurements written by hand, worked with the constants of facts/sizing.md §Recommenders.
+No engine needed: data/shapes-measurements.json was recorded by `composegen calibrate --profile
+pytest --duration 20s --interval 1s` on stacks/shapes (steady 80 MiB, growing 0.5 MiB/s from 80 MiB,
+spike OOM-killed at its 64M limit)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from composegen.engine.statistics import summarize
+from composegen.errors import InputError
+from composegen.render.overlay import plan
+from composegen.sizing.measured import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    Measurements,
+    ServiceMeasurement,
+    parse_measurements,
+)
+from composegen.sizing.plan import plan_service, plan_stack
+from composegen.sizing.quantity import explain_lines
+from composegen.units import MIB
+from tests.conftest import leaves, make_inputs, make_profile
+
+HERE = Path(__file__).resolve().parent
+RECORDED = HERE / "data" / "shapes-measurements.json"
+SHAPES = HERE / "stacks" / "shapes"
+
+
+def recorded() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(RECORDED.read_text())
+    return data
+
+
+def measurement(**fields: Any) -> ServiceMeasurement:
+    values: dict[str, Any] = {
+        "service": "svc",
+        "samples": 100,
+        "seconds": 600.0,
+        "memory_p50": 40 * MIB,
+        "memory_p90": 60 * MIB,
+        "memory_p95": 70 * MIB,
+        "memory_peak": 80 * MIB,
+        "cpu_samples": 99,
+        "cpu_p95": 0.4,
+        "throttled_p95": 0.0,
+        "oom_killed": False,
+        "oom_events": 0,
+        "limit_at_kill": None,
+        "limit": 128 * MIB,
+        "leak": False,
+        "leak_reason": "",
+        "source": "m.json: svc, 100 samples over 10m0s (profile test)",
+    }
+    values.update(fields)
+    return ServiceMeasurement(**values)
+
+
+def measurements(*services: ServiceMeasurement, partial: bool = False) -> Measurements:
+    return Measurements(
+        "m.json", "test", partial, "interrupted" if partial else "", 600.0, {s.service: s for s in services}
+    )
+
+
+# --- the recorded run -----------------------------------------------------------------------
+
+
+def test_the_recorded_file_reads_back() -> None:
+    m = parse_measurements(RECORDED.read_text(), "shapes-measurements.json")
+    assert m.profile == "pytest" and not m.partial and set(m.services) == {"steady", "growing", "spike"}
+    steady = m.services["steady"]
+    assert steady.samples == 20 and steady.memory_peak == recorded()["services"]["steady"]["memory"]["peak"]
+    assert m.services["growing"].leak and not steady.leak
+    spike = m.services["spike"]
+    assert spike.oom_killed and spike.limit_at_kill == 64 * MIB
+    assert steady.source == "shapes-measurements.json: steady, 20 samples over 22s (profile pytest)"
+
+
+def test_the_summaries_are_the_statistics_of_the_raw_samples() -> None:
+    for name, service in recorded()["services"].items():
+        raw = [float(v) for s in service["series"] for v in s["working_set"]]
+        summary = summarize(raw)
+        assert summary is not None, name
+        assert summary.as_json() == service["memory"], name
+        assert service["samples"] == len(raw)
+
+
+def test_render_from_the_recorded_run() -> None:
+    """calibrate recommends a limit at or above the observed peak and within 1.3× of it; the
+    OOM-killed service gets the OOM bump instead."""
+    planned = plan("pytest", None, SHAPES, measurements=RECORDED)
+    data = recorded()["services"]
+    for name in ("steady", "growing"):
+        limit = planned.stack.service(name).memory_limit.value  # type: ignore[union-attr]
+        peak = data[name]["memory"]["peak"]
+        assert peak <= limit <= 1.3 * peak, (name, limit / MIB, peak / MIB)
+    # steady: 80.8 MiB × 1.15 = 92.9 MiB → 96 MiB; growing 92.0 MiB × 1.15 = 105.8 → 112 MiB
+    assert planned.stack.service("steady").memory_limit.value == 96 * MIB  # type: ignore[union-attr]
+    assert planned.stack.service("growing").memory_limit.value == 112 * MIB  # type: ignore[union-attr]
+    # spike: killed at 64M: max(64 + 100, 64 × 1.2) = 164 MiB → 176 MiB
+    spike = planned.stack.service("spike")
+    assert spike is not None and spike.memory_limit.value == 176 * MIB
+    warnings = "\n".join(planned.stack.warnings)
+    assert "growing: calibrate found a leak" in warnings
+    assert "spike: OOM-killed during calibrate" in warnings
+    assert "spike: memory: declared/estimated 60 MiB, measured 164 MiB: the measurement needs 2.7× more" in warnings
+
+
+def test_explain_names_the_measurement_and_its_samples() -> None:
+    planned = plan("pytest", None, SHAPES, measurements=RECORDED)
+    steady = planned.stack.service("steady")
+    assert steady is not None
+    text = "\n".join(explain_lines(steady.memory_limit))
+    assert "measured peak working set = 81 MiB  (shapes-measurements.json: steady, 20 samples over 22s" in text
+    assert "measured margin = 1.15  (facts/sizing.md §Recommenders" in text
+    sources = {q.source for q in leaves(steady.memory_limit)}
+    assert any("20 samples" in s for s in sources)
+    assert any(
+        n.startswith("memory and cpus measured: shapes-measurements.json: steady, 20 samples") for n in steady.notes
+    )
+
+
+def test_the_measurements_change_the_render_digest() -> None:
+    without = plan("pytest", None, SHAPES)
+    with_them = plan("pytest", None, SHAPES, measurements=RECORDED)
+    assert without.digest != with_them.digest
+    assert without.stack.service("steady").memory_limit.value == 128 * MIB  # type: ignore[union-attr]
+
+
+def test_render_and_explain_take_measurements_through_the_cli(tmp_path: Path) -> None:
+    def cg(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "composegen", *args], cwd=SHAPES, capture_output=True, text=True, timeout=120
+        )
+
+    rendered = cg("render", "--profile", "pytest", "--measurements", str(RECORDED), "-o", "-")
+    assert rendered.returncode == 0, rendered.stderr
+    assert 'memory: "96M"' in rendered.stdout and 'memory: "176M"' in rendered.stdout
+    assert "composegen: warning: spike: OOM-killed during calibrate" in rendered.stderr
+    explained = cg("explain", "--profile", "pytest", "--measurements", str(RECORDED), "spike")
+    assert explained.returncode == 0, explained.stderr
+    assert "OOM bump = 164 MiB" in explained.stdout
+    assert "the measurement needs 2.7× more" in explained.stdout  # in explain's notes
+    assert "the measurement needs 2.7× more" in explained.stderr  # and as a warning
+    missing = cg("render", "--profile", "pytest", "--measurements", str(tmp_path / "none.json"), "-o", "-")
+    assert missing.returncode == 2 and "cannot read the measurements file" in missing.stderr
+
+
+# --- the rules, by hand ---------------------------------------------------------------------
+
+
+def test_limit_is_peak_times_1_15_then_the_profile_floor_and_rounding() -> None:
+    inputs = make_inputs("generic", memory="64M", cpus=1)
+    plan_ = plan_service(inputs, make_profile(), measured=measurement())
+    # 80 MiB × 1.15 = 92 MiB → 96 MiB
+    assert plan_.memory_limit.value == 96 * MIB
+    # cpus: p95 0.4 × 1.15 = 0.46
+    assert plan_.cpus is not None and plan_.cpus.value == pytest.approx(0.46)
+    small = plan_service(inputs, make_profile(), measured=measurement(memory_peak=4 * MIB, cpu_p95=0.0))
+    assert small.memory_limit.value == 32 * MIB  # the profile minimum still holds
+    assert small.cpus is not None and small.cpus.value == pytest.approx(0.025)  # VPA's 25m floor
+
+
+@pytest.mark.parametrize(
+    ("limit_at_kill", "peak", "expected"),
+    [
+        (64 * MIB, 10 * MIB, 164 * MIB),  # used + 100 MiB wins below 500 MiB
+        (1024 * MIB, 900 * MIB, 1228.8 * MIB),  # used × 1.2 wins above it
+        (None, 70 * MIB, 170 * MIB),  # no limit known: the peak is what it was using
+    ],
+)
+def test_oom_bump(limit_at_kill: float | None, peak: float, expected: float) -> None:
+    m = measurement(oom_killed=True, oom_events=1, limit_at_kill=limit_at_kill, memory_peak=peak)
+    plan_ = plan_service(make_inputs("generic", memory="64M"), make_profile(), measured=m)
+    memory = plan_.sizing.memory
+    assert memory.value == pytest.approx(max(expected, peak * 1.15))
+    assert any("OOM-killed during calibrate" in n for n in plan_.notes)
+
+
+def test_an_oom_kill_counts_even_with_few_samples() -> None:
+    m = measurement(samples=3, cpu_samples=2, oom_killed=True, oom_events=1, limit_at_kill=64 * MIB, memory_peak=MIB)
+    plan_ = plan_service(make_inputs("generic", memory="48M", cpus=0.5), make_profile(), measured=m)
+    assert plan_.memory_limit.value == 176 * MIB
+    assert plan_.cpus is not None and plan_.cpus.value == 0.5  # too few CPU samples: the declared value
+
+
+def test_too_few_samples_are_not_used() -> None:
+    inputs = make_inputs("generic", memory="64M")
+    plan_ = plan_service(inputs, make_profile(), measured=measurement(samples=5))
+    assert plan_.memory_limit.value == 80 * MIB  # 64 MiB × 1.2 (the dev margin of make_profile's default)
+    assert any("measurement not used: only 5 samples" in n for n in plan_.notes)
+
+
+def test_reservation_from_p90_when_the_profile_writes_reservations() -> None:
+    profile = make_profile(memory={"reservation_ratio": 0.5})
+    plan_ = plan_service(make_inputs("generic", memory="64M"), profile, measured=measurement())
+    # p90 60 MiB × 1.15 = 69 MiB → 80 MiB (not limit × 0.5 = 48 MiB)
+    assert plan_.memory_reservation is not None and plan_.memory_reservation.value == 80 * MIB
+    none = plan_service(make_inputs("generic", memory="64M"), make_profile(), measured=measurement())
+    assert none.memory_reservation is None  # a profile without reservations gets none
+
+
+def test_reservation_never_above_the_limit() -> None:
+    profile = make_profile(memory={"reservation_ratio": 0.5})
+    # p90 = peak: 80 MiB × 1.15 = 92 MiB; the limit is 96 MiB; fine. With p90 above the peak
+    # (impossible in a real file) the limit caps it.
+    plan_ = plan_service(make_inputs("generic", memory="64M"), profile, measured=measurement(memory_p90=200 * MIB))
+    assert plan_.memory_reservation is not None
+    assert plan_.memory_reservation.value == plan_.memory_limit.value
+
+
+def test_a_tmpfs_the_plan_mounts_is_added_at_its_full_size() -> None:
+    profile = make_profile(tmpfs={"data_dirs": True, "minimum": "64M"})
+    inputs = make_inputs("redis", image="redis:7", dataset="8M", persistence=True)
+    plan_ = plan_service(inputs, profile, measured=measurement(memory_peak=10 * MIB))
+    assert [m.path for m in plan_.tmpfs] == ["/data"]
+    tmpfs = plan_.tmpfs[0].size.value
+    # 10 MiB × 1.15 + the 64 MiB tmpfs = 75.5 MiB → 80 MiB
+    assert tmpfs == 64 * MIB
+    assert plan_.memory_limit.value == 80 * MIB
+    assert "tmpfs /data" in "\n".join(explain_lines(plan_.memory_limit))
+
+
+def test_a_disagreement_over_2x_is_a_note_and_a_warning() -> None:
+    inputs = make_inputs("generic", memory="512M", cpus=0.5)
+    m = measurement(memory_peak=80 * MIB, cpu_p95=0.4)
+    stack = plan_stack([inputs], make_profile(), None, measurements=measurements(m))
+    # estimate 512 × 1.2 = 614 MiB against 92 MiB measured: 6.7×; cpus 0.5 against 0.46: fine
+    assert any("memory: declared/estimated 614 MiB, measured 92 MiB" in w for w in stack.warnings)
+    assert not any("cpus:" in w for w in stack.warnings)
+    assert any("needs 6.7× less" in n for n in stack.services[0].notes)
+
+
+def test_within_2x_says_nothing() -> None:
+    inputs = make_inputs("generic", memory="80M", cpus=0.5)
+    stack = plan_stack([inputs], make_profile(), None, measurements=measurements(measurement()))
+    assert stack.warnings == ()
+
+
+def test_file_level_warnings() -> None:
+    a = measurement(service="a")
+    ghost = measurement(service="ghost")
+    inputs = [make_inputs("generic", name="a", memory="80M"), make_inputs("generic", name="b", memory="80M")]
+    stack = plan_stack(inputs, make_profile(), None, measurements=measurements(a, ghost, partial=True))
+    text = "\n".join(stack.warnings)
+    assert "measurements m.json are from a partial run (interrupted)" in text
+    assert "have services the stack has not: ghost" in text
+    assert "no measurements for b: sized from what composegen.yaml declares" in text
+
+
+def test_a_leak_is_warned_about() -> None:
+    m = measurement(leak=True, leak_reason="leak: grows 1 MiB/min")
+    stack = plan_stack(
+        [make_inputs("generic", name="svc", memory="80M")], make_profile(), None, measurements=measurements(m)
+    )
+    assert any("svc: calibrate found a leak (leak: grows 1 MiB/min)" in w for w in stack.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "not JSON"),
+        ('{"schema": "other"}', "not a composegen measurements file"),
+        (json.dumps({"schema": SCHEMA}), "no schema_version"),
+        (json.dumps({"schema": SCHEMA, "schema_version": SCHEMA_VERSION + 1}), "is newer than this composegen"),
+        (json.dumps({"schema": SCHEMA, "schema_version": SCHEMA_VERSION}), "has no services"),
+    ],
+)
+def test_a_file_composegen_cannot_use_is_an_input_error(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_measurements(text, "m.json")

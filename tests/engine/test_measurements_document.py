@@ -1,0 +1,136 @@
+"""The measurements file calibrate writes, from synthetic ticks (no engine): the summaries, the
+verdicts, the partial flag, an atomic write, and that `render --measurements` reads it back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from composegen.engine.calibrate import Phase, run_phase, summary_text
+from composegen.engine.compare import EngineInfo
+from composegen.engine.live import NullDisplay
+from composegen.engine.measurements import PhaseRecord, Recorder, RunInfo, document, write_json_atomic
+from composegen.engine.sampler import ContainerState, OomEvent, Sample, Tick
+from composegen.sizing.measured import parse_measurements
+from composegen.units import MIB
+
+ENGINE = EngineInfo("20.10.24", "1.41")
+
+
+def container(name: str, service: str, *, status: str = "running", oom: bool = False) -> ContainerState:
+    return ContainerState(f"id-{name}", name, service, status, oom, 0, 137 if oom else 0, 64 * MIB, None, None, None)
+
+
+def tick(
+    t: float, values: dict[str, int], *, dead: frozenset[str] = frozenset(), ooms: tuple[OomEvent, ...] = ()
+) -> Tick:
+    states = tuple(
+        container(name, name.split("-")[1], status="exited" if name in dead else "running", oom=name in dead)
+        for name in values
+    )
+    samples = tuple(
+        Sample(t, name, name.split("-")[1], used, used, 64 * MIB, 0.1, 2, 0.0)
+        for name, used in values.items()
+        if name not in dead
+    )
+    return Tick(t, states, samples, ooms)
+
+
+def recorder() -> Recorder:
+    rec = Recorder()
+    for t in range(20):
+        rec.add(tick(float(t), {"p-steady-1": 20 * MIB, "p-leaky-1": 10 * MIB + t * MIB, "p-boom-1": MIB}), "active")
+    rec.add(
+        tick(20.0, {"p-steady-1": 20 * MIB, "p-leaky-1": 30 * MIB, "p-boom-1": 0}, dead=frozenset({"p-boom-1"}),
+             ooms=(OomEvent(19.5, "p-boom-1", "boom"),)),
+        "active",
+    )  # fmt: skip
+    for t in range(21, 25):
+        rec.add(tick(float(t), {"p-steady-1": 20 * MIB, "p-leaky-1": 10 * MIB}), "cooldown")
+    rec.phases += [PhaseRecord("active", 1.0, 0.0, 20.0, 21), PhaseRecord("cooldown", 1.0, 20.0, 24.0, 4)]
+    return rec
+
+
+def run_info(partial: str = "") -> RunInfo:
+    return RunInfo(
+        "pytest", Path("/stack"), ("docker-compose.yml",), "p", ENGINE, 1_800_000_000.0, 30.0, 1.0, None, partial
+    )
+
+
+def test_the_document_summarizes_each_service() -> None:
+    doc = document(recorder(), run_info(), None)
+    services = doc["services"]
+    assert list(services) == ["boom", "leaky", "steady"]
+    steady, leaky, boom = services["steady"], services["leaky"], services["boom"]
+    assert steady["memory"] == {"count": 25, "p50": 20 * MIB, "p90": 20 * MIB, "p95": 20 * MIB, "peak": 20 * MIB}
+    assert not steady["leak"]["leak"]
+    assert leaky["leak"]["leak"] and leaky["leak"]["slope_bytes_per_second"] == pytest.approx(MIB, rel=0.05)
+    assert leaky["cooldown"]["verdict"] == "released"
+    assert boom["oom"] == {
+        "events": 1,
+        "event_times": [19.5],
+        "killed": True,
+        "containers": ["p-boom-1"],
+        "limit_at_kill": 64 * MIB,
+        "restarts": 0,
+    }
+    assert boom["state"] == {"p-boom-1": {"status": "exited", "exit_code": 137}}
+    assert boom["series"][0]["phase"] == ["active"] * 20
+    assert doc["run"]["phases"][1] == {"name": "cooldown", "interval": 1.0, "start": 20.0, "end": 24.0, "ticks": 4}
+    text = summary_text(doc, Path("m.json"))
+    assert "boom: OOM-killed at the 64 MiB limit (1 oom events, 0 restarts)" in text
+    assert "leaky: after cooldown released: 20 MiB released" in text
+
+
+def test_written_atomically_and_read_back_by_render(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text("old")
+    doc = document(recorder(), run_info("interrupted"), None)
+    write_json_atomic(path, doc)
+    assert json.loads(path.read_text()) == json.loads(json.dumps(doc))
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temp file left
+    m = parse_measurements(path.read_text(), "m.json")
+    assert m.partial and m.partial_reason == "interrupted"
+    assert m.services["boom"].oom_killed and m.services["boom"].limit_at_kill == 64 * MIB
+    assert m.services["leaky"].leak and m.services["steady"].samples == 25
+
+
+class FakeSampler:
+    """Ticks on a fake clock: each tick advances it 0.4 s, each sleep by what was asked."""
+
+    project = "p"
+
+    def __init__(self) -> None:
+        self.clock = 0.0
+        self.ticks = 0
+
+    def now(self) -> float:
+        return self.clock
+
+    def tick(self) -> Tick:
+        self.ticks += 1
+        self.clock += 0.4
+        return tick(self.clock, {"p-app-1": MIB})
+
+
+def test_a_phase_samples_at_its_interval_until_its_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    sampler = FakeSampler()
+    monkeypatch.setattr(
+        "composegen.engine.calibrate.time.sleep", lambda s: setattr(sampler, "clock", sampler.clock + s)
+    )
+    rec = Recorder()
+    run_phase(Phase("active", 10.0, 2.0), sampler, rec, NullDisplay())  # type: ignore[arg-type]
+    # ticks at 0, 2, 4, 6, 8 and one at the end (10): six
+    assert sampler.ticks == 6 and rec.phases[0].ticks == 6 and rec.phases[0].name == "active"
+
+
+def test_a_phase_ends_when_the_command_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    sampler = FakeSampler()
+    monkeypatch.setattr(
+        "composegen.engine.calibrate.time.sleep", lambda s: setattr(sampler, "clock", sampler.clock + s)
+    )
+    rec = Recorder()
+    run_phase(Phase("active", None, 1.0), sampler, rec, NullDisplay(), lambda: sampler.clock >= 3.0)  # type: ignore[arg-type]
+    assert 3.0 <= sampler.clock < 4.5  # ended with the command, after one last tick
