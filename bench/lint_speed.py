@@ -7,7 +7,9 @@ Inputs: a three-line compose file; synthetic files from ../shared/bench/gen_synt
 generator behind the reference timings in ../shared/facts/performance.md); every file of
 ../shared/corpus in one call. Each tool runs as its console script from this interpreter's
 folder (not through a pyenv shim), once untimed to warm the page cache and write bytecode, then
-`--runs` times. Peers run the way they run on a compose file:
+`--runs` times, the tools taking turns (run 1 of each tool, then run 2 of each...) so that on a
+shared machine a burst of other work slows all of them alike. Peers run the way they run on a
+compose file:
 - compose-lint: `compose-lint check FILE...`
 - check-jsonschema: `check-jsonschema --builtin-schema vendor.compose-spec FILE...`
 Prints a markdown table: seconds per tool and input, and composegen's time as a share of the
@@ -72,15 +74,19 @@ def run_once(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float
     return time.perf_counter() - start, done.returncode
 
 
-def measure(tool: Tool, files: Sequence[str], cwd: Path, runs: int, env: dict[str, str]) -> tuple[float, int]:
-    argv = [*tool.argv, *files]
-    run_once(argv, cwd, env)  # warm: page cache, bytecode
-    times = []
-    code = 0
+def measure(
+    tools: Sequence[Tool], files: Sequence[str], cwd: Path, runs: int, env: dict[str, str]
+) -> dict[str, tuple[float, int]]:
+    """{tool: (median seconds, exit code)}, the tools taking turns run by run."""
+    for tool in tools:
+        run_once([*tool.argv, *files], cwd, env)  # warm: page cache, bytecode
+    times: dict[str, list[float]] = {tool.name: [] for tool in tools}
+    codes: dict[str, int] = {}
     for _ in range(runs):
-        elapsed, code = run_once(argv, cwd, env)
-        times.append(elapsed)
-    return statistics.median(times), code
+        for tool in tools:
+            elapsed, codes[tool.name] = run_once([*tool.argv, *files], cwd, env)
+            times[tool.name].append(elapsed)
+    return {name: (statistics.median(found), codes.get(name, 0)) for name, found in times.items()}
 
 
 def inputs(folder: Path, sizes: Sequence[int]) -> list[tuple[str, Path, list[str]]]:
@@ -114,8 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for label, cwd, files in inputs(Path(tmp), args.sizes):
             timings: dict[str, float] = {}
             cells = [label]
+            measured = measure(chosen, files, cwd, args.runs, env)
             for tool in chosen:
-                seconds, code = measure(tool, files, cwd, args.runs, env)
+                seconds, code = measured[tool.name]
                 timings[tool.name] = seconds
                 cells.append(f"{seconds:.3f}" + ("" if code in (0, 1) else f" (exit {code})"))
             peers = {k: v for k, v in timings.items() if k != "composegen"}

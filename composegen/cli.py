@@ -193,12 +193,27 @@ def parse_lint_args(args: Sequence[str]) -> dict[str, Any] | None:
     return parsed
 
 
+def exit_now(code: int) -> NoReturn:
+    """Exit with `code` once the output is flushed, without tearing the interpreter down: freeing
+    every module and object (and a last garbage collection) costs a tenth of a small lint run.
+    mypy ends the same way. If flushing fails, exit the usual way, which reports it."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["lint"]:
         parsed = parse_lint_args(args[1:])
         if parsed is not None:
-            sys.exit(run_command(lambda: lint_command(**parsed)))
+            code = run_command(lambda: lint_command(**parsed))
+            if argv is not None:  # called from Python, not as the command: return to the caller
+                sys.exit(code)
+            exit_now(code)
     from composegen.app import app
 
     if argv is None:

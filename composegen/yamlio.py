@@ -163,7 +163,7 @@ class Document:
     the integer 80), where each key and item was written (`positions`, built when first asked for),
     and the keys written twice in one mapping."""
 
-    __slots__ = ("_positions", "data", "duplicate_keys", "has_int_keys", "path", "root")
+    __slots__ = ("_positions", "data", "duplicate_keys", "has_int_keys", "has_tags", "path", "root")
 
     def __init__(
         self,
@@ -174,12 +174,14 @@ class Document:
         *,
         root: Position = _START,
         has_int_keys: bool = True,
+        has_tags: bool = True,
     ) -> None:
         self.path = path
         self.data = data
         self.duplicate_keys = duplicate_keys
         self.root = root
         self.has_int_keys = has_int_keys  # False: every mapping key is a string
+        self.has_tags = has_tags  # False: no `!reset` / `!override` value anywhere
         self._positions = positions
 
     @property
@@ -444,11 +446,14 @@ def _parse_document(text: str, path: str) -> Document:
             f"YAML syntax error: {str(err).splitlines()[0]}", where=path, fix="the file must be UTF-8 YAML text"
         ) from None
     if node is None:
-        return Document(path, SDict(), has_int_keys=False)
+        return Document(path, SDict(), has_int_keys=False, has_tags=False)
     builder = _Builder(path, max(MIN_EXPANSION_BUDGET, len(text) // 4))
     data = builder.build(node)
     root = Position(node.start_mark.line + 1, node.start_mark.column + 1)
-    return Document(path, data, None, tuple(builder.duplicates), root=root, has_int_keys=builder.int_keys)
+    tags = "!reset" in text or "!override" in text  # (a comment that names one just says "maybe")
+    return Document(
+        path, data, None, tuple(builder.duplicates), root=root, has_int_keys=builder.int_keys, has_tags=tags
+    )
 
 
 def read_text(path: Path) -> str:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from composegen.errors import InputError
@@ -28,6 +31,59 @@ from composegen.yamlio import Tagged, parse_document, quote, scalar
 )
 def test_yaml_12_core_scalars_like_compose_go(text: str, expected: object) -> None:
     assert parse_document(text, "t.yml").data["a"] == expected
+
+
+# The YAML 1.2 core schema, written out the plain way (the reader takes shortcuts to the same).
+_CORE = [
+    (re.compile(r"^(?:~|null|Null|NULL|)$"), lambda t: None),
+    (re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), lambda t: t.lower() == "true"),
+    (
+        re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        lambda t: int(t[2:], 8) if t.startswith("0o") else int(t[2:], 16) if t.startswith("0x") else int(t),
+    ),
+    (
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        lambda t: float(t.lower().replace(".", "")) if t.lower().endswith((".inf", ".nan")) else float(t),
+    ),
+]
+
+
+def _core(text: str) -> object:
+    for pattern, read in _CORE:
+        if pattern.match(text):
+            return read(text)
+    return text
+
+
+def test_plain_scalars_read_as_the_core_schema_says() -> None:
+    rng = random.Random(5)
+    words = ["", "~", "null", "Null", "NULL", "nul", "true", "True", "TRUE", "tRue", "false", "yes", "no", "on"]
+    words += [".inf", "-.Inf", "+.INF", ".nan", ".NaN", ".5", "5.", "-5", "+5", "0o17", "0o8", "0x1F", "0xg", "1e3"]
+    words += ["1E-3", "1.5e+3", "1_000", "08", "0", "-0", "12:30", "1.2.3", "+", "-", ".", "2024-01-01", "1e", "e3"]
+    alphabet = "0123456789+-.eExoabinfNaT_:~ "
+    words += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))).strip() for _ in range(3000)]
+    for word in dict.fromkeys(w for w in words if w and not w.startswith(("- ", "-:", ":"))):
+        try:
+            data = parse_document(f"a: {word}\n", "t.yml").data
+        except InputError:
+            continue  # not a plain scalar in this position (`a: : x`...)
+        if not isinstance(data.get("a"), (str, int, float, bool, type(None))):
+            continue  # YAML syntax made it a list or mapping
+        got, want = data["a"], _core(word)
+        if isinstance(want, float) and want != want:
+            assert isinstance(got, float) and got != got, word
+        else:
+            assert (type(got), got) == (type(want), want), word
+
+
+def test_positions_follow_aliases_and_merge_keys() -> None:
+    doc = parse_document("x: &d\n  a: 1\n  b: [2, 3]\ny:\n  <<: *d\n  c: *d\n", "t.yml")
+    assert doc.positions[("y", "a")] == doc.positions[("x", "a")] == (2, 3)
+    assert doc.positions[("y", "c", "b", 1)] == doc.positions[("x", "b", 1)] == (3, 10)
+    assert doc.data["y"].origins["a"].where() == "t.yml:2"
+    assert doc.data["y"]["c"]["b"].origins == [("t.yml", 3, 7), ("t.yml", 3, 10)]
 
 
 def test_merge_keys_and_positions() -> None:

@@ -4,7 +4,7 @@ and ask the real compose v2 binary when in doubt.
 
 - `stack.load_stack(paths, env)` -> `Stack` (merged model + file:line of every key)
 - `merge.merge_files(docs)`, `interpolate.interpolate(data, env)`, `interpolate.read_env_file(path)`
-- `schema.validate(data)` (imports jsonschema on first use)
+- `schema.validate(data)` (builds its validator on first use)
 - `oracle.run_config(files, ...)` (runs docker compose v2 `config`)
 - `normalize.canonical_services(data, project_dir)`: what `config` would show, for comparison
 """

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -50,12 +49,11 @@ class VariableIssue(NamedTuple):
         return self.origin.where() if self.origin else ""
 
 
-@dataclass
-class Interpolation:
+class Interpolation(NamedTuple):
     """The interpolated value and what went wrong on the way."""
 
     value: Any
-    issues: list[VariableIssue] = field(default_factory=list)
+    issues: list[VariableIssue]
 
     @property
     def errors(self) -> list[VariableIssue]:
@@ -327,9 +325,12 @@ def interpolate(
     return Interpolation(value, issues)
 
 
-def _unchanged(value: Any) -> bool:
-    """A value interpolation leaves as it is when no cast applies: no `$` in it, not a container."""
-    return (isinstance(value, str) and "$" not in value) or value is None or isinstance(value, (int, float))
+def _unchanged(value: Any, casts: tuple[TrieNode, ...]) -> bool:
+    """Whether `_walk` would return `value` as it is: a string with no `$` that no cast applies to
+    (`casts`: the nodes of `_CAST_TRIE` its path reaches), or a number, boolean or null."""
+    if isinstance(value, str):
+        return "$" not in value and not (casts and ends(casts))
+    return value is None or isinstance(value, (int, float))
 
 
 def _walk(
@@ -351,9 +352,10 @@ def _walk(
         origins = value.origins if isinstance(value, SDict) else {}
         out: dict[Any, Any] | None = None
         for key, item in value.items():
-            if not casts and _unchanged(item):
+            below = step(casts, key) if casts else ()
+            if _unchanged(item, below):
                 continue  # nothing to substitute, nothing to cast
-            new = _walk(item, env, issues, (*path, key), origins.get(key) or origin, step(casts, key) if casts else ())
+            new = _walk(item, env, issues, (*path, key), origins.get(key) or origin, below)
             if new is not item:
                 if out is None:
                     out = SDict(value, origins) if isinstance(value, SDict) else dict(value)
@@ -363,11 +365,10 @@ def _walk(
         item_origins = value.origins if isinstance(value, SList) else [None] * len(value)
         walked: list[Any] | None = None
         for index, item in enumerate(value):
-            if not casts and _unchanged(item):
+            below = step(casts, index) if casts else ()
+            if _unchanged(item, below):
                 continue
-            new = _walk(
-                item, env, issues, (*path, index), item_origins[index] or origin, step(casts, index) if casts else ()
-            )
+            new = _walk(item, env, issues, (*path, index), item_origins[index] or origin, below)
             if new is not item:
                 if walked is None:
                     walked = list(value)

@@ -517,7 +517,10 @@ def _apply_unique(value: Any, node: Mapping[str | None, Any]) -> Any:
             return value
         (indexer,) = node[None]
         entries = list(items(value))
-        return _unique_ports(entries) if indexer is None else _unique(entries, indexer)
+        unique = _unique_ports(entries) if indexer is None else _unique(entries, indexer)
+        if isinstance(value, SList) and _same(unique, value):
+            return value  # nothing removed: the list as it is (and its parents need no copy)
+        return unique
     if not is_mapping(value):
         return value
     out: SDict | None = None
@@ -532,6 +535,15 @@ def _apply_unique(value: Any, node: Mapping[str | None, Any]) -> Any:
                 out = SDict(value, value.origins if isinstance(value, SDict) else None)
             out[key] = new
     return value if out is None else out
+
+
+def _same(one: SList, other: SList) -> bool:
+    """The same items (the very objects) with the same origins."""
+    return (
+        len(one) == len(other)
+        and all(a is b for a, b in zip(one, other, strict=True))
+        and all(a is b or a == b for a, b in zip(one.origins, other.origins, strict=True))
+    )
 
 
 def enforce_unicity(value: Any) -> Any:

@@ -152,7 +152,7 @@ class Stack:
 
     def validate(self) -> list[SchemaError]:
         """Schema and type errors of the merged model (see `composegen.compose.schema`)."""
-        from composegen.compose.schema import validate  # lazy: jsonschema costs 50-100 ms
+        from composegen.compose.schema import validate  # lazy: loads the schema on first use
 
         skip = {p.path for p in self.problems if p.kind in ("variable-required", "variable-invalid")}
         return [error for error in validate(self.data) if error.path not in skip]
@@ -272,9 +272,18 @@ class _Loader:
         self._other_files: dict[tuple[Path, int], SDict] = {}
         self._resolved: dict[tuple[Path, str], Any] = {}
         self._docs: dict[Path, Document] = {}
+        self._real: dict[Path, Path] = {}
+
+    def real(self, path: Path) -> Path:
+        """`path.resolve()`, asked once per path and load (each asks the filesystem about every
+        folder on the way)."""
+        found = self._real.get(path)
+        if found is None:
+            found = self._real[path] = path.resolve()
+        return found
 
     def document(self, path: Path, display: str | None = None) -> Document:
-        key = path.resolve()
+        key = self.real(path)
         if key not in self._docs:
             self._docs[key] = read_document(path, display)
         return self._docs[key]
@@ -312,7 +321,7 @@ class _Loader:
     ) -> SDict:
         """One file ready to merge: read, extends resolved, includes brought in."""
         data = self.read(path, variables, display)
-        data = self.resolve_extends(data, path.resolve(), variables, chain)
+        data = self.resolve_extends(data, self.real(path), variables, chain)
         return self.apply_include(data, path, variables, chain)
 
     def load(
@@ -325,7 +334,11 @@ class _Loader:
         merged = SDict()
         for index, path in enumerate(paths):
             display = displays[index] if displays else None
-            merged = merge_into(merged, self.layer(path, variables, (*chain, path.resolve()), display))
+            layer = self.layer(path, variables, (*chain, self.real(path)), display)
+            if not merged and not any(doc.has_tags for doc in self.documents):
+                merged = SDict(layer, layer.origins)  # merging onto nothing, with no tag to strip: a copy
+            else:
+                merged = merge_into(merged, layer)
         result = enforce_unicity(merged)
         assert isinstance(result, SDict)
         return result
@@ -349,7 +362,7 @@ class _Loader:
         key = (path, id(variables))
         if key not in self._other_files:
             data = self.read(path, variables)
-            if path.parent != self.project_dir.resolve():
+            if path.parent != self.real(self.project_dir):
                 data = _absolute_paths(data, path.parent)
             services = data.get("services")
             self._other_files[key] = services if isinstance(services, SDict) else SDict()
@@ -424,7 +437,7 @@ class _Loader:
             where = origin.where() if origin else str(path)
             files, project_dir, env_files = _include_spec(entry, base_dir, where)
             for file in files:
-                if file.resolve() in chain:
+                if self.real(file) in chain:
                     raise InputError(
                         f"include cycle: {file} includes itself through {path.name}",
                         where=where,
@@ -432,7 +445,7 @@ class _Loader:
                     )
             included_vars = project_environment(project_dir, variables, env_files)
             included = self.load(files, included_vars, chain)
-            if project_dir.resolve() != self.project_dir.resolve():
+            if self.real(project_dir) != self.real(self.project_dir):
                 included = _absolute_paths(included, project_dir)
             for section in SECTIONS:
                 imported = included.get(section)
@@ -529,7 +542,7 @@ def _project_name(loader: _Loader, files: Sequence[Path], variables: Mapping[str
         data = loader.document(path, str(path)).data
         if isinstance(data, Mapping) and isinstance(data.get("name"), str):
             found = substitute(data["name"], variables)
-    return found or normalize_project_name(project_dir.resolve().name)
+    return found or normalize_project_name(loader.real(project_dir).name)
 
 
 def _finish_service(service: Any, variables: Mapping[str, str]) -> Any:

@@ -1,10 +1,11 @@
 """Plain compose values that remember where they were written.
 
-`SDict` and `SList` are ordinary `dict` and `list` (json, jsonschema and `==` see plain values)
-that also carry `origins`: for each key or item, the `Origin` (file, line, column) of the text it
-came from. Every stage of loading (interpolation, extends, merge) builds new containers through
-the helpers here, so an origin travels with its value: after `-f base.yml -f overlay.yml`, the
-origin of `services.web.deploy.resources.limits.memory` is the line of whichever file set it.
+`SDict` and `SList` are ordinary `dict` and `list` (json, the schema validator and `==` see plain
+values) that also carry `origins`: for each key or item, the `Origin` (file, line, column) of the
+text it came from. The YAML reader builds them (`composegen.yamlio`, where they are defined), and
+every later stage of loading (interpolation, extends, merge) builds new containers through the
+helpers here, so an origin travels with its value: after `-f base.yml -f overlay.yml`, the origin
+of `services.web.deploy.resources.limits.memory` is the line of whichever file set it.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from composegen.errors import InputError
 from composegen.lint.finding import Severity
@@ -40,15 +40,14 @@ _PREFIX = re.compile(r"^CG\d{1,2}$")
 Where = Callable[[tuple[str | int, ...]], str]
 
 
-@dataclass(frozen=True)
-class LintConfig:
+class LintConfig(NamedTuple):
     """What to run and how to judge it, resolved against the rule registry."""
 
     select: frozenset[str] | None = None  # rule codes; None: every rule
     ignore: frozenset[str] = frozenset()
-    severity: Mapping[str, Severity | None] = field(default_factory=dict)  # None: off
-    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    per_service: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    severity: Mapping[str, Severity | None] = MappingProxyType({})  # None: off
+    options: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    per_service: Mapping[str, frozenset[str]] = MappingProxyType({})
     fail_on: Severity | None = None
     usage: str | None = None
     target: str | None = None

@@ -20,9 +20,8 @@ healthcheck, CG3xx fit, CG4xx target (compose vs Swarm), CG5xx security, CG6xx h
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any
+from types import MappingProxyType, ModuleType
+from typing import Any, NamedTuple
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
@@ -30,8 +29,7 @@ from composegen.lint.finding import Severity, Violation
 Check = Callable[[LintContext, Mapping[str, Any]], Iterable[Violation]]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One lint rule, read from its module (see above)."""
 
     code: str
@@ -39,8 +37,8 @@ class Rule:
     severity: Severity
     check: Check
     doc: str
-    options: Mapping[str, Any] = field(default_factory=dict)
-    severity_by_usage: Mapping[str, Severity] = field(default_factory=dict)
+    options: Mapping[str, Any] = MappingProxyType({})
+    severity_by_usage: Mapping[str, Severity] = MappingProxyType({})
     fixable: bool = False
     module: str = ""
 

@@ -14,7 +14,6 @@ import dataclasses
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
@@ -52,8 +51,7 @@ class LintOptions(NamedTuple):
     color: bool | None = None  # None: on a terminal, unless NO_COLOR
 
 
-@dataclass
-class LintRun:
+class LintRun(NamedTuple):
     """What one lint run found, read and ran."""
 
     findings: list[Finding]
@@ -173,10 +171,10 @@ def _config(options: LintOptions, rules: Sequence[Rule], project: LoadedProject 
         project_lint=project_lint,
     )
     if options.select:
-        config = dataclasses.replace(config, select=resolve_codes(list(options.select), rules, "--select", "select"))
+        config = config._replace(select=resolve_codes(list(options.select), rules, "--select", "select"))
     if options.ignore:
         extra = resolve_codes(list(options.ignore), rules, "--ignore", "ignore")
-        config = dataclasses.replace(config, ignore=config.ignore | extra)
+        config = config._replace(ignore=config.ignore | extra)
     return config
 
 

@@ -14,19 +14,34 @@ from composegen.sizing.inputs import BaseService
 
 
 class Rule(NamedTuple):
-    """A detection rule: the role, and the image or command pattern that gives it."""
+    """A detection rule: the role, and the image or command pattern that gives it.
+
+    `words` are the names the pattern looks for, as plain text: a rule whose words are not in
+    the text cannot match, and its pattern is not even compiled (`re` compiles each one once,
+    when first used: a lint run asks a few rules about a few images)."""
 
     role: str
-    pattern: re.Pattern[str]
+    source: str  # the regular expression
+    words: tuple[str, ...]
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.source)
+
+
+def _words(alternatives: str) -> tuple[str, ...]:
+    words = tuple(word.replace(r"\.", ".") for word in alternatives.split("|"))
+    assert not any("\\" in word for word in words), "only \\. is escaped in the rules"
+    return words
 
 
 def _image(role: str, names: str) -> Rule:
     # the image's repository name, after any registry and namespace, before the tag
-    return Rule(role, re.compile(rf"^(?:{names})(?:[-_.][\w.-]*)?$"))
+    return Rule(role, rf"^(?:{names})(?:[-_.][\w.-]*)?$", _words(names))
 
 
 def _command(role: str, words: str) -> Rule:
-    return Rule(role, re.compile(rf"(?:^|[\s/\"'=])(?:{words})(?:$|[\s\"':])"))
+    return Rule(role, rf"(?:^|[\s/\"'=])(?:{words})(?:$|[\s\"':])", _words(words))
 
 
 IMAGE_RULES: tuple[Rule, ...] = (
@@ -77,12 +92,12 @@ def detect(base: BaseService) -> tuple[str, str]:
     name = image_name(base.image) if base.image else ""
     if name and "$" not in name:
         for rule in IMAGE_RULES:
-            if rule.pattern.match(name):
+            if name.startswith(rule.words) and rule.pattern.match(name):
                 return rule.role, f"detected from image {base.image!r} (image name {name!r})"
     text = command_text(base)
     if text:
         for rule in COMMAND_RULES:
-            found = rule.pattern.search(text)
+            found = rule.pattern.search(text) if any(word in text for word in rule.words) else None
             if found:
                 word = found.group(0).strip(" /\"'=:")
                 return rule.role, f"detected from command {text[:60]!r} (runs {word!r})"

@@ -3,17 +3,22 @@ does after the schema, and agreement with compose v2 on what it refuses."""
 
 from __future__ import annotations
 
+import copy
+import json
+import random
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+from compose_testlib import CORPUS
 
 from composegen.compose import schema
 from composegen.compose.interpolate import interpolate
 from composegen.compose.oracle import OracleError, run_config
 from composegen.compose.stack import load_stack
 from composegen.compose.tree import plain
+from composegen.compose.validator import CompiledSchema, UnsupportedSchema
 from composegen.yamlio import parse_document
 
 
@@ -60,6 +65,78 @@ def test_the_flattened_schema_accepts_exactly_what_the_original_does() -> None:
 def test_the_validator_is_built_once() -> None:
     assert schema.validator() is schema.validator()
     assert schema.schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def _errors(validator: Any, model: Any) -> list[tuple[Any, ...]]:
+    """What composegen.compose.schema reads of each error: path, keyword, value, message, schema
+    node, and the same of the errors of each failed oneOf/anyOf branch."""
+    return [
+        (
+            tuple(e.path),
+            e.validator,
+            repr(e.validator_value),
+            e.message,
+            e.schema,
+            sorted((tuple(c.path), c.validator, repr(c.validator_value), c.message) for c in e.context),
+        )
+        for e in validator.iter_errors(model)
+    ]
+
+
+def _mutated(models: list[Any], count: int, seed: int) -> list[Any]:
+    """`count` copies of the models with a few values, keys or items changed at random."""
+    rng = random.Random(seed)
+    values: list[Any] = [None, True, 0, -5, 1.5, 2.0, "", "x", "512M", [], ["a", "a"], [1], {}, {"x-a": 1}, 10**20]
+
+    def mutate(node: Any, depth: int = 0) -> None:
+        if isinstance(node, dict) and node:
+            key = rng.choice(list(node))
+            roll = rng.random()
+            if roll < 0.3 or depth > 6:
+                node[key] = copy.deepcopy(rng.choice(values))
+            elif roll < 0.4:
+                node[rng.choice(["bogus", "x-fine", "image", "ports", "cpus"])] = copy.deepcopy(rng.choice(values))
+            elif roll < 0.45:
+                del node[key]
+            else:
+                mutate(node[key], depth + 1)
+        elif isinstance(node, list) and node:
+            index = rng.randrange(len(node))
+            if rng.random() < 0.4 or depth > 6:
+                node[index] = copy.deepcopy(rng.choice(values))
+            else:
+                mutate(node[index], depth + 1)
+
+    found = []
+    for _ in range(count):
+        model = copy.deepcopy(rng.choice(models))
+        for _ in range(rng.randint(1, 4)):
+            mutate(model)
+        found.append(model)
+    return found
+
+
+def test_the_validator_reports_exactly_what_jsonschema_reports() -> None:
+    from jsonschema import Draft202012Validator
+
+    reference = Draft202012Validator(schema.flattened(schema.schema()))
+    ours = schema.validator()
+    corpus = [plain(load_stack([f], env={}).data) for f in sorted(CORPUS.glob("*.yml"))]
+    models = [m for _, m, _ in WRONG] + VALID + corpus
+    for model in models + _mutated(corpus or models, 600, seed=1):
+        assert _errors(ours, model) == _errors(reference, model), model
+        assert ours.is_valid(model) == reference.is_valid(model)
+
+
+def test_the_validator_refuses_a_keyword_it_does_not_implement() -> None:
+    with pytest.raises(UnsupportedSchema, match="'not'"):
+        CompiledSchema({"type": "object", "properties": {"a": {"not": {"type": "string"}}}}).is_valid({"a": 1})
+
+
+def test_flattening_leaves_the_vendored_schema_as_it_is() -> None:
+    before = json.dumps(schema.schema())
+    schema.flattened(schema.schema())
+    assert json.dumps(schema.schema()) == before
 
 
 #: (model, [(error path, text in the message)]): each wrong value gives exactly its errors.

@@ -38,6 +38,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from composegen.compose.tree import key_origin
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Edit, Fix, Severity, Violation
 from composegen.lint.rules.schema_invalid import is_fragment
@@ -78,11 +79,9 @@ def _shared(doc: Document, keys: KeyPath, written: list[Any]) -> bool:
     """Whether the list at `keys` (its key or any item) is text that also stands for another key
     path: it comes from an anchor or a `<<:` merge, so editing it in place would change the other
     users too."""
-    for path in [keys, *((*keys, i) for i in range(len(written)))]:
-        pos = doc.positions.get(path)
-        if pos is not None and shares_text(doc, pos.line, pos.column):
-            return True
-    return False
+    _, parent = walk(doc.data, keys[:-1])
+    origins = [key_origin(parent, keys[-1]), *(key_origin(written, i) for i in range(len(written)))]
+    return any(o is not None and shares_text(doc, o.line, o.column) for o in origins)
 
 
 def fix_for(ctx: LintContext, name: str) -> Fix | None:

@@ -135,7 +135,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
 
 
 def _violations(ctx: LintContext) -> Iterator[Violation]:
-    from composegen.compose.schema import validate  # lazy: jsonschema costs 50-100 ms
+    from composegen.compose.schema import validate  # lazy: loads the schema on first use
 
     unresolved = unresolved_origins(ctx)
     for error in validate(ctx.data):
