@@ -9,10 +9,7 @@ The format is `composegen.sizing.measured.SCHEMA` version `SCHEMA_VERSION`; that
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,7 +29,6 @@ from composegen.engine.statistics import (
     leak_verdict,
     summarize,
 )
-from composegen.errors import InputError
 from composegen.sizing.measured import SCHEMA, SCHEMA_VERSION
 from composegen.sizing.model import StackPlan
 
@@ -280,21 +276,7 @@ def dumps(value: Any, indent: str = "") -> str:
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write `data` to `path` through a temp file in the same folder and a rename: a reader (or an
-    interruption) sees the old file or the new one, never half of one."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise InputError("output folder does not exist", where=str(folder), fix="create it first")
-    text = dumps(data) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
+    """Write `data` to `path` atomically (render.writer.write_atomic: temp file, fsync, rename)."""
+    from composegen.render.writer import write_atomic
+
+    write_atomic(path, dumps(data) + "\n", force=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
-    command_blocked,
+    command_unless_blocked,
     data_dir_mounts,
     declared_memory,
     limit_with_mounts,
@@ -110,14 +110,15 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         )
         extra["max_server_memory_usage"] = cap
         flag = f"--max_server_memory_usage={int(cap.value)}"
-        blocked = command_blocked(inputs, IMAGES)
-        if blocked is None:
-            command = ("--", flag)
-        else:
-            notes.append(
-                f"max_server_memory_usage not applied: {blocked}; without it ClickHouse "
-                f"counts the tmpfs as its own memory: pass `-- {flag}` yourself"
-            )
+        command, note = command_unless_blocked(
+            inputs,
+            IMAGES,
+            ("--", flag),
+            "max_server_memory_usage",
+            consequence="without it ClickHouse counts the tmpfs as its own memory",
+            shown=f"`-- {flag}`",
+        )
+        notes += [note] if note else []
     else:
         notes.append("ClickHouse caps itself at 0.9 of the memory limit (max_server_memory_usage_to_ram_ratio, facts)")
     return Sizing(

@@ -165,6 +165,24 @@ def command_blocked(inputs: ServiceInputs, known_images: Collection[str]) -> str
     return None
 
 
+def command_unless_blocked(
+    inputs: ServiceInputs,
+    known_images: Collection[str],
+    command: tuple[str, ...],
+    setting: str,
+    *,
+    consequence: str = "",
+    shown: str | None = None,
+) -> tuple[tuple[str, ...] | None, str | None]:
+    """`command` when composegen may write one (see command_blocked), else None and a note that
+    says why, what follows from it, and what to pass by hand."""
+    blocked = command_blocked(inputs, known_images)
+    if blocked is None:
+        return command, None
+    follows = f"{consequence}: " if consequence else ""
+    return None, f"{setting} not applied: {blocked}; {follows}pass {shown or ' '.join(command)} yourself"
+
+
 def env_preset(inputs: ServiceInputs, key: str) -> str | None:
     """The value composegen.yaml or the base file already gives `key`, if any."""
     if key in inputs.spec.environment:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from composegen.sizing.common import (
     baseline_cpus,
     baseline_memory,
-    command_blocked,
+    command_unless_blocked,
     data_dir_mounts,
     limit_with_mounts,
     startup_with_load,
@@ -88,14 +88,14 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         given("empty dbpath and journal", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)"),
     )
     notes = list(notes_)
-    args = ("--wiredTigerCacheSizeGB", cache_gb(cache.value))
-    blocked = command_blocked(inputs, IMAGES)
-    command = args if blocked is None else None
-    if blocked is not None:
-        notes.append(
-            f"wiredTigerCacheSizeGB not applied: {blocked}; mongod sizes its cache from "
-            f"the container limit instead: pass {' '.join(args)} yourself"
-        )
+    command, note = command_unless_blocked(
+        inputs,
+        IMAGES,
+        ("--wiredTigerCacheSizeGB", cache_gb(cache.value)),
+        "wiredTigerCacheSizeGB",
+        consequence="mongod sizes its cache from the container limit instead",
+    )
+    notes += [note] if note else []
     return Sizing(
         memory=limit_with_mounts(with_margin(ram, profile), mounts),
         startup=startup_with_load(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from composegen.sizing.common import (
     baseline_cpus,
     baseline_memory,
-    command_blocked,
+    command_unless_blocked,
     data_dir_mounts,
     image_repository,
     limit_with_mounts,
@@ -127,10 +127,8 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     )
     notes = list(notes_)
     flag = f"--innodb-buffer-pool-size={mysql_size(pool.value)}"
-    blocked = command_blocked(inputs, IMAGES)
-    command = (flag,) if blocked is None else None
-    if blocked is not None:
-        notes.append(f"innodb_buffer_pool_size not applied: {blocked}; pass {flag} yourself")
+    command, note = command_unless_blocked(inputs, IMAGES, (flag,), "innodb_buffer_pool_size")
+    notes += [note] if note else []
     test = healthcheck(inputs)
     if test is MARIADB_HEALTHCHECK:
         notes.append("healthcheck.sh is in MariaDB images built since 2023: an older pinned tag needs its own probe")
