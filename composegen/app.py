@@ -321,9 +321,10 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="project (composegen.
 
 def _register_more_commands() -> None:
     """Commands that live in their own modules (each imports its heavy parts lazily)."""
-    from composegen.engine_cli import register
+    from composegen import engine_cli, export_cli, plan_cli, scale_cli
 
-    register(app)
+    for module in (engine_cli, plan_cli, export_cli, scale_cli):
+        module.register(app)
 
 
 _register_more_commands()
