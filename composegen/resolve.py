@@ -50,6 +50,10 @@ def _targets(value: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
 def _tmpfs_targets(service: Mapping[str, Any]) -> tuple[str, ...]:
     value = service.get("tmpfs")
     items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
@@ -77,6 +81,7 @@ def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
         user=str(service["user"]) if service.get("user") is not None else None,
         volume_targets=_targets(service.get("volumes")),
         tmpfs_targets=_tmpfs_targets(service),
+        security_opt=_strings(service.get("security_opt")),
         environment=_environment(service.get("environment")),
         legacy_keys=frozenset(k for k in LEGACY_KEYS if service.get(k) is not None),
         container_name=service.get("container_name") is not None,

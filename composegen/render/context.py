@@ -14,6 +14,8 @@ from composegen.sizing.model import ServiceInputs, ServicePlan, StackPlan
 from composegen.units import format_bytes
 
 #: deploy.resources key → the legacy key that says the same outside deploy.
+NO_NEW_PRIVILEGES = ("no-new-privileges:true",)
+
 LEGACY_FOR = {
     ("limits", "memory"): "mem_limit",
     ("limits", "cpus"): "cpus",
@@ -97,7 +99,8 @@ def service_context(plan: ServicePlan, inputs: ServiceInputs) -> dict[str, Any]:
         "healthcheck": health,
         "read_only": hard.read_only,
         "user": hard.user,
-        "security_opt": ["no-new-privileges:true"] if hard.no_new_privileges else [],
+        # compose appends security_opt to the base's and rejects a repeated item: add only what is new
+        "security_opt": [o for o in NO_NEW_PRIVILEGES if hard.no_new_privileges and o not in base.security_opt],
         "cap_drop": list(hard.cap_drop),
         "logging": plan.logging,
         "restart": plan.restart,

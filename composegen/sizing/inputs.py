@@ -25,6 +25,7 @@ class BaseService:
     user: str | None = None
     volume_targets: tuple[str, ...] = ()
     tmpfs_targets: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()  # appended to by an overlay, and compose rejects a repeated item
     environment: Mapping[str, str] = field(default_factory=dict)
     legacy_keys: frozenset[str] = frozenset()  # mem_limit, cpus, mem_reservation, pids_limit set in the base
     container_name: bool = False
