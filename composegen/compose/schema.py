@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from composegen.compose.interpolate import CASTS, caster_for
@@ -51,7 +51,9 @@ class SchemaError(NamedTuple):
 @cache
 def schema() -> dict[str, Any]:
     """The vendored compose-spec schema."""
-    text = resources.files("composegen.compose").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    # beside this module in a checkout and in the wheel alike; importlib.resources would cost a lint
+    # run 3-5 ms of imports (tempfile, zipfile) for the same path
+    text = (Path(__file__).parent / SCHEMA_FILE).read_text(encoding="utf-8")
     loaded = json.loads(text)
     assert isinstance(loaded, dict)
     return loaded
