@@ -5,9 +5,74 @@ Registered on the app by `register`; each command imports its heavy parts only w
 
 from __future__ import annotations
 
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from composegen.engine_cli import OutputFormat, ProfileOpt, ProjectOpt
+
+export_app = typer.Typer(
+    help="The derived numbers for Kubernetes, per-tier .env files and Prometheus alert rules.",
+    no_args_is_help=True,
+)
+
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite files composegen did not generate.")]
+
+
+class AlertPlatform(str, Enum):
+    compose = "compose"
+    kubernetes = "kubernetes"
+
+
+def _echo_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+@export_app.command("alerts")
+def alerts(
+    profile: ProfileOpt,
+    output: Annotated[str, typer.Option("--output", "-o", help="The rules file to write; `-` for stdout.")] = "-",
+    project: ProjectOpt = None,
+    platform: Annotated[
+        AlertPlatform,
+        typer.Option(
+            "--platform",
+            help="compose: cAdvisor on the Docker host; kubernetes: the kubelet's cAdvisor and kube-state-metrics.",
+        ),
+    ] = AlertPlatform.compose,
+    force: ForceOpt = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+) -> None:
+    """Prometheus alert rules for each service's planned limits: memory warning and critical, CPU,
+    OOM kill and a predict_linear leak alert; thresholds from the profile's monitoring block."""
+    from composegen.cli import run
+
+    def body() -> int:
+        from composegen.errors import EXIT_OK
+        from composegen.export.alerts import PLATFORMS, alert_rules, rules_json, rules_text
+        from composegen.render.overlay import plan
+        from composegen.render.writer import write_atomic
+
+        planned = plan(profile, project, Path.cwd())
+        chosen = next(p for p in PLATFORMS if p == platform.value)
+        rules = alert_rules(planned.stack, planned.profile.profile.monitoring, planned.base.name or "default", chosen)
+        text = rules_text(rules, planned.profile.profile.name, planned.digest)
+        if output != "-":
+            write_atomic(Path(output), text, force=force)
+        if fmt is OutputFormat.json:
+            _echo_json(rules_json(rules, None if output == "-" else output))
+            return EXIT_OK
+        typer.echo(text if output == "-" else output, nl=output != "-")
+        for item in rules.skipped:
+            typer.echo(f"composegen: no {item.alert} for {item.service}: {item.reason}", err=True)
+        return EXIT_OK
+
+    run(body)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
-    del app
+    """Add `composegen export` and its commands to `app`."""
+    app.add_typer(export_app, name="export")

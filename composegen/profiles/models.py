@@ -108,6 +108,52 @@ class MonitoringPolicy(Frozen):
     warn: float = Field(0.8, gt=0, lt=1)
     critical: float = Field(0.9, gt=0, le=1)
     label_prefix: str = "composegen"
+    # Alert rules only (`composegen export alerts`), not inputs of the overlay: excluded from
+    # model_dump, so the render digest does not move.
+    cpu: float = Field(0.8, gt=0, le=1, exclude=True, description="CPU alert: usage above this share of the limit")
+    pending: Duration = Field(300.0, exclude=True, description="How long a condition holds before an alert fires")
+    leak_window: Duration = Field(3600.0, exclude=True, description="Leak alert: the range predict_linear fits")
+    leak_horizon: Duration = Field(
+        86400.0, exclude=True, description="Leak alert: fires when memory would reach the limit within this"
+    )
+
+
+class ScaleRule(Frozen):
+    """One HorizontalPodAutoscaler scaling policy: change by `value` pods or percent per `period`."""
+
+    type: Literal["Pods", "Percent"]
+    value: int = Field(ge=1)
+    period: Duration = Field(15.0, gt=0, le=1800)
+
+
+class ScaleBehavior(Frozen):
+    stabilization_window: Duration = Field(0.0, ge=0, le=3600)
+    select: Literal["Max", "Min", "Disabled"] = "Max"
+    policies: tuple[ScaleRule, ...] = ()
+
+
+class AutoscalingPolicy(Frozen):
+    """`composegen export k8s`: a HorizontalPodAutoscaler for each stateless service."""
+
+    cpu: float = Field(0.7, gt=0, le=1, description="Target average CPU as a share of the CPU limit")
+    memory: float = Field(0.8, gt=0, le=1, description="Target average memory as a share of the memory limit")
+    max_replicas_factor: float = Field(3.0, ge=1, description="maxReplicas = replicas × this, rounded up")
+    scale_up: ScaleBehavior = ScaleBehavior(
+        policies=(ScaleRule(type="Percent", value=100), ScaleRule(type="Pods", value=4))
+    )
+    scale_down: ScaleBehavior = ScaleBehavior(
+        stabilization_window=300.0, policies=(ScaleRule(type="Percent", value=100),)
+    )
+
+
+class Tier(Frozen):
+    """`composegen export env`: one deployment size; its inputs replace composegen.yaml's."""
+
+    description: str = ""
+    host: HostSpec | None = Field(None, description="The host of this tier (the fit check)")
+    workers: int | None = Field(None, ge=1, description="Workers of every service that runs workers")
+    replicas: int | None = Field(None, ge=1, description="Replicas of every stateless service")
+    agents: int | None = Field(None, ge=1, description="Agents of every service that runs agents")
 
 
 class RolePolicy(Frozen):
@@ -179,6 +225,9 @@ class Profile(Frozen):
     agents: AgentPolicy = AgentPolicy()
     ml: MLPolicy = MLPolicy()
     pytest: PytestPolicy | None = None
+    # Inputs of `composegen export`, not of the overlay: excluded from model_dump (render digest).
+    autoscaling: AutoscalingPolicy | None = Field(None, exclude=True, description="HPA for export k8s")
+    tiers: dict[str, Tier] = Field(default_factory=dict, exclude=True, description="Tiers for export env")
 
     def role(self, role: str) -> RolePolicy:
         for name, policy in self.roles.items():
