@@ -67,7 +67,7 @@ def plan(
     paths = project.compose_paths()
     base = load_base(paths, project.root)
     inputs = tuple(resolve_inputs(project, base.services))
-    measured, measured_text = _measurements(measurements, cwd)
+    measured, measured_text = read_measurements(measurements, cwd)
     stack = plan_stack(inputs, profile.profile, project.project.host, docker_version, measured)
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
     if docker_version:
@@ -77,7 +77,7 @@ def plan(
     return Planned(project, profile, base, inputs, stack, _digest(profile, project, texts))
 
 
-def _measurements(path: Path | None, cwd: Path) -> tuple[Measurements | None, str | None]:
+def read_measurements(path: Path | None, cwd: Path) -> tuple[Measurements | None, str | None]:
     """The measurements file at `path` (relative to `cwd`), read, and its text."""
     if path is None:
         return None, None

@@ -1,0 +1,360 @@
+"""The capacity plan: what a stack takes (limits, reservations, cpus per service and in all), how
+many hosts of a size it needs and which replicas go where, a gradual scale-up schedule for its
+agents, and what Docker Desktop must be given.
+
+Every number comes from the calculators (`composegen.sizing.plan.plan_stack`): this module only
+adds them up and packs them. The packing uses the limits, not the reservations: a host that holds
+the limits of everything on it never runs out of memory under full load (the reservations only
+say what a scheduler needs free to start a replica; both totals are shown).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from composegen.errors import InputError
+from composegen.plan.packing import Bin, HostSize, Item, ReplicaTooLarge, nano_cpus, pack
+from composegen.profiles.models import AgentTier, HostSpec, Profile
+from composegen.sizing.measured import Measurements
+from composegen.sizing.model import ServiceInputs, ServicePlan, StackPlan
+from composegen.sizing.plan import host_fit, plan_stack
+from composegen.sizing.quantity import Quantity, given, rounded_up, times, total
+from composegen.units import GIB, format_bytes, format_cpus, parse_bytes, parse_cpus
+
+#: The most steps a schedule lists; a smaller step is widened to keep it readable.
+MAX_STEPS = 20
+_HOST = re.compile(r"^\s*([^/\s]+)\s*/\s*([^/\s]+)\s*(?:/\s*([^/\s]+)\s*)?$")
+
+
+@dataclass(frozen=True)
+class Host:
+    """A machine as the user named it: `64g/16` (memory/cpus) or `64g/16/4g` (with its reserve)."""
+
+    label: str
+    memory: Quantity
+    cpus: Quantity
+    reserve: Quantity
+
+    @property
+    def for_containers(self) -> Quantity:
+        return Quantity(
+            "memory for containers",
+            self.memory.value - self.reserve.value,
+            "bytes",
+            "host memory − host reserve",
+            "",
+            (self.memory, self.reserve),
+        )
+
+    def size(self) -> HostSize:
+        return HostSize(self.label, int(self.for_containers.value), nano_cpus(self.cpus.value))
+
+
+def parse_host(text: str, default_reserve: Quantity) -> Host:
+    """`MEMORY/CPUS[/RESERVE]`, e.g. `64g/16` or `64g/16/4g`; the reserve defaults to composegen.yaml's."""
+    match = _HOST.match(text)
+    if match is None:
+        raise InputError(
+            f"--host {text!r} is not MEMORY/CPUS", fix="write it like 64g/16, or 64g/16/4g with the host's own reserve"
+        )
+    memory_text, cpus_text, reserve_text = match.groups()
+    memory = parse_bytes(memory_text, what="--host memory")
+    cpus = parse_cpus(cpus_text, what="--host cpus")
+    reserve = (
+        given("host reserve", parse_bytes(reserve_text, what="--host reserve"), "bytes", f"--host {text}")
+        if reserve_text
+        else default_reserve
+    )
+    if cpus <= 0 or memory <= reserve.value:
+        raise InputError(
+            f"--host {text!r} leaves nothing for containers (memory {format_bytes(memory)}, "
+            f"reserve {format_bytes(reserve.value)}, {format_cpus(cpus)} cpus)",
+            fix="give more memory than the reserve and at least some cpus",
+        )
+    label = f"{format_bytes(memory)}/{format_cpus(cpus)}"
+    return Host(
+        label,
+        given("host memory", memory, "bytes", f"--host {text}"),
+        given("host cpus", cpus, "cpus", f"--host {text}"),
+        reserve,
+    )
+
+
+def host_from_project(spec: HostSpec) -> Host:
+    where = "composegen.yaml: host"
+    memory = given("host memory", spec.memory, "bytes", f"{where}.memory")
+    cpus = given("host cpus", spec.cpus, "cpus", f"{where}.cpus")
+    reserve = given("host reserve", spec.reserve, "bytes", f"{where}.reserve")
+    return Host(f"{format_bytes(spec.memory)}/{format_cpus(spec.cpus)}", memory, cpus, reserve)
+
+
+def default_reserve(spec: HostSpec | None) -> Quantity:
+    if spec is not None:
+        return given("host reserve", spec.reserve, "bytes", "composegen.yaml: host.reserve")
+    reserve = HostSpec.model_fields["reserve"].default
+    return given("host reserve", reserve, "bytes", "composegen default (composegen.yaml host.reserve)")
+
+
+def parse_per_agent(text: str) -> tuple[int, float]:
+    """`--per-agent 128m/0.1`: memory and cpus of one agent."""
+    match = _HOST.match(text)
+    if match is None or match.group(3) is not None:
+        raise InputError(f"--per-agent {text!r} is not MEMORY/CPUS", fix="write it like 128m/0.1")
+    memory = parse_bytes(match.group(1), what="--per-agent memory")
+    cpus = parse_cpus(match.group(2), what="--per-agent cpus")
+    if memory <= 0 or cpus <= 0:
+        raise InputError(f"--per-agent {text!r} must give some memory and cpus", fix="write it like 128m/0.1")
+    return memory, cpus
+
+
+def with_per_agent(profile: Profile, text: str) -> Profile:
+    """The profile with one agent tier for every count: the memory and cpus of `--per-agent`.
+    Its name says so, and every derivation that cites the tier shows it."""
+    memory, cpus = parse_per_agent(text)
+    agents = profile.agents.model_copy(update={"tiers": (AgentTier(up_to=None, memory=memory, cpus=cpus),)})
+    return profile.model_copy(update={"agents": agents, "name": f"{profile.name} --per-agent {text}"})
+
+
+def with_agents(inputs: Sequence[ServiceInputs], agents: int | None) -> tuple[ServiceInputs, ...]:
+    """The inputs with every agent service running `agents` agents (None: as composegen.yaml says);
+    the other services see the new total (their connection pools follow it)."""
+    if agents is None:
+        return tuple(inputs)
+    specs = {i.name: (i.spec.model_copy(update={"agents": agents}) if i.role == "agent" else i.spec) for i in inputs}
+    stack_agents = sum(s.agents or 0 for s in specs.values())
+    return tuple(
+        dataclasses.replace(i, spec=specs[i.name], stack_agents=0 if i.role == "agent" else stack_agents)
+        for i in inputs
+    )
+
+
+@dataclass(frozen=True)
+class ServiceTotals:
+    """One service: its replicas and what each takes, and the totals over its replicas."""
+
+    plan: ServicePlan
+    cpus: Quantity  # per replica (the limit; the calculator's estimate when the profile writes none)
+    tmpfs: Quantity  # per replica: RAM-backed mounts, counted in the memory limit
+    memory_total: Quantity
+    reservation_total: Quantity | None
+    cpus_total: Quantity
+
+    @property
+    def replicas(self) -> int:
+        return self.plan.replicas
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the scale-up schedule."""
+
+    agents: int
+    replicas: int
+    memory_limits: float
+    memory_reservations: float
+    cpus: float
+    hosts: int
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    profile: str
+    stack: StackPlan
+    services: tuple[ServiceTotals, ...]
+    memory_limits: Quantity
+    memory_reservations: Quantity
+    cpus: Quantity
+    tmpfs: Quantity
+    processes: Quantity  # memory limits − tmpfs: what the processes themselves may use
+    hosts: tuple[Host, ...]
+    bins: tuple[Bin, ...]
+    agents: int  # agents in the stack (0: none)
+    step: Quantity | None
+    schedule: tuple[Step, ...]
+    desktop_memory: Quantity
+    desktop_minimum: Quantity
+    desktop_cpus: Quantity
+    notes: tuple[str, ...] = ()
+
+    @property
+    def fits(self) -> bool:
+        """Everything fits on the hosts given (no host had to be added)."""
+        return not any(b.extra for b in self.bins)
+
+    @property
+    def replicas(self) -> int:
+        return sum(s.replicas for s in self.services)
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    profile: str
+    project: Path | None
+    cwd: Path
+    hosts: tuple[str, ...] = ()
+    agents: int | None = None
+    per_agent: str | None = None
+    step: int | None = None
+    measurements: Path | None = None
+
+
+def service_totals(plan: ServicePlan) -> ServiceTotals:
+    reps = given("replicas", plan.replicas, "count", f"plan of {plan.name}")
+    cpus = plan.cpus or plan.sizing.cpus or given("cpus", 0, "cpus", "no cpus estimate")
+    tmpfs = total(f"tmpfs of {plan.name}", [m.size for m in plan.tmpfs], "tmpfs pages count against the limit")
+    reservation = plan.memory_reservation
+    return ServiceTotals(
+        plan=plan,
+        cpus=cpus,
+        tmpfs=tmpfs if plan.tmpfs else given(f"tmpfs of {plan.name}", 0, "bytes", "no tmpfs"),
+        memory_total=times(f"{plan.name} memory limits", reps, plan.memory_limit),
+        reservation_total=times(f"{plan.name} memory reservations", reps, reservation) if reservation else None,
+        cpus_total=times(f"{plan.name} cpus", reps, cpus, unit="cpus"),
+    )
+
+
+def items_of(services: Sequence[ServiceTotals]) -> list[Item]:
+    return [
+        Item(s.plan.name, n, int(s.plan.memory_limit.value), nano_cpus(s.cpus.value))
+        for s in services
+        for n in range(1, s.replicas + 1)
+    ]
+
+
+def packed(services: Sequence[ServiceTotals], hosts: Sequence[Host]) -> tuple[Bin, ...]:
+    """The replicas on the hosts; refuses, as one line, a replica larger than every host."""
+    try:
+        return pack(items_of(services), [h.size() for h in hosts])
+    except ReplicaTooLarge as err:
+        s = next(x for x in services if x.plan.name == err.item.service)
+        sizes = ", ".join(f"{h.label} ({h.for_containers.show()} and {h.cpus.show()} for containers)" for h in hosts)
+        raise InputError(
+            f"one replica of {s.plan.name} needs {s.plan.memory_limit.show()} and {s.cpus.show()}, "
+            f"more than any host has: {sizes}",
+            fix=f"give a larger --host, or see why with `composegen explain --profile NAME {s.plan.name}`",
+        ) from None
+
+
+def _schedule(
+    inputs: Sequence[ServiceInputs],
+    profile: Profile,
+    hosts: Sequence[Host],
+    measurements: Measurements | None,
+    agents: int,
+    step: Quantity,
+) -> tuple[Step, ...]:
+    size = int(step.value)
+    counts = [*range(size, agents, size), agents]
+    steps = []
+    for count in counts:
+        stack = plan_stack(with_agents(inputs, count), profile, None, measurements=measurements)
+        services = [service_totals(s) for s in stack.services]
+        fit = host_fit(stack.services, None)
+        steps.append(
+            Step(
+                agents=count,
+                replicas=sum(s.replicas for s in services),
+                memory_limits=fit.memory_limits.value,
+                memory_reservations=fit.memory_reservations.value,
+                cpus=math.fsum(s.cpus_total.value for s in services),
+                hosts=len(packed(services, hosts)),
+            )
+        )
+    return tuple(steps)
+
+
+def _step(profile: Profile, requested: int | None, agents: int) -> Quantity:
+    if requested is not None:
+        chosen = given("step", requested, "count", "--step")
+    else:
+        chosen = given(
+            "step", profile.agents.update_parallelism, "count", f"profile {profile.name}: agents.update_parallelism"
+        )
+    if agents / chosen.value <= MAX_STEPS:
+        return chosen
+    widened = math.ceil(agents / MAX_STEPS)
+    return Quantity("step", widened, "count", f"ceil(agents ÷ {MAX_STEPS}): at most {MAX_STEPS} steps", "", (chosen,))
+
+
+def build_plan(request: PlanRequest) -> CapacityPlan:
+    """The capacity plan for `request` (see the module docstring)."""
+    from composegen.render.overlay import plan as load_plan
+    from composegen.render.overlay import read_measurements
+
+    planned = load_plan(request.profile, request.project, request.cwd, None, request.measurements)
+    measurements, _ = read_measurements(request.measurements, request.cwd)
+    profile = planned.profile.profile
+    if request.per_agent is not None:
+        profile = with_per_agent(profile, request.per_agent)
+    agent_services = [i.name for i in planned.inputs if i.role == "agent"]
+    if (request.agents is not None or request.per_agent is not None) and not agent_services:
+        raise InputError(
+            "the stack has no agent service, so --agents and --per-agent have nothing to change",
+            fix="give a service `agents: N` in composegen.yaml",
+        )
+    inputs = with_agents(planned.inputs, request.agents)
+    spec = planned.project.project.host
+    if request.hosts:
+        reserve = default_reserve(spec)
+        hosts = tuple(parse_host(text, reserve) for text in request.hosts)
+    elif spec is not None:
+        hosts = (host_from_project(spec),)
+    else:
+        raise InputError("no host to plan for", fix="give one with --host 64g/16, or set host: in composegen.yaml")
+    stack = plan_stack(inputs, profile, None, measurements=measurements)
+    services = tuple(service_totals(s) for s in stack.services)
+    fit = host_fit(stack.services, None)
+    cpus = total("sum of cpus", [s.cpus_total for s in services])
+    tmpfs = total(
+        "sum of tmpfs",
+        [times(f"{s.plan.name} tmpfs", given("replicas", s.replicas, "count", ""), s.tmpfs) for s in services],
+    )
+    processes = Quantity(
+        "memory for processes",
+        fit.memory_limits.value - tmpfs.value,
+        "bytes",
+        "sum of memory limits − sum of tmpfs",
+        "",
+        (fit.memory_limits, tmpfs),
+    )
+    agents = sum(i.spec.agents or 0 for i in inputs if i.role == "agent")
+    step = _step(profile, request.step, agents) if agents else None
+    schedule = _schedule(inputs, profile, hosts, measurements, agents, step) if step is not None else ()
+    reserve = hosts[0].reserve
+    desktop = rounded_up(
+        total("Docker Desktop memory", [fit.memory_limits, reserve], "the stack's limits + the host's own reserve"),
+        GIB,
+        "GiB",
+    )
+    minimum = rounded_up(
+        total("Docker Desktop minimum", [fit.memory_reservations, reserve], "the reservations + the host's reserve"),
+        GIB,
+        "GiB",
+    )
+    notes = []
+    if not agents:
+        notes.append("no agent service: the stack starts all at once, there is no scale-up schedule")
+    return CapacityPlan(
+        profile=profile.name,
+        stack=stack,
+        services=services,
+        memory_limits=fit.memory_limits,
+        memory_reservations=fit.memory_reservations,
+        cpus=cpus,
+        tmpfs=tmpfs,
+        processes=processes,
+        hosts=hosts,
+        bins=packed(services, hosts),
+        agents=agents,
+        step=step,
+        schedule=schedule,
+        desktop_memory=desktop.renamed("Docker Desktop memory"),
+        desktop_minimum=minimum.renamed("Docker Desktop minimum"),
+        desktop_cpus=rounded_up(cpus.renamed("Docker Desktop cpus"), 1, "core"),
+        notes=tuple(notes),
+    )

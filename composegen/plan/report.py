@@ -1,0 +1,175 @@
+"""The capacity plan as text for people and as JSON for scripts (`composegen plan --format`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from composegen.plan.capacity import CapacityPlan, Host
+from composegen.plan.packing import NANO, Bin
+from composegen.sizing.quantity import Quantity, as_dict, show_value
+from composegen.units import human_bytes
+
+
+def _cores(nano: int) -> str:
+    return show_value(nano / NANO, "cpus")
+
+
+def _placement(b: Bin) -> str:
+    return ", ".join(f"{name} ×{count}" for name, count in b.counts().items()) or "nothing"
+
+
+def _verdict(plan: CapacityPlan) -> str:
+    given = len(plan.hosts)
+    needed = len(plan.bins)
+    size = plan.hosts[-1].label
+    if plan.fits:
+        where = "one host" if given == 1 else f"the {given} hosts given"
+        return f"fits: yes, on {where} ({needed} used)"
+    if given == 1:
+        return f"fits: no, one {size} host is not enough: it needs {needed} hosts of {size}"
+    return f"fits: no, the {given} hosts given are not enough: it needs {needed - given} more of {size}"
+
+
+def text(plan: CapacityPlan) -> str:
+    lines = [
+        f"capacity plan: profile {plan.profile}, {len(plan.services)} services, {plan.replicas} replicas",
+        "",
+        f"  {'service':<22} {'replicas':>8} {'limit':>10} {'reserve':>10} {'cpus':>6}"
+        f"   {'limits':>10} {'reserved':>10} {'cpus':>7}",
+    ]
+    for s in plan.services:
+        reservation = s.plan.memory_reservation
+        lines.append(
+            f"  {s.plan.name:<22} {s.replicas:>8} {s.plan.memory_limit.compose_value():>10} "
+            f"{reservation.compose_value() if reservation else '-':>10} {s.cpus.compose_value():>6}"
+            f"   {s.memory_total.show():>10} "
+            f"{s.reservation_total.show() if s.reservation_total else '-':>10} {s.cpus_total.show():>7}"
+        )
+    lines += [
+        "",
+        f"stack: memory limits {plan.memory_limits.show()} (tmpfs {plan.tmpfs.show()}, "
+        f"processes {plan.processes.show()}), reservations {plan.memory_reservations.show()}, "
+        f"cpus {plan.cpus.show()}",
+    ]
+    for host in plan.hosts:
+        lines.append(_host_line(host))
+    lines.append(_verdict(plan))
+    lines.append("placement (first-fit decreasing on the dominant resource; limits, not reservations):")
+    for number, b in enumerate(plan.bins, 1):
+        extra = " (added)" if b.extra else ""
+        lines.append(
+            f"  host {number} {b.host.label}{extra}: {_placement(b)}; "
+            f"memory {human_bytes(b.memory_used)} of {human_bytes(b.host.memory)}, "
+            f"cpus {_cores(b.nano_cpus_used)} of {_cores(b.host.nano_cpus)}; "
+            f"headroom {human_bytes(b.host.memory - b.memory_used)} and {_cores(b.host.nano_cpus - b.nano_cpus_used)}"
+        )
+    if plan.step is not None:
+        lines += ["", f"scale-up schedule: {int(plan.step.value)} agents a step ({_source(plan.step)})"]
+        for step in plan.schedule:
+            lines.append(
+                f"  {step.agents:>6} agents: {step.replicas} replicas, limits {human_bytes(step.memory_limits)}, "
+                f"reservations {human_bytes(step.memory_reservations)}, cpus {show_value(step.cpus, 'cpus')}, "
+                f"{step.hosts} host{'s' if step.hosts != 1 else ''}"
+            )
+    lines += [
+        "",
+        f"Docker Desktop: memory {plan.desktop_memory.show()} (the stack's limits {plan.memory_limits.show()} "
+        f"+ the host's reserve {plan.hosts[0].reserve.show()}, up to a whole GiB; "
+        f"{plan.desktop_minimum.show()} only starts everything), cpus {plan.desktop_cpus.show()}",
+    ]
+    lines += [f"note: {note}" for note in plan.notes]
+    lines.append("why each number: composegen explain --profile NAME [SERVICE]")
+    return "\n".join(lines) + "\n"
+
+
+def _source(q: Quantity) -> str:
+    return q.source or q.formula
+
+
+def _host_line(host: Host) -> str:
+    return (
+        f"host {host.label}: {host.for_containers.show()} and {host.cpus.show()} for containers "
+        f"(reserve {host.reserve.show()}, {host.reserve.source})"
+    )
+
+
+def _host_json(host: Host) -> dict[str, Any]:
+    return {
+        "label": host.label,
+        "memory": int(host.memory.value),
+        "cpus": host.cpus.value,
+        "reserve": int(host.reserve.value),
+        "reserve_source": host.reserve.source,
+        "memory_for_containers": int(host.for_containers.value),
+    }
+
+
+def _bin_json(b: Bin) -> dict[str, Any]:
+    return {
+        "host": b.host.label,
+        "added": b.extra,
+        "replicas": b.counts(),
+        "memory": b.memory_used,
+        "cpus": b.nano_cpus_used / NANO,
+        "headroom_memory": b.host.memory - b.memory_used,
+        "headroom_cpus": (b.host.nano_cpus - b.nano_cpus_used) / NANO,
+    }
+
+
+def to_json(plan: CapacityPlan) -> dict[str, Any]:
+    return {
+        "profile": plan.profile,
+        "services": [
+            {
+                "name": s.plan.name,
+                "role": s.plan.role,
+                "replicas": s.replicas,
+                "memory_limit": int(s.plan.memory_limit.value),
+                "memory_reservation": int(s.plan.memory_reservation.value) if s.plan.memory_reservation else None,
+                "cpus": s.cpus.value,
+                "tmpfs": int(s.tmpfs.value),
+                "memory_limits": int(s.memory_total.value),
+                "memory_reservations": int(s.reservation_total.value) if s.reservation_total else 0,
+                "cpus_total": round(s.cpus_total.value, 9),
+            }
+            for s in plan.services
+        ],
+        "totals": {
+            "replicas": plan.replicas,
+            "memory_limits": int(plan.memory_limits.value),
+            "memory_reservations": int(plan.memory_reservations.value),
+            "tmpfs": int(plan.tmpfs.value),
+            "processes": int(plan.processes.value),
+            "cpus": round(plan.cpus.value, 9),
+        },
+        "hosts": [_host_json(h) for h in plan.hosts],
+        "fits": plan.fits,
+        "hosts_needed": len(plan.bins),
+        "placement": [_bin_json(b) for b in plan.bins],
+        "schedule": {
+            "step": int(plan.step.value) if plan.step else None,
+            "step_source": _source(plan.step) if plan.step else None,
+            "steps": [
+                {
+                    "agents": s.agents,
+                    "replicas": s.replicas,
+                    "memory_limits": int(s.memory_limits),
+                    "memory_reservations": int(s.memory_reservations),
+                    "cpus": round(s.cpus, 9),
+                    "hosts": s.hosts,
+                }
+                for s in plan.schedule
+            ],
+        },
+        "docker_desktop": {
+            "memory": int(plan.desktop_memory.value),
+            "minimum_memory": int(plan.desktop_minimum.value),
+            "cpus": plan.desktop_cpus.value,
+        },
+        "derivations": {
+            "memory_limits": as_dict(plan.memory_limits),
+            "cpus": as_dict(plan.cpus),
+            "docker_desktop_memory": as_dict(plan.desktop_memory),
+        },
+        "notes": list(plan.notes),
+    }

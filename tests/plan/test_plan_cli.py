@@ -1,0 +1,147 @@
+"""`composegen plan` end to end through the CLI, on examples/agent-scale and small stacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from composegen.units import GIB, MIB
+from tests.conftest import EXAMPLES
+
+AGENT_SCALE = EXAMPLES / "agent-scale" / "composegen.yaml"
+
+
+def cg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "composegen", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def plan_json(*args: str, cwd: Path) -> tuple[int, dict[str, Any]]:
+    result = cg("plan", *args, "--format", "json", cwd=cwd)
+    assert result.returncode in (0, 1), result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_500_agents_at_128m_and_a_tenth_of_a_core_reproduce_70_gb_and_56_cores(tmp_path: Path) -> None:
+    """Issue 5's hand count: 500 × 128 MB + 6 GB of services ≈ 70 GB, 500 × 0.1 + 6 = 56 cores."""
+    code, out = plan_json(
+        "--profile", "agent-scale", "--project", str(AGENT_SCALE), "--agents", "500",
+        "--per-agent", "128m/0.1", "--host", "64g/16", cwd=tmp_path,
+    )  # fmt: skip
+    totals = out["totals"]
+    assert totals["cpus"] == pytest.approx(56)
+    # what the processes may use (limits minus the RAM-backed /tmp each replica mounts): ≈ 70 GB
+    assert totals["processes"] / GIB == pytest.approx(70, rel=0.02)
+    # the limits add a 16 MiB /tmp tmpfs per replica (505 replicas; read_only roots need it)
+    assert totals["tmpfs"] == 505 * 16 * MIB
+    assert totals["memory_limits"] == totals["processes"] + totals["tmpfs"]
+    agent = next(s for s in out["services"] if s["name"] == "agent")
+    assert (agent["replicas"], agent["memory_limit"], agent["cpus"]) == (500, 144 * MIB, 0.1)
+    # 56 cores on 16-core hosts: 4 hosts, the CPU bound; one host does not hold it
+    assert (code, out["fits"], out["hosts_needed"]) == (1, False, 4)
+    assert sum(sum(b["replicas"].values()) for b in out["placement"]) == 505
+    assert all(b["cpus"] <= 16 and b["memory"] <= 63 * GIB for b in out["placement"])
+    # Docker Desktop: the limits plus the 1 GiB reserve, up to a whole GiB
+    assert out["docker_desktop"]["memory"] == -(-(totals["memory_limits"] + GIB) // GIB) * GIB
+    assert out["docker_desktop"]["cpus"] == 56
+
+
+def test_the_profile_tier_sizes_500_agents_without_the_override(tmp_path: Path) -> None:
+    _, out = plan_json("--profile", "agent-scale", "--project", str(AGENT_SCALE), "--host", "128g/96", cwd=tmp_path)
+    agent = next(s for s in out["services"] if s["name"] == "agent")
+    assert (agent["memory_limit"], agent["cpus"]) == (208 * MIB, 0.15)  # 192M tier + 16M /tmp
+    assert out["totals"]["cpus"] == pytest.approx(500 * 0.15 + 6)
+
+
+def test_schedule_steps_follow_the_profile_and_end_at_the_full_count(tmp_path: Path) -> None:
+    _, out = plan_json(
+        "--profile", "agent-scale", "--project", str(AGENT_SCALE), "--per-agent", "128m/0.1", "--host", "64g/16",
+        cwd=tmp_path,
+    )  # fmt: skip
+    schedule = out["schedule"]
+    assert schedule["step"] == 50
+    assert schedule["step_source"].endswith("agents.update_parallelism")
+    steps = schedule["steps"]
+    assert [s["agents"] for s in steps] == list(range(50, 501, 50))
+    assert [s["hosts"] for s in steps] == sorted(s["hosts"] for s in steps)
+    assert steps[-1]["memory_limits"] == out["totals"]["memory_limits"]
+    assert steps[0]["cpus"] == pytest.approx(50 * 0.1 + 6)
+
+
+def test_tiers_change_along_the_schedule(tmp_path: Path) -> None:
+    """Without --per-agent each step is sized by its own tier: 50 agents get 512M each."""
+    _, out = plan_json("--profile", "agent-scale", "--project", str(AGENT_SCALE), "--step", "250", cwd=tmp_path)
+    first, last = out["schedule"]["steps"]
+    assert first["agents"] == 250 and last["agents"] == 500
+    assert first["memory_limits"] < last["memory_limits"]
+
+
+def test_several_hosts_fit(tmp_path: Path) -> None:
+    code, out = plan_json(
+        "--profile", "agent-scale", "--project", str(AGENT_SCALE), "--per-agent", "128m/0.1",
+        "--host", "64g/32", "--host", "64g/32/2g", cwd=tmp_path,
+    )  # fmt: skip
+    assert (code, out["fits"], out["hosts_needed"]) == (0, True, 2)
+    assert [h["reserve"] for h in out["hosts"]] == [GIB, 2 * GIB]
+    assert not any(b["added"] for b in out["placement"])
+
+
+def test_text_output_names_totals_fit_placement_schedule_and_desktop(tmp_path: Path) -> None:
+    result = cg(
+        "plan", "--profile", "agent-scale", "--project", str(AGENT_SCALE), "--per-agent", "128m/0.1",
+        "--host", "64g/16", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    text = result.stdout
+    assert "cpus 56 cores" in text
+    assert "fits: no, one 64G/16 host is not enough: it needs 4 hosts of 64G/16" in text
+    assert "host 4 64G/16 (added)" in text
+    assert "scale-up schedule: 50 agents a step" in text
+    assert "Docker Desktop: memory 79.00 GiB" in text
+
+
+def test_one_replica_larger_than_any_host_is_refused_in_one_line(tmp_path: Path) -> None:
+    result = cg("plan", "--profile", "agent-scale", "--project", str(AGENT_SCALE), "--host", "2g/1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "one replica of gateway needs 1.22 GiB and 2 cores, more than any host has: 2G/1" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--host", "64g"), "is not MEMORY/CPUS"),
+        (("--host", "1g/4/2g"), "leaves nothing for containers"),
+        (("--per-agent", "128m"), "--per-agent '128m' is not MEMORY/CPUS"),
+        (("--host", "lots/16"), "is not a size"),
+    ],
+)
+def test_bad_options_are_one_line_exit_2(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    result = cg("plan", "--profile", "agent-scale", "--project", str(AGENT_SCALE), *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_agents_options_need_an_agent_service(tmp_path: Path) -> None:
+    result = cg("plan", "--profile", "prod", "--project", str(EXAMPLES / "prod" / "composegen.yaml"),
+                "--agents", "10", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    assert "no agent service" in result.stderr
+
+
+def test_a_stack_without_agents_has_no_schedule_and_fits_its_host(tmp_path: Path) -> None:
+    code, out = plan_json("--profile", "prod", "--project", str(EXAMPLES / "prod" / "composegen.yaml"), cwd=tmp_path)
+    assert out["schedule"]["steps"] == []
+    assert out["hosts"][0]["reserve_source"] == "composegen.yaml: host.reserve"
+    assert code == (0 if out["fits"] else 1)
+    assert out["fits"] == (out["hosts_needed"] == 1)
