@@ -31,6 +31,46 @@ def _echo_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2))
 
 
+@export_app.command("k8s")
+def k8s(
+    profile: ProfileOpt,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="A folder for one file per service; `-` for one stream on stdout.")
+    ],
+    project: ProjectOpt = None,
+    force: ForceOpt = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+) -> None:
+    """Kubernetes manifests for the PROFILE plan: Deployments (StatefulSets for databases), Services,
+    HorizontalPodAutoscalers. What has no Kubernetes form is listed, never dropped silently."""
+    from composegen.cli import run
+
+    def body() -> int:
+        from composegen.errors import EXIT_OK, InputError
+        from composegen.export.k8s import export_k8s, k8s_json, stream_text, write_manifests
+        from composegen.render.overlay import plan
+
+        if output == "-" and fmt is OutputFormat.json:
+            raise InputError("--format json reports the files written", fix="write them into a folder: -o k8s/")
+        planned = plan(profile, project, Path.cwd())
+        exported = export_k8s(planned)
+        written: list[Path] = []
+        if output == "-":
+            typer.echo(stream_text(exported), nl=False)
+        else:
+            written = write_manifests(exported, Path(output), force=force)
+        if fmt is OutputFormat.json:
+            _echo_json(k8s_json(exported, [str(p) for p in written]))
+            return EXIT_OK
+        for path in written:
+            typer.echo(str(path))
+        for item in exported.unmapped:
+            typer.echo(f"composegen: not mapped: {item.service}: {item.what}: {item.why}", err=True)
+        return EXIT_OK
+
+    run(body)
+
+
 @export_app.command("alerts")
 def alerts(
     profile: ProfileOpt,
@@ -67,7 +107,7 @@ def alerts(
             return EXIT_OK
         typer.echo(text if output == "-" else output, nl=output != "-")
         for item in rules.skipped:
-            typer.echo(f"composegen: no {item.alert} for {item.service}: {item.reason}", err=True)
+            typer.echo(f"composegen: no {item.what} for {item.service}: {item.why}", err=True)
         return EXIT_OK
 
     run(body)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from composegen import __version__
+from composegen.export.notes import Note
 from composegen.export.yamlout import dump
 from composegen.profiles.models import MonitoringPolicy
 from composegen.sizing.model import ServicePlan, StackPlan
@@ -91,13 +92,6 @@ def _share(value: float) -> str:
 
 
 @dataclass(frozen=True)
-class Skipped:
-    service: str
-    alert: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class RuleGroup:
     name: str
     rules: tuple[dict[str, object], ...]
@@ -109,7 +103,7 @@ class RuleGroup:
 @dataclass(frozen=True)
 class AlertRules:
     groups: tuple[RuleGroup, ...]
-    skipped: tuple[Skipped, ...]
+    skipped: tuple[Note, ...]
     platform: Platform
 
     def count(self) -> int:
@@ -146,7 +140,7 @@ def _rule(
 
 def service_rules(
     plan: ServicePlan, policy: MonitoringPolicy, target: Target
-) -> tuple[list[dict[str, object]], list[Skipped]]:
+) -> tuple[list[dict[str, object]], list[Note]]:
     """The rules of one service, and the alerts it cannot have (no CPU limit)."""
     limit = int(plan.memory_limit.value)
     shown = format_bytes(limit)
@@ -173,7 +167,7 @@ def service_rules(
             f"{uses} of its {shown} limit: the kernel OOM-kills it at the limit.",
         ),
     ]
-    skipped: list[Skipped] = []
+    skipped: list[Note] = []
     if plan.cpus is not None:
         cores = plan.cpus.value
         rules.append(
@@ -190,7 +184,7 @@ def service_rules(
             )
         )
     else:
-        skipped.append(Skipped(name, ALERT_CPU, "no CPU limit (the profile writes none)"))
+        skipped.append(Note(name, ALERT_CPU, "no CPU limit (the profile writes none)"))
     rules.append(
         _rule(
             ALERT_OOM,
@@ -232,7 +226,7 @@ def alert_rules(stack: StackPlan, policy: MonitoringPolicy | None, project: str,
     """One rule group per service; `policy` None takes the defaults (80 %, 90 %, 5m, 24h)."""
     chosen = policy or MonitoringPolicy()
     groups: list[RuleGroup] = []
-    skipped: list[Skipped] = []
+    skipped: list[Note] = []
     for plan in stack.services:
         rules, left_out = service_rules(plan, chosen, Target(platform, project, plan.name))
         groups.append(RuleGroup(f"composegen.{project}.{plan.name}", tuple(rules)))
@@ -256,7 +250,7 @@ def rules_json(rules: AlertRules, output: str | None) -> dict[str, object]:
         "platform": rules.platform,
         "rules": rules.count(),
         **rules.as_dict(),
-        "skipped": [{"service": s.service, "alert": s.alert, "reason": s.reason} for s in rules.skipped],
+        "skipped": [s.as_dict() for s in rules.skipped],
     }
 
 

@@ -240,7 +240,7 @@ def test_a_profile_without_cpu_limits_lists_the_cpu_alert_as_skipped(tmp_path: P
     custom.write_text("name: nocpu\nextends: prod\ncpu: {limits: false}\n")
     planned = plan(str(custom), None, EXAMPLES / "prod")
     rules = al.alert_rules(planned.stack, planned.profile.profile.monitoring, "acme", "compose")
-    assert {s.alert for s in rules.skipped} == {al.ALERT_CPU}
+    assert {s.what for s in rules.skipped} == {al.ALERT_CPU}
     assert len(rules.skipped) == len(rules.groups)
 
 

@@ -1,0 +1,633 @@
+"""Kubernetes manifests from the plan (`composegen export k8s`).
+
+Per service: a Deployment, or a StatefulSet for a database role or a service that keeps data in a
+named volume (each replica gets its own claim from `volumeClaimTemplates`); a Service for its
+ports; a HorizontalPodAutoscaler (autoscaling/v2) for each Deployment when the profile has an
+`autoscaling` block. The numbers are the plan's (composegen.render.overlay.plan), laid out the way
+facts/compose-spec.md §Compose to Kubernetes maps them, with what kompose misses added:
+
+- limits.memory / limits.cpu from the planned limits, requests.memory from the reservation (when
+  the profile reserves; Kubernetes copies a limit into an unset request);
+- a startupProbe carrying start_period: periodSeconds = start_interval (else interval) and
+  failureThreshold = ceil(start_period ÷ period), so failureThreshold × periodSeconds ≥ start_period;
+  liveness and readiness probes from the healthcheck (CMD → exec argv, CMD-SHELL → `/bin/sh -c`);
+- tmpfs as `emptyDir: {medium: Memory, sizeLimit}` (memory-backed emptyDir pages count against
+  the container's limit, as tmpfs pages do in Docker), shm_size as a Memory emptyDir on /dev/shm;
+- securityContext from the hardening: no-new-privileges → allowPrivilegeEscalation: false,
+  read_only → readOnlyRootFilesystem, cap_drop → capabilities.drop, a numeric user → runAsUser;
+- HPA targets as `averageValue`, a share of the limit (cpu 70 %, memory 80 % in prod): HPA
+  `Utilization` is relative to requests, and requests follow reservations (half the limit in prod).
+
+What has no Kubernetes form (bind mounts, depends_on, logging, pids, a restart policy other than
+always...) is returned in `unmapped`, and values composegen had to choose (a claim size it cannot
+derive) in `defaults`: both printed by the CLI and in its json.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from composegen import __version__
+from composegen.compose.normalize import canonical_service
+from composegen.export.notes import Note
+from composegen.export.yamlout import dump_all
+from composegen.profiles.models import AutoscalingPolicy, ScaleBehavior
+from composegen.render.overlay import Planned
+from composegen.render.writer import write_atomic
+from composegen.sizing.model import Healthcheck, ServiceInputs, ServicePlan
+from composegen.units import GIB, KIB, MIB, format_bytes
+
+#: The Kubernetes version the manifests are written for (and validated against in the tests).
+KUBERNETES_VERSION = "1.37.0"
+#: Roles whose data must outlive a pod: a StatefulSet, whatever their volumes.
+STATEFUL_ROLES = frozenset({"postgres", "mysql", "mongo", "redis", "clickhouse", "elasticsearch", "kafka", "zookeeper"})
+#: The ports the official images of these roles listen on (their image documentation): a compose
+#: service reaches `db:5432` without declaring it; in Kubernetes only a Service makes `db` resolve.
+ROLE_PORTS: Mapping[str, tuple[int, ...]] = {
+    "postgres": (5432,),
+    "mysql": (3306,),
+    "mongo": (27017,),
+    "redis": (6379,),
+    "clickhouse": (8123, 9000),
+    "elasticsearch": (9200,),
+    "kafka": (9092,),
+    "zookeeper": (2181,),
+}
+#: A claim for a volume whose size composegen cannot derive (no `dataset` in composegen.yaml).
+DEFAULT_CLAIM = GIB
+#: Keys of the canonical service this module maps; any other key with a value is listed as unmapped.
+HANDLED = frozenset(
+    {
+        "image",
+        "restart",
+        "user",
+        "working_dir",
+        "read_only",
+        "cap_add",
+        "cap_drop",
+        "privileged",
+        "security_opt",
+        "mem_limit",
+        "mem_reservation",
+        "cpus",
+        "pids_limit",
+        "shm_size",
+        "stop_grace_period",
+        "command",
+        "entrypoint",
+        "environment",
+        "labels",
+        "ports",
+        "expose",
+        "volumes",
+        "tmpfs",
+        "limits",
+        "reservations",
+        "replicas",
+        "healthcheck",
+        "networks",
+        "depends_on",
+        "logging",
+        "tty",
+        "stdin_open",
+        "build",
+    }
+)
+#: Why a compose key has no Kubernetes form here.
+UNMAPPED_WHY: Mapping[str, str] = {
+    "depends_on": "Kubernetes has no start order: readiness probes hold traffic until a service is ready",
+    "logging": "the kubelet rotates container logs (containerLogMaxSize / containerLogMaxFiles)",
+    "pids": "Kubernetes limits pids per pod only in the kubelet (podPidsLimit)",
+    "secrets": "create a Secret and mount it",
+    "configs": "create a ConfigMap and mount it",
+    "build": "build and push the image; the manifest names it",
+}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    kind: str
+    name: str
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ServiceManifests:
+    service: str
+    comment: str
+    manifests: tuple[Manifest, ...]
+
+
+@dataclass(frozen=True)
+class K8sExport:
+    project: str
+    profile: str
+    digest: str
+    services: tuple[ServiceManifests, ...]
+    unmapped: tuple[Note, ...]
+    defaults: tuple[Note, ...]
+
+    def manifests(self) -> list[Manifest]:
+        return [m for s in self.services for m in s.manifests]
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def k8s_name(name: str) -> str:
+    """A DNS-1123 label: lowercase letters, digits and `-`, 63 at most."""
+    cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    return cleaned[:63].rstrip("-") or "service"
+
+
+def memory_quantity(n: float) -> str:
+    """Bytes as a Kubernetes quantity in the largest binary unit that keeps a whole number."""
+    whole = math.ceil(n)
+    for suffix, size in (("Gi", GIB), ("Mi", MIB), ("Ki", KIB)):
+        if whole >= size and whole % size == 0:
+            return f"{whole // size}{suffix}"
+    return str(whole)
+
+
+def cpu_quantity(cores: float) -> str:
+    """Cores as a Kubernetes quantity: `2`, `1500m`."""
+    millis = round(cores * 1000)
+    return str(millis // 1000) if millis % 1000 == 0 else f"{millis}m"
+
+
+def _seconds(value: float) -> int:
+    return max(1, math.ceil(value))
+
+
+# --- probes ----------------------------------------------------------------------------------
+
+
+def exec_command(test: Sequence[str]) -> list[str] | None:
+    """A healthcheck test as an exec probe's argv; None for NONE or an unknown form."""
+    if not test:
+        return None
+    if test[0] == "CMD":
+        return list(test[1:])
+    if test[0] == "CMD-SHELL":
+        return ["/bin/sh", "-c", " ".join(test[1:])]
+    return None
+
+
+def probes(command: list[str], health: Healthcheck) -> dict[str, Any]:
+    """startupProbe, livenessProbe and readinessProbe for one healthcheck."""
+    interval = _seconds(health.interval.value)
+    timeout = min(_seconds(health.timeout.value), interval)
+    start_pace = _seconds(health.start_interval.value) if health.start_interval is not None else interval
+    steady = {
+        "exec": {"command": command},
+        "periodSeconds": interval,
+        "timeoutSeconds": timeout,
+        "failureThreshold": health.retries,
+    }
+    return {
+        "startupProbe": {
+            "exec": {"command": command},
+            "periodSeconds": start_pace,
+            "timeoutSeconds": min(timeout, start_pace),
+            "failureThreshold": max(1, math.ceil(health.start_period.value / start_pace)),
+        },
+        "livenessProbe": steady,
+        "readinessProbe": dict(steady),
+    }
+
+
+# --- one service -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Service:
+    """The facts of one service being laid out, and what it could not map."""
+
+    plan: ServicePlan
+    inputs: ServiceInputs
+    base: dict[str, Any]
+    planned: Planned
+    unmapped: list[Note]
+    defaults: list[Note]
+
+    @property
+    def name(self) -> str:
+        return k8s_name(self.plan.name)
+
+    def drop(self, what: str, why: str) -> None:
+        self.unmapped.append(Note(self.plan.name, what, why))
+
+    def chose(self, what: str, why: str) -> None:
+        self.defaults.append(Note(self.plan.name, what, why))
+
+    @property
+    def named_volumes(self) -> list[tuple[str, str, bool]]:
+        return [(str(src), target, ro) for kind, src, target, ro in self.base["volumes"] if kind == "volume" and src]
+
+    @property
+    def stateful(self) -> bool:
+        return self.plan.role in STATEFUL_ROLES or bool(self.named_volumes)
+
+    @property
+    def replicas(self) -> int:
+        if self.plan.sizing.replicas is not None:
+            return self.plan.replicas
+        found = self.base.get("replicas")
+        return int(found) if isinstance(found, int) else 1
+
+
+def _labels(project: str, service: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": service,
+        "app.kubernetes.io/part-of": k8s_name(project),
+        "app.kubernetes.io/managed-by": "composegen",
+    }
+
+
+def _selector(project: str, service: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": service, "app.kubernetes.io/part-of": k8s_name(project)}
+
+
+def _ports(s: _Service) -> list[tuple[int, int, str]]:
+    """(service port, container port, protocol) from ports, expose, or the role's known ports."""
+    found: dict[tuple[int, str], int] = {}
+    for _, published, target, protocol in s.base["ports"]:
+        port = int(published.split("-")[0]) if published else int(target)
+        found.setdefault((port, protocol.upper()), int(target))
+    if s.base["ports"]:
+        s.drop("ports", "published on the host in compose: the Service is ClusterIP; add an Ingress or a LoadBalancer")
+    for item in s.base["expose"]:
+        text = str(item).split("/")[0].split("-")[0]
+        if text.isdigit():
+            found.setdefault((int(text), "TCP"), int(text))
+    if not found:
+        for port in ROLE_PORTS.get(s.plan.role, ()):
+            found[(port, "TCP")] = port
+            s.chose("ports", f"{port}: the port the {s.plan.role} image listens on (none declared)")
+    return [(port, target, protocol) for (port, protocol), target in sorted(found.items())]
+
+
+def _environment(s: _Service) -> list[dict[str, str]]:
+    merged: dict[str, str | None] = dict(s.base["environment"])
+    for setting in s.plan.environment:
+        merged[setting.key] = setting.value
+    out = []
+    for key, value in sorted(merged.items()):
+        if value is None:
+            s.drop(f"environment.{key}", "compose passes it from the shell that runs it: set a value or a Secret")
+        else:
+            out.append({"name": key, "value": value})
+    return out
+
+
+def _resources(s: _Service) -> dict[str, Any]:
+    limits: dict[str, str] = {"memory": memory_quantity(s.plan.memory_limit.value)}
+    if s.plan.cpus is not None:
+        limits["cpu"] = cpu_quantity(s.plan.cpus.value)
+    out: dict[str, Any] = {"limits": limits}
+    if s.plan.memory_reservation is not None:
+        out["requests"] = {"memory": memory_quantity(s.plan.memory_reservation.value)}
+    if s.plan.pids is not None:
+        s.drop(f"pids ({int(s.plan.pids.value)})", UNMAPPED_WHY["pids"])
+    return out
+
+
+def _security(s: _Service) -> dict[str, Any]:
+    hard = s.plan.hardening
+    base = s.base
+    context: dict[str, Any] = {}
+    if hard.no_new_privileges or "no-new-privileges:true" in (base.get("security_opt") or []):
+        context["allowPrivilegeEscalation"] = False
+    for option in base.get("security_opt") or []:
+        if option not in ("no-new-privileges:true", "no-new-privileges"):
+            s.drop(f"security_opt {option}", "no securityContext field says the same")
+    if hard.read_only or base.get("read_only"):
+        context["readOnlyRootFilesystem"] = True
+    if base.get("privileged"):
+        context["privileged"] = True
+    capabilities: dict[str, list[str]] = {}
+    if base.get("cap_add"):
+        capabilities["add"] = list(base["cap_add"])
+    drop = list(hard.cap_drop or base.get("cap_drop") or [])
+    if drop:
+        capabilities["drop"] = drop
+    if capabilities:
+        context["capabilities"] = capabilities
+    user = hard.user or base.get("user")
+    if user:
+        uid, _, gid = str(user).partition(":")
+        if uid.isdigit() and (not gid or gid.isdigit()):
+            context["runAsUser"] = int(uid)
+            if gid:
+                context["runAsGroup"] = int(gid)
+        else:
+            s.drop(f"user {user}", "Kubernetes runs as a numeric uid: give the number")
+    return context
+
+
+def _volumes(s: _Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(pod volumes, container mounts, claim templates)."""
+    volumes: list[dict[str, Any]] = []
+    mounts: list[dict[str, Any]] = []
+    claims: list[dict[str, Any]] = []
+    own = [m for m in s.plan.tmpfs if m.path not in s.inputs.base.tmpfs_targets]
+    for index, mount in enumerate(own):
+        name = f"tmpfs-{index}"
+        volumes.append({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": memory_quantity(mount.size.value)}})
+        mounts.append({"name": name, "mountPath": mount.path})
+    for index, target in enumerate(s.inputs.base.tmpfs_targets):
+        name = f"base-tmpfs-{index}"
+        volumes.append({"name": name, "emptyDir": {"medium": "Memory"}})
+        mounts.append({"name": name, "mountPath": target})
+        s.drop(f"tmpfs {target} size", "the base file's tmpfs size is not read: set emptyDir.sizeLimit")
+    shm = s.plan.sizing.shm_size
+    if shm is not None:
+        volumes.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": memory_quantity(shm.value)}})
+        mounts.append({"name": "dshm", "mountPath": "/dev/shm"})
+    for source, target, read_only in s.named_volumes:
+        name = k8s_name(source)
+        mounts.append({"name": name, "mountPath": target, **({"readOnly": True} if read_only else {})})
+        claims.append(_claim(s, name))
+    for source, target in s.plan.sizing.volumes:
+        name = k8s_name(source)
+        volumes.append({"name": name, "emptyDir": {}})
+        mounts.append({"name": name, "mountPath": target})
+        s.chose(f"volume {source}", "a cache: an emptyDir per pod, refilled after a restart")
+    root = s.planned.project.root
+    for kind, source, target, _ in s.base["volumes"]:
+        if kind not in ("volume", "tmpfs"):
+            shown = Path(source).relative_to(root) if source and Path(source).is_relative_to(root) else source
+            s.drop(f"volumes {shown}:{target}", f"a {kind} mount of the host: use a ConfigMap, a Secret or the image")
+    return volumes, mounts, claims
+
+
+def _claim(s: _Service, name: str) -> dict[str, Any]:
+    dataset = s.inputs.spec.dataset
+    if dataset:
+        factor = s.planned.profile.profile.tmpfs.dataset_factor
+        size = math.ceil(dataset * factor / GIB) * GIB
+        s.chose(f"claim {name}", f"{memory_quantity(size)}: dataset {format_bytes(dataset)} × {factor:g}, whole GiB")
+    else:
+        size = DEFAULT_CLAIM
+        s.chose(f"claim {name}", f"{memory_quantity(size)}: no dataset in composegen.yaml, a default; resize it")
+    return {
+        "metadata": {"name": name},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": memory_quantity(size)}}},
+    }
+
+
+def _healthcheck_test(s: _Service) -> list[str] | None:
+    if s.plan.healthcheck is None:
+        return None
+    if s.plan.healthcheck.test is not None:
+        return list(s.plan.healthcheck.test)
+    found = s.base.get("healthcheck") or {}
+    test = found.get("test")
+    return list(test) if isinstance(test, list) else None
+
+
+def _container(s: _Service, mounts: list[dict[str, Any]], ports: list[tuple[int, int, str]]) -> dict[str, Any]:
+    base = s.base
+    container: dict[str, Any] = {"name": s.name}
+    if base.get("image"):
+        container["image"] = base["image"]
+    else:
+        s.drop("image", "the service only builds: build, push and name the image")
+    if base.get("entrypoint"):
+        container["command"] = list(base["entrypoint"])
+    args = base.get("command") or (list(s.plan.sizing.command) if s.plan.sizing.command else None)
+    if args:
+        container["args"] = list(args)
+    if base.get("working_dir"):
+        container["workingDir"] = base["working_dir"]
+    if ports:
+        container["ports"] = [{"containerPort": target, "protocol": proto} for _, target, proto in ports]
+    env = _environment(s)
+    if env:
+        container["env"] = env
+    container["resources"] = _resources(s)
+    test = _healthcheck_test(s)
+    command = exec_command(test) if test else None
+    if s.plan.healthcheck is not None and command is not None:
+        container.update(probes(command, s.plan.healthcheck))
+    elif test:
+        s.drop("healthcheck", f"test {test[0]} has no probe form")
+    security = _security(s)
+    if security:
+        container["securityContext"] = security
+    if mounts:
+        container["volumeMounts"] = mounts
+    for key, field in (("tty", "tty"), ("stdin_open", "stdin")):
+        if base.get(key):
+            container[field] = True
+    return container
+
+
+def _pod(s: _Service, project: str, volumes: list[dict[str, Any]], container: dict[str, Any]) -> dict[str, Any]:
+    annotations = {k: str(v) for k, v in sorted(s.base["labels"].items())}
+    annotations.update(dict(s.plan.labels))
+    spec: dict[str, Any] = {"containers": [container]}
+    if volumes:
+        spec["volumes"] = volumes
+    grace = s.base.get("stop_grace_period")
+    if isinstance(grace, (int, float)):
+        spec["terminationGracePeriodSeconds"] = math.ceil(grace)
+    metadata: dict[str, Any] = {"labels": _labels(project, s.name)}
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"metadata": metadata, "spec": spec}
+
+
+def _workload(s: _Service, project: str, pod: dict[str, Any], claims: list[dict[str, Any]]) -> Manifest:
+    spec: dict[str, Any] = {"replicas": s.replicas, "selector": {"matchLabels": _selector(project, s.name)}}
+    kind = "StatefulSet" if s.stateful else "Deployment"
+    if s.stateful:
+        spec["serviceName"] = s.name
+    spec["template"] = pod
+    if claims:
+        spec["volumeClaimTemplates"] = claims
+    metadata = {
+        "name": s.name,
+        "labels": _labels(project, s.name),
+        "annotations": {
+            "composegen.io/profile": s.planned.profile.profile.name,
+            "composegen.io/role": s.plan.role,
+            "composegen.io/inputs": s.planned.digest,
+        },
+    }
+    return Manifest(kind, s.name, {"apiVersion": "apps/v1", "kind": kind, "metadata": metadata, "spec": spec})
+
+
+def _service(s: _Service, project: str, ports: list[tuple[int, int, str]]) -> Manifest | None:
+    if not ports and not s.stateful:
+        s.drop("network", "no ports declared or known: no Service, so other pods cannot reach it by name")
+        return None
+    spec: dict[str, Any] = {"selector": _selector(project, s.name)}
+    if s.stateful:
+        spec["clusterIP"] = "None"  # headless: the StatefulSet's serviceName, one DNS name per pod
+    if ports:
+        spec["ports"] = [
+            {"name": f"{proto.lower()}-{port}", "port": port, "targetPort": target, "protocol": proto}
+            for port, target, proto in ports
+        ]
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": s.name, "labels": _labels(project, s.name)}}
+    return Manifest("Service", s.name, {**body, "spec": spec})
+
+
+def _behavior(b: ScaleBehavior) -> dict[str, Any]:
+    out: dict[str, Any] = {"stabilizationWindowSeconds": math.ceil(b.stabilization_window), "selectPolicy": b.select}
+    if b.policies:
+        out["policies"] = [{"type": p.type, "value": p.value, "periodSeconds": math.ceil(p.period)} for p in b.policies]
+    return out
+
+
+def _autoscaler(s: _Service, project: str, policy: AutoscalingPolicy) -> Manifest:
+    memory_target = math.floor(s.plan.memory_limit.value * policy.memory / MIB) * MIB
+    metrics: list[dict[str, Any]] = []
+    if s.plan.cpus is not None:
+        cpu = cpu_quantity(max(0.001, s.plan.cpus.value * policy.cpu))
+        metrics.append(
+            {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "AverageValue", "averageValue": cpu}}}
+        )
+    else:
+        s.drop("autoscaling cpu", "no CPU limit to take a share of: the HPA scales on memory only")
+    metrics.append(
+        {
+            "type": "Resource",
+            "resource": {
+                "name": "memory",
+                "target": {"type": "AverageValue", "averageValue": memory_quantity(memory_target)},
+            },
+        }
+    )
+    spec = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": s.name},
+        "minReplicas": s.replicas,
+        "maxReplicas": max(s.replicas, math.ceil(s.replicas * policy.max_replicas_factor)),
+        "metrics": metrics,
+        "behavior": {"scaleUp": _behavior(policy.scale_up), "scaleDown": _behavior(policy.scale_down)},
+    }
+    body = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": s.name, "labels": _labels(project, s.name)},
+        "spec": spec,
+    }
+    return Manifest("HorizontalPodAutoscaler", s.name, body)
+
+
+def _other_keys(s: _Service) -> None:
+    for key, value in s.base.items():
+        if key not in HANDLED and value:
+            s.drop(key, UNMAPPED_WHY.get(key, "no Kubernetes form in composegen's export"))
+    if s.base.get("depends_on"):
+        s.drop("depends_on", UNMAPPED_WHY["depends_on"])
+    if s.base.get("logging") or s.plan.logging is not None:
+        s.drop("logging", UNMAPPED_WHY["logging"])
+    if s.base.get("build") and s.base.get("image"):
+        s.drop("build", UNMAPPED_WHY["build"])
+    networks = [n for n in s.base["networks"] if n != "default"]
+    if networks:
+        s.drop(f"networks {', '.join(networks)}", "one pod network in Kubernetes: use NetworkPolicies to separate")
+    restart = s.plan.restart or s.base.get("restart")
+    if restart and restart not in ("always", "unless-stopped"):
+        s.drop(f"restart {restart}", "Deployments and StatefulSets always restart their pods")
+
+
+def service_manifests(
+    plan: ServicePlan, inputs: ServiceInputs, planned: Planned, unmapped: list[Note], defaults: list[Note]
+) -> ServiceManifests:
+    """The manifests of one service; what it cannot map goes to `unmapped`, chosen values to `defaults`."""
+    project = planned.base.name or "default"
+    s = _Service(
+        plan,
+        inputs,
+        canonical_service(planned.base.service(plan.name), planned.project.root),
+        planned,
+        unmapped,
+        defaults,
+    )
+    if s.name != plan.name:
+        s.chose("name", f"{s.name}: Kubernetes names are lowercase letters, digits and '-'")
+    ports = _ports(s)
+    volumes, mounts, claims = _volumes(s)
+    container = _container(s, mounts, ports)
+    manifests = [_workload(s, project, _pod(s, project, volumes, container), claims)]
+    service = _service(s, project, ports)
+    if service is not None:
+        manifests.append(service)
+    autoscaling = planned.profile.profile.autoscaling
+    if autoscaling is not None and not s.stateful:
+        manifests.append(_autoscaler(s, project, autoscaling))
+    _other_keys(s)
+    comment = f"{plan.name}: role {plan.role}; memory limit {plan.memory_limit.show()}"
+    return ServiceManifests(plan.name, comment, tuple(manifests))
+
+
+def export_k8s(planned: Planned) -> K8sExport:
+    """Manifests for every service of the plan."""
+    unmapped: list[Note] = []
+    defaults: list[Note] = []
+    by_name = {i.name: i for i in planned.inputs}
+    services = tuple(service_manifests(p, by_name[p.name], planned, unmapped, defaults) for p in planned.stack.services)
+    stack = planned.stack
+    if stack.network is not None or stack.network_mtu is not None or stack.network_internal:
+        unmapped.append(Note("*", "network", "the profile's network name, MTU or internal flag: one pod network"))
+    return K8sExport(
+        planned.base.name or "default",
+        planned.profile.profile.name,
+        planned.digest,
+        services,
+        tuple(unmapped),
+        tuple(defaults),
+    )
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def _header(exported: K8sExport) -> str:
+    return (
+        f"# Generated by composegen {__version__}: do not edit, re-export instead.\n"
+        f"# profile: {exported.profile}   project: {exported.project}   inputs: {exported.digest}\n"
+        f"# for Kubernetes {KUBERNETES_VERSION}; apply: kubectl apply -f FOLDER\n"
+    )
+
+
+def service_text(exported: K8sExport, service: ServiceManifests) -> str:
+    """One service's file: the header, a comment naming the service, its documents."""
+    comment = "# " + re.sub(r"[\x00-\x1f\x7f]+", " ", service.comment) + "\n"
+    return _header(exported) + comment + dump_all([m.body for m in service.manifests])
+
+
+def stream_text(exported: K8sExport) -> str:
+    """Every manifest in one stream (`-o -`)."""
+    return _header(exported) + "---\n".join(dump_all([m.body for m in s.manifests]) for s in exported.services)
+
+
+def write_manifests(exported: K8sExport, folder: Path, *, force: bool = False) -> list[Path]:
+    """One file per service in `folder` (created if missing), written atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for service in exported.services:
+        path = folder / f"{k8s_name(service.service)}.yaml"
+        write_atomic(path, service_text(exported, service), force=force)
+        written.append(path)
+    return written
+
+
+def k8s_json(exported: K8sExport, written: list[str]) -> dict[str, Any]:
+    return {
+        "profile": exported.profile,
+        "project": exported.project,
+        "kubernetes": KUBERNETES_VERSION,
+        "files": written,
+        "manifests": [{"kind": m.kind, "name": m.name} for m in exported.manifests()],
+        "unmapped": [n.as_dict() for n in exported.unmapped],
+        "defaults": [n.as_dict() for n in exported.defaults],
+    }

@@ -1,0 +1,217 @@
+"""`composegen export k8s`: every manifest validates against the Kubernetes schemas (kubernetes-validate,
+strict, the pinned version), the examples match their golden files, and the numbers are the plan's."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes_validate import utils as kv
+from typer.testing import CliRunner
+
+from composegen.app import app
+from composegen.export import k8s
+from composegen.render.overlay import Planned, plan
+from composegen.units import MIB
+from tests.export.regenerate import EXPORT_EXAMPLES, golden_files, k8s_files
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+REGENERATE = ".venv/bin/python -m tests.export.regenerate"
+
+
+def _planned(example: str) -> Planned:
+    return plan(example, None, EXAMPLES / example)
+
+
+def _documents(example: str) -> list[dict[str, Any]]:
+    return [m.body for m in k8s.export_k8s(_planned(example)).manifests()]  # type: ignore[misc]
+
+
+def _by(example: str, kind: str, name: str) -> dict[str, Any]:
+    return next(d for d in _documents(example) if d["kind"] == kind and d["metadata"]["name"] == name)
+
+
+def _container(workload: dict[str, Any]) -> dict[str, Any]:
+    return workload["spec"]["template"]["spec"]["containers"][0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("example", EXPORT_EXAMPLES)
+def test_every_manifest_validates_against_the_pinned_kubernetes_schemas(example: str) -> None:
+    files = k8s_files(example)
+    documents = [d for name, text in files.items() if name.endswith(".yaml") for d in yaml.safe_load_all(text)]
+    assert len(documents) == len(json.loads(files["k8s.json"])["manifests"]) >= 3
+    for document in documents:
+        assert kv.validate(document, k8s.KUBERNETES_VERSION, strict=True) == "1.37"
+
+
+def test_the_strict_validation_rejects_a_field_kubernetes_does_not_know() -> None:
+    deployment = _by("prod", "Deployment", "api")
+    broken = {**deployment, "spec": {**deployment["spec"], "replica": 2}}
+    with pytest.raises(kv.ValidationError):
+        kv.validate(broken, k8s.KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("example", EXPORT_EXAMPLES)
+def test_the_examples_match_their_golden_files(example: str) -> None:
+    assert k8s_files(example) == golden_files(example), f"golden out of date: run `{REGENERATE}` and review the diff"
+
+
+@pytest.mark.parametrize("example", EXPORT_EXAMPLES)
+def test_limits_requests_and_probes_are_the_plans_numbers(example: str) -> None:
+    planned = _planned(example)
+    workloads = {d["metadata"]["name"]: d for d in _documents(example) if d["kind"] in ("Deployment", "StatefulSet")}
+    for service in planned.stack.services:
+        container = _container(workloads[k8s.k8s_name(service.name)])
+        limits = container["resources"]["limits"]
+        assert limits["memory"] == k8s.memory_quantity(service.memory_limit.value)
+        assert limits.get("cpu") == (k8s.cpu_quantity(service.cpus.value) if service.cpus else None)
+        requests = container["resources"].get("requests", {})
+        reserved = service.memory_reservation
+        assert requests.get("memory") == (k8s.memory_quantity(reserved.value) if reserved else None)
+        if service.healthcheck is None:
+            assert "startupProbe" not in container
+            continue
+        startup = container["startupProbe"]
+        assert startup["failureThreshold"] * startup["periodSeconds"] >= service.healthcheck.start_period.value
+        assert startup["periodSeconds"] == math.ceil(
+            (service.healthcheck.start_interval or service.healthcheck.interval).value
+        )
+        for kind in ("livenessProbe", "readinessProbe"):
+            assert container[kind]["periodSeconds"] == math.ceil(service.healthcheck.interval.value)
+            assert container[kind]["failureThreshold"] == service.healthcheck.retries
+
+
+def test_healthcheck_forms_become_exec_probes() -> None:
+    assert k8s.exec_command(["CMD", "redis-cli", "ping"]) == ["redis-cli", "ping"]
+    assert k8s.exec_command(["CMD-SHELL", "pg_isready -U acme"]) == ["/bin/sh", "-c", "pg_isready -U acme"]
+    assert k8s.exec_command(["NONE"]) is None
+    db = _container(_by("prod", "StatefulSet", "db"))
+    assert db["livenessProbe"]["exec"]["command"] == ["/bin/sh", "-c", "pg_isready -U acme"]
+    assert db["startupProbe"] == {
+        "exec": {"command": ["/bin/sh", "-c", "pg_isready -U acme"]},
+        "periodSeconds": 2,  # prod's start_interval
+        "timeoutSeconds": 2,
+        "failureThreshold": 85,  # ceil(169 s start_period ÷ 2 s)
+    }
+
+
+def test_tmpfs_shm_and_hardening_map_to_memory_emptydirs_and_a_security_context() -> None:
+    api = _by("prod", "Deployment", "api")
+    pod = api["spec"]["template"]["spec"]
+    assert pod["volumes"] == [{"name": "tmpfs-0", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}}]
+    assert _container(api)["volumeMounts"] == [{"name": "tmpfs-0", "mountPath": "/tmp"}]
+    assert _container(api)["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "runAsUser": 1000,
+        "runAsGroup": 1000,
+    }
+    db = _by("prod", "StatefulSet", "db")
+    assert {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "128Mi"}} in db["spec"]["template"]["spec"][
+        "volumes"
+    ]
+
+
+def test_databases_are_statefulsets_with_claims_sized_from_the_dataset() -> None:
+    db = _by("prod", "StatefulSet", "db")
+    assert db["spec"]["serviceName"] == "db"
+    (claim,) = db["spec"]["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "dbdata"
+    assert claim["spec"]["resources"]["requests"]["storage"] == "4Gi"  # dataset 2G × prod's dataset_factor 2
+    service = _by("prod", "Service", "db")
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["ports"] == [{"name": "tcp-5432", "port": 5432, "targetPort": 5432, "protocol": "TCP"}]
+    assert not any(d["kind"] == "HorizontalPodAutoscaler" and d["metadata"]["name"] == "db" for d in _documents("prod"))
+
+
+def test_the_autoscaler_takes_its_targets_and_behavior_from_the_profile() -> None:
+    planned = _planned("prod")
+    api = planned.stack.service("api")
+    assert api is not None
+    hpa = _by("prod", "HorizontalPodAutoscaler", "api")["spec"]
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"}
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 3)
+    targets = {m["resource"]["name"]: m["resource"]["target"] for m in hpa["metrics"]}
+    assert targets["cpu"] == {"type": "AverageValue", "averageValue": "700m"}  # 70 % of 1 core
+    assert targets["memory"]["averageValue"] == f"{math.floor(api.memory_limit.value * 0.8 / MIB)}Mi"
+    assert hpa["behavior"]["scaleUp"]["stabilizationWindowSeconds"] == 0
+    assert hpa["behavior"]["scaleDown"] == {
+        "stabilizationWindowSeconds": 300,
+        "selectPolicy": "Min",
+        "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}],
+    }
+    agents = _by("agent-scale", "HorizontalPodAutoscaler", "agent")["spec"]
+    assert (agents["minReplicas"], agents["maxReplicas"]) == (500, 1500)
+
+
+def test_profiles_without_autoscaling_get_no_autoscaler() -> None:
+    assert not any(d["kind"] == "HorizontalPodAutoscaler" for d in _documents("dev"))
+
+
+def test_what_cannot_be_mapped_is_listed(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n"
+        "  web_app:\n"
+        "    image: example/web:1\n"
+        "    ports: ['8080:80']\n"
+        "    volumes: ['./static:/srv/static:ro']\n"
+        "    ulimits: {nofile: 65536}\n"
+        "    extra_hosts: ['db.local=10.0.0.5']\n"
+        "    restart: on-failure\n"
+        "    user: www-data\n"
+        "    environment: [FROM_SHELL]\n"
+    )
+    exported = k8s.export_k8s(plan("dev", None, tmp_path))
+    unmapped = {(n.service, n.what.split(" ")[0]) for n in exported.unmapped}
+    assert {
+        ("web_app", "ports"),
+        ("web_app", "volumes"),
+        ("web_app", "ulimits"),
+        ("web_app", "extra_hosts"),
+        ("web_app", "restart"),
+        ("web_app", "user"),
+        ("web_app", "environment.FROM_SHELL"),
+    } <= unmapped
+    assert ("web_app", "name") in {(n.service, n.what) for n in exported.defaults}
+    (deployment, service) = [m.body for m in exported.manifests()]
+    assert deployment["metadata"]["name"] == "web-app"
+    assert service["spec"]["ports"] == [{"name": "tcp-8080", "port": 8080, "targetPort": 80, "protocol": "TCP"}]
+    for document in (deployment, service):
+        kv.validate(dict(document), k8s.KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "memory", "cores", "cpu"),
+    [(512 * MIB, "512Mi", 0.5, "500m"), (2 * 1024 * MIB, "2Gi", 2.0, "2"), (1000, "1000", 0.15, "150m")],
+)
+def test_quantities(value: float, memory: str, cores: float, cpu: str) -> None:
+    assert k8s.memory_quantity(value) == memory
+    assert k8s.cpu_quantity(cores) == cpu
+
+
+def test_cli_writes_one_file_per_service_and_reports_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(EXAMPLES / "prod")
+    out = tmp_path / "k8s"
+    result = CliRunner().invoke(app, ["export", "k8s", "--profile", "prod", "-o", str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert sorted(Path(f).name for f in report["files"]) == sorted(p.name for p in out.iterdir())
+    assert any(u["service"] == "ui" and u["what"] == "depends_on" for u in report["unmapped"])
+    assert (out / "api.yaml").read_text() == golden_files("prod")["k8s/api.yaml"]
+
+
+def test_cli_streams_to_stdout_and_refuses_foreign_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(EXAMPLES / "prod")
+    streamed = CliRunner().invoke(app, ["export", "k8s", "--profile", "prod", "-o", "-"])
+    assert streamed.exit_code == 0, streamed.output
+    kinds = [d["kind"] for d in yaml.safe_load_all(streamed.stdout)]
+    assert kinds.count("Deployment") == 4 and kinds.count("StatefulSet") == 2
+    (tmp_path / "api.yaml").write_text("kind: Mine\n")
+    refused = CliRunner().invoke(app, ["export", "k8s", "--profile", "prod", "-o", str(tmp_path)])
+    assert refused.exit_code == 2 and "not overwriting" in refused.output
+    assert (tmp_path / "api.yaml").read_text() == "kind: Mine\n"
