@@ -31,6 +31,14 @@ def _echo_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2))
 
 
+def _print_written(paths: list[Path], notes: list[str]) -> None:
+    """The files written (stdout), then what the user should know about them (stderr)."""
+    for path in paths:
+        typer.echo(str(path))
+    for note in notes:
+        typer.echo(f"composegen: {note}", err=True)
+
+
 @export_app.command("k8s")
 def k8s(
     profile: ProfileOpt,
@@ -62,10 +70,45 @@ def k8s(
         if fmt is OutputFormat.json:
             _echo_json(k8s_json(exported, [str(p) for p in written]))
             return EXIT_OK
-        for path in written:
-            typer.echo(str(path))
-        for item in exported.unmapped:
-            typer.echo(f"composegen: not mapped: {item.service}: {item.what}: {item.why}", err=True)
+        _print_written(written, [f"not mapped: {n.service}: {n.what}: {n.why}" for n in exported.unmapped])
+        return EXIT_OK
+
+    run(body)
+
+
+@export_app.command("env")
+def env(
+    profile: ProfileOpt,
+    tiers: Annotated[
+        str | None,
+        typer.Option("--tiers", help="Comma-separated tier names (default: every tier the profile defines)."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The folder to write into (default: beside the first compose file)."),
+    ] = None,
+    project: ProjectOpt = None,
+    force: ForceOpt = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+) -> None:
+    """An overlay whose limits read ${SERVICE_MEMORY_LIMIT:-default} and one .env.TIER per tier,
+    each tier planned by the calculators with that tier's inputs. Use it as
+    `docker compose --env-file .env.TIER -f docker-compose.yml -f docker-compose.PROFILE.tiers.yml up`."""
+    from composegen.cli import run
+
+    def body() -> int:
+        from composegen.errors import EXIT_OK
+        from composegen.export.env_tiers import export_tiers, tiers_json, write_tiers
+        from composegen.render.overlay import plan
+
+        planned = plan(profile, project, Path.cwd())
+        names = [t.strip() for t in tiers.split(",") if t.strip()] if tiers is not None else None
+        exported = export_tiers(planned, names, output)
+        written = write_tiers(exported, force=force)
+        if fmt is OutputFormat.json:
+            _echo_json(tiers_json(exported, [str(p) for p in written]))
+            return EXIT_OK
+        _print_written(written, [f"warning: {w}" for w in exported.warnings])
         return EXIT_OK
 
     run(body)
