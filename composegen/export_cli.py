@@ -55,7 +55,7 @@ def k8s(
 
     def body() -> int:
         from composegen.errors import EXIT_OK, InputError
-        from composegen.export.k8s import export_k8s, k8s_json, stream_text, write_manifests
+        from composegen.export.k8s import export_k8s, k8s_json, stale_files, stream_text, write_manifests
         from composegen.render.overlay import plan
 
         if output == "-" and fmt is OutputFormat.json:
@@ -63,14 +63,18 @@ def k8s(
         planned = plan(profile, project, Path.cwd())
         exported = export_k8s(planned)
         written: list[Path] = []
+        stale: list[Path] = []
         if output == "-":
             typer.echo(stream_text(exported), nl=False)
         else:
             written = write_manifests(exported, Path(output), force=force)
+            stale = stale_files(Path(output), written)
         if fmt is OutputFormat.json:
-            _echo_json(k8s_json(exported, [str(p) for p in written]))
+            _echo_json(k8s_json(exported, [str(p) for p in written], [str(p) for p in stale]))
             return EXIT_OK
-        _print_written(written, [f"not mapped: {n.service}: {n.what}: {n.why}" for n in exported.unmapped])
+        notes = [f"not mapped: {n.service}: {n.what}: {n.why}" for n in exported.unmapped]
+        notes += [f"warning: {p} is from an earlier export of a service the stack no longer has" for p in stale]
+        _print_written(written, notes)
         return EXIT_OK
 
     run(body)

@@ -38,7 +38,7 @@ from composegen.export.notes import Note
 from composegen.export.yamlout import dump_all
 from composegen.profiles.models import AutoscalingPolicy, ScaleBehavior
 from composegen.render.overlay import Planned
-from composegen.render.writer import write_atomic
+from composegen.render.writer import generated_by_us, write_atomic
 from composegen.sizing.model import Healthcheck, ServiceInputs, ServicePlan
 from composegen.units import GIB, KIB, MIB, format_bytes
 
@@ -562,7 +562,7 @@ def service_manifests(
     if service is not None:
         manifests.append(service)
     autoscaling = planned.profile.profile.autoscaling
-    if autoscaling is not None and not s.stateful:
+    if autoscaling is not None and not s.stateful and s.replicas >= 1:
         manifests.append(_autoscaler(s, project, autoscaling))
     _other_keys(s)
     comment = f"{plan.name}: role {plan.role}; memory limit {plan.memory_limit.show()}"
@@ -621,12 +621,19 @@ def write_manifests(exported: K8sExport, folder: Path, *, force: bool = False) -
     return written
 
 
-def k8s_json(exported: K8sExport, written: list[str]) -> dict[str, Any]:
+def stale_files(folder: Path, written: Sequence[Path]) -> list[Path]:
+    """Files composegen generated in `folder` earlier for services the stack no longer has: left in
+    place (never deleted), but `kubectl apply -f FOLDER` would still apply them."""
+    return sorted(p for p in folder.glob("*.yaml") if p not in written and generated_by_us(p))
+
+
+def k8s_json(exported: K8sExport, written: list[str], stale: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "profile": exported.profile,
         "project": exported.project,
         "kubernetes": KUBERNETES_VERSION,
         "files": written,
+        **({"stale": list(stale)} if stale else {}),
         "manifests": [{"kind": m.kind, "name": m.name} for m in exported.manifests()],
         "unmapped": [n.as_dict() for n in exported.unmapped],
         "defaults": [n.as_dict() for n in exported.defaults],
