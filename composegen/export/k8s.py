@@ -160,6 +160,12 @@ def cpu_quantity(cores: float) -> str:
     return str(millis // 1000) if millis % 1000 == 0 else f"{millis}m"
 
 
+def literal(text: str) -> str:
+    """`text` as Kubernetes reads it back unchanged in env values, command and args, where the
+    kubelet expands `$(NAME)` and reads `$$` as `$`: every `$` doubled."""
+    return text.replace("$", "$$")
+
+
 def _seconds(value: float) -> int:
     return max(1, math.ceil(value))
 
@@ -281,7 +287,7 @@ def _environment(s: _Service) -> list[dict[str, str]]:
         if value is None:
             s.drop(f"environment.{key}", "compose passes it from the shell that runs it: set a value or a Secret")
         else:
-            out.append({"name": key, "value": value})
+            out.append({"name": key, "value": literal(value)})
     return out
 
 
@@ -399,10 +405,10 @@ def _container(s: _Service, mounts: list[dict[str, Any]], ports: list[tuple[int,
     else:
         s.drop("image", "the service only builds: build, push and name the image")
     if base.get("entrypoint"):
-        container["command"] = list(base["entrypoint"])
+        container["command"] = [literal(a) for a in base["entrypoint"]]
     args = base.get("command") or (list(s.plan.sizing.command) if s.plan.sizing.command else None)
     if args:
-        container["args"] = list(args)
+        container["args"] = [literal(a) for a in args]
     if base.get("working_dir"):
         container["workingDir"] = base["working_dir"]
     if ports:

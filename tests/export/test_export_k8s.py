@@ -229,3 +229,25 @@ def test_cli_names_files_of_an_earlier_export_it_no_longer_writes(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["stale"] == [str(old)]
     assert old.is_file() and mine.is_file()  # listed, never deleted
+
+
+def test_values_reach_kubernetes_unchanged(tmp_path: Path) -> None:
+    """Quotes, `#`, `:` and newlines survive the YAML; `$` is doubled, since the kubelet expands
+    `$(NAME)` in env values, command and args and reads `$$` as `$`."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n"
+        "  web:\n"
+        "    image: example/web:1\n"
+        "    command: ['echo', 'cost: $$(price) # \"quoted\"']\n"
+        "    environment:\n"
+        '      GREETING: "it\'s: #1\\nnext line"\n'
+        "      PRICE: '$$5 and $$(HOME)'\n"
+    )
+    exported = k8s.export_k8s(plan("dev", None, tmp_path))
+    text = k8s.stream_text(exported)
+    container = _container(next(d for d in yaml.safe_load_all(text) if d["kind"] == "Deployment"))
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["GREETING"] == "it's: #1\nnext line"
+    assert env["PRICE"] == "$$5 and $$(HOME)"  # the kubelet makes it `$5 and $(HOME)` again
+    assert container["args"] == ["echo", 'cost: $$(price) # "quoted"']
+    assert k8s.literal("a$b$$c") == "a$$b$$$$c"
