@@ -14,6 +14,7 @@ from composegen.sizing.inputs import BaseService, ModelFootprint, ServiceInputs
 if TYPE_CHECKING:  # the models are read here, never built: lint without composegen.yaml skips pydantic
     from composegen.profiles.loader import LoadedProject
     from composegen.profiles.models import HostSpec, ServiceSpec
+    from composegen.yamlio import Document
 
 #: Resource keys outside `deploy` that compose v2 refuses to see contradicted by deploy.resources
 #: (facts/compose-spec.md §Units): where the base uses one, the overlay writes that key instead.
@@ -117,6 +118,7 @@ def resolve_inputs(loaded: LoadedProject, services: Mapping[str, Mapping[str, An
         host=project.host,
         where=str(loaded.path) if loaded.path else PROJECT_FILE,
         compose_files=project.compose_files,
+        document=loaded.document,
     )
 
 
@@ -127,14 +129,20 @@ def resolve_services(
     host: HostSpec | None = None,
     where: str = PROJECT_FILE,
     compose_files: Sequence[str] = (),
+    document: Document | None = None,
 ) -> list[ServiceInputs]:
     """One ServiceInputs per base service from what composegen.yaml says of each (`specs`; a
-    service it does not name gets the defaults), in the base file's order."""
+    service it does not name gets the defaults), in the base file's order. `document`, the
+    composegen.yaml read, puts a line in the errors."""
+
+    def place(*keys: str) -> str:
+        return document.where(("services", *keys)) if document is not None else where
+
     unknown = sorted(set(specs) - set(services))
     if unknown:
         raise InputError(
             f"service {unknown[0]!r} is not in the compose files ({', '.join(compose_files)})",
-            where=where,
+            where=place(unknown[0]),
             fix=f"fix its name in {PROJECT_FILE} or add it to the compose file",
         )
     result = []
@@ -144,7 +152,7 @@ def resolve_services(
         spec = given if given is not None else default_spec()
         base = base_service(name, service)
         role, reason = _role(spec, base)
-        models = _footprints(spec, f"{where}: services.{name}.models")
+        models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models")
         result.append(
             ServiceInputs(
                 name=name,

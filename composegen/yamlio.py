@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import io
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,9 +35,19 @@ KeyPath = tuple[Key, ...]
 
 #: How many nodes one document may expand to once aliases are followed (alias-bomb bound): at
 #: least this many, more for a large file (one node per 4 bytes of text is far above real files).
-MIN_EXPANSION_BUDGET = 200_000
-#: Largest file read, in bytes.
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MIN_EXPANSION_BUDGET = 100_000
+#: Largest file read, in bytes: almost five times the largest benchmark stack (2,000 services,
+#: 1.7 MB), and small enough that reading one stays within seconds and a few hundred MB (a 50 MB
+#: file took 14 s and 740 MB to lint).
+MAX_FILE_BYTES = 8 * 1024 * 1024
+#: Deepest nesting of mappings and lists read. Compose files nest under ten levels; past a few
+#: hundred, the recursive readers and merges that follow would exhaust Python's stack.
+MAX_DEPTH = 100
+#: libyaml's composer recurses on the C stack once per nesting level and crashes the process
+#: (SIGSEGV) some tens of thousands of levels deep (20,000 read fine, 50,000 crashed, measured
+#: with PyYAML 6 and libyaml 0.2.5). A text that could nest deeper than this is first measured
+#: with the parser's events, which do not recurse.
+_C_SAFE_DEPTH = 10_000
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -282,6 +293,7 @@ class _Builder:
         self.keys: list[Key] = []  # the key path of the node being built
         self.duplicates: list[tuple[KeyPath, Position]] = []
         self.int_keys = False
+        self.open: set[int] = set()  # the ids of the collection nodes being built
 
     def _spend(self, node: yaml.Node) -> None:
         self.budget -= 1
@@ -301,13 +313,28 @@ class _Builder:
             kind = next((k for k in _NODE_KINDS if isinstance(node, k)), kind)
         if kind is yaml.ScalarNode:
             return _scalar_value(node)  # type: ignore[arg-type]  # the type was checked just above
+        self._enter(node)
         if kind is yaml.MappingNode:
             result: Any = self._mapping(node)  # type: ignore[arg-type]
         elif kind is yaml.SequenceNode:
             result = self._sequence(node)  # type: ignore[arg-type]
         else:
             raise InputError("unsupported YAML node", where=f"{self.file}:{node.start_mark.line + 1}")
+        self.open.discard(id(node))
         return Tagged(node.tag, result) if node.tag in _COMPOSE_TAGS else result
+
+    def _enter(self, node: yaml.Node) -> None:
+        """Start building a mapping or list: refuse one nested too deep, or one that holds an
+        alias of itself (`a: &a [*a]` would expand forever)."""
+        if len(self.keys) >= MAX_DEPTH:
+            raise too_deep(f"{self.file}:{node.start_mark.line + 1}")
+        if id(node) in self.open:
+            raise InputError(
+                "a YAML alias refers to the mapping or list that holds it",
+                where=f"{self.file}:{node.start_mark.line + 1}",
+                fix="an alias may only name a value defined outside it",
+            )
+        self.open.add(id(node))
 
     def _value(self, node: yaml.Node) -> Any:
         """`build`, with the common case (a scalar) inline: this runs once per value of a file."""
@@ -355,7 +382,9 @@ class _Builder:
                 if merged is None:
                     merged = _new_sdict({})
                 for source in self._merge_sources(value_node):
+                    self._enter(source)
                     brought = self._mapping(source)
+                    self.open.discard(id(source))
                     for name, item in brought.items():
                         if name not in merged:
                             merged[name] = item
@@ -429,8 +458,40 @@ def parse_document(text: str, path: str) -> Document:
         return _parse_document(text, path)
 
 
+def too_deep(where: str) -> InputError:
+    return InputError(
+        f"YAML nests more than {MAX_DEPTH} levels deep",
+        where=where,
+        fix="a compose file nests a few levels; check the file is the one you meant",
+    )
+
+
+def _could_nest_deeper_than(text: str, levels: int) -> bool:
+    """An upper bound, cheap to compute, on how deep `text` nests: each flow level opens a
+    bracket, and each two block levels need a wider indent, so a longer line."""
+    if len(text) <= levels:
+        return False
+    flow = text.count("[") + text.count("{")
+    return flow > levels or flow + 2 * max(map(len, text.split("\n"))) + 2 > levels
+
+
+def _check_depth(text: str, path: str) -> None:
+    """Refuse a text nesting deeper than MAX_DEPTH, reading the parser's events (no recursion)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise too_deep(f"{path}:{mark.line + 1}" if mark is not None else path)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _parse_document(text: str, path: str) -> Document:
     try:
+        if _could_nest_deeper_than(text, _C_SAFE_DEPTH):
+            _check_depth(text, path)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -456,31 +517,64 @@ def _parse_document(text: str, path: str) -> Document:
     )
 
 
-def read_text(path: Path) -> str:
-    """A file's text, or one clear error: missing, unreadable, too large, not UTF-8."""
+def _too_large(path: Path, size: int) -> InputError:
+    return InputError(
+        f"file is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit ({size // (1024 * 1024)} MiB)",
+        where=str(path),
+        fix="split it or point composegen at the right file",
+    )
+
+
+def read_bytes(path: Path) -> bytes:
+    """A regular file's bytes, at most MAX_FILE_BYTES of them, or one clear error: missing,
+    a folder, a FIFO or device (reading one would block or never end), unreadable, too large."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):
             raise InputError(
-                f"file is {size // (1024 * 1024)} MiB, over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit",
-                where=str(path),
-                fix="split it or point composegen at the right file",
+                "is not a regular file (a pipe, socket or device)", where=str(path), fix="name a YAML file"
             )
-        raw = path.read_bytes()
+        if info.st_size > MAX_FILE_BYTES:
+            raise _too_large(path, info.st_size)
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
     except FileNotFoundError:
         raise InputError("file not found", where=str(path), fix="check the path, or create the file") from None
     except IsADirectoryError:
         raise InputError("is a folder, not a file", where=str(path), fix="name a YAML file") from None
     except PermissionError:
         raise InputError("file is not readable", where=str(path), fix="check its permissions") from None
-    if b"\x00" in raw:
-        raise InputError("file holds binary data, not YAML text", where=str(path), fix="name a YAML file")
+    except OSError as err:  # a name too long, a loop of symlinks, an I/O error...
+        raise InputError(
+            f"cannot read the file: {err.strerror or err}", where=str(path), fix="check the path"
+        ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_large(path, len(raw))
+    return raw
+
+
+def read_text(path: Path) -> str:
+    """A file's text, or one clear error: missing, unreadable, too large, binary, not UTF-8."""
+    raw = read_bytes(path)
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise InputError(
+            "file holds binary data, not YAML text", where=_line_of(path, raw, nul), fix="name a YAML file"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise InputError(
-            f"file is not UTF-8 text (byte {err.start})", where=str(path), fix="save it as UTF-8"
+            f"file is not UTF-8 text (byte {err.start})", where=_line_of(path, raw, err.start), fix="save it as UTF-8"
         ) from None
+
+
+def _line_of(path: Path, raw: bytes, offset: int) -> str:
+    """`file:line` of a byte offset."""
+    line = raw.count(b"\n", 0, offset) + 1
+    return f"{path}:{line}"
 
 
 def read_document(path: Path, display: str | None = None) -> Document:

@@ -33,7 +33,7 @@ def project_file(project: Path | None, cwd: Path) -> Path | None:
     if project is not None:
         if project.is_dir():
             project = project / PROJECT_FILE
-        if not project.is_file():
+        if not project.exists():  # one that exists but is no file (a FIFO...): the reader says what it is
             raise InputError("no such file", where=str(project), fix=f"give the path of a {PROJECT_FILE}")
         return project
     here = cwd / PROJECT_FILE

@@ -32,6 +32,7 @@ class LoadedProject:
     project: Project
     path: Path | None  # None: no composegen.yaml, compose files found in the folder
     root: Path
+    document: Document | None = None  # composegen.yaml as read: where each key was written
 
     def compose_paths(self) -> list[Path]:
         return [self.root / f for f in self.project.compose_files]
@@ -153,8 +154,11 @@ def load_profile(ref: str, relative_to: Path, project_file: Path | None = None) 
     while True:
         if layer.key in [seen.key for seen in layers]:
             cycle = " -> ".join(seen.name for seen in [*layers, layer])
+            doc, keys = layers[-1].source  # the extends that closes the loop
             raise InputError(
-                f"profile extends itself in a cycle: {cycle}", where=layers[0].key, fix="remove one of the extends"
+                f"profile extends itself in a cycle: {cycle}",
+                where=doc.where((*keys, "extends")),
+                fix="remove one of the extends",
             )
         layers.append(layer)
         parent = layer.data.get("extends")
@@ -167,6 +171,8 @@ def load_profile(ref: str, relative_to: Path, project_file: Path | None = None) 
                 where=doc.where((*keys, "extends")),
                 fix="write `extends: pytest` or `extends: ./base.yaml`",
             )
+        if layer.source[1] and _is_path(parent):
+            _inside_project("profile file", parent, layer.folder, doc.where((*keys, "extends")))
         # a local profile may extend another local one; a file extends bundled names and paths only
         layer = _layer(parent, layer.folder, project_file if layer.source[1] else None)
     raw: dict[str, Any] = {}
@@ -176,6 +182,19 @@ def load_profile(ref: str, relative_to: Path, project_file: Path | None = None) 
     raw["name"] = layers[0].data.get("name", layers[0].name)
     profile = validate(Profile, raw, [each.source for each in layers])
     return LoadedProfile(profile, tuple(each.key for each in layers))
+
+
+def _inside_project(what: str, name: str, root: Path, where: str) -> Path:
+    """`root / name`, refused when it leads out of `root` (through `..`, an absolute path or a
+    symlink): composegen.yaml names files of its own project only."""
+    target = (root / name).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise InputError(
+            f"{what} {name!r} is outside the project folder",
+            where=where,
+            fix="keep the files composegen.yaml names in its folder or below it",
+        )
+    return target
 
 
 def find_compose_files(root: Path) -> list[str]:
@@ -206,17 +225,11 @@ def load_project(path: Path | None, cwd: Path) -> LoadedProject:
     project = validate(Project, data, [doc])
     root = path.parent.resolve()
     for index, name in enumerate(project.compose_files):
-        target = (root / name).resolve()
-        if not target.is_relative_to(root):
-            raise InputError(
-                f"compose file {name!r} is outside the project folder",
-                where=doc.where(("compose_files", index)),
-                fix="keep compose files in the folder of composegen.yaml or below it",
-            )
+        target = _inside_project("compose file", name, root, doc.where(("compose_files", index)))
         if not target.is_file():
             raise InputError(
                 f"compose file {name!r} does not exist",
                 where=doc.where(("compose_files", index)),
                 fix="fix the path in compose_files, or create the file",
             )
-    return LoadedProject(project, path, root)
+    return LoadedProject(project, path, root, doc)

@@ -9,14 +9,29 @@ from pathlib import Path
 from composegen.compose import schema
 from composegen.compose.stack import Stack, load_stack
 from composegen.compose.tree import origin_at, plain
+from composegen.errors import InputError
 
 #: Loading problems that come from the base's own variables, not from what composegen wrote.
 _BASE_ONLY = frozenset({"variable-unset", "variable-required", "variable-invalid"})
 
 
 def load_base(paths: Sequence[Path], root: Path) -> Stack:
-    """The merged, interpolated base stack, exactly as `docker compose -f ... config` builds it."""
-    return load_stack(list(paths), project_dir=root)
+    """The merged, interpolated base stack, exactly as `docker compose -f ... config` builds it;
+    refused, naming its file and line, when compose would refuse the base alone (a duplicate key,
+    a schema error): an overlay over it could never be used, and the error is the base's."""
+    stack = load_stack(list(paths), project_dir=root)
+    problems = [(p.where(), p.message) for p in stack.problems if p.error and p.kind not in _BASE_ONLY]
+    for error in stack.validate():
+        origin = origin_at(stack.data, error.path)
+        problems.append((origin.where() if origin is not None else str(paths[0]), str(error)))
+    if problems:
+        where, message = problems[0]
+        raise InputError(
+            f"compose would refuse the base stack: {message}",
+            where=where,
+            fix="fix the compose file; `composegen lint` lists every problem",
+        )
+    return stack
 
 
 def check_merged(paths: Sequence[Path], root: Path, overlay_text: str, overlay_name: str) -> list[str]:

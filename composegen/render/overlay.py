@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from composegen import __version__
 from composegen.compose.stack import Stack
@@ -18,7 +19,7 @@ from composegen.resolve import resolve_inputs
 from composegen.sizing.measured import Measurements, parse_measurements
 from composegen.sizing.model import ServiceInputs, StackPlan
 from composegen.sizing.plan import plan_stack
-from composegen.yamlio import parse_document
+from composegen.yamlio import parse_document, read_text
 
 TEMPLATE = "overlay.yml.j2"
 
@@ -83,19 +84,22 @@ def read_measurements(path: Path | None, cwd: Path) -> tuple[Measurements | None
         return None, None
     full = path if path.is_absolute() else cwd / path
     try:
-        text = full.read_text(encoding="utf-8")
-    except OSError as err:
+        text = read_text(full)  # a regular file only: a FIFO would block, a device never end
+    except InputError as err:
         raise InputError(
-            f"cannot read the measurements file: {err.strerror or err}",
+            f"cannot read the measurements file: {err.message}",
             where=str(path),
             fix="write one with `composegen calibrate --profile NAME -o FILE`",
         ) from None
     return parse_measurements(text, str(path)), text
 
 
-def default_output(planned: Planned) -> Path:
+def default_output(planned: Planned, target: str = "compose") -> Path:
+    """docker-compose.PROFILE.yml (an overlay) or docker-stack.PROFILE.yml (a Swarm stack file),
+    beside the first base file."""
     first = planned.project.compose_paths()[0]
-    return first.parent / f"docker-compose.{planned.profile.profile.name}.yml"
+    kind = "stack" if target == "swarm" else "compose"
+    return first.parent / f"docker-{kind}.{planned.profile.profile.name}.yml"
 
 
 def render(
@@ -105,33 +109,44 @@ def render(
     output: Path | None = None,
     docker_version: str | None = None,
     measurements: Path | None = None,
+    target: str = "compose",
 ) -> Rendered:
     planned = plan(profile_ref, project_path, cwd, docker_version, measurements)
-    out = output or default_output(planned)
+    out = output or default_output(planned, target)
+    if target == "swarm":
+        from composegen.render.swarm import render_swarm_planned
+
+        return Rendered(planned, render_swarm_planned(planned, out).text, out)
     return Rendered(planned, render_planned(planned, out), out)
 
 
-def render_planned(planned: Planned, out: Path) -> str:
-    """The overlay text for a plan, validated merged over its base (raises ValidationError)."""
+def overlay_context(planned: Planned, out: Path) -> dict[str, Any]:
+    """The template context of the overlay for `planned`, written to `out`."""
+    root = planned.project.root
     base_files = [
-        str(p.relative_to(planned.project.root)) if p.is_relative_to(planned.project.root) else str(p)
-        for p in planned.project.compose_paths()
+        str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in planned.project.compose_paths()
     ]
-    context = stack_context(
-        planned.stack,
+    return stack_context(
+        replace(planned.stack, target="compose"),  # an overlay is for compose whatever the profile's target
         list(planned.inputs),
         version=__version__,
         digest=planned.digest,
         base_files=base_files,
         output_name=out.name,
     )
-    text = render_template(TEMPLATE, context)
+
+
+def render_planned(planned: Planned, out: Path) -> str:
+    """The overlay text for a plan, validated merged over its base (raises ValidationError)."""
+    text = render_template(TEMPLATE, overlay_context(planned, out))
     check_overlay(text, planned, out)
     return text
 
 
-def check_overlay(text: str, planned: Planned, out: Path) -> None:
-    """Re-parse the rendered text, merge it over the base as compose would, validate the result."""
+def check_overlay(text: str, planned: Planned, out: Path, base: list[Path] | None = None) -> None:
+    """Re-parse the rendered text, merge it over the base as compose would, validate the result.
+    `base`: the files it goes over (default: the project's compose files; `[]` for a file that
+    stands alone, like the Swarm stack file)."""
     doc = parse_document(text, str(out))
     if doc.duplicate_keys:
         keys, pos = doc.duplicate_keys[0]
@@ -140,7 +155,8 @@ def check_overlay(text: str, planned: Planned, out: Path) -> None:
             where=str(out),
             fix="this is a composegen bug: please report it",
         )
-    problems = check_merged(planned.project.compose_paths(), planned.project.root, text, out.name)
+    paths = planned.project.compose_paths() if base is None else base
+    problems = check_merged(paths, planned.project.root, text, out.name)
     if problems:
         raise ValidationError(
             f"the merged stack would be rejected by compose: {problems[0]}",

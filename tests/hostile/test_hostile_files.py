@@ -1,0 +1,218 @@
+"""Bad input through the real CLI: each case of bad_cases.yaml gets one line naming the file (and
+the line, where there is one) and the fix, exit 2, no traceback, no hang; alias bombs stay under
+1 s of CPU and 100 MB of memory."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from composegen.yamlio import read_document
+
+HERE = Path(__file__).resolve().parent
+TABLE = read_document(HERE / "bad_cases.yaml").data
+CASES: list[dict[str, Any]] = TABLE["cases"]
+COMMANDS = ("render", "explain", "lint")
+#: Limits of a bounded run: the issue's "under 1 s and 100 MB" for alias bombs.
+MAX_CPU_SECONDS = 1.0
+MAX_RSS_BYTES = 100 * 1024 * 1024
+#: No case may take longer than this (a hang is a failure, not a wait).
+TIMEOUT = 60
+
+
+# --- the generated files: large or odd ones are made at test time, never committed ----------------
+
+
+def _alias_bomb(open_: str, close: str, item: Callable[[int, int], str]) -> str:
+    """Nine levels of ten aliases each: 10^9 values once expanded."""
+    lines = ["x-a0: &a0 " + open_ + ", ".join(item(0, j) for j in range(10)) + close]
+    lines += [f"x-a{i}: &a{i} " + open_ + ", ".join(item(i, j) for j in range(10)) + close for i in range(1, 9)]
+    return "\n".join(["services:", "  web:", "    image: python:3.12", *lines[:1], *lines[1:]]) + "\n"
+
+
+def _bomb_lists(path: Path) -> None:
+    path.write_text(_alias_bomb("[", "]", lambda i, j: "x" if i == 0 else f"*a{i - 1}"))
+
+
+def _bomb_mappings(path: Path) -> None:
+    path.write_text(_alias_bomb("{", "}", lambda i, j: f"k{j}: v" if i == 0 else f"k{j}: *a{i - 1}"))
+
+
+def _deep_flow(path: Path) -> None:
+    depth = 100_000  # deep enough to crash libyaml's recursive composer unless refused first
+    path.write_text("services:\n  web:\n    image: python:3.12\n    x-deep: " + "[" * depth + "]" * depth + "\n")
+
+
+def _deep_block(path: Path) -> None:
+    lines = [f"{'  ' * (level + 1)}k{level}:" for level in range(300)]
+    path.write_text("x-deep:\n" + "\n".join(lines) + "\n")
+
+
+def _fifty_megabytes(path: Path) -> None:
+    line = "      K{}: " + "v" * 70 + "\n"
+    with path.open("w", encoding="utf-8") as out:
+        out.write("services:\n  web:\n    image: python:3.12\n    environment:\n")
+        count = 0
+        while out.tell() < 50 * 1024 * 1024:
+            out.writelines(line.format(count + n) for n in range(10_000))
+            count += 10_000
+
+
+def _binary(path: Path) -> None:
+    path.write_bytes(b"services:\n  web:\n    image: \x00\x01\x02\xff\xfe\n")
+
+
+def _latin_1(path: Path) -> None:
+    path.write_bytes("services:\n  web:\n    image: python:3.12\n    x-caf\xe9: 1\n".encode("latin-1"))
+
+
+def _link_outside(path: Path) -> None:
+    outside = path.parent.parent / "outside.yml"
+    outside.write_text("services:\n  web:\n    image: python:3.12\n")
+    path.symlink_to(outside)
+
+
+MAKERS: dict[str, Callable[[Path], None]] = {
+    "alias-bomb-lists": _bomb_lists,
+    "alias-bomb-mappings": _bomb_mappings,
+    "deep-flow": _deep_flow,
+    "deep-block": _deep_block,
+    "fifty-megabytes": _fifty_megabytes,
+    "binary": _binary,
+    "latin-1": _latin_1,
+    "folder": lambda path: path.mkdir(),
+    "fifo": lambda path: os.mkfifo(path),
+    "dev-zero": lambda path: path.symlink_to("/dev/zero"),
+    "link-outside": _link_outside,
+}
+
+
+def make_project(case: dict[str, Any], root: Path) -> None:
+    root.mkdir(parents=True)
+    files = {**TABLE["defaults"], **(case.get("files") or {})}
+    for name, text in files.items():
+        if text is not None:
+            (root / name).write_text(text, encoding="utf-8")
+    for name, kind in (case.get("make") or {}).items():
+        (root / name).unlink(missing_ok=True)
+        MAKERS[kind](root / name)
+    if case.get("lock"):
+        (root / case["lock"]).chmod(0)
+
+
+# --- running the CLI and measuring it -----------------------------------------------------------
+
+_PR_CAPBSET_DROP = 24
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
+
+
+def _drop_read_anything() -> None:
+    """In the child, before exec: root loses the capabilities that bypass file permissions, so a
+    chmod 000 file is unreadable to it as to anyone (tests run as root in CI)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    cpu_seconds: float
+    max_rss: int  # bytes
+    seconds: float
+
+
+def run_cli(args: list[str], cwd: Path, *, locked: bool = False) -> Run:
+    """`python -m composegen ARGS` in `cwd`, with the CPU time and peak memory of that process
+    alone (wait4 on it)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.monotonic()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "composegen", *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            preexec_fn=_drop_read_anything if locked and os.geteuid() == 0 else None,
+        )
+        try:
+            _, status, usage = _wait4(child.pid, started + TIMEOUT)
+        finally:
+            if child.returncode is None and child.poll() is None:
+                child.kill()
+                child.wait()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            child.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+            usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss * 1024,  # Linux reports kilobytes
+            time.monotonic() - started,
+        )
+
+
+def _wait4(pid: int, deadline: float) -> tuple[int, int, resource.struct_rusage]:
+    while True:
+        found, status, usage = os.wait4(pid, os.WNOHANG)
+        if found:
+            return found, status, usage
+        if time.monotonic() > deadline:
+            raise AssertionError(f"composegen did not end within {TIMEOUT} s")
+        time.sleep(0.02)
+
+
+def matches(expected: str, line: str) -> bool:
+    """The line as the case expects it; an expectation ending in `...` is a beginning."""
+    if expected.endswith("..."):
+        return line.startswith(expected[:-3])
+    return line == expected
+
+
+PARAMS = [
+    pytest.param(case, command, id=f"{case['name']}-{command}")
+    for case in CASES
+    for command in case.get("commands", COMMANDS)
+]
+
+
+def test_case_names_are_unique_and_commands_known() -> None:
+    names = [case["name"] for case in CASES]
+    assert len(names) == len(set(names))
+    for case in CASES:
+        assert set(case.get("commands", COMMANDS)) <= set(COMMANDS), case["name"]
+        assert set(case.get("make") or {}).isdisjoint(case.get("files") or {}), case["name"]
+        assert all(kind in MAKERS for kind in (case.get("make") or {}).values()), case["name"]
+
+
+@pytest.mark.parametrize(("case", "command"), PARAMS)
+def test_bad_input_gives_one_line_and_exit_2(case: dict[str, Any], command: str, tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    make_project(case, root)
+    args = (case.get("args") or {}).get(command) or TABLE["commands"][command]
+    run = run_cli(list(args), root, locked=bool(case.get("lock")))
+    lines = run.stderr.splitlines()
+    assert run.code == 2, (run.code, run.stdout[-2000:], run.stderr[-2000:])
+    assert "Traceback" not in run.stderr
+    assert len(lines) == 1, lines
+    line = lines[0].replace(f"{root}/", "")  # the folder of the project, left out
+    assert matches("composegen: " + (case.get("errors") or {}).get(command, case["error"]), line), line
+    if case.get("bounded"):
+        assert run.cpu_seconds < MAX_CPU_SECONDS, f"{run.cpu_seconds:.2f} s of CPU"
+        assert run.max_rss < MAX_RSS_BYTES, f"{run.max_rss / 2**20:.0f} MiB at peak"
