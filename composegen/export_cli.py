@@ -140,15 +140,15 @@ def alerts(
     def body() -> int:
         from composegen.errors import EXIT_OK
         from composegen.export.alerts import PLATFORMS, alert_rules, rules_json, rules_text
+        from composegen.export.output import write_export
         from composegen.render.overlay import plan
-        from composegen.render.writer import write_atomic
 
         planned = plan(profile, project, Path.cwd())
         chosen = next(p for p in PLATFORMS if p == platform.value)
         rules = alert_rules(planned.stack, planned.profile.profile.monitoring, planned.base.name or "default", chosen)
         text = rules_text(rules, planned.profile.profile.name, planned.digest)
         if output != "-":
-            write_atomic(Path(output), text, force=force)
+            write_export(Path(output), text, force=force)
         if fmt is OutputFormat.json:
             _echo_json(rules_json(rules, None if output == "-" else output))
             return EXIT_OK
