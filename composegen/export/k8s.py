@@ -453,6 +453,8 @@ def _workload(s: _Service, project: str, pod: dict[str, Any], claims: list[dict[
     kind = "StatefulSet" if s.stateful else "Deployment"
     if s.stateful:
         spec["serviceName"] = s.name
+    elif s.plan.role == "agent":
+        spec.update(_agent_rollout(s))
     spec["template"] = pod
     if claims:
         spec["volumeClaimTemplates"] = claims
@@ -466,6 +468,20 @@ def _workload(s: _Service, project: str, pod: dict[str, Any], claims: list[dict[
         },
     }
     return Manifest(kind, s.name, {"apiVersion": "apps/v1", "kind": kind, "metadata": metadata, "spec": spec})
+
+
+def _agent_rollout(s: _Service) -> dict[str, Any]:
+    """The profile's agent rollout (`agents.update_parallelism`, `update_delay`, which the Swarm
+    target writes as update_config): at most that many agents down at once, none added, and each
+    new pod ready for the delay before the next ones go."""
+    policy = s.planned.profile.profile.agents
+    return {
+        "strategy": {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxUnavailable": policy.update_parallelism, "maxSurge": 0},
+        },
+        "minReadySeconds": math.ceil(policy.update_delay),
+    }
 
 
 def _service(s: _Service, project: str, ports: list[tuple[int, int, str]]) -> Manifest | None:

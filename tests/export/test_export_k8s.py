@@ -149,6 +149,13 @@ def test_the_autoscaler_takes_its_targets_and_behavior_from_the_profile() -> Non
     assert (agents["minReplicas"], agents["maxReplicas"]) == (500, 1500)
 
 
+def test_agents_roll_out_in_the_profiles_batches() -> None:
+    spec = _by("agent-scale", "Deployment", "agent")["spec"]
+    assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 50, "maxSurge": 0}}
+    assert spec["minReadySeconds"] == 10  # agents.update_delay
+    assert "strategy" not in _by("agent-scale", "Deployment", "gateway")["spec"]
+
+
 def test_profiles_without_autoscaling_get_no_autoscaler() -> None:
     assert not any(d["kind"] == "HorizontalPodAutoscaler" for d in _documents("dev"))
 
