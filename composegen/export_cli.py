@@ -19,7 +19,7 @@ export_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite files composegen did not generate.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite files that no composegen export wrote.")]
 
 
 class AlertPlatform(str, Enum):
