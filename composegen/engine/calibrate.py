@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from composegen.engine.client import EngineError, connect, engine_info
+from composegen.engine.client import connect, engine_info
 from composegen.engine.live import Display, NullDisplay, Row, short_name
 from composegen.engine.measurements import (
     CommandRecord,
@@ -29,6 +29,7 @@ from composegen.engine.measurements import (
     Recorder,
     RunInfo,
     document,
+    partial_reason,
     write_json_atomic,
 )
 from composegen.engine.plots import PlotsUnavailable, plot_measurements
@@ -307,18 +308,8 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
 
     def write() -> None:
         nonlocal doc
-        run = RunInfo(
-            profile=planned.profile.profile.name,
-            root=planned.project.root,
-            compose_files=tuple(str(p) for p in planned.project.compose_paths()),
-            project=name,
-            engine=engine,
-            started=started_wall,
-            seconds=time.monotonic() - started,
-            interval=request.interval,
-            command=command.record() if command is not None else None,
-            partial_reason=partial,
-        )
+        record = command.record() if command is not None else None
+        run = RunInfo.of(planned, name, engine, (started_wall, started), request.interval, partial, record)
         doc = document(recorder, run, planned.stack)
         with shielded():
             write_json_atomic(output, doc)
@@ -359,15 +350,9 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
                                             command.stop(f"stopped after --duration {limit}")
                                     else:
                                         run_phase(phase, sampler, recorder, display)
-                except KeyboardInterrupt:
-                    partial = "interrupted"
+                except BaseException as err:
+                    partial = partial_reason(err)
                     raise  # running() takes the stack down the way it does after an interruption
-                except EngineError as err:
-                    partial = f"the engine failed: {err.message}"
-                    raise
-                except Exception as err:
-                    partial = f"failed: {type(err).__name__}: {err}"
-                    raise
                 finally:
                     if command is not None and not command.done():
                         command.stop("ended with the run")

@@ -10,13 +10,15 @@ The format is `composegen.sizing.measured.SCHEMA` version `SCHEMA_VERSION`; that
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from composegen import __version__
+from composegen.engine.client import EngineError
 from composegen.engine.compare import EngineInfo
 from composegen.engine.sampler import ContainerState, OomEvent, Sample, Tick
 from composegen.engine.statistics import (
@@ -31,6 +33,9 @@ from composegen.engine.statistics import (
 )
 from composegen.sizing.measured import SCHEMA, SCHEMA_VERSION
 from composegen.sizing.model import StackPlan
+
+if TYPE_CHECKING:
+    from composegen.render.overlay import Planned
 
 
 @dataclass(frozen=True)
@@ -216,6 +221,40 @@ class RunInfo:
     interval: float
     command: CommandRecord | None = None
     partial_reason: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        planned: Planned,
+        project: str,
+        engine: EngineInfo,
+        started: tuple[float, float],
+        interval: float,
+        partial_reason: str = "",
+        command: CommandRecord | None = None,
+    ) -> RunInfo:
+        """The run of `planned` as project `project`, started at `started` (epoch, monotonic)."""
+        return cls(
+            profile=planned.profile.profile.name,
+            root=planned.project.root,
+            compose_files=tuple(str(p) for p in planned.project.compose_paths()),
+            project=project,
+            engine=engine,
+            started=started[0],
+            seconds=time.monotonic() - started[1],
+            interval=interval,
+            command=command,
+            partial_reason=partial_reason,
+        )
+
+
+def partial_reason(err: BaseException) -> str:
+    """Why a run ended early, for `partial_reason`: Ctrl-C or SIGTERM, the engine, or anything else."""
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(err, EngineError):
+        return f"the engine failed: {err.message}"
+    return f"failed: {type(err).__name__}: {err}"
 
 
 def document(recorder: Recorder, run: RunInfo, stack: StackPlan | None) -> dict[str, Any]:

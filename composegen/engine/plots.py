@@ -7,6 +7,8 @@ says how to get it, and calibrate writes its measurements all the same.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -98,3 +100,86 @@ def plot_measurements(document: Mapping[str, Any], folder: Path) -> list[Path]:
         plot_service(plt, str(service), data, phases, path)
         written.append(path)
     return written
+
+
+def _step_xs(steps: Sequence[Mapping[str, Any]]) -> tuple[list[float], str]:
+    """Replicas on the x axis when they only grow (a ramp), else the step order (a scale that
+    went back down)."""
+    counts = [float(s["replicas"]) for s in steps]
+    if all(a <= b for a, b in itertools.pairwise(counts)):
+        return counts, "replicas"
+    return [float(s["index"]) for s in steps], "step"
+
+
+def _own_line_shares(steps: Sequence[Mapping[str, Any]], lines: Mapping[str, Any]) -> dict[str, list[float]]:
+    """Per service, the highest share of its own line any of its containers used at each step."""
+    out: dict[str, list[float]] = {}
+    for i, step in enumerate(steps):
+        for c in step.get("containers") or ():
+            shares = []
+            if c.get("memory_limit"):
+                shares.append(c["working_set"] / (lines["memory"] * c["memory_limit"]))
+            if c.get("cpu_limit") and c.get("cpu") is not None:
+                shares.append(c["cpu"] / (lines["cpu"] * c["cpu_limit"]))
+            if shares:
+                series = out.setdefault(str(c["service"]), [math.nan] * len(steps))
+                series[i] = max(shares) if math.isnan(series[i]) else max(series[i], *shares)
+    return out
+
+
+def plot_steps(block: Mapping[str, Any], path: Path, title: str) -> Path:
+    """One PNG of a stress ramp or a scale: per step the stack's memory and CPU against the host
+    lines (with the fitted line per added replica, when there is one), and each service's closest
+    container against its own line. Returns `path`."""
+    plt = _matplotlib()
+    steps = list(block.get("steps") or ())
+    lines = block.get("lines") or {}
+    host = block.get("host") or {}
+    xs, xlabel = _step_xs(steps)
+    figure, (memory_axes, cpu_axes, share_axes) = plt.subplots(3, 1, figsize=(9, 10), dpi=100, sharex=True)
+    try:
+        memory_axes.plot(xs, _mib([s["memory_total"] for s in steps]), "o-", label="stack memory (working set)")
+        fit = (block.get("marginal") or {}).get("memory")
+        if fit and xlabel == "replicas":
+            ends = [fit["from_replicas"], fit["to_replicas"]]
+            memory_axes.plot(
+                ends,
+                _mib([fit["intercept"] + fit["per_replica"] * x for x in ends]),
+                "k:",
+                label=f"fitted: {fit['per_replica'] / MIB:.1f} MiB per replica",
+            )
+        if host.get("memory"):
+            line = lines.get("host_memory", 1.0) * host["memory"]
+            memory_axes.axhline(line / MIB, color="red", label=f"host line {line / MIB:.0f} MiB")
+        memory_axes.set_ylabel("MiB")
+        memory_axes.set_title(title)
+        cpu_axes.plot(xs, [s["cpu_total"] for s in steps], "o-", color="tab:green", label="stack CPU")
+        if host.get("cpus"):
+            line = lines.get("host_cpu", 1.0) * host["cpus"]
+            cpu_axes.axhline(line, color="red", label=f"host line {line:.2f} cores")
+        cpu_axes.set_ylabel("cores")
+        for service, shares in sorted(_own_line_shares(steps, lines).items()):
+            share_axes.plot(xs, [v * 100 for v in shares], "o-", label=f"{service}: closest container")
+        share_axes.axhline(100, color="red", label="its own line (memory or CPU)")
+        share_axes.set_ylabel("% of its line")
+        share_axes.set_xlabel(xlabel)
+        for index, step in enumerate(steps):
+            if not step.get("ok", True):
+                for axes in (memory_axes, cpu_axes, share_axes):
+                    axes.axvline(xs[index], color="purple", linestyle="--", linewidth=1)
+                first = step["breaches"][0]
+                share_axes.annotate(
+                    f" {first.get('service') or 'host'}: {first['kind'].removeprefix('host ')}",
+                    (xs[index], 0.9),
+                    xycoords=("data", "axes fraction"),
+                )
+        for axes in (memory_axes, cpu_axes, share_axes):
+            axes.set_ylim(bottom=0)
+            axes.grid(True, alpha=0.3)
+            axes.legend(loc="upper left", fontsize="small")
+        figure.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, format="png")
+    finally:
+        plt.close(figure)
+    return path

@@ -102,6 +102,13 @@ class ComposeProject:
         """`up -d` without waiting for health: for containers meant to end (or be killed)."""
         return self._run(self.args("up", "--detach"), max(1.0, timeout))
 
+    def scale(self, service: str, count: int, wait_timeout: float) -> Outcome:
+        """`up -d --no-recreate --scale SERVICE=COUNT --wait`: add or remove replicas of one
+        service, leave every running container as it is, and wait until all are running and healthy."""
+        seconds = max(1, int(wait_timeout))
+        args = ["up", "--detach", "--no-recreate", "--scale", f"{service}={count}", "--wait", "--wait-timeout"]
+        return self._run(self.args(*args, str(seconds)), seconds + 60)
+
     def down(self) -> Outcome:
         return self._run(
             self.args("down", "--volumes", "--remove-orphans", "--timeout", str(STOP_GRACE)),

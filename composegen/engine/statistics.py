@@ -157,6 +157,7 @@ class Fit:
     autocorrelation: float  # lag-1 autocorrelation of the residuals (0 when negative)
     x_first: float
     x_last: float
+    residual_sd: float = 0.0  # the residuals' standard deviation, sqrt(SSE / (n − 2)), in y's unit
 
     def at(self, x: float) -> float:
         return self.intercept + self.slope * x
@@ -167,8 +168,13 @@ class Fit:
         return self.low > 0.0
 
 
-def least_squares(xs: Sequence[float], ys: Sequence[float], confidence: float = CONFIDENCE) -> Fit | None:
-    """The least-squares line through (xs, ys); None with fewer than 3 points or no spread in x."""
+def least_squares(
+    xs: Sequence[float], ys: Sequence[float], confidence: float = CONFIDENCE, *, autocorrelated: bool = True
+) -> Fit | None:
+    """The least-squares line through (xs, ys); None with fewer than 3 points or no spread in x.
+
+    `autocorrelated`: the points are a time series (the interval is widened for lag-1
+    autocorrelation); False for independent points, such as one settled value per stress step."""
     n = len(xs)
     if n != len(ys):
         raise ValueError("xs and ys differ in length")
@@ -184,14 +190,16 @@ def least_squares(xs: Sequence[float], ys: Sequence[float], confidence: float = 
     intercept = mean_y - slope * mean_x
     residuals = [y - (intercept + slope * x) for x, y in zip(xs, ys, strict=True)]
     sse = math.fsum(r * r for r in residuals)
-    rho = _lag1(residuals)
+    rho = _lag1(residuals) if autocorrelated else 0.0
     n_eff = max(3.0, n * (1.0 - rho) / (1.0 + rho))
     df = n_eff - 2.0
     # the residual variance over n − 2; the slope's variance × (1 + ρ) / (1 − ρ) for AR(1) noise
     variance = sse / (n - 2)
     stderr = math.sqrt(variance / sxx * (1.0 + rho) / (1.0 - rho))
     margin = t_quantile(0.5 + confidence / 2.0, df) * stderr
-    return Fit(n, slope, intercept, stderr, slope - margin, slope + margin, confidence, rho, xs[0], xs[-1])
+    return Fit(
+        n, slope, intercept, stderr, slope - margin, slope + margin, confidence, rho, xs[0], xs[-1], math.sqrt(variance)
+    )
 
 
 def _lag1(residuals: Sequence[float]) -> float:

@@ -1,0 +1,284 @@
+"""The logic of stress and scale without an engine: the counts stepped through, the settled usage of
+a step, the lines and the order breaches are named in, the fitted cost per replica, the plan's
+totals for the dry run, and the chart."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from composegen.engine.lines import (
+    Breach,
+    Events,
+    HostBudget,
+    Lines,
+    Usage,
+    budget_from,
+    judge,
+    lines_from,
+)
+from composegen.engine.plots import plot_steps
+from composegen.engine.ramp import (
+    Step,
+    expected_totals,
+    fits_up_to,
+    marginal,
+    marginals,
+    ramp_counts,
+    scale_counts,
+    settled,
+)
+from composegen.engine.sampler import ContainerState, Sample
+from composegen.engine.scale import parse_target
+from composegen.engine.statistics import least_squares
+from composegen.engine.stress import ceiling, stopped_by
+from composegen.errors import InputError
+from composegen.profiles.models import HostSpec
+from composegen.render.overlay import plan
+from composegen.units import GIB, MIB
+from tests.engine.stress_stack import STACK, cg
+
+LINES = Lines()
+ROOMY = HostBudget(64 * GIB, 64.0, "test")
+
+
+@pytest.mark.parametrize(
+    ("step", "maximum", "counts"),
+    [(2, 10, [0, 2, 4, 6, 8, 10]), (5, 12, [0, 5, 10, 12]), (5, 5, [0, 5]), (1, 3, [0, 1, 2, 3])],
+)
+def test_a_ramp_starts_at_no_replicas_and_ends_at_the_maximum(step: int, maximum: int, counts: list[int]) -> None:
+    assert ramp_counts(step, maximum) == counts
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "step", "counts"),
+    [
+        (2, 10, 2, [4, 6, 8, 10]),
+        (0, 7, 3, [3, 6, 7]),
+        (10, 3, 4, [6, 3]),  # down in steps too
+        (0, 200, None, [200]),  # immediate
+        (5, 5, 2, []),
+    ],
+)
+def test_a_scale_steps_from_the_current_count_to_the_target(
+    current: int, target: int, step: int | None, counts: list[int]
+) -> None:
+    assert scale_counts(current, target, step) == counts
+
+
+def usage(
+    name: str = "s-app-1",
+    memory: float = 10 * MIB,
+    limit: float | None = 64 * MIB,
+    cpu: float | None = 0.1,
+    cpu_limit: float | None = None,
+    service: str = "app",
+) -> Usage:
+    return Usage(name, service, memory, cpu, limit, cpu_limit, 3)
+
+
+NO_EVENTS = Events({}, {})
+
+
+@pytest.mark.parametrize(
+    ("used", "kind", "line"),
+    [
+        (usage(memory=58 * MIB), "memory", 0.9 * 64 * MIB),  # 58 MiB > 57.6 MiB
+        (usage(memory=57 * MIB), None, None),
+        (usage(memory=500 * MIB, limit=None), None, None),  # no limit: no line of its own
+        # the CPU line scales with the container's CPU limit: 90 % of 1.5 cores is 1.35 cores
+        (usage(cpu=1.40, cpu_limit=1.5), "cpu", 1.35),
+        (usage(cpu=1.30, cpu_limit=1.5), None, None),
+        (usage(cpu=0.46, cpu_limit=0.5), "cpu", 0.45),
+        (usage(cpu=3.0, cpu_limit=None), None, None),
+    ],
+)
+def test_a_container_crosses_its_own_lines(used: Usage, kind: str | None, line: float | None) -> None:
+    breaches = judge([used], NO_EVENTS, ROOMY, LINES)
+    assert [b.kind for b in breaches] == ([kind] if kind else [])
+    if kind:
+        assert breaches[0].line == pytest.approx(line) and breaches[0].container == "s-app-1"
+
+
+def test_the_cpu_message_names_the_scaled_line() -> None:
+    (breach,) = judge([usage(cpu=1.4, cpu_limit=1.5)], NO_EVENTS, ROOMY, LINES)
+    assert breach.message == "s-app-1: CPU 1.40 cores (140%) above 90% of its 1.5-core limit (1.35 cores (135%))"
+
+
+def test_the_host_lines_take_the_stack_sums() -> None:
+    budget = HostBudget(200 * MIB, 2.0, "--host-memory")
+    three = [usage(f"s-agent-{i}", memory=62 * MIB, limit=None, cpu=0.61, service="agent") for i in range(3)]
+    kinds = [b.kind for b in judge(three, NO_EVENTS, budget, LINES)]
+    assert kinds == ["host memory", "host cpu"]  # 186 MiB > 180 MiB; 1.83 cores > 1.8
+    assert judge(three[:2], NO_EVENTS, budget, LINES) == ()
+    (memory, _) = judge(three, NO_EVENTS, budget, LINES)
+    assert memory.container is None and "(180 MiB; --host-memory)" in memory.message
+
+
+def test_breaches_are_named_events_first_then_containers_then_the_host() -> None:
+    budget = HostBudget(100 * MIB, None, "test")
+    used = [usage("s-a-1", memory=60 * MIB), usage("s-b-1", memory=63 * MIB, service="b")]
+    events = Events({"s-c-1": "c"}, {"s-c-1": ("c", 1), "s-d-1": ("d", 2)}, unhealthy="")
+    kinds = [(b.kind, b.container) for b in judge(used, events, budget, LINES)]
+    assert kinds == [
+        ("oom", "s-c-1"),
+        ("restart", "s-d-1"),  # the OOM-killed container's restart is not named twice
+        ("memory", "s-b-1"),  # the furthest over its line first
+        ("memory", "s-a-1"),
+        ("host memory", None),
+    ]
+    unhealthy = judge([], Events({}, {}, "docker compose up failed (exit 1)"), budget, LINES)
+    assert [b.kind for b in unhealthy] == ["unhealthy"]
+
+
+def state(name: str, service: str = "agent", running: bool = True) -> ContainerState:
+    return ContainerState(
+        name, name, service, "running" if running else "exited", False, 0, 0, 64 * MIB, None, None, 1_500_000_000
+    )
+
+
+def sample(t: float, name: str, memory: float, cpu: float | None) -> Sample:
+    return Sample(t, name, "agent", int(memory), int(memory), 64 * MIB, cpu, 1, None)
+
+
+def test_a_step_is_judged_on_the_later_half_of_its_settle_window() -> None:
+    samples = [
+        sample(10.0, "a", 5 * MIB, None),  # start-up: left out
+        sample(11.0, "a", 15 * MIB, 0.5),
+        sample(12.5, "a", 20 * MIB, 0.2),
+        sample(13.5, "a", 22 * MIB, 0.4),
+        sample(13.5, "b", 9 * MIB, None),  # one reading: no CPU
+        sample(20.0, "a", 99 * MIB, 0.9),  # after the window
+    ]
+    a, b = settled(samples, [state("a"), state("b"), state("c")], 10.0, 14.0)
+    assert (a.container, a.working_set, a.cpu, a.samples) == ("a", 21 * MIB, pytest.approx(0.3), 2)
+    assert a.cpu_limit == 1.5 and a.memory_limit == 64 * MIB
+    assert (b.working_set, b.cpu, b.samples) == (9 * MIB, None, 1)
+
+
+def step(index: int, replicas: int, memory: float, breaches: tuple[Breach, ...] = ()) -> Step:
+    agents = [usage(f"s-agent-{i}", memory=memory / max(1, replicas), service="agent") for i in range(replicas)]
+    return Step(index, replicas, tuple(agents), breaches, index * 10.0, index * 10.0 + 5, 2.0, "agent")
+
+
+def test_the_cost_per_replica_is_a_fitted_line_with_its_spread() -> None:
+    noise = random.Random(6)
+    points = [(n, 5 * MIB + 26 * MIB * n + noise.gauss(0, 0.5 * MIB)) for n in range(0, 12, 2)]
+    fitted = marginal("stack memory", "bytes", points)
+    assert fitted is not None
+    assert fitted.per_replica == pytest.approx(26 * MIB, rel=0.02)
+    low, high = fitted.as_json()["ci"]
+    assert low < 26 * MIB < high and high - low < 1 * MIB
+    assert 0.2 * MIB < fitted.fit.residual_sd < 1.0 * MIB and fitted.fit.autocorrelation == 0.0
+    assert marginal("x", "bytes", [(0, 1.0), (2, 3.0), (2, 3.1)]) is None  # two counts make no spread
+
+
+def test_steps_killed_or_restarted_are_left_out_of_the_fit() -> None:
+    oom = Breach("oom", "s-agent-1", "agent", 1, 0, "OOM")
+    line = Breach("host memory", None, None, 300.0, 200.0, "host")
+    steps = [step(0, 0, 0.0), step(1, 2, 40 * MIB), step(2, 4, 80 * MIB), step(3, 6, 120 * MIB, (line,))]
+    assert marginals(steps)["memory"].fit.n == 4  # a line crossed is still a good measurement
+    assert marginals([*steps[:3], step(3, 6, 500 * MIB, (oom,))])["memory"].per_replica == pytest.approx(20 * MIB)
+
+
+def test_the_ceiling_is_the_last_count_before_the_first_breach() -> None:
+    line = Breach("memory", "s-hub-1", "hub", 61.0, 57.6, "hub over")
+    steps = [step(0, 0, 0.0), step(1, 2, 1.0), step(2, 4, 2.0), step(3, 6, 3.0, (line,))]
+    assert ceiling(steps) == 4 and stopped_by(steps) == (6, line)
+    assert ceiling(steps[:3]) == 4 and stopped_by(steps[:3]) == (None, None)  # not reached
+    assert ceiling([step(0, 0, 0.0, (line,))]) is None  # the baseline itself is over a line
+
+
+def test_the_budget_comes_from_the_flags_then_composegen_yaml_then_the_engine() -> None:
+    host = HostSpec(memory=8 * GIB, cpus=4, reserve=1 * GIB)
+    assert budget_from(2 * GIB, 1.5, host, 64 * GIB, 16) == HostBudget(2 * GIB, 1.5, "--host-memory, --host-cpus")
+    from_yaml = budget_from(None, None, host, 64 * GIB, 16)
+    assert (from_yaml.memory, from_yaml.cpus) == (7 * GIB, 4.0)
+    assert "host.memory − host.reserve" in from_yaml.source
+    assert budget_from(None, None, None, 64 * GIB, 16) == HostBudget(
+        64 * GIB, 16.0, "the engine's MemTotal, the engine's NCPU"
+    )
+    assert budget_from(None, None, None, None, None).memory is None
+
+
+def test_the_lines_default_to_the_profiles_critical_line() -> None:
+    assert lines_from(None) == Lines(0.9, 0.9, 0.9, 0.9)
+    assert lines_from(0.85, cpu=0.8, host=0.95) == Lines(0.85, 0.8, 0.95, 0.95)
+
+
+def test_the_dry_run_totals_are_the_plans_limits_at_each_count() -> None:
+    planned = plan("stress-test", None, STACK, docker_version="20.10")
+    budget = HostBudget(600 * MIB, 2.0, "test")
+    at4 = expected_totals(planned.stack, "agent", 4, budget)
+    # the hub's 64M and 64M per agent (the agent-scale floor), reservations half of that
+    assert (at4.memory_limits, at4.memory_reservations) == (320 * MIB, 160 * MIB)
+    assert at4.cpus == pytest.approx(0.5 + 4 * 0.1) and at4.fits
+    assert not expected_totals(planned.stack, "agent", 9, budget).fits
+    assert fits_up_to(planned.stack, "agent", budget) == 8
+    assert fits_up_to(planned.stack, "agent", HostBudget(None, None, "none")) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"), [("agent=200", ("agent", 200)), (" agent = 0", ("agent", 0)), ("llm-proxy=3", ("llm-proxy", 3))]
+)
+def test_a_target_is_service_equals_count(text: str, parsed: tuple[str, int]) -> None:
+    assert parse_target(text) == parsed
+
+
+@pytest.mark.parametrize("text", ["agent", "agent=", "=3", "agent=many", "agent=-1", "agent=2.5"])
+def test_a_target_that_is_not_service_equals_count_is_refused(text: str) -> None:
+    with pytest.raises(InputError, match="as SERVICE=COUNT"):
+        parse_target(text)
+
+
+def test_least_squares_of_independent_points_is_not_widened() -> None:
+    xs = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    ys = [0.0, 1.2, 1.8, 3.2, 3.8, 5.2]  # alternating residuals: negative autocorrelation anyway
+    steady = [0.0, 1.1, 2.1, 3.1, 2.9, 5.0]
+    for values in (ys, steady):
+        plain = least_squares(xs, values, autocorrelated=False)
+        series = least_squares(xs, values)
+        assert plain is not None and series is not None
+        assert plain.autocorrelation == 0.0 and plain.high - plain.low <= series.high - series.low
+        assert plain.residual_sd == pytest.approx(series.residual_sd)
+
+
+def test_the_chart_shows_every_step_against_the_lines(tmp_path: Path) -> None:
+    line = Breach("memory", "s-hub-1", "hub", 61 * MIB, 57.6 * MIB, "hub over")
+    steps = [step(i, 2 * i, 26 * MIB * 2 * i) for i in range(5)] + [step(5, 10, 260 * MIB, (line,))]
+    block: dict[str, Any] = {
+        "lines": LINES.as_json(),
+        "host": HostBudget(400 * MIB, 2.0, "test").as_json(),
+        "marginal": {k: m.as_json() for k, m in marginals(steps).items()},
+        "steps": [s.as_json(LINES) for s in steps],
+    }
+    path = plot_steps(block, tmp_path / "out" / "chart.png", "composegen stress: agent")
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and path.stat().st_size > 20_000
+    # a scale that went back down is drawn by step, not by count
+    back = [*steps[:3], step(3, 2, 52 * MIB)]
+    block["steps"] = [s.as_json(LINES) for s in back]
+    assert plot_steps(block, tmp_path / "back.png", "composegen scale: agent").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("stress", "-p", "stress-test", "-s", "agent", "-o", "c.json", "--step", "0"), "--step 0 is below 1"),
+        (("stress", "-p", "stress-test", "-s", "agent", "-o", "c.json", "--max", "3"), "--max 3 is below --step 5"),
+        (("stress", "-p", "stress-test", "-s", "agent", "-o", "c.json", "--interval", "0.1s"), "is below 0.5s"),
+        (("stress", "-p", "stress-test", "-s", "agent", "-o", "c.json", "--memory-line", "1.5"), "outside (0, 1]"),
+        (("stress", "-p", "stress-test", "-s", "agent", "-o", "nowhere/c.json"), "the output folder does not exist"),
+        (("scale", "agent", "-p", "stress-test"), "cannot read 'agent' as SERVICE=COUNT"),
+        (("scale", "agent=3", "-p", "stress-test", "--step", "0", "--dry-run"), "--step 0 is below 1"),
+    ],
+)
+def test_bad_options_get_one_line_and_exit_2_before_any_engine(
+    args: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
+    done = cg(*args, cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr and not list(tmp_path.iterdir())
