@@ -19,6 +19,7 @@ from composegen.render.writer import MARKER
 
 PROJECT_FILE = "composegen.yaml"
 _PROFILE = re.compile(r"^# profile: (?P<name>\S+)")
+SWARM_HEADER = "(swarm target)"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,13 @@ def profile_ref(name: str, root: Path) -> str | None:
     return None
 
 
+def _is_swarm(path: Path) -> bool:
+    """Whether the header of a generated file says it is a Swarm stack file (`(swarm target)`)."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        head = [handle.readline() for _ in range(2)]
+    return any(SWARM_HEADER in line for line in head)
+
+
 def check_project(project_file: Path) -> list[OverlayState]:
     from composegen.profiles.loader import load_project
     from composegen.render.overlay import render
@@ -80,17 +88,18 @@ def check_project(project_file: Path) -> list[OverlayState]:
                 )
             )
             continue
+        swarm = _is_swarm(path)
         try:
-            rendered = render(ref, project_file, root, path)
+            text = render(ref, project_file, root, path, target="swarm" if swarm else "compose").text
         except ComposegenError as err:
             states.append(OverlayState(path, name, False, err.one_line()))
             continue
         current = path.read_text(encoding="utf-8")
-        if current == rendered.text:
+        if current == text:
             states.append(OverlayState(path, name, True, "up to date"))
             continue
-        command = f"composegen render --profile {name}"
-        if path.name != f"docker-compose.{name}.yml":
+        command = f"composegen render --profile {name}" + (" --target swarm" if swarm else "")
+        if path.name != (f"docker-stack.{name}.yml" if swarm else f"docker-compose.{name}.yml"):
             command += f" -o {path.name}"
         states.append(OverlayState(path, name, False, f"out of date: run `{command}`"))
     return states

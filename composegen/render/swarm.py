@@ -1,0 +1,420 @@
+"""`composegen render --target swarm`: one stack file that `docker stack deploy -c FILE NAME` honours.
+
+The file stands alone: the base compose files and the overlay composegen would write, merged as
+`docker compose -f ... -f ...` merges them, WITHOUT interpolation (`${VAR}` stays for stack deploy
+to fill from its own environment: no secret of the machine that rendered it is written down),
+then converted for Swarm:
+- short `tmpfs:` entries become `type: tmpfs` volumes (stack deploy ignores the short form), sizes
+  in bytes (its schema takes only an integer); `shm_size` becomes a tmpfs on /dev/shm;
+- legacy resource keys (mem_limit, cpus, mem_reservation, pids_limit) move under deploy.resources;
+- `deploy` gains the Swarm-only keys of `swarm_deploy` (reservations.cpus, update_config,
+  rollback_config, restart_policy, placement);
+- every key stack deploy ignores or refuses (see `swarm_keys`) is left out and REPORTED: in the
+  file's header, on stderr and in `--format json`; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from composegen.compose.merge import merge_files
+from composegen.compose.tree import annotate, plain
+from composegen.errors import InputError
+from composegen.render import swarm_keys as keys
+from composegen.render.context import one_line
+from composegen.render.engine import render_template
+from composegen.render.overlay import TEMPLATE, Planned, check_overlay, overlay_context
+from composegen.render.swarm_deploy import RESTART_CONDITION, SwarmDeploy, swarm_deploy
+from composegen.units import format_bytes, parse_bytes
+from composegen.yamlio import key as yaml_key
+from composegen.yamlio import parse_document, read_document
+from composegen.yamlio import scalar as yaml_scalar
+
+STACK_TEMPLATE = "stack.yml.j2"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A key the stack file leaves out or changes, and why (`service` None: top level).
+
+    `action`: "left out", "converted" (carried over in another form) or "kept" (written, but
+    Swarm ignores part of it); `source`: "base" (the user's compose files) or "composegen" (what
+    the profile's overlay would add)."""
+
+    service: str | None
+    key: str
+    action: str
+    why: str
+    source: str = "base"
+
+    def text(self) -> str:
+        where = f"{self.service}: {self.key}" if self.service else self.key
+        return f"{where} ({self.source}): {self.action}: {self.why}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"service": self.service, "key": self.key, "action": self.action, "why": self.why, "source": self.source}
+
+
+@dataclass(frozen=True)
+class SwarmRendered:
+    planned: Planned
+    text: str
+    output: Path
+    notes: tuple[Note, ...]
+    deploys: Mapping[str, SwarmDeploy]
+
+
+def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
+    """The stack file for a plan, validated as compose would read it (raises ValidationError)."""
+    root = planned.project.root
+    context = overlay_context(planned, out)
+    overlay = parse_document(render_template(TEMPLATE, context), out.name)
+    raw = _raw_base(planned.project.compose_paths())
+    merged = plain(merge_files([*raw, annotate(overlay)]))
+    converter = _Converter(planned, root, out.parent.resolve(), plain(merge_files(raw)))
+    data = converter.convert(merged)
+    header = render_template(
+        STACK_TEMPLATE,
+        {
+            **context,
+            "notes": [one_line(n.text()) for n in converter.notes],
+        },
+    )
+    text = header + emit(data, comments=converter.comments())
+    check_overlay(text, planned, out, base=[])
+    return SwarmRendered(planned, text, out, tuple(converter.notes), dict(converter.deploys))
+
+
+def _raw_base(paths: Sequence[Path]) -> list[Any]:
+    """The base files as written (not interpolated), refusing what only compose itself resolves."""
+    docs = []
+    for path in paths:
+        doc = read_document(path)
+        data = annotate(doc)
+        if not isinstance(data, Mapping):
+            raise InputError("a compose file must hold a mapping", where=str(path), fix="start it with services:")
+        if "include" in data:
+            raise InputError(
+                "the Swarm target cannot keep ${VARIABLES} through include",
+                where=doc.where(("include",)),
+                fix="list the included files in composegen.yaml compose_files instead",
+            )
+        for name, service in (data.get("services") or {}).items():
+            if isinstance(service, Mapping) and "extends" in service:
+                raise InputError(
+                    f"service {name!r}: the Swarm target does not resolve extends (stack deploy refuses it)",
+                    where=doc.where(("services", name, "extends")),
+                    fix="write the service out in full, or flatten with `docker compose config --no-interpolate`",
+                )
+        docs.append(data)
+    return docs
+
+
+class _Converter:
+    """Turns the merged compose model into what stack deploy takes, noting every change."""
+
+    def __init__(self, planned: Planned, root: Path, out_dir: Path, base: Mapping[str, Any]) -> None:
+        self.planned = planned
+        self.base_services: Mapping[str, Any] = base.get("services") or {}
+        self.profile = planned.profile.profile
+        self.root = root
+        self.out_dir = out_dir
+        self.notes: list[Note] = []
+        self.deploys: dict[str, SwarmDeploy] = {}
+        self.max_per_node = _max_per_node(planned)
+
+    def note(self, service: str | None, key: str, why: str, action: str = "left out") -> None:
+        """Record a change; its source is the base when the base's service has the key."""
+        top = key.split(".")[0].split(" ")[0]
+        base = self.base_services.get(service) if service else None
+        in_base = top in base if isinstance(base, Mapping) else service is None
+        self.notes.append(Note(service, key, action, why, "base" if in_base else "composegen"))
+
+    def comments(self) -> dict[str, str]:
+        return {name: one_line(d.comment()) for name, d in self.deploys.items()}
+
+    def convert(self, data: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for top, value in data.items():
+            if top in keys.TOP_LEVEL_WHY or (top not in keys.TOP_LEVEL_KEYS and not str(top).startswith("x-")):
+                self.note(None, top, keys.TOP_LEVEL_WHY.get(top, "not in stack deploy's compose schema (v3.13)"))
+                continue
+            out[top] = value
+        services = out.get("services") or {}
+        out["services"] = {name: self.service(name, dict(s or {})) for name, s in services.items()}
+        if isinstance(out.get("networks"), Mapping):
+            out["networks"] = {n: self.network(n, v) for n, v in out["networks"].items()}
+        return out
+
+    def network(self, name: str, value: Any) -> Any:
+        if isinstance(value, Mapping) and value.get("driver") == "bridge":
+            self.note(
+                None, f"networks.{name}.driver", "bridge is local to one node: overlay spans the swarm", "converted"
+            )
+            return {**value, "driver": "overlay"}
+        return value
+
+    def service(self, name: str, service: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        deploy = dict(service.get("deploy") or {})
+        volumes = list(service.get("volumes") or [])
+        for key, value in service.items():
+            if key in ("deploy", "volumes") or value is None:
+                continue
+            if key in keys.MOVED:
+                self.move(name, key, value, deploy)
+            elif key == "tmpfs":
+                volumes += self.short_tmpfs(name, value)
+            elif key == "shm_size":
+                volumes += self.shm(name, value, volumes)
+            elif key == "restart" and self.profile.restart is not None:
+                condition = RESTART_CONDITION[self.profile.restart]
+                why = f"deploy.restart_policy.condition {condition} (the profile's restart: {self.profile.restart})"
+                self.note(name, key, why, "converted")
+            elif key in keys.IGNORED:
+                self.note(name, key, f"stack deploy ignores it: {keys.IGNORED[key]}")
+            elif key in keys.REFUSED:
+                self.note(name, key, f"stack deploy refuses it: {keys.REFUSED[key]}")
+            elif key not in keys.SERVICE_KEYS and not str(key).startswith("x-"):
+                self.note(name, key, "not in stack deploy's compose schema (v3.13): it would refuse the file")
+            elif key == "healthcheck" and isinstance(value, Mapping):
+                out[key] = self.keep(name, "healthcheck", value, keys.HEALTHCHECK_KEYS)
+            elif key in ("env_file",):
+                out[key] = self.rebased_env_files(value)
+            else:
+                out[key] = value
+            if key == "ports":
+                self.host_ips(name, value)
+        if volumes:
+            out["volumes"] = [self.volume(name, v) for v in volumes]
+        plan = self.planned.stack.service(name)
+        if plan is not None:
+            settings = swarm_deploy(plan, self.profile, {**service, "volumes": volumes}, self.max_per_node.get(name))
+            self.deploys[name] = settings
+            deploy = self.with_plan(deploy, settings)
+        if deploy:
+            out["deploy"] = self.deploy(name, deploy)
+        return dict(sorted(out.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))))
+
+    def keep(self, name: str, section: str, value: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+        kept = {}
+        for key, item in value.items():
+            if key in allowed:
+                kept[key] = item
+            else:
+                self.note(name, f"{section}.{key}", "not in stack deploy's compose schema (v3.13)")
+        return kept
+
+    def move(self, name: str, key: str, value: Any, deploy: dict[str, Any]) -> None:
+        group, field = keys.MOVED[key]
+        resources = dict(deploy.get("resources") or {})
+        section = dict(resources.get(group) or {})
+        if field in section:
+            self.note(name, key, f"deploy.resources.{group}.{field} already says it (stack deploy refuses {key})")
+            return
+        section[field] = value
+        resources[group] = section
+        deploy["resources"] = resources
+        self.note(
+            name, key, f"moved to deploy.resources.{group}.{field} (stack deploy refuses or ignores {key})", "converted"
+        )
+
+    def short_tmpfs(self, name: str, value: Any) -> list[dict[str, Any]]:
+        entries = value if isinstance(value, list) else [value]
+        mounts = []
+        for entry in entries:
+            path, _, options = str(entry).partition(":")
+            tmpfs: dict[str, Any] = {}
+            for option in options.split(","):
+                option_key, _, option_value = option.partition("=")
+                if option_key == "size" and option_value:
+                    tmpfs["size"] = option_value
+                elif option_key == "mode" and option_value:
+                    tmpfs["mode"] = int(option_value, 8)
+            mounts.append({"type": "tmpfs", "target": path, **({"tmpfs": tmpfs} if tmpfs else {})})
+        self.note(name, "tmpfs", "stack deploy ignores the short form: written as `type: tmpfs` volumes", "converted")
+        return mounts
+
+    def shm(self, name: str, value: Any, volumes: list[Any]) -> list[dict[str, Any]]:
+        if any(isinstance(v, Mapping) and v.get("target") == "/dev/shm" for v in volumes):
+            self.note(name, "shm_size", "stack deploy ignores it, and a /dev/shm volume is already mounted")
+            return []
+        self.note(name, "shm_size", "stack deploy ignores it: written as a tmpfs volume on /dev/shm", "converted")
+        return [{"type": "tmpfs", "target": "/dev/shm", "tmpfs": {"size": value}}]
+
+    def volume(self, name: str, entry: Any) -> Any:
+        if isinstance(entry, str):
+            return self.rebased_short_volume(entry)
+        if not isinstance(entry, Mapping):
+            return entry
+        out = dict(entry)
+        if out.get("type") == "bind" and isinstance(out.get("source"), str):
+            out["source"] = self.rebased(out["source"])
+        tmpfs = out.get("tmpfs")
+        if out.get("type") == "tmpfs" and isinstance(tmpfs, Mapping):
+            options = dict(tmpfs)
+            if "size" in options:
+                options["size"] = parse_bytes(options["size"], what=f"service {name} tmpfs size")
+            mode = options.pop("mode", None)
+            if mode is not None and mode != keys.DEFAULT_TMPFS_MODE:
+                self.note(
+                    name,
+                    f"volumes {out.get('target')} tmpfs.mode",
+                    f"stack deploy ignores it: the mount gets {oct(keys.DEFAULT_TMPFS_MODE)[2:]}",
+                )
+            out["tmpfs"] = options
+        return out
+
+    def deploy(self, name: str, deploy: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in deploy.items():
+            if key not in keys.DEPLOY_KEYS:
+                self.note(name, f"deploy.{key}", "not in stack deploy's compose schema (v3.13)")
+            elif key == "resources" and isinstance(value, Mapping):
+                out[key] = self.resources(name, value)
+            elif key in ("update_config", "rollback_config") and isinstance(value, Mapping):
+                out[key] = self.keep(name, f"deploy.{key}", value, keys.UPDATE_KEYS)
+            elif key == "restart_policy" and isinstance(value, Mapping):
+                out[key] = self.keep(name, "deploy.restart_policy", value, keys.RESTART_KEYS)
+            elif key == "placement" and isinstance(value, Mapping):
+                out[key] = self.keep(name, "deploy.placement", value, keys.PLACEMENT_KEYS)
+            else:
+                out[key] = value
+        return out
+
+    def resources(self, name: str, resources: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for group, value in resources.items():
+            allowed = keys.RESOURCE_KEYS.get(group)
+            if allowed is None or not isinstance(value, Mapping):
+                self.note(name, f"deploy.resources.{group}", "not in stack deploy's compose schema (v3.13)")
+                continue
+            section = self.keep(name, f"deploy.resources.{group}", value, allowed)
+            if "cpus" in section:  # the v3.13 schema takes cpus only as a string
+                section["cpus"] = str(section["cpus"])
+            if "memory" in section and not isinstance(section["memory"], str):
+                section["memory"] = format_bytes(parse_bytes(section["memory"]))
+            out[group] = section
+        return out
+
+    def with_plan(self, deploy: dict[str, Any], settings: SwarmDeploy) -> dict[str, Any]:
+        out = dict(deploy)
+        if settings.cpu_reservation is not None:
+            resources = dict(out.get("resources") or {})
+            reservations = dict(resources.get("reservations") or {})
+            reservations["cpus"] = settings.cpu_reservation.compose_value()
+            resources["reservations"] = reservations
+            out["resources"] = resources
+        out["update_config"] = settings.update_config()
+        out["rollback_config"] = settings.rollback_config()
+        restart = settings.restart_policy()
+        if restart is not None:
+            out["restart_policy"] = restart
+        if settings.max_replicas_per_node is not None:
+            out["placement"] = {
+                **dict(out.get("placement") or {}),
+                "max_replicas_per_node": settings.max_replicas_per_node,
+            }
+        return out
+
+    def host_ips(self, name: str, ports: Any) -> None:
+        for entry in ports if isinstance(ports, list) else []:
+            if isinstance(entry, str) and entry.count(":") == 2:
+                host_ip = entry.split(":")[0]
+                why = f"Swarm publishes on every interface of every node: the host IP {host_ip} is ignored"
+                self.note(name, f"ports {entry}", why, "kept")
+            elif isinstance(entry, Mapping) and entry.get("host_ip"):
+                why = "Swarm ignores host_ip: it publishes on every interface"
+                self.note(name, f"ports {entry.get('target')}", why, "kept")
+
+    def rebased(self, source: str) -> str:
+        """A relative path of the base, made relative to the stack file's folder (stack deploy
+        resolves relative paths against the folder of the file it reads)."""
+        if not source.startswith(".") or self.out_dir == self.root:
+            return source
+        return os.path.relpath(self.root / source, self.out_dir)
+
+    def rebased_short_volume(self, entry: str) -> str:
+        source, sep, rest = entry.partition(":")
+        return self.rebased(source) + sep + rest if sep and source.startswith(".") else entry
+
+    def rebased_env_files(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.rebased(value)
+        if isinstance(value, list):
+            return [
+                self.rebased(v)
+                if isinstance(v, str)
+                else {**v, "path": self.rebased(str(v.get("path")))}
+                if isinstance(v, Mapping) and v.get("path")
+                else v
+                for v in value
+            ]
+        return value
+
+
+#: The order keys are written in (the rest after, alphabetically by insertion).
+_ORDER = {k: n for n, k in enumerate(("image", "command", "entrypoint", "deploy", "volumes", "environment"))}
+
+
+def _max_per_node(planned: Planned) -> dict[str, int]:
+    """Per service, the most replicas the capacity plan puts on one host of composegen.yaml's size,
+    when the stack needs more than one such host (else nothing: one node holds it all)."""
+    from composegen.plan.capacity import host_from_project, packed, service_totals
+
+    spec = planned.project.project.host
+    if spec is None:
+        return {}
+    bins = packed([service_totals(s) for s in planned.stack.services], [host_from_project(spec)])
+    if len(bins) < 2:
+        return {}
+    most: dict[str, int] = {}
+    for b in bins:
+        for name, count in b.counts().items():
+            most[name] = max(most.get(name, 0), count)
+    return {name: count for name, count in most.items() if (planned.stack.service(name) or _NONE).replicas > 1}
+
+
+class _NoPlan:
+    replicas = 1
+
+
+_NONE: Any = _NoPlan()
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def emit(data: Mapping[str, Any], comments: Mapping[str, str] | None = None) -> str:
+    """Block YAML for plain data, every key through `yamlio.key` and every value through
+    `yamlio.scalar` (the one quoting filter); mappings inside lists are written as flow mappings."""
+    lines: list[str] = []
+    for top, value in data.items():
+        if top == "services" and isinstance(value, Mapping) and value:
+            lines.append("services:")
+            for name, service in value.items():
+                if comments and name in comments:
+                    lines.append(f"  # {name}: {comments[name]}")
+                lines.extend(_entry(name, service, 1))
+        else:
+            lines.extend(_entry(top, value, 0))
+    return "\n".join(lines) + "\n"
+
+
+def _entry(key: Any, value: Any, depth: int) -> Iterator[str]:
+    pad = "  " * depth
+    name = yaml_key(str(key))
+    if isinstance(value, Mapping) and value:
+        yield f"{pad}{name}:"
+        for child, item in value.items():
+            yield from _entry(child, item, depth + 1)
+    elif isinstance(value, list) and value:
+        yield f"{pad}{name}:"
+        for item in value:
+            yield f"{pad}  - {yaml_scalar(item)}"
+    else:
+        yield f"{pad}{name}: {yaml_scalar(value)}"
