@@ -92,8 +92,21 @@ def render(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="With --check-all: files whose projects to check (pre-commit).")
     ] = None,
+    target: Annotated[
+        LintTarget | None,
+        typer.Option(
+            "--target",
+            help="compose: an overlay for `docker compose` (docker-compose.PROFILE.yml); swarm: a stack file that "
+            "stands alone, for `docker stack deploy -c` (docker-stack.PROFILE.yml), with what Swarm ignores left "
+            "out and listed. Default: the profile's target.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="text or json (the file written, warnings, what Swarm leaves out).")
+    ] = Format.text,
 ) -> None:
-    """Write the overlay for PROFILE: docker-compose.PROFILE.yml beside the first base file."""
+    """Write the overlay for PROFILE: docker-compose.PROFILE.yml beside the first base file
+    (with --target swarm, the stack file docker-stack.PROFILE.yml)."""
 
     def check_every_overlay() -> int:
         from composegen.render.check import check_all as do_check_all
@@ -115,30 +128,53 @@ def render(
             raise InputError("render takes no file arguments", fix="name files only with --check-all")
         if profile is None:
             raise InputError("missing option --profile", fix="name a profile: composegen render --profile dev")
-        from composegen.render.overlay import render as do_render
+        from composegen.render.overlay import default_output, render_planned
+        from composegen.render.overlay import plan as do_plan
         from composegen.render.writer import write_atomic
 
         cwd = Path.cwd()
-        out = None if output is None or output == "-" else Path(output)
-        result = do_render(profile, project, cwd, out, docker_version, measurements)
-        for warning in result.planned.stack.warnings:
-            typer.echo(f"composegen: warning: {warning}", err=True)
+        chosen_out = None if output is None or output == "-" else Path(output)
+        planned = do_plan(profile, project, cwd, docker_version, measurements)
+        chosen = target.value if target is not None else planned.profile.profile.target
+        notes: list[dict[str, Any]] = []
+        out = chosen_out or default_output(planned, chosen)
+        if chosen == "swarm":
+            from composegen.render.swarm import render_swarm_planned
+
+            swarm = render_swarm_planned(planned, out)
+            text, notes = swarm.text, [n.as_json() for n in swarm.notes]
+            lines = [f"swarm: {n.text()}" for n in swarm.notes]
+        else:
+            text, lines = render_planned(planned, out), []
+        warnings = list(planned.stack.warnings)
+        report: dict[str, Any] = {"target": chosen, "output": None if output == "-" else str(out)}
+        report.update(warnings=warnings, notes=notes)
+        if fmt is Format.text:
+            for line in [f"warning: {w}" for w in warnings] + lines:
+                typer.echo(f"composegen: {line}", err=True)
+        status = EXIT_OK
         if output == "-":
-            sys.stdout.write(result.text)
-            return EXIT_OK
-        if check:
-            current = result.output.read_text(encoding="utf-8") if result.output.is_file() else None
-            if current != result.text:
+            report["text"] = text
+            if fmt is Format.text:
+                sys.stdout.write(text)
+        elif check:
+            current = out.read_text(encoding="utf-8") if out.is_file() else None
+            report["up_to_date"] = current == text
+            if current != text:
                 state = "missing" if current is None else "out of date"
-                typer.echo(
-                    f"composegen: {result.output} is {state}: run `composegen render --profile {profile}`", err=True
-                )
-                return EXIT_FINDINGS
-            typer.echo(f"{result.output} is up to date")
-            return EXIT_OK
-        write_atomic(result.output, result.text, force=force)
-        typer.echo(str(result.output))
-        return EXIT_OK
+                again = f"composegen render --profile {profile}" + (" --target swarm" if chosen == "swarm" else "")
+                typer.echo(f"composegen: {out} is {state}: run `{again}`", err=True)
+                status = EXIT_FINDINGS
+            elif fmt is Format.text:
+                typer.echo(f"{out} is up to date")
+        else:
+            write_atomic(out, text, force=force)
+            report["written"] = True
+            if fmt is Format.text:
+                typer.echo(str(out))
+        if fmt is Format.json:
+            typer.echo(json.dumps(report, indent=2))
+        return status
 
     run(body)
 
