@@ -1,9 +1,16 @@
-"""Writing overlays: atomically, and never over a file composegen did not generate."""
+"""Writing overlays: atomically, and never over a file composegen did not generate.
+
+The text goes to a temporary file beside the target (`.NAME.PID.RANDOM.tmp`), is flushed to disk,
+and is renamed over the target: a reader, or a run killed at any moment, sees the old file or the
+new one, never half of one. A run killed between creating its temporary file and the rename
+leaves that file behind; the next write to the same target removes it (its process is gone).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -20,12 +27,61 @@ def generated_by_us(path: Path) -> bool:
         return False
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def temp_prefix(path: Path) -> str:
+    """How the temporary files of writes to `path` begin (then the writer's pid)."""
+    return f".{path.name}."
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Delete the temporary files that writes to `path` left behind when their process was
+    killed (the pid in the name is gone); those of a write still running stay. Returns them."""
+    prefix = temp_prefix(path)
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            name = entry.name
+            if not (name.startswith(prefix) and name.endswith(".tmp")):
+                continue
+            pid = name[len(prefix) :].split(".", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                with contextlib.suppress(FileNotFoundError):
+                    Path(entry.path).unlink()
+                    removed.append(Path(entry.path))
+    return removed
+
+
 def write_atomic(path: Path, text: str, *, force: bool = False) -> None:
     """Write `text` to `path` through a temp file in the same folder and a rename.
 
-    A reader (or a crash) sees the old file or the new one, never half of one.
+    A reader (or a crash) sees the old file or the new one, never half of one. A symlink is
+    written through (the file it names is replaced, the link kept); anything but a regular file
+    (a folder, a device like /dev/null, a FIFO) is refused, even with `force`.
     """
-    if path.exists() and not force and not generated_by_us(path):
+    if path.is_symlink():
+        path = path.resolve()
+    try:
+        mode: int | None = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as err:
+        raise InputError(f"cannot write here: {err.strerror or err}", where=str(path), fix="check the path") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise WriteRefused(
+            "is not a regular file (a folder, device or pipe): not replacing it",
+            where=str(path),
+            fix="choose a file name with -o",
+        )
+    if mode is not None and not force and not generated_by_us(path):
         raise WriteRefused(
             "not overwriting a file composegen did not generate",
             where=str(path),
@@ -34,16 +90,27 @@ def write_atomic(path: Path, text: str, *, force: bool = False) -> None:
     folder = path.parent
     if not folder.is_dir():
         raise InputError("output folder does not exist", where=str(folder), fix="create it first")
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    remove_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(prefix=f"{temp_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(tmp).chmod(mode)
+        Path(tmp).chmod(stat.S_IMODE(mode) if mode is not None else 0o644)
         Path(tmp).replace(path)
     except BaseException:
         with contextlib.suppress(OSError):
             Path(tmp).unlink()
         raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush the rename itself to disk (where the filesystem lets a folder be opened for it)."""
+    with contextlib.suppress(OSError):
+        handle = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
