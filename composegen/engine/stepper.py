@@ -127,12 +127,21 @@ class Stepper:
             self.recorder.add(tick, label)
             ticks.append(tick)
             elapsed = self.sampler.now() - window
-            self.display.update(rows(tick, self.recorder, self.project.name), elapsed, f"{label}")
+            self.display.update(rows(tick, self.recorder, self.project.name), elapsed, self._last_step())
             if len(ticks) >= MIN_TICKS and (elapsed >= self.settle or self._disturbed(tick)):
                 return ticks
             next_at = max(next_at + self.interval, self.sampler.now() - self.interval)
             while (now := self.sampler.now()) < next_at:
                 time.sleep(min(0.1, next_at - now))
+
+    def _last_step(self) -> str:
+        """The live table's note: what the step before measured."""
+        if not self.steps:
+            return ""
+        last = self.steps[-1]
+        return (
+            f"last step, {self.service}={last.replicas}: {last.line_text(self.lines, self.budget, self.project.name)}"
+        )
 
     def _disturbed(self, tick: Tick) -> bool:
         return bool(tick.ooms) or any(

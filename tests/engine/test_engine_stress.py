@@ -119,6 +119,22 @@ def test_stress_stops_at_the_host_budget_and_recovers_the_footprint(stack: Path,
     assert "per added replica, stack memory:" in result.stdout
 
 
+def test_stress_stops_at_an_oom_kill(stack: Path, smoke_image: str) -> None:
+    # with the memory line at the limit itself, nothing but the kernel stops the hub: at 12 agents
+    # it would hold 72 MiB in its 64M limit, and the kernel kills in it
+    result, doc = stress(stack, "--host-memory", "4g", "--memory-line", "1.0", "--step", "4")
+    assert result.returncode == 0, result.stdout + result.stderr
+    top = doc["stress"]["ceiling"]
+    stop = top["stopped_by"]
+    assert (stop["kind"], stop["service"]) == ("oom", "hub"), stop
+    assert "OOM-killed by the kernel" in stop["message"]
+    predicted = math.floor((64 * MIB - baseline(doc["stress"], "hub")) / (HUB_MIB_PER_AGENT * MIB))
+    assert (top["replicas"], top["stopped_at"]) == (8, 12) and abs(top["replicas"] - predicted) <= 4
+    assert doc["services"]["hub"]["oom"]["killed"]
+    # the killed step is left out of the fitted cost per replica
+    assert doc["stress"]["marginal"]["memory"]["to_replicas"] == 8
+
+
 def test_an_interrupted_stress_keeps_what_it_measured(stack: Path, smoke_image: str, engine: Any) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "composegen", "stress", "--profile", "stress-test", "--service", "agent",
