@@ -286,7 +286,12 @@ def stress_text(
     lines += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in [header, *rows]]
     service = block.get("service")
     top = block.get("ceiling") or {}
-    if top.get("reached"):
+    if top.get("reached") and top.get("replicas") is None:
+        lines.append(
+            f"ceiling: none: with no replicas of {service} the stack is over a line already "
+            f"({top['stopped_by']['message']})"
+        )
+    elif top.get("reached"):
         stop = top["stopped_by"]
         lines.append(
             f"ceiling: {top['replicas']} replicas of {service} (stopped at {top['stopped_at']}: {stop['message']})"

@@ -34,7 +34,7 @@ from composegen.engine.ramp import (
 from composegen.engine.sampler import ContainerState, Sample
 from composegen.engine.scale import parse_target
 from composegen.engine.statistics import least_squares
-from composegen.engine.stress import ceiling, stopped_by
+from composegen.engine.stress import StressRequest, ceiling, stopped_by, stress_block, stress_text
 from composegen.errors import InputError
 from composegen.profiles.models import HostSpec
 from composegen.render.overlay import plan
@@ -282,3 +282,31 @@ def test_bad_options_get_one_line_and_exit_2_before_any_engine(
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr and not list(tmp_path.iterdir())
+
+
+def block_of(steps: list[Step]) -> dict[str, Any]:
+    request = StressRequest("stress-test", None, STACK, "agent", Path("c.json"), step=2)
+    planned = plan("stress-test", None, STACK, docker_version="20.10")
+    return stress_block(request, steps, HostBudget(200 * MIB, 2.0, "--host-memory"), LINES, planned)
+
+
+def test_the_stress_block_and_its_text_name_the_ceiling_and_what_stopped_it() -> None:
+    line = Breach("memory", "p-hub-1", "hub", 61 * MIB, 57.6 * MIB, "p-hub-1: memory 61 MiB above ...")
+    steps = [step(i, 2 * i, 26 * MIB * 2 * i) for i in range(5)] + [step(5, 10, 260 * MIB, (line,))]
+    block = block_of(steps)
+    assert block["ceiling"] == {"replicas": 8, "reached": True, "stopped_at": 10, "stopped_by": line.as_json()}
+    assert block["planned"] == {"memory_limit": 64 * MIB, "cpus": 0.1, "fits_by_limits": 2}
+    assert block["marginal"]["memory"]["per_replica"] == pytest.approx(26 * MIB)
+    text = stress_text(block, Path("c.json"), False, None, None, project="p")
+    assert "ceiling: 8 replicas of agent (stopped at 10: p-hub-1: memory 61 MiB above ...)" in text
+    assert "per added replica, stack memory: 26 MiB (95% CI 26 MiB to 26 MiB" in text
+    assert text.splitlines()[0].split() == ["STEP", "REPLICAS", "STACK", "MEMORY", "STACK", "CPU", "CLOSEST", "TO",
+                                            "ITS", "LINE", "VERDICT"]  # fmt: skip
+    assert text.splitlines()[6].split()[-1] == "memory"
+    # a ramp that reached --max without crossing a line, and one whose baseline was over a line
+    assert "ceiling: not reached: no line crossed up to 8 replicas" in stress_text(
+        block_of(steps[:5]), Path("c.json"), False, None, None
+    )
+    over = stress_text(block_of([step(0, 0, 0.0, (line,))]), Path("c.json"), True, "interrupted", None)
+    assert "ceiling: none: with no replicas of agent the stack is over a line already" in over
+    assert "stress: PARTIAL run (interrupted): what was measured is kept" in over
