@@ -129,10 +129,11 @@ def test_a_symlinked_overlay_is_written_through(project: Path) -> None:
     real.parent.mkdir()
     shutil.move(project / TARGET, real)
     (project / TARGET).symlink_to(real)
-    real.write_text(real.read_text().replace('"320M"', '"1G"'))  # out of date, still ours
+    real.write_text(real.read_text().replace("memory:", "memory: 1"))  # out of date, still ours
+    expected = cg("render", "--profile", PROFILE, "-o", "-", cwd=project).stdout
     assert cg("render", "--profile", PROFILE, cwd=project).returncode == 0
     assert (project / TARGET).is_symlink()
-    assert '"320M"' in real.read_text()
+    assert real.read_text() == expected
 
 
 @pytest.mark.parametrize("kind", ["folder", "fifo"])
