@@ -95,6 +95,16 @@ def test_scale_reaches_its_target_in_steps_then_stops_at_the_budget(stack: Path,
     assert "back to 6 replicas" in result.stdout
     assert len(agents(engine, running)) == 6 and healthy(engine, running)
 
+    # immediate: one step, here down to 3 (which the plan says fits)
+    result = cg(
+        "scale", "agent=3", "--profile", "stress-test", "--strategy", "immediate", "--settle", "1s",
+        "--interval", "1s", "--host-memory", "4g", "--project-name", running, "--format", "json", cwd=stack,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["counts"] == [3] and report["reached"] and [s["replicas"] for s in report["steps"]] == [6, 3]
+    assert len(agents(engine, running)) == 3 and healthy(engine, running)
+
 
 def test_dry_run_prints_the_plan_and_starts_nothing(stack: Path, engine: Any) -> None:
     name = f"composegen-scaletest-{secrets.token_hex(3)}"
