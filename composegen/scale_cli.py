@@ -114,6 +114,9 @@ def stress(
     project_name: ProjectNameOpt = None,
     timeout: TimeoutOpt = None,
     plot: PlotOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an output file that is not a measurements file.")
+    ] = False,
     fmt: FormatOpt = OutputFormat.text,
     live: LiveOpt = None,
 ) -> None:
@@ -148,6 +151,7 @@ def stress(
             project_name=project_name,
             timeout=timeout,
             plot=plot,
+            force=force,
         )
         report = do_stress(request, _log, display(f"composegen stress: {service}", live))
         typer.echo(json.dumps(report.as_json(), indent=2) if fmt is OutputFormat.json else report.text())

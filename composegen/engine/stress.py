@@ -16,6 +16,7 @@ it measured (`partial: true`). The stack is always taken down.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from composegen.engine.stepper import Stepper, check_timing
 from composegen.engine.verify import default_wait
 from composegen.errors import InputError
 from composegen.render.overlay import Planned, plan, render_planned
+from composegen.sizing.measured import SCHEMA
 from composegen.units import human_bytes
 
 #: The most replicas a ramp adds when --max is not given: it ends at the first line crossed anyway.
@@ -58,6 +60,7 @@ class StressRequest:
     project_name: str | None = None
     timeout: float | None = None  # up --wait, per step
     plot: Path | None = None  # default: the output beside it, .png
+    force: bool = False  # overwrite an output that is not a measurements file
 
 
 @dataclass
@@ -105,6 +108,21 @@ def _check(request: StressRequest) -> None:
     out = request.output if request.output.is_absolute() else request.cwd / request.output
     if not out.parent.is_dir():
         raise InputError("the output folder does not exist", where=str(out.parent), fix="create it first")
+    if out.exists() and not request.force and not _ours(out):
+        raise InputError(
+            "the output exists and is not a measurements file composegen wrote",
+            where=str(request.output),
+            fix="choose another -o, or pass --force to overwrite it",
+        )
+
+
+def _ours(path: Path) -> bool:
+    """Whether `path` is a measurements file (which a new run may replace)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(data, dict) and data.get("schema") == SCHEMA
 
 
 def check_service(planned: Planned, service: str) -> None:

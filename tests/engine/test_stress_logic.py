@@ -271,6 +271,7 @@ def test_the_chart_shows_every_step_against_the_lines(tmp_path: Path) -> None:
         (("stress", "-p", "stress-test", "-s", "agent", "-o", "c.json", "--interval", "0.1s"), "is below 0.5s"),
         (("stress", "-p", "stress-test", "-s", "agent", "-o", "c.json", "--memory-line", "1.5"), "outside (0, 1]"),
         (("stress", "-p", "stress-test", "-s", "agent", "-o", "nowhere/c.json"), "the output folder does not exist"),
+        (("stress", "-p", "stress-test", "-s", "agent", "-o", "notes.txt"), "not a measurements file composegen wrote"),
         (("scale", "agent", "-p", "stress-test"), "cannot read 'agent' as SERVICE=COUNT"),
         (("scale", "agent=3", "-p", "stress-test", "--step", "0", "--dry-run"), "--step 0 is below 1"),
     ],
@@ -278,10 +279,12 @@ def test_the_chart_shows_every_step_against_the_lines(tmp_path: Path) -> None:
 def test_bad_options_get_one_line_and_exit_2_before_any_engine(
     args: tuple[str, ...], message: str, tmp_path: Path
 ) -> None:
+    (tmp_path / "notes.txt").write_text("mine\n")
     done = cg(*args, cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in done.stderr and not list(tmp_path.iterdir())
+    assert "Traceback" not in done.stderr and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    assert (tmp_path / "notes.txt").read_text() == "mine\n"
 
 
 def block_of(steps: list[Step]) -> dict[str, Any]:
