@@ -235,6 +235,8 @@ def scale(request: ScaleRequest, log: Callable[[str], None], shown: Display | No
         )  # fmt: skip
         log(f"scale {request.service} on {name}: {start} -> {request.target} in {len(counts)} steps {counts}")
         _walk(stepper, report, counts, start)
+        if report.interrupted:  # mid-step: count what is there
+            report.final = sum(1 for c in sampler.containers() if c.service == request.service and c.running)
     plot = request.plot or Path(f"scale-{request.service}.png")
     plot = plot if plot.is_absolute() else request.cwd / plot
     try:
