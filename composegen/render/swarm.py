@@ -369,7 +369,10 @@ def _max_per_node(planned: Planned) -> dict[str, int]:
     spec = planned.project.project.host
     if spec is None:
         return {}
-    bins = packed([service_totals(s) for s in planned.stack.services], [host_from_project(spec)])
+    try:
+        bins = packed([service_totals(s) for s in planned.stack.services], [host_from_project(spec)])
+    except InputError:  # a replica larger than the host: the plan's warnings say so, nothing to spread
+        return {}
     if len(bins) < 2:
         return {}
     most: dict[str, int] = {}

@@ -234,3 +234,13 @@ def test_compose_target_is_unchanged_by_the_option(tmp_path: Path, profile: str)
     plain_render = cg("render", "--profile", profile, "-o", "-", cwd=folder)
     explicit = cg("render", "--profile", profile, "--target", "compose", "-o", "-", cwd=folder)
     assert plain_render.stdout == explicit.stdout == (EXAMPLES / profile / f"docker-compose.{profile}.yml").read_text()
+
+
+def test_a_host_smaller_than_one_replica_still_renders_with_the_warning(tmp_path: Path) -> None:
+    folder = copy_example("agent-scale", tmp_path)
+    project_file = folder / "composegen.yaml"
+    project_file.write_text(project_file.read_text().replace("memory: 128g\n  cpus: 96", "memory: 2g\n  cpus: 1"))
+    data, text, stderr = render_stack(folder, "agent-scale")
+    assert "composegen: warning: prometheus: one container's limit" in stderr
+    assert "placement" not in data["services"]["agent"]["deploy"]
+    assert "# warning: prometheus: one container's limit" in text

@@ -145,3 +145,23 @@ def test_a_stack_without_agents_has_no_schedule_and_fits_its_host(tmp_path: Path
     assert out["hosts"][0]["reserve_source"] == "composegen.yaml: host.reserve"
     assert code == (0 if out["fits"] else 1)
     assert out["fits"] == (out["hosts_needed"] == 1)
+
+
+def test_measurements_replace_the_estimates_as_they_do_in_render(tmp_path: Path) -> None:
+    import yaml
+
+    from composegen.units import parse_bytes
+    from tests.conftest import REPO
+
+    stack = str(REPO / "tests" / "engine" / "stacks" / "shapes" / "composegen.yaml")
+    measured = str(REPO / "tests" / "engine" / "data" / "shapes-measurements.json")
+    _, out = plan_json("--profile", "pytest", "--project", stack, "--host", "8g/4", "--measurements", measured,
+                       cwd=tmp_path)  # fmt: skip
+    _, estimated = plan_json("--profile", "pytest", "--project", stack, "--host", "8g/4", cwd=tmp_path)
+    rendered = cg("render", "--profile", "pytest", "--project", stack, "--measurements", measured, "-o", "-",
+                  cwd=tmp_path)  # fmt: skip
+    assert rendered.returncode == 0, rendered.stderr
+    overlay = yaml.safe_load(rendered.stdout)["services"]
+    limits = {s["name"]: s["memory_limit"] for s in out["services"]}
+    assert limits == {n: parse_bytes(overlay[n]["deploy"]["resources"]["limits"]["memory"]) for n in limits}
+    assert limits != {s["name"]: s["memory_limit"] for s in estimated["services"]}
