@@ -13,9 +13,9 @@ from typing import Any
 from composegen.sizing.model import ServiceInputs, ServicePlan, StackPlan
 from composegen.units import format_bytes
 
-#: deploy.resources key → the legacy key that says the same outside deploy.
 NO_NEW_PRIVILEGES = ("no-new-privileges:true",)
 
+#: deploy.resources key → the legacy key that says the same outside deploy.
 LEGACY_FOR = {
     ("limits", "memory"): "mem_limit",
     ("limits", "cpus"): "cpus",
@@ -53,8 +53,9 @@ def service_context(plan: ServicePlan, inputs: ServiceInputs) -> dict[str, Any]:
         for key, value in list(group):
             legacy_key = LEGACY_FOR.get((section, key))
             if legacy_key in base.legacy_keys:
-                # the base sets the legacy key: a different deploy value would be an error in v2
-                group.remove((key, value))
+                # the base sets the legacy key: override it with the same value as deploy's. compose v2
+                # refuses distinct values, and a limits block without memory counts as distinct from
+                # mem_limit ("can't set distinct values on 'mem_limit' and 'deploy.resources.limits.memory'")
                 legacy.append((legacy_key, value))
 
     volumes = [

@@ -3,7 +3,9 @@
 What it does:
     Flags a service that sets both a legacy key and its `deploy.resources` twin to different
     values: `mem_limit` and `limits.memory`, `mem_reservation` and `reservations.memory`, `cpus`
-    and `limits.cpus`, `pids_limit` and `limits.pids`.
+    and `limits.cpus`, `pids_limit` and `limits.pids`. A `deploy.resources.limits` (or
+    `reservations`) block that lacks the twin counts as a different value: compose v2 compares
+    the legacy value with the block's, 0 when the key is missing.
 
 Why is this bad?
     Compose v2 refuses the whole project: "can't set distinct values on 'mem_limit' and
@@ -202,20 +204,39 @@ def is_fragment(ctx: LintContext, service: Mapping[str, Any]) -> bool:
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
-        for which in PAIRS:
+        for which, pair in PAIRS.items():
             deploy, legacy = settings(name, service, which)
-            if deploy is None or legacy is None or deploy.value == legacy.value:
+            if legacy is None or legacy.value == 0:  # compose checks a legacy value other than 0
                 continue
-            other = ctx.origin(deploy.path)
-            here = ctx.origin(legacy.path)
-            where = ""
-            if other is not None:
-                where = (
-                    f" (line {other.line})" if here is not None and here.file == other.file else f" ({other.where()})"
+            if deploy is not None:
+                if deploy.value != legacy.value:
+                    yield _differ(ctx, name, legacy, deploy.path, f"{deploy.key} {deploy.shown()}")
+                continue
+            block = pair.deploy[:-1]
+            if is_mapping(dig(service, *block)) and dig(service, *pair.deploy) is None:
+                # compose-go compares against the block's value, 0 when the key is missing
+                section = ".".join(block)
+                yield _differ(
+                    ctx, name, legacy, ("services", name, *block), f"{section} without {pair.deploy[-1]}", unset=True
                 )
-            yield Violation(
-                legacy.path,
-                f"service {name!r}: {legacy.key} {legacy.shown()} and {deploy.key} {deploy.shown()}{where} "
-                f"differ: compose v2 refuses distinct values; keep one of the two keys",
-                service=name,
-            )
+
+
+def _differ(
+    ctx: LintContext, name: str, legacy: Setting, other_path: KeyPath, other: str, unset: bool = False
+) -> Violation:
+    there = ctx.origin(other_path)
+    here = ctx.origin(legacy.path)
+    where = ""
+    if there is not None:
+        where = f" (line {there.line})" if here is not None and here.file == there.file else f" ({there.where()})"
+    why = (
+        "a missing value counts as distinct, and compose v2 refuses distinct values"
+        if unset
+        else ("compose v2 refuses distinct values")
+    )
+    fix = f"set {legacy.key}'s value there too, or keep one of the two" if unset else "keep one of the two keys"
+    return Violation(
+        legacy.path,
+        f"service {name!r}: {legacy.key} {legacy.shown()} and {other}{where} differ: {why}; {fix}",
+        service=name,
+    )
