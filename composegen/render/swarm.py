@@ -77,13 +77,7 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     merged = plain(merge_files([*raw, annotate(overlay)]))
     converter = _Converter(planned, root, out.parent.resolve(), plain(merge_files(raw)))
     data = converter.convert(merged)
-    header = render_template(
-        STACK_TEMPLATE,
-        {
-            **context,
-            "notes": [one_line(n.text()) for n in converter.notes],
-        },
-    )
+    header = render_template(STACK_TEMPLATE, {**context, "notes": [one_line(n.text()) for n in converter.notes]})
     text = header + emit(data, comments=converter.comments())
     check_overlay(text, planned, out, base=[])
     return SwarmRendered(planned, text, out, tuple(converter.notes), dict(converter.deploys))
@@ -379,14 +373,8 @@ def _max_per_node(planned: Planned) -> dict[str, int]:
     for b in bins:
         for name, count in b.counts().items():
             most[name] = max(most.get(name, 0), count)
-    return {name: count for name, count in most.items() if (planned.stack.service(name) or _NONE).replicas > 1}
-
-
-class _NoPlan:
-    replicas = 1
-
-
-_NONE: Any = _NoPlan()
+    replicas = {s.name: s.replicas for s in planned.stack.services}
+    return {name: count for name, count in most.items() if replicas[name] > 1}
 
 
 # --- writing ----------------------------------------------------------------------------------
