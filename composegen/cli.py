@@ -70,10 +70,12 @@ def _echo_err(message: str) -> None:
 
 def run_command(action: Callable[[], int]) -> int:
     """Run a command body and return its exit code: user errors become one line and exit 2."""
+    from composegen.masking import mask  # small, and only needed once something went wrong
+
     try:
         return action()
     except ComposegenError as err:
-        _echo_err(f"composegen: {err.one_line()}")
+        _echo_err(f"composegen: {mask(err.one_line())}")  # an error may quote a value: never a password
         return err.exit_code
     except BrokenPipeError:  # `composegen explain | head`: the reader left, nothing to report
         sys.stderr.close()
@@ -85,7 +87,7 @@ def run_command(action: Callable[[], int]) -> int:
         if os.environ.get("COMPOSEGEN_DEBUG"):
             raise
         _echo_err(
-            f"composegen: internal error: {type(err).__name__}: {err} "
+            f"composegen: internal error: {type(err).__name__}: {mask(str(err))} "
             "(set COMPOSEGEN_DEBUG=1 for the traceback, and please report it)"
         )
         return EXIT_INTERNAL

@@ -31,6 +31,7 @@ from composegen.engine.statistics import (
     leak_verdict,
     summarize,
 )
+from composegen.masking import mask_argv
 from composegen.sizing.measured import SCHEMA, SCHEMA_VERSION
 from composegen.sizing.model import StackPlan
 
@@ -290,7 +291,7 @@ def document(recorder: Recorder, run: RunInfo, stack: StackPlan | None) -> dict[
             "command": None
             if command is None
             else {
-                "argv": list(command.argv),
+                "argv": mask_argv(command.argv),  # a load command may carry a password: masked
                 "exit_code": command.exit_code,
                 "seconds": round(command.seconds, 3),
                 "stopped": command.stopped or None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from composegen.masking import mask
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
@@ -83,7 +84,9 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     if preset is None:
         environment = (EnvSetting(key, value, h, "the image's start script passes it to the JVM"),)
     else:
-        notes.append(f"{key} is already set ({preset!r}): composegen leaves it; its derived value would be {value!r}")
+        notes.append(
+            f"{key} is already set ({mask(preset)!r}): composegen leaves it; its derived value would be {value!r}"
+        )
     notes.append(
         "production mode needs vm.max_map_count ≥ 262144 on the host (Elasticsearch bootstrap check; not in facts)"
     )

@@ -19,6 +19,7 @@ import math
 from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
+from composegen.masking import mask
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
@@ -149,7 +150,9 @@ def env_or_note(
     """The setting, unless composegen.yaml or the base file already sets `key`."""
     preset = env_preset(inputs, key)
     if preset is not None:
-        return (), (f"{key} is already set ({preset!r}): composegen leaves it; its derived value would be {value!r}",)
+        return (), (
+            f"{key} is already set ({mask(preset)!r}): composegen leaves it; its derived value would be {value!r}",
+        )
     return (EnvSetting(key, value, why, note),), ()
 
 
