@@ -168,3 +168,16 @@ def test_measurements_replace_the_estimates_as_they_do_in_render(tmp_path: Path)
     limits = {s["name"]: s["memory_limit"] for s in out["services"]}
     assert limits == {n: parse_bytes(overlay[n]["deploy"]["resources"]["limits"]["memory"]) for n in limits}
     assert limits != {s["name"]: s["memory_limit"] for s in estimated["services"]}
+
+
+def test_no_host_anywhere_is_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text("services:\n  app:\n    image: nginx:1.27.1\n")
+    result = cg("plan", "--profile", "dev", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "composegen: no host to plan for (give one with --host 64g/16, or set host: in composegen.yaml)"
+    )
+    fits = cg("plan", "--profile", "dev", "--host", "4g/2", cwd=tmp_path)
+    assert fits.returncode == 0, fits.stderr
+    assert "fits: yes, on one host (1 used)" in fits.stdout
+    assert "reserve 1.00 GiB, composegen default (composegen.yaml host.reserve)" in fits.stdout
