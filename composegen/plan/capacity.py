@@ -163,7 +163,8 @@ class Step:
 
 @dataclass(frozen=True)
 class CapacityPlan:
-    profile: str
+    profile: str  # the profile's name (with `--per-agent ...` when overridden)
+    profile_ref: str  # as given to --profile
     stack: StackPlan
     services: tuple[ServiceTotals, ...]
     memory_limits: Quantity
@@ -341,6 +342,7 @@ def build_plan(request: PlanRequest) -> CapacityPlan:
         notes.append("no agent service: the stack starts all at once, there is no scale-up schedule")
     return CapacityPlan(
         profile=profile.name,
+        profile_ref=request.profile,
         stack=stack,
         services=services,
         memory_limits=fit.memory_limits,

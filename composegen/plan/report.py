@@ -78,7 +78,7 @@ def text(plan: CapacityPlan) -> str:
         f"{plan.desktop_minimum.show()} only starts everything), cpus {plan.desktop_cpus.show()}",
     ]
     lines += [f"note: {note}" for note in plan.notes]
-    lines.append("why each number: composegen explain --profile NAME [SERVICE]")
+    lines.append(f"why each number: composegen explain --profile {plan.profile_ref} [SERVICE]")
     return "\n".join(lines) + "\n"
 
 
