@@ -250,8 +250,9 @@ def stress(request: StressRequest, log: Callable[[str], None], shown: Display | 
                 )  # fmt: skip
                 try:
                     with display:
-                        for count in ramp_counts(request.step, request.maximum):
-                            label = "baseline" if count == 0 else f"step {len(steps)}"
+                        counts = ramp_counts(request.step, request.maximum)
+                        for count in counts:
+                            label = "baseline" if count == 0 else f"step {len(steps)}/{len(counts) - 1}"
                             if stepper.step(count, label).breaches:
                                 break
                 except BaseException as err:

@@ -146,7 +146,7 @@ def test_an_interrupted_stress_keeps_what_it_measured(stack: Path, smoke_image: 
     seen = []
     for line in process.stderr:  # wait until two steps were measured
         seen.append(line)
-        if "step 2: agent=2" in line:
+        if "step 2/20: agent=2" in line:
             break
     process.send_signal(signal.SIGINT)
     _, rest = process.communicate(timeout=RUN_TIMEOUT)
