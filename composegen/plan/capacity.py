@@ -20,6 +20,7 @@ from pathlib import Path
 from composegen.errors import InputError
 from composegen.plan.packing import Bin, HostSize, Item, ReplicaTooLarge, nano_cpus, pack
 from composegen.profiles.models import AgentTier, HostSpec, Profile
+from composegen.render.swarm_deploy import cpu_reservation
 from composegen.sizing.measured import Measurements
 from composegen.sizing.model import ServiceInputs, ServicePlan, StackPlan
 from composegen.sizing.plan import host_fit, plan_stack
@@ -143,6 +144,8 @@ class ServiceTotals:
     memory_total: Quantity
     reservation_total: Quantity | None
     cpus_total: Quantity
+    cpu_reservation: Quantity | None = None  # per replica, as the Swarm target writes it
+    cpu_reservation_total: Quantity | None = None
 
     @property
     def replicas(self) -> int:
@@ -170,6 +173,7 @@ class CapacityPlan:
     memory_limits: Quantity
     memory_reservations: Quantity
     cpus: Quantity
+    cpu_reservations: Quantity  # what the Swarm target reserves (reservations.cpus): compose has none
     tmpfs: Quantity
     processes: Quantity  # memory limits − tmpfs: what the processes themselves may use
     hosts: tuple[Host, ...]
@@ -204,8 +208,10 @@ class PlanRequest:
     measurements: Path | None = None
 
 
-def service_totals(plan: ServicePlan) -> ServiceTotals:
+def service_totals(plan: ServicePlan, profile: Profile | None = None) -> ServiceTotals:
+    """One service's totals; with `profile`, its CPU reservation too (Swarm's reservations.cpus)."""
     reps = given("replicas", plan.replicas, "count", f"plan of {plan.name}")
+    cpu_reserved = cpu_reservation(plan, profile) if profile is not None else None
     cpus = plan.cpus or plan.sizing.cpus or given("cpus", 0, "cpus", "no cpus estimate")
     tmpfs = total(f"tmpfs of {plan.name}", [m.size for m in plan.tmpfs], "tmpfs pages count against the limit")
     reservation = plan.memory_reservation
@@ -216,6 +222,10 @@ def service_totals(plan: ServicePlan) -> ServiceTotals:
         memory_total=times(f"{plan.name} memory limits", reps, plan.memory_limit),
         reservation_total=times(f"{plan.name} memory reservations", reps, reservation) if reservation else None,
         cpus_total=times(f"{plan.name} cpus", reps, cpus, unit="cpus"),
+        cpu_reservation=cpu_reserved,
+        cpu_reservation_total=times(f"{plan.name} cpu reservations", reps, cpu_reserved, unit="cpus")
+        if cpu_reserved
+        else None,
     )
 
 
@@ -308,9 +318,15 @@ def build_plan(request: PlanRequest) -> CapacityPlan:
     else:
         raise InputError("no host to plan for", fix="give one with --host 64g/16, or set host: in composegen.yaml")
     stack = plan_stack(inputs, profile, None, measurements=measurements)
-    services = tuple(service_totals(s) for s in stack.services)
+    services = tuple(service_totals(s, profile) for s in stack.services)
     fit = host_fit(stack.services, None)
     cpus = total("sum of cpus", [s.cpus_total for s in services])
+    cpu_reservations = total(
+        "sum of cpu reservations", [s.cpu_reservation_total for s in services if s.cpu_reservation_total]
+    )
+    cpu_reservations = Quantity(  # an empty sum would read as bytes
+        cpu_reservations.name, cpu_reservations.value, "cpus", cpu_reservations.formula, "", cpu_reservations.parts
+    )
     tmpfs = total(
         "sum of tmpfs",
         [times(f"{s.plan.name} tmpfs", given("replicas", s.replicas, "count", ""), s.tmpfs) for s in services],
@@ -348,6 +364,7 @@ def build_plan(request: PlanRequest) -> CapacityPlan:
         memory_limits=fit.memory_limits,
         memory_reservations=fit.memory_reservations,
         cpus=cpus,
+        cpu_reservations=cpu_reservations,
         tmpfs=tmpfs,
         processes=processes,
         hosts=hosts,

@@ -49,7 +49,7 @@ def text(plan: CapacityPlan) -> str:
         "",
         f"stack: memory limits {plan.memory_limits.show()} (tmpfs {plan.tmpfs.show()}, "
         f"processes {plan.processes.show()}), reservations {plan.memory_reservations.show()}, "
-        f"cpus {plan.cpus.show()}",
+        f"cpus {plan.cpus.show()} (reserved under Swarm: {plan.cpu_reservations.show()})",
     ]
     for host in plan.hosts:
         lines.append(_host_line(host))
@@ -131,6 +131,8 @@ def to_json(plan: CapacityPlan) -> dict[str, Any]:
                 "memory_limits": int(s.memory_total.value),
                 "memory_reservations": int(s.reservation_total.value) if s.reservation_total else 0,
                 "cpus_total": round(s.cpus_total.value, 9),
+                "cpu_reservation": s.cpu_reservation.value if s.cpu_reservation else None,
+                "cpu_reservations": round(s.cpu_reservation_total.value, 9) if s.cpu_reservation_total else 0,
             }
             for s in plan.services
         ],
@@ -141,6 +143,7 @@ def to_json(plan: CapacityPlan) -> dict[str, Any]:
             "tmpfs": int(plan.tmpfs.value),
             "processes": int(plan.processes.value),
             "cpus": round(plan.cpus.value, 9),
+            "cpu_reservations": round(plan.cpu_reservations.value, 9),
         },
         "hosts": [_host_json(h) for h in plan.hosts],
         "fits": plan.fits,

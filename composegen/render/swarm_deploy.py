@@ -115,12 +115,13 @@ def _monitor(plan: ServicePlan, profile: Profile) -> Quantity:
     return Quantity("monitor", whole.value, "seconds", formula, "", (expected, floor))
 
 
-def _cpu_reservation(plan: ServicePlan, profile: Profile) -> Quantity | None:
+def cpu_reservation(plan: ServicePlan, profile: Profile) -> Quantity | None:
     ratio = profile.memory.reservation_ratio
     if plan.cpus is None or not ratio:
         return None
     source = f"profile {profile.name}: memory.reservation_ratio (the same share for CPU)"
-    return times("cpu reservation", plan.cpus, given("reservation ratio", ratio, "ratio", source), unit="cpus")
+    reserved = times("cpu reservation", plan.cpus, given("reservation ratio", ratio, "ratio", source), unit="cpus")
+    return rounded_up(reserved, 0.01, "hundredth of a core")
 
 
 def keeps_data(plan: ServicePlan, service: Mapping[str, Any]) -> str | None:
@@ -150,7 +151,7 @@ def swarm_deploy(
         delay = given("delay", UPDATE_DELAY, "seconds", "composegen: one healthcheck interval between batches")
     data = keeps_data(plan, service)
     return SwarmDeploy(
-        cpu_reservation=_cpu_reservation(plan, profile),
+        cpu_reservation=cpu_reservation(plan, profile),
         parallelism=parallelism,
         delay=delay,
         monitor=_monitor(plan, profile),

@@ -37,6 +37,7 @@ def test_500_agents_at_128m_and_a_tenth_of_a_core_reproduce_70_gb_and_56_cores(t
     )  # fmt: skip
     totals = out["totals"]
     assert totals["cpus"] == pytest.approx(56)
+    assert totals["cpu_reservations"] == pytest.approx(28)  # Swarm's reservations.cpus: × reservation_ratio 0.5
     # what the processes may use (limits minus the RAM-backed /tmp each replica mounts): ≈ 70 GB
     assert totals["processes"] / GIB == pytest.approx(70, rel=0.02)
     # the limits add a 16 MiB /tmp tmpfs per replica (505 replicas; read_only roots need it)
