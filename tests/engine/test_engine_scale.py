@@ -118,7 +118,7 @@ def test_dry_run_prints_the_plan_and_starts_nothing(stack: Path, engine: Any) ->
     assert lines[0] == "scale agent 0 -> 12 (gradual), dry run: nothing started"
     # the plan: hub 64M + 64M per agent, against 600M
     four = " ".join(lines[1].split())
-    assert four == "4 replicas: limits 320 MiB of 600 MiB, reservations 160 MiB, cpus 0.90 of 2: fits"
+    assert four == "4 replicas: limits 320 MiB of 600 MiB, reservations 160 MiB, cpus 2.50 of 2: fits"
     assert "12 replicas: limits 832 MiB of 600 MiB" in lines[3] and lines[3].endswith("DOES NOT FIT")
     assert "fit up to 8 replicas of agent" in result.stdout
     # immediate to a size the plan says does not fit asks for --force, and starts nothing either

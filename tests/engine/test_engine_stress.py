@@ -148,6 +148,7 @@ def test_an_interrupted_stress_keeps_what_it_measured(stack: Path, smoke_image: 
         seen.append(line)
         if "step 2/20: agent=2" in line:
             break
+    assert process.poll() is None, "".join(seen)  # it ended by itself: something stopped the ramp
     process.send_signal(signal.SIGINT)
     _, rest = process.communicate(timeout=RUN_TIMEOUT)
     assert process.returncode == 130, "".join(seen) + rest

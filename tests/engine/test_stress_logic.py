@@ -215,7 +215,7 @@ def test_the_dry_run_totals_are_the_plans_limits_at_each_count() -> None:
     at4 = expected_totals(planned.stack, "agent", 4, budget)
     # the hub's 64M and 64M per agent (the agent-scale floor), reservations half of that
     assert (at4.memory_limits, at4.memory_reservations) == (320 * MIB, 160 * MIB)
-    assert at4.cpus == pytest.approx(0.5 + 4 * 0.1) and at4.fits
+    assert at4.cpus == pytest.approx(0.5 + 4 * 0.5) and at4.fits  # CPU is shared: only memory decides
     assert not expected_totals(planned.stack, "agent", 9, budget).fits
     assert fits_up_to(planned.stack, "agent", budget) == 8
     assert fits_up_to(planned.stack, "agent", HostBudget(None, None, "none")) is None
@@ -298,7 +298,7 @@ def test_the_stress_block_and_its_text_name_the_ceiling_and_what_stopped_it() ->
     steps = [step(i, 2 * i, 26 * MIB * 2 * i) for i in range(5)] + [step(5, 10, 260 * MIB, (line,))]
     block = block_of(steps)
     assert block["ceiling"] == {"replicas": 8, "reached": True, "stopped_at": 10, "stopped_by": line.as_json()}
-    assert block["planned"] == {"memory_limit": 64 * MIB, "cpus": 0.1, "fits_by_limits": 2}
+    assert block["planned"] == {"memory_limit": 64 * MIB, "cpus": 0.5, "fits_by_limits": 2}
     assert block["marginal"]["memory"]["per_replica"] == pytest.approx(26 * MIB)
     text = stress_text(block, Path("c.json"), False, None, None, project="p")
     assert "ceiling: 8 replicas of agent (stopped at 10: p-hub-1: memory 61 MiB above ...)" in text
