@@ -6,7 +6,8 @@ What it does:
     the file that defines the service.
 
     A file linted on its own that only adds to another (a service with no image and no build)
-    is not flagged: its base may set the option (compose appends `security_opt` lists).
+    is not flagged: its base may set the option (compose appends `security_opt` lists). Nor is a
+    stack linted with `--target swarm`: `docker stack deploy` ignores `security_opt`.
 
 Why is this bad?
     Without it a process can raise its privileges through setuid and setgid binaries (`su`,
@@ -102,6 +103,8 @@ def fix_for(ctx: LintContext, name: str) -> Fix | None:
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    if ctx.target == "swarm":
+        return  # `docker stack deploy` ignores security_opt (facts/compose-spec.md): CG402 says so
     for name, service in ctx.services():
         if ctx.mode == "file" and is_fragment(service):
             continue  # its base may set it

@@ -5,7 +5,8 @@ What it does:
     composegen.yaml), compares `shm_size` (docker's default 64M when unset) with
     `maintenance_work_mem`: the value passed as `-c maintenance_work_mem=...` in the command, else
     what pgtune sets for the container's memory limit (limit ÷ 16, at most 8 GB). Flags the
-    service when /dev/shm is not larger. With neither a setting nor a limit it checks nothing.
+    service when /dev/shm is not larger. A sized tmpfs volume at /dev/shm (what a Swarm stack uses,
+    having no `shm_size`) counts as /dev/shm. With neither a setting nor a limit it checks nothing.
 
 Why is this bad?
     PostgreSQL allocates the shared memory of parallel queries and parallel index builds in
@@ -86,12 +87,29 @@ def maintenance_work_mem(service: Mapping[str, Any]) -> tuple[int, str] | None:
     return found
 
 
+def shm_tmpfs_size(service: Mapping[str, Any]) -> tuple[int, str] | None:
+    """(bytes, as described) of a long-form tmpfs volume mounted at /dev/shm with a size."""
+    volumes = service.get("volumes")
+    for volume in volumes if isinstance(volumes, list) else ():
+        if not isinstance(volume, Mapping) or volume.get("type") != "tmpfs" or volume.get("target") != "/dev/shm":
+            continue
+        options = volume.get("tmpfs")
+        raw = options.get("size") if isinstance(options, Mapping) else None
+        size = as_bytes(raw)
+        if size is not None:
+            return size, f"the tmpfs at /dev/shm (size {raw})"
+    return None
+
+
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
         if ctx.role(name) != "postgres" or is_fragment(ctx, service):
             continue
         raw_shm = service.get("shm_size")
-        if raw_shm is None:
+        mounted = shm_tmpfs_size(service)
+        if mounted is not None:
+            shm, shm_text = mounted  # a tmpfs at /dev/shm replaces docker's: Swarm has no shm_size
+        elif raw_shm is None:
             shm, shm_text = DOCKER_SHM, "/dev/shm (docker's default 64M: no shm_size)"
         else:
             parsed = as_bytes(raw_shm)
@@ -116,6 +134,6 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             ("services", name, "shm_size"),
             f"service {name!r}: {shm_text} is not above {needed_text}: parallel queries and index builds "
             "fail with 'could not resize shared memory segment' (docker-library/postgres#416); "
-            "set shm_size above it",
+            + ("set the tmpfs size above it" if mounted is not None else "set shm_size above it"),
             service=name,
         )
