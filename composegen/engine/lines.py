@@ -72,7 +72,13 @@ class HostBudget:
 
     memory: float | None
     cpus: float | None
-    source: str
+    memory_source: str
+    cpus_source: str = ""
+
+    @property
+    def source(self) -> str:
+        both = [s for s in dict.fromkeys((self.memory_source, self.cpus_source)) if s]
+        return ", ".join(both) or "no host budget"
 
     def as_json(self) -> dict[str, Any]:
         return {"memory": self.memory, "cpus": self.cpus, "source": self.source}
@@ -158,14 +164,14 @@ def host_breaches(usages: Sequence[Usage], budget: HostBudget, lines: Lines) -> 
         line = lines.host_memory * budget.memory
         text = (
             f"host: the stack's memory {human_bytes(memory)} above {lines.host_memory:.0%} of the "
-            f"{human_bytes(budget.memory)} budget ({human_bytes(line)}; {budget.source})"
+            f"{human_bytes(budget.memory)} budget ({human_bytes(line)}; {budget.memory_source})"
         )
         out += _over("host memory", memory, line, None, text)
     if budget.cpus:
         line = lines.host_cpu * budget.cpus
         text = (
             f"host: the stack's CPU {_cores(cpu)} above {lines.host_cpu:.0%} of {budget.cpus:g} cores "
-            f"({_cores(line)}; {budget.source})"
+            f"({_cores(line)}; {budget.cpus_source})"
         )
         out += _over("host cpu", cpu, line, None, text)
     return out
@@ -226,24 +232,20 @@ def budget_from(
 ) -> HostBudget:
     """The host budget: the flags, else composegen.yaml's `host` (memory − reserve, cpus, as the
     plan's host fit counts them), else what the engine reports (`docker info`: MemTotal, NCPU)."""
-    sources: list[str] = []
+    memory_source = cpus_source = ""
     if memory is not None:
-        sources.append("--host-memory")
+        memory_source = "--host-memory"
     elif host is not None:
-        memory = float(host.memory - host.reserve)
-        sources.append("composegen.yaml host.memory − host.reserve")
+        memory, memory_source = float(host.memory - host.reserve), "composegen.yaml host.memory − host.reserve"
     elif engine_memory:
-        memory = float(engine_memory)
-        sources.append("the engine's MemTotal")
+        memory, memory_source = float(engine_memory), "the engine's MemTotal"
     if cpus is not None:
-        sources.append("--host-cpus")
+        cpus_source = "--host-cpus"
     elif host is not None:
-        cpus = float(host.cpus)
-        sources.append("composegen.yaml host.cpus")
+        cpus, cpus_source = float(host.cpus), "composegen.yaml host.cpus"
     elif engine_cpus:
-        cpus = float(engine_cpus)
-        sources.append("the engine's NCPU")
-    return HostBudget(memory, cpus, ", ".join(dict.fromkeys(sources)) or "no host budget")
+        cpus, cpus_source = float(engine_cpus), "the engine's NCPU"
+    return HostBudget(memory, cpus, memory_source, cpus_source)
 
 
 def lines_from(

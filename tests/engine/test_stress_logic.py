@@ -109,13 +109,14 @@ def test_the_cpu_message_names_the_scaled_line() -> None:
 
 
 def test_the_host_lines_take_the_stack_sums() -> None:
-    budget = HostBudget(200 * MIB, 2.0, "--host-memory")
+    budget = HostBudget(200 * MIB, 2.0, "--host-memory", "--host-cpus")
     three = [usage(f"s-agent-{i}", memory=62 * MIB, limit=None, cpu=0.61, service="agent") for i in range(3)]
     kinds = [b.kind for b in judge(three, NO_EVENTS, budget, LINES)]
     assert kinds == ["host memory", "host cpu"]  # 186 MiB > 180 MiB; 1.83 cores > 1.8
     assert judge(three[:2], NO_EVENTS, budget, LINES) == ()
     (memory, _) = judge(three, NO_EVENTS, budget, LINES)
     assert memory.container is None and "(180 MiB; --host-memory)" in memory.message
+    assert judge(three, NO_EVENTS, budget, LINES)[1].message.endswith("(1.80 cores (180%); --host-cpus)")
 
 
 def test_breaches_are_named_events_first_then_containers_then_the_host() -> None:
@@ -194,14 +195,14 @@ def test_the_ceiling_is_the_last_count_before_the_first_breach() -> None:
 
 def test_the_budget_comes_from_the_flags_then_composegen_yaml_then_the_engine() -> None:
     host = HostSpec(memory=8 * GIB, cpus=4, reserve=1 * GIB)
-    assert budget_from(2 * GIB, 1.5, host, 64 * GIB, 16) == HostBudget(2 * GIB, 1.5, "--host-memory, --host-cpus")
+    flags = budget_from(2 * GIB, 1.5, host, 64 * GIB, 16)
+    assert flags == HostBudget(2 * GIB, 1.5, "--host-memory", "--host-cpus")
+    assert flags.source == "--host-memory, --host-cpus"
     from_yaml = budget_from(None, None, host, 64 * GIB, 16)
     assert (from_yaml.memory, from_yaml.cpus) == (7 * GIB, 4.0)
-    assert "host.memory − host.reserve" in from_yaml.source
-    assert budget_from(None, None, None, 64 * GIB, 16) == HostBudget(
-        64 * GIB, 16.0, "the engine's MemTotal, the engine's NCPU"
-    )
-    assert budget_from(None, None, None, None, None).memory is None
+    assert from_yaml.memory_source == "composegen.yaml host.memory − host.reserve"
+    assert budget_from(None, 3, None, 64 * GIB, 16) == HostBudget(64 * GIB, 3, "the engine's MemTotal", "--host-cpus")
+    assert budget_from(None, None, None, None, None).source == "no host budget"
 
 
 def test_the_lines_default_to_the_profiles_critical_line() -> None:
