@@ -162,6 +162,9 @@ def plot_steps(block: Mapping[str, Any], path: Path, title: str) -> Path:
             share_axes.plot(xs, [v * 100 for v in shares], "o-", label=f"{service}: closest container")
         share_axes.axhline(100, color="red", label="its own line (memory or CPU)")
         share_axes.set_ylabel("% of its line")
+        if xlabel == "step":  # whole steps, each with its count
+            share_axes.set_xticks(xs, [f"{int(x)}\n({s['replicas']})" for x, s in zip(xs, steps, strict=True)])
+            xlabel = "step (replicas)"
         share_axes.set_xlabel(xlabel)
         for index, step in enumerate(steps):
             if not step.get("ok", True):
