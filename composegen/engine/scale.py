@@ -35,6 +35,8 @@ from composegen.engine.stress import check_service, resolve_limits
 from composegen.engine.verify import default_wait
 from composegen.errors import InputError
 from composegen.render.overlay import Planned, default_output, plan, render_planned
+from composegen.sizing.agent import tier_for
+from composegen.units import human_bytes
 
 STRATEGIES = ("gradual", "immediate")
 DEFAULT_INTERVAL = 2.0
@@ -155,6 +157,28 @@ def _check(request: ScaleRequest) -> None:
     request.limits.check()
 
 
+def tier_note(planned: Planned, service: str, target: int) -> str | None:
+    """For agents sized by the profile's tiers: when the tier for the target count differs from the
+    one the overlay was rendered with, say so (new replicas get the overlay's limits, not the
+    tier's: compose scales the service as it is declared)."""
+    inputs = next((i for i in planned.inputs if i.name == service), None)
+    profile = planned.profile.profile
+    if inputs is None or inputs.role != "agent" or inputs.spec.memory is not None or not profile.agents.tiers:
+        return None
+    per_replica = inputs.spec.agents_per_replica
+    rendered_agents = inputs.spec.agents or 1
+    rendered, _ = tier_for(rendered_agents, profile)
+    wanted, source = tier_for(target * per_replica, profile)
+    if (wanted.memory, wanted.cpus) == (rendered.memory, rendered.cpus):
+        return None
+    return (
+        f"at {target * per_replica} agents the tier is {human_bytes(wanted.memory)} and {wanted.cpus:g} cores per "
+        f"agent ({source}); the overlay is sized for {rendered_agents} agents ({human_bytes(rendered.memory)}, "
+        f"{rendered.cpus:g} cores): set agents: {target * per_replica} for {service} in composegen.yaml and "
+        "re-render to size the replicas for that count"
+    )
+
+
 def _steps(request: ScaleRequest, planned: Planned, start: int) -> list[int]:
     if request.strategy == "immediate":
         return scale_counts(start, request.target, None)
@@ -210,6 +234,9 @@ def scale(request: ScaleRequest, log: Callable[[str], None], shown: Display | No
             f"the plan's memory limits fit up to {room} replicas of {request.service} in the host budget "
             f"({budget.source})"
         )
+    tier = tier_note(planned, request.service, request.target)
+    if tier:
+        report.notes.append(tier)
     if request.dry_run:
         report.dry_run = True
         return report

@@ -32,7 +32,7 @@ from composegen.engine.ramp import (
     settled,
 )
 from composegen.engine.sampler import ContainerState, Sample
-from composegen.engine.scale import parse_target
+from composegen.engine.scale import parse_target, tier_note
 from composegen.engine.statistics import least_squares
 from composegen.engine.stress import StressRequest, ceiling, stopped_by, stress_block, stress_text
 from composegen.errors import InputError
@@ -314,3 +314,14 @@ def test_the_stress_block_and_its_text_name_the_ceiling_and_what_stopped_it() ->
     over = stress_text(block_of([step(0, 0, 0.0, (line,))]), Path("c.json"), True, "interrupted", None)
     assert "ceiling: none: with no replicas of agent the stack is over a line already" in over
     assert "stress: PARTIAL run (interrupted): what was measured is kept" in over
+
+
+def test_scaling_agents_into_another_tier_says_the_overlay_is_sized_for_the_old_count() -> None:
+    example = plan("agent-scale", None, STACK.parents[3] / "examples" / "agent-scale")  # rendered for 500 agents
+    note = tier_note(example, "agent", 200)
+    assert note is not None and note.startswith("at 200 agents the tier is 256 MiB and 0.25 cores per agent")
+    assert "the overlay is sized for 500 agents (192 MiB, 0.15 cores): set agents: 200" in note
+    assert tier_note(example, "agent", 300) is None  # the same tier as 500
+    assert tier_note(example, "gateway", 2) is None  # not an agent
+    declared = plan("stress-test", None, STACK, docker_version="20.10")
+    assert tier_note(declared, "agent", 200) is None  # its memory is declared: no tier applies
