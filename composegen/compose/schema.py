@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from composegen.compose.interpolate import CASTS, caster_for
-from composegen.compose.syntax import SyntaxProblem, parse_port, parse_volume
+from composegen.compose.syntax import SyntaxProblem, go_shell_split, parse_port, parse_volume
 from composegen.compose.tree import PathTrie, TrieNode, dotted, ends, is_mapping, matches, step
 from composegen.compose.validator import CompiledSchema, SchemaViolation
 from composegen.errors import UnitError
@@ -235,11 +235,16 @@ READS: dict[tuple[str, ...], str] = {
     **{(*_SERVICE, "deploy", "resources", kind, "pids"): "whole" for kind in ("limits", "reservations")},
     (*_SERVICE, "volumes", "*"): "volume",
     (*_SERVICE, "ports", "*"): "port",
+    (*_SERVICE, "command"): "command",
+    (*_SERVICE, "entrypoint"): "command",
+    (*_SERVICE, "environment", "*"): "environment entry",  # the list form's `KEY=value`
 }
 _READS_BY_LAST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
 for _pattern, _kind in READS.items():
     _READS_BY_LAST.setdefault(_pattern[-1], []).append((_pattern, _kind))
 
+#: Go's unicode.IsSpace below U+0100: compose-go refuses `- KEY =value` ending in one of them.
+_GO_LATIN1_SPACE = "\t\n\v\f\r \x85\xa0"
 _FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 _WHOLE = re.compile(r"^[+-]?[0-9]+$")
 _CAST_NAMES = {"_to_int": "a whole number", "_to_float": "a number", "_to_bool": "true or false"}
@@ -273,12 +278,27 @@ def _read_problem(kind: str, value: Any) -> str | None:
             parse_volume(value)
         elif kind == "port":
             parse_port(value)
+        elif kind == "command":
+            go_shell_split(value)
     except SyntaxProblem as err:
         return str(err)
+    if kind == "environment entry":
+        return _environment_name_problem(value.split("=", 1)[0])
     if kind == "number" and not _FLOAT.match(value):
         return f"{value!r} is not a number"
     if kind == "whole" and not _WHOLE.match(value):
         return f"{value!r} is not a whole number"
+    return None
+
+
+def _environment_name_problem(name: str) -> str | None:
+    """compose-go refuses `- KEY =value` in the list form: a name ending in a space. (A mapping's
+    `"KEY ": value` passes, unless another file's environment of the service merges with it.)"""
+    last = name.encode("utf-8", "surrogatepass")[-1:]
+    # compose-go tests the name's last byte, not its last character: `à` (C3 A0) ends in a
+    # "space" (A0 is NBSP) and is refused too; composegen says what compose says
+    if last and chr(last[0]) in _GO_LATIN1_SPACE:
+        return f"environment variable {name!r} is declared with a trailing space"
     return None
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import shlex
 from collections.abc import Mapping
 from functools import cache
 from typing import Any, NamedTuple
@@ -87,21 +86,85 @@ def key_value_mapping(value: Any) -> dict[str, str | None]:
 
 
 def shell_split(command: Any) -> list[str] | None:
-    """A `command`/`entrypoint` as the argument list compose runs (a string is shell-split)."""
+    """A `command`/`entrypoint` as the argument list compose runs (a string is split the way
+    compose-go splits it, `go_shell_split`; raises SyntaxProblem where compose refuses it)."""
     if command is None:
         return None
     if isinstance(command, str):
-        return shlex.split(command)
+        return go_shell_split(command)
     if isinstance(command, list):
         return [go_format(part) for part in command]
     return [go_format(command)]
 
 
-# --- ports -----------------------------------------------------------------------------------
+_SHELL_SPACE = frozenset(" \t\r\n")
+_SHELL_STOP = frozenset(";&|<>")
 
 
 class SyntaxProblem(ValueError):
     """A short-syntax value compose would refuse."""
+
+
+def go_shell_split(text: str) -> list[str]:
+    """A command string split as compose-go splits it: mattn/go-shellwords `Parse` with its
+    defaults (no backtick or variable expansion). Unlike POSIX sh (and Python's shlex), a
+    backslash escapes any character, even inside double quotes; the words end at the first
+    unquoted `;`, `&`, `|`, `<` or `>` (`echo a; rm b` runs `echo a`); `(` outside `$(...)` and
+    an unclosed quote or `$(` are refused. Found by the generated-input merge test, checked
+    against compose v2 (tests/hostile/test_hostile_properties.py)."""
+    args: list[str] = []
+    buf: list[str] = []
+    got = escaped = single = double = back = dollar = False
+    for char in text:
+        if escaped:
+            buf.append(char)
+            got, escaped = True, False
+            continue
+        if char == "\\":
+            if single:
+                buf.append(char)
+            else:
+                escaped = True
+            continue
+        if char in _SHELL_SPACE:
+            if single or double or back or dollar:
+                buf.append(char)
+            elif got:
+                args.append("".join(buf))
+                buf, got = [], False
+            continue
+        if char == "`" and not (single or double or dollar):
+            back = not back
+        elif char == ")" and not (single or double or back):
+            dollar = not dollar
+        elif char == "(" and not (single or double or back):
+            if dollar or not buf or buf[-1] != "$":
+                raise SyntaxProblem(f"invalid command line string {text!r}: `(` outside `$(...)`")
+            dollar = True
+            buf.append(char)
+            continue
+        elif char == '"' and not (single or dollar):
+            got = got or double
+            double = not double
+            continue
+        elif char == "'" and not (double or dollar):
+            got = got or single
+            single = not single
+            continue
+        elif char in _SHELL_STOP and not (single or double or back or dollar):
+            if char == ">" and buf and buf[0].isdigit() and buf[0].isascii():
+                got = False  # `2>file`: the descriptor is no word
+            break
+        got = True
+        buf.append(char)
+    if got:
+        args.append("".join(buf))
+    if escaped or single or double or back or dollar:
+        raise SyntaxProblem(f"invalid command line string {text!r}: a quote, `$(` or `\\` left open")
+    return args
+
+
+# --- ports -----------------------------------------------------------------------------------
 
 
 class Port(NamedTuple):
