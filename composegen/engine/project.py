@@ -165,9 +165,8 @@ def remove_leftovers(client: Any, project: str) -> list[str]:
     removed: list[str] = []
     selector = {"label": f"{PROJECT_LABEL}={project}"}
     try:
-        for container in client.containers.list(all=True, filters=selector):
-            if container.labels.get(PROJECT_LABEL) == project:
-                container.remove(force=True, v=True)
+        for container in client.containers.list(all=True, filters=selector, ignore_removed=True):
+            if container.labels.get(PROJECT_LABEL) == project and _removed(container):
                 removed.append(f"container {container.name}")
         for network in client.networks.list(filters=selector):
             with contextlib.suppress(docker.errors.APIError):
@@ -180,6 +179,21 @@ def remove_leftovers(client: Any, project: str) -> list[str]:
     except docker.errors.DockerException as err:
         raise EngineError(f"could not clean up project {project}: {err}") from None
     return removed
+
+
+def _removed(container: Any) -> bool:
+    """Force-remove one container; False when it is gone already or its removal is under way."""
+    import docker.errors
+
+    try:
+        container.remove(force=True, v=True)
+    except docker.errors.NotFound:
+        return False
+    except docker.errors.APIError as err:
+        if err.status_code == 409:  # "removal of container ... is already in progress"
+            return False
+        raise
+    return True
 
 
 def settle(client: Any, project: str, *, quiet: float = SETTLE_QUIET, limit: float = SETTLE_LIMIT) -> list[str]:

@@ -133,6 +133,8 @@ class Sampler:
             data: Mapping[str, Any] = self.client.api.stats(container.id, stream=False, one_shot=True)
         except docker.errors.NotFound:
             return container, None, self.now()
+        except ValueError:  # an empty body: the container stopped or was removed during the read
+            return container, None, self.now()
         return container, from_stats(data), self.now()
 
     def _sample(self, container: ContainerState, reading: Reading, t: float) -> Sample | None:

@@ -4,6 +4,7 @@ the CLI run as a user runs it, and the check that nothing of a test's projects i
 from __future__ import annotations
 
 import contextlib
+import secrets
 import shutil
 import subprocess
 import sys
@@ -35,17 +36,21 @@ def copy_stack(tmp_path: Path) -> Path:
     return target
 
 
-def projects(client: Any) -> set[str]:
-    return {c.labels.get(PROJECT_LABEL, "") for c in client.containers.list(all=True)} - {""}
+def project_containers(client: Any, name: str) -> list[dict[str, Any]]:
+    """The containers of compose project `name` (one list call: one removed meanwhile cannot make
+    it fail)."""
+    return list(client.api.containers(all=True, filters={"label": f"{PROJECT_LABEL}={name}"}))
 
 
 @contextlib.contextmanager
-def nothing_left(client: Any, prefix: str) -> Iterator[None]:
-    """Every project named `prefix...` that appears inside is gone at the end; anything left is
-    removed, and fails the test."""
-    before = projects(client)
-    yield
-    left = {p for p in projects(client) - before if p.startswith(prefix)}
-    for name in left:
+def own_project(client: Any, kind: str) -> Iterator[str]:
+    """A compose project name of this test's own, and the check that nothing of it is left at the
+    end (what is left is removed, and fails the test). Only this name is looked at: the same tests
+    may run at the same time elsewhere on the engine, and their projects are not this test's. The
+    name is not composegen-*, which other engine tests' leftover checks claim."""
+    name = f"cgtest-{kind}-{secrets.token_hex(3)}"
+    yield name
+    left = project_containers(client, name)
+    if left:
         remove_leftovers(client, name)
-    assert not left, f"containers left behind: {left}"
+    assert not left, f"containers of {name} left behind: {[c.get('Names') for c in left]}"

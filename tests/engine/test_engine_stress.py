@@ -24,17 +24,18 @@ from typing import Any
 import pytest
 
 from composegen.units import MIB
-from tests.engine.stress_stack import AGENT_MIB, HUB_MIB_PER_AGENT, PNG, RUN_TIMEOUT, cg, copy_stack, nothing_left
+from tests.engine.stress_stack import AGENT_MIB, HUB_MIB_PER_AGENT, PNG, RUN_TIMEOUT, cg, copy_stack, own_project
 
 pytestmark = pytest.mark.engine
 
 STEP = 2
 
 
-@pytest.fixture(autouse=True)
-def no_leftovers(engine: Any) -> Iterator[None]:
-    with nothing_left(engine, "composegen-stress-"):
-        yield
+@pytest.fixture
+def name(engine: Any) -> Iterator[str]:
+    """The compose project the test's stress run uses; nothing of it may be left at the end."""
+    with own_project(engine, "stress") as project:
+        yield project
 
 
 @pytest.fixture
@@ -42,10 +43,10 @@ def stack(tmp_path: Path) -> Path:
     return copy_stack(tmp_path)
 
 
-def stress(stack: Path, *more: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def stress(stack: Path, name: str, *more: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     result = cg(
         "stress", "--profile", "stress-test", "--service", "agent", "--step", str(STEP), "--settle", "2s",
-        "--interval", "1s", "--max", "12", "-o", "ceiling.json", *more, cwd=stack,
+        "--interval", "1s", "--max", "12", "-o", "ceiling.json", "--project-name", name, *more, cwd=stack,
     )  # fmt: skip
     assert (stack / "ceiling.json").is_file(), result.stdout + result.stderr
     return result, json.loads((stack / "ceiling.json").read_text())
@@ -58,9 +59,9 @@ def baseline(block: dict[str, Any], service: str) -> float:
     return sum(c["working_set"] for c in first["containers"] if c["service"] == service)
 
 
-def test_stress_stops_where_the_hub_crosses_its_memory_line(stack: Path, smoke_image: str) -> None:
+def test_stress_stops_where_the_hub_crosses_its_memory_line(stack: Path, name: str, smoke_image: str) -> None:
     started = time.monotonic()
-    result, doc = stress(stack, "--host-memory", "4g", "--format", "json")
+    result, doc = stress(stack, name, "--host-memory", "4g", "--format", "json")
     assert result.returncode == 0, result.stdout + result.stderr
     block = doc["stress"]
     hub_line = 0.9 * 64 * MIB
@@ -92,8 +93,8 @@ def test_stress_stops_where_the_hub_crosses_its_memory_line(stack: Path, smoke_i
     assert time.monotonic() - started < RUN_TIMEOUT
 
 
-def test_stress_stops_at_the_host_budget_and_recovers_the_footprint(stack: Path, smoke_image: str) -> None:
-    result, doc = stress(stack, "--host-memory", "200M")
+def test_stress_stops_at_the_host_budget_and_recovers_the_footprint(stack: Path, name: str, smoke_image: str) -> None:
+    result, doc = stress(stack, name, "--host-memory", "200M")
     assert result.returncode == 0, result.stdout + result.stderr
     block = doc["stress"]
     host_line = 0.9 * 200 * MIB
@@ -119,10 +120,10 @@ def test_stress_stops_at_the_host_budget_and_recovers_the_footprint(stack: Path,
     assert "per added replica, stack memory:" in result.stdout
 
 
-def test_stress_stops_at_an_oom_kill(stack: Path, smoke_image: str) -> None:
+def test_stress_stops_at_an_oom_kill(stack: Path, name: str, smoke_image: str) -> None:
     # with the memory line at the limit itself, nothing but the kernel stops the hub: at 12 agents
     # it would hold 72 MiB in its 64M limit, and the kernel kills in it
-    result, doc = stress(stack, "--host-memory", "4g", "--memory-line", "1.0", "--step", "4")
+    result, doc = stress(stack, name, "--host-memory", "4g", "--memory-line", "1.0", "--step", "4")
     assert result.returncode == 0, result.stdout + result.stderr
     top = doc["stress"]["ceiling"]
     stop = top["stopped_by"]
@@ -135,12 +136,15 @@ def test_stress_stops_at_an_oom_kill(stack: Path, smoke_image: str) -> None:
     assert doc["stress"]["marginal"]["memory"]["to_replicas"] == 8
 
 
-def test_an_interrupted_stress_keeps_what_it_measured(stack: Path, smoke_image: str, engine: Any) -> None:
+def test_an_interrupted_stress_keeps_what_it_measured(stack: Path, name: str, smoke_image: str) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "composegen", "stress", "--profile", "stress-test", "--service", "agent",
          "--step", "1", "--settle", "2s", "--interval", "1s", "--max", "20", "--host-memory", "4g",
-         "-o", "ceiling.json"],
+         "-o", "ceiling.json", "--project-name", name],
         cwd=stack, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Ctrl-C as at a terminal: a shell that started this run in the background would have
+        # left SIGINT ignored, and the child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     assert process.stderr is not None
     seen = []

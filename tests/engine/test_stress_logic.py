@@ -325,3 +325,52 @@ def test_scaling_agents_into_another_tier_says_the_overlay_is_sized_for_the_old_
     assert tier_note(example, "gateway", 2) is None  # not an agent
     declared = plan("stress-test", None, STACK, docker_version="20.10")
     assert tier_note(declared, "agent", 200) is None  # its memory is declared: no tier applies
+
+
+class Vanishing:
+    """A container someone else removes while composegen works on it."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.name = "p-agent-3"
+        self.labels = {"com.docker.compose.project": "p"}
+
+    def remove(self, **_: Any) -> None:
+        raise self.error
+
+
+def test_a_container_removed_by_someone_else_is_not_an_error() -> None:
+    import docker.errors
+
+    from composegen.engine.project import _removed
+
+    assert not _removed(Vanishing(docker.errors.NotFound("No such container")))
+    busy = docker.errors.APIError("removal of container is already in progress", response=FakeResponse(409))
+    assert not _removed(Vanishing(busy))
+    with pytest.raises(docker.errors.APIError):
+        _removed(Vanishing(docker.errors.APIError("boom", response=FakeResponse(500))))
+
+
+class FakeResponse:
+    def __init__(self, status: int) -> None:
+        self.status_code = status
+        self.reason = "test"
+
+
+class EmptyStats:
+    """An engine whose stats answer is an empty body (the container went away during the read)."""
+
+    class api:  # stands in for DockerClient.api
+        @staticmethod
+        def stats(container: str, stream: bool, one_shot: bool) -> Any:
+            import json
+
+            return json.loads("")
+
+
+def test_an_empty_stats_answer_is_no_reading_not_a_lost_engine() -> None:
+    from composegen.engine.sampler import Sampler
+
+    with Sampler(EmptyStats(), "p") as sampler:  # type: ignore[arg-type]
+        container, reading, _ = sampler._read(state("p-agent-3"))
+    assert container.name == "p-agent-3" and reading is None
