@@ -5,6 +5,8 @@ totals for the dry run, and the chart."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -374,3 +376,17 @@ def test_an_empty_stats_answer_is_no_reading_not_a_lost_engine() -> None:
     with Sampler(EmptyStats(), "p") as sampler:  # type: ignore[arg-type]
         container, reading, _ = sampler._read(state("p-agent-3"))
     assert container.name == "p-agent-3" and reading is None
+
+
+@pytest.mark.parametrize("command", ["stress", "scale"])
+def test_help_imports_neither_the_engine_sdk_nor_the_plotting(command: str, tmp_path: Path) -> None:
+    probe = (
+        "import sys\nfrom composegen.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, command, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert "--profile" in done.stdout
+    loaded = set(done.stdout.splitlines()[-1].split())
+    assert loaded & {"docker", "matplotlib", "jinja2", "ruamel", "requests"} == set()
