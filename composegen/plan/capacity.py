@@ -21,7 +21,7 @@ from composegen.errors import InputError
 from composegen.plan.packing import Bin, HostSize, Item, ReplicaTooLarge, nano_cpus, pack
 from composegen.profiles.models import AgentTier, HostSpec, Profile
 from composegen.render.swarm_deploy import cpu_reservation
-from composegen.sizing.measured import Measurements
+from composegen.sizing.measured import Measurements, StressFinding
 from composegen.sizing.model import ServiceInputs, ServicePlan, StackPlan
 from composegen.sizing.plan import host_fit, plan_stack
 from composegen.sizing.quantity import Quantity, given, rounded_up, times, total
@@ -185,6 +185,7 @@ class CapacityPlan:
     desktop_minimum: Quantity
     desktop_cpus: Quantity
     notes: tuple[str, ...] = ()
+    stress: StressFinding | None = None  # what `composegen stress` found, from --measurements
 
     @property
     def fits(self) -> bool:
@@ -376,4 +377,5 @@ def build_plan(request: PlanRequest) -> CapacityPlan:
         desktop_minimum=minimum.renamed("Docker Desktop minimum"),
         desktop_cpus=rounded_up(cpus.renamed("Docker Desktop cpus"), 1, "core"),
         notes=tuple(notes),
+        stress=measurements.stress if measurements is not None else None,
     )

@@ -78,6 +78,8 @@ def text(plan: CapacityPlan) -> str:
         f"{plan.desktop_minimum.show()} only starts everything), cpus {plan.desktop_cpus.show()}",
     ]
     lines += [f"note: {note}" for note in plan.notes]
+    if plan.stress is not None:
+        lines.append(_stress_line(plan))
     lines.append(f"why each number: composegen explain --profile {plan.profile_ref} [SERVICE]")
     return "\n".join(lines) + "\n"
 
@@ -113,6 +115,49 @@ def _bin_json(b: Bin) -> dict[str, Any]:
         "cpus": b.nano_cpus_used / NANO,
         "headroom_memory": b.host.memory - b.memory_used,
         "headroom_cpus": (b.host.nano_cpus - b.nano_cpus_used) / NANO,
+    }
+
+
+def _stress_line(plan: CapacityPlan) -> str:
+    """What `composegen stress` measured beside what the plan allows for the same service."""
+    found = plan.stress
+    assert found is not None
+    if found.ceiling is None:
+        carried = f"the host was over a line with no replicas of {found.service} ({found.stopped_by})"
+    elif found.reached:
+        carried = f"the host carried at most {found.ceiling} replicas of {found.service} (then: {found.stopped_by})"
+    else:
+        carried = f"no line was crossed up to {found.ceiling} replicas of {found.service}"
+    costs = []
+    if found.memory_per_replica is not None:
+        slope, low, high = found.memory_per_replica
+        costs.append(f"{human_bytes(slope)} of memory (95% CI {human_bytes(max(0.0, low))} to {human_bytes(high)})")
+    if found.cpu_per_replica is not None:
+        slope, low, high = found.cpu_per_replica
+        costs.append(f"{slope:.3f} cores (95% CI {max(0.0, low):.3f} to {high:.3f})")
+    planned = next((s for s in plan.services if s.plan.name == found.service), None)
+    against = (
+        f"; the plan gives one {planned.plan.memory_limit.show()} and {planned.cpus.show()}"
+        if planned is not None
+        else ""
+    )
+    cost = f"; one more replica cost {' and '.join(costs)}" if costs else ""
+    where = f" on {found.host}" if found.host else ""
+    return f"measured by stress{where}: {carried}{cost}{against}"
+
+
+def _stress_json(plan: CapacityPlan) -> dict[str, Any] | None:
+    found = plan.stress
+    if found is None:
+        return None
+    return {
+        "service": found.service,
+        "ceiling": found.ceiling,
+        "reached": found.reached,
+        "stopped_by": found.stopped_by,
+        "host": found.host,
+        "memory_per_replica": list(found.memory_per_replica) if found.memory_per_replica else None,
+        "cpu_per_replica": list(found.cpu_per_replica) if found.cpu_per_replica else None,
     }
 
 
@@ -164,6 +209,7 @@ def to_json(plan: CapacityPlan) -> dict[str, Any]:
                 for s in plan.schedule
             ],
         },
+        "stress": _stress_json(plan),
         "docker_desktop": {
             "memory": int(plan.desktop_memory.value),
             "minimum_memory": int(plan.desktop_minimum.value),

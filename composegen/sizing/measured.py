@@ -71,6 +71,20 @@ class ServiceMeasurement:
 
 
 @dataclass(frozen=True)
+class StressFinding:
+    """What `composegen stress` found for one service: the most replicas the host carried under
+    its lines, and what one more replica cost (a fitted line: bytes or cores, with its interval)."""
+
+    service: str
+    ceiling: int | None  # None: over a line with no replicas at all
+    reached: bool  # False: no line was crossed up to the last step
+    stopped_by: str  # the first line crossed, as stress said it ("" when not reached)
+    host: str  # the budget it ran against, as stress described it
+    memory_per_replica: tuple[float, float, float] | None  # (slope, low, high) of the stack's memory
+    cpu_per_replica: tuple[float, float, float] | None  # (slope, low, high) of the stack's cores
+
+
+@dataclass(frozen=True)
 class Measurements:
     """A measurements file, read."""
 
@@ -80,6 +94,7 @@ class Measurements:
     partial_reason: str
     seconds: float
     services: Mapping[str, ServiceMeasurement]
+    stress: StressFinding | None = None
 
     def service(self, name: str) -> ServiceMeasurement | None:
         return self.services.get(name)
@@ -160,6 +175,39 @@ def parse_measurements(text: str, where: str) -> Measurements:
         partial_reason=str(data.get("partial_reason") or ""),
         seconds=seconds,
         services=services,
+        stress=_stress(data.get("stress")),
+    )
+
+
+def _fitted(entry: object) -> tuple[float, float, float] | None:
+    """(per replica, interval low, interval high) of one `stress.marginal` line."""
+    fit = _mapping(entry)
+    slope = _number(fit.get("per_replica"))
+    interval = fit.get("ci")
+    if slope is None or not isinstance(interval, list) or len(interval) != 2:
+        return None
+    low, high = (_number(v) for v in interval)
+    return None if low is None or high is None else (slope, low, high)
+
+
+def _stress(value: object) -> StressFinding | None:
+    """The `stress` block `composegen stress` writes (docs/scale.md), when the file has one."""
+    block = _mapping(value)
+    if not block.get("service"):
+        return None
+    top = _mapping(block.get("ceiling"))
+    stop = _mapping(top.get("stopped_by"))
+    host = _mapping(block.get("host"))
+    marginal = _mapping(block.get("marginal"))
+    replicas = _number(top.get("replicas"))
+    return StressFinding(
+        service=str(block["service"]),
+        ceiling=int(replicas) if replicas is not None else None,
+        reached=bool(top.get("reached")),
+        stopped_by=str(stop.get("message") or ""),
+        host=str(host.get("source") or ""),
+        memory_per_replica=_fitted(marginal.get("memory")),
+        cpu_per_replica=_fitted(marginal.get("cpu")),
     )
 
 

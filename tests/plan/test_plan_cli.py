@@ -182,3 +182,52 @@ def test_no_host_anywhere_is_one_line_exit_2(tmp_path: Path) -> None:
     assert fits.returncode == 0, fits.stderr
     assert "fits: yes, on one host (1 used)" in fits.stdout
     assert "reserve 1.00 GiB, composegen default (composegen.yaml host.reserve)" in fits.stdout
+
+
+STRESS_BLOCK: dict[str, Any] = {
+    "service": "agent",
+    "host": {"memory": 6 * GIB, "cpus": 4, "source": "--host-memory 6g"},
+    "ceiling": {
+        "replicas": 40,
+        "reached": True,
+        "stopped_at": 45,
+        "stopped_by": {"kind": "host memory", "message": "host: the stack's memory 5.5 GiB is above 90%"},
+    },
+    "marginal": {
+        "memory": {"per_replica": 26.5 * MIB, "ci": [26 * MIB, 27 * MIB]},
+        "cpu": {"per_replica": 0.02, "ci": [0.015, 0.025]},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("stress", "expected"),
+    [
+        (
+            STRESS_BLOCK,
+            [
+                "measured by stress on --host-memory 6g: the host carried at most 40 replicas of agent",
+                "(then: host: the stack's memory 5.5 GiB is above 90%)",
+                "one more replica cost 26 MiB of memory (95% CI 26 MiB to 27 MiB) and 0.020 cores",
+                "the plan gives one 208 MiB and 0.15 cores",
+            ],
+        ),
+        (
+            {**STRESS_BLOCK, "ceiling": {"replicas": 60, "reached": False}, "marginal": {}},
+            ["no line was crossed up to 60 replicas of agent; the plan gives one"],
+        ),
+    ],
+)
+def test_plan_reports_what_stress_measured_beside_its_own_numbers(
+    tmp_path: Path, stress: dict[str, Any], expected: list[str]
+) -> None:
+    measured = {"schema": "composegen-measurements", "schema_version": 1, "profile": "agent-scale"}
+    (tmp_path / "ceiling.json").write_text(json.dumps({**measured, "services": {}, "stress": stress}))
+    args = ("--profile", "agent-scale", "--project", str(AGENT_SCALE), "--measurements", "ceiling.json")
+    result = cg("plan", *args, cwd=tmp_path)
+    assert result.returncode in (0, 1), result.stderr
+    for text in expected:
+        assert text in result.stdout
+    _, out = plan_json(*args, cwd=tmp_path)
+    assert out["stress"]["service"] == "agent"
+    assert out["stress"]["ceiling"] == stress["ceiling"]["replicas"]
