@@ -59,6 +59,8 @@ def parse_bytes(value: object, *, what: str = "size") -> int:
     if isinstance(value, int):
         if value < 0:
             raise UnitError(f"{what} {value} is negative", fix="write a positive size like 512M")
+        if value > MAX_BYTES:
+            raise _out_of_range(what, value)
         return value
     if isinstance(value, float):
         value = str(value)
@@ -71,7 +73,19 @@ def parse_bytes(value: object, *, what: str = "size") -> int:
             f"{what} {value!r} is not a size compose understands",
             fix="use a number with b, k, m, g or t (kb, mb, gb and KiB also work), like 512M or 4gb",
         )
-    return math.ceil(float(match.group(1)) * _BYTE_UNITS[unit])
+    number = float(match.group(1)) * _BYTE_UNITS[unit]
+    if not number <= MAX_BYTES:  # (also infinity: `1e400`)
+        raise _out_of_range(what, value)
+    return math.ceil(number)
+
+
+#: compose-go reads a size into a 64-bit integer and refuses a larger one ("value out of range").
+MAX_BYTES = 2**63 - 1
+
+
+def _out_of_range(what: str, value: object) -> UnitError:
+    shown = repr(value) if len(repr(value)) <= 24 else f"{str(value)[:12]}... ({len(str(value))} characters)"
+    return UnitError(f"{what} {shown} is out of range", fix="a size compose reads is under 8 EiB: write it like 2G")
 
 
 def format_bytes(n: int | float) -> str:

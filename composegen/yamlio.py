@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import io
+import math
 import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping
@@ -57,6 +58,11 @@ _INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
 _FLOAT = re.compile(
     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
+#: yaml.v3 reads a plain integer into an int64, or a uint64 when positive, else (a decimal) into a
+#: float64; a number that fits none of them stays text, as here (compose then says what is wrong).
+#: No integer that fits is longer than this.
+_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
+_LONGEST_INT = len("-0o1777777777777777777777")
 #: The plain scalars of the core schema that are no numbers: null and the booleans.
 _WORDS: dict[str, Any] = {
     **dict.fromkeys(("", "~", "null", "Null", "NULL")),
@@ -254,16 +260,20 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
     if not text or text[0] not in _NUMBER_START:
         return _WORDS.get(text, text)
     if _INT.match(text):
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        return int(text)
+        based = text.startswith(("0o", "0x"))
+        if len(text) <= _LONGEST_INT:
+            number = int(text[2:], 8 if text[1] == "o" else 16) if based else int(text)
+            if _INT64_MIN <= number <= _UINT64_MAX:
+                return number
+        if based:
+            return text
+        # too large for 64 bits: yaml.v3 reads it as a float, or keeps the text beyond a float's range
     if _FLOAT.match(text):
         lowered = text.lower()
         if lowered.endswith((".inf", ".nan")):
             return float(lowered.replace(".", ""))
-        return float(text)
+        real = float(text)
+        return text if math.isinf(real) else real  # `1e400`: out of float64 range, text too
     return text
 
 

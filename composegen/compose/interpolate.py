@@ -16,6 +16,7 @@ leaves a string that does not cast as it is, for validation to report.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -191,12 +192,24 @@ _TRUE = frozenset({"true", "y", "yes", "on"})
 _FALSE = frozenset({"false", "n", "no", "off"})
 
 
+#: compose-go casts with strconv.ParseInt(text, 10, 64) and ParseFloat(text, 64): a value out of
+#: their range is refused ("value out of range"), so it is no number here either.
+_INT64 = range(-(2**63), 2**63)
+
+
 def _to_int(text: str) -> int | None:
-    return int(text) if _INT.match(text) else None
+    if not _INT.match(text) or len(text) > 20:  # (longer: out of range, and beyond int()'s digit limit)
+        return None
+    number = int(text)
+    return number if number in _INT64 else None
 
 
 def _to_float(text: str) -> float | None:
-    return float(text) if _FLOAT.match(text) else None
+    if not _FLOAT.match(text):
+        return None
+    number = float(text)
+    spelled = text.lstrip("+-").lower().startswith("inf")  # ParseFloat takes "inf"; `1e400` overflows
+    return None if math.isinf(number) and not spelled else number
 
 
 def _to_bool(text: str) -> bool | None:

@@ -5,6 +5,7 @@ Errors name the file and line of the offending key and say what to write instead
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,18 +82,49 @@ def deep_merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str,
 Source = Document | tuple[Document, KeyPath]  # a document, or a document and where in it the data sits
 
 
+def _where(loc: KeyPath, sources: list[Source]) -> str:
+    """`file:line` of a key path of the merged data, in the first source that has it."""
+    placed = [(s, ()) if isinstance(s, Document) else s for s in sources]
+    for doc, prefix in placed:
+        if (*prefix, *loc) in doc.positions:
+            return doc.where((*prefix, *loc))
+    doc0, prefix0 = placed[0]
+    return doc0.where((*prefix0, *loc))
+
+
+#: The largest number composegen.yaml or a profile may hold: 2^53, the largest whole number a
+#: float holds exactly. Beyond it (1e308 CPUs, 10^400 workers) arithmetic overflows or loses
+#: every digit that matters; no stack has such counts.
+MAX_NUMBER = 2**53
+
+
+def _out_of_range(value: Any, keys: KeyPath = ()) -> tuple[KeyPath, Any] | None:
+    """The first number that is not finite or is larger than MAX_NUMBER, with its key path."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _out_of_range(item, (*keys, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _out_of_range(item, (*keys, index))
+            if found is not None:
+                return found
+    elif (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and (abs(value) > MAX_NUMBER or (isinstance(value, float) and not math.isfinite(value)))
+    ):
+        return keys, value
+    return None
+
+
 def _first_error(err: pydantic.ValidationError, sources: list[Source]) -> InputError:
     first = err.errors()[0]
     loc = tuple(
         part for part in first["loc"] if not (isinstance(part, str) and part.startswith(("function-", "literal[")))
     )
-    placed = [(s, ()) if isinstance(s, Document) else s for s in sources]
-    doc0, prefix0 = placed[0]
-    where = doc0.where((*prefix0, *loc))
-    for doc, prefix in placed:
-        if (*prefix, *loc) in doc.positions:
-            where = doc.where((*prefix, *loc))
-            break
+    where = _where(loc, sources)
     dotted = ".".join(str(k) for k in loc) or "(top level)"
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
@@ -105,10 +137,26 @@ def _first_error(err: pydantic.ValidationError, sources: list[Source]) -> InputE
 
 
 def validate(model: type[Model], data: Mapping[str, Any], sources: list[Source]) -> Model:
+    _refuse_out_of_range(data, sources)  # first: pydantic says less about `.nan` or 1e308
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except pydantic.ValidationError as err:
         raise _first_error(err, sources) from None
+    _refuse_out_of_range(validated.model_dump(), sources)  # numbers read from text: `"1e400"`
+    return validated
+
+
+def _refuse_out_of_range(data: Mapping[str, Any], sources: list[Source]) -> None:
+    huge = _out_of_range(data)
+    if huge is None:
+        return
+    keys, value = huge
+    shown = str(value) if isinstance(value, float) or len(str(value)) < 20 else f"a {len(str(value))}-digit number"
+    raise InputError(
+        f"{'.'.join(map(str, keys))}: {shown} is out of range",
+        where=_where(keys, sources),
+        fix=f"use a finite number up to 2^53 ({MAX_NUMBER:,})",
+    )
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ the line, where there is one) and the fix, exit 2, no traceback, no hang; alias 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import resource
 import subprocess
@@ -216,3 +217,32 @@ def test_bad_input_gives_one_line_and_exit_2(case: dict[str, Any], command: str,
     if case.get("bounded"):
         assert run.cpu_seconds < MAX_CPU_SECONDS, f"{run.cpu_seconds:.2f} s of CPU"
         assert run.max_rss < MAX_RSS_BYTES, f"{run.max_rss / 2**20:.0f} MiB at peak"
+
+
+HUGE = "1" + "0" * 400
+#: Base files whose numbers fit no 64-bit type: each crashed a lint rule (exit 3).
+HUGE_NUMBERS = [
+    f"mem_limit: {HUGE}",  # CG102 reservation-above-limit
+    "deploy: {resources: {limits: {memory: 1e400, cpus: 1e400}}}",  # CG109 memory-integer
+    f"pids_limit: -{HUGE}",  # CG108 legacy-resource-conflict
+    f"deploy: {{replicas: {HUGE}, resources: {{limits: {{pids: {HUGE}}}}}}}",
+    f"healthcheck: {{test: [CMD, x], retries: {HUGE}, interval: 1e400s}}",
+]
+
+
+@pytest.mark.parametrize("line", HUGE_NUMBERS)
+def test_numbers_beyond_64_bits_are_findings_not_crashes(line: str, tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(f"services:\n  web:\n    image: python:3.12\n    {line}\n")
+    run = run_cli(["lint", "--format", "json", "docker-compose.yml"], tmp_path)
+    assert run.code == 1, run.stderr
+    assert "CG001" in {finding["code"] for finding in json.loads(run.stdout)}  # compose refuses them
+
+
+def test_a_tmpfs_size_beyond_64_bits_is_no_crash(tmp_path: Path) -> None:
+    """compose passes the tmpfs option text through; CG106 (tmpfs-unbounded) crashed reading it."""
+    (tmp_path / "docker-compose.yml").write_text(
+        f'services:\n  web:\n    image: x:1\n    tmpfs: ["/tmp:size={HUGE}"]\n'
+    )
+    run = run_cli(["lint", "--format", "json", "docker-compose.yml"], tmp_path)
+    assert run.code in (0, 1) and run.stderr == "", run.stderr
+    assert json.loads(run.stdout)  # the other findings are there

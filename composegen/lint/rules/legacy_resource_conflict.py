@@ -117,8 +117,9 @@ def as_count(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        return int(value.strip())
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.lstrip("+-").isdigit() and len(text) <= 20:  # a 64-bit count at most
+        return int(text)
     return None
 
 
