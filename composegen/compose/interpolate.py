@@ -70,11 +70,17 @@ class _Context:
         self.path = path
         self.origin = origin
         self.failed = False
+        self.depth = 0  # how many `${...}` the text being resolved sits in
 
     def report(self, kind: IssueKind, name: str, message: str) -> None:
         if kind != "unset":
             self.failed = True
         self.issues.append(VariableIssue(kind, name, message, self.path, self.origin))
+
+
+#: How deep `${A:-${B:-...}}` may nest: real files nest two or three; 5,000 levels exhausted
+#: Python's stack (compose-go's recursion has no such bound, but no file needs more).
+MAX_NESTING = 100
 
 
 def _closing_brace(text: str, start: int) -> int:
@@ -149,7 +155,12 @@ def _braced(body: str, text: str, ctx: _Context) -> str:
     if operator is None:
         ctx.report("invalid", name, f"invalid interpolation format {text!r}: unknown operator in ${{{body}}}")
         return ""
+    if ctx.depth >= MAX_NESTING:
+        ctx.report("invalid", name, f"invalid interpolation format: defaults nest over {MAX_NESTING} levels deep")
+        return ""
+    ctx.depth += 1
     argument = _substitute(rest[len(operator) :], ctx)  # compose resolves it even when unused
+    ctx.depth -= 1
     value = ctx.env.get(name)
     is_set = value is not None
     non_empty = bool(value)

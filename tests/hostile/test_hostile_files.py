@@ -246,3 +246,15 @@ def test_a_tmpfs_size_beyond_64_bits_is_no_crash(tmp_path: Path) -> None:
     run = run_cli(["lint", "--format", "json", "docker-compose.yml"], tmp_path)
     assert run.code in (0, 1) and run.stderr == "", run.stderr
     assert json.loads(run.stdout)  # the other findings are there
+
+
+def test_defaults_nested_5000_deep_are_a_finding_not_a_crash(tmp_path: Path) -> None:
+    """`${A:-${A:-...}}` 5,000 levels deep exhausted Python's stack (exit 3 in every command)."""
+    image = "${A:-" * 5000 + "x" + "}" * 5000
+    (tmp_path / "docker-compose.yml").write_text(f'services:\n  web:\n    image: "{image}"\n')
+    run = run_cli(["lint", "--format", "json", "docker-compose.yml"], tmp_path)
+    assert run.code == 1, run.stderr
+    found = [f for f in json.loads(run.stdout) if f["code"] == "CG004"]
+    assert [(f["line"], f["message"]) for f in found] == [
+        (3, "invalid interpolation format: defaults nest over 100 levels deep (write a literal $ as $$)")
+    ]
