@@ -1,27 +1,27 @@
-"""ML inference services: model weights, framework runtime, activations, load spike, workers.
+"""ML inference services: model weights, framework runtime, load overhead, activations, workers.
 
-Memory (facts/sizing.md §ML models, §Web workers):
+Memory (facts/sizing.md §ML models, §Web workers; bench/accuracy, docs/sizing.md §Measured):
 - weights = Σ params × bytes per dtype (fp32 4, fp16/bf16 2, int8 1, int4 0.5)
-- runtime = the fixed overhead of torch + transformers over the weights: 0.70-0.73 GiB measured
-- activations per worker ≈ 0.3 GiB at sequence 512 × batch 8, scaled by batch × sequence
-- load spike: loading bart-large peaks 0.38 GiB above steady state (0.25 × its fp32 weights);
-  converting to bf16 peaks 0.57 GiB above (0.38 × the largest model's fp32 weights)
+- runtime = torch + transformers: 0.73 GiB with the CUDA build (facts), 350 MiB with the CPU
+  build (bench), chosen by `cpu` in the image name
+- load overhead = 0.15 × weights: what building or loading leaves beside the weights (bench)
+- activations per worker ≈ 0.3 GiB at sequence 512 × batch 8 in fp32, scaled by batch ×
+  sequence and by the dtype's width (bf16 halves it: bench)
 - with --preload the parent loads once and workers share it copy-on-write:
-  1 × (runtime + weights) + N × (private + activations), private 106 MiB measured per worker;
-  without it every worker pays runtime + weights + its own activations.
-Checked against the measurements in the facts: four models in one fp32 worker: 3.60 GiB weights
-+ 0.73 GiB runtime = 4.33 GiB measured; bf16: 1.80 + 0.73 = 2.53 GiB measured.
+  1 × (runtime + weights + load overhead) + N × (private + activations), private 120 MiB
+  per worker (106-111 MiB measured); without it every worker pays a copy and its own activations.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, startup_time, with_margin
 from composegen.sizing.inputs import ModelFootprint, ServiceInputs
-from composegen.sizing.python_web import worker_count
-from composegen.sizing.quantity import Quantity, given, largest, times, total
+from composegen.sizing.python_web import ARBITER, worker_count
+from composegen.sizing.quantity import Quantity, given, times, total
 from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, MIB
 
@@ -29,13 +29,22 @@ if TYPE_CHECKING:
     from composegen.profiles.models import Profile
 
 SRC = f"{FACTS_SIZING} §ML models"
-RUNTIME = 0.73 * GIB  # torch + transformers over the weights, CPython 3.11 (measured, facts)
-ACTIVATIONS_REF = 0.3 * GIB  # at batch 8 × sequence 512 (measured, facts)
+BENCH = "measured: bench/accuracy (docs/sizing.md §Measured)"
+#: torch + transformers over the weights with the CUDA build of torch (the wheel pip installs on
+#: x86_64 without an index URL): 0.70-0.73 GiB measured (facts). LLM servers and lint use it too.
+RUNTIME = 0.73 * GIB
+#: The same with the CPU build (torch 2.13.0+cpu, transformers 5.23): bench/accuracy measured 232
+#: MiB after the imports; 350 MiB fits its ten single-process and six gunicorn model cases.
+RUNTIME_CPU = 350 * MIB
+ACTIVATIONS_REF = 0.3 * GIB  # fp32, at batch 8 × sequence 512 (measured, facts)
 ACTIVATIONS_REF_TOKENS = 8 * 512
-SPIKE_FP32 = 0.25  # 0.38 GiB over bart-large's 1.51 GiB fp32 weights (measured, facts)
-SPIKE_CONVERT = 0.38  # 0.57 GiB over 1.51 GiB while converting to bf16 (measured, facts)
-WORKER_PRIVATE = 106 * MIB  # per forked worker with --preload (measured, facts §Web workers)
-ARBITER = 13 * MIB  # the gunicorn arbiter without the app: a bare interpreter (facts)
+#: Building or loading a model leaves memory behind beside its weights (init temporaries, the
+#: allocator's free lists): bench/accuracy fits 0.15 × the weights (bf16: 442-521 MiB over the
+#: weights for 238-775 MiB of weights; fp32: 519-745 MiB for 313-1550 MiB).
+LOAD_OVERHEAD = 0.15
+#: Private memory per forked worker with --preload: 106 MiB (PSS, roberta-base, 4 workers: facts
+#: §Web workers); bench/accuracy: 111 MiB per added worker (cgroup, 1 → 4 workers), rounded up.
+WORKER_PRIVATE = 120 * MIB
 IMPORT_SECONDS = 8.0  # importing torch + transformers: composegen's assumption
 LOAD_BYTES_PER_SECOND = 200 * MIB  # reading weights from a warm cache: composegen's assumption
 
@@ -49,48 +58,64 @@ def weights(models: tuple[ModelFootprint, ...]) -> Quantity:
     return total("weights", parts, SRC)
 
 
+def cpu_build(inputs: ServiceInputs) -> bool:
+    """Whether the image says it carries the CPU build of torch: `cpu` a word of its name or tag."""
+    return re.search(r"(^|[/:._-])cpu($|[/:._-])", (inputs.base.image or "").lower()) is not None
+
+
+def runtime(inputs: ServiceInputs) -> Quantity:
+    if cpu_build(inputs):
+        return given("framework runtime (CPU build of torch)", RUNTIME_CPU, "bytes", f"{BENCH}; `cpu` in the image")
+    return given(
+        "framework runtime (CUDA build of torch)",
+        RUNTIME,
+        "bytes",
+        f"{SRC}; the wheel pip installs on x86_64 (tag the image `cpu` for the CPU build's 350 MiB)",
+    )
+
+
 def activations(inputs: ServiceInputs) -> Quantity:
-    ref = given("activations at 8 × 512 tokens", ACTIVATIONS_REF, "bytes", SRC)
+    ref = given("activations at 8 × 512 tokens (fp32)", ACTIVATIONS_REF, "bytes", SRC)
     scale = given(
         "tokens in flight ÷ 4096",
         inputs.spec.batch * inputs.spec.sequence_length / ACTIVATIONS_REF_TOKENS,
         "ratio",
         f"composegen.yaml: batch {inputs.spec.batch} × sequence_length {inputs.spec.sequence_length}",
     )
-    return times("activations per worker", ref, scale, unit="bytes", source=SRC)
+    widest = max(m.bytes_per_param for m in inputs.models)
+    width = given("bytes per value ÷ 4 (fp32)", widest / 4, "ratio", f"the widest model dtype; {BENCH}: bf16 halves it")
+    tokens = times("activations at these tokens (fp32)", ref, scale, unit="bytes")
+    return times("activations per worker", tokens, width, unit="bytes", source=SRC)
 
 
-def load_spike(models: tuple[ModelFootprint, ...]) -> Quantity:
-    biggest = max(models, key=lambda m: m.params)
-    converting = any(m.dtype != "fp32" for m in models)
-    fp32 = given(f"{biggest.name} fp32 weights", biggest.params * 4, "bytes", SRC)
-    ratio = given(
-        "load spike ratio (bf16 conversion)" if converting else "load spike ratio",
-        SPIKE_CONVERT if converting else SPIKE_FP32,
-        "ratio",
-        SRC,
-    )
-    return times("load spike", fp32, ratio, unit="bytes", source=SRC)
+def load_overhead(w: Quantity) -> Quantity:
+    ratio = given("load overhead ratio", LOAD_OVERHEAD, "ratio", BENCH)
+    return times("load overhead", w, ratio, unit="bytes", source=BENCH)
 
 
 def serving_memory(inputs: ServiceInputs, workers: Quantity) -> Quantity:
-    models = inputs.models
-    runtime = given("framework runtime", RUNTIME, "bytes", SRC)
-    w = weights(models)
+    """One copy = runtime + weights + load overhead; with --preload it is shared copy-on-write and
+    each worker adds its private memory and activations, else each worker holds a copy.
+
+    The facts' load spike (0.25-0.38 × fp32 weights, RSS) is not counted: bench/accuracy saw
+    loading an fp32 checkpoint map its file (page cache the kernel reclaims under a limit, 261 MiB
+    of anonymous memory for bart-large) and converting one to bf16 peak at 1031 MiB anonymous,
+    below building the same model (1219 MiB), which the load overhead covers."""
+    w = weights(inputs.models)
     act = activations(inputs)
-    spike = load_spike(models)
+    copy = total("one copy of the models", (runtime(inputs), w, load_overhead(w)))
     n = int(workers.value)
     if inputs.spec.preload:
-        private = given("private memory per worker", WORKER_PRIVATE, "bytes", f"{FACTS_SIZING} §Web workers")
+        private = given("private memory per worker", WORKER_PRIVATE, "bytes", f"{FACTS_SIZING} §Web workers; {BENCH}")
         per_worker = total("per worker", (private, act))
-        shared = total("shared once (preload, copy-on-write)", (runtime, w))
-        loading = total("while loading (parent, before fork)", (shared, spike))
-        serving = total("while serving", (shared, times("workers × per worker", workers, per_worker)))
-        return largest("working set", (loading, serving), f"{FACTS_SIZING} §Web workers (copy-on-write)")
-    per_worker = total(
-        "per worker (no preload: each loads its own copy)", (runtime, w, largest("peak extra", (act, spike)))
-    )
-    arbiter = given("gunicorn arbiter", ARBITER, "bytes", SRC)
+        shared = copy.renamed("shared once (preload, copy-on-write)")
+        return total(
+            "working set",
+            (shared, times("workers × per worker", workers, per_worker)),
+            f"{FACTS_SIZING} §Web workers (copy-on-write)",
+        )
+    per_worker = total("per worker (no preload: each loads its own copy)", (copy, act))
+    arbiter = given("gunicorn arbiter (without the app)", ARBITER, "bytes", BENCH)
     if n == 1 and not inputs.spec.workers:
         return per_worker.renamed("working set")
     return total("working set", (arbiter, times("workers × per worker", workers, per_worker)))

@@ -1,8 +1,11 @@
 """A pytest runner: memory and time for collecting the suite, then running it.
 
 Test stacks are OOM-killed during collection and restart 3-5 times a run when healthchecks give
-up before collection ends. The per-test constants below are composegen's assumptions until the
-accuracy bench (issue 7) measures them; declare `memory:` and `startup:` to replace them.
+up before collection ends. The memory constants are measured by bench/accuracy: pytest collecting
+and running a generated suite peaked at 44 MiB with 1,000 tests and 100 MiB with 10,000 in a
+memory cgroup (about 38 MiB + 6.3 KiB per test), rounded up to 40 MiB + 8 KiB per test. The base
+is pytest alone: a suite that imports a heavy app (an ORM, pandas) needs `memory:` declared. The
+time constants are still composegen's assumptions; declare `startup:` to replace them.
 """
 
 from __future__ import annotations
@@ -18,19 +21,20 @@ from composegen.units import KIB, MIB
 if TYPE_CHECKING:
     from composegen.profiles.models import Profile
 
-BASE_MEMORY = 256 * MIB  # interpreter, pytest, plugins and the app's imports: assumed
-PER_TEST_MEMORY = 24 * KIB  # collected item, fixtures and parametrize ids: assumed
+BASE_MEMORY = 40 * MIB  # interpreter and pytest (measured: bench/accuracy)
+PER_TEST_MEMORY = 8 * KIB  # a collected item, its report and parametrize id (measured: bench/accuracy)
 PER_TEST_SECONDS = 0.002  # collection time per test: assumed
 BASE_STARTUP = 10.0  # imports before collection starts: assumed
-ASSUMED = "composegen default, assumed until measured (declare memory:/startup: to replace it)"
+ASSUMED = "composegen default, assumed until measured (declare startup: to replace it)"
+MEASURED = "measured: bench/accuracy (docs/sizing.md §Measured); declare memory: for a suite with heavy imports"
 
 
 def collection_memory(inputs: ServiceInputs, profile: Profile) -> Quantity:
-    base = baseline_memory(inputs, profile, BASE_MEMORY, ASSUMED)
+    base = baseline_memory(inputs, profile, BASE_MEMORY, MEASURED)
     if inputs.spec.memory is not None or not inputs.spec.tests:
         return base
     tests = given("tests", inputs.spec.tests, "count", f"composegen.yaml: services.{inputs.name}.tests")
-    per_test = given("memory per collected test", PER_TEST_MEMORY, "bytes", ASSUMED)
+    per_test = given("memory per collected test", PER_TEST_MEMORY, "bytes", MEASURED)
     one = total("one pytest process", (base, times("collected tests", tests, per_test)))
     if inputs.spec.workers and inputs.spec.workers > 1:
         # pytest-xdist: every worker collects the whole suite in its own process

@@ -8,16 +8,20 @@ from typing import TYPE_CHECKING
 from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, with_margin
 from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.pytest_runner import collection_time
-from composegen.sizing.quantity import Quantity, given, times
+from composegen.sizing.quantity import Quantity, given, times, total
 from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import MIB
 
 if TYPE_CHECKING:
     from composegen.profiles.models import Profile
 
-#: composegen's assumption for one worker of a web app without models: not measured (issue 7's
-#: accuracy bench replaces it). Declare `memory_per_worker:` for a real number.
-DEFAULT_WORKER_MEMORY = 128 * MIB
+BENCH = "measured: bench/accuracy (docs/sizing.md §Measured)"
+#: One gunicorn worker of a small Flask JSON app, and the arbiter, which does not import the app
+#: unless --preload: 38-40 MiB for 1 worker, 91-99 MiB for 4 in a memory cgroup (arbiter ~20 MiB,
+#: 17-20 MiB per worker), rounded up to 24 and 20 MiB. An app with heavier imports (an ORM,
+#: pandas) needs `memory_per_worker:` declared, or `composegen calibrate`.
+DEFAULT_WORKER_MEMORY = 20 * MIB
+ARBITER = 24 * MIB
 DEFAULT_STARTUP = 10.0
 
 
@@ -38,7 +42,12 @@ def worker_count(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
     )
 
 
-def per_worker_memory(inputs: ServiceInputs, profile: Profile) -> Quantity:
+def per_worker_memory(
+    inputs: ServiceInputs,
+    profile: Profile,
+    default: int = DEFAULT_WORKER_MEMORY,
+    default_source: str = f"{BENCH}: a small Flask app (declare memory_per_worker: for a heavier one)",
+) -> Quantity:
     if inputs.spec.memory_per_worker is not None:
         return given(
             "memory per worker",
@@ -49,22 +58,23 @@ def per_worker_memory(inputs: ServiceInputs, profile: Profile) -> Quantity:
     chosen = profile.role(inputs.role).memory
     if chosen is not None:
         return given("memory per worker", chosen, "bytes", f"profile {profile.name}: roles.{inputs.role}.memory")
-    return given(
-        "memory per worker",
-        DEFAULT_WORKER_MEMORY,
-        "bytes",
-        "composegen default, assumed (declare memory_per_worker: to replace it)",
-    )
+    return given("memory per worker", default, "bytes", default_source)
 
 
 def processes_memory(inputs: ServiceInputs, profile: Profile, workers: Quantity) -> Quantity:
-    """(workers + 1 master) × memory per worker, or the declared working set."""
+    """The gunicorn arbiter + workers × memory per worker, or the declared working set.
+
+    The arbiter imports the app only with --preload; then it is counted as one more worker.
+    """
     declared = declared_memory(inputs)
     if declared is not None:
         return declared
     per_worker = per_worker_memory(inputs, profile)
-    processes = Quantity("processes", workers.value + 1, "count", "workers + 1 master", "", (workers,))
-    return times("working set", processes, per_worker)
+    if inputs.spec.preload:
+        arbiter = per_worker.renamed("arbiter (--preload: it imports the app)")
+    else:
+        arbiter = given("gunicorn arbiter (without the app)", ARBITER, "bytes", BENCH)
+    return total("working set", (arbiter, times("workers × memory per worker", workers, per_worker)))
 
 
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:

@@ -10,17 +10,21 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from composegen.sizing.common import baseline_cpus, with_margin
+from composegen.sizing.common import baseline_cpus, declared_memory, with_margin
 from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.pytest_runner import collection_time
-from composegen.sizing.python_web import processes_memory
-from composegen.sizing.quantity import Quantity, given
+from composegen.sizing.python_web import per_worker_memory
+from composegen.sizing.quantity import Quantity, given, times
 from composegen.sizing.result import EnvSetting, Sizing
+from composegen.units import MIB
 
 if TYPE_CHECKING:
     from composegen.profiles.models import Profile
 
 DEFAULT_STARTUP = 15.0
+#: One prefork process of a celery app: composegen's assumption, not measured (the main process
+#: imports the app too). Declare `memory_per_worker:` for a real number.
+DEFAULT_PROCESS_MEMORY = 128 * MIB
 
 
 def concurrency(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
@@ -38,10 +42,22 @@ def concurrency(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
     )
 
 
+def processes(inputs: ServiceInputs, profile: Profile, procs: Quantity) -> Quantity:
+    """(concurrency + 1 main process) × memory per process: celery's main process imports the app too."""
+    per_process = per_worker_memory(
+        inputs,
+        profile,
+        DEFAULT_PROCESS_MEMORY,
+        "composegen default, assumed (declare memory_per_worker: to replace it)",
+    )
+    count = Quantity("processes", procs.value + 1, "count", "concurrency + 1 main process", "", (procs,))
+    return times("working set", count, per_process)
+
+
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     cpus = baseline_cpus(inputs, profile)
     procs = concurrency(inputs, cpus)
-    memory = processes_memory(inputs, profile, procs)
+    memory = declared_memory(inputs) or processes(inputs, profile, procs)
     n = str(int(procs.value))
     return Sizing(
         memory=with_margin(memory, profile),

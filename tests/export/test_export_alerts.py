@@ -206,17 +206,17 @@ def test_rules_name_the_service_its_limit_and_the_profile_thresholds() -> None:
     rules, _, _, _ = _rules_for("prod", "compose")
     api = {str(r["alert"]): r for r in next(g for g in rules.groups if g.name == "composegen.acme.api").rules}
     warning = api[al.ALERT_MEMORY_WARNING]
-    assert warning["labels"] == {"severity": "warning", "service": "api", "memory_limit": "896M"}
+    assert warning["labels"] == {"severity": "warning", "service": "api", "memory_limit": "720M"}
     assert warning["for"] == "5m"
     assert warning["expr"] == (
         "container_memory_working_set_bytes{container_label_com_docker_compose_project='acme',"
-        "container_label_com_docker_compose_service='api'} > 0.8 * 939524096"
+        "container_label_com_docker_compose_service='api'} > 0.8 * 754974720"
     )
-    assert api[al.ALERT_MEMORY_CRITICAL]["expr"].endswith("> 0.9 * 939524096")  # type: ignore[union-attr]
+    assert api[al.ALERT_MEMORY_CRITICAL]["expr"].endswith("> 0.9 * 754974720")  # type: ignore[union-attr]
     assert api[al.ALERT_CPU]["expr"].endswith("[5m]) > 0.8 * 1")  # type: ignore[union-attr]
     assert api[al.ALERT_LEAK]["expr"].startswith("predict_linear(")  # type: ignore[union-attr]
-    assert api[al.ALERT_LEAK]["expr"].endswith("[1h], 86400) > 939524096")  # type: ignore[union-attr]
-    assert "896M" in str(warning["annotations"])
+    assert api[al.ALERT_LEAK]["expr"].endswith("[1h], 86400) > 754974720")  # type: ignore[union-attr]
+    assert "720M" in str(warning["annotations"])
 
 
 def test_thresholds_come_from_the_profile(tmp_path: Path) -> None:
@@ -228,8 +228,8 @@ def test_thresholds_come_from_the_profile(tmp_path: Path) -> None:
     planned = plan(str(custom), None, EXAMPLES / "prod")
     rules = al.alert_rules(planned.stack, planned.profile.profile.monitoring, "acme", "compose")
     first = {str(r["alert"]): r for r in rules.groups[0].rules}
-    assert str(first[al.ALERT_MEMORY_WARNING]["expr"]).endswith("> 0.7 * 939524096")
-    assert str(first[al.ALERT_MEMORY_CRITICAL]["expr"]).endswith("> 0.85 * 939524096")
+    assert str(first[al.ALERT_MEMORY_WARNING]["expr"]).endswith("> 0.7 * 754974720")
+    assert str(first[al.ALERT_MEMORY_CRITICAL]["expr"]).endswith("> 0.85 * 754974720")
     assert "> 0.6 * 1" in str(first[al.ALERT_CPU]["expr"])
     assert "[30m], 21600)" in str(first[al.ALERT_LEAK]["expr"])
     assert first[al.ALERT_MEMORY_WARNING]["for"] == "2m"

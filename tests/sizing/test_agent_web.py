@@ -51,27 +51,34 @@ def test_agent_without_tiers_is_an_error() -> None:
 def test_gunicorn_workers_from_the_cpu_limit(cpus: float, workers: int) -> None:
     sizing = python_web.size(make_inputs("python-web", cpus=cpus), make_profile())
     assert sizing.extra["workers"].value == workers  # (2 × cores) + 1
-    # (workers + 1 master) × 128 MiB default × margin 1.2
-    assert sizing.memory.value == pytest.approx((workers + 1) * 128 * MIB * 1.2)
+    # (24 MiB arbiter + workers × 20 MiB, both measured by bench/accuracy) × margin 1.2
+    assert sizing.memory.value == pytest.approx((24 + workers * 20) * MIB * 1.2)
 
 
 def test_declared_workers_and_memory_per_worker_win() -> None:
     sizing = python_web.size(make_inputs("python-web", workers=4, memory_per_worker="180M"), make_profile())
-    assert sizing.memory.value == pytest.approx(5 * 180 * MIB * 1.2)
+    assert sizing.memory.value == pytest.approx((24 + 4 * 180) * MIB * 1.2)  # the arbiter does not import the app
     env = {e.key: e.value for e in sizing.environment}
     assert env["WEB_CONCURRENCY"] == "4"
+
+
+def test_preload_counts_the_arbiter_as_a_worker() -> None:
+    inputs = make_inputs("python-web", workers=4, preload=True, memory_per_worker="180M")
+    assert python_web.size(inputs, make_profile()).memory.value == pytest.approx(5 * 180 * MIB * 1.2)
 
 
 def test_celery_concurrency_counts_the_cpu_limit_not_the_host() -> None:
     sizing = worker.size(make_inputs("worker", cpus=2), make_profile())
     assert sizing.extra["concurrency"].value == 2
     assert {e.key: e.value for e in sizing.environment}["CELERY_WORKER_CONCURRENCY"] == "2"
+    # (2 + 1 main process) × 128 MiB assumed × margin 1.2: celery's main process imports the app
+    assert sizing.memory.value == pytest.approx(3 * 128 * MIB * 1.2)
 
 
 def test_pytest_collection_scales_with_tests_and_xdist() -> None:
     one = pytest_runner.size(make_inputs("pytest", tests=10000), make_profile())
-    # 256 MiB + 10,000 × 24 KiB, × margin 1.2; startup 10 s + 10,000 × 2 ms
-    assert one.memory.value == pytest.approx((256 * MIB + 10000 * 24 * KIB) * 1.2)
+    # 40 MiB + 10,000 × 8 KiB (measured by bench/accuracy), × margin 1.2; startup 10 s + 10,000 × 2 ms
+    assert one.memory.value == pytest.approx((40 * MIB + 10000 * 8 * KIB) * 1.2)
     assert one.startup.value == pytest.approx(30.0)
     four = pytest_runner.size(make_inputs("pytest", tests=10000, workers=4), make_profile())
     assert four.memory.value == pytest.approx(5 * one.memory.value)

@@ -28,16 +28,16 @@ def test_weights_plus_runtime_match_the_measured_worker(dtype: str, weights_gib:
 
 
 def test_preload_shares_weights_copy_on_write() -> None:
-    # roberta-base, 4 workers, --preload, batch 1 × 512 tokens:
-    # shared = 0.73 GiB + 124.6e6 × 4 B; per worker = 106 MiB + 0.3 GiB × 512/4096
+    # roberta-base, 4 workers, --preload, batch 1 × 512 tokens, CUDA build (no `cpu` in the image):
+    # shared = 0.73 GiB + 1.15 × 124.6e6 × 4 B; per worker = 120 MiB + 0.3 GiB × 512/4096
     inputs = make_inputs("ml-inference", models=[{"name": "roberta-base"}], workers=4, preload=True, cpus=4)
     sizing = ml.size(inputs, make_profile())
-    shared = 0.73 * GIB + 124.6e6 * 4
-    per_worker = 106 * MIB + 0.3 * GIB * 512 / 4096
+    shared = 0.73 * GIB + 1.15 * 124.6e6 * 4
+    per_worker = 120 * MIB + 0.3 * GIB * 512 / 4096
     working_set = sizing.memory.parts[0]
     assert working_set.value == pytest.approx(shared + 4 * per_worker)
     # the facts measured 1606 MiB total PSS for this case without activations: we are within 1.0-1.3×
-    without_activations = shared + 4 * 106 * MIB
+    without_activations = shared + 4 * 120 * MIB
     assert 1.0 <= without_activations / (1606 * MIB) <= 1.3
 
 
@@ -45,11 +45,52 @@ def test_without_preload_each_worker_pays_everything() -> None:
     inputs = make_inputs("ml-inference", models=[{"name": "roberta-base"}], workers=4, preload=False, cpus=4)
     sizing = ml.size(inputs, make_profile())
     weights = 124.6e6 * 4
-    spike = weights * 0.25  # loading: 0.25 × fp32 weights, larger than 38 MiB of activations
-    expected = 13 * MIB + 4 * (0.73 * GIB + weights + spike)
+    activations = 0.3 * GIB * 512 / 4096
+    expected = 24 * MIB + 4 * (0.73 * GIB + 1.15 * weights + activations)
     assert sizing.memory.parts[0].value == pytest.approx(expected)
     # measured: 4 independent processes ~4760 MiB; the estimate errs above it, within 1.3×
     assert 1.0 <= expected / (4760 * MIB) <= 1.3
+
+
+@pytest.mark.parametrize(
+    ("image", "runtime"),
+    [
+        ("inference:cpu", 350 * MIB),  # the CPU build of torch: measured by bench/accuracy
+        ("registry.local/pytorch-cpu:2.13", 350 * MIB),
+        ("inference:latest", 0.73 * GIB),  # the CUDA build pip installs on x86_64 (facts)
+        (None, 0.73 * GIB),
+        ("cpus/app:1", 0.73 * GIB),  # `cpu` must be a word of the name or tag, not a part of one
+    ],
+)
+def test_runtime_by_torch_build(image: str | None, runtime: float) -> None:
+    inputs = make_inputs("ml-inference", image=image, models=[{"name": "roberta-base"}])
+    assert ml.runtime(inputs).value == pytest.approx(runtime)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "batch", "seq", "expected_mib"),
+    [
+        ("fp32", 8, 512, 0.3 * 1024),  # the facts' reference point
+        ("bf16", 8, 512, 0.15 * 1024),  # bf16 halves it (bench/accuracy)
+        ("fp32", 1, 512, 0.3 * 1024 / 8),  # linear in batch × sequence
+    ],
+)
+def test_activations_scale_with_tokens_and_dtype(dtype: str, batch: int, seq: int, expected_mib: float) -> None:
+    inputs = make_inputs(
+        "ml-inference", models=[{"name": "roberta-base", "dtype": dtype}], batch=batch, sequence_length=seq
+    )
+    assert ml.activations(inputs).value / MIB == pytest.approx(expected_mib)
+
+
+def test_one_process_on_the_cpu_build_matches_the_bench() -> None:
+    # bench/accuracy, bart-large bf16, one process, batch 8 × seq 512: measured 1299 MiB;
+    # 350 MiB + 812.6 MB × 1.15 + 0.15 GiB = 1395 MiB, 1.07×
+    inputs = make_inputs(
+        "ml-inference", image="inference:cpu", models=[{"name": "bart-large", "dtype": "bf16"}], cpus=2, batch=8
+    )
+    working_set = ml.size(inputs, make_profile()).memory.parts[0]
+    assert working_set.value == pytest.approx(350 * MIB + 1.15 * 406.3e6 * 2 + 0.15 * GIB)
+    assert 1.0 <= working_set.value / (1299 * MIB) <= 1.3
 
 
 def test_margin_threads_and_gunicorn_flags() -> None:
@@ -64,9 +105,3 @@ def test_margin_threads_and_gunicorn_flags() -> None:
     assert sizing.volumes == (("svc-model-cache", "/root/.cache/huggingface"),)
     text = "\n".join(explain_lines(sizing.memory))
     assert "facts/sizing.md" in text and "bart-large" in text
-
-
-def test_bf16_load_spike_uses_conversion_ratio() -> None:
-    inputs = make_inputs("ml-inference", models=[{"name": "bart-large", "dtype": "bf16"}])
-    spike = ml.load_spike(inputs.models)
-    assert spike.value == pytest.approx(406.3e6 * 4 * 0.38)  # 0.57 GiB over 1.51 GiB measured

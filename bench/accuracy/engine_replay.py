@@ -1,0 +1,125 @@
+"""Engine cases: the busybox workloads of tests/engine/stacks, sized by `composegen calibrate`, then
+replayed on the real Docker Engine under the limits it recommended. The target is no OOM kill.
+
+For each stack: calibrate under the pytest profile (its own project name), render the overlay from
+the measurements file, start base + overlay under another project name, sample every container's
+peak (the engine's `max_usage` on cgroup v1, else its usage) for as long as calibrate ran, read
+`State.OOMKilled`, and take it down.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.accuracy.table import MIB, Row
+from composegen.engine.applied import PROJECT_LABEL
+from composegen.engine.project import ComposeProject, project_name
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+STACKS = ROOT / "tests" / "engine" / "stacks"
+#: shapes: steady, growing (a leak) and a spike calibrate sees OOM-killed; watch: a growth that
+#: stops and one that runs until its tmpfs is full.
+REPLAYED = ("shapes", "watch")
+PROFILE = "pytest"
+MAX_ROUNDS = 3
+
+
+def ensure_docker_host() -> None:
+    if not os.environ.get("DOCKER_HOST"):
+        host = subprocess.run([str(ROOT / "scripts" / "engine"), "host"], capture_output=True, text=True, check=True)
+        os.environ["DOCKER_HOST"] = host.stdout.strip()
+
+
+def composegen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "composegen", *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+
+
+def peak_of(stats: dict[str, Any]) -> int:
+    memory = stats.get("memory_stats") or {}
+    return int(memory.get("max_usage") or memory.get("usage") or 0)
+
+
+def calibrate_rounds(root: Path, stack: str, seconds: float, log: Callable[[str], None]) -> int:
+    """Calibrate until a run sees no OOM kill (at most MAX_ROUNDS), each round under the overlay
+    the previous one recommended, as a usage-history recommender bumps a limit after each kill
+    (facts/sizing.md §Recommenders). Leaves overlay.yml for the last round; returns the rounds."""
+    for round_ in range(1, MAX_ROUNDS + 1):
+        extra = ["-f", "overlay.yml"] if round_ > 1 else []
+        calibrated = composegen(
+            "calibrate", "--profile", PROFILE, "-o", "m.json", "--duration", f"{seconds:g}s", "--interval", "1s",
+            "--project-name", project_name(f"accuracy-{stack}", "calibrate"), "--no-live", *extra, cwd=root,
+        )  # fmt: skip
+        if not (root / "m.json").exists():
+            raise RuntimeError(f"calibrate {stack} wrote nothing: {calibrated.stdout}{calibrated.stderr}")
+        rendered = composegen(
+            "render", "--profile", PROFILE, "--measurements", "m.json", "-o", "overlay.yml", "--force", cwd=root
+        )
+        if rendered.returncode != 0:
+            raise RuntimeError(f"render {stack}: {rendered.stderr}")
+        services = json.loads((root / "m.json").read_text())["services"]
+        killed = [n for n, s in services.items() if (s.get("oom") or {}).get("killed")]
+        log(f"engine {stack}: calibrate round {round_}: OOM-killed while measured: {', '.join(killed) or 'none'}")
+        if not killed:
+            return round_
+    return MAX_ROUNDS
+
+
+def replay(stack: str, seconds: float, log: Callable[[str], None]) -> list[Row]:
+    from composegen.engine.client import connect, project_containers
+
+    client = connect()
+    with tempfile.TemporaryDirectory(prefix="composegen-accuracy-") as folder:
+        root = Path(folder) / stack
+        shutil.copytree(STACKS / stack, root)
+        rounds = calibrate_rounds(root, stack, seconds, log)
+        project = ComposeProject(
+            project_name(f"accuracy-{stack}", "replay"), [root / "docker-compose.yml", root / "overlay.yml"]
+        )
+        peaks: dict[str, int] = {}
+        try:
+            started = project.up_detached(120)
+            if not started.ok:
+                raise RuntimeError(f"replay {stack}: {started.last_lines()}")
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                for c in client.containers.list(filters={"label": f"{PROJECT_LABEL}={project.name}"}):
+                    service = c.labels.get("com.docker.compose.service", c.name)
+                    try:
+                        peaks[service] = max(peaks.get(service, 0), peak_of(c.stats(stream=False, one_shot=True)))
+                    except Exception:  # it may have just exited: its last reading stays
+                        continue
+                time.sleep(0.5)
+            inspected = project_containers(client, project.name)
+        finally:
+            project.down()
+        rows = []
+        for data in inspected:
+            service = data["Config"]["Labels"].get("com.docker.compose.service", data["Name"])
+            killed = 1 if data["State"].get("OOMKilled") else 0
+            limit = float(data["HostConfig"].get("Memory") or 0)
+            plural = "s" if rounds > 1 else ""
+            inputs = f"{rounds} calibrate round{plural} of {seconds:g} s ({PROFILE}), replay {seconds:g} s"
+            peak = peaks.get(service, 0)
+            rows.append(Row(f"engine {stack}/{service}", inputs, limit, peak, limit, "container", killed))
+            log(
+                f"engine {stack}/{service}: limit {limit / MIB:.0f} MiB, peak {peak / MIB:.0f} MiB, "
+                f"OOM killed: {bool(killed)}"
+            )
+        return sorted(rows, key=lambda r: r.case)
+
+
+def replay_rows(quick: bool, log: Callable[[str], None]) -> list[Row]:
+    ensure_docker_host()
+    seconds = 12.0 if quick else 20.0
+    return [row for stack in REPLAYED for row in replay(stack, seconds, log)]

@@ -1,0 +1,299 @@
+"""Sizing accuracy: run real workloads on this machine, measure their peak memory the way the kernel
+charges a container, and compare with composegen's estimate for the same inputs (issue 7).
+
+    .venv/bin/python bench/accuracy/run.py                 # every case (about 15-20 minutes on 2 cores)
+    .venv/bin/python bench/accuracy/run.py --quick         # small batches, fewer cases (a few minutes)
+    .venv/bin/python bench/accuracy/run.py --only gunicorn # cases whose name contains a word
+    .venv/bin/python bench/accuracy/run.py --no-engine     # skip the replays on the Docker Engine
+
+Needs the accuracy extra (`pip install -e '.[accuracy]'`: the CPU build of torch 2.13.0,
+transformers, gunicorn, flask) and root for the memory cgroups (without them the summed PSS of the
+process tree is used). The engine cases need DOCKER_HOST (`export DOCKER_HOST=$(scripts/engine
+host)`) and the image composegen-smoke:local. The table is printed, written to
+bench/accuracy/results.md (--results) and into the "Sizing accuracy" section of docs/benchmarks.md
+(unless --no-docs).
+
+Target: estimate ÷ measured in [1.0, 1.3] for every case; for the engine replays, no OOM kill
+under the limits `composegen calibrate` recommended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.accuracy.estimate import Estimate, estimate  # noqa: E402
+from bench.accuracy.measure import Peak, run_measured  # noqa: E402
+from bench.accuracy.table import Row, markdown, replace_section, summary  # noqa: E402
+
+PYTHON = sys.executable
+WORKLOADS = HERE / "workloads"
+FOUR = "bart-large,roberta-base,roberta-large,distilroberta"
+DOCS = ROOT / "docs" / "benchmarks.md"
+DOCS_START = "## Sizing accuracy"
+#: Environment the plan sets that the workload here should run with (the rest is container-only).
+APPLIED_ENV = ("MALLOC_ARENA_MAX", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "GUNICORN_CMD_ARGS", "WEB_CONCURRENCY")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    inputs: str
+    profile: str
+    service: Mapping[str, Any]  # composegen.yaml services.app
+    compose: Mapping[str, Any]  # docker-compose.yml services.app (role detection only)
+    run: Callable[[Mapping[str, str]], Peak]  # the workload, given the environment the plan sets
+    tags: tuple[str, ...] = field(default=())
+
+
+def plan_env(est: Estimate) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({k: v for k, v in est.environment.items() if k in APPLIED_ENV})
+    return env
+
+
+# --- transformer models in one process --------------------------------------------------------
+
+
+def model_case(models: str, dtype: str, batch: int, seq: int) -> Case:
+    refs = [{"name": m, "dtype": dtype} for m in models.split(",")]
+    label = "4 models" if models == FOUR else models
+
+    def run(env: Mapping[str, str]) -> Peak:
+        argv = [PYTHON, str(WORKLOADS / "model_pass.py"), "--models", models, "--dtype", dtype]
+        return run_measured([*argv, "--batch", str(batch), "--seq", str(seq)], env=env)
+
+    return Case(
+        name=f"model {label} {dtype}",
+        inputs=f"1 process, batch {batch} × seq {seq}",
+        profile="ml",
+        service={"role": "ml-inference", "cpus": 2, "batch": batch, "sequence_length": seq, "models": refs},
+        compose={"image": "inference:cpu", "command": ["python", "serve.py"]},
+        run=run,
+        tags=("model",),
+    )
+
+
+# --- gunicorn serving a model, and a web service without one ----------------------------------
+
+
+def request_pid(path: str, timeout: float) -> int | None:
+    """GET / over the unix socket; the worker's pid, or None while gunicorn is not answering."""
+
+    class Connection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(path)
+
+    try:
+        conn = Connection("localhost", timeout=timeout)
+        conn.request("GET", "/")
+        body = conn.getresponse().read()
+        conn.close()
+    except OSError:
+        return None
+    text = body.decode(errors="replace")
+    digits = "".join(c for c in text.split(",")[-1] if c.isdigit()) if text.startswith("{") else text
+    return int(digits) if digits.isdigit() else None
+
+
+@dataclass
+class Driver:
+    """Wait until gunicorn answers, send requests until every worker has served one, then stop it."""
+
+    path: str
+    workers: int
+    ready_timeout: float = 600.0
+    seen: set[int] = field(default_factory=set)
+
+    def __call__(self, proc: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        try:
+            while not Path(self.path).exists() and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.2)
+            rounds = 0
+            while len(self.seen) < self.workers and time.monotonic() < deadline and proc.poll() is None and rounds < 20:
+                results: list[int | None] = []
+
+                def one(found: list[int | None] = results) -> None:
+                    found.append(request_pid(self.path, 300.0))
+
+                threads = [threading.Thread(target=one) for _ in range(self.workers)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                self.seen.update(pid for pid in results if pid)
+                rounds += 1
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+
+
+def gunicorn_case(name: str, inputs: str, service: Mapping[str, Any], app: str, app_env: Mapping[str, str]) -> Case:
+    workers = int(service.get("workers", 1))
+
+    def run(env: Mapping[str, str]) -> Peak:
+        with tempfile.TemporaryDirectory(prefix="composegen-accuracy-") as folder:
+            driver = Driver(f"{folder}/gunicorn.sock", workers)
+            argv = [PYTHON, "-m", "gunicorn", "--bind", f"unix:{driver.path}", "--chdir", str(WORKLOADS), app]
+            peak = run_measured(argv, env={**env, **app_env}, during=driver)
+            if len(driver.seen) < workers:
+                raise RuntimeError(f"{name}: {len(driver.seen)} of {workers} workers answered:\n{peak.output}")
+            return peak
+
+    role = "ml-inference" if "models" in service else "python-web"
+    return Case(
+        name=name,
+        inputs=inputs,
+        profile="ml" if role == "ml-inference" else "prod",
+        service={"role": role, **service},
+        compose={"image": "web:cpu", "command": ["gunicorn", app]},
+        run=run,
+        tags=("gunicorn",),
+    )
+
+
+def served_model_case(model: str, dtype: str, workers: int, preload: bool, batch: int, seq: int) -> Case:
+    service = {
+        "cpus": 2,
+        "workers": workers,
+        "preload": preload,
+        "batch": batch,
+        "sequence_length": seq,
+        "models": [{"name": model, "dtype": dtype}],
+    }
+    app_env = {
+        "ACCURACY_MODELS": model,
+        "ACCURACY_DTYPE": dtype,
+        "ACCURACY_BATCH": str(batch),
+        "ACCURACY_SEQ": str(seq),
+    }
+    name = f"gunicorn {model} {workers}w" + (" preload" if preload else "")
+    inputs = f"{dtype}, {workers} worker{'s' if workers > 1 else ''}, batch {batch} × seq {seq}, a request per worker"
+    return gunicorn_case(name, inputs, service, "model_app:app", app_env)
+
+
+def web_case(workers: int) -> Case:
+    inputs = f"flask JSON app, {workers} worker{'s' if workers > 1 else ''}, a request per worker"
+    return gunicorn_case(f"web {workers}w", inputs, {"cpus": 2, "workers": workers}, "web_app:app", {})
+
+
+# --- pytest collecting and running a generated suite ------------------------------------------
+
+
+def pytest_case(tests: int) -> Case:
+    def run(env: Mapping[str, str]) -> Peak:
+        sys.path.insert(0, str(WORKLOADS))
+        from gen_suite import write_suite
+
+        with tempfile.TemporaryDirectory(prefix="composegen-accuracy-") as folder:
+            suite = Path(folder)
+            write_suite(suite, tests)
+            argv = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(suite), str(suite)]
+            return run_measured(argv, env=env, cwd=suite)
+
+    return Case(
+        name=f"pytest {tests:,} tests",
+        inputs="collect and run, one process",
+        profile="pytest",
+        service={"role": "pytest", "tests": tests},
+        compose={"image": "tests:latest", "command": ["pytest"]},
+        run=run,
+        tags=("pytest",),
+    )
+
+
+def cases(quick: bool) -> list[Case]:
+    batch, seq = (2, 128) if quick else (8, 512)
+    found: list[Case] = []
+    model_sets = (
+        ("distilroberta", FOUR) if quick else ("bart-large", "roberta-base", "roberta-large", "distilroberta", FOUR)
+    )
+    for models in model_sets:
+        for dtype in ("fp32", "bf16"):
+            found.append(model_case(models, dtype, batch, seq))
+    serve_batch, serve_seq = (1, 64) if quick else (4, 256)
+    for workers in (1, 2, 4):
+        for preload in (False, True):
+            found.append(served_model_case("roberta-base", "fp32", workers, preload, serve_batch, serve_seq))
+    found += [web_case(w) for w in (1, 4)]
+    found += [pytest_case(n) for n in (1_000, 10_000)]
+    return found
+
+
+def run_case(case: Case) -> Row:
+    est = estimate(case.profile, case.service, case.compose)
+    peak = case.run(plan_env(est))
+    if peak.returncode not in (0, -signal.SIGTERM):
+        raise RuntimeError(f"{case.name}: the workload exited {peak.returncode}:\n{peak.output}")
+    return Row(case.name, case.inputs, est.working_set, peak.bytes, est.limit, peak.method)
+
+
+def docs_section(table: str, line: str, command: str) -> str:
+    return (
+        f"{DOCS_START}\n\n"
+        "Each case runs the real workload on this machine (2 cores, CPU build of torch 2.13.0,\n"
+        "transformers 5.23, CPython 3.11) in a memory cgroup of its own and takes its peak\n"
+        "(`memory.max_usage_in_bytes` on cgroup v1, `memory.peak` on v2; the summed PSS of the process\n"
+        "tree where that is larger, as when another cgroup holds the shared library pages). The estimate\n"
+        "is the working set composegen plans for the same inputs, before the profile's margin; the limit\n"
+        "written adds the margin. Target: estimate ÷ measured in [1.0, 1.3]. The engine rows replay the\n"
+        "busybox workloads under the limits `composegen calibrate` recommended: the target is no OOM kill.\n\n"
+        f"Reproduce: `{command}`\n\n{table}\n{line}\n"
+    )
+
+
+def write_docs(section: str, path: Path = DOCS) -> None:
+    """Replace the Sizing accuracy section (up to the next `## `) of docs/benchmarks.md."""
+    path.write_text(replace_section(path.read_text(encoding="utf-8"), DOCS_START, section), encoding="utf-8")
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small batches and fewer model cases")
+    parser.add_argument("--only", action="append", default=[], help="run cases whose name contains this (repeatable)")
+    parser.add_argument("--no-engine", action="store_true", help="skip the replays on the Docker Engine")
+    parser.add_argument("--results", type=Path, default=HERE / "results.md", help="the markdown file to write")
+    parser.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for case in cases(args.quick):
+        if args.only and not any(word in case.name for word in args.only):
+            continue
+        started = time.monotonic()
+        row = run_case(case)
+        rows.append(row)
+        print(f"{case.name}: {row.ratio:.2f} ({row.verdict}) in {time.monotonic() - started:.0f} s", flush=True)
+    if not args.no_engine and (not args.only or any("engine" in w for w in args.only)):
+        from bench.accuracy.engine_replay import replay_rows
+
+        rows += replay_rows(quick=args.quick, log=lambda s: print(s, flush=True))
+    table, line = markdown(rows), summary(rows)
+    print("\n" + table + "\n" + line)
+    command = "python bench/accuracy/run.py " + " ".join(argv) if argv else "python bench/accuracy/run.py"
+    args.results.write_text(docs_section(table, line, command.strip()).replace(DOCS_START, "# Sizing accuracy", 1))
+    if not args.no_docs:
+        write_docs(docs_section(table, line, command.strip()))
+    return 0 if all(r.verdict == "ok" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
