@@ -21,6 +21,8 @@ def export_header(command: str) -> str:
 
 
 def exported_by_us(path: Path) -> bool:
+    if not path.is_file():  # a FIFO would block the read below; write_atomic refuses what is no file
+        return False
     try:
         with path.open("r", encoding="utf-8", errors="replace") as handle:
             return handle.readline().startswith(EXPORT_MARKER)

@@ -34,6 +34,8 @@ def generated_overlays(folder: Path) -> list[tuple[Path, str | None]]:
     """(file, profile name from its header) for each file in `folder` composegen generated."""
     found = []
     for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
+        if not path.is_file():  # a FIFO would block the read below (and the pre-commit hook) forever
+            continue
         try:
             with path.open(encoding="utf-8", errors="replace") as handle:
                 head = [handle.readline() for _ in range(3)]

@@ -150,3 +150,12 @@ def test_no_regular_file_is_never_replaced_even_with_force(project: Path, kind: 
         "(choose a file name with -o)"
     ]
     assert target.is_dir() if kind == "folder" else target.is_fifo()
+
+
+def test_a_fifo_beside_the_overlays_does_not_hang_the_drift_check(project: Path) -> None:
+    """`render --check-all` (the pre-commit hook) read every *.yml beside the compose files: a FIFO
+    among them blocked it forever."""
+    os.mkfifo(project / "docker-compose.pipe.yml")
+    result = cg("render", "--check-all", cwd=project)
+    assert "docker-compose.pipe.yml" not in result.stdout + result.stderr
+    assert f"{project / TARGET} is up to date" in result.stdout or "out of date" in result.stderr
