@@ -90,12 +90,21 @@ def projects(draw: st.DrawFn) -> dict[str, Any]:
         if spec:
             specs[name] = spec
     profile_env = draw(st.dictionaries(ENV_NAME, VALUE, max_size=3))
-    project = {
-        "compose_files": ["docker-compose.yml"],
-        "services": specs,
-        "profiles": {"mine": {"extends": draw(st.sampled_from(PROFILES)), "environment": {"all": profile_env}}},
-    }
+    profile: dict[str, Any] = {"extends": draw(st.sampled_from(PROFILES)), "environment": {"all": profile_env}}
+    profile.update(draw(st.fixed_dictionaries({}, optional=PROFILE_STRINGS)))
+    project = {"compose_files": ["docker-compose.yml"], "services": specs, "profiles": {"mine": profile}}
     return {"base": base, "project": project}
+
+
+#: The free-text settings of a profile that reach the overlay, with any text in them.
+PROFILE_STRINGS: dict[str, st.SearchStrategy[Any]] = {
+    "hardening": st.fixed_dictionaries(
+        {}, optional={"user": VALUE, "cap_drop": st.lists(VALUE, max_size=2), "read_only": st.booleans()}
+    ),
+    "logging": st.fixed_dictionaries({}, optional={"max_size": VALUE, "driver": VALUE}),
+    "monitoring": st.fixed_dictionaries({}, optional={"label_prefix": VALUE}),
+    "network": st.fixed_dictionaries({}, optional={"name": VALUE}),
+}
 
 
 _SURROGATE_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})")
