@@ -205,6 +205,9 @@ def _labels() -> st.SearchStrategy[Any]:
 
 
 LIMITS = {"memory": SIZE, "cpus": st.sampled_from(["0.5", "1", "2"])}
+DNS = ["1.1.1.1", "8.8.8.8", "9.9.9.9"]
+SOFT = st.integers(1, 99)
+LOG = st.dictionaries(st.sampled_from(["max-size", "max-file"]), VALUE, max_size=2)
 SERVICE_KEYS: dict[str, st.SearchStrategy[Any]] = {
     "image": st.sampled_from(IMAGES),
     "command": st.one_of(VALUE, st.lists(VALUE, max_size=3)),
@@ -226,6 +229,27 @@ SERVICE_KEYS: dict[str, st.SearchStrategy[Any]] = {
             "resources": st.fixed_dictionaries({}, optional={"limits": st.fixed_dictionaries({}, optional=LIMITS)}),
         },
     ),
+    "networks": st.one_of(
+        # (an empty list or mapping puts the service on the default network: compose's config shows
+        # `default`, composegen's merged model keeps what was written)
+        st.lists(st.sampled_from(["front", "back"]), min_size=1, max_size=2, unique=True),
+        st.dictionaries(
+            st.sampled_from(["front", "back"]),
+            st.one_of(st.none(), st.fixed_dictionaries({}, optional={"aliases": st.lists(SERVICE_NAME, max_size=2)})),
+            min_size=1,
+            max_size=2,
+        ),
+    ),
+    "extra_hosts": st.lists(st.sampled_from(["a:10.0.0.1", "b=10.0.0.2", "a:10.0.0.3", "c:::1"]), max_size=3),
+    "dns": st.one_of(st.sampled_from(DNS), st.lists(st.sampled_from(DNS), max_size=2)),
+    "logging": st.fixed_dictionaries({}, optional={"driver": st.sampled_from(["json-file", "local"]), "options": LOG}),
+    "ulimits": st.dictionaries(
+        st.sampled_from(["nofile", "nproc"]),
+        st.one_of(st.integers(1, 65535), st.fixed_dictionaries({"soft": SOFT, "hard": st.integers(99, 999)})),
+        max_size=2,
+    ),
+    "expose": st.lists(st.sampled_from(["80", "443", "8000-8001"]), max_size=2, unique=True),
+    "entrypoint": st.one_of(VALUE, st.lists(VALUE, max_size=2)),
     "healthcheck": st.fixed_dictionaries(
         {"test": st.lists(VALUE, min_size=1, max_size=2).map(lambda rest: ["CMD", *rest])},
         optional={"interval": st.sampled_from(["5s", "1m30s", "250ms"]), "retries": st.integers(1, 9)},
@@ -246,7 +270,11 @@ def service(draw: st.DrawFn, *, base: bool) -> dict[str, Any]:
 def file_pairs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     """A base and an overlay over some of its services (and, maybe, a service of its own)."""
     names = draw(st.lists(SERVICE_NAME, min_size=1, max_size=4, unique_by=str.lower))
-    base = {"services": {name: draw(service(base=True)) for name in names}, "volumes": {"cache": {}}}
+    base = {
+        "services": {name: draw(service(base=True)) for name in names},
+        "volumes": {"cache": {}},
+        "networks": {"front": {}, "back": {}},
+    }
     over_names = draw(st.lists(st.sampled_from(names), max_size=len(names), unique=True))
     over = {"services": {name: draw(service(base=False)) for name in over_names}}
     extra = draw(st.one_of(st.none(), SERVICE_NAME.filter(lambda n: n.lower() not in {x.lower() for x in names})))
