@@ -17,6 +17,7 @@ import string
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +116,29 @@ def _utf32_escape(match: re.Match[str]) -> str:
     return f"\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
 
 
+@dataclass(frozen=True)
+class Tag:
+    """A value written with compose's `!reset` or `!override` tag."""
+
+    tag: str
+    value: Any
+
+
 def as_yaml(data: Any) -> str:
-    """Input files written independently of composegen's own quoting: JSON (JSON is YAML), all
-    escaped to ASCII, with JSON's surrogate pairs as the one `\\U` escape YAML reads."""
-    return _SURROGATE_PAIR.sub(_utf32_escape, json.dumps(data))
+    """Input files written independently of composegen's own quoting: JSON (JSON is YAML, and a
+    tag may precede a flow value), all escaped to ASCII, with JSON's surrogate pairs as the one
+    `\\U` escape YAML reads."""
+
+    def flow(value: Any) -> str:
+        if isinstance(value, Tag):
+            return f"{value.tag} {flow(value.value)}"
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{json.dumps(str(k))}: {flow(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, list):
+            return "[" + ", ".join(flow(v) for v in value) + "]"
+        return json.dumps(value)
+
+    return _SURROGATE_PAIR.sub(_utf32_escape, flow(data))
 
 
 @contextmanager
@@ -260,9 +280,13 @@ SERVICE_KEYS: dict[str, st.SearchStrategy[Any]] = {
 @st.composite
 def service(draw: st.DrawFn, *, base: bool) -> dict[str, Any]:
     keys = draw(st.lists(st.sampled_from(sorted(SERVICE_KEYS)), max_size=6, unique=True))
-    found = {key: draw(SERVICE_KEYS[key]) for key in keys}
+    found: dict[str, Any] = {key: draw(SERVICE_KEYS[key]) for key in keys}
     if base:
         found.setdefault("image", draw(st.sampled_from(IMAGES)))
+    else:  # an overlay may reset a key, or override it whole instead of merging
+        for key in keys:
+            if key != "image":
+                found[key] = draw(st.sampled_from([found[key], Tag("!override", found[key]), Tag("!reset", None)]))
     return found
 
 
