@@ -34,7 +34,8 @@ def worker_count(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
     if inputs.spec.workers is not None:
         return given("workers", inputs.spec.workers, "count", f"composegen.yaml: services.{inputs.name}.workers")
     concurrency = inputs.base.environment.get("WEB_CONCURRENCY", "")
-    if concurrency.isdigit() and int(concurrency) > 0:
+    # a count, and a sane one: `isdigit` takes "²", and a 400-digit count overflowed the float sums
+    if concurrency.isascii() and concurrency.isdigit() and 0 < int(concurrency) <= 2**53:
         return given("workers", int(concurrency), "count", "WEB_CONCURRENCY in the base compose file")
     value = math.floor(2 * cpus.value) + 1
     return Quantity(

@@ -287,3 +287,18 @@ def test_defaults_nested_5000_deep_are_a_finding_not_a_crash(tmp_path: Path) -> 
     assert [(f["line"], f["message"]) for f in found] == [
         (3, "invalid interpolation format: defaults nest over 100 levels deep (write a literal $ as $$)")
     ]
+
+
+@pytest.mark.parametrize("concurrency", [HUGE, "²"])
+def test_a_web_concurrency_that_is_no_sane_count_is_left_alone(concurrency: str, tmp_path: Path) -> None:
+    """WEB_CONCURRENCY of 400 digits crashed render and explain (the float sums overflowed), and
+    "²" passed `isdigit`; compose takes any text there, so composegen sizes as if it were unset."""
+    make_project({}, tmp_path / "project")
+    base = "services:\n  web:\n    image: python:3.12\n    command: gunicorn app:app\n    environment:\n"
+    base += f'      WEB_CONCURRENCY: "{concurrency}"\n'
+    (tmp_path / "project" / "docker-compose.yml").write_text(base)
+    (tmp_path / "project" / "composegen.yaml").write_text("compose_files: [docker-compose.yml]\n")
+    run = run_cli(["explain", "--profile", "dev", "web", "--format", "json"], tmp_path / "project")
+    assert run.code == 0, run.stderr
+    shown = json.dumps(json.loads(run.stdout), ensure_ascii=False)
+    assert "(2 × " in shown and "WEB_CONCURRENCY in the base" not in shown  # the cores formula
