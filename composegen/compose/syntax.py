@@ -185,9 +185,14 @@ class Port(NamedTuple):
         return out
 
 
+def _decimal(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also takes `²`, which `int()` then refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _port_range(text: str, what: str, spec: str) -> tuple[int, int]:
     first, sep, last = text.partition("-")
-    if not first.isdigit() or (sep and not last.isdigit()):
+    if not _decimal(first) or (sep and not _decimal(last)):
         raise SyntaxProblem(f"invalid {what} port {text!r} in {spec!r}")
     start = int(first)
     end = int(last) if sep else start
@@ -208,7 +213,7 @@ def parse_port(spec: Any) -> list[Port]:
         return [Port(target=spec)]
     if is_mapping(spec):
         target = spec.get("target")
-        if isinstance(target, str) and target.isdigit():
+        if isinstance(target, str) and _decimal(target):
             target = int(target)
         if not isinstance(target, int) or isinstance(target, bool):
             raise SyntaxProblem(f"port {dict(spec)!r} has no numeric target")

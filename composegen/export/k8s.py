@@ -262,13 +262,15 @@ def _ports(s: _Service) -> list[tuple[int, int, str]]:
     """(service port, container port, protocol) from ports, expose, or the role's known ports."""
     found: dict[tuple[int, str], int] = {}
     for _, published, target, protocol in s.base["ports"]:
-        port = int(published.split("-")[0]) if published else int(target)
+        first = published.split("-")[0] if published else ""
+        # compose lets a long-syntax `published` be any text: only digits make a Service port
+        port = int(first) if first.isascii() and first.isdigit() else int(target)
         found.setdefault((port, protocol.upper()), int(target))
     if s.base["ports"]:
         s.drop("ports", "published on the host in compose: the Service is ClusterIP; add an Ingress or a LoadBalancer")
     for item in s.base["expose"]:
         text = str(item).split("/")[0].split("-")[0]
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # (`²` is a digit to isdigit, not to int)
             found.setdefault((int(text), "TCP"), int(text))
     if not found:
         for port in ROLE_PORTS.get(s.plan.role, ()):
@@ -326,7 +328,7 @@ def _security(s: _Service) -> dict[str, Any]:
     user = hard.user or base.get("user")
     if user:
         uid, _, gid = str(user).partition(":")
-        if uid.isdigit() and (not gid or gid.isdigit()):
+        if str(user).isascii() and uid.isdigit() and (not gid or gid.isdigit()):  # (`²` is a digit to isdigit)
             context["runAsUser"] = int(uid)
             if gid:
                 context["runAsGroup"] = int(gid)

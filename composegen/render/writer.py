@@ -57,7 +57,7 @@ def remove_stale_temps(path: Path) -> list[Path]:
             if not (name.startswith(prefix) and name.endswith(".tmp")):
                 continue
             pid = name[len(prefix) :].split(".", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if pid.isascii() and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
                 with contextlib.suppress(FileNotFoundError):
                     Path(entry.path).unlink()
                     removed.append(Path(entry.path))

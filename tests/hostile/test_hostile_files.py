@@ -302,3 +302,28 @@ def test_a_web_concurrency_that_is_no_sane_count_is_left_alone(concurrency: str,
     assert run.code == 0, run.stderr
     shown = json.dumps(json.loads(run.stdout), ensure_ascii=False)
     assert "(2 × " in shown and "WEB_CONCURRENCY in the base" not in shown  # the cores formula
+
+
+#: `²` is a digit to `str.isdigit` and not to `int()`: each of these crashed every command (exit 3).
+UNICODE_DIGITS = [
+    'ports: ["²:80"]',
+    'ports: ["80:²"]',
+    'ports: ["1-²:80"]',
+    'ports: [{target: "²", published: "²"}]',
+    'ports: [{target: 80, published: "²"}]',  # compose takes any text there; export k8s crashed
+    'expose: ["²"]',
+    'user: "²:²"',
+]
+
+
+@pytest.mark.parametrize("line", UNICODE_DIGITS)
+def test_unicode_digits_are_no_crash(line: str, tmp_path: Path) -> None:
+    make_project({}, tmp_path / "project")
+    base = f"services:\n  web:\n    image: python:3.12\n    command: gunicorn app:app\n    {line}\n"
+    (tmp_path / "project" / "docker-compose.yml").write_text(base)
+    commands = [["render", "--profile", "dev", "-o", "-"], ["lint"], ["explain", "--profile", "dev"]]
+    commands.append(["export", "k8s", "--profile", "dev", "-o", "-"])
+    for args in commands:
+        run = run_cli(args, tmp_path / "project")
+        assert run.code in (0, 1, 2) and "internal error" not in run.stderr, (args, run.stderr)
+        assert len(run.stderr.splitlines()) <= 1 or run.code != 2, run.stderr

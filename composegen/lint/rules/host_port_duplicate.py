@@ -91,7 +91,7 @@ class Binding(NamedTuple):
 
 def _published(text: str) -> range | None:
     first, sep, last = text.partition("-")
-    if not first.isdigit() or (sep and not last.isdigit()):
+    if not (first + last).isascii() or not first.isdigit() or (sep and not last.isdigit()):  # (`²` is a digit)
         return None
     start, end = int(first), int(last) if sep else int(first)
     return range(start, min(end, 65535) + 1) if start <= end else None
