@@ -121,6 +121,7 @@ class Driver:
     path: str
     workers: int
     ready_timeout: float = 600.0
+    answer_timeout: float = 120.0  # once it answers: how long to try until every worker has served a request
     seen: set[int] = field(default_factory=set)
 
     def __call__(self, proc: subprocess.Popen[bytes]) -> None:
@@ -128,8 +129,8 @@ class Driver:
         try:
             while not Path(self.path).exists() and time.monotonic() < deadline and proc.poll() is None:
                 time.sleep(0.2)
-            rounds = 0
-            while len(self.seen) < self.workers and time.monotonic() < deadline and proc.poll() is None and rounds < 20:
+            deadline = min(deadline, time.monotonic() + self.answer_timeout)
+            while len(self.seen) < self.workers and time.monotonic() < deadline and proc.poll() is None:
                 results: list[int | None] = []
 
                 def one(found: list[int | None] = results) -> None:
@@ -141,7 +142,7 @@ class Driver:
                 for t in threads:
                     t.join()
                 self.seen.update(pid for pid in results if pid)
-                rounds += 1
+                time.sleep(0.1)  # a worker still booting takes no request yet
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)

@@ -2,8 +2,8 @@
 
 Test stacks are OOM-killed during collection and restart 3-5 times a run when healthchecks give
 up before collection ends. The memory constants are measured by bench/accuracy: pytest collecting
-and running a generated suite peaked at 44 MiB with 1,000 tests and 100 MiB with 10,000 in a
-memory cgroup (about 38 MiB + 6.3 KiB per test), rounded up to 40 MiB + 8 KiB per test. The base
+and running a generated suite peaked at 44-48 MiB with 1,000 tests and 100-101 MiB with 10,000
+(about 42 MiB + 6 KiB per test), rounded up to 48 MiB + 7 KiB per test. The base
 is pytest alone: a suite that imports a heavy app (an ORM, pandas) needs `memory:` declared. The
 time constants are still composegen's assumptions; declare `startup:` to replace them.
 """
@@ -21,8 +21,8 @@ from composegen.units import KIB, MIB
 if TYPE_CHECKING:
     from composegen.profiles.models import Profile
 
-BASE_MEMORY = 40 * MIB  # interpreter and pytest (measured: bench/accuracy)
-PER_TEST_MEMORY = 8 * KIB  # a collected item, its report and parametrize id (measured: bench/accuracy)
+BASE_MEMORY = 48 * MIB  # interpreter and pytest (measured: bench/accuracy)
+PER_TEST_MEMORY = 7 * KIB  # a collected item, its report and parametrize id (measured: bench/accuracy)
 PER_TEST_SECONDS = 0.002  # collection time per test: assumed
 BASE_STARTUP = 10.0  # imports before collection starts: assumed
 ASSUMED = "composegen default, assumed until measured (declare startup: to replace it)"
