@@ -1,7 +1,7 @@
 """Sizing accuracy: run real workloads on this machine, measure their peak memory the way the kernel
 charges a container, and compare with composegen's estimate for the same inputs (issue 7).
 
-    .venv/bin/python bench/accuracy/run.py                 # every case (about 15-20 minutes on 2 cores)
+    .venv/bin/python bench/accuracy/run.py                 # every case (20-25 minutes on 2 shared cores)
     .venv/bin/python bench/accuracy/run.py --quick         # small batches, fewer cases (a few minutes)
     .venv/bin/python bench/accuracy/run.py --only gunicorn # cases whose name contains a word
     .venv/bin/python bench/accuracy/run.py --no-engine     # skip the replays on the Docker Engine
@@ -248,6 +248,29 @@ def run_case(case: Case) -> Row:
     return Row(case.name, case.inputs, est.working_set, peak.bytes, est.limit, peak.method)
 
 
+NOTES = """\
+How each case is planned: a composegen.yaml with one service, `role` and the inputs in the table
+(ml-inference: its models and dtype, `batch`, `sequence_length`, `cpus: 2`, `workers` and
+`preload` for gunicorn, under the ml profile, with an image tagged `cpu` so the CPU build's runtime
+applies; python-web: `workers` under prod; pytest: `tests` under pytest). The workload runs with the
+environment the plan writes (`GUNICORN_CMD_ARGS`, `OMP_NUM_THREADS`, `MALLOC_ARENA_MAX`, ...).
+
+Peaks move from run to run: bart-large fp32 peaked at 2292-2490 MiB, gunicorn with 4 preloaded
+workers at 1528-1730 MiB (how many pages copy-on-write copies depends on when the workers' garbage
+collector runs), the flask service with 4 workers at 91-101 MiB; the constants leave room for that
+(docs/sizing.md §Measured).
+
+The engine miss, `shapes/spike`: it writes 200 MiB into its tmpfs in well under a second and
+exits. Calibrate rounds 1 and 2 saw it OOM-killed and raised its limit each time (from 64 MiB,
+by VPA's bump); in round 3 it fit, but calibrate samples the working set once per interval and never saw
+the spike, so the recommendation fell back to the 4 MiB it saw (the profile minimum, 64 MiB) and
+the replay was killed again. The fix belongs to calibrate's sampler (composegen/engine): read the
+cgroup's high-water mark (`memory_stats.max_usage` on cgroup v1) beside the usage, or keep an
+earlier run's OOM bump. `watch/runaway` grows without end (calibrate reports the leak): it fits
+only for as long as the replay lasts.
+"""
+
+
 def docs_section(table: str, line: str, command: str) -> str:
     return (
         f"{DOCS_START}\n\n"
@@ -258,7 +281,7 @@ def docs_section(table: str, line: str, command: str) -> str:
         "is the working set composegen plans for the same inputs, before the profile's margin; the limit\n"
         "written adds the margin. Target: estimate ÷ measured in [1.0, 1.3]. The engine rows replay the\n"
         "busybox workloads under the limits `composegen calibrate` recommended: the target is no OOM kill.\n\n"
-        f"Reproduce: `{command}`\n\n{table}\n{line}\n"
+        f"Reproduce: `{command}`\n\n{table}\n{line}\n\n{NOTES}"
     )
 
 
