@@ -141,34 +141,50 @@ class Run:
     seconds: float
 
 
+#: Runs the command given after the report file, waits for it with wait4 and writes "exit code,
+#: max RSS in KiB, CPU seconds" to the report file. A process started straight from pytest would
+#: report pytest's own resident size as its peak: (v)fork shares or copies the parent's memory,
+#: and exec keeps the old memory's high-water mark in ru_maxrss. This small launcher starts fresh,
+#: so what its child reports is the child's.
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{os.waitstatus_to_exitcode(status)},{usage.ru_maxrss},{usage.ru_utime + usage.ru_stime}")
+"""
+
+
 def run_cli(args: list[str], cwd: Path, *, locked: bool = False) -> Run:
     """`python -m composegen ARGS` in `cwd`, with the CPU time and peak memory of that process
-    alone (wait4 on it)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    alone (wait4 on it, in a launcher of its own: see LAUNCHER)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "rusage"
         started = time.monotonic()
-        child = subprocess.Popen(
-            [sys.executable, "-m", "composegen", *args],
+        launcher = subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER, str(report), sys.executable, "-m", "composegen", *args],
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
+            start_new_session=True,  # the launcher and composegen: one group to kill on a timeout
             preexec_fn=_drop_read_anything if locked and os.geteuid() == 0 else None,
         )
         try:
-            _, status, usage = _wait4(child.pid, started + TIMEOUT)
+            _wait4(launcher.pid, started + TIMEOUT)
         finally:
-            if child.returncode is None and child.poll() is None:
-                child.kill()
-                child.wait()
-        child.returncode = os.waitstatus_to_exitcode(status)
+            if launcher.returncode is None and launcher.poll() is None:
+                os.killpg(launcher.pid, 9)
+                launcher.wait()
+        code, max_rss_kib, cpu = report.read_text().split(",")
         out.seek(0)
         err.seek(0)
         return Run(
-            child.returncode,
+            int(code),
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
-            usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss * 1024,  # Linux reports kilobytes
+            float(cpu),
+            int(max_rss_kib) * 1024,  # Linux reports kilobytes
             time.monotonic() - started,
         )
 
