@@ -2,7 +2,7 @@
 charges a container, and compare with composegen's estimate for the same inputs (issue 7).
 
     .venv/bin/python bench/accuracy/run.py                 # every case (20-25 minutes on 2 shared cores)
-    .venv/bin/python bench/accuracy/run.py --quick         # small batches, fewer cases (a few minutes)
+    .venv/bin/python bench/accuracy/run.py --quick         # a smoke run: small batches, fewer cases (~8 min)
     .venv/bin/python bench/accuracy/run.py --only gunicorn # cases whose name contains a word
     .venv/bin/python bench/accuracy/run.py --no-engine     # skip the replays on the Docker Engine
 
@@ -268,6 +268,12 @@ the replay was killed again. The fix belongs to calibrate's sampler (composegen/
 cgroup's high-water mark (`memory_stats.max_usage` on cgroup v1) beside the usage, or keep an
 earlier run's OOM bump. `watch/runaway` grows without end (calibrate reports the leak): it fits
 only for as long as the replay lasts.
+
+`--quick` (batch 2 × seq 128, fewer cases) is a smoke run, not this table: in one quick run the
+first case, distilroberta fp32, peaked at 965 MiB (0.77) against 872 MiB at 8 × 512 here. It was
+the first process to read torch's libraries after they had left the page cache, and cgroup v1
+charges page cache to the cgroup that reads it first (clean pages, which the kernel reclaims
+before it kills). Its 4 preloaded workers came in at 1.00 (1582 MiB).
 """
 
 
