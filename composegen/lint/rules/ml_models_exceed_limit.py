@@ -5,7 +5,7 @@ What it does:
     its model copies need: without `preload: true` every gunicorn worker loads its own copy, so
     workers × (weights + framework runtime); with it, one copy shared copy-on-write. Flags the
     service when that alone is above its memory limit (an error), or when the whole expected
-    working set (activations and the load spike too, or the declared `memory:`) is (a warning).
+    working set (activations and the load overhead too, or the declared `memory:`) is (a warning).
     The numbers are composegen's calculators' (facts/sizing.md §ML models), named in the message.
 
 Why is this bad?
@@ -99,7 +99,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             "declared working set (composegen.yaml memory:)"
             if inputs.spec.memory is not None
             else f"estimated working set for {workers} worker{'s' if workers != 1 else ''} (weights, runtime, "
-            "activations, load spike)"
+            "activations, load overhead)"
         )
         yield Violation(
             limit.path,
