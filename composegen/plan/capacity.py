@@ -296,10 +296,9 @@ def _step(profile: Profile, requested: int | None, agents: int) -> Quantity:
 def build_plan(request: PlanRequest) -> CapacityPlan:
     """The capacity plan for `request` (see the module docstring)."""
     from composegen.render.overlay import plan as load_plan
-    from composegen.render.overlay import read_measurements
 
     planned = load_plan(request.profile, request.project, request.cwd, None, request.measurements)
-    measurements, _ = read_measurements(request.measurements, request.cwd)
+    measurements = planned.measurements  # read once, by the render plan
     profile = planned.profile.profile
     if request.per_agent is not None:
         profile = with_per_agent(profile, request.per_agent)

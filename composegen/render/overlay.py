@@ -32,6 +32,7 @@ class Planned:
     inputs: tuple[ServiceInputs, ...]
     stack: StackPlan
     digest: str
+    measurements: Measurements | None = None  # the file's values the plan used, when one was given
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def plan(
         texts.append(f"docker {docker_version}")
     if measured_text is not None:
         texts.append(f"measurements {measured_text}")
-    return Planned(project, profile, base, inputs, stack, _digest(profile, project, texts))
+    return Planned(project, profile, base, inputs, stack, _digest(profile, project, texts), measured)
 
 
 def read_measurements(path: Path | None, cwd: Path) -> tuple[Measurements | None, str | None]:

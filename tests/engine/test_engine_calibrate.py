@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
-from composegen.engine.applied import PROJECT_LABEL
-from composegen.engine.project import remove_leftovers
 from composegen.render.overlay import plan
 from composegen.units import MIB
+from tests.engine.leftovers import nothing_left
 
 pytestmark = pytest.mark.engine
 
@@ -34,19 +33,10 @@ def cg(*args: str, cwd: Path, timeout: float = RUN_TIMEOUT) -> subprocess.Comple
     )
 
 
-def projects(client: Any) -> set[str]:
-    return {c.labels.get(PROJECT_LABEL, "") for c in client.containers.list(all=True)} - {""}
-
-
 @pytest.fixture(autouse=True)
 def nothing_left_behind(engine: Any) -> Iterator[None]:
-    """Every project a test started is gone after it; anything left is removed, and fails."""
-    before = projects(engine)
-    yield
-    left = {p for p in projects(engine) - before if p.startswith("composegen-")}
-    for name in left:
-        remove_leftovers(engine, name)
-    assert not left, f"calibrate left containers behind: {left}"
+    """Every calibrate project a test started is gone after it; anything left is removed, and fails."""
+    yield from nothing_left(engine, "composegen-", "calibrate")
 
 
 def stack(tmp_path: Path, name: str) -> Path:

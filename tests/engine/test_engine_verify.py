@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from composegen.engine.applied import PROJECT_LABEL
-from composegen.engine.project import remove_leftovers
 from tests.conftest import EXAMPLES
+from tests.engine.leftovers import nothing_left
 
 pytestmark = pytest.mark.engine
 
@@ -30,10 +30,6 @@ def cg(*args: str, cwd: Path, timeout: float = RUN_TIMEOUT) -> subprocess.Comple
     return subprocess.run(
         [sys.executable, "-m", "composegen", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
-
-
-def projects(client: Any) -> set[str]:
-    return {c.labels.get(PROJECT_LABEL, "") for c in client.containers.list(all=True)} - {""}
 
 
 def project_containers(client: Any, name: str) -> list[Any]:
@@ -50,12 +46,7 @@ def smoke(tmp_path: Path, smoke_image: str) -> Path:
 @pytest.fixture(autouse=True)
 def nothing_left_behind(engine: Any) -> Iterator[None]:
     """Every verify project a test started is gone after it; anything left is removed, and fails."""
-    before = projects(engine)
-    yield
-    left = {p for p in projects(engine) - before if p.startswith("composegen-verify-")}
-    for name in left:
-        remove_leftovers(engine, name)
-    assert not left, f"verify left containers behind: {left}"
+    yield from nothing_left(engine, "composegen-verify-", "verify")
 
 
 @pytest.fixture

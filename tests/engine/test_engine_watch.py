@@ -19,27 +19,19 @@ from typing import Any
 
 import pytest
 
-from composegen.engine.applied import PROJECT_LABEL
-from composegen.engine.project import ComposeProject, remove_leftovers, running
+from composegen.engine.project import ComposeProject, running
 from composegen.units import MIB
+from tests.engine.leftovers import nothing_left
 
 pytestmark = pytest.mark.engine
 
 STACK = Path(__file__).resolve().parent / "stacks" / "watch"
 
 
-def projects(client: Any) -> set[str]:
-    return {c.labels.get(PROJECT_LABEL, "") for c in client.containers.list(all=True)} - {""}
-
-
 @pytest.fixture(autouse=True)
 def nothing_left_behind(engine: Any) -> Iterator[None]:
-    before = projects(engine)
-    yield
-    left = {p for p in projects(engine) - before if p.startswith("composegen-")}
-    for name in left:
-        remove_leftovers(engine, name)
-    assert not left, f"watch left containers behind: {left}"
+    """Every watch project a test started is gone after it; anything left is removed, and fails."""
+    yield from nothing_left(engine, "composegen-", "watch")
 
 
 def test_watch_raises_limits_before_the_kill_and_never_past_the_maximum(
