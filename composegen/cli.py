@@ -70,11 +70,11 @@ def _echo_err(message: str) -> None:
 
 def run_command(action: Callable[[], int]) -> int:
     """Run a command body and return its exit code: user errors become one line and exit 2."""
-    from composegen.masking import mask  # small, and only needed once something went wrong
-
     try:
         return action()
     except ComposegenError as err:
+        from composegen.masking import mask  # lazy: only needed once something went wrong
+
         _echo_err(f"composegen: {mask(err.one_line())}")  # an error may quote a value: never a password
         return err.exit_code
     except BrokenPipeError:  # `composegen explain | head`: the reader left, nothing to report
@@ -86,6 +86,8 @@ def run_command(action: Callable[[], int]) -> int:
     except Exception as err:  # a bug: say so in one line, unless asked for the traceback
         if os.environ.get("COMPOSEGEN_DEBUG"):
             raise
+        from composegen.masking import mask
+
         _echo_err(
             f"composegen: internal error: {type(err).__name__}: {mask(str(err))} "
             "(set COMPOSEGEN_DEBUG=1 for the traceback, and please report it)"

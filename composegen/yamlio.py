@@ -23,7 +23,6 @@ import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -92,12 +91,26 @@ class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]  # CSafeLoader: a C
         return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
 
 
-@dataclass(frozen=True)
 class Tagged:
-    """A compose v2 `!reset` or `!override` value (facts/compose-spec.md §Merge)."""
+    """A compose v2 `!reset` or `!override` value (facts/compose-spec.md §Merge).
 
-    tag: str
-    value: Any
+    A small value class, not a dataclass nor a tuple: building a dataclass costs a lint run a
+    millisecond at import, and a tuple would pass for a YAML sequence."""
+
+    __slots__ = ("tag", "value")
+
+    def __init__(self, tag: str, value: Any) -> None:
+        self.tag = tag
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Tagged and (self.tag, self.value) == (other.tag, other.value)
+
+    def __hash__(self) -> int:
+        return hash((self.tag, self.value))
+
+    def __repr__(self) -> str:
+        return f"Tagged(tag={self.tag!r}, value={self.value!r})"
 
 
 class Position(NamedTuple):

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from composegen.compose.interpolate import (
@@ -63,16 +63,17 @@ class Problem(NamedTuple):
         return self.origin.where() if self.origin else ""
 
 
-@dataclass(frozen=True)
-class Stack:
-    """A merged, interpolated compose model and where each part of it was written."""
+class Stack(NamedTuple):
+    """A merged, interpolated compose model and where each part of it was written.
+
+    (A named tuple, as the lint path's data is: a dataclass costs a lint run its import.)"""
 
     data: SDict
     files: tuple[Path, ...]
     project_dir: Path
     name: str = ""
     documents: tuple[Document, ...] = ()
-    environment: Mapping[str, str] = field(default_factory=dict)
+    environment: Mapping[str, str] = MappingProxyType({})
     problems: tuple[Problem, ...] = ()
 
     @property

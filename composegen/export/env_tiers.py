@@ -107,9 +107,9 @@ def _tier_inputs(inputs: Sequence[ServiceInputs], tier: Tier, host: Any) -> list
         if update:  # the shared default spec is a plain namespace (profiles.plain): build a real one
             fields = spec.model_dump() if isinstance(spec, ServiceSpec) else dict(vars(spec))
             spec = ServiceSpec.model_validate({**fields, **update})
-        changed.append(replace(item, spec=spec, host=host))
+        changed.append(item._replace(spec=spec, host=host))
     agents = sum(i.spec.agents or 0 for i in changed)
-    return [replace(i, stack_agents=agents if i.role != "agent" else 0) for i in changed]
+    return [i._replace(stack_agents=agents if i.role != "agent" else 0) for i in changed]
 
 
 def _with_replicas(plan: ServicePlan, count: int, source: str) -> ServicePlan:

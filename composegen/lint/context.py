@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from composegen.compose.stack import Stack
@@ -22,16 +21,30 @@ Mode = Literal["file", "stack"]
 Target = Literal["compose", "swarm"]
 
 
-@dataclass(frozen=True)
 class LintContext:
-    """Everything a rule may read. Rules never do I/O."""
+    """Everything a rule may read. Rules never do I/O.
 
-    stack: Stack
-    mode: Mode = "file"  # "file": one file on its own (it may be an overlay); "stack": a merged -f stack
-    usage: str | None = None  # "dev" | "pytest" | "prod" | ... from composegen.yaml or --usage
-    target: Target = "compose"  # "swarm" when the file is meant for `docker stack deploy`
-    host: HostSpec | None = None
-    inputs: Mapping[str, ServiceInputs] = field(default_factory=dict)  # roles and declared inputs
+    A plain class rather than a dataclass (a dataclass costs a lint run its import); treat it as
+    frozen: the one thing it sets after construction is the cache of calculator estimates."""
+
+    __slots__ = ("_expected_cache", "host", "inputs", "mode", "stack", "target", "usage")
+
+    def __init__(
+        self,
+        stack: Stack,
+        mode: Mode = "file",  # "file": one file on its own (it may be an overlay); "stack": a merged -f stack
+        usage: str | None = None,  # "dev" | "pytest" | "prod" | ... from composegen.yaml or --usage
+        target: Target = "compose",  # "swarm" when the file is meant for `docker stack deploy`
+        host: HostSpec | None = None,
+        inputs: Mapping[str, ServiceInputs] = MappingProxyType({}),  # roles and declared inputs
+    ) -> None:
+        self.stack = stack
+        self.mode = mode
+        self.usage = usage
+        self.target = target
+        self.host = host
+        self.inputs = inputs
+        self._expected_cache: dict[str, Sizing] | None = None
 
     @property
     def data(self) -> Mapping[str, Any]:
@@ -49,8 +62,13 @@ class LintContext:
         found = self.inputs.get(service)
         return found.role if found is not None else None
 
-    @cached_property
+    @property
     def _expected(self) -> dict[str, Sizing]:
+        if self._expected_cache is None:
+            self._expected_cache = self._estimate()
+        return self._expected_cache
+
+    def _estimate(self) -> dict[str, Sizing]:
         from composegen.sizing.roles import CALCULATORS
 
         # the profile lint sizes with: no margin, no tmpfs data dirs, so `expected()` is the bare

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 #: Every rule, in a directive without RULES.
@@ -56,15 +55,18 @@ class DirectiveProblem(NamedTuple):
     message: str
 
 
-@dataclass
 class FileDirectives:
-    """The directives of one file, ready to answer `suppresses(code, line)`."""
+    """The directives of one file, ready to answer `suppresses(code, line)`. (A plain class: a
+    dataclass costs a lint run its import.)"""
 
-    file: str
-    whole_file: set[str] = field(default_factory=set)
-    lines: dict[int, set[str]] = field(default_factory=dict)
-    blocks: list[tuple[int, bool, frozenset[str]]] = field(default_factory=list)  # (line, disable?, codes)
-    problems: list[DirectiveProblem] = field(default_factory=list)
+    __slots__ = ("blocks", "file", "lines", "problems", "whole_file")
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.whole_file: set[str] = set()
+        self.lines: dict[int, set[str]] = {}
+        self.blocks: list[tuple[int, bool, frozenset[str]]] = []  # (line, disable?, codes)
+        self.problems: list[DirectiveProblem] = []
 
     def suppresses(self, code: str, line: int) -> bool:
         if ALL in self.whole_file or code in self.whole_file:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Finding, Severity, Violation
+from composegen.lint.finding import Finding, Severity, Violation, unique
 from composegen.lint.rule import Rule
 
 
@@ -48,4 +48,4 @@ def run_rules(ctx: LintContext, rules: Iterable[Rule]) -> list[Finding]:
     findings: list[Finding] = []
     for rule in rules:
         findings.extend(run_rule(ctx, rule))
-    return sorted(set(findings), key=lambda f: (f.file, f.line, f.column, f.code, f.message))
+    return unique(findings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any, Literal, NamedTuple
 
@@ -55,9 +55,12 @@ class Violation(NamedTuple):
     origin: Origin | None = None  # an exact place, when the key path alone would point elsewhere
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One reported problem, positioned and ready for a reporter."""
+class Finding(NamedTuple):
+    """One reported problem, positioned and ready for a reporter.
+
+    Two findings that differ only in their fix are the same finding: `key` is what makes one
+    (`unique` keeps one of each). A named tuple, not a dataclass: a dataclass costs a lint run
+    its import."""
 
     file: str
     line: int
@@ -67,7 +70,11 @@ class Finding:
     severity: Severity
     message: str
     service: str | None = None
-    fix: Fix | None = field(default=None, compare=False)
+    fix: Fix | None = None
+
+    @property
+    def key(self) -> tuple[str, int, int, str, str, Severity, str, str | None]:
+        return (self.file, self.line, self.column, self.code, self.name, self.severity, self.message, self.service)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,3 +88,12 @@ class Finding:
             "message": self.message,
             "fixable": self.fix is not None,
         }
+
+
+def unique(findings: Iterable[Finding]) -> list[Finding]:
+    """Each finding once (the first of those with one `key`), sorted by file, line, column, code
+    and message."""
+    first: dict[tuple[Any, ...], Finding] = {}
+    for finding in findings:
+        first.setdefault(finding.key, finding)
+    return sorted(first.values(), key=lambda f: (f.file, f.line, f.column, f.code, f.message))

@@ -10,7 +10,6 @@ diff, reporter, exit code). Exit 0: nothing at or above --fail-on; 1: findings a
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 from composegen.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ComposegenError, InputError
 from composegen.lint.config import LintConfig, resolve_codes
 from composegen.lint.directives import FileDirectives
-from composegen.lint.finding import Finding, Severity
+from composegen.lint.finding import Finding, Severity, unique
 
 if TYPE_CHECKING:
     from composegen.lint.context import LintContext
@@ -138,7 +137,7 @@ def lint_context(
             continue
         override = config.severity.get(finding.code)
         if override is not None and override is not finding.severity:
-            finding = dataclasses.replace(finding, severity=override)
+            finding = finding._replace(severity=override)
         kept.append(finding)
     return kept
 
@@ -205,7 +204,7 @@ def lint(options: LintOptions) -> LintRun:
         project_root=project.root if project is not None else None,
     )
     directives = DirectiveCache(registry)
-    findings: set[Finding] = set()
+    findings: list[Finding] = []
     files: list[str] = []
     errors: list[str] = []
     # relative paths stay as the user wrote them (and so read in findings and errors) when
@@ -227,9 +226,8 @@ def lint(options: LintOptions) -> LintRun:
         except ComposegenError as err:
             errors.append(err.one_line())
             continue
-        findings.update(lint_context(ctx, rules, config, directives))
-    ordered = sorted(findings, key=lambda f: (f.file, f.line, f.column, f.code, f.message))
-    return LintRun(ordered, list(dict.fromkeys(files)), errors, rules, config, fail_on)
+        findings.extend(lint_context(ctx, rules, config, directives))
+    return LintRun(unique(findings), list(dict.fromkeys(files)), errors, rules, config, fail_on)
 
 
 def here_is_cwd(cwd: Path) -> bool:
@@ -322,9 +320,7 @@ def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None) ->
     from composegen.report.base import Report
 
     shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in run.findings}}
-    shown = [
-        f if shown_file[f.file] == f.file else dataclasses.replace(f, file=shown_file[f.file]) for f in run.findings
-    ]
+    shown = [f if shown_file[f.file] == f.file else f._replace(file=shown_file[f.file]) for f in run.findings]
     report = Report(
         findings=shown,
         rules=rule_infos(run.rules) if fmt == "sarif" else (),

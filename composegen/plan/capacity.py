@@ -10,7 +10,6 @@ say what a scheduler needs free to start a replica; both totals are shown).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections.abc import Sequence
@@ -128,10 +127,7 @@ def with_agents(inputs: Sequence[ServiceInputs], agents: int | None) -> tuple[Se
         return tuple(inputs)
     specs = {i.name: (i.spec.model_copy(update={"agents": agents}) if i.role == "agent" else i.spec) for i in inputs}
     stack_agents = sum(s.agents or 0 for s in specs.values())
-    return tuple(
-        dataclasses.replace(i, spec=specs[i.name], stack_agents=0 if i.role == "agent" else stack_agents)
-        for i in inputs
-    )
+    return tuple(i._replace(spec=specs[i.name], stack_agents=0 if i.role == "agent" else stack_agents) for i in inputs)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from composegen.masking import mask, secret_values
 from composegen.sizing.inputs import BaseService
 
 
@@ -96,13 +95,16 @@ def detect(base: BaseService) -> tuple[str, str]:
             if name.startswith(rule.words) and rule.pattern.match(name):
                 return rule.role, f"detected from image {base.image!r} (image name {name!r})"
     text = command_text(base)
+    what = f"image {base.image!r}" if base.image else "a build with no image name"
+    if not text:
+        return "generic", f"default: no rule matched {what}"
+    from composegen.masking import mask, secret_values  # lazy: a lint of image-only services skips it
+
     # the reason is printed in the overlay and by explain: never a password from the command
     shown = mask(text, secret_values(base.environment))
-    if text:
-        for rule in COMMAND_RULES:
-            found = rule.pattern.search(text) if any(word in text for word in rule.words) else None
-            if found:
-                word = found.group(0).strip(" /\"'=:")
-                return rule.role, f"detected from command {shown[:60]!r} (runs {word!r})"
-    what = f"image {base.image!r}" if base.image else "a build with no image name"
-    return "generic", f"default: no rule matched {what}{f' or command {shown[:40]!r}' if text else ''}"
+    for rule in COMMAND_RULES:
+        found = rule.pattern.search(text) if any(word in text for word in rule.words) else None
+        if found:
+            word = found.group(0).strip(" /\"'=:")
+            return rule.role, f"detected from command {shown[:60]!r} (runs {word!r})"
+    return "generic", f"default: no rule matched {what} or command {shown[:40]!r}"

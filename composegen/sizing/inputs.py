@@ -5,16 +5,16 @@ is all `composegen lint` needs to detect roles, so it stays small.)"""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from composegen.profiles.models import HostSpec, ServiceSpec
 
 
-@dataclass(frozen=True)
-class BaseService:
-    """What the base compose file(s) say about a service, as far as sizing needs it."""
+class BaseService(NamedTuple):
+    """What the base compose file(s) say about a service, as far as sizing needs it. (Named tuples
+    here, not dataclasses: a dataclass costs a lint run its import.)"""
 
     name: str
     image: str | None = None
@@ -26,7 +26,7 @@ class BaseService:
     volume_targets: tuple[str, ...] = ()
     tmpfs_targets: tuple[str, ...] = ()
     security_opt: tuple[str, ...] = ()  # appended to by an overlay, and compose rejects a repeated item
-    environment: Mapping[str, str] = field(default_factory=dict)
+    environment: Mapping[str, str] = MappingProxyType({})
     legacy_keys: frozenset[str] = frozenset()  # mem_limit, cpus, mem_reservation, pids_limit set in the base
     container_name: bool = False
 
@@ -42,8 +42,7 @@ class ModelFootprint(NamedTuple):
     source: str  # where params (and KV size) came from
 
 
-@dataclass(frozen=True)
-class ServiceInputs:
+class ServiceInputs(NamedTuple):
     """Everything a calculator may read about one service."""
 
     name: str

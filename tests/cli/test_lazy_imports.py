@@ -35,7 +35,20 @@ def loaded_by(args: list[str], cwd: Path) -> set[str]:
     [
         (
             ["lint", "docker-compose.yml"],
-            {"typer", "click", "rich", "pydantic", "jinja2", "ruamel", "docker", "jsonschema"},
+            # dataclasses (with the inspect it imports) costs ~5 ms and a millisecond per class
+            # built; pkgutil imports inspect too
+            {
+                "typer",
+                "click",
+                "rich",
+                "pydantic",
+                "jinja2",
+                "ruamel",
+                "docker",
+                "jsonschema",
+                "dataclasses",
+                "inspect",
+            },
         ),
         (["--help"], {"yaml", *HEAVY}),
         # typer itself coerces options through pydantic: a typer command always imports it

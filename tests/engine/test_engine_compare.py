@@ -149,9 +149,7 @@ def test_a_tmpfs_the_base_mounts_may_be_smaller_never_bigger_or_unbounded() -> N
     service = planned("pytest").stack.service("db")
     base = next(i.base for i in planned("pytest").inputs if i.name == "db")
     assert service is not None
-    from dataclasses import replace
-
-    base_mounts = replace(base, tmpfs_targets=("/data",))
+    base_mounts = base._replace(tmpfs_targets=("/data",))
     db = of(recorded("pytest"), "db")
 
     def check(size: int | None) -> Check:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from composegen.sizing import clickhouse
@@ -67,7 +65,7 @@ def test_tmpfs_caps_the_server_below_the_limit() -> None:
 )
 def test_cap_only_for_official_images_without_command(image: str, base: dict[str, object], applied: bool) -> None:
     inputs = ch(image)
-    inputs = dataclasses.replace(inputs, base=dataclasses.replace(inputs.base, **base))  # type: ignore[arg-type]
+    inputs = inputs._replace(base=inputs.base._replace(**base))
     sizing = clickhouse.size(inputs, make_profile(**TMPFS))
     assert (sizing.command is not None) is applied
     assert any(n.startswith("max_server_memory_usage not applied") for n in sizing.notes) is not applied

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from composegen.sizing import elasticsearch
@@ -55,9 +53,7 @@ def test_variable_by_image(image: str, key: str) -> None:
 
 def test_a_preset_variable_is_left_alone() -> None:
     inputs = es()
-    inputs = dataclasses.replace(
-        inputs, base=dataclasses.replace(inputs.base, environment={"ES_JAVA_OPTS": "-Xms2g -Xmx2g"})
-    )
+    inputs = inputs._replace(base=inputs.base._replace(environment={"ES_JAVA_OPTS": "-Xms2g -Xmx2g"}))
     sizing = elasticsearch.size(inputs, make_profile())
     assert sizing.environment == ()
     assert any("ES_JAVA_OPTS is already set" in n for n in sizing.notes)

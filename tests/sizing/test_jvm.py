@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import pytest
@@ -25,7 +24,7 @@ def service(role: str, image: str | None, **spec: object) -> ServiceInputs:
 
 
 def with_env(inputs: ServiceInputs, **env: str) -> ServiceInputs:
-    return dataclasses.replace(inputs, base=dataclasses.replace(inputs.base, environment=env))
+    return inputs._replace(base=inputs.base._replace(environment=env))
 
 
 def env(sizing: Sizing) -> dict[str, str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from composegen.sizing import mongo
@@ -56,7 +54,7 @@ def test_limit_and_tmpfs() -> None:
 )
 def test_command_only_for_official_images_without_command(image: str, base: dict[str, object], applied: bool) -> None:
     inputs = mg(image)
-    inputs = dataclasses.replace(inputs, base=dataclasses.replace(inputs.base, **base))  # type: ignore[arg-type]
+    inputs = inputs._replace(base=inputs.base._replace(**base))
     sizing = mongo.size(inputs, make_profile())
     assert (sizing.command is not None) is applied
     assert any(n.startswith("wiredTigerCacheSizeGB not applied") for n in sizing.notes) is not applied

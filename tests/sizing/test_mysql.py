@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from composegen.sizing import mysql
@@ -62,7 +60,7 @@ def test_limit_and_tmpfs() -> None:
 )
 def test_command_and_healthcheck_by_image(image: str, base: dict[str, object], applied: bool, probe: str) -> None:
     inputs = my(image, memory="1G")
-    inputs = dataclasses.replace(inputs, base=dataclasses.replace(inputs.base, **base))  # type: ignore[arg-type]
+    inputs = inputs._replace(base=inputs.base._replace(**base))
     sizing = mysql.size(inputs, make_profile())
     assert (sizing.command is not None) is applied
     assert sizing.healthcheck_test is not None

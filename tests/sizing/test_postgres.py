@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -26,7 +25,7 @@ def pg(image: str | None = "postgres:16", **spec: object) -> ServiceInputs:
 
 
 def with_base(inputs: ServiceInputs, **fields: object) -> ServiceInputs:
-    return dataclasses.replace(inputs, base=dataclasses.replace(inputs.base, **fields))  # type: ignore[arg-type]
+    return inputs._replace(base=inputs.base._replace(**fields))
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from composegen.sizing import redis
@@ -95,7 +93,7 @@ def test_command_only_for_official_images_without_command(
     cli: str,
 ) -> None:
     inputs = rd(image, dataset="100M")
-    inputs = dataclasses.replace(inputs, base=dataclasses.replace(inputs.base, **base))  # type: ignore[arg-type]
+    inputs = inputs._replace(base=inputs.base._replace(**base))
     sizing = redis.size(inputs, make_profile())
     assert (sizing.command[0] if sizing.command else None) == server
     assert sizing.healthcheck_test == ("CMD", cli, "ping")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 from functools import cache
 
 from composegen.lint.rule import Rule
@@ -13,8 +13,8 @@ from composegen.lint.rule import Rule
 def all_rules() -> tuple[Rule, ...]:
     """Every rule, sorted by code. Importing is lazy: `lint` pays for rules only when it runs."""
     found: list[Rule] = []
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for name in module_names():
+        module = importlib.import_module(f"{__name__}.{name}")
         if hasattr(module, "CODE"):
             found.append(Rule.from_module(module))
     codes = [r.code for r in found]
@@ -23,6 +23,17 @@ def all_rules() -> tuple[Rule, ...]:
     if duplicates:
         raise RuntimeError(f"duplicate rule codes or names: {sorted(duplicates)}")
     return tuple(sorted(found, key=lambda r: r.code))
+
+
+def module_names() -> list[str]:
+    """The modules of this package, by their files (pkgutil.iter_modules says the same, but
+    imports `inspect` to do it, some 5 ms of a trivial lint run)."""
+    return sorted(
+        entry[: -len(".py")]
+        for folder in __path__
+        for entry in os.listdir(folder)
+        if entry.endswith(".py") and not entry.startswith("_")
+    )
 
 
 def by_code_or_name(key: str) -> Rule | None:
