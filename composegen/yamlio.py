@@ -26,9 +26,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import yaml
-
 from composegen.errors import InputError
+from composegen.pyyaml import seed_reader_pattern
+
+seed_reader_pattern()  # before PyYAML's first import: see composegen/pyyaml.py
+import yaml  # noqa: E402
 
 Key = str | int
 KeyPath = tuple[Key, ...]
