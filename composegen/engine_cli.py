@@ -131,10 +131,22 @@ def calibrate(
         bool | None,
         typer.Option("--live/--no-live", help="The live table (default: on a terminal, when no COMMAND runs)."),
     ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="Carry the OOM kills this earlier measurements file saw (default: the --output file, if any).",
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Carry no OOM kills of earlier runs: start the history over.")
+    ] = False,
 ) -> None:
     """Start the stack with the PROFILE overlay, sample every container, and write what was measured.
 
-    Working set, CPU and pids per container; OOM kills; per service p50/p90/p95/peak, a leak verdict.
+    Working set, the cgroup's high-water mark, CPU and pids per container; OOM kills, and those of
+    earlier runs (a recommendation stays above a limit that killed a service); per service
+    p50/p90/p95/peak, a leak verdict.
 
     `composegen render --measurements FILE` sizes from the file. Exit 1 when the command failed, a
     container was OOM-killed or the run is partial. The stack is always taken down; an interrupted
@@ -167,6 +179,8 @@ def calibrate(
             timeout=timeout,
             horizon=_seconds(leak_horizon, "--leak-horizon") or LEAK_HORIZON,
             plots=plots,
+            previous=previous,
+            fresh=fresh,
         )
         shown = display("composegen calibrate", live if live is not None else (None if not argv else False))
         report = do_calibrate(request, lambda line: typer.echo(f"composegen: {line}", err=True), shown)

@@ -7,6 +7,11 @@ command's run), then optionally `drain` (in-flight work finishing) and `cooldown
 back down?). The stack runs under a project name of its own and is always taken down. The file is
 written atomically before the teardown; a run that is interrupted (Ctrl-C, SIGTERM) or fails keeps
 what it measured, written with `partial: true` and the reason.
+
+The OOM kills of earlier runs of the stack are carried into the new file (from `--previous`, else
+from the file the run replaces; `--fresh` carries none), so that a recommendation is never back at
+or below a limit that killed a service: a spike that ends with the container's exit leaves no
+sample and no high-water mark to read once the container is gone, only the kill an earlier run saw.
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from composegen.engine.client import connect, engine_info
 from composegen.engine.live import Display, NullDisplay, Row, short_name
 from composegen.engine.measurements import (
     CommandRecord,
+    EarlierKill,
     PhaseRecord,
     Recorder,
     RunInfo,
+    carried_kills,
     document,
     partial_reason,
     write_json_atomic,
@@ -76,6 +83,8 @@ class CalibrateRequest:
     horizon: float = LEAK_HORIZON
     plots: Path | None = None
     live: bool | None = None  # None: on a terminal, and only without a command (it owns the terminal)
+    previous: Path | None = None  # carry its OOM kills (default: the output file, when there is one)
+    fresh: bool = False  # carry no OOM kills of earlier runs
 
     def phases(self) -> list[Phase]:
         active = self.duration if self.duration is not None else (None if self.command else DEFAULT_DURATION)
@@ -129,6 +138,7 @@ def summary_text(doc: dict[str, Any], path: Path, plots: Sequence[Path] = (), pl
     notes: list[str] = []
     for name, s in doc["services"].items():
         memory = s.get("memory") or {}
+        mark = (s.get("memory_high_water") or {}).get("bytes")
         cpu = s.get("cpu") or {}
         leak = s.get("leak") or {}
         oom = s.get("oom") or {}
@@ -139,19 +149,30 @@ def summary_text(doc: dict[str, Any], path: Path, plots: Sequence[Path] = (), pl
                 _mib(memory.get("p50")),
                 _mib(memory.get("p90")),
                 _mib(memory.get("p95")),
-                _mib(memory.get("peak")),
+                _mib(max(memory.get("peak") or 0, mark or 0)),
                 _mib(s.get("limit")),
                 f"{cpu['p95'] * 100:.1f}%" if cpu.get("p95") is not None else "-",
                 "LEAK" if leak.get("leak") else "no",
                 "KILLED" if oom.get("killed") else "no",
             )
         )
+        if mark and mark > 1.1 * (memory.get("peak") or 0):
+            notes.append(
+                f"{name}: the cgroup's high-water mark {human_bytes(mark)} is above every sample "
+                f"({_mib(memory.get('peak'))}): a spike between two samples"
+            )
         if leak.get("reason"):
             notes.append(f"{name}: {leak['reason']}")
         if oom.get("killed"):
             at = f" at the {human_bytes(oom['limit_at_kill'])} limit" if oom.get("limit_at_kill") else ""
             notes.append(
                 f"{name}: OOM-killed{at} ({oom.get('events', 0)} oom events, {oom.get('restarts', 0)} restarts)"
+            )
+        earlier = [k["limit"] for k in oom.get("earlier") or () if k.get("limit")]
+        if earlier:
+            notes.append(
+                f"{name}: OOM-killed at the {human_bytes(max(earlier))} limit in an earlier run: "
+                "render keeps the limit above it"
             )
         cooldown = s.get("cooldown")
         if cooldown:
@@ -162,6 +183,11 @@ def summary_text(doc: dict[str, Any], path: Path, plots: Sequence[Path] = (), pl
             )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in [header, *rows]]
+    if doc["services"] and all(s.get("samples") and not s.get("memory_high_water") for s in doc["services"].values()):
+        notes.append(
+            "no high-water marks: the engine's stats have none (cgroup v2) and the cgroup fs is not readable "
+            "here: a spike between two samples is not measured"
+        )
     lines += notes
     run = doc.get("run") or {}
     command = run.get("command")
@@ -185,7 +211,8 @@ def rows_of(recorder: Recorder, project: str = "") -> list[Row]:
     for name, state in sorted(recorder.states.items()):
         series = recorder.series.get(name)
         last = series.samples[-1] if series and series.samples else None
-        peak = max((s.working_set for s in series.samples), default=None) if series else None
+        # the high-water mark holds what happened between two samples
+        peak = max((max(s.working_set, s.high_water or 0) for s in series.samples), default=None) if series else None
         status = "OOM-killed" if name in recorder.oom_killed else state.status
         rows.append(
             Row(
@@ -278,6 +305,10 @@ def _check(request: CalibrateRequest) -> None:
     out = request.output if request.output.is_absolute() else request.cwd / request.output
     if not out.parent.is_dir():
         raise InputError("the output folder does not exist", where=str(out.parent), fix="create it first")
+    if request.previous is not None and not request.fresh:
+        previous = request.previous if request.previous.is_absolute() else request.cwd / request.previous
+        if not previous.is_file():
+            raise InputError("the --previous file does not exist", where=str(previous), fix="check the path")
     if request.command:
         program = request.command[0]
         if os.sep not in program and shutil.which(program) is None:
@@ -298,7 +329,7 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
             raise InputError(f"compose file {path} does not exist", fix="check the --file paths")
     name = request.project_name or project_name(planned.project.root.name, "calibrate")
     wait = request.timeout if request.timeout is not None else default_wait(planned.stack)
-    recorder = Recorder(horizon=request.horizon)
+    recorder = Recorder(horizon=request.horizon, earlier=earlier_kills(request, output, planned.project.root, log))
     display = shown or NullDisplay()
     started_wall = time.time()
     started = time.monotonic()
@@ -370,6 +401,37 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
         except PlotsUnavailable as err:
             report.plot_message = f"warning: {err}"
     return report
+
+
+def earlier_kills(
+    request: CalibrateRequest, output: Path, root: Path, log: Callable[[str], None]
+) -> dict[str, list[EarlierKill]]:
+    """The OOM kills to carry: from --previous (which must be a measurements file of this stack),
+    else from the output file when it is one; none with --fresh."""
+    if request.fresh:
+        return {}
+    named = request.previous
+    if named is not None and not named.is_absolute():
+        named = request.cwd / named
+    path = named or output
+    try:
+        return _carry(path, root, log)
+    except FileNotFoundError:
+        if named is None:
+            return {}
+        raise InputError("the --previous file does not exist", where=str(path), fix="check the path") from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        if named is None:  # the output file is replaced whatever it held
+            log(f"no earlier OOM kills carried: {err}")
+            return {}
+        fix = "name a measurements file that calibrate wrote for this stack, or leave --previous out"
+        raise InputError(f"--previous: {err}", where=str(path), fix=fix) from None
+
+
+def _carry(path: Path, root: Path, log: Callable[[str], None]) -> dict[str, list[EarlierKill]]:
+    kills, message = carried_kills(path.read_text(encoding="utf-8"), path, root)
+    log(message)
+    return kills
 
 
 def _for(phase: Phase, request: CalibrateRequest) -> str:

@@ -1,9 +1,11 @@
 """What calibrate measured, as the versioned JSON measurements file that `render --measurements` reads.
 
 `Recorder` collects ticks as they come; `document()` turns them, at any moment, into the file's
-content: per service the summaries (memory working set and CPU percentiles, peak pids, the leak
-verdict, what cooldown released, OOM kills) and the raw samples they were computed from. A run
-that was interrupted or failed is written the same way, with `partial: true` and the reason.
+content: per service the summaries (memory working set and CPU percentiles, the cgroup's
+high-water mark, peak pids, the leak verdict, what cooldown released, OOM kills, and the OOM kills
+of earlier runs carried from the file this one replaces) and the raw samples they were computed
+from. A run that was interrupted or failed is written the same way, with `partial: true` and the
+reason.
 The format is `composegen.sizing.measured.SCHEMA` version `SCHEMA_VERSION`; that module reads it.
 """
 
@@ -34,6 +36,7 @@ from composegen.engine.statistics import (
 from composegen.masking import mask_argv
 from composegen.sizing.measured import SCHEMA, SCHEMA_VERSION
 from composegen.sizing.model import StackPlan
+from composegen.units import human_bytes
 
 if TYPE_CHECKING:
     from composegen.render.overlay import Planned
@@ -54,6 +57,70 @@ class CommandRecord:
     exit_code: int | None  # None: it did not end (stopped, or the run was interrupted)
     seconds: float
     stopped: str = ""  # why composegen ended it, when it did
+
+
+@dataclass(frozen=True)
+class EarlierKill:
+    """An OOM kill an earlier calibrate run of the same stack saw: the limit it killed at."""
+
+    limit: int  # bytes
+    created: str  # when that run's file was written (ISO 8601)
+    file: str  # that file's name
+
+    def as_json(self) -> dict[str, Any]:
+        return {"limit": self.limit, "created": self.created, "file": self.file}
+
+
+#: Earlier kills kept per service: the highest limits (sizing uses the highest one).
+EARLIER_KEPT = 10
+
+
+def carried_kills(text: str, where: Path, root: Path) -> tuple[dict[str, list[EarlierKill]], str]:
+    """The OOM kills a measurements file (its own and those it carried) holds per service, to carry
+    into the next run of the stack at `root`, and a line saying what was carried. ValueError when
+    the text is no measurements file of that stack.
+
+    A kill is a fact about the service at that limit however long ago it was seen: usage-history
+    recommenders keep it too (VPA records the OOM bump as a peak in its history; KRR sizes at
+    least 1.25 × the OOMKilled limit; facts/sizing.md §Recommenders)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError(f"{where.name} is not JSON") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise ValueError(f"{where.name} is not a composegen measurements file")
+    stack = _dict(data.get("stack"))
+    if str(stack.get("root")) != str(root):
+        raise ValueError(f"{where.name} measured another stack ({stack.get('root')})")
+    created = str(data.get("created") or "")
+    found: dict[str, list[EarlierKill]] = {}
+    for service, entry in _dict(data.get("services")).items():
+        oom = _dict(_dict(entry).get("oom"))
+        kills = [_earlier(e) for e in oom.get("earlier") or () if isinstance(e, dict)]
+        limit = oom.get("limit_at_kill")
+        if oom.get("killed") and isinstance(limit, int) and limit > 0:
+            kills.append(EarlierKill(limit, created, where.name))
+        by_limit: dict[int, EarlierKill] = {}
+        for kill in kills:
+            if kill is not None:
+                by_limit.setdefault(kill.limit, kill)  # the first run that saw a kill at that limit
+        if by_limit:
+            found[str(service)] = sorted(by_limit.values(), key=lambda k: -k.limit)[:EARLIER_KEPT]
+    if not found:
+        return {}, f"{where.name} saw no OOM kills: none carried"
+    listed = ", ".join(f"{s} at {', '.join(human_bytes(k.limit) for k in ks)}" for s, ks in sorted(found.items()))
+    return found, f"carried OOM kills of earlier runs from {where.name}: {listed} (--fresh forgets them)"
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _earlier(entry: dict[str, Any]) -> EarlierKill | None:
+    limit = entry.get("limit")
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+        return None
+    return EarlierKill(limit, str(entry.get("created") or ""), str(entry.get("file") or ""))
 
 
 @dataclass
@@ -85,6 +152,7 @@ class Recorder:
     first_restarts: dict[str, int] = field(default_factory=dict)
     oom_killed: set[str] = field(default_factory=set)  # containers seen with State.OOMKilled
     limit_at_kill: dict[str, int] = field(default_factory=dict)
+    earlier: dict[str, list[EarlierKill]] = field(default_factory=dict)  # by service: kills of earlier runs
     ooms: list[OomEvent] = field(default_factory=list)
     phases: list[PhaseRecord] = field(default_factory=list)
     ticks: int = 0
@@ -154,6 +222,7 @@ def _series_json(series: Series, leak: Leak) -> dict[str, Any]:
         "cpu": [None if x.cpu is None else round(x.cpu, 5) for x in s],
         "pids": [x.pids for x in s],
         "throttled": [None if x.throttled is None else round(x.throttled, 4) for x in s],
+        "high_water": [x.high_water for x in s],
         "leak": leak.as_json(),
     }
 
@@ -182,6 +251,7 @@ def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -
     limits = sorted({st.memory_limit for st in states if st.memory_limit})
     reservations = sorted({st.memory_reservation for st in states if st.memory_reservation})
     mem = summarize(memory)
+    marks = [x for s in series for x in s.samples if x.high_water is not None]
     return {
         "containers": containers,
         "samples": len(memory),
@@ -190,6 +260,13 @@ def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -
         "cpus_limit": max((st.nano_cpus or 0 for st in states), default=0) / 1e9 or None,
         "planned": _planned(stack, service),
         "memory": mem.as_json() if mem else None,
+        # the highest the cgroup's usage got, between samples too (less inactive file cache)
+        "memory_high_water": {
+            "bytes": max(x.high_water or 0 for x in marks),
+            "read_from": sorted({x.high_water_from for x in marks}),
+        }
+        if marks
+        else None,
         "cpu": (lambda c: c.as_json() if c else None)(summarize(cpu)),
         "pids_peak": max(pids) if pids else None,
         "throttled_p95": (lambda t: t.p95 if t else None)(summarize(throttle)),
@@ -202,6 +279,7 @@ def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -
             "containers": killed,
             "limit_at_kill": max((recorder.limit_at_kill.get(c, 0) for c in killed), default=0) or None,
             "restarts": sum(max(0, st.restart_count - recorder.first_restarts.get(st.name, 0)) for st in states),
+            "earlier": [k.as_json() for k in recorder.earlier.get(service, ())],
         },
         "state": {st.name: {"status": st.status, "exit_code": st.exit_code} for st in states},
         "series": [_series_json(s, leaks[s.container]) for s in series],

@@ -4,6 +4,11 @@ Each `tick()` lists the project's containers by its label (never another project
 them (limits, state, OOMKilled, restart count), reads the stats of the running ones in parallel
 (`stream=false, one-shot=true`: one reading each, at the daemon's next collection, which it makes
 once a second) and polls the `oom` events of the project since the last tick.
+
+Each sample carries the cgroup's memory high-water mark beside the usage: a spike shorter than the
+interval between two ticks is in the mark and in no sample. It comes from the stats
+(`memory_stats.max_usage`, cgroup v1), else from the cgroup fs (`memory.peak`, cgroup v2) where this
+machine can read it (composegen.engine.highwater); elsewhere the sample has none.
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from composegen.engine.applied import PROJECT_LABEL, SERVICE_LABEL, from_inspect
 from composegen.engine.client import EngineError, project_containers
-from composegen.engine.stats import Reading, cpu_cores, from_stats, throttled
+from composegen.engine.highwater import CgroupPeaks
+from composegen.engine.stats import Reading, cpu_cores, from_stats, high_water_working_set, throttled
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -41,6 +47,7 @@ class ContainerState:
     memswap_limit: int | None  # bytes; None: not set; -1: unlimited swap
     memory_reservation: int | None
     nano_cpus: int | None
+    pid: int | None = None  # the init process's pid on the engine's machine (inspect State.Pid)
 
     @property
     def running(self) -> bool:
@@ -51,6 +58,7 @@ def container_state(data: Mapping[str, Any]) -> ContainerState:
     applied = from_inspect(data)
     host = data.get("HostConfig") or {}
     swap = host.get("MemorySwap")
+    pid = (data.get("State") or {}).get("Pid")
     return ContainerState(
         id=str(data.get("Id", "")),
         name=applied.name,
@@ -63,6 +71,7 @@ def container_state(data: Mapping[str, Any]) -> ContainerState:
         memswap_limit=swap if isinstance(swap, int) and swap != 0 else None,
         memory_reservation=applied.memory_reservation,
         nano_cpus=applied.nano_cpus,
+        pid=pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else None,
     )
 
 
@@ -79,6 +88,8 @@ class Sample:
     cpu: float | None  # cores, since the previous reading; None for the first
     pids: int | None
     throttled: float | None  # share of CFS periods throttled since the previous reading
+    high_water: int | None = None  # the cgroup's high-water mark, less inactive file cache (None: unknown)
+    high_water_from: str = ""  # where the mark was read: memory_stats.max_usage, or a cgroup file's name
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,7 @@ class Sampler:
         self._seen_events: set[tuple[str, int]] = set()
         self._events_since = self.started_wall - 1.0
         self._pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="composegen-stats")
+        self._peaks = CgroupPeaks()
 
     def __enter__(self) -> Sampler:
         return self
@@ -135,13 +147,19 @@ class Sampler:
             return container, None, self.now()
         except ValueError:  # an empty body: the container stopped or was removed during the read
             return container, None, self.now()
-        return container, from_stats(data), self.now()
+        reading = from_stats(data)
+        if reading.running and reading.max_usage is None:  # cgroup v2: the cgroup fs, where it is ours to read
+            mark = self._peaks.peak(container.id, container.pid)
+            if mark is not None:
+                reading = replace(reading, max_usage=mark[0], max_usage_from=mark[1])
+        return container, reading, self.now()
 
     def _sample(self, container: ContainerState, reading: Reading, t: float) -> Sample | None:
         before = self._previous.get(container.id)
         self._previous[container.id] = reading
         if reading.memory_usage is None or reading.working_set is None:
             return None
+        high_water = high_water_working_set(reading.max_usage, reading)
         return Sample(
             t=t,
             container=container.name,
@@ -152,6 +170,8 @@ class Sampler:
             cpu=cpu_cores(before, reading) if before is not None else None,
             pids=reading.pids,
             throttled=throttled(before, reading) if before is not None else None,
+            high_water=high_water,
+            high_water_from="" if high_water is None else reading.max_usage_from,
         )
 
     def oom_events(self, names: Mapping[str, ContainerState]) -> list[OomEvent]:

@@ -5,6 +5,12 @@ file cache (cgroup v1 `total_inactive_file`, v2 `inactive_file`), which the kern
 without killing anything. tmpfs pages are not file cache the kernel can drop (they are counted as
 anonymous memory), so the working set includes what a tmpfs holds, as the limit does.
 
+The high-water mark is the cgroup's own peak of that usage, which the kernel keeps between two
+readings: the Engine's `memory_stats.max_usage` (cgroup v1 `memory.max_usage_in_bytes`). A spike
+shorter than the interval between two readings shows there and nowhere else. On cgroup v2 the
+Engine reports no `max_usage` (runc's fs2 stats leave it unset, moby/moby#43150): the sampler reads
+the cgroup's `memory.peak` from the cgroup fs instead where it can (composegen.engine.highwater).
+
 CPU is cores in use between two readings: the container's CPU time delta over the host's, times
 the host's online CPUs (the way `docker stats` computes its CPU %, which is this × 100).
 """
@@ -29,6 +35,9 @@ class Reading:
     pids: int | None
     throttled_periods: int
     periods: int
+    max_usage: int | None = None  # the cgroup's high-water mark of usage (None: the engine gives none, cgroup v2)
+    inactive_file: int = 0  # the inactive file cache at this reading
+    max_usage_from: str = "memory_stats.max_usage"  # where max_usage was read (the stats, else a cgroup file)
 
     @property
     def running(self) -> bool:
@@ -56,7 +65,10 @@ def from_stats(data: Mapping[str, Any]) -> Reading:
     """A reading from one stats document (stream=false, one-shot)."""
     memory = _mapping(data.get("memory_stats"))
     usage = _int(memory.get("usage"))
-    working_set = None if usage is None else max(0, usage - inactive_file(_mapping(memory.get("stats"))))
+    inactive = inactive_file(_mapping(memory.get("stats")))
+    working_set = None if usage is None else max(0, usage - inactive)
+    # 0 is no mark: a runtime that leaves it unset reports 0 (cAdvisor on cgroup v2, k3s-io/k3s#7255)
+    max_usage = _int(memory.get("max_usage")) or None
     cpu = _mapping(data.get("cpu_stats"))
     cpu_usage = _mapping(cpu.get("cpu_usage"))
     percpu = cpu_usage.get("percpu_usage")
@@ -65,6 +77,8 @@ def from_stats(data: Mapping[str, Any]) -> Reading:
     return Reading(
         memory_usage=usage,
         working_set=working_set,
+        max_usage=max_usage if usage is not None else None,
+        inactive_file=inactive,
         memory_limit=_int(memory.get("limit")),
         cpu_total=_int(cpu_usage.get("total_usage")) or 0,
         system_total=_int(cpu.get("system_cpu_usage")) or 0,
@@ -73,6 +87,17 @@ def from_stats(data: Mapping[str, Any]) -> Reading:
         throttled_periods=_int(throttling.get("throttled_periods")) or 0,
         periods=_int(throttling.get("periods")) or 0,
     )
+
+
+def high_water_working_set(max_usage: int | None, reading: Reading) -> int | None:
+    """The high-water mark `max_usage` in working-set terms: less the inactive file cache of this
+    reading (clean pages the kernel drops before it kills), never below the reading's working set.
+
+    The cache at the moment of the peak is not known: the cache now stands in for it, so a peak of
+    file cache that has since been dropped can count (the mark errs high, never below a sample)."""
+    if max_usage is None or reading.working_set is None:
+        return None
+    return max(reading.working_set, max_usage - reading.inactive_file)
 
 
 def cpu_cores(before: Reading, after: Reading) -> float | None:

@@ -3,9 +3,15 @@ replaced by measured ones where a service was measured. Pure: the caller reads t
 
 The rules are the usage-history recommenders' (facts/sizing.md §Recommenders that size from usage
 history):
-- memory limit = max(peak working set × 1.15, OOM bump); the OOM bump, when the run saw the
-  kernel kill in the container, is max(used + 100 MiB, used × 1.2) of the memory it was killed at
-  (VPA), `used` being the larger of the limit at the kill and the peak seen;
+- memory limit = max(peak working set × 1.15, OOM bump); the peak is the larger of the highest
+  sample and the cgroup's high-water mark (which holds a spike shorter than the sampling interval;
+  calibrate writes it where the engine or the cgroup fs gives one, composegen.engine.highwater);
+  the OOM bump, when the run saw the kernel kill in the container, is max(used + 100 MiB,
+  used × 1.2) of the memory it was killed at (VPA), `used` being the larger of the limit at the
+  kill and the peak seen;
+- an OOM kill an earlier run of the stack saw (carried by calibrate from the file it replaced)
+  keeps its OOM bump: the limit is never back at or below a limit that killed the service (VPA
+  keeps the bump in its history; KRR sizes at least 1.25 × the OOMKilled limit);
 - a tmpfs the plan mounts is added at its full size: the peak includes only what it held during
   the run, and its pages count against the limit when it fills (facts/sizing.md §Databases);
 - memory reservation = p90 × 1.15 (VPA's target, p90, with its 15% margin), never above the limit;
@@ -29,7 +35,9 @@ from composegen.sizing.quantity import Quantity, given, largest, smallest, times
 from composegen.units import MIB, human_bytes
 
 SCHEMA = "composegen-measurements"
-SCHEMA_VERSION = 1
+#: 2: `memory_high_water` per service and `oom.earlier` (a reader of version 1 would size below
+#: both, so it refuses the file rather than ignore them); version 1 files read as before.
+SCHEMA_VERSION = 2
 
 FACTS_RECOMMENDERS = "facts/sizing.md §Recommenders"
 #: KRR: memory = peak × 1.15; VPA: +15% safety margin on its estimates.
@@ -68,6 +76,10 @@ class ServiceMeasurement:
     leak: bool
     leak_reason: str
     source: str  # "m.json: app, 150 samples over 5m0s (profile pytest)"
+    memory_high_water: float | None = None  # the cgroup's high-water mark, less inactive file cache
+    high_water_from: str = ""  # what it was read from (memory_stats.max_usage, memory.peak, ...)
+    earlier_kill_limit: float | None = None  # the highest limit an earlier run saw it OOM-killed at
+    earlier_kill_source: str = ""  # "OOM-killed at the 176 MiB limit in an earlier calibrate run (m.json, <when>)"
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,8 @@ def parse_measurements(text: str, where: str) -> Measurements:
         oom = _mapping(entry.get("oom"))
         leak = _mapping(entry.get("leak"))
         samples = int(_number(entry.get("samples")) or 0)
+        mark = _mapping(entry.get("memory_high_water"))
+        earlier = _earliest_highest(oom.get("earlier"))
         services[str(service)] = ServiceMeasurement(
             service=str(service),
             samples=samples,
@@ -167,6 +181,10 @@ def parse_measurements(text: str, where: str) -> Measurements:
             leak=bool(leak.get("leak")),
             leak_reason=str(leak.get("reason") or ""),
             source=f"{name}: {service}, {samples} samples over {_span(seconds)} (profile {profile})",
+            memory_high_water=_number(mark.get("bytes")),
+            high_water_from=", ".join(str(f) for f in mark.get("read_from") or ()),
+            earlier_kill_limit=earlier[0] if earlier else None,
+            earlier_kill_source=earlier[1] if earlier else "",
         )
     return Measurements(
         where=where,
@@ -177,6 +195,17 @@ def parse_measurements(text: str, where: str) -> Measurements:
         services=services,
         stress=_stress(data.get("stress")),
     )
+
+
+def _earliest_highest(value: object) -> tuple[float, str] | None:
+    """The highest limit of the `oom.earlier` kills, and where that run's kill was recorded."""
+    kills = [_mapping(e) for e in value] if isinstance(value, list) else []
+    found = [(limit, k) for k in kills if (limit := _number(k.get("limit"))) is not None and limit > 0]
+    if not found:
+        return None
+    limit, kill = max(found, key=lambda lk: lk[0])
+    run = f"{kill.get('file') or '?'}, {kill.get('created') or '?'}"
+    return limit, f"OOM-killed at the {human_bytes(limit)} limit in an earlier calibrate run ({run})"
 
 
 def _fitted(entry: object) -> tuple[float, float, float] | None:
@@ -222,33 +251,57 @@ class MeasuredSizing:
 
 
 def usable(m: ServiceMeasurement) -> bool:
-    """Enough samples to size from, or an OOM kill (which says the limit was too small)."""
-    return (m.samples >= MIN_SAMPLES and m.memory_peak is not None) or m.oom_killed
+    """Enough samples to size from, or an OOM kill (now or in an earlier run: a limit too small)."""
+    enough = m.samples >= MIN_SAMPLES and m.memory_peak is not None
+    return enough or m.oom_killed or m.earlier_kill_limit is not None
 
 
-def _oom_bump(m: ServiceMeasurement) -> Quantity:
-    used_value = max(m.limit_at_kill or 0.0, m.memory_peak or 0.0)
-    used = given(
-        "memory at the OOM kill",
-        used_value,
-        "bytes",
-        f"{m.source}; {m.oom_events} oom events, the larger of the limit at the kill and the peak seen",
-    )
+def _oom_bump(name: str, used: Quantity) -> Quantity:
+    """VPA's OOM bump of the memory `used` at a kill: max(used + 100 MiB, used × 1.2)."""
     src = f"{FACTS_RECOMMENDERS} (VPA OOM bump)"
     plus = total("used + 100 MiB", (used, given("OOM bump", OOM_BUMP_BYTES, "bytes", src)))
     ratio = times("used × 1.2", used, given("OOM bump ratio", OOM_BUMP_RATIO, "ratio", src), unit="bytes")
-    return largest("OOM bump", (plus, ratio), src)
+    return largest(name, (plus, ratio), src)
+
+
+def measured_peak(m: ServiceMeasurement) -> Quantity | None:
+    """The highest sample, or the cgroup's high-water mark where the file has one and it is higher
+    (a spike between two samples); None without samples."""
+    if m.memory_peak is None or not m.samples:
+        return None
+    if m.memory_high_water is None:
+        source = f"{m.source}; samples only, no high-water mark: a spike between two samples is not in it"
+        return given("measured peak working set", m.memory_peak, "bytes", source)
+    sampled = given("highest sample", m.memory_peak, "bytes", m.source)
+    mark = given(
+        "cgroup high-water mark",
+        m.memory_high_water,
+        "bytes",
+        f"{m.source}; the cgroup's peak usage ({m.high_water_from or '?'}), between samples too, "
+        "less inactive file cache",
+    )
+    return largest("measured peak working set", (sampled, mark))
 
 
 def measured_memory(m: ServiceMeasurement) -> Quantity:
-    """max(peak × 1.15, OOM bump) (the bump only after an OOM kill)."""
+    """max(peak × 1.15, OOM bump of this run's kill, OOM bump of an earlier run's kill), of those
+    that apply."""
     parts: list[Quantity] = []
-    if m.memory_peak is not None and m.samples:
-        peak = given("measured peak working set", m.memory_peak, "bytes", m.source)
+    peak = measured_peak(m)
+    if peak is not None:
         margin = given("measured margin", MEMORY_MARGIN, "ratio", f"{FACTS_RECOMMENDERS} (KRR peak × 1.15, VPA +15%)")
         parts.append(times("peak × margin", peak, margin, unit="bytes"))
     if m.oom_killed:
-        parts.append(_oom_bump(m))
+        used = given(
+            "memory at the OOM kill",
+            max(m.limit_at_kill or 0.0, peak.value if peak is not None else 0.0),
+            "bytes",
+            f"{m.source}; {m.oom_events} oom events, the larger of the limit at the kill and the peak seen",
+        )
+        parts.append(_oom_bump("OOM bump", used))
+    if m.earlier_kill_limit is not None:
+        used = given("limit at an earlier OOM kill", m.earlier_kill_limit, "bytes", m.earlier_kill_source)
+        parts.append(_oom_bump("OOM bump of an earlier run", used))
     if len(parts) == 1:
         return parts[0].renamed("measured memory")
     return largest("measured memory", parts, FACTS_RECOMMENDERS)
@@ -330,6 +383,15 @@ def apply_measured(inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement)
         text = f"OOM-killed during calibrate ({m.oom_events} oom events): the limit has the OOM bump"
         notes.append(text)
         warnings.append(f"{inputs.name}: {text}")
+    if m.earlier_kill_limit is not None and not m.oom_killed:
+        notes.append(
+            f"{m.earlier_kill_source}: the limit keeps that kill's OOM bump (calibrate --fresh forgets earlier kills)"
+        )
+    if m.memory_high_water is not None and m.memory_peak is not None and m.memory_high_water > 1.1 * m.memory_peak:
+        notes.append(
+            f"the cgroup's high-water mark ({human_bytes(m.memory_high_water)}) is above every sample "
+            f"({human_bytes(m.memory_peak)}): a spike shorter than the sampling interval, sized from the mark"
+        )
     if m.leak:
         text = f"calibrate found a leak ({m.leak_reason}): a longer run would see a higher peak"
         notes.append(text)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from composegen.engine.calibrate import DEFAULT_DURATION, CalibrateRequest, Command
+from composegen.engine.calibrate import DEFAULT_DURATION, CalibrateRequest, Command, earlier_kills
+from composegen.errors import InputError
 
 SHAPES = Path(__file__).resolve().parent / "stacks" / "shapes"
 
@@ -63,3 +67,40 @@ def test_a_command_is_stopped_and_recorded(tmp_path: Path) -> None:
     quick = Command(["sh", "-c", "exit 3"], dict(os.environ), tmp_path)
     quick.process.wait(10)
     assert quick.done() and quick.record().exit_code == 3 and quick.record().stopped == ""
+
+
+def test_a_missing_previous_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = cg("calibrate", "--profile", "pytest", "-o", str(tmp_path / "m.json"), "--previous", "none.json")
+    assert result.returncode == 2 and "the --previous file does not exist" in result.stderr
+
+
+def kills_doc(root: Path) -> str:
+    service = {"oom": {"killed": True, "limit_at_kill": 64 * 1024**2, "earlier": []}}
+    doc = {"schema": "composegen-measurements", "created": "2026-01-01T00:00:00Z", "stack": {"root": str(root)}}
+    return json.dumps({**doc, "services": {"spike": service}})
+
+
+def test_which_earlier_kills_are_carried(tmp_path: Path) -> None:
+    out, other = tmp_path / "m.json", tmp_path / "earlier.json"
+    out.write_text(kills_doc(SHAPES))
+    other.write_text(kills_doc(SHAPES))
+    lines: list[str] = []
+    request = CalibrateRequest("pytest", None, tmp_path, out)
+    # the output file the run replaces
+    assert [k.limit for k in earlier_kills(request, out, SHAPES, lines.append)["spike"]] == [64 * 1024**2]
+    assert lines[-1] == "carried OOM kills of earlier runs from m.json: spike at 64 MiB (--fresh forgets them)"
+    # --previous names another file; --fresh carries nothing
+    carried = earlier_kills(replace(request, previous=Path("earlier.json")), out, SHAPES, lines.append)
+    assert carried["spike"][0].file == "earlier.json"
+    assert earlier_kills(replace(request, fresh=True), out, SHAPES, lines.append) == {}
+    # an output file of another stack is replaced all the same, and carries nothing
+    out.write_text(kills_doc(tmp_path))
+    assert earlier_kills(request, out, SHAPES, lines.append) == {}
+    assert lines[-1] == f"no earlier OOM kills carried: m.json measured another stack ({tmp_path})"
+    # ... but a --previous that is no measurements file of this stack is a mistake to say
+    other.write_text("not json")
+    with pytest.raises(InputError, match=re.escape("--previous: earlier.json is not JSON")):
+        earlier_kills(replace(request, previous=other), out, SHAPES, lines.append)
+    # no output file yet: nothing to carry, nothing to say
+    out.unlink()
+    assert earlier_kills(request, out, SHAPES, lines.append) == {} and len(lines) == 3

@@ -55,7 +55,7 @@ def test_calibrate_measures_steady_growing_and_spiking_workloads(engine: Any, sm
     seconds = time.monotonic() - started
     assert result.returncode == 1, result.stdout + result.stderr  # the spike was OOM-killed
     doc = json.loads((shapes / "m.json").read_text())
-    assert doc["schema"] == "composegen-measurements" and doc["schema_version"] == 1
+    assert doc["schema"] == "composegen-measurements" and doc["schema_version"] == 2
     assert not doc["partial"] and doc["profile"] == "pytest"
     assert doc["run"]["phases"][0]["name"] == "active" and doc["run"]["ticks"] >= 15
     steady, growing, spike = (doc["services"][n] for n in ("steady", "growing", "spike"))

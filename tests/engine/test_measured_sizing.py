@@ -276,3 +276,74 @@ def test_a_leak_is_warned_about() -> None:
 def test_a_file_composegen_cannot_use_is_an_input_error(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         parse_measurements(text, "m.json")
+
+
+# --- spikes between samples: the high-water mark, and the kills of earlier runs ---------------
+
+
+def test_the_high_water_mark_sizes_a_spike_no_sample_saw() -> None:
+    m = measurement(memory_peak=4 * MIB, memory_high_water=200 * MIB, high_water_from="memory_stats.max_usage")
+    plan_ = plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=m)
+    # max(4 MiB, 200 MiB) × 1.15 = 230 MiB → 240 MiB
+    assert plan_.memory_limit.value == 240 * MIB
+    text = "\n".join(explain_lines(plan_.memory_limit))
+    assert "measured peak working set = 200 MiB  [max(highest sample, cgroup high-water mark) = cgroup" in text
+    assert "cgroup high-water mark = 200 MiB  (m.json: svc, 100 samples over 10m0s (profile test); the cgroup's" in text
+    assert "(memory_stats.max_usage), between samples too, less inactive file cache" in text
+    assert any("high-water mark (200 MiB) is above every sample (4 MiB)" in n for n in plan_.notes)
+
+
+def test_without_a_mark_the_peak_says_it_is_samples_only() -> None:
+    plan_ = plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=measurement())
+    text = "\n".join(explain_lines(plan_.memory_limit))
+    assert "samples only, no high-water mark: a spike between two samples is not in it" in text
+
+
+def test_an_earlier_kill_keeps_its_oom_bump() -> None:
+    """The spike that exits: this run saw 4 MiB in 3 samples and no kill (it ran under the limit an
+    earlier kill gave it); the earlier kill at 176 MiB still sizes it."""
+    source = "OOM-killed at the 176 MiB limit in an earlier calibrate run (m.json, 2026-01-01T00:00:00Z)"
+    m = measurement(samples=3, memory_peak=4 * MIB, earlier_kill_limit=176 * MIB, earlier_kill_source=source)
+    plan_ = plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=m)
+    # max(176 + 100, 176 × 1.2) = 276 MiB → 288 MiB; not the 4 MiB seen (→ the 32 MiB minimum)
+    assert plan_.memory_limit.value == 288 * MIB
+    text = "\n".join(explain_lines(plan_.memory_limit))
+    assert "OOM bump of an earlier run = 276 MiB" in text
+    assert f"limit at an earlier OOM kill = 176 MiB  ({source})" in text
+    assert any(n.startswith(source) and "calibrate --fresh forgets earlier kills" in n for n in plan_.notes)
+
+
+@pytest.mark.parametrize("killed_at", [16 * MIB, 64 * MIB, 176 * MIB, 500 * MIB, 3000 * MIB])
+@pytest.mark.parametrize("peak", [MIB, 100 * MIB, 900 * MIB])
+def test_never_at_or_below_a_limit_that_killed_the_service(killed_at: float, peak: float) -> None:
+    m = measurement(memory_peak=peak, earlier_kill_limit=killed_at, earlier_kill_source="earlier")
+    plan_ = plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=m)
+    assert plan_.memory_limit.value >= max(killed_at + 100 * MIB, killed_at * 1.2, peak * 1.15)
+
+
+def test_calibrate_rounds_of_a_spike_that_exits() -> None:
+    """The bench's shapes/spike, as the files the rounds write: round 1 killed at 64 MiB, round 2 at
+    176 MiB, round 3 fits and sees only 4 MiB. Each round carries the kills of the one before."""
+    from composegen.engine.compare import EngineInfo
+    from composegen.engine.measurements import Recorder, RunInfo, carried_kills, document
+    from composegen.engine.sampler import ContainerState, Sample, Tick
+
+    root = Path("/stack")
+    earlier: dict[str, Any] = {}
+    limits = []
+    for round_, limit in enumerate((64 * MIB, 176 * MIB, 288 * MIB), start=1):
+        killed = round_ < 3
+        rec = Recorder(earlier=earlier)
+        for t in range(12):
+            dead = killed and t == 11
+            state = ContainerState("id", "p-spike-1", "spike", "exited" if dead else "running", dead, 0,
+                                   137 if dead else 0, limit, None, None, None)  # fmt: skip
+            sample = Sample(float(t), "p-spike-1", "spike", 4 * MIB, 4 * MIB, limit, 0.0, 1, None)
+            rec.add(Tick(float(t), (state,), () if dead else (sample,), ()), "active")
+        run = RunInfo("pytest", root, ("docker-compose.yml",), "p", EngineInfo("20.10", "1.41"), 1.8e9, 12.0, 1.0)
+        text = json.dumps(document(rec, run, None))
+        earlier = carried_kills(text, root / "m.json", root)[0]
+        m = parse_measurements(text, "m.json").services["spike"]
+        limits.append(plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=m).memory_limit.value)
+    # 64 → 176 (bump of 64), 176 → 288 (bump of 176), and round 3 stays at 288: above both kills
+    assert limits == [176 * MIB, 288 * MIB, 288 * MIB]

@@ -4,6 +4,7 @@ verdicts, the partial flag, an atomic write, and that `render --measurements` re
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,15 @@ import pytest
 from composegen.engine.calibrate import Phase, run_phase, summary_text
 from composegen.engine.compare import EngineInfo
 from composegen.engine.live import NullDisplay
-from composegen.engine.measurements import PhaseRecord, Recorder, RunInfo, document, write_json_atomic
+from composegen.engine.measurements import (
+    EarlierKill,
+    PhaseRecord,
+    Recorder,
+    RunInfo,
+    carried_kills,
+    document,
+    write_json_atomic,
+)
 from composegen.engine.sampler import ContainerState, OomEvent, Sample, Tick
 from composegen.sizing.measured import parse_measurements
 from composegen.units import MIB
@@ -75,6 +84,7 @@ def test_the_document_summarizes_each_service() -> None:
         "containers": ["p-boom-1"],
         "limit_at_kill": 64 * MIB,
         "restarts": 0,
+        "earlier": [],
     }
     assert boom["state"] == {"p-boom-1": {"status": "exited", "exit_code": 137}}
     assert boom["series"][0]["phase"] == ["active"] * 20
@@ -95,6 +105,89 @@ def test_written_atomically_and_read_back_by_render(tmp_path: Path) -> None:
     assert m.partial and m.partial_reason == "interrupted"
     assert m.services["boom"].oom_killed and m.services["boom"].limit_at_kill == 64 * MIB
     assert m.services["leaky"].leak and m.services["steady"].samples == 25
+
+
+def test_the_high_water_mark_holds_a_spike_no_sample_saw() -> None:
+    """Samples of 4 MiB, and a mark of 200 MiB: a spike between two samples, kept beside them."""
+    rec = Recorder()
+    for t in range(12):
+        state = container("p-spike-1", "spike")
+        mark = 4 * MIB if t < 5 else 200 * MIB
+        sample = Sample(float(t), "p-spike-1", "spike", 4 * MIB, 4 * MIB, 64 * MIB, 0.0, 1, 0.0, mark, "memory.peak")
+        rec.add(Tick(float(t), (state,), (sample,), ()), "active")
+    rec.add(tick(12.0, {"p-quiet-1": MIB}), "active")  # a service whose samples have no mark
+    doc = document(rec, run_info(), None)
+    spike, quiet = doc["services"]["spike"], doc["services"]["quiet"]
+    assert spike["memory"]["peak"] == 4 * MIB
+    assert spike["memory_high_water"] == {"bytes": 200 * MIB, "read_from": ["memory.peak"]}
+    assert spike["series"][0]["high_water"][4:6] == [4 * MIB, 200 * MIB]
+    assert quiet["memory_high_water"] is None
+    text = summary_text(doc, Path("m.json"))
+    assert "spike: the cgroup's high-water mark 200 MiB is above every sample (4 MiB)" in text
+    assert "200 MiB" in next(line for line in text.splitlines() if line.startswith("spike "))  # the PEAK column
+    m = parse_measurements(json.dumps(doc), "m.json").services["spike"]
+    assert m.memory_high_water == 200 * MIB and m.high_water_from == "memory.peak"
+
+
+def test_without_any_mark_the_summary_says_a_spike_is_not_measured() -> None:
+    text = summary_text(document(recorder(), run_info(), None), Path("m.json"))
+    assert "no high-water marks" in text and "a spike between two samples is not measured" in text
+
+
+def previous_doc(root: str = "/stack") -> dict[str, object]:
+    """A run that saw boom OOM-killed at 64 MiB, and carried a kill at 176 MiB from a run before it."""
+    doc = document(recorder(), run_info(), None)
+    doc["services"]["boom"]["oom"]["earlier"] = [{"limit": 176 * MIB, "created": "2026-01-01T00:00:00Z", "file": "a"}]
+    doc["stack"]["root"] = root
+    return doc
+
+
+def test_the_kills_of_earlier_runs_are_carried_into_the_next_file() -> None:
+    kills, message = carried_kills(json.dumps(previous_doc()), Path("/stack/m.json"), Path("/stack"))
+    assert kills == {
+        "boom": [
+            EarlierKill(176 * MIB, "2026-01-01T00:00:00Z", "a"),
+            EarlierKill(64 * MIB, "2027-01-15T08:00:30Z", "m.json"),
+        ]
+    }
+    assert message == "carried OOM kills of earlier runs from m.json: boom at 176 MiB, 64 MiB (--fresh forgets them)"
+    rec = recorder()
+    rec.earlier = kills
+    doc = document(rec, run_info(), None)
+    assert [k["limit"] for k in doc["services"]["boom"]["oom"]["earlier"]] == [176 * MIB, 64 * MIB]
+    assert doc["services"]["steady"]["oom"]["earlier"] == []
+    # the file after it carries them on, with no repeats
+    again, _ = carried_kills(json.dumps(doc), Path("/stack/m.json"), Path("/stack"))
+    assert [k.limit for k in again["boom"]] == [176 * MIB, 64 * MIB]
+    text = summary_text(doc, Path("m.json"))
+    assert "boom: OOM-killed at the 176 MiB limit in an earlier run: render keeps the limit above it" in text
+    m = parse_measurements(json.dumps(doc), "m.json").services["boom"]
+    assert m.earlier_kill_limit == 176 * MIB
+    assert m.earlier_kill_source == (
+        "OOM-killed at the 176 MiB limit in an earlier calibrate run (a, 2026-01-01T00:00:00Z)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{", "m.json is not JSON"),
+        ('{"schema": "other"}', "m.json is not a composegen measurements file"),
+        (json.dumps(previous_doc("/elsewhere")), "m.json measured another stack (/elsewhere)"),
+    ],
+)
+def test_a_file_of_another_kind_or_stack_carries_nothing(text: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        carried_kills(text, Path("/stack/m.json"), Path("/stack"))
+
+
+def test_a_file_with_no_kills_carries_none() -> None:
+    doc = document(recorder(), run_info(), None)
+    doc["services"].pop("boom")
+    assert carried_kills(json.dumps(doc), Path("/stack/m.json"), Path("/stack")) == (
+        {},
+        "m.json saw no OOM kills: none carried",
+    )
 
 
 class FakeSampler:

@@ -18,7 +18,7 @@ from composegen.engine.statistics import (
     summarize,
     t_quantile,
 )
-from composegen.engine.stats import Reading, cpu_cores, from_stats, throttled
+from composegen.engine.stats import Reading, cpu_cores, from_stats, high_water_working_set, throttled
 
 MIB = 1024 * 1024
 
@@ -226,3 +226,24 @@ def test_throttled_share() -> None:
     later = stats_doc(MIB, 0, 0, 0)
     later["cpu_stats"]["throttling_data"] = {"periods": 20, "throttled_periods": 7}  # type: ignore[index]
     assert throttled(before, from_stats(later)) == pytest.approx(0.5)
+
+
+def test_the_high_water_mark_is_read_in_working_set_terms() -> None:
+    doc = stats_doc(50 * MIB, 8 * MIB, 0, 0)
+    doc["memory_stats"]["max_usage"] = 250 * MIB  # type: ignore[index]
+    reading = from_stats(doc)
+    assert reading.max_usage == 250 * MIB and reading.max_usage_from == "memory_stats.max_usage"
+    # less the inactive file cache of the reading: 242 MiB
+    assert high_water_working_set(reading.max_usage, reading) == 242 * MIB
+    # never below the reading's own working set (a mark made of cache since dropped)
+    assert high_water_working_set(10 * MIB, reading) == 42 * MIB
+
+
+@pytest.mark.parametrize("max_usage", [None, 0])
+def test_no_mark_on_cgroup_v2(max_usage: int | None) -> None:
+    """The Engine sends no max_usage on cgroup v2 (moby/moby#43150); 0 is no mark either."""
+    doc = stats_doc(50 * MIB, 8 * MIB, 0, 0, v2=True)
+    if max_usage is not None:
+        doc["memory_stats"]["max_usage"] = max_usage  # type: ignore[index]
+    reading = from_stats(doc)
+    assert reading.max_usage is None and high_water_working_set(reading.max_usage, reading) is None
