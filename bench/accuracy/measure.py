@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
+from composegen.engine.highwater import CGROUP_ROOT, V2_PEAK, memory_cgroup
+
 SAMPLE_SECONDS = 0.02
 
 
@@ -59,13 +60,10 @@ def own_memory_cgroup(proc_cgroup: str, root: Path = CGROUP_ROOT) -> tuple[Path,
 
     `proc_cgroup` is the text of /proc/self/cgroup: `0::/path` on v2, `N:memory:/path` on v1.
     """
-    for line in proc_cgroup.splitlines():
-        _, controllers, path = line.split(":", 2)
-        if controllers == "memory":
-            return root / "memory" / path.lstrip("/"), "memory.max_usage_in_bytes"
-        if controllers == "" and "memory" in _read(root / "cgroup.controllers").split():
-            return root / path.lstrip("/"), "memory.peak"
-    return None
+    found = memory_cgroup(proc_cgroup, root)
+    if found is not None and found[1] == V2_PEAK and "memory" not in _read(root / "cgroup.controllers").split():
+        return None  # cgroup v2 without the memory controller
+    return found
 
 
 def _read(path: Path) -> str:
