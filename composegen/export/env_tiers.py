@@ -113,7 +113,7 @@ def _tier_inputs(inputs: Sequence[ServiceInputs], tier: Tier, host: Any) -> list
 
 
 def _with_replicas(plan: ServicePlan, count: int, source: str) -> ServicePlan:
-    return replace(plan, sizing=replace(plan.sizing, replicas=given("replicas", count, "count", source)))
+    return replace(plan, sizing=plan.sizing._replace(replicas=given("replicas", count, "count", source)))
 
 
 def plan_tier(planned: Planned, name: str, tier: Tier) -> TierPlan:

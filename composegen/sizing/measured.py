@@ -10,8 +10,10 @@ history):
   used × 1.2) of the memory it was killed at (VPA), `used` being the larger of the limit at the
   kill and the peak seen;
 - an OOM kill an earlier run of the stack saw (carried by calibrate from the file it replaced)
-  keeps its OOM bump: the limit is never back at or below a limit that killed the service (VPA
-  keeps the bump in its history; KRR sizes at least 1.25 × the OOMKilled limit);
+  that this run's peak does not explain (the peak is below the limit it killed at: what killed it
+  came and went unseen, as a spike that ends with the container's exit) keeps its OOM bump, as VPA
+  keeps the bump in its history; one the peak explains is below peak × 1.15 already. Either way the
+  limit is never back at or below a limit that killed the service;
 - a tmpfs the plan mounts is added at its full size: the peak includes only what it held during
   the run, and its pages count against the limit when it fills (facts/sizing.md §Databases);
 - memory reservation = p90 × 1.15 (VPA's target, p90, with its 15% margin), never above the limit;
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from composegen.errors import InputError
@@ -162,7 +164,7 @@ def parse_measurements(text: str, where: str) -> Measurements:
         leak = _mapping(entry.get("leak"))
         samples = int(_number(entry.get("samples")) or 0)
         mark = _mapping(entry.get("memory_high_water"))
-        earlier = _earliest_highest(oom.get("earlier"))
+        earlier = _highest_earlier_kill(oom.get("earlier"))
         services[str(service)] = ServiceMeasurement(
             service=str(service),
             samples=samples,
@@ -197,7 +199,7 @@ def parse_measurements(text: str, where: str) -> Measurements:
     )
 
 
-def _earliest_highest(value: object) -> tuple[float, str] | None:
+def _highest_earlier_kill(value: object) -> tuple[float, str] | None:
     """The highest limit of the `oom.earlier` kills, and where that run's kill was recorded."""
     kills = [_mapping(e) for e in value] if isinstance(value, list) else []
     found = [(limit, k) for k in kills if (limit := _number(k.get("limit"))) is not None and limit > 0]
@@ -283,9 +285,14 @@ def measured_peak(m: ServiceMeasurement) -> Quantity | None:
     return largest("measured peak working set", (sampled, mark))
 
 
+def explained(m: ServiceMeasurement, peak: Quantity | None) -> bool:
+    """Whether this run's peak explains the earlier run's kill: it is at or above the limit that killed."""
+    return m.earlier_kill_limit is not None and peak is not None and peak.value >= m.earlier_kill_limit
+
+
 def measured_memory(m: ServiceMeasurement) -> Quantity:
-    """max(peak × 1.15, OOM bump of this run's kill, OOM bump of an earlier run's kill), of those
-    that apply."""
+    """max(peak × 1.15, OOM bump of this run's kill, an earlier run's kill limit or its OOM bump),
+    of those that apply (see the module docstring)."""
     parts: list[Quantity] = []
     peak = measured_peak(m)
     if peak is not None:
@@ -300,8 +307,9 @@ def measured_memory(m: ServiceMeasurement) -> Quantity:
         )
         parts.append(_oom_bump("OOM bump", used))
     if m.earlier_kill_limit is not None:
-        used = given("limit at an earlier OOM kill", m.earlier_kill_limit, "bytes", m.earlier_kill_source)
-        parts.append(_oom_bump("OOM bump of an earlier run", used))
+        killed = given("limit at an earlier OOM kill", m.earlier_kill_limit, "bytes", m.earlier_kill_source)
+        # explained by this run's peak (peak × 1.15 is above it): the limit, to show; else its bump
+        parts.append(killed if explained(m, peak) else _oom_bump("OOM bump of an earlier run", killed))
     if len(parts) == 1:
         return parts[0].renamed("measured memory")
     return largest("measured memory", parts, FACTS_RECOMMENDERS)
@@ -352,7 +360,7 @@ def apply_measured(inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement)
             f"measurement not used: only {m.samples} samples (fewer than {MIN_SAMPLES}); "
             "sized from what composegen.yaml declares"
         )
-        return MeasuredSizing(replace(sizing, notes=(*sizing.notes, note)), None, (f"{inputs.name}: {note}",))
+        return MeasuredSizing(sizing._replace(notes=(*sizing.notes, note)), None, (f"{inputs.name}: {note}",))
     notes: list[str] = []
     warnings: list[str] = []
     memory = measured_memory(m)
@@ -384,9 +392,9 @@ def apply_measured(inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement)
         notes.append(text)
         warnings.append(f"{inputs.name}: {text}")
     if m.earlier_kill_limit is not None and not m.oom_killed:
-        notes.append(
-            f"{m.earlier_kill_source}: the limit keeps that kill's OOM bump (calibrate --fresh forgets earlier kills)"
-        )
+        seen = explained(m, measured_peak(m))
+        kept = "this run's peak is above it" if seen else "this run did not see what killed it: its OOM bump kept"
+        notes.append(f"{m.earlier_kill_source}: {kept} (calibrate --fresh forgets earlier kills)")
     if m.memory_high_water is not None and m.memory_peak is not None and m.memory_high_water > 1.1 * m.memory_peak:
         notes.append(
             f"the cgroup's high-water mark ({human_bytes(m.memory_high_water)}) is above every sample "
@@ -398,8 +406,7 @@ def apply_measured(inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement)
         warnings.append(f"{inputs.name}: {text}")
     notes.append(f"{'memory and cpus' if cpus is not None else 'memory'} measured: {m.source}")
     return MeasuredSizing(
-        replace(
-            sizing,
+        sizing._replace(
             memory=memory,
             cpus=cpus if cpus is not None else sizing.cpus,
             notes=(*sizing.notes, *notes),

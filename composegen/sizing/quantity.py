@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from composegen.units import format_bytes, format_cpus, format_duration, human_bytes
 
 Unit = Literal["bytes", "cpus", "seconds", "count", "ratio"]
 
 
-@dataclass(frozen=True)
-class Quantity:
-    """A derived number: `value` in `unit`, with its derivation."""
+class Quantity(NamedTuple):
+    """A derived number: `value` in `unit`, with its derivation. (A named tuple: a dataclass would
+    cost `composegen lint` its import.)"""
 
     name: str
     value: float

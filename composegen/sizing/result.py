@@ -4,29 +4,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from composegen.sizing.quantity import Quantity
 
 
-@dataclass(frozen=True)
-class EnvSetting:
+class EnvSetting(NamedTuple):
     key: str
     value: str
     why: Quantity | None = None  # the derivation, when the value is a derived number
     note: str = ""  # where a fixed value came from
 
 
-@dataclass(frozen=True)
-class TmpfsMount:
+class TmpfsMount(NamedTuple):
     path: str
     size: Quantity
     mode: str | None = None
     purpose: str = ""
 
 
-@dataclass(frozen=True)
-class Sizing:
+class Sizing(NamedTuple):
     """What a role calculator returns: the numbers only it can derive."""
 
     memory: Quantity  # the memory limit before the profile's floor and rounding (tmpfs included)
@@ -40,5 +38,5 @@ class Sizing:
     replicas: Quantity | None = None
     volumes: tuple[tuple[str, str], ...] = ()  # (named volume, target)
     hardening: bool = True  # False: the image needs root or a writable root (databases)
-    extra: Mapping[str, Quantity] = field(default_factory=dict)  # more derived numbers for explain
+    extra: Mapping[str, Quantity] = MappingProxyType({})  # more derived numbers for explain
     notes: tuple[str, ...] = ()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import os
 from functools import cache
+from pathlib import Path
 
 from composegen.lint.rule import Rule
 
@@ -29,10 +29,10 @@ def module_names() -> list[str]:
     """The modules of this package, by their files (pkgutil.iter_modules says the same, but
     imports `inspect` to do it, some 5 ms of a trivial lint run)."""
     return sorted(
-        entry[: -len(".py")]
+        entry.stem
         for folder in __path__
-        for entry in os.listdir(folder)
-        if entry.endswith(".py") and not entry.startswith("_")
+        for entry in Path(folder).iterdir()
+        if entry.suffix == ".py" and not entry.stem.startswith("_")
     )
 
 
