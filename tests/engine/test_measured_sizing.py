@@ -310,15 +310,30 @@ def test_an_earlier_kill_keeps_its_oom_bump() -> None:
     text = "\n".join(explain_lines(plan_.memory_limit))
     assert "OOM bump of an earlier run = 276 MiB" in text
     assert f"limit at an earlier OOM kill = 176 MiB  ({source})" in text
-    assert any(n.startswith(source) and "calibrate --fresh forgets earlier kills" in n for n in plan_.notes)
+    assert f"{source}: this run did not see what killed it: its OOM bump kept (calibrate --fresh" in plan_.notes[-2]
+
+
+def test_an_earlier_kill_the_peak_explains_needs_no_bump() -> None:
+    """watch/grower: killed at its first 64M limit growing to 80 MiB; the next run, under the bump,
+    saw the whole 82 MiB: peak × 1.15 is above the limit that killed it."""
+    m = measurement(memory_peak=82 * MIB, earlier_kill_limit=64 * MIB, earlier_kill_source="killed earlier")
+    plan_ = plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=m)
+    assert plan_.memory_limit.value == 96 * MIB  # 82 × 1.15 = 94.3 → 96, not the 176 of a bump of 64
+    text = "\n".join(explain_lines(plan_.memory_limit))
+    assert "limit at an earlier OOM kill = 64 MiB  (killed earlier)" in text
+    assert "killed earlier: this run's peak is above it" in plan_.notes[-2]
 
 
 @pytest.mark.parametrize("killed_at", [16 * MIB, 64 * MIB, 176 * MIB, 500 * MIB, 3000 * MIB])
-@pytest.mark.parametrize("peak", [MIB, 100 * MIB, 900 * MIB])
-def test_never_at_or_below_a_limit_that_killed_the_service(killed_at: float, peak: float) -> None:
-    m = measurement(memory_peak=peak, earlier_kill_limit=killed_at, earlier_kill_source="earlier")
-    plan_ = plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=m)
-    assert plan_.memory_limit.value >= max(killed_at + 100 * MIB, killed_at * 1.2, peak * 1.15)
+@pytest.mark.parametrize("peak", [MIB, 100 * MIB, 176 * MIB, 900 * MIB])
+@pytest.mark.parametrize("mark", [None, 1000 * MIB])
+def test_never_at_or_below_a_limit_that_killed_the_service(killed_at: float, peak: float, mark: float | None) -> None:
+    m = measurement(memory_peak=peak, memory_high_water=mark, earlier_kill_limit=killed_at, earlier_kill_source="x")
+    limit = plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=m).memory_limit.value
+    seen = max(peak, mark or 0)
+    assert limit > killed_at and limit >= seen * 1.15
+    if seen < killed_at:  # what killed it was not seen: the OOM bump of that limit
+        assert limit >= max(killed_at + 100 * MIB, killed_at * 1.2)
 
 
 def test_calibrate_rounds_of_a_spike_that_exits() -> None:
