@@ -41,11 +41,16 @@ RESET = "!reset"
 _SCALARS = (str, int, float, type(None))
 
 
-def _lookup(table: Mapping[Pattern, Any], path: KeyPath) -> Any:
-    for pattern, value in table.items():
-        if matches(pattern, path):
-            return value
-    return None
+def _lookup(path: KeyPath) -> Merger | None:
+    """The merger of the first `MERGERS` pattern that matches `path`. Every merged value asks, so
+    only the patterns of the path's length that end in its last key or in `*` are tried."""
+    if not path:
+        return None
+    length = len(path)
+    candidates = [*_BY_END.get((length, path[-1]), ()), *_BY_END.get((length, "*"), ())]
+    if len(candidates) > 1:
+        candidates.sort(key=lambda entry: entry[0])  # in MERGERS' order, as a plain scan would try them
+    return next((merger for _, pattern, merger in candidates if matches(pattern, path)), None)
 
 
 # --- tags ------------------------------------------------------------------------------------
@@ -88,7 +93,7 @@ def strip_tags(value: Any) -> Any:
 
 def merge_values(base: Any, over: Any, path: KeyPath, origin: Origin | None = None) -> Any:
     """`over` merged onto `base` at `path` (both present), following `MERGERS`."""
-    merger: Merger | None = _lookup(MERGERS, path)
+    merger = _lookup(path)
     if merger is not None:
         return merger(base, over, path, origin)
     if over is None:
@@ -321,6 +326,10 @@ MERGERS: dict[Pattern, Merger] = {
     (*_SERVICE, "tmpfs"): _sequence,
     (*_SERVICE, "ulimits", "*"): _replace,
 }
+#: MERGERS by (pattern length, last key): (position in MERGERS, pattern, merger)
+_BY_END: dict[tuple[int, Any], list[tuple[int, Pattern, Merger]]] = {}
+for _order, (_pattern, _merger) in enumerate(MERGERS.items()):
+    _BY_END.setdefault((len(_pattern), _pattern[-1]), []).append((_order, _pattern, _merger))
 
 
 # --- unicity ---------------------------------------------------------------------------------
