@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,14 +149,29 @@ class Driver:
                 proc.send_signal(signal.SIGTERM)
 
 
-def gunicorn_case(name: str, inputs: str, service: Mapping[str, Any], app: str, app_env: Mapping[str, str]) -> Case:
+def gunicorn_case(
+    name: str,
+    inputs: str,
+    service: Mapping[str, Any],
+    app: str,
+    app_env: Mapping[str, str],
+    *,
+    chdir: Path = WORKLOADS,
+    setup: Callable[[Path, Mapping[str, str]], None] | None = None,
+    compose: Mapping[str, Any] | None = None,
+) -> Case:
+    """gunicorn serving `app` from `chdir`; `setup` prepares the temporary folder (outside the
+    measured cgroup) with the environment the app runs with."""
     workers = int(service.get("workers", 1))
 
     def run(env: Mapping[str, str]) -> Peak:
         with tempfile.TemporaryDirectory(prefix="composegen-accuracy-") as folder:
             driver = Driver(f"{folder}/gunicorn.sock", workers)
-            argv = [PYTHON, "-m", "gunicorn", "--bind", f"unix:{driver.path}", "--chdir", str(WORKLOADS), app]
-            peak = run_measured(argv, env={**env, **app_env}, during=driver)
+            app_environment = {k: v.replace("{folder}", folder) for k, v in app_env.items()}
+            if setup is not None:
+                setup(Path(folder), {**env, **app_environment})
+            argv = [PYTHON, "-m", "gunicorn", "--bind", f"unix:{driver.path}", "--chdir", str(chdir), app]
+            peak = run_measured(argv, env={**env, **app_environment}, during=driver)
             if len(driver.seen) < workers:
                 raise RuntimeError(f"{name}: {len(driver.seen)} of {workers} workers answered:\n{peak.output}")
             return peak
@@ -166,7 +182,7 @@ def gunicorn_case(name: str, inputs: str, service: Mapping[str, Any], app: str, 
         inputs=inputs,
         profile="ml" if role == "ml-inference" else "prod",
         service={"role": role, **service},
-        compose={"image": "web:cpu", "command": ["gunicorn", app]},
+        compose=compose or {"image": "web:cpu", "command": ["gunicorn", app]},
         run=run,
         tags=("gunicorn",),
     )
@@ -194,7 +210,86 @@ def served_model_case(model: str, dtype: str, workers: int, preload: bool, batch
 
 def web_case(workers: int) -> Case:
     inputs = f"flask JSON app, {workers} worker{'s' if workers > 1 else ''}, a request per worker"
-    return gunicorn_case(f"web {workers}w", inputs, {"cpus": 2, "workers": workers}, "web_app:app", {})
+    compose = {"image": "web:latest", "command": ["gunicorn", "web_app:app"], "environment": {"FLASK_APP": "web_app"}}
+    return gunicorn_case(f"web {workers}w", inputs, {"cpus": 2, "workers": workers}, "web_app:app", {}, compose=compose)
+
+
+DJANGO_SITE = WORKLOADS / "django_site"
+
+
+def migrate(folder: Path, env: Mapping[str, str]) -> None:
+    """The Django case's SQLite database: its tables and 200 products (not measured)."""
+    argv = [PYTHON, "-m", "django", "migrate", "--verbosity", "0"]
+    subprocess.run(argv, env={**env, "PYTHONPATH": str(DJANGO_SITE)}, cwd=DJANGO_SITE, check=True, timeout=300)
+
+
+def django_case(workers: int, preload: bool) -> Case:
+    """A small but real Django project (workloads/django_site: the contrib apps, the ORM on SQLite,
+    templates) served by gunicorn; each worker answers a page that queries and renders 50 products."""
+    plural = "s" if workers > 1 else ""
+    inputs = f"django ORM + template page, {workers} worker{plural}, a request per worker"
+    service = {"cpus": 2, "workers": workers, "preload": preload}
+    app_env = {"DJANGO_SETTINGS_MODULE": "shop.settings", "ACCURACY_DJANGO_DB": "{folder}/db.sqlite3"}
+    compose = {
+        "image": "shop-web:latest",
+        "command": ["gunicorn", "shop.wsgi:application"],
+        "environment": {"DJANGO_SETTINGS_MODULE": "shop.settings"},
+    }
+    name = f"django {workers}w" + (" preload" if preload else "")
+    return gunicorn_case(
+        name, inputs, service, "shop.wsgi:application", app_env, chdir=DJANGO_SITE, setup=migrate, compose=compose
+    )
+
+
+def runserver_case() -> Case:
+    """The same project under Django's development server, as examples/dev runs it: one process
+    serving with threads, and the autoreloader's parent process, which imports the project too."""
+
+    def run(env: Mapping[str, str]) -> Peak:
+        with tempfile.TemporaryDirectory(prefix="composegen-accuracy-") as folder:
+            app_env = {
+                "DJANGO_SETTINGS_MODULE": "shop.settings",
+                "ACCURACY_DJANGO_DB": f"{folder}/db.sqlite3",
+                "PYTHONPATH": str(DJANGO_SITE),
+            }
+            migrate(Path(folder), {**env, **app_env})
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            answered: list[bytes] = []
+
+            def during(proc: subprocess.Popen[bytes]) -> None:
+                deadline = time.monotonic() + 300
+                try:
+                    while not answered and time.monotonic() < deadline and proc.poll() is None:
+                        try:
+                            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60) as page:
+                                answered.append(page.read())
+                        except OSError:
+                            time.sleep(0.2)
+                finally:
+                    if proc.poll() is None:
+                        proc.send_signal(signal.SIGTERM)
+
+            argv = [PYTHON, "-m", "django", "runserver", f"127.0.0.1:{port}"]
+            peak = run_measured(argv, env={**env, **app_env}, cwd=DJANGO_SITE, during=during)
+            if not answered:
+                raise RuntimeError(f"django runserver did not answer:\n{peak.output}")
+            return peak
+
+    return Case(
+        name="django runserver",
+        inputs="django ORM + template page, the development server with its autoreloader, a request",
+        profile="dev",
+        service={"role": "python-web", "cpus": 2},
+        compose={
+            "image": "shop-web:dev",
+            "command": ["python", "manage.py", "runserver", "0.0.0.0:8000"],
+            "environment": {"DJANGO_SETTINGS_MODULE": "shop.settings"},
+        },
+        run=run,
+        tags=("django",),
+    )
 
 
 # --- pytest collecting and running a generated suite ------------------------------------------
@@ -236,6 +331,8 @@ def cases(quick: bool) -> list[Case]:
         for preload in (False, True):
             found.append(served_model_case("roberta-base", "fp32", workers, preload, serve_batch, serve_seq))
     found += [web_case(w) for w in (1, 4)]
+    found += [django_case(w, preload) for w in (1, 2, 4) for preload in (False, True)]
+    found.append(runserver_case())
     found += [pytest_case(n) for n in (1_000, 10_000)]
     return found
 
