@@ -20,15 +20,16 @@ if TYPE_CHECKING:
 BENCH = "measured: bench/accuracy (docs/sizing.md §Measured)"
 #: Memory per gunicorn worker by framework, measured by bench/accuracy on a small app of each in a
 #: memory cgroup, every worker having served a request (docs/benchmarks.md §Sizing accuracy):
-#: - flask, a JSON app: 38-43 MiB for 1 worker, 91-105 MiB for 4 (17-21 MiB per worker): 20 MiB;
-#: - django, the contrib apps, the ORM on SQLite and a template page: 56 MiB for 1 worker, 88-90
-#:   for 2, 153-157 for 4 (32-33 MiB per worker); with --preload 71-73, 98-106, 138-169 (the
+#: - flask, a JSON app: 38-43 MiB for 1 worker, 91-105 MiB for 4 (17-21 MiB per worker): 22 MiB
+#:   (20 left 4 workers at 0.99-1.00 in two runs);
+#: - django, the contrib apps, the ORM on SQLite and a template page: 55-56 MiB for 1 worker, 87-91
+#:   for 2, 148-157 for 4 (32-33 MiB per worker); with --preload 71-73, 96-106, 138-169 (the
 #:   arbiter holds the app: ~41 MiB): 38 MiB, which keeps 1 worker with --preload at or above 1.0.
 #: An app with heavier imports (pandas, many apps) needs `memory_per_worker:` declared, or calibrate.
-WORKER_MEMORY: dict[str, int] = {"flask": 20 * MIB, "django": 38 * MIB}
-#: Where the framework is not known: the flask figure, composegen's default before frameworks were
-#: told apart (tests/sizing pins it); the source says it is a default and what a django app needs.
-UNKNOWN_FRAMEWORK = "flask"
+WORKER_MEMORY: dict[str, int] = {"flask": 22 * MIB, "django": 38 * MIB}
+#: Where the framework is not known: the heaviest one measured (a worker short of memory is
+#: OOM-killed; one with room to spare only wastes it), and the source says it is a default.
+UNKNOWN_FRAMEWORK = "django"
 #: The gunicorn arbiter, which does not import the app unless --preload: 1 worker less the
 #: per-worker figure, ~20 MiB with flask, ~23 MiB with django: 24 MiB.
 ARBITER = 24 * MIB
@@ -83,8 +84,8 @@ def framework_default(inputs: ServiceInputs) -> tuple[int, str]:
     if name is None:
         figure = WORKER_MEMORY[UNKNOWN_FRAMEWORK]
         return figure, (
-            f"{BENCH}: framework {why}: a default, the figure of a small {UNKNOWN_FRAMEWORK} app "
-            f"(django measured {WORKER_MEMORY['django'] // MIB} MiB: declare framework: or memory_per_worker:)"
+            f"{BENCH}: framework {why}: a default, the figure of a small {UNKNOWN_FRAMEWORK} app, the heaviest "
+            f"measured (flask {WORKER_MEMORY['flask'] // MIB} MiB: declare framework: or memory_per_worker:)"
         )
     return WORKER_MEMORY[name], f"{BENCH}: a small {name} app (framework {why}; {declare})"
 
