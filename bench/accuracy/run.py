@@ -360,11 +360,11 @@ collector runs), the flask service with 4 workers at 91-105 MiB, the Django proj
 preloaded workers at 138-169 MiB; the constants leave room for that (docs/sizing.md §Measured).
 
 The Django rows (workloads/django_site: the contrib apps, the ORM on SQLite, a template page, as
-the bundled examples/dev runs it) are sized here with python-web's one default, 20 MiB per worker
-of a small Flask app: 0.55-0.78 of what they use; runserver, one process, is counted as (2 × 2
-cores) + 1 gunicorn workers (1.67). Memory per worker by framework (38 MiB for Django, runserver
-as one worker and its autoreloader) is on the branch `python-web-frameworks`, which waits for a
-test of the lint hooks that quotes examples/dev's old 64M limit.
+the bundled examples/dev runs it) are sized with 38 MiB per worker, the flask rows with 22 MiB:
+python-web's memory per worker follows the framework it detects (docs/sizing.md). The web and
+Django rows of this table are from a rerun of those cases with that code (`--only django --only
+"web "`); the rest are from the full run before it, which sized them all with 20 MiB per worker
+(the Django rows at 0.55-0.78 then).
 
 The engine rows: calibrate reads each container's memory high-water mark beside its samples
 (`memory_stats.max_usage` on cgroup v1, `memory.peak` from the cgroup fs on v2) and carries the

@@ -34,6 +34,8 @@ Role = Literal[
 ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 
 Dtype = Literal["fp32", "fp16", "bf16", "int8", "int4"]
+#: The web frameworks whose memory per worker composegen measured (bench/accuracy).
+Framework = Literal["django", "flask"]
 Target = Literal["compose", "swarm"]
 
 
@@ -260,6 +262,11 @@ class ServiceSpec(Frozen):
     threads: int | None = Field(None, ge=1)
     preload: bool | None = None
     memory_per_worker: ByteSize | None = None
+    framework: Framework | None = Field(
+        None,
+        description="The web framework a python-web service runs, for its memory per worker (detected from the "
+        "environment, command or image when not declared)",
+    )
     agents: int | None = Field(None, ge=1)
     agents_per_replica: int = Field(1, ge=1)
     replicas: int | None = Field(None, ge=0)

@@ -85,6 +85,7 @@ def spec_defaults() -> SimpleNamespace:
         threads=None,
         preload=None,
         memory_per_worker=None,
+        framework=None,
         agents=None,
         agents_per_replica=1,
         replicas=None,

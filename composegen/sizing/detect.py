@@ -87,6 +87,35 @@ def command_text(base: BaseService) -> str:
     return " ".join(parts)
 
 
+#: Web frameworks, by what a base compose file shows of them: the settings variable each one reads,
+#: then its command-line tools and Django's startproject layout (`<project>/wsgi.py` holding
+#: `application`), then a word of the image name. The first match wins. Patterns as text, compiled
+#: (by `re`, once) only when a python-web service is sized: lint imports this module.
+FRAMEWORK_ENVIRONMENT: tuple[tuple[str, str], ...] = (("django", "DJANGO_SETTINGS_MODULE"), ("flask", "FLASK_APP"))
+FRAMEWORK_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("django", r"(?:^|[\s/\"'=])(manage\.py|django-admin|runserver|[\w.]+\.[wa]sgi:application)(?:$|[\s\"'])"),
+    ("flask", r"(?:^|[\s/\"'=])(flask)(?:$|[\s\"'])"),
+)
+
+
+def detect_framework(base: BaseService) -> tuple[str, str] | None:
+    """(framework, reason) of a python web service, or None when nothing in the base says."""
+    for framework, variable in FRAMEWORK_ENVIRONMENT:
+        if variable in base.environment:
+            return framework, f"{variable} in the base environment"
+    text = command_text(base)
+    for framework, pattern in FRAMEWORK_COMMANDS:
+        found = re.search(pattern, text) if text else None
+        if found:
+            return framework, f"the command runs {found.group(1)!r}"
+    name = image_name(base.image) if base.image else ""
+    words = set(re.split(r"[-_.]", name))
+    for framework, _ in FRAMEWORK_COMMANDS:
+        if framework in words:
+            return framework, f"image name {name!r}"
+    return None
+
+
 def detect(base: BaseService) -> tuple[str, str]:
     """(role, reason) for a service from its image and command."""
     name = image_name(base.image) if base.image else ""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, with_margin
+from composegen.sizing.detect import command_text, detect_framework
 from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.pytest_runner import collection_time
 from composegen.sizing.quantity import Quantity, given, times, total
@@ -16,11 +18,20 @@ if TYPE_CHECKING:
     from composegen.profiles.models import Profile
 
 BENCH = "measured: bench/accuracy (docs/sizing.md §Measured)"
-#: One gunicorn worker of a small Flask JSON app, and the arbiter, which does not import the app
-#: unless --preload: 38-40 MiB for 1 worker, 91-99 MiB for 4 in a memory cgroup (arbiter ~20 MiB,
-#: 17-20 MiB per worker), rounded up to 24 and 20 MiB. An app with heavier imports (an ORM,
-#: pandas) needs `memory_per_worker:` declared, or `composegen calibrate`.
-DEFAULT_WORKER_MEMORY = 20 * MIB
+#: Memory per gunicorn worker by framework, measured by bench/accuracy on a small app of each in a
+#: memory cgroup, every worker having served a request (docs/benchmarks.md §Sizing accuracy):
+#: - flask, a JSON app: 38-43 MiB for 1 worker, 91-105 MiB for 4 (17-21 MiB per worker): 22 MiB
+#:   (20 left 4 workers at 0.99-1.00 in two runs);
+#: - django, the contrib apps, the ORM on SQLite and a template page: 55-56 MiB for 1 worker, 87-91
+#:   for 2, 148-157 for 4 (32-33 MiB per worker); with --preload 71-73, 96-106, 138-169 (the
+#:   arbiter holds the app: ~41 MiB): 38 MiB, which keeps 1 worker with --preload at or above 1.0.
+#: An app with heavier imports (pandas, many apps) needs `memory_per_worker:` declared, or calibrate.
+WORKER_MEMORY: dict[str, int] = {"flask": 22 * MIB, "django": 38 * MIB}
+#: Where the framework is not known: the heaviest one measured (a worker short of memory is
+#: OOM-killed; one with room to spare only wastes it), and the source says it is a default.
+UNKNOWN_FRAMEWORK = "django"
+#: The gunicorn arbiter, which does not import the app unless --preload: 1 worker less the
+#: per-worker figure, ~20 MiB with flask, ~23 MiB with django: 24 MiB.
 ARBITER = 24 * MIB
 DEFAULT_STARTUP = 10.0
 
@@ -33,6 +44,8 @@ def worker_count(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
     """
     if inputs.spec.workers is not None:
         return given("workers", inputs.spec.workers, "count", f"composegen.yaml: services.{inputs.name}.workers")
+    if runserver(inputs) is not None:
+        return given("workers", 1, "count", "Django's runserver serves from one process (a thread per request)")
     concurrency = inputs.base.environment.get("WEB_CONCURRENCY", "")
     # a count, and a sane one: `isdigit` takes "²", and a 400-digit count overflowed the float sums
     if concurrency.isascii() and concurrency.isdigit() and 0 < int(concurrency) <= 2**53:
@@ -43,12 +56,48 @@ def worker_count(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
     )
 
 
+def runserver(inputs: ServiceInputs) -> str | None:
+    """ "autoreload" when the command runs Django's development server with its autoreloader (the
+    default: a parent process that imports the project and restarts the server process on a code
+    change), "noreload" with --noreload, None for any other server."""
+    text = command_text(inputs.base)
+    if "runserver" not in text or not re.search(r"(?:^|[\s\"'])runserver(?:$|[\s\"'])", text):
+        return None
+    return "noreload" if "--noreload" in text else "autoreload"
+
+
+def framework(inputs: ServiceInputs) -> tuple[str | None, str]:
+    """The service's web framework and what says so: composegen.yaml's `framework:`, else what
+    detect.py reads in the base (environment, command, image); (None, why not) when nothing does."""
+    if inputs.spec.framework is not None:
+        return inputs.spec.framework, f"composegen.yaml: services.{inputs.name}.framework"
+    found = detect_framework(inputs.base)
+    if found is not None:
+        return found[0], f"detected: {found[1]}"
+    return None, "not detected from the environment, command or image"
+
+
+def framework_default(inputs: ServiceInputs) -> tuple[int, str]:
+    """The measured memory per worker for the service's framework, and its source text."""
+    name, why = framework(inputs)
+    declare = "declare memory_per_worker: for a heavier app"
+    if name is None:
+        figure = WORKER_MEMORY[UNKNOWN_FRAMEWORK]
+        return figure, (
+            f"{BENCH}: framework {why}: a default, the figure of a small {UNKNOWN_FRAMEWORK} app, the heaviest "
+            f"measured (flask {WORKER_MEMORY['flask'] // MIB} MiB: declare framework: or memory_per_worker:)"
+        )
+    return WORKER_MEMORY[name], f"{BENCH}: a small {name} app (framework {why}; {declare})"
+
+
 def per_worker_memory(
     inputs: ServiceInputs,
     profile: Profile,
-    default: int = DEFAULT_WORKER_MEMORY,
-    default_source: str = f"{BENCH}: a small Flask app (declare memory_per_worker: for a heavier one)",
+    default: int | None = None,
+    default_source: str = "",
 ) -> Quantity:
+    """Declared memory per worker, else the profile's for the role, else `default` (the worker
+    calculator's), else the measured figure of the service's web framework."""
     if inputs.spec.memory_per_worker is not None:
         return given(
             "memory per worker",
@@ -59,13 +108,18 @@ def per_worker_memory(
     chosen = profile.role(inputs.role).memory
     if chosen is not None:
         return given("memory per worker", chosen, "bytes", f"profile {profile.name}: roles.{inputs.role}.memory")
+    if default is None:
+        default, default_source = framework_default(inputs)
     return given("memory per worker", default, "bytes", default_source)
 
 
 def processes_memory(inputs: ServiceInputs, profile: Profile, workers: Quantity) -> Quantity:
     """The gunicorn arbiter + workers × memory per worker, or the declared working set.
 
-    The arbiter imports the app only with --preload; then it is counted as one more worker.
+    The arbiter imports the app only with --preload; then it is counted as one more worker. Django's
+    runserver is one process serving with threads, and its autoreloader a parent that imports the
+    app as well: one more worker too (with --noreload, the arbiter's figure stands for nothing more
+    than the interpreter: measured 41 MiB against the 62 MiB this gives).
     """
     declared = declared_memory(inputs)
     if declared is not None:
@@ -73,6 +127,9 @@ def processes_memory(inputs: ServiceInputs, profile: Profile, workers: Quantity)
     per_worker = per_worker_memory(inputs, profile)
     if inputs.spec.preload:
         arbiter = per_worker.renamed("arbiter (--preload: it imports the app)")
+    elif runserver(inputs) == "autoreload":
+        # measured: the django_site under `runserver` peaked at 75 MiB, 41 MiB with --noreload
+        arbiter = per_worker.renamed("runserver's autoreloader (a parent process that imports the app too)")
     else:
         arbiter = given("gunicorn arbiter (without the app)", ARBITER, "bytes", BENCH)
     return total("working set", (arbiter, times("workers × memory per worker", workers, per_worker)))
