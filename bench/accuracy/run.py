@@ -337,6 +337,21 @@ def cases(quick: bool) -> list[Case]:
     return found
 
 
+#: What the workloads import: read once, before the first case, by `warm_page_cache`.
+WARM_IMPORTS = "import torch, transformers, gunicorn, flask, django, pytest"
+
+
+def warm_page_cache() -> None:
+    """Read the workloads' libraries (torch's alone is hundreds of MiB) into the page cache, in
+    this process's cgroup, before the first case. cgroup v1 charges a clean page to the cgroup
+    that reads it first: without this, whichever case runs first is charged every library page
+    it reads, the later ones none (bart-large fp32 measured 2526-2566 MiB first, 2272 MiB
+    after). Those pages are reclaimable: under a limit the kernel drops them before it kills (see
+    the notes: bart-large fp32 from a cold cache runs to the end under its 2517 MiB estimate).
+    Warm, every case is measured alike, as a container is on a host where its image has run."""
+    subprocess.run([PYTHON, "-c", WARM_IMPORTS], check=False, capture_output=True, timeout=300)
+
+
 def run_case(case: Case) -> Row:
     est = estimate(case.profile, case.service, case.compose)
     peak = case.run(plan_env(est))
@@ -352,19 +367,25 @@ How each case is planned: a composegen.yaml with one service, `role` and the inp
 applies; python-web: `workers` under prod; pytest: `tests` under pytest). The workload runs with the
 environment the plan writes (`GUNICORN_CMD_ARGS`, `OMP_NUM_THREADS`, `MALLOC_ARENA_MAX`, ...).
 
-Peaks move from run to run: bart-large fp32 peaked at 2292-2490 MiB in earlier runs, at 2526 MiB
-in this one and 2566 MiB in a rerun of that case alone (0.98: the cgroup's figure; the ml
-calculator's load overhead is left as it is here), gunicorn with 4 preloaded
+The libraries' page cache: cgroup v1 charges a clean page to the cgroup that reads it first, so
+before this bench read the workloads' libraries first (`warm_page_cache`), its first case,
+bart-large fp32, was charged every page of torch it read: 2526 MiB (1.00) in the full run and
+2566 MiB (0.98) alone, against 2272 MiB (pss, 1.11) with the libraries already in the cache.
+Those pages are clean and the kernel reclaims them before it kills: from a cold cache
+(`echo 3 > /proc/sys/vm/drop_caches`), in a memory cgroup limited to the 2517 MiB estimate
+(`memory.limit_in_bytes`, no swap on this machine), `workloads/model_pass.py --models bart-large
+--dtype fp32 --batch 8 --seq 512` ran to its end: the cgroup reached its limit, reclaimed 27,828
+times, and killed nothing (`oom_kill 0`), still holding 366 MiB of cache at the end.
+
+Peaks move from run to run: bart-large fp32 peaked at 2292-2490 MiB in earlier runs, gunicorn with 4 preloaded
 workers at 1528-1730 MiB (how many pages copy-on-write copies depends on when the workers' garbage
 collector runs), the flask service with 4 workers at 91-105 MiB, the Django project with 4
 preloaded workers at 138-169 MiB; the constants leave room for that (docs/sizing.md §Measured).
 
 The Django rows (workloads/django_site: the contrib apps, the ORM on SQLite, a template page, as
 the bundled examples/dev runs it) are sized with 38 MiB per worker, the flask rows with 22 MiB:
-python-web's memory per worker follows the framework it detects (docs/sizing.md). The web and
-Django rows of this table are from a rerun of those cases with that code (`--only django --only
-"web "`); the rest are from the full run before it, which sized them all with 20 MiB per worker
-(the Django rows at 0.55-0.78 then).
+python-web's memory per worker follows the framework it detects (docs/sizing.md); with one 20 MiB
+figure for every framework the Django rows were at 0.55-0.78.
 
 The engine rows: calibrate reads each container's memory high-water mark beside its samples
 (`memory_stats.max_usage` on cgroup v1, `memory.peak` from the cgroup fs on v2) and carries the
@@ -378,11 +399,8 @@ rounded up, where no sample could tell more). `watch/grower` was killed at 64M t
 its whole 82 MiB: the peak explains that kill, and it is sized from the peak. `watch/runaway` grows
 without end (calibrate reports the leak): it fits only for as long as the replay lasts.
 
-`--quick` (batch 2 × seq 128, fewer cases) is a smoke run, not this table: in one quick run the
-first case, distilroberta fp32, peaked at 965 MiB (0.77) against 872 MiB at 8 × 512 here. It was
-the first process to read torch's libraries after they had left the page cache, and cgroup v1
-charges page cache to the cgroup that reads it first (clean pages, which the kernel reclaims
-before it kills). Its 4 preloaded workers came in at 1.00 (1582 MiB).
+`--quick` (batch 2 × seq 128, fewer cases) is a smoke run, not this table (before the warm-up, its
+first case, distilroberta fp32, was charged the libraries' pages too: 965 MiB, 0.77).
 """
 
 
@@ -414,6 +432,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
     args = parser.parse_args(argv)
     rows: list[Row] = []
+    warm_page_cache()
     for case in cases(args.quick):
         if args.only and not any(word in case.name for word in args.only):
             continue
