@@ -17,6 +17,7 @@ import pytest
 
 from composegen.render.overlay import plan
 from composegen.units import MIB
+from tests.engine.interrupt import sigint_as_at_a_terminal
 from tests.engine.leftovers import nothing_left
 
 pytestmark = pytest.mark.engine
@@ -135,7 +136,7 @@ def test_an_interrupted_run_keeps_what_it_measured_and_tears_down(
         process = subprocess.Popen(
             [sys.executable, "-m", "composegen", "calibrate", "-p", "pytest", "-o", "m.json", "--duration", "2m",
              "--interval", "1s"],
-            cwd=phases, stdout=out, stderr=err, text=True,
+            cwd=phases, stdout=out, stderr=err, text=True, preexec_fn=sigint_as_at_a_terminal,
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 90

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from composegen.units import MIB
+from tests.engine.interrupt import sigint_as_at_a_terminal
 from tests.engine.stress_stack import AGENT_MIB, HUB_MIB_PER_AGENT, PNG, RUN_TIMEOUT, cg, copy_stack, own_project
 
 pytestmark = pytest.mark.engine
@@ -142,9 +143,7 @@ def test_an_interrupted_stress_keeps_what_it_measured(stack: Path, name: str, sm
          "--step", "1", "--settle", "2s", "--interval", "1s", "--max", "20", "--host-memory", "4g",
          "-o", "ceiling.json", "--project-name", name],
         cwd=stack, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        # Ctrl-C as at a terminal: a shell that started this run in the background would have
-        # left SIGINT ignored, and the child would inherit that
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=sigint_as_at_a_terminal,
     )  # fmt: skip
     assert process.stderr is not None
     seen = []

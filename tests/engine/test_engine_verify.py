@@ -18,6 +18,7 @@ import pytest
 
 from composegen.engine.applied import PROJECT_LABEL
 from tests.conftest import EXAMPLES
+from tests.engine.interrupt import sigint_as_at_a_terminal
 from tests.engine.leftovers import nothing_left
 
 pytestmark = pytest.mark.engine
@@ -125,6 +126,7 @@ def test_ctrl_c_tears_the_stack_down(engine: Any, smoke: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=sigint_as_at_a_terminal,
     )
     try:
         deadline = time.monotonic() + 60
