@@ -305,10 +305,9 @@ def _check(request: CalibrateRequest) -> None:
     out = request.output if request.output.is_absolute() else request.cwd / request.output
     if not out.parent.is_dir():
         raise InputError("the output folder does not exist", where=str(out.parent), fix="create it first")
-    if request.previous is not None and not request.fresh:
-        previous = request.previous if request.previous.is_absolute() else request.cwd / request.previous
-        if not previous.is_file():
-            raise InputError("the --previous file does not exist", where=str(previous), fix="check the path")
+    previous = previous_file(request)
+    if previous is not None and not previous.is_file():
+        raise InputError("the --previous file does not exist", where=str(previous), fix="check the path")
     if request.command:
         program = request.command[0]
         if os.sep not in program and shutil.which(program) is None:
@@ -403,6 +402,13 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
     return report
 
 
+def previous_file(request: CalibrateRequest) -> Path | None:
+    """The --previous file, against the working folder (None: not given, or --fresh)."""
+    if request.previous is None or request.fresh:
+        return None
+    return request.previous if request.previous.is_absolute() else request.cwd / request.previous
+
+
 def earlier_kills(
     request: CalibrateRequest, output: Path, root: Path, log: Callable[[str], None]
 ) -> dict[str, list[EarlierKill]]:
@@ -410,9 +416,7 @@ def earlier_kills(
     else from the output file when it is one; none with --fresh."""
     if request.fresh:
         return {}
-    named = request.previous
-    if named is not None and not named.is_absolute():
-        named = request.cwd / named
+    named = previous_file(request)
     path = named or output
     try:
         return _carry(path, root, log)
