@@ -49,7 +49,10 @@ MAX_DEPTH = 100
 #: libyaml's composer recurses on the C stack once per nesting level and crashes the process
 #: (SIGSEGV) some tens of thousands of levels deep (20,000 read fine, 50,000 crashed, measured
 #: with PyYAML 6 and libyaml 0.2.5). A text that could nest deeper than this is first measured
-#: with the parser's events, which do not recurse.
+#: with the parser's events, which do not recurse. Newer libyaml (the one in PyYAML 6.0.4's
+#: wheels) refuses 1,000 levels itself, with an error of its own: composegen's bound must still
+#: be the one the user reads, so a syntax error where the text could nest that deep is measured
+#: again with PyYAML's pure-Python parser, which has no such limit and reads lazily.
 _C_SAFE_DEPTH = 10_000
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -501,17 +504,42 @@ def _could_nest_deeper_than(text: str, levels: int) -> bool:
     return flow > levels or flow + 2 * max(map(len, text.split("\n"))) + 2 > levels
 
 
-def _check_depth(text: str, path: str) -> None:
-    """Refuse a text nesting deeper than MAX_DEPTH, reading the parser's events (no recursion)."""
+def _check_depth(text: str, path: str, loader: type[yaml.SafeLoader] = _Loader) -> None:
+    """Refuse a text nesting deeper than MAX_DEPTH, reading the parser's events (no recursion).
+
+    A syntax error met before that depth is left for the caller to report as such."""
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                mark = event.start_mark
-                raise too_deep(f"{path}:{mark.line + 1}" if mark is not None else path)
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise too_deep(f"{path}:{mark.line + 1}" if mark is not None else path)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return
+
+
+def _could_be_deep_at(text: str, index: int) -> bool:
+    """Whether `text` could nest deeper than MAX_DEPTH where a parser stopped (`index`): the flow
+    collections still open before it (brackets counted, quotes not read), plus two block levels a
+    column of that line's indent (an indentless sequence shares its mapping's column)."""
+    head = text[:index]
+    flow = head.count("[") + head.count("{") - head.count("]") - head.count("}")
+    line = head[head.rfind("\n") + 1 :]
+    indent = len(line) - len(line.lstrip(" -"))
+    return flow + 2 * (indent + 1) > MAX_DEPTH
+
+
+def _refuse_if_too_deep(text: str, path: str, mark: yaml.Mark | None) -> None:
+    """Before a syntax error is reported: composegen's own depth bound, when the parser may have
+    stopped at a nesting limit of its own (libyaml's 1,000 levels), measured by the pure-Python
+    parser on the text up to where the parser stopped."""
+    if mark is None or mark.index is None or not _could_be_deep_at(text, mark.index):
+        return
+    _check_depth(text[: mark.index + 1], path, yaml.SafeLoader)
 
 
 def _parse_document(text: str, path: str) -> Document:
@@ -521,6 +549,7 @@ def _parse_document(text: str, path: str) -> Document:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
+        _refuse_if_too_deep(text, path, mark)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
         problem = err.problem or err.context or "invalid YAML"
         raise InputError(

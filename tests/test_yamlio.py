@@ -150,3 +150,34 @@ def test_scalar_round_trips(value: str) -> None:
 def test_scalar_collections() -> None:
     value = {"a:b": ["x", 1, True, None], "n": {"m": "v#"}}
     assert parse_document(f"k: {scalar(value)}\n", "t").data["k"] == value
+
+
+def _flow(depth: int) -> str:
+    return "services:\n  web:\n    x-deep: " + "[" * depth + "]" * depth + "\n"
+
+
+def _block(depth: int) -> str:
+    return "x-deep:\n" + "\n".join(f"{' ' * (level + 1)}k{level}:" for level in range(depth)) + "\n"
+
+
+def _compact(depth: int) -> str:
+    return "x-deep:\n  " + "- " * depth + "x\n"
+
+
+@pytest.mark.parametrize("depth", [101, 999, 1000, 1001, 3000])
+@pytest.mark.parametrize("shape", [_flow, _block, _compact])
+def test_deep_nesting_is_composegens_own_error_whatever_the_parser_limits(shape: object, depth: int) -> None:
+    """Around libyaml's own 1,000-level limit (PyYAML 6.0.4's wheels) and past it, the error is
+    composegen's bound, at a line of the file, never the parser's message."""
+    assert callable(shape)
+    with pytest.raises(InputError) as raised:
+        parse_document(shape(depth), "deep.yml")
+    assert raised.value.message == "YAML nests more than 100 levels deep"
+    assert re.fullmatch(r"deep\.yml:\d+", raised.value.where)
+
+
+def test_a_syntax_error_in_shallow_yaml_stays_a_syntax_error() -> None:
+    with pytest.raises(InputError) as raised:
+        parse_document("services:\n  web: [a, b\n", "t.yml")
+    assert raised.value.message.startswith("YAML syntax error")
+    assert raised.value.where.startswith("t.yml:")
