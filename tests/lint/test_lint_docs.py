@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from composegen.lint.docs import rule_doc_markdown, rules_markdown, sections, summary
@@ -49,3 +50,9 @@ def test_text_after_the_sections_becomes_notes() -> None:
         rule_doc_markdown(rule)
         == "A demo.\n\n### What it does\n\nDemos.\n\n### Use instead\n\nNothing.\n\n### Notes\n\nA closing note."
     )
+
+
+def test_the_readme_counts_the_rules_there_are() -> None:
+    readme = (DOCS.parents[1] / "README.md").read_text(encoding="utf-8")
+    counts = re.findall(r"^(\d+) rules \(`composegen rules`", readme, flags=re.MULTILINE)
+    assert counts == [str(len(all_rules()))], "README.md's rule count is stale"
