@@ -67,7 +67,7 @@ def _group(facts: Sequence[Fact]) -> tuple[Fact, ...]:
         groups.setdefault((found.program, found.setting), []).append(found)
     out: list[Fact] = []
     for key, group in groups.items():
-        if key in ACCUMULATING:
+        if key in ACCUMULATING or key[1] == "config_file":  # a config file named twice is one file
             out.extend(group)
             continue
         last = len(group) - 1

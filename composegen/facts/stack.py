@@ -105,8 +105,14 @@ def config_mounts(service: Mapping[str, Any]) -> list[Fact]:
 _DJANGO_SERVERS = frozenset({"runserver", "runserver_plus", "runworker", "celery", "qcluster", "rqworker", "shell"})
 #: Commands that finish: test runners, one-shot tools.
 _FINISHING_PROGRAMS = frozenset(
-    {"pytest", "py.test", "tox", "nox", "alembic", "flyway", "liquibase", "goose", "migrate", "dbmate", "true"}
+    {"pytest", "py.test", "tox", "nox", "alembic", "flyway", "liquibase", "goose", "migrate", "dbmate"}
 )
+#: Shell builtins and file tools a script may end with: the script finishes with them.
+_FINISHING_SHELL = frozenset(
+    {"true", "exit", "echo", "fi", "done", "esac", "chown", "chmod", "mkdir", "cp", "mv", "rm", "ln", "touch", "tar"}
+)
+#: `tool subcommand` pairs that finish (`ollama pull llama3`).
+_FINISHING_SUBCOMMANDS = frozenset({("ollama", "pull"), ("ollama", "create"), ("ollama", "cp"), ("ollama", "rm")})
 _FINISHING_WORDS = ("migrat", "collectstatic", "createsuperuser", "loaddata", "db:seed", "db:setup")
 _TEST_COMMANDS = frozenset({"test", "tests", "e2e", "test:ci", "test:e2e"})
 _WAIT_SCRIPTS = ("wait-for", "wait_for", "waitfor")
@@ -148,8 +154,10 @@ def finishing(words: Sequence[Word]) -> str | None:
     if not texts:
         return None
     first = basename(texts[0])
-    if first in _FINISHING_PROGRAMS:
+    if first in _FINISHING_PROGRAMS or first in _FINISHING_SHELL:
         return f"{first} finishes"
+    if len(texts) > 1 and (first, texts[1]) in _FINISHING_SUBCOMMANDS:
+        return f"{first} {texts[1]} finishes"
     if first.startswith(_WAIT_SCRIPTS):
         return f"{first} waits, then exits"
     if any(basename(t) == "manage.py" or t == "django-admin" for t in texts):
