@@ -122,11 +122,10 @@ def _option_fact(program: str, option: Option, value_text: str, raw: str, word: 
 
 def unread_of(program: str, words: Sequence[Word]) -> list[Unread]:
     """Unread words as `Unread` entries, one per run of words from the same place."""
-    out: list[Unread] = []
+    runs: list[tuple[Word, list[str]]] = []
     for word in words:
-        if out and out[-1].origin == word.origin and out[-1].via == word.via:
-            last = out[-1]
-            out[-1] = last._replace(args=(*last.args, word.text))
+        if runs and runs[-1][0].origin == word.origin and runs[-1][0].via == word.via:
+            runs[-1][1].append(word.text)
         else:
-            out.append(Unread(program, (word.text,), word.origin, word.via))
-    return out
+            runs.append((word, [word.text]))
+    return [Unread(program, tuple(texts), first.origin, first.via) for first, texts in runs]

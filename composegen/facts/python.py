@@ -127,16 +127,18 @@ def read_celery(ctx: Context) -> Readout:
     unread: list[Unread] = []
     for words in ctx.words_of("celery"):
         rest: list[Word] = []
+        named = False
         for word in words:
-            if word.text in CELERY_SUBCOMMANDS and not any(f.setting == "subcommand" for f in facts):
+            if word.text in CELERY_SUBCOMMANDS and not named:
                 facts.append(Fact("celery", "subcommand", word.text, word.text, word.origin, word.via))
+                named = True
             else:
                 rest.append(word)
         for found in _read_args("celery", rest, CELERY, unread):
             facts.append(found)
             if found.setting == "autoscale_max" and found.status == "read":
-                minimum = str(found.raw.rsplit("=", 1)[-1].rsplit(" ", 1)[-1]).partition(",")[2] or "0"
-                facts.append(found._replace(setting="autoscale_min", value=values.count(minimum)))
+                spec = found.raw.removeprefix("--autoscale").lstrip("= ")  # `max,min`, checked by _autoscale
+                facts.append(found._replace(setting="autoscale_min", value=values.count(spec.partition(",")[2] or "0")))
     return Readout(facts, unread)
 
 

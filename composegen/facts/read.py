@@ -132,19 +132,29 @@ def _command(program: str, run: Sequence[Word]) -> Command:
     return Command(program, tuple(w.text for w in run), run[0].origin, run[0].via)
 
 
-def read_stack(stack: Stack) -> dict[str, ServiceFacts]:
-    """`{service: ServiceFacts}` for every service of the stack, in file order."""
+Environments = Mapping[str, Mapping[str, str | None]]
+
+
+def read_stack(stack: Stack, *, environments: Environments | None = None) -> dict[str, ServiceFacts]:
+    """`{service: ServiceFacts}` for every service of the stack, in file order. `environments`:
+    `{service: Stack.effective_environment(service)}` where the env files' variables should count
+    (the caller reads the files; this stays pure)."""
     dependents = compose_facts.completed_dependencies(stack.services)
     return {
-        name: read_service(stack, name, dependents=dependents.get(name, ()))
+        name: read_service(
+            stack,
+            name,
+            environment=(environments or {}).get(name),
+            dependents=dependents.get(name, ()),
+        )
         for name, service in stack.iter_services()
         if isinstance(service, Mapping)
     }
 
 
-def read_stack_facts(stack: Stack) -> StackFacts:
+def read_stack_facts(stack: Stack, *, environments: Environments | None = None) -> StackFacts:
     """The stack's services' facts, its target and its usage, each with its evidence."""
-    services = read_stack(stack)
+    services = read_stack(stack, environments=environments)
     files = [PurePath(p) for p in stack.files]
     target_evidence = [
         *compose_facts.file_target_evidence(files),

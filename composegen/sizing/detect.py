@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from composegen.compose.syntax import image_name as image_name
+from composegen.compose.syntax import image_name
 from composegen.sizing.inputs import BaseService
 
 
