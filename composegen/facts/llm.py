@@ -16,13 +16,20 @@ from composegen.facts.model import Fact, Unread, Value
 from composegen.facts.options import Option, parse_options, table, unread_of
 
 
+_DECIMAL_SUFFIXES = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+_BINARY_SUFFIXES = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
 def human_int(text: str) -> Value:
-    """vLLM's token counts: a whole number, or with k/m/g (powers of 1000) or K/M/G (powers of 1024),
-    as vLLM's `human_readable_int` reads `--max-model-len 32k`."""
+    """vLLM's token counts (`--max-model-len 32k`): a whole number, or with k/m/g/t (powers of 1000,
+    a fraction allowed: `25.6k`) or K/M/G/T (powers of 1024, whole numbers only), as vLLM's
+    `human_readable_int` reads them (vllm/engine/arg_utils.py)."""
     stripped = text.strip()
-    scale = {"k": 1000, "m": 1000**2, "g": 1000**3, "K": 1024, "M": 1024**2, "G": 1024**3}.get(stripped[-1:])
-    if scale is not None:
-        return int(values.decimal(stripped[:-1]) * scale)
+    suffix = stripped[-1:]
+    if suffix in _DECIMAL_SUFFIXES:
+        return int(values.decimal(stripped[:-1]) * _DECIMAL_SUFFIXES[suffix])
+    if suffix in _BINARY_SUFFIXES:
+        return values.count(stripped[:-1]) * _BINARY_SUFFIXES[suffix]
     return values.count(stripped)
 
 

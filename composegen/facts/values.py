@@ -54,8 +54,15 @@ def yes_no(value: str) -> bool:
     raise ValueError(f"not yes or no: {value!r}")
 
 
-def _scaled(text: str, units: dict[str, int], *, default: int = 1, fold: bool = True) -> int:
-    value, unit = _number_and_unit(text)
+def _scaled(text: str, units: dict[str, int], *, default: int = 1, fold: bool = True, whole: bool = False) -> int:
+    """A number and an optional unit of `units`. `whole`: digits then the unit right after them, as
+    C's strtoll-based parsers read them (no fraction, no space)."""
+    if whole:
+        digits = len(text) - len(text.lstrip("0123456789"))
+        number, unit = text[:digits], text[digits:]
+        value = float(count(number))
+    else:
+        value, unit = _number_and_unit(text)
     key = unit.lower() if fold else unit
     if not unit:
         if value != int(value):
@@ -78,13 +85,14 @@ def jvm_size(text: str) -> int:
     return count(stripped)
 
 
-#: Redis `memtoll`: bytes, or k=1000, kb=1024, m=10^6, mb=2^20, g=10^9, gb=2^30, any case.
-#: https://raw.githubusercontent.com/redis/redis/unstable/redis.conf ("Note on units")
+#: Redis `memtoll`: digits, then nothing or b, k=1000, kb=1024, m=10^6, mb=2^20, g=10^9, gb=2^30, any
+#: case; no fraction, no space. https://raw.githubusercontent.com/redis/redis/unstable/redis.conf
+#: ("Note on units"); https://github.com/redis/redis/blob/unstable/src/util.c (`memtoll`)
 _REDIS_UNITS = {"b": 1, "k": 1000, "kb": KIB, "m": 1000**2, "mb": MIB, "g": 1000**3, "gb": GIB}
 
 
 def redis_size(text: str) -> int:
-    return _scaled(text, _REDIS_UNITS)
+    return _scaled(text, _REDIS_UNITS, whole=True)
 
 
 #: PostgreSQL memory units: B, kB, MB, GB, TB (powers of 1024), case-sensitive; a value without a
@@ -98,13 +106,13 @@ def postgres_size(text: str, default_unit: int) -> int:
     return _scaled(text, _PG_UNITS, default=default_unit, fold=False)
 
 
-#: MySQL/MariaDB sizes: bytes, or K, M, G, T, P, E (powers of 1024), any case.
+#: MySQL/MariaDB sizes: whole bytes, or with K, M, G, T, P, E (powers of 1024), any case.
 #: https://dev.mysql.com/doc/refman/8.4/en/command-line-options.html ("suffix of K, M, G, T, P, or E")
 _MYSQL_UNITS = {"k": KIB, "m": MIB, "g": GIB, "t": TIB, "p": 1024 * TIB, "e": 1024 * 1024 * TIB}
 
 
 def mysql_size(text: str) -> int:
-    return _scaled(text, _MYSQL_UNITS)
+    return _scaled(text, _MYSQL_UNITS, whole=True)
 
 
 #: GOMEMLIMIT: bytes, or B, KiB, MiB, GiB, TiB (case-sensitive); `off` means no limit.
