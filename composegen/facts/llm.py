@@ -15,7 +15,6 @@ from composegen.facts.context import Context, EnvTable, Readout, read_program
 from composegen.facts.model import Fact, Unread, Value
 from composegen.facts.options import Option, parse_options, table, unread_of
 
-
 _DECIMAL_SUFFIXES = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 _BINARY_SUFFIXES = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
