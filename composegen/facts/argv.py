@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 
 from composegen.compose.syntax import SyntaxProblem, go_format, go_shell_split, image_name, image_tag
 from composegen.compose.tree import items
-from composegen.facts.model import Command
 from composegen.yamlio import Origin
 
 
@@ -321,10 +320,3 @@ def find_commands(words: list[Word], depth: int = 0) -> Iterator[tuple[str, list
         found = _python(words)
         if found is not None:
             yield found
-
-
-def commands_of(words: list[Word]) -> list[Command]:
-    found = []
-    for program, run in find_commands(words):
-        found.append(Command(program, tuple(w.text for w in run), run[0].origin, run[0].via))
-    return found

@@ -86,7 +86,10 @@ def read_service(
     `environment=stack.effective_environment(name)` to count the env files' variables too).
     `dependents`: evidence from other services (`read_stack` fills it: a
     `service_completed_successfully` dependency on this one)."""
-    service = stack.service(name)
+    found = stack.services.get(name)
+    service: Mapping[str, Any] = (
+        found if isinstance(found, Mapping) else {} if name in stack.services else stack.service(name)
+    )
     path = ("services", name)
 
     def origin_of(key: str) -> Origin | None:
@@ -147,8 +150,7 @@ def read_stack(stack: Stack, *, environments: Environments | None = None) -> dic
             environment=(environments or {}).get(name),
             dependents=dependents.get(name, ()),
         )
-        for name, service in stack.iter_services()
-        if isinstance(service, Mapping)
+        for name in stack.services
     }
 
 

@@ -9,7 +9,7 @@ that reads them, setting `config_file`, status `not-read`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -26,7 +26,10 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def replicas(service: Mapping[str, Any], origin_of: Any) -> list[Fact]:
+OriginOf = Callable[[str], Origin | None]
+
+
+def replicas(service: Mapping[str, Any], origin_of: OriginOf) -> list[Fact]:
     """`scale`, then `deploy.replicas` (compose refuses the two when they differ)."""
     facts: list[Fact] = []
     if service.get("scale") is not None:
@@ -182,7 +185,7 @@ def finishing(words: Sequence[Word]) -> str | None:
 def run_once_evidence(
     service: Mapping[str, Any],
     words: Sequence[Word],
-    origin_of: Any,
+    origin_of: OriginOf,
     dependents: Sequence[Fact],
 ) -> tuple[bool, list[Fact]]:
     """Whether the service runs once and exits, with the evidence. Decisive: another service waits

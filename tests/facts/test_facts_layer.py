@@ -84,3 +84,43 @@ def test_linear_in_the_command_length(tmp_path: Path) -> None:
     facts = read_stack(load_stack([file], env={}))
     assert facts["web"].value("workers") == 49_999
     assert facts["job"].value("workers") == 2
+
+
+ODD_SERVICE = """\
+services:
+  odd:
+    image: 5
+    command: {a: 1}
+    entrypoint: 7
+    environment: [A, "B=", 3, "GUNICORN_CMD_ARGS='unclosed", "JAVA_TOOL_OPTIONS=-Xmx"]
+    volumes: [{type: bind}, "", 5, {target: /etc/redis/redis.conf}]
+    configs: [x, {target: 5}]
+    deploy: {replicas: many, mode: 3, restart_policy: none}
+    scale: -1
+    profiles: tools
+    restart: 4
+    depends_on: [a]
+  other:
+    image: postgres
+    command: ["-c"]
+    depends_on: {odd: {condition: [1]}, missing: 3}
+  empty:
+  listed: [1, 2]
+networks: {n: 4, m: {driver: [overlay]}}
+"""
+
+
+def test_odd_shapes_give_facts_never_an_exception(tmp_path: Path) -> None:
+    """load_stack does not validate: every key may hold any shape, and reading never raises."""
+    file = tmp_path / "compose.yaml"
+    file.write_text(ODD_SERVICE, encoding="utf-8")
+    from composegen.facts import read_stack_facts
+
+    facts = read_stack_facts(load_stack([file], env={}))
+    odd = facts.services["odd"]
+    assert odd.get("replicas") is not None and odd.get("replicas").status == "unreadable"  # type: ignore[union-attr]
+    assert odd.get("GUNICORN_CMD_ARGS", "environment") is not None
+    assert odd.value("heap_max", "jvm") is None
+    assert [f.value for f in odd.all("config_file")] == ["/etc/redis/redis.conf"]
+    assert facts.services["other"].programs == ("postgres",)
+    assert facts.target is None
