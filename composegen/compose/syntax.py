@@ -15,6 +15,23 @@ from typing import Any, NamedTuple
 
 from composegen.compose.tree import is_mapping
 
+# --- images ------------------------------------------------------------------------------------
+
+
+def image_name(image: str) -> str:
+    """The image's own name, without registry, path, tag or digest:
+    `ghcr.io/acme/postgres:16@sha256:…` → `postgres`."""
+    without_digest = image.split("@", 1)[0]
+    last = without_digest.rsplit("/", 1)[-1]
+    return last.split(":", 1)[0].lower()
+
+
+def image_tag(image: str) -> str:
+    """The image's tag (`""` when none): `ghcr.io/ggml-org/llama.cpp:server-cuda` → `server-cuda`."""
+    last = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return last.split(":", 1)[1].lower() if ":" in last else ""
+
+
 # --- Go formatting ---------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from composegen.compose.syntax import image_name
 from composegen.sizing.inputs import BaseService
 
 
@@ -68,13 +69,6 @@ COMMAND_RULES: tuple[Rule, ...] = (
     _command("python-web", r"gunicorn|uvicorn|hypercorn|daphne|granian|runserver|flask"),
     _command("jvm", r"java"),
 )
-
-
-def image_name(image: str) -> str:
-    """`ghcr.io/acme/postgres:16@sha256:…` → `postgres`."""
-    without_digest = image.split("@", 1)[0]
-    last = without_digest.rsplit("/", 1)[-1]
-    return last.split(":", 1)[0].lower()
 
 
 def command_text(base: BaseService) -> str:

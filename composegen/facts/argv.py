@@ -1,0 +1,322 @@
+"""What a service runs: its argv as compose passes it, and the programs found in it.
+
+    service_words(service, path_origin) -> words of entrypoint + command, each with its origin
+    find_commands(words, image) -> the program invocations, wrappers looked through
+
+compose runs `entrypoint + command` (a string is split the way compose-go splits it: `shell_split`).
+Where no entrypoint is set, the image's own runs: for the official database images its script
+hands a command that starts with `-` to the server (`command: -c shared_buffers=1GB` is
+`postgres -c shared_buffers=1GB`), and the LLM server images take the whole command as the
+server's arguments. Wrappers are looked through: `sh -c "…"` (each command of the script),
+`exec`, `env`, `tini --`, `gosu user`, `python -m`, `uv run`, `docker-entrypoint.sh`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from composegen.compose.syntax import SyntaxProblem, go_format, go_shell_split, image_name, image_tag
+from composegen.compose.tree import items
+from composegen.yamlio import Origin
+
+
+class Word(NamedTuple):
+    """One argument and where it was written (`via`: command or entrypoint)."""
+
+    text: str
+    origin: Origin | None
+    via: str
+
+
+class ImageServer(NamedTuple):
+    """An image whose entrypoint runs a server with the command as its arguments: `argv0` is put
+    before a command that starts with `-` (or before any command, `always`)."""
+
+    argv0: str
+    always: bool = False
+
+
+#: Official images whose entrypoint script runs the server when the command starts with `-`
+#: (https://github.com/docker-library/postgres/blob/master/docker-entrypoint.sh: "if first arg is
+#: `-f` or `--some-option`"; the same in redis, mysql, mariadb, mongo), and LLM server images whose
+#: ENTRYPOINT is the server itself (vllm/vllm-openai: `vllm serve`; text-generation-inference:
+#: `text-generation-launcher`; ollama: `/bin/ollama`; llama.cpp `:server*`: `llama-server`).
+IMAGE_SERVERS: dict[str, ImageServer] = {
+    "postgres": ImageServer("postgres"),
+    "postgis": ImageServer("postgres"),
+    "pgvector": ImageServer("postgres"),
+    "timescaledb": ImageServer("postgres"),
+    "mysql": ImageServer("mysqld"),
+    "mariadb": ImageServer("mariadbd"),
+    "redis": ImageServer("redis-server"),
+    "valkey": ImageServer("valkey-server"),
+    "mongo": ImageServer("mongod"),
+    "vllm-openai": ImageServer("vllm", always=True),
+    "text-generation-inference": ImageServer("text-generation-launcher", always=True),
+    "ollama": ImageServer("ollama", always=True),
+    "llama.cpp": ImageServer("llama-server", always=True),  # the `:server` tags only (see image_server)
+}
+
+#: A program's executable name -> the reader that reads it.
+PROGRAMS: dict[str, str] = {
+    "gunicorn": "gunicorn",
+    "uvicorn": "uvicorn",
+    "hypercorn": "hypercorn",
+    "celery": "celery",
+    "pytest": "pytest",
+    "py.test": "pytest",
+    "django-admin": "django",
+    "java": "jvm",
+    "node": "node",
+    "nodejs": "node",
+    "postgres": "postgres",
+    "postmaster": "postgres",
+    "mysqld": "mysql",
+    "mariadbd": "mysql",
+    "mongod": "mongodb",
+    "redis-server": "redis",
+    "valkey-server": "redis",
+    "vllm": "vllm",
+    "text-generation-launcher": "tgi",
+    "llama-server": "llama.cpp",
+    "ollama": "ollama",
+}
+
+#: `python -m X` modules, by their first dotted part.
+PYTHON_MODULES: dict[str, str] = {
+    "gunicorn": "gunicorn",
+    "uvicorn": "uvicorn",
+    "hypercorn": "hypercorn",
+    "celery": "celery",
+    "pytest": "pytest",
+    "django": "django",
+    "vllm": "vllm",
+}
+
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+#: Wrappers that run the rest of the words as they are.
+_PLAIN_WRAPPERS = frozenset({"exec", "nohup", "dumb-init", "docker-entrypoint.sh", "time", "command"})
+#: `X run prog ...`: the package managers' run commands.
+_RUNNERS = frozenset({"uv", "poetry", "pipenv", "pdm", "hatch", "rye"})
+#: Wrappers whose first argument is a user: `gosu app gunicorn ...`.
+_USER_WRAPPERS = frozenset({"gosu", "su-exec"})
+#: The longest chain of wrappers looked through (a bound, not a limit anyone meets).
+_MAX_DEPTH = 8
+
+
+def basename(word: str) -> str:
+    return word.rstrip("/").rsplit("/", 1)[-1]
+
+
+def split_value(value: Any, origin: Origin | None, via: str) -> list[Word]:
+    """A `command`/`entrypoint` value as words (raises SyntaxProblem where compose refuses it)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [Word(w, origin, via) for w in go_shell_split(value)]
+    if isinstance(value, list):
+        return [Word(go_format(item), found or origin, via) for item, found in items(value)]
+    return [Word(go_format(value), origin, via)]
+
+
+def image_server(image: str | None) -> ImageServer | None:
+    if not image:
+        return None
+    name = image_name(image)
+    if name == "llama.cpp" and not image_tag(image).startswith("server"):
+        return None
+    return IMAGE_SERVERS.get(name)
+
+
+def service_words(
+    service: Mapping[str, Any], key_origin: Callable[[str], Origin | None]
+) -> tuple[list[Word], SyntaxProblem | None]:
+    """entrypoint + command as compose runs them, with the image's server put first where its
+    entrypoint takes the command as flags. A string compose would refuse gives the problem and
+    the words read so far."""
+    words: list[Word] = []
+    entrypoint = service.get("entrypoint")
+    command = service.get("command")
+    try:
+        words.extend(split_value(entrypoint, key_origin("entrypoint"), "entrypoint"))
+        command_words = split_value(command, key_origin("command"), "command")
+    except SyntaxProblem as problem:
+        return words, problem
+    image = service.get("image")
+    server = image_server(str(image)) if entrypoint is None and image is not None else None
+    if server is not None:
+        first = command_words[0].text if command_words else ""
+        origin = command_words[0].origin if command_words else key_origin("image")
+        starts_flags = first.startswith("-") or (server.argv0 == "redis-server" and first.endswith(".conf"))
+        own = basename(first) in PROGRAMS or basename(first) in _SHELLS or first.startswith("python")
+        if not command_words or starts_flags or (server.always and not own):
+            via = "command" if command_words else "image"
+            words.append(Word(server.argv0, origin, via))
+    words.extend(command_words)
+    return words, None
+
+
+# --- sh -c scripts ----------------------------------------------------------------------------
+
+
+def script_commands(script: str) -> list[list[str]]:
+    """The simple commands of a shell script, split at unquoted `;`, `&`, `|` and newlines, each as
+    its words (POSIX quoting: `'…'` literal, `"…"` and unquoted with backslash escapes; `#`
+    comments; `$(…)` and backticks kept as text). One pass over the text."""
+    commands: list[list[str]] = []
+    words: list[str] = []
+    buf: list[str] = []
+    got = False
+    quote = ""
+    depth = 0  # inside $( … )
+    i, n = 0, len(script)
+    while i < n:
+        char = script[i]
+        if quote == "'":
+            if char == "'":
+                quote = ""
+            else:
+                buf.append(char)
+        elif quote == '"':
+            if char == "\\" and i + 1 < n and script[i + 1] in '$`"\\\n':
+                i += 1
+                if script[i] != "\n":
+                    buf.append(script[i])
+            elif char == '"':
+                quote = ""
+            else:
+                buf.append(char)
+        elif depth:
+            buf.append(char)
+            depth += 1 if char == "(" else -1 if char == ")" else 0
+        elif char == "\\":
+            if i + 1 < n and script[i + 1] != "\n":
+                buf.append(script[i + 1])
+                got = True
+            i += 1
+        elif char in "'\"":
+            quote = char
+            got = True
+        elif char == "$" and i + 1 < n and script[i + 1] == "(":
+            buf.append("$(")
+            depth, got = 1, True
+            i += 1
+        elif char == "#" and not got:
+            while i < n and script[i] != "\n":
+                i += 1
+            continue
+        elif char in " \t\r" or char in ";&|\n":
+            if got:
+                words.append("".join(buf))
+                buf, got = [], False
+            if char in ";&|\n" and words:
+                commands.append(words)
+                words = []
+        else:
+            buf.append(char)
+            got = True
+        i += 1
+    if got:
+        words.append("".join(buf))
+    if words:
+        commands.append(words)
+    return commands
+
+
+# --- looking through wrappers -----------------------------------------------------------------
+
+
+def _is_assignment(word: str) -> bool:
+    name, eq, _ = word.partition("=")
+    return bool(eq) and name.isidentifier()
+
+
+def shell_script_at(words: Sequence[Word]) -> int | None:
+    """The index of the script of `sh -c script` (or `bash -ec`, `sh -l -c`), or None."""
+    i = 1
+    while i < len(words) and words[i].text.startswith("-") and words[i].text != "--":
+        option = words[i].text
+        if not option.startswith("--") and "c" in option[1:]:
+            return i + 1 if i + 1 < len(words) else None
+        i += 1
+    return None
+
+
+def unwrap(words: list[Word]) -> list[Word]:
+    """The words after leading assignments and plain wrappers (`exec`, `env A=1`, `tini --`)."""
+    while words:
+        first = basename(words[0].text)
+        if _is_assignment(words[0].text) or first in _PLAIN_WRAPPERS:
+            words = words[1:]
+        elif first == "env":
+            words = words[1:]
+            while words and (_is_assignment(words[0].text) or words[0].text.startswith("-")):
+                words = words[1:]
+        elif first in ("tini", "tini-static"):
+            words = words[1:]
+            while words and words[0].text.startswith("-"):
+                done = words[0].text == "--"
+                words = words[1:]
+                if done:
+                    break
+        elif first in _USER_WRAPPERS:
+            words = words[2:]
+        elif first in _RUNNERS and len(words) > 1 and words[1].text == "run":
+            words = words[2:]
+            while words and words[0].text.startswith("-"):
+                words = words[1:]
+        else:
+            return words
+    return words
+
+
+_PYTHON_OPTIONS_WITH_ARGUMENT = frozenset({"-W", "-X", "-Q"})
+
+
+def _python(words: list[Word]) -> tuple[str, list[Word]] | None:
+    """`python [-u] -m gunicorn …` -> ("gunicorn", words from the module on); `python manage.py
+    runserver` -> ("django", …)."""
+    i = 1
+    while i < len(words):
+        word = words[i].text
+        if word == "-m" and i + 1 < len(words):
+            module = words[i + 1].text.split(".", 1)[0]
+            program = PYTHON_MODULES.get(module)
+            return (program, words[i + 1 :]) if program else None
+        if word.startswith("-m") and len(word) > 2:
+            program = PYTHON_MODULES.get(word[2:].split(".", 1)[0])
+            return (program, words[i:]) if program else None
+        if word in _PYTHON_OPTIONS_WITH_ARGUMENT:
+            i += 2
+            continue
+        if word.startswith("-"):
+            i += 1
+            continue
+        if basename(word) == "manage.py":
+            return "django", words[i:]
+        return None
+    return None
+
+
+def find_commands(words: list[Word], depth: int = 0) -> Iterator[tuple[str, list[Word]]]:
+    """(program, words from the program on) for each program invocation the words run."""
+    words = unwrap(words)
+    if not words or depth > _MAX_DEPTH:
+        return
+    first = basename(words[0].text)
+    if first in _SHELLS:
+        at = shell_script_at(words)
+        if at is not None:
+            script = words[at]
+            for command in script_commands(script.text):
+                yield from find_commands([Word(w, script.origin, script.via) for w in command], depth + 1)
+        return
+    program = PROGRAMS.get(first)
+    if program is not None:
+        yield program, words
+        return
+    if first.startswith("python") and (first[6:] == "" or first[6:].replace(".", "").isdigit()):
+        found = _python(words)
+        if found is not None:
+            yield found

@@ -1,0 +1,145 @@
+"""Models and LLM servers: vLLM, text-generation-inference, llama.cpp's server, Ollama, and model ids
+named in the environment.
+
+Settings: `model`, `dtype`, `max_model_len`, `max_num_seqs`, `gpu_memory_utilization`,
+`tensor_parallel_size`, `pipeline_parallel_size`, `quantization`, `kv_cache_dtype` (vllm);
+`model`, `quantization`, `max_total_tokens`, `num_shard` (tgi); `model`, `context_length`,
+`parallel`, `gpu_layers` (llama.cpp); `num_parallel`, `context_length`, `max_loaded_models`
+(ollama); `model_id` (program `model`: MODEL_ID, MODEL_NAME, MODEL, HF_MODEL_ID, ...).
+"""
+
+from __future__ import annotations
+
+from composegen.facts import values
+from composegen.facts.context import Context, EnvTable, Readout, read_program
+from composegen.facts.model import Fact, Unread, Value
+from composegen.facts.options import Option, parse_options, table, unread_of
+
+_DECIMAL_SUFFIXES = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+_BINARY_SUFFIXES = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def human_int(text: str) -> Value:
+    """vLLM's token counts (`--max-model-len 32k`): a whole number, or with k/m/g/t (powers of 1000,
+    a fraction allowed: `25.6k`) or K/M/G/T (powers of 1024, whole numbers only), as vLLM's
+    `human_readable_int` reads them (vllm/engine/arg_utils.py)."""
+    stripped = text.strip()
+    suffix = stripped[-1:]
+    if suffix in _DECIMAL_SUFFIXES:
+        return int(values.decimal(stripped[:-1]) * _DECIMAL_SUFFIXES[suffix])
+    if suffix in _BINARY_SUFFIXES:
+        return values.count(stripped[:-1]) * _BINARY_SUFFIXES[suffix]
+    return values.count(stripped)
+
+
+#: https://docs.vllm.ai/en/latest/cli/serve.html (vLLM's parser takes `_` for `-` in option names)
+VLLM = table(
+    (
+        Option(("--model",), "model", values.text),
+        Option(("--dtype",), "dtype", values.text),
+        Option(("--max-model-len",), "max_model_len", human_int),
+        Option(("--max-num-seqs",), "max_num_seqs", values.count),
+        Option(("--gpu-memory-utilization",), "gpu_memory_utilization", values.decimal),
+        Option(("-tp", "--tensor-parallel-size"), "tensor_parallel_size", values.count),
+        Option(("-pp", "--pipeline-parallel-size"), "pipeline_parallel_size", values.count),
+        Option(("-q", "--quantization"), "quantization", values.text),
+        Option(("--kv-cache-dtype",), "kv_cache_dtype", values.text),
+    )
+)
+
+
+def read_vllm(ctx: Context) -> Readout:
+    """`vllm serve MODEL --flags`, `python -m vllm.entrypoints.openai.api_server --model MODEL`, or
+    the vllm/vllm-openai image's command (its entrypoint is the server)."""
+    facts: list[Fact] = []
+    unread: list[Unread] = []
+    for words in ctx.words_of("vllm"):
+        rest = list(words)
+        if rest and rest[0].text == "serve":
+            rest = rest[1:]
+        if rest and not rest[0].text.startswith("-"):
+            model = rest[0]
+            facts.append(Fact("vllm", "model", model.text, model.text, model.origin, model.via))
+            rest = rest[1:]
+        parsed = parse_options("vllm", rest, VLLM, underscores=True)
+        facts.extend(parsed.facts)
+        unread.extend(unread_of("vllm", parsed.unread))
+    return Readout(facts, unread)
+
+
+#: text-generation-launcher: each option also reads its environment variable (clap `env`), and
+#: the command line wins. https://huggingface.co/docs/text-generation-inference/reference/launcher
+TGI = table(
+    (
+        Option(("--model-id",), "model", values.text),
+        Option(("--quantize",), "quantization", values.text),
+        Option(("--max-total-tokens",), "max_total_tokens", values.count),
+        Option(("--num-shard",), "num_shard", values.count),
+    )
+)
+TGI_ENV: EnvTable = (
+    ("MODEL_ID", "model", values.text),
+    ("QUANTIZE", "quantization", values.text),
+    ("MAX_TOTAL_TOKENS", "max_total_tokens", values.count),
+    ("NUM_SHARD", "num_shard", values.count),
+)
+
+
+def read_tgi(ctx: Context) -> Readout:
+    if not ctx.runs("tgi"):
+        return Readout([], [])
+    return read_program(ctx, "tgi", TGI, env=TGI_ENV)
+
+
+def _layers(text: str) -> Value:
+    return text if text in ("auto", "all") else values.count(text)
+
+
+#: llama.cpp's server: each option also reads a LLAMA_ARG_* variable; "If both command line argument
+#: and environment variable are both set for the same param, the argument will take precedence".
+#: https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md
+LLAMA_CPP = table(
+    (
+        Option(("-m", "--model"), "model", values.text),
+        Option(("-hf", "-hfr", "--hf-repo"), "model", values.text),
+        Option(("-c", "--ctx-size"), "context_length", values.count),
+        Option(("-np", "--parallel"), "parallel", values.count),
+        Option(("-ngl", "--gpu-layers", "--n-gpu-layers"), "gpu_layers", _layers),
+    )
+)
+LLAMA_CPP_ENV: EnvTable = (
+    ("LLAMA_ARG_MODEL", "model", values.text),
+    ("LLAMA_ARG_HF_REPO", "model", values.text),
+    ("LLAMA_ARG_CTX_SIZE", "context_length", values.count),
+    ("LLAMA_ARG_N_PARALLEL", "parallel", values.count),
+    ("LLAMA_ARG_N_GPU_LAYERS", "gpu_layers", _layers),
+)
+
+
+def read_llama_cpp(ctx: Context) -> Readout:
+    return read_program(ctx, "llama.cpp", LLAMA_CPP, env=LLAMA_CPP_ENV)
+
+
+#: https://docs.ollama.com/faq (OLLAMA_NUM_PARALLEL, OLLAMA_MAX_LOADED_MODELS, OLLAMA_CONTEXT_LENGTH)
+OLLAMA_ENV = (
+    ("OLLAMA_NUM_PARALLEL", "num_parallel"),
+    ("OLLAMA_CONTEXT_LENGTH", "context_length"),
+    ("OLLAMA_MAX_LOADED_MODELS", "max_loaded_models"),
+)
+
+
+def read_ollama(ctx: Context) -> Readout:
+    facts = [f for name, setting in OLLAMA_ENV if (f := ctx.env_fact("ollama", setting, name, values.count))]
+    return Readout(facts, [])
+
+
+#: Variables that name the model a service loads, by the conventions of the serving images.
+MODEL_ENV = ("MODEL_ID", "MODEL_NAME", "MODEL", "HF_MODEL_ID", "HF_MODEL", "LLM_MODEL", "EMBEDDING_MODEL")
+
+
+def read_model_env(ctx: Context) -> Readout:
+    facts = [f for name in MODEL_ENV if (f := ctx.env_fact("model", "model_id", name, values.text))]
+    return Readout(facts, [])
+
+
+READERS = (read_vllm, read_tgi, read_llama_cpp, read_ollama, read_model_env)

@@ -1,0 +1,173 @@
+"""Read every service of a stack into `ServiceFacts`: the argv, the programs it runs, and each
+setting they run with, grouped by program and setting in the program's own precedence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import PurePath
+from typing import Any
+
+from composegen.compose.stack import Stack
+from composegen.compose.syntax import image_name, split_key_value
+from composegen.compose.tree import items, key_origin
+from composegen.facts import databases, jvm, llm, python
+from composegen.facts import stack as compose_facts
+from composegen.facts.argv import Word, find_commands, service_words
+from composegen.facts.context import Context, EnvVar, Readout
+from composegen.facts.model import Command, Fact, ServiceFacts, StackFacts, Unread
+from composegen.yamlio import Origin
+
+Reader = Callable[[Context], Readout]
+#: Every reader, one module per program family.
+READERS: tuple[Reader, ...] = (*python.READERS, *jvm.READERS, *databases.READERS, *llm.READERS)
+#: (program, setting) pairs where every fact counts (several models), none overrides another.
+ACCUMULATING = frozenset(
+    {("model", "model_id"), ("compose", "run_once"), ("compose", "target"), ("django", "subcommand")}
+)
+
+
+def service_environment(
+    service: Mapping[str, Any],
+    effective: Mapping[str, str | None] | None = None,
+    env_file_origin: Origin | None = None,
+) -> dict[str, EnvVar]:
+    """The service's `environment` with the origin of each key or item. `effective` (e.g.
+    `Stack.effective_environment`, which reads the env files) adds what only the env files set,
+    at the `env_file` key."""
+    env: dict[str, EnvVar] = {}
+    declared = service.get("environment")
+    if isinstance(declared, Mapping):
+        for key, origin in items(declared):
+            value = declared[key]
+            if value is not None:
+                name = str(key)
+                env[name] = EnvVar(name, _text(value), origin, f"environment {name}")
+    elif isinstance(declared, list):
+        for entry, origin in items(declared):
+            name, value = split_key_value(str(entry))
+            if value is not None:
+                env[name] = EnvVar(name, value, origin, f"environment {name}")
+    for name, value in (effective or {}).items():
+        if value is not None and name not in env:
+            env[name] = EnvVar(name, value, env_file_origin, f"env_file {name}")
+    return env
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _group(facts: Sequence[Fact]) -> tuple[Fact, ...]:
+    """Facts grouped by (program, setting), in first-seen order, each group kept in precedence
+    order, all but the last of a group marked overridden (not-read facts override nothing)."""
+    groups: dict[tuple[str, str], list[Fact]] = {}
+    for found in facts:
+        groups.setdefault((found.program, found.setting), []).append(found)
+    out: list[Fact] = []
+    for key, group in groups.items():
+        if key in ACCUMULATING or key[1] == "config_file":  # a config file named twice is one file
+            out.extend(group)
+            continue
+        last = len(group) - 1
+        out.extend(f._replace(overridden=True) if i < last else f for i, f in enumerate(group))
+    return tuple(out)
+
+
+def read_service(
+    stack: Stack,
+    name: str,
+    *,
+    environment: Mapping[str, str | None] | None = None,
+    dependents: Sequence[Fact] = (),
+) -> ServiceFacts:
+    """The facts of one service of a merged stack. Pure: reads only the stack's model (pass
+    `environment=stack.effective_environment(name)` to count the env files' variables too).
+    `dependents`: evidence from other services (`read_stack` fills it: a
+    `service_completed_successfully` dependency on this one)."""
+    found = stack.services.get(name)
+    service: Mapping[str, Any] = (
+        found if isinstance(found, Mapping) else {} if name in stack.services else stack.service(name)
+    )
+    path = ("services", name)
+
+    def origin_of(key: str) -> Origin | None:
+        return key_origin(service, key) or stack.origin(path)
+
+    words, problem = service_words(service, origin_of)
+    facts: list[Fact] = []
+    if problem is not None:
+        key = "command" if "command" in service else "entrypoint"
+        facts.append(Fact("compose", key, None, _text(service.get(key)), origin_of(key), key, "unreadable"))
+    image = service.get("image")
+    image_text = None if image is None else _text(image)
+    found = tuple((program, tuple(run)) for program, run in find_commands(words))
+    ctx = Context(
+        name,
+        image_name(image_text) if image_text else "",
+        found,
+        service_environment(service, environment, origin_of("env_file")),
+    )
+    unread: list[Unread] = []
+    for reader in READERS:
+        readout = reader(ctx)
+        facts.extend(readout.facts)
+        unread.extend(readout.unread)
+    facts.extend(compose_facts.replicas(service, origin_of))
+    facts.extend(compose_facts.config_mounts(service))
+    run_once, evidence = compose_facts.run_once_evidence(service, words, origin_of, dependents)
+    return ServiceFacts(
+        service=name,
+        image=image_text,
+        image_name=ctx.image_name,
+        argv=tuple(w.text for w in words),
+        commands=tuple(_command(program, run) for program, run in found),
+        facts=_group(facts),
+        unread=tuple(unread),
+        run_once=run_once,
+        run_once_evidence=tuple(evidence),
+        target_evidence=tuple(compose_facts.service_target_evidence(service)),
+    )
+
+
+def _command(program: str, run: Sequence[Word]) -> Command:
+    return Command(program, tuple(w.text for w in run), run[0].origin, run[0].via)
+
+
+Environments = Mapping[str, Mapping[str, str | None]]
+
+
+def read_stack(stack: Stack, *, environments: Environments | None = None) -> dict[str, ServiceFacts]:
+    """`{service: ServiceFacts}` for every service of the stack, in file order. `environments`:
+    `{service: Stack.effective_environment(service)}` where the env files' variables should count
+    (the caller reads the files; this stays pure)."""
+    dependents = compose_facts.completed_dependencies(stack.services)
+    return {
+        name: read_service(
+            stack,
+            name,
+            environment=(environments or {}).get(name),
+            dependents=dependents.get(name, ()),
+        )
+        for name in stack.services
+    }
+
+
+def read_stack_facts(stack: Stack, *, environments: Environments | None = None) -> StackFacts:
+    """The stack's services' facts, its target and its usage, each with its evidence."""
+    services = read_stack(stack, environments=environments)
+    files = [PurePath(p) for p in stack.files]
+    target_evidence = [
+        *compose_facts.file_target_evidence(files),
+        *compose_facts.network_target_evidence(stack.data),
+        *(f for facts in services.values() for f in facts.target_evidence),
+    ]
+    usage, usage_evidence = compose_facts.file_usage(files)
+    return StackFacts(
+        services=services,
+        target="swarm" if target_evidence else None,
+        target_evidence=tuple(target_evidence),
+        usage=usage,
+        usage_evidence=tuple(usage_evidence),
+    )

@@ -1,0 +1,331 @@
+"""What the compose file itself says about how a service runs: replicas, mounted config files,
+run-once services, and the stack's target (Swarm) and usage (from its file names).
+
+Facts of program `compose`: `replicas`; `target` (`swarm`, with the key that says so); `usage`
+(`pytest`, `dev`, `prod`, from a file name); `run_once` evidence (`restart`, `command`,
+`depends_on`, `profiles`). Config files mounted (`volumes`, `configs`) are facts of the program
+that reads them, setting `config_file`, status `not-read`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import PurePath
+from typing import Any
+
+from composegen.compose.syntax import SyntaxProblem, volume_target
+from composegen.compose.tree import items, key_origin
+from composegen.facts import values
+from composegen.facts.argv import PROGRAMS, Word, basename, script_commands, shell_script_at, unwrap
+from composegen.facts.model import Fact, Usage
+from composegen.facts.options import value_fact
+from composegen.yamlio import Origin
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+OriginOf = Callable[[str], Origin | None]
+
+
+def replicas(service: Mapping[str, Any], origin_of: OriginOf) -> list[Fact]:
+    """`scale`, then `deploy.replicas` (compose refuses the two when they differ)."""
+    facts: list[Fact] = []
+    if service.get("scale") is not None:
+        text = _str(service["scale"])
+        facts.append(
+            value_fact("compose", "replicas", values.count, text, f"scale: {text}", origin_of("scale"), "scale")
+        )
+    deploy = service.get("deploy")
+    if isinstance(deploy, Mapping) and deploy.get("replicas") is not None:
+        text = _str(deploy["replicas"])
+        facts.append(
+            value_fact(
+                "compose",
+                "replicas",
+                values.count,
+                text,
+                f"replicas: {text}",
+                key_origin(deploy, "replicas"),
+                "deploy.replicas",
+            )
+        )
+    return facts
+
+
+# --- config files ---------------------------------------------------------------------------
+
+#: Config files whose values composegen does not read, by the name they are mounted as.
+CONFIG_FILES: dict[str, str] = {
+    "gunicorn.conf.py": "gunicorn",
+    "gunicorn_conf.py": "gunicorn",
+    "gunicorn.config.py": "gunicorn",
+    "postgresql.conf": "postgres",
+    "redis.conf": "redis",
+    "valkey.conf": "redis",
+    "my.cnf": "mysql",
+    "mysqld.cnf": "mysql",
+    "mongod.conf": "mongodb",
+    "jvm.options": "jvm",
+}
+
+
+def _config_program(target: str) -> str | None:
+    name = basename(target)
+    found = CONFIG_FILES.get(name)
+    if found is None and name.endswith(".cnf") and "/mysql" in target:
+        return "mysql"
+    if found is None and "/jvm.options.d/" in target:
+        return "jvm"
+    return found
+
+
+def config_mounts(service: Mapping[str, Any]) -> list[Fact]:
+    facts: list[Fact] = []
+    volumes = service.get("volumes")
+    for entry, origin in items(volumes if isinstance(volumes, list) else []):
+        try:
+            target = volume_target(entry)
+        except SyntaxProblem:
+            continue
+        program = _config_program(target)
+        if program is not None:
+            raw = entry if isinstance(entry, str) else f"target: {target}"
+            facts.append(Fact(program, "config_file", target, raw, origin, "volumes", "not-read"))
+    configs = service.get("configs")
+    for entry, origin in items(configs if isinstance(configs, list) else []):
+        target = _str(entry.get("target", "")) if isinstance(entry, Mapping) else ""
+        program = _config_program(target) if target else None
+        if program is not None:
+            facts.append(Fact(program, "config_file", target, f"target: {target}", origin, "configs", "not-read"))
+    return facts
+
+
+# --- run once -------------------------------------------------------------------------------
+
+#: Django management commands that finish (everything but the servers).
+_DJANGO_SERVERS = frozenset({"runserver", "runserver_plus", "runworker", "celery", "qcluster", "rqworker", "shell"})
+#: Commands that finish: test runners, one-shot tools.
+_FINISHING_PROGRAMS = frozenset(
+    {"pytest", "py.test", "tox", "nox", "alembic", "flyway", "liquibase", "goose", "migrate", "dbmate"}
+)
+#: Shell builtins and file tools a script may end with: the script finishes with them.
+_FINISHING_SHELL = frozenset(
+    {"true", "exit", "echo", "fi", "done", "esac", "chown", "chmod", "mkdir", "cp", "mv", "rm", "ln", "touch", "tar"}
+)
+#: `tool subcommand` pairs that finish (`ollama pull llama3`).
+_FINISHING_SUBCOMMANDS = frozenset({("ollama", "pull"), ("ollama", "create"), ("ollama", "cp"), ("ollama", "rm")})
+_FINISHING_WORDS = ("migrat", "collectstatic", "createsuperuser", "loaddata", "db:seed", "db:setup")
+_TEST_COMMANDS = frozenset({"test", "tests", "e2e", "test:ci", "test:e2e"})
+_WAIT_SCRIPTS = ("wait-for", "wait_for", "waitfor")
+#: Profiles that name tools run by hand (`docker compose run`), not services kept up.
+TOOL_PROFILES = frozenset(
+    {
+        "tools", "tool", "cli", "setup", "init", "migrate", "migration", "migrations", "test", "tests",
+        "manual", "oneshot", "one-shot", "job", "jobs", "admin", "maintenance", "backup", "seed", "utils",
+        "scripts", "task", "tasks",
+    }
+)  # fmt: skip
+
+
+def last_command(words: Sequence[Word], depth: int = 0) -> list[Word]:
+    """The simple command a service ends with (its main process): wrappers looked through, the last
+    command of a `sh -c` script, the command after a wait-for script's `--`."""
+    unwrapped = unwrap(list(words))
+    if not unwrapped or depth > 8:
+        return unwrapped
+    first = basename(unwrapped[0].text)
+    if first in ("sh", "bash", "ash", "dash", "zsh"):
+        at = shell_script_at(unwrapped)
+        if at is not None:
+            script = unwrapped[at]
+            commands = script_commands(script.text)
+            if commands:
+                return last_command([Word(w, script.origin, script.via) for w in commands[-1]], depth + 1)
+        return unwrapped
+    if first.startswith(_WAIT_SCRIPTS):
+        texts = [w.text for w in unwrapped]
+        if "--" in texts:
+            return last_command(unwrapped[texts.index("--") + 1 :], depth + 1)
+    return unwrapped
+
+
+def finishing(words: Sequence[Word]) -> str | None:
+    """Why the command finishes (a reason), or None where it looks like a server."""
+    texts = [w.text for w in words]
+    if not texts:
+        return None
+    first = basename(texts[0])
+    if first in _FINISHING_PROGRAMS or first in _FINISHING_SHELL:
+        return f"{first} finishes"
+    if len(texts) > 1 and (first, texts[1]) in _FINISHING_SUBCOMMANDS:
+        return f"{first} {texts[1]} finishes"
+    if first.startswith(_WAIT_SCRIPTS):
+        return f"{first} waits, then exits"
+    if any(basename(t) == "manage.py" or t == "django-admin" for t in texts):
+        at = next((i for i, t in enumerate(texts) if basename(t) == "manage.py" or t == "django-admin"), len(texts))
+        sub = next((t for t in texts[at + 1 :] if not t.startswith("-")), "")
+        if sub and sub not in _DJANGO_SERVERS:
+            return f"manage.py {sub} finishes"
+        return None
+    if first in PROGRAMS:
+        return "pytest finishes" if PROGRAMS[first] == "pytest" else None
+    for text in texts:
+        lowered = text.lower()
+        if any(marker in lowered for marker in _FINISHING_WORDS):
+            return f"{text} finishes"
+    if first in ("npm", "yarn", "pnpm", "go", "cargo", "mvn", "gradle", "make") and any(
+        t in _TEST_COMMANDS for t in texts[1:3]
+    ):
+        return f"{first} {' '.join(texts[1:3])} finishes"
+    return None
+
+
+def run_once_evidence(
+    service: Mapping[str, Any],
+    words: Sequence[Word],
+    origin_of: OriginOf,
+    dependents: Sequence[Fact],
+) -> tuple[bool, list[Fact]]:
+    """Whether the service runs once and exits, with the evidence. Decisive: another service waits
+    for it with `condition: service_completed_successfully`; or a command that finishes, or a tool
+    profile, where the restart policy does not restart it forever. `restart: "no"` is evidence,
+    not decisive on its own (a server may be meant to stay down when it stops)."""
+    evidence: list[Fact] = list(dependents)
+    restart = service.get("restart")
+    restart_text = "no" if restart is False else (_str(restart) if restart is not None else "")
+    if restart_text == "no":
+        evidence.append(Fact("compose", "run_once", True, 'restart: "no"', origin_of("restart"), "restart"))
+    deploy = service.get("deploy")
+    policy = deploy.get("restart_policy") if isinstance(deploy, Mapping) else None
+    condition = _str(policy.get("condition")) if isinstance(policy, Mapping) and policy.get("condition") else ""
+    if condition == "none":
+        evidence.append(
+            Fact(
+                "compose",
+                "run_once",
+                True,
+                "restart_policy: condition: none",
+                key_origin(policy, "condition"),
+                "deploy.restart_policy",
+            )
+        )
+    restarts_forever = restart_text in ("always", "unless-stopped") or condition == "any"
+    decisive = bool(dependents)
+    reason = finishing(last_command(words))
+    if reason is not None:
+        first = words[0] if words else None
+        evidence.append(
+            Fact(
+                "compose", "run_once", True, reason, first.origin if first else None, first.via if first else "command"
+            )
+        )
+        decisive = decisive or not restarts_forever
+    profiles = service.get("profiles")
+    for profile, origin in items(profiles if isinstance(profiles, list) else []):
+        if _str(profile).lower() in TOOL_PROFILES:
+            evidence.append(Fact("compose", "run_once", True, f"profiles: [{profile}]", origin, "profiles"))
+            decisive = decisive or not restarts_forever
+    return decisive, evidence
+
+
+def completed_dependencies(services: Mapping[str, Any]) -> dict[str, list[Fact]]:
+    """`{service: evidence}` for each service another one waits for with
+    `condition: service_completed_successfully`."""
+    found: dict[str, list[Fact]] = {}
+    for name, service in services.items():
+        depends = service.get("depends_on") if isinstance(service, Mapping) else None
+        if not isinstance(depends, Mapping):
+            continue
+        for dependency, spec in depends.items():
+            if isinstance(spec, Mapping) and spec.get("condition") == "service_completed_successfully":
+                origin = key_origin(spec, "condition") or key_origin(depends, dependency)
+                raw = f"{name} depends_on {dependency}: service_completed_successfully"
+                found.setdefault(str(dependency), []).append(
+                    Fact("compose", "run_once", True, raw, origin, f"services.{name}.depends_on")
+                )
+    return found
+
+
+# --- target and usage ------------------------------------------------------------------------
+
+#: Swarm-only service keys: `docker compose` ignores them, `docker stack deploy` uses them.
+#: https://docs.docker.com/reference/compose-file/deploy/ (placement, update_config,
+#: rollback_config; mode: global)
+_SWARM_DEPLOY_KEYS = ("placement", "update_config", "rollback_config")
+
+
+def service_target_evidence(service: Mapping[str, Any]) -> list[Fact]:
+    deploy = service.get("deploy")
+    if not isinstance(deploy, Mapping):
+        return []
+    facts: list[Fact] = []
+    if deploy.get("mode") == "global":
+        facts.append(Fact("compose", "target", "swarm", "mode: global", key_origin(deploy, "mode"), "deploy.mode"))
+    for key in _SWARM_DEPLOY_KEYS:
+        if deploy.get(key) is not None:
+            facts.append(Fact("compose", "target", "swarm", f"{key}:", key_origin(deploy, key), f"deploy.{key}"))
+    return facts
+
+
+def _file_words(path: PurePath) -> list[str]:
+    stem = path.name.lower()
+    for suffix in (".yml", ".yaml"):
+        stem = stem.removesuffix(suffix)
+    for sep in "-_":
+        stem = stem.replace(sep, ".")
+    return [w for w in stem.split(".") if w]
+
+
+def _file_origin(path: PurePath) -> Origin:
+    return Origin(str(path), 1, 1)
+
+
+def network_target_evidence(data: Mapping[str, Any]) -> list[Fact]:
+    networks = data.get("networks")
+    facts: list[Fact] = []
+    if isinstance(networks, Mapping):
+        for name, spec in networks.items():
+            if isinstance(spec, Mapping) and spec.get("driver") == "overlay":
+                origin = key_origin(spec, "driver") or key_origin(networks, name)
+                facts.append(Fact("compose", "target", "swarm", f"networks.{name}.driver: overlay", origin, "networks"))
+    return facts
+
+
+def file_target_evidence(files: Sequence[PurePath]) -> list[Fact]:
+    """`docker-stack.yml`, `stack-prod.yml`, `app.stack.yml`: files named for `docker stack deploy`."""
+    return [
+        Fact("compose", "target", "swarm", path.name, _file_origin(path), "file name")
+        for path in files
+        if "stack" in _file_words(path)
+    ]
+
+
+#: Words of a file name that say what the stack is for.
+USAGE_WORDS: dict[str, Usage] = {
+    "test": "pytest",
+    "tests": "pytest",
+    "ci": "pytest",
+    "e2e": "pytest",
+    "integration": "pytest",
+    "dev": "dev",
+    "development": "dev",
+    "local": "dev",
+    "prod": "prod",
+    "production": "prod",
+}
+
+
+def file_usage(files: Sequence[PurePath]) -> tuple[Usage | None, list[Fact]]:
+    """`*.test.yml`, `compose.ci.yaml`, `*.dev.yml`, `*.prod.yml`: one fact per file that says; the
+    last file that says decides (an overlay says what the stack is for)."""
+    usage: Usage | None = None
+    evidence: list[Fact] = []
+    for path in files:
+        for word in _file_words(path):
+            if word in USAGE_WORDS:
+                usage = USAGE_WORDS[word]
+                evidence.append(Fact("compose", "usage", usage, path.name, _file_origin(path), "file name"))
+                break
+    return usage, evidence

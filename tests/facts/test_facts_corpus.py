@@ -1,0 +1,30 @@
+"""Every real compose file of ../shared/corpus reads into facts without an exception: every service
+yields ServiceFacts, and every fact knows the file:line it was read from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from composegen.compose.stack import load_stack
+from composegen.facts import ServiceFacts, read_stack_facts
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+CORPUS_FILES = sorted(p.name for p in CORPUS.glob("*.yml"))
+
+
+def test_the_corpus_is_there() -> None:
+    assert len(CORPUS_FILES) >= 40, CORPUS
+
+
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_every_service_of_every_corpus_file_yields_facts(name: str) -> None:
+    stack = load_stack([CORPUS / name], env={})
+    facts = read_stack_facts(stack)
+    assert list(facts.services) == [n for n, s in stack.iter_services()]
+    for service in facts.services.values():
+        assert isinstance(service, ServiceFacts)
+        for fact in (*service.facts, *service.run_once_evidence, *service.target_evidence):
+            assert fact.origin is not None, fact
+            assert fact.origin.file == str(CORPUS / name), fact
