@@ -150,10 +150,11 @@ def plan_service(
     measured: ServiceMeasurement | None = None,
 ) -> ServicePlan:
     sizing = CALCULATORS[inputs.role](inputs, profile)
-    measured_reservation = None
+    measured_reservation = cpu_reservation = None
     if measured is not None:  # calibrate's measurements replace the calculator's memory and cpus
         applied = apply_measured(inputs, sizing, measured)
         sizing, measured_reservation = applied.sizing, applied.reservation
+        cpu_reservation = applied.cpu_reservation
     hardening, notes = _hardening(inputs, profile, sizing.hardening)
     mounts = list(sizing.tmpfs)
     memory = sizing.memory
@@ -215,6 +216,7 @@ def plan_service(
         restart=profile.restart,
         labels=tuple(labels),
         notes=(*sizing.notes, *notes),
+        cpu_reservation=cpu_reservation if cpus is not None else None,
     )
 
 
