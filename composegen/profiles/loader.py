@@ -38,6 +38,15 @@ class LoadedProject:
     def compose_paths(self) -> list[Path]:
         return [self.root / f for f in self.project.compose_files]
 
+    def host_source(self, key: str) -> str:
+        """Where composegen.yaml's host.KEY came from: its file:line, or composegen's default."""
+        host = self.project.host
+        if host is None:
+            return "composegen's default: composegen.yaml has no host"
+        place = self.document.position(("host", key)) if self.document is not None else None
+        name = self.path.name if self.path is not None else PROJECT_FILE
+        return host.source(key, f"{name}:{place.line}" if place is not None else name)
+
 
 def bundled_profiles() -> list[str]:
     return sorted(p.stem for p in bundled_dir("profiles").glob("*.yaml"))

@@ -251,11 +251,11 @@ def host_fit(services: Sequence[ServicePlan], host: HostSpec | None) -> HostFit:
             "host memory − reserve",
             "composegen.yaml: host",
             (
-                given("host memory", host.memory, "bytes", "composegen.yaml: host.memory"),
-                given("host reserve", host.reserve, "bytes", "composegen.yaml: host.reserve"),
+                given("host memory", host.memory, "bytes", host.source("memory")),
+                given("host reserve", host.reserve, "bytes", host.source("reserve")),
             ),
         )
-        host_cpus = given("host cpus", host.cpus, "cpus", "composegen.yaml: host.cpus")
+        host_cpus = given("host cpus", host.cpus, "cpus", host.source("cpus"))
         if reservations.value > budget:
             problems.append(
                 f"memory reservations {reservations.show()} exceed the host's {host_memory.show()}: "
