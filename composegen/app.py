@@ -248,11 +248,12 @@ def profiles_show(name: Annotated[str, typer.Argument(help="A bundled profile na
 
     def body() -> int:
         from composegen.profiles.loader import load_profile
+        from composegen.profiles.show import readable
 
         here = Path.cwd() / "composegen.yaml"
         loaded = load_profile(name, Path.cwd(), here if here.is_file() else None)
         typer.echo(f"# {' extends '.join(loaded.files)}")
-        typer.echo(json.dumps(loaded.profile.model_dump(mode="json"), indent=2))
+        typer.echo(json.dumps(readable(loaded.profile), indent=2))
         return EXIT_OK
 
     run(body)
