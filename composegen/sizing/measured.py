@@ -360,7 +360,8 @@ def cpu_limit(inputs: ServiceInputs, estimate: Quantity | None, measured: Quanti
     declares or the profile gives (`estimate`) nor what the base compose file sets."""
     floors = [estimate] if estimate is not None else []
     if inputs.base.cpus is not None:
-        floors.append(given("cpus in the base compose file", inputs.base.cpus, "cpus", f"compose: {inputs.name}"))
+        base = f"the compose file: services.{inputs.name}"
+        floors.append(given("cpus in the base compose file", inputs.base.cpus, "cpus", base))
     if not floors:
         return measured
     return largest(
