@@ -149,9 +149,14 @@ def render(
         warnings = list(planned.stack.warnings)
         report: dict[str, Any] = {"target": chosen, "output": None if output == "-" else str(out)}
         report.update(warnings=warnings, notes=notes)
-        if fmt is Format.text:
-            for line in [f"warning: {w}" for w in warnings] + lines:
-                typer.echo(f"composegen: {line}", err=True)
+
+        def say_notes() -> None:
+            if fmt is Format.text:
+                for line in [f"warning: {w}" for w in warnings] + lines:
+                    typer.echo(f"composegen: {line}", err=True)
+
+        if not check or output == "-":  # --check: one line when up to date, the notes only when it differs
+            say_notes()
         status = EXIT_OK
         if output == "-":
             report["text"] = text
@@ -161,6 +166,7 @@ def render(
             current = out.read_text(encoding="utf-8") if out.is_file() else None
             report["up_to_date"] = current == text
             if current != text:
+                say_notes()
                 state = "missing" if current is None else "out of date"
                 again = f"composegen render --profile {profile}" + (" --target swarm" if chosen == "swarm" else "")
                 typer.echo(f"composegen: {out} is {state}: run `{again}`", err=True)
@@ -242,11 +248,12 @@ def profiles_show(name: Annotated[str, typer.Argument(help="A bundled profile na
 
     def body() -> int:
         from composegen.profiles.loader import load_profile
+        from composegen.profiles.show import readable
 
         here = Path.cwd() / "composegen.yaml"
         loaded = load_profile(name, Path.cwd(), here if here.is_file() else None)
         typer.echo(f"# {' extends '.join(loaded.files)}")
-        typer.echo(json.dumps(loaded.profile.model_dump(mode="json"), indent=2))
+        typer.echo(json.dumps(readable(loaded.profile), indent=2))
         return EXIT_OK
 
     run(body)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from composegen.errors import InputError
+from composegen.errors import InputError, UnitError
 from composegen.profiles import PROJECT_FILE
 from composegen.profiles.plain import default_spec
 from composegen.sizing.detect import detect
 from composegen.sizing.inputs import BaseService, ModelFootprint, ServiceInputs
+from composegen.units import parse_cpus
 
 if TYPE_CHECKING:  # the models are read here, never built: lint without composegen.yaml skips pydantic
     from composegen.profiles.loader import LoadedProject
@@ -68,6 +69,22 @@ def _tmpfs_targets(service: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(short + long)
 
 
+def _cpus(service: Mapping[str, Any]) -> float | None:
+    """The CPU limit the base sets: deploy.resources.limits.cpus, else `cpus`; None when it sets
+    none or one that is not a number (lint says so)."""
+    deploy = service.get("deploy")
+    resources = deploy.get("resources") if isinstance(deploy, Mapping) else None
+    limits = resources.get("limits") if isinstance(resources, Mapping) else None
+    value = limits.get("cpus") if isinstance(limits, Mapping) else None
+    value = service.get("cpus") if value is None else value
+    if value is None:
+        return None
+    try:
+        return parse_cpus(value)
+    except UnitError:
+        return None
+
+
 def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
     """The facts about one merged base service that sizing reads."""
     health = service.get("healthcheck")
@@ -86,6 +103,7 @@ def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
         environment=_environment(service.get("environment")),
         legacy_keys=frozenset(k for k in LEGACY_KEYS if service.get(k) is not None),
         container_name=service.get("container_name") is not None,
+        cpus=_cpus(service),
     )
 
 

@@ -46,6 +46,7 @@ from composegen.engine.statistics import LEAK_HORIZON
 from composegen.engine.verify import default_wait
 from composegen.errors import InputError
 from composegen.render.overlay import plan, render_planned
+from composegen.sizing.measured import idle_run
 from composegen.units import format_duration, human_bytes
 
 #: Seconds sampled without a command when --duration is not given.
@@ -194,6 +195,9 @@ def summary_text(doc: dict[str, Any], path: Path, plots: Sequence[Path] = (), pl
     if command is not None:
         stopped = f", {command['stopped']}" if command.get("stopped") else ""
         lines.append(f"command {' '.join(command['argv'])}: exit {command.get('exit_code')}{stopped}")
+    idle = idle_run(doc)
+    if idle:
+        lines.append(idle)
     if doc.get("partial"):
         lines.append(f"calibrate: PARTIAL run ({doc.get('partial_reason')}): what was measured is kept")
     lines += [f"plot: {p}" for p in plots]

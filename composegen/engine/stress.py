@@ -148,7 +148,12 @@ def resolve_limits(planned: Planned, client: Any, options: LineOptions) -> tuple
     known = client is None or (options.host_memory is not None and options.host_cpus is not None)
     engine_memory, engine_cpus = (None, None) if known else engine_budget(client)
     budget = budget_from(
-        options.host_memory, options.host_cpus, planned.project.project.host, engine_memory, engine_cpus
+        options.host_memory,
+        options.host_cpus,
+        planned.project.project.host,
+        engine_memory,
+        engine_cpus,
+        planned.project.host_source,
     )
     monitoring = planned.profile.profile.monitoring
     critical = monitoring.critical if monitoring else None

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from composegen.compose.normalize import canonical_service
+from composegen.export.command_ports import command_ports
 from composegen.export.notes import Note
 from composegen.export.output import export_header, exported_by_us, write_export
 from composegen.export.yamlout import dump_all
@@ -259,7 +260,8 @@ def _selector(project: str, service: str) -> dict[str, str]:
 
 
 def _ports(s: _Service) -> list[tuple[int, int, str]]:
-    """(service port, container port, protocol) from ports, expose, or the role's known ports."""
+    """(service port, container port, protocol) from ports, expose, the command (gunicorn --bind
+    0.0.0.0:8000, ...), or the role's known ports."""
     found: dict[tuple[int, str], int] = {}
     for _, published, target, protocol in s.base["ports"]:
         first = published.split("-")[0] if published else ""
@@ -272,6 +274,11 @@ def _ports(s: _Service) -> list[tuple[int, int, str]]:
         text = str(item).split("/")[0].split("-")[0]
         if text.isascii() and text.isdigit():  # (`²` is a digit to isdigit, not to int)
             found.setdefault((int(text), "TCP"), int(text))
+    if not found:
+        argv = [*(s.base.get("entrypoint") or ()), *(s.base.get("command") or s.plan.sizing.command or ())]
+        for port, words in command_ports(argv):
+            found[(port, "TCP")] = port
+            s.chose("ports", f"{port}: read from the command ({words}); none declared")
     if not found:
         for port in ROLE_PORTS.get(s.plan.role, ()):
             found[(port, "TCP")] = port

@@ -55,7 +55,7 @@ class LintRun(NamedTuple):
 
     findings: list[Finding]
     files: list[str]  # every file linted (as given, or absolute)
-    errors: list[str]  # one line per file or stack that could not be read
+    errors: list[str]  # one line per file or stack that could not be read (not in `files`)
     rules: list[Rule]
     config: LintConfig
     fail_on: Severity = Severity.error
@@ -212,7 +212,6 @@ def lint(options: LintOptions) -> LintRun:
     here = here_is_cwd(options.cwd)
     for chosen_target in chosen:
         paths = [p if p.is_absolute() or here else options.cwd / p for p in chosen_target.paths]
-        files.extend(str(p) for p in paths)
         try:
             ctx = build_context(
                 paths,
@@ -226,6 +225,7 @@ def lint(options: LintOptions) -> LintRun:
         except ComposegenError as err:
             errors.append(err.one_line())
             continue
+        files.extend(str(p) for p in paths)  # linted: a file that could not be read is in `errors` only
         findings.extend(lint_context(ctx, rules, config, directives))
     return LintRun(unique(findings), list(dict.fromkeys(files)), errors, rules, config, fail_on)
 

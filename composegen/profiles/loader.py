@@ -38,6 +38,15 @@ class LoadedProject:
     def compose_paths(self) -> list[Path]:
         return [self.root / f for f in self.project.compose_files]
 
+    def host_source(self, key: str) -> str:
+        """Where composegen.yaml's host.KEY came from: its file:line, or composegen's default."""
+        host = self.project.host
+        if host is None:
+            return "composegen's default: composegen.yaml has no host"
+        place = self.document.position(("host", key)) if self.document is not None else None
+        name = self.path.name if self.path is not None else PROJECT_FILE
+        return host.source(key, f"{name}:{place.line}" if place is not None else name)
+
 
 def bundled_profiles() -> list[str]:
     return sorted(p.stem for p in bundled_dir("profiles").glob("*.yaml"))
@@ -47,16 +56,38 @@ def _is_path(ref: str) -> bool:
     return "/" in ref or "\\" in ref or ref.endswith((".yml", ".yaml"))
 
 
-def profile_path(ref: str, relative_to: Path) -> Path:
+#: Where a profile NAME that is not bundled is looked for, in the project folder (`render
+#: --check-all` reads the name from an overlay's header and looks in the same places).
+PROJECT_PROFILE_FOLDERS = (".", "profiles", ".composegen")
+
+
+def project_profile(name: str, root: Path) -> Path | None:
+    """The profile file called `name` in the project folder `root`: NAME.yaml (or .yml) in it, in
+    profiles/ or in .composegen/; None when there is none."""
+    for folder in PROJECT_PROFILE_FOLDERS:
+        for ext in ("yaml", "yml"):
+            candidate = root / folder / f"{name}.{ext}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def profile_path(ref: str, relative_to: Path, project_root: Path | None = None) -> Path:
+    """A profile's file: `ref` as a path, else a bundled profile, else NAME.yaml in the project
+    folder (`project_root`, by default `relative_to`; see project_profile)."""
     if _is_path(ref):
         return (relative_to / ref).resolve()
     candidate = bundled_dir("profiles") / f"{ref}.yaml"
-    if not candidate.is_file():
+    if candidate.is_file():
+        return candidate
+    own = project_profile(ref, project_root or relative_to)
+    if own is None:
         raise InputError(
             f"unknown profile {ref!r}",
-            fix=f"use one of {', '.join(bundled_profiles())}, or a path to your own profile file",
+            fix=f"use one of {', '.join(bundled_profiles())}, a file {ref}.yaml in the project folder "
+            "(or its profiles/ or .composegen/), or a path to your own profile file",
         )
-    return candidate
+    return own
 
 
 def _mapping(doc: Document, what: str) -> dict[str, Any]:
@@ -185,11 +216,11 @@ def _local_layer(ref: str, project_file: Path | None) -> _Layer | None:
     return _Layer(f"{project_file}: profiles.{ref}", data, (doc, keys), project_file.parent, ref)
 
 
-def _layer(ref: str, relative_to: Path, project_file: Path | None) -> _Layer:
+def _layer(ref: str, relative_to: Path, project_file: Path | None, root: Path) -> _Layer:
     local = _local_layer(ref, project_file)
     if local is not None:
         return local
-    path = profile_path(ref, relative_to)
+    path = profile_path(ref, relative_to, root)
     doc = read_document(path)
     return _Layer(str(path), _mapping(doc, "a profile"), (doc, ()), path.parent, path.stem)
 
@@ -198,7 +229,8 @@ def load_profile(ref: str, relative_to: Path, project_file: Path | None = None) 
     """A profile by bundled name, path, or (with `project_file`) a name under `profiles:` in
     composegen.yaml, with everything it extends merged beneath it."""
     layers: list[_Layer] = []
-    layer = _layer(ref, relative_to, project_file)
+    root = project_file.parent if project_file is not None else relative_to  # the project folder
+    layer = _layer(ref, relative_to, project_file, root)
     while True:
         if layer.key in [seen.key for seen in layers]:
             cycle = " -> ".join(seen.name for seen in [*layers, layer])
@@ -222,7 +254,7 @@ def load_profile(ref: str, relative_to: Path, project_file: Path | None = None) 
         if layer.source[1] and _is_path(parent):
             _inside_project("profile file", parent, layer.folder, doc.where((*keys, "extends")))
         # a local profile may extend another local one; a file extends bundled names and paths only
-        layer = _layer(parent, layer.folder, project_file if layer.source[1] else None)
+        layer = _layer(parent, layer.folder, project_file if layer.source[1] else None, root)
     raw: dict[str, Any] = {}
     for each in reversed(layers):
         raw = deep_merge(raw, each.data)

@@ -50,16 +50,12 @@ def generated_overlays(folder: Path) -> list[tuple[Path, str | None]]:
 
 def profile_ref(name: str, root: Path) -> str | None:
     """How to load the profile called `name` for the project in `root`."""
-    from composegen.profiles.loader import bundled_profiles
+    from composegen.profiles.loader import bundled_profiles, project_profile
 
     if name in bundled_profiles():
         return name
-    for folder in (root, root / "profiles", root / ".composegen"):
-        for ext in ("yaml", "yml"):
-            candidate = folder / f"{name}.{ext}"
-            if candidate.is_file():
-                return str(candidate)
-    return None
+    own = project_profile(name, root)
+    return str(own) if own is not None else None
 
 
 def _is_swarm(path: Path) -> bool:

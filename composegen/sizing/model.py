@@ -60,6 +60,7 @@ class ServicePlan:
     restart: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
+    cpu_reservation: Quantity | None = None  # measured under load (calibrate); Swarm's reservations.cpus
 
     @property
     def replicas(self) -> int:

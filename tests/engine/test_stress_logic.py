@@ -202,7 +202,11 @@ def test_the_budget_comes_from_the_flags_then_composegen_yaml_then_the_engine() 
     assert flags.source == "--host-memory, --host-cpus"
     from_yaml = budget_from(None, None, host, 64 * GIB, 16)
     assert (from_yaml.memory, from_yaml.cpus) == (7 * GIB, 4.0)
-    assert from_yaml.memory_source == "composegen.yaml host.memory − host.reserve"
+    assert from_yaml.memory_source == "composegen.yaml: host.memory − reserve 1.00 GiB (composegen.yaml: host.reserve)"
+    default = budget_from(None, None, HostSpec(memory=8 * GIB, cpus=4), 64 * GIB, 16)  # issue 12: sets no reserve
+    assert default.memory_source == (
+        "composegen.yaml: host.memory − reserve 1.00 GiB (composegen's default: composegen.yaml sets no host.reserve)"
+    )
     assert budget_from(None, 3, None, 64 * GIB, 16) == HostBudget(64 * GIB, 3, "the engine's MemTotal", "--host-cpus")
     assert budget_from(None, None, None, None, None).source == "no host budget"
 
