@@ -128,11 +128,12 @@ def render(
             raise InputError("render takes no file arguments", fix="name files only with --check-all")
         if profile is None:
             raise InputError("missing option --profile", fix="name a profile: composegen render --profile dev")
-        from composegen.render.overlay import default_output, render_planned
+        from composegen.render.overlay import default_output, read_files, render_planned
         from composegen.render.overlay import plan as do_plan
-        from composegen.render.writer import write_atomic
+        from composegen.render.writer import output_path, text_on_disk, write_atomic
 
         cwd = Path.cwd()
+        output_path(output)
         chosen_out = None if output is None or output == "-" else Path(output)
         planned = do_plan(profile, project, cwd, docker_version, measurements)
         chosen = target.value if target is not None else planned.profile.profile.target
@@ -163,7 +164,7 @@ def render(
             if fmt is Format.text:
                 sys.stdout.write(text)
         elif check:
-            current = out.read_text(encoding="utf-8") if out.is_file() else None
+            current = text_on_disk(out)
             report["up_to_date"] = current == text
             if current != text:
                 say_notes()
@@ -174,7 +175,7 @@ def render(
             elif fmt is Format.text:
                 typer.echo(f"{out} is up to date")
         else:
-            write_atomic(out, text, force=force)
+            write_atomic(out, text, force=force, inputs=read_files(planned), root=planned.project.root)
             report["written"] = True
             if fmt is Format.text:
                 typer.echo(str(out))

@@ -85,7 +85,7 @@ def carried_kills(text: str, where: Path, root: Path) -> tuple[dict[str, list[Ea
     least 1.25 × the OOMKilled limit; facts/sizing.md §Recommenders)."""
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise ValueError(f"{where.name} is not JSON") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ValueError(f"{where.name} is not a composegen measurements file")

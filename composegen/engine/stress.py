@@ -120,7 +120,7 @@ def _ours(path: Path) -> bool:
     """Whether `path` is a measurements file (which a new run may replace)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return False
     return isinstance(data, dict) and data.get("schema") == SCHEMA
 

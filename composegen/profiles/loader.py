@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from composegen.errors import InputError
+from composegen.paths import real_path
 from composegen.profiles import PROJECT_FILE as PROJECT_FILE
 from composegen.profiles.models import Profile, Project
 from composegen.resources import bundled_dir
@@ -76,7 +77,7 @@ def profile_path(ref: str, relative_to: Path, project_root: Path | None = None) 
     """A profile's file: `ref` as a path, else a bundled profile, else NAME.yaml in the project
     folder (`project_root`, by default `relative_to`; see project_profile)."""
     if _is_path(ref):
-        return (relative_to / ref).resolve()
+        return real_path(relative_to / ref)
     candidate = bundled_dir("profiles") / f"{ref}.yaml"
     if candidate.is_file():
         return candidate
@@ -267,8 +268,8 @@ def load_profile(ref: str, relative_to: Path, project_file: Path | None = None) 
 def _inside_project(what: str, name: str, root: Path, where: str) -> Path:
     """`root / name`, refused when it leads out of `root` (through `..`, an absolute path or a
     symlink): composegen.yaml names files of its own project only."""
-    target = (root / name).resolve()
-    if not target.is_relative_to(root.resolve()):
+    target = real_path(root / name)
+    if not target.is_relative_to(real_path(root)):
         raise InputError(
             f"{what} {name!r} is outside the project folder",
             where=where,
@@ -303,7 +304,7 @@ def load_project(path: Path | None, cwd: Path) -> LoadedProject:
     doc = read_document(path)
     data = _mapping(doc, PROJECT_FILE)
     project = validate(Project, data, [doc])
-    root = path.parent.resolve()
+    root = real_path(path.parent)
     for index, name in enumerate(project.compose_files):
         target = _inside_project("compose file", name, root, doc.where(("compose_files", index)))
         if not target.is_file():

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from composegen.errors import ComposegenError, InputError
+from composegen.paths import real_path
 from composegen.render.writer import MARKER
 
 PROJECT_FILE = "composegen.yaml"
@@ -69,7 +70,7 @@ def check_project(project_file: Path) -> list[OverlayState]:
     from composegen.profiles.loader import load_project
     from composegen.render.overlay import render
 
-    root = project_file.parent.resolve()
+    root = real_path(project_file.parent)
     project = load_project(project_file, root)
     folder = project.compose_paths()[0].parent
     states = []
@@ -106,9 +107,9 @@ def check_project(project_file: Path) -> list[OverlayState]:
 def projects_for(paths: Sequence[Path], cwd: Path) -> list[Path]:
     """The composegen.yaml nearest above each path (a folder counts as its own), once each."""
     found: dict[Path, None] = {}
-    top = cwd.resolve()
+    top = real_path(cwd)
     for given in paths:
-        path = (cwd / given).resolve()
+        path = real_path(cwd / given)
         folder = path if path.is_dir() else path.parent
         while True:
             candidate = folder / PROJECT_FILE

@@ -159,6 +159,8 @@ def parse_measurements(text: str, where: str) -> Measurements:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(f"not JSON: {err.msg} at line {err.lineno}", where=where, fix=fix) from None
+    except RecursionError:  # lists or objects nested thousands deep: no measurements file
+        raise InputError("JSON nests too deep to be a measurements file", where=where, fix=fix) from None
     if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
         raise InputError(f"not a composegen measurements file (no schema {SCHEMA!r})", where=where, fix=fix)
     version = data.get("schema_version")
