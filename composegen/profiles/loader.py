@@ -265,6 +265,18 @@ def load_profile(ref: str, relative_to: Path, project_file: Path | None = None) 
     return LoadedProfile(profile, tuple(each.key for each in layers))
 
 
+def _exists(path: Path) -> bool:
+    """Whether something is at `path` (a loop of symbolic links, or a file in a folder composegen
+    may not search, is: reading it then says what is wrong)."""
+    try:
+        path.lstat()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _inside_project(what: str, name: str, root: Path, where: str) -> Path:
     """`root / name`, refused when it leads out of `root` (through `..`, an absolute path or a
     symlink): composegen.yaml names files of its own project only."""
@@ -307,7 +319,7 @@ def load_project(path: Path | None, cwd: Path) -> LoadedProject:
     root = real_path(path.parent)
     for index, name in enumerate(project.compose_files):
         target = _inside_project("compose file", name, root, doc.where(("compose_files", index)))
-        if not target.is_file():
+        if not _exists(target):
             raise InputError(
                 f"compose file {name!r} does not exist",
                 where=doc.where(("compose_files", index)),
