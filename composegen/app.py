@@ -130,10 +130,10 @@ def render(
             raise InputError("missing option --profile", fix="name a profile: composegen render --profile dev")
         from composegen.render.overlay import default_output, read_files, render_planned
         from composegen.render.overlay import plan as do_plan
-        from composegen.render.writer import output_path, text_on_disk, write_atomic
+        from composegen.render.writer import refuse_empty_output, text_on_disk, write_atomic
 
         cwd = Path.cwd()
-        output_path(output)
+        refuse_empty_output(output)
         chosen_out = None if output is None or output == "-" else Path(output)
         planned = do_plan(profile, project, cwd, docker_version, measurements)
         chosen = target.value if target is not None else planned.profile.profile.target

@@ -57,9 +57,9 @@ def k8s(
         from composegen.errors import EXIT_OK, InputError
         from composegen.export.k8s import export_k8s, k8s_json, stale_files, stream_text, write_manifests
         from composegen.render.overlay import plan, read_files
-        from composegen.render.writer import output_path
+        from composegen.render.writer import refuse_empty_output
 
-        output_path(output)
+        refuse_empty_output(output)
         if output == "-" and fmt is OutputFormat.json:
             raise InputError("--format json reports the files written", fix="write them into a folder: -o k8s/")
         planned = plan(profile, project, Path.cwd())
@@ -146,9 +146,9 @@ def alerts(
         from composegen.export.alerts import PLATFORMS, alert_rules, rules_json, rules_text
         from composegen.export.output import write_export
         from composegen.render.overlay import plan, read_files
-        from composegen.render.writer import output_path
+        from composegen.render.writer import refuse_empty_output
 
-        output_path(output)
+        refuse_empty_output(output)
         planned = plan(profile, project, Path.cwd())
         chosen = next(p for p in PLATFORMS if p == platform.value)
         rules = alert_rules(planned.stack, planned.profile.profile.monitoring, planned.base.name or "default", chosen)

@@ -77,11 +77,10 @@ def remove_stale_temps(path: Path) -> list[Path]:
     return removed
 
 
-def output_path(value: str | None) -> Path | None:
-    """The path of `-o VALUE` (None when not given), or one line for an empty one."""
+def refuse_empty_output(value: str | None) -> None:
+    """`-o ''` is one line (it would name the current folder)."""
     if value == "":
         raise InputError("-o names no file", fix="give a file name, or - for stdout")
-    return None if value is None else Path(value)
 
 
 def write_atomic(
@@ -117,14 +116,14 @@ def write_all_atomic(
     file as it was and no temp file behind. `ours`: a file it may replace without `force`."""
     read = {real_path(each) for each in inputs}
     targets = [_target(path, force=force, ours=ours, read=read, root=root) for path, _ in files]
-    temps: list[tuple[Path, Path, int | None]] = []
+    temps: list[tuple[Path, Path]] = []
     try:
         for (given, text), (path, mode) in zip(files, targets, strict=True):
-            temps.append((_write_temp(given, path, text, mode), path, mode))
-        for tmp, path, _ in temps:
+            temps.append((_write_temp(given, path, text, mode), path))
+        for tmp, path in temps:
             _rename(tmp, path)
     except BaseException:
-        for tmp, _, _ in temps:
+        for tmp, _ in temps:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         raise
