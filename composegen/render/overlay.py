@@ -99,7 +99,8 @@ def read_files(planned: Planned) -> list[Path]:
     """The files a run of `planned` read (composegen.yaml, the profile files, every compose file
     with its includes and extends, the .env, the measurements): never an output of the same run."""
     files = [Path(doc.path) for doc in planned.base.documents] + [Path(f) for f in planned.profile.files]
-    files.append(planned.project.root / ".env")
+    if (planned.project.root / ".env").is_file():
+        files.append(planned.project.root / ".env")
     if planned.project.path is not None:
         files.append(planned.project.path)
     if planned.measurements is not None:

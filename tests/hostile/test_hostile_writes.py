@@ -199,11 +199,13 @@ def test_a_dangling_link_out_of_the_project_is_not_written_through_without_force
         ["render", "--profile", PROFILE, "--force", "-o", "composegen.yaml"],
         ["render", "--profile", PROFILE, "--force", "-o", "link.yml"],  # a link to the base file
         ["export", "alerts", "--profile", PROFILE, "--force", "-o", "docker-compose.yml"],
+        ["render", "--profile", PROFILE, "--force", "-o", ".env"],  # compose reads it: so does composegen
     ],
-    ids=["base", "project", "link-to-base", "alerts"],
+    ids=["base", "project", "link-to-base", "alerts", "dotenv"],
 )
 def test_a_file_the_run_reads_is_never_overwritten_even_with_force(project: Path, args: list[str]) -> None:
     (project / "link.yml").symlink_to("docker-compose.yml")
+    (project / ".env").write_text("# no variables\n")
     before = {p.name: p.read_bytes() for p in project.iterdir() if p.is_file()}
     result = cg(*args, cwd=project)
     assert one_line(result).endswith(": is a file this run reads: not overwriting it (choose another file with -o)")
