@@ -131,6 +131,19 @@ def write_all_atomic(
         _sync_folder(folder)
 
 
+def _an_input(given: Path) -> WriteRefused:
+    return WriteRefused(
+        "is a file this run reads: not overwriting it", where=str(given), fix="choose another file with -o"
+    )
+
+
+def refuse_an_input(path: Path, inputs: Collection[Path]) -> None:
+    """Refuse `path` as an output when it is one of `inputs` (the files the run read), through
+    any link: checked early by a command that writes its file only minutes later (calibrate)."""
+    if real_path(path) in {real_path(each) for each in inputs}:
+        raise _an_input(path)
+
+
 def _target(
     path: Path, *, force: bool, ours: Callable[[Path], bool], read: set[Path], root: Path | None
 ) -> tuple[Path, int | None]:
@@ -147,9 +160,7 @@ def _target(
                     fix="pass --force to write there, or choose another file with -o",
                 )
         if real_path(path) in read:
-            raise WriteRefused(
-                "is a file this run reads: not overwriting it", where=str(given), fix="choose another file with -o"
-            )
+            raise _an_input(given)
         mode: int | None = path.stat().st_mode
     except FileNotFoundError:
         mode = None
