@@ -44,7 +44,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import memory_limit
+from composegen.lint.readers import memory_limit
 from composegen.units import human_bytes
 
 CODE = "CG302"

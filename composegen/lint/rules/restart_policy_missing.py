@@ -36,7 +36,7 @@ from typing import Any
 from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.schema_invalid import is_fragment
+from composegen.lint.readers import is_fragment
 
 CODE = "CG602"
 NAME = "restart-policy-missing"
@@ -71,7 +71,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
         if name in one_shot or _has_policy(service):
             continue
-        if ctx.mode == "file" and is_fragment(service):
+        if is_fragment(ctx, service):
             continue  # its base may set it
         yield Violation(
             ("services", name),

@@ -43,7 +43,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import dig
+from composegen.lint.readers import dig
 
 CODE = "CG401"
 NAME = "swarm-only-key"
