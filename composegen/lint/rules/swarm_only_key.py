@@ -33,7 +33,10 @@ Use instead:
         labels:
           traefik.enable: "true"
     ```
-    or lint with the Swarm target when the file is meant for `docker stack deploy`.
+    or lint with the Swarm target when the file is meant for `docker stack deploy`. A stack
+    that says so itself is linted as one without being told: a file named like
+    `docker-stack.yml` or `stack-prod.yml`, `deploy.mode: global`, `placement`, `update_config`,
+    `rollback_config` or an overlay network (`--target compose` says otherwise).
 """
 
 from __future__ import annotations
