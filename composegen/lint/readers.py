@@ -18,12 +18,13 @@ from composegen.compose.syntax import SyntaxProblem, go_format, parse_volume
 from composegen.compose.tree import Origin, SDict, SList, is_mapping, key_origin
 from composegen.errors import UnitError
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Violation
-from composegen.units import parse_bytes, parse_cpus, parse_duration
+from composegen.lint.finding import Severity, Violation
+from composegen.units import MIB, human_bytes, parse_bytes, parse_cpus, parse_duration
 from composegen.yamlio import Document, KeyPath, Tagged
 
 if TYPE_CHECKING:
     from composegen.compose.stack import Problem
+    from composegen.facts import Fact, ServiceFacts
     from composegen.sizing.quantity import Quantity
 
 
@@ -659,3 +660,104 @@ def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:
     for section in ("secrets", "configs"):
         for target, path, _ in _names(service.get(section), (*base, section)):
             yield section, target, path
+
+
+# --- runtime facts: what a service runs, against its memory limit ---------------------------------
+
+
+#: Image names (the last part, as composegen.facts gives it) of the search servers, whose guidance
+#: is a heap of at most half the memory.
+SEARCH_IMAGES = frozenset({"elasticsearch", "opensearch"})
+
+
+class Limited(NamedTuple):
+    """A service with a memory limit, and the facts of what it runs (composegen.facts)."""
+
+    name: str
+    service: Mapping[str, Any]
+    limit: Setting
+    facts: ServiceFacts
+
+
+def limited_services(ctx: LintContext) -> Iterator[Limited]:
+    """Every service with a memory limit, with its runtime facts. The facts are read only when a
+    service has a limit: a stack without one never pays for them."""
+    for name, service in ctx.services():
+        limit = memory_limit(name, service)
+        if limit is None:
+            continue
+        facts = ctx.facts(name)
+        if facts is not None:
+            yield Limited(name, service, limit, facts)
+
+
+def number_fact(facts: ServiceFacts, setting: str, program: str | None = None) -> Fact | None:
+    """The fact that wins for a setting, where it was read as a number (not unreadable, not a
+    switch, not `auto`); None otherwise."""
+    found = facts.get(setting, program)
+    if found is None or found.status != "read" or isinstance(found.value, bool):
+        return None
+    return found if isinstance(found.value, (int, float)) else None
+
+
+def cited(fact: Fact) -> str:
+    """A fact as a message quotes it: `-Xmx4g` (docker-compose.yml:13, environment ES_JAVA_OPTS)."""
+    where = ", ".join(part for part in (fact.where(), fact.via) if part)
+    return f"`{fact.raw}` ({where})" if where else f"`{fact.raw}`"
+
+
+def cited_briefly(fact: Fact) -> str:
+    """A fact as a parenthesis quotes it: `--workers 4`, docker-compose.yml:8."""
+    return f"`{fact.raw}`, {fact.where()}" if fact.origin is not None else f"`{fact.raw}`"
+
+
+def limit_cited(ctx: LintContext, limit: Setting) -> str:
+    """The limit as a message quotes it: the memory limit mem_limit 2g (docker-compose.yml:14)."""
+    origin = ctx.origin(limit.path)
+    where = f" ({origin.where()})" if origin is not None else ""
+    return f"the memory limit {limit.key} {limit.shown()}{where}"
+
+
+def size_text(value: float) -> str:
+    """Bytes as a message shows them: 4.00 GiB, 256 MiB."""
+    return human_bytes(value)
+
+
+def mebibytes(value: float) -> int:
+    """Whole MiB, rounded down: the unit a suggested setting is written in."""
+    return max(1, int(value // MIB))
+
+
+def at_fact(found: Limited, fact: Fact, message: str, severity: Severity | None = None) -> Violation:
+    """A finding placed where the setting is written (the fix goes there), about one service."""
+    return Violation(("services", found.name), message, service=found.name, severity=severity, origin=fact.origin)
+
+
+#: The web servers whose `workers` setting is a process count.
+WEB_SERVERS = ("gunicorn", "uvicorn", "hypercorn")
+#: celery pools that run one process whatever the concurrency.
+ONE_PROCESS_POOLS = frozenset({"solo", "threads", "gevent", "eventlet"})
+
+
+class Workers(NamedTuple):
+    """The worker processes a service runs, as its command or environment says."""
+
+    fact: Fact
+    processes: int
+    program: str
+
+
+def worker_processes(facts: ServiceFacts) -> Workers | None:
+    """gunicorn's, uvicorn's or hypercorn's workers, else celery's `--autoscale` maximum or
+    `--concurrency` with a pool of processes; None where nothing says."""
+    for program in WEB_SERVERS:
+        fact = number_fact(facts, "workers", program)
+        if fact is not None and int(fact.value or 0) >= 1:
+            return Workers(fact, int(fact.value or 0), program)
+    pool = facts.get("pool", "celery")
+    if pool is not None and str(pool.value) in ONE_PROCESS_POOLS:
+        return None
+    fact = number_fact(facts, "autoscale_max", "celery") or number_fact(facts, "concurrency", "celery")
+    if fact is None or int(fact.value or 0) < 1:
+        return None
+    return Workers(fact, int(fact.value or 0), "celery")
