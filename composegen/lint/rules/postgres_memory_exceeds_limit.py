@@ -5,7 +5,10 @@ What it does:
     `shared_buffers` at or above the memory limit is an error. Where the command sets
     `shared_buffers`, `work_mem` or `max_connections`, it also adds shared_buffers + work_mem ×
     max_connections (PostgreSQL's defaults, 128MB, 4MB and 100, for those not set) + the size of a
-    tmpfs data directory (under /var/lib/postgresql), and warns when that is above the limit.
+    tmpfs data directory (under /var/lib/postgresql), and warns when that is above the limit and
+    work_mem is raised above its 4MB default or the data is on a tmpfs (4MB is pgtune's floor:
+    small plans, composegen's among them, accept that every connection sorting at once would not
+    fit).
 
 Why is this bad?
     Shared buffers are shared memory the container is charged for as they fill: with
@@ -91,8 +94,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         data = [m for m in tmpfs_mounts(found.name, found.service) if m.size and m.target.startswith(DATA_ROOT)]
         tmpfs = sum(m.size or 0 for m in data)
         need = value["shared_buffers"] + value["work_mem"] * value["max_connections"] + tmpfs
-        if need <= limit:
-            continue
+        if need <= limit or (value["work_mem"] <= DEFAULTS["work_mem"] and not tmpfs):
+            continue  # work_mem at its default is pgtune's floor too: composegen's own plans use it
         parts = [
             f"shared_buffers {size_text(value['shared_buffers'])}",
             f"work_mem {size_text(value['work_mem'])} × max_connections {value['max_connections']:g}",
