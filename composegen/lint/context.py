@@ -49,13 +49,14 @@ class LintContext:
         target: Target | None = None,  # from --target or composegen.yaml; None: the stack says
         host: HostSpec | None = None,
         inputs: Mapping[str, ServiceInputs] = MappingProxyType({}),  # roles and declared inputs
+        facts: StackFacts | None = None,  # the stack's runtime facts, where the caller read them already
     ) -> None:
         self.stack = stack
         self.mode = mode
         self._usage = usage
         self._target = target
         self._said: dict[str, str | None] = {}
-        self._facts: StackFacts | None = None
+        self._facts = facts
         self.host = host
         self.inputs = inputs
         self._expected_cache: dict[str, Sizing] | None = None

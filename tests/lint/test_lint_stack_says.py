@@ -37,3 +37,15 @@ def test_the_stack_says_unless_the_user_does(
     tmp_path: Path, name: str, options: dict[str, str], project: str | None, expected: list[str]
 ) -> None:
     assert restart_findings(tmp_path, name, project, **options) == expected
+
+
+def test_facts_read_by_the_caller_are_used_as_given(tmp_path: Path) -> None:
+    from composegen.compose.stack import load_stack
+    from composegen.facts import StackFacts
+    from composegen.lint.context import LintContext
+
+    (tmp_path / "app.yml").write_text(SERVICE)
+    stack = load_stack([tmp_path / "app.yml"], env={}, project_dir=tmp_path)
+    given = StackFacts({}, "swarm", (), "pytest", ())
+    ctx = LintContext(stack, facts=given)
+    assert (ctx.target, ctx.usage, ctx.stack_facts()) == ("swarm", "pytest", given)
