@@ -39,7 +39,7 @@ def build_context(
     mode: Mode,
     project: LoadedProject | None = None,
     usage: str | None = None,
-    target: Target = "compose",
+    target: Target | None = None,
     env: Mapping[str, str] | None = None,
     project_dir: Path | None = None,
 ) -> LintContext:

@@ -189,8 +189,8 @@ def lint(options: LintOptions) -> LintRun:
     config = _config(options, registry, project)
     rules = config.active(registry)
     usage = options.usage or config.usage or (project.project.usage if project is not None else None)
-    target = options.target or config.target or "compose"
-    if target not in ("compose", "swarm"):
+    target = options.target or config.target  # None: each stack says (composegen.facts)
+    if target not in (None, "compose", "swarm"):
         raise InputError(f"unknown target {target!r}", fix="use compose or swarm")
     fail_on = options.fail_on or config.fail_on or Severity.error
     if options.strict and fail_on.rank > Severity.warning.rank:
@@ -218,7 +218,7 @@ def lint(options: LintOptions) -> LintRun:
                 mode=chosen_target.mode,
                 project=project,
                 usage=usage,
-                target="swarm" if target == "swarm" else "compose",
+                target="swarm" if target == "swarm" else "compose" if target == "compose" else None,
                 env=environ,
                 project_dir=chosen_target.project_dir,
             )
