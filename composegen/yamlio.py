@@ -4,11 +4,12 @@ Two readers, one writer:
 - `read_document` / `parse_document`: fast positioned reading. libyaml composes the node tree
   (`yaml.compose` with the C loader keeps line and column on every node at a tenth of the cost of
   a round-trip parse: facts/performance.md §Parsing), then values are built from the nodes in one
-  pass, with the YAML 1.2 core schema that compose-go's yaml.v3 uses (`no`, `on` and `22:22` stay
-  strings), `<<:` merge keys applied, aliases expanded under a budget (alias bombs), duplicate keys
-  recorded, and the `!reset` / `!override` tags of compose v2 kept as markers. Mappings and
-  sequences come out as `SDict` / `SList`: a plain `dict` / `list` that also knows the `Origin`
-  (file, line, column) of each key and item.
+  pass, reading plain scalars as compose-go's yaml.v3 does (the YAML 1.2 core schema's words, so
+  `no`, `on` and `22:22` stay strings, and Go's numbers: `1_000`, `0b1010`, `010` is 8),
+  `<<:` merge keys applied, aliases expanded under a budget (alias bombs), duplicate keys recorded,
+  and the `!reset` / `!override` tags of compose v2 kept as markers. Mappings and sequences come out
+  as `SDict` / `SList`: a plain `dict` / `list` that also knows the `Origin` (file, line, column) of
+  each key and item.
 - `load_roundtrip` / `dump_roundtrip`: ruamel.yaml round-trip for editing a user's file, keeping
   comments, anchors and key order.
 - `scalar`: the one YAML-safe quoting of a value, used by the render templates.
@@ -59,16 +60,27 @@ _C_SAFE_DEPTH = 10_000
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-# YAML 1.2 core schema, as compose-go's yaml.v3 decodes into untyped values.
-_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
-_FLOAT = re.compile(
-    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-)
-#: yaml.v3 reads a plain integer into an int64, or a uint64 when positive, else (a decimal) into a
-#: float64; a number that fits none of them stays text, as here (compose then says what is wrong).
-#: No integer that fits is longer than this.
-_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
-_LONGEST_INT = len("-0o1777777777777777777777")
+# Plain scalars that start like a number, read as compose-go's yaml.v3 reads them (its resolve.go,
+# not the YAML 1.2 spec's core schema): every `_` is dropped, then the text is an integer as Go's
+# `strconv.ParseInt(text, 0, 64)` reads one (a sign, `0x` / `0o` / `0b` in either case, and a
+# leading `0` meaning octal: `010` is 8), else as `ParseUint` (no sign, up to 2**64-1), else a
+# float of the YAML shape (`08` is 8.0, a decimal too large for 64 bits a float), else, after a
+# lower-case `0b` / `0o`, a signed binary / octal number (`0b-101` is -5). A scalar that starts
+# with `.` keeps its underscores and is a float where Go's `ParseFloat` reads one (`.5_5`).
+_GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|0([0-7]+)|([1-9][0-9]*|0))\Z")
+_GO_INT_BASES = (16, 8, 2, 8, 10)  # of the digit groups of `_GO_INT`, in order
+_YAML_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_SIGNED_AFTER_PREFIX = re.compile(r"0(?:b[-+]?[01]+|o[-+]?[0-7]+)\Z")
+_DOT_FLOAT = re.compile(r"\.[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+(?:_[0-9]+)*)?\Z")
+_SPECIAL_FLOATS: dict[str, float] = {
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+}
+#: The ranges of Go's ParseInt (int64) and ParseUint (uint64, no sign allowed).
+_INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
+#: No digit string longer than this (leading zeros aside) fits 64 bits in any base.
+_LONGEST_DIGITS = 64
 #: The plain scalars of the core schema that are no numbers: null and the booleans.
 _WORDS: dict[str, Any] = {
     **dict.fromkeys(("", "~", "null", "Null", "NULL")),
@@ -90,7 +102,7 @@ _COMPOSE_TAGS = ("!reset", "!override")
 
 class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]  # CSafeLoader: a C class mypy cannot see
     """libyaml composing without PyYAML's YAML 1.1 tag resolution (a regex per scalar): every plain
-    scalar is tagged `str`, and `_scalar_value` reads it with the YAML 1.2 core schema itself."""
+    scalar is tagged `str`, and `_scalar_value` reads it as yaml.v3 does."""
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
         if kind is yaml.ScalarNode:
@@ -279,22 +291,49 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
         return text
     if not text or text[0] not in _NUMBER_START:
         return _WORDS.get(text, text)
-    if _INT.match(text):
-        based = text.startswith(("0o", "0x"))
-        if len(text) <= _LONGEST_INT:
-            number = int(text[2:], 8 if text[1] == "o" else 16) if based else int(text)
-            if _INT64_MIN <= number <= _UINT64_MAX:
-                return number
-        if based:
-            return text
-        # too large for 64 bits: yaml.v3 reads it as a float, or keeps the text beyond a float's range
-    if _FLOAT.match(text):
-        lowered = text.lower()
-        if lowered.endswith((".inf", ".nan")):
-            return float(lowered.replace(".", ""))
-        real = float(text)
-        return text if math.isinf(real) else real  # `1e400`: out of float64 range, text too
-    return text
+    return _number(text)
+
+
+def _number(text: str) -> Any:
+    """A plain scalar that starts with a digit, a sign or a dot, as yaml.v3 resolves it: an int,
+    a float, or the text itself (see `_GO_INT`)."""
+    if len(text) < 20 and text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1):
+        return int(text)  # the common case, a plain decimal of 19 digits or fewer: always fits
+    if text[0] == ".":
+        if _DOT_FLOAT.match(text):
+            real = float(text.replace("_", ""))
+            if not math.isinf(real):  # `.5e400`: Go's ParseFloat refuses it, so it stays text
+                return real
+        return _SPECIAL_FLOATS.get(text, text)
+    plain = text.replace("_", "") if "_" in text else text
+    found = _GO_INT.match(plain)
+    if found:
+        number = _int_in_range(found)
+        if number is not None:
+            return number
+    if _YAML_FLOAT.match(plain):
+        real = float(plain)
+        if not math.isinf(real):  # `1e400`, as above
+            return real
+    if plain.startswith(("0b", "0o")) and _SIGNED_AFTER_PREFIX.match(plain):
+        number = int(plain[2:], 2 if plain[1] == "b" else 8)
+        if _INT64_MIN <= number <= _INT64_MAX:
+            return number
+    return _SPECIAL_FLOATS.get(text, text) if text[1:2] == "." else text  # `-.inf`
+
+
+def _int_in_range(found: re.Match[str]) -> int | None:
+    """The integer `_GO_INT` matched, where Go's ParseInt or ParseUint takes it."""
+    sign, group = found.group(1), found.lastindex or 0  # the one digit group that matched
+    digits, base = found.group(group), _GO_INT_BASES[group - 2]
+    if len(digits.lstrip("0")) > _LONGEST_DIGITS:
+        return None
+    number = int(digits, base)
+    if sign == "-":
+        return -number if number <= -_INT64_MIN else None
+    if sign == "+":
+        return number if number <= _INT64_MAX else None
+    return number if number <= _UINT64_MAX else None
 
 
 def _new_sdict(origins: dict[Any, Origin]) -> SDict:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import random
 import re
 
 import pytest
@@ -9,6 +8,8 @@ from composegen.errors import InputError
 from composegen.yamlio import Tagged, parse_document, quote, scalar
 
 
+# Plain scalars as compose-go's yaml.v3 reads them (not the YAML 1.2 spec's core schema): each row
+# checked against compose v2 itself (tests/compose/test_compose_scalars.py compares many more).
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -17,7 +18,8 @@ from composegen.yamlio import Tagged, parse_document, quote, scalar
         ("a: on", "on"),
         ("a: 22:22", "22:22"),
         ("a: 0o17", 15),
-        ("a: 010", 10),
+        ("a: 010", 8),  # a leading 0 is octal, as in Go
+        ("a: 08", 8.0),  # no octal, so a float
         ("a: 1.5", 1.5),
         ("a: ~", None),
         ("a:", None),
@@ -27,55 +29,46 @@ from composegen.yamlio import Tagged, parse_document, quote, scalar
         ("a: 0x1F", 31),
         ("a: .inf", float("inf")),
         ("a: 1e3", 1000.0),
+        ("a: 1_000", 1000),
+        ("a: 1__0.5", 10.5),
+        ("a: 1_", 1),
+        ("a: +_1", 1),
+        ("a: _1", "_1"),
+        ("a: 0b1010", 10),
+        ("a: 0B1010", 10),
+        ("a: -0b101", -5),
+        ("a: 0b-101", -5),
+        ("a: 0B-1", "0B-1"),
+        ("a: 0X1F", 31),
+        ("a: 0x_1F", 31),
+        ("a: 0_x10", 16),
+        ("a: 0O17", 15),
+        ("a: +0x10", 16),
+        ("a: -0x10", -16),
+        ("a: 0o+17", 15),
+        ("a: .5_5", 0.55),
+        ("a: .5__5", ".5__5"),
+        ("a: .5_", ".5_"),
+        ("a: 1e400", "1e400"),
+        ("a: .5e400", ".5e400"),
+        ("a: 0x1p3", "0x1p3"),
+        ("a: 0b", "0b"),
+        ("a: 18446744073709551615", 2**64 - 1),
+        ("a: +18446744073709551615", float(2**64 - 1)),
+        ("a: -9223372036854775809", -9.223372036854776e18),
+        ("a: 0x10000000000000000", "0x10000000000000000"),
+        ("a: 0777777777777777777777777", 7.777777777777778e23),
+        ("a: 0b" + "0" * 100 + "1", 1),
     ],
 )
-def test_yaml_12_core_scalars_like_compose_go(text: str, expected: object) -> None:
-    assert parse_document(text, "t.yml").data["a"] == expected
+def test_plain_scalars_read_as_compose_go_reads_them(text: str, expected: object) -> None:
+    got = parse_document(text, "t.yml").data["a"]
+    assert (type(got), got) == (type(expected), expected)
 
 
-# The YAML 1.2 core schema, written out the plain way (the reader takes shortcuts to the same).
-_CORE = [
-    (re.compile(r"^(?:~|null|Null|NULL|)$"), lambda t: None),
-    (re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), lambda t: t.lower() == "true"),
-    (
-        re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
-        lambda t: int(t[2:], 8) if t.startswith("0o") else int(t[2:], 16) if t.startswith("0x") else int(t),
-    ),
-    (
-        re.compile(
-            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-        ),
-        lambda t: float(t.lower().replace(".", "")) if t.lower().endswith((".inf", ".nan")) else float(t),
-    ),
-]
-
-
-def _core(text: str) -> object:
-    for pattern, read in _CORE:
-        if pattern.match(text):
-            return read(text)
-    return text
-
-
-def test_plain_scalars_read_as_the_core_schema_says() -> None:
-    rng = random.Random(5)
-    words = ["", "~", "null", "Null", "NULL", "nul", "true", "True", "TRUE", "tRue", "false", "yes", "no", "on"]
-    words += [".inf", "-.Inf", "+.INF", ".nan", ".NaN", ".5", "5.", "-5", "+5", "0o17", "0o8", "0x1F", "0xg", "1e3"]
-    words += ["1E-3", "1.5e+3", "1_000", "08", "0", "-0", "12:30", "1.2.3", "+", "-", ".", "2024-01-01", "1e", "e3"]
-    alphabet = "0123456789+-.eExoabinfNaT_:~ "
-    words += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))).strip() for _ in range(3000)]
-    for word in dict.fromkeys(w for w in words if w and not w.startswith(("- ", "-:", ":"))):
-        try:
-            data = parse_document(f"a: {word}\n", "t.yml").data
-        except InputError:
-            continue  # not a plain scalar in this position (`a: : x`...)
-        if not isinstance(data.get("a"), (str, int, float, bool, type(None))):
-            continue  # YAML syntax made it a list or mapping
-        got, want = data["a"], _core(word)
-        if isinstance(want, float) and want != want:
-            assert isinstance(got, float) and got != got, word
-        else:
-            assert (type(got), got) == (type(want), want), word
+def test_a_huge_number_like_scalar_reads_in_linear_time() -> None:
+    for text in ("1" * 200_000, "1_" * 100_000, "0b" + "1" * 200_000, "0x" + "f" * 200_000, "0b-" + "1" * 200_000):
+        assert parse_document(f"a: {text}\n", "t.yml").data["a"] == text
 
 
 def test_positions_follow_aliases_and_merge_keys() -> None:

@@ -43,7 +43,7 @@ def go_float(value: float) -> str:
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if value == 0:
-        return "0"
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
     from decimal import Decimal  # lazy: a float in a compose value is rare
 
     sign_bit, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
