@@ -77,6 +77,15 @@ _SPECIAL_FLOATS: dict[str, float] = {
     **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
     **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
 }
+#: A plain scalar yaml.v3 reads as a time (Go's time.Parse with its four layouts, tried before
+#: numbers): `2001-12-14`, `2001-12-14 21:59:43.10`, `2001-12-14t21:59:43.10-05:00` (a space in a
+#: layout matches any run of spaces, a fraction may follow a comma). Some of these
+#: shapes are then refused by time.Parse (`2001-13-01`), and stay text.
+_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
+    r"(?:([Tt]| +)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?(Z|[-+]([0-9]{2}):([0-9]{2}))?)?\Z"
+)
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 #: The ranges of Go's ParseInt (int64) and ParseUint (uint64, no sign allowed).
 _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
 #: No digit string longer than this (leading zeros aside) fits 64 bits in any base.
@@ -130,6 +139,14 @@ class Tagged:
 
     def __repr__(self) -> str:
         return f"Tagged(tag={self.tag!r}, value={self.value!r})"
+
+
+class Timestamp(str):
+    """A plain scalar compose-go's YAML reader takes for a date or time (`2001-12-14`): text to
+    composegen, as written, but no string to compose, which refuses it wherever its schema checks
+    the value (a label, an environment value, a command): quoted, it is text to both."""
+
+    __slots__ = ()
 
 
 class Position(NamedTuple):
@@ -319,7 +336,29 @@ def _number(text: str) -> Any:
         number = int(plain[2:], 2 if plain[1] == "b" else 8)
         if _INT64_MIN <= number <= _INT64_MAX:
             return number
+    if text[4:5] == "-" and _is_timestamp(text):
+        return Timestamp(text)
     return _SPECIAL_FLOATS.get(text, text) if text[1:2] == "." else text  # `-.inf`
+
+
+def _is_timestamp(text: str) -> bool:
+    """Whether yaml.v3 reads `text` as a time: one of its layouts, with a real date and time."""
+    found = _TIMESTAMP.match(text)
+    if found is None:
+        return False
+    year, month, day, separator, hour, minute, second, zone, zone_hour, zone_minute = found.groups()
+    if separator is not None and (zone is None) != separator.startswith(" "):
+        return False  # `T` and `t` layouts end in a zone; the space layout (any run of spaces) has none
+    year_number, month_number = int(year), int(month)
+    if not 1 <= month_number <= 12:
+        return False
+    leap = year_number % 4 == 0 and (year_number % 100 != 0 or year_number % 400 == 0)
+    days = _DAYS_IN_MONTH[month_number - 1] + (1 if month_number == 2 and leap else 0)
+    if not 1 <= int(day) <= days:
+        return False
+    if hour is not None and (int(hour) > 23 or int(minute) > 59 or int(second) > 59):
+        return False
+    return zone_hour is None or (int(zone_hour) <= 24 and int(zone_minute) <= 60)
 
 
 def _int_in_range(found: re.Match[str]) -> int | None:
@@ -496,7 +535,7 @@ class _Builder:
             )
         value = _scalar_value(node)
         if isinstance(value, str):
-            return value
+            return value if type(value) is str else str(value)  # a `2001-12-14:` key is text to compose too
         if isinstance(value, int) and not isinstance(value, bool):
             self.int_keys = True
             return value

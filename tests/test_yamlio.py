@@ -5,7 +5,7 @@ import re
 import pytest
 
 from composegen.errors import InputError
-from composegen.yamlio import Tagged, parse_document, quote, scalar
+from composegen.yamlio import Tagged, Timestamp, parse_document, quote, scalar
 
 
 # Plain scalars as compose-go's yaml.v3 reads them (not the YAML 1.2 spec's core schema): each row
@@ -25,7 +25,12 @@ from composegen.yamlio import Tagged, parse_document, quote, scalar
         ("a:", None),
         ("a: true", True),
         ("a: 'true'", "true"),
-        ("a: 2024-01-01", "2024-01-01"),
+        ("a: 2024-01-01", Timestamp("2024-01-01")),  # a time to compose-go: text that compose refuses
+        ("a: 2024-1-2 3:04:05.5", Timestamp("2024-1-2 3:04:05.5")),
+        ("a: 2024-01-01T03:04:05Z", Timestamp("2024-01-01T03:04:05Z")),
+        ("a: 2024-01-01T03:04:05", "2024-01-01T03:04:05"),  # no zone: no layout of yaml.v3's
+        ("a: 2023-02-29", "2023-02-29"),  # no such day
+        ("a: '2024-01-01'", "2024-01-01"),
         ("a: 0x1F", 31),
         ("a: .inf", float("inf")),
         ("a: 1e3", 1000.0),

@@ -29,7 +29,7 @@ from composegen.compose.tree import PathTrie, TrieNode, dotted, ends, is_mapping
 from composegen.compose.validator import CompiledSchema, SchemaViolation
 from composegen.errors import UnitError
 from composegen.units import parse_bytes, parse_duration
-from composegen.yamlio import KeyPath
+from composegen.yamlio import KeyPath, Timestamp
 
 SCHEMA_FILE = "compose-spec.json"
 
@@ -174,6 +174,21 @@ def _message(error: SchemaViolation) -> str:
     return error.message
 
 
+def _timestamp_in(value: Any, limit: int = 10_000) -> tuple[KeyPath, str] | None:
+    """The path to the first `Timestamp` in `value` (itself, or inside it, x- keys aside), and its text."""
+    pending: list[tuple[KeyPath, Any]] = [((), value)]
+    while pending and limit > 0:
+        limit -= 1
+        path, node = pending.pop()
+        if isinstance(node, Timestamp):
+            return path, str(node)
+        if is_mapping(node):
+            pending.extend(((*path, k), v) for k, v in reversed(list(node.items())) if not str(k).startswith("x-"))
+        elif isinstance(node, list):
+            pending.extend(((*path, i), v) for i, v in reversed(list(enumerate(node))))
+    return None
+
+
 def schema_errors(data: Any) -> list[SchemaError]:
     """The compose-spec schema's errors for `data`, one per root cause."""
     found: list[SchemaError] = []
@@ -188,6 +203,12 @@ def schema_errors(data: Any) -> list[SchemaError]:
                         "unknown-key",
                     )
                 )
+            continue
+        stamp = _timestamp_in(error.instance)
+        if stamp is not None:  # a date compose reads as a time: say so, at the value
+            below, text = stamp
+            message = f'compose reads {text} as a date and time, not as text: quote it ("{text}")'
+            found.append(SchemaError((*path, *below), message, "timestamp"))
             continue
         found.append(SchemaError(path, _message(error), str(error.validator)))
     unique: dict[tuple[KeyPath, str], SchemaError] = {}
@@ -283,7 +304,7 @@ def _read_problem(kind: str, value: Any) -> str | None:
     except SyntaxProblem as err:
         return str(err)
     if kind == "environment entry":
-        return _environment_name_problem(value.split("=", 1)[0])
+        return environment_name_problem(value.split("=", 1)[0])
     if kind == "number" and not _FLOAT.match(value):
         return f"{value!r} is not a number"
     if kind == "whole" and not _WHOLE.match(value):
@@ -291,7 +312,7 @@ def _read_problem(kind: str, value: Any) -> str | None:
     return None
 
 
-def _environment_name_problem(name: str) -> str | None:
+def environment_name_problem(name: str) -> str | None:
     """compose-go refuses `- KEY =value` in the list form: a name ending in a space. (A mapping's
     `"KEY ": value` passes, unless another file's environment of the service merges with it.)"""
     last = name.encode("utf-8", "surrogatepass")[-1:]
@@ -353,11 +374,30 @@ def type_errors(data: Any) -> list[SchemaError]:
     return errors
 
 
+#: Where a secret or a config that is not `external` takes its value from: compose refuses a
+#: definition that names none of them (the key present is enough, even empty).
+_SOURCES = {"secrets": ("file", "environment"), "configs": ("file", "environment", "content")}
+
+
+def source_errors(data: Any) -> list[SchemaError]:
+    """Secret and config definitions with nothing to read their value from."""
+    errors: list[SchemaError] = []
+    for section, sources in _SOURCES.items():
+        definitions = data.get(section) if isinstance(data, Mapping) else None
+        for name, definition in definitions.items() if is_mapping(definitions) else ():
+            external = is_mapping(definition) and definition.get("external") is True
+            if is_mapping(definition) and not external and not any(source in definition for source in sources):
+                message = f"one of {' or '.join(sources)} must be set (or `external: true`)"
+                errors.append(SchemaError((section, name), message, "source"))
+    return errors
+
+
 def validate(data: Any) -> list[SchemaError]:
-    """Schema errors, then typed-reading errors at places the schema did not already flag."""
+    """Schema errors, then typed-reading errors at places the schema did not already flag, then
+    secrets and configs with no source."""
     errors = schema_errors(data)
     flagged = {e.path for e in errors}
-    for error in type_errors(data):
+    for error in [*type_errors(data), *source_errors(data)]:
         if not any(error.path[: len(p)] == p for p in flagged):
             errors.append(error)
     return errors

@@ -46,7 +46,9 @@ from composegen.yamlio import Document, KeyPath, Tagged, read_document
 if TYPE_CHECKING:
     from composegen.compose.schema import SchemaError
 
-ProblemKind = Literal["variable-unset", "variable-required", "variable-invalid", "duplicate-key", "mount-conflict"]
+ProblemKind = Literal[
+    "variable-unset", "variable-required", "variable-invalid", "duplicate-key", "mount-conflict", "include-invalid"
+]
 
 #: Top-level sections an included project contributes.
 SECTIONS = ("services", "networks", "volumes", "secrets", "configs", "models")
@@ -452,6 +454,7 @@ class _Loader:
                 included = self.load(files, included_vars, chain)
             if self.real(project_dir) != self.real(self.project_dir):
                 included = _absolute_paths(included, project_dir)
+            self.check_included_top(included)
             for section in SECTIONS:
                 imported = included.get(section)
                 if not isinstance(imported, Mapping):
@@ -469,6 +472,21 @@ class _Loader:
                     target.set(name, value, key_origin(imported, name))
                 out.set(section, target, out.origins.get(section) or origin)
         return out
+
+    def check_included_top(self, included: SDict) -> None:
+        """compose validates an included project whole, but only its sections are merged: the rest
+        of its top level (its `name`, a key compose does not know) is checked here."""
+        rest = SDict(
+            {k: v for k, v in included.items() if k not in SECTIONS},
+            {k: o for k, o in included.origins.items() if k not in SECTIONS},
+        )
+        if not rest:
+            return
+        from composegen.compose.schema import validate  # lazy: loads the schema on first use
+
+        for error in validate(rest):
+            message = f"{dotted(error.path) or '(top level)'}: {error.message}"
+            self.problems.append(Problem("include-invalid", message, error.path, origin_at(rest, error.path)))
 
 
 @contextmanager

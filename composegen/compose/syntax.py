@@ -207,14 +207,22 @@ def _decimal(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+#: The largest port: compose reads a short-syntax port as a 16-bit number.
+MAX_PORT = 65535
+
+
 def _port_range(text: str, what: str, spec: str) -> tuple[int, int]:
     first, sep, last = text.partition("-")
     if not _decimal(first) or (sep and not _decimal(last)):
         raise SyntaxProblem(f"invalid {what} port {text!r} in {spec!r}")
-    start = int(first)
-    end = int(last) if sep else start
+    start = int(first) if len(first.lstrip("0")) <= 5 else MAX_PORT + 1  # (a longer one: no int() of it)
+    end = (int(last) if len(last.lstrip("0")) <= 5 else MAX_PORT + 1) if sep else start
+    if start > MAX_PORT or end > MAX_PORT:
+        raise SyntaxProblem(f"invalid {what} port {text!r} in {spec!r}: ports go up to {MAX_PORT}")
     if end < start:
         raise SyntaxProblem(f"invalid {what} port range {text!r} in {spec!r}")
+    if what == "container" and start == 0:
+        raise SyntaxProblem(f"port {spec!r} is missing a target port: a container port starts at 1")
     return start, end
 
 

@@ -29,6 +29,8 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from composegen.yamlio import Timestamp
+
 #: Keywords that only annotate: they never fail a document.
 ANNOTATIONS = frozenset(
     {"$schema", "$id", "$comment", "$defs", "definitions", "title", "description", "default", "deprecated", "examples"}
@@ -135,7 +137,8 @@ def _is_number(x: Any) -> bool:
 
 
 TYPES: dict[str, Callable[[Any], bool]] = {
-    "string": lambda x: isinstance(x, str),
+    # a Timestamp (`2001-12-14`) is text to composegen but a time to compose, which refuses it
+    "string": lambda x: type(x) is str or (isinstance(x, str) and not isinstance(x, Timestamp)),
     "object": lambda x: isinstance(x, dict),
     "array": lambda x: isinstance(x, list),
     "boolean": lambda x: isinstance(x, bool),

@@ -156,8 +156,10 @@ def _first_error(err: pydantic.ValidationError, sources: list[Source]) -> InputE
     loc = tuple(
         part for part in first["loc"] if not (isinstance(part, str) and part.startswith(("function-", "literal[")))
     )
+    is_key = loc[-1:] == ("[key]",)  # a mapping's key is wrong, not its value: the key's line, the mapping's name
+    loc = loc[:-1] if is_key else loc
     where = _where(loc, sources)
-    dotted = ".".join(str(k) for k in loc) or "(top level)"
+    dotted = ".".join(str(k) for k in (loc[:-1] if is_key else loc)) or "(top level)"
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         return InputError(

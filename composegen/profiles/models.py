@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from composegen.profiles.types import ByteSize, Duration, Params
+from composegen.profiles.types import ByteSize, Duration, EnvironmentName, EnvironmentValue, Params
 
 Role = Literal[
     "python-web",
@@ -219,7 +219,7 @@ class Profile(Frozen):
     restart: Literal["no", "always", "on-failure", "unless-stopped"] | None = None
     network: NetworkPolicy | None = None
     monitoring: MonitoringPolicy | None = None
-    environment: dict[str, dict[str, str]] = Field(
+    environment: dict[str, dict[EnvironmentName, EnvironmentValue]] = Field(
         default_factory=dict,
         description="Environment by role; the keys `all` and `python` reach every / every Python service",
     )
@@ -280,7 +280,7 @@ class ServiceSpec(Frozen):
     startup: Duration | None = None
     tests: int | None = Field(None, ge=0, description="Tests collected (pytest runners)")
     persistence: bool | None = Field(None, description="Redis RDB/AOF persistence")
-    environment: dict[str, str] = Field(default_factory=dict)
+    environment: dict[EnvironmentName, EnvironmentValue] = Field(default_factory=dict)
 
 
 class HostSpec(Frozen):

@@ -14,17 +14,29 @@ from composegen.paths import os_error
 
 #: Loading problems that come from the base's own variables, not from what composegen wrote.
 _BASE_ONLY = frozenset({"variable-unset", "variable-required", "variable-invalid"})
+#: Those the environment decides: the machine that renders need not hold the variables of the
+#: one that deploys (an unset variable is only a warning to compose; a required one is checked
+#: where the stack starts).
+_ENVIRONMENT_DECIDES = frozenset({"variable-unset", "variable-required"})
 
 
 def load_base(paths: Sequence[Path], root: Path) -> Stack:
     """The merged, interpolated base stack, exactly as `docker compose -f ... config` builds it;
     refused, naming its file and line, when compose would refuse the base alone (a duplicate key,
-    a schema error): an overlay over it could never be used, and the error is the base's."""
+    a malformed `${`, a schema error, a service with neither image nor build, a reference to a
+    service, volume, network, secret or config it does not define, a dependency cycle): an
+    overlay over it could never be used, and the error is the base's."""
     stack = load_stack(list(paths), project_dir=root)
-    problems = [(p.where(), p.message) for p in stack.problems if p.error and p.kind not in _BASE_ONLY]
+    problems = [
+        (p.where(), p.message + (" (write a literal $ as $$)" if p.kind == "variable-invalid" else ""))
+        for p in stack.problems
+        if p.error and p.kind not in _ENVIRONMENT_DECIDES
+    ]
     for error in stack.validate():
         origin = origin_at(stack.data, error.path)
         problems.append((origin.where() if origin is not None else str(paths[0]), str(error)))
+    if not problems:
+        problems = _refused_project(stack)
     if problems:
         where, message = problems[0]
         raise InputError(
@@ -33,6 +45,27 @@ def load_base(paths: Sequence[Path], root: Path) -> Stack:
             fix="fix the compose file; `composegen lint` lists every problem",
         )
     return stack
+
+
+def _refused_project(stack: Stack) -> list[tuple[str, str]]:
+    """What compose refuses in a project whose every value is valid, as lint finds it: a service
+    with neither an image nor a build, a reference to something undefined, a dependency cycle."""
+    from composegen.lint.context import LintContext  # lazy: only a valid base gets this far
+    from composegen.lint.engine import run_rule
+    from composegen.lint.readers import no_image_or_build
+    from composegen.lint.rule import Rule
+    from composegen.lint.rules import depends_on_cycle, undefined_reference
+
+    problems = [
+        (stack.where(("services", name)), f"service {name!r} has neither an image nor a build context")
+        for name, service in stack.iter_services()
+        if no_image_or_build(service)
+    ]
+    context = LintContext(stack, mode="stack")
+    for module in (undefined_reference, depends_on_cycle):
+        for finding in run_rule(context, Rule.from_module(module)):
+            problems.append((f"{finding.file}:{finding.line}", finding.message))
+    return problems
 
 
 def check_merged(paths: Sequence[Path], root: Path, overlay_text: str, overlay_name: str) -> list[str]:

@@ -47,7 +47,7 @@ from typing import Any
 from composegen.compose.tree import dotted
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import holds_unresolved, no_image_or_build, unresolved_origins
+from composegen.lint.readers import holds_unresolved, no_image_or_build, problem_violations, unresolved_origins
 
 CODE = "CG001"
 NAME = "schema-invalid"
@@ -74,6 +74,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
 def _violations(ctx: LintContext) -> Iterator[Violation]:
     from composegen.compose.schema import validate  # lazy: loads the schema on first use
 
+    yield from problem_violations(ctx, "include-invalid")  # the top level of an included file
     unresolved = unresolved_origins(ctx)
     for error in validate(ctx.data):
         if error.keyword != "unknown-key" and holds_unresolved(ctx.data, error.path, unresolved):
