@@ -227,9 +227,12 @@ class SList(list[Any]):
 class Document:
     """What one YAML file holds (`data`: `SDict` / `SList` and scalars, keys as written, so `80:` is
     the integer 80), where each key and item was written (`positions`, built when first asked for),
-    and the keys written twice in one mapping."""
+    and the keys written twice in one mapping, and the keys that are no text to compose-go (`80:`,
+    `true:`, `2001-12-14:`: a number, a boolean, null or a time, each with what it is)."""
 
-    __slots__ = ("_positions", "data", "duplicate_keys", "has_int_keys", "has_tags", "path", "root")
+    __slots__ = (
+        "_positions", "data", "duplicate_keys", "has_int_keys", "has_tags", "non_string_keys", "path", "root"
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -241,8 +244,10 @@ class Document:
         root: Position = _START,
         has_int_keys: bool = True,
         has_tags: bool = True,
+        non_string_keys: tuple[tuple[KeyPath, Position, str], ...] = (),
     ) -> None:
         self.path = path
+        self.non_string_keys = non_string_keys
         self.data = data
         self.duplicate_keys = duplicate_keys
         self.root = root
@@ -400,6 +405,7 @@ class _Builder:
         self.budget = budget
         self.keys: list[Key] = []  # the key path of the node being built
         self.duplicates: list[tuple[KeyPath, Position]] = []
+        self.non_string_keys: list[tuple[KeyPath, Position, str]] = []
         self.int_keys = False
         self.open: set[int] = set()  # the ids of the collection nodes being built
 
@@ -534,12 +540,20 @@ class _Builder:
                 where=f"{self.file}:{node.start_mark.line + 1}",
             )
         value = _scalar_value(node)
-        if isinstance(value, str):
-            return value if type(value) is str else str(value)  # a `2001-12-14:` key is text to compose too
+        if type(value) is str:
+            return value
+        what = (
+            "a date and time" if isinstance(value, str)
+            else "null" if value is None
+            else "a boolean" if isinstance(value, bool)
+            else "a number"
+        )  # fmt: skip
+        mark = node.start_mark
+        self.non_string_keys.append(((*self.keys, str(node.value)), Position(mark.line + 1, mark.column + 1), what))
         if isinstance(value, int) and not isinstance(value, bool):
             self.int_keys = True
             return value
-        return str(node.value)  # compose keys are strings: `true:` or `1.5:` stay as written
+        return str(node.value)  # kept as written: `true:` or `1.5:` (compose refuses them all)
 
 
 @contextmanager
@@ -649,7 +663,14 @@ def _parse_document(text: str, path: str) -> Document:
     root = Position(node.start_mark.line + 1, node.start_mark.column + 1)
     tags = "!reset" in text or "!override" in text  # (a comment that names one just says "maybe")
     return Document(
-        path, data, None, tuple(builder.duplicates), root=root, has_int_keys=builder.int_keys, has_tags=tags
+        path,
+        data,
+        None,
+        tuple(builder.duplicates),
+        root=root,
+        has_int_keys=builder.int_keys,
+        has_tags=tags,
+        non_string_keys=tuple(builder.non_string_keys),
     )
 
 

@@ -47,7 +47,13 @@ if TYPE_CHECKING:
     from composegen.compose.schema import SchemaError
 
 ProblemKind = Literal[
-    "variable-unset", "variable-required", "variable-invalid", "duplicate-key", "mount-conflict", "include-invalid"
+    "variable-unset",
+    "variable-required",
+    "variable-invalid",
+    "duplicate-key",
+    "mount-conflict",
+    "include-invalid",
+    "non-string-key",
 ]
 
 #: Top-level sections an included project contributes.
@@ -302,6 +308,16 @@ class _Loader:
                 Problem(
                     "duplicate-key",
                     f"duplicate key {dotted(keys)}: compose refuses the file",
+                    keys,
+                    Origin(doc.path, pos.line, pos.column),
+                )
+            )
+        for keys, pos, what in doc.non_string_keys:
+            self.problems.append(
+                Problem(
+                    "non-string-key",
+                    f"the key {keys[-1]} of {dotted(keys[:-1]) or 'the top level'} is {what} to compose, "
+                    "which takes only text keys: quote it",
                     keys,
                     Origin(doc.path, pos.line, pos.column),
                 )

@@ -75,6 +75,7 @@ def _violations(ctx: LintContext) -> Iterator[Violation]:
     from composegen.compose.schema import validate  # lazy: loads the schema on first use
 
     yield from problem_violations(ctx, "include-invalid")  # the top level of an included file
+    yield from problem_violations(ctx, "non-string-key")  # `80:`, `true:`: compose takes text keys only
     unresolved = unresolved_origins(ctx)
     for error in validate(ctx.data):
         if error.keyword != "unknown-key" and holds_unresolved(ctx.data, error.path, unresolved):
