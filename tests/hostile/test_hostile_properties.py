@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from composegen.compose.normalize import canonical_services
 from composegen.compose.oracle import OracleError, run_config
-from composegen.compose.schema import validate
+from composegen.compose.schema import environment_name_problem, validate
 from composegen.compose.stack import load_stack
 from composegen.compose.syntax import SyntaxProblem, shell_split
 from composegen.lint.engine import run_rule
@@ -67,6 +67,9 @@ ENV_NAME = (
     .map("".join)
     .filter(lambda name: bool(name.strip()) and "=" not in name and "\n" not in name and "\x85" not in name)
 )
+#: A name composegen.yaml and profiles take: none whose last byte is a space (compose refuses it
+#: once the overlay's environment merges into a base's list, so composegen refuses it always).
+PROJECT_ENV_NAME = ENV_NAME.filter(lambda name: environment_name_problem(name) is None)
 #: A service name as the compose schema allows: ^[a-zA-Z0-9._-]+$.
 SERVICE_NAME = st.text(alphabet=string.ascii_letters + string.digits + "._-", min_size=1, max_size=12).filter(
     lambda name: name not in (".", "..")
@@ -83,14 +86,14 @@ def projects(draw: st.DrawFn) -> dict[str, Any]:
     specs: dict[str, Any] = {}
     for name in names:
         spec: dict[str, Any] = {}
-        environment = draw(st.dictionaries(ENV_NAME, VALUE, max_size=4))
+        environment = draw(st.dictionaries(PROJECT_ENV_NAME, VALUE, max_size=4))
         if environment:
             spec["environment"] = environment
         if draw(st.booleans()):
             spec["memory"] = draw(st.sampled_from(["64M", "512m", "1g", "1.5GiB", "300MB"]))
         if spec:
             specs[name] = spec
-    profile_env = draw(st.dictionaries(ENV_NAME, VALUE, max_size=3))
+    profile_env = draw(st.dictionaries(PROJECT_ENV_NAME, VALUE, max_size=3))
     profile: dict[str, Any] = {"extends": draw(st.sampled_from(PROFILES)), "environment": {"all": profile_env}}
     profile.update(draw(st.fixed_dictionaries({}, optional=PROFILE_STRINGS)))
     project = {"compose_files": ["docker-compose.yml"], "services": specs, "profiles": {"mine": profile}}
