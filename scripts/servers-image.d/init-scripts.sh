@@ -1,0 +1,19 @@
+#!/bin/bash
+# Sourced by the database entrypoints: `run_init_scripts NAME CLIENT...` runs
+# /docker-entrypoint-initdb.d/* in order as the official images do: *.sh executed when executable,
+# else sourced (in the entrypoint's shell); *.sql and *.sql.gz fed to CLIENT; anything else ignored.
+run_init_scripts() {
+  local who=$1 f
+  shift
+  for f in /docker-entrypoint-initdb.d/*; do
+    case "$f" in
+      *.sh | *.sql | *.sql.gz) echo "$who: running $f" >&2 ;;
+      *) [ ! -e "$f" ] || echo "$who: ignoring $f" >&2 ;;
+    esac
+    case "$f" in
+      *.sh) if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
+      *.sql) "$@" <"$f" ;;
+      *.sql.gz) gunzip -c "$f" | "$@" ;;
+    esac
+  done
+}
