@@ -10,7 +10,7 @@ Loaded by tests/engine/conftest.py, and by `scripts/test` with `-p tests.engine.
   it is skipped, with the way to get an engine, only for a developer without root.
 - `smoke_image`: makes sure composegen-smoke:local is there (examples/smoke/make-image.sh).
 - `servers_images`: makes sure the real servers' images are there (scripts/servers-image: seconds
-  from its cached tarball, about 6 minutes to build it the first time, as root), by role.
+  from its cached tarball, 3 to 4 minutes to build it the first time, as root), by role.
 - The guard: under CI or COMPOSEGEN_REQUIRE_ENGINE=1, an `engine` test that was skipped, however
   it was skipped, is reported as failed, and the run fails with the list of them.
 """
