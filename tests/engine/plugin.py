@@ -28,13 +28,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 OWN_SOCKET = Path(os.environ.get("COMPOSEGEN_ENGINE_DIR", "/tmp/composegen-engine")) / "docker.sock"
 SMOKE_IMAGE = "composegen-smoke:local"
-#: scripts/servers-image's tags, by role
+#: scripts/servers-image's tags, by role: the official images' repositories, so that composegen
+#: writes the servers' flags for them as it does for the official images
 SERVERS_IMAGES = {
-    "postgres": "composegen-servers/postgres:15",
-    "redis": "composegen-servers/redis:7.0",
-    "mariadb": "composegen-servers/mariadb:10.11",
-    "zookeeper": "composegen-servers/zookeeper:3.8",
-    "python": "composegen-servers/python:3.11",
+    "postgres": "postgres:15-composegen",
+    "redis": "redis:7.0-composegen",
+    "mariadb": "mariadb:10.11-composegen",
+    "zookeeper": "zookeeper:3.8-composegen",
+    "python": "python:3.11-composegen",
 }
 HOW = "start one with `scripts/engine up` (as root) and `export DOCKER_HOST=$(scripts/engine host)`"
 
