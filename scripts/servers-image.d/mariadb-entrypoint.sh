@@ -2,9 +2,10 @@
 # MariaDB as the official image starts it: `mariadbd` (or flags for it:
 # `--innodb-buffer-pool-size=64M`) installs the system tables into an empty data dir
 # (MARIADB_ROOT_PASSWORD, MARIADB_ALLOW_EMPTY_ROOT_PASSWORD, MARIADB_RANDOM_ROOT_PASSWORD,
-# MARIADB_ROOT_HOST, MARIADB_DATABASE, MARIADB_USER, MARIADB_PASSWORD, or their MYSQL_* names),
-# runs /docker-entrypoint-initdb.d/*.sh, *.sql and *.sql.gz against a server without networking,
-# then runs mariadbd in the foreground as user mysql. Any other command runs as given.
+# MARIADB_ROOT_HOST, MARIADB_DATABASE, MARIADB_USER, MARIADB_PASSWORD, or their MYSQL_* names; the
+# passwords, user and database also as *_FILE), runs /docker-entrypoint-initdb.d/*.sh, *.sql and
+# *.sql.gz against a server without networking, then runs mariadbd in the foreground as user
+# mysql. Any other command runs as given.
 set -Eeo pipefail
 . /usr/local/bin/init-scripts.sh
 
@@ -33,6 +34,8 @@ env_of() { # MARIADB_<name>, else MYSQL_<name>, else $2
 }
 
 if [ ! -d "$datadir/mysql" ]; then
+  file_env MARIADB_ROOT_PASSWORD MYSQL_ROOT_PASSWORD MARIADB_PASSWORD MYSQL_PASSWORD MARIADB_USER MYSQL_USER \
+    MARIADB_DATABASE MYSQL_DATABASE
   root_password=$(env_of ROOT_PASSWORD "")
   allow_empty=$(env_of ALLOW_EMPTY_ROOT_PASSWORD "")
   [ -n "$allow_empty" ] || allow_empty=${MYSQL_ALLOW_EMPTY_PASSWORD:-}

@@ -1,9 +1,9 @@
 #!/bin/bash
 # PostgreSQL as the official image starts it: `postgres` (or flags for it: `-c shared_buffers=64MB`)
 # initialises $PGDATA when it is empty (POSTGRES_PASSWORD, POSTGRES_USER, POSTGRES_DB,
-# POSTGRES_INITDB_ARGS, POSTGRES_HOST_AUTH_METHOD), runs /docker-entrypoint-initdb.d/*.sh, *.sql
-# and *.sql.gz against a server that listens on no TCP port, then runs postgres in the foreground
-# as user postgres. Any other command runs as given.
+# POSTGRES_INITDB_ARGS, each also as a *_FILE; POSTGRES_HOST_AUTH_METHOD), runs
+# /docker-entrypoint-initdb.d/*.sh, *.sql and *.sql.gz against a server that listens on no TCP
+# port, then runs postgres in the foreground as user postgres. Any other command runs as given.
 set -Eeo pipefail
 export PATH=/usr/lib/postgresql/15/bin:$PATH
 export PGDATA=${PGDATA:-/var/lib/postgresql/data}
@@ -25,6 +25,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  file_env POSTGRES_PASSWORD POSTGRES_USER POSTGRES_DB POSTGRES_INITDB_ARGS
   export POSTGRES_USER=${POSTGRES_USER:-postgres}
   export POSTGRES_DB=${POSTGRES_DB:-$POSTGRES_USER}
   auth=${POSTGRES_HOST_AUTH_METHOD:-}

@@ -102,14 +102,20 @@ def test_postgres_takes_its_flags_and_runs_the_init_scripts(
     assert output(db, "ps", "-o", "user=", "-p", "1") == "postgres"
 
 
-def test_postgres_takes_the_postgres_command_too(servers_images: dict[str, str], start: Any) -> None:
+def test_postgres_takes_the_postgres_command_and_a_password_file(
+    servers_images: dict[str, str], start: Any, tmp_path: Path
+) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("from-a-file")
     db = start(
         servers_images["postgres"],
         ["postgres", "-c", "max_connections=37"],
-        environment={"POSTGRES_HOST_AUTH_METHOD": "trust"},
+        environment={"POSTGRES_PASSWORD_FILE": "/run/secrets/password"},
+        volumes={str(secret): {"bind": "/run/secrets/password", "mode": "ro"}},
     )
     wait_until(db, "pg_isready", "-h", "127.0.0.1", "-U", "postgres")
-    assert output(db, "psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SHOW max_connections") == "37"
+    psql = ("env", "PGPASSWORD=from-a-file", "psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc")
+    assert output(db, *psql, "SHOW max_connections") == "37"
 
 
 def test_postgres_without_a_password_says_so(servers_images: dict[str, str], start: Any) -> None:
