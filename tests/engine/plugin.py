@@ -9,6 +9,8 @@ Loaded by tests/engine/conftest.py, and by `scripts/test` with `-p tests.engine.
   can start one with `scripts/engine up`; COMPOSEGEN_REQUIRE_ENGINE=0 lets root skip them too);
   it is skipped, with the way to get an engine, only for a developer without root.
 - `smoke_image`: makes sure composegen-smoke:local is there (examples/smoke/make-image.sh).
+- `servers_images`: makes sure the real servers' images are there (scripts/servers-image: seconds
+  from its cached tarball, 3 to 4 minutes to build it the first time, as root), by role.
 - The guard: under CI or COMPOSEGEN_REQUIRE_ENGINE=1, an `engine` test that was skipped, however
   it was skipped, is reported as failed, and the run fails with the list of them.
 """
@@ -26,6 +28,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 OWN_SOCKET = Path(os.environ.get("COMPOSEGEN_ENGINE_DIR", "/tmp/composegen-engine")) / "docker.sock"
 SMOKE_IMAGE = "composegen-smoke:local"
+#: scripts/servers-image's tags, by role: the official images' repositories, so that composegen
+#: writes the servers' flags for them as it does for the official images
+SERVERS_IMAGES = {
+    "postgres": "postgres:15-composegen",
+    "redis": "redis:7.0-composegen",
+    "mariadb": "mariadb:10.11-composegen",
+    "zookeeper": "zookeeper:3.8-composegen",
+    "python": "python:3.11-composegen",
+}
 HOW = "start one with `scripts/engine up` (as root) and `export DOCKER_HOST=$(scripts/engine host)`"
 
 _skipped_engine_tests: list[str] = []
@@ -85,6 +96,17 @@ def smoke_image(engine: Any) -> str:
     if done.returncode != 0:
         pytest.fail(f"make-image.sh failed: {done.stderr.strip()}", pytrace=False)
     return SMOKE_IMAGE
+
+
+@pytest.fixture(scope="session")
+def servers_images(engine: Any) -> dict[str, str]:
+    """The real servers' images on the engine, by role (imported, or built first, when missing)."""
+    done = subprocess.run(
+        [str(REPO / "scripts" / "servers-image")], capture_output=True, text=True, timeout=1800, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(f"scripts/servers-image failed: {done.stderr.strip()[-2000:]}", pytrace=False)
+    return dict(SERVERS_IMAGES)
 
 
 @pytest.hookimpl(hookwrapper=True)
