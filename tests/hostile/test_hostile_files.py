@@ -88,6 +88,19 @@ def _link_outside(path: Path) -> None:
     path.symlink_to(outside)
 
 
+def _env_bomb(path: Path) -> None:
+    """41 lines, each value twice the one before: 2^41 characters once expanded."""
+    lines = ["V0=ab", *(f"V{i}=${{V{i - 1}}}${{V{i - 1}}}" for i in range(1, 41))]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _interpolation_bomb(path: Path) -> None:
+    """A 1,024-character variable (A6, from .env) referenced 40,000 times: 40 MB from 200 kB."""
+    refs = "${A6}" * 20_000
+    base = "services:\n  web:\n    image: python:3.12\n    environment:\n"
+    path.write_text(base + f'      X: "{refs}"\n      Y: "{refs}"\n')
+
+
 MAKERS: dict[str, Callable[[Path], None]] = {
     "alias-bomb-lists": _bomb_lists,
     "alias-bomb-mappings": _bomb_mappings,
@@ -100,6 +113,8 @@ MAKERS: dict[str, Callable[[Path], None]] = {
     "fifo": lambda path: os.mkfifo(path),
     "dev-zero": lambda path: path.symlink_to("/dev/zero"),
     "link-outside": _link_outside,
+    "env-bomb": _env_bomb,
+    "interpolation-bomb": _interpolation_bomb,
 }
 
 

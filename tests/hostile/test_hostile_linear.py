@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from composegen.compose import validator
+from composegen.compose.interpolate import parse_env_text
 from composegen.compose.merge import enforce_unicity
 from composegen.compose.tree import SDict, SList, plain
 from composegen.compose.validator import CompiledSchema
+from composegen.errors import InputError
 from composegen.masking import MASK, mask
 
 #: CPU seconds a linear run stays far below, on any machine the tests run on.
@@ -117,3 +119,20 @@ def test_masking_a_long_command_is_linear(token: str) -> None:
 )
 def test_masking_still_finds_what_it_found(text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+def test_a_long_env_file_is_linear() -> None:
+    # each line copied the variables read so far and the rest of the text: 40,000 lines took 7 s
+    text = "".join(f"export K{i}=${{K{i - 1}:-x}}\n" if i % 2 else f"K{i}=v{i}\n" for i in range(40_000))
+    found, seconds = _cpu_seconds(lambda: parse_env_text(text, ".env"))
+    assert len(found) == 40_000
+    assert (found["K0"], found["K1"], found["K39999"]) == ("v0", "v0", "v39998")
+    assert seconds < BOUND
+
+
+def test_a_file_may_expand_to_sixteen_times_its_size() -> None:
+    text = "A=" + "x" * 100_000 + "\n" + "".join(f"B{i}=${{A}}\n" for i in range(100))
+    assert len(parse_env_text(text, ".env")) == 101  # 10 MB from 100 kB: within the budget
+    with pytest.raises(InputError, match=r"^variables expand to too much text") as raised:
+        parse_env_text(text + "".join(f"C{i}=${{A}}${{A}}\n" for i in range(100)), ".env")
+    assert raised.value.where == ".env:110"  # C8: 11.8 MB, past 10 MB + 16 × the 102 kB file
