@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,7 +48,7 @@ HEAD_BY_COMMAND = "services:\n  web:\n    image: example/app:1\n"
 class Shape:
     name: str
     what: str  # the unit of `size`
-    make: Callable[[int], str]  # size -> the compose file
+    make: Callable[[int], str | dict[str, str]]  # size -> the compose file, or {file name: text}
     size: Callable[[float], int]  # fraction of the cap -> size
 
 
@@ -107,6 +108,11 @@ def _long_line(size: int) -> str:
     return HEAD + "    labels:\n      note: " + "word " * (size // 5) + "\n"
 
 
+def _env_file(size: int) -> dict[str, str]:
+    lines = "".join(f"export K{i}=${{K{i - 1}:-x}}\n" if i % 2 else f"K{i}=v{i}\n" for i in range(size // 20))
+    return {".env": lines, "docker-compose.yml": HEAD + "    environment:\n      A: ${K1}\n"}
+
+
 def _secret_names(size: int) -> str:
     return HEAD + "    environment:\n      " + "PASS" * (size // 4) + ": x\n"
 
@@ -127,6 +133,7 @@ SHAPES: tuple[Shape, ...] = (
     Shape("merge-list", "bytes", _merge_list, _by_bytes),
     Shape("long-line", "bytes", _long_line, _by_bytes),
     Shape("secret-name-run", "bytes", _secret_names, _by_bytes),
+    Shape("env-file-lines", "bytes", _env_file, _by_bytes),
 )
 COMMANDS: dict[str, tuple[str, ...]] = {
     "lint": ("lint", "docker-compose.yml"),
@@ -175,8 +182,13 @@ def run_once(args: Sequence[str], folder: Path, timeout: float) -> Run:
     return Run(seconds, done.returncode)
 
 
-def time_text(folder: Path, text: str, command: str, timeout: float) -> Run:
-    (folder / "docker-compose.yml").write_text(text, encoding="utf-8")
+def time_files(folder: Path, made: str | dict[str, str], command: str, timeout: float) -> Run:
+    """`command` in a fresh project folder holding `made` (a compose file's text, or files)."""
+    files = made if isinstance(made, dict) else {"docker-compose.yml": made}
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
     return run_once(COMMANDS[command], folder, timeout)
 
 
@@ -216,19 +228,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "|---|---|" + "---|" * len(fractions) + "---|---|",
     ]
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
-        folder = Path(tmp)
+        folder = Path(tmp) / "project"
         for command in args.commands:
-            time_text(folder, TRIVIAL, command, args.timeout)  # warm: page cache, bytecode
-        baselines = {c: time_text(folder, TRIVIAL, c, args.timeout).seconds for c in args.commands}
+            time_files(folder, TRIVIAL, command, args.timeout)  # warm: page cache, bytecode
+        baselines = {c: time_files(folder, TRIVIAL, c, args.timeout).seconds for c in args.commands}
         for shape in shapes:
             for command in args.commands:
                 points: list[tuple[int, Run]] = []
                 for fraction in fractions:
                     size = shape.size(fraction)
-                    text = shape.make(size)
-                    run = time_text(folder, text, command, args.timeout)
+                    made = shape.make(size)
+                    run = time_files(folder, made, command, args.timeout)
                     points.append((size, run))
-                    label = f"{shape.name} {command} {size} {shape.what} ({len(text)} bytes)"
+                    total = sum(map(len, made.values())) if isinstance(made, dict) else len(made)
+                    label = f"{shape.name} {command} {size} {shape.what} ({total} bytes)"
                     print(f"  {label}: {cell(run)}", file=sys.stderr)
                 fast = all(run.code is not None and run.seconds <= TARGET_SECONDS for _, run in points)
                 verdict = growth(points, baselines[command])

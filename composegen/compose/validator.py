@@ -109,18 +109,22 @@ def _equal(one: Any, two: Any) -> bool:
 
 
 def _identity(element: Any) -> Any:
-    """A hashable value equal for elements `_equal` calls equal, and for no others: a type tag
-    (True is not 1, a string is not a list) and the value, lists and mappings frozen."""
-    if isinstance(element, bool) or element is None:
-        return ("constant", element)
+    """A hashable value equal for elements `_equal` calls equal, and for no others: a string,
+    number or null as it is (1 == 1.0), a boolean tagged (True is not 1), lists and mappings
+    frozen and tagged (a list is not a string); TypeError for an unhashable value of another type."""
+    kind = type(element)
+    if kind is str or kind is int or kind is float or element is None:
+        return element
+    if kind is bool:
+        return ("boolean", element)
     if isinstance(element, str):
-        return ("string", element)
+        return element
     if isinstance(element, Sequence):
         return ("array", tuple(_identity(each) for each in element))
     if isinstance(element, Mapping):
         return ("object", frozenset((key, _identity(value)) for key, value in element.items()))
-    hash(element)  # a number or another hashable value: as it is (1 == 1.0); TypeError otherwise
-    return ("value", element)
+    hash(element)  # a number of another type, or another hashable value: as it is
+    return element
 
 
 def _unique(container: Sequence[Any]) -> bool:
