@@ -21,7 +21,7 @@ from composegen.sizing.measured import Measurements, parse_measurements
 from composegen.sizing.model import ServiceInputs, StackPlan
 from composegen.sizing.plan import plan_stack
 from composegen.units import human_bytes
-from composegen.yamlio import parse_document, read_text
+from composegen.yamlio import MAX_FILE_BYTES, parse_document, read_text
 
 TEMPLATE = "overlay.yml.j2"
 
@@ -102,6 +102,21 @@ def _refuse_impossible_limits(stack: StackPlan, project: LoadedProject) -> None:
         )
 
 
+def _refuse_unreadable_size(text: str, planned: Planned) -> None:
+    """An overlay composegen could not read back (render --check, lint) is not written: about
+    400 bytes a service, so a base of some 20,000 services (1 MB of tiny ones) is refused here,
+    at the base, and not as a file over the limit in a temporary folder."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        paths = planned.project.compose_paths()
+        raise InputError(
+            f"the overlay for {len(planned.inputs):,} services would be {size // 1024**2} MiB, over the "
+            f"{MAX_FILE_BYTES // 1024**2} MiB composegen reads back (render --check, lint)",
+            where=str(paths[0]) if paths else PROJECT_FILE,
+            fix="split the stack into several projects",
+        )
+
+
 def read_measurements(path: Path | None, cwd: Path) -> tuple[Measurements | None, str | None]:
     """The measurements file at `path` (relative to `cwd`), read, and its text."""
     if path is None:
@@ -171,6 +186,7 @@ def check_overlay(text: str, planned: Planned, out: Path, base: list[Path] | Non
     """Re-parse the rendered text, merge it over the base as compose would, validate the result.
     `base`: the files it goes over (default: the project's compose files; `[]` for a file that
     stands alone, like the Swarm stack file)."""
+    _refuse_unreadable_size(text, planned)
     doc = parse_document(text, str(out))
     if doc.duplicate_keys:
         keys, pos = doc.duplicate_keys[0]

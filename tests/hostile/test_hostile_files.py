@@ -101,6 +101,11 @@ def _interpolation_bomb(path: Path) -> None:
     path.write_text(base + f'      X: "{refs}"\n      Y: "{refs}"\n')
 
 
+def _many_services(path: Path) -> None:
+    """16,000 tiny services (600 kB): an overlay over the 8 MiB composegen reads back."""
+    path.write_text("services:\n" + "".join(f"  s{i}:\n    image: nginx:1.27.1\n" for i in range(16_000)))
+
+
 MAKERS: dict[str, Callable[[Path], None]] = {
     "alias-bomb-lists": _bomb_lists,
     "alias-bomb-mappings": _bomb_mappings,
@@ -115,6 +120,7 @@ MAKERS: dict[str, Callable[[Path], None]] = {
     "link-outside": _link_outside,
     "env-bomb": _env_bomb,
     "interpolation-bomb": _interpolation_bomb,
+    "many-services": _many_services,
 }
 
 
