@@ -26,10 +26,17 @@ _SECRET_PART = (
     r"(?:pass|secret|token|credential|api[_.-]?key|private[_.-]?key|access[_.-]?key|auth[_.-]?key"
     r"|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key)"
 )
-_NAME = rf"[\w.-]*{_SECRET_PART}[\w.-]*"
+#: A whole run of name characters with a secret part in it. Linear: the lookahead finds the part
+#: once, and the run may end only where a name character does not follow (written as
+#: `[\w.-]*PART[\w.-]*`, a long run of `passpass...` not followed by `=` took seconds per
+#: kilobyte, trying every split of the run).
+_NAME = rf"(?=[\w.-]*?{_SECRET_PART})[\w.-]*(?![\w.-])"
 _VALUE = r"(?:\"[^\"]*\"|'[^']*'|[^\s'\"]+)"
-#: scheme://user:PASSWORD@host
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<value>[^/\s@]+)(?=@)")
+#: scheme://user:PASSWORD@host. Tried only where a run of scheme characters begins (its leading
+#: digits and signs kept in `head`): tried at every letter, a long word took minutes.
+_URL_PASSWORD = re.compile(
+    r"(?P<head>(?<![A-Za-z0-9+.-])[0-9+.-]*[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<value>[^/\s@]+)(?=@)"
+)
 #: --name value, --name=value, -Dname=value (a flag: its value may follow a space)
 _FLAG = re.compile(rf"(?P<head>(?<![\w-])--?{_NAME}(?:=|\s+))(?P<value>{_VALUE})", re.IGNORECASE)
 #: NAME=value (an assignment: only with `=`, so that prose like "passes it on" is left alone)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -62,14 +63,55 @@ class Interpolation(NamedTuple):
         return [issue for issue in self.issues if issue.is_error]
 
 
+#: Interpolation can make a value far longer than its text: `${A}${A}` is twice A, so 41 lines of
+#: `V{i}=${V{i-1}}${V{i-1}}` in a .env file expand to 2^40 characters (a MemoryError). Like the
+#: YAML alias bound, what one file may expand to is bounded: this many characters, plus
+#: `EXPANSION_PER_CHARACTER` for each character of the text interpolated (real files expand to
+#: about their own size).
+MIN_EXPANSION = 10_000_000
+EXPANSION_PER_CHARACTER = 16
+
+
+class ExpansionBudget:
+    """The characters the values substituted into one file may still add up to (see
+    `MIN_EXPANSION`); each template interpolated adds to it in proportion to its length."""
+
+    def __init__(self, size: int = 0) -> None:
+        self.left = MIN_EXPANSION + EXPANSION_PER_CHARACTER * size  # `size`: of the whole file
+
+    def grant(self, template: str) -> None:
+        self.left += EXPANSION_PER_CHARACTER * len(template)
+
+    def spend(self, piece: str) -> None:
+        self.left -= len(piece)
+        if self.left < 0:
+            raise ExpansionTooLarge
+
+
+class ExpansionTooLarge(Exception):
+    """Interpolation went over its `ExpansionBudget`: the caller says where, as an `InputError`."""
+
+    MESSAGE = (
+        "variables expand to too much text: values that repeat values that repeat others "
+        "(this looks like an expansion bomb)"
+    )
+    FIX = "write the long value out, or repeat it fewer times"
+
+
 class _Context:
     def __init__(
-        self, env: Mapping[str, str], issues: list[VariableIssue], path: KeyPath, origin: Origin | None
+        self,
+        env: Mapping[str, str],
+        issues: list[VariableIssue],
+        path: KeyPath,
+        origin: Origin | None,
+        budget: ExpansionBudget,
     ) -> None:
         self.env = env
         self.issues = issues
         self.path = path
         self.origin = origin
+        self.budget = budget
         self.failed = False
         self.depth = 0  # how many `${...}` the text being resolved sits in
 
@@ -122,12 +164,16 @@ def _substitute(text: str, ctx: _Context) -> str:
                 ctx.report("invalid", "", f"invalid interpolation format {text!r}: unclosed ${{")
                 out.append(text[dollar:])
                 return "".join(out)
-            out.append(_braced(text[dollar + 2 : end], text, ctx))
+            piece = _braced(text[dollar + 2 : end], text, ctx)
+            ctx.budget.spend(piece)
+            out.append(piece)
             index = end + 1
         else:
             named = _NAME.match(text, dollar + 1)
             if named:
-                out.append(_lookup(named.group(), ctx))
+                piece = _lookup(named.group(), ctx)
+                ctx.budget.spend(piece)
+                out.append(piece)
                 index = named.end()
             else:
                 out.append("$")
@@ -187,11 +233,16 @@ def substitute(
     issues: list[VariableIssue] | None = None,
     path: KeyPath = (),
     origin: Origin | None = None,
+    budget: ExpansionBudget | None = None,
 ) -> str:
-    """One string with its templates resolved from `env`; problems are appended to `issues`."""
+    """One string with its templates resolved from `env`; problems are appended to `issues`.
+    `budget`: what the file it is part of may still expand to (default: this string's own).
+    Raises `ExpansionTooLarge` past the budget."""
     if "$" not in template:
         return template
-    ctx = _Context(env, issues if issues is not None else [], path, origin)
+    budget = budget if budget is not None else ExpansionBudget()
+    budget.grant(template)
+    ctx = _Context(env, issues if issues is not None else [], path, origin, budget)
     result = _substitute(template, ctx)
     return template if ctx.failed else result
 
@@ -338,7 +389,7 @@ def interpolate(
     variable or malformed template raises `InputError`.
     """
     issues: list[VariableIssue] = []
-    value = _walk(data, env, issues, path, None, _CAST_TRIE.start(path) if cast else ())
+    value = _walk(data, env, issues, path, None, _CAST_TRIE.start(path) if cast else (), ExpansionBudget())
     if strict:
         for issue in issues:
             if issue.is_error:
@@ -365,11 +416,13 @@ def _walk(
     path: KeyPath,
     origin: Origin | None,
     casts: tuple[TrieNode, ...],
+    budget: ExpansionBudget,
 ) -> Any:
     """`value` interpolated; containers are rebuilt only where something changed. `casts`: the
-    nodes of `_CAST_TRIE` that `path` reaches (none: no cast applies at or below it)."""
+    nodes of `_CAST_TRIE` that `path` reaches (none: no cast applies at or below it); `budget`:
+    what the whole document may still expand to."""
     if isinstance(value, str):
-        result = substitute(value, env, issues=issues, path=path, origin=origin) if "$" in value else value
+        result = _substitute_at(value, env, issues, path, origin, budget) if "$" in value else value
         return cast_value(path, result) if casts and ends(casts) else result
     if value is None or isinstance(value, (int, float)):
         return value
@@ -380,7 +433,7 @@ def _walk(
             below = step(casts, key) if casts else ()
             if _unchanged(item, below):
                 continue  # nothing to substitute, nothing to cast
-            new = _walk(item, env, issues, (*path, key), origins.get(key) or origin, below)
+            new = _walk(item, env, issues, (*path, key), origins.get(key) or origin, below, budget)
             if new is not item:
                 if out is None:
                     out = SDict(value, origins) if isinstance(value, SDict) else dict(value)
@@ -393,7 +446,7 @@ def _walk(
             below = step(casts, index) if casts else ()
             if _unchanged(item, below):
                 continue
-            new = _walk(item, env, issues, (*path, index), item_origins[index] or origin, below)
+            new = _walk(item, env, issues, (*path, index), item_origins[index] or origin, below, budget)
             if new is not item:
                 if walked is None:
                     walked = list(value)
@@ -402,13 +455,31 @@ def _walk(
             return value
         return SList(walked, item_origins) if isinstance(value, SList) else walked
     if isinstance(value, Tagged):
-        return Tagged(value.tag, _walk(value.value, env, issues, path, origin, casts))
+        return Tagged(value.tag, _walk(value.value, env, issues, path, origin, casts, budget))
     return value
+
+
+def _substitute_at(
+    value: str,
+    env: Mapping[str, str],
+    issues: list[VariableIssue],
+    path: KeyPath,
+    origin: Origin | None,
+    budget: ExpansionBudget,
+) -> str:
+    try:
+        return substitute(value, env, issues=issues, path=path, origin=origin, budget=budget)
+    except ExpansionTooLarge:
+        raise InputError(
+            ExpansionTooLarge.MESSAGE,
+            where=origin.where() if origin else "",
+            fix=ExpansionTooLarge.FIX,
+        ) from None
 
 
 # --- .env files (compose-go dotenv, v2.9) ----------------------------------------------------
 
-_EXPORT = re.compile(r"^export\s+")
+_EXPORT = re.compile(r"export\s+")
 _ESCAPE = re.compile(r"\\(?:[abcfnrtv$\"\\]|0[0-9]{0,3})")
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", '"': '"', "\\": "\\"}
 _INLINE_SPACE = "\t\v\f\r \x85\xa0"
@@ -433,8 +504,9 @@ class _EnvParser:
         self.pos = 0
         self.line = 1
         self.where = where
-        self.lookup = lookup
+        self.lookup = dict(lookup)
         self.out: dict[str, str] = {}
+        self.budget = ExpansionBudget(len(text))
 
     def fail(self, message: str) -> InputError:
         return InputError(
@@ -466,9 +538,8 @@ class _EnvParser:
         return self.out
 
     def statement(self) -> None:
-        rest = self.src[self.pos :]
-        export = _EXPORT.match(rest)
-        start = self.pos + (export.end() if export else 0)
+        export = _EXPORT.match(self.src, self.pos)  # at pos, not on a copy of the rest: linear
+        start = export.end() if export else self.pos
         while start < len(self.src) and self.src[start] in _INLINE_SPACE:
             start += 1
         index = start
@@ -520,8 +591,15 @@ class _EnvParser:
 
     def expand(self, raw: str) -> str:
         issues: list[VariableIssue] = []
-        lookup = {**self.out, **self.lookup}
-        value = substitute(raw, lookup, issues=issues)
+        lookup = ChainMap(self.lookup, self.out)  # not a copy per line: a long file stays linear
+        try:
+            value = substitute(raw, lookup, issues=issues, budget=self.budget)
+        except ExpansionTooLarge:
+            raise InputError(
+                ExpansionTooLarge.MESSAGE,
+                where=f"{self.where}:{self.line}",
+                fix=ExpansionTooLarge.FIX,
+            ) from None
         for issue in issues:
             if issue.is_error:
                 raise self.fail(issue.message)

@@ -461,7 +461,11 @@ def _unique_ports(entries: list[tuple[Any, Origin | None]]) -> SList:
     while position < len(slots):
         entry_index, part_index = slots[position]
         size = len(expanded[entry_index])
-        whole = slots[position : position + size] == [(entry_index, i) for i in range(size)]
+        # an entry is whole where its first part sits, its other parts right after it: checked
+        # only at its first part (once per entry), so that a 65,535-port range stays linear
+        whole = part_index == 0 and all(
+            position + i < len(slots) and slots[position + i] == (entry_index, i) for i in range(1, size)
+        )
         if whole:
             out.append(entries[entry_index])
             position += size

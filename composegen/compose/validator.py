@@ -22,7 +22,6 @@ compares its errors with jsonschema's on many documents).
 
 from __future__ import annotations
 
-import itertools
 import numbers
 import re
 from collections import deque
@@ -111,11 +110,32 @@ def _equal(one: Any, two: Any) -> bool:
     return bool(_unbool(one) == _unbool(two))
 
 
+def _identity(element: Any) -> Any:
+    """A hashable value equal for elements `_equal` calls equal, and for no others: a string,
+    number or null as it is (1 == 1.0), a boolean tagged (True is not 1), lists and mappings
+    frozen and tagged (a list is not a string); TypeError for an unhashable value of another type."""
+    kind = type(element)
+    if kind is str or kind is int or kind is float or element is None:
+        return element
+    if kind is bool:
+        return ("boolean", element)
+    if isinstance(element, str):
+        return element
+    if isinstance(element, Sequence):
+        return ("array", tuple(_identity(each) for each in element))
+    if isinstance(element, Mapping):
+        return ("object", frozenset((key, _identity(value)) for key, value in element.items()))
+    hash(element)  # a number of another type, or another hashable value: as it is
+    return element
+
+
 def _unique(container: Sequence[Any]) -> bool:
+    """No two elements equal (jsonschema's `uniqueItems`), in time linear in the elements: a set
+    of their identities. Sorting, or comparing each pair, takes a port range of 65,535 entries
+    minutes."""
     try:
-        ordered = sorted(_unbool(i) for i in container)
-        return not any(_equal(i, j) for i, j in itertools.pairwise(ordered))
-    except (NotImplementedError, TypeError):
+        identities = [_identity(each) for each in container]
+    except TypeError:  # an unhashable value YAML never gives: compare each pair
         seen: list[Any] = []
         for element in container:
             element = _unbool(element)
@@ -123,6 +143,7 @@ def _unique(container: Sequence[Any]) -> bool:
                 return False
             seen.append(element)
         return True
+    return len(set(identities)) == len(identities)
 
 
 # --- types (draft 2020-12: 1.0 is an integer, True is not a number) ----------------------------

@@ -34,6 +34,7 @@ from composegen.engine.stepper import Stepper, check_timing
 from composegen.engine.stress import check_service, resolve_limits
 from composegen.engine.verify import default_wait
 from composegen.errors import InputError
+from composegen.profiles.models import MAX_REPLICAS
 from composegen.render.overlay import Planned, default_output, plan, render_planned
 from composegen.sizing.agent import tier_for
 from composegen.units import human_bytes
@@ -64,8 +65,15 @@ class ScaleRequest:
 def parse_target(text: str) -> tuple[str, int]:
     """`agent=200` -> ("agent", 200)."""
     service, sep, count = text.partition("=")
-    if not sep or not service or not count.strip().isdigit():
+    count = count.strip()
+    if not sep or not service or not (count.isascii() and count.isdigit()):  # not "²", a digit to isdigit
         raise InputError(f"cannot read {text!r} as SERVICE=COUNT", fix="write it as agent=200")
+    if len(count.lstrip("0")) > len(str(MAX_REPLICAS)) or int(count) > MAX_REPLICAS:  # no int() of 10^6 digits
+        shown = count if len(count) <= 20 else f"a {len(count)}-digit number"
+        raise InputError(
+            f"{service.strip()}={shown}: COUNT is over {MAX_REPLICAS:,} replicas",
+            fix=f"scale to at most {MAX_REPLICAS:,}",
+        )
     return service.strip(), int(count)
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from composegen.profiles.types import ByteSize, Duration, EnvironmentName, EnvironmentValue, Params
+from composegen.units import human_bytes
 
 Role = Literal[
     "python-web",
@@ -37,6 +38,21 @@ Dtype = Literal["fp32", "fp16", "bf16", "int8", "int4"]
 #: The web frameworks whose memory per worker composegen measured (bench/accuracy).
 Framework = Literal["django", "flask"]
 Target = Literal["compose", "swarm"]
+
+
+#: Upper bounds of the counts composegen.yaml and profiles hold: far above any real stack, and low
+#: enough that what is computed from them stays a size compose reads and a plan that fits in
+#: memory (`workers: 1000000000000` made a memory limit compose refuses; `agents` of 10^12 made
+#: a plan of 10^12 replicas, a MemoryError).
+MAX_WORKERS = 1024  # processes, or threads, in one container
+MAX_REPLICAS = 10_000  # containers of one service (and agents of one container)
+MAX_AGENTS = MAX_REPLICAS  # agents of one service: a replica each by default
+MAX_CONNECTIONS = 1_000_000
+MAX_BATCH = 65_536
+MAX_TOKENS = 10_000_000  # a sequence or context length
+MAX_SEQUENCES = 100_000
+MAX_TESTS = 10_000_000
+MAX_KV_BYTES_PER_TOKEN = 1024**3
 
 
 class Frozen(BaseModel):
@@ -153,9 +169,9 @@ class Tier(Frozen):
 
     description: str = ""
     host: HostSpec | None = Field(None, description="The host of this tier (the fit check)")
-    workers: int | None = Field(None, ge=1, description="Workers of every service that runs workers")
-    replicas: int | None = Field(None, ge=1, description="Replicas of every stateless service")
-    agents: int | None = Field(None, ge=1, description="Agents of every service that runs agents")
+    workers: int | None = Field(None, ge=1, le=MAX_WORKERS, description="Workers of every service that runs workers")
+    replicas: int | None = Field(None, ge=1, le=MAX_REPLICAS, description="Replicas of every stateless service")
+    agents: int | None = Field(None, ge=1, le=MAX_AGENTS, description="Agents of every service that runs agents")
 
 
 class RolePolicy(Frozen):
@@ -245,7 +261,9 @@ class ModelRef(Frozen):
     name: str | None = Field(None, description="A model composegen knows (see `composegen models`)")
     params: Params | None = Field(None, description="Parameter count, for a model it does not know")
     dtype: Dtype = "fp32"
-    kv_bytes_per_token: int | None = Field(None, gt=0, description="LLM KV cache bytes per token (fp16)")
+    kv_bytes_per_token: int | None = Field(
+        None, gt=0, le=MAX_KV_BYTES_PER_TOKEN, description="LLM KV cache bytes per token (fp16)"
+    )
 
     @model_validator(mode="after")
     def _named_or_sized(self) -> ModelRef:
@@ -258,8 +276,8 @@ class ServiceSpec(Frozen):
     role: Role | None = Field(None, description="Overrides the role detected from image or command")
     memory: ByteSize | None = Field(None, description="Declared working set: used instead of the estimate")
     cpus: float | None = Field(None, gt=0)
-    workers: int | None = Field(None, ge=1)
-    threads: int | None = Field(None, ge=1)
+    workers: int | None = Field(None, ge=1, le=MAX_WORKERS)
+    threads: int | None = Field(None, ge=1, le=MAX_WORKERS)
     preload: bool | None = None
     memory_per_worker: ByteSize | None = None
     framework: Framework | None = Field(
@@ -267,18 +285,18 @@ class ServiceSpec(Frozen):
         description="The web framework a python-web service runs, for its memory per worker (detected from the "
         "environment, command or image when not declared)",
     )
-    agents: int | None = Field(None, ge=1)
-    agents_per_replica: int = Field(1, ge=1)
-    replicas: int | None = Field(None, ge=0)
+    agents: int | None = Field(None, ge=1, le=MAX_AGENTS)
+    agents_per_replica: int = Field(1, ge=1, le=MAX_REPLICAS)
+    replicas: int | None = Field(None, ge=0, le=MAX_REPLICAS)
     models: tuple[ModelRef, ...] = ()
-    batch: int = Field(1, ge=1)
-    sequence_length: int = Field(512, ge=1)
-    context_length: int | None = Field(None, ge=1)
-    concurrent_sequences: int | None = Field(None, ge=1)
+    batch: int = Field(1, ge=1, le=MAX_BATCH)
+    sequence_length: int = Field(512, ge=1, le=MAX_TOKENS)
+    context_length: int | None = Field(None, ge=1, le=MAX_TOKENS)
+    concurrent_sequences: int | None = Field(None, ge=1, le=MAX_SEQUENCES)
     dataset: ByteSize | None = None
-    connections: int | None = Field(None, ge=0)
+    connections: int | None = Field(None, ge=0, le=MAX_CONNECTIONS)
     startup: Duration | None = None
-    tests: int | None = Field(None, ge=0, description="Tests collected (pytest runners)")
+    tests: int | None = Field(None, ge=0, le=MAX_TESTS, description="Tests collected (pytest runners)")
     persistence: bool | None = Field(None, description="Redis RDB/AOF persistence")
     environment: dict[EnvironmentName, EnvironmentValue] = Field(default_factory=dict)
 
@@ -294,6 +312,16 @@ class HostSpec(Frozen):
         if key in self.model_fields_set:
             return f"{where}: host.{key}"
         return f"composegen's default: composegen.yaml sets no host.{key}"
+
+    @model_validator(mode="after")
+    def _room_beside_the_reserve(self) -> HostSpec:
+        if self.memory <= self.reserve:
+            raise ValueError(
+                f"memory {human_bytes(self.memory)} leaves nothing for containers beside the reserve "
+                f"{human_bytes(self.reserve)} kept for the host itself "
+                "(give the host's whole memory, or a smaller reserve)"
+            )
+        return self
 
 
 Usage = Literal["dev", "pytest", "prod"]

@@ -11,6 +11,7 @@ from typing import Any
 from composegen import __version__
 from composegen.compose.stack import Stack
 from composegen.errors import InputError, ValidationError
+from composegen.profiles import PROJECT_FILE
 from composegen.profiles.loader import LoadedProfile, LoadedProject, load_profile, load_project
 from composegen.render.base import check_merged, load_base
 from composegen.render.context import stack_context
@@ -19,7 +20,8 @@ from composegen.resolve import resolve_inputs
 from composegen.sizing.measured import Measurements, parse_measurements
 from composegen.sizing.model import ServiceInputs, StackPlan
 from composegen.sizing.plan import plan_stack
-from composegen.yamlio import parse_document, read_text
+from composegen.units import human_bytes
+from composegen.yamlio import MAX_FILE_BYTES, parse_document, read_text
 
 TEMPLATE = "overlay.yml.j2"
 
@@ -71,12 +73,48 @@ def plan(
     inputs = tuple(resolve_inputs(project, base.services))
     measured, measured_text = read_measurements(measurements, cwd)
     stack = plan_stack(inputs, profile.profile, project.project.host, docker_version, measured)
+    _refuse_impossible_limits(stack, project)
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
     if docker_version:
         texts.append(f"docker {docker_version}")
     if measured_text is not None:
         texts.append(f"measurements {measured_text}")
     return Planned(project, profile, base, inputs, stack, _digest(profile, project, texts), measured)
+
+
+#: The largest memory limit composegen writes: 1 PiB, past any host. Counts and sizes that are
+#: each in range can still multiply past it (`workers: 1024` of `memory_per_worker: 8000T`), and
+#: past what compose reads (8 EiB): the input is refused at its line, not the overlay.
+MAX_MEMORY_LIMIT = 1024**5
+
+
+def _refuse_impossible_limits(stack: StackPlan, project: LoadedProject) -> None:
+    for service in stack.services:
+        if service.memory_limit.value <= MAX_MEMORY_LIMIT:
+            continue
+        document = project.document
+        declared = document is not None and service.name in project.project.services
+        raise InputError(
+            f"service {service.name!r}: its memory limit comes to {human_bytes(service.memory_limit.value)}, "
+            "more than any host has (1 PiB)",
+            where=document.where(("services", service.name)) if document is not None and declared else PROJECT_FILE,
+            fix="check the counts and sizes given for it (workers, memory_per_worker, replicas, models, batch)",
+        )
+
+
+def _refuse_unreadable_size(text: str, planned: Planned) -> None:
+    """An overlay composegen could not read back (render --check, lint) is not written: about
+    400 bytes a service, so a base of some 20,000 services (1 MB of tiny ones) is refused here,
+    at the base, and not as a file over the limit in a temporary folder."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        paths = planned.project.compose_paths()
+        raise InputError(
+            f"the overlay for {len(planned.inputs):,} services would be {size // 1024**2} MiB, over the "
+            f"{MAX_FILE_BYTES // 1024**2} MiB composegen reads back (render --check, lint)",
+            where=str(paths[0]) if paths else PROJECT_FILE,
+            fix="split the stack into several projects",
+        )
 
 
 def read_measurements(path: Path | None, cwd: Path) -> tuple[Measurements | None, str | None]:
@@ -161,6 +199,7 @@ def check_overlay(text: str, planned: Planned, out: Path, base: list[Path] | Non
     """Re-parse the rendered text, merge it over the base as compose would, validate the result.
     `base`: the files it goes over (default: the project's compose files; `[]` for a file that
     stands alone, like the Swarm stack file)."""
+    _refuse_unreadable_size(text, planned)
     doc = parse_document(text, str(out))
     if doc.duplicate_keys:
         keys, pos = doc.duplicate_keys[0]

@@ -97,6 +97,24 @@ def _deep_json(path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000 + "\n")
 
 
+def _env_bomb(path: Path) -> None:
+    """41 lines, each value twice the one before: 2^41 characters once expanded."""
+    lines = ["V0=ab", *(f"V{i}=${{V{i - 1}}}${{V{i - 1}}}" for i in range(1, 41))]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _interpolation_bomb(path: Path) -> None:
+    """A 1,024-character variable (A6, from .env) referenced 40,000 times: 40 MB from 200 kB."""
+    refs = "${A6}" * 20_000
+    base = "services:\n  web:\n    image: python:3.12\n    environment:\n"
+    path.write_text(base + f'      X: "{refs}"\n      Y: "{refs}"\n')
+
+
+def _many_services(path: Path) -> None:
+    """16,000 tiny services (600 kB): an overlay over the 8 MiB composegen reads back."""
+    path.write_text("services:\n" + "".join(f"  s{i}:\n    image: nginx:1.27.1\n" for i in range(16_000)))
+
+
 MAKERS: dict[str, Callable[[Path], None]] = {
     "alias-bomb-lists": _bomb_lists,
     "alias-bomb-mappings": _bomb_mappings,
@@ -112,6 +130,9 @@ MAKERS: dict[str, Callable[[Path], None]] = {
     "symlink-loop": lambda path: path.symlink_to(path.name),  # a link to itself
     "deep-toml": _deep_toml,
     "deep-json": _deep_json,
+    "env-bomb": _env_bomb,
+    "interpolation-bomb": _interpolation_bomb,
+    "many-services": _many_services,
 }
 
 

@@ -1,0 +1,262 @@
+"""Time composegen on hostile shapes of input at growing sizes: is every input linear?
+
+    python bench/hostile.py                        # every shape, at 1/4, 1/2 and 1 of 1 MB
+    python bench/hostile.py --shapes ports-range command-letters --timeout 30
+    python bench/hostile.py --sizes 0.1 0.2 0.4    # fractions of the 1 MB cap
+
+Each shape is a compose file (for port ranges, a range's width) made at each size in a temporary
+project folder; `composegen lint` and `composegen render --profile prod` run on it as whole
+processes (the console script beside this interpreter), once each. The table gives the CPU
+seconds of each run, user and system (the machine may be shared: a wall clock would time the
+neighbours too). The targets (issue 12): at most 2 s for any input of at most 1 MB, and time in
+proportion to size. Proportion is judged on the time beyond a trivial file's (Python's start-up
+and imports), per unit of size: the largest size's over the smallest's. Linear work gives about
+1, quadratic work the ratio of the sizes (4 for 1/4 against 1). A shape whose extra time stays
+under `FLAT_SECONDS` at every size is "flat": too little work to judge, and no risk either.
+
+A run past `--timeout` is stopped and shown as `>TIMEOUT`; a run that exits other than 0 or 1
+shows its exit code (exit 2 is composegen refusing the input: a bound, not a slowness).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+CAP_BYTES = 1_000_000
+TARGET_SECONDS = 2.0
+#: Extra time (beyond a trivial file's) under which a shape's growth is not judged.
+FLAT_SECONDS = 0.05
+#: The largest size's time per unit over the smallest's, above which the shape is not linear.
+MAX_GROWTH = 2.0
+MAX_PORT = 65535
+TRIVIAL = "services:\n  web:\n    image: nginx:1.27.1\n"
+HEAD = "services:\n  web:\n    image: nginx:1.27.1\n"
+#: An image no rule knows: the role is detected from the command, which is masked and quoted.
+HEAD_BY_COMMAND = "services:\n  web:\n    image: example/app:1\n"
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    what: str  # the unit of `size`
+    make: Callable[[int], str | dict[str, str]]  # size -> the compose file, or {file name: text}
+    size: Callable[[float], int]  # fraction of the cap -> size
+
+
+def _by_bytes(fraction: float) -> int:
+    return int(CAP_BYTES * fraction)
+
+
+def _port_range(width: int) -> str:
+    return HEAD + f'    ports: ["1-{width}:1-{width}", "1:1"]\n'
+
+
+def _ports_many(size: int) -> str:
+    lines = [f'      - "{1 + i % MAX_PORT}:{1 + (i // MAX_PORT) % MAX_PORT}"\n' for i in range(size // 20)]
+    return HEAD + "    ports:\n" + "".join(lines)
+
+
+def _command(token: str) -> Callable[[int], str]:
+    def make(size: int) -> str:
+        body = (token * (size // len(token) + 1))[:size]
+        return HEAD_BY_COMMAND + "    command: '" + body.replace("'", "''") + "'\n"
+
+    return make
+
+
+def _services(size: int) -> str:
+    entry = "  s{}:\n    image: nginx:1.27.1\n"
+    count = size // len(entry.format(10_000))
+    return "services:\n" + "".join(entry.format(i) for i in range(count))
+
+
+def _environment(size: int) -> str:
+    return HEAD + "    environment:\n" + "".join(f"      - K{i}=v{i}\n" for i in range(size // 18))
+
+
+def _dollars(size: int) -> str:
+    return HEAD + "    environment:\n      A: '" + "$" * size + "'\n"
+
+
+def _references(size: int) -> str:
+    return HEAD + "    environment:\n      A: '" + "${X:-$Y}" * (size // 8) + "'\n"
+
+
+def _merges(size: int) -> str:
+    base = "x-base: &base\n  image: nginx:1.27.1\n  restart: always\n"
+    entry = "  s{}:\n    <<: *base\n"
+    return base + "services:\n" + "".join(entry.format(i) for i in range(size // len(entry.format(10_000))))
+
+
+def _merge_list(size: int) -> str:
+    count = size // 40
+    anchors = "".join(f"x-b{i}: &b{i} {{l{i}: v}}\n" for i in range(count))
+    names = ", ".join(f"*b{i}" for i in range(count))
+    return anchors + "services:\n  web:\n    image: nginx:1.27.1\n    labels:\n      <<: [" + names + "]\n"
+
+
+def _long_line(size: int) -> str:
+    return HEAD + "    labels:\n      note: " + "word " * (size // 5) + "\n"
+
+
+def _env_file(size: int) -> dict[str, str]:
+    lines = "".join(f"export K{i}=${{K{i - 1}:-x}}\n" if i % 2 else f"K{i}=v{i}\n" for i in range(size // 20))
+    return {".env": lines, "docker-compose.yml": HEAD + "    environment:\n      A: ${K1}\n"}
+
+
+def _secret_names(size: int) -> str:
+    return HEAD + "    environment:\n      " + "PASS" * (size // 4) + ": x\n"
+
+
+SHAPES: tuple[Shape, ...] = (
+    Shape("ports-range", "ports", _port_range, lambda f: max(1, int(MAX_PORT * f))),
+    Shape("ports-many", "bytes", _ports_many, _by_bytes),
+    Shape("command-letters", "bytes", _command("a"), _by_bytes),
+    Shape("command-words", "bytes", _command("run --opt x://u:p "), _by_bytes),
+    Shape("command-flag-run", "bytes", _command("--passpass"), _by_bytes),
+    Shape("command-secret-run", "bytes", _command("pass"), _by_bytes),
+    Shape("command-url-user", "bytes", _command("a://" + "u" * 30), _by_bytes),
+    Shape("many-services", "bytes", _services, _by_bytes),
+    Shape("environment-list", "bytes", _environment, _by_bytes),
+    Shape("dollars", "bytes", _dollars, _by_bytes),
+    Shape("references", "bytes", _references, _by_bytes),
+    Shape("merge-keys", "bytes", _merges, _by_bytes),
+    Shape("merge-list", "bytes", _merge_list, _by_bytes),
+    Shape("long-line", "bytes", _long_line, _by_bytes),
+    Shape("secret-name-run", "bytes", _secret_names, _by_bytes),
+    Shape("env-file-lines", "bytes", _env_file, _by_bytes),
+)
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "lint": ("lint", "docker-compose.yml"),
+    "render": ("render", "--profile", "prod", "-o", "overlay.yml", "--force"),
+}
+
+
+def script(name: str) -> str:
+    """A console script beside this interpreter, else the name for PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.is_file() else name
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("GITHUB_ACTIONS", None)
+    env["NO_COLOR"] = "1"
+    return env
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    code: int | None  # None: stopped at the timeout
+
+
+def run_once(args: Sequence[str], folder: Path, timeout: float) -> Run:
+    """One whole run: its CPU seconds (user and system, of the child alone: on a shared machine
+    a wall clock measures the neighbours too), or the timeout where it was stopped."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        done = subprocess.run(
+            [script("composegen"), *args],
+            cwd=folder,
+            env=environment(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return Run(timeout, None)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(seconds, done.returncode)
+
+
+def time_files(folder: Path, made: str | dict[str, str], command: str, timeout: float) -> Run:
+    """`command` in a fresh project folder holding `made` (a compose file's text, or files)."""
+    files = made if isinstance(made, dict) else {"docker-compose.yml": made}
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return run_once(COMMANDS[command], folder, timeout)
+
+
+def cell(run: Run) -> str:
+    if run.code is None:
+        return f">{run.seconds:.0f}"
+    return f"{run.seconds:.2f}" + ("" if run.code in (0, 1) else f" (exit {run.code})")
+
+
+def growth(points: Sequence[tuple[int, Run]], baseline: float) -> str:
+    """The verdict on proportion: time beyond the baseline per unit, largest size over smallest."""
+    if any(run.code is None for _, run in points):
+        return "NOT linear (timed out)"
+    extra = [(size, max(run.seconds - baseline, 0.0)) for size, run in points]
+    if all(seconds < FLAT_SECONDS for _, seconds in extra):
+        return "flat"
+    (small, small_extra), (large, large_extra) = extra[0], extra[-1]
+    ratio = (large_extra / large) / (max(small_extra, FLAT_SECONDS / 4) / small)
+    return f"{ratio:.1f} ({'linear' if ratio <= MAX_GROWTH else 'NOT linear'})"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--shapes", nargs="*", choices=[s.name for s in SHAPES], help="default: all")
+    parser.add_argument("--sizes", type=float, nargs="*", default=[0.25, 0.5, 1.0], help="fractions of 1 MB")
+    parser.add_argument("--commands", nargs="*", choices=list(COMMANDS), default=list(COMMANDS))
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a run is stopped")
+    args = parser.parse_args(argv)
+    shapes = [s for s in SHAPES if not args.shapes or s.name in args.shapes]
+    fractions = sorted(args.sizes)
+    met = True
+    lines = [
+        f"`python bench/hostile.py`: CPU seconds of one run each, whole process, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start.",
+        "",
+        "| shape | command | " + " | ".join(f"size {f:g} (s)" for f in fractions) + " | ≤ 2 s | growth |",
+        "|---|---|" + "---|" * len(fractions) + "---|---|",
+    ]
+    with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
+        folder = Path(tmp) / "project"
+        for command in args.commands:
+            time_files(folder, TRIVIAL, command, args.timeout)  # warm: page cache, bytecode
+        baselines = {c: time_files(folder, TRIVIAL, c, args.timeout).seconds for c in args.commands}
+        for shape in shapes:
+            for command in args.commands:
+                points: list[tuple[int, Run]] = []
+                for fraction in fractions:
+                    size = shape.size(fraction)
+                    made = shape.make(size)
+                    run = time_files(folder, made, command, args.timeout)
+                    points.append((size, run))
+                    total = sum(map(len, made.values())) if isinstance(made, dict) else len(made)
+                    label = f"{shape.name} {command} {size} {shape.what} ({total} bytes)"
+                    print(f"  {label}: {cell(run)}", file=sys.stderr)
+                fast = all(run.code is not None and run.seconds <= TARGET_SECONDS for _, run in points)
+                verdict = growth(points, baselines[command])
+                met = met and fast and "NOT" not in verdict
+                sizes = ", ".join(f"{size} {shape.what}" for size, _ in points)
+                cells = [f"{shape.name} ({sizes})", command, *(cell(run) for _, run in points)]
+                lines.append("| " + " | ".join([*cells, "yes" if fast else "NO", verdict]) + " |")
+    lines += [
+        "",
+        "Baseline (trivial file): " + ", ".join(f"{c} {s:.2f} s" for c, s in baselines.items()) + ".",
+        f"Targets: ≤ {TARGET_SECONDS:g} s at ≤ 1 MB and growth ≤ {MAX_GROWTH:g}: {'met' if met else 'NOT met'}.",
+    ]
+    print("\n".join(lines))
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
