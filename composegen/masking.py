@@ -4,10 +4,14 @@ composegen quotes what a stack runs (a command line, an environment value it lea
 load command of `calibrate`) in overlays, `explain`, measurements files and error messages, and
 all of those end up committed, uploaded or in CI logs. Before it quotes, `mask` replaces what looks
 like a secret with `****`:
-- the password of a URL: `postgres://app:hunter2@db` -> `postgres://app:****@db`;
+- the password of a URL: `postgres://app:hunter2@db` -> `postgres://app:****@db`, and a URL's
+  user alone, which is a token there (`https://ghp_x@github.com` -> `https://****@github.com`);
 - the value of a flag or an assignment whose name says it holds a secret: `--requirepass x`,
-  `--token=x`, `-Dspring.datasource.password=x`, `API_KEY=x` (a `${VAR}` reference is no secret
-  and stays);
+  `--token=x`, `--auth=x`, `--key x`, `-Dspring.datasource.password=x`, `API_KEY=x` (a `${VAR}`
+  reference is no secret and stays);
+- mysql's and mariadb's glued password flag, `-phunter2` (any `-p` glued to what is not a port);
+- the body of a PEM private key, and tokens whose shape says what they are (AWS access key ids,
+  GitHub and Stripe tokens, Slack tokens);
 - each of the `known` values (those of a service's secret-named environment entries, see
   `secret_values`), wherever it appears: interpolation may have put it anywhere.
 Masking too much costs a little legibility; masking too little leaks a password into a commit.
@@ -23,21 +27,37 @@ MASK = "****"
 #: What a name holding a secret contains (the names of lint rule CG508, secret-in-environment,
 #: matched loosely: a wrongly masked value is harmless).
 _SECRET_PART = (
-    r"(?:pass|secret|token|credential|api[_.-]?key|private[_.-]?key|access[_.-]?key|auth[_.-]?key"
+    r"(?:pass|secret|token|credential|auth|api[_.-]?key|private[_.-]?key|access[_.-]?key|auth[_.-]?key"
     r"|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key)"
 )
 _NAME = rf"[\w.-]*{_SECRET_PART}[\w.-]*"
 _VALUE = r"(?:\"[^\"]*\"|'[^']*'|[^\s'\"]+)"
-#: scheme://user:PASSWORD@host
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<value>[^/\s@]+)(?=@)")
+#: What may follow `://` up to the `@` of a URL's user information: no `/`, no space.
+_USERINFO = re.compile(r"[^/\s@]*@")
+#: Flags whose short name says little but that hold a secret: `--key x`, `--pw=x`.
+_SHORT_SECRET_FLAGS = r"(?:key|pw|pwd)(?![\w.-])"
 #: --name value, --name=value, -Dname=value (a flag: its value may follow a space)
-_FLAG = re.compile(rf"(?P<head>(?<![\w-])--?{_NAME}(?:=|\s+))(?P<value>{_VALUE})", re.IGNORECASE)
+_FLAG = re.compile(
+    rf"(?P<head>(?<![\w-])--?(?:{_NAME}|{_SHORT_SECRET_FLAGS})(?:=|\s+))(?P<value>{_VALUE})", re.IGNORECASE
+)
+#: mysql -pPASSWORD (glued: `-p PASSWORD` would prompt), mysqladmin, mysqldump, mariadb...
+_GLUED_P = re.compile(r"(?P<head>(?<![\w-])-p)(?P<value>[^\s'\"]+)")
+_MYSQL_CLIENT = re.compile(r"(?<![\w-])(?:mysql|mariadb)", re.IGNORECASE)
+#: `-p8080`, `-p 127.0.0.1:80:80`: a port, not a password (unless a mysql client runs)
+_PORT_LIKE = re.compile(r"[\d.:/-]+")
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_PEM_END = "-----END "
+#: Tokens whose shape gives them away: AWS access key ids, GitHub, Stripe and Slack tokens.
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)[0-9A-Z]{16}|(?:ghp|gho|ghs|ghu|ghr|github_pat|sk_live|sk_test|rk_live"
+    r"|xox[abprs])[_-][A-Za-z0-9_-]{8,})"
+)
 #: NAME=value (an assignment: only with `=`, so that prose like "passes it on" is left alone)
 _ASSIGNMENT = re.compile(rf"(?P<head>(?<![\w.-]){_NAME}=)(?P<value>{_VALUE})", re.IGNORECASE)
 #: Flags whose value is `user:password` (curl, wget, ab, hey).
 _USER_FLAGS = frozenset({"-u", "--user", "-A"})
 #: A flag that names a secret, alone in its argument: the next argument is its value.
-_FLAG_ALONE = re.compile(rf"--?{_NAME}", re.IGNORECASE)
+_FLAG_ALONE = re.compile(rf"--?(?:{_NAME}|{_SHORT_SECRET_FLAGS})", re.IGNORECASE)
 _WORDS = re.compile(r"[_\-.]+")
 _SECRET_WORDS = ("PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL")
 _SECRET_PAIRS = ("API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "SECRET_KEY", "AUTH_KEY", "MASTER_KEY", "DB_PASS")
@@ -54,11 +74,65 @@ def _hide(match: re.Match[str]) -> str:
     return match.group("head") + MASK
 
 
+def _url_credentials(text: str) -> str:
+    """`scheme://user:PASSWORD@host` -> `user:****`, `scheme://TOKEN@host` -> `****`; in time linear
+    in the text: each `://` looks ahead only to the next `/`, space or `@`."""
+    out: list[str] = []
+    index = 0
+    start = text.find("://")
+    while start >= 0:
+        head = start + 3
+        found = _USERINFO.match(text, head)
+        if found is not None and start > 0 and text[start - 1].isalnum():
+            userinfo = found.group()[:-1]
+            user, colon, password = userinfo.partition(":")
+            secret = password if colon else user
+            if secret and not secret.startswith("$"):  # a reference: the environment holds it
+                out.append(text[index:head])
+                out.append(f"{user}:{MASK}" if colon else MASK)
+                index = found.end() - 1
+        start = text.find("://", head)
+    out.append(text[index:])
+    return "".join(out)
+
+
+def _private_keys(text: str) -> str:
+    """The body of each PEM private key replaced (to the end of the text when it has no end line)."""
+    out: list[str] = []
+    index = 0
+    for found in _PEM_BEGIN.finditer(text):
+        if found.start() < index:  # inside a key already masked
+            continue
+        end = text.find(_PEM_END, found.end())
+        out.append(text[index : found.end()] + MASK)
+        index = len(text) if end < 0 else end
+    out.append(text[index:])
+    return "".join(out)
+
+
+def _glued_password(text: str) -> str:
+    mysql = _MYSQL_CLIENT.search(text) is not None
+
+    def hide(match: re.Match[str]) -> str:
+        value = match.group("value")
+        if value.startswith("$") or (not mysql and _PORT_LIKE.fullmatch(value)):
+            return match.group(0)
+        return match.group("head") + MASK
+
+    return _GLUED_P.sub(hide, text)
+
+
 def mask(text: str, known: Iterable[str] = ()) -> str:
     """`text` with what looks like a secret replaced by `****` (see the module docstring)."""
     for value in sorted({k for k in known if len(k) >= MIN_KNOWN_LENGTH}, key=len, reverse=True):
         text = text.replace(value, MASK)
-    text = _URL_PASSWORD.sub(_hide, text)
+    if "-----BEGIN" in text:
+        text = _private_keys(text)
+    if "://" in text:
+        text = _url_credentials(text)
+    text = _TOKEN.sub(MASK, text)
+    if "-p" in text:
+        text = _glued_password(text)
     text = _FLAG.sub(_hide, text)
     return _ASSIGNMENT.sub(_hide, text)
 
@@ -67,10 +141,13 @@ def mask_argv(argv: Sequence[str], known: Iterable[str] = ()) -> list[str]:
     """A command's arguments masked one by one; the argument after a flag that names a secret
     (`--password`, `hunter2`) masked whole, and the password of `-u user:password`."""
     known = tuple(known)
+    mysql = any(_MYSQL_CLIENT.match(arg.rsplit("/", 1)[-1]) for arg in argv)
     out: list[str] = []
     for index, arg in enumerate(argv):
         previous = argv[index - 1] if index else ""
-        if _FLAG_ALONE.fullmatch(previous) and not arg.startswith(("-", "$")):
+        if mysql and arg.startswith("-p") and len(arg) > 2 and not arg.startswith("-p$"):
+            out.append("-p" + MASK)  # mysql -pPASSWORD, whatever it looks like
+        elif _FLAG_ALONE.fullmatch(previous) and not arg.startswith(("-", "$")):
             out.append(MASK)
         elif previous in _USER_FLAGS and ":" in arg:  # curl -u user:password
             out.append(arg.split(":", 1)[0] + ":" + MASK)
