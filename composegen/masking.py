@@ -41,7 +41,7 @@ _FLAG = re.compile(
     rf"(?P<head>(?<![\w-])--?(?:{_NAME}|{_SHORT_SECRET_FLAGS})(?:=|\s+))(?P<value>{_VALUE})", re.IGNORECASE
 )
 #: mysql -pPASSWORD (glued: `-p PASSWORD` would prompt), mysqladmin, mysqldump, mariadb...
-_GLUED_P = re.compile(r"(?P<head>(?<![\w-])-p)(?P<value>[^\s'\"]+)")
+_GLUED_P = re.compile(r"(?P<head>(?<![^\s'\"])-p)(?P<value>[^\s'\"]+)")
 _MYSQL_CLIENT = re.compile(r"(?<![\w-])(?:mysql|mariadb)", re.IGNORECASE)
 #: `-p8080`, `-p 127.0.0.1:80:80`: a port, not a password (unless a mysql client runs)
 _PORT_LIKE = re.compile(r"[\d.:/-]+")
@@ -65,6 +65,9 @@ _SECRET_PAIRS = ("API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "SECRET_KEY",
 _NOT_SECRET_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_HOST", "_PORT", "_USER", "_USERNAME", "_NAME", "_ID")
 #: Values too short or too common to replace wherever they appear ("1", "true").
 MIN_KNOWN_LENGTH = 4
+#: A known value shorter than this ("shop", "blog": a dev password that is also the database's
+#: name) is replaced only where it stands alone, not inside `shop.wsgi`.
+WHOLE_WORD_BELOW = 8
 
 
 def _hide(match: re.Match[str]) -> str:
@@ -122,10 +125,21 @@ def _glued_password(text: str) -> str:
     return _GLUED_P.sub(hide, text)
 
 
+def replace_value(text: str, value: str, replacement: str) -> str:
+    """`text` with each occurrence of the secret `value` replaced; a short one only where it stands
+    alone (between spaces, quotes, `=`, `:` and `@`, or the ends), not inside a longer word."""
+    if value not in text:
+        return text
+    if len(value) >= WHOLE_WORD_BELOW:
+        return text.replace(value, replacement)
+    alone = re.compile(rf"(?<![^\s'\"=:@]){re.escape(value)}(?![^\s'\"=:@])")
+    return alone.sub(lambda _: replacement, text)
+
+
 def mask(text: str, known: Iterable[str] = ()) -> str:
     """`text` with what looks like a secret replaced by `****` (see the module docstring)."""
     for value in sorted({k for k in known if len(k) >= MIN_KNOWN_LENGTH}, key=len, reverse=True):
-        text = text.replace(value, MASK)
+        text = replace_value(text, value, MASK)
     if "-----BEGIN" in text:
         text = _private_keys(text)
     if "://" in text:
@@ -154,6 +168,24 @@ def mask_argv(argv: Sequence[str], known: Iterable[str] = ()) -> list[str]:
         else:
             out.append(mask(arg, known))
     return out
+
+
+#: `$NAME`, `${NAME...}`: a variable a compose file interpolates.
+_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+#: Variables compose sets itself (a path, the project's name): no secret, and too common to mask.
+_COMPOSE_VARIABLES = frozenset({"PWD", "COMPOSE_PROJECT_NAME"})
+
+
+def interpolated_variables(texts: Iterable[str], variables: Mapping[str, str]) -> dict[str, str]:
+    """The variables of `variables` (a `.env` file's, the environment's) that `texts` (the strings
+    of the compose files as written) interpolate, with their values: composegen never writes those
+    values down, whatever their name (too short ones aside: "1", "true")."""
+    names = {name for text in texts if "$" in text for name in _REFERENCE.findall(text)}
+    return {
+        name: value
+        for name in sorted(names - _COMPOSE_VARIABLES)
+        if (value := variables.get(name)) is not None and len(value) >= MIN_KNOWN_LENGTH
+    }
 
 
 def secret_name(name: str) -> bool:
