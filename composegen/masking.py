@@ -70,10 +70,20 @@ MIN_KNOWN_LENGTH = 4
 WHOLE_WORD_BELOW = 8
 
 
+#: `${NAME:-default}` (and `-`, `:?`, `?`, `:+`, `+`): a reference whose default may be a secret.
+_DEFAULTED = re.compile(r"\$\{(?P<head>[A-Za-z_][A-Za-z0-9_]*:?[-?+])(?P<default>[^${}]+)\}")
+
+
+def _references_only(value: str) -> str:
+    """A reference kept (the environment holds the secret), the literal defaults in it masked:
+    `${DB_PASSWORD:-devpass}` -> `${DB_PASSWORD:-****}`."""
+    return _DEFAULTED.sub(lambda m: "${" + m.group("head") + MASK + "}", value) if "${" in value else value
+
+
 def _hide(match: re.Match[str]) -> str:
     value = match.group("value")
     if value.strip("\"'").startswith("$"):  # a reference: the environment holds the secret
-        return match.group(0)
+        return match.group("head") + _references_only(value)
     return match.group("head") + MASK
 
 
@@ -90,7 +100,11 @@ def _url_credentials(text: str) -> str:
             userinfo = found.group()[:-1]
             user, colon, password = userinfo.partition(":")
             secret = password if colon else user
-            if secret and not secret.startswith("$"):  # a reference: the environment holds it
+            if secret.startswith("$"):  # a reference: the environment holds it, not its default
+                out.append(text[index:head])
+                out.append(f"{user}:{_references_only(password)}" if colon else _references_only(user))
+                index = found.end() - 1
+            elif secret:
                 out.append(text[index:head])
                 out.append(f"{user}:{MASK}" if colon else MASK)
                 index = found.end() - 1
@@ -205,3 +219,45 @@ def secret_values(environment: Mapping[str, str]) -> tuple[str, ...]:
         for key, value in environment.items()
         if secret_name(key) and len(value) >= MIN_KNOWN_LENGTH and not value.startswith("$")
     )
+
+
+#: A YAML line `KEY: value`, `- KEY=value` or `KEY: |` (a block: the lines below it are its value).
+_YAML_ENTRY = re.compile(r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<name>[\w.-]+)[\"']?\s*(?::\s+|=|:$)(?P<value>.*)$")
+
+
+def mask_yaml(text: str, known: Iterable[str] = ()) -> str:
+    """A YAML file's text (a compose file quoted in a diff) masked line by line: the values of
+    secret-named keys (`PASSWORD: x`, `- TOKEN=x`, and the lines of a block scalar under one),
+    those values wherever else they appear, and what `mask` masks; lines stay lines."""
+    lines = text.split("\n")
+    found = set(known)
+    hidden: dict[int, str] = {}
+    block_indent: int | None = None
+    in_key = False  # inside a PEM private key
+    for number, line in enumerate(lines):
+        indent = len(line) - len(line.lstrip())
+        if _PEM_BEGIN.search(line):
+            in_key = _PEM_END not in line
+            continue
+        if in_key:
+            in_key = _PEM_END not in line
+            hidden[number] = line if not in_key else line[:indent] + MASK
+            continue
+        if block_indent is not None and (not line.strip() or indent > block_indent):
+            if line.strip():
+                found.add(line.strip())
+                hidden[number] = line[:indent] + MASK
+            continue
+        block_indent = None
+        entry = _YAML_ENTRY.match(line)
+        if entry is None or not secret_name(entry.group("name")):
+            continue
+        value = entry.group("value").strip().strip("\"'")
+        if value[:1] in ("|", ">"):
+            block_indent = indent
+        elif value.startswith("$"):
+            hidden[number] = line[: entry.start("value")] + _references_only(entry.group("value"))
+        elif value:
+            found.add(value)
+            hidden[number] = line[: entry.start("value")] + MASK
+    return "\n".join(mask(hidden.get(n, line), found) for n, line in enumerate(lines))
