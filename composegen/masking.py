@@ -40,6 +40,11 @@ _SHORT_SECRET_FLAGS = r"(?:key|pw|pwd)(?![\w.-])"
 _FLAG = re.compile(
     rf"(?P<head>(?<![\w-])--?(?:{_NAME}|{_SHORT_SECRET_FLAGS})(?:=|\s+))(?P<value>{_VALUE})", re.IGNORECASE
 )
+#: A flag and its value as two items of a quoted list: `["redis-cli", "--pass", "VALUE"]`.
+_FLAG_IN_LIST = re.compile(
+    rf"(?P<head>(?<![\w-])--?(?:{_NAME}|{_SHORT_SECRET_FLAGS})(?P<quote>[\"'])\s*,\s*(?P=quote))(?P<value>[^\"',]+)(?=(?P=quote))",
+    re.IGNORECASE,
+)
 #: mysql -pPASSWORD (glued: `-p PASSWORD` would prompt), mysqladmin, mysqldump, mariadb...
 _GLUED_P = re.compile(r"(?P<head>(?<![^\s'\"])-p)(?P<value>[^\s'\"]+)")
 _MYSQL_CLIENT = re.compile(r"(?<![\w-])(?:mysql|mariadb)", re.IGNORECASE)
@@ -162,6 +167,7 @@ def mask(text: str, known: Iterable[str] = ()) -> str:
     if "-p" in text:
         text = _glued_password(text)
     text = _FLAG.sub(_hide, text)
+    text = _FLAG_IN_LIST.sub(_hide, text)
     return _ASSIGNMENT.sub(_hide, text)
 
 
