@@ -238,6 +238,12 @@ def test_cli_names_files_of_an_earlier_export_it_no_longer_writes(
     assert old.is_file() and mine.is_file()  # listed, never deleted
 
 
+def _exported(folder: Path) -> tuple[k8s.K8sExport, str]:
+    """The dev export of the stack in `folder`, and its manifests as one stream."""
+    exported = k8s.export_k8s(plan("dev", None, folder))
+    return exported, k8s.stream_text(exported)
+
+
 def test_values_reach_kubernetes_unchanged(tmp_path: Path) -> None:
     """Quotes, `#`, `:` and newlines survive the YAML; `$` is doubled, since the kubelet expands
     `$(NAME)` in env values, command and args and reads `$$` as `$`."""
@@ -250,8 +256,7 @@ def test_values_reach_kubernetes_unchanged(tmp_path: Path) -> None:
         '      GREETING: "it\'s: #1\\nnext line"\n'
         "      PRICE: '$$5 and $$(HOME)'\n"
     )
-    exported = k8s.export_k8s(plan("dev", None, tmp_path))
-    text = k8s.stream_text(exported)
+    _, text = _exported(tmp_path)
     container = _container(next(d for d in yaml.safe_load_all(text) if d["kind"] == "Deployment"))
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["GREETING"] == "it's: #1\nnext line"
@@ -324,8 +329,7 @@ def test_secrets_are_read_from_a_secret_never_written(tmp_path: Path) -> None:
         "      LOG_LEVEL: ${LEVEL}\n"
         "      PORT: '8000'\n"
     )
-    exported = k8s.export_k8s(plan("dev", None, tmp_path))
-    text = k8s.stream_text(exported)
+    exported, text = _exported(tmp_path)
     for secret in ("from-dotenv-pw", "verbose-level", "literal-auth-pw", "literal-token-value", "url-password"):
         assert secret not in text
     container = _container(next(d for d in yaml.safe_load_all(text) if d["kind"] == "Deployment"))
