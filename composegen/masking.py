@@ -40,23 +40,26 @@ _SHORT_SECRET_FLAGS = r"(?:key|pw|pwd)(?![\w.-])"
 _FLAG = re.compile(
     rf"(?P<head>(?<![\w-])--?(?:{_NAME}|{_SHORT_SECRET_FLAGS})(?:=|\s+))(?P<value>{_VALUE})", re.IGNORECASE
 )
+# The patterns kept as text below are compiled on first use (re's own cache): a lint that only
+# masks a command to detect a role does not pay for them.
 #: A flag and its value as two items of a quoted list: `["redis-cli", "--pass", "VALUE"]`.
-_FLAG_IN_LIST = re.compile(
-    rf"(?P<head>(?<![\w-])--?(?:{_NAME}|{_SHORT_SECRET_FLAGS})(?P<quote>[\"'])\s*,\s*(?P=quote))(?P<value>[^\"',]+)(?=(?P=quote))",
-    re.IGNORECASE,
+_FLAG_IN_LIST = (
+    rf"(?i)(?P<head>(?<![\w-])--?(?:{_NAME}|{_SHORT_SECRET_FLAGS})(?P<quote>[\"'])\s*,\s*(?P=quote))"
+    r"(?P<value>[^\"',]+)(?=(?P=quote))"
 )
 #: mysql -pPASSWORD (glued: `-p PASSWORD` would prompt), mysqladmin, mysqldump, mariadb...
-_GLUED_P = re.compile(r"(?P<head>(?<![^\s'\"])-p)(?P<value>[^\s'\"]+)")
-_MYSQL_CLIENT = re.compile(r"(?<![\w-])(?:mysql|mariadb)", re.IGNORECASE)
+_GLUED_P = r"(?P<head>(?<![^\s'\"])-p)(?P<value>[^\s'\"]+)"
+_MYSQL_CLIENT = r"(?i)(?<![\w-])(?:mysql|mariadb)"
 #: `-p8080`, `-p 127.0.0.1:80:80`: a port, not a password (unless a mysql client runs)
-_PORT_LIKE = re.compile(r"[\d.:/-]+")
-_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_PORT_LIKE = r"[\d.:/-]+"
+_PEM_BEGIN = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
 _PEM_END = "-----END "
 #: Tokens whose shape gives them away: AWS access key ids, GitHub, Stripe and Slack tokens.
-_TOKEN = re.compile(
+_TOKEN = (
     r"(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)[0-9A-Z]{16}|(?:ghp|gho|ghs|ghu|ghr|github_pat|sk_live|sk_test|rk_live"
     r"|xox[abprs])[_-][A-Za-z0-9_-]{8,})"
 )
+_TOKEN_HINTS = ("AKIA", "ASIA", "gh", "sk_", "rk_", "xox")
 #: NAME=value (an assignment: only with `=`, so that prose like "passes it on" is left alone)
 _ASSIGNMENT = re.compile(rf"(?P<head>(?<![\w.-]){_NAME}=)(?P<value>{_VALUE})", re.IGNORECASE)
 #: Flags whose value is `user:password` (curl, wget, ab, hey).
@@ -76,13 +79,13 @@ WHOLE_WORD_BELOW = 8
 
 
 #: `${NAME:-default}` (and `-`, `:?`, `?`, `:+`, `+`): a reference whose default may be a secret.
-_DEFAULTED = re.compile(r"\$\{(?P<head>[A-Za-z_][A-Za-z0-9_]*:?[-?+])(?P<default>[^${}]+)\}")
+_DEFAULTED = r"\$\{(?P<head>[A-Za-z_][A-Za-z0-9_]*:?[-?+])(?P<default>[^${}]+)\}"
 
 
 def _references_only(value: str) -> str:
     """A reference kept (the environment holds the secret), the literal defaults in it masked:
     `${DB_PASSWORD:-devpass}` -> `${DB_PASSWORD:-****}`."""
-    return _DEFAULTED.sub(lambda m: "${" + m.group("head") + MASK + "}", value) if "${" in value else value
+    return re.sub(_DEFAULTED, lambda m: "${" + m.group("head") + MASK + "}", value) if "${" in value else value
 
 
 def _hide(match: re.Match[str]) -> str:
@@ -122,7 +125,7 @@ def _private_keys(text: str) -> str:
     """The body of each PEM private key replaced (to the end of the text when it has no end line)."""
     out: list[str] = []
     index = 0
-    for found in _PEM_BEGIN.finditer(text):
+    for found in re.finditer(_PEM_BEGIN, text):
         if found.start() < index:  # inside a key already masked
             continue
         end = text.find(_PEM_END, found.end())
@@ -133,15 +136,15 @@ def _private_keys(text: str) -> str:
 
 
 def _glued_password(text: str) -> str:
-    mysql = _MYSQL_CLIENT.search(text) is not None
+    mysql = re.search(_MYSQL_CLIENT, text) is not None
 
     def hide(match: re.Match[str]) -> str:
         value = match.group("value")
-        if value.startswith("$") or (not mysql and _PORT_LIKE.fullmatch(value)):
+        if value.startswith("$") or (not mysql and re.fullmatch(_PORT_LIKE, value)):
             return match.group(0)
         return match.group("head") + MASK
 
-    return _GLUED_P.sub(hide, text)
+    return re.sub(_GLUED_P, hide, text)
 
 
 def replace_value(text: str, value: str, replacement: str) -> str:
@@ -163,11 +166,13 @@ def mask(text: str, known: Iterable[str] = ()) -> str:
         text = _private_keys(text)
     if "://" in text:
         text = _url_credentials(text)
-    text = _TOKEN.sub(MASK, text)
+    if any(prefix in text for prefix in _TOKEN_HINTS):
+        text = re.sub(_TOKEN, MASK, text)
     if "-p" in text:
         text = _glued_password(text)
     text = _FLAG.sub(_hide, text)
-    text = _FLAG_IN_LIST.sub(_hide, text)
+    if "," in text:
+        text = re.sub(_FLAG_IN_LIST, _hide, text)
     return _ASSIGNMENT.sub(_hide, text)
 
 
@@ -175,7 +180,7 @@ def mask_argv(argv: Sequence[str], known: Iterable[str] = ()) -> list[str]:
     """A command's arguments masked one by one; the argument after a flag that names a secret
     (`--password`, `hunter2`) masked whole, and the password of `-u user:password`."""
     known = tuple(known)
-    mysql = any(_MYSQL_CLIENT.match(arg.rsplit("/", 1)[-1]) for arg in argv)
+    mysql = any(re.match(_MYSQL_CLIENT, arg.rsplit("/", 1)[-1]) for arg in argv)
     out: list[str] = []
     for index, arg in enumerate(argv):
         previous = argv[index - 1] if index else ""
@@ -191,7 +196,7 @@ def mask_argv(argv: Sequence[str], known: Iterable[str] = ()) -> list[str]:
 
 
 #: `$NAME`, `${NAME...}`: a variable a compose file interpolates.
-_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_REFERENCE = r"\$\{?([A-Za-z_][A-Za-z0-9_]*)"
 #: Variables compose sets itself (a path, the project's name): no secret, and too common to mask.
 _COMPOSE_VARIABLES = frozenset({"PWD", "COMPOSE_PROJECT_NAME"})
 
@@ -200,7 +205,7 @@ def interpolated_variables(texts: Iterable[str], variables: Mapping[str, str]) -
     """The variables of `variables` (a `.env` file's, the environment's) that `texts` (the strings
     of the compose files as written) interpolate, with their values: composegen never writes those
     values down, whatever their name (too short ones aside: "1", "true")."""
-    names = {name for text in texts if "$" in text for name in _REFERENCE.findall(text)}
+    names = {name for text in texts if "$" in text for name in re.findall(_REFERENCE, text)}
     return {
         name: value
         for name in sorted(names - _COMPOSE_VARIABLES)
@@ -228,7 +233,7 @@ def secret_values(environment: Mapping[str, str]) -> tuple[str, ...]:
 
 
 #: A YAML line `KEY: value`, `- KEY=value` or `KEY: |` (a block: the lines below it are its value).
-_YAML_ENTRY = re.compile(r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<name>[\w.-]+)[\"']?\s*(?::\s+|=|:$)(?P<value>.*)$")
+_YAML_ENTRY = r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<name>[\w.-]+)[\"']?\s*(?::\s+|=|:$)(?P<value>.*)$"
 
 
 def mask_yaml(text: str, known: Iterable[str] = ()) -> str:
@@ -242,7 +247,7 @@ def mask_yaml(text: str, known: Iterable[str] = ()) -> str:
     in_key = False  # inside a PEM private key
     for number, line in enumerate(lines):
         indent = len(line) - len(line.lstrip())
-        if _PEM_BEGIN.search(line):
+        if re.search(_PEM_BEGIN, line):
             in_key = _PEM_END not in line
             continue
         if in_key:
@@ -255,7 +260,7 @@ def mask_yaml(text: str, known: Iterable[str] = ()) -> str:
                 hidden[number] = line[:indent] + MASK
             continue
         block_indent = None
-        entry = _YAML_ENTRY.match(line)
+        entry = re.match(_YAML_ENTRY, line)
         if entry is None or not secret_name(entry.group("name")):
             continue
         value = entry.group("value").strip().strip("\"'")
