@@ -20,7 +20,7 @@ Masking too much costs a little legibility; masking too little leaks a password 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 MASK = "****"
 
@@ -30,23 +30,23 @@ _SECRET_PART = (
     r"(?:pass|secret|token|credential|auth|api[_.-]?key|private[_.-]?key|access[_.-]?key|auth[_.-]?key"
     r"|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key)"
 )
-_NAME = rf"[\w.-]*{_SECRET_PART}[\w.-]*"
-_VALUE = r"(?:\"[^\"]*\"|'[^']*'|[^\s'\"]+)"
+_SECRET_IN_NAME = re.compile(_SECRET_PART, re.IGNORECASE)
+_VALUE = re.compile(r"(?:\"[^\"]*\"|'[^']*'|[^\s'\"]+)")
 #: What may follow `://` up to the `@` of a URL's user information: no `/`, no space.
 _USERINFO = re.compile(r"[^/\s@]*@")
 #: Flags whose short name says little but that hold a secret: `--key x`, `--pw=x`.
-_SHORT_SECRET_FLAGS = r"(?:key|pw|pwd)(?![\w.-])"
+_SHORT_SECRET_FLAGS = frozenset({"key", "pw", "pwd"})
+# Names are found first and tested for a secret part after (`_masked_values`): a pattern with the
+# secret part between two `[\w.-]*` backtracks quadratically on a long word (`--passpass...`).
 #: --name value, --name=value, -Dname=value (a flag: its value may follow a space)
-_FLAG = re.compile(
-    rf"(?P<head>(?<![\w-])--?(?:{_NAME}|{_SHORT_SECRET_FLAGS})(?:=|\s+))(?P<value>{_VALUE})", re.IGNORECASE
-)
+_FLAG = re.compile(r"(?<![\w-])--?(?P<name>[\w.-]+)(?:=|\s+)")
+#: A flag alone in its argument (the next argument is its value).
+_FLAG_ALONE = re.compile(r"--?(?P<name>[\w.-]+)")
 # The patterns kept as text below are compiled on first use (re's own cache): a lint that only
 # masks a command to detect a role does not pay for them.
 #: A flag and its value as two items of a quoted list: `["redis-cli", "--pass", "VALUE"]`.
-_FLAG_IN_LIST = (
-    rf"(?i)(?P<head>(?<![\w-])--?(?:{_NAME}|{_SHORT_SECRET_FLAGS})(?P<quote>[\"'])\s*,\s*(?P=quote))"
-    r"(?P<value>[^\"',]+)(?=(?P=quote))"
-)
+_FLAG_IN_LIST = r"(?<![\w-])--?(?P<name>[\w.-]+)(?P<quote>[\"'])\s*,\s*(?P=quote)"
+_LISTED_VALUE = r"[^\"',]+"
 #: mysql -pPASSWORD (glued: `-p PASSWORD` would prompt), mysqladmin, mysqldump, mariadb...
 _GLUED_P = r"(?P<head>(?<![^\s'\"])-p)(?P<value>[^\s'\"]+)"
 _MYSQL_CLIENT = r"(?i)(?<![\w-])(?:mysql|mariadb)"
@@ -61,11 +61,9 @@ _TOKEN = (
 )
 _TOKEN_HINTS = ("AKIA", "ASIA", "gh", "sk_", "rk_", "xox")
 #: NAME=value (an assignment: only with `=`, so that prose like "passes it on" is left alone)
-_ASSIGNMENT = re.compile(rf"(?P<head>(?<![\w.-]){_NAME}=)(?P<value>{_VALUE})", re.IGNORECASE)
+_ASSIGNMENT = re.compile(r"(?<![\w.-])(?P<name>[\w.-]+)=")
 #: Flags whose value is `user:password` (curl, wget, ab, hey).
 _USER_FLAGS = frozenset({"-u", "--user", "-A"})
-#: A flag that names a secret, alone in its argument: the next argument is its value.
-_FLAG_ALONE = re.compile(rf"--?(?:{_NAME}|{_SHORT_SECRET_FLAGS})", re.IGNORECASE)
 _WORDS = re.compile(r"[_\-.]+")
 _SECRET_WORDS = ("PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL")
 _SECRET_PAIRS = ("API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "SECRET_KEY", "AUTH_KEY", "MASTER_KEY", "DB_PASS")
@@ -88,11 +86,48 @@ def _references_only(value: str) -> str:
     return re.sub(_DEFAULTED, lambda m: "${" + m.group("head") + MASK + "}", value) if "${" in value else value
 
 
-def _hide(match: re.Match[str]) -> str:
-    value = match.group("value")
+def _hidden(value: str) -> str:
     if value.strip("\"'").startswith("$"):  # a reference: the environment holds the secret
-        return match.group("head") + _references_only(value)
-    return match.group("head") + MASK
+        return _references_only(value)
+    return MASK
+
+
+def _secret_flag(name: str) -> bool:
+    return name.lower() in _SHORT_SECRET_FLAGS or _SECRET_IN_NAME.search(name) is not None
+
+
+def _masked_values(
+    text: str,
+    heads: Iterable[re.Match[str]],
+    value_at: Callable[[re.Match[str]], re.Match[str] | None],
+    secret: Callable[[str], bool],
+) -> str:
+    """`text` with the value after each head (a flag, `NAME=`) whose name is `secret` masked, in
+    time linear in the text: each head is found once, its name tested once."""
+    out: list[str] = []
+    index = 0
+    for head in heads:
+        if head.start() < index or not secret(head.group("name")):
+            continue
+        value = value_at(head)
+        if value is None:
+            continue
+        out.append(text[index : head.end()])
+        out.append(_hidden(value.group()))
+        index = value.end()
+    out.append(text[index:])
+    return "".join(out)
+
+
+def _names_a_secret(arg: str) -> bool:
+    """Whether `arg` is a flag alone in its argument whose name says the next one is a secret."""
+    flag = _FLAG_ALONE.fullmatch(arg)
+    return flag is not None and _secret_flag(flag["name"])
+
+
+def _listed_value(text: str, head: re.Match[str]) -> re.Match[str] | None:
+    value = re.compile(_LISTED_VALUE).match(text, head.end())
+    return value if value is not None and text.startswith(head.group("quote"), value.end()) else None
 
 
 def _url_credentials(text: str) -> str:
@@ -170,10 +205,14 @@ def mask(text: str, known: Iterable[str] = ()) -> str:
         text = re.sub(_TOKEN, MASK, text)
     if "-p" in text:
         text = _glued_password(text)
-    text = _FLAG.sub(_hide, text)
+    text = _masked_values(text, _FLAG.finditer(text), lambda h: _VALUE.match(text, h.end()), _secret_flag)
     if "," in text:
-        text = re.sub(_FLAG_IN_LIST, _hide, text)
-    return _ASSIGNMENT.sub(_hide, text)
+        listed = re.compile(_FLAG_IN_LIST).finditer(text)
+        text = _masked_values(text, listed, lambda h: _listed_value(text, h), _secret_flag)
+    secret_part = _SECRET_IN_NAME.search
+    return _masked_values(
+        text, _ASSIGNMENT.finditer(text), lambda h: _VALUE.match(text, h.end()), lambda n: secret_part(n) is not None
+    )
 
 
 def mask_argv(argv: Sequence[str], known: Iterable[str] = ()) -> list[str]:
@@ -186,7 +225,7 @@ def mask_argv(argv: Sequence[str], known: Iterable[str] = ()) -> list[str]:
         previous = argv[index - 1] if index else ""
         if mysql and arg.startswith("-p") and len(arg) > 2 and not arg.startswith("-p$"):
             out.append("-p" + MASK)  # mysql -pPASSWORD, whatever it looks like
-        elif _FLAG_ALONE.fullmatch(previous) and not arg.startswith(("-", "$")):
+        elif _names_a_secret(previous) and not arg.startswith(("-", "$")):
             out.append(MASK)
         elif previous in _USER_FLAGS and ":" in arg:  # curl -u user:password
             out.append(arg.split(":", 1)[0] + ":" + MASK)

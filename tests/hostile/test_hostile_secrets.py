@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,24 @@ def test_known_values_are_masked_wherever_they_appear() -> None:
 def test_mask_argv_masks_the_value_after_a_secret_flag() -> None:
     assert mask_argv(["app", "--password", "pw-123", "--port", "80"]) == ["app", "--password", MASK, "--port", "80"]
     assert mask_argv(["app", "--password", "--port", "80"]) == ["app", "--password", "--port", "80"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "--" + "pass" * 25_000 + "!",  # a flag name with a secret part everywhere (was 148 s)
+        "x=" + "pass" * 25_000 + "!",
+        "run " + "--a " * 25_000,
+        '"--pass", "' * 10_000,
+        "x://" * 25_000,
+        "mysql " + "-p" * 50_000,
+        "-----BEGIN PRIVATE KEY-----" * 4_000,
+    ],
+    ids=["flag-name", "assignment-name", "many-flags", "quoted-list", "urls", "glued-p", "pem"],
+)
+def test_masking_takes_linear_time(text: str) -> None:
+    """A 100,000-character command is masked in well under a second (issue 12: quadratic patterns)."""
+    started = time.process_time()
+    mask(text)
+    mask_argv([text, text])
+    assert time.process_time() - started < 2.0
