@@ -55,7 +55,7 @@ def k8s(
 
     def body() -> int:
         from composegen.errors import EXIT_OK, InputError
-        from composegen.export.k8s import export_k8s, k8s_json, stale_files, stream_text, write_manifests
+        from composegen.export.k8s import export_k8s, k8s_json, secret_note, stale_files, stream_text, write_manifests
         from composegen.render.overlay import plan, read_files
         from composegen.render.writer import refuse_empty_output
 
@@ -78,6 +78,7 @@ def k8s(
             return EXIT_OK
         notes = [f"not mapped: {n.service}: {n.what}: {n.why}" for n in exported.unmapped]
         notes += [f"warning: {p} is from an earlier export of a service the stack no longer has" for p in stale]
+        notes += [note for note in [secret_note(exported)] if note]
         _print_written(written, notes)
         return EXIT_OK
 

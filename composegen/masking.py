@@ -4,10 +4,14 @@ composegen quotes what a stack runs (a command line, an environment value it lea
 load command of `calibrate`) in overlays, `explain`, measurements files and error messages, and
 all of those end up committed, uploaded or in CI logs. Before it quotes, `mask` replaces what looks
 like a secret with `****`:
-- the password of a URL: `postgres://app:hunter2@db` -> `postgres://app:****@db`;
+- the password of a URL: `postgres://app:hunter2@db` -> `postgres://app:****@db`, and a URL's
+  user alone, which is a token there (`https://ghp_x@github.com` -> `https://****@github.com`);
 - the value of a flag or an assignment whose name says it holds a secret: `--requirepass x`,
-  `--token=x`, `-Dspring.datasource.password=x`, `API_KEY=x` (a `${VAR}` reference is no secret
-  and stays);
+  `--token=x`, `--auth=x`, `--key x`, `-Dspring.datasource.password=x`, `API_KEY=x` (a `${VAR}`
+  reference is no secret and stays);
+- mysql's and mariadb's glued password flag, `-phunter2` (any `-p` glued to what is not a port);
+- the body of a PEM private key, and tokens whose shape says what they are (AWS access key ids,
+  GitHub and Stripe tokens, Slack tokens);
 - each of the `known` values (those of a service's secret-named environment entries, see
   `secret_values`), wherever it appears: interpolation may have put it anywhere.
 Masking too much costs a little legibility; masking too little leaks a password into a commit.
@@ -16,35 +20,50 @@ Masking too much costs a little legibility; masking too little leaks a password 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 MASK = "****"
 
 #: What a name holding a secret contains (the names of lint rule CG508, secret-in-environment,
 #: matched loosely: a wrongly masked value is harmless).
 _SECRET_PART = (
-    r"(?:pass|secret|token|credential|api[_.-]?key|private[_.-]?key|access[_.-]?key|auth[_.-]?key"
+    r"(?:pass|secret|token|credential|auth|api[_.-]?key|private[_.-]?key|access[_.-]?key|auth[_.-]?key"
     r"|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key)"
 )
-#: A whole run of name characters with a secret part in it. Linear: the lookahead finds the part
-#: once, and the run may end only where a name character does not follow (written as
-#: `[\w.-]*PART[\w.-]*`, a long run of `passpass...` not followed by `=` took seconds per
-#: kilobyte, trying every split of the run).
-_NAME = rf"(?=[\w.-]*?{_SECRET_PART})[\w.-]*(?![\w.-])"
-_VALUE = r"(?:\"[^\"]*\"|'[^']*'|[^\s'\"]+)"
-#: scheme://user:PASSWORD@host. Tried only where a run of scheme characters begins (its leading
-#: digits and signs kept in `head`): tried at every letter, a long word took minutes.
-_URL_PASSWORD = re.compile(
-    r"(?P<head>(?<![A-Za-z0-9+.-])[0-9+.-]*[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<value>[^/\s@]+)(?=@)"
-)
+_SECRET_IN_NAME = re.compile(_SECRET_PART, re.IGNORECASE)
+_VALUE = re.compile(r"(?:\"[^\"]*\"|'[^']*'|[^\s'\"]+)")
+#: What may follow `://` up to the `@` of a URL's user information: no `/`, no space.
+_USERINFO = re.compile(r"[^/\s@]*@")
+#: Flags whose short name says little but that hold a secret: `--key x`, `--pw=x`.
+_SHORT_SECRET_FLAGS = frozenset({"key", "pw", "pwd"})
+# Names are found first and tested for a secret part after (`_masked_values`): a pattern with the
+# secret part between two `[\w.-]*` backtracks quadratically on a long word (`--passpass...`).
 #: --name value, --name=value, -Dname=value (a flag: its value may follow a space)
-_FLAG = re.compile(rf"(?P<head>(?<![\w-])--?{_NAME}(?:=|\s+))(?P<value>{_VALUE})", re.IGNORECASE)
+_FLAG = re.compile(r"(?<![\w-])--?(?P<name>[\w.-]+)(?:=|\s+)")
+#: A flag alone in its argument (the next argument is its value).
+_FLAG_ALONE = re.compile(r"--?(?P<name>[\w.-]+)")
+# The patterns kept as text below are compiled on first use (re's own cache): a lint that only
+# masks a command to detect a role does not pay for them.
+#: A flag and its value as two items of a quoted list: `["redis-cli", "--pass", "VALUE"]`.
+_FLAG_IN_LIST = r"(?<![\w-])--?(?P<name>[\w.-]+)(?P<quote>[\"'])\s*,\s*(?P=quote)"
+_LISTED_VALUE = r"[^\"',]+"
+#: mysql -pPASSWORD (glued: `-p PASSWORD` would prompt), mysqladmin, mysqldump, mariadb...
+_GLUED_P = r"(?P<head>(?<![^\s'\"])-p)(?P<value>[^\s'\"]+)"
+_MYSQL_CLIENT = r"(?i)(?<![\w-])(?:mysql|mariadb)"
+#: `-p8080`, `-p 127.0.0.1:80:80`: a port, not a password (unless a mysql client runs)
+_PORT_LIKE = r"[\d.:/-]+"
+_PEM_BEGIN = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
+_PEM_END = "-----END "
+#: Tokens whose shape gives them away: AWS access key ids, GitHub, Stripe and Slack tokens.
+_TOKEN = (
+    r"(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)[0-9A-Z]{16}|(?:ghp|gho|ghs|ghu|ghr|github_pat|sk_live|sk_test|rk_live"
+    r"|xox[abprs])[_-][A-Za-z0-9_-]{8,})"
+)
+_TOKEN_HINTS = ("AKIA", "ASIA", "gh", "sk_", "rk_", "xox")
 #: NAME=value (an assignment: only with `=`, so that prose like "passes it on" is left alone)
-_ASSIGNMENT = re.compile(rf"(?P<head>(?<![\w.-]){_NAME}=)(?P<value>{_VALUE})", re.IGNORECASE)
+_ASSIGNMENT = re.compile(r"(?<![\w.-])(?P<name>[\w.-]+)=")
 #: Flags whose value is `user:password` (curl, wget, ab, hey).
 _USER_FLAGS = frozenset({"-u", "--user", "-A"})
-#: A flag that names a secret, alone in its argument: the next argument is its value.
-_FLAG_ALONE = re.compile(rf"--?{_NAME}", re.IGNORECASE)
 _WORDS = re.compile(r"[_\-.]+")
 _SECRET_WORDS = ("PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL")
 _SECRET_PAIRS = ("API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "SECRET_KEY", "AUTH_KEY", "MASTER_KEY", "DB_PASS")
@@ -52,38 +71,185 @@ _SECRET_PAIRS = ("API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "SECRET_KEY",
 _NOT_SECRET_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_HOST", "_PORT", "_USER", "_USERNAME", "_NAME", "_ID")
 #: Values too short or too common to replace wherever they appear ("1", "true").
 MIN_KNOWN_LENGTH = 4
+#: A known value shorter than this ("shop", "blog": a dev password that is also the database's
+#: name) is replaced only where it stands alone, not inside `shop.wsgi`.
+WHOLE_WORD_BELOW = 8
 
 
-def _hide(match: re.Match[str]) -> str:
-    value = match.group("value")
+#: `${NAME:-default}` (and `-`, `:?`, `?`, `:+`, `+`): a reference whose default may be a secret.
+_DEFAULTED = r"\$\{(?P<head>[A-Za-z_][A-Za-z0-9_]*:?[-?+])(?P<default>[^${}]+)\}"
+
+
+def _references_only(value: str) -> str:
+    """A reference kept (the environment holds the secret), the literal defaults in it masked:
+    `${DB_PASSWORD:-devpass}` -> `${DB_PASSWORD:-****}`."""
+    return re.sub(_DEFAULTED, lambda m: "${" + m.group("head") + MASK + "}", value) if "${" in value else value
+
+
+def _hidden(value: str) -> str:
     if value.strip("\"'").startswith("$"):  # a reference: the environment holds the secret
-        return match.group(0)
-    return match.group("head") + MASK
+        return _references_only(value)
+    return MASK
+
+
+def _secret_flag(name: str) -> bool:
+    return name.lower() in _SHORT_SECRET_FLAGS or _SECRET_IN_NAME.search(name) is not None
+
+
+def _masked_values(
+    text: str,
+    heads: Iterable[re.Match[str]],
+    value_at: Callable[[re.Match[str]], re.Match[str] | None],
+    secret: Callable[[str], bool],
+) -> str:
+    """`text` with the value after each head (a flag, `NAME=`) whose name is `secret` masked, in
+    time linear in the text: each head is found once, its name tested once."""
+    out: list[str] = []
+    index = 0
+    for head in heads:
+        if head.start() < index or not secret(head.group("name")):
+            continue
+        value = value_at(head)
+        if value is None:
+            continue
+        out.append(text[index : head.end()])
+        out.append(_hidden(value.group()))
+        index = value.end()
+    out.append(text[index:])
+    return "".join(out)
+
+
+def _names_a_secret(arg: str) -> bool:
+    """Whether `arg` is a flag alone in its argument whose name says the next one is a secret."""
+    flag = _FLAG_ALONE.fullmatch(arg)
+    return flag is not None and _secret_flag(flag["name"])
+
+
+def _listed_value(text: str, head: re.Match[str]) -> re.Match[str] | None:
+    value = re.compile(_LISTED_VALUE).match(text, head.end())
+    return value if value is not None and text.startswith(head.group("quote"), value.end()) else None
+
+
+def _url_credentials(text: str) -> str:
+    """`scheme://user:PASSWORD@host` -> `user:****`, `scheme://TOKEN@host` -> `****`; in time linear
+    in the text: each `://` looks ahead only to the next `/`, space or `@`."""
+    out: list[str] = []
+    index = 0
+    start = text.find("://")
+    while start >= 0:
+        head = start + 3
+        found = _USERINFO.match(text, head)
+        if found is not None and start > 0 and text[start - 1].isalnum():
+            userinfo = found.group()[:-1]
+            user, colon, password = userinfo.partition(":")
+            secret = password if colon else user
+            if secret.startswith("$"):  # a reference: the environment holds it, not its default
+                out.append(text[index:head])
+                out.append(f"{user}:{_references_only(password)}" if colon else _references_only(user))
+                index = found.end() - 1
+            elif secret:
+                out.append(text[index:head])
+                out.append(f"{user}:{MASK}" if colon else MASK)
+                index = found.end() - 1
+        start = text.find("://", head)
+    out.append(text[index:])
+    return "".join(out)
+
+
+def _private_keys(text: str) -> str:
+    """The body of each PEM private key replaced (to the end of the text when it has no end line)."""
+    out: list[str] = []
+    index = 0
+    for found in re.finditer(_PEM_BEGIN, text):
+        if found.start() < index:  # inside a key already masked
+            continue
+        end = text.find(_PEM_END, found.end())
+        out.append(text[index : found.end()] + MASK)
+        index = len(text) if end < 0 else end
+    out.append(text[index:])
+    return "".join(out)
+
+
+def _glued_password(text: str) -> str:
+    mysql = re.search(_MYSQL_CLIENT, text) is not None
+
+    def hide(match: re.Match[str]) -> str:
+        value = match.group("value")
+        if value.startswith("$") or (not mysql and re.fullmatch(_PORT_LIKE, value)):
+            return match.group(0)
+        return match.group("head") + MASK
+
+    return re.sub(_GLUED_P, hide, text)
+
+
+def replace_value(text: str, value: str, replacement: str) -> str:
+    """`text` with each occurrence of the secret `value` replaced; a short one only where it stands
+    alone (between spaces, quotes, `=`, `:` and `@`, or the ends), not inside a longer word."""
+    if value not in text:
+        return text
+    if len(value) >= WHOLE_WORD_BELOW:
+        return text.replace(value, replacement)
+    alone = re.compile(rf"(?<![^\s'\"=:@]){re.escape(value)}(?![^\s'\"=:@])")
+    return alone.sub(lambda _: replacement, text)
 
 
 def mask(text: str, known: Iterable[str] = ()) -> str:
     """`text` with what looks like a secret replaced by `****` (see the module docstring)."""
     for value in sorted({k for k in known if len(k) >= MIN_KNOWN_LENGTH}, key=len, reverse=True):
-        text = text.replace(value, MASK)
-    text = _URL_PASSWORD.sub(_hide, text)
-    text = _FLAG.sub(_hide, text)
-    return _ASSIGNMENT.sub(_hide, text)
+        text = replace_value(text, value, MASK)
+    if "-----BEGIN" in text:
+        text = _private_keys(text)
+    if "://" in text:
+        text = _url_credentials(text)
+    if any(prefix in text for prefix in _TOKEN_HINTS):
+        text = re.sub(_TOKEN, MASK, text)
+    if "-p" in text:
+        text = _glued_password(text)
+    text = _masked_values(text, _FLAG.finditer(text), lambda h: _VALUE.match(text, h.end()), _secret_flag)
+    if "," in text:
+        listed = re.compile(_FLAG_IN_LIST).finditer(text)
+        text = _masked_values(text, listed, lambda h: _listed_value(text, h), _secret_flag)
+    secret_part = _SECRET_IN_NAME.search
+    return _masked_values(
+        text, _ASSIGNMENT.finditer(text), lambda h: _VALUE.match(text, h.end()), lambda n: secret_part(n) is not None
+    )
 
 
 def mask_argv(argv: Sequence[str], known: Iterable[str] = ()) -> list[str]:
     """A command's arguments masked one by one; the argument after a flag that names a secret
     (`--password`, `hunter2`) masked whole, and the password of `-u user:password`."""
     known = tuple(known)
+    mysql = any(re.match(_MYSQL_CLIENT, arg.rsplit("/", 1)[-1]) for arg in argv)
     out: list[str] = []
     for index, arg in enumerate(argv):
         previous = argv[index - 1] if index else ""
-        if _FLAG_ALONE.fullmatch(previous) and not arg.startswith(("-", "$")):
+        if mysql and arg.startswith("-p") and len(arg) > 2 and not arg.startswith("-p$"):
+            out.append("-p" + MASK)  # mysql -pPASSWORD, whatever it looks like
+        elif _names_a_secret(previous) and not arg.startswith(("-", "$")):
             out.append(MASK)
         elif previous in _USER_FLAGS and ":" in arg:  # curl -u user:password
             out.append(arg.split(":", 1)[0] + ":" + MASK)
         else:
             out.append(mask(arg, known))
     return out
+
+
+#: `$NAME`, `${NAME...}`: a variable a compose file interpolates.
+_REFERENCE = r"\$\{?([A-Za-z_][A-Za-z0-9_]*)"
+#: Variables compose sets itself (a path, the project's name): no secret, and too common to mask.
+_COMPOSE_VARIABLES = frozenset({"PWD", "COMPOSE_PROJECT_NAME"})
+
+
+def interpolated_variables(texts: Iterable[str], variables: Mapping[str, str]) -> dict[str, str]:
+    """The variables of `variables` (a `.env` file's, the environment's) that `texts` (the strings
+    of the compose files as written) interpolate, with their values: composegen never writes those
+    values down, whatever their name (too short ones aside: "1", "true")."""
+    names = {name for text in texts if "$" in text for name in re.findall(_REFERENCE, text)}
+    return {
+        name: value
+        for name in sorted(names - _COMPOSE_VARIABLES)
+        if (value := variables.get(name)) is not None and len(value) >= MIN_KNOWN_LENGTH
+    }
 
 
 def secret_name(name: str) -> bool:
@@ -103,3 +269,45 @@ def secret_values(environment: Mapping[str, str]) -> tuple[str, ...]:
         for key, value in environment.items()
         if secret_name(key) and len(value) >= MIN_KNOWN_LENGTH and not value.startswith("$")
     )
+
+
+#: A YAML line `KEY: value`, `- KEY=value` or `KEY: |` (a block: the lines below it are its value).
+_YAML_ENTRY = r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<name>[\w.-]+)[\"']?\s*(?::\s+|=|:$)(?P<value>.*)$"
+
+
+def mask_yaml(text: str, known: Iterable[str] = ()) -> str:
+    """A YAML file's text (a compose file quoted in a diff) masked line by line: the values of
+    secret-named keys (`PASSWORD: x`, `- TOKEN=x`, and the lines of a block scalar under one),
+    those values wherever else they appear, and what `mask` masks; lines stay lines."""
+    lines = text.split("\n")
+    found = set(known)
+    hidden: dict[int, str] = {}
+    block_indent: int | None = None
+    in_key = False  # inside a PEM private key
+    for number, line in enumerate(lines):
+        indent = len(line) - len(line.lstrip())
+        if re.search(_PEM_BEGIN, line):
+            in_key = _PEM_END not in line
+            continue
+        if in_key:
+            in_key = _PEM_END not in line
+            hidden[number] = line if not in_key else line[:indent] + MASK
+            continue
+        if block_indent is not None and (not line.strip() or indent > block_indent):
+            if line.strip():
+                found.add(line.strip())
+                hidden[number] = line[:indent] + MASK
+            continue
+        block_indent = None
+        entry = re.match(_YAML_ENTRY, line)
+        if entry is None or not secret_name(entry.group("name")):
+            continue
+        value = entry.group("value").strip().strip("\"'")
+        if value[:1] in ("|", ">"):
+            block_indent = indent
+        elif value.startswith("$"):
+            hidden[number] = line[: entry.start("value")] + _references_only(entry.group("value"))
+        elif value:
+            found.add(value)
+            hidden[number] = line[: entry.start("value")] + MASK
+    return "\n".join(mask(hidden.get(n, line), found) for n, line in enumerate(lines))

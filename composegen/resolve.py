@@ -115,7 +115,7 @@ def _footprints(spec: ServiceSpec, where: str) -> tuple[ModelFootprint, ...]:
     return tuple(footprint(ref, where) for ref in spec.models)
 
 
-def _role(spec: ServiceSpec, base: BaseService) -> tuple[str, str]:
+def _role(spec: ServiceSpec, base: BaseService, secrets: Sequence[str]) -> tuple[str, str]:
     if spec.role is not None:
         return spec.role, f"declared in {PROJECT_FILE}"
     if spec.models:
@@ -124,11 +124,14 @@ def _role(spec: ServiceSpec, base: BaseService) -> tuple[str, str]:
         return role, f"inferred: {PROJECT_FILE} lists models" + (" with a context length" if llm else "")
     if spec.agents is not None:
         return "agent", f"inferred: {PROJECT_FILE} gives an agent count"
-    return detect(base)
+    return detect(base, secrets)
 
 
-def resolve_inputs(loaded: LoadedProject, services: Mapping[str, Mapping[str, Any]]) -> list[ServiceInputs]:
-    """One ServiceInputs per base service, in the base file's order."""
+def resolve_inputs(
+    loaded: LoadedProject, services: Mapping[str, Mapping[str, Any]], secrets: Sequence[str] = ()
+) -> list[ServiceInputs]:
+    """One ServiceInputs per base service, in the base file's order; `secrets`, values no role
+    reason may quote (Stack.secret_values)."""
     project = loaded.project
     return resolve_services(
         services,
@@ -137,6 +140,7 @@ def resolve_inputs(loaded: LoadedProject, services: Mapping[str, Mapping[str, An
         where=str(loaded.path) if loaded.path else PROJECT_FILE,
         compose_files=project.compose_files,
         document=loaded.document,
+        secrets=secrets,
     )
 
 
@@ -148,6 +152,7 @@ def resolve_services(
     where: str = PROJECT_FILE,
     compose_files: Sequence[str] = (),
     document: Document | None = None,
+    secrets: Sequence[str] = (),
 ) -> list[ServiceInputs]:
     """One ServiceInputs per base service from what composegen.yaml says of each (`specs`; a
     service it does not name gets the defaults), in the base file's order. `document`, the
@@ -169,7 +174,7 @@ def resolve_services(
         given = specs.get(name)
         spec = given if given is not None else default_spec()
         base = base_service(name, service)
-        role, reason = _role(spec, base)
+        role, reason = _role(spec, base, secrets)
         models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models")
         result.append(
             ServiceInputs(

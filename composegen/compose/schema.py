@@ -156,6 +156,28 @@ def _unknown_keys(error: SchemaViolation) -> list[str]:
     return [str(key) for key in instance if not _declares(parent, str(key))]
 
 
+def shown(instance: Any) -> str:
+    """A value as an error quotes it: a mapping by its keys and a list by its length, never with the
+    values in it (an invalid value often sits next to a password); a string masked."""
+    if isinstance(instance, Mapping):
+        return "a mapping {" + ", ".join(str(k) for k in instance) + "}"
+    if isinstance(instance, list):
+        return f"a list of {len(instance)} item{'s' if len(instance) != 1 else ''}"
+    if isinstance(instance, str):
+        from composegen.masking import mask  # lazy: only once a value is refused
+
+        return repr(mask(instance))
+    return repr(instance)
+
+
+def _violation_text(error: SchemaViolation) -> str:
+    """The validator's message (jsonschema's words, which begin with the repr of the instance)
+    with that repr replaced by `shown`: never the raw mapping around an invalid value."""
+    message = error.message
+    quoted = repr(error.instance)
+    return shown(error.instance) + message[len(quoted) :] if message.startswith(quoted) else message
+
+
 def _message(error: SchemaViolation) -> str:
     if error.validator in ("oneOf", "anyOf") and error.context:
         same_place = [e for e in error.context if not e.path]
@@ -166,12 +188,12 @@ def _message(error: SchemaViolation) -> str:
                 for name in t if isinstance(t, list) else [t]:
                     if name not in names:
                         names.append(str(name))
-            return f"{error.instance!r} is not of type {', '.join(repr(n) for n in names)}"
+            return f"{shown(error.instance)} is not of type {', '.join(repr(n) for n in names)}"
         deeper = [e for e in error.context if e.path]
         if deeper:
             best = max(deeper, key=lambda e: len(e.path))
-            return f"{dotted(tuple(best.path))}: {best.message}"
-    return error.message
+            return f"{dotted(tuple(best.path))}: {_violation_text(best)}"
+    return _violation_text(error)
 
 
 def _timestamp_in(value: Any, limit: int = 10_000) -> tuple[KeyPath, str] | None:
@@ -283,14 +305,14 @@ def _read_problem(kind: str, value: Any) -> str | None:
             try:
                 parse_bytes(value)
             except UnitError:
-                return f"{value!r} is not a size compose understands (write it like 512M or 2G)"
+                return f"{shown(value)} is not a size compose understands (write it like 512M or 2G)"
         return None
     if kind == "duration":
         if isinstance(value, str):
             try:
                 parse_duration(value)
             except UnitError:
-                return f"{value!r} is not a duration compose understands (write it like 30s or 1m30s)"
+                return f"{shown(value)} is not a duration compose understands (write it like 30s or 1m30s)"
         return None
     if not isinstance(value, str):
         return None
@@ -302,13 +324,15 @@ def _read_problem(kind: str, value: Any) -> str | None:
         elif kind == "command":
             go_shell_split(value)
     except SyntaxProblem as err:
-        return str(err)
+        from composegen.masking import mask  # lazy: only for a value compose refuses
+
+        return mask(str(err))
     if kind == "environment entry":
         return environment_name_problem(value.split("=", 1)[0])
     if kind == "number" and not _FLOAT.match(value):
-        return f"{value!r} is not a number"
+        return f"{shown(value)} is not a number"
     if kind == "whole" and not _WHOLE.match(value):
-        return f"{value!r} is not a whole number"
+        return f"{shown(value)} is not a whole number"
     return None
 
 

@@ -128,6 +128,27 @@ class Stack(NamedTuple):
     def entrypoints(self) -> dict[str, list[str] | None]:
         return {name: shell_split(s.get("entrypoint")) for name, s in self.iter_services()}
 
+    def interpolated_variables(self) -> dict[str, str]:
+        """`{name: value}` of each variable the files interpolate from `.env` or the environment."""
+        from composegen.masking import interpolated_variables
+
+        return interpolated_variables((t for doc in self.documents for t in _strings(doc.data)), self.environment)
+
+    def secret_values(self) -> tuple[str, ...]:
+        """What composegen must never print or write of this stack: every value the files
+        interpolate from `.env` or the environment, and each service's secret-named environment
+        values (composegen.masking)."""
+        from composegen.masking import secret_values
+
+        found = set(self.interpolated_variables().values())
+        for _, service in self.iter_services():
+            entries = service.get("environment")
+            if isinstance(entries, list):
+                entries = dict(str(e).partition("=")[::2] for e in entries)
+            if isinstance(entries, Mapping):
+                found.update(secret_values({str(k): str(v) for k, v in entries.items() if v is not None}))
+        return tuple(sorted(found))
+
     def effective_environment(self, name: str) -> dict[str, str | None]:
         """A service's environment as the container gets it: its `env_file`s in order (read with
         compose's `.env` rules), then `environment` on top. None: no value anywhere."""
@@ -714,6 +735,22 @@ def load_stack(
         environment=variables,
         problems=tuple(problems),
     )
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a document's data, keys and values (iteratively: no recursion limit)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, Tagged):
+            pending.append(item.value)
 
 
 def has_tags(value: Any) -> bool:

@@ -122,6 +122,11 @@ class SyntaxProblem(ValueError):
     """A short-syntax value compose would refuse."""
 
 
+def _keys(spec: Mapping[Any, Any]) -> str:
+    """A mapping named by its keys, never its values (a value next to a bad one may be a secret)."""
+    return "{" + ", ".join(str(k) for k in spec) + "}"
+
+
 def go_shell_split(text: str) -> list[str]:
     """A command string split as compose-go splits it: mattn/go-shellwords `Parse` with its
     defaults (no backtick or variable expansion). Unlike POSIX sh (and Python's shlex), a
@@ -241,7 +246,7 @@ def parse_port(spec: Any) -> list[Port]:
         if isinstance(target, str) and _decimal(target):
             target = int(target)
         if not isinstance(target, int) or isinstance(target, bool):
-            raise SyntaxProblem(f"port {dict(spec)!r} has no numeric target")
+            raise SyntaxProblem(f"port {_keys(spec)} has no numeric target")
         published = spec.get("published")
         return [
             Port(
@@ -327,7 +332,7 @@ def parse_volume(spec: Any) -> Volume:
     if isinstance(spec, (dict, Mapping)):
         target = spec.get("target")
         if not isinstance(target, str):
-            raise SyntaxProblem(f"service volume {dict(spec)!r} is missing a mount target")
+            raise SyntaxProblem(f"service volume {_keys(spec)} is missing a mount target")
         source = spec.get("source")
         return Volume(
             type=str(spec.get("type") or "volume"),
@@ -399,7 +404,7 @@ def device_target(spec: Any) -> str:
     if isinstance(spec, Mapping):
         target = spec.get("target")
         if not isinstance(target, str):
-            raise SyntaxProblem(f"service device {dict(spec)!r} is missing a mount target")
+            raise SyntaxProblem(f"service device {_keys(spec)} is missing a mount target")
         return target
     if not isinstance(spec, str):
         raise SyntaxProblem(f"invalid device {spec!r}")

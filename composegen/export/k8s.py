@@ -18,6 +18,14 @@ facts/compose-spec.md §Compose to Kubernetes maps them, with what kompose misse
 - HPA targets as `averageValue`, a share of the limit (cpu 70 %, memory 80 % in prod): HPA
   `Utilization` is relative to requests, and requests follow reservations (half the limit in prod).
 
+No secret is written into a manifest: environment whose name says it holds a secret, whose value
+looks like one (a URL with a password, a token) or was interpolated from `.env` or the environment
+becomes `valueFrom.secretKeyRef` to one Secret the export names (`SECRET_EXAMPLE` lists its keys,
+with no values, and the notes give the `kubectl create secret` line); in `args` a value interpolated
+from a variable becomes `$(VARIABLE)`, which the kubelet expands from the container's environment
+(read from the Secret), and in a shell probe `${VARIABLE}`; any other secret written in a command,
+probe or label is masked (`****`) and listed.
+
 What has no Kubernetes form (bind mounts, depends_on, logging, pids, a restart policy other than
 always...) is returned in `unmapped`, and values composegen had to choose (a claim size it cannot
 derive) in `defaults`: both printed by the CLI and in its json.
@@ -28,7 +36,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +45,7 @@ from composegen.export.command_ports import command_ports
 from composegen.export.notes import Note
 from composegen.export.output import export_header, exported_by_us, write_exports
 from composegen.export.yamlout import dump_all
+from composegen.masking import mask, mask_argv, replace_value, secret_name
 from composegen.profiles.models import AutoscalingPolicy, ScaleBehavior
 from composegen.render.overlay import Planned
 from composegen.render.writer import make_folder, remove_folders
@@ -59,6 +68,10 @@ ROLE_PORTS: Mapping[str, tuple[int, ...]] = {
     "kafka": (9092,),
     "zookeeper": (2181,),
 }
+#: The keys-only example of the Secret the manifests read, written beside them.
+SECRET_EXAMPLE = "secret.example.env"
+#: Why a value is not in a manifest.
+MASKED_WHY = "a secret written in it is masked (****): pass it as a variable, which the Secret can hold"
 #: A claim for a volume whose size composegen cannot derive (no `dataset` in composegen.yaml).
 DEFAULT_CLAIM = GIB
 #: Keys of the canonical service this module maps; any other key with a value is listed as unmapped.
@@ -132,6 +145,8 @@ class K8sExport:
     services: tuple[ServiceManifests, ...]
     unmapped: tuple[Note, ...]
     defaults: tuple[Note, ...]
+    secret: str = ""  # the name of the Secret the manifests read their secret environment from
+    secret_keys: tuple[str, ...] = ()  # its keys (never its values)
 
     def manifests(self) -> list[Manifest]:
         return [m for s in self.services for m in s.manifests]
@@ -212,6 +227,17 @@ def probes(command: list[str], health: Healthcheck) -> dict[str, Any]:
 
 
 @dataclass
+class _Secrets:
+    """What the export keeps out of its manifests: the stack's secret values (`known`), the
+    variables it interpolates (`variables`, name -> value), and the Secret's keys so far."""
+
+    name: str
+    known: tuple[str, ...]
+    variables: dict[str, str]
+    keys: dict[str, str]  # key -> value (the value only to tell two services' keys apart)
+
+
+@dataclass
 class _Service:
     """The facts of one service being laid out, and what it could not map."""
 
@@ -221,6 +247,8 @@ class _Service:
     planned: Planned
     unmapped: list[Note]
     defaults: list[Note]
+    secrets: _Secrets
+    needed: dict[str, str] = field(default_factory=dict)  # variables its args or probes now reference
 
     @property
     def name(self) -> str:
@@ -231,6 +259,43 @@ class _Service:
 
     def chose(self, what: str, why: str) -> None:
         self.defaults.append(Note(self.plan.name, what, why))
+
+    def secret_ref(self, name: str, value: str) -> dict[str, Any]:
+        """An environment entry read from the Secret; the key is the variable's name, or
+        SERVICE.NAME where another service has that name with another value."""
+        key = name
+        if self.secrets.keys.get(key, value) != value:
+            key = f"{self.name}.{name}"
+        self.secrets.keys[key] = value
+        return {"name": name, "valueFrom": {"secretKeyRef": {"name": self.secrets.name, "key": key}}}
+
+    def referenced(self, text: str, style: str) -> str:
+        """`text` with each value interpolated from a variable (or held by a secret environment
+        entry) replaced by a reference: `$(NAME)` in args (`style` "args"; `text` already
+        `literal`), which the kubelet expands, or `${NAME}` in a shell ("shell")."""
+        for name, value in sorted(self.references.items(), key=lambda item: -len(item[1])):
+            needle = literal(value) if style == "args" else value
+            replaced = replace_value(text, needle, f"$({name})" if style == "args" else f"${{{name}}}")
+            if replaced != text:
+                text = replaced
+                self.needed[name] = value
+        return text
+
+    def unbaked(self, argv: list[str], where: str, style: str = "exec") -> list[str]:
+        """An argument list with no secret left in it: values from variables referred to (see
+        `referenced`; not in an exec probe, which nothing expands), the rest masked and listed."""
+        texts = [self.referenced(a, style) for a in argv] if style != "exec" else argv
+        masked = mask_argv(texts, self.secrets.known)
+        if masked != texts:
+            self.drop(where, MASKED_WHY)
+        return masked
+
+    @property
+    def references(self) -> dict[str, str]:
+        """The variables a secret value may be referred to by: the interpolated ones and the
+        service's own secret-named environment entries."""
+        own = {k: v for k, v in self.base["environment"].items() if v and secret_name(k) and len(v) >= 4}
+        return {**self.secrets.variables, **own}
 
     @property
     def named_volumes(self) -> list[tuple[str, str, bool]]:
@@ -295,8 +360,13 @@ def _environment(s: _Service) -> list[dict[str, str]]:
     for key, value in sorted(merged.items()):
         if value is None:
             s.drop(f"environment.{key}", "compose passes it from the shell that runs it: set a value or a Secret")
+        elif secret_name(key) or mask(value, s.secrets.known) != value:
+            out.append(s.secret_ref(key, value))  # a secret, or a value from .env: never in the manifest
         else:
             out.append({"name": key, "value": literal(value)})
+    for name, value in sorted(s.needed.items()):
+        if name not in merged:  # a variable the args now reference: the container needs it
+            out.append(s.secret_ref(name, value))
     return out
 
 
@@ -414,10 +484,14 @@ def _container(s: _Service, mounts: list[dict[str, Any]], ports: list[tuple[int,
     else:
         s.drop("image", "the service only builds: build, push and name the image")
     if base.get("entrypoint"):
-        container["command"] = [literal(a) for a in base["entrypoint"]]
+        container["command"] = s.unbaked([literal(a) for a in base["entrypoint"]], "command", "args")
     args = base.get("command") or (list(s.plan.sizing.command) if s.plan.sizing.command else None)
     if args:
-        container["args"] = [literal(a) for a in args]
+        container["args"] = s.unbaked([literal(a) for a in args], "args", "args")
+    test = _healthcheck_test(s)
+    command = exec_command(test) if test else None
+    if command is not None and test is not None:
+        command = s.unbaked(command, "healthcheck", "shell" if test[0] == "CMD-SHELL" else "exec")
     if base.get("working_dir"):
         container["workingDir"] = base["working_dir"]
     if ports:
@@ -426,8 +500,6 @@ def _container(s: _Service, mounts: list[dict[str, Any]], ports: list[tuple[int,
     if env:
         container["env"] = env
     container["resources"] = _resources(s)
-    test = _healthcheck_test(s)
-    command = exec_command(test) if test else None
     if s.plan.healthcheck is not None and command is not None:
         container.update(probes(command, s.plan.healthcheck))
     elif test:
@@ -437,14 +509,14 @@ def _container(s: _Service, mounts: list[dict[str, Any]], ports: list[tuple[int,
         container["securityContext"] = security
     if mounts:
         container["volumeMounts"] = mounts
-    for key, field in (("tty", "tty"), ("stdin_open", "stdin")):
+    for key, k8s_key in (("tty", "tty"), ("stdin_open", "stdin")):
         if base.get(key):
-            container[field] = True
+            container[k8s_key] = True
     return container
 
 
 def _pod(s: _Service, project: str, volumes: list[dict[str, Any]], container: dict[str, Any]) -> dict[str, Any]:
-    annotations = {k: str(v) for k, v in sorted(s.base["labels"].items())}
+    annotations = {k: s.unbaked([str(v)], f"label {k}")[0] for k, v in sorted(s.base["labels"].items())}
     annotations.update(dict(s.plan.labels))
     spec: dict[str, Any] = {"containers": [container]}
     if volumes:
@@ -571,9 +643,15 @@ def _other_keys(s: _Service) -> None:
 
 
 def service_manifests(
-    plan: ServicePlan, inputs: ServiceInputs, planned: Planned, unmapped: list[Note], defaults: list[Note]
+    plan: ServicePlan,
+    inputs: ServiceInputs,
+    planned: Planned,
+    unmapped: list[Note],
+    defaults: list[Note],
+    secrets: _Secrets | None = None,
 ) -> ServiceManifests:
-    """The manifests of one service; what it cannot map goes to `unmapped`, chosen values to `defaults`."""
+    """The manifests of one service; what it cannot map goes to `unmapped`, chosen values to
+    `defaults`, its secret environment to `secrets` (the Secret all services read)."""
     project = planned.base.name or "default"
     s = _Service(
         plan,
@@ -582,6 +660,7 @@ def service_manifests(
         planned,
         unmapped,
         defaults,
+        secrets if secrets is not None else _stack_secrets(planned),
     )
     if s.name != plan.name:
         s.chose("name", f"{s.name}: Kubernetes names are lowercase letters, digits and '-'")
@@ -600,12 +679,22 @@ def service_manifests(
     return ServiceManifests(plan.name, comment, tuple(manifests))
 
 
+def _stack_secrets(planned: Planned) -> _Secrets:
+    project = planned.base.name or "default"
+    return _Secrets(
+        k8s_name(f"{project}-secrets"), planned.base.secret_values(), planned.base.interpolated_variables(), {}
+    )
+
+
 def export_k8s(planned: Planned) -> K8sExport:
     """Manifests for every service of the plan."""
     unmapped: list[Note] = []
     defaults: list[Note] = []
+    secrets = _stack_secrets(planned)
     by_name = {i.name: i for i in planned.inputs}
-    services = tuple(service_manifests(p, by_name[p.name], planned, unmapped, defaults) for p in planned.stack.services)
+    services = tuple(
+        service_manifests(p, by_name[p.name], planned, unmapped, defaults, secrets) for p in planned.stack.services
+    )
     stack = planned.stack
     if stack.network is not None or stack.network_mtu is not None or stack.network_internal:
         unmapped.append(Note("*", "network", "the profile's network name, MTU or internal flag: one pod network"))
@@ -616,6 +705,8 @@ def export_k8s(planned: Planned) -> K8sExport:
         services,
         tuple(unmapped),
         tuple(defaults),
+        secrets.name,
+        tuple(sorted(secrets.keys)),
     )
 
 
@@ -641,6 +732,32 @@ def stream_text(exported: K8sExport) -> str:
     return _header(exported) + "---\n".join(dump_all([m.body for m in s.manifests]) for s in exported.services)
 
 
+def secret_command(exported: K8sExport, env_file: str = "FILE") -> str:
+    """The command that creates the Secret the manifests read, from an env file of KEY=value lines."""
+    return f"kubectl create secret generic {exported.secret} --from-env-file={env_file}"
+
+
+def secret_example_text(exported: K8sExport) -> str:
+    """`SECRET_EXAMPLE`: the Secret's keys with empty values, and how to create it."""
+    return (
+        f"{export_header('k8s')}\n"
+        f"# The keys of Secret {exported.secret}, which the manifests read; no value is written here.\n"
+        "# Fill them in a copy kept out of version control (secret.env), then:\n"
+        f"#   {secret_command(exported, 'secret.env')}\n" + "".join(f"{key}=\n" for key in exported.secret_keys)
+    )
+
+
+def secret_note(exported: K8sExport) -> str | None:
+    """What the user must do before applying the manifests: create their Secret."""
+    if not exported.secret_keys:
+        return None
+    return (
+        f"secret: the manifests read {', '.join(exported.secret_keys)} from Secret {exported.secret} (no value is "
+        f"written): create it from an env file of KEY=value lines ({SECRET_EXAMPLE} lists the keys): "
+        f"{secret_command(exported)}"
+    )
+
+
 def write_manifests(
     exported: K8sExport,
     folder: Path,
@@ -649,9 +766,12 @@ def write_manifests(
     inputs: Collection[Path] = (),
     root: Path | None = None,
 ) -> list[Path]:
-    """One file per service in `folder` (created if missing), all or nothing: on a failure the
-    folder is as it was (see render.writer.write_all_atomic)."""
+    """One file per service in `folder` (created if missing), and the keys of the Secret they
+    read (`SECRET_EXAMPLE`), all or nothing: on a failure the folder is as it was (see
+    render.writer.write_all_atomic)."""
     files = [(folder / f"{k8s_name(s.service)}.yaml", service_text(exported, s)) for s in exported.services]
+    if exported.secret_keys:
+        files.append((folder / SECRET_EXAMPLE, secret_example_text(exported)))
     created = make_folder(folder)
     try:
         write_exports(files, force=force, inputs=inputs, root=root)
@@ -667,6 +787,10 @@ def stale_files(folder: Path, written: Sequence[Path]) -> list[Path]:
     return sorted(p for p in folder.glob("*.yaml") if p not in written and exported_by_us(p))
 
 
+def _secret_json(exported: K8sExport) -> dict[str, Any]:
+    return {"name": exported.secret, "keys": list(exported.secret_keys), "create": secret_command(exported)}
+
+
 def k8s_json(exported: K8sExport, written: list[str], stale: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "profile": exported.profile,
@@ -677,4 +801,5 @@ def k8s_json(exported: K8sExport, written: list[str], stale: Sequence[str] = ())
         "manifests": [{"kind": m.kind, "name": m.name} for m in exported.manifests()],
         "unmapped": [n.as_dict() for n in exported.unmapped],
         "defaults": [n.as_dict() for n in exported.defaults],
+        **({"secret": _secret_json(exported)} if exported.secret_keys else {}),
     }

@@ -43,13 +43,16 @@ class FixPlan:
     skipped: tuple[str, ...]  # one line per fix that could not be applied, and why
 
     def diff(self) -> str:
-        """A unified diff of every change (what --diff prints)."""
+        """A unified diff of every change (what --diff prints), secrets masked on both sides: a
+        diff lands in CI logs and review comments, the compose file's passwords must not."""
+        from composegen.masking import mask_yaml  # lazy: only --diff prints a file's text
+
         out: list[str] = []
         for change in self.changes:
             out.extend(
                 difflib.unified_diff(
-                    change.before.splitlines(keepends=True),
-                    change.after.splitlines(keepends=True),
+                    mask_yaml(change.before).splitlines(keepends=True),
+                    mask_yaml(change.after).splitlines(keepends=True),
                     fromfile=f"a/{change.display}",
                     tofile=f"b/{change.display}",
                 )

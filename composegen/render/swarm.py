@@ -10,12 +10,16 @@ then converted for Swarm:
 - `deploy` gains the Swarm-only keys of `swarm_deploy` (reservations.cpus, update_config,
   rollback_config, restart_policy, placement);
 - every key stack deploy ignores or refuses (see `swarm_keys`) is left out and REPORTED: in the
-  file's header, on stderr and in `--format json`; nothing is dropped silently.
+  file's header, on stderr and in `--format json`; nothing is dropped silently;
+- no secret is copied out of the base: a secret environment value written in it becomes
+  `${NAME}` (stack deploy fills it from its environment), a secret written in a command,
+  healthcheck or label is masked (`****`); both reported like any change.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +40,13 @@ from composegen.yamlio import parse_document, read_document
 from composegen.yamlio import scalar as yaml_scalar
 
 STACK_TEMPLATE = "stack.yml.j2"
+#: A value that only refers to a variable: the secret stays in the environment.
+_REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
+MOVED_WHY = (
+    "a secret written in the base: the file reads ${NAME}, which stack deploy fills from its environment "
+    "(export it there, or use a Swarm secret)"
+)
+MASKED_WHY = "a secret written in the base is masked (****): write it as ${VARIABLE}, which stack deploy fills"
 
 
 @dataclass(frozen=True)
@@ -186,6 +197,7 @@ class _Converter:
                 self.host_ips(name, value)
         if volumes:
             out["volumes"] = [self.volume(name, v) for v in volumes]
+        self.without_secrets(name, out)
         plan = self.planned.stack.service(name)
         if plan is not None:
             settings = swarm_deploy(plan, self.profile, {**service, "volumes": volumes}, self.max_per_node.get(name))
@@ -194,6 +206,47 @@ class _Converter:
         if deploy:
             out["deploy"] = self.deploy(name, deploy)
         return dict(sorted(out.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))))
+
+    def without_secrets(self, name: str, service: dict[str, Any]) -> None:
+        """No secret written in the base is copied into the stack file (see the module docstring)."""
+        from composegen.masking import mask, mask_argv, secret_name
+
+        known = self.planned.base.secret_values()
+        env = service.get("environment")
+        if isinstance(env, (list, Mapping)):
+            pairs = [str(e).partition("=")[::2] for e in env] if isinstance(env, list) else list(env.items())
+            moved = [
+                str(k)
+                for k, v in pairs
+                if isinstance(v, str) and not _REFERENCE.fullmatch(v) and (secret_name(str(k)) or mask(v, known) != v)
+            ]
+            if moved:
+                out = [(k, f"${{{k}}}" if k in moved else v) for k, v in pairs]
+                service["environment"] = [f"{k}={v}" for k, v in out] if isinstance(env, list) else dict(out)
+                why = f"{', '.join(moved)}: {MOVED_WHY}"
+                self.note(name, "environment", why, "converted")
+        for key, value in [(k, service.get(k)) for k in ("command", "entrypoint")] + [
+            ("healthcheck.test", (service.get("healthcheck") or {}).get("test"))
+        ]:
+            masked = (
+                mask_argv(value, known)
+                if isinstance(value, list)
+                else mask(value, known)
+                if isinstance(value, str)
+                else value
+            )
+            if masked != value:
+                if key == "healthcheck.test":
+                    service["healthcheck"] = {**service["healthcheck"], "test": masked}
+                else:
+                    service[key] = masked
+                self.note(name, key, MASKED_WHY, "converted")
+        labels = service.get("labels")
+        if isinstance(labels, Mapping):
+            masked_labels = {k: mask(v, known) if isinstance(v, str) else v for k, v in labels.items()}
+            if masked_labels != labels:
+                service["labels"] = masked_labels
+                self.note(name, "labels", MASKED_WHY, "converted")
 
     def keep(self, name: str, section: str, value: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
         kept = {}

@@ -8,6 +8,7 @@ still that database), then commands. The first match wins and names itself, so `
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from composegen.compose.syntax import image_name
@@ -110,8 +111,9 @@ def detect_framework(base: BaseService) -> tuple[str, str] | None:
     return None
 
 
-def detect(base: BaseService) -> tuple[str, str]:
-    """(role, reason) for a service from its image and command."""
+def detect(base: BaseService, secrets: Sequence[str] = ()) -> tuple[str, str]:
+    """(role, reason) for a service from its image and command; the reason never quotes one of
+    `secrets` (the stack's, see Stack.secret_values) or what looks like a secret."""
     name = image_name(base.image) if base.image else ""
     if name and "$" not in name:
         for rule in IMAGE_RULES:
@@ -124,7 +126,7 @@ def detect(base: BaseService) -> tuple[str, str]:
     from composegen.masking import mask, secret_values  # lazy: a lint of image-only services skips it
 
     # the reason is printed in the overlay and by explain: never a password from the command
-    shown = mask(text, secret_values(base.environment))
+    shown = mask(text, (*secret_values(base.environment), *secrets))
     for rule in COMMAND_RULES:
         found = rule.pattern.search(text) if any(word in text for word in rule.words) else None
         if found:

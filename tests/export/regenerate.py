@@ -5,7 +5,8 @@ Regenerate after an intended change, then review the diff:
     .venv/bin/python -m tests.export.regenerate
 
 `tests/export/golden/<example>/k8s/` holds the files `composegen export k8s` writes for the example
-(its own profile), and `k8s.json` what it reports (manifests, unmapped keys, chosen defaults).
+(its own profile; `secret.example.env` the keys of the Secret they read), and `k8s.json` what it
+reports (manifests, unmapped keys, chosen defaults).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import shutil
 from pathlib import Path
 
-from composegen.export.k8s import export_k8s, k8s_json, k8s_name, service_text
+from composegen.export.k8s import SECRET_EXAMPLE, export_k8s, k8s_json, k8s_name, secret_example_text, service_text
 from composegen.render.overlay import plan
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,6 +29,8 @@ def k8s_files(example: str) -> dict[str, str]:
     """{path below golden/<example>/: text} as `composegen export k8s` would write them."""
     exported = export_k8s(plan(example, None, EXAMPLES / example))
     files = {f"k8s/{k8s_name(s.service)}.yaml": service_text(exported, s) for s in exported.services}
+    if exported.secret_keys:  # the Secret's keys, no values
+        files[f"k8s/{SECRET_EXAMPLE}"] = secret_example_text(exported)
     files["k8s.json"] = json.dumps(k8s_json(exported, sorted(files)), indent=2) + "\n"
     return files
 

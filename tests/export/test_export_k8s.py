@@ -238,6 +238,12 @@ def test_cli_names_files_of_an_earlier_export_it_no_longer_writes(
     assert old.is_file() and mine.is_file()  # listed, never deleted
 
 
+def _exported(folder: Path) -> tuple[k8s.K8sExport, str]:
+    """The dev export of the stack in `folder`, and its manifests as one stream."""
+    exported = k8s.export_k8s(plan("dev", None, folder))
+    return exported, k8s.stream_text(exported)
+
+
 def test_values_reach_kubernetes_unchanged(tmp_path: Path) -> None:
     """Quotes, `#`, `:` and newlines survive the YAML; `$` is doubled, since the kubelet expands
     `$(NAME)` in env values, command and args and reads `$$` as `$`."""
@@ -250,8 +256,7 @@ def test_values_reach_kubernetes_unchanged(tmp_path: Path) -> None:
         '      GREETING: "it\'s: #1\\nnext line"\n'
         "      PRICE: '$$5 and $$(HOME)'\n"
     )
-    exported = k8s.export_k8s(plan("dev", None, tmp_path))
-    text = k8s.stream_text(exported)
+    _, text = _exported(tmp_path)
     container = _container(next(d for d in yaml.safe_load_all(text) if d["kind"] == "Deployment"))
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["GREETING"] == "it's: #1\nnext line"
@@ -305,3 +310,56 @@ def test_a_declared_port_wins_over_the_command(tmp_path: Path) -> None:
     exported = k8s.export_k8s(plan("dev", None, tmp_path))
     service = next(m.body for m in exported.manifests() if m.kind == "Service")
     assert [p["port"] for p in service["spec"]["ports"]] == [9000]
+
+
+def test_secrets_are_read_from_a_secret_never_written(tmp_path: Path) -> None:
+    """Secret-named environment, values that look like secrets and values from `.env` become
+    secretKeyRefs to one Secret; args refer to an interpolated value as `$(NAME)`; the export
+    writes the Secret's keys with no value and says how to create it."""
+    (tmp_path / ".env").write_text("REDIS_PASSWORD=from-dotenv-pw\nLEVEL=verbose-level\n")
+    (tmp_path / "docker-compose.yml").write_text(
+        "name: shop\n"
+        "services:\n"
+        "  web:\n"
+        "    image: example/web:1\n"
+        "    command: ['serve', '--redis-password', '${REDIS_PASSWORD}', '--auth=literal-auth-pw']\n"
+        "    environment:\n"
+        "      API_TOKEN: literal-token-value\n"
+        "      DATABASE_URL: postgres://u:url-password@db/app\n"
+        "      LOG_LEVEL: ${LEVEL}\n"
+        "      PORT: '8000'\n"
+    )
+    exported, text = _exported(tmp_path)
+    for secret in ("from-dotenv-pw", "verbose-level", "literal-auth-pw", "literal-token-value", "url-password"):
+        assert secret not in text
+    container = _container(next(d for d in yaml.safe_load_all(text) if d["kind"] == "Deployment"))
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    ref = {"secretKeyRef": {"name": "shop-secrets", "key": "API_TOKEN"}}
+    assert env["API_TOKEN"] == ref and env["PORT"] == "8000"
+    assert {n for n, v in env.items() if isinstance(v, dict)} == {
+        "API_TOKEN",
+        "DATABASE_URL",
+        "LOG_LEVEL",
+        "REDIS_PASSWORD",
+    }
+    assert container["args"] == ["serve", "--redis-password", "$(REDIS_PASSWORD)", "--auth=****"]
+    assert ("web", "args") in {(n.service, n.what) for n in exported.unmapped}  # the masked one, said
+    assert exported.secret_keys == ("API_TOKEN", "DATABASE_URL", "LOG_LEVEL", "REDIS_PASSWORD")
+    example = k8s.secret_example_text(exported)
+    assert "API_TOKEN=\n" in example and "kubectl create secret generic shop-secrets --from-env-file=" in example
+    note = k8s.secret_note(exported)
+    assert note is not None and "kubectl create secret generic shop-secrets" in note
+    for document in yaml.safe_load_all(text):
+        kv.validate(dict(document), k8s.KUBERNETES_VERSION, strict=True)
+
+
+def test_cli_writes_the_secrets_keys_and_the_command_that_creates_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(EXAMPLES / "prod")
+    out = tmp_path / "k8s"
+    result = CliRunner().invoke(app, ["export", "k8s", "--profile", "prod", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    example = (out / k8s.SECRET_EXAMPLE).read_text()
+    assert "DATABASE_URL=\n" in example and "change-me-before-production" not in example
+    assert "kubectl create secret generic acme-secrets --from-env-file=FILE" in result.stderr

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from composegen.engine.compare import EngineInfo
 from composegen.engine.measurements import CommandRecord, Recorder, RunInfo, document
-from composegen.masking import MASK, mask, mask_argv, secret_name, secret_values
+from composegen.masking import MASK, mask, mask_argv, mask_yaml, secret_name, secret_values
 
 #: Each secret below appears once in the stack; none may appear in anything composegen prints.
 SECRETS = (
@@ -155,10 +156,68 @@ def test_no_secret_in_a_measurements_file(tmp_path: Path) -> None:
         ("the start script passes it to the JVM", "the start script passes it to the JVM"),  # prose
         ("https://example.com/path?q=1", "https://example.com/path?q=1"),
         ("--passes 3 --bind 0.0.0.0:80", f"--passes {MASK} --bind 0.0.0.0:80"),  # too eager: harmless
+        # issue 12: flags, mysql's glued -p, URL tokens, keys by shape, defaults of references
+        (
+            "./run --auth=a1 --key k1 --pw=p1 --api-key x1",
+            f"./run --auth={MASK} --key {MASK} --pw={MASK} --api-key {MASK}",
+        ),
+        ("mysql -uroot -pmysqlpw99 -e 'select 1'", f"mysql -uroot -p{MASK} -e 'select 1'"),
+        ("mysqladmin ping -p8080", f"mysqladmin ping -p{MASK}"),  # digits are a password to mysql
+        ("docker run -p8080:80 -p 9000:9000 x", "docker run -p8080:80 -p 9000:9000 x"),  # ports elsewhere
+        ('pg_isready -U "${POSTGRES_USER:-postgres}"', 'pg_isready -U "${POSTGRES_USER:-postgres}"'),
+        ("mysql -p$$MYSQL_ROOT_PASSWORD", "mysql -p$$MYSQL_ROOT_PASSWORD"),  # a reference
+        ("git clone https://ghp_tok3n@github.com/o/r", f"git clone https://{MASK}@github.com/o/r"),
+        (
+            "http://admin:${PW:-dev-pw}@api --password ${DB_PASSWORD:-devpass}",
+            f"http://admin:${{PW:-{MASK}}}@api --password ${{DB_PASSWORD:-{MASK}}}",
+        ),
+        ("AKIAIOSFODNN7EXAMPLE and sk_live_51Hx0aBcDeFgHiJ", f"{MASK} and {MASK}"),
+        (
+            "k=-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
+            f"k=-----BEGIN RSA PRIVATE KEY-----{MASK}-----END RSA PRIVATE KEY-----",
+        ),
+        ('["redis-cli", "--pass", "hunter22", "ping"]', f'["redis-cli", "--pass", "{MASK}", "ping"]'),
+        ("https://example.com/a://b", "https://example.com/a://b"),
     ],
 )
 def test_mask(text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+def test_short_known_values_are_masked_only_where_they_stand_alone() -> None:
+    """A dev password like `shop` is also the database's name and the Django package's: masking it
+    inside `shop.wsgi` would break what is quoted (and the k8s args that carry it)."""
+    assert mask("gunicorn shop.wsgi --password shop", ["shop"]) == f"gunicorn shop.wsgi --password {MASK}"
+    assert mask("PW=shop db:shop@h", ["shop"]) == f"PW={MASK} db:{MASK}@h"
+    assert mask("xlong-secret-valuex", ["long-secret-value"]) == f"x{MASK}x"  # 8+ characters: anywhere
+
+
+def test_mask_argv_masks_mysqls_glued_password_whatever_it_looks_like() -> None:
+    assert mask_argv(["/usr/bin/mysql", "-p12345", "-P3306"]) == ["/usr/bin/mysql", f"-p{MASK}", "-P3306"]
+    assert mask_argv(["mysql", "-p${PW}"]) == ["mysql", "-p${PW}"]
+    assert mask_argv(["redis-cli", "-p6379"]) == ["redis-cli", "-p6379"]
+
+
+def test_mask_yaml_keeps_lines_and_masks_secret_keys_blocks_and_keys() -> None:
+    text = (
+        "services:\n  api:\n    environment:\n      DB_PASSWORD: hunter22\n      - API_TOKEN=t0ken-value\n"
+        "      JWT_PRIVATE_KEY: |\n        line-one-secret\n        line-two-secret\n      LOG_LEVEL: info\n"
+        "      TLS: |\n        -----BEGIN EC PRIVATE KEY-----\n        pem-body-secret\n"
+        "        -----END EC PRIVATE KEY-----\n"
+        "    command: ./run --db-pass hunter22 --url ${X:-x}\n      SMTP_PASSWORD: ${PW:-default-secret}\n"
+    )
+    masked = mask_yaml(text)
+    assert masked.count("\n") == text.count("\n")
+    for secret in (
+        "hunter22",
+        "t0ken-value",
+        "line-one-secret",
+        "line-two-secret",
+        "pem-body-secret",
+        "default-secret",
+    ):
+        assert secret not in masked
+    assert "LOG_LEVEL: info" in masked and "${X:-x}" in masked and f"SMTP_PASSWORD: ${{PW:-{MASK}}}" in masked
 
 
 def test_known_values_are_masked_wherever_they_appear() -> None:
@@ -177,3 +236,24 @@ def test_known_values_are_masked_wherever_they_appear() -> None:
 def test_mask_argv_masks_the_value_after_a_secret_flag() -> None:
     assert mask_argv(["app", "--password", "pw-123", "--port", "80"]) == ["app", "--password", MASK, "--port", "80"]
     assert mask_argv(["app", "--password", "--port", "80"]) == ["app", "--password", "--port", "80"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "--" + "pass" * 25_000 + "!",  # a flag name with a secret part everywhere (was 148 s)
+        "x=" + "pass" * 25_000 + "!",
+        "run " + "--a " * 25_000,
+        '"--pass", "' * 10_000,
+        "x://" * 25_000,
+        "mysql " + "-p" * 50_000,
+        "-----BEGIN PRIVATE KEY-----" * 4_000,
+    ],
+    ids=["flag-name", "assignment-name", "many-flags", "quoted-list", "urls", "glued-p", "pem"],
+)
+def test_masking_takes_linear_time(text: str) -> None:
+    """A 100,000-character command is masked in well under a second (issue 12: quadratic patterns)."""
+    started = time.process_time()
+    mask(text)
+    mask_argv([text, text])
+    assert time.process_time() - started < 2.0
