@@ -148,9 +148,9 @@ def render(
             text, lines = render_planned(planned, out), []
         warnings = list(planned.stack.warnings)
         report: dict[str, Any] = {"target": chosen, "output": None if output == "-" else str(out)}
-        report.update(warnings=warnings, notes=notes)
+        report.update(warnings=warnings, notes=notes, base_notes=list(planned.stack.base_notes))
         if fmt is Format.text:
-            for line in [f"warning: {w}" for w in warnings] + lines:
+            for line in [f"warning: {w}" for w in warnings] + [f"note: {n}" for n in planned.stack.base_notes] + lines:
                 typer.echo(f"composegen: {line}", err=True)
         status = EXIT_OK
         if output == "-":

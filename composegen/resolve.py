@@ -12,6 +12,8 @@ from composegen.sizing.detect import detect
 from composegen.sizing.inputs import BaseService, ModelFootprint, ServiceInputs
 
 if TYPE_CHECKING:  # the models are read here, never built: lint without composegen.yaml skips pydantic
+    from composegen.compose.stack import Stack
+    from composegen.facts import ServiceFacts
     from composegen.profiles.loader import LoadedProject
     from composegen.profiles.models import HostSpec, ServiceSpec
     from composegen.yamlio import Document
@@ -109,8 +111,18 @@ def _role(spec: ServiceSpec, base: BaseService) -> tuple[str, str]:
     return detect(base)
 
 
-def resolve_inputs(loaded: LoadedProject, services: Mapping[str, Mapping[str, Any]]) -> list[ServiceInputs]:
-    """One ServiceInputs per base service, in the base file's order."""
+def stack_facts(stack: Stack) -> dict[str, ServiceFacts]:
+    """What each service of the merged base stack runs (composegen.facts), for the calculators."""
+    from composegen.facts import read_stack
+
+    return read_stack(stack)
+
+
+def resolve_inputs(
+    loaded: LoadedProject, services: Mapping[str, Mapping[str, Any]], *, stack: Stack | None = None
+) -> list[ServiceInputs]:
+    """One ServiceInputs per base service, in the base file's order; with `stack` (the merged
+    base), each carries what its command and environment make it run."""
     project = loaded.project
     return resolve_services(
         services,
@@ -119,6 +131,7 @@ def resolve_inputs(loaded: LoadedProject, services: Mapping[str, Mapping[str, An
         where=str(loaded.path) if loaded.path else PROJECT_FILE,
         compose_files=project.compose_files,
         document=loaded.document,
+        facts=stack_facts(stack) if stack is not None else None,
     )
 
 
@@ -130,10 +143,12 @@ def resolve_services(
     where: str = PROJECT_FILE,
     compose_files: Sequence[str] = (),
     document: Document | None = None,
+    facts: Mapping[str, ServiceFacts] | None = None,
 ) -> list[ServiceInputs]:
     """One ServiceInputs per base service from what composegen.yaml says of each (`specs`; a
     service it does not name gets the defaults), in the base file's order. `document`, the
-    composegen.yaml read, puts a line in the errors."""
+    composegen.yaml read, puts a line in the errors; `facts` (see `stack_facts`) is what each
+    service runs, as the base file says."""
 
     def place(*keys: str) -> str:
         return document.where(("services", *keys)) if document is not None else where
@@ -163,6 +178,7 @@ def resolve_services(
                 models=models,
                 host=host,
                 stack_agents=agents if role != "agent" else 0,
+                facts=facts.get(name) if facts is not None else None,
             )
         )
     return result

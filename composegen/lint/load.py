@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from composegen.compose.stack import Stack, load_stack
 from composegen.errors import ComposegenError
 from composegen.lint.context import LintContext, Mode, Target
-from composegen.resolve import resolve_inputs, resolve_services
+from composegen.resolve import resolve_inputs, resolve_services, stack_facts
 from composegen.sizing.inputs import ServiceInputs
 
 if TYPE_CHECKING:  # without composegen.yaml, lint never imports pydantic
@@ -19,18 +19,19 @@ if TYPE_CHECKING:  # without composegen.yaml, lint never imports pydantic
 def _inputs(stack: Stack, project: LoadedProject | None) -> dict[str, ServiceInputs]:
     """Roles and declared inputs: composegen.yaml where it names the service, detection otherwise."""
     services = {k: v for k, v in stack.services.items() if isinstance(v, Mapping)}
+    facts = stack_facts(stack)
     if project is None:
-        return {i.name: i for i in resolve_services(services, {})}
+        return {i.name: i for i in resolve_services(services, {}, facts=facts)}
     from composegen.profiles.loader import LoadedProject
 
     # lint a stack whose services composegen.yaml may not all describe (or may describe more)
     known = {k: v for k, v in project.project.services.items() if k in stack.services}
     loaded = LoadedProject(project.project.model_copy(update={"services": known}), project.path, project.root)
     try:
-        return {i.name: i for i in resolve_inputs(loaded, services)}
+        return {i.name: i for i in resolve_inputs(loaded, services, stack=stack)}
     except ComposegenError:
         # an unknown model or the like in composegen.yaml: lint still runs, on detection alone
-        return {i.name: i for i in resolve_services(services, {})}
+        return {i.name: i for i in resolve_services(services, {}, facts=facts)}
 
 
 def build_context(

@@ -68,7 +68,7 @@ def plan(
     profile = load_profile(profile_ref, cwd, project.path)
     paths = project.compose_paths()
     base = load_base(paths, project.root)
-    inputs = tuple(resolve_inputs(project, base.services))
+    inputs = tuple(resolve_inputs(project, base.services, stack=base))
     measured, measured_text = read_measurements(measurements, cwd)
     stack = plan_stack(inputs, profile.profile, project.project.host, docker_version, measured)
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]

@@ -90,6 +90,9 @@ class StackPlan:
     volumes: tuple[str, ...] = ()
     inputs_digest: str = ""
     warnings: tuple[str, ...] = ()
+    #: `service: note` for each value taken from the base file where the profile would choose
+    #: otherwise, overridden in it, or that could not be (Sizing.base_notes)
+    base_notes: tuple[str, ...] = ()
 
     def service(self, name: str) -> ServicePlan | None:
         return next((s for s in self.services if s.name == name), None)

@@ -214,7 +214,7 @@ def plan_service(
         logging=logging,
         restart=profile.restart,
         labels=tuple(labels),
-        notes=(*sizing.notes, *notes),
+        notes=(*sizing.base_notes, *sizing.notes, *notes),
     )
 
 
@@ -319,6 +319,7 @@ def plan_stack(
         network_internal=network.internal if network else False,
         volumes=tuple(volumes),
         warnings=(*fit.problems, *_engine_warnings(profile, docker_version), *measured),
+        base_notes=tuple(f"{s.name}: {note}" for s in services for note in s.sizing.base_notes),
     )
 
 
