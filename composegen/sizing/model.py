@@ -60,6 +60,7 @@ class ServicePlan:
     restart: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
+    base_facts: tuple[str, ...] = ()  # what the base file makes it run, with file:line (runs.base_facts)
 
     @property
     def replicas(self) -> int:

@@ -28,6 +28,7 @@ from composegen.sizing.model import (
 )
 from composegen.sizing.quantity import Quantity, given, rounded_up, times, total
 from composegen.sizing.roles import CALCULATORS
+from composegen.sizing.runs import base_facts
 from composegen.units import MIB, format_bytes
 
 PYTHON_ROLES = frozenset({"python-web", "worker", "pytest", "ml-inference"})
@@ -215,6 +216,7 @@ def plan_service(
         restart=profile.restart,
         labels=tuple(labels),
         notes=(*sizing.base_notes, *sizing.notes, *notes),
+        base_facts=base_facts(inputs),
     )
 
 

@@ -38,8 +38,9 @@ ARBITER = 24 * MIB
 DEFAULT_STARTUP = 10.0
 
 
-#: Flags that say what gunicorn does anyway: a GUNICORN_CMD_ARGS of these alone is not written.
-GUNICORN_DEFAULTS = frozenset({"--timeout=30", "--workers=1"})
+#: Flags that say what gunicorn does anyway: a GUNICORN_CMD_ARGS of these alone is not written
+#: (--workers=1 is: it overrides a config file's workers).
+GUNICORN_DEFAULTS = frozenset({"--timeout=30"})
 
 #: The servers whose worker count the base's command line (or their environment) sets.
 SERVERS = ("gunicorn", "uvicorn", "hypercorn")

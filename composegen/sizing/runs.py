@@ -65,6 +65,24 @@ def origin_text(found: Fact) -> str:
     return f"{PurePath(found.origin.file).name}:{found.origin.line}: {text}"
 
 
+def fact_line(found: Fact) -> str:
+    """One fact as explain lists it: `docker-compose.yml:7: gunicorn -w 12 (gunicorn workers = 12)`."""
+    if found.status == "not-read":
+        return (
+            f"{origin_text(found)} ({found.program} {found.setting}: not read; declare the values "
+            "it sets in composegen.yaml)"
+        )
+    if found.status == "unreadable":
+        return f"{origin_text(found)} ({found.program} {found.setting}: unreadable, not used)"
+    shown = f"{found.program} {found.setting} = {found.value}"
+    return f"{origin_text(found)} ({shown}{', overridden' if found.overridden else ''})"
+
+
+def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:
+    """Every fact read from the service in the base file, one line each, for explain."""
+    return tuple(fact_line(f) for f in inputs.facts.facts) if inputs.facts is not None else ()
+
+
 def fact_quantity(name: str, found: Fact, unit: Unit) -> Quantity:
     """The fact's value as a Quantity whose source is its origin."""
     value = found.value
