@@ -67,9 +67,10 @@ def base_models(inputs: ServiceInputs) -> tuple[ModelFootprint, ...]:
         where = runs.origin_text(found)
         if known is None:
             raise InputError(
-                f"LLM service {inputs.name!r} runs model {name!r} ({where}), whose size composegen does not know",
-                where=f"composegen.yaml: services.{inputs.name}",
-                fix=f"declare it: models: [{{name: {name}, params: 8B, kv_bytes_per_token: 131072}}]",
+                f"LLM service {inputs.name!r} runs model {name!r}, whose size composegen does not know",
+                where=found.where() or f"services.{inputs.name}",
+                fix=f"declare it in composegen.yaml: services.{inputs.name}.models: "
+                f"[{{name: {name}, params: ..., kv_bytes_per_token: ...}}]",
             )
         dtype, dtype_where = base_dtype(inputs)
         return (
@@ -92,7 +93,7 @@ def _tokens(
     if declared:
         return given(name, declared, "count", f"composegen.yaml: services.{inputs.name}.{name.replace(' ', '_')}")
     for program, setting in settings:
-        found = runs.fact(inputs, setting, program)
+        found = runs.fact(inputs, setting, program, most=runs.MOST_COUNT)
         if found is not None and isinstance(found.value, int):
             return runs.fact_quantity(name, found, "count")
     return given(name, default, "count", "composegen default")

@@ -34,6 +34,7 @@ from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, KIB, MIB
 
 if TYPE_CHECKING:
+    from composegen.facts import Fact
     from composegen.profiles.models import Profile
 
 # --- postgres -----------------------------------------------------------------------------------
@@ -108,7 +109,11 @@ def with_base_settings(
     """The settings with the base's own (`postgres -c shared_buffers=2GB`) in place of pgtune's,
     and the RAM budget raised to what they hold: shared_buffers + work_mem × max_connections
     (each connection may sort with its work_mem at once). The plan never sizes below them."""
-    found = {k: f for k in BASE_SETTINGS if (f := runs.fact(inputs, k, "postgres")) is not None}
+    found: dict[str, Fact] = {}
+    for key in BASE_SETTINGS:
+        most = runs.MOST_COUNT if key == "max_connections" else runs.MOST
+        if (fact := runs.fact(inputs, key, "postgres", most=most)) is not None:
+            found[key] = fact
     if not found:
         return ram, settings, ()
     merged = dict(settings)

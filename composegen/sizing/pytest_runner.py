@@ -37,7 +37,7 @@ def xdist_workers(inputs: ServiceInputs, profile: Profile) -> Quantity | None:
     composegen.yaml gives them, else the CPU limit, assumed); None for one process."""
     if inputs.spec.workers:
         return given("xdist workers", inputs.spec.workers, "count", f"composegen.yaml: services.{inputs.name}.workers")
-    found = runs.fact(inputs, "workers", "pytest")
+    found = runs.fact(inputs, "workers", "pytest", most=runs.MOST_COUNT)
     if found is None:
         return None
     if isinstance(found.value, int):

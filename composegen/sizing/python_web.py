@@ -75,7 +75,7 @@ def worker_choice(inputs: ServiceInputs, cpus: Quantity, fallback: Quantity | No
         return runs.Chosen(
             given("workers", 1, "count", "Django's runserver serves from one process (a thread per request)")
         )
-    found = runs.fact(inputs, "workers", *SERVERS)
+    found = runs.fact(inputs, "workers", *SERVERS, most=runs.MOST_COUNT)
     default = fallback if fallback is not None else profile_workers(inputs, cpus)
     return runs.chosen_setting(inputs, found, "workers", "count", declared, default)
 
@@ -241,7 +241,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     timeout = int(profile.ml.gunicorn_timeout) if inputs.models else 30
     env, base_notes, notes = gunicorn_environment(inputs, profile, choice, timeout, bool(inputs.spec.preload))
     extra = {"workers": workers}
-    threads = runs.fact(inputs, "threads", "gunicorn")
+    threads = runs.fact(inputs, "threads", "gunicorn", most=runs.MOST_COUNT)
     if threads is not None:
         extra["threads per worker"] = runs.fact_quantity("threads per worker", threads, "count")
     pool = agent_pool(inputs, profile, workers)

@@ -23,17 +23,33 @@ if TYPE_CHECKING:
 #: Where a fact comes from the service's argv: the overlay cannot change it without replacing
 #: the command, which composegen never does silently.
 COMMAND_VIAS = frozenset({"command", "entrypoint"})
+#: The largest number the plan takes from the base: a million workers or tokens, a PiB. Above
+#: (or at zero, which the programs refuse or read as "no limit") the fact is left to explain and
+#: the plan falls back to the profile: a limit compose can still read.
+MOST = 2**50
+MOST_COUNT = 10**6
 
 
-def fact(inputs: ServiceInputs, setting: str, *programs: str) -> Fact | None:
+def usable(found: Fact, most: float = MOST) -> bool:
+    """Whether the plan can size for the fact: read, and a number in 1..`most` (or not a number)."""
+    value = found.value
+    if found.status != "read" or value is None:
+        return False
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return True
+    return 0 < value <= most
+
+
+def fact(inputs: ServiceInputs, setting: str, *programs: str, most: float = MOST) -> Fact | None:
     """The fact that wins for `setting` (of the first of `programs` that sets it, or of any
-    program), when the base sets it readably; None otherwise."""
+    program), when the base sets it to a value the plan can size for (at most `most`: MOST_COUNT
+    for a count); None otherwise."""
     facts = inputs.facts
     if facts is None:
         return None
     for program in programs or (None,):
         found = facts.get(setting, program)
-        if found is not None and found.status == "read" and found.value is not None:
+        if found is not None and usable(found, most):
             return found
     return None
 

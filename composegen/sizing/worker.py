@@ -40,7 +40,9 @@ def concurrency_choice(inputs: ServiceInputs, cpus: Quantity) -> runs.Chosen:
         if inputs.spec.workers is not None
         else None
     )
-    found = runs.fact(inputs, "autoscale_max", "celery") or runs.fact(inputs, "concurrency", "celery")
+    found = runs.fact(inputs, "autoscale_max", "celery", most=runs.MOST_COUNT) or runs.fact(
+        inputs, "concurrency", "celery", most=runs.MOST_COUNT
+    )
     return runs.chosen_setting(inputs, found, "concurrency", "count", declared, default_concurrency(cpus))
 
 

@@ -98,3 +98,39 @@ def test_a_typed_kind_wins_over_the_text() -> None:
     q = Quantity("workers", 12, "count", source="base file docker-compose.yml:5: gunicorn -w 12", kind="base file")
     assert q.source_kind == "base file"
     assert q.renamed("w").kind == "base file"
+
+
+def test_lint_counts_the_workers_the_base_command_runs(tmp_path: Path) -> None:
+    """An ML service whose models are declared and whose workers are on the base's command line is
+    linted for those workers, not one (the seeds' central failure counted a quarter of its size)."""
+    import io
+    import json
+
+    from composegen.lint.run import LintOptions, main
+
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  nlp:\n    image: python:3.12\n"
+        '    command: ["gunicorn", "--workers", "4", "nlp.app:create_app()"]\n'
+        "    mem_limit: 3g\n"
+    )
+    (tmp_path / "composegen.yaml").write_text(
+        "compose_files: [docker-compose.yml]\n"
+        "services:\n  nlp:\n    models: [{name: facebook/bart-large, dtype: fp32}]\n"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    main(LintOptions(cwd=tmp_path, environ={}, format="json"), out, err)
+    messages = [f["message"] for f in json.loads(out.getvalue()) if f["code"] == "CG301"]
+    assert any("4 workers" in m for m in messages), messages
+
+
+def test_an_llm_model_composegen_does_not_know_is_one_error_at_its_line(tmp_path: Path) -> None:
+    from composegen.errors import InputError
+
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  llm:\n    image: vllm/vllm-openai:v0.6.0\n    command: --model acme/unknown-7b\n"
+    )
+    with pytest.raises(InputError) as caught:
+        plan("dev", None, tmp_path)
+    assert "acme/unknown-7b" in caught.value.message
+    assert "names no model" not in caught.value.message
+    assert str(caught.value.where).endswith("docker-compose.yml:4")
