@@ -136,6 +136,8 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     repo = image_repository(inputs.base.image)
     server = SERVERS.get(repo or "", "redis-server")
     args: list[str] = [server, "--maxmemory", str(math.floor(maxmemory.value)), "--maxmemory-policy", MAXMEMORY_POLICY]
+    if maxmemory.source_kind == "base file":  # the base's own --maxmemory runs: nothing to pass for it
+        args[1:3] = []
     if not persist:
         args += ["--save", "", "--appendonly", "no"]
     blocked = command_blocked(inputs, SERVERS)

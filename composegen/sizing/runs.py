@@ -19,6 +19,7 @@ from composegen.sizing.quantity import Quantity, Unit, given, show_value
 
 if TYPE_CHECKING:
     from composegen.facts import Fact
+    from composegen.yamlio import Origin
 
 #: Where a fact comes from the service's argv: the overlay cannot change it without replacing
 #: the command, which composegen never does silently.
@@ -76,9 +77,7 @@ def origin_text(found: Fact) -> str:
         text = f"{key}: {found.raw}"
     else:
         text = found.raw
-    if found.origin is None:
-        return text
-    return f"{PurePath(found.origin.file).name}:{found.origin.line}: {text}"
+    return where_text(found.origin) + text
 
 
 def fact_line(found: Fact) -> str:
@@ -94,9 +93,24 @@ def fact_line(found: Fact) -> str:
     return f"{origin_text(found)} ({shown}{', overridden' if found.overridden else ''})"
 
 
+def where_text(origin: Origin | None) -> str:
+    """`docker-compose.yml:7: `, or "" where the origin is unknown."""
+    return f"{PurePath(origin.file).name}:{origin.line}: " if origin is not None else ""
+
+
 def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:
-    """Every fact read from the service in the base file, one line each, for explain."""
-    return tuple(fact_line(f) for f in inputs.facts.facts) if inputs.facts is not None else ()
+    """The programs the service runs and every fact read from it in the base file, one line each,
+    for explain."""
+    if inputs.facts is None:
+        return ()
+    from composegen.masking import mask, secret_values  # lazy: explain only
+
+    secrets = secret_values(inputs.base.environment)
+    runs = [
+        f"{where_text(c.origin)}runs {c.program}: {mask(' '.join(c.argv), secrets)[:100]}"
+        for c in inputs.facts.commands
+    ]
+    return (*runs, *(fact_line(f) for f in inputs.facts.facts))
 
 
 def fact_quantity(name: str, found: Fact, unit: Unit) -> Quantity:
