@@ -146,12 +146,19 @@ def gunicorn_environment(
         if base_words:
             note = "the base's GUNICORN_CMD_ARGS with composegen's flags after it (the last one wins)"
         env.append(EnvSetting("GUNICORN_CMD_ARGS", value, workers, note))
+    config = inputs.facts.get("config_file", "gunicorn") if inputs.facts else None
+    base_notes = choice.notes
+    if config is not None and any(a.startswith("--workers=") for a in args) and not other_server:
+        base_notes += (
+            f"workers: the overlay's GUNICORN_CMD_ARGS --workers={n} overrides any workers the config file "
+            f"sets ({runs.origin_text(config)}; not read: declare workers: in composegen.yaml to keep its count)",
+        )
     if on_command and found is not None:
         notes.append(
             f"no --workers in GUNICORN_CMD_ARGS and no WEB_CONCURRENCY: the command line sets the workers "
             f"({runs.origin_text(found)}), and it wins over both"
         )
-    return env, choice.notes, tuple(notes)
+    return env, base_notes, tuple(notes)
 
 
 def runserver(inputs: ServiceInputs) -> str | None:
