@@ -42,6 +42,9 @@ DEFAULT_STARTUP = 10.0
 #: (--workers=1 is: it overrides a config file's workers).
 GUNICORN_DEFAULTS = frozenset({"--timeout=30"})
 
+#: The workers option of gunicorn, uvicorn (--workers) and hypercorn.
+WORKERS = ("-w", "--workers")
+
 #: The servers whose worker count the base's command line (or their environment) sets.
 SERVERS = ("gunicorn", "uvicorn", "hypercorn")
 
@@ -77,7 +80,10 @@ def worker_choice(inputs: ServiceInputs, cpus: Quantity, fallback: Quantity | No
         )
     found = runs.fact(inputs, "workers", *SERVERS, most=runs.MOST_COUNT)
     default = fallback if fallback is not None else profile_workers(inputs, cpus)
-    return runs.chosen_setting(inputs, found, "workers", "count", declared, default)
+    choice = runs.chosen_setting(inputs, found, "workers", "count", declared, default)
+    if found is None:
+        return choice._replace(notes=runs.ignored(inputs, "workers", *SERVERS, most=runs.MOST_COUNT))
+    return choice
 
 
 def worker_count(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
@@ -111,13 +117,14 @@ def gunicorn_environment(
     n = int(workers.value)
     found = choice.fact
     on_command = found is not None and not runs.overridable(found)
-    command_words = [
-        w for c in (inputs.facts.commands if inputs.facts else ()) if c.program == "gunicorn" for w in c.argv
-    ]
+    commands = inputs.facts.commands if inputs.facts else ()
+    command_words = [w for c in commands if c.program == "gunicorn" for w in c.argv]
+    # a count on any server's command line wins over WEB_CONCURRENCY, even one the plan cannot use
+    on_command = on_command or _sets_option([w for c in commands if c.program in SERVERS for w in c.argv], WORKERS)
     base_args = inputs.base.environment.get("GUNICORN_CMD_ARGS")
     base_words = base_args.split() if base_args else []
     flags: list[tuple[tuple[str, ...], str]] = [
-        (("-w", "--workers"), f"--workers={n}"),
+        (WORKERS, f"--workers={n}"),
         (("-t", "--timeout"), f"--timeout={timeout}"),
     ]
     if profile.ml.max_requests:
@@ -136,7 +143,7 @@ def gunicorn_environment(
         args.append(arg)
     env: list[EnvSetting] = []
     notes: list[str] = []
-    if found is None or runs.env_key(found) == "WEB_CONCURRENCY":
+    if not on_command and (found is None or runs.env_key(found) == "WEB_CONCURRENCY"):
         env.append(EnvSetting("WEB_CONCURRENCY", str(n), workers))
     programs = inputs.facts.programs if inputs.facts else ()
     other_server = any(p in programs for p in SERVERS[1:]) and "gunicorn" not in programs

@@ -55,6 +55,22 @@ def fact(inputs: ServiceInputs, setting: str, *programs: str, most: float = MOST
     return None
 
 
+def ignored(inputs: ServiceInputs, setting: str, *programs: str, most: float = MOST) -> tuple[str, ...]:
+    """A note for each of `programs` whose winning `setting` the plan cannot size for (`-w abc`,
+    `-w 0`, a count beyond `most`): it still runs, and the plan falls back to the profile."""
+    if inputs.facts is None:
+        return ()
+    notes = []
+    for program in programs:
+        found = inputs.facts.get(setting, program)
+        if found is not None and not usable(found, most):
+            notes.append(
+                f"{setting}: {origin_text(found)} is not a value composegen can plan for: the profile's is "
+                "planned, and the overlay cannot change what the base runs; fix the base or declare it"
+            )
+    return tuple(notes)
+
+
 def env_key(found: Fact) -> str | None:
     """The environment variable a fact was read from (`ES_JAVA_OPTS`), None for the argv."""
     for prefix in ("environment ", "env_file "):
