@@ -43,7 +43,20 @@ def concurrency_choice(inputs: ServiceInputs, cpus: Quantity) -> runs.Chosen:
     found = runs.fact(inputs, "autoscale_max", "celery", most=runs.MOST_COUNT) or runs.fact(
         inputs, "concurrency", "celery", most=runs.MOST_COUNT
     )
-    return runs.chosen_setting(inputs, found, "concurrency", "count", declared, default_concurrency(cpus))
+    choice = runs.chosen_setting(inputs, found, "concurrency", "count", declared, default_concurrency(cpus))
+    if found is None:
+        ignored = runs.ignored(inputs, "autoscale_max", "celery") + runs.ignored(inputs, "concurrency", "celery")
+        return choice._replace(notes=ignored)
+    return choice
+
+
+def on_command(inputs: ServiceInputs) -> bool:
+    """Whether the celery command line sets the concurrency (usable or not): it wins over any setting."""
+    facts = inputs.facts
+    if facts is None:
+        return False
+    written = (*facts.all("concurrency", "celery"), *facts.all("autoscale_max", "celery"))
+    return any(f.via in runs.COMMAND_VIAS for f in written)
 
 
 def concurrency(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
@@ -89,7 +102,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     memory = declared_memory(inputs) or processes(inputs, profile, procs)
     n = str(int(procs.value))
     environment: tuple[EnvSetting, ...] = ()
-    if choice.fact is None or runs.overridable(choice.fact):
+    if not on_command(inputs) and (choice.fact is None or runs.overridable(choice.fact)):
         environment = (
             EnvSetting(
                 "CELERY_WORKER_CONCURRENCY",
@@ -103,9 +116,10 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             f"(celery: --concurrency={n}); celery's default is the host's core count"
         )
     else:  # the command line wins over any setting: writing one would say what does not run
+        shown = f" ({runs.origin_text(choice.fact)})" if choice.fact is not None else ""
         note = (
-            f"the worker is sized for the {n} processes its command runs ({runs.origin_text(choice.fact)}); "
-            "no CELERY_WORKER_CONCURRENCY: the command line wins over it"
+            f"the worker is sized for {n} processes; its command sets the concurrency{shown}, so no "
+            "CELERY_WORKER_CONCURRENCY: the command line wins over it"
         )
     return Sizing(
         memory=with_margin(memory, profile),
