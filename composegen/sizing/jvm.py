@@ -185,7 +185,8 @@ def heap_env(
         return env_or_note(inputs, key, value, base.heap, note)
     name = runs.env_key(base.found)
     if not base.override or name is None:
-        return (), ()
+        _, notes = env_or_note(inputs, key, value, base.heap, note)  # the base's heap runs: no setting
+        return (), notes
     preset = inputs.base.environment.get(name, "")
     flags = value if value.startswith("-") else f"-Xmx{value}m"
     combined = f"{preset} {flags}".strip()
