@@ -134,3 +134,29 @@ def test_an_llm_model_composegen_does_not_know_is_one_error_at_its_line(tmp_path
     assert "acme/unknown-7b" in caught.value.message
     assert "names no model" not in caught.value.message
     assert str(caught.value.where).endswith("docker-compose.yml:4")
+
+
+def test_the_swarm_stack_file_header_says_it_too(tmp_path: Path) -> None:
+    from composegen.render.swarm import render_swarm_planned
+
+    (tmp_path / "docker-compose.yml").write_text(CASES[0]["compose"])
+    planned = plan("dev", None, tmp_path)
+    text = render_swarm_planned(planned, tmp_path / "docker-stack.dev.yml").text
+    assert "# from the base file: web: workers: sized for 12" in text.split("services:", 1)[0]
+    assert "GUNICORN_CMD_ARGS" not in text
+
+
+def test_render_says_it_on_stderr(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "docker-compose.yml").write_text(CASES[0]["compose"])
+    done = subprocess.run(
+        [sys.executable, "-m", "composegen", "render", "--profile", "dev", "-o", "-"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "composegen: note: web: workers: sized for 12" in done.stderr
