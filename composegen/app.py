@@ -128,11 +128,12 @@ def render(
             raise InputError("render takes no file arguments", fix="name files only with --check-all")
         if profile is None:
             raise InputError("missing option --profile", fix="name a profile: composegen render --profile dev")
-        from composegen.render.overlay import default_output, render_planned
+        from composegen.render.overlay import default_output, read_files, render_planned
         from composegen.render.overlay import plan as do_plan
-        from composegen.render.writer import write_atomic
+        from composegen.render.writer import refuse_empty_output, text_on_disk, write_atomic
 
         cwd = Path.cwd()
+        refuse_empty_output(output)
         chosen_out = None if output is None or output == "-" else Path(output)
         planned = do_plan(profile, project, cwd, docker_version, measurements)
         chosen = target.value if target is not None else planned.profile.profile.target
@@ -149,18 +150,25 @@ def render(
         warnings = list(planned.stack.warnings)
         report: dict[str, Any] = {"target": chosen, "output": None if output == "-" else str(out)}
         report.update(warnings=warnings, notes=notes, base_notes=list(planned.stack.base_notes))
-        if fmt is Format.text:
-            for line in [f"warning: {w}" for w in warnings] + [f"note: {n}" for n in planned.stack.base_notes] + lines:
-                typer.echo(f"composegen: {line}", err=True)
+        base_notes = [f"note: {n}" for n in planned.stack.base_notes]
+
+        def say_notes() -> None:
+            if fmt is Format.text:
+                for line in [f"warning: {w}" for w in warnings] + base_notes + lines:
+                    typer.echo(f"composegen: {line}", err=True)
+
+        if not check or output == "-":  # --check: one line when up to date, the notes only when it differs
+            say_notes()
         status = EXIT_OK
         if output == "-":
             report["text"] = text
             if fmt is Format.text:
                 sys.stdout.write(text)
         elif check:
-            current = out.read_text(encoding="utf-8") if out.is_file() else None
+            current = text_on_disk(out)
             report["up_to_date"] = current == text
             if current != text:
+                say_notes()
                 state = "missing" if current is None else "out of date"
                 again = f"composegen render --profile {profile}" + (" --target swarm" if chosen == "swarm" else "")
                 typer.echo(f"composegen: {out} is {state}: run `{again}`", err=True)
@@ -168,7 +176,7 @@ def render(
             elif fmt is Format.text:
                 typer.echo(f"{out} is up to date")
         else:
-            write_atomic(out, text, force=force)
+            write_atomic(out, text, force=force, inputs=read_files(planned), root=planned.project.root)
             report["written"] = True
             if fmt is Format.text:
                 typer.echo(str(out))
@@ -242,11 +250,12 @@ def profiles_show(name: Annotated[str, typer.Argument(help="A bundled profile na
 
     def body() -> int:
         from composegen.profiles.loader import load_profile
+        from composegen.profiles.show import readable
 
         here = Path.cwd() / "composegen.yaml"
         loaded = load_profile(name, Path.cwd(), here if here.is_file() else None)
         typer.echo(f"# {' extends '.join(loaded.files)}")
-        typer.echo(json.dumps(loaded.profile.model_dump(mode="json"), indent=2))
+        typer.echo(json.dumps(readable(loaded.profile), indent=2))
         return EXIT_OK
 
     run(body)

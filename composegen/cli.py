@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
-from composegen.errors import EXIT_OK, ComposegenError
+from composegen.errors import EXIT_OK, EXIT_USAGE, ComposegenError
 
 if TYPE_CHECKING:
     from composegen.lint.run import LintOptions
@@ -84,6 +84,12 @@ def run_command(action: Callable[[], int]) -> int:
         _echo_err("composegen: interrupted")
         return 130
     except Exception as err:  # a bug: say so in one line, unless asked for the traceback
+        if isinstance(err, OSError) and err.filename is not None:  # about a path the user gave
+            from composegen.masking import mask
+            from composegen.paths import os_error
+
+            _echo_err(f"composegen: {mask(os_error(err, err.filename, 'use it').one_line())}")
+            return EXIT_USAGE
         if os.environ.get("COMPOSEGEN_DEBUG"):
             raise
         from composegen.masking import mask

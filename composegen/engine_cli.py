@@ -141,6 +141,9 @@ def calibrate(
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Carry no OOM kills of earlier runs: start the history over.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an output file that is not a measurements file.")
+    ] = False,
 ) -> None:
     """Start the stack with the PROFILE overlay, sample every container, and write what was measured.
 
@@ -181,6 +184,7 @@ def calibrate(
             plots=plots,
             previous=previous,
             fresh=fresh,
+            force=force,
         )
         shown = display("composegen calibrate", live if live is not None else (None if not argv else False))
         report = do_calibrate(request, lambda line: typer.echo(f"composegen: {line}", err=True), shown)

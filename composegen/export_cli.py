@@ -56,8 +56,10 @@ def k8s(
     def body() -> int:
         from composegen.errors import EXIT_OK, InputError
         from composegen.export.k8s import export_k8s, k8s_json, stale_files, stream_text, write_manifests
-        from composegen.render.overlay import plan
+        from composegen.render.overlay import plan, read_files
+        from composegen.render.writer import refuse_empty_output
 
+        refuse_empty_output(output)
         if output == "-" and fmt is OutputFormat.json:
             raise InputError("--format json reports the files written", fix="write them into a folder: -o k8s/")
         planned = plan(profile, project, Path.cwd())
@@ -67,7 +69,9 @@ def k8s(
         if output == "-":
             typer.echo(stream_text(exported), nl=False)
         else:
-            written = write_manifests(exported, Path(output), force=force)
+            written = write_manifests(
+                exported, Path(output), force=force, inputs=read_files(planned), root=planned.project.root
+            )
             stale = stale_files(Path(output), written)
         if fmt is OutputFormat.json:
             _echo_json(k8s_json(exported, [str(p) for p in written], [str(p) for p in stale]))
@@ -103,12 +107,12 @@ def env(
     def body() -> int:
         from composegen.errors import EXIT_OK
         from composegen.export.env_tiers import export_tiers, tiers_json, write_tiers
-        from composegen.render.overlay import plan
+        from composegen.render.overlay import plan, read_files
 
         planned = plan(profile, project, Path.cwd())
         names = [t.strip() for t in tiers.split(",") if t.strip()] if tiers is not None else None
         exported = export_tiers(planned, names, output)
-        written = write_tiers(exported, force=force)
+        written = write_tiers(exported, force=force, inputs=read_files(planned), root=planned.project.root)
         if fmt is OutputFormat.json:
             _echo_json(tiers_json(exported, [str(p) for p in written]))
             return EXIT_OK
@@ -141,14 +145,16 @@ def alerts(
         from composegen.errors import EXIT_OK
         from composegen.export.alerts import PLATFORMS, alert_rules, rules_json, rules_text
         from composegen.export.output import write_export
-        from composegen.render.overlay import plan
+        from composegen.render.overlay import plan, read_files
+        from composegen.render.writer import refuse_empty_output
 
+        refuse_empty_output(output)
         planned = plan(profile, project, Path.cwd())
         chosen = next(p for p in PLATFORMS if p == platform.value)
         rules = alert_rules(planned.stack, planned.profile.profile.monitoring, planned.base.name or "default", chosen)
         text = rules_text(rules, planned.profile.profile.name, planned.digest)
         if output != "-":
-            write_export(Path(output), text, force=force)
+            write_export(Path(output), text, force=force, inputs=read_files(planned), root=planned.project.root)
         if fmt is OutputFormat.json:
             _echo_json(rules_json(rules, None if output == "-" else output))
             return EXIT_OK

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from composegen.errors import InputError
+from composegen.errors import ComposegenError, InputError, UnitError
 from composegen.profiles import PROJECT_FILE
 from composegen.profiles.plain import default_spec
 from composegen.sizing.detect import detect
 from composegen.sizing.inputs import BaseService, ModelFootprint, ServiceInputs
+from composegen.units import parse_cpus
 
 if TYPE_CHECKING:  # the models are read here, never built: lint without composegen.yaml skips pydantic
     from composegen.compose.stack import Stack
@@ -70,6 +71,22 @@ def _tmpfs_targets(service: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(short + long)
 
 
+def _cpus(service: Mapping[str, Any]) -> float | None:
+    """The CPU limit the base sets: deploy.resources.limits.cpus, else `cpus`; None when it sets
+    none or one that is not a number (lint says so)."""
+    deploy = service.get("deploy")
+    resources = deploy.get("resources") if isinstance(deploy, Mapping) else None
+    limits = resources.get("limits") if isinstance(resources, Mapping) else None
+    value = limits.get("cpus") if isinstance(limits, Mapping) else None
+    value = service.get("cpus") if value is None else value
+    if value is None:
+        return None
+    try:
+        return parse_cpus(value)
+    except UnitError:
+        return None
+
+
 def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
     """The facts about one merged base service that sizing reads."""
     health = service.get("healthcheck")
@@ -88,6 +105,7 @@ def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
         environment=_environment(service.get("environment")),
         legacy_keys=frozenset(k for k in LEGACY_KEYS if service.get(k) is not None),
         container_name=service.get("container_name") is not None,
+        cpus=_cpus(service),
     )
 
 
@@ -112,17 +130,25 @@ def _role(spec: ServiceSpec, base: BaseService) -> tuple[str, str]:
 
 
 def stack_facts(stack: Stack) -> dict[str, ServiceFacts]:
-    """What each service of the merged base stack runs (composegen.facts), for the calculators."""
+    """What each service of the merged base stack runs (composegen.facts), for the calculators;
+    none where the stack cannot be read so (the facts are a help, never a new refusal)."""
     from composegen.facts import read_stack
 
-    return read_stack(stack)
+    try:
+        return read_stack(stack)
+    except ComposegenError:
+        return {}
 
 
 def resolve_inputs(
-    loaded: LoadedProject, services: Mapping[str, Mapping[str, Any]], *, stack: Stack | None = None
+    loaded: LoadedProject,
+    services: Mapping[str, Mapping[str, Any]],
+    *,
+    stack: Stack | None = None,
+    facts: Mapping[str, ServiceFacts] | None = None,
 ) -> list[ServiceInputs]:
     """One ServiceInputs per base service, in the base file's order; with `stack` (the merged
-    base), each carries what its command and environment make it run."""
+    base) or its `facts` read already, each carries what its command and environment make it run."""
     project = loaded.project
     return resolve_services(
         services,
@@ -131,7 +157,7 @@ def resolve_inputs(
         where=str(loaded.path) if loaded.path else PROJECT_FILE,
         compose_files=project.compose_files,
         document=loaded.document,
-        facts=stack_facts(stack) if stack is not None else None,
+        facts=facts if facts is not None else stack_facts(stack) if stack is not None else None,
     )
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from composegen.errors import InputError
+from composegen.paths import os_error
 from composegen.pyyaml import seed_reader_pattern
 
 seed_reader_pattern()  # before PyYAML's first import: see composegen/pyyaml.py
@@ -557,6 +558,8 @@ def _parse_document(text: str, path: str) -> Document:
             where=where,
             fix="fix the YAML at that line (tabs and unbalanced quotes are common causes)",
         ) from None
+    except yaml.reader.ReaderError as err:
+        raise _unacceptable_character(text, path, err.character) from None
     except yaml.YAMLError as err:
         raise InputError(
             f"YAML syntax error: {str(err).splitlines()[0]}", where=path, fix="the file must be UTF-8 YAML text"
@@ -569,6 +572,26 @@ def _parse_document(text: str, path: str) -> Document:
     tags = "!reset" in text or "!override" in text  # (a comment that names one just says "maybe")
     return Document(
         path, data, None, tuple(builder.duplicates), root=root, has_int_keys=builder.int_keys, has_tags=tags
+    )
+
+
+def _unacceptable_character(text: str, path: str, character: int | str) -> InputError:
+    """A character YAML refuses (a control character) at its `file:line:column`. The parser's
+    offset counts bytes or characters depending on the parser; YAML refuses the character anywhere
+    in the stream, so its first occurrence is where the parser stopped."""
+    char = chr(character) if isinstance(character, int) else character[:1]
+    index = text.find(char) if char else -1
+    where = path
+    if index >= 0:
+        line = text.count("\n", 0, index) + 1
+        column = index - text.rfind("\n", 0, index)
+        where = f"{path}:{line}:{column}"
+    code = f"{ord(char):02x}" if char else "?"
+    kind = "control character" if char and (char < " " or "\x7f" <= char <= "\x9f") else "character"
+    return InputError(
+        f"{kind} #x{code} is not allowed in YAML",
+        where=where,
+        fix=f'remove it, or write it as an escape like "\\x{code}" in a double-quoted string',
     )
 
 
@@ -602,9 +625,7 @@ def read_bytes(path: Path) -> bytes:
     except PermissionError:
         raise InputError("file is not readable", where=str(path), fix="check its permissions") from None
     except OSError as err:  # a name too long, a loop of symlinks, an I/O error...
-        raise InputError(
-            f"cannot read the file: {err.strerror or err}", where=str(path), fix="check the path"
-        ) from None
+        raise os_error(err, path, "read the file") from None
     if len(raw) > MAX_FILE_BYTES:
         raise _too_large(path, len(raw))
     return raw

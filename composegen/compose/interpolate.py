@@ -17,6 +17,7 @@ leaves a string that does not cast as it is, for validation to report.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -554,7 +555,7 @@ def project_environment(
     files = env_files if env_files is not None else [project_dir / ".env"]
     merged: dict[str, str] = {}
     for file in files:
-        if env_files is None and not file.is_file():
+        if env_files is None and not os.path.isfile(file):  # noqa: PTH113 (False, not an error, in a folder it may not search)
             continue
         merged.update(read_env_file(file, {**merged, **env}))
     merged.update(env)

@@ -15,7 +15,8 @@ Every key of the merged model knows the file:line it came from: `Stack.where(pat
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -39,6 +40,7 @@ from composegen.compose.syntax import (
 )
 from composegen.compose.tree import Origin, SDict, SList, annotate, dotted, is_mapping, items, key_origin, origin_at
 from composegen.errors import InputError
+from composegen.paths import real_path
 from composegen.yamlio import Document, KeyPath, Tagged, read_document
 
 if TYPE_CHECKING:
@@ -280,7 +282,7 @@ class _Loader:
         folder on the way)."""
         found = self._real.get(path)
         if found is None:
-            found = self._real[path] = path.resolve()
+            found = self._real[path] = real_path(path)
         return found
 
     def document(self, path: Path, display: str | None = None) -> Document:
@@ -403,8 +405,9 @@ class _Loader:
                 fix="write `extends: other` or `extends: {service: other, file: common.yml}`",
             )
         if isinstance(base_file, str):
-            target = (file.parent / base_file).resolve()
-            base_services: Mapping[str, Any] = self.other_file(target, variables)
+            target = real_path(file.parent / base_file)
+            with _referred([str(target)], where.where() if where else str(file), "extends file"):
+                base_services: Mapping[str, Any] = self.other_file(target, variables)
         else:
             target = file
             base_services = services
@@ -445,7 +448,8 @@ class _Loader:
                         fix="remove the include that loops back",
                     )
             included_vars = project_environment(project_dir, variables, env_files)
-            included = self.load(files, included_vars, chain)
+            with _referred([str(f) for f in files], where, "included file"):
+                included = self.load(files, included_vars, chain)
             if self.real(project_dir) != self.real(self.project_dir):
                 included = _absolute_paths(included, project_dir)
             for section in SECTIONS:
@@ -465,6 +469,18 @@ class _Loader:
                     target.set(name, value, key_origin(imported, name))
                 out.set(section, target, out.origins.get(section) or origin)
         return out
+
+
+@contextmanager
+def _referred(files: Collection[str], referrer: str, what: str) -> Iterator[None]:
+    """A file that cannot be read (missing, a folder, unreadable) named with the `file:line` that
+    refers to it; errors inside it keep their own `file:line`."""
+    try:
+        yield
+    except InputError as err:
+        if err.where not in files:
+            raise
+        raise InputError(f"{what} {err.where}: {err.message}", where=referrer, fix=err.fix) from None
 
 
 def _include_spec(entry: Any, base_dir: Path, where: str) -> tuple[list[Path], Path, list[Path] | None]:

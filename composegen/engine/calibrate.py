@@ -35,6 +35,7 @@ from composegen.engine.measurements import (
     Recorder,
     RunInfo,
     carried_kills,
+    check_output,
     document,
     partial_reason,
     write_json_atomic,
@@ -45,7 +46,9 @@ from composegen.engine.sampler import Sampler
 from composegen.engine.statistics import LEAK_HORIZON
 from composegen.engine.verify import default_wait
 from composegen.errors import InputError
-from composegen.render.overlay import plan, render_planned
+from composegen.render.overlay import plan, read_files, render_planned
+from composegen.render.writer import refuse_an_input
+from composegen.sizing.measured import idle_run
 from composegen.units import format_duration, human_bytes
 
 #: Seconds sampled without a command when --duration is not given.
@@ -85,6 +88,7 @@ class CalibrateRequest:
     live: bool | None = None  # None: on a terminal, and only without a command (it owns the terminal)
     previous: Path | None = None  # carry its OOM kills (default: the output file, when there is one)
     fresh: bool = False  # carry no OOM kills of earlier runs
+    force: bool = False  # overwrite an output that is not a measurements file
 
     def phases(self) -> list[Phase]:
         active = self.duration if self.duration is not None else (None if self.command else DEFAULT_DURATION)
@@ -194,6 +198,9 @@ def summary_text(doc: dict[str, Any], path: Path, plots: Sequence[Path] = (), pl
     if command is not None:
         stopped = f", {command['stopped']}" if command.get("stopped") else ""
         lines.append(f"command {' '.join(command['argv'])}: exit {command.get('exit_code')}{stopped}")
+    idle = idle_run(doc)
+    if idle:
+        lines.append(idle)
     if doc.get("partial"):
         lines.append(f"calibrate: PARTIAL run ({doc.get('partial_reason')}): what was measured is kept")
     lines += [f"plot: {p}" for p in plots]
@@ -303,8 +310,7 @@ def _check(request: CalibrateRequest) -> None:
                 fix="the engine collects stats once a second: sample every 0.5s or more",
             )
     out = request.output if request.output.is_absolute() else request.cwd / request.output
-    if not out.parent.is_dir():
-        raise InputError("the output folder does not exist", where=str(out.parent), fix="create it first")
+    check_output(out, request.output, force=request.force)
     previous = previous_file(request)
     if previous is not None and not previous.is_file():
         raise InputError("the --previous file does not exist", where=str(previous), fix="check the path")
@@ -319,6 +325,8 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
     KeyboardInterrupt is raised again after the file is written and the stack is down)."""
     _check(request)
     output = request.output if request.output.is_absolute() else request.cwd / request.output
+    inputs = read_files(plan(request.profile, request.project, request.cwd))
+    refuse_an_input(output, inputs)  # before the engine: a run never writes over what it reads
     client = connect()
     engine = engine_info(client)
     planned = plan(request.profile, request.project, request.cwd, docker_version=engine.version)
@@ -342,7 +350,7 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
         run = RunInfo.of(planned, name, engine, (started_wall, started), request.interval, partial, record)
         doc = document(recorder, run, planned.stack)
         with shielded():
-            write_json_atomic(output, doc)
+            write_json_atomic(output, doc, inputs)
         log(f"measurements written to {output}" + (f" (partial: {partial})" if partial else ""))
 
     with tempfile.TemporaryDirectory(prefix="composegen-calibrate-") as tmp:

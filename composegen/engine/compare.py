@@ -121,7 +121,9 @@ def _state(service: str, containers: Sequence[Applied]) -> Check:
     return Check(service, "state", planned, _joined([state_text(c) for c in containers]), "ok" if ok else "mismatch")
 
 
-def _healthchecks(plan: ServicePlan, containers: Sequence[Applied], engine: EngineInfo) -> list[Check]:
+def _healthchecks(
+    plan: ServicePlan, containers: Sequence[Applied], engine: EngineInfo, start_interval: float | None = None
+) -> list[Check]:
     h = plan.healthcheck
     if h is None:
         return []
@@ -140,26 +142,29 @@ def _healthchecks(plan: ServicePlan, containers: Sequence[Applied], engine: Engi
     ):
         rows.append(_row(name, field, _rounded_seconds(quantity.value), values, _duration))
     rows.append(_row(name, "healthcheck retries", h.retries, [a.retries for a in applied], _count))
-    if h.start_interval is not None:
-        if engine.start_interval:
+    # a plan for an Engine before 25 has no start_interval: the row says what the profile asked for
+    wanted = h.start_interval.value if h.start_interval is not None else start_interval
+    if wanted is not None:
+        if engine.start_interval and h.start_interval is not None:
             rows.append(
                 _row(
                     name,
                     "healthcheck start_interval",
-                    _rounded_seconds(h.start_interval.value),
+                    _rounded_seconds(wanted),
                     [a.start_interval for a in applied],
                     _duration,
                 )
             )
-        else:
+        elif not engine.start_interval:
             rows.append(
                 Check(
                     name,
                     "healthcheck start_interval",
-                    _duration(h.start_interval.value),
+                    _duration(wanted),
                     "not supported",
                     "n/a",
-                    f"needs Engine 25+ (API 1.44); this engine is {engine.version} (API {engine.api_version})",
+                    f"needs Engine 25+ (API 1.44); this engine is {engine.version} (API {engine.api_version}): "
+                    "left out of the overlay",
                 )
             )
     return rows
@@ -171,9 +176,15 @@ def _rounded_seconds(seconds: float) -> float:
 
 
 def compare_service(
-    plan: ServicePlan, base: BaseService, containers: Sequence[Applied], engine: EngineInfo
+    plan: ServicePlan,
+    base: BaseService,
+    containers: Sequence[Applied],
+    engine: EngineInfo,
+    start_interval: float | None = None,
 ) -> list[Check]:
-    """The rows for one service: its containers (all replicas) against its plan."""
+    """The rows for one service: its containers (all replicas) against its plan; `start_interval`
+    is the profile's healthcheck.start_interval (the plan for an Engine before 25 leaves it out, and
+    the table shows it as n/a)."""
     name = plan.name
     rows = [
         Check(
@@ -251,7 +262,7 @@ def compare_service(
                 "ok" if all(wanted <= {_cap(x) for x in c.cap_drop} for c in containers) else "mismatch",
             )
         )
-    rows += _healthchecks(plan, containers, engine)
+    rows += _healthchecks(plan, containers, engine, start_interval)
     return rows
 
 

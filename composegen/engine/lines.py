@@ -18,7 +18,7 @@ covers it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -229,20 +229,24 @@ def budget_from(
     host: Any,
     engine_memory: float | None,
     engine_cpus: float | None,
+    source: Callable[[str], str] | None = None,
 ) -> HostBudget:
     """The host budget: the flags, else composegen.yaml's `host` (memory − reserve, cpus, as the
-    plan's host fit counts them), else what the engine reports (`docker info`: MemTotal, NCPU)."""
+    plan's host fit counts them), else what the engine reports (`docker info`: MemTotal, NCPU).
+    `source(key)` says where host.KEY came from (LoadedProject.host_source: file:line or default)."""
     memory_source = cpus_source = ""
+    where = source or (host.source if host is not None else str)
     if memory is not None:
         memory_source = "--host-memory"
     elif host is not None:
-        memory, memory_source = float(host.memory - host.reserve), "composegen.yaml host.memory − host.reserve"
+        reserve = f"reserve {human_bytes(host.reserve)} ({where('reserve')})"
+        memory, memory_source = float(host.memory - host.reserve), f"{where('memory')} − {reserve}"
     elif engine_memory:
         memory, memory_source = float(engine_memory), "the engine's MemTotal"
     if cpus is not None:
         cpus_source = "--host-cpus"
     elif host is not None:
-        cpus, cpus_source = float(host.cpus), "composegen.yaml host.cpus"
+        cpus, cpus_source = float(host.cpus), where("cpus")
     elif engine_cpus:
         cpus, cpus_source = float(engine_cpus), "the engine's NCPU"
     return HostBudget(memory, cpus, memory_source, cpus_source)

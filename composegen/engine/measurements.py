@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +33,7 @@ from composegen.engine.statistics import (
     leak_verdict,
     summarize,
 )
+from composegen.errors import InputError
 from composegen.masking import mask_argv
 from composegen.sizing.measured import SCHEMA, SCHEMA_VERSION
 from composegen.sizing.model import StackPlan
@@ -85,7 +86,7 @@ def carried_kills(text: str, where: Path, root: Path) -> tuple[dict[str, list[Ea
     least 1.25 × the OOMKilled limit; facts/sizing.md §Recommenders)."""
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise ValueError(f"{where.name} is not JSON") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ValueError(f"{where.name} is not a composegen measurements file")
@@ -393,8 +394,32 @@ def dumps(value: Any, indent: str = "") -> str:
     return json.dumps(value, allow_nan=False, separators=(", ", ": "))
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write `data` to `path` atomically (render.writer.write_atomic: temp file, fsync, rename)."""
+def is_measurements_file(path: Path) -> bool:
+    """Whether `path` is a measurements file (which a new run may replace)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return False
+    return isinstance(data, dict) and data.get("schema") == SCHEMA
+
+
+def check_output(output: Path, given: Path, *, force: bool) -> None:
+    """The measurements file a run will write, checked before anything talks to the engine: its
+    folder exists, and a file already there is a measurements file (or `force` says replace it)."""
+    if not output.parent.is_dir():
+        raise InputError("the output folder does not exist", where=str(output.parent), fix="create it first")
+    if output.exists() and not force and not is_measurements_file(output):
+        raise InputError(
+            "the output exists and is not a measurements file composegen wrote",
+            where=str(given),
+            fix="choose another -o, or pass --force to overwrite it",
+        )
+
+
+def write_json_atomic(path: Path, data: dict[str, Any], inputs: Collection[Path] = ()) -> None:
+    """Write `data` to `path` atomically (render.writer.write_atomic: temp file, fsync, rename);
+    never over one of `inputs`, the files the run read. What it replaces was checked before the
+    run started (`check_output`)."""
     from composegen.render.writer import write_atomic
 
-    write_atomic(path, dumps(data) + "\n", force=True)
+    write_atomic(path, dumps(data) + "\n", force=True, inputs=inputs)

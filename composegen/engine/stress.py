@@ -16,7 +16,6 @@ it measured (`partial: true`). The stack is always taken down.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,7 +26,14 @@ from typing import Any
 from composegen.engine.client import EngineError, connect, engine_info
 from composegen.engine.lines import Breach, HostBudget, LineOptions, Lines, budget_from, lines_from
 from composegen.engine.live import Display, NullDisplay, short_name
-from composegen.engine.measurements import Recorder, RunInfo, document, partial_reason, write_json_atomic
+from composegen.engine.measurements import (
+    Recorder,
+    RunInfo,
+    check_output,
+    document,
+    partial_reason,
+    write_json_atomic,
+)
 from composegen.engine.plots import PlotsUnavailable, plot_steps
 from composegen.engine.project import ComposeProject, project_name, running, shielded
 from composegen.engine.ramp import Step, fits_up_to, marginals, ramp_counts
@@ -35,8 +41,8 @@ from composegen.engine.sampler import Sampler
 from composegen.engine.stepper import Stepper, check_timing
 from composegen.engine.verify import default_wait
 from composegen.errors import InputError
-from composegen.render.overlay import Planned, plan, render_planned
-from composegen.sizing.measured import SCHEMA
+from composegen.render.overlay import Planned, plan, read_files, render_planned
+from composegen.render.writer import refuse_an_input
 from composegen.units import human_bytes
 
 #: The most replicas a ramp adds when --max is not given: it ends at the first line crossed anyway.
@@ -106,23 +112,7 @@ def _check(request: StressRequest) -> None:
     check_timing(request.interval, request.settle)
     request.limits.check()
     out = request.output if request.output.is_absolute() else request.cwd / request.output
-    if not out.parent.is_dir():
-        raise InputError("the output folder does not exist", where=str(out.parent), fix="create it first")
-    if out.exists() and not request.force and not _ours(out):
-        raise InputError(
-            "the output exists and is not a measurements file composegen wrote",
-            where=str(request.output),
-            fix="choose another -o, or pass --force to overwrite it",
-        )
-
-
-def _ours(path: Path) -> bool:
-    """Whether `path` is a measurements file (which a new run may replace)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return False
-    return isinstance(data, dict) and data.get("schema") == SCHEMA
+    check_output(out, request.output, force=request.force)
 
 
 def check_service(planned: Planned, service: str) -> None:
@@ -148,7 +138,12 @@ def resolve_limits(planned: Planned, client: Any, options: LineOptions) -> tuple
     known = client is None or (options.host_memory is not None and options.host_cpus is not None)
     engine_memory, engine_cpus = (None, None) if known else engine_budget(client)
     budget = budget_from(
-        options.host_memory, options.host_cpus, planned.project.project.host, engine_memory, engine_cpus
+        options.host_memory,
+        options.host_cpus,
+        planned.project.project.host,
+        engine_memory,
+        engine_cpus,
+        planned.project.host_source,
     )
     monitoring = planned.profile.profile.monitoring
     critical = monitoring.critical if monitoring else None
@@ -209,11 +204,13 @@ def stress(request: StressRequest, log: Callable[[str], None], shown: Display | 
     """Ramp the service up until a line is crossed; write the measurements (also when interrupted:
     then the KeyboardInterrupt is raised again once the file is written and the stack is down)."""
     _check(request)
+    output = request.output if request.output.is_absolute() else request.cwd / request.output
+    inputs = read_files(plan(request.profile, request.project, request.cwd))
+    refuse_an_input(output, inputs)  # before the engine: a run never writes over what it reads
     client = connect()
     engine = engine_info(client)
     planned = plan(request.profile, request.project, request.cwd, docker_version=engine.version)
     check_service(planned, request.service)
-    output = request.output if request.output.is_absolute() else request.cwd / request.output
     budget, lines = resolve_limits(planned, client, request.limits)
     name = request.project_name or project_name(planned.project.root.name, "stress")
     wait = request.timeout if request.timeout is not None else default_wait(planned.stack)
@@ -230,7 +227,7 @@ def stress(request: StressRequest, log: Callable[[str], None], shown: Display | 
         doc = document(recorder, run, planned.stack)
         doc["stress"] = stress_block(request, steps, budget, lines, planned)
         with shielded():
-            write_json_atomic(output, doc)
+            write_json_atomic(output, doc, inputs)
         log(f"measurements written to {output}" + (f" (partial: {partial})" if partial else ""))
 
     log(

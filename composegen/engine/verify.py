@@ -97,9 +97,10 @@ def compare_all(planned: Planned, containers: Sequence[dict[str, Any]], engine: 
     applied = [from_inspect(c) for c in containers]
     bases = {i.name: i.base for i in planned.inputs}
     checks: list[Check] = []
+    wanted = planned.profile.profile.healthcheck.start_interval  # left out of a plan for an old Engine
     for service in planned.stack.services:
         mine = [a for a in applied if a.service == service.name]
-        checks += compare_service(service, bases[service.name], mine, engine)
+        checks += compare_service(service, bases[service.name], mine, engine, wanted)
     return checks
 
 

@@ -25,7 +25,7 @@ profile's value and is reported as a warning. Use:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from typing import Any
 from composegen import __version__
 from composegen.errors import InputError
 from composegen.export.k8s import STATEFUL_ROLES
-from composegen.export.output import export_header, write_export
+from composegen.export.output import export_header, write_exports
 from composegen.profiles.models import Profile, ServiceSpec, Tier
 from composegen.render.context import service_context, stack_context
 from composegen.render.engine import render_template
@@ -307,13 +307,14 @@ def _check_unique(variables: Sequence[Variable]) -> None:
             )
 
 
-def write_tiers(exported: TiersExport, *, force: bool = False) -> list[Path]:
-    """Write the overlay and the env files atomically; none over a file composegen did not write."""
-    written = []
-    for path, text in ((exported.overlay, exported.overlay_text), *exported.env_files):
-        write_export(path, text, force=force)
-        written.append(path)
-    return written
+def write_tiers(
+    exported: TiersExport, *, force: bool = False, inputs: Collection[Path] = (), root: Path | None = None
+) -> list[Path]:
+    """Write the overlay and the env files atomically, all or nothing; none over a file composegen
+    did not write, nor over one of `inputs`."""
+    files = [(exported.overlay, exported.overlay_text), *exported.env_files]
+    write_exports(files, force=force, inputs=inputs, root=root)
+    return [path for path, _ in files]
 
 
 def tiers_json(exported: TiersExport, written: list[str]) -> dict[str, Any]:

@@ -27,17 +27,19 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from composegen.compose.normalize import canonical_service
+from composegen.export.command_ports import command_ports
 from composegen.export.notes import Note
-from composegen.export.output import export_header, exported_by_us, write_export
+from composegen.export.output import export_header, exported_by_us, write_exports
 from composegen.export.yamlout import dump_all
 from composegen.profiles.models import AutoscalingPolicy, ScaleBehavior
 from composegen.render.overlay import Planned
+from composegen.render.writer import make_folder, remove_folders
 from composegen.sizing.model import Healthcheck, ServiceInputs, ServicePlan
 from composegen.units import GIB, KIB, MIB, format_bytes
 
@@ -259,7 +261,8 @@ def _selector(project: str, service: str) -> dict[str, str]:
 
 
 def _ports(s: _Service) -> list[tuple[int, int, str]]:
-    """(service port, container port, protocol) from ports, expose, or the role's known ports."""
+    """(service port, container port, protocol) from ports, expose, the command (gunicorn --bind
+    0.0.0.0:8000, ...), or the role's known ports."""
     found: dict[tuple[int, str], int] = {}
     for _, published, target, protocol in s.base["ports"]:
         first = published.split("-")[0] if published else ""
@@ -272,6 +275,11 @@ def _ports(s: _Service) -> list[tuple[int, int, str]]:
         text = str(item).split("/")[0].split("-")[0]
         if text.isascii() and text.isdigit():  # (`²` is a digit to isdigit, not to int)
             found.setdefault((int(text), "TCP"), int(text))
+    if not found:
+        argv = [*(s.base.get("entrypoint") or ()), *(s.base.get("command") or s.plan.sizing.command or ())]
+        for port, words in command_ports(argv):
+            found[(port, "TCP")] = port
+            s.chose("ports", f"{port}: read from the command ({words}); none declared")
     if not found:
         for port in ROLE_PORTS.get(s.plan.role, ()):
             found[(port, "TCP")] = port
@@ -633,15 +641,24 @@ def stream_text(exported: K8sExport) -> str:
     return _header(exported) + "---\n".join(dump_all([m.body for m in s.manifests]) for s in exported.services)
 
 
-def write_manifests(exported: K8sExport, folder: Path, *, force: bool = False) -> list[Path]:
-    """One file per service in `folder` (created if missing), written atomically."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for service in exported.services:
-        path = folder / f"{k8s_name(service.service)}.yaml"
-        write_export(path, service_text(exported, service), force=force)
-        written.append(path)
-    return written
+def write_manifests(
+    exported: K8sExport,
+    folder: Path,
+    *,
+    force: bool = False,
+    inputs: Collection[Path] = (),
+    root: Path | None = None,
+) -> list[Path]:
+    """One file per service in `folder` (created if missing), all or nothing: on a failure the
+    folder is as it was (see render.writer.write_all_atomic)."""
+    files = [(folder / f"{k8s_name(s.service)}.yaml", service_text(exported, s)) for s in exported.services]
+    created = make_folder(folder)
+    try:
+        write_exports(files, force=force, inputs=inputs, root=root)
+    except BaseException:
+        remove_folders(created)
+        raise
+    return [path for path, _ in files]
 
 
 def stale_files(folder: Path, written: Sequence[Path]) -> list[Path]:

@@ -7,10 +7,11 @@ re-render, so it must not look like one.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from composegen import __version__
-from composegen.render.writer import write_atomic
+from composegen.render.writer import generated_by_us, write_all_atomic
 
 EXPORT_MARKER = "# Exported by composegen"
 
@@ -30,6 +31,20 @@ def exported_by_us(path: Path) -> bool:
         return False
 
 
-def write_export(path: Path, text: str, *, force: bool = False) -> None:
-    """Write `text` atomically; an existing file only if an export wrote it, or with `force`."""
-    write_atomic(path, text, force=force or exported_by_us(path))
+def _ours(path: Path) -> bool:
+    return exported_by_us(path) or generated_by_us(path)
+
+
+def write_export(
+    path: Path, text: str, *, force: bool = False, inputs: Collection[Path] = (), root: Path | None = None
+) -> None:
+    """Write `text` atomically; an existing file only if an export wrote it, or with `force`;
+    never one of `inputs` (see render.writer.write_atomic)."""
+    write_exports([(path, text)], force=force, inputs=inputs, root=root)
+
+
+def write_exports(
+    files: Sequence[tuple[Path, str]], *, force: bool = False, inputs: Collection[Path] = (), root: Path | None = None
+) -> None:
+    """Write several export files all or nothing (render.writer.write_all_atomic)."""
+    write_all_atomic(files, force=force, ours=_ours, inputs=inputs, root=root)

@@ -119,6 +119,8 @@ _FINISHING_SUBCOMMANDS = frozenset({("ollama", "pull"), ("ollama", "create"), ("
 _FINISHING_WORDS = ("migrat", "collectstatic", "createsuperuser", "loaddata", "db:seed", "db:setup")
 _TEST_COMMANDS = frozenset({"test", "tests", "e2e", "test:ci", "test:e2e"})
 _WAIT_SCRIPTS = ("wait-for", "wait_for", "waitfor")
+#: Loops a script never leaves (but by `exit` or a signal): a script holding one does not finish.
+_ENDLESS_LOOPS = frozenset({("while", "true"), ("while", ":"), ("until", "false")})
 #: Profiles that name tools run by hand (`docker compose run`), not services kept up.
 TOOL_PROFILES = frozenset(
     {
@@ -141,6 +143,9 @@ def last_command(words: Sequence[Word], depth: int = 0) -> list[Word]:
         if at is not None:
             script = unwrapped[at]
             commands = script_commands(script.text)
+            loop = next((c for c in commands if tuple(c[:2]) in _ENDLESS_LOOPS), None)
+            if loop is not None:  # `while true; do ...; done` never finishes: the loop is the process
+                return [Word(w, script.origin, script.via) for w in loop]
             if commands:
                 return last_command([Word(w, script.origin, script.via) for w in commands[-1]], depth + 1)
         return unwrapped

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 from composegen.errors import InputError
 from composegen.lint.finding import Severity
 from composegen.lint.rule import Rule
+from composegen.paths import real_path
 
 KEYS = ("select", "enable", "ignore", "disable", "severity", "options", "per_service", "fail_on", "usage", "target")
 USAGES = ("dev", "pytest", "prod")
@@ -251,7 +252,7 @@ def merge(lower: Mapping[str, Any], upper: Mapping[str, Any]) -> dict[str, Any]:
 def find_pyproject(start: Path) -> tuple[Path, dict[str, Any]] | None:
     """The closest pyproject.toml at or above `start` with a `[tool.composegen.lint]` table,
     not climbing past the top of a git repository."""
-    folder = start.resolve()
+    folder = real_path(start)
     while True:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
@@ -285,6 +286,10 @@ def _pyproject_lint(path: Path) -> dict[str, Any] | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"TOML syntax error: {err}", where=str(path), fix="fix the TOML") from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise InputError(
+            "TOML nests too deep to read", where=str(path), fix="a pyproject.toml nests a few levels: fix the file"
+        ) from None
     tool = data.get("tool", {})
     section = tool.get("composegen", {}) if isinstance(tool, dict) else {}
     lint = section.get("lint") if isinstance(section, dict) else None

@@ -1,50 +1,113 @@
-"""What a rule sees: the stack (merged, or one file), how it is used, and sizing knowledge."""
+"""What a rule sees: the stack (merged, or one file), how it is used, its runtime facts (what each
+service runs, composegen.facts) and sizing knowledge."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from composegen.compose.stack import Stack
-from composegen.compose.tree import Origin, origin_at
+from composegen.compose.tree import Origin, is_mapping, origin_at
 from composegen.errors import ComposegenError
 from composegen.profiles.plain import neutral_profile
 from composegen.yamlio import KeyPath
 
 if TYPE_CHECKING:
+    from composegen.facts import ServiceFacts, StackFacts
     from composegen.profiles.models import HostSpec
     from composegen.sizing.inputs import ServiceInputs
     from composegen.sizing.result import Sizing
 
 Mode = Literal["file", "stack"]
 Target = Literal["compose", "swarm"]
+#: The words of a compose file name that say nothing about its target or usage.
+PLAIN_NAME_WORDS = frozenset({"", "docker", "compose", "override"})
 
 
 class LintContext:
     """Everything a rule may read. Rules never do I/O.
 
     A plain class rather than a dataclass (a dataclass costs a lint run its import); treat it as
-    frozen: the one thing it sets after construction is the cache of calculator estimates."""
+    frozen: what it sets after construction are caches (calculator estimates, the stack's facts,
+    the target and usage the stack says).
 
-    __slots__ = ("_expected_cache", "host", "inputs", "mode", "stack", "target", "usage")
+    `usage` and `target` are what the user said (--usage, --target, composegen.yaml), else what
+    the stack says (composegen.facts: `*.test.yml` is pytest, `docker-stack.yml` or a Swarm-only
+    key is Swarm), else None and "compose". The facts are read once, on first use, and only when
+    something could say: a plain file (no `deploy`, no top-level `networks`, a name like
+    `docker-compose.yml`) never pays for them."""
+
+    __slots__ = ("_expected_cache", "_facts", "_said", "_target", "_usage", "host", "inputs", "mode", "stack")
 
     def __init__(
         self,
         stack: Stack,
         mode: Mode = "file",  # "file": one file on its own (it may be an overlay); "stack": a merged -f stack
         usage: str | None = None,  # "dev" | "pytest" | "prod" | ... from composegen.yaml or --usage
-        target: Target = "compose",  # "swarm" when the file is meant for `docker stack deploy`
+        target: Target | None = None,  # from --target or composegen.yaml; None: the stack says
         host: HostSpec | None = None,
         inputs: Mapping[str, ServiceInputs] = MappingProxyType({}),  # roles and declared inputs
+        facts: StackFacts | None = None,  # the stack's runtime facts, where the caller read them already
     ) -> None:
         self.stack = stack
         self.mode = mode
-        self.usage = usage
-        self.target = target
+        self._usage = usage
+        self._target = target
+        self._said: dict[str, str | None] = {}
+        self._facts = facts
         self.host = host
         self.inputs = inputs
         self._expected_cache: dict[str, Sizing] | None = None
+
+    @property
+    def usage(self) -> str | None:
+        """How the stack is used: the user's word, else its file names' (`compose.test.yml`)."""
+        if self._usage is not None:
+            return self._usage
+        if "usage" not in self._said:
+            self._said["usage"] = self.stack_facts().usage if self._named() else None
+        return self._said["usage"]
+
+    @property
+    def target(self) -> Target:
+        """`swarm` when the user says so, or where the stack does (a file named for `docker stack
+        deploy`, `deploy.mode: global`, placement, update_config, rollback_config, an overlay
+        network); else `compose`."""
+        if self._target is not None:
+            return self._target
+        if "target" not in self._said:
+            swarm = (self._named() or self._deploys()) and self.stack_facts().target == "swarm"
+            self._said["target"] = "swarm" if swarm else "compose"
+        return "swarm" if self._said["target"] == "swarm" else "compose"
+
+    def _named(self) -> bool:
+        """Whether a file name could say something: any word besides docker, compose, override."""
+        for path in self.stack.files:
+            stem = Path(path).name.lower().removesuffix(".yml").removesuffix(".yaml")
+            if set(stem.replace("-", ".").replace("_", ".").split(".")) - PLAIN_NAME_WORDS:
+                return True
+        return False
+
+    def _deploys(self) -> bool:
+        """Whether a Swarm-only key could be there: a service's `deploy`, or top-level `networks`."""
+        return "networks" in self.data or any(is_mapping(s.get("deploy")) for _, s in self.services())
+
+    def stack_facts(self) -> StackFacts:
+        """What every service runs (composegen.facts), read once."""
+        if self._facts is None:
+            from composegen.facts import StackFacts, read_stack_facts  # lazy: ~10 ms of imports
+
+            try:
+                self._facts = read_stack_facts(self.stack)
+            except ComposegenError:  # facts are a help: a stack they cannot read has none
+                self._facts = StackFacts({}, None, (), None, ())
+        return self._facts
+
+    def facts(self, service: str) -> ServiceFacts | None:
+        """What one service runs: its programs and their settings, each with its file:line."""
+        return self.stack_facts().services.get(service)
 
     @property
     def data(self) -> Mapping[str, Any]:

@@ -55,7 +55,7 @@ class LintRun(NamedTuple):
 
     findings: list[Finding]
     files: list[str]  # every file linted (as given, or absolute)
-    errors: list[str]  # one line per file or stack that could not be read
+    errors: list[str]  # one line per file or stack that could not be read (not in `files`)
     rules: list[Rule]
     config: LintConfig
     fail_on: Severity = Severity.error
@@ -189,8 +189,8 @@ def lint(options: LintOptions) -> LintRun:
     config = _config(options, registry, project)
     rules = config.active(registry)
     usage = options.usage or config.usage or (project.project.usage if project is not None else None)
-    target = options.target or config.target or "compose"
-    if target not in ("compose", "swarm"):
+    target = options.target or config.target  # None: each stack says (composegen.facts)
+    if target not in (None, "compose", "swarm"):
         raise InputError(f"unknown target {target!r}", fix="use compose or swarm")
     fail_on = options.fail_on or config.fail_on or Severity.error
     if options.strict and fail_on.rank > Severity.warning.rank:
@@ -212,20 +212,20 @@ def lint(options: LintOptions) -> LintRun:
     here = here_is_cwd(options.cwd)
     for chosen_target in chosen:
         paths = [p if p.is_absolute() or here else options.cwd / p for p in chosen_target.paths]
-        files.extend(str(p) for p in paths)
         try:
             ctx = build_context(
                 paths,
                 mode=chosen_target.mode,
                 project=project,
                 usage=usage,
-                target="swarm" if target == "swarm" else "compose",
+                target="swarm" if target == "swarm" else "compose" if target == "compose" else None,
                 env=environ,
                 project_dir=chosen_target.project_dir,
             )
         except ComposegenError as err:
             errors.append(err.one_line())
             continue
+        files.extend(str(p) for p in paths)  # linted: a file that could not be read is in `errors` only
         findings.extend(lint_context(ctx, rules, config, directives))
     return LintRun(unique(findings), list(dict.fromkeys(files)), errors, rules, config, fail_on)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,19 +85,21 @@ def parse_host(text: str, default_reserve: Quantity) -> Host:
     )
 
 
-def host_from_project(spec: HostSpec) -> Host:
-    where = "composegen.yaml: host"
-    memory = given("host memory", spec.memory, "bytes", f"{where}.memory")
-    cpus = given("host cpus", spec.cpus, "cpus", f"{where}.cpus")
-    reserve = given("host reserve", spec.reserve, "bytes", f"{where}.reserve")
+def host_from_project(spec: HostSpec, source: Callable[[str], str] | None = None) -> Host:
+    """composegen.yaml's host; `source(key)` says where host.KEY came from (LoadedProject.host_source)."""
+    where = source or spec.source
+    memory = given("host memory", spec.memory, "bytes", where("memory"))
+    cpus = given("host cpus", spec.cpus, "cpus", where("cpus"))
+    reserve = given("host reserve", spec.reserve, "bytes", where("reserve"))
     return Host(f"{format_bytes(spec.memory)}/{format_cpus(spec.cpus)}", memory, cpus, reserve)
 
 
-def default_reserve(spec: HostSpec | None) -> Quantity:
+def default_reserve(spec: HostSpec | None, source: Callable[[str], str] | None = None) -> Quantity:
+    """The reserve of a --host that gives none: composegen.yaml's host.reserve, else the default."""
     if spec is not None:
-        return given("host reserve", spec.reserve, "bytes", "composegen.yaml: host.reserve")
+        return given("host reserve", spec.reserve, "bytes", (source or spec.source)("reserve"))
     reserve = HostSpec.model_fields["reserve"].default
-    return given("host reserve", reserve, "bytes", "composegen default (composegen.yaml host.reserve)")
+    return given("host reserve", reserve, "bytes", "composegen's default: composegen.yaml has no host")
 
 
 def parse_per_agent(text: str) -> tuple[int, float]:
@@ -307,10 +309,10 @@ def build_plan(request: PlanRequest) -> CapacityPlan:
     inputs = with_agents(planned.inputs, request.agents)
     spec = planned.project.project.host
     if request.hosts:
-        reserve = default_reserve(spec)
+        reserve = default_reserve(spec, planned.project.host_source)
         hosts = tuple(parse_host(text, reserve) for text in request.hosts)
     elif spec is not None:
-        hosts = (host_from_project(spec),)
+        hosts = (host_from_project(spec, planned.project.host_source),)
     else:
         raise InputError("no host to plan for", fix="give one with --host 64g/16, or set host: in composegen.yaml")
     stack = plan_stack(inputs, profile, None, measurements=measurements)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from composegen.errors import InputError
+from composegen.paths import real_path
 from composegen.profiles import PROJECT_FILE as PROJECT_FILE
 from composegen.profiles.models import Profile, Project
 from composegen.resources import bundled_dir
@@ -38,6 +39,15 @@ class LoadedProject:
     def compose_paths(self) -> list[Path]:
         return [self.root / f for f in self.project.compose_files]
 
+    def host_source(self, key: str) -> str:
+        """Where composegen.yaml's host.KEY came from: its file:line, or composegen's default."""
+        host = self.project.host
+        if host is None:
+            return "composegen's default: composegen.yaml has no host"
+        place = self.document.position(("host", key)) if self.document is not None else None
+        name = self.path.name if self.path is not None else PROJECT_FILE
+        return host.source(key, f"{name}:{place.line}" if place is not None else name)
+
 
 def bundled_profiles() -> list[str]:
     return sorted(p.stem for p in bundled_dir("profiles").glob("*.yaml"))
@@ -47,16 +57,38 @@ def _is_path(ref: str) -> bool:
     return "/" in ref or "\\" in ref or ref.endswith((".yml", ".yaml"))
 
 
-def profile_path(ref: str, relative_to: Path) -> Path:
+#: Where a profile NAME that is not bundled is looked for, in the project folder (`render
+#: --check-all` reads the name from an overlay's header and looks in the same places).
+PROJECT_PROFILE_FOLDERS = (".", "profiles", ".composegen")
+
+
+def project_profile(name: str, root: Path) -> Path | None:
+    """The profile file called `name` in the project folder `root`: NAME.yaml (or .yml) in it, in
+    profiles/ or in .composegen/; None when there is none."""
+    for folder in PROJECT_PROFILE_FOLDERS:
+        for ext in ("yaml", "yml"):
+            candidate = root / folder / f"{name}.{ext}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def profile_path(ref: str, relative_to: Path, project_root: Path | None = None) -> Path:
+    """A profile's file: `ref` as a path, else a bundled profile, else NAME.yaml in the project
+    folder (`project_root`, by default `relative_to`; see project_profile)."""
     if _is_path(ref):
-        return (relative_to / ref).resolve()
+        return real_path(relative_to / ref)
     candidate = bundled_dir("profiles") / f"{ref}.yaml"
-    if not candidate.is_file():
+    if candidate.is_file():
+        return candidate
+    own = project_profile(ref, project_root or relative_to)
+    if own is None:
         raise InputError(
             f"unknown profile {ref!r}",
-            fix=f"use one of {', '.join(bundled_profiles())}, or a path to your own profile file",
+            fix=f"use one of {', '.join(bundled_profiles())}, a file {ref}.yaml in the project folder "
+            "(or its profiles/ or .composegen/), or a path to your own profile file",
         )
-    return candidate
+    return own
 
 
 def _mapping(doc: Document, what: str) -> dict[str, Any]:
@@ -185,11 +217,11 @@ def _local_layer(ref: str, project_file: Path | None) -> _Layer | None:
     return _Layer(f"{project_file}: profiles.{ref}", data, (doc, keys), project_file.parent, ref)
 
 
-def _layer(ref: str, relative_to: Path, project_file: Path | None) -> _Layer:
+def _layer(ref: str, relative_to: Path, project_file: Path | None, root: Path) -> _Layer:
     local = _local_layer(ref, project_file)
     if local is not None:
         return local
-    path = profile_path(ref, relative_to)
+    path = profile_path(ref, relative_to, root)
     doc = read_document(path)
     return _Layer(str(path), _mapping(doc, "a profile"), (doc, ()), path.parent, path.stem)
 
@@ -198,7 +230,8 @@ def load_profile(ref: str, relative_to: Path, project_file: Path | None = None) 
     """A profile by bundled name, path, or (with `project_file`) a name under `profiles:` in
     composegen.yaml, with everything it extends merged beneath it."""
     layers: list[_Layer] = []
-    layer = _layer(ref, relative_to, project_file)
+    root = project_file.parent if project_file is not None else relative_to  # the project folder
+    layer = _layer(ref, relative_to, project_file, root)
     while True:
         if layer.key in [seen.key for seen in layers]:
             cycle = " -> ".join(seen.name for seen in [*layers, layer])
@@ -222,7 +255,7 @@ def load_profile(ref: str, relative_to: Path, project_file: Path | None = None) 
         if layer.source[1] and _is_path(parent):
             _inside_project("profile file", parent, layer.folder, doc.where((*keys, "extends")))
         # a local profile may extend another local one; a file extends bundled names and paths only
-        layer = _layer(parent, layer.folder, project_file if layer.source[1] else None)
+        layer = _layer(parent, layer.folder, project_file if layer.source[1] else None, root)
     raw: dict[str, Any] = {}
     for each in reversed(layers):
         raw = deep_merge(raw, each.data)
@@ -232,11 +265,23 @@ def load_profile(ref: str, relative_to: Path, project_file: Path | None = None) 
     return LoadedProfile(profile, tuple(each.key for each in layers))
 
 
+def _exists(path: Path) -> bool:
+    """Whether something is at `path` (a loop of symbolic links, or a file in a folder composegen
+    may not search, is: reading it then says what is wrong)."""
+    try:
+        path.lstat()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _inside_project(what: str, name: str, root: Path, where: str) -> Path:
     """`root / name`, refused when it leads out of `root` (through `..`, an absolute path or a
     symlink): composegen.yaml names files of its own project only."""
-    target = (root / name).resolve()
-    if not target.is_relative_to(root.resolve()):
+    target = real_path(root / name)
+    if not target.is_relative_to(real_path(root)):
         raise InputError(
             f"{what} {name!r} is outside the project folder",
             where=where,
@@ -271,10 +316,10 @@ def load_project(path: Path | None, cwd: Path) -> LoadedProject:
     doc = read_document(path)
     data = _mapping(doc, PROJECT_FILE)
     project = validate(Project, data, [doc])
-    root = path.parent.resolve()
+    root = real_path(path.parent)
     for index, name in enumerate(project.compose_files):
         target = _inside_project("compose file", name, root, doc.where(("compose_files", index)))
-        if not target.is_file():
+        if not _exists(target):
             raise InputError(
                 f"compose file {name!r} does not exist",
                 where=doc.where(("compose_files", index)),

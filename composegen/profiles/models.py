@@ -288,6 +288,13 @@ class HostSpec(Frozen):
     cpus: float = Field(gt=0)
     reserve: ByteSize = Field(1024**3, description="Memory kept for the host itself")
 
+    def source(self, key: str, where: str = "composegen.yaml") -> str:
+        """Where host.KEY came from: `WHERE: host.KEY` when composegen.yaml sets it (WHERE the
+        file:line, where known), else that it is composegen's default."""
+        if key in self.model_fields_set:
+            return f"{where}: host.{key}"
+        return f"composegen's default: composegen.yaml sets no host.{key}"
+
 
 Usage = Literal["dev", "pytest", "prod"]
 LintSeverity = Literal["error", "warning", "info", "off"]

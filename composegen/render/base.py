@@ -10,6 +10,7 @@ from composegen.compose import schema
 from composegen.compose.stack import Stack, load_stack
 from composegen.compose.tree import origin_at, plain
 from composegen.errors import InputError
+from composegen.paths import os_error
 
 #: Loading problems that come from the base's own variables, not from what composegen wrote.
 _BASE_ONLY = frozenset({"variable-unset", "variable-required", "variable-invalid"})
@@ -43,7 +44,10 @@ def check_merged(paths: Sequence[Path], root: Path, overlay_text: str, overlay_n
     """
     with tempfile.TemporaryDirectory(prefix="composegen-check-") as folder:
         overlay = Path(folder) / overlay_name
-        overlay.write_text(overlay_text, encoding="utf-8")
+        try:
+            overlay.write_text(overlay_text, encoding="utf-8")
+        except OSError as err:  # a name too long: the real write would fail the same way
+            raise os_error(err, overlay_name, "write the file") from None
         stack = load_stack([*paths, overlay], project_dir=root)
         problems = [
             f"{p.where() or overlay_name}: {p.message}" for p in stack.problems if p.error and p.kind not in _BASE_ONLY

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from composegen.errors import ComposegenError, InputError
+from composegen.paths import real_path
 from composegen.render.writer import MARKER
 
 PROJECT_FILE = "composegen.yaml"
@@ -50,16 +51,12 @@ def generated_overlays(folder: Path) -> list[tuple[Path, str | None]]:
 
 def profile_ref(name: str, root: Path) -> str | None:
     """How to load the profile called `name` for the project in `root`."""
-    from composegen.profiles.loader import bundled_profiles
+    from composegen.profiles.loader import bundled_profiles, project_profile
 
     if name in bundled_profiles():
         return name
-    for folder in (root, root / "profiles", root / ".composegen"):
-        for ext in ("yaml", "yml"):
-            candidate = folder / f"{name}.{ext}"
-            if candidate.is_file():
-                return str(candidate)
-    return None
+    own = project_profile(name, root)
+    return str(own) if own is not None else None
 
 
 def _is_swarm(path: Path) -> bool:
@@ -73,7 +70,7 @@ def check_project(project_file: Path) -> list[OverlayState]:
     from composegen.profiles.loader import load_project
     from composegen.render.overlay import render
 
-    root = project_file.parent.resolve()
+    root = real_path(project_file.parent)
     project = load_project(project_file, root)
     folder = project.compose_paths()[0].parent
     states = []
@@ -110,9 +107,9 @@ def check_project(project_file: Path) -> list[OverlayState]:
 def projects_for(paths: Sequence[Path], cwd: Path) -> list[Path]:
     """The composegen.yaml nearest above each path (a folder counts as its own), once each."""
     found: dict[Path, None] = {}
-    top = cwd.resolve()
+    top = real_path(cwd)
     for given in paths:
-        path = (cwd / given).resolve()
+        path = real_path(cwd / given)
         folder = path if path.is_dir() else path.parent
         while True:
             candidate = folder / PROJECT_FILE

@@ -95,6 +95,19 @@ def read_measurements(path: Path | None, cwd: Path) -> tuple[Measurements | None
     return parse_measurements(text, str(path)), text
 
 
+def read_files(planned: Planned) -> list[Path]:
+    """The files a run of `planned` read (composegen.yaml, the profile files, every compose file
+    with its includes and extends, the .env, the measurements): never an output of the same run."""
+    files = [Path(doc.path) for doc in planned.base.documents] + [Path(f) for f in planned.profile.files]
+    if (planned.project.root / ".env").is_file():
+        files.append(planned.project.root / ".env")
+    if planned.project.path is not None:
+        files.append(planned.project.path)
+    if planned.measurements is not None:
+        files.append(Path(planned.measurements.where))
+    return files
+
+
 def default_output(planned: Planned, target: str = "compose") -> Path:
     """docker-compose.PROFILE.yml (an overlay) or docker-stack.PROFILE.yml (a Swarm stack file),
     beside the first base file."""

@@ -24,6 +24,7 @@ from typing import Any
 from composegen.compose.merge import merge_files
 from composegen.compose.tree import annotate, plain
 from composegen.errors import InputError
+from composegen.paths import real_path
 from composegen.render import swarm_keys as keys
 from composegen.render.context import one_line
 from composegen.render.engine import render_template
@@ -75,7 +76,7 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     overlay = parse_document(render_template(TEMPLATE, context), out.name)
     raw = _raw_base(planned.project.compose_paths())
     merged = plain(merge_files([*raw, annotate(overlay)]))
-    converter = _Converter(planned, root, out.parent.resolve(), plain(merge_files(raw)))
+    converter = _Converter(planned, root, real_path(out.parent), plain(merge_files(raw)))
     data = converter.convert(merged)
     header = render_template(STACK_TEMPLATE, {**context, "notes": [one_line(n.text()) for n in converter.notes]})
     text = header + emit(data, comments=converter.comments())

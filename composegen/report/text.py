@@ -48,7 +48,8 @@ def summary(report: Report) -> str:
     if report.fixed:
         parts.append(f"fixed {plural(report.fixed, 'problem')}")
     if not report.findings:
-        parts.append(f"no problems in {checked}")
+        if report.files or not report.errors:  # "no problems" only about files that were read
+            parts.append(f"no problems in {checked}")
     else:
         counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
         detail = ", ".join(plural(counts[s], s.value) for s in reversed(Severity) if counts[s])

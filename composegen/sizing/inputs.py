@@ -30,6 +30,7 @@ class BaseService(NamedTuple):
     environment: Mapping[str, str] = MappingProxyType({})
     legacy_keys: frozenset[str] = frozenset()  # mem_limit, cpus, mem_reservation, pids_limit set in the base
     container_name: bool = False
+    cpus: float | None = None  # the CPU limit the base sets (deploy.resources.limits.cpus or cpus)
 
 
 class ModelFootprint(NamedTuple):

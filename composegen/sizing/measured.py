@@ -17,7 +17,11 @@ history):
 - a tmpfs the plan mounts is added at its full size: the peak includes only what it held during
   the run, and its pages count against the limit when it fills (facts/sizing.md §Databases);
 - memory reservation = p90 × 1.15 (VPA's target, p90, with its 15% margin), never above the limit;
-- cpus = p95 × 1.15 (KRR sizes CPU at p95; VPA's 15% margin), at least VPA's 25 millicores.
+- measured cpus = p95 × 1.15 (KRR sizes CPU at p95; VPA's 15% margin), at least VPA's 25 millicores.
+  It is the CPU reservation; the CPU *limit* is never below it, nor below what composegen.yaml
+  declares, the profile gives or the base compose file sets: a limit from a quiet run throttles
+  the service under real load. A run that saw no load (no service reached IDLE_CPU at p95) says
+  so, and its CPU figures are not used at all.
 The profile's floor (memory.minimum) and the 16 MiB rounding still apply afterwards.
 
 Where the estimate from what composegen.yaml declares and the measurement differ by more than 2×,
@@ -55,6 +59,9 @@ CPU_FLOOR = 0.025
 MIN_SAMPLES = 10
 #: Declared and measured "disagree" beyond this ratio, either way.
 DISAGREEMENT = 2.0
+#: A run in which no service used this many cores at p95 saw no load (an idle stack: calibrate
+#: without a workload): composegen's choice, 5% of a core.
+IDLE_CPU = 0.05
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class ServiceMeasurement:
     high_water_from: str = ""  # what it was read from (memory_stats.max_usage, memory.peak, ...)
     earlier_kill_limit: float | None = None  # the highest limit an earlier run saw it OOM-killed at
     earlier_kill_source: str = ""  # "OOM-killed at the 176 MiB limit in an earlier calibrate run (m.json, <when>)"
+    idle_run: str = ""  # why the run saw no load (see idle_run), "" when it saw some
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,7 @@ class Measurements:
     seconds: float
     services: Mapping[str, ServiceMeasurement]
     stress: StressFinding | None = None
+    idle_run: str = ""  # why the run saw no load (see idle_run), "" when it saw some
 
     def service(self, name: str) -> ServiceMeasurement | None:
         return self.services.get(name)
@@ -129,6 +138,20 @@ def _span(seconds: float) -> str:
     return (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or hours else "") + f"{secs}s"
 
 
+def idle_run(data: Mapping[str, Any]) -> str:
+    """Why a calibrate run (a measurements document) saw no load: no service used IDLE_CPU cores
+    at p95; "" when one did."""
+    services = _mapping(data.get("services"))
+    busiest = max((_number(_mapping(_mapping(s).get("cpu")).get("p95")) or 0.0 for s in services.values()), default=0.0)
+    if busiest >= IDLE_CPU:
+        return ""
+    command = "no command ran during it" if _mapping(data.get("run")).get("command") is None else "a command ran"
+    return (
+        f"the calibrate run saw no load ({command}; no service used {IDLE_CPU:g} cores at p95, the most "
+        f"{busiest:.3f}): its CPU figures are not used (calibrate with a workload: `calibrate ... -- COMMAND`)"
+    )
+
+
 def parse_measurements(text: str, where: str) -> Measurements:
     """Read a measurements file's text (raises InputError when it is not one composegen can use)."""
     fix = "write one with `composegen calibrate --profile NAME -o FILE`"
@@ -136,6 +159,8 @@ def parse_measurements(text: str, where: str) -> Measurements:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(f"not JSON: {err.msg} at line {err.lineno}", where=where, fix=fix) from None
+    except RecursionError:  # lists or objects nested thousands deep: no measurements file
+        raise InputError("JSON nests too deep to be a measurements file", where=where, fix=fix) from None
     if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
         raise InputError(f"not a composegen measurements file (no schema {SCHEMA!r})", where=where, fix=fix)
     version = data.get("schema_version")
@@ -154,6 +179,7 @@ def parse_measurements(text: str, where: str) -> Measurements:
     if not isinstance(services_data, Mapping):
         raise InputError("the measurements file has no services", where=where, fix=fix)
     name = where.rsplit("/", 1)[-1]
+    idle = idle_run(data)
     services: dict[str, ServiceMeasurement] = {}
     for service, entry in services_data.items():
         if not isinstance(entry, Mapping):
@@ -187,6 +213,7 @@ def parse_measurements(text: str, where: str) -> Measurements:
             high_water_from=", ".join(str(f) for f in mark.get("read_from") or ()),
             earlier_kill_limit=earlier[0] if earlier else None,
             earlier_kill_source=earlier[1] if earlier else "",
+            idle_run=idle,
         )
     return Measurements(
         where=where,
@@ -196,6 +223,7 @@ def parse_measurements(text: str, where: str) -> Measurements:
         seconds=seconds,
         services=services,
         stress=_stress(data.get("stress")),
+        idle_run=idle,
     )
 
 
@@ -250,6 +278,7 @@ class MeasuredSizing:
     sizing: Sizing
     reservation: Quantity | None
     warnings: tuple[str, ...]
+    cpu_reservation: Quantity | None = None
 
 
 def usable(m: ServiceMeasurement) -> bool:
@@ -316,8 +345,8 @@ def measured_memory(m: ServiceMeasurement) -> Quantity:
 
 
 def measured_cpus(m: ServiceMeasurement) -> Quantity | None:
-    """p95 × 1.15, at least 25 millicores; None without CPU samples."""
-    if m.cpu_p95 is None or m.cpu_samples < MIN_SAMPLES:
+    """p95 × 1.15, at least 25 millicores; None without CPU samples or from a run that saw no load."""
+    if m.cpu_p95 is None or m.cpu_samples < MIN_SAMPLES or m.idle_run:
         return None
     p95 = given(
         "measured p95 cpu", m.cpu_p95, "cpus", m.source.replace(f"{m.samples} samples", f"{m.cpu_samples} samples")
@@ -326,6 +355,22 @@ def measured_cpus(m: ServiceMeasurement) -> Quantity | None:
     scaled = times("p95 × margin", p95, margin, unit="cpus")
     floor = given("cpu floor", CPU_FLOOR, "cpus", f"{FACTS_RECOMMENDERS} (VPA 25m)")
     return largest("measured cpus", (scaled, floor))
+
+
+def cpu_limit(inputs: ServiceInputs, estimate: Quantity | None, measured: Quantity) -> Quantity:
+    """The CPU limit from a measurement: the measured cpus, never below what composegen.yaml
+    declares or the profile gives (`estimate`) nor what the base compose file sets."""
+    floors = [estimate] if estimate is not None else []
+    if inputs.base.cpus is not None:
+        base = f"the compose file: services.{inputs.name}"
+        floors.append(given("cpus in the base compose file", inputs.base.cpus, "cpus", base))
+    if not floors:
+        return measured
+    return largest(
+        "cpus",
+        (measured, *floors),
+        "a limit is never below what was declared, the profile's or the base file's (a quiet run would throttle it)",
+    )
 
 
 def measured_reservation(m: ServiceMeasurement) -> Quantity | None:
@@ -382,6 +427,8 @@ def apply_measured(inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement)
         if text:
             notes.append(text)
             warnings.append(f"{inputs.name}: {text}")
+    if m.idle_run:
+        notes.append(m.idle_run)
     if m.throttled_p95 is not None and m.throttled_p95 > 0.1:
         notes.append(
             f"throttled in {m.throttled_p95:.0%} of CPU periods at p95 during calibrate: "
@@ -408,11 +455,12 @@ def apply_measured(inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement)
     return MeasuredSizing(
         sizing._replace(
             memory=memory,
-            cpus=cpus if cpus is not None else sizing.cpus,
+            cpus=cpu_limit(inputs, sizing.cpus, cpus) if cpus is not None else sizing.cpus,
             notes=(*sizing.notes, *notes),
         ),
         measured_reservation(m),
         tuple(warnings),
+        cpus.renamed("cpu reservation") if cpus is not None else None,
     )
 
 
@@ -433,6 +481,8 @@ def stack_warnings(measurements: Measurements, services: Sequence[str]) -> tuple
     unknown = sorted(set(measurements.services) - set(services))
     if unknown:
         out.append(f"measurements {measurements.where} have services the stack has not: {', '.join(unknown)}")
+    if measurements.idle_run:
+        out.append(f"measurements {measurements.where}: {measurements.idle_run}")
     missing = [s for s in services if s not in measurements.services]
     if missing:
         out.append(f"no measurements for {', '.join(missing)}: sized from what composegen.yaml declares")

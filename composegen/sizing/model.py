@@ -61,6 +61,7 @@ class ServicePlan:
     labels: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
     base_facts: tuple[str, ...] = ()  # what the base file makes it run, with file:line (runs.base_facts)
+    cpu_reservation: Quantity | None = None  # measured under load (calibrate); Swarm's reservations.cpus
 
     @property
     def replicas(self) -> int:

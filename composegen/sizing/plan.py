@@ -151,10 +151,11 @@ def plan_service(
     measured: ServiceMeasurement | None = None,
 ) -> ServicePlan:
     sizing = CALCULATORS[inputs.role](inputs, profile)
-    measured_reservation = None
+    measured_reservation = cpu_reservation = None
     if measured is not None:  # calibrate's measurements replace the calculator's memory and cpus
         applied = apply_measured(inputs, sizing, measured)
         sizing, measured_reservation = applied.sizing, applied.reservation
+        cpu_reservation = applied.cpu_reservation
     hardening, notes = _hardening(inputs, profile, sizing.hardening)
     mounts = list(sizing.tmpfs)
     memory = sizing.memory
@@ -217,6 +218,7 @@ def plan_service(
         labels=tuple(labels),
         notes=(*sizing.base_notes, *sizing.notes, *notes),
         base_facts=base_facts(inputs),
+        cpu_reservation=cpu_reservation if cpus is not None else None,
     )
 
 
@@ -251,11 +253,11 @@ def host_fit(services: Sequence[ServicePlan], host: HostSpec | None) -> HostFit:
             "host memory − reserve",
             "composegen.yaml: host",
             (
-                given("host memory", host.memory, "bytes", "composegen.yaml: host.memory"),
-                given("host reserve", host.reserve, "bytes", "composegen.yaml: host.reserve"),
+                given("host memory", host.memory, "bytes", host.source("memory")),
+                given("host reserve", host.reserve, "bytes", host.source("reserve")),
             ),
         )
-        host_cpus = given("host cpus", host.cpus, "cpus", "composegen.yaml: host.cpus")
+        host_cpus = given("host cpus", host.cpus, "cpus", host.source("cpus"))
         if reservations.value > budget:
             problems.append(
                 f"memory reservations {reservations.show()} exceed the host's {host_memory.show()}: "

@@ -15,7 +15,7 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-loaded = {name.split(".")[0] for name in sys.modules}
+loaded = {name.split(".")[0] for name in sys.modules} | {m for m in sys.modules if m.startswith("composegen.")}
 print(" ".join(sorted(loaded)))
 """
 
@@ -50,6 +50,8 @@ def loaded_by(args: list[str], cwd: Path) -> set[str]:
                 "inspect",
             },
         ),
+        # a plain file (no deploy, no networks, a plain name, no memory limit) needs no runtime facts
+        (["lint", "docker-compose.yml"], {"composegen.facts"}),
         (["--help"], {"yaml", *HEAVY}),
         # typer itself coerces options through pydantic: a typer command always imports it
         (["render", "--help"], HEAVY),

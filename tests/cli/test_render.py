@@ -163,3 +163,28 @@ def test_explain_tells_the_derivation(example: Path) -> None:
 def test_version_and_help(tmp_path: Path) -> None:
     assert cg("--version", cwd=tmp_path).stdout.startswith("composegen ")
     assert "render" in cg("--help", cwd=tmp_path).stdout
+
+
+@pytest.mark.parametrize("place", ["ci.yaml", "ci.yml", "profiles/ci.yaml", ".composegen/ci.yaml"])
+def test_a_profile_name_finds_its_file_in_the_project_folder(tmp_path: Path, place: str) -> None:
+    """Issue 12: `render --profile ci` did not find ci.yaml beside composegen.yaml, though
+    `render --check-all` looks for it there."""
+    project = tmp_path / "stack"
+    (project / place).parent.mkdir(parents=True, exist_ok=True)
+    (project / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx:1.27.1\n")
+    (project / "composegen.yaml").write_text("compose_files: [docker-compose.yml]\n")
+    (project / place).write_text("extends: dev\nmemory: {minimum: 96M}\n")
+    rendered = cg("render", "--profile", "ci", cwd=project)
+    assert rendered.returncode == 0, rendered.stderr
+    overlay = project / "docker-compose.ci.yml"
+    assert 'memory: "96M"' in overlay.read_text()
+    assert cg("render", "--check-all", cwd=project).returncode == 0
+    elsewhere = cg("render", "--profile", "ci", "--project", str(project / "composegen.yaml"), "--check", cwd=tmp_path)
+    assert elsewhere.returncode == 0, elsewhere.stderr  # the project folder, not the folder it runs in
+
+
+def test_a_profile_found_nowhere_names_the_places_looked(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx:1.27.1\n")
+    result = cg("render", "--profile", "ci", cwd=tmp_path)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "unknown profile 'ci'" in result.stderr and "ci.yaml in the project folder" in result.stderr

@@ -259,3 +259,17 @@ def test_a_host_smaller_than_one_replica_still_renders_with_the_warning(tmp_path
     assert "composegen: warning: prometheus: one container's limit" in stderr
     assert "placement" not in data["services"]["agent"]["deploy"]
     assert "# warning: prometheus: one container's limit" in text
+
+
+def test_check_of_an_up_to_date_file_is_one_line(tmp_path: Path) -> None:
+    """Issue 12: `render --check --target swarm` repeated all its notes when the file was up to date."""
+    folder = copy_example("prod", tmp_path)
+    args = ("render", "--profile", "prod", "--target", "swarm")
+    missing = cg(*args, "--check", cwd=folder)
+    assert missing.returncode == 1 and "composegen: swarm: " in missing.stderr  # differs: the notes say why
+    written = cg(*args, cwd=folder)
+    assert written.returncode == 0 and "composegen: swarm: " in written.stderr  # writing: the notes
+    current = cg(*args, "--check", cwd=folder)
+    assert current.returncode == 0, current.stderr
+    assert current.stderr == ""
+    assert current.stdout.splitlines() == [f"{folder / 'docker-stack.prod.yml'} is up to date"]

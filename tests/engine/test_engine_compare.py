@@ -235,3 +235,17 @@ def test_applied_from_sparse_data_does_not_crash() -> None:
     )
     none_test = from_inspect({"Config": {"Healthcheck": {"Test": ["NONE"]}}})
     assert none_test.healthcheck is None
+
+
+def test_an_old_engine_shows_start_interval_as_n_a_as_verify_plans_it() -> None:
+    """Issue 12: verify plans for the engine it runs on, and a plan for Engine 20.10 has no
+    start_interval, so the `n/a` row examples/smoke/README.md promises never appeared."""
+    for_old = plan("pytest", None, SMOKE, docker_version=OLD_ENGINE.version)  # what verify() plans
+    assert all(s.healthcheck is None or s.healthcheck.start_interval is None for s in for_old.stack.services)
+    checks = compare_all(for_old, recorded("pytest"), OLD_ENGINE)
+    rows = [c for c in checks if c.field == "healthcheck start_interval"]
+    assert len(rows) == 3, rows
+    assert all(c.status == "n/a" and c.applied == "not supported" and "left out of the overlay" in c.note for c in rows)
+    assert {c.planned for c in rows} == {"1s"}  # the pytest profile's start_interval
+    assert failed(checks) == {}
+    assert "healthcheck start_interval" in table(checks)

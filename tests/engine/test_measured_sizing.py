@@ -122,9 +122,9 @@ def test_explain_names_the_measurement_and_its_samples() -> None:
     assert "measured margin = 1.15  (facts/sizing.md §Recommenders" in text
     sources = {q.source for q in leaves(steady.memory_limit)}
     assert any("20 samples" in s for s in sources)
-    assert any(
-        n.startswith("memory and cpus measured: shapes-measurements.json: steady, 20 samples") for n in steady.notes
-    )
+    # the recorded run had no workload: its memory is used, its CPU figures are not
+    assert any(n.startswith("memory measured: shapes-measurements.json: steady, 20 samples") for n in steady.notes)
+    assert any(n.startswith("the calibrate run saw no load") for n in steady.notes)
 
 
 def test_the_measurements_change_the_render_digest() -> None:
@@ -161,11 +161,12 @@ def test_limit_is_peak_times_1_15_then_the_profile_floor_and_rounding() -> None:
     plan_ = plan_service(inputs, make_profile(), measured=measurement())
     # 80 MiB × 1.15 = 92 MiB → 96 MiB
     assert plan_.memory_limit.value == 96 * MIB
-    # cpus: p95 0.4 × 1.15 = 0.46
-    assert plan_.cpus is not None and plan_.cpus.value == pytest.approx(0.46)
+    # cpus: p95 0.4 × 1.15 = 0.46 is the reservation; the limit stays at the declared 1
+    assert plan_.cpus is not None and plan_.cpus.value == 1.0
+    assert plan_.cpu_reservation is not None and plan_.cpu_reservation.value == pytest.approx(0.46)
     small = plan_service(inputs, make_profile(), measured=measurement(memory_peak=4 * MIB, cpu_p95=0.0))
     assert small.memory_limit.value == 32 * MIB  # the profile minimum still holds
-    assert small.cpus is not None and small.cpus.value == pytest.approx(0.025)  # VPA's 25m floor
+    assert small.cpu_reservation is not None and small.cpu_reservation.value == pytest.approx(0.025)  # VPA's 25m
 
 
 @pytest.mark.parametrize(
@@ -362,3 +363,81 @@ def test_calibrate_rounds_of_a_spike_that_exits() -> None:
         limits.append(plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=m).memory_limit.value)
     # 64 → 176 (bump of 64), 176 → 288 (bump of 176), and round 3 stays at 288: above both kills
     assert limits == [176 * MIB, 288 * MIB, 288 * MIB]
+
+
+# --- CPU: a measurement never throttles (issue 12: an idle calibrate run wrote cpus "0.03") ----
+
+
+def _with(tmp_path: Path, command: bool, cpu_p95: dict[str, float]) -> Path:
+    """The recorded run, with a load command or not and the given CPU p95 per service."""
+    data = recorded()
+    data["run"]["command"] = {"argv": ["locust"], "exit_code": 0, "seconds": 20.0, "stopped": None} if command else None
+    for name, p95 in cpu_p95.items():
+        data["services"][name]["cpu"].update(p95=p95, count=19)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_an_idle_run_sets_no_cpu_limit() -> None:
+    """The recorded run had no workload (CPU p95 at most 0.0025 cores): render used to write
+    cpus "0.03" (VPA's 25m floor) on every service; the declared 0.5 stays, and it says why."""
+    planned = plan("pytest", None, SHAPES, measurements=RECORDED)
+    without = plan("pytest", None, SHAPES)
+    for name in ("steady", "growing", "spike"):
+        cpus = planned.stack.service(name).cpus  # type: ignore[union-attr]
+        assert cpus is not None and cpus.value == without.stack.service(name).cpus.value == 0.5  # type: ignore[union-attr]
+        assert planned.stack.service(name).cpu_reservation is None  # type: ignore[union-attr]
+    assert any("saw no load (no command ran during it" in w for w in planned.stack.warnings)
+    assert not any("cpus: declared/estimated" in w for w in planned.stack.warnings)  # no 20× "disagreement"
+
+
+def test_an_idle_run_through_the_cli_says_so() -> None:
+    args = ["render", "--profile", "pytest", "--measurements", str(RECORDED), "-o", "-"]
+    rendered = subprocess.run(
+        [sys.executable, "-m", "composegen", *args],
+        cwd=SHAPES,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    assert rendered.stdout.count('cpus: "0.5"') == 3 and '"0.03"' not in rendered.stdout
+    assert "saw no load" in rendered.stderr and "its CPU figures are not used" in rendered.stderr
+
+
+def test_a_loaded_run_raises_a_limit_but_never_lowers_it(tmp_path: Path) -> None:
+    path = _with(tmp_path, command=True, cpu_p95={"steady": 0.2, "growing": 1.0, "spike": 0.0})
+    planned = plan("pytest", None, SHAPES, measurements=path)
+    steady, growing, spike = (planned.stack.service(n) for n in ("steady", "growing", "spike"))
+    assert steady is not None and growing is not None and spike is not None
+    # steady: 0.2 × 1.15 = 0.23 is below the declared 0.5: the limit stays, 0.23 is the reservation
+    assert steady.cpus is not None and steady.cpus.value == 0.5
+    assert steady.cpu_reservation is not None and steady.cpu_reservation.value == pytest.approx(0.23)
+    # growing: 1.0 × 1.15 = 1.15 is above it: the measurement raises the limit
+    assert growing.cpus is not None and growing.cpus.value == pytest.approx(1.15)
+    assert spike.cpus is not None and spike.cpus.value == 0.5  # 8 CPU samples in the file: too few to use
+    assert not any("saw no load" in w for w in planned.stack.warnings)
+
+
+def test_the_base_files_cpus_are_a_floor_too() -> None:
+    inputs = make_inputs("generic", memory="64M")
+    inputs = inputs._replace(base=inputs.base._replace(cpus=2.0))
+    plan_ = plan_service(inputs, make_profile(cpu={"default": 0.25}), measured=measurement(cpu_p95=0.4))
+    assert plan_.cpus is not None and plan_.cpus.value == 2.0
+    assert "cpus in the base compose file" in "\n".join(explain_lines(plan_.cpus))
+
+
+def test_swarm_reserves_the_measured_cpus() -> None:
+    from composegen.render.swarm_deploy import cpu_reservation
+
+    profile = make_profile(memory={"reservation_ratio": 0.5})
+    plan_ = plan_service(make_inputs("generic", memory="64M", cpus=1), profile, measured=measurement(cpu_p95=0.4))
+    reserved = cpu_reservation(plan_, profile)
+    assert reserved is not None and reserved.value == pytest.approx(0.46)  # not limit × 0.5
+    idle = plan_service(
+        make_inputs("generic", memory="64M", cpus=1), profile, measured=measurement(cpu_p95=0.01, idle_run="idle")
+    )
+    reserved = cpu_reservation(idle, profile)
+    assert idle.cpus is not None and idle.cpus.value == 1.0
+    assert reserved is not None and reserved.value == 0.5  # an idle run's figures: the profile's ratio

@@ -227,3 +227,18 @@ def test_a_phase_ends_when_the_command_does(monkeypatch: pytest.MonkeyPatch) -> 
     rec = Recorder()
     run_phase(Phase("active", None, 1.0), sampler, rec, NullDisplay(), lambda: sampler.clock >= 3.0)  # type: ignore[arg-type]
     assert 3.0 <= sampler.clock < 4.5  # ended with the command, after one last tick
+
+
+def test_the_summary_says_when_the_run_saw_no_load() -> None:
+    """Issue 12: calibrate without a workload; render then takes nothing from its CPU figures."""
+    rec = Recorder()
+    for t in range(12):
+        sample = Sample(float(t), "p-idle-1", "idle", MIB, MIB, 64 * MIB, 0.001, 1, 0.0)
+        rec.add(Tick(float(t), (container("p-idle-1", "idle"),), (sample,), ()), "active")
+    doc = document(rec, run_info(), None)
+    text = summary_text(doc, Path("m.json"))
+    assert "the calibrate run saw no load (no command ran during it" in text
+    assert "its CPU figures are not used" in text
+    assert parse_measurements(json.dumps(doc), "m.json").services["idle"].idle_run
+    loaded = summary_text(document(recorder(), run_info(), None), Path("m.json"))  # 0.1 cores a sample
+    assert "saw no load" not in loaded

@@ -5,6 +5,7 @@ totals for the dry run, and the chart."""
 from __future__ import annotations
 
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -202,7 +203,11 @@ def test_the_budget_comes_from_the_flags_then_composegen_yaml_then_the_engine() 
     assert flags.source == "--host-memory, --host-cpus"
     from_yaml = budget_from(None, None, host, 64 * GIB, 16)
     assert (from_yaml.memory, from_yaml.cpus) == (7 * GIB, 4.0)
-    assert from_yaml.memory_source == "composegen.yaml host.memory − host.reserve"
+    assert from_yaml.memory_source == "composegen.yaml: host.memory − reserve 1.00 GiB (composegen.yaml: host.reserve)"
+    default = budget_from(None, None, HostSpec(memory=8 * GIB, cpus=4), 64 * GIB, 16)  # issue 12: sets no reserve
+    assert default.memory_source == (
+        "composegen.yaml: host.memory − reserve 1.00 GiB (composegen's default: composegen.yaml sets no host.reserve)"
+    )
     assert budget_from(None, 3, None, 64 * GIB, 16) == HostBudget(64 * GIB, 3, "the engine's MemTotal", "--host-cpus")
     assert budget_from(None, None, None, None, None).source == "no host budget"
 
@@ -390,3 +395,29 @@ def test_help_imports_neither_the_engine_sdk_nor_the_plotting(command: str, tmp_
     assert "--profile" in done.stdout
     loaded = set(done.stdout.splitlines()[-1].split())
     assert loaded & {"docker", "matplotlib", "jinja2", "ruamel", "requests"} == set()
+
+
+@pytest.mark.parametrize("command", ["calibrate", "stress"])
+@pytest.mark.parametrize("force", [False, True])
+def test_a_measurements_run_never_writes_over_its_own_inputs(command: str, force: bool, tmp_path: Path) -> None:
+    """`calibrate -o docker-compose.yml` replaced the base compose file (whatever the output held,
+    it was replaced); with or without --force, an input of the run is refused before anything starts."""
+    stack = tmp_path / "stack"
+    shutil.copytree(STACK, stack)
+    base = stack / "docker-compose.yml"
+    before = base.read_bytes()
+    args = ["-p", "stress-test", "-o", "docker-compose.yml", *(["--force"] if force else [])]
+    if command == "stress":
+        args += ["-s", "agent"]
+    done = cg(command, *args, cwd=stack)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "docker-compose.yml" in lines[0], done.stderr
+    assert base.read_bytes() == before
+
+
+def test_calibrate_keeps_a_file_that_is_not_a_measurements_file(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine\n")
+    done = cg("calibrate", "-p", "stress-test", "-o", "notes.txt", cwd=tmp_path)
+    assert done.returncode == 2 and "not a measurements file composegen wrote" in done.stderr
+    assert (tmp_path / "notes.txt").read_text() == "mine\n"

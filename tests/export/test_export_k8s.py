@@ -258,3 +258,50 @@ def test_values_reach_kubernetes_unchanged(tmp_path: Path) -> None:
     assert env["PRICE"] == "$$5 and $$(HOME)"  # the kubelet makes it `$5 and $(HOME)` again
     assert container["args"] == ["echo", 'cost: $$(price) # "quoted"']
     assert k8s.literal("a$b$$c") == "a$$b$$$$c"
+
+
+def test_the_prod_api_gets_a_service_from_its_gunicorn_bind() -> None:
+    """Issue 12: `--bind 0.0.0.0:8000` in the command was not read, so `api` had no Service."""
+    service = _by("prod", "Service", "api")
+    assert service["spec"]["ports"] == [{"name": "tcp-8000", "port": 8000, "targetPort": 8000, "protocol": "TCP"}]
+    assert _container(_by("prod", "Deployment", "api"))["ports"] == [{"containerPort": 8000, "protocol": "TCP"}]
+    exported = k8s.export_k8s(_planned("prod"))
+    assert ("api", "ports") in {(n.service, n.what) for n in exported.defaults}
+    assert ("api", "network") not in {(n.service, n.what) for n in exported.unmapped}
+
+
+COMMAND_PORTS: list[tuple[list[str], list[int]]] = [
+    (["gunicorn", "app:app", "--bind", "0.0.0.0:8000"], [8000]),
+    (["gunicorn", "app:app", "--bind=0.0.0.0:8000", "-b", "[::]:8001"], [8000, 8001]),
+    (["/usr/local/bin/gunicorn", "-b0.0.0.0:5000", "app:app"], [5000]),
+    (["gunicorn", "--bind", "unix:/run/app.sock", "app:app"], []),
+    (["gunicorn", "--bind", "0.0.0.0:$PORT", "app:app"], []),
+    (["hypercorn", "app:app", "-b", ":8080"], [8080]),
+    (["uvicorn", "app:app", "--host", "0.0.0.0", "--port", "9000"], [9000]),
+    (["python", "-m", "uvicorn", "app:app", "--port=9001"], [9001]),
+    (["daphne", "-b", "0.0.0.0", "-p", "8002", "app.asgi:application"], [8002]),
+    (["flask", "--app", "web", "run", "--host=0.0.0.0", "--port", "5001"], [5001]),
+    (["python", "manage.py", "runserver", "0.0.0.0:8003"], [8003]),
+    (["python", "manage.py", "runserver", "8004"], [8004]),
+    (["sh", "-c", "alembic upgrade head && gunicorn app:app --bind 0.0.0.0:8005"], [8005]),
+    (["celery", "-A", "tasks", "worker", "-b", "redis://cache:6379/0"], []),  # -b is celery's broker
+    (["mysqld", "-p", "3306"], []),  # only the servers listed read -p as a port
+    (["gunicorn", "app", "--bind", "0.0.0.0:99999"], []),
+]
+
+
+@pytest.mark.parametrize(("argv", "ports"), COMMAND_PORTS, ids=[" ".join(a)[:40] for a, _ in COMMAND_PORTS])
+def test_ports_read_from_the_command(argv: list[str], ports: list[int]) -> None:
+    from composegen.export.command_ports import command_ports
+
+    assert [port for port, _ in command_ports(argv)] == ports
+
+
+def test_a_declared_port_wins_over_the_command(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  web:\n    image: example/web:1\n    command: gunicorn app:app --bind 0.0.0.0:8000\n"
+        "    expose: ['9000']\n"
+    )
+    exported = k8s.export_k8s(plan("dev", None, tmp_path))
+    service = next(m.body for m in exported.manifests() if m.kind == "Service")
+    assert [p["port"] for p in service["spec"]["ports"]] == [9000]

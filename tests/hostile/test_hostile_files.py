@@ -88,6 +88,15 @@ def _link_outside(path: Path) -> None:
     path.symlink_to(outside)
 
 
+def _deep_toml(path: Path) -> None:
+    depth = 100_000  # tomllib recurses once per level: Python's stack ends long before
+    path.write_text("[tool.composegen.lint]\nselect = " + "[" * depth + "]" * depth + "\n")
+
+
+def _deep_json(path: Path) -> None:
+    path.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+
+
 MAKERS: dict[str, Callable[[Path], None]] = {
     "alias-bomb-lists": _bomb_lists,
     "alias-bomb-mappings": _bomb_mappings,
@@ -100,6 +109,9 @@ MAKERS: dict[str, Callable[[Path], None]] = {
     "fifo": lambda path: os.mkfifo(path),
     "dev-zero": lambda path: path.symlink_to("/dev/zero"),
     "link-outside": _link_outside,
+    "symlink-loop": lambda path: path.symlink_to(path.name),  # a link to itself
+    "deep-toml": _deep_toml,
+    "deep-json": _deep_json,
 }
 
 
@@ -108,6 +120,7 @@ def make_project(case: dict[str, Any], root: Path) -> None:
     files = {**TABLE["defaults"], **(case.get("files") or {})}
     for name, text in files.items():
         if text is not None:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_text(text, encoding="utf-8")
     for name, kind in (case.get("make") or {}).items():
         (root / name).unlink(missing_ok=True)

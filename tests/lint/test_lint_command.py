@@ -360,3 +360,42 @@ def test_lint_and_help_import_only_what_they_use(tmp_path: Path) -> None:
         imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
         for heavy in heavy_modules:
             assert heavy not in imported, f"`composegen {' '.join(args)}` imports {heavy}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lint"],
+        ["lint", "docker-compose.yml"],
+        ["lint", "-f", "docker-compose.yml"],
+        ["lint", "--format", "json", "docker-compose.yml"],
+        ["lint", "--format", "sarif", "docker-compose.yml"],
+        ["lint", "--fix", "docker-compose.yml"],
+        ["lint", "--diff", "docker-compose.yml"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_a_file_that_cannot_be_read_is_exit_2_and_not_counted_as_clean(tmp_path: Path, args: list[str]) -> None:
+    """Issue 12: chmod 000 printed "no problems in 1 file; 1 file could not be read"."""
+    from tests.hostile.test_hostile_files import run_cli
+
+    (tmp_path / "docker-compose.yml").write_text(UNLIMITED)
+    (tmp_path / "docker-compose.yml").chmod(0)
+    done = run_cli(args, tmp_path, locked=True)  # as root: without the capability to read anything
+    assert done.code == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "docker-compose.yml: file is not readable" in lines[0], done.stderr
+    assert "no problems" not in done.stdout
+    if args[1:2] in ([], ["docker-compose.yml"], ["-f"], ["--fix"]):
+        assert done.stdout == "1 file could not be read\n"
+
+
+def test_the_files_that_were_read_are_still_linted_and_counted(tmp_path: Path) -> None:
+    from tests.hostile.test_hostile_files import run_cli
+
+    write(tmp_path, {"a.yml": LIMITED, "b.yml": UNLIMITED})
+    (tmp_path / "b.yml").chmod(0)
+    done = run_cli(["lint", "a.yml", "b.yml"], tmp_path, locked=True)
+    assert done.code == 2
+    last = done.stdout.splitlines()[-1]
+    assert last.endswith("in 1 file, 1 fixable with --fix; 1 file could not be read"), last  # not "1 of 2 files"

@@ -12,7 +12,7 @@ A case file:
                 image: nginx:1.27.1
         mode: file                       # file (default: each file alone) or stack (-f merged, in order)
         usage: prod                      # optional: how the stack is used
-        target: compose                  # optional: compose (default) or swarm
+        target: compose                  # optional: compose or swarm (default: what the stack says)
         composegen: |                    # optional: a composegen.yaml
           services: {web: {role: proxy}}
         env: {VAR: value}                # optional: the environment compose interpolates from
@@ -83,7 +83,7 @@ def run_case(rule_code: str, case: dict[str, Any], folder: Path, *, write: bool 
             mode=mode,
             project=project,
             usage=case.get("usage"),
-            target=case.get("target", "compose"),
+            target=case.get("target"),
             env=env,
             project_dir=folder,
         )

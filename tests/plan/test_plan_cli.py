@@ -146,7 +146,7 @@ def test_agents_options_need_an_agent_service(tmp_path: Path) -> None:
 def test_a_stack_without_agents_has_no_schedule_and_fits_its_host(tmp_path: Path) -> None:
     code, out = plan_json("--profile", "prod", "--project", str(EXAMPLES / "prod" / "composegen.yaml"), cwd=tmp_path)
     assert out["schedule"]["steps"] == []
-    assert out["hosts"][0]["reserve_source"] == "composegen.yaml: host.reserve"
+    assert out["hosts"][0]["reserve_source"] == "composegen.yaml:6: host.reserve"  # its line (issue 12)
     assert code == (0 if out["fits"] else 1)
     assert out["fits"] == (out["hosts_needed"] == 1)
 
@@ -181,7 +181,7 @@ def test_no_host_anywhere_is_one_line_exit_2(tmp_path: Path) -> None:
     fits = cg("plan", "--profile", "dev", "--host", "4g/2", cwd=tmp_path)
     assert fits.returncode == 0, fits.stderr
     assert "fits: yes, on one host (1 used)" in fits.stdout
-    assert "reserve 1.00 GiB, composegen default (composegen.yaml host.reserve)" in fits.stdout
+    assert "reserve 1.00 GiB, composegen's default: composegen.yaml has no host)" in fits.stdout
 
 
 STRESS_BLOCK: dict[str, Any] = {
@@ -231,3 +231,25 @@ def test_plan_reports_what_stress_measured_beside_its_own_numbers(
     _, out = plan_json(*args, cwd=tmp_path)
     assert out["stress"]["service"] == "agent"
     assert out["stress"]["ceiling"] == stress["ceiling"]["replicas"]
+
+
+@pytest.mark.parametrize(
+    ("host", "source"),
+    [
+        ("host:\n  memory: 8g\n  cpus: 4\n", "composegen's default: composegen.yaml sets no host.reserve"),
+        ("host:\n  memory: 8g\n  cpus: 4\n  reserve: 2g\n", "composegen.yaml:5: host.reserve"),
+    ],
+)
+def test_plan_and_scale_say_where_the_reserve_came_from(tmp_path: Path, host: str, source: str) -> None:
+    """Issue 12: `reserve 1.00 GiB, composegen.yaml: host.reserve` where the file set no reserve."""
+    (tmp_path / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx:1.27\n")
+    (tmp_path / "composegen.yaml").write_text(f"compose_files: [docker-compose.yml]\n{host}")
+    planned = cg("plan", "--profile", "dev", cwd=tmp_path)
+    assert planned.returncode == 0, planned.stderr
+    assert f"GiB, {source})" in planned.stdout
+    _, out = plan_json("--profile", "dev", cwd=tmp_path)
+    assert out["hosts"][0]["reserve_source"] == source
+    scaled = cg("scale", "web=2", "--profile", "dev", "--dry-run", cwd=tmp_path)
+    assert scaled.returncode == 0, scaled.stderr
+    assert "(composegen.yaml:3: host.memory − reserve" in scaled.stdout and f"({source})" in scaled.stdout
+    assert "composegen.yaml:4: host.cpus" in scaled.stdout

@@ -45,7 +45,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import dig, memory_limit
+from composegen.lint.readers import dig, memory_limit
 from composegen.units import format_bytes, human_bytes
 
 CODE = "CG303"

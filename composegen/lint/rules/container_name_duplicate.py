@@ -41,7 +41,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.host_port_duplicate import run_together
+from composegen.lint.readers import run_together
 
 CODE = "CG605"
 NAME = "container-name-duplicate"

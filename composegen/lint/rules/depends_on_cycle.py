@@ -42,7 +42,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.undefined_reference import references
+from composegen.lint.readers import references
 from composegen.yamlio import KeyPath
 
 CODE = "CG604"

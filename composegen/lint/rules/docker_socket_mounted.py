@@ -50,7 +50,7 @@ from typing import Any
 from composegen.compose.syntax import SyntaxProblem, parse_volume
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.secret_in_environment import once_per_origin
+from composegen.lint.readers import once_per_origin
 
 CODE = "CG502"
 NAME = "docker-socket-mounted"

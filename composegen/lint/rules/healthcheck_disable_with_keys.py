@@ -39,7 +39,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.healthy_dependency_without_healthcheck import healthcheck
+from composegen.lint.readers import healthcheck
 
 CODE = "CG205"
 NAME = "healthcheck-disable-with-keys"

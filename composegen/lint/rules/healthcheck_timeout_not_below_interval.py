@@ -45,8 +45,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.healthy_dependency_without_healthcheck import disabled, healthcheck
-from composegen.lint.rules.legacy_resource_conflict import as_count, as_seconds
+from composegen.lint.readers import as_count, as_seconds, disabled, healthcheck
 from composegen.units import format_duration
 
 CODE = "CG203"

@@ -52,7 +52,7 @@ from typing import Any
 from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import is_fragment
+from composegen.lint.readers import disabled, healthcheck, is_fragment
 
 CODE = "CG201"
 NAME = "healthy-dependency-without-healthcheck"
@@ -76,21 +76,6 @@ NO_IMAGE_HEALTHCHECK = frozenset(
         "docker.elastic.co/elasticsearch/elasticsearch",
     }
 )
-
-
-def healthcheck(service: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    found = service.get("healthcheck")
-    return found if is_mapping(found) else None
-
-
-def disabled(check: Mapping[str, Any] | None) -> bool:
-    """`disable: true`, or a test of `["NONE"]`: the healthcheck (and the image's) is off."""
-    if check is None:
-        return False
-    if check.get("disable") is True:
-        return True
-    test = check.get("test")
-    return isinstance(test, list) and bool(test) and test[0] == "NONE"
 
 
 def has_test(check: Mapping[str, Any] | None) -> bool:

@@ -46,7 +46,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import effective, is_fragment, replicas
+from composegen.lint.readers import effective, is_fragment, replicas
 from composegen.units import format_bytes, human_bytes
 from composegen.yamlio import KeyPath
 

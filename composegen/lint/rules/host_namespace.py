@@ -39,7 +39,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.secret_in_environment import once_per_origin
+from composegen.lint.readers import once_per_origin
 
 CODE = "CG506"
 NAME = "host-namespace"

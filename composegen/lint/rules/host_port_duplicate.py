@@ -44,6 +44,7 @@ from composegen.compose.syntax import SyntaxProblem, parse_port
 from composegen.compose.tree import dotted
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
+from composegen.lint.readers import run_together
 from composegen.yamlio import KeyPath
 
 CODE = "CG606"
@@ -51,17 +52,6 @@ NAME = "host-port-duplicate"
 SEVERITY = Severity.error
 
 _WILDCARDS = {"0.0.0.0": frozenset({4}), "::": frozenset({6})}
-
-
-def profiles_of(service: Mapping[str, Any]) -> frozenset[str]:
-    found = service.get("profiles")
-    return frozenset(str(p) for p in found) if isinstance(found, list) else frozenset()
-
-
-def run_together(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Whether two services can be started together: not when both have profiles and share none."""
-    pa, pb = profiles_of(a), profiles_of(b)
-    return not (pa and pb and not pa & pb)
 
 
 class Binding(NamedTuple):

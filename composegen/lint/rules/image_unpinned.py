@@ -39,7 +39,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.secret_in_environment import once_per_origin, written_with_variable
+from composegen.lint.readers import once_per_origin, written_with_variable
 
 CODE = "CG601"
 NAME = "image-unpinned"

@@ -1,7 +1,9 @@
 """llm-weights-exceed-limit (CG302): an LLM server whose weights alone are above its memory limit.
 
 What it does:
-    For a service with role `llm` and `models:` in composegen.yaml, adds up the models' weights
+    For a service with role `llm` and `models:` in composegen.yaml (else the model its command
+    serves, where composegen knows it: vLLM's `--model`, TGI's `--model-id`, llama.cpp's `-m`,
+    with vLLM's `--dtype`; composegen.facts), adds up the models' weights
     (parameters × bytes per parameter of the dtype: fp32 4, fp16/bf16 2, int8 1, int4 0.5) and
     flags the service when they alone are above its memory limit (an error). When they fit but
     the expected working set does not (weights + framework runtime + KV cache for the context
@@ -40,39 +42,79 @@ Use instead:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import memory_limit
+from composegen.lint.readers import cited_briefly, memory_limit
 from composegen.units import human_bytes
+
+if TYPE_CHECKING:
+    from composegen.facts import Fact, ServiceFacts
+    from composegen.sizing.inputs import ModelFootprint
 
 CODE = "CG302"
 NAME = "llm-weights-exceed-limit"
 SEVERITY = Severity.error
 
 
+#: vLLM's `--dtype` values, as composegen's dtypes; `auto` is the checkpoint's own: 16-bit for the
+#: models composegen knows.
+DTYPES = {"auto": "bf16", "half": "fp16", "float16": "fp16", "bfloat16": "bf16", "float": "fp32", "float32": "fp32"}
+#: The LLM servers whose `model` setting names the model they load.
+SERVERS = ("vllm", "tgi", "llama.cpp")
+
+
+def served_model(facts: ServiceFacts | None) -> tuple[ModelFootprint, Fact] | None:
+    """The model a server's command loads, where composegen knows its size (and no quantization
+    makes its bytes per parameter unknown); None otherwise."""
+    if facts is None:
+        return None
+    from composegen.sizing.catalog import BYTES_PER_PARAM, known_model
+    from composegen.sizing.inputs import ModelFootprint
+
+    for program in SERVERS:
+        model = facts.get("model", program)
+        if model is None or model.status != "read" or facts.get("quantization", program) is not None:
+            continue
+        known = known_model(str(model.value))
+        dtype = DTYPES.get(str(facts.value("dtype", program) or "auto").lower())
+        if known is None or dtype is None:
+            continue
+        footprint = ModelFootprint(
+            known.name, known.params, dtype, BYTES_PER_PARAM[dtype], known.kv_bytes_per_token, "facts/sizing.md"
+        )
+        return footprint, model
+    return None
+
+
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
         inputs = ctx.inputs.get(name)
-        if inputs is None or inputs.role != "llm" or not inputs.models:
+        if inputs is None or inputs.role != "llm":
             continue
         limit = memory_limit(name, service)
         if limit is None:
             continue
-        from composegen.sizing.ml import weights  # lazy: only for an llm service with models
+        from composegen.sizing.ml import weights  # lazy: only for an llm service with a limit
 
-        w = weights(inputs.models)
+        footprints, read_from = inputs.models, ""
+        if not footprints:
+            served = served_model(ctx.facts(name))
+            if served is None:
+                continue
+            footprints, read_from = (served[0],), f" ({cited_briefly(served[1])})"
+        w = weights(footprints)
         models = " + ".join(
-            f"{m.name} {m.dtype} ({m.params / 1e9:.2f}B params × {m.bytes_per_param:g} bytes = "
+            f"{m.name} {m.dtype}{read_from} ({m.params / 1e9:.2f}B params × {m.bytes_per_param:g} bytes = "
             f"{human_bytes(m.params * m.bytes_per_param)})"
-            for m in inputs.models
+            for m in footprints
         )
         if w.value > limit.value:
             yield Violation(
                 limit.path,
                 f"service {name!r}: the weights alone, {models}"
-                + (f" = {human_bytes(w.value)}" if len(inputs.models) > 1 else "")
+                + (f" = {human_bytes(w.value)}" if len(footprints) > 1 else "")
                 + f", are above the limit {limit.shown()}: the server is OOM-killed loading them",
                 service=name,
             )

@@ -42,8 +42,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.schema_invalid import is_fragment
-from composegen.lint.rules.secret_in_environment import written_with_variable
+from composegen.lint.readers import is_fragment, written_with_variable
 
 CODE = "CG603"
 NAME = "log-rotation-missing"
@@ -54,7 +53,7 @@ SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info}
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
         logging = service.get("logging")
-        if ctx.mode == "file" and is_fragment(service):
+        if is_fragment(ctx, service):
             continue  # its base may set it
         if logging is not None and not isinstance(logging, Mapping):
             continue  # schema-invalid reports it

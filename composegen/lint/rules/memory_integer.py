@@ -42,7 +42,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Edit, Fix, Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import dig
+from composegen.lint.readers import dig, written_directly
 from composegen.units import format_bytes
 from composegen.yamlio import KeyPath
 
@@ -63,24 +63,6 @@ def _raw(data: Any, path: KeyPath) -> tuple[bool, Any]:
             return False, None
         node = node[key]
     return True, node
-
-
-def written_directly(ctx: LintContext, path: KeyPath) -> str | None:
-    """The file in which the key at `path` (of the merged stack) was written at that same path,
-    by hand: not through an anchor, alias or `<<:` merge key (whose text other keys share), not
-    through `extends` or `include`. None when unsure. Fixes address this file."""
-    origin = ctx.origin(path)
-    if origin is None:
-        return None
-    document = next((d for d in ctx.stack.documents if d.path == origin.file), None)
-    if document is None:
-        return None
-    position = document.positions.get(path)
-    if position is None or (position.line, position.column) != (origin.line, origin.column):
-        return None
-    if sum(1 for other in document.positions.values() if other == position) > 1:
-        return None  # the same text stands at another path too: an anchor or a merge key
-    return origin.file
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:

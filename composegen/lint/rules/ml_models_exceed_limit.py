@@ -6,7 +6,10 @@ What it does:
     workers × (weights + framework runtime); with it, one copy shared copy-on-write. Flags the
     service when that alone is above its memory limit (an error), or when the whole expected
     working set (activations and the load overhead too, or the declared `memory:`) is (a warning).
-    The numbers are composegen's calculators' (facts/sizing.md §ML models), named in the message.
+    The workers are composegen.yaml's `workers:`, else what the service's own command or
+    environment runs (gunicorn's `-w`, `GUNICORN_CMD_ARGS`, `WEB_CONCURRENCY`, uvicorn's
+    `--workers`, celery's `--concurrency`; composegen.facts), and gunicorn's `--preload` counts as
+    `preload: true`. The numbers are composegen's calculators' (facts/sizing.md §ML models), named in the message.
 
 Why is this bad?
     The weights are not optional: a worker that cannot load them is OOM-killed during startup,
@@ -45,7 +48,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import memory_limit
+from composegen.lint.readers import cited_briefly, memory_limit, worker_processes
 from composegen.units import GIB
 
 CODE = "CG301"
@@ -70,20 +73,26 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
 
         sizing = ctx.expected(name)
         found = sizing.extra.get("workers") if sizing is not None else None
-        workers = int(found.value) if found is not None else (inputs.spec.workers or 1)
+        planned = workers = int(found.value) if found is not None else (inputs.spec.workers or 1)
+        facts = ctx.facts(name)
+        running = worker_processes(facts) if facts is not None and inputs.spec.workers is None else None
+        read_from = ""
+        if running is not None:  # the command line runs these, whatever the calculator's default
+            workers, read_from = running.processes, f" ({cited_briefly(running.fact)})"
+        preload = inputs.spec.preload or (facts is not None and facts.value("preload", "gunicorn") is True)
         w = weights(inputs.models).value
         per_copy = w + RUNTIME
         models = ", ".join(f"{m.name} {m.dtype}" for m in inputs.models)
         copy_text = f"{gib(per_copy)} of models ({gib(w)} weights of {models} + {gib(RUNTIME)} runtime)"
-        if inputs.spec.preload:
+        if preload:
             floor, floor_text = per_copy, f"one shared copy (preload) of {copy_text}"
         else:
             floor = workers * per_copy
-            floor_text = f"{workers} worker{'s' if workers != 1 else ''} × {copy_text} = {gib(floor)}"
+            floor_text = f"{workers} worker{'s' if workers != 1 else ''}{read_from} × {copy_text} = {gib(floor)}"
         if floor > limit.value:
             advice = (
                 "a bigger limit or a smaller dtype"
-                if inputs.spec.preload or workers == 1
+                if preload or workers == 1
                 else "preload: true (one copy shared by the workers), fewer workers, or a bigger limit"
             )
             yield Violation(
@@ -98,7 +107,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         how = (
             "declared working set (composegen.yaml memory:)"
             if inputs.spec.memory is not None
-            else f"estimated working set for {workers} worker{'s' if workers != 1 else ''} (weights, runtime, "
+            else f"estimated working set for {planned} worker{'s' if planned != 1 else ''} (weights, runtime, "
             "activations, load overhead)"
         )
         yield Violation(

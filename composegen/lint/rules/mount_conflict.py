@@ -33,7 +33,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.duplicate_key import problem_violations
+from composegen.lint.readers import problem_violations
 
 CODE = "CG005"
 NAME = "mount-conflict"

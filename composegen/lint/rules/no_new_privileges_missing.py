@@ -42,8 +42,7 @@ from typing import Any
 from composegen.compose.tree import key_origin
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Edit, Fix, Severity, Violation
-from composegen.lint.rules.schema_invalid import is_fragment
-from composegen.lint.rules.secret_in_environment import shares_text, walk
+from composegen.lint.readers import is_fragment, shares_text, walk
 from composegen.yamlio import Document, KeyPath
 
 CODE = "CG503"
@@ -106,7 +105,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     if ctx.target == "swarm":
         return  # `docker stack deploy` ignores security_opt (facts/compose-spec.md): CG402 says so
     for name, service in ctx.services():
-        if ctx.mode == "file" and is_fragment(service):
+        if is_fragment(ctx, service):
             continue  # its base may set it
         entries = service.get("security_opt")
         state = setting(entries)

@@ -39,7 +39,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import dig, is_fragment
+from composegen.lint.readers import dig, is_fragment
 
 CODE = "CG107"
 NAME = "pids-limit-missing"

@@ -42,7 +42,7 @@ from typing import Any
 from composegen.compose.syntax import shell_split
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import as_bytes, is_fragment, memory_limit
+from composegen.lint.readers import as_bytes, is_fragment, memory_limit
 from composegen.units import GIB, KIB, MIB, TIB, human_bytes
 
 CODE = "CG110"

@@ -36,7 +36,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.secret_in_environment import once_per_origin
+from composegen.lint.readers import once_per_origin
 
 CODE = "CG501"
 NAME = "privileged"

@@ -41,7 +41,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import as_cpus, dig, effective
+from composegen.lint.readers import as_cpus, dig, effective
 from composegen.units import format_cpus
 
 CODE = "CG102"

@@ -1,11 +1,14 @@
 """restart-policy-missing (CG602): a long-running service that is not restarted.
 
 What it does:
-    Flags a service with neither `restart:` nor `deploy.restart_policy`. Not flagged: one-shot
-    services that others wait for with `condition: service_completed_successfully` (a
-    migration, a bucket setup), a file linted on its own that only adds to another (a service
-    with no image and no build: its base may set it), and stacks meant for `docker stack
-    deploy` (Swarm restarts by default).
+    Flags a service with neither `restart:` nor `deploy.restart_policy`. Not flagged: services
+    that run once and exit (others wait for them with `condition: service_completed_successfully`;
+    or their command finishes: migrations, `manage.py` commands other than a server, test
+    runners, wait-for scripts; or a tool profile such as `tools` or `setup`), a file linted on
+    its own that only adds to another (a service with no image and no build: its base may set
+    it), and stacks meant for `docker stack deploy` (Swarm restarts by default): `--target
+    swarm`, or a stack that says so itself (a file named like `docker-stack.yml`,
+    `deploy.mode: global`, `placement`, `update_config`, an overlay network).
 
 Why is this bad?
     compose's default is `restart: "no"`: a container that is OOM-killed, crashes, or is
@@ -36,7 +39,7 @@ from typing import Any
 from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.schema_invalid import is_fragment
+from composegen.lint.readers import is_fragment
 
 CODE = "CG602"
 NAME = "restart-policy-missing"
@@ -64,6 +67,15 @@ def _has_policy(service: Mapping[str, Any]) -> bool:
     return isinstance(deploy, Mapping) and deploy.get("restart_policy") is not None
 
 
+def runs_once(ctx: LintContext, name: str, service: Mapping[str, Any]) -> bool:
+    """Whether the service's own command or profiles say it finishes (composegen.facts). A service
+    with neither runs its image's server: no facts needed to say it does not."""
+    if not any(key in service for key in ("command", "entrypoint", "profiles")):
+        return False
+    facts = ctx.facts(name)
+    return facts is not None and facts.run_once
+
+
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     if ctx.target == "swarm":
         return  # Swarm's default policy is `condition: any`
@@ -71,8 +83,10 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
         if name in one_shot or _has_policy(service):
             continue
-        if ctx.mode == "file" and is_fragment(service):
+        if is_fragment(ctx, service):
             continue  # its base may set it
+        if runs_once(ctx, name, service):
+            continue
         yield Violation(
             ("services", name),
             f"service {name!r} has no restart policy: after a crash, an OOM kill or a reboot it stays "

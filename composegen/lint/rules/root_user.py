@@ -42,8 +42,7 @@ from typing import Any
 from composegen.compose.syntax import go_format
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.schema_invalid import is_fragment
-from composegen.lint.rules.secret_in_environment import written_with_variable
+from composegen.lint.readers import is_fragment, written_with_variable
 
 CODE = "CG504"
 NAME = "root-user"
@@ -70,7 +69,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         if user is None or (isinstance(user, str) and not user.strip()):
             if "user" in service and written_with_variable(ctx, ("services", name, "user")):
                 continue  # `${UID}` left unset here: the environment decides
-            if ctx.mode == "file" and is_fragment(service):
+            if is_fragment(ctx, service):
                 continue  # its base may set it
             yield Violation(
                 ("services", name),

@@ -44,77 +44,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from composegen.compose.tree import Origin, SDict, SList, dotted, key_origin
+from composegen.compose.tree import dotted
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.yamlio import KeyPath
+from composegen.lint.readers import holds_unresolved, no_image_or_build, unresolved_origins
 
 CODE = "CG001"
 NAME = "schema-invalid"
 SEVERITY = Severity.error
-
-#: Problems of loading that leave a value unresolved (the environment decides it).
-_UNRESOLVED = ("variable-unset", "variable-required", "variable-invalid")
-
-
-def _origins_below(value: Any, limit: int = 10_000) -> Iterator[Origin]:
-    """The origins of every key and item inside `value` (bounded: a value is never huge here)."""
-    stack = [value]
-    seen = 0
-    while stack and seen < limit:
-        node = stack.pop()
-        seen += 1
-        if isinstance(node, SDict):
-            yield from node.origins.values()
-            stack.extend(node.values())
-        elif isinstance(node, SList):
-            yield from (o for o in node.origins if o is not None)
-            stack.extend(node)
-        elif isinstance(node, Mapping):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-
-
-def has_child(node: Any, key: Any) -> bool:
-    """Whether `node[key]` exists: a mapping's key or a list's index."""
-    if isinstance(node, (dict, Mapping)):
-        return key in node
-    return isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
-
-
-def _value_at(data: Any, path: KeyPath) -> tuple[bool, Any, Origin | None]:
-    """(found, value, origin of its key) at `path` of the merged model."""
-    node = data
-    origin: Origin | None = None
-    for key in path:
-        if not has_child(node, key):
-            return False, None, None
-        origin = key_origin(node, key)
-        node = node[key]
-    return True, node, origin
-
-
-def unresolved_origins(ctx: LintContext) -> set[Origin]:
-    """Origins of the values that hold a variable the environment left unset (or malformed)."""
-    return {p.origin for p in ctx.stack.problems if p.kind in _UNRESOLVED and p.origin is not None}
-
-
-def holds_unresolved(data: Any, path: KeyPath, unresolved: set[Origin]) -> bool:
-    """Whether the value at `path` (or anything inside it) holds a variable left unresolved."""
-    if not unresolved:
-        return False
-    found, value, origin = _value_at(data, path)
-    if not found:
-        return False
-    if origin is not None and origin in unresolved:
-        return True
-    return any(o in unresolved for o in _origins_below(value))
-
-
-def is_fragment(service: Mapping[str, Any]) -> bool:
-    """A service that only adds to one defined elsewhere: neither an image nor a build."""
-    return "image" not in service and "build" not in service
 
 
 def in_file_order(ctx: LintContext, violations: Iterable[Violation]) -> list[Violation]:
@@ -146,7 +83,7 @@ def _violations(ctx: LintContext) -> Iterator[Violation]:
     if ctx.mode == "file":
         return  # an overlay fragment's base provides the image or build
     for name, definition in ctx.services():
-        if is_fragment(definition):
+        if no_image_or_build(definition):
             yield Violation(
                 ("services", name),
                 f"service {name!r} has neither an image nor a build context: compose refuses the project",

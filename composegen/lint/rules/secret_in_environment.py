@@ -44,11 +44,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from composegen.compose.syntax import go_format, split_key_value
-from composegen.compose.tree import Origin, SDict, SList, key_origin
+from composegen.compose.tree import Origin, key_origin
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.schema_invalid import has_child
-from composegen.yamlio import Document, KeyPath, Tagged
+from composegen.lint.readers import has_template, once_per_origin, raw_at, raw_value
+from composegen.yamlio import KeyPath
 
 CODE = "CG508"
 NAME = "secret-in-environment"
@@ -106,8 +106,6 @@ OPTIONS: dict[str, Any] = {
     ],
 }
 
-#: A `$` starting a variable template (after `$$` escapes are taken out).
-_TEMPLATE = re.compile(r"\$(?:\{|[A-Za-z_])")
 #: A URL with a password: scheme://user:password@host
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<password>[^/\s@]+)@")
 #: Values that are switches or placeholders, not secrets.
@@ -115,115 +113,7 @@ _PLACEHOLDER = re.compile(r"^<[^<>]*>$")
 _FLAGS = frozenset({"true", "false", "yes", "no", "on", "off", "none", "null", "disabled", "enabled", "0", "1"})
 
 
-def has_template(text: str) -> bool:
-    """Whether text as written holds a variable reference (`${X}`, `$X`; `$$` is a literal `$`)."""
-    return bool(_TEMPLATE.search(text.replace("$$", "")))
-
-
 # --- raw values: the text as written, before interpolation ----------------------------------
-
-#: (line, column) -> [the value first written there (tags unwrapped), whether it is a list item,
-#: how many key paths share that text]. Several share a position when anchors or `<<:` merge
-#: keys repeat one piece of text; the document itself shares the position of its first key.
-RawIndex = dict[tuple[int, int], list[Any]]
-
-_INDEX_CACHE: dict[int, tuple[Document, RawIndex]] = {}
-_INDEX_CACHE_SIZE = 64
-
-
-def _unwrapped(value: Any) -> Any:
-    return value.value if isinstance(value, Tagged) else value
-
-
-def raw_index(doc: Document) -> RawIndex:
-    """What is written where in one document, before interpolation (cached per document): every
-    key and item of `doc.data`, in the order written, by the line and column of its text."""
-    cached = _INDEX_CACHE.get(id(doc))
-    if cached is not None and cached[0] is doc:
-        return cached[1]
-    index: RawIndex = {(doc.root.line, doc.root.column): [_unwrapped(doc.data), False, 1]}
-
-    def note(origin: Origin | None, value: Any, item: bool) -> None:
-        if origin is None:
-            return
-        at = (origin.line, origin.column)
-        found = index.get(at)
-        if found is None:
-            index[at] = [_unwrapped(value), item, 1]
-        else:
-            found[2] += 1
-
-    def visit(value: Any) -> None:
-        value = _unwrapped(value)
-        if isinstance(value, SDict):
-            origins = value.origins
-            for key, child in value.items():
-                note(origins.get(key), child, False)
-                if isinstance(child, (dict, list, Tagged)):
-                    visit(child)
-        elif isinstance(value, SList):
-            for child, origin in zip(value, value.origins, strict=True):
-                note(origin, child, True)
-                if isinstance(child, (dict, list, Tagged)):
-                    visit(child)
-
-    visit(doc.data)
-    if len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
-        _INDEX_CACHE.clear()
-    _INDEX_CACHE[id(doc)] = (doc, index)
-    return index
-
-
-def shares_text(doc: Document, line: int, column: int) -> bool:
-    """Whether the text at line:column stands for more than one key path of `doc`."""
-    found = raw_index(doc).get((line, column))
-    return found is not None and found[2] > 1
-
-
-def walk(data: Any, keys: KeyPath) -> tuple[bool, Any]:
-    """(found, value) at `keys` of plain document data (tags unwrapped)."""
-    node = data
-    for key in keys:
-        if isinstance(node, Tagged):
-            node = node.value
-        if not has_child(node, key):
-            return False, None
-        node = node[key]
-    return True, node.value if isinstance(node, Tagged) else node
-
-
-def raw_value(ctx: LintContext, path: KeyPath) -> tuple[bool, Any, bool]:
-    """The value at `path` of the merged stack as written in its file, before interpolation:
-    (found, value, whether it is a list item). A list item (`- KEY=value`) gives the whole item."""
-    node: Any = ctx.data
-    for key in path[:-1]:
-        if not has_child(node, key):
-            return False, None, False
-        node = node[key]
-    return _raw_at(ctx, key_origin(node, path[-1]) if path else None, path)
-
-
-def _raw_at(ctx: LintContext, origin: Origin | None, path: KeyPath = ()) -> tuple[bool, Any, bool]:
-    """`raw_value` for the key or item written at `origin`, that the merged stack has at `path`."""
-    if origin is None:
-        return False, None, False
-    for doc in ctx.stack.documents:
-        if doc.path != origin.file:
-            continue
-        if path:  # most often the file has it at the same path: no need to index the whole file
-            found, container = walk(doc.data, path[:-1])
-            if found and has_child(container, path[-1]) and key_origin(container, path[-1]) == origin:
-                return True, _unwrapped(container[path[-1]]), isinstance(container, list)
-        indexed = raw_index(doc).get((origin.line, origin.column))
-        if indexed is not None:
-            return True, indexed[0], indexed[1]
-    return False, None, False
-
-
-def written_with_variable(ctx: LintContext, path: KeyPath) -> bool:
-    """Whether the value at `path` was written with a variable reference (unknown: False)."""
-    found, value, _ = raw_value(ctx, path)
-    return found and isinstance(value, str) and has_template(value)
 
 
 def entry_text(ctx: LintContext, path: KeyPath) -> tuple[bool, str | None]:
@@ -239,28 +129,6 @@ def _entry_text(found: bool, value: Any, item: bool) -> tuple[bool, str | None]:
         _, text = split_key_value(go_format(value))
         return True, text
     return True, None if value is None else go_format(value)
-
-
-def once_per_origin(ctx: LintContext, violations: Iterator[Violation]) -> Iterator[Violation]:
-    """One violation per place in the files: text that anchors or `<<:` merge keys repeat in
-    several services is reported once, at that text, naming the other services."""
-    found: dict[Any, tuple[Violation, list[str]]] = {}
-    loose: list[Violation] = []
-    for violation in violations:
-        origin = ctx.origin(violation.path)
-        if origin is None:
-            loose.append(violation)
-        elif origin in found:
-            if violation.service and violation.service not in found[origin][1]:
-                found[origin][1].append(violation.service)
-        else:
-            found[origin] = (violation, [])
-    for violation, others in found.values():
-        if others:
-            also = ", ".join(repr(o) for o in others)
-            violation = violation._replace(message=f"{violation.message} (the same text also serves {also})")
-        yield violation
-    yield from loose
 
 
 # --- the rule --------------------------------------------------------------------------------
@@ -319,7 +187,7 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
             path: KeyPath = ("services", name, "environment", where)
             if value is None:
                 continue  # passed through from the shell
-            found, text = _entry_text(*_raw_at(ctx, origin, path))  # entry_text(ctx, path), knowing the origin
+            found, text = _entry_text(*raw_at(ctx, origin, path))  # entry_text(ctx, path), knowing the origin
             if not found or text is None:
                 continue  # not written in a file we read, or passed through from the shell
             if not text.strip() or has_template(text) or _PLACEHOLDER.match(text.strip()):

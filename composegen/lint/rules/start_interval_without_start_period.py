@@ -42,10 +42,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Edit, Fix, Severity, Violation
-from composegen.lint.rules.healthy_dependency_without_healthcheck import disabled, healthcheck
-from composegen.lint.rules.legacy_resource_conflict import as_seconds
-from composegen.lint.rules.memory_integer import written_directly
-from composegen.lint.rules.start_period_too_short import expected_startup
+from composegen.lint.readers import as_seconds, disabled, expected_startup, healthcheck, written_directly
 from composegen.units import format_duration
 from composegen.yamlio import KeyPath
 

@@ -47,14 +47,12 @@ Use instead:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.healthy_dependency_without_healthcheck import disabled, healthcheck
-from composegen.lint.rules.legacy_resource_conflict import as_count, as_seconds, is_fragment
+from composegen.lint.readers import Strength, as_count, as_seconds, disabled, expected_startup, healthcheck, is_fragment
 from composegen.units import format_duration
 
 if TYPE_CHECKING:
@@ -67,55 +65,6 @@ SEVERITY = Severity.warning
 #: Docker's healthcheck defaults (facts/sizing.md §Healthchecks).
 DEFAULT_INTERVAL = 30.0
 DEFAULT_RETRIES = 3
-WEAK_WORDS = ("assumed", "default")
-#: lint sizes with a neutral profile named "lint": its settings are defaults, not the user's.
-NEUTRAL_SOURCE = "profile lint"
-_CHOSEN = re.compile(r"^(?:max|min)\(.*\) = (?P<name>.+)$")
-
-Strength = Literal["declared", "estimate", "default"]
-
-
-def contributing_leaves(q: Quantity) -> Iterator[Quantity]:
-    """The inputs a derived number is made of, following only the part a max() or min() chose."""
-    if not q.parts:
-        yield q
-        return
-    parts = q.parts
-    chosen = _CHOSEN.match(q.formula)
-    if chosen is not None:
-        parts = tuple(p for p in q.parts if p.name == chosen.group("name"))[:1] or q.parts
-    for part in parts:
-        yield from contributing_leaves(part)
-
-
-def weak(q: Quantity) -> bool:
-    """An input nobody gave: composegen's assumption or default, the neutral profile's setting,
-    or a number with no source at all."""
-    source = q.source.lower()
-    return not source or source.startswith(NEUTRAL_SOURCE) or any(word in source for word in WEAK_WORDS)
-
-
-def strength(q: Quantity) -> Strength:
-    """How far an expectation can be trusted.
-
-    `declared`: a number the user gave in composegen.yaml. `estimate`: derived, and at least one
-    of the inputs it is made of (margins and other ratios aside) is something the user declared
-    or a measured fact, like a test count or a model's parameters. `default`: a bare default, or
-    derived from assumptions only (the looks of a number without the substance).
-    """
-    if not q.parts:
-        if weak(q):
-            return "default"
-        return "declared" if "composegen.yaml" in q.source else "estimate"
-    inputs = [leaf for leaf in contributing_leaves(q) if leaf.unit != "ratio"]
-    return "estimate" if any(not weak(leaf) for leaf in inputs) else "default"
-
-
-def expected_startup(ctx: LintContext, name: str) -> tuple[Quantity, Strength] | None:
-    sizing = ctx.expected(name)
-    if sizing is None or sizing.startup.value <= 0:
-        return None
-    return sizing.startup, strength(sizing.startup)
 
 
 def describe(q: Quantity, how: Strength) -> str:

@@ -33,7 +33,10 @@ Use instead:
         labels:
           traefik.enable: "true"
     ```
-    or lint with the Swarm target when the file is meant for `docker stack deploy`.
+    or lint with the Swarm target when the file is meant for `docker stack deploy`. A stack
+    that says so itself is linted as one without being told: a file named like
+    `docker-stack.yml` or `stack-prod.yml`, `deploy.mode: global`, `placement`, `update_config`,
+    `rollback_config` or an overlay network (`--target compose` says otherwise).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import dig
+from composegen.lint.readers import dig
 
 CODE = "CG401"
 NAME = "swarm-only-key"

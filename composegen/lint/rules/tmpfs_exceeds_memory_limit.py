@@ -48,9 +48,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import memory_limit
-from composegen.lint.rules.start_period_too_short import strength
-from composegen.lint.rules.tmpfs_unbounded import tmpfs_mounts
+from composegen.lint.readers import memory_limit, strength, tmpfs_mounts
 from composegen.units import format_bytes, human_bytes
 
 CODE = "CG105"

@@ -35,79 +35,16 @@ Use instead:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
-from composegen.compose.syntax import go_format
-from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.legacy_resource_conflict import as_bytes, dig
-from composegen.yamlio import KeyPath
+from composegen.lint.readers import tmpfs_mounts
 
 CODE = "CG106"
 NAME = "tmpfs-unbounded"
 SEVERITY = Severity.warning
 SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info}
-
-
-class Mount(NamedTuple):
-    """One tmpfs mount of a service.
-
-    `size` is in bytes; None when no size is given (unbounded) or when it cannot be read
-    (`readable` False: an unresolved variable, a percentage, a typo), which no rule judges.
-    """
-
-    path: KeyPath  # of the entry in the merged stack
-    target: str
-    size: int | None
-    readable: bool
-    short: bool  # the short `tmpfs:` form (ignored by `docker stack deploy`)
-
-
-def _short(path: KeyPath, entry: Any) -> Mount | None:
-    if isinstance(entry, bool) or not isinstance(entry, (str, int, float)):
-        return None
-    text = go_format(entry).strip()
-    if not text or "$" in text:
-        return None
-    target, _, options = text.partition(":")
-    size: int | None = None
-    readable = True
-    for option in options.split(","):
-        key, sep, value = option.strip().partition("=")
-        if key.strip().lower() != "size" or not sep:
-            continue
-        size = as_bytes(value.strip())
-        readable = size is not None
-    return Mount(path, target.strip(), size or None, readable, True)
-
-
-def _long(path: KeyPath, entry: Mapping[str, Any]) -> Mount:
-    raw = dig(entry, "tmpfs", "size")
-    target = entry.get("target")
-    size = as_bytes(raw) if raw is not None else None
-    readable = raw is None or size is not None
-    return Mount(path, str(target) if target is not None else "", size or None, readable, False)
-
-
-def tmpfs_mounts(name: str, service: Mapping[str, Any]) -> list[Mount]:
-    """Every tmpfs mount of a service: the short `tmpfs:` entries, then `type: tmpfs` volumes."""
-    mounts: list[Mount] = []
-    short = service.get("tmpfs")
-    if isinstance(short, list):
-        for index, entry in enumerate(short):
-            found = _short(("services", name, "tmpfs", index), entry)
-            if found is not None:
-                mounts.append(found)
-    elif short is not None:
-        found = _short(("services", name, "tmpfs"), short)
-        if found is not None:
-            mounts.append(found)
-    volumes = service.get("volumes")
-    for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
-        if is_mapping(entry) and entry.get("type") == "tmpfs":
-            mounts.append(_long(("services", name, "volumes", index), entry))
-    return mounts
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:

@@ -48,72 +48,17 @@ from collections.abc import Iterator, Mapping
 from pathlib import PurePath
 from typing import Any
 
-from composegen.compose.syntax import SyntaxProblem, parse_volume
-from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.rules.schema_invalid import holds_unresolved, is_fragment, unresolved_origins
-from composegen.yamlio import KeyPath
+from composegen.lint.readers import holds_unresolved, no_image_or_build, references, unresolved_origins
 
 CODE = "CG006"
 NAME = "undefined-reference"
 SEVERITY = Severity.error
 
-Reference = tuple[str, str, KeyPath]  # (section, name, path of the referring key)
-
-
-def _names(value: Any, path: KeyPath) -> Iterator[tuple[str, KeyPath, Any]]:
-    """(name, path, detail) of a list-or-mapping of names (`[a, b]` or `{a: {...}}`)."""
-    if is_mapping(value):
-        for key, detail in value.items():
-            yield str(key), (*path, key), detail
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            if isinstance(item, str):
-                yield item, (*path, index), None
-            elif isinstance(item, Mapping) and isinstance(item.get("source"), str):
-                yield item["source"], (*path, index), item
-
-
-def _service_prefixed(value: Any) -> str | None:
-    if isinstance(value, str) and value.startswith("service:"):
-        return value[len("service:") :]
-    return None
-
-
-def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:
-    """Everything a service refers to by name."""
-    base: KeyPath = ("services", name)
-    for target, path, _ in _names(service.get("depends_on"), (*base, "depends_on")):
-        yield "services", target, path  # even `required: false`: compose refuses an undefined one
-    for target, path, _ in _names(service.get("links"), (*base, "links")):
-        yield "services", target.split(":", 1)[0], path
-    volumes_from = service.get("volumes_from")
-    for index, entry in enumerate(volumes_from if isinstance(volumes_from, list) else []):
-        if isinstance(entry, str) and not entry.startswith("container:"):
-            target = entry.removeprefix("service:").split(":", 1)[0]
-            yield "services", target, (*base, "volumes_from", index)
-    for key in ("network_mode", "ipc", "pid"):
-        shared = _service_prefixed(service.get(key))
-        if shared:
-            yield "services", shared, (*base, key)
-    for target, path, _ in _names(service.get("networks"), (*base, "networks")):
-        yield "networks", target, path
-    volumes = service.get("volumes")
-    for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
-        try:
-            volume = parse_volume(entry)
-        except SyntaxProblem:
-            continue  # schema-invalid reports it
-        if volume.type == "volume" and volume.source:
-            yield "volumes", volume.source, (*base, "volumes", index)
-    for section in ("secrets", "configs"):
-        for target, path, _ in _names(service.get(section), (*base, section)):
-            yield section, target, path
-
 
 def _is_overlay(ctx: LintContext) -> bool:
-    if any(is_fragment(service) for _, service in ctx.services()):
+    if any(no_image_or_build(service) for _, service in ctx.services()):
         return True
     return any("override" in PurePath(str(file)).name for file in ctx.stack.files)
 

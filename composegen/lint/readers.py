@@ -1,0 +1,763 @@
+"""The readers rules share: small, defensive reads of a service's values (a value may be any type in
+a real file, or an unresolved `${VAR}`), of the text as written before interpolation, of loading
+problems, references, mounts and healthchecks, and of the stack's runtime facts.
+
+Rules import from here, never from one another (tests/lint/test_rule_imports.py): a rule module
+holds its own check and nothing another rule needs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from composegen.compose.stack import ProblemKind
+from composegen.compose.syntax import SyntaxProblem, go_format, parse_volume
+from composegen.compose.tree import Origin, SDict, SList, is_mapping, key_origin
+from composegen.errors import UnitError
+from composegen.lint.context import LintContext
+from composegen.lint.finding import Severity, Violation
+from composegen.units import MIB, human_bytes, parse_bytes, parse_cpus, parse_duration
+from composegen.yamlio import Document, KeyPath, Tagged
+
+if TYPE_CHECKING:
+    from composegen.compose.stack import Problem
+    from composegen.facts import Fact, ServiceFacts
+    from composegen.sizing.quantity import Quantity
+
+
+# --- resource values -----------------------------------------------------------------------------
+
+
+def dig(value: Any, *keys: str) -> Any:
+    """`value[k1][k2]...`, or None as soon as a level is missing or not a mapping."""
+    for key in keys:
+        if not is_mapping(value):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _unresolved(value: Any) -> bool:
+    """An empty string (an unset `${VAR}`) or text still holding a `$`: nothing to judge."""
+    return isinstance(value, str) and (not value.strip() or "$" in value)
+
+
+def as_bytes(value: Any) -> int | None:
+    """Bytes from a compose size; None when missing, unresolved or not a size (the schema rule
+    reports those)."""
+    if value is None or isinstance(value, bool) or _unresolved(value):
+        return None
+    try:
+        return parse_bytes(value)
+    except UnitError:
+        return None
+
+
+def as_cpus(value: Any) -> float | None:
+    """Cores from a compose `cpus` value; None when missing, unresolved or not a finite number."""
+    if value is None or isinstance(value, bool) or _unresolved(value):
+        return None
+    try:
+        cpus = parse_cpus(value)
+    except UnitError:
+        return None
+    return cpus if math.isfinite(cpus) else None
+
+
+def as_seconds(value: Any) -> float | None:
+    """Seconds from a compose duration; None when missing, unresolved or not a finite duration."""
+    if value is None or isinstance(value, bool) or _unresolved(value):
+        return None
+    try:
+        seconds = parse_duration(value)
+    except UnitError:
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
+def as_count(value: Any) -> int | None:
+    """A whole number (pids, replicas), also from a numeric string; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.lstrip("+-").isdigit() and len(text) <= 20:  # a 64-bit count at most
+        return int(text)
+    return None
+
+
+class Setting(NamedTuple):
+    """One resource value of a service: where it is (a key path of the merged stack), how it was
+    written, and what it means (bytes, cores or a count)."""
+
+    path: KeyPath
+    raw: Any
+    value: float
+
+    @property
+    def key(self) -> str:
+        """The key as a reader finds it under the service: `mem_limit`, `deploy.resources.limits.memory`."""
+        return ".".join(str(k) for k in self.path[2:])
+
+    def shown(self) -> str:
+        return str(self.raw)
+
+
+class Pair(NamedTuple):
+    """A `deploy.resources` key and the legacy key compose v2 holds to the same value."""
+
+    deploy: tuple[str, ...]
+    legacy: str
+    parse: Callable[[Any], float | None]
+
+
+PAIRS: dict[str, Pair] = {
+    "memory_limit": Pair(("deploy", "resources", "limits", "memory"), "mem_limit", as_bytes),
+    "memory_reservation": Pair(("deploy", "resources", "reservations", "memory"), "mem_reservation", as_bytes),
+    "cpus_limit": Pair(("deploy", "resources", "limits", "cpus"), "cpus", as_cpus),
+    "pids_limit": Pair(("deploy", "resources", "limits", "pids"), "pids_limit", as_count),
+}
+
+
+def settings(name: str, service: Mapping[str, Any], which: str) -> tuple[Setting | None, Setting | None]:
+    """(deploy setting, legacy setting) of one pair in PAIRS, each None when unset or unreadable."""
+    pair = PAIRS[which]
+    found: list[Setting | None] = []
+    for keys in (pair.deploy, (pair.legacy,)):
+        raw = dig(service, *keys)
+        value = pair.parse(raw)
+        found.append(None if value is None else Setting(("services", name, *keys), raw, float(value)))
+    return found[0], found[1]
+
+
+def effective(name: str, service: Mapping[str, Any], which: str) -> Setting | None:
+    """The value compose applies (deploy first, then the legacy key). A memory or cpus value of 0
+    means "no limit" to docker, so it reads as unset."""
+    deploy, legacy = settings(name, service, which)
+    found = deploy or legacy
+    if found is None or (which != "pids_limit" and found.value <= 0):
+        return None
+    return found
+
+
+def memory_limit(name: str, service: Mapping[str, Any]) -> Setting | None:
+    """The service's memory limit (`deploy.resources.limits.memory`, else `mem_limit`)."""
+    return effective(name, service, "memory_limit")
+
+
+def replicas(service: Mapping[str, Any]) -> int:
+    """Containers compose runs for a service: `deploy.replicas`, else `scale`, else 1
+    (`deploy.mode: global` runs one per node: 1 on a compose host)."""
+    if dig(service, "deploy", "mode") == "global":
+        return 1
+    for raw in (dig(service, "deploy", "replicas"), service.get("scale")):
+        count = as_count(raw)
+        if count is not None and count >= 0:
+            return count
+    return 1
+
+
+def is_fragment(ctx: LintContext, service: Mapping[str, Any]) -> bool:
+    """A service of a file linted alone that has neither image nor build: part of an override
+    file, whose base may set what it lacks."""
+    return ctx.mode == "file" and no_image_or_build(service)
+
+
+# --- loading problems and fragments --------------------------------------------------------------
+
+#: Problems of loading that leave a value unresolved (the environment decides it).
+_UNRESOLVED = ("variable-unset", "variable-required", "variable-invalid")
+
+
+def _origins_below(value: Any, limit: int = 10_000) -> Iterator[Origin]:
+    """The origins of every key and item inside `value` (bounded: a value is never huge here)."""
+    stack = [value]
+    seen = 0
+    while stack and seen < limit:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, SDict):
+            yield from node.origins.values()
+            stack.extend(node.values())
+        elif isinstance(node, SList):
+            yield from (o for o in node.origins if o is not None)
+            stack.extend(node)
+        elif isinstance(node, Mapping):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def has_child(node: Any, key: Any) -> bool:
+    """Whether `node[key]` exists: a mapping's key or a list's index."""
+    if isinstance(node, (dict, Mapping)):
+        return key in node
+    return isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+
+
+def _value_at(data: Any, path: KeyPath) -> tuple[bool, Any, Origin | None]:
+    """(found, value, origin of its key) at `path` of the merged model."""
+    node = data
+    origin: Origin | None = None
+    for key in path:
+        if not has_child(node, key):
+            return False, None, None
+        origin = key_origin(node, key)
+        node = node[key]
+    return True, node, origin
+
+
+def unresolved_origins(ctx: LintContext) -> set[Origin]:
+    """Origins of the values that hold a variable the environment left unset (or malformed)."""
+    return {p.origin for p in ctx.stack.problems if p.kind in _UNRESOLVED and p.origin is not None}
+
+
+def holds_unresolved(data: Any, path: KeyPath, unresolved: set[Origin]) -> bool:
+    """Whether the value at `path` (or anything inside it) holds a variable left unresolved."""
+    if not unresolved:
+        return False
+    found, value, origin = _value_at(data, path)
+    if not found:
+        return False
+    if origin is not None and origin in unresolved:
+        return True
+    return any(o in unresolved for o in _origins_below(value))
+
+
+def no_image_or_build(service: Mapping[str, Any]) -> bool:
+    """A service that only adds to one defined elsewhere: neither an image nor a build."""
+    return "image" not in service and "build" not in service
+
+
+# --- raw values: the text as written, before interpolation ---------------------------------------
+
+#: A `$` starting a variable template (after `$$` escapes are taken out).
+_TEMPLATE = re.compile(r"\$(?:\{|[A-Za-z_])")
+
+
+def has_template(text: str) -> bool:
+    """Whether text as written holds a variable reference (`${X}`, `$X`; `$$` is a literal `$`)."""
+    return bool(_TEMPLATE.search(text.replace("$$", "")))
+
+
+#: (line, column) -> [the value first written there (tags unwrapped), whether it is a list item,
+#: how many key paths share that text]. Several share a position when anchors or `<<:` merge
+#: keys repeat one piece of text; the document itself shares the position of its first key.
+RawIndex = dict[tuple[int, int], list[Any]]
+
+
+_INDEX_CACHE: dict[int, tuple[Document, RawIndex]] = {}
+
+
+_INDEX_CACHE_SIZE = 64
+
+
+def _unwrapped(value: Any) -> Any:
+    return value.value if isinstance(value, Tagged) else value
+
+
+def raw_index(doc: Document) -> RawIndex:
+    """What is written where in one document, before interpolation (cached per document): every
+    key and item of `doc.data`, in the order written, by the line and column of its text."""
+    cached = _INDEX_CACHE.get(id(doc))
+    if cached is not None and cached[0] is doc:
+        return cached[1]
+    index: RawIndex = {(doc.root.line, doc.root.column): [_unwrapped(doc.data), False, 1]}
+
+    def note(origin: Origin | None, value: Any, item: bool) -> None:
+        if origin is None:
+            return
+        at = (origin.line, origin.column)
+        found = index.get(at)
+        if found is None:
+            index[at] = [_unwrapped(value), item, 1]
+        else:
+            found[2] += 1
+
+    def visit(value: Any) -> None:
+        value = _unwrapped(value)
+        if isinstance(value, SDict):
+            origins = value.origins
+            for key, child in value.items():
+                note(origins.get(key), child, False)
+                if isinstance(child, (dict, list, Tagged)):
+                    visit(child)
+        elif isinstance(value, SList):
+            for child, origin in zip(value, value.origins, strict=True):
+                note(origin, child, True)
+                if isinstance(child, (dict, list, Tagged)):
+                    visit(child)
+
+    visit(doc.data)
+    if len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
+        _INDEX_CACHE.clear()
+    _INDEX_CACHE[id(doc)] = (doc, index)
+    return index
+
+
+def shares_text(doc: Document, line: int, column: int) -> bool:
+    """Whether the text at line:column stands for more than one key path of `doc`."""
+    found = raw_index(doc).get((line, column))
+    return found is not None and found[2] > 1
+
+
+def walk(data: Any, keys: KeyPath) -> tuple[bool, Any]:
+    """(found, value) at `keys` of plain document data (tags unwrapped)."""
+    node = data
+    for key in keys:
+        if isinstance(node, Tagged):
+            node = node.value
+        if not has_child(node, key):
+            return False, None
+        node = node[key]
+    return True, node.value if isinstance(node, Tagged) else node
+
+
+def raw_value(ctx: LintContext, path: KeyPath) -> tuple[bool, Any, bool]:
+    """The value at `path` of the merged stack as written in its file, before interpolation:
+    (found, value, whether it is a list item). A list item (`- KEY=value`) gives the whole item."""
+    node: Any = ctx.data
+    for key in path[:-1]:
+        if not has_child(node, key):
+            return False, None, False
+        node = node[key]
+    return raw_at(ctx, key_origin(node, path[-1]) if path else None, path)
+
+
+def raw_at(ctx: LintContext, origin: Origin | None, path: KeyPath = ()) -> tuple[bool, Any, bool]:
+    """`raw_value` for the key or item written at `origin`, that the merged stack has at `path`."""
+    if origin is None:
+        return False, None, False
+    for doc in ctx.stack.documents:
+        if doc.path != origin.file:
+            continue
+        if path:  # most often the file has it at the same path: no need to index the whole file
+            found, container = walk(doc.data, path[:-1])
+            if found and has_child(container, path[-1]) and key_origin(container, path[-1]) == origin:
+                return True, _unwrapped(container[path[-1]]), isinstance(container, list)
+        indexed = raw_index(doc).get((origin.line, origin.column))
+        if indexed is not None:
+            return True, indexed[0], indexed[1]
+    return False, None, False
+
+
+def written_with_variable(ctx: LintContext, path: KeyPath) -> bool:
+    """Whether the value at `path` was written with a variable reference (unknown: False)."""
+    found, value, _ = raw_value(ctx, path)
+    return found and isinstance(value, str) and has_template(value)
+
+
+def once_per_origin(ctx: LintContext, violations: Iterator[Violation]) -> Iterator[Violation]:
+    """One violation per place in the files: text that anchors or `<<:` merge keys repeat in
+    several services is reported once, at that text, naming the other services."""
+    found: dict[Any, tuple[Violation, list[str]]] = {}
+    loose: list[Violation] = []
+    for violation in violations:
+        origin = ctx.origin(violation.path)
+        if origin is None:
+            loose.append(violation)
+        elif origin in found:
+            if violation.service and violation.service not in found[origin][1]:
+                found[origin][1].append(violation.service)
+        else:
+            found[origin] = (violation, [])
+    for violation, others in found.values():
+        if others:
+            also = ", ".join(repr(o) for o in others)
+            violation = violation._replace(message=f"{violation.message} (the same text also serves {also})")
+        yield violation
+    yield from loose
+
+
+# --- healthchecks --------------------------------------------------------------------------------
+
+
+def healthcheck(service: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    found = service.get("healthcheck")
+    return found if is_mapping(found) else None
+
+
+def disabled(check: Mapping[str, Any] | None) -> bool:
+    """`disable: true`, or a test of `["NONE"]`: the healthcheck (and the image's) is off."""
+    if check is None:
+        return False
+    if check.get("disable") is True:
+        return True
+    test = check.get("test")
+    return isinstance(test, list) and bool(test) and test[0] == "NONE"
+
+
+# --- loading problems, placed --------------------------------------------------------------------
+
+
+def origin_index(data: Any, wanted: Collection[Origin] | None = None) -> dict[Origin, KeyPath]:
+    """Every origin of the merged model (or those in `wanted`) and the (first) key path that
+    carries it."""
+    index: dict[Origin, KeyPath] = {}
+    lines = None if wanted is None else {o.line for o in wanted}  # a cheap test before `in targets`
+    targets: Collection[Origin] = () if wanted is None else wanted
+    todo: list[tuple[Any, KeyPath]] = [(data, ())]
+    while todo:
+        node, path = todo.pop()
+        if isinstance(node, (dict, Mapping)):
+            for key, item in node.items():
+                origin = key_origin(node, key)
+                if origin is not None and (lines is None or (origin.line in lines and origin in targets)):
+                    index.setdefault(origin, (*path, key))
+                if isinstance(item, (dict, list)) or (not isinstance(item, _SCALARS) and isinstance(item, Mapping)):
+                    todo.append((item, (*path, key)))
+        elif isinstance(node, list):
+            for position, item in enumerate(node):
+                origin = key_origin(node, position)
+                if origin is not None and (lines is None or (origin.line in lines and origin in targets)):
+                    index.setdefault(origin, (*path, position))
+                if isinstance(item, (dict, list)) or (not isinstance(item, _SCALARS) and isinstance(item, Mapping)):
+                    todo.append((item, (*path, position)))
+    return index
+
+
+_SCALARS = (str, int, float, type(None))
+
+
+def problem_violations(ctx: LintContext, kind: ProblemKind, describe: str = "") -> Iterator[Violation]:
+    """One violation per distinct problem of `kind` found while loading the stack, placed at the
+    key the problem names. A problem's path is into its own file; where that key survives in
+    the merged model it is found by its origin, otherwise the nearest key of the path is used
+    and the message names the file and line."""
+    problems: list[Problem] = [p for p in ctx.stack.problems if p.kind == kind]
+    if not problems:
+        return
+    index = origin_index(ctx.data, {p.origin for p in problems if p.origin is not None})
+    seen: set[tuple[Origin | None, str]] = set()
+    for problem in problems:
+        marker = (problem.origin, problem.message)
+        if marker in seen:
+            continue  # one anchor expanded in many places: one finding
+        seen.add(marker)
+        path = index.get(problem.origin) if problem.origin is not None else None
+        message = problem.message + describe
+        if path is None:
+            path = problem.path
+            found = ctx.origin(path)
+            if problem.origin is not None and found != problem.origin:
+                message = f"{message} (at {problem.origin.file}:{problem.origin.line})"
+        service = str(path[1]) if len(path) > 1 and path[0] == "services" else None
+        yield Violation(path, message, service=service)
+
+
+# --- profiles ------------------------------------------------------------------------------------
+
+
+def profiles_of(service: Mapping[str, Any]) -> frozenset[str]:
+    found = service.get("profiles")
+    return frozenset(str(p) for p in found) if isinstance(found, list) else frozenset()
+
+
+def run_together(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two services can be started together: not when both have profiles and share none."""
+    pa, pb = profiles_of(a), profiles_of(b)
+    return not (pa and pb and not pa & pb)
+
+
+# --- where a key was written ---------------------------------------------------------------------
+
+
+def written_directly(ctx: LintContext, path: KeyPath) -> str | None:
+    """The file in which the key at `path` (of the merged stack) was written at that same path,
+    by hand: not through an anchor, alias or `<<:` merge key (whose text other keys share), not
+    through `extends` or `include`. None when unsure. Fixes address this file."""
+    origin = ctx.origin(path)
+    if origin is None:
+        return None
+    document = next((d for d in ctx.stack.documents if d.path == origin.file), None)
+    if document is None:
+        return None
+    position = document.positions.get(path)
+    if position is None or (position.line, position.column) != (origin.line, origin.column):
+        return None
+    if sum(1 for other in document.positions.values() if other == position) > 1:
+        return None  # the same text stands at another path too: an anchor or a merge key
+    return origin.file
+
+
+# --- calculator expectations ---------------------------------------------------------------------
+
+WEAK_WORDS = ("assumed", "default")
+
+
+#: lint sizes with a neutral profile named "lint": its settings are defaults, not the user's.
+NEUTRAL_SOURCE = "profile lint"
+
+
+_CHOSEN = re.compile(r"^(?:max|min)\(.*\) = (?P<name>.+)$")
+
+
+Strength = Literal["declared", "estimate", "default"]
+
+
+def contributing_leaves(q: Quantity) -> Iterator[Quantity]:
+    """The inputs a derived number is made of, following only the part a max() or min() chose."""
+    if not q.parts:
+        yield q
+        return
+    parts = q.parts
+    chosen = _CHOSEN.match(q.formula)
+    if chosen is not None:
+        parts = tuple(p for p in q.parts if p.name == chosen.group("name"))[:1] or q.parts
+    for part in parts:
+        yield from contributing_leaves(part)
+
+
+def weak(q: Quantity) -> bool:
+    """An input nobody gave: composegen's assumption or default, the neutral profile's setting,
+    or a number with no source at all."""
+    source = q.source.lower()
+    return not source or source.startswith(NEUTRAL_SOURCE) or any(word in source for word in WEAK_WORDS)
+
+
+def strength(q: Quantity) -> Strength:
+    """How far an expectation can be trusted.
+
+    `declared`: a number the user gave in composegen.yaml. `estimate`: derived, and at least one
+    of the inputs it is made of (margins and other ratios aside) is something the user declared
+    or a measured fact, like a test count or a model's parameters. `default`: a bare default, or
+    derived from assumptions only (the looks of a number without the substance).
+    """
+    if not q.parts:
+        if weak(q):
+            return "default"
+        return "declared" if "composegen.yaml" in q.source else "estimate"
+    inputs = [leaf for leaf in contributing_leaves(q) if leaf.unit != "ratio"]
+    return "estimate" if any(not weak(leaf) for leaf in inputs) else "default"
+
+
+def expected_startup(ctx: LintContext, name: str) -> tuple[Quantity, Strength] | None:
+    sizing = ctx.expected(name)
+    if sizing is None or sizing.startup.value <= 0:
+        return None
+    return sizing.startup, strength(sizing.startup)
+
+
+# --- tmpfs mounts --------------------------------------------------------------------------------
+
+
+class Mount(NamedTuple):
+    """One tmpfs mount of a service.
+
+    `size` is in bytes; None when no size is given (unbounded) or when it cannot be read
+    (`readable` False: an unresolved variable, a percentage, a typo), which no rule judges.
+    """
+
+    path: KeyPath  # of the entry in the merged stack
+    target: str
+    size: int | None
+    readable: bool
+    short: bool  # the short `tmpfs:` form (ignored by `docker stack deploy`)
+
+
+def _short(path: KeyPath, entry: Any) -> Mount | None:
+    if isinstance(entry, bool) or not isinstance(entry, (str, int, float)):
+        return None
+    text = go_format(entry).strip()
+    if not text or "$" in text:
+        return None
+    target, _, options = text.partition(":")
+    size: int | None = None
+    readable = True
+    for option in options.split(","):
+        key, sep, value = option.strip().partition("=")
+        if key.strip().lower() != "size" or not sep:
+            continue
+        size = as_bytes(value.strip())
+        readable = size is not None
+    return Mount(path, target.strip(), size or None, readable, True)
+
+
+def _long(path: KeyPath, entry: Mapping[str, Any]) -> Mount:
+    raw = dig(entry, "tmpfs", "size")
+    target = entry.get("target")
+    size = as_bytes(raw) if raw is not None else None
+    readable = raw is None or size is not None
+    return Mount(path, str(target) if target is not None else "", size or None, readable, False)
+
+
+def tmpfs_mounts(name: str, service: Mapping[str, Any]) -> list[Mount]:
+    """Every tmpfs mount of a service: the short `tmpfs:` entries, then `type: tmpfs` volumes."""
+    mounts: list[Mount] = []
+    short = service.get("tmpfs")
+    if isinstance(short, list):
+        for index, entry in enumerate(short):
+            found = _short(("services", name, "tmpfs", index), entry)
+            if found is not None:
+                mounts.append(found)
+    elif short is not None:
+        found = _short(("services", name, "tmpfs"), short)
+        if found is not None:
+            mounts.append(found)
+    volumes = service.get("volumes")
+    for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
+        if is_mapping(entry) and entry.get("type") == "tmpfs":
+            mounts.append(_long(("services", name, "volumes", index), entry))
+    return mounts
+
+
+# --- references between services and top-level sections ------------------------------------------
+
+Reference = tuple[str, str, KeyPath]  # (section, name, path of the referring key)
+
+
+def _names(value: Any, path: KeyPath) -> Iterator[tuple[str, KeyPath, Any]]:
+    """(name, path, detail) of a list-or-mapping of names (`[a, b]` or `{a: {...}}`)."""
+    if is_mapping(value):
+        for key, detail in value.items():
+            yield str(key), (*path, key), detail
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                yield item, (*path, index), None
+            elif isinstance(item, Mapping) and isinstance(item.get("source"), str):
+                yield item["source"], (*path, index), item
+
+
+def _service_prefixed(value: Any) -> str | None:
+    if isinstance(value, str) and value.startswith("service:"):
+        return value[len("service:") :]
+    return None
+
+
+def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:
+    """Everything a service refers to by name."""
+    base: KeyPath = ("services", name)
+    for target, path, _ in _names(service.get("depends_on"), (*base, "depends_on")):
+        yield "services", target, path  # even `required: false`: compose refuses an undefined one
+    for target, path, _ in _names(service.get("links"), (*base, "links")):
+        yield "services", target.split(":", 1)[0], path
+    volumes_from = service.get("volumes_from")
+    for index, entry in enumerate(volumes_from if isinstance(volumes_from, list) else []):
+        if isinstance(entry, str) and not entry.startswith("container:"):
+            target = entry.removeprefix("service:").split(":", 1)[0]
+            yield "services", target, (*base, "volumes_from", index)
+    for key in ("network_mode", "ipc", "pid"):
+        shared = _service_prefixed(service.get(key))
+        if shared:
+            yield "services", shared, (*base, key)
+    for target, path, _ in _names(service.get("networks"), (*base, "networks")):
+        yield "networks", target, path
+    volumes = service.get("volumes")
+    for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
+        try:
+            volume = parse_volume(entry)
+        except SyntaxProblem:
+            continue  # schema-invalid reports it
+        if volume.type == "volume" and volume.source:
+            yield "volumes", volume.source, (*base, "volumes", index)
+    for section in ("secrets", "configs"):
+        for target, path, _ in _names(service.get(section), (*base, section)):
+            yield section, target, path
+
+
+# --- runtime facts: what a service runs, against its memory limit ---------------------------------
+
+
+#: Image names (the last part, as composegen.facts gives it) of the search servers, whose guidance
+#: is a heap of at most half the memory.
+SEARCH_IMAGES = frozenset({"elasticsearch", "opensearch"})
+
+
+class Limited(NamedTuple):
+    """A service with a memory limit, and the facts of what it runs (composegen.facts)."""
+
+    name: str
+    service: Mapping[str, Any]
+    limit: Setting
+    facts: ServiceFacts
+
+
+def limited_services(ctx: LintContext) -> Iterator[Limited]:
+    """Every service with a memory limit, with its runtime facts. The facts are read only when a
+    service has a limit: a stack without one never pays for them."""
+    for name, service in ctx.services():
+        limit = memory_limit(name, service)
+        if limit is None:
+            continue
+        facts = ctx.facts(name)
+        if facts is not None:
+            yield Limited(name, service, limit, facts)
+
+
+def number_fact(facts: ServiceFacts, setting: str, program: str | None = None) -> Fact | None:
+    """The fact that wins for a setting, where it was read as a number (not unreadable, not a
+    switch, not `auto`); None otherwise."""
+    found = facts.get(setting, program)
+    if found is None or found.status != "read" or isinstance(found.value, bool):
+        return None
+    return found if isinstance(found.value, (int, float)) else None
+
+
+def cited(fact: Fact) -> str:
+    """A fact as a message quotes it: `-Xmx4g` (docker-compose.yml:13, environment ES_JAVA_OPTS)."""
+    where = ", ".join(part for part in (fact.where(), fact.via) if part)
+    return f"`{fact.raw}` ({where})" if where else f"`{fact.raw}`"
+
+
+def cited_briefly(fact: Fact) -> str:
+    """A fact as a parenthesis quotes it: `--workers 4`, docker-compose.yml:8."""
+    return f"`{fact.raw}`, {fact.where()}" if fact.origin is not None else f"`{fact.raw}`"
+
+
+def limit_cited(ctx: LintContext, limit: Setting) -> str:
+    """The limit as a message quotes it: the memory limit mem_limit 2g (docker-compose.yml:14)."""
+    origin = ctx.origin(limit.path)
+    where = f" ({origin.where()})" if origin is not None else ""
+    return f"the memory limit {limit.key} {limit.shown()}{where}"
+
+
+def size_text(value: float) -> str:
+    """Bytes as a message shows them: 4.00 GiB, 256 MiB."""
+    return human_bytes(value)
+
+
+def mebibytes(value: float) -> int:
+    """Whole MiB, rounded down: the unit a suggested setting is written in."""
+    return max(1, int(value // MIB))
+
+
+def at_fact(found: Limited, fact: Fact, message: str, severity: Severity | None = None) -> Violation:
+    """A finding placed where the setting is written (the fix goes there), about one service."""
+    return Violation(("services", found.name), message, service=found.name, severity=severity, origin=fact.origin)
+
+
+#: The web servers whose `workers` setting is a process count.
+WEB_SERVERS = ("gunicorn", "uvicorn", "hypercorn")
+#: celery pools that run one process whatever the concurrency.
+ONE_PROCESS_POOLS = frozenset({"solo", "threads", "gevent", "eventlet"})
+
+
+class Workers(NamedTuple):
+    """The worker processes a service runs, as its command or environment says."""
+
+    fact: Fact
+    processes: int
+    program: str
+
+
+def worker_processes(facts: ServiceFacts) -> Workers | None:
+    """gunicorn's, uvicorn's or hypercorn's workers, else celery's `--autoscale` maximum or
+    `--concurrency` with a pool of processes; None where nothing says."""
+    for program in WEB_SERVERS:
+        fact = number_fact(facts, "workers", program)
+        if fact is not None and int(fact.value or 0) >= 1:
+            return Workers(fact, int(fact.value or 0), program)
+    pool = facts.get("pool", "celery")
+    if pool is not None and str(pool.value) in ONE_PROCESS_POOLS:
+        return None
+    fact = number_fact(facts, "autoscale_max", "celery") or number_fact(facts, "concurrency", "celery")
+    if fact is None or int(fact.value or 0) < 1:
+        return None
+    return Workers(fact, int(fact.value or 0), "celery")
