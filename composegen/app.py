@@ -149,11 +149,12 @@ def render(
             text, lines = render_planned(planned, out), []
         warnings = list(planned.stack.warnings)
         report: dict[str, Any] = {"target": chosen, "output": None if output == "-" else str(out)}
-        report.update(warnings=warnings, notes=notes)
+        report.update(warnings=warnings, notes=notes, base_notes=list(planned.stack.base_notes))
+        base_notes = [f"note: {n}" for n in planned.stack.base_notes]
 
         def say_notes() -> None:
             if fmt is Format.text:
-                for line in [f"warning: {w}" for w in warnings] + lines:
+                for line in [f"warning: {w}" for w in warnings] + base_notes + lines:
                     typer.echo(f"composegen: {line}", err=True)
 
         if not check or output == "-":  # --check: one line when up to date, the notes only when it differs

@@ -53,6 +53,9 @@ def service_text(plan: ServicePlan) -> str:
         f"hardening: read_only={hard.read_only} no_new_privileges={hard.no_new_privileges} "
         f"user={hard.user or '(image default)'} cap_drop={list(hard.cap_drop)}"
     )
+    if plan.base_facts:
+        lines.append("read from the base file (composegen.yaml wins where the overlay can enforce it):")
+        lines += [f"  - {f}" for f in plan.base_facts]
     if plan.notes:
         lines.append("notes:")
         lines += [f"  - {n}" for n in plan.notes]
@@ -111,6 +114,8 @@ def service_json(plan: ServicePlan) -> dict[str, Any]:
         "environment": [{"key": e.key, "value": e.value, "why": _q(e.why), "note": e.note} for e in plan.environment],
         "extra": {k: as_dict(v) for k, v in plan.sizing.extra.items()},
         "notes": list(plan.notes),
+        "base_notes": list(plan.sizing.base_notes),
+        "base_facts": list(plan.base_facts),
     }
 
 

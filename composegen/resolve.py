@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from composegen.errors import InputError, UnitError
+from composegen.errors import ComposegenError, InputError, UnitError
 from composegen.profiles import PROJECT_FILE
 from composegen.profiles.plain import default_spec
 from composegen.sizing.detect import detect
@@ -13,6 +13,8 @@ from composegen.sizing.inputs import BaseService, ModelFootprint, ServiceInputs
 from composegen.units import parse_cpus
 
 if TYPE_CHECKING:  # the models are read here, never built: lint without composegen.yaml skips pydantic
+    from composegen.compose.stack import Stack
+    from composegen.facts import ServiceFacts
     from composegen.profiles.loader import LoadedProject
     from composegen.profiles.models import HostSpec, ServiceSpec
     from composegen.yamlio import Document
@@ -127,11 +129,28 @@ def _role(spec: ServiceSpec, base: BaseService, secrets: Sequence[str]) -> tuple
     return detect(base, secrets)
 
 
+def stack_facts(stack: Stack) -> dict[str, ServiceFacts]:
+    """What each service of the merged base stack runs (composegen.facts), for the calculators;
+    none where the stack cannot be read so (the facts are a help, never a new refusal)."""
+    from composegen.facts import read_stack
+
+    try:
+        return read_stack(stack)
+    except ComposegenError:
+        return {}
+
+
 def resolve_inputs(
-    loaded: LoadedProject, services: Mapping[str, Mapping[str, Any]], secrets: Sequence[str] = ()
+    loaded: LoadedProject,
+    services: Mapping[str, Mapping[str, Any]],
+    secrets: Sequence[str] = (),
+    *,
+    stack: Stack | None = None,
+    facts: Mapping[str, ServiceFacts] | None = None,
 ) -> list[ServiceInputs]:
     """One ServiceInputs per base service, in the base file's order; `secrets`, values no role
-    reason may quote (Stack.secret_values)."""
+    reason may quote (Stack.secret_values); with `stack` (the merged base) or its `facts` read
+    already, each carries what its command and environment make it run."""
     project = loaded.project
     return resolve_services(
         services,
@@ -141,6 +160,7 @@ def resolve_inputs(
         compose_files=project.compose_files,
         document=loaded.document,
         secrets=secrets,
+        facts=facts if facts is not None else stack_facts(stack) if stack is not None else None,
     )
 
 
@@ -153,10 +173,12 @@ def resolve_services(
     compose_files: Sequence[str] = (),
     document: Document | None = None,
     secrets: Sequence[str] = (),
+    facts: Mapping[str, ServiceFacts] | None = None,
 ) -> list[ServiceInputs]:
     """One ServiceInputs per base service from what composegen.yaml says of each (`specs`; a
     service it does not name gets the defaults), in the base file's order. `document`, the
-    composegen.yaml read, puts a line in the errors."""
+    composegen.yaml read, puts a line in the errors; `facts` (see `stack_facts`) is what each
+    service runs, as the base file says."""
 
     def place(*keys: str) -> str:
         return document.where(("services", *keys)) if document is not None else where
@@ -186,6 +208,8 @@ def resolve_services(
                 models=models,
                 host=host,
                 stack_agents=agents if role != "agent" else 0,
+                facts=facts.get(name) if facts is not None else None,
+                secrets=tuple(secrets),
             )
         )
     return result

@@ -140,7 +140,8 @@ class LintContext:
         out: dict[str, Sizing] = {}
         for name, inputs in self.inputs.items():
             try:
-                out[name] = CALCULATORS[inputs.role](inputs, profile)
+                # the calculators size for what the service runs (composegen.sizing.runs)
+                out[name] = CALCULATORS[inputs.role](inputs._replace(facts=self.facts(name)), profile)
             except ComposegenError:  # a calculator that cannot size this service: no expectation
                 continue
         return out

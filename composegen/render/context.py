@@ -127,6 +127,7 @@ def stack_context(
         "base_files": [one_line(f) for f in base_files],
         "output_name": one_line(output_name),
         "warnings": [one_line(w) for w in stack.warnings],
+        "base_notes": [one_line(n) for n in stack.base_notes],
         "services": [service_context(s, by_name[s.name]) for s in stack.services],
         "network": network,
         "volumes": list(stack.volumes),

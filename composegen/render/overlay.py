@@ -70,7 +70,7 @@ def plan(
     profile = load_profile(profile_ref, cwd, project.path)
     paths = project.compose_paths()
     base = load_base(paths, project.root)
-    inputs = tuple(resolve_inputs(project, base.services, base.secret_values()))
+    inputs = tuple(resolve_inputs(project, base.services, base.secret_values(), stack=base))
     measured, measured_text = read_measurements(measurements, cwd)
     stack = plan_stack(inputs, profile.profile, project.project.host, docker_version, measured)
     _refuse_impossible_limits(stack, project)

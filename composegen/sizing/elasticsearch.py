@@ -11,18 +11,17 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from composegen.masking import mask
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
     baseline_memory,
-    env_preset,
     image_repository,
     limit_with_mounts,
     startup_time,
     with_margin,
 )
 from composegen.sizing.inputs import ServiceInputs
+from composegen.sizing.jvm import heap_env, heap_from_base
 from composegen.sizing.quantity import Quantity, given, largest, smallest
 from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, MIB
@@ -60,6 +59,11 @@ def heap(ram: Quantity) -> Quantity:
     return smallest("heap", (half, cap), ES_FACTS)
 
 
+def ram_for(heap: Quantity) -> Quantity:
+    """The node RAM a heap needs: the heap is at most half of it (the rest is Lucene's file cache)."""
+    return Quantity("node RAM for that heap", heap.value / HEAP_SHARE, "bytes", f"{heap.name} ÷ 50%", ES_FACTS, (heap,))
+
+
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     chosen = baseline_memory(
         inputs, profile, DEFAULT_RAM, "composegen default (assumed): declare memory: or set roles.elasticsearch.memory"
@@ -70,6 +74,8 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     if chosen.value < FLOOR:
         notes.append(f"{chosen.name} {chosen.show()} raised to the 1 GiB floor (assumed)")
     h = heap(ram)
+    base = heap_from_base(inputs, ram, h, ram_for)
+    ram, h = base.whole, base.heap
     if h.value > ZERO_BASED_OOPS:
         notes.append(
             "a heap above ~26 GB loses zero-based compressed oops (Elasticsearch manual, "
@@ -79,14 +85,9 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     repo = image_repository(inputs.base.image) or ""
     key = "OPENSEARCH_JAVA_OPTS" if "opensearch" in repo else "ES_JAVA_OPTS"
     value = f"-Xms{mib}m -Xmx{mib}m"
-    environment: tuple[EnvSetting, ...] = ()
-    preset = env_preset(inputs, key)
-    if preset is None:
-        environment = (EnvSetting(key, value, h, "the image's start script passes it to the JVM"),)
-    else:
-        notes.append(
-            f"{key} is already set ({mask(preset)!r}): composegen leaves it; its derived value would be {value!r}"
-        )
+    env, env_notes = heap_env(inputs, base, key, value, "the image's start script passes it to the JVM")
+    environment: tuple[EnvSetting, ...] = env
+    notes += env_notes
     notes.append(
         "production mode needs vm.max_map_count ≥ 262144 on the host (Elasticsearch bootstrap check; not in facts)"
     )
@@ -99,4 +100,5 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         hardening=False,  # writes its keystore under config/ at start: a read-only root breaks it
         extra={"node RAM": ram, "heap": h},
         notes=tuple(notes),
+        base_notes=base.notes,
     )

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from composegen.facts import ServiceFacts
     from composegen.profiles.models import HostSpec, ServiceSpec
 
 
@@ -54,3 +55,10 @@ class ServiceInputs(NamedTuple):
     models: tuple[ModelFootprint, ...] = ()
     host: HostSpec | None = None
     stack_agents: int = 0  # load-test agents in the whole stack (they connect to this service)
+    #: what the base compose file makes the service run (composegen.facts): workers, heaps, server
+    #: flags, each with its file:line. composegen.yaml's declarations win over them; they win
+    #: over the profile's defaults (see composegen.sizing.runs). None: not read (a test's inputs).
+    facts: ServiceFacts | None = None
+    #: values from `.env` or the environment that look secret (Stack.secret_values): nothing that
+    #: quotes the service (explain, the overlay's comments) may print them
+    secrets: tuple[str, ...] = ()

@@ -16,10 +16,12 @@ plan assembler still rounds).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 from composegen.errors import InputError
 from composegen.masking import mask
+from composegen.sizing import runs
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
@@ -37,7 +39,12 @@ from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, MIB
 
 if TYPE_CHECKING:
+    from composegen.facts import Fact
     from composegen.profiles.models import Profile
+
+#: What a service with a given heap needs in all (the JVM: heap + fixed regions; Elasticsearch:
+#: twice the heap).
+HeapNeeds = Callable[[Quantity], Quantity]
 
 PAKETO = f"{FACTS_SIZING} §Calculators (Paketo JVM memory calculator)"
 JVM_DEFAULTS = f"{FACTS_SIZING} §Calculators (JVM defaults)"
@@ -139,6 +146,64 @@ def heap_breakdown(
     return whole, fixed, heap
 
 
+class BaseHeap(NamedTuple):
+    """The JVM total and heap once the base's own -Xmx is counted (see heap_from_base)."""
+
+    whole: Quantity
+    heap: Quantity
+    found: Fact | None = None  # the base's -Xmx, where it sets one
+    override: bool = False  # composegen.yaml's memory wins: the overlay rewrites the base's variable
+    notes: tuple[str, ...] = ()
+
+
+def heap_from_base(inputs: ServiceInputs, whole: Quantity, heap: Quantity, needed_for: HeapNeeds) -> BaseHeap:
+    """The base's -Xmx (command line or any options variable: ES_JAVA_OPTS, KAFKA_HEAP_OPTS,
+    JVMFLAGS, JAVA_TOOL_OPTIONS...) counted: the plan sizes for that heap, raising `whole` to what
+    it needs (`needed_for(heap)`), unless composegen.yaml declares memory and the heap is set in a
+    variable the overlay can replace."""
+    found = runs.fact(inputs, "heap_max", "jvm")
+    if found is None:
+        return BaseHeap(whole, heap)
+    if declared_memory(inputs) is not None and runs.overridable(found):
+        note = (
+            f"heap: the overlay's {runs.env_key(found)} overrides the base's -Xmx ({runs.origin_text(found)}) "
+            f"with {heap.show()}, from the memory composegen.yaml declares"
+        )
+        return BaseHeap(whole, heap, found, True, (note,))
+    base_heap = runs.fact_quantity("heap", found, "bytes")
+    raised, notes = runs.at_least(whole.name, whole, needed_for(base_heap), found, f"a {base_heap.show()} heap")
+    return BaseHeap(raised, base_heap, found, False, notes)
+
+
+def heap_env(
+    inputs: ServiceInputs, base: BaseHeap, key: str, value: str, note: str
+) -> tuple[tuple[EnvSetting, ...], tuple[str, ...]]:
+    """The heap setting for the overlay: none where the base sets the heap (the plan sizes for
+    it), the base's variable with composegen's flags after it where composegen.yaml overrides it,
+    else `key`=`value` unless the base already sets `key` (env_or_note)."""
+    if base.found is None:
+        return env_or_note(inputs, key, value, base.heap, note)
+    name = runs.env_key(base.found)
+    if not base.override or name is None:
+        _, notes = env_or_note(inputs, key, value, base.heap, note)  # the base's heap runs: no setting
+        return (), notes
+    preset = inputs.base.environment.get(name, "")
+    flags = value if value.startswith("-") else f"-Xmx{value}m"
+    combined = f"{preset} {flags}".strip()
+    return (
+        EnvSetting(name, combined, base.heap, "the base's value with composegen's heap after it (the last -Xmx wins)"),
+    ), ()
+
+
+def needs_fixed(fixed: Quantity) -> HeapNeeds:
+    """What a JVM with a given heap needs: the heap plus the fixed regions."""
+
+    def needed(heap: Quantity) -> Quantity:
+        return total("heap + fixed regions", (heap, fixed), PAKETO)
+
+    return needed
+
+
 def heap_mib(heap: Quantity) -> int:
     """Whole MiB, rounded down (the heap stays inside its budget)."""
     return max(1, math.floor(heap.value / MIB))
@@ -166,6 +231,7 @@ def _sizing(
     notes: tuple[str, ...],
     startup: Quantity,
     hardening: bool,
+    base_notes: tuple[str, ...] = (),
 ) -> Sizing:
     regions = {region.name: region for region in fixed.parts}
     return Sizing(
@@ -177,6 +243,7 @@ def _sizing(
         hardening=hardening,
         extra={"JVM total": whole, "heap": heap, **regions},
         notes=notes,
+        base_notes=base_notes,
     )
 
 
@@ -185,12 +252,14 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     whole, fixed, heap = heap_breakdown(
         inputs, profile, None, DEFAULT_TOTAL, "composegen default (assumed): declare memory: or set roles.jvm.memory"
     )
+    base = heap_from_base(inputs, whole, heap, needs_fixed(fixed))
+    whole, heap = base.whole, base.heap
     mib = heap_mib(heap)
-    env, notes = env_or_note(
+    env, notes = heap_env(
         inputs,
+        base,
         "JAVA_TOOL_OPTIONS",
         f"-Xmx{mib}m",
-        heap,
         "every JVM reads JAVA_TOOL_OPTIONS; an explicit -Xmx overrides the "
         "default of 25% of the limit (MaxRAMPercentage, facts)",
     )
@@ -204,6 +273,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         (*notes, "no healthcheck: the port and path are the application's to name"),
         startup_time(inputs, profile, DEFAULT_STARTUP, "composegen default (assumed)"),
         hardening=True,
+        base_notes=base.notes,
     )
 
 
@@ -213,6 +283,8 @@ def size_kafka(inputs: ServiceInputs, profile: Profile) -> Sizing:
         "Kafka default heap", KAFKA_HEAP, "bytes", f"{JVM_DEFAULTS}: kafka-server-start.sh -Xmx1G -Xms1G"
     )
     whole, fixed, heap = heap_breakdown(inputs, profile, default_heap, 0, "")
+    base = heap_from_base(inputs, whole, heap, needs_fixed(fixed))
+    whole, heap = base.whole, base.heap
     mib = heap_mib(heap)
     repo = image_repository(inputs.base.image)
     notes: list[str] = []
@@ -223,11 +295,11 @@ def size_kafka(inputs: ServiceInputs, profile: Profile) -> Sizing:
         )
     if heap.value < KAFKA_HEAP:
         notes.append(f"the heap ({heap.show()}) is below the 1 GiB Kafka's start script gives")
-    env, env_notes = env_or_note(
+    env, env_notes = heap_env(
         inputs,
+        base,
         "KAFKA_HEAP_OPTS",
         f"-Xmx{mib}m -Xms{mib}m",
-        heap,
         "read by kafka-server-start.sh (apache, confluent, bitnami images)",
     )
     return _sizing(
@@ -240,6 +312,7 @@ def size_kafka(inputs: ServiceInputs, profile: Profile) -> Sizing:
         (*notes, *env_notes, "no healthcheck: the listener port is the broker's config"),
         startup_time(inputs, profile, KAFKA_STARTUP, "composegen default (assumed)"),
         hardening=False,
+        base_notes=base.notes,
     )  # the images write their config at start (confluent, bitnami)
 
 
@@ -269,8 +342,10 @@ def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
         "ZooKeeper default heap", ZOOKEEPER_HEAP, "bytes", "ZooKeeper bin/zkEnv.sh ZK_SERVER_HEAP=1000 (not in facts)"
     )
     whole, fixed, heap = heap_breakdown(inputs, profile, default_heap, 0, "")
+    base = heap_from_base(inputs, whole, heap, needs_fixed(fixed))
+    whole, heap = base.whole, base.heap
     key, value, note = zookeeper_env(inputs, heap_mib(heap))
-    env, notes = env_or_note(inputs, key, value, heap, note)
+    env, notes = heap_env(inputs, base, key, value, note)
     return _sizing(
         inputs,
         profile,
@@ -281,4 +356,5 @@ def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
         (*notes, "no healthcheck: a JVM probe (zkServer.sh status) would be charged to the container every interval"),
         startup_time(inputs, profile, ZOOKEEPER_STARTUP, "composegen default (assumed)"),
         hardening=False,
+        base_notes=base.notes,
     )  # the official entrypoint chowns as root, then drops privileges

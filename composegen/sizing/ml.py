@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, startup_time, with_margin
 from composegen.sizing.inputs import ModelFootprint, ServiceInputs
-from composegen.sizing.python_web import ARBITER, worker_count
+from composegen.sizing.python_web import ARBITER, gunicorn_environment, preloaded, profile_workers, worker_choice
 from composegen.sizing.quantity import Quantity, given, times, total
 from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, MIB
@@ -107,7 +107,7 @@ def serving_memory(inputs: ServiceInputs, workers: Quantity) -> Quantity:
     act = activations(inputs)
     copy = total("one copy of the models", (runtime(inputs), w, load_overhead(w)))
     n = int(workers.value)
-    if inputs.spec.preload:
+    if preloaded(inputs):
         private = given("private memory per worker", WORKER_PRIVATE, "bytes", f"{FACTS_SIZING} §Web workers; {BENCH}")
         per_worker = total("per worker", (private, act))
         shared = copy.renamed("shared once (preload, copy-on-write)")
@@ -118,7 +118,7 @@ def serving_memory(inputs: ServiceInputs, workers: Quantity) -> Quantity:
         )
     per_worker = total("per worker (no preload: each loads its own copy)", (copy, act))
     arbiter = given("gunicorn arbiter (without the app)", ARBITER, "bytes", BENCH)
-    if n == 1 and not inputs.spec.workers:
+    if n == 1 and not inputs.spec.workers and workers.source_kind != "base file":
         return per_worker.renamed("working set")
     return total("working set", (arbiter, times("workers × per worker", workers, per_worker)))
 
@@ -129,7 +129,7 @@ def load_time(inputs: ServiceInputs, profile: Profile, w: Quantity, workers: Qua
     imports = given("import torch + transformers", IMPORT_SECONDS, "seconds", "composegen default, assumed")
     rate = given("load rate", LOAD_BYTES_PER_SECOND, "bytes", "composegen default, assumed (warm local cache)")
     read = Quantity("read weights", w.value / rate.value, "seconds", "weights ÷ load rate", "", (w, rate))
-    if inputs.spec.preload:
+    if preloaded(inputs):
         return total("startup", (imports, read))
     contention = Quantity(
         "CPU contention",
@@ -160,24 +160,19 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
 
         return python_web.size(inputs, profile)
     cpus = baseline_cpus(inputs, profile, 2.0, "composegen default for ML inference, assumed")
-    workers = (
-        worker_count(inputs, cpus)
-        if inputs.spec.workers or inputs.base.environment.get("WEB_CONCURRENCY")
+    fallback = (
+        profile_workers(inputs, cpus)
+        if inputs.base.environment.get("WEB_CONCURRENCY")
         else given("workers", 1, "count", "composegen default: one worker per model copy")
     )
+    choice = worker_choice(inputs, cpus, fallback)
+    workers = choice.quantity
     memory = declared_memory(inputs) or serving_memory(inputs, workers)
     t = threads(cpus, workers)
-    n = int(workers.value)
-    args = [f"--workers={n}", f"--timeout={int(profile.ml.gunicorn_timeout)}"]
-    if profile.ml.max_requests:
-        args += [f"--max-requests={profile.ml.max_requests}", f"--max-requests-jitter={profile.ml.max_requests_jitter}"]
-    if inputs.spec.preload:
-        args.append("--preload")
-    env = [
-        EnvSetting("WEB_CONCURRENCY", str(n), workers),
-        EnvSetting(
-            "GUNICORN_CMD_ARGS", " ".join(args), workers, "gunicorn reads it; flags on the command line still win"
-        ),
+    env, base_notes, gunicorn_notes = gunicorn_environment(
+        inputs, profile, choice, int(profile.ml.gunicorn_timeout), bool(inputs.spec.preload)
+    )
+    env += [
         EnvSetting("OMP_NUM_THREADS", str(int(t.value)), t),
         EnvSetting("MKL_NUM_THREADS", str(int(t.value)), t),
         EnvSetting("MALLOC_ARENA_MAX", "2", note=f"{FACTS_SIZING} §Web workers: cut peak memory 12 %"),
@@ -194,5 +189,9 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         environment=tuple(env),
         volumes=volumes,
         extra={"workers": workers, "weights": w, "threads": t},
-        notes=("never set PYTHONOPTIMIZE=2 on ML services: it breaks `import transformers` (facts/sizing.md)",),
+        notes=(
+            *gunicorn_notes,
+            "never set PYTHONOPTIMIZE=2 on ML services: it breaks `import transformers` (facts/sizing.md)",
+        ),
+        base_notes=base_notes,
     )

@@ -60,6 +60,7 @@ class ServicePlan:
     restart: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
+    base_facts: tuple[str, ...] = ()  # what the base file makes it run, with file:line (runs.base_facts)
     cpu_reservation: Quantity | None = None  # measured under load (calibrate); Swarm's reservations.cpus
 
     @property
@@ -91,6 +92,9 @@ class StackPlan:
     volumes: tuple[str, ...] = ()
     inputs_digest: str = ""
     warnings: tuple[str, ...] = ()
+    #: `service: note` for each value taken from the base file where the profile would choose
+    #: otherwise, overridden in it, or that could not be (Sizing.base_notes)
+    base_notes: tuple[str, ...] = ()
 
     def service(self, name: str) -> ServicePlan | None:
         return next((s for s in self.services if s.name == name), None)

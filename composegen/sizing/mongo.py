@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from composegen.sizing import runs
 from composegen.sizing.common import (
     baseline_cpus,
     baseline_memory,
@@ -69,6 +70,18 @@ def wiredtiger_cache(ram: Quantity) -> Quantity:
     return largest("wiredTigerCacheSize", (half, floor), MANUAL)
 
 
+def ram_for_cache(cache: Quantity) -> Quantity:
+    """The RAM budget a cache needs by the manual's rule: cache ÷ 50% + 1 GB."""
+    return Quantity(
+        "RAM budget for that cache",
+        cache.value / CACHE_SHARE + RESERVED,
+        "bytes",
+        f"{cache.name} ÷ 50% + 1 GB",
+        MANUAL,
+        (cache,),
+    )
+
+
 def cache_gb(n: float) -> str:
     """GB for --wiredTigerCacheSizeGB, floored to 0.01 (at least 0.25): `0.25`, `1.5`."""
     value = max(0.25, math.floor(n / GIB * 100) / 100)
@@ -80,6 +93,11 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         inputs, profile, DEFAULT_RAM, "composegen default (assumed): declare memory: or set roles.mongo.memory"
     ).renamed("RAM budget")
     cache = wiredtiger_cache(ram)
+    base_notes: tuple[str, ...] = ()
+    found = runs.fact(inputs, "wiredtiger_cache", "mongodb")
+    if found is not None:  # mongod's flag is what runs: size the budget around it
+        cache = runs.fact_quantity("wiredTigerCacheSize", found, "bytes")
+        ram, base_notes = runs.at_least(ram.name, ram, ram_for_cache(cache), found, f"a {cache.show()} cache")
     mounts, notes_ = data_dir_mounts(
         inputs,
         profile,
@@ -88,14 +106,16 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         given("empty dbpath and journal", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)"),
     )
     notes = list(notes_)
-    command, note = command_unless_blocked(
-        inputs,
-        IMAGES,
-        ("--wiredTigerCacheSizeGB", cache_gb(cache.value)),
-        "wiredTigerCacheSizeGB",
-        consequence="mongod sizes its cache from the container limit instead",
-    )
-    notes += [note] if note else []
+    command = None
+    if found is None:
+        command, note = command_unless_blocked(
+            inputs,
+            IMAGES,
+            ("--wiredTigerCacheSizeGB", cache_gb(cache.value)),
+            "wiredTigerCacheSizeGB",
+            consequence="mongod sizes its cache from the container limit instead",
+        )
+        notes += [note] if note else []
     return Sizing(
         memory=limit_with_mounts(with_margin(ram, profile), mounts),
         startup=startup_with_load(
@@ -108,4 +128,5 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         hardening=False,  # the entrypoint chowns the data dir as root, then drops to mongodb
         extra={"wiredTigerCacheSize": cache},
         notes=tuple(notes),
+        base_notes=base_notes,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from composegen.sizing import runs
 from composegen.sizing.common import (
     baseline_cpus,
     baseline_memory,
@@ -96,6 +97,20 @@ def buffer_pool(ram: Quantity) -> Quantity:
     )
 
 
+def ram_for_pool(pool: Quantity) -> Quantity:
+    """The RAM budget a buffer pool needs by the same rule: the pool is 50% of it up to 4 GiB,
+    75% above."""
+    share = 0.5 if pool.value * 2 <= HALF_UP_TO else 0.75
+    return Quantity(
+        "RAM budget for that pool",
+        pool.value / share,
+        "bytes",
+        f"{pool.name} ÷ {share:.0%}",
+        MANUAL,
+        (pool,),
+    )
+
+
 def healthcheck(inputs: ServiceInputs) -> tuple[str, ...]:
     """healthcheck.sh for the official MariaDB image, mariadb-admin for other MariaDB images
     (11.x dropped the mysql* names), mysqladmin for the rest."""
@@ -118,6 +133,11 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         inputs, profile, DEFAULT_RAM, "composegen default (assumed): declare memory: or set roles.mysql.memory"
     ).renamed("RAM budget")
     pool = buffer_pool(ram)
+    base_notes: tuple[str, ...] = ()
+    found = runs.fact(inputs, "innodb_buffer_pool_size", "mysql")
+    if found is not None:  # the server's flag is what runs: size the budget around it
+        pool = runs.fact_quantity("innodb_buffer_pool_size", found, "bytes")
+        ram, base_notes = runs.at_least(ram.name, ram, ram_for_pool(pool), found, f"a {pool.show()} buffer pool")
     mounts, notes_ = data_dir_mounts(
         inputs,
         profile,
@@ -127,8 +147,10 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     )
     notes = list(notes_)
     flag = f"--innodb-buffer-pool-size={mysql_size(pool.value)}"
-    command, note = command_unless_blocked(inputs, IMAGES, (flag,), "innodb_buffer_pool_size")
-    notes += [note] if note else []
+    command = None
+    if found is None:
+        command, note = command_unless_blocked(inputs, IMAGES, (flag,), "innodb_buffer_pool_size")
+        notes += [note] if note else []
     test = healthcheck(inputs)
     if test is MARIADB_HEALTHCHECK:
         notes.append("healthcheck.sh is in MariaDB images built since 2023: an older pinned tag needs its own probe")
@@ -144,4 +166,5 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         hardening=False,  # the entrypoint chowns the data dir as root, then drops to mysql
         extra={"innodb_buffer_pool_size": pool},
         notes=tuple(notes),
+        base_notes=base_notes,
     )

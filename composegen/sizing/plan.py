@@ -28,6 +28,7 @@ from composegen.sizing.model import (
 )
 from composegen.sizing.quantity import Quantity, given, rounded_up, times, total
 from composegen.sizing.roles import CALCULATORS
+from composegen.sizing.runs import base_facts
 from composegen.units import MIB, format_bytes
 
 PYTHON_ROLES = frozenset({"python-web", "worker", "pytest", "ml-inference"})
@@ -215,7 +216,8 @@ def plan_service(
         logging=logging,
         restart=profile.restart,
         labels=tuple(labels),
-        notes=(*sizing.notes, *notes),
+        notes=(*sizing.base_notes, *sizing.notes, *notes),
+        base_facts=base_facts(inputs),
         cpu_reservation=cpu_reservation if cpus is not None else None,
     )
 
@@ -321,6 +323,7 @@ def plan_stack(
         network_internal=network.internal if network else False,
         volumes=tuple(volumes),
         warnings=(*fit.problems, *_engine_warnings(profile, docker_version), *measured),
+        base_notes=tuple(f"{s.name}: {note}" for s in services for note in s.sizing.base_notes),
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from composegen.sizing import runs
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
@@ -33,6 +34,7 @@ from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, KIB, MIB
 
 if TYPE_CHECKING:
+    from composegen.facts import Fact
     from composegen.profiles.models import Profile
 
 # --- postgres -----------------------------------------------------------------------------------
@@ -95,6 +97,41 @@ def pg_size(n: float) -> str:
     if kb and kb % 1024 == 0:
         return f"{kb // 1024}MB"
     return f"{kb}kB"
+
+
+#: The settings the base's `postgres -c` flags may set that the plan sizes for.
+BASE_SETTINGS = ("shared_buffers", "work_mem", "maintenance_work_mem", "effective_cache_size", "max_connections")
+
+
+def with_base_settings(
+    inputs: ServiceInputs, ram: Quantity, settings: dict[str, Quantity]
+) -> tuple[Quantity, dict[str, Quantity], tuple[str, ...]]:
+    """The settings with the base's own (`postgres -c shared_buffers=2GB`) in place of pgtune's,
+    and the RAM budget raised to what they hold: shared_buffers + work_mem × max_connections
+    (each connection may sort with its work_mem at once). The plan never sizes below them."""
+    found: dict[str, Fact] = {}
+    for key in BASE_SETTINGS:
+        most = runs.MOST_COUNT if key == "max_connections" else runs.MOST
+        if (fact := runs.fact(inputs, key, "postgres", most=most)) is not None:
+            found[key] = fact
+    if not found:
+        return ram, settings, ()
+    merged = dict(settings)
+    for key, fact in found.items():
+        merged[key] = runs.fact_quantity(key, fact, "count" if key == "max_connections" else "bytes")
+    sorts = Quantity(
+        "work_mem × max_connections",
+        merged["work_mem"].value * merged["max_connections"].value,
+        "bytes",
+        "work_mem × max_connections",
+        "",
+        (merged["work_mem"], merged["max_connections"]),
+    )
+    needed = total("shared_buffers + sorts", (merged["shared_buffers"], sorts))
+    first = next(iter(found.values()))
+    what = ", ".join(f"{k}={f.raw.split('=', 1)[-1]}" for k, f in found.items())
+    raised, notes = runs.at_least(ram.name, ram, needed, first, what)
+    return raised, merged, notes
 
 
 def max_connections(inputs: ServiceInputs) -> Quantity:
@@ -167,11 +204,11 @@ def settings_command(settings: dict[str, Quantity]) -> tuple[str, ...]:
 
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     ram = baseline_memory(inputs, profile, DEFAULT_RAM, DEFAULT_RAM_SOURCE).renamed("RAM budget")
-    settings = pgtune(ram, max_connections(inputs))
+    ram, settings, base_notes = with_base_settings(inputs, ram, pgtune(ram, max_connections(inputs)))
     shm = shm_size(settings["maintenance_work_mem"])
     notes: list[str] = []
-    share = settings["work_mem"].parts[0]
-    if share.value < WORK_MEM_FLOOR:
+    share = settings["work_mem"].parts[0] if settings["work_mem"].parts else None
+    if share is not None and share.value < WORK_MEM_FLOOR:
         notes.append(
             f"work_mem is pgtune's 4 MB floor (the budget's share was {share.show()}): "
             "many concurrent sorts can use more than the RAM budget"
@@ -221,8 +258,10 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     if blocked is None:
         command = settings_command(settings)
     else:
-        flags = " ".join(settings_command(settings)[1:])
-        notes.append(f"postgres settings not applied: {blocked}; pass them yourself: {flags}")
+        own = {k: q for k, q in settings.items() if not q.source.startswith("base file")}
+        flags = " ".join(settings_command(own)[1:])
+        if flags:
+            notes.append(f"postgres settings not applied: {blocked}; pass them yourself: {flags}")
 
     return Sizing(
         memory=limit_with_mounts(with_margin(ram, profile), mounts, shm),
@@ -238,4 +277,5 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         hardening=False,  # the entrypoint chowns the data dir as root, then drops to postgres
         extra={**settings, "shm_size": shm},
         notes=tuple(notes),
+        base_notes=base_notes,
     )

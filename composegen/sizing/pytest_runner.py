@@ -10,8 +10,10 @@ time constants are still composegen's assumptions; declare `startup:` to replace
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
+from composegen.sizing import runs
 from composegen.sizing.common import baseline_cpus, baseline_memory, startup_time, with_margin
 from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, given, times, total
@@ -29,18 +31,52 @@ ASSUMED = "composegen default, assumed until measured (declare startup: to repla
 MEASURED = "measured: bench/accuracy (docs/sizing.md §Measured); declare memory: for a suite with heavy imports"
 
 
+def xdist_workers(inputs: ServiceInputs, profile: Profile) -> Quantity | None:
+    """pytest-xdist's workers: declared `workers:`, else the base's `pytest -n N` (`-n auto`
+    starts one per core the container sees, the host's: counted as the host's cpus where
+    composegen.yaml gives them, else the CPU limit, assumed); None for one process."""
+    if inputs.spec.workers:
+        return given("xdist workers", inputs.spec.workers, "count", f"composegen.yaml: services.{inputs.name}.workers")
+    found = runs.fact(inputs, "workers", "pytest", most=runs.MOST_COUNT)
+    if found is None:
+        return None
+    if isinstance(found.value, int):
+        return runs.fact_quantity("xdist workers", found, "count")
+    where = runs.origin_text(found)
+    if inputs.host is not None:
+        return given("xdist workers", inputs.host.cpus, "count", f"host cpus (composegen.yaml: host.cpus) for {where}")
+    cpus = baseline_cpus(inputs, profile)
+    return given(
+        "xdist workers",
+        max(1, math.ceil(cpus.value)),
+        "count",
+        f"one per core of the CPU limit for {where}, assumed: xdist counts the host's cores (declare workers:)",
+        kind="assumed",
+    )
+
+
 def collection_memory(inputs: ServiceInputs, profile: Profile) -> Quantity:
     base = baseline_memory(inputs, profile, BASE_MEMORY, MEASURED)
-    if inputs.spec.memory is not None or not inputs.spec.tests:
+    if inputs.spec.memory is not None:
         return base
-    tests = given("tests", inputs.spec.tests, "count", f"composegen.yaml: services.{inputs.name}.tests")
-    per_test = given("memory per collected test", PER_TEST_MEMORY, "bytes", MEASURED)
-    one = total("one pytest process", (base, times("collected tests", tests, per_test)))
-    if inputs.spec.workers and inputs.spec.workers > 1:
+    one = base
+    if inputs.spec.tests:
+        tests = given("tests", inputs.spec.tests, "count", f"composegen.yaml: services.{inputs.name}.tests")
+        per_test = given("memory per collected test", PER_TEST_MEMORY, "bytes", MEASURED)
+        one = total("one pytest process", (base, times("collected tests", tests, per_test)))
+    workers = xdist_workers(inputs, profile)
+    if workers is not None and workers.value > 1 and (inputs.spec.tests or inputs.spec.workers is None):
         # pytest-xdist: every worker collects the whole suite in its own process
-        workers = given("xdist workers", inputs.spec.workers + 1, "count", "workers + 1 controller (pytest-xdist)")
-        return times("working set", workers, one)
-    return one.renamed("working set")
+        processes = Quantity(
+            "pytest processes",
+            workers.value + 1,
+            "count",
+            f"{workers.name} + 1 controller (pytest-xdist)",
+            "",
+            (workers,),
+        )
+        return times("working set", processes, one)
+    return one.renamed("working set") if inputs.spec.tests else one
 
 
 def collection_time(inputs: ServiceInputs, profile: Profile, base_seconds: float = BASE_STARTUP) -> Quantity:

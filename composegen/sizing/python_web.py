@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from composegen.sizing import runs
 from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, with_margin
 from composegen.sizing.detect import command_text, detect_framework
 from composegen.sizing.inputs import ServiceInputs
@@ -36,16 +38,24 @@ ARBITER = 24 * MIB
 DEFAULT_STARTUP = 10.0
 
 
-def worker_count(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
-    """Declared workers, else WEB_CONCURRENCY from the base, else (2 × cores) + 1 of the CPU limit.
+#: Flags that say what gunicorn does anyway: a GUNICORN_CMD_ARGS of these alone is not written
+#: (--workers=1 is: it overrides a config file's workers).
+GUNICORN_DEFAULTS = frozenset({"--timeout=30"})
+
+#: The workers option of gunicorn, uvicorn (--workers) and hypercorn.
+WORKERS = ("-w", "--workers")
+
+#: The servers whose worker count the base's command line (or their environment) sets.
+SERVERS = ("gunicorn", "uvicorn", "hypercorn")
+
+
+def profile_workers(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
+    """WEB_CONCURRENCY from the base where no server composegen reads says otherwise, else
+    (2 × cores) + 1 of the CPU limit.
 
     gunicorn's docs suggest (2 × cores) + 1, counting the container's CPU limit, not the host's
     cores (facts/sizing.md §Web workers).
     """
-    if inputs.spec.workers is not None:
-        return given("workers", inputs.spec.workers, "count", f"composegen.yaml: services.{inputs.name}.workers")
-    if runserver(inputs) is not None:
-        return given("workers", 1, "count", "Django's runserver serves from one process (a thread per request)")
     concurrency = inputs.base.environment.get("WEB_CONCURRENCY", "")
     # a count, and a sane one: `isdigit` takes "²", and a 400-digit count overflowed the float sums
     if concurrency.isascii() and concurrency.isdigit() and 0 < int(concurrency) <= 2**53:
@@ -54,6 +64,108 @@ def worker_count(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
     return Quantity(
         "workers", value, "count", f"(2 × {cpus.name}) + 1, whole", f"{FACTS_SIZING} §Web workers (gunicorn)", (cpus,)
     )
+
+
+def worker_choice(inputs: ServiceInputs, cpus: Quantity, fallback: Quantity | None = None) -> runs.Chosen:
+    """Declared workers, else what the base runs (`gunicorn -w 12`, GUNICORN_CMD_ARGS,
+    WEB_CONCURRENCY: runs.chosen_setting's precedence), else `fallback` (`profile_workers`)."""
+    declared = (
+        given("workers", inputs.spec.workers, "count", f"composegen.yaml: services.{inputs.name}.workers")
+        if inputs.spec.workers is not None
+        else None
+    )
+    if declared is None and runserver(inputs) is not None:
+        return runs.Chosen(
+            given("workers", 1, "count", "Django's runserver serves from one process (a thread per request)")
+        )
+    found = runs.fact(inputs, "workers", *SERVERS, most=runs.MOST_COUNT)
+    default = fallback if fallback is not None else profile_workers(inputs, cpus)
+    choice = runs.chosen_setting(inputs, found, "workers", "count", declared, default)
+    if found is None:
+        return choice._replace(notes=runs.ignored(inputs, "workers", *SERVERS, most=runs.MOST_COUNT))
+    return choice
+
+
+def worker_count(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
+    """The workers the service is sized for (see worker_choice)."""
+    return worker_choice(inputs, cpus).quantity
+
+
+def preloaded(inputs: ServiceInputs) -> bool:
+    """Declared `preload:`, or `--preload` where the base runs gunicorn with it."""
+    found = runs.fact(inputs, "preload", "gunicorn")
+    return bool(inputs.spec.preload) or (found is not None and found.value is True)
+
+
+def _sets_option(words: Sequence[str], names: Sequence[str]) -> bool:
+    """Whether `words` set an option named in `names` (`--timeout 30`, `--timeout=30`, `-t30`)."""
+    for word in words:
+        for name in names:
+            if word == name or word.startswith(name + "=") or (len(name) == 2 and word.startswith(name)):
+                return True
+    return False
+
+
+def gunicorn_environment(
+    inputs: ServiceInputs, profile: Profile, choice: runs.Chosen, timeout: int, preload: bool
+) -> tuple[list[EnvSetting], tuple[str, ...], tuple[str, ...]]:
+    """WEB_CONCURRENCY and GUNICORN_CMD_ARGS for `choice`'s workers, leaving out every flag the
+    command line sets (it wins over both: the overlay never writes a value that does not run) and
+    keeping the base's own GUNICORN_CMD_ARGS, which the overlay's value replaces, in front.
+    Returns the settings, the base notes (`choice`'s) and the notes for explain."""
+    workers = choice.quantity
+    n = int(workers.value)
+    found = choice.fact
+    on_command = found is not None and not runs.overridable(found)
+    commands = inputs.facts.commands if inputs.facts else ()
+    command_words = [w for c in commands if c.program == "gunicorn" for w in c.argv]
+    # a count on any server's command line wins over WEB_CONCURRENCY, even one the plan cannot use
+    on_command = on_command or _sets_option([w for c in commands if c.program in SERVERS for w in c.argv], WORKERS)
+    base_args = inputs.base.environment.get("GUNICORN_CMD_ARGS")
+    base_words = base_args.split() if base_args else []
+    flags: list[tuple[tuple[str, ...], str]] = [
+        (WORKERS, f"--workers={n}"),
+        (("-t", "--timeout"), f"--timeout={timeout}"),
+    ]
+    if profile.ml.max_requests:
+        flags += [
+            (("--max-requests",), f"--max-requests={profile.ml.max_requests}"),
+            (("--max-requests-jitter",), f"--max-requests-jitter={profile.ml.max_requests_jitter}"),
+        ]
+    if preload:
+        flags.append((("--preload",), "--preload"))
+    args = []
+    for names, arg in flags:
+        if _sets_option(command_words, names) or (on_command and names[0] == "-w"):
+            continue  # the command line wins: writing it would say something that does not run
+        if _sets_option(base_words, names) and not (names[0] == "-w" and choice.override):
+            continue  # the base's GUNICORN_CMD_ARGS sets it, and it is kept
+        args.append(arg)
+    env: list[EnvSetting] = []
+    notes: list[str] = []
+    if not on_command and (found is None or runs.env_key(found) == "WEB_CONCURRENCY"):
+        env.append(EnvSetting("WEB_CONCURRENCY", str(n), workers))
+    programs = inputs.facts.programs if inputs.facts else ()
+    other_server = any(p in programs for p in SERVERS[1:]) and "gunicorn" not in programs
+    if set(args) - GUNICORN_DEFAULTS and not other_server:
+        value = " ".join([*base_words, *args])
+        note = "gunicorn reads it; flags on the command line still win"
+        if base_words:
+            note = "the base's GUNICORN_CMD_ARGS with composegen's flags after it (the last one wins)"
+        env.append(EnvSetting("GUNICORN_CMD_ARGS", value, workers, note))
+    config = inputs.facts.get("config_file", "gunicorn") if inputs.facts else None
+    base_notes = choice.notes
+    if config is not None and any(a.startswith("--workers=") for a in args) and not other_server:
+        base_notes += (
+            f"workers: the overlay's GUNICORN_CMD_ARGS --workers={n} overrides any workers the config file "
+            f"sets ({runs.origin_text(config)}; not read: declare workers: in composegen.yaml to keep its count)",
+        )
+    if on_command and found is not None:
+        notes.append(
+            f"no --workers in GUNICORN_CMD_ARGS and no WEB_CONCURRENCY: the command line sets the workers "
+            f"({runs.origin_text(found)}), and it wins over both"
+        )
+    return env, base_notes, tuple(notes)
 
 
 def runserver(inputs: ServiceInputs) -> str | None:
@@ -125,7 +237,7 @@ def processes_memory(inputs: ServiceInputs, profile: Profile, workers: Quantity)
     if declared is not None:
         return declared
     per_worker = per_worker_memory(inputs, profile)
-    if inputs.spec.preload:
+    if preloaded(inputs):
         arbiter = per_worker.renamed("arbiter (--preload: it imports the app)")
     elif runserver(inputs) == "autoreload":
         # measured: the django_site under `runserver` peaked at 75 MiB, 41 MiB with --noreload
@@ -137,22 +249,15 @@ def processes_memory(inputs: ServiceInputs, profile: Profile, workers: Quantity)
 
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     cpus = baseline_cpus(inputs, profile)
-    workers = worker_count(inputs, cpus)
+    choice = worker_choice(inputs, cpus)
+    workers = choice.quantity
     memory = processes_memory(inputs, profile, workers)
-    n = int(workers.value)
     timeout = int(profile.ml.gunicorn_timeout) if inputs.models else 30
-    args = [f"--workers={n}", f"--timeout={timeout}"]
-    if profile.ml.max_requests:
-        args += [f"--max-requests={profile.ml.max_requests}", f"--max-requests-jitter={profile.ml.max_requests_jitter}"]
-    if inputs.spec.preload:
-        args.append("--preload")
-    env = [
-        EnvSetting("WEB_CONCURRENCY", str(n), workers),
-        EnvSetting(
-            "GUNICORN_CMD_ARGS", " ".join(args), workers, "gunicorn reads it; flags on the command line still win"
-        ),
-    ]
+    env, base_notes, notes = gunicorn_environment(inputs, profile, choice, timeout, bool(inputs.spec.preload))
     extra = {"workers": workers}
+    threads = runs.fact(inputs, "threads", "gunicorn", most=runs.MOST_COUNT)
+    if threads is not None:
+        extra["threads per worker"] = runs.fact_quantity("threads per worker", threads, "count")
     pool = agent_pool(inputs, profile, workers)
     if pool is not None:
         env.append(
@@ -170,6 +275,8 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         cpus=cpus,
         environment=tuple(env),
         extra=extra,
+        notes=notes,
+        base_notes=base_notes,
     )
 
 

@@ -14,6 +14,37 @@ from typing import Literal, NamedTuple
 from composegen.units import format_bytes, format_cpus, format_duration, human_bytes
 
 Unit = Literal["bytes", "cpus", "seconds", "count", "ratio"]
+#: Where a number's value comes from: composegen.yaml (`declared`), the base compose file's own
+#: settings (`base file`), calibrate's measurements (`measured`), the profile (`profile`), a
+#: documented figure (`fact`: a manual, facts/*.md, a program's source), composegen's assumption
+#: (`assumed`) or its default (`default`). "" for a derived number, whose parts say.
+SourceKind = Literal["declared", "base file", "measured", "profile", "fact", "assumed", "default", ""]
+
+#: (words in a free-text source, the kind they mean), first match wins: for quantities built
+#: before the kind was typed.
+_KIND_WORDS: tuple[tuple[str, SourceKind], ...] = (
+    ("assumed", "assumed"),
+    ("composegen.yaml", "declared"),
+    ("base file", "base file"),
+    ("base compose file", "base file"),
+    ("measured", "measured"),
+    ("measurements", "measured"),
+    ("profile ", "profile"),
+    ("composegen default", "default"),
+    ("composegen floor", "default"),
+    ("composegen estimate", "assumed"),
+)
+
+
+def kind_of(source: str) -> SourceKind:
+    """The kind a free-text source names: a source that names none is a documented `fact`."""
+    if not source:
+        return ""
+    lowered = source.lower()
+    for words, kind in _KIND_WORDS:
+        if words in lowered:
+            return kind
+    return "fact"
 
 
 class Quantity(NamedTuple):
@@ -26,6 +57,12 @@ class Quantity(NamedTuple):
     formula: str = ""
     source: str = ""
     parts: tuple[Quantity, ...] = ()
+    kind: SourceKind | None = None  # None: read from `source` (see source_kind)
+
+    @property
+    def source_kind(self) -> SourceKind:
+        """Where the value comes from, typed: the kind given, else the one its source text names."""
+        return self.kind if self.kind is not None else kind_of(self.source)
 
     def show(self) -> str:
         """The value as a person reads it."""
@@ -42,7 +79,7 @@ class Quantity(NamedTuple):
         return str(int(self.value)) if float(self.value).is_integer() else str(self.value)
 
     def renamed(self, name: str) -> Quantity:
-        return Quantity(name, self.value, self.unit, self.formula, self.source, self.parts)
+        return Quantity(name, self.value, self.unit, self.formula, self.source, self.parts, self.kind)
 
 
 def show_value(value: float, unit: Unit) -> str:
@@ -57,9 +94,10 @@ def show_value(value: float, unit: Unit) -> str:
     return f"{value:g}"
 
 
-def given(name: str, value: float, unit: Unit, source: str) -> Quantity:
-    """An input or constant: a value with no parts, and where it came from."""
-    return Quantity(name, float(value), unit, formula="", source=source)
+def given(name: str, value: float, unit: Unit, source: str, kind: SourceKind | None = None) -> Quantity:
+    """An input or constant: a value with no parts, and where it came from (`kind`: typed, else
+    read from the source's words)."""
+    return Quantity(name, float(value), unit, formula="", source=source, kind=kind)
 
 
 def total(name: str, parts: Iterable[Quantity], source: str = "") -> Quantity:
@@ -133,6 +171,7 @@ def as_dict(q: Quantity) -> dict[str, object]:
         out["formula"] = q.formula
     if q.source:
         out["source"] = q.source
+        out["source_kind"] = q.source_kind
     if q.parts:
         out["parts"] = [as_dict(p) for p in q.parts]
     return out

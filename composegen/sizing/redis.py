@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from composegen.sizing import runs
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
@@ -56,9 +57,17 @@ SERVERS: dict[str, str] = {"redis": "redis-server", "valkey": "valkey-server", "
 
 
 def persistence(inputs: ServiceInputs, profile: Profile) -> tuple[bool, str]:
-    """(on, why)."""
+    """(on, why): declared, else what the base's server flags say (`--appendonly yes`, or
+    `--save ""` with no AOF: off), else on unless the profile puts data dirs on tmpfs."""
     if inputs.spec.persistence is not None:
         return inputs.spec.persistence, f"composegen.yaml: services.{inputs.name}.persistence"
+    appendonly = runs.fact(inputs, "appendonly", "redis")
+    if appendonly is not None and appendonly.value is True:
+        return True, f"base file {runs.origin_text(appendonly)}"
+    save = runs.fact(inputs, "save", "redis")
+    if save is not None:
+        on = save.value != ""
+        return on, f"base file {runs.origin_text(save)}" + ("" if on else ": no snapshots")
     if profile.tmpfs.data_dirs:
         return False, f"profile {profile.name}: tmpfs.data_dirs (a throwaway store)"
     return True, "composegen default: persistence on"
@@ -77,6 +86,14 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     persist, persist_why = persistence(inputs, profile)
     data = dataset(inputs, profile)
     maxmemory = with_margin(data, profile).renamed("maxmemory")
+    base_notes: tuple[str, ...] = ()
+    found = runs.fact(inputs, "maxmemory", "redis")
+    if found is not None and isinstance(found.value, int) and found.value > 0:
+        # the server's own flag is what runs (composegen never replaces a command): size for it
+        runs_max = runs.fact_quantity("maxmemory", found, "bytes")
+        if runs_max.value != maxmemory.value:
+            base_notes = (runs.sized_for("maxmemory", runs_max, found, maxmemory),)
+        maxmemory = runs_max
     if persist:
         share = given(
             "maxmemory share of the limit",
@@ -119,6 +136,8 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     repo = image_repository(inputs.base.image)
     server = SERVERS.get(repo or "", "redis-server")
     args: list[str] = [server, "--maxmemory", str(math.floor(maxmemory.value)), "--maxmemory-policy", MAXMEMORY_POLICY]
+    if maxmemory.source_kind == "base file":  # the base's own --maxmemory runs: nothing to pass for it
+        args[1:3] = []
     if not persist:
         args += ["--save", "", "--appendonly", "no"]
     blocked = command_blocked(inputs, SERVERS)
@@ -153,4 +172,5 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         hardening=False,  # the entrypoint chowns /data as root, then drops to the redis user
         extra={"maxmemory": maxmemory, "dataset": data},
         notes=tuple(notes),
+        base_notes=base_notes,
     )

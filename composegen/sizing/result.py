@@ -40,3 +40,6 @@ class Sizing(NamedTuple):
     hardening: bool = True  # False: the image needs root or a writable root (databases)
     extra: Mapping[str, Quantity] = MappingProxyType({})  # more derived numbers for explain
     notes: tuple[str, ...] = ()
+    #: what the plan took from the base file where the profile would choose otherwise, overrode
+    #: in it, or could not (composegen.sizing.runs): the overlay header and stderr say these too
+    base_notes: tuple[str, ...] = ()

@@ -1,0 +1,212 @@
+"""What the base compose file makes a service run, as sizing inputs: the facts
+`composegen.facts` reads (gunicorn -w 12, ES_JAVA_OPTS=-Xmx4g, postgres -c shared_buffers=2GB).
+
+Precedence, the same for every calculator: composegen.yaml's declaration wins where the overlay
+can make it so (the base sets the value in an environment variable, which the overlay's
+environment replaces); what the base runs wins over the profile's defaults, and over a
+declaration the overlay cannot enforce (a command line: composegen never replaces a command).
+The plan never sizes below what will actually run; each such decision is a `base note`, which
+render prints in the overlay header and on stderr, and explain lists.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import TYPE_CHECKING, NamedTuple
+
+from composegen.sizing.inputs import ServiceInputs
+from composegen.sizing.quantity import Quantity, Unit, given, show_value
+
+if TYPE_CHECKING:
+    from composegen.facts import Fact
+    from composegen.yamlio import Origin
+
+#: Where a fact comes from the service's argv: the overlay cannot change it without replacing
+#: the command, which composegen never does silently.
+COMMAND_VIAS = frozenset({"command", "entrypoint"})
+#: The largest number the plan takes from the base: a million workers or tokens, a PiB. Above
+#: (or at zero, which the programs refuse or read as "no limit") the fact is left to explain and
+#: the plan falls back to the profile: a limit compose can still read.
+MOST = 2**50
+MOST_COUNT = 10**6
+
+
+def usable(found: Fact, most: float = MOST) -> bool:
+    """Whether the plan can size for the fact: read, and a number in 1..`most` (or not a number)."""
+    value = found.value
+    if found.status != "read" or value is None:
+        return False
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return True
+    return 0 < value <= most
+
+
+def fact(inputs: ServiceInputs, setting: str, *programs: str, most: float = MOST) -> Fact | None:
+    """The fact that wins for `setting` (of the first of `programs` that sets it, or of any
+    program), when the base sets it to a value the plan can size for (at most `most`: MOST_COUNT
+    for a count); None otherwise."""
+    facts = inputs.facts
+    if facts is None:
+        return None
+    for program in programs or (None,):
+        found = facts.get(setting, program)
+        if found is not None and usable(found, most):
+            return found
+    return None
+
+
+def ignored(inputs: ServiceInputs, setting: str, *programs: str, most: float = MOST) -> tuple[str, ...]:
+    """A note for each of `programs` whose winning `setting` the plan cannot size for (`-w abc`,
+    `-w 0`, a count beyond `most`): it still runs, and the plan falls back to the profile."""
+    if inputs.facts is None:
+        return ()
+    notes = []
+    for program in programs:
+        found = inputs.facts.get(setting, program)
+        if found is not None and not usable(found, most):
+            notes.append(
+                f"{setting}: {origin_text(found)} is not a value composegen can plan for: the profile's is "
+                "planned, and the overlay cannot change what the base runs; fix the base or declare it"
+            )
+    return tuple(notes)
+
+
+def env_key(found: Fact) -> str | None:
+    """The environment variable a fact was read from (`ES_JAVA_OPTS`), None for the argv."""
+    for prefix in ("environment ", "env_file "):
+        if found.via.startswith(prefix):
+            return found.via[len(prefix) :]
+    return None
+
+
+def overridable(found: Fact) -> bool:
+    """Whether the overlay can replace the fact: it was read from an environment variable."""
+    return env_key(found) is not None
+
+
+def origin_text(found: Fact) -> str:
+    """`docker-compose.yml:7: gunicorn -w 12`, `docker-compose.yml:9: ES_JAVA_OPTS: -Xmx4g`."""
+    key = env_key(found)
+    if found.via in COMMAND_VIAS:
+        text = f"{found.program} {found.raw}"
+    elif key is not None and not found.raw.startswith(key):
+        text = f"{key}: {found.raw}"
+    else:
+        text = found.raw
+    return where_text(found.origin) + text
+
+
+def fact_line(found: Fact) -> str:
+    """One fact as explain lists it: `docker-compose.yml:7: gunicorn -w 12 (gunicorn workers = 12)`."""
+    if found.status == "not-read":
+        return (
+            f"{origin_text(found)} ({found.program} {found.setting}: not read; declare the values "
+            "it sets in composegen.yaml)"
+        )
+    if found.status == "unreadable":
+        return f"{origin_text(found)} ({found.program} {found.setting}: unreadable, not used)"
+    shown = f"{found.program} {found.setting} = {found.value}"
+    return f"{origin_text(found)} ({shown}{', overridden' if found.overridden else ''})"
+
+
+def where_text(origin: Origin | None) -> str:
+    """`docker-compose.yml:7: `, or "" where the origin is unknown."""
+    return f"{PurePath(origin.file).name}:{origin.line}: " if origin is not None else ""
+
+
+def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:
+    """The programs the service runs and every fact read from it in the base file, one line each,
+    for explain."""
+    if inputs.facts is None:
+        return ()
+    from composegen.masking import mask, secret_values  # lazy: explain only
+
+    secrets = (*secret_values(inputs.base.environment), *inputs.secrets)
+    runs = [
+        f"{where_text(c.origin)}runs {c.program}: {mask(' '.join(c.argv), secrets)[:100]}"
+        for c in inputs.facts.commands
+    ]
+    return (*runs, *(mask(fact_line(f), secrets) for f in inputs.facts.facts))
+
+
+def fact_quantity(name: str, found: Fact, unit: Unit) -> Quantity:
+    """The fact's value as a Quantity whose source is its origin."""
+    value = found.value
+    number = float(value) if isinstance(value, int | float) else 0.0
+    return given(name, number, unit, f"base file {origin_text(found)}", kind="base file")
+
+
+class Chosen(NamedTuple):
+    """A value the plan sizes for, and what the base file had to do with it."""
+
+    quantity: Quantity
+    fact: Fact | None = None  # the base's fact the plan follows, or overrides
+    override: bool = False  # composegen.yaml wins over the fact: the overlay must write its variable
+    notes: tuple[str, ...] = ()
+
+
+def chosen_setting(
+    inputs: ServiceInputs,
+    found: Fact | None,
+    name: str,
+    unit: Unit,
+    declared: Quantity | None,
+    fallback: Quantity,
+) -> Chosen:
+    """composegen.yaml's `declared` value, the base's fact `found`, or the profile's `fallback`:
+    the declaration where the overlay can enforce it, else what the base runs, else the fallback.
+    The notes say where the plan overrode the base or could not follow the declaration or the
+    profile."""
+    if found is None:
+        return Chosen(declared if declared is not None else fallback)
+    runs = fact_quantity(name, found, unit)
+    where = origin_text(found)
+    if declared is not None:
+        if declared.value == runs.value:
+            return Chosen(declared, found)
+        if overridable(found):
+            return Chosen(
+                declared,
+                found,
+                override=True,
+                notes=(
+                    f"{name}: the overlay's {env_key(found)} overrides the base's "
+                    f"({where}) with {declared.show()}, as composegen.yaml declares",
+                ),
+            )
+        return Chosen(
+            runs,
+            found,
+            notes=(
+                f"{name}: composegen.yaml declares {declared.show()}, but the command runs "
+                f"{runs.show()} ({where}), and composegen does not replace a command: sized for "
+                f"{runs.show()}; change the command or the declaration",
+            ),
+        )
+    if fallback.value != runs.value:
+        return Chosen(runs, found, notes=(sized_for(name, runs, found, fallback),))
+    return Chosen(runs, found)
+
+
+def sized_for(name: str, runs: Quantity, found: Fact, instead: Quantity) -> str:
+    """The note for a value the base sets where the profile would choose another."""
+    return (
+        f"{name}: sized for {runs.show()}, what the base runs ({origin_text(found)}); "
+        f"the profile would plan {instead.show()} (declare it in composegen.yaml to change it"
+        + (")" if overridable(found) else " and the command)")
+    )
+
+
+def at_least(
+    name: str, planned: Quantity, needed: Quantity, found: Fact, what: str
+) -> tuple[Quantity, tuple[str, ...]]:
+    """`planned` raised to `needed` (what `found` makes the process hold), with a note; `planned`
+    unchanged where it is already enough."""
+    if planned.value >= needed.value:
+        return planned, ()
+    raised = Quantity(name, needed.value, needed.unit, f"raised to {needed.name}", "", (planned, needed))
+    note = (
+        f"{name}: raised from {planned.show()} to {show_value(needed.value, needed.unit)}: the base runs "
+        f"{what} ({origin_text(found)}), which the plan never sizes below"
+    )
+    return raised, (note,)
