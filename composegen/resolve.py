@@ -10,7 +10,7 @@ from composegen.profiles import PROJECT_FILE
 from composegen.profiles.plain import default_spec
 from composegen.sizing.detect import detect
 from composegen.sizing.inputs import BaseService, ModelFootprint, ServiceInputs
-from composegen.units import parse_cpus
+from composegen.units import parse_bytes, parse_cpus
 
 if TYPE_CHECKING:  # the models are read here, never built: lint without composegen.yaml skips pydantic
     from composegen.compose.stack import Stack
@@ -74,10 +74,7 @@ def _tmpfs_targets(service: Mapping[str, Any]) -> tuple[str, ...]:
 def _cpus(service: Mapping[str, Any]) -> float | None:
     """The CPU limit the base sets: deploy.resources.limits.cpus, else `cpus`; None when it sets
     none or one that is not a number (lint says so)."""
-    deploy = service.get("deploy")
-    resources = deploy.get("resources") if isinstance(deploy, Mapping) else None
-    limits = resources.get("limits") if isinstance(resources, Mapping) else None
-    value = limits.get("cpus") if isinstance(limits, Mapping) else None
+    value = _limits(service).get("cpus")
     value = service.get("cpus") if value is None else value
     if value is None:
         return None
@@ -85,6 +82,25 @@ def _cpus(service: Mapping[str, Any]) -> float | None:
         return parse_cpus(value)
     except UnitError:
         return None
+
+
+def _limits(service: Mapping[str, Any]) -> Mapping[str, Any]:
+    deploy = service.get("deploy")
+    resources = deploy.get("resources") if isinstance(deploy, Mapping) else None
+    limits = resources.get("limits") if isinstance(resources, Mapping) else None
+    return limits if isinstance(limits, Mapping) else {}
+
+
+def _bytes(*values: Any) -> int | None:
+    """The first of `values` that is a size, in bytes (None: none is)."""
+    for value in values:
+        if value is None:
+            continue
+        try:
+            return parse_bytes(value)
+        except UnitError:
+            return None
+    return None
 
 
 def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
@@ -106,6 +122,8 @@ def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
         legacy_keys=frozenset(k for k in LEGACY_KEYS if service.get(k) is not None),
         container_name=service.get("container_name") is not None,
         cpus=_cpus(service),
+        memory_limit=_bytes(service.get("mem_limit"), _limits(service).get("memory")),
+        memswap_limit=-1 if str(service.get("memswap_limit")) == "-1" else _bytes(service.get("memswap_limit")),
     )
 
 

@@ -27,6 +27,7 @@ from composegen.engine.sampler import ContainerState, Sample, Sampler
 from composegen.engine.verify import default_wait
 from composegen.errors import InputError
 from composegen.render.overlay import Planned, plan, render_planned
+from composegen.sizing.common import raised_memswap
 from composegen.units import MIB, format_bytes, human_bytes
 from composegen.yamlio import key, quote
 
@@ -177,16 +178,6 @@ def thresholds(planned: Planned) -> tuple[float, float]:
 def raised_limit(limit: int, step: float, maximum: int) -> int:
     """limit × (1 + step) in whole MiB, at most `maximum`."""
     return min(maximum, math.ceil(limit * (1.0 + step) / MIB) * MIB)
-
-
-def raised_memswap(old_limit: int, old_memswap: int | None, new_limit: int) -> int | None:
-    """The memory+swap limit to set with a new memory limit: unlimited stays unlimited, and a set
-    one keeps its ratio to the memory limit (the Engine sets 2× when only memory is given)."""
-    if old_memswap is None:
-        return None
-    if old_memswap < 0:
-        return -1
-    return max(new_limit, math.ceil(new_limit * old_memswap / old_limit))
 
 
 class Watcher:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from composegen.sizing.common import raised_memswap
 from composegen.sizing.model import ServiceInputs, ServicePlan, StackPlan
 from composegen.units import format_bytes
 
@@ -57,6 +58,10 @@ def service_context(plan: ServicePlan, inputs: ServiceInputs) -> dict[str, Any]:
                 # refuses distinct values, and a limits block without memory counts as distinct from
                 # mem_limit ("can't set distinct values on 'mem_limit' and 'deploy.resources.limits.memory'")
                 legacy.append((legacy_key, value))
+    # Docker refuses a memory+swap limit below the memory limit: a base memswap_limit rises with it
+    swap = raised_memswap(base.memory_limit, base.memswap_limit, int(plan.memory_limit.value))
+    if swap is not None:
+        legacy.append(("memswap_limit", format_bytes(swap) if swap >= 0 else -1))
 
     volumes = [
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
@@ -238,3 +239,18 @@ def startup_with_load(
         "dataset load", dataset.value / rate.value, "seconds", "dataset ÷ load rate per second", "", (dataset, rate)
     )
     return total("startup", (start.renamed("server start"), load))
+
+
+def raised_memswap(old_limit: int | None, old_memswap: int | None, new_limit: int) -> int | None:
+    """The memory+swap limit to set with a new memory limit: none where none was set, unlimited
+    stays unlimited, and a set one keeps its ratio to the memory limit (the Engine sets 2× when
+    only memory is given); with no old memory limit to compare, no swap. Docker refuses a
+    memory+swap limit below the memory limit, so an overlay that raises `mem_limit` over a base
+    `memswap_limit` must raise that too (watch --auto-adjust and render both use this)."""
+    if old_memswap is None:
+        return None
+    if old_memswap < 0:
+        return -1
+    if not old_limit:
+        return new_limit
+    return max(new_limit, math.ceil(new_limit * old_memswap / old_limit))

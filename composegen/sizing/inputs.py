@@ -30,6 +30,8 @@ class BaseService(NamedTuple):
     environment: Mapping[str, str] = MappingProxyType({})
     legacy_keys: frozenset[str] = frozenset()  # mem_limit, cpus, mem_reservation, pids_limit set in the base
     container_name: bool = False
+    memory_limit: int | None = None  # bytes: mem_limit, else deploy.resources.limits.memory
+    memswap_limit: int | None = None  # bytes, -1 unlimited; None: the base sets none
     cpus: float | None = None  # the CPU limit the base sets (deploy.resources.limits.cpus or cpus)
 
 

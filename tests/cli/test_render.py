@@ -188,3 +188,42 @@ def test_a_profile_found_nowhere_names_the_places_looked(tmp_path: Path) -> None
     result = cg("render", "--profile", "ci", cwd=tmp_path)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "unknown profile 'ci'" in result.stderr and "ci.yaml in the project folder" in result.stderr
+
+
+MEMSWAP_BASE = """\
+services:
+  web:
+    image: python:3.12
+    command: gunicorn -w 4 app:app
+    mem_limit: 96m
+    memswap_limit: 96m
+  unlimited:
+    image: redis:7
+    mem_limit: 64m
+    memswap_limit: -1
+  double:
+    image: nginx:1.27
+    deploy: {resources: {limits: {memory: 64m}}}
+    memswap_limit: 128m
+  none:
+    image: nginx:1.27
+"""
+
+
+@pytest.mark.oracle
+def test_a_base_memswap_limit_rises_with_the_limit_the_overlay_writes(tmp_path: Path) -> None:
+    """Docker refuses to create a container whose memswap_limit is below its mem_limit ("Minimum
+    memoryswap limit should be larger than memory limit"): a base `memswap_limit: 96m` under an
+    overlay's larger limit broke the stack. It keeps its ratio to the limit; -1 stays -1."""
+    from composegen.compose import oracle
+
+    (tmp_path / "docker-compose.yml").write_text(MEMSWAP_BASE)
+    assert cg("render", "--profile", "dev", cwd=tmp_path).returncode == 0
+    merged = oracle.run_config([tmp_path / "docker-compose.yml", tmp_path / "docker-compose.dev.yml"]).data
+    services = merged["services"]
+    for name in ("web", "double"):  # compose prints both as byte counts, in strings
+        limit = int(services[name]["deploy"]["resources"]["limits"]["memory"])
+        assert int(services[name]["memswap_limit"]) == limit * (2 if name == "double" else 1), name
+        assert limit > 96 * 1024 * 1024 if name == "web" else limit >= 64 * 1024 * 1024
+    assert int(services["unlimited"]["memswap_limit"]) == -1
+    assert "memswap_limit" not in services["none"]

@@ -16,11 +16,11 @@ from composegen.engine.watch import (
     WatchReport,
     WatchRequest,
     raised_limit,
-    raised_memswap,
     thresholds,
 )
 from composegen.profiles.loader import load_profile
 from composegen.render.overlay import plan
+from composegen.sizing.common import raised_memswap
 from composegen.units import MIB
 
 STACK = Path(__file__).resolve().parent / "stacks" / "watch"
