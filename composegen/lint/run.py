@@ -258,7 +258,8 @@ def rule_infos(rules: Sequence[Rule]) -> list[RuleInfo]:
 def exit_code(run: LintRun) -> int:
     if run.errors:
         return EXIT_USAGE
-    if any(f.severity.rank >= run.fail_on.rank for f in run.findings):
+    failing = {s for s in Severity if s.rank >= run.fail_on.rank}
+    if any(f.severity in failing for f in run.findings):
         return EXIT_FINDINGS
     return EXIT_OK
 
