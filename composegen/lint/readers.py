@@ -638,8 +638,16 @@ def _service_prefixed(value: Any) -> str | None:
     return None
 
 
+#: The service keys that can refer to something by name.
+_REFERRING = frozenset(
+    {"depends_on", "links", "volumes_from", "network_mode", "ipc", "pid", "networks", "volumes", "secrets", "configs"}
+)
+
+
 def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:
     """Everything a service refers to by name."""
+    if service.keys().isdisjoint(_REFERRING):  # most services: none to read
+        return
     base: KeyPath = ("services", name)
     for target, path, _ in _names(service.get("depends_on"), (*base, "depends_on")):
         yield "services", target, path  # even `required: false`: compose refuses an undefined one
