@@ -130,9 +130,12 @@ def lint_context(
                     )
                 )
     kept = []
+    quiet: dict[str, bool] = {}  # per file: no directive that could suppress a finding
     for finding in findings:
-        if config.excepted(finding.service, finding.code) or directives.get(finding.file).suppresses(
-            finding.code, finding.line
+        if finding.file not in quiet:
+            quiet[finding.file] = directives.get(finding.file).empty
+        if config.excepted(finding.service, finding.code) or (
+            not quiet[finding.file] and directives.get(finding.file).suppresses(finding.code, finding.line)
         ):
             continue
         override = config.severity.get(finding.code)
