@@ -797,8 +797,14 @@ def _escape_char(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
+#: Text every character of which `_escape_char` keeps as it is: printable ASCII but `"` and `\`.
+_AS_IS = re.compile(r"[ !#-\[\]-~]*")
+
+
 def quote(text: str) -> str:
     """A YAML double-quoted scalar that reads back as exactly `text`, whatever it holds."""
+    if _AS_IS.fullmatch(text):  # most text: nothing to escape, no need to look at each character
+        return '"' + text + '"'
     return '"' + "".join(_escape_char(c) for c in text) + '"'
 
 

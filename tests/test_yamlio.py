@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from composegen import yamlio
 from composegen.errors import InputError
 from composegen.yamlio import Tagged, Timestamp, parse_document, quote, scalar
 
@@ -143,6 +144,14 @@ def test_syntax_error_names_line() -> None:
 def test_scalar_round_trips(value: str) -> None:
     assert parse_document(f"k: {scalar(value)}\n", "t").data["k"] == value
     assert parse_document(f"k: {quote(value)}\n", "t").data["k"] == value
+
+
+def test_quote_writes_each_character_as_before_its_fast_path() -> None:
+    # plain printable ASCII goes through whole; every other character is escaped one by one
+    for code in [*range(0x300), 0x2028, 0xFEFF, 0x1F389]:
+        text = f"a{chr(code)}b"
+        assert quote(text) == '"' + "".join(yamlio._escape_char(c) for c in text) + '"'
+        assert parse_document(f"k: {quote(text)}\n", "t").data["k"] == text
 
 
 def test_scalar_collections() -> None:

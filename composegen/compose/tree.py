@@ -83,7 +83,12 @@ def origin_at(data: Any, path: KeyPath) -> Origin | None:
     found: Origin | None = None
     node = data
     for key in path:
-        if is_mapping(node):
+        if type(node) is SDict:  # the common case, first: a finding's path looked up per finding
+            if key not in node:
+                break
+            here = node.origins.get(key)
+            node = node[key]
+        elif is_mapping(node):
             if key not in node:
                 break
             here = key_origin(node, key)

@@ -39,7 +39,18 @@ class LintContext:
     something could say: a plain file (no `deploy`, no top-level `networks`, a name like
     `docker-compose.yml`) never pays for them."""
 
-    __slots__ = ("_expected_cache", "_facts", "_said", "_target", "_usage", "host", "inputs", "mode", "stack")
+    __slots__ = (
+        "_expected_cache",
+        "_facts",
+        "_said",
+        "_services",
+        "_target",
+        "_usage",
+        "host",
+        "inputs",
+        "mode",
+        "stack",
+    )
 
     def __init__(
         self,
@@ -60,6 +71,7 @@ class LintContext:
         self.host = host
         self.inputs = inputs
         self._expected_cache: dict[str, Sizing] | None = None
+        self._services: list[tuple[str, Mapping[str, Any]]] | None = None
 
     @property
     def usage(self) -> str | None:
@@ -114,8 +126,10 @@ class LintContext:
         return self.stack.data
 
     def services(self) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        """(name, service) for every service, in file order."""
-        yield from self.stack.iter_services()
+        """(name, service) for every service, in file order (listed once: every rule asks)."""
+        if self._services is None:
+            self._services = list(self.stack.iter_services())
+        return iter(self._services)
 
     def origin(self, path: KeyPath) -> Origin | None:
         """Where the deepest existing key along `path` was written."""

@@ -25,19 +25,25 @@ def run_rule(
 ) -> list[Finding]:
     merged = {**rule.options, **(options or {})}
     findings = []
+    default: Severity | None = severity  # the rule's own, asked once: ctx.usage may read the facts
     for violation in rule.check(ctx, merged):
         file, line, column = position(ctx, violation)
+        chosen = violation.severity
+        if chosen is None:
+            if default is None:
+                default = rule.severity_for(ctx.usage)
+            chosen = default
         findings.append(
             Finding(
-                file=file,
-                line=line,
-                column=column,
-                code=rule.code,
-                name=rule.name,
-                severity=violation.severity or severity or rule.severity_for(ctx.usage),
-                message=violation.message,
-                service=violation.service,
-                fix=violation.fix,
+                file,
+                line,
+                column,
+                rule.code,
+                rule.name,
+                chosen,
+                violation.message,
+                violation.service,
+                violation.fix,
             )
         )
     return findings

@@ -17,7 +17,10 @@ class Severity(str, Enum):
 
     @property
     def rank(self) -> int:
-        return {"info": 0, "warning": 1, "error": 2}[self.value]
+        return _RANKS[self.value]
+
+
+_RANKS = {"info": 0, "warning": 1, "error": 2}
 
 
 class Edit(NamedTuple):

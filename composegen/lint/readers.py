@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 def dig(value: Any, *keys: str) -> Any:
     """`value[k1][k2]...`, or None as soon as a level is missing or not a mapping."""
     for key in keys:
-        if not is_mapping(value):
+        if value is None or not is_mapping(value):
             return None
         value = value.get(key)
     return value
@@ -128,12 +128,19 @@ PAIRS: dict[str, Pair] = {
 def settings(name: str, service: Mapping[str, Any], which: str) -> tuple[Setting | None, Setting | None]:
     """(deploy setting, legacy setting) of one pair in PAIRS, each None when unset or unreadable."""
     pair = PAIRS[which]
-    found: list[Setting | None] = []
-    for keys in (pair.deploy, (pair.legacy,)):
-        raw = dig(service, *keys)
-        value = pair.parse(raw)
-        found.append(None if value is None else Setting(("services", name, *keys), raw, float(value)))
-    return found[0], found[1]
+    if pair.deploy[0] not in service and pair.legacy not in service:  # most services set neither
+        return None, None
+    return _setting(name, service, pair.deploy, pair.parse), _setting(name, service, (pair.legacy,), pair.parse)
+
+
+def _setting(
+    name: str, service: Mapping[str, Any], keys: tuple[str, ...], parse: Callable[[Any], float | None]
+) -> Setting | None:
+    raw = dig(service, *keys)
+    if raw is None:  # the most common case, and no parser reads None as a value
+        return None
+    value = parse(raw)
+    return None if value is None else Setting(("services", name, *keys), raw, float(value))
 
 
 def effective(name: str, service: Mapping[str, Any], which: str) -> Setting | None:
@@ -356,17 +363,17 @@ def written_with_variable(ctx: LintContext, path: KeyPath) -> bool:
 def once_per_origin(ctx: LintContext, violations: Iterator[Violation]) -> Iterator[Violation]:
     """One violation per place in the files: text that anchors or `<<:` merge keys repeat in
     several services is reported once, at that text, naming the other services."""
-    found: dict[Any, tuple[Violation, list[str]]] = {}
+    found: dict[Any, tuple[Violation, dict[str, None]]] = {}
     loose: list[Violation] = []
     for violation in violations:
         origin = ctx.origin(violation.path)
         if origin is None:
             loose.append(violation)
         elif origin in found:
-            if violation.service and violation.service not in found[origin][1]:
-                found[origin][1].append(violation.service)
-        else:
-            found[origin] = (violation, [])
+            if violation.service:
+                found[origin][1].setdefault(violation.service)
+        else:  # the origin found, kept: the engine need not look it up again
+            found[origin] = (violation if violation.origin else violation._replace(origin=origin), {})
     for violation, others in found.values():
         if others:
             also = ", ".join(repr(o) for o in others)
@@ -631,8 +638,16 @@ def _service_prefixed(value: Any) -> str | None:
     return None
 
 
+#: The service keys that can refer to something by name.
+_REFERRING = frozenset(
+    {"depends_on", "links", "volumes_from", "network_mode", "ipc", "pid", "networks", "volumes", "secrets", "configs"}
+)
+
+
 def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:
     """Everything a service refers to by name."""
+    if service.keys().isdisjoint(_REFERRING):  # most services: none to read
+        return
     base: KeyPath = ("services", name)
     for target, path, _ in _names(service.get("depends_on"), (*base, "depends_on")):
         yield "services", target, path  # even `required: false`: compose refuses an undefined one

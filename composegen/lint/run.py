@@ -130,9 +130,12 @@ def lint_context(
                     )
                 )
     kept = []
+    quiet: dict[str, bool] = {}  # per file: no directive that could suppress a finding
     for finding in findings:
-        if config.excepted(finding.service, finding.code) or directives.get(finding.file).suppresses(
-            finding.code, finding.line
+        if finding.file not in quiet:
+            quiet[finding.file] = directives.get(finding.file).empty
+        if config.excepted(finding.service, finding.code) or (
+            not quiet[finding.file] and directives.get(finding.file).suppresses(finding.code, finding.line)
         ):
             continue
         override = config.severity.get(finding.code)
@@ -258,7 +261,8 @@ def rule_infos(rules: Sequence[Rule]) -> list[RuleInfo]:
 def exit_code(run: LintRun) -> int:
     if run.errors:
         return EXIT_USAGE
-    if any(f.severity.rank >= run.fail_on.rank for f in run.findings):
+    failing = {s for s in Severity if s.rank >= run.fail_on.rank}
+    if any(f.severity in failing for f in run.findings):
         return EXIT_FINDINGS
     return EXIT_OK
 

@@ -11,6 +11,7 @@ from composegen.compose.stack import Stack, load_stack
 from composegen.compose.tree import origin_at, plain
 from composegen.errors import InputError
 from composegen.paths import os_error
+from composegen.yamlio import Document, parse_document
 
 #: Loading problems that come from the base's own variables, not from what composegen wrote.
 _BASE_ONLY = frozenset({"variable-unset", "variable-required", "variable-invalid"})
@@ -68,8 +69,9 @@ def _refused_project(stack: Stack) -> list[tuple[str, str]]:
     return problems
 
 
-def check_merged(paths: Sequence[Path], root: Path, overlay_text: str, overlay_name: str) -> list[str]:
-    """Problems compose would report for base + overlay: schema errors and mount conflicts.
+def check_merged(paths: Sequence[Path], root: Path, overlay_text: str, overlay_name: str) -> tuple[list[str], Document]:
+    """Problems compose would report for base + overlay: schema errors and mount conflicts; and
+    the overlay as read (a large overlay costs seconds to parse: once is enough).
 
     The overlay is written to a private temporary folder (never beside the user's files) and
     merged last, with the project folder of the base: relative paths resolve as compose resolves
@@ -82,6 +84,9 @@ def check_merged(paths: Sequence[Path], root: Path, overlay_text: str, overlay_n
         except OSError as err:  # a name too long: the real write would fail the same way
             raise os_error(err, overlay_name, "write the file") from None
         stack = load_stack([*paths, overlay], project_dir=root)
+        read = next((doc for doc in stack.documents if doc.path == str(overlay)), None)
+        if read is None:  # not read as its own file (the loader names each file it reads so)
+            read = parse_document(overlay_text, str(overlay))
         problems = [
             f"{p.where() or overlay_name}: {p.message}" for p in stack.problems if p.error and p.kind not in _BASE_ONLY
         ]
@@ -89,4 +94,4 @@ def check_merged(paths: Sequence[Path], root: Path, overlay_text: str, overlay_n
             origin = origin_at(stack.data, error.path)
             where = origin.where() if origin is not None else overlay_name
             problems.append(f"{where.replace(folder + '/', '')}: {error}")
-    return problems
+    return problems, read

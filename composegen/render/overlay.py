@@ -200,7 +200,12 @@ def check_overlay(text: str, planned: Planned, out: Path, base: list[Path] | Non
     `base`: the files it goes over (default: the project's compose files; `[]` for a file that
     stands alone, like the Swarm stack file)."""
     _refuse_unreadable_size(text, planned)
-    doc = parse_document(text, str(out))
+    paths = planned.project.compose_paths() if base is None else base
+    try:
+        problems, doc = check_merged(paths, planned.project.root, text, out.name)
+    except InputError:
+        parse_document(text, str(out))  # the overlay's own error, under the name it is written to
+        raise
     if doc.duplicate_keys:
         keys, pos = doc.duplicate_keys[0]
         raise ValidationError(
@@ -208,8 +213,6 @@ def check_overlay(text: str, planned: Planned, out: Path, base: list[Path] | Non
             where=str(out),
             fix="this is a composegen bug: please report it",
         )
-    paths = planned.project.compose_paths() if base is None else base
-    problems = check_merged(paths, planned.project.root, text, out.name)
     if problems:
         raise ValidationError(
             f"the merged stack would be rejected by compose: {problems[0]}",

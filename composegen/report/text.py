@@ -27,15 +27,16 @@ def render(report: Report) -> str:
     lines: list[str] = []
     color = report.color
     ordered = sorted(report.findings, key=lambda f: (f.file, f.line, f.column, f.code, f.message))
+    severities = {s: _paint(s.value.ljust(7), _COLORS[s], color) for s in Severity}
     for file, group in groupby(ordered, key=lambda f: f.file):
         found = list(group)
         lines.append(_paint(file, _BOLD, color))
-        width = max(len(f"{f.line}:{f.column}") for f in found)
-        for finding in found:
-            place = f"{finding.line}:{finding.column}".ljust(width)
-            severity = _paint(finding.severity.value.ljust(7), _COLORS[finding.severity], color)
+        places = [f"{f.line}:{f.column}" for f in found]
+        width = max(map(len, places))
+        for place, finding in zip(places, found, strict=True):
+            severity = severities[finding.severity]
             name = _paint(f"({finding.name})", _DIM, color)
-            lines.append(f"  {place}  {severity}  {finding.code}  {finding.message}  {name}")
+            lines.append(f"  {place.ljust(width)}  {severity}  {finding.code}  {finding.message}  {name}")
         lines.append("")
     lines.append(summary(report))
     return "\n".join(lines) + "\n"

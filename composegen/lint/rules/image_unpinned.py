@@ -66,8 +66,6 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
         image = service.get("image")
         if "build" in service or not isinstance(image, str) or not image.strip():
             continue
-        if written_with_variable(ctx, ("services", name, "image")):
-            continue  # the environment pins it
         tag, digest = tag_of(image.strip())
         if digest:
             continue
@@ -77,6 +75,8 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
             message = f"service {name!r} uses image {image!r}, a floating tag"
         else:
             continue
+        if written_with_variable(ctx, ("services", name, "image")):
+            continue  # the environment pins it
         yield Violation(
             ("services", name, "image"),
             f"{message}: pin a version (or a digest) so every host runs the same software",
