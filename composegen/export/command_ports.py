@@ -12,8 +12,9 @@ the command's length.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Mapping, Sequence
+
+from composegen.facts.argv import basename, script_commands
 
 BIND = "bind"  # HOST:PORT, [::]:PORT or :PORT
 PORT = "port"  # a bare port number
@@ -29,14 +30,12 @@ PORT_OPTIONS: Mapping[str, Mapping[str, str]] = {
 
 
 def _tokens(argv: Sequence[str]) -> list[str]:
-    """The words of the command, with a shell's `-c "..."` script split into words too."""
+    """The words of the command, with a shell's `-c "..."` script split into words too (as the
+    stack-reading layer splits one)."""
     out: list[str] = []
     for word in argv:
         if " " in word:
-            try:
-                out.extend(shlex.split(word))
-            except ValueError:  # an unbalanced quote: the words as they are
-                out.extend(word.split())
+            out.extend(w for command in script_commands(word) for w in command)
         else:
             out.append(word)
     return out
@@ -53,17 +52,13 @@ def _port(value: str, kind: str) -> int | None:
     return port if 0 < port < 65536 else None
 
 
-def _program(word: str) -> str:
-    return word.rsplit("/", 1)[-1]
-
-
 def command_ports(argv: Iterable[str]) -> list[tuple[int, str]]:
     """(port, the words it was read from) for each port the command names, by port, once each."""
     words = _tokens(list(argv))
     found: dict[int, str] = {}
     server = ""
     for i, word in enumerate(words):
-        name = _program(word)
+        name = basename(word)
         if name in PORT_OPTIONS or name == "runserver":
             server = name
             if name == "runserver" and i + 1 < len(words) and not words[i + 1].startswith("-"):
