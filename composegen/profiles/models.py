@@ -48,6 +48,7 @@ MAX_WORKERS = 1024  # processes, or threads, in one container
 MAX_REPLICAS = 10_000  # containers of one service (and agents of one container)
 MAX_AGENTS = MAX_REPLICAS  # agents of one service: a replica each by default
 MAX_CONNECTIONS = 1_000_000
+MAX_KEYS = 10**12  # keys in one Redis: its own limit is 2^32 per hash, far more per database
 MAX_BATCH = 65_536
 MAX_TOKENS = 10_000_000  # a sequence or context length
 MAX_SEQUENCES = 100_000
@@ -298,6 +299,12 @@ class ServiceSpec(Frozen):
     startup: Duration | None = None
     tests: int | None = Field(None, ge=0, le=MAX_TESTS, description="Tests collected (pytest runners)")
     persistence: bool | None = Field(None, description="Redis RDB/AOF persistence")
+    keys: int | None = Field(
+        None, ge=0, le=MAX_KEYS, description="Keys a Redis holds: each costs memory beside its value"
+    )
+    value_size: ByteSize | None = Field(
+        None, description="Typical size of a Redis value: the dataset ÷ this is the key count, when keys is not given"
+    )
     environment: dict[EnvironmentName, EnvironmentValue] = Field(default_factory=dict)
 
 

@@ -99,6 +99,8 @@ def spec_defaults() -> SimpleNamespace:
         startup=None,
         tests=None,
         persistence=None,
+        keys=None,
+        value_size=None,
         environment={},
     )
 

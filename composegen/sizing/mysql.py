@@ -8,6 +8,11 @@ performance_schema and the server itself.
 MySQL rounds the pool *up* to a multiple of innodb_buffer_pool_chunk_size (128M) ×
 innodb_buffer_pool_instances (8 from 1 GiB): 1.5G becomes 2G. composegen rounds down to that
 multiple itself, so the pool stays inside the budget.
+
+max_connections, where composegen.yaml declares `connections:`, is the clients plus room for the
+healthcheck and an admin or migration session, and is written as `--max-connections=N` beside the
+pool (the official images pass leading flags to the server): MariaDB kept its default 151 when it
+was not written (facts/real-servers.md).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from composegen.sizing.common import (
     with_margin,
 )
 from composegen.sizing.inputs import ServiceInputs
-from composegen.sizing.quantity import Quantity, given
+from composegen.sizing.quantity import Quantity, given, total
 from composegen.sizing.result import Sizing
 from composegen.units import GIB, MIB
 
@@ -55,6 +60,14 @@ FRESH_DATA_DIR = 256 * MIB
 #: an init-script SQL load rate.
 DEFAULT_STARTUP = 30.0
 LOAD_RATE = 20 * MIB
+
+#: MySQL's and MariaDB's default max_connections (their manuals; not in facts). Both also allow
+#: one more connection to an account with CONNECTION_ADMIN / SUPER, beyond max_connections.
+DEFAULT_CONNECTIONS = 151
+#: Connections beyond the clients (composegen's headroom, assumed): the healthcheck's probe and an
+#: admin or migration session.
+HEALTHCHECK_CONNECTIONS = 1
+ADMIN_CONNECTIONS = 2
 
 DATA_DIR = "/var/lib/mysql"
 #: Official images: the entrypoint turns leading `--flags` into `mysqld --flags` (`mariadbd`).
@@ -122,6 +135,21 @@ def healthcheck(inputs: ServiceInputs) -> tuple[str, ...]:
     return MYSQL_HEALTHCHECK
 
 
+def max_connections(inputs: ServiceInputs) -> Quantity:
+    """clients + the healthcheck + an admin or migration session, where composegen.yaml declares
+    the clients; else the server's default, which composegen does not write."""
+    if inputs.spec.connections is None:
+        return given("max_connections", DEFAULT_CONNECTIONS, "count", "MySQL/MariaDB default max_connections (manual)")
+    return total(
+        "max_connections",
+        (
+            given("clients", inputs.spec.connections, "count", f"composegen.yaml: services.{inputs.name}.connections"),
+            given("healthcheck probe", HEALTHCHECK_CONNECTIONS, "count", "composegen headroom (assumed)"),
+            given("admin or migration session", ADMIN_CONNECTIONS, "count", "composegen headroom (assumed)"),
+        ),
+    )
+
+
 def mysql_size(n: float) -> str:
     """A whole-MiB size as a MySQL option value: `512M`, `3G`."""
     mib = int(n // MIB)
@@ -146,10 +174,19 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         given("initialised data dir", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)"),
     )
     notes = list(notes_)
-    flag = f"--innodb-buffer-pool-size={mysql_size(pool.value)}"
+    connections = max_connections(inputs)
+    runs_connections = runs.fact(inputs, "max_connections", "mysql", most=runs.MOST_COUNT)
+    if runs_connections is not None:  # the server's flag is what runs: size for it, say if it is short
+        wanted, connections = connections, runs.fact_quantity("max_connections", runs_connections, "count")
+        if inputs.spec.connections is not None:
+            why = "clients + the healthcheck and an admin session"
+            base_notes += runs.short_of("max_connections", connections, wanted, runs_connections, why)
+    flags = [f"--innodb-buffer-pool-size={mysql_size(pool.value)}"]
+    if inputs.spec.connections is not None:
+        flags.append(f"--max-connections={int(connections.value)}")
     command = None
-    if found is None:
-        command, note = command_unless_blocked(inputs, IMAGES, (flag,), "innodb_buffer_pool_size")
+    if found is None and runs_connections is None:
+        command, note = command_unless_blocked(inputs, IMAGES, tuple(flags), "innodb_buffer_pool_size")
         notes += [note] if note else []
     test = healthcheck(inputs)
     if test is MARIADB_HEALTHCHECK:
@@ -164,7 +201,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         command=command,
         healthcheck_test=test,
         hardening=False,  # the entrypoint chowns the data dir as root, then drops to mysql
-        extra={"innodb_buffer_pool_size": pool},
+        extra={"innodb_buffer_pool_size": pool, "max_connections": connections},
         notes=tuple(notes),
         base_notes=base_notes,
     )

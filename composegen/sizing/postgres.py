@@ -5,6 +5,15 @@ else a named default). pgtune's formulas (facts/sizing.md §Databases) turn R in
 container limit is R × the profile margin, plus /dev/shm and any tmpfs data dir, because both are
 charged to the container's memory cgroup.
 
+max_connections is the clients plus room for the healthcheck's probe, an admin or migration
+session and PostgreSQL's superuser_reserved_connections: equal to the client count, the probe was
+refused "too many clients" 28-31 times a run on a real server (facts/real-servers.md).
+
+WAL lives in the data dir: on a tmpfs it is memory, and nothing bounds it but max_wal_size
+(PostgreSQL's default 1 GB: 1008 MiB of WAL at 1 GB of data on a real server). A tmpfs data dir
+gets max_wal_size and min_wal_size written, and the tmpfs counts the WAL: the bound written, the
+base file's own, or PostgreSQL's default where composegen cannot write one.
+
 The settings reach the server as `command: ["postgres", "-c", ...]` only when the base file sets no
 command and no entrypoint and the image is the official one (or built on it, like postgis):
 otherwise they are listed for `explain` and a note says why they were not applied.
@@ -22,6 +31,7 @@ from composegen.sizing.common import (
     baseline_memory,
     command_blocked,
     data_dir_mounts,
+    data_dir_tmpfs,
     env_preset,
     image_repository,
     limit_with_mounts,
@@ -29,7 +39,7 @@ from composegen.sizing.common import (
     with_margin,
 )
 from composegen.sizing.inputs import ServiceInputs
-from composegen.sizing.quantity import Quantity, given, largest, rounded_up, smallest, total
+from composegen.sizing.quantity import Quantity, given, largest, rounded_up, smallest, times, total
 from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, KIB, MIB
 
@@ -41,12 +51,22 @@ if TYPE_CHECKING:
 
 PGTUNE = f"{FACTS_SIZING} §Databases (pgtune)"
 PG_DOCKER = f"{FACTS_SIZING} §Databases (Postgres in Docker; docker-library/postgres#416)"
+PG_WAL = "PostgreSQL manual, runtime-config-wal (not in facts)"
 
 #: composegen's own default RAM budget for a server nobody sized: an assumption, not a measurement.
 DEFAULT_RAM = 512 * MIB
 DEFAULT_RAM_SOURCE = "composegen default (assumed): declare memory: or set roles.postgres.memory"
-#: PostgreSQL's own default max_connections (PostgreSQL manual; not in facts).
+#: The clients assumed when composegen.yaml declares no `connections:`: PostgreSQL's own default
+#: max_connections (PostgreSQL manual; not in facts), taken as the clients an app expects to open.
 DEFAULT_CONNECTIONS = 100
+#: Connections beyond the clients (composegen's headroom, assumed): the healthcheck's probe
+#: (pg_isready opens a connection; equal to the clients it was refused 28-31 times a run,
+#: facts/real-servers.md), and an admin or migration session (psql, a migration tool: 2).
+HEALTHCHECK_CONNECTIONS = 1
+ADMIN_CONNECTIONS = 2
+#: PostgreSQL's default superuser_reserved_connections (PostgreSQL manual): slots of
+#: max_connections that only a superuser may take.
+SUPERUSER_RESERVED = 3
 #: composegen floor (assumed): max_connections must exceed superuser_reserved_connections (3)
 #: and, before PostgreSQL 12, max_wal_senders (10), or the server refuses to start.
 MIN_CONNECTIONS = 20
@@ -60,9 +80,23 @@ MAINTENANCE_CAP = 8 * GIB
 #: composegen's choices (assumed).
 SHM_FLOOR = 128 * MIB
 SHM_ROOM = 64 * MIB
-#: An empty cluster (~40 MB) plus WAL kept up to min_wal_size (80 MB): composegen's estimate
-#: (assumed), added to the dataset room of a tmpfs PGDATA.
-FRESH_CLUSTER = 128 * MIB
+#: An empty cluster: 45 MiB measured on PostgreSQL 15 (facts/real-servers.md; its first WAL
+#: segment included), rounded up; added to the dataset room of a tmpfs PGDATA with the WAL room.
+EMPTY_CLUSTER = 48 * MIB
+#: PostgreSQL's defaults (PostgreSQL manual, runtime-config-wal): max_wal_size 1 GB, what WAL grows
+#: to when nothing else bounds it; WAL segments of 16 MB, and min_wal_size and max_wal_size are at
+#: least 2 segments.
+DEFAULT_MAX_WAL = 1 * GIB
+WAL_SEGMENT = 16 * MIB
+#: On a tmpfs data dir (composegen's choices, assumed): max_wal_size a quarter of the data room,
+#: at least 128 MB and at most PostgreSQL's 1 GB default, in whole segments; min_wal_size the
+#: least PostgreSQL takes (2 segments), so recycled WAL is not kept in memory.
+WAL_SHARE = 0.25
+WAL_FLOOR = 128 * MIB
+MIN_WAL = 2 * WAL_SEGMENT
+#: max_wal_size is a soft limit (PostgreSQL manual: WAL can exceed it under heavy load): the
+#: tmpfs counts this much over it (composegen's margin, assumed; not measured).
+WAL_OVERSHOOT = 1.25
 #: composegen defaults (assumed): a fresh cluster is ready in a few seconds; psql/pg_restore
 #: load speed with index builds.
 DEFAULT_STARTUP = 10.0
@@ -119,28 +153,70 @@ def with_base_settings(
     merged = dict(settings)
     for key, fact in found.items():
         merged[key] = runs.fact_quantity(key, fact, "count" if key == "max_connections" else "bytes")
-    sorts = Quantity(
-        "work_mem × max_connections",
-        merged["work_mem"].value * merged["max_connections"].value,
-        "bytes",
-        "work_mem × max_connections",
-        "",
-        (merged["work_mem"], merged["max_connections"]),
-    )
-    needed = total("shared_buffers + sorts", (merged["shared_buffers"], sorts))
+    needed = held(merged)
     first = next(iter(found.values()))
     what = ", ".join(f"{k}={f.raw.split('=', 1)[-1]}" for k, f in found.items())
     raised, notes = runs.at_least(ram.name, ram, needed, first, what)
     return raised, merged, notes
 
 
-def max_connections(inputs: ServiceInputs) -> Quantity:
+def clients(inputs: ServiceInputs) -> Quantity:
+    """The connections the stack's clients open: declared, else PostgreSQL's default (assumed)."""
     if inputs.spec.connections is None:
-        wanted = given("connections", DEFAULT_CONNECTIONS, "count", "PostgreSQL default max_connections (not in facts)")
-    else:
-        wanted = given(
-            "connections", inputs.spec.connections, "count", f"composegen.yaml: services.{inputs.name}.connections"
+        return given(
+            "clients",
+            DEFAULT_CONNECTIONS,
+            "count",
+            "composegen default (assumed): PostgreSQL's default max_connections; declare connections:",
         )
+    return given("clients", inputs.spec.connections, "count", f"composegen.yaml: services.{inputs.name}.connections")
+
+
+def held(settings: dict[str, Quantity]) -> Quantity:
+    """What the settings let the server hold at once: shared_buffers + work_mem × max_connections
+    (each connection may sort with its work_mem at once; CG306 counts the same)."""
+    sorts = times("work_mem × max_connections", settings["work_mem"], settings["max_connections"], unit="bytes")
+    return total("shared_buffers + sorts", (settings["shared_buffers"], sorts))
+
+
+def holding_every_sort(
+    inputs: ServiceInputs, ram: Quantity, settings: dict[str, Quantity], *, on_tmpfs: bool
+) -> tuple[Quantity, tuple[str, ...]]:
+    """The RAM budget raised to what the settings hold (pgtune's 4 MB work_mem floor × many
+    connections can exceed it) where the data is on a tmpfs or the clients are declared: CG306
+    counts the same sum there. Elsewhere a small plan accepts that every connection sorting at
+    once would not fit, and says so."""
+    needed = held(settings)
+    if needed.value <= ram.value:
+        return ram, ()
+    what = (
+        f"work_mem {settings['work_mem'].show()} × max_connections {settings['max_connections'].show()} "
+        "+ shared_buffers"
+    )
+    if on_tmpfs or inputs.spec.connections is not None:
+        raised = Quantity(ram.name, needed.value, "bytes", f"raised to {needed.name}", "", (ram, needed))
+        return raised, (f"RAM budget raised to {needed.show()}: {what} (every connection may sort at once)",)
+    return ram, (f"{what} = {needed.show()} is above the RAM budget: many concurrent sorts can use more",)
+
+
+def max_connections(inputs: ServiceInputs) -> Quantity:
+    """clients + the healthcheck's probe + an admin or migration session + the superuser's
+    reserved slots, at least composegen's floor."""
+    wanted = total(
+        "clients and headroom",
+        (
+            clients(inputs),
+            given("healthcheck probe", HEALTHCHECK_CONNECTIONS, "count", "composegen headroom (assumed)"),
+            given("admin or migration session", ADMIN_CONNECTIONS, "count", "composegen headroom (assumed)"),
+            given(
+                "superuser_reserved_connections",
+                SUPERUSER_RESERVED,
+                "count",
+                "PostgreSQL default superuser_reserved_connections (PostgreSQL manual)",
+                kind="fact",
+            ),
+        ),
+    )
     if wanted.value >= MIN_CONNECTIONS:
         return wanted.renamed("max_connections")
     floor = given(
@@ -150,6 +226,35 @@ def max_connections(inputs: ServiceInputs) -> Quantity:
         "composegen floor (assumed): above superuser_reserved_connections and max_wal_senders",
     )
     return largest("max_connections", (wanted, floor))
+
+
+def wal_room(inputs: ServiceInputs, data_room: Quantity, written: bool) -> tuple[Quantity, dict[str, Quantity]]:
+    """(the WAL a tmpfs data dir must hold, the WAL settings to write): the base file's own
+    max_wal_size where it sets one, else composegen's bound when it may write it, else
+    PostgreSQL's 1 GB default, which is what the server will then keep."""
+    found = runs.fact(inputs, "max_wal_size", "postgres")
+    settings: dict[str, Quantity] = {}
+    if found is not None:
+        bound = runs.fact_quantity("max_wal_size", found, "bytes")
+    else:
+        share = given("WAL share of the data room", WAL_SHARE, "ratio", "composegen default (assumed)")
+        quarter = times("data room × WAL share", data_room, share, unit="bytes")
+        floor = given("max_wal_size floor", WAL_FLOOR, "bytes", "composegen floor (assumed)")
+        cap = given("PostgreSQL default max_wal_size", DEFAULT_MAX_WAL, "bytes", PG_WAL, kind="fact")
+        chosen = smallest("max_wal_size", (largest("max_wal_size", (quarter, floor)), cap))
+        segments = math.floor(chosen.value / WAL_SEGMENT) * WAL_SEGMENT
+        planned = Quantity(
+            "max_wal_size", segments, "bytes", f"{chosen.show()} in whole 16 MB WAL segments", PG_WAL, (chosen,)
+        )
+        settings = {
+            "max_wal_size": planned,
+            "min_wal_size": given("min_wal_size", MIN_WAL, "bytes", f"{PG_WAL}: 2 segments, the least", kind="fact"),
+        }
+        bound = planned if written else cap.renamed("max_wal_size (PostgreSQL default: not written)")
+    overshoot = given(
+        "soft-limit overshoot", WAL_OVERSHOOT, "ratio", f"composegen margin (assumed); {PG_WAL}: a soft limit"
+    )
+    return times("WAL", bound, overshoot, unit="bytes"), settings
 
 
 def pgtune(ram: Quantity, connections: Quantity) -> dict[str, Quantity]:
@@ -204,15 +309,21 @@ def settings_command(settings: dict[str, Quantity]) -> tuple[str, ...]:
 
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     ram = baseline_memory(inputs, profile, DEFAULT_RAM, DEFAULT_RAM_SOURCE).renamed("RAM budget")
-    ram, settings, base_notes = with_base_settings(inputs, ram, pgtune(ram, max_connections(inputs)))
+    wanted_connections = max_connections(inputs)
+    ram, settings, base_notes = with_base_settings(inputs, ram, pgtune(ram, wanted_connections))
+    runs_connections = runs.fact(inputs, "max_connections", "postgres", most=runs.MOST_COUNT)
+    if runs_connections is not None and inputs.spec.connections is not None:
+        base_notes += runs.short_of(
+            "max_connections",
+            settings["max_connections"],
+            wanted_connections,
+            runs_connections,
+            "clients + the healthcheck, an admin session and superuser_reserved_connections: "
+            "the healthcheck or a migration may be refused 'too many clients'",
+        )
     shm = shm_size(settings["maintenance_work_mem"])
     notes: list[str] = []
-    share = settings["work_mem"].parts[0] if settings["work_mem"].parts else None
-    if share is not None and share.value < WORK_MEM_FLOOR:
-        notes.append(
-            f"work_mem is pgtune's 4 MB floor (the budget's share was {share.show()}): "
-            "many concurrent sorts can use more than the RAM budget"
-        )
+    blocked = command_blocked(inputs, POSTGRES_IMAGES)
 
     official = image_repository(inputs.base.image) in POSTGRES_IMAGES
     environment: list[EnvSetting] = []
@@ -220,14 +331,19 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     preset_pgdata = env_preset(inputs, "PGDATA")
     if preset_pgdata and "$" not in preset_pgdata:
         path = preset_pgdata
-    mounts, mount_notes = data_dir_mounts(
-        inputs,
-        profile,
-        path,
-        "postgres data dir",
-        given("empty cluster and WAL", FRESH_CLUSTER, "bytes", "composegen estimate (assumed)"),
-    )
+    room = data_dir_tmpfs(inputs, profile, path, "postgres data dir")
+    fresh = None
+    counted: dict[str, Quantity] = {}
+    if room is not None:  # WAL is in the data dir: on a tmpfs, memory
+        wal, wal_settings = wal_room(inputs, room.size.renamed("room for data"), written=blocked is None)
+        settings.update(wal_settings)
+        empty = given("empty cluster", EMPTY_CLUSTER, "bytes", "measured: facts/real-servers.md (45 MiB, PG 15)")
+        fresh = total("empty cluster and WAL", (empty, wal))
+        counted["WAL in the tmpfs"] = wal
+    mounts, mount_notes = data_dir_mounts(inputs, profile, path, "postgres data dir", fresh)
     notes += mount_notes
+    ram, sort_notes = holding_every_sort(inputs, ram, settings, on_tmpfs=bool(mounts))
+    notes += sort_notes
     if mounts:
         if preset_pgdata is None and official:
             # 18+ images default PGDATA to /var/lib/postgresql/18/docker (VOLUME
@@ -253,7 +369,6 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
                 f"{inputs.base.image!r} keeps its data there"
             )
 
-    blocked = command_blocked(inputs, POSTGRES_IMAGES)
     command = None
     if blocked is None:
         command = settings_command(settings)
@@ -275,7 +390,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         command=command,
         healthcheck_test=HEALTHCHECK,
         hardening=False,  # the entrypoint chowns the data dir as root, then drops to postgres
-        extra={**settings, "shm_size": shm},
+        extra={**settings, "shm_size": shm, **counted},
         notes=tuple(notes),
         base_notes=base_notes,
     )

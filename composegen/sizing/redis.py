@@ -2,8 +2,10 @@
 
 facts/sizing.md §Databases: maxmemory ~80-90% of what is free; BGSAVE or an AOF rewrite forks,
 and copy-on-write can need up to 2× normal memory, so with persistence on maxmemory is about half
-the container limit. composegen sizes the dataset room (the dataset × the profile margin), makes
-that maxmemory, and derives the process limit from it; a tmpfs /data comes on top.
+the container limit. composegen sizes the data in memory (the values, plus what each key costs
+beside its value: with 80-byte values a key cost ~191 bytes on a real Redis 7.0,
+facts/real-servers.md), × the profile margin, makes that maxmemory, and derives the process limit
+from it; a tmpfs /data for the dumps comes on top, only when persistence is on.
 
 Persistence is `persistence:` from composegen.yaml, else on, except when the profile puts data
 dirs on tmpfs (a throwaway store: nothing to persist, no fork to pay for).
@@ -28,7 +30,7 @@ from composegen.sizing.common import (
     with_margin,
 )
 from composegen.sizing.inputs import ServiceInputs
-from composegen.sizing.quantity import Quantity, given
+from composegen.sizing.quantity import Quantity, given, times, total
 from composegen.sizing.result import Sizing, TmpfsMount
 from composegen.units import MIB
 
@@ -39,6 +41,15 @@ REDIS_FACTS = f"{FACTS_SIZING} §Databases (Redis)"
 
 #: composegen's default dataset for a Redis nobody sized (assumed, not measured).
 DEFAULT_DATASET = 64 * MIB
+#: Memory a key costs beside its value, and the value's own cost per byte (measured on Redis 7.0,
+#: facts/real-servers.md: ~191 bytes a key with 80-byte values, ~1.17 × 1 KB values; both fit
+#: ~106 bytes a key + 1.07 × the value), the per-key cost rounded up to 112.
+PER_KEY = 112
+VALUE_FACTOR = 1.07
+REDIS_MEASURED = "measured: facts/real-servers.md (Redis 7.0, 80-byte and 1 KB values)"
+#: The value size assumed when composegen.yaml gives neither `keys:` nor `value_size:`: small,
+#: so the per-key cost is on the safe side (composegen's default, assumed).
+DEFAULT_VALUE_SIZE = 128
 #: facts/sizing.md §Databases: maxmemory ~80-90% of what is free (85%, the middle), and about
 #: half the limit when persistence forks.
 MAXMEMORY_SHARE_NO_PERSISTENCE = 0.85
@@ -74,12 +85,49 @@ def persistence(inputs: ServiceInputs, profile: Profile) -> tuple[bool, str]:
 
 
 def dataset(inputs: ServiceInputs, profile: Profile) -> Quantity:
-    """The data Redis holds: declared dataset, else declared memory / the profile's / a default."""
-    if inputs.spec.dataset is not None:
-        return given("dataset", inputs.spec.dataset, "bytes", f"composegen.yaml: services.{inputs.name}.dataset")
-    return baseline_memory(
-        inputs, profile, DEFAULT_DATASET, "composegen default (assumed): declare dataset: for a real number"
-    ).renamed("dataset")
+    """The data Redis holds in memory: its values and what each key costs beside its value, from
+    the declared dataset, keys and value size (a small default value size where none is given).
+    A declared or profile `memory:` is taken as the data in memory as it is."""
+    spec = inputs.spec
+    declared = f"composegen.yaml: services.{inputs.name}"
+    nothing_of_data = spec.dataset is None and spec.keys is None and spec.value_size is None
+    if nothing_of_data and (spec.memory is not None or profile.role(inputs.role).memory is not None):
+        return baseline_memory(inputs, profile, DEFAULT_DATASET, "").renamed("dataset")
+    size_of_value = (
+        given("value size", spec.value_size, "bytes", f"{declared}.value_size")
+        if spec.value_size is not None
+        else given(
+            "value size",
+            DEFAULT_VALUE_SIZE,
+            "bytes",
+            "composegen default (assumed): small values, the costly case; declare keys: or value_size:",
+        )
+    )
+    if spec.dataset is not None:
+        values = given("values", spec.dataset, "bytes", f"{declared}.dataset")
+    elif spec.keys is not None:
+        values = times("values", given("keys", spec.keys, "count", f"{declared}.keys"), size_of_value, unit="bytes")
+    else:
+        values = given(
+            "values", DEFAULT_DATASET, "bytes", "composegen default (assumed): declare dataset: for a real number"
+        )
+    if spec.keys is not None:
+        keys = given("keys", spec.keys, "count", f"{declared}.keys")
+    else:
+        keys = Quantity(
+            "keys",
+            math.ceil(values.value / size_of_value.value),
+            "count",
+            "values ÷ value size",
+            "",
+            (values, size_of_value),
+        )
+    per_key = given("memory per key", PER_KEY, "bytes", REDIS_MEASURED, kind="measured")
+    factor = given("memory per value byte", VALUE_FACTOR, "ratio", REDIS_MEASURED, kind="measured")
+    return total(
+        "dataset",
+        (times("values in memory", values, factor, unit="bytes"), times("keys' own memory", keys, per_key)),
+    )
 
 
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
@@ -119,19 +167,11 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
 
     mounts: tuple[TmpfsMount, ...] = ()
     notes: list[str] = []
-    if profile.tmpfs.data_dirs:
-        if persist:
-            # RDB saves go to a temp file and are renamed: the dataset factor covers both copies
-            mounts, mount_notes = data_dir_mounts(inputs, profile, DATA_DIR, "redis dump dir")
-            notes += mount_notes
-        else:
-            room = given(
-                f"tmpfs {DATA_DIR}",
-                profile.tmpfs.minimum,
-                "bytes",
-                f"profile {profile.name}: tmpfs.minimum (persistence off: nothing is saved)",
-            )
-            mounts = (TmpfsMount(DATA_DIR, room, "1777", "redis dump dir (unused: no persistence)"),)
+    if profile.tmpfs.data_dirs and persist:
+        # RDB saves go to a temp file and are renamed: the dataset factor covers both copies.
+        # Without persistence nothing is written to /data: no tmpfs to pay for.
+        mounts, mount_notes = data_dir_mounts(inputs, profile, DATA_DIR, "redis dump dir")
+        notes += mount_notes
 
     repo = image_repository(inputs.base.image)
     server = SERVERS.get(repo or "", "redis-server")

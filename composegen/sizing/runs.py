@@ -210,3 +210,14 @@ def at_least(
         f"{what} ({origin_text(found)}), which the plan never sizes below"
     )
     return raised, (note,)
+
+
+def short_of(name: str, runs_value: Quantity, planned: Quantity, found: Fact, why: str) -> tuple[str, ...]:
+    """A note when what the base runs (`found`) is below what the plan wanted (`why` says why it
+    wanted that much); the plan still follows the base, which composegen does not replace."""
+    if runs_value.value >= planned.value:
+        return ()
+    return (
+        f"{name}: the base runs {runs_value.show()} ({origin_text(found)}), fewer than the "
+        f"{planned.show()} planned ({why})",
+    )

@@ -42,11 +42,15 @@ def test_render_sizes_for_what_runs(tmp_path: Path, case: dict[str, Any]) -> Non
     (tmp_path / "docker-compose.yml").write_text(case["compose"])
     if "project" in case:
         (tmp_path / "composegen.yaml").write_text("compose_files: [docker-compose.yml]\n" + case["project"])
-    planned = plan("dev", None, tmp_path)
+    planned = plan(case.get("profile", "dev"), None, tmp_path)
     service = planned.stack.service(case["service"])
     assert service is not None
     for name, expected in case.get("extra", {}).items():
         assert service.sizing.extra[name].value == pytest.approx(number(expected)), name
+    for name, source in case.get("extra_source", {}).items():
+        assert source in service.sizing.extra[name].source, name
+    for name in case.get("extra_absent", []):
+        assert name not in service.sizing.extra, name
     if "memory_above" in case:
         assert service.memory_limit.value > number(case["memory_above"])
     env = {e.key: e.value for e in service.environment}

@@ -81,3 +81,19 @@ def test_derivations_name_their_sources() -> None:
     for q in (sizing.memory, sizing.startup, *sizing.extra.values()):
         for leaf in leaves(q):
             assert leaf.source, f"{leaf.name} has no source"
+
+
+@pytest.mark.parametrize("image", ["mariadb:10.11", "mysql:8.4"])
+def test_declared_connections_are_applied_with_headroom(image: str) -> None:
+    """MariaDB kept its default 151 when the declared connections were not written
+    (facts/real-servers.md): the flag goes beside the pool, + 1 probe + 2 for an admin session."""
+    sizing = mysql.size(my(image, memory="1G", connections=50), make_profile())
+    assert sizing.command == ("--innodb-buffer-pool-size=512M", "--max-connections=53")
+    assert sizing.extra["max_connections"].value == 53
+
+
+def test_undeclared_connections_leave_the_servers_default() -> None:
+    sizing = mysql.size(my(memory="1G"), make_profile())
+    assert sizing.command == ("--innodb-buffer-pool-size=512M",)
+    assert sizing.extra["max_connections"].value == 151
+    assert sizing.extra["max_connections"].source_kind == "fact"

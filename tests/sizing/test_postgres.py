@@ -31,60 +31,61 @@ def with_base(inputs: ServiceInputs, **fields: object) -> ServiceInputs:
 @pytest.mark.parametrize(
     ("memory", "connections", "expected"),
     [
-        # R = 1 GiB, 100 connections: shared_buffers = 1024/4 = 256 MiB; effective_cache_size =
+        # R = 1 GiB, 100 clients (the default) + 1 healthcheck + 2 admin + 3 superuser-reserved =
+        # 106 connections: shared_buffers = 1024/4 = 256 MiB; effective_cache_size =
         # 3 × 1024/4 = 768 MiB; maintenance_work_mem = 1024/16 = 64 MiB; work_mem =
-        # (1024 − 256) MiB / ((100 + 8) × 3) = 768/324 = 2.37 MiB → pgtune floor 4 MB.
+        # (1024 − 256) MiB / ((106 + 8) × 3) = 768/342 = 2.25 MiB → pgtune floor 4 MB.
         (
             "1G",
             None,
             {
-                "max_connections": "100",
+                "max_connections": "106",
                 "shared_buffers": "256MB",
                 "effective_cache_size": "768MB",
                 "maintenance_work_mem": "64MB",
                 "work_mem": "4MB",
             },
         ),
-        # R = 16 GiB: 4 GB, 12 GB, 1 GB; work_mem = 12288 MiB / 324 = 12582912 kB / 324
-        # = 38836.1 kB → 38836kB.
+        # R = 16 GiB: 4 GB, 12 GB, 1 GB; work_mem = 12288 MiB / 342 = 12582912 kB / 342
+        # = 36792.1 kB → 36792kB.
         (
             "16G",
             None,
             {
-                "max_connections": "100",
+                "max_connections": "106",
                 "shared_buffers": "4GB",
                 "effective_cache_size": "12GB",
                 "maintenance_work_mem": "1GB",
-                "work_mem": "38836kB",
+                "work_mem": "36792kB",
             },
         ),
-        # R = 256 GiB: 256/16 = 16 GB → capped at 8 GB; work_mem = 192 GiB / 324
-        # = 201326592 kB / 324 = 621378.4 kB.
+        # R = 256 GiB: 256/16 = 16 GB → capped at 8 GB; work_mem = 192 GiB / 342
+        # = 201326592 kB / 342 = 588674.2 kB.
         (
             "256G",
             None,
             {
-                "max_connections": "100",
+                "max_connections": "106",
                 "shared_buffers": "64GB",
                 "effective_cache_size": "192GB",
                 "maintenance_work_mem": "8GB",
-                "work_mem": "621378kB",
+                "work_mem": "588674kB",
             },
         ),
-        # R = 4 GiB, 200 connections: work_mem = 3072 MiB / ((200 + 8) × 3) = 3145728 kB / 624
-        # = 5041.2 kB.
+        # R = 4 GiB, 200 clients + 6 = 206 connections: work_mem = 3072 MiB / ((206 + 8) × 3)
+        # = 3145728 kB / 642 = 4899.9 kB.
         (
             "4G",
             200,
             {
-                "max_connections": "200",
+                "max_connections": "206",
                 "shared_buffers": "1GB",
                 "effective_cache_size": "3GB",
                 "maintenance_work_mem": "256MB",
-                "work_mem": "5041kB",
+                "work_mem": "4899kB",
             },
         ),
-        # 10 connections is below composegen's floor of 20: work_mem = 768 MiB / ((20 + 8) × 3)
+        # 10 clients + 6 = 16 is below composegen's floor of 20: work_mem = 768 MiB / ((20 + 8) × 3)
         # = 786432 kB / 84 = 9362.3 kB.
         (
             "1G",
@@ -138,8 +139,10 @@ def test_limit_is_budget_times_margin_plus_shm() -> None:
 @pytest.mark.parametrize(
     ("dataset", "tmpfs_mib"),
     [
-        (None, 64 + 128),  # the profile's 64 MiB tmpfs minimum + 128 MiB empty cluster and WAL
-        ("100M", 200 + 128),  # 100 MiB × dataset factor 2 + 128 MiB
+        # the profile's 64 MiB tmpfs minimum + 48 MiB empty cluster + WAL: max_wal_size 128 MB
+        # (a quarter of the room is less than the 128 MB floor) × 1.25 soft-limit overshoot
+        (None, 64 + 48 + 160),
+        ("100M", 200 + 48 + 160),  # 100 MiB × dataset factor 2 + 48 MiB + WAL 128 × 1.25
     ],
 )
 def test_tmpfs_adds_exactly_its_size(dataset: str | None, tmpfs_mib: int) -> None:
@@ -209,7 +212,8 @@ def test_derivations_name_their_sources() -> None:
     sizing = postgres.size(pg(), make_profile())
     work_mem = "\n".join(explain_lines(sizing.extra["work_mem"]))
     assert "facts/sizing.md §Databases (pgtune)" in work_mem
-    assert "PostgreSQL default max_connections (not in facts)" in work_mem
+    assert "PostgreSQL's default max_connections; declare connections:" in work_mem
+    assert "superuser_reserved_connections" in work_mem
     shm = "\n".join(explain_lines(sizing.memory))
     assert "docker-library/postgres#416" in shm
     # no declared memory, no profile role memory: the 512 MiB default says it is one
@@ -297,3 +301,79 @@ def test_healthcheck_survives_compose_interpolation(
     # `config` prints a loadable file, so a literal `$` comes back escaped as `$$`
     assert ("from-the-host" not in got[1]) is survives
     assert ("$${POSTGRES_USER:-postgres}" in got[1]) is survives
+
+
+def flags_of(sizing: object) -> dict[str, str]:
+    command = getattr(sizing, "command", None)
+    assert command is not None
+    return dict(arg.split("=", 1) for arg in command[2::2])
+
+
+@pytest.mark.parametrize(
+    ("dataset", "max_wal"),
+    [
+        (None, "128MB"),  # a quarter of the 64 MiB room is below the 128 MB floor
+        ("1G", "512MB"),  # a quarter of 2 GiB of room (1 GiB × dataset factor 2)
+        ("3000M", "1GB"),  # a quarter of 6000 MiB is 1500 MiB: PostgreSQL's default 1 GB caps it
+        ("700M", "336MB"),  # 1400 MiB ÷ 4 = 350 MiB, in whole 16 MB segments: 336 MB
+    ],
+)
+def test_a_tmpfs_data_dir_bounds_the_wal_and_counts_it(dataset: str | None, max_wal: str) -> None:
+    """WAL lives in the data dir: on a tmpfs it is memory, and only max_wal_size bounds it (1008 MiB
+    of WAL at 1 GB of data on a real server, facts/real-servers.md)."""
+    spec: dict[str, object] = {"memory": "1G"}
+    if dataset is not None:
+        spec["dataset"] = dataset
+    sizing = postgres.size(pg(**spec), make_profile(**TMPFS))
+    flags = flags_of(sizing)
+    assert flags["max_wal_size"] == max_wal
+    assert flags["min_wal_size"] == "32MB"
+    (mount,) = sizing.tmpfs
+    wal = sizing.extra["WAL in the tmpfs"]
+    assert wal.value == pytest.approx(sizing.extra["max_wal_size"].value * postgres.WAL_OVERSHOOT)
+    assert wal in set(leaves_and_parts(mount.size))  # counted inside the tmpfs...
+    assert sizing.memory.value >= mount.size.value + 1 * 1024**3  # ...and the tmpfs inside the limit
+
+
+def leaves_and_parts(q: object) -> list[object]:
+    from composegen.sizing.quantity import Quantity
+
+    assert isinstance(q, Quantity)
+    out: list[object] = [q]
+    for part in q.parts:
+        out += leaves_and_parts(part)
+    return out
+
+
+def test_no_wal_settings_without_a_tmpfs_data_dir() -> None:
+    sizing = postgres.size(pg(memory="1G", dataset="1G"), make_profile())
+    assert "max_wal_size" not in flags_of(sizing)
+    assert "WAL in the tmpfs" not in sizing.extra
+
+
+def test_a_tmpfs_composegen_cannot_pass_flags_to_counts_the_default_wal() -> None:
+    sizing = postgres.size(pg("bitnami/postgresql:16", memory="1G"), make_profile(**TMPFS))
+    assert sizing.command is None
+    assert sizing.extra["WAL in the tmpfs"].value == pytest.approx(1.25 * 1024**3)
+    (note,) = [n for n in sizing.notes if n.startswith("postgres settings not applied")]
+    assert "-c max_wal_size=128MB -c min_wal_size=32MB" in note
+
+
+@pytest.mark.parametrize(("connections", "expected"), [(50, 56), (100, 106), (0, 20), (14, 20), (15, 21)])
+def test_max_connections_leaves_room_beside_the_clients(connections: int, expected: int) -> None:
+    """Equal to the clients, the healthcheck was refused 'too many clients' 28-31 times a run:
+    + 1 probe + 2 for an admin or migration session + 3 superuser_reserved_connections."""
+    sizing = postgres.size(pg(connections=connections), make_profile())
+    assert flags_of(sizing)["max_connections"] == str(expected)
+    kinds = {leaf.name: leaf.source_kind for leaf in leaves(sizing.extra["max_connections"])}
+    assert kinds["superuser_reserved_connections"] == "fact"
+    assert kinds["healthcheck probe"] == "assumed"
+
+
+def test_the_budget_holds_work_mem_for_every_connection() -> None:
+    """256 MiB for 100 clients: pgtune's 4 MB work_mem floor × 106 connections + 64 MiB of
+    shared_buffers = 488 MiB, which the limit must hold (CG306 counts the same sum)."""
+    sizing = postgres.size(pg(memory="256M", connections=100), make_profile())
+    assert sizing.memory.value == pytest.approx(488 * MIB * 1.2 + 128 * MIB)  # × margin + /dev/shm
+    assert flags_of(sizing)["shared_buffers"] == "64MB"  # pgtune's settings stay those of 256 MiB
+    assert any(n.startswith("RAM budget raised to 488 MiB") for n in sizing.notes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from composegen.sizing import redis
@@ -17,44 +19,60 @@ def rd(image: str | None = "redis:7", **spec: object) -> ServiceInputs:
     return make_inputs("redis", image=image, **spec)
 
 
+#: 100 MiB of values in 128-byte values (the default size): 819200 keys × 112 bytes = 87.5 MiB
+#: beside the values' 100 × 1.07 = 107 MiB: 194.5 MiB in memory, × the default margin 1.2
+DATA_100M = (107 + 87.5) * 1.2
+
+
 @pytest.mark.parametrize(
-    ("spec", "profile", "maxmemory", "limit_mib"),
+    ("spec", "profile", "maxmemory_mib", "limit_mib"),
     [
-        # persistence on (the default without tmpfs): maxmemory = 100 MiB × 1.2 = 120 MiB,
-        # half the limit → 240 MiB
-        ({"dataset": "100M"}, {}, 120 * MIB, 240.0),
-        # persistence off: maxmemory is 85% of the limit → 120 / 0.85 = 141.18 MiB
-        ({"dataset": "100M", "persistence": False}, {}, 120 * MIB, 120 / 0.85),
-        # tmpfs profile: persistence off by default; + the profile's 64 MiB tmpfs minimum
-        ({"dataset": "100M"}, TMPFS, 120 * MIB, 120 / 0.85 + 64),
-        # tmpfs profile with persistence asked for: 240 MiB + tmpfs 100 MiB × 2 = 440 MiB
-        ({"dataset": "100M", "persistence": True}, TMPFS, 120 * MIB, 240 + 200.0),
-        # nothing declared: the 64 MiB default dataset × 1.2 = 76.8 MiB; × 2 = 153.6 MiB
-        ({}, {}, 76.8 * MIB, 153.6),
-        # declared memory is the data budget when no dataset is given: 1 GiB × 1.2 × 2
-        ({"memory": "1G"}, {}, 1228.8 * MIB, 2457.6),
+        # persistence on (the default without tmpfs): maxmemory is half the limit
+        ({"dataset": "100M"}, {}, DATA_100M, DATA_100M * 2),
+        # persistence off: maxmemory is 85% of the limit
+        ({"dataset": "100M", "persistence": False}, {}, DATA_100M, DATA_100M / 0.85),
+        # tmpfs profile: persistence off by default, and then no tmpfs /data: nothing is saved
+        ({"dataset": "100M"}, TMPFS, DATA_100M, DATA_100M / 0.85),
+        # tmpfs profile with persistence asked for: + tmpfs 100 MiB × 2
+        ({"dataset": "100M", "persistence": True}, TMPFS, DATA_100M, DATA_100M * 2 + 200),
+        # nothing declared: the 64 MiB default in 128-byte values: 64 × 1.07 + 524288 × 112 B
+        # (56 MiB) = 124.48 MiB, × 1.2 = 149.376 MiB; × 2
+        ({}, {}, 149.376, 298.752),
+        # declared memory is the data in memory when nothing else is given: 1 GiB × 1.2 × 2
+        ({"memory": "1G"}, {}, 1228.8, 2457.6),
+        # 1 KiB values: 102400 keys × 112 B = 10.9375 MiB + 107 MiB, × 1.2
+        ({"dataset": "100M", "value_size": "1K"}, {}, 117.9375 * 1.2, 117.9375 * 2.4),
+        # a declared key count: 100 MiB × 1.07 + 1000 × 112 B, × 1.2
+        ({"dataset": "100M", "keys": 1000}, {}, (107 + 112000 / MIB) * 1.2, (107 + 112000 / MIB) * 2.4),
+        # keys and value size without a dataset: 1Mi keys × 1 KiB = 1024 MiB of values × 1.07
+        # + 1Mi keys × 112 B = 112 MiB
+        ({"keys": 1024**2, "value_size": "1K"}, {}, (1095.68 + 112) * 1.2, (1095.68 + 112) * 2.4),
     ],
 )
 def test_maxmemory_and_limit(
-    spec: dict[str, object], profile: dict[str, object], maxmemory: float, limit_mib: float
+    spec: dict[str, object], profile: dict[str, object], maxmemory_mib: float, limit_mib: float
 ) -> None:
+    """Redis memory is not the values' size: with 80-byte values a key cost ~191 bytes on a real
+    Redis 7.0 (facts/real-servers.md)."""
     sizing = redis.size(rd(**spec), make_profile(**profile))
-    assert sizing.extra["maxmemory"].value == pytest.approx(maxmemory)
+    assert sizing.extra["maxmemory"].value == pytest.approx(maxmemory_mib * MIB)
     assert sizing.memory.value == pytest.approx(limit_mib * MIB)
+
+
+MAXMEMORY_100M = str(math.floor(DATA_100M * MIB))
 
 
 def test_command_with_persistence() -> None:
     sizing = redis.size(rd(dataset="100M"), make_profile())
-    # 120 MiB = 125829120 bytes
-    assert sizing.command == ("redis-server", "--maxmemory", "125829120", "--maxmemory-policy", "noeviction")
+    assert sizing.command == ("redis-server", "--maxmemory", MAXMEMORY_100M, "--maxmemory-policy", "noeviction")
 
 
-def test_command_without_persistence_turns_saving_off() -> None:
+def test_command_without_persistence_turns_saving_off_and_mounts_no_tmpfs() -> None:
     sizing = redis.size(rd(dataset="100M"), make_profile(**TMPFS))
     assert sizing.command == (
         "redis-server",
         "--maxmemory",
-        "125829120",
+        MAXMEMORY_100M,
         "--maxmemory-policy",
         "noeviction",
         "--save",
@@ -62,9 +80,16 @@ def test_command_without_persistence_turns_saving_off() -> None:
         "--appendonly",
         "no",
     )
-    (mount,) = sizing.tmpfs
-    assert mount.path == "/data"
-    assert mount.size.value == 64 * MIB
+    assert sizing.tmpfs == ()
+
+
+def test_the_default_value_size_says_how_to_declare_it() -> None:
+    sizing = redis.size(rd(dataset="100M"), make_profile())
+    value_size = next(q for q in leaves(sizing.extra["maxmemory"]) if q.name == "value size")
+    assert value_size.source_kind == "assumed"
+    assert "declare keys: or value_size:" in value_size.source
+    per_key = next(q for q in leaves(sizing.extra["maxmemory"]) if q.name == "memory per key")
+    assert per_key.source_kind == "measured"
 
 
 def test_tmpfs_adds_exactly_its_size() -> None:
@@ -98,7 +123,8 @@ def test_command_only_for_official_images_without_command(
     assert (sizing.command[0] if sizing.command else None) == server
     assert sizing.healthcheck_test == ("CMD", cli, "ping")
     if server is None:
-        assert any(n.startswith("redis settings not applied") and "--maxmemory 125829120" in n for n in sizing.notes)
+        flag = f"--maxmemory {MAXMEMORY_100M}"
+        assert any(n.startswith("redis settings not applied") and flag in n for n in sizing.notes)
 
 
 @pytest.mark.parametrize(
