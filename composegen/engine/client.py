@@ -71,3 +71,17 @@ def project_containers(client: DockerClient, project: str) -> list[dict[str, Any
     except docker.errors.DockerException as err:
         raise EngineError(f"the engine did not list the containers of project {project}: {err}") from None
     return sorted(found, key=lambda d: str(d.get("Name", "")))
+
+
+def exec_in(client: DockerClient, container_id: str, argv: tuple[str, ...]) -> tuple[int, str, str]:
+    """Run `argv` in a running container (`docker exec`): (exit code, stdout, stderr)."""
+    import docker.errors
+
+    try:
+        created = client.api.exec_create(container_id, list(argv), stdout=True, stderr=True)
+        stdout, stderr = client.api.exec_start(created["Id"], demux=True)
+        code = client.api.exec_inspect(created["Id"]).get("ExitCode")
+    except docker.errors.DockerException as failure:
+        raise EngineError(f"the engine did not run a command in container {container_id[:12]}: {failure}") from None
+    out, err = (stdout or b"").decode(errors="replace"), (stderr or b"").decode(errors="replace")
+    return (code if isinstance(code, int) else -1), out, err

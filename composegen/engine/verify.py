@@ -1,5 +1,6 @@
-"""`composegen verify`: render, start the stack on a real engine, read back what each container got,
-compare it with the plan, and always tear down.
+"""`composegen verify`: render, start the stack on a real engine, read back what each container got
+and what each database server runs with (composegen.engine.server), compare it with the plan, and
+always tear down.
 
 The overlay is rendered to a temporary file (the user's own overlay on disk is never written or
 read), the stack runs under a project name of its own (`composegen-verify-<dir>-<hex>`), and every
@@ -20,6 +21,7 @@ from composegen.engine.applied import SERVICE_LABEL, from_inspect
 from composegen.engine.client import connect, engine_info, project_containers
 from composegen.engine.compare import Check, EngineInfo, compare_service, table
 from composegen.engine.project import ComposeProject, project_name, running
+from composegen.engine.server import read_servers
 from composegen.errors import InputError
 from composegen.render.overlay import Planned, plan, render_planned
 from composegen.sizing.model import StackPlan
@@ -137,6 +139,7 @@ def verify(request: VerifyRequest, log: Callable[[str], None]) -> VerifyReport:
                 problems.append(f"docker compose up failed (exit {up.returncode}): {up.last_lines(4)}")
             containers = project_containers(client, name)
             checks = compare_all(planned, containers, engine)
+            checks += read_servers(client, planned.stack.services, containers)  # the flags in effect
             planned_names = {s.name for s in planned.stack.services}
             for data in containers:
                 service = str(((data.get("Config") or {}).get("Labels") or {}).get(SERVICE_LABEL, ""))
