@@ -377,3 +377,23 @@ def test_the_budget_holds_work_mem_for_every_connection() -> None:
     assert sizing.memory.value == pytest.approx(488 * MIB * 1.2 + 128 * MIB)  # × margin + /dev/shm
     assert flags_of(sizing)["shared_buffers"] == "64MB"  # pgtune's settings stay those of 256 MiB
     assert any(n.startswith("RAM budget raised to 488 MiB") for n in sizing.notes)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: postgres.size(pg(dataset="1G", connections=50), make_profile(**TMPFS)),
+        lambda: postgres.size(pg("bitnami/postgresql:16"), make_profile(**TMPFS)),
+    ],
+    ids=["written", "not written"],
+)
+def test_every_new_number_says_where_it_comes_from(make: object) -> None:
+    """The WAL, the connections' headroom and the empty cluster: each leaf with a source of a typed
+    kind (assumed, fact, measured, declared, profile)."""
+    sizing = make()  # type: ignore[operator]
+    for q in (sizing.memory, *sizing.extra.values()):
+        for leaf in leaves(q):
+            assert leaf.source and leaf.source_kind in {"assumed", "fact", "measured", "declared", "profile"}, leaf
+    kinds = {leaf.name: leaf.source_kind for leaf in leaves(sizing.extra["WAL in the tmpfs"])}
+    assert kinds["soft-limit overshoot"] == "assumed"
+    assert "PostgreSQL default max_wal_size" in kinds or "max_wal_size (PostgreSQL default: not written)" in kinds
