@@ -92,7 +92,7 @@ def dataset(inputs: ServiceInputs, profile: Profile) -> Quantity:
     declared = f"composegen.yaml: services.{inputs.name}"
     nothing_of_data = spec.dataset is None and spec.keys is None and spec.value_size is None
     if nothing_of_data and (spec.memory is not None or profile.role(inputs.role).memory is not None):
-        return baseline_memory(inputs, profile, DEFAULT_DATASET, "").renamed("dataset")
+        return baseline_memory(inputs, profile, DEFAULT_DATASET, "").renamed("data in memory")
     size_of_value = (
         given("value size", spec.value_size, "bytes", f"{declared}.value_size")
         if spec.value_size is not None
@@ -125,7 +125,7 @@ def dataset(inputs: ServiceInputs, profile: Profile) -> Quantity:
     per_key = given("memory per key", PER_KEY, "bytes", REDIS_MEASURED, kind="measured")
     factor = given("memory per value byte", VALUE_FACTOR, "ratio", REDIS_MEASURED, kind="measured")
     return total(
-        "dataset",
+        "data in memory",
         (times("values in memory", values, factor, unit="bytes"), times("keys' own memory", keys, per_key)),
     )
 
@@ -210,7 +210,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         command=command,
         healthcheck_test=("CMD", cli, "ping"),
         hardening=False,  # the entrypoint chowns /data as root, then drops to the redis user
-        extra={"maxmemory": maxmemory, "dataset": data},
+        extra={"maxmemory": maxmemory, "data in memory": data},
         notes=tuple(notes),
         base_notes=base_notes,
     )
