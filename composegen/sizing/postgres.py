@@ -241,7 +241,8 @@ def wal_room(inputs: ServiceInputs, data_room: Quantity, written: bool) -> tuple
         quarter = times("data room × WAL share", data_room, share, unit="bytes")
         floor = given("max_wal_size floor", WAL_FLOOR, "bytes", "composegen floor (assumed)")
         cap = given("PostgreSQL default max_wal_size", DEFAULT_MAX_WAL, "bytes", PG_WAL, kind="fact")
-        chosen = smallest("max_wal_size", (largest("max_wal_size", (quarter, floor)), cap))
+        wanted = largest("WAL bound for the data", (quarter, floor))
+        chosen = smallest("WAL bound", (wanted, cap))
         segments = math.floor(chosen.value / WAL_SEGMENT) * WAL_SEGMENT
         planned = Quantity(
             "max_wal_size", segments, "bytes", f"{chosen.show()} in whole 16 MB WAL segments", PG_WAL, (chosen,)
