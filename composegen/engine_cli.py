@@ -48,7 +48,8 @@ def verify(
     ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
-    """Start the stack with the PROFILE overlay on a real engine and check what each container got.
+    """Start the stack with the PROFILE overlay on a real engine and check what each container got,
+    and what each database server runs with (the settings composegen wrote, asked of the server).
 
     Exit 1 on any mismatch or unhealthy service. The stack is always taken down, on Ctrl-C too.
     """
