@@ -40,15 +40,21 @@ def number(text: str | int) -> float:
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_render_sizes_for_what_runs(tmp_path: Path, case: dict[str, Any]) -> None:
     (tmp_path / "docker-compose.yml").write_text(case["compose"])
+    for name, text in case.get("files", {}).items():
+        (tmp_path / name).write_text(text)
     if "project" in case:
         (tmp_path / "composegen.yaml").write_text("compose_files: [docker-compose.yml]\n" + case["project"])
     planned = plan("dev", None, tmp_path)
     service = planned.stack.service(case["service"])
     assert service is not None
+    if "role" in case:
+        assert service.role == case["role"], service.role_reason
     for name, expected in case.get("extra", {}).items():
         assert service.sizing.extra[name].value == pytest.approx(number(expected)), name
     if "memory_above" in case:
         assert service.memory_limit.value > number(case["memory_above"])
+    if "memory_below" in case:
+        assert service.memory_limit.value < number(case["memory_below"])
     env = {e.key: e.value for e in service.environment}
     for key, value in case.get("env", {}).items():
         assert env.get(key) == value, key
