@@ -362,6 +362,18 @@ def _python(words: list[Word]) -> tuple[str, list[Word]] | None:
     return None
 
 
+_DECLARATIONS = frozenset({"export", "readonly", "local", "declare", "typeset"})
+
+
+def script_assignments(command: Sequence[str]) -> list[str]:
+    """The variables a script command sets for the rest of the script (`NAME=value` alone, or
+    `export NAME=value`); a command that runs a program sets them for that program only."""
+    words = list(command[1:]) if command and command[0] in _DECLARATIONS else list(command)
+    if command and command[0] not in _DECLARATIONS and not all(_is_assignment(w) for w in words):
+        return []
+    return [w.partition("=")[0] for w in words if _is_assignment(w)]
+
+
 def find_commands(words: list[Word], depth: int = 0, env: ScriptEnv | None = None) -> Iterator[tuple[str, list[Word]]]:
     """(program, words from the program on) for each program invocation the words run. `env`:
     the container's variables, which a `sh -c` script's `$NAME` words read (see `expanded`)."""
@@ -373,9 +385,12 @@ def find_commands(words: list[Word], depth: int = 0, env: ScriptEnv | None = Non
         at = shell_script_at(words)
         if at is not None:
             script = words[at]
+            known = dict(env or {})
             for command in script_commands(script.text):
-                read = [expanded(Word(w, script.origin, script.via), env or {}) for w in command]
-                yield from find_commands(read, depth + 1, env)
+                for name in script_assignments(command):
+                    known.pop(name, None)  # the script's own value: not the container's
+                read = [expanded(Word(w, script.origin, script.via), known) for w in command]
+                yield from find_commands(read, depth + 1, known)
         return
     program = PROGRAMS.get(first)
     if program is not None:
