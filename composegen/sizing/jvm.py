@@ -89,14 +89,18 @@ KAFKA_IMAGES = frozenset(
 def fixed_regions(total_memory: Quantity | None, source_name: str) -> tuple[Quantity, ...]:
     """Paketo's non-heap regions, each named (head room needs the total; none → 0)."""
     classes = given(
-        "loaded classes", CLASS_COUNT, "count", "composegen default (assumed): Paketo counts 35% of the class path"
+        "loaded classes",
+        CLASS_COUNT,
+        "count",
+        "composegen default (assumed): Paketo counts 35% of the class path",
+        "assumed",
     )
     per_class = given("metaspace per class", METASPACE_PER_CLASS, "bytes", PAKETO)
     base = given("metaspace base", METASPACE_BASE, "bytes", PAKETO)
     metaspace = total("metaspace", (base, times("classes × per class", classes, per_class)), PAKETO)
     threads = given("threads", THREADS, "count", PAKETO)
     stacks = times("thread stacks", threads, given("stack size", STACK, "bytes", PAKETO), source=PAKETO)
-    share = given("head room share", HEADROOM_SHARE, "ratio", "Paketo default 0% (not in facts)")
+    share = given("head room share", HEADROOM_SHARE, "ratio", "Paketo default 0% (not in facts)", "default")
     headroom = (
         times("head room", total_memory, share, unit="bytes")
         if total_memory is not None
@@ -320,7 +324,11 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
 def size_kafka(inputs: ServiceInputs, profile: Profile) -> Sizing:
     """A Kafka broker: KAFKA_HEAP_OPTS, which apache, confluent and bitnami images all read."""
     default_heap = given(
-        "Kafka default heap", KAFKA_HEAP, "bytes", f"{JVM_DEFAULTS}: kafka-server-start.sh -Xmx1G -Xms1G"
+        "Kafka default heap",
+        KAFKA_HEAP,
+        "bytes",
+        f"{JVM_DEFAULTS}: kafka-server-start.sh -Xmx1G -Xms1G",
+        "default",
     )
     whole, fixed, heap = heap_breakdown(inputs, profile, default_heap, 0, "")
     base = heap_from_base(inputs, whole, heap, needs_fixed(fixed))
@@ -379,7 +387,11 @@ def zookeeper_env(inputs: ServiceInputs, mib: int) -> tuple[str, str, str]:
 def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
     """ZooKeeper: the heap through whichever variable the image reads."""
     default_heap = given(
-        "ZooKeeper default heap", ZOOKEEPER_HEAP, "bytes", "ZooKeeper bin/zkEnv.sh ZK_SERVER_HEAP=1000 (not in facts)"
+        "ZooKeeper default heap",
+        ZOOKEEPER_HEAP,
+        "bytes",
+        "ZooKeeper bin/zkEnv.sh ZK_SERVER_HEAP=1000 (not in facts)",
+        "default",
     )
     whole, fixed, heap = heap_breakdown(inputs, profile, default_heap, 0, "")
     base = heap_from_base(inputs, whole, heap, needs_fixed(fixed))

@@ -86,9 +86,9 @@ def test_the_overlay_header_says_what_the_plan_took_from_the_base(tmp_path: Path
     [
         ("composegen.yaml: services.web.workers", "declared"),
         ("profile dev: memory.margin", "profile"),
-        ("composegen default (assumed)", "assumed"),
-        ("composegen default, assumed (declare startup: to replace it)", "assumed"),
-        ("composegen default", "default"),
+        # an assumption or a default is typed where it is made, never read from words
+        ("composegen default (assumed)", "fact"),
+        ("composegen default", "fact"),
         ("measured: bench/accuracy (docs/sizing.md §Measured)", "measured"),
         ("WEB_CONCURRENCY in the base compose file", "base file"),
         ("facts/sizing.md §Web workers (gunicorn)", "fact"),
