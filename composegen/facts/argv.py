@@ -362,6 +362,25 @@ def _python(words: list[Word]) -> tuple[str, list[Word]] | None:
     return None
 
 
+class _Without(Mapping[str, tuple[str, str]]):
+    """A script's view of the container's variables: those it has set itself (`removed`) hidden."""
+
+    def __init__(self, env: ScriptEnv, removed: set[str]) -> None:
+        self.env = env
+        self.removed = removed
+
+    def __getitem__(self, name: str) -> tuple[str, str]:
+        if name in self.removed:
+            raise KeyError(name)
+        return self.env[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self.env if name not in self.removed)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 _DECLARATIONS = frozenset({"export", "readonly", "local", "declare", "typeset"})
 
 
@@ -385,10 +404,9 @@ def find_commands(words: list[Word], depth: int = 0, env: ScriptEnv | None = Non
         at = shell_script_at(words)
         if at is not None:
             script = words[at]
-            known = dict(env or {})
+            known = _Without(env or {}, set())
             for command in script_commands(script.text):
-                for name in script_assignments(command):
-                    known.pop(name, None)  # the script's own value: not the container's
+                known.removed.update(script_assignments(command))  # the script's own: not the container's
                 read = [expanded(Word(w, script.origin, script.via), known) for w in command]
                 yield from find_commands(read, depth + 1, known)
         return

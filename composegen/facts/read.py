@@ -3,7 +3,7 @@ setting they run with, grouped by program and setting in the program's own prece
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -31,11 +31,12 @@ def service_environment(
     effective: Mapping[str, str | None] | None = None,
     env_file_origin: Origin | None = None,
     env_files: Mapping[str, tuple[str, str]] | None = None,
-) -> dict[str, EnvVar]:
+) -> Mapping[str, EnvVar]:
     """The service's `environment` with the origin of each key or item. `effective` (e.g.
     `Stack.effective_environment`, which reads the env files) adds what only the env files set,
     at the `env_file` key; `env_files` (`Stack.env_file_variables`) too, each with the env file's
-    line."""
+    line, read only where a reader asks for the variable (an env file many services share is not
+    copied into each)."""
     env: dict[str, EnvVar] = {}
     declared = service.get("environment")
     if isinstance(declared, Mapping):
@@ -49,13 +50,53 @@ def service_environment(
             name, value = split_key_value(str(entry))
             if value is not None:
                 env[name] = EnvVar(name, value, origin, f"environment {name}", _where(origin))
-    for name, (value, where) in (env_files or {}).items():
-        if name not in env:
-            env[name] = EnvVar(name, value, env_file_origin, f"env_file {name}", where)
     for name, found in (effective or {}).items():
         if found is not None and name not in env:
             env[name] = EnvVar(name, found, env_file_origin, f"env_file {name}", _where(env_file_origin))
-    return env
+    return WithEnvFiles(env, env_files, env_file_origin) if env_files else env
+
+
+class WithEnvFiles(Mapping[str, EnvVar]):
+    """`environment` first, then the env files' variables (`Stack.env_file_variables`), these as
+    EnvVars at the `env_file` key made when asked for."""
+
+    def __init__(
+        self, env: Mapping[str, EnvVar], variables: Mapping[str, tuple[str, str]], origin: Origin | None
+    ) -> None:
+        self.env = env
+        self.variables = variables
+        self.origin = origin
+
+    def __getitem__(self, name: str) -> EnvVar:
+        found = self.env.get(name)
+        if found is not None:
+            return found
+        value, where = self.variables[name]
+        return EnvVar(name, value, self.origin, f"env_file {name}", where)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.env
+        yield from (name for name in self.variables if name not in self.env)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class ScriptVars(Mapping[str, tuple[str, str]]):
+    """A service's variables as a shell script reads them: {name: (value, where it was set)}."""
+
+    def __init__(self, env: Mapping[str, EnvVar]) -> None:
+        self.env = env
+
+    def __getitem__(self, name: str) -> tuple[str, str]:
+        var = self.env[name]
+        return var.value, var.set_at
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.env)
+
+    def __len__(self) -> int:
+        return len(self.env)
 
 
 def _where(origin: Origin | None) -> str:
@@ -117,8 +158,7 @@ def read_service(
     image = service.get("image")
     image_text = None if image is None else _text(image)
     env = service_environment(service, environment, origin_of("env_file"), env_files)
-    script_env = {var.name: (var.value, var.set_at) for var in env.values()}
-    found = tuple((program, tuple(run)) for program, run in find_commands(words, env=script_env))
+    found = tuple((program, tuple(run)) for program, run in find_commands(words, env=ScriptVars(env)))
     ctx = Context(name, image_name(image_text) if image_text else "", found, env)
     unread: list[Unread] = []
     for reader in READERS:
@@ -152,11 +192,12 @@ Environments = Mapping[str, Mapping[str, str | None]]
 EnvFiles = Mapping[str, Mapping[str, tuple[str, str]]]
 
 
-def env_files_of(stack: Stack) -> dict[str, dict[str, tuple[str, str]]]:
+def env_files_of(stack: Stack) -> dict[str, Mapping[str, tuple[str, str]]]:
     """`{service: Stack.env_file_variables(service)}` for each service with an `env_file` (the
     one read of files the facts get, for callers to pass as `env_files`)."""
+    cache: dict[str, Mapping[str, tuple[str, str]]] = {}  # each file read once
     return {
-        name: stack.env_file_variables(name)
+        name: stack.env_file_variables(name, cache)
         for name, service in stack.services.items()
         if isinstance(service, Mapping) and service.get("env_file")
     }
