@@ -147,15 +147,22 @@ def _role(spec: ServiceSpec, base: BaseService, secrets: Sequence[str]) -> tuple
     return detect(base, secrets)
 
 
-def stack_facts(stack: Stack) -> dict[str, ServiceFacts]:
-    """What each service of the merged base stack runs (composegen.facts), for the calculators;
-    none where the stack cannot be read so (the facts are a help, never a new refusal)."""
+def stack_facts(stack: Stack, roles: Mapping[str, str] | None = None) -> dict[str, ServiceFacts]:
+    """What each service of the merged base stack runs (composegen.facts), its env files'
+    variables counted, for the calculators; `roles`: those composegen.yaml declares. None where
+    the stack cannot be read so (the facts are a help, never a new refusal)."""
     from composegen.facts import read_stack
+    from composegen.facts.read import env_files_of
 
     try:
-        return read_stack(stack)
+        return read_stack(stack, env_files=env_files_of(stack), roles=roles)
     except ComposegenError:
         return {}
+
+
+def declared_roles(specs: Mapping[str, ServiceSpec]) -> dict[str, str]:
+    """The roles composegen.yaml declares, by service."""
+    return {name: spec.role for name, spec in specs.items() if spec.role is not None}
 
 
 def resolve_inputs(
@@ -178,7 +185,13 @@ def resolve_inputs(
         compose_files=project.compose_files,
         document=loaded.document,
         secrets=secrets,
-        facts=facts if facts is not None else stack_facts(stack) if stack is not None else None,
+        facts=(
+            facts
+            if facts is not None
+            else stack_facts(stack, declared_roles(project.services))
+            if stack is not None
+            else None
+        ),
     )
 
 

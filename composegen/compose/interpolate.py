@@ -506,6 +506,7 @@ class _EnvParser:
         self.where = where
         self.lookup = dict(lookup)
         self.out: dict[str, str] = {}
+        self.lines: dict[str, int] = {}  # the line each variable was last set on
         self.budget = ExpansionBudget(len(text))
 
     def fail(self, message: str) -> InputError:
@@ -555,6 +556,7 @@ class _EnvParser:
         key = self.src[start:index].rstrip()
         if " " in key:
             raise self.fail("a variable name cannot contain a space")
+        self.lines[key] = self.line
         if separator in ("\n", ""):  # `KEY` alone: take it from the environment
             if key in self.lookup:
                 self.out[key] = self.lookup[key]
@@ -610,6 +612,12 @@ def parse_env_text(text: str, where: str, lookup: Mapping[str, str] | None = Non
     """Variables from `.env` text. `lookup` (the process environment) feeds `${VAR}` references
     and bare `KEY` lines; values it holds are not applied here (see `project_environment`)."""
     return _EnvParser(text, where, lookup or {}).parse()
+
+
+def read_env_file_lines(path: Path, lookup: Mapping[str, str] | None = None) -> dict[str, tuple[str, int]]:
+    """`read_env_file`, with the line each variable was set on: {name: (value, line)}."""
+    parser = _EnvParser(read_text(path), str(path), lookup or {})
+    return {key: (value, parser.lines[key]) for key, value in parser.parse().items()}
 
 
 def read_env_file(path: Path, lookup: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -26,6 +26,7 @@ from composegen.compose.interpolate import (
     interpolate,
     project_environment,
     read_env_file,
+    read_env_file_lines,
     substitute,
 )
 from composegen.compose.merge import enforce_unicity, merge_into, merge_mappings, strip_tags
@@ -39,7 +40,7 @@ from composegen.compose.syntax import (
     volume_target,
 )
 from composegen.compose.tree import Origin, SDict, SList, annotate, dotted, is_mapping, items, key_origin, origin_at
-from composegen.errors import InputError
+from composegen.errors import ComposegenError, InputError
 from composegen.paths import real_path
 from composegen.yamlio import Document, KeyPath, Tagged, read_document
 
@@ -172,6 +173,34 @@ class Stack(NamedTuple):
         for key, value in key_value_mapping(service.get("environment")).items():
             env[key] = self.environment.get(key) if value is None else value
         return env
+
+    def env_file_variables(
+        self, name: str, cache: dict[str, Mapping[str, tuple[str, str]]] | None = None
+    ) -> Mapping[str, tuple[str, str]]:
+        """What a service's `env_file`s set, in order (the later file wins): {name: (value,
+        `file:line`)}, the file as the service names it. A file that is missing or that compose
+        would refuse is skipped: the values are a help to the stack's facts, never a new error.
+        `cache`: the files read already, by name (many services naming one file read it once and
+        share its mapping: treat it as read-only)."""
+        service = self.service(name)
+        entries = service.get("env_file")
+        files = cache if cache is not None else {}
+        found: list[Mapping[str, tuple[str, str]]] = []
+        for entry in entries if isinstance(entries, list) else [entries] if entries else []:
+            path = str(entry.get("path") if isinstance(entry, Mapping) else entry)
+            if path not in files:
+                try:
+                    read = read_env_file_lines(self.project_dir / path, self.environment)
+                except (ComposegenError, OSError):
+                    read = {}
+                files[path] = {key: (value, f"{path}:{line}") for key, (value, line) in read.items()}
+            found.append(files[path])
+        if len(found) == 1:
+            return found[0]
+        merged: dict[str, tuple[str, str]] = {}
+        for variables in found:
+            merged.update(variables)
+        return merged
 
     def origin(self, path: KeyPath) -> Origin | None:
         """Where the key at `path` of the merged model was written (or its nearest parent)."""

@@ -13,6 +13,7 @@ server's arguments. Wrappers are looked through: `sh -c "…"` (each command of 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -22,11 +23,61 @@ from composegen.yamlio import Origin
 
 
 class Word(NamedTuple):
-    """One argument and where it was written (`via`: command or entrypoint)."""
+    """One argument and where it was written (`via`: command or entrypoint). A word of a shell
+    script that names the container's variables (`$WORKERS`, compose's `$$WORKERS`) is read as the
+    shell expands it: `text` is the value, `written` the word as written and `note` where each
+    variable was set (`WORKERS set at app.env:3`). Only `text` is ever parsed; what is shown is
+    `shown`/`cited`, which never quote a variable's value."""
 
     text: str
     origin: Origin | None
     via: str
+    written: str = ""
+    note: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The word as written."""
+        return self.written or self.text
+
+    def cited(self) -> str:
+        """The word as written, and where its variables were set: `$WORKERS (WORKERS set at .env:3)`."""
+        return f"{self.shown} ({self.note})" if self.note else self.shown
+
+
+#: The container's variables a script can read: {name: (value, where it was set, `file:line`)}.
+ScriptEnv = Mapping[str, tuple[str, str]]
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+#: The longest word an expansion may make (a bound: an expansion never costs more than this).
+_MAX_EXPANDED = 4096
+
+
+def expanded(word: Word, env: ScriptEnv) -> Word:
+    """A script word with its `$NAME` and `${NAME}` references replaced by the container's values,
+    as the shell expands them; the word unchanged where it names none, or one the service does not
+    set (the shell's value is then unknown), or where the result would exceed _MAX_EXPANDED."""
+    text = word.text
+    if "$" not in text or not env:
+        return word
+    parts: list[str] = []
+    notes: dict[str, str] = {}
+    size = 0
+    at = 0
+    for match in _VARIABLE.finditer(text):
+        name = match.group(1) or match.group(2)
+        found = env.get(name)
+        if found is None:
+            return word
+        size += match.start() - at + len(found[0])
+        if size > _MAX_EXPANDED:
+            return word
+        parts += (text[at : match.start()], found[0])
+        notes[name] = f"{name} set at {found[1]}"
+        at = match.end()
+    if not notes:
+        return word
+    parts.append(text[at:])
+    return Word("".join(parts), word.origin, word.via, text, ", ".join(notes.values()))
 
 
 class ImageServer(NamedTuple):
@@ -129,12 +180,22 @@ def image_server(image: str | None) -> ImageServer | None:
     return IMAGE_SERVERS.get(name)
 
 
+#: Roles composegen.yaml may declare for a custom image built on an official server image,
+#: whose entrypoint then takes the command as the server's flags.
+ROLE_SERVERS: dict[str, ImageServer] = {
+    "postgres": IMAGE_SERVERS["postgres"],
+    "mysql": IMAGE_SERVERS["mysql"],
+    "redis": IMAGE_SERVERS["redis"],
+    "mongo": IMAGE_SERVERS["mongo"],
+}
+
+
 def service_words(
-    service: Mapping[str, Any], key_origin: Callable[[str], Origin | None]
+    service: Mapping[str, Any], key_origin: Callable[[str], Origin | None], role: str | None = None
 ) -> tuple[list[Word], SyntaxProblem | None]:
     """entrypoint + command as compose runs them, with the image's server put first where its
-    entrypoint takes the command as flags. A string compose would refuse gives the problem and
-    the words read so far."""
+    entrypoint takes the command as flags (the image's, else the declared `role`'s: ROLE_SERVERS).
+    A string compose would refuse gives the problem and the words read so far."""
     words: list[Word] = []
     entrypoint = service.get("entrypoint")
     command = service.get("command")
@@ -145,6 +206,8 @@ def service_words(
         return words, problem
     image = service.get("image")
     server = image_server(str(image)) if entrypoint is None and image is not None else None
+    if server is None and entrypoint is None and role is not None:
+        server = ROLE_SERVERS.get(role)
     if server is not None:
         first = command_words[0].text if command_words else ""
         origin = command_words[0].origin if command_words else key_origin("image")
@@ -299,8 +362,40 @@ def _python(words: list[Word]) -> tuple[str, list[Word]] | None:
     return None
 
 
-def find_commands(words: list[Word], depth: int = 0) -> Iterator[tuple[str, list[Word]]]:
-    """(program, words from the program on) for each program invocation the words run."""
+class _Without(Mapping[str, tuple[str, str]]):
+    """A script's view of the container's variables: those it has set itself (`removed`) hidden."""
+
+    def __init__(self, env: ScriptEnv, removed: set[str]) -> None:
+        self.env = env
+        self.removed = removed
+
+    def __getitem__(self, name: str) -> tuple[str, str]:
+        if name in self.removed:
+            raise KeyError(name)
+        return self.env[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self.env if name not in self.removed)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+_DECLARATIONS = frozenset({"export", "readonly", "local", "declare", "typeset"})
+
+
+def script_assignments(command: Sequence[str]) -> list[str]:
+    """The variables a script command sets for the rest of the script (`NAME=value` alone, or
+    `export NAME=value`); a command that runs a program sets them for that program only."""
+    words = list(command[1:]) if command and command[0] in _DECLARATIONS else list(command)
+    if command and command[0] not in _DECLARATIONS and not all(_is_assignment(w) for w in words):
+        return []
+    return [w.partition("=")[0] for w in words if _is_assignment(w)]
+
+
+def find_commands(words: list[Word], depth: int = 0, env: ScriptEnv | None = None) -> Iterator[tuple[str, list[Word]]]:
+    """(program, words from the program on) for each program invocation the words run. `env`:
+    the container's variables, which a `sh -c` script's `$NAME` words read (see `expanded`)."""
     words = unwrap(words)
     if not words or depth > _MAX_DEPTH:
         return
@@ -309,8 +404,11 @@ def find_commands(words: list[Word], depth: int = 0) -> Iterator[tuple[str, list
         at = shell_script_at(words)
         if at is not None:
             script = words[at]
+            known = _Without(env or {}, set())
             for command in script_commands(script.text):
-                yield from find_commands([Word(w, script.origin, script.via) for w in command], depth + 1)
+                known.removed.update(script_assignments(command))  # the script's own: not the container's
+                read = [expanded(Word(w, script.origin, script.via), known) for w in command]
+                yield from find_commands(read, depth + 1, known)
         return
     program = PROGRAMS.get(first)
     if program is not None:

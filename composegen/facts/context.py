@@ -19,6 +19,7 @@ class EnvVar(NamedTuple):
     value: str
     origin: Origin | None
     via: str  # `environment NAME` (or `env_file NAME`)
+    set_at: str = ""  # `file:line` where the value was written (`app.env:3` for an env file)
 
 
 class Context(NamedTuple):

@@ -64,7 +64,7 @@ def _jvm_words(words: Sequence[Word], facts: list[Fact], unread: list[Word]) -> 
             continue
         for prefix, setting, parse in _JVM_PREFIXES:
             if text.startswith(prefix):
-                facts.append(fact("jvm", setting, parse, text[len(prefix) :], text, word))
+                facts.append(fact("jvm", setting, parse, text[len(prefix) :], word.cited(), word))
                 break
         else:
             unread.append(word)

@@ -98,18 +98,20 @@ def parse_options(
             i += 1
             continue
         if option.parse is None:
-            facts.append(Fact(program, option.setting, option.flag_value, text, word.origin, word.via, option.status))
+            facts.append(
+                Fact(program, option.setting, option.flag_value, word.cited(), word.origin, word.via, option.status)
+            )
             i += 1
             continue
         if attached is not None:
-            facts.append(_option_fact(program, option, attached, text, word))
+            facts.append(_option_fact(program, option, attached, word.cited(), word))
             i += 1
         elif i + 1 < len(words):
             value = words[i + 1]
-            facts.append(_option_fact(program, option, value.text, f"{text} {value.text}", word))
+            facts.append(_option_fact(program, option, value.text, f"{word.shown} {value.cited()}", word))
             i += 2
         else:
-            facts.append(Fact(program, option.setting, None, text, word.origin, word.via, "unreadable"))
+            facts.append(Fact(program, option.setting, None, word.cited(), word.origin, word.via, "unreadable"))
             i += 1
     return Parsed(facts, unread)
 
@@ -125,7 +127,7 @@ def unread_of(program: str, words: Sequence[Word]) -> list[Unread]:
     runs: list[tuple[Word, list[str]]] = []
     for word in words:
         if runs and runs[-1][0].origin == word.origin and runs[-1][0].via == word.via:
-            runs[-1][1].append(word.text)
+            runs[-1][1].append(word.shown)
         else:
-            runs.append((word, [word.text]))
+            runs.append((word, [word.shown]))
     return [Unread(program, tuple(texts), first.origin, first.via) for first, texts in runs]

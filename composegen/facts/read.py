@@ -3,7 +3,7 @@ setting they run with, grouped by program and setting in the program's own prece
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -30,10 +30,13 @@ def service_environment(
     service: Mapping[str, Any],
     effective: Mapping[str, str | None] | None = None,
     env_file_origin: Origin | None = None,
-) -> dict[str, EnvVar]:
+    env_files: Mapping[str, tuple[str, str]] | None = None,
+) -> Mapping[str, EnvVar]:
     """The service's `environment` with the origin of each key or item. `effective` (e.g.
     `Stack.effective_environment`, which reads the env files) adds what only the env files set,
-    at the `env_file` key."""
+    at the `env_file` key; `env_files` (`Stack.env_file_variables`) too, each with the env file's
+    line, read only where a reader asks for the variable (an env file many services share is not
+    copied into each)."""
     env: dict[str, EnvVar] = {}
     declared = service.get("environment")
     if isinstance(declared, Mapping):
@@ -41,16 +44,64 @@ def service_environment(
             value = declared[key]
             if value is not None:
                 name = str(key)
-                env[name] = EnvVar(name, _text(value), origin, f"environment {name}")
+                env[name] = EnvVar(name, _text(value), origin, f"environment {name}", _where(origin))
     elif isinstance(declared, list):
         for entry, origin in items(declared):
             name, value = split_key_value(str(entry))
             if value is not None:
-                env[name] = EnvVar(name, value, origin, f"environment {name}")
-    for name, value in (effective or {}).items():
-        if value is not None and name not in env:
-            env[name] = EnvVar(name, value, env_file_origin, f"env_file {name}")
-    return env
+                env[name] = EnvVar(name, value, origin, f"environment {name}", _where(origin))
+    for name, found in (effective or {}).items():
+        if found is not None and name not in env:
+            env[name] = EnvVar(name, found, env_file_origin, f"env_file {name}", _where(env_file_origin))
+    return WithEnvFiles(env, env_files, env_file_origin) if env_files else env
+
+
+class WithEnvFiles(Mapping[str, EnvVar]):
+    """`environment` first, then the env files' variables (`Stack.env_file_variables`), these as
+    EnvVars at the `env_file` key made when asked for."""
+
+    def __init__(
+        self, env: Mapping[str, EnvVar], variables: Mapping[str, tuple[str, str]], origin: Origin | None
+    ) -> None:
+        self.env = env
+        self.variables = variables
+        self.origin = origin
+
+    def __getitem__(self, name: str) -> EnvVar:
+        found = self.env.get(name)
+        if found is not None:
+            return found
+        value, where = self.variables[name]
+        return EnvVar(name, value, self.origin, f"env_file {name}", where)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.env
+        yield from (name for name in self.variables if name not in self.env)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class ScriptVars(Mapping[str, tuple[str, str]]):
+    """A service's variables as a shell script reads them: {name: (value, where it was set)}."""
+
+    def __init__(self, env: Mapping[str, EnvVar]) -> None:
+        self.env = env
+
+    def __getitem__(self, name: str) -> tuple[str, str]:
+        var = self.env[name]
+        return var.value, var.set_at
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.env)
+
+    def __len__(self) -> int:
+        return len(self.env)
+
+
+def _where(origin: Origin | None) -> str:
+    """`docker-compose.yml:7`: the file's name and the line."""
+    return f"{PurePath(origin.file).name}:{origin.line}" if origin is not None else "the service's environment"
 
 
 def _text(value: Any) -> str:
@@ -80,11 +131,15 @@ def read_service(
     name: str,
     *,
     environment: Mapping[str, str | None] | None = None,
+    env_files: Mapping[str, tuple[str, str]] | None = None,
+    role: str | None = None,
     dependents: Sequence[Fact] = (),
 ) -> ServiceFacts:
     """The facts of one service of a merged stack. Pure: reads only the stack's model (pass
-    `environment=stack.effective_environment(name)` to count the env files' variables too).
-    `dependents`: evidence from other services (`read_stack` fills it: a
+    `env_files=stack.env_file_variables(name)`, or `environment=stack.effective_environment(name)`,
+    to count the env files' variables too). `role`: the service's role where composegen.yaml
+    declares it (`postgres` on a custom image: its command is the server's flags, as on the
+    official image). `dependents`: evidence from other services (`read_stack` fills it: a
     `service_completed_successfully` dependency on this one)."""
     found = stack.services.get(name)
     service: Mapping[str, Any] = (
@@ -95,20 +150,16 @@ def read_service(
     def origin_of(key: str) -> Origin | None:
         return key_origin(service, key) or stack.origin(path)
 
-    words, problem = service_words(service, origin_of)
+    words, problem = service_words(service, origin_of, role)
     facts: list[Fact] = []
     if problem is not None:
         key = "command" if "command" in service else "entrypoint"
         facts.append(Fact("compose", key, None, _text(service.get(key)), origin_of(key), key, "unreadable"))
     image = service.get("image")
     image_text = None if image is None else _text(image)
-    found = tuple((program, tuple(run)) for program, run in find_commands(words))
-    ctx = Context(
-        name,
-        image_name(image_text) if image_text else "",
-        found,
-        service_environment(service, environment, origin_of("env_file")),
-    )
+    env = service_environment(service, environment, origin_of("env_file"), env_files)
+    found = tuple((program, tuple(run)) for program, run in find_commands(words, env=ScriptVars(env)))
+    ctx = Context(name, image_name(image_text) if image_text else "", found, env)
     unread: list[Unread] = []
     for reader in READERS:
         readout = reader(ctx)
@@ -132,31 +183,60 @@ def read_service(
 
 
 def _command(program: str, run: Sequence[Word]) -> Command:
-    return Command(program, tuple(w.text for w in run), run[0].origin, run[0].via)
+    return Command(program, tuple(w.shown for w in run), run[0].origin, run[0].via)
 
 
 Environments = Mapping[str, Mapping[str, str | None]]
 
 
-def read_stack(stack: Stack, *, environments: Environments | None = None) -> dict[str, ServiceFacts]:
+EnvFiles = Mapping[str, Mapping[str, tuple[str, str]]]
+
+
+def env_files_of(stack: Stack) -> dict[str, Mapping[str, tuple[str, str]]]:
+    """`{service: Stack.env_file_variables(service)}` for each service with an `env_file` (the
+    one read of files the facts get, for callers to pass as `env_files`)."""
+    cache: dict[str, Mapping[str, tuple[str, str]]] = {}  # each file read once
+    return {
+        name: stack.env_file_variables(name, cache)
+        for name, service in stack.services.items()
+        if isinstance(service, Mapping) and service.get("env_file")
+    }
+
+
+def read_stack(
+    stack: Stack,
+    *,
+    environments: Environments | None = None,
+    env_files: EnvFiles | None = None,
+    roles: Mapping[str, str] | None = None,
+) -> dict[str, ServiceFacts]:
     """`{service: ServiceFacts}` for every service of the stack, in file order. `environments`:
-    `{service: Stack.effective_environment(service)}` where the env files' variables should count
-    (the caller reads the files; this stays pure)."""
+    `{service: Stack.effective_environment(service)}`, or `env_files` (`env_files_of(stack)`),
+    where the env files' variables should count (the caller reads the files; this stays pure);
+    `roles`: `{service: role}` composegen.yaml declares (see read_service)."""
     dependents = compose_facts.completed_dependencies(stack.services)
     return {
         name: read_service(
             stack,
             name,
             environment=(environments or {}).get(name),
+            env_files=(env_files or {}).get(name),
+            role=(roles or {}).get(name),
             dependents=dependents.get(name, ()),
         )
         for name in stack.services
     }
 
 
-def read_stack_facts(stack: Stack, *, environments: Environments | None = None) -> StackFacts:
+def read_stack_facts(
+    stack: Stack,
+    *,
+    environments: Environments | None = None,
+    env_files: EnvFiles | None = None,
+    roles: Mapping[str, str] | None = None,
+) -> StackFacts:
     """The stack's services' facts, its target and its usage, each with its evidence."""
-    services = read_stack(stack, environments=environments)
+    services = read_stack(stack, environments=environments, env_files=env_files, roles=roles)
     files = [PurePath(p) for p in stack.files]
     target_evidence = [
         *compose_facts.file_target_evidence(files),

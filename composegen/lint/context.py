@@ -110,9 +110,11 @@ class LintContext:
         """What every service runs (composegen.facts), read once."""
         if self._facts is None:
             from composegen.facts import StackFacts, read_stack_facts  # lazy: ~10 ms of imports
+            from composegen.facts.read import env_files_of
 
+            roles = {name: i.spec.role for name, i in self.inputs.items() if i.spec.role is not None}
             try:
-                self._facts = read_stack_facts(self.stack)
+                self._facts = read_stack_facts(self.stack, env_files=env_files_of(self.stack), roles=roles)
             except ComposegenError:  # facts are a help: a stack they cannot read has none
                 self._facts = StackFacts({}, None, (), None, ())
         return self._facts

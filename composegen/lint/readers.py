@@ -495,7 +495,8 @@ def written_directly(ctx: LintContext, path: KeyPath) -> str | None:
 
 # --- calculator expectations ---------------------------------------------------------------------
 
-WEAK_WORDS = ("assumed", "default")
+#: The kinds of a number nobody gave (composegen.sizing.quantity.SourceKind).
+WEAK_KINDS = frozenset({"assumed", "default", ""})
 
 
 #: lint sizes with a neutral profile named "lint": its settings are defaults, not the user's.
@@ -522,10 +523,10 @@ def contributing_leaves(q: Quantity) -> Iterator[Quantity]:
 
 
 def weak(q: Quantity) -> bool:
-    """An input nobody gave: composegen's assumption or default, the neutral profile's setting,
-    or a number with no source at all."""
-    source = q.source.lower()
-    return not source or source.startswith(NEUTRAL_SOURCE) or any(word in source for word in WEAK_WORDS)
+    """An input nobody gave, by its typed source kind: composegen's assumption or default, or a
+    number with no source at all; or a setting of the neutral profile lint sizes with."""
+    kind = q.source_kind
+    return kind in WEAK_KINDS or (kind == "profile" and q.source.startswith(NEUTRAL_SOURCE))
 
 
 def strength(q: Quantity) -> Strength:
@@ -539,7 +540,7 @@ def strength(q: Quantity) -> Strength:
     if not q.parts:
         if weak(q):
             return "default"
-        return "declared" if "composegen.yaml" in q.source else "estimate"
+        return "declared" if q.source_kind == "declared" else "estimate"
     inputs = [leaf for leaf in contributing_leaves(q) if leaf.unit != "ratio"]
     return "estimate" if any(not weak(leaf) for leaf in inputs) else "default"
 

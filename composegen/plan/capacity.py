@@ -88,18 +88,18 @@ def parse_host(text: str, default_reserve: Quantity) -> Host:
 def host_from_project(spec: HostSpec, source: Callable[[str], str] | None = None) -> Host:
     """composegen.yaml's host; `source(key)` says where host.KEY came from (LoadedProject.host_source)."""
     where = source or spec.source
-    memory = given("host memory", spec.memory, "bytes", where("memory"))
-    cpus = given("host cpus", spec.cpus, "cpus", where("cpus"))
-    reserve = given("host reserve", spec.reserve, "bytes", where("reserve"))
+    memory = given("host memory", spec.memory, "bytes", where("memory"), spec.kind("memory"))
+    cpus = given("host cpus", spec.cpus, "cpus", where("cpus"), spec.kind("cpus"))
+    reserve = given("host reserve", spec.reserve, "bytes", where("reserve"), spec.kind("reserve"))
     return Host(f"{format_bytes(spec.memory)}/{format_cpus(spec.cpus)}", memory, cpus, reserve)
 
 
 def default_reserve(spec: HostSpec | None, source: Callable[[str], str] | None = None) -> Quantity:
     """The reserve of a --host that gives none: composegen.yaml's host.reserve, else the default."""
     if spec is not None:
-        return given("host reserve", spec.reserve, "bytes", (source or spec.source)("reserve"))
+        return given("host reserve", spec.reserve, "bytes", (source or spec.source)("reserve"), spec.kind("reserve"))
     reserve = HostSpec.model_fields["reserve"].default
-    return given("host reserve", reserve, "bytes", "composegen's default: composegen.yaml has no host")
+    return given("host reserve", reserve, "bytes", "composegen's default: composegen.yaml has no host", "default")
 
 
 def parse_per_agent(text: str) -> tuple[int, float]:

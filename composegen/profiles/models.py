@@ -6,12 +6,15 @@ what runs (roles, counts, models, datasets, the host). Both are frozen and rejec
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from composegen.profiles.types import ByteSize, Duration, EnvironmentName, EnvironmentValue, Params
 from composegen.units import human_bytes
+
+if TYPE_CHECKING:
+    from composegen.sizing.quantity import SourceKind
 
 Role = Literal[
     "python-web",
@@ -319,6 +322,10 @@ class HostSpec(Frozen):
         if key in self.model_fields_set:
             return f"{where}: host.{key}"
         return f"composegen's default: composegen.yaml sets no host.{key}"
+
+    def kind(self, key: str) -> SourceKind:
+        """The kind of host.KEY's source (see `source`): declared, or composegen's default."""
+        return "declared" if key in self.model_fields_set else "default"
 
     @model_validator(mode="after")
     def _room_beside_the_reserve(self) -> HostSpec:

@@ -109,7 +109,9 @@ def _monitor(plan: ServicePlan, profile: Profile) -> Quantity:
         )
     margin = given("startup margin", profile.healthcheck.startup_margin, "ratio", f"profile {profile.name}")
     expected = times("startup × margin", plan.startup, margin, unit="seconds")
-    floor = given("Swarm's default monitor", SWARM_MONITOR, "seconds", "docker service update --update-monitor")
+    floor = given(
+        "Swarm's default monitor", SWARM_MONITOR, "seconds", "docker service update --update-monitor", "default"
+    )
     whole = rounded_up(largest("monitor", (expected, floor)), 1, "second")
     formula = "max(startup × startup margin, Swarm's default 5s), up to a whole second"
     return Quantity("monitor", whole.value, "seconds", formula, "", (expected, floor))

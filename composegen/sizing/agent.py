@@ -42,6 +42,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         count,
         "count",
         f"composegen.yaml: services.{inputs.name}.agents" if inputs.spec.agents else "default: one agent",
+        "declared" if inputs.spec.agents else "default",
     )
     per_replica = given(
         "agents per replica",

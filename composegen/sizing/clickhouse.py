@@ -93,7 +93,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         profile,
         DATA_DIR,
         "clickhouse data dir",
-        given("empty data dir and system logs", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)"),
+        given("empty data dir and system logs", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)", "assumed"),
     )
     notes += mount_notes
     ratio = given("max_server_memory_usage_to_ram_ratio", SERVER_RATIO, "ratio", CLICKHOUSE_FACTS)

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from composegen.sizing.inputs import ServiceInputs
-from composegen.sizing.quantity import Quantity, given, largest, times, total
+from composegen.sizing.quantity import Quantity, SourceKind, given, largest, times, total
 from composegen.sizing.result import TmpfsMount
 
 if TYPE_CHECKING:
@@ -24,19 +24,30 @@ def declared_memory(inputs: ServiceInputs) -> Quantity | None:
     return given("declared working set", inputs.spec.memory, "bytes", f"composegen.yaml: services.{inputs.name}.memory")
 
 
-def baseline_memory(inputs: ServiceInputs, profile: Profile, fallback: int, fallback_source: str) -> Quantity:
-    """A role's baseline working set: declared, else the profile's role value, else `fallback`."""
+def baseline_memory(
+    inputs: ServiceInputs,
+    profile: Profile,
+    fallback: int,
+    fallback_source: str,
+    fallback_kind: SourceKind = "assumed",
+) -> Quantity:
+    """A role's baseline working set: declared, else the profile's role value, else `fallback`
+    (composegen's own: `fallback_kind` says whether an assumption or a default)."""
     declared = declared_memory(inputs)
     if declared is not None:
         return declared
     chosen = profile.role(inputs.role).memory
     if chosen is not None:
         return given(f"{inputs.role} baseline", chosen, "bytes", f"profile {profile.name}: roles.{inputs.role}.memory")
-    return given(f"{inputs.role} baseline", fallback, "bytes", fallback_source)
+    return given(f"{inputs.role} baseline", fallback, "bytes", fallback_source, fallback_kind)
 
 
 def baseline_cpus(
-    inputs: ServiceInputs, profile: Profile, fallback: float | None = None, fallback_source: str = ""
+    inputs: ServiceInputs,
+    profile: Profile,
+    fallback: float | None = None,
+    fallback_source: str = "",
+    fallback_kind: SourceKind = "assumed",
 ) -> Quantity:
     """Cores: declared, else the profile's role value, else `fallback`, else the profile default."""
     if inputs.spec.cpus is not None:
@@ -45,11 +56,18 @@ def baseline_cpus(
     if chosen is not None:
         return given("cpus", chosen, "cpus", f"profile {profile.name}: roles.{inputs.role}.cpus")
     if fallback is not None:
-        return given("cpus", fallback, "cpus", fallback_source)
-    return given("cpus", profile.cpu.default, "cpus", f"profile {profile.name}: cpu.default")
+        return given("cpus", fallback, "cpus", fallback_source, fallback_kind)
+    # the profile's default for a role it does not name: nobody chose it for this service
+    return given("cpus", profile.cpu.default, "cpus", f"profile {profile.name}: cpu.default", "default")
 
 
-def startup_time(inputs: ServiceInputs, profile: Profile, fallback: float, fallback_source: str) -> Quantity:
+def startup_time(
+    inputs: ServiceInputs,
+    profile: Profile,
+    fallback: float,
+    fallback_source: str,
+    fallback_kind: SourceKind = "assumed",
+) -> Quantity:
     """Expected seconds to healthy: declared, else the profile's role value, else `fallback`."""
     if inputs.spec.startup is not None:
         return given(
@@ -58,7 +76,7 @@ def startup_time(inputs: ServiceInputs, profile: Profile, fallback: float, fallb
     chosen = profile.role(inputs.role).startup
     if chosen is not None:
         return given("startup", chosen, "seconds", f"profile {profile.name}: roles.{inputs.role}.startup")
-    return given("startup", fallback, "seconds", fallback_source)
+    return given("startup", fallback, "seconds", fallback_source, fallback_kind)
 
 
 def with_margin(working_set: Quantity, profile: Profile) -> Quantity:
@@ -234,7 +252,7 @@ def startup_with_load(
     if inputs.spec.startup is not None or inputs.spec.dataset is None:
         return start
     dataset = given("dataset", inputs.spec.dataset, "bytes", f"composegen.yaml: services.{inputs.name}.dataset")
-    rate = given("load rate per second", load_rate, "bytes", load_rate_source)
+    rate = given("load rate per second", load_rate, "bytes", load_rate_source, "assumed")
     load = Quantity(
         "dataset load", dataset.value / rate.value, "seconds", "dataset ÷ load rate per second", "", (dataset, rate)
     )

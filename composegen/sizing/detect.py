@@ -111,13 +111,46 @@ def detect_framework(base: BaseService) -> tuple[str, str] | None:
     return None
 
 
+#: Image roles whose server is a JVM its image starts through a script (kafka-server-start.sh,
+#: zkServer.sh): a command that runs `java` itself runs another JVM program, with its own heap.
+JVM_SERVER_ROLES = frozenset({"kafka", "zookeeper"})
+
+
+def main_program(base: BaseService) -> str | None:
+    """The program the service ends by running (composegen.facts' reader name, `jvm` for `java`),
+    read the way composegen.facts reads every command: entrypoint + command split as compose
+    splits them, wrappers and `sh -c` scripts looked through, the script's last command."""
+    from composegen.compose.syntax import SyntaxProblem  # lazy: only for a JVM server's image
+    from composegen.facts.argv import PROGRAMS, basename, split_value
+    from composegen.facts.stack import last_command
+
+    def listed(value: str | tuple[str, ...] | None) -> str | list[str] | None:
+        return list(value) if isinstance(value, tuple) else value
+
+    try:
+        words = [
+            *split_value(listed(base.entrypoint), None, "entrypoint"),
+            *split_value(listed(base.command), None, "command"),
+        ]
+    except SyntaxProblem:
+        return None
+    main = last_command(words)
+    return PROGRAMS.get(basename(main[0].text)) if main else None
+
+
 def detect(base: BaseService, secrets: Sequence[str] = ()) -> tuple[str, str]:
     """(role, reason) for a service from its image and command; the reason never quotes one of
-    `secrets` (the stack's, see Stack.secret_values) or what looks like a secret."""
+    `secrets` (the stack's, see Stack.secret_values) or what looks like a secret. What the command
+    runs wins over a JVM server's image name: `java ...` on a ZooKeeper image is a JVM program."""
     name = image_name(base.image) if base.image else ""
     if name and "$" not in name:
         for rule in IMAGE_RULES:
             if name.startswith(rule.words) and rule.pattern.match(name):
+                if rule.role in JVM_SERVER_ROLES and main_program(base) == "jvm":
+                    return "jvm", (
+                        f"the command runs java, not the {rule.role} server image {base.image!r} starts "
+                        f"(image name {name!r}): sized as a JVM program, its own -Xmx sets the heap"
+                    )
                 return rule.role, f"detected from image {base.image!r} (image name {name!r})"
     text = command_text(base)
     what = f"image {base.image!r}" if base.image else "a build with no image name"

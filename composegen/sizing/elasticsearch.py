@@ -68,7 +68,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     chosen = baseline_memory(
         inputs, profile, DEFAULT_RAM, "composegen default (assumed): declare memory: or set roles.elasticsearch.memory"
     )
-    floor = given("node floor", FLOOR, "bytes", "composegen floor (assumed)")
+    floor = given("node floor", FLOOR, "bytes", "composegen floor (assumed)", "assumed")
     ram = largest("node RAM", (chosen, floor)) if chosen.value < FLOOR else chosen.renamed("node RAM")
     notes: list[str] = []
     if chosen.value < FLOOR:

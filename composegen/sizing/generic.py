@@ -38,12 +38,14 @@ def heap_needs(inputs: ServiceInputs) -> tuple[Quantity, Fact] | None:
     found = runs.fact(inputs, "max_old_space", "node")
     if found is not None:
         old = runs.fact_quantity("old space", found, "bytes")
-        share = given("young generation, code and buffers", 1 + NODE_OVERHEAD, "ratio", "composegen (assumed)")
+        share = given(
+            "young generation, code and buffers", 1 + NODE_OVERHEAD, "ratio", "composegen (assumed)", "assumed"
+        )
         return times("old space and the rest", old, share, unit="bytes"), found
     found = runs.fact(inputs, "memory_limit", "go")
     if found is not None:
         limit = runs.fact_quantity("GOMEMLIMIT", found, "bytes")
-        room = given("GOMEMLIMIT share", GO_HEADROOM, "ratio", "Go GC guide: leave 5-10% (assumed 10%)")
+        room = given("GOMEMLIMIT share", GO_HEADROOM, "ratio", "Go GC guide: leave 5-10% (assumed 10%)", "assumed")
         needed = Quantity(
             "GOMEMLIMIT and the rest", limit.value / room.value, "bytes", "GOMEMLIMIT ÷ share", "", (limit, room)
         )
@@ -53,7 +55,11 @@ def heap_needs(inputs: ServiceInputs) -> tuple[Quantity, Fact] | None:
 
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     memory = baseline_memory(
-        inputs, profile, DEFAULT_MEMORY, "composegen default for an unknown workload (declare memory: to replace it)"
+        inputs,
+        profile,
+        DEFAULT_MEMORY,
+        "composegen default for an unknown workload (declare memory: to replace it)",
+        "default",
     )
     notes: tuple[str, ...] = ()
     base_notes: tuple[str, ...] = ()
@@ -68,7 +74,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         )
     return Sizing(
         memory=with_margin(memory, profile),
-        startup=startup_time(inputs, profile, DEFAULT_STARTUP, "composegen default"),
+        startup=startup_time(inputs, profile, DEFAULT_STARTUP, "composegen default", "default"),
         cpus=baseline_cpus(inputs, profile),
         notes=notes,
         base_notes=base_notes,

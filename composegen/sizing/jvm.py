@@ -89,14 +89,18 @@ KAFKA_IMAGES = frozenset(
 def fixed_regions(total_memory: Quantity | None, source_name: str) -> tuple[Quantity, ...]:
     """Paketo's non-heap regions, each named (head room needs the total; none → 0)."""
     classes = given(
-        "loaded classes", CLASS_COUNT, "count", "composegen default (assumed): Paketo counts 35% of the class path"
+        "loaded classes",
+        CLASS_COUNT,
+        "count",
+        "composegen default (assumed): Paketo counts 35% of the class path",
+        "assumed",
     )
     per_class = given("metaspace per class", METASPACE_PER_CLASS, "bytes", PAKETO)
     base = given("metaspace base", METASPACE_BASE, "bytes", PAKETO)
     metaspace = total("metaspace", (base, times("classes × per class", classes, per_class)), PAKETO)
     threads = given("threads", THREADS, "count", PAKETO)
     stacks = times("thread stacks", threads, given("stack size", STACK, "bytes", PAKETO), source=PAKETO)
-    share = given("head room share", HEADROOM_SHARE, "ratio", "Paketo default 0% (not in facts)")
+    share = given("head room share", HEADROOM_SHARE, "ratio", "Paketo default 0% (not in facts)", "default")
     headroom = (
         times("head room", total_memory, share, unit="bytes")
         if total_memory is not None
@@ -156,12 +160,18 @@ class BaseHeap(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-def heap_from_base(inputs: ServiceInputs, whole: Quantity, heap: Quantity, needed_for: HeapNeeds) -> BaseHeap:
+def heap_from_base(
+    inputs: ServiceInputs, whole: Quantity, heap: Quantity, needed_for: HeapNeeds, *, follow: bool = False
+) -> BaseHeap:
     """The base's -Xmx (command line or any options variable: ES_JAVA_OPTS, KAFKA_HEAP_OPTS,
     JVMFLAGS, JAVA_TOOL_OPTIONS...) counted: the plan sizes for that heap, raising `whole` to what
     it needs (`needed_for(heap)`), unless composegen.yaml declares memory and the heap is set in a
-    variable the overlay can replace."""
+    variable the overlay can replace. `follow`: `whole` is composegen's own default, which nobody
+    chose: the plan sizes for the base's heap, below the default as well as above it; an -Xms
+    without -Xmx is a heap at least that large."""
     found = runs.fact(inputs, "heap_max", "jvm")
+    if found is None and follow:
+        found = runs.fact(inputs, "heap_initial", "jvm")
     if found is None:
         return BaseHeap(whole, heap)
     if declared_memory(inputs) is not None and runs.overridable(found):
@@ -171,8 +181,39 @@ def heap_from_base(inputs: ServiceInputs, whole: Quantity, heap: Quantity, neede
         )
         return BaseHeap(whole, heap, found, True, (note,))
     base_heap = runs.fact_quantity("heap", found, "bytes")
+    if follow:
+        needed = needed_for(base_heap).renamed(whole.name)
+        note = (
+            f"{whole.name}: sized for the base's {base_heap.show()} heap ({runs.origin_text(found)}), "
+            f"not composegen's default {whole.show()}"
+        )
+        return BaseHeap(needed, base_heap, found, False, (note,))
     raised, notes = runs.at_least(whole.name, whole, needed_for(base_heap), found, f"a {base_heap.show()} heap")
     return BaseHeap(raised, base_heap, found, False, notes)
+
+
+def ram_percentage_heap(inputs: ServiceInputs, whole: Quantity, fixed: Quantity) -> BaseHeap | None:
+    """The base's -XX:MaxRAMPercentage without an -Xmx: the heap is that share of the limit, so the
+    total must leave the fixed regions beside it (fixed ÷ (1 − share)); None where the base sets
+    no such share, or one (100% or more) no limit can hold beside the fixed regions."""
+    found = runs.fact(inputs, "max_ram_percentage", "jvm")
+    if found is None or runs.fact(inputs, "heap_max", "jvm") is not None or not isinstance(found.value, int | float):
+        return None
+    share = float(found.value) / 100
+    if not 0 < share < 1:
+        return None
+    percent = runs.fact_quantity("MaxRAMPercentage share", found._replace(value=share), "ratio")
+    room = Quantity(
+        "total that leaves the fixed regions",
+        fixed.value / (1 - share),
+        "bytes",
+        f"{fixed.name} ÷ (1 − {percent.name})",
+        "",
+        (fixed, percent),
+    )
+    raised, notes = runs.at_least(whole.name, whole, room, found, f"a heap of {found.value:g}% of the limit")
+    heap = times("heap", raised, percent)
+    return BaseHeap(raised, heap, found, False, notes)
 
 
 def heap_env(
@@ -252,7 +293,10 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     whole, fixed, heap = heap_breakdown(
         inputs, profile, None, DEFAULT_TOTAL, "composegen default (assumed): declare memory: or set roles.jvm.memory"
     )
-    base = heap_from_base(inputs, whole, heap, needs_fixed(fixed))
+    chosen = declared_memory(inputs) is not None or profile.role(inputs.role).memory is not None
+    base = ram_percentage_heap(inputs, whole, fixed) or heap_from_base(
+        inputs, whole, heap, needs_fixed(fixed), follow=not chosen
+    )
     whole, heap = base.whole, base.heap
     mib = heap_mib(heap)
     env, notes = heap_env(
@@ -280,7 +324,11 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
 def size_kafka(inputs: ServiceInputs, profile: Profile) -> Sizing:
     """A Kafka broker: KAFKA_HEAP_OPTS, which apache, confluent and bitnami images all read."""
     default_heap = given(
-        "Kafka default heap", KAFKA_HEAP, "bytes", f"{JVM_DEFAULTS}: kafka-server-start.sh -Xmx1G -Xms1G"
+        "Kafka default heap",
+        KAFKA_HEAP,
+        "bytes",
+        f"{JVM_DEFAULTS}: kafka-server-start.sh -Xmx1G -Xms1G",
+        "default",
     )
     whole, fixed, heap = heap_breakdown(inputs, profile, default_heap, 0, "")
     base = heap_from_base(inputs, whole, heap, needs_fixed(fixed))
@@ -339,7 +387,11 @@ def zookeeper_env(inputs: ServiceInputs, mib: int) -> tuple[str, str, str]:
 def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
     """ZooKeeper: the heap through whichever variable the image reads."""
     default_heap = given(
-        "ZooKeeper default heap", ZOOKEEPER_HEAP, "bytes", "ZooKeeper bin/zkEnv.sh ZK_SERVER_HEAP=1000 (not in facts)"
+        "ZooKeeper default heap",
+        ZOOKEEPER_HEAP,
+        "bytes",
+        "ZooKeeper bin/zkEnv.sh ZK_SERVER_HEAP=1000 (not in facts)",
+        "default",
     )
     whole, fixed, heap = heap_breakdown(inputs, profile, default_heap, 0, "")
     base = heap_from_base(inputs, whole, heap, needs_fixed(fixed))

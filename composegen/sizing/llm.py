@@ -49,7 +49,7 @@ def base_dtype(inputs: ServiceInputs) -> tuple[str, str]:
         for words, dtype in DTYPE_WORDS:
             if any(w in text for w in words):
                 return dtype, runs.origin_text(found)
-    return "fp16", "composegen default: the checkpoint's 16-bit weights (assumed)"
+    return "fp16", "no --dtype or --quantization in the base: the checkpoint's 16-bit weights"
 
 
 def base_models(inputs: ServiceInputs) -> tuple[ModelFootprint, ...]:
@@ -96,7 +96,7 @@ def _tokens(
         found = runs.fact(inputs, setting, program, most=runs.MOST_COUNT)
         if found is not None and isinstance(found.value, int):
             return runs.fact_quantity(name, found, "count")
-    return given(name, default, "count", "composegen default")
+    return given(name, default, "count", "composegen default", "default")
 
 
 def kv_cache(inputs: ServiceInputs, models: tuple[ModelFootprint, ...] | None = None) -> Quantity:
@@ -141,12 +141,12 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     w = weights(models)
     runtime = given("framework runtime", RUNTIME, "bytes", SRC)
     memory = declared_memory(inputs) or total("working set", (runtime, w, kv_cache(inputs, models)))
-    rate = given("load rate", LOAD_BYTES_PER_SECOND, "bytes", "composegen default, assumed")
+    rate = given("load rate", LOAD_BYTES_PER_SECOND, "bytes", "composegen default, assumed", "assumed")
     load = Quantity("read weights", w.value / rate.value, "seconds", "weights ÷ load rate", "", (w, rate))
     startup = (
         startup_time(inputs, profile, 0.0, "")
         if inputs.spec.startup is not None
-        else total("startup", (given("server start", 10.0, "seconds", "composegen default, assumed"), load))
+        else total("startup", (given("server start", 10.0, "seconds", "composegen default, assumed", "assumed"), load))
     )
     return Sizing(
         memory=with_margin(memory, profile),

@@ -126,8 +126,10 @@ def serving_memory(inputs: ServiceInputs, workers: Quantity) -> Quantity:
 def load_time(inputs: ServiceInputs, profile: Profile, w: Quantity, workers: Quantity, cpus: Quantity) -> Quantity:
     if inputs.spec.startup is not None or profile.role(inputs.role).startup is not None:
         return startup_time(inputs, profile, 0.0, "")
-    imports = given("import torch + transformers", IMPORT_SECONDS, "seconds", "composegen default, assumed")
-    rate = given("load rate", LOAD_BYTES_PER_SECOND, "bytes", "composegen default, assumed (warm local cache)")
+    imports = given("import torch + transformers", IMPORT_SECONDS, "seconds", "composegen default, assumed", "assumed")
+    rate = given(
+        "load rate", LOAD_BYTES_PER_SECOND, "bytes", "composegen default, assumed (warm local cache)", "assumed"
+    )
     read = Quantity("read weights", w.value / rate.value, "seconds", "weights ÷ load rate", "", (w, rate))
     if preloaded(inputs):
         return total("startup", (imports, read))
@@ -163,7 +165,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     fallback = (
         profile_workers(inputs, cpus)
         if inputs.base.environment.get("WEB_CONCURRENCY")
-        else given("workers", 1, "count", "composegen default: one worker per model copy")
+        else given("workers", 1, "count", "composegen default: one worker per model copy", "default")
     )
     choice = worker_choice(inputs, cpus, fallback)
     workers = choice.quantity

@@ -56,8 +56,8 @@ HEALTHCHECK: tuple[str, ...] = (
 
 
 def wiredtiger_cache(ram: Quantity) -> Quantity:
-    reserved = given("reserved for the rest", RESERVED, "bytes", MANUAL)
-    share = given("cache share", CACHE_SHARE, "ratio", MANUAL)
+    reserved = given("reserved for the rest", RESERVED, "bytes", MANUAL, "default")
+    share = given("cache share", CACHE_SHARE, "ratio", MANUAL, "default")
     half = Quantity(
         "50% × (RAM − 1 GB)",
         max(0.0, (ram.value - reserved.value) * share.value),
@@ -66,7 +66,7 @@ def wiredtiger_cache(ram: Quantity) -> Quantity:
         MANUAL,
         (ram, reserved, share),
     )
-    floor = given("cache floor", CACHE_FLOOR, "bytes", MANUAL)
+    floor = given("cache floor", CACHE_FLOOR, "bytes", MANUAL, "default")
     return largest("wiredTigerCacheSize", (half, floor), MANUAL)
 
 
@@ -103,7 +103,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         profile,
         DATA_DIR,
         "mongo data dir",
-        given("empty dbpath and journal", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)"),
+        given("empty dbpath and journal", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)", "assumed"),
     )
     notes = list(notes_)
     command = None

@@ -171,7 +171,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         profile,
         DATA_DIR,
         "mysql data dir",
-        given("initialised data dir", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)"),
+        given("initialised data dir", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)", "assumed"),
     )
     notes = list(notes_)
     connections = max_connections(inputs)

@@ -253,11 +253,11 @@ def host_fit(services: Sequence[ServicePlan], host: HostSpec | None) -> HostFit:
             "host memory − reserve",
             "composegen.yaml: host",
             (
-                given("host memory", host.memory, "bytes", host.source("memory")),
-                given("host reserve", host.reserve, "bytes", host.source("reserve")),
+                given("host memory", host.memory, "bytes", host.source("memory"), host.kind("memory")),
+                given("host reserve", host.reserve, "bytes", host.source("reserve"), host.kind("reserve")),
             ),
         )
-        host_cpus = given("host cpus", host.cpus, "cpus", host.source("cpus"))
+        host_cpus = given("host cpus", host.cpus, "cpus", host.source("cpus"), host.kind("cpus"))
         if reservations.value > budget:
             problems.append(
                 f"memory reservations {reservations.show()} exceed the host's {host_memory.show()}: "

@@ -168,6 +168,7 @@ def clients(inputs: ServiceInputs) -> Quantity:
             DEFAULT_CONNECTIONS,
             "count",
             "composegen default (assumed): PostgreSQL's default max_connections; declare connections:",
+            "assumed",
         )
     return given("clients", inputs.spec.connections, "count", f"composegen.yaml: services.{inputs.name}.connections")
 
@@ -224,6 +225,7 @@ def max_connections(inputs: ServiceInputs) -> Quantity:
         MIN_CONNECTIONS,
         "count",
         "composegen floor (assumed): above superuser_reserved_connections and max_wal_senders",
+        "assumed",
     )
     return largest("max_connections", (wanted, floor))
 
@@ -266,7 +268,11 @@ def pgtune(ram: Quantity, connections: Quantity) -> dict[str, Quantity]:
     cap = given("maintenance_work_mem cap", MAINTENANCE_CAP, "bytes", PGTUNE)
     maintenance = smallest("maintenance_work_mem", (quarter, cap), PGTUNE)
     workers = given(
-        "max_worker_processes", MAX_WORKER_PROCESSES, "count", "PostgreSQL default max_worker_processes (not in facts)"
+        "max_worker_processes",
+        MAX_WORKER_PROCESSES,
+        "count",
+        "PostgreSQL default max_worker_processes (not in facts)",
+        "default",
     )
     share = Quantity(
         "work_mem share",
@@ -289,13 +295,14 @@ def pgtune(ram: Quantity, connections: Quantity) -> dict[str, Quantity]:
 
 def shm_size(maintenance: Quantity) -> Quantity:
     """/dev/shm above maintenance_work_mem (parallel index builds use it), at least 128M."""
-    room = given("room above maintenance_work_mem", SHM_ROOM, "bytes", "composegen default (assumed)")
+    room = given("room above maintenance_work_mem", SHM_ROOM, "bytes", "composegen default (assumed)", "assumed")
     above = total("maintenance_work_mem + room", (maintenance, room))
     floor = given(
         "shm floor",
         SHM_FLOOR,
         "bytes",
         f"composegen floor (assumed); docker's 64M default breaks parallel queries ({PG_DOCKER})",
+        "assumed",
     )
     return rounded_up(largest("shm_size", (above, floor), PG_DOCKER), MIB, "MiB")
 

@@ -85,7 +85,7 @@ def collection_time(inputs: ServiceInputs, profile: Profile, base_seconds: float
     if inputs.spec.startup is not None or not inputs.spec.tests:
         return base
     tests = given("tests", inputs.spec.tests, "count", f"composegen.yaml: services.{inputs.name}.tests")
-    per_test = given("collection per test", PER_TEST_SECONDS, "seconds", ASSUMED)
+    per_test = given("collection per test", PER_TEST_SECONDS, "seconds", ASSUMED, "assumed")
     start = base.renamed("start before collection")
     return total("startup", (start, times("collection", tests, per_test, unit="seconds")))
 

@@ -12,7 +12,7 @@ from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memor
 from composegen.sizing.detect import command_text, detect_framework
 from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.pytest_runner import collection_time
-from composegen.sizing.quantity import Quantity, given, times, total
+from composegen.sizing.quantity import Quantity, SourceKind, given, times, total
 from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import MIB
 
@@ -189,17 +189,20 @@ def framework(inputs: ServiceInputs) -> tuple[str | None, str]:
     return None, "not detected from the environment, command or image"
 
 
-def framework_default(inputs: ServiceInputs) -> tuple[int, str]:
-    """The measured memory per worker for the service's framework, and its source text."""
+def framework_default(inputs: ServiceInputs) -> tuple[int, str, SourceKind]:
+    """The measured memory per worker for the service's framework, its source text and kind: a
+    measurement, or composegen's default where the framework is unknown."""
     name, why = framework(inputs)
     declare = "declare memory_per_worker: for a heavier app"
     if name is None:
         figure = WORKER_MEMORY[UNKNOWN_FRAMEWORK]
-        return figure, (
+        return (
+            figure,
             f"{BENCH}: framework {why}: a default, the figure of a small {UNKNOWN_FRAMEWORK} app, the heaviest "
-            f"measured (flask {WORKER_MEMORY['flask'] // MIB} MiB: declare framework: or memory_per_worker:)"
+            f"measured (flask {WORKER_MEMORY['flask'] // MIB} MiB: declare framework: or memory_per_worker:)",
+            "default",
         )
-    return WORKER_MEMORY[name], f"{BENCH}: a small {name} app (framework {why}; {declare})"
+    return WORKER_MEMORY[name], f"{BENCH}: a small {name} app (framework {why}; {declare})", "measured"
 
 
 def per_worker_memory(
@@ -207,6 +210,7 @@ def per_worker_memory(
     profile: Profile,
     default: int | None = None,
     default_source: str = "",
+    default_kind: SourceKind = "assumed",
 ) -> Quantity:
     """Declared memory per worker, else the profile's for the role, else `default` (the worker
     calculator's), else the measured figure of the service's web framework."""
@@ -221,8 +225,8 @@ def per_worker_memory(
     if chosen is not None:
         return given("memory per worker", chosen, "bytes", f"profile {profile.name}: roles.{inputs.role}.memory")
     if default is None:
-        default, default_source = framework_default(inputs)
-    return given("memory per worker", default, "bytes", default_source)
+        default, default_source, default_kind = framework_default(inputs)
+    return given("memory per worker", default, "bytes", default_source, default_kind)
 
 
 def processes_memory(inputs: ServiceInputs, profile: Profile, workers: Quantity) -> Quantity:

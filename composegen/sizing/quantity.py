@@ -20,24 +20,22 @@ Unit = Literal["bytes", "cpus", "seconds", "count", "ratio"]
 #: (`assumed`) or its default (`default`). "" for a derived number, whose parts say.
 SourceKind = Literal["declared", "base file", "measured", "profile", "fact", "assumed", "default", ""]
 
-#: (words in a free-text source, the kind they mean), first match wins: for quantities built
-#: before the kind was typed.
+#: (words in a free-text source, the kind they mean), first match wins, for a quantity built
+#: without a kind. An assumption or a default is never read from words: whoever makes one says
+#: so with `kind` (tests/sizing/test_source_kinds.py holds every source to it).
 _KIND_WORDS: tuple[tuple[str, SourceKind], ...] = (
-    ("assumed", "assumed"),
     ("composegen.yaml", "declared"),
     ("base file", "base file"),
     ("base compose file", "base file"),
     ("measured", "measured"),
     ("measurements", "measured"),
     ("profile ", "profile"),
-    ("composegen default", "default"),
-    ("composegen floor", "default"),
-    ("composegen estimate", "assumed"),
 )
 
 
 def kind_of(source: str) -> SourceKind:
-    """The kind a free-text source names: a source that names none is a documented `fact`."""
+    """The kind a free-text source names (never `assumed` or `default`: those are typed): a
+    source that names none is a documented `fact`."""
     if not source:
         return ""
     lowered = source.lower()

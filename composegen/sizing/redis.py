@@ -67,6 +67,10 @@ DATA_DIR = "/data"
 SERVERS: dict[str, str] = {"redis": "redis-server", "valkey": "valkey-server", "valkey/valkey": "valkey-server"}
 
 
+#: Why persistence is on where nothing says: composegen's default.
+DEFAULT_PERSISTENCE = "composegen default: persistence on"
+
+
 def persistence(inputs: ServiceInputs, profile: Profile) -> tuple[bool, str]:
     """(on, why): declared, else what the base's server flags say (`--appendonly yes`, or
     `--save ""` with no AOF: off), else on unless the profile puts data dirs on tmpfs."""
@@ -81,7 +85,7 @@ def persistence(inputs: ServiceInputs, profile: Profile) -> tuple[bool, str]:
         return on, f"base file {runs.origin_text(save)}" + ("" if on else ": no snapshots")
     if profile.tmpfs.data_dirs:
         return False, f"profile {profile.name}: tmpfs.data_dirs (a throwaway store)"
-    return True, "composegen default: persistence on"
+    return True, DEFAULT_PERSISTENCE
 
 
 def dataset(inputs: ServiceInputs, profile: Profile) -> Quantity:
@@ -148,6 +152,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             MAXMEMORY_SHARE_PERSISTENCE,
             "ratio",
             f"{REDIS_FACTS}: fork copy-on-write can double memory ({persist_why})",
+            "default" if persist_why == DEFAULT_PERSISTENCE else None,  # chosen by composegen's default
         )
     else:
         share = given(

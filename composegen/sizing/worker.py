@@ -85,6 +85,7 @@ def processes(inputs: ServiceInputs, profile: Profile, procs: Quantity) -> Quant
         profile,
         DEFAULT_PROCESS_MEMORY,
         "composegen default, assumed (declare memory_per_worker: to replace it)",
+        "assumed",
     )
     pool = runs.fact(inputs, "pool", "celery")
     if pool is not None and str(pool.value) in SINGLE_PROCESS_POOLS:

@@ -2,9 +2,11 @@
 temp file, and the facts read from one of its services (or the stack), compared key by key.
 
 A case: `compose` (the file's text), `file` (its name, default docker-compose.yml), `service`
-(default: the first), and what to expect: `facts` (every fact of the service, in order; each
-entry names only the keys it checks: program, setting, value, raw, line, via, status,
-overridden), `programs`, `unread` (the unread args of each entry), `run_once`, `target`, `usage`."""
+(default: the first), `files` (other files beside it: an env file), and what to expect: `facts`
+(every fact of the service, in order; each entry names only the keys it checks: program,
+setting, value, raw, line, via, status, overridden), `programs`, `unread` (the unread args of
+each entry), `run_once`, `target`, `usage`, `never_shown` (text, a secret, found nowhere in the
+service's facts)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pytest
 
 from composegen.compose.stack import load_stack
 from composegen.facts import Fact, StackFacts, read_stack_facts
+from composegen.facts.read import env_files_of
 from composegen.yamlio import read_document
 
 HERE = Path(__file__).resolve().parent
@@ -38,7 +41,10 @@ def _fact_view(fact: Fact, keys: Any) -> dict[str, Any]:
 def _read(case: dict[str, Any], tmp_path: Path) -> StackFacts:
     file = tmp_path / case.get("file", "docker-compose.yml")
     file.write_text(case["compose"], encoding="utf-8")
-    return read_stack_facts(load_stack([file], env={}))
+    for name, text in case.get("files", {}).items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    stack = load_stack([file], env={})
+    return read_stack_facts(stack, env_files=env_files_of(stack))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
@@ -59,5 +65,7 @@ def test_case(case: dict[str, Any], tmp_path: Path) -> None:
         assert stack.target == case["target"], stack.target_evidence
     if "usage" in case:
         assert stack.usage == case["usage"], stack.usage_evidence
+    for text in case.get("never_shown", []):
+        assert text not in repr(service), text
     for fact in service.facts:
         assert fact.origin is None or fact.origin.file.endswith(case.get("file", "docker-compose.yml"))

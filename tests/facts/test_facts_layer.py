@@ -124,3 +124,21 @@ def test_odd_shapes_give_facts_never_an_exception(tmp_path: Path) -> None:
     assert [f.value for f in odd.all("config_file")] == ["/etc/redis/redis.conf"]
     assert facts.services["other"].programs == ("postgres",)
     assert facts.target is None
+
+
+def test_a_script_word_expands_within_a_bound() -> None:
+    """`$VAR` in a script reads the container's value; a word the expansion would make longer than
+    a bound stays as written (every input in linear time)."""
+    from composegen.facts.argv import Word, expanded
+
+    env = {"W": ("8", "app.env:2"), "BIG": ("x" * 1000, "app.env:3")}
+    word = expanded(Word("--workers=${W}", None, "command"), env)
+    assert (word.text, word.shown, word.cited()) == (
+        "--workers=8",
+        "--workers=${W}",
+        "--workers=${W} (W set at app.env:2)",
+    )
+    many = Word("$BIG" * 100_000, None, "command")
+    assert expanded(many, env) is many
+    unset = Word("$NOPE", None, "command")
+    assert expanded(unset, env) is unset

@@ -49,3 +49,26 @@ def test_facts_read_by_the_caller_are_used_as_given(tmp_path: Path) -> None:
     given = StackFacts({}, "swarm", (), "pytest", ())
     ctx = LintContext(stack, facts=given)
     assert (ctx.target, ctx.usage, ctx.stack_facts()) == ("swarm", "pytest", given)
+
+
+@pytest.mark.parametrize(
+    ("env_file", "expected"),
+    [
+        ("WORKERS=8\n", ["`-w $WORKERS (WORKERS set at app.env:1)`"]),  # 8 × 38 MiB + 24 MiB in 256m
+        ("WORKERS=2\n", []),
+        ("OTHER=1\n", []),  # unset: the shell's value is unknown, nothing to judge
+    ],
+)
+def test_a_script_reads_the_workers_an_env_file_sets(tmp_path: Path, env_file: str, expected: list[str]) -> None:
+    """compose's `$$WORKERS` is the shell's `$WORKERS`: the container's value, here set only in the
+    env_file (issue 13)."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  web:\n    image: python:3.12\n"
+        '    command: sh -c "gunicorn -w $$WORKERS app:app"\n'
+        "    env_file: app.env\n    mem_limit: 256m\n"
+    )
+    (tmp_path / "app.env").write_text(env_file)
+    run = lint(LintOptions(cwd=tmp_path, files=(Path("docker-compose.yml"),), select=("CG309",)))
+    assert run.errors == []
+    assert [next(w for w in expected if w in f.message) for f in run.findings] == expected
+    assert [(f.line, f.column) for f in run.findings] == [(4, 5)] * len(expected)

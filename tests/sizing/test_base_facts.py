@@ -40,11 +40,15 @@ def number(text: str | int) -> float:
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_render_sizes_for_what_runs(tmp_path: Path, case: dict[str, Any]) -> None:
     (tmp_path / "docker-compose.yml").write_text(case["compose"])
+    for name, text in case.get("files", {}).items():
+        (tmp_path / name).write_text(text)
     if "project" in case:
         (tmp_path / "composegen.yaml").write_text("compose_files: [docker-compose.yml]\n" + case["project"])
     planned = plan(case.get("profile", "dev"), None, tmp_path)
     service = planned.stack.service(case["service"])
     assert service is not None
+    if "role" in case:
+        assert service.role == case["role"], service.role_reason
     for name, expected in case.get("extra", {}).items():
         assert service.sizing.extra[name].value == pytest.approx(number(expected)), name
     for name, source in case.get("extra_source", {}).items():
@@ -53,6 +57,8 @@ def test_render_sizes_for_what_runs(tmp_path: Path, case: dict[str, Any]) -> Non
         assert name not in service.sizing.extra, name
     if "memory_above" in case:
         assert service.memory_limit.value > number(case["memory_above"])
+    if "memory_below" in case:
+        assert service.memory_limit.value < number(case["memory_below"])
     env = {e.key: e.value for e in service.environment}
     for key, value in case.get("env", {}).items():
         assert env.get(key) == value, key
@@ -84,9 +90,9 @@ def test_the_overlay_header_says_what_the_plan_took_from_the_base(tmp_path: Path
     [
         ("composegen.yaml: services.web.workers", "declared"),
         ("profile dev: memory.margin", "profile"),
-        ("composegen default (assumed)", "assumed"),
-        ("composegen default, assumed (declare startup: to replace it)", "assumed"),
-        ("composegen default", "default"),
+        # an assumption or a default is typed where it is made, never read from words
+        ("composegen default (assumed)", "fact"),
+        ("composegen default", "fact"),
         ("measured: bench/accuracy (docs/sizing.md §Measured)", "measured"),
         ("WEB_CONCURRENCY in the base compose file", "base file"),
         ("facts/sizing.md §Web workers (gunicorn)", "fact"),

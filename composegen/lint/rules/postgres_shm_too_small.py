@@ -35,15 +35,13 @@ Use instead:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from composegen.compose.syntax import shell_split
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import as_bytes, is_fragment, memory_limit
-from composegen.units import GIB, KIB, MIB, TIB, human_bytes
+from composegen.lint.readers import as_bytes, is_fragment, memory_limit, number_fact
+from composegen.units import GIB, MIB, human_bytes
 
 CODE = "CG110"
 NAME = "postgres-shm-too-small"
@@ -54,37 +52,17 @@ SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info}
 DOCKER_SHM = 64 * MIB
 #: pgtune (facts/sizing.md §Databases): maintenance_work_mem = RAM / 16, at most 8 GB.
 PGTUNE_CAP = 8 * GIB
-#: PostgreSQL's memory units (case-sensitive); a bare number of maintenance_work_mem is kB.
-_PG_UNITS = {"B": 1, "kB": KIB, "MB": MIB, "GB": GIB, "TB": TIB}
-_PG_SIZE = re.compile(r"^\s*(\d+)\s*(B|kB|MB|GB|TB)?\s*$")
-_SETTING = re.compile(r"^(?:-c\s*|--)maintenance[_-]work[_-]mem=(.*)$")
 
 
-def pg_bytes(text: str) -> int | None:
-    match = _PG_SIZE.match(text.strip().strip("'\""))
-    if match is None:
+def maintenance_work_mem(ctx: LintContext, name: str) -> tuple[int, str] | None:
+    """(bytes, as written) of the maintenance_work_mem the service's postgres runs with (`-c
+    maintenance_work_mem=...`, `--maintenance-work-mem=...`: the last one wins), as
+    composegen.facts reads every command."""
+    facts = ctx.facts(name)
+    found = number_fact(facts, "maintenance_work_mem", "postgres") if facts is not None else None
+    if found is None:
         return None
-    return int(match.group(1)) * _PG_UNITS[match.group(2) or "kB"]
-
-
-def maintenance_work_mem(service: Mapping[str, Any]) -> tuple[int, str] | None:
-    """(bytes, as written) of a `-c maintenance_work_mem=...` in the entrypoint or command."""
-    args: list[str] = []
-    for key in ("entrypoint", "command"):
-        try:
-            args += shell_split(service.get(key)) or []
-        except ValueError:  # unbalanced quotes: compose refuses it, the schema rule says so
-            continue
-    found: tuple[int, str] | None = None
-    for index, arg in enumerate(args):
-        text = arg
-        if arg == "-c" and index + 1 < len(args):
-            text = f"-c{args[index + 1]}"
-        match = _SETTING.match(text)
-        if match is not None:
-            value = pg_bytes(match.group(1))
-            found = (value, match.group(1)) if value is not None else None  # the last one wins
-    return found
+    return int(found.value or 0), found.raw.partition("=")[2]
 
 
 def shm_tmpfs_size(service: Mapping[str, Any]) -> tuple[int, str] | None:
@@ -116,7 +94,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             if parsed is None:
                 continue
             shm, shm_text = parsed, f"shm_size {raw_shm}"
-        setting = maintenance_work_mem(service)
+        setting = maintenance_work_mem(ctx, name)
         if setting is not None:
             needed, needed_text = setting[0], f"maintenance_work_mem={setting[1]} in its command"
         else:

@@ -83,7 +83,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             need = python_web.processes_memory(inputs, profile, workers).value
         else:
             per = python_web.per_worker_memory(
-                inputs, profile, worker.DEFAULT_PROCESS_MEMORY, "composegen default, assumed"
+                inputs, profile, worker.DEFAULT_PROCESS_MEMORY, "composegen default, assumed", "assumed"
             )
             need = worker.processes(inputs, profile, workers).value
         limit = found.limit.value
