@@ -139,13 +139,27 @@ def max_connections(inputs: ServiceInputs) -> Quantity:
     """clients + the healthcheck + an admin or migration session, where composegen.yaml declares
     the clients; else the server's default, which composegen does not write."""
     if inputs.spec.connections is None:
-        return given("max_connections", DEFAULT_CONNECTIONS, "count", "MySQL/MariaDB default max_connections (manual)")
+        return given(
+            "max_connections",
+            DEFAULT_CONNECTIONS,
+            "count",
+            "MySQL/MariaDB default max_connections (manual)",
+            kind="default",
+        )
     return total(
         "max_connections",
         (
             given("clients", inputs.spec.connections, "count", f"composegen.yaml: services.{inputs.name}.connections"),
-            given("healthcheck probe", HEALTHCHECK_CONNECTIONS, "count", "composegen headroom (assumed)"),
-            given("admin or migration session", ADMIN_CONNECTIONS, "count", "composegen headroom (assumed)"),
+            given(
+                "healthcheck probe", HEALTHCHECK_CONNECTIONS, "count", "composegen headroom (assumed)", kind="assumed"
+            ),
+            given(
+                "admin or migration session",
+                ADMIN_CONNECTIONS,
+                "count",
+                "composegen headroom (assumed)",
+                kind="assumed",
+            ),
         ),
     )
 

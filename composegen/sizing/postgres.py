@@ -207,13 +207,21 @@ def max_connections(inputs: ServiceInputs) -> Quantity:
         "clients and headroom",
         (
             clients(inputs),
-            given("healthcheck probe", HEALTHCHECK_CONNECTIONS, "count", "composegen headroom (assumed)"),
-            given("admin or migration session", ADMIN_CONNECTIONS, "count", "composegen headroom (assumed)"),
+            given(
+                "healthcheck probe", HEALTHCHECK_CONNECTIONS, "count", "composegen headroom (assumed)", kind="assumed"
+            ),
+            given(
+                "admin or migration session",
+                ADMIN_CONNECTIONS,
+                "count",
+                "composegen headroom (assumed)",
+                kind="assumed",
+            ),
             given(
                 "superuser_reserved_connections",
                 SUPERUSER_RESERVED,
                 "count",
-                "PostgreSQL default superuser_reserved_connections (PostgreSQL manual)",
+                "PostgreSQL's superuser_reserved_connections unless set (PostgreSQL manual)",
                 kind="fact",
             ),
         ),
@@ -239,9 +247,9 @@ def wal_room(inputs: ServiceInputs, data_room: Quantity, written: bool) -> tuple
     if found is not None:
         bound = runs.fact_quantity("max_wal_size", found, "bytes")
     else:
-        share = given("WAL share of the data room", WAL_SHARE, "ratio", "composegen default (assumed)")
+        share = given("WAL share of the data room", WAL_SHARE, "ratio", "composegen default (assumed)", kind="assumed")
         quarter = times("data room × WAL share", data_room, share, unit="bytes")
-        floor = given("max_wal_size floor", WAL_FLOOR, "bytes", "composegen floor (assumed)")
+        floor = given("max_wal_size floor", WAL_FLOOR, "bytes", "composegen floor (assumed)", kind="assumed")
         cap = given("PostgreSQL default max_wal_size", DEFAULT_MAX_WAL, "bytes", PG_WAL, kind="fact")
         wanted = largest("WAL bound for the data", (quarter, floor))
         chosen = smallest("WAL bound", (wanted, cap))
@@ -255,7 +263,11 @@ def wal_room(inputs: ServiceInputs, data_room: Quantity, written: bool) -> tuple
         }
         bound = planned if written else cap.renamed("max_wal_size (PostgreSQL default: not written)")
     overshoot = given(
-        "soft-limit overshoot", WAL_OVERSHOOT, "ratio", f"composegen margin (assumed); {PG_WAL}: a soft limit"
+        "soft-limit overshoot",
+        WAL_OVERSHOOT,
+        "ratio",
+        f"composegen margin (assumed); {PG_WAL}: a soft limit",
+        kind="assumed",
     )
     return times("WAL", bound, overshoot, unit="bytes"), settings
 

@@ -105,6 +105,7 @@ def dataset(inputs: ServiceInputs, profile: Profile) -> Quantity:
             DEFAULT_VALUE_SIZE,
             "bytes",
             "composegen default (assumed): small values, the costly case; declare keys: or value_size:",
+            kind="assumed",
         )
     )
     if spec.dataset is not None:
@@ -113,7 +114,11 @@ def dataset(inputs: ServiceInputs, profile: Profile) -> Quantity:
         values = times("values", given("keys", spec.keys, "count", f"{declared}.keys"), size_of_value, unit="bytes")
     else:
         values = given(
-            "values", DEFAULT_DATASET, "bytes", "composegen default (assumed): declare dataset: for a real number"
+            "values",
+            DEFAULT_DATASET,
+            "bytes",
+            "composegen default (assumed): declare dataset: for a real number",
+            kind="assumed",
         )
     if spec.keys is not None:
         keys = given("keys", spec.keys, "count", f"{declared}.keys")

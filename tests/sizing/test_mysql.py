@@ -96,4 +96,4 @@ def test_undeclared_connections_leave_the_servers_default() -> None:
     sizing = mysql.size(my(memory="1G"), make_profile())
     assert sizing.command == ("--innodb-buffer-pool-size=512M",)
     assert sizing.extra["max_connections"].value == 151
-    assert sizing.extra["max_connections"].source_kind == "fact"
+    assert sizing.extra["max_connections"].source_kind == "default"

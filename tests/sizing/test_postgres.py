@@ -393,7 +393,14 @@ def test_every_new_number_says_where_it_comes_from(make: object) -> None:
     sizing = make()  # type: ignore[operator]
     for q in (sizing.memory, *sizing.extra.values()):
         for leaf in leaves(q):
-            assert leaf.source and leaf.source_kind in {"assumed", "fact", "measured", "declared", "profile"}, leaf
+            assert leaf.source and leaf.source_kind in {
+                "assumed",
+                "default",
+                "fact",
+                "measured",
+                "declared",
+                "profile",
+            }, leaf
     kinds = {leaf.name: leaf.source_kind for leaf in leaves(sizing.extra["WAL in the tmpfs"])}
     assert kinds["soft-limit overshoot"] == "assumed"
     assert "PostgreSQL default max_wal_size" in kinds or "max_wal_size (PostgreSQL default: not written)" in kinds
