@@ -52,6 +52,7 @@ from composegen.lint.readers import once_per_origin
 CODE = "CG510"
 NAME = "confinement-disabled"
 SEVERITY = Severity.warning
+SECURITY_SEVERITY = 7.0  # SARIF security-severity: a kernel defence switched off
 SEVERITY_BY_USAGE = {"prod": Severity.error}
 
 _OFF = {

@@ -55,6 +55,7 @@ from composegen.lint.readers import once_per_origin
 CODE = "CG507"
 NAME = "database-port-exposed"
 SEVERITY = Severity.warning
+SECURITY_SEVERITY = 7.5  # SARIF security-severity: a database reachable from the internet
 SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info, "prod": Severity.error}
 OPTIONS: dict[str, Any] = {
     "roles": ["postgres", "mysql", "redis", "mongo", "clickhouse", "elasticsearch", "kafka"],

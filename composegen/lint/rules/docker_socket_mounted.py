@@ -56,6 +56,7 @@ from composegen.lint.readers import once_per_origin
 CODE = "CG502"
 NAME = "docker-socket-mounted"
 SEVERITY = Severity.warning
+SECURITY_SEVERITY = 9.0  # SARIF security-severity: the Docker API is root on the host
 SEVERITY_BY_USAGE = {"prod": Severity.error}
 OPTIONS: dict[str, Any] = {
     "sockets": ["docker.sock", "podman.sock"],

@@ -40,7 +40,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from composegen.compose.syntax import go_format
-from composegen.facts.argv import basename, script_commands
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Edit, Fix, Severity, Violation
 from composegen.lint.readers import dig, disabled, healthcheck, raw_value, written_directly
@@ -80,6 +79,8 @@ def _fails(words: Sequence[str]) -> bool:
 
 def _curl_at(words: Sequence[str]) -> int | None:
     """The index of the `curl` a simple command runs (also through exec, timeout...), or None."""
+    from composegen.facts.argv import basename  # lazy: a stack without healthchecks never pays for facts
+
     for index, word in enumerate(words[:4]):
         name = basename(word)
         if name == "curl":
@@ -92,6 +93,8 @@ def _curl_at(words: Sequence[str]) -> int | None:
 def _scripts(test: Any) -> tuple[list[list[str]], bool]:
     """The simple commands a healthcheck test runs, and whether they run as one exec'd command
     (the exec form)."""
+    from composegen.facts.argv import basename
+
     if isinstance(test, str):
         return _shell(test), False
     if not isinstance(test, list) or not test:
@@ -108,6 +111,8 @@ def _scripts(test: Any) -> tuple[list[list[str]], bool]:
 
 
 def _shell(script: str) -> list[list[str]]:
+    from composegen.facts.argv import script_commands
+
     if _PIPE.search(script):
         return []  # curl's output goes to a program that judges it (`| grep -q ok`)
     return script_commands(script)

@@ -58,6 +58,7 @@ from composegen.lint.readers import once_per_origin
 CODE = "CG509"
 NAME = "host-system-mounted"
 SEVERITY = Severity.warning
+SECURITY_SEVERITY = 8.5  # SARIF security-severity: the host's files or devices, readable or writable
 SEVERITY_BY_USAGE = {"prod": Severity.error}
 OPTIONS: dict[str, Any] = {
     # host paths that hand the host over, mounted read-only or not

@@ -65,6 +65,7 @@ from composegen.yamlio import KeyPath
 CODE = "CG508"
 NAME = "secret-in-environment"
 SEVERITY = Severity.warning
+SECURITY_SEVERITY = 7.5  # SARIF security-severity: a credential readable by everyone with the repository
 SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info, "prod": Severity.error}
 OPTIONS: dict[str, Any] = {
     # a name holding one of these words (split at `_`, `-`, `.`) names a secret
