@@ -53,7 +53,10 @@ IMAGE_RULES: tuple[Rule, ...] = (
     _image("mysql", r"mysql|mariadb|percona|percona-server"),
     _image("mongo", r"mongo|mongodb|mongodb-community-server"),
     # Kafka's own tools (Connect workers, the REST proxy, UIs) are JVM programs, not brokers
-    _image("jvm", r"cp-kafka-connect|cp-kafka-rest|kafka-connect|kafka-rest|kafka-ui|kafka-manager|kafdrop"),
+    _image(
+        "jvm",
+        r"cp-kafka-connect|cp-server-connect|cp-kafka-rest|kafka-connect|kafka-rest|kafka-ui|kafka-manager|kafdrop",
+    ),
     _image("kafka", r"kafka|cp-kafka|cp-server|redpanda"),
     _image("zookeeper", r"zookeeper|cp-zookeeper"),
     _image("elasticsearch", r"elasticsearch|opensearch"),

@@ -92,7 +92,7 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
             if posixpath.basename(source) in sockets:
                 what = f"the Docker socket {volume.source}"
             elif source in folders:
-                what = f"{volume.source}, which holds the Docker socket,"
+                what = f"{volume.source} (which holds the Docker socket)"
             else:
                 continue
             if volume.read_only:

@@ -12,7 +12,9 @@ What it does:
     says it holds a secret). Not secrets: `*_FILE` and `*_FILEPATH` keys (a path to a secret
     file), empty values, entries with no value (passed through from the shell), flags like
     `true` or `"yes"` (`MYSQL_RANDOM_ROOT_PASSWORD`), placeholders (`<your-key>`, `dummy`) and
-    etcd's cluster token (a cluster's name, not a credential). The finding never prints the
+    etcd's cluster token (a cluster's name, not a credential), a file's path
+    (`/run/secrets/db-password`) and names that end in what a setting about the secret holds
+    (`*_CLASS`, `*_LOCATION`, `*_PROTOCOL`, `*_MECHANISM`...). The finding never prints the
     value. A value written once in an anchor and merged into several services is one finding,
     at the anchor.
 
@@ -128,6 +130,12 @@ OPTIONS: dict[str, Any] = {
         "_COOKIE_NAME",
         "_ALGORITHM",
         "_SCHEME",
+        "_CLASS",
+        "_LOCATION",
+        "_SERVERS",
+        "_PROTOCOL",
+        "_MECHANISM",
+        "_SOURCE",
         "_POLICY",
         "_REQUIRED",
         "_HOST",
@@ -230,10 +238,19 @@ def _unquoted(text: str) -> str:
     return stripped
 
 
+#: An absolute path of two parts or more (`/run/secrets/db-password`): where a secret is, not the secret.
+_FILE_PATH = re.compile(r"^/(?:[\w.-]+/)+[\w.-]+$")
+
+
 def _stands_in(text: str, placeholders: frozenset[str]) -> bool:
-    """An empty value, a flag or a placeholder: nothing a reader could use."""
+    """An empty value, a flag, a placeholder or a file's path: nothing a reader could use."""
     bare = _unquoted(text)
-    return not bare or bare.lower() in _FLAGS or bare.lower() in placeholders or bool(_PLACEHOLDER.match(bare))
+    return (
+        not bare
+        or bare.lower() in _FLAGS
+        or bare.lower() in placeholders
+        or bool(_PLACEHOLDER.match(bare) or _FILE_PATH.match(bare))
+    )
 
 
 def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
