@@ -282,19 +282,37 @@ def rule_infos(rules: Sequence[Rule]) -> list[RuleInfo]:
 
 
 def fix_texts(findings: Sequence[Finding], cwd: Path) -> dict[tuple[Any, ...], list[FileText]]:
-    """Each fixable finding's fix on its own, as the files before and after (SARIF `fixes`);
-    a fix that cannot be applied cleanly has none."""
+    """Each fixable finding's fix on its own, as its file before and after (SARIF `fixes`). The
+    fixes of a file are planned together, once, and each finding given its own changes
+    (composegen.lint.fix_parts); a fix that cannot be applied cleanly, or told apart, has none."""
     from composegen.lint.fix import plan
+    from composegen.lint.fix_parts import finding_blocks, split
     from composegen.report.base import FileText
+    from composegen.yamlio import parse_document
 
+    fixable = [f for f in findings if f.fix is not None]
+    if not fixable:
+        return {}
+    combined = plan(fixable, cwd, lambda p: display_path(str(p), cwd))
     out: dict[tuple[Any, ...], list[FileText]] = {}
-    for finding in findings:
-        if finding.fix is None:
+    for change in combined.changes:
+        mine = [f for f in fixable if f.fix is not None and _edits_file(f, change.path, cwd)]
+        if len(mine) == 1:
+            out[mine[0].key] = [FileText(change.display, change.before, change.after)]
             continue
-        changes = plan([finding], cwd, lambda p: display_path(str(p), cwd))
-        if changes.changes and not changes.skipped:
-            out[finding.key] = [FileText(c.display, c.before, c.after) for c in changes.changes]
+        try:
+            positions = parse_document(change.before, str(change.path)).positions
+        except ComposegenError:
+            continue
+        for key, after in split(change.before, change.after, finding_blocks(mine, change.before, positions)).items():
+            out[key] = [FileText(change.display, change.before, after)]
     return out
+
+
+def _edits_file(finding: Finding, path: Path, cwd: Path) -> bool:
+    if finding.fix is None:
+        return False
+    return all((Path(e.file) if Path(e.file).is_absolute() else cwd / e.file) == path for e in finding.fix.edits)
 
 
 def exit_code(run: LintRun) -> int:
