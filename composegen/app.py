@@ -307,6 +307,8 @@ def lint(
     ignore: Annotated[list[str] | None, _lint_option("ignore")] = None,
     fix: Annotated[bool, _lint_option("fix")] = False,
     diff: Annotated[bool, _lint_option("diff")] = False,
+    baseline: Annotated[Path | None, _lint_option("baseline")] = None,
+    write_baseline: Annotated[Path | None, _lint_option("write_baseline")] = None,
 ) -> None:
     """Lint compose files for what kills containers: limits, healthchecks, security, hygiene.
 
@@ -327,20 +329,30 @@ def lint(
             ignore=ignore,
             fix=fix,
             diff=diff,
+            baseline=baseline,
+            write_baseline=write_baseline,
         )
     )
 
 
 @app.command("rules")
 def rules_command(
+    code: Annotated[str | None, typer.Argument(help="One rule, by code or name: its documentation.")] = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="The full reference (docs/rules.md).")] = False,
 ) -> None:
-    """List the lint rules: code, name, default severity, whether --fix fixes it."""
+    """List the lint rules: code, name, default severity, whether --fix fixes it; or explain one."""
 
     def body() -> int:
-        from composegen.lint.docs import rules_markdown, rules_table
-        from composegen.lint.rules import all_rules
+        from composegen.errors import InputError
+        from composegen.lint.docs import rule_page, rules_markdown, rules_table
+        from composegen.lint.rules import all_rules, by_code_or_name
 
+        if code is not None:
+            rule = by_code_or_name(code.strip()) or by_code_or_name(code.strip().upper())
+            if rule is None:
+                raise InputError(f"no lint rule {code!r}", fix="see `composegen rules` for their codes and names")
+            sys.stdout.write(rule_page(rule))
+            return EXIT_OK
         sys.stdout.write(rules_markdown(all_rules()) if markdown else rules_table(all_rules()))
         return EXIT_OK
 

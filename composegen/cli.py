@@ -58,8 +58,10 @@ LINT_OPTIONS = (
     Opt("ignore", ("--ignore",), "Not these rules (comma-separated).", "many"),
     Opt("fix", ("--fix",), "Apply the mechanical fixes in place, then lint again.", "flag"),
     Opt("diff", ("--diff",), "Print what --fix would change; write nothing.", "flag"),
+    Opt("baseline", ("--baseline",), "A baseline file: only findings not recorded there count."),
+    Opt("write_baseline", ("--write-baseline",), "Record today's findings in this baseline file, and exit 0."),
 )
-_PATH_OPTIONS = frozenset({"stack", "project"})
+_PATH_OPTIONS = frozenset({"stack", "project", "baseline", "write_baseline"})
 
 
 def _echo_err(message: str) -> None:
@@ -127,6 +129,8 @@ def lint_options(
     ignore: Sequence[str] | None = None,
     fix: bool = False,
     diff: bool = False,
+    baseline: Path | None = None,
+    write_baseline: Path | None = None,
 ) -> LintOptions:
     """The parsed `lint` command line as the options `composegen.lint.run.main` takes."""
     from composegen.lint.finding import Severity
@@ -146,6 +150,8 @@ def lint_options(
         ignore=codes(ignore),
         fix=fix,
         diff=diff,
+        baseline=baseline,
+        write_baseline=write_baseline,
     )
 
 

@@ -59,7 +59,7 @@ class FileDirectives:
     """The directives of one file, ready to answer `suppresses(code, line)`. (A plain class: a
     dataclass costs a lint run its import.)"""
 
-    __slots__ = ("blocks", "file", "lines", "problems", "whole_file")
+    __slots__ = ("blocks", "file", "lines", "problems", "reasons", "whole_file")
 
     def __init__(self, file: str) -> None:
         self.file = file
@@ -67,20 +67,27 @@ class FileDirectives:
         self.lines: dict[int, set[str]] = {}
         self.blocks: list[tuple[int, bool, frozenset[str]]] = []  # (line, disable?, codes)
         self.problems: list[DirectiveProblem] = []
+        #: the reason written after ` -- `, by ("file", 0), ("line", line it covers) or ("block", line)
+        self.reasons: dict[tuple[str, int], str] = {}
 
     def suppresses(self, code: str, line: int) -> bool:
+        return self.suppression(code, line) is not None
+
+    def suppression(self, code: str, line: int) -> str | None:
+        """Why the finding of `code` on `line` is switched off: the directive's reason (empty
+        when it gives none); None when no directive switches it off."""
         if ALL in self.whole_file or code in self.whole_file:
-            return True
+            return self.reasons.get(("file", 0), "")
         on_line = self.lines.get(line)
         if on_line is not None and (ALL in on_line or code in on_line):
-            return True
-        disabled = False
+            return self.reasons.get(("line", line), "")
+        disabled: int | None = None
         for start, disable, codes in self.blocks:
             if start > line:
                 break
             if ALL in codes or code in codes:
-                disabled = disable
-        return disabled
+                disabled = start if disable else None
+        return None if disabled is None else self.reasons.get(("block", disabled), "")
 
     @property
     def empty(self) -> bool:
@@ -263,11 +270,21 @@ def _apply(
         if not codes:
             return
     own_line = not lines[index][: column - 1].strip()
+    reason = raw.split(" -- ", 1)[1].strip() if " -- " in raw else ""
     if verb == "disable-file":
         result.whole_file |= codes
+        _note_reason(result, ("file", 0), reason)
     elif verb in ("disable-line", "disable-next-line"):
         target = number if verb == "disable-line" and not own_line else _next_yaml_line(lines, index)
         if target is not None:
             result.lines.setdefault(target, set()).update(codes)
+            _note_reason(result, ("line", target), reason)
     else:
         result.blocks.append((number, verb == "disable", frozenset(codes)))
+        _note_reason(result, ("block", number), reason)
+
+
+def _note_reason(result: FileDirectives, where: tuple[str, int], reason: str) -> None:
+    if reason:
+        known = result.reasons.get(where)
+        result.reasons[where] = f"{known}; {reason}" if known else reason

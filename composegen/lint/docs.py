@@ -31,6 +31,9 @@ from collections.abc import Sequence
 
 from composegen.lint.rule import Rule
 
+#: Where docs/rules.md is published; a rule's help link is this plus its heading's anchor.
+RULES_URI = "https://github.com/composegen/composegen/blob/main/docs/rules.md"
+
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Options", "Notes")
 GROUPS = {
     "0": "Schema and syntax",
@@ -51,6 +54,15 @@ def summary(rule: Rule) -> str:
             first = first[len(prefix) :].strip()
             break
     return first[:1].upper() + first[1:] if first else rule.name
+
+
+def anchor(rule: Rule) -> str:
+    """The anchor of the rule's heading in docs/rules.md (`### CG101 memory-limit-missing`)."""
+    return f"{rule.code}-{rule.name}".lower()
+
+
+def help_uri(rule: Rule) -> str:
+    return f"{RULES_URI}#{anchor(rule)}"
 
 
 def _section_title(line: str) -> str | None:
@@ -133,25 +145,36 @@ def rules_markdown(rules: Sequence[Rule]) -> str:
         "|---|---|---|---|---|",
     ]
     for rule in rules:
-        anchor = f"{rule.code}-{rule.name}".lower()
         fix = "yes" if rule.fixable else ""
         cell = summary(rule).replace("|", "\\|")
-        lines.append(f"| [{rule.code}](#{anchor}) | {rule.name} | {_severity_text(rule)} | {fix} | {cell} |")
+        lines.append(f"| [{rule.code}](#{anchor(rule)}) | {rule.name} | {_severity_text(rule)} | {fix} | {cell} |")
     group = None
     for rule in rules:
         digit = rule.code[2:3]
         if digit != group:
             group = digit
             lines += ["", f"## {GROUPS.get(digit, 'Other')}"]
-        lines += ["", f"### {rule.code} {rule.name}", ""]
-        facts = f"Severity: {_severity_text(rule)}."
-        if rule.fixable:
-            facts += " Fixable with `--fix`."
-        lines += [facts, "", rule_doc_markdown(rule, level=4)]
-        options = _options_text(rule)
-        if options:
-            lines += ["", "#### Options", "", options]
+        lines += ["", *rule_section(rule)]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def rule_section(rule: Rule) -> list[str]:
+    """One rule's part of docs/rules.md (and what `composegen rules CODE` prints): its heading,
+    severity, documentation and options."""
+    lines = [f"### {rule.code} {rule.name}", ""]
+    facts = f"Severity: {_severity_text(rule)}."
+    if rule.fixable:
+        facts += " Fixable with `--fix`."
+    lines += [facts, "", rule_doc_markdown(rule, level=4)]
+    options = _options_text(rule)
+    if options:
+        lines += ["", "#### Options", "", options]
+    return lines
+
+
+def rule_page(rule: Rule) -> str:
+    """`composegen rules CODE`: the rule's section of docs/rules.md, and where the page is."""
+    return "\n".join([*rule_section(rule), "", f"Online: {help_uri(rule)}"]).rstrip() + "\n"
 
 
 def rules_table(rules: Sequence[Rule]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,6 +19,36 @@ def position(ctx: LintContext, violation: Violation) -> tuple[str, int, int]:
         return origin.file, origin.line, origin.column
     first = str(ctx.stack.files[0]) if ctx.stack.files else ""
     return first, 1, 1
+
+
+#: `file.yml:12` or `file.yml:12:5` in a message: a place, which moves with the lines around it.
+_PLACE = re.compile(r":\d+(?::\d+)?\b")
+
+
+def value_digest(ctx: LintContext, violation: Violation) -> str:
+    """A short hash of what a violation is about, that survives lines moving: the value at its
+    key path as written in the file (before interpolation, so it does not change with .env),
+    normalised; for a whole service or the whole stack, its message without places. Never the
+    value itself: it may be a secret."""
+    import hashlib
+    import json
+
+    from composegen.lint.readers import raw_value, walk
+
+    text = ""
+    if len(violation.path) > 2:
+        found, value, _ = raw_value(ctx, violation.path)
+        if not found:
+            found, value = walk(ctx.data, violation.path)
+        if found:
+            value = value.strip() if isinstance(value, str) else value
+            try:
+                text = json.dumps(value, sort_keys=True, default=str)
+            except (TypeError, ValueError, RecursionError):  # keys of mixed types, say
+                text = repr(value)
+    if not text:
+        text = _PLACE.sub("", violation.message)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def run_rule(
@@ -44,6 +75,8 @@ def run_rule(
                 violation.message,
                 violation.service,
                 violation.fix,
+                violation.path,
+                value_digest(ctx, violation),
             )
         )
     return findings

@@ -58,12 +58,23 @@ class Violation(NamedTuple):
     origin: Origin | None = None  # an exact place, when the key path alone would point elsewhere
 
 
+class Suppression(NamedTuple):
+    """Why a finding does not count: `inSource` (a `# composegen:` directive in the file) or
+    `external` (a baseline file), as SARIF names them."""
+
+    kind: Literal["inSource", "external"]
+    reason: str
+
+
 class Finding(NamedTuple):
     """One reported problem, positioned and ready for a reporter.
 
     Two findings that differ only in their fix are the same finding: `key` is what makes one
     (`unique` keeps one of each). A named tuple, not a dataclass: a dataclass costs a lint run
-    its import."""
+    its import.
+
+    `path` (the key path the rule named) and `digest` (a hash of the value found there, as
+    written) make the finding's `fingerprint`, which survives lines moving."""
 
     file: str
     line: int
@@ -74,6 +85,23 @@ class Finding(NamedTuple):
     message: str
     service: str | None = None
     fix: Fix | None = None
+    path: KeyPath = ()
+    digest: str = ""
+    suppression: Suppression | None = None
+
+    def fingerprint(self, file: str | None = None) -> str:
+        """What identifies this finding across edits that move lines: its rule, file (`file`, or
+        its own), service, key path and the hash of its value; never the value itself."""
+        import hashlib
+
+        parts = (
+            self.code,
+            self.file if file is None else file,
+            self.service or "",
+            "/".join(str(k) for k in self.path),
+            self.digest,
+        )
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
     @property
     def key(self) -> tuple[str, int, int, str, str, Severity, str, str | None]:
@@ -90,6 +118,7 @@ class Finding(NamedTuple):
             "service": self.service,
             "message": self.message,
             "fixable": self.fix is not None,
+            **({"suppressed": self.suppression._asdict()} if self.suppression is not None else {}),
         }
 
 

@@ -354,6 +354,54 @@ def raw_at(ctx: LintContext, origin: Origin | None, path: KeyPath = ()) -> tuple
     return False, None, False
 
 
+class _Environment(Mapping[str, str]):
+    """An environment that sets every variable but those `unset` names, to a marker (and lists
+    none)."""
+
+    MARK = "\x00"
+
+    def __init__(self, unset: Callable[[str], bool]) -> None:
+        self.unset = unset
+
+    def __getitem__(self, name: str) -> str:
+        if self.unset(name):
+            raise KeyError(name)
+        return self.MARK
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def literal_fallback(text: str, unset: Callable[[str], bool] = lambda name: True) -> tuple[str, str] | None:
+    """A value written with variables, read two ways: (what it becomes when the environment
+    leaves the variables `unset` names out, so each of their `${VAR:-default}` falls back to its
+    default; the text written around its variables). Both without the text of the others. They
+    differ where a default supplies literal text. None when the text has no variable, or needs
+    one it lacks (`${VAR:?}`: compose refuses to run without it)."""
+    if not has_template(text):
+        return None
+    from composegen.compose.interpolate import substitute
+
+    issues: list[Any] = []
+    fallen = substitute(text, _Environment(unset), issues=issues)
+    if any(issue.kind != "unset" for issue in issues):
+        return None
+    around = substitute(text, _Environment(lambda name: False))
+    return fallen.replace(_Environment.MARK, ""), around.replace(_Environment.MARK, "")
+
+
+#: The variables a text refers to: `$NAME` or `${NAME...}`.
+_VARIABLE_NAME = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def variable_names(text: str) -> list[str]:
+    """The names of the variables a text as written refers to (`$$` is a literal `$`)."""
+    return _VARIABLE_NAME.findall(text.replace("$$", ""))
+
+
 def written_with_variable(ctx: LintContext, path: KeyPath) -> bool:
     """Whether the value at `path` was written with a variable reference (unknown: False)."""
     found, value, _ = raw_value(ctx, path)

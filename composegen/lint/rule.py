@@ -8,6 +8,7 @@ A rule module defines, at module level:
     SEVERITY_BY_USAGE = {"dev": Severity.info, "prod": Severity.error}   # optional
     OPTIONS = {"ignore_roles": ["proxy"]}   # optional: option name -> default value
     FIXABLE = False                    # True when `check` attaches Fix objects (--fix)
+    SECURITY_SEVERITY = 8.0            # security rules: CVSS-like 0.0-10.0 (SARIF security-severity)
 
     def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]: ...
 
@@ -41,6 +42,7 @@ class Rule(NamedTuple):
     severity_by_usage: Mapping[str, Severity] = MappingProxyType({})
     fixable: bool = False
     module: str = ""
+    security_severity: float | None = None
 
     def severity_for(self, usage: str | None) -> Severity:
         if usage is not None and usage in self.severity_by_usage:
@@ -59,4 +61,5 @@ class Rule(NamedTuple):
             severity_by_usage=dict(getattr(module, "SEVERITY_BY_USAGE", {})),
             fixable=bool(getattr(module, "FIXABLE", False)),
             module=module.__name__,
+            security_severity=getattr(module, "SECURITY_SEVERITY", None),
         )

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 from composegen.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ComposegenError, InputError
 from composegen.lint.config import LintConfig, resolve_codes
 from composegen.lint.directives import FileDirectives
-from composegen.lint.finding import Finding, Severity, unique
+from composegen.lint.finding import Finding, Severity, Suppression, unique
 
 if TYPE_CHECKING:
     from composegen.lint.context import LintContext
     from composegen.lint.rule import Rule
     from composegen.profiles.loader import LoadedProject
-    from composegen.report.base import RuleInfo
+    from composegen.report.base import FileText, RuleInfo
 
 BAD_DIRECTIVE = "CG099"
 
@@ -48,6 +48,8 @@ class LintOptions(NamedTuple):
     diff: bool = False
     environ: Mapping[str, str] | None = None  # None: os.environ
     color: bool | None = None  # None: on a terminal, unless NO_COLOR
+    baseline: Path | None = None  # --baseline: findings recorded there do not count
+    write_baseline: Path | None = None  # --write-baseline: record today's findings there
 
 
 class LintRun(NamedTuple):
@@ -59,6 +61,7 @@ class LintRun(NamedTuple):
     rules: list[Rule]
     config: LintConfig
     fail_on: Severity = Severity.error
+    suppressed: Sequence[Finding] = ()  # switched off by a directive or the baseline, with why
 
 
 class DirectiveCache:
@@ -94,9 +97,11 @@ def lint_context(
     rules: Sequence[Rule],
     config: LintConfig,
     directives: DirectiveCache,
+    suppressed: list[Finding] | None = None,
 ) -> list[Finding]:
     """The findings of `rules` on one context, after directives, per-service exceptions and
-    severity settings. CG099 (bad-directive) findings come from the directives themselves."""
+    severity settings. CG099 (bad-directive) findings come from the directives themselves.
+    Findings a directive switches off go to `suppressed`, with the directive's reason."""
     from composegen.lint.engine import run_rule
 
     findings: list[Finding] = []
@@ -134,14 +139,17 @@ def lint_context(
     for finding in findings:
         if finding.file not in quiet:
             quiet[finding.file] = directives.get(finding.file).empty
-        if config.excepted(finding.service, finding.code) or (
-            not quiet[finding.file] and directives.get(finding.file).suppresses(finding.code, finding.line)
-        ):
+        if config.excepted(finding.service, finding.code):
             continue
+        reason = None if quiet[finding.file] else directives.get(finding.file).suppression(finding.code, finding.line)
         override = config.severity.get(finding.code)
         if override is not None and override is not finding.severity:
             finding = finding._replace(severity=override)
-        kept.append(finding)
+        if reason is None:
+            kept.append(finding)
+        elif suppressed is not None:
+            why = reason or "switched off by a `# composegen:` directive in the file"
+            suppressed.append(finding._replace(suppression=Suppression("inSource", why)))
     return kept
 
 
@@ -187,6 +195,11 @@ def lint(options: LintOptions) -> LintRun:
     from composegen.lint.rules import all_rules
 
     environ = os.environ if options.environ is None else options.environ
+    recorded: dict[str, int] = {}
+    if options.baseline is not None:  # a bad baseline fails before any work
+        from composegen.lint import baseline
+
+        recorded = baseline.read(options.baseline)
     registry = list(all_rules())
     project = _project(options)
     config = _config(options, registry, project)
@@ -208,6 +221,7 @@ def lint(options: LintOptions) -> LintRun:
     )
     directives = DirectiveCache(registry)
     findings: list[Finding] = []
+    suppressed: list[Finding] = []
     files: list[str] = []
     errors: list[str] = []
     # relative paths stay as the user wrote them (and so read in findings and errors) when
@@ -229,8 +243,12 @@ def lint(options: LintOptions) -> LintRun:
             errors.append(err.one_line())
             continue
         files.extend(str(p) for p in paths)  # linted: a file that could not be read is in `errors` only
-        findings.extend(lint_context(ctx, rules, config, directives))
-    return LintRun(unique(findings), list(dict.fromkeys(files)), errors, rules, config, fail_on)
+        findings.extend(lint_context(ctx, rules, config, directives, suppressed))
+    found = unique(findings)
+    if options.baseline is not None:
+        found, known = baseline.apply(found, recorded, options.baseline)
+        suppressed.extend(known)
+    return LintRun(found, list(dict.fromkeys(files)), errors, rules, config, fail_on, unique(suppressed))
 
 
 def here_is_cwd(cwd: Path) -> bool:
@@ -252,10 +270,49 @@ def display_path(file: str, cwd: Path) -> str:
 
 
 def rule_infos(rules: Sequence[Rule]) -> list[RuleInfo]:
-    from composegen.lint.docs import rule_doc_markdown, summary
+    from composegen.lint.docs import help_uri, rule_doc_markdown, summary
     from composegen.report.base import RuleInfo
 
-    return [RuleInfo(r.code, r.name, r.severity, summary(r), rule_doc_markdown(r), r.fixable) for r in rules]
+    return [
+        RuleInfo(
+            r.code, r.name, r.severity, summary(r), rule_doc_markdown(r), r.fixable, help_uri(r), r.security_severity
+        )
+        for r in rules
+    ]
+
+
+def fix_texts(findings: Sequence[Finding], cwd: Path) -> dict[tuple[Any, ...], list[FileText]]:
+    """Each fixable finding's fix on its own, as its file before and after (SARIF `fixes`). The
+    fixes of a file are planned together, once, and each finding given its own changes
+    (composegen.lint.fix_parts); a fix that cannot be applied cleanly, or told apart, has none."""
+    from composegen.lint.fix import plan
+    from composegen.lint.fix_parts import finding_blocks, split
+    from composegen.report.base import FileText
+    from composegen.yamlio import parse_document
+
+    fixable = [f for f in findings if f.fix is not None]
+    if not fixable:
+        return {}
+    combined = plan(fixable, cwd, lambda p: display_path(str(p), cwd))
+    out: dict[tuple[Any, ...], list[FileText]] = {}
+    for change in combined.changes:
+        mine = [f for f in fixable if f.fix is not None and _edits_file(f, change.path, cwd)]
+        if len(mine) == 1:
+            out[mine[0].key] = [FileText(change.display, change.before, change.after)]
+            continue
+        try:
+            positions = parse_document(change.before, str(change.path)).positions
+        except ComposegenError:
+            continue
+        for key, after in split(change.before, change.after, finding_blocks(mine, change.before, positions)).items():
+            out[key] = [FileText(change.display, change.before, after)]
+    return out
+
+
+def _edits_file(finding: Finding, path: Path, cwd: Path) -> bool:
+    if finding.fix is None:
+        return False
+    return all((Path(e.file) if Path(e.file).is_absolute() else cwd / e.file) == path for e in finding.fix.edits)
 
 
 def exit_code(run: LintRun) -> int:
@@ -321,12 +378,22 @@ def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None) ->
             run = lint(options)  # report what is left
     for line in run.errors:
         err.write(f"composegen: {line}\n")
+    if options.write_baseline is not None:
+        from composegen.lint import baseline
+
+        recorded = [*run.findings, *(f for f in run.suppressed if f.suppression and f.suppression.kind == "external")]
+        baseline.write(recorded, options.write_baseline)
+        err.write(f"composegen: recorded {len(recorded)} findings in the baseline {options.write_baseline}\n")
+        return EXIT_USAGE if run.errors else EXIT_OK
     from composegen.report.base import Report
 
-    shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in run.findings}}
+    every = [*run.findings, *run.suppressed]
+    shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in every}}
     shown = [f if shown_file[f.file] == f.file else f._replace(file=shown_file[f.file]) for f in run.findings]
+    hidden = [f if shown_file[f.file] == f.file else f._replace(file=shown_file[f.file]) for f in run.suppressed]
     report = Report(
         findings=shown,
+        suppressed=hidden,
         rules=rule_infos(run.rules) if fmt == "sarif" else (),
         files=[display_path(f, options.cwd) for f in run.files],
         errors=run.errors,
@@ -334,6 +401,7 @@ def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None) ->
         version=_version(),
         root_uri=options.cwd.resolve().as_uri(),
         fixed=fixed,
+        fixes=fix_texts(shown, options.cwd) if fmt == "sarif" else {},
     )
     out.write(reporter(report))
     return exit_code(run)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from composegen.lint.finding import Finding, Severity
 
@@ -17,6 +18,16 @@ class RuleInfo(NamedTuple):
     summary: str  # one line
     doc: str = ""  # the rule's documentation, markdown
     fixable: bool = False
+    help_uri: str = ""  # where its documentation is (docs/rules.md#...)
+    security_severity: float | None = None  # security rules: 0.0-10.0 (code scanning ranks by it)
+
+
+class FileText(NamedTuple):
+    """A file before and after a finding's fix (SARIF `fixes`)."""
+
+    file: str  # as displayed
+    before: str
+    after: str
 
 
 class Report(NamedTuple):
@@ -30,6 +41,8 @@ class Report(NamedTuple):
     version: str = ""
     root_uri: str = ""  # file:// URI of the folder relative paths are relative to (SARIF)
     fixed: int = 0  # problems fixed by --fix before this report
+    suppressed: Sequence[Finding] = ()  # switched off by a directive or a baseline (json, SARIF)
+    fixes: Mapping[tuple[Any, ...], Sequence[FileText]] = MappingProxyType({})  # by Finding.key (SARIF)
 
 
 def plural(count: int, word: str) -> str:

@@ -1,9 +1,13 @@
 """SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps).
 
-One run; `tool.driver.rules` describes every rule that ran (help text from its documentation);
-each result points at the file, line and column of its finding. Relative paths are relative to
-`%SRCROOT%`, the folder composegen ran in. Files that could not be read become error
-notifications of the invocation, which is then not successful.
+One run; `tool.driver.rules` describes every rule that ran (help text from its documentation, a
+`helpUri` into docs/rules.md, and for security rules the `security` tag and the
+`security-severity` code scanning ranks alerts by); each result points at the file, line and
+column of its finding, with a `partialFingerprints` entry that survives lines moving, the
+finding's fix as a text replacement (`fixes`) where it has one, and `suppressions` where a
+`# composegen:` directive (inSource) or a baseline (external) switched it off. Relative paths
+are relative to `%SRCROOT%`, the folder composegen ran in. Files that could not be read become
+error notifications of the invocation, which is then not successful.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from composegen.lint.finding import Severity
-from composegen.report.base import Report
+from composegen.lint.finding import Finding, Severity
+from composegen.report.base import FileText, Report, RuleInfo
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/composegen/"
 _LEVELS = {Severity.error: "error", Severity.warning: "warning", Severity.info: "note"}
 SRCROOT = "%SRCROOT%"
+#: The name of composegen's fingerprint among a result's partialFingerprints.
+FINGERPRINT = "composegenFingerprint/v1"
 
 
 def artifact_location(file: str) -> dict[str, str]:
@@ -30,25 +36,81 @@ def artifact_location(file: str) -> dict[str, str]:
     return {"uri": quote(posix, safe="/"), "uriBaseId": SRCROOT}
 
 
+def _descriptor(rule: RuleInfo) -> dict[str, Any]:
+    text = rule.doc or rule.summary or rule.name
+    properties: dict[str, Any] = {"fixable": rule.fixable}
+    if rule.security_severity is not None:
+        properties["tags"] = ["security"]
+        properties["security-severity"] = f"{rule.security_severity:.1f}"
+    descriptor: dict[str, Any] = {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary or rule.name},
+        "fullDescription": {"text": text},
+        "help": {"text": text, "markdown": text},
+        "defaultConfiguration": {"level": _LEVELS[rule.severity]},
+        "properties": properties,
+    }
+    if rule.help_uri:
+        descriptor["helpUri"] = rule.help_uri
+    return descriptor
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), both from 1, of a character offset into `text`."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def replacement(change: FileText) -> dict[str, Any]:
+    """The smallest replacement that turns `before` into `after`: the text between their common
+    start and common end, as a SARIF region (line and column, and the same as character offset)."""
+    before, after = change.before, change.after
+    start = 0
+    limit = min(len(before), len(after))
+    while start < limit and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < limit - start and before[len(before) - 1 - end] == after[len(after) - 1 - end]:
+        end += 1
+    deleted_end = len(before) - end
+    start_line, start_column = _position(before, start)
+    end_line, end_column = _position(before, deleted_end)
+    region = {
+        "startLine": start_line,
+        "startColumn": start_column,
+        "endLine": end_line,
+        "endColumn": end_column,
+        "charOffset": start,
+        "charLength": deleted_end - start,
+    }
+    return {"deletedRegion": region, "insertedContent": {"text": after[start : len(after) - end]}}
+
+
+def _fixes(finding: Finding, report: Report) -> list[dict[str, Any]]:
+    changes = report.fixes.get(finding.key) if finding.fix is not None else None
+    if not changes:
+        return []
+    return [
+        {
+            "description": {"text": finding.fix.description if finding.fix is not None else ""},
+            "artifactChanges": [
+                {"artifactLocation": artifact_location(change.file), "replacements": [replacement(change)]}
+                for change in changes
+            ],
+        }
+    ]
+
+
 def render(report: Report) -> str:
     rules = list(report.rules)
     known = {r.code for r in rules}
     index = {r.code: i for i, r in enumerate(rules)}
-    descriptors: list[dict[str, Any]] = [
-        {
-            "id": r.code,
-            "name": r.name,
-            "shortDescription": {"text": r.summary or r.name},
-            "fullDescription": {"text": r.doc or r.summary or r.name},
-            "help": {"text": r.doc or r.summary or r.name, "markdown": r.doc or r.summary or r.name},
-            "defaultConfiguration": {"level": _LEVELS[r.severity]},
-            "properties": {"fixable": r.fixable},
-        }
-        for r in rules
-    ]
+    descriptors = [_descriptor(r) for r in rules]
     results: list[dict[str, Any]] = []
-    locations = {file: artifact_location(file) for file in {f.file for f in report.findings}}
-    for f in report.findings:
+    every = [*report.findings, *report.suppressed]
+    locations = {file: artifact_location(file) for file in {f.file for f in every}}
+    for f in every:
         result: dict[str, Any] = {
             "ruleId": f.code,
             "level": _LEVELS[f.severity],
@@ -61,9 +123,15 @@ def render(report: Report) -> str:
                     }
                 }
             ],
+            "partialFingerprints": {FINGERPRINT: f.fingerprint()},
         }
         if f.code in known:
             result["ruleIndex"] = index[f.code]
+        fixes = _fixes(f, report)
+        if fixes:
+            result["fixes"] = fixes
+        if f.suppression is not None:
+            result["suppressions"] = [{"kind": f.suppression.kind, "justification": f.suppression.reason}]
         if f.service is not None:
             result["properties"] = {"service": f.service}
         results.append(result)

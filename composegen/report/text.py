@@ -61,6 +61,9 @@ def summary(report: Report) -> str:
         if fixable:
             text += f", {fixable} fixable with --fix"
         parts.append(text)
+    baselined = sum(1 for f in report.suppressed if f.suppression is not None and f.suppression.kind == "external")
+    if baselined:
+        parts.append(f"{plural(baselined, 'known problem')} in the baseline")
     if report.errors:
         parts.append(f"{plural(len(report.errors), 'file')} could not be read")
     return "; ".join(parts)

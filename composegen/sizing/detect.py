@@ -52,6 +52,11 @@ IMAGE_RULES: tuple[Rule, ...] = (
     _image("clickhouse", r"clickhouse|clickhouse-server"),
     _image("mysql", r"mysql|mariadb|percona|percona-server"),
     _image("mongo", r"mongo|mongodb|mongodb-community-server"),
+    # Kafka's own tools (Connect workers, the REST proxy, UIs) are JVM programs, not brokers
+    _image(
+        "jvm",
+        r"cp-kafka-connect|cp-server-connect|cp-kafka-rest|kafka-connect|kafka-rest|kafka-ui|kafka-manager|kafdrop",
+    ),
     _image("kafka", r"kafka|cp-kafka|cp-server|redpanda"),
     _image("zookeeper", r"zookeeper|cp-zookeeper"),
     _image("elasticsearch", r"elasticsearch|opensearch"),
@@ -60,7 +65,7 @@ IMAGE_RULES: tuple[Rule, ...] = (
     _image(
         "jvm",
         r"cassandra|keycloak|tomcat|jenkins|sonarqube|openjdk|eclipse-temurin|amazoncorretto|"
-        r"flink|spark|solr|neo4j|nexus3|kafka-ui|schema-registry|cp-schema-registry|temporal",
+        r"flink|spark|solr|neo4j|nexus3|schema-registry|cp-schema-registry|temporal",
     ),
 )
 

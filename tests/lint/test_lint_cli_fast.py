@@ -77,6 +77,7 @@ EXAMPLES = [
     ["--project", "composegen.yaml", "--fix", "--diff", "x.yml"],
     ["--format", "json", "--format", "text", "a.yml"],  # the last one wins
     ["a.yml", "--", "--strict", "-f"],  # after --, files
+    ["--baseline", "base.json", "--write-baseline=new.json", "a.yml"],
 ]
 REFUSED = [
     ["--format", "xml"],
@@ -136,6 +137,8 @@ TOKENS = [
     ",",
     "--fix",
     "--diff",
+    "--baseline",
+    "--write-baseline=b.json",
     "--help",
     "--selct",
     "-x",

@@ -339,15 +339,39 @@ def test_rules_command(tmp_path: Path) -> None:
     assert doc.returncode == 0 and doc.stdout.startswith("# Lint rules")
 
 
+@pytest.mark.parametrize("name", ["CG508", "cg508", "secret-in-environment"])
+def test_rules_code_prints_that_rules_section_of_the_reference(tmp_path: Path, name: str) -> None:
+    """`composegen rules CODE` (issue 16): docs/rules.md's section of one rule, one source of truth."""
+    from composegen.lint.docs import rule_section
+    from composegen.lint.rules import by_code_or_name
+
+    one = cg("rules", name, cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    rule = by_code_or_name("CG508")
+    assert rule is not None
+    section = "\n".join(rule_section(rule))
+    assert one.stdout.startswith(section)
+    assert section in Path(__file__).resolve().parents[2].joinpath("docs", "rules.md").read_text(encoding="utf-8")
+    assert one.stdout.rstrip().endswith("docs/rules.md#cg508-secret-in-environment")
+
+
+def test_rules_with_an_unknown_code_is_one_line(tmp_path: Path) -> None:
+    result = cg("rules", "CG999", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "composegen: no lint rule 'CG999' (see `composegen rules` for their codes and names)\n"
+
+
 def test_lint_and_help_import_only_what_they_use(tmp_path: Path) -> None:
     write(tmp_path, {"compose.yaml": LIMITED, "trivial.yml": UNLIMITED})
     # lint runs without typer (and so without the pydantic it coerces options through)
     lint_heavy = ("jinja2", "ruamel.yaml", "jsonschema", "pydantic", "typer", "rich")
+    lint_heavy_but_ruamel = tuple(m for m in lint_heavy if m != "ruamel.yaml")
     for args, heavy_modules in (
         (["--help"], ("jinja2", "ruamel.yaml", "jsonschema", "pydantic")),
         (["lint", "--select", "CG101,CG5,CG6", "compose.yaml"], lint_heavy),
         (["lint", "trivial.yml"], lint_heavy),
-        (["lint", "--format", "sarif", "-f", "compose.yaml", "-f", "trivial.yml"], lint_heavy),
+        # SARIF carries each fixable finding's fix as a text replacement: planning it is a ruamel round trip
+        (["lint", "--format", "sarif", "-f", "compose.yaml", "-f", "trivial.yml"], lint_heavy_but_ruamel),
     ):
         result = subprocess.run(
             [sys.executable, "-X", "importtime", "-m", "composegen", *args],

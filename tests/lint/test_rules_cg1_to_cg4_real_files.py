@@ -88,6 +88,7 @@ def test_the_corpus_findings_are_the_known_ones() -> None:
         ("CG107", "info"): 234,  # every complete service but mattermost's three (pids_limit)
         ("CG201", "info"): 1,  # mailcow's unbound: its own image has a HEALTHCHECK
         ("CG203", "info"): 32,  # timeout equal to or above interval: common, so only information
+        ("CG206", "warning"): 1,  # sentry's nginx: `curl http://localhost` with no --fail
     }
 
 

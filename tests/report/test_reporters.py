@@ -171,3 +171,82 @@ def test_sarif_with_no_rules_and_no_findings_is_valid() -> None:
 )
 def test_sarif_artifact_locations(file: str, expected: dict[str, str]) -> None:
     assert artifact_location(file) == expected
+
+
+# --- code scanning: security-severity, fingerprints, fixes, suppressions (issue 16) ----------------
+
+
+def test_sarif_for_code_scanning() -> None:
+    from composegen.lint.finding import Suppression
+    from composegen.report.base import FileText
+
+    rules = [
+        *RULES,
+        RuleInfo(
+            "CG502", "docker-socket-mounted", Severity.warning, "Socket.", "doc", False, "https://x/rules.md#cg502", 9.0
+        ),
+    ]
+    suppressed = [
+        FINDINGS[0]._replace(code="CG502", suppression=Suppression("inSource", "the proxy needs it")),
+        FINDINGS[0]._replace(line=7, suppression=Suppression("external", "in the baseline b.json")),
+    ]
+    before = "services:\n  web:\n    deploy: {resources: {limits: {memory: 512}}}\n"
+    after = before.replace("512", '"512M"')
+    fixes = {FINDINGS[1].key: [FileText("docker-compose.yml", before, after)]}
+    log = assert_valid_sarif(render("sarif", report(rules=rules, suppressed=suppressed, fixes=fixes)))
+    run = log["runs"][0]
+    socket = run["tool"]["driver"]["rules"][3]
+    assert socket["helpUri"] == "https://x/rules.md#cg502"
+    assert socket["properties"] == {"fixable": False, "tags": ["security"], "security-severity": "9.0"}
+    assert "security-severity" not in run["tool"]["driver"]["rules"][1]["properties"]
+    results = run["results"]
+    assert len(results) == 6
+    fingerprints = [r["partialFingerprints"]["composegenFingerprint/v1"] for r in results]
+    assert all(len(f) == 32 for f in fingerprints)
+    assert fingerprints[5] == fingerprints[0]  # the same finding on another line: the same fingerprint
+    assert len(set(fingerprints)) == 5
+    assert [r.get("suppressions") for r in results[4:]] == [
+        [{"kind": "inSource", "justification": "the proxy needs it"}],
+        [{"kind": "external", "justification": "in the baseline b.json"}],
+    ]
+    assert "suppressions" not in results[0]
+    [fix] = results[1]["fixes"]
+    assert fix["description"] == {"text": "set it"}
+    [change] = fix["artifactChanges"]
+    assert change["artifactLocation"] == {"uri": "docker-compose.yml", "uriBaseId": "%SRCROOT%"}
+    [edit] = change["replacements"]
+    region = edit["deletedRegion"]
+    offset = before.index("512")
+    assert region == {
+        "startLine": 3,
+        "startColumn": before.index("512") - before.rindex("\n", 0, offset),
+        "endLine": 3,
+        "endColumn": before.index("512") - before.rindex("\n", 0, offset) + 3,
+        "charOffset": offset,
+        "charLength": 3,
+    }
+    assert edit["insertedContent"] == {"text": '"512M"'}
+    assert before[:offset] + edit["insertedContent"]["text"] + before[offset + 3 :] == after
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("a\nb\n", "a\nb\nc\n"), ("abc", "abc"), ("", "x"), ("xyz\n", ""), ("aXa", "aYYa"), ("aa", "aaa")],
+)
+def test_sarif_replacements_turn_before_into_after(before: str, after: str) -> None:
+    from composegen.report.base import FileText
+    from composegen.report.sarif import replacement
+
+    edit = replacement(FileText("f.yml", before, after))
+    region = edit["deletedRegion"]
+    start, length = region["charOffset"], region["charLength"]
+    assert before[:start] + edit["insertedContent"]["text"] + before[start + length :] == after
+
+
+def test_json_lists_suppressed_findings_last_with_their_reason() -> None:
+    from composegen.lint.finding import Suppression
+
+    hidden = FINDINGS[0]._replace(suppression=Suppression("inSource", "why"))
+    found = json.loads(render("json", report(findings=FINDINGS[:1], suppressed=[hidden])))
+    assert "suppressed" not in found[0]
+    assert found[1]["suppressed"] == {"kind": "inSource", "reason": "why"}

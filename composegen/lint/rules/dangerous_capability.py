@@ -47,6 +47,7 @@ from composegen.lint.readers import once_per_origin
 CODE = "CG505"
 NAME = "dangerous-capability"
 SEVERITY = Severity.warning
+SECURITY_SEVERITY = 8.0  # SARIF security-severity: several capabilities are a known escape
 SEVERITY_BY_USAGE = {"prod": Severity.error}
 OPTIONS: dict[str, Any] = {
     "capabilities": [

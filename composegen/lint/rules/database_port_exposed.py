@@ -3,12 +3,15 @@
 What it does:
     Flags a `ports:` entry that publishes a database's port without a loopback host address:
     any port of a service whose role is a database (postgres, mysql, redis, mongo, clickhouse,
-    elasticsearch, kafka: from composegen.yaml or detected from the image), or a well-known
-    database port as the container port (5432, 3306, 6379, 27017, 9200, 8123, 9092; 9000, the
-    ClickHouse native port, only for a ClickHouse service, since MinIO, PHP-FPM and Portainer
-    use it too). `"5432:5432"`, `"0.0.0.0:5432:5432"` and `"5432"` (a random host port) are
-    flagged; `"127.0.0.1:5432:5432"` and `"[::1]:5432:5432"` are not, nor is a port bound to
-    one specific address the author chose.
+    elasticsearch, kafka: from composegen.yaml or detected from the image, so redis or valkey
+    on any port), or a well-known database port as the container port (PostgreSQL 5432, MySQL
+    3306, Redis 6379, MongoDB 27017, Elasticsearch 9200, ClickHouse 8123, Kafka 9092, MSSQL
+    1433, Oracle 1521, CockroachDB 26257, Neo4j 7474 and 7687, Milvus 19530, Gremlin 8182;
+    9000, the ClickHouse native port, only for a ClickHouse service, since MinIO, PHP-FPM and
+    Portainer use it too). Kafka Connect, the Kafka REST proxy and Kafka UIs are not brokers.
+    `"5432:5432"`, `"0.0.0.0:5432:5432"` and `"5432"` (a random host port) are flagged;
+    `"127.0.0.1:5432:5432"` and `"[::1]:5432:5432"` are not, nor is a port bound to one
+    specific address the author chose.
     A port mapping written once in an anchor and merged into several services is one
     finding, at the anchor.
 
@@ -52,10 +55,11 @@ from composegen.lint.readers import once_per_origin
 CODE = "CG507"
 NAME = "database-port-exposed"
 SEVERITY = Severity.warning
+SECURITY_SEVERITY = 7.5  # SARIF security-severity: a database reachable from the internet
 SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info, "prod": Severity.error}
 OPTIONS: dict[str, Any] = {
     "roles": ["postgres", "mysql", "redis", "mongo", "clickhouse", "elasticsearch", "kafka"],
-    "ports": [5432, 3306, 6379, 27017, 9200, 8123, 9092],
+    "ports": [5432, 3306, 6379, 27017, 9200, 8123, 9092, 1433, 1521, 26257, 7474, 7687, 19530, 8182],
     # ports that are a database's only for a service of that role
     "role_ports": {"clickhouse": [9000, 9009]},
 }

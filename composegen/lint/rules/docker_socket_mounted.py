@@ -3,7 +3,8 @@
 What it does:
     Flags a service that mounts the Docker (or Podman) API socket, `/var/run/docker.sock` or
     any other path ending in `docker.sock`, or a whole folder holding it (`/var/run`, `/run`),
-    read-only or not.
+    read-only or not, and a service with `use_api_socket: true` (compose mounts the socket,
+    and the user's registry credentials with it).
     A socket mount written once in an anchor and merged into several services is one
     finding, at the anchor.
 
@@ -55,6 +56,7 @@ from composegen.lint.readers import once_per_origin
 CODE = "CG502"
 NAME = "docker-socket-mounted"
 SEVERITY = Severity.warning
+SECURITY_SEVERITY = 9.0  # SARIF security-severity: the Docker API is root on the host
 SEVERITY_BY_USAGE = {"prod": Severity.error}
 OPTIONS: dict[str, Any] = {
     "sockets": ["docker.sock", "podman.sock"],
@@ -70,6 +72,14 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
     sockets = tuple(str(s) for s in options.get("sockets", ()))
     folders = {str(f) for f in options.get("folders", ())}
     for name, service in ctx.services():
+        if service.get("use_api_socket") is True:
+            yield Violation(
+                ("services", name, "use_api_socket"),
+                f"service {name!r} sets use_api_socket: true, so compose mounts the Docker socket (and your "
+                "registry credentials) into it: the container controls the Docker daemon, which is root on "
+                "the host; put a socket proxy that allows only the calls it needs in between",
+                service=name,
+            )
         volumes = service.get("volumes")
         for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
             try:
@@ -82,7 +92,7 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
             if posixpath.basename(source) in sockets:
                 what = f"the Docker socket {volume.source}"
             elif source in folders:
-                what = f"{volume.source}, which holds the Docker socket,"
+                what = f"{volume.source} (which holds the Docker socket)"
             else:
                 continue
             if volume.read_only:

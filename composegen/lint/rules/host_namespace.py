@@ -44,6 +44,7 @@ from composegen.lint.readers import once_per_origin
 CODE = "CG506"
 NAME = "host-namespace"
 SEVERITY = Severity.warning
+SECURITY_SEVERITY = 7.0  # SARIF security-severity: the host's network or processes, visible and reachable
 
 _KEYS = {
     "network_mode": "the host's network: every port it opens is open on every host interface",

@@ -48,6 +48,7 @@ from composegen.yamlio import Document, KeyPath
 CODE = "CG503"
 NAME = "no-new-privileges-missing"
 SEVERITY = Severity.info
+SECURITY_SEVERITY = 4.0  # SARIF security-severity: a step an attacker needs, not a hole by itself
 SEVERITY_BY_USAGE = {"prod": Severity.warning}
 FIXABLE = True
 

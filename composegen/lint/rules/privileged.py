@@ -41,6 +41,7 @@ from composegen.lint.readers import once_per_origin
 CODE = "CG501"
 NAME = "privileged"
 SEVERITY = Severity.warning
+SECURITY_SEVERITY = 9.0  # SARIF security-severity: root in the container is root on the host
 SEVERITY_BY_USAGE = {"prod": Severity.error}
 
 

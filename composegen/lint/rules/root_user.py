@@ -47,6 +47,7 @@ from composegen.lint.readers import is_fragment, written_with_variable
 CODE = "CG504"
 NAME = "root-user"
 SEVERITY = Severity.info
+SECURITY_SEVERITY = 5.0  # SARIF security-severity: a step an attacker needs, not a hole by itself
 SEVERITY_BY_USAGE = {"prod": Severity.warning}
 OPTIONS: dict[str, Any] = {
     # roles whose official images drop privileges in their entrypoint

@@ -1,0 +1,67 @@
+"""SARIF `fixes`: a file's fixes are planned once, together, and each finding given its own changes
+(composegen.lint.fix_parts); each must be what planning that finding's fix alone gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from composegen.lint.fix import plan
+from composegen.lint.run import LintOptions, fix_texts, lint
+from composegen.yamlio import parse_document
+
+#: services with several fixable findings each, in one block and next to each other
+STACK = """\
+x-logging: &logging
+  driver: json-file
+services:
+  api:
+    image: ghcr.io/acme/api:2.1.0
+    deploy:
+      resources:
+        limits:
+          memory: 512
+    healthcheck:
+      test: ["CMD", "curl", "-s", "http://localhost/"]
+      start_interval: 2s
+    # the end of api
+  worker:
+    image: ghcr.io/acme/worker:2.1.0
+    healthcheck:
+      test: curl http://localhost:9000/
+  db:
+    image: postgres:16.4
+    deploy: {resources: {limits: {memory: 1073741824}}}
+"""
+
+
+@pytest.fixture
+def findings(tmp_path: Path) -> list:  # type: ignore[type-arg]
+    (tmp_path / "docker-compose.yml").write_text(STACK)
+    run = lint(LintOptions(cwd=tmp_path, files=(tmp_path / "docker-compose.yml",), environ={}))
+    return [f for f in run.findings if f.fix is not None]
+
+
+def test_each_finding_gets_exactly_its_own_fix(tmp_path: Path, findings: list) -> None:  # type: ignore[type-arg]
+    """The same data as that finding's fix planned alone (a new key may sit on either side of a
+    comment that closes its block: both are what --fix writes, alone or with the others)."""
+    assert {f.code for f in findings} == {"CG109", "CG202", "CG206", "CG503"}
+    assert len(findings) >= 8
+    parts = fix_texts(findings, tmp_path)
+    for finding in findings:
+        alone = plan([finding], tmp_path)
+        assert alone.skipped == () and len(alone.changes) == 1, finding
+        [part] = parts[finding.key]
+        assert part.before == STACK
+        expected = parse_document(alone.changes[0].after, "alone.yml").data
+        assert parse_document(part.after, "part.yml").data == expected, finding.message
+
+
+def test_a_file_with_one_fix_is_that_fix(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx:1.27.1\n")
+    run = lint(LintOptions(cwd=tmp_path, files=(tmp_path / "docker-compose.yml",), environ={}, select=("CG503",)))
+    [finding] = run.findings
+    [part] = fix_texts(run.findings, tmp_path)[finding.key]
+    added = "    security_opt:\n      - no-new-privileges:true\n"
+    assert part.after == "services:\n  web:\n    image: nginx:1.27.1\n" + added
