@@ -70,6 +70,7 @@ def plan(
     profile = load_profile(profile_ref, cwd, project.path)
     paths = project.compose_paths()
     base = load_base(paths, project.root)
+    _refuse_too_many_services(len(base.services), paths)
     inputs = tuple(resolve_inputs(project, base.services, base.secret_values(), stack=base))
     measured, measured_text = read_measurements(measurements, cwd)
     stack = plan_stack(inputs, profile.profile, project.project.host, docker_version, measured)
@@ -99,6 +100,23 @@ def _refuse_impossible_limits(stack: StackPlan, project: LoadedProject) -> None:
             "more than any host has (1 PiB)",
             where=document.where(("services", service.name)) if document is not None and declared else PROJECT_FILE,
             fix="check the counts and sizes given for it (workers, memory_per_worker, replicas, models, batch)",
+        )
+
+
+#: The most services composegen plans in one stack. An overlay writes some 200 to 700 bytes a
+#: service (dev's limits alone to prod's hardening, logging and labels): 12,000 services fill
+#: most of the 8 MiB composegen reads back (render --check, lint) and take seconds to plan and
+#: check. Counted as soon as the base is read, so a larger stack is refused before that work.
+MAX_SERVICES = 12_000
+
+
+def _refuse_too_many_services(count: int, paths: list[Path]) -> None:
+    if count > MAX_SERVICES:
+        raise InputError(
+            f"the overlay for {count:,} services would be too large: composegen plans at most "
+            f"{MAX_SERVICES:,}, for an overlay it reads back (render --check, lint)",
+            where=str(paths[0]) if paths else PROJECT_FILE,
+            fix="split the stack into several projects",
         )
 
 
