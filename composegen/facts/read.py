@@ -110,7 +110,7 @@ def read_service(
         service_environment(service, environment, origin_of("env_file")),
     )
     unread: list[Unread] = []
-    for reader in READERS:
+    for reader in READERS if ctx.commands or ctx.env else ():  # they read nothing else
         readout = reader(ctx)
         facts.extend(readout.facts)
         unread.extend(readout.unread)

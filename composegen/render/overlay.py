@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from composegen import __version__
@@ -196,7 +197,7 @@ def overlay_context(planned: Planned, out: Path) -> dict[str, Any]:
     base_files = [
         str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in planned.project.compose_paths()
     ]
-    return stack_context(
+    context = stack_context(
         replace(planned.stack, target="compose"),  # an overlay is for compose whatever the profile's target
         list(planned.inputs),
         version=__version__,
@@ -204,6 +205,10 @@ def overlay_context(planned: Planned, out: Path) -> dict[str, Any]:
         base_files=base_files,
         output_name=out.name,
     )
+    # each service's fields as attributes, the template's `s.name`: jinja tries an attribute before
+    # a key, so a dict costs every lookup a failed one first (half the template's time)
+    context["services"] = [SimpleNamespace(**service) for service in context["services"]]
+    return context
 
 
 def render_planned(planned: Planned, out: Path) -> str:

@@ -124,3 +124,14 @@ def test_odd_shapes_give_facts_never_an_exception(tmp_path: Path) -> None:
     assert [f.value for f in odd.all("config_file")] == ["/etc/redis/redis.conf"]
     assert facts.services["other"].programs == ("postgres",)
     assert facts.target is None
+
+
+def test_readers_read_only_commands_and_environment() -> None:
+    """read_service skips the readers for a service with no command and no environment (most of a
+    large stack): every reader must find nothing there."""
+    from composegen.facts.context import Context
+    from composegen.facts.read import READERS
+
+    empty = Context("web", "postgres", (), {})
+    for reader in READERS:
+        assert reader(empty) == ([], []), reader.__name__
