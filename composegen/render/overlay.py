@@ -122,9 +122,9 @@ def _refuse_too_many_services(count: int, paths: list[Path]) -> None:
 
 
 def _refuse_unreadable_size(text: str, planned: Planned) -> None:
-    """An overlay composegen could not read back (render --check, lint) is not written: about
-    400 bytes a service, so a base of some 20,000 services (1 MB of tiny ones) is refused here,
-    at the base, and not as a file over the limit in a temporary folder."""
+    """An overlay composegen could not read back (render --check, lint) is not written: fewer
+    than MAX_SERVICES services whose blocks are long (long names, many settings) are refused
+    here, at the base, and not as a file over the limit in a temporary folder."""
     size = len(text.encode("utf-8"))
     if size > MAX_FILE_BYTES:
         paths = planned.project.compose_paths()
