@@ -574,10 +574,13 @@ def paused_gc() -> Iterator[None]:
         gc.enable()
 
 
-def parse_document(text: str, path: str) -> Document:
-    """Read YAML text into a positioned `Document`; an empty file reads as an empty mapping."""
+def parse_document(text: str, path: str, *, generated: bool = False) -> Document:
+    """Read YAML text into a positioned `Document`; an empty file reads as an empty mapping.
+    `generated`: text composegen wrote itself (an overlay), whose nesting its template bounds:
+    not measured first (a large overlay has more `[` than `_C_SAFE_DEPTH`, each closed at once,
+    and measuring it with the parser's events costs more than reading it)."""
     with paused_gc():
-        return _parse_document(text, path)
+        return _parse_document(text, path, measure_depth=not generated)
 
 
 def too_deep(where: str) -> InputError:
@@ -635,9 +638,9 @@ def _refuse_if_too_deep(text: str, path: str, mark: yaml.Mark | None) -> None:
     _check_depth(text[: mark.index + 1], path, yaml.SafeLoader)
 
 
-def _parse_document(text: str, path: str) -> Document:
+def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Document:
     try:
-        if _could_nest_deeper_than(text, _C_SAFE_DEPTH):
+        if measure_depth and _could_nest_deeper_than(text, _C_SAFE_DEPTH):
             _check_depth(text, path)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:

@@ -349,6 +349,10 @@ class _Loader:
             self._docs[key] = read_document(path, display)
         return self._docs[key]
 
+    def remember(self, path: Path, doc: Document) -> None:
+        """Use `doc` as what `path` holds, without reading it."""
+        self._docs[self.real(path)] = doc
+
     def read(self, path: Path, variables: Mapping[str, str], display: str | None = None) -> SDict:
         """One file, interpolated, as an `SDict` (extends and include not yet applied)."""
         doc = self.document(path, display)
@@ -723,6 +727,7 @@ def load_stack(
     project_dir: Path | None = None,
     env_files: Sequence[Path] | None = None,
     project_name: str | None = None,
+    read: Mapping[Path, Document] | None = None,
 ) -> Stack:
     """Read, interpolate, extend, include and merge compose files into a `Stack`.
 
@@ -731,6 +736,7 @@ def load_stack(
     `env_files` when given (compose's `--env-file`). Problems compose would warn about or refuse
     (unset or missing required variables, duplicate keys, two mounts on one path) are collected
     in `Stack.problems`; only unreadable files, extends cycles and the like raise `InputError`.
+    `read`: files already read, by path (an overlay composegen just rendered), used as they are.
     """
     files = tuple(Path(p) for p in paths)
     if not files:
@@ -739,6 +745,8 @@ def load_stack(
     process_env: Mapping[str, str] = os.environ if env is None else env
     variables = project_environment(project, dict(process_env), list(env_files) if env_files is not None else None)
     loader = _Loader(project)
+    for path, doc in (read or {}).items():
+        loader.remember(path, doc)
     variables.setdefault("PWD", str(Path.cwd()))  # compose always provides it
     name = project_name or _project_name(loader, files, variables, project)
     variables.setdefault("COMPOSE_PROJECT_NAME", name)

@@ -161,7 +161,7 @@ def read_service(
     found = tuple((program, tuple(run)) for program, run in find_commands(words, env=ScriptVars(env)))
     ctx = Context(name, image_name(image_text) if image_text else "", found, env)
     unread: list[Unread] = []
-    for reader in READERS:
+    for reader in READERS if ctx.commands or ctx.env else ():  # they read nothing else
         readout = reader(ctx)
         facts.extend(readout.facts)
         unread.extend(readout.unread)

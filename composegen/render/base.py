@@ -8,7 +8,7 @@ from pathlib import Path
 
 from composegen.compose import schema
 from composegen.compose.stack import Stack, load_stack
-from composegen.compose.tree import origin_at, plain
+from composegen.compose.tree import origin_at
 from composegen.errors import InputError
 from composegen.paths import os_error
 from composegen.yamlio import Document, parse_document
@@ -83,14 +83,12 @@ def check_merged(paths: Sequence[Path], root: Path, overlay_text: str, overlay_n
             overlay.write_text(overlay_text, encoding="utf-8")
         except OSError as err:  # a name too long: the real write would fail the same way
             raise os_error(err, overlay_name, "write the file") from None
-        stack = load_stack([*paths, overlay], project_dir=root)
-        read = next((doc for doc in stack.documents if doc.path == str(overlay)), None)
-        if read is None:  # not read as its own file (the loader names each file it reads so)
-            read = parse_document(overlay_text, str(overlay))
+        read = parse_document(overlay_text, str(overlay), generated=True)
+        stack = load_stack([*paths, overlay], project_dir=root, read={overlay: read})
         problems = [
             f"{p.where() or overlay_name}: {p.message}" for p in stack.problems if p.error and p.kind not in _BASE_ONLY
         ]
-        for error in schema.validate(plain(stack.data)):
+        for error in schema.validate(stack.data):
             origin = origin_at(stack.data, error.path)
             where = origin.where() if origin is not None else overlay_name
             problems.append(f"{where.replace(folder + '/', '')}: {error}")

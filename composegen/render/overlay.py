@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from composegen import __version__
@@ -70,6 +71,7 @@ def plan(
     profile = load_profile(profile_ref, cwd, project.path)
     paths = project.compose_paths()
     base = load_base(paths, project.root)
+    _refuse_too_many_services(len(base.services), paths)
     inputs = tuple(resolve_inputs(project, base.services, base.secret_values(), stack=base))
     measured, measured_text = read_measurements(measurements, cwd)
     stack = plan_stack(inputs, profile.profile, project.project.host, docker_version, measured)
@@ -102,10 +104,27 @@ def _refuse_impossible_limits(stack: StackPlan, project: LoadedProject) -> None:
         )
 
 
+#: The most services composegen plans in one stack. An overlay writes some 200 to 700 bytes a
+#: service (dev's limits alone to prod's hardening, logging and labels): 12,000 services fill
+#: most of the 8 MiB composegen reads back (render --check, lint) and take seconds to plan and
+#: check. Counted as soon as the base is read, so a larger stack is refused before that work.
+MAX_SERVICES = 12_000
+
+
+def _refuse_too_many_services(count: int, paths: list[Path]) -> None:
+    if count > MAX_SERVICES:
+        raise InputError(
+            f"the overlay for {count:,} services would be too large: composegen plans at most "
+            f"{MAX_SERVICES:,}, for an overlay it reads back (render --check, lint)",
+            where=str(paths[0]) if paths else PROJECT_FILE,
+            fix="split the stack into several projects",
+        )
+
+
 def _refuse_unreadable_size(text: str, planned: Planned) -> None:
-    """An overlay composegen could not read back (render --check, lint) is not written: about
-    400 bytes a service, so a base of some 20,000 services (1 MB of tiny ones) is refused here,
-    at the base, and not as a file over the limit in a temporary folder."""
+    """An overlay composegen could not read back (render --check, lint) is not written: fewer
+    than MAX_SERVICES services whose blocks are long (long names, many settings) are refused
+    here, at the base, and not as a file over the limit in a temporary folder."""
     size = len(text.encode("utf-8"))
     if size > MAX_FILE_BYTES:
         paths = planned.project.compose_paths()
@@ -178,7 +197,7 @@ def overlay_context(planned: Planned, out: Path) -> dict[str, Any]:
     base_files = [
         str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in planned.project.compose_paths()
     ]
-    return stack_context(
+    context = stack_context(
         replace(planned.stack, target="compose"),  # an overlay is for compose whatever the profile's target
         list(planned.inputs),
         version=__version__,
@@ -186,6 +205,10 @@ def overlay_context(planned: Planned, out: Path) -> dict[str, Any]:
         base_files=base_files,
         output_name=out.name,
     )
+    # each service's fields as attributes, the template's `s.name`: jinja tries an attribute before
+    # a key, so a dict costs every lookup a failed one first (half the template's time)
+    context["services"] = [SimpleNamespace(**service) for service in context["services"]]
+    return context
 
 
 def render_planned(planned: Planned, out: Path) -> str:

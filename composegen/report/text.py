@@ -8,9 +8,10 @@ Colour (severity, file names) only when the caller says so: on a terminal, witho
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import groupby
 
-from composegen.lint.finding import Severity
+from composegen.lint.finding import ORDER, Severity
 from composegen.report.base import Report, plural
 
 _RESET = "\033[0m"
@@ -26,7 +27,7 @@ def _paint(text: str, code: str, color: bool) -> str:
 def render(report: Report) -> str:
     lines: list[str] = []
     color = report.color
-    ordered = sorted(report.findings, key=lambda f: (f.file, f.line, f.column, f.code, f.message))
+    ordered = sorted(report.findings, key=ORDER)
     severities = {s: _paint(s.value.ljust(7), _COLORS[s], color) for s in Severity}
     for file, group in groupby(ordered, key=lambda f: f.file):
         found = list(group)
@@ -52,7 +53,7 @@ def summary(report: Report) -> str:
         if report.files or not report.errors:  # "no problems" only about files that were read
             parts.append(f"no problems in {checked}")
     else:
-        counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
+        counts = Counter(f.severity for f in report.findings)
         detail = ", ".join(plural(counts[s], s.value) for s in reversed(Severity) if counts[s])
         files = len({f.file for f in report.findings})
         where = plural(files, "file") if files >= len(report.files) else f"{files} of {checked}"

@@ -142,3 +142,14 @@ def test_a_script_word_expands_within_a_bound() -> None:
     assert expanded(many, env) is many
     unset = Word("$NOPE", None, "command")
     assert expanded(unset, env) is unset
+
+
+def test_readers_read_only_commands_and_environment() -> None:
+    """read_service skips the readers for a service with no command and no environment (most of a
+    large stack): every reader must find nothing there."""
+    from composegen.facts.context import Context
+    from composegen.facts.read import READERS
+
+    empty = Context("web", "postgres", (), {})
+    for reader in READERS:
+        assert reader(empty) == ([], []), reader.__name__

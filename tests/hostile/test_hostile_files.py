@@ -115,6 +115,13 @@ def _many_services(path: Path) -> None:
     path.write_text("services:\n" + "".join(f"  s{i}:\n    image: nginx:1.27.1\n" for i in range(16_000)))
 
 
+def _long_names(path: Path) -> None:
+    """3,300 services named with 1,000 characters (3.4 MB): under the count composegen plans, each
+    block of the overlay names its service twice, 8 MiB in all."""
+    name = "s" * 1000
+    path.write_text("services:\n" + "".join(f"  {name}{i}:\n    image: nginx:1.27.1\n" for i in range(3_300)))
+
+
 MAKERS: dict[str, Callable[[Path], None]] = {
     "alias-bomb-lists": _bomb_lists,
     "alias-bomb-mappings": _bomb_mappings,
@@ -133,6 +140,7 @@ MAKERS: dict[str, Callable[[Path], None]] = {
     "env-bomb": _env_bomb,
     "interpolation-bomb": _interpolation_bomb,
     "many-services": _many_services,
+    "long-names": _long_names,
 }
 
 
