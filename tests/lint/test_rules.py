@@ -25,12 +25,14 @@ A case file:
           docker-compose.yml: |
             ...
         compose_accepts: true            # optional (a fix case): compose v2 accepts the fixed files
+        lints_clean: true                # optional (a fix case): the rule finds nothing in the fixed files
 
 Findings go through what `composegen lint` applies after the rules: inline directives
 (`# composegen: disable-line=...`) silence them, and CG099 reports malformed directives. A fix
 case applies the fixes of the case's findings the way `--fix` does (composegen.lint.fix), compares
-every file named under `fixed:`, and lints again: a second `--fix` must change nothing (and, with
-`compose_accepts`, `docker compose config` must accept the fixed files: the compose v2 oracle).
+every file named under `fixed:`, and lints again: a second `--fix` must change nothing (with
+`lints_clean`, the rule must find nothing; with `compose_accepts`, `docker compose config` must
+accept the fixed files: the compose v2 oracle).
 """
 
 from __future__ import annotations
@@ -116,8 +118,11 @@ def check_fix_case(rule_code: str, case: dict[str, Any], folder: Path, findings:
     changes.write()
     for name, expected in case["fixed"].items():
         assert (folder / name).read_text() == expected, f"{name} after --fix"
-    again = plan(run_case(rule_code, case, folder, write=False), folder)
+    after = run_case(rule_code, case, folder, write=False)
+    again = plan(after, folder)
     assert again.changes == (), f"a second --fix still changes {[c.display for c in again.changes]}"
+    if case.get("lints_clean"):
+        assert after == [], [f.message for f in after]
     if case.get("compose_accepts"):
         env = {str(k): str(v) for k, v in (case.get("env") or {}).items()}
         oracle.run_config([folder / name for name in case["files"]], env=env, project_dir=folder)
