@@ -3,7 +3,8 @@ run-once services, and the stack's target (Swarm) and usage (from its file names
 
 Facts of program `compose`: `replicas`; `target` (`swarm`, with the key that says so); `usage`
 (`pytest`, `dev`, `prod`, from a file name); `run_once` evidence (`restart`, `command`,
-`depends_on`, `profiles`). Config files mounted (`volumes`, `configs`) are facts of the program
+`depends_on`, `profiles`); the healthcheck's probe program and timing keys (`healthcheck_test`,
+`healthcheck_interval`, ...). Config files mounted (`volumes`, `configs`) are facts of the program
 that reads them, setting `config_file`, status `not-read`.
 """
 
@@ -185,6 +186,53 @@ def finishing(words: Sequence[Word]) -> str | None:
     ):
         return f"{first} {' '.join(texts[1:3])} finishes"
     return None
+
+
+#: The healthcheck keys the overlay replaces with the profile's timing (the probe itself is kept).
+HEALTHCHECK_TIMING = ("interval", "timeout", "retries", "start_period", "start_interval")
+
+
+def _probe_program(test: Any) -> str | None:
+    """The program a healthcheck's `test` runs (`wget` of `["CMD", "wget", ...]`, the first word
+    of a CMD-SHELL script); None for `NONE` or a shape compose refuses."""
+    if isinstance(test, str):
+        words = test.split()
+    elif isinstance(test, Sequence) and test and test[0] in ("CMD", "CMD-SHELL"):
+        words = [_str(w) for w in test[1:2]] if test[0] == "CMD" else _str(test[1]).split() if len(test) > 1 else []
+    else:
+        return None
+    return basename(words[0]) if words and words[0] else None
+
+
+def healthcheck(service: Mapping[str, Any]) -> list[Fact]:
+    """The base's healthcheck: the program its probe runs (the overlay keeps the probe: facts of
+    setting `healthcheck_test`; only the program is kept, never its arguments, which may hold a
+    password) and each timing key it sets (`healthcheck_interval`, ...: the overlay replaces them).
+    Nothing for a disabled healthcheck."""
+    check = service.get("healthcheck")
+    if not isinstance(check, Mapping) or check.get("disable") is True:
+        return []
+    facts: list[Fact] = []
+    program = _probe_program(check.get("test"))
+    if program is not None:
+        facts.append(
+            Fact(
+                "compose",
+                "healthcheck_test",
+                program,
+                f"healthcheck probe `{program}`",
+                key_origin(check, "test"),
+                "healthcheck",
+            )
+        )
+    for key in HEALTHCHECK_TIMING:
+        if check.get(key) is not None:
+            text = _str(check[key])
+            origin = key_origin(check, key)
+            facts.append(
+                Fact("compose", f"healthcheck_{key}", text, f"healthcheck {key}: {text}", origin, "healthcheck")
+            )
+    return facts
 
 
 def run_once_evidence(

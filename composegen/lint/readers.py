@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from composegen.compose.stack import ProblemKind
@@ -18,7 +19,7 @@ from composegen.compose.syntax import SyntaxProblem, go_format, parse_volume
 from composegen.compose.tree import Origin, SDict, SList, is_mapping, key_origin
 from composegen.errors import UnitError
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Severity, Violation
+from composegen.lint.finding import Edit, Fix, Severity, Violation
 from composegen.units import MIB, human_bytes, parse_bytes, parse_cpus, parse_duration
 from composegen.yamlio import Document, KeyPath, Tagged
 
@@ -792,9 +793,13 @@ def mebibytes(value: float) -> int:
     return max(1, int(value // MIB))
 
 
-def at_fact(found: Limited, fact: Fact, message: str, severity: Severity | None = None) -> Violation:
+def at_fact(
+    found: Limited, fact: Fact, message: str, severity: Severity | None = None, fix: Fix | None = None
+) -> Violation:
     """A finding placed where the setting is written (the fix goes there), about one service."""
-    return Violation(("services", found.name), message, service=found.name, severity=severity, origin=fact.origin)
+    return Violation(
+        ("services", found.name), message, service=found.name, severity=severity, origin=fact.origin, fix=fix
+    )
 
 
 #: The web servers whose `workers` setting is a process count.
@@ -825,3 +830,111 @@ def worker_processes(facts: ServiceFacts) -> Workers | None:
     if fact is None or int(fact.value or 0) < 1:
         return None
     return Workers(fact, int(fact.value or 0), "celery")
+
+
+# --- fixes of a setting written in the base file -------------------------------------------------
+
+#: A setting as written, split before its value: `-Xmx` `4g`, `--workers ` `12`, `GOMEMLIMIT=` `2GiB`.
+_SETTING_VALUE = re.compile(r"^(?P<head>.*?)(?P<value>\d+(?:\.\d+)?[A-Za-z]*)$")
+
+
+def with_value(fact: Fact, value: str) -> str | None:
+    """The fact's text as written with `value` in place of its value (`-Xmx4g` -> `-Xmx1536m`);
+    None where the text is not one setting followed by one number (`--autoscale=10,3`)."""
+    match = _SETTING_VALUE.match(fact.raw)
+    if match is None or "," in fact.raw:
+        return None
+    return match["head"] + value
+
+
+def _written_at(ctx: LintContext, origin: Origin) -> tuple[Document, KeyPath] | None:
+    """The document and key path (of that file, not the merged stack) of the key or item written at
+    `origin`; None where the text stands for several paths (an anchor, a `<<:` merge key) or the
+    file is not one of the stack's own (`extends`, `include`)."""
+    for doc in ctx.stack.documents:
+        if doc.path != origin.file:
+            continue
+        if shares_text(doc, origin.line, origin.column):
+            return None
+        path = origin_index(doc.data, {origin}).get(origin)
+        return None if path is None else (doc, path)
+    return None
+
+
+_BOUNDED = r"(?<![\w.-]){}(?![\w.])"
+
+
+def _replaced(text: str, old: str, new: str) -> str | None:
+    """`text` with the one whole-word occurrence of `old` replaced by `new`; None unless there is
+    exactly one, or where `text` holds a variable (its value comes from the environment)."""
+    if has_template(text):
+        return None
+    found = list(re.finditer(_BOUNDED.format(re.escape(old)), text))
+    if len(found) != 1:
+        return None
+    return text[: found[0].start()] + new + text[found[0].end() :]
+
+
+def _setting_edit(ctx: LintContext, fact: Fact, new: str) -> tuple[KeyPath, str, Any] | None:
+    """(key path in its file, the file, the new value) that writes `new` in place of `fact.raw`."""
+    if fact.origin is None or fact.status != "read":
+        return None
+    written = _written_at(ctx, fact.origin)
+    if written is None:
+        return None
+    doc, path = written
+    found, value = walk(doc.data, path)
+    if not found:
+        return None
+    if isinstance(value, str):
+        old = fact.raw
+        key = f"{path[-1]}="
+        if old.startswith(key) and new.startswith(key) and not value.startswith(key):
+            old, new = old[len(key) :], new[len(key) :]  # `GOMEMLIMIT: 2GiB`, read as GOMEMLIMIT=2GiB
+        replaced = _replaced(value, old, new)
+        if replaced is not None:
+            return path, doc.path, replaced
+    # an exec-form command: `--workers`, `"6"` are two items, the fact's origin the first of them
+    first, _, second = fact.raw.partition(" ")
+    new_first, _, new_second = new.partition(" ")
+    if not second or first != new_first or value != first or not isinstance(path[-1], int):
+        return None
+    found, container = walk(doc.data, path[:-1])
+    after = path[-1] + 1
+    if not found or not isinstance(container, list) or after >= len(container):
+        return None
+    item = _unwrapped(container[after])
+    if str(item) != second or isinstance(item, bool) or not isinstance(item, str | int):
+        return None
+    return (*path[:-1], after), doc.path, int(new_second) if isinstance(item, int) else new_second
+
+
+def setting_fix(ctx: LintContext, changes: Iterable[tuple[Fact, str]]) -> Fix | None:
+    """A fix that writes each fact's setting with a new value, where it was written in the base file
+    (`-Xmx4g` in ES_JAVA_OPTS -> `-Xmx1024m`), keeping the rest of that value as written; None
+    unless every change is mechanical (one place, written by hand, without a variable). Two
+    settings in one value are one edit. The description names the settings alone: never the rest
+    of the value, which may hold a secret."""
+    edits: dict[tuple[str, KeyPath], Any] = {}
+    said = []
+    for fact, value in changes:
+        new = with_value(fact, value)
+        if new is None or new == fact.raw:
+            return None
+        place = _setting_edit(ctx, fact, new)
+        if place is None:
+            return None
+        path, file, written = place
+        if (file, path) in edits:  # a second setting in the same value: edit the edited text
+            previous = edits[(file, path)]
+            written = _replaced(previous, fact.raw, new) if isinstance(previous, str) else None
+            if written is None:
+                return None
+        edits[(file, path)] = written
+        said.append(f"{new} ({PurePath(file).name}:{fact.origin.line if fact.origin else '?'})")
+    if not edits:
+        return None
+    return Fix(
+        "set " + " and ".join(said),
+        tuple(Edit(file, path, "set", value) for (file, path), value in edits.items()),
+    )

@@ -105,6 +105,10 @@ def fact_line(found: Fact) -> str:
         )
     if found.status == "unreadable":
         return f"{origin_text(found)} ({found.program} {found.setting}: unreadable, not used)"
+    if found.setting == "healthcheck_test":
+        return f"{origin_text(found)} (kept: the overlay sets only its timing)"
+    if found.setting.startswith("healthcheck_"):
+        return f"{origin_text(found)} (the overlay's healthcheck timing replaces it)"
     shown = f"{found.program} {found.setting} = {found.value}"
     return f"{origin_text(found)} ({shown}{', overridden' if found.overridden else ''})"
 

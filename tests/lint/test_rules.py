@@ -24,11 +24,15 @@ A case file:
         fixed:                           # optional (a fix case): each file's text after `--fix`
           docker-compose.yml: |
             ...
+        compose_accepts: true            # optional (a fix case): compose v2 accepts the fixed files
+        lints_clean: true                # optional (a fix case): the rule finds nothing in the fixed files
 
 Findings go through what `composegen lint` applies after the rules: inline directives
 (`# composegen: disable-line=...`) silence them, and CG099 reports malformed directives. A fix
 case applies the fixes of the case's findings the way `--fix` does (composegen.lint.fix), compares
-every file named under `fixed:`, and lints again: a second `--fix` must change nothing.
+every file named under `fixed:`, and lints again: a second `--fix` must change nothing (with
+`lints_clean`, the rule must find nothing; with `compose_accepts`, `docker compose config` must
+accept the fixed files: the compose v2 oracle).
 """
 
 from __future__ import annotations
@@ -38,11 +42,13 @@ from typing import Any
 
 import pytest
 
+from composegen.compose import oracle
 from composegen.lint.config import LintConfig
 from composegen.lint.fix import plan
 from composegen.lint.load import build_context
 from composegen.lint.rules import all_rules, by_code_or_name
 from composegen.lint.run import DirectiveCache, lint_context
+from composegen.masking import mask
 from composegen.profiles.loader import load_project
 from composegen.yamlio import read_document
 
@@ -105,13 +111,21 @@ def test_rule_case(rule_code: str, case: dict[str, Any], tmp_path: Path) -> None
 
 
 def check_fix_case(rule_code: str, case: dict[str, Any], folder: Path, findings: list[Any]) -> None:
+    for finding in findings:  # what --fix prints never shows a secret of the file
+        assert finding.fix is None or mask(finding.fix.description) == finding.fix.description
     changes = plan(findings, folder)
     assert changes.skipped == (), changes.skipped
     changes.write()
     for name, expected in case["fixed"].items():
         assert (folder / name).read_text() == expected, f"{name} after --fix"
-    again = plan(run_case(rule_code, case, folder, write=False), folder)
+    after = run_case(rule_code, case, folder, write=False)
+    again = plan(after, folder)
     assert again.changes == (), f"a second --fix still changes {[c.display for c in again.changes]}"
+    if case.get("lints_clean"):
+        assert after == [], [f.message for f in after]
+    if case.get("compose_accepts"):
+        env = {str(k): str(v) for k, v in (case.get("env") or {}).items()}
+        oracle.run_config([folder / name for name in case["files"]], env=env, project_dir=folder)
 
 
 def test_every_rule_has_pass_and_fail_cases() -> None:

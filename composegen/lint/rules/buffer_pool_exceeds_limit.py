@@ -29,6 +29,9 @@ Use instead:
         command: --innodb-buffer-pool-size=512M
         mem_limit: 1g
     ```
+
+`--fix` sets the buffer pool to half the limit (the WiredTiger cache to half of the limit less
+1 GB, at least 0.25) where the command writes it.
 """
 
 from __future__ import annotations
@@ -38,19 +41,32 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import at_fact, cited, limit_cited, limited_services, mebibytes, number_fact, size_text
+from composegen.lint.readers import (
+    at_fact,
+    cited,
+    limit_cited,
+    limited_services,
+    mebibytes,
+    number_fact,
+    setting_fix,
+    size_text,
+)
 from composegen.units import GIB
 
 CODE = "CG308"
 NAME = "buffer-pool-exceeds-limit"
 SEVERITY = Severity.error
+FIXABLE = True
 
 
-def _suggest(program: str, limit: float) -> str:
-    """Half the limit, as the server's flag (MongoDB's default is half of memory − 1 GB, at least 0.25)."""
+def _suggest(program: str, limit: float) -> tuple[str, str]:
+    """Half the limit, as the server's flag and its value (MongoDB's default is half of memory − 1 GB,
+    at least 0.25)."""
     if program == "mongodb":
-        return f"--wiredTigerCacheSizeGB {max(0.25, round((limit - GIB) / 2 / GIB, 2)):g}"
-    return f"--innodb-buffer-pool-size={mebibytes(limit / 2)}M"
+        value = f"{max(0.25, round((limit - GIB) / 2 / GIB, 2)):g}"
+        return f"--wiredTigerCacheSizeGB {value}", value
+    value = f"{mebibytes(limit / 2)}M"
+    return f"--innodb-buffer-pool-size={value}", value
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
@@ -62,10 +78,12 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             fact = number_fact(found.facts, setting, program)
             if fact is None or float(fact.value or 0) < found.limit.value:
                 continue
+            suggest, value = _suggest(program, found.limit.value)
             yield at_fact(
                 found,
                 fact,
                 f"service {found.name!r}: {what} {cited(fact)} = {size_text(float(fact.value or 0))} is at or above "
                 f"{limit_cited(ctx, found.limit)}: the database is killed as the cache fills; set "
-                f"{_suggest(program, found.limit.value)} or raise the limit",
+                f"{suggest} or raise the limit",
+                fix=setting_fix(ctx, [(fact, value)]),
             )

@@ -39,15 +39,21 @@ Use instead:
     ```
     A heap of at most three quarters of the limit (half for Elasticsearch and OpenSearch), or a
     bigger limit.
+
+`--fix` writes the suggested heap where the base file sets it (`-Xmx`, an `-Xms` above it with
+it, `--max-old-space-size`, `GOMEMLIMIT`, `-XX:MaxRAMPercentage=75`), keeping the rest of that
+command or variable as written. No fix where the value is shared through an anchor or `<<:` merge
+key, holds a variable, or is set in a file composegen does not edit (`extends`, `include`); nor
+for `-XX:MaxRAM` (dropping a flag is your call). Raising the limit instead is yours to choose.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Severity, Violation
+from composegen.lint.finding import Fix, Severity, Violation
 from composegen.lint.readers import (
     SEARCH_IMAGES,
     Limited,
@@ -57,18 +63,24 @@ from composegen.lint.readers import (
     limited_services,
     mebibytes,
     number_fact,
+    setting_fix,
     size_text,
 )
+from composegen.units import MIB
+
+if TYPE_CHECKING:
+    from composegen.facts import Fact
 
 CODE = "CG304"
 NAME = "heap-exceeds-memory-limit"
 SEVERITY = Severity.error
+FIXABLE = True
 
-#: (program, setting, what it is, how to set it, share of the limit to suggest, severity)
-HEAPS: tuple[tuple[str, str, str, str, float, Severity | None], ...] = (
-    ("jvm", "heap_max", "JVM heap", "-Xmx{}m", 0.75, None),
-    ("node", "max_old_space", "Node old space", "--max-old-space-size={}", 0.75, None),
-    ("go", "memory_limit", "Go memory limit", "GOMEMLIMIT={}MiB", 0.9, Severity.warning),
+#: (program, setting, what it is, how to set it, its value in MiB, share of the limit to suggest, severity)
+HEAPS: tuple[tuple[str, str, str, str, str, float, Severity | None], ...] = (
+    ("jvm", "heap_max", "JVM heap", "-Xmx{}", "{}m", 0.75, None),
+    ("node", "max_old_space", "Node old space", "--max-old-space-size={}", "{}", 0.75, None),
+    ("go", "memory_limit", "Go memory limit", "GOMEMLIMIT={}", "{}MiB", 0.9, Severity.warning),
 )
 
 
@@ -79,13 +91,15 @@ JVM_DEFAULT_PERCENT = 25.0
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for found in limited_services(ctx):
         yield from _ram_percentage(ctx, found)
-        for program, setting, what, flag, share, severity in HEAPS:
+        for program, setting, what, flag, unit, share, severity in HEAPS:
             fact = number_fact(found.facts, setting, program)
             if fact is None or float(fact.value or 0) < found.limit.value:
                 continue
             if program == "jvm" and found.facts.image_name in SEARCH_IMAGES:
                 share = 0.5  # Elastic's and OpenSearch's guidance: half the memory
-            suggest = flag.format(mebibytes(found.limit.value * share))
+            heap = mebibytes(found.limit.value * share)
+            value = unit.format(heap)
+            suggest = flag.format(value)
             yield at_fact(
                 found,
                 fact,
@@ -93,6 +107,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
                 f"above {limit_cited(ctx, found.limit)}: the kernel kills the container when the heap fills; "
                 f"set {suggest} (about {share:.0%} of the limit) or raise the limit",
                 severity,
+                _heap_fix(ctx, found, fact, value, heap * MIB),
             )
 
 
@@ -120,4 +135,15 @@ def _ram_percentage(ctx: LintContext, found: Limited) -> Iterator[Violation]:
         f"service {found.name!r}: JVM heap of {share:g}% of {size_text(seen)} ({said}) = {size_text(heap)} is at or "
         f"above {limit_cited(ctx, found.limit)}: the kernel kills the container when the heap fills; set "
         "-XX:MaxRAMPercentage=75 (without -XX:MaxRAM) or raise the limit",
+        fix=setting_fix(ctx, [(percent, "75")]) if percent is not None and max_ram is None else None,
     )
+
+
+def _heap_fix(ctx: LintContext, found: Limited, fact: Fact, value: str, heap: int) -> Fix | None:
+    """The heap set to the suggested value; a JVM's initial heap (-Xms) above it goes down with it
+    (a JVM whose -Xms is above its -Xmx refuses to start)."""
+    changes = [(fact, value)]
+    initial = number_fact(found.facts, "heap_initial", "jvm") if fact.program == "jvm" else None
+    if initial is not None and float(initial.value or 0) > heap:
+        changes.insert(0, (initial, value))
+    return setting_fix(ctx, changes)

@@ -35,6 +35,10 @@ Use instead:
         mem_limit: 1g
     ```
     shared_buffers of about a quarter of the limit (pgtune), or a bigger limit.
+
+`--fix` sets shared_buffers to a quarter of the limit where the command writes it (the error).
+The warning has no fix: whether to lower work_mem, lower max_connections (and add a pooler) or
+raise the limit depends on the workload, and no one of them is mechanical.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from composegen.lint.readers import (
     limited_services,
     mebibytes,
     number_fact,
+    setting_fix,
     size_text,
     tmpfs_mounts,
 )
@@ -59,6 +64,7 @@ from composegen.units import MIB
 CODE = "CG306"
 NAME = "postgres-memory-exceeds-limit"
 SEVERITY = Severity.error
+FIXABLE = True
 
 #: PostgreSQL's defaults (https://www.postgresql.org/docs/current/runtime-config-resource.html,
 #: runtime-config-connection.html).
@@ -74,7 +80,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         limit = found.limit.value
         facts = {s: number_fact(found.facts, s, "postgres") for s in DEFAULTS}
         shared = facts["shared_buffers"]
-        quarter = f"-c shared_buffers={mebibytes(limit / 4)}MB"
+        quarter_value = f"{mebibytes(limit / 4)}MB"
+        quarter = f"-c shared_buffers={quarter_value}"
         if shared is not None and float(shared.value or 0) >= limit:
             yield at_fact(
                 found,
@@ -82,6 +89,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
                 f"service {found.name!r}: shared_buffers {cited(shared)} = {size_text(float(shared.value or 0))} is "
                 f"at or above {limit_cited(ctx, found.limit)}: the server is killed as its buffers fill; set "
                 f"{quarter} (a quarter of the limit) or raise the limit",
+                fix=setting_fix(ctx, [(shared, quarter_value)]),
             )
             continue
         written = [f for f in facts.values() if f is not None]

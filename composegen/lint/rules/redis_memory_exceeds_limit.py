@@ -31,6 +31,11 @@ Use instead:
         command: redis-server --maxmemory 400mb --maxmemory-policy allkeys-lru --appendonly yes
         mem_limit: 1g
     ```
+
+`--fix` lowers a maxmemory the command writes to the suggestion (three quarters of the limit;
+four tenths with persistence, for the fork). No fix where maxmemory is missing: adding it needs a
+`--maxmemory-policy`, and whether the data may be evicted (a cache) or must not (a store) is yours
+to say.
 """
 
 from __future__ import annotations
@@ -40,11 +45,21 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import at_fact, cited, limit_cited, limited_services, mebibytes, number_fact, size_text
+from composegen.lint.readers import (
+    at_fact,
+    cited,
+    limit_cited,
+    limited_services,
+    mebibytes,
+    number_fact,
+    setting_fix,
+    size_text,
+)
 
 CODE = "CG307"
 NAME = "redis-memory-exceeds-limit"
 SEVERITY = Severity.error
+FIXABLE = True
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
@@ -60,7 +75,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             f for f in (appendonly, save) if f is not None and f.status == "read" and f.value not in (False, "")
         ]
         share = 0.4 if persists else 0.75
-        suggest = f"--maxmemory {mebibytes(limit * share)}mb"
+        lowered = f"{mebibytes(limit * share)}mb"
+        suggest = f"--maxmemory {lowered}"
         if maxmemory is None or not maxmemory.value:
             if facts.get("maxmemory", "redis") is not None or facts.get("config_file", "redis") is not None:
                 continue  # unreadable (`$MAXMEMORY`) or set in a config file composegen does not read
@@ -82,6 +98,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
                 f"service {found.name!r}: maxmemory {cited(maxmemory)} = {size_text(value)} is at or above "
                 f"{limit_cited(ctx, found.limit)}: the kernel kills Redis before it evicts; set {suggest} or raise "
                 "the limit",
+                fix=setting_fix(ctx, [(maxmemory, lowered)]),
             )
         elif persists and 2 * value > limit:
             how = " and ".join(cited(f) for f in persists)
@@ -92,4 +109,5 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
                 f"a snapshot or AOF rewrite forks Redis and can need twice that, {size_text(2 * value)}, above "
                 f"{limit_cited(ctx, found.limit)}; set {suggest} or raise the limit",
                 Severity.warning,
+                setting_fix(ctx, [(maxmemory, lowered)]),
             )

@@ -32,6 +32,9 @@ Use instead:
           OPENSEARCH_JAVA_OPTS: "-Xms1g -Xmx1g"
         mem_limit: 2g
     ```
+
+`--fix` sets `-Xmx` (and an `-Xms` set beside it) to half the limit where the base file writes
+them, keeping the rest of the variable as written (not through an anchor or a variable).
 """
 
 from __future__ import annotations
@@ -49,12 +52,14 @@ from composegen.lint.readers import (
     limited_services,
     mebibytes,
     number_fact,
+    setting_fix,
     size_text,
 )
 
 CODE = "CG305"
 NAME = "search-heap-over-half-limit"
 SEVERITY = Severity.warning
+FIXABLE = True
 SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info}
 
 
@@ -75,4 +80,11 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             f"service {found.name!r}: {found.facts.image_name} heap {cited(fact)} = {size_text(heap)} is above half "
             f"of {limit_cited(ctx, found.limit)}: the rest is the off-heap memory and page cache the server needs; "
             f"set -Xms{half}m -Xmx{half}m or raise the limit",
+            fix=setting_fix(
+                ctx,
+                [
+                    *((f, f"{half}m") for f in [number_fact(found.facts, "heap_initial", "jvm")] if f is not None),
+                    (fact, f"{half}m"),
+                ],
+            ),
         )

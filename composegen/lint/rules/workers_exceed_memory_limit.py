@@ -34,6 +34,10 @@ Use instead:
     ```
     or a limit that holds the workers (composegen render sizes it), or declare
     `memory_per_worker:` in composegen.yaml where your app is lighter than the estimate.
+
+`--fix` lowers the worker count (`-w`, `--workers`, `--concurrency`, `WEB_CONCURRENCY`, ...) to
+what the message says fits, where the base file writes it. No fix for `--autoscale` (two numbers
+to choose) or where not even one worker would be fewer than what runs.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from composegen.lint.readers import (
     cited,
     limit_cited,
     limited_services,
+    setting_fix,
     size_text,
     worker_processes,
 )
@@ -57,6 +62,7 @@ from composegen.lint.readers import (
 CODE = "CG309"
 NAME = "workers-exceed-memory-limit"
 SEVERITY = Severity.warning
+FIXABLE = True
 SEVERITY_BY_USAGE = {"dev": Severity.info}
 
 #: Roles other rules size: ML servers load models per worker (ml-models-exceed-limit).
@@ -98,6 +104,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             f"({_short(per.source)}) + {size_text(parent)} for the parent process = {size_text(need)}, above "
             f"{limit_cited(ctx, found.limit)}: the workers are OOM-killed as they warm up; run at most {fits}, or "
             f"raise the limit to {size_text(need)}",
+            fix=setting_fix(ctx, [(fact, str(fits))]) if fits >= 1 and fits < count else None,
         )
 
 
