@@ -229,6 +229,8 @@ _DECODERS: dict[str, Callable[[ModelArch], Count]] = {
     "deepseek_v3": deepseek,
 }
 FAMILIES = tuple(sorted({*_DENSE, *_DECODERS}))
+#: Families that generate text left to right (config.json model_type).
+DECODER_FAMILIES = frozenset({*_DECODERS, "gpt2", "opt", "phi"})
 
 
 def count(m: ModelArch) -> Count | None:
