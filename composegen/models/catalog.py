@@ -97,21 +97,15 @@ _KNOWN = frozenset(f.name for f in fields(ModelArch))
 _REQUIRED = frozenset(f.name for f in fields(ModelArch) if f.default is MISSING)
 
 
-_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
-
-
 def parse_count(value: object, where: str) -> int:
-    """A parameter count: an integer, or a number with K, M, B or T (`8.03B`)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = str(value).strip().replace(",", "").replace("_", "")
-    scale = _SUFFIXES.get(text[-1:].upper(), 1) if text else 1
-    number = text[:-1] if scale != 1 else text
+    """A parameter count: an integer, or a number with K, M, B or T (`8.03B`; units.parse_params)."""
+    from composegen.errors import UnitError
+    from composegen.units import parse_params
+
     try:
-        return round(float(number) * scale)
-    except ValueError:
-        fix = "write it like 350M or 8.03B"
-        raise InputError(f"{value!r} is not a parameter count", where=where, fix=fix) from None
+        return round(parse_params(value))
+    except UnitError as err:
+        raise InputError(err.message, where=where, fix=err.fix) from None
 
 
 def _entry(row: Any, where: str) -> ModelArch:

@@ -274,7 +274,7 @@ def read_folder(folder: Path) -> LocalModel:
     config = read_config(config_path) if config_path.is_file() else {}
     headers = [read_safetensors_header(p) for p in shards]
     params, weight_bytes, tensors, dtypes = _count_tensors(headers)
-    name = _cache_name(folder) or str(config.get("_name_or_path") or "") or folder.name
+    name = _cache_name(folder) or str(config.get("_name_or_path") or "") or folder.resolve().name
     source = str(config_path) if config else str(folder)
     arch = arch_from_config(config, name, params or None, source) if config else None
     known = lookup(name)
