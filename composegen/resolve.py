@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from composegen.errors import ComposegenError, InputError, UnitError
@@ -127,12 +128,12 @@ def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
     )
 
 
-def _footprints(spec: ServiceSpec, where: str) -> tuple[ModelFootprint, ...]:
+def _footprints(spec: ServiceSpec, where: str, root: Path) -> tuple[ModelFootprint, ...]:
     if not spec.models:
         return ()
     from composegen.sizing.catalog import footprint  # lazy: only for services that list models
 
-    return tuple(footprint(ref, where) for ref in spec.models)
+    return tuple(footprint(ref, where, root) for ref in spec.models)
 
 
 def _role(spec: ServiceSpec, base: BaseService, secrets: Sequence[str]) -> tuple[str, str]:
@@ -215,7 +216,7 @@ def resolve_services(
         spec = given if given is not None else default_spec()
         base = base_service(name, service)
         role, reason = _role(spec, base, secrets)
-        models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models")
+        models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models", Path(where).parent)
         result.append(
             ServiceInputs(
                 name=name,
