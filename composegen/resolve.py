@@ -55,6 +55,24 @@ def _targets(value: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _bind_mounts(value: Any, root: Path | None) -> tuple[tuple[str, str], ...]:
+    """(host path, container path) of each bind mount (`./models:/models:ro`, or `type: bind`),
+    a relative host path taken from `root`."""
+    if not isinstance(value, list):
+        return ()
+    found = []
+    for item in value:
+        if isinstance(item, dict) and item.get("type") == "bind" and "source" in item and "target" in item:
+            source, target = str(item["source"]), str(item["target"])
+        elif isinstance(item, str) and item[:1] in (".", "/", "~") and ":" in item:
+            source, target = item.split(":")[:2]
+        else:
+            continue
+        host = Path(source).expanduser()
+        found.append((str(root / host if root is not None and not host.is_absolute() else host), target))
+    return tuple(found)
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
@@ -104,8 +122,8 @@ def _bytes(*values: Any) -> int | None:
     return None
 
 
-def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
-    """The facts about one merged base service that sizing reads."""
+def base_service(name: str, service: Mapping[str, Any], root: Path | None = None) -> BaseService:
+    """The facts about one merged base service that sizing reads; relative bind mounts from `root`."""
     health = service.get("healthcheck")
     has_health = isinstance(health, dict) and not health.get("disable") and bool(health.get("test"))
     return BaseService(
@@ -123,6 +141,7 @@ def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
         legacy_keys=frozenset(k for k in LEGACY_KEYS if service.get(k) is not None),
         container_name=service.get("container_name") is not None,
         cpus=_cpus(service),
+        bind_mounts=_bind_mounts(service.get("volumes"), root),
         memory_limit=_bytes(service.get("mem_limit"), _limits(service).get("memory")),
         memswap_limit=-1 if str(service.get("memswap_limit")) == "-1" else _bytes(service.get("memswap_limit")),
     )
@@ -214,7 +233,7 @@ def resolve_services(
     for name, service in services.items():
         given = specs.get(name)
         spec = given if given is not None else default_spec()
-        base = base_service(name, service)
+        base = base_service(name, service, Path(where).parent)
         role, reason = _role(spec, base, secrets)
         models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models", Path(where).parent)
         result.append(

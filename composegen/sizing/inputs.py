@@ -33,6 +33,7 @@ class BaseService(NamedTuple):
     memory_limit: int | None = None  # bytes: mem_limit, else deploy.resources.limits.memory
     memswap_limit: int | None = None  # bytes, -1 unlimited; None: the base sets none
     cpus: float | None = None  # the CPU limit the base sets (deploy.resources.limits.cpus or cpus)
+    bind_mounts: tuple[tuple[str, str], ...] = ()  # (host path, container path) of each bind mount
 
 
 class ModelFootprint(NamedTuple):

@@ -72,3 +72,49 @@ def test_a_missing_path_is_one_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="'nowhere' does not exist") as err:
         footprint(ModelRef.model_validate({"path": "nowhere"}), "composegen.yaml:5", tmp_path)
     assert err.value.where == "composegen.yaml:5"
+
+
+def explain(project: Path, service: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "composegen", "explain", "-p", "dev", service],
+        cwd=project, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_a_model_in_a_mounted_hugging_face_cache_is_read(tmp_path: Path) -> None:
+    snapshot = tmp_path / "hf" / "hub" / "models--acme--tiny-llama" / "snapshots" / "r1"
+    model_folder(tmp_path)
+    snapshot.parent.mkdir(parents=True)
+    (tmp_path / "models" / "tiny").rename(snapshot)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  llm:\n    image: vllm/vllm-openai:v0.6.3\n    command: --model acme/tiny-llama\n"
+        "    volumes:\n      - ./hf:/root/.cache/huggingface\n"
+    )
+    done = explain(tmp_path, "llm")
+    assert done.returncode == 0, done.stderr
+    assert "acme/tiny-llama" in done.stdout and "hf-folder headers" in done.stdout
+    assert f"acme/tiny-llama params = {PARAMS}" in done.stdout
+    assert "acme/tiny-llama weights (bf16) = 170 KiB" in done.stdout  # the checkpoint's dtype
+    assert "acme/tiny-llama KV bytes/token (fp16) = 256 B" in done.stdout
+
+
+def test_a_model_path_under_a_bind_mount_is_read(tmp_path: Path) -> None:
+    model_folder(tmp_path)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  llm:\n    image: vllm/vllm-openai:v0.6.3\n    command: --model /models/tiny --dtype float16\n"
+        "    volumes:\n      - type: bind\n        source: ./models\n        target: /models\n"
+    )
+    done = explain(tmp_path, "llm")
+    assert done.returncode == 0, done.stderr
+    assert "models/tiny (hf-folder headers)" in done.stdout
+    assert "fp16" in done.stdout
+
+
+def test_an_unknown_model_not_in_any_mount_is_still_refused(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  llm:\n    image: vllm/vllm-openai:v0.6.3\n    command: --model acme/elsewhere\n"
+        "    volumes:\n      - ./hf:/root/.cache/huggingface\n"
+    )
+    done = explain(tmp_path, "llm")
+    assert done.returncode == 2
+    assert "whose size composegen does not know" in done.stderr and done.stderr.count("\n") == 1
