@@ -1,5 +1,5 @@
 """Models composegen knows by name: parameter counts and KV-cache sizes, from the bundled catalog
-(composegen/models/catalog.yaml; facts/sizing.md §ML models)."""
+(composegen/models/catalog.json; facts/sizing.md §ML models)."""
 
 from __future__ import annotations
 
