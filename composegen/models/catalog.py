@@ -153,7 +153,8 @@ def read_catalog(path: Path) -> tuple[ModelArch, ...]:
     rows = data.get("models") if isinstance(data, dict) else None
     if not isinstance(rows, list):
         raise InputError('the model catalog has no "models" list', where=str(path))
-    first = 1 + next((n for n, line in enumerate(text.splitlines()) if line.lstrip().startswith('{"')), 0)
+    lines = text.splitlines()
+    first = 1 + next((n for n in range(1, len(lines)) if lines[n].lstrip().startswith("{")), 0)
     return tuple(_entry(row, f"{path}:{first + i}") for i, row in enumerate(rows))
 
 
