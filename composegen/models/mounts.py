@@ -61,8 +61,8 @@ def mounted_footprint(
     if dtype is not None or local.weight_bytes is None:
         chosen = dtype or "fp16"
         return ModelFootprint(local.name, local.params, chosen, BYTES_PER_PARAM[chosen], _int(kv), source)
-    stored = local.composegen_dtype or str(local.main_dtype)
-    return ModelFootprint(local.name, local.params, stored, local.weight_bytes / local.params, _int(kv), source)
+    bytes_per_param = local.weight_bytes / local.params
+    return ModelFootprint(local.name, local.params, local.dtype_label, bytes_per_param, _int(kv), source)
 
 
 def _int(value: float | None) -> int | None:

@@ -72,8 +72,7 @@ def from_path(ref: ModelRef, given: str, where: str, root: Path) -> ModelFootpri
     source = f"{local.path} ({local.format} headers)"
     if "dtype" in ref.model_fields_set or local.weight_bytes is None:
         return ModelFootprint(name, local.params, ref.dtype, BYTES_PER_PARAM[ref.dtype], kv, source)
-    dtype = local.composegen_dtype or str(local.main_dtype)
-    return ModelFootprint(name, local.params, dtype, local.weight_bytes / local.params, kv, source)
+    return ModelFootprint(name, local.params, local.dtype_label, local.weight_bytes / local.params, kv, source)
 
 
 def footprint(ref: ModelRef, where: str, root: Path | None = None) -> ModelFootprint:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from composegen.errors import InputError
-from composegen.models.local import inspect, read_safetensors_header
+from composegen.models.local import find_in_ollama, inspect, read_safetensors_header
 
 LLAMA_CONFIG = {
     "architectures": ["LlamaForCausalLM"],
@@ -172,6 +172,7 @@ def write_gguf(path: Path) -> dict[str, int]:
     writer.add_head_count(4)
     writer.add_head_count_kv(2)
     writer.add_feed_forward_length(512)
+    writer.add_file_type(15)  # llama.cpp's MOSTLY_Q4_K_M
     q = gguf.GGMLQuantizationType
     rng = np.random.default_rng(0)
     writer.add_tensor("token_embd.weight", rng.random((100, 256), dtype=np.float32).astype(np.float16))
@@ -199,6 +200,35 @@ def test_a_gguf_header_gives_architecture_and_quantization(tmp_path: Path) -> No
     assert model.arch is not None
     assert (model.arch.layers, model.arch.kv_heads, model.arch.head_dim, model.arch.vocab) == (1, 2, 64, 100)
     assert model.arch.tied_embeddings  # no output.weight
+    assert model.quantization == "Q4_K_M"
+
+
+def test_an_ollama_store_names_its_models_by_tag(tmp_path: Path) -> None:
+    store = tmp_path / ".ollama" / "models"
+    (store / "blobs").mkdir(parents=True)
+    write_gguf(store / "blobs" / "sha256-abc")
+    manifest = store / "manifests" / "registry.ollama.ai" / "library" / "llama3.1" / "8b"
+    manifest.parent.mkdir(parents=True)
+    layers = [{"mediaType": "application/vnd.ollama.image.template", "digest": "sha256-t"},
+              {"mediaType": "application/vnd.ollama.image.model", "digest": "sha256:abc"}]  # fmt: skip
+    manifest.write_text(json.dumps({"layers": layers}))
+    (model,) = inspect(tmp_path / ".ollama")
+    assert (model.format, model.name, model.catalog) == ("ollama", "llama3.1:8b", "meta-llama/Llama-3.1-8B-Instruct")
+    assert model.params == 100 * 256 + 256 * 256 + 512 * 256 + 256
+    found = find_in_ollama(tmp_path / ".ollama", "llama3.1:8b")
+    assert found is not None and found.name == "llama3.1:8b"
+    assert find_in_ollama(tmp_path / ".ollama", "llama3.1") is None  # :latest is not there
+    manifest.write_text("{}")
+    with pytest.raises(InputError, match="not an Ollama manifest") as err:
+        inspect(store)
+    assert err.value.where == str(manifest)
+
+
+def test_a_quantized_checkpoint_says_how(tmp_path: Path) -> None:
+    config = {**LLAMA_CONFIG, "quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 128}}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (model,) = inspect(tmp_path)
+    assert model.quantization == "awq 4-bit"
 
 
 @pytest.mark.parametrize("content", [b"GGUF\x03\x00", b"GGUF" + bytes(40)])

@@ -118,3 +118,20 @@ def test_an_unknown_model_not_in_any_mount_is_still_refused(tmp_path: Path) -> N
     done = explain(tmp_path, "llm")
     assert done.returncode == 2
     assert "whose size composegen does not know" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_a_gguf_under_a_bind_mount_is_read_with_its_quantization(tmp_path: Path) -> None:
+    pytest.importorskip("gguf")
+    from tests.models.test_local import write_gguf
+
+    (tmp_path / "models").mkdir()
+    counts = write_gguf(tmp_path / "models" / "tiny.gguf")
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  llm:\n    image: ghcr.io/ggml-org/llama.cpp:server\n    command: -m /models/tiny.gguf -c 2048\n"
+        "    volumes:\n      - ./models:/models:ro\n"
+    )
+    done = explain(tmp_path, "llm")
+    assert done.returncode == 0, done.stderr
+    assert f"tiny-test params = {sum(counts.values())}" in done.stdout
+    assert "tiny-test weights (Q4_K_M)" in done.stdout
+    assert "models/tiny.gguf (gguf headers)" in done.stdout
