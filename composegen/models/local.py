@@ -131,7 +131,9 @@ def read_safetensors_header(path: Path) -> SafetensorsHeader:
         raise _bad(path, "not a safetensors file: its header is not JSON") from None
     if not isinstance(header, dict):
         raise _bad(path, "not a safetensors file: its header is not a JSON object")
-    metadata = header.pop("__metadata__", None) or {}
+    metadata = header.pop("__metadata__", None)
+    if not isinstance(metadata, dict):
+        metadata = {}
     tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
     end_of_data = 0
     for name, info in header.items():
@@ -154,7 +156,7 @@ def read_safetensors_header(path: Path) -> SafetensorsHeader:
         end_of_data = max(end_of_data, offsets[1])
     if 8 + length + end_of_data > size:
         raise _bad(path, f"safetensors file is truncated: its tensors end at byte {8 + length + end_of_data} of {size}")
-    return SafetensorsHeader(str(path), tensors, end_of_data, {str(k): str(v) for k, v in dict(metadata).items()})
+    return SafetensorsHeader(str(path), tensors, end_of_data, {str(k): str(v) for k, v in metadata.items()})
 
 
 def _count_tensors(headers: list[SafetensorsHeader]) -> tuple[int, int, int, dict[str, int]]:
@@ -354,7 +356,7 @@ def read_gguf(path: Path) -> LocalModel:
         reader = GGUFReader(path)
     except OSError as err:
         raise os_error(err, path, "read it") from None
-    except (ValueError, IndexError, KeyError, TypeError) as err:  # what GGUFReader raises on a bad header
+    except (ValueError, IndexError, KeyError, TypeError, OverflowError) as err:  # GGUFReader on a bad header
         raise _bad(path, f"not a readable GGUF file ({type(err).__name__})") from None
     architecture = str(_gguf_value(reader, "general.architecture") or "")
     name = str(_gguf_value(reader, "general.name") or path.stem)

@@ -127,13 +127,25 @@ def _bad_safetensors(path: Path, case: str) -> None:
     elif case == "shape does not fill offsets":
         raw = json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 8]}}).encode()
         path.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(8))
+    elif case == "metadata not a mapping":
+        raw = json.dumps({"__metadata__": [1]}).encode()
+        path.write_bytes(struct.pack("<Q", len(raw)) + raw)
     elif case == "truncated data":
         raw = json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}).encode()
         path.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(8))
 
 
 @pytest.mark.parametrize(
-    "case", ["short", "length past the end", "not json", "bad tensor", "shape does not fill offsets", "truncated data"]
+    "case",
+    [
+        "short",
+        "length past the end",
+        "not json",
+        "bad tensor",
+        "shape does not fill offsets",
+        "metadata not a mapping",
+        "truncated data",
+    ],
 )
 def test_a_bad_safetensors_file_is_one_error_naming_it(tmp_path: Path, case: str) -> None:
     path = tmp_path / "model.safetensors"
