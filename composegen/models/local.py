@@ -131,9 +131,9 @@ def read_safetensors_header(path: Path) -> SafetensorsHeader:
         raise _bad(path, "not a safetensors file: its header is not JSON") from None
     if not isinstance(header, dict):
         raise _bad(path, "not a safetensors file: its header is not a JSON object")
-    metadata = header.pop("__metadata__", None)
+    metadata = header.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict):
-        metadata = {}
+        raise _bad(path, "not a safetensors file: its __metadata__ is not a JSON object")
     tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
     end_of_data = 0
     for name, info in header.items():
