@@ -127,7 +127,7 @@ def read_safetensors_header(path: Path) -> SafetensorsHeader:
         raise os_error(err, path, "read it") from None
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
         raise _bad(path, "not a safetensors file: its header is not JSON") from None
     if not isinstance(header, dict):
         raise _bad(path, "not a safetensors file: its header is not a JSON object")
@@ -179,7 +179,7 @@ def read_config(path: Path) -> dict[str, Any]:
         raise _bad(path, "config.json is larger than any model config", "point at the model's own config.json")
     try:
         config = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         line = f":{err.lineno}" if isinstance(err, json.JSONDecodeError) else ""
         raise InputError("config.json is not valid JSON", where=f"{path}{line}", fix="fix or re-download it") from None
     if not isinstance(config, dict):
@@ -494,7 +494,7 @@ def read_ollama_manifest(manifest: Path, root: Path) -> LocalModel:
         data = json.loads(_read_prefix(manifest, MAX_CONFIG_BYTES).decode("utf-8"))
         layers = data.get("layers") if isinstance(data, dict) else None
         digest = next(layer["digest"] for layer in layers or () if layer.get("mediaType") == OLLAMA_MODEL_LAYER)
-    except (UnicodeDecodeError, json.JSONDecodeError, StopIteration, KeyError, TypeError, AttributeError):
+    except (ValueError, RecursionError, StopIteration, KeyError, TypeError, AttributeError):  # JSON, shape
         raise _bad(manifest, "not an Ollama manifest with a model layer") from None
     blob = root / "blobs" / str(digest).replace(":", "-")
     if not blob.is_file():

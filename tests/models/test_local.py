@@ -163,6 +163,13 @@ def test_bad_config_json_names_the_file_and_line(tmp_path: Path) -> None:
     assert err.value.where == f"{tmp_path / 'config.json'}:3"
 
 
+def test_a_config_nested_too_deep_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("[" * 100_000)
+    with pytest.raises(InputError) as err:
+        inspect(tmp_path)
+    assert err.value.where.startswith(str(tmp_path / "config.json"))
+
+
 def test_a_folder_without_a_model(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no model here"):
         inspect(tmp_path)
