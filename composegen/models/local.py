@@ -253,7 +253,7 @@ def arch_from_config(config: dict[str, Any], name: str, params: int | None, sour
         shared_experts=shared,
         moe_intermediate=moe_intermediate if experts else None,
         dense_layers=_int(config, "first_k_dense_replace") or 0,
-        decoder_layers=_int(config, "decoder_layers") if kind == "seq2seq" else None,
+        decoder_layers=_int(config, "decoder_layers", "num_decoder_layers") if kind == "seq2seq" else None,
         sliding_window=_int(config, "sliding_window"),
         q_lora_rank=_int(config, "q_lora_rank"),
         kv_lora_rank=_int(config, "kv_lora_rank"),
