@@ -25,6 +25,7 @@ class BaseService(NamedTuple):
     has_healthcheck: bool = False
     user: str | None = None
     volume_targets: tuple[str, ...] = ()
+    bind_mounts: tuple[tuple[str, str], ...] = ()  # (host path, container path) of each bind mount
     tmpfs_targets: tuple[str, ...] = ()
     security_opt: tuple[str, ...] = ()  # appended to by an overlay, and compose rejects a repeated item
     environment: Mapping[str, str] = MappingProxyType({})
@@ -33,7 +34,6 @@ class BaseService(NamedTuple):
     memory_limit: int | None = None  # bytes: mem_limit, else deploy.resources.limits.memory
     memswap_limit: int | None = None  # bytes, -1 unlimited; None: the base sets none
     cpus: float | None = None  # the CPU limit the base sets (deploy.resources.limits.cpus or cpus)
-    bind_mounts: tuple[tuple[str, str], ...] = ()  # (host path, container path) of each bind mount
 
 
 class ModelFootprint(NamedTuple):
