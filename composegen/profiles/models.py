@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from composegen.profiles.types import ByteSize, Duration, EnvironmentName, EnvironmentValue, Params
 from composegen.units import human_bytes
@@ -277,6 +277,14 @@ class ModelRef(Frozen):
         if self.name is None and self.params is None and self.path is None:
             raise ValueError("a model needs a name, params or path")
         return self
+
+    @model_serializer(mode="wrap")
+    def _no_path_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A model without a path dumps as it did before `path` existed: render digests stay put."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("path") is None:
+            data.pop("path", None)
+        return data
 
 
 class ServiceSpec(Frozen):
