@@ -215,7 +215,7 @@ def arch_from_config(config: dict[str, Any], name: str, params: int | None, sour
     hidden = _int(config, "hidden_size", "n_embd", "d_model")
     heads = _int(config, "num_attention_heads", "n_head", "encoder_attention_heads", "num_heads")
     vocab = _int(config, "vocab_size")
-    if not (layers and hidden and heads and vocab):
+    if not (layers and hidden and heads and vocab) or min(layers, hidden, heads, vocab) < 0:
         return None
     kind: Kind
     architectures = " ".join(str(a) for a in config.get("architectures") or ())

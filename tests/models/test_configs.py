@@ -76,5 +76,13 @@ def test_a_published_config_gives_the_catalogs_shape_and_params(name: str) -> No
     assert read.kv_bytes_per_token() == known.kv_bytes_per_token()
 
 
-def test_a_config_without_dimensions_gives_no_architecture() -> None:
-    assert arch_from_config({"model_type": "mystery"}, "x", None, "config.json") is None
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"model_type": "mystery"},
+        {"model_type": "llama", "num_hidden_layers": -2, "hidden_size": 64, "num_attention_heads": 4, "vocab_size": 9},
+        {"model_type": "llama", "num_hidden_layers": 2, "hidden_size": "64", "num_attention_heads": 4},
+    ],
+)
+def test_a_config_without_dimensions_gives_no_architecture(config: dict[str, Any]) -> None:
+    assert arch_from_config(config, "x", None, "config.json") is None
