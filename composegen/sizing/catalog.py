@@ -1,20 +1,23 @@
-"""Models composegen knows by name: parameter counts and KV-cache sizes (facts/sizing.md §ML models)."""
+"""Models composegen knows by name: parameter counts and KV-cache sizes, from the bundled catalog
+(composegen/models/catalog.json; facts/sizing.md §ML models)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
+from composegen.models.catalog import BYTES_PER_PARAM, lookup
 from composegen.sizing.inputs import ModelFootprint
 
 if TYPE_CHECKING:
+    from composegen.models.local import LocalModel
     from composegen.profiles.models import ModelRef
 
-#: Bytes per parameter by dtype (facts/sizing.md §ML models).
-BYTES_PER_PARAM: dict[str, float] = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
+__all__ = ["BYTES_PER_PARAM", "KnownModel", "footprint", "known_model"]
 
-KIB = 1024
+SOURCE = "composegen model catalog (config.json)"
 
 
 @dataclass(frozen=True)
@@ -22,28 +25,61 @@ class KnownModel:
     name: str
     params: float
     kv_bytes_per_token: int | None = None  # fp16, per token, all layers (vLLM's formula)
-    aliases: tuple[str, ...] = ()
-
-
-# facts/sizing.md §ML models: parameter counts and KV cache per token (fp16).
-KNOWN_MODELS: tuple[KnownModel, ...] = (
-    KnownModel("facebook/bart-large", 406.3e6, aliases=("bart-large",)),
-    KnownModel("roberta-base", 124.6e6, aliases=("FacebookAI/roberta-base",)),
-    KnownModel("roberta-large", 355.4e6, aliases=("FacebookAI/roberta-large",)),
-    KnownModel("distilroberta-base", 82.1e6, aliases=("distilroberta", "distilbert/distilroberta-base")),
-    KnownModel("HuggingFaceTB/SmolLM2-1.7B", 1.711e9, 192 * KIB, aliases=("SmolLM2-1.7B", "smollm2-1.7b")),
-    KnownModel("meta-llama/Meta-Llama-3-8B", 8.030e9, 128 * KIB, aliases=("Llama-3-8B", "llama3-8b", "llama-3-8b")),
-    KnownModel("meta-llama/Meta-Llama-3-70B", 70.55e9, 320 * KIB, aliases=("Llama-3-70B", "llama3-70b", "llama-3-70b")),
-)
-_BY_NAME = {n.lower(): m for m in KNOWN_MODELS for n in (m.name, *m.aliases)}
 
 
 def known_model(name: str) -> KnownModel | None:
-    return _BY_NAME.get(name.lower())
+    """The catalog's model by id, short id or alias: its params and fp16 KV cache per token."""
+    arch = lookup(name)
+    if arch is None:
+        return None
+    kv = arch.kv_bytes_per_token("fp16")
+    return KnownModel(arch.name, arch.params, None if kv is None else int(kv))
 
 
-def footprint(ref: ModelRef, where: str) -> ModelFootprint:
-    """Resolve a model reference from composegen.yaml to params and bytes per parameter."""
+def local_model(given: str, name: str | None, where: str, root: Path) -> LocalModel:
+    """The model at path `given` (relative to composegen.yaml's folder `root`); in a cache of
+    several, the one `name` names."""
+    from composegen.models.local import find_in_cache, inspect, read_folder
+
+    path = root / Path(given).expanduser()
+    if not path.exists():
+        fix = f"give a path relative to {root} or an absolute one"
+        raise InputError(f"model path {given!r} does not exist", where=where, fix=fix)
+    if name and path.is_dir():
+        snapshot = find_in_cache(path, name)
+        if snapshot is not None:
+            return read_folder(snapshot)
+    found = inspect(path)
+    if len(found) > 1:
+        names = ", ".join(m.name for m in found)
+        raise InputError(f"{given} holds {len(found)} models", where=where, fix=f"name the one it loads: {names}")
+    return found[0]
+
+
+def from_path(ref: ModelRef, given: str, where: str, root: Path) -> ModelFootprint:
+    """A model read from its files: exact params, the checkpoint's bytes per parameter (or the
+    dtype given), and the KV cache of its config (unless given)."""
+    local = local_model(given, ref.name, where, root)
+    if not local.params:
+        raise InputError(
+            f"{given}: no parameter count in its headers", where=where, fix="add params, or point at the weights"
+        )
+    name = ref.name or local.name
+    kv = ref.kv_bytes_per_token
+    if kv is None and local.arch is not None:
+        per_token = local.arch.kv_bytes_per_token("fp16")
+        kv = None if per_token is None else int(per_token)
+    source = f"{local.path} ({local.format} headers)"
+    if "dtype" in ref.model_fields_set or local.weight_bytes is None:
+        return ModelFootprint(name, local.params, ref.dtype, BYTES_PER_PARAM[ref.dtype], kv, source)
+    return ModelFootprint(name, local.params, local.dtype_label, local.weight_bytes / local.params, kv, source)
+
+
+def footprint(ref: ModelRef, where: str, root: Path | None = None) -> ModelFootprint:
+    """Resolve a model reference from composegen.yaml to params and bytes per parameter; a `path`
+    is read relative to `root`, composegen.yaml's folder."""
+    if ref.path is not None:
+        return from_path(ref, ref.path, where, root if root is not None else Path.cwd())
     bytes_per_param = BYTES_PER_PARAM[ref.dtype]
     known = known_model(ref.name) if ref.name else None
     if ref.params is not None:
@@ -51,11 +87,10 @@ def footprint(ref: ModelRef, where: str) -> ModelFootprint:
         kv = ref.kv_bytes_per_token or (known.kv_bytes_per_token if known else None)
         return ModelFootprint(name, ref.params, ref.dtype, bytes_per_param, kv, "declared params")
     if known is None:
-        names = ", ".join(m.aliases[0] if m.aliases else m.name for m in KNOWN_MODELS)
         raise InputError(
             f"unknown model {ref.name!r}",
             where=where,
-            fix=f"give its params (like `params: 350M`) or use one of: {names}",
+            fix="give its params (like `params: 350M`), or use a name `composegen models` lists",
         )
     kv = ref.kv_bytes_per_token or known.kv_bytes_per_token
-    return ModelFootprint(known.name, known.params, ref.dtype, bytes_per_param, kv, "facts/sizing.md §ML models")
+    return ModelFootprint(known.name, known.params, ref.dtype, bytes_per_param, kv, SOURCE)
