@@ -25,6 +25,8 @@ from composegen.yamlio import Document, KeyPath, Tagged
 if TYPE_CHECKING:
     from composegen.compose.stack import Problem
     from composegen.facts import Fact, ServiceFacts
+    from composegen.sizing.engines import Plan
+    from composegen.sizing.gpus import Reservation
     from composegen.sizing.quantity import Quantity
 
 
@@ -776,3 +778,58 @@ def worker_processes(facts: ServiceFacts) -> Workers | None:
     if fact is None or int(fact.value or 0) < 1:
         return None
     return Workers(fact, int(fact.value or 0), "celery")
+
+
+# --- GPUs and LLM serving engines ------------------------------------------------------------------
+
+
+class HostGpus(NamedTuple):
+    """The host's GPUs as composegen.yaml declares them."""
+
+    number: int
+    memory: float  # bytes of each
+    text: str  # `2 × H100 (80.00 GiB each, composegen.yaml host.gpus)`
+
+
+def host_gpus(ctx: LintContext) -> HostGpus | None:
+    spec = ctx.host.gpus if ctx.host is not None else None
+    if spec is None:
+        return None
+    what = spec.model or "GPU"
+    return HostGpus(
+        spec.count, spec.memory_each, f"{spec.count} × {what} ({human_bytes(spec.memory_each)} each, host.gpus)"
+    )
+
+
+def gpu_reservation(service: Mapping[str, Any]) -> Reservation | None:
+    """The GPUs a service reserves (`deploy.resources.reservations.devices`, `gpus:`)."""
+    from composegen.sizing.gpus import reservation
+
+    return reservation(service)
+
+
+def serving_plan(ctx: LintContext, name: str, service: Mapping[str, Any]) -> Plan | None:
+    """The VRAM an LLM serving engine needs on each GPU it uses, where composegen knows its model's
+    architecture: the engine's flags and environment (composegen.facts), the model its command
+    names or composegen.yaml declares, the GPUs it reserves and the host's (composegen.yaml)."""
+    from composegen.sizing.engines import engine_of, plan
+    from composegen.sizing.serving import architecture
+
+    engine = engine_of(ctx.facts(name))
+    if engine is None:
+        return None
+    inputs = ctx.inputs.get(name)
+    declared = inputs.spec.models[0] if inputs is not None and inputs.spec.models else None
+    names = [declared.name] if declared is not None and declared.name else []
+    names += [str(engine.model.value)] if engine.model is not None else []
+    arch = next((a for n in names if (a := architecture(n)) is not None), None)
+    if arch is None:
+        return None
+    host = host_gpus(ctx)
+    if engine.engine in ("vllm", "tgi"):
+        split = max(1, int(engine.tensor_parallel.number))
+    else:
+        reserved = gpu_reservation(service)
+        split = reserved.gpus(host.number if host is not None else 1) if reserved is not None else 1
+    fmt = declared.dtype if declared is not None and "dtype" in declared.model_fields_set else None
+    return plan(engine, arch, max(1, split), host.memory if host is not None else None, fmt)

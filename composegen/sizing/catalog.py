@@ -39,7 +39,15 @@ _BY_NAME = {n.lower(): m for m in KNOWN_MODELS for n in (m.name, *m.aliases)}
 
 
 def known_model(name: str) -> KnownModel | None:
-    return _BY_NAME.get(name.lower())
+    """A model by name: the table above, else a decoder LLM serving knows (composegen.sizing.serving)."""
+    found = _BY_NAME.get(name.lower())
+    if found is None:
+        from composegen.sizing.serving import architecture, kv_per_token
+
+        arch = architecture(name)
+        if arch is not None:
+            return KnownModel(arch.name, arch.params, int(kv_per_token(arch, 2.0)))
+    return found
 
 
 def footprint(ref: ModelRef, where: str) -> ModelFootprint:

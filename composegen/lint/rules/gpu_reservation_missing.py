@@ -1,0 +1,86 @@
+"""gpu-reservation-missing (CG310): an inference engine that reserves no GPU.
+
+What it does:
+    Flags a service that runs vLLM or text-generation-inference (its command or image;
+    composegen.facts), or llama.cpp's server with a CUDA/ROCm image or `-ngl`, or Ollama on a host
+    whose GPUs composegen.yaml declares (`host.gpus`), when it reserves no GPU: no
+    `deploy.resources.reservations.devices` entry with `capabilities: [gpu]` (or a GPU driver)
+    and no `gpus:`. An image built for the CPU (`cpu` in its name or tag) is left alone.
+
+Why is this bad?
+    Docker hands a container no GPU unless it asks for one. vLLM and TGI then fail at start
+    ("No CUDA GPUs are available"); llama.cpp and Ollama fall back to the CPU, an order of
+    magnitude slower, and put the weights and KV cache in the container's RAM instead of VRAM.
+
+Example:
+    ```yaml
+    services:
+      llm:
+        image: vllm/vllm-openai:v0.6.3
+        command: --model meta-llama/Llama-3.1-8B-Instruct
+    ```
+
+Use instead:
+    ```yaml
+    services:
+      llm:
+        image: vllm/vllm-openai:v0.6.3
+        command: --model meta-llama/Llama-3.1-8B-Instruct
+        deploy:
+          resources:
+            reservations:
+              devices:
+                - {driver: nvidia, count: 1, capabilities: [gpu]}
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from composegen.lint.context import LintContext
+from composegen.lint.finding import Severity, Violation
+from composegen.lint.readers import gpu_reservation, host_gpus, is_fragment
+
+CODE = "CG310"
+NAME = "gpu-reservation-missing"
+SEVERITY = Severity.warning
+
+
+def needs_gpu(ctx: LintContext, name: str, service: Mapping[str, Any]) -> str | None:
+    """Why the service wants a GPU (the engine it runs), or None."""
+    facts = ctx.facts(name)
+    if facts is None:
+        return None
+    image = (facts.image or "").lower()
+    if "cpu" in image:
+        return None
+    if "vllm" in facts.programs:
+        return "vLLM, which needs a GPU"
+    if "tgi" in facts.programs:
+        return "text-generation-inference, which needs a GPU"
+    if "llama.cpp" in facts.programs:
+        layers = facts.get("gpu_layers", "llama.cpp")
+        if any(word in image for word in ("cuda", "rocm", "vulkan")):
+            return "llama.cpp's server from a GPU image"
+        if layers is not None and layers.value not in (0, None):
+            return f"llama.cpp's server with `{layers.raw}`"
+    if "ollama" in facts.programs and host_gpus(ctx) is not None:
+        return "Ollama on a host with GPUs (host.gpus)"
+    return None
+
+
+def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    for name, service in ctx.services():
+        if gpu_reservation(service) is not None or is_fragment(ctx, service):
+            continue
+        why = needs_gpu(ctx, name, service)
+        if why is None:
+            continue
+        yield Violation(
+            ("services", name),
+            f"service {name!r} runs {why}, but reserves none: docker gives it no GPU; add "
+            "deploy.resources.reservations.devices: [{driver: nvidia, count: 1, capabilities: [gpu]}]",
+            service=name,
+        )
