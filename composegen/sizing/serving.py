@@ -80,7 +80,7 @@ _ARCHS: tuple[tuple[Arch, tuple[str, ...]], ...] = (
         ("meta-llama/llama-3.1-405b", "llama3.1-405b", "llama3.1:405b"),
     ),
 )
-_BY_NAME = {n.lower(): a for a, aliases in _ARCHS for n in (a.name, *aliases)}
+_BY_NAME = {n.lower(): a for a, aliases in _ARCHS for n in (a.name, *aliases, a.name.split("/")[-1])}
 
 
 def architecture(name: str) -> Arch | None:
