@@ -367,9 +367,9 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="project (composegen.
 
 def _register_more_commands() -> None:
     """Commands that live in their own modules (each imports its heavy parts lazily)."""
-    from composegen import engine_cli, export_cli, plan_cli, scale_cli
+    from composegen import engine_cli, export_cli, models_cli, plan_cli, scale_cli
 
-    for module in (engine_cli, plan_cli, export_cli, scale_cli):
+    for module in (engine_cli, plan_cli, export_cli, scale_cli, models_cli):
         module.register(app)
 
 

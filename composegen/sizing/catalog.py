@@ -1,4 +1,5 @@
-"""Models composegen knows by name: parameter counts and KV-cache sizes (facts/sizing.md §ML models)."""
+"""Models composegen knows by name: parameter counts and KV-cache sizes, from the bundled catalog
+(composegen/models/catalog.yaml; facts/sizing.md §ML models)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
+from composegen.models.catalog import BYTES_PER_PARAM, lookup
 from composegen.sizing.inputs import ModelFootprint
 
 if TYPE_CHECKING:
     from composegen.profiles.models import ModelRef
 
-#: Bytes per parameter by dtype (facts/sizing.md §ML models).
-BYTES_PER_PARAM: dict[str, float] = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
+__all__ = ["BYTES_PER_PARAM", "KnownModel", "footprint", "known_model"]
 
-KIB = 1024
+SOURCE = "composegen model catalog (config.json)"
 
 
 @dataclass(frozen=True)
@@ -22,32 +23,18 @@ class KnownModel:
     name: str
     params: float
     kv_bytes_per_token: int | None = None  # fp16, per token, all layers (vLLM's formula)
-    aliases: tuple[str, ...] = ()
-
-
-# facts/sizing.md §ML models: parameter counts and KV cache per token (fp16).
-KNOWN_MODELS: tuple[KnownModel, ...] = (
-    KnownModel("facebook/bart-large", 406.3e6, aliases=("bart-large",)),
-    KnownModel("roberta-base", 124.6e6, aliases=("FacebookAI/roberta-base",)),
-    KnownModel("roberta-large", 355.4e6, aliases=("FacebookAI/roberta-large",)),
-    KnownModel("distilroberta-base", 82.1e6, aliases=("distilroberta", "distilbert/distilroberta-base")),
-    KnownModel("HuggingFaceTB/SmolLM2-1.7B", 1.711e9, 192 * KIB, aliases=("SmolLM2-1.7B", "smollm2-1.7b")),
-    KnownModel("meta-llama/Meta-Llama-3-8B", 8.030e9, 128 * KIB, aliases=("Llama-3-8B", "llama3-8b", "llama-3-8b")),
-    KnownModel("meta-llama/Meta-Llama-3-70B", 70.55e9, 320 * KIB, aliases=("Llama-3-70B", "llama3-70b", "llama-3-70b")),
-)
-_BY_NAME = {n.lower(): m for m in KNOWN_MODELS for n in (m.name, *m.aliases)}
 
 
 def known_model(name: str) -> KnownModel | None:
-    """A model by name: the table above, else a decoder LLM serving knows (composegen.sizing.serving)."""
-    found = _BY_NAME.get(name.lower())
-    if found is None:
+    """The catalog's model by id, short id or alias: its params and fp16 KV cache per token."""
+    arch = lookup(name)
+    if arch is None:  # an Ollama tag (`llama3.1:70b`) or a GGUF file, as LLM serving names them
         from composegen.sizing.serving import architecture, kv_per_token
 
-        arch = architecture(name)
-        if arch is not None:
-            return KnownModel(arch.name, arch.params, int(kv_per_token(arch, 2.0)))
-    return found
+        served = architecture(name)
+        return KnownModel(served.name, served.params, int(kv_per_token(served, 2.0))) if served else None
+    kv = arch.kv_bytes_per_token("fp16")
+    return KnownModel(arch.name, arch.params, None if kv is None else int(kv))
 
 
 def footprint(ref: ModelRef, where: str) -> ModelFootprint:
@@ -59,11 +46,10 @@ def footprint(ref: ModelRef, where: str) -> ModelFootprint:
         kv = ref.kv_bytes_per_token or (known.kv_bytes_per_token if known else None)
         return ModelFootprint(name, ref.params, ref.dtype, bytes_per_param, kv, "declared params")
     if known is None:
-        names = ", ".join(m.aliases[0] if m.aliases else m.name for m in KNOWN_MODELS)
         raise InputError(
             f"unknown model {ref.name!r}",
             where=where,
-            fix=f"give its params (like `params: 350M`) or use one of: {names}",
+            fix="give its params (like `params: 350M`), or use a name `composegen models` lists",
         )
     kv = ref.kv_bytes_per_token or known.kv_bytes_per_token
-    return ModelFootprint(known.name, known.params, ref.dtype, bytes_per_param, kv, "facts/sizing.md §ML models")
+    return ModelFootprint(known.name, known.params, ref.dtype, bytes_per_param, kv, SOURCE)

@@ -7,6 +7,7 @@ and a VRAM plan per GPU (docs/sizing.md §LLM serving).
   4.5 bits; q8_0 2 + 32 bytes, 8.5 bits), a file type's mix by llama.cpp's measured table
   (tools/quantize/README.md, Llama-3.1-8B: Q4_K_M 4.8944 bpw, Q5_K_M 5.7036, Q6_K 6.5633, Q8_0
   8.5008).
+- Models' architectures come from the model catalog (composegen/models/catalog.yaml).
 - KV cache = 2 × layers × KV heads × head dim × bytes per element × tokens (vLLM
   kv_cache_interface.py; Ollama fs/ggml GraphSize): fp16/bf16 2 bytes, fp8 1, llama.cpp's q8_0
   34/32 and q4_0 18/32 (their ggml blocks).
@@ -35,66 +36,59 @@ from composegen.units import GIB, MIB
 
 SOURCE = "docs/sizing.md §LLM serving"
 
-#: The one place that knows a model's architecture by name. composegen.models.catalog (issue 15
-#: item 1) replaces the table below; until then these are the decoders composegen knows, from
-#: their published config.json (layers, KV heads, head dim, hidden, vocabulary, max positions).
-
 
 class Arch(NamedTuple):
-    """What serving sizes a model by."""
+    """What serving sizes a model by (from the model catalog, composegen.models.catalog)."""
 
     name: str
     params: float  # all parameters (a MoE's experts included: they are all loaded)
-    layers: int
+    layers: int  # the layers that keep a KV cache (a seq2seq model's decoder)
     kv_heads: int
     head_dim: int
     hidden: int = 0
     vocab: int = 0
     max_positions: int = 0
     heads: int = 0
+    latent: int = 0  # MLA (DeepSeek V2/V3): values cached per layer and token, K and V together
 
 
-_ARCHS: tuple[tuple[Arch, tuple[str, ...]], ...] = (
-    (
-        Arch("HuggingFaceTB/SmolLM2-1.7B", 1.711e9, 24, 32, 64, 2048, 49152, 8192, 32),
-        ("smollm2-1.7b", "smollm2:1.7b"),
-    ),
-    (
-        Arch("meta-llama/Meta-Llama-3-8B", 8.030e9, 32, 8, 128, 4096, 128256, 8192, 32),
-        ("llama3-8b", "llama-3-8b", "meta-llama/meta-llama-3-8b-instruct", "llama3:8b"),
-    ),
-    (
-        Arch("meta-llama/Llama-3.1-8B-Instruct", 8.030e9, 32, 8, 128, 4096, 128256, 131072, 32),
-        ("meta-llama/llama-3.1-8b", "llama3.1-8b", "llama3.1:8b", "llama3.1"),
-    ),
-    (
-        Arch("meta-llama/Meta-Llama-3-70B", 70.55e9, 80, 8, 128, 8192, 128256, 8192, 64),
-        ("llama3-70b", "llama-3-70b", "meta-llama/meta-llama-3-70b-instruct", "llama3:70b"),
-    ),
-    (
-        Arch("meta-llama/Llama-3.1-70B-Instruct", 70.55e9, 80, 8, 128, 8192, 128256, 131072, 64),
-        ("meta-llama/llama-3.1-70b", "llama3.1-70b", "llama3.1:70b"),
-    ),
-    (
-        Arch("meta-llama/Llama-3.1-405B-Instruct", 405.85e9, 126, 8, 128, 16384, 128256, 131072, 128),
-        ("meta-llama/llama-3.1-405b", "llama3.1-405b", "llama3.1:405b"),
-    ),
-)
-_BY_NAME = {n.lower(): a for a, aliases in _ARCHS for n in (a.name, *aliases, a.name.split("/")[-1])}
+def _candidates(name: str) -> list[str]:
+    """The names to look a model up by: an Ollama tag as a catalog alias (`llama3.1:70b` is
+    `llama3.1-70b`), without its quantization (`-instruct-q4_K_M` is `-instruct`); a GGUF file by
+    its name without the format (`/models/Meta-Llama-3-8B.Q8_0.gguf` is `Meta-Llama-3-8B`)."""
+    key = name.strip()
+    if key.lower().endswith(".gguf") or key.startswith(("/", "./")):
+        key = re.sub(r"(?i)(-\d+-of-\d+)?\.gguf$", "", key.rsplit("/", 1)[-1])
+        return [re.sub(r"(?i)[.-](iq\d\w*|q\d\w*|f16|bf16|f32)$", "", key)]
+    if ":" not in key:
+        return [key]
+    dashed = key.replace(":", "-")
+    bare = re.sub(r"(?i)-(q\d\w*|iq\d\w*|fp16|f16|bf16)$", "", dashed)
+    return [dashed, bare, re.sub(r"(?i)-(instruct|chat|text)$", "", bare), key]
 
 
 def architecture(name: str) -> Arch | None:
-    """A model's architecture by its name, id or Ollama tag (`llama3.1:8b-instruct-q4_K_M` is
-    `llama3.1:8b`); None when composegen does not know it."""
-    key = name.strip().lower()
-    if key in _BY_NAME:
-        return _BY_NAME[key]
-    if key.endswith(".gguf") or key.startswith(("/", "./")):  # a file: its name, without the format
-        key = re.sub(r"(-\d+-of-\d+)?\.gguf$", "", key.rsplit("/", 1)[-1])
-        key = re.sub(r"[.-](iq\d\w*|q\d\w*|f16|bf16|f32)$", "", key)
-        return _BY_NAME.get(key)
-    base = re.sub(r"-(instruct|chat|text)?-?(q\d\w*|fp16|f16|bf16)$", "", key)
-    return _BY_NAME.get(base)
+    """A decoder's architecture by its name, id, Ollama tag or GGUF file, from the model catalog;
+    None when the catalog does not know it (or it keeps no KV cache: an encoder)."""
+    from composegen.models.catalog import lookup
+
+    for key in _candidates(name):
+        found = lookup(key)
+        if found is None or found.kind == "encoder":
+            continue
+        return Arch(
+            found.name,
+            float(found.params),
+            found.generating_layers,
+            found.kv_heads,
+            found.head_dim,
+            found.hidden,
+            found.vocab,
+            found.max_positions,
+            found.heads,
+            (found.kv_lora_rank + (found.rope_head_dim or 0)) if found.kv_lora_rank is not None else 0,
+        )
+    return None
 
 
 # --- weights ------------------------------------------------------------------------------------
@@ -194,7 +188,10 @@ def kv_bytes(dtype: str) -> float | None:
 
 
 def kv_per_token(arch: Arch, element_bytes: float) -> float:
-    """2 (K and V) × layers × KV heads × head dim × bytes: one token's cache over all layers."""
+    """2 (K and V) × layers × KV heads × head dim × bytes: one token's cache over all layers (MLA:
+    layers × its latent, the catalog's formula)."""
+    if arch.latent:
+        return arch.layers * arch.latent * element_bytes
     return 2 * arch.layers * arch.kv_heads * arch.head_dim * element_bytes
 
 

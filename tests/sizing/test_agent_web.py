@@ -95,7 +95,7 @@ def test_llm_weights_plus_kv_cache() -> None:
         "llm", models=[{"name": "llama3-8b", "dtype": "int4"}], context_length=8192, concurrent_sequences=4
     )
     sizing = llm.size(inputs, make_profile(memory={"margin": 1.0}))
-    weights = 8.030e9 * 0.5
+    weights = 8_030_261_248 * 0.5
     kv = 128 * KIB * 8192 * 4  # = 4 GiB
     assert sizing.memory.value == pytest.approx(0.73 * GIB + weights + kv)
 

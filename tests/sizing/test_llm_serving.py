@@ -83,13 +83,16 @@ def test_kv_cache_is_two_layers_kv_heads_head_dim_bytes_tokens() -> None:
     assert serving.kv_per_token(arch, 2.0) == 128 * KIB  # facts/sizing.md: Llama-3-8B 128 KiB fp16
     assert serving.kv_cache_bytes(arch, serving.KV_BYTES["fp8"], 8192, 4) == 8192 * 4 * 64 * KIB
     assert serving.KV_BYTES["q8_0"] == 34 / 32 and serving.KV_BYTES["q4_0"] == 18 / 32
+    mla = serving.architecture("deepseek-v3")  # MLA: one latent of 512 + 64 per layer
+    assert mla is not None and serving.kv_per_token(mla, 2.0) == 61 * 576 * 2
 
 
 @pytest.mark.parametrize(
     ("name", "found"),
     [
-        ("llama3.1:8b", "meta-llama/Llama-3.1-8B-Instruct"),
+        ("llama3.1:8b", "meta-llama/Llama-3.1-8B"),
         ("llama3.1:70b-instruct-q4_K_M", "meta-llama/Llama-3.1-70B-Instruct"),
+        ("deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-V3"),
         ("/models/Meta-Llama-3-8B.Q8_0.gguf", "meta-llama/Meta-Llama-3-8B"),
         ("acme/unknown", None),
     ],

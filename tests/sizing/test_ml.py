@@ -29,10 +29,10 @@ def test_weights_plus_runtime_match_the_measured_worker(dtype: str, weights_gib:
 
 def test_preload_shares_weights_copy_on_write() -> None:
     # roberta-base, 4 workers, --preload, batch 1 × 512 tokens, CUDA build (no `cpu` in the image):
-    # shared = 0.73 GiB + 1.2 × 124.6e6 × 4 B; per worker = 160 MiB + 0.3 GiB × 512/4096
+    # shared = 0.73 GiB + 1.2 × 124,645,632 × 4 B; per worker = 160 MiB + 0.3 GiB × 512/4096
     inputs = make_inputs("ml-inference", models=[{"name": "roberta-base"}], workers=4, preload=True, cpus=4)
     sizing = ml.size(inputs, make_profile())
-    shared = 0.73 * GIB + 1.2 * 124.6e6 * 4
+    shared = 0.73 * GIB + 1.2 * 124_645_632 * 4
     per_worker = 160 * MIB + 0.3 * GIB * 512 / 4096
     working_set = sizing.memory.parts[0]
     assert working_set.value == pytest.approx(shared + 4 * per_worker)
@@ -44,7 +44,7 @@ def test_preload_shares_weights_copy_on_write() -> None:
 def test_without_preload_each_worker_pays_everything() -> None:
     inputs = make_inputs("ml-inference", models=[{"name": "roberta-base"}], workers=4, preload=False, cpus=4)
     sizing = ml.size(inputs, make_profile())
-    weights = 124.6e6 * 4
+    weights = 124_645_632 * 4
     activations = 0.3 * GIB * 512 / 4096
     expected = 24 * MIB + 4 * (0.73 * GIB + 1.2 * weights + activations)
     assert sizing.memory.parts[0].value == pytest.approx(expected)
@@ -89,7 +89,7 @@ def test_one_process_on_the_cpu_build_matches_the_bench() -> None:
         "ml-inference", image="inference:cpu", models=[{"name": "bart-large", "dtype": "bf16"}], cpus=2, batch=8
     )
     working_set = ml.size(inputs, make_profile()).memory.parts[0]
-    assert working_set.value == pytest.approx(350 * MIB + 1.2 * 406.3e6 * 2 + 0.15 * GIB)
+    assert working_set.value == pytest.approx(350 * MIB + 1.2 * 406_291_456 * 2 + 0.15 * GIB)
     assert 1.0 <= working_set.value / (1299 * MIB) <= 1.3
 
 
