@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from composegen.profiles.types import ByteSize, Duration, EnvironmentName, EnvironmentValue, Params
 from composegen.units import human_bytes
@@ -337,6 +337,14 @@ class HostSpec(Frozen):
     cpus: float = Field(gt=0)
     reserve: ByteSize = Field(1024**3, description="Memory kept for the host itself")
     gpus: GpuSpec | None = Field(None, description="The host's GPUs (their memory is apart from `memory`)")
+
+    @model_serializer(mode="wrap")
+    def _no_gpus_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A host without GPUs dumps as it did before `gpus` existed: render digests stay put."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("gpus") is None:
+            data.pop("gpus", None)
+        return data
 
     def source(self, key: str, where: str = "composegen.yaml") -> str:
         """Where host.KEY came from: `WHERE: host.KEY` when composegen.yaml sets it (WHERE the
