@@ -397,7 +397,7 @@ def _gpus(s: _Service) -> int:
     count (a pod cannot pin GPUs by index)."""
     reserved = s.inputs.base.gpus
     if reserved is None:
-        return 0
+        return s.plan.gpus  # what the overlay reserves for an inference engine on a GPU host
     host = s.inputs.host.gpus if s.inputs.host is not None else None
     if reserved.device_ids:
         s.drop(f"GPU device_ids {list(reserved.device_ids)}", f"a pod asks for a number of {GPU_RESOURCE}, not indices")

@@ -808,6 +808,13 @@ def gpu_reservation(service: Mapping[str, Any]) -> Reservation | None:
     return reservation(service)
 
 
+def wants_gpu(facts: ServiceFacts | None, host_has_gpus: bool) -> str | None:
+    """Why a service wants a GPU (the engine it runs), or None (composegen.sizing.engines)."""
+    from composegen.sizing.engines import wants_gpu as why
+
+    return why(facts, host_has_gpus)
+
+
 def serving_plan(ctx: LintContext, name: str, service: Mapping[str, Any]) -> Plan | None:
     """The VRAM an LLM serving engine needs on each GPU it uses, where composegen knows its model's
     architecture: the engine's flags and environment (composegen.facts), the model its command

@@ -218,3 +218,37 @@ def plan(engine: Engine, arch: Arch, gpus: int, gpu_memory: float | None, declar
         graph = serving.ollama_graph(arch, context * sequences)
         need = GpuNeed(weights / split, kv / split, serving.OLLAMA_GPU_MINIMUM, graph=graph)
     return Plan(engine, arch, split, need, ram, bits, bits_why, element, kv_why, context, one_seq)
+
+
+def wants_gpu(facts: ServiceFacts | None, host_has_gpus: bool) -> str | None:
+    """Why a service wants a GPU (the engine it runs), or None: vLLM and TGI always; llama.cpp's
+    server from a CUDA/ROCm/Vulkan image or with `-ngl`; Ollama where the host has GPUs. An image
+    built for the CPU (`cpu` in its name) wants none."""
+    if facts is None:
+        return None
+    image = (facts.image or "").lower()
+    if "cpu" in image:
+        return None
+    if "vllm" in facts.programs:
+        return "vLLM, which needs a GPU"
+    if "tgi" in facts.programs:
+        return "text-generation-inference, which needs a GPU"
+    if "llama.cpp" in facts.programs:
+        layers = facts.get("gpu_layers", "llama.cpp")
+        if any(word in image for word in ("cuda", "rocm", "vulkan")):
+            return "llama.cpp's server from a GPU image"
+        if layers is not None and layers.value not in (0, None):
+            return f"llama.cpp's server with `{layers.raw}`"
+    if "ollama" in facts.programs and host_has_gpus:
+        return "Ollama on a host with GPUs (host.gpus)"
+    return None
+
+
+def gpus_to_reserve(facts: ServiceFacts | None, reserved: bool, host_gpus: int) -> int:
+    """The GPUs the overlay reserves for a service that wants them and reserves none, on a host
+    whose GPUs composegen.yaml declares: vLLM's tensor-parallel size, TGI's shards, else one."""
+    if reserved or host_gpus <= 0 or wants_gpu(facts, True) is None or facts is None:
+        return 0
+    engine = engine_of(facts)
+    split = int(engine.tensor_parallel.number) if engine is not None else 1
+    return max(1, min(split, host_gpus))

@@ -32,6 +32,7 @@ from composegen.units import GIB, MIB
 
 if TYPE_CHECKING:
     from composegen.profiles.models import Profile
+    from composegen.sizing.gpus import Reservation
 
 SRC = f"{FACTS_SIZING} §ML models"
 DEFAULT_CONTEXT = 4096  # composegen default when composegen.yaml names none
@@ -176,14 +177,44 @@ VLLM_SHM = 2 * GIB
 OLLAMA_MAX_LOADED = 1
 
 
-def gpu_plan(inputs: ServiceInputs) -> tuple[dict[str, Quantity], float]:
+#: vLLM's CPU swap space: pinned host memory per GPU for preempted sequences' KV blocks
+#: (vllm/config.py CacheConfig swap_space, 4 GiB by default; `--swap-space`).
+VLLM_SWAP_SPACE = 4 * GIB
+
+
+def vllm_swap_space(inputs: ServiceInputs) -> Quantity:
+    """vLLM's pinned CPU swap space: `--swap-space` GiB (default 4) on each tensor-parallel GPU."""
+    found = runs.fact(inputs, "tensor_parallel_size", "vllm", most=runs.MOST_COUNT)
+    ranks = (
+        runs.fact_quantity("tensor-parallel GPUs", found, "count")
+        if found is not None
+        else given("tensor-parallel GPUs", 1, "count", "vLLM's default")
+    )
+    per = given("vLLM swap space per GPU", VLLM_SWAP_SPACE, "bytes", "vllm/config.py CacheConfig.swap_space (4 GiB)")
+    return times("vLLM swap space (pinned host memory)", ranks, per, unit="bytes")
+
+
+def reserved_gpus(inputs: ServiceInputs) -> Reservation | None:
+    """The GPUs the service will have: those its base reserves, or those the overlay reserves for
+    an inference engine on a host whose GPUs composegen.yaml declares (sizing.plan)."""
+    if inputs.base.gpus is not None:
+        return inputs.base.gpus
+    from composegen.sizing.engines import gpus_to_reserve
+    from composegen.sizing.gpus import Reservation
+
+    host = inputs.host.gpus if inputs.host is not None else None
+    count = gpus_to_reserve(inputs.facts, False, host.count) if host is not None else 0
+    return Reservation(count, ()) if count else None
+
+
+def gpu_plan(inputs: ServiceInputs, reserved: Reservation) -> tuple[dict[str, Quantity], float]:
     """The VRAM on each GPU the service reserves (for explain), and the RAM of the layers llama.cpp's
     `-ngl` leaves on the CPU; nothing where composegen does not know the engine or the model."""
     from composegen.sizing.engines import engine_of, plan
     from composegen.sizing.serving import SOURCE, architecture
 
     engine = engine_of(inputs.facts)
-    if engine is None or inputs.base.gpus is None:
+    if engine is None:
         return {}, 0.0
     names = [m.name for m in inputs.models] + ([str(engine.model.value)] if engine.model is not None else [])
     arch = next((a for n in names if (a := architecture(n)) is not None), None)
@@ -191,7 +222,7 @@ def gpu_plan(inputs: ServiceInputs) -> tuple[dict[str, Quantity], float]:
         return {}, 0.0
     host = inputs.host.gpus if inputs.host is not None else None
     split = int(engine.tensor_parallel.number) if engine.engine in ("vllm", "tgi") else None
-    gpus = split or inputs.base.gpus.gpus(host.count if host is not None else 1)
+    gpus = split or reserved.gpus(host.count if host is not None else 1)
     found = plan(engine, arch, max(1, gpus), host.memory_each if host is not None else None)
     need = found.per_gpu
     extra = {
@@ -245,10 +276,13 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         )
     w = weights(models)
     ram = runtime(inputs)
-    on_gpu = inputs.base.gpus is not None
-    vram, offloaded = gpu_plan(inputs)
-    if on_gpu:
+    reserved = reserved_gpus(inputs)
+    vram, offloaded = gpu_plan(inputs, reserved) if reserved is not None else ({}, 0.0)
+    programs = inputs.facts.programs if inputs.facts is not None else ()
+    if reserved is not None:
         parts = [ram]
+        if "vllm" in programs:
+            parts.append(vllm_swap_space(inputs))
         if offloaded:
             parts.append(given("layers on the CPU (-ngl)", offloaded, "bytes", "llama.cpp's -ngl below the layers"))
         working = total("working set (weights and KV cache in VRAM)", parts)
@@ -262,7 +296,6 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         if inputs.spec.startup is not None
         else total("startup", (given("server start", 10.0, "seconds", "composegen default, assumed"), load))
     )
-    programs = inputs.facts.programs if inputs.facts is not None else ()
     env, notes = ollama_environment(inputs, models) if "ollama" in programs else ([], [])
     shm = None
     if "vllm" in programs and not inputs.base.shares_memory:

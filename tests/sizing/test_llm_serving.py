@@ -38,6 +38,8 @@ def test_render_plans_llm_servers(tmp_path: Path, case: dict[str, Any]) -> None:
     env = {e.key: e.value for e in service.environment}
     for key, value in case.get("env", {}).items():
         assert env.get(key) == value, (key, env)
+    if "gpus" in case:
+        assert service.gpus == case["gpus"]
     if "shm" in case:
         assert service.sizing.shm_size is not None
         assert service.sizing.shm_size.value == size(case["shm"])
@@ -147,3 +149,19 @@ def test_no_gpu_reserved() -> None:
     assert (
         gpus.reservation({"deploy": {"resources": {"reservations": {"devices": [{"capabilities": ["tpu"]}]}}}}) is None
     )
+
+
+def test_the_overlay_writes_the_gpu_reservation_compose_reads(tmp_path: Path) -> None:
+    from composegen.compose.stack import load_stack
+    from composegen.render.overlay import render_planned
+
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  llm:\n    image: vllm/vllm-openai:v0.6.3\n    command: --model llama3-8b -tp 2\n"
+    )
+    (tmp_path / "composegen.yaml").write_text("host: {memory: 128G, cpus: 32, gpus: {count: 4, model: L40S}}\n")
+    out = tmp_path / "docker-compose.dev.yml"
+    out.write_text(render_planned(plan("dev", None, tmp_path), out))
+    merged = load_stack([tmp_path / "docker-compose.yml", out])
+    llm = merged.services["llm"]
+    assert gpus.reservation(llm) == gpus.Reservation(2, ())
+    assert llm["shm_size"] == "2G"

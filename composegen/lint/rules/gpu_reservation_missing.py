@@ -41,41 +41,18 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import gpu_reservation, host_gpus, is_fragment
+from composegen.lint.readers import gpu_reservation, host_gpus, is_fragment, wants_gpu
 
 CODE = "CG310"
 NAME = "gpu-reservation-missing"
 SEVERITY = Severity.warning
 
 
-def needs_gpu(ctx: LintContext, name: str, service: Mapping[str, Any]) -> str | None:
-    """Why the service wants a GPU (the engine it runs), or None."""
-    facts = ctx.facts(name)
-    if facts is None:
-        return None
-    image = (facts.image or "").lower()
-    if "cpu" in image:
-        return None
-    if "vllm" in facts.programs:
-        return "vLLM, which needs a GPU"
-    if "tgi" in facts.programs:
-        return "text-generation-inference, which needs a GPU"
-    if "llama.cpp" in facts.programs:
-        layers = facts.get("gpu_layers", "llama.cpp")
-        if any(word in image for word in ("cuda", "rocm", "vulkan")):
-            return "llama.cpp's server from a GPU image"
-        if layers is not None and layers.value not in (0, None):
-            return f"llama.cpp's server with `{layers.raw}`"
-    if "ollama" in facts.programs and host_gpus(ctx) is not None:
-        return "Ollama on a host with GPUs (host.gpus)"
-    return None
-
-
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
         if gpu_reservation(service) is not None or is_fragment(ctx, service):
             continue
-        why = needs_gpu(ctx, name, service)
+        why = wants_gpu(ctx.facts(name), host_gpus(ctx) is not None)
         if why is None:
             continue
         yield Violation(
