@@ -819,13 +819,15 @@ def serving_plan(ctx: LintContext, name: str, service: Mapping[str, Any]) -> Pla
     """The VRAM an LLM serving engine needs on each GPU it uses, where composegen knows its model's
     architecture: the engine's flags and environment (composegen.facts), the model its command
     names or composegen.yaml declares, the GPUs it reserves and the host's (composegen.yaml)."""
-    from composegen.sizing.engines import engine_of, plan
+    from composegen.sizing.engines import engine_of, plan, with_declared
     from composegen.sizing.serving import architecture
 
     engine = engine_of(ctx.facts(name))
     if engine is None:
         return None
     inputs = ctx.inputs.get(name)
+    if inputs is not None:
+        engine = with_declared(engine, inputs.spec.context_length, inputs.spec.concurrent_sequences)
     declared = inputs.spec.models[0] if inputs is not None and inputs.spec.models else None
     names = [declared.name] if declared is not None and declared.name else []
     names += [str(engine.model.value)] if engine.model is not None else []

@@ -224,7 +224,7 @@ def wants_gpu(facts: ServiceFacts | None, host_has_gpus: bool) -> str | None:
     """Why a service wants a GPU (the engine it runs), or None: vLLM and TGI always; llama.cpp's
     server from a CUDA/ROCm/Vulkan image or with `-ngl`; Ollama where the host has GPUs. An image
     built for the CPU (`cpu` in its name) wants none."""
-    if facts is None:
+    if facts is None or facts.run_once:  # `ollama pull`: a client, run once
         return None
     image = (facts.image or "").lower()
     if "cpu" in image:
@@ -252,3 +252,18 @@ def gpus_to_reserve(facts: ServiceFacts | None, reserved: bool, host_gpus: int) 
     engine = engine_of(facts)
     split = int(engine.tensor_parallel.number) if engine is not None else 1
     return max(1, min(split, host_gpus))
+
+
+def with_declared(engine: Engine, context: int | None, sequences: int | None) -> Engine:
+    """The engine as the overlay makes it run: Ollama takes composegen.yaml's `context_length` and
+    `concurrent_sequences`, which the overlay writes as OLLAMA_CONTEXT_LENGTH and
+    OLLAMA_NUM_PARALLEL (composegen.sizing.llm); the command-line engines keep their flags."""
+    if engine.engine != "ollama":
+        return engine
+    if context:
+        engine = engine._replace(context=Setting(context, "composegen.yaml context_length (OLLAMA_CONTEXT_LENGTH)"))
+    if sequences:
+        engine = engine._replace(
+            sequences=Setting(sequences, "composegen.yaml concurrent_sequences (OLLAMA_NUM_PARALLEL)")
+        )
+    return engine

@@ -194,6 +194,27 @@ def vllm_swap_space(inputs: ServiceInputs) -> Quantity:
     return times("vLLM swap space (pinned host memory)", ranks, per, unit="bytes")
 
 
+def served_models(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]) -> tuple[ModelFootprint, ...]:
+    """The models at the bits per weight the engine serves them, where composegen.yaml gives no
+    dtype: the engine's quantization flag, the model's name (`-AWQ`, `.Q4_K_M.gguf`), Ollama's
+    default tags (Q4_K_M), else the checkpoint's 16 bits (composegen.sizing.engines)."""
+    from composegen.sizing.engines import bits_per_weight, engine_of
+
+    engine = engine_of(inputs.facts)
+    declared = inputs.spec.models
+    if engine is None or not declared:
+        return models
+    out = []
+    for ref, model in zip(declared, models, strict=False):
+        if "dtype" in ref.model_fields_set:
+            out.append(model)
+            continue
+        bits, why = bits_per_weight(engine)
+        label = why.split(",")[0].split(" (")[0]
+        out.append(model._replace(dtype=label, bytes_per_param=bits / 8, source=f"{model.source}; {why}"))
+    return tuple(out)
+
+
 def reserved_gpus(inputs: ServiceInputs) -> Reservation | None:
     """The GPUs the service will have: those its base reserves, or those the overlay reserves for
     an inference engine on a host whose GPUs composegen.yaml declares (sizing.plan)."""
@@ -210,12 +231,13 @@ def reserved_gpus(inputs: ServiceInputs) -> Reservation | None:
 def gpu_plan(inputs: ServiceInputs, reserved: Reservation) -> tuple[dict[str, Quantity], float]:
     """The VRAM on each GPU the service reserves (for explain), and the RAM of the layers llama.cpp's
     `-ngl` leaves on the CPU; nothing where composegen does not know the engine or the model."""
-    from composegen.sizing.engines import engine_of, plan
+    from composegen.sizing.engines import engine_of, plan, with_declared
     from composegen.sizing.serving import SOURCE, architecture
 
     engine = engine_of(inputs.facts)
     if engine is None:
         return {}, 0.0
+    engine = with_declared(engine, inputs.spec.context_length, inputs.spec.concurrent_sequences)
     names = [m.name for m in inputs.models] + ([str(engine.model.value)] if engine.model is not None else [])
     arch = next((a for n in names if (a := architecture(n)) is not None), None)
     if arch is None:
@@ -267,6 +289,11 @@ def ollama_environment(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]
 
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     models = inputs.models or base_models(inputs)
+    if not models and inputs.facts is not None and inputs.facts.run_once:
+        # a client of the server that runs once (`ollama pull MODEL`): it loads no model
+        from composegen.sizing import generic
+
+        return generic.size(inputs, profile)
     if not models:
         raise InputError(
             f"LLM service {inputs.name!r} names no model",
@@ -274,6 +301,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             fix="add models: [{name: llama3-8b, dtype: int4}] or params and kv_bytes_per_token "
             "(or name it on the command line: --model ID)",
         )
+    models = served_models(inputs, models)
     w = weights(models)
     ram = runtime(inputs)
     reserved = reserved_gpus(inputs)
@@ -308,4 +336,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         environment=tuple(env),
         extra={"weights": w, **vram},
         base_notes=tuple(notes),
+        # the servers write as root where their images put them: Ollama its keys and models in
+        # /root/.ollama, vLLM and TGI the Hugging Face cache in /root/.cache (or /data)
+        hardening=False,
     )

@@ -165,3 +165,29 @@ def test_the_overlay_writes_the_gpu_reservation_compose_reads(tmp_path: Path) ->
     llm = merged.services["llm"]
     assert gpus.reservation(llm) == gpus.Reservation(2, ())
     assert llm["shm_size"] == "2G"
+
+
+@pytest.mark.parametrize("stack", ["ollama", "vllm"])
+def test_the_llm_examples_overlays_are_current(stack: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from composegen.render.overlay import render_planned
+
+    monkeypatch.setenv("HF_TOKEN", "hf_example")
+    folder = Path(__file__).resolve().parents[2] / "examples" / "llm" / stack
+    out = folder / "docker-compose.prod.yml"
+    assert render_planned(plan("prod", None, folder), out) == out.read_text(), f"re-render examples/llm/{stack}"
+
+
+def test_an_ollama_pull_beside_the_server_is_sized_as_a_client(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  pull:\n    image: ollama/ollama:0.5.7\n    command: [pull, 'llama3.1:8b']\n"
+    )
+    service = plan("prod", None, tmp_path).stack.service("pull")
+    assert service is not None and service.memory_limit.value < 1 * GIB
+
+
+def test_llm_servers_keep_their_images_user_and_writable_root(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text("services:\n  ollama:\n    image: ollama/ollama:0.5.7\n")
+    (tmp_path / "composegen.yaml").write_text("services: {ollama: {models: [{name: 'llama3.1:8b'}]}}\n")
+    service = plan("prod", None, tmp_path).stack.service("ollama")
+    assert service is not None
+    assert not service.hardening.read_only and service.hardening.user is None
