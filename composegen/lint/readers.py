@@ -808,6 +808,26 @@ def gpu_reservation(service: Mapping[str, Any]) -> Reservation | None:
     return reservation(service)
 
 
+def model_runner_plans(ctx: LintContext) -> Iterator[tuple[str, Plan]]:
+    """(name, VRAM plan) of each model of compose's top-level `models:` whose architecture
+    composegen knows: Docker Model Runner serves them on the host's GPU with llama.cpp."""
+    models = ctx.data.get("models")
+    if not is_mapping(models):
+        return
+    from composegen.sizing.engines import model_runner, plan
+    from composegen.sizing.serving import architecture
+
+    host = host_gpus(ctx)
+    for name, entry in models.items():
+        model = entry.get("model") if is_mapping(entry) else None
+        arch = architecture(model) if isinstance(model, str) and model else None
+        if arch is None:
+            continue
+        context = as_count(entry.get("context_size"))
+        engine = model_runner(str(model), context if context and context > 0 else None, f"models.{name}")
+        yield str(name), plan(engine, arch, 1, host.memory if host is not None else None)
+
+
 def wants_gpu(facts: ServiceFacts | None, host_has_gpus: bool) -> str | None:
     """Why a service wants a GPU (the engine it runs), or None (composegen.sizing.engines)."""
     from composegen.sizing.engines import wants_gpu as why

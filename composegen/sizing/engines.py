@@ -15,7 +15,13 @@ if TYPE_CHECKING:
 
 #: The engines composegen sizes, in the order a service's programs are looked at.
 ENGINES = ("vllm", "tgi", "llama.cpp", "ollama")
-NAMES = {"vllm": "vLLM", "tgi": "TGI", "llama.cpp": "llama.cpp's server", "ollama": "Ollama"}
+NAMES = {
+    "vllm": "vLLM",
+    "tgi": "TGI",
+    "llama.cpp": "llama.cpp's server",
+    "ollama": "Ollama",
+    "model-runner": "Docker Model Runner",
+}
 
 
 class Setting(NamedTuple):
@@ -153,6 +159,8 @@ def bits_per_weight(engine: Engine, declared: str | None = None) -> tuple[float,
         return bits, f"{found.upper() if found.startswith(('q', 'iq')) else found}, from the model's name"
     if engine.engine == "ollama":
         return serving.WEIGHT_BITS[serving.OLLAMA_DEFAULT_FORMAT], "Q4_K_M (Ollama's default tags)"
+    if engine.engine == "model-runner":
+        return serving.WEIGHT_BITS[serving.OLLAMA_DEFAULT_FORMAT], "Q4_K_M (Docker Hub's ai/ default tags)"
     return 16.0, "the checkpoint's 16 bits (no quantization set)"
 
 
@@ -205,7 +213,7 @@ def plan(engine: Engine, arch: Arch, gpus: int, gpu_memory: float | None, declar
         budget = share * gpu_memory if gpu_memory is not None else None
         kv_room = (budget - weights / split - overhead) if budget is not None else one_seq
         need = GpuNeed(weights / split, max(one_seq, min(kv_room, one_seq * sequences)), overhead, budget)
-    elif engine.engine == "llama.cpp":
+    elif engine.engine in ("llama.cpp", "model-runner"):
         layers = engine.gpu_layers.value if engine.gpu_layers is not None else None
         share = serving.layers_on_gpu(arch, layers if isinstance(layers, int | str) else None)
         kv = serving.kv_cache_bytes(arch, element, context)  # -c is every slot's context together
@@ -267,3 +275,25 @@ def with_declared(engine: Engine, context: int | None, sequences: int | None) ->
             sequences=Setting(sequences, "composegen.yaml concurrent_sequences (OLLAMA_NUM_PARALLEL)")
         )
     return engine
+
+
+def model_runner(model: str, context_size: int | None, where: str) -> Engine:
+    """A model of compose's top-level `models:`, which Docker Model Runner serves on the host with
+    llama.cpp: its `context_size` (else llama.cpp's default), one sequence, every layer on the GPU."""
+    context = (
+        Setting(context_size, f"{where}.context_size")
+        if context_size
+        else Setting(serving.LLAMA_CPP_CONTEXT, "llama.cpp's default (no context_size)")
+    )
+    return Engine(
+        "model-runner",
+        Setting(model, f"{where}.model"),
+        None,
+        Setting("f16", "llama.cpp's default"),
+        context,
+        Setting(1, "one sequence"),
+        Setting(1, "one GPU"),
+        None,
+        None,
+        None,
+    )

@@ -57,6 +57,8 @@ def _candidates(name: str) -> list[str]:
     `llama3.1-70b`), without its quantization (`-instruct-q4_K_M` is `-instruct`); a GGUF file by
     its name without the format (`/models/Meta-Llama-3-8B.Q8_0.gguf` is `Meta-Llama-3-8B`)."""
     key = name.strip()
+    if key.lower().startswith(("ai/", "docker.io/ai/", "hf.co/")):  # Docker Hub's `ai/` models
+        key = key.split("/", 1)[1] if key.lower().startswith(("ai/", "hf.co/")) else key.split("/", 2)[2]
     if key.lower().endswith(".gguf") or key.startswith(("/", "./")):
         key = re.sub(r"(?i)(-\d+-of-\d+)?\.gguf$", "", key.rsplit("/", 1)[-1])
         return [re.sub(r"(?i)[.-](iq\d\w*|q\d\w*|f16|bf16|f32)$", "", key)]
