@@ -828,6 +828,19 @@ def model_runner_plans(ctx: LintContext) -> Iterator[tuple[str, Plan]]:
         yield str(name), plan(engine, arch, 1, host.memory if host is not None else None)
 
 
+#: Words of an image, command or entrypoint that an LLM server's have: where none is, a rule
+#: about LLM servers leaves the service alone without reading its runtime facts.
+_LLM_WORDS = re.compile(r"(?i)vllm|text-generation|llama|ollama")
+
+
+def may_serve_llm(ctx: LintContext, name: str, service: Mapping[str, Any]) -> bool:
+    """Whether the service may run an LLM server: role `llm`, or its image, command or entrypoint
+    names one. The runtime facts say for sure; this keeps a plain file from paying for them."""
+    if ctx.role(name) == "llm":
+        return True
+    return any(_LLM_WORDS.search(str(service.get(key) or "")) for key in ("image", "command", "entrypoint"))
+
+
 def wants_gpu(facts: ServiceFacts | None, host_has_gpus: bool) -> str | None:
     """Why a service wants a GPU (the engine it runs), or None (composegen.sizing.engines)."""
     from composegen.sizing.engines import wants_gpu as why
@@ -839,6 +852,8 @@ def serving_plan(ctx: LintContext, name: str, service: Mapping[str, Any]) -> Pla
     """The VRAM an LLM serving engine needs on each GPU it uses, where composegen knows its model's
     architecture: the engine's flags and environment (composegen.facts), the model its command
     names or composegen.yaml declares, the GPUs it reserves and the host's (composegen.yaml)."""
+    if not may_serve_llm(ctx, name, service):
+        return None
     from composegen.sizing.engines import engine_of, plan, with_declared
     from composegen.sizing.serving import architecture
 

@@ -41,7 +41,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import gpu_reservation, host_gpus, is_fragment, wants_gpu
+from composegen.lint.readers import gpu_reservation, host_gpus, is_fragment, may_serve_llm, wants_gpu
 
 CODE = "CG310"
 NAME = "gpu-reservation-missing"
@@ -50,7 +50,9 @@ SEVERITY = Severity.warning
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
-        if gpu_reservation(service) is not None or is_fragment(ctx, service):
+        if not may_serve_llm(ctx, name, service) or gpu_reservation(service) is not None:
+            continue
+        if is_fragment(ctx, service):
             continue
         why = wants_gpu(ctx.facts(name), host_gpus(ctx) is not None)
         if why is None:
