@@ -13,6 +13,8 @@ from composegen.sizing.serving import Arch, GpuNeed
 if TYPE_CHECKING:
     from composegen.facts import Fact, ServiceFacts
 
+#: The engines that serve GGUF files, whose 4-bit types carry block scales (llama.cpp's table).
+GGUF_ENGINES = frozenset({"llama.cpp", "ollama", "model-runner"})
 #: The engines composegen sizes, in the order a service's programs are looked at.
 ENGINES = ("vllm", "tgi", "llama.cpp", "ollama")
 NAMES = {
@@ -145,7 +147,14 @@ def engine_of(facts: ServiceFacts | None) -> Engine | None:
 def bits_per_weight(engine: Engine, declared: str | None = None) -> tuple[float, str]:
     """The weights' bits per weight and why: the format composegen.yaml declares, else the
     engine's quantization or dtype flag, else the model's name or file (`-AWQ`, `.Q4_K_M.gguf`),
-    else Ollama's default tag (Q4_K_M), else the checkpoint's 16 bits."""
+    else Ollama's default tag (Q4_K_M), else the checkpoint's 16 bits. A declared `int4` on an
+    engine that serves GGUF files (llama.cpp, Ollama, Docker Model Runner) is a 4-bit GGUF type:
+    the one the model's name says, else Q4_K_M (4.89 bits a weight: its blocks carry scales)."""
+    if declared == "int4" and engine.engine in GGUF_ENGINES:
+        served, why = bits_per_weight(engine)
+        if 4.0 <= served < 5.0:
+            return served, f"{why}; int4 in composegen.yaml"
+        return serving.WEIGHT_BITS["q4_k_m"], "Q4_K_M: int4 in composegen.yaml, as a GGUF type"
     if declared is not None and (bits := serving.weight_bits(declared)) is not None:
         return bits, f"{declared} (composegen.yaml)"
     if engine.weights_format is not None:

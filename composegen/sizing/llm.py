@@ -198,7 +198,7 @@ def served_models(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]) -> 
     """The models at the bits per weight the engine serves them, where composegen.yaml gives no
     dtype: the engine's quantization flag, the model's name (`-AWQ`, `.Q4_K_M.gguf`), Ollama's
     default tags (Q4_K_M), else the checkpoint's 16 bits (composegen.sizing.engines)."""
-    from composegen.sizing.engines import bits_per_weight, engine_of
+    from composegen.sizing.engines import GGUF_ENGINES, bits_per_weight, engine_of
 
     engine = engine_of(inputs.facts)
     declared = inputs.spec.models
@@ -206,10 +206,11 @@ def served_models(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]) -> 
         return models
     out = []
     for ref, model in zip(declared, models, strict=False):
-        if "dtype" in ref.model_fields_set:
+        said = ref.dtype if "dtype" in ref.model_fields_set else None
+        if said is not None and not (said == "int4" and engine.engine in GGUF_ENGINES):
             out.append(model)
             continue
-        bits, why = bits_per_weight(engine)
+        bits, why = bits_per_weight(engine, said)
         label = why.split(",")[0].split(" (")[0]
         out.append(model._replace(dtype=label, bytes_per_param=bits / 8, source=f"{model.source}; {why}"))
     return tuple(out)

@@ -191,3 +191,16 @@ def test_llm_servers_keep_their_images_user_and_writable_root(tmp_path: Path) ->
     service = plan("prod", None, tmp_path).stack.service("ollama")
     assert service is not None
     assert not service.hardening.read_only and service.hardening.user is None
+
+
+def test_int4_on_an_engine_that_serves_gguf_is_a_gguf_type() -> None:
+    from composegen.sizing.engines import Engine, Setting, bits_per_weight
+
+    def engine(name: str, model: str) -> Engine:
+        one = Setting(1, "test")
+        return Engine(name, Setting(model, "test"), None, Setting("f16", "test"), one, one, one, None, None, None)
+
+    assert bits_per_weight(engine("ollama", "llama3.1:8b"), "int4")[0] == 4.8944  # Q4_K_M, its default tags
+    assert bits_per_weight(engine("llama.cpp", "/m/llama3-8b.Q4_0.gguf"), "int4")[0] == 4.5  # the file says
+    assert bits_per_weight(engine("vllm", "llama3-8b"), "int4")[0] == 4.0
+    assert bits_per_weight(engine("vllm", "Qwen/Qwen2.5-7B-Instruct-AWQ"))[0] == 4 + 20 / 128
