@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from composegen.errors import ComposegenError, InputError, UnitError
@@ -55,6 +56,24 @@ def _targets(value: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _bind_mounts(value: Any, root: Path | None) -> tuple[tuple[str, str], ...]:
+    """(host path, container path) of each bind mount (`./models:/models:ro`, or `type: bind`),
+    a relative host path taken from `root`."""
+    if not isinstance(value, list):
+        return ()
+    found = []
+    for item in value:
+        if isinstance(item, dict) and item.get("type") == "bind" and "source" in item and "target" in item:
+            source, target = str(item["source"]), str(item["target"])
+        elif isinstance(item, str) and item[:1] in (".", "/", "~") and ":" in item:
+            source, target = item.split(":")[:2]
+        else:
+            continue
+        host = Path(source).expanduser()
+        found.append((str(root / host if root is not None and not host.is_absolute() else host), target))
+    return tuple(found)
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
@@ -104,8 +123,8 @@ def _bytes(*values: Any) -> int | None:
     return None
 
 
-def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
-    """The facts about one merged base service that sizing reads."""
+def base_service(name: str, service: Mapping[str, Any], root: Path | None = None) -> BaseService:
+    """The facts about one merged base service that sizing reads; relative bind mounts from `root`."""
     health = service.get("healthcheck")
     has_health = isinstance(health, dict) and not health.get("disable") and bool(health.get("test"))
     return BaseService(
@@ -117,6 +136,7 @@ def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
         has_healthcheck=has_health,
         user=str(service["user"]) if service.get("user") is not None else None,
         volume_targets=_targets(service.get("volumes")),
+        bind_mounts=_bind_mounts(service.get("volumes"), root),
         tmpfs_targets=_tmpfs_targets(service),
         security_opt=_strings(service.get("security_opt")),
         environment=_environment(service.get("environment")),
@@ -130,12 +150,12 @@ def base_service(name: str, service: Mapping[str, Any]) -> BaseService:
     )
 
 
-def _footprints(spec: ServiceSpec, where: str) -> tuple[ModelFootprint, ...]:
+def _footprints(spec: ServiceSpec, where: str, root: Path) -> tuple[ModelFootprint, ...]:
     if not spec.models:
         return ()
     from composegen.sizing.catalog import footprint  # lazy: only for services that list models
 
-    return tuple(footprint(ref, where) for ref in spec.models)
+    return tuple(footprint(ref, where, root) for ref in spec.models)
 
 
 def _role(spec: ServiceSpec, base: BaseService, secrets: Sequence[str]) -> tuple[str, str]:
@@ -220,9 +240,9 @@ def resolve_services(
     for name, service in services.items():
         given = specs.get(name)
         spec = given if given is not None else default_spec()
-        base = base_service(name, service)
+        base = base_service(name, service, Path(where).parent)
         role, reason = _role(spec, base, secrets)
-        models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models")
+        models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models", Path(where).parent)
         result.append(
             ServiceInputs(
                 name=name,

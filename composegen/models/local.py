@@ -8,6 +8,9 @@
 - A GGUF file (llama.cpp, Ollama): architecture, context length and each tensor's quantization
   type, read with the `gguf` package (`pip install 'composegen[gguf]'`), which maps the file
   and reads only its header.
+- An Ollama model store (`~/.ollama`, or its `models/`): each manifest
+  (`manifests/REGISTRY/NAMESPACE/MODEL/TAG`, JSON) names the blob of its model layer
+  (`blobs/sha256-HEX`), a GGUF file.
 
 A file that is not what it claims gives one InputError naming the file.
 """
@@ -62,6 +65,7 @@ class LocalModel:
     context_length: int | None = None
     catalog: str | None = None  # the catalog entry of the same name, if any
     files: tuple[str, ...] = ()
+    quantization: str = ""  # GGUF's file type (Q4_K_M), or config.json's quantization_config (awq 4-bit)
 
     @property
     def main_dtype(self) -> str | None:
@@ -73,6 +77,11 @@ class LocalModel:
         if not self.params or self.weight_bytes is None:
             return None
         return 8 * self.weight_bytes / self.params
+
+    @property
+    def dtype_label(self) -> str:
+        """What the weights are stored as, for explanations: bf16, Q4_K_M, F8_E4M3."""
+        return self.composegen_dtype or self.quantization or str(self.main_dtype or "unknown dtype")
 
     @property
     def composegen_dtype(self) -> str | None:
@@ -118,11 +127,13 @@ def read_safetensors_header(path: Path) -> SafetensorsHeader:
         raise os_error(err, path, "read it") from None
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
         raise _bad(path, "not a safetensors file: its header is not JSON") from None
     if not isinstance(header, dict):
         raise _bad(path, "not a safetensors file: its header is not a JSON object")
     metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict):
+        raise _bad(path, "not a safetensors file: its __metadata__ is not a JSON object")
     tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
     end_of_data = 0
     for name, info in header.items():
@@ -145,7 +156,7 @@ def read_safetensors_header(path: Path) -> SafetensorsHeader:
         end_of_data = max(end_of_data, offsets[1])
     if 8 + length + end_of_data > size:
         raise _bad(path, f"safetensors file is truncated: its tensors end at byte {8 + length + end_of_data} of {size}")
-    return SafetensorsHeader(str(path), tensors, end_of_data, {str(k): str(v) for k, v in dict(metadata).items()})
+    return SafetensorsHeader(str(path), tensors, end_of_data, {str(k): str(v) for k, v in metadata.items()})
 
 
 def _count_tensors(headers: list[SafetensorsHeader]) -> tuple[int, int, int, dict[str, int]]:
@@ -168,7 +179,7 @@ def read_config(path: Path) -> dict[str, Any]:
         raise _bad(path, "config.json is larger than any model config", "point at the model's own config.json")
     try:
         config = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         line = f":{err.lineno}" if isinstance(err, json.JSONDecodeError) else ""
         raise InputError("config.json is not valid JSON", where=f"{path}{line}", fix="fix or re-download it") from None
     if not isinstance(config, dict):
@@ -204,7 +215,7 @@ def arch_from_config(config: dict[str, Any], name: str, params: int | None, sour
     hidden = _int(config, "hidden_size", "n_embd", "d_model")
     heads = _int(config, "num_attention_heads", "n_head", "encoder_attention_heads", "num_heads")
     vocab = _int(config, "vocab_size")
-    if not (layers and hidden and heads and vocab):
+    if not (layers and hidden and heads and vocab) or min(layers, hidden, heads, vocab) < 0:
         return None
     kind: Kind
     architectures = " ".join(str(a) for a in config.get("architectures") or ())
@@ -242,7 +253,7 @@ def arch_from_config(config: dict[str, Any], name: str, params: int | None, sour
         shared_experts=shared,
         moe_intermediate=moe_intermediate if experts else None,
         dense_layers=_int(config, "first_k_dense_replace") or 0,
-        decoder_layers=_int(config, "decoder_layers") if kind == "seq2seq" else None,
+        decoder_layers=_int(config, "decoder_layers", "num_decoder_layers") if kind == "seq2seq" else None,
         sliding_window=_int(config, "sliding_window"),
         q_lora_rank=_int(config, "q_lora_rank"),
         kv_lora_rank=_int(config, "kv_lora_rank"),
@@ -279,6 +290,7 @@ def read_folder(folder: Path) -> LocalModel:
     arch = arch_from_config(config, name, params or None, source) if config else None
     known = lookup(name)
     return LocalModel(
+        quantization=_hf_quantization(config),
         path=str(folder),
         format="hf-folder",
         name=name,
@@ -292,6 +304,16 @@ def read_folder(folder: Path) -> LocalModel:
         catalog=known.name if known else None,
         files=tuple(p.name for p in ([config_path] if config else []) + shards),
     )
+
+
+def _hf_quantization(config: dict[str, Any]) -> str:
+    """config.json's quantization_config: `awq 4-bit`, `gptq 4-bit`, `fp8`, `bitsandbytes 4-bit`."""
+    quant = config.get("quantization_config")
+    if not isinstance(quant, dict):
+        return ""
+    method = str(quant.get("quant_method") or "quantized")
+    bits = quant.get("bits") or (4 if quant.get("load_in_4bit") else 8 if quant.get("load_in_8bit") else None)
+    return f"{method} {bits}-bit" if isinstance(bits, int) else method
 
 
 def read_safetensors_file(path: Path) -> LocalModel:
@@ -334,7 +356,7 @@ def read_gguf(path: Path) -> LocalModel:
         reader = GGUFReader(path)
     except OSError as err:
         raise os_error(err, path, "read it") from None
-    except (ValueError, IndexError, KeyError, TypeError) as err:  # what GGUFReader raises on a bad header
+    except (ValueError, IndexError, KeyError, TypeError, OverflowError) as err:  # GGUFReader on a bad header
         raise _bad(path, f"not a readable GGUF file ({type(err).__name__})") from None
     architecture = str(_gguf_value(reader, "general.architecture") or "")
     name = str(_gguf_value(reader, "general.name") or path.stem)
@@ -348,6 +370,7 @@ def read_gguf(path: Path) -> LocalModel:
     known = lookup(name)
     arch = _gguf_arch(reader, architecture, name, params, str(path))
     return LocalModel(
+        quantization=_gguf_file_type(_gguf_value(reader, "general.file_type")),
         path=str(path),
         format="gguf",
         name=name,
@@ -361,6 +384,18 @@ def read_gguf(path: Path) -> LocalModel:
         catalog=known.name if known else None,
         files=(path.name,),
     )
+
+
+def _gguf_file_type(value: Any) -> str:
+    """general.file_type as llama.cpp names it: 15 -> Q4_K_M (gguf's LlamaFileType)."""
+    from gguf import LlamaFileType
+
+    if not isinstance(value, int):
+        return ""
+    try:
+        return LlamaFileType(value).name.removeprefix("MOSTLY_").removeprefix("ALL_")
+    except ValueError:
+        return f"file type {value}"
 
 
 def _gguf_arch(reader: Any, architecture: str, name: str, params: int, source: str) -> ModelArch | None:
@@ -434,6 +469,60 @@ def find_in_cache(root: Path, model_id: str) -> Path | None:
     return None
 
 
+OLLAMA_MODEL_LAYER = "application/vnd.ollama.image.model"
+OLLAMA_LIBRARY = "registry.ollama.ai/library/"
+
+
+def _ollama_root(path: Path) -> Path | None:
+    """The folder with `manifests/` and `blobs/`: `path`, or its `models/` (~/.ollama)."""
+    for root in (path, path / "models"):
+        if (root / "manifests").is_dir() and (root / "blobs").is_dir():
+            return root
+    return None
+
+
+def _ollama_name(manifest: Path, manifests: Path) -> str:
+    """manifests/registry.ollama.ai/library/llama3.1/8b -> llama3.1:8b (other registries keep theirs)."""
+    *model, tag = manifest.relative_to(manifests).parts
+    name = "/".join(model)
+    return f"{name.removeprefix(OLLAMA_LIBRARY)}:{tag}"
+
+
+def read_ollama_manifest(manifest: Path, root: Path) -> LocalModel:
+    """One Ollama model: its manifest's model layer, a GGUF blob."""
+    try:
+        data = json.loads(_read_prefix(manifest, MAX_CONFIG_BYTES).decode("utf-8"))
+        layers = data.get("layers") if isinstance(data, dict) else None
+        digest = next(layer["digest"] for layer in layers or () if layer.get("mediaType") == OLLAMA_MODEL_LAYER)
+    except (ValueError, RecursionError, StopIteration, KeyError, TypeError, AttributeError):  # JSON, shape
+        raise _bad(manifest, "not an Ollama manifest with a model layer") from None
+    blob = root / "blobs" / str(digest).replace(":", "-")
+    if not blob.is_file():
+        raise _bad(manifest, f"its model blob {blob.name} is not in {root / 'blobs'}", "pull the model again")
+    found = read_gguf(blob)
+    name = _ollama_name(manifest, root / "manifests")
+    known = lookup(name)
+    return replace(found, format="ollama", name=name, catalog=known.name if known else found.catalog)
+
+
+def ollama_models(root: Path) -> list[LocalModel]:
+    manifests = root / "manifests"
+    return [read_ollama_manifest(p, root) for p in sorted(manifests.rglob("*")) if p.is_file()]
+
+
+def find_in_ollama(path: Path, name: str) -> LocalModel | None:
+    """The Ollama model `name` (`llama3.1:8b`; `:latest` when no tag) in a store, if it is there."""
+    root = _ollama_root(path)
+    if root is None:
+        return None
+    model, _, tag = name.partition(":")
+    for prefix in ("registry.ollama.ai/library/", ""):
+        manifest = root / "manifests" / f"{prefix}{model}" / (tag or "latest")
+        if manifest.is_file():
+            return read_ollama_manifest(manifest, root)
+    return None
+
+
 def inspect(path: Path) -> list[LocalModel]:
     """Every model at `path`: a GGUF or safetensors file, a model folder, or a cache of them."""
     if not path.exists():
@@ -448,6 +537,9 @@ def inspect(path: Path) -> list[LocalModel]:
         raise _bad(path, "not a model file composegen reads", "give a .gguf or .safetensors file, or a model folder")
     if (path / "config.json").is_file() or any(path.glob("*.safetensors")):
         return [read_folder(path)]
+    ollama = _ollama_root(path)
+    if ollama is not None:
+        return ollama_models(ollama)
     snapshots = cache_models(path)
     if snapshots:
         return [read_folder(s) for s in snapshots]

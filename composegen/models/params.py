@@ -211,6 +211,7 @@ _DENSE: dict[str, Callable[[ModelArch], int]] = {
     "opt": opt,
     "phi": phi,
     "t5": t5,
+    "mt5": t5,
     "bart": bart,
     "whisper": whisper,
 }

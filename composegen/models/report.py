@@ -155,6 +155,8 @@ def _local_text(found: LocalModel) -> str:
     if found.weight_bytes is not None:
         bits = f", {found.bits_per_weight:.2f} bits per weight" if found.bits_per_weight else ""
         lines.append(f"  weights: {human_bytes(found.weight_bytes)} in {found.tensors} tensors{bits}")
+    if found.quantization:
+        lines.append(f"  quantization: {found.quantization}")
     if found.dtypes:
         parts = sorted(found.dtypes.items(), key=lambda kv: -kv[1])
         lines.append("  dtypes: " + ", ".join(f"{d} {count_text(n)}" for d, n in parts))

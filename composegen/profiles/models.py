@@ -258,18 +258,33 @@ class Profile(Frozen):
 
 
 class ModelRef(Frozen):
-    name: str | None = Field(None, description="A model composegen knows (see `composegen models`)")
+    name: str | None = Field(
+        None, description="A model composegen knows: a name `composegen models` lists (Hugging Face id or alias)"
+    )
     params: Params | None = Field(None, description="Parameter count, for a model it does not know")
-    dtype: Dtype = "fp32"
+    path: str | None = Field(
+        None,
+        description="A model on disk, relative to composegen.yaml: a Hugging Face folder or cache, a .safetensors "
+        "or .gguf file; its params, dtype and KV cache are read from its headers (`composegen models inspect`)",
+    )
+    dtype: Dtype = Field("fp32", description="The weights' dtype (for a path: the checkpoint's, unless given)")
     kv_bytes_per_token: int | None = Field(
         None, gt=0, le=MAX_KV_BYTES_PER_TOKEN, description="LLM KV cache bytes per token (fp16)"
     )
 
     @model_validator(mode="after")
     def _named_or_sized(self) -> ModelRef:
-        if self.name is None and self.params is None:
-            raise ValueError("a model needs a name or params")
+        if self.name is None and self.params is None and self.path is None:
+            raise ValueError("a model needs a name, params or path")
         return self
+
+    @model_serializer(mode="wrap")
+    def _no_path_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A model without a path dumps as it did before `path` existed: render digests stay put."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("path") is None:
+            data.pop("path", None)
+        return data
 
 
 class ServiceSpec(Frozen):

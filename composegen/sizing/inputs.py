@@ -26,6 +26,7 @@ class BaseService(NamedTuple):
     has_healthcheck: bool = False
     user: str | None = None
     volume_targets: tuple[str, ...] = ()
+    bind_mounts: tuple[tuple[str, str], ...] = ()  # (host path, container path) of each bind mount
     tmpfs_targets: tuple[str, ...] = ()
     security_opt: tuple[str, ...] = ()  # appended to by an overlay, and compose rejects a repeated item
     environment: Mapping[str, str] = MappingProxyType({})

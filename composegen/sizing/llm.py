@@ -80,6 +80,13 @@ def base_models(inputs: ServiceInputs) -> tuple[ModelFootprint, ...]:
         known = known_model(name)
         where = runs.origin_text(found)
         if known is None:
+            from composegen.models.mounts import mounted_footprint
+
+            declared = any(runs.fact(inputs, s, "vllm", "tgi") for s in ("quantization", "dtype"))
+            dtype = base_dtype(inputs)[0] if declared else None  # else the checkpoint's own
+            mounted = mounted_footprint(name, inputs.base.bind_mounts, where, dtype)
+            if mounted is not None:
+                return (mounted,)
             raise InputError(
                 f"LLM service {inputs.name!r} runs model {name!r}, whose size composegen does not know",
                 where=found.where() or f"services.{inputs.name}",

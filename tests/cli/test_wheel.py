@@ -25,6 +25,7 @@ def test_wheel_ships_its_data_and_renders_from_another_folder(tmp_path: Path) ->
         assert f"composegen/_bundled/profiles/{profile}.yaml" in names
     assert "composegen/_bundled/templates/overlay.yml.j2" in names
     assert "composegen/compose/compose-spec.json" in names
+    assert "composegen/models/catalog.json" in names
 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from composegen.errors import InputError
 from composegen.models import params
-from composegen.models.catalog import KINDS, ModelArch, lookup, models
+from composegen.models.catalog import KINDS, ModelArch, lookup, models, read_catalog
 
 TOLERANCE = 0.02
 #: Families whose published active parameters leave out the input embedding (a lookup, no
@@ -104,3 +107,19 @@ def test_a_llama_count_by_hand() -> None:
     assert model is not None
     layer = 2 * 4096**2 + 2 * 4096 * 1024 + 3 * 4096 * 14336 + 2 * 4096
     assert params.count(model) == params.Count(2 * 128256 * 4096 + 32 * layer + 4096, 8030261248)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ('{"models": [\n  {"name": "a"}\n]}', 2, "lacks"),
+        ('{"models": [\n  {"name": "a", "colour": 1}\n]}', 2, "unknown catalog fields"),
+        ('{"models": [\n  {"name": "a",\n]}', 3, "not JSON"),
+    ],
+)
+def test_a_bad_catalog_names_its_line(tmp_path: Path, text: str, line: int, message: str) -> None:
+    path = tmp_path / "catalog.json"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message) as err:
+        read_catalog(path)
+    assert err.value.where == f"{path}:{line}"

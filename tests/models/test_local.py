@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from composegen.errors import InputError
-from composegen.models.local import inspect, read_safetensors_header
+from composegen.models.local import find_in_ollama, inspect, read_safetensors_header
 
 LLAMA_CONFIG = {
     "architectures": ["LlamaForCausalLM"],
@@ -127,13 +127,25 @@ def _bad_safetensors(path: Path, case: str) -> None:
     elif case == "shape does not fill offsets":
         raw = json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 8]}}).encode()
         path.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(8))
+    elif case == "metadata not a mapping":
+        raw = json.dumps({"__metadata__": [1]}).encode()
+        path.write_bytes(struct.pack("<Q", len(raw)) + raw)
     elif case == "truncated data":
         raw = json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}).encode()
         path.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(8))
 
 
 @pytest.mark.parametrize(
-    "case", ["short", "length past the end", "not json", "bad tensor", "shape does not fill offsets", "truncated data"]
+    "case",
+    [
+        "short",
+        "length past the end",
+        "not json",
+        "bad tensor",
+        "shape does not fill offsets",
+        "metadata not a mapping",
+        "truncated data",
+    ],
 )
 def test_a_bad_safetensors_file_is_one_error_naming_it(tmp_path: Path, case: str) -> None:
     path = tmp_path / "model.safetensors"
@@ -149,6 +161,13 @@ def test_bad_config_json_names_the_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         inspect(tmp_path)
     assert err.value.where == f"{tmp_path / 'config.json'}:3"
+
+
+def test_a_config_nested_too_deep_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("[" * 100_000)
+    with pytest.raises(InputError) as err:
+        inspect(tmp_path)
+    assert err.value.where.startswith(str(tmp_path / "config.json"))
 
 
 def test_a_folder_without_a_model(tmp_path: Path) -> None:
@@ -172,6 +191,7 @@ def write_gguf(path: Path) -> dict[str, int]:
     writer.add_head_count(4)
     writer.add_head_count_kv(2)
     writer.add_feed_forward_length(512)
+    writer.add_file_type(15)  # llama.cpp's MOSTLY_Q4_K_M
     q = gguf.GGMLQuantizationType
     rng = np.random.default_rng(0)
     writer.add_tensor("token_embd.weight", rng.random((100, 256), dtype=np.float32).astype(np.float16))
@@ -199,6 +219,35 @@ def test_a_gguf_header_gives_architecture_and_quantization(tmp_path: Path) -> No
     assert model.arch is not None
     assert (model.arch.layers, model.arch.kv_heads, model.arch.head_dim, model.arch.vocab) == (1, 2, 64, 100)
     assert model.arch.tied_embeddings  # no output.weight
+    assert model.quantization == "Q4_K_M"
+
+
+def test_an_ollama_store_names_its_models_by_tag(tmp_path: Path) -> None:
+    store = tmp_path / ".ollama" / "models"
+    (store / "blobs").mkdir(parents=True)
+    write_gguf(store / "blobs" / "sha256-abc")
+    manifest = store / "manifests" / "registry.ollama.ai" / "library" / "llama3.1" / "8b"
+    manifest.parent.mkdir(parents=True)
+    layers = [{"mediaType": "application/vnd.ollama.image.template", "digest": "sha256-t"},
+              {"mediaType": "application/vnd.ollama.image.model", "digest": "sha256:abc"}]  # fmt: skip
+    manifest.write_text(json.dumps({"layers": layers}))
+    (model,) = inspect(tmp_path / ".ollama")
+    assert (model.format, model.name, model.catalog) == ("ollama", "llama3.1:8b", "meta-llama/Llama-3.1-8B-Instruct")
+    assert model.params == 100 * 256 + 256 * 256 + 512 * 256 + 256
+    found = find_in_ollama(tmp_path / ".ollama", "llama3.1:8b")
+    assert found is not None and found.name == "llama3.1:8b"
+    assert find_in_ollama(tmp_path / ".ollama", "llama3.1") is None  # :latest is not there
+    manifest.write_text("{}")
+    with pytest.raises(InputError, match="not an Ollama manifest") as err:
+        inspect(store)
+    assert err.value.where == str(manifest)
+
+
+def test_a_quantized_checkpoint_says_how(tmp_path: Path) -> None:
+    config = {**LLAMA_CONFIG, "quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 128}}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (model,) = inspect(tmp_path)
+    assert model.quantization == "awq 4-bit"
 
 
 @pytest.mark.parametrize("content", [b"GGUF\x03\x00", b"GGUF" + bytes(40)])
