@@ -7,7 +7,7 @@ and a VRAM plan per GPU (docs/sizing.md §LLM serving).
   4.5 bits; q8_0 2 + 32 bytes, 8.5 bits), a file type's mix by llama.cpp's measured table
   (tools/quantize/README.md, Llama-3.1-8B: Q4_K_M 4.8944 bpw, Q5_K_M 5.7036, Q6_K 6.5633, Q8_0
   8.5008).
-- Models' architectures come from the model catalog (composegen/models/catalog.yaml).
+- Models' architectures come from the model catalog (composegen/models/catalog.json).
 - KV cache = 2 × layers × KV heads × head dim × bytes per element × tokens (vLLM
   kv_cache_interface.py; Ollama fs/ggml GraphSize): fp16/bf16 2 bytes, fp8 1, llama.cpp's q8_0
   34/32 and q4_0 18/32 (their ggml blocks).
