@@ -277,6 +277,11 @@ def with_declared(engine: Engine, context: int | None, sequences: int | None) ->
     OLLAMA_NUM_PARALLEL (composegen.sizing.llm); the command-line engines keep their flags."""
     if engine.engine != "ollama":
         return engine
+    # never below what the compose file sets (the overlay keeps the base's larger value)
+    if context and engine.context.fact is not None and engine.context.number > context:
+        context = None
+    if sequences and engine.sequences.fact is not None and engine.sequences.number > sequences:
+        sequences = None
     if context:
         engine = engine._replace(context=Setting(context, "composegen.yaml context_length (OLLAMA_CONTEXT_LENGTH)"))
     if sequences:

@@ -110,7 +110,13 @@ def base_models(inputs: ServiceInputs) -> tuple[ModelFootprint, ...]:
 def _tokens(
     inputs: ServiceInputs, name: str, declared: int | None, settings: tuple[tuple[str, str], ...], default: int
 ) -> Quantity:
-    """A count for the KV cache: declared, else what the server's flags set, else `default`."""
+    """A count for the KV cache: declared, else what the server's flags set, else `default`; never
+    below what the compose file sets (a command runs its flags whatever composegen.yaml says, and
+    the overlay keeps Ollama's larger variables)."""
+    for program, setting in settings:
+        found = runs.fact(inputs, setting, program, most=runs.MOST_COUNT)
+        if declared and found is not None and isinstance(found.value, int) and found.value > declared:
+            return runs.fact_quantity(name, found, "count")
     if declared:
         return given(name, declared, "count", f"composegen.yaml: services.{inputs.name}.{name.replace(' ', '_')}")
     for program, setting in settings:
@@ -278,6 +284,13 @@ def ollama_environment(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]
     )
     for key, setting, declared, default in choices:
         found = runs.fact(inputs, setting, "ollama", most=runs.MOST_COUNT)
+        if declared and found is not None and isinstance(found.value, int) and found.value > declared:
+            notes.append(
+                f"{setting}: composegen.yaml declares {declared}, below what the base sets "
+                f"({runs.origin_text(found)}): the plan never writes less than the compose file sets; "
+                f"sized for {found.value}"
+            )
+            declared = None
         said = given(setting, declared, "count", f"composegen.yaml: services.{inputs.name}") if declared else None
         chosen = runs.chosen_setting(
             inputs, found, setting, "count", said, given(setting, default, "count", "composegen default")
