@@ -22,8 +22,8 @@ def plan(
         list[str] | None,
         typer.Option(
             "--host",
-            help="A machine as MEMORY/CPUS[/RESERVE], e.g. 64g/16 (repeat for several machines; the last size "
-            "is added while the stack does not fit). Default: composegen.yaml's host.",
+            help="A machine as MEMORY/CPUS[/RESERVE][+Ngpu], e.g. 64g/16 or 256g/32+4gpu (repeat for several "
+            "machines; the last size is added while the stack does not fit). Default: composegen.yaml's host.",
         ),
     ] = None,
     agents: Annotated[

@@ -10,6 +10,7 @@ from composegen.errors import ComposegenError, InputError, UnitError
 from composegen.profiles import PROJECT_FILE
 from composegen.profiles.plain import default_spec
 from composegen.sizing.detect import detect
+from composegen.sizing.gpus import reservation
 from composegen.sizing.inputs import BaseService, ModelFootprint, ServiceInputs
 from composegen.units import parse_bytes, parse_cpus
 
@@ -144,6 +145,8 @@ def base_service(name: str, service: Mapping[str, Any], root: Path | None = None
         cpus=_cpus(service),
         memory_limit=_bytes(service.get("mem_limit"), _limits(service).get("memory")),
         memswap_limit=-1 if str(service.get("memswap_limit")) == "-1" else _bytes(service.get("memswap_limit")),
+        gpus=reservation(service),
+        shares_memory=service.get("shm_size") is not None or service.get("ipc") == "host",
     )
 
 
@@ -160,6 +163,10 @@ def _role(spec: ServiceSpec, base: BaseService, secrets: Sequence[str]) -> tuple
         return spec.role, f"declared in {PROJECT_FILE}"
     if spec.models:
         llm = spec.context_length is not None or spec.concurrent_sequences is not None
+        if not llm:  # an LLM server's image or command says so, whatever composegen.yaml lists
+            detected, reason = detect(base, secrets)
+            if detected == "llm":
+                return detected, f"{reason}; {PROJECT_FILE} lists its models"
         role = "llm" if llm else "ml-inference"
         return role, f"inferred: {PROJECT_FILE} lists models" + (" with a context length" if llm else "")
     if spec.agents is not None:

@@ -379,7 +379,36 @@ def _resources(s: _Service) -> dict[str, Any]:
         out["requests"] = {"memory": memory_quantity(s.plan.memory_reservation.value)}
     if s.plan.pids is not None:
         s.drop(f"pids ({int(s.plan.pids.value)})", UNMAPPED_WHY["pids"])
+    gpus = _gpus(s)
+    if gpus:
+        # an extended resource: Kubernetes takes it in limits, and requests must equal them
+        limits[GPU_RESOURCE] = str(gpus)
+        out.setdefault("requests", {})[GPU_RESOURCE] = str(gpus)
     return out
+
+
+#: The NVIDIA device plugin's resource (github.com/NVIDIA/k8s-device-plugin).
+GPU_RESOURCE = "nvidia.com/gpu"
+
+
+def _gpus(s: _Service) -> int:
+    """The GPUs the service reserves in compose (`deploy.resources.reservations.devices`, `gpus:`):
+    `all` is the host's GPUs (composegen.yaml host.gpus), else one; pinned device_ids map to their
+    count (a pod cannot pin GPUs by index)."""
+    reserved = s.inputs.base.gpus
+    if reserved is None:
+        return s.plan.gpus  # what the overlay reserves for an inference engine on a GPU host
+    host = s.inputs.host.gpus if s.inputs.host is not None else None
+    if reserved.device_ids:
+        s.drop(f"GPU device_ids {list(reserved.device_ids)}", f"a pod asks for a number of {GPU_RESOURCE}, not indices")
+    elif reserved.number is None:
+        s.chose(
+            f"{GPU_RESOURCE}: {host.count if host is not None else 1}",
+            "compose's `count: all`: the host's GPUs (host.gpus)"
+            if host is not None
+            else "`count: all`, and composegen.yaml names no host.gpus: one",
+        )
+    return reserved.gpus(host.count if host is not None else 1)
 
 
 def _security(s: _Service) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 named in the environment.
 
 Settings: `model`, `dtype`, `max_model_len`, `max_num_seqs`, `gpu_memory_utilization`,
-`tensor_parallel_size`, `pipeline_parallel_size`, `quantization`, `kv_cache_dtype` (vllm);
-`model`, `quantization`, `max_total_tokens`, `num_shard` (tgi); `model`, `context_length`,
-`parallel`, `gpu_layers` (llama.cpp); `num_parallel`, `context_length`, `max_loaded_models`
-(ollama); `model_id` (program `model`: MODEL_ID, MODEL_NAME, MODEL, HF_MODEL_ID, ...).
+`tensor_parallel_size`, `pipeline_parallel_size`, `quantization`, `kv_cache_dtype`,
+`max_num_batched_tokens` (vllm); `model`, `quantization`, `max_total_tokens`, `num_shard`,
+`cuda_memory_fraction` (tgi); `model`, `context_length`, `parallel`, `gpu_layers`,
+`cache_type_k`, `cache_type_v` (llama.cpp); `num_parallel`, `context_length`, `max_loaded_models`,
+`kv_cache_type`, `flash_attention` (ollama); `model_id` (program `model`: MODEL_ID, MODEL_NAME, MODEL,
+HF_MODEL_ID, ...).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ VLLM = table(
         Option(("-pp", "--pipeline-parallel-size"), "pipeline_parallel_size", values.count),
         Option(("-q", "--quantization"), "quantization", values.text),
         Option(("--kv-cache-dtype",), "kv_cache_dtype", values.text),
+        Option(("--max-num-batched-tokens",), "max_num_batched_tokens", human_int),
     )
 )
 
@@ -75,6 +78,7 @@ TGI = table(
         Option(("--quantize",), "quantization", values.text),
         Option(("--max-total-tokens",), "max_total_tokens", values.count),
         Option(("--num-shard",), "num_shard", values.count),
+        Option(("--cuda-memory-fraction",), "cuda_memory_fraction", values.decimal),
     )
 )
 TGI_ENV: EnvTable = (
@@ -82,6 +86,7 @@ TGI_ENV: EnvTable = (
     ("QUANTIZE", "quantization", values.text),
     ("MAX_TOTAL_TOKENS", "max_total_tokens", values.count),
     ("NUM_SHARD", "num_shard", values.count),
+    ("CUDA_MEMORY_FRACTION", "cuda_memory_fraction", values.decimal),
 )
 
 
@@ -105,6 +110,8 @@ LLAMA_CPP = table(
         Option(("-c", "--ctx-size"), "context_length", values.count),
         Option(("-np", "--parallel"), "parallel", values.count),
         Option(("-ngl", "--gpu-layers", "--n-gpu-layers"), "gpu_layers", _layers),
+        Option(("-ctk", "--cache-type-k"), "cache_type_k", values.text),
+        Option(("-ctv", "--cache-type-v"), "cache_type_v", values.text),
     )
 )
 LLAMA_CPP_ENV: EnvTable = (
@@ -113,6 +120,8 @@ LLAMA_CPP_ENV: EnvTable = (
     ("LLAMA_ARG_CTX_SIZE", "context_length", values.count),
     ("LLAMA_ARG_N_PARALLEL", "parallel", values.count),
     ("LLAMA_ARG_N_GPU_LAYERS", "gpu_layers", _layers),
+    ("LLAMA_ARG_CACHE_TYPE_K", "cache_type_k", values.text),
+    ("LLAMA_ARG_CACHE_TYPE_V", "cache_type_v", values.text),
 )
 
 
@@ -120,16 +129,19 @@ def read_llama_cpp(ctx: Context) -> Readout:
     return read_program(ctx, "llama.cpp", LLAMA_CPP, env=LLAMA_CPP_ENV)
 
 
-#: https://docs.ollama.com/faq (OLLAMA_NUM_PARALLEL, OLLAMA_MAX_LOADED_MODELS, OLLAMA_CONTEXT_LENGTH)
+#: https://docs.ollama.com/faq (OLLAMA_NUM_PARALLEL, OLLAMA_MAX_LOADED_MODELS, OLLAMA_CONTEXT_LENGTH,
+#: OLLAMA_KV_CACHE_TYPE, OLLAMA_FLASH_ATTENTION)
 OLLAMA_ENV = (
     ("OLLAMA_NUM_PARALLEL", "num_parallel"),
     ("OLLAMA_CONTEXT_LENGTH", "context_length"),
     ("OLLAMA_MAX_LOADED_MODELS", "max_loaded_models"),
 )
+OLLAMA_TEXT_ENV = (("OLLAMA_KV_CACHE_TYPE", "kv_cache_type"), ("OLLAMA_FLASH_ATTENTION", "flash_attention"))
 
 
 def read_ollama(ctx: Context) -> Readout:
     facts = [f for name, setting in OLLAMA_ENV if (f := ctx.env_fact("ollama", setting, name, values.count))]
+    facts += [f for name, setting in OLLAMA_TEXT_ENV if (f := ctx.env_fact("ollama", setting, name, values.text))]
     return Readout(facts, [])
 
 

@@ -26,6 +26,8 @@ from composegen.yamlio import Document, KeyPath, Tagged
 if TYPE_CHECKING:
     from composegen.compose.stack import Problem
     from composegen.facts import Fact, ServiceFacts
+    from composegen.sizing.engines import Plan
+    from composegen.sizing.gpus import Reservation
     from composegen.sizing.quantity import Quantity
 
 
@@ -938,3 +940,100 @@ def setting_fix(ctx: LintContext, changes: Iterable[tuple[Fact, str]]) -> Fix | 
         "set " + " and ".join(said),
         tuple(Edit(file, path, "set", value) for (file, path), value in edits.items()),
     )
+# --- GPUs and LLM serving engines ------------------------------------------------------------------
+
+
+class HostGpus(NamedTuple):
+    """The host's GPUs as composegen.yaml declares them."""
+
+    number: int
+    memory: float  # bytes of each
+    text: str  # `2 × H100 (80.00 GiB each, composegen.yaml host.gpus)`
+
+
+def host_gpus(ctx: LintContext) -> HostGpus | None:
+    spec = ctx.host.gpus if ctx.host is not None else None
+    if spec is None:
+        return None
+    what = spec.model or "GPU"
+    return HostGpus(
+        spec.count, spec.memory_each, f"{spec.count} × {what} ({human_bytes(spec.memory_each)} each, host.gpus)"
+    )
+
+
+def gpu_reservation(service: Mapping[str, Any]) -> Reservation | None:
+    """The GPUs a service reserves (`deploy.resources.reservations.devices`, `gpus:`)."""
+    from composegen.sizing.gpus import reservation
+
+    return reservation(service)
+
+
+def model_runner_plans(ctx: LintContext) -> Iterator[tuple[str, Plan]]:
+    """(name, VRAM plan) of each model of compose's top-level `models:` whose architecture
+    composegen knows: Docker Model Runner serves them on the host's GPU with llama.cpp."""
+    models = ctx.data.get("models")
+    if not is_mapping(models):
+        return
+    from composegen.sizing.engines import model_runner, plan
+    from composegen.sizing.serving import architecture
+
+    host = host_gpus(ctx)
+    for name, entry in models.items():
+        model = entry.get("model") if is_mapping(entry) else None
+        arch = architecture(model) if isinstance(model, str) and model else None
+        if arch is None:
+            continue
+        context = as_count(entry.get("context_size"))
+        engine = model_runner(str(model), context if context and context > 0 else None, f"models.{name}")
+        yield str(name), plan(engine, arch, 1, host.memory if host is not None else None)
+
+
+#: Words of an image, command or entrypoint that an LLM server's have: where none is, a rule
+#: about LLM servers leaves the service alone without reading its runtime facts.
+_LLM_WORDS = re.compile(r"(?i)vllm|text-generation|llama|ollama")
+
+
+def may_serve_llm(ctx: LintContext, name: str, service: Mapping[str, Any]) -> bool:
+    """Whether the service may run an LLM server: role `llm`, or its image, command or entrypoint
+    names one. The runtime facts say for sure; this keeps a plain file from paying for them."""
+    if ctx.role(name) == "llm":
+        return True
+    return any(_LLM_WORDS.search(str(service.get(key) or "")) for key in ("image", "command", "entrypoint"))
+
+
+def wants_gpu(facts: ServiceFacts | None, host_has_gpus: bool) -> str | None:
+    """Why a service wants a GPU (the engine it runs), or None (composegen.sizing.engines)."""
+    from composegen.sizing.engines import wants_gpu as why
+
+    return why(facts, host_has_gpus)
+
+
+def serving_plan(ctx: LintContext, name: str, service: Mapping[str, Any]) -> Plan | None:
+    """The VRAM an LLM serving engine needs on each GPU it uses, where composegen knows its model's
+    architecture: the engine's flags and environment (composegen.facts), the model its command
+    names or composegen.yaml declares, the GPUs it reserves and the host's (composegen.yaml)."""
+    if not may_serve_llm(ctx, name, service):
+        return None
+    from composegen.sizing.engines import engine_of, plan, with_declared
+    from composegen.sizing.serving import architecture
+
+    engine = engine_of(ctx.facts(name))
+    if engine is None:
+        return None
+    inputs = ctx.inputs.get(name)
+    if inputs is not None:
+        engine = with_declared(engine, inputs.spec.context_length, inputs.spec.concurrent_sequences)
+    declared = inputs.spec.models[0] if inputs is not None and inputs.spec.models else None
+    names = [declared.name] if declared is not None and declared.name else []
+    names += [str(engine.model.value)] if engine.model is not None else []
+    arch = next((a for n in names if (a := architecture(n)) is not None), None)
+    if arch is None:
+        return None
+    host = host_gpus(ctx)
+    if engine.engine in ("vllm", "tgi"):
+        split = max(1, int(engine.tensor_parallel.number))
+    else:
+        reserved = gpu_reservation(service)
+        split = reserved.gpus(host.number if host is not None else 1) if reserved is not None else 1
+    fmt = declared.dtype if declared is not None and "dtype" in declared.model_fields_set else None
+    return plan(engine, arch, max(1, split), host.memory if host is not None else None, fmt)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,17 +28,19 @@ from composegen.units import GIB, format_bytes, format_cpus, parse_bytes, parse_
 
 #: The most steps a schedule lists; a smaller step is widened to keep it readable.
 MAX_STEPS = 20
-_HOST = re.compile(r"^\s*([^/\s]+)\s*/\s*([^/\s]+)\s*(?:/\s*([^/\s]+)\s*)?$")
+_HOST = re.compile(r"^\s*([^/\s]+)\s*/\s*([^/\s+]+)\s*(?:/\s*([^/\s+]+)\s*)?(?:\+\s*(\d+)\s*gpus?\s*)?$")
 
 
 @dataclass(frozen=True)
 class Host:
-    """A machine as the user named it: `64g/16` (memory/cpus) or `64g/16/4g` (with its reserve)."""
+    """A machine as the user named it: `64g/16` (memory/cpus) or `64g/16/4g` (with its reserve),
+    `256g/32+4gpu` with its GPUs."""
 
     label: str
     memory: Quantity
     cpus: Quantity
     reserve: Quantity
+    gpus: int = 0
 
     @property
     def for_containers(self) -> Quantity:
@@ -52,7 +54,7 @@ class Host:
         )
 
     def size(self) -> HostSize:
-        return HostSize(self.label, int(self.for_containers.value), nano_cpus(self.cpus.value))
+        return HostSize(self.label, int(self.for_containers.value), nano_cpus(self.cpus.value), self.gpus)
 
 
 def parse_host(text: str, default_reserve: Quantity) -> Host:
@@ -62,7 +64,7 @@ def parse_host(text: str, default_reserve: Quantity) -> Host:
         raise InputError(
             f"--host {text!r} is not MEMORY/CPUS", fix="write it like 64g/16, or 64g/16/4g with the host's own reserve"
         )
-    memory_text, cpus_text, reserve_text = match.groups()
+    memory_text, cpus_text, reserve_text, gpus_text = match.groups()
     memory = parse_bytes(memory_text, what="--host memory")
     cpus = parse_cpus(cpus_text, what="--host cpus")
     reserve = (
@@ -76,12 +78,14 @@ def parse_host(text: str, default_reserve: Quantity) -> Host:
             f"reserve {format_bytes(reserve.value)}, {format_cpus(cpus)} cpus)",
             fix="give more memory than the reserve and at least some cpus",
         )
-    label = f"{format_bytes(memory)}/{format_cpus(cpus)}"
+    gpus = int(gpus_text) if gpus_text else 0
+    label = f"{format_bytes(memory)}/{format_cpus(cpus)}" + (f"+{gpus}gpu" if gpus else "")
     return Host(
         label,
         given("host memory", memory, "bytes", f"--host {text}"),
         given("host cpus", cpus, "cpus", f"--host {text}"),
         reserve,
+        gpus,
     )
 
 
@@ -91,7 +95,9 @@ def host_from_project(spec: HostSpec, source: Callable[[str], str] | None = None
     memory = given("host memory", spec.memory, "bytes", where("memory"), spec.kind("memory"))
     cpus = given("host cpus", spec.cpus, "cpus", where("cpus"), spec.kind("cpus"))
     reserve = given("host reserve", spec.reserve, "bytes", where("reserve"), spec.kind("reserve"))
-    return Host(f"{format_bytes(spec.memory)}/{format_cpus(spec.cpus)}", memory, cpus, reserve)
+    gpus = spec.gpus.count if spec.gpus is not None else 0
+    label = f"{format_bytes(spec.memory)}/{format_cpus(spec.cpus)}" + (f"+{gpus}gpu" if gpus else "")
+    return Host(label, memory, cpus, reserve, gpus)
 
 
 def default_reserve(spec: HostSpec | None, source: Callable[[str], str] | None = None) -> Quantity:
@@ -105,7 +111,7 @@ def default_reserve(spec: HostSpec | None, source: Callable[[str], str] | None =
 def parse_per_agent(text: str) -> tuple[int, float]:
     """`--per-agent 128m/0.1`: memory and cpus of one agent."""
     match = _HOST.match(text)
-    if match is None or match.group(3) is not None:
+    if match is None or match.group(3) is not None or match.group(4) is not None:
         raise InputError(f"--per-agent {text!r} is not MEMORY/CPUS", fix="write it like 128m/0.1")
     memory = parse_bytes(match.group(1), what="--per-agent memory")
     cpus = parse_cpus(match.group(2), what="--per-agent cpus")
@@ -228,23 +234,38 @@ def service_totals(plan: ServicePlan, profile: Profile | None = None) -> Service
     )
 
 
-def items_of(services: Sequence[ServiceTotals]) -> list[Item]:
+def items_of(services: Sequence[ServiceTotals], gpus: Mapping[str, int] | None = None) -> list[Item]:
+    """Each replica as packing sees it; `gpus`: the GPUs each service reserves, by name."""
     return [
-        Item(s.plan.name, n, int(s.plan.memory_limit.value), nano_cpus(s.cpus.value))
+        Item(s.plan.name, n, int(s.plan.memory_limit.value), nano_cpus(s.cpus.value), (gpus or {}).get(s.plan.name, 0))
         for s in services
         for n in range(1, s.replicas + 1)
     ]
 
 
-def packed(services: Sequence[ServiceTotals], hosts: Sequence[Host]) -> tuple[Bin, ...]:
+def reserved_gpus(inputs: Sequence[ServiceInputs], hosts: Sequence[Host]) -> dict[str, int]:
+    """The GPUs each service reserves in compose (`count: all`: the GPUs of the largest GPU host)."""
+    most = max((h.gpus for h in hosts), default=0) or 1
+    return {i.name: i.base.gpus.gpus(most) for i in inputs if i.base.gpus is not None}
+
+
+def packed(
+    services: Sequence[ServiceTotals], hosts: Sequence[Host], gpus: Mapping[str, int] | None = None
+) -> tuple[Bin, ...]:
     """The replicas on the hosts; refuses, as one line, a replica larger than every host."""
     try:
-        return pack(items_of(services), [h.size() for h in hosts])
+        return pack(items_of(services, gpus), [h.size() for h in hosts])
     except ReplicaTooLarge as err:
         s = next(x for x in services if x.plan.name == err.item.service)
-        sizes = ", ".join(f"{h.label} ({h.for_containers.show()} and {h.cpus.show()} for containers)" for h in hosts)
+        sizes = ", ".join(
+            f"{h.label} ({h.for_containers.show()} and {h.cpus.show()}"
+            + (f", {h.gpus} GPUs" if err.item.gpus else "")
+            + " for containers)"
+            for h in hosts
+        )
+        needs = f" ({err.item.gpus} GPUs)" if err.item.gpus else ""
         raise InputError(
-            f"one replica of {s.plan.name} needs {s.plan.memory_limit.show()} and {s.cpus.show()}, "
+            f"one replica of {s.plan.name} needs {s.plan.memory_limit.show()} and {s.cpus.show()}{needs}, "
             f"more than any host has: {sizes}",
             fix=f"give a larger --host, or see why with `composegen explain --profile NAME {s.plan.name}`",
         ) from None
@@ -366,7 +387,7 @@ def build_plan(request: PlanRequest) -> CapacityPlan:
         tmpfs=tmpfs,
         processes=processes,
         hosts=hosts,
-        bins=packed(services, hosts),
+        bins=packed(services, hosts, reserved_gpus(inputs, hosts)),
         agents=agents,
         step=step,
         schedule=schedule,

@@ -1,9 +1,11 @@
 """Replicas onto hosts: first-fit decreasing on the dominant resource, memory and CPU together.
 
-Each replica is an `Item` (its memory limit and cpus); each machine a `HostSize` (what it has for
-containers, after its own reserve). Items are sorted by their dominant share of a host, the larger
-of memory ÷ host memory and cpus ÷ host cpus, largest first, and each goes onto the first open host
-where both its memory and its cpus still fit; a host is opened when none has room. FFD uses at most
+Each replica is an `Item` (its memory limit, cpus and the GPUs it reserves); each machine a
+`HostSize` (what it has for containers, after its own reserve, and its GPUs). A replica that
+reserves GPUs goes only where that many GPUs are still free: GPU services land on GPU hosts.
+Items are sorted by their dominant share of a host, the larger of memory ÷ host memory and cpus ÷
+host cpus (and GPUs ÷ host GPUs), largest first, and each goes onto the first open host where its
+memory, cpus and GPUs still fit; a host is opened when none has room. FFD uses at most
 11/9 × optimal + 6/9 hosts in one dimension (Dósa 2007); in two it is a heuristic, and the tests pin
 cases with known optimal answers.
 
@@ -32,15 +34,18 @@ class Item:
     index: int  # 1-based replica number
     memory: int  # bytes
     nano_cpus: int
+    gpus: int = 0  # GPUs it reserves (docker hands each to one container)
 
 
 @dataclass(frozen=True)
 class HostSize:
-    """A machine: `memory` and `nano_cpus` it has for containers (its own reserve taken off)."""
+    """A machine: `memory` and `nano_cpus` it has for containers (its own reserve taken off), and
+    its GPUs."""
 
     label: str
     memory: int
     nano_cpus: int
+    gpus: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,15 +81,20 @@ class ReplicaTooLarge(ValueError):
         self.hosts = tuple(hosts)
 
 
-def _fits(item: Item, memory_free: int, cpus_free: int) -> bool:
-    return item.memory <= memory_free and item.nano_cpus <= cpus_free
+def _fits(item: Item, memory_free: int, cpus_free: int, gpus_free: int = 0) -> bool:
+    return item.memory <= memory_free and item.nano_cpus <= cpus_free and item.gpus <= gpus_free
+
+
+def _fits_empty(item: Item, host: HostSize) -> bool:
+    return _fits(item, host.memory, host.nano_cpus, host.gpus)
 
 
 def dominant_share(item: Item, host: HostSize) -> float:
     """The larger of the item's memory and CPU shares of `host`."""
     memory = item.memory / host.memory if host.memory else float("inf")
     cpus = item.nano_cpus / host.nano_cpus if host.nano_cpus else (float("inf") if item.nano_cpus else 0.0)
-    return max(memory, cpus)
+    gpus = item.gpus / host.gpus if host.gpus else (float("inf") if item.gpus else 0.0)
+    return max(memory, cpus, gpus)
 
 
 def pack(items: Sequence[Item], hosts: Sequence[HostSize]) -> tuple[Bin, ...]:
@@ -95,7 +105,7 @@ def pack(items: Sequence[Item], hosts: Sequence[HostSize]) -> tuple[Bin, ...]:
     if not hosts:
         raise ValueError("pack needs at least one host")
     for item in items:
-        if not any(_fits(item, h.memory, h.nano_cpus) for h in hosts):
+        if not any(_fits_empty(item, h) for h in hosts):
             raise ReplicaTooLarge(item, hosts)
     reference = hosts[-1]
     order = sorted(items, key=lambda i: (-dominant_share(i, reference), -i.memory, -i.nano_cpus, i.service, i.index))
@@ -120,24 +130,26 @@ class _Open:
         self.items: list[Item] = []
         self.memory_free = size.memory
         self.cpus_free = size.nano_cpus
+        self.gpus_free = size.gpus
 
     def fits(self, item: Item) -> bool:
-        return _fits(item, self.memory_free, self.cpus_free)
+        return _fits(item, self.memory_free, self.cpus_free, self.gpus_free)
 
     def add(self, item: Item) -> None:
         self.items.append(item)
         self.memory_free -= item.memory
         self.cpus_free -= item.nano_cpus
+        self.gpus_free -= item.gpus
 
 
 def _next_size(item: Item, hosts: Sequence[HostSize]) -> HostSize:
     """The size of a host added beyond those given: the last one, else the largest that holds `item`
     (a given host too small for it stays open for smaller items)."""
     last = hosts[-1]
-    if _fits(item, last.memory, last.nano_cpus):
+    if _fits_empty(item, last):
         return last
-    fitting = [h for h in hosts if _fits(item, h.memory, h.nano_cpus)]
-    return max(fitting, key=lambda h: (h.memory, h.nano_cpus))
+    fitting = [h for h in hosts if _fits_empty(item, h)]
+    return max(fitting, key=lambda h: (h.memory, h.nano_cpus, h.gpus))
 
 
 def lower_bound(items: Sequence[Item], host: HostSize) -> int:

@@ -326,10 +326,50 @@ class ServiceSpec(Frozen):
     environment: dict[EnvironmentName, EnvironmentValue] = Field(default_factory=dict)
 
 
+class GpuSpec(Frozen):
+    """The host's GPUs: how many, and the memory of each (given, or by the model's name)."""
+
+    count: int = Field(1, ge=1, le=64, description="GPUs on the host")
+    model: str | None = Field(None, description="The GPUs' model (H100, A100-40GB, L4, RTX 4090, ...)")
+    memory: ByteSize | None = Field(None, description="Memory of each GPU (else the model's, from composegen's table)")
+
+    @property
+    def memory_each(self) -> int:
+        """Bytes of one GPU: `memory`, else the table's for `model` (the validator saw to it)."""
+        if self.memory is not None:
+            return self.memory
+        from composegen.sizing.gpus import gpu_memory
+
+        return gpu_memory(self.model or "") or 0
+
+    @model_validator(mode="after")
+    def _sized(self) -> GpuSpec:
+        if self.memory is None:
+            from composegen.sizing.gpus import GPU_MEMORY, gpu_memory
+
+            if self.model is None:
+                raise ValueError("give the GPUs' memory (memory: 24G) or their model (model: L4)")
+            if gpu_memory(self.model) is None:
+                raise ValueError(
+                    f"composegen does not know the GPU {self.model!r}: give its memory (memory: 24G) "
+                    f"or name one of {', '.join(sorted(GPU_MEMORY))}"
+                )
+        return self
+
+
 class HostSpec(Frozen):
     memory: ByteSize
     cpus: float = Field(gt=0)
     reserve: ByteSize = Field(1024**3, description="Memory kept for the host itself")
+    gpus: GpuSpec | None = Field(None, description="The host's GPUs (their memory is apart from `memory`)")
+
+    @model_serializer(mode="wrap")
+    def _no_gpus_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A host without GPUs dumps as it did before `gpus` existed: render digests stay put."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("gpus") is None:
+            data.pop("gpus", None)
+        return data
 
     def source(self, key: str, where: str = "composegen.yaml") -> str:
         """Where host.KEY came from: `WHERE: host.KEY` when composegen.yaml sets it (WHERE the

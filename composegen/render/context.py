@@ -47,6 +47,8 @@ def service_context(plan: ServicePlan, inputs: ServiceInputs) -> dict[str, Any]:
     reservations: list[tuple[str, Any]] = []
     if plan.memory_reservation is not None:
         reservations.append(("memory", format_bytes(plan.memory_reservation.value)))
+    if plan.gpus:  # an inference engine that reserves none, on a host with GPUs (sizing.engines)
+        reservations.append(("devices", [{"driver": "nvidia", "count": plan.gpus, "capabilities": ["gpu"]}]))
 
     legacy: list[tuple[str, Any]] = []
     for group in (limits, reservations):

@@ -30,8 +30,11 @@ class KnownModel:
 def known_model(name: str) -> KnownModel | None:
     """The catalog's model by id, short id or alias: its params and fp16 KV cache per token."""
     arch = lookup(name)
-    if arch is None:
-        return None
+    if arch is None:  # an Ollama tag (`llama3.1:70b`) or a GGUF file, as LLM serving names them
+        from composegen.sizing.serving import architecture, kv_per_token
+
+        served = architecture(name)
+        return KnownModel(served.name, served.params, int(kv_per_token(served, 2.0))) if served else None
     kv = arch.kv_bytes_per_token("fp16")
     return KnownModel(arch.name, arch.params, None if kv is None else int(kv))
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from composegen.facts import ServiceFacts
     from composegen.profiles.models import HostSpec, ServiceSpec
+    from composegen.sizing.gpus import Reservation
 
 
 class BaseService(NamedTuple):
@@ -34,6 +35,8 @@ class BaseService(NamedTuple):
     memory_limit: int | None = None  # bytes: mem_limit, else deploy.resources.limits.memory
     memswap_limit: int | None = None  # bytes, -1 unlimited; None: the base sets none
     cpus: float | None = None  # the CPU limit the base sets (deploy.resources.limits.cpus or cpus)
+    gpus: Reservation | None = None  # the GPUs it reserves (reservations.devices, gpus:); None: none
+    shares_memory: bool = False  # the base sets shm_size or `ipc: host`
 
 
 class ModelFootprint(NamedTuple):

@@ -1,7 +1,13 @@
 """LLM servers: weights + KV cache for context length × concurrent sequences + runtime.
 
 KV cache per token = 2 × layers × kv_heads × head_dim × bytes (vLLM kv_cache_interface.py); the
-catalog carries the fp16 figure per model (facts/sizing.md §ML models).
+catalog carries the fp16 figure per model (facts/sizing.md §ML models), scaled by the KV dtype the
+engine runs (vLLM --kv-cache-dtype, llama.cpp -ctk, OLLAMA_KV_CACHE_TYPE: composegen.sizing.serving).
+llama.cpp's `-c` is the context of all its `-np` slots together; vLLM's and Ollama's context is
+per sequence. A service that reserves GPUs keeps its weights and KV cache in VRAM, not in the
+container's memory limit: the limit holds the runtime (the CPU build's where the image says `cpu`)
+and what llama.cpp's `-ngl` leaves on the CPU; the VRAM per GPU is in `extra` (explain) and the
+GPU lint rules (CG310-CG313). Ollama gets the settings that bound its memory in the overlay.
 """
 
 from __future__ import annotations
@@ -10,15 +16,23 @@ from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
 from composegen.sizing import runs
-from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, startup_time, with_margin
+from composegen.sizing.common import (
+    FACTS_SIZING,
+    baseline_cpus,
+    declared_memory,
+    limit_with_mounts,
+    startup_time,
+    with_margin,
+)
 from composegen.sizing.inputs import ModelFootprint, ServiceInputs
-from composegen.sizing.ml import RUNTIME, weights
+from composegen.sizing.ml import runtime, weights
 from composegen.sizing.quantity import Quantity, given, times, total
-from composegen.sizing.result import Sizing
-from composegen.units import MIB
+from composegen.sizing.result import EnvSetting, Sizing
+from composegen.units import GIB, MIB
 
 if TYPE_CHECKING:
     from composegen.profiles.models import Profile
+    from composegen.sizing.gpus import Reservation
 
 SRC = f"{FACTS_SIZING} §ML models"
 DEFAULT_CONTEXT = 4096  # composegen default when composegen.yaml names none
@@ -96,7 +110,13 @@ def base_models(inputs: ServiceInputs) -> tuple[ModelFootprint, ...]:
 def _tokens(
     inputs: ServiceInputs, name: str, declared: int | None, settings: tuple[tuple[str, str], ...], default: int
 ) -> Quantity:
-    """A count for the KV cache: declared, else what the server's flags set, else `default`."""
+    """A count for the KV cache: declared, else what the server's flags set, else `default`; never
+    below what the compose file sets (a command runs its flags whatever composegen.yaml says, and
+    the overlay keeps Ollama's larger variables)."""
+    for program, setting in settings:
+        found = runs.fact(inputs, setting, program, most=runs.MOST_COUNT)
+        if declared and found is not None and isinstance(found.value, int) and found.value > declared:
+            return runs.fact_quantity(name, found, "count")
     if declared:
         return given(name, declared, "count", f"composegen.yaml: services.{inputs.name}.{name.replace(' ', '_')}")
     for program, setting in settings:
@@ -106,8 +126,21 @@ def _tokens(
     return given(name, default, "count", "composegen default", "default")
 
 
+def kv_dtype(inputs: ServiceInputs) -> tuple[float, str]:
+    """Bytes per cached element the engine runs (2 for fp16, 1 for fp8, 34/32 for q8_0), and where
+    it was read; fp16 where the base sets none or one composegen does not know."""
+    from composegen.sizing.serving import kv_bytes
+
+    for program, setting in (("vllm", "kv_cache_dtype"), ("llama.cpp", "cache_type_k"), ("ollama", "kv_cache_type")):
+        found = runs.fact(inputs, setting, program)
+        if found is not None and (element := kv_bytes(str(found.value))) is not None:
+            return element, f"base file {runs.origin_text(found)} (docs/sizing.md §LLM serving)"
+    return 2.0, "fp16, the engines' default"
+
+
 def kv_cache(inputs: ServiceInputs, models: tuple[ModelFootprint, ...] | None = None) -> Quantity:
     parts = []
+    element, element_where = kv_dtype(inputs)
     for m in inputs.models if models is None else models:
         if m.kv_bytes_per_token is None:
             raise InputError(
@@ -116,28 +149,172 @@ def kv_cache(inputs: ServiceInputs, models: tuple[ModelFootprint, ...] | None = 
                 fix="add kv_bytes_per_token (2 × layers × kv_heads × head_dim × 2 bytes for fp16)",
             )
         per_token = given(f"{m.name} KV bytes/token (fp16)", m.kv_bytes_per_token, "bytes", m.source)
+        if element != 2.0:
+            scale = given("KV dtype ÷ fp16", element / 2.0, "count", element_where)
+            per_token = times(f"{m.name} KV bytes/token", per_token, scale, unit="bytes")
         parts.append(per_token)
     per_token_all = total("KV bytes per token", parts)
     context = _tokens(
         inputs,
         "context length",
         inputs.spec.context_length,
-        (("vllm", "max_model_len"), ("tgi", "max_total_tokens"), ("llama.cpp", "context_length")),
+        (
+            ("vllm", "max_model_len"),
+            ("tgi", "max_total_tokens"),
+            ("llama.cpp", "context_length"),
+            ("ollama", "context_length"),
+        ),
         DEFAULT_CONTEXT,
     )
-    seqs = _tokens(
-        inputs,
-        "concurrent sequences",
-        inputs.spec.concurrent_sequences,
-        (("vllm", "max_num_seqs"), ("llama.cpp", "parallel")),
-        1,
+    # llama.cpp's -c is the context of all its slots together (tools/server/README.md: -np splits it)
+    shared = runs.fact(inputs, "context_length", "llama.cpp") is not None and not inputs.spec.context_length
+    seqs = (
+        given("concurrent sequences", 1, "count", "llama.cpp's -c holds every slot's tokens")
+        if shared
+        else _tokens(
+            inputs,
+            "concurrent sequences",
+            inputs.spec.concurrent_sequences,
+            (("vllm", "max_num_seqs"), ("llama.cpp", "parallel"), ("ollama", "num_parallel")),
+            1,
+        )
     )
     tokens = times("tokens cached", context, seqs, unit="count")
     return times("KV cache", tokens, per_token_all, unit="bytes", source="vLLM kv_cache_interface.py (facts/sizing.md)")
 
 
+#: /dev/shm for vLLM where the base sets neither shm_size nor `ipc: host`: PyTorch passes tensors
+#: between its processes through it (vLLM's Docker guide); composegen's figure.
+VLLM_SHM = 2 * GIB
+#: What composegen plans for Ollama where neither composegen.yaml nor the base says.
+OLLAMA_MAX_LOADED = 1
+
+
+#: vLLM's CPU swap space: pinned host memory per GPU for preempted sequences' KV blocks
+#: (vllm/config.py CacheConfig swap_space, 4 GiB by default; `--swap-space`).
+VLLM_SWAP_SPACE = 4 * GIB
+
+
+def vllm_swap_space(inputs: ServiceInputs) -> Quantity:
+    """vLLM's pinned CPU swap space: `--swap-space` GiB (default 4) on each tensor-parallel GPU."""
+    found = runs.fact(inputs, "tensor_parallel_size", "vllm", most=runs.MOST_COUNT)
+    ranks = (
+        runs.fact_quantity("tensor-parallel GPUs", found, "count")
+        if found is not None
+        else given("tensor-parallel GPUs", 1, "count", "vLLM's default")
+    )
+    per = given("vLLM swap space per GPU", VLLM_SWAP_SPACE, "bytes", "vllm/config.py CacheConfig.swap_space (4 GiB)")
+    return times("vLLM swap space (pinned host memory)", ranks, per, unit="bytes")
+
+
+def served_models(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]) -> tuple[ModelFootprint, ...]:
+    """The models at the bits per weight the engine serves them, where composegen.yaml gives no
+    dtype: the engine's quantization flag, the model's name (`-AWQ`, `.Q4_K_M.gguf`), Ollama's
+    default tags (Q4_K_M), else the checkpoint's 16 bits (composegen.sizing.engines)."""
+    from composegen.sizing.engines import GGUF_ENGINES, bits_per_weight, engine_of
+
+    engine = engine_of(inputs.facts)
+    declared = inputs.spec.models
+    if engine is None or not declared:
+        return models
+    out = []
+    for ref, model in zip(declared, models, strict=False):
+        said = ref.dtype if "dtype" in ref.model_fields_set else None
+        if said is not None and not (said == "int4" and engine.engine in GGUF_ENGINES):
+            out.append(model)
+            continue
+        bits, why = bits_per_weight(engine, said)
+        label = why.split(",")[0].split(" (")[0]
+        out.append(model._replace(dtype=label, bytes_per_param=bits / 8, source=f"{model.source}; {why}"))
+    return tuple(out)
+
+
+def reserved_gpus(inputs: ServiceInputs) -> Reservation | None:
+    """The GPUs the service will have: those its base reserves, or those the overlay reserves for
+    an inference engine on a host whose GPUs composegen.yaml declares (sizing.plan)."""
+    if inputs.base.gpus is not None:
+        return inputs.base.gpus
+    from composegen.sizing.engines import gpus_to_reserve
+    from composegen.sizing.gpus import Reservation
+
+    host = inputs.host.gpus if inputs.host is not None else None
+    count = gpus_to_reserve(inputs.facts, False, host.count) if host is not None else 0
+    return Reservation(count, ()) if count else None
+
+
+def gpu_plan(inputs: ServiceInputs, reserved: Reservation) -> tuple[dict[str, Quantity], float]:
+    """The VRAM on each GPU the service reserves (for explain), and the RAM of the layers llama.cpp's
+    `-ngl` leaves on the CPU; nothing where composegen does not know the engine or the model."""
+    from composegen.sizing.engines import engine_of, plan, with_declared
+    from composegen.sizing.serving import SOURCE, architecture
+
+    engine = engine_of(inputs.facts)
+    if engine is None:
+        return {}, 0.0
+    engine = with_declared(engine, inputs.spec.context_length, inputs.spec.concurrent_sequences)
+    names = [m.name for m in inputs.models] + ([str(engine.model.value)] if engine.model is not None else [])
+    arch = next((a for n in names if (a := architecture(n)) is not None), None)
+    if arch is None:
+        return {}, 0.0
+    host = inputs.host.gpus if inputs.host is not None else None
+    split = int(engine.tensor_parallel.number) if engine.engine in ("vllm", "tgi") else None
+    gpus = split or reserved.gpus(host.count if host is not None else 1)
+    found = plan(engine, arch, max(1, gpus), host.memory_each if host is not None else None)
+    need = found.per_gpu
+    extra = {
+        "VRAM weights per GPU": given("VRAM weights per GPU", need.weights, "bytes", f"{found.bits_why}; {SOURCE}"),
+        "VRAM KV cache per GPU": given("VRAM KV cache per GPU", need.kv, "bytes", f"KV {found.kv_why}; {SOURCE}"),
+        "VRAM per GPU": given("VRAM per GPU", need.takes, "bytes", f"{engine.name}: {SOURCE}"),
+    }
+    return extra, found.ram
+
+
+def ollama_environment(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]) -> tuple[list[EnvSetting], list[str]]:
+    """The variables that bound Ollama's memory, as planned: composegen.yaml's declaration, else what
+    the base sets, else composegen's defaults (docs.ollama.com/faq)."""
+    from composegen.sizing import serving
+
+    env: list[EnvSetting] = []
+    notes: list[str] = []
+    spec = inputs.spec
+    choices = (
+        ("OLLAMA_CONTEXT_LENGTH", "context_length", spec.context_length, serving.OLLAMA_CONTEXT),
+        ("OLLAMA_NUM_PARALLEL", "num_parallel", spec.concurrent_sequences, serving.OLLAMA_PARALLEL),
+        ("OLLAMA_MAX_LOADED_MODELS", "max_loaded_models", len(models) if spec.models else None, OLLAMA_MAX_LOADED),
+    )
+    for key, setting, declared, default in choices:
+        found = runs.fact(inputs, setting, "ollama", most=runs.MOST_COUNT)
+        if declared and found is not None and isinstance(found.value, int) and found.value > declared:
+            notes.append(
+                f"{setting}: composegen.yaml declares {declared}, below what the base sets "
+                f"({runs.origin_text(found)}): the plan never writes less than the compose file sets; "
+                f"sized for {found.value}"
+            )
+            declared = None
+        said = given(setting, declared, "count", f"composegen.yaml: services.{inputs.name}") if declared else None
+        chosen = runs.chosen_setting(
+            inputs, found, setting, "count", said, given(setting, default, "count", "composegen default")
+        )
+        notes += chosen.notes
+        env.append(EnvSetting(key, str(int(chosen.quantity.value)), chosen.quantity))
+    kv_type = runs.fact(inputs, "kv_cache_type", "ollama")
+    env.append(
+        EnvSetting(
+            "OLLAMA_KV_CACHE_TYPE",
+            str(kv_type.value) if kv_type is not None else "f16",
+            note="the base's" if kv_type is not None else "Ollama's default, written so the plan's KV size holds",
+        )
+    )
+    return env, notes
+
+
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     models = inputs.models or base_models(inputs)
+    if not models and inputs.facts is not None and inputs.facts.run_once:
+        # a client of the server that runs once (`ollama pull MODEL`): it loads no model
+        from composegen.sizing import generic
+
+        return generic.size(inputs, profile)
     if not models:
         raise InputError(
             f"LLM service {inputs.name!r} names no model",
@@ -145,9 +322,22 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             fix="add models: [{name: llama3-8b, dtype: int4}] or params and kv_bytes_per_token "
             "(or name it on the command line: --model ID)",
         )
+    models = served_models(inputs, models)
     w = weights(models)
-    runtime = given("framework runtime", RUNTIME, "bytes", SRC)
-    memory = declared_memory(inputs) or total("working set", (runtime, w, kv_cache(inputs, models)))
+    ram = runtime(inputs)
+    reserved = reserved_gpus(inputs)
+    vram, offloaded = gpu_plan(inputs, reserved) if reserved is not None else ({}, 0.0)
+    programs = inputs.facts.programs if inputs.facts is not None else ()
+    if reserved is not None:
+        parts = [ram]
+        if "vllm" in programs:
+            parts.append(vllm_swap_space(inputs))
+        if offloaded:
+            parts.append(given("layers on the CPU (-ngl)", offloaded, "bytes", "llama.cpp's -ngl below the layers"))
+        working = total("working set (weights and KV cache in VRAM)", parts)
+    else:
+        working = total("working set", (ram, w, kv_cache(inputs, models)))
+    memory = declared_memory(inputs) or working
     rate = given("load rate", LOAD_BYTES_PER_SECOND, "bytes", "composegen default, assumed", "assumed")
     load = Quantity("read weights", w.value / rate.value, "seconds", "weights ÷ load rate", "", (w, rate))
     startup = (
@@ -155,9 +345,19 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         if inputs.spec.startup is not None
         else total("startup", (given("server start", 10.0, "seconds", "composegen default, assumed", "assumed"), load))
     )
+    env, notes = ollama_environment(inputs, models) if "ollama" in programs else ([], [])
+    shm = None
+    if "vllm" in programs and not inputs.base.shares_memory:
+        shm = given("shm_size", VLLM_SHM, "bytes", "vLLM's Docker guide: ipc: host or a large shm_size")
     return Sizing(
-        memory=with_margin(memory, profile),
+        memory=limit_with_mounts(with_margin(memory, profile), (), shm),
         startup=startup,
         cpus=baseline_cpus(inputs, profile, 4.0, "composegen default for an LLM server, assumed"),
-        extra={"weights": w},
+        shm_size=shm,
+        environment=tuple(env),
+        extra={"weights": w, **vram},
+        base_notes=tuple(notes),
+        # the servers write as root where their images put them: Ollama its keys and models in
+        # /root/.ollama, vLLM and TGI the Hugging Face cache in /root/.cache (or /data)
+        hardening=False,
     )

@@ -62,6 +62,7 @@ class ServicePlan:
     notes: tuple[str, ...] = ()
     base_facts: tuple[str, ...] = ()  # what the base file makes it run, with file:line (runs.base_facts)
     cpu_reservation: Quantity | None = None  # measured under load (calibrate); Swarm's reservations.cpus
+    gpus: int = 0  # GPUs the overlay reserves: an inference engine that reserves none, on a GPU host
 
     @property
     def replicas(self) -> int:

@@ -219,7 +219,19 @@ def plan_service(
         notes=(*sizing.base_notes, *sizing.notes, *notes),
         base_facts=base_facts(inputs),
         cpu_reservation=cpu_reservation if cpus is not None else None,
+        gpus=_gpus(inputs),
     )
+
+
+def _gpus(inputs: ServiceInputs) -> int:
+    """The GPUs the overlay reserves for an inference engine that reserves none, on a host whose
+    GPUs composegen.yaml declares (composegen.sizing.engines)."""
+    host = inputs.host.gpus if inputs.host is not None else None
+    if host is None or inputs.role != "llm":
+        return 0
+    from composegen.sizing.engines import gpus_to_reserve
+
+    return gpus_to_reserve(inputs.facts, inputs.base.gpus is not None, host.count)
 
 
 def host_fit(services: Sequence[ServicePlan], host: HostSpec | None) -> HostFit:

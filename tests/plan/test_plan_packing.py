@@ -15,13 +15,15 @@ CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "packing_c
 
 
 def host(text: str) -> HostSize:
-    memory, cpus = text.split("/")
-    return HostSize(text, parse_bytes(memory), nano_cpus(float(cpus)))
+    """`64g/16`, or `64g/16+2gpu` with its GPUs."""
+    size, _, gpus = text.partition("+")
+    memory, cpus = size.split("/")
+    return HostSize(text, parse_bytes(memory), nano_cpus(float(cpus)), int(gpus.removesuffix("gpu") or 0))
 
 
 def items(case: dict[str, Any]) -> list[Item]:
     return [
-        Item(spec["service"], n, parse_bytes(spec["memory"]), nano_cpus(float(spec["cpus"])))
+        Item(spec["service"], n, parse_bytes(spec["memory"]), nano_cpus(float(spec["cpus"])), spec.get("gpus", 0))
         for spec in case["items"]
         for n in range(1, spec["count"] + 1)
     ]
@@ -38,6 +40,7 @@ def test_first_fit_decreasing_reaches_the_known_optimum(case: dict[str, Any]) ->
     for b in bins:
         assert b.memory_used <= b.host.memory
         assert b.nano_cpus_used <= b.host.nano_cpus
+        assert sum(i.gpus for i in b.items) <= b.host.gpus
     assert [b.extra for b in bins] == [n >= len(hosts) for n in range(len(bins))]
 
 

@@ -1,0 +1,140 @@
+"""GPUs: the memory of common GPUs by name, and what a service reserves (docs/sizing.md §GPUs).
+
+Memory is each vendor's published capacity, which is binary (an "80 GB" H100 carries 80 GiB of
+HBM; the driver keeps a little: nvidia-smi shows 81,559 MiB). Sources, one a family:
+- NVIDIA data-center: nvidia.com/en-us/data-center/{tesla-t4, l4, a10, a40, l40, l40s, a100, h100,
+  h200}/ datasheets; B200: the DGX B200 datasheet (1,440 GB over 8 GPUs); V100: the V100 datasheet.
+- NVIDIA workstation and GeForce: nvidia.com product pages (RTX A6000, RTX 6000 Ada, RTX 3090,
+  RTX 4090, RTX 5090 specifications).
+- AMD Instinct: amd.com/en/products/accelerators/instinct/mi300 (MI300X 192 GB, MI325X 256 GB).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from composegen.units import GIB
+
+SOURCE = "docs/sizing.md §GPUs (vendors' datasheets)"
+
+#: name (lower case, no spaces) → memory per GPU in bytes.
+GPU_MEMORY: dict[str, int] = {
+    "t4": 16 * GIB,
+    "v100": 32 * GIB,
+    "v100-16gb": 16 * GIB,
+    "v100-32gb": 32 * GIB,
+    "a10": 24 * GIB,
+    "a10g": 24 * GIB,
+    "l4": 24 * GIB,
+    "a40": 48 * GIB,
+    "l40": 48 * GIB,
+    "l40s": 48 * GIB,
+    "a100": 80 * GIB,
+    "a100-40gb": 40 * GIB,
+    "a100-80gb": 80 * GIB,
+    "h100": 80 * GIB,
+    "h100-80gb": 80 * GIB,
+    "h100-nvl": 94 * GIB,
+    "h200": 141 * GIB,
+    "b200": 180 * GIB,
+    "rtx-3060": 12 * GIB,
+    "rtx-3090": 24 * GIB,
+    "rtx-4080": 16 * GIB,
+    "rtx-4090": 24 * GIB,
+    "rtx-5090": 32 * GIB,
+    "rtx-a6000": 48 * GIB,
+    "rtx-6000-ada": 48 * GIB,
+    "mi250x": 128 * GIB,
+    "mi300x": 192 * GIB,
+    "mi325x": 256 * GIB,
+}
+#: The most memory one GPU in the table has: what a model must fit when composegen.yaml names no GPU.
+LARGEST_GPU = max(GPU_MEMORY, key=lambda name: GPU_MEMORY[name])
+
+
+def normalized(name: str) -> str:
+    """`NVIDIA H100 80GB` → `h100-80gb`, `RTX 4090` → `rtx-4090`: the table's key."""
+    text = name.strip().lower()
+    text = re.sub(r"^(nvidia|amd|geforce|tesla|instinct)[\s_-]+", "", text)
+    text = re.sub(r"^(geforce|tesla|instinct)[\s_-]+", "", text)
+    return re.sub(r"[\s_]+", "-", text)
+
+
+def gpu_memory(name: str) -> int | None:
+    """Memory of one GPU by its name (`H100`, `nvidia a100-40gb`, `RTX 4090`); None if unknown."""
+    return GPU_MEMORY.get(normalized(name))
+
+
+class Reservation(NamedTuple):
+    """The GPUs a service reserves: `deploy.resources.reservations.devices` or `gpus:`."""
+
+    number: int | None  # None: all the host's GPUs (`count: all`, `gpus: all`)
+    device_ids: tuple[str, ...]  # the GPUs it pins (empty: any)
+
+    def gpus(self, host_count: int) -> int:
+        """How many GPUs it gets on a host with `host_count`."""
+        if self.device_ids:
+            return len(self.device_ids)
+        if self.number is None:
+            return host_count
+        return self.number
+
+
+def _is_gpu(entry: Mapping[str, Any]) -> bool:
+    """A device request for GPUs: capability `gpu`, or a GPU vendor's driver."""
+    caps = entry.get("capabilities")
+    if isinstance(caps, list) and any(str(c).lower() == "gpu" for c in caps):
+        return True
+    return str(entry.get("driver", "")).lower() in ("nvidia", "amd", "cdi")
+
+
+def _count(value: Any) -> int | str | None:
+    """A device count: a whole number, None for `all` (or docker's -1), "bad" for anything else."""
+    if isinstance(value, str) and value.strip().lower() == "all":
+        return None
+    if isinstance(value, bool):
+        return "bad"
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, int):
+        return None if value < 0 else value
+    return "bad"
+
+
+def _entries(service: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found: list[Mapping[str, Any]] = []
+    deploy = service.get("deploy")
+    resources = deploy.get("resources") if isinstance(deploy, Mapping) else None
+    reservations = resources.get("reservations") if isinstance(resources, Mapping) else None
+    devices = reservations.get("devices") if isinstance(reservations, Mapping) else None
+    found += [d for d in devices if isinstance(d, Mapping) and _is_gpu(d)] if isinstance(devices, list) else []
+    gpus = service.get("gpus")
+    if isinstance(gpus, str) and gpus.strip().lower() == "all":
+        found.append({"count": "all"})
+    elif isinstance(gpus, list):
+        found += [g for g in gpus if isinstance(g, Mapping)]
+    return found
+
+
+def reservation(service: Mapping[str, Any]) -> Reservation | None:
+    """The GPUs a service reserves (its device requests with capability `gpu` or a GPU driver,
+    and `gpus:`), None when it reserves none. A request with neither count nor device_ids gets
+    all GPUs, as docker gives it; an unreadable count (`${N}`) reads as one GPU."""
+    entries = _entries(service)
+    if not entries:
+        return None
+    total: int | None = 0
+    ids: list[str] = []
+    for entry in entries:
+        raw_ids = entry.get("device_ids")
+        if isinstance(raw_ids, list) and raw_ids:
+            ids += [str(i) for i in raw_ids]
+            continue
+        count = _count(entry.get("count", "all"))
+        if count is None:
+            total = None
+        elif total is not None:
+            total += 1 if count == "bad" else int(count)
+    return Reservation(total, tuple(ids))
