@@ -940,6 +940,8 @@ def setting_fix(ctx: LintContext, changes: Iterable[tuple[Fact, str]]) -> Fix | 
         "set " + " and ".join(said),
         tuple(Edit(file, path, "set", value) for (file, path), value in edits.items()),
     )
+
+
 # --- GPUs and LLM serving engines ------------------------------------------------------------------
 
 

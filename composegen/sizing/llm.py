@@ -201,7 +201,7 @@ def vllm_swap_space(inputs: ServiceInputs) -> Quantity:
     ranks = (
         runs.fact_quantity("tensor-parallel GPUs", found, "count")
         if found is not None
-        else given("tensor-parallel GPUs", 1, "count", "vLLM's default")
+        else given("tensor-parallel GPUs", 1, "count", "vLLM's default", "default")
     )
     per = given("vLLM swap space per GPU", VLLM_SWAP_SPACE, "bytes", "vllm/config.py CacheConfig.swap_space (4 GiB)")
     return times("vLLM swap space (pinned host memory)", ranks, per, unit="bytes")
