@@ -293,7 +293,7 @@ def ollama_environment(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]
             declared = None
         said = given(setting, declared, "count", f"composegen.yaml: services.{inputs.name}") if declared else None
         chosen = runs.chosen_setting(
-            inputs, found, setting, "count", said, given(setting, default, "count", "composegen default")
+            inputs, found, setting, "count", said, given(setting, default, "count", "composegen default", "default")
         )
         notes += chosen.notes
         env.append(EnvSetting(key, str(int(chosen.quantity.value)), chosen.quantity))
