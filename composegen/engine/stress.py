@@ -293,7 +293,7 @@ def stress_text(
                 str(s["index"]),
                 str(s["replicas"]),
                 human_bytes(s["memory_total"]),
-                f"{s['cpu_total']:.2f}",
+                "unknown" if s["cpu_total"] is None else f"{s['cpu_total']:.2f}",
                 f"{short_name(closest['container'], project)} {closest['share_of_line']:.0%}" if closest else "-",
                 "ok" if s["ok"] else s["breaches"][0]["kind"],
             )
