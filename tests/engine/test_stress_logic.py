@@ -358,6 +358,34 @@ def test_a_container_removed_by_someone_else_is_not_an_error() -> None:
         _removed(Vanishing(docker.errors.APIError("boom", response=FakeResponse(500))))
 
 
+class BusyNetwork:
+    """A network the engine still says has active endpoints, the first `busy` times (compose's own
+    `down` of 500 containers fails on it)."""
+
+    def __init__(self, busy: int, message: str = "network p_default has active endpoints") -> None:
+        self.busy = busy
+        self.message = message
+        self.tries = 0
+
+    def remove(self) -> None:
+        import docker.errors
+
+        self.tries += 1
+        if self.tries <= self.busy:
+            raise docker.errors.APIError("error while removing network", explanation=self.message)
+
+
+def test_a_network_with_active_endpoints_is_removed_again_until_it_goes() -> None:
+    from composegen.engine.project import _network_removed
+
+    network = BusyNetwork(busy=3)
+    assert _network_removed(network, tries=5, pause=0.0) and network.tries == 4
+    stuck = BusyNetwork(busy=99)
+    assert not _network_removed(stuck, tries=5, pause=0.0) and stuck.tries == 5
+    other = BusyNetwork(busy=1, message="forbidden")
+    assert not _network_removed(other, tries=5, pause=0.0) and other.tries == 1  # no retry of another error
+
+
 class FakeResponse:
     def __init__(self, status: int) -> None:
         self.status_code = status
