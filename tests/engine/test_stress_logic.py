@@ -168,6 +168,25 @@ def step(index: int, replicas: int, memory: float, breaches: tuple[Breach, ...] 
     return Step(index, replicas, tuple(agents), breaches, index * 10.0, index * 10.0 + 5, 2.0, "agent")
 
 
+def test_a_step_whose_cpu_was_not_measured_says_unknown_never_0() -> None:
+    """Issue 17: the stack's CPU read 0.00 at every step when the agents had one reading each."""
+    from composegen.engine.stepper import timing
+
+    measured = Step(1, 2, (usage("a", cpu=0.25), usage("b", cpu=0.5)), (), 0.0, 20.0, 4.0, "app", 12.0, 6, 0.3, 2.0)
+    unknown = Step(2, 2, (usage("a", cpu=0.25), usage("b", cpu=None)), (), 20.0, 40.0, 4.0, "app", 12.0, 6, 0.3, 2.0)
+    assert measured.cpu == pytest.approx(0.75) and unknown.cpu is None
+    budget = HostBudget(200 * MIB, 2.0, "--host-memory")
+    assert "CPU 0.75 cores of" in measured.line_text(LINES, budget)
+    assert "CPU unknown of" in unknown.line_text(LINES, budget)
+    assert unknown.as_json(LINES)["cpu_total"] is None
+    row = stress_text({"steps": [unknown.as_json(LINES)]}, Path("c.json"), False, None, None).splitlines()[1]
+    assert row.split()[:9] == ["2", "2", "4.0s", "12.0s", "6", "in", "0.30s", "20", "MiB"] and "unknown" in row
+    assert timing(measured, 2.0) == (
+        "settled 12.0s, 6 samplings every 2.00s (asked 2s) costing 0.30s, at least 3 settled samples a container"
+    )
+    assert marginals([measured, unknown]).get("cpu") is None  # a step of unknown CPU is no point of the fit
+
+
 def test_the_cost_per_replica_is_a_fitted_line_with_its_spread() -> None:
     noise = random.Random(6)
     points = [(n, 5 * MIB + 26 * MIB * n + noise.gauss(0, 0.5 * MIB)) for n in range(0, 12, 2)]
@@ -311,8 +330,8 @@ def test_the_stress_block_and_its_text_name_the_ceiling_and_what_stopped_it() ->
     text = stress_text(block, Path("c.json"), False, None, None, project="p")
     assert "ceiling: 8 replicas of agent (stopped at 10: p-hub-1: memory 61 MiB above ...)" in text
     assert "per added replica, stack memory: 26 MiB (95% CI 26 MiB to 26 MiB" in text
-    assert text.splitlines()[0].split() == ["STEP", "REPLICAS", "STACK", "MEMORY", "STACK", "CPU", "CLOSEST", "TO",
-                                            "ITS", "LINE", "VERDICT"]  # fmt: skip
+    assert text.splitlines()[0].split() == ["STEP", "REPLICAS", "UP", "SETTLED", "SAMPLINGS", "STACK", "MEMORY",
+                                            "STACK", "CPU", "CLOSEST", "TO", "ITS", "LINE", "VERDICT"]  # fmt: skip
     assert text.splitlines()[6].split()[-1] == "memory"
     # a ramp that reached --max without crossing a line, and one whose baseline was over a line
     assert "ceiling: not reached: no line crossed up to 8 replicas" in stress_text(
