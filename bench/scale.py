@@ -187,6 +187,22 @@ def measure(project: ComposeProject, client: object, counts: list[int], ticks: i
     return rows
 
 
+def overall(rows: list[Row]) -> dict[str, float]:
+    """The host memory per container from none to the last count (each row's share × containers added)."""
+    out: dict[str, float] = {}
+    before = 0
+    for r in rows:
+        for key, value in r.parts.items():
+            out[key] = out.get(key, 0.0) + value * (r.n - before)
+        before = r.n
+    return {k: v / rows[-1].n for k, v in out.items()} if rows else {}
+
+
+def split(parts: dict[str, float]) -> str:
+    shown = " / ".join(f"{parts[k] / MIB:.1f}" for k in ("shims", "dockerd", "containerd", "kernel"))
+    return f"{sum(parts.values()) / MIB:.1f} MiB ({shown})"
+
+
 def table(rows: list[Row], header: bool = True) -> str:
     lines = []
     if header:
@@ -199,11 +215,7 @@ def table(rows: list[Row], header: bool = True) -> str:
     for r in rows:
         held = f"{r.held:.2f} s" if r.held is not None else "-"
         source = f"{r.from_fs} cgroup fs" + (f", {r.from_api} Engine API" if r.from_api else "")
-        if r.host_per_container is None:
-            host = "-"
-        else:
-            split = " / ".join(f"{r.parts[k] / MIB:.1f}" for k in ("shims", "dockerd", "containerd", "kernel"))
-            host = f"{r.host_per_container / MIB:.1f} MiB ({split})"
+        host = "-" if r.host_per_container is None else split(r.parts)
         lines.append(
             f"| {r.n} | {r.up:.1f} s | {r.listing:.2f} s | {r.tick * 1000:.0f} ms | {source} | {held} "
             f"| {r.docker_stats:.1f} s | {host} |"
@@ -233,6 +245,7 @@ def section_body(rows: list[Row], command: str) -> str:
         "listed and inspected every container and read the Engine API's one-shot stats, 16 at once:\n"
         "1.03 s at 10 agents, 4.2 s at 50, 7.4 s at 100, 20.6 s at 300, 34.6 s at 500.\n\n"
         f"{table(rows)}\n\n"
+        f"From none to {rows[-1].n} containers the host paid {split(overall(rows))} per container.\n"
         "The host's memory per added container is the change in the containerd shims' PSS, dockerd's and\n"
         "containerd's PSS and the kernel's slab, page tables and kernel stacks (/proc/meminfo) from the\n"
         "row above, over the containers added; `composegen plan` counts 5.5 MiB per container\n"
@@ -260,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             down_from = time.perf_counter()
         print(f"teardown of {rows[-1].n} agents: {time.perf_counter() - down_from:.1f} s", file=sys.stderr)
     print(f"whole run: {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    print(f"host memory per container, none to {rows[-1].n}: {split(overall(rows))}", file=sys.stderr)
     if args.update:
         shown = "python bench/scale.py" + (f" --counts {' '.join(map(str, args.counts))}" if args.counts else "")
         update(args.update, rows, shown)
