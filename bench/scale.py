@@ -3,6 +3,12 @@
     python bench/scale.py                          # N = 10, 50, 100, 300, 500
     python bench/scale.py --counts 10 50           # a smaller set
     python bench/scale.py --update docs/benchmarks.md   # also rewrite that page's scale section
+    python bench/scale.py --subnet 172.29.252.0/22      # the agents' network, when the engine's is small
+
+An engine whose address pools hand out /24 networks (scripts/engine: `--default-address-pool
+base=POOL,size=24`) has 253 addresses for one compose project's default network: past that,
+`up` fails with "no available IPv4 addresses". `--subnet` gives the project's network a larger
+one (inside the engine's pool, clear of its other networks).
 
 Needs an engine (DOCKER_HOST, e.g. `scripts/engine up; export DOCKER_HOST=$(scripts/engine host)`)
 with the composegen-smoke:local image, and compose v2. One project of the bench's own
@@ -238,7 +244,8 @@ def update(page: Path, rows: list[Row], command: str) -> None:
 def section_body(rows: list[Row], command: str) -> str:
     return (
         f"Busybox agents (32M, 0.05 cpus), one compose project scaled up through the counts: `{command}`\n"
-        "(the project's test engine, dockerd 20.10, cgroup v1, on a 2-core machine shared with other work).\n"
+        "(the project's test engine, dockerd 20.10, cgroup v1, on a 2-core machine shared with other work:\n"
+        "load average 15-19 during the run, so the `up` times are slower than on an idle machine).\n"
         "The tick is composegen's sampling round (`composegen.engine.sampler`): the project's container\n"
         "events since the last round, and every running container's cgroup files in one pass; \"watch at\n"
         '2 s kept" is the mean interval of rounds paced as `watch` paces them. Before issue 17 the round\n'
@@ -248,7 +255,7 @@ def section_body(rows: list[Row], command: str) -> str:
         f"From none to {rows[-1].n} containers the host paid {split(overall(rows))} per container.\n"
         "The host's memory per added container is the change in the containerd shims' PSS, dockerd's and\n"
         "containerd's PSS and the kernel's slab, page tables and kernel stacks (/proc/meminfo) from the\n"
-        "row above, over the containers added; `composegen plan` counts 5.5 MiB per container\n"
+        "row above, over the containers added; `composegen plan` counts 5.8 MiB per container\n"
         "(composegen.plan.capacity.HOST_PER_CONTAINER).\n"
     )
 
@@ -259,13 +266,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ticks", type=int, default=5, help="rounds timed at each count (the median is shown)")
     parser.add_argument("--watch", type=float, default=10.0, help="seconds paced as watch paces, at each count")
     parser.add_argument("--update", type=Path, help="rewrite this page's scale section with the table")
+    parser.add_argument("--subnet", help="the agents' network's subnet, e.g. 172.29.252.0/22 (default: the engine's)")
     args = parser.parse_args(argv)
     oracle.compose_command()
     client = connect()
     name = f"cgbench-scale-{os.urandom(3).hex()}"
     with tempfile.TemporaryDirectory(prefix="composegen-bench-scale-") as tmp:
         compose = Path(tmp) / "docker-compose.yml"
-        compose.write_text(COMPOSE, encoding="utf-8")
+        network = f"networks:\n  default:\n    ipam:\n      config:\n        - subnet: {args.subnet}\n"
+        compose.write_text(COMPOSE + (network if args.subnet else ""), encoding="utf-8")
         project = ComposeProject(name, (compose,), log=lambda line: print(line, file=sys.stderr))
         start = time.perf_counter()
         with running(project, client):
@@ -276,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"host memory per container, none to {rows[-1].n}: {split(overall(rows))}", file=sys.stderr)
     if args.update:
         shown = "python bench/scale.py" + (f" --counts {' '.join(map(str, args.counts))}" if args.counts else "")
+        shown += f" --subnet {args.subnet}" if args.subnet else ""
         update(args.update, rows, shown)
     return 0
 

@@ -31,8 +31,8 @@ MAX_STEPS = 20
 #: What the host pays for each container beyond the container's own memory cgroup: its
 #: containerd-shim, its share of dockerd and containerd, and the kernel's slab, page tables and
 #: stacks for it. Measured with busybox agents by bench/scale.py (docs/benchmarks.md, "Sampling at
-#: agent scale"; issue 17 measured ≈ 5.5 MiB too).
-HOST_PER_CONTAINER = 5.5 * 1024 * 1024
+#: agent scale": 5.8 MiB from none to 500 containers; issue 17 measured ≈ 5.5 MiB).
+HOST_PER_CONTAINER = 5.8 * 1024 * 1024
 HOST_PER_CONTAINER_SOURCE = (
     "containerd-shim, dockerd, containerd and kernel memory, measured by bench/scale.py (docs/benchmarks.md)"
 )
