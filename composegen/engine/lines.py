@@ -154,9 +154,10 @@ def stack_memory(usages: Iterable[Usage]) -> float:
 
 def stack_cpu(usages: Iterable[Usage]) -> float | None:
     """The stack's CPU in cores; None (unknown, never 0) when any container's CPU was not measured
-    (CPU needs two readings of a container): a sum that leaves some out is no measurement."""
+    (CPU needs two readings of a container): a sum that leaves some out is no measurement. No
+    container at all is 0: nothing was left unmeasured."""
     cpus = [u.cpu for u in usages]
-    if not cpus or any(c is None for c in cpus):
+    if any(c is None for c in cpus):
         return None
     return sum(c for c in cpus if c is not None)
 

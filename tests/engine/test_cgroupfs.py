@@ -132,7 +132,7 @@ def usage(cpu: float | None) -> Usage:
         ([0.5, 0.25], 0.75),
         ([0.5, None], None),  # one container not measured: the stack's CPU is unknown, not 0.5
         ([None, None], None),  # never 0
-        ([], None),
+        ([], 0.0),  # no container: nothing unmeasured
         ([0.0], 0.0),  # measured idle is 0
     ],
 )
