@@ -183,6 +183,16 @@ def remove_leftovers(client: Any, project: str) -> list[str]:
     return removed
 
 
+def kept_networks(client: Any, project: str) -> list[str]:
+    """The networks of `project` still on the engine (after the teardown: what it would not remove)."""
+    import docker.errors
+
+    try:
+        return sorted(n.name for n in client.networks.list(filters={"label": f"{PROJECT_LABEL}={project}"}))
+    except docker.errors.DockerException:
+        return []
+
+
 def _network_removed(network: Any, tries: int = NETWORK_TRIES, pause: float = NETWORK_PAUSE) -> bool:
     """Remove one network, again while the engine says it "has active endpoints": with hundreds of
     containers the engine releases their endpoints a while after they are removed (compose's own
@@ -253,3 +263,8 @@ def running(project: ComposeProject, client: Any) -> Iterator[ComposeProject]:
                 project.log(f"docker compose down failed: {done.last_lines(3)}")
             if leftovers:
                 project.log(f"removed what down left: {', '.join(leftovers)}")
+            for network in kept_networks(client, project.name):
+                project.log(
+                    f"the engine kept network {network}: it still has active endpoints (a container it failed to "
+                    f"remove stays 'Removal In Progress' until dockerd restarts); then: docker network rm {network}"
+                )

@@ -405,6 +405,27 @@ def test_a_network_with_active_endpoints_is_removed_again_until_it_goes() -> Non
     assert not _network_removed(other, tries=5, pause=0.0) and other.tries == 1  # no retry of another error
 
 
+def test_a_network_the_engine_kept_is_named() -> None:
+    """A container dockerd 20.10 failed to remove stays "Removal In Progress" with its endpoint until
+    dockerd restarts (seen at 500 agents): the teardown names the network it could not remove."""
+    from composegen.engine.project import kept_networks
+
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    class Networks:
+        @staticmethod
+        def list(filters: dict[str, str]) -> list[Named]:
+            assert filters == {"label": "com.docker.compose.project=p"}
+            return [Named("p_default")]
+
+    class Client:
+        networks = Networks()
+
+    assert kept_networks(Client(), "p") == ["p_default"]
+
+
 class FakeResponse:
     def __init__(self, status: int) -> None:
         self.status_code = status
