@@ -295,7 +295,8 @@ def run_phase(
             display.update(rows_of(recorder, sampler.project), sampler.now() - start)
             if sampler.now() >= end or done():
                 break
-            next_at = max(next_at + phase.interval, sampler.now() - phase.interval)
+            interval = sampler.pace(phase.interval)
+            next_at = max(next_at + interval, sampler.now() - interval)
             while (now := sampler.now()) < min(next_at, end) and not done():
                 time.sleep(min(0.1, min(next_at, end) - now))
     finally:

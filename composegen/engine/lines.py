@@ -152,8 +152,14 @@ def stack_memory(usages: Iterable[Usage]) -> float:
     return sum(u.working_set for u in usages)
 
 
-def stack_cpu(usages: Iterable[Usage]) -> float:
-    return sum(u.cpu or 0.0 for u in usages)
+def stack_cpu(usages: Iterable[Usage]) -> float | None:
+    """The stack's CPU in cores; None (unknown, never 0) when any container's CPU was not measured
+    (CPU needs two readings of a container): a sum that leaves some out is no measurement. No
+    container at all is 0: nothing was left unmeasured."""
+    cpus = [u.cpu for u in usages]
+    if any(c is None for c in cpus):
+        return None
+    return sum(c for c in cpus if c is not None)
 
 
 def host_breaches(usages: Sequence[Usage], budget: HostBudget, lines: Lines) -> list[Breach]:
@@ -167,7 +173,7 @@ def host_breaches(usages: Sequence[Usage], budget: HostBudget, lines: Lines) -> 
             f"{human_bytes(budget.memory)} budget ({human_bytes(line)}; {budget.memory_source})"
         )
         out += _over("host memory", memory, line, None, text)
-    if budget.cpus:
+    if budget.cpus and cpu is not None:
         line = lines.host_cpu * budget.cpus
         text = (
             f"host: the stack's CPU {_cores(cpu)} above {lines.host_cpu:.0%} of {budget.cpus:g} cores "

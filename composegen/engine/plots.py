@@ -153,7 +153,8 @@ def plot_steps(block: Mapping[str, Any], path: Path, title: str) -> Path:
             memory_axes.axhline(line / MIB, color="red", label=f"host line {line / MIB:.0f} MiB")
         memory_axes.set_ylabel("MiB")
         memory_axes.set_title(title)
-        cpu_axes.plot(xs, [s["cpu_total"] for s in steps], "o-", color="tab:green", label="stack CPU")
+        cpus = [math.nan if s["cpu_total"] is None else s["cpu_total"] for s in steps]  # unknown: a gap
+        cpu_axes.plot(xs, cpus, "o-", color="tab:green", label="stack CPU")
         if host.get("cpus"):
             line = lines.get("host_cpu", 1.0) * host["cpus"]
             cpu_axes.axhline(line, color="red", label=f"host line {line:.2f} cores")

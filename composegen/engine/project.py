@@ -35,6 +35,9 @@ SETTLE_LIMIT = 20.0
 #: Seconds a container gets to stop before it is killed, at `down`: its volumes are removed with
 #: it, so a graceful stop saves nothing worth waiting for.
 STOP_GRACE = 2
+#: A network the engine says still has active endpoints: tries to remove it, and seconds between.
+NETWORK_TRIES = 30
+NETWORK_PAUSE = 1.0
 
 
 def project_name(stem: str, kind: str = "verify") -> str:
@@ -169,8 +172,7 @@ def remove_leftovers(client: Any, project: str) -> list[str]:
             if container.labels.get(PROJECT_LABEL) == project and _removed(container):
                 removed.append(f"container {container.name}")
         for network in client.networks.list(filters=selector):
-            with contextlib.suppress(docker.errors.APIError):
-                network.remove()
+            if _network_removed(network):
                 removed.append(f"network {network.name}")
         for volume in client.volumes.list(filters=selector):
             with contextlib.suppress(docker.errors.APIError):
@@ -179,6 +181,36 @@ def remove_leftovers(client: Any, project: str) -> list[str]:
     except docker.errors.DockerException as err:
         raise EngineError(f"could not clean up project {project}: {err}") from None
     return removed
+
+
+def kept_networks(client: Any, project: str) -> list[str]:
+    """The networks of `project` still on the engine (after the teardown: what it would not remove)."""
+    import docker.errors
+
+    try:
+        return sorted(n.name for n in client.networks.list(filters={"label": f"{PROJECT_LABEL}={project}"}))
+    except docker.errors.DockerException:
+        return []
+
+
+def _network_removed(network: Any, tries: int = NETWORK_TRIES, pause: float = NETWORK_PAUSE) -> bool:
+    """Remove one network, again while the engine says it "has active endpoints": with hundreds of
+    containers the engine releases their endpoints a while after they are removed (compose's own
+    `down` fails on it). False when it cannot be removed."""
+    import docker.errors
+
+    for attempt in range(tries):
+        try:
+            network.remove()
+        except docker.errors.NotFound:
+            return False
+        except docker.errors.APIError as err:
+            if "active endpoints" not in str(err) or attempt == tries - 1:
+                return False
+            time.sleep(pause)
+        else:
+            return True
+    return False
 
 
 def _removed(container: Any) -> bool:
@@ -231,3 +263,8 @@ def running(project: ComposeProject, client: Any) -> Iterator[ComposeProject]:
                 project.log(f"docker compose down failed: {done.last_lines(3)}")
             if leftovers:
                 project.log(f"removed what down left: {', '.join(leftovers)}")
+            for network in kept_networks(client, project.name):
+                project.log(
+                    f"the engine kept network {network}: it still has active endpoints (a container it failed to "
+                    f"remove stays 'Removal In Progress' until dockerd restarts); then: docker network rm {network}"
+                )

@@ -92,6 +92,10 @@ class Step:
     ended: float
     healthy_after: float | None  # seconds `up --wait` took; None: it failed
     service: str
+    settle_seconds: float = 0.0  # the settle window, from healthy to the last reading
+    ticks: int = 0  # samplings in the settle window
+    sample_seconds: float = 0.0  # of which spent reading (the rounds' cost, summed)
+    interval_achieved: float | None = None  # the mean interval between the samplings
 
     @property
     def ok(self) -> bool:
@@ -102,8 +106,12 @@ class Step:
         return stack_memory(self.usages)
 
     @property
-    def cpu(self) -> float:
+    def cpu(self) -> float | None:
         return stack_cpu(self.usages)
+
+    def fewest_samples(self) -> int | None:
+        """The fewest settled samples of any container (None: no container)."""
+        return min((u.samples for u in self.usages), default=None)
 
     def service_usages(self) -> list[Usage]:
         return [u for u in self.usages if u.service == self.service]
@@ -129,6 +137,11 @@ class Step:
             "started": round(self.started, 3),
             "ended": round(self.ended, 3),
             "healthy_after_seconds": None if self.healthy_after is None else round(self.healthy_after, 3),
+            "settle_seconds": round(self.settle_seconds, 3),
+            "sample_seconds": round(self.sample_seconds, 3),
+            "ticks": self.ticks,
+            "interval_achieved": None if self.interval_achieved is None else round(self.interval_achieved, 3),
+            "fewest_samples": self.fewest_samples(),
             "memory_total": self.memory,
             "cpu_total": self.cpu,
             "service_memory_mean": sum(u.working_set for u in mine) / len(mine) if mine else None,
@@ -145,7 +158,8 @@ class Step:
         parts = [f"stack memory {human_bytes(self.memory)}"]
         if budget.memory:
             parts[-1] += f" of {human_bytes(lines.host_memory * budget.memory)} host line"
-        parts.append(f"CPU {self.cpu:.2f} cores" + (f" of {lines.host_cpu * budget.cpus:.2f}" if budget.cpus else ""))
+        cpu = "unknown" if self.cpu is None else f"{self.cpu:.2f} cores"
+        parts.append(f"CPU {cpu}" + (f" of {lines.host_cpu * budget.cpus:.2f}" if budget.cpus else ""))
         mine = self.service_usages()
         if mine:
             parts.append(f"{self.service} {human_bytes(sum(u.working_set for u in mine) / len(mine))} each")
@@ -203,7 +217,7 @@ def marginals(steps: Sequence[Step]) -> dict[str, Marginal]:
     service = steps[0].service if steps else ""
     candidates = {
         "memory": marginal("stack memory", "bytes", [(s.replicas, s.memory) for s in clean]),
-        "cpu": marginal("stack CPU", "cores", [(s.replicas, s.cpu) for s in clean]),
+        "cpu": marginal("stack CPU", "cores", [(s.replicas, s.cpu) for s in clean if s.cpu is not None]),
         "service_memory": marginal(
             f"{service} containers' memory",
             "bytes",

@@ -1,35 +1,55 @@
-"""Sampling a compose project's containers through the Engine API: what calibrate and watch read.
+"""Sampling a compose project's containers: what calibrate, watch, stress, scale and verify read.
 
-Each `tick()` lists the project's containers by its label (never another project's), inspects
-them (limits, state, OOMKilled, restart count), reads the stats of the running ones in parallel
-(`stream=false, one-shot=true`: one reading each, at the daemon's next collection, which it makes
-once a second) and polls the `oom` events of the project since the last tick.
+The project's containers are listed (by its label, never another project's) and inspected once
+(limits, state, OOMKilled, restart count, init pid); after that the engine's events keep that list
+current: each tick asks for the project's container events since the last one (create, start,
+restart, die, oom, destroy, ...) and inspects only the containers they name, and a full listing
+every `RESYNC` seconds catches anything an event could have missed. `oom` events are reported.
+
+Each running container is then read in one pass from the cgroup fs of this machine where the
+engine runs here (composegen.engine.cgroupfs: well under a millisecond a container, cgroup v1 and
+v2), else through the Engine API's stats (`stream=false, one-shot=true`: one reading each, at the
+daemon's next collection, about a second), `MAX_WORKERS` at once.
+
+What a round costs is kept: `pace(interval)` is the interval the caller asked for, or a longer
+one when rounds cost more than `BUSY_SHARE` of it (a remote engine with hundreds of containers),
+and `achieved()` says what interval the ticks actually kept, for the caller to state.
 
 Each sample carries the cgroup's memory high-water mark beside the usage: a spike shorter than the
-interval between two ticks is in the mark and in no sample. It comes from the stats
-(`memory_stats.max_usage`, cgroup v1), else from the cgroup fs (`memory.peak`, cgroup v2) where this
-machine can read it (composegen.engine.highwater); elsewhere the sample has none.
+interval between two ticks is in the mark and in no sample. From the cgroup fs it is
+`memory.max_usage_in_bytes` (v1) or `memory.peak` (v2); from the stats `memory_stats.max_usage`
+(cgroup v1), else `memory.peak` where this machine can read it (composegen.engine.highwater).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from composegen.engine.applied import PROJECT_LABEL, SERVICE_LABEL, from_inspect
-from composegen.engine.client import EngineError, project_containers
+from composegen.engine.applied import PROJECT_LABEL, SERVICE_LABEL, from_inspect, is_oneoff
+from composegen.engine.cgroupfs import CgroupReader, read
+from composegen.engine.client import EngineError
 from composegen.engine.highwater import CgroupPeaks
 from composegen.engine.stats import Reading, cpu_cores, from_stats, high_water_working_set, throttled
 
 if TYPE_CHECKING:
     from docker import DockerClient
 
-#: Threads reading stats at once.
+#: Threads inspecting, or reading the Engine API's stats, at once.
 MAX_WORKERS = 16
+#: Seconds between two full listings of the project's containers (the events keep it current between).
+RESYNC = 15.0
+#: The most of an interval a round may cost: past it the sampler paces at the cost over this share.
+BUSY_SHARE = 0.8
+#: The rounds whose cost sets the pace (the dearest of them).
+PACE_ROUNDS = 3
+#: The container events after which a container is inspected again.
+CHANGES = ("create", "start", "restart", "die", "oom", "kill", "pause", "unpause", "update", "rename", "destroy")
 
 
 @dataclass(frozen=True)
@@ -90,6 +110,7 @@ class Sample:
     throttled: float | None  # share of CFS periods throttled since the previous reading
     high_water: int | None = None  # the cgroup's high-water mark, less inactive file cache (None: unknown)
     high_water_from: str = ""  # where the mark was read: memory_stats.max_usage, or a cgroup file's name
+    oom_kills: int | None = None  # the cgroup's OOM-kill counter (None: not known; the Engine API gives none)
 
 
 @dataclass(frozen=True)
@@ -105,21 +126,46 @@ class Tick:
     containers: tuple[ContainerState, ...]
     samples: tuple[Sample, ...]
     ooms: tuple[OomEvent, ...]
+    cost: float = 0.0  # seconds the round took
+    from_cgroup_fs: int = 0  # containers read from the cgroup fs
+    from_engine_api: int = 0  # containers read through the Engine API's stats
+
+
+def paced(interval: float, costs: Iterable[float]) -> float:
+    """The interval to sample at: `interval`, or longer when a recent round cost more than
+    `BUSY_SHARE` of it (the next round would start late, and the one after later still)."""
+    return max(interval, max(costs, default=0.0) / BUSY_SHARE)
+
+
+def achieved(ticks: Sequence[Tick]) -> float | None:
+    """The mean interval between the ticks' starts (None with fewer than two)."""
+    if len(ticks) < 2:
+        return None
+    return (ticks[-1].t - ticks[0].t) / (len(ticks) - 1)
 
 
 class Sampler:
     """Reads project `project` at each `tick()`. Use as a context manager (it owns a thread pool)."""
 
-    def __init__(self, client: DockerClient, project: str) -> None:
+    def __init__(self, client: DockerClient, project: str, reader: CgroupReader | None = None) -> None:
         self.client = client
         self.project = project
         self.started_wall = time.time()
         self.started = time.monotonic()
         self._previous: dict[str, Reading] = {}
-        self._seen_events: set[tuple[str, int]] = set()
+        self._seen_events: dict[tuple[str, int, str], float] = {}
         self._events_since = self.started_wall - 1.0
         self._pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="composegen-stats")
         self._peaks = CgroupPeaks()
+        self._reader = reader if reader is not None else CgroupReader()
+        self._states: dict[str, ContainerState] = {}  # id -> the container as last inspected
+        self._ignored: set[str] = set()  # ids listed that are not the project's own (one-off runs)
+        self._stale: set[str] = set()  # ids to inspect at the next tick
+        self._listed_at: float | None = None
+        self._costs: deque[float] = deque(maxlen=PACE_ROUNDS)
+        self._first: float | None = None
+        self._last: float | None = None
+        self._ticks = 0
 
     def __enter__(self) -> Sampler:
         return self
@@ -135,10 +181,88 @@ class Sampler:
     def now(self) -> float:
         return time.monotonic() - self.started
 
+    def pace(self, interval: float) -> float:
+        """The interval to sample at: `interval`, or longer when the last rounds cost more than
+        `BUSY_SHARE` of it (the next round would start late)."""
+        return paced(interval, self._costs)
+
+    def achieved(self) -> float | None:
+        """The mean interval between the ticks so far (None before the second)."""
+        if self._first is None or self._last is None or self._ticks < 2:
+            return None
+        return (self._last - self._first) / (self._ticks - 1)
+
     def containers(self) -> list[ContainerState]:
-        return [container_state(d) for d in project_containers(self.client, self.project)]
+        """Every container of the project, listed and inspected now."""
+        self._resync(inspect_all=True)
+        return self._sorted()
+
+    def _sorted(self) -> list[ContainerState]:
+        return sorted(self._states.values(), key=lambda c: c.name)
+
+    def _listed(self) -> dict[str, str]:
+        """The project's containers by the list endpoint: id -> state (running, exited, ...)."""
+        import docker.errors
+
+        try:
+            listed = self.client.api.containers(all=True, filters={"label": f"{PROJECT_LABEL}={self.project}"})
+        except docker.errors.DockerException as err:
+            raise EngineError(f"the engine did not list the containers of project {self.project}: {err}") from None
+        return {str(c.get("Id", "")): str(c.get("State", "")) for c in listed if c.get("Id")}
+
+    def _resync(self, *, inspect_all: bool = False) -> None:
+        """List the project: inspect what is new or changed (everything, with `inspect_all`),
+        forget what is gone."""
+        listed = self._listed()
+        self._listed_at = self.now()
+        for gone in set(self._states) - set(listed):
+            self._forget(gone)
+        self._ignored &= set(listed)
+        for ident, status in listed.items():
+            known = self._states.get(ident)
+            if ident in self._ignored:
+                continue
+            if inspect_all or known is None or known.status != status:
+                self._stale.add(ident)
+        self._inspect_stale()
+
+    def _forget(self, ident: str) -> None:
+        self._states.pop(ident, None)
+        self._previous.pop(ident, None)
+        self._reader.forget(ident)
+
+    def _inspect_one(self, ident: str) -> tuple[str, dict[str, Any] | None]:
+        import docker.errors
+
+        try:
+            data: dict[str, Any] = self.client.api.inspect_container(ident)
+        except docker.errors.NotFound:
+            return ident, None  # removed between the event (or the list) and the inspect
+        return ident, data
+
+    def _inspect_stale(self) -> None:
+        import docker.errors
+
+        stale, self._stale = sorted(self._stale), set()
+        try:
+            inspected = list(self._pool.map(self._inspect_one, stale))
+        except docker.errors.DockerException as err:
+            raise EngineError(f"the engine did not inspect the containers of {self.project}: {err}") from None
+        for ident, data in inspected:
+            labels = ((data or {}).get("Config") or {}).get("Labels") or {}
+            if data is None:
+                self._forget(ident)
+            elif labels.get(PROJECT_LABEL) != self.project or is_oneoff(data):
+                self._ignored.add(ident)
+            else:
+                state = container_state(data)
+                before = self._states.get(ident)
+                if before is not None and before.pid != state.pid:
+                    self._reader.forget(ident)  # restarted: a new init process
+                self._states[ident] = state
 
     def _read(self, container: ContainerState) -> tuple[ContainerState, Reading | None, float]:
+        """One reading through the Engine API's stats (where the cgroup fs cannot be read)."""
         import docker.errors
 
         try:
@@ -172,10 +296,11 @@ class Sampler:
             throttled=throttled(before, reading) if before is not None else None,
             high_water=high_water,
             high_water_from="" if high_water is None else reading.max_usage_from,
+            oom_kills=reading.oom_kills,
         )
 
-    def oom_events(self, names: Mapping[str, ContainerState]) -> list[OomEvent]:
-        """The project's `oom` events since the last call (each reported once)."""
+    def _events(self) -> list[dict[str, Any]]:
+        """The project's container events since the last call, each once, oldest first."""
         import docker.errors
 
         until = time.time()
@@ -185,35 +310,54 @@ class Sampler:
             events = self.client.events(  # type: ignore[call-overload]
                 since=f"{self._events_since:.9f}",
                 until=f"{until:.9f}",
-                filters={"type": "container", "event": "oom", "label": f"{PROJECT_LABEL}={self.project}"},
+                filters={"type": "container", "event": list(CHANGES), "label": f"{PROJECT_LABEL}={self.project}"},
                 decode=True,
             )
             found = list(events)
         except docker.errors.DockerException as err:
-            raise EngineError(f"the engine did not give the oom events of {self.project}: {err}") from None
+            raise EngineError(f"the engine did not give the events of {self.project}: {err}") from None
         # the next window overlaps this one by two seconds: events are deduplicated below, and
         # one that the engine writes a moment late is not lost
         self._events_since = until - 2.0
-        out: list[OomEvent] = []
+        self._seen_events = {k: at for k, at in self._seen_events.items() if at >= self._events_since - 1.0}
+        out: list[dict[str, Any]] = []
         for event in found:
             ident = str(event.get("id") or (event.get("Actor") or {}).get("ID") or "")
             nano = int(event.get("timeNano") or int(event.get("time") or 0) * 10**9)
-            if (ident, nano) in self._seen_events:
+            key = (ident, nano, str(event.get("Action") or event.get("status") or ""))
+            if key in self._seen_events:
                 continue
-            self._seen_events.add((ident, nano))
-            attributes = (event.get("Actor") or {}).get("Attributes") or {}
-            state = names.get(ident)
-            out.append(
-                OomEvent(
-                    t=nano / 1e9 - self.started_wall,
-                    container=state.name if state else str(attributes.get("name", ident[:12])),
-                    service=state.service if state else str(attributes.get(SERVICE_LABEL, "")),
-                )
-            )
+            self._seen_events[key] = nano / 1e9
+            out.append(event)
         return out
 
+    def _follow(self, events: Sequence[Mapping[str, Any]]) -> list[OomEvent]:
+        """Mark the containers the events name for inspection; the oom events, as found."""
+        ooms: list[OomEvent] = []
+        for event in events:
+            ident = str(event.get("id") or (event.get("Actor") or {}).get("ID") or "")
+            action = str(event.get("Action") or event.get("status") or "")
+            if action == "destroy":
+                self._forget(ident)
+                self._stale.discard(ident)
+                continue
+            if ident not in self._ignored:
+                self._stale.add(ident)
+            if action == "oom":
+                nano = int(event.get("timeNano") or int(event.get("time") or 0) * 10**9)
+                attributes = (event.get("Actor") or {}).get("Attributes") or {}
+                state = self._states.get(ident)
+                ooms.append(
+                    OomEvent(
+                        t=nano / 1e9 - self.started_wall,
+                        container=state.name if state else str(attributes.get("name", ident[:12])),
+                        service=state.service if state else str(attributes.get(SERVICE_LABEL, "")),
+                    )
+                )
+        return ooms
+
     def tick(self) -> Tick:
-        """Inspect every container of the project, read the running ones, poll the oom events."""
+        """Bring the containers up to date, read the running ones, report the oom events."""
         import requests.exceptions
 
         try:
@@ -225,19 +369,51 @@ class Sampler:
         import docker.errors
 
         t = self.now()
-        states = self.containers()
-        running = [c for c in states if c.running]
+        if self._listed_at is None or t - self._listed_at >= RESYNC:
+            self._resync()
+        ooms = self._follow(self._events())
+        self._inspect_stale()
+        states = self._sorted()
         samples: list[Sample] = []
+        through_api: list[ContainerState] = []
+        at = self.now()
+        for container in states:
+            if not container.running:
+                continue
+            found = self._reader.locate(container.id, container.pid)
+            if found is None:
+                through_api.append(container)
+                continue
+            reading = read(found)
+            sample = self._sample(container, reading, at) if reading is not None else None
+            if sample is not None:
+                samples.append(sample)
         try:
-            for container, reading, at in self._pool.map(self._read, running):
-                if reading is not None:
-                    sample = self._sample(container, reading, at)
+            for container, api_reading, read_at in self._pool.map(self._read, through_api):
+                if api_reading is not None:
+                    sample = self._sample(container, api_reading, read_at)
                     if sample is not None:
                         samples.append(sample)
         except docker.errors.DockerException as err:
             raise EngineError(f"the engine did not give the stats of {self.project}: {err}") from None
-        ooms = self.oom_events({c.id: c for c in states})
-        return Tick(t, tuple(states), tuple(samples), tuple(ooms))
+        cost = self.now() - t
+        self._costs.append(cost)
+        self._first = t if self._first is None else self._first
+        self._last = t
+        self._ticks += 1
+        fs = sum(1 for c in states if c.running) - len(through_api)
+        return Tick(t, tuple(states), tuple(samples), tuple(ooms), cost, fs, len(through_api))
+
+    def source(self, tick: Tick | None = None) -> str:
+        """Where the readings came from, in words."""
+        if tick is None or not (tick.from_cgroup_fs or tick.from_engine_api):
+            return "no running container read yet"
+        parts = []
+        if tick.from_cgroup_fs:
+            parts.append(f"{tick.from_cgroup_fs} from the cgroup fs")
+        if tick.from_engine_api:
+            parts.append(f"{tick.from_engine_api} through the Engine API's stats, {MAX_WORKERS} at once")
+        return ", ".join(parts)
 
 
 def by_service(states: Sequence[ContainerState]) -> dict[str, list[ContainerState]]:

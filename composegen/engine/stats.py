@@ -12,7 +12,9 @@ Engine reports no `max_usage` (runc's fs2 stats leave it unset, moby/moby#43150)
 the cgroup's `memory.peak` from the cgroup fs instead where it can (composegen.engine.highwater).
 
 CPU is cores in use between two readings: the container's CPU time delta over the host's, times
-the host's online CPUs (the way `docker stats` computes its CPU %, which is this × 100).
+the host's online CPUs (the way `docker stats` computes its CPU %, which is this × 100); for two
+readings of the cgroup fs (composegen.engine.cgroupfs), which carry the monotonic clock of the
+moment they were read, the CPU time delta over the clock's.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class Reading:
     max_usage: int | None = None  # the cgroup's high-water mark of usage (None: the engine gives none, cgroup v2)
     inactive_file: int = 0  # the inactive file cache at this reading
     max_usage_from: str = "memory_stats.max_usage"  # where max_usage was read (the stats, else a cgroup file)
+    clock_ns: int | None = None  # monotonic ns when read from the cgroup fs (None: from the Engine's stats)
+    oom_kills: int | None = None  # the cgroup's OOM-kill counter (None: not known)
 
     @property
     def running(self) -> bool:
@@ -104,6 +108,13 @@ def cpu_cores(before: Reading, after: Reading) -> float | None:
     """Cores in use between two readings of one container; None when they cannot be compared
     (the first reading, a restart that reset the counters, no host time passed)."""
     cpu = after.cpu_total - before.cpu_total
+    if before.clock_ns is not None and after.clock_ns is not None:  # the cgroup fs: over the clock
+        elapsed = after.clock_ns - before.clock_ns
+        if cpu < 0 or elapsed <= 0 or not before.running or not after.running:
+            return None
+        return cpu / elapsed
+    if before.clock_ns is not None or after.clock_ns is not None:  # one of each: not comparable
+        return None
     system = after.system_total - before.system_total
     if cpu < 0 or system <= 0 or not before.running or not after.running:
         return None

@@ -17,7 +17,7 @@ from composegen.engine.live import Display, Row, short_name
 from composegen.engine.measurements import PhaseRecord, Recorder
 from composegen.engine.project import ComposeProject, Outcome
 from composegen.engine.ramp import Step, settled
-from composegen.engine.sampler import ContainerState, Sampler, Tick
+from composegen.engine.sampler import ContainerState, Sampler, Tick, achieved
 from composegen.errors import InputError
 
 #: Readings per step at the least: CPU needs two of a container.
@@ -57,6 +57,14 @@ def rows(tick: Tick, recorder: Recorder, project: str) -> list[Row]:
             )
         )
     return out
+
+
+def timing(step: Step, interval: float) -> str:
+    """A step's time: settling, the samplings in it and what they cost, the interval kept."""
+    kept = "" if step.interval_achieved is None else f" every {step.interval_achieved:.2f}s (asked {interval:g}s)"
+    fewest = step.fewest_samples()
+    each = "" if fewest is None else f", at least {fewest} settled samples a container"
+    return f"settled {step.settle_seconds:.1f}s, {step.ticks} samplings{kept} costing {step.sample_seconds:.2f}s{each}"
 
 
 def failure(outcome: Outcome, wait: float) -> str:
@@ -109,12 +117,16 @@ class Stepper:
             ended=end,
             healthy_after=healthy_after,
             service=self.service,
+            settle_seconds=end - window,
+            ticks=len(ticks),
+            sample_seconds=sum(t.cost for t in ticks),
+            interval_achieved=achieved(ticks),
         )
         self.steps.append(step)
         self.recorder.phases.append(PhaseRecord(label, self.interval, window, end, len(ticks)))
         healthy = f"healthy after {healthy_after:.1f}s" if healthy_after is not None else "NOT healthy"
         measured = step.line_text(self.lines, self.budget, self.project.name)
-        self.log(f"{label}: {self.service}={replicas}, {healthy}; {measured}")
+        self.log(f"{label}: {self.service}={replicas}, {healthy}; {timing(step, self.interval)}; {measured}")
         return step
 
     def _settle(self, label: str, window: float) -> list[Tick]:
@@ -130,7 +142,8 @@ class Stepper:
             self.display.update(rows(tick, self.recorder, self.project.name), elapsed, self._last_step())
             if len(ticks) >= MIN_TICKS and (elapsed >= self.settle or self._disturbed(tick)):
                 return ticks
-            next_at = max(next_at + self.interval, self.sampler.now() - self.interval)
+            interval = self.sampler.pace(self.interval)
+            next_at = max(next_at + interval, self.sampler.now() - interval)
             while (now := self.sampler.now()) < next_at:
                 time.sleep(min(0.1, next_at - now))
 

@@ -284,7 +284,17 @@ def stress_text(
 ) -> str:
     """What a stress run found, for a person."""
     lines: list[str] = []
-    header = ("STEP", "REPLICAS", "STACK MEMORY", "STACK CPU", "CLOSEST TO ITS LINE", "VERDICT")
+    header = (
+        "STEP",
+        "REPLICAS",
+        "UP",
+        "SETTLED",
+        "SAMPLINGS",
+        "STACK MEMORY",
+        "STACK CPU",
+        "CLOSEST TO ITS LINE",
+        "VERDICT",
+    )
     rows: list[tuple[str, ...]] = []
     for s in block.get("steps") or ():
         closest = s.get("closest_to_its_line")
@@ -292,8 +302,11 @@ def stress_text(
             (
                 str(s["index"]),
                 str(s["replicas"]),
+                "failed" if s.get("healthy_after_seconds") is None else f"{s['healthy_after_seconds']:.1f}s",
+                f"{s.get('settle_seconds', 0.0):.1f}s",
+                f"{s.get('ticks', 0)} in {s.get('sample_seconds', 0.0):.2f}s",
                 human_bytes(s["memory_total"]),
-                f"{s['cpu_total']:.2f}",
+                "unknown" if s["cpu_total"] is None else f"{s['cpu_total']:.2f}",
                 f"{short_name(closest['container'], project)} {closest['share_of_line']:.0%}" if closest else "-",
                 "ok" if s["ok"] else s["breaches"][0]["kind"],
             )

@@ -100,6 +100,9 @@ class WatchReport:
     services: dict[str, str] = field(default_factory=dict)  # container -> service
     maximums: dict[str, int] = field(default_factory=dict)  # container -> the maximum that applied
     interrupted: bool = False
+    interval: float | None = None  # seconds asked between samplings
+    achieved: float | None = None  # the mean interval the samplings kept (None: fewer than two)
+    read_from: str = ""  # where the last sampling read the containers, in words
 
     @property
     def ooms(self) -> list[Alert]:
@@ -132,6 +135,9 @@ class WatchReport:
             "auto_adjust": self.auto_adjust,
             "seconds": round(self.seconds, 3),
             "ticks": self.ticks,
+            "interval": self.interval,
+            "interval_achieved": None if self.achieved is None else round(self.achieved, 3),
+            "read_from": self.read_from,
             "interrupted": self.interrupted,
             "alerts": [asdict(a) for a in self.alerts],
             "changes": [asdict(c) for c in self.changes],
@@ -150,6 +156,11 @@ class WatchReport:
 
     def text(self) -> str:
         lines = [f"watch: {self.project}, {self.ticks} samplings over {self.seconds:.0f}s"]
+        if self.interval is not None and self.achieved is not None:
+            held = "held" if self.achieved <= self.interval * 1.1 else "NOT held: a round costs more"
+            lines[0] += f", one every {self.achieved:.2f}s (asked {self.interval:g}s: {held})"
+        if self.read_from:
+            lines[0] += f"; read {self.read_from}"
         for name in sorted(self.services):
             peak, limit = self.peaks.get(name), self.limits.get(name)
             share = f" ({peak / limit:.0%})" if peak is not None and limit else ""
@@ -324,15 +335,19 @@ def _loop(sampler: Sampler, watcher: Watcher, report: WatchReport, request: Watc
     end = request.duration if request.duration is not None else math.inf
     display.phase("watch", request.duration)
     next_at = 0.0
+    report.interval = request.interval
     while True:
         tick = sampler.tick()
         report.ticks += 1
+        report.achieved = sampler.achieved()
+        report.read_from = sampler.source(tick)
         watcher.observe(tick.t, tick.containers, tick.samples)
         watcher.ooms(tick.t, tick.containers, tick.ooms)
         display.update(rows(report, tick.containers, tick.samples, watcher.levels), sampler.now())
         if sampler.now() >= end:
             return
-        next_at = max(next_at + request.interval, sampler.now() - request.interval)
+        interval = sampler.pace(request.interval)
+        next_at = max(next_at + interval, sampler.now() - interval)
         while (now := sampler.now()) < min(next_at, end):
             time.sleep(min(0.1, min(next_at, end) - now))
 

@@ -28,6 +28,14 @@ from composegen.units import GIB, format_bytes, format_cpus, parse_bytes, parse_
 
 #: The most steps a schedule lists; a smaller step is widened to keep it readable.
 MAX_STEPS = 20
+#: What the host pays for each container beyond the container's own memory cgroup: its
+#: containerd-shim, its share of dockerd and containerd, and the kernel's slab, page tables and
+#: stacks for it. Measured with busybox agents by bench/scale.py (docs/benchmarks.md, "Sampling at
+#: agent scale": 5.8 MiB from none to 500 containers; issue 17 measured ≈ 5.5 MiB).
+HOST_PER_CONTAINER = 5.8 * 1024 * 1024
+HOST_PER_CONTAINER_SOURCE = (
+    "containerd-shim, dockerd, containerd and kernel memory, measured by bench/scale.py (docs/benchmarks.md)"
+)
 _HOST = re.compile(r"^\s*([^/\s]+)\s*/\s*([^/\s+]+)\s*(?:/\s*([^/\s+]+)\s*)?(?:\+\s*(\d+)\s*gpus?\s*)?$")
 
 
@@ -55,6 +63,22 @@ class Host:
 
     def size(self) -> HostSize:
         return HostSize(self.label, int(self.for_containers.value), nano_cpus(self.cpus.value), self.gpus)
+
+
+def per_container() -> Quantity:
+    """The host's own memory for each container (HOST_PER_CONTAINER)."""
+    return given("host memory per container", HOST_PER_CONTAINER, "bytes", HOST_PER_CONTAINER_SOURCE, "measured")
+
+
+@dataclass(frozen=True)
+class Carried:
+    """How many agents of one agent service a host of a size carries, the rest of the stack beside."""
+
+    host: Host
+    service: str
+    replicas: int
+    agents: int
+    bound: str  # what runs out first: memory or cpus
 
 
 def parse_host(text: str, default_reserve: Quantity) -> Host:
@@ -188,6 +212,8 @@ class CapacityPlan:
     desktop_memory: Quantity
     desktop_minimum: Quantity
     desktop_cpus: Quantity
+    host_overhead: Quantity  # the host's own memory for every container (replicas × per_container())
+    carried: tuple[Carried, ...] = ()
     notes: tuple[str, ...] = ()
     stress: StressFinding | None = None  # what `composegen stress` found, from --measurements
 
@@ -235,9 +261,16 @@ def service_totals(plan: ServicePlan, profile: Profile | None = None) -> Service
 
 
 def items_of(services: Sequence[ServiceTotals], gpus: Mapping[str, int] | None = None) -> list[Item]:
-    """Each replica as packing sees it; `gpus`: the GPUs each service reserves, by name."""
+    """One item a replica: its memory limit and the host's own memory for its container, its cpus,
+    and `gpus`: the GPUs each service reserves, by name."""
     return [
-        Item(s.plan.name, n, int(s.plan.memory_limit.value), nano_cpus(s.cpus.value), (gpus or {}).get(s.plan.name, 0))
+        Item(
+            s.plan.name,
+            n,
+            int(s.plan.memory_limit.value + HOST_PER_CONTAINER),
+            nano_cpus(s.cpus.value),
+            (gpus or {}).get(s.plan.name, 0),
+        )
         for s in services
         for n in range(1, s.replicas + 1)
     ]
@@ -269,6 +302,36 @@ def packed(
             f"more than any host has: {sizes}",
             fix=f"give a larger --host, or see why with `composegen explain --profile NAME {s.plan.name}`",
         ) from None
+
+
+def carried(services: Sequence[ServiceTotals], hosts: Sequence[Host], agents: dict[str, int]) -> tuple[Carried, ...]:
+    """For each host size and agent service: the most replicas (and agents) one host of that size
+    carries beside one of every other replica of the stack, each replica counted at its memory
+    limit plus the host's per-container cost, and at its cpus."""
+    out: list[Carried] = []
+    for host in hosts:
+        for s in services:
+            if s.plan.name not in agents or s.replicas <= 0:
+                continue
+            others = [o for o in services if o is not s]
+            memory_left = host.for_containers.value - sum(
+                o.replicas * (o.plan.memory_limit.value + HOST_PER_CONTAINER) for o in others
+            )
+            cpus_left = host.cpus.value - sum(o.cpus_total.value for o in others)
+            by_memory = max(0, math.floor(memory_left / (s.plan.memory_limit.value + HOST_PER_CONTAINER)))
+            by_cpus = max(0, math.floor(cpus_left / s.cpus.value + 1e-9)) if s.cpus.value > 0 else by_memory
+            replicas = min(by_memory, by_cpus)
+            per_replica = agents[s.plan.name] / s.replicas
+            out.append(
+                Carried(
+                    host,
+                    s.plan.name,
+                    replicas,
+                    math.floor(replicas * per_replica),
+                    "memory" if by_memory <= by_cpus else "cpus",
+                )
+            )
+    return tuple(out)
 
 
 def _schedule(
@@ -362,16 +425,29 @@ def build_plan(request: PlanRequest) -> CapacityPlan:
     step = _step(profile, request.step, agents) if agents else None
     schedule = _schedule(inputs, profile, hosts, measurements, agents, step) if step is not None else ()
     reserve = hosts[0].reserve
+    overhead = times(
+        "host memory for the containers", given("replicas", sum(s.replicas for s in services), "count", ""),
+        per_container(),
+    )  # fmt: skip
     desktop = rounded_up(
-        total("Docker Desktop memory", [fit.memory_limits, reserve], "the stack's limits + the host's own reserve"),
+        total(
+            "Docker Desktop memory",
+            [fit.memory_limits, overhead, reserve],
+            "the stack's limits + the host's per-container cost + the host's own reserve",
+        ),
         GIB,
         "GiB",
     )
     minimum = rounded_up(
-        total("Docker Desktop minimum", [fit.memory_reservations, reserve], "the reservations + the host's reserve"),
+        total(
+            "Docker Desktop minimum",
+            [fit.memory_reservations, overhead, reserve],
+            "the reservations + the host's per-container cost + the host's reserve",
+        ),
         GIB,
         "GiB",
     )
+    agent_counts = {i.name: i.spec.agents or 0 for i in inputs if i.role == "agent"}
     notes = []
     if not agents:
         notes.append("no agent service: the stack starts all at once, there is no scale-up schedule")
@@ -394,6 +470,8 @@ def build_plan(request: PlanRequest) -> CapacityPlan:
         desktop_memory=desktop.renamed("Docker Desktop memory"),
         desktop_minimum=minimum.renamed("Docker Desktop minimum"),
         desktop_cpus=rounded_up(cpus.renamed("Docker Desktop cpus"), 1, "core"),
+        host_overhead=overhead,
+        carried=carried(services, hosts, agent_counts),
         notes=tuple(notes),
         stress=measurements.stress if measurements is not None else None,
     )

@@ -7,7 +7,7 @@ from typing import Any
 from composegen.plan.capacity import CapacityPlan, Host
 from composegen.plan.packing import NANO, Bin
 from composegen.sizing.quantity import Quantity, as_dict, show_value
-from composegen.units import human_bytes
+from composegen.units import MIB, human_bytes
 
 
 def _cores(nano: int) -> str:
@@ -51,8 +51,17 @@ def text(plan: CapacityPlan) -> str:
         f"processes {plan.processes.show()}), reservations {plan.memory_reservations.show()}, "
         f"cpus {plan.cpus.show()} (reserved under Swarm: {plan.cpu_reservations.show()})",
     ]
+    lines.append(
+        f"host memory per container: {plan.host_overhead.parts[1].value / MIB:.1f} MiB × {plan.replicas} containers "
+        f"= {plan.host_overhead.show()} beside the limits ({plan.host_overhead.parts[1].source})"
+    )
     for host in plan.hosts:
         lines.append(_host_line(host))
+    for c in plan.carried:
+        lines.append(
+            f"a {c.host.label} host carries up to {c.agents} agents of {c.service} ({c.replicas} replicas at "
+            f"their limit + the per-container cost, beside one of every other replica; {c.bound} runs out first)"
+        )
     lines.append(_verdict(plan))
     lines.append("placement (first-fit decreasing on the dominant resource; limits, not reservations):")
     for number, b in enumerate(plan.bins, 1):
@@ -74,7 +83,8 @@ def text(plan: CapacityPlan) -> str:
     lines += [
         "",
         f"Docker Desktop: memory {plan.desktop_memory.show()} (the stack's limits {plan.memory_limits.show()} "
-        f"+ the host's reserve {plan.hosts[0].reserve.show()}, up to a whole GiB; "
+        f"+ {plan.host_overhead.show()} for the containers + the host's reserve {plan.hosts[0].reserve.show()}, "
+        "up to a whole GiB; "
         f"{plan.desktop_minimum.show()} only starts everything), cpus {plan.desktop_cpus.show()}",
     ]
     lines += [f"note: {note}" for note in plan.notes]
@@ -189,7 +199,13 @@ def to_json(plan: CapacityPlan) -> dict[str, Any]:
             "processes": int(plan.processes.value),
             "cpus": round(plan.cpus.value, 9),
             "cpu_reservations": round(plan.cpu_reservations.value, 9),
+            "host_memory_for_containers": int(plan.host_overhead.value),
         },
+        "host_memory_per_container": int(plan.host_overhead.parts[1].value),
+        "carried": [
+            {"host": c.host.label, "service": c.service, "replicas": c.replicas, "agents": c.agents, "bound": c.bound}
+            for c in plan.carried
+        ],
         "hosts": [_host_json(h) for h in plan.hosts],
         "fits": plan.fits,
         "hosts_needed": len(plan.bins),

@@ -202,6 +202,9 @@ class FakeSampler:
     def now(self) -> float:
         return self.clock
 
+    def pace(self, interval: float) -> float:
+        return interval
+
     def tick(self) -> Tick:
         self.ticks += 1
         self.clock += 0.4

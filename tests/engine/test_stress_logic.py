@@ -168,6 +168,25 @@ def step(index: int, replicas: int, memory: float, breaches: tuple[Breach, ...] 
     return Step(index, replicas, tuple(agents), breaches, index * 10.0, index * 10.0 + 5, 2.0, "agent")
 
 
+def test_a_step_whose_cpu_was_not_measured_says_unknown_never_0() -> None:
+    """Issue 17: the stack's CPU read 0.00 at every step when the agents had one reading each."""
+    from composegen.engine.stepper import timing
+
+    measured = Step(1, 2, (usage("a", cpu=0.25), usage("b", cpu=0.5)), (), 0.0, 20.0, 4.0, "app", 12.0, 6, 0.3, 2.0)
+    unknown = Step(2, 2, (usage("a", cpu=0.25), usage("b", cpu=None)), (), 20.0, 40.0, 4.0, "app", 12.0, 6, 0.3, 2.0)
+    assert measured.cpu == pytest.approx(0.75) and unknown.cpu is None
+    budget = HostBudget(200 * MIB, 2.0, "--host-memory")
+    assert "CPU 0.75 cores of" in measured.line_text(LINES, budget)
+    assert "CPU unknown of" in unknown.line_text(LINES, budget)
+    assert unknown.as_json(LINES)["cpu_total"] is None
+    row = stress_text({"steps": [unknown.as_json(LINES)]}, Path("c.json"), False, None, None).splitlines()[1]
+    assert row.split()[:9] == ["2", "2", "4.0s", "12.0s", "6", "in", "0.30s", "20", "MiB"] and "unknown" in row
+    assert timing(measured, 2.0) == (
+        "settled 12.0s, 6 samplings every 2.00s (asked 2s) costing 0.30s, at least 3 settled samples a container"
+    )
+    assert marginals([measured, unknown]).get("cpu") is None  # a step of unknown CPU is no point of the fit
+
+
 def test_the_cost_per_replica_is_a_fitted_line_with_its_spread() -> None:
     noise = random.Random(6)
     points = [(n, 5 * MIB + 26 * MIB * n + noise.gauss(0, 0.5 * MIB)) for n in range(0, 12, 2)]
@@ -311,8 +330,8 @@ def test_the_stress_block_and_its_text_name_the_ceiling_and_what_stopped_it() ->
     text = stress_text(block, Path("c.json"), False, None, None, project="p")
     assert "ceiling: 8 replicas of agent (stopped at 10: p-hub-1: memory 61 MiB above ...)" in text
     assert "per added replica, stack memory: 26 MiB (95% CI 26 MiB to 26 MiB" in text
-    assert text.splitlines()[0].split() == ["STEP", "REPLICAS", "STACK", "MEMORY", "STACK", "CPU", "CLOSEST", "TO",
-                                            "ITS", "LINE", "VERDICT"]  # fmt: skip
+    assert text.splitlines()[0].split() == ["STEP", "REPLICAS", "UP", "SETTLED", "SAMPLINGS", "STACK", "MEMORY",
+                                            "STACK", "CPU", "CLOSEST", "TO", "ITS", "LINE", "VERDICT"]  # fmt: skip
     assert text.splitlines()[6].split()[-1] == "memory"
     # a ramp that reached --max without crossing a line, and one whose baseline was over a line
     assert "ceiling: not reached: no line crossed up to 8 replicas" in stress_text(
@@ -356,6 +375,55 @@ def test_a_container_removed_by_someone_else_is_not_an_error() -> None:
     assert not _removed(Vanishing(busy))
     with pytest.raises(docker.errors.APIError):
         _removed(Vanishing(docker.errors.APIError("boom", response=FakeResponse(500))))
+
+
+class BusyNetwork:
+    """A network the engine still says has active endpoints, the first `busy` times (compose's own
+    `down` of 500 containers fails on it)."""
+
+    def __init__(self, busy: int, message: str = "network p_default has active endpoints") -> None:
+        self.busy = busy
+        self.message = message
+        self.tries = 0
+
+    def remove(self) -> None:
+        import docker.errors
+
+        self.tries += 1
+        if self.tries <= self.busy:
+            raise docker.errors.APIError("error while removing network", explanation=self.message)
+
+
+def test_a_network_with_active_endpoints_is_removed_again_until_it_goes() -> None:
+    from composegen.engine.project import _network_removed
+
+    network = BusyNetwork(busy=3)
+    assert _network_removed(network, tries=5, pause=0.0) and network.tries == 4
+    stuck = BusyNetwork(busy=99)
+    assert not _network_removed(stuck, tries=5, pause=0.0) and stuck.tries == 5
+    other = BusyNetwork(busy=1, message="forbidden")
+    assert not _network_removed(other, tries=5, pause=0.0) and other.tries == 1  # no retry of another error
+
+
+def test_a_network_the_engine_kept_is_named() -> None:
+    """A container dockerd 20.10 failed to remove stays "Removal In Progress" with its endpoint until
+    dockerd restarts (seen at 500 agents): the teardown names the network it could not remove."""
+    from composegen.engine.project import kept_networks
+
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    class Networks:
+        @staticmethod
+        def list(filters: dict[str, str]) -> list[Named]:
+            assert filters == {"label": "com.docker.compose.project=p"}
+            return [Named("p_default")]
+
+    class Client:
+        networks = Networks()
+
+    assert kept_networks(Client(), "p") == ["p_default"]
 
 
 class FakeResponse:

@@ -154,3 +154,18 @@ def test_thresholds_come_from_the_profile(tmp_path: Path) -> None:
     assert thresholds(planned) == (0.5, 0.7)
     assert planned.profile.profile.memory.maximum == 1024 * MIB
     assert load_profile("dev", tmp_path).profile.memory.maximum is None
+
+
+@pytest.mark.parametrize(
+    ("achieved", "said"),
+    [
+        (2.01, "one every 2.01s (asked 2s: held)"),
+        (4.5, "one every 4.50s (asked 2s: NOT held: a round costs more)"),
+    ],
+)
+def test_the_report_states_the_interval_the_samplings_kept(achieved: float, said: str) -> None:
+    report = WatchReport("p", WARN, CRITICAL, False, seconds=30.0, ticks=15)
+    report.interval, report.achieved, report.read_from = 2.0, achieved, "500 from the cgroup fs"
+    first = report.text().splitlines()[0]
+    assert first == f"watch: p, 15 samplings over 30s, {said}; read 500 from the cgroup fs"
+    assert report.as_json()["interval_achieved"] == achieved

@@ -49,8 +49,12 @@ def test_500_agents_at_128m_and_a_tenth_of_a_core_reproduce_70_gb_and_56_cores(t
     assert (code, out["fits"], out["hosts_needed"]) == (1, False, 4)
     assert sum(sum(b["replicas"].values()) for b in out["placement"]) == 505
     assert all(b["cpus"] <= 16 and b["memory"] <= 63 * GIB for b in out["placement"])
-    # Docker Desktop: the limits plus the 1 GiB reserve, up to a whole GiB
-    assert out["docker_desktop"]["memory"] == -(-(totals["memory_limits"] + GIB) // GIB) * GIB
+    # Docker Desktop: the limits, the host's own 5.8 MiB for each of the 505 containers (bench/scale.py;
+    # ≈ 2.9 GiB) and the 1 GiB reserve, up to a whole GiB
+    assert out["host_memory_per_container"] == pytest.approx(5.8 * MIB, abs=1)
+    assert totals["host_memory_for_containers"] == pytest.approx(505 * 5.8 * MIB, abs=1)
+    desktop = totals["memory_limits"] + totals["host_memory_for_containers"] + GIB
+    assert out["docker_desktop"]["memory"] == -(-desktop // GIB) * GIB
     assert out["docker_desktop"]["cpus"] == 56
 
 
@@ -105,7 +109,27 @@ def test_text_output_names_totals_fit_placement_schedule_and_desktop(tmp_path: P
     assert "fits: no, one 64G/16 host is not enough: it needs 4 hosts of 64G/16" in text
     assert "host 4 64G/16 (added)" in text
     assert "scale-up schedule: 50 agents a step" in text
-    assert "Docker Desktop: memory 79.00 GiB" in text
+    assert "Docker Desktop: memory 82.00 GiB" in text  # 77.62 limits + 2.86 for 505 containers + 1 reserve
+    assert "host memory per container: 5.8 MiB × 505 containers = 2.86 GiB" in text
+
+
+@pytest.mark.parametrize(("host", "bound"), [("256g/64", "cpus"), ("32g/64", "memory")])
+def test_how_many_agents_a_host_carries_counts_the_hosts_cost_per_container(
+    tmp_path: Path, host: str, bound: str
+) -> None:
+    _, out = plan_json(
+        "--profile", "agent-scale", "--project", str(AGENT_SCALE), "--per-agent", "128m/0.1", "--host", host,
+        cwd=tmp_path,
+    )  # fmt: skip
+    [carried] = out["carried"]
+    others = [s for s in out["services"] if s["name"] != "agent"]
+    each = 144 * MIB + 5.8 * MIB  # the agent's limit and the host's own memory for its container
+    room = out["hosts"][0]["memory_for_containers"] - sum(
+        s["memory_limits"] + s["replicas"] * 5.8 * MIB for s in others
+    )
+    cpus = out["hosts"][0]["cpus"] - sum(s["cpus_total"] for s in others)
+    assert carried["replicas"] == min(int(room // each), int(cpus / 0.1 + 1e-9))
+    assert (carried["service"], carried["bound"], carried["agents"]) == ("agent", bound, carried["replicas"])
 
 
 def test_one_replica_larger_than_any_host_is_refused_in_one_line(tmp_path: Path) -> None:
