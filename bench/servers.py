@@ -4,7 +4,7 @@ benchmark tool from a client container, measured the way the kernel charges the 
 
     python bench/servers.py                 # every case (about 20 minutes on 2 shared cores)
     python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 6 minutes)
-    python bench/servers.py --only postgres # cases whose name contains a word
+    python bench/servers.py --only 1024M,16384B  # cases whose name contains one of the words
     python bench/servers.py --twin          # also the twin of examples/pytest: calibrate, render, replay
 
 Needs an engine (`scripts/engine up`, `export DOCKER_HOST=$(scripts/engine host)`) with the
@@ -406,7 +406,7 @@ def run_case(client: Any, loader: Any, folder: Path, case: Case, log: Callable[[
             result.limit, result.tmpfs, result.peak = p.limit, p.tmpfs, p.peak
             result.tmpfs_peak, result.oom_kills = p.tmpfs_peak, p.oom_kills
             if case.role == "redis":
-                result.note += redis_refusals(container)
+                result.note = "; ".join(filter(None, (result.note, redis_refusals(container))))
         return result
     finally:
         watch.finish()
@@ -428,7 +428,7 @@ def summary(case: Case, out: str) -> str:
 def redis_refusals(container: Any) -> str:
     _, out = container.exec_run(["redis-cli", "INFO", "errorstats"])
     found = re.search(r"errorstat_OOM:count=(\d+)", out.decode(errors="replace"))
-    return f"; {found.group(1)} writes refused at maxmemory" if found else ""
+    return f"{int(found.group(1)):,} writes refused at maxmemory" if found else ""
 
 
 def line(r: Result) -> str:
@@ -521,7 +521,7 @@ def twin_rows(client: Any, folder: Path, quick: bool, log: Callable[[str], None]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small datasets, short runs, fewer cases")
-    parser.add_argument("--only", default="", help="only the cases whose name contains this")
+    parser.add_argument("--only", default="", help="only the cases whose name contains one of these (comma-separated)")
     parser.add_argument("--twin", action="store_true", help="also calibrate and replay the twin of examples/pytest")
     parser.add_argument("--twin-only", action="store_true", help="only the twin")
     args = parser.parse_args(argv)
@@ -547,7 +547,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.twin_only:
             loader = start_loader(client, folder)
             try:
-                results = [run_case(client, loader, folder, c, log) for c in cases(args.quick) if args.only in c.name]
+                chosen = [c for c in cases(args.quick) if any(word in c.name for word in args.only.split(","))]
+                results = [run_case(client, loader, folder, c, log) for c in chosen]
             finally:
                 remove_loader(client, loader)
             print(table(results))
