@@ -2,10 +2,10 @@
 --profile pytest`, started on the Docker Engine (scripts/servers-image's images), loaded by its own
 benchmark tool from a client container, measured the way the kernel charges the container (issue 14).
 
-    python bench/servers.py                 # every case (about 20 minutes on 2 shared cores)
-    python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 6 minutes)
+    python bench/servers.py                 # every case (40-50 minutes on 2 shared cores)
+    python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 12 minutes)
     python bench/servers.py --only 1024M,16384B  # cases whose name contains one of the words
-    python bench/servers.py --twin          # also the twin of examples/pytest: calibrate, render, replay
+    python bench/servers.py --twin          # also the twin of examples/pytest: calibrate, render, replay (+8 min)
 
 Needs an engine (`scripts/engine up`, `export DOCKER_HOST=$(scripts/engine host)`) with the
 servers images (`scripts/servers-image`), and root on the engine's machine for the cgroup fs (the
