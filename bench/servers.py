@@ -1,0 +1,565 @@
+"""Real servers under composegen's limits: each role at each size, sized by `composegen render
+--profile pytest`, started on the Docker Engine (scripts/servers-image's images), loaded by its own
+benchmark tool from a client container, measured the way the kernel charges the container (issue 14).
+
+    python bench/servers.py                 # every case (40-50 minutes on 2 shared cores)
+    python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 12 minutes)
+    python bench/servers.py --only 1024M,16384B  # cases whose name contains one of the words
+    python bench/servers.py --twin          # also the twin of examples/pytest: calibrate, render, replay (+8 min)
+
+Needs an engine (`scripts/engine up`, `export DOCKER_HOST=$(scripts/engine host)`) with the
+servers images (`scripts/servers-image`), and root on the engine's machine for the cgroup fs (the
+peaks are cgroup v1's memory.max_usage_in_bytes, tmpfs pages included; elsewhere the Engine's
+max_usage). Per case: the limit composegen writes, its tmpfs, the peak, the peak of tmpfs and
+/dev/shm pages (memory.stat shmem, sampled every 0.25 s), limit ÷ peak (target [1.1, 1.4]), OOM
+kills, the time from the container's start to its first ready answer (probed every 0.1 s) against
+the startup composegen plans for (start_period = startup × the profile's startup_margin), and the
+load rate the init scripts reached (bytes on disk ÷ seconds) where a dataset is loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.real_servers import (  # noqa: E402
+    MIB,
+    CgroupWatch,
+    ServicePeak,
+    TwinSize,
+    composegen,
+    engine_version,
+    mib,
+    run_twin,
+    service_peaks,
+    twin_folder,
+)
+from composegen.engine.project import ComposeProject, project_name  # noqa: E402
+
+PROFILE = "pytest"
+PASSWORD = "bench"
+SERVICE = "db"
+READY_TIMEOUT = 600.0
+
+POSTGRES_INIT = """# the dataset: pgbench's tables at PGBENCH_SCALE, timed, and their size on disk
+set -e
+started=$(date +%s.%N)
+pgbench -i -q -s "$PGBENCH_SCALE" -U "$POSTGRES_USER" "$POSTGRES_DB" >/dev/null 2>&1
+ended=$(date +%s.%N)
+bytes=$(psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc "SELECT pg_database_size(current_database())")
+echo "bench-load: $bytes bytes in $(python3 -c "print($ended - $started)") s" >&2
+"""
+MARIADB_INIT = """# the dataset: sysbench's tables, timed, and their size on disk
+set -e
+started=$(date +%s.%N)
+sysbench oltp_read_write --db-driver=mysql --mysql-socket=/run/mysqld/mysqld.sock --mysql-user=root \
+  --mysql-password="$MARIADB_ROOT_PASSWORD" --mysql-db="$MARIADB_DATABASE" --tables=4 \
+  --table-size="$TABLE_SIZE" prepare >/dev/null
+ended=$(date +%s.%N)
+bytes=$(mariadb --protocol=socket --socket=/run/mysqld/mysqld.sock -uroot -p"$MARIADB_ROOT_PASSWORD" -N -B -e \
+  "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '$MARIADB_DATABASE'")
+echo "bench-load: $bytes bytes in $(python3 -c "print($ended - $started)") s" >&2
+"""
+WEB_APP = '''"""A JSON API with an in-memory catalogue: what a small gunicorn service holds per worker."""
+import json
+
+CATALOGUE = [{"id": n, "name": f"item-{n}", "tags": ["a", "b", str(n % 7)], "price": n * 1.25} for n in range(20000)]
+
+
+def app(environ, start_response):
+    n = int(environ.get("PATH_INFO", "/0").strip("/") or 0) % len(CATALOGUE)
+    body = json.dumps({"item": CATALOGUE[n], "near": CATALOGUE[n : n + 50]}).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
+'''
+WEB_LOAD = """import sys, threading, time, urllib.request
+url, seconds, threads = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+end, counts = time.monotonic() + seconds, []
+def hammer(k):
+    n = 0
+    while time.monotonic() < end:
+        urllib.request.urlopen(f"{url}/{k * 1000 + n}", timeout=10).read()
+        n += 1
+    counts.append(n)
+workers = [threading.Thread(target=hammer, args=(k,)) for k in range(threads)]
+[t.start() for t in workers]
+[t.join() for t in workers]
+print(f"{sum(counts)} requests in {seconds:g} s")
+sys.exit(0 if len(counts) == threads else 1)
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    role: str
+    inputs: str
+    service: Mapping[str, Any]  # the base compose service
+    declared: Mapping[str, Any]  # composegen.yaml services.db
+    ready: Sequence[str]  # a command in the container that exits 0 once it serves
+    client: Sequence[str]  # the load, run in a client container on the stack's network
+    files: Mapping[str, str] = field(default_factory=dict)
+    volumes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    case: Case
+    limit: int = 0
+    tmpfs: int = 0
+    peak: int = 0
+    tmpfs_peak: int = 0
+    oom_kills: int = 0
+    healthy: float | None = None  # seconds from the container's start to its first ready answer
+    planned_startup: float = 0.0  # composegen's expected startup (seconds), before the margin
+    start_period: float = 0.0
+    load_rate: float | None = None  # bytes per second the init scripts loaded at
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.limit / self.peak if self.peak else float("inf")
+
+
+def postgres_case(data_mib: int, clients: int, mode: str, seconds: int) -> Case:
+    scale = max(1, round(data_mib / 15))  # pgbench: ~15 MiB on disk a unit, indexes included
+    select = ["-S"] if mode == "read-only" else []
+    return Case(
+        name=f"postgres {data_mib}M {clients}c {mode}",
+        role="postgres",
+        inputs=f"pgbench -i -s {scale}, then {clients} clients {mode} (pgbench{' -S' if select else ''}) {seconds} s",
+        service={
+            "image": "postgres:15-composegen",
+            "environment": {"POSTGRES_PASSWORD": PASSWORD, "PGBENCH_SCALE": str(scale)},
+            "volumes": ["pgdata:/var/lib/postgresql/data", "./initdb:/docker-entrypoint-initdb.d:ro"],
+        },
+        declared={"dataset": f"{data_mib}M", "connections": clients},
+        ready=["pg_isready", "-h", "127.0.0.1", "-U", "postgres"],
+        client=(
+            "env",
+            f"PGPASSWORD={PASSWORD}",
+            "pgbench",
+            "-h",
+            SERVICE,
+            "-U",
+            "postgres",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            *select,
+            "postgres",
+        ),
+        files={"initdb/10-dataset.sh": POSTGRES_INIT},
+        volumes={"pgdata": {}},
+    )
+
+
+def redis_case(value_bytes: int, keys: int, persistence: bool, seconds: int) -> Case:
+    requests = keys * 3
+    base = ["redis-benchmark", "-h", SERVICE, "-c", "50", "-d", str(value_bytes), "-r", str(keys), "-q"]
+    load = " ".join([*base, "-n", str(requests), "-t", "set"])
+    mixed = " ".join([*base, "-n", str(requests), "-t", "set,get"])
+    save = f"redis-cli -h {SERVICE} bgsave; " if persistence else ""
+    until = f"end=$(($(date +%s) + {seconds})); while [ $(date +%s) -lt $end ]"
+    script = f"{load}; {save}{until}; do {mixed}; done; sleep 1"
+    return Case(
+        name=f"redis {value_bytes}B × {keys} keys, persistence {'on' if persistence else 'off'}",
+        role="redis",
+        inputs=f"redis-benchmark 50 clients, SET then SET/GET over {keys} keys of {value_bytes} B for {seconds} s"
+        + (", BGSAVE after the load" if persistence else ""),
+        service={"image": "redis:7.0-composegen"},
+        declared={"dataset": f"{max(1, -(-value_bytes * keys // MIB))}M", "persistence": persistence},
+        ready=["redis-cli", "ping"],
+        client=["sh", "-c", script],
+    )
+
+
+def mariadb_case(data_mib: int, clients: int, seconds: int) -> Case:
+    table_size = max(1000, data_mib * MIB // 4 // 240)  # sysbench: ~240 B a row on disk, 4 tables
+    return Case(
+        name=f"mariadb {data_mib}M {clients}c oltp_read_write",
+        role="mysql",
+        inputs=f"sysbench prepare 4 × {table_size:,} rows, then oltp_read_write {clients} threads {seconds} s",
+        service={
+            "image": "mariadb:10.11-composegen",
+            "environment": {"MARIADB_ROOT_PASSWORD": PASSWORD, "MARIADB_DATABASE": "bench"}
+            | {"TABLE_SIZE": str(table_size)},
+            "volumes": ["mariadbdata:/var/lib/mysql", "./initdb:/docker-entrypoint-initdb.d:ro"],
+        },
+        declared={"dataset": f"{data_mib}M", "connections": clients},
+        ready=["mariadb-admin", "ping", "-h", "127.0.0.1", "--silent"],
+        client=(
+            "sysbench",
+            "oltp_read_write",
+            "--db-driver=mysql",
+            f"--mysql-host={SERVICE}",
+            "--mysql-user=root",
+            f"--mysql-password={PASSWORD}",
+            "--mysql-db=bench",
+            "--tables=4",
+            f"--table-size={table_size}",
+            f"--threads={clients}",
+            f"--time={seconds}",
+            "run",
+        ),
+        files={"initdb/10-dataset.sh": MARIADB_INIT},
+        volumes={"mariadbdata": {}},
+    )
+
+
+def zookeeper_case(seconds: int) -> Case:
+    until = f"end=$(($(date +%s) + {seconds})); while [ $(date +%s) -lt $end ]"
+    poll = f"{until}; do echo mntr | nc -q 1 {SERVICE} 2181 >/dev/null; sleep 0.2; done"
+    return Case(
+        name="zookeeper standalone",
+        role="zookeeper",
+        inputs=f"start, then `mntr` 5 times a second for {seconds} s (no znode load: no client in the image)",
+        service={"image": "zookeeper:3.8-composegen"},
+        declared={},
+        ready=["sh", "-c", "echo ruok | nc -q 1 127.0.0.1 2181 | grep -q imok"],
+        client=["sh", "-c", poll],
+    )
+
+
+def gunicorn_case(workers: int, seconds: int) -> Case:
+    return Case(
+        name=f"gunicorn {workers}w",
+        role="python-web",
+        inputs=f"a JSON API with a 20,000-item catalogue, {workers} workers, {2 * workers} client threads {seconds} s",
+        service={
+            "image": "python:3.11-composegen",
+            "command": ["gunicorn", "api:app", "--chdir", "/app", "--bind", "0.0.0.0:8000"],
+            "volumes": ["./app:/app:ro"],
+        },
+        declared={"workers": workers},
+        ready=["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/1')"],
+        client=["python3", "app/load.py", f"http://{SERVICE}:8000", str(seconds), str(2 * workers)],
+        files={"app/api.py": WEB_APP, "app/load.py": WEB_LOAD},
+    )
+
+
+def cases(quick: bool) -> list[Case]:
+    seconds = 15 if quick else 45
+    if quick:
+        return [
+            postgres_case(200, 50, "TPC-B", seconds),
+            postgres_case(200, 50, "read-only", seconds),
+            redis_case(100, 100_000, False, seconds),
+            redis_case(100, 100_000, True, seconds),
+            mariadb_case(100, 50, seconds),
+            zookeeper_case(seconds),
+            gunicorn_case(1, seconds),
+            gunicorn_case(4, seconds),
+        ]
+    return [
+        *(
+            postgres_case(data, clients, mode, seconds)
+            for data in (200, 1024)
+            for clients in (50, 100)
+            for mode in ("TPC-B", "read-only")
+        ),
+        *(
+            redis_case(value, keys, persistence, seconds)
+            for value, keys in ((100, 300_000), (16384, 4_000))
+            for persistence in (False, True)
+        ),
+        mariadb_case(200, 50, seconds),
+        zookeeper_case(seconds),
+        *(gunicorn_case(w, seconds) for w in (1, 2, 4, 8)),
+    ]
+
+
+def start_loader(client: Any, folder: Path) -> Any:
+    """The one client container every case's load runs in (`exec`), joined to each case's network
+    in turn: the images share one root filesystem, so it holds every load tool, and one container
+    made once saves a copy of that filesystem per case (the vfs storage driver copies it)."""
+    name = f"composegen-servers-loader-{os.getpid()}"
+    client.networks.create(name, driver="bridge")  # the engine has no default bridge
+    return client.containers.run(
+        "python:3.11-composegen",
+        ["sleep", "infinity"],
+        detach=True,
+        environment={"PATH": "/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin"},
+        volumes={str(folder): {"bind": str(folder), "mode": "ro"}},
+        name=name,
+        network=name,
+    )
+
+
+def remove_loader(client: Any, loader: Any) -> None:
+    loader.remove(force=True)
+    client.networks.get(loader.name).remove()
+
+
+def write_case(folder: Path, case: Case) -> Path:
+    root = folder / re.sub(r"[^a-z0-9]+", "-", case.name.lower()).strip("-")
+    root.mkdir(parents=True)
+    for name, text in case.files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+        (root / name).parent.chmod(0o755)
+    compose: dict[str, Any] = {"services": {SERVICE: dict(case.service)}}
+    if case.volumes:
+        compose["volumes"] = dict(case.volumes)
+    (root / "docker-compose.yml").write_text(json.dumps(compose, indent=2) + "\n", encoding="utf-8")
+    declared = {"compose_files": ["docker-compose.yml"], "host": {"memory": "8g", "cpus": 2}}
+    declared["services"] = {SERVICE: {"role": case.role, **case.declared}}
+    (root / "composegen.yaml").write_text(json.dumps(declared, indent=2) + "\n", encoding="utf-8")
+    return root
+
+
+def started_at(attrs: Mapping[str, Any]) -> float:
+    text = str(attrs["State"]["StartedAt"])
+    whole, _, fraction = text.rstrip("Z").partition(".")
+    stamp = datetime.fromisoformat(whole + "+00:00").timestamp()
+    return stamp + float(f"0.{fraction[:6] or '0'}")
+
+
+def time_to_ready(container: Any, ready: Sequence[str]) -> float | None:
+    """Seconds from the container's start to the first time `ready` exits 0 in it (probed every 0.1 s)."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        container.reload()
+        if container.status == "exited":
+            return None
+        if container.exec_run(list(ready))[0] == 0:
+            return time.time() - started_at(container.attrs)
+        time.sleep(0.1)
+    return None
+
+
+def load_rate(logs: str) -> float | None:
+    found = re.search(r"bench-load: (\d+) bytes in ([0-9.]+) s", logs)
+    if not found or float(found.group(2)) <= 0:
+        return None
+    return int(found.group(1)) / float(found.group(2))
+
+
+def planned(root: Path) -> tuple[float, float]:
+    """composegen's startup for the service (seconds) and the start_period it writes."""
+    from composegen.render.overlay import plan
+
+    service = plan(PROFILE, None, root).stack.service(SERVICE)
+    period = service.healthcheck.start_period.value if service.healthcheck is not None else 0.0
+    return float(service.startup.value), float(period)
+
+
+def run_case(client: Any, loader: Any, folder: Path, case: Case, log: Callable[[str], None]) -> Result:
+    root = write_case(folder, case)
+    result = Result(case)
+    rendered = composegen(
+        "render", "--profile", PROFILE, "--docker-version", engine_version(client), "-o", "overlay.yml", cwd=root
+    )
+    if rendered.returncode != 0:
+        result.note = f"render failed: {rendered.stderr.strip()[-200:]}"
+        return result
+    result.planned_startup, result.start_period = planned(root)
+    project = ComposeProject(project_name(case.name, "servers"), [root / "docker-compose.yml", root / "overlay.yml"])
+    watch = CgroupWatch(client)
+    try:
+        up = project.up_detached(600)
+        if not up.ok:
+            result.note = f"up failed: {up.last_lines(3)}"
+            return result
+        watch.watch_project(project.name)
+        server = next(iter(watch.watched.values()))
+        container = client.containers.get(server.container_id)
+        result.healthy = time_to_ready(container, case.ready)
+        result.load_rate = load_rate(container.logs().decode(errors="replace"))
+        if result.healthy is None:
+            result.note = "never ready: " + container.logs().decode(errors="replace")[-300:]
+        else:
+            network = client.networks.get(f"{project.name}_default")
+            network.connect(loader)
+            try:
+                # the loader joined after it started: it has no DNS on this network, so the server's name
+                address = container.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
+                loader.exec_run(["sh", "-c", f"grep -v ' {SERVICE}$' /etc/hosts > /tmp/h; cat /tmp/h > /etc/hosts; "
+                                 f"echo '{address} {SERVICE}' >> /etc/hosts"])  # fmt: skip
+                code, raw = loader.exec_run(list(case.client), workdir=str(root))
+                out = raw.decode(errors="replace")
+                result.note = summary(case, out) if code == 0 else f"load exit {code}: {out.strip()[-200:]}"
+            finally:
+                network.disconnect(loader, force=True)
+        watched = watch.finish()
+        peaks: list[ServicePeak] = service_peaks(client, project.name, watched)
+        for p in peaks:
+            result.limit, result.tmpfs, result.peak = p.limit, p.tmpfs, p.peak
+            result.tmpfs_peak, result.oom_kills = p.tmpfs_peak, p.oom_kills
+            if case.role == "redis":
+                result.note = "; ".join(filter(None, (result.note, redis_refusals(container))))
+        return result
+    finally:
+        watch.finish()
+        project.down()
+        log(line(result))
+
+
+def summary(case: Case, out: str) -> str:
+    """The load tool's throughput line."""
+    for pattern in (r"tps = ([0-9.]+) \(without", r"transactions:\s+\d+\s+\(([0-9.]+) per sec", r"(\d+) requests in"):
+        found = re.search(pattern, out)
+        if found:
+            unit = {"postgres": "tps", "mysql": "tps"}.get(case.role, "requests")
+            return f"{float(found.group(1)):,.0f} {unit}"
+    found = re.findall(r"(SET|GET): ([0-9.]+) requests per second", out)
+    return ", ".join(f"{k} {float(v):,.0f}/s" for k, v in found[-2:]) if found else ""
+
+
+def redis_refusals(container: Any) -> str:
+    _, out = container.exec_run(["redis-cli", "INFO", "errorstats"])
+    found = re.search(r"errorstat_OOM:count=(\d+)", out.decode(errors="replace"))
+    return f"{int(found.group(1)):,} writes refused at maxmemory" if found else ""
+
+
+def line(r: Result) -> str:
+    healthy = f"{r.healthy:.1f} s" if r.healthy is not None else "never"
+    rate = f", loaded {r.load_rate / MIB:.1f} MiB/s" if r.load_rate else ""
+    return (
+        f"{r.case.name}: limit {mib(r.limit)}, peak {mib(r.peak)} ({r.ratio:.2f}), tmpfs {mib(r.tmpfs_peak)} "
+        f"of {mib(r.tmpfs)}, OOM {r.oom_kills}, healthy {healthy} (planned {r.planned_startup:.0f} s){rate}; {r.note}"
+    )
+
+
+def table(results: Sequence[Result]) -> str:
+    rows = [
+        "| case | workload | limit | tmpfs | peak | peak tmpfs + shm | limit ÷ peak | OOM | healthy after "
+        "| composegen's startup | load rate | throughput, notes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        verdict = "" if r.oom_kills or not r.peak else (" ✓" if 1.1 <= r.ratio <= 1.4 else "")
+        rows.append(
+            f"| {r.case.name} | {r.case.inputs} | {mib(r.limit)} | {mib(r.tmpfs)} | {mib(r.peak)} | "
+            f"{mib(r.tmpfs_peak)} | {r.ratio:.2f}{verdict} | {r.oom_kills} | "
+            f"{f'{r.healthy:.1f} s' if r.healthy is not None else 'never'} | {r.planned_startup:.0f} s | "
+            f"{f'{r.load_rate / MIB:.1f} MiB/s' if r.load_rate else '—'} | {r.note} |"
+        )
+    return "\n".join(rows)
+
+
+# --- the twin: calibrate, render from its measurements, replay -----------------------------------
+
+
+def twin_rows(client: Any, folder: Path, quick: bool, log: Callable[[str], None]) -> str:
+    """examples/pytest's twin: run under the pytest overlay; `composegen calibrate` while the suite
+    runs; render from the measurements; replay the suite under that overlay."""
+    size = TwinSize(tests=2000) if quick else TwinSize(tests=5000, pgbench_scale=13, mariadb_rows=300_000)
+    root = twin_folder(folder, size)
+    version = engine_version(client)
+    env = {**os.environ, **size.environment()}
+    rendered = composegen(
+        "render", "--profile", PROFILE, "--docker-version", version, "-o", "overlay.yml", cwd=root, env=env
+    )
+    if rendered.returncode != 0:
+        raise RuntimeError(rendered.stderr)
+    first = run_twin(client, root, size, root / "overlay.yml", log, "profile")
+    suite = f'docker exec "$COMPOSE_PROJECT_NAME-backend-1" sh /app/run-suite.sh {size.tests}'
+    calibrated = composegen(
+        "calibrate", "--profile", PROFILE, "-o", "m.json", "--interval", "1s", "--no-live",
+        "--project-name", project_name("pytest-real-calibrate", "servers"), "--", "sh", "-c", suite,
+        cwd=root, env=env,
+    )  # fmt: skip
+    log(f"calibrate: exit {calibrated.returncode}: {calibrated.stdout.strip().splitlines()[-1:]}")
+    if not (root / "m.json").exists():
+        raise RuntimeError(f"calibrate wrote nothing: {calibrated.stdout}{calibrated.stderr}")
+    again = composegen(
+        "render", "--profile", PROFILE, "--docker-version", version, "--measurements", "m.json",
+        "-o", "calibrated.yml", cwd=root, env=env,
+    )  # fmt: skip
+    if again.returncode != 0:
+        raise RuntimeError(again.stderr)
+    replay = run_twin(client, root, size, root / "calibrated.yml", log, "replay")
+    measured = json.loads((root / "m.json").read_text())["services"]
+    out = [
+        f"Twin of examples/pytest: {size.tests:,} tests, pgbench scale {size.pgbench_scale}, "
+        f"{size.mariadb_rows:,} MariaDB rows, {size.redis_keys:,} Redis keys of {size.redis_value_bytes} B.",
+        "",
+        f"Under the pytest overlay: up --wait {'healthy' if first.up_ok else 'FAILED'} in {first.up_seconds:.0f} s, "
+        f"suite exit {first.suite_exit} in {first.suite_seconds:.0f} s.",
+        "",
+        "| service | limit (profile) | peak | limit ÷ peak | calibrate's peak | limit (calibrated) | replay peak "
+        "| limit ÷ replay peak | OOM (profile, replay) | restarts |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    again_by = {p.service: p for p in replay.peaks}
+    for p in first.peaks:
+        r = again_by.get(p.service)
+        cal = (measured.get(p.service) or {}).get("memory", {}).get("peak", 0)
+        out.append(
+            f"| {p.service} | {mib(p.limit)} | {mib(p.peak)} | {p.ratio:.2f} | {mib(cal)} | "
+            f"{mib(r.limit) if r else '—'} | {mib(r.peak) if r else '—'} | {f'{r.ratio:.2f}' if r else '—'} | "
+            f"{p.oom_kills}, {r.oom_kills if r else '—'} | {p.restarts + (r.restarts if r else 0)} |"
+        )
+    out += [
+        "",
+        f"Replay: up --wait {'healthy' if replay.up_ok else 'FAILED'} in {replay.up_seconds:.0f} s, "
+        f"suite exit {replay.suite_exit} in {replay.suite_seconds:.0f} s.",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="small datasets, short runs, fewer cases")
+    parser.add_argument("--only", default="", help="only the cases whose name contains one of these (comma-separated)")
+    parser.add_argument("--twin", action="store_true", help="also calibrate and replay the twin of examples/pytest")
+    parser.add_argument("--twin-only", action="store_true", help="only the twin")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the stacks are taken down on the way out
+
+    if not os.environ.get("DOCKER_HOST"):
+        host = subprocess.run([str(ROOT / "scripts" / "engine"), "host"], capture_output=True, text=True, check=True)
+        os.environ["DOCKER_HOST"] = host.stdout.strip()
+    images = subprocess.run([str(ROOT / "scripts" / "servers-image")], capture_output=True, text=True)
+    if images.returncode != 0:
+        print(images.stderr, file=sys.stderr)
+        return 1
+    from composegen.engine.client import connect
+
+    client = connect()
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="composegen-servers-") as tmp:
+        folder = Path(tmp)
+        if not args.twin_only:
+            loader = start_loader(client, folder)
+            try:
+                chosen = [c for c in cases(args.quick) if any(word in c.name for word in args.only.split(","))]
+                results = [run_case(client, loader, folder, c, log) for c in chosen]
+            finally:
+                remove_loader(client, loader)
+            print(table(results))
+            outside = [r for r in results if r.oom_kills or not 1.1 <= r.ratio <= 1.4]
+            print(f"\n{len(results) - len(outside)} of {len(results)} rows in [1.1, 1.4] with no OOM kill.")
+        if args.twin or args.twin_only:
+            print()
+            print(twin_rows(client, folder, args.quick, log))
+    print(f"\n({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
