@@ -187,7 +187,11 @@ def redis_case(value_bytes: int, keys: int, persistence: bool, seconds: int) -> 
         inputs=f"redis-benchmark 50 clients, SET then SET/GET over {keys} keys of {value_bytes} B for {seconds} s"
         + (", BGSAVE after the load" if persistence else ""),
         service={"image": "redis:7.0-composegen"},
-        declared={"dataset": f"{max(1, -(-value_bytes * keys // MIB))}M", "persistence": persistence},
+        declared={
+            "dataset": f"{max(1, -(-value_bytes * keys // MIB))}M",
+            "value_size": value_bytes,
+            "persistence": persistence,
+        },
         ready=["redis-cli", "ping"],
         client=["sh", "-c", script],
     )
