@@ -479,7 +479,7 @@ def twin_rows(client: Any, folder: Path, quick: bool, log: Callable[[str], None]
     first = run_twin(client, root, size, root / "overlay.yml", log, "profile")
     suite = f'docker exec "$COMPOSE_PROJECT_NAME-backend-1" sh /app/run-suite.sh {size.tests}'
     calibrated = composegen(
-        "calibrate", "--profile", PROFILE, "-o", "m.json", "--interval", "1s", "--no-live",
+        "calibrate", "--profile", PROFILE, "-o", "m.json", "--interval", "0.5s", "--no-live",
         "--project-name", project_name("pytest-real-calibrate", "servers"), "--", "sh", "-c", suite,
         cwd=root, env=env,
     )  # fmt: skip
