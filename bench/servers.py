@@ -187,7 +187,11 @@ def redis_case(value_bytes: int, keys: int, persistence: bool, seconds: int) -> 
         inputs=f"redis-benchmark 50 clients, SET then SET/GET over {keys} keys of {value_bytes} B for {seconds} s"
         + (", BGSAVE after the load" if persistence else ""),
         service={"image": "redis:7.0-composegen"},
-        declared={"dataset": f"{max(1, -(-value_bytes * keys // MIB))}M", "persistence": persistence},
+        declared={
+            "dataset": f"{max(1, -(-value_bytes * keys // MIB))}M",
+            "value_size": value_bytes,
+            "persistence": persistence,
+        },
         ready=["redis-cli", "ping"],
         client=["sh", "-c", script],
     )
@@ -475,7 +479,7 @@ def twin_rows(client: Any, folder: Path, quick: bool, log: Callable[[str], None]
     first = run_twin(client, root, size, root / "overlay.yml", log, "profile")
     suite = f'docker exec "$COMPOSE_PROJECT_NAME-backend-1" sh /app/run-suite.sh {size.tests}'
     calibrated = composegen(
-        "calibrate", "--profile", PROFILE, "-o", "m.json", "--interval", "1s", "--no-live",
+        "calibrate", "--profile", PROFILE, "-o", "m.json", "--interval", "0.5s", "--no-live",
         "--project-name", project_name("pytest-real-calibrate", "servers"), "--", "sh", "-c", suite,
         cwd=root, env=env,
     )  # fmt: skip

@@ -11,6 +11,7 @@ inspect `State.Pid`) and reads, in one pass, what the stats would give:
 | usage | memory/memory.usage_in_bytes | memory.current |
 | inactive file cache | memory.stat `total_inactive_file` | memory.stat `inactive_file` |
 | high-water mark | memory/memory.max_usage_in_bytes | memory.peak (Linux 5.19+) |
+| tmpfs and shared memory pages | memory.stat `total_shmem` | memory.stat `shmem` |
 | OOM kills | memory.oom_control `oom_kill` (4.13+) | memory.events `oom_kill` |
 | CPU time | cpuacct/cpuacct.usage (ns) | cpu.stat `usage_usec` |
 | CFS periods, throttled | cpu/cpu.stat `nr_periods`, `nr_throttled` | cpu.stat, the same keys |
@@ -140,7 +141,8 @@ def read(found: CgroupFolders, clock_ns: int | None = None) -> Reading | None:
     usage = _number(memory + usage_file)
     if usage is None:
         return None
-    inactive = _field(_bytes(memory + "memory.stat"), inactive_key) or 0
+    stat = _bytes(memory + "memory.stat")
+    inactive = _field(stat, inactive_key) or 0
     limit = _number(memory + limit_file)  # v2 "max" (no limit) is no number
     cpu = _bytes(f"{found.cpu}/cpu.stat")
     if found.version == 1:
@@ -163,6 +165,7 @@ def read(found: CgroupFolders, clock_ns: int | None = None) -> Reading | None:
         max_usage_from=peak_file,
         clock_ns=at if cpu_ns is not None else None,
         oom_kills=_field(_bytes(memory + oom_file), b"oom_kill"),
+        shmem=_field(stat, b"total_shmem" if found.version == 1 else b"shmem"),
     )
 
 

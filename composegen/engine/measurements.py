@@ -253,6 +253,9 @@ def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -
     reservations = sorted({st.memory_reservation for st in states if st.memory_reservation})
     mem = summarize(memory)
     marks = [x for s in series for x in s.samples if x.high_water is not None]
+    shared = [x for s in series for x in s.samples if x.shmem is not None]
+    # the sample of the peak (of the highest working set; of those, the least shmem)
+    at_peak = min(shared, key=lambda x: (-x.working_set, x.shmem or 0)) if shared else None
     return {
         "containers": containers,
         "samples": len(memory),
@@ -267,6 +270,10 @@ def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -
             "read_from": sorted({x.high_water_from for x in marks}),
         }
         if marks
+        else None,
+        # tmpfs and shared memory pages (memory.stat shmem): the peak holds what a tmpfs used then
+        "memory_shmem": {"at_peak": at_peak.shmem, "peak": max(x.shmem or 0 for x in shared)}
+        if at_peak is not None
         else None,
         "cpu": (lambda c: c.as_json() if c else None)(summarize(cpu)),
         "pids_peak": max(pids) if pids else None,

@@ -111,6 +111,7 @@ class Sample:
     high_water: int | None = None  # the cgroup's high-water mark, less inactive file cache (None: unknown)
     high_water_from: str = ""  # where the mark was read: memory_stats.max_usage, or a cgroup file's name
     oom_kills: int | None = None  # the cgroup's OOM-kill counter (None: not known; the Engine API gives none)
+    shmem: int | None = None  # tmpfs and shared memory pages in `usage` (memory.stat shmem; None: not reported)
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,7 @@ class Sampler:
             high_water=high_water,
             high_water_from="" if high_water is None else reading.max_usage_from,
             oom_kills=reading.oom_kills,
+            shmem=reading.shmem,
         )
 
     def _events(self) -> list[dict[str, Any]]:

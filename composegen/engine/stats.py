@@ -42,6 +42,9 @@ class Reading:
     max_usage_from: str = "memory_stats.max_usage"  # where max_usage was read (the stats, else a cgroup file)
     clock_ns: int | None = None  # monotonic ns when read from the cgroup fs (None: from the Engine's stats)
     oom_kills: int | None = None  # the cgroup's OOM-kill counter (None: not known)
+    #: tmpfs and shared memory pages (memory.stat v1 `total_shmem`, v2 `shmem`), which the usage
+    #: counts: a tmpfs's used pages are in every reading (None: not reported)
+    shmem: int | None = None
 
     @property
     def running(self) -> bool:
@@ -65,11 +68,22 @@ def inactive_file(stats: Mapping[str, Any]) -> int:
     return 0
 
 
+def shmem(stats: Mapping[str, Any]) -> int | None:
+    """The tmpfs and shared memory pages: cgroup v1 `total_shmem` (the cgroup and its children),
+    else `shmem` (v1 this cgroup only; v2); None when the stats have neither."""
+    for key in ("total_shmem", "shmem"):
+        value = _int(stats.get(key))
+        if value is not None:
+            return value
+    return None
+
+
 def from_stats(data: Mapping[str, Any]) -> Reading:
     """A reading from one stats document (stream=false, one-shot)."""
     memory = _mapping(data.get("memory_stats"))
     usage = _int(memory.get("usage"))
-    inactive = inactive_file(_mapping(memory.get("stats")))
+    stats = _mapping(memory.get("stats"))
+    inactive = inactive_file(stats)
     working_set = None if usage is None else max(0, usage - inactive)
     # 0 is no mark: a runtime that leaves it unset reports 0 (cAdvisor on cgroup v2, k3s-io/k3s#7255)
     max_usage = _int(memory.get("max_usage")) or None
@@ -90,6 +104,7 @@ def from_stats(data: Mapping[str, Any]) -> Reading:
         pids=_int(_mapping(data.get("pids_stats")).get("current")),
         throttled_periods=_int(throttling.get("throttled_periods")) or 0,
         periods=_int(throttling.get("periods")) or 0,
+        shmem=shmem(stats),
     )
 
 

@@ -85,11 +85,15 @@ def with_margin(working_set: Quantity, profile: Profile) -> Quantity:
     return times("working set with margin", working_set, margin, unit="bytes")
 
 
-def data_dir_tmpfs(inputs: ServiceInputs, profile: Profile, path: str, purpose: str) -> TmpfsMount | None:
+def data_dir_tmpfs(
+    inputs: ServiceInputs, profile: Profile, path: str, purpose: str, counted_apart: Quantity | None = None
+) -> TmpfsMount | None:
     """A tmpfs for a database's data dir, sized from the dataset, when the profile asks for one.
 
     tmpfs pages are charged to the container's memory cgroup (facts/sizing.md §Databases: a 64M
     container writing 100M into its tmpfs is OOM-killed), so the caller adds the size to the limit.
+    `counted_apart`: the share of the profile's dataset factor that stands for what the caller
+    counts on its own (a WAL, a redo log): it comes off the factor, never below 1 (the data itself).
     """
     if not profile.tmpfs.data_dirs:
         return None
@@ -101,6 +105,16 @@ def data_dir_tmpfs(inputs: ServiceInputs, profile: Profile, path: str, purpose: 
         factor = given(
             "dataset factor", profile.tmpfs.dataset_factor, "ratio", f"profile {profile.name}: tmpfs.dataset_factor"
         )
+        if counted_apart is not None:
+            less = Quantity(
+                "dataset factor less what is counted apart",
+                max(1.0, factor.value - counted_apart.value),
+                "ratio",
+                f"max(1, {factor.name} − {counted_apart.name})",
+                "",
+                (factor, counted_apart),
+            )
+            factor = less
         size = largest("tmpfs size", (times("dataset × factor", dataset, factor, unit="bytes"), floor))
     return TmpfsMount(path=path, size=size.renamed(f"tmpfs {path}"), mode="1777", purpose=purpose)
 
@@ -215,13 +229,14 @@ def data_dir_mounts(
     path: str,
     purpose: str,
     fresh: Quantity | None = None,
+    counted_apart: Quantity | None = None,
 ) -> tuple[tuple[TmpfsMount, ...], tuple[str, ...]]:
     """The data dir on tmpfs when the profile asks for it (common.data_dir_tmpfs), plus notes.
 
     `fresh` is what the server writes into an empty data dir before any data (system catalogs,
     WAL or redo logs): it is added to the dataset room, so the tmpfs does not fill up at init.
     """
-    mount = data_dir_tmpfs(inputs, profile, path, purpose)
+    mount = data_dir_tmpfs(inputs, profile, path, purpose, counted_apart)
     if mount is None:
         return (), ()
     size = mount.size
@@ -243,16 +258,18 @@ def startup_with_load(
     fallback_source: str,
     load_rate: float,
     load_rate_source: str,
+    fallback_kind: SourceKind = "assumed",
+    load_rate_kind: SourceKind = "assumed",
 ) -> Quantity:
     """Expected seconds to healthy: the server's start, plus loading the declared dataset.
 
     A declared `startup:` is taken as it is (it already includes any load).
     """
-    start = startup_time(inputs, profile, fallback, fallback_source)
+    start = startup_time(inputs, profile, fallback, fallback_source, fallback_kind)
     if inputs.spec.startup is not None or inputs.spec.dataset is None:
         return start
     dataset = given("dataset", inputs.spec.dataset, "bytes", f"composegen.yaml: services.{inputs.name}.dataset")
-    rate = given("load rate per second", load_rate, "bytes", load_rate_source, "assumed")
+    rate = given("load rate per second", load_rate, "bytes", load_rate_source, load_rate_kind)
     load = Quantity(
         "dataset load", dataset.value / rate.value, "seconds", "dataset ÷ load rate per second", "", (dataset, rate)
     )

@@ -69,10 +69,14 @@ DEFAULT_TOTAL = 1 * GIB
 KAFKA_HEAP = 1 * GIB
 #: ZooKeeper's bin/zkEnv.sh: ZK_SERVER_HEAP defaults to 1000 (MB) (not in facts).
 ZOOKEEPER_HEAP = 1000 * MIB
-#: composegen defaults (assumed): time to a listening broker / quorum member / app.
+#: composegen defaults (assumed): time to a listening broker / app.
 KAFKA_STARTUP = 30.0
-ZOOKEEPER_STARTUP = 15.0
 DEFAULT_STARTUP = 30.0
+#: Measured (docs/benchmarks.md "Real servers", bench/servers.py, ZooKeeper 3.8 on OpenJDK 17, 2
+#: shared cores under load): `ruok` answered 1.8-2.7 s after start; 5 s, beyond the slowest
+#: measured (a start_period too short restarts the container in a loop).
+ZOOKEEPER_STARTUP = 5.0
+BENCH_SERVERS = "measured: bench/servers (docs/benchmarks.md, Real servers)"
 
 #: Images whose start scripts read the variable (checked in their docs and scripts).
 KAFKA_IMAGES = frozenset(
@@ -406,7 +410,7 @@ def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
         heap,
         env,
         (*notes, "no healthcheck: a JVM probe (zkServer.sh status) would be charged to the container every interval"),
-        startup_time(inputs, profile, ZOOKEEPER_STARTUP, "composegen default (assumed)"),
+        startup_time(inputs, profile, ZOOKEEPER_STARTUP, BENCH_SERVERS, "measured"),
         hardening=False,
         base_notes=base.notes,
     )  # the official entrypoint chowns as root, then drops privileges

@@ -14,8 +14,14 @@ history):
   came and went unseen, as a spike that ends with the container's exit) keeps its OOM bump, as VPA
   keeps the bump in its history; one the peak explains is below peak × 1.15 already. Either way the
   limit is never back at or below a limit that killed the service;
-- a tmpfs the plan mounts is added at its full size: the peak includes only what it held during
-  the run, and its pages count against the limit when it fills (facts/sizing.md §Databases);
+- a tmpfs the plan mounts is added at its full size: its pages count against the limit when it
+  fills (facts/sizing.md §Databases). The peak already holds what the tmpfs used during the run
+  (the cgroup charges tmpfs pages), so that part comes out of it first: the limit is
+  (peak − tmpfs used) × 1.15 + tmpfs size. What the tmpfs used is the shmem calibrate read at the
+  peak (memory.stat `shmem`, cgroup v1 `total_shmem`), less the shared memory the plan sets
+  outside a tmpfs (PostgreSQL's shared_buffers and its /dev/shm: shmem pages too), never more
+  than the tmpfs sizes. A file without shmem (calibrated by an older composegen) adds the tmpfs
+  on top of the whole peak, as before, and the plan says so;
 - memory reservation = p90 × 1.15 (VPA's target, p90, with its 15% margin), never above the limit;
 - measured cpus = p95 × 1.15 (KRR sizes CPU at p95; VPA's 15% margin), at least VPA's 25 millicores.
   It is the CPU reservation; the CPU *limit* is never below it, nor below what composegen.yaml
@@ -90,6 +96,7 @@ class ServiceMeasurement:
     earlier_kill_limit: float | None = None  # the highest limit an earlier run saw it OOM-killed at
     earlier_kill_source: str = ""  # "OOM-killed at the 176 MiB limit in an earlier calibrate run (m.json, <when>)"
     idle_run: str = ""  # why the run saw no load (see idle_run), "" when it saw some
+    shmem_at_peak: float | None = None  # tmpfs and shared memory pages at the peak sample (None: not in the file)
 
 
 @dataclass(frozen=True)
@@ -214,6 +221,7 @@ def parse_measurements(text: str, where: str) -> Measurements:
             earlier_kill_limit=earlier[0] if earlier else None,
             earlier_kill_source=earlier[1] if earlier else "",
             idle_run=idle,
+            shmem_at_peak=_number(_mapping(entry.get("memory_shmem")).get("at_peak")),
         )
     return Measurements(
         where=where,
@@ -319,12 +327,14 @@ def explained(m: ServiceMeasurement, peak: Quantity | None) -> bool:
     return m.earlier_kill_limit is not None and peak is not None and peak.value >= m.earlier_kill_limit
 
 
-def measured_memory(m: ServiceMeasurement) -> Quantity:
-    """max(peak × 1.15, OOM bump of this run's kill, an earlier run's kill limit or its OOM bump),
-    of those that apply (see the module docstring)."""
+def measured_memory(m: ServiceMeasurement, tmpfs_used: Quantity | None = None) -> Quantity:
+    """max((peak − tmpfs_used) × 1.15, OOM bump of this run's kill, an earlier run's kill limit or
+    its OOM bump), of those that apply (see the module docstring)."""
     parts: list[Quantity] = []
     peak = measured_peak(m)
     if peak is not None:
+        if tmpfs_used is not None:
+            peak = _less("peak less tmpfs used", peak, tmpfs_used)
         margin = given("measured margin", MEMORY_MARGIN, "ratio", f"{FACTS_RECOMMENDERS} (KRR peak × 1.15, VPA +15%)")
         parts.append(times("peak × margin", peak, margin, unit="bytes"))
     if m.oom_killed:
@@ -342,6 +352,26 @@ def measured_memory(m: ServiceMeasurement) -> Quantity:
     if len(parts) == 1:
         return parts[0].renamed("measured memory")
     return largest("measured memory", parts, FACTS_RECOMMENDERS)
+
+
+def _less(name: str, a: Quantity, b: Quantity) -> Quantity:
+    """a − b, at least 0."""
+    return Quantity(name, max(0.0, a.value - b.value), a.unit, f"{a.name} − {b.name}", "", (a, b))
+
+
+#: The plan's shared memory outside its tmpfs mounts, in shmem too (Sizing.extra's names).
+SHARED_OUTSIDE_TMPFS = ("shared_buffers", "shm_size")
+
+
+def tmpfs_used(sizing: Sizing, m: ServiceMeasurement, mounts: Quantity) -> Quantity | None:
+    """What the plan's tmpfs mounts held at the peak: shmem at the peak less the plan's other
+    shared memory, at most the tmpfs sizes; None when the file has no shmem."""
+    if m.shmem_at_peak is None:
+        return None
+    shmem = given("shmem at the peak", m.shmem_at_peak, "bytes", f"{m.source}; memory.stat shmem at the peak sample")
+    others = [sizing.extra[k].renamed(k) for k in SHARED_OUTSIDE_TMPFS if k in sizing.extra]
+    held = _less("shmem less shared memory", shmem, total("other shared memory", others)) if others else shmem
+    return smallest("tmpfs used at the peak", (held, mounts.renamed("tmpfs sizes")))
 
 
 def measured_cpus(m: ServiceMeasurement) -> Quantity | None:
@@ -408,14 +438,21 @@ def apply_measured(inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement)
         return MeasuredSizing(sizing._replace(notes=(*sizing.notes, note)), None, (f"{inputs.name}: {note}",))
     notes: list[str] = []
     warnings: list[str] = []
-    memory = measured_memory(m)
     if sizing.tmpfs:
         mounts = total("tmpfs sizes", [t.size.renamed(f"tmpfs {t.path}") for t in sizing.tmpfs])
+        used = tmpfs_used(sizing, m, mounts)
+        if used is None:
+            notes.append(
+                "the measurements file has no shmem (an older calibrate): each tmpfs is added at its full "
+                "size on top of the whole peak, which already holds what it used then (over-sized: calibrate again)"
+            )
         memory = total(
             "measured memory + tmpfs",
-            (memory, mounts),
+            (measured_memory(m, used), mounts),
             "a tmpfs can fill beyond what the run saw, and its pages count against the limit (facts/sizing.md)",
         )
+    else:
+        memory = measured_memory(m)
     memory = memory.renamed("memory (measured)")
     text = _disagreement("memory", sizing.memory, memory, human_bytes(sizing.memory.value), human_bytes(memory.value))
     if text:

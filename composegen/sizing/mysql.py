@@ -56,10 +56,20 @@ INSTANCES = 8
 #: An initialised data dir (redo log 100 MB, undo 2 × 16 MB, ibdata/ibtmp, system tables):
 #: composegen's estimate of MySQL 8 (assumed); MariaDB's is smaller.
 FRESH_DATA_DIR = 256 * MIB
-#: composegen defaults (assumed): first start initialises the data dir (tens of seconds), and
-#: an init-script SQL load rate.
+#: composegen default (assumed): first start initialises the data dir (MySQL 8: tens of
+#: seconds; not measured). MariaDB 10.11 measured 1.5-4.1 s besides its load (docs/benchmarks.md
+#: "Real servers").
 DEFAULT_STARTUP = 30.0
-LOAD_RATE = 20 * MIB
+#: Measured (docs/benchmarks.md "Real servers", bench/servers.py, MariaDB 10.11 on 2 shared cores
+#: under load): init-script loads ran at 7.1-20.4 MiB/s; below the slowest, so the start_period
+#: covers it (one too short restarts the container in a loop).
+LOAD_RATE = 6 * MIB
+BENCH_SERVERS = "measured: bench/servers (docs/benchmarks.md, Real servers)"
+#: The profile's tmpfs.dataset_factor stands partly for the redo log, which the initialised data
+#: dir (FRESH_DATA_DIR) already counts: this much of it comes off the data room, never below the
+#: dataset. Measured (docs/benchmarks.md "Real servers", MariaDB 10.11, sysbench 15-45 s): the data
+#: dir held 1.0 × the declared dataset + 233-245 MiB, inside dataset × 1.5 + 256 MiB with 22-25 % over.
+REDO_IN_DATASET_FACTOR = 0.5
 
 #: MySQL's and MariaDB's default max_connections (their manuals; not in facts). Both also allow
 #: one more connection to an account with CONNECTION_ADMIN / SUPER, beyond max_connections.
@@ -186,6 +196,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         DATA_DIR,
         "mysql data dir",
         given("initialised data dir", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)", "assumed"),
+        given("redo share of the dataset factor", REDO_IN_DATASET_FACTOR, "ratio", BENCH_SERVERS, "measured"),
     )
     notes = list(notes_)
     connections = max_connections(inputs)
@@ -208,7 +219,13 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     return Sizing(
         memory=limit_with_mounts(with_margin(ram, profile), mounts),
         startup=startup_with_load(
-            inputs, profile, DEFAULT_STARTUP, "composegen default (assumed)", LOAD_RATE, "composegen default (assumed)"
+            inputs,
+            profile,
+            DEFAULT_STARTUP,
+            "composegen default (assumed)",
+            LOAD_RATE,
+            BENCH_SERVERS,
+            load_rate_kind="measured",
         ),
         cpus=baseline_cpus(inputs, profile),
         tmpfs=mounts,

@@ -41,12 +41,15 @@ REDIS_FACTS = f"{FACTS_SIZING} §Databases (Redis)"
 
 #: composegen's default dataset for a Redis nobody sized (assumed, not measured).
 DEFAULT_DATASET = 64 * MIB
-#: Memory a key costs beside its value, and the value's own cost per byte (measured on Redis 7.0,
-#: facts/real-servers.md: ~191 bytes a key with 80-byte values, ~1.17 × 1 KB values; both fit
-#: ~106 bytes a key + 1.07 × the value), the per-key cost rounded up to 112.
-PER_KEY = 112
-VALUE_FACTOR = 1.07
-REDIS_MEASURED = "measured: facts/real-servers.md (Redis 7.0, 80-byte and 1 KB values)"
+#: Memory a key costs beside its value, and the value's own cost per byte. A value takes
+#: jemalloc's size class above it (4 classes a doubling: up to 1.25 × its size): 16 KiB values
+#: took the 20 KiB class, 1.25 × (docs/benchmarks.md "Real servers", bench/servers.py: at
+#: 1.07 × maxmemory refused ~48,000 writes); with 1.25 × the value, ~191 bytes a key with 80-byte
+#: values (facts/real-servers.md) leaves 91 bytes a key; 1 KB values (~1.17 ×,
+#: facts/real-servers.md) are covered.
+PER_KEY = 91
+VALUE_FACTOR = 1.25
+REDIS_MEASURED = "measured: bench/servers (docs/benchmarks.md, Real servers) and facts/real-servers.md (Redis 7.0)"
 #: The value size assumed when composegen.yaml gives neither `keys:` nor `value_size:`: small,
 #: so the per-key cost is on the safe side (composegen's default, assumed).
 DEFAULT_VALUE_SIZE = 128
@@ -57,9 +60,13 @@ MAXMEMORY_SHARE_PERSISTENCE = 0.5
 #: Redis's own default policy (Redis manual; not in facts): writes fail at maxmemory instead of
 #: silently evicting keys, which is what a store (and a test suite) wants. Caches: allkeys-lru.
 MAXMEMORY_POLICY = "noeviction"
-#: composegen defaults (assumed): Redis answers PING within a second or two of start; an RDB
-#: loads at about this rate.
-DEFAULT_STARTUP = 5.0
+#: Measured (docs/benchmarks.md "Real servers", bench/servers.py, Redis 7.0 on 2 shared cores
+#: under load): PING answered 0.1-0.3 s after start; 1 s, beyond the slowest measured (a
+#: start_period too short restarts the container in a loop).
+DEFAULT_STARTUP = 1.0
+BENCH_SERVERS = "measured: bench/servers (docs/benchmarks.md, Real servers)"
+#: composegen default (assumed; not measured: no bench case restarts on an RDB): an RDB loads at
+#: about this rate.
 RDB_LOAD_RATE = 100 * MIB
 
 DATA_DIR = "/data"
@@ -206,12 +213,13 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             inputs,
             profile,
             DEFAULT_STARTUP,
-            "composegen default (assumed)",
+            BENCH_SERVERS,
             RDB_LOAD_RATE,
             "composegen default RDB load rate (assumed)",
+            fallback_kind="measured",
         )
     else:
-        startup = startup_time(inputs, profile, DEFAULT_STARTUP, "composegen default (assumed)")
+        startup = startup_time(inputs, profile, DEFAULT_STARTUP, BENCH_SERVERS, "measured")
     return Sizing(
         memory=limit_with_mounts(process, mounts),
         startup=startup,

@@ -42,6 +42,7 @@ def test_v1_recorded_tree() -> None:
     assert (reading.max_usage, reading.max_usage_from) == (32 * MIB, "memory.max_usage_in_bytes")
     assert reading.memory_limit == 32 * MIB
     assert reading.oom_kills == 1
+    assert reading.shmem == 0  # memory.stat total_shmem: no tmpfs pages
     assert reading.cpu_total == 345734920 and reading.clock_ns == 10**9
     assert (reading.periods, reading.throttled_periods) == (13, 2)
     assert reading.pids == 1
@@ -56,6 +57,7 @@ def test_v2_recorded_tree() -> None:
     assert (reading.max_usage, reading.max_usage_from) == (60 * MIB, "memory.peak")
     assert reading.memory_limit == 64 * MIB
     assert reading.oom_kills == 1
+    assert reading.shmem == 0  # memory.stat shmem
     assert reading.cpu_total == 1_500_000_000  # usage_usec in ns
     assert (reading.periods, reading.throttled_periods) == (100, 25)
     assert reading.pids == 3

@@ -229,6 +229,39 @@ def test_a_tmpfs_the_plan_mounts_is_added_at_its_full_size() -> None:
     assert "tmpfs /data" in "\n".join(explain_lines(plan_.memory_limit))
 
 
+@pytest.mark.parametrize(
+    ("shmem", "expected"),
+    [
+        # the peak holds the 40 MiB the tmpfs used: (100 − 40) × 1.15 + 64 = 133 MiB → 144 MiB
+        (40 * MIB, 144 * MIB),
+        # more shmem than the tmpfs holds (other shared memory): only the tmpfs size comes out
+        (90 * MIB, (36 * 1.15 + 64) // 16 * 16 * MIB + 16 * MIB),
+        # no shmem in the file (an older calibrate): added on top, 100 × 1.15 + 64 = 179 MiB → 192 MiB
+        (None, 192 * MIB),
+    ],
+)
+def test_the_tmpfs_used_at_the_peak_is_not_counted_twice(shmem: float | None, expected: float) -> None:
+    profile = make_profile(tmpfs={"data_dirs": True, "minimum": "64M"})
+    inputs = make_inputs("redis", image="redis:7", dataset="8M", persistence=True)
+    plan_ = plan_service(inputs, profile, measured=measurement(memory_peak=100 * MIB, shmem_at_peak=shmem))
+    assert plan_.tmpfs[0].size.value == 64 * MIB
+    assert plan_.memory_limit.value == expected
+    old = [n for n in plan_.notes if "has no shmem" in n]
+    assert bool(old) == (shmem is None)
+
+
+def test_the_shared_buffers_in_shmem_are_not_taken_for_tmpfs() -> None:
+    """PostgreSQL's shared_buffers are shmem pages too, outside the tmpfs: they stay in the peak."""
+    profile = make_profile(tmpfs={"data_dirs": True, "minimum": "64M"})
+    inputs = make_inputs("postgres", image="postgres:16", dataset="100M")
+    base = plan_service(inputs, profile)
+    shared = base.sizing.extra["shared_buffers"].value + base.sizing.extra["shm_size"].value
+    peak = shared + 300 * MIB
+    plan_ = plan_service(inputs, profile, measured=measurement(memory_peak=peak, shmem_at_peak=shared + 50 * MIB))
+    tmpfs = sum(t.size.value for t in plan_.tmpfs)
+    assert plan_.memory_limit.value >= (peak - 50 * MIB) * 1.15 + tmpfs
+
+
 def test_a_disagreement_over_2x_is_a_note_and_a_warning() -> None:
     inputs = make_inputs("generic", memory="512M", cpus=0.5)
     m = measurement(memory_peak=80 * MIB, cpu_p95=0.4)

@@ -129,6 +129,20 @@ def test_the_high_water_mark_holds_a_spike_no_sample_saw() -> None:
     assert m.memory_high_water == 200 * MIB and m.high_water_from == "memory.peak"
 
 
+def test_the_tmpfs_pages_at_the_peak_are_recorded() -> None:
+    """shmem of the sample with the highest working set (not the highest shmem), and the highest."""
+    rec = Recorder()
+    for t, (used, shmem) in enumerate([(10, 2), (30, 12), (20, 20)] * 4):
+        sample = Sample(float(t), "p-db-1", "db", used * MIB, used * MIB, 64 * MIB, 0.0, 1, 0.0, shmem=shmem * MIB)
+        rec.add(Tick(float(t), (container("p-db-1", "db"),), (sample,), ()), "active")
+    rec.add(tick(12.0, {"p-quiet-1": MIB}), "active")  # no shmem read
+    doc = document(rec, run_info(), None)
+    assert doc["services"]["db"]["memory_shmem"] == {"at_peak": 12 * MIB, "peak": 20 * MIB}
+    assert doc["services"]["quiet"]["memory_shmem"] is None
+    parsed = parse_measurements(json.dumps(doc), "m.json").services
+    assert parsed["db"].shmem_at_peak == 12 * MIB and parsed["quiet"].shmem_at_peak is None
+
+
 def test_without_any_mark_the_summary_says_a_spike_is_not_measured() -> None:
     text = summary_text(document(recorder(), run_info(), None), Path("m.json"))
     assert "no high-water marks" in text and "a spike between two samples is not measured" in text

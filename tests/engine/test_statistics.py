@@ -205,6 +205,13 @@ def test_working_set_is_usage_minus_inactive_file(v2: bool) -> None:
     assert reading.pids == 3 and reading.online_cpus == 2
 
 
+@pytest.mark.parametrize(("stats", "expected"), [({"total_shmem": 7, "shmem": 3}, 7), ({"shmem": 5}, 5), ({}, None)])
+def test_tmpfs_pages_are_read_from_shmem(stats: dict[str, int], expected: int | None) -> None:
+    """cgroup v1 total_shmem (the cgroup and its children), else shmem (v2); None when neither."""
+    reading = from_stats({"memory_stats": {"usage": MIB, "stats": stats}, "cpu_stats": {}, "pids_stats": {}})
+    assert reading.shmem == expected
+
+
 def test_a_stopped_container_has_no_memory_reading() -> None:
     reading = from_stats({"memory_stats": {}, "cpu_stats": {}, "pids_stats": {}})
     assert not reading.running and reading.working_set is None

@@ -95,7 +95,7 @@ def test_healthcheck_forms_become_exec_probes() -> None:
         "exec": {"command": ["/bin/sh", "-c", "pg_isready -U acme"]},
         "periodSeconds": 2,  # prod's start_interval
         "timeoutSeconds": 2,
-        "failureThreshold": 85,  # ceil(169 s start_period ÷ 2 s)
+        "failureThreshold": 134,  # ceil(268 s start_period ÷ 2 s)
     }
 
 

@@ -46,6 +46,17 @@ def test_limit_and_tmpfs() -> None:
     assert on.memory.value - off.memory.value == pytest.approx(mount.size.value)
 
 
+def test_the_data_room_does_not_count_the_redo_log_twice() -> None:
+    """The initialised data dir counts the redo log: its 0.5 of the profile's dataset factor comes
+    off the data room (measured: bench/servers), and a dataset loads at 6 MiB/s."""
+    sizing = mysql.size(my(dataset="100M"), make_profile(**TMPFS))
+    (mount,) = sizing.tmpfs
+    assert mount.size.value == (150 + 256) * MIB  # 100 MiB × (2 − 0.5) + initialised data dir
+    assert sizing.startup.value == pytest.approx(30 + 100 / 6)
+    rate = next(q for q in leaves(sizing.startup) if q.name == "load rate per second")
+    assert rate.source_kind == "measured" and "bench/servers" in rate.source
+
+
 @pytest.mark.parametrize(
     ("image", "base", "applied", "probe"),
     [

@@ -19,9 +19,10 @@ def rd(image: str | None = "redis:7", **spec: object) -> ServiceInputs:
     return make_inputs("redis", image=image, **spec)
 
 
-#: 100 MiB of values in 128-byte values (the default size): 819200 keys × 112 bytes = 87.5 MiB
-#: beside the values' 100 × 1.07 = 107 MiB: 194.5 MiB in memory, × the default margin 1.2
-DATA_100M = (107 + 87.5) * 1.2
+#: 100 MiB of values in 128-byte values (the default size): 819200 keys × 91 bytes = 71.09 MiB
+#: beside the values' 100 × 1.25 = 125 MiB (jemalloc's size classes), × the default margin 1.2
+DATA_100M = (125 + 819200 * 91 / MIB) * 1.2
+KIB_1 = 125 + 102400 * 91 / MIB
 
 
 @pytest.mark.parametrize(
@@ -35,18 +36,21 @@ DATA_100M = (107 + 87.5) * 1.2
         ({"dataset": "100M"}, TMPFS, DATA_100M, DATA_100M / 0.85),
         # tmpfs profile with persistence asked for: + tmpfs 100 MiB × 2
         ({"dataset": "100M", "persistence": True}, TMPFS, DATA_100M, DATA_100M * 2 + 200),
-        # nothing declared: the 64 MiB default in 128-byte values: 64 × 1.07 + 524288 × 112 B
-        # (56 MiB) = 124.48 MiB, × 1.2 = 149.376 MiB; × 2
-        ({}, {}, 149.376, 298.752),
+        # nothing declared: the 64 MiB default in 128-byte values: 64 × 1.25 + 524288 × 91 B
+        # (45.5 MiB) = 125.5 MiB, × 1.2 = 150.6 MiB; × 2
+        ({}, {}, 150.6, 301.2),
         # declared memory is the data in memory when nothing else is given: 1 GiB × 1.2 × 2
         ({"memory": "1G"}, {}, 1228.8, 2457.6),
-        # 1 KiB values: 102400 keys × 112 B = 10.9375 MiB + 107 MiB, × 1.2
-        ({"dataset": "100M", "value_size": "1K"}, {}, 117.9375 * 1.2, 117.9375 * 2.4),
-        # a declared key count: 100 MiB × 1.07 + 1000 × 112 B, × 1.2
-        ({"dataset": "100M", "keys": 1000}, {}, (107 + 112000 / MIB) * 1.2, (107 + 112000 / MIB) * 2.4),
-        # keys and value size without a dataset: 1Mi keys × 1 KiB = 1024 MiB of values × 1.07
-        # + 1Mi keys × 112 B = 112 MiB
-        ({"keys": 1024**2, "value_size": "1K"}, {}, (1095.68 + 112) * 1.2, (1095.68 + 112) * 2.4),
+        # 1 KiB values: 102400 keys × 91 B + 125 MiB, × 1.2
+        ({"dataset": "100M", "value_size": "1K"}, {}, KIB_1 * 1.2, KIB_1 * 2.4),
+        # a declared key count: 100 MiB × 1.25 + 1000 × 91 B, × 1.2
+        ({"dataset": "100M", "keys": 1000}, {}, (125 + 91000 / MIB) * 1.2, (125 + 91000 / MIB) * 2.4),
+        # keys and value size without a dataset: 1Mi keys × 1 KiB = 1024 MiB of values × 1.25
+        # + 1Mi keys × 91 B = 91 MiB
+        ({"keys": 1024**2, "value_size": "1K"}, {}, (1280 + 91) * 1.2, (1280 + 91) * 2.4),
+        # 16 KiB values take jemalloc's 20 KiB class (bench/servers: at 1.07 × maxmemory refused
+        # writes): 4000 × 16 KiB × 1.25 = 78.125 MiB + 4000 × 91 B
+        ({"keys": 4000, "value_size": "16K"}, {}, (78.125 + 364000 / MIB) * 1.2, (78.125 + 364000 / MIB) * 2.4),
     ],
 )
 def test_maxmemory_and_limit(
@@ -130,8 +134,8 @@ def test_command_only_for_official_images_without_command(
 @pytest.mark.parametrize(
     ("spec", "seconds"),
     [
-        ({"dataset": "100M"}, 6),  # persistence on: 5 s + 100 MiB RDB ÷ 100 MiB/s
-        ({"dataset": "100M", "persistence": False}, 5),  # nothing to load
+        ({"dataset": "100M"}, 2),  # persistence on: 1 s (measured) + 100 MiB RDB ÷ 100 MiB/s
+        ({"dataset": "100M", "persistence": False}, 1),  # nothing to load
     ],
 )
 def test_startup(spec: dict[str, object], seconds: float) -> None:
