@@ -12,7 +12,8 @@ the live set of one pass is the largest of its stages, plus what stays live acro
   works in blocks and never holds B × heads × S² scores. `eager` attention does: scores and
   their softmax, 2 × B·heads·S²·w. T5's relative position bias is a float mask of B·heads·S²·w
   that its sdpa path materialises and keeps for the whole stack (modeling_t5.py).
-- at the LM head (decoders, seq2seq): the logits, B·S·vocab·w, beside the last hidden states;
+- at the LM head (decoders, seq2seq): the logits, B·S·vocab·w, beside the last hidden states
+  (twice for BART and its kin, whose head adds `final_logits_bias` into a new tensor);
   transformers computes them in the model's dtype and upcasts only for a loss (loss_utils.py),
   which serving does not compute. Generation keeps the next token's logits in fp32 (B·vocab·4).
 - kept across the pass: decoders and seq2seq generate with a KV cache, 2 × layers × kv_heads ×
@@ -65,6 +66,11 @@ GATED = frozenset(
 )
 #: Families whose attention passes a materialised B × heads × S² float bias to sdpa.
 POSITION_BIAS = frozenset({"t5", "mt5", "umt5"})
+#: Families whose LM head adds `final_logits_bias` to its logits: a second B·S·vocab tensor while
+#: the sum is made (modeling_bart.py: `lm_logits = lm_logits + self.final_logits_bias`).
+LOGITS_BIAS = frozenset(
+    {"bart", "mbart", "marian", "pegasus", "blenderbot", "blenderbot-small", "plbart", "led", "mvp"}
+)
 #: Peak ÷ the formula's live set, fitted on bench/accuracy's roberta and gpt2 / SmolLM2 passes
 #: (measured over the built model: 1.30-1.60 in fp32, 1.84-1.87 in bf16; docs/sizing.md).
 ALLOCATOR = 1.6
@@ -135,7 +141,12 @@ def held(arch: ModelArch, batch: int, seq: int, width: float) -> list[Quantity]:
 
 def lm_head(arch: ModelArch, batch: int, seq: int, width: float) -> Quantity:
     """The logits over the whole sequence beside the last hidden states (decoders, seq2seq)."""
-    logits = _bytes("logits (B·S·vocab)", batch * seq * arch.vocab * width, f"{TRANSFORMERS}: in the model's dtype")
+    copies = 2 if arch.family in LOGITS_BIAS else 1
+    logits = _bytes(
+        f"logits ({copies} × B·S·vocab)",
+        copies * batch * seq * arch.vocab * width,
+        f"{TRANSFORMERS}: in the model's dtype" + ("; + final_logits_bias makes a second" if copies == 2 else ""),
+    )
     last = _bytes("last hidden states (B·S·hidden)", batch * seq * arch.hidden * width, TRANSFORMERS)
     step = _bytes("next-token logits in fp32 (B·vocab·4)", batch * arch.vocab * 4, "transformers generation/utils.py")
     return total("LM head", (last, logits, step))

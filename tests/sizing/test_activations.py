@@ -57,19 +57,19 @@ def test_a_decoder_adds_its_kv_cache_and_the_logits() -> None:
 
 
 def test_a_seq2seq_model_caches_self_and_cross_attention_and_the_encoder_output() -> None:
-    toy = arch(kind="seq2seq", family="bart", decoder_layers=2)
+    toy = arch(kind="seq2seq", family="t5", decoder_layers=2, heads=2)
     tokens = 8
     kv = 2 * (2 * 2 * 2 * 4 * 4 * tokens)
     encoder_out = tokens * 8 * 4
     head = tokens * 8 * 4 + tokens * 100 * 4 + 2 * 100 * 4
-    assert act.forward_peak(toy, 2, 4, 4).value == kv + encoder_out + head
+    bias = 2 * (2 * 2 * 16 * 4)  # T5's position bias, encoder and decoder: B × heads × S² × 4 bytes
+    assert act.forward_peak(toy, 2, 4, 4).value == kv + encoder_out + head + bias
 
 
-def test_t5_keeps_its_position_bias() -> None:
-    toy = arch(kind="seq2seq", family="t5", decoder_layers=2)
+def test_bart_adds_its_logits_bias_into_a_second_tensor() -> None:
     bart = arch(kind="seq2seq", family="bart", decoder_layers=2)
-    bias = 2 * (2 * 2 * 16 * 4)  # encoder and decoder: B × heads × S² × 4 bytes
-    assert act.forward_peak(toy, 2, 4, 4).value - act.forward_peak(bart, 2, 4, 4).value == bias
+    other = arch(kind="seq2seq", family="fsmt-like", decoder_layers=2)
+    assert act.forward_peak(bart, 2, 4, 4).value - act.forward_peak(other, 2, 4, 4).value == 8 * 100 * 4
 
 
 def test_gqa_caches_only_its_kv_heads() -> None:
