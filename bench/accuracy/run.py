@@ -5,6 +5,8 @@ charges a container, and compare with composegen's estimate for the same inputs 
     .venv/bin/python bench/accuracy/run.py --quick         # a smoke run: small batches, fewer cases (~8 min)
     .venv/bin/python bench/accuracy/run.py --only gunicorn # cases whose name contains a word
     .venv/bin/python bench/accuracy/run.py --no-engine     # skip the replays on the Docker Engine
+    .venv/bin/python bench/accuracy/run.py --only arch --no-engine --no-docs   # decoders and seq2seq
+    .venv/bin/python bench/accuracy/run.py --grid full ...  # their grid up to batch 8 × seq 512
 
 Needs the accuracy extra (`pip install -e '.[accuracy]'`: the CPU build of torch 2.13.0,
 transformers, gunicorn, flask) and root for the memory cgroups (without them the summed PSS of the

@@ -21,8 +21,9 @@ the live set of one pass is the largest of its stages, plus what stays live acro
   B × S tokens of the context; a seq2seq decoder also caches the encoder's output for its
   cross-attention (the same per token, over the encoder's S) and keeps that output itself.
 
-Then × ALLOCATOR (fp32) or ALLOCATOR_HALF (bf16/fp16), plus PASS_FLOOR, fitted on
-bench/accuracy: what the formula leaves out (the activation functions' temporaries, q/k/v and the
+The largest stage is then × ALLOCATOR (fp32) or ALLOCATOR_HALF (bf16/fp16), and PASS_FLOOR
+added, fitted on bench/accuracy (what stays held is one allocation each, counted once): what the
+formula leaves out (the activation functions' temporaries, q/k/v and the
 attention output, oneDNN's fp32 buffers for bf16 matmuls on the CPU, freed blocks glibc keeps)
 grows with it.
 
@@ -152,22 +153,30 @@ def lm_head(arch: ModelArch, batch: int, seq: int, width: float) -> Quantity:
     return total("LM head", (last, logits, step))
 
 
-def forward_peak(arch: ModelArch, batch: int, seq: int, width: float, attention: str = ATTENTION) -> Quantity:
-    """The live set of one pass (the formula, before the allocator factor)."""
+def largest_stage(arch: ModelArch, batch: int, seq: int, width: float, attention: str = ATTENTION) -> Quantity:
+    """The larger of a layer and (decoders, seq2seq) the LM head."""
     stages = [layer_peak(arch, batch, seq, width, attention)]
     if arch.kind != "encoder":
         stages.append(lm_head(arch, batch, seq, width))
-    return total("live set of one pass", (*held(arch, batch, seq, width), largest("largest stage", stages)))
+    return largest("largest stage", stages)
+
+
+def forward_peak(arch: ModelArch, batch: int, seq: int, width: float, attention: str = ATTENTION) -> Quantity:
+    """The live set of one pass (the formula, before the allocator factor)."""
+    return total(
+        "live set of one pass", (*held(arch, batch, seq, width), largest_stage(arch, batch, seq, width, attention))
+    )
 
 
 def activations(arch: ModelArch, batch: int, seq: int, width: float, attention: str = ATTENTION) -> Quantity:
-    """Peak activations of `arch` at batch × seq in `width` bytes per value, allocator included."""
-    live = forward_peak(arch, batch, seq, width, attention)
+    """Peak activations of `arch` at batch × seq in `width` bytes per value: what stays held (one
+    allocation each), plus the largest stage × the allocator factor (its temporaries), plus the floor."""
+    stage = largest_stage(arch, batch, seq, width, attention)
     ratio = ALLOCATOR if width >= 4 else ALLOCATOR_HALF
     factor = given(f"allocator and temporaries ({'fp32' if width >= 4 else '16-bit'})", ratio, "ratio", BENCH)
     floor = given("what any pass holds", PASS_FLOOR, "bytes", BENCH)
-    scaled = times("live set × allocator", live, factor, unit="bytes")
-    return total(f"{arch.name} activations", (scaled, floor), BENCH)
+    scaled = times("largest stage × allocator", stage, factor, unit="bytes")
+    return total(f"{arch.name} activations", (*held(arch, batch, seq, width), scaled, floor), BENCH)
 
 
 def build_transient(arch: ModelArch, width: float) -> Quantity:

@@ -85,6 +85,13 @@ def test_the_allocator_factor_and_the_floor() -> None:
     assert act.activations(toy, 2, 4, 2).value == pytest.approx(half * act.ALLOCATOR_HALF + act.PASS_FLOOR)
 
 
+def test_what_stays_held_is_counted_once() -> None:
+    toy = arch()  # a decoder: its KV cache is one allocation, outside the allocator factor
+    kv = act.held(toy, 2, 4, 4)[0].value
+    stage = act.largest_stage(toy, 2, 4, 4).value
+    assert act.activations(toy, 2, 4, 4).value == pytest.approx(kv + stage * act.ALLOCATOR + act.PASS_FLOOR)
+
+
 @pytest.mark.parametrize(("kind", "copies"), [("encoder", 0), ("decoder", 1), ("seq2seq", 3)])
 def test_the_build_transient_is_the_untied_embeddings(kind: str, copies: int) -> None:
     assert act.build_transient(arch(kind=kind), 4).value == copies * 100 * 8 * 4
