@@ -29,10 +29,10 @@ def test_weights_plus_runtime_match_the_measured_worker(dtype: str, weights_gib:
 
 def roberta_activations(batch: int, seq: int, width: int = 4) -> float:
     """roberta-base (hidden 768, intermediate 3072, sdpa) by sizing/activations.py: hidden states in
-    and out plus the MLP's up projection and activation, × 1.6 (fp32) or 2.0, plus 32 MiB."""
+    and out plus the MLP's up projection and activation, × 1.6 (fp32) or 2.0, plus 48 MiB."""
     tokens = batch * seq
     live = 2 * tokens * 768 * width + 2 * tokens * 3072 * width
-    return live * (1.6 if width == 4 else 2.0) + 32 * MIB
+    return live * (1.6 if width == 4 else 2.0) + 48 * MIB
 
 
 def test_preload_shares_weights_copy_on_write() -> None:
