@@ -22,7 +22,8 @@ from bench.accuracy.estimate import estimate  # noqa: E402
 MIB = 2**20
 FITTED = ("gpt2", "SmolLM2-135M", "roberta-base", "roberta-large", "distilroberta")
 ROW = re.compile(
-    r"\| ((?:arch|model) (\S+) (fp32|bf16)(?: b(\d+)×s(\d+))?) \| ([^|]+) \| [\d,]+ MiB \| ([\d,]+) MiB \|.*\| (\w+) \|$"
+    r"\| ((?:arch|model) (\S+) (fp32|bf16)(?: b(\d+)×s(\d+))?) \| ([^|]+) "
+    r"\| [\d,]+ MiB \| ([\d,]+) MiB \|.*\| (\w+) \|$"
 )
 
 
