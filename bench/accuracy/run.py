@@ -5,6 +5,8 @@ charges a container, and compare with composegen's estimate for the same inputs 
     .venv/bin/python bench/accuracy/run.py --quick         # a smoke run: small batches, fewer cases (~8 min)
     .venv/bin/python bench/accuracy/run.py --only gunicorn # cases whose name contains a word
     .venv/bin/python bench/accuracy/run.py --no-engine     # skip the replays on the Docker Engine
+    .venv/bin/python bench/accuracy/run.py --only arch --no-engine --no-docs   # decoders and seq2seq
+    .venv/bin/python bench/accuracy/run.py --grid full ...  # their grid up to batch 8 × seq 512
 
 Needs the accuracy extra (`pip install -e '.[accuracy]'`: the CPU build of torch 2.13.0,
 transformers, gunicorn, flask) and root for the memory cgroups (without them the summed PSS of the
@@ -46,6 +48,12 @@ from bench.accuracy.table import Row, markdown, replace_section, summary  # noqa
 PYTHON = sys.executable
 WORKLOADS = HERE / "workloads"
 FOUR = "bart-large,roberta-base,roberta-large,distilroberta"
+#: Decoders and seq2seq models by architecture (issue 15): the activation constants were fitted on
+#: FITTED (and the four encoders above); HELD_OUT are families and sizes they were not fitted to.
+FITTED = ("gpt2", "SmolLM2-135M")
+HELD_OUT = ("distilgpt2", "opt-125m", "qwen2.5-0.5b", "t5-small", "bart-base")
+#: batch × sequence grids: the small one (a few minutes on 2 shared cores) and the full one.
+GRIDS = {"small": ((1, 128), (4, 256)), "full": ((1, 128), (4, 256), (8, 512))}
 DOCS = ROOT / "docs" / "benchmarks.md"
 DOCS_START = "## Sizing accuracy"
 #: Environment the plan sets that the workload here should run with (the rest is container-only).
@@ -72,7 +80,7 @@ def plan_env(est: Estimate) -> dict[str, str]:
 # --- transformer models in one process --------------------------------------------------------
 
 
-def model_case(models: str, dtype: str, batch: int, seq: int) -> Case:
+def model_case(models: str, dtype: str, batch: int, seq: int, grid: bool = False) -> Case:
     refs = [{"name": m, "dtype": dtype} for m in models.split(",")]
     label = "4 models" if models == FOUR else models
 
@@ -81,7 +89,7 @@ def model_case(models: str, dtype: str, batch: int, seq: int) -> Case:
         return run_measured([*argv, "--batch", str(batch), "--seq", str(seq)], env=env)
 
     return Case(
-        name=f"model {label} {dtype}",
+        name=f"arch {label} {dtype} b{batch}×s{seq}" if grid else f"model {label} {dtype}",
         inputs=f"1 process, batch {batch} × seq {seq}",
         profile="ml",
         service={"role": "ml-inference", "cpus": 2, "batch": batch, "sequence_length": seq, "models": refs},
@@ -317,9 +325,19 @@ def pytest_case(tests: int) -> Case:
     )
 
 
-def cases(quick: bool) -> list[Case]:
+def arch_cases(grid: str) -> list[Case]:
+    """Decoders and seq2seq models (and the fitted ones) over a batch × sequence grid, fp32 and bf16."""
+    return [
+        model_case(model, dtype, batch, seq, grid=True)
+        for model in (*FITTED, *HELD_OUT)
+        for dtype in ("fp32", "bf16")
+        for batch, seq in GRIDS[grid]
+    ]
+
+
+def cases(quick: bool, grid: str = "small") -> list[Case]:
     batch, seq = (2, 128) if quick else (8, 512)
-    found: list[Case] = []
+    found: list[Case] = arch_cases(grid)
     model_sets = (
         ("distilroberta", FOUR) if quick else ("bart-large", "roberta-base", "roberta-large", "distilroberta", FOUR)
     )
@@ -428,12 +446,13 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="small batches and fewer model cases")
     parser.add_argument("--only", action="append", default=[], help="run cases whose name contains this (repeatable)")
     parser.add_argument("--no-engine", action="store_true", help="skip the replays on the Docker Engine")
+    parser.add_argument("--grid", choices=tuple(GRIDS), default="small", help="batch × sequence grid of the arch cases")
     parser.add_argument("--results", type=Path, default=HERE / "results.md", help="the markdown file to write")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
     args = parser.parse_args(argv)
     rows: list[Row] = []
     warm_page_cache()
-    for case in cases(args.quick):
+    for case in cases(args.quick, args.grid):
         if args.only and not any(word in case.name for word in args.only):
             continue
         started = time.monotonic()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
-from composegen.models.catalog import BYTES_PER_PARAM, lookup
+from composegen.models.catalog import BYTES_PER_PARAM, ModelArch, lookup
 from composegen.sizing.inputs import ModelFootprint
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ class KnownModel:
     name: str
     params: float
     kv_bytes_per_token: int | None = None  # fp16, per token, all layers (vLLM's formula)
+    arch: ModelArch | None = None
 
 
 def known_model(name: str) -> KnownModel | None:
@@ -36,7 +37,7 @@ def known_model(name: str) -> KnownModel | None:
         served = architecture(name)
         return KnownModel(served.name, served.params, int(kv_per_token(served, 2.0))) if served else None
     kv = arch.kv_bytes_per_token("fp16")
-    return KnownModel(arch.name, arch.params, None if kv is None else int(kv))
+    return KnownModel(arch.name, arch.params, None if kv is None else int(kv), arch)
 
 
 def local_model(given: str, name: str | None, where: str, root: Path) -> LocalModel:
@@ -74,8 +75,9 @@ def from_path(ref: ModelRef, given: str, where: str, root: Path) -> ModelFootpri
         kv = None if per_token is None else int(per_token)
     source = f"{local.path} ({local.format} headers)"
     if "dtype" in ref.model_fields_set or local.weight_bytes is None:
-        return ModelFootprint(name, local.params, ref.dtype, BYTES_PER_PARAM[ref.dtype], kv, source)
-    return ModelFootprint(name, local.params, local.dtype_label, local.weight_bytes / local.params, kv, source)
+        return ModelFootprint(name, local.params, ref.dtype, BYTES_PER_PARAM[ref.dtype], kv, source, local.arch)
+    bytes_per_param = local.weight_bytes / local.params
+    return ModelFootprint(name, local.params, local.dtype_label, bytes_per_param, kv, source, local.arch)
 
 
 def footprint(ref: ModelRef, where: str, root: Path | None = None) -> ModelFootprint:
@@ -88,7 +90,8 @@ def footprint(ref: ModelRef, where: str, root: Path | None = None) -> ModelFootp
     if ref.params is not None:
         name = ref.name or f"{ref.params / 1e6:.0f}M-param model"
         kv = ref.kv_bytes_per_token or (known.kv_bytes_per_token if known else None)
-        return ModelFootprint(name, ref.params, ref.dtype, bytes_per_param, kv, "declared params")
+        arch = known.arch if known else None
+        return ModelFootprint(name, ref.params, ref.dtype, bytes_per_param, kv, "declared params", arch)
     if known is None:
         raise InputError(
             f"unknown model {ref.name!r}",
@@ -96,4 +99,4 @@ def footprint(ref: ModelRef, where: str, root: Path | None = None) -> ModelFootp
             fix="give its params (like `params: 350M`), or use a name `composegen models` lists",
         )
     kv = ref.kv_bytes_per_token or known.kv_bytes_per_token
-    return ModelFootprint(known.name, known.params, ref.dtype, bytes_per_param, kv, SOURCE)
+    return ModelFootprint(known.name, known.params, ref.dtype, bytes_per_param, kv, SOURCE, known.arch)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from composegen.facts import ServiceFacts
+    from composegen.models.catalog import ModelArch
     from composegen.profiles.models import HostSpec, ServiceSpec
     from composegen.sizing.gpus import Reservation
 
@@ -48,6 +49,7 @@ class ModelFootprint(NamedTuple):
     bytes_per_param: float
     kv_bytes_per_token: int | None
     source: str  # where params (and KV size) came from
+    arch: ModelArch | None = None  # its shape, where the catalog or its config.json gives one
 
 
 class ServiceInputs(NamedTuple):

@@ -4,9 +4,12 @@ Memory (facts/sizing.md §ML models, §Web workers; bench/accuracy, docs/sizing.
 - weights = Σ params × bytes per dtype (fp32 4, fp16/bf16 2, int8 1, int4 0.5)
 - runtime = torch + transformers: 0.73 GiB with the CUDA build (facts), 350 MiB with the CPU
   build (bench), chosen by `cpu` in the image name
-- load overhead = 0.2 × weights: what building or loading leaves beside the weights (bench)
-- activations per worker ≈ 0.3 GiB at sequence 512 × batch 8 in fp32, scaled by batch ×
-  sequence and by the dtype's width (bf16 halves it: bench)
+- activations per worker: by architecture (sizing/activations.py: hidden states, MLP
+  intermediate, attention scores, logits, KV cache) for a model of known shape; for one of
+  declared params only, ≈ 0.3 GiB at sequence 512 × batch 8 in fp32, scaled by batch × sequence
+  and by the dtype's width (bf16 halves it: bench)
+- load overhead: a known shape's build transient beyond the activations (the output embeddings
+  an LM head initialises before tying); 0.2 × weights for declared params (bench)
 - with --preload the parent loads once and workers share it copy-on-write:
   1 × (runtime + weights + load overhead) + N × (private + activations), private 160 MiB
   per worker (106-155 MiB measured); without it every worker pays a copy and its own activations.
@@ -18,10 +21,11 @@ import math
 import re
 from typing import TYPE_CHECKING
 
+from composegen.sizing import activations as by_arch
 from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, startup_time, with_margin
 from composegen.sizing.inputs import ModelFootprint, ServiceInputs
 from composegen.sizing.python_web import ARBITER, gunicorn_environment, preloaded, profile_workers, worker_choice
-from composegen.sizing.quantity import Quantity, given, times, total
+from composegen.sizing.quantity import Quantity, given, largest, times, total
 from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, MIB
 
@@ -76,7 +80,8 @@ def runtime(inputs: ServiceInputs) -> Quantity:
     )
 
 
-def activations(inputs: ServiceInputs) -> Quantity:
+def generic_activations(inputs: ServiceInputs, widest: float) -> Quantity:
+    """The model-agnostic constant, for a model of declared params whose shape is unknown."""
     ref = given("activations at 8 × 512 tokens (fp32)", ACTIVATIONS_REF, "bytes", SRC)
     scale = given(
         "tokens in flight ÷ 4096",
@@ -84,15 +89,51 @@ def activations(inputs: ServiceInputs) -> Quantity:
         "ratio",
         f"composegen.yaml: batch {inputs.spec.batch} × sequence_length {inputs.spec.sequence_length}",
     )
-    widest = max(m.bytes_per_param for m in inputs.models)
     width = given("bytes per value ÷ 4 (fp32)", widest / 4, "ratio", f"the widest model dtype; {BENCH}: bf16 halves it")
     tokens = times("activations at these tokens (fp32)", ref, scale, unit="bytes")
-    return times("activations per worker", tokens, width, unit="bytes", source=SRC)
+    return times("activations (shape unknown)", tokens, width, unit="bytes", source=SRC)
 
 
-def load_overhead(w: Quantity) -> Quantity:
-    ratio = given("load overhead ratio", LOAD_OVERHEAD, "ratio", BENCH)
-    return times("load overhead", w, ratio, unit="bytes", source=BENCH)
+def activations(inputs: ServiceInputs) -> Quantity:
+    """The largest one pass of any model (a worker runs one at a time): by its architecture where
+    the catalog or its config.json gives it (sizing/activations.py), else the generic constant."""
+    batch, seq = inputs.spec.batch, inputs.spec.sequence_length
+    per_model = [
+        by_arch.activations(m.arch, batch, seq, activation_width(m.bytes_per_param))
+        if m.arch is not None
+        else generic_activations(inputs, m.bytes_per_param)
+        for m in inputs.models
+    ]
+    return largest("activations per worker", per_model, f"composegen.yaml: batch {batch} × sequence_length {seq}")
+
+
+def activation_width(bytes_per_param: float) -> float:
+    """Bytes per activation: the weights' dtype, at least 2 (int8/int4 weights compute in fp16)."""
+    return max(bytes_per_param, 2.0)
+
+
+def load_overhead(inputs: ServiceInputs, act: Quantity) -> Quantity:
+    """What building the models holds beyond their weights and a pass: for a model of known shape,
+    its build transient beyond the activations (freed before the first pass, so a process peaks at
+    the larger); for one of declared params only, 0.2 × its weights."""
+    parts = []
+    for m in inputs.models:
+        if m.arch is None:
+            ratio = given("load overhead ratio (shape unknown)", LOAD_OVERHEAD, "ratio", BENCH)
+            parts.append(times(f"{m.name} load overhead", weights((m,)), ratio, unit="bytes", source=BENCH))
+            continue
+        transient = by_arch.build_transient(m.arch, activation_width(m.bytes_per_param))
+        parts.append(
+            Quantity(
+                f"{m.name} build transient beyond the activations",
+                max(0.0, transient.value - act.value),
+                "bytes",
+                "max(0, build transient − activations per worker)",
+                "",
+                (transient, act),
+            )
+        )
+    return largest("load overhead", parts, BENCH)
 
 
 def serving_memory(inputs: ServiceInputs, workers: Quantity) -> Quantity:
@@ -105,7 +146,7 @@ def serving_memory(inputs: ServiceInputs, workers: Quantity) -> Quantity:
     below building the same model (1219 MiB), which the load overhead covers."""
     w = weights(inputs.models)
     act = activations(inputs)
-    copy = total("one copy of the models", (runtime(inputs), w, load_overhead(w)))
+    copy = total("one copy of the models", (runtime(inputs), w, load_overhead(inputs, act)))
     n = int(workers.value)
     if preloaded(inputs):
         private = given("private memory per worker", WORKER_PRIVATE, "bytes", f"{FACTS_SIZING} §Web workers; {BENCH}")
