@@ -90,7 +90,8 @@ class ImageServer(NamedTuple):
 
 #: Official images whose entrypoint script runs the server when the command starts with `-`
 #: (https://github.com/docker-library/postgres/blob/master/docker-entrypoint.sh: "if first arg is
-#: `-f` or `--some-option`"; the same in redis, mysql, mariadb, mongo), and LLM server images whose
+#: `-f` or `--some-option`"; the same in redis, mysql, mariadb, mongo; clickhouse-server's runs it
+#: for a first argument starting with `--`), and LLM server images whose
 #: ENTRYPOINT is the server itself (vllm/vllm-openai: `vllm serve`; text-generation-inference:
 #: `text-generation-launcher`; ollama: `/bin/ollama`; llama.cpp `:server*`: `llama-server`).
 IMAGE_SERVERS: dict[str, ImageServer] = {
@@ -103,6 +104,7 @@ IMAGE_SERVERS: dict[str, ImageServer] = {
     "redis": ImageServer("redis-server"),
     "valkey": ImageServer("valkey-server"),
     "mongo": ImageServer("mongod"),
+    "clickhouse-server": ImageServer("clickhouse-server"),
     "vllm-openai": ImageServer("vllm", always=True),
     "text-generation-inference": ImageServer("text-generation-launcher", always=True),
     "ollama": ImageServer("ollama", always=True),
@@ -127,6 +129,7 @@ PROGRAMS: dict[str, str] = {
     "mariadbd": "mysql",
     "mongod": "mongodb",
     "redis-server": "redis",
+    "clickhouse-server": "clickhouse",
     "valkey-server": "redis",
     "vllm": "vllm",
     "text-generation-launcher": "tgi",

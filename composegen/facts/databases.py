@@ -1,9 +1,10 @@
-"""Databases: PostgreSQL, MySQL/MariaDB, MongoDB, Redis/Valkey server flags.
+"""Databases: PostgreSQL, MySQL/MariaDB, MongoDB, Redis/Valkey, ClickHouse server flags.
 
 Settings: `shared_buffers`, `effective_cache_size`, `work_mem`, `maintenance_work_mem`,
 `max_wal_size` (bytes), `max_connections` (postgres); `innodb_buffer_pool_size` (bytes),
 `max_connections` (mysql); `wiredtiger_cache` (bytes) (mongodb); `maxmemory` (bytes),
-`maxmemory_policy`, `appendonly` (bool), `save` (str; "" disables snapshots) (redis); and
+`maxmemory_policy`, `appendonly` (bool), `save` (str; "" disables snapshots) (redis);
+`max_server_memory_usage` (bytes), `max_server_memory_usage_to_ram_ratio` (clickhouse); and
 `config_file` (not read) for each.
 """
 
@@ -15,7 +16,7 @@ from composegen.facts import values
 from composegen.facts.argv import Word
 from composegen.facts.context import Context, Readout, read_program
 from composegen.facts.model import Fact, Unread, Value
-from composegen.facts.options import Option, fact, table, unread_of
+from composegen.facts.options import Option, fact, parse_options, table, unread_of
 
 
 def _pg(default_unit: int) -> Callable[[str], Value]:
@@ -160,4 +161,30 @@ def read_redis(ctx: Context) -> Readout:
     return Readout(facts, unread)
 
 
-READERS = (read_postgres, read_mysql, read_mongodb, read_redis)
+#: clickhouse-server takes `--config-file`/`-C`, then, after `--`, any server setting as
+#: `--name=value` overriding its config file; the official image's entrypoint passes a command that
+#: starts with `--` to it. max_server_memory_usage is whole bytes (0: the ratio decides), the ratio
+#: a fraction of the server's memory (default 0.9).
+#: https://clickhouse.com/docs/operations/server-configuration-parameters/settings#max_server_memory_usage
+#: https://github.com/ClickHouse/ClickHouse/blob/master/docker/server/entrypoint.sh
+CLICKHOUSE = table(
+    (
+        Option(("--max_server_memory_usage",), "max_server_memory_usage", values.count),
+        Option(("--max_server_memory_usage_to_ram_ratio",), "max_server_memory_usage_to_ram_ratio", values.decimal),
+        Option(("-C", "--config-file", "--config"), "config_file", values.text, status="not-read"),
+    )
+)
+
+
+def read_clickhouse(ctx: Context) -> Readout:
+    """clickhouse-server's own options, then the settings after `--` (read alike: the last wins)."""
+    facts: list[Fact] = []
+    unread: list[Unread] = []
+    for words in ctx.words_of("clickhouse"):
+        parsed = parse_options("clickhouse", [w for w in words if w.text != "--"], CLICKHOUSE)
+        facts.extend(parsed.facts)
+        unread.extend(unread_of("clickhouse", parsed.unread))
+    return Readout(facts, unread)
+
+
+READERS = (read_postgres, read_mysql, read_mongodb, read_redis, read_clickhouse)

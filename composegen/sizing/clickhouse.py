@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from composegen.sizing import runs
 from composegen.sizing.common import (
     FACTS_SIZING,
     baseline_cpus,
@@ -87,6 +88,14 @@ def budget(inputs: ServiceInputs, profile: Profile) -> tuple[Quantity, list[str]
 
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     working, notes = budget(inputs, profile)
+    found = runs.fact(inputs, "max_server_memory_usage", "clickhouse")
+    if found is not None and not (isinstance(found.value, int) and found.value > 0):
+        found = None  # 0: the ratio of the limit decides, as when it is not set
+    if found is not None:
+        # the server may hold what the base's own cap lets it: the budget never below it
+        cap_in_base = runs.fact_quantity("max_server_memory_usage", found, "bytes")
+        working, raised = runs.at_least(working.name, working, cap_in_base, found, f"a {cap_in_base.show()} cap")
+        notes += list(raised)
     process = with_margin(working, profile)
     mounts, mount_notes = data_dir_mounts(
         inputs,
@@ -99,7 +108,9 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     ratio = given("max_server_memory_usage_to_ram_ratio", SERVER_RATIO, "ratio", CLICKHOUSE_FACTS)
     extra: dict[str, Quantity] = {"budget": working}
     command = None
-    if mounts:
+    if found is not None:
+        extra["max_server_memory_usage"] = runs.fact_quantity("max_server_memory_usage", found, "bytes")
+    elif mounts:
         cap = Quantity(
             "max_server_memory_usage",
             math.floor(process.value * SERVER_RATIO),
