@@ -5,10 +5,10 @@
     python bench/scale.py --update docs/benchmarks.md   # also rewrite that page's scale section
     python bench/scale.py --subnet 172.29.252.0/22      # the agents' network, when the engine's is small
 
-An engine whose address pools hand out /24 networks (scripts/engine: `--default-address-pool
-base=POOL,size=24`) has 253 addresses for one compose project's default network: past that,
-`up` fails with "no available IPv4 addresses". `--subnet` gives the project's network a larger
-one (inside the engine's pool, clear of its other networks).
+An engine whose address pools hand out /24 networks has 253 addresses for one compose project's
+default network: past that, `up` fails with "no available IPv4 addresses". scripts/engine hands
+out /22 networks (1,021 addresses); on another engine, `--subnet` gives the project's network a
+larger one (inside the engine's pool, clear of its other networks).
 
 Needs an engine (DOCKER_HOST, e.g. `scripts/engine up; export DOCKER_HOST=$(scripts/engine host)`)
 with the composegen-smoke:local image, and compose v2. One project of the bench's own
