@@ -69,11 +69,19 @@ def test_start_period_is_the_declared_startup(tmp_path: Path) -> None:
 
 
 def test_an_assumed_startup_is_not_used(tmp_path: Path) -> None:
-    # postgres' startup is composegen's assumption (10 s): the fix keeps the neutral 30 s
-    text = BASE.replace("ghcr.io/acme/api:2.1.0", "postgres:16.4")
+    # ClickHouse's startup is composegen's assumption (15 s): the fix keeps the neutral 30 s
+    text = BASE.replace("ghcr.io/acme/api:2.1.0", "clickhouse/clickhouse-server:24.8")
     [finding] = lint(tmp_path, {"docker-compose.yml": text})
     assert finding.fix is not None
     assert finding.fix.edits[0].value == "30s"
+
+
+def test_a_measured_startup_is_used(tmp_path: Path) -> None:
+    # postgres' startup is measured on the real server (bench/servers: 8 s planned)
+    text = BASE.replace("ghcr.io/acme/api:2.1.0", "postgres:16.4")
+    [finding] = lint(tmp_path, {"docker-compose.yml": text})
+    assert finding.fix is not None
+    assert finding.fix.edits[0].value == "8s"
 
 
 def test_a_zero_start_period_is_replaced(tmp_path: Path) -> None:
