@@ -7,6 +7,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+import gguf  # the [gguf] extra, in the test extras: these tests run, never skip
 import pytest
 
 from composegen.errors import InputError
@@ -173,9 +174,6 @@ def test_a_config_nested_too_deep_is_one_error(tmp_path: Path) -> None:
 def test_a_folder_without_a_model(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no model here"):
         inspect(tmp_path)
-
-
-gguf = pytest.importorskip("gguf")
 
 
 def write_gguf(path: Path) -> dict[str, int]:

@@ -121,7 +121,6 @@ def test_an_unknown_model_not_in_any_mount_is_still_refused(tmp_path: Path) -> N
 
 
 def test_a_gguf_under_a_bind_mount_is_read_with_its_quantization(tmp_path: Path) -> None:
-    pytest.importorskip("gguf")
     from tests.models.test_local import write_gguf
 
     (tmp_path / "models").mkdir()
