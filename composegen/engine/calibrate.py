@@ -12,6 +12,10 @@ The OOM kills of earlier runs of the stack are carried into the new file (from `
 from the file the run replaces; `--fresh` carries none), so that a recommendation is never back at
 or below a limit that killed a service: a spike that ends with the container's exit leaves no
 sample and no high-water mark to read once the container is gone, only the kill an earlier run saw.
+
+Where this machine has an NVIDIA GPU and nvidia-ml-py (the `gpu` extra), each service's peak GPU
+memory (per GPU, the most one of its containers held) is recorded beside its RAM
+(composegen.engine.gpu), with its planned VRAM per GPU; elsewhere the file says why not (`gpu_note`).
 """
 
 from __future__ import annotations

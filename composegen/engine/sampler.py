@@ -19,6 +19,9 @@ Each sample carries the cgroup's memory high-water mark beside the usage: a spik
 interval between two ticks is in the mark and in no sample. From the cgroup fs it is
 `memory.max_usage_in_bytes` (v1) or `memory.peak` (v2); from the stats `memory_stats.max_usage`
 (cgroup v1), else `memory.peak` where this machine can read it (composegen.engine.highwater).
+
+Given a GPU meter (composegen.engine.gpu), each tick also carries what each running container
+holds on each GPU, read through NVML.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ always tear down.
 
 The overlay is rendered to a temporary file (the user's own overlay on disk is never written or
 read), the stack runs under a project name of its own (`composegen-verify-<dir>-<hex>`), and every
-container is read through the Engine API by that project's label.
+container is read through the Engine API by that project's label. A service with a VRAM plan (an
+LLM server on GPUs) gets a `VRAM` row: what its containers hold on each GPU, read through NVML
+(composegen.engine.gpu), against its planned VRAM per GPU; above it fails the run, as an OOM kill does.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ each change logged. At the end it prints the overlay change that would make the 
 
 It attaches to the stack by its compose project label (the project compose would name it, or
 `--project-name`); with `--up` it starts the stack itself, as verify does, under a project of its
-own, and takes it down at the end.
+own, and takes it down at the end. Where a GPU can be read (composegen.engine.gpu), each container's
+peak VRAM per GPU is shown beside its memory.
 """
 
 from __future__ import annotations

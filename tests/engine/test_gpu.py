@@ -379,3 +379,21 @@ def test_pynvml_has_every_function_the_interface_names() -> None:
     assert issubclass(pynvml.NVMLError, Exception)
     with open_meter(load_pynvml) as found:
         assert found.reading or found.note.startswith("GPU memory not read: ")
+
+
+def test_each_sampler_tick_carries_the_gpu_reading_of_the_running_containers(proc: Path, tmp_path: Path) -> None:
+    from composegen.engine.cgroupfs import CgroupReader
+    from composegen.engine.sampler import Sampler
+    from tests.engine.test_cgroupfs import FakeClient, inspect_doc
+
+    docs = {LLM: inspect_doc(LLM, "p-llm-1", 101), WEB: inspect_doc(WEB, "p-web-1", 200, status="exited")}
+    found, _ = meter(proc)
+    no_cgroups = CgroupReader(tmp_path / "none", tmp_path / "none")  # memory through the (fake) Engine API
+    with found, Sampler(FakeClient(docs), "p", no_cgroups, gpu=found) as sampler:  # type: ignore[arg-type]
+        tick = sampler.tick()
+    assert tick.gpu is not None
+    assert tick.gpu.of(LLM) == {0: 21 * GIB, 1: 21 * GIB}
+    assert tick.gpu.of(WEB) == {}  # exited: not asked about (its pid 200 is another's now)
+    assert tick.gpu.unattributed == 3
+    with Sampler(FakeClient(docs), "p", no_cgroups) as sampler:  # type: ignore[arg-type]
+        assert sampler.tick().gpu is None  # no meter, no reading
