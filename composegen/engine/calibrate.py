@@ -367,8 +367,8 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
     wait = request.timeout if request.timeout is not None else default_wait(planned.stack)
     recorder = Recorder(horizon=request.horizon, earlier=earlier_kills(request, output, planned.project.root, log))
     meter = open_meter()
-    recorder.gpu_note = meter.note
-    if meter.note and wants_gpus(planned):
+    on_gpus = wants_gpus(planned)
+    if meter.note and on_gpus:
         log(meter.note)
     display = shown or NullDisplay()
     started_wall = time.time()
@@ -379,7 +379,8 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
 
     def write() -> None:
         nonlocal doc
-        recorder.gpu_note = meter.note  # NVML may have failed during the run
+        # why GPU memory was not read (or no longer), where that matters: on GPUs, or some was read
+        recorder.gpu_note = meter.note if on_gpus or recorder.gpu_ticks else ""
         record = command.record() if command is not None else None
         run = RunInfo.of(planned, name, engine, (started_wall, started), request.interval, partial, record)
         doc = document(recorder, run, planned.stack)

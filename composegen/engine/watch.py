@@ -181,6 +181,8 @@ class WatchReport:
             f"watch: {counts['warning']} warnings, {counts['critical']} critical, {counts['oom']} OOM kill events, "
             f"{len(self.changes)} limits raised"
         )
+        if self.gpu_note:
+            lines.append(self.gpu_note)
         change = self.overlay_change()
         if change:
             lines += [
@@ -384,8 +386,8 @@ def watch(request: WatchRequest, log: Callable[[str], None], shown: Display | No
     def follow(name: str, report: WatchReport) -> None:
         watcher = Watcher(client, report, request, maximum, log)
         meter = open_meter()
-        report.gpu_note = meter.note
-        if meter.note and wants_gpus(planned):
+        on_gpus = wants_gpus(planned)
+        if meter.note and on_gpus:
             log(meter.note)
         with meter, Sampler(client, name, gpu=meter) as sampler:
             if not sampler.containers():
@@ -401,7 +403,8 @@ def watch(request: WatchRequest, log: Callable[[str], None], shown: Display | No
                     _loop(sampler, watcher, report, request, display)
             except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) is the usual way to stop watching
                 report.interrupted = True
-            report.gpu_note = meter.note  # NVML may have failed while watching
+        # why GPU memory was not read (or no longer), where that matters: on GPUs, or some was read
+        report.gpu_note = meter.note if on_gpus or report.vram_peaks else ""
 
     if not request.up:
         name = request.project_name or planned.base.name

@@ -307,6 +307,8 @@ def test_watch_shows_vram_beside_ram(vllm_stack: Planned) -> None:
     assert report.as_json()["containers"]["p-llm-1"]["vram_peak"] == {"0": 30 * GIB, "1": 31 * GIB}
     shown = rows(report, states, samples, watcher.levels)
     assert [r.vram for r in shown] == [31 * GIB, None]
+    report.gpu_note = "GPU memory no longer read: NVML failed (GPU is lost)"
+    assert report.gpu_note in report.text().splitlines()
 
 
 def test_the_live_table_has_a_vram_column_only_where_a_gpu_was_read() -> None:
