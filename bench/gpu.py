@@ -1,6 +1,6 @@
 """GPU memory of generation against composegen's VRAM estimate (issue 15): one script, at most 8 minutes.
 
-    python bench/gpu.py              # on a machine with an NVIDIA GPU, torch (a CUDA build) and transformers
+    python bench/gpu.py              # a machine with an NVIDIA GPU, torch (a CUDA build), transformers, PyYAML
     python bench/gpu.py --dry-run    # tiny configs on the CPU: the same table, `n/a` for the CUDA figures
     python bench/gpu.py --only llama --grid small --budget 300
     python bench/gpu.py --estimates  # only composegen's estimates for the cases (no torch needed)

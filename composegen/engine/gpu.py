@@ -103,9 +103,6 @@ class GpuSnapshot:
         """A container's bytes by GPU index (empty when it holds none)."""
         return {u.gpu: u.used for u in self.usage if u.container == container}
 
-    def device(self, index: int) -> Device | None:
-        return next((d for d in self.devices if d.index == index), None)
-
 
 def _text(value: str | bytes) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
