@@ -82,6 +82,7 @@ OPTIONS: dict[str, Any] = {
         "CREDENTIAL",
         "CREDENTIALS",
         "APIKEY",
+        "ENCRYPTIONKEY",  # Kibana's XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY
     ],
     # ... and so does a word ending in one of these (PGPASSWORD, MYSQLPASSWD)
     "word_endings": ["PASSWORD", "PASSWD"],
