@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from composegen.cli import EXIT_INTERNAL, run_command
+from composegen.cli.entry import EXIT_INTERNAL, run_command
 from composegen.errors import EXIT_USAGE
 from composegen.paths import REASONS, os_error, real_path
 

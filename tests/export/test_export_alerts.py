@@ -20,7 +20,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from composegen.app import app
+from composegen.cli.app import app
 from composegen.export import alerts as al
 from composegen.export.yamlout import dump
 from composegen.profiles.models import MonitoringPolicy

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from composegen.app import app
+from composegen.cli.app import app
 from composegen.compose.oracle import run_config
 from composegen.export import env_tiers
 from composegen.export.k8s import STATEFUL_ROLES

@@ -13,7 +13,7 @@ import yaml
 from kubernetes_validate import utils as kv
 from typer.testing import CliRunner
 
-from composegen.app import app
+from composegen.cli.app import app
 from composegen.export import k8s
 from composegen.render.overlay import Planned, plan
 from composegen.units import MIB

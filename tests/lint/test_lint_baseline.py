@@ -45,12 +45,12 @@ SELECT = ("--select", "CG501,CG507,CG508")
 
 
 def cg(*args: str, cwd: Path, fast: bool = True) -> subprocess.CompletedProcess[str]:
-    """The console script's own path (fast argv parsing), or typer's (`composegen.app`)."""
+    """The console script's own path (fast argv parsing), or typer's (`composegen.cli.app`)."""
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
     code = (
         "import sys; from composegen.cli import main; main()"
         if fast
-        else "import sys; from composegen.app import app; app(prog_name='composegen')"
+        else "import sys; from composegen.cli.app import app; app(prog_name='composegen')"
     )
     return subprocess.run(
         [sys.executable, "-c", code, "lint", *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env

@@ -1,4 +1,4 @@
-"""`composegen lint` parsed without typer (composegen.cli) must mean exactly what typer parses.
+"""`composegen lint` parsed without typer (composegen.cli.entry) must mean exactly what typer parses.
 
 The console script parses a plainly valid `lint` command line itself (importing typer costs more
 than a small lint run) and hands anything else to the typer app. So: the typer command declares
@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import typer
 
-from composegen import app as typer_app
-from composegen.cli import LINT_FILES_HELP, LINT_OPTIONS, lint_options, parse_lint_args
+from composegen.cli import app as typer_app
+from composegen.cli.entry import LINT_FILES_HELP, LINT_OPTIONS, lint_options, parse_lint_args
 from composegen.lint.run import LintOptions
 
 
@@ -170,7 +170,7 @@ def test_errors_and_exit_codes_match_the_typer_path(tmp_path: Path) -> None:
     (tmp_path / "ok.yml").write_text("services:\n  web:\n    image: nginx:1.27.1\n", encoding="utf-8")
     (tmp_path / "bad.yml").write_text("services:\n  web: [\n", encoding="utf-8")
     fast = _composegen("lint", "--format", "json", "ok.yml", "bad.yml", cwd=tmp_path)
-    typer_only = "from composegen.app import app; app(prog_name='composegen')"
+    typer_only = "from composegen.cli.app import app; app(prog_name='composegen')"
     through_typer = subprocess.run(
         [sys.executable, "-c", typer_only, "lint", "--format", "json", "ok.yml", "bad.yml"],
         cwd=tmp_path,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from composegen.app import app
+from composegen.cli.app import app
 from composegen.profiles.loader import bundled_profiles, load_profile
 from composegen.profiles.models import Profile
 from composegen.profiles.show import readable

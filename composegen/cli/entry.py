@@ -4,7 +4,7 @@ A lint run must start in well under a tenth of a second, and importing typer (wi
 coerces options through) costs more than that. So `main` parses `composegen lint ...` itself, with
 the option table `LINT_OPTIONS` below, when the command line is plainly valid: known options,
 values among their choices. Anything else (`--help`, an unknown or misspelt option, a missing
-value, a wrong choice, another command) goes to the typer app in `composegen.app`, which declares
+value, a wrong choice, another command) goes to the typer app in `composegen.cli.app`, which declares
 the lint command from the same table and so prints the same help and the same usage errors.
 tests/lint/test_lint_cli_fast.py checks that both parse every command line alike.
 
@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             if argv is not None:  # called from Python, not as the command: return to the caller
                 sys.exit(code)
             exit_now(code)
-    from composegen.app import app
+    from composegen.cli.app import app
 
     if argv is None:
         app(prog_name="composegen")

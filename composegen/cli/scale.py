@@ -129,7 +129,7 @@ def stress(
     added replica (a fitted line with its spread) and every step; a PNG chart beside it. The stack is
     always taken down; an interrupted run keeps what it measured.
     """
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.engine.live import display
@@ -200,7 +200,7 @@ def scale(
     samples every container; at a line crossed, an OOM kill or a restart it stops and goes back to
     the last good count. Exit 0 when COUNT was reached, 1 when it stopped short.
     """
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.engine.live import display

@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from composegen import __version__
-from composegen.cli import LINT_FILES_HELP, LINT_OPTIONS, PROJECT_HELP, lint_command, run
+from composegen.cli.entry import LINT_FILES_HELP, LINT_OPTIONS, PROJECT_HELP, lint_command, run
 from composegen.errors import EXIT_FINDINGS, EXIT_OK
 
 app = typer.Typer(
@@ -261,7 +261,7 @@ def profiles_show(name: Annotated[str, typer.Argument(help="A bundled profile na
     run(body)
 
 
-class LintFormat(str, Enum):  # the choices of each enum: composegen.cli (a test checks they agree)
+class LintFormat(str, Enum):  # the choices of each enum: composegen.cli.entry (a test checks they agree)
     text = "text"
     json = "json"
     sarif = "sarif"
@@ -379,9 +379,9 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="project (composegen.
 
 def _register_more_commands() -> None:
     """Commands that live in their own modules (each imports its heavy parts lazily)."""
-    from composegen import engine_cli, export_cli, models_cli, plan_cli, scale_cli
+    from composegen.cli import engine, export, models, plan, scale
 
-    for module in (engine_cli, plan_cli, export_cli, scale_cli, models_cli):
+    for module in (engine, plan, export, scale, models):
         module.register(app)
 
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 # the same options as the engine commands (typer reads them from this module's namespace)
-from composegen.engine_cli import OutputFormat, ProfileOpt, ProjectOpt
+from composegen.cli.engine import OutputFormat, ProfileOpt, ProjectOpt
 
 
 def plan(
@@ -51,7 +51,7 @@ def plan(
     Exit 0 when it fits the hosts given, 1 when it needs more, 2 when a single replica is larger
     than every host.
     """
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.errors import EXIT_FINDINGS, EXIT_OK

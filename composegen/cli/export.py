@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from composegen.engine_cli import OutputFormat, ProfileOpt, ProjectOpt
+from composegen.cli.engine import OutputFormat, ProfileOpt, ProjectOpt
 
 export_app = typer.Typer(
     help="The derived numbers for Kubernetes, per-tier .env files and Prometheus alert rules.",
@@ -51,7 +51,7 @@ def k8s(
 ) -> None:
     """Kubernetes manifests for the PROFILE plan: Deployments (StatefulSets for databases), Services,
     HorizontalPodAutoscalers. What has no Kubernetes form is listed, never dropped silently."""
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.errors import EXIT_OK, InputError
@@ -103,7 +103,7 @@ def env(
     """An overlay whose limits read ${SERVICE_MEMORY_LIMIT:-default} and one .env.TIER per tier,
     each tier planned by the calculators with that tier's inputs. Use it as
     `docker compose --env-file .env.TIER -f docker-compose.yml -f docker-compose.PROFILE.tiers.yml up`."""
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.errors import EXIT_OK
@@ -140,7 +140,7 @@ def alerts(
 ) -> None:
     """Prometheus alert rules for each service's planned limits: memory warning and critical, CPU,
     OOM kill and a predict_linear leak alert; thresholds from the profile's monitoring block."""
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.errors import EXIT_OK

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from composegen.engine_cli import OutputFormat  # the same --format choices as the other commands
+from composegen.cli.engine import OutputFormat  # the same --format choices as the other commands
 
 
 class Dtype(str, Enum):
@@ -53,7 +53,7 @@ def models_list(
     `models: [{name: ...}]` and is recognised in a server's `--model`."""
     if ctx.invoked_subcommand is not None:
         return
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.models import report
@@ -77,7 +77,7 @@ def models_show(
 ) -> None:
     """One model's architecture, its source, and its footprint at DTYPE: weights, and for a
     decoder the KV cache per token and per sequence."""
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.models import report
@@ -99,7 +99,7 @@ def models_inspect(
 ) -> None:
     """What a local model's headers say, without loading a weight: architecture, parameters and
     bytes (exact from safetensors and GGUF headers), dtypes or quantization types."""
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.models import report

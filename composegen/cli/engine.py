@@ -53,7 +53,7 @@ def verify(
 
     Exit 1 on any mismatch or unhealthy service. The stack is always taken down, on Ctrl-C too.
     """
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.engine.verify import VerifyRequest, report_json
@@ -156,7 +156,7 @@ def calibrate(
     container was OOM-killed or the run is partial. The stack is always taken down; an interrupted
     run keeps what it measured, marked partial.
     """
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.engine.calibrate import CalibrateRequest
@@ -245,7 +245,7 @@ def watch(
     the maximum; every change is logged, and at the end the overlay change that would keep them is
     printed. Exit 1 when the kernel OOM-killed in a container.
     """
-    from composegen.cli import run
+    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.engine.live import display
