@@ -318,12 +318,40 @@ def measure(case: Case, path: Path) -> dict[str, Any]:
     return result
 
 
+def project(case: Case) -> tuple[dict[str, Any], dict[str, Any]]:
+    """composegen.yaml's `services.app` and docker-compose.yml's for the case: llama.cpp's server
+    with the case's flags, the model named in composegen.yaml."""
+    compose = {"image": IMAGE, "command": f"-m /models/{case.model}.{case.weights}.gguf {case.flags}"}
+    return {"models": [{"name": MODELS[case.model].catalog}]}, compose
+
+
 def composegen_estimate(case: Case) -> tuple[float, float]:
     """(working set, limit) composegen writes for llama.cpp's server with the case's flags."""
-    compose = {"image": IMAGE, "command": f"-m /models/{case.model}.{case.weights}.gguf {case.flags}"}
-    service = {"models": [{"name": MODELS[case.model].catalog}]}
-    found = estimate("dev", service, compose)
+    found = estimate("dev", *project(case))
     return found.working_set, found.limit
+
+
+BASELINE = """
+import json, sys
+sys.path.insert(0, ".")
+from bench.accuracy.estimate import estimate
+print(json.dumps([estimate("dev", s, c).working_set for s, c in json.loads(sys.stdin.read())]))
+"""
+
+
+def baseline_estimates(checkout: Path, cases: Sequence[Case]) -> list[float]:
+    """The working sets another checkout of composegen (`--baseline /work/main`) estimates."""
+    done = subprocess.run(
+        [sys.executable, "-c", BASELINE],
+        input=json.dumps([project(c) for c in cases]),
+        capture_output=True,
+        text=True,
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(checkout)},
+        check=True,
+    )
+    found: list[float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
 
 
 # --- the table ----------------------------------------------------------------------------------
@@ -337,21 +365,24 @@ class Row:
     peak: float
     anon: float
     seconds: float
+    before: float | None = None  # the baseline checkout's estimate (--baseline)
 
     @property
     def ratio(self) -> float:
         return self.estimate / self.peak
 
 
-def markdown(rows: Sequence[Row]) -> str:
+def markdown(rows: Sequence[Row], baseline: str = "") -> str:
+    before = f" ÷ peak, {baseline} |" if baseline else ""
     lines = [
-        "| case | set | estimate | peak RSS (anon) | estimate ÷ peak | verdict | limit written |",
-        "|---|---|---:|---:|---:|---|---:|",
+        f"| case | set | estimate | peak RSS (anon) | estimate ÷ peak | verdict | limit written |{before}",
+        "|---|---|---:|---:|---:|---|---:|" + ("---:|" if baseline else ""),
     ]
     for r in rows:
+        then = f" {r.before / r.peak:.2f} |" if baseline and r.before else ""
         lines.append(
             f"| {r.case.name} | {'fitted' if r.case.fitted else 'held out'} | {mib(r.estimate)} "
-            f"| {mib(r.peak)} ({mib(r.anon)}) | {r.ratio:.2f} | {verdict(r.ratio)} | {mib(r.limit)} |"
+            f"| {mib(r.peak)} ({mib(r.anon)}) | {r.ratio:.2f} | {verdict(r.ratio)} | {mib(r.limit)} |{then}"
         )
     return "\n".join(lines) + "\n"
 
@@ -369,7 +400,7 @@ def summary(rows: Sequence[Row]) -> str:
     return "; ".join(parts) + "."
 
 
-def section(rows: Sequence[Row], version: str, command: str) -> str:
+def section(rows: Sequence[Row], version: str, command: str, baseline: str = "") -> str:
     return (
         f"{DOCS_START}\n\n"
         "llama.cpp on the CPU through llama-cpp-python "
@@ -377,8 +408,17 @@ def section(rows: Sequence[Row], version: str, command: str) -> str:
         "random-weight GGUF files of catalog models' real dimensions written with the `gguf` package. Peak\n"
         "RSS is the process's VmHWM (the mmapped weights' file pages included; anon: the anonymous part at\n"
         "the end). Estimate: `composegen render`'s working set for `llama-server` with the same flags, no\n"
-        "GPU, before the profile's margin; limit: what the overlay writes (dev profile). Target [1.0, 1.3].\n\n"
-        f"    {command}\n\n" + markdown(rows) + "\n" + summary(rows) + "\n"
+        "GPU, before the profile's margin; limit: what the overlay writes (dev profile). Target [1.0, 1.3].\n"
+        "Cases with `-ub 64` fill a 64-token prompt batch (composegen reads -ub); the others the server's\n"
+        "512. The process constant (64 MiB) was fitted on the `fitted` rows only; the process measured is\n"
+        "Python with llama-cpp-python, not llama-server's binary (which has no Python, but an HTTP server\n"
+        "and a prompt cache in RAM, `--cache-ram`, up to 8192 MiB by default, that no row fills)."
+        + (f" The last column: {baseline}'s estimate (before) ÷ the same peak." if baseline else "")
+        + f"\n\n    {command}\n\n"
+        + markdown(rows, baseline)
+        + "\n"
+        + summary(rows)
+        + "\n"
     )
 
 
@@ -388,6 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="run the cases whose name contains this word")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "composegen" / "llamacpp-bench")
     parser.add_argument("--no-docs", action="store_true", help="do not write the table into docs/benchmarks.md")
+    parser.add_argument("--baseline", type=Path, help="another composegen checkout: its estimates in a column")
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
@@ -395,12 +436,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     import llama_cpp
 
     cases = [c for c in CASES if args.only.lower() in c.name.lower()]
+    befores: list[float | None] = (
+        list(baseline_estimates(args.baseline, cases)) if args.baseline else [None] * len(cases)
+    )
+    label = ""
+    if args.baseline:
+        head = subprocess.run(
+            ["git", "-C", str(args.baseline), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        )
+        label = f"{args.baseline.name} {head.stdout.strip()}".strip()
     rows = []
-    for case in cases:
+    for case, before in zip(cases, befores, strict=True):
         path = ensure_gguf(args.cache, MODELS[case.model], case.weights)
         found = measure(case, path)
         working, limit = composegen_estimate(case)
-        row = Row(case, working, limit, found["peak"], found["anon"], found["seconds"])
+        row = Row(case, working, limit, found["peak"], found["anon"], found["seconds"], before)
         rows.append(row)
         implied = row.peak - (working - LLAMA_CPP_PROCESS)
         print(
@@ -412,12 +462,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in found["log"]:
             print("   ", line.strip(), flush=True)
     print()
-    print(markdown(rows))
+    print(markdown(rows, label))
     print(summary(rows))
     if not args.no_docs and not args.only:
         command = ".venv/bin/python bench/accuracy/llamacpp.py"
         text = DOCS.read_text(encoding="utf-8")
-        new = section(rows, llama_cpp.__version__, command)
+        new = section(
+            rows, llama_cpp.__version__, command + (f" --baseline {args.baseline}" if args.baseline else ""), label
+        )
         text = replace_section(text, DOCS_START, new) if DOCS_START in text else text.rstrip("\n") + "\n\n" + new
         DOCS.write_text(text, encoding="utf-8")
         print(f"wrote {DOCS.relative_to(ROOT)}")

@@ -20,8 +20,10 @@ and a VRAM plan per GPU (docs/sizing.md §LLM serving).
   OLLAMA_CONTEXT_LENGTH × OLLAMA_NUM_PARALLEL + its graph estimate for a llama-style model
   (fs/ggml/ggml.go GraphSize: max(4·batch·(1 + 4·embedding + context·(1 + heads)),
   4·batch·(embedding + vocab)), batch 512).
-- llama.cpp's server: `-c` is the whole context, shared by the `-np` slots (tools/server/README.md);
-  `-ngl N` puts N of the layers (and their KV) on the GPU, the rest in RAM.
+- llama.cpp's server: `-c` is the whole context, shared by the `-np` slots (tools/server/README.md),
+  in cells padded to 256 (llama_cpp_cells); `-ngl N` puts N of the layers (and their KV) on the
+  GPU, the rest in RAM. On the CPU: the compute buffer a `-ub` batch touches (llama_cpp_compute),
+  and 4-bit weights the CPU backend repacks held twice (LLAMA_CPP_REPACKED).
 - A CUDA process holds a context on each GPU it uses before any tensor: 500 MiB assumed
   (composegen's figure: 300-600 MiB is what CUDA 12 takes, with its kernels loaded lazily).
 """
