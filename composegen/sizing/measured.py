@@ -49,6 +49,9 @@ from composegen.units import MIB, human_bytes
 SCHEMA = "composegen-measurements"
 #: 2: `memory_high_water` per service and `oom.earlier` (a reader of version 1 would size below
 #: both, so it refuses the file rather than ignore them); version 1 files read as before.
+#: `gpu_memory` per service (its peak bytes on one GPU, and per GPU, read through NVML), `gpus` and
+#: `gpu_note` came later within version 2: no memory limit is sized from them, so a reader that
+#: ignores them sizes nothing below what they say.
 SCHEMA_VERSION = 2
 
 FACTS_RECOMMENDERS = "facts/sizing.md §Recommenders"
@@ -97,6 +100,7 @@ class ServiceMeasurement:
     earlier_kill_source: str = ""  # "OOM-killed at the 176 MiB limit in an earlier calibrate run (m.json, <when>)"
     idle_run: str = ""  # why the run saw no load (see idle_run), "" when it saw some
     shmem_at_peak: float | None = None  # tmpfs and shared memory pages at the peak sample (None: not in the file)
+    gpu_memory_peak: float | None = None  # the most one container held on one GPU (None: not read)
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,7 @@ def parse_measurements(text: str, where: str) -> Measurements:
             earlier_kill_source=earlier[1] if earlier else "",
             idle_run=idle,
             shmem_at_peak=_number(_mapping(entry.get("memory_shmem")).get("at_peak")),
+            gpu_memory_peak=_number(_mapping(entry.get("gpu_memory")).get("peak")),
         )
     return Measurements(
         where=where,
