@@ -5,9 +5,9 @@ Settings: `model`, `dtype`, `max_model_len`, `max_num_seqs`, `gpu_memory_utiliza
 `tensor_parallel_size`, `pipeline_parallel_size`, `quantization`, `kv_cache_dtype`,
 `max_num_batched_tokens` (vllm); `model`, `quantization`, `max_total_tokens`, `num_shard`,
 `cuda_memory_fraction` (tgi); `model`, `context_length`, `parallel`, `gpu_layers`,
-`cache_type_k`, `cache_type_v` (llama.cpp); `num_parallel`, `context_length`, `max_loaded_models`,
-`kv_cache_type`, `flash_attention` (ollama); `model_id` (program `model`: MODEL_ID, MODEL_NAME, MODEL,
-HF_MODEL_ID, ...).
+`cache_type_k`, `cache_type_v`, `ubatch_size`, `kv_unified` (llama.cpp); `num_parallel`,
+`context_length`, `max_loaded_models`, `kv_cache_type`, `flash_attention` (ollama); `model_id`
+(program `model`: MODEL_ID, MODEL_NAME, MODEL, HF_MODEL_ID, ...).
 """
 
 from __future__ import annotations
@@ -112,6 +112,9 @@ LLAMA_CPP = table(
         Option(("-ngl", "--gpu-layers", "--n-gpu-layers"), "gpu_layers", _layers),
         Option(("-ctk", "--cache-type-k"), "cache_type_k", values.text),
         Option(("-ctv", "--cache-type-v"), "cache_type_v", values.text),
+        Option(("-ub", "--ubatch-size"), "ubatch_size", values.count),
+        Option(("-kvu", "--kv-unified"), "kv_unified", None),
+        Option(("-no-kvu", "--no-kv-unified"), "kv_unified", None, flag_value=False),
     )
 )
 LLAMA_CPP_ENV: EnvTable = (
@@ -122,6 +125,7 @@ LLAMA_CPP_ENV: EnvTable = (
     ("LLAMA_ARG_N_GPU_LAYERS", "gpu_layers", _layers),
     ("LLAMA_ARG_CACHE_TYPE_K", "cache_type_k", values.text),
     ("LLAMA_ARG_CACHE_TYPE_V", "cache_type_v", values.text),
+    ("LLAMA_ARG_UBATCH", "ubatch_size", values.count),
 )
 
 

@@ -35,7 +35,9 @@ def known_model(name: str) -> KnownModel | None:
         from composegen.sizing.serving import architecture, kv_per_token
 
         served = architecture(name)
-        return KnownModel(served.name, served.params, int(kv_per_token(served, 2.0))) if served else None
+        if served is None:
+            return None
+        return KnownModel(served.name, served.params, int(kv_per_token(served, 2.0)), lookup(served.name))
     kv = arch.kv_bytes_per_token("fp16")
     return KnownModel(arch.name, arch.params, None if kv is None else int(kv), arch)
 

@@ -26,7 +26,7 @@ from composegen.sizing.common import (
 )
 from composegen.sizing.inputs import ModelFootprint, ServiceInputs
 from composegen.sizing.ml import runtime, weights
-from composegen.sizing.quantity import Quantity, given, times, total
+from composegen.sizing.quantity import Quantity, given, largest, times, total
 from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, MIB
 
@@ -94,14 +94,23 @@ def base_models(inputs: ServiceInputs) -> tuple[ModelFootprint, ...]:
                 f"[{{name: {name}, params: ..., kv_bytes_per_token: ...}}]",
             )
         dtype, dtype_where = base_dtype(inputs)
+        bytes_per_param = BYTES_PER_PARAM[dtype]
+        if program == "llama.cpp":  # a GGUF file: the type its name says (`.Q8_0.gguf`), else 16 bits
+            from composegen.sizing.engines import bits_per_weight, engine_of
+
+            engine = engine_of(inputs.facts)
+            if engine is not None:
+                bits, dtype_where = bits_per_weight(engine)
+                dtype, bytes_per_param = dtype_where.split(",")[0].split(" (")[0], bits / 8
         return (
             ModelFootprint(
                 known.name,
                 known.params,
                 dtype,
-                BYTES_PER_PARAM[dtype],
+                bytes_per_param,
                 known.kv_bytes_per_token,
                 f"base file {where} (facts/sizing.md §ML models; dtype {dtype}: {dtype_where})",
+                known.arch,
             ),
         )
     return ()
@@ -131,11 +140,31 @@ def kv_dtype(inputs: ServiceInputs) -> tuple[float, str]:
     it was read; fp16 where the base sets none or one composegen does not know."""
     from composegen.sizing.serving import kv_bytes
 
-    for program, setting in (("vllm", "kv_cache_dtype"), ("llama.cpp", "cache_type_k"), ("ollama", "kv_cache_type")):
+    k_type, v_type = runs.fact(inputs, "cache_type_k", "llama.cpp"), runs.fact(inputs, "cache_type_v", "llama.cpp")
+    if k_type is not None or v_type is not None:  # llama.cpp types K and V apart (-ctk, -ctv; f16 each)
+        halves = [kv_bytes(str(found.value)) if found is not None else 2.0 for found in (k_type, v_type)]
+        if None not in halves:
+            said = "; ".join(runs.origin_text(found) for found in (k_type, v_type) if found is not None)
+            return sum(
+                h for h in halves if h is not None
+            ) / 2, f"base file {said} (K and V averaged; docs/sizing.md §LLM serving)"
+    for program, setting in (("vllm", "kv_cache_dtype"), ("ollama", "kv_cache_type")):
         found = runs.fact(inputs, setting, program)
         if found is not None and (element := kv_bytes(str(found.value))) is not None:
             return element, f"base file {runs.origin_text(found)} (docs/sizing.md §LLM serving)"
     return 2.0, "fp16, the engines' default"
+
+
+def concurrent_sequences(inputs: ServiceInputs) -> Quantity:
+    """Sequences served at once: declared, else the server's flag (vLLM --max-num-seqs, llama.cpp
+    -np, OLLAMA_NUM_PARALLEL), else 1."""
+    return _tokens(
+        inputs,
+        "concurrent sequences",
+        inputs.spec.concurrent_sequences,
+        (("vllm", "max_num_seqs"), ("llama.cpp", "parallel"), ("ollama", "num_parallel")),
+        1,
+    )
 
 
 def kv_cache(inputs: ServiceInputs, models: tuple[ModelFootprint, ...] | None = None) -> Quantity:
@@ -168,19 +197,90 @@ def kv_cache(inputs: ServiceInputs, models: tuple[ModelFootprint, ...] | None = 
     )
     # llama.cpp's -c is the context of all its slots together (tools/server/README.md: -np splits it)
     shared = runs.fact(inputs, "context_length", "llama.cpp") is not None and not inputs.spec.context_length
-    seqs = (
-        given("concurrent sequences", 1, "count", "llama.cpp's -c holds every slot's tokens")
-        if shared
-        else _tokens(
-            inputs,
-            "concurrent sequences",
-            inputs.spec.concurrent_sequences,
-            (("vllm", "max_num_seqs"), ("llama.cpp", "parallel"), ("ollama", "num_parallel")),
-            1,
+    seqs = concurrent_sequences(inputs)
+    tokens = llama_cpp_cells(inputs, context, seqs) if shared else times("tokens cached", context, seqs, unit="count")
+    return times("KV cache", tokens, per_token_all, unit="bytes", source="vLLM kv_cache_interface.py (facts/sizing.md)")
+
+
+def llama_cpp_cells(inputs: ServiceInputs, context: Quantity, slots: Quantity) -> Quantity:
+    """The KV cells llama.cpp's server allocates for `-c` over `-np` slots: -c padded to 256, each
+    slot's share padded again without `--kv-unified` (composegen.sizing.serving.llama_cpp_cells)."""
+    from composegen.sizing.serving import llama_cpp_cells as cells
+
+    unified = runs.fact(inputs, "kv_unified", "llama.cpp")
+    together = unified is not None and unified.value is True
+    return Quantity(
+        "tokens cached (llama.cpp's KV cells)",
+        cells(int(context.value), int(slots.value), together),
+        "count",
+        "-c padded to 256 cells" + (" (--kv-unified)" if together else ", each slot's -c ÷ -np padded to 256"),
+        "src/llama-context.cpp, src/llama-kv-cache.cpp (docs/sizing.md §LLM serving)",
+        (context, slots),
+    )
+
+
+#: llama.cpp's process beside its model's tensors (the binary, its libraries, its threads), measured
+#: with llama-cpp-python (bench/accuracy/llamacpp.py, fitted on its FITTED cases): no torch in it.
+LLAMA_CPP_PROCESS = 64 * MIB
+
+
+def llama_cpp_runtime(inputs: ServiceInputs, models: tuple[ModelFootprint, ...], slots: Quantity) -> Quantity:
+    """What llama.cpp's server holds on the CPU beside its weights and KV cache: its process and the
+    part of its compute buffer a batch of `-ub` prompt tokens touches (composegen.sizing.serving.
+    llama_cpp_compute), for the widest model."""
+    from composegen.sizing.serving import LLAMA_CPP_UBATCH, LLAMA_CPP_VOCAB_BYTES, llama_cpp_compute
+
+    process = given(
+        "llama.cpp process",
+        LLAMA_CPP_PROCESS,
+        "bytes",
+        "measured: bench/accuracy/llamacpp.py (docs/benchmarks.md)",
+        "measured",
+    )
+    found = runs.fact(inputs, "ubatch_size", "llama.cpp", most=runs.MOST_COUNT)
+    ubatch = (
+        runs.fact_quantity("prompt batch (-ub)", found, "count")
+        if found is not None
+        else given(
+            "prompt batch (-ub)", LLAMA_CPP_UBATCH, "count", "llama.cpp's default (common.h n_ubatch)", "default"
         )
     )
-    tokens = times("tokens cached", context, seqs, unit="count")
-    return times("KV cache", tokens, per_token_all, unit="bytes", source="vLLM kv_cache_interface.py (facts/sizing.md)")
+    graphs = [
+        given(
+            f"{m.name} compute buffer",
+            llama_cpp_compute(m.arch.hidden, m.arch.intermediate, m.arch.vocab, int(ubatch.value), int(slots.value)),
+            "bytes",
+            "4 × (-ub × (6 × hidden + 3 × intermediate) + 2 × slots × vocab): composegen.sizing.serving",
+        )
+        for m in models
+        if m.arch is not None
+    ]
+    vocab = sum(m.arch.vocab for m in models if m.arch is not None) * LLAMA_CPP_VOCAB_BYTES
+    parts = [process]
+    if vocab:
+        parts.append(
+            given(
+                "vocabularies",
+                vocab,
+                "bytes",
+                "composegen's figure: 64 bytes a token (src/llama-vocab.cpp token_data, 40, and its allocation)",
+                "assumed",
+            )
+        )
+    if graphs:
+        parts.append(largest("compute buffer", graphs, "the widest model's"))
+    return total("llama.cpp runtime (CPU)", parts)
+
+
+def llama_cpp_repacked(models: tuple[ModelFootprint, ...]) -> Quantity | None:
+    """The second copy llama.cpp's CPU backend makes of 4-bit weights it repacks (Q4_0, Q4_K, IQ4_NL:
+    composegen.sizing.serving.LLAMA_CPP_REPACKED), beside the mmapped file; None when none is."""
+    from composegen.sizing.serving import LLAMA_CPP_REPACKED
+
+    repacked = tuple(m for m in models if m.dtype.lower() in LLAMA_CPP_REPACKED)
+    if not repacked:
+        return None
+    return weights(repacked).renamed("weights repacked for the CPU (llama.cpp's CPU_REPACK buffer)")
 
 
 #: /dev/shm for vLLM where the base sets neither shm_size nor `ipc: host`: PyTorch passes tensors
@@ -324,10 +424,13 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         )
     models = served_models(inputs, models)
     w = weights(models)
-    ram = runtime(inputs)
     reserved = reserved_gpus(inputs)
-    vram, offloaded = gpu_plan(inputs, reserved) if reserved is not None else ({}, 0.0)
     programs = inputs.facts.programs if inputs.facts is not None else ()
+    if reserved is None and "llama.cpp" in programs:  # llama.cpp on the CPU: no torch in it
+        ram = llama_cpp_runtime(inputs, models, concurrent_sequences(inputs))
+    else:
+        ram = runtime(inputs)
+    vram, offloaded = gpu_plan(inputs, reserved) if reserved is not None else ({}, 0.0)
     if reserved is not None:
         parts = [ram]
         if "vllm" in programs:
@@ -336,7 +439,8 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             parts.append(given("layers on the CPU (-ngl)", offloaded, "bytes", "llama.cpp's -ngl below the layers"))
         working = total("working set (weights and KV cache in VRAM)", parts)
     else:
-        working = total("working set", (ram, w, kv_cache(inputs, models)))
+        repacked = llama_cpp_repacked(models) if "llama.cpp" in programs else None
+        working = total("working set", (ram, w, kv_cache(inputs, models), *([repacked] if repacked else [])))
     memory = declared_memory(inputs) or working
     rate = given("load rate", LOAD_BYTES_PER_SECOND, "bytes", "composegen default, assumed", "assumed")
     load = Quantity("read weights", w.value / rate.value, "seconds", "weights ÷ load rate", "", (w, rate))

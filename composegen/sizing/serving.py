@@ -20,8 +20,10 @@ and a VRAM plan per GPU (docs/sizing.md §LLM serving).
   OLLAMA_CONTEXT_LENGTH × OLLAMA_NUM_PARALLEL + its graph estimate for a llama-style model
   (fs/ggml/ggml.go GraphSize: max(4·batch·(1 + 4·embedding + context·(1 + heads)),
   4·batch·(embedding + vocab)), batch 512).
-- llama.cpp's server: `-c` is the whole context, shared by the `-np` slots (tools/server/README.md);
-  `-ngl N` puts N of the layers (and their KV) on the GPU, the rest in RAM.
+- llama.cpp's server: `-c` is the whole context, shared by the `-np` slots (tools/server/README.md),
+  in cells padded to 256 (llama_cpp_cells); `-ngl N` puts N of the layers (and their KV) on the
+  GPU, the rest in RAM. On the CPU: the compute buffer a `-ub` batch touches (llama_cpp_compute),
+  and 4-bit weights the CPU backend repacks held twice (LLAMA_CPP_REPACKED).
 - A CUDA process holds a context on each GPU it uses before any tensor: 500 MiB assumed
   (composegen's figure: 300-600 MiB is what CUDA 12 takes, with its kernels loaded lazily).
 """
@@ -199,6 +201,59 @@ def kv_per_token(arch: Arch, element_bytes: float) -> float:
 
 def kv_cache_bytes(arch: Arch, element_bytes: float, context: int, sequences: int = 1) -> float:
     return kv_per_token(arch, element_bytes) * context * sequences
+
+
+#: llama.cpp pads its context to whole blocks of 256 cells (src/llama-context.cpp:
+#: `cparams.n_ctx = GGML_PAD(cparams.n_ctx, 256)`, and each slot's share the same).
+LLAMA_CPP_CELL_PAD = 256
+
+
+def _pad(n: int, step: int) -> int:
+    return -(-n // step) * step
+
+
+def llama_cpp_cells(context: int, parallel: int = 1, unified: bool = False) -> int:
+    """The KV cells llama.cpp allocates for `-c context -np parallel` (src/llama-context.cpp,
+    src/llama-kv-cache.cpp): the context padded to 256; without `--kv-unified` each of the
+    `parallel` slots gets its own stream of pad(n_ctx ÷ parallel, 256) cells, so `-c 4096 -np 3` holds
+    3 × 1536 = 4608; with it, one stream of n_ctx cells that the slots share."""
+    n_ctx = _pad(max(1, context), LLAMA_CPP_CELL_PAD)
+    if unified or parallel <= 1:
+        return n_ctx
+    return _pad(n_ctx // parallel, LLAMA_CPP_CELL_PAD) * parallel
+
+
+#: llama.cpp's physical batch, `-ub` (common/common.h n_ubatch).
+LLAMA_CPP_UBATCH = 512
+#: f32 values one token of a batch holds live in llama.cpp's CPU graph at once, per unit of hidden
+#: and of MLP width: the residual, its norm, q, k, v and the attention output (6 × hidden), and the
+#: gate, up and their product (3 × intermediate). composegen's reading of the graph
+#: (src/llama-graph.cpp, flash attention on: llama.cpp's `auto` turns it on for the CPU), checked by
+#: bench/accuracy/llamacpp.py (docs/benchmarks.md §LLM serving on the CPU).
+LLAMA_CPP_GRAPH_HIDDEN = 6
+LLAMA_CPP_GRAPH_INTERMEDIATE = 3
+
+
+#: GGUF types llama.cpp's CPU backend repacks on x86-64 with AVX2 (ggml/src/ggml-cpu/repack.cpp
+#: ggml_repack_get_optimal_repack_type: Q4_0, Q4_K, IQ4_NL, MXFP4; the Q4_K mixes are mostly Q4_K):
+#: their weights are copied into a CPU_REPACK buffer, while the mmapped file's pages read to make the
+#: copy stay mapped, so the process holds them twice (measured: bench/accuracy/llamacpp.py).
+LLAMA_CPP_REPACKED = frozenset({"q4_0", "q4_k", "q4_k_s", "q4_k_m", "iq4_nl", "mxfp4"})
+#: Bytes llama.cpp's vocabulary holds per token: its token_data (a std::string, a score and its
+#: attributes: 40 bytes) with the allocator's overhead (src/llama-vocab.cpp); composegen's figure
+#: for the bench's token-less files, checked on two vocabularies (49,152 and 151,936 tokens).
+LLAMA_CPP_VOCAB_BYTES = 64
+
+
+def llama_cpp_compute(hidden: int, intermediate: int, vocab: int, ubatch: int, sequences: int) -> float:
+    """The part of llama.cpp's CPU compute buffer a busy server touches (bytes): a batch of `ubatch`
+    prompt tokens through a layer in f32, plus the f32 logits of one output per slot, in the graph
+    and in the output buffer (src/llama-context.cpp output_reserve: vocab × max(outputs, n_seq_max),
+    cleared, so touched). The buffer llama.cpp reserves is larger (logits for every token of a
+    batch: `CPU compute buffer size` in its log), but the server asks for one output per slot
+    (common.h n_outputs_max_per_seq = 1), so those pages are never written and take no memory."""
+    per_token = LLAMA_CPP_GRAPH_HIDDEN * hidden + LLAMA_CPP_GRAPH_INTERMEDIATE * intermediate
+    return 4.0 * (ubatch * per_token + 2 * max(1, sequences) * vocab)
 
 
 # --- engines ------------------------------------------------------------------------------------

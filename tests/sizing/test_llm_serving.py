@@ -238,3 +238,26 @@ def test_int4_on_an_engine_that_serves_gguf_is_a_gguf_type() -> None:
     assert bits_per_weight(engine("llama.cpp", "/m/llama3-8b.Q4_0.gguf"), "int4")[0] == 4.5  # the file says
     assert bits_per_weight(engine("vllm", "llama3-8b"), "int4")[0] == 4.0
     assert bits_per_weight(engine("vllm", "Qwen/Qwen2.5-7B-Instruct-AWQ"))[0] == 4 + 20 / 128
+
+
+@pytest.mark.parametrize(
+    ("context", "parallel", "unified", "cells"),
+    [
+        (4096, 1, False, 4096),
+        (4000, 1, False, 4096),  # -c is padded to 256 cells
+        (100, 1, False, 256),
+        (4096, 4, False, 4096),  # 4 streams of 1024
+        (4096, 3, False, 4608),  # each slot's 1365 is padded to 1536
+        (6000, 3, False, 6144),
+        (4096, 3, True, 4096),  # --kv-unified: one stream the slots share
+    ],
+)
+def test_llama_cpp_kv_cells(context: int, parallel: int, unified: bool, cells: int) -> None:
+    assert serving.llama_cpp_cells(context, parallel, unified) == cells
+
+
+def test_llama_cpp_compute_is_a_batch_through_a_layer_and_one_output_per_slot() -> None:
+    # SmolLM2-135M: 512 tokens × (6 × 576 + 3 × 1536) f32 values, and 2 × 3 slots × 49152 logits
+    assert serving.llama_cpp_compute(576, 1536, 49152, 512, 3) == 4 * (512 * 8064 + 6 * 49152)
+    # not the reserved buffer's logits for every token of the batch (512 × 49152 × 4 = 96 MiB)
+    assert serving.llama_cpp_compute(576, 1536, 49152, 512, 1) < 20 * MIB
