@@ -135,6 +135,9 @@ class _Converter:
         self.notes: list[Note] = []
         self.deploys: dict[str, SwarmDeploy] = {}
         self.max_per_node = _max_per_node(planned)
+        #: every secret value of the base stack, read once (each service's look was a pass over the
+        #: whole stack: 2000 services took two minutes)
+        self.secrets = planned.base.secret_values()
 
     def note(self, service: str | None, key: str, why: str, action: str = "left out") -> None:
         """Record a change; its source is the base when the base's service has the key."""
@@ -215,7 +218,7 @@ class _Converter:
         """No secret written in the base is copied into the stack file (see the module docstring)."""
         from composegen.masking import mask, mask_argv, secret_name
 
-        known = self.planned.base.secret_values()
+        known = self.secrets
         env = service.get("environment")
         if isinstance(env, (list, Mapping)):
             pairs = [str(e).partition("=")[::2] for e in env] if isinstance(env, list) else list(env.items())
