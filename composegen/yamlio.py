@@ -851,7 +851,7 @@ _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 
 def one_line(text: str) -> str:
     """Text safe inside a YAML comment: no line breaks or control characters."""
-    return _LINE_BREAKS.sub(" ", text)
+    return text if text.isprintable() else _LINE_BREAKS.sub(" ", text)
 
 
 class Layout(NamedTuple):
@@ -903,36 +903,39 @@ _PLAIN_SCALARS = frozenset({int, float, bool, type(None)})
 
 class _Writer:
     """The lines of one `dump`. Keys repeat from service to service (memory, cpus, test...):
-    each is quoted once."""
+    each is quoted once. Key paths are followed only as deep as a comment goes."""
 
-    __slots__ = ("comments", "keys", "layout", "lines", "parents")
+    __slots__ = ("above", "keys", "layout", "lines", "reach")
 
     def __init__(self, lines: list[str], layout: Layout, comments: Mapping[KeyPath, str]) -> None:
         self.lines = lines
         self.layout = layout
-        self.comments = comments
-        self.parents = {path[:-1] for path in comments}  # the mappings that hold a commented key
+        #: per mapping that holds a commented key: {key: its comment}
+        self.above: dict[KeyPath, dict[Any, str]] = {}
+        for path, text in comments.items():
+            self.above.setdefault(path[:-1], {})[path[-1]] = text
+        self.reach = max(map(len, self.above), default=-1)  # the longest path with a comment inside
         self.keys: dict[str, str] = {}
 
     def key(self, name: Any) -> str:
         if type(name) is not str:  # (not remembered: `True` and `1` are one dict key)
             return key(str(name))
-        found = self.keys.get(name)
-        if found is None:
-            found = self.keys[name] = key(name)
+        found = self.keys[name] = key(name)
         return found
 
-    def mapping(self, data: Mapping[Any, Any], pad: str, path: KeyPath) -> None:
+    def inside(self, path: KeyPath | None, name: Any) -> KeyPath | None:
+        """The path of `name` in the mapping or list at `path`, while a comment may lie below."""
+        return (*path, name) if path is not None and len(path) < self.reach else None
+
+    def mapping(self, data: Mapping[Any, Any], pad: str, path: KeyPath | None) -> None:
         append = self.lines.append
         keys = self.keys
-        comments = self.comments if path in self.parents else None
+        above = self.above.get(path) if path is not None else None
         flow_lists = self.layout.flow_lists
         for name, value in data.items():
-            written = keys.get(name) if type(name) is str else None
-            if written is None:
-                written = self.key(name)
-            if comments is not None and (*path, name) in comments:
-                append(f"{pad}# {one_line(comments[(*path, name)])}")
+            written = keys.get(name) or self.key(name)
+            if above is not None and name in above:
+                append(f"{pad}# {one_line(above[name])}")
             kind = type(value)
             if kind is str:  # most values: checked first
                 append(f"{pad}{written}: {quote(value)}")
@@ -940,14 +943,14 @@ class _Writer:
                 append(f"{pad}{written}: {scalar(value)}")
             elif kind is dict or isinstance(value, Mapping):
                 append(f"{pad}{written}:")
-                self.mapping(value, pad + "  ", (*path, name))
+                self.mapping(value, pad + "  ", self.inside(path, name))
             elif isinstance(value, (list, tuple)) and name not in flow_lists:
                 append(f"{pad}{written}:")
-                self.sequence(value, pad + self.layout.sequence_indent, (*path, name))
+                self.sequence(value, pad + self.layout.sequence_indent, self.inside(path, name))
             else:
                 append(f"{pad}{written}: {scalar(value)}")
 
-    def sequence(self, data: Sequence[Any], pad: str, path: KeyPath) -> None:
+    def sequence(self, data: Sequence[Any], pad: str, path: KeyPath | None) -> None:
         lines = self.lines
         for index, item in enumerate(data):
             nested = isinstance(item, (Mapping, list, tuple)) and len(item) > 0
@@ -956,9 +959,9 @@ class _Writer:
                 continue
             start = len(lines)  # the item as a block two columns in, its first line after the `- `
             if isinstance(item, Mapping):
-                self.mapping(item, pad + "  ", (*path, index))
+                self.mapping(item, pad + "  ", self.inside(path, index))
             else:
-                self.sequence(item, pad + "  ", (*path, index))
+                self.sequence(item, pad + "  ", self.inside(path, index))
             lines[start] = f"{pad}- {lines[start].lstrip()}"
 
 
