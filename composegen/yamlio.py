@@ -12,7 +12,9 @@ Two readers, one writer:
   each key and item.
 - `load_roundtrip` / `dump_roundtrip`: ruamel.yaml round-trip for editing a user's file, keeping
   comments, anchors and key order.
-- `scalar`: the one YAML-safe quoting of a value, used by the render templates.
+- `dump` / `dump_all`: the one writer of composegen's YAML (overlays, Swarm stack files,
+  Kubernetes manifests, alert rules): plain data in block style, every key through `key` and every
+  value through `scalar` (the one YAML-safe quoting), with header and per-key comment lines.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import io
 import math
 import re
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -821,7 +823,7 @@ def key(text: str) -> str:
 
 
 def scalar(value: Any) -> str:
-    """The YAML-safe form of a value, as flow YAML: the one filter every template value goes through.
+    """The YAML-safe form of a value, as flow YAML: the form `dump` writes every value in.
 
     Strings are always double-quoted (a `:`, `#`, quote or newline never breaks the file, and
     memory values stay strings as compose v2 requires); lists and mappings become flow
@@ -842,6 +844,125 @@ def scalar(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(scalar(v) for v in value) + "]"
     raise TypeError(f"no YAML form for {type(value).__name__}")
+
+
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """Text safe inside a YAML comment: no line breaks or control characters."""
+    return text if text.isprintable() else _LINE_BREAKS.sub(" ", text)
+
+
+class Layout(NamedTuple):
+    """How `dump` lays out block YAML: compose files and Kubernetes manifests differ."""
+
+    #: Before a block sequence's `- `, inside its key: compose files indent it, manifests do not.
+    sequence_indent: str = "  "
+    #: A mapping or list inside a block sequence: on one line (`- {"type": "tmpfs", ...}`), or as a
+    #: block of its own under the `- `.
+    flow_items: bool = True
+    #: Keys whose list is written on one line (`command: ["a", "b"]`) instead of as a block.
+    flow_lists: frozenset[str] = frozenset()
+
+
+#: Compose files: indented sequences, their mappings on one line.
+COMPOSE = Layout()
+#: Kubernetes manifests and Prometheus rules: sequences flush with their key, items as blocks.
+KUBERNETES = Layout(sequence_indent="", flow_items=False)
+
+
+def dump(
+    data: Mapping[Any, Any],
+    *,
+    layout: Layout = COMPOSE,
+    header: Sequence[str] = (),
+    comments: Mapping[KeyPath, str] | None = None,
+) -> str:
+    """One YAML document for a mapping of plain data (mappings, lists and tuples, scalars), in
+    block style, keys in the order given: every key through `key`, every value through `scalar`;
+    an empty mapping or list is written `{}` / `[]`.
+
+    `header`: comment lines above the document; `comments`: a comment line above the key at each
+    key path, like `("services", "api")`. Comments are made one line (`one_line`).
+    """
+    lines = [f"# {one_line(text)}" for text in header]
+    writer = _Writer(lines, layout, comments or {})
+    writer.mapping(data, "", ())
+    return "\n".join(lines) + "\n"
+
+
+def dump_all(documents: Sequence[Mapping[Any, Any]], *, layout: Layout = KUBERNETES) -> str:
+    """Documents separated by `---`."""
+    return "---\n".join(dump(document, layout=layout) for document in documents)
+
+
+#: Values `scalar` writes whatever the layout: no container to look into.
+_PLAIN_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+class _Writer:
+    """The lines of one `dump`. Keys repeat from service to service (memory, cpus, test...):
+    each is quoted once. Key paths are followed only as deep as a comment goes."""
+
+    __slots__ = ("above", "keys", "layout", "lines", "reach")
+
+    def __init__(self, lines: list[str], layout: Layout, comments: Mapping[KeyPath, str]) -> None:
+        self.lines = lines
+        self.layout = layout
+        #: per mapping that holds a commented key: {key: its comment}
+        self.above: dict[KeyPath, dict[Any, str]] = {}
+        for path, text in comments.items():
+            self.above.setdefault(path[:-1], {})[path[-1]] = text
+        self.reach = max(map(len, self.above), default=-1)  # the longest path with a comment inside
+        self.keys: dict[str, str] = {}
+
+    def key(self, name: Any) -> str:
+        if type(name) is not str:  # (not remembered: `True` and `1` are one dict key)
+            return key(str(name))
+        found = self.keys[name] = key(name)
+        return found
+
+    def inside(self, path: KeyPath | None, name: Any) -> KeyPath | None:
+        """The path of `name` in the mapping or list at `path`, while a comment may lie below."""
+        return (*path, name) if path is not None and len(path) < self.reach else None
+
+    def mapping(self, data: Mapping[Any, Any], pad: str, path: KeyPath | None) -> None:
+        append = self.lines.append
+        keys = self.keys
+        above = self.above.get(path) if path is not None else None
+        flow_lists = self.layout.flow_lists
+        for name, value in data.items():
+            written = keys.get(name) or self.key(name)
+            if above is not None and name in above:
+                append(f"{pad}# {one_line(above[name])}")
+            kind = type(value)
+            if kind is str:  # most values: checked first
+                append(f"{pad}{written}: {quote(value)}")
+            elif kind in _PLAIN_SCALARS or not value:  # (an empty mapping or list is written `{}` / `[]`)
+                append(f"{pad}{written}: {scalar(value)}")
+            elif kind is dict or isinstance(value, Mapping):
+                append(f"{pad}{written}:")
+                self.mapping(value, pad + "  ", self.inside(path, name))
+            elif isinstance(value, (list, tuple)) and name not in flow_lists:
+                append(f"{pad}{written}:")
+                self.sequence(value, pad + self.layout.sequence_indent, self.inside(path, name))
+            else:
+                append(f"{pad}{written}: {scalar(value)}")
+
+    def sequence(self, data: Sequence[Any], pad: str, path: KeyPath | None) -> None:
+        lines = self.lines
+        for index, item in enumerate(data):
+            nested = isinstance(item, (Mapping, list, tuple)) and len(item) > 0
+            if not nested or self.layout.flow_items:
+                lines.append(f"{pad}- {scalar(item)}")
+                continue
+            start = len(lines)  # the item as a block two columns in, its first line after the `- `
+            if isinstance(item, Mapping):
+                self.mapping(item, pad + "  ", self.inside(path, index))
+            else:
+                self.sequence(item, pad + "  ", self.inside(path, index))
+            lines[start] = f"{pad}- {lines[start].lstrip()}"
 
 
 # --- round trip (editing) --------------------------------------------------------------------

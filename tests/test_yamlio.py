@@ -159,6 +159,76 @@ def test_scalar_collections() -> None:
     assert parse_document(f"k: {scalar(value)}\n", "t").data["k"] == value
 
 
+#: Data of every shape the writer meets: nested mappings and lists, empty ones, keys and values
+#: YAML would misread unquoted.
+WRITTEN_DATA = {
+    "services": {
+        "api": {
+            "command": ["run", "--bind", "0.0.0.0:80"],
+            "deploy": {"replicas": 2, "resources": {"limits": {"memory": "512M", "cpus": 0.5}}},
+            "volumes": [{"type": "tmpfs", "target": "/tmp", "tmpfs": {"size": 1024}}, "data:/data"],
+            "environment": {"on": "no", "80": "x: y # z", "EMPTY": ""},
+            "read_only": True,
+            "user": None,
+            "labels": {},
+            "cap_drop": [],
+        },
+        "db": {},
+    },
+    "x-nested": [[1, 2], [], {"k": [{"deep": "v"}]}],
+}
+OVERLAY_LAYOUT = yamlio.COMPOSE._replace(flow_lists=frozenset({"command", "cap_drop"}))
+
+
+@pytest.mark.parametrize("layout", [yamlio.COMPOSE, yamlio.KUBERNETES, OVERLAY_LAYOUT])
+def test_dump_reads_back_as_the_data(layout: yamlio.Layout) -> None:
+    text = yamlio.dump(WRITTEN_DATA, layout=layout, header=["a header"], comments={("services", "db"): "a note"})
+    assert parse_document(text, "t").data == WRITTEN_DATA
+
+
+@pytest.mark.parametrize(
+    ("layout", "expected"),
+    [
+        (
+            OVERLAY_LAYOUT,
+            'svc:\n  command: ["a", "b"]\n  volumes:\n    - {"type": "tmpfs"}\n    - "x:/y"\n'
+            '  labels:\n    "on": "1"\n  nested:\n    - [1]\n  none: null\n  empty: {}\n  also: []\n',
+        ),
+        (
+            yamlio.KUBERNETES,
+            'svc:\n  command:\n  - "a"\n  - "b"\n  volumes:\n  - type: "tmpfs"\n  - "x:/y"\n'
+            '  labels:\n    "on": "1"\n  nested:\n  - - 1\n  none: null\n  empty: {}\n  also: []\n',
+        ),
+    ],
+)
+def test_dump_lays_out_compose_files_and_manifests(layout: yamlio.Layout, expected: str) -> None:
+    data = {
+        "svc": {
+            "command": ["a", "b"],
+            "volumes": [{"type": "tmpfs"}, "x:/y"],
+            "labels": {"on": "1"},
+            "nested": [[1]],
+            "none": None,
+            "empty": {},
+            "also": [],
+        }
+    }
+    assert yamlio.dump(data, layout=layout) == expected
+
+
+def test_dump_writes_header_and_comments_on_one_line_each() -> None:
+    text = yamlio.dump(
+        {"services": {"api": {"image": "x"}, "db": {}}},
+        header=["first\nsecond", "third"],
+        comments={("services", "db"): "line\r\nbreak", ("services", "gone"): "no such key"},
+    )
+    assert text == '# first second\n# third\nservices:\n  api:\n    image: "x"\n  # line break\n  db: {}\n'
+
+
+def test_dump_all_separates_documents() -> None:
+    assert yamlio.dump_all([{"a": 1}, {"b": [{"c": 2}]}]) == "a: 1\n---\nb:\n- c: 2\n"
+
+
 def _flow(depth: int) -> str:
     return "services:\n  web:\n    x-deep: " + "[" * depth + "]" * depth + "\n"
 

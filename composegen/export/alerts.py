@@ -27,10 +27,10 @@ from typing import Literal
 
 from composegen.export.notes import Note
 from composegen.export.output import export_header
-from composegen.export.yamlout import dump
 from composegen.profiles.models import MonitoringPolicy
 from composegen.sizing.model import ServicePlan, StackPlan
 from composegen.units import format_bytes, format_cpus, format_duration
+from composegen.yamlio import KUBERNETES, dump
 
 Platform = Literal["compose", "kubernetes"]
 PLATFORMS: tuple[Platform, ...] = ("compose", "kubernetes")
@@ -241,7 +241,7 @@ def rules_text(rules: AlertRules, profile: str, digest: str) -> str:
         f"# profile: {profile}   platform: {rules.platform}   inputs: {digest}\n"
         f"# check: promtool check rules FILE\n"
     )
-    return header + dump(rules.as_dict())
+    return header + dump(rules.as_dict(), layout=KUBERNETES)
 
 
 def rules_json(rules: AlertRules, output: str | None) -> dict[str, object]:

@@ -5,7 +5,7 @@ every service that runs workers, replicas for every stateless service, agents fo
 that runs agents. Each tier is planned by the calculators with those inputs in place of
 composegen.yaml's (`plan_stack`, the same path as `render`), never by scaling numbers.
 
-The overlay is the profile's own overlay (the `render` template) with each per-tier value replaced
+The overlay is the profile's own overlay (`render.layout`) with each per-tier value replaced
 by a variable whose default is the profile's own value: `"${API_MEMORY_LIMIT:-896M}"`. Variable
 names: the service name upper-cased, every character other than A-Z and 0-9 turned into `_`, then
 - `_MEMORY_LIMIT`, `_MEMORY_RESERVATION`, `_CPUS`: always (the limits, or the legacy keys the base
@@ -36,8 +36,8 @@ from composegen.export.k8s import STATEFUL_ROLES
 from composegen.export.output import export_header, write_exports
 from composegen.profiles.models import Profile, ServiceSpec, Tier
 from composegen.render.context import service_context, stack_context
-from composegen.render.engine import render_template
-from composegen.render.overlay import TEMPLATE, Planned, check_overlay
+from composegen.render.layout import overlay_text
+from composegen.render.overlay import Planned, check_overlay
 from composegen.sizing.model import ServiceInputs, ServicePlan, StackPlan
 from composegen.sizing.plan import host_fit, plan_stack
 from composegen.sizing.quantity import given
@@ -281,7 +281,7 @@ def export_tiers(planned: Planned, names: Sequence[str] | None, folder: Path | N
         warnings += problems
         services.append(_substituted(default, found))
     _check_unique(variables)
-    rendered = render_template(TEMPLATE, {**context, "services": services}).replace(
+    rendered = overlay_text({**context, "services": services}).replace(
         "# use: docker compose ", "# use: docker compose [--env-file .env] --env-file .env.TIER ", 1
     )
     text = export_header("env") + "\n" + rendered.split("\n", 1)[1]  # not an overlay --check-all re-renders

@@ -1,1 +1,1 @@
-"""Render a StackPlan into compose overlay text through the jinja2 templates, then validate it."""
+"""Render a StackPlan into compose overlay text (`layout`, written by `yamlio.dump`), then validate it."""

@@ -1,18 +1,18 @@
 """The template context: the plan flattened into compose-ready values (strings, numbers, lists).
 
-The template lays these out; it never computes. Keys the target does not honour are not here:
+`render.layout` lays these out as the overlay's data; it never computes. Keys the target does not honour are not here:
 `reservations.cpus`, `update_config` and `placement` are Swarm-only (facts/compose-spec.md).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from composegen.sizing.common import raised_memswap
 from composegen.sizing.model import ServiceInputs, ServicePlan, StackPlan
 from composegen.units import format_bytes
+from composegen.yamlio import one_line
 
 NO_NEW_PRIVILEGES = ("no-new-privileges:true",)
 
@@ -30,11 +30,6 @@ class NetworkContext:
     name: str | None
     internal: bool
     driver_opts: tuple[tuple[str, str], ...]
-
-
-def one_line(text: str) -> str:
-    """Text safe inside a YAML comment: no line breaks or control characters."""
-    return re.sub(r"[\x00-\x1f\x7f\x85\u2028\u2029]+", " ", text)
 
 
 def service_context(plan: ServicePlan, inputs: ServiceInputs) -> dict[str, Any]:

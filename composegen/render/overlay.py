@@ -6,7 +6,6 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from composegen import __version__
@@ -16,15 +15,13 @@ from composegen.profiles import PROJECT_FILE
 from composegen.profiles.loader import LoadedProfile, LoadedProject, load_profile, load_project
 from composegen.render.base import check_merged, load_base
 from composegen.render.context import stack_context
-from composegen.render.engine import render_template
+from composegen.render.layout import overlay_text
 from composegen.resolve import resolve_inputs
 from composegen.sizing.measured import Measurements, parse_measurements
 from composegen.sizing.model import ServiceInputs, StackPlan
 from composegen.sizing.plan import plan_stack
 from composegen.units import human_bytes
 from composegen.yamlio import MAX_FILE_BYTES, parse_document, read_text
-
-TEMPLATE = "overlay.yml.j2"
 
 
 @dataclass(frozen=True)
@@ -192,12 +189,12 @@ def render(
 
 
 def overlay_context(planned: Planned, out: Path) -> dict[str, Any]:
-    """The template context of the overlay for `planned`, written to `out`."""
+    """The context (`render.context`) of the overlay for `planned`, written to `out`."""
     root = planned.project.root
     base_files = [
         str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in planned.project.compose_paths()
     ]
-    context = stack_context(
+    return stack_context(
         replace(planned.stack, target="compose"),  # an overlay is for compose whatever the profile's target
         list(planned.inputs),
         version=__version__,
@@ -205,15 +202,11 @@ def overlay_context(planned: Planned, out: Path) -> dict[str, Any]:
         base_files=base_files,
         output_name=out.name,
     )
-    # each service's fields as attributes, the template's `s.name`: jinja tries an attribute before
-    # a key, so a dict costs every lookup a failed one first (half the template's time)
-    context["services"] = [SimpleNamespace(**service) for service in context["services"]]
-    return context
 
 
 def render_planned(planned: Planned, out: Path) -> str:
     """The overlay text for a plan, validated merged over its base (raises ValidationError)."""
-    text = render_template(TEMPLATE, overlay_context(planned, out))
+    text = overlay_text(overlay_context(planned, out))
     check_overlay(text, planned, out)
     return text
 

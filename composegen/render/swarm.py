@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,16 +30,12 @@ from composegen.compose.tree import annotate, plain
 from composegen.errors import InputError
 from composegen.paths import real_path
 from composegen.render import swarm_keys as keys
-from composegen.render.context import one_line
-from composegen.render.engine import render_template
-from composegen.render.overlay import TEMPLATE, Planned, check_overlay, overlay_context
+from composegen.render.layout import header, overlay_data
+from composegen.render.overlay import Planned, check_overlay, overlay_context
 from composegen.render.swarm_deploy import RESTART_CONDITION, SwarmDeploy, swarm_deploy
 from composegen.units import format_bytes, parse_bytes
-from composegen.yamlio import key as yaml_key
-from composegen.yamlio import parse_document, read_document
-from composegen.yamlio import scalar as yaml_scalar
+from composegen.yamlio import KeyPath, dump, read_document
 
-STACK_TEMPLATE = "stack.yml.j2"
 #: A value that only refers to a variable: the secret stays in the environment.
 _REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
 MOVED_WHY = (
@@ -81,16 +77,23 @@ class SwarmRendered:
 
 
 def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
-    """The stack file for a plan, validated as compose would read it (raises ValidationError)."""
+    """The stack file for a plan, validated as compose would read it (raises ValidationError):
+    the base merged with the overlay's data, converted, then written once."""
     root = planned.project.root
     context = overlay_context(planned, out)
-    overlay = parse_document(render_template(TEMPLATE, context), out.name)
     raw = _raw_base(planned.project.compose_paths())
-    merged = plain(merge_files([*raw, annotate(overlay)]))
+    merged = plain(merge_files([*raw, overlay_data(context)]))
     converter = _Converter(planned, root, real_path(out.parent), plain(merge_files(raw)))
     data = converter.convert(merged)
-    header = render_template(STACK_TEMPLATE, {**context, "notes": [one_line(n.text()) for n in converter.notes]})
-    text = header + emit(data, comments=converter.comments())
+    base = ", ".join(context["base_files"])
+    lines = header(
+        context,
+        target="swarm",
+        base=f"{base}, merged in with the overlay: this file stands alone; ${{VARIABLES}} are left for stack deploy",
+        use=f"docker stack deploy -c {context['output_name']} STACK",
+        notes=[f"swarm: {n.text()}" for n in converter.notes],
+    )
+    text = dump(data, header=lines, comments=converter.comments())
     check_overlay(text, planned, out, base=[])
     return SwarmRendered(planned, text, out, tuple(converter.notes), dict(converter.deploys))
 
@@ -132,6 +135,9 @@ class _Converter:
         self.notes: list[Note] = []
         self.deploys: dict[str, SwarmDeploy] = {}
         self.max_per_node = _max_per_node(planned)
+        #: every secret value of the base stack, read once (each service's look was a pass over the
+        #: whole stack: 2000 services took two minutes)
+        self.secrets = planned.base.secret_values()
 
     def note(self, service: str | None, key: str, why: str, action: str = "left out") -> None:
         """Record a change; its source is the base when the base's service has the key."""
@@ -140,8 +146,9 @@ class _Converter:
         in_base = top in base if isinstance(base, Mapping) else service is None
         self.notes.append(Note(service, key, action, why, "base" if in_base else "composegen"))
 
-    def comments(self) -> dict[str, str]:
-        return {name: one_line(d.comment()) for name, d in self.deploys.items()}
+    def comments(self) -> dict[KeyPath, str]:
+        """The comment above each service: its Swarm settings, and why."""
+        return {("services", name): f"{name}: {d.comment()}" for name, d in self.deploys.items()}
 
     def convert(self, data: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -211,7 +218,7 @@ class _Converter:
         """No secret written in the base is copied into the stack file (see the module docstring)."""
         from composegen.masking import mask, mask_argv, secret_name
 
-        known = self.planned.base.secret_values()
+        known = self.secrets
         env = service.get("environment")
         if isinstance(env, (list, Mapping)):
             pairs = [str(e).partition("=")[::2] for e in env] if isinstance(env, list) else list(env.items())
@@ -429,37 +436,3 @@ def _max_per_node(planned: Planned) -> dict[str, int]:
             most[name] = max(most.get(name, 0), count)
     replicas = {s.name: s.replicas for s in planned.stack.services}
     return {name: count for name, count in most.items() if replicas[name] > 1}
-
-
-# --- writing ----------------------------------------------------------------------------------
-
-
-def emit(data: Mapping[str, Any], comments: Mapping[str, str] | None = None) -> str:
-    """Block YAML for plain data, every key through `yamlio.key` and every value through
-    `yamlio.scalar` (the one quoting filter); mappings inside lists are written as flow mappings."""
-    lines: list[str] = []
-    for top, value in data.items():
-        if top == "services" and isinstance(value, Mapping) and value:
-            lines.append("services:")
-            for name, service in value.items():
-                if comments and name in comments:
-                    lines.append(f"  # {name}: {comments[name]}")
-                lines.extend(_entry(name, service, 1))
-        else:
-            lines.extend(_entry(top, value, 0))
-    return "\n".join(lines) + "\n"
-
-
-def _entry(key: Any, value: Any, depth: int) -> Iterator[str]:
-    pad = "  " * depth
-    name = yaml_key(str(key))
-    if isinstance(value, Mapping) and value:
-        yield f"{pad}{name}:"
-        for child, item in value.items():
-            yield from _entry(child, item, depth + 1)
-    elif isinstance(value, list) and value:
-        yield f"{pad}{name}:"
-        for item in value:
-            yield f"{pad}  - {yaml_scalar(item)}"
-    else:
-        yield f"{pad}{name}: {yaml_scalar(value)}"

@@ -227,3 +227,15 @@ def test_a_base_memswap_limit_rises_with_the_limit_the_overlay_writes(tmp_path: 
         assert limit > 96 * 1024 * 1024 if name == "web" else limit >= 64 * 1024 * 1024
     assert int(services["unlimited"]["memswap_limit"]) == -1
     assert "memswap_limit" not in services["none"]
+
+
+@pytest.mark.oracle
+def test_a_stack_without_services_gets_an_overlay_compose_reads(tmp_path: Path) -> None:
+    """A base of `services: {}`: the overlay's `services:` had no value (null), which compose
+    refuses ("services must be a mapping"); it is written `services: {}`."""
+    from composegen.compose import oracle
+
+    (tmp_path / "docker-compose.yml").write_text("services: {}\n")
+    assert cg("render", "--profile", "dev", cwd=tmp_path).returncode == 0
+    merged = oracle.run_config([tmp_path / "docker-compose.yml", tmp_path / "docker-compose.dev.yml"]).data
+    assert merged["services"] == {}

@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 
 from composegen.cli.app import app
 from composegen.export import alerts as al
-from composegen.export.yamlout import dump
 from composegen.profiles.models import MonitoringPolicy
 from composegen.render.overlay import plan
+from composegen.yamlio import KUBERNETES, dump
 from tests.conftest import EXAMPLES
 
 EXPORT_EXAMPLES = ["agent-scale", "dev", "ml", "prod", "pytest"]
@@ -186,7 +186,7 @@ def test_promtool_checks_the_rules_and_their_unit_tests_pass(
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert f"SUCCESS: {rules.count()} rules found" in checked.stdout
     tests = unit_tests(rules, project, policy, "alerts.yml")
-    (tmp_path / "alerts_test.yml").write_text(dump(tests))
+    (tmp_path / "alerts_test.yml").write_text(dump(tests, layout=KUBERNETES))
     tested = _promtool("test", "rules", "alerts_test.yml", cwd=tmp_path)
     assert tested.returncode == 0, tested.stdout + tested.stderr
     fired = sum(len(t["exp_alerts"]) for t in tests["tests"][0]["alert_rule_test"])
@@ -197,7 +197,7 @@ def test_a_broken_threshold_fails_the_unit_tests(tmp_path: Path) -> None:
     """The unit tests can fail: a rule whose warning line moved to 95 % misses the warm container."""
     rules, project, policy, text = _rules_for("prod", "compose")
     (tmp_path / "alerts.yml").write_text(text.replace("> 0.8 *", "> 0.95 *"))
-    (tmp_path / "alerts_test.yml").write_text(dump(unit_tests(rules, project, policy, "alerts.yml")))
+    (tmp_path / "alerts_test.yml").write_text(dump(unit_tests(rules, project, policy, "alerts.yml"), layout=KUBERNETES))
     tested = _promtool("test", "rules", "alerts_test.yml", cwd=tmp_path)
     assert tested.returncode == 1 and "ContainerMemoryHigh" in tested.stdout + tested.stderr
 
