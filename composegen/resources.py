@@ -1,11 +1,11 @@
-"""Where the bundled profiles are: inside the wheel, or beside the source tree."""
+"""Where the bundled profiles and templates are: inside the wheel, or beside the source tree."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["profiles"]
+Kind = Literal["profiles", "templates"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 

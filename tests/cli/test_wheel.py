@@ -1,4 +1,4 @@
-"""The wheel carries the bundled profiles and schema, and renders outside the source tree."""
+"""The wheel carries the bundled profiles, templates and schema, and renders outside the source tree."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def test_wheel_ships_its_data_and_renders_from_another_folder(tmp_path: Path) ->
     names = set(zipfile.ZipFile(wheel).namelist())
     for profile in ("dev", "pytest", "prod", "ml", "agent-scale"):
         assert f"composegen/_bundled/profiles/{profile}.yaml" in names
+    assert "composegen/_bundled/templates/header.txt.j2" in names
     assert "composegen/compose/compose-spec.json" in names
     assert "composegen/models/catalog.json" in names
 
