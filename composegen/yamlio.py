@@ -28,12 +28,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import yaml
+
 from composegen.errors import InputError
 from composegen.paths import os_error
-from composegen.pyyaml import seed_reader_pattern
-
-seed_reader_pattern()  # before PyYAML's first import: see composegen/pyyaml.py
-import yaml  # noqa: E402
 
 Key = str | int
 KeyPath = tuple[Key, ...]
