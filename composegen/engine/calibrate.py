@@ -112,11 +112,6 @@ class CalibrateReport:
         return bool(self.document.get("partial"))
 
     @property
-    def command_exit(self) -> int | None:
-        command = (self.document.get("run") or {}).get("command")
-        return None if command is None else command.get("exit_code")
-
-    @property
     def oom_services(self) -> list[str]:
         return [name for name, s in self.document["services"].items() if (s.get("oom") or {}).get("killed")]
 
