@@ -30,8 +30,6 @@ from composegen.engine.client import connect, engine_info
 from composegen.engine.live import Display, NullDisplay, Row, short_name
 from composegen.engine.measurements import (
     CommandRecord,
-    EarlierKill,
-    PhaseRecord,
     Recorder,
     RunInfo,
     carried_kills,
@@ -49,6 +47,7 @@ from composegen.errors import InputError
 from composegen.render.overlay import plan, read_files, render_planned
 from composegen.render.writer import refuse_an_input
 from composegen.sizing.measured import idle_run
+from composegen.sizing.measurements_file import EarlierKill, MeasurementsFile, PhaseRecord
 from composegen.units import format_duration, human_bytes
 
 #: Seconds sampled without a command when --duration is not given.
@@ -193,7 +192,7 @@ def summary_text(doc: dict[str, Any], path: Path, plots: Sequence[Path] = (), pl
     if command is not None:
         stopped = f", {command['stopped']}" if command.get("stopped") else ""
         lines.append(f"command {' '.join(command['argv'])}: exit {command.get('exit_code')}{stopped}")
-    idle = idle_run(doc)
+    idle = idle_run(MeasurementsFile.from_json(doc))
     if idle:
         lines.append(idle)
     if doc.get("partial"):
