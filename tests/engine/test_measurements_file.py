@@ -9,9 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from composegen.engine.measurements import CommandRecord, EarlierKill, document
+from composegen.engine.measurements import CommandRecord, document
 from composegen.sizing.measured import parse_measurements
-from composegen.sizing.measurements_file import MeasurementsFile
+from composegen.sizing.measurements_file import EarlierKill, MeasurementsFile
 from composegen.units import MIB
 from tests.engine.test_measurements_document import recorder, run_info
 
