@@ -10,7 +10,7 @@ from composegen.errors import ComposegenError, InputError, UnitError
 from composegen.profiles import PROJECT_FILE
 from composegen.profiles.plain import default_spec
 from composegen.sizing.detect import detect
-from composegen.sizing.gpus import reservation
+from composegen.sizing.gpus import gpu_handed_over, reservation
 from composegen.sizing.inputs import BaseService, ModelFootprint, ServiceInputs
 from composegen.units import parse_bytes, parse_cpus
 
@@ -147,6 +147,7 @@ def base_service(name: str, service: Mapping[str, Any], root: Path | None = None
         memswap_limit=-1 if str(service.get("memswap_limit")) == "-1" else _bytes(service.get("memswap_limit")),
         gpus=reservation(service),
         shares_memory=service.get("shm_size") is not None or service.get("ipc") == "host",
+        gpu_handed_over=gpu_handed_over(service) is not None,
     )
 
 

@@ -12,6 +12,10 @@ The OOM kills of earlier runs of the stack are carried into the new file (from `
 from the file the run replaces; `--fresh` carries none), so that a recommendation is never back at
 or below a limit that killed a service: a spike that ends with the container's exit leaves no
 sample and no high-water mark to read once the container is gone, only the kill an earlier run saw.
+
+Where this machine has an NVIDIA GPU and nvidia-ml-py (the `gpu` extra), each service's peak GPU
+memory (per GPU, the most one of its containers held) is recorded beside its RAM
+(composegen.engine.gpu), with its planned VRAM per GPU; elsewhere the file says why not (`gpu_note`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from composegen.engine.client import connect, engine_info
+from composegen.engine.gpu import by_gpu_text, open_meter, wants_gpus
 from composegen.engine.live import Display, NullDisplay, Row, short_name
 from composegen.engine.measurements import (
     CommandRecord,
@@ -47,7 +52,7 @@ from composegen.errors import InputError
 from composegen.render.overlay import plan, read_files, render_planned
 from composegen.render.writer import refuse_an_input
 from composegen.sizing.measured import idle_run
-from composegen.sizing.measurements_file import EarlierKill, MeasurementsFile, PhaseRecord
+from composegen.sizing.measurements_file import EarlierKill, GpuMemory, MeasurementsFile, PhaseRecord, PlannedLimits
 from composegen.units import format_duration, human_bytes
 
 #: Seconds sampled without a command when --duration is not given.
@@ -174,6 +179,8 @@ def summary_text(doc: dict[str, Any], path: Path, plots: Sequence[Path] = (), pl
                 f"{name}: OOM-killed at the {human_bytes(max(k.limit for k in oom.earlier))} limit in an earlier "
                 "run: render keeps the limit above it"
             )
+        if s.gpu_memory:
+            notes.append(gpu_line(name, s.gpu_memory, s.planned))
         cooldown = s.cooldown
         if cooldown:
             share = cooldown.retained_fraction
@@ -188,6 +195,8 @@ def summary_text(doc: dict[str, Any], path: Path, plots: Sequence[Path] = (), pl
             "no high-water marks: the engine's stats have none (cgroup v2) and the cgroup fs is not readable "
             "here: a spike between two samples is not measured"
         )
+    if measured.gpu_note:
+        notes.append(measured.gpu_note)
     lines += notes
     command = measured.run.command
     if command is not None:
@@ -208,6 +217,17 @@ def summary_text(doc: dict[str, Any], path: Path, plots: Sequence[Path] = (), pl
     return "\n".join(lines)
 
 
+def gpu_line(name: str, gpu: GpuMemory, planned: PlannedLimits | None) -> str:
+    """`app: VRAM peak GPU 0 11.9 GiB (planned 14.0 GiB per GPU)`, and whether it went above the plan."""
+    used = {int(g): None if b is None else int(b) for g, b in gpu.per_gpu.items()}
+    line = f"{name}: VRAM peak {by_gpu_text(used)}"
+    vram = planned.vram_per_gpu if planned else None
+    if vram:
+        peak = gpu.peak or 0
+        line += f" (planned {human_bytes(vram)} per GPU" + (": ABOVE the plan)" if peak > vram else ")")
+    return line
+
+
 def rows_of(recorder: Recorder, project: str = "") -> list[Row]:
     rows: list[Row] = []
     for name, state in sorted(recorder.states.items()):
@@ -226,9 +246,16 @@ def rows_of(recorder: Recorder, project: str = "") -> list[Row]:
                 cpu=last.cpu if last and state.running else None,
                 pids=last.pids if last and state.running else None,
                 state=status,
+                vram=_vram(recorder.gpu_peaks.get(name)),
             )
         )
     return rows
+
+
+def _vram(peaks: dict[int, int | None] | None) -> int | None:
+    """A container's peak bytes on the GPU where it held the most (None: none read)."""
+    known = [b for b in (peaks or {}).values() if b is not None]
+    return max(known) if known else None
 
 
 class Command:
@@ -333,6 +360,10 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
     name = request.project_name or project_name(planned.project.root.name, "calibrate")
     wait = request.timeout if request.timeout is not None else default_wait(planned.stack)
     recorder = Recorder(horizon=request.horizon, earlier=earlier_kills(request, output, planned.project.root, log))
+    meter = open_meter()
+    on_gpus = wants_gpus(planned)
+    if meter.note and on_gpus:
+        log(meter.note)
     display = shown or NullDisplay()
     started_wall = time.time()
     started = time.monotonic()
@@ -342,6 +373,8 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
 
     def write() -> None:
         nonlocal doc
+        # why GPU memory was not read (or no longer), where that matters: on GPUs, or some was read
+        recorder.gpu_note = meter.note if on_gpus or recorder.gpu_ticks else ""
         record = command.record() if command is not None else None
         run = RunInfo.of(planned, name, engine, (started_wall, started), request.interval, partial, record)
         doc = document(recorder, run, planned.stack)
@@ -364,7 +397,7 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
                 try:
                     log(f"starting {name} on dockerd {engine.version} (up --wait, at most {wait:.0f} s)")
                     up = project.up(wait)
-                    with Sampler(client, name) as sampler:
+                    with meter, Sampler(client, name, gpu=meter) as sampler:
                         if not up.ok:
                             partial = (
                                 f"docker compose up did not finish within {wait + 60:.0f} s"

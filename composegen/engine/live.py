@@ -32,6 +32,7 @@ class Row:
     pids: int | None
     state: str  # running, exited, OOM-killed, ...
     level: str = ""  # "", "warning", "critical" (watch)
+    vram: int | None = None  # peak bytes on its busiest GPU (NVML: composegen.engine.gpu); None: not read
 
 
 def short_name(container: str, project: str) -> str:
@@ -136,10 +137,13 @@ class LiveDisplay:
         from rich.table import Table
 
         table = Table(title=self.title, expand=False)
-        for column in ("CONTAINER", "SERVICE", "MEMORY", "LIMIT", "USE", "PEAK", "CPU", "PIDS", "STATE"):
-            table.add_column(column, justify="right" if column in ("MEMORY", "LIMIT", "USE", "PEAK", "CPU") else "left")
+        vram = any(row.vram is not None for row in self.rows)  # a column only where a GPU was read
+        columns = ("CONTAINER", "SERVICE", "MEMORY", "LIMIT", "USE", "PEAK", *(("VRAM",) if vram else ()), "CPU")
+        for column in (*columns, "PIDS", "STATE"):
+            table.add_column(column, justify="right" if column in columns[2:] else "left")
         for row in self.rows:
             share = percent(row.working_set, row.limit)
+            shown_vram = ((human_bytes(row.vram) if row.vram is not None else "-"),) if vram else ()
             table.add_row(
                 row.container,
                 row.service,
@@ -147,6 +151,7 @@ class LiveDisplay:
                 human_bytes(row.limit) if row.limit else "none",
                 f"{share:.0%}" if share is not None else "-",
                 human_bytes(row.peak) if row.peak is not None else "-",
+                *shown_vram,
                 f"{row.cpu * 100:.1f}%" if row.cpu is not None else "-",
                 str(row.pids) if row.pids is not None else "-",
                 row.state + (f" {row.level}" if row.level else ""),

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from composegen import __version__
 from composegen.engine.client import EngineError
 from composegen.engine.compare import EngineInfo
+from composegen.engine.gpu import Device, by_name, planned_vram, raise_peaks
 from composegen.engine.sampler import ContainerState, OomEvent, Sample, Tick
 from composegen.engine.statistics import (
     CONFIDENCE,
@@ -41,6 +42,8 @@ from composegen.sizing.measurements_file import (
     CommandRun,
     ContainerEnd,
     EarlierKill,
+    GpuDevice,
+    GpuMemory,
     HighWater,
     MeasurementsFile,
     OomRecord,
@@ -139,9 +142,19 @@ class Recorder:
     ooms: list[OomEvent] = field(default_factory=list)
     phases: list[PhaseRecord] = field(default_factory=list)
     ticks: int = 0
+    gpu_peaks: dict[str, dict[int, int | None]] = field(default_factory=dict)  # container -> GPU -> bytes
+    gpu_devices: dict[int, Device] = field(default_factory=dict)  # the GPUs as last read
+    gpu_ticks: int = 0  # ticks with a GPU reading
+    gpu_note: str = ""  # why GPU memory was not read (composegen.engine.gpu), "" when it was
 
     def add(self, tick: Tick, phase: str) -> None:
         self.ticks += 1
+        if tick.gpu is not None:
+            self.gpu_ticks += 1
+            self.gpu_devices.update((d.index, d) for d in tick.gpu.devices)
+            names = {state.id: state.name for state in tick.containers}
+            for name, used in by_name(tick.gpu, names).items():
+                raise_peaks(self.gpu_peaks.setdefault(name, {}), used)
         for state in tick.containers:
             self.states[state.name] = state
             self.first_restarts.setdefault(state.name, state.restart_count)
@@ -186,10 +199,32 @@ def _planned(stack: StackPlan | None, service: str) -> PlannedLimits | None:
     plan = stack.service(service) if stack is not None else None
     if plan is None:
         return None
+    vram = planned_vram(plan)
     return PlannedLimits(
         memory_limit=plan.memory_limit.value,
         memory_reservation=plan.memory_reservation.value if plan.memory_reservation else None,
         cpus=plan.cpus.value if plan.cpus else None,
+        vram_per_gpu=round(vram) if vram is not None else None,
+    )
+
+
+def gpu_summary(recorder: Recorder, containers: Sequence[str]) -> GpuMemory | None:
+    """A service's peak GPU memory: the most any of its containers held on one GPU, and per GPU
+    (None where no container of it held memory on a GPU, or GPU memory was not read)."""
+    per_gpu: dict[int, int | None] = {}
+    for name in containers:
+        for index, used in recorder.gpu_peaks.get(name, {}).items():
+            if used is None:
+                per_gpu.setdefault(index, None)
+            else:
+                per_gpu[index] = max(per_gpu.get(index) or 0, used)
+    if not per_gpu:
+        return None
+    known = [b for b in per_gpu.values() if b is not None]
+    return GpuMemory(
+        peak=max(known) if known else None,
+        per_gpu={str(g): per_gpu[g] for g in sorted(per_gpu)},
+        read_from="nvml",
     )
 
 
@@ -268,6 +303,8 @@ def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -
             restarts=sum(max(0, st.restart_count - recorder.first_restarts.get(st.name, 0)) for st in states),
             earlier=tuple(recorder.earlier.get(service, ())),
         ),
+        # bytes on each GPU (NVML, per process, summed per container): the highest one container held
+        gpu_memory=gpu_summary(recorder, containers),
         state={st.name: ContainerEnd(st.status, st.exit_code) for st in states},
         series=tuple(_series_record(s, leaks[s.container]) for s in series),
     )
@@ -364,6 +401,8 @@ def measurements_record(recorder: Recorder, run: RunInfo, stack: StackPlan | Non
             confidence=recorder.confidence,
             warmup_fraction=recorder.warmup_fraction,
         ),
+        gpus=tuple(GpuDevice(d.index, d.name, d.total) for _, d in sorted(recorder.gpu_devices.items())),
+        gpu_note=recorder.gpu_note or None,
         services={name: service_summary(recorder, name, stack) for name in services},
     )
 

@@ -19,6 +19,9 @@ Each sample carries the cgroup's memory high-water mark beside the usage: a spik
 interval between two ticks is in the mark and in no sample. From the cgroup fs it is
 `memory.max_usage_in_bytes` (v1) or `memory.peak` (v2); from the stats `memory_stats.max_usage`
 (cgroup v1), else `memory.peak` where this machine can read it (composegen.engine.highwater).
+
+Given a GPU meter (composegen.engine.gpu), each tick also carries what each running container
+holds on each GPU, read through NVML.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from composegen.engine.applied import PROJECT_LABEL, SERVICE_LABEL, from_inspect, is_oneoff
 from composegen.engine.cgroupfs import CgroupReader, read
 from composegen.engine.client import EngineError
+from composegen.engine.gpu import GpuMeter, GpuSnapshot
 from composegen.engine.highwater import CgroupPeaks
 from composegen.engine.stats import Reading, cpu_cores, from_stats, high_water_working_set, throttled
 
@@ -130,6 +134,7 @@ class Tick:
     cost: float = 0.0  # seconds the round took
     from_cgroup_fs: int = 0  # containers read from the cgroup fs
     from_engine_api: int = 0  # containers read through the Engine API's stats
+    gpu: GpuSnapshot | None = None  # GPU memory per container, where the sampler has a reading GPU meter
 
 
 def paced(interval: float, costs: Iterable[float]) -> float:
@@ -148,8 +153,11 @@ def achieved(ticks: Sequence[Tick]) -> float | None:
 class Sampler:
     """Reads project `project` at each `tick()`. Use as a context manager (it owns a thread pool)."""
 
-    def __init__(self, client: DockerClient, project: str, reader: CgroupReader | None = None) -> None:
+    def __init__(
+        self, client: DockerClient, project: str, reader: CgroupReader | None = None, gpu: GpuMeter | None = None
+    ) -> None:
         self.client = client
+        self.gpu = gpu  # read at each tick when given (composegen.engine.gpu); its owner closes it
         self.project = project
         self.started_wall = time.time()
         self.started = time.monotonic()
@@ -398,13 +406,14 @@ class Sampler:
                         samples.append(sample)
         except docker.errors.DockerException as err:
             raise EngineError(f"the engine did not give the stats of {self.project}: {err}") from None
+        gpu = self.gpu.read([c.id for c in states if c.running]) if self.gpu is not None else None
         cost = self.now() - t
         self._costs.append(cost)
         self._first = t if self._first is None else self._first
         self._last = t
         self._ticks += 1
         fs = sum(1 for c in states if c.running) - len(through_api)
-        return Tick(t, tuple(states), tuple(samples), tuple(ooms), cost, fs, len(through_api))
+        return Tick(t, tuple(states), tuple(samples), tuple(ooms), cost, fs, len(through_api), gpu)
 
     def source(self, tick: Tick | None = None) -> str:
         """Where the readings came from, in words."""

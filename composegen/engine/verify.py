@@ -4,14 +4,16 @@ always tear down.
 
 The overlay is rendered to a temporary file (the user's own overlay on disk is never written or
 read), the stack runs under a project name of its own (`composegen-verify-<dir>-<hex>`), and every
-container is read through the Engine API by that project's label.
+container is read through the Engine API by that project's label. A service with a VRAM plan (an
+LLM server on GPUs) gets a `VRAM` row: what its containers hold on each GPU, read through NVML
+(composegen.engine.gpu), against its planned VRAM per GPU; above it fails the run, as an OOM kill does.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,14 @@ from typing import Any
 from composegen import __version__
 from composegen.engine.applied import SERVICE_LABEL, from_inspect
 from composegen.engine.client import connect, engine_info, project_containers
-from composegen.engine.compare import Check, EngineInfo, compare_service, table
+from composegen.engine.compare import Check, EngineInfo, Status, compare_service, table
+from composegen.engine.gpu import GpuSnapshot, by_gpu_text, open_meter, planned_vram, raise_peaks, wants_gpus
 from composegen.engine.project import ComposeProject, project_name, running
 from composegen.engine.server import read_servers
 from composegen.errors import InputError
 from composegen.render.overlay import Planned, plan, render_planned
-from composegen.sizing.model import StackPlan
+from composegen.sizing.model import ServicePlan, StackPlan
+from composegen.units import human_bytes
 
 #: Seconds added to the slowest healthcheck's worst case for create and start; the bounds of the
 #: default wait.
@@ -106,6 +110,50 @@ def compare_all(planned: Planned, containers: Sequence[dict[str, Any]], engine: 
     return checks
 
 
+def vram_checks(
+    services: Sequence[ServicePlan], containers: Sequence[Mapping[str, Any]], snapshot: GpuSnapshot | None, note: str
+) -> list[Check]:
+    """One row for each service with a VRAM plan: the most any of its containers holds on each GPU
+    (NVML, composegen.engine.gpu) against the plan's VRAM per GPU. Above it is a mismatch, as an
+    OOM kill is for the memory limit: the plan sized the GPUs' sharing by it."""
+    ids: dict[str, list[str]] = {}
+    for data in containers:
+        service = str(((data.get("Config") or {}).get("Labels") or {}).get(SERVICE_LABEL, ""))
+        ids.setdefault(service, []).append(str(data.get("Id", "")))
+    rows: list[Check] = []
+    for wanted in services:
+        vram = planned_vram(wanted)
+        if vram is None:
+            continue
+        planned = f"<= {human_bytes(vram)} per GPU"
+        if snapshot is None:
+            rows.append(Check(wanted.name, "VRAM", planned, "not read", "n/a", note))
+            continue
+        used: dict[int, int | None] = {}
+        for ident in ids.get(wanted.name, ()):
+            raise_peaks(used, snapshot.of(ident))
+        if not used:
+            why = "no process of it holds GPU memory (one that loads its model at the first request holds none yet)"
+            rows.append(Check(wanted.name, "VRAM", planned, "none on any GPU", "n/a", why))
+            continue
+        known = [b for b in used.values() if b is not None]
+        status: Status = "mismatch" if any(b > vram for b in known) else "ok" if known else "n/a"
+        why = "" if known else "the driver gives no memory per process here"
+        rows.append(Check(wanted.name, "VRAM", planned, by_gpu_text(used), status, why))
+    return rows
+
+
+def read_vram(planned: Planned, containers: Sequence[Mapping[str, Any]], log: Callable[[str], None]) -> list[Check]:
+    """The VRAM rows, read through NVML once (nothing where no service has a VRAM plan)."""
+    if not any(planned_vram(s) is not None for s in planned.stack.services):
+        return []
+    with open_meter() as meter:
+        snapshot = meter.read([str(c.get("Id", "")) for c in containers])
+        if meter.note and wants_gpus(planned):
+            log(meter.note)
+        return vram_checks(planned.stack.services, containers, snapshot, meter.note)
+
+
 def verify(request: VerifyRequest, log: Callable[[str], None]) -> VerifyReport:
     client = connect()
     engine = engine_info(client)
@@ -140,6 +188,7 @@ def verify(request: VerifyRequest, log: Callable[[str], None]) -> VerifyReport:
             containers = project_containers(client, name)
             checks = compare_all(planned, containers, engine)
             checks += read_servers(client, planned.stack.services, containers)  # the flags in effect
+            checks += read_vram(planned, containers, log)  # what each GPU service holds on its GPUs
             planned_names = {s.name for s in planned.stack.services}
             for data in containers:
                 service = str(((data.get("Config") or {}).get("Labels") or {}).get(SERVICE_LABEL, ""))

@@ -7,7 +7,8 @@ each change logged. At the end it prints the overlay change that would make the 
 
 It attaches to the stack by its compose project label (the project compose would name it, or
 `--project-name`); with `--up` it starts the stack itself, as verify does, under a project of its
-own, and takes it down at the end.
+own, and takes it down at the end. Where a GPU can be read (composegen.engine.gpu), each container's
+peak VRAM per GPU is shown beside its memory.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from composegen.engine.client import EngineError, connect, engine_info
+from composegen.engine.gpu import GpuSnapshot, by_gpu_text, open_meter, raise_peaks, wants_gpus
+from composegen.engine.gpu import by_name as gpu_by_name
 from composegen.engine.live import Display, NullDisplay, Row, short_name
 from composegen.engine.project import ComposeProject, interruptible, project_name, running
 from composegen.engine.sampler import ContainerState, Sample, Sampler
@@ -103,6 +106,8 @@ class WatchReport:
     interval: float | None = None  # seconds asked between samplings
     achieved: float | None = None  # the mean interval the samplings kept (None: fewer than two)
     read_from: str = ""  # where the last sampling read the containers, in words
+    vram_peaks: dict[str, dict[int, int | None]] = field(default_factory=dict)  # container -> GPU -> peak bytes
+    gpu_note: str = ""  # why GPU memory was not read (composegen.engine.gpu), "" when it was
 
     @property
     def ooms(self) -> list[Alert]:
@@ -148,9 +153,13 @@ class WatchReport:
                     "peak": self.peaks.get(name),
                     "limit": self.limits.get(name),
                     "maximum": self.maximums.get(name),
+                    "vram_peak": {str(g): b for g, b in sorted(self.vram_peaks[name].items())}
+                    if self.vram_peaks.get(name)
+                    else None,
                 }
                 for name in sorted(self.services)
             },
+            "gpu_note": self.gpu_note or None,
             "overlay": self.overlay_change() or None,
         }
 
@@ -165,12 +174,15 @@ class WatchReport:
             peak, limit = self.peaks.get(name), self.limits.get(name)
             share = f" ({peak / limit:.0%})" if peak is not None and limit else ""
             shown = human_bytes(limit) if limit else "no limit"
-            lines.append(f"  {name}: peak {human_bytes(peak) if peak is not None else '-'} of {shown}{share}")
+            vram = f", VRAM peak {by_gpu_text(self.vram_peaks[name])}" if self.vram_peaks.get(name) else ""
+            lines.append(f"  {name}: peak {human_bytes(peak) if peak is not None else '-'} of {shown}{share}{vram}")
         counts = {level: sum(1 for a in self.alerts if a.level == level) for level in ("warning", "critical", "oom")}
         lines.append(
             f"watch: {counts['warning']} warnings, {counts['critical']} critical, {counts['oom']} OOM kill events, "
             f"{len(self.changes)} limits raised"
         )
+        if self.gpu_note:
+            lines.append(self.gpu_note)
         change = self.overlay_change()
         if change:
             lines += [
@@ -224,15 +236,20 @@ class Watcher:
         first = self.first_limits.get(state.name) or state.memory_limit or 0
         return int(first * DEFAULT_MAXIMUM_FACTOR)
 
-    def observe(self, t: float, states: Sequence[ContainerState], samples: Sequence[Sample]) -> None:
-        by_name = {s.container: s for s in samples}
+    def observe(
+        self, t: float, states: Sequence[ContainerState], samples: Sequence[Sample], gpu: GpuSnapshot | None = None
+    ) -> None:
+        if gpu is not None:
+            for name, held in gpu_by_name(gpu, {state.id: state.name for state in states}).items():
+                raise_peaks(self.report.vram_peaks.setdefault(name, {}), held)
+        samples_of = {s.container: s for s in samples}
         for state in states:
             self.report.services[state.name] = state.service
             self.report.limits[state.name] = state.memory_limit
             if state.memory_limit:
                 self.first_limits.setdefault(state.name, state.memory_limit)
                 self.report.maximums[state.name] = self.maximum_for(state)
-            sample = by_name.get(state.name)
+            sample = samples_of.get(state.name)
             if sample is None:
                 continue
             self.report.peaks[state.name] = max(self.report.peaks.get(state.name, 0), sample.working_set)
@@ -311,10 +328,11 @@ class Watcher:
 def rows(
     report: WatchReport, states: Sequence[ContainerState], samples: Sequence[Sample], levels: dict[str, str]
 ) -> list[Row]:
-    by_name = {s.container: s for s in samples}
+    samples_of = {s.container: s for s in samples}
     out = []
     for state in states:
-        sample = by_name.get(state.name)
+        sample = samples_of.get(state.name)
+        vram = [b for b in report.vram_peaks.get(state.name, {}).values() if b is not None]
         out.append(
             Row(
                 container=short_name(state.name, report.project),
@@ -326,6 +344,7 @@ def rows(
                 pids=sample.pids if sample else None,
                 state="OOM-killed" if state.oom_killed else state.status,
                 level=levels.get(state.name, "") if levels.get(state.name) != "ok" else "",
+                vram=max(vram) if vram else None,
             )
         )
     return out
@@ -341,7 +360,7 @@ def _loop(sampler: Sampler, watcher: Watcher, report: WatchReport, request: Watc
         report.ticks += 1
         report.achieved = sampler.achieved()
         report.read_from = sampler.source(tick)
-        watcher.observe(tick.t, tick.containers, tick.samples)
+        watcher.observe(tick.t, tick.containers, tick.samples, tick.gpu)
         watcher.ooms(tick.t, tick.containers, tick.ooms)
         display.update(rows(report, tick.containers, tick.samples, watcher.levels), sampler.now())
         if sampler.now() >= end:
@@ -366,7 +385,11 @@ def watch(request: WatchRequest, log: Callable[[str], None], shown: Display | No
 
     def follow(name: str, report: WatchReport) -> None:
         watcher = Watcher(client, report, request, maximum, log)
-        with Sampler(client, name) as sampler:
+        meter = open_meter()
+        on_gpus = wants_gpus(planned)
+        if meter.note and on_gpus:
+            log(meter.note)
+        with meter, Sampler(client, name, gpu=meter) as sampler:
             if not sampler.containers():
                 raise InputError(
                     f"no containers of compose project {name!r} on this engine",
@@ -380,6 +403,8 @@ def watch(request: WatchRequest, log: Callable[[str], None], shown: Display | No
                     _loop(sampler, watcher, report, request, display)
             except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) is the usual way to stop watching
                 report.interrupted = True
+        # why GPU memory was not read (or no longer), where that matters: on GPUs, or some was read
+        report.gpu_note = meter.note if on_gpus or report.vram_peaks else ""
 
     if not request.up:
         name = request.project_name or planned.base.name

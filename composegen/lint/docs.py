@@ -26,13 +26,18 @@ A rule docstring (ruff's rule docs) reads:
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 
 from composegen.lint.rule import Rule
 
-#: Where docs/rules.md is published; a rule's help link is this plus its heading's anchor.
-RULES_URI = "https://github.com/composegen/composegen/blob/main/docs/rules.md"
+#: The variable that says where docs/rules.md is published (the page's full address), over the
+#: package's own `Documentation` URL; a rule's help link is the page plus its heading's anchor.
+RULES_URI_VARIABLE = "COMPOSEGEN_RULES_URI"
+#: Project-URL labels that name the documentation (compared lower-cased, as PEP 753 normalizes).
+_DOCUMENTATION_LABELS = ("documentation", "docs")
 
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Options", "Notes")
 GROUPS = {
@@ -61,8 +66,42 @@ def anchor(rule: Rule) -> str:
     return f"{rule.code}-{rule.name}".lower()
 
 
-def help_uri(rule: Rule) -> str:
-    return f"{RULES_URI}#{anchor(rule)}"
+def documentation_url(project_urls: Iterable[str]) -> str | None:
+    """The documentation's address among a package's Project-URL entries (`Label, URL`, from
+    pyproject's `[project.urls]`), or None."""
+    for entry in project_urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in _DOCUMENTATION_LABELS and url.strip():
+            return url.strip()
+    return None
+
+
+@cache
+def _project_urls() -> tuple[str, ...]:
+    """composegen's own Project-URL metadata (none when it runs uninstalled, from a source tree)."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        return tuple(metadata("composegen").get_all("Project-URL") or ())
+    except PackageNotFoundError:
+        return ()
+
+
+def rules_uri(environ: Mapping[str, str] | None = None, project_urls: Iterable[str] | None = None) -> str | None:
+    """Where docs/rules.md is published: $COMPOSEGEN_RULES_URI when set, else rules.md under the
+    package's `Documentation` URL (pyproject `[project.urls]`, read from the installed metadata),
+    else None: no help link rather than a wrong one."""
+    env = os.environ if environ is None else environ
+    override = env.get(RULES_URI_VARIABLE, "").strip()
+    if override:
+        return override
+    base = documentation_url(_project_urls() if project_urls is None else project_urls)
+    return f"{base.rstrip('/')}/rules.md" if base else None
+
+
+def help_uri(rule: Rule, page: str | None) -> str:
+    """The rule's help link on the published rules page (`rules_uri`), or "" where none is known."""
+    return f"{page}#{anchor(rule)}" if page else ""
 
 
 def _section_title(line: str) -> str | None:
@@ -172,9 +211,12 @@ def rule_section(rule: Rule) -> list[str]:
     return lines
 
 
-def rule_page(rule: Rule) -> str:
-    """`composegen rules CODE`: the rule's section of docs/rules.md, and where the page is."""
-    return "\n".join([*rule_section(rule), "", f"Online: {help_uri(rule)}"]).rstrip() + "\n"
+def rule_page(rule: Rule, environ: Mapping[str, str] | None = None) -> str:
+    """`composegen rules CODE`: the rule's section of docs/rules.md, and where the page is (when
+    known: `rules_uri`)."""
+    link = help_uri(rule, rules_uri(environ))
+    online = ["", f"Online: {link}"] if link else []
+    return "\n".join([*rule_section(rule), *online]).rstrip() + "\n"
 
 
 def rules_table(rules: Sequence[Rule]) -> str:

@@ -964,6 +964,14 @@ def gpu_reservation(service: Mapping[str, Any]) -> Reservation | None:
     return reservation(service)
 
 
+def gets_gpu(service: Mapping[str, Any]) -> bool:
+    """Whether a service is given a GPU: it reserves one (gpu_reservation), maps a GPU device
+    (ROCm's /dev/kfd, /dev/dri, a CDI name) or runs with the nvidia runtime."""
+    from composegen.sizing.gpus import gpu_handed_over
+
+    return gpu_reservation(service) is not None or gpu_handed_over(service) is not None
+
+
 def model_runner_plans(ctx: LintContext) -> Iterator[tuple[str, Plan]]:
     """(name, VRAM plan) of each model of compose's top-level `models:` whose architecture
     composegen knows: Docker Model Runner serves them on the host's GPU with llama.cpp."""

@@ -269,13 +269,21 @@ def display_path(file: str, cwd: Path) -> str:
     return file
 
 
-def rule_infos(rules: Sequence[Rule]) -> list[RuleInfo]:
-    from composegen.lint.docs import help_uri, rule_doc_markdown, summary
+def rule_infos(rules: Sequence[Rule], environ: Mapping[str, str] | None = None) -> list[RuleInfo]:
+    from composegen.lint.docs import help_uri, rule_doc_markdown, rules_uri, summary
     from composegen.report.base import RuleInfo
 
+    page = rules_uri(environ)
     return [
         RuleInfo(
-            r.code, r.name, r.severity, summary(r), rule_doc_markdown(r), r.fixable, help_uri(r), r.security_severity
+            r.code,
+            r.name,
+            r.severity,
+            summary(r),
+            rule_doc_markdown(r),
+            r.fixable,
+            help_uri(r, page),
+            r.security_severity,
         )
         for r in rules
     ]
@@ -394,7 +402,7 @@ def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None) ->
     report = Report(
         findings=shown,
         suppressed=hidden,
-        rules=rule_infos(run.rules) if fmt == "sarif" else (),
+        rules=rule_infos(run.rules, environ) if fmt == "sarif" else (),
         files=[display_path(f, options.cwd) for f in run.files],
         errors=run.errors,
         color=fmt == "text" and _use_color(options, out, environ),

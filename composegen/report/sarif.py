@@ -1,8 +1,9 @@
 """SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps).
 
 One run; `tool.driver.rules` describes every rule that ran (help text from its documentation, a
-`helpUri` into docs/rules.md, and for security rules the `security` tag and the
-`security-severity` code scanning ranks alerts by); each result points at the file, line and
+`helpUri` into the published docs/rules.md where its address is known: composegen.lint.docs.rules_uri,
+and for security rules the `security` tag and the `security-severity` code scanning ranks alerts
+by); each result points at the file, line and
 column of its finding, with a `partialFingerprints` entry that survives lines moving, the
 finding's fix as a text replacement (`fixes`) where it has one, and `suppressions` where a
 `# composegen:` directive (inSource) or a baseline (external) switched it off. Relative paths

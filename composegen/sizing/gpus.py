@@ -138,3 +138,32 @@ def reservation(service: Mapping[str, Any]) -> Reservation | None:
         elif total is not None:
             total += 1 if count == "bad" else int(count)
     return Reservation(total, tuple(ids))
+
+
+#: Host devices that are a GPU: AMD's ROCm compute interface and the DRM render nodes of AMD and
+#: Intel GPUs (ROCm's and Vulkan's `--device /dev/kfd --device /dev/dri`), and NVIDIA's nodes.
+_GPU_DEVICE = re.compile(r"^/dev/(?:kfd|dri|nvidia\d*)(?:/|$)")
+#: CDI device names (`nvidia.com/gpu=all`, `amd.com/gpu=0`).
+_CDI_GPU = re.compile(r"^[\w.-]+\.com/gpu=")
+
+
+def _device_source(entry: Any) -> str:
+    """The host side of a `devices:` entry: `/dev/kfd`, `/dev/kfd:/dev/kfd:rwm`, or the long form."""
+    if isinstance(entry, Mapping):
+        return str(entry.get("source") or "")
+    return str(entry).split(":", 1)[0] if not _CDI_GPU.match(str(entry)) else str(entry)
+
+
+def gpu_handed_over(service: Mapping[str, Any]) -> str | None:
+    """How a service gets a GPU without reserving one, or None: a GPU device in `devices:`
+    (ROCm's /dev/kfd and /dev/dri, a CDI name) or the nvidia runtime (`runtime: nvidia`, which
+    hands over the GPUs NVIDIA_VISIBLE_DEVICES names; CUDA images set it to all). How many GPUs
+    such a service gets is not read: only that it gets some."""
+    devices = service.get("devices")
+    for entry in devices if isinstance(devices, list) else []:
+        source = _device_source(entry)
+        if _GPU_DEVICE.match(source) or _CDI_GPU.match(source):
+            return f"device {source}"
+    if str(service.get("runtime") or "").strip().lower() == "nvidia":
+        return "runtime: nvidia"
+    return None

@@ -38,6 +38,7 @@ class BaseService(NamedTuple):
     cpus: float | None = None  # the CPU limit the base sets (deploy.resources.limits.cpus or cpus)
     gpus: Reservation | None = None  # the GPUs it reserves (reservations.devices, gpus:); None: none
     shares_memory: bool = False  # the base sets shm_size or `ipc: host`
+    gpu_handed_over: bool = False  # a GPU device (ROCm's /dev/kfd, /dev/dri, a CDI name) or runtime: nvidia
 
 
 class ModelFootprint(NamedTuple):

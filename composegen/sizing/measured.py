@@ -100,6 +100,7 @@ class ServiceMeasurement:
     earlier_kill_source: str = ""  # "OOM-killed at the 176 MiB limit in an earlier calibrate run (m.json, <when>)"
     idle_run: str = ""  # why the run saw no load (see idle_run), "" when it saw some
     shmem_at_peak: float | None = None  # tmpfs and shared memory pages at the peak sample (None: not in the file)
+    gpu_memory_peak: float | None = None  # the most one container held on one GPU (None: not read)
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,7 @@ def parse_measurements(text: str, where: str) -> Measurements:
             earlier_kill_source=earlier[1] if earlier else "",
             idle_run=idle,
             shmem_at_peak=entry.memory_shmem.at_peak if entry.memory_shmem else None,
+            gpu_memory_peak=entry.gpu_memory.peak if entry.gpu_memory else None,
         )
     return Measurements(
         where=where,

@@ -22,6 +22,9 @@ T = TypeVar("T")
 SCHEMA = "composegen-measurements"
 #: 2: `memory_high_water` per service and `oom.earlier` (a reader of version 1 would size below
 #: both, so it refuses the file rather than ignore them); version 1 files read as before.
+#: `gpu_memory` per service (its peak bytes on one GPU, and per GPU, read through NVML), `gpus` and
+#: `gpu_note` came later within version 2: no memory limit is sized from them, so a reader that
+#: ignores them sizes nothing below what they say.
 SCHEMA_VERSION = 2
 
 Json = dict[str, Any]
@@ -194,15 +197,23 @@ class SharedMemory(Record):
 
 @dataclass(frozen=True)
 class PlannedLimits(Record):
-    """What the plan gave the service (bytes, cores)."""
+    """What the plan gave the service (bytes, cores; VRAM per GPU where it runs on GPUs)."""
 
     memory_limit: float | None
     memory_reservation: float | None
     cpus: float | None
+    vram_per_gpu: float | None = None
+
+    def to_json(self) -> Json:
+        """The fields; `vram_per_gpu` only where the plan has one."""
+        planned = super().to_json()
+        if self.vram_per_gpu is None:
+            del planned["vram_per_gpu"]
+        return planned
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PlannedLimits:
-        return cls(*(number(data.get(k)) for k in ("memory_limit", "memory_reservation", "cpus")))
+        return cls(*(number(data.get(k)) for k in ("memory_limit", "memory_reservation", "cpus", "vram_per_gpu")))
 
 
 @dataclass(frozen=True)
@@ -245,6 +256,34 @@ class OomRecord(Record):
             restarts=_count(data.get("restarts")),
             earlier=tuple(k for k in _records(data.get("earlier"), EarlierKill.from_json) if k is not None),
         )
+
+
+@dataclass(frozen=True)
+class GpuMemory(Record):
+    """A service's GPU memory (NVML): the most one of its containers held on one GPU, and per GPU
+    (by index, as text; None where it was not read)."""
+
+    peak: float | None
+    per_gpu: Mapping[str, float | None]
+    read_from: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GpuMemory:
+        per_gpu = {str(k): number(v) for k, v in mapping(data.get("per_gpu")).items()}
+        return cls(number(data.get("peak")), per_gpu, _text(data.get("read_from")))
+
+
+@dataclass(frozen=True)
+class GpuDevice(Record):
+    """A GPU of the machine the run read."""
+
+    index: int
+    name: str
+    total: float | None  # bytes
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GpuDevice:
+        return cls(_count(data.get("index")), _text(data.get("name")), number(data.get("total")))
 
 
 @dataclass(frozen=True)
@@ -312,6 +351,7 @@ class ServiceRecord(Record):
     leak: LeakVerdict | None = None  # of the container that leaks soonest (else the first)
     cooldown: CooldownVerdict | None = None  # of the container that retained the most
     oom: OomRecord = OomRecord()
+    gpu_memory: GpuMemory | None = None
     state: Mapping[str, ContainerEnd] = field(default_factory=dict)  # by container
     series: tuple[Series, ...] = ()
 
@@ -333,6 +373,7 @@ class ServiceRecord(Record):
             leak=_optional(data.get("leak"), LeakVerdict.from_json),
             cooldown=_optional(data.get("cooldown"), CooldownVerdict.from_json),
             oom=OomRecord.from_json(mapping(data.get("oom"))),
+            gpu_memory=_optional(data.get("gpu_memory"), GpuMemory.from_json),
             state={str(k): ContainerEnd.from_json(mapping(v)) for k, v in mapping(data.get("state")).items()},
             series=_records(data.get("series"), Series.from_json),
         )
@@ -423,6 +464,8 @@ class MeasurementsFile(Record):
     engine_api_version: str
     run: RunRecord
     services: Mapping[str, ServiceRecord]
+    gpus: tuple[GpuDevice, ...] = ()  # the GPUs read (none: no GPU memory was read)
+    gpu_note: str | None = None  # why GPU memory was not read, where that matters
     stress: Mapping[str, Any] | None = None  # `composegen stress`'s block, as written
     schema_version: int = SCHEMA_VERSION
 
@@ -438,6 +481,8 @@ class MeasurementsFile(Record):
             "stack": {"root": self.root, "compose_files": list(self.compose_files), "project": self.project},
             "engine": {"version": self.engine_version, "api_version": self.engine_api_version},
             "run": self.run.to_json(),
+            "gpus": [d.to_json() for d in self.gpus] or None,
+            "gpu_note": self.gpu_note,
             "services": {name: s.to_json() for name, s in self.services.items()},
             **({"stress": dict(self.stress)} if self.stress is not None else {}),
         }
@@ -448,7 +493,7 @@ class MeasurementsFile(Record):
         `is_measurements`, `sizing.measured.parse_measurements`)."""
         stack, engine = mapping(data.get("stack")), mapping(data.get("engine"))
         reason = data.get("partial_reason")
-        stress = data.get("stress")
+        stress, note = data.get("stress"), data.get("gpu_note")
         version = data.get("schema_version")
         return cls(
             composegen=_text(data.get("composegen")),
@@ -462,6 +507,8 @@ class MeasurementsFile(Record):
             engine_version=_text(engine.get("version")),
             engine_api_version=_text(engine.get("api_version")),
             run=RunRecord.from_json(mapping(data.get("run"))),
+            gpus=_records(data.get("gpus"), GpuDevice.from_json),
+            gpu_note=str(note) if note else None,
             services={str(k): ServiceRecord.from_json(mapping(v)) for k, v in mapping(data.get("services")).items()},
             stress=stress if isinstance(stress, Mapping) else None,
             schema_version=version if isinstance(version, int) and not isinstance(version, bool) else 0,

@@ -225,13 +225,16 @@ def plan_service(
 
 def _gpus(inputs: ServiceInputs) -> int:
     """The GPUs the overlay reserves for an inference engine that reserves none, on a host whose
-    GPUs composegen.yaml declares (composegen.sizing.engines)."""
+    GPUs composegen.yaml declares (composegen.sizing.engines); none for one given its GPU as a
+    device (ROCm's /dev/kfd and /dev/dri) or by `runtime: nvidia`: an NVIDIA device request
+    there would keep it from starting on an AMD host."""
     host = inputs.host.gpus if inputs.host is not None else None
     if host is None or inputs.role != "llm":
         return 0
     from composegen.sizing.engines import gpus_to_reserve
 
-    return gpus_to_reserve(inputs.facts, inputs.base.gpus is not None, host.count)
+    reserved = inputs.base.gpus is not None or inputs.base.gpu_handed_over
+    return gpus_to_reserve(inputs.facts, reserved, host.count)
 
 
 def host_fit(services: Sequence[ServicePlan], host: HostSpec | None) -> HostFit:

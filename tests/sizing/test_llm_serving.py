@@ -167,6 +167,40 @@ def test_the_overlay_writes_the_gpu_reservation_compose_reads(tmp_path: Path) ->
     assert llm["shm_size"] == "2G"
 
 
+def test_the_overlay_reserves_no_nvidia_gpu_for_a_gpu_handed_over_as_a_device(tmp_path: Path) -> None:
+    """vLLM on ROCm (OPEA's ChatQnA, tests/lint/corpus2) gets its GPUs as /dev/kfd and /dev/dri:
+    an NVIDIA device request beside them keeps it from starting on an AMD host."""
+    from composegen.compose.stack import load_stack
+    from composegen.render.overlay import render_planned
+
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  llm:\n    image: rocm/vllm:rocm6.3.1_vllm_0.8.5\n"
+        "    command: vllm serve Qwen/Qwen2.5-0.5B-Instruct\n    shm_size: 8g\n    devices: [/dev/kfd, /dev/dri]\n"
+    )
+    (tmp_path / "composegen.yaml").write_text("host: {memory: 64G, cpus: 16, gpus: {count: 1, model: MI300X}}\n")
+    out = tmp_path / "docker-compose.prod.yml"
+    out.write_text(render_planned(plan("prod", None, tmp_path), out))
+    merged = load_stack([tmp_path / "docker-compose.yml", out])
+    assert gpus.reservation(merged.services["llm"]) is None
+    assert gpus.gpu_handed_over(merged.services["llm"]) == "device /dev/kfd"
+
+
+@pytest.mark.parametrize(
+    ("service", "how"),
+    [
+        ({"devices": ["/dev/kfd:/dev/kfd", "/dev/dri:/dev/dri"]}, "device /dev/kfd"),
+        ({"devices": ["/dev/dri/renderD128:/dev/dri/renderD128:rwm"]}, "device /dev/dri/renderD128"),
+        ({"devices": [{"source": "/dev/nvidia0", "target": "/dev/nvidia0"}]}, "device /dev/nvidia0"),
+        ({"devices": ["nvidia.com/gpu=all"]}, "device nvidia.com/gpu=all"),
+        ({"runtime": "nvidia"}, "runtime: nvidia"),
+        ({"devices": ["/dev/fuse", "/dev/snd:/dev/snd", "/dev/driver"], "runtime": "runc"}, None),
+        ({"image": "nginx"}, None),
+    ],
+)
+def test_gpus_handed_over_read(service: dict[str, Any], how: str | None) -> None:
+    assert gpus.gpu_handed_over(service) == how
+
+
 @pytest.mark.parametrize("stack", ["ollama", "vllm"])
 def test_the_llm_examples_overlays_are_current(stack: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from composegen.render.overlay import render_planned

@@ -20,6 +20,7 @@ then its decoder does the same prefill and steps over the encoder's output.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -87,6 +88,12 @@ def forward(models: list[Any], batch: int, seq: int) -> None:
                 generate(model, ids, max(1, seq - STEPS))
 
 
+def cache_key(model: Any) -> str:
+    """The keyword the model's forward takes its KV cache by: `cache` since transformers 5.2x,
+    `past_key_values` before (bench/gpu.py runs on whatever transformers a GPU machine has)."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
 def generate(model: Any, ids: Any, prompt: int) -> None:
     """A prefill of `prompt` tokens (full logits, a KV cache), then greedy steps to len(ids)."""
     import torch
@@ -102,7 +109,8 @@ def generate(model: Any, ids: Any, prompt: int) -> None:
     outputs = [model(**inputs)]  # the latest only: the prefill's logits are freed at the first step
     for _ in range(seq - prompt):
         last = outputs.pop()
-        step = {step_key: last.logits[:, -1:].float().argmax(-1), "cache": last.past_key_values, "use_cache": True}
+        step = {step_key: last.logits[:, -1:].float().argmax(-1), cache_key(model): last.past_key_values}
+        step["use_cache"] = True
         if model.config.is_encoder_decoder:
             step |= {"encoder_outputs": (last.encoder_last_hidden_state,), "attention_mask": inputs["attention_mask"]}
         del last

@@ -4,8 +4,10 @@ What it does:
     Flags a service that runs vLLM or text-generation-inference (its command or image;
     composegen.facts), or llama.cpp's server with a CUDA/ROCm image or `-ngl`, or Ollama on a host
     whose GPUs composegen.yaml declares (`host.gpus`), when it reserves no GPU: no
-    `deploy.resources.reservations.devices` entry with `capabilities: [gpu]` (or a GPU driver)
-    and no `gpus:`. An image built for the CPU (`cpu` in its name or tag) is left alone.
+    `deploy.resources.reservations.devices` entry with `capabilities: [gpu]` (or a GPU driver),
+    no `gpus:`, no GPU device (ROCm's `/dev/kfd` and `/dev/dri`, a CDI name such as
+    `nvidia.com/gpu=all`) and no `runtime: nvidia`. An image built for the CPU (`cpu` in its
+    name or tag) is left alone.
 
 Why is this bad?
     Docker hands a container no GPU unless it asks for one. vLLM and TGI then fail at start
@@ -41,7 +43,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import gpu_reservation, host_gpus, is_fragment, may_serve_llm, wants_gpu
+from composegen.lint.readers import gets_gpu, host_gpus, is_fragment, may_serve_llm, wants_gpu
 
 CODE = "CG310"
 NAME = "gpu-reservation-missing"
@@ -50,7 +52,7 @@ SEVERITY = Severity.warning
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
-        if not may_serve_llm(ctx, name, service) or gpu_reservation(service) is not None:
+        if not may_serve_llm(ctx, name, service) or gets_gpu(service):
             continue
         if is_fragment(ctx, service):
             continue

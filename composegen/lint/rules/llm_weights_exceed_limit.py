@@ -7,9 +7,10 @@ What it does:
     (parameters × bytes per parameter of the dtype: fp32 4, fp16/bf16 2, int8 1, int4 0.5) and
     flags the service when they alone are above its memory limit (an error). When they fit but
     the expected working set does not (weights + framework runtime + KV cache for the context
-    length × concurrent sequences, or the declared `memory:`), it is a warning. A service that
-    reserves GPUs (`deploy.resources.reservations.devices`, `gpus:`) holds its weights and KV
-    cache in VRAM, not in its memory limit: CG311 and CG312 judge those.
+    length × concurrent sequences, or the declared `memory:`), it is a warning. A service given
+    GPUs (`deploy.resources.reservations.devices`, `gpus:`, a GPU device such as ROCm's
+    `/dev/kfd`, `runtime: nvidia`) holds its weights and KV cache in VRAM, not in its memory
+    limit: CG311 and CG312 judge those.
 
 Why is this bad?
     A server cannot run a model it cannot load: it is OOM-killed while reading the weights, on
@@ -48,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import cited_briefly, gpu_reservation, memory_limit
+from composegen.lint.readers import cited_briefly, gets_gpu, memory_limit
 from composegen.units import human_bytes
 
 if TYPE_CHECKING:
@@ -96,8 +97,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         if inputs is None or inputs.role != "llm":
             continue
         limit = memory_limit(name, service)
-        if limit is None or gpu_reservation(service) is not None:
-            continue  # a service that reserves GPUs keeps its weights in VRAM: CG311 and CG312 judge them
+        if limit is None or gets_gpu(service):
+            continue  # a service given GPUs keeps its weights in VRAM: CG311 and CG312 judge them
         from composegen.sizing.ml import weights  # lazy: only for an llm service with a limit
 
         footprints, read_from = inputs.models, ""

@@ -11,12 +11,12 @@ What it does:
     runs whenever `.env` leaves the variable out (as is a default of a variable whose own name
     says it holds a secret). Not secrets: `*_FILE` and `*_FILEPATH` keys (a path to a secret
     file), empty values, entries with no value (passed through from the shell), flags like
-    `true` or `"yes"` (`MYSQL_RANDOM_ROOT_PASSWORD`), placeholders (`<your-key>`, `dummy`) and
-    etcd's cluster token (a cluster's name, not a credential), a file's path
-    (`/run/secrets/db-password`) and names that end in what a setting about the secret holds
-    (`*_CLASS`, `*_LOCATION`, `*_PROTOCOL`, `*_MECHANISM`...). The finding never prints the
-    value. A value written once in an anchor and merged into several services is one finding,
-    at the anchor.
+    `true` or `"yes"` (`MYSQL_RANDOM_ROOT_PASSWORD`), placeholders (`<your-key>`, `dummy`,
+    `your-api-key`) and etcd's cluster token (a cluster's name, not a credential), a file's
+    path (`/run/secrets/db-password`) and names that end in what a setting about the secret
+    holds (`*_CLASS`, `*_LOCATION`, `*_PROTOCOL`, `*_MECHANISM`, `*_USERS`, a duration such as
+    `*_EXPIRY_HOURS`...). The finding never prints the value. A value written once in an
+    anchor and merged into several services is one finding, at the anchor.
 
 Why is this bad?
     The compose file is committed, copied into tickets and CI logs, and printed by
@@ -81,6 +81,7 @@ OPTIONS: dict[str, Any] = {
         "CREDENTIAL",
         "CREDENTIALS",
         "APIKEY",
+        "ENCRYPTIONKEY",  # Kibana's XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY
     ],
     # ... and so does a word ending in one of these (PGPASSWORD, MYSQLPASSWD)
     "word_endings": ["PASSWORD", "PASSWD"],
@@ -146,13 +147,20 @@ OPTIONS: dict[str, Any] = {
         "_KEY_ID",
         "_ROTATION",
         "_BACKEND",
+        "_USERS",
+        # a duration: how long a token or a password's reset link lives
+        "_SECONDS",
+        "_MINUTES",
+        "_HOURS",
+        "_DAYS",
     ],
 }
 
 #: A URL with a password: scheme://user:password@host
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<password>[^/\s@]+)@")
-#: Values that are switches or placeholders, not secrets.
-_PLACEHOLDER = re.compile(r"^<[^<>]*>$")
+#: Values that are placeholders, not secrets: `<your-key>`, and text that asks the reader for
+#: theirs (`your-resend-api-key`, `your_openai_api_key_here`).
+_PLACEHOLDER = re.compile(r"^(?:<[^<>]*>|your[-_ ].*)$", re.IGNORECASE)
 _FLAGS = frozenset({"true", "false", "yes", "no", "on", "off", "none", "null", "disabled", "enabled", "0", "1"})
 
 

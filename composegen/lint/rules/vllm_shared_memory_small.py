@@ -26,8 +26,11 @@ Use instead:
       llm:
         image: vllm/vllm-openai:v0.6.3
         command: --model meta-llama/Llama-3.1-8B-Instruct --tensor-parallel-size 2
-        ipc: host
+        shm_size: 8g
     ```
+
+    `ipc: host` passes too (the guide's other way), but it shares the host's IPC namespace,
+    which host-namespace (CG506) reports.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         yield Violation(
             ("services", name, "shm_size") if raw is not None else ("services", name),
             f"service {name!r} runs vLLM with {said}: PyTorch passes tensors between vLLM's processes "
-            "through /dev/shm; set `ipc: host` or `shm_size: 8g` (vLLM's Docker guide)",
+            "through /dev/shm; set `shm_size: 8g` (vLLM's Docker guide; its other way, `ipc: host`, "
+            "shares the host's IPC namespace: CG506)",
             service=name,
         )
