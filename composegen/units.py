@@ -115,11 +115,6 @@ def human_bytes(n: int | float) -> str:
     return f"{n:.0f} B"
 
 
-def round_up(n: float, step: int) -> int:
-    """`n` rounded up to a whole multiple of `step` (limits are written in whole MiB)."""
-    return math.ceil(n / step) * step
-
-
 def parse_duration(value: object, *, what: str = "duration") -> float:
     """Seconds from a compose duration (`1m30s`, `500ms`, `2h`); a bare number is seconds."""
     if isinstance(value, bool):
@@ -176,13 +171,6 @@ def format_cpus(cpus: float) -> str:
     """Cores to two decimals, trailing zeros dropped: `0.5`, `1.25`, `2`."""
     text = f"{math.ceil(cpus * 100) / 100:.2f}".rstrip("0").rstrip(".")
     return text or "0"
-
-
-def parse_count(value: object, *, what: str = "count") -> int:
-    """A non-negative whole number (workers, agents, connections); `1k` is not accepted."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise UnitError(f"{what} {value!r} is not a whole number of zero or more", fix="write e.g. 4")
-    return value
 
 
 def parse_params(value: object, *, what: str = "params") -> float:

@@ -26,16 +26,13 @@ import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import yaml
+
 from composegen.errors import InputError
 from composegen.paths import os_error
-from composegen.pyyaml import seed_reader_pattern
-
-seed_reader_pattern()  # before PyYAML's first import: see composegen/pyyaml.py
-import yaml  # noqa: E402
 
 Key = str | int
 KeyPath = tuple[Key, ...]
@@ -758,18 +755,10 @@ def _line_of(path: Path, raw: bytes, offset: int) -> str:
 
 
 def read_document(path: Path, display: str | None = None) -> Document:
-    """Read a YAML file into a positioned `Document`: the one already read, when the file holds
-    the same text (a render reads its base for the plan, then again under the new overlay for
-    the check)."""
-    return _parsed(read_text(path), display or str(path))
-
-
-@lru_cache(maxsize=4)
-def _parsed(text: str, path: str) -> Document:
-    """`parse_document`, remembered: a `Document` is shared and never changed (every later stage
-    copies what it changes; tests/compose/test_document_sharing.py checks that loading a stack
-    leaves its documents as read)."""
-    return parse_document(text, path)
+    """Read a YAML file into a positioned `Document`, parsed afresh: a caller that reads a file
+    twice and wants one parse keeps the `Document` itself (a render hands the base it planned from
+    to the check, `load_stack(read=...)`)."""
+    return parse_document(read_text(path), display or str(path))
 
 
 def require_no_duplicates(doc: Document) -> None:

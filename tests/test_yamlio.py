@@ -258,3 +258,13 @@ def test_a_syntax_error_in_shallow_yaml_stays_a_syntax_error() -> None:
         parse_document("services:\n  web: [a, b\n", "t.yml")
     assert raised.value.message.startswith("YAML syntax error")
     assert raised.value.where.startswith("t.yml:")
+
+
+@pytest.mark.parametrize("text", ["services:\n  web:\n    image: nginx\n", "a: \u00e9\u4e2d\U0001f600\n"])
+def test_printable_text_reads(text: str) -> None:
+    assert parse_document(text, "t.yml") is not None
+
+
+def test_a_control_character_is_refused() -> None:
+    with pytest.raises(InputError):
+        parse_document("a: b\x07\n", "t.yml")

@@ -35,7 +35,6 @@ from composegen.compose.syntax import (
     is_file_path,
     key_value_mapping,
     parse_volume,
-    shell_split,
     tmpfs_target,
     volume_target,
 )
@@ -117,17 +116,6 @@ class Stack(NamedTuple):
     def iter_services(self) -> Iterator[tuple[str, Mapping[str, Any]]]:
         for name, service in self.services.items():
             yield name, service if isinstance(service, (dict, Mapping)) else {}
-
-    def images(self) -> dict[str, str | None]:
-        """`{service: image}` (None for a service that only builds)."""
-        return {name: (None if s.get("image") is None else str(s.get("image"))) for name, s in self.iter_services()}
-
-    def commands(self) -> dict[str, list[str] | None]:
-        """`{service: command as an argument list}` (None: the image's own CMD)."""
-        return {name: shell_split(s.get("command")) for name, s in self.iter_services()}
-
-    def entrypoints(self) -> dict[str, list[str] | None]:
-        return {name: shell_split(s.get("entrypoint")) for name, s in self.iter_services()}
 
     def interpolated_variables(self) -> dict[str, str]:
         """`{name: value}` of each variable the files interpolate from `.env` or the environment."""

@@ -35,8 +35,6 @@ from composegen.engine.gpu import by_gpu_text, open_meter, wants_gpus
 from composegen.engine.live import Display, NullDisplay, Row, short_name
 from composegen.engine.measurements import (
     CommandRecord,
-    EarlierKill,
-    PhaseRecord,
     Recorder,
     RunInfo,
     carried_kills,
@@ -54,6 +52,7 @@ from composegen.errors import InputError
 from composegen.render.overlay import plan, read_files, render_planned
 from composegen.render.writer import refuse_an_input
 from composegen.sizing.measured import idle_run
+from composegen.sizing.measurements_file import EarlierKill, GpuMemory, MeasurementsFile, PhaseRecord, PlannedLimits
 from composegen.units import format_duration, human_bytes
 
 #: Seconds sampled without a command when --duration is not given.
@@ -113,24 +112,25 @@ class CalibrateReport:
     plot_message: str = ""
 
     @property
-    def partial(self) -> bool:
-        return bool(self.document.get("partial"))
+    def measured(self) -> MeasurementsFile:
+        """The document, as the measurements file's records."""
+        return MeasurementsFile.from_json(self.document)
 
     @property
-    def command_exit(self) -> int | None:
-        command = (self.document.get("run") or {}).get("command")
-        return None if command is None else command.get("exit_code")
+    def partial(self) -> bool:
+        return self.measured.partial
 
     @property
     def oom_services(self) -> list[str]:
-        return [name for name, s in self.document["services"].items() if (s.get("oom") or {}).get("killed")]
+        return [name for name, s in self.measured.services.items() if s.oom.killed]
 
     @property
     def ok(self) -> bool:
         """Complete, the command (if any) succeeded, and nothing was OOM-killed."""
-        command = (self.document.get("run") or {}).get("command")
-        failed = command is not None and command.get("exit_code") != 0
-        return not self.partial and not failed and not self.oom_services
+        measured = self.measured
+        command = measured.run.command
+        failed = command is not None and command.exit_code != 0
+        return not measured.partial and not failed and not any(s.oom.killed for s in measured.services.values())
 
     def text(self) -> str:
         return summary_text(self.document, self.path, self.plots, self.plot_message)
@@ -143,93 +143,87 @@ def _mib(value: float | None) -> str:
 def summary_text(doc: dict[str, Any], path: Path, plots: Sequence[Path] = (), plot_message: str = "") -> str:
     """The table of what was measured, one line a service, and the verdicts under it."""
     header = ("SERVICE", "SAMPLES", "P50", "P90", "P95", "PEAK", "LIMIT", "CPU P95", "LEAK", "OOM")
+    measured = MeasurementsFile.from_json(doc)
     rows: list[tuple[str, ...]] = []
     notes: list[str] = []
-    for name, s in doc["services"].items():
-        memory = s.get("memory") or {}
-        mark = (s.get("memory_high_water") or {}).get("bytes")
-        cpu = s.get("cpu") or {}
-        leak = s.get("leak") or {}
-        oom = s.get("oom") or {}
+    for name, s in measured.services.items():
+        memory, cpu, leak, oom = s.memory, s.cpu, s.leak, s.oom
+        mark = s.memory_high_water.bytes if s.memory_high_water else None
+        peak = memory.peak if memory else None
         rows.append(
             (
                 name,
-                str(s.get("samples", 0)),
-                _mib(memory.get("p50")),
-                _mib(memory.get("p90")),
-                _mib(memory.get("p95")),
-                _mib(max(memory.get("peak") or 0, mark or 0)),
-                _mib(s.get("limit")),
-                f"{cpu['p95'] * 100:.1f}%" if cpu.get("p95") is not None else "-",
-                "LEAK" if leak.get("leak") else "no",
-                "KILLED" if oom.get("killed") else "no",
+                str(s.samples),
+                _mib(memory.p50 if memory else None),
+                _mib(memory.p90 if memory else None),
+                _mib(memory.p95 if memory else None),
+                _mib(max(peak or 0, mark or 0)),
+                _mib(s.limit),
+                f"{cpu.p95 * 100:.1f}%" if cpu and cpu.p95 is not None else "-",
+                "LEAK" if leak and leak.leak else "no",
+                "KILLED" if oom.killed else "no",
             )
         )
-        if mark and mark > 1.1 * (memory.get("peak") or 0):
+        if mark and mark > 1.1 * (peak or 0):
             notes.append(
                 f"{name}: the cgroup's high-water mark {human_bytes(mark)} is above every sample "
-                f"({_mib(memory.get('peak'))}): a spike between two samples"
+                f"({_mib(peak)}): a spike between two samples"
             )
-        if leak.get("reason"):
-            notes.append(f"{name}: {leak['reason']}")
-        if oom.get("killed"):
-            at = f" at the {human_bytes(oom['limit_at_kill'])} limit" if oom.get("limit_at_kill") else ""
+        if leak and leak.reason:
+            notes.append(f"{name}: {leak.reason}")
+        if oom.killed:
+            at = f" at the {human_bytes(oom.limit_at_kill)} limit" if oom.limit_at_kill else ""
+            notes.append(f"{name}: OOM-killed{at} ({oom.events} oom events, {oom.restarts} restarts)")
+        if oom.earlier:
             notes.append(
-                f"{name}: OOM-killed{at} ({oom.get('events', 0)} oom events, {oom.get('restarts', 0)} restarts)"
+                f"{name}: OOM-killed at the {human_bytes(max(k.limit for k in oom.earlier))} limit in an earlier "
+                "run: render keeps the limit above it"
             )
-        earlier = [k["limit"] for k in oom.get("earlier") or () if k.get("limit")]
-        if earlier:
-            notes.append(
-                f"{name}: OOM-killed at the {human_bytes(max(earlier))} limit in an earlier run: "
-                "render keeps the limit above it"
-            )
-        gpu = s.get("gpu_memory")
-        if gpu:
-            notes.append(gpu_line(name, gpu, s.get("planned")))
-        cooldown = s.get("cooldown")
+        if s.gpu_memory:
+            notes.append(gpu_line(name, s.gpu_memory, s.planned))
+        cooldown = s.cooldown
         if cooldown:
-            share = cooldown.get("retained_fraction")
+            share = cooldown.retained_fraction
             kept = f", {share:.0%} of the growth kept" if share is not None else ""
-            notes.append(
-                f"{name}: after cooldown {cooldown['verdict']}: {human_bytes(cooldown['released'])} released{kept}"
-            )
+            released = human_bytes(cooldown.released or 0)
+            notes.append(f"{name}: after cooldown {cooldown.verdict}: {released} released{kept}")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in [header, *rows]]
-    if doc["services"] and all(s.get("samples") and not s.get("memory_high_water") for s in doc["services"].values()):
+    services = measured.services.values()
+    if services and all(s.samples and not s.memory_high_water for s in services):
         notes.append(
             "no high-water marks: the engine's stats have none (cgroup v2) and the cgroup fs is not readable "
             "here: a spike between two samples is not measured"
         )
-    if doc.get("gpu_note"):
-        notes.append(str(doc["gpu_note"]))
+    if measured.gpu_note:
+        notes.append(measured.gpu_note)
     lines += notes
-    run = doc.get("run") or {}
-    command = run.get("command")
+    command = measured.run.command
     if command is not None:
-        stopped = f", {command['stopped']}" if command.get("stopped") else ""
-        lines.append(f"command {' '.join(command['argv'])}: exit {command.get('exit_code')}{stopped}")
-    idle = idle_run(doc)
+        stopped = f", {command.stopped}" if command.stopped else ""
+        lines.append(f"command {' '.join(command.argv)}: exit {command.exit_code}{stopped}")
+    idle = idle_run(measured)
     if idle:
         lines.append(idle)
-    if doc.get("partial"):
-        lines.append(f"calibrate: PARTIAL run ({doc.get('partial_reason')}): what was measured is kept")
+    if measured.partial:
+        lines.append(f"calibrate: PARTIAL run ({measured.partial_reason}): what was measured is kept")
     lines += [f"plot: {p}" for p in plots]
     if plot_message:
         lines.append(plot_message)
     lines.append(
-        f"calibrate: {run.get('ticks', 0)} samplings over {format_duration(run.get('seconds') or 0)} written to {path}"
+        f"calibrate: {measured.run.ticks} samplings over {format_duration(measured.run.seconds)} written to {path}"
     )
-    lines.append(f"next: composegen render --profile {doc.get('profile')} --measurements {path}")
+    lines.append(f"next: composegen render --profile {measured.profile} --measurements {path}")
     return "\n".join(lines)
 
 
-def gpu_line(name: str, gpu: dict[str, Any], planned: dict[str, Any] | None) -> str:
+def gpu_line(name: str, gpu: GpuMemory, planned: PlannedLimits | None) -> str:
     """`app: VRAM peak GPU 0 11.9 GiB (planned 14.0 GiB per GPU)`, and whether it went above the plan."""
-    used = {int(g): b for g, b in (gpu.get("per_gpu") or {}).items()}
+    used = {int(g): None if b is None else int(b) for g, b in gpu.per_gpu.items()}
     line = f"{name}: VRAM peak {by_gpu_text(used)}"
-    vram = (planned or {}).get("vram_per_gpu")
+    vram = planned.vram_per_gpu if planned else None
     if vram:
-        peak = gpu.get("peak") or 0
+        peak = gpu.peak or 0
         line += f" (planned {human_bytes(vram)} per GPU" + (": ABOVE the plan)" if peak > vram else ")")
     return line
 

@@ -6,7 +6,9 @@ high-water mark, peak pids, the leak verdict, what cooldown released, OOM kills,
 of earlier runs carried from the file this one replaces) and the raw samples they were computed
 from. A run that was interrupted or failed is written the same way, with `partial: true` and the
 reason.
-The format is `composegen.sizing.measured.SCHEMA` version `SCHEMA_VERSION`; that module reads it.
+The format is declared once, in `composegen.sizing.measurements_file` (`MeasurementsFile`, schema
+version `SCHEMA_VERSION`): this module builds those records and writes their JSON;
+`composegen.sizing.measured` reads the same records back.
 """
 
 from __future__ import annotations
@@ -36,7 +38,23 @@ from composegen.engine.statistics import (
 )
 from composegen.errors import InputError
 from composegen.masking import mask_argv
-from composegen.sizing.measured import SCHEMA, SCHEMA_VERSION
+from composegen.sizing.measurements_file import (
+    CommandRun,
+    ContainerEnd,
+    EarlierKill,
+    GpuDevice,
+    GpuMemory,
+    HighWater,
+    MeasurementsFile,
+    OomRecord,
+    PhaseRecord,
+    PlannedLimits,
+    RunRecord,
+    ServiceRecord,
+    SharedMemory,
+    is_measurements,
+)
+from composegen.sizing.measurements_file import Series as SeriesRecord
 from composegen.sizing.model import StackPlan
 from composegen.units import human_bytes
 
@@ -45,32 +63,11 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class PhaseRecord:
-    name: str  # active, drain, cooldown
-    interval: float
-    start: float  # seconds since the run started
-    end: float
-    ticks: int
-
-
-@dataclass(frozen=True)
 class CommandRecord:
     argv: tuple[str, ...]
     exit_code: int | None  # None: it did not end (stopped, or the run was interrupted)
     seconds: float
     stopped: str = ""  # why composegen ended it, when it did
-
-
-@dataclass(frozen=True)
-class EarlierKill:
-    """An OOM kill an earlier calibrate run of the same stack saw: the limit it killed at."""
-
-    limit: int  # bytes
-    created: str  # when that run's file was written (ISO 8601)
-    file: str  # that file's name
-
-    def as_json(self) -> dict[str, Any]:
-        return {"limit": self.limit, "created": self.created, "file": self.file}
 
 
 #: Earlier kills kept per service: the highest limits (sizing uses the highest one).
@@ -89,40 +86,27 @@ def carried_kills(text: str, where: Path, root: Path) -> tuple[dict[str, list[Ea
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
         raise ValueError(f"{where.name} is not JSON") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+    if not is_measurements(data):
         raise ValueError(f"{where.name} is not a composegen measurements file")
-    stack = _dict(data.get("stack"))
-    if str(stack.get("root")) != str(root):
-        raise ValueError(f"{where.name} measured another stack ({stack.get('root')})")
-    created = str(data.get("created") or "")
+    read = MeasurementsFile.from_json(data)
+    if read.root != str(root):
+        raise ValueError(f"{where.name} measured another stack ({read.root})")
     found: dict[str, list[EarlierKill]] = {}
-    for service, entry in _dict(data.get("services")).items():
-        oom = _dict(_dict(entry).get("oom"))
-        kills = [_earlier(e) for e in oom.get("earlier") or () if isinstance(e, dict)]
-        limit = oom.get("limit_at_kill")
-        if oom.get("killed") and isinstance(limit, int) and limit > 0:
-            kills.append(EarlierKill(limit, created, where.name))
+    for service, entry in read.services.items():
+        oom = entry.oom
+        kills = list(oom.earlier)
+        limit = oom.limit_at_kill
+        if oom.killed and limit is not None and limit > 0 and limit == int(limit):
+            kills.append(EarlierKill(int(limit), read.created, where.name))
         by_limit: dict[int, EarlierKill] = {}
         for kill in kills:
-            if kill is not None:
-                by_limit.setdefault(kill.limit, kill)  # the first run that saw a kill at that limit
+            by_limit.setdefault(kill.limit, kill)  # the first run that saw a kill at that limit
         if by_limit:
             found[str(service)] = sorted(by_limit.values(), key=lambda k: -k.limit)[:EARLIER_KEPT]
     if not found:
         return {}, f"{where.name} saw no OOM kills: none carried"
     listed = ", ".join(f"{s} at {', '.join(human_bytes(k.limit) for k in ks)}" for s, ks in sorted(found.items()))
     return found, f"carried OOM kills of earlier runs from {where.name}: {listed} (--fresh forgets them)"
-
-
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _earlier(entry: dict[str, Any]) -> EarlierKill | None:
-    limit = entry.get("limit")
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
-        return None
-    return EarlierKill(limit, str(entry.get("created") or ""), str(entry.get("file") or ""))
 
 
 @dataclass
@@ -211,20 +195,20 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _planned(stack: StackPlan | None, service: str) -> dict[str, Any] | None:
+def _planned(stack: StackPlan | None, service: str) -> PlannedLimits | None:
     plan = stack.service(service) if stack is not None else None
     if plan is None:
         return None
     vram = planned_vram(plan)
-    return {
-        "memory_limit": plan.memory_limit.value,
-        "memory_reservation": plan.memory_reservation.value if plan.memory_reservation else None,
-        "cpus": plan.cpus.value if plan.cpus else None,
-        **({"vram_per_gpu": round(vram)} if vram is not None else {}),
-    }
+    return PlannedLimits(
+        memory_limit=plan.memory_limit.value,
+        memory_reservation=plan.memory_reservation.value if plan.memory_reservation else None,
+        cpus=plan.cpus.value if plan.cpus else None,
+        vram_per_gpu=round(vram) if vram is not None else None,
+    )
 
 
-def gpu_summary(recorder: Recorder, containers: Sequence[str]) -> dict[str, Any] | None:
+def gpu_summary(recorder: Recorder, containers: Sequence[str]) -> GpuMemory | None:
     """A service's peak GPU memory: the most any of its containers held on one GPU, and per GPU
     (None where no container of it held memory on a GPU, or GPU memory was not read)."""
     per_gpu: dict[int, int | None] = {}
@@ -237,31 +221,31 @@ def gpu_summary(recorder: Recorder, containers: Sequence[str]) -> dict[str, Any]
     if not per_gpu:
         return None
     known = [b for b in per_gpu.values() if b is not None]
-    return {
-        "peak": max(known) if known else None,
-        "per_gpu": {str(g): per_gpu[g] for g in sorted(per_gpu)},
-        "read_from": "nvml",
-    }
+    return GpuMemory(
+        peak=max(known) if known else None,
+        per_gpu={str(g): per_gpu[g] for g in sorted(per_gpu)},
+        read_from="nvml",
+    )
 
 
-def _series_json(series: Series, leak: Leak) -> dict[str, Any]:
+def _series_record(series: Series, leak: Leak) -> SeriesRecord:
     s = series.samples
-    return {
-        "container": series.container,
-        "t": [round(x.t, 3) for x in s],
-        "phase": list(series.phases),
-        "working_set": [x.working_set for x in s],
-        "usage": [x.usage for x in s],
-        "limit": [x.limit for x in s],
-        "cpu": [None if x.cpu is None else round(x.cpu, 5) for x in s],
-        "pids": [x.pids for x in s],
-        "throttled": [None if x.throttled is None else round(x.throttled, 4) for x in s],
-        "high_water": [x.high_water for x in s],
-        "leak": leak.as_json(),
-    }
+    return SeriesRecord(
+        container=series.container,
+        t=tuple(round(x.t, 3) for x in s),
+        phase=tuple(series.phases),
+        working_set=tuple(x.working_set for x in s),
+        usage=tuple(x.usage for x in s),
+        limit=tuple(x.limit for x in s),
+        cpu=tuple(None if x.cpu is None else round(x.cpu, 5) for x in s),
+        pids=tuple(x.pids for x in s),
+        throttled=tuple(None if x.throttled is None else round(x.throttled, 4) for x in s),
+        high_water=tuple(x.high_water for x in s),
+        leak=leak.record(),
+    )
 
 
-def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -> dict[str, Any]:
+def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -> ServiceRecord:
     containers = recorder.containers_of(service)
     series = [recorder.series[c] for c in containers if c in recorder.series]
     memory = [float(x.working_set) for s in series for x in s.samples]
@@ -284,49 +268,46 @@ def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -
     killed = sorted({c for c in containers if c in recorder.oom_killed} | {e.container for e in oom_events})
     limits = sorted({st.memory_limit for st in states if st.memory_limit})
     reservations = sorted({st.memory_reservation for st in states if st.memory_reservation})
-    mem = summarize(memory)
+    mem, cores, throttled = summarize(memory), summarize(cpu), summarize(throttle)
     marks = [x for s in series for x in s.samples if x.high_water is not None]
     shared = [x for s in series for x in s.samples if x.shmem is not None]
     # the sample of the peak (of the highest working set; of those, the least shmem)
     at_peak = min(shared, key=lambda x: (-x.working_set, x.shmem or 0)) if shared else None
-    return {
-        "containers": containers,
-        "samples": len(memory),
-        "limit": limits[-1] if limits else None,
-        "reservation": reservations[-1] if reservations else None,
-        "cpus_limit": max((st.nano_cpus or 0 for st in states), default=0) / 1e9 or None,
-        "planned": _planned(stack, service),
-        "memory": mem.as_json() if mem else None,
+    return ServiceRecord(
+        containers=tuple(containers),
+        samples=len(memory),
+        limit=limits[-1] if limits else None,
+        reservation=reservations[-1] if reservations else None,
+        cpus_limit=max((st.nano_cpus or 0 for st in states), default=0) / 1e9 or None,
+        planned=_planned(stack, service),
+        memory=mem.record() if mem else None,
         # the highest the cgroup's usage got, between samples too (less inactive file cache)
-        "memory_high_water": {
-            "bytes": max(x.high_water or 0 for x in marks),
-            "read_from": sorted({x.high_water_from for x in marks}),
-        }
+        memory_high_water=HighWater(
+            max(x.high_water or 0 for x in marks), tuple(sorted({x.high_water_from for x in marks}))
+        )
         if marks
         else None,
         # tmpfs and shared memory pages (memory.stat shmem): the peak holds what a tmpfs used then
-        "memory_shmem": {"at_peak": at_peak.shmem, "peak": max(x.shmem or 0 for x in shared)}
-        if at_peak is not None
-        else None,
-        "cpu": (lambda c: c.as_json() if c else None)(summarize(cpu)),
-        "pids_peak": max(pids) if pids else None,
-        "throttled_p95": (lambda t: t.p95 if t else None)(summarize(throttle)),
-        "leak": {"container": worst, **leaks[worst].as_json()} if worst is not None else None,
-        "cooldown": {"container": cooldowns[0][0], **cooldowns[0][1].as_json()} if cooldowns else None,
-        "oom": {
-            "events": len(oom_events),
-            "event_times": [round(e.t, 3) for e in oom_events],
-            "killed": bool(killed),
-            "containers": killed,
-            "limit_at_kill": max((recorder.limit_at_kill.get(c, 0) for c in killed), default=0) or None,
-            "restarts": sum(max(0, st.restart_count - recorder.first_restarts.get(st.name, 0)) for st in states),
-            "earlier": [k.as_json() for k in recorder.earlier.get(service, ())],
-        },
+        memory_shmem=SharedMemory(at_peak.shmem, max(x.shmem or 0 for x in shared)) if at_peak is not None else None,
+        cpu=cores.record() if cores else None,
+        pids_peak=max(pids) if pids else None,
+        throttled_p95=throttled.p95 if throttled else None,
+        leak=leaks[worst].record(worst) if worst is not None else None,
+        cooldown=cooldowns[0][1].record(cooldowns[0][0]) if cooldowns else None,
+        oom=OomRecord(
+            events=len(oom_events),
+            event_times=tuple(round(e.t, 3) for e in oom_events),
+            killed=bool(killed),
+            containers=tuple(killed),
+            limit_at_kill=max((recorder.limit_at_kill.get(c, 0) for c in killed), default=0) or None,
+            restarts=sum(max(0, st.restart_count - recorder.first_restarts.get(st.name, 0)) for st in states),
+            earlier=tuple(recorder.earlier.get(service, ())),
+        ),
         # bytes on each GPU (NVML, per process, summed per container): the highest one container held
-        "gpu_memory": gpu_summary(recorder, containers),
-        "state": {st.name: {"status": st.status, "exit_code": st.exit_code} for st in states},
-        "series": [_series_json(s, leaks[s.container]) for s in series],
-    }
+        gpu_memory=gpu_summary(recorder, containers),
+        state={st.name: ContainerEnd(st.status, st.exit_code) for st in states},
+        series=tuple(_series_record(s, leaks[s.container]) for s in series),
+    )
 
 
 @dataclass(frozen=True)
@@ -380,52 +361,50 @@ def partial_reason(err: BaseException) -> str:
 
 
 def document(recorder: Recorder, run: RunInfo, stack: StackPlan | None) -> dict[str, Any]:
-    """The measurements file's content (JSON-ready)."""
+    """The measurements file's content (JSON-ready): `measurements_record`'s JSON."""
+    return measurements_record(recorder, run, stack).to_json()
+
+
+def measurements_record(recorder: Recorder, run: RunInfo, stack: StackPlan | None) -> MeasurementsFile:
+    """The measurements file of the run."""
     planned = [s.name for s in stack.services] if stack is not None else []
     services = list(dict.fromkeys([*planned, *recorder.services()]))
     command = run.command
-    return {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "composegen": __version__,
-        "created": _iso(run.started + run.seconds),
-        "partial": bool(run.partial_reason),
-        "partial_reason": run.partial_reason or None,
-        "profile": run.profile,
-        "stack": {"root": str(run.root), "compose_files": list(run.compose_files), "project": run.project},
-        "engine": {"version": run.engine.version, "api_version": run.engine.api_version},
-        "run": {
-            "started": _iso(run.started),
-            "seconds": round(run.seconds, 3),
-            "interval": run.interval,
-            "ticks": recorder.ticks,
-            "phases": [
-                {
-                    "name": p.name,
-                    "interval": p.interval,
-                    "start": round(p.start, 3),
-                    "end": round(p.end, 3),
-                    "ticks": p.ticks,
-                }
-                for p in recorder.phases
-            ],
-            "command": None
+    return MeasurementsFile(
+        composegen=__version__,
+        created=_iso(run.started + run.seconds),
+        partial=bool(run.partial_reason),
+        partial_reason=run.partial_reason or None,
+        profile=run.profile,
+        root=str(run.root),
+        compose_files=tuple(run.compose_files),
+        project=run.project,
+        engine_version=run.engine.version,
+        engine_api_version=run.engine.api_version,
+        run=RunRecord(
+            started=_iso(run.started),
+            seconds=round(run.seconds, 3),
+            interval=run.interval,
+            ticks=recorder.ticks,
+            phases=tuple(
+                PhaseRecord(p.name, p.interval, round(p.start, 3), round(p.end, 3), p.ticks) for p in recorder.phases
+            ),
+            command=None
             if command is None
-            else {
-                "argv": mask_argv(command.argv),  # a load command may carry a password: masked
-                "exit_code": command.exit_code,
-                "seconds": round(command.seconds, 3),
-                "stopped": command.stopped or None,
-            },
-            "leak_horizon_seconds": recorder.horizon,
-            "confidence": recorder.confidence,
-            "warmup_fraction": recorder.warmup_fraction,
-        },
-        "gpus": [{"index": d.index, "name": d.name, "total": d.total} for _, d in sorted(recorder.gpu_devices.items())]
-        or None,
-        "gpu_note": recorder.gpu_note or None,
-        "services": {name: service_summary(recorder, name, stack) for name in services},
-    }
+            else CommandRun(
+                argv=tuple(mask_argv(command.argv)),  # a load command may carry a password: masked
+                exit_code=command.exit_code,
+                seconds=round(command.seconds, 3),
+                stopped=command.stopped or None,
+            ),
+            leak_horizon_seconds=recorder.horizon,
+            confidence=recorder.confidence,
+            warmup_fraction=recorder.warmup_fraction,
+        ),
+        gpus=tuple(GpuDevice(d.index, d.name, d.total) for _, d in sorted(recorder.gpu_devices.items())),
+        gpu_note=recorder.gpu_note or None,
+        services={name: service_summary(recorder, name, stack) for name in services},
+    )
 
 
 def dumps(value: Any, indent: str = "") -> str:
@@ -445,7 +424,7 @@ def is_measurements_file(path: Path) -> bool:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return False
-    return isinstance(data, dict) and data.get("schema") == SCHEMA
+    return is_measurements(data)
 
 
 def check_output(output: Path, given: Path, *, force: bool) -> None:

@@ -425,10 +425,3 @@ class Sampler:
         if tick.from_engine_api:
             parts.append(f"{tick.from_engine_api} through the Engine API's stats, {MAX_WORKERS} at once")
         return ", ".join(parts)
-
-
-def by_service(states: Sequence[ContainerState]) -> dict[str, list[ContainerState]]:
-    out: dict[str, list[ContainerState]] = {}
-    for state in states:
-        out.setdefault(state.service, []).append(state)
-    return out

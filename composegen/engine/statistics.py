@@ -18,6 +18,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from composegen.sizing.measurements_file import CooldownVerdict, LeakVerdict, Stats
+
 #: The default horizon of the leak verdict: a slope that would take longer to reach the limit is
 #: reported as growth, not as a leak.
 LEAK_HORIZON = 24 * 3600.0
@@ -61,8 +63,9 @@ class Summary:
     p95: float
     peak: float
 
-    def as_json(self) -> dict[str, float | int]:
-        return {"count": self.count, "p50": self.p50, "p90": self.p90, "p95": self.p95, "peak": self.peak}
+    def record(self) -> Stats:
+        """As the measurements file holds it."""
+        return Stats(self.count, self.p50, self.p90, self.p95, self.peak)
 
 
 def summarize(values: Sequence[float]) -> Summary | None:
@@ -225,23 +228,25 @@ class Leak:
     time_to_limit: float | None  # seconds from the last sample, at the fitted slope; None: never
     horizon: float
 
-    def as_json(self) -> dict[str, object]:
+    def record(self, container: str | None = None) -> LeakVerdict:
+        """As the measurements file holds it (`container`: the one it is of, in a service's summary)."""
         fit = self.fit
-        return {
-            "leak": self.leak,
-            "reason": self.reason,
-            "slope_bytes_per_second": fit.slope if fit else None,
-            "slope_ci": [fit.low, fit.high] if fit else None,
-            "confidence": fit.confidence if fit else None,
-            "fit_samples": fit.n if fit else 0,
-            "fit_from": fit.x_first if fit else None,
-            "fit_to": fit.x_last if fit else None,
-            "intercept": fit.intercept if fit else None,
-            "autocorrelation": fit.autocorrelation if fit else None,
-            "limit": self.limit,
-            "time_to_limit_seconds": self.time_to_limit,
-            "horizon_seconds": self.horizon,
-        }
+        return LeakVerdict(
+            leak=self.leak,
+            reason=self.reason,
+            slope_bytes_per_second=fit.slope if fit else None,
+            slope_ci=(fit.low, fit.high) if fit else None,
+            confidence=fit.confidence if fit else None,
+            fit_samples=fit.n if fit else 0,
+            fit_from=fit.x_first if fit else None,
+            fit_to=fit.x_last if fit else None,
+            intercept=fit.intercept if fit else None,
+            autocorrelation=fit.autocorrelation if fit else None,
+            limit=self.limit,
+            time_to_limit_seconds=self.time_to_limit,
+            horizon_seconds=self.horizon,
+            container=container,
+        )
 
 
 def _rate(bytes_per_second: float) -> str:
@@ -335,15 +340,11 @@ class Cooldown:
     retained_fraction: float | None  # (end − start) / (peak − start); None when nothing was added
     verdict: str  # "released", "retained" or "no growth"
 
-    def as_json(self) -> dict[str, object]:
-        return {
-            "start": self.start,
-            "peak": self.peak,
-            "end": self.end,
-            "released": self.released,
-            "retained_fraction": self.retained_fraction,
-            "verdict": self.verdict,
-        }
+    def record(self, container: str) -> CooldownVerdict:
+        """As the measurements file holds it, of `container`."""
+        return CooldownVerdict(
+            container, self.start, self.peak, self.end, self.released, self.retained_fraction, self.verdict
+        )
 
 
 #: Growth smaller than this (bytes) is no growth to release.

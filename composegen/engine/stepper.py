@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 
 from composegen.engine.lines import Events, HostBudget, Lines, judge
 from composegen.engine.live import Display, Row, short_name
-from composegen.engine.measurements import PhaseRecord, Recorder
+from composegen.engine.measurements import Recorder
 from composegen.engine.project import ComposeProject, Outcome
 from composegen.engine.ramp import Step, settled
 from composegen.engine.sampler import ContainerState, Sampler, Tick, achieved
 from composegen.errors import InputError
+from composegen.sizing.measurements_file import PhaseRecord
 
 #: Readings per step at the least: CPU needs two of a container.
 MIN_TICKS = 2

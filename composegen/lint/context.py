@@ -49,6 +49,7 @@ class LintContext:
         "host",
         "inputs",
         "mode",
+        "raw_indexes",
         "stack",
     )
 
@@ -71,6 +72,8 @@ class LintContext:
         self.host = host
         self.inputs = inputs
         self._expected_cache: dict[str, Sizing] | None = None
+        #: lint.readers.raw_index of each document, by id (the stack holds the documents)
+        self.raw_indexes: dict[int, Any] = {}
         self._services: list[tuple[str, Mapping[str, Any]]] | None = None
 
     @property

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Finding, Severity, Violation, unique
+from composegen.lint.finding import Finding, Severity, Violation
 from composegen.lint.rule import Rule
 
 
@@ -80,11 +80,3 @@ def run_rule(
             )
         )
     return findings
-
-
-def run_rules(ctx: LintContext, rules: Iterable[Rule]) -> list[Finding]:
-    """Every finding of `rules`, sorted by file, line, column and code."""
-    findings: list[Finding] = []
-    for rule in rules:
-        findings.extend(run_rule(ctx, rule))
-    return unique(findings)

@@ -262,22 +262,17 @@ def has_template(text: str) -> bool:
 RawIndex = dict[tuple[int, int], list[Any]]
 
 
-_INDEX_CACHE: dict[int, tuple[Document, RawIndex]] = {}
-
-
-_INDEX_CACHE_SIZE = 64
-
-
 def _unwrapped(value: Any) -> Any:
     return value.value if isinstance(value, Tagged) else value
 
 
-def raw_index(doc: Document) -> RawIndex:
-    """What is written where in one document, before interpolation (cached per document): every
-    key and item of `doc.data`, in the order written, by the line and column of its text."""
-    cached = _INDEX_CACHE.get(id(doc))
-    if cached is not None and cached[0] is doc:
-        return cached[1]
+def raw_index(ctx: LintContext, doc: Document) -> RawIndex:
+    """What is written where in one document of `ctx.stack`, before interpolation (built once per
+    document and lint run, kept by the context): every key and item of `doc.data`, in the order
+    written, by the line and column of its text."""
+    cached: RawIndex | None = ctx.raw_indexes.get(id(doc))
+    if cached is not None:
+        return cached
     index: RawIndex = {(doc.root.line, doc.root.column): [_unwrapped(doc.data), False, 1]}
 
     def note(origin: Origin | None, value: Any, item: bool) -> None:
@@ -305,15 +300,14 @@ def raw_index(doc: Document) -> RawIndex:
                     visit(child)
 
     visit(doc.data)
-    if len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
-        _INDEX_CACHE.clear()
-    _INDEX_CACHE[id(doc)] = (doc, index)
+    ctx.raw_indexes[id(doc)] = index
     return index
 
 
-def shares_text(doc: Document, line: int, column: int) -> bool:
-    """Whether the text at line:column stands for more than one key path of `doc`."""
-    found = raw_index(doc).get((line, column))
+def shares_text(ctx: LintContext, doc: Document, line: int, column: int) -> bool:
+    """Whether the text at line:column stands for more than one key path of `doc` (one of
+    `ctx.stack`'s documents)."""
+    found = raw_index(ctx, doc).get((line, column))
     return found is not None and found[2] > 1
 
 
@@ -351,7 +345,7 @@ def raw_at(ctx: LintContext, origin: Origin | None, path: KeyPath = ()) -> tuple
             found, container = walk(doc.data, path[:-1])
             if found and has_child(container, path[-1]) and key_origin(container, path[-1]) == origin:
                 return True, _unwrapped(container[path[-1]]), isinstance(container, list)
-        indexed = raw_index(doc).get((origin.line, origin.column))
+        indexed = raw_index(ctx, doc).get((origin.line, origin.column))
         if indexed is not None:
             return True, indexed[0], indexed[1]
     return False, None, False
@@ -856,7 +850,7 @@ def _written_at(ctx: LintContext, origin: Origin) -> tuple[Document, KeyPath] | 
     for doc in ctx.stack.documents:
         if doc.path != origin.file:
             continue
-        if shares_text(doc, origin.line, origin.column):
+        if shares_text(ctx, doc, origin.line, origin.column):
             return None
         path = origin_index(doc.data, {origin}).get(origin)
         return None if path is None else (doc, path)

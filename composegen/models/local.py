@@ -510,19 +510,6 @@ def ollama_models(root: Path) -> list[LocalModel]:
     return [read_ollama_manifest(p, root) for p in sorted(manifests.rglob("*")) if p.is_file()]
 
 
-def find_in_ollama(path: Path, name: str) -> LocalModel | None:
-    """The Ollama model `name` (`llama3.1:8b`; `:latest` when no tag) in a store, if it is there."""
-    root = _ollama_root(path)
-    if root is None:
-        return None
-    model, _, tag = name.partition(":")
-    for prefix in ("registry.ollama.ai/library/", ""):
-        manifest = root / "manifests" / f"{prefix}{model}" / (tag or "latest")
-        if manifest.is_file():
-            return read_ollama_manifest(manifest, root)
-    return None
-
-
 def inspect(path: Path) -> list[LocalModel]:
     """Every model at `path`: a GGUF or safetensors file, a model folder, or a cache of them."""
     if not path.exists():

@@ -229,7 +229,6 @@ _DECODERS: dict[str, Callable[[ModelArch], Count]] = {
     "deepseek_v2": deepseek,
     "deepseek_v3": deepseek,
 }
-FAMILIES = tuple(sorted({*_DENSE, *_DECODERS}))
 #: Families that generate text left to right (config.json model_type).
 DECODER_FAMILIES = frozenset({*_DECODERS, "gpt2", "opt", "phi"})
 

@@ -1,127 +1,117 @@
-"""Default profile and service settings as plain attribute namespaces, for paths that must not
-import pydantic: `composegen lint` on files without a composegen.yaml sizes each service with the
-neutral profile and the default `ServiceSpec`, and pydantic with the model classes costs more than
-the whole of a small lint run (and so would ten dataclasses: these are `SimpleNamespace`s).
+"""The profile and service settings lint sizes with, without importing pydantic.
 
-They mirror `composegen.profiles.models` field for field, with the same defaults, and are only
-ever read (the calculators read attributes and call `Profile.role`), so they stand in for the
-models where those would be built from defaults. tests/profiles/test_plain_defaults.py checks that
-each one holds exactly what its model dumps to.
+`composegen lint` on files without a composegen.yaml sizes each service with the neutral profile
+and the default `ServiceSpec`, and pydantic with the model classes costs more than the whole of a
+small lint run. So lint reads them from composegen/profiles/plain_values.py: read-only namespaces
+with the same attributes as the models, and `role()` as `Profile.role`.
+
+That file is generated from the models, never written by hand: `neutral_model()` and
+`ServiceSpec()` below are the one declaration, and `python -m composegen.profiles.plain` writes
+the file again from them (tests/profiles/test_plain_defaults.py fails when it is out of date).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from composegen.profiles.models import Profile, ServiceSpec
 
-MIB = 1024**2
+GENERATED = "composegen/profiles/plain_values.py"
+REGENERATE = "python -m composegen.profiles.plain"
 
 
-def role_policy() -> SimpleNamespace:
-    """`models.RolePolicy()`."""
-    return SimpleNamespace(memory=None, cpus=None, startup=None)
+class Plain(SimpleNamespace):
+    """A model's field values as attributes, read-only (one instance is shared by every service)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
 
 
-class PlainProfile(SimpleNamespace):
+class PlainProfile(Plain):
     """A profile's settings, with `models.Profile.role`."""
 
-    roles: dict[str, Any]
+    roles: Mapping[str, Any]
 
     def role(self, role: str) -> Any:
+        from composegen.profiles.plain_values import ROLE_POLICY
+
         found = self.roles.get(role)
-        return role_policy() if found is None else found
-
-
-def profile_defaults(name: str) -> PlainProfile:
-    """`models.Profile(name=name)`: every setting at its default."""
-    return PlainProfile(
-        name=name,
-        description="",
-        extends=None,
-        target="compose",
-        memory=SimpleNamespace(margin=1.2, reservation_ratio=None, minimum=32 * MIB),
-        cpu=SimpleNamespace(limits=True, default=1.0),
-        pids=None,
-        healthcheck=SimpleNamespace(
-            interval=10.0,
-            timeout=5.0,
-            retries=5,
-            start_interval=2.0,
-            startup_margin=1.5,
-            minimum_start_period=10.0,
-        ),
-        tmpfs=SimpleNamespace(data_dirs=False, dataset_factor=2.0, minimum=64 * MIB),
-        hardening=SimpleNamespace(read_only=False, tmp_size=64 * MIB, no_new_privileges=False, user=None, cap_drop=()),
-        logging=None,
-        restart=None,
-        network=None,
-        monitoring=None,
-        environment={},
-        roles={},
-        agents=SimpleNamespace(
-            tiers=(), stagger=0.0, connections_per_agent=1.0, update_parallelism=10, update_delay=10.0
-        ),
-        ml=SimpleNamespace(
-            gunicorn_timeout=120.0,
-            max_requests=0,
-            max_requests_jitter=0,
-            model_cache_volume=True,
-            cache_path="/root/.cache/huggingface",
-        ),
-        pytest=None,
-    )
-
-
-def spec_defaults() -> SimpleNamespace:
-    """`models.ServiceSpec()`: a service composegen.yaml says nothing about."""
-    return SimpleNamespace(
-        role=None,
-        memory=None,
-        cpus=None,
-        workers=None,
-        threads=None,
-        preload=None,
-        memory_per_worker=None,
-        framework=None,
-        agents=None,
-        agents_per_replica=1,
-        replicas=None,
-        models=(),
-        batch=1,
-        sequence_length=512,
-        context_length=None,
-        concurrent_sequences=None,
-        dataset=None,
-        connections=None,
-        startup=None,
-        tests=None,
-        persistence=None,
-        keys=None,
-        value_size=None,
-        environment={},
-    )
-
-
-_NEUTRAL: PlainProfile | None = None
-_DEFAULT_SPEC: SimpleNamespace | None = None
+        return ROLE_POLICY if found is None else found
 
 
 def neutral_profile() -> Profile:
     """The profile lint sizes with: no margin, no floor, so a calculator's memory is the bare
-    working set it estimates (`Profile(name="lint", memory=MemoryPolicy(margin=1.0, minimum=0))`)."""
-    global _NEUTRAL
-    if _NEUTRAL is None:
-        _NEUTRAL = profile_defaults("lint")
-        _NEUTRAL.memory = SimpleNamespace(margin=1.0, reservation_ratio=None, minimum=0)
-    return cast("Profile", _NEUTRAL)
+    working set it estimates (`neutral_model()`, as read-only attributes)."""
+    from composegen.profiles.plain_values import NEUTRAL_PROFILE
+
+    return cast("Profile", NEUTRAL_PROFILE)
 
 
 def default_spec() -> ServiceSpec:
-    """`ServiceSpec()`, without pydantic (one shared instance: it is only read)."""
-    global _DEFAULT_SPEC
-    if _DEFAULT_SPEC is None:
-        _DEFAULT_SPEC = spec_defaults()
-    return cast("ServiceSpec", _DEFAULT_SPEC)
+    """`ServiceSpec()`: a service composegen.yaml says nothing about (read-only attributes)."""
+    from composegen.profiles.plain_values import SERVICE_SPEC
+
+    return cast("ServiceSpec", SERVICE_SPEC)
+
+
+# --- the one declaration, and the file written from it -------------------------------------------
+
+
+def neutral_model() -> Profile:
+    """The neutral profile as its model: every setting at its default, but memory's margin (1.0)
+    and floor (0)."""
+    from composegen.profiles.models import MemoryPolicy, Profile
+
+    return Profile(name="lint", memory=MemoryPolicy(margin=1.0, minimum=0))
+
+
+def _source(value: Any, indent: str = "") -> str:
+    """`value` as Python source: a model as a `Plain` of its fields (excluded ones too), a dict as
+    a read-only mapping."""
+    from pydantic import BaseModel
+
+    inner = indent + "    "
+    if isinstance(value, BaseModel):
+        fields = [f"{inner}{name}={_source(getattr(value, name), inner)},\n" for name in type(value).model_fields]
+        kind = "PlainProfile" if type(value).__name__ == "Profile" else "Plain"
+        return f"{kind}(\n{''.join(fields)}{indent})"
+    if isinstance(value, dict):
+        items = "".join(f"{inner}{_source(k)}: {_source(v, inner)},\n" for k, v in value.items())
+        return f"MappingProxyType({{\n{items}{indent}}})" if items else "MappingProxyType({})"
+    if isinstance(value, tuple):
+        return "(" + "".join(f"{_source(v, indent)}, " for v in value).rstrip(" ") + ")"
+    if isinstance(value, str):
+        return json.dumps(value)  # double quotes, as ruff formats it
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    raise TypeError(f"no plain form for {type(value).__name__}")
+
+
+def generated_text() -> str:
+    """The text of plain_values.py, from the models."""
+    from composegen.profiles.models import RolePolicy, ServiceSpec
+
+    return (
+        f'"""Generated by `{REGENERATE}` from composegen.profiles.models: do not edit."""\n\n'
+        "from __future__ import annotations\n\n"
+        "from types import MappingProxyType\n\n"
+        "from composegen.profiles.plain import Plain, PlainProfile\n\n"
+        f"NEUTRAL_PROFILE = {_source(neutral_model())}\n"
+        f"ROLE_POLICY = {_source(RolePolicy())}\n"
+        f"SERVICE_SPEC = {_source(ServiceSpec())}\n"
+    )
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    target = Path(__file__).with_name("plain_values.py")
+    target.write_text(generated_text(), encoding="utf-8")
+    print(f"wrote {target}")

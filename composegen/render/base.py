@@ -69,9 +69,12 @@ def _refused_project(stack: Stack) -> list[tuple[str, str]]:
     return problems
 
 
-def check_merged(paths: Sequence[Path], root: Path, overlay_text: str, overlay_name: str) -> tuple[list[str], Document]:
+def check_merged(
+    paths: Sequence[Path], root: Path, overlay_text: str, overlay_name: str, read: Sequence[Document] = ()
+) -> tuple[list[str], Document]:
     """Problems compose would report for base + overlay: schema errors and mount conflicts; and
-    the overlay as read (a large overlay costs seconds to parse: once is enough).
+    the overlay as read (a large overlay costs seconds to parse: once is enough). `read`: the
+    documents of `paths` the caller already parsed (the base it planned from), used as they are.
 
     The overlay is written to a private temporary folder (never beside the user's files) and
     merged last, with the project folder of the base: relative paths resolve as compose resolves
@@ -83,8 +86,9 @@ def check_merged(paths: Sequence[Path], root: Path, overlay_text: str, overlay_n
             overlay.write_text(overlay_text, encoding="utf-8")
         except OSError as err:  # a name too long: the real write would fail the same way
             raise os_error(err, overlay_name, "write the file") from None
-        read = parse_document(overlay_text, str(overlay), generated=True)
-        stack = load_stack([*paths, overlay], project_dir=root, read={overlay: read})
+        parsed = parse_document(overlay_text, str(overlay), generated=True)
+        given = {path: doc for path in paths for doc in read if doc.path == str(path)}
+        stack = load_stack([*paths, overlay], project_dir=root, read={**given, overlay: parsed})
         problems = [
             f"{p.where() or overlay_name}: {p.message}" for p in stack.problems if p.error and p.kind not in _BASE_ONLY
         ]
@@ -92,4 +96,4 @@ def check_merged(paths: Sequence[Path], root: Path, overlay_text: str, overlay_n
             origin = origin_at(stack.data, error.path)
             where = origin.where() if origin is not None else overlay_name
             problems.append(f"{where.replace(folder + '/', '')}: {error}")
-    return problems, read
+    return problems, parsed

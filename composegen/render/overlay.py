@@ -218,7 +218,7 @@ def check_overlay(text: str, planned: Planned, out: Path, base: list[Path] | Non
     _refuse_unreadable_size(text, planned)
     paths = planned.project.compose_paths() if base is None else base
     try:
-        problems, doc = check_merged(paths, planned.project.root, text, out.name)
+        problems, doc = check_merged(paths, planned.project.root, text, out.name, planned.base.documents)
     except InputError:
         parse_document(text, str(out))  # the overlay's own error, under the name it is written to
         raise

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from composegen.profiles.models import Profile
 
 FACTS_SIZING = "facts/sizing.md"
-FACTS_COMPOSE = "facts/compose-spec.md"
 
 
 def declared_memory(inputs: ServiceInputs) -> Quantity | None:

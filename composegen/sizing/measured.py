@@ -39,20 +39,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from composegen.errors import InputError
+from composegen.sizing.measurements_file import SCHEMA as SCHEMA  # the file's schema is declared there
+from composegen.sizing.measurements_file import SCHEMA_VERSION as SCHEMA_VERSION
+from composegen.sizing.measurements_file import (
+    EarlierKill,
+    MeasurementsFile,
+    is_measurements,
+    mapping,
+    number,
+)
 from composegen.sizing.model import ServiceInputs, Sizing
 from composegen.sizing.quantity import Quantity, given, largest, smallest, times, total
 from composegen.units import MIB, human_bytes
-
-SCHEMA = "composegen-measurements"
-#: 2: `memory_high_water` per service and `oom.earlier` (a reader of version 1 would size below
-#: both, so it refuses the file rather than ignore them); version 1 files read as before.
-#: `gpu_memory` per service (its peak bytes on one GPU, and per GPU, read through NVML), `gpus` and
-#: `gpu_note` came later within version 2: no memory limit is sized from them, so a reader that
-#: ignores them sizes nothing below what they say.
-SCHEMA_VERSION = 2
 
 FACTS_RECOMMENDERS = "facts/sizing.md §Recommenders"
 #: KRR: memory = peak × 1.15; VPA: +15% safety margin on its estimates.
@@ -134,14 +134,6 @@ class Measurements:
         return self.services.get(name)
 
 
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def _span(seconds: float) -> str:
     whole = round(seconds)
     minutes, secs = divmod(whole, 60)
@@ -149,14 +141,12 @@ def _span(seconds: float) -> str:
     return (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or hours else "") + f"{secs}s"
 
 
-def idle_run(data: Mapping[str, Any]) -> str:
-    """Why a calibrate run (a measurements document) saw no load: no service used IDLE_CPU cores
-    at p95; "" when one did."""
-    services = _mapping(data.get("services"))
-    busiest = max((_number(_mapping(_mapping(s).get("cpu")).get("p95")) or 0.0 for s in services.values()), default=0.0)
+def idle_run(measured: MeasurementsFile) -> str:
+    """Why a calibrate run saw no load: no service used IDLE_CPU cores at p95; "" when one did."""
+    busiest = max(((s.cpu.p95 if s.cpu else None) or 0.0 for s in measured.services.values()), default=0.0)
     if busiest >= IDLE_CPU:
         return ""
-    command = "no command ran during it" if _mapping(data.get("run")).get("command") is None else "a command ran"
+    command = "no command ran during it" if measured.run.command is None else "a command ran"
     return (
         f"the calibrate run saw no load ({command}; no service used {IDLE_CPU:g} cores at p95, the most "
         f"{busiest:.3f}): its CPU figures are not used (calibrate with a workload: `calibrate ... -- COMMAND`)"
@@ -172,7 +162,7 @@ def parse_measurements(text: str, where: str) -> Measurements:
         raise InputError(f"not JSON: {err.msg} at line {err.lineno}", where=where, fix=fix) from None
     except RecursionError:  # lists or objects nested thousands deep: no measurements file
         raise InputError("JSON nests too deep to be a measurements file", where=where, fix=fix) from None
-    if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
+    if not is_measurements(data):
         raise InputError(f"not a composegen measurements file (no schema {SCHEMA!r})", where=where, fix=fix)
     version = data.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool):
@@ -183,95 +173,91 @@ def parse_measurements(text: str, where: str) -> Measurements:
             where=where,
             fix="upgrade composegen, or calibrate again with this one",
         )
-    profile = str(data.get("profile") or "?")
-    run = _mapping(data.get("run"))
-    seconds = _number(run.get("seconds")) or 0.0
     services_data = data.get("services")
     if not isinstance(services_data, Mapping):
         raise InputError("the measurements file has no services", where=where, fix=fix)
-    name = where.rsplit("/", 1)[-1]
-    idle = idle_run(data)
-    services: dict[str, ServiceMeasurement] = {}
     for service, entry in services_data.items():
         if not isinstance(entry, Mapping):
             raise InputError(f"services.{service} is not a mapping", where=where, fix=fix)
-        memory = _mapping(entry.get("memory"))
-        cpu = _mapping(entry.get("cpu"))
-        oom = _mapping(entry.get("oom"))
-        leak = _mapping(entry.get("leak"))
-        samples = int(_number(entry.get("samples")) or 0)
-        mark = _mapping(entry.get("memory_high_water"))
-        earlier = _highest_earlier_kill(oom.get("earlier"))
-        services[str(service)] = ServiceMeasurement(
-            service=str(service),
-            samples=samples,
+    measured = MeasurementsFile.from_json(data)
+    profile = measured.profile or "?"
+    seconds = measured.run.seconds
+    name = where.rsplit("/", 1)[-1]
+    idle = idle_run(measured)
+    services: dict[str, ServiceMeasurement] = {}
+    for service, entry in measured.services.items():
+        memory, cpu, oom, leak = entry.memory, entry.cpu, entry.oom, entry.leak
+        mark = entry.memory_high_water
+        earlier = _highest_earlier_kill(oom.earlier)
+        services[service] = ServiceMeasurement(
+            service=service,
+            samples=entry.samples,
             seconds=seconds,
-            memory_p50=_number(memory.get("p50")),
-            memory_p90=_number(memory.get("p90")),
-            memory_p95=_number(memory.get("p95")),
-            memory_peak=_number(memory.get("peak")),
-            cpu_samples=int(_number(cpu.get("count")) or 0),
-            cpu_p95=_number(cpu.get("p95")),
-            throttled_p95=_number(entry.get("throttled_p95")),
-            oom_killed=bool(oom.get("killed")),
-            oom_events=int(_number(oom.get("events")) or 0),
-            limit_at_kill=_number(oom.get("limit_at_kill")),
-            limit=_number(entry.get("limit")),
-            leak=bool(leak.get("leak")),
-            leak_reason=str(leak.get("reason") or ""),
-            source=f"{name}: {service}, {samples} samples over {_span(seconds)} (profile {profile})",
-            memory_high_water=_number(mark.get("bytes")),
-            high_water_from=", ".join(str(f) for f in mark.get("read_from") or ()),
+            memory_p50=memory.p50 if memory else None,
+            memory_p90=memory.p90 if memory else None,
+            memory_p95=memory.p95 if memory else None,
+            memory_peak=memory.peak if memory else None,
+            cpu_samples=cpu.count if cpu else 0,
+            cpu_p95=cpu.p95 if cpu else None,
+            throttled_p95=entry.throttled_p95,
+            oom_killed=oom.killed,
+            oom_events=oom.events,
+            limit_at_kill=oom.limit_at_kill,
+            limit=entry.limit,
+            leak=leak.leak if leak else False,
+            leak_reason=leak.reason if leak else "",
+            source=f"{name}: {service}, {entry.samples} samples over {_span(seconds)} (profile {profile})",
+            memory_high_water=mark.bytes if mark else None,
+            high_water_from=", ".join(mark.read_from) if mark else "",
             earlier_kill_limit=earlier[0] if earlier else None,
             earlier_kill_source=earlier[1] if earlier else "",
             idle_run=idle,
-            shmem_at_peak=_number(_mapping(entry.get("memory_shmem")).get("at_peak")),
-            gpu_memory_peak=_number(_mapping(entry.get("gpu_memory")).get("peak")),
+            shmem_at_peak=entry.memory_shmem.at_peak if entry.memory_shmem else None,
+            gpu_memory_peak=entry.gpu_memory.peak if entry.gpu_memory else None,
         )
     return Measurements(
         where=where,
         profile=profile,
-        partial=bool(data.get("partial")),
-        partial_reason=str(data.get("partial_reason") or ""),
+        partial=measured.partial,
+        partial_reason=measured.partial_reason or "",
         seconds=seconds,
         services=services,
-        stress=_stress(data.get("stress")),
+        stress=_stress(measured.stress),
         idle_run=idle,
     )
 
 
-def _highest_earlier_kill(value: object) -> tuple[float, str] | None:
+def _highest_earlier_kill(kills: Sequence[EarlierKill]) -> tuple[float, str] | None:
     """The highest limit of the `oom.earlier` kills, and where that run's kill was recorded."""
-    kills = [_mapping(e) for e in value] if isinstance(value, list) else []
-    found = [(limit, k) for k in kills if (limit := _number(k.get("limit"))) is not None and limit > 0]
-    if not found:
+    if not kills:
         return None
-    limit, kill = max(found, key=lambda lk: lk[0])
-    run = f"{kill.get('file') or '?'}, {kill.get('created') or '?'}"
+    kill = max(kills, key=lambda k: k.limit)
+    run = f"{kill.file or '?'}, {kill.created or '?'}"
+    limit = float(kill.limit)
     return limit, f"OOM-killed at the {human_bytes(limit)} limit in an earlier calibrate run ({run})"
 
 
 def _fitted(entry: object) -> tuple[float, float, float] | None:
     """(per replica, interval low, interval high) of one `stress.marginal` line."""
-    fit = _mapping(entry)
-    slope = _number(fit.get("per_replica"))
+    fit = mapping(entry)
+    slope = number(fit.get("per_replica"))
     interval = fit.get("ci")
     if slope is None or not isinstance(interval, list) or len(interval) != 2:
         return None
-    low, high = (_number(v) for v in interval)
+    low, high = (number(v) for v in interval)
     return None if low is None or high is None else (slope, low, high)
 
 
 def _stress(value: object) -> StressFinding | None:
     """The `stress` block `composegen stress` writes (docs/scale.md), when the file has one."""
-    block = _mapping(value)
+    block = mapping(value)
     if not block.get("service"):
         return None
-    top = _mapping(block.get("ceiling"))
-    stop = _mapping(top.get("stopped_by"))
-    host = _mapping(block.get("host"))
-    marginal = _mapping(block.get("marginal"))
-    replicas = _number(top.get("replicas"))
+    top = mapping(block.get("ceiling"))
+    stop = mapping(top.get("stopped_by"))
+    host = mapping(block.get("host"))
+    marginal = mapping(block.get("marginal"))
+    replicas = number(top.get("replicas"))
     return StressFinding(
         service=str(block["service"]),
         ceiling=int(replicas) if replicas is not None else None,

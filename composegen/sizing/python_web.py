@@ -86,11 +86,6 @@ def worker_choice(inputs: ServiceInputs, cpus: Quantity, fallback: Quantity | No
     return choice
 
 
-def worker_count(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
-    """The workers the service is sized for (see worker_choice)."""
-    return worker_choice(inputs, cpus).quantity
-
-
 def preloaded(inputs: ServiceInputs) -> bool:
     """Declared `preload:`, or `--preload` where the base runs gunicorn with it."""
     found = runs.fact(inputs, "preload", "gunicorn")

@@ -112,11 +112,6 @@ def times(name: str, a: Quantity, b: Quantity, unit: Unit | None = None, source:
     return Quantity(name, a.value * b.value, result_unit, f"{a.name} × {b.name}", source, (a, b))
 
 
-def divided(name: str, a: Quantity, b: Quantity, unit: Unit | None = None, source: str = "") -> Quantity:
-    """a ÷ b (b non-zero)."""
-    return Quantity(name, a.value / b.value, unit or a.unit, f"{a.name} ÷ {b.name}", source, (a, b))
-
-
 def largest(name: str, parts: Iterable[Quantity], source: str = "") -> Quantity:
     """The largest of `parts`, naming which one won."""
     items = tuple(parts)

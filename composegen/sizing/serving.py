@@ -30,11 +30,10 @@ and a VRAM plan per GPU (docs/sizing.md §LLM serving).
 
 from __future__ import annotations
 
-import math
 import re
 from typing import NamedTuple
 
-from composegen.units import GIB, MIB
+from composegen.units import MIB
 
 SOURCE = "docs/sizing.md §LLM serving"
 
@@ -269,7 +268,6 @@ TGI_MEMORY_FRACTION = 1.0  # text-generation-launcher --cuda-memory-fraction
 LLAMA_CPP_CONTEXT = 4096  # llama.cpp common.h n_ctx
 OLLAMA_CONTEXT = 4096  # docs.ollama.com/faq: "defaults to 4096 tokens"
 OLLAMA_PARALLEL = 1
-OLLAMA_MAX_LOADED_PER_GPU = 3  # docs.ollama.com/faq: 3 × the number of GPUs
 
 
 def ollama_graph(arch: Arch, context: int, batch: int = OLLAMA_BATCH) -> float:
@@ -323,11 +321,3 @@ def largest_context(free: float, per_token: float) -> int:
     if per_token <= 0 or free <= 0:
         return 0
     return int(free // per_token) // 16 * 16
-
-
-def show_gib(value: float) -> str:
-    return f"{value / GIB:.2f} GiB"
-
-
-def ceil_div(a: float, b: float) -> int:
-    return math.ceil(a / b) if b else 0

@@ -11,6 +11,7 @@ from composegen.compose import Origin, load_stack
 from composegen.compose.normalize import canonical_services
 from composegen.compose.oracle import OracleError, run_config
 from composegen.compose.stack import has_tags, normalize_project_name
+from composegen.compose.syntax import shell_split
 from composegen.compose.tree import plain
 from composegen.errors import InputError
 
@@ -87,13 +88,10 @@ services:
     )
     stack = load_stack([tmp_path / "compose.yml"], env={})
     assert stack.service_names() == ["web", "worker", "debug"]
-    assert stack.images() == {"web": "app", "worker": None, "debug": "busybox"}
-    assert stack.commands() == {
-        "web": ["gunicorn", "-w", "4", "app:create()"],
-        "worker": ["celery", "worker"],
-        "debug": None,
-    }
-    assert stack.entrypoints()["web"] == ["tini", "--"]
+    assert shell_split(stack.service("web")["command"]) == ["gunicorn", "-w", "4", "app:create()"]
+    assert shell_split(stack.service("worker")["command"]) == ["celery", "worker"]
+    assert shell_split(stack.service("debug").get("command")) is None
+    assert shell_split(stack.service("web")["entrypoint"]) == ["tini", "--"]
     assert stack.active_service_names([]) == ["web"]
     assert stack.active_service_names(["jobs"]) == ["web", "worker", "debug"]
     assert stack.active_service_names(["*"]) == ["web", "worker", "debug"]

@@ -88,7 +88,7 @@ def test_the_summaries_are_the_statistics_of_the_raw_samples() -> None:
         raw = [float(v) for s in service["series"] for v in s["working_set"]]
         summary = summarize(raw)
         assert summary is not None, name
-        assert summary.as_json() == service["memory"], name
+        assert summary.record().to_json() == service["memory"], name
         assert service["samples"] == len(raw)
 
 

@@ -11,7 +11,7 @@ import gguf  # the [gguf] extra, in the test extras: these tests run, never skip
 import pytest
 
 from composegen.errors import InputError
-from composegen.models.local import find_in_ollama, inspect, read_safetensors_header
+from composegen.models.local import inspect, read_safetensors_header
 
 LLAMA_CONFIG = {
     "architectures": ["LlamaForCausalLM"],
@@ -232,9 +232,6 @@ def test_an_ollama_store_names_its_models_by_tag(tmp_path: Path) -> None:
     (model,) = inspect(tmp_path / ".ollama")
     assert (model.format, model.name, model.catalog) == ("ollama", "llama3.1:8b", "meta-llama/Llama-3.1-8B-Instruct")
     assert model.params == 100 * 256 + 256 * 256 + 512 * 256 + 256
-    found = find_in_ollama(tmp_path / ".ollama", "llama3.1:8b")
-    assert found is not None and found.name == "llama3.1:8b"
-    assert find_in_ollama(tmp_path / ".ollama", "llama3.1") is None  # :latest is not there
     manifest.write_text("{}")
     with pytest.raises(InputError, match="not an Ollama manifest") as err:
         inspect(store)

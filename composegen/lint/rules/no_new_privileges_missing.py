@@ -76,13 +76,13 @@ def defining_document(ctx: LintContext, name: str) -> Document | None:
     return None
 
 
-def _shared(doc: Document, keys: KeyPath, written: list[Any]) -> bool:
+def _shared(ctx: LintContext, doc: Document, keys: KeyPath, written: list[Any]) -> bool:
     """Whether the list at `keys` (its key or any item) is text that also stands for another key
     path: it comes from an anchor or a `<<:` merge, so editing it in place would change the other
     users too."""
     _, parent = walk(doc.data, keys[:-1])
     origins = [key_origin(parent, keys[-1]), *(key_origin(written, i) for i in range(len(written)))]
-    return any(o is not None and shares_text(doc, o.line, o.column) for o in origins)
+    return any(o is not None and shares_text(ctx, doc, o.line, o.column) for o in origins)
 
 
 def fix_for(ctx: LintContext, name: str) -> Fix | None:
@@ -93,7 +93,7 @@ def fix_for(ctx: LintContext, name: str) -> Fix | None:
     found, written = walk(doc.data, path)
     if found and setting(written) is False:
         return None  # someone turned it off on purpose: a human decides
-    if found and isinstance(written, list) and _shared(doc, path, written):
+    if found and isinstance(written, list) and _shared(ctx, doc, path, written):
         edit = Edit(doc.path, path, "set", [*written, VALUE])
     elif found and written is not None and not isinstance(written, list):
         return None  # not a list: schema-invalid reports it

@@ -59,7 +59,6 @@ from composegen.lint.readers import (
     literal_fallback,
     once_per_origin,
     raw_at,
-    raw_value,
     variable_names,
 )
 from composegen.yamlio import KeyPath
@@ -168,13 +167,10 @@ _FLAGS = frozenset({"true", "false", "yes", "no", "on", "off", "none", "null", "
 # --- raw values: the text as written, before interpolation ----------------------------------
 
 
-def entry_text(ctx: LintContext, path: KeyPath) -> tuple[bool, str | None]:
-    """An `environment`-like entry (`KEY: value` or `- KEY=value`) as written: (found, its value
-    text), the text None when the file gives no value (compose then takes it from the shell)."""
-    return _entry_text(*raw_value(ctx, path))
-
-
 def _entry_text(found: bool, value: Any, item: bool) -> tuple[bool, str | None]:
+    """An `environment`-like entry (`KEY: value` or `- KEY=value`) as written (`raw_at`'s answer):
+    (found, its value text), the text None when the file gives no value (compose then takes it
+    from the shell)."""
     if not found:
         return False, None
     if item:  # a `- KEY=value` list item
@@ -215,10 +211,6 @@ class SecretNames:
             return True
         joined = "_" + "_".join(words) + "_"
         return any(p in joined for p in self.pairs)
-
-
-def names_secret(name: str, options: Mapping[str, Any]) -> bool:
-    return SecretNames(options)(name)
 
 
 def _environment(service: Mapping[str, Any]) -> Iterator[tuple[str, Any, Any, Origin | None]]:
@@ -269,7 +261,7 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
             path: KeyPath = ("services", name, "environment", where)
             if value is None:
                 continue  # passed through from the shell
-            found, text = _entry_text(*raw_at(ctx, origin, path))  # entry_text(ctx, path), knowing the origin
+            found, text = _entry_text(*raw_at(ctx, origin, path))
             if not found or text is None:
                 continue  # not written in a file we read, or passed through from the shell
             if has_template(text):
