@@ -42,6 +42,7 @@ class LintContext:
     __slots__ = (
         "_expected_cache",
         "_facts",
+        "_origins",
         "_said",
         "_services",
         "_target",
@@ -49,6 +50,7 @@ class LintContext:
         "host",
         "inputs",
         "mode",
+        "shared",
         "stack",
     )
 
@@ -72,6 +74,9 @@ class LintContext:
         self.inputs = inputs
         self._expected_cache: dict[str, Sizing] | None = None
         self._services: list[tuple[str, Mapping[str, Any]]] | None = None
+        self._origins: dict[KeyPath, Origin | None] = {}
+        #: What the shared readers (composegen.lint.readers) work out once per stack, by name.
+        self.shared: dict[str, Any] = {}
 
     @property
     def usage(self) -> str | None:
@@ -134,8 +139,15 @@ class LintContext:
         return iter(self._services)
 
     def origin(self, path: KeyPath) -> Origin | None:
-        """Where the deepest existing key along `path` was written."""
-        return origin_at(self.stack.data, path)
+        """Where the deepest existing key along `path` was written (asked once per path: most
+        rules report at a service's name, every finding of a large stack asks)."""
+        try:
+            return self._origins[path]
+        except KeyError:
+            found = self._origins[path] = origin_at(self.stack.data, path)
+            return found
+        except TypeError:  # a key that cannot be hashed: looked up each time
+            return origin_at(self.stack.data, path)
 
     def role(self, service: str) -> str | None:
         found = self.inputs.get(service)

@@ -52,10 +52,20 @@ def value_digest(ctx: LintContext, violation: Violation) -> str:
 
 
 def run_rule(
-    ctx: LintContext, rule: Rule, options: Mapping[str, Any] | None = None, severity: Severity | None = None
+    ctx: LintContext,
+    rule: Rule,
+    options: Mapping[str, Any] | None = None,
+    severity: Severity | None = None,
+    *,
+    digests: bool = False,
 ) -> list[Finding]:
+    """The findings of one rule. `digests`: give each its `digest` (`value_digest`), which only a
+    baseline and the formats that print fingerprints (SARIF) read: hashing every finding's value
+    costs a large stack a tenth of its run, so it is left empty unless asked for."""
     merged = {**rule.options, **(options or {})}
-    findings = []
+    findings: list[Finding] = []
+    append = findings.append
+    code, name = rule.code, rule.name
     default: Severity | None = severity  # the rule's own, asked once: ctx.usage may read the facts
     for violation in rule.check(ctx, merged):
         file, line, column = position(ctx, violation)
@@ -64,27 +74,27 @@ def run_rule(
             if default is None:
                 default = rule.severity_for(ctx.usage)
             chosen = default
-        findings.append(
+        append(
             Finding(
                 file,
                 line,
                 column,
-                rule.code,
-                rule.name,
+                code,
+                name,
                 chosen,
                 violation.message,
                 violation.service,
                 violation.fix,
                 violation.path,
-                value_digest(ctx, violation),
+                value_digest(ctx, violation) if digests else "",
             )
         )
     return findings
 
 
-def run_rules(ctx: LintContext, rules: Iterable[Rule]) -> list[Finding]:
+def run_rules(ctx: LintContext, rules: Iterable[Rule], *, digests: bool = False) -> list[Finding]:
     """Every finding of `rules`, sorted by file, line, column and code."""
     findings: list[Finding] = []
     for rule in rules:
-        findings.extend(run_rule(ctx, rule))
+        findings.extend(run_rule(ctx, rule, digests=digests))
     return unique(findings)

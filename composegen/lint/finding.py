@@ -75,7 +75,9 @@ class Finding(NamedTuple):
     its import.
 
     `path` (the key path the rule named) and `digest` (a hash of the value found there, as
-    written) make the finding's `fingerprint`, which survives lines moving."""
+    written) make the finding's `fingerprint`, which survives lines moving. The digest is
+    computed only where fingerprints are read (a baseline, SARIF: `run_rule(digests=True)`);
+    elsewhere it is empty."""
 
     file: str
     line: int
