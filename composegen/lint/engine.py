@@ -67,8 +67,11 @@ def run_rule(
     append = findings.append
     code, name = rule.code, rule.name
     default: Severity | None = severity  # the rule's own, asked once: ctx.usage may read the facts
+    origin_of = ctx.origin
     for violation in rule.check(ctx, merged):
-        file, line, column = position(ctx, violation)
+        # `position`, inline: a large stack has a finding or more per service
+        origin = violation.origin or origin_of(violation.path)
+        file, line, column = position(ctx, violation) if origin is None else origin
         chosen = violation.severity
         if chosen is None:
             if default is None:
