@@ -395,8 +395,13 @@ def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None) ->
 
     every = [*run.findings, *run.suppressed]
     shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in every}}
-    shown = [f if shown_file[f.file] == f.file else f._replace(file=shown_file[f.file]) for f in run.findings]
-    hidden = [f if shown_file[f.file] == f.file else f._replace(file=shown_file[f.file]) for f in run.suppressed]
+    renamed = {file: name for file, name in shown_file.items() if name != file}
+    shown = (
+        [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.findings]
+        if renamed
+        else run.findings
+    )
+    hidden = [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.suppressed]
     report = Report(
         findings=shown,
         suppressed=hidden,
