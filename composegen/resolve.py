@@ -79,6 +79,8 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def _tmpfs_targets(service: Mapping[str, Any]) -> tuple[str, ...]:
+    if "tmpfs" not in service and "volumes" not in service:  # most services
+        return ()
     value = service.get("tmpfs")
     items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
     short = [str(v).split(":", 1)[0] for v in items]
@@ -106,6 +108,8 @@ def _cpus(service: Mapping[str, Any]) -> float | None:
 
 def _limits(service: Mapping[str, Any]) -> Mapping[str, Any]:
     deploy = service.get("deploy")
+    if deploy is None:  # most services: and asking the Mapping ABC about None is slow
+        return {}
     resources = deploy.get("resources") if isinstance(deploy, Mapping) else None
     limits = resources.get("limits") if isinstance(resources, Mapping) else None
     return limits if isinstance(limits, Mapping) else {}
@@ -125,28 +129,30 @@ def _bytes(*values: Any) -> int | None:
 
 def base_service(name: str, service: Mapping[str, Any], root: Path | None = None) -> BaseService:
     """The facts about one merged base service that sizing reads; relative bind mounts from `root`."""
-    health = service.get("healthcheck")
+    get = service.get  # read for each service of the stack: its keys, looked up directly
+    health = get("healthcheck")
     has_health = isinstance(health, dict) and not health.get("disable") and bool(health.get("test"))
+    image, user, volumes, memswap = get("image"), get("user"), get("volumes"), get("memswap_limit")
     return BaseService(
         name=name,
-        image=str(service["image"]) if service.get("image") is not None else None,
-        command=_command(service.get("command")),
-        entrypoint=_command(service.get("entrypoint")),
+        image=None if image is None else str(image),
+        command=_command(get("command")),
+        entrypoint=_command(get("entrypoint")),
         has_build="build" in service,
         has_healthcheck=has_health,
-        user=str(service["user"]) if service.get("user") is not None else None,
-        volume_targets=_targets(service.get("volumes")),
-        bind_mounts=_bind_mounts(service.get("volumes"), root),
+        user=None if user is None else str(user),
+        volume_targets=_targets(volumes),
+        bind_mounts=_bind_mounts(volumes, root),
         tmpfs_targets=_tmpfs_targets(service),
-        security_opt=_strings(service.get("security_opt")),
-        environment=_environment(service.get("environment")),
-        legacy_keys=frozenset(k for k in LEGACY_KEYS if service.get(k) is not None),
-        container_name=service.get("container_name") is not None,
+        security_opt=_strings(get("security_opt")),
+        environment=_environment(get("environment")),
+        legacy_keys=frozenset(k for k in LEGACY_KEYS if get(k) is not None),
+        container_name=get("container_name") is not None,
         cpus=_cpus(service),
-        memory_limit=_bytes(service.get("mem_limit"), _limits(service).get("memory")),
-        memswap_limit=-1 if str(service.get("memswap_limit")) == "-1" else _bytes(service.get("memswap_limit")),
+        memory_limit=_bytes(get("mem_limit"), _limits(service).get("memory")),
+        memswap_limit=-1 if str(memswap) == "-1" else _bytes(memswap),
         gpus=reservation(service),
-        shares_memory=service.get("shm_size") is not None or service.get("ipc") == "host",
+        shares_memory=get("shm_size") is not None or get("ipc") == "host",
         gpu_handed_over=gpu_handed_over(service) is not None,
     )
 
@@ -251,12 +257,15 @@ def resolve_services(
         )
     result = []
     agents = sum((specs[n].agents or 0) for n in services if n in specs)
+    root = Path(where).parent
+    default = default_spec()
+    shared_secrets = tuple(secrets)
     for name, service in services.items():
         given = specs.get(name)
-        spec = given if given is not None else default_spec()
-        base = base_service(name, service, Path(where).parent)
+        spec = given if given is not None else default
+        base = base_service(name, service, root)
         role, reason = _role(spec, base, secrets)
-        models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models", Path(where).parent)
+        models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models", root) if spec.models else ()
         result.append(
             ServiceInputs(
                 name=name,
@@ -268,7 +277,7 @@ def resolve_services(
                 host=host,
                 stack_agents=agents if role != "agent" else 0,
                 facts=facts.get(name) if facts is not None else None,
-                secrets=tuple(secrets),
+                secrets=shared_secrets,
             )
         )
     return result

@@ -586,8 +586,8 @@ def _mount_conflicts(data: Mapping[str, Any]) -> list[Problem]:
     if not isinstance(services, Mapping):
         return problems
     for name, service in services.items():
-        if not isinstance(service, Mapping):
-            continue
+        if not isinstance(service, Mapping) or ("tmpfs" not in service and "volumes" not in service):
+            continue  # most services mount nothing
         seen: dict[str, KeyPath] = {}
         tmpfs = service.get("tmpfs")
         mounts: list[tuple[KeyPath, str]] = []
@@ -642,8 +642,10 @@ def _finish_service(service: Any, variables: Mapping[str, str]) -> Any:
     """What compose does to a merged service before use: drop empty `dns` entries, and fill
     `environment` and `build.args` entries that name a variable but give no value from the
     project's variables (the shell, then `.env`)."""
-    if not isinstance(service, SDict):
-        return service
+    if not isinstance(service, SDict) or (
+        "dns" not in service and "environment" not in service and "build" not in service
+    ):
+        return service  # (most services: nothing to drop or fill)
     out = service
     dns = service.get("dns")
     if isinstance(dns, list) and any(v is None or v == "" for v in dns):

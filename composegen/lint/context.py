@@ -42,6 +42,7 @@ class LintContext:
     __slots__ = (
         "_expected_cache",
         "_facts",
+        "_origins",
         "_said",
         "_services",
         "_target",
@@ -50,6 +51,7 @@ class LintContext:
         "inputs",
         "mode",
         "raw_indexes",
+        "shared",
         "stack",
     )
 
@@ -75,6 +77,9 @@ class LintContext:
         #: lint.readers.raw_index of each document, by id (the stack holds the documents)
         self.raw_indexes: dict[int, Any] = {}
         self._services: list[tuple[str, Mapping[str, Any]]] | None = None
+        self._origins: dict[KeyPath, Origin | None] = {}
+        #: What the shared readers (composegen.lint.readers) work out once per stack, by name.
+        self.shared: dict[str, Any] = {}
 
     @property
     def usage(self) -> str | None:
@@ -137,8 +142,15 @@ class LintContext:
         return iter(self._services)
 
     def origin(self, path: KeyPath) -> Origin | None:
-        """Where the deepest existing key along `path` was written."""
-        return origin_at(self.stack.data, path)
+        """Where the deepest existing key along `path` was written (asked once per path: most
+        rules report at a service's name, every finding of a large stack asks)."""
+        try:
+            return self._origins[path]
+        except KeyError:
+            found = self._origins[path] = origin_at(self.stack.data, path)
+            return found
+        except TypeError:  # a key that cannot be hashed: looked up each time
+            return origin_at(self.stack.data, path)
 
     def role(self, service: str) -> str | None:
         found = self.inputs.get(service)

@@ -52,31 +52,44 @@ def value_digest(ctx: LintContext, violation: Violation) -> str:
 
 
 def run_rule(
-    ctx: LintContext, rule: Rule, options: Mapping[str, Any] | None = None, severity: Severity | None = None
+    ctx: LintContext,
+    rule: Rule,
+    options: Mapping[str, Any] | None = None,
+    severity: Severity | None = None,
+    *,
+    digests: bool = False,
 ) -> list[Finding]:
+    """The findings of one rule. `digests`: give each its `digest` (`value_digest`), which only a
+    baseline and the formats that print fingerprints (SARIF) read: hashing every finding's value
+    costs a large stack a tenth of its run, so it is left empty unless asked for."""
     merged = {**rule.options, **(options or {})}
-    findings = []
+    findings: list[Finding] = []
+    append = findings.append
+    code, name = rule.code, rule.name
     default: Severity | None = severity  # the rule's own, asked once: ctx.usage may read the facts
+    origin_of = ctx.origin
     for violation in rule.check(ctx, merged):
-        file, line, column = position(ctx, violation)
+        # `position`, inline: a large stack has a finding or more per service
+        origin = violation.origin or origin_of(violation.path)
+        file, line, column = position(ctx, violation) if origin is None else origin
         chosen = violation.severity
         if chosen is None:
             if default is None:
                 default = rule.severity_for(ctx.usage)
             chosen = default
-        findings.append(
+        append(
             Finding(
                 file,
                 line,
                 column,
-                rule.code,
-                rule.name,
+                code,
+                name,
                 chosen,
                 violation.message,
                 violation.service,
                 violation.fix,
                 violation.path,
-                value_digest(ctx, violation),
+                value_digest(ctx, violation) if digests else "",
             )
         )
     return findings

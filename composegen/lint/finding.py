@@ -75,7 +75,9 @@ class Finding(NamedTuple):
     its import.
 
     `path` (the key path the rule named) and `digest` (a hash of the value found there, as
-    written) make the finding's `fingerprint`, which survives lines moving."""
+    written) make the finding's `fingerprint`, which survives lines moving. The digest is
+    computed only where fingerprints are read (a baseline, SARIF: `run_rule(digests=True)`);
+    elsewhere it is empty."""
 
     file: str
     line: int
@@ -132,5 +134,5 @@ def unique(findings: Iterable[Finding]) -> list[Finding]:
     """Each finding once (the first of those with one `key`), in `ORDER`."""
     first: dict[tuple[Any, ...], Finding] = {}
     for finding in findings:
-        first.setdefault(finding.key, finding)
+        first.setdefault(finding[:8], finding)  # `key`, inline: a lint run can hold 200,000
     return sorted(first.values(), key=ORDER)

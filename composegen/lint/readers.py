@@ -1002,7 +1002,20 @@ def may_serve_llm(ctx: LintContext, name: str, service: Mapping[str, Any]) -> bo
     names one. The runtime facts say for sure; this keeps a plain file from paying for them."""
     if ctx.role(name) == "llm":
         return True
-    return any(_LLM_WORDS.search(str(service.get(key) or "")) for key in ("image", "command", "entrypoint"))
+    for key in ("image", "command", "entrypoint"):
+        value = service.get(key)
+        if value and _LLM_WORDS.search(str(value)):
+            return True
+    return False
+
+
+def llm_services(ctx: LintContext) -> list[tuple[str, Mapping[str, Any]]]:
+    """(name, service) of every service that `may_serve_llm`, in file order: found once per stack
+    for the rules about LLM servers, which leave every other service alone."""
+    found: list[tuple[str, Mapping[str, Any]]] | None = ctx.shared.get("llm_services")
+    if found is None:
+        found = ctx.shared["llm_services"] = [(n, s) for n, s in ctx.services() if may_serve_llm(ctx, n, s)]
+    return found
 
 
 def wants_gpu(facts: ServiceFacts | None, host_has_gpus: bool) -> str | None:

@@ -98,10 +98,13 @@ def lint_context(
     config: LintConfig,
     directives: DirectiveCache,
     suppressed: list[Finding] | None = None,
+    *,
+    digests: bool = False,
 ) -> list[Finding]:
     """The findings of `rules` on one context, after directives, per-service exceptions and
     severity settings. CG099 (bad-directive) findings come from the directives themselves.
-    Findings a directive switches off go to `suppressed`, with the directive's reason."""
+    Findings a directive switches off go to `suppressed`, with the directive's reason.
+    `digests`: the findings carry their value digest (for fingerprints: see `run_rule`)."""
     from composegen.lint.engine import run_rule
 
     findings: list[Finding] = []
@@ -110,7 +113,7 @@ def lint_context(
         if rule is bad_directive:
             continue
         try:
-            findings.extend(run_rule(ctx, rule, config.options_for(rule)))
+            findings.extend(run_rule(ctx, rule, config.options_for(rule), digests=digests))
         except ComposegenError:
             raise
         except Exception as err:  # a rule bug: name the rule and the file, keep the cause
@@ -134,11 +137,11 @@ def lint_context(
                         problem.message,
                     )
                 )
+    quiet = {file: directives.get(file).empty for file in {finding.file for finding in findings}}
+    if all(quiet.values()) and not config.per_service and not any(config.severity.values()):
+        return findings  # nothing to switch off or change: the common case, and a large stack's
     kept = []
-    quiet: dict[str, bool] = {}  # per file: no directive that could suppress a finding
     for finding in findings:
-        if finding.file not in quiet:
-            quiet[finding.file] = directives.get(finding.file).empty
         if config.excepted(finding.service, finding.code):
             continue
         reason = None if quiet[finding.file] else directives.get(finding.file).suppression(finding.code, finding.line)
@@ -220,6 +223,9 @@ def lint(options: LintOptions) -> LintRun:
         project_root=project.root if project is not None else None,
     )
     directives = DirectiveCache(registry)
+    # fingerprints are read by a baseline (either way) and printed by SARIF only
+    digests = options.baseline is not None or options.write_baseline is not None
+    digests = digests or choose_format(options, environ) == "sarif"
     findings: list[Finding] = []
     suppressed: list[Finding] = []
     files: list[str] = []
@@ -243,7 +249,7 @@ def lint(options: LintOptions) -> LintRun:
             errors.append(err.one_line())
             continue
         files.extend(str(p) for p in paths)  # linted: a file that could not be read is in `errors` only
-        findings.extend(lint_context(ctx, rules, config, directives, suppressed))
+        findings.extend(lint_context(ctx, rules, config, directives, suppressed, digests=digests))
     found = unique(findings)
     if options.baseline is not None:
         found, known = baseline.apply(found, recorded, options.baseline)
@@ -397,8 +403,13 @@ def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None) ->
 
     every = [*run.findings, *run.suppressed]
     shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in every}}
-    shown = [f if shown_file[f.file] == f.file else f._replace(file=shown_file[f.file]) for f in run.findings]
-    hidden = [f if shown_file[f.file] == f.file else f._replace(file=shown_file[f.file]) for f in run.suppressed]
+    renamed = {file: name for file, name in shown_file.items() if name != file}
+    shown = (
+        [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.findings]
+        if renamed
+        else run.findings
+    )
+    hidden = [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.suppressed]
     report = Report(
         findings=shown,
         suppressed=hidden,

@@ -29,6 +29,7 @@ def render(report: Report) -> str:
     color = report.color
     ordered = sorted(report.findings, key=ORDER)
     severities = {s: _paint(s.value.ljust(7), _COLORS[s], color) for s in Severity}
+    names: dict[str, str] = {}  # each rule's name, painted once
     for file, group in groupby(ordered, key=lambda f: f.file):
         found = list(group)
         lines.append(_paint(file, _BOLD, color))
@@ -36,7 +37,9 @@ def render(report: Report) -> str:
         width = max(map(len, places))
         for place, finding in zip(places, found, strict=True):
             severity = severities[finding.severity]
-            name = _paint(f"({finding.name})", _DIM, color)
+            name = names.get(finding.name)
+            if name is None:
+                name = names[finding.name] = _paint(f"({finding.name})", _DIM, color)
             lines.append(f"  {place.ljust(width)}  {severity}  {finding.code}  {finding.message}  {name}")
         lines.append("")
     lines.append(summary(report))

@@ -104,6 +104,8 @@ def _count(value: Any) -> int | str | None:
 
 
 def _entries(service: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    if "deploy" not in service and "gpus" not in service:  # most services: asked for each of them
+        return []
     found: list[Mapping[str, Any]] = []
     deploy = service.get("deploy")
     resources = deploy.get("resources") if isinstance(deploy, Mapping) else None

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,3 +183,38 @@ def test_sarif_of_a_real_run_is_valid_with_fixes_fingerprints_and_suppressions(t
     assert rules["CG508"]["helpUri"].endswith("docs/rules.md#cg508-secret-in-environment")
     assert "security-severity" not in rules["CG206"]["properties"]
     assert SECRET not in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "hashed"),
+    [
+        ({}, False),
+        ({"format": "json"}, False),
+        ({"format": "sarif"}, True),
+        ({"write_baseline": Path("b.json")}, True),
+    ],
+    ids=["text", "json", "sarif", "write-baseline"],
+)
+def test_values_are_hashed_only_where_fingerprints_are_read(
+    tmp_path: Path, extra: dict[str, Any], hashed: bool
+) -> None:
+    """Hashing each finding's value costs a large stack a tenth of its lint run (issue 12): only a
+    baseline and SARIF read fingerprints, so only they pay for the digests."""
+    from composegen.lint.run import LintOptions, lint
+
+    (tmp_path / "docker-compose.yml").write_text(BEFORE)
+    options = LintOptions(cwd=tmp_path, files=(tmp_path / "docker-compose.yml",), environ={}, **extra)
+    found = lint(options).findings
+    assert found
+    assert all(bool(f.digest) is hashed for f in found)
+
+
+def test_a_baseline_read_hashes_the_values(tmp_path: Path) -> None:
+    from composegen.lint.run import LintOptions, lint
+
+    (tmp_path / "docker-compose.yml").write_text(BEFORE)
+    assert cg("--write-baseline", "b.json", *SELECT, "docker-compose.yml", cwd=tmp_path).returncode == 0
+    files = (tmp_path / "docker-compose.yml",)
+    run = lint(LintOptions(cwd=tmp_path, files=files, environ={}, baseline=tmp_path / "b.json"))
+    known = [f for f in run.suppressed if f.suppression is not None and f.suppression.kind == "external"]
+    assert len(known) == 2 and all(f.digest for f in known)

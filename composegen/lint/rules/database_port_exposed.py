@@ -90,6 +90,8 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
     well_known = {int(p) for p in options.get("ports", ()) if str(p).isdigit()}
     role_ports = options.get("role_ports", {})
     for name, service in ctx.services():
+        if "ports" not in service:  # most services publish nothing
+            continue
         role = ctx.role(name)
         extra = role_ports.get(role, ()) if isinstance(role_ports, Mapping) and role else ()
         known = well_known | {int(p) for p in extra if str(p).isdigit()}

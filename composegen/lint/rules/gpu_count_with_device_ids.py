@@ -50,6 +50,8 @@ SEVERITY = Severity.error
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
+        if "deploy" not in service and "gpus" not in service:  # no GPU request: most services
+            continue
         lists = (
             (
                 ("deploy", "resources", "reservations", "devices"),

@@ -68,6 +68,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     host = host_gpus(ctx)
     on: dict[str, list[tuple[str, float, str]]] = {}  # device → (service, bytes or share, how)
     for name, service in ctx.services():
+        if "deploy" not in service and "gpus" not in service:  # no GPU reserved: most services
+            continue
         reserved = gpu_reservation(service)
         if reserved is None or is_fragment(ctx, service):
             continue

@@ -43,7 +43,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import gets_gpu, host_gpus, is_fragment, may_serve_llm, wants_gpu
+from composegen.lint.readers import gets_gpu, host_gpus, is_fragment, llm_services, wants_gpu
 
 CODE = "CG310"
 NAME = "gpu-reservation-missing"
@@ -51,8 +51,8 @@ SEVERITY = Severity.warning
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
-        if not may_serve_llm(ctx, name, service) or gets_gpu(service):
+    for name, service in llm_services(ctx):
+        if gets_gpu(service):
             continue
         if is_fragment(ctx, service):
             continue

@@ -62,6 +62,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
 
 def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
+        if service.keys().isdisjoint(_KEYS):  # most services
+            continue
         for key, why in _KEYS.items():
             value = service.get(key)
             if isinstance(value, str) and value.strip().lower() == "host":

@@ -110,6 +110,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     seen: dict[tuple[int, str], list[Binding]] = {}
     reported: set[KeyPath] = set()
     for name, service in services.items():
+        if "ports" not in service:  # no binding: most services
+            continue
         if str(service.get("network_mode", "")).startswith(("service:", "container:")):
             continue  # ports of a shared namespace are refused elsewhere
         for binding in bindings(name, service):

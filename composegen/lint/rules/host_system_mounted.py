@@ -100,6 +100,8 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
     writable = {str(p) for p in options.get("writable_paths", ())}
     devices = _devices(options)
     for name, service in ctx.services():
+        if "volumes" not in service and "devices" not in service:  # most services
+            continue
         volumes = service.get("volumes")
         for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
             try:

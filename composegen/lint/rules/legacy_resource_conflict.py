@@ -55,8 +55,14 @@ NAME = "legacy-resource-conflict"
 SEVERITY = Severity.error
 
 
+#: The legacy keys of PAIRS: a service with none of them has nothing to conflict.
+LEGACY_KEYS = frozenset(pair.legacy for pair in PAIRS.values())
+
+
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
+        if service.keys().isdisjoint(LEGACY_KEYS):  # most services
+            continue
         for which, pair in PAIRS.items():
             deploy, legacy = settings(name, service, which)
             if legacy is None or legacy.value == 0:  # compose checks a legacy value other than 0

@@ -67,6 +67,8 @@ def _raw(data: Any, path: KeyPath) -> tuple[bool, Any]:
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
+        if "deploy" not in service:  # every value it reads is under deploy.resources
+            continue
         for kind in KINDS:
             value = dig(service, "deploy", "resources", kind, "memory")
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

@@ -48,6 +48,8 @@ SEVERITY_BY_USAGE = {"dev": Severity.info, "prod": Severity.error}
 
 def _limit(service: Mapping[str, Any]) -> Any:
     deploy = service.get("deploy")
+    if deploy is None:  # most services: and asking the Mapping ABC about None is slow
+        return service.get("mem_limit")
     resources = deploy.get("resources") if isinstance(deploy, Mapping) else None
     limits = resources.get("limits") if isinstance(resources, Mapping) else None
     from_deploy = limits.get("memory") if isinstance(limits, Mapping) else None

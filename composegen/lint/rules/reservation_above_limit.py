@@ -51,6 +51,8 @@ SEVERITY = Severity.error
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
+        if "deploy" not in service and "mem_reservation" not in service:
+            continue  # no reservation at all: most services
         limit = effective(name, service, "memory_limit")
         reservation = effective(name, service, "memory_reservation")
         if limit is not None and reservation is not None and reservation.value > limit.value:

@@ -64,13 +64,13 @@ def _has_policy(service: Mapping[str, Any]) -> bool:
     if service.get("restart") is not None:
         return True
     deploy = service.get("deploy")
-    return isinstance(deploy, Mapping) and deploy.get("restart_policy") is not None
+    return deploy is not None and isinstance(deploy, Mapping) and deploy.get("restart_policy") is not None
 
 
 def runs_once(ctx: LintContext, name: str, service: Mapping[str, Any]) -> bool:
     """Whether the service's own command or profiles say it finishes (composegen.facts). A service
     with neither runs its image's server: no facts needed to say it does not."""
-    if not any(key in service for key in ("command", "entrypoint", "profiles")):
+    if "command" not in service and "entrypoint" not in service and "profiles" not in service:
         return False
     facts = ctx.facts(name)
     return facts is not None and facts.run_once

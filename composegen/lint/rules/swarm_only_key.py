@@ -68,6 +68,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     if ctx.target != "compose":
         return
     for name, service in ctx.services():
+        if "deploy" not in service:  # every key of SWARM_ONLY is under it
+            continue
         for keys, purpose in SWARM_ONLY:
             if dig(service, *keys) is None:
                 continue

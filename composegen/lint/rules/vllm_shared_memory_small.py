@@ -40,7 +40,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import as_bytes, is_fragment, may_serve_llm, tmpfs_mounts
+from composegen.lint.readers import as_bytes, is_fragment, llm_services, tmpfs_mounts
 from composegen.units import GIB
 
 CODE = "CG315"
@@ -53,8 +53,8 @@ LEAST = 1 * GIB
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
-        facts = ctx.facts(name) if may_serve_llm(ctx, name, service) else None
+    for name, service in llm_services(ctx):
+        facts = ctx.facts(name)
         if facts is None or "vllm" not in facts.programs or is_fragment(ctx, service):
             continue
         if service.get("ipc") == "host":
