@@ -4,6 +4,7 @@ environment, command or image; a default, said to be one, where nothing tells.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,8 +70,39 @@ def test_each_framework_has_its_measured_figure() -> None:
 def test_an_unknown_framework_gets_a_default_that_says_so() -> None:
     value, source = per_worker(base("acme/api:1", "uvicorn main:app"))
     assert value == 38 * MIB  # the heaviest measured: short of memory, a worker is killed
-    assert "framework not detected from the environment, command or image: a default" in source
+    assert "framework not detected from the environment, command, image or dependency files: assumed" in source
     assert "the heaviest measured (flask 22 MiB: declare framework: or memory_per_worker:)" in source
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"requirements.txt": "gunicorn==23.0\n# serves api:app\n"}, "wsgi"),
+        ({"requirements.txt": "-r base.txt\nDjango>=5.0  # the shop\ngunicorn\n"}, "django"),
+        ({"pyproject.toml": '[project]\nname = "api"\ndependencies = [\n  "Flask>=3",\n  "gunicorn",\n]\n'}, "flask"),
+        ({"requirements.txt": "gunicorn\npandas\n"}, None),  # heavier than a plain app: not known
+        ({"README.md": "gunicorn"}, None),
+    ],
+)  # fmt: skip
+def test_the_framework_from_the_dependency_files_composegen_can_see(
+    tmp_path: Path, files: dict[str, str], expected: str | None
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    built = BaseService(name="web", command="gunicorn api:app", build_context=str(tmp_path))
+    mounted = BaseService(name="web", command="gunicorn api:app", bind_mounts=((str(tmp_path), "/app"),))
+    for service in (built, mounted):
+        found = detect_framework(service)
+        assert (found[0] if found else None) == expected
+        if found:
+            assert found[1].startswith(str(tmp_path))
+
+
+def test_a_plain_wsgi_app_gets_its_measured_figure(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("gunicorn\n")
+    value, source = per_worker(BaseService(name="web", command="gunicorn api:app", build_context=str(tmp_path)))
+    assert value == 22 * MIB
+    assert source.startswith("measured: bench/servers")
 
 
 def test_a_framework_composegen_did_not_measure_is_refused() -> None:
