@@ -82,7 +82,7 @@ BENCH_SERVERS = "measured: bench/servers (docs/benchmarks.md, Real servers)"
 #: "Real servers", the live heap after a young GC): 3-4 MiB idle; 26 MiB for 20,000 znodes of
 #: 100 B, 104 MiB for 50,000 of 1 KiB, 113 MiB for 20,000 of 4 KiB: the data + ~1.1-1.5 KiB a
 #: znode (its path, DataNode, Stat, the parent's child set, the digest). Fitted on those three
-#: runs, checked on bench/servers' ZooKeeper row (30,000 znodes of 1 KiB).
+#: runs, checked on bench/servers' ZooKeeper rows (30,000 znodes of 1 KiB, 10,000 of 8 KiB).
 ZNODE_BASE = 8 * MIB
 ZNODE_OVERHEAD = 1536
 #: Heap ÷ live set: at 1.2 × (a 128 MiB heap, 104 MiB live) G1 ran back-to-back concurrent
