@@ -127,3 +127,26 @@ def test_runserver_is_one_process_and_its_autoreloader() -> None:
     assert "workers = 1  (Django's runserver serves from one process (a thread per request))" in text
     quiet = python_web.size(inputs(base(command="python manage.py runserver --noreload")), make_profile())
     assert quiet.memory.value == pytest.approx((24 + 38) * MIB * 1.2)  # the arbiter's figure: no app in it
+
+
+@pytest.mark.parametrize(
+    ("build", "folder"),
+    [("./app", "app"), ({"context": "app", "dockerfile": "Dockerfile"}, "app"), ({"dockerfile": "Dockerfile"}, ".")],
+)
+def test_the_build_context_is_read_from_the_compose_file(tmp_path: Path, build: object, folder: str) -> None:
+    from composegen.resolve import base_service
+
+    (tmp_path / folder).mkdir(exist_ok=True)
+    (tmp_path / folder / "requirements.txt").write_text("gunicorn\n")
+    service = base_service("web", {"build": build, "command": "gunicorn api:app"}, tmp_path)
+    assert service.build_context == str(tmp_path / folder)
+    assert detect_framework(service) == (
+        "wsgi",
+        f"{tmp_path / folder / 'requirements.txt'} lists gunicorn and no web framework",
+    )
+
+
+def test_a_git_build_context_is_not_read(tmp_path: Path) -> None:
+    from composegen.resolve import base_service
+
+    assert base_service("web", {"build": "https://github.com/acme/api.git#main"}, tmp_path).build_context is None
