@@ -2,8 +2,8 @@
 --profile pytest`, started on the Docker Engine (scripts/servers-image's images), loaded by its own
 benchmark tool from a client container, measured the way the kernel charges the container (issue 14).
 
-    python bench/servers.py                 # every case (40-50 minutes on 2 shared cores)
-    python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 12 minutes)
+    python bench/servers.py                 # every case (60-70 minutes on 2 shared cores)
+    python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 13 minutes)
     python bench/servers.py --only 1024M,16384B  # cases whose name contains one of the words
     python bench/servers.py --twin          # also the twin of examples/pytest: calibrate, render, replay (+8 min)
 
@@ -103,6 +103,46 @@ workers = [threading.Thread(target=hammer, args=(k,)) for k in range(threads)]
 print(f"{sum(counts)} requests in {seconds:g} s")
 sys.exit(0 if len(counts) == threads else 1)
 """
+#: The znode load: ZooKeeper's wire protocol from python3 (the image has no ZooKeeper client library).
+ZNODES = (HERE / "znodes.py").read_text(encoding="utf-8")
+JVM_APP = """import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+
+/** A JSON API with an in-memory catalogue: what a small JVM service holds, serving 16 threads. */
+public class Catalogue {
+    record Item(int id, String name, List<String> tags, double price) {
+        String json() {
+            return "{\\"id\\":" + id + ",\\"name\\":\\"" + name + "\\",\\"tags\\":[\\"" + String.join("\\",\\"", tags)
+                + "\\"],\\"price\\":" + price + "}";
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<Item> items = new ArrayList<>();
+        for (int n = 0; n < 200_000; n++) items.add(new Item(n, "item-" + n, List.of("a", "b", "" + n % 7), n * 1.25));
+        HttpServer server = HttpServer.create(new InetSocketAddress(8000), 128);
+        server.createContext("/", exchange -> {
+            String path = exchange.getRequestURI().getPath().replace("/", "");
+            int n = Math.floorMod(path.isEmpty() ? 0 : Integer.parseInt(path), items.size());
+            StringBuilder body = new StringBuilder("{\\"item\\":").append(items.get(n).json()).append(",\\"near\\":[");
+            for (int k = n; k < Math.min(n + 50, items.size()); k++) {
+                body.append(k > n ? "," : "").append(items.get(k).json());
+            }
+            byte[] bytes = body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, bytes.length);
+            exchange.getResponseBody().write(bytes);
+            exchange.close();
+        });
+        server.setExecutor(Executors.newFixedThreadPool(16));
+        server.start();
+    }
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -116,6 +156,8 @@ class Case:
     client: Sequence[str]  # the load, run in a client container on the stack's network
     files: Mapping[str, str] = field(default_factory=dict)
     volumes: Mapping[str, Any] = field(default_factory=dict)
+    profile: str = PROFILE
+    restart: bool = False  # after the load: restart the server and time its start on the data it saved
 
 
 @dataclass
@@ -236,11 +278,64 @@ def zookeeper_case(seconds: int) -> Case:
     return Case(
         name="zookeeper standalone",
         role="zookeeper",
-        inputs=f"start, then `mntr` 5 times a second for {seconds} s (no znode load: no client in the image)",
+        inputs=f"start, then `mntr` 5 times a second for {seconds} s (idle: the znode rows load it)",
         service={"image": "zookeeper:3.8-composegen"},
         declared={},
         ready=["sh", "-c", "echo ruok | nc -q 1 127.0.0.1 2181 | grep -q imok"],
         client=["sh", "-c", poll],
+    )
+
+
+def zookeeper_load_case(znodes: int, size: int, seconds: int) -> Case:
+    return Case(
+        name=f"zookeeper {znodes} znodes × {size} B",
+        role="zookeeper",
+        inputs=f"{znodes:,} znodes of {size} B created (pipelined, its wire protocol), then read back for {seconds} s",
+        service={"image": "zookeeper:3.8-composegen"},
+        declared={"dataset": f"{max(1, -(-znodes * size // MIB))}M", "keys": znodes},
+        ready=["sh", "-c", "echo ruok | nc -q 1 127.0.0.1 2181 | grep -q imok"],
+        client=["python3", "zk/znodes.py", SERVICE, str(znodes), str(size), str(seconds)],
+        files={"zk/znodes.py": ZNODES},
+    )
+
+
+def jvm_case(heap_mib: int, seconds: int) -> Case:
+    return Case(
+        name=f"jvm app -Xmx{heap_mib}m",
+        role="jvm",
+        inputs=f"a JSON API over a 200,000-item catalogue (`java -Xmx{heap_mib}m Catalogue.java`, 16 threads), "
+        f"16 client threads {seconds} s",
+        service={
+            "image": "zookeeper:3.8-composegen",  # the image with a JRE (its jdk.compiler runs the source)
+            "command": ["java", f"-Xmx{heap_mib}m", "/app/Catalogue.java"],
+            "volumes": ["./jvm:/app:ro"],
+        },
+        declared={},
+        ready=["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8000"],
+        client=["python3", "app/load.py", f"http://{SERVICE}:8000", str(seconds), "16"],
+        files={"jvm/Catalogue.java": JVM_APP, "app/load.py": WEB_LOAD},
+    )
+
+
+def redis_restart_case(value_bytes: int, keys: int) -> Case:
+    base = ["redis-benchmark", "-h", SERVICE, "-c", "50", "-d", str(value_bytes), "-r", str(keys), "-q"]
+    script = " ".join([*base, "-n", str(keys * 3), "-t", "set"]) + f"; redis-cli -h {SERVICE} save"
+    return Case(
+        name=f"redis {value_bytes}B × {keys} keys, restart on its RDB",
+        role="redis",
+        inputs=f"SET over {keys} keys of {value_bytes} B, SAVE, restart: the RDB's load (dev profile, a volume; "
+        "the peak counts the RDB's page cache, which the kernel reclaims at the limit)",
+        service={"image": "redis:7.0-composegen", "volumes": ["redisdata:/data"]},
+        declared={
+            "dataset": f"{max(1, -(-value_bytes * keys // MIB))}M",
+            "value_size": value_bytes,
+            "persistence": True,
+        },
+        ready=["sh", "-c", "redis-cli ping | grep -q PONG"],
+        client=["sh", "-c", script],
+        volumes={"redisdata": {}},
+        profile="dev",
+        restart=True,
     )
 
 
@@ -257,7 +352,8 @@ def gunicorn_case(workers: int, seconds: int) -> Case:
         declared={"workers": workers},
         ready=["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/1')"],
         client=["python3", "app/load.py", f"http://{SERVICE}:8000", str(seconds), str(2 * workers)],
-        files={"app/api.py": WEB_APP, "app/load.py": WEB_LOAD},
+        # the app's dependencies, as its project lists them: composegen reads them (a plain WSGI app)
+        files={"app/api.py": WEB_APP, "app/load.py": WEB_LOAD, "app/requirements.txt": "gunicorn\n"},
     )
 
 
@@ -271,6 +367,9 @@ def cases(quick: bool) -> list[Case]:
             redis_case(100, 100_000, True, seconds),
             mariadb_case(100, 50, seconds),
             zookeeper_case(seconds),
+            zookeeper_load_case(30_000, 1024, seconds),
+            jvm_case(256, seconds),
+            redis_restart_case(1024, 100_000),
             gunicorn_case(1, seconds),
             gunicorn_case(4, seconds),
         ]
@@ -288,6 +387,12 @@ def cases(quick: bool) -> list[Case]:
         ),
         mariadb_case(200, 50, seconds),
         zookeeper_case(seconds),
+        zookeeper_load_case(30_000, 1024, seconds),
+        zookeeper_load_case(10_000, 8192, seconds),
+        jvm_case(256, seconds),
+        jvm_case(512, seconds),
+        redis_restart_case(1024, 100_000),
+        redis_restart_case(16384, 4_000),
         *(gunicorn_case(w, seconds) for w in (1, 2, 4, 8)),
     ]
 
@@ -358,11 +463,11 @@ def load_rate(logs: str) -> float | None:
     return int(found.group(1)) / float(found.group(2))
 
 
-def planned(root: Path) -> tuple[float, float]:
+def planned(root: Path, profile: str) -> tuple[float, float]:
     """composegen's startup for the service (seconds) and the start_period it writes."""
     from composegen.render.overlay import plan
 
-    service = plan(PROFILE, None, root).stack.service(SERVICE)
+    service = plan(profile, None, root).stack.service(SERVICE)
     period = service.healthcheck.start_period.value if service.healthcheck is not None else 0.0
     return float(service.startup.value), float(period)
 
@@ -371,12 +476,12 @@ def run_case(client: Any, loader: Any, folder: Path, case: Case, log: Callable[[
     root = write_case(folder, case)
     result = Result(case)
     rendered = composegen(
-        "render", "--profile", PROFILE, "--docker-version", engine_version(client), "-o", "overlay.yml", cwd=root
+        "render", "--profile", case.profile, "--docker-version", engine_version(client), "-o", "overlay.yml", cwd=root
     )
     if rendered.returncode != 0:
         result.note = f"render failed: {rendered.stderr.strip()[-200:]}"
         return result
-    result.planned_startup, result.start_period = planned(root)
+    result.planned_startup, result.start_period = planned(root, case.profile)
     project = ComposeProject(project_name(case.name, "servers"), [root / "docker-compose.yml", root / "overlay.yml"])
     watch = CgroupWatch(client)
     try:
@@ -404,6 +509,8 @@ def run_case(client: Any, loader: Any, folder: Path, case: Case, log: Callable[[
                 result.note = summary(case, out) if code == 0 else f"load exit {code}: {out.strip()[-200:]}"
             finally:
                 network.disconnect(loader, force=True)
+            if case.restart:
+                result.note = "; ".join(filter(None, (result.note, restarted(container, case, result))))
         watched = watch.finish()
         peaks: list[ServicePeak] = service_peaks(client, project.name, watched)
         for p in peaks:
@@ -420,10 +527,16 @@ def run_case(client: Any, loader: Any, folder: Path, case: Case, log: Callable[[
 
 def summary(case: Case, out: str) -> str:
     """The load tool's throughput line."""
-    for pattern in (r"tps = ([0-9.]+) \(without", r"transactions:\s+\d+\s+\(([0-9.]+) per sec", r"(\d+) requests in"):
+    patterns = (
+        r"tps = ([0-9.]+) \(without",
+        r"transactions:\s+\d+\s+\(([0-9.]+) per sec",
+        r"(\d+) requests in",
+        r"in [0-9.]+ s, (\d+) reads",
+    )
+    for pattern in patterns:
         found = re.search(pattern, out)
         if found:
-            unit = {"postgres": "tps", "mysql": "tps"}.get(case.role, "requests")
+            unit = {"postgres": "tps", "mysql": "tps", "zookeeper": "reads"}.get(case.role, "requests")
             return f"{float(found.group(1)):,.0f} {unit}"
     found = re.findall(r"(SET|GET): ([0-9.]+) requests per second", out)
     return ", ".join(f"{k} {float(v):,.0f}/s" for k, v in found[-2:]) if found else ""
@@ -432,7 +545,31 @@ def summary(case: Case, out: str) -> str:
 def redis_refusals(container: Any) -> str:
     _, out = container.exec_run(["redis-cli", "INFO", "errorstats"])
     found = re.search(r"errorstat_OOM:count=(\d+)", out.decode(errors="replace"))
-    return f"{int(found.group(1)):,} writes refused at maxmemory" if found else ""
+    said = [f"{int(found.group(1)):,} writes refused at maxmemory"] if found else []
+    _, out = container.exec_run(["redis-cli", "INFO"])
+    info = dict(re.findall(r"^(\w+):(\S+)", out.decode(errors="replace"), re.M))
+    if int(info.get("rdb_saves", 0)):  # what the fork's copy-on-write really copied, against the data
+        said.append(
+            f"fork copied {mib(int(info.get('rdb_last_cow_size', 0)))} of {mib(int(info.get('used_memory', 0)))} "
+            f"({int(info['rdb_saves'])} saves)"
+        )
+    return "; ".join(said)
+
+
+def restarted(container: Any, case: Case, result: Result) -> str:
+    """Restart the server on the data it saved: the time to ready, and the rate it loaded its RDB
+    at (the dump's size over the load time the server logs) as the result's load rate."""
+    _, out = container.exec_run(["stat", "-c", "%s", "/data/dump.rdb"])
+    size = int(out.decode().strip() or 0) if out.decode().strip().isdigit() else 0
+    container.restart(timeout=30)
+    ready = time_to_ready(container, case.ready)
+    logs = container.logs().decode(errors="replace")
+    loaded = re.findall(r"DB loaded from disk: ([0-9.]+) seconds", logs)
+    if not size or not loaded or ready is None:
+        return f"restart: ready {ready}, RDB {size} B, {loaded[-1:] or 'no load logged'}"
+    seconds = max(float(loaded[-1]), 0.001)
+    result.load_rate = size / seconds
+    return f"restart: ready in {ready:.1f} s, its {mib(size)} RDB loaded in {seconds:.2f} s"
 
 
 def line(r: Result) -> str:
@@ -553,11 +690,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 chosen = [c for c in cases(args.quick) if any(word in c.name for word in args.only.split(","))]
                 results = [run_case(client, loader, folder, c, log) for c in chosen]
+                print(table(results), flush=True)  # before the loader goes: a slow engine may time out removing it
+                outside = [r for r in results if r.oom_kills or not 1.1 <= r.ratio <= 1.4]
+                print(f"\n{len(results) - len(outside)} of {len(results)} rows in [1.1, 1.4] with no OOM kill.")
             finally:
                 remove_loader(client, loader)
-            print(table(results))
-            outside = [r for r in results if r.oom_kills or not 1.1 <= r.ratio <= 1.4]
-            print(f"\n{len(results) - len(outside)} of {len(results)} rows in [1.1, 1.4] with no OOM kill.")
         if args.twin or args.twin_only:
             print()
             print(twin_rows(client, folder, args.quick, log))

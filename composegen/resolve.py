@@ -74,6 +74,16 @@ def _bind_mounts(value: Any, root: Path | None) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+def _build_context(value: Any, root: Path | None) -> str | None:
+    """The folder of a build context on the host (`build: ./app` or `build: {context: ./app}`), a
+    relative one taken from `root`; None for none, or a git or URL context."""
+    context = value.get("context", ".") if isinstance(value, Mapping) else value
+    if not isinstance(context, str) or "://" in context or context.startswith("git@"):
+        return None
+    path = Path(context).expanduser()
+    return str(root / path if root is not None and not path.is_absolute() else path)
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
@@ -139,6 +149,7 @@ def base_service(name: str, service: Mapping[str, Any], root: Path | None = None
         command=_command(get("command")),
         entrypoint=_command(get("entrypoint")),
         has_build="build" in service,
+        build_context=_build_context(service.get("build"), root),
         has_healthcheck=has_health,
         user=None if user is None else str(user),
         volume_targets=_targets(volumes),

@@ -4,6 +4,7 @@ environment, command or image; a default, said to be one, where nothing tells.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,8 +70,39 @@ def test_each_framework_has_its_measured_figure() -> None:
 def test_an_unknown_framework_gets_a_default_that_says_so() -> None:
     value, source = per_worker(base("acme/api:1", "uvicorn main:app"))
     assert value == 38 * MIB  # the heaviest measured: short of memory, a worker is killed
-    assert "framework not detected from the environment, command or image: a default" in source
+    assert "framework not detected from the environment, command, image or dependency files: assumed" in source
     assert "the heaviest measured (flask 22 MiB: declare framework: or memory_per_worker:)" in source
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"requirements.txt": "gunicorn==23.0\n# serves api:app\n"}, "wsgi"),
+        ({"requirements.txt": "-r base.txt\nDjango>=5.0  # the shop\ngunicorn\n"}, "django"),
+        ({"pyproject.toml": '[project]\nname = "api"\ndependencies = [\n  "Flask>=3",\n  "gunicorn",\n]\n'}, "flask"),
+        ({"requirements.txt": "gunicorn\npandas\n"}, None),  # heavier than a plain app: not known
+        ({"README.md": "gunicorn"}, None),
+    ],
+)  # fmt: skip
+def test_the_framework_from_the_dependency_files_composegen_can_see(
+    tmp_path: Path, files: dict[str, str], expected: str | None
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    built = BaseService(name="web", command="gunicorn api:app", build_context=str(tmp_path))
+    mounted = BaseService(name="web", command="gunicorn api:app", bind_mounts=((str(tmp_path), "/app"),))
+    for service in (built, mounted):
+        found = detect_framework(service)
+        assert (found[0] if found else None) == expected
+        if found:
+            assert found[1].startswith(str(tmp_path))
+
+
+def test_a_plain_wsgi_app_gets_its_measured_figure(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("gunicorn\n")
+    value, source = per_worker(BaseService(name="web", command="gunicorn api:app", build_context=str(tmp_path)))
+    assert value == 22 * MIB
+    assert source.startswith("measured: bench/servers")
 
 
 def test_a_framework_composegen_did_not_measure_is_refused() -> None:
@@ -95,3 +127,26 @@ def test_runserver_is_one_process_and_its_autoreloader() -> None:
     assert "workers = 1  (Django's runserver serves from one process (a thread per request))" in text
     quiet = python_web.size(inputs(base(command="python manage.py runserver --noreload")), make_profile())
     assert quiet.memory.value == pytest.approx((24 + 38) * MIB * 1.2)  # the arbiter's figure: no app in it
+
+
+@pytest.mark.parametrize(
+    ("build", "folder"),
+    [("./app", "app"), ({"context": "app", "dockerfile": "Dockerfile"}, "app"), ({"dockerfile": "Dockerfile"}, ".")],
+)
+def test_the_build_context_is_read_from_the_compose_file(tmp_path: Path, build: object, folder: str) -> None:
+    from composegen.resolve import base_service
+
+    (tmp_path / folder).mkdir(exist_ok=True)
+    (tmp_path / folder / "requirements.txt").write_text("gunicorn\n")
+    service = base_service("web", {"build": build, "command": "gunicorn api:app"}, tmp_path)
+    assert service.build_context == str(tmp_path / folder)
+    assert detect_framework(service) == (
+        "wsgi",
+        f"{tmp_path / folder / 'requirements.txt'} lists gunicorn and no web framework",
+    )
+
+
+def test_a_git_build_context_is_not_read(tmp_path: Path) -> None:
+    from composegen.resolve import base_service
+
+    assert base_service("web", {"build": "https://github.com/acme/api.git#main"}, tmp_path).build_context is None

@@ -39,7 +39,7 @@ ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 
 Dtype = Literal["fp32", "fp16", "bf16", "int8", "int4"]
 #: The web frameworks whose memory per worker composegen measured (bench/accuracy).
-Framework = Literal["django", "flask"]
+Framework = Literal["django", "flask", "wsgi"]
 Target = Literal["compose", "swarm"]
 
 
@@ -302,7 +302,7 @@ class ServiceSpec(Frozen):
     framework: Framework | None = Field(
         None,
         description="The web framework a python-web service runs, for its memory per worker (detected from the "
-        "environment, command or image when not declared)",
+        "environment, command, image or dependency files when not declared); wsgi: a plain WSGI app",
     )
     agents: int | None = Field(None, ge=1, le=MAX_AGENTS)
     agents_per_replica: int = Field(1, ge=1, le=MAX_REPLICAS)
@@ -318,7 +318,10 @@ class ServiceSpec(Frozen):
     tests: int | None = Field(None, ge=0, le=MAX_TESTS, description="Tests collected (pytest runners)")
     persistence: bool | None = Field(None, description="Redis RDB/AOF persistence")
     keys: int | None = Field(
-        None, ge=0, le=MAX_KEYS, description="Keys a Redis holds: each costs memory beside its value"
+        None,
+        ge=0,
+        le=MAX_KEYS,
+        description="Keys a Redis holds, or znodes a ZooKeeper holds: each costs memory beside its value",
     )
     value_size: ByteSize | None = Field(
         None, description="Typical size of a Redis value: the dataset ÷ this is the key count, when keys is not given"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 from composegen.compose.syntax import image_name
@@ -113,6 +114,48 @@ def detect_framework(base: BaseService) -> tuple[str, str] | None:
     for framework, _ in FRAMEWORK_COMMANDS:
         if framework in words:
             return framework, f"image name {name!r}"
+    return requirements_framework(base)
+
+
+#: The dependency files read for a service's framework, in its build context and in the host
+#: folders mounted into it (its code), and the most of each that is read.
+DEPENDENCY_FILES = ("requirements.txt", "pyproject.toml")
+DEPENDENCY_BYTES = 256 * 1024
+#: A project that depends on nothing but these serves a plain WSGI app (no web framework).
+PLAIN_WSGI = frozenset({"gunicorn", "packaging", "setuptools", "wheel", "pip"})
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
+_PYPROJECT_DEPENDENCY = re.compile(r"^\s*[\"']([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
+
+
+def dependencies(text: str, file_name: str) -> frozenset[str]:
+    """The distributions a requirements.txt or a pyproject.toml lists (names, normalised)."""
+    if file_name == "pyproject.toml":
+        block = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.MULTILINE | re.DOTALL)
+        names = _PYPROJECT_DEPENDENCY.findall(block.group(1)) if block else []
+    else:
+        names = _REQUIREMENT.findall(text)
+    return frozenset(re.sub(r"[-_.]+", "-", n).lower() for n in names)
+
+
+def requirements_framework(base: BaseService) -> tuple[str, str] | None:
+    """(framework, reason) from the dependency files composegen can see: the build context's and
+    those of the host folders mounted into the service. Django or Flask where one lists it, a
+    plain WSGI app where they list gunicorn and nothing heavier; None where none says."""
+    folders = [base.build_context] if base.build_context else []
+    folders += [host for host, _ in base.bind_mounts]
+    for folder in folders:
+        for file_name in DEPENDENCY_FILES:
+            path = Path(folder) / file_name
+            try:
+                with path.open(encoding="utf-8", errors="replace") as handle:
+                    listed = dependencies(handle.read(DEPENDENCY_BYTES), file_name)
+            except OSError:
+                continue
+            for framework in ("django", "flask"):
+                if framework in listed:
+                    return framework, f"{path} lists {framework}"
+            if "gunicorn" in listed and listed <= PLAIN_WSGI:
+                return "wsgi", f"{path} lists gunicorn and no web framework"
     return None
 
 

@@ -24,6 +24,7 @@ class BaseService(NamedTuple):
     command: str | tuple[str, ...] | None = None
     entrypoint: str | tuple[str, ...] | None = None
     has_build: bool = False
+    build_context: str | None = None  # the build context's folder on the host, where it is one
     has_healthcheck: bool = False
     user: str | None = None
     volume_targets: tuple[str, ...] = ()

@@ -77,6 +77,33 @@ DEFAULT_STARTUP = 30.0
 #: measured (a start_period too short restarts the container in a loop).
 ZOOKEEPER_STARTUP = 5.0
 BENCH_SERVERS = "measured: bench/servers (docs/benchmarks.md, Real servers)"
+#: ZooKeeper's heap where nothing sets one: what its znodes keep live, × GC_HEADROOM. Measured on
+#: ZooKeeper 3.8 / OpenJDK 17 (G1) with znodes created over its wire protocol (docs/benchmarks.md
+#: "Real servers", the live heap after a young GC): 3-4 MiB idle; 26 MiB for 20,000 znodes of
+#: 100 B, 104 MiB for 50,000 of 1 KiB, 113 MiB for 20,000 of 4 KiB: the data + ~1.1-1.5 KiB a
+#: znode (its path, DataNode, Stat, the parent's child set, the digest). Fitted on those three
+#: runs, checked on bench/servers' ZooKeeper rows (30,000 znodes of 1 KiB, 10,000 of 8 KiB).
+ZNODE_BASE = 8 * MIB
+ZNODE_OVERHEAD = 1536
+#: Heap ÷ live set: at 1.2 × (a 128 MiB heap, 104 MiB live) G1 ran back-to-back concurrent
+#: cycles; at 2.3 × (256 MiB, 113 MiB) it ran young collections only (measured, as above).
+GC_HEADROOM = 2.0
+#: Znode data where composegen.yaml declares none (composegen default, assumed): a coordination
+#: service's few thousand small znodes, with room; znodes of 1 KiB where `keys:` is not given.
+DEFAULT_ZNODE_DATA = 16 * MIB
+DEFAULT_ZNODE_SIZE = 1024
+#: The non-heap regions composegen bounds for ZooKeeper where it may write JVMFLAGS (the Paketo
+#: calculator writes the same flags), far below the JVM's defaults (a 240 MiB code cache,
+#: unbounded metaspace) and above what ZooKeeper used under load (Native Memory Tracking at 50,000
+#: znodes: code 10 MiB, metaspace and class space 8 MiB, 33 threads): composegen's choices.
+ZK_CODE_CACHE = 32 * MIB
+ZK_METASPACE = 32 * MIB
+ZK_DIRECT = 16 * MIB
+#: Beside those: G1's own structures, a share of the heap (NMT: 48.8 MiB committed for a 256 MiB
+#: heap), and the JVM itself (the CDS archive 12 MiB, symbols, thread stacks, libjvm; the
+#: container held 56-63 MiB beside the heap under load at heaps of 64-256 MiB). Measured, as above.
+GC_SHARE = 0.2
+JVM_OWN = 32 * MIB
 
 #: Images whose start scripts read the variable (checked in their docs and scripts).
 KAFKA_IMAGES = frozenset(
@@ -388,20 +415,84 @@ def zookeeper_env(inputs: ServiceInputs, mib: int) -> tuple[str, str, str]:
     )
 
 
-def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
-    """ZooKeeper: the heap through whichever variable the image reads."""
-    default_heap = given(
-        "ZooKeeper default heap",
-        ZOOKEEPER_HEAP,
-        "bytes",
-        "ZooKeeper bin/zkEnv.sh ZK_SERVER_HEAP=1000 (not in facts)",
-        "default",
+def znode_heap(inputs: ServiceInputs) -> Quantity:
+    """The heap ZooKeeper's znodes need: (base + data + znodes × overhead) × GC headroom, from the
+    declared `dataset:` (znode data) and `keys:` (znodes), else composegen's defaults."""
+    declared = f"composegen.yaml: services.{inputs.name}"
+    spec = inputs.spec
+    if spec.dataset is not None:
+        data = given("znode data", spec.dataset, "bytes", f"{declared}.dataset")
+    else:
+        data = given(
+            "znode data", DEFAULT_ZNODE_DATA, "bytes", "composegen default (assumed): declare dataset:", "assumed"
+        )
+    if spec.keys is not None:
+        znodes = given("znodes", spec.keys, "count", f"{declared}.keys")
+    else:
+        size = given(
+            "znode size", DEFAULT_ZNODE_SIZE, "bytes", "composegen default (assumed): declare keys:", "assumed"
+        )
+        znodes = Quantity(
+            "znodes", math.ceil(data.value / size.value), "count", "znode data ÷ znode size", "", (data, size)
+        )
+    per_znode = given("memory per znode", ZNODE_OVERHEAD, "bytes", BENCH_SERVERS, "measured")
+    live = total(
+        "live heap",
+        (
+            given("ZooKeeper's own heap", ZNODE_BASE, "bytes", BENCH_SERVERS, "measured"),
+            data,
+            times("znodes' own memory", znodes, per_znode, unit="bytes"),
+        ),
     )
-    whole, fixed, heap = heap_breakdown(inputs, profile, default_heap, 0, "")
-    base = heap_from_base(inputs, whole, heap, needs_fixed(fixed))
-    whole, heap = base.whole, base.heap
-    key, value, note = zookeeper_env(inputs, heap_mib(heap))
-    env, notes = heap_env(inputs, base, key, value, note)
+    headroom = given("GC headroom", GC_HEADROOM, "ratio", BENCH_SERVERS, "measured")
+    return times("heap", live, headroom, unit="bytes")
+
+
+def bounded_regions(heap: Quantity) -> tuple[Quantity, str]:
+    """(the non-heap regions, the JVMFLAGS that bound them) for ZooKeeper."""
+    chosen = "composegen's bound (assumed), written in JVMFLAGS"
+    parts = (
+        given("code cache", ZK_CODE_CACHE, "bytes", chosen, "assumed"),
+        given("metaspace", ZK_METASPACE, "bytes", chosen, "assumed"),
+        given("direct memory", ZK_DIRECT, "bytes", chosen, "assumed"),
+        times("GC structures", heap, given("GC share of the heap", GC_SHARE, "ratio", BENCH_SERVERS, "measured")),
+        given("the JVM's own", JVM_OWN, "bytes", BENCH_SERVERS, "measured"),
+    )
+    flags = (
+        f"-XX:ReservedCodeCacheSize={ZK_CODE_CACHE // MIB}m -XX:MaxMetaspaceSize={ZK_METASPACE // MIB}m "
+        f"-XX:MaxDirectMemorySize={ZK_DIRECT // MIB}m"
+    )
+    return total("fixed regions", parts), flags
+
+
+def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
+    """ZooKeeper: the heap its znodes need (declared or default), through whichever variable the
+    image reads; for the official image, its non-heap regions bounded in JVMFLAGS and counted."""
+    chosen = declared_memory(inputs) is not None or profile.role(inputs.role).memory is not None
+    repo = image_repository(inputs.base.image) or ""
+    key, _, _ = zookeeper_env(inputs, 0)
+    # nothing sets the heap: composegen writes the one the znodes need
+    free = not chosen and runs.fact(inputs, "heap_max", "jvm") is None and env_preset(inputs, key) is None
+    base_notes: tuple[str, ...] = ()
+    if free and repo == "zookeeper" and env_preset(inputs, "JVMFLAGS") is None:
+        heap = znode_heap(inputs)
+        fixed, flags = bounded_regions(heap)
+        whole = total("JVM total", (heap, fixed))
+        env, notes = env_or_note(inputs, "ZK_SERVER_HEAP", str(heap_mib(heap)), heap, "MB; zkServer.sh's -Xmx")
+        env += (EnvSetting("JVMFLAGS", flags, fixed, "bounds the non-heap regions the limit counts"),)
+    else:
+        default_heap = znode_heap(inputs) if free else given(
+            "ZooKeeper default heap",
+            ZOOKEEPER_HEAP,
+            "bytes",
+            "ZooKeeper bin/zkEnv.sh ZK_SERVER_HEAP=1000 (not in facts)",
+            "default",
+        )  # fmt: skip
+        whole, fixed, heap = heap_breakdown(inputs, profile, default_heap, 0, "")
+        base = heap_from_base(inputs, whole, heap, needs_fixed(fixed))
+        whole, heap, base_notes = base.whole, base.heap, base.notes
+        key, value, note = zookeeper_env(inputs, heap_mib(heap))
+        env, notes = heap_env(inputs, base, key, value, note)
     return _sizing(
         inputs,
         profile,
@@ -412,5 +503,5 @@ def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
         (*notes, "no healthcheck: a JVM probe (zkServer.sh status) would be charged to the container every interval"),
         startup_time(inputs, profile, ZOOKEEPER_STARTUP, BENCH_SERVERS, "measured"),
         hardening=False,
-        base_notes=base.notes,
+        base_notes=base_notes,
     )  # the official entrypoint chowns as root, then drops privileges

@@ -21,6 +21,7 @@ otherwise they are listed for `explain` and a note says why they were not applie
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import TYPE_CHECKING
 
@@ -75,10 +76,28 @@ MAX_WORKER_PROCESSES = 8
 #: pgtune (facts/sizing.md §Databases): work_mem floor 4 MB, maintenance_work_mem cap 8 GB.
 WORK_MEM_FLOOR = 4 * MIB
 MAINTENANCE_CAP = 8 * GIB
+#: Where pgtune's 4 MB floor × max_connections does not fit the RAM budget and composegen writes
+#: the settings, it writes the work_mem that does fit (every connection sorting at once), at
+#: least this much (composegen's floor, assumed: below it even small sorts spill to temp files),
+#: and hash_mem_multiplier 1 (PostgreSQL 15's default 2.0 lets a hash use twice work_mem), so
+#: the worst case the written flags allow is counted exactly. The budget is raised only where the
+#: least work_mem does not fit either.
+WORK_MEM_LEAST = 1 * MIB
+HASH_MEM_MULTIPLIER = 1.0
+#: hash_mem_multiplier exists from PostgreSQL 13 (PostgreSQL manual): an older server refuses to
+#: start on an unknown setting, so it is written only where the image's tag is 13 or later (or
+#: names no version: the current release).
+HASH_MEM_SINCE = 13
+#: A connection's own memory beside shared_buffers and its sorts (catalog caches, its page tables
+#: over shared_buffers): measured (docs/benchmarks.md "Real servers", bench/servers.py, PostgreSQL
+#: 15 under pgbench) 97 MiB at 50 clients and 186 MiB at 100 beyond the shared pages (the
+#: container's peak less memory.stat shmem): 1.9 MiB a connection; fitted on the 200M rows,
+#: checked on the 1024M rows.
+PER_CONNECTION = 2 * MIB
 #: /dev/shm: must exceed maintenance_work_mem (facts); docker's 64M default breaks parallel
-#: queries (facts). The 128M floor and the 64M of room above maintenance_work_mem are
-#: composegen's choices (assumed).
-SHM_FLOOR = 128 * MIB
+#: queries (facts). The 64M of room above maintenance_work_mem is composegen's choice (assumed):
+#: with it /dev/shm is always above docker's 64M. (A 128M floor beside it stayed empty under
+#: every bench/servers workload: docs/benchmarks.md "Real servers".)
 SHM_ROOM = 64 * MIB
 #: An empty cluster: 45 MiB measured on PostgreSQL 15 (facts/real-servers.md; its first WAL
 #: segment included), rounded up; added to the dataset room of a tmpfs PGDATA with the WAL room.
@@ -146,6 +165,8 @@ def pg_size(n: float) -> str:
 
 #: The settings the base's `postgres -c` flags may set that the plan sizes for.
 BASE_SETTINGS = ("shared_buffers", "work_mem", "maintenance_work_mem", "effective_cache_size", "max_connections")
+#: The settings that bound what the server holds (held): where the base sets all three, they say it.
+HELD_SETTINGS = frozenset({"shared_buffers", "work_mem", "max_connections"})
 
 
 def with_base_settings(
@@ -167,6 +188,11 @@ def with_base_settings(
     needed = held(merged)
     first = next(iter(found.values()))
     what = ", ".join(f"{k}={f.raw.split('=', 1)[-1]}" for k, f in found.items())
+    if ram.source == DEFAULT_RAM_SOURCE and found.keys() >= HELD_SETTINGS:
+        # nobody chose the budget and the flags bound all it must hold: size for them, below the
+        # default as well as above it (an overlay's own flags, read back by lint, size as rendered)
+        note = f"{ram.name}: what the base's {what} hold, not composegen's default {ram.show()}"
+        return needed.renamed(ram.name), merged, (note,)
     raised, notes = runs.at_least(ram.name, ram, needed, first, what)
     return raised, merged, notes
 
@@ -184,11 +210,62 @@ def clients(inputs: ServiceInputs) -> Quantity:
     return given("clients", inputs.spec.connections, "count", f"composegen.yaml: services.{inputs.name}.connections")
 
 
+def per_connection() -> Quantity:
+    return given("memory per connection", PER_CONNECTION, "bytes", BENCH_SERVERS, "measured")
+
+
 def held(settings: dict[str, Quantity]) -> Quantity:
-    """What the settings let the server hold at once: shared_buffers + work_mem × max_connections
-    (each connection may sort with its work_mem at once; CG306 counts the same)."""
-    sorts = times("work_mem × max_connections", settings["work_mem"], settings["max_connections"], unit="bytes")
-    return total("shared_buffers + sorts", (settings["shared_buffers"], sorts))
+    """What the settings let the server hold at once: shared_buffers + (a connection's own memory
+    + work_mem) × max_connections (each connection may sort with its work_mem at once; CG306
+    counts the sorts the same)."""
+    each = total("connection + work_mem", (per_connection(), settings["work_mem"]))
+    backends = times("connections", each, settings["max_connections"], unit="bytes")
+    return total("shared_buffers + connections", (settings["shared_buffers"], backends))
+
+
+def work_mem_that_fits(ram: Quantity, settings: dict[str, Quantity]) -> Quantity:
+    """The work_mem with which every connection sorting at once fits the RAM budget: (RAM budget −
+    shared_buffers − connections' own memory) ÷ max_connections, at least WORK_MEM_LEAST."""
+    connections = settings["max_connections"]
+    own = times("connections' own memory", per_connection(), connections, unit="bytes")
+    room = ram.value - settings["shared_buffers"].value - own.value
+    share = Quantity(
+        "work_mem that fits",
+        max(0.0, room) / connections.value,
+        "bytes",
+        f"({ram.name} − shared_buffers − connections' own memory) ÷ max_connections",
+        "composegen: every connection may sort at once",
+        (ram, settings["shared_buffers"], own, connections),
+    )
+    least = given("least work_mem", WORK_MEM_LEAST, "bytes", "composegen floor (assumed)", "assumed")
+    return largest("work_mem", (share, least))
+
+
+def bounded_sorts(inputs: ServiceInputs, ram: Quantity, settings: dict[str, Quantity]) -> dict[str, Quantity]:
+    """work_mem (and hash_mem_multiplier) to write where pgtune's would let every connection
+    sorting at once outgrow the RAM budget: composegen bounds the worst case it writes, rather
+    than raise the budget for a worst case it could have bounded."""
+    if held(settings).value <= ram.value:
+        return {}
+    bounded = {"work_mem": work_mem_that_fits(ram, settings)}
+    major = postgres_major(inputs.base.image)
+    if major is None or major >= HASH_MEM_SINCE:
+        bounded["hash_mem_multiplier"] = given(
+            "hash_mem_multiplier",
+            HASH_MEM_MULTIPLIER,
+            "ratio",
+            "composegen's choice (assumed): a hash uses work_mem, as a sort does (PostgreSQL 15's default 2.0 "
+            "doubles it)",
+            "assumed",
+        )
+    return bounded
+
+
+def postgres_major(image: str | None) -> int | None:
+    """The major version an image's tag names (`postgres:12-alpine` → 12), None where it names none."""
+    tag = (image or "").rsplit("/", 1)[-1].partition("@")[0].partition(":")[2]
+    digits = "".join(itertools.takewhile(str.isdigit, tag))
+    return int(digits) if digits else None
 
 
 def holding_every_sort(
@@ -317,23 +394,15 @@ def pgtune(ram: Quantity, connections: Quantity) -> dict[str, Quantity]:
 
 
 def shm_size(maintenance: Quantity) -> Quantity:
-    """/dev/shm above maintenance_work_mem (parallel index builds use it), at least 128M."""
+    """/dev/shm above maintenance_work_mem (parallel index builds use it): above docker's 64M."""
     room = given("room above maintenance_work_mem", SHM_ROOM, "bytes", "composegen default (assumed)", "assumed")
-    above = total("maintenance_work_mem + room", (maintenance, room))
-    floor = given(
-        "shm floor",
-        SHM_FLOOR,
-        "bytes",
-        f"composegen floor (assumed); docker's 64M default breaks parallel queries ({PG_DOCKER})",
-        "assumed",
-    )
-    return rounded_up(largest("shm_size", (above, floor), PG_DOCKER), MIB, "MiB")
+    return rounded_up(total("shm_size", (maintenance, room), PG_DOCKER), MIB, "MiB")
 
 
 def settings_command(settings: dict[str, Quantity]) -> tuple[str, ...]:
     args: list[str] = ["postgres"]
     for key, q in settings.items():
-        value = str(int(q.value)) if q.unit == "count" else pg_size(q.value)
+        value = str(int(q.value)) if q.unit == "count" else f"{q.value:g}" if q.unit == "ratio" else pg_size(q.value)
         args += ["-c", f"{key}={value}"]
     return tuple(args)
 
@@ -374,6 +443,9 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         counted["WAL in the tmpfs"] = wal
     mounts, mount_notes = data_dir_mounts(inputs, profile, path, "postgres data dir", fresh, wal_part)
     notes += mount_notes
+    raises = bool(mounts) or inputs.spec.connections is not None  # where the budget holds every sort
+    if raises and blocked is None and not settings["work_mem"].source.startswith("base file"):
+        settings.update(bounded_sorts(inputs, ram, settings))
     ram, sort_notes = holding_every_sort(inputs, ram, settings, on_tmpfs=bool(mounts))
     notes += sort_notes
     if mounts:

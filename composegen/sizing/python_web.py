@@ -28,7 +28,12 @@ BENCH = "measured: bench/accuracy (docs/sizing.md §Measured)"
 #:   for 2, 148-157 for 4 (32-33 MiB per worker); with --preload 71-73, 96-106, 138-169 (the
 #:   arbiter holds the app: ~41 MiB): 38 MiB, which keeps 1 worker with --preload at or above 1.0.
 #: An app with heavier imports (pandas, many apps) needs `memory_per_worker:` declared, or calibrate.
-WORKER_MEMORY: dict[str, int] = {"flask": 22 * MIB, "django": 38 * MIB}
+#: - wsgi, a plain WSGI app (gunicorn and the standard library: bench/servers.py's JSON API over a
+#:   20,000-item catalogue): 19-21 MiB per added worker at 2-8 workers (docs/benchmarks.md "Real
+#:   servers"; 53 MiB for 1, 111 for 4): 22 MiB, Flask's figure, which held every row. Source:
+#:   WSGI_MEASURED. Fitted on the 1- and 4-worker rows, checked on 2 and 8 workers.
+WORKER_MEMORY: dict[str, int] = {"flask": 22 * MIB, "django": 38 * MIB, "wsgi": 22 * MIB}
+WSGI_MEASURED = "measured: bench/servers (docs/benchmarks.md, Real servers)"
 #: Where the framework is not known: the heaviest one measured (a worker short of memory is
 #: OOM-killed; one with room to spare only wastes it), and the source says it is a default.
 UNKNOWN_FRAMEWORK = "django"
@@ -181,7 +186,7 @@ def framework(inputs: ServiceInputs) -> tuple[str | None, str]:
     found = detect_framework(inputs.base)
     if found is not None:
         return found[0], f"detected: {found[1]}"
-    return None, "not detected from the environment, command or image"
+    return None, "not detected from the environment, command, image or dependency files"
 
 
 def framework_default(inputs: ServiceInputs) -> tuple[int, str, SourceKind]:
@@ -193,11 +198,12 @@ def framework_default(inputs: ServiceInputs) -> tuple[int, str, SourceKind]:
         figure = WORKER_MEMORY[UNKNOWN_FRAMEWORK]
         return (
             figure,
-            f"{BENCH}: framework {why}: a default, the figure of a small {UNKNOWN_FRAMEWORK} app, the heaviest "
+            f"{BENCH}: framework {why}: assumed, the figure of a small {UNKNOWN_FRAMEWORK} app, the heaviest "
             f"measured (flask {WORKER_MEMORY['flask'] // MIB} MiB: declare framework: or memory_per_worker:)",
-            "default",
+            "assumed",
         )
-    return WORKER_MEMORY[name], f"{BENCH}: a small {name} app (framework {why}; {declare})", "measured"
+    source = WSGI_MEASURED if name == "wsgi" else BENCH
+    return WORKER_MEMORY[name], f"{source}: a small {name} app (framework {why}; {declare})", "measured"
 
 
 def per_worker_memory(

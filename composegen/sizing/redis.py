@@ -65,9 +65,11 @@ MAXMEMORY_POLICY = "noeviction"
 #: start_period too short restarts the container in a loop).
 DEFAULT_STARTUP = 1.0
 BENCH_SERVERS = "measured: bench/servers (docs/benchmarks.md, Real servers)"
-#: composegen default (assumed; not measured: no bench case restarts on an RDB): an RDB loads at
-#: about this rate.
-RDB_LOAD_RATE = 100 * MIB
+#: Measured (docs/benchmarks.md "Real servers", bench/servers.py's restart rows, Redis 7.0 on 2
+#: shared cores under load): a 95 MiB RDB of 100,000 1 KiB values loaded in 1.18 s (80 MiB/s, the
+#: server's own "DB loaded from disk" time); 50 MiB/s, beyond the slowest seen (a start_period too
+#: short restarts the container in a loop). Fitted on the 1 KiB row, checked on the 16 KiB one.
+RDB_LOAD_RATE = 50 * MIB
 
 DATA_DIR = "/data"
 #: Images whose entrypoint passes `redis-server …` / `valkey-server …` arguments through.
@@ -215,8 +217,9 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             DEFAULT_STARTUP,
             BENCH_SERVERS,
             RDB_LOAD_RATE,
-            "composegen default RDB load rate (assumed)",
-            fallback_kind="measured",
+            f"{BENCH_SERVERS}: RDB load rate",
+            "measured",
+            "measured",
         )
     else:
         startup = startup_time(inputs, profile, DEFAULT_STARTUP, BENCH_SERVERS, "measured")

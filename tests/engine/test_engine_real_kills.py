@@ -354,3 +354,89 @@ def test_java_under_render_fills_its_heap(engine: Any, java_project: Path) -> No
             f"java -Xmx{HEAP_MIB}m under render: limit {fill.memory_limit // MIB} MiB, {said.strip()}, peak "
             f"{peak // MIB if peak else '?'} MiB"
         )
+
+
+# --- (c) PostgreSQL with its tmpfs data dir as large as its limit (issue 14 §Proof) ---------------
+
+#: facts/real-servers.md: a hand-written 2G limit and 2G tmpfs data dir, killed loading data. The
+#: same at a CI's size: the data dir's tmpfs pages and shared_buffers (PostgreSQL's default 128 MB,
+#: filled by the load) reach the 192M limit long before the tmpfs is full: pgbench's scale 10 is
+#: ~150 MiB on disk (docs/benchmarks.md "Real servers").
+PG_LIMIT = "192m"
+PG_SCALE = 10
+PG_INIT = f"""set -e
+pgbench -i -q -s {PG_SCALE} -U "$POSTGRES_USER" "$POSTGRES_DB"
+echo "bench-load: done" >&2
+"""
+PG_KILLED = f"""\
+services:
+  db:
+    image: {{image}}
+    environment: {{{{POSTGRES_PASSWORD: secret}}}}
+    volumes: ["./initdb:/docker-entrypoint-initdb.d:ro"]
+    tmpfs: [/var/lib/postgresql/data:size={PG_LIMIT}]
+    mem_limit: {PG_LIMIT}
+"""
+PG_BASE = """\
+services:
+  db:
+    image: {image}
+    environment: {{POSTGRES_PASSWORD: secret}}
+    volumes: ["./initdb:/docker-entrypoint-initdb.d:ro"]
+"""
+PG_PROJECT = """\
+compose_files: [docker-compose.yml]
+host: {memory: 8g, cpus: 2}
+services:
+  db: {dataset: 160M, connections: 10}
+"""
+
+
+def postgres_stack(root: Path, image: str, compose: str) -> Path:
+    (root / "initdb").mkdir()
+    (root / "initdb" / "10-dataset.sh").write_text(PG_INIT)
+    (root / "initdb").chmod(0o755)
+    (root / "docker-compose.yml").write_text(compose.format(image=image))
+    return root
+
+
+def test_postgres_with_a_tmpfs_as_large_as_its_limit_is_killed_loading_data(
+    engine: Any, tmp_path: Path, servers_images: dict[str, str]
+) -> None:
+    root = postgres_stack(tmp_path, servers_images["postgres"], PG_KILLED)
+    base = root / "docker-compose.yml"
+    code, found = lint(root, "CG105", base)
+    assert (code, found) == (1, ["CG105"])
+    started = time.time()
+    with stack(engine, [base, *no_swap(root, "db", 192 * MIB)], "postgres-tmpfs") as project:
+        up = project.up_detached(TIMEOUT)
+        assert up.ok, up.last_lines()
+        deadline = time.monotonic() + 2 * TIMEOUT
+        while not oom_events(engine, db := state(engine, project, "db"), started) and not db.oom_killed:
+            assert time.monotonic() < deadline, f"no OOM kill ({db.status}): {logs(engine, db)[-2000:]}"
+            time.sleep(1)
+        assert db.memory_limit == 192 * MIB
+        assert "bench-load: done" not in logs(engine, db)  # killed while loading its data
+        print(f"postgres, {PG_LIMIT} limit and tmpfs: OOM-killed loading, {time.time() - started:.0f} s after start")
+
+
+def test_postgres_under_composegens_overlay_loads_the_same_data(
+    engine: Any, tmp_path: Path, servers_images: dict[str, str]
+) -> None:
+    root = postgres_stack(tmp_path, servers_images["postgres"], PG_BASE)
+    (root / "composegen.yaml").write_text(PG_PROJECT)
+    done = cg(root, "render", "--profile", "pytest", "--docker-version", "20.10")
+    assert done.returncode == 0, done.stderr
+    files = [root / "docker-compose.yml", root / "docker-compose.pytest.yml"]
+    assert lint(root, "CG105", *files) == (0, [])
+    started = time.time()
+    with stack(engine, files, "postgres-overlay") as project:
+        up = project.up(3 * TIMEOUT)
+        db = state(engine, project, "db")
+        assert up.ok, f"{up.last_lines()}\n{logs(engine, db)[-2000:]}"
+        assert db.health == "healthy" and "bench-load: done" in logs(engine, db)
+        peak = peak_memory(engine, db)
+        assert db.memory_limit is not None and (peak is None or peak < db.memory_limit)
+        assert not oom_events(engine, db, started) and kernel_oom_kills(engine, db) in (0, None)
+        shown = f"{peak // MIB} MiB" if peak else "?"
+        print(f"postgres under the pytest overlay: limit {db.memory_limit // MIB} MiB, peak {shown}")

@@ -99,21 +99,40 @@ def test_kafka_heap_below_the_default_is_noted() -> None:
     assert any("below the 1 GiB" in n for n in sizing.notes)
 
 
+ZK_FLAGS = "-XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=32m -XX:MaxDirectMemorySize=16m"
+
+
 @pytest.mark.parametrize(
     ("image", "expected"),
     [
-        # zkEnv.sh's default 1000 MB heap
-        ("zookeeper:3.9", {"ZK_SERVER_HEAP": "1000"}),
-        ("bitnami/zookeeper:3.9", {"ZOO_HEAP_SIZE": "1000"}),
-        ("confluentinc/cp-zookeeper:7.6.1", {"KAFKA_HEAP_OPTS": "-Xmx1000m -Xms1000m"}),
-        ("ghcr.io/acme/zk:1", {"JVMFLAGS": "-Xmx1000m"}),
+        # no heap set anywhere: (8 MiB + 16 MiB of znode data + 16,384 znodes × 1.5 KiB) × 2 =
+        # 96 MiB; the official image's non-heap regions bounded in JVMFLAGS
+        ("zookeeper:3.9", {"ZK_SERVER_HEAP": "96", "JVMFLAGS": ZK_FLAGS}),
+        ("bitnami/zookeeper:3.9", {"ZOO_HEAP_SIZE": "96"}),
+        ("confluentinc/cp-zookeeper:7.6.1", {"KAFKA_HEAP_OPTS": "-Xmx96m -Xms96m"}),
+        ("ghcr.io/acme/zk:1", {"JVMFLAGS": "-Xmx96m"}),
     ],
 )
-def test_zookeeper_heap_variable_by_image(image: str, expected: dict[str, str]) -> None:
+def test_zookeeper_heap_from_its_znodes_by_image(image: str, expected: dict[str, str]) -> None:
     sizing = jvm.size_zookeeper(service("zookeeper", image), make_profile())
-    assert sizing.extra["heap"].value == 1000 * MIB
-    assert sizing.memory.value == pytest.approx((1000 * MIB + FIXED) * 1.2)
+    assert sizing.extra["heap"].value == 96 * MIB
+    bounded = 96 * MIB * 0.2 + (32 + 32 + 16 + 32) * MIB  # GC share + code, metaspace, direct, the JVM's own
+    fixed = bounded if image.startswith("zookeeper:") else FIXED
+    assert sizing.memory.value == pytest.approx((96 * MIB + fixed) * 1.2)
     assert env(sizing) == expected
+
+
+def test_zookeeper_heap_from_declared_znodes() -> None:
+    """64 MiB in 20,000 znodes: (8 + 64 + 20,000 × 1.5 KiB) MiB × 2 = 202.6 MiB."""
+    sizing = jvm.size_zookeeper(service("zookeeper", "zookeeper:3.9", dataset="64M", keys=20_000), make_profile())
+    assert env(sizing)["ZK_SERVER_HEAP"] == str(int((72 * MIB + 20_000 * 1536) * 2 // MIB))
+
+
+def test_zookeeper_with_its_heap_set_in_the_base_gets_none_written() -> None:
+    """The base's ZK_SERVER_HEAP is left as it is (zkEnv.sh's default planned, as before)."""
+    sizing = jvm.size_zookeeper(with_env(service("zookeeper", "zookeeper:3.9"), ZK_SERVER_HEAP="512"), make_profile())
+    assert "ZK_SERVER_HEAP" not in env(sizing) and "JVMFLAGS" not in env(sizing)
+    assert sizing.extra["heap"].value == 1000 * MIB
 
 
 def test_profile_role_memory_is_the_total() -> None:

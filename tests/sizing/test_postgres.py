@@ -115,8 +115,8 @@ def test_pgtune_settings(memory: str, connections: int | None, expected: dict[st
 @pytest.mark.parametrize(
     ("memory", "shm_mib"),
     [
-        ("1G", 128),  # maintenance_work_mem 64 MiB + 64 MiB room = 128 MiB = the 128 MiB floor
-        ("512M", 128),  # 32 + 64 = 96 MiB → the 128 MiB floor
+        ("1G", 128),  # maintenance_work_mem 64 MiB + 64 MiB room
+        ("512M", 96),  # 32 + 64 MiB: no floor beside it (a 128M one stayed empty on real servers)
         ("16G", 1088),  # 1024 + 64 MiB
         ("256G", 8256),  # 8 GiB cap + 64 MiB
     ],
@@ -382,13 +382,42 @@ def test_max_connections_leaves_room_beside_the_clients(connections: int, expect
     assert kinds["healthcheck probe"] == "assumed"
 
 
-def test_the_budget_holds_work_mem_for_every_connection() -> None:
-    """256 MiB for 100 clients: pgtune's 4 MB work_mem floor × 106 connections + 64 MiB of
-    shared_buffers = 488 MiB, which the limit must hold (CG306 counts the same sum)."""
+def test_composegen_writes_the_work_mem_that_fits_rather_than_raise_the_budget() -> None:
+    """256 MiB for 50 clients: pgtune's 4 MB floor × 56 connections (+ 2 MiB of each
+    connection's own) and 64 MiB of shared_buffers would need 400 MiB; the work_mem written is
+    (256 − 64 − 56 × 2) ÷ 56 MiB, and hash_mem_multiplier 1, so every connection sorting at once
+    fits the budget as it is."""
+    sizing = postgres.size(pg(memory="256M", connections=50), make_profile())
+    flags = flags_of(sizing)
+    assert flags["work_mem"] == "1462kB"
+    assert flags["hash_mem_multiplier"] == "1"
+    assert sizing.memory.value == pytest.approx(256 * MIB * 1.2 + 80 * MIB)  # × margin + /dev/shm
+    assert not any(n.startswith("RAM budget raised") for n in sizing.notes)
+
+
+def test_the_budget_is_raised_where_the_least_work_mem_does_not_fit() -> None:
+    """256 MiB for 100 clients: even 1 MB of work_mem for each of 106 connections does not fit:
+    64 MiB + 106 × (2 + 1) MiB = 382 MiB, which the limit holds."""
     sizing = postgres.size(pg(memory="256M", connections=100), make_profile())
-    assert sizing.memory.value == pytest.approx(488 * MIB * 1.2 + 128 * MIB)  # × margin + /dev/shm
+    assert flags_of(sizing)["work_mem"] == "1MB"
     assert flags_of(sizing)["shared_buffers"] == "64MB"  # pgtune's settings stay those of 256 MiB
-    assert any(n.startswith("RAM budget raised to 488 MiB") for n in sizing.notes)
+    assert sizing.memory.value == pytest.approx(382 * MIB * 1.2 + 80 * MIB)
+    assert any(n.startswith("RAM budget raised to 382 MiB") for n in sizing.notes)
+
+
+def test_hash_mem_multiplier_is_not_written_for_a_server_without_it() -> None:
+    """PostgreSQL 12 has no hash_mem_multiplier (13+): it would refuse to start on it."""
+    flags = flags_of(postgres.size(pg("postgres:12-alpine", memory="256M", connections=50), make_profile()))
+    assert flags["work_mem"] == "1462kB"
+    assert "hash_mem_multiplier" not in flags
+
+
+def test_the_budget_holds_every_sort_where_composegen_cannot_write_work_mem() -> None:
+    """An image composegen passes no flags to keeps pgtune's 4 MB: 64 MiB + 106 × (2 + 4) MiB."""
+    sizing = postgres.size(pg("bitnami/postgresql:16", memory="256M", connections=100), make_profile())
+    assert sizing.command is None
+    assert sizing.memory.value == pytest.approx(700 * MIB * 1.2 + 80 * MIB)
+    assert any(n.startswith("RAM budget raised to 700 MiB") for n in sizing.notes)
 
 
 @pytest.mark.parametrize(
