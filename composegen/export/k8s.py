@@ -48,9 +48,9 @@ from composegen.export.yamlout import dump_all
 from composegen.masking import mask, mask_argv, replace_value, secret_name
 from composegen.profiles.models import AutoscalingPolicy, ScaleBehavior
 from composegen.render.overlay import Planned
-from composegen.render.writer import make_folder, remove_folders
 from composegen.sizing.model import Healthcheck, ServiceInputs, ServicePlan
 from composegen.units import GIB, KIB, MIB, format_bytes
+from composegen.writer import make_folder, remove_folders
 
 #: The Kubernetes version the manifests are written for (and validated against in the tests).
 KUBERNETES_VERSION = "1.37.0"

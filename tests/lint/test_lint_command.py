@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from composegen.cli.lint_output import main
 from composegen.errors import InputError
 from composegen.lint.finding import Severity
-from composegen.lint.run import LintOptions, main
+from composegen.lint.run import LintOptions
 from composegen.lint.run import lint as do_lint
 
 LIMITED = "services:\n  web:\n    image: nginx:1.27.1\n    deploy: {resources: {limits: {memory: 64M}}}\n"
