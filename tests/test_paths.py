@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from composegen.cli.entry import EXIT_INTERNAL, run_command
-from composegen.errors import EXIT_USAGE
+from composegen.cli.run import run_command
+from composegen.errors import EXIT_INTERNAL, EXIT_USAGE
 from composegen.paths import REASONS, os_error, real_path
 
 

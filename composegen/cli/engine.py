@@ -1,29 +1,17 @@
 """The commands that run on a real Docker Engine (verify, calibrate, watch): registered on the app by
 `register`. Each imports the engine code, and with it the docker SDK, only when it runs.
-
-The option aliases live here, not in cli.py: typer reads a command's annotations from its own
-module, and cli.py imports this module while it is still being built.
 """
 
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="A bundled profile name, or a path to your own.")]
-ProjectOpt = Annotated[
-    Path | None,
-    typer.Option("--project", help="The stack description (default: ./composegen.yaml, else the compose files here)."),
-]
-
-
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
+from composegen.cli.options import FormatOpt, OutputFormat, ProfileOpt, ProjectOpt, seconds
+from composegen.cli.run import run
 
 
 def verify(
@@ -46,14 +34,13 @@ def verify(
         float | None,
         typer.Option("--timeout", min=1, help="Seconds `up --wait` may take (default: from the healthchecks)."),
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """Start the stack with the PROFILE overlay on a real engine and check what each container got,
     and what each database server runs with (the settings composegen wrote, asked of the server).
 
     Exit 1 on any mismatch or unhealthy service. The stack is always taken down, on Ctrl-C too.
     """
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.engine.verify import VerifyRequest, report_json
@@ -73,12 +60,6 @@ def verify(
         return EXIT_OK if report.ok else EXIT_FINDINGS
 
     run(body)
-
-
-def _seconds(text: str | None, what: str) -> float | None:
-    from composegen.units import parse_duration
-
-    return None if text is None else parse_duration(text, what=what)
 
 
 def calibrate(
@@ -156,7 +137,6 @@ def calibrate(
     container was OOM-killed or the run is partial. The stack is always taken down; an interrupted
     run keeps what it measured, marked partial.
     """
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.engine.calibrate import CalibrateRequest
@@ -171,17 +151,17 @@ def calibrate(
             project=project,
             cwd=Path.cwd(),
             output=output,
-            duration=_seconds(duration, "--duration"),
-            interval=_seconds(interval, "--interval") or 0.0,
-            drain=_seconds(drain, "--drain") or 0.0,
-            drain_interval=_seconds(drain_interval, "--drain-interval"),
-            cooldown=_seconds(cooldown, "--cooldown") or 0.0,
-            cooldown_interval=_seconds(cooldown_interval, "--cooldown-interval"),
+            duration=seconds(duration, "--duration"),
+            interval=seconds(interval, "--interval") or 0.0,
+            drain=seconds(drain, "--drain") or 0.0,
+            drain_interval=seconds(drain_interval, "--drain-interval"),
+            cooldown=seconds(cooldown, "--cooldown") or 0.0,
+            cooldown_interval=seconds(cooldown_interval, "--cooldown-interval"),
             command=argv,
             extra_files=tuple(files or ()),
             project_name=project_name,
             timeout=timeout,
-            horizon=_seconds(leak_horizon, "--leak-horizon") or LEAK_HORIZON,
+            horizon=seconds(leak_horizon, "--leak-horizon") or LEAK_HORIZON,
             plots=plots,
             previous=previous,
             fresh=fresh,
@@ -245,7 +225,6 @@ def watch(
     the maximum; every change is logged, and at the end the overlay change that would keep them is
     printed. Exit 1 when the kernel OOM-killed in a container.
     """
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.engine.live import display
@@ -259,8 +238,8 @@ def watch(
             project=project,
             cwd=Path.cwd(),
             auto_adjust=auto_adjust,
-            interval=_seconds(interval, "--interval") or 0.0,
-            duration=_seconds(duration, "--duration"),
+            interval=seconds(interval, "--interval") or 0.0,
+            duration=seconds(duration, "--duration"),
             up=up,
             project_name=project_name,
             maximum=parse_bytes(maximum, what="--maximum") if maximum is not None else None,

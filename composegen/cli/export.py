@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from composegen.cli.engine import OutputFormat, ProfileOpt, ProjectOpt
+from composegen.cli.options import FormatOpt, OutputFormat, ProfileOpt, ProjectOpt
+from composegen.cli.run import run
 
 export_app = typer.Typer(
     help="The derived numbers for Kubernetes, per-tier .env files and Prometheus alert rules.",
@@ -47,17 +48,16 @@ def k8s(
     ],
     project: ProjectOpt = None,
     force: ForceOpt = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """Kubernetes manifests for the PROFILE plan: Deployments (StatefulSets for databases), Services,
     HorizontalPodAutoscalers. What has no Kubernetes form is listed, never dropped silently."""
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.errors import EXIT_OK, InputError
         from composegen.export.k8s import export_k8s, k8s_json, secret_note, stale_files, stream_text, write_manifests
         from composegen.render.overlay import plan, read_files
-        from composegen.render.writer import refuse_empty_output
+        from composegen.writer import refuse_empty_output
 
         refuse_empty_output(output)
         if output == "-" and fmt is OutputFormat.json:
@@ -98,12 +98,11 @@ def env(
     ] = None,
     project: ProjectOpt = None,
     force: ForceOpt = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """An overlay whose limits read ${SERVICE_MEMORY_LIMIT:-default} and one .env.TIER per tier,
     each tier planned by the calculators with that tier's inputs. Use it as
     `docker compose --env-file .env.TIER -f docker-compose.yml -f docker-compose.PROFILE.tiers.yml up`."""
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.errors import EXIT_OK
@@ -136,18 +135,17 @@ def alerts(
         ),
     ] = AlertPlatform.compose,
     force: ForceOpt = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """Prometheus alert rules for each service's planned limits: memory warning and critical, CPU,
     OOM kill and a predict_linear leak alert; thresholds from the profile's monitoring block."""
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.errors import EXIT_OK
         from composegen.export.alerts import PLATFORMS, alert_rules, rules_json, rules_text
         from composegen.export.output import write_export
         from composegen.render.overlay import plan, read_files
-        from composegen.render.writer import refuse_empty_output
+        from composegen.writer import refuse_empty_output
 
         refuse_empty_output(output)
         planned = plan(profile, project, Path.cwd())

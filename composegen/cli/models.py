@@ -13,7 +13,9 @@ from typing import Annotated
 
 import typer
 
-from composegen.cli.engine import OutputFormat  # the same --format choices as the other commands
+from composegen.cli.options import FormatOpt, OutputFormat
+from composegen.cli.run import run
+from composegen.errors import EXIT_OK
 
 
 class Dtype(str, Enum):
@@ -30,8 +32,6 @@ class KindChoice(str, Enum):
     decoder = "decoder"
     seq2seq = "seq2seq"
 
-
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
 
 models_app = typer.Typer(
     help="The models composegen knows (their architecture and parameters), and what local model files hold.",
@@ -53,14 +53,13 @@ def models_list(
     `models: [{name: ...}]` and is recognised in a server's `--model`."""
     if ctx.invoked_subcommand is not None:
         return
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.models import report
 
         chosen = report.select(kind.value if kind else None, family)
         typer.echo(report.catalog_json(chosen) if fmt is OutputFormat.json else report.catalog_text(chosen), nl=False)
-        return 0
+        return EXIT_OK
 
     run(body)
 
@@ -77,14 +76,13 @@ def models_show(
 ) -> None:
     """One model's architecture, its source, and its footprint at DTYPE: weights, and for a
     decoder the KV cache per token and per sequence."""
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.models import report
 
         facts = report.show(name, dtype.value, context)
         typer.echo(json.dumps(facts, indent=2) if fmt is OutputFormat.json else report.show_text(facts))
-        return 0
+        return EXIT_OK
 
     run(body)
 
@@ -99,7 +97,6 @@ def models_inspect(
 ) -> None:
     """What a local model's headers say, without loading a weight: architecture, parameters and
     bytes (exact from safetensors and GGUF headers), dtypes or quantization types."""
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.models import report
@@ -110,7 +107,7 @@ def models_inspect(
             typer.echo(json.dumps(report.local_json(found), indent=2))
         else:
             typer.echo(report.local_text(found))
-        return 0
+        return EXIT_OK
 
     run(body)
 

@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-# the same options as the engine commands (typer reads them from this module's namespace)
-from composegen.cli.engine import OutputFormat, ProfileOpt, ProjectOpt
+from composegen.cli.options import FormatOpt, OutputFormat, ProfileOpt, ProjectOpt
+from composegen.cli.run import run
 
 
 def plan(
@@ -43,7 +43,7 @@ def plan(
         Path | None,
         typer.Option("--measurements", help="A file `composegen calibrate` wrote: measured values replace estimates."),
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """How many hosts the stack needs under PROFILE, which replicas go where, a scale-up schedule,
     and what Docker Desktop must be given.
@@ -51,7 +51,6 @@ def plan(
     Exit 0 when it fits the hosts given, 1 when it needs more, 2 when a single replica is larger
     than every host.
     """
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.errors import EXIT_FINDINGS, EXIT_OK

@@ -12,14 +12,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from composegen.cli.options import FormatOpt, OutputFormat, ProfileOpt, ProjectOpt, seconds
+from composegen.cli.run import run
+
 if TYPE_CHECKING:
     from composegen.engine.lines import LineOptions
 
-ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="A bundled profile name, or a path to your own.")]
-ProjectOpt = Annotated[
-    Path | None,
-    typer.Option("--project", help="The stack description (default: ./composegen.yaml, else the compose files here)."),
-]
 HostMemoryOpt = Annotated[
     str | None,
     typer.Option(
@@ -56,23 +54,9 @@ PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Where to write the
 LiveOpt = Annotated[bool | None, typer.Option("--live/--no-live", help="The live table (default: on a terminal).")]
 
 
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
 class Strategy(str, Enum):
     gradual = "gradual"
     immediate = "immediate"
-
-
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
-
-
-def _seconds(text: str | None, what: str) -> float | None:
-    from composegen.units import parse_duration
-
-    return None if text is None else parse_duration(text, what=what)
 
 
 def _bytes(text: str | None, what: str) -> float | None:
@@ -129,7 +113,6 @@ def stress(
     added replica (a fitted line with its spread) and every step; a PNG chart beside it. The stack is
     always taken down; an interrupted run keeps what it measured.
     """
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.engine.live import display
@@ -144,8 +127,8 @@ def stress(
             service=service,
             output=output,
             step=step,
-            settle=_seconds(settle, "--settle") or 0.0,
-            interval=_seconds(interval, "--interval") or 0.0,
+            settle=seconds(settle, "--settle") or 0.0,
+            interval=seconds(interval, "--interval") or 0.0,
             maximum=maximum,
             limits=_limits(host_memory, host_cpus, memory_line, cpu_line, host_line),
             project_name=project_name,
@@ -200,7 +183,6 @@ def scale(
     samples every container; at a line crossed, an OOM kill or a restart it stops and goes back to
     the last good count. Exit 0 when COUNT was reached, 1 when it stopped short.
     """
-    from composegen.cli.entry import run
 
     def body() -> int:
         from composegen.engine.live import display
@@ -217,8 +199,8 @@ def scale(
             target=count,
             strategy=strategy.value,
             step=step,
-            settle=_seconds(settle, "--settle"),
-            interval=_seconds(interval, "--interval") or 0.0,
+            settle=seconds(settle, "--settle"),
+            interval=seconds(interval, "--interval") or 0.0,
             dry_run=dry_run,
             force=force,
             limits=_limits(host_memory, host_cpus, memory_line, cpu_line, host_line),

@@ -50,10 +50,10 @@ from composegen.engine.statistics import LEAK_HORIZON
 from composegen.engine.verify import default_wait
 from composegen.errors import InputError
 from composegen.render.overlay import plan, read_files, render_planned
-from composegen.render.writer import refuse_an_input
 from composegen.sizing.measured import idle_run
 from composegen.sizing.measurements_file import EarlierKill, GpuMemory, MeasurementsFile, PhaseRecord, PlannedLimits
 from composegen.units import format_duration, human_bytes
+from composegen.writer import refuse_an_input
 
 #: Seconds sampled without a command when --duration is not given.
 DEFAULT_DURATION = 600.0

@@ -444,6 +444,6 @@ def write_json_atomic(path: Path, data: dict[str, Any], inputs: Collection[Path]
     """Write `data` to `path` atomically (render.writer.write_atomic: temp file, fsync, rename);
     never over one of `inputs`, the files the run read. What it replaces was checked before the
     run started (`check_output`)."""
-    from composegen.render.writer import write_atomic
+    from composegen.writer import write_atomic
 
     write_atomic(path, dumps(data) + "\n", force=True, inputs=inputs)

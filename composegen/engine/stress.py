@@ -42,8 +42,8 @@ from composegen.engine.stepper import Stepper, check_timing
 from composegen.engine.verify import default_wait
 from composegen.errors import InputError
 from composegen.render.overlay import Planned, plan, read_files, render_planned
-from composegen.render.writer import refuse_an_input
 from composegen.units import human_bytes
+from composegen.writer import refuse_an_input
 
 #: The most replicas a ramp adds when --max is not given: it ends at the first line crossed anyway.
 DEFAULT_MAXIMUM = 500

@@ -47,9 +47,9 @@ from composegen.export.output import export_header, exported_by_us, write_export
 from composegen.masking import mask, mask_argv, replace_value, secret_name
 from composegen.profiles.models import AutoscalingPolicy, ScaleBehavior
 from composegen.render.overlay import Planned
-from composegen.render.writer import make_folder, remove_folders
 from composegen.sizing.model import Healthcheck, ServiceInputs, ServicePlan
 from composegen.units import GIB, KIB, MIB, format_bytes
+from composegen.writer import make_folder, remove_folders
 from composegen.yamlio import dump_all
 
 #: The Kubernetes version the manifests are written for (and validated against in the tests).

@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from composegen import __version__
-from composegen.render.writer import generated_by_us, write_all_atomic
+from composegen.writer import generated_by_us, write_all_atomic
 
 EXPORT_MARKER = "# Exported by composegen"
 

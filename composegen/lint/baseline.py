@@ -117,6 +117,6 @@ def write(findings: Sequence[Finding], path: Path) -> None:
                 f"{path}: exists and is not a composegen lint baseline, so it is not overwritten",
                 fix="name a new file, or remove this one first",
             ) from None
-    from composegen.render.writer import write_atomic
+    from composegen.writer import write_atomic
 
     write_atomic(path, render(findings, path), force=True)

@@ -1,4 +1,5 @@
-"""What a rule reports (Violation), what the user sees (Finding), and mechanical fixes (Fix)."""
+"""What a rule reports (Violation), what the user sees (Finding), and mechanical fixes (Fix); what a
+reporter is told about a rule (RuleInfo) and a fix (FileText). The reporters import this module only."""
 
 from __future__ import annotations
 
@@ -136,3 +137,24 @@ def unique(findings: Iterable[Finding]) -> list[Finding]:
     for finding in findings:
         first.setdefault(finding[:8], finding)  # `key`, inline: a lint run can hold 200,000
     return sorted(first.values(), key=ORDER)
+
+
+class RuleInfo(NamedTuple):
+    """A rule as a reporter describes it (SARIF `tool.driver.rules`)."""
+
+    code: str
+    name: str
+    severity: Severity  # the default severity
+    summary: str  # one line
+    doc: str = ""  # the rule's documentation, markdown
+    fixable: bool = False
+    help_uri: str = ""  # where its documentation is (docs/rules.md#...)
+    security_severity: float | None = None  # security rules: 0.0-10.0 (code scanning ranks by it)
+
+
+class FileText(NamedTuple):
+    """A file before and after a finding's fix (SARIF `fixes`)."""
+
+    file: str  # as displayed
+    before: str
+    after: str

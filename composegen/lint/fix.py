@@ -60,7 +60,7 @@ class FixPlan:
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
 
     def write(self) -> None:
-        from composegen.render.writer import write_atomic
+        from composegen.writer import write_atomic
 
         for change in self.changes:
             write_atomic(change.path, change.after, force=True)

@@ -1,31 +1,29 @@
-"""`composegen lint` from parsed options to an exit code: find the files, read the settings, build
-each context, run the rules, apply directives and settings, fix, report.
+"""`composegen lint` from parsed options to an outcome: find the files, read the settings, build
+each context, run the rules, apply directives and settings, fix, record a baseline.
 
-    code = main(LintOptions(files=(Path("docker-compose.yml"),), cwd=Path.cwd()))
+    outcome = check(LintOptions(files=(Path("docker-compose.yml"),), cwd=Path.cwd()))
 
-`lint()` does the work and returns findings without printing; `main()` is the command (fixes,
-diff, reporter, exit code). Exit 0: nothing at or above --fail-on; 1: findings at or above it;
-2: a file or setting that could not be read (the other files are still linted and reported).
+`lint()` does the work and returns findings; `check()` is the command's one library call (lint,
+then fix, diff or record a baseline). Neither prints: the command (composegen.cli.lint_output)
+prints the outcome through a reporter and maps it to the exit code.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from composegen.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ComposegenError, InputError
+from composegen.errors import ComposegenError, InputError
 from composegen.lint.config import LintConfig, resolve_codes
 from composegen.lint.directives import FileDirectives
-from composegen.lint.finding import Finding, Severity, Suppression, unique
+from composegen.lint.finding import FileText, Finding, RuleInfo, Severity, Suppression, unique
 
 if TYPE_CHECKING:
     from composegen.lint.context import LintContext
     from composegen.lint.rule import Rule
     from composegen.profiles.loader import LoadedProject
-    from composegen.report.base import FileText, RuleInfo
 
 BAD_DIRECTIVE = "CG099"
 
@@ -191,6 +189,14 @@ def _config(options: LintOptions, rules: Sequence[Rule], project: LoadedProject 
     return config
 
 
+def choose_format(options: LintOptions, environ: Mapping[str, str]) -> str:
+    """The report format: --format, else github annotations under GitHub Actions, else text."""
+    if options.format is not None:
+        return options.format
+    actions = environ.get("GITHUB_ACTIONS", "").lower()
+    return "github" if actions not in ("", "0", "false") else "text"
+
+
 def lint(options: LintOptions) -> LintRun:
     """Lint what the options name; errors in single files are collected, not raised."""
     from composegen.lint.discover import targets
@@ -277,7 +283,6 @@ def display_path(file: str, cwd: Path) -> str:
 
 def rule_infos(rules: Sequence[Rule], environ: Mapping[str, str] | None = None) -> list[RuleInfo]:
     from composegen.lint.docs import help_uri, rule_doc_markdown, rules_uri, summary
-    from composegen.report.base import RuleInfo
 
     page = rules_uri(environ)
     return [
@@ -301,7 +306,6 @@ def fix_texts(findings: Sequence[Finding], cwd: Path) -> dict[tuple[Any, ...], l
     (composegen.lint.fix_parts); a fix that cannot be applied cleanly, or told apart, has none."""
     from composegen.lint.fix import plan
     from composegen.lint.fix_parts import finding_blocks, split
-    from composegen.report.base import FileText
     from composegen.yamlio import parse_document
 
     fixable = [f for f in findings if f.fix is not None]
@@ -329,104 +333,38 @@ def _edits_file(finding: Finding, path: Path, cwd: Path) -> bool:
     return all((Path(e.file) if Path(e.file).is_absolute() else cwd / e.file) == path for e in finding.fix.edits)
 
 
-def exit_code(run: LintRun) -> int:
-    if run.errors:
-        return EXIT_USAGE
-    failing = {s for s in Severity if s.rank >= run.fail_on.rank}
-    if any(f.severity in failing for f in run.findings):
-        return EXIT_FINDINGS
-    return EXIT_OK
+class LintOutcome(NamedTuple):
+    """What `composegen lint` did: what is left to report, and what --fix, --diff or
+    --write-baseline did."""
+
+    run: LintRun  # after --fix: what is left
+    fixed: int = 0  # problems --fix fixed
+    not_fixed: Sequence[str] = ()  # fixable findings --fix or --diff left alone, one line each
+    diff: str | None = None  # --diff: what --fix would change (nothing was written)
+    changes: bool = False  # --diff: whether --fix would change a file
+    recorded: int | None = None  # --write-baseline: findings recorded in the baseline
 
 
-def _use_color(options: LintOptions, stream: TextIO, environ: Mapping[str, str]) -> bool:
-    if options.color is not None:
-        return options.color
-    if environ.get("NO_COLOR"):
-        return False
-    if environ.get("FORCE_COLOR"):
-        return True
-    return stream.isatty() and environ.get("TERM") != "dumb"
-
-
-def choose_format(options: LintOptions, environ: Mapping[str, str]) -> str:
-    if options.format is not None:
-        return options.format
-    actions = environ.get("GITHUB_ACTIONS", "").lower()
-    return "github" if actions not in ("", "0", "false") else "text"
-
-
-def main(options: LintOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """The `lint` command: lint, then fix or diff, report, and the exit code."""
-    from composegen.yamlio import paused_gc
-
-    with paused_gc():  # a lint run builds a large object graph and frees it at exit
-        return _main(options, stdout, stderr)
-
-
-def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None) -> int:
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
-    environ = os.environ if options.environ is None else options.environ
-    fmt = choose_format(options, environ)
-    from composegen.report import get_reporter
-
-    reporter = get_reporter(fmt)  # an unknown format fails before any work
+def check(options: LintOptions) -> LintOutcome:
+    """The `lint` command's work: lint, then fix, diff or record a baseline. Prints nothing."""
     run = lint(options)
     fixed = 0
+    not_fixed: Sequence[str] = ()
     if options.fix or options.diff:
         from composegen.lint.fix import plan
 
         fix_plan = plan(run.findings, options.cwd, lambda p: display_path(str(p), options.cwd))
-        for line in fix_plan.skipped:
-            err.write(f"composegen: not fixed: {line}\n")
+        not_fixed = tuple(fix_plan.skipped)
         if options.diff:
-            for line in run.errors:
-                err.write(f"composegen: {line}\n")
-            out.write(fix_plan.diff())
-            if run.errors:
-                return EXIT_USAGE
-            return EXIT_FINDINGS if fix_plan.changes else EXIT_OK
+            return LintOutcome(run, not_fixed=not_fixed, diff=fix_plan.diff(), changes=bool(fix_plan.changes))
         fix_plan.write()
         fixed = fix_plan.applied
         if fix_plan.changes:
             run = lint(options)  # report what is left
-    for line in run.errors:
-        err.write(f"composegen: {line}\n")
     if options.write_baseline is not None:
         from composegen.lint import baseline
 
         recorded = [*run.findings, *(f for f in run.suppressed if f.suppression and f.suppression.kind == "external")]
         baseline.write(recorded, options.write_baseline)
-        err.write(f"composegen: recorded {len(recorded)} findings in the baseline {options.write_baseline}\n")
-        return EXIT_USAGE if run.errors else EXIT_OK
-    from composegen.report.base import Report
-
-    every = [*run.findings, *run.suppressed]
-    shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in every}}
-    renamed = {file: name for file, name in shown_file.items() if name != file}
-    shown = (
-        [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.findings]
-        if renamed
-        else run.findings
-    )
-    hidden = [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.suppressed]
-    report = Report(
-        findings=shown,
-        suppressed=hidden,
-        rules=rule_infos(run.rules, environ) if fmt == "sarif" else (),
-        files=[display_path(f, options.cwd) for f in run.files],
-        errors=run.errors,
-        color=fmt == "text" and _use_color(options, out, environ),
-        version=_version(),
-        root_uri=options.cwd.resolve().as_uri(),
-        fixed=fixed,
-        fixes=fix_texts(shown, options.cwd) if fmt == "sarif" else {},
-    )
-    out.write(reporter(report))
-    return exit_code(run)
-
-
-def _version() -> str:
-    from composegen import __version__
-
-    return __version__
+        return LintOutcome(run, fixed, not_fixed, recorded=len(recorded))
+    return LintOutcome(run, fixed, not_fixed)

@@ -12,62 +12,31 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from composegen.errors import InputError
-from composegen.plan.packing import Bin, HostSize, Item, ReplicaTooLarge, nano_cpus, pack
 from composegen.profiles.models import AgentTier, HostSpec, Profile
-from composegen.render.swarm_deploy import cpu_reservation
+from composegen.sizing.hosts import (
+    HOST_PER_CONTAINER,
+    Host,
+    ServiceTotals,
+    host_from_project,
+    packed,
+    per_container,
+    service_totals,
+)
 from composegen.sizing.measured import Measurements, StressFinding
-from composegen.sizing.model import ServiceInputs, ServicePlan, StackPlan
+from composegen.sizing.model import ServiceInputs, StackPlan
+from composegen.sizing.packing import Bin
 from composegen.sizing.plan import host_fit, plan_stack
 from composegen.sizing.quantity import Quantity, given, rounded_up, times, total
 from composegen.units import GIB, format_bytes, format_cpus, parse_bytes, parse_cpus
 
 #: The most steps a schedule lists; a smaller step is widened to keep it readable.
 MAX_STEPS = 20
-#: What the host pays for each container beyond the container's own memory cgroup: its
-#: containerd-shim, its share of dockerd and containerd, and the kernel's slab, page tables and
-#: stacks for it. Measured with busybox agents by bench/scale.py (docs/benchmarks.md, "Sampling at
-#: agent scale": 5.8 MiB from none to 500 containers; issue 17 measured ≈ 5.5 MiB).
-HOST_PER_CONTAINER = 5.8 * 1024 * 1024
-HOST_PER_CONTAINER_SOURCE = (
-    "containerd-shim, dockerd, containerd and kernel memory, measured by bench/scale.py (docs/benchmarks.md)"
-)
 _HOST = re.compile(r"^\s*([^/\s]+)\s*/\s*([^/\s+]+)\s*(?:/\s*([^/\s+]+)\s*)?(?:\+\s*(\d+)\s*gpus?\s*)?$")
-
-
-@dataclass(frozen=True)
-class Host:
-    """A machine as the user named it: `64g/16` (memory/cpus) or `64g/16/4g` (with its reserve),
-    `256g/32+4gpu` with its GPUs."""
-
-    label: str
-    memory: Quantity
-    cpus: Quantity
-    reserve: Quantity
-    gpus: int = 0
-
-    @property
-    def for_containers(self) -> Quantity:
-        return Quantity(
-            "memory for containers",
-            self.memory.value - self.reserve.value,
-            "bytes",
-            "host memory − host reserve",
-            "",
-            (self.memory, self.reserve),
-        )
-
-    def size(self) -> HostSize:
-        return HostSize(self.label, int(self.for_containers.value), nano_cpus(self.cpus.value), self.gpus)
-
-
-def per_container() -> Quantity:
-    """The host's own memory for each container (HOST_PER_CONTAINER)."""
-    return given("host memory per container", HOST_PER_CONTAINER, "bytes", HOST_PER_CONTAINER_SOURCE, "measured")
 
 
 @dataclass(frozen=True)
@@ -113,17 +82,6 @@ def parse_host(text: str, default_reserve: Quantity) -> Host:
     )
 
 
-def host_from_project(spec: HostSpec, source: Callable[[str], str] | None = None) -> Host:
-    """composegen.yaml's host; `source(key)` says where host.KEY came from (LoadedProject.host_source)."""
-    where = source or spec.source
-    memory = given("host memory", spec.memory, "bytes", where("memory"), spec.kind("memory"))
-    cpus = given("host cpus", spec.cpus, "cpus", where("cpus"), spec.kind("cpus"))
-    reserve = given("host reserve", spec.reserve, "bytes", where("reserve"), spec.kind("reserve"))
-    gpus = spec.gpus.count if spec.gpus is not None else 0
-    label = f"{format_bytes(spec.memory)}/{format_cpus(spec.cpus)}" + (f"+{gpus}gpu" if gpus else "")
-    return Host(label, memory, cpus, reserve, gpus)
-
-
 def default_reserve(spec: HostSpec | None, source: Callable[[str], str] | None = None) -> Quantity:
     """The reserve of a --host that gives none: composegen.yaml's host.reserve, else the default."""
     if spec is not None:
@@ -160,24 +118,6 @@ def with_agents(inputs: Sequence[ServiceInputs], agents: int | None) -> tuple[Se
     specs = {i.name: (i.spec.model_copy(update={"agents": agents}) if i.role == "agent" else i.spec) for i in inputs}
     stack_agents = sum(s.agents or 0 for s in specs.values())
     return tuple(i._replace(spec=specs[i.name], stack_agents=0 if i.role == "agent" else stack_agents) for i in inputs)
-
-
-@dataclass(frozen=True)
-class ServiceTotals:
-    """One service: its replicas and what each takes, and the totals over its replicas."""
-
-    plan: ServicePlan
-    cpus: Quantity  # per replica (the limit; the calculator's estimate when the profile writes none)
-    tmpfs: Quantity  # per replica: RAM-backed mounts, counted in the memory limit
-    memory_total: Quantity
-    reservation_total: Quantity | None
-    cpus_total: Quantity
-    cpu_reservation: Quantity | None = None  # per replica, as the Swarm target writes it
-    cpu_reservation_total: Quantity | None = None
-
-    @property
-    def replicas(self) -> int:
-        return self.plan.replicas
 
 
 @dataclass(frozen=True)
@@ -239,69 +179,10 @@ class PlanRequest:
     measurements: Path | None = None
 
 
-def service_totals(plan: ServicePlan, profile: Profile | None = None) -> ServiceTotals:
-    """One service's totals; with `profile`, its CPU reservation too (Swarm's reservations.cpus)."""
-    reps = given("replicas", plan.replicas, "count", f"plan of {plan.name}")
-    cpu_reserved = cpu_reservation(plan, profile) if profile is not None else None
-    cpus = plan.cpus or plan.sizing.cpus or given("cpus", 0, "cpus", "no cpus estimate")
-    tmpfs = total(f"tmpfs of {plan.name}", [m.size for m in plan.tmpfs], "tmpfs pages count against the limit")
-    reservation = plan.memory_reservation
-    return ServiceTotals(
-        plan=plan,
-        cpus=cpus,
-        tmpfs=tmpfs if plan.tmpfs else given(f"tmpfs of {plan.name}", 0, "bytes", "no tmpfs"),
-        memory_total=times(f"{plan.name} memory limits", reps, plan.memory_limit),
-        reservation_total=times(f"{plan.name} memory reservations", reps, reservation) if reservation else None,
-        cpus_total=times(f"{plan.name} cpus", reps, cpus, unit="cpus"),
-        cpu_reservation=cpu_reserved,
-        cpu_reservation_total=times(f"{plan.name} cpu reservations", reps, cpu_reserved, unit="cpus")
-        if cpu_reserved
-        else None,
-    )
-
-
-def items_of(services: Sequence[ServiceTotals], gpus: Mapping[str, int] | None = None) -> list[Item]:
-    """One item a replica: its memory limit and the host's own memory for its container, its cpus,
-    and `gpus`: the GPUs each service reserves, by name."""
-    return [
-        Item(
-            s.plan.name,
-            n,
-            int(s.plan.memory_limit.value + HOST_PER_CONTAINER),
-            nano_cpus(s.cpus.value),
-            (gpus or {}).get(s.plan.name, 0),
-        )
-        for s in services
-        for n in range(1, s.replicas + 1)
-    ]
-
-
 def reserved_gpus(inputs: Sequence[ServiceInputs], hosts: Sequence[Host]) -> dict[str, int]:
     """The GPUs each service reserves in compose (`count: all`: the GPUs of the largest GPU host)."""
     most = max((h.gpus for h in hosts), default=0) or 1
     return {i.name: i.base.gpus.gpus(most) for i in inputs if i.base.gpus is not None}
-
-
-def packed(
-    services: Sequence[ServiceTotals], hosts: Sequence[Host], gpus: Mapping[str, int] | None = None
-) -> tuple[Bin, ...]:
-    """The replicas on the hosts; refuses, as one line, a replica larger than every host."""
-    try:
-        return pack(items_of(services, gpus), [h.size() for h in hosts])
-    except ReplicaTooLarge as err:
-        s = next(x for x in services if x.plan.name == err.item.service)
-        sizes = ", ".join(
-            f"{h.label} ({h.for_containers.show()} and {h.cpus.show()}"
-            + (f", {h.gpus} GPUs" if err.item.gpus else "")
-            + " for containers)"
-            for h in hosts
-        )
-        needs = f" ({err.item.gpus} GPUs)" if err.item.gpus else ""
-        raise InputError(
-            f"one replica of {s.plan.name} needs {s.plan.memory_limit.show()} and {s.cpus.show()}{needs}, "
-            f"more than any host has: {sizes}",
-            fix=f"give a larger --host, or see why with `composegen explain --profile NAME {s.plan.name}`",
-        ) from None
 
 
 def carried(services: Sequence[ServiceTotals], hosts: Sequence[Host], agents: dict[str, int]) -> tuple[Carried, ...]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from composegen.plan.capacity import CapacityPlan, Host
-from composegen.plan.packing import NANO, Bin
+from composegen.plan.capacity import CapacityPlan
+from composegen.sizing.hosts import Host
+from composegen.sizing.packing import NANO, Bin
 from composegen.sizing.quantity import Quantity, as_dict, show_value
 from composegen.units import MIB, human_bytes
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from composegen.errors import ComposegenError, InputError
 from composegen.paths import real_path
-from composegen.render.writer import MARKER
+from composegen.writer import MARKER
 
 PROJECT_FILE = "composegen.yaml"
 _PROFILE = re.compile(r"^# profile: (?P<name>\S+)")

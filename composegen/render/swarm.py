@@ -419,7 +419,7 @@ _ORDER = {k: n for n, k in enumerate(("image", "command", "entrypoint", "deploy"
 def _max_per_node(planned: Planned) -> dict[str, int]:
     """Per service, the most replicas the capacity plan puts on one host of composegen.yaml's size,
     when the stack needs more than one such host (else nothing: one node holds it all)."""
-    from composegen.plan.capacity import host_from_project, packed, service_totals
+    from composegen.sizing.hosts import host_from_project, packed, service_totals
 
     spec = planned.project.project.host
     if spec is None:

@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from composegen.profiles.models import Profile
+from composegen.sizing.hosts import cpu_reservation
 from composegen.sizing.model import ServicePlan
-from composegen.sizing.quantity import Quantity, given, largest, rounded_up, smallest, times, total
+from composegen.sizing.quantity import Quantity, given, largest, rounded_up, times, total
 
 #: Roles that keep data: updated stop-first, so two tasks never write one data directory.
 DATA_ROLES = frozenset({"postgres", "mysql", "mongo", "redis", "clickhouse", "elasticsearch", "kafka", "zookeeper"})
@@ -115,18 +116,6 @@ def _monitor(plan: ServicePlan, profile: Profile) -> Quantity:
     whole = rounded_up(largest("monitor", (expected, floor)), 1, "second")
     formula = "max(startup × startup margin, Swarm's default 5s), up to a whole second"
     return Quantity("monitor", whole.value, "seconds", formula, "", (expected, floor))
-
-
-def cpu_reservation(plan: ServicePlan, profile: Profile) -> Quantity | None:
-    ratio = profile.memory.reservation_ratio
-    if plan.cpus is None or not ratio:
-        return None
-    if plan.cpu_reservation is not None:  # measured under load (calibrate), never above the limit
-        measured = smallest("cpu reservation", (plan.cpu_reservation, plan.cpus.renamed("cpus limit")))
-        return rounded_up(measured, 0.01, "hundredth of a core")
-    source = f"profile {profile.name}: memory.reservation_ratio (the same share for CPU)"
-    reserved = times("cpu reservation", plan.cpus, given("reservation ratio", ratio, "ratio", source), unit="cpus")
-    return rounded_up(reserved, 0.01, "hundredth of a core")
 
 
 def keeps_data(plan: ServicePlan, service: Mapping[str, Any]) -> str | None:

@@ -6,28 +6,10 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from composegen.lint.finding import Finding, Severity
+# RuleInfo and FileText live with Finding, below both the linter and the reporters
+from composegen.lint.finding import FileText, Finding, RuleInfo
 
-
-class RuleInfo(NamedTuple):
-    """A rule as a reporter describes it (SARIF `tool.driver.rules`)."""
-
-    code: str
-    name: str
-    severity: Severity  # the default severity
-    summary: str  # one line
-    doc: str = ""  # the rule's documentation, markdown
-    fixable: bool = False
-    help_uri: str = ""  # where its documentation is (docs/rules.md#...)
-    security_severity: float | None = None  # security rules: 0.0-10.0 (code scanning ranks by it)
-
-
-class FileText(NamedTuple):
-    """A file before and after a finding's fix (SARIF `fixes`)."""
-
-    file: str  # as displayed
-    before: str
-    after: str
+__all__ = ["FileText", "Report", "RuleInfo", "plural"]
 
 
 class Report(NamedTuple):

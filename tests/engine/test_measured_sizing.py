@@ -462,7 +462,7 @@ def test_the_base_files_cpus_are_a_floor_too() -> None:
 
 
 def test_swarm_reserves_the_measured_cpus() -> None:
-    from composegen.render.swarm_deploy import cpu_reservation
+    from composegen.sizing.hosts import cpu_reservation
 
     profile = make_profile(memory={"reservation_ratio": 0.5})
     plan_ = plan_service(make_inputs("generic", memory="64M", cpus=1), profile, measured=measurement(cpu_p95=0.4))

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from composegen import writer
 from composegen.errors import ComposegenError
-from composegen.render import writer
-from composegen.render.writer import MARKER, remove_stale_temps, temp_prefix
+from composegen.writer import MARKER, remove_stale_temps, temp_prefix
 from tests.conftest import EXAMPLES
 from tests.hostile.test_hostile_files import run_cli
 

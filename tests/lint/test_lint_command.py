@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from composegen.cli.lint_output import main
 from composegen.errors import InputError
 from composegen.lint.finding import Severity
-from composegen.lint.run import LintOptions, main
+from composegen.lint.run import LintOptions
 from composegen.lint.run import lint as do_lint
 
 LIMITED = "services:\n  web:\n    image: nginx:1.27.1\n    deploy: {resources: {limits: {memory: 64M}}}\n"
@@ -423,3 +424,21 @@ def test_the_files_that_were_read_are_still_linted_and_counted(tmp_path: Path) -
     assert done.code == 2
     last = done.stdout.splitlines()[-1]
     assert last.endswith("in 1 file, 1 fixable with --fix; 1 file could not be read"), last  # not "1 of 2 files"
+
+
+def test_the_lint_command_is_one_library_call_that_prints_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`lint.run.check` lints, fixes, diffs or records a baseline and returns the outcome; the
+    command (composegen.cli.lint_output) prints it and maps it to the exit code (issue 18)."""
+    from composegen.lint.run import check
+
+    (tmp_path / "docker-compose.yml").write_text(LIMITED, encoding="utf-8")
+    options = LintOptions(cwd=tmp_path, files=(tmp_path / "docker-compose.yml",))
+    plain = check(options)
+    assert plain.run.findings and plain.diff is None and plain.recorded is None and plain.fixed == 0
+    diff = check(options._replace(diff=True))
+    assert diff.diff and diff.changes
+    recorded = check(options._replace(write_baseline=tmp_path / "baseline.json"))
+    assert recorded.recorded == len(plain.run.findings) and (tmp_path / "baseline.json").is_file()
+    assert capsys.readouterr() == ("", "")

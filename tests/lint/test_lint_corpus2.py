@@ -120,7 +120,7 @@ def test_the_llm_stacks_meet_the_gpu_rules_quietly() -> None:
 def test_sarif_of_the_whole_corpus_is_valid(tmp_path: Path) -> None:
     import io
 
-    from composegen.lint.run import main
+    from composegen.cli.lint_output import main
     from tests.report.test_reporters import assert_valid_sarif
 
     out = io.StringIO()

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from composegen.cli.lint_output import main
 from composegen.lint.finding import Edit, Finding, Fix, Severity
 from composegen.lint.fix import EditError, apply_edit, carry_over, plan
-from composegen.lint.run import LintOptions, main
+from composegen.lint.run import LintOptions
 from composegen.yamlio import dump_roundtrip, load_roundtrip, parse_document
 
 STACK = """\

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from composegen.plan.packing import HostSize, Item, ReplicaTooLarge, lower_bound, nano_cpus, pack
+from composegen.sizing.packing import HostSize, Item, ReplicaTooLarge, lower_bound, nano_cpus, pack
 from composegen.units import parse_bytes
 
 CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "packing_cases.yaml").read_text())

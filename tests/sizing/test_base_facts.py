@@ -116,7 +116,8 @@ def test_lint_counts_the_workers_the_base_command_runs(tmp_path: Path) -> None:
     import io
     import json
 
-    from composegen.lint.run import LintOptions, main
+    from composegen.cli.lint_output import main
+    from composegen.lint.run import LintOptions
 
     (tmp_path / "docker-compose.yml").write_text(
         "services:\n  nlp:\n    image: python:3.12\n"

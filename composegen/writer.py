@@ -1,4 +1,5 @@
-"""Writing overlays: atomically, and never over a file composegen did not generate.
+"""Writing what composegen generates (overlays, exports, measurements, fixes): atomically, and never
+over a file composegen did not generate.
 
 The text goes to a temporary file beside the target (`.NAME.PID.RANDOM.tmp`), is flushed to disk,
 and is renamed over the target: a reader, or a run killed at any moment, sees the old file or the

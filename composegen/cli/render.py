@@ -1,0 +1,161 @@
+"""`composegen render` and `composegen explain`: the overlay for a profile, and why each number."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from composegen.cli.lint_options import LINT_TARGETS
+from composegen.cli.options import (
+    DockerVersionOpt,
+    MeasurementsOpt,
+    OutputFormat,
+    ProfileOpt,
+    ProjectOpt,
+    choices,
+)
+from composegen.cli.run import run
+from composegen.errors import EXIT_FINDINGS, EXIT_OK
+
+Target = choices("Target", LINT_TARGETS)
+
+
+def render(
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="A bundled profile name, or a path to your own.")
+    ] = None,
+    project: ProjectOpt = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write here; `-` for stdout.")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if the file on disk differs (drift).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a file composegen did not generate.")] = False,
+    docker_version: DockerVersionOpt = None,
+    measurements: MeasurementsOpt = None,
+    check_all: Annotated[
+        bool,
+        typer.Option(
+            "--check-all",
+            help="Exit 1 if any overlay composegen generated (beside composegen.yaml, or of the projects of "
+            "PATHS) is out of date; the profile is read from each file's header.",
+        ),
+    ] = False,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="With --check-all: files whose projects to check (pre-commit).")
+    ] = None,
+    target: Annotated[
+        Target | None,  # type: ignore[valid-type]  # an Enum made from LINT_TARGETS
+        typer.Option(
+            "--target",
+            help="compose: an overlay for `docker compose` (docker-compose.PROFILE.yml); swarm: a stack file that "
+            "stands alone, for `docker stack deploy -c` (docker-stack.PROFILE.yml), with what Swarm ignores left "
+            "out and listed. Default: the profile's target.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json (the file written, warnings, what Swarm leaves out).")
+    ] = OutputFormat.text,
+) -> None:
+    """Write the overlay for PROFILE: docker-compose.PROFILE.yml beside the first base file
+    (with --target swarm, the stack file docker-stack.PROFILE.yml)."""
+
+    def check_every_overlay() -> int:
+        from composegen.render.check import check_all as do_check_all
+
+        states = do_check_all(list(paths or ()), project, Path.cwd())
+        for state in states:
+            if state.ok:
+                typer.echo(f"{state.path} is up to date")
+            else:
+                typer.echo(f"composegen: {state.path}: {state.message}", err=True)
+        return EXIT_OK if all(s.ok for s in states) else EXIT_FINDINGS
+
+    def body() -> int:
+        from composegen.errors import InputError
+        from composegen.render.run import RenderRequest, render_stack
+
+        if check_all:
+            return check_every_overlay()
+        if paths:
+            raise InputError("render takes no file arguments", fix="name files only with --check-all")
+        if profile is None:
+            raise InputError("missing option --profile", fix="name a profile: composegen render --profile dev")
+        request = RenderRequest(
+            profile=profile,
+            project=project,
+            cwd=Path.cwd(),
+            output=output,
+            check=check,
+            force=force,
+            docker_version=docker_version,
+            measurements=measurements,
+            target=target.value if target is not None else None,
+        )
+        text_format = fmt is OutputFormat.text
+        outcome = render_stack(
+            request, lambda line: typer.echo(f"composegen: {line}", err=True) if text_format else None
+        )
+        status = EXIT_OK
+        if outcome.to_stdout:
+            if text_format:
+                sys.stdout.write(outcome.text)
+        elif outcome.checked and not outcome.up_to_date:
+            state = "missing" if outcome.current is None else "out of date"
+            again = f"composegen render --profile {profile}" + (" --target swarm" if outcome.target == "swarm" else "")
+            typer.echo(f"composegen: {outcome.out} is {state}: run `{again}`", err=True)
+            status = EXIT_FINDINGS
+        elif text_format:
+            typer.echo(f"{outcome.out} is up to date" if outcome.checked else str(outcome.out))
+        if not text_format:
+            typer.echo(json.dumps(outcome.as_json(), indent=2))
+        return status
+
+    run(body)
+
+
+def explain(
+    profile: ProfileOpt,
+    service: Annotated[str | None, typer.Argument(help="One service; all of them when left out.")] = None,
+    project: ProjectOpt = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    docker_version: DockerVersionOpt = None,
+    measurements: MeasurementsOpt = None,
+) -> None:
+    """Say why each service got the numbers it got, step by step."""
+
+    def body() -> int:
+        from composegen import explain as ex
+        from composegen.errors import InputError
+        from composegen.render.overlay import plan
+
+        planned = plan(profile, project, Path.cwd(), docker_version, measurements)
+        stack = planned.stack
+        for warning in stack.warnings:
+            if warning not in stack.fit.problems:  # those are in the text already
+                typer.echo(f"composegen: warning: {warning}", err=True)
+        if service is not None:
+            chosen = stack.service(service)
+            if chosen is None:
+                names = ", ".join(s.name for s in stack.services)
+                raise InputError(f"no service {service!r} in the stack", fix=f"choose one of: {names}")
+            typer.echo(
+                json.dumps(ex.service_json(chosen), indent=2) if fmt is OutputFormat.json else ex.service_text(chosen)
+            )
+            return EXIT_OK
+        if fmt is OutputFormat.json:
+            typer.echo(json.dumps(ex.stack_json(stack), indent=2))
+        else:
+            typer.echo(ex.stack_text(stack))
+            for s in stack.services:
+                typer.echo("\n" + ex.service_text(s))
+        return EXIT_OK
+
+    run(body)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `render` and `explain` to `app`."""
+    app.command()(render)
+    app.command()(explain)
