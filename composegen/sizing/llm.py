@@ -7,7 +7,8 @@ llama.cpp's `-c` is the context of all its `-np` slots together; vLLM's and Olla
 per sequence. A service that reserves GPUs keeps its weights and KV cache in VRAM, not in the
 container's memory limit: the limit holds the runtime (the CPU build's where the image says `cpu`)
 and what llama.cpp's `-ngl` leaves on the CPU; the VRAM per GPU is in `extra` (explain) and the
-GPU lint rules (CG310-CG313). Ollama gets the settings that bound its memory in the overlay.
+GPU lint rules (CG310-CG313). Ollama gets the settings that bound its memory in the overlay, and
+llama.cpp its LLAMA_ARG_CTX_SIZE, LLAMA_ARG_N_PARALLEL and LLAMA_ARG_CACHE_RAM (llama_cpp_run).
 """
 
 from __future__ import annotations
