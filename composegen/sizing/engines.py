@@ -84,11 +84,12 @@ def _optional(facts: ServiceFacts, program: str, name: str) -> Setting | None:
     return Setting(found.value, _cite(found), found) if found is not None else None
 
 
-def engine_of(facts: ServiceFacts | None) -> Engine | None:
-    """The serving engine a service runs, with its settings; None when it runs none of ENGINES."""
+def engine_of(facts: ServiceFacts | None, only: str | None = None) -> Engine | None:
+    """The serving engine a service runs (the first of ENGINES, or `only`), with its settings; None
+    when it runs none of them."""
     if facts is None:
         return None
-    program = next((p for p in ENGINES if p in facts.programs), None)
+    program = next((p for p in ENGINES if p in facts.programs and only in (None, p)), None)
     if program is None:
         return None
     model = _optional(facts, program, "model")

@@ -231,8 +231,9 @@ def llama_cpp_run(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]) -> 
     from composegen.sizing.engines import DECLARED_CONTEXT, DECLARED_SLOTS, engine_of, llama_cpp_default_context
     from composegen.sizing.engines import with_declared as declared_in
 
-    found = engine_of(inputs.facts)
-    assert found is not None  # llama_cpp_runs
+    found = engine_of(inputs.facts, "llama.cpp")
+    if found is None:  # not llama.cpp's server: callers ask only where llama_cpp_runs
+        raise ValueError(f"service {inputs.name!r} runs no llama.cpp server")
     engine = declared_in(found, inputs.spec.context_length, inputs.spec.concurrent_sequences)
     slots_said = engine.sequences
     slots_kind: SourceKind = "declared" if slots_said.where == DECLARED_SLOTS else "default"
@@ -257,7 +258,7 @@ def llama_cpp_run(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]) -> 
                 "context (-c)",
                 tokens,
                 "count",
-                f"{said.where}: the model's {training} tokens{streams}",
+                f"{said.where}: {training} tokens{streams}",
                 "default",
             )
         else:
@@ -276,11 +277,11 @@ def llama_cpp_run(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]) -> 
     if said.where == DECLARED_CONTEXT:
         env.append(EnvSetting("LLAMA_ARG_CTX_SIZE", str(int(context.value)), context))
     declared = inputs.spec.context_length
-    if declared and said.where != DECLARED_CONTEXT and context.source_kind == "base file":
+    if declared and said.where != DECLARED_CONTEXT and said.fact is not None:
         notes.append(
-            f"context_length: composegen.yaml declares {declared} a sequence, but llama.cpp's command sets "
-            f"its -c ({context.source.removeprefix('base file ')}), which composegen does not replace: "
-            f"sized for {int(context.value)} tokens; change the command or the declaration"
+            f"context_length: composegen.yaml declares {declared} a sequence, but the compose file runs "
+            f"llama.cpp with {runs.origin_text(said.fact)}: sized for {int(context.value)} tokens (a flag beats "
+            "the overlay's LLAMA_ARG_CTX_SIZE, and the plan never writes less than the compose file sets)"
         )
     return LlamaCppRun(context, slots, engine.unified, tuple(env), tuple(notes))
 
