@@ -321,7 +321,9 @@ def measure(case: Case, path: Path) -> dict[str, Any]:
 def project(case: Case) -> tuple[dict[str, Any], dict[str, Any]]:
     """composegen.yaml's `services.app` and docker-compose.yml's for the case: llama.cpp's server
     with the case's flags, the model named in composegen.yaml."""
-    compose = {"image": IMAGE, "command": f"-m /models/{case.model}.{case.weights}.gguf {case.flags}"}
+    # -cram 0: the process measured (llama-cpp-python) has no server prompt cache, which composegen
+    # counts for llama-server where the command leaves --cache-ram unset (docs/sizing.md)
+    compose = {"image": IMAGE, "command": f"-m /models/{case.model}.{case.weights}.gguf {case.flags} -cram 0"}
     return {"models": [{"name": MODELS[case.model].catalog}]}, compose
 
 

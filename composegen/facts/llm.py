@@ -5,7 +5,7 @@ Settings: `model`, `dtype`, `max_model_len`, `max_num_seqs`, `gpu_memory_utiliza
 `tensor_parallel_size`, `pipeline_parallel_size`, `quantization`, `kv_cache_dtype`,
 `max_num_batched_tokens` (vllm); `model`, `quantization`, `max_total_tokens`, `num_shard`,
 `cuda_memory_fraction` (tgi); `model`, `context_length`, `parallel`, `gpu_layers`,
-`cache_type_k`, `cache_type_v`, `ubatch_size`, `kv_unified` (llama.cpp); `num_parallel`,
+`cache_type_k`, `cache_type_v`, `ubatch_size`, `kv_unified`, `cache_ram` (llama.cpp); `num_parallel`,
 `context_length`, `max_loaded_models`, `kv_cache_type`, `flash_attention` (ollama); `model_id`
 (program `model`: MODEL_ID, MODEL_NAME, MODEL, HF_MODEL_ID, ...).
 """
@@ -100,6 +100,37 @@ def _layers(text: str) -> Value:
     return text if text in ("auto", "all") else values.count(text)
 
 
+#: llama.cpp's booleans as it reads them from a LLAMA_ARG_* variable (common/arg.cpp
+#: common_arg_utils::is_truthy / is_falsey, exact strings): any other value stops the server
+#: ("invalid boolean value").
+LLAMA_TRUE = frozenset({"on", "enabled", "true", "1"})
+LLAMA_FALSE = frozenset({"off", "disabled", "false", "0"})
+
+
+def llama_bool(text: str) -> Value:
+    """A llama.cpp boolean variable (`LLAMA_ARG_KV_UNIFIED=1`), as common/arg.cpp parse_bool_value reads it."""
+    if text in LLAMA_TRUE:
+        return True
+    if text in LLAMA_FALSE:
+        return False
+    raise ValueError(f"not one of llama.cpp's booleans (on/off, enabled/disabled, true/false, 1/0): {text!r}")
+
+
+def _negated(text: str) -> Value:
+    """LLAMA_ARG_NO_*: set at all, it turns the option off (common/arg.cpp get_value_from_env)."""
+    return False
+
+
+def _slots(text: str) -> Value:
+    """`-np`: a count, or -1 for llama.cpp's server's `auto` (common/arg.cpp: "-1 = auto")."""
+    return "auto" if text.strip() == "-1" else values.count(text)
+
+
+def _cache_ram(text: str) -> Value:
+    """`--cache-ram` MiB: a count, or -1 for no limit (common/arg.cpp)."""
+    return -1 if text.strip() == "-1" else values.count(text)
+
+
 #: llama.cpp's server: each option also reads a LLAMA_ARG_* variable; "If both command line argument
 #: and environment variable are both set for the same param, the argument will take precedence".
 #: https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md
@@ -108,7 +139,8 @@ LLAMA_CPP = table(
         Option(("-m", "--model"), "model", values.text),
         Option(("-hf", "-hfr", "--hf-repo"), "model", values.text),
         Option(("-c", "--ctx-size"), "context_length", values.count),
-        Option(("-np", "--parallel"), "parallel", values.count),
+        Option(("-np", "--parallel"), "parallel", _slots),
+        Option(("-cram", "--cache-ram"), "cache_ram", _cache_ram),
         Option(("-ngl", "--gpu-layers", "--n-gpu-layers"), "gpu_layers", _layers),
         Option(("-ctk", "--cache-type-k"), "cache_type_k", values.text),
         Option(("-ctv", "--cache-type-v"), "cache_type_v", values.text),
@@ -121,11 +153,15 @@ LLAMA_CPP_ENV: EnvTable = (
     ("LLAMA_ARG_MODEL", "model", values.text),
     ("LLAMA_ARG_HF_REPO", "model", values.text),
     ("LLAMA_ARG_CTX_SIZE", "context_length", values.count),
-    ("LLAMA_ARG_N_PARALLEL", "parallel", values.count),
+    ("LLAMA_ARG_N_PARALLEL", "parallel", _slots),
     ("LLAMA_ARG_N_GPU_LAYERS", "gpu_layers", _layers),
     ("LLAMA_ARG_CACHE_TYPE_K", "cache_type_k", values.text),
     ("LLAMA_ARG_CACHE_TYPE_V", "cache_type_v", values.text),
     ("LLAMA_ARG_UBATCH", "ubatch_size", values.count),
+    ("LLAMA_ARG_CACHE_RAM", "cache_ram", _cache_ram),
+    ("LLAMA_ARG_KV_UNIFIED", "kv_unified", llama_bool),
+    # after LLAMA_ARG_KV_UNIFIED, so it wins: llama.cpp reads the LLAMA_ARG_NO_ form first
+    ("LLAMA_ARG_NO_KV_UNIFIED", "kv_unified", _negated),
 )
 
 

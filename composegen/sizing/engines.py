@@ -52,6 +52,7 @@ class Engine(NamedTuple):
     budget_share: Setting | None  # vLLM gpu_memory_utilization, TGI cuda_memory_fraction
     gpu_layers: Setting | None  # llama.cpp -ngl
     batched_tokens: Setting | None  # vLLM max_num_batched_tokens
+    unified: bool = False  # llama.cpp: its slots share one KV stream of `-c` cells (--kv-unified)
 
     @property
     def name(self) -> str:
@@ -83,11 +84,12 @@ def _optional(facts: ServiceFacts, program: str, name: str) -> Setting | None:
     return Setting(found.value, _cite(found), found) if found is not None else None
 
 
-def engine_of(facts: ServiceFacts | None) -> Engine | None:
-    """The serving engine a service runs, with its settings; None when it runs none of ENGINES."""
+def engine_of(facts: ServiceFacts | None, only: str | None = None) -> Engine | None:
+    """The serving engine a service runs (the first of ENGINES, or `only`), with its settings; None
+    when it runs none of them."""
     if facts is None:
         return None
-    program = next((p for p in ENGINES if p in facts.programs), None)
+    program = next((p for p in ENGINES if p in facts.programs and only in (None, p)), None)
     if program is None:
         return None
     model = _optional(facts, program, "model")
@@ -118,17 +120,19 @@ def engine_of(facts: ServiceFacts | None) -> Engine | None:
             None,
         )
     if program == "llama.cpp":
+        slots, unified = llama_cpp_slots(facts)
         return Engine(
             program,
             model,
             None,
             _setting(facts, program, ("cache_type_k",), "f16", "llama.cpp's default"),
-            _setting(facts, program, ("context_length",), serving.LLAMA_CPP_CONTEXT, "llama.cpp's default"),
-            _setting(facts, program, ("parallel",), 1, "llama.cpp's default"),
+            llama_cpp_context(facts),
+            slots,
             Setting(1, "llama.cpp splits layers, not tensors"),
             None,
             _optional(facts, program, "gpu_layers"),
             None,
+            unified,
         )
     return Engine(
         program,
@@ -142,6 +146,35 @@ def engine_of(facts: ServiceFacts | None) -> Engine | None:
         None,
         None,
     )
+
+
+#: Where llama.cpp's context comes from when nothing sets `-c` (composegen.sizing.serving).
+LLAMA_CPP_DEFAULT_CONTEXT = (
+    "llama.cpp's default: the model's training context (-c 0; common/common.h n_ctx, common/fit.cpp)"
+)
+
+
+#: Where llama.cpp's slots come from when nothing sets `-np` (composegen.sizing.serving).
+LLAMA_CPP_AUTO = "llama.cpp's server default (-np auto: 4 slots sharing a unified KV cache)"
+
+
+def llama_cpp_context(facts: ServiceFacts) -> Setting:
+    """llama.cpp's `-c`: its value, or None for the model's training context (unset, or `-c 0`)."""
+    found = _fact(facts, "context_length", "llama.cpp")
+    if found is None:
+        return Setting(None, LLAMA_CPP_DEFAULT_CONTEXT)
+    return Setting(found.value or None, _cite(found), found)
+
+
+def llama_cpp_slots(facts: ServiceFacts) -> tuple[Setting, bool]:
+    """llama.cpp's server's slots and whether they share one KV stream: `-np N` (its unified KV
+    cache only with `--kv-unified` / LLAMA_ARG_KV_UNIFIED), else `auto`: 4 slots, unified
+    (tools/server/server.cpp; composegen.sizing.serving.LLAMA_CPP_AUTO_SLOTS)."""
+    found = _fact(facts, "parallel", "llama.cpp")
+    if found is None or not isinstance(found.value, int) or found.value < 1:  # unset, or -1: auto
+        return Setting(serving.LLAMA_CPP_AUTO_SLOTS, LLAMA_CPP_AUTO), True
+    unified = _fact(facts, "kv_unified", "llama.cpp")
+    return Setting(found.value, _cite(found), found), unified is not None and unified.value is True
 
 
 def bits_per_weight(engine: Engine, declared: str | None = None) -> tuple[float, str]:
@@ -183,10 +216,20 @@ def kv_element_bytes(engine: Engine) -> tuple[float, str]:
 
 
 def context_tokens(engine: Engine, arch: Arch) -> int:
-    """The tokens of the context the engine runs: vLLM's default is the model's max positions."""
+    """The tokens of the context the engine runs: vLLM's default is the model's max positions;
+    llama.cpp's is its training context for each KV stream (composegen.sizing.serving)."""
     if engine.context.value is None:
+        if engine.engine == "llama.cpp":
+            return llama_cpp_default_context(engine, arch.max_positions)
         return arch.max_positions or serving.LLAMA_CPP_CONTEXT
     return int(engine.context.number)
+
+
+def llama_cpp_default_context(engine: Engine, training: int) -> int:
+    """llama.cpp's `-c` when nothing sets it: the training context (else composegen's assumption)
+    for each KV stream: one with a unified KV cache, one per slot without (common/fit.cpp)."""
+    streams = 1 if engine.unified else max(1, int(engine.sequences.number))
+    return (training or serving.LLAMA_CPP_ASSUMED_CONTEXT) * streams
 
 
 class Plan(NamedTuple):
@@ -225,7 +268,9 @@ def plan(engine: Engine, arch: Arch, gpus: int, gpu_memory: float | None, declar
     elif engine.engine in ("llama.cpp", "model-runner"):
         layers = engine.gpu_layers.value if engine.gpu_layers is not None else None
         share = serving.layers_on_gpu(arch, layers if isinstance(layers, int | str) else None)
-        kv = serving.kv_cache_bytes(arch, element, context)  # -c is every slot's context together
+        # -c is every slot's context together, in llama.cpp's padded cells
+        cells = context if engine.engine != "llama.cpp" else serving.llama_cpp_cells(context, sequences, engine.unified)
+        kv = serving.kv_cache_bytes(arch, element, cells)
         graph = serving.ollama_graph(arch, context)
         need = GpuNeed(weights * share / split, kv * share / split, serving.CUDA_CONTEXT, graph=graph)
         ram = (weights + kv) * (1 - share)
@@ -274,7 +319,11 @@ def gpus_to_reserve(facts: ServiceFacts | None, reserved: bool, host_gpus: int) 
 def with_declared(engine: Engine, context: int | None, sequences: int | None) -> Engine:
     """The engine as the overlay makes it run: Ollama takes composegen.yaml's `context_length` and
     `concurrent_sequences`, which the overlay writes as OLLAMA_CONTEXT_LENGTH and
-    OLLAMA_NUM_PARALLEL (composegen.sizing.llm); the command-line engines keep their flags."""
+    OLLAMA_NUM_PARALLEL (composegen.sizing.llm); llama.cpp takes them as LLAMA_ARG_N_PARALLEL and
+    LLAMA_ARG_CTX_SIZE (context × slots: its -c is every slot's) where its command sets neither
+    flag; vLLM and TGI keep their flags."""
+    if engine.engine == "llama.cpp":
+        return llama_cpp_declared(engine, context, sequences)
     if engine.engine != "ollama":
         return engine
     # never below what the compose file sets (the overlay keeps the base's larger value)
@@ -311,3 +360,30 @@ def model_runner(model: str, context_size: int | None, where: str) -> Engine:
         None,
         None,
     )
+
+
+#: Where the overlay's llama.cpp variables come from (composegen.sizing.llm writes them).
+DECLARED_SLOTS = "composegen.yaml concurrent_sequences (LLAMA_ARG_N_PARALLEL)"
+DECLARED_CONTEXT = "composegen.yaml context_length × slots (LLAMA_ARG_CTX_SIZE)"
+
+
+def _settable(setting: Setting, wanted: int) -> bool:
+    """Whether the overlay's variable can set what the base sets: nothing, or a variable of its own
+    that is smaller (a flag beats a variable; the plan never writes less than the base sets)."""
+    found = setting.fact
+    if found is None:
+        return True
+    return runs.overridable(found) and setting.number < wanted
+
+
+def llama_cpp_declared(engine: Engine, context: int | None, sequences: int | None) -> Engine:
+    """llama.cpp as the overlay's LLAMA_ARG_N_PARALLEL and LLAMA_ARG_CTX_SIZE make it run."""
+    if sequences and _settable(engine.sequences, sequences) and engine.sequences.number != sequences:
+        # -np set: no longer auto, so no unified KV cache unless the base asks for one; composegen
+        # counts none (one stream per slot, each padded: never fewer cells than one stream)
+        unified = engine.unified if engine.sequences.fact is not None else False
+        engine = engine._replace(sequences=Setting(sequences, DECLARED_SLOTS), unified=unified)
+    slots = max(1, int(engine.sequences.number))
+    if context and _settable(engine.context, context * slots):
+        engine = engine._replace(context=Setting(context * slots, DECLARED_CONTEXT))
+    return engine

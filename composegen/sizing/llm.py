@@ -7,12 +7,14 @@ llama.cpp's `-c` is the context of all its `-np` slots together; vLLM's and Olla
 per sequence. A service that reserves GPUs keeps its weights and KV cache in VRAM, not in the
 container's memory limit: the limit holds the runtime (the CPU build's where the image says `cpu`)
 and what llama.cpp's `-ngl` leaves on the CPU; the VRAM per GPU is in `extra` (explain) and the
-GPU lint rules (CG310-CG313). Ollama gets the settings that bound its memory in the overlay.
+GPU lint rules (CG310-CG313). Ollama gets the settings that bound its memory in the overlay, and
+llama.cpp its LLAMA_ARG_CTX_SIZE, LLAMA_ARG_N_PARALLEL and LLAMA_ARG_CACHE_RAM (llama_cpp_run).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, NamedTuple
 
 from composegen.errors import InputError
 from composegen.sizing import runs
@@ -26,7 +28,7 @@ from composegen.sizing.common import (
 )
 from composegen.sizing.inputs import ModelFootprint, ServiceInputs
 from composegen.sizing.ml import runtime, weights
-from composegen.sizing.quantity import Quantity, given, largest, times, total
+from composegen.sizing.quantity import Quantity, SourceKind, given, largest, times, total
 from composegen.sizing.result import EnvSetting, Sizing
 from composegen.units import GIB, MIB
 
@@ -183,6 +185,11 @@ def kv_cache(inputs: ServiceInputs, models: tuple[ModelFootprint, ...] | None = 
             per_token = times(f"{m.name} KV bytes/token", per_token, scale, unit="bytes")
         parts.append(per_token)
     per_token_all = total("KV bytes per token", parts)
+    if llama_cpp_runs(inputs):
+        run = llama_cpp_run(inputs, inputs.models if models is None else models)
+        tokens = llama_cpp_cells(inputs, run.context, run.slots, run.unified)
+        source = "vLLM kv_cache_interface.py (facts/sizing.md)"
+        return times("KV cache", tokens, per_token_all, unit="bytes", source=source)
     context = _tokens(
         inputs,
         "context length",
@@ -195,20 +202,95 @@ def kv_cache(inputs: ServiceInputs, models: tuple[ModelFootprint, ...] | None = 
         ),
         DEFAULT_CONTEXT,
     )
-    # llama.cpp's -c is the context of all its slots together (tools/server/README.md: -np splits it)
-    shared = runs.fact(inputs, "context_length", "llama.cpp") is not None and not inputs.spec.context_length
     seqs = concurrent_sequences(inputs)
-    tokens = llama_cpp_cells(inputs, context, seqs) if shared else times("tokens cached", context, seqs, unit="count")
+    tokens = times("tokens cached", context, seqs, unit="count")
     return times("KV cache", tokens, per_token_all, unit="bytes", source="vLLM kv_cache_interface.py (facts/sizing.md)")
 
 
-def llama_cpp_cells(inputs: ServiceInputs, context: Quantity, slots: Quantity) -> Quantity:
+def llama_cpp_runs(inputs: ServiceInputs) -> bool:
+    return inputs.facts is not None and "llama.cpp" in inputs.facts.programs
+
+
+class LlamaCppRun(NamedTuple):
+    """What llama.cpp's server runs its KV cache with: `-c` (every slot's context together), its
+    slots (`-np`), whether they share one KV stream, and the variables the overlay writes for
+    composegen.yaml's context_length and concurrent_sequences (composegen.sizing.engines)."""
+
+    context: Quantity
+    slots: Quantity
+    unified: bool
+    env: tuple[EnvSetting, ...]
+    notes: tuple[str, ...]
+
+
+def llama_cpp_run(inputs: ServiceInputs, models: tuple[ModelFootprint, ...]) -> LlamaCppRun:
+    """llama.cpp's `-c` and `-np` as the base and the overlay make it run: its flags and variables,
+    composegen.yaml's declaration where the overlay can write it, else llama.cpp's defaults: the
+    model's training context (catalog max positions, the GGUF's context_length) and 4 slots sharing
+    one KV stream (composegen.sizing.serving.LLAMA_CPP_ASSUMED_CONTEXT, LLAMA_CPP_AUTO_SLOTS)."""
+    from composegen.sizing.engines import DECLARED_CONTEXT, DECLARED_SLOTS, engine_of, llama_cpp_default_context
+    from composegen.sizing.engines import with_declared as declared_in
+
+    found = engine_of(inputs.facts, "llama.cpp")
+    if found is None:  # not llama.cpp's server: callers ask only where llama_cpp_runs
+        raise ValueError(f"service {inputs.name!r} runs no llama.cpp server")
+    engine = declared_in(found, inputs.spec.context_length, inputs.spec.concurrent_sequences)
+    slots_said = engine.sequences
+    slots_kind: SourceKind = "declared" if slots_said.where == DECLARED_SLOTS else "default"
+    slots = (
+        runs.fact_quantity("slots (-np)", slots_said.fact, "count")
+        if slots_said.fact is not None
+        else given("slots (-np)", slots_said.number, "count", slots_said.where, slots_kind)
+    )
+    said = engine.context
+    env: list[EnvSetting] = []
+    notes: list[str] = []
+    if said.value is not None and said.fact is not None:
+        context = runs.fact_quantity("context (-c)", said.fact, "count")
+    elif said.value is not None:
+        context = given("context (-c)", said.number, "count", said.where, "declared")
+    else:
+        training = max((m.arch.max_positions for m in models if m.arch is not None), default=0)
+        tokens = llama_cpp_default_context(engine, training)
+        streams = "" if engine.unified else f" × {int(slots.value)} slots (no unified KV cache)"
+        if training:
+            context = given(
+                "context (-c)",
+                tokens,
+                "count",
+                f"{said.where}: {training} tokens{streams}",
+                "default",
+            )
+        else:
+            from composegen.sizing.serving import LLAMA_CPP_ASSUMED_CONTEXT
+
+            context = given(
+                "context (-c)",
+                tokens,
+                "count",
+                f"assumed: {LLAMA_CPP_ASSUMED_CONTEXT} tokens{streams}, llama.cpp's default being the model's "
+                "training context, which composegen does not know; declare it: -c N in the command",
+                "assumed",
+            )
+    if slots_said.where == DECLARED_SLOTS:
+        env.append(EnvSetting("LLAMA_ARG_N_PARALLEL", str(int(slots.value)), slots))
+    if said.where == DECLARED_CONTEXT:
+        env.append(EnvSetting("LLAMA_ARG_CTX_SIZE", str(int(context.value)), context))
+    declared = inputs.spec.context_length
+    if declared and said.where != DECLARED_CONTEXT and said.fact is not None:
+        notes.append(
+            f"context_length: composegen.yaml declares {declared} a sequence, but the compose file runs "
+            f"llama.cpp with {runs.origin_text(said.fact)}: sized for {int(context.value)} tokens (a flag beats "
+            "the overlay's LLAMA_ARG_CTX_SIZE, and the plan never writes less than the compose file sets)"
+        )
+    return LlamaCppRun(context, slots, engine.unified, tuple(env), tuple(notes))
+
+
+def llama_cpp_cells(inputs: ServiceInputs, context: Quantity, slots: Quantity, together: bool) -> Quantity:
     """The KV cells llama.cpp's server allocates for `-c` over `-np` slots: -c padded to 256, each
     slot's share padded again without `--kv-unified` (composegen.sizing.serving.llama_cpp_cells)."""
     from composegen.sizing.serving import llama_cpp_cells as cells
 
-    unified = runs.fact(inputs, "kv_unified", "llama.cpp")
-    together = unified is not None and unified.value is True
     return Quantity(
         "tokens cached (llama.cpp's KV cells)",
         cells(int(context.value), int(slots.value), together),
@@ -281,6 +363,46 @@ def llama_cpp_repacked(models: tuple[ModelFootprint, ...]) -> Quantity | None:
     if not repacked:
         return None
     return weights(repacked).renamed("weights repacked for the CPU (llama.cpp's CPU_REPACK buffer)")
+
+
+def llama_cpp_prompt_cache(
+    inputs: ServiceInputs, models: tuple[ModelFootprint, ...]
+) -> tuple[Quantity, EnvSetting | None]:
+    """The RAM llama.cpp's server's prompt cache may fill (`--cache-ram` MiB, LLAMA_ARG_CACHE_RAM;
+    composegen.sizing.serving.LLAMA_CPP_CACHE_RAM_MIB): what the base sets (0: none; -1: no byte
+    limit, so llama.cpp's token limit, `-c` tokens of saved KV state: one more KV cache); where it
+    sets nothing, the overlay writes LLAMA_ARG_CACHE_RAM bounded to the smaller of llama.cpp's
+    default and the service's KV cache, and the plan counts that (docs/sizing.md §LLM serving)."""
+    from composegen.sizing.serving import LLAMA_CPP_CACHE_RAM_MIB
+
+    name = "prompt cache (--cache-ram)"
+    found = inputs.facts.get("cache_ram", "llama.cpp") if inputs.facts is not None else None
+    if found is not None and (found.status != "read" or not isinstance(found.value, int)):
+        found = None  # unreadable: llama.cpp refuses it, so it runs nothing composegen could count
+    if found is not None and found.value == -1:
+        kv = kv_cache(inputs, models)
+        return Quantity(
+            name,
+            kv.value,
+            "bytes",
+            "-cram -1: no byte limit, at most -c tokens of saved KV state (one KV cache)",
+            f"base file {runs.origin_text(found)}; tools/server/server-task.cpp server_prompt_cache",
+            (kv,),
+        ), None
+    if found is not None:
+        mib = runs.fact_quantity("--cache-ram MiB", found, "count")
+        return times(name, mib, given("MiB", MIB, "bytes", "1 MiB"), unit="bytes"), None
+    kv_mib = math.ceil(kv_cache(inputs, models).value / MIB)
+    mib_value = max(1, min(LLAMA_CPP_CACHE_RAM_MIB, kv_mib))
+    bounded = given(
+        name,
+        mib_value * MIB,
+        "bytes",
+        f"composegen's bound, written as LLAMA_ARG_CACHE_RAM: the KV cache's size ({kv_mib} MiB), at most "
+        f"llama.cpp's default {LLAMA_CPP_CACHE_RAM_MIB} MiB (common/common.h cache_ram_mib; docs/sizing.md)",
+        "default",
+    )
+    return bounded, EnvSetting("LLAMA_ARG_CACHE_RAM", str(mib_value), bounded)
 
 
 #: /dev/shm for vLLM where the base sets neither shm_size nor `ipc: host`: PyTorch passes tensors
@@ -426,13 +548,13 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     w = weights(models)
     reserved = reserved_gpus(inputs)
     programs = inputs.facts.programs if inputs.facts is not None else ()
-    if reserved is None and "llama.cpp" in programs:  # llama.cpp on the CPU: no torch in it
-        ram = llama_cpp_runtime(inputs, models, concurrent_sequences(inputs))
-    else:
-        ram = runtime(inputs)
+    llama = llama_cpp_run(inputs, models) if "llama.cpp" in programs else None
+    on_cpu = reserved is None and llama is not None  # llama.cpp on the CPU: no torch in it
+    ram = llama_cpp_runtime(inputs, models, llama.slots) if on_cpu and llama is not None else runtime(inputs)
+    prompt_cache, cache_env = llama_cpp_prompt_cache(inputs, models) if llama is not None else (None, None)
     vram, offloaded = gpu_plan(inputs, reserved) if reserved is not None else ({}, 0.0)
     if reserved is not None:
-        parts = [ram]
+        parts = [ram, *([prompt_cache] if prompt_cache else [])]
         if "vllm" in programs:
             parts.append(vllm_swap_space(inputs))
         if offloaded:
@@ -440,7 +562,8 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         working = total("working set (weights and KV cache in VRAM)", parts)
     else:
         repacked = llama_cpp_repacked(models) if "llama.cpp" in programs else None
-        working = total("working set", (ram, w, kv_cache(inputs, models), *([repacked] if repacked else [])))
+        extras = [q for q in (repacked, prompt_cache) if q is not None]
+        working = total("working set", (ram, w, kv_cache(inputs, models), *extras))
     memory = declared_memory(inputs) or working
     rate = given("load rate", LOAD_BYTES_PER_SECOND, "bytes", "composegen default, assumed", "assumed")
     load = Quantity("read weights", w.value / rate.value, "seconds", "weights ÷ load rate", "", (w, rate))
@@ -450,6 +573,9 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         else total("startup", (given("server start", 10.0, "seconds", "composegen default, assumed", "assumed"), load))
     )
     env, notes = ollama_environment(inputs, models) if "ollama" in programs else ([], [])
+    if llama is not None:
+        env += [*llama.env, *([cache_env] if cache_env else [])]
+        notes += llama.notes
     shm = None
     if "vllm" in programs and not inputs.base.shares_memory:
         shm = given("shm_size", VLLM_SHM, "bytes", "vLLM's Docker guide: ipc: host or a large shm_size")

@@ -265,7 +265,30 @@ VLLM_UTILIZATION = 0.9  # vllm/config.py CacheConfig.gpu_memory_utilization
 VLLM_MAX_NUM_SEQS = 256  # vllm/config.py SchedulerConfig
 VLLM_BATCHED_TOKENS = 8192  # vLLM V1's max_num_batched_tokens for the API server (arg_utils.py)
 TGI_MEMORY_FRACTION = 1.0  # text-generation-launcher --cuda-memory-fraction
-LLAMA_CPP_CONTEXT = 4096  # llama.cpp common.h n_ctx
+#: Docker Model Runner's context where a `models:` entry gives no `context_size`: composegen's
+#: figure, unchecked against model-runner (llama.cpp's own default is the training context).
+LLAMA_CPP_CONTEXT = 4096
+#: llama.cpp's server without `-c` (or LLAMA_ARG_CTX_SIZE) runs the model's training context:
+#: common/common.h `n_ctx = 0; // context size, 0 == context the model was trained with`, and
+#: src/llama-context.cpp `cparams.n_ctx = params.n_ctx == 0 ? hparams.n_ctx_train : params.n_ctx`
+#: (n_ctx_train: the GGUF's `<arch>.context_length`). Without a unified KV cache, common/fit.cpp gives
+#: each of the `-np` slots the whole of it ("context size unset and KV cache not unified -> using
+#: n_ctx_train × n_streams"), and only shrinks it to fit the HOST's memory (the CPU backend's
+#: ggml_backend_cpu_device_get_memory reports sysconf(_SC_PHYS_PAGES), not a container's limit).
+#: Read at llama.cpp 0c1e570 (2026-10-01; llama-cpp-python 0.3.36's vendor/llama.cpp). Servers
+#: before ~b6500 defaulted to 4096 (and older ones 512): composegen sizes for the current default.
+#: Where the model's training context is unknown, composegen assumes this many tokens:
+LLAMA_CPP_ASSUMED_CONTEXT = 32768
+#: llama.cpp's server without `-np` (or LLAMA_ARG_N_PARALLEL): `auto` (common/arg.cpp
+#: common_params_parser_init: `params.n_parallel = -1; // auto by default` for the server), which
+#: tools/server/server.cpp turns into "n_parallel = 4 and kv_unified = true": 4 slots sharing one
+#: KV stream of `-c` cells (common/arg.cpp `--kv-unified`: "default: enabled if number of slots is
+#: auto"; common.h kv_unified = false otherwise).
+LLAMA_CPP_AUTO_SLOTS = 4
+#: llama.cpp's server's prompt cache in RAM, `--cache-ram` / `-cram` / LLAMA_ARG_CACHE_RAM, MiB:
+#: common/common.h `cache_ram_mib = 8192; // -1 = no limit, 0 - disable`; tools/server/server-task.cpp
+#: server_prompt_cache evicts the oldest prompts' saved KV states to stay under it.
+LLAMA_CPP_CACHE_RAM_MIB = 8192
 OLLAMA_CONTEXT = 4096  # docs.ollama.com/faq: "defaults to 4096 tokens"
 OLLAMA_PARALLEL = 1
 

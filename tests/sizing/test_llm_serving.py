@@ -10,6 +10,7 @@ import pytest
 
 from composegen.render.overlay import plan
 from composegen.sizing import gpus, serving
+from composegen.sizing.quantity import Quantity
 from composegen.units import GIB, KIB, MIB
 from composegen.yamlio import read_document
 
@@ -261,3 +262,35 @@ def test_llama_cpp_compute_is_a_batch_through_a_layer_and_one_output_per_slot() 
     assert serving.llama_cpp_compute(576, 1536, 49152, 512, 3) == 4 * (512 * 8064 + 6 * 49152)
     # not the reserved buffer's logits for every token of the batch (512 × 49152 × 4 = 96 MiB)
     assert serving.llama_cpp_compute(576, 1536, 49152, 512, 1) < 20 * MIB
+
+
+def _parts(q: Quantity) -> list[Quantity]:
+    return [q, *(p for part in q.parts for p in _parts(part))]
+
+
+@pytest.mark.parametrize(
+    ("command", "project", "kind", "words"),
+    [
+        ("-m /models/Llama-3.1-8B-Instruct-Q4_K_M.gguf", "", "default", "llama.cpp's default"),
+        (
+            "-m /models/mystery.gguf",
+            "services: {llama: {models: [{name: mystery, params: 1000000000, kv_bytes_per_token: 65536}]}}\n",
+            "assumed",
+            "-c N in the command",
+        ),
+    ],
+)
+def test_llama_cpp_context_says_where_it_comes_from(
+    tmp_path: Path, command: str, project: str, kind: str, words: str
+) -> None:
+    """The context llama.cpp runs without -c is labelled: its default (the model's training context),
+    or composegen's assumption where the training context is unknown, naming how to declare it."""
+    compose = f"services:\n  llama:\n    image: ghcr.io/ggml-org/llama.cpp:server\n    command: {command}\n"
+    (tmp_path / "docker-compose.yml").write_text(compose)
+    if project:
+        (tmp_path / "composegen.yaml").write_text("compose_files: [docker-compose.yml]\n" + project)
+    service = plan("dev", None, tmp_path).stack.service("llama")
+    assert service is not None
+    context = next(q for q in _parts(service.sizing.memory) if q.name == "context (-c)")
+    assert context.source_kind == kind
+    assert words in context.source

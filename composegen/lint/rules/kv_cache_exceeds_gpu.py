@@ -12,10 +12,19 @@ What it does:
     `--gpu-memory-utilization` × the GPU's memory), and says the largest context that fits.
     A model too large for the GPU at all is CG311's.
 
+    With or without GPUs, it also warns about llama.cpp's server run without `-c` (nor
+    LLAMA_ARG_CTX_SIZE, nor composegen.yaml's `context_length`, which the overlay writes as
+    LLAMA_ARG_CTX_SIZE) on a model whose training context makes the KV cache larger than the
+    weights: llama.cpp's default `-c` is that whole context (common/common.h `n_ctx = 0`, "0 ==
+    context the model was trained with"), for each slot without a unified KV cache; composegen
+    sizes for it, and the cure is an explicit `-c`.
+
 Why is this bad?
     vLLM refuses to start ("... KV cache is needed, which is larger than the available KV cache
     memory"); Ollama and llama.cpp move layers to the CPU and slow down many times. The cure is
-    a setting: a shorter context, fewer parallel sequences, or an 8-bit KV cache.
+    a setting: a shorter context, fewer parallel sequences, or an 8-bit KV cache. llama.cpp
+    without `-c` reserves the KV cache of the model's whole training context (128K tokens, 16 GiB
+    for Llama 3.1 8B) however short its prompts are, and its limit must hold it.
 
 Example:
     ```yaml
@@ -72,14 +81,46 @@ CONTEXT_SETTING = {
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     host = host_gpus(ctx)
-    if host is None:
-        return
     for name, service in ctx.services():
         found = serving_plan(ctx, name, service) if not is_fragment(ctx, service) else None
-        if found is not None:
-            yield from judge(("services", name), f"service {name!r}", name, found, host)
+        if found is None:
+            continue
+        judged = list(judge(("services", name), f"service {name!r}", name, found, host)) if host is not None else []
+        yield from judged or context_unset(name, found)
+    if host is None:
+        return
     for name, found in model_runner_plans(ctx):
         yield from judge(("models", name), f"model {name!r} (Docker Model Runner)", None, found, host)
+
+
+#: The context the advice prices, as an example of an explicit `-c`.
+EXAMPLE_CONTEXT = 8192
+
+
+def context_unset(service: str, found: Plan) -> Iterator[Violation]:
+    """llama.cpp's server without `-c`, whose default (the training context) makes the KV cache
+    larger than the weights."""
+    from composegen.sizing.serving import kv_cache_bytes, llama_cpp_cells, weights_bytes
+
+    engine = found.engine
+    if engine.engine != "llama.cpp" or engine.context.value is not None:
+        return
+    slots = max(1, int(engine.sequences.number))
+    kv = kv_cache_bytes(found.arch, found.kv_bytes, llama_cpp_cells(found.context, slots, engine.unified))
+    weights = weights_bytes(found.arch.params, found.bits)
+    if kv <= weights:
+        return
+    example = kv_cache_bytes(found.arch, found.kv_bytes, EXAMPLE_CONTEXT)
+    yield Violation(
+        ("services", service),
+        f"service {service!r} runs llama.cpp's server without -c: its default is {found.arch.name}'s training "
+        f"context ({found.context} tokens; {engine.context.where}; {slots} slots, {engine.sequences.where}), "
+        f"whose KV cache ({size_text(kv)}, KV {found.kv_why}) is above the weights ({size_text(weights)}) "
+        f"and held however short the prompts are: set -c to the context the clients need "
+        f"(-c {EXAMPLE_CONTEXT}: {size_text(example)})",
+        service=service,
+        severity=Severity.warning,
+    )
 
 
 def judge(path: KeyPath, who: str, service: str | None, found: Plan, host: HostGpus) -> Iterator[Violation]:
