@@ -96,8 +96,8 @@ def test_the_installed_metadata_names_the_documentation_pyproject_declares() -> 
 def test_a_rule_links_to_its_heading_on_the_page(tmp_path: Path) -> None:
     import io
 
-    from composegen.lint.docs import rule_page
     from composegen.cli.lint_output import main
+    from composegen.lint.docs import rule_page
     from composegen.lint.run import LintOptions
     from tests.report.test_reporters import assert_valid_sarif
 
