@@ -11,6 +11,12 @@ default. Kafka's default is derived, not chosen: the heap its start script gives
 plus the fixed regions. ZooKeeper's likewise, from zkEnv.sh's 1000 MB heap. The container limit
 is total × the profile margin; the heap is set explicitly (not as a percentage of a limit the
 plan assembler still rounds).
+
+Where composegen may write the bounds, it counts bounded regions instead of Paketo's: ZooKeeper's
+official image (JVMFLAGS), and a JVM application whose command sets its heap (JAVA_TOOL_OPTIONS,
+only the flags the command does not set: the command line wins over it). The collector's own
+structures are counted for the collector that runs (the base's flag, else the JVM's choice for
+the cores the plan gives it).
 """
 
 from __future__ import annotations
