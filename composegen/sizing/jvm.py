@@ -552,7 +552,7 @@ def app_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity, paketo:
     kept), thread stacks as touched, the collector's share and the JVM's own."""
     chosen = "composegen's bound (assumed), written in JAVA_TOOL_OPTIONS"
     regions = {region.name: region for region in paketo.parts}
-    metaspace = regions["metaspace"]
+    metaspace, direct = regions["metaspace"], regions["direct memory"]
     written = Quantity(
         "metaspace",
         math.ceil(metaspace.value / MIB) * MIB,
@@ -561,7 +561,14 @@ def app_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity, paketo:
         PAKETO,
         (metaspace,),
     )
-    direct = regions["direct memory"]
+    direct = Quantity(
+        "direct memory",
+        direct.value,
+        "bytes",
+        "Paketo's direct memory, written in JAVA_TOOL_OPTIONS",
+        PAKETO,
+        (direct,),
+    )
     bounds = (
         Bound(
             "-XX:ReservedCodeCacheSize=",
