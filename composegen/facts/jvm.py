@@ -1,9 +1,10 @@
 """Runtimes with a heap: the JVM (`java` flags and the options variables), Node's old space, Go's
 GOMEMLIMIT.
 
-Settings: `heap_max`, `heap_initial`, `max_ram` (bytes), `max_ram_percentage` (float),
-`container_support` (bool) for program `jvm`; `max_old_space` (bytes) for `node`;
-`memory_limit` (bytes, or `off`) for `go`.
+Settings: `heap_max`, `heap_initial`, `max_ram`, `code_cache_max`, `metaspace_max`, `direct_max`,
+`stack_size` (bytes), `max_ram_percentage` (float), `container_support` (bool), `gc` (the collector a
+`-XX:+Use...GC` flag picks: serial, parallel, g1, z, shenandoah, epsilon) for program `jvm`;
+`max_old_space` (bytes) for `node`; `memory_limit` (bytes, or `off`) for `go`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,21 @@ _JVM_PREFIXES = (
     ("-XX:InitialHeapSize=", "heap_initial", values.jvm_size),
     ("-XX:MaxRAMPercentage=", "max_ram_percentage", values.decimal),
     ("-XX:MaxRAM=", "max_ram", values.jvm_size),
+    ("-XX:ReservedCodeCacheSize=", "code_cache_max", values.jvm_size),
+    ("-XX:MaxMetaspaceSize=", "metaspace_max", values.jvm_size),
+    ("-XX:MaxDirectMemorySize=", "direct_max", values.jvm_size),
+    ("-Xss", "stack_size", values.jvm_size),
 )
-_JVM_FLAGS = {"-XX:+UseContainerSupport": True, "-XX:-UseContainerSupport": False}
+_JVM_FLAGS: dict[str, tuple[str, bool | str]] = {
+    "-XX:+UseContainerSupport": ("container_support", True),
+    "-XX:-UseContainerSupport": ("container_support", False),
+    "-XX:+UseSerialGC": ("gc", "serial"),
+    "-XX:+UseParallelGC": ("gc", "parallel"),
+    "-XX:+UseG1GC": ("gc", "g1"),
+    "-XX:+UseZGC": ("gc", "z"),
+    "-XX:+UseShenandoahGC": ("gc", "shenandoah"),
+    "-XX:+UseEpsilonGC": ("gc", "epsilon"),
+}
 #: java launcher options that take the next word as their value.
 _JAVA_VALUE_OPTIONS = frozenset({"-cp", "-classpath", "--class-path", "-p", "--module-path", "--add-modules"})
 
@@ -60,7 +74,8 @@ def _jvm_words(words: Sequence[Word], facts: list[Fact], unread: list[Word]) -> 
     for word in words:
         text = word.text
         if text in _JVM_FLAGS:
-            facts.append(Fact("jvm", "container_support", _JVM_FLAGS[text], text, word.origin, word.via))
+            setting, value = _JVM_FLAGS[text]
+            facts.append(Fact("jvm", setting, value, text, word.origin, word.via))
             continue
         for prefix, setting, parse in _JVM_PREFIXES:
             if text.startswith(prefix):

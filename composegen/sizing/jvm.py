@@ -11,6 +11,12 @@ default. Kafka's default is derived, not chosen: the heap its start script gives
 plus the fixed regions. ZooKeeper's likewise, from zkEnv.sh's 1000 MB heap. The container limit
 is total × the profile margin; the heap is set explicitly (not as a percentage of a limit the
 plan assembler still rounds).
+
+Where composegen may write the bounds, it counts bounded regions instead of Paketo's: ZooKeeper's
+official image (JVMFLAGS), and a JVM application whose command sets its heap (JAVA_TOOL_OPTIONS,
+only the flags the command does not set: the command line wins over it). The collector's own
+structures are counted for the collector that runs (the base's flag, else the JVM's choice for
+the cores the plan gives it).
 """
 
 from __future__ import annotations
@@ -104,6 +110,28 @@ ZK_DIRECT = 16 * MIB
 #: container held 56-63 MiB beside the heap under load at heaps of 64-256 MiB). Measured, as above.
 GC_SHARE = 0.2
 JVM_OWN = 32 * MIB
+#: The JVM picks G1 on a "server-class machine" (2 or more processors and 1792 MiB or more; in a
+#: container, its CPU quota and memory limit: hotspot os::is_server_class_machine), else Serial.
+#: Below 2 cores composegen counts Serial's structures: its card table and offsets, under 1 % of
+#: the heap (NMT "GC": 0.38 MiB committed for a 104 MiB heap, bench/servers' JVM app on 1 core;
+#: 0.02 counted). From 2 cores, G1's 0.2 (a limit under 1792 MiB still gets Serial: counted high).
+SERVER_CLASS_CPUS = 2
+SERIAL_GC_SHARE = 0.02
+#: A JVM application whose command sets its heap (`java -Xmx256m ...`) and leaves
+#: JAVA_TOOL_OPTIONS free: composegen writes bounds there for the regions the command does not
+#: bound (the command line wins over JAVA_TOOL_OPTIONS, so a flag it sets is kept and counted at
+#: its value), in place of counting the JVM's unbounded defaults at Paketo's figures. The code
+#: cache: 64m (composegen's bound, assumed: the bench's app used 10 MiB under load, ZooKeeper 10
+#: MiB; a full code cache stops the JIT, it does not stop the program). Metaspace: Paketo's
+#: estimate, now written as MaxMetaspaceSize; direct memory: Paketo's 10m, written (the JVM's
+#: default is the heap's size).
+APP_CODE_CACHE = 64 * MIB
+#: Thread stacks are reserved at -Xss (1 MiB) but committed as a thread touches them: NMT on the
+#: bench's JVM app under 16 client threads: 31 threads, 2.75 MiB of stack committed (89 KiB a
+#: thread); ZooKeeper at 50,000 znodes: 33 threads. Counted: Paketo's 250 threads × 128 KiB
+#: (measured: bench/servers, fitted on `jvm app -Xmx256m`, checked on `jvm app -Xmx512m`).
+STACK_TOUCHED = 128 * 1024
+GC_NAMES = {"serial": "Serial", "epsilon": "Epsilon", "g1": "G1", "parallel": "Parallel", "z": "ZGC"}
 
 #: Images whose start scripts read the variable (checked in their docs and scripts).
 KAFKA_IMAGES = frozenset(
@@ -338,6 +366,13 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         "every JVM reads JAVA_TOOL_OPTIONS; an explicit -Xmx overrides the "
         "default of 25% of the limit (MaxRAMPercentage, facts)",
     )
+    sets_heap = base.found is not None and base.found.setting == "heap_max" and not base.override
+    if sets_heap and not chosen and env_preset(inputs, "JAVA_TOOL_OPTIONS") is None:
+        # the command sets the heap and nobody chose a total: the other regions bounded, not budgeted
+        fixed, flags = app_regions(inputs, profile, heap, fixed)
+        whole = total("JVM total", (heap, fixed))
+        note = "bounds the non-heap regions the limit counts (the command line's own flags win over it)"
+        env = (EnvSetting("JAVA_TOOL_OPTIONS", flags, fixed, note),) if flags else ()
     return _sizing(
         inputs,
         profile,
@@ -448,21 +483,109 @@ def znode_heap(inputs: ServiceInputs) -> Quantity:
     return times("heap", live, headroom, unit="bytes")
 
 
-def bounded_regions(heap: Quantity) -> tuple[Quantity, str]:
+class Bound(NamedTuple):
+    """A non-heap region composegen bounds: the flag, the fact that reads it, composegen's bound."""
+
+    flag: str  # `-XX:ReservedCodeCacheSize=`
+    setting: str  # the jvm fact that reads the flag
+    bound: Quantity  # composegen's bound, a whole number of MiB
+
+
+def bounds_written(inputs: ServiceInputs, bounds: tuple[Bound, ...]) -> tuple[tuple[Quantity, ...], str]:
+    """(each region, the flags composegen writes): a region the base bounds itself is counted at its
+    flag (kept, not written); the others at composegen's bound, written."""
+    parts: list[Quantity] = []
+    flags: list[str] = []
+    for bound in bounds:
+        found = runs.fact(inputs, bound.setting, "jvm")
+        if found is not None:
+            parts.append(runs.fact_quantity(bound.bound.name, found, "bytes"))
+        else:
+            parts.append(bound.bound)
+            flags.append(f"{bound.flag}{math.ceil(bound.bound.value / MIB)}m")
+    return tuple(parts), " ".join(flags)
+
+
+def gc_structures(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> Quantity:
+    """The collector's own memory: a share of the heap, by the collector the base names
+    (-XX:+Use...GC) or the one the JVM picks for the cores the plan gives it."""
+    found = runs.fact(inputs, "gc", "jvm")
+    if found is not None:
+        collector = str(found.value)
+        why = runs.origin_text(found)
+    else:
+        cpus = baseline_cpus(inputs, profile)
+        collector = "serial" if cpus.value < SERVER_CLASS_CPUS else "g1"
+        why = f"the JVM's choice on {cpus.show()} (G1 from {SERVER_CLASS_CPUS} cores, else Serial)"
+    small = collector in ("serial", "epsilon")
+    name = GC_NAMES.get(collector, collector)
+    share = given(
+        f"{name}'s share of the heap ({why})",
+        SERIAL_GC_SHARE if small else GC_SHARE,
+        "ratio",
+        BENCH_SERVERS,
+        "measured",
+    )
+    return times(f"GC structures ({name})", heap, share)
+
+
+def bounded_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> tuple[Quantity, str]:
     """(the non-heap regions, the JVMFLAGS that bound them) for ZooKeeper."""
     chosen = "composegen's bound (assumed), written in JVMFLAGS"
-    parts = (
-        given("code cache", ZK_CODE_CACHE, "bytes", chosen, "assumed"),
-        given("metaspace", ZK_METASPACE, "bytes", chosen, "assumed"),
-        given("direct memory", ZK_DIRECT, "bytes", chosen, "assumed"),
-        times("GC structures", heap, given("GC share of the heap", GC_SHARE, "ratio", BENCH_SERVERS, "measured")),
-        given("the JVM's own", JVM_OWN, "bytes", BENCH_SERVERS, "measured"),
+    bounds = (
+        Bound(
+            "-XX:ReservedCodeCacheSize=",
+            "code_cache_max",
+            given("code cache", ZK_CODE_CACHE, "bytes", chosen, "assumed"),
+        ),
+        Bound("-XX:MaxMetaspaceSize=", "metaspace_max", given("metaspace", ZK_METASPACE, "bytes", chosen, "assumed")),
+        Bound("-XX:MaxDirectMemorySize=", "direct_max", given("direct memory", ZK_DIRECT, "bytes", chosen, "assumed")),
     )
-    flags = (
-        f"-XX:ReservedCodeCacheSize={ZK_CODE_CACHE // MIB}m -XX:MaxMetaspaceSize={ZK_METASPACE // MIB}m "
-        f"-XX:MaxDirectMemorySize={ZK_DIRECT // MIB}m"
+    parts, flags = bounds_written(inputs, bounds)
+    own = given("the JVM's own", JVM_OWN, "bytes", BENCH_SERVERS, "measured")
+    return total("fixed regions", (*parts, gc_structures(inputs, profile, heap), own)), flags
+
+
+def app_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity, paketo: Quantity) -> tuple[Quantity, str]:
+    """(the non-heap regions, the JAVA_TOOL_OPTIONS that bound them) for a JVM application whose
+    command sets its heap: code cache, metaspace and direct memory bounded (the base's own flags
+    kept), thread stacks as touched, the collector's share and the JVM's own."""
+    chosen = "composegen's bound (assumed), written in JAVA_TOOL_OPTIONS"
+    regions = {region.name: region for region in paketo.parts}
+    metaspace, direct = regions["metaspace"], regions["direct memory"]
+    written = Quantity(
+        "metaspace",
+        math.ceil(metaspace.value / MIB) * MIB,
+        "bytes",
+        "Paketo's metaspace in whole MiB, written in JAVA_TOOL_OPTIONS",
+        PAKETO,
+        (metaspace,),
     )
-    return total("fixed regions", parts), flags
+    direct = Quantity(
+        "direct memory",
+        direct.value,
+        "bytes",
+        "Paketo's direct memory, written in JAVA_TOOL_OPTIONS",
+        PAKETO,
+        (direct,),
+    )
+    bounds = (
+        Bound(
+            "-XX:ReservedCodeCacheSize=",
+            "code_cache_max",
+            given("code cache", APP_CODE_CACHE, "bytes", chosen, "assumed"),
+        ),
+        Bound("-XX:MaxMetaspaceSize=", "metaspace_max", written),
+        Bound("-XX:MaxDirectMemorySize=", "direct_max", direct),
+    )
+    parts, flags = bounds_written(inputs, bounds)
+    stack = given("stack a thread touches", STACK_TOUCHED, "bytes", BENCH_SERVERS, "measured")
+    found = runs.fact(inputs, "stack_size", "jvm")
+    if found is not None and isinstance(found.value, int) and found.value < STACK_TOUCHED:
+        stack = runs.fact_quantity("stack size", found, "bytes")
+    stacks = times("thread stacks", given("threads", THREADS, "count", PAKETO), stack, source=BENCH_SERVERS)
+    own = given("the JVM's own", JVM_OWN, "bytes", BENCH_SERVERS, "measured")
+    return total("fixed regions", (*parts, stacks, gc_structures(inputs, profile, heap), own)), flags
 
 
 def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
@@ -476,7 +599,7 @@ def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
     base_notes: tuple[str, ...] = ()
     if free and repo == "zookeeper" and env_preset(inputs, "JVMFLAGS") is None:
         heap = znode_heap(inputs)
-        fixed, flags = bounded_regions(heap)
+        fixed, flags = bounded_regions(inputs, profile, heap)
         whole = total("JVM total", (heap, fixed))
         env, notes = env_or_note(inputs, "ZK_SERVER_HEAP", str(heap_mib(heap)), heap, "MB; zkServer.sh's -Xmx")
         env += (EnvSetting("JVMFLAGS", flags, fixed, "bounds the non-heap regions the limit counts"),)

@@ -153,11 +153,38 @@ def test_mariadb_takes_its_flags_and_runs_the_init_scripts(
     wait_until(db, "healthcheck.sh", "--connect", "--innodb_initialized")
 
 
-def test_zookeeper_answers_with_the_jvm_flags_it_was_given(servers_images: dict[str, str], start: Any) -> None:
-    zk = start(servers_images["zookeeper"], environment={"JVMFLAGS": "-Xmx64m"})
+def test_zookeeper_answers_with_the_jvm_flags_it_was_given(
+    servers_images: dict[str, str], start: Any, tmp_path: Path
+) -> None:
+    """ZooKeeper on 1 core takes its JVMFLAGS; in the same container, a `java -Xmx64m` application
+    planned at 1 core picks up the JAVA_TOOL_OPTIONS bounds the plan writes (each at the value the
+    plan counts) and runs Serial, the collector whose share the plan counted."""
+    zk = start(servers_images["zookeeper"], environment={"JVMFLAGS": "-Xmx64m"}, nano_cpus=10**9)
     wait_until(zk, "sh", "-c", "echo ruok | nc -q 1 127.0.0.1 2181 | grep -q imok")
     assert "Mode: standalone" in output(zk, "sh", "-c", "echo srvr | nc -q 1 127.0.0.1 2181")
     assert "-Xmx64m" in output(zk, "ps", "-o", "args=", "-C", "java")
+
+    from composegen.render.overlay import plan
+
+    compose = "services:\n  app:\n    image: eclipse-temurin:21\n    command: java -Xmx64m -jar app.jar\n"
+    (tmp_path / "docker-compose.yml").write_text(compose)
+    (tmp_path / "composegen.yaml").write_text("compose_files: [docker-compose.yml]\nservices:\n  app: {role: jvm}\n")
+    app = plan("pytest", None, tmp_path).stack.service("app")
+    assert app is not None
+    assert any("(Serial)" in name for name in app.sizing.extra), list(app.sizing.extra)
+    env = {e.key: e.value for e in app.environment}
+    code, out = zk.exec_run(["java", "-Xmx64m", "-XX:+PrintFlagsFinal", "-version"], environment=env)
+    text = out.decode(errors="replace")
+    assert code == 0, text[-2000:]
+    assert f"Picked up JAVA_TOOL_OPTIONS: {env['JAVA_TOOL_OPTIONS']}" in text
+    flags = {w[1]: w[3] for w in (line.split() for line in text.splitlines()) if len(w) > 3 and w[2] == "="}
+    for flag, region in (
+        ("ReservedCodeCacheSize", "code cache"),
+        ("MaxMetaspaceSize", "metaspace"),
+        ("MaxDirectMemorySize", "direct memory"),
+    ):
+        assert int(flags[flag]) == app.sizing.extra[region].value, flag
+    assert (flags["UseSerialGC"], flags["UseG1GC"]) == ("true", "false")
 
 
 def test_gunicorn_serves_an_app(servers_images: dict[str, str], start: Any, tmp_path: Path) -> None:

@@ -116,10 +116,19 @@ ZK_FLAGS = "-XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=32m -XX:MaxDirect
 def test_zookeeper_heap_from_its_znodes_by_image(image: str, expected: dict[str, str]) -> None:
     sizing = jvm.size_zookeeper(service("zookeeper", image), make_profile())
     assert sizing.extra["heap"].value == 96 * MIB
-    bounded = 96 * MIB * 0.2 + (32 + 32 + 16 + 32) * MIB  # GC share + code, metaspace, direct, the JVM's own
+    # Serial's 0.02 × heap (the test profile gives 1 core) + code, metaspace, direct, the JVM's own
+    bounded = 96 * MIB * 0.02 + (32 + 32 + 16 + 32) * MIB
     fixed = bounded if image.startswith("zookeeper:") else FIXED
     assert sizing.memory.value == pytest.approx((96 * MIB + fixed) * 1.2)
     assert env(sizing) == expected
+
+
+@pytest.mark.parametrize(("cpus", "share"), [(1, 0.02), (2, 0.2)])
+def test_zookeeper_counts_the_collector_the_jvm_picks_for_its_cores(cpus: int, share: float) -> None:
+    """1 core: Serial (a card table); 2 or more: G1, whose structures take a fifth of the heap."""
+    sizing = jvm.size_zookeeper(service("zookeeper", "zookeeper:3.9", cpus=cpus), make_profile())
+    gc = next(q for name, q in sizing.extra.items() if name.startswith("GC structures"))
+    assert gc.value == pytest.approx(96 * MIB * share)
 
 
 def test_zookeeper_heap_from_declared_znodes() -> None:
