@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 
 MASK = "****"
 
-#: What a name holding a secret contains (the names of lint rule CG508, secret-in-environment,
-#: matched loosely: a wrongly masked value is harmless).
+#: What a flag's or an assignment's name holding a secret contains, matched loosely (a wrongly
+#: masked value is harmless); beside it, every name `secret_name` calls a secret.
 _SECRET_PART = (
     r"(?:pass|secret|token|credential|auth|api[_.-]?key|private[_.-]?key|access[_.-]?key|auth[_.-]?key"
     r"|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key)"
@@ -64,11 +65,139 @@ _TOKEN_HINTS = ("AKIA", "ASIA", "gh", "sk_", "rk_", "xox")
 _ASSIGNMENT = re.compile(r"(?<![\w.-])(?P<name>[\w.-]+)=")
 #: Flags whose value is `user:password` (curl, wget, ab, hey).
 _USER_FLAGS = frozenset({"-u", "--user", "-A"})
-_WORDS = re.compile(r"[_\-.]+")
-_SECRET_WORDS = ("PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL")
-_SECRET_PAIRS = ("API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "SECRET_KEY", "AUTH_KEY", "MASTER_KEY", "DB_PASS")
-#: Names like these hold a path or a setting about a secret, not the secret.
-_NOT_SECRET_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_HOST", "_PORT", "_USER", "_USERNAME", "_NAME", "_ID")
+#: Which environment variables hold a secret: the one list, read by `secret_name` below (what
+#: composegen masks) and by lint rule CG508, secret-in-environment (its default options), so that
+#: every name lint calls a secret is masked. A name holds a secret when it is one of `names`, or,
+#: unless it is one of `ignore_names` or ends in one of `ignore_suffixes`, when one of its words
+#: (split at `_`, `-`, `.`) is one of `words` or ends in one of `word_endings`, or it holds one of
+#: the `pairs` of words.
+SECRET_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "words": (
+            "PASSWORD",
+            "PASSWD",
+            "PASSPHRASE",
+            "PASS",
+            "PWD",
+            "SECRET",
+            "TOKEN",
+            "CREDENTIAL",
+            "CREDENTIALS",
+            "APIKEY",
+            "ENCRYPTIONKEY",  # Kibana's XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY
+        ),
+        # a word ending in one of these (PGPASSWORD, MYSQLPASSWD)
+        "word_endings": ("PASSWORD", "PASSWD"),
+        # names that hold a secret whatever their words say (NEO4J_AUTH: `neo4j/<password>`)
+        "names": ("NEO4J_AUTH", "RABBITMQ_ERLANG_COOKIE", "APP_KEY"),
+        # names that hold no secret whatever their words say (the shell's working directory, the
+        # token that names an etcd cluster)
+        "ignore_names": ("PWD", "OLDPWD", "ETCD_INITIAL_CLUSTER_TOKEN", "INITIAL_CLUSTER_TOKEN"),
+        "pairs": (
+            "API_KEY",
+            "PRIVATE_KEY",
+            "ACCESS_KEY",
+            "SECRET_KEY",
+            "AUTH_KEY",
+            "ENCRYPTION_KEY",
+            "SIGNING_KEY",
+            "MASTER_KEY",
+            "CLIENT_SECRET",
+            "DB_PASS",
+            "ROOT_PASS",
+        ),
+        # names ending like this hold a path, a switch or a setting about the secret, not the secret
+        "ignore_suffixes": (
+            "_FILE",
+            "_FILEPATH",
+            "_FILENAME",
+            "_PATH",
+            "_DIR",
+            "_ENABLED",
+            "_ENABLE",
+            "_DISABLED",
+            "_METHOD",
+            "_LENGTH",
+            "_EXPIRY",
+            "_EXPIRES",
+            "_TTL",
+            "_TIMEOUT",
+            "_URL_PATH",
+            "_TYPE",
+            "_MODE",
+            "_PROVIDER",
+            "_HEADER",
+            "_COOKIE_NAME",
+            "_ALGORITHM",
+            "_SCHEME",
+            "_CLASS",
+            "_LOCATION",
+            "_SERVERS",
+            "_PROTOCOL",
+            "_MECHANISM",
+            "_SOURCE",
+            "_POLICY",
+            "_REQUIRED",
+            "_HOST",
+            "_PORT",
+            "_USER",
+            "_USERNAME",
+            "_NAME",
+            "_ID",
+            "_KEY_ID",
+            "_ROTATION",
+            "_BACKEND",
+            "_USERS",
+            # a duration: how long a token or a password's reset link lives
+            "_SECONDS",
+            "_MINUTES",
+            "_HOURS",
+            "_DAYS",
+        ),
+    }
+)
+_WORD_SEPARATORS = re.compile(r"[_\-.]+")
+
+
+def name_words(name: str) -> list[str]:
+    """A variable's or a flag's name in upper-case words: `db-root.password` -> DB, ROOT, PASSWORD."""
+    return [w for w in _WORD_SEPARATORS.split(name.upper()) if w]
+
+
+class SecretNames:
+    """Which names hold a secret, by lists shaped like `SECRET_NAMES` (lint's options may change
+    them), read once."""
+
+    def __init__(self, lists: Mapping[str, Iterable[str]]) -> None:
+        self.suffixes = tuple(str(s).upper() for s in lists.get("ignore_suffixes", ()))
+        self.words = frozenset(str(w).upper() for w in lists.get("words", ()))
+        self.endings = tuple(str(w).upper() for w in lists.get("word_endings", ()))
+        self.pairs = [f"_{str(p).upper()}_" for p in lists.get("pairs", ())]
+        self.names = {str(n).upper() for n in lists.get("names", ())}
+        self.ignored = {str(n).upper() for n in lists.get("ignore_names", ())}
+
+    def ignores(self, name: str) -> bool:
+        """Whether the name says it holds no secret (a path, a setting about one), whatever its words."""
+        upper = name.upper()
+        return upper not in self.names and (upper in self.ignored or upper.endswith(self.suffixes))
+
+    def __call__(self, name: str) -> bool:
+        upper = name.upper()
+        if upper in self.names:
+            return True
+        if self.ignores(upper):
+            return False
+        words = name_words(upper)
+        if any(w in self.words for w in words) or (self.endings and any(w.endswith(self.endings) for w in words)):
+            return True
+        joined = "_" + "_".join(words) + "_"
+        return any(p in joined for p in self.pairs)
+
+
+_SECRET_NAMES = SecretNames(SECRET_NAMES)
+#: Words found inside a longer word too (MYSQL_ROOTPASSWORD, GITHUBTOKEN): masking more than CG508
+#: flags is harmless. Shorter words (PASS, PWD) would hide BYPASS and CWD.
+_INSIDE_A_WORD = tuple(w for w in SECRET_NAMES["words"] if len(w) >= 5)
 #: Values too short or too common to replace wherever they appear ("1", "true").
 MIN_KNOWN_LENGTH = 4
 #: A known value shorter than this ("shop", "blog": a dev password that is also the database's
@@ -93,7 +222,26 @@ def _hidden(value: str) -> str:
 
 
 def _secret_flag(name: str) -> bool:
-    return name.lower() in _SHORT_SECRET_FLAGS or _SECRET_IN_NAME.search(name) is not None
+    return name.lower() in _SHORT_SECRET_FLAGS or _SECRET_IN_NAME.search(name) is not None or secret_name(name)
+
+
+#: Short flags whose value is a secret for one program only: `redis-cli -a PASSWORD`.
+PROGRAM_SECRET_FLAGS: Mapping[str, tuple[str, ...]] = MappingProxyType({"redis-cli": ("-a",)})
+#: `-a VALUE` (or `-a=VALUE`) where a program of `PROGRAM_SECRET_FLAGS` runs.
+_PROGRAM_FLAG = r"(?<![\w-])(?P<flag>{flags})(?:\s+|=)(?P<value>\"[^\"]*\"|'[^']*'|[^\s'\"]+)"
+#: curl's and wget's `-u user:password` / `--user user:password`.
+_USER_PASSWORD = r"(?<![\w-])(?P<flag>-u|--user)(?:\s+|=)(?P<user>[\"']?[^\s:'\"]+:)(?P<value>[^\s'\"]+)"
+
+
+def _program_flags(text: str) -> str:
+    """`redis-cli -a VALUE` -> `redis-cli -a ****`, `curl -u user:VALUE` -> `curl -u user:****`."""
+    for program, flags in PROGRAM_SECRET_FLAGS.items():
+        if program in text:
+            pattern = _PROGRAM_FLAG.format(flags="|".join(re.escape(f) for f in flags))
+            text = re.sub(pattern, lambda m: m.group(0)[: m.start("value") - m.start()] + _hidden(m["value"]), text)
+    if "-u" in text:
+        text = re.sub(_USER_PASSWORD, lambda m: m.group(0)[: m.start("value") - m.start()] + _hidden(m["value"]), text)
+    return text
 
 
 def _masked_values(
@@ -205,13 +353,17 @@ def mask(text: str, known: Iterable[str] = ()) -> str:
         text = re.sub(_TOKEN, MASK, text)
     if "-p" in text:
         text = _glued_password(text)
+    text = _program_flags(text)
     text = _masked_values(text, _FLAG.finditer(text), lambda h: _VALUE.match(text, h.end()), _secret_flag)
     if "," in text:
         listed = re.compile(_FLAG_IN_LIST).finditer(text)
         text = _masked_values(text, listed, lambda h: _listed_value(text, h), _secret_flag)
     secret_part = _SECRET_IN_NAME.search
     return _masked_values(
-        text, _ASSIGNMENT.finditer(text), lambda h: _VALUE.match(text, h.end()), lambda n: secret_part(n) is not None
+        text,
+        _ASSIGNMENT.finditer(text),
+        lambda h: _VALUE.match(text, h.end()),
+        lambda n: secret_part(n) is not None or secret_name(n),
     )
 
 
@@ -219,13 +371,15 @@ def mask_argv(argv: Sequence[str], known: Iterable[str] = ()) -> list[str]:
     """A command's arguments masked one by one; the argument after a flag that names a secret
     (`--password`, `hunter2`) masked whole, and the password of `-u user:password`."""
     known = tuple(known)
-    mysql = any(re.match(_MYSQL_CLIENT, arg.rsplit("/", 1)[-1]) for arg in argv)
+    programs = [arg.rsplit("/", 1)[-1] for arg in argv]
+    mysql = any(re.match(_MYSQL_CLIENT, program) for program in programs)
+    program_flags = {flag for program in programs for flag in PROGRAM_SECRET_FLAGS.get(program, ())}
     out: list[str] = []
     for index, arg in enumerate(argv):
         previous = argv[index - 1] if index else ""
         if mysql and arg.startswith("-p") and len(arg) > 2 and not arg.startswith("-p$"):
             out.append("-p" + MASK)  # mysql -pPASSWORD, whatever it looks like
-        elif _names_a_secret(previous) and not arg.startswith(("-", "$")):
+        elif (_names_a_secret(previous) or previous in program_flags) and not arg.startswith(("-", "$")):
             out.append(MASK)
         elif previous in _USER_FLAGS and ":" in arg:  # curl -u user:password
             out.append(arg.split(":", 1)[0] + ":" + MASK)
@@ -253,13 +407,12 @@ def interpolated_variables(texts: Iterable[str], variables: Mapping[str, str]) -
 
 
 def secret_name(name: str) -> bool:
-    """Whether an environment variable's name says it holds a secret."""
+    """Whether an environment variable's name says it holds a secret: every name lint rule CG508
+    calls a secret (`SECRET_NAMES`), and names with a secret word inside a longer word."""
+    if _SECRET_NAMES(name):
+        return True
     upper = name.upper()
-    if upper.endswith(_NOT_SECRET_SUFFIXES):
-        return False
-    joined = "_" + "_".join(w for w in _WORDS.split(upper) if w) + "_"
-    # inside a word too (PGPASSWORD, MYSQL_ROOTPASSWORD): masking more than CG508 flags is harmless
-    return any(word in upper for word in _SECRET_WORDS) or any(f"_{pair}_" in joined for pair in _SECRET_PAIRS)
+    return not _SECRET_NAMES.ignores(upper) and any(word in upper for word in _INSIDE_A_WORD)
 
 
 def secret_values(environment: Mapping[str, str]) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -136,3 +137,29 @@ def test_a_file_may_expand_to_sixteen_times_its_size() -> None:
     with pytest.raises(InputError, match=r"^variables expand to too much text") as raised:
         parse_env_text(text + "".join(f"C{i}=${{A}}${{A}}\n" for i in range(100)), ".env")
     assert raised.value.where == ".env:110"  # C8: 11.8 MB, past 10 MB + 16 × the 102 kB file
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 200_000 + "://x",  # a long word before `://`: a scheme was tried at every letter (72 s)
+        "x://a:" * 40_000,  # URLs without `@`, back to back
+        "--password " * 20_000,  # secret flags with no value after them
+        "mysql " + "-p" * 100_000,
+    ],
+)
+def test_secrets_on_a_long_command_or_value_are_looked_for_in_linear_time(text: str, tmp_path: Path) -> None:
+    """CG508 on a long `command` and environment value (issue 16): each word looked at once."""
+    from composegen.lint.engine import run_rule
+    from composegen.lint.load import build_context
+    from composegen.lint.rules import by_code_or_name
+
+    quoted = text.replace("'", "''")
+    (tmp_path / "compose.yml").write_text(
+        f"services:\n  a:\n    image: x/y:1.0\n    command: '{quoted}'\n    environment:\n      X: '{quoted}'\n"
+    )
+    ctx = build_context([tmp_path / "compose.yml"], mode="file", env={}, project_dir=tmp_path)
+    rule = by_code_or_name("CG508")
+    assert rule is not None
+    _, seconds = _cpu_seconds(lambda: run_rule(ctx, rule))
+    assert seconds < BOUND

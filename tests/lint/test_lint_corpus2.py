@@ -66,10 +66,10 @@ def test_the_findings_are_the_judged_ones() -> None:
         ("CG506", "warning"): 14,  # paperless CI's host network; OPEA's ipc: host (TGI's, vLLM's: debatable)
         ("CG507", "warning"): 21,  # brokers, redis, postgres, elasticsearch, myscale on every interface
         ("CG508", "info"): 1,
-        ("CG508", "warning"): 72,
+        ("CG508", "warning"): 74,  # 2 on command lines: dify's and Langfuse's `--requirepass ${X:-literal}`
         ("CG509", "warning"): 12,  # cadvisor and node-exporter: / read-only, /proc, /sys, /var/lib/docker
         ("CG510", "warning"): 2,  # OPEA's vLLM on ROCm: seccomp and AppArmor unconfined
-        ("CG601", "warning"): 56,
+        ("CG601", "warning"): 74,  # 17 `${TAG:-latest}`/`:-release` defaults, LocalAI's `:master`
         ("CG602", "info"): 6,
         ("CG602", "warning"): 102,
         ("CG603", "info"): 10,
@@ -99,6 +99,28 @@ def test_the_false_positives_found_stay_fixed() -> None:
     flagged = {f.line for f in dify if f.code == "CG508"}
     assert {171, 175, 396}.isdisjoint(flagged)
     assert {6, 32, 42, 45, 246, 395, 481, 513, 559, 639} <= flagged  # 639: Kibana's encryption key
+
+
+def test_the_misses_found_in_the_llm_stacks_stay_found() -> None:
+    """Issue 16's misses: a password on redis's command line (a literal default of
+    `--requirepass`), floating tags that a variable's default supplies (OPEA's `${TAG:-latest}`,
+    immich's `${IMMICH_VERSION:-release}`) and a branch's build (LocalAI's `:master`, a registry's
+    image compose pulls before it builds)."""
+    by_file = findings()
+    for name, line in (
+        ("langgenius__dify__docker__docker-compose.yml", 271),
+        ("langfuse__langfuse__docker-compose.yml", 168),
+    ):
+        [redis] = [f for f in by_file[name] if f.code == "CG508" and f.service == "redis"]
+        assert (redis.line, redis.severity.value) == (line, "warning")
+        assert "--requirepass" in redis.message and "literal default" in redis.message
+        assert "difyai123456" not in redis.message and "myredissecret" not in redis.message
+    opea = by_file["opea-project__GenAIExamples__ChatQnA__docker_compose__nvidia__gpu__compose.yml"]
+    assert [f.line for f in opea if f.code == "CG601"] == [12, 49, 114, 146, 163]
+    immich = by_file["immich-app__immich__docker__docker-compose.yml"]
+    assert [f.line for f in immich if f.code == "CG601"] == [15, 38]
+    localai = by_file["mudler__LocalAI__docker-compose.yml"]
+    assert [(f.line, f.service) for f in localai if f.code == "CG601"] == [(8, "api")]
 
 
 def test_the_llm_stacks_meet_the_gpu_rules_quietly() -> None:

@@ -15,13 +15,25 @@ What it does:
     `your-api-key`) and etcd's cluster token (a cluster's name, not a credential), a file's
     path (`/run/secrets/db-password`) and names that end in what a setting about the secret
     holds (`*_CLASS`, `*_LOCATION`, `*_PROTOCOL`, `*_MECHANISM`, `*_USERS`, a duration such as
-    `*_EXPIRY_HOURS`...). The finding never prints the value. A value written once in an
-    anchor and merged into several services is one finding, at the anchor.
+    `*_EXPIRY_HOURS`...). The names are composegen's one list (`composegen.masking`), so every
+    name this rule calls a secret is also masked wherever composegen quotes a stack.
+
+    Command lines too (`command`, `entrypoint`, a healthcheck's `test`): the value of a flag
+    whose name says it holds a secret (`--password`, `--api-key`,
+    `-Dspring.datasource.password=`), of redis's `--requirepass` and `--masterauth` and of
+    `--auth` (the option `command_flags`), mysql's and mariadb's glued `-pPASSWORD`,
+    `redis-cli -a PASSWORD`, curl's and wget's `-u user:password`, and a URL with a password,
+    written literally or as the default of `${VAR:-literal}` (dify's and Langfuse's
+    `redis-server --requirepass ${REDIS_PASSWORD:-difyai123456}`). The shell's own `$$VAR` and
+    `$$(cat /run/secrets/db-password)`, placeholders, switches and file paths are no secrets.
+    The finding never prints the value. A value written once in an anchor and merged into
+    several services is one finding, at the anchor.
 
 Why is this bad?
     The compose file is committed, copied into tickets and CI logs, and printed by
     `docker compose config`; a secret in it is a secret shared with everyone who can read the
-    repository, and it cannot be rotated without a commit. `docker inspect` shows it too.
+    repository, and it cannot be rotated without a commit. `docker inspect` shows it too, and
+    a command line's arguments are also readable by every user of the host (`ps`).
 
 Example:
     ```yaml
@@ -48,7 +60,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from composegen.compose.syntax import go_format, split_key_value
 from composegen.compose.tree import Origin, key_origin
@@ -59,8 +71,10 @@ from composegen.lint.readers import (
     literal_fallback,
     once_per_origin,
     raw_at,
+    raw_value,
     variable_names,
 )
+from composegen.masking import PROGRAM_SECRET_FLAGS, SECRET_NAMES, SecretNames, name_words
 from composegen.yamlio import KeyPath
 
 CODE = "CG508"
@@ -69,95 +83,35 @@ SEVERITY = Severity.warning
 SECURITY_SEVERITY = 7.5  # SARIF security-severity: a credential readable by everyone with the repository
 SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info, "prod": Severity.error}
 OPTIONS: dict[str, Any] = {
-    # a name holding one of these words (split at `_`, `-`, `.`) names a secret
-    "words": [
-        "PASSWORD",
-        "PASSWD",
-        "PASSPHRASE",
-        "PASS",
-        "PWD",
-        "SECRET",
-        "TOKEN",
-        "CREDENTIAL",
-        "CREDENTIALS",
-        "APIKEY",
-        "ENCRYPTIONKEY",  # Kibana's XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY
-    ],
-    # ... and so does a word ending in one of these (PGPASSWORD, MYSQLPASSWD)
-    "word_endings": ["PASSWORD", "PASSWD"],
-    # names that hold a secret whatever their words say (NEO4J_AUTH: `neo4j/<password>`)
-    "names": ["NEO4J_AUTH", "RABBITMQ_ERLANG_COOKIE", "APP_KEY"],
-    # names that hold no secret whatever their words say (the shell's working directory, the
-    # token that names an etcd cluster)
-    "ignore_names": ["PWD", "OLDPWD", "ETCD_INITIAL_CLUSTER_TOKEN", "INITIAL_CLUSTER_TOKEN"],
+    # which names hold a secret: composegen.masking's one list (`SECRET_NAMES`, what composegen masks
+    # too): `names` always, else, unless a name is in `ignore_names` or ends in `ignore_suffixes`
+    # (a path, a switch or a setting about the secret), a name with one of `words`, a word ending
+    # in one of `word_endings` (PGPASSWORD) or one of the `pairs` of words
+    **{key: list(values) for key, values in SECRET_NAMES.items()},
+    # command-line flags whose value is a secret, besides those whose name says so (`--password`,
+    # `--api-key`, `-Dspring.datasource.password=`): redis's `--requirepass` and `--masterauth`
+    "command_flags": ["requirepass", "masterauth", "auth"],
     # values that stand in for a secret the reader must supply (besides `<placeholders>`)
     "placeholders": ["dummy", "placeholder", "redacted", "invalid", "xxx", "xxxx", "xxxxx", "***", "...", "replaceme"],
-    # ... and so does one holding one of these pairs of words
-    "pairs": [
-        "API_KEY",
-        "PRIVATE_KEY",
-        "ACCESS_KEY",
-        "SECRET_KEY",
-        "AUTH_KEY",
-        "ENCRYPTION_KEY",
-        "SIGNING_KEY",
-        "MASTER_KEY",
-        "CLIENT_SECRET",
-        "DB_PASS",
-        "ROOT_PASS",
-    ],
-    # names ending like this hold a path, a switch or a setting about the secret, not the secret
-    "ignore_suffixes": [
-        "_FILE",
-        "_FILEPATH",
-        "_FILENAME",
-        "_PATH",
-        "_DIR",
-        "_ENABLED",
-        "_ENABLE",
-        "_DISABLED",
-        "_METHOD",
-        "_LENGTH",
-        "_EXPIRY",
-        "_EXPIRES",
-        "_TTL",
-        "_TIMEOUT",
-        "_URL_PATH",
-        "_TYPE",
-        "_MODE",
-        "_PROVIDER",
-        "_HEADER",
-        "_COOKIE_NAME",
-        "_ALGORITHM",
-        "_SCHEME",
-        "_CLASS",
-        "_LOCATION",
-        "_SERVERS",
-        "_PROTOCOL",
-        "_MECHANISM",
-        "_SOURCE",
-        "_POLICY",
-        "_REQUIRED",
-        "_HOST",
-        "_PORT",
-        "_USER",
-        "_USERNAME",
-        "_NAME",
-        "_ID",
-        "_KEY_ID",
-        "_ROTATION",
-        "_BACKEND",
-        "_USERS",
-        # a duration: how long a token or a password's reset link lives
-        "_SECONDS",
-        "_MINUTES",
-        "_HOURS",
-        "_DAYS",
-    ],
 }
 
 #: A URL with a password: scheme://user:password@host
-_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<password>[^/\s@]+)@")
+#: What follows a URL's `://` when it holds a password: user:password@
+_USERINFO_PASSWORD = re.compile(r"[^/\s:@]*:(?P<password>[^/\s@]+)@")
+
+
+def _url_password(text: str) -> str | None:
+    """The password of the first URL with one in `text` (`postgres://app:hunter2@db/app`), in
+    time linear in the text: each `://` after a scheme looks ahead only to the next `/`."""
+    start = text.find("://")
+    while start >= 0:
+        if start > 0 and text[start - 1].isalnum():
+            found = _USERINFO_PASSWORD.match(text, start + 3)
+            if found is not None:
+                return found["password"]
+        start = text.find("://", start + 3)
+    return None
+
 #: Values that are placeholders, not secrets: `<your-key>`, and text that asks the reader for
 #: theirs (`your-resend-api-key`, `your_openai_api_key_here`).
 _PLACEHOLDER = re.compile(r"^(?:<[^<>]*>|your[-_ ].*)$", re.IGNORECASE)
@@ -180,37 +134,6 @@ def _entry_text(found: bool, value: Any, item: bool) -> tuple[bool, str | None]:
 
 
 # --- the rule --------------------------------------------------------------------------------
-
-
-_SEPARATORS = re.compile(r"[_\-.]+")
-
-
-def _words(name: str) -> list[str]:
-    return [w for w in _SEPARATORS.split(name.upper()) if w]
-
-
-class SecretNames:
-    """The options that say which names hold a secret, read once for a whole run."""
-
-    def __init__(self, options: Mapping[str, Any]) -> None:
-        self.suffixes = tuple(str(s).upper() for s in options.get("ignore_suffixes", ()))
-        self.words = [str(w).upper() for w in options.get("words", ())]
-        self.endings = tuple(str(w).upper() for w in options.get("word_endings", ()))
-        self.pairs = [f"_{str(p).upper()}_" for p in options.get("pairs", ())]
-        self.names = {str(n).upper() for n in options.get("names", ())}
-        self.ignored = {str(n).upper() for n in options.get("ignore_names", ())}
-
-    def __call__(self, name: str) -> bool:
-        upper = name.upper()
-        if upper in self.names:
-            return True
-        if upper in self.ignored or upper.endswith(self.suffixes):
-            return False
-        words = _words(name)
-        if any(w in words for w in self.words) or (self.endings and any(w.endswith(self.endings) for w in words)):
-            return True
-        joined = "_" + "_".join(words) + "_"
-        return any(p in joined for p in self.pairs)
 
 
 def _environment(service: Mapping[str, Any]) -> Iterator[tuple[str, Any, Any, Origin | None]]:
@@ -256,7 +179,11 @@ def _stands_in(text: str, placeholders: frozenset[str]) -> bool:
 def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     secret_name = SecretNames(options)
     placeholders = frozenset(str(p).lower() for p in options.get("placeholders", ()))
+    flags = CommandFlags(secret_name, options)
     for name, service in ctx.services():
+        for keys, what in _COMMAND_KEYS:
+            if _has_command(service, keys):
+                yield from _command_violations(ctx, name, ("services", name, *keys), what, flags, placeholders)
         for key, value, where, origin in _environment(service):
             path: KeyPath = ("services", name, "environment", where)
             if value is None:
@@ -276,7 +203,7 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
                     f"reference a variable (`{key}: ${{{key}}}`) or use a secret file",
                     service=name,
                 )
-            elif _URL_PASSWORD.search(text):
+            elif _url_password(text):
                 yield Violation(path, _url_message(name, key), service=name)
 
 
@@ -311,5 +238,141 @@ def _fallback(
             f"leaves the variable out: drop the default (`${{{named}:?set it in .env}}`) or use a secret file",
             service=service,
         )
-    elif _URL_PASSWORD.search(everything[0]):
+    elif _url_password(everything[0]):
         yield Violation(path, _url_message(service, key), service=service)
+
+
+# --- secrets on command lines: `command`, `entrypoint`, a healthcheck's `test` ----------------
+
+_COMMAND_KEYS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("command",), "command"),
+    (("entrypoint",), "entrypoint"),
+    (("healthcheck", "test"), "healthcheck"),
+)
+#: A shell word as written: quoted parts and bare text, glued (`--password="a b"`).
+_ARGUMENT = re.compile(r"""(?:"[^"]*"|'[^']*'|[^\s"']+)+""")
+_QUOTED = re.compile(r""""([^"]*)"|'([^']*)'""")
+#: Programs a command runs whose short flags hold a secret: mysql's glued `-pPASSWORD`, curl's
+#: and wget's `-u user:password`.
+_MYSQL_CLIENT = re.compile(r"(?i)^(?:mysql|mariadb)")
+_USER_FLAGS = frozenset({"-u", "--user"})
+_USER_PROGRAMS = frozenset({"curl", "wget"})
+
+
+class CommandFlags:
+    """Which flags of a command line hold a secret, read once for a whole run."""
+
+    def __init__(self, secret_name: SecretNames, options: Mapping[str, Any]) -> None:
+        self.secret_name = secret_name
+        self.named = frozenset(str(f).lower().lstrip("-") for f in options.get("command_flags", ()))
+
+    def __call__(self, flag: str) -> bool:
+        """`--requirepass`, `--api-key`, `-Dspring.datasource.password` (not `-p`, `-a`: one letter
+        says nothing without its program)."""
+        name = flag.lstrip("-")
+        return len(name) > 1 and (name.lower() in self.named or self.secret_name("_".join(name_words(name))))
+
+
+def _has_command(service: Mapping[str, Any], key: tuple[str, ...]) -> bool:
+    node: Any = service
+    for part in key:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return isinstance(node, (str, list))
+
+
+def _arguments(value: Any) -> list[tuple[str, int | None]]:
+    """The words of a command as written, each with the index of the list item it is in (None for
+    a command written as one string); an item holding a script gives each of its words."""
+    items: list[tuple[str, int | None]] = [(value, None)] if isinstance(value, str) else []
+    if isinstance(value, list):
+        items = [(go_format(item), index) for index, item in enumerate(value) if not isinstance(item, (dict, list))]
+    return [(_QUOTED.sub(r"\1\2", word.group()), index) for text, index in items for word in _ARGUMENT.finditer(text)]
+
+
+class _Secret(NamedTuple):
+    """A secret found on a command line: the flag it follows (or "a URL"), its text as written,
+    and the list item holding it."""
+
+    flag: str
+    value: str
+    item: int | None
+
+
+def _command_secrets(words: list[tuple[str, int | None]], flags: CommandFlags) -> Iterator[_Secret]:
+    programs = {word.rsplit("/", 1)[-1] for word, _ in words if not word.startswith("-")}
+    mysql = any(_MYSQL_CLIENT.match(program) for program in programs)
+    program_flags = {flag for program in programs for flag in PROGRAM_SECRET_FLAGS.get(program, ())}
+    user_flags = _USER_FLAGS if programs & _USER_PROGRAMS else frozenset()
+    for position, (word, index) in enumerate(words):
+        following = words[position + 1] if position + 1 < len(words) else None
+        if "://" in word and _url_password(word):
+            yield _Secret("a URL", word, index)
+        if not word.startswith("-") or word == "-":
+            continue
+        flag, equals, value = word.partition("=")
+        if mysql and word.startswith("-p") and not word.startswith("--") and len(word) > 2:
+            yield _Secret("-p", word[2:], index)  # mysql -pPASSWORD (`-p PASSWORD` would prompt)
+        elif equals and flags(flag):
+            yield _Secret(flag, value, index)
+        elif not equals and following is not None and not following[0].startswith("-"):
+            if flags(word) or word in program_flags:
+                yield _Secret(word, following[0], following[1])
+            elif word in user_flags and ":" in following[0]:  # curl -u user:password
+                yield _Secret(word, following[0].split(":", 1)[1], following[1])
+
+
+def _literal_secret(secret: _Secret, placeholders: frozenset[str]) -> str | None:
+    """How a secret on a command line is written in the file: "literal", "default" (a
+    `${VAR:-literal}`), or None where the file holds none (a variable, the shell's `$$VAR` or
+    `$$(cat file)`, a placeholder, a flag, a file's path)."""
+    if secret.flag == "a URL":
+        if has_template(secret.value):
+            read = literal_fallback(secret.value)
+            text = read[0] if read is not None else ""
+        else:
+            text = secret.value
+        password = _url_password(text)
+        return "literal" if password is not None and "$" not in password else None
+    if has_template(secret.value):
+        read = literal_fallback(secret.value)
+        if read is None or read[0] == read[1] or "$" in read[0] or _stands_in(read[0], placeholders):
+            return None
+        return "default"
+    literal = secret.value.replace("$$", "$")
+    return None if "$" in literal or _stands_in(literal, placeholders) else "literal"
+
+
+def _command_violations(
+    ctx: LintContext,
+    service: str,
+    path: KeyPath,
+    what: str,
+    flags: CommandFlags,
+    placeholders: frozenset[str],
+) -> Iterator[Violation]:
+    found, value, _ = raw_value(ctx, path)
+    if not found:
+        return
+    reported: set[int | None] = set()
+    for secret in _command_secrets(_arguments(value), flags):
+        kind = _literal_secret(secret, placeholders)
+        if kind is None or secret.item in reported:
+            continue
+        reported.add(secret.item)
+        at: KeyPath = path if secret.item is None else (*path, secret.item)
+        if secret.flag == "a URL":
+            message = f"service {service!r} passes a URL with a literal password on its {what} (value masked)"
+            advice = "put the password in a variable or a secret file"
+        elif kind == "default":
+            named = variable_names(secret.value)[0]
+            message = (
+                f"service {service!r} gives {secret.flag} on its {what} a literal default (value masked), "
+                "used whenever .env leaves the variable out"
+            )
+            advice = f"drop the default (`${{{named}:?set it in .env}}`) or read the secret from a file"
+        else:
+            message = f"service {service!r} passes {secret.flag} a literal secret on its {what} (value masked)"
+            advice = "reference a variable (`${NAME:?set it in .env}`) or read the secret from a file"
+        yield Violation(at, f"{message}: {advice}", service=service)
