@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from composegen.errors import ComposegenError, InputError, UnitError
-from composegen.models.footprint import ModelFootprint
 from composegen.profiles import PROJECT_FILE
 from composegen.profiles.plain import default_spec
 from composegen.sizing.detect import detect
@@ -18,6 +17,7 @@ from composegen.units import parse_bytes, parse_cpus
 if TYPE_CHECKING:  # the models are read here, never built: lint without composegen.yaml skips pydantic
     from composegen.compose.stack import Stack
     from composegen.facts import ServiceFacts
+    from composegen.models.footprint import ModelFootprint
     from composegen.profiles.loader import LoadedProject
     from composegen.profiles.models import HostSpec, ServiceSpec
     from composegen.yamlio import Document
