@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from composegen.compose.stack import ProblemKind
-from composegen.compose.syntax import SyntaxProblem, go_format, parse_volume
+from composegen.compose.syntax import go_format, service_volumes
 from composegen.compose.tree import Origin, SDict, SList, is_mapping, key_origin
 from composegen.errors import UnitError
 from composegen.lint.context import LintContext
@@ -710,12 +710,7 @@ def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:
             yield "services", shared, (*base, key)
     for target, path, _ in _names(service.get("networks"), (*base, "networks")):
         yield "networks", target, path
-    volumes = service.get("volumes")
-    for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
-        try:
-            volume = parse_volume(entry)
-        except SyntaxProblem:
-            continue  # schema-invalid reports it
+    for index, volume in service_volumes(service.get("volumes")):
         if volume.type == "volume" and volume.source:
             yield "volumes", volume.source, (*base, "volumes", index)
     for section in ("secrets", "configs"):
