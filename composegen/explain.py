@@ -1,8 +1,13 @@
-"""`composegen explain`: every number in a plan, with the derivation that made it."""
+"""`composegen explain`: every number in a plan, with the derivation that made it.
+
+`explain_stack` is the explain command's one call: the planned stack, and the service asked for.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from composegen.sizing.model import ServicePlan, StackPlan
 from composegen.sizing.quantity import Quantity, as_dict, explain_lines
@@ -134,3 +139,44 @@ def stack_json(stack: StackPlan) -> dict[str, Any]:
             "problems": list(fit.problems),
         },
     }
+
+
+class ExplainRequest(NamedTuple):
+    profile: str
+    project: Path | None
+    cwd: Path
+    service: str | None = None  # one service; None: all of them
+    docker_version: str | None = None
+    measurements: Path | None = None
+
+
+class ExplainOutcome(NamedTuple):
+    stack: StackPlan
+    chosen: ServicePlan | None  # the one service asked for; None: all of them
+
+    def text(self) -> str:
+        if self.chosen is not None:
+            return service_text(self.chosen)
+        return "\n".join([stack_text(self.stack), *("\n" + service_text(s) for s in self.stack.services)])
+
+    def as_json(self) -> dict[str, Any]:
+        return service_json(self.chosen) if self.chosen is not None else stack_json(self.stack)
+
+
+def explain_stack(request: ExplainRequest, say: Callable[[str], None]) -> ExplainOutcome:
+    """Plan the stack and pick the service asked for. The plan's warnings go to `say` (but those
+    the stack's text already shows), before an unknown service is refused."""
+    from composegen.errors import InputError
+    from composegen.render.overlay import plan
+
+    stack = plan(request.profile, request.project, request.cwd, request.docker_version, request.measurements).stack
+    for warning in stack.warnings:
+        if warning not in stack.fit.problems:  # those are in the text already
+            say(f"warning: {warning}")
+    if request.service is None:
+        return ExplainOutcome(stack, None)
+    chosen = stack.service(request.service)
+    if chosen is None:
+        names = ", ".join(s.name for s in stack.services)
+        raise InputError(f"no service {request.service!r} in the stack", fix=f"choose one of: {names}")
+    return ExplainOutcome(stack, chosen)

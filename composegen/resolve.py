@@ -11,12 +11,13 @@ from composegen.profiles import PROJECT_FILE
 from composegen.profiles.plain import default_spec
 from composegen.sizing.detect import detect
 from composegen.sizing.gpus import gpu_handed_over, reservation
-from composegen.sizing.inputs import BaseService, ModelFootprint, ServiceInputs
+from composegen.sizing.inputs import BaseService, ServiceInputs
 from composegen.units import parse_bytes, parse_cpus
 
 if TYPE_CHECKING:  # the models are read here, never built: lint without composegen.yaml skips pydantic
     from composegen.compose.stack import Stack
     from composegen.facts import ServiceFacts
+    from composegen.models.footprint import ModelFootprint
     from composegen.profiles.loader import LoadedProject
     from composegen.profiles.models import HostSpec, ServiceSpec
     from composegen.yamlio import Document

@@ -39,6 +39,9 @@ def test_every_contract_is_kept() -> None:
         ("render/swarm.py", "from composegen.plan import capacity"),  # render <-> plan again
         ("lint/rules/privileged.py", "from composegen.lint.rules import root_user"),  # a rule importing a rule
         ("units.py", "import yaml"),  # YAML outside yamlio
+        ("profiles/models.py", "from composegen.sizing import quantity"),  # profiles <-> sizing again
+        ("models/mounts.py", "from composegen.sizing import inputs"),  # models <-> sizing again
+        ("profiles/show.py", "from composegen.models import catalog"),  # profiles and models are siblings
     ],
 )
 def test_a_wrong_import_breaks_a_contract(tmp_path: Path, module: str, line: str) -> None:

@@ -55,31 +55,17 @@ def k8s(
 
     def body() -> int:
         from composegen.errors import EXIT_OK, InputError
-        from composegen.export.k8s import export_k8s, k8s_json, secret_note, stale_files, stream_text, write_manifests
-        from composegen.render.overlay import plan, read_files
-        from composegen.writer import refuse_empty_output
+        from composegen.export.run import ExportRequest, export_k8s_files
 
-        refuse_empty_output(output)
         if output == "-" and fmt is OutputFormat.json:
             raise InputError("--format json reports the files written", fix="write them into a folder: -o k8s/")
-        planned = plan(profile, project, Path.cwd())
-        exported = export_k8s(planned)
-        written: list[Path] = []
-        stale: list[Path] = []
-        if output == "-":
-            typer.echo(stream_text(exported), nl=False)
-        else:
-            written = write_manifests(
-                exported, Path(output), force=force, inputs=read_files(planned), root=planned.project.root
-            )
-            stale = stale_files(Path(output), written)
+        outcome = export_k8s_files(ExportRequest(profile, project, Path.cwd(), output, force))
         if fmt is OutputFormat.json:
-            _echo_json(k8s_json(exported, [str(p) for p in written], [str(p) for p in stale]))
+            _echo_json(outcome.as_json())
             return EXIT_OK
-        notes = [f"not mapped: {n.service}: {n.what}: {n.why}" for n in exported.unmapped]
-        notes += [f"warning: {p} is from an earlier export of a service the stack no longer has" for p in stale]
-        notes += [note for note in [secret_note(exported)] if note]
-        _print_written(written, notes)
+        if outcome.stream is not None:
+            typer.echo(outcome.stream, nl=False)
+        _print_written(outcome.written, outcome.notes())
         return EXIT_OK
 
     run(body)
@@ -106,17 +92,15 @@ def env(
 
     def body() -> int:
         from composegen.errors import EXIT_OK
-        from composegen.export.env_tiers import export_tiers, tiers_json, write_tiers
-        from composegen.render.overlay import plan, read_files
+        from composegen.export.run import ExportRequest, export_env_tiers
 
-        planned = plan(profile, project, Path.cwd())
         names = [t.strip() for t in tiers.split(",") if t.strip()] if tiers is not None else None
-        exported = export_tiers(planned, names, output)
-        written = write_tiers(exported, force=force, inputs=read_files(planned), root=planned.project.root)
+        request = ExportRequest(profile, project, Path.cwd(), str(output) if output is not None else None, force)
+        outcome = export_env_tiers(request, names)
         if fmt is OutputFormat.json:
-            _echo_json(tiers_json(exported, [str(p) for p in written]))
+            _echo_json(outcome.as_json())
             return EXIT_OK
-        _print_written(written, [f"warning: {w}" for w in exported.warnings])
+        _print_written(outcome.written, outcome.notes())
         return EXIT_OK
 
     run(body)
@@ -142,24 +126,15 @@ def alerts(
 
     def body() -> int:
         from composegen.errors import EXIT_OK
-        from composegen.export.alerts import PLATFORMS, alert_rules, rules_json, rules_text
-        from composegen.export.output import write_export
-        from composegen.render.overlay import plan, read_files
-        from composegen.writer import refuse_empty_output
+        from composegen.export.run import ExportRequest, export_alerts
 
-        refuse_empty_output(output)
-        planned = plan(profile, project, Path.cwd())
-        chosen = next(p for p in PLATFORMS if p == platform.value)
-        rules = alert_rules(planned.stack, planned.profile.profile.monitoring, planned.base.name or "default", chosen)
-        text = rules_text(rules, planned.profile.profile.name, planned.digest)
-        if output != "-":
-            write_export(Path(output), text, force=force, inputs=read_files(planned), root=planned.project.root)
+        outcome = export_alerts(ExportRequest(profile, project, Path.cwd(), output, force), platform.value)
         if fmt is OutputFormat.json:
-            _echo_json(rules_json(rules, None if output == "-" else output))
+            _echo_json(outcome.as_json())
             return EXIT_OK
-        typer.echo(text if output == "-" else output, nl=output != "-")
-        for item in rules.skipped:
-            typer.echo(f"composegen: no {item.what} for {item.service}: {item.why}", err=True)
+        typer.echo(outcome.text if outcome.to_stdout else outcome.output, nl=not outcome.to_stdout)
+        for note in outcome.notes():
+            typer.echo(f"composegen: {note}", err=True)
         return EXIT_OK
 
     run(body)

@@ -70,17 +70,9 @@ def rules(
     """List the lint rules: code, name, default severity, whether --fix fixes it; or explain one."""
 
     def body() -> int:
-        from composegen.errors import InputError
-        from composegen.lint.docs import rule_page, rules_markdown, rules_table
-        from composegen.lint.rules import all_rules, by_code_or_name
+        from composegen.lint.docs import rules_help
 
-        if code is not None:
-            rule = by_code_or_name(code.strip()) or by_code_or_name(code.strip().upper())
-            if rule is None:
-                raise InputError(f"no lint rule {code!r}", fix="see `composegen rules` for their codes and names")
-            sys.stdout.write(rule_page(rule))
-            return EXIT_OK
-        sys.stdout.write(rules_markdown(all_rules()) if markdown else rules_table(all_rules()))
+        sys.stdout.write(rules_help(code, markdown))
         return EXIT_OK
 
     run(body)

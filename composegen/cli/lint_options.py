@@ -146,20 +146,27 @@ def parse_lint_args(args: Sequence[str]) -> dict[str, Any] | None:
                 return None
             parsed[opt.dest] = True
             continue
-        if equals:
-            value = attached
-        elif index < len(args):
-            value = args[index]
-            index += 1
-        else:
+        value, index = (attached, index) if equals else _next_value(args, index)
+        if not _plainly_valid(opt, value):
             return None
-        if not value or value.startswith("-") or (opt.choices and value not in opt.choices):
-            return None
-        converted: Any = Path(value) if opt.path else value
-        if opt.takes == "many":
-            parsed.setdefault(opt.dest, []).append(converted)
-        else:
-            parsed[opt.dest] = converted
+        _keep(parsed, opt, Path(value) if opt.path else value)
     if files:
         parsed["files"] = files
     return parsed
+
+
+def _next_value(args: Sequence[str], index: int) -> tuple[str, int]:
+    """The value after an option that takes one, and where to read on ("" when there is none)."""
+    return (args[index], index + 1) if index < len(args) else ("", index)
+
+
+def _plainly_valid(opt: Opt, value: str) -> bool:
+    """A value the fast path takes as it is: given, not an option, among the choices."""
+    return bool(value) and not value.startswith("-") and (not opt.choices or value in opt.choices)
+
+
+def _keep(parsed: dict[str, Any], opt: Opt, value: Any) -> None:
+    if opt.takes == "many":
+        parsed.setdefault(opt.dest, []).append(value)
+    else:
+        parsed[opt.dest] = value

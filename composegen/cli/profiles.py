@@ -22,11 +22,10 @@ def profiles_list() -> None:
     """List the bundled profiles."""
 
     def body() -> int:
-        from composegen.profiles.loader import bundled_profiles, load_profile
+        from composegen.profiles.show import bundled_descriptions
 
-        for name in bundled_profiles():
-            loaded = load_profile(name, Path.cwd())
-            typer.echo(f"{name:<14} {loaded.profile.description}")
+        for name, description in bundled_descriptions(Path.cwd()):
+            typer.echo(f"{name:<14} {description}")
         return EXIT_OK
 
     run(body)
@@ -37,13 +36,11 @@ def profiles_show(name: Annotated[str, typer.Argument(help="A bundled profile na
     """Show a profile with everything it extends resolved."""
 
     def body() -> int:
-        from composegen.profiles.loader import load_profile
-        from composegen.profiles.show import readable
+        from composegen.profiles.show import show_profile
 
-        here = Path.cwd() / "composegen.yaml"
-        loaded = load_profile(name, Path.cwd(), here if here.is_file() else None)
-        typer.echo(f"# {' extends '.join(loaded.files)}")
-        typer.echo(json.dumps(readable(loaded.profile), indent=2))
+        shown = show_profile(name, Path.cwd())
+        typer.echo(f"# {' extends '.join(shown.files)}")
+        typer.echo(json.dumps(shown.data, indent=2))
         return EXIT_OK
 
     run(body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,9 @@ from composegen.cli.options import (
 )
 from composegen.cli.run import run
 from composegen.errors import EXIT_FINDINGS, EXIT_OK
+
+if TYPE_CHECKING:
+    from composegen.render.run import RenderOutcome
 
 Target = choices("Target", LINT_TARGETS)
 
@@ -61,23 +64,12 @@ def render(
     """Write the overlay for PROFILE: docker-compose.PROFILE.yml beside the first base file
     (with --target swarm, the stack file docker-stack.PROFILE.yml)."""
 
-    def check_every_overlay() -> int:
-        from composegen.render.check import check_all as do_check_all
-
-        states = do_check_all(list(paths or ()), project, Path.cwd())
-        for state in states:
-            if state.ok:
-                typer.echo(f"{state.path} is up to date")
-            else:
-                typer.echo(f"composegen: {state.path}: {state.message}", err=True)
-        return EXIT_OK if all(s.ok for s in states) else EXIT_FINDINGS
-
     def body() -> int:
         from composegen.errors import InputError
         from composegen.render.run import RenderRequest, render_stack
 
         if check_all:
-            return check_every_overlay()
+            return _check_every_overlay(paths, project)
         if paths:
             raise InputError("render takes no file arguments", fix="name files only with --check-all")
         if profile is None:
@@ -94,25 +86,51 @@ def render(
             target=target.value if target is not None else None,
         )
         text_format = fmt is OutputFormat.text
-        outcome = render_stack(
-            request, lambda line: typer.echo(f"composegen: {line}", err=True) if text_format else None
-        )
-        status = EXIT_OK
-        if outcome.to_stdout:
-            if text_format:
-                sys.stdout.write(outcome.text)
-        elif outcome.checked and not outcome.up_to_date:
-            state = "missing" if outcome.current is None else "out of date"
-            again = f"composegen render --profile {profile}" + (" --target swarm" if outcome.target == "swarm" else "")
-            typer.echo(f"composegen: {outcome.out} is {state}: run `{again}`", err=True)
-            status = EXIT_FINDINGS
-        elif text_format:
-            typer.echo(f"{outcome.out} is up to date" if outcome.checked else str(outcome.out))
+        outcome = render_stack(request, _say if text_format else _quiet)
+        status = _print_rendered(outcome, profile, text_format)
         if not text_format:
             typer.echo(json.dumps(outcome.as_json(), indent=2))
         return status
 
     run(body)
+
+
+def _say(line: str) -> None:
+    typer.echo(f"composegen: {line}", err=True)
+
+
+def _quiet(line: str) -> None:
+    """--format json: the notes are in the JSON report."""
+
+
+def _check_every_overlay(paths: list[Path] | None, project: Path | None) -> int:
+    """`render --check-all`: each overlay up to date (stdout) or not (stderr); exit 1 if any is not."""
+    from composegen.render.check import check_all
+
+    states = check_all(list(paths or ()), project, Path.cwd())
+    for state in states:
+        if state.ok:
+            typer.echo(f"{state.path} is up to date")
+        else:
+            typer.echo(f"composegen: {state.path}: {state.message}", err=True)
+    return EXIT_OK if all(s.ok for s in states) else EXIT_FINDINGS
+
+
+def _print_rendered(outcome: RenderOutcome, profile: str, text_format: bool) -> int:
+    """The render outcome (but its JSON report): the text for stdout, the file written, or whether
+    the file on disk is up to date (exit 1 when it is not)."""
+    if outcome.to_stdout:
+        if text_format:
+            sys.stdout.write(outcome.text)
+        return EXIT_OK
+    if outcome.checked and not outcome.up_to_date:
+        state = "missing" if outcome.current is None else "out of date"
+        again = f"composegen render --profile {profile}" + (" --target swarm" if outcome.target == "swarm" else "")
+        typer.echo(f"composegen: {outcome.out} is {state}: run `{again}`", err=True)
+        return EXIT_FINDINGS
+    if text_format:
+        typer.echo(f"{outcome.out} is up to date" if outcome.checked else str(outcome.out))
+    return EXIT_OK
 
 
 def explain(
@@ -126,30 +144,11 @@ def explain(
     """Say why each service got the numbers it got, step by step."""
 
     def body() -> int:
-        from composegen import explain as ex
-        from composegen.errors import InputError
-        from composegen.render.overlay import plan
+        from composegen.explain import ExplainRequest, explain_stack
 
-        planned = plan(profile, project, Path.cwd(), docker_version, measurements)
-        stack = planned.stack
-        for warning in stack.warnings:
-            if warning not in stack.fit.problems:  # those are in the text already
-                typer.echo(f"composegen: warning: {warning}", err=True)
-        if service is not None:
-            chosen = stack.service(service)
-            if chosen is None:
-                names = ", ".join(s.name for s in stack.services)
-                raise InputError(f"no service {service!r} in the stack", fix=f"choose one of: {names}")
-            typer.echo(
-                json.dumps(ex.service_json(chosen), indent=2) if fmt is OutputFormat.json else ex.service_text(chosen)
-            )
-            return EXIT_OK
-        if fmt is OutputFormat.json:
-            typer.echo(json.dumps(ex.stack_json(stack), indent=2))
-        else:
-            typer.echo(ex.stack_text(stack))
-            for s in stack.services:
-                typer.echo("\n" + ex.service_text(s))
+        request = ExplainRequest(profile, project, Path.cwd(), service, docker_version, measurements)
+        outcome = explain_stack(request, lambda line: typer.echo(f"composegen: {line}", err=True))
+        typer.echo(json.dumps(outcome.as_json(), indent=2) if fmt is OutputFormat.json else outcome.text())
         return EXIT_OK
 
     run(body)

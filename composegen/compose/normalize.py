@@ -21,7 +21,7 @@ from composegen.compose.syntax import (
     go_format,
     key_value_mapping,
     parse_port,
-    parse_volume,
+    service_volumes,
     shell_split,
 )
 from composegen.errors import UnitError
@@ -111,11 +111,7 @@ def canonical_ports(value: Any) -> list[tuple[str | None, str | None, int, str]]
 def canonical_volumes(value: Any, project_dir: Path) -> list[tuple[str, str | None, str, bool]]:
     """Service mounts as `(type, source, target, read_only)` with bind sources made absolute."""
     out: list[tuple[str, str | None, str, bool]] = []
-    for entry in value if isinstance(value, list) else []:
-        try:
-            volume = parse_volume(entry)
-        except SyntaxProblem:
-            continue
+    for _, volume in service_volumes(value):
         source = volume.source
         if volume.type == "bind" and source:
             source = _resolve(source, project_dir)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -343,6 +343,17 @@ def parse_volume(spec: Any) -> Volume:
     if not isinstance(spec, str) or not spec:
         raise SyntaxProblem(f"invalid volume {spec!r}")
     return _parse_short_volume(spec)
+
+
+def service_volumes(value: Any) -> Iterator[tuple[int, Volume]]:
+    """A service's `volumes:` list, each entry that parses with its index; an entry that does not
+    parse is left out (schema validation reports it)."""
+    for index, entry in enumerate(value if isinstance(value, list) else []):
+        try:
+            volume = parse_volume(entry)
+        except SyntaxProblem:
+            continue
+        yield index, volume
 
 
 @cache

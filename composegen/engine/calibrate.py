@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from composegen.engine.client import connect, engine_info
 from composegen.engine.gpu import by_gpu_text, open_meter, wants_gpus
 from composegen.engine.live import Display, NullDisplay, Row, short_name
 from composegen.engine.measurements import (
@@ -41,6 +40,7 @@ from composegen.engine.measurements import (
     check_output,
     document,
     partial_reason,
+    start_measuring,
     write_json_atomic,
 )
 from composegen.engine.plots import PlotsUnavailable, plot_measurements
@@ -49,11 +49,10 @@ from composegen.engine.sampler import Sampler
 from composegen.engine.statistics import LEAK_HORIZON
 from composegen.engine.verify import default_wait
 from composegen.errors import InputError
-from composegen.render.overlay import plan, read_files, render_planned
+from composegen.render.overlay import render_planned
 from composegen.sizing.measured import idle_run
 from composegen.sizing.measurements_file import EarlierKill, GpuMemory, MeasurementsFile, PhaseRecord, PlannedLimits
 from composegen.units import format_duration, human_bytes
-from composegen.writer import refuse_an_input
 
 #: Seconds sampled without a command when --duration is not given.
 DEFAULT_DURATION = 600.0
@@ -347,12 +346,9 @@ def calibrate(request: CalibrateRequest, log: Callable[[str], None], shown: Disp
     """Run the stack, measure it, write the measurements file (also when interrupted: then the
     KeyboardInterrupt is raised again after the file is written and the stack is down)."""
     _check(request)
-    output = request.output if request.output.is_absolute() else request.cwd / request.output
-    inputs = read_files(plan(request.profile, request.project, request.cwd))
-    refuse_an_input(output, inputs)  # before the engine: a run never writes over what it reads
-    client = connect()
-    engine = engine_info(client)
-    planned = plan(request.profile, request.project, request.cwd, docker_version=engine.version)
+    output, client, engine, planned, inputs = start_measuring(
+        request.profile, request.project, request.cwd, request.output
+    )
     extra = tuple(p if p.is_absolute() else request.cwd / p for p in request.extra_files)
     for path in extra:
         if not path.is_file():

@@ -19,7 +19,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from composegen import __version__
 from composegen.engine.client import EngineError
@@ -59,7 +59,33 @@ from composegen.sizing.model import StackPlan
 from composegen.units import human_bytes
 
 if TYPE_CHECKING:
+    from docker import DockerClient
+
     from composegen.render.overlay import Planned
+
+
+class MeasuringRun(NamedTuple):
+    output: Path  # the measurements file, absolute
+    client: DockerClient
+    engine: EngineInfo
+    planned: Planned  # planned for the engine's Docker version
+    inputs: list[Path]  # the stack's own files: never written over
+
+
+def start_measuring(profile: str, project: Path | None, cwd: Path, output: Path) -> MeasuringRun:
+    """The first steps of a run that writes a measurements file (calibrate, stress): the output,
+    refused if it is one of the stack's own files (before the engine: a run never writes over what
+    it reads); then the engine, and the stack planned for its Docker version."""
+    from composegen.engine.client import connect, engine_info
+    from composegen.render.overlay import plan, read_files
+    from composegen.writer import refuse_an_input
+
+    output = output if output.is_absolute() else cwd / output
+    inputs = read_files(plan(profile, project, cwd))
+    refuse_an_input(output, inputs)
+    client = connect()
+    engine = engine_info(client)
+    return MeasuringRun(output, client, engine, plan(profile, project, cwd, docker_version=engine.version), inputs)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from composegen.engine.client import EngineError, connect, engine_info
+from composegen.engine.client import EngineError
 from composegen.engine.lines import Breach, HostBudget, LineOptions, Lines, budget_from, lines_from
 from composegen.engine.live import Display, NullDisplay, short_name
 from composegen.engine.measurements import (
@@ -32,6 +32,7 @@ from composegen.engine.measurements import (
     check_output,
     document,
     partial_reason,
+    start_measuring,
     write_json_atomic,
 )
 from composegen.engine.plots import PlotsUnavailable, plot_steps
@@ -41,9 +42,8 @@ from composegen.engine.sampler import Sampler
 from composegen.engine.stepper import Stepper, check_timing
 from composegen.engine.verify import default_wait
 from composegen.errors import InputError
-from composegen.render.overlay import Planned, plan, read_files, render_planned
+from composegen.render.overlay import Planned, render_planned
 from composegen.units import human_bytes
-from composegen.writer import refuse_an_input
 
 #: The most replicas a ramp adds when --max is not given: it ends at the first line crossed anyway.
 DEFAULT_MAXIMUM = 500
@@ -204,12 +204,9 @@ def stress(request: StressRequest, log: Callable[[str], None], shown: Display | 
     """Ramp the service up until a line is crossed; write the measurements (also when interrupted:
     then the KeyboardInterrupt is raised again once the file is written and the stack is down)."""
     _check(request)
-    output = request.output if request.output.is_absolute() else request.cwd / request.output
-    inputs = read_files(plan(request.profile, request.project, request.cwd))
-    refuse_an_input(output, inputs)  # before the engine: a run never writes over what it reads
-    client = connect()
-    engine = engine_info(client)
-    planned = plan(request.profile, request.project, request.cwd, docker_version=engine.version)
+    output, client, engine, planned, inputs = start_measuring(
+        request.profile, request.project, request.cwd, request.output
+    )
     check_service(planned, request.service)
     budget, lines = resolve_limits(planned, client, request.limits)
     name = request.project_name or project_name(planned.project.root.name, "stress")

@@ -227,3 +227,17 @@ def rules_table(rules: Sequence[Rule]) -> str:
         fix = "fix" if rule.fixable else "   "
         out.append(f"{rule.code}  {rule.name.ljust(width)}  {rule.severity.value:<7}  {fix}  {summary(rule)}")
     return "\n".join(out) + "\n"
+
+
+def rules_help(code: str | None, markdown: bool = False) -> str:
+    """`composegen rules [CODE]`: one rule's page (by code or name, in any case), else every rule,
+    as a table or (`markdown`) the full reference."""
+    from composegen.errors import InputError
+    from composegen.lint.rules import all_rules, by_code_or_name
+
+    if code is not None:
+        rule = by_code_or_name(code.strip()) or by_code_or_name(code.strip().upper())
+        if rule is None:
+            raise InputError(f"no lint rule {code!r}", fix="see `composegen rules` for their codes and names")
+        return rule_page(rule)
+    return rules_markdown(all_rules()) if markdown else rules_table(all_rules())

@@ -15,17 +15,18 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from composegen.compose.stack import ProblemKind
-from composegen.compose.syntax import SyntaxProblem, go_format, parse_volume
+from composegen.compose.syntax import go_format, service_volumes
 from composegen.compose.tree import Origin, SDict, SList, is_mapping, key_origin
 from composegen.errors import UnitError
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Edit, Fix, Severity, Violation
-from composegen.units import MIB, human_bytes, parse_bytes, parse_cpus, parse_duration
+from composegen.units import MIB, format_bytes, human_bytes, parse_bytes, parse_cpus, parse_duration
 from composegen.yamlio import Document, KeyPath, Tagged
 
 if TYPE_CHECKING:
     from composegen.compose.stack import Problem
     from composegen.facts import Fact, ServiceFacts
+    from composegen.profiles.models import HostSpec
     from composegen.sizing.engines import Plan
     from composegen.sizing.gpus import Reservation
     from composegen.sizing.quantity import Quantity
@@ -171,6 +172,18 @@ def replicas(service: Mapping[str, Any]) -> int:
         if count is not None and count >= 0:
             return count
     return 1
+
+
+def host_budget(host: HostSpec | None) -> tuple[int, str] | None:
+    """What the containers may use of composegen.yaml's host (its memory less the reserve), and
+    that sum in words: `budget 7 GiB (host.memory 8G − reserve 1G)`; None without a host."""
+    if host is None:
+        return None
+    budget = int(host.memory) - int(host.reserve)
+    if budget <= 0:
+        return None
+    reserve = f" − reserve {format_bytes(host.reserve)}" if host.reserve else ""
+    return budget, f"budget {human_bytes(budget)} (host.memory {format_bytes(host.memory)}{reserve})"
 
 
 def is_fragment(ctx: LintContext, service: Mapping[str, Any]) -> bool:
@@ -710,12 +723,7 @@ def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:
             yield "services", shared, (*base, key)
     for target, path, _ in _names(service.get("networks"), (*base, "networks")):
         yield "networks", target, path
-    volumes = service.get("volumes")
-    for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
-        try:
-            volume = parse_volume(entry)
-        except SyntaxProblem:
-            continue  # schema-invalid reports it
+    for index, volume in service_volumes(service.get("volumes")):
         if volume.type == "volume" and volume.source:
             yield "volumes", volume.source, (*base, "volumes", index)
     for section in ("secrets", "configs"):

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from composegen.models.footprint import ModelFootprint
 from composegen.models.local import LocalModel, find_in_cache, inspect, read_folder
-from composegen.sizing.inputs import ModelFootprint
 
 
 def host_path(container_path: str, mounts: Sequence[tuple[str, str]]) -> Path | None:

@@ -6,15 +6,12 @@ what runs (roles, counts, models, datasets, the host). Both are frozen and rejec
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from composegen.profiles.types import ByteSize, Duration, EnvironmentName, EnvironmentValue, Params
 from composegen.units import human_bytes
-
-if TYPE_CHECKING:
-    from composegen.sizing.quantity import SourceKind
 
 Role = Literal[
     "python-web",
@@ -341,14 +338,14 @@ class GpuSpec(Frozen):
         """Bytes of one GPU: `memory`, else the table's for `model` (the validator saw to it)."""
         if self.memory is not None:
             return self.memory
-        from composegen.sizing.gpus import gpu_memory
+        from composegen.gpu_table import gpu_memory
 
         return gpu_memory(self.model or "") or 0
 
     @model_validator(mode="after")
     def _sized(self) -> GpuSpec:
         if self.memory is None:
-            from composegen.sizing.gpus import GPU_MEMORY, gpu_memory
+            from composegen.gpu_table import GPU_MEMORY, gpu_memory
 
             if self.model is None:
                 raise ValueError("give the GPUs' memory (memory: 24G) or their model (model: L4)")
@@ -381,7 +378,7 @@ class HostSpec(Frozen):
             return f"{where}: host.{key}"
         return f"composegen's default: composegen.yaml sets no host.{key}"
 
-    def kind(self, key: str) -> SourceKind:
+    def kind(self, key: str) -> Literal["declared", "default"]:
         """The kind of host.KEY's source (see `source`): declared, or composegen's default."""
         return "declared" if key in self.model_fields_set else "default"
 

@@ -1,10 +1,12 @@
 """`composegen profiles show`: a profile as a person writes one, sizes as `32M` and durations as
-`1m30s` (model_dump gives bytes and seconds; the render digest keeps reading those)."""
+`1m30s` (model_dump gives bytes and seconds; the render digest keeps reading those); and
+`composegen profiles list`'s names and descriptions."""
 
 from __future__ import annotations
 
 import types
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from pathlib import Path
+from typing import Any, NamedTuple, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel
 
@@ -47,3 +49,25 @@ def _fields(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
 def readable(model: BaseModel) -> dict[str, Any]:
     """`model.model_dump(mode="json")`, with every size and duration written as compose takes it."""
     return _fields(type(model), model.model_dump(mode="json"))
+
+
+class ShownProfile(NamedTuple):
+    files: tuple[str, ...]  # the profile file first, then what it extends
+    data: dict[str, Any]  # the profile as a person writes one (see `readable`)
+
+
+def show_profile(name: str, cwd: Path) -> ShownProfile:
+    """`composegen profiles show NAME`: a bundled name or a path, or a profile that the
+    composegen.yaml in `cwd` defines, with everything it extends resolved."""
+    from composegen.profiles.loader import load_profile
+
+    here = cwd / "composegen.yaml"
+    loaded = load_profile(name, cwd, here if here.is_file() else None)
+    return ShownProfile(loaded.files, readable(loaded.profile))
+
+
+def bundled_descriptions(cwd: Path) -> list[tuple[str, str]]:
+    """`composegen profiles list`: each bundled profile's name and description."""
+    from composegen.profiles.loader import bundled_profiles, load_profile
+
+    return [(name, load_profile(name, cwd).profile.description) for name in bundled_profiles()]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
 from composegen.models.catalog import BYTES_PER_PARAM, ModelArch, lookup
-from composegen.sizing.inputs import ModelFootprint
+from composegen.models.footprint import ModelFootprint
 
 if TYPE_CHECKING:
     from composegen.models.local import LocalModel

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from composegen.facts import ServiceFacts
-    from composegen.models.catalog import ModelArch
+    from composegen.models.footprint import ModelFootprint
     from composegen.profiles.models import HostSpec, ServiceSpec
     from composegen.sizing.gpus import Reservation
 
@@ -40,18 +40,6 @@ class BaseService(NamedTuple):
     gpus: Reservation | None = None  # the GPUs it reserves (reservations.devices, gpus:); None: none
     shares_memory: bool = False  # the base sets shm_size or `ipc: host`
     gpu_handed_over: bool = False  # a GPU device (ROCm's /dev/kfd, /dev/dri, a CDI name) or runtime: nvidia
-
-
-class ModelFootprint(NamedTuple):
-    """One model a service loads, with its parameter count resolved."""
-
-    name: str
-    params: float
-    dtype: str
-    bytes_per_param: float
-    kv_bytes_per_token: int | None
-    source: str  # where params (and KV size) came from
-    arch: ModelArch | None = None  # its shape, where the catalog or its config.json gives one
 
 
 class ServiceInputs(NamedTuple):

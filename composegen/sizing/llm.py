@@ -17,6 +17,7 @@ import math
 from typing import TYPE_CHECKING, NamedTuple
 
 from composegen.errors import InputError
+from composegen.models.footprint import ModelFootprint
 from composegen.sizing import runs
 from composegen.sizing.common import (
     FACTS_SIZING,
@@ -26,7 +27,7 @@ from composegen.sizing.common import (
     startup_time,
     with_margin,
 )
-from composegen.sizing.inputs import ModelFootprint, ServiceInputs
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.ml import runtime, weights
 from composegen.sizing.quantity import Quantity, SourceKind, given, largest, times, total
 from composegen.sizing.result import EnvSetting, Sizing

@@ -21,9 +21,10 @@ import math
 import re
 from typing import TYPE_CHECKING
 
+from composegen.models.footprint import ModelFootprint
 from composegen.sizing import activations as by_arch
 from composegen.sizing.common import FACTS_SIZING, baseline_cpus, declared_memory, startup_time, with_margin
-from composegen.sizing.inputs import ModelFootprint, ServiceInputs
+from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.python_web import ARBITER, gunicorn_environment, preloaded, profile_workers, worker_choice
 from composegen.sizing.quantity import Quantity, given, largest, times, total
 from composegen.sizing.result import EnvSetting, Sizing

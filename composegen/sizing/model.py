@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from composegen.models.footprint import ModelFootprint as ModelFootprint
 from composegen.sizing.inputs import BaseService as BaseService
-from composegen.sizing.inputs import ModelFootprint as ModelFootprint
 from composegen.sizing.inputs import ServiceInputs as ServiceInputs
 from composegen.sizing.quantity import Quantity
 from composegen.sizing.result import EnvSetting as EnvSetting

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from composegen import gpu_table
 from composegen.render.overlay import plan
 from composegen.sizing import gpus, serving
 from composegen.sizing.quantity import Quantity
@@ -106,10 +107,10 @@ def test_architecture_by_name_tag_or_file(name: str, found: str | None) -> None:
 
 
 def test_gpu_table_by_name() -> None:
-    assert gpus.gpu_memory("NVIDIA H100 80GB") == 80 * GIB
-    assert gpus.gpu_memory("RTX 4090") == 24 * GIB
-    assert gpus.gpu_memory("a100-40gb") == 40 * GIB
-    assert gpus.gpu_memory("Voodoo 5") is None
+    assert gpu_table.gpu_memory("NVIDIA H100 80GB") == 80 * GIB
+    assert gpu_table.gpu_memory("RTX 4090") == 24 * GIB
+    assert gpu_table.gpu_memory("a100-40gb") == 40 * GIB
+    assert gpu_table.gpu_memory("Voodoo 5") is None
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import dig, memory_limit
+from composegen.lint.readers import dig, host_budget, memory_limit
 from composegen.units import format_bytes, human_bytes
 
 CODE = "CG303"
@@ -55,11 +55,10 @@ SEVERITY_BY_USAGE = {"prod": Severity.error}
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    if ctx.host is None:
+    host = host_budget(ctx.host)
+    if host is None:
         return
-    budget = int(ctx.host.memory) - int(ctx.host.reserve)
-    if budget <= 0:
-        return
+    budget, budget_text = host
     for name, service in ctx.services():
         inputs = ctx.inputs.get(name)
         if inputs is None or inputs.spec.agents is None:
@@ -83,12 +82,10 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         if total <= budget:
             continue
         per_agent = total / agents
-        reserve = f" − reserve {format_bytes(ctx.host.reserve)}" if ctx.host.reserve else ""
         yield Violation(
             path,
             f"service {name!r}: {agents} agents in {replicas} replicas × {per_text} per replica "
-            f"({human_bytes(per_agent)} per agent) = {human_bytes(total)} > the host "
-            f"budget {human_bytes(budget)} (host.memory {format_bytes(ctx.host.memory)}{reserve})",
+            f"({human_bytes(per_agent)} per agent) = {human_bytes(total)} > the host {budget_text}",
             service=name,
             severity=severity,
         )

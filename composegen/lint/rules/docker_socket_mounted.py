@@ -48,7 +48,7 @@ import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from composegen.compose.syntax import SyntaxProblem, parse_volume
+from composegen.compose.syntax import service_volumes
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
 from composegen.lint.readers import once_per_origin
@@ -80,12 +80,7 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
                 "the host; put a socket proxy that allows only the calls it needs in between",
                 service=name,
             )
-        volumes = service.get("volumes")
-        for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
-            try:
-                volume = parse_volume(entry)
-            except SyntaxProblem:
-                continue
+        for index, volume in service_volumes(service.get("volumes")):
             if volume.type != "bind" or not volume.source:
                 continue
             source = posixpath.normpath(volume.source)

@@ -46,8 +46,8 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import effective, is_fragment, replicas
-from composegen.units import format_bytes, human_bytes
+from composegen.lint.readers import effective, host_budget, is_fragment, replicas
+from composegen.units import human_bytes
 from composegen.yamlio import KeyPath
 
 CODE = "CG104"
@@ -60,11 +60,10 @@ SHOWN = 3
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    if ctx.host is None:
+    room = host_budget(ctx.host)
+    if room is None:
         return
-    budget = int(ctx.host.memory) - int(ctx.host.reserve)
-    if budget <= 0:
-        return
+    budget, budget_text = room
     active = set(ctx.stack.active_service_names())
     skipped = 0
     parts: dict[str, list[tuple[float, str, str, KeyPath]]] = {"memory_limit": [], "memory_reservation": []}
@@ -81,8 +80,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
                 continue
             shown = setting.shown() if count == 1 else f"{count} × {setting.shown()}"
             found.append((setting.value * count, name, shown, setting.path))
-    reserve = f" − reserve {format_bytes(ctx.host.reserve)}" if ctx.host.reserve else ""
-    host = f"the host budget {human_bytes(budget)} (host.memory {format_bytes(ctx.host.memory)}{reserve})"
+    host = f"the host {budget_text}"
     note = f"; {skipped} service(s) behind a profile not counted" if skipped else ""
     for which, found in parts.items():
         total = sum(part[0] for part in found)

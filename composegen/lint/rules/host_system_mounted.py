@@ -50,7 +50,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from composegen.compose.syntax import SyntaxProblem, go_format, parse_volume
+from composegen.compose.syntax import go_format, service_volumes
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
 from composegen.lint.readers import once_per_origin
@@ -102,12 +102,7 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
     for name, service in ctx.services():
         if "volumes" not in service and "devices" not in service:  # most services
             continue
-        volumes = service.get("volumes")
-        for index, entry in enumerate(volumes if isinstance(volumes, list) else []):
-            try:
-                volume = parse_volume(entry)
-            except SyntaxProblem:
-                continue  # schema-invalid reports it
+        for index, volume in service_volumes(service.get("volumes")):
             if volume.type != "bind" or not volume.source or not volume.source.startswith("/"):
                 continue
             source = posixpath.normpath(volume.source)

@@ -54,7 +54,7 @@ from composegen.units import human_bytes
 
 if TYPE_CHECKING:
     from composegen.facts import Fact, ServiceFacts
-    from composegen.sizing.inputs import ModelFootprint
+    from composegen.models.footprint import ModelFootprint
 
 CODE = "CG302"
 NAME = "llm-weights-exceed-limit"
@@ -73,8 +73,8 @@ def served_model(facts: ServiceFacts | None) -> tuple[ModelFootprint, Fact] | No
     makes its bytes per parameter unknown); None otherwise."""
     if facts is None:
         return None
+    from composegen.models.footprint import ModelFootprint
     from composegen.sizing.catalog import BYTES_PER_PARAM, known_model
-    from composegen.sizing.inputs import ModelFootprint
 
     for program in SERVERS:
         model = facts.get("model", program)

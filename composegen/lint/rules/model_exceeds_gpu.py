@@ -82,7 +82,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
 
 
 def judge(path: KeyPath, who: str, service: str | None, found: Plan, host: HostGpus | None) -> Iterator[Violation]:
-    from composegen.sizing.gpus import GPU_MEMORY, LARGEST_GPU
+    from composegen.gpu_table import GPU_MEMORY, LARGEST_GPU
 
     need = found.per_gpu
     loaded = need.weights + need.overhead
