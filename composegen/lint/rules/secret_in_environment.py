@@ -112,6 +112,7 @@ def _url_password(text: str) -> str | None:
         start = text.find("://", start + 3)
     return None
 
+
 #: Values that are placeholders, not secrets: `<your-key>`, and text that asks the reader for
 #: theirs (`your-resend-api-key`, `your_openai_api_key_here`).
 _PLACEHOLDER = re.compile(r"^(?:<[^<>]*>|your[-_ ].*)$", re.IGNORECASE)
