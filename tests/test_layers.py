@@ -1,4 +1,4 @@
-"""The parts import one way only (docs/layers.md): import-linter's contracts in pyproject.toml,
+"""The parts import one way only (docs/architecture.md §Layers): import-linter's contracts in pyproject.toml,
 run here so that `scripts/test` catches a wrong import, as `.ci/run` does."""
 
 from __future__ import annotations
