@@ -975,22 +975,22 @@ def read_back(data: Mapping[Any, Any], path: str) -> Document:
     tests/test_yamlio.py pins that this and parsing the dumped text agree."""
     duplicates: list[tuple[KeyPath, Position]] = []
 
-    def build(value: Any, keys: KeyPath) -> Any:
-        kind = type(value)
-        if kind is str:
-            return value
+    def build(value: Any, keys: KeyPath) -> Any:  # `keys`: the path of `value`, for what is reported
         if isinstance(value, Mapping):
             out = _new_sdict({})
             for name, item in value.items():
-                text = name if type(name) is str else str(name)
+                if type(name) is str:
+                    text = name  # (str keys of one mapping never collide)
+                else:
+                    text = str(name)
+                    if text in out or text in value:  # `1` and `"1"`, in either order
+                        duplicates.append(((*keys, text), _START))
                 if len(text) > _SURELY_SHORT_KEY and len(key(text)) > _LONGEST_KEY:
                     raise NotReadBack(f"a key of {len(text)} characters at {'.'.join(map(str, keys))}")
-                if text in out:
-                    duplicates.append(((*keys, text), _START))
-                out[text] = build(item, (*keys, text))
+                out[text] = item if type(item) is str else build(item, (*keys, text))
             return out
         if isinstance(value, (list, tuple)):
-            items = [build(item, (*keys, index)) for index, item in enumerate(value)]
+            items = [item if type(item) is str else build(item, (*keys, index)) for index, item in enumerate(value)]
             return _new_slist(items, [None] * len(items))
         if isinstance(value, str):
             return str(value)  # a subclass (a `Timestamp` copied from a base) is written quoted: text
