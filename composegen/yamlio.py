@@ -310,9 +310,7 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
         return Tagged("!override", text)
     if node.style or tag not in _IMPLICIT_TAGS:  # quoted, block, or explicitly tagged: text
         return text
-    if not text or text[0] not in _NUMBER_START:
-        return _WORDS.get(text, text)
-    return _number(text)
+    return _plain(text)
 
 
 def _number(text: str) -> Any:
@@ -952,6 +950,60 @@ class _Writer:
             else:
                 self.sequence(item, pad + "  ", self.inside(path, index))
             lines[start] = f"{pad}- {lines[start].lstrip()}"
+
+
+class NotReadBack(Exception):
+    """What `dump` writes for some data may not read back as that data: parse the text instead."""
+
+
+#: The longest key (as `dump` writes it, quotes and escapes included) `read_back` vouches for:
+#: YAML reads an implicit key of at most 1,024 characters (libyaml and PyYAML alike).
+_LONGEST_KEY = 1000
+#: Keys of at most this many characters are written within `_LONGEST_KEY` whatever they hold
+#: (each character escapes to at most 10, as `\UXXXXXXXX`).
+_SURELY_SHORT_KEY = (_LONGEST_KEY - 2) // 10
+
+
+def read_back(data: Mapping[Any, Any], path: str) -> Document:
+    """The `Document` that `parse_document(dump(data), path)` gives, built from the data itself
+    without writing and reading the text: what the reader makes of what `dump` writes. Keys are
+    text (`dump` writes each as text); strings stay strings (always quoted); a number, boolean or
+    null is what its plain form reads as (`scalar`, then the reader's rules); tuples are lists.
+    Nothing has a position: a caller that needs lines parses the text. Two keys that `dump`
+    writes alike (`1` and `"1"`) are a duplicate key, at the document's start. A key written
+    longer than YAML reads as a key (1,024 characters) raises `NotReadBack`: parse the text.
+    tests/test_yamlio.py pins that this and parsing the dumped text agree."""
+    duplicates: list[tuple[KeyPath, Position]] = []
+
+    def build(value: Any, keys: KeyPath) -> Any:  # `keys`: the path of `value`, for what is reported
+        if isinstance(value, Mapping):
+            out = _new_sdict({})
+            for name, item in value.items():
+                if type(name) is str:
+                    text = name  # (str keys of one mapping never collide)
+                else:
+                    text = str(name)
+                    if text in out or text in value:  # `1` and `"1"`, in either order
+                        duplicates.append(((*keys, text), _START))
+                if len(text) > _SURELY_SHORT_KEY and len(key(text)) > _LONGEST_KEY:
+                    raise NotReadBack(f"a key of {len(text)} characters at {'.'.join(map(str, keys))}")
+                out[text] = item if type(item) is str else build(item, (*keys, text))
+            return out
+        if isinstance(value, (list, tuple)):
+            items = [item if type(item) is str else build(item, (*keys, index)) for index, item in enumerate(value)]
+            return _new_slist(items, [None] * len(items))
+        if isinstance(value, str):
+            return str(value)  # a subclass (a `Timestamp` copied from a base) is written quoted: text
+        return _plain(scalar(value))
+
+    return Document(path, build(data, ()), None, tuple(duplicates), has_int_keys=False, has_tags=False)
+
+
+def _plain(text: str) -> Any:
+    """What the reader makes of a plain scalar (`scalar`'s form of a number, boolean or null)."""
+    if not text or text[0] not in _NUMBER_START:
+        return _WORDS.get(text, text)
+    return _number(text)
 
 
 # --- round trip (editing) --------------------------------------------------------------------

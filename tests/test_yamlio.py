@@ -268,3 +268,88 @@ def test_printable_text_reads(text: str) -> None:
 def test_a_control_character_is_refused() -> None:
     with pytest.raises(InputError):
         parse_document("a: b\x07\n", "t.yml")
+
+
+def _typed(value: object) -> object:
+    """A value with each scalar's type beside it (`1`, `1.0` and `True` are equal in Python), and
+    NaN made comparable."""
+    if isinstance(value, dict):
+        return ("map", [(_typed(k), _typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("seq", [_typed(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+def _dumpable(value: object) -> object:
+    """Data as read (`SDict`, `SList`, `Tagged`) as plain data `dump` writes: a tag's value."""
+    if isinstance(value, Tagged):
+        return _dumpable(value.value)
+    if isinstance(value, dict):
+        return {k: _dumpable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dumpable(v) for v in value]
+    return value
+
+
+def assert_reads_back(data: dict[object, object], layout: yamlio.Layout = yamlio.COMPOSE) -> None:
+    """`read_back` is what parsing `dump`'s text gives: the same data, types and duplicate keys."""
+    parsed = parse_document(yamlio.dump(data, layout=layout), "t.yml")
+    built = yamlio.read_back(data, "t.yml")
+    assert _typed(built.data) == _typed(parsed.data)
+    assert [keys for keys, _ in built.duplicate_keys] == [keys for keys, _ in parsed.duplicate_keys]
+    assert parsed.non_string_keys == () and not parsed.has_int_keys
+
+
+#: Values whose written form reads back as something else: numbers past int64, floats without a
+#: plain form, keys that are no text, two keys written alike, a time kept as text.
+ODD_DATA: dict[object, object] = {
+    "big": [2**63, 2**64, -(2**63) - 1, 10**30, -(10**30)],
+    "floats": [0.5, -0.0, 1e20, 1e-7, 1e308, float("inf"), float("-inf"), float("nan")],
+    "words": [True, False, None, "true", "null", "~", "", "0x10", "1_000"],
+    "keys": {2: "int", True: "bool", None: "null", 1.5: "float", "on": "on", "y": "y", "_x": "", "a.b/c": ""},
+    "alike": {1: "int", "1": "text"},
+    "time": Timestamp("2024-01-01"),
+    "tuple": ("a", (1, 2)),
+    "nested": {"command": ["a", 1, None, {"k": [True]}]},
+}
+
+
+@pytest.mark.parametrize("layout", [yamlio.COMPOSE, yamlio.KUBERNETES, OVERLAY_LAYOUT])
+@pytest.mark.parametrize("data", [WRITTEN_DATA, ODD_DATA], ids=["written", "odd"])
+def test_read_back_is_what_parsing_the_dump_gives(data: dict[object, object], layout: yamlio.Layout) -> None:
+    assert_reads_back(data, layout)
+
+
+def test_read_back_of_every_corpus_file_and_hostile_shape() -> None:
+    """Real compose files (anchors, numbers, times, odd keys) and the hostile bench's shapes."""
+    from bench.hostile import SHAPES
+    from tests.conftest import CORPUS
+
+    files = sorted(CORPUS.glob("*.y*ml"))
+    assert len(files) >= 40, CORPUS
+    texts = [path.read_text(encoding="utf-8") for path in files]
+    for shape in SHAPES:
+        made = shape.make(min(shape.size(0.002), 2000))
+        texts.extend(made.values() if isinstance(made, dict) else [made])
+    for text in texts:
+        try:
+            data = _dumpable(parse_document(text, "in.yml").data)
+        except InputError:  # a shape past what YAML reads (a 2,000-character key)
+            continue
+        if isinstance(data, dict):
+            assert_reads_back(data, OVERLAY_LAYOUT)
+
+
+@pytest.mark.parametrize(("length", "reads"), [(1022, True), (1023, False)])
+def test_a_key_too_long_to_read_back_is_left_to_the_parser(length: int, reads: bool) -> None:
+    """YAML reads a key of at most 1,024 characters as written (quotes included): past what
+    `read_back` vouches for, it says so, and the text is parsed (and refused) instead."""
+    data = {"x": {"1" * length: "v"}}
+    with pytest.raises(yamlio.NotReadBack):
+        yamlio.read_back(data, "t.yml")
+    if reads:
+        assert parse_document(yamlio.dump(data), "t.yml").data == data
+    else:
+        with pytest.raises(InputError):
+            parse_document(yamlio.dump(data), "t.yml")
+    assert yamlio.read_back({"x": {"1" * 99: "v"}}, "t.yml").data == {"x": {"1" * 99: "v"}}

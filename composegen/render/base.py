@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from composegen.compose import schema
 from composegen.compose.stack import Stack, load_stack
 from composegen.compose.tree import origin_at
 from composegen.errors import InputError
 from composegen.paths import os_error
-from composegen.yamlio import Document, parse_document
+from composegen.yamlio import Document, parse_document, read_back
 
 #: Loading problems that come from the base's own variables, not from what composegen wrote.
 _BASE_ONLY = frozenset({"variable-unset", "variable-required", "variable-invalid"})
@@ -70,11 +71,18 @@ def _refused_project(stack: Stack) -> list[tuple[str, str]]:
 
 
 def check_merged(
-    paths: Sequence[Path], root: Path, overlay_text: str, overlay_name: str, read: Sequence[Document] = ()
+    paths: Sequence[Path],
+    root: Path,
+    overlay_text: str,
+    overlay_name: str,
+    read: Sequence[Document] = (),
+    overlay_data: Mapping[str, Any] | None = None,
 ) -> tuple[list[str], Document]:
     """Problems compose would report for base + overlay: schema errors and mount conflicts; and
     the overlay as read (a large overlay costs seconds to parse: once is enough). `read`: the
     documents of `paths` the caller already parsed (the base it planned from), used as they are.
+    `overlay_data`: the data `overlay_text` was dumped from, read back from the data itself
+    (`yamlio.read_back`: no parsing, and no positions), instead of parsing the text.
 
     The overlay is written to a private temporary folder (never beside the user's files) and
     merged last, with the project folder of the base: relative paths resolve as compose resolves
@@ -86,7 +94,10 @@ def check_merged(
             overlay.write_text(overlay_text, encoding="utf-8")
         except OSError as err:  # a name too long: the real write would fail the same way
             raise os_error(err, overlay_name, "write the file") from None
-        parsed = parse_document(overlay_text, str(overlay), generated=True)
+        if overlay_data is not None:
+            parsed = read_back(overlay_data, str(overlay))
+        else:
+            parsed = parse_document(overlay_text, str(overlay), generated=True)
         given = {path: doc for path in paths for doc in read if doc.path == str(path)}
         stack = load_stack([*paths, overlay], project_dir=root, read={**given, overlay: parsed})
         problems = [

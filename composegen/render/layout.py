@@ -110,8 +110,12 @@ def service_comments(context: Mapping[str, Any]) -> dict[KeyPath, str]:
     return {("services", s["name"]): s["comment"] for s in context["services"]}
 
 
+def overlay_written(context: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """The overlay's data for a template context (`render.context.stack_context`), and its text."""
+    data = overlay_data(context)
+    return data, dump(data, layout=OVERLAY, header=overlay_header(context), comments=service_comments(context))
+
+
 def overlay_text(context: Mapping[str, Any]) -> str:
     """The overlay's text for a template context (`render.context.stack_context`)."""
-    return dump(
-        overlay_data(context), layout=OVERLAY, header=overlay_header(context), comments=service_comments(context)
-    )
+    return overlay_written(context)[1]

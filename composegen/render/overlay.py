@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,13 @@ from composegen.profiles import PROJECT_FILE
 from composegen.profiles.loader import LoadedProfile, LoadedProject, load_profile, load_project
 from composegen.render.base import check_merged, load_base
 from composegen.render.context import stack_context
-from composegen.render.layout import overlay_text
+from composegen.render.layout import overlay_written
 from composegen.resolve import resolve_inputs
 from composegen.sizing.measured import Measurements, parse_measurements
 from composegen.sizing.model import ServiceInputs, StackPlan
 from composegen.sizing.plan import plan_stack
 from composegen.units import human_bytes
-from composegen.yamlio import MAX_FILE_BYTES, parse_document, read_text
+from composegen.yamlio import MAX_FILE_BYTES, NotReadBack, parse_document, read_text
 
 
 @dataclass(frozen=True)
@@ -206,17 +207,23 @@ def overlay_context(planned: Planned, out: Path) -> dict[str, Any]:
 
 def render_planned(planned: Planned, out: Path) -> str:
     """The overlay text for a plan, validated merged over its base (raises ValidationError)."""
-    text = overlay_text(overlay_context(planned, out))
-    check_overlay(text, planned, out)
+    data, text = overlay_written(overlay_context(planned, out))
+    check_overlay(text, planned, out, data=data)
     return text
 
 
-def check_overlay(text: str, planned: Planned, out: Path, base: list[Path] | None = None) -> None:
-    """Re-parse the rendered text, merge it over the base as compose would, validate the result.
+def check_overlay(
+    text: str, planned: Planned, out: Path, base: list[Path] | None = None, data: Mapping[str, Any] | None = None
+) -> None:
+    """Merge the rendered overlay over the base as compose would, validate the result.
     `base`: the files it goes over (default: the project's compose files; `[]` for a file that
-    stands alone, like the Swarm stack file)."""
+    stands alone, like the Swarm stack file). `data`: what `text` was dumped from (`yamlio.dump`):
+    checked as the reader would read the text back (`yamlio.read_back`), without parsing it; only
+    when that finds a problem is the text parsed, for the problem's line."""
     _refuse_unreadable_size(text, planned)
     paths = planned.project.compose_paths() if base is None else base
+    if data is not None and _passes(text, data, planned, out, paths):
+        return
     try:
         problems, doc = check_merged(paths, planned.project.root, text, out.name, planned.base.documents)
     except InputError:
@@ -235,3 +242,14 @@ def check_overlay(text: str, planned: Planned, out: Path, base: list[Path] | Non
             where=str(out),
             fix="this is a composegen bug or an impossible input: see `composegen explain`",
         )
+
+
+def _passes(text: str, data: Mapping[str, Any], planned: Planned, out: Path, paths: list[Path]) -> bool:
+    """Whether the overlay's data, merged over the base, has nothing compose would refuse."""
+    try:
+        problems, doc = check_merged(
+            paths, planned.project.root, text, out.name, planned.base.documents, overlay_data=data
+        )
+    except (InputError, NotReadBack):
+        return False
+    return not problems and not doc.duplicate_keys

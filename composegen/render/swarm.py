@@ -94,7 +94,7 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
         notes=[f"swarm: {n.text()}" for n in converter.notes],
     )
     text = dump(data, header=lines, comments=converter.comments())
-    check_overlay(text, planned, out, base=[])
+    check_overlay(text, planned, out, base=[], data=data)
     return SwarmRendered(planned, text, out, tuple(converter.notes), dict(converter.deploys))
 
 
