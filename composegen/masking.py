@@ -175,6 +175,7 @@ class SecretNames:
         self.pairs = [f"_{str(p).upper()}_" for p in lists.get("pairs", ())]
         self.names = {str(n).upper() for n in lists.get("names", ())}
         self.ignored = {str(n).upper() for n in lists.get("ignore_names", ())}
+        self._answers: dict[str, bool] = {}  # a stack asks about the same names again and again
 
     def ignores(self, name: str) -> bool:
         """Whether the name says it holds no secret (a path, a setting about one), whatever its words."""
@@ -182,6 +183,12 @@ class SecretNames:
         return upper not in self.names and (upper in self.ignored or upper.endswith(self.suffixes))
 
     def __call__(self, name: str) -> bool:
+        answer = self._answers.get(name)
+        if answer is None:
+            answer = self._answers[name] = self._holds_secret(name)
+        return answer
+
+    def _holds_secret(self, name: str) -> bool:
         upper = name.upper()
         if upper in self.names:
             return True
