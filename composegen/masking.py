@@ -164,6 +164,10 @@ def name_words(name: str) -> list[str]:
     return [w for w in _WORD_SEPARATORS.split(name.upper()) if w]
 
 
+#: How many names a `SecretNames` remembers its answer for.
+_MOST_ANSWERS = 4096
+
+
 class SecretNames:
     """Which names hold a secret, by lists shaped like `SECRET_NAMES` (lint's options may change
     them), read once."""
@@ -185,6 +189,8 @@ class SecretNames:
     def __call__(self, name: str) -> bool:
         answer = self._answers.get(name)
         if answer is None:
+            if len(self._answers) >= _MOST_ANSWERS:  # a long-lived caller: start again
+                self._answers.clear()
             answer = self._answers[name] = self._holds_secret(name)
         return answer
 
