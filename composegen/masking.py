@@ -164,6 +164,10 @@ def name_words(name: str) -> list[str]:
     return [w for w in _WORD_SEPARATORS.split(name.upper()) if w]
 
 
+#: How many names a `SecretNames` remembers its answer for.
+_MOST_ANSWERS = 4096
+
+
 class SecretNames:
     """Which names hold a secret, by lists shaped like `SECRET_NAMES` (lint's options may change
     them), read once."""
@@ -175,6 +179,7 @@ class SecretNames:
         self.pairs = [f"_{str(p).upper()}_" for p in lists.get("pairs", ())]
         self.names = {str(n).upper() for n in lists.get("names", ())}
         self.ignored = {str(n).upper() for n in lists.get("ignore_names", ())}
+        self._answers: dict[str, bool] = {}  # a stack asks about the same names again and again
 
     def ignores(self, name: str) -> bool:
         """Whether the name says it holds no secret (a path, a setting about one), whatever its words."""
@@ -182,6 +187,14 @@ class SecretNames:
         return upper not in self.names and (upper in self.ignored or upper.endswith(self.suffixes))
 
     def __call__(self, name: str) -> bool:
+        answer = self._answers.get(name)
+        if answer is None:
+            if len(self._answers) >= _MOST_ANSWERS:  # a long-lived caller: start again
+                self._answers.clear()
+            answer = self._answers[name] = self._holds_secret(name)
+        return answer
+
+    def _holds_secret(self, name: str) -> bool:
         upper = name.upper()
         if upper in self.names:
             return True

@@ -14,7 +14,7 @@ from composegen.facts import databases, jvm, llm, python
 from composegen.facts import stack as compose_facts
 from composegen.facts.argv import Word, find_commands, service_words
 from composegen.facts.context import Context, EnvVar, Readout
-from composegen.facts.model import Command, Fact, ServiceFacts, StackFacts, Unread
+from composegen.facts.model import Command, Fact, ServiceFacts, StackFacts, Unread, Usage
 from composegen.yamlio import Origin
 
 Reader = Callable[[Context], Readout]
@@ -227,6 +227,25 @@ def read_stack(
         )
         for name in stack.services
     }
+
+
+def stack_usage(stack: Stack) -> Usage | None:
+    """`read_stack_facts(stack).usage`, from the same evidence (the files' names), without reading
+    what the services run."""
+    return compose_facts.file_usage([PurePath(p) for p in stack.files])[0]
+
+
+def stack_targets_swarm(stack: Stack) -> bool:
+    """Whether `read_stack_facts(stack).target` is swarm, from the same evidence (the files' names,
+    overlay networks, each service's `deploy`), without reading what the services run."""
+    if compose_facts.file_target_evidence([PurePath(p) for p in stack.files]):
+        return True
+    if compose_facts.network_target_evidence(stack.data):
+        return True
+    return any(
+        isinstance(service, Mapping) and compose_facts.service_target_evidence(service)
+        for service in stack.services.values()
+    )
 
 
 def read_stack_facts(

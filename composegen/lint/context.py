@@ -87,7 +87,7 @@ class LintContext:
         if self._usage is not None:
             return self._usage
         if "usage" not in self._said:
-            self._said["usage"] = self.stack_facts().usage if self._named() else None
+            self._said["usage"] = self.stack_facts().usage if self._named() and self._may_say("usage") else None
         return self._said["usage"]
 
     @property
@@ -98,9 +98,24 @@ class LintContext:
         if self._target is not None:
             return self._target
         if "target" not in self._said:
-            swarm = (self._named() or self._deploys()) and self.stack_facts().target == "swarm"
+            swarm = (
+                (self._named() or self._deploys()) and self._may_say("target") and self.stack_facts().target == "swarm"
+            )
             self._said["target"] = "swarm" if swarm else "compose"
         return "swarm" if self._said["target"] == "swarm" else "compose"
+
+    def _may_say(self, what: Literal["usage", "target"]) -> bool:
+        """False where the evidence the stack's facts read for its usage (or for a Swarm target)
+        holds none, so that they say nothing: the facts of every service are then left unread.
+        Otherwise the facts decide (a stack whose facts cannot be read has none)."""
+        if self._facts is not None:
+            return True
+        from composegen.facts.read import stack_targets_swarm, stack_usage  # lazy: see stack_facts
+
+        try:
+            return stack_usage(self.stack) is not None if what == "usage" else stack_targets_swarm(self.stack)
+        except ComposegenError:
+            return True
 
     def _named(self) -> bool:
         """Whether a file name could say something: any word besides docker, compose, override."""

@@ -219,9 +219,11 @@ def _origins_below(value: Any, limit: int = 10_000) -> Iterator[Origin]:
 
 def has_child(node: Any, key: Any) -> bool:
     """Whether `node[key]` exists: a mapping's key or a list's index."""
-    if isinstance(node, (dict, Mapping)):
+    if isinstance(node, dict):  # dict and list first: asking the Mapping ABC about a list is slow
         return key in node
-    return isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+    if isinstance(node, list):
+        return isinstance(key, int) and 0 <= key < len(node)
+    return isinstance(node, Mapping) and key in node
 
 
 def _value_at(data: Any, path: KeyPath) -> tuple[bool, Any, Origin | None]:

@@ -17,7 +17,7 @@ import pytest
 
 from composegen.compose.stack import load_stack
 from composegen.facts import Fact, StackFacts, read_stack_facts
-from composegen.facts.read import env_files_of
+from composegen.facts.read import env_files_of, stack_targets_swarm, stack_usage
 from composegen.yamlio import read_document
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +45,15 @@ def _read(case: dict[str, Any], tmp_path: Path) -> StackFacts:
         (tmp_path / name).write_text(text, encoding="utf-8")
     stack = load_stack([file], env={})
     return read_stack_facts(stack, env_files=env_files_of(stack))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_the_quick_readers_say_what_the_facts_say(case: dict[str, Any], tmp_path: Path) -> None:
+    """Lint asks for a stack's usage and target without reading every service's facts."""
+    facts = _read(case, tmp_path)
+    stack = load_stack([tmp_path / case.get("file", "docker-compose.yml")], env={})
+    assert stack_usage(stack) == facts.usage
+    assert stack_targets_swarm(stack) is (facts.target == "swarm")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

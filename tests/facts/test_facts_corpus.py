@@ -9,6 +9,7 @@ import pytest
 
 from composegen.compose.stack import load_stack
 from composegen.facts import ServiceFacts, read_stack_facts
+from composegen.facts.read import stack_targets_swarm, stack_usage
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 CORPUS_FILES = sorted(p.name for p in CORPUS.glob("*.yml"))
@@ -23,6 +24,8 @@ def test_every_service_of_every_corpus_file_yields_facts(name: str) -> None:
     stack = load_stack([CORPUS / name], env={})
     facts = read_stack_facts(stack)
     assert list(facts.services) == [n for n, s in stack.iter_services()]
+    assert stack_usage(stack) == facts.usage  # what lint asks without reading every service
+    assert stack_targets_swarm(stack) is (facts.target == "swarm")
     for service in facts.services.values():
         assert isinstance(service, ServiceFacts)
         for fact in (*service.facts, *service.run_once_evidence, *service.target_evidence):

@@ -94,7 +94,9 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             if parsed is None:
                 continue
             shm, shm_text = parsed, f"shm_size {raw_shm}"
-        setting = maintenance_work_mem(ctx, name)
+        # with neither, postgres runs with no flags: the stack's facts are left unread
+        runs_flags = "command" in service or "entrypoint" in service
+        setting = maintenance_work_mem(ctx, name) if runs_flags else None
         if setting is not None:
             needed, needed_text = setting[0], f"maintenance_work_mem={setting[1]} in its command"
         else:

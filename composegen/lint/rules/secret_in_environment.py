@@ -224,11 +224,15 @@ def _fallback(
     placeholders: frozenset[str],
 ) -> Iterator[Violation]:
     """A value written with variables: a literal secret where a default supplies it."""
+    variables = variable_names(text)
+    secret_variables = [variable for variable in variables if secret_name(variable)]
+    if not secret_variables and "@" not in text and not secret_name(key):
+        # no secret by name, and no URL password: its `user:password@` would be written in `text`
+        # (what a default supplies is text written there too)
+        return
     everything = literal_fallback(text)
     if everything is None:
         return  # a required variable: compose runs only with it set
-    variables = variable_names(text)
-    secret_variables = [variable for variable in variables if secret_name(variable)]
     # a key that names a secret: any default is its value; else only the secret variables' defaults
     read = everything if secret_name(key) else literal_fallback(text, secret_name) if secret_variables else None
     if read is not None and read[0] != read[1] and not _stands_in(read[0], placeholders):
