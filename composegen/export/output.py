@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from composegen import __version__
-from composegen.writer import generated_by_us, write_all_atomic
+from composegen.writer import begins_with, generated_by_us, write_all_atomic
 
 EXPORT_MARKER = "# Exported by composegen"
 
@@ -22,13 +22,7 @@ def export_header(command: str) -> str:
 
 
 def exported_by_us(path: Path) -> bool:
-    if not path.is_file():  # a FIFO would block the read below; write_atomic refuses what is no file
-        return False
-    try:
-        with path.open("r", encoding="utf-8", errors="replace") as handle:
-            return handle.readline().startswith(EXPORT_MARKER)
-    except OSError:
-        return False
+    return begins_with(path, EXPORT_MARKER)
 
 
 def _ours(path: Path) -> bool:

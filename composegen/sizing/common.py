@@ -288,3 +288,25 @@ def raised_memswap(old_limit: int | None, old_memswap: int | None, new_limit: in
     if not old_limit:
         return new_limit
     return max(new_limit, math.ceil(new_limit * old_memswap / old_limit))
+
+
+#: Connections a database must take beyond its clients (composegen's headroom, assumed): the
+#: healthcheck's probe (pg_isready and mysqladmin ping open one; with max_connections equal to the
+#: clients, PostgreSQL refused it 28-31 times a run, facts/real-servers.md) and an admin or
+#: migration session (psql/mysql, a migration tool: 2).
+HEALTHCHECK_CONNECTIONS = 1
+ADMIN_CONNECTIONS = 2
+
+
+def connection_headroom() -> tuple[Quantity, Quantity]:
+    """The connections beyond the clients that every database's max_connections counts."""
+    return (
+        given("healthcheck probe", HEALTHCHECK_CONNECTIONS, "count", "composegen headroom (assumed)", kind="assumed"),
+        given(
+            "admin or migration session",
+            ADMIN_CONNECTIONS,
+            "count",
+            "composegen headroom (assumed)",
+            kind="assumed",
+        ),
+    )

@@ -25,6 +25,7 @@ from composegen.sizing.common import (
     baseline_cpus,
     baseline_memory,
     command_unless_blocked,
+    connection_headroom,
     data_dir_mounts,
     image_repository,
     limit_with_mounts,
@@ -74,10 +75,6 @@ REDO_IN_DATASET_FACTOR = 0.5
 #: MySQL's and MariaDB's default max_connections (their manuals; not in facts). Both also allow
 #: one more connection to an account with CONNECTION_ADMIN / SUPER, beyond max_connections.
 DEFAULT_CONNECTIONS = 151
-#: Connections beyond the clients (composegen's headroom, assumed): the healthcheck's probe and an
-#: admin or migration session.
-HEALTHCHECK_CONNECTIONS = 1
-ADMIN_CONNECTIONS = 2
 
 DATA_DIR = "/var/lib/mysql"
 #: Official images: the entrypoint turns leading `--flags` into `mysqld --flags` (`mariadbd`).
@@ -160,16 +157,7 @@ def max_connections(inputs: ServiceInputs) -> Quantity:
         "max_connections",
         (
             given("clients", inputs.spec.connections, "count", f"composegen.yaml: services.{inputs.name}.connections"),
-            given(
-                "healthcheck probe", HEALTHCHECK_CONNECTIONS, "count", "composegen headroom (assumed)", kind="assumed"
-            ),
-            given(
-                "admin or migration session",
-                ADMIN_CONNECTIONS,
-                "count",
-                "composegen headroom (assumed)",
-                kind="assumed",
-            ),
+            *connection_headroom(),
         ),
     )
 

@@ -31,6 +31,7 @@ from composegen.sizing.common import (
     baseline_cpus,
     baseline_memory,
     command_blocked,
+    connection_headroom,
     data_dir_mounts,
     data_dir_tmpfs,
     env_preset,
@@ -60,11 +61,6 @@ DEFAULT_RAM_SOURCE = "composegen default (assumed): declare memory: or set roles
 #: The clients assumed when composegen.yaml declares no `connections:`: PostgreSQL's own default
 #: max_connections (PostgreSQL manual; not in facts), taken as the clients an app expects to open.
 DEFAULT_CONNECTIONS = 100
-#: Connections beyond the clients (composegen's headroom, assumed): the healthcheck's probe
-#: (pg_isready opens a connection; equal to the clients it was refused 28-31 times a run,
-#: facts/real-servers.md), and an admin or migration session (psql, a migration tool: 2).
-HEALTHCHECK_CONNECTIONS = 1
-ADMIN_CONNECTIONS = 2
 #: PostgreSQL's default superuser_reserved_connections (PostgreSQL manual): slots of
 #: max_connections that only a superuser may take.
 SUPERUSER_RESERVED = 3
@@ -295,16 +291,7 @@ def max_connections(inputs: ServiceInputs) -> Quantity:
         "clients and headroom",
         (
             clients(inputs),
-            given(
-                "healthcheck probe", HEALTHCHECK_CONNECTIONS, "count", "composegen headroom (assumed)", kind="assumed"
-            ),
-            given(
-                "admin or migration session",
-                ADMIN_CONNECTIONS,
-                "count",
-                "composegen headroom (assumed)",
-                kind="assumed",
-            ),
+            *connection_headroom(),
             given(
                 "superuser_reserved_connections",
                 SUPERUSER_RESERVED,
