@@ -17,8 +17,10 @@ Loaded by tests/engine/conftest.py, and by `scripts/test` with `-p tests.engine.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
+import warnings
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -73,13 +75,18 @@ def engine() -> Iterator[Any]:
         if docker is None:
             _no_engine("the docker package is not installed (pip install -e '.[test]')")
         where = os.environ.get("DOCKER_HOST") or "the default socket"
-        problem = ""
+        problem, client = "", None
         try:
             client = docker.from_env(timeout=60)
             client.ping()
         except docker.errors.DockerException as err:
             problem = str(err).rsplit(": ", 1)[-1][:160]
         if problem:
+            if client is not None:
+                client.close()
+            with warnings.catch_warnings():  # the SDK leaves the failed probe's socket to the collector
+                warnings.simplefilter("ignore", ResourceWarning)
+                gc.collect()
             _no_engine(f"no engine answers at {where} ({problem})")
         try:
             yield client

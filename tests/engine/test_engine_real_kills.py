@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -361,9 +362,15 @@ def test_java_under_render_fills_its_heap(engine: Any, java_project: Path) -> No
 #: facts/real-servers.md: a hand-written 2G limit and 2G tmpfs data dir, killed loading data. The
 #: same at a CI's size: the data dir's tmpfs pages and shared_buffers (PostgreSQL's default 128 MB,
 #: filled by the load) reach the 192M limit long before the tmpfs is full: pgbench's scale 10 is
-#: ~150 MiB on disk (docs/benchmarks.md "Real servers").
-PG_LIMIT = "192m"
-PG_SCALE = 10
+#: ~150 MiB on disk (docs/benchmarks.md "Real servers"). `COMPOSEGEN_PG_KILL_MIB=2048
+#: COMPOSEGEN_PG_KILL_SCALE=140` runs both tests at the facts' own size (a 2G limit and tmpfs,
+#: ~2.1 GiB of pgbench data; minutes, not for CI).
+PG_LIMIT_MIB = int(os.environ.get("COMPOSEGEN_PG_KILL_MIB", "192"))
+PG_LIMIT = f"{PG_LIMIT_MIB}m"
+PG_SCALE = int(os.environ.get("COMPOSEGEN_PG_KILL_SCALE", "10"))
+#: pgbench's tables take ~15 MiB on disk per unit of scale; the load gets 6 s a unit (2 shared cores).
+PG_DATASET_MIB = 16 * PG_SCALE
+PG_LOAD_SECONDS = max(2 * TIMEOUT, 6.0 * PG_SCALE)
 PG_INIT = f"""set -e
 pgbench -i -q -s {PG_SCALE} -U "$POSTGRES_USER" "$POSTGRES_DB"
 echo "bench-load: done" >&2
@@ -386,9 +393,9 @@ services:
 """
 PG_PROJECT = """\
 compose_files: [docker-compose.yml]
-host: {memory: 8g, cpus: 2}
+host: {{memory: 8g, cpus: 2}}
 services:
-  db: {dataset: 160M, connections: 10}
+  db: {{dataset: {dataset}M, connections: 10}}
 """
 
 
@@ -408,14 +415,14 @@ def test_postgres_with_a_tmpfs_as_large_as_its_limit_is_killed_loading_data(
     code, found = lint(root, "CG105", base)
     assert (code, found) == (1, ["CG105"])
     started = time.time()
-    with stack(engine, [base, *no_swap(root, "db", 192 * MIB)], "postgres-tmpfs") as project:
+    with stack(engine, [base, *no_swap(root, "db", PG_LIMIT_MIB * MIB)], "postgres-tmpfs") as project:
         up = project.up_detached(TIMEOUT)
         assert up.ok, up.last_lines()
-        deadline = time.monotonic() + 2 * TIMEOUT
+        deadline = time.monotonic() + PG_LOAD_SECONDS
         while not oom_events(engine, db := state(engine, project, "db"), started) and not db.oom_killed:
             assert time.monotonic() < deadline, f"no OOM kill ({db.status}): {logs(engine, db)[-2000:]}"
             time.sleep(1)
-        assert db.memory_limit == 192 * MIB
+        assert db.memory_limit == PG_LIMIT_MIB * MIB
         assert "bench-load: done" not in logs(engine, db)  # killed while loading its data
         print(f"postgres, {PG_LIMIT} limit and tmpfs: OOM-killed loading, {time.time() - started:.0f} s after start")
 
@@ -424,14 +431,14 @@ def test_postgres_under_composegens_overlay_loads_the_same_data(
     engine: Any, tmp_path: Path, servers_images: dict[str, str]
 ) -> None:
     root = postgres_stack(tmp_path, servers_images["postgres"], PG_BASE)
-    (root / "composegen.yaml").write_text(PG_PROJECT)
+    (root / "composegen.yaml").write_text(PG_PROJECT.format(dataset=PG_DATASET_MIB))
     done = cg(root, "render", "--profile", "pytest", "--docker-version", "20.10")
     assert done.returncode == 0, done.stderr
     files = [root / "docker-compose.yml", root / "docker-compose.pytest.yml"]
     assert lint(root, "CG105", *files) == (0, [])
     started = time.time()
     with stack(engine, files, "postgres-overlay") as project:
-        up = project.up(3 * TIMEOUT)
+        up = project.up(TIMEOUT + PG_LOAD_SECONDS)
         db = state(engine, project, "db")
         assert up.ok, f"{up.last_lines()}\n{logs(engine, db)[-2000:]}"
         assert db.health == "healthy" and "bench-load: done" in logs(engine, db)
