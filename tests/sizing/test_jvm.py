@@ -184,7 +184,7 @@ def test_derivations_name_their_sources() -> None:
         assert region in text
     assert "Paketo JVM memory calculator" in text
     assert "kafka-server-start.sh -Xmx1G -Xms1G" in text
-    assert "loaded classes = 10000  (composegen default (assumed)" in text
+    assert "loaded classes = 10000  (composegen default (assumed;" in text
     for q in (sizing.memory, sizing.startup, *sizing.extra.values()):
         for leaf in leaves(q):
             assert leaf.source, f"{leaf.name} has no source"
