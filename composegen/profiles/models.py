@@ -339,6 +339,16 @@ class ServiceSpec(Frozen):
     )
     environment: dict[EnvironmentName, EnvironmentValue] = Field(default_factory=dict)
 
+    @model_serializer(mode="wrap")
+    def _jvm_inputs_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A service without the JVM's inputs dumps as it did before they existed: render digests stay put."""
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("loaded_classes", "direct_memory"):
+                if data.get(key) is None:
+                    data.pop(key, None)
+        return data
+
 
 class GpuSpec(Frozen):
     """The host's GPUs: how many, and the memory of each (given, or by the model's name)."""
