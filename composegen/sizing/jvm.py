@@ -200,7 +200,11 @@ def loaded_classes(inputs: ServiceInputs) -> tuple[Quantity, str | None]:
         ),
     )
     factor = given("share loaded", CLASS_LOAD_FACTOR, "ratio", PAKETO)
-    return times("loaded classes", carried, factor, source=PAKETO), None
+    share = times("loaded classes", carried, factor)
+    loaded = Quantity(
+        "loaded classes", math.floor(share.value), "count", f"⌊{share.formula}⌋", PAKETO, share.parts
+    )  # Paketo truncates: int(totalClasses * ClassLoadFactor)
+    return loaded, None
 
 
 def paketo_metaspace(classes: Quantity) -> Quantity:
