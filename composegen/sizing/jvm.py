@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from composegen.errors import InputError
@@ -112,6 +113,13 @@ DEFAULT_ZNODE_SIZE = 1024
 ZK_CODE_CACHE = 32 * MIB
 ZK_METASPACE = 32 * MIB
 ZK_DIRECT = 16 * MIB
+#: ZooKeeper's NIO connection factory (the default) keeps its direct buffers small (64 KiB a worker
+#: thread, zookeeper.nio.directBufferBytes); its Netty factory (serverCnxnFactory, which the TLS
+#: port `secureClientPort` needs) allocates its buffers there: with Netty named, ZK_DIRECT is not
+#: written (composegen's choice; Debian's ZooKeeper closed every connection on its Netty factory,
+#: so it was not measured).
+NETTY_WORDS = ("NettyServerCnxnFactory", "secureClientPort")
+ZOO_CFG_BYTES = 64 * 1024
 #: Beside those: G1's own structures, a share of the heap (NMT: 48.8 MiB committed for a 256 MiB
 #: heap), and the JVM itself (the CDS archive 12 MiB, symbols, thread stacks, libjvm; the
 #: container held 56-63 MiB beside the heap under load at heaps of 64-256 MiB). Measured, as above.
@@ -595,9 +603,39 @@ def gc_structures(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> Qu
     return times(f"GC structures ({name})", heap, share)
 
 
+def netty_named(inputs: ServiceInputs) -> str | None:
+    """Where the service names ZooKeeper's Netty connection factory (or the TLS port, which needs
+    it): an environment value (SERVER_JVMFLAGS, ZOO_CFG_EXTRA, ...) or a bind-mounted zoo.cfg (or
+    the config folder holding one). Netty's buffers are direct memory, which ZK_DIRECT does not
+    cover. None where nothing names it."""
+    for key, value in inputs.base.environment.items():
+        if any(word in value for word in NETTY_WORDS):
+            return f"the environment's {key}"
+    for host, target in inputs.base.bind_mounts:
+        path = Path(host)
+        config = path / "zoo.cfg" if target.rstrip("/").endswith("/conf") else path
+        if not config.name.endswith(".cfg"):
+            continue
+        try:
+            with config.open("rb") as handle:
+                text = handle.read(ZOO_CFG_BYTES).decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        if any(word in text for word in NETTY_WORDS):
+            return f"{config}"
+    return None
+
+
 def bounded_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> tuple[Quantity, str]:
-    """(the non-heap regions, the JVMFLAGS that bound them) for ZooKeeper."""
+    """(the non-heap regions, the JVMFLAGS that bound them) for ZooKeeper; its direct memory left
+    to the JVM's own bound (the heap) where the service names the Netty connection factory."""
     chosen = "composegen's bound (assumed), written in JVMFLAGS"
+    netty = netty_named(inputs)
+    direct = (
+        Bound("-XX:MaxDirectMemorySize=", "direct_max", given("direct memory", ZK_DIRECT, "bytes", chosen, "assumed"))
+        if netty is None
+        else jvm_direct_bound(heap, f"{netty} names Netty, whose buffers are direct memory: not bounded")
+    )
     bounds = (
         Bound(
             "-XX:ReservedCodeCacheSize=",
@@ -605,7 +643,7 @@ def bounded_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> 
             given("code cache", ZK_CODE_CACHE, "bytes", chosen, "assumed"),
         ),
         Bound("-XX:MaxMetaspaceSize=", "metaspace_max", given("metaspace", ZK_METASPACE, "bytes", chosen, "assumed")),
-        Bound("-XX:MaxDirectMemorySize=", "direct_max", given("direct memory", ZK_DIRECT, "bytes", chosen, "assumed")),
+        direct,
     )
     parts, flags = bounds_written(inputs, bounds)
     own = given("the JVM's own", JVM_OWN, "bytes", BENCH_SERVERS, "measured")
@@ -644,22 +682,27 @@ def app_direct(inputs: ServiceInputs, heap: Quantity) -> tuple[Bound, str | None
     if declared is not None:
         where = f"composegen.yaml: services.{inputs.name}.direct_memory, written in JAVA_TOOL_OPTIONS"
         return Bound("-XX:MaxDirectMemorySize=", "direct_max", given("direct memory", declared, "bytes", where)), None
+    note = (
+        f"direct memory: counted at the JVM's own bound, the heap's maximum ({heap.show()}); declare "
+        "direct_memory: in composegen.yaml to bound it (-XX:MaxDirectMemorySize) and count that"
+    )
+    why = "a smaller one, unknown to composegen, could stop the application: declare direct_memory: to write one"
+    return jvm_direct_bound(heap, why), note
+
+
+def jvm_direct_bound(heap: Quantity, why: str) -> Bound:
+    """Direct memory left to the JVM's own bound, the heap's maximum: counted, not written."""
     jvm_bound = Quantity(
         "direct memory",
         heap.value,
         "bytes",
-        "the JVM's own bound (a smaller one, unknown to composegen, could stop the application: declare "
-        "direct_memory: to write one)",
+        f"the JVM's own bound ({why})",
         "OpenJDK jdk.internal.misc.VM: MaxDirectMemorySize unset is Runtime.maxMemory(), the heap's maximum "
         "(not in facts)",
         (heap,),
         "default",
     )
-    note = (
-        f"direct memory: counted at the JVM's own bound, the heap's maximum ({jvm_bound.show()}); declare "
-        "direct_memory: in composegen.yaml to bound it (-XX:MaxDirectMemorySize) and count that"
-    )
-    return Bound("-XX:MaxDirectMemorySize=", "direct_max", jvm_bound, written=False), note
+    return Bound("-XX:MaxDirectMemorySize=", "direct_max", jvm_bound, written=False)
 
 
 def app_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> tuple[Quantity, str, tuple[str, ...]]:
