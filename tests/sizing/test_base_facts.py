@@ -77,6 +77,8 @@ def test_render_sizes_for_what_runs(tmp_path: Path, case: dict[str, Any]) -> Non
         assert any(case["note"] in n for n in planned.stack.base_notes)
     if "sizing_note" in case:
         assert any(case["sizing_note"] in n for n in service.sizing.notes), service.sizing.notes
+    for words in case.get("explain", []):
+        assert words in service_text(service), words
     if "origin" in case:
         assert case["origin"] in service_text(service)
 
