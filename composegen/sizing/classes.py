@@ -130,8 +130,8 @@ class _Counter:
             if host.is_dir():
                 self.folder(host)
                 return []
-            if not host.exists():
-                return []  # the JVM skips a class path entry that is not there
+            if not host.is_file():
+                return []  # the JVM skips a class path entry that is not there (nor reads a pipe or a device)
             if host.name.lower().endswith(ARCHIVE_SUFFIXES):
                 return self.archive(host, posixpath.dirname(path))
             if host.name.endswith(".java"):
@@ -161,7 +161,7 @@ class _Counter:
             for name in files:
                 if name.endswith(CLASS_SUFFIXES):
                     self.classes += 1
-                elif name.lower().endswith(ARCHIVE_SUFFIXES):
+                elif name.lower().endswith(ARCHIVE_SUFFIXES) and Path(root, name).is_file():
                     self.archive(Path(root, name), None)
 
     def archive(self, host: Path, container_dir: str | None) -> list[str]:

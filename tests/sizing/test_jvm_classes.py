@@ -4,6 +4,7 @@ counted only where all of it is on the service's bind mounts; unknown, with the 
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,12 @@ def test_a_manifest_that_names_itself_is_read_once(tmp_path: Path) -> None:
     )
     base = BaseService("app", command="java -jar /app/a.jar", bind_mounts=((str(tmp_path / "app"), "/app"),))
     assert classes.count(base).classes == 3
+
+
+def test_a_pipe_named_like_a_jar_is_not_read(tmp_path: Path) -> None:
+    """A FIFO on the mount would block a reader: only regular files are opened."""
+    (tmp_path / "app").mkdir()
+    os.mkfifo(tmp_path / "app" / "app.jar")
+    os.mkfifo(tmp_path / "app" / "lib.jar")
+    base = BaseService("app", command="java -cp /app/app.jar:/app Main", bind_mounts=((str(tmp_path / "app"), "/app"),))
+    assert classes.count(base).classes == 0
