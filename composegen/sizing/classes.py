@@ -29,6 +29,7 @@ import posixpath
 import re
 import shlex
 import zipfile
+import zlib
 from collections import deque
 from pathlib import Path
 from typing import NamedTuple
@@ -63,6 +64,8 @@ VALUE_OPTIONS = frozenset(
         "--describe-module",
     }
 )
+#: What reading a damaged, encrypted or unsupported archive raises (zipfile, zlib).
+UNREADABLE = (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, RuntimeError, zlib.error)
 #: A type a source file declares (an over-count where a comment or a string says `class X`: safe).
 _DECLARED_TYPE = re.compile(rb"\b(?:class|interface|enum|record)\s+[A-Za-z_$]")
 
@@ -137,7 +140,7 @@ class _Counter:
             if host.name.endswith(".java"):
                 self.source(host)
             return []
-        except (OSError, zipfile.BadZipFile, ValueError) as error:
+        except UNREADABLE as error:
             raise Unknown(f"could not read {host}: {error}") from None
 
     def folder_jars(self, path: str) -> list[str]:

@@ -205,3 +205,13 @@ def test_a_pipe_named_like_a_jar_is_not_read(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "app" / "lib.jar")
     base = BaseService("app", command="java -cp /app/app.jar:/app Main", bind_mounts=((str(tmp_path / "app"), "/app"),))
     assert classes.count(base).classes == 0
+
+
+def test_a_damaged_nested_jar_makes_the_count_unknown(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    with zipfile.ZipFile(tmp_path / "app" / "boot.jar", "w") as jar:
+        jar.writestr("BOOT-INF/lib/broken.jar", b"not a zip at all")
+    base = BaseService("app", command="java -jar /app/boot.jar", bind_mounts=((str(tmp_path / "app"), "/app"),))
+    counted = classes.count(base)
+    assert counted.classes is None
+    assert "could not read" in counted.why
