@@ -2,8 +2,8 @@
 --profile pytest`, started on the Docker Engine (scripts/servers-image's images), loaded by its own
 benchmark tool from a client container, measured the way the kernel charges the container (issue 14).
 
-    python bench/servers.py                 # every case (60-70 minutes on 2 shared cores)
-    python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 13 minutes)
+    python bench/servers.py                 # every case (65-75 minutes on 2 shared cores)
+    python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 14 minutes)
     python bench/servers.py --only 1024M,16384B  # cases whose name contains one of the words
     python bench/servers.py --twin          # also the twin of examples/pytest: calibrate, render, replay (+8 min)
 
@@ -109,10 +109,17 @@ JVM_APP = """import com.sun.net.httpserver.HttpServer;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 
-/** A JSON API with an in-memory catalogue: what a small JVM service holds, serving 16 threads. */
+/**
+ * A JSON API with an in-memory catalogue: what a small JVM service holds, serving 16 threads.
+ * Arguments (both optional): the catalogue's items (200,000), and the rendered responses it keeps
+ * in an LRU cache (0: none), which the load keeps replacing: a live set that churns.
+ */
 public class Catalogue {
     record Item(int id, String name, List<String> tags, double price) {
         String json() {
@@ -122,17 +129,30 @@ public class Catalogue {
     }
 
     public static void main(String[] args) throws Exception {
+        int count = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
+        int cached = args.length > 1 ? Integer.parseInt(args[1]) : 0;
         List<Item> items = new ArrayList<>();
-        for (int n = 0; n < 200_000; n++) items.add(new Item(n, "item-" + n, List.of("a", "b", "" + n % 7), n * 1.25));
+        for (int n = 0; n < count; n++) items.add(new Item(n, "item-" + n, List.of("a", "b", "" + n % 7), n * 1.25));
+        Map<Integer, byte[]> cache = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Integer, byte[]> eldest) {
+                return size() > cached;
+            }
+        });
         HttpServer server = HttpServer.create(new InetSocketAddress(8000), 128);
         server.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getPath().replace("/", "");
             int n = Math.floorMod(path.isEmpty() ? 0 : Integer.parseInt(path), items.size());
-            StringBuilder body = new StringBuilder("{\\"item\\":").append(items.get(n).json()).append(",\\"near\\":[");
-            for (int k = n; k < Math.min(n + 50, items.size()); k++) {
-                body.append(k > n ? "," : "").append(items.get(k).json());
+            byte[] bytes = cached > 0 ? cache.get(n) : null;
+            if (bytes == null) {
+                StringBuilder body = new StringBuilder("{\\"item\\":").append(items.get(n).json());
+                body.append(",\\"near\\":[");
+                for (int k = n; k < Math.min(n + 50, items.size()); k++) {
+                    body.append(k > n ? "," : "").append(items.get(k).json());
+                }
+                bytes = body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+                if (cached > 0) cache.put(n, bytes);
             }
-            byte[] bytes = body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, bytes.length);
             exchange.getResponseBody().write(bytes);
@@ -317,6 +337,34 @@ def jvm_case(heap_mib: int, seconds: int) -> Case:
     )
 
 
+#: The live-set rows: items and cached responses that keep about 60 % of -Xmx live (~220 B an item,
+#: ~4 KiB a response), so that Serial, which keeps 40 % of the heap free after a collection
+#: (MinHeapFreeRatio), commits the heap the limit budgets; the cache churns under the load.
+LIVE_SET = {256: (500_000, 10_000), 512: (1_000_000, 20_000)}
+
+
+def jvm_live_case(heap_mib: int, seconds: int, declared: Mapping[str, Any] | None = None) -> Case:
+    """The JVM app with a live set near its heap, its class path on a bind mount (`-cp /app`: the
+    folder holds the source alone, so composegen counts the class path and writes a metaspace bound)."""
+    items, cached = LIVE_SET[heap_mib]
+    said = ", ".join(f"{k} {v}" for k, v in (declared or {}).items())
+    return Case(
+        name=f"jvm app -Xmx{heap_mib}m live set 60 %" + (f", {said}" if said else ""),
+        role="jvm",
+        inputs=f"the JSON API over {items:,} items, {cached:,} responses cached (LRU) "
+        f"(`java -Xmx{heap_mib}m -cp /app Catalogue.java {items} {cached}`), 16 client threads {seconds} s",
+        service={
+            "image": "zookeeper:3.8-composegen",
+            "command": ["java", f"-Xmx{heap_mib}m", "-cp", "/app", "/app/Catalogue.java", str(items), str(cached)],
+            "volumes": ["./jvm:/app:ro"],
+        },
+        declared=dict(declared or {}),
+        ready=["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8000"],
+        client=["python3", "app/load.py", f"http://{SERVICE}:8000", str(seconds), "16"],
+        files={"jvm/Catalogue.java": JVM_APP, "app/load.py": WEB_LOAD},
+    )
+
+
 def redis_restart_case(value_bytes: int, keys: int) -> Case:
     base = ["redis-benchmark", "-h", SERVICE, "-c", "50", "-d", str(value_bytes), "-r", str(keys), "-q"]
     script = " ".join([*base, "-n", str(keys * 3), "-t", "set"]) + f"; redis-cli -h {SERVICE} save"
@@ -369,6 +417,7 @@ def cases(quick: bool) -> list[Case]:
             zookeeper_case(seconds),
             zookeeper_load_case(30_000, 1024, seconds),
             jvm_case(256, seconds),
+            jvm_live_case(256, seconds),
             redis_restart_case(1024, 100_000),
             gunicorn_case(1, seconds),
             gunicorn_case(4, seconds),
@@ -391,6 +440,9 @@ def cases(quick: bool) -> list[Case]:
         zookeeper_load_case(10_000, 8192, seconds),
         jvm_case(256, seconds),
         jvm_case(512, seconds),
+        jvm_live_case(256, seconds),
+        jvm_live_case(512, seconds),
+        jvm_live_case(256, seconds, {"direct_memory": "16M"}),
         redis_restart_case(1024, 100_000),
         redis_restart_case(16384, 4_000),
         *(gunicorn_case(w, seconds) for w in (1, 2, 4, 8)),

@@ -54,6 +54,7 @@ MAX_TOKENS = 10_000_000  # a sequence or context length
 MAX_SEQUENCES = 100_000
 MAX_TESTS = 10_000_000
 MAX_KV_BYTES_PER_TOKEN = 1024**3
+MAX_CLASSES = 10_000_000  # classes one JVM loads (a large application: tens of thousands)
 
 
 class Frozen(BaseModel):
@@ -323,7 +324,30 @@ class ServiceSpec(Frozen):
     value_size: ByteSize | None = Field(
         None, description="Typical size of a Redis value: the dataset ÷ this is the key count, when keys is not given"
     )
+    loaded_classes: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_CLASSES,
+        description="Classes a JVM application loads (`jcmd <pid> VM.classloader_stats` or `jstat -class <pid>`: "
+        "Loaded, at its busiest): composegen writes -XX:MaxMetaspaceSize from it; without it, from the class "
+        "path it can count on the service's bind mounts, else it writes no metaspace bound",
+    )
+    direct_memory: ByteSize | None = Field(
+        None,
+        description="Direct buffer memory a JVM application uses at most (NIO, Netty's pools): written as "
+        "-XX:MaxDirectMemorySize and counted; without it the JVM's own bound, the heap's maximum, is counted",
+    )
     environment: dict[EnvironmentName, EnvironmentValue] = Field(default_factory=dict)
+
+    @model_serializer(mode="wrap")
+    def _jvm_inputs_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A service without the JVM's inputs dumps as it did before they existed: render digests stay put."""
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("loaded_classes", "direct_memory"):
+                if data.get(key) is None:
+                    data.pop(key, None)
+        return data
 
 
 class GpuSpec(Frozen):

@@ -95,5 +95,7 @@ SERVICE_SPEC = Plain(
     persistence=None,
     keys=None,
     value_size=None,
+    loaded_classes=None,
+    direct_memory=None,
     environment=MappingProxyType({}),
 )

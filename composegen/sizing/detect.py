@@ -164,12 +164,12 @@ def requirements_framework(base: BaseService) -> tuple[str, str] | None:
 JVM_SERVER_ROLES = frozenset({"kafka", "zookeeper"})
 
 
-def main_program(base: BaseService) -> str | None:
-    """The program the service ends by running (composegen.facts' reader name, `jvm` for `java`),
-    read the way composegen.facts reads every command: entrypoint + command split as compose
-    splits them, wrappers and `sh -c` scripts looked through, the script's last command."""
+def main_words(base: BaseService) -> list[str] | None:
+    """The words of the command the service ends by running, read the way composegen.facts reads
+    every command: entrypoint + command split as compose splits them, wrappers and `sh -c`
+    scripts looked through, the script's last command. None where it does not split."""
     from composegen.compose.syntax import SyntaxProblem  # lazy: only for a JVM server's image
-    from composegen.facts.argv import PROGRAMS, basename, split_value
+    from composegen.facts.argv import split_value
     from composegen.facts.stack import last_command
 
     def listed(value: str | tuple[str, ...] | None) -> str | list[str] | None:
@@ -182,8 +182,15 @@ def main_program(base: BaseService) -> str | None:
         ]
     except SyntaxProblem:
         return None
-    main = last_command(words)
-    return PROGRAMS.get(basename(main[0].text)) if main else None
+    return [word.text for word in last_command(words)]
+
+
+def main_program(base: BaseService) -> str | None:
+    """The program the service ends by running (composegen.facts' reader name, `jvm` for `java`)."""
+    from composegen.facts.argv import PROGRAMS, basename
+
+    main = main_words(base)
+    return PROGRAMS.get(basename(main[0])) if main else None
 
 
 def detect(base: BaseService, secrets: Sequence[str] = ()) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from composegen.errors import InputError
@@ -62,8 +63,15 @@ METASPACE_PER_CLASS = 5_800
 CODE_CACHE = 240 * MIB
 STACK = 1 * MIB
 THREADS = 250
-#: Loaded classes: Paketo counts 35% of the classes on the class path; composegen cannot see the
-#: class path, so it assumes 10,000 loaded classes (assumed, not in facts).
+#: Loaded classes (Paketo, paketo-buildpacks/libjvm helper/memory_calculator.go): 35 %
+#: (ClassLoadFactor) of the classes the JVM's modules and the application's class path carry.
+CLASS_LOAD_FACTOR = 0.35
+#: The JVM's own classes: the .class files in OpenJDK 17's modules (jrt:/modules; Debian bookworm's
+#: openjdk-17-jre-headless 17.0.21, scripts/servers-image). An application loads far fewer of them
+#: (the bench's app: 3,263 classes in all, javac's included), so 35 % of them is room, not a fit.
+JDK_CLASSES = 26_696
+#: Where composegen can neither count the class path nor read a declared count: a figure counted,
+#: never written as a bound (assumed, not in facts; about 35 % of the JDK's own classes).
 CLASS_COUNT = 10_000
 #: Paketo's default head room (BPL_JVM_HEAD_ROOM = 0%; not in facts): the profile margin on
 #: top of the total is composegen's head room.
@@ -105,6 +113,13 @@ DEFAULT_ZNODE_SIZE = 1024
 ZK_CODE_CACHE = 32 * MIB
 ZK_METASPACE = 32 * MIB
 ZK_DIRECT = 16 * MIB
+#: ZooKeeper's NIO connection factory (the default) keeps its direct buffers small (64 KiB a worker
+#: thread, zookeeper.nio.directBufferBytes); its Netty factory (serverCnxnFactory, which the TLS
+#: port `secureClientPort` needs) allocates its buffers there: with Netty named, ZK_DIRECT is not
+#: written (composegen's choice; Debian's ZooKeeper closed every connection on its Netty factory,
+#: so it was not measured).
+NETTY_WORDS = ("NettyServerCnxnFactory", "secureClientPort")
+ZOO_CFG_BYTES = 64 * 1024
 #: Beside those: G1's own structures, a share of the heap (NMT: 48.8 MiB committed for a 256 MiB
 #: heap), and the JVM itself (the CDS archive 12 MiB, symbols, thread stacks, libjvm; the
 #: container held 56-63 MiB beside the heap under load at heaps of 64-256 MiB). Measured, as above.
@@ -120,11 +135,18 @@ SERIAL_GC_SHARE = 0.02
 #: A JVM application whose command sets its heap (`java -Xmx256m ...`) and leaves
 #: JAVA_TOOL_OPTIONS free: composegen writes bounds there for the regions the command does not
 #: bound (the command line wins over JAVA_TOOL_OPTIONS, so a flag it sets is kept and counted at
-#: its value), in place of counting the JVM's unbounded defaults at Paketo's figures. The code
-#: cache: 64m (composegen's bound, assumed: the bench's app used 10 MiB under load, ZooKeeper 10
-#: MiB; a full code cache stops the JIT, it does not stop the program). Metaspace: Paketo's
-#: estimate, now written as MaxMetaspaceSize; direct memory: Paketo's 10m, written (the JVM's
-#: default is the heap's size).
+#: its value), but only bounds that cannot stop a program that ran without them:
+#: - the code cache: 64m (composegen's bound, assumed: the bench's app used 10 MiB under load,
+#:   ZooKeeper 10 MiB). A full code cache stops the JIT compiler (the JVM warns "CodeCache is full.
+#:   Compiler has been disabled"), not the program, so an assumed bound is safe here;
+#: - metaspace: Paketo's estimate, written as MaxMetaspaceSize only where the loaded classes are
+#:   known (declared `loaded_classes:`, or the class path counted, composegen.sizing.classes): a
+#:   bound below what the application loads stops it (OutOfMemoryError: Metaspace). Unknown: no
+#:   bound written, Paketo's estimate at CLASS_COUNT counted, labelled assumed;
+#: - direct memory: written only where composegen.yaml declares `direct_memory:` (Paketo's 10m
+#:   stops a Netty application with OutOfMemoryError: Direct buffer memory). Else the JVM's own
+#:   bound is counted: MaxDirectMemorySize unset is the heap's maximum (jdk.internal.misc.VM
+#:   maxDirectMemory: Runtime.maxMemory()).
 APP_CODE_CACHE = 64 * MIB
 #: Thread stacks are reserved at -Xss (1 MiB) but committed as a thread touches them: NMT on the
 #: bench's JVM app under 16 client threads: 31 threads, 2.75 MiB of stack committed (89 KiB a
@@ -145,18 +167,67 @@ KAFKA_IMAGES = frozenset(
 )
 
 
-def fixed_regions(total_memory: Quantity | None, source_name: str) -> tuple[Quantity, ...]:
-    """Paketo's non-heap regions, each named (head room needs the total; none → 0)."""
-    classes = given(
+def declared_classes(inputs: ServiceInputs) -> Quantity | None:
+    """The loaded classes composegen.yaml declares (`loaded_classes:`), if it does."""
+    declared = inputs.spec.loaded_classes
+    if declared is None:
+        return None
+    return given("loaded classes", declared, "count", f"composegen.yaml: services.{inputs.name}.loaded_classes")
+
+
+def assumed_classes(why: str) -> Quantity:
+    """CLASS_COUNT, labelled assumed, with how to declare the real count."""
+    return given(
         "loaded classes",
         CLASS_COUNT,
         "count",
-        "composegen default (assumed): Paketo counts 35% of the class path",
+        f"composegen default (assumed; {why}): declare loaded_classes: in composegen.yaml (jstat -class <pid>: Loaded)",
         "assumed",
     )
+
+
+def loaded_classes(inputs: ServiceInputs) -> tuple[Quantity, str | None]:
+    """(the classes the JVM loads, why they are not known: None where they are): declared, else 35 %
+    of the JDK's and the class path's classes where composegen counts the whole class path
+    (composegen.sizing.classes), else CLASS_COUNT, assumed."""
+    declared = declared_classes(inputs)
+    if declared is not None:
+        return declared, None
+    from composegen.sizing import classes  # lazy: it reads files, only for a JVM app
+
+    counted = classes.count(inputs.base)
+    if counted.classes is None:
+        return assumed_classes(counted.why), counted.why
+    carried = total(
+        "classes carried",
+        (
+            given("the JDK's classes", JDK_CLASSES, "count", "measured: OpenJDK 17's modules (jrt:/modules)"),
+            given(
+                "class path classes", counted.classes, "count", f"counted on the base file's bind mounts: {counted.why}"
+            ),
+        ),
+    )
+    factor = given("share loaded", CLASS_LOAD_FACTOR, "ratio", PAKETO)
+    share = times("loaded classes", carried, factor)
+    loaded = Quantity(
+        "loaded classes", math.floor(share.value), "count", f"⌊{share.formula}⌋", PAKETO, share.parts
+    )  # Paketo truncates: int(totalClasses * ClassLoadFactor)
+    return loaded, None
+
+
+def paketo_metaspace(classes: Quantity) -> Quantity:
+    """Paketo's metaspace: 14,000,000 B + 5,800 B × loaded classes."""
     per_class = given("metaspace per class", METASPACE_PER_CLASS, "bytes", PAKETO)
     base = given("metaspace base", METASPACE_BASE, "bytes", PAKETO)
-    metaspace = total("metaspace", (base, times("classes × per class", classes, per_class)), PAKETO)
+    return total("metaspace", (base, times("classes × per class", classes, per_class)), PAKETO)
+
+
+def fixed_regions(
+    total_memory: Quantity | None, source_name: str, classes: Quantity | None = None
+) -> tuple[Quantity, ...]:
+    """Paketo's non-heap regions, each named (head room needs the total; none → 0), for `classes`
+    loaded classes (none: CLASS_COUNT, assumed)."""
+    metaspace = paketo_metaspace(classes or assumed_classes("composegen cannot see the class path"))
     threads = given("threads", THREADS, "count", PAKETO)
     stacks = times("thread stacks", threads, given("stack size", STACK, "bytes", PAKETO), source=PAKETO)
     share = given("head room share", HEADROOM_SHARE, "ratio", "Paketo default 0% (not in facts)", "default")
@@ -181,7 +252,7 @@ def heap_breakdown(
     declared = declared_memory(inputs)
     role_memory = profile.role(inputs.role).memory
     if default_heap is not None and declared is None and role_memory is None:
-        fixed = total("fixed regions", fixed_regions(None, "JVM total"), PAKETO)
+        fixed = total("fixed regions", fixed_regions(None, "JVM total", declared_classes(inputs)), PAKETO)
         heap = default_heap.renamed("heap")
         whole = Quantity(
             "JVM total",
@@ -193,7 +264,7 @@ def heap_breakdown(
         )
         return whole, fixed, heap
     whole = baseline_memory(inputs, profile, default_total, default_source).renamed("JVM total")
-    fixed = total("fixed regions", fixed_regions(whole, whole.name), PAKETO)
+    fixed = total("fixed regions", fixed_regions(whole, whole.name, declared_classes(inputs)), PAKETO)
     if fixed.value >= whole.value:
         where = (
             "composegen.yaml" if declared is not None else f"profile {profile.name}" if role_memory is not None else ""
@@ -369,10 +440,11 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     sets_heap = base.found is not None and base.found.setting == "heap_max" and not base.override
     if sets_heap and not chosen and env_preset(inputs, "JAVA_TOOL_OPTIONS") is None:
         # the command sets the heap and nobody chose a total: the other regions bounded, not budgeted
-        fixed, flags = app_regions(inputs, profile, heap, fixed)
+        fixed, flags, unbounded = app_regions(inputs, profile, heap)
         whole = total("JVM total", (heap, fixed))
         note = "bounds the non-heap regions the limit counts (the command line's own flags win over it)"
         env = (EnvSetting("JAVA_TOOL_OPTIONS", flags, fixed, note),) if flags else ()
+        notes = (*notes, *unbounded)
     return _sizing(
         inputs,
         profile,
@@ -489,11 +561,12 @@ class Bound(NamedTuple):
     flag: str  # `-XX:ReservedCodeCacheSize=`
     setting: str  # the jvm fact that reads the flag
     bound: Quantity  # composegen's bound, a whole number of MiB
+    written: bool = True  # False: counted at `bound`, not written (a bound composegen cannot know)
 
 
 def bounds_written(inputs: ServiceInputs, bounds: tuple[Bound, ...]) -> tuple[tuple[Quantity, ...], str]:
     """(each region, the flags composegen writes): a region the base bounds itself is counted at its
-    flag (kept, not written); the others at composegen's bound, written."""
+    flag (kept, not written); the others at composegen's bound, written where it is `written`."""
     parts: list[Quantity] = []
     flags: list[str] = []
     for bound in bounds:
@@ -502,7 +575,8 @@ def bounds_written(inputs: ServiceInputs, bounds: tuple[Bound, ...]) -> tuple[tu
             parts.append(runs.fact_quantity(bound.bound.name, found, "bytes"))
         else:
             parts.append(bound.bound)
-            flags.append(f"{bound.flag}{math.ceil(bound.bound.value / MIB)}m")
+            if bound.written:
+                flags.append(f"{bound.flag}{math.ceil(bound.bound.value / MIB)}m")
     return tuple(parts), " ".join(flags)
 
 
@@ -529,9 +603,39 @@ def gc_structures(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> Qu
     return times(f"GC structures ({name})", heap, share)
 
 
+def netty_named(inputs: ServiceInputs) -> str | None:
+    """Where the service names ZooKeeper's Netty connection factory (or the TLS port, which needs
+    it): an environment value (SERVER_JVMFLAGS, ZOO_CFG_EXTRA, ...) or a bind-mounted zoo.cfg (or
+    the config folder holding one). Netty's buffers are direct memory, which ZK_DIRECT does not
+    cover. None where nothing names it."""
+    for key, value in inputs.base.environment.items():
+        if any(word in value for word in NETTY_WORDS):
+            return f"the environment's {key}"
+    for host, target in inputs.base.bind_mounts:
+        path = Path(host)
+        config = path / "zoo.cfg" if target.rstrip("/").endswith("/conf") else path
+        if not config.name.endswith(".cfg"):
+            continue
+        try:
+            with config.open("rb") as handle:
+                text = handle.read(ZOO_CFG_BYTES).decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        if any(word in text for word in NETTY_WORDS):
+            return f"{config}"
+    return None
+
+
 def bounded_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> tuple[Quantity, str]:
-    """(the non-heap regions, the JVMFLAGS that bound them) for ZooKeeper."""
+    """(the non-heap regions, the JVMFLAGS that bound them) for ZooKeeper; its direct memory left
+    to the JVM's own bound (the heap) where the service names the Netty connection factory."""
     chosen = "composegen's bound (assumed), written in JVMFLAGS"
+    netty = netty_named(inputs)
+    direct = (
+        Bound("-XX:MaxDirectMemorySize=", "direct_max", given("direct memory", ZK_DIRECT, "bytes", chosen, "assumed"))
+        if netty is None
+        else jvm_direct_bound(heap, f"{netty} names Netty, whose buffers are direct memory: not bounded")
+    )
     bounds = (
         Bound(
             "-XX:ReservedCodeCacheSize=",
@@ -539,53 +643,93 @@ def bounded_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> 
             given("code cache", ZK_CODE_CACHE, "bytes", chosen, "assumed"),
         ),
         Bound("-XX:MaxMetaspaceSize=", "metaspace_max", given("metaspace", ZK_METASPACE, "bytes", chosen, "assumed")),
-        Bound("-XX:MaxDirectMemorySize=", "direct_max", given("direct memory", ZK_DIRECT, "bytes", chosen, "assumed")),
+        direct,
     )
     parts, flags = bounds_written(inputs, bounds)
     own = given("the JVM's own", JVM_OWN, "bytes", BENCH_SERVERS, "measured")
     return total("fixed regions", (*parts, gc_structures(inputs, profile, heap), own)), flags
 
 
-def app_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity, paketo: Quantity) -> tuple[Quantity, str]:
-    """(the non-heap regions, the JAVA_TOOL_OPTIONS that bound them) for a JVM application whose
-    command sets its heap: code cache, metaspace and direct memory bounded (the base's own flags
-    kept), thread stacks as touched, the collector's share and the JVM's own."""
-    chosen = "composegen's bound (assumed), written in JAVA_TOOL_OPTIONS"
-    regions = {region.name: region for region in paketo.parts}
-    metaspace, direct = regions["metaspace"], regions["direct memory"]
+def app_metaspace(inputs: ServiceInputs) -> tuple[Bound, str | None]:
+    """The metaspace bound for a JVM application: Paketo's estimate in whole MiB, written only where
+    the loaded classes are known; else counted (assumed) and left unbounded, with a note saying so."""
+    classes, unknown = loaded_classes(inputs)
+    metaspace = paketo_metaspace(classes)
+    how = (
+        "written in JAVA_TOOL_OPTIONS"
+        if unknown is None
+        else "counted, not written: a bound from an assumed class count could stop the application "
+        "(OutOfMemoryError: Metaspace)"
+    )
     written = Quantity(
-        "metaspace",
-        math.ceil(metaspace.value / MIB) * MIB,
-        "bytes",
-        "Paketo's metaspace in whole MiB, written in JAVA_TOOL_OPTIONS",
-        PAKETO,
-        (metaspace,),
+        "metaspace", math.ceil(metaspace.value / MIB) * MIB, "bytes", f"Paketo's metaspace in whole MiB, {how}",
+        PAKETO, (metaspace,),
+    )  # fmt: skip
+    note = (
+        None
+        if unknown is None
+        else f"metaspace: no -XX:MaxMetaspaceSize written ({unknown}); {written.show()} counted for an assumed "
+        f"{CLASS_COUNT:,} loaded classes: declare loaded_classes: in composegen.yaml (jstat -class <pid>: "
+        "Loaded), or mount the class path, for a bound"
     )
-    direct = Quantity(
+    return Bound("-XX:MaxMetaspaceSize=", "metaspace_max", written, unknown is None), note
+
+
+def app_direct(inputs: ServiceInputs, heap: Quantity) -> tuple[Bound, str | None]:
+    """Direct memory for a JVM application: the declared `direct_memory:`, written; else the JVM's
+    own bound (the heap's maximum), counted and not written, with a note saying so."""
+    declared = inputs.spec.direct_memory
+    if declared is not None:
+        where = f"composegen.yaml: services.{inputs.name}.direct_memory, written in JAVA_TOOL_OPTIONS"
+        return Bound("-XX:MaxDirectMemorySize=", "direct_max", given("direct memory", declared, "bytes", where)), None
+    note = (
+        f"direct memory: counted at the JVM's own bound, the heap's maximum ({heap.show()}); declare "
+        "direct_memory: in composegen.yaml to bound it (-XX:MaxDirectMemorySize) and count that"
+    )
+    why = "a smaller one, unknown to composegen, could stop the application: declare direct_memory: to write one"
+    return jvm_direct_bound(heap, why), note
+
+
+def jvm_direct_bound(heap: Quantity, why: str) -> Bound:
+    """Direct memory left to the JVM's own bound, the heap's maximum: counted, not written."""
+    jvm_bound = Quantity(
         "direct memory",
-        direct.value,
+        heap.value,
         "bytes",
-        "Paketo's direct memory, written in JAVA_TOOL_OPTIONS",
-        PAKETO,
-        (direct,),
+        f"the JVM's own bound ({why})",
+        "OpenJDK jdk.internal.misc.VM: MaxDirectMemorySize unset is Runtime.maxMemory(), the heap's maximum "
+        "(not in facts)",
+        (heap,),
+        "default",
     )
-    bounds = (
-        Bound(
-            "-XX:ReservedCodeCacheSize=",
-            "code_cache_max",
-            given("code cache", APP_CODE_CACHE, "bytes", chosen, "assumed"),
-        ),
-        Bound("-XX:MaxMetaspaceSize=", "metaspace_max", written),
-        Bound("-XX:MaxDirectMemorySize=", "direct_max", direct),
+    return Bound("-XX:MaxDirectMemorySize=", "direct_max", jvm_bound, written=False)
+
+
+def app_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> tuple[Quantity, str, tuple[str, ...]]:
+    """(the non-heap regions, the JAVA_TOOL_OPTIONS that bound them, notes on those left unbounded)
+    for a JVM application whose command sets its heap: the code cache bounded, metaspace and direct
+    memory where composegen knows them (see APP_CODE_CACHE; the base's own flags kept), thread
+    stacks as touched, the collector's share and the JVM's own."""
+    chosen = (
+        "composegen's bound (assumed; a full code cache stops the JIT compiler, not the program), "
+        "written in JAVA_TOOL_OPTIONS"
     )
-    parts, flags = bounds_written(inputs, bounds)
+    (metaspace, metaspace_note), (direct, direct_note) = app_metaspace(inputs), app_direct(inputs, heap)
+    code_cache = Bound(
+        "-XX:ReservedCodeCacheSize=", "code_cache_max", given("code cache", APP_CODE_CACHE, "bytes", chosen, "assumed")
+    )
+    parts, flags = bounds_written(inputs, (code_cache, metaspace, direct))
+    notes = tuple(
+        note for bound, note in ((metaspace, metaspace_note), (direct, direct_note))
+        if note is not None and runs.fact(inputs, bound.setting, "jvm") is None
+    )  # fmt: skip
     stack = given("stack a thread touches", STACK_TOUCHED, "bytes", BENCH_SERVERS, "measured")
     found = runs.fact(inputs, "stack_size", "jvm")
     if found is not None and isinstance(found.value, int) and found.value < STACK_TOUCHED:
         stack = runs.fact_quantity("stack size", found, "bytes")
     stacks = times("thread stacks", given("threads", THREADS, "count", PAKETO), stack, source=BENCH_SERVERS)
     own = given("the JVM's own", JVM_OWN, "bytes", BENCH_SERVERS, "measured")
-    return total("fixed regions", (*parts, stacks, gc_structures(inputs, profile, heap), own)), flags
+    return total("fixed regions", (*parts, stacks, gc_structures(inputs, profile, heap), own)), flags, notes
 
 
 def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:

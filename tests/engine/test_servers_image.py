@@ -5,8 +5,10 @@ over TCP to the container's address on a user network: this engine has no embedd
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,7 +160,10 @@ def test_zookeeper_answers_with_the_jvm_flags_it_was_given(
 ) -> None:
     """ZooKeeper on 1 core takes its JVMFLAGS; in the same container, a `java -Xmx64m` application
     planned at 1 core picks up the JAVA_TOOL_OPTIONS bounds the plan writes (each at the value the
-    plan counts) and runs Serial, the collector whose share the plan counted."""
+    plan counts: the metaspace bound from the class path it counted on the bind mount, the declared
+    direct memory), runs Serial, the collector whose share the plan counted, and without
+    `direct_memory:` keeps the JVM's own direct memory bound (unset: the heap's maximum), which the
+    plan counts."""
     zk = start(servers_images["zookeeper"], environment={"JVMFLAGS": "-Xmx64m"}, nano_cpus=10**9)
     wait_until(zk, "sh", "-c", "echo ruok | nc -q 1 127.0.0.1 2181 | grep -q imok")
     assert "Mode: standalone" in output(zk, "sh", "-c", "echo srvr | nc -q 1 127.0.0.1 2181")
@@ -166,9 +171,17 @@ def test_zookeeper_answers_with_the_jvm_flags_it_was_given(
 
     from composegen.render.overlay import plan
 
-    compose = "services:\n  app:\n    image: eclipse-temurin:21\n    command: java -Xmx64m -jar app.jar\n"
+    (tmp_path / "app").mkdir()
+    with zipfile.ZipFile(tmp_path / "app" / "app.jar", "w") as jar:
+        for n in range(2000):
+            jar.writestr(f"com/example/C{n}.class", b"")
+    compose = (
+        "services:\n  app:\n    image: eclipse-temurin:21\n    command: java -Xmx64m -jar /app/app.jar\n"
+        "    volumes: ['./app:/app:ro']\n"
+    )
     (tmp_path / "docker-compose.yml").write_text(compose)
-    (tmp_path / "composegen.yaml").write_text("compose_files: [docker-compose.yml]\nservices:\n  app: {role: jvm}\n")
+    project = "compose_files: [docker-compose.yml]\nservices:\n  app: {role: jvm, direct_memory: 24M}\n"
+    (tmp_path / "composegen.yaml").write_text(project)
     app = plan("pytest", None, tmp_path).stack.service("app")
     assert app is not None
     assert any("(Serial)" in name for name in app.sizing.extra), list(app.sizing.extra)
@@ -185,6 +198,16 @@ def test_zookeeper_answers_with_the_jvm_flags_it_was_given(
     ):
         assert int(flags[flag]) == app.sizing.extra[region].value, flag
     assert (flags["UseSerialGC"], flags["UseG1GC"]) == ("true", "false")
+
+    (tmp_path / "composegen.yaml").write_text(project.replace(", direct_memory: 24M", ""))
+    app = plan("pytest", None, tmp_path).stack.service("app")
+    assert app is not None
+    env = {e.key: e.value for e in app.environment}
+    assert "MaxDirectMemorySize" not in env["JAVA_TOOL_OPTIONS"]
+    code, out = zk.exec_run(["java", "-Xmx64m", "-XX:+PrintFlagsFinal", "-version"], environment=env)
+    text = out.decode(errors="replace")
+    assert re.search(r"\bMaxDirectMemorySize\s+= 0\b", text), text[-2000:]  # 0: the heap's maximum
+    assert app.sizing.extra["direct memory"].value == 64 * 1024**2
 
 
 def test_gunicorn_serves_an_app(servers_images: dict[str, str], start: Any, tmp_path: Path) -> None:

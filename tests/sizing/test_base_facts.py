@@ -4,6 +4,7 @@ items 2-3). The cases are in base_facts_cases.yaml."""
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,11 @@ def test_render_sizes_for_what_runs(tmp_path: Path, case: dict[str, Any]) -> Non
     (tmp_path / "docker-compose.yml").write_text(case["compose"])
     for name, text in case.get("files", {}).items():
         (tmp_path / name).write_text(text)
+    for name, classes in case.get("jars", {}).items():  # a jar of that many class files
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(tmp_path / name, "w") as jar:
+            for n in range(classes):
+                jar.writestr(f"com/example/C{n}.class", b"")
     if "project" in case:
         (tmp_path / "composegen.yaml").write_text("compose_files: [docker-compose.yml]\n" + case["project"])
     planned = plan(case.get("profile", "dev"), None, tmp_path)
@@ -69,6 +75,10 @@ def test_render_sizes_for_what_runs(tmp_path: Path, case: dict[str, Any]) -> Non
     if "note" in case:
         assert any(case["note"] in n for n in service.sizing.base_notes), service.sizing.base_notes
         assert any(case["note"] in n for n in planned.stack.base_notes)
+    if "sizing_note" in case:
+        assert any(case["sizing_note"] in n for n in service.sizing.notes), service.sizing.notes
+    for words in case.get("explain", []):
+        assert words in service_text(service), words
     if "origin" in case:
         assert case["origin"] in service_text(service)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -137,6 +138,30 @@ def test_zookeeper_heap_from_declared_znodes() -> None:
     assert env(sizing)["ZK_SERVER_HEAP"] == str(int((72 * MIB + 20_000 * 1536) * 2 // MIB))
 
 
+@pytest.mark.parametrize(
+    ("env_vars", "config"),
+    [
+        ({"ZOO_CFG_EXTRA": "secureClientPort=2281"}, None),
+        ({"SERVER_JVMFLAGS": "-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"}, None),
+        ({}, "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n"),
+    ],
+    ids=["TLS port", "Netty factory flag", "a mounted zoo.cfg names Netty"],
+)
+def test_zookeeper_on_netty_gets_no_direct_memory_bound(
+    tmp_path: Path, env_vars: dict[str, str], config: str | None
+) -> None:
+    """Netty's buffers are direct memory: ZooKeeper's 16m is not written, the JVM's own bound (the heap)
+    is counted; the code cache and metaspace bounds stay."""
+    inputs = with_env(service("zookeeper", "zookeeper:3.9"), **env_vars)
+    if config is not None:
+        (tmp_path / "zoo.cfg").write_text(config)
+        inputs = inputs._replace(base=inputs.base._replace(bind_mounts=((str(tmp_path), "/conf"),)))
+    sizing = jvm.size_zookeeper(inputs, make_profile())
+    assert env(sizing)["JVMFLAGS"] == "-XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=32m"
+    assert sizing.extra["direct memory"].value == sizing.extra["heap"].value == 96 * MIB
+    assert "names Netty" in sizing.extra["direct memory"].formula
+
+
 def test_zookeeper_with_its_heap_set_in_the_base_gets_none_written() -> None:
     """The base's ZK_SERVER_HEAP is left as it is (zkEnv.sh's default planned, as before)."""
     sizing = jvm.size_zookeeper(with_env(service("zookeeper", "zookeeper:3.9"), ZK_SERVER_HEAP="512"), make_profile())
@@ -184,7 +209,7 @@ def test_derivations_name_their_sources() -> None:
         assert region in text
     assert "Paketo JVM memory calculator" in text
     assert "kafka-server-start.sh -Xmx1G -Xms1G" in text
-    assert "loaded classes = 10000  (composegen default (assumed)" in text
+    assert "loaded classes = 10000  (composegen default (assumed;" in text
     for q in (sizing.memory, sizing.startup, *sizing.extra.values()):
         for leaf in leaves(q):
             assert leaf.source, f"{leaf.name} has no source"
