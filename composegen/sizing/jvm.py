@@ -144,9 +144,10 @@ SERIAL_GC_SHARE = 0.02
 #:   bound below what the application loads stops it (OutOfMemoryError: Metaspace). Unknown: no
 #:   bound written, Paketo's estimate at CLASS_COUNT counted, labelled assumed;
 #: - direct memory: written only where composegen.yaml declares `direct_memory:` (Paketo's 10m
-#:   stops a Netty application with OutOfMemoryError: Direct buffer memory). Else the JVM's own
-#:   bound is counted: MaxDirectMemorySize unset is the heap's maximum (jdk.internal.misc.VM
-#:   maxDirectMemory: Runtime.maxMemory()).
+#:   stops a Netty application with OutOfMemoryError: Direct buffer memory). Else Paketo's 10 MiB
+#:   is counted, labelled assumed, and nothing written: like an unknown class count, what the
+#:   application keeps there is a number composegen cannot know (the JVM's own bound, the heap's
+#:   maximum: jdk.internal.misc.VM maxDirectMemory, is named in the note). Calibrate measures it.
 APP_CODE_CACHE = 64 * MIB
 #: Thread stacks are reserved at -Xss (1 MiB) but committed as a thread touches them: NMT on the
 #: bench's JVM app under 16 client threads: 31 threads, 2.75 MiB of stack committed (89 KiB a
@@ -682,12 +683,21 @@ def app_direct(inputs: ServiceInputs, heap: Quantity) -> tuple[Bound, str | None
     if declared is not None:
         where = f"composegen.yaml: services.{inputs.name}.direct_memory, written in JAVA_TOOL_OPTIONS"
         return Bound("-XX:MaxDirectMemorySize=", "direct_max", given("direct memory", declared, "bytes", where)), None
-    note = (
-        f"direct memory: counted at the JVM's own bound, the heap's maximum ({heap.show()}); declare "
-        "direct_memory: in composegen.yaml to bound it (-XX:MaxDirectMemorySize) and count that"
+    assumed = given(
+        "direct memory",
+        DIRECT,
+        "bytes",
+        f"Paketo's default (assumed; {PAKETO}), counted, not written: what an application keeps in direct "
+        "buffers is unknown to "
+        "composegen, and a bound from an assumed figure could stop it (OutOfMemoryError: Direct buffer memory)",
+        "assumed",
     )
-    why = "a smaller one, unknown to composegen, could stop the application: declare direct_memory: to write one"
-    return jvm_direct_bound(heap, why), note
+    note = (
+        f"direct memory: no -XX:MaxDirectMemorySize written; {assumed.show()} counted (assumed; the JVM's "
+        f"own bound is the heap's maximum, {heap.show()}): declare direct_memory: in composegen.yaml to "
+        "bound and count it, or calibrate"
+    )
+    return Bound("-XX:MaxDirectMemorySize=", "direct_max", assumed, written=False), note
 
 
 def jvm_direct_bound(heap: Quantity, why: str) -> Bound:
