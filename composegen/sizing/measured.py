@@ -63,7 +63,7 @@ from composegen.sizing.measurements_file import (
     number,
 )
 from composegen.sizing.model import ServiceInputs, Sizing, TmpfsMount
-from composegen.sizing.quantity import Quantity, given, largest, smallest, times, total
+from composegen.sizing.quantity import Quantity, given, largest, rounded_up, smallest, times, total
 from composegen.units import MIB, human_bytes
 
 if TYPE_CHECKING:
@@ -421,7 +421,7 @@ def measured_tmpfs(
     )
     if size.value >= mount.size.value:
         return None
-    return TmpfsMount(mount.path, size, mount.mode, mount.purpose)
+    return TmpfsMount(mount.path, rounded_up(size, MIB, "MiB").renamed(size.name), mount.mode, mount.purpose)
 
 
 def measured_cpus(m: ServiceMeasurement) -> Quantity | None:
