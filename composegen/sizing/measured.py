@@ -30,7 +30,7 @@ history):
   profile's dataset factor) + the whole of each bound the plan writes for what the server keeps
   there (PostgreSQL's WAL up to max_wal_size: a run shows only what it wrote), never below the
   profile's tmpfs.minimum nor above the size estimated without the measurement, and never for a
-  tmpfs the base compose file mounts. A tmpfs that fills is not OOM-killed: the server's writes
+  tmpfs the base compose file mounts nor from a run that saw no load. A tmpfs that fills is not OOM-killed: the server's writes
   fail (ENOSPC; PostgreSQL stops at a WAL write it cannot make), as a limit from a peak fails
   when the load grows; calibrate with the data the stack will hold;
 - memory reservation = p90 × 1.15 (VPA's target, p90, with its 15% margin), never above the limit;
@@ -393,6 +393,8 @@ def measured_tmpfs(
     """The plan's one tmpfs sized from the most shmem the run held (see the module docstring);
     None where it keeps the size estimated without the measurement."""
     if m.shmem_peak is None or len(sizing.tmpfs) != 1 or profile is None:
+        return None
+    if m.idle_run:  # a run that saw no load wrote no data: it says nothing of what the tmpfs must hold
         return None
     mount = sizing.tmpfs[0]
     if mount.path in inputs.base.tmpfs_targets:  # the base file's own tmpfs: never below it

@@ -19,7 +19,7 @@ CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "measured_
 PYTEST = load_profile("pytest", REPO).profile
 
 
-def measurement(run: dict[str, float]) -> ServiceMeasurement:
+def measurement(run: dict[str, float], idle_run: str = "") -> ServiceMeasurement:
     peak = run["peak"] * MIB
     return ServiceMeasurement(
         service="db",
@@ -41,6 +41,7 @@ def measurement(run: dict[str, float]) -> ServiceMeasurement:
         source="m.json: db, 24 samples over 1m4s (profile pytest)",
         shmem_at_peak=run["shmem_at_peak"] * MIB,
         shmem_peak=run["shmem_peak"] * MIB if "shmem_peak" in run else None,
+        idle_run=idle_run,
     )
 
 
@@ -67,3 +68,11 @@ def test_a_tmpfs_the_base_file_mounts_keeps_its_estimate() -> None:
     estimate = plan_service(inputs, PYTEST).tmpfs[0].size.value
     plan_ = plan_service(inputs, PYTEST, measured=measurement({"peak": 245, "shmem_at_peak": 144, "shmem_peak": 144}))
     assert plan_.tmpfs[0].size.value == estimate
+
+
+def test_a_run_that_saw_no_load_keeps_the_estimate() -> None:
+    """calibrate without a workload: what the tmpfs held is the empty server, not the data."""
+    inputs = make_inputs("mysql", name="db", image="mariadb:10.11")
+    estimate = plan_service(inputs, PYTEST).tmpfs[0].size.value
+    idle = measurement({"peak": 200, "shmem_at_peak": 125, "shmem_peak": 125}, idle_run="the calibrate run saw no load")
+    assert plan_service(inputs, PYTEST, measured=idle).tmpfs[0].size.value == estimate
