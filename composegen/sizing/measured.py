@@ -30,9 +30,9 @@ history):
   profile's dataset factor) + the whole of each bound the plan writes for what the server keeps
   there (PostgreSQL's WAL up to max_wal_size: a run shows only what it wrote), never below the
   profile's tmpfs.minimum nor above the size estimated without the measurement, and never for a
-  tmpfs the base compose file mounts nor from a run that saw no load. A tmpfs that fills is not OOM-killed: the server's writes
-  fail (ENOSPC; PostgreSQL stops at a WAL write it cannot make), as a limit from a peak fails
-  when the load grows; calibrate with the data the stack will hold;
+  tmpfs the base compose file mounts nor from a run that saw no load. A tmpfs that fills is not
+  OOM-killed: the server's writes fail (ENOSPC; PostgreSQL stops at a WAL write it cannot make),
+  as a limit from a peak fails when the load grows; calibrate with the data the stack will hold;
 - memory reservation = p90 × 1.15 (VPA's target, p90, with its 15% margin), never above the limit;
 - measured cpus = p95 × 1.15 (KRR sizes CPU at p95; VPA's 15% margin), at least VPA's 25 millicores.
   It is the CPU reservation; the CPU *limit* is never below it, nor below what composegen.yaml
