@@ -26,13 +26,14 @@ history):
   there, sized from composegen.yaml's dataset, the profile's floor, and the server's fixed content,
   some of it assumed): where the plan mounts one tmpfs and the file has the run's highest shmem
   (every tmpfs and shared memory page at once, so no less than the tmpfs held), the tmpfs is sized
-  from it: the larger of held × 1.15 and held + room for the whole declared dataset (× the
-  profile's dataset factor) + the whole of each bound the plan writes for what the server keeps
-  there (PostgreSQL's WAL up to max_wal_size: a run shows only what it wrote), never below the
-  profile's tmpfs.minimum nor above the size estimated without the measurement, and never for a
-  tmpfs the base compose file mounts nor from a run that saw no load. A tmpfs that fills is not
-  OOM-killed: the server's writes fail (ENOSPC; PostgreSQL stops at a WAL write it cannot make),
-  as a limit from a peak fails when the load grows; calibrate with the data the stack will hold;
+  from it: held × 1.15, at least held + the whole of each bound the plan writes for what the
+  server keeps there (PostgreSQL's WAL up to max_wal_size: a run shows only what it wrote), room
+  for the whole declared dataset (dataset × the profile's tmpfs.dataset_factor: declared beats
+  measured) and the profile's tmpfs.minimum; never above the size estimated without the
+  measurement, never for a tmpfs the base compose file mounts, nor from a run that saw no load.
+  A tmpfs that fills is not OOM-killed: the server's writes fail (ENOSPC; PostgreSQL stops at a
+  WAL write it cannot make), as a limit from a peak fails when the load grows; calibrate with the
+  data the stack will hold;
 - memory reservation = p90 × 1.15 (VPA's target, p90, with its 15% margin), never above the limit;
 - measured cpus = p95 × 1.15 (KRR sizes CPU at p95; VPA's 15% margin), at least VPA's 25 millicores.
   It is the CPU reservation; the CPU *limit* is never below it, nor below what composegen.yaml
@@ -407,19 +408,21 @@ def measured_tmpfs(
         "measured",
     )
     margin = given("measured margin", MEMORY_MARGIN, "ratio", f"{FACTS_RECOMMENDERS} (KRR peak × 1.15, VPA +15%)")
-    room = [held]
-    if inputs.spec.dataset is not None:
+    sizes = [times("held × margin", held, margin, unit="bytes")]
+    bounds = [sizing.extra[k].renamed(k) for k in KEPT_IN_TMPFS if k in sizing.extra]
+    if bounds:  # the whole bound on top: the run shows only what it wrote of it
+        sizes.append(total("held + what the server may still write", (held, *bounds)))
+    if inputs.spec.dataset is not None:  # declared beats measured: room for all of it
         dataset = given("dataset", inputs.spec.dataset, "bytes", f"composegen.yaml: services.{inputs.name}.dataset")
         factor = given(
             "dataset factor", profile.tmpfs.dataset_factor, "ratio", f"profile {profile.name}: tmpfs.dataset_factor"
         )
-        room.append(times("room for the declared dataset", dataset, factor, unit="bytes"))
-    room += [sizing.extra[k].renamed(k) for k in KEPT_IN_TMPFS if k in sizing.extra]
-    floor = given("tmpfs minimum", profile.tmpfs.minimum, "bytes", f"profile {profile.name}: tmpfs.minimum")
+        sizes.append(times("room for the declared dataset", dataset, factor, unit="bytes"))
+    sizes.append(given("tmpfs minimum", profile.tmpfs.minimum, "bytes", f"profile {profile.name}: tmpfs.minimum"))
     size = largest(
         f"tmpfs {mount.path} (measured)",
-        (times("held × margin", held, margin, unit="bytes"), total("held + room for what may still come", room), floor),
-        "what the run held, with room for the declared data and the server's own bounds on top",
+        sizes,
+        "what the run held with room to grow, at least room for the declared dataset and the server's own bounds",
     )
     if size.value >= mount.size.value:
         return None
