@@ -264,7 +264,12 @@ class TwinSize:
                 "backend": {"workers": self.backend_workers, "tests": self.tests},
                 "auth": {"workers": 2},
                 "postgres": {"dataset": size(self.pgbench_scale * 16 * MIB), "connections": self.connections},
-                "redis": {"dataset": size(self.redis_keys * self.redis_value_bytes * 1.5), "persistence": False},
+                # the values; composegen counts each key's own memory from value_size (sizing/redis.py)
+                "redis": {
+                    "dataset": size(self.redis_keys * self.redis_value_bytes),
+                    "value_size": self.redis_value_bytes,
+                    "persistence": False,
+                },
                 "mariadb": {"dataset": size(self.mariadb_rows * 640), "connections": self.connections},
             },
         }

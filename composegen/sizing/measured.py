@@ -22,6 +22,18 @@ history):
   outside a tmpfs (PostgreSQL's shared_buffers and its /dev/shm: shmem pages too), never more
   than the tmpfs sizes. A file without shmem (calibrated by an older composegen) adds the tmpfs
   on top of the whole peak, as before, and the plan says so;
+- the tmpfs itself is composegen's own (a profile with tmpfs.data_dirs puts a database's data dir
+  there, sized from composegen.yaml's dataset, the profile's floor, and the server's fixed content,
+  some of it assumed): where the plan mounts one tmpfs and the file has the run's highest shmem
+  (every tmpfs and shared memory page at once, so no less than the tmpfs held), the tmpfs is sized
+  from it: held × 1.15, at least held + the whole of each bound the plan writes for what the
+  server keeps there (PostgreSQL's WAL up to max_wal_size: a run shows only what it wrote), room
+  for the whole declared dataset (dataset × the profile's tmpfs.dataset_factor: declared beats
+  measured) and the profile's tmpfs.minimum; never above the size estimated without the
+  measurement, never for a tmpfs the base compose file mounts, nor from a run that saw no load.
+  A tmpfs that fills is not OOM-killed: the server's writes fail (ENOSPC; PostgreSQL stops at a
+  WAL write it cannot make), as a limit from a peak fails when the load grows; calibrate with the
+  data the stack will hold;
 - memory reservation = p90 × 1.15 (VPA's target, p90, with its 15% margin), never above the limit;
 - measured cpus = p95 × 1.15 (KRR sizes CPU at p95; VPA's 15% margin), at least VPA's 25 millicores.
   It is the CPU reservation; the CPU *limit* is never below it, nor below what composegen.yaml
@@ -39,6 +51,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
 from composegen.sizing.measurements_file import SCHEMA as SCHEMA  # the file's schema is declared there
@@ -50,9 +63,12 @@ from composegen.sizing.measurements_file import (
     mapping,
     number,
 )
-from composegen.sizing.model import ServiceInputs, Sizing
-from composegen.sizing.quantity import Quantity, given, largest, smallest, times, total
+from composegen.sizing.model import ServiceInputs, Sizing, TmpfsMount
+from composegen.sizing.quantity import Quantity, given, largest, rounded_up, smallest, times, total
 from composegen.units import MIB, human_bytes
+
+if TYPE_CHECKING:
+    from composegen.profiles.models import Profile
 
 FACTS_RECOMMENDERS = "facts/sizing.md §Recommenders"
 #: KRR: memory = peak × 1.15; VPA: +15% safety margin on its estimates.
@@ -100,6 +116,7 @@ class ServiceMeasurement:
     earlier_kill_source: str = ""  # "OOM-killed at the 176 MiB limit in an earlier calibrate run (m.json, <when>)"
     idle_run: str = ""  # why the run saw no load (see idle_run), "" when it saw some
     shmem_at_peak: float | None = None  # tmpfs and shared memory pages at the peak sample (None: not in the file)
+    shmem_peak: float | None = None  # the most tmpfs and shared memory pages of any sample (None: not in the file)
     gpu_memory_peak: float | None = None  # the most one container held on one GPU (None: not read)
 
 
@@ -213,6 +230,7 @@ def parse_measurements(text: str, where: str) -> Measurements:
             earlier_kill_source=earlier[1] if earlier else "",
             idle_run=idle,
             shmem_at_peak=entry.memory_shmem.at_peak if entry.memory_shmem else None,
+            shmem_peak=entry.memory_shmem.peak if entry.memory_shmem else None,
             gpu_memory_peak=entry.gpu_memory.peak if entry.gpu_memory else None,
         )
     return Measurements(
@@ -365,6 +383,52 @@ def tmpfs_used(sizing: Sizing, m: ServiceMeasurement, mounts: Quantity) -> Quant
     return smallest("tmpfs used at the peak", (held, mounts.renamed("tmpfs sizes")))
 
 
+#: What the plan lets a server keep in its tmpfs beyond what one run shows (Sizing.extra's names):
+#: PostgreSQL's WAL, up to the max_wal_size the plan writes (sizing/postgres.py).
+KEPT_IN_TMPFS = ("WAL in the tmpfs",)
+
+
+def measured_tmpfs(
+    inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement, profile: Profile | None
+) -> TmpfsMount | None:
+    """The plan's one tmpfs sized from the most shmem the run held (see the module docstring);
+    None where it keeps the size estimated without the measurement."""
+    if m.shmem_peak is None or len(sizing.tmpfs) != 1 or profile is None:
+        return None
+    if m.idle_run:  # a run that saw no load wrote no data: it says nothing of what the tmpfs must hold
+        return None
+    mount = sizing.tmpfs[0]
+    if mount.path in inputs.base.tmpfs_targets:  # the base file's own tmpfs: never below it
+        return None
+    held = given(
+        "tmpfs held at most",
+        m.shmem_peak,
+        "bytes",
+        f"{m.source}; memory.stat shmem, its highest sample: every tmpfs and shared memory page at once",
+        "measured",
+    )
+    margin = given("measured margin", MEMORY_MARGIN, "ratio", f"{FACTS_RECOMMENDERS} (KRR peak × 1.15, VPA +15%)")
+    sizes = [times("held × margin", held, margin, unit="bytes")]
+    bounds = [sizing.extra[k].renamed(k) for k in KEPT_IN_TMPFS if k in sizing.extra]
+    if bounds:  # the whole bound on top: the run shows only what it wrote of it
+        sizes.append(total("held + what the server may still write", (held, *bounds)))
+    if inputs.spec.dataset is not None:  # declared beats measured: room for all of it
+        dataset = given("dataset", inputs.spec.dataset, "bytes", f"composegen.yaml: services.{inputs.name}.dataset")
+        factor = given(
+            "dataset factor", profile.tmpfs.dataset_factor, "ratio", f"profile {profile.name}: tmpfs.dataset_factor"
+        )
+        sizes.append(times("room for the declared dataset", dataset, factor, unit="bytes"))
+    sizes.append(given("tmpfs minimum", profile.tmpfs.minimum, "bytes", f"profile {profile.name}: tmpfs.minimum"))
+    size = largest(
+        f"tmpfs {mount.path} (measured)",
+        sizes,
+        "what the run held with room to grow, at least room for the declared dataset and the server's own bounds",
+    )
+    if size.value >= mount.size.value:
+        return None
+    return TmpfsMount(mount.path, rounded_up(size, MIB, "MiB").renamed(size.name), mount.mode, mount.purpose)
+
+
 def measured_cpus(m: ServiceMeasurement) -> Quantity | None:
     """p95 × 1.15, at least 25 millicores; None without CPU samples or from a run that saw no load."""
     if m.cpu_p95 is None or m.cpu_samples < MIN_SAMPLES or m.idle_run:
@@ -419,8 +483,11 @@ def _disagreement(what: str, declared: Quantity, measured: Quantity, show: str, 
     )
 
 
-def apply_measured(inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement) -> MeasuredSizing:
-    """`sizing` with its memory and cpus from the measurement `m` (see the module docstring)."""
+def apply_measured(
+    inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement, profile: Profile | None = None
+) -> MeasuredSizing:
+    """`sizing` with its memory and cpus, and its tmpfs where `profile` is given, from the measurement
+    `m` (see the module docstring)."""
     if not usable(m):
         note = (
             f"measurement not used: only {m.samples} samples (fewer than {MIN_SAMPLES}); "
@@ -429,6 +496,15 @@ def apply_measured(inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement)
         return MeasuredSizing(sizing._replace(notes=(*sizing.notes, note)), None, (f"{inputs.name}: {note}",))
     notes: list[str] = []
     warnings: list[str] = []
+    tmpfs = measured_tmpfs(inputs, sizing, m, profile) if m.samples >= MIN_SAMPLES else None
+    if tmpfs is not None:
+        estimated = sizing.tmpfs[0].size
+        notes.append(
+            f"tmpfs {tmpfs.path} sized from the run: {tmpfs.size.show()} (estimated {estimated.show()}); "
+            "a tmpfs that fills fails the server's writes (ENOSPC), it is not OOM-killed: "
+            "calibrate with the data the stack will hold"
+        )
+        sizing = sizing._replace(tmpfs=(tmpfs,))
     if sizing.tmpfs:
         mounts = total("tmpfs sizes", [t.size.renamed(f"tmpfs {t.path}") for t in sizing.tmpfs])
         used = tmpfs_used(sizing, m, mounts)

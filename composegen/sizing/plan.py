@@ -153,7 +153,7 @@ def plan_service(
     sizing = CALCULATORS[inputs.role](inputs, profile)
     measured_reservation = cpu_reservation = None
     if measured is not None:  # calibrate's measurements replace the calculator's memory and cpus
-        applied = apply_measured(inputs, sizing, measured)
+        applied = apply_measured(inputs, sizing, measured, profile)
         sizing, measured_reservation = applied.sizing, applied.reservation
         cpu_reservation = applied.cpu_reservation
     hardening, notes = _hardening(inputs, profile, sizing.hardening)
@@ -324,7 +324,7 @@ def plan_stack(
         for i in inputs:
             m = measurements.service(i.name)
             if m is not None:
-                measured += apply_measured(i, CALCULATORS[i.role](i, profile), m).warnings
+                measured += apply_measured(i, CALCULATORS[i.role](i, profile), m, profile).warnings
     volumes = sorted({name for s in services for name, _ in s.sizing.volumes})
     fit = host_fit(services, host)
     network = profile.network
