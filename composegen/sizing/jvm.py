@@ -416,6 +416,7 @@ def _sizing(
         extra={"JVM total": whole, "heap": heap, **regions},
         notes=notes,
         base_notes=base_notes,
+        floor=whole,
     )
 
 

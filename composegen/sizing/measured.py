@@ -521,6 +521,14 @@ def apply_measured(
     else:
         memory = measured_memory(m)
     memory = memory.renamed("memory (measured)")
+    if sizing.floor is not None:
+        floor = at_least_what_runs(sizing.floor, sizing)
+        if memory.value < floor.value:
+            notes.append(
+                f"measured {memory.show()}, below what the server's own bounds let it use ({floor.show()}: "
+                f"{sizing.floor.name}): sized for that, never below what runs"
+            )
+            memory = largest("memory (measured, at least what runs)", (memory, floor))
     text = _disagreement("memory", sizing.memory, memory, human_bytes(sizing.memory.value), human_bytes(memory.value))
     if text:
         notes.append(text)
@@ -566,6 +574,14 @@ def apply_measured(
         tuple(warnings),
         cpus.renamed("cpu reservation") if cpus is not None else None,
     )
+
+
+def at_least_what_runs(floor: Quantity, sizing: Sizing) -> Quantity:
+    """The least limit a measurement may give: the process's own bound (`Sizing.floor`: Redis's
+    maxmemory over its share, a JVM's heap and bounded regions) with every tmpfs and /dev/shm."""
+    mounts = [m.size.renamed(f"tmpfs {m.path}") for m in sizing.tmpfs]
+    shm = [sizing.shm_size.renamed("/dev/shm")] if sizing.shm_size is not None else []
+    return total("what runs", (floor, *mounts, *shm), "tmpfs and shm pages count against the limit (facts/sizing.md)")
 
 
 def reservation_from(basis: Quantity, limit: Quantity) -> Quantity:

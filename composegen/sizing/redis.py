@@ -234,4 +234,5 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         extra={"maxmemory": maxmemory, "data in memory": data},
         notes=tuple(notes),
         base_notes=base_notes,
+        floor=process,
     )

@@ -43,3 +43,6 @@ class Sizing(NamedTuple):
     #: what the plan took from the base file where the profile would choose otherwise, overrode
     #: in it, or could not (composegen.sizing.runs): the overlay header and stderr say these too
     base_notes: tuple[str, ...] = ()
+    #: the memory the bounds that run let the process reach (Redis's maxmemory, a JVM's heap and
+    #: bounded regions), tmpfs and /dev/shm apart: a limit from measurements never goes below it
+    floor: Quantity | None = None

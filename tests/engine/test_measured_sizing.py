@@ -170,6 +170,27 @@ def test_limit_is_peak_times_1_15_then_the_profile_floor_and_rounding() -> None:
 
 
 @pytest.mark.parametrize(
+    ("inputs", "floor_words"),
+    [
+        # the declared 8M dataset gives maxmemory 19.8 MiB, which a fork may double (persistence):
+        # a run that held 10 MiB does not make room for less
+        (make_inputs("redis", image="redis:7", dataset="8M", persistence=True), "redis process"),
+        # the compose file's -Xmx1g runs whatever calibrate saw
+        (make_inputs("jvm", command="java -Xmx1g -jar /app.jar"), "JVM total"),
+    ],
+)
+def test_a_measured_limit_never_goes_below_what_the_server_bounds_allow(inputs: Any, floor_words: str) -> None:
+    profile = make_profile(tmpfs={"data_dirs": True, "minimum": "64M"})
+    estimate = plan_service(inputs, profile)
+    measured = plan_service(inputs, profile, measured=measurement(memory_peak=10 * MIB))
+    text = "\n".join(explain_lines(measured.memory_limit))
+    assert "what runs" in text and floor_words in text, text
+    assert estimate.sizing.floor is not None
+    assert estimate.sizing.floor.value <= measured.memory_limit.value <= estimate.memory_limit.value
+    assert any("never below what runs" in n for n in measured.sizing.notes), measured.sizing.notes
+
+
+@pytest.mark.parametrize(
     ("limit_at_kill", "peak", "expected"),
     [
         (64 * MIB, 10 * MIB, 164 * MIB),  # used + 100 MiB wins below 500 MiB
@@ -220,12 +241,12 @@ def test_reservation_never_above_the_limit() -> None:
 def test_a_tmpfs_the_plan_mounts_is_added_at_its_full_size() -> None:
     profile = make_profile(tmpfs={"data_dirs": True, "minimum": "64M"})
     inputs = make_inputs("redis", image="redis:7", dataset="8M", persistence=True)
-    plan_ = plan_service(inputs, profile, measured=measurement(memory_peak=10 * MIB))
+    plan_ = plan_service(inputs, profile, measured=measurement(memory_peak=40 * MIB))
     assert [m.path for m in plan_.tmpfs] == ["/data"]
     tmpfs = plan_.tmpfs[0].size.value
-    # 10 MiB × 1.15 + the 64 MiB tmpfs = 75.5 MiB → 80 MiB
+    # 40 MiB × 1.15 + the 64 MiB tmpfs = 110 MiB → 112 MiB (above what maxmemory allows, 102 MiB)
     assert tmpfs == 64 * MIB
-    assert plan_.memory_limit.value == 80 * MIB
+    assert plan_.memory_limit.value == 112 * MIB
     assert "tmpfs /data" in "\n".join(explain_lines(plan_.memory_limit))
 
 
