@@ -179,13 +179,23 @@ class Result:
         return self.limit / self.peak if self.peak else float("inf")
 
 
+#: Every client sorting at once (the worst case the PostgreSQL budget holds, which TPC-B never
+#: reaches): a window over 6,000 accounts ordered by a text key, ~1.2 MB of tuples a sort, near the
+#: work_mem composegen writes at 200M and 50 clients (1.4 MB), so each backend fills its work_mem.
+POSTGRES_SORTS = """\\set a random(1, 100000 * :scale - 6000)
+SELECT max(r) FROM (SELECT row_number() OVER (ORDER BY md5(aid::text), filler) AS r FROM pgbench_accounts
+  WHERE aid BETWEEN :a AND :a + 5999) s;
+"""
+
+
 def postgres_case(data_mib: int, clients: int, mode: str, seconds: int) -> Case:
     scale = max(1, round(data_mib / 15))  # pgbench: ~15 MiB on disk a unit, indexes included
-    select = ["-S"] if mode == "read-only" else []
+    select = {"read-only": ["-S"], "sorts": ["-f", "pgbench/sorts.sql"]}.get(mode, [])
+    workload = {"read-only": " -S", "sorts": ": every client sorting ~1.2 MB at once"}.get(mode, "")
     return Case(
         name=f"postgres {data_mib}M {clients}c {mode}",
         role="postgres",
-        inputs=f"pgbench -i -s {scale}, then {clients} clients {mode} (pgbench{' -S' if select else ''}) {seconds} s",
+        inputs=f"pgbench -i -s {scale}, then {clients} clients {mode} (pgbench{workload}) {seconds} s",
         service={
             "image": "postgres:15-composegen",
             "environment": {"POSTGRES_PASSWORD": PASSWORD, "PGBENCH_SCALE": str(scale)},
@@ -210,7 +220,8 @@ def postgres_case(data_mib: int, clients: int, mode: str, seconds: int) -> Case:
             *select,
             "postgres",
         ),
-        files={"initdb/10-dataset.sh": POSTGRES_INIT},
+        files={"initdb/10-dataset.sh": POSTGRES_INIT}
+        | ({"pgbench/sorts.sql": POSTGRES_SORTS} if mode == "sorts" else {}),
         volumes={"pgdata": {}},
     )
 
@@ -236,6 +247,63 @@ def redis_case(value_bytes: int, keys: int, persistence: bool, seconds: int) -> 
         },
         ready=["redis-cli", "ping"],
         client=["sh", "-c", script],
+    )
+
+
+#: The fork's worst case under what composegen writes: the data filled to maxmemory, then every key
+#: rewritten, again and again, during one BGSAVE slowed to last seconds (rdb-key-save-delay), so
+#: copy-on-write copies every page the data holds while the dump is written beside the last one.
+REDIS_COW = """import sys, time, redis
+host, size, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+r = redis.Redis(host=host)
+cap = int(r.config_get("maxmemory")["maxmemory"])
+value, keys, refused = b"x" * size, 0, 0
+while r.info("memory")["used_memory"] < 0.97 * cap:
+    pipe = r.pipeline(transaction=False)
+    for k in range(keys, keys + 50):
+        pipe.set(f"key:{k:012d}", value)
+    try:
+        pipe.execute()
+    except redis.exceptions.ResponseError:
+        refused += 1
+        break
+    keys += 50
+r.save()  # the dump the next save writes beside
+delay = max(1, int(seconds * 1e6 / keys))  # microseconds a key: the save lasts ~seconds
+r.config_set("rdb-key-save-delay", delay)
+r.bgsave()
+time.sleep(0.2)
+passes, started = 0, time.monotonic()
+while r.info("persistence")["rdb_bgsave_in_progress"]:
+    pipe = r.pipeline(transaction=False)
+    for k in range(keys):
+        pipe.set(f"key:{k:012d}", value)
+        if k % 500 == 499 or k == keys - 1:
+            try:
+                pipe.execute()
+            except redis.exceptions.ResponseError:  # at maxmemory: a write refused, never a kill
+                refused += 1
+                pipe = r.pipeline(transaction=False)
+    passes += 1
+r.config_set("rdb-key-save-delay", 0)
+info = r.info()
+print(f"filled {keys} keys to {info['used_memory'] / 2**20:.0f} MiB of maxmemory {cap / 2**20:.0f} MiB"
+      f" ({refused} refusals); {passes} passes over every key during a {time.monotonic() - started:.0f} s BGSAVE")
+"""
+
+
+def redis_cow_case(value_bytes: int, keys: int, seconds: int) -> Case:
+    declared = redis_case(value_bytes, keys, True, seconds).declared
+    return Case(
+        name=f"redis {value_bytes}B × {keys} keys, persistence on, fork's worst case",
+        role="redis",
+        inputs=f"SET {value_bytes} B values up to maxmemory, SAVE, then a BGSAVE slowed to ~{seconds} s "
+        "(rdb-key-save-delay) while every key is rewritten, pass after pass",
+        service={"image": "redis:7.0-composegen"},
+        declared=declared,
+        ready=["redis-cli", "ping"],
+        client=["python3", "redis/cow.py", SERVICE, str(value_bytes), str(seconds)],
+        files={"redis/cow.py": REDIS_COW},
     )
 
 
@@ -385,6 +453,10 @@ def cases(quick: bool) -> list[Case]:
             for value, keys in ((100, 300_000), (16384, 4_000))
             for persistence in (False, True)
         ),
+        postgres_case(200, 50, "sorts", seconds),
+        redis_cow_case(100, 100_000, 10),
+        redis_cow_case(16384, 4_000, 10),
+        mariadb_case(100, 50, seconds),
         mariadb_case(200, 50, seconds),
         zookeeper_case(seconds),
         zookeeper_load_case(30_000, 1024, seconds),
@@ -538,6 +610,9 @@ def summary(case: Case, out: str) -> str:
         if found:
             unit = {"postgres": "tps", "mysql": "tps", "zookeeper": "reads"}.get(case.role, "requests")
             return f"{float(found.group(1)):,.0f} {unit}"
+    found = re.search(r"filled .*BGSAVE", out)
+    if found:
+        return found.group(0)
     found = re.findall(r"(SET|GET): ([0-9.]+) requests per second", out)
     return ", ".join(f"{k} {float(v):,.0f}/s" for k, v in found[-2:]) if found else ""
 
