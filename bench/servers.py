@@ -253,15 +253,16 @@ def redis_case(value_bytes: int, keys: int, persistence: bool, seconds: int) -> 
 #: The fork's worst case under what composegen writes: the data filled to maxmemory, then every key
 #: rewritten, again and again, during one BGSAVE slowed to last seconds (rdb-key-save-delay), so
 #: copy-on-write copies every page the data holds while the dump is written beside the last one.
-REDIS_COW = """import sys, time, redis
+REDIS_COW = """import os, sys, time, redis
 host, size, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 r = redis.Redis(host=host)
 cap = int(r.config_get("maxmemory")["maxmemory"])
-value, keys, refused = b"x" * size, 0, 0
+values = [os.urandom(size) for _ in range(64)]  # random bytes: the dump cannot compress them
+keys, refused = 0, 0
 while r.info("memory")["used_memory"] < 0.97 * cap:
     pipe = r.pipeline(transaction=False)
     for k in range(keys, keys + 50):
-        pipe.set(f"key:{k:012d}", value)
+        pipe.set(f"key:{k:012d}", values[k % 64])
     try:
         pipe.execute()
     except redis.exceptions.ResponseError:
@@ -277,7 +278,7 @@ passes, started = 0, time.monotonic()
 while r.info("persistence")["rdb_bgsave_in_progress"]:
     pipe = r.pipeline(transaction=False)
     for k in range(keys):
-        pipe.set(f"key:{k:012d}", value)
+        pipe.set(f"key:{k:012d}", values[(k + passes) % 64])
         if k % 500 == 499 or k == keys - 1:
             try:
                 pipe.execute()

@@ -35,8 +35,8 @@ KIB_1 = 125 + 102400 * 91 / MIB
         ({"dataset": "100M", "persistence": False}, {}, DATA_100M, DATA_100M / 0.85),
         # tmpfs profile: persistence off by default, and then no tmpfs /data: nothing is saved
         ({"dataset": "100M"}, TMPFS, DATA_100M, DATA_100M / 0.85),
-        # tmpfs profile with persistence asked for: + tmpfs 100 MiB × 2
-        ({"dataset": "100M", "persistence": True}, TMPFS, DATA_100M, DATA_100M * 2 + 200),
+        # tmpfs profile with persistence asked for: + a tmpfs of two dumps of maxmemory, whole MiB
+        ({"dataset": "100M", "persistence": True}, TMPFS, DATA_100M, DATA_100M * 2 + math.ceil(DATA_100M * 2)),
         # nothing declared: the 64 MiB default in 128-byte values: 64 × 1.25 + 524288 × 91 B
         # (45.5 MiB) = 125.5 MiB, × 1.2 = 150.6 MiB; × 2
         ({}, {}, 150.6, 301.2),
@@ -160,15 +160,17 @@ def test_derivations_name_their_sources() -> None:
         # 10 MiB of 100 B values: maxmemory (10 × 1.25 + 104858 keys × 91 B) × 1.2 = 25.9 MiB; two
         # dumps of it, whole MiB (52), are below the profile's 64 MiB tmpfs minimum
         ("redis:7", {"dataset": "10M", "value_size": 100}, 52),
-        # 100 MiB: dataset × 2 (200 MiB) is already below two dumps of maxmemory (471 MiB)
-        ("redis:7", {"dataset": "100M"}, 200),
+        # 100 MiB of 128 B values: two dumps of maxmemory (235.3 MiB) are 471 MiB, above the
+        # profile's dataset × 2 (200 MiB), which the data at maxmemory would outgrow
+        ("redis:7", {"dataset": "100M"}, 471),
         # a maxmemory composegen cannot write bounds nothing: the profile's minimum stays
         ("bitnami/redis:7.2", {"dataset": "10M", "value_size": 100}, 64),
     ],
 )
-def test_the_dump_dir_holds_at_most_two_dumps_of_maxmemory(image: str, spec: dict[str, object], dump_mib: int) -> None:
+def test_the_dump_dir_holds_two_dumps_of_maxmemory(image: str, spec: dict[str, object], dump_mib: int) -> None:
     """An RDB holds the data more compactly than memory does, and maxmemory bounds the data: the
-    dump dir needs the last dump and the one a save writes beside it (bench/servers)."""
+    dump dir holds the last dump and the one a save writes beside it (bench/servers), neither more
+    (the profile's 64 MiB minimum) nor less (dataset × 2, which data at maxmemory outgrows)."""
     sizing = redis.size(rd(image, persistence=True, **spec), make_profile(**TMPFS))
     (mount,) = sizing.tmpfs
     assert mount.size.value == dump_mib * MIB
