@@ -180,18 +180,31 @@ class Result:
 
 
 #: Every client sorting at once (the worst case the PostgreSQL budget holds, which TPC-B never
-#: reaches): a window over 6,000 accounts ordered by a text key, ~1.2 MB of tuples a sort, near the
-#: work_mem composegen writes at 200M and 50 clients (1.4 MB), so each backend fills its work_mem.
-POSTGRES_SORTS = """\\set a random(1, 100000 * :scale - 6000)
-SELECT max(r) FROM (SELECT row_number() OVER (ORDER BY md5(aid::text), filler) AS r FROM pgbench_accounts
-  WHERE aid BETWEEN :a AND :a + 5999) s;
+#: reaches): a window over 12,000 accounts ordered by a cheap key, ~1.7 MB of tuples a sort, past
+#: the work_mem composegen writes at 200M and 50 clients (1.4 MB): each backend fills its work_mem
+#: and spills the rest to temp files in the (tmpfs) data dir.
+POSTGRES_SORTS = """\\set a random(1, 100000 * :scale - 12000)
+SELECT max(r) FROM (SELECT row_number() OVER (ORDER BY (aid * 7919) % 10007, filler) AS r FROM pgbench_accounts
+  WHERE aid BETWEEN :a AND :a + 11999) s;
 """
 
 
 def postgres_case(data_mib: int, clients: int, mode: str, seconds: int) -> Case:
+    """pgbench at `mode`: TPC-B, read-only (-S), sorts (every client sorting at once), or
+    "TPC-B + sorts" (a fifth of the clients writing, filling the WAL to max_wal_size, beside the
+    rest sorting: both worst cases the budget holds at once)."""
     scale = max(1, round(data_mib / 15))  # pgbench: ~15 MiB on disk a unit, indexes included
-    select = {"read-only": ["-S"], "sorts": ["-f", "pgbench/sorts.sql"]}.get(mode, [])
-    workload = {"read-only": " -S", "sorts": ": every client sorting ~1.2 MB at once"}.get(mode, "")
+    pgbench = f"env PGPASSWORD={PASSWORD} pgbench -h {SERVICE} -U postgres -T {seconds}"
+    writers = clients // 5
+    sorting = "-f pgbench/sorts.sql postgres"
+    client, workload = {
+        "read-only": (f"{pgbench} -c {clients} -j 2 -S postgres", " -S"),
+        "sorts": (f"{pgbench} -c {clients} -j 2 {sorting}", ": every client sorting ~1.7 MB at once"),
+        "TPC-B + sorts": (
+            f"{pgbench} -c {writers} -j 1 postgres & {pgbench} -c {clients - writers} -j 1 {sorting}; wait",
+            f": {writers} TPC-B, {clients - writers} sorting ~1.7 MB at once",
+        ),
+    }.get(mode, (f"{pgbench} -c {clients} -j 2 postgres", ""))
     return Case(
         name=f"postgres {data_mib}M {clients}c {mode}",
         role="postgres",
@@ -203,25 +216,9 @@ def postgres_case(data_mib: int, clients: int, mode: str, seconds: int) -> Case:
         },
         declared={"dataset": f"{data_mib}M", "connections": clients},
         ready=["pg_isready", "-h", "127.0.0.1", "-U", "postgres"],
-        client=(
-            "env",
-            f"PGPASSWORD={PASSWORD}",
-            "pgbench",
-            "-h",
-            SERVICE,
-            "-U",
-            "postgres",
-            "-c",
-            str(clients),
-            "-j",
-            "2",
-            "-T",
-            str(seconds),
-            *select,
-            "postgres",
-        ),
+        client=("sh", "-c", client),
         files={"initdb/10-dataset.sh": POSTGRES_INIT}
-        | ({"pgbench/sorts.sql": POSTGRES_SORTS} if mode == "sorts" else {}),
+        | ({"pgbench/sorts.sql": POSTGRES_SORTS} if "sorts" in mode else {}),
         volumes={"pgdata": {}},
     )
 
@@ -455,6 +452,7 @@ def cases(quick: bool) -> list[Case]:
             for persistence in (False, True)
         ),
         postgres_case(200, 50, "sorts", seconds),
+        postgres_case(200, 50, "TPC-B + sorts", seconds),
         redis_cow_case(100, 100_000, 10),
         redis_cow_case(16384, 4_000, 10),
         mariadb_case(100, 50, seconds),
