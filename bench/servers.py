@@ -2,7 +2,7 @@
 --profile pytest`, started on the Docker Engine (scripts/servers-image's images), loaded by its own
 benchmark tool from a client container, measured the way the kernel charges the container (issue 14).
 
-    python bench/servers.py                 # every case (65-75 minutes on 2 shared cores)
+    python bench/servers.py                 # every case (80-90 minutes on 2 shared cores)
     python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 14 minutes)
     python bench/servers.py --only 1024M,16384B  # cases whose name contains one of the words
     python bench/servers.py --twin          # also the twin of examples/pytest: calibrate, render, replay (+8 min)
@@ -199,13 +199,36 @@ class Result:
         return self.limit / self.peak if self.peak else float("inf")
 
 
+#: Every client sorting at once (the worst case the PostgreSQL budget holds, which TPC-B never
+#: reaches): a window over 12,000 accounts ordered by a cheap key, ~1.7 MB of tuples a sort, past
+#: the work_mem composegen writes at 200M and 50 clients (1.4 MB): each backend fills its work_mem
+#: and spills the rest to temp files in the (tmpfs) data dir.
+POSTGRES_SORTS = """\\set a random(1, 100000 * :scale - 12000)
+SELECT max(r) FROM (SELECT row_number() OVER (ORDER BY (aid * 7919) % 10007, filler) AS r FROM pgbench_accounts
+  WHERE aid BETWEEN :a AND :a + 11999) s;
+"""
+
+
 def postgres_case(data_mib: int, clients: int, mode: str, seconds: int) -> Case:
+    """pgbench at `mode`: TPC-B, read-only (-S), sorts (every client sorting at once), or
+    "TPC-B + sorts" (a fifth of the clients writing, filling the WAL to max_wal_size, beside the
+    rest sorting: both worst cases the budget holds at once)."""
     scale = max(1, round(data_mib / 15))  # pgbench: ~15 MiB on disk a unit, indexes included
-    select = ["-S"] if mode == "read-only" else []
+    pgbench = f"env PGPASSWORD={PASSWORD} pgbench -h {SERVICE} -U postgres -T {seconds}"
+    writers = clients // 5
+    sorting = "-f pgbench/sorts.sql postgres"
+    client, workload = {
+        "read-only": (f"{pgbench} -c {clients} -j 2 -S postgres", " -S"),
+        "sorts": (f"{pgbench} -c {clients} -j 2 {sorting}", ": every client sorting ~1.7 MB at once"),
+        "TPC-B + sorts": (
+            f"{pgbench} -c {writers} -j 1 postgres & {pgbench} -c {clients - writers} -j 1 {sorting}; wait",
+            f": {writers} TPC-B, {clients - writers} sorting ~1.7 MB at once",
+        ),
+    }.get(mode, (f"{pgbench} -c {clients} -j 2 postgres", ""))
     return Case(
         name=f"postgres {data_mib}M {clients}c {mode}",
         role="postgres",
-        inputs=f"pgbench -i -s {scale}, then {clients} clients {mode} (pgbench{' -S' if select else ''}) {seconds} s",
+        inputs=f"pgbench -i -s {scale}, then {clients} clients {mode} (pgbench{workload}) {seconds} s",
         service={
             "image": "postgres:15-composegen",
             "environment": {"POSTGRES_PASSWORD": PASSWORD, "PGBENCH_SCALE": str(scale)},
@@ -213,24 +236,9 @@ def postgres_case(data_mib: int, clients: int, mode: str, seconds: int) -> Case:
         },
         declared={"dataset": f"{data_mib}M", "connections": clients},
         ready=["pg_isready", "-h", "127.0.0.1", "-U", "postgres"],
-        client=(
-            "env",
-            f"PGPASSWORD={PASSWORD}",
-            "pgbench",
-            "-h",
-            SERVICE,
-            "-U",
-            "postgres",
-            "-c",
-            str(clients),
-            "-j",
-            "2",
-            "-T",
-            str(seconds),
-            *select,
-            "postgres",
-        ),
-        files={"initdb/10-dataset.sh": POSTGRES_INIT},
+        client=("sh", "-c", client),
+        files={"initdb/10-dataset.sh": POSTGRES_INIT}
+        | ({"pgbench/sorts.sql": POSTGRES_SORTS} if "sorts" in mode else {}),
         volumes={"pgdata": {}},
     )
 
@@ -256,6 +264,64 @@ def redis_case(value_bytes: int, keys: int, persistence: bool, seconds: int) -> 
         },
         ready=["redis-cli", "ping"],
         client=["sh", "-c", script],
+    )
+
+
+#: The fork's worst case under what composegen writes: the data filled to maxmemory, then every key
+#: rewritten, again and again, during one BGSAVE slowed to last seconds (rdb-key-save-delay), so
+#: copy-on-write copies every page the data holds while the dump is written beside the last one.
+REDIS_COW = """import os, sys, time, redis
+host, size, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+r = redis.Redis(host=host)
+cap = int(r.config_get("maxmemory")["maxmemory"])
+values = [os.urandom(size) for _ in range(64)]  # random bytes: the dump cannot compress them
+keys, refused = 0, 0
+while r.info("memory")["used_memory"] < 0.97 * cap:
+    pipe = r.pipeline(transaction=False)
+    for k in range(keys, keys + 50):
+        pipe.set(f"key:{k:012d}", values[k % 64])
+    try:
+        pipe.execute()
+    except redis.exceptions.ResponseError:
+        refused += 1
+        break
+    keys += 50
+r.save()  # the dump the next save writes beside
+delay = max(1, int(seconds * 1e6 / keys))  # microseconds a key: the save lasts ~seconds
+r.config_set("rdb-key-save-delay", delay)
+r.bgsave()
+time.sleep(0.2)
+passes, started = 0, time.monotonic()
+while r.info("persistence")["rdb_bgsave_in_progress"]:
+    pipe = r.pipeline(transaction=False)
+    for k in range(keys):
+        pipe.set(f"key:{k:012d}", values[(k + passes) % 64])
+        if k % 500 == 499 or k == keys - 1:
+            try:
+                pipe.execute()
+            except redis.exceptions.ResponseError:  # at maxmemory: a write refused, never a kill
+                refused += 1
+                pipe = r.pipeline(transaction=False)
+    passes += 1
+r.config_set("rdb-key-save-delay", 0)
+info = r.info()
+print(f"filled {keys} keys to {info['used_memory'] / 2**20:.0f} MiB of maxmemory {cap / 2**20:.0f} MiB"
+      f" ({refused} refusals); {passes} passes over every key during a {time.monotonic() - started:.0f} s BGSAVE")
+"""
+
+
+def redis_cow_case(value_bytes: int, keys: int, seconds: int) -> Case:
+    declared = redis_case(value_bytes, keys, True, seconds).declared
+    return Case(
+        name=f"redis {value_bytes}B × {keys} keys, persistence on, fork's worst case",
+        role="redis",
+        inputs=f"SET {value_bytes} B values up to maxmemory, SAVE, then a BGSAVE slowed to ~{seconds} s "
+        "(rdb-key-save-delay) while every key is rewritten, pass after pass",
+        service={"image": "redis:7.0-composegen"},
+        declared=declared,
+        ready=["redis-cli", "ping"],
+        client=["python3", "redis/cow.py", SERVICE, str(value_bytes), str(seconds)],
+        files={"redis/cow.py": REDIS_COW},
     )
 
 
@@ -434,6 +500,11 @@ def cases(quick: bool) -> list[Case]:
             for value, keys in ((100, 300_000), (16384, 4_000))
             for persistence in (False, True)
         ),
+        postgres_case(200, 50, "sorts", seconds),
+        postgres_case(200, 50, "TPC-B + sorts", seconds),
+        redis_cow_case(100, 100_000, 10),
+        redis_cow_case(16384, 4_000, 10),
+        mariadb_case(100, 50, seconds),
         mariadb_case(200, 50, seconds),
         zookeeper_case(seconds),
         zookeeper_load_case(30_000, 1024, seconds),
@@ -590,6 +661,9 @@ def summary(case: Case, out: str) -> str:
         if found:
             unit = {"postgres": "tps", "mysql": "tps", "zookeeper": "reads"}.get(case.role, "requests")
             return f"{float(found.group(1)):,.0f} {unit}"
+    found = re.search(r"filled .*BGSAVE", out)
+    if found:
+        return found.group(0)
     found = re.findall(r"(SET|GET): ([0-9.]+) requests per second", out)
     return ", ".join(f"{k} {float(v):,.0f}/s" for k, v in found[-2:]) if found else ""
 

@@ -13,6 +13,10 @@ max_connections, where composegen.yaml declares `connections:`, is the clients p
 healthcheck and an admin or migration session, and is written as `--max-connections=N` beside the
 pool (the official images pass leading flags to the server): MariaDB kept its default 151 when it
 was not written (facts/real-servers.md).
+
+On a tmpfs data dir the redo log is memory: for MariaDB composegen writes a 32 MiB
+`--innodb-log-file-size` beside the pool and counts the data dir as that log plus what MariaDB
+measured beside it (bench/servers), in place of its 256 MiB estimate of MySQL 8's.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from composegen.sizing import runs
 from composegen.sizing.common import (
     baseline_cpus,
     baseline_memory,
+    command_blocked,
     command_unless_blocked,
     connection_headroom,
     data_dir_mounts,
@@ -55,8 +60,20 @@ CHUNK = 128 * MIB
 INSTANCES_FROM = 1 * GIB
 INSTANCES = 8
 #: An initialised data dir (redo log 100 MB, undo 2 × 16 MB, ibdata/ibtmp, system tables):
-#: composegen's estimate of MySQL 8 (assumed); MariaDB's is smaller.
+#: composegen's estimate of MySQL 8 (assumed); counted for MySQL, Percona, and a MariaDB whose
+#: flags composegen cannot write.
 FRESH_DATA_DIR = 256 * MIB
+#: MariaDB on a tmpfs data dir, where composegen writes the flags: its redo log is memory there, so
+#: composegen writes `--innodb-log-file-size` at 32 MiB (composegen's choice, assumed; MariaDB's
+#: default is 96 MiB, a fixed-size ib_logfile0; on a tmpfs a checkpoint writes to memory, so a small
+#: log costs little) and counts the data dir as that redo log + what MariaDB keeps beside it.
+#: Measured (docs/benchmarks.md "Real servers", bench/servers.py, MariaDB 10.11): initialised,
+#: ib_logfile0 32 MiB (the flag), ibdata1 12 MiB, ibtmp1 12 MiB, system tables 5 MiB (61 MiB in
+#: all); after sysbench prepare and 15 s of oltp_read_write at 50 clients (100M) ibdata1 had grown
+#: to 76 MiB (undo in the system tablespace): 93 MiB beside the redo log and the data. 112 MiB
+#: counted (fitted on the 100M row, checked on the 200M one).
+MARIADB_REDO_ON_TMPFS = 32 * MIB
+MARIADB_BESIDE_REDO = 112 * MIB
 #: composegen default (assumed): first start initialises the data dir (MySQL 8: tens of
 #: seconds; not measured). MariaDB 10.11 measured 1.5-4.1 s besides its load (docs/benchmarks.md
 #: "Real servers").
@@ -162,6 +179,35 @@ def max_connections(inputs: ServiceInputs) -> Quantity:
     )
 
 
+def is_mariadb(inputs: ServiceInputs) -> bool:
+    """A MariaDB image: the official one or one that names MariaDB (bitnami/mariadb …)."""
+    repo = image_repository(inputs.base.image) or ""
+    return "mariadb" in repo.rsplit("/", 1)[-1]
+
+
+def initialised_data_dir(inputs: ServiceInputs, writes_redo: bool) -> tuple[Quantity, Quantity | None]:
+    """(what an initialised data dir holds beside the data, the redo log size to write or None).
+    MariaDB with its flags written: the redo log composegen writes + what MariaDB keeps beside it
+    (measured); else composegen's estimate of MySQL 8's (assumed)."""
+    if not (writes_redo and is_mariadb(inputs)):
+        return given("initialised data dir", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)", "assumed"), None
+    redo = given(
+        "innodb_log_file_size",
+        MARIADB_REDO_ON_TMPFS,
+        "bytes",
+        "composegen's choice (assumed): the redo log is memory on a tmpfs data dir (MariaDB's default 96M)",
+        "assumed",
+    )
+    beside = given(
+        "ibdata1, ibtmp1 and system tables",
+        MARIADB_BESIDE_REDO,
+        "bytes",
+        f"{BENCH_SERVERS}: 93 MiB after load, MariaDB 10.11",
+        "measured",
+    )
+    return total("initialised data dir", (redo, beside)), redo
+
+
 def mysql_size(n: float) -> str:
     """A whole-MiB size as a MySQL option value: `512M`, `3G`."""
     mib = int(n // MIB)
@@ -178,17 +224,19 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     if found is not None:  # the server's flag is what runs: size the budget around it
         pool = runs.fact_quantity("innodb_buffer_pool_size", found, "bytes")
         ram, base_notes = runs.at_least(ram.name, ram, ram_for_pool(pool), found, f"a {pool.show()} buffer pool")
+    connections = max_connections(inputs)
+    runs_connections = runs.fact(inputs, "max_connections", "mysql", most=runs.MOST_COUNT)
+    writes_flags = found is None and runs_connections is None and command_blocked(inputs, IMAGES) is None
+    fresh, redo = initialised_data_dir(inputs, writes_flags and profile.tmpfs.data_dirs)
     mounts, notes_ = data_dir_mounts(
         inputs,
         profile,
         DATA_DIR,
         "mysql data dir",
-        given("initialised data dir", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)", "assumed"),
+        fresh,
         given("redo share of the dataset factor", REDO_IN_DATASET_FACTOR, "ratio", BENCH_SERVERS, "measured"),
     )
     notes = list(notes_)
-    connections = max_connections(inputs)
-    runs_connections = runs.fact(inputs, "max_connections", "mysql", most=runs.MOST_COUNT)
     if runs_connections is not None:  # the server's flag is what runs: size for it, say if it is short
         wanted, connections = connections, runs.fact_quantity("max_connections", runs_connections, "count")
         if inputs.spec.connections is not None:
@@ -197,6 +245,8 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     flags = [f"--innodb-buffer-pool-size={mysql_size(pool.value)}"]
     if inputs.spec.connections is not None:
         flags.append(f"--max-connections={int(connections.value)}")
+    if redo is not None:
+        flags.append(f"--innodb-log-file-size={mysql_size(redo.value)}")
     command = None
     if found is None and runs_connections is None:
         command, note = command_unless_blocked(inputs, IMAGES, tuple(flags), "innodb_buffer_pool_size")
@@ -220,7 +270,8 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         command=command,
         healthcheck_test=test,
         hardening=False,  # the entrypoint chowns the data dir as root, then drops to mysql
-        extra={"innodb_buffer_pool_size": pool, "max_connections": connections},
+        extra={"innodb_buffer_pool_size": pool, "max_connections": connections}
+        | ({"innodb_log_file_size": redo} if redo is not None else {}),
         notes=tuple(notes),
         base_notes=base_notes,
     )

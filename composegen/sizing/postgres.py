@@ -95,9 +95,13 @@ PER_CONNECTION = 2 * MIB
 #: with it /dev/shm is always above docker's 64M. (A 128M floor beside it stayed empty under
 #: every bench/servers workload: docs/benchmarks.md "Real servers".)
 SHM_ROOM = 64 * MIB
-#: An empty cluster: 45 MiB measured on PostgreSQL 15 (facts/real-servers.md; its first WAL
-#: segment included), rounded up; added to the dataset room of a tmpfs PGDATA with the WAL room.
-EMPTY_CLUSTER = 48 * MIB
+#: An empty cluster beside its WAL: measured (docs/benchmarks.md "Real servers", PostgreSQL 15,
+#: initdb on a tmpfs) 38.2 MiB, of which pg_wal's first segment is 16 MiB, which the WAL room
+#: (max_wal_size × the overshoot) already holds: base (the three template databases) 21.6 MiB,
+#: global 0.5 MiB, the rest 0.1 MiB; 24 MiB counted. (The 45 MiB of facts/real-servers.md counted
+#: pg_wal with it, so the first segment was counted twice.) Under pgbench at 200M the files beside
+#: pg_wal and base stayed at 0.7 MiB.
+EMPTY_CLUSTER = 24 * MIB
 #: PostgreSQL's defaults (PostgreSQL manual, runtime-config-wal): max_wal_size 1 GB, what WAL grows
 #: to when nothing else bounds it; WAL segments of 16 MB, and min_wal_size and max_wal_size are at
 #: least 2 segments.
@@ -425,7 +429,9 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     if room is not None:  # WAL is in the data dir: on a tmpfs, memory
         wal, wal_settings = wal_room(inputs, room.size.renamed("room for data"), written=blocked is None)
         settings.update(wal_settings)
-        empty = given("empty cluster", EMPTY_CLUSTER, "bytes", "measured: facts/real-servers.md (45 MiB, PG 15)")
+        empty = given(
+            "empty cluster beside its WAL", EMPTY_CLUSTER, "bytes", f"{BENCH_SERVERS}: 22.2 MiB, PG 15", "measured"
+        )
         fresh = total("empty cluster and WAL", (empty, wal))
         counted["WAL in the tmpfs"] = wal
     mounts, mount_notes = data_dir_mounts(inputs, profile, path, "postgres data dir", fresh, wal_part)

@@ -244,28 +244,29 @@ def test_a_tmpfs_the_plan_mounts_is_added_at_its_full_size() -> None:
     plan_ = plan_service(inputs, profile, measured=measurement(memory_peak=40 * MIB))
     assert [m.path for m in plan_.tmpfs] == ["/data"]
     tmpfs = plan_.tmpfs[0].size.value
-    # 40 MiB × 1.15 + the 64 MiB tmpfs = 110 MiB → 112 MiB (above what maxmemory allows, 102 MiB)
-    assert tmpfs == 64 * MIB
-    assert plan_.memory_limit.value == 112 * MIB
+    # 40 MiB × 1.15 + the 38 MiB tmpfs (two dumps of maxmemory, 19 MiB) = 84 MiB → 96 MiB
+    # (above what maxmemory allows: 19 MiB ÷ 0.5 + the tmpfs)
+    assert tmpfs == 38 * MIB
+    assert plan_.memory_limit.value == 96 * MIB
     assert "tmpfs /data" in "\n".join(explain_lines(plan_.memory_limit))
 
 
 @pytest.mark.parametrize(
     ("shmem", "expected"),
     [
-        # the peak holds the 40 MiB the tmpfs used: (100 − 40) × 1.15 + 64 = 133 MiB → 144 MiB
-        (40 * MIB, 144 * MIB),
+        # the peak holds the 30 MiB the tmpfs used: (100 − 30) × 1.15 + 38 = 118.5 MiB → 128 MiB
+        (30 * MIB, 128 * MIB),
         # more shmem than the tmpfs holds (other shared memory): only the tmpfs size comes out
-        (90 * MIB, (36 * 1.15 + 64) // 16 * 16 * MIB + 16 * MIB),
-        # no shmem in the file (an older calibrate): added on top, 100 × 1.15 + 64 = 179 MiB → 192 MiB
-        (None, 192 * MIB),
+        (90 * MIB, (62 * 1.15 + 38) // 16 * 16 * MIB + 16 * MIB),
+        # no shmem in the file (an older calibrate): added on top, 100 × 1.15 + 38 = 153 MiB → 160 MiB
+        (None, 160 * MIB),
     ],
 )
 def test_the_tmpfs_used_at_the_peak_is_not_counted_twice(shmem: float | None, expected: float) -> None:
     profile = make_profile(tmpfs={"data_dirs": True, "minimum": "64M"})
     inputs = make_inputs("redis", image="redis:7", dataset="8M", persistence=True)
     plan_ = plan_service(inputs, profile, measured=measurement(memory_peak=100 * MIB, shmem_at_peak=shmem))
-    assert plan_.tmpfs[0].size.value == 64 * MIB
+    assert plan_.tmpfs[0].size.value == 38 * MIB  # two dumps of maxmemory (redis.dumps_of_maxmemory)
     assert plan_.memory_limit.value == expected
     old = [n for n in plan_.notes if "has no shmem" in n]
     assert bool(old) == (shmem is None)

@@ -108,3 +108,37 @@ def test_undeclared_connections_leave_the_servers_default() -> None:
     assert sizing.command == ("--innodb-buffer-pool-size=512M",)
     assert sizing.extra["max_connections"].value == 151
     assert sizing.extra["max_connections"].source_kind == "default"
+
+
+@pytest.mark.parametrize(
+    ("image", "profile", "redo_flag", "tmpfs_mib"),
+    [
+        # MariaDB on a tmpfs data dir: a 32 MiB redo log written, and the data dir counted as it
+        # + what MariaDB 10.11 kept beside it under load (112 MiB, measured: bench/servers),
+        # beside the data room of 100 MiB × (2 − 0.5)
+        ("mariadb:10.11", TMPFS, "--innodb-log-file-size=32M", 150 + 32 + 112),
+        ("docker.io/mariadb:11.8", TMPFS, "--innodb-log-file-size=32M", 150 + 32 + 112),
+        # no tmpfs: the redo log is on disk, nothing written
+        ("mariadb:10.11", {}, None, None),
+        # MySQL 8: composegen's estimate of its initialised data dir, no flag (its redo log is
+        # innodb_redo_log_capacity from 8.0.30)
+        ("mysql:8.4", TMPFS, None, 150 + 256),
+        # an image composegen cannot pass flags to: the estimate, nothing written
+        ("bitnami/mariadb:11.4", TMPFS, None, 150 + 256),
+    ],
+)
+def test_mariadb_on_tmpfs_gets_a_small_redo_log_counted(
+    image: str, profile: dict[str, object], redo_flag: str | None, tmpfs_mib: int | None
+) -> None:
+    sizing = mysql.size(my(image, dataset="100M", connections=50), make_profile(**profile))
+    flags = sizing.command or ()
+    assert [f for f in flags if f.startswith("--innodb-log-file-size")] == ([redo_flag] if redo_flag else [])
+    assert ("innodb_log_file_size" in sizing.extra) is (redo_flag is not None)
+    if tmpfs_mib is None:
+        assert sizing.tmpfs == ()
+        return
+    (mount,) = sizing.tmpfs
+    assert mount.size.value == tmpfs_mib * MIB
+    if redo_flag:
+        beside = next(q for q in leaves(mount.size) if q.name == "ibdata1, ibtmp1 and system tables")
+        assert beside.source_kind == "measured" and "bench/servers" in beside.source

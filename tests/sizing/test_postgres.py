@@ -139,11 +139,12 @@ def test_limit_is_budget_times_margin_plus_shm() -> None:
 @pytest.mark.parametrize(
     ("dataset", "tmpfs_mib"),
     [
-        # the profile's 64 MiB tmpfs minimum + 48 MiB empty cluster + WAL: max_wal_size 128 MB
-        # (a quarter of the room is less than the 128 MB floor) × 1.25 soft-limit overshoot
-        (None, 64 + 48 + 160),
-        # 100 MiB × (dataset factor 2 − the WAL's 0.75, counted apart) + 48 MiB + WAL 128 × 1.25
-        ("100M", 125 + 48 + 160),
+        # the profile's 64 MiB tmpfs minimum + 24 MiB empty cluster beside its WAL (measured; its
+        # first WAL segment is in the WAL room) + WAL: max_wal_size 128 MB (a quarter of the room
+        # is less than the 128 MB floor) × 1.25 soft-limit overshoot
+        (None, 64 + 24 + 160),
+        # 100 MiB × (dataset factor 2 − the WAL's 0.75, counted apart) + 24 MiB + WAL 128 × 1.25
+        ("100M", 125 + 24 + 160),
     ],
 )
 def test_tmpfs_adds_exactly_its_size(dataset: str | None, tmpfs_mib: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -34,8 +35,8 @@ KIB_1 = 125 + 102400 * 91 / MIB
         ({"dataset": "100M", "persistence": False}, {}, DATA_100M, DATA_100M / 0.85),
         # tmpfs profile: persistence off by default, and then no tmpfs /data: nothing is saved
         ({"dataset": "100M"}, TMPFS, DATA_100M, DATA_100M / 0.85),
-        # tmpfs profile with persistence asked for: + tmpfs 100 MiB × 2
-        ({"dataset": "100M", "persistence": True}, TMPFS, DATA_100M, DATA_100M * 2 + 200),
+        # tmpfs profile with persistence asked for: + a tmpfs of two dumps of maxmemory, whole MiB
+        ({"dataset": "100M", "persistence": True}, TMPFS, DATA_100M, DATA_100M * 2 + math.ceil(DATA_100M * 2)),
         # nothing declared: the 64 MiB default in 128-byte values: 64 × 1.25 + 524288 × 91 B
         # (45.5 MiB) = 125.5 MiB, × 1.2 = 150.6 MiB; × 2
         ({}, {}, 150.6, 301.2),
@@ -151,3 +152,45 @@ def test_derivations_name_their_sources() -> None:
     for q in (sizing.memory, sizing.startup, *sizing.extra.values()):
         for leaf in leaves(q):
             assert leaf.source, f"{leaf.name} has no source"
+
+
+@pytest.mark.parametrize(
+    ("image", "spec", "dump_mib"),
+    [
+        # 10 MiB of 100 B values: maxmemory (10 × 1.25 + 104858 keys × 91 B) × 1.2 = 25.9 MiB; two
+        # dumps of it, whole MiB (52), are below the profile's 64 MiB tmpfs minimum
+        ("redis:7", {"dataset": "10M", "value_size": 100}, 52),
+        # 100 MiB of 128 B values: two dumps of maxmemory (235.3 MiB) are 471 MiB, above the
+        # profile's dataset × 2 (200 MiB), which the data at maxmemory would outgrow
+        ("redis:7", {"dataset": "100M"}, 471),
+        # a maxmemory composegen cannot write bounds nothing: the profile's minimum stays
+        ("bitnami/redis:7.2", {"dataset": "10M", "value_size": 100}, 64),
+    ],
+)
+def test_the_dump_dir_holds_two_dumps_of_maxmemory(image: str, spec: dict[str, object], dump_mib: int) -> None:
+    """An RDB holds the data more compactly than memory does, and maxmemory bounds the data: the
+    dump dir holds the last dump and the one a save writes beside it (bench/servers), neither more
+    (the profile's 64 MiB minimum) nor less (dataset × 2, which data at maxmemory outgrows)."""
+    sizing = redis.size(rd(image, persistence=True, **spec), make_profile(**TMPFS))
+    (mount,) = sizing.tmpfs
+    assert mount.size.value == dump_mib * MIB
+
+
+@pytest.mark.parametrize(
+    ("command", "dump_mib"),
+    [
+        ("redis-server --maxmemory 20mb", 40),  # the base's maxmemory bounds its dumps
+        ("redis-server --maxmemory 20mb --appendonly yes", 64),  # an AOF grows past the data
+    ],
+)
+def test_the_dump_dir_bound_follows_what_runs(tmp_path: Path, command: str, dump_mib: int) -> None:
+    from composegen.render.overlay import plan
+
+    (tmp_path / "docker-compose.yml").write_text(f"services:\n  cache:\n    image: redis:7\n    command: {command}\n")
+    (tmp_path / "composegen.yaml").write_text(
+        "compose_files: [docker-compose.yml]\nservices:\n  cache: {dataset: 10M, persistence: true}\n"
+    )
+    service = plan("pytest", None, tmp_path).stack.service("cache")
+    assert service is not None
+    (mount,) = service.sizing.tmpfs
+    assert mount.size.value == dump_mib * MIB
