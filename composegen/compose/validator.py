@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from composegen.yamlio import Timestamp
+from composegen.yamlio import SDict, SList, Timestamp
 
 #: Keywords that only annotate: they never fail a document.
 ANNOTATIONS = frozenset(
@@ -169,6 +169,18 @@ TYPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
+#: Python types whose every value passes a type (a quick first test; the others ask `TYPES`).
+_PASSING: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "object": (dict, SDict),
+    "array": (list, SList),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "integer": (int,),
+    "number": (int, float),
+}
+
+
 # --- compiling ---------------------------------------------------------------------------------
 
 
@@ -258,10 +270,11 @@ def _type(compiler: CompiledSchema, value: Any, node: dict[str, Any]) -> Check:
     def fail(x: Any) -> Errors:
         return [SchemaViolation(lambda: f"{x!r} is not of type {reprs}", "type", value, x, node)]
 
+    fast = frozenset(kind for n in names for kind in _PASSING.get(n, ()))
     if len(tests) == 1:
         test = tests[0]
-        return lambda x: None if test(x) else fail(x)
-    return lambda x: None if any(t(x) for t in tests) else fail(x)
+        return lambda x: None if type(x) in fast or test(x) else fail(x)
+    return lambda x: None if type(x) in fast or any(t(x) for t in tests) else fail(x)
 
 
 def _properties(compiler: CompiledSchema, value: Any, node: dict[str, Any]) -> Check:
