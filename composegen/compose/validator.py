@@ -295,9 +295,11 @@ def _properties(compiler: CompiledSchema, value: Any, node: dict[str, Any]) -> C
         errors: list[tuple[int, list[SchemaViolation]]] | None = None
         # visit the instance's keys (fewer than the schema's); report in the schema's order
         for name in x if len(x) < len(order) else [n for n in order if n in x]:
-            if name not in order:
-                continue
-            each = compiled.get(name) or sub(name)
+            each = compiled.get(name)
+            if each is None:
+                if name not in order:
+                    continue
+                each = sub(name)
             if each is _valid:
                 continue
             found = each(x[name])

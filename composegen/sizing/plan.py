@@ -296,23 +296,24 @@ def _gpus(inputs: ServiceInputs) -> int:
 def host_fit(services: Sequence[ServicePlan], host: HostSpec | None) -> HostFit:
     """Sums of limits, reservations and cpus (× replicas) against the host budget."""
 
-    def summed(name: str, unit: str, pick: list[tuple[ServicePlan, Quantity | None]]) -> Quantity:
+    replicas = [s.replicas for s in services]  # (a property: asked once a service, not once a sum)
+
+    def summed(name: str, unit: str, pick: list[Quantity | None]) -> Quantity:
         parts = []
-        for plan, q in pick:
+        for plan, reps, q in zip(services, replicas, pick, strict=True):
             if q is None:
                 continue
-            reps = plan.replicas
             parts.append(
-                q.renamed(f"{plan.name}")
+                q.renamed(plan.name)
                 if reps == 1
                 else times(f"{plan.name} ({reps} replicas)", given("replicas", reps, "count", ""), q.renamed(plan.name))
             )
         result = total(name, parts)
         return Quantity(name, result.value, unit, result.formula, "", result.parts)  # type: ignore[arg-type]
 
-    limits = summed("sum of memory limits", "bytes", [(s, s.memory_limit) for s in services])
-    reservations = summed("sum of memory reservations", "bytes", [(s, s.memory_reservation) for s in services])
-    cpus = summed("sum of cpus", "cpus", [(s, s.cpus) for s in services])
+    limits = summed("sum of memory limits", "bytes", [s.memory_limit for s in services])
+    reservations = summed("sum of memory reservations", "bytes", [s.memory_reservation for s in services])
+    cpus = summed("sum of cpus", "cpus", [s.cpus for s in services])
     problems: list[str] = []
     host_memory = host_cpus = None
     if host is not None:
