@@ -430,9 +430,15 @@ def _walk(
         origins = value.origins if isinstance(value, SDict) else {}
         out: dict[Any, Any] | None = None
         for key, item in value.items():
-            below = step(casts, key) if casts else ()
-            if _unchanged(item, below):
-                continue  # nothing to substitute, nothing to cast
+            if casts:
+                below = step(casts, key)
+                if _unchanged(item, below):
+                    continue  # nothing to substitute, nothing to cast
+            else:  # (most mappings: no cast at or below them) the same test, without a call
+                kind = type(item)
+                if (kind is str and "$" not in item) or item is None or kind is int or kind is bool or kind is float:
+                    continue
+                below = ()
             new = _walk(item, env, issues, (*path, key), origins.get(key) or origin, below, budget)
             if new is not item:
                 if out is None:

@@ -91,8 +91,10 @@ def strip_tags(value: Any) -> Any:
 # --- default merge ---------------------------------------------------------------------------
 
 
-def merge_values(base: Any, over: Any, path: KeyPath, origin: Origin | None = None) -> Any:
-    """`over` merged onto `base` at `path` (both present), following `MERGERS`."""
+def merge_values(base: Any, over: Any, path: KeyPath, origin: Origin | None = None, tagged: bool = True) -> Any:
+    """`over` merged onto `base` at `path` (both present), following `MERGERS`. `tagged`: False
+    where `over` is known to hold no `!reset`/`!override` (nothing to strip: `strip_tags` would
+    return each part as it is, after walking it)."""
     merger = _lookup(path)
     if merger is not None:
         return merger(base, over, path, origin)
@@ -101,12 +103,12 @@ def merge_values(base: Any, over: Any, path: KeyPath, origin: Origin | None = No
     if isinstance(base, Mapping):
         if not isinstance(over, Mapping):
             raise _clash(base, over, path, origin)
-        return merge_mappings(base, over, path)
+        return merge_mappings(base, over, path, tagged)
     if isinstance(base, list):
         if not isinstance(over, list):
             raise _clash(base, over, path, origin)
-        return SList.of([*items(base), *((strip_tags(v), o) for v, o in items(over))])
-    return strip_tags(over)
+        return SList.of([*items(base), *((strip_tags(v) if tagged else v, o) for v, o in items(over))])
+    return strip_tags(over) if tagged else over
 
 
 def _kind(value: Any) -> str:
@@ -125,8 +127,9 @@ def _clash(base: Any, over: Any, path: KeyPath, origin: Origin | None) -> InputE
     )
 
 
-def merge_mappings(base: Mapping[str, Any], over: Mapping[str, Any], path: KeyPath) -> SDict:
-    """Key by key: new keys are added, shared keys merged, `!reset` keys removed."""
+def merge_mappings(base: Mapping[str, Any], over: Mapping[str, Any], path: KeyPath, tagged: bool = True) -> SDict:
+    """Key by key: new keys are added, shared keys merged, `!reset` keys removed. `tagged`: as
+    for `merge_values`."""
     out = SDict(base, base.origins if isinstance(base, SDict) else None)
     for key, value in over.items():
         origin = key_origin(over, key)
@@ -137,9 +140,9 @@ def merge_mappings(base: Mapping[str, Any], over: Mapping[str, Any], path: KeyPa
                 out.set(key, strip_tags(value.value), origin)
             continue
         if key not in out:
-            out.set(key, strip_tags(value), origin)
+            out.set(key, strip_tags(value) if tagged else value, origin)
             continue
-        merged = merge_values(out[key], value, (*path, key), origin)
+        merged = merge_values(out[key], value, (*path, key), origin, tagged)
         out.set(key, merged, origin or out.origins.get(key))
     return out
 
@@ -568,13 +571,15 @@ def enforce_unicity(value: Any) -> Any:
 # --- files -----------------------------------------------------------------------------------
 
 
-def merge_into(base: Mapping[str, Any], over: Mapping[str, Any]) -> SDict:
-    """One more file merged onto what the earlier files made (no unicity pass)."""
+def merge_into(base: Mapping[str, Any], over: Mapping[str, Any], *, tagged: bool = True) -> SDict:
+    """One more file merged onto what the earlier files made (no unicity pass). `tagged`: False
+    where no file read holds a `!reset` or `!override` (each part of `over` is then taken as it
+    is, not walked for tags to strip)."""
     if not isinstance(over, Mapping):
         raise InputError(
             "a compose file must hold a mapping at the top level", fix="start the file with keys like services:"
         )
-    return merge_mappings(base, over, ())
+    return merge_mappings(base, over, (), tagged)
 
 
 def merge_files(docs: Sequence[Mapping[str, Any]]) -> SDict:

@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from composegen.compose.interpolate import CASTS, caster_for
+from composegen.compose.interpolate import CASTS, Caster, caster_for
 from composegen.compose.syntax import SyntaxProblem, go_shell_split, parse_port, parse_volume
 from composegen.compose.tree import PathTrie, TrieNode, dotted, ends, is_mapping, matches, step
 from composegen.compose.validator import CompiledSchema, SchemaViolation
@@ -347,37 +347,67 @@ def environment_name_problem(name: str) -> str | None:
     return None
 
 
-def _type_problem(path: KeyPath, value: Any) -> str | None:
-    if isinstance(value, bool) or value is None or not path:
-        return None
-    kind = _read_kind(path)
+#: How compose reads a value at a path: what `_read_kind` and `caster_for` say of it.
+Reader = tuple[str | None, Caster | None]
+
+
+def _type_problem(value: str, reader: Reader) -> str | None:
+    """What compose cannot read in the string `value` (only strings can hold such a problem: a
+    number, boolean or null at these paths is either read as it is or refused by the schema)."""
+    kind, caster = reader
     if kind is not None:
         return _read_problem(kind, value)
-    if isinstance(value, str):
-        caster = caster_for(path)
-        if caster is not None and caster(value) is None:
-            return f"{value!r} is not {_CAST_NAMES.get(caster.__name__, 'the expected type')}"
+    if caster is not None and caster(value) is None:
+        return f"{value!r} is not {_CAST_NAMES.get(caster.__name__, 'the expected type')}"
     return None
 
 
 _TYPED_SECTIONS = ("services", "networks", "volumes", "secrets", "configs")
 #: Every path `_type_problem` may find a problem at: the rest of a model is not walked.
 _TYPED_TRIE = PathTrie([*READS, *CASTS])
+#: The reader of each set of `_TYPED_TRIE` nodes a walk ends at (by their ids: the trie lives as
+#: long as the module). The patterns a path matches are those whose last node the walk along it
+#: reaches, so the nodes decide the reader: it is worked out from the first path that reaches
+#: them, and not once per value (a stack of thousands of services reaches the same few).
+_READERS: dict[tuple[int, ...], Reader] = {}
 
 
-def _typed_scalars(value: Any, path: KeyPath, nodes: tuple[TrieNode, ...], found: list[tuple[KeyPath, Any]]) -> None:
+def _reader(nodes: tuple[TrieNode, ...], path: KeyPath) -> Reader:
+    key = tuple(map(id, nodes))
+    found = _READERS.get(key)
+    if found is None:
+        found = _READERS[key] = (_read_kind(path), caster_for(path))
+    return found
+
+
+def _typed_strings(
+    value: Any, path: KeyPath, nodes: tuple[TrieNode, ...], found: list[tuple[KeyPath, str, Reader]]
+) -> None:
+    """Every string at a path of `_TYPED_TRIE` inside `value` (at `path`, which reaches `nodes`)."""
     if is_mapping(value):
+        if len(nodes) == 1 and "*" not in nodes[0]:  # (most mappings: only named keys go on)
+            node = nodes[0]
+            for key, item in value.items():
+                below = node.get(key) if isinstance(key, str) and key != "*" else None
+                if below is None:
+                    continue
+                if isinstance(item, str):  # a leaf, taken here: most of what is walked
+                    if None in below:
+                        found.append(((*path, key), item, _reader((below,), (*path, key))))
+                elif isinstance(item, (dict, list)) or is_mapping(item):
+                    _typed_strings(item, (*path, key), (below,), found)
+            return
         for key, item in value.items():
             below = step(nodes, key)
             if below:
-                _typed_scalars(item, (*path, key), below, found)
+                _typed_strings(item, (*path, key), below, found)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             below = step(nodes, index)
             if below:
-                _typed_scalars(item, (*path, index), below, found)
-    elif ends(nodes):
-        found.append((path, value))
+                _typed_strings(item, (*path, index), below, found)
+    elif isinstance(value, str) and ends(nodes):
+        found.append((path, value, _reader(nodes, path)))
 
 
 def type_errors(data: Any) -> list[SchemaError]:
@@ -386,13 +416,19 @@ def type_errors(data: Any) -> list[SchemaError]:
     errors: list[SchemaError] = []
     if not isinstance(data, Mapping):
         return errors
+    #: each value read once per reader (services repeat `512M` and `30s`): the problem, or None
+    problems: dict[tuple[Reader, type, str], str | None] = {}
     for section in _TYPED_SECTIONS:
         if section not in data:
             continue
-        scalars: list[tuple[KeyPath, Any]] = []
-        _typed_scalars(data[section], (section,), step((_TYPED_TRIE.root,), section), scalars)
-        for path, value in scalars:
-            problem = _type_problem(path, value)
+        strings: list[tuple[KeyPath, str, Reader]] = []
+        _typed_strings(data[section], (section,), step((_TYPED_TRIE.root,), section), strings)
+        for path, value, reader in strings:
+            key = (reader, type(value), value)
+            if key in problems:
+                problem = problems[key]
+            else:
+                problem = problems[key] = _type_problem(value, reader)
             if problem is not None:
                 errors.append(SchemaError(path, problem, "type"))
     return errors

@@ -398,10 +398,11 @@ class _Loader:
         for index, path in enumerate(paths):
             display = displays[index] if displays else None
             layer = self.layer(path, variables, (*chain, self.real(path)), display)
-            if not merged and not any(doc.has_tags for doc in self.documents):
+            tagged = any(doc.has_tags for doc in self.documents)
+            if not merged and not tagged:
                 merged = SDict(layer, layer.origins)  # merging onto nothing, with no tag to strip: a copy
             else:
-                merged = merge_into(merged, layer)
+                merged = merge_into(merged, layer, tagged=tagged)
         result = enforce_unicity(merged)
         assert isinstance(result, SDict)
         return result

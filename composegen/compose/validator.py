@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from composegen.yamlio import Timestamp
+from composegen.yamlio import SDict, SList, Timestamp
 
 #: Keywords that only annotate: they never fail a document.
 ANNOTATIONS = frozenset(
@@ -169,6 +169,18 @@ TYPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
+#: Python types whose every value passes a type (a quick first test; the others ask `TYPES`).
+_PASSING: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "object": (dict, SDict),
+    "array": (list, SList),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "integer": (int,),
+    "number": (int, float),
+}
+
+
 # --- compiling ---------------------------------------------------------------------------------
 
 
@@ -258,10 +270,11 @@ def _type(compiler: CompiledSchema, value: Any, node: dict[str, Any]) -> Check:
     def fail(x: Any) -> Errors:
         return [SchemaViolation(lambda: f"{x!r} is not of type {reprs}", "type", value, x, node)]
 
+    fast = frozenset(kind for n in names for kind in _PASSING.get(n, ()))
     if len(tests) == 1:
         test = tests[0]
-        return lambda x: None if test(x) else fail(x)
-    return lambda x: None if any(t(x) for t in tests) else fail(x)
+        return lambda x: None if type(x) in fast or test(x) else fail(x)
+    return lambda x: None if type(x) in fast or any(t(x) for t in tests) else fail(x)
 
 
 def _properties(compiler: CompiledSchema, value: Any, node: dict[str, Any]) -> Check:
@@ -282,9 +295,11 @@ def _properties(compiler: CompiledSchema, value: Any, node: dict[str, Any]) -> C
         errors: list[tuple[int, list[SchemaViolation]]] | None = None
         # visit the instance's keys (fewer than the schema's); report in the schema's order
         for name in x if len(x) < len(order) else [n for n in order if n in x]:
-            if name not in order:
-                continue
-            each = compiled.get(name) or sub(name)
+            each = compiled.get(name)
+            if each is None:
+                if name not in order:
+                    continue
+                each = sub(name)
             if each is _valid:
                 continue
             found = each(x[name])

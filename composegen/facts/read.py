@@ -146,9 +146,15 @@ def read_service(
         found if isinstance(found, Mapping) else {} if name in stack.services else stack.service(name)
     )
     path = ("services", name)
+    own: list[Origin | None] = []  # the service's own origin, looked up once, for keys it lacks
 
     def origin_of(key: str) -> Origin | None:
-        return key_origin(service, key) or stack.origin(path)
+        found = key_origin(service, key)
+        if found is None:
+            if not own:
+                own.append(stack.origin(path))
+            found = own[0]
+        return found
 
     words, problem = service_words(service, origin_of, role)
     facts: list[Fact] = []

@@ -222,6 +222,10 @@ class PytestPolicy(Frozen):
     execution_timeout: Duration = 1800.0
 
 
+#: The policy of a role a profile does not name: every number left to the calculator.
+_NO_ROLE_POLICY = RolePolicy()
+
+
 class Profile(Frozen):
     name: str
     description: str = ""
@@ -250,10 +254,10 @@ class Profile(Frozen):
     tiers: dict[str, Tier] = Field(default_factory=dict, exclude=True, description="Tiers for export env")
 
     def role(self, role: str) -> RolePolicy:
-        for name, policy in self.roles.items():
-            if name == role:
-                return policy
-        return RolePolicy()
+        """The profile's numbers for `role`; none chosen (all None) for a role it does not name.
+        (Asked for every service a calculator sizes: a look-up, and one frozen empty policy.)"""
+        found = self.roles.get(role)  # type: ignore[call-overload]  # any text: no policy for an unknown role
+        return _NO_ROLE_POLICY if found is None else found
 
 
 # --- composegen.yaml ---------------------------------------------------------------------------

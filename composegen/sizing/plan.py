@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from composegen.profiles.models import HostSpec, Profile
 from composegen.sizing.common import FACTS_SIZING
@@ -114,14 +115,14 @@ def _hardening(inputs: ServiceInputs, profile: Profile, allowed: bool) -> tuple[
     ), tuple(notes)
 
 
-def _environment(inputs: ServiceInputs, profile: Profile, derived: Sequence[EnvSetting]) -> tuple[EnvSetting, ...]:
-    """Profile environment (all, python, role) < calculator values < composegen.yaml values."""
+def _profile_environment(role: str, profile: Profile) -> dict[str, EnvSetting]:
+    """The profile's environment for a role (all, python, role), pytest's settings included."""
     merged: dict[str, EnvSetting] = {}
-    groups = ["all", *(["python"] if inputs.role in PYTHON_ROLES else []), inputs.role]
+    groups = ["all", *(["python"] if role in PYTHON_ROLES else []), role]
     for group in groups:
         for key, value in profile.environment.get(group, {}).items():
             merged[key] = EnvSetting(key, value, note=f"profile {profile.name}: environment.{group}")
-    if profile.pytest is not None and inputs.role in PYTHON_ROLES:
+    if profile.pytest is not None and role in PYTHON_ROLES:
         src = f"profile {profile.name}: pytest"
         for key, value, note in (
             ("PYTEST_MODE", profile.pytest.mode, f"{src}.mode"),
@@ -137,6 +138,18 @@ def _environment(inputs: ServiceInputs, profile: Profile, derived: Sequence[EnvS
             ),
         ):
             merged[key] = EnvSetting(key, value, note=note)
+    return merged
+
+
+def _environment(
+    inputs: ServiceInputs,
+    profile: Profile,
+    derived: Sequence[EnvSetting],
+    profile_part: Mapping[str, EnvSetting] | None = None,
+) -> tuple[EnvSetting, ...]:
+    """Profile environment (all, python, role) < calculator values < composegen.yaml values.
+    `profile_part`: the profile's for the service's role, made already (`_Policy`)."""
+    merged = dict(profile_part if profile_part is not None else _profile_environment(inputs.role, profile))
     for setting in derived:
         merged[setting.key] = setting
     for key, value in inputs.spec.environment.items():
@@ -144,55 +157,104 @@ def _environment(inputs: ServiceInputs, profile: Profile, derived: Sequence[EnvS
     return tuple(sorted(merged.values(), key=lambda e: e.key))
 
 
-def plan_service(
-    inputs: ServiceInputs,
-    profile: Profile,
-    docker_version: str | None = None,
-    measured: ServiceMeasurement | None = None,
-) -> ServicePlan:
-    sizing = CALCULATORS[inputs.role](inputs, profile)
-    measured_reservation = cpu_reservation = None
-    if measured is not None:  # calibrate's measurements replace the calculator's memory and cpus
-        applied = apply_measured(inputs, sizing, measured, profile)
-        sizing, measured_reservation = applied.sizing, applied.reservation
-        cpu_reservation = applied.cpu_reservation
-    hardening, notes = _hardening(inputs, profile, sizing.hardening)
-    mounts = list(sizing.tmpfs)
-    memory = sizing.memory
-    if hardening.read_only and "/tmp" not in {m.path for m in mounts} and "/tmp" not in inputs.base.tmpfs_targets:
-        tmp = given("tmpfs /tmp", profile.hardening.tmp_size, "bytes", f"profile {profile.name}: hardening.tmp_size")
-        mounts.append(TmpfsMount("/tmp", tmp, "1777", "writable /tmp for a read-only root"))
-        memory = total("memory limit", (memory, tmp), "tmpfs pages count against the limit (facts/sizing.md)")
-    limit = rounded_up(_floored(memory, profile), ROUND_STEP, "16 MiB").renamed("memory limit")
-    reservation = None
-    if profile.memory.reservation_ratio and measured_reservation is not None:
-        reservation = rounded_up(reservation_from(measured_reservation, limit), ROUND_STEP, "16 MiB")
-    elif profile.memory.reservation_ratio:
-        ratio = given(
-            "reservation ratio",
-            profile.memory.reservation_ratio,
-            "ratio",
-            f"profile {profile.name}: memory.reservation_ratio",
+class _Policy(NamedTuple):
+    """What `plan_service` takes from the profile alone (and the Engine version), made once for a
+    stack: every service would make the same values again. Quantities and the Logging are
+    immutable, so services share them; the dictionaries fill as roles and limits come up."""
+
+    start_interval_ok: bool
+    tmp: Quantity | None  # the read-only root's /tmp, where the profile asks for read_only
+    reservation_ratio: Quantity | None
+    pids: Quantity | None
+    logging: Logging | None
+    environment: dict[str, dict[str, EnvSetting]]  # by role: `_profile_environment`
+    hardening: dict[tuple[str, bool, bool], tuple[Hardening, tuple[str, ...]]]  # (role, allowed, user unset)
+    labels: dict[tuple[str, float], tuple[tuple[str, str], ...]]  # (role, memory limit)
+
+
+def _policy(profile: Profile, docker_version: str | None) -> _Policy:
+    name = profile.name
+    tmp = (
+        given("tmpfs /tmp", profile.hardening.tmp_size, "bytes", f"profile {name}: hardening.tmp_size")
+        if profile.hardening.read_only
+        else None
+    )
+    ratio = (
+        given(
+            "reservation ratio", profile.memory.reservation_ratio, "ratio", f"profile {name}: memory.reservation_ratio"
         )
-        reservation = rounded_up(times("memory reservation", limit, ratio, unit="bytes"), ROUND_STEP, "16 MiB")
-    cpus = sizing.cpus if profile.cpu.limits else None
-    pids = given("pids limit", profile.pids, "count", f"profile {profile.name}: pids") if profile.pids else None
-    labels: list[tuple[str, str]] = []
-    if profile.monitoring:
-        prefix = profile.monitoring.label_prefix
-        labels = [
-            (f"{prefix}.profile", profile.name),
-            (f"{prefix}.role", inputs.role),
-            (f"{prefix}.memory.limit", format_bytes(limit.value)),
-            (f"{prefix}.memory.warn", format_bytes(_whole_mib(limit.value * profile.monitoring.warn))),
-            (f"{prefix}.memory.critical", format_bytes(_whole_mib(limit.value * profile.monitoring.critical))),
-        ]
+        if profile.memory.reservation_ratio
+        else None
+    )
+    pids = given("pids limit", profile.pids, "count", f"profile {name}: pids") if profile.pids else None
     logging = None
     if profile.logging:
         options = [("max-size", profile.logging.max_size), ("max-file", str(profile.logging.max_file))]
         if profile.logging.compress:
             options.append(("compress", "true"))
         logging = Logging(profile.logging.driver, tuple(options))
+    return _Policy(engine_supports_start_interval(docker_version), tmp, ratio, pids, logging, {}, {}, {})
+
+
+def _labels(role: str, limit: Quantity, profile: Profile, policy: _Policy) -> tuple[tuple[str, str], ...]:
+    """The monitoring labels of a service of `role` with that memory limit."""
+    if not profile.monitoring:
+        return ()
+    key = (role, limit.value)
+    found = policy.labels.get(key)
+    if found is None:
+        prefix = profile.monitoring.label_prefix
+        found = policy.labels[key] = (
+            (f"{prefix}.profile", profile.name),
+            (f"{prefix}.role", role),
+            (f"{prefix}.memory.limit", format_bytes(limit.value)),
+            (f"{prefix}.memory.warn", format_bytes(_whole_mib(limit.value * profile.monitoring.warn))),
+            (f"{prefix}.memory.critical", format_bytes(_whole_mib(limit.value * profile.monitoring.critical))),
+        )
+    return found
+
+
+def plan_service(
+    inputs: ServiceInputs,
+    profile: Profile,
+    docker_version: str | None = None,
+    measured: ServiceMeasurement | None = None,
+    policy: _Policy | None = None,
+) -> ServicePlan:
+    """One service's plan; `policy`: what the profile gives every service, made once for a stack
+    (`plan_stack`), else here."""
+    if policy is None:
+        policy = _policy(profile, docker_version)
+    sizing = CALCULATORS[inputs.role](inputs, profile)
+    measured_reservation = cpu_reservation = None
+    if measured is not None:  # calibrate's measurements replace the calculator's memory and cpus
+        applied = apply_measured(inputs, sizing, measured, profile)
+        sizing, measured_reservation = applied.sizing, applied.reservation
+        cpu_reservation = applied.cpu_reservation
+    hardened = (inputs.role, sizing.hardening, inputs.base.user is None)
+    found = policy.hardening.get(hardened)
+    if found is None:
+        found = policy.hardening[hardened] = _hardening(inputs, profile, sizing.hardening)
+    hardening, notes = found
+    mounts = list(sizing.tmpfs)
+    memory = sizing.memory
+    if hardening.read_only and "/tmp" not in {m.path for m in mounts} and "/tmp" not in inputs.base.tmpfs_targets:
+        tmp = policy.tmp
+        assert tmp is not None  # a read-only root only where the profile asks for one
+        mounts.append(TmpfsMount("/tmp", tmp, "1777", "writable /tmp for a read-only root"))
+        memory = total("memory limit", (memory, tmp), "tmpfs pages count against the limit (facts/sizing.md)")
+    limit = rounded_up(_floored(memory, profile), ROUND_STEP, "16 MiB").renamed("memory limit")
+    reservation = None
+    if policy.reservation_ratio is not None and measured_reservation is not None:
+        reservation = rounded_up(reservation_from(measured_reservation, limit), ROUND_STEP, "16 MiB")
+    elif policy.reservation_ratio is not None:
+        reservation = rounded_up(
+            times("memory reservation", limit, policy.reservation_ratio, unit="bytes"), ROUND_STEP, "16 MiB"
+        )
+    cpus = sizing.cpus if profile.cpu.limits else None
+    environment = policy.environment.get(inputs.role)
+    if environment is None:
+        environment = policy.environment[inputs.role] = _profile_environment(inputs.role, profile)
     return ServicePlan(
         name=inputs.name,
         role=inputs.role,
@@ -200,22 +262,16 @@ def plan_service(
         memory_limit=limit,
         memory_reservation=reservation,
         cpus=cpus,
-        pids=pids,
+        pids=policy.pids,
         startup=sizing.startup,
         sizing=sizing,
         tmpfs=tuple(mounts),
-        environment=_environment(inputs, profile, sizing.environment),
-        healthcheck=_healthcheck(
-            inputs,
-            profile,
-            sizing.startup,
-            sizing.healthcheck_test,
-            engine_supports_start_interval(docker_version),
-        ),
+        environment=_environment(inputs, profile, sizing.environment, environment),
+        healthcheck=_healthcheck(inputs, profile, sizing.startup, sizing.healthcheck_test, policy.start_interval_ok),
         hardening=hardening,
-        logging=logging,
+        logging=policy.logging,
         restart=profile.restart,
-        labels=tuple(labels),
+        labels=_labels(inputs.role, limit, profile, policy),
         notes=(*sizing.base_notes, *sizing.notes, *notes),
         base_facts=base_facts(inputs),
         cpu_reservation=cpu_reservation if cpus is not None else None,
@@ -240,23 +296,24 @@ def _gpus(inputs: ServiceInputs) -> int:
 def host_fit(services: Sequence[ServicePlan], host: HostSpec | None) -> HostFit:
     """Sums of limits, reservations and cpus (× replicas) against the host budget."""
 
-    def summed(name: str, unit: str, pick: list[tuple[ServicePlan, Quantity | None]]) -> Quantity:
+    replicas = [s.replicas for s in services]  # (a property: asked once a service, not once a sum)
+
+    def summed(name: str, unit: str, pick: list[Quantity | None]) -> Quantity:
         parts = []
-        for plan, q in pick:
+        for plan, reps, q in zip(services, replicas, pick, strict=True):
             if q is None:
                 continue
-            reps = plan.replicas
             parts.append(
-                q.renamed(f"{plan.name}")
+                q.renamed(plan.name)
                 if reps == 1
                 else times(f"{plan.name} ({reps} replicas)", given("replicas", reps, "count", ""), q.renamed(plan.name))
             )
         result = total(name, parts)
         return Quantity(name, result.value, unit, result.formula, "", result.parts)  # type: ignore[arg-type]
 
-    limits = summed("sum of memory limits", "bytes", [(s, s.memory_limit) for s in services])
-    reservations = summed("sum of memory reservations", "bytes", [(s, s.memory_reservation) for s in services])
-    cpus = summed("sum of cpus", "cpus", [(s, s.cpus) for s in services])
+    limits = summed("sum of memory limits", "bytes", [s.memory_limit for s in services])
+    reservations = summed("sum of memory reservations", "bytes", [s.memory_reservation for s in services])
+    cpus = summed("sum of cpus", "cpus", [s.cpus for s in services])
     problems: list[str] = []
     host_memory = host_cpus = None
     if host is not None:
@@ -315,8 +372,10 @@ def plan_stack(
     """The plan for every service; `docker_version` (of the Engine that will run the stack) leaves
     out what an older Engine refuses (healthcheck.start_interval before 25); `measurements` (from
     calibrate) replace the calculators' memory and cpus where a service was measured."""
+    policy = _policy(profile, docker_version)
     services = tuple(
-        plan_service(i, profile, docker_version, measurements.service(i.name) if measurements else None) for i in inputs
+        plan_service(i, profile, docker_version, measurements.service(i.name) if measurements else None, policy)
+        for i in inputs
     )
     measured: tuple[str, ...] = ()
     if measurements is not None:

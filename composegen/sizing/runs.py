@@ -121,8 +121,8 @@ def where_text(origin: Origin | None) -> str:
 def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:
     """The programs the service runs and every fact read from it in the base file, one line each,
     for explain."""
-    if inputs.facts is None:
-        return ()
+    if inputs.facts is None or not (inputs.facts.commands or inputs.facts.facts):
+        return ()  # (most services of a large stack: nothing read, nothing to mask)
     from composegen.masking import mask, secret_values  # lazy: explain only
 
     secrets = (*secret_values(inputs.base.environment), *inputs.secrets)

@@ -21,7 +21,7 @@ from composegen.compose.interpolate import (
 from composegen.compose.oracle import OracleError, run_config
 from composegen.compose.tree import SDict, SList, plain
 from composegen.errors import InputError
-from composegen.yamlio import Tagged, quote
+from composegen.yamlio import Tagged, Timestamp, quote
 
 ENV = {"SET": "val", "EMPTY": "", "lower": "lo", "NUM": "8080"}
 
@@ -327,3 +327,15 @@ def test_env_files_match_compose(
 
 def test_cases_are_printable() -> None:
     json.dumps([RESOLVES, FAILS, ENV_FILES])
+
+
+def test_parts_with_nothing_to_substitute_or_cast_are_returned_as_they_are() -> None:
+    """Containers are rebuilt only where something changed: a mapping no cast reaches, holding
+    text without `$`, numbers, booleans, null and a date, is the very same object afterwards."""
+    quiet = SDict({"a": "x", "b": 1, "c": True, "d": 1.5, "e": None, "f": Timestamp("2001-12-14"), "g": SList(["y"])})
+    data = SDict({"services": SDict({"web": SDict({"labels": quiet, "environment": SDict({"A": "${A}"})})})})
+    result = interpolate(data, {"A": "1"}).value
+    web = result["services"]["web"]
+    assert web["labels"] is quiet
+    assert web["environment"] == {"A": "1"}
+    assert interpolate(quiet, {}).value is quiet

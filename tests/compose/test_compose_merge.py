@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from compose_testlib import get_path, load_cases
 
-from composegen.compose.merge import enforce_unicity, merge_files, port_keys
+from composegen.compose.merge import enforce_unicity, merge_files, merge_into, port_keys
 from composegen.compose.normalize import canonical_services
 from composegen.compose.oracle import OracleError, run_config
-from composegen.compose.stack import Stack, load_stack
+from composegen.compose.stack import Stack, has_tags, load_stack
 from composegen.compose.syntax import key_value_mapping
 from composegen.compose.tree import SDict, SList, dotted, plain
 from composegen.errors import InputError
+from composegen.yamlio import parse_document
 
 CASES = load_cases("merge_cases.yaml")
 ROWS = {
@@ -149,6 +150,32 @@ def test_merge_files_takes_plain_dicts_and_leaves_them_alone() -> None:
     }
     assert base["services"]["web"]["ports"] == ["80:80"]
     assert over["services"]["web"]["environment"] == {"B": "2"}
+
+
+#: The merge cases whose later file holds no `!reset` or `!override`.
+UNTAGGED = [c for c in CASES if not c.get("our_raises") and "!" not in c.get("over", "") + (c.get("over_file") or "")]
+
+
+@pytest.mark.parametrize("case", UNTAGGED, ids=[c["name"] for c in UNTAGGED])
+def test_a_file_without_tags_merges_the_same_when_its_tags_are_not_looked_for(
+    case: dict[str, Any], tmp_path: Path
+) -> None:
+    """The loader merges a file without walking it for tags when no file read holds one
+    (`merge_into(tagged=False)`): the result is the one that walking for tags gives."""
+    base, over = (parse_document(p.read_text(encoding="utf-8"), str(p)).data for p in write_case(case, tmp_path)[:2])
+    assert not has_tags(over)
+    looked = merge_into(base, over)
+    taken = merge_into(base, over, tagged=False)
+    assert plain(taken) == plain(looked)
+    assert taken.origins == looked.origins
+
+
+def test_a_tag_in_a_later_file_is_applied_after_files_without_tags(tmp_path: Path) -> None:
+    (tmp_path / "base.yml").write_text("services:\n  a:\n    image: busybox\n    ports: ['80:80']\n")
+    (tmp_path / "mid.yml").write_text("services:\n  a:\n    environment: {A: '1'}\n")
+    (tmp_path / "over.yml").write_text("services:\n  a:\n    ports: !reset []\n    environment: !override {B: '2'}\n")
+    stack = load_stack([tmp_path / "base.yml", tmp_path / "mid.yml", tmp_path / "over.yml"], env={})
+    assert plain(stack.data["services"]["a"]) == {"image": "busybox", "environment": {"B": "2"}}
 
 
 def test_merge_files_of_one_file_still_keeps_one_entry_per_key() -> None:

@@ -19,7 +19,7 @@ from composegen.compose.oracle import OracleError, run_config
 from composegen.compose.stack import load_stack
 from composegen.compose.tree import plain
 from composegen.compose.validator import CompiledSchema, UnsupportedSchema
-from composegen.yamlio import parse_document
+from composegen.yamlio import SDict, SList, Timestamp, parse_document
 
 
 def _service(**keys: Any) -> dict[str, Any]:
@@ -128,6 +128,37 @@ def test_the_validator_reports_exactly_what_jsonschema_reports() -> None:
         assert ours.is_valid(model) == reference.is_valid(model)
 
 
+#: Values at the edges of JSON types as Python holds them: a bool is no integer, 2.0 is one, a
+#: float that is not whole is only a number, the reader's SDict/SList are objects and arrays.
+TYPE_EDGES: list[Any] = [True, False, 0, 2, -3, 2.0, 1.5, 10**20, None, "", "x", [], {}, SList([1]), SDict({"a": 1})]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["string"],
+        ["integer"],
+        ["number"],
+        ["boolean"],
+        ["null"],
+        ["object"],
+        ["array"],
+        ["string", "number"],
+        ["integer", "boolean"],
+        ["null", "object"],
+    ],
+)
+def test_the_type_keyword_agrees_with_jsonschema_at_the_edges(names: list[str]) -> None:
+    from jsonschema import Draft202012Validator
+
+    node = {"type": names if len(names) > 1 else names[0]}
+    reference, ours = Draft202012Validator(node), CompiledSchema(node)
+    for value in TYPE_EDGES:
+        assert ours.is_valid(value) == reference.is_valid(plain(value)), (names, value)
+    if names == ["string"]:
+        assert not ours.is_valid(Timestamp("2001-12-14"))  # a date is no text to compose
+
+
 def test_the_validator_refuses_a_keyword_it_does_not_implement() -> None:
     with pytest.raises(UnsupportedSchema, match="'not'"):
         CompiledSchema({"type": "object", "properties": {"a": {"not": {"type": "string"}}}}).is_valid({"a": 1})
@@ -210,6 +241,23 @@ def test_one_error_per_root_cause(model: dict[str, Any], expected: list[tuple[tu
     assert [e.path for e in errors] == [path for path, _ in expected], [str(e) for e in errors]
     for error, (_, text) in zip(errors, expected, strict=True):
         assert text in error.message
+
+
+def test_a_value_read_in_several_places_is_reported_at_each_as_that_place_reads_it() -> None:
+    """The reading of a value is worked out once per kind of place (a stack repeats `512M` in
+    every service): each place still gets its own error, with its own reading, in file order."""
+    bad = {"image": "busybox", "cpus": "lots", "deploy": {"resources": {"limits": {"cpus": "lots", "memory": "1x"}}}}
+    good = {"image": "busybox", "cpus": "0.5", "deploy": {"resources": {"limits": {"cpus": "0.5", "memory": "1G"}}}}
+    model = {"services": {"a": bad, "b": good, "c": {**bad, "healthcheck": {"retries": "lots"}}}}
+    found = [(e.path, e.message) for e in schema.validate(model)]
+    service = [
+        ("cpus", "'lots' is not a number"),
+        ("deploy.resources.limits.cpus", "'lots' is not a number"),
+        ("deploy.resources.limits.memory", "'1x' is not a size compose understands (write it like 512M or 2G)"),
+    ]
+    expected = [(("services", name, *where.split(".")), message) for name in "ac" for where, message in service]
+    expected.append((("services", "c", "healthcheck", "retries"), "'lots' is not a whole number"))
+    assert found == expected
 
 
 @pytest.mark.oracle

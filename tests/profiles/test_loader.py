@@ -8,6 +8,7 @@ import pytest
 
 from composegen.errors import InputError
 from composegen.profiles.loader import bundled_profiles, deep_merge, load_profile, load_project
+from composegen.profiles.models import RolePolicy
 from composegen.profiles.schema import FILES, schema_text
 from tests.conftest import REPO
 
@@ -149,3 +150,13 @@ def test_project_profile_errors_point_into_composegen_yaml(tmp_path: Path) -> No
     project.write_text("profiles:\n  a: {extends: b}\n  b: {extends: a}\n")
     with pytest.raises(InputError, match="cycle: a -> b -> a"):
         load_profile("a", tmp_path, project)
+
+
+@pytest.mark.parametrize("name", ["prod", "dev"])
+def test_a_profile_gives_its_role_policies_and_an_empty_one_for_a_role_it_does_not_name(name: str) -> None:
+    profile = load_profile(name, REPO, None).profile
+    for role, policy in profile.roles.items():
+        assert profile.role(role) is policy
+    empty = profile.role("no-such-role")
+    assert empty == RolePolicy() and all(value is None for value in empty.model_dump().values())
+    assert profile.role("python-web") == RolePolicy() or "python-web" in profile.roles
