@@ -204,7 +204,8 @@ def lint(options: LintOptions) -> LintRun:
     from composegen.lint.load import build_context
     from composegen.lint.rules import all_rules
 
-    environ = os.environ if options.environ is None else options.environ
+    # os.environ decodes each variable on each read: copied once, not once per file linted
+    environ = dict(os.environ) if options.environ is None else options.environ
     recorded: dict[str, int] = {}
     if options.baseline is not None:  # a bad baseline fails before any work
         from composegen.lint import baseline
