@@ -288,7 +288,7 @@ for _pattern, _kind in READS.items():
 
 #: Go's unicode.IsSpace below U+0100: compose-go refuses `- KEY =value` ending in one of them.
 _GO_LATIN1_SPACE = "\t\n\v\f\r \x85\xa0"
-_FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+_FLOAT = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"  # compiled by `re` when first used
 _WHOLE = re.compile(r"^[+-]?[0-9]+$")
 _CAST_NAMES = {"_to_int": "a whole number", "_to_float": "a number", "_to_bool": "true or false"}
 
@@ -329,7 +329,7 @@ def _read_problem(kind: str, value: Any) -> str | None:
         return mask(str(err))
     if kind == "environment entry":
         return environment_name_problem(value.split("=", 1)[0])
-    if kind == "number" and not _FLOAT.match(value):
+    if kind == "number" and not re.match(_FLOAT, value):
         return f"{shown(value)} is not a number"
     if kind == "whole" and not _WHOLE.match(value):
         return f"{shown(value)} is not a whole number"
