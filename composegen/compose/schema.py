@@ -365,12 +365,26 @@ _TYPED_SECTIONS = ("services", "networks", "volumes", "secrets", "configs")
 _TYPED_TRIE = PathTrie([*READS, *CASTS])
 
 
+def _read_by_index_only(pattern: tuple[str, ...]) -> bool:
+    """A READS pattern ending in `*` (a list item: `environment`'s `KEY=value`) that no longer
+    pattern continues and no cast shares: what it reads under a mapping's text key is nothing."""
+    node = _TYPED_TRIE.start(pattern)
+    return pattern[-1] == "*" and pattern not in CASTS and len(node) == 1 and set(node[0]) == {None}
+
+
+#: The trie nodes where a value under a text key can have no problem (`_read_kind` takes a `*`
+#: pattern's kind for list indexes only): a mapping's entries there (`environment: {KEY: value}`,
+#: half of what a typical stack has under the typed paths) are not walked.
+_INDEX_ONLY = frozenset(id(_TYPED_TRIE.start(p)[0]) for p in READS if _read_by_index_only(p))
+
+
 def _typed_scalars(value: Any, path: KeyPath, nodes: tuple[TrieNode, ...], found: list[tuple[KeyPath, Any]]) -> None:
     if is_mapping(value):
         for key, item in value.items():
             below = step(nodes, key)
-            if below:
-                _typed_scalars(item, (*path, key), below, found)
+            if not below or (isinstance(key, str) and key != "*" and all(id(n) in _INDEX_ONLY for n in below)):
+                continue
+            _typed_scalars(item, (*path, key), below, found)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             below = step(nodes, index)
