@@ -1,5 +1,6 @@
 """The `lint` command's body, typer-free (the fast path runs it): one library call
-(`composegen.lint.run.check`), the outcome printed through the chosen reporter, the exit code.
+(`composegen.lint.run.check`), the outcome (its report assembled) printed through the chosen
+reporter, the exit code.
 
 Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: a file or setting that could
 not be read (the other files are still linted and reported).
@@ -16,8 +17,7 @@ from composegen.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from composegen.lint.finding import Severity
 
 if TYPE_CHECKING:
-    from composegen.lint.run import LintOptions, LintOutcome, LintRun
-    from composegen.report.base import Report
+    from composegen.lint.run import LintOptions, LintRun
 
 
 def exit_code(run: LintRun) -> int:
@@ -56,7 +56,7 @@ def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None) ->
 
     fmt = choose_format(options, environ)
     reporter = get_reporter(fmt)  # an unknown format fails before any work
-    outcome = check(options)
+    outcome = check(options._replace(color=_use_color(options, out, environ)))
     run = outcome.run
     for line in outcome.not_fixed:
         err.write(f"composegen: not fixed: {line}\n")
@@ -70,34 +70,6 @@ def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None) ->
     if outcome.recorded is not None:
         err.write(f"composegen: recorded {outcome.recorded} findings in the baseline {options.write_baseline}\n")
         return EXIT_USAGE if run.errors else EXIT_OK
-    out.write(reporter(_report(options, outcome, fmt, out, environ)))
+    if outcome.report is not None:  # neither --diff nor --write-baseline: check assembled it
+        out.write(reporter(outcome.report))
     return exit_code(run)
-
-
-def _report(options: LintOptions, outcome: LintOutcome, fmt: str, out: TextIO, environ: Mapping[str, str]) -> Report:
-    from composegen import __version__
-    from composegen.lint.run import display_path, fix_texts, rule_infos
-    from composegen.report.base import Report
-
-    run = outcome.run
-    every = [*run.findings, *run.suppressed]
-    shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in every}}
-    renamed = {file: name for file, name in shown_file.items() if name != file}
-    shown = (
-        [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.findings]
-        if renamed
-        else run.findings
-    )
-    hidden = [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.suppressed]
-    return Report(
-        findings=shown,
-        suppressed=hidden,
-        rules=rule_infos(run.rules, environ) if fmt == "sarif" else (),
-        files=[display_path(f, options.cwd) for f in run.files],
-        errors=run.errors,
-        color=fmt == "text" and _use_color(options, out, environ),
-        version=__version__,
-        root_uri=options.cwd.resolve().as_uri(),
-        fixed=outcome.fixed,
-        fixes=fix_texts(shown, options.cwd) if fmt == "sarif" else {},
-    )

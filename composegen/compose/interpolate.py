@@ -250,7 +250,8 @@ def substitute(
 # --- casts (compose-go loader/interpolate.go, v2.9) ------------------------------------------
 
 _INT = re.compile(r"^[+-]?[0-9]+$")
-_FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$|^[+-]?(?i:inf|infinity|nan)$")
+#: (as text, compiled by `re` when a string is first cast to a float: few files have one)
+_FLOAT = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$|^[+-]?(?i:inf|infinity|nan)$"
 _TRUE = frozenset({"true", "y", "yes", "on"})
 _FALSE = frozenset({"false", "n", "no", "off"})
 
@@ -268,7 +269,7 @@ def _to_int(text: str) -> int | None:
 
 
 def _to_float(text: str) -> float | None:
-    if not _FLOAT.match(text):
+    if not re.match(_FLOAT, text):
         return None
     number = float(text)
     spelled = text.lstrip("+-").lower().startswith("inf")  # ParseFloat takes "inf"; `1e400` overflows

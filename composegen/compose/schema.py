@@ -288,7 +288,7 @@ for _pattern, _kind in READS.items():
 
 #: Go's unicode.IsSpace below U+0100: compose-go refuses `- KEY =value` ending in one of them.
 _GO_LATIN1_SPACE = "\t\n\v\f\r \x85\xa0"
-_FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+_FLOAT = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"  # compiled by `re` when first used
 _WHOLE = re.compile(r"^[+-]?[0-9]+$")
 _CAST_NAMES = {"_to_int": "a whole number", "_to_float": "a number", "_to_bool": "true or false"}
 
@@ -329,7 +329,7 @@ def _read_problem(kind: str, value: Any) -> str | None:
         return mask(str(err))
     if kind == "environment entry":
         return environment_name_problem(value.split("=", 1)[0])
-    if kind == "number" and not _FLOAT.match(value):
+    if kind == "number" and not re.match(_FLOAT, value):
         return f"{shown(value)} is not a number"
     if kind == "whole" and not _WHOLE.match(value):
         return f"{shown(value)} is not a whole number"
@@ -372,6 +372,19 @@ _TYPED_TRIE = PathTrie([*READS, *CASTS])
 _READERS: dict[tuple[int, ...], Reader] = {}
 
 
+def _read_by_index_only(pattern: tuple[str, ...]) -> bool:
+    """A READS pattern ending in `*` (a list item: `environment`'s `KEY=value`) that no longer
+    pattern continues and no cast shares: what it reads under a mapping's text key is nothing."""
+    node = _TYPED_TRIE.start(pattern)
+    return pattern[-1] == "*" and pattern not in CASTS and len(node) == 1 and set(node[0]) == {None}
+
+
+#: The trie nodes where a value under a text key can have no problem (`_read_kind` takes a `*`
+#: pattern's kind for list indexes only): a mapping's entries there (`environment: {KEY: value}`,
+#: half of what a typical stack has under the typed paths) are not walked.
+_INDEX_ONLY = frozenset(id(_TYPED_TRIE.start(p)[0]) for p in READS if _read_by_index_only(p))
+
+
 def _reader(nodes: tuple[TrieNode, ...], path: KeyPath) -> Reader:
     key = tuple(map(id, nodes))
     found = _READERS.get(key)
@@ -399,8 +412,9 @@ def _typed_strings(
             return
         for key, item in value.items():
             below = step(nodes, key)
-            if below:
-                _typed_strings(item, (*path, key), below, found)
+            if not below or (isinstance(key, str) and key != "*" and all(id(n) in _INDEX_ONLY for n in below)):
+                continue
+            _typed_strings(item, (*path, key), below, found)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             below = step(nodes, index)

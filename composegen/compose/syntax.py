@@ -44,14 +44,14 @@ def go_float(value: float) -> str:
         return "+Inf" if value > 0 else "-Inf"
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
-    from decimal import Decimal  # lazy: a float in a compose value is rare
-
-    sign_bit, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
-    assert isinstance(exponent, int)
-    digits = "".join(map(str, digit_tuple)).lstrip("0")
-    point = len(digits) + exponent  # value = 0.<digits> x 10**point
+    # repr: the shortest digits that read back as `value` (`1.5`, `100000.0`, `1e-05`, `-2.5e+16`)
+    text = repr(value)
+    mantissa, _, power = text.removeprefix("-").partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0")
+    point = len(digits) + int(power or "0") - len(fraction)  # value = 0.<digits> x 10**point
     digits = digits.rstrip("0") or "0"
-    sign = "-" if sign_bit else ""
+    sign = "-" if text.startswith("-") else ""
     exp = point - 1
     if exp < -4 or exp >= 6:
         tail = f".{digits[1:]}" if len(digits) > 1 else ""

@@ -47,7 +47,8 @@ class Word(NamedTuple):
 
 #: The container's variables a script can read: {name: (value, where it was set, `file:line`)}.
 ScriptEnv = Mapping[str, tuple[str, str]]
-_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+#: `$NAME`, `${NAME}` in a script (as text, compiled by `re` when a script first names one)
+_VARIABLE = r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))"
 #: The longest word an expansion may make (a bound: an expansion never costs more than this).
 _MAX_EXPANDED = 4096
 
@@ -63,7 +64,7 @@ def expanded(word: Word, env: ScriptEnv) -> Word:
     notes: dict[str, str] = {}
     size = 0
     at = 0
-    for match in _VARIABLE.finditer(text):
+    for match in re.finditer(_VARIABLE, text):
         name = match.group(1) or match.group(2)
         found = env.get(name)
         if found is None:

@@ -206,8 +206,47 @@ def env_files_of(stack: Stack) -> dict[str, Mapping[str, tuple[str, str]]]:
     return {
         name: stack.env_file_variables(name, cache)
         for name, service in stack.services.items()
-        if isinstance(service, Mapping) and service.get("env_file")
+        if _names_env_files(service)
     }
+
+
+def _names_env_files(service: Any) -> bool:
+    return isinstance(service, Mapping) and bool(service.get("env_file"))
+
+
+class StackReader:
+    """The facts of a stack's services read one at a time, on first ask, each as
+    `read_stack(stack, env_files=env_files_of(stack), roles=roles)` reads it: lint asks about a
+    few services of a stack (a postgres server's flags, a healthchecked service's startup), and
+    reads those only."""
+
+    def __init__(self, stack: Stack, roles: Mapping[str, str] | None = None) -> None:
+        self.stack = stack
+        self.roles: Mapping[str, str] = roles or {}
+        self._dependents: dict[str, list[Fact]] | None = None
+        self._env_files: dict[str, Mapping[str, tuple[str, str]]] = {}  # each file read once
+        self._read: dict[str, ServiceFacts | None] = {}
+
+    def service(self, name: str) -> ServiceFacts | None:
+        """The facts of service `name` (None: the stack has no service of that name)."""
+        try:
+            return self._read[name]
+        except KeyError:
+            pass
+        found = None
+        if name in self.stack.services:
+            if self._dependents is None:
+                self._dependents = compose_facts.completed_dependencies(self.stack.services)
+            service = self.stack.services[name]
+            found = read_service(
+                self.stack,
+                name,
+                env_files=self.stack.env_file_variables(name, self._env_files) if _names_env_files(service) else None,
+                role=self.roles.get(name),
+                dependents=self._dependents.get(name, ()),
+            )
+        self._read[name] = found
+        return found
 
 
 def read_stack(

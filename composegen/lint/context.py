@@ -16,6 +16,7 @@ from composegen.yamlio import KeyPath
 
 if TYPE_CHECKING:
     from composegen.facts import ServiceFacts, StackFacts
+    from composegen.facts.read import StackReader
     from composegen.profiles.models import HostSpec
     from composegen.sizing.inputs import ServiceInputs
     from composegen.sizing.result import Sizing
@@ -35,14 +36,15 @@ class LintContext:
 
     `usage` and `target` are what the user said (--usage, --target, composegen.yaml), else what
     the stack says (composegen.facts: `*.test.yml` is pytest, `docker-stack.yml` or a Swarm-only
-    key is Swarm), else None and "compose". The facts are read once, on first use, and only when
-    something could say: a plain file (no `deploy`, no top-level `networks`, a name like
-    `docker-compose.yml`) never pays for them."""
+    key is Swarm), else None and "compose", read from that evidence alone (a plain file: no
+    `deploy`, no top-level `networks`, a name like `docker-compose.yml`, is not even asked). What
+    a service runs is read for that service, when a rule first asks (`facts`, `expected`)."""
 
     __slots__ = (
         "_expected_cache",
         "_facts",
         "_origins",
+        "_reader",
         "_said",
         "_services",
         "_target",
@@ -73,7 +75,8 @@ class LintContext:
         self._facts = facts
         self.host = host
         self.inputs = inputs
-        self._expected_cache: dict[str, Sizing] | None = None
+        self._reader: StackReader | None = None  # the facts of single services, until the stack's are read
+        self._expected_cache: dict[str, Sizing | None] = {}
         #: lint.readers.raw_index of each document, by id (the stack holds the documents)
         self.raw_indexes: dict[int, Any] = {}
         self._services: list[tuple[str, Mapping[str, Any]]] | None = None
@@ -87,7 +90,7 @@ class LintContext:
         if self._usage is not None:
             return self._usage
         if "usage" not in self._said:
-            self._said["usage"] = self.stack_facts().usage if self._named() and self._may_say("usage") else None
+            self._said["usage"] = self._stack_says("usage") if self._named() else None
         return self._said["usage"]
 
     @property
@@ -98,24 +101,25 @@ class LintContext:
         if self._target is not None:
             return self._target
         if "target" not in self._said:
-            swarm = (
-                (self._named() or self._deploys()) and self._may_say("target") and self.stack_facts().target == "swarm"
-            )
+            swarm = (self._named() or self._deploys()) and self._stack_says("target") == "swarm"
             self._said["target"] = "swarm" if swarm else "compose"
         return "swarm" if self._said["target"] == "swarm" else "compose"
 
-    def _may_say(self, what: Literal["usage", "target"]) -> bool:
-        """False where the evidence the stack's facts read for its usage (or for a Swarm target)
-        holds none, so that they say nothing: the facts of every service are then left unread.
-        Otherwise the facts decide (a stack whose facts cannot be read has none)."""
+    def _stack_says(self, what: Literal["usage", "target"]) -> str | None:
+        """What the stack's facts say of its usage (or its target), from the evidence they read for
+        it (the files' names; for a target also overlay networks and each service's `deploy`)
+        alone: what every service runs is left unread (composegen.facts.read.stack_usage)."""
         if self._facts is not None:
-            return True
+            return self._facts.usage if what == "usage" else self._facts.target
         from composegen.facts.read import stack_targets_swarm, stack_usage  # lazy: see stack_facts
 
         try:
-            return stack_usage(self.stack) is not None if what == "usage" else stack_targets_swarm(self.stack)
-        except ComposegenError:
-            return True
+            if what == "usage":
+                return stack_usage(self.stack)
+            return "swarm" if stack_targets_swarm(self.stack) else None
+        except ComposegenError:  # the facts decide (a stack whose facts cannot be read has none)
+            facts = self.stack_facts()
+            return facts.usage if what == "usage" else facts.target
 
     def _named(self) -> bool:
         """Whether a file name could say something: any word besides docker, compose, override."""
@@ -132,19 +136,35 @@ class LintContext:
     def stack_facts(self) -> StackFacts:
         """What every service runs (composegen.facts), read once."""
         if self._facts is None:
-            from composegen.facts import StackFacts, read_stack_facts  # lazy: ~10 ms of imports
+            from composegen.facts import read_stack_facts  # lazy: ~10 ms of imports
             from composegen.facts.read import env_files_of
 
-            roles = {name: i.spec.role for name, i in self.inputs.items() if i.spec.role is not None}
             try:
-                self._facts = read_stack_facts(self.stack, env_files=env_files_of(self.stack), roles=roles)
+                self._facts = read_stack_facts(self.stack, env_files=env_files_of(self.stack), roles=self._roles())
             except ComposegenError:  # facts are a help: a stack they cannot read has none
-                self._facts = StackFacts({}, None, (), None, ())
+                self._facts = _no_facts()
         return self._facts
 
     def facts(self, service: str) -> ServiceFacts | None:
-        """What one service runs: its programs and their settings, each with its file:line."""
-        return self.stack_facts().services.get(service)
+        """What one service runs: its programs and their settings, each with its file:line. Read
+        for that service alone, on first ask, unless the stack's facts are read already (a rule
+        asks about one service: a postgres server's flags, a healthchecked service's startup)."""
+        if self._facts is not None:
+            return self._facts.services.get(service)
+        if self._reader is None:
+            from composegen.facts.read import StackReader  # lazy: ~10 ms of imports
+
+            self._reader = StackReader(self.stack, roles=self._roles())
+        try:
+            return self._reader.service(service)
+        except ComposegenError:  # as stack_facts: a stack the facts cannot read has none
+            self._facts = _no_facts()
+            return None
+
+    def _roles(self) -> dict[str, str]:
+        """The roles composegen.yaml declares, by service (the facts read a declared postgres's
+        command as the server's flags)."""
+        return {name: i.spec.role for name, i in self.inputs.items() if i.spec.role is not None}
 
     @property
     def data(self) -> Mapping[str, Any]:
@@ -171,27 +191,32 @@ class LintContext:
         found = self.inputs.get(service)
         return found.role if found is not None else None
 
-    @property
-    def _expected(self) -> dict[str, Sizing]:
-        if self._expected_cache is None:
-            self._expected_cache = self._estimate()
-        return self._expected_cache
-
-    def _estimate(self) -> dict[str, Sizing]:
+    def _estimate(self, name: str) -> Sizing | None:
+        inputs = self.inputs.get(name)
+        if inputs is None:
+            return None
         from composegen.sizing.roles import CALCULATORS
 
         # the profile lint sizes with: no margin, no tmpfs data dirs, so `expected()` is the bare
         # working set a calculator estimates for the service (a plain stand-in: no pydantic)
-        profile = neutral_profile()
-        out: dict[str, Sizing] = {}
-        for name, inputs in self.inputs.items():
-            try:
-                # the calculators size for what the service runs (composegen.sizing.runs)
-                out[name] = CALCULATORS[inputs.role](inputs._replace(facts=self.facts(name)), profile)
-            except ComposegenError:  # a calculator that cannot size this service: no expectation
-                continue
-        return out
+        try:
+            # the calculators size for what the service runs (composegen.sizing.runs)
+            return CALCULATORS[inputs.role](inputs._replace(facts=self.facts(name)), neutral_profile())
+        except ComposegenError:  # a calculator that cannot size this service: no expectation
+            return None
 
     def expected(self, service: str) -> Sizing | None:
-        """The calculator's estimate for a service (bare working set, expected startup), if any."""
-        return self._expected.get(service)
+        """The calculator's estimate for a service (bare working set, expected startup), if any:
+        worked out on first ask, for that service alone."""
+        try:
+            return self._expected_cache[service]
+        except KeyError:
+            found = self._expected_cache[service] = self._estimate(service)
+            return found
+
+
+def _no_facts() -> StackFacts:
+    """The facts of a stack they cannot read: none."""
+    from composegen.facts import StackFacts
+
+    return StackFacts({}, None, (), None, ())

@@ -1,11 +1,13 @@
 """What a rule reports (Violation), what the user sees (Finding), and mechanical fixes (Fix); what a
-reporter is told about a rule (RuleInfo) and a fix (FileText). The reporters import this module only."""
+reporter is told about a rule (RuleInfo) and a fix (FileText), and everything it is given (Report,
+which the lint run assembles). The reporters import this module only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from operator import itemgetter
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from composegen.compose.tree import Origin
@@ -158,3 +160,19 @@ class FileText(NamedTuple):
     file: str  # as displayed
     before: str
     after: str
+
+
+class Report(NamedTuple):
+    """Everything a reporter shows (composegen.report): what `composegen.lint.run.check` returns
+    for the command to print."""
+
+    findings: Sequence[Finding]
+    rules: Sequence[RuleInfo] = ()
+    files: Sequence[str] = ()  # every file that was linted, as displayed
+    errors: Sequence[str] = ()  # input errors (one line each): files that could not be linted
+    color: bool = False
+    version: str = ""
+    root_uri: str = ""  # file:// URI of the folder relative paths are relative to (SARIF)
+    fixed: int = 0  # problems fixed by --fix before this report
+    suppressed: Sequence[Finding] = ()  # switched off by a directive or a baseline (json, SARIF)
+    fixes: Mapping[tuple[Any, ...], Sequence[FileText]] = MappingProxyType({})  # by Finding.key (SARIF)

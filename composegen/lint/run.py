@@ -4,8 +4,9 @@ each context, run the rules, apply directives and settings, fix, record a baseli
     outcome = check(LintOptions(files=(Path("docker-compose.yml"),), cwd=Path.cwd()))
 
 `lint()` does the work and returns findings; `check()` is the command's one library call (lint,
-then fix, diff or record a baseline). Neither prints: the command (composegen.cli.lint_output)
-prints the outcome through a reporter and maps it to the exit code.
+then fix, diff or record a baseline, and assemble the report: `outcome.report`). Neither prints:
+the command (composegen.cli.lint_output) prints the outcome through a reporter and maps it to the
+exit code.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from composegen.errors import ComposegenError, InputError
 from composegen.lint.config import LintConfig, resolve_codes
 from composegen.lint.directives import FileDirectives
-from composegen.lint.finding import FileText, Finding, RuleInfo, Severity, Suppression, unique
+from composegen.lint.finding import FileText, Finding, Report, RuleInfo, Severity, Suppression, unique
 
 if TYPE_CHECKING:
     from composegen.lint.context import LintContext
@@ -45,7 +46,7 @@ class LintOptions(NamedTuple):
     fix: bool = False
     diff: bool = False
     environ: Mapping[str, str] | None = None  # None: os.environ
-    color: bool | None = None  # None: on a terminal, unless NO_COLOR
+    color: bool | None = None  # the text report in colour (None: not; the command decides on a terminal)
     baseline: Path | None = None  # --baseline: findings recorded there do not count
     write_baseline: Path | None = None  # --write-baseline: record today's findings there
 
@@ -203,7 +204,8 @@ def lint(options: LintOptions) -> LintRun:
     from composegen.lint.load import build_context
     from composegen.lint.rules import all_rules
 
-    environ = os.environ if options.environ is None else options.environ
+    # os.environ decodes each variable on each read: copied once, not once per file linted
+    environ = dict(os.environ) if options.environ is None else options.environ
     recorded: dict[str, int] = {}
     if options.baseline is not None:  # a bad baseline fails before any work
         from composegen.lint import baseline
@@ -343,10 +345,12 @@ class LintOutcome(NamedTuple):
     diff: str | None = None  # --diff: what --fix would change (nothing was written)
     changes: bool = False  # --diff: whether --fix would change a file
     recorded: int | None = None  # --write-baseline: findings recorded in the baseline
+    report: Report | None = None  # what a reporter shows (None after --diff or --write-baseline)
 
 
 def check(options: LintOptions) -> LintOutcome:
-    """The `lint` command's work: lint, then fix, diff or record a baseline. Prints nothing."""
+    """The `lint` command's work: lint, then fix, diff or record a baseline, or assemble the
+    report. Prints nothing."""
     run = lint(options)
     fixed = 0
     not_fixed: Sequence[str] = ()
@@ -367,4 +371,34 @@ def check(options: LintOptions) -> LintOutcome:
         recorded = [*run.findings, *(f for f in run.suppressed if f.suppression and f.suppression.kind == "external")]
         baseline.write(recorded, options.write_baseline)
         return LintOutcome(run, fixed, not_fixed, recorded=len(recorded))
-    return LintOutcome(run, fixed, not_fixed)
+    return LintOutcome(run, fixed, not_fixed, report=report(run, options, fixed))
+
+
+def report(run: LintRun, options: LintOptions, fixed: int = 0) -> Report:
+    """What a reporter shows of `run`: files as the user reads them (relative to options.cwd where
+    below it); for SARIF (the format options choose) the rules' documentation and each fix."""
+    from composegen import __version__
+
+    environ = os.environ if options.environ is None else options.environ
+    fmt = choose_format(options, environ)
+    every = [*run.findings, *run.suppressed]
+    shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in every}}
+    renamed = {file: name for file, name in shown_file.items() if name != file}
+    shown = (
+        [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.findings]
+        if renamed
+        else run.findings
+    )
+    hidden = [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.suppressed]
+    return Report(
+        findings=shown,
+        suppressed=hidden,
+        rules=rule_infos(run.rules, environ) if fmt == "sarif" else (),
+        files=[display_path(f, options.cwd) for f in run.files],
+        errors=run.errors,
+        color=fmt == "text" and bool(options.color),
+        version=__version__,
+        root_uri=options.cwd.resolve().as_uri(),
+        fixed=fixed,
+        fixes=fix_texts(shown, options.cwd) if fmt == "sarif" else {},
+    )

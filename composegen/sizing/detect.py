@@ -123,17 +123,19 @@ DEPENDENCY_FILES = ("requirements.txt", "pyproject.toml")
 DEPENDENCY_BYTES = 256 * 1024
 #: A project that depends on nothing but these serves a plain WSGI app (no web framework).
 PLAIN_WSGI = frozenset({"gunicorn", "packaging", "setuptools", "wheel", "pip"})
-_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
-_PYPROJECT_DEPENDENCY = re.compile(r"^\s*[\"']([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
+#: A requirement's and a pyproject dependency's name, at a line's start (patterns as text, compiled
+#: by `re` when a dependency file is first read)
+_REQUIREMENT = r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)"
+_PYPROJECT_DEPENDENCY = r"^\s*[\"']([A-Za-z0-9][A-Za-z0-9._-]*)"
 
 
 def dependencies(text: str, file_name: str) -> frozenset[str]:
     """The distributions a requirements.txt or a pyproject.toml lists (names, normalised)."""
     if file_name == "pyproject.toml":
         block = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.MULTILINE | re.DOTALL)
-        names = _PYPROJECT_DEPENDENCY.findall(block.group(1)) if block else []
+        names = re.findall(_PYPROJECT_DEPENDENCY, block.group(1), re.MULTILINE) if block else []
     else:
-        names = _REQUIREMENT.findall(text)
+        names = re.findall(_REQUIREMENT, text, re.MULTILINE)
     return frozenset(re.sub(r"[-_.]+", "-", n).lower() for n in names)
 
 

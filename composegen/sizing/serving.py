@@ -136,10 +136,9 @@ WEIGHT_BITS: dict[str, float] = {
     "iq4_nl": 4.6818,
 }
 #: What a name's words say about its format, first match wins: `Qwen2.5-7B-Instruct-AWQ`,
-#: `model.Q4_K_M.gguf`, `llama3.1:8b-instruct-q8_0`.
-_FORMAT_IN_NAME = re.compile(
-    r"(?i)(?:^|[^a-z0-9])(iq4_xs|iq4_nl|q\d_k_[sml]|q\d_k|q\d_[01]|awq|gptq|fp8|bf16|f16|fp16)"
-)
+#: `model.Q4_K_M.gguf`, `llama3.1:8b-instruct-q8_0`. (A pattern as text, compiled by `re` when first
+#: used: lint imports this module, and most stacks name no model.)
+_FORMAT_IN_NAME = r"(?i)(?:^|[^a-z0-9])(iq4_xs|iq4_nl|q\d_k_[sml]|q\d_k|q\d_[01]|awq|gptq|fp8|bf16|f16|fp16)"
 #: Ollama's library tags without a quantization are Q4_K_M (ollama.com/library: the default tag's
 #: `quantization` field).
 OLLAMA_DEFAULT_FORMAT = "q4_k_m"
@@ -157,7 +156,7 @@ def weight_bits(fmt: str) -> float | None:
 
 def format_in_name(name: str) -> str | None:
     """The weights' format a model's name or file says (`...-AWQ`, `.Q4_K_M.gguf`), lower case."""
-    found = _FORMAT_IN_NAME.findall(name)
+    found = re.findall(_FORMAT_IN_NAME, name)
     return found[-1].lower() if found else None
 
 

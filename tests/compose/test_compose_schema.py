@@ -350,3 +350,12 @@ def test_a_value_whose_variable_failed_is_not_reported_twice(tmp_path: Path) -> 
     stack = load_stack([tmp_path / "c.yml"], env={})
     assert [p.kind for p in stack.problems] == ["variable-required"]
     assert stack.validate() == []
+
+
+def test_an_environment_entry_is_read_in_the_list_form_only() -> None:
+    """compose-go refuses `- KEY =value` (a name ending in a space) in the list form; a mapping's
+    text keys are not read so (nor walked: they are half of a stack's values in typed places)."""
+    listed = {"services": {"a": {"image": "x", "environment": ["GOOD=1", "BAD =2"]}}}
+    mapped = {"services": {"a": {"image": "x", "environment": {"GOOD": "1", "BAD ": "2"}}}}
+    assert [(e.path, e.keyword) for e in schema.type_errors(listed)] == [(("services", "a", "environment", 1), "type")]
+    assert schema.type_errors(mapped) == []

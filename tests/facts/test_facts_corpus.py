@@ -9,7 +9,7 @@ import pytest
 
 from composegen.compose.stack import load_stack
 from composegen.facts import ServiceFacts, read_stack_facts
-from composegen.facts.read import stack_targets_swarm, stack_usage
+from composegen.facts.read import StackReader, env_files_of, read_stack, stack_targets_swarm, stack_usage
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 CORPUS_FILES = sorted(p.name for p in CORPUS.glob("*.yml"))
@@ -31,3 +31,14 @@ def test_every_service_of_every_corpus_file_yields_facts(name: str) -> None:
         for fact in (*service.facts, *service.run_once_evidence, *service.target_evidence):
             assert fact.origin is not None, fact
             assert fact.origin.file == str(CORPUS / name), fact
+
+
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_each_service_read_alone_reads_as_in_its_stack(name: str) -> None:
+    """What lint reads of the one service a rule asks about (StackReader) is what the whole
+    stack's read gives it."""
+    stack = load_stack([CORPUS / name], env={})
+    whole = read_stack(stack, env_files=env_files_of(stack))
+    reader = StackReader(stack)
+    for service in reversed(list(whole)):
+        assert reader.service(service) == whole[service], service

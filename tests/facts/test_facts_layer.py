@@ -10,6 +10,7 @@ from pathlib import Path
 from composegen.compose.stack import load_stack
 from composegen.compose.syntax import image_name, image_tag
 from composegen.facts import read_service, read_stack
+from composegen.facts.read import StackReader, env_files_of
 from composegen.sizing import detect
 
 PACKAGE = Path(__file__).resolve().parents[2] / "composegen" / "facts"
@@ -59,6 +60,40 @@ def test_env_file_variables_count_where_the_caller_reads_them(tmp_path: Path) ->
     assert found is not None
     assert (found.value, found.via, found.where()) == (5, "env_file WEB_CONCURRENCY", f"{file}:5")
     assert read_stack(stack, environments={"web": {"WEB_CONCURRENCY": "2"}})["web"].value("workers") == 2
+
+
+SERVICES_READ_ALONE = """\
+services:
+  db:
+    image: registry.example/pg-custom:16
+    command: ["-c", "maintenance_work_mem=512MB"]
+  web:
+    image: python
+    command: gunicorn app:app
+    env_file: web.env
+    depends_on:
+      migrate: {condition: service_completed_successfully}
+  migrate:
+    image: python
+    command: python manage.py migrate
+    env_file: [web.env, missing.env]
+"""
+
+
+def test_a_service_read_alone_reads_as_in_its_stack(tmp_path: Path) -> None:
+    """StackReader (lint reads only the services a rule asks about) gives each service the facts
+    read_stack gives it: env files, declared roles and other services' evidence included."""
+    (tmp_path / "web.env").write_text("WEB_CONCURRENCY=5\n", encoding="utf-8")
+    (tmp_path / "compose.yaml").write_text(SERVICES_READ_ALONE, encoding="utf-8")
+    stack = load_stack([tmp_path / "compose.yaml"], env={})
+    roles = {"db": "postgres"}
+    whole = read_stack(stack, env_files=env_files_of(stack), roles=roles)
+    assert whole["web"].value("workers") == 5 and whole["migrate"].run_once  # the case reaches them
+    assert whole["db"].value("maintenance_work_mem") is not None
+    reader = StackReader(stack, roles=roles)
+    for name in reversed(list(whole)):
+        assert reader.service(name) == whole[name], name
+    assert reader.service("no-such-service") is None
 
 
 def _elapsed(file: Path) -> float:

@@ -429,16 +429,24 @@ def test_the_files_that_were_read_are_still_linted_and_counted(tmp_path: Path) -
 def test_the_lint_command_is_one_library_call_that_prints_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`lint.run.check` lints, fixes, diffs or records a baseline and returns the outcome; the
-    command (composegen.cli.lint_output) prints it and maps it to the exit code (issue 18)."""
+    """`lint.run.check` lints, fixes, diffs or records a baseline, assembles the report, and returns
+    the outcome; the command (composegen.cli.lint_output) prints it and maps it to the exit code
+    (issue 18)."""
     from composegen.lint.run import check
 
     (tmp_path / "docker-compose.yml").write_text(LIMITED, encoding="utf-8")
-    options = LintOptions(cwd=tmp_path, files=(tmp_path / "docker-compose.yml",))
+    options = LintOptions(cwd=tmp_path, files=(tmp_path / "docker-compose.yml",), format="sarif")
     plain = check(options)
     assert plain.run.findings and plain.diff is None and plain.recorded is None and plain.fixed == 0
+    report = plain.report
+    assert report is not None and report.files == ["docker-compose.yml"]  # as the user reads them
+    assert {f.file for f in report.findings} == {"docker-compose.yml"} and len(report.findings) == len(
+        plain.run.findings
+    )
+    assert report.rules and report.root_uri == tmp_path.resolve().as_uri() and not report.color
     diff = check(options._replace(diff=True))
-    assert diff.diff and diff.changes
+    assert diff.diff and diff.changes and diff.report is None
     recorded = check(options._replace(write_baseline=tmp_path / "baseline.json"))
     assert recorded.recorded == len(plain.run.findings) and (tmp_path / "baseline.json").is_file()
+    assert recorded.report is None
     assert capsys.readouterr() == ("", "")
