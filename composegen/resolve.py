@@ -177,20 +177,35 @@ def _footprints(spec: ServiceSpec, where: str, root: Path) -> tuple[ModelFootpri
     return tuple(footprint(ref, where, root) for ref in spec.models)
 
 
-def _role(spec: ServiceSpec, base: BaseService, secrets: Sequence[str]) -> tuple[str, str]:
+#: What `detect` said, by what it reads of a service: its image, entrypoint and command, and the
+#: environment where there is a command to mask (`_detected`).
+Detected = dict[tuple[Any, ...], tuple[str, str]]
+
+
+def _detected(base: BaseService, secrets: Sequence[str], known: Detected) -> tuple[str, str]:
+    """`detect`, once per image and command: services merged from one anchor repeat them."""
+    command = base.entrypoint or base.command
+    key = (base.image, base.entrypoint, base.command, tuple(base.environment.items()) if command else ())
+    found = known.get(key)
+    if found is None:
+        found = known[key] = detect(base, secrets)
+    return found
+
+
+def _role(spec: ServiceSpec, base: BaseService, secrets: Sequence[str], known: Detected) -> tuple[str, str]:
     if spec.role is not None:
         return spec.role, f"declared in {PROJECT_FILE}"
     if spec.models:
         llm = spec.context_length is not None or spec.concurrent_sequences is not None
         if not llm:  # an LLM server's image or command says so, whatever composegen.yaml lists
-            detected, reason = detect(base, secrets)
+            detected, reason = _detected(base, secrets, known)
             if detected == "llm":
                 return detected, f"{reason}; {PROJECT_FILE} lists its models"
         role = "llm" if llm else "ml-inference"
         return role, f"inferred: {PROJECT_FILE} lists models" + (" with a context length" if llm else "")
     if spec.agents is not None:
         return "agent", f"inferred: {PROJECT_FILE} gives an agent count"
-    return detect(base, secrets)
+    return _detected(base, secrets, known)
 
 
 def stack_facts(stack: Stack, roles: Mapping[str, str] | None = None) -> dict[str, ServiceFacts]:
@@ -272,11 +287,12 @@ def resolve_services(
     root = Path(where).parent
     default = default_spec()
     shared_secrets = tuple(secrets)
+    known: Detected = {}
     for name, service in services.items():
         given = specs.get(name)
         spec = given if given is not None else default
         base = base_service(name, service, root)
-        role, reason = _role(spec, base, secrets)
+        role, reason = _role(spec, base, secrets, known)
         models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models", root) if spec.models else ()
         result.append(
             ServiceInputs(

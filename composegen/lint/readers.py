@@ -414,6 +414,12 @@ def variable_names(text: str) -> list[str]:
     return _VARIABLE_NAME.findall(text.replace("$$", ""))
 
 
+def may_hold_variables(ctx: LintContext) -> bool:
+    """Whether a file of the stack may hold a variable reference in some value as written: one
+    that holds no `$` at all holds none, and `raw_value` need not be asked about any of them."""
+    return any(doc.has_dollars for doc in ctx.stack.documents)
+
+
 def written_with_variable(ctx: LintContext, path: KeyPath) -> bool:
     """Whether the value at `path` was written with a variable reference (unknown: False)."""
     found, value, _ = raw_value(ctx, path)
@@ -750,9 +756,17 @@ class Limited(NamedTuple):
     facts: ServiceFacts
 
 
-def limited_services(ctx: LintContext) -> Iterator[Limited]:
-    """Every service with a memory limit, with its runtime facts. The facts are read only when a
-    service has a limit: a stack without one never pays for them."""
+def limited_services(ctx: LintContext) -> list[Limited]:
+    """Every service with a memory limit, with its runtime facts, in file order: found once per
+    stack for the six rules that ask. The facts are read only when a service has a limit: a
+    stack without one never pays for them."""
+    found: list[Limited] | None = ctx.shared.get("limited_services")
+    if found is None:
+        found = ctx.shared["limited_services"] = list(_limited_services(ctx))
+    return found
+
+
+def _limited_services(ctx: LintContext) -> Iterator[Limited]:
     for name, service in ctx.services():
         limit = memory_limit(name, service)
         if limit is None:

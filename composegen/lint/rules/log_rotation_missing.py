@@ -57,14 +57,14 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             continue  # its base may set it
         if logging is not None and not isinstance(logging, Mapping):
             continue  # schema-invalid reports it
-        driver = logging.get("driver") if isinstance(logging, Mapping) else None
+        driver = logging.get("driver") if logging is not None else None
         if driver is not None and str(driver).strip() == "":
             if written_with_variable(ctx, ("services", name, "logging", "driver")):
                 continue  # the environment decides
             driver = None
         if driver is not None and str(driver).strip() != "json-file":
             continue
-        opts = logging.get("options") if isinstance(logging, Mapping) else None
+        opts = logging.get("options") if logging is not None else None
         if isinstance(opts, Mapping) and opts.get("max-size") not in (None, ""):
             continue
         if isinstance(opts, Mapping) and written_with_variable(
