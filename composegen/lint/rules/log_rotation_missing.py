@@ -65,10 +65,13 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         if driver is not None and str(driver).strip() != "json-file":
             continue
         opts = logging.get("options") if logging is not None else None
-        if isinstance(opts, Mapping) and opts.get("max-size") not in (None, ""):
+        # (None asked first: most services set no options, and asking the Mapping ABC about None is slow)
+        if opts is not None and isinstance(opts, Mapping) and opts.get("max-size") not in (None, ""):
             continue
-        if isinstance(opts, Mapping) and written_with_variable(
-            ctx, ("services", name, "logging", "options", "max-size")
+        if (
+            opts is not None
+            and isinstance(opts, Mapping)
+            and written_with_variable(ctx, ("services", name, "logging", "options", "max-size"))
         ):
             continue  # the environment decides
         path = ("services", name, "logging") if logging is not None else ("services", name)
