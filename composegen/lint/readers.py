@@ -186,6 +186,23 @@ def host_budget(host: HostSpec | None) -> tuple[int, str] | None:
     return budget, f"budget {human_bytes(budget)} (host.memory {format_bytes(host.memory)}{reserve})"
 
 
+def services_with(ctx: LintContext, *keys: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """(name, service) of the services that set one of `keys` or more, in file order. Most rules
+    read keys that most services leave out: which service sets which key is found once per stack,
+    and such a rule never walks the rest of a large stack."""
+    every: list[tuple[str, Mapping[str, Any]]] | None = ctx.shared.get("services")
+    setting: dict[Any, list[int]] | None = ctx.shared.get("services_by_key")
+    if every is None or setting is None:
+        every = ctx.shared["services"] = list(ctx.services())
+        setting = ctx.shared["services_by_key"] = {}
+        for position, (_, service) in enumerate(every):
+            for key in service:
+                setting.setdefault(key, []).append(position)
+    found = [setting.get(key, ()) for key in keys]
+    positions = found[0] if len(found) == 1 else sorted(set().union(*found))
+    return [every[position] for position in positions]
+
+
 def is_fragment(ctx: LintContext, service: Mapping[str, Any]) -> bool:
     """A service of a file linted alone that has neither image nor build: part of an override
     file, whose base may set what it lacks."""
