@@ -512,6 +512,10 @@ class _Builder:
                     merged = _new_sdict({})
                 for source in self._merge_sources(value_node):
                     brought = self._brought(source)
+                    if not merged:  # the first source (most often the only one): every key comes in
+                        merged.update(brought)
+                        merged.origins.update(brought.origins)
+                        continue
                     for name, item in brought.items():
                         if name not in merged:
                             merged[name] = item
