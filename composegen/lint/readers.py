@@ -728,6 +728,12 @@ _REFERRING = frozenset(
 )
 
 
+def referring_services(ctx: LintContext) -> list[tuple[str, Mapping[str, Any]]]:
+    """(name, service) of the services that may refer to something by name (`references` yields
+    nothing for the others), in file order."""
+    return services_with(ctx, *_REFERRING)
+
+
 def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:
     """Everything a service refers to by name."""
     if service.keys().isdisjoint(_REFERRING):  # most services: none to read
