@@ -203,6 +203,17 @@ def services_with(ctx: LintContext, *keys: str) -> list[tuple[str, Mapping[str, 
     return [every[position] for position in positions]
 
 
+def services_in_role(ctx: LintContext, role: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """(name, service) of the services whose role (composegen.yaml's, else detected) is `role`, in
+    file order: found once per stack for the rules about one kind of server."""
+    by_role: dict[str | None, list[tuple[str, Mapping[str, Any]]]] | None = ctx.shared.get("services_by_role")
+    if by_role is None:
+        by_role = ctx.shared["services_by_role"] = {}
+        for name, service in ctx.services():
+            by_role.setdefault(ctx.role(name), []).append((name, service))
+    return by_role.get(role, [])
+
+
 def is_fragment(ctx: LintContext, service: Mapping[str, Any]) -> bool:
     """A service of a file linted alone that has neither image nor build: part of an override
     file, whose base may set what it lacks."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from composegen.lint.load import build_context
-from composegen.lint.readers import limited_services, services_with
+from composegen.lint.readers import limited_services, services_in_role, services_with
 
 STACK = """\
 x-base: &base
@@ -37,3 +37,6 @@ def test_services_with_any_of_the_keys_in_file_order(tmp_path: Path) -> None:
     assert all(service is services[name] for name, service in services_with(ctx, "image"))
     assert [found.name for found in limited_services(ctx)] == ["a", "c"]
     assert limited_services(ctx) is limited_services(ctx)  # found once
+    assert [name for name, _ in services_in_role(ctx, "postgres")] == ["d"]
+    assert [name for name, _ in services_in_role(ctx, "redis")] == ["b"]
+    assert services_in_role(ctx, "llm") == []
