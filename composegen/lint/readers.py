@@ -800,11 +800,18 @@ def limited_services(ctx: LintContext) -> list[Limited]:
     return found
 
 
-def _limited_services(ctx: LintContext) -> Iterator[Limited]:
-    for name, service in ctx.services():
+def memory_limited(ctx: LintContext) -> Iterator[tuple[str, Mapping[str, Any], Setting]]:
+    """(name, service, its memory limit) of every service with one, in file order (a limit is set
+    under `deploy` or by `mem_limit`: the others are not read)."""
+    pair = PAIRS["memory_limit"]
+    for name, service in services_with(ctx, pair.deploy[0], pair.legacy):
         limit = memory_limit(name, service)
-        if limit is None:
-            continue
+        if limit is not None:
+            yield name, service, limit
+
+
+def _limited_services(ctx: LintContext) -> Iterator[Limited]:
+    for name, service, limit in memory_limited(ctx):
         facts = ctx.facts(name)
         if facts is not None:
             yield Limited(name, service, limit, facts)
