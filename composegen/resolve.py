@@ -78,6 +78,8 @@ def _bind_mounts(value: Any, root: Path | None) -> tuple[tuple[str, str], ...]:
 def _build_context(value: Any, root: Path | None) -> str | None:
     """The folder of a build context on the host (`build: ./app` or `build: {context: ./app}`), a
     relative one taken from `root`; None for none, or a git or URL context."""
+    if value is None:  # most services: and asking the Mapping ABC about None is slow
+        return None
     context = value.get("context", ".") if isinstance(value, Mapping) else value
     if not isinstance(context, str) or "://" in context or context.startswith("git@"):
         return None
@@ -104,10 +106,10 @@ def _tmpfs_targets(service: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(short + long)
 
 
-def _cpus(service: Mapping[str, Any]) -> float | None:
-    """The CPU limit the base sets: deploy.resources.limits.cpus, else `cpus`; None when it sets
-    none or one that is not a number (lint says so)."""
-    value = _limits(service).get("cpus")
+def _cpus(service: Mapping[str, Any], limits: Mapping[str, Any]) -> float | None:
+    """The CPU limit the base sets: deploy.resources.limits.cpus (in `limits`, `_limits`), else
+    `cpus`; None when it sets none or one that is not a number (lint says so)."""
+    value = limits.get("cpus")
     value = service.get("cpus") if value is None else value
     if value is None:
         return None
@@ -144,6 +146,7 @@ def base_service(name: str, service: Mapping[str, Any], root: Path | None = None
     health = get("healthcheck")
     has_health = isinstance(health, dict) and not health.get("disable") and bool(health.get("test"))
     image, user, volumes, memswap = get("image"), get("user"), get("volumes"), get("memswap_limit")
+    limits = _limits(service)
     return BaseService(
         name=name,
         image=None if image is None else str(image),
@@ -160,12 +163,13 @@ def base_service(name: str, service: Mapping[str, Any], root: Path | None = None
         environment=_environment(get("environment")),
         legacy_keys=frozenset(k for k in LEGACY_KEYS if get(k) is not None),
         container_name=get("container_name") is not None,
-        cpus=_cpus(service),
-        memory_limit=_bytes(get("mem_limit"), _limits(service).get("memory")),
-        memswap_limit=-1 if str(memswap) == "-1" else _bytes(memswap),
+        cpus=_cpus(service, limits),
+        memory_limit=_bytes(get("mem_limit"), limits.get("memory")),
+        memswap_limit=None if memswap is None else -1 if str(memswap) == "-1" else _bytes(memswap),
         gpus=reservation(service),
         shares_memory=get("shm_size") is not None or get("ipc") == "host",
-        gpu_handed_over=gpu_handed_over(service) is not None,
+        # (a GPU is handed over only through `devices` or `runtime`: most services set neither)
+        gpu_handed_over=("devices" in service or "runtime" in service) and gpu_handed_over(service) is not None,
     )
 
 
@@ -177,20 +181,35 @@ def _footprints(spec: ServiceSpec, where: str, root: Path) -> tuple[ModelFootpri
     return tuple(footprint(ref, where, root) for ref in spec.models)
 
 
-def _role(spec: ServiceSpec, base: BaseService, secrets: Sequence[str]) -> tuple[str, str]:
+#: What `detect` said, by what it reads of a service: its image, entrypoint and command, and the
+#: environment where there is a command to mask (`_detected`).
+Detected = dict[tuple[Any, ...], tuple[str, str]]
+
+
+def _detected(base: BaseService, secrets: Sequence[str], known: Detected) -> tuple[str, str]:
+    """`detect`, once per image and command: services merged from one anchor repeat them."""
+    command = base.entrypoint or base.command
+    key = (base.image, base.entrypoint, base.command, tuple(base.environment.items()) if command else ())
+    found = known.get(key)
+    if found is None:
+        found = known[key] = detect(base, secrets)
+    return found
+
+
+def _role(spec: ServiceSpec, base: BaseService, secrets: Sequence[str], known: Detected) -> tuple[str, str]:
     if spec.role is not None:
         return spec.role, f"declared in {PROJECT_FILE}"
     if spec.models:
         llm = spec.context_length is not None or spec.concurrent_sequences is not None
         if not llm:  # an LLM server's image or command says so, whatever composegen.yaml lists
-            detected, reason = detect(base, secrets)
+            detected, reason = _detected(base, secrets, known)
             if detected == "llm":
                 return detected, f"{reason}; {PROJECT_FILE} lists its models"
         role = "llm" if llm else "ml-inference"
         return role, f"inferred: {PROJECT_FILE} lists models" + (" with a context length" if llm else "")
     if spec.agents is not None:
         return "agent", f"inferred: {PROJECT_FILE} gives an agent count"
-    return detect(base, secrets)
+    return _detected(base, secrets, known)
 
 
 def stack_facts(stack: Stack, roles: Mapping[str, str] | None = None) -> dict[str, ServiceFacts]:
@@ -272,11 +291,12 @@ def resolve_services(
     root = Path(where).parent
     default = default_spec()
     shared_secrets = tuple(secrets)
+    known: Detected = {}
     for name, service in services.items():
         given = specs.get(name)
         spec = given if given is not None else default
         base = base_service(name, service, root)
-        role, reason = _role(spec, base, secrets)
+        role, reason = _role(spec, base, secrets, known)
         models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models", root) if spec.models else ()
         result.append(
             ServiceInputs(

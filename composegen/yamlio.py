@@ -230,7 +230,8 @@ class Document:
     `true:`, `2001-12-14:`: a number, a boolean, null or a time, each with what it is)."""
 
     __slots__ = (
-        "_positions", "data", "duplicate_keys", "has_int_keys", "has_tags", "non_string_keys", "path", "root"
+        "_positions", "data", "duplicate_keys", "has_dollars", "has_int_keys", "has_tags", "non_string_keys", "path",
+        "root",
     )  # fmt: skip
 
     def __init__(
@@ -243,6 +244,7 @@ class Document:
         root: Position = _START,
         has_int_keys: bool = True,
         has_tags: bool = True,
+        has_dollars: bool = True,
         non_string_keys: tuple[tuple[KeyPath, Position, str], ...] = (),
     ) -> None:
         self.path = path
@@ -252,6 +254,7 @@ class Document:
         self.root = root
         self.has_int_keys = has_int_keys  # False: every mapping key is a string
         self.has_tags = has_tags  # False: no `!reset` / `!override` value anywhere
+        self.has_dollars = has_dollars  # False: no value anywhere holds a `$` (so no variable)
         self._positions = positions
 
     @property
@@ -391,6 +394,20 @@ def _new_slist(values: list[Any], origins: list[Origin | None]) -> SList:
 
 
 _NODE_KINDS = (yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode)
+#: What `_scalar_value` builds: values that hold nothing mutable (a `Tagged` may hold a list).
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None), Timestamp})
+
+
+class _Brought(NamedTuple):
+    """A `<<:` source of scalars as built once (`_Builder._brought`): the mapping, the alias budget
+    building it spent, and the duplicate and non-text keys found inside it, their key paths from
+    the merging mapping's."""
+
+    mapping: SDict
+    spent: int
+    duplicates: tuple[tuple[KeyPath, Position], ...]
+    non_string_keys: tuple[tuple[KeyPath, Position, str], ...]
+    int_keys: bool
 
 
 class _Builder:
@@ -405,6 +422,7 @@ class _Builder:
         self.non_string_keys: list[tuple[KeyPath, Position, str]] = []
         self.int_keys = False
         self.open: set[int] = set()  # the ids of the collection nodes being built
+        self.flat_sources: dict[int, _Brought] = {}  # `<<:` sources of scalars, by node id (`_brought`)
 
     def _spend(self, node: yaml.Node) -> None:
         self.budget -= 1
@@ -493,9 +511,11 @@ class _Builder:
                 if merged is None:
                     merged = _new_sdict({})
                 for source in self._merge_sources(value_node):
-                    self._enter(source)
-                    brought = self._mapping(source)
-                    self.open.discard(id(source))
+                    brought = self._brought(source)
+                    if not merged:  # the first source (most often the only one): every key comes in
+                        merged.update(brought)
+                        merged.origins.update(brought.origins)
+                        continue
                     for name, item in brought.items():
                         if name not in merged:
                             merged[name] = item
@@ -517,6 +537,47 @@ class _Builder:
         merged.update(out)  # the mapping's own keys win over merged ones
         merged.origins.update(origins)
         return merged
+
+    def _brought(self, source: yaml.MappingNode) -> SDict:
+        """What one `<<:` source brings in (the caller copies it into the merging mapping; it keeps
+        no reference to it). A source whose values are all scalars (the usual `x-base: &base` of an
+        image and a restart policy, merged into every service) is built once and then reused:
+        each use spends the alias budget and reports the duplicate and non-text keys inside it, at
+        the merging mapping's key path, as building it again would. Where the budget would run out,
+        it is built again, so the error names the node it always did. Its values are scalars, so
+        sharing them shares nothing mutable, and nothing inside it nests deeper or refers to a
+        mapping being built (a source merging itself fails on its first build, and is not kept)."""
+        self._enter(source)
+        known = self.flat_sources.get(id(source))
+        if known is not None and known.spent <= self.budget:
+            self.budget -= known.spent
+            if known.duplicates or known.non_string_keys:
+                here = tuple(self.keys)
+                self.duplicates.extend(((*here, *keys), at) for keys, at in known.duplicates)
+                self.non_string_keys.extend(((*here, *keys), at, what) for keys, at, what in known.non_string_keys)
+            self.int_keys = self.int_keys or known.int_keys
+            brought = known.mapping
+        else:
+            brought = self._build_source(source)
+        self.open.discard(id(source))
+        return brought
+
+    def _build_source(self, source: yaml.MappingNode) -> SDict:
+        """Build a `<<:` source, and keep it for `_brought` when its values are all scalars."""
+        depth, budget, int_keys = len(self.keys), self.budget, self.int_keys
+        duplicates, non_string_keys = len(self.duplicates), len(self.non_string_keys)
+        self.int_keys = False
+        brought = self._mapping(source)
+        if all(type(value) in _SCALAR_TYPES for value in brought.values()):
+            self.flat_sources[id(source)] = _Brought(
+                brought,
+                budget - self.budget,
+                tuple((keys[depth:], at) for keys, at in self.duplicates[duplicates:]),
+                tuple((keys[depth:], at, what) for keys, at, what in self.non_string_keys[non_string_keys:]),
+                self.int_keys,
+            )
+        self.int_keys = self.int_keys or int_keys
+        return brought
 
     def _merge_sources(self, node: yaml.Node) -> list[yaml.MappingNode]:
         self._spend(node)
@@ -657,7 +718,7 @@ def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Docu
             f"YAML syntax error: {str(err).splitlines()[0]}", where=path, fix="the file must be UTF-8 YAML text"
         ) from None
     if node is None:
-        return Document(path, SDict(), has_int_keys=False, has_tags=False)
+        return Document(path, SDict(), has_int_keys=False, has_tags=False, has_dollars=False)
     builder = _Builder(path, max(MIN_EXPANSION_BUDGET, len(text) // 4))
     data = builder.build(node)
     root = Position(node.start_mark.line + 1, node.start_mark.column + 1)
@@ -670,6 +731,7 @@ def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Docu
         root=root,
         has_int_keys=builder.int_keys,
         has_tags=tags,
+        has_dollars="$" in text or "\\" in text,  # (a double-quoted `\x24` is a `$` too)
         non_string_keys=tuple(builder.non_string_keys),
     )
 

@@ -92,6 +92,51 @@ def test_merge_keys_and_positions() -> None:
     assert doc.positions[("x", "a")].line == 2
 
 
+def test_a_merged_source_reads_the_same_in_every_mapping_that_merges_it() -> None:
+    """A `<<:` source of scalars is built once and reused (yamlio._Builder._brought): every mapping
+    that merges it still gets its own copy of the keys, their positions, and the duplicate and
+    non-text keys inside the source reported at its own key path."""
+    text = "x: &b\n  a: 1\n  a: 2\n  1: one\nservices:\n  s1:\n    <<: *b\n  s2:\n    <<: *b\n    c: 3\n"
+    doc = parse_document(text, "t.yml")
+    assert doc.data["services"] == {"s1": {"a": 2, 1: "one"}, "s2": {"a": 2, 1: "one", "c": 3}}
+    assert [(keys, pos.line) for keys, pos in doc.duplicate_keys] == [
+        (("x", "a"), 3),
+        (("services", "s1", "a"), 3),
+        (("services", "s2", "a"), 3),
+    ]
+    assert [(keys, pos.line, what) for keys, pos, what in doc.non_string_keys] == [
+        (("x", "1"), 4, "a number"),
+        (("services", "s1", "1"), 4, "a number"),
+        (("services", "s2", "1"), 4, "a number"),
+    ]
+    assert doc.has_int_keys
+    assert doc.positions[("services", "s2", "a")] == doc.positions[("services", "s1", "a")] == (3, 3)
+    assert doc.positions[("services", "s2", "c")] == (10, 5)
+    s1, s2 = doc.data["services"]["s1"], doc.data["services"]["s2"]
+    s1["a"] = 9  # each mapping is its own
+    assert (s2["a"], doc.data["x"]["a"]) == (2, 2)
+
+
+def test_merged_sources_merging_others_keep_their_order_and_positions() -> None:
+    text = "x: &t {t: 1, u: 2}\ny: &b\n  <<: *t\n  u: 3\n  a: 4\n"
+    text += "services:\n  s1: {<<: *b}\n  s2: {<<: [*b, *t], a: 5}\n"
+    doc = parse_document(text, "t.yml")
+    assert doc.data["services"] == {"s1": {"t": 1, "u": 3, "a": 4}, "s2": {"t": 1, "u": 3, "a": 5}}
+    assert list(doc.data["services"]["s2"]) == ["t", "u", "a"]
+    assert [doc.positions[("services", s, k)] for s in ("s1", "s2") for k in "tua"] == [
+        (1, 8), (4, 3), (5, 3), (1, 8), (4, 3), (8, 22)
+    ]  # fmt: skip
+
+
+def test_merges_spend_the_alias_budget_each_time() -> None:
+    base = "x: &b\n" + "".join(f"  k{i}: v\n" for i in range(1000))
+    services = "services:\n" + "".join(f"  s{i}:\n    <<: *b\n" for i in range(200))
+    with pytest.raises(InputError, match="alias") as err:
+        parse_document(base + services, "t.yml")
+    assert err.value.where == "t.yml:801"  # the node where the budget ran out, as without reuse
+    assert len(parse_document(base + services[: services.index("  s90:")], "t.yml").data["services"]) == 90
+
+
 def test_duplicate_keys_are_recorded() -> None:
     doc = parse_document("a: 1\nb: 2\na: 3\n", "t.yml")
     assert [(k, p.line) for k, p in doc.duplicate_keys] == [(("a",), 3)]
@@ -353,3 +398,11 @@ def test_a_key_too_long_to_read_back_is_left_to_the_parser(length: int, reads: b
         with pytest.raises(InputError):
             parse_document(yamlio.dump(data), "t.yml")
     assert yamlio.read_back({"x": {"1" * 99: "v"}}, "t.yml").data == {"x": {"1" * 99: "v"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "dollars"),
+    [("a: b\n", False), ("", False), ("a: $X\n", True), ('a: "\\x24{X}"\n', True), ("a: '$$'\n", True)],
+)
+def test_a_document_says_whether_a_value_may_hold_a_dollar(text: str, dollars: bool) -> None:
+    assert parse_document(text, "t.yml").has_dollars is dollars

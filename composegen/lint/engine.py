@@ -68,6 +68,7 @@ def run_rule(
     code, name = rule.code, rule.name
     default: Severity | None = severity  # the rule's own, asked once: ctx.usage may read the facts
     origin_of = ctx.origin
+    new = tuple.__new__  # a Finding of every field, without the keyword-reading constructor: one per finding
     for violation in rule.check(ctx, merged):
         # `position`, inline: a large stack has a finding or more per service
         origin = violation.origin or origin_of(violation.path)
@@ -78,18 +79,22 @@ def run_rule(
                 default = rule.severity_for(ctx.usage)
             chosen = default
         append(
-            Finding(
-                file,
-                line,
-                column,
-                code,
-                name,
-                chosen,
-                violation.message,
-                violation.service,
-                violation.fix,
-                violation.path,
-                value_digest(ctx, violation) if digests else "",
+            new(
+                Finding,
+                (
+                    file,
+                    line,
+                    column,
+                    code,
+                    name,
+                    chosen,
+                    violation.message,
+                    violation.service,
+                    violation.fix,
+                    violation.path,
+                    value_digest(ctx, violation) if digests else "",
+                    None,  # suppression
+                ),
             )
         )
     return findings

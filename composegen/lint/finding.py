@@ -134,11 +134,23 @@ ORDER = itemgetter(0, 1, 2, 3, 6)
 
 
 def unique(findings: Iterable[Finding]) -> list[Finding]:
-    """Each finding once (the first of those with one `key`), in `ORDER`."""
-    first: dict[tuple[Any, ...], Finding] = {}
-    for finding in findings:
-        first.setdefault(finding[:8], finding)  # `key`, inline: a lint run can hold 200,000
-    return sorted(first.values(), key=ORDER)
+    """Each finding once (the first of those with one `key`), in `ORDER`.
+
+    Sorted first (a stable sort keeps findings that tie in the order they came), then each is
+    compared only with those kept before it with the same `ORDER` (findings with one `key` tie):
+    a lint run can hold 200,000 findings, and hashing every key cost more than the sort."""
+    kept: list[Finding] = []
+    keep = kept.append
+    place: tuple[Any, ...] = ()  # `ORDER` of the findings in kept[start:]
+    start = 0
+    for finding in sorted(findings, key=ORDER):
+        here = ORDER(finding)
+        if here != place:
+            place, start = here, len(kept)
+            keep(finding)
+        elif all(other[:8] != finding[:8] for other in kept[start:]):  # `key`, inline
+            keep(finding)
+    return kept
 
 
 class RuleInfo(NamedTuple):

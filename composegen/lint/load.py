@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # without composegen.yaml, lint never imports pydantic
 
 def _inputs(stack: Stack, project: LoadedProject | None) -> dict[str, ServiceInputs]:
     """Roles and declared inputs: composegen.yaml where it names the service, detection otherwise."""
-    services = {k: v for k, v in stack.services.items() if isinstance(v, Mapping)}
+    services = {k: v for k, v in stack.services.items() if isinstance(v, (dict, Mapping))}  # (dict: fast)
     if project is None:
         return {i.name: i for i in resolve_services(services, {})}
     from composegen.profiles.loader import LoadedProject

@@ -186,6 +186,34 @@ def host_budget(host: HostSpec | None) -> tuple[int, str] | None:
     return budget, f"budget {human_bytes(budget)} (host.memory {format_bytes(host.memory)}{reserve})"
 
 
+def services_with(ctx: LintContext, *keys: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """(name, service) of the services that set one of `keys` or more, in file order. Most rules
+    read keys that most services leave out: which service sets which key is found once per stack,
+    and such a rule never walks the rest of a large stack."""
+    every: list[tuple[str, Mapping[str, Any]]] | None = ctx.shared.get("services")
+    setting: dict[Any, list[int]] | None = ctx.shared.get("services_by_key")
+    if every is None or setting is None:
+        every = ctx.shared["services"] = list(ctx.services())
+        setting = ctx.shared["services_by_key"] = {}
+        for position, (_, service) in enumerate(every):
+            for key in service:
+                setting.setdefault(key, []).append(position)
+    found = [setting.get(key, ()) for key in keys]
+    positions = found[0] if len(found) == 1 else sorted(set().union(*found))
+    return [every[position] for position in positions]
+
+
+def services_in_role(ctx: LintContext, role: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """(name, service) of the services whose role (composegen.yaml's, else detected) is `role`, in
+    file order: found once per stack for the rules about one kind of server."""
+    by_role: dict[str | None, list[tuple[str, Mapping[str, Any]]]] | None = ctx.shared.get("services_by_role")
+    if by_role is None:
+        by_role = ctx.shared["services_by_role"] = {}
+        for name, service in ctx.services():
+            by_role.setdefault(ctx.role(name), []).append((name, service))
+    return by_role.get(role, [])
+
+
 def is_fragment(ctx: LintContext, service: Mapping[str, Any]) -> bool:
     """A service of a file linted alone that has neither image nor build: part of an override
     file, whose base may set what it lacks."""
@@ -412,6 +440,12 @@ _VARIABLE_NAME = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 def variable_names(text: str) -> list[str]:
     """The names of the variables a text as written refers to (`$$` is a literal `$`)."""
     return _VARIABLE_NAME.findall(text.replace("$$", ""))
+
+
+def may_hold_variables(ctx: LintContext) -> bool:
+    """Whether a file of the stack may hold a variable reference in some value as written: one
+    that holds no `$` at all holds none, and `raw_value` need not be asked about any of them."""
+    return any(doc.has_dollars for doc in ctx.stack.documents)
 
 
 def written_with_variable(ctx: LintContext, path: KeyPath) -> bool:
@@ -705,6 +739,12 @@ _REFERRING = frozenset(
 )
 
 
+def referring_services(ctx: LintContext) -> list[tuple[str, Mapping[str, Any]]]:
+    """(name, service) of the services that may refer to something by name (`references` yields
+    nothing for the others), in file order."""
+    return services_with(ctx, *_REFERRING)
+
+
 def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:
     """Everything a service refers to by name."""
     if service.keys().isdisjoint(_REFERRING):  # most services: none to read
@@ -750,13 +790,28 @@ class Limited(NamedTuple):
     facts: ServiceFacts
 
 
-def limited_services(ctx: LintContext) -> Iterator[Limited]:
-    """Every service with a memory limit, with its runtime facts. The facts are read only when a
-    service has a limit: a stack without one never pays for them."""
-    for name, service in ctx.services():
+def limited_services(ctx: LintContext) -> list[Limited]:
+    """Every service with a memory limit, with its runtime facts, in file order: found once per
+    stack for the six rules that ask. The facts are read only when a service has a limit: a
+    stack without one never pays for them."""
+    found: list[Limited] | None = ctx.shared.get("limited_services")
+    if found is None:
+        found = ctx.shared["limited_services"] = list(_limited_services(ctx))
+    return found
+
+
+def memory_limited(ctx: LintContext) -> Iterator[tuple[str, Mapping[str, Any], Setting]]:
+    """(name, service, its memory limit) of every service with one, in file order (a limit is set
+    under `deploy` or by `mem_limit`: the others are not read)."""
+    pair = PAIRS["memory_limit"]
+    for name, service in services_with(ctx, pair.deploy[0], pair.legacy):
         limit = memory_limit(name, service)
-        if limit is None:
-            continue
+        if limit is not None:
+            yield name, service, limit
+
+
+def _limited_services(ctx: LintContext) -> Iterator[Limited]:
+    for name, service, limit in memory_limited(ctx):
         facts = ctx.facts(name)
         if facts is not None:
             yield Limited(name, service, limit, facts)

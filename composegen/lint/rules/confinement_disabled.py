@@ -47,7 +47,7 @@ from typing import Any
 from composegen.compose.syntax import go_format
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import once_per_origin
+from composegen.lint.readers import once_per_origin, services_with
 
 CODE = "CG510"
 NAME = "confinement-disabled"
@@ -80,7 +80,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
 
 
 def _violations(ctx: LintContext) -> Iterator[Violation]:
-    for name, service in ctx.services():
+    for name, service in services_with(ctx, "security_opt"):  # (most services set none)
         listed = service.get("security_opt")
         for index, entry in enumerate(listed if isinstance(listed, list) else []):
             what = switched_off(entry)

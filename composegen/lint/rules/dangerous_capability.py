@@ -42,7 +42,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import once_per_origin
+from composegen.lint.readers import once_per_origin, services_with
 
 CODE = "CG505"
 NAME = "dangerous-capability"
@@ -96,7 +96,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
 
 def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     dangerous = {normalize(c) for c in options.get("capabilities", ())}
-    for name, service in ctx.services():
+    for name, service in services_with(ctx, "cap_add"):  # (most services add none)
         added = service.get("cap_add")
         for index, entry in enumerate(added if isinstance(added, list) else []):
             cap = normalize(entry)

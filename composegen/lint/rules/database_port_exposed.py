@@ -50,7 +50,7 @@ from typing import Any
 from composegen.compose.syntax import Port, SyntaxProblem, parse_port
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import once_per_origin
+from composegen.lint.readers import once_per_origin, services_with
 
 CODE = "CG507"
 NAME = "database-port-exposed"
@@ -89,9 +89,7 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
     roles = {str(r) for r in options.get("roles", ())}
     well_known = {int(p) for p in options.get("ports", ()) if str(p).isdigit()}
     role_ports = options.get("role_ports", {})
-    for name, service in ctx.services():
-        if "ports" not in service:  # most services publish nothing
-            continue
+    for name, service in services_with(ctx, "ports"):  # most services publish nothing
         role = ctx.role(name)
         extra = role_ports.get(role, ()) if isinstance(role_ports, Mapping) and role else ()
         known = well_known | {int(p) for p in extra if str(p).isdigit()}

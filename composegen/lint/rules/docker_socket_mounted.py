@@ -51,7 +51,7 @@ from typing import Any
 from composegen.compose.syntax import service_volumes
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import once_per_origin
+from composegen.lint.readers import once_per_origin, services_with
 
 CODE = "CG502"
 NAME = "docker-socket-mounted"
@@ -71,7 +71,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
 def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     sockets = tuple(str(s) for s in options.get("sockets", ()))
     folders = {str(f) for f in options.get("folders", ())}
-    for name, service in ctx.services():
+    for name, service in services_with(ctx, "use_api_socket", "volumes"):  # (nothing to mount in the others)
         if service.get("use_api_socket") is True:
             yield Violation(
                 ("services", name, "use_api_socket"),

@@ -41,7 +41,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import dig
+from composegen.lint.readers import dig, services_with
 
 CODE = "CG314"
 NAME = "gpu-count-with-device-ids"
@@ -49,9 +49,7 @@ SEVERITY = Severity.error
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
-        if "deploy" not in service and "gpus" not in service:  # no GPU request: most services
-            continue
+    for name, service in services_with(ctx, "deploy", "gpus"):  # no GPU request: most services
         lists = (
             (
                 ("deploy", "resources", "reservations", "devices"),

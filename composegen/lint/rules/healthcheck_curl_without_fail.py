@@ -42,7 +42,7 @@ from typing import Any
 from composegen.compose.syntax import go_format
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Edit, Fix, Severity, Violation
-from composegen.lint.readers import dig, disabled, healthcheck, raw_value, written_directly
+from composegen.lint.readers import dig, disabled, healthcheck, raw_value, services_with, written_directly
 from composegen.yamlio import KeyPath
 
 CODE = "CG206"
@@ -119,7 +119,7 @@ def _shell(script: str) -> list[list[str]]:
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
+    for name, service in services_with(ctx, "healthcheck"):  # (healthcheck is None for the others)
         hc = healthcheck(service)
         if hc is None or disabled(hc):
             continue

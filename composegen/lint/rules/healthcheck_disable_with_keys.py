@@ -39,7 +39,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import healthcheck
+from composegen.lint.readers import healthcheck, services_with
 
 CODE = "CG205"
 NAME = "healthcheck-disable-with-keys"
@@ -48,7 +48,7 @@ SEVERITY_BY_USAGE = {"dev": Severity.info}
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
+    for name, service in services_with(ctx, "healthcheck"):  # (healthcheck is None for the others)
         hc = healthcheck(service)
         if hc is None or hc.get("disable") is not True:
             continue

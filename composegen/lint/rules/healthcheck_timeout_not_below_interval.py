@@ -45,7 +45,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import as_count, as_seconds, disabled, healthcheck
+from composegen.lint.readers import as_count, as_seconds, disabled, healthcheck, services_with
 from composegen.units import format_duration
 
 CODE = "CG203"
@@ -58,7 +58,7 @@ DEFAULT_RETRIES = 3
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
+    for name, service in services_with(ctx, "healthcheck"):  # (healthcheck is None for the others)
         hc = healthcheck(service)
         if hc is None or disabled(hc):
             continue

@@ -39,7 +39,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import once_per_origin
+from composegen.lint.readers import once_per_origin, services_with
 
 CODE = "CG506"
 NAME = "host-namespace"
@@ -61,9 +61,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
 
 
 def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
-        if service.keys().isdisjoint(_KEYS):  # most services
-            continue
+    for name, service in services_with(ctx, *_KEYS):  # most services set none
         for key, why in _KEYS.items():
             value = service.get(key)
             if isinstance(value, str) and value.strip().lower() == "host":

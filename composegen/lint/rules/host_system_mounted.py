@@ -53,7 +53,7 @@ from typing import Any
 from composegen.compose.syntax import go_format, service_volumes
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import once_per_origin
+from composegen.lint.readers import once_per_origin, services_with
 
 CODE = "CG509"
 NAME = "host-system-mounted"
@@ -99,9 +99,7 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
     always = {str(p) for p in options.get("paths", ())}
     writable = {str(p) for p in options.get("writable_paths", ())}
     devices = _devices(options)
-    for name, service in ctx.services():
-        if "volumes" not in service and "devices" not in service:  # most services
-            continue
+    for name, service in services_with(ctx, "volumes", "devices"):  # most services set neither
         for index, volume in service_volumes(service.get("volumes")):
             if volume.type != "bind" or not volume.source or not volume.source.startswith("/"):
                 continue

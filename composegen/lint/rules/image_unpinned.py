@@ -45,7 +45,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import has_template, literal_fallback, once_per_origin, raw_value
+from composegen.lint.readers import has_template, literal_fallback, may_hold_variables, once_per_origin, raw_value
 
 CODE = "CG601"
 NAME = "image-unpinned"
@@ -84,11 +84,12 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
 
 def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     floating = {str(t).lower() for t in options.get("floating_tags", ())}
+    variables = may_hold_variables(ctx)
     for name, service in ctx.services():
         image = service.get("image")
         if not isinstance(image, str) or not image.strip() or ("build" in service and not _pulled(service, image)):
             continue
-        found, written, _ = raw_value(ctx, ("services", name, "image"))
+        found, written, _ = raw_value(ctx, ("services", name, "image")) if variables else (False, None, False)
         if found and isinstance(written, str) and has_template(written):
             message = _defaulted(name, written, floating)
             if message is None:

@@ -59,7 +59,15 @@ from typing import TYPE_CHECKING, Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import HostGpus, host_gpus, is_fragment, model_runner_plans, serving_plan, size_text
+from composegen.lint.readers import (
+    HostGpus,
+    host_gpus,
+    is_fragment,
+    llm_services,
+    model_runner_plans,
+    serving_plan,
+    size_text,
+)
 from composegen.yamlio import KeyPath
 
 if TYPE_CHECKING:
@@ -81,7 +89,7 @@ CONTEXT_SETTING = {
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     host = host_gpus(ctx)
-    for name, service in ctx.services():
+    for name, service in llm_services(ctx):  # serving_plan is None for every other service
         found = serving_plan(ctx, name, service) if not is_fragment(ctx, service) else None
         if found is None:
             continue

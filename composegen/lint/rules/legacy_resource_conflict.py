@@ -47,7 +47,7 @@ from typing import Any
 from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import PAIRS, Setting, dig, settings
+from composegen.lint.readers import PAIRS, Setting, dig, services_with, settings
 from composegen.yamlio import KeyPath
 
 CODE = "CG108"
@@ -60,9 +60,7 @@ LEGACY_KEYS = frozenset(pair.legacy for pair in PAIRS.values())
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
-        if service.keys().isdisjoint(LEGACY_KEYS):  # most services
-            continue
+    for name, service in services_with(ctx, *LEGACY_KEYS):  # most services set none
         for which, pair in PAIRS.items():
             deploy, legacy = settings(name, service, which)
             if legacy is None or legacy.value == 0:  # compose checks a legacy value other than 0

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import cited_briefly, gets_gpu, memory_limit
+from composegen.lint.readers import cited_briefly, gets_gpu, memory_limit, services_in_role
 from composegen.units import human_bytes
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def served_model(facts: ServiceFacts | None) -> tuple[ModelFootprint, Fact] | No
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
+    for name, service in services_in_role(ctx, "llm"):
         inputs = ctx.inputs.get(name)
         if inputs is None or inputs.role != "llm":
             continue

@@ -42,7 +42,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Edit, Fix, Severity, Violation
-from composegen.lint.readers import dig, written_directly
+from composegen.lint.readers import dig, services_with, written_directly
 from composegen.units import format_bytes
 from composegen.yamlio import KeyPath
 
@@ -66,9 +66,7 @@ def _raw(data: Any, path: KeyPath) -> tuple[bool, Any]:
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
-        if "deploy" not in service:  # every value it reads is under deploy.resources
-            continue
+    for name, service in services_with(ctx, "deploy"):  # every value it reads is under deploy.resources
         for kind in KINDS:
             value = dig(service, "deploy", "resources", kind, "memory")
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

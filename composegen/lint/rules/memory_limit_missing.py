@@ -61,4 +61,4 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         if ctx.mode == "file" and "image" not in service and "build" not in service:
             continue  # a fragment of an override file: its base may set the limit
         if _limit(service) is None:
-            yield Violation(("services", name), f"service {name!r} has no memory limit", service=name)
+            yield Violation(("services", name), f"service {name!r} has no memory limit", name)  # (service)

@@ -48,7 +48,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import cited_briefly, memory_limit, worker_processes
+from composegen.lint.readers import cited_briefly, memory_limit, services_in_role, worker_processes
 from composegen.units import GIB
 
 CODE = "CG301"
@@ -62,7 +62,7 @@ def gib(n: float) -> str:
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
+    for name, service in services_in_role(ctx, "ml-inference"):
         inputs = ctx.inputs.get(name)
         if inputs is None or inputs.role != "ml-inference" or not inputs.models:
             continue

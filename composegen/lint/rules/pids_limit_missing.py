@@ -53,4 +53,4 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
             continue
         if dig(service, "deploy", "resources", "limits", "pids") is not None or service.get("pids_limit") is not None:
             continue
-        yield Violation(("services", name), f"service {name!r} has no pids limit", service=name)
+        yield Violation(("services", name), f"service {name!r} has no pids limit", name)  # (service)

@@ -40,7 +40,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import as_bytes, is_fragment, memory_limit, number_fact
+from composegen.lint.readers import as_bytes, is_fragment, memory_limit, number_fact, services_in_role
 from composegen.units import GIB, MIB, human_bytes
 
 CODE = "CG110"
@@ -80,8 +80,8 @@ def shm_tmpfs_size(service: Mapping[str, Any]) -> tuple[int, str] | None:
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
-        if ctx.role(name) != "postgres" or is_fragment(ctx, service):
+    for name, service in services_in_role(ctx, "postgres"):
+        if is_fragment(ctx, service):
             continue
         raw_shm = service.get("shm_size")
         mounted = shm_tmpfs_size(service)

@@ -41,7 +41,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import as_cpus, dig, effective
+from composegen.lint.readers import as_cpus, dig, effective, services_with
 from composegen.units import format_cpus
 
 CODE = "CG102"
@@ -50,9 +50,7 @@ SEVERITY = Severity.error
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
-        if "deploy" not in service and "mem_reservation" not in service:
-            continue  # no reservation at all: most services
+    for name, service in services_with(ctx, "deploy", "mem_reservation"):  # the others reserve nothing
         limit = effective(name, service, "memory_limit")
         reservation = effective(name, service, "memory_reservation")
         if limit is not None and reservation is not None and reservation.value > limit.value:

@@ -140,6 +140,8 @@ def _entry_text(found: bool, value: Any, item: bool) -> tuple[bool, str | None]:
 def _environment(service: Mapping[str, Any]) -> Iterator[tuple[str, Any, Any, Origin | None]]:
     """(name, value, key-or-index, origin) of a service's environment, list or mapping form."""
     env = service.get("environment")
+    if env is None:  # most services: and asking the Mapping ABC about None is slow
+        return
     if isinstance(env, (dict, Mapping)):
         for key, value in env.items():
             yield str(key), value, key, key_origin(env, key)
@@ -281,7 +283,7 @@ class CommandFlags:
 def _has_command(service: Mapping[str, Any], key: tuple[str, ...]) -> bool:
     node: Any = service
     for part in key:
-        if not isinstance(node, Mapping) or part not in node:
+        if not isinstance(node, (dict, Mapping)) or part not in node:  # (dict first: the ABC is slow)
             return False
         node = node[part]
     return isinstance(node, (str, list))

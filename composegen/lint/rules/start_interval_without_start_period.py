@@ -42,7 +42,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Edit, Fix, Severity, Violation
-from composegen.lint.readers import as_seconds, disabled, expected_startup, healthcheck, written_directly
+from composegen.lint.readers import as_seconds, disabled, expected_startup, healthcheck, services_with, written_directly
 from composegen.units import format_duration
 from composegen.yamlio import KeyPath
 
@@ -67,7 +67,7 @@ def _fix(ctx: LintContext, name: str) -> Fix | None:
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
+    for name, service in services_with(ctx, "healthcheck"):  # (healthcheck is None for the others)
         hc = healthcheck(service)
         if hc is None or disabled(hc) or "start_interval" not in hc:
             continue

@@ -52,7 +52,16 @@ from typing import TYPE_CHECKING, Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import Strength, as_count, as_seconds, disabled, expected_startup, healthcheck, is_fragment
+from composegen.lint.readers import (
+    Strength,
+    as_count,
+    as_seconds,
+    disabled,
+    expected_startup,
+    healthcheck,
+    is_fragment,
+    services_with,
+)
 from composegen.units import format_duration
 
 if TYPE_CHECKING:
@@ -74,7 +83,7 @@ def describe(q: Quantity, how: Strength) -> str:
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
+    for name, service in services_with(ctx, "healthcheck"):  # (healthcheck is None for the others)
         hc = healthcheck(service)
         if hc is None or disabled(hc) or is_fragment(ctx, service):
             continue

@@ -46,7 +46,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import dig
+from composegen.lint.readers import dig, services_with
 
 CODE = "CG401"
 NAME = "swarm-only-key"
@@ -67,9 +67,7 @@ SWARM_ONLY: tuple[tuple[tuple[str, ...], str], ...] = (
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     if ctx.target != "compose":
         return
-    for name, service in ctx.services():
-        if "deploy" not in service:  # every key of SWARM_ONLY is under it
-            continue
+    for name, service in services_with(ctx, "deploy"):  # every key of SWARM_ONLY is under it
         for keys, purpose in SWARM_ONLY:
             if dig(service, *keys) is None:
                 continue

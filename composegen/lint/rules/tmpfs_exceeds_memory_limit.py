@@ -48,7 +48,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import memory_limit, strength, tmpfs_mounts
+from composegen.lint.readers import memory_limited, strength, tmpfs_mounts
 from composegen.units import format_bytes, human_bytes
 
 CODE = "CG105"
@@ -78,10 +78,7 @@ def expected_process(ctx: LintContext, name: str) -> tuple[float, str] | None:
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
-        limit = memory_limit(name, service)
-        if limit is None:
-            continue
+    for name, service, limit in memory_limited(ctx):
         mounts = [
             m
             for m in tmpfs_mounts(name, service)

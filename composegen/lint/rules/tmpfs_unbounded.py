@@ -39,7 +39,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import tmpfs_mounts
+from composegen.lint.readers import services_with, tmpfs_mounts
 
 CODE = "CG106"
 NAME = "tmpfs-unbounded"
@@ -48,7 +48,7 @@ SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info}
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    for name, service in ctx.services():
+    for name, service in services_with(ctx, "tmpfs", "volumes"):  # (no tmpfs mount in the others)
         for mount in tmpfs_mounts(name, service):
             if mount.size is not None or not mount.readable:
                 continue

@@ -50,7 +50,13 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import holds_unresolved, no_image_or_build, references, unresolved_origins
+from composegen.lint.readers import (
+    holds_unresolved,
+    no_image_or_build,
+    references,
+    referring_services,
+    unresolved_origins,
+)
 
 CODE = "CG006"
 NAME = "undefined-reference"
@@ -79,7 +85,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         "configs": "config",
     }
     unresolved = unresolved_origins(ctx)
-    for name, service in ctx.services():
+    for name, service in referring_services(ctx):
         for section, target, path in references(name, service):
             if not target or target in defined[section] or holds_unresolved(ctx.data, path, unresolved):
                 continue  # defined, or named by a variable the environment decides
