@@ -1,5 +1,5 @@
 """What a rule reports (Violation), what the user sees (Finding), and mechanical fixes (Fix); what a
-reporter is told about a rule (RuleInfo) and a fix (FileText), and everything it is given (Report,
+reporter is told about a rule (RuleInfo) and a fix (TextEdit), and everything it is given (Report,
 which the lint run assembles). The reporters import this module only."""
 
 from __future__ import annotations
@@ -166,12 +166,19 @@ class RuleInfo(NamedTuple):
     security_severity: float | None = None  # security rules: 0.0-10.0 (code scanning ranks by it)
 
 
-class FileText(NamedTuple):
-    """A file before and after a finding's fix (SARIF `fixes`)."""
+class TextEdit(NamedTuple):
+    """A finding's fix as one replacement in its file (SARIF `fixes`): `length` characters from
+    `offset` (0-based) replaced by `text`; the replaced span's first and last positions as lines
+    and columns from 1 (composegen.lint.fix_parts makes them)."""
 
     file: str  # as displayed
-    before: str
-    after: str
+    offset: int
+    length: int
+    text: str
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
 
 
 class Report(NamedTuple):
@@ -187,4 +194,4 @@ class Report(NamedTuple):
     root_uri: str = ""  # file:// URI of the folder relative paths are relative to (SARIF)
     fixed: int = 0  # problems fixed by --fix before this report
     suppressed: Sequence[Finding] = ()  # switched off by a directive or a baseline (json, SARIF)
-    fixes: Mapping[tuple[Any, ...], Sequence[FileText]] = MappingProxyType({})  # by Finding.key (SARIF)
+    fixes: Mapping[tuple[Any, ...], Sequence[TextEdit]] = MappingProxyType({})  # by Finding.key (SARIF)

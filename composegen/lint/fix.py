@@ -12,7 +12,6 @@ atomically (temp file and rename).
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from composegen.errors import ComposegenError
 from composegen.lint.finding import Edit, Finding, Fix
+from composegen.lint.line_diff import opcodes, unified_diff
 from composegen.yamlio import dump_roundtrip, load_roundtrip, parse_document, read_text
 
 
@@ -50,7 +50,7 @@ class FixPlan:
         out: list[str] = []
         for change in self.changes:
             out.extend(
-                difflib.unified_diff(
+                unified_diff(
                     mask_yaml(change.before).splitlines(keepends=True),
                     mask_yaml(change.after).splitlines(keepends=True),
                     fromfile=f"a/{change.display}",
@@ -208,12 +208,12 @@ def carry_over(original: str, before: str, after: str) -> str | None:
     a = before.splitlines(keepends=True)
     b = after.splitlines(keepends=True)
     mapping: dict[int, int] = {}
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, orig, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(a, orig):
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
             for offset in range(i2 - i1):
                 mapping[i1 + offset] = j1 + offset
     hunks: list[tuple[int, int, list[str]]] = []  # (start, end) in orig, replaced by lines
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(a, b):
         if tag == "equal":
             continue
         added = b[j1:j2]

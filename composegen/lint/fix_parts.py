@@ -12,11 +12,14 @@ it is, so it is left out rather than shown wrong.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Mapping, Sequence
+import bisect
+import itertools
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from composegen.lint.finding import Finding
+from composegen.lint.finding import Finding, TextEdit
+from composegen.lint.line_diff import opcodes
 from composegen.yamlio import KeyPath, Position
 
 
@@ -66,13 +69,12 @@ def edited_block(lines: Sequence[str], positions: Mapping[KeyPath, Position], pa
 def hunks(before: str, after: str) -> list[Hunk]:
     """The changes from `before` to `after`, as small as the fixes make them: a changed line on
     its own, and inserted lines cut where one at the indentation of the first (or shallower)
-    starts another key (difflib joins neighbouring changes: a value changed on one line and a key
+    starts another key (a diff joins neighbouring changes: a value changed on one line and a key
     added below it by another fix)."""
     old = before.splitlines(keepends=True)
     new = after.splitlines(keepends=True)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     out: list[Hunk] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(old, new):
         if tag == "equal":
             continue
         paired = min(i2 - i1, j2 - j1)
@@ -109,39 +111,112 @@ def _claims(block: Block, hunk: Hunk, lines: Sequence[str]) -> tuple[bool, int]:
     return holds, block.column
 
 
-def split(before: str, after: str, blocks: Mapping[Any, Sequence[Block]]) -> dict[Any, str]:
-    """Each key of `blocks` (a finding) -> the file with only its own changes, where all of them
-    could be told apart (see the module's docstring)."""
+class Text(NamedTuple):
+    """A file's text, its lines as the hunks count them, where each of those lines starts, and
+    where each line ends with a newline starts (SARIF's lines and columns count newlines)."""
+
+    text: str
+    lines: Sequence[str]
+    line_offsets: Sequence[int]
+    newline_starts: Sequence[int]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column), both from 1, of a character offset."""
+        line = bisect.bisect_right(self.newline_starts, offset) - 1
+        return line + 1, offset - self.newline_starts[line] + 1
+
+
+def read_text(text: str, lines: Sequence[str] | None = None) -> Text:
+    """`text` with its lines (`lines` where the caller split them already) and their starts."""
+    lines = text.splitlines(keepends=True) if lines is None else lines
+    offsets = [0, *itertools.accumulate(len(line) for line in lines)]
+    return Text(text, lines, offsets, [0, *(m.end() for m in re.finditer("\n", text))])
+
+
+def _edit(file: str, text: Text, after_length: int, start: int, after_at: Callable[[int], str], tail: int) -> TextEdit:
+    """The smallest replacement turning `text` into an `after` read through `after_at`, whose
+    first `start` characters and last `tail` are known to be the text's own."""
+    before = text.text
+    limit = min(len(before), after_length)
+    while start < limit and before[start] == after_at(start):
+        start += 1
+    end = min(tail, limit - start)
+    while end < limit - start and before[len(before) - 1 - end] == after_at(after_length - 1 - end):
+        end += 1
+    deleted_end = len(before) - end
+    return TextEdit(
+        file,
+        start,
+        deleted_end - start,
+        "".join(after_at(k) for k in range(start, after_length - end)),
+        *text.position(start),
+        *text.position(deleted_end),
+    )
+
+
+def text_edit(file: str, before: str, after: str) -> TextEdit:
+    """The smallest replacement that turns `before` into `after`: the text between their common
+    start and common end."""
+    return _edit(file, read_text(before), len(after), 0, after.__getitem__, 0)
+
+
+def _own_edit(file: str, text: Text, own: Sequence[Hunk]) -> TextEdit:
+    """One finding's hunks as the smallest replacement, read without building its whole file: the
+    text before its first hunk and after its last is the file's own."""
+    first, last = own[0].start, own[-1].stop
+    middle: list[str] = []
+    at = first
+    for hunk in own:
+        middle.extend(text.lines[at : hunk.start])
+        middle.extend(hunk.lines)
+        at = hunk.stop
+    mid = "".join(middle)
+    head, rest = text.line_offsets[first], text.line_offsets[last]
+    before = text.text
+
+    def after_at(k: int) -> str:
+        if k < head:
+            return before[k]
+        if k < head + len(mid):
+            return mid[k - head]
+        return before[rest + k - head - len(mid)]
+
+    tail = len(before) - rest
+    return _edit(file, text, head + len(mid) + tail, head, after_at, tail)
+
+
+def split(file: str, before: str, after: str, blocks: Mapping[Any, Sequence[Block]]) -> dict[Any, TextEdit]:
+    """Each key of `blocks` (a finding) -> its own changes as one replacement in `before`, where
+    all of them could be told apart (see the module's docstring)."""
     lines = before.splitlines(keepends=True)
     owned: dict[Any, list[Hunk]] = {key: [] for key in blocks}
     lost: set[Any] = set()
+    # A block holds a hunk only if it starts at or above the hunk's first line and reaches it: the
+    # hunks come in file order, so only the blocks open at each one are asked (not every block for
+    # every hunk: a fix on each of thousands of services would make that quadratic).
+    waiting = sorted(((block, key) for key, edited in blocks.items() for block in edited), key=lambda e: e[0].start)
+    open_blocks: list[tuple[Block, Any]] = []
+    taken = 0
     for hunk in hunks(before, after):
-        scores: list[tuple[int, Any]] = []
-        for key, edited in blocks.items():
-            best = max((column for holds, column in (_claims(b, hunk, lines) for b in edited) if holds), default=None)
-            if best is not None:
-                scores.append((best, key))
-        if not scores:
+        while taken < len(waiting) and waiting[taken][0].start <= hunk.start:
+            open_blocks.append(waiting[taken])
+            taken += 1
+        open_blocks = [(block, key) for block, key in open_blocks if block.limit >= hunk.start]
+        best: dict[Any, int] = {}
+        for block, key in open_blocks:
+            holds, column = _claims(block, hunk, lines)
+            if holds and column > best.get(key, -1):
+                best[key] = column
+        if not best:
             continue
-        top = max(score for score, _ in scores)
-        winners = [key for score, key in scores if score == top]
+        top = max(best.values())
+        winners = [key for key, score in best.items() if score == top]
         if len(winners) == 1:
             owned[winners[0]].append(hunk)
         else:
             lost.update(winners)
-    out: dict[Any, str] = {}
-    for key, own in owned.items():
-        if not own or key in lost:
-            continue
-        text: list[str] = []
-        at = 0
-        for hunk in own:
-            text.extend(lines[at : hunk.start])
-            text.extend(hunk.lines)
-            at = hunk.stop
-        text.extend(lines[at:])
-        out[key] = "".join(text)
-    return out
+    text = read_text(before, lines)
+    return {key: _own_edit(file, text, own) for key, own in owned.items() if own and key not in lost}
 
 
 def finding_blocks(

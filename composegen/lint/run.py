@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from composegen.errors import ComposegenError, InputError
 from composegen.lint.config import LintConfig, resolve_codes
 from composegen.lint.directives import FileDirectives
-from composegen.lint.finding import FileText, Finding, Report, RuleInfo, Severity, Suppression, unique
+from composegen.lint.finding import Finding, Report, RuleInfo, Severity, Suppression, TextEdit, unique
 
 if TYPE_CHECKING:
     from composegen.lint.context import LintContext
@@ -302,30 +302,31 @@ def rule_infos(rules: Sequence[Rule], environ: Mapping[str, str] | None = None) 
     ]
 
 
-def fix_texts(findings: Sequence[Finding], cwd: Path) -> dict[tuple[Any, ...], list[FileText]]:
-    """Each fixable finding's fix on its own, as its file before and after (SARIF `fixes`). The
+def fix_texts(findings: Sequence[Finding], cwd: Path) -> dict[tuple[Any, ...], list[TextEdit]]:
+    """Each fixable finding's fix on its own, as one replacement in its file (SARIF `fixes`). The
     fixes of a file are planned together, once, and each finding given its own changes
     (composegen.lint.fix_parts); a fix that cannot be applied cleanly, or told apart, has none."""
     from composegen.lint.fix import plan
-    from composegen.lint.fix_parts import finding_blocks, split
+    from composegen.lint.fix_parts import finding_blocks, split, text_edit
     from composegen.yamlio import parse_document
 
     fixable = [f for f in findings if f.fix is not None]
     if not fixable:
         return {}
     combined = plan(fixable, cwd, lambda p: display_path(str(p), cwd))
-    out: dict[tuple[Any, ...], list[FileText]] = {}
+    out: dict[tuple[Any, ...], list[TextEdit]] = {}
     for change in combined.changes:
         mine = [f for f in fixable if f.fix is not None and _edits_file(f, change.path, cwd)]
         if len(mine) == 1:
-            out[mine[0].key] = [FileText(change.display, change.before, change.after)]
+            out[mine[0].key] = [text_edit(change.display, change.before, change.after)]
             continue
         try:
             positions = parse_document(change.before, str(change.path)).positions
         except ComposegenError:
             continue
-        for key, after in split(change.before, change.after, finding_blocks(mine, change.before, positions)).items():
-            out[key] = [FileText(change.display, change.before, after)]
+        blocks = finding_blocks(mine, change.before, positions)
+        for key, edit in split(change.display, change.before, change.after, blocks).items():
+            out[key] = [edit]
     return out
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-# Report, RuleInfo and FileText live with Finding, below both the linter (which assembles the
+# Report, RuleInfo and TextEdit live with Finding, below both the linter (which assembles the
 # report) and the reporters (which show it)
-from composegen.lint.finding import FileText, Report, RuleInfo
+from composegen.lint.finding import Report, RuleInfo, TextEdit
 
-__all__ = ["FileText", "Report", "RuleInfo", "plural"]
+__all__ = ["Report", "RuleInfo", "TextEdit", "plural"]
 
 
 def plural(count: int, word: str) -> str:

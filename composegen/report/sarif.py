@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from composegen.lint.finding import Finding, Severity
-from composegen.report.base import FileText, Report, RuleInfo
+from composegen.report.base import Report, RuleInfo, TextEdit
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/composegen/"
@@ -57,35 +57,17 @@ def _descriptor(rule: RuleInfo) -> dict[str, Any]:
     return descriptor
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
-    """(line, column), both from 1, of a character offset into `text`."""
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
-
-
-def replacement(change: FileText) -> dict[str, Any]:
-    """The smallest replacement that turns `before` into `after`: the text between their common
-    start and common end, as a SARIF region (line and column, and the same as character offset)."""
-    before, after = change.before, change.after
-    start = 0
-    limit = min(len(before), len(after))
-    while start < limit and before[start] == after[start]:
-        start += 1
-    end = 0
-    while end < limit - start and before[len(before) - 1 - end] == after[len(after) - 1 - end]:
-        end += 1
-    deleted_end = len(before) - end
-    start_line, start_column = _position(before, start)
-    end_line, end_column = _position(before, deleted_end)
+def replacement(edit: TextEdit) -> dict[str, Any]:
+    """A fix's replacement as SARIF writes it: the region it deletes and the text it inserts."""
     region = {
-        "startLine": start_line,
-        "startColumn": start_column,
-        "endLine": end_line,
-        "endColumn": end_column,
-        "charOffset": start,
-        "charLength": deleted_end - start,
+        "startLine": edit.start_line,
+        "startColumn": edit.start_column,
+        "endLine": edit.end_line,
+        "endColumn": edit.end_column,
+        "charOffset": edit.offset,
+        "charLength": edit.length,
     }
-    return {"deletedRegion": region, "insertedContent": {"text": after[start : len(after) - end]}}
+    return {"deletedRegion": region, "insertedContent": {"text": edit.text}}
 
 
 def _fixes(finding: Finding, report: Report) -> list[dict[str, Any]]:

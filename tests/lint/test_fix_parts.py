@@ -53,9 +53,9 @@ def test_each_finding_gets_exactly_its_own_fix(tmp_path: Path, findings: list) -
         alone = plan([finding], tmp_path)
         assert alone.skipped == () and len(alone.changes) == 1, finding
         [part] = parts[finding.key]
-        assert part.before == STACK
+        after = STACK[: part.offset] + part.text + STACK[part.offset + part.length :]
         expected = parse_document(alone.changes[0].after, "alone.yml").data
-        assert parse_document(part.after, "part.yml").data == expected, finding.message
+        assert parse_document(after, "part.yml").data == expected, finding.message
 
 
 def test_a_file_with_one_fix_is_that_fix(tmp_path: Path) -> None:
@@ -64,4 +64,6 @@ def test_a_file_with_one_fix_is_that_fix(tmp_path: Path) -> None:
     [finding] = run.findings
     [part] = fix_texts(run.findings, tmp_path)[finding.key]
     added = "    security_opt:\n      - no-new-privileges:true\n"
-    assert part.after == "services:\n  web:\n    image: nginx:1.27.1\n" + added
+    before = "services:\n  web:\n    image: nginx:1.27.1\n"
+    assert (part.offset, part.length, part.text) == (len(before), 0, added)
+    assert (part.start_line, part.start_column, part.end_line, part.end_column) == (4, 1, 4, 1)

@@ -178,7 +178,7 @@ def test_sarif_artifact_locations(file: str, expected: dict[str, str]) -> None:
 
 def test_sarif_for_code_scanning() -> None:
     from composegen.lint.finding import Suppression
-    from composegen.report.base import FileText
+    from composegen.lint.fix_parts import text_edit
 
     rules = [
         *RULES,
@@ -192,7 +192,7 @@ def test_sarif_for_code_scanning() -> None:
     ]
     before = "services:\n  web:\n    deploy: {resources: {limits: {memory: 512}}}\n"
     after = before.replace("512", '"512M"')
-    fixes = {FINDINGS[1].key: [FileText("docker-compose.yml", before, after)]}
+    fixes = {FINDINGS[1].key: [text_edit("docker-compose.yml", before, after)]}
     log = assert_valid_sarif(render("sarif", report(rules=rules, suppressed=suppressed, fixes=fixes)))
     run = log["runs"][0]
     socket = run["tool"]["driver"]["rules"][3]
@@ -234,10 +234,10 @@ def test_sarif_for_code_scanning() -> None:
     [("a\nb\n", "a\nb\nc\n"), ("abc", "abc"), ("", "x"), ("xyz\n", ""), ("aXa", "aYYa"), ("aa", "aaa")],
 )
 def test_sarif_replacements_turn_before_into_after(before: str, after: str) -> None:
-    from composegen.report.base import FileText
+    from composegen.lint.fix_parts import text_edit
     from composegen.report.sarif import replacement
 
-    edit = replacement(FileText("f.yml", before, after))
+    edit = replacement(text_edit("f.yml", before, after))
     region = edit["deletedRegion"]
     start, length = region["charOffset"], region["charLength"]
     assert before[:start] + edit["insertedContent"]["text"] + before[start + length :] == after
