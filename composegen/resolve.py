@@ -173,6 +173,23 @@ def base_service(name: str, service: Mapping[str, Any], root: Path | None = None
     )
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _base_service_once(
+    name: str, service: Mapping[str, Any], root: Path, alike: dict[frozenset[tuple[str, type, Any]], BaseService]
+) -> BaseService:
+    """`base_service`, read once for services that set the same scalar keys to the same values
+    (services merged from one `<<: *base` anchor): all but the name is what they set."""
+    if not all(isinstance(value, _SCALARS) for value in service.values()):
+        return base_service(name, service, root)
+    key = frozenset((k, type(v), v) for k, v in service.items())  # (1, True and 1.0 are equal)
+    found = alike.get(key)
+    if found is None:
+        found = alike[key] = base_service(name, service, root)
+    return found if found.name == name else BaseService(name, *found[1:])
+
+
 def _footprints(spec: ServiceSpec, where: str, root: Path) -> tuple[ModelFootprint, ...]:
     if not spec.models:
         return ()
@@ -292,10 +309,11 @@ def resolve_services(
     default = default_spec()
     shared_secrets = tuple(secrets)
     known: Detected = {}
+    alike: dict[frozenset[tuple[str, type, Any]], BaseService] = {}
     for name, service in services.items():
         given = specs.get(name)
         spec = given if given is not None else default
-        base = base_service(name, service, root)
+        base = _base_service_once(name, service, root, alike)
         role, reason = _role(spec, base, secrets, known)
         models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models", root) if spec.models else ()
         result.append(
