@@ -2,7 +2,7 @@
 
 Settings: `shared_buffers`, `effective_cache_size`, `work_mem`, `maintenance_work_mem`,
 `max_wal_size` (bytes), `max_connections` (postgres); `innodb_buffer_pool_size` (bytes),
-`max_connections` (mysql); `wiredtiger_cache` (bytes) (mongodb); `maxmemory` (bytes),
+`max_connections`, `innodb_log_file_size` (bytes) (mysql); `wiredtiger_cache` (bytes) (mongodb); `maxmemory` (bytes),
 `maxmemory_policy`, `appendonly` (bool), `save` (str; "" disables snapshots) (redis);
 `max_server_memory_usage` (bytes), `max_server_memory_usage_to_ram_ratio` (clickhouse); and
 `config_file` (not read) for each.
@@ -94,6 +94,7 @@ MYSQL = table(
     (
         Option(("--innodb-buffer-pool-size",), "innodb_buffer_pool_size", values.mysql_size),
         Option(("--max-connections",), "max_connections", values.count),
+        Option(("--innodb-log-file-size",), "innodb_log_file_size", values.mysql_size),
         Option(("--defaults-file", "--defaults-extra-file"), "config_file", values.text, status="not-read"),
     )
 )

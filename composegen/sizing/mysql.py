@@ -38,7 +38,7 @@ from composegen.sizing.common import (
     with_margin,
 )
 from composegen.sizing.inputs import ServiceInputs
-from composegen.sizing.quantity import Quantity, given, total
+from composegen.sizing.quantity import Quantity, given, times, total
 from composegen.sizing.result import Sizing
 from composegen.units import GIB, MIB
 
@@ -83,6 +83,7 @@ DEFAULT_STARTUP = 30.0
 #: covers it (one too short restarts the container in a loop).
 LOAD_RATE = 6 * MIB
 BENCH_SERVERS = "measured: bench/servers (docs/benchmarks.md, Real servers)"
+BESIDE_SOURCE = f"{BENCH_SERVERS}: 93 MiB after load, MariaDB 10.11"
 #: The profile's tmpfs.dataset_factor stands partly for the redo log, which the initialised data
 #: dir (FRESH_DATA_DIR) already counts: this much of it comes off the data room, never below the
 #: dataset. Measured (docs/benchmarks.md "Real servers", MariaDB 10.11, sysbench 15-45 s): the data
@@ -185,10 +186,29 @@ def is_mariadb(inputs: ServiceInputs) -> bool:
     return "mariadb" in repo.rsplit("/", 1)[-1]
 
 
+#: Redo log files of `innodb_log_file_size` each: MySQL before 8.0.30 keeps two
+#: (innodb_log_files_in_group's default; MySQL manual, not in facts), MariaDB 10.5+ one.
+MYSQL_REDO_FILES = 2
+
+
 def initialised_data_dir(inputs: ServiceInputs, writes_redo: bool) -> tuple[Quantity, Quantity | None]:
     """(what an initialised data dir holds beside the data, the redo log size to write or None).
+    The base's own `--innodb-log-file-size`: that redo log, counted beside the rest (it runs);
     MariaDB with its flags written: the redo log composegen writes + what MariaDB keeps beside it
     (measured); else composegen's estimate of MySQL 8's (assumed)."""
+    found = runs.fact(inputs, "innodb_log_file_size", "mysql")
+    if found is not None:
+        redo_file = runs.fact_quantity("innodb_log_file_size", found, "bytes")
+        if is_mariadb(inputs):
+            redo_log = redo_file
+            beside = given("ibdata1, ibtmp1 and system tables", MARIADB_BESIDE_REDO, "bytes", BESIDE_SOURCE, "measured")
+        else:
+            files = given(
+                "redo log files", MYSQL_REDO_FILES, "count", "MySQL: innodb_log_files_in_group (not in facts)"
+            )
+            redo_log = times("redo log", redo_file, files, unit="bytes")
+            beside = given("initialised data dir", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)", "assumed")
+        return total("initialised data dir and the base's redo log", (redo_log, beside)), None
     if not (writes_redo and is_mariadb(inputs)):
         return given("initialised data dir", FRESH_DATA_DIR, "bytes", "composegen estimate (assumed)", "assumed"), None
     redo = given(
@@ -198,13 +218,7 @@ def initialised_data_dir(inputs: ServiceInputs, writes_redo: bool) -> tuple[Quan
         "composegen's choice (assumed): the redo log is memory on a tmpfs data dir (MariaDB's default 96M)",
         "assumed",
     )
-    beside = given(
-        "ibdata1, ibtmp1 and system tables",
-        MARIADB_BESIDE_REDO,
-        "bytes",
-        f"{BENCH_SERVERS}: 93 MiB after load, MariaDB 10.11",
-        "measured",
-    )
+    beside = given("ibdata1, ibtmp1 and system tables", MARIADB_BESIDE_REDO, "bytes", BESIDE_SOURCE, "measured")
     return total("initialised data dir", (redo, beside)), redo
 
 
