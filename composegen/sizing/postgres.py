@@ -108,11 +108,14 @@ EMPTY_CLUSTER = 24 * MIB
 DEFAULT_MAX_WAL = 1 * GIB
 WAL_SEGMENT = 16 * MIB
 #: On a tmpfs data dir (composegen's choices, assumed): max_wal_size a quarter of the data room,
-#: at least 128 MB and at most PostgreSQL's 1 GB default, in whole segments; min_wal_size the
-#: least PostgreSQL takes (2 segments), so recycled WAL is not kept in memory.
+#: at most PostgreSQL's 1 GB default, in whole segments, at least the least PostgreSQL takes (2
+#: segments: a small dataset checkpoints more often, which on a tmpfs costs CPU, not disk); min_wal_size
+#: the least too, so recycled WAL is not kept in memory. (The floor was 128 MB, assumed: the twin
+#: of examples/pytest kept 48 MiB of it, more than its 32 MiB of tables; docs/benchmarks.md "The
+#: tmpfs read at the peak".)
 WAL_SHARE = 0.25
-WAL_FLOOR = 128 * MIB
 MIN_WAL = 2 * WAL_SEGMENT
+WAL_FLOOR = MIN_WAL
 #: max_wal_size is a soft limit (PostgreSQL manual: WAL can exceed it under heavy load): the
 #: tmpfs counts this much over it (composegen's margin, assumed; not measured).
 WAL_OVERSHOOT = 1.25
@@ -328,7 +331,7 @@ def wal_room(inputs: ServiceInputs, data_room: Quantity, written: bool) -> tuple
     else:
         share = given("WAL share of the data room", WAL_SHARE, "ratio", "composegen default (assumed)", kind="assumed")
         quarter = times("data room × WAL share", data_room, share, unit="bytes")
-        floor = given("max_wal_size floor", WAL_FLOOR, "bytes", "composegen floor (assumed)", kind="assumed")
+        floor = given("max_wal_size floor", WAL_FLOOR, "bytes", f"{PG_WAL}: 2 segments, the least", kind="fact")
         cap = given("PostgreSQL default max_wal_size", DEFAULT_MAX_WAL, "bytes", PG_WAL, kind="fact")
         wanted = largest("WAL bound for the data", (quarter, floor))
         chosen = smallest("WAL bound", (wanted, cap))
