@@ -141,10 +141,11 @@ def test_limit_is_budget_times_margin_plus_shm() -> None:
     [
         # the profile's 64 MiB tmpfs minimum + 24 MiB empty cluster beside its WAL (measured; its
         # first WAL segment is in the WAL room) + WAL: max_wal_size 32 MB (a quarter of the room
-        # is less than the least PostgreSQL takes, 2 segments) × 1.25 soft-limit overshoot
-        (None, 64 + 24 + 40),
-        # 100 MiB × (dataset factor 2 − the WAL's 0.75, counted apart) + 24 MiB + WAL 32 × 1.25
-        ("100M", 125 + 24 + 40),
+        # is less than the least PostgreSQL takes, 2 segments) + 2 segments past the soft limit
+        # (measured; more than × 1.25 below 128 MB)
+        (None, 64 + 24 + 64),
+        # 100 MiB × (dataset factor 2 − the WAL's 0.75, counted apart) + 24 MiB + WAL 32 + 32
+        ("100M", 125 + 24 + 64),
     ],
 )
 def test_tmpfs_adds_exactly_its_size(dataset: str | None, tmpfs_mib: int) -> None:
@@ -344,7 +345,9 @@ def test_a_tmpfs_data_dir_bounds_the_wal_and_counts_it(dataset: str | None, max_
     assert flags["min_wal_size"] == "32MB"
     (mount,) = sizing.tmpfs
     wal = sizing.extra["WAL in the tmpfs"]
-    assert wal.value == pytest.approx(sizing.extra["max_wal_size"].value * postgres.WAL_OVERSHOOT)
+    bound = sizing.extra["max_wal_size"].value
+    # a soft limit: × 1.25, and at least 2 segments past it (measured: one being written, one ahead)
+    assert wal.value == pytest.approx(max(bound * postgres.WAL_OVERSHOOT, bound + 2 * 16 * MIB))
     assert wal in set(leaves_and_parts(mount.size))  # counted inside the tmpfs...
     assert sizing.memory.value >= mount.size.value + 1 * 1024**3  # ...and the tmpfs inside the limit
 
