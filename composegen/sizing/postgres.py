@@ -111,7 +111,7 @@ WAL_SEGMENT = 16 * MIB
 #: at most PostgreSQL's 1 GB default, in whole segments, at least the least PostgreSQL takes (2
 #: segments: a small dataset checkpoints more often, which on a tmpfs costs CPU, not disk); min_wal_size
 #: the least too, so recycled WAL is not kept in memory. (The floor was 128 MB, assumed: the twin
-#: of examples/pytest kept 48 MiB of it, more than its 32 MiB of tables; docs/benchmarks.md "The
+#: of examples/pytest kept 48 MiB of it in memory beside 67 MiB of tables; docs/benchmarks.md "The
 #: tmpfs read at the peak".)
 WAL_SHARE = 0.25
 MIN_WAL = 2 * WAL_SEGMENT
@@ -120,9 +120,10 @@ WAL_FLOOR = MIN_WAL
 #: tmpfs counts this much over it (composegen's margin, assumed; not measured).
 WAL_OVERSHOOT = 1.25
 #: ... and at least this many segments over it (measured: bench/servers.py's twin at 3,500 tests,
-#: max_wal_size 32 MB: loading the data kept 3 segments, 48 MiB, and a tmpfs with 40 MiB of WAL
-#: room filled; a checkpoint every segment keeps the last checkpoint's, the one being written and
-#: one made ahead): 2, which × 1.25 passes from 128 MB up.
+#: max_wal_size 32 MB: loading the data kept 3 segments, 48 MiB, and a replay with 40 MiB of WAL
+#: room did not come up, its PostgreSQL exiting while it loaded; a checkpoint every segment keeps
+#: the last checkpoint's, the one being written and one made ahead): 2, which × 1.25 passes from
+#: 128 MB up.
 WAL_SEGMENTS_OVER = 2
 #: Measured (docs/benchmarks.md "Real servers", bench/servers.py, PostgreSQL 15 on 2 shared
 #: cores under load): healthy 3.9-21.4 s after start with a 200M-1G dataset loaded by pgbench -i,
