@@ -29,12 +29,12 @@ history):
   there, sized from composegen.yaml's dataset, the profile's floor, and the server's fixed content,
   some of it assumed): where the plan mounts one tmpfs and the file has the most it held (its own
   reading, `memory_tmpfs`; else the run's highest shmem: every tmpfs and shared memory page at once,
-  so no less than the tmpfs held), the tmpfs is sized from it: held × 1.15, at least held + the
-  whole of each bound the plan writes for what the server keeps there (PostgreSQL's WAL up to
-  max_wal_size: a run shows only what it wrote), room for the whole declared dataset (dataset × the
-  profile's tmpfs.dataset_factor: declared beats measured) and the profile's tmpfs.minimum; never
-  above the size estimated without the measurement, never for a tmpfs the base compose file mounts,
-  nor from a run that saw no load.
+  so no less than the tmpfs held), the tmpfs is sized from it: held × 1.15, at least held + each
+  bound the plan writes for what the server keeps there, less what any running server holds of it
+  (PostgreSQL's WAL up to max_wal_size and past it, less its current segment: a run shows only what
+  it wrote), room for the whole declared dataset (dataset × the profile's tmpfs.dataset_factor:
+  declared beats measured) and the profile's tmpfs.minimum; never above the size estimated without
+  the measurement, never for a tmpfs the base compose file mounts, nor from a run that saw no load.
   A tmpfs that fills is not OOM-killed: the server's writes fail (ENOSPC; PostgreSQL stops at a
   WAL write it cannot make), as a limit from a peak fails when the load grows; calibrate with the
   data the stack will hold;
