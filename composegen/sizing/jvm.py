@@ -16,7 +16,8 @@ Where composegen may write the bounds, it counts bounded regions instead of Pake
 official image (JVMFLAGS), and a JVM application whose command sets its heap (JAVA_TOOL_OPTIONS,
 only the flags the command does not set: the command line wins over it). The collector's own
 structures are counted for the collector that runs (the base's flag, else the JVM's choice for
-the cores the plan gives it).
+the cores the plan gives it). There the profile's margin goes on what no flag caps only
+(limit_with_caps): the heap and the bounded regions count at their caps, the most the JVM commits.
 """
 
 from __future__ import annotations
