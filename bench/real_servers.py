@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from composegen.engine.applied import PROJECT_LABEL
-from composegen.engine.highwater import memory_cgroup
+from composegen.engine.highwater import V1_PEAK, memory_cgroup
 from composegen.engine.project import ComposeProject, project_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +77,7 @@ class Watched:
     peak: int = 0
     shmem: int = 0
     oom_kills: int = 0
+    working_set: int = 0  # the most of usage − inactive file pages (the kubelet's working set), sampled
 
 
 class CgroupWatch:
@@ -114,7 +115,12 @@ class CgroupWatch:
         peak = _read(w.folder / w.peak_file)
         if peak and peak.split()[0].isdigit():
             w.peak = max(w.peak, int(peak.split()[0]))
-        w.shmem = max(w.shmem, _field(_read(w.folder / "memory.stat"), "shmem"))
+        stat = _read(w.folder / "memory.stat")
+        w.shmem = max(w.shmem, _field(stat, "shmem"))
+        usage = _read(w.folder / ("memory.usage_in_bytes" if w.peak_file == V1_PEAK else "memory.current"))
+        if usage and usage.strip().isdigit():  # v1 names the hierarchy's total_inactive_file, v2 inactive_file
+            inactive = _field(stat, "total_inactive_file") or _field(stat, "inactive_file")
+            w.working_set = max(w.working_set, int(usage) - inactive)
         w.oom_kills = max(w.oom_kills, _field(_read(w.folder / "memory.oom_control"), "oom_kill"))
 
     def _run(self) -> None:
@@ -160,6 +166,7 @@ class ServicePeak:
     oom_kills: int
     restarts: int
     status: str
+    working_set: int = 0  # the most of usage − inactive file pages, sampled (reclaimable page cache left out)
 
     @property
     def ratio(self) -> float:
@@ -205,6 +212,7 @@ def service_peaks(client: Any, project: str, watched: Mapping[str, Watched]) -> 
                 oom_kills=oom,
                 restarts=int(attrs.get("RestartCount") or 0),
                 status=f"{state.get('Status')}" + (f" ({health})" if health else ""),
+                working_set=w.working_set if w else 0,
             )
         )
     return sorted(rows, key=lambda r: r.service)

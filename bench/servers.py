@@ -639,6 +639,9 @@ def run_case(client: Any, loader: Any, folder: Path, case: Case, log: Callable[[
         for p in peaks:
             result.limit, result.tmpfs, result.peak = p.limit, p.tmpfs, p.peak
             result.tmpfs_peak, result.oom_kills = p.tmpfs_peak, p.oom_kills
+            if p.working_set and p.working_set < p.peak * 0.95:  # the peak holds page cache the kernel reclaims
+                said = f"working set {mib(p.working_set)} (limit ÷ it {p.limit / p.working_set:.2f})"
+                result.note = "; ".join(filter(None, (result.note, said)))
             if case.role == "redis":
                 result.note = "; ".join(filter(None, (result.note, redis_refusals(container))))
         return result

@@ -16,7 +16,8 @@ Where composegen may write the bounds, it counts bounded regions instead of Pake
 official image (JVMFLAGS), and a JVM application whose command sets its heap (JAVA_TOOL_OPTIONS,
 only the flags the command does not set: the command line wins over it). The collector's own
 structures are counted for the collector that runs (the base's flag, else the JVM's choice for
-the cores the plan gives it).
+the cores the plan gives it). There the profile's margin goes on what no flag caps only
+(limit_with_caps): the heap and the bounded regions count at their caps, the most the JVM commits.
 """
 
 from __future__ import annotations
@@ -404,10 +405,12 @@ def _sizing(
     startup: Quantity,
     hardening: bool,
     base_notes: tuple[str, ...] = (),
+    memory: Quantity | None = None,
 ) -> Sizing:
+    """`memory`: the working set with its margin (limit_with_caps), else `whole` × the profile's margin."""
     regions = {region.name: region for region in fixed.parts}
     return Sizing(
-        memory=limit_with_mounts(with_margin(whole, profile), ()),
+        memory=limit_with_mounts(memory or with_margin(whole, profile), ()),
         startup=startup,
         cpus=baseline_cpus(inputs, profile),
         environment=env,
@@ -440,12 +443,14 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         "default of 25% of the limit (MaxRAMPercentage, facts)",
     )
     sets_heap = base.found is not None and base.found.setting == "heap_max" and not base.override
+    memory: Quantity | None = None  # the profile's margin on the whole total, unless the regions are bounded
     if sets_heap and not chosen and env_preset(inputs, "JAVA_TOOL_OPTIONS") is None:
         # the command sets the heap and nobody chose a total: the other regions bounded, not budgeted
-        fixed, flags, unbounded = app_regions(inputs, profile, heap)
+        regions, unbounded = app_regions(inputs, profile, heap)
+        fixed, memory = regions.fixed, limit_with_caps(heap, regions, profile)
         whole = total("JVM total", (heap, fixed))
         note = "bounds the non-heap regions the limit counts (the command line's own flags win over it)"
-        env = (EnvSetting("JAVA_TOOL_OPTIONS", flags, fixed, note),) if flags else ()
+        env = (EnvSetting("JAVA_TOOL_OPTIONS", regions.flags, fixed, note),) if regions.flags else ()
         notes = (*notes, *unbounded)
     return _sizing(
         inputs,
@@ -458,6 +463,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         startup_time(inputs, profile, DEFAULT_STARTUP, "composegen default (assumed)"),
         hardening=True,
         base_notes=base.notes,
+        memory=memory,
     )
 
 
@@ -564,22 +570,53 @@ class Bound(NamedTuple):
     setting: str  # the jvm fact that reads the flag
     bound: Quantity  # composegen's bound, a whole number of MiB
     written: bool = True  # False: counted at `bound`, not written (a bound composegen cannot know)
+    capped: bool = True  # the JVM holds the region at `bound` (written, or its own default bound); False: an estimate
 
 
-def bounds_written(inputs: ServiceInputs, bounds: tuple[Bound, ...]) -> tuple[tuple[Quantity, ...], str]:
-    """(each region, the flags composegen writes): a region the base bounds itself is counted at its
-    flag (kept, not written); the others at composegen's bound, written where it is `written`."""
+class Regions(NamedTuple):
+    """The non-heap regions counted, the flags that bound them, and the names of those a JVM flag
+    caps (the profile's margin goes on the others only: see limit_with_caps)."""
+
+    fixed: Quantity
+    flags: str
+    capped: frozenset[str]
+
+
+def bounds_written(
+    inputs: ServiceInputs, bounds: tuple[Bound, ...]
+) -> tuple[tuple[Quantity, ...], str, frozenset[str]]:
+    """(each region, the flags composegen writes, the regions a flag caps): a region the base bounds
+    itself is counted at its flag (kept, not written, capped); the others at composegen's bound,
+    written where it is `written`."""
     parts: list[Quantity] = []
     flags: list[str] = []
+    capped: set[str] = set()
     for bound in bounds:
         found = runs.fact(inputs, bound.setting, "jvm")
         if found is not None:
             parts.append(runs.fact_quantity(bound.bound.name, found, "bytes"))
-        else:
-            parts.append(bound.bound)
-            if bound.written:
-                flags.append(f"{bound.flag}{math.ceil(bound.bound.value / MIB)}m")
-    return tuple(parts), " ".join(flags)
+            capped.add(bound.bound.name)
+            continue
+        parts.append(bound.bound)
+        if bound.written:
+            flags.append(f"{bound.flag}{math.ceil(bound.bound.value / MIB)}m")
+        if bound.written or bound.capped:
+            capped.add(bound.bound.name)
+    return tuple(parts), " ".join(flags), frozenset(capped)
+
+
+def limit_with_caps(heap: Quantity, regions: Regions, profile: Profile) -> Quantity:
+    """The working set with the profile's margin on what no flag caps: the heap (-Xmx) and the
+    regions a flag caps (code cache, metaspace, direct memory: the JVM commits up to the flag and
+    never past it, hotspot MetaspaceGC::can_expand, the code cache's reservation) count at their
+    caps, which are already the most they reach; the margin covers the estimates (thread stacks,
+    the collector's structures, the JVM's own malloc and compiler arenas, an assumed region)."""
+    capped = tuple(part for part in regions.fixed.parts if part.name in regions.capped)
+    estimated = tuple(part for part in regions.fixed.parts if part.name not in regions.capped)
+    caps = total("heap and the regions a flag caps", (heap, *capped))
+    margin = given("margin", profile.memory.margin, "ratio", f"profile {profile.name}: memory.margin")
+    rest = times("what no flag caps × margin", total("what no flag caps", estimated), margin, unit="bytes")
+    return total("working set with margin on what no flag caps", (caps, rest))
 
 
 def gc_structures(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> Quantity:
@@ -628,7 +665,7 @@ def netty_named(inputs: ServiceInputs) -> str | None:
     return None
 
 
-def bounded_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> tuple[Quantity, str]:
+def bounded_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> Regions:
     """(the non-heap regions, the JVMFLAGS that bound them) for ZooKeeper; its direct memory left
     to the JVM's own bound (the heap) where the service names the Netty connection factory."""
     chosen = "composegen's bound (assumed), written in JVMFLAGS"
@@ -647,9 +684,9 @@ def bounded_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> 
         Bound("-XX:MaxMetaspaceSize=", "metaspace_max", given("metaspace", ZK_METASPACE, "bytes", chosen, "assumed")),
         direct,
     )
-    parts, flags = bounds_written(inputs, bounds)
+    parts, flags, capped = bounds_written(inputs, bounds)
     own = given("the JVM's own", JVM_OWN, "bytes", BENCH_SERVERS, "measured")
-    return total("fixed regions", (*parts, gc_structures(inputs, profile, heap), own)), flags
+    return Regions(total("fixed regions", (*parts, gc_structures(inputs, profile, heap), own)), flags, capped)
 
 
 def app_metaspace(inputs: ServiceInputs) -> tuple[Bound, str | None]:
@@ -674,7 +711,7 @@ def app_metaspace(inputs: ServiceInputs) -> tuple[Bound, str | None]:
         f"{CLASS_COUNT:,} loaded classes: declare loaded_classes: in composegen.yaml (jstat -class <pid>: "
         "Loaded), or mount the class path, for a bound"
     )
-    return Bound("-XX:MaxMetaspaceSize=", "metaspace_max", written, unknown is None), note
+    return Bound("-XX:MaxMetaspaceSize=", "metaspace_max", written, unknown is None, unknown is None), note
 
 
 def app_direct(inputs: ServiceInputs, heap: Quantity) -> tuple[Bound, str | None]:
@@ -698,7 +735,7 @@ def app_direct(inputs: ServiceInputs, heap: Quantity) -> tuple[Bound, str | None
         f"own bound is the heap's maximum, {heap.show()}): declare direct_memory: in composegen.yaml to "
         "bound and count it, or calibrate"
     )
-    return Bound("-XX:MaxDirectMemorySize=", "direct_max", assumed, written=False), note
+    return Bound("-XX:MaxDirectMemorySize=", "direct_max", assumed, written=False, capped=False), note
 
 
 def jvm_direct_bound(heap: Quantity, why: str) -> Bound:
@@ -716,7 +753,7 @@ def jvm_direct_bound(heap: Quantity, why: str) -> Bound:
     return Bound("-XX:MaxDirectMemorySize=", "direct_max", jvm_bound, written=False)
 
 
-def app_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> tuple[Quantity, str, tuple[str, ...]]:
+def app_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> tuple[Regions, tuple[str, ...]]:
     """(the non-heap regions, the JAVA_TOOL_OPTIONS that bound them, notes on those left unbounded)
     for a JVM application whose command sets its heap: the code cache bounded, metaspace and direct
     memory where composegen knows them (see APP_CODE_CACHE; the base's own flags kept), thread
@@ -729,7 +766,7 @@ def app_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> tupl
     code_cache = Bound(
         "-XX:ReservedCodeCacheSize=", "code_cache_max", given("code cache", APP_CODE_CACHE, "bytes", chosen, "assumed")
     )
-    parts, flags = bounds_written(inputs, (code_cache, metaspace, direct))
+    parts, flags, capped = bounds_written(inputs, (code_cache, metaspace, direct))
     notes = tuple(
         note for bound, note in ((metaspace, metaspace_note), (direct, direct_note))
         if note is not None and runs.fact(inputs, bound.setting, "jvm") is None
@@ -740,7 +777,8 @@ def app_regions(inputs: ServiceInputs, profile: Profile, heap: Quantity) -> tupl
         stack = runs.fact_quantity("stack size", found, "bytes")
     stacks = times("thread stacks", given("threads", THREADS, "count", PAKETO), stack, source=BENCH_SERVERS)
     own = given("the JVM's own", JVM_OWN, "bytes", BENCH_SERVERS, "measured")
-    return total("fixed regions", (*parts, stacks, gc_structures(inputs, profile, heap), own)), flags, notes
+    fixed = total("fixed regions", (*parts, stacks, gc_structures(inputs, profile, heap), own))
+    return Regions(fixed, flags, capped), notes
 
 
 def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
@@ -752,12 +790,14 @@ def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
     # nothing sets the heap: composegen writes the one the znodes need
     free = not chosen and runs.fact(inputs, "heap_max", "jvm") is None and env_preset(inputs, key) is None
     base_notes: tuple[str, ...] = ()
+    memory: Quantity | None = None  # the profile's margin on the whole total, unless the regions are bounded
     if free and repo == "zookeeper" and env_preset(inputs, "JVMFLAGS") is None:
         heap = znode_heap(inputs)
-        fixed, flags = bounded_regions(inputs, profile, heap)
+        regions = bounded_regions(inputs, profile, heap)
+        fixed, memory = regions.fixed, limit_with_caps(heap, regions, profile)
         whole = total("JVM total", (heap, fixed))
         env, notes = env_or_note(inputs, "ZK_SERVER_HEAP", str(heap_mib(heap)), heap, "MB; zkServer.sh's -Xmx")
-        env += (EnvSetting("JVMFLAGS", flags, fixed, "bounds the non-heap regions the limit counts"),)
+        env += (EnvSetting("JVMFLAGS", regions.flags, fixed, "bounds the non-heap regions the limit counts"),)
     else:
         default_heap = znode_heap(inputs) if free else given(
             "ZooKeeper default heap",
@@ -782,4 +822,5 @@ def size_zookeeper(inputs: ServiceInputs, profile: Profile) -> Sizing:
         startup_time(inputs, profile, ZOOKEEPER_STARTUP, BENCH_SERVERS, "measured"),
         hardening=False,
         base_notes=base_notes,
+        memory=memory,
     )  # the official entrypoint chowns as root, then drops privileges

@@ -9,6 +9,7 @@ import pytest
 
 from composegen.errors import InputError
 from composegen.profiles.models import Profile
+from composegen.render.overlay import plan
 from composegen.sizing import jvm
 from composegen.sizing.model import ServiceInputs, Sizing
 from composegen.sizing.quantity import explain_lines
@@ -117,10 +118,13 @@ ZK_FLAGS = "-XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=32m -XX:MaxDirect
 def test_zookeeper_heap_from_its_znodes_by_image(image: str, expected: dict[str, str]) -> None:
     sizing = jvm.size_zookeeper(service("zookeeper", image), make_profile())
     assert sizing.extra["heap"].value == 96 * MIB
-    # Serial's 0.02 × heap (the test profile gives 1 core) + code, metaspace, direct, the JVM's own
-    bounded = 96 * MIB * 0.02 + (32 + 32 + 16 + 32) * MIB
-    fixed = bounded if image.startswith("zookeeper:") else FIXED
-    assert sizing.memory.value == pytest.approx((96 * MIB + fixed) * 1.2)
+    if image.startswith("zookeeper:"):
+        # the heap and the bounds JVMFLAGS writes (code cache, metaspace, direct) at their caps; the
+        # profile's 1.2 on what no flag caps: Serial's 0.02 × heap (1 core) + the JVM's own 32 MiB
+        limit = (96 + 32 + 32 + 16) * MIB + (96 * MIB * 0.02 + 32 * MIB) * 1.2
+    else:
+        limit = (96 * MIB + FIXED) * 1.2  # Paketo's regions, the JVM's defaults: the margin on all of it
+    assert sizing.memory.value == pytest.approx(limit)
     assert env(sizing) == expected
 
 
@@ -213,3 +217,49 @@ def test_derivations_name_their_sources() -> None:
     for q in (sizing.memory, sizing.startup, *sizing.extra.values()):
         for leaf in leaves(q):
             assert leaf.source, f"{leaf.name} has no source"
+
+
+def app_inputs(tmp_path: Path, command: str, declared: str = "") -> ServiceInputs:
+    """The inputs of a JVM application whose compose file runs `command`, with its base facts read."""
+    (tmp_path / "docker-compose.yml").write_text(
+        f"services:\n  app:\n    image: eclipse-temurin:21\n    command: {command}\n"
+    )
+    (tmp_path / "composegen.yaml").write_text(
+        f"compose_files: [docker-compose.yml]\nservices:\n  app: {{role: jvm{declared}}}\n"
+    )
+    return plan("dev", None, tmp_path).inputs[0]
+
+
+def test_the_margin_goes_on_what_no_flag_caps(tmp_path: Path) -> None:
+    """A JVM application whose command sets its heap: the heap (-Xmx) and the regions a flag caps
+    (the code cache written, metaspace written from a declared class count, direct memory declared)
+    count at their caps, the most the JVM commits; the profile's margin covers the estimates alone
+    (thread stacks, the collector's structures, the JVM's own). Never below what runs: the floor is
+    the whole total, no margin."""
+    inputs = app_inputs(tmp_path, "java -Xmx256m -jar app.jar", ", loaded_classes: 10000, direct_memory: 16M")
+    sizing = jvm.size(inputs, make_profile())
+    assert env(sizing)["JAVA_TOOL_OPTIONS"] == (
+        "-XX:ReservedCodeCacheSize=64m -XX:MaxMetaspaceSize=69m -XX:MaxDirectMemorySize=16m"
+    )
+    caps = (256 + 64 + 69 + 16) * MIB
+    estimates = 250 * 128 * 1024 + 256 * MIB * 0.02 + 32 * MIB
+    assert sizing.memory.value == pytest.approx(caps + estimates * 1.2)
+    assert sizing.floor is not None and sizing.floor.value == pytest.approx(caps + estimates)
+
+
+def test_an_assumed_region_gets_the_margin(tmp_path: Path) -> None:
+    """Metaspace for an assumed class count and direct memory Paketo's 10 MiB are counted, not written:
+    estimates, under the margin like the stacks."""
+    sizing = jvm.size(app_inputs(tmp_path, "java -Xmx256m -jar app.jar"), make_profile())
+    assert env(sizing)["JAVA_TOOL_OPTIONS"] == "-XX:ReservedCodeCacheSize=64m"
+    estimates = 69 * MIB + 10 * MIB + 250 * 128 * 1024 + 256 * MIB * 0.02 + 32 * MIB
+    assert sizing.memory.value == pytest.approx((256 + 64) * MIB + estimates * 1.2)
+
+
+def test_zookeeper_on_netty_counts_direct_memory_at_the_jvms_own_cap() -> None:
+    """Unbounded by composegen, direct memory is capped by the JVM itself at the heap's maximum: a cap,
+    no margin on it."""
+    inputs = with_env(service("zookeeper", "zookeeper:3.9"), ZOO_CFG_EXTRA="secureClientPort=2281")
+    sizing = jvm.size_zookeeper(inputs, make_profile())
+    limit = (96 + 32 + 32 + 96) * MIB + (96 * MIB * 0.02 + 32 * MIB) * 1.2
+    assert sizing.memory.value == pytest.approx(limit)
