@@ -52,6 +52,7 @@ from composegen.sizing.measurements_file import (
     RunRecord,
     ServiceRecord,
     SharedMemory,
+    TmpfsUse,
     is_measurements,
 )
 from composegen.sizing.measurements_file import Series as SeriesRecord
@@ -271,6 +272,19 @@ def _series_record(series: Series, leak: Leak) -> SeriesRecord:
     )
 
 
+def tmpfs_use(samples: Sequence[Sample]) -> dict[str, TmpfsUse]:
+    """Per tmpfs target, what it held at the sample of the peak (the highest working set of the
+    samples that read it) and the most of any sample."""
+    if not samples:
+        return {}
+    at_peak = dict(max(samples, key=lambda x: x.working_set).tmpfs)
+    most: dict[str, int] = {}
+    for sample in samples:
+        for target, used in sample.tmpfs:
+            most[target] = max(most.get(target, 0), used)
+    return {t: TmpfsUse(at_peak.get(t), most[t]) for t in sorted(most)}
+
+
 def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -> ServiceRecord:
     containers = recorder.containers_of(service)
     series = [recorder.series[c] for c in containers if c in recorder.series]
@@ -299,6 +313,7 @@ def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -
     shared = [x for s in series for x in s.samples if x.shmem is not None]
     # the sample of the peak (of the highest working set; of those, the least shmem)
     at_peak = min(shared, key=lambda x: (-x.working_set, x.shmem or 0)) if shared else None
+    mounts = [x for s in series for x in s.samples if x.tmpfs]
     return ServiceRecord(
         containers=tuple(containers),
         samples=len(memory),
@@ -315,6 +330,8 @@ def service_summary(recorder: Recorder, service: str, stack: StackPlan | None) -
         else None,
         # tmpfs and shared memory pages (memory.stat shmem): the peak holds what a tmpfs used then
         memory_shmem=SharedMemory(at_peak.shmem, max(x.shmem or 0 for x in shared)) if at_peak is not None else None,
+        # what each tmpfs held (statvfs through the container's root), which shmem cannot tell apart
+        memory_tmpfs=tmpfs_use(mounts),
         cpu=cores.record() if cores else None,
         pids_peak=max(pids) if pids else None,
         throttled_p95=throttled.p95 if throttled else None,

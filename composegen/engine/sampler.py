@@ -20,6 +20,10 @@ interval between two ticks is in the mark and in no sample. From the cgroup fs i
 `memory.max_usage_in_bytes` (v1) or `memory.peak` (v2); from the stats `memory_stats.max_usage`
 (cgroup v1), else `memory.peak` where this machine can read it (composegen.engine.highwater).
 
+Where the cgroup fs is read, each tmpfs the container mounts is read too, through the container's
+root (composegen.engine.mounts): what it held, which memory.stat's shmem cannot tell apart from
+the container's other shared memory.
+
 Given a GPU meter (composegen.engine.gpu), each tick also carries what each running container
 holds on each GPU, read through NVML.
 """
@@ -39,6 +43,7 @@ from composegen.engine.cgroupfs import CgroupReader, read
 from composegen.engine.client import EngineError
 from composegen.engine.gpu import GpuMeter, GpuSnapshot
 from composegen.engine.highwater import CgroupPeaks
+from composegen.engine.mounts import tmpfs_used
 from composegen.engine.stats import Reading, cpu_cores, from_stats, high_water_working_set, throttled
 
 if TYPE_CHECKING:
@@ -72,6 +77,7 @@ class ContainerState:
     memory_reservation: int | None
     nano_cpus: int | None
     pid: int | None = None  # the init process's pid on the engine's machine (inspect State.Pid)
+    tmpfs_targets: tuple[str, ...] = ()  # where it mounts a tmpfs (HostConfig.Tmpfs, Mounts of type tmpfs)
 
     @property
     def running(self) -> bool:
@@ -96,6 +102,7 @@ def container_state(data: Mapping[str, Any]) -> ContainerState:
         memory_reservation=applied.memory_reservation,
         nano_cpus=applied.nano_cpus,
         pid=pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else None,
+        tmpfs_targets=tuple(t.target for t in applied.tmpfs if t.target),
     )
 
 
@@ -116,6 +123,9 @@ class Sample:
     high_water_from: str = ""  # where the mark was read: memory_stats.max_usage, or a cgroup file's name
     oom_kills: int | None = None  # the cgroup's OOM-kill counter (None: not known; the Engine API gives none)
     shmem: int | None = None  # tmpfs and shared memory pages in `usage` (memory.stat shmem; None: not reported)
+    #: (target, bytes used) of each tmpfs the container mounts, read through its root
+    #: (composegen.engine.mounts; (): not read, the engine is not on this machine)
+    tmpfs: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -287,7 +297,9 @@ class Sampler:
                 reading = replace(reading, max_usage=mark[0], max_usage_from=mark[1])
         return container, reading, self.now()
 
-    def _sample(self, container: ContainerState, reading: Reading, t: float) -> Sample | None:
+    def _sample(
+        self, container: ContainerState, reading: Reading, t: float, tmpfs: tuple[tuple[str, int], ...] = ()
+    ) -> Sample | None:
         before = self._previous.get(container.id)
         self._previous[container.id] = reading
         if reading.memory_usage is None or reading.working_set is None:
@@ -307,6 +319,7 @@ class Sampler:
             high_water_from="" if high_water is None else reading.max_usage_from,
             oom_kills=reading.oom_kills,
             shmem=reading.shmem,
+            tmpfs=tmpfs,
         )
 
     def _events(self) -> list[dict[str, Any]]:
@@ -395,7 +408,8 @@ class Sampler:
                 through_api.append(container)
                 continue
             reading = read(found)
-            sample = self._sample(container, reading, at) if reading is not None else None
+            used = tmpfs_used(self._reader.proc, container.pid, container.tmpfs_targets) if container.pid else ()
+            sample = self._sample(container, reading, at, used) if reading is not None else None
             if sample is not None:
                 samples.append(sample)
         try:

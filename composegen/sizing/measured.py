@@ -17,20 +17,24 @@ history):
 - a tmpfs the plan mounts is added at its full size: its pages count against the limit when it
   fills (facts/sizing.md §Databases). The peak already holds what the tmpfs used during the run
   (the cgroup charges tmpfs pages), so that part comes out of it first: the limit is
-  (peak − tmpfs used) × 1.15 + tmpfs size. What the tmpfs used is the shmem calibrate read at the
-  peak (memory.stat `shmem`, cgroup v1 `total_shmem`), less the shared memory the plan sets
-  outside a tmpfs (PostgreSQL's shared_buffers and its /dev/shm: shmem pages too), never more
-  than the tmpfs sizes. A file without shmem (calibrated by an older composegen) adds the tmpfs
-  on top of the whole peak, as before, and the plan says so;
+  (peak − tmpfs used) × 1.15 + tmpfs size. What the tmpfs used is what calibrate read of each
+  tmpfs at the peak sample (`memory_tmpfs`: statvfs of the mount through the container's root,
+  composegen.engine.mounts, where the engine runs on calibrate's machine); a file without it has
+  the shmem calibrate read at the peak (memory.stat `shmem`, cgroup v1 `total_shmem`), less the
+  shared memory the plan sets outside a tmpfs at its full size (PostgreSQL's shared_buffers and
+  its /dev/shm: shmem pages too, which shmem cannot tell from the tmpfs's); never more than the
+  tmpfs sizes. A file with neither (calibrated by an older composegen) adds the tmpfs on top of
+  the whole peak, as before, and the plan says so;
 - the tmpfs itself is composegen's own (a profile with tmpfs.data_dirs puts a database's data dir
   there, sized from composegen.yaml's dataset, the profile's floor, and the server's fixed content,
-  some of it assumed): where the plan mounts one tmpfs and the file has the run's highest shmem
-  (every tmpfs and shared memory page at once, so no less than the tmpfs held), the tmpfs is sized
-  from it: held × 1.15, at least held + the whole of each bound the plan writes for what the
-  server keeps there (PostgreSQL's WAL up to max_wal_size: a run shows only what it wrote), room
-  for the whole declared dataset (dataset × the profile's tmpfs.dataset_factor: declared beats
-  measured) and the profile's tmpfs.minimum; never above the size estimated without the
-  measurement, never for a tmpfs the base compose file mounts, nor from a run that saw no load.
+  some of it assumed): where the plan mounts one tmpfs and the file has the most it held (its own
+  reading, `memory_tmpfs`; else the run's highest shmem: every tmpfs and shared memory page at once,
+  so no less than the tmpfs held), the tmpfs is sized from it: held × 1.15, at least held + each
+  bound the plan writes for what the server keeps there, less what any running server holds of it
+  (PostgreSQL's WAL up to max_wal_size and past it, less its current segment: a run shows only what
+  it wrote), room for the whole declared dataset (dataset × the profile's tmpfs.dataset_factor:
+  declared beats measured) and the profile's tmpfs.minimum; never above the size estimated without
+  the measurement, never for a tmpfs the base compose file mounts, nor from a run that saw no load.
   A tmpfs that fills is not OOM-killed: the server's writes fail (ENOSPC; PostgreSQL stops at a
   WAL write it cannot make), as a limit from a peak fails when the load grows; calibrate with the
   data the stack will hold;
@@ -40,7 +44,11 @@ history):
   declares, the profile gives or the base compose file sets: a limit from a quiet run throttles
   the service under real load. A run that saw no load (no service reached IDLE_CPU at p95) says
   so, and its CPU figures are not used at all.
-The profile's floor (memory.minimum) and the 16 MiB rounding still apply afterwards.
+The profile's floor (memory.minimum) and the 16 MiB rounding still apply afterwards, except to a
+limit measured under load where the calculator knows what the process itself may use (Sizing.floor:
+Redis's maxmemory over its share, a JVM's bounded regions): that limit is never below its own floor
+with every tmpfs and /dev/shm (at_least_what_runs), which is evidence the profile's generic minimum
+is not, and it is written in 4 MiB steps (see under_load; sizing/plan.py MEASURED_ROUND_STEP).
 
 Where the estimate from what composegen.yaml declares and the measurement differ by more than 2×,
 the plan says so (a note in explain, a warning on stderr).
@@ -50,7 +58,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
@@ -64,6 +72,7 @@ from composegen.sizing.measurements_file import (
     number,
 )
 from composegen.sizing.model import ServiceInputs, Sizing, TmpfsMount
+from composegen.sizing.postgres import WAL_SEGMENT
 from composegen.sizing.quantity import Quantity, given, largest, rounded_up, smallest, times, total
 from composegen.units import MIB, human_bytes
 
@@ -118,6 +127,9 @@ class ServiceMeasurement:
     shmem_at_peak: float | None = None  # tmpfs and shared memory pages at the peak sample (None: not in the file)
     shmem_peak: float | None = None  # the most tmpfs and shared memory pages of any sample (None: not in the file)
     gpu_memory_peak: float | None = None  # the most one container held on one GPU (None: not read)
+    #: what each tmpfs held (by mount target): at the peak sample, and the most of any sample ({}: not read)
+    tmpfs_at_peak: Mapping[str, float] = field(default_factory=dict)
+    tmpfs_peak: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -232,6 +244,8 @@ def parse_measurements(text: str, where: str) -> Measurements:
             shmem_at_peak=entry.memory_shmem.at_peak if entry.memory_shmem else None,
             shmem_peak=entry.memory_shmem.peak if entry.memory_shmem else None,
             gpu_memory_peak=entry.gpu_memory.peak if entry.gpu_memory else None,
+            tmpfs_at_peak={t: u.at_peak for t, u in entry.memory_tmpfs.items() if u.at_peak is not None},
+            tmpfs_peak={t: u.peak for t, u in entry.memory_tmpfs.items() if u.peak is not None},
         )
     return Measurements(
         where=where,
@@ -296,6 +310,18 @@ class MeasuredSizing:
     reservation: Quantity | None
     warnings: tuple[str, ...]
     cpu_reservation: Quantity | None = None
+    #: the memory is a run's peak under load, never below the process's own bound (Sizing.floor):
+    #: the profile's memory.minimum, a guard for an estimate, does not raise it (see under_load)
+    under_load: bool = False
+
+
+def under_load(m: ServiceMeasurement, sizing: Sizing) -> bool:
+    """Whether a measured limit stands without the profile's memory.minimum: the run saw load, and
+    the calculator knows what the process itself may use (Sizing.floor: Redis's maxmemory over its
+    share, a JVM's heap and bounded regions), which the measured limit is never below. A service
+    without such a bound, or a run that saw no load, keeps the minimum (the recommenders floor
+    memory too: KRR 100 MB, VPA 250 MiB; facts/sizing.md)."""
+    return usable(m) and not m.idle_run and sizing.floor is not None
 
 
 def usable(m: ServiceMeasurement) -> bool:
@@ -372,9 +398,37 @@ def _less(name: str, a: Quantity, b: Quantity) -> Quantity:
 SHARED_OUTSIDE_TMPFS = ("shared_buffers", "shm_size")
 
 
+def _held(by_target: Mapping[str, float], path: str) -> float | None:
+    """What the measurement read of the tmpfs at `path` (None: not read)."""
+    found = by_target.get(path)
+    if found is None:
+        found = next((v for t, v in by_target.items() if t.rstrip("/") == path.rstrip("/")), None)
+    return found
+
+
 def tmpfs_used(sizing: Sizing, m: ServiceMeasurement, mounts: Quantity) -> Quantity | None:
-    """What the plan's tmpfs mounts held at the peak: shmem at the peak less the plan's other
-    shared memory, at most the tmpfs sizes; None when the file has no shmem."""
+    """What the plan's tmpfs mounts held at the peak: each mount's own reading where calibrate read
+    them all, else shmem at the peak less the plan's other shared memory at its full size; at most
+    the tmpfs sizes; None when the file has neither."""
+    read = [(t, _held(m.tmpfs_at_peak, t.path)) for t in sizing.tmpfs]
+    if read and all(held is not None for _, held in read):
+        each = [
+            smallest(
+                f"tmpfs {t.path} used at the peak",
+                (
+                    given(
+                        f"tmpfs {t.path} held at the peak",
+                        held or 0.0,
+                        "bytes",
+                        f"{m.source}; statvfs of the mount at the peak sample",
+                        "measured",
+                    ),
+                    t.size.renamed(f"tmpfs {t.path}"),
+                ),
+            )
+            for t, held in read
+        ]
+        return each[0].renamed("tmpfs used at the peak") if len(each) == 1 else total("tmpfs used at the peak", each)
     if m.shmem_at_peak is None:
         return None
     shmem = given("shmem at the peak", m.shmem_at_peak, "bytes", f"{m.source}; memory.stat shmem at the peak sample")
@@ -383,34 +437,45 @@ def tmpfs_used(sizing: Sizing, m: ServiceMeasurement, mounts: Quantity) -> Quant
     return smallest("tmpfs used at the peak", (held, mounts.renamed("tmpfs sizes")))
 
 
-#: What the plan lets a server keep in its tmpfs beyond what one run shows (Sizing.extra's names):
-#: PostgreSQL's WAL, up to the max_wal_size the plan writes (sizing/postgres.py).
-KEPT_IN_TMPFS = ("WAL in the tmpfs",)
+#: What the plan lets a server keep in its tmpfs beyond what one run shows (Sizing.extra's names),
+#: and how much of it a running server always holds, which a run's figure has already: PostgreSQL's
+#: WAL, up to the max_wal_size the plan writes, of which the segment being written is always there
+#: (the estimate counts that segment in the WAL room, not in the empty cluster: sizing/postgres.py).
+KEPT_IN_TMPFS = {"WAL in the tmpfs": WAL_SEGMENT}
 
 
 def measured_tmpfs(
     inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement, profile: Profile | None
 ) -> TmpfsMount | None:
-    """The plan's one tmpfs sized from the most shmem the run held (see the module docstring);
-    None where it keeps the size estimated without the measurement."""
-    if m.shmem_peak is None or len(sizing.tmpfs) != 1 or profile is None:
+    """The plan's one tmpfs sized from the most it held in the run (its own reading, else the most
+    shmem: see the module docstring); None where it keeps the size estimated without the measurement."""
+    if len(sizing.tmpfs) != 1 or profile is None:
         return None
     if m.idle_run:  # a run that saw no load wrote no data: it says nothing of what the tmpfs must hold
         return None
     mount = sizing.tmpfs[0]
     if mount.path in inputs.base.tmpfs_targets:  # the base file's own tmpfs: never below it
         return None
-    held = given(
-        "tmpfs held at most",
-        m.shmem_peak,
-        "bytes",
-        f"{m.source}; memory.stat shmem, its highest sample: every tmpfs and shared memory page at once",
-        "measured",
-    )
+    own = _held(m.tmpfs_peak, mount.path)
+    if own is not None:
+        source = f"{m.source}; statvfs of the mount, its highest sample"
+    elif m.shmem_peak is not None:
+        source = f"{m.source}; memory.stat shmem, its highest sample: every tmpfs and shared memory page at once"
+    else:
+        return None
+    held = given("tmpfs held at most", own if own is not None else m.shmem_peak or 0.0, "bytes", source, "measured")
     margin = given("measured margin", MEMORY_MARGIN, "ratio", f"{FACTS_RECOMMENDERS} (KRR peak × 1.15, VPA +15%)")
     sizes = [times("held × margin", held, margin, unit="bytes")]
-    bounds = [sizing.extra[k].renamed(k) for k in KEPT_IN_TMPFS if k in sizing.extra]
-    if bounds:  # the whole bound on top: the run shows only what it wrote of it
+    bounds = [
+        _less(
+            f"{k} past what a running server holds",
+            sizing.extra[k].renamed(k),
+            given("held by any running server", always, "bytes", "PostgreSQL manual: the segment being written"),
+        )
+        for k, always in KEPT_IN_TMPFS.items()
+        if k in sizing.extra
+    ]
+    if bounds:  # the bound on top: the run shows only what it wrote of it
         sizes.append(total("held + what the server may still write", (held, *bounds)))
     if inputs.spec.dataset is not None:  # declared beats measured: room for all of it
         dataset = given("dataset", inputs.spec.dataset, "bytes", f"composegen.yaml: services.{inputs.name}.dataset")
@@ -573,6 +638,7 @@ def apply_measured(
         measured_reservation(m),
         tuple(warnings),
         cpus.renamed("cpu reservation") if cpus is not None else None,
+        under_load(m, sizing),
     )
 
 

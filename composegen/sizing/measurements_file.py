@@ -24,7 +24,10 @@ SCHEMA = "composegen-measurements"
 #: both, so it refuses the file rather than ignore them); version 1 files read as before.
 #: `gpu_memory` per service (its peak bytes on one GPU, and per GPU, read through NVML), `gpus` and
 #: `gpu_note` came later within version 2: no memory limit is sized from them, so a reader that
-#: ignores them sizes nothing below what they say.
+#: ignores them sizes nothing below what they say. `memory_tmpfs` per service (what each tmpfs held,
+#: by its target) came later within version 2 too: a reader without it takes the tmpfs use out of
+#: shmem less the plan's other shared memory at its full size, which is never more than the tmpfs
+#: held, so it sizes above what `memory_tmpfs` gives, never below.
 SCHEMA_VERSION = 2
 
 Json = dict[str, Any]
@@ -196,6 +199,19 @@ class SharedMemory(Record):
 
 
 @dataclass(frozen=True)
+class TmpfsUse(Record):
+    """What one tmpfs held (statvfs of the mount, read through the container's root:
+    composegen.engine.mounts): at the peak sample, and the most of any sample (bytes)."""
+
+    at_peak: float | None
+    peak: float | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TmpfsUse:
+        return cls(number(data.get("at_peak")), number(data.get("peak")))
+
+
+@dataclass(frozen=True)
 class PlannedLimits(Record):
     """What the plan gave the service (bytes, cores; VRAM per GPU where it runs on GPUs)."""
 
@@ -345,6 +361,7 @@ class ServiceRecord(Record):
     memory: Stats | None = None  # working set (bytes)
     memory_high_water: HighWater | None = None  # version 2
     memory_shmem: SharedMemory | None = None
+    memory_tmpfs: Mapping[str, TmpfsUse] = field(default_factory=dict)  # by mount target; {}: not read
     cpu: Stats | None = None  # cores
     pids_peak: float | None = None
     throttled_p95: float | None = None
@@ -367,6 +384,11 @@ class ServiceRecord(Record):
             memory=_optional(data.get("memory"), Stats.from_json),
             memory_high_water=_optional(data.get("memory_high_water"), HighWater.from_json),
             memory_shmem=_optional(data.get("memory_shmem"), SharedMemory.from_json),
+            memory_tmpfs={
+                str(k): TmpfsUse.from_json(v)
+                for k, v in mapping(data.get("memory_tmpfs")).items()
+                if isinstance(v, Mapping)
+            },
             cpu=_optional(data.get("cpu"), Stats.from_json),
             pids_peak=number(data.get("pids_peak")),
             throttled_p95=number(data.get("throttled_p95")),

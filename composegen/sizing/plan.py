@@ -36,6 +36,10 @@ PYTHON_ROLES = frozenset({"python-web", "worker", "pytest", "ml-inference"})
 #: Limits are written in whole multiples of 16 MiB, reservations too: tidy, and never below the
 #: derived value.
 ROUND_STEP = 16 * MIB
+#: A limit measured under load (sizing/measured.py under_load) is the peak with the recommenders'
+#: 15 % margin already: in 16 MiB steps a 24 MiB one would be 32 MiB, a third more again; it is
+#: written in 4 MiB steps (composegen's choice), its reservation too.
+MEASURED_ROUND_STEP = 4 * MIB
 
 
 def _whole_mib(n: float) -> int:
@@ -227,10 +231,11 @@ def plan_service(
         policy = _policy(profile, docker_version)
     sizing = CALCULATORS[inputs.role](inputs, profile)
     measured_reservation = cpu_reservation = None
+    loaded = False
     if measured is not None:  # calibrate's measurements replace the calculator's memory and cpus
         applied = apply_measured(inputs, sizing, measured, profile)
         sizing, measured_reservation = applied.sizing, applied.reservation
-        cpu_reservation = applied.cpu_reservation
+        cpu_reservation, loaded = applied.cpu_reservation, applied.under_load
     hardened = (inputs.role, sizing.hardening, inputs.base.user is None)
     found = policy.hardening.get(hardened)
     if found is None:
@@ -243,13 +248,15 @@ def plan_service(
         assert tmp is not None  # a read-only root only where the profile asks for one
         mounts.append(TmpfsMount("/tmp", tmp, "1777", "writable /tmp for a read-only root"))
         memory = total("memory limit", (memory, tmp), "tmpfs pages count against the limit (facts/sizing.md)")
-    limit = rounded_up(_floored(memory, profile), ROUND_STEP, "16 MiB").renamed("memory limit")
+    # a limit measured under load stands without the profile's minimum (never below what runs)
+    step, step_text = (MEASURED_ROUND_STEP, "4 MiB") if loaded else (ROUND_STEP, "16 MiB")
+    limit = rounded_up(memory if loaded else _floored(memory, profile), step, step_text).renamed("memory limit")
     reservation = None
     if policy.reservation_ratio is not None and measured_reservation is not None:
-        reservation = rounded_up(reservation_from(measured_reservation, limit), ROUND_STEP, "16 MiB")
+        reservation = rounded_up(reservation_from(measured_reservation, limit), step, step_text)
     elif policy.reservation_ratio is not None:
         reservation = rounded_up(
-            times("memory reservation", limit, policy.reservation_ratio, unit="bytes"), ROUND_STEP, "16 MiB"
+            times("memory reservation", limit, policy.reservation_ratio, unit="bytes"), step, step_text
         )
     cpus = sizing.cpus if profile.cpu.limits else None
     environment = policy.environment.get(inputs.role)

@@ -108,14 +108,23 @@ EMPTY_CLUSTER = 24 * MIB
 DEFAULT_MAX_WAL = 1 * GIB
 WAL_SEGMENT = 16 * MIB
 #: On a tmpfs data dir (composegen's choices, assumed): max_wal_size a quarter of the data room,
-#: at least 128 MB and at most PostgreSQL's 1 GB default, in whole segments; min_wal_size the
-#: least PostgreSQL takes (2 segments), so recycled WAL is not kept in memory.
+#: at most PostgreSQL's 1 GB default, in whole segments, at least the least PostgreSQL takes (2
+#: segments: a small dataset checkpoints more often, which on a tmpfs costs CPU, not disk); min_wal_size
+#: the least too, so recycled WAL is not kept in memory. (The floor was 128 MB, assumed: the twin
+#: of examples/pytest kept 48 MiB of it in memory beside 67 MiB of tables; docs/benchmarks.md "The
+#: tmpfs read at the peak".)
 WAL_SHARE = 0.25
-WAL_FLOOR = 128 * MIB
 MIN_WAL = 2 * WAL_SEGMENT
+WAL_FLOOR = MIN_WAL
 #: max_wal_size is a soft limit (PostgreSQL manual: WAL can exceed it under heavy load): the
 #: tmpfs counts this much over it (composegen's margin, assumed; not measured).
 WAL_OVERSHOOT = 1.25
+#: ... and at least this many segments over it (measured: bench/servers.py's twin at 3,500 tests,
+#: max_wal_size 32 MB: loading the data kept 3 segments, 48 MiB, and a replay with 40 MiB of WAL
+#: room did not come up, its PostgreSQL exiting while it loaded; a checkpoint every segment keeps
+#: the last checkpoint's, the one being written and one made ahead): 2, which × 1.25 passes from
+#: 128 MB up.
+WAL_SEGMENTS_OVER = 2
 #: Measured (docs/benchmarks.md "Real servers", bench/servers.py, PostgreSQL 15 on 2 shared
 #: cores under load): healthy 3.9-21.4 s after start with a 200M-1G dataset loaded by pgbench -i,
 #: of which the server's own start (initdb, the entrypoint, the first ready answer) took at most
@@ -328,7 +337,7 @@ def wal_room(inputs: ServiceInputs, data_room: Quantity, written: bool) -> tuple
     else:
         share = given("WAL share of the data room", WAL_SHARE, "ratio", "composegen default (assumed)", kind="assumed")
         quarter = times("data room × WAL share", data_room, share, unit="bytes")
-        floor = given("max_wal_size floor", WAL_FLOOR, "bytes", "composegen floor (assumed)", kind="assumed")
+        floor = given("max_wal_size floor", WAL_FLOOR, "bytes", f"{PG_WAL}: 2 segments, the least", kind="fact")
         cap = given("PostgreSQL default max_wal_size", DEFAULT_MAX_WAL, "bytes", PG_WAL, kind="fact")
         wanted = largest("WAL bound for the data", (quarter, floor))
         chosen = smallest("WAL bound", (wanted, cap))
@@ -348,7 +357,15 @@ def wal_room(inputs: ServiceInputs, data_room: Quantity, written: bool) -> tuple
         f"composegen margin (assumed); {PG_WAL}: a soft limit",
         kind="assumed",
     )
-    return times("WAL", bound, overshoot, unit="bytes"), settings
+    scaled = times("max_wal_size × overshoot", bound, overshoot, unit="bytes")
+    over = given(
+        "WAL segments past max_wal_size",
+        WAL_SEGMENTS_OVER * WAL_SEGMENT,
+        "bytes",
+        f"{BENCH_SERVERS}: {WAL_SEGMENTS_OVER} segments of 16 MB",
+        "measured",
+    )
+    return largest("WAL", (scaled, total("max_wal_size + segments past it", (bound, over)))), settings
 
 
 def pgtune(ram: Quantity, connections: Quantity) -> dict[str, Quantity]:

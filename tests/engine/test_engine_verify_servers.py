@@ -73,6 +73,6 @@ def test_verify_reads_each_server_and_fails_on_one_running_other_settings(
         ("db", "server shared_buffers"): ("64MB", "128MB"),
         ("db", "server effective_cache_size"): ("192MB", "4GB"),
         ("db", "server maintenance_work_mem"): ("16MB", "64MB"),
-        ("db", "server max_wal_size"): ("128MB", "1GB"),
+        ("db", "server max_wal_size"): ("32MB", "1GB"),
         ("db", "server min_wal_size"): ("32MB", "80MB"),
     }

@@ -244,22 +244,24 @@ def test_a_tmpfs_the_plan_mounts_is_added_at_its_full_size() -> None:
     plan_ = plan_service(inputs, profile, measured=measurement(memory_peak=40 * MIB))
     assert [m.path for m in plan_.tmpfs] == ["/data"]
     tmpfs = plan_.tmpfs[0].size.value
-    # 40 MiB × 1.15 + the 38 MiB tmpfs (two dumps of maxmemory, 19 MiB) = 84 MiB → 96 MiB
-    # (above what maxmemory allows: 19 MiB ÷ 0.5 + the tmpfs)
+    # 40 MiB × 1.15 + the 38 MiB tmpfs (two dumps of maxmemory, 19 MiB) = 84 MiB, in 4 MiB steps
+    # (measured under load, Redis's own bound known), above what maxmemory allows: 19 MiB ÷ 0.5 + the tmpfs
     assert tmpfs == 38 * MIB
-    assert plan_.memory_limit.value == 96 * MIB
+    assert plan_.memory_limit.value == 84 * MIB
     assert "tmpfs /data" in "\n".join(explain_lines(plan_.memory_limit))
 
 
 @pytest.mark.parametrize(
     ("shmem", "expected"),
     [
-        # the peak holds the 30 MiB the tmpfs used: (100 − 30) × 1.15 + 38 = 118.5 MiB → 128 MiB
-        (30 * MIB, 128 * MIB),
-        # more shmem than the tmpfs holds (other shared memory): only the tmpfs size comes out
-        (90 * MIB, (62 * 1.15 + 38) // 16 * 16 * MIB + 16 * MIB),
-        # no shmem in the file (an older calibrate): added on top, 100 × 1.15 + 38 = 153 MiB → 160 MiB
-        (None, 160 * MIB),
+        # the peak holds the 30 MiB the tmpfs used: (100 − 30) × 1.15 + 38 = 118.5 MiB → 120 MiB
+        # (4 MiB steps: measured under load, Redis's own bound known)
+        (30 * MIB, 120 * MIB),
+        # more shmem than the tmpfs holds (other shared memory): only the tmpfs size comes out,
+        # (100 − 38) × 1.15 + 38 = 109.3 MiB → 112 MiB
+        (90 * MIB, 112 * MIB),
+        # no shmem in the file (an older calibrate): added on top, 100 × 1.15 + 38 = 153 MiB → 156 MiB
+        (None, 156 * MIB),
     ],
 )
 def test_the_tmpfs_used_at_the_peak_is_not_counted_twice(shmem: float | None, expected: float) -> None:
@@ -496,3 +498,36 @@ def test_swarm_reserves_the_measured_cpus() -> None:
     reserved = cpu_reservation(idle, profile)
     assert idle.cpus is not None and idle.cpus.value == 1.0
     assert reserved is not None and reserved.value == 0.5  # an idle run's figures: the profile's ratio
+
+
+# --- the profile's minimum and a limit measured under load ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "spec", "peak_mib", "idle", "limit_mib"),
+    [
+        # the twin's Redis (bench/servers.py): 21 × 1.15 = 24.15 MiB, above its own bound (maxmemory
+        # ÷ 0.85): 4 MiB steps, no 32M minimum (was 32 MiB: 1.5-1.8 × the replay's peak)
+        ("redis", {"dataset": "10M", "value_size": 512, "persistence": False}, 21, "", 28),
+        # a quieter run: never below what runs, maxmemory ÷ 0.85
+        ("redis", {"dataset": "10M", "value_size": 512, "persistence": False}, 10, "", "floor"),
+        # a run that saw no load keeps the minimum and the 16 MiB step
+        ("redis", {"dataset": "10M", "value_size": 512, "persistence": False}, 21, "saw no load", 32),
+        # no bound of the process's own to stand for what the run did not exercise: the minimum stays
+        ("python-web", {"workers": 1}, 21, "", 32),
+    ],
+)
+def test_a_limit_measured_under_load_stands_without_the_profile_minimum(
+    role: str, spec: dict[str, Any], peak_mib: int, idle: str, limit_mib: int | str
+) -> None:
+    profile = make_profile(memory={"minimum": "32M"})
+    inputs = make_inputs(role, **spec)
+    plan_ = plan_service(inputs, profile, measured=measurement(memory_peak=peak_mib * MIB, idle_run=idle))
+    if limit_mib == "floor":
+        floor = plan_.sizing.floor
+        assert floor is not None and floor.value < 32 * MIB
+        assert plan_.memory_limit.value == -(-floor.value // (4 * MIB)) * 4 * MIB
+    else:
+        assert plan_.memory_limit.value == limit_mib * MIB
+    reservation = plan_.memory_reservation
+    assert reservation is None or reservation.value <= plan_.memory_limit.value

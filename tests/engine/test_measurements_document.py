@@ -143,6 +143,28 @@ def test_the_tmpfs_pages_at_the_peak_are_recorded() -> None:
     assert parsed["db"].shmem_at_peak == 12 * MIB and parsed["quiet"].shmem_at_peak is None
 
 
+def test_what_each_tmpfs_held_is_recorded_by_its_target() -> None:
+    """Each tmpfs's own reading at the sample with the highest working set, and its most; the
+    file holds it per target and render reads it back (shmem cannot tell one tmpfs apart)."""
+    rec = Recorder()
+    readings = [(10, 2, 1), (30, 12, 3), (20, 20, 4)] * 4  # (working set, the data dir, /tmp) MiB
+    for t, (used, data, tmp) in enumerate(readings):
+        held = (("/data", data * MIB), ("/tmp", tmp * MIB))
+        sample = Sample(float(t), "p-db-1", "db", used * MIB, used * MIB, 64 * MIB, 0.0, 1, 0.0, tmpfs=held)
+        rec.add(Tick(float(t), (container("p-db-1", "db"),), (sample,), ()), "active")
+    rec.add(tick(12.0, {"p-quiet-1": MIB}), "active")  # nothing read: no tmpfs, or not from here
+    doc = document(rec, run_info(), None)
+    assert doc["services"]["db"]["memory_tmpfs"] == {
+        "/data": {"at_peak": 12 * MIB, "peak": 20 * MIB},
+        "/tmp": {"at_peak": 3 * MIB, "peak": 4 * MIB},
+    }
+    assert doc["services"]["quiet"]["memory_tmpfs"] == {}
+    parsed = parse_measurements(json.dumps(doc), "m.json").services
+    assert parsed["db"].tmpfs_at_peak == {"/data": 12 * MIB, "/tmp": 3 * MIB}
+    assert parsed["db"].tmpfs_peak == {"/data": 20 * MIB, "/tmp": 4 * MIB}
+    assert parsed["quiet"].tmpfs_at_peak == {} and parsed["quiet"].tmpfs_peak == {}
+
+
 def test_without_any_mark_the_summary_says_a_spike_is_not_measured() -> None:
     text = summary_text(document(recorder(), run_info(), None), Path("m.json"))
     assert "no high-water marks" in text and "a spike between two samples is not measured" in text

@@ -140,11 +140,12 @@ def test_limit_is_budget_times_margin_plus_shm() -> None:
     ("dataset", "tmpfs_mib"),
     [
         # the profile's 64 MiB tmpfs minimum + 24 MiB empty cluster beside its WAL (measured; its
-        # first WAL segment is in the WAL room) + WAL: max_wal_size 128 MB (a quarter of the room
-        # is less than the 128 MB floor) × 1.25 soft-limit overshoot
-        (None, 64 + 24 + 160),
-        # 100 MiB × (dataset factor 2 − the WAL's 0.75, counted apart) + 24 MiB + WAL 128 × 1.25
-        ("100M", 125 + 24 + 160),
+        # first WAL segment is in the WAL room) + WAL: max_wal_size 32 MB (a quarter of the room
+        # is less than the least PostgreSQL takes, 2 segments) + 2 segments past the soft limit
+        # (measured; more than × 1.25 below 128 MB)
+        (None, 64 + 24 + 64),
+        # 100 MiB × (dataset factor 2 − the WAL's 0.75, counted apart) + 24 MiB + WAL 32 + 32
+        ("100M", 125 + 24 + 64),
     ],
 )
 def test_tmpfs_adds_exactly_its_size(dataset: str | None, tmpfs_mib: int) -> None:
@@ -325,7 +326,8 @@ def flags_of(sizing: object) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("dataset", "max_wal"),
     [
-        (None, "128MB"),  # a quarter of the 64 MiB room is below the 128 MB floor
+        (None, "32MB"),  # a quarter of the 64 MiB room is below the least PostgreSQL takes (2 segments)
+        ("200M", "48MB"),  # a quarter of 250 MiB is 62.5 MiB, in whole 16 MB segments: 48 MB
         ("1G", "320MB"),  # a quarter of 1280 MiB of room (1 GiB × (dataset factor 2 − 0.75))
         ("4000M", "1GB"),  # a quarter of 5000 MiB is 1250 MiB: PostgreSQL's default 1 GB caps it
         ("700M", "208MB"),  # 875 MiB ÷ 4 = 218.75 MiB, in whole 16 MB segments: 208 MB
@@ -343,7 +345,9 @@ def test_a_tmpfs_data_dir_bounds_the_wal_and_counts_it(dataset: str | None, max_
     assert flags["min_wal_size"] == "32MB"
     (mount,) = sizing.tmpfs
     wal = sizing.extra["WAL in the tmpfs"]
-    assert wal.value == pytest.approx(sizing.extra["max_wal_size"].value * postgres.WAL_OVERSHOOT)
+    bound = sizing.extra["max_wal_size"].value
+    # a soft limit: × 1.25, and at least 2 segments past it (measured: one being written, one ahead)
+    assert wal.value == pytest.approx(max(bound * postgres.WAL_OVERSHOOT, bound + 2 * 16 * MIB))
     assert wal in set(leaves_and_parts(mount.size))  # counted inside the tmpfs...
     assert sizing.memory.value >= mount.size.value + 1 * 1024**3  # ...and the tmpfs inside the limit
 
@@ -369,7 +373,7 @@ def test_a_tmpfs_composegen_cannot_pass_flags_to_counts_the_default_wal() -> Non
     assert sizing.command is None
     assert sizing.extra["WAL in the tmpfs"].value == pytest.approx(1.25 * 1024**3)
     (note,) = [n for n in sizing.notes if n.startswith("postgres settings not applied")]
-    assert "-c max_wal_size=128MB -c min_wal_size=32MB" in note
+    assert "-c max_wal_size=32MB -c min_wal_size=32MB" in note
 
 
 @pytest.mark.parametrize(("connections", "expected"), [(50, 56), (100, 106), (0, 20), (14, 20), (15, 21)])
