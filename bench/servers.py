@@ -2,7 +2,7 @@
 --profile pytest`, started on the Docker Engine (scripts/servers-image's images), loaded by its own
 benchmark tool from a client container, measured the way the kernel charges the container (issue 14).
 
-    python bench/servers.py                 # every case (80-90 minutes on 2 shared cores)
+    python bench/servers.py                 # every case (85-95 minutes on 2 shared cores)
     python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 14 minutes)
     python bench/servers.py --only 1024M,16384B  # cases whose name contains one of the words
     python bench/servers.py --twin          # also the twin of examples/pytest: calibrate, render, replay (+8 min)
