@@ -2,7 +2,7 @@
 --profile pytest`, started on the Docker Engine (scripts/servers-image's images), loaded by its own
 benchmark tool from a client container, measured the way the kernel charges the container (issue 14).
 
-    python bench/servers.py                 # every case (80-90 minutes on 2 shared cores)
+    python bench/servers.py                 # every case (85-95 minutes on 2 shared cores)
     python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 14 minutes)
     python bench/servers.py --only 1024M,16384B  # cases whose name contains one of the words
     python bench/servers.py --twin          # also the twin of examples/pytest: calibrate, render, replay (+8 min)
@@ -208,11 +208,27 @@ SELECT max(r) FROM (SELECT row_number() OVER (ORDER BY (aid * 7919) % 10007, fil
   WHERE aid BETWEEN :a AND :a + 11999) s;
 """
 
+#: A query PostgreSQL plans in parallel where parallel query is on (its defaults: 2 workers a
+#: Gather, 8 at once): a parallel seq scan of pgbench_accounts probing a Parallel Hash built from a
+#: sixtieth of the accounts (21,667 rows at 200M: 1.0 MB as a serial hash, within the work_mem
+#: written; 1.4 MB in /dev/shm as a parallel one) on a key no index serves. The leader builds a
+#: Parallel Hash in /dev/shm alone when no worker is free: every client at once is what the flags
+#: let such queries take there. Merge join off: PostgreSQL 15 otherwise sorts both sides (1.3
+#: million rows, ~23 MB of temp files a query in the tmpfs data dir). Its cost (~500,000) is past
+#: jit_above_cost: JIT compiles it where jit is on.
+POSTGRES_PARALLEL = """\\set k random(0, 59)
+SET enable_mergejoin = off;
+SELECT count(*) FROM pgbench_accounts a JOIN pgbench_accounts b ON a.aid % 1000003 = b.aid % 1000003
+  WHERE b.aid % 60 = :k AND a.abalance > -1000000;
+"""
 
-def postgres_case(data_mib: int, clients: int, mode: str, seconds: int) -> Case:
-    """pgbench at `mode`: TPC-B, read-only (-S), sorts (every client sorting at once), or
+
+def postgres_case(data_mib: int, clients: int, mode: str, seconds: int, cpus: int | None = None) -> Case:
+    """pgbench at `mode`: TPC-B, read-only (-S), sorts (every client sorting at once),
     "TPC-B + sorts" (a fifth of the clients writing, filling the WAL to max_wal_size, beside the
-    rest sorting: both worst cases the budget holds at once)."""
+    rest sorting: both worst cases the budget holds at once), or parallel (every client a query
+    PostgreSQL plans in parallel: what /dev/shm must hold). `cpus`: declared (composegen turns
+    parallel query off under 2 cores, the pytest profile's default 1)."""
     scale = max(1, round(data_mib / 15))  # pgbench: ~15 MiB on disk a unit, indexes included
     pgbench = f"env PGPASSWORD={PASSWORD} pgbench -h {SERVICE} -U postgres -T {seconds}"
     writers = clients // 5
@@ -220,13 +236,17 @@ def postgres_case(data_mib: int, clients: int, mode: str, seconds: int) -> Case:
     client, workload = {
         "read-only": (f"{pgbench} -c {clients} -j 2 -S postgres", " -S"),
         "sorts": (f"{pgbench} -c {clients} -j 2 {sorting}", ": every client sorting ~1.7 MB at once"),
+        "parallel": (
+            f"{pgbench} -c {clients} -j 2 -f pgbench/parallel.sql postgres",
+            ": every client a parallel seq scan and parallel hash join at once",
+        ),
         "TPC-B + sorts": (
             f"{pgbench} -c {writers} -j 1 postgres & {pgbench} -c {clients - writers} -j 1 {sorting}; wait",
             f": {writers} TPC-B, {clients - writers} sorting ~1.7 MB at once",
         ),
     }.get(mode, (f"{pgbench} -c {clients} -j 2 postgres", ""))
     return Case(
-        name=f"postgres {data_mib}M {clients}c {mode}",
+        name=f"postgres {data_mib}M {clients}c {mode}" + (f", {cpus} cores" if cpus else ""),
         role="postgres",
         inputs=f"pgbench -i -s {scale}, then {clients} clients {mode} (pgbench{workload}) {seconds} s",
         service={
@@ -234,11 +254,12 @@ def postgres_case(data_mib: int, clients: int, mode: str, seconds: int) -> Case:
             "environment": {"POSTGRES_PASSWORD": PASSWORD, "PGBENCH_SCALE": str(scale)},
             "volumes": ["pgdata:/var/lib/postgresql/data", "./initdb:/docker-entrypoint-initdb.d:ro"],
         },
-        declared={"dataset": f"{data_mib}M", "connections": clients},
+        declared={"dataset": f"{data_mib}M", "connections": clients} | ({"cpus": cpus} if cpus else {}),
         ready=["pg_isready", "-h", "127.0.0.1", "-U", "postgres"],
         client=("sh", "-c", client),
         files={"initdb/10-dataset.sh": POSTGRES_INIT}
-        | ({"pgbench/sorts.sql": POSTGRES_SORTS} if "sorts" in mode else {}),
+        | ({"pgbench/sorts.sql": POSTGRES_SORTS} if "sorts" in mode else {})
+        | ({"pgbench/parallel.sql": POSTGRES_PARALLEL} if mode == "parallel" else {}),
         volumes={"pgdata": {}},
     )
 
@@ -502,6 +523,8 @@ def cases(quick: bool) -> list[Case]:
         ),
         postgres_case(200, 50, "sorts", seconds),
         postgres_case(200, 50, "TPC-B + sorts", seconds),
+        postgres_case(200, 50, "parallel", seconds),
+        postgres_case(200, 50, "parallel", seconds, cpus=2),
         redis_cow_case(100, 100_000, 10),
         redis_cow_case(16384, 4_000, 10),
         mariadb_case(100, 50, seconds),

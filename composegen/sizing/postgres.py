@@ -95,6 +95,32 @@ PER_CONNECTION = 2 * MIB
 #: with it /dev/shm is always above docker's 64M. (A 128M floor beside it stayed empty under
 #: every bench/servers workload: docs/benchmarks.md "Real servers".)
 SHM_ROOM = 64 * MIB
+#: PostgreSQL plans a query in parallel (its defaults: 2 workers a Gather, 8 at once) whatever
+#: the cores it may use: in a container limited to fewer than this many cores the workers share
+#: the leader's core, and each Gather takes a dynamic shared memory segment in /dev/shm, where a
+#: Parallel Hash is built (work_mem × hash_mem_multiplier × the planned participants, in segments
+#: of 1 MiB and up), by the leader alone when no worker is free, so that nothing the flags allow
+#: bounds /dev/shm but the connections. There composegen writes max_parallel_workers_per_gather
+#: and max_parallel_maintenance_workers 0 (PostgreSQL source, access/transam/parallel.c: no
+#: worker planned, no segment; optimizer/plan/planner.c: no parallel plan at all), and /dev/shm
+#: holds the cumulative statistics beyond their 256 kB in the main segment (utils/activity/
+#: pgstat_shmem.c): measured (docs/benchmarks.md "Real servers", PostgreSQL 15) 1 MiB for
+#: pgbench's tables, 3 MiB for 5,000 tables with a primary key and a TOAST table each (20,400
+#: relations), 9 MiB for 10,000; the 16 MiB counted hold the next segment (4 MiB) too. The
+#: tables a stack creates are not known: the room is typed assumed (lint adds no estimate made
+#: of it alone).
+PARALLEL_CORES = 2
+SHM_STATS = 16 * MIB
+#: jit, max_parallel_workers_per_gather 0 and max_parallel_maintenance_workers exist from
+#: PostgreSQL 11 (PostgreSQL manual): an older server refuses to start on an unknown setting.
+SERIAL_SINCE = 11
+#: A JIT-compiled query (jit is on from PostgreSQL 12; it compiles any plan costing above
+#: jit_above_cost, 100,000) held 24 MiB more in its backend than the same query without it
+#: (RssAnon 27.4 against 3.5 MiB, PostgreSQL 15, LLVM's inlining and optimisation) and 50 such
+#: clients were killed 22 times under the 848 MiB the plan wrote (docs/benchmarks.md "Real
+#: servers", the parallel row). The 2 MiB a connection counted is measured without JIT, and no
+#: setting bounds what LLVM holds: composegen writes jit=off where it writes the settings.
+SWITCHES = frozenset({"jit"})
 #: An empty cluster beside its WAL: measured (docs/benchmarks.md "Real servers", PostgreSQL 15,
 #: initdb on a tmpfs) 38.2 MiB, of which pg_wal's first segment is 16 MiB, which the WAL room
 #: (max_wal_size × the overshoot) already holds: base (the three template databases) 21.6 MiB,
@@ -401,16 +427,59 @@ def pgtune(ram: Quantity, connections: Quantity) -> dict[str, Quantity]:
     }
 
 
-def shm_size(maintenance: Quantity) -> Quantity:
-    """/dev/shm above maintenance_work_mem (parallel index builds use it): above docker's 64M."""
-    room = given("room above maintenance_work_mem", SHM_ROOM, "bytes", "composegen default (assumed)", "assumed")
+def shm_size(maintenance: Quantity, serial: bool = False) -> Quantity:
+    """/dev/shm above maintenance_work_mem (a parallel VACUUM keeps its dead tuples there; CG110):
+    with 64 MiB of room for parallel queries, or, where composegen turned parallel query off, for
+    the statistics PostgreSQL keeps there."""
+    if serial:
+        room = given(
+            "room for the statistics (no parallel query)",
+            SHM_STATS,
+            "bytes",
+            f"composegen's room (assumed): up to ~15,000 tables ({BENCH_SERVERS}: 9 MiB for 10,000)",
+            "assumed",
+        )
+    else:
+        room = given("room above maintenance_work_mem", SHM_ROOM, "bytes", "composegen default (assumed)", "assumed")
     return rounded_up(total("shm_size", (maintenance, room), PG_DOCKER), MIB, "MiB")
+
+
+def serial_settings(inputs: ServiceInputs, profile: Profile, cpus: Quantity) -> dict[str, Quantity]:
+    """jit off, and parallel query off where the container may use fewer than PARALLEL_CORES
+    cores: settings whose memory nothing else bounds (see SWITCHES and PARALLEL_CORES). None for a
+    server older than SERIAL_SINCE."""
+    major = postgres_major(inputs.base.image)
+    if major is not None and major < SERIAL_SINCE:
+        return {}
+    settings = {
+        "jit": given(
+            "jit (0: off)",
+            0,
+            "count",
+            f"composegen's choice (assumed): a JIT-compiled query held 24 MiB more a backend ({BENCH_SERVERS}), "
+            "which no setting bounds",
+            "assumed",
+        )
+    }
+    if profile.cpu.limits and cpus.value < PARALLEL_CORES:
+        why = (
+            f"composegen's choice (assumed): under {PARALLEL_CORES} cores the workers share the leader's core, "
+            "and a parallel plan's /dev/shm is bounded by nothing written"
+        )
+        for key in ("max_parallel_workers_per_gather", "max_parallel_maintenance_workers"):
+            settings[key] = given(key, 0, "count", why, "assumed")
+    return settings
 
 
 def settings_command(settings: dict[str, Quantity]) -> tuple[str, ...]:
     args: list[str] = ["postgres"]
     for key, q in settings.items():
-        value = str(int(q.value)) if q.unit == "count" else f"{q.value:g}" if q.unit == "ratio" else pg_size(q.value)
+        if key in SWITCHES:
+            value = "on" if q.value else "off"
+        elif q.unit == "count":
+            value = str(int(q.value))
+        else:
+            value = f"{q.value:g}" if q.unit == "ratio" else pg_size(q.value)
         args += ["-c", f"{key}={value}"]
     return tuple(args)
 
@@ -429,9 +498,13 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             "clients + the healthcheck, an admin session and superuser_reserved_connections: "
             "the healthcheck or a migration may be refused 'too many clients'",
         )
-    shm = shm_size(settings["maintenance_work_mem"])
     notes: list[str] = []
     blocked = command_blocked(inputs, POSTGRES_IMAGES)
+    cpus = baseline_cpus(inputs, profile)
+    serial = serial_settings(inputs, profile, cpus)
+    shm = shm_size(
+        settings["maintenance_work_mem"], serial="max_parallel_workers_per_gather" in serial and blocked is None
+    )
 
     official = image_repository(inputs.base.image) in POSTGRES_IMAGES
     environment: list[EnvSetting] = []
@@ -483,6 +556,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
                 f"{inputs.base.image!r} keeps its data there"
             )
 
+    settings.update(serial)
     command = None
     if blocked is None:
         command = settings_command(settings)
@@ -497,7 +571,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         startup=startup_with_load(
             inputs, profile, DEFAULT_STARTUP, BENCH_SERVERS, LOAD_RATE, BENCH_SERVERS, "measured", "measured"
         ),
-        cpus=baseline_cpus(inputs, profile),
+        cpus=cpus,
         tmpfs=mounts,
         shm_size=shm,
         environment=tuple(environment),

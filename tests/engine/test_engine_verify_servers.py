@@ -75,4 +75,7 @@ def test_verify_reads_each_server_and_fails_on_one_running_other_settings(
         ("db", "server maintenance_work_mem"): ("16MB", "64MB"),
         ("db", "server max_wal_size"): ("32MB", "1GB"),
         ("db", "server min_wal_size"): ("32MB", "80MB"),
+        ("db", "server jit"): ("off", "on"),
+        ("db", "server max_parallel_workers_per_gather"): ("0", "2"),  # 1 core: parallel query off
+        ("db", "server max_parallel_maintenance_workers"): ("0", "2"),
     }

@@ -18,6 +18,9 @@ from composegen.units import MIB
 from tests.conftest import leaves, make_inputs, make_profile
 
 TMPFS = {"tmpfs": {"data_dirs": True}}
+#: What composegen writes beside pgtune's settings for a container of fewer than 2 cores (the test
+#: profile's default 1): JIT and parallel query off (memory nothing written would bound).
+SERIAL = {"jit": "off", "max_parallel_workers_per_gather": "0", "max_parallel_maintenance_workers": "0"}
 
 
 def pg(image: str | None = "postgres:16", **spec: object) -> ServiceInputs:
@@ -107,7 +110,7 @@ def test_pgtune_settings(memory: str, connections: int | None, expected: dict[st
     sizing = postgres.size(pg(**spec), make_profile())
     assert sizing.command is not None
     flags = dict(arg.split("=", 1) for arg in sizing.command[2::2])
-    assert flags == expected
+    assert flags == expected | SERIAL
     assert sizing.command[0] == "postgres"
     assert set(sizing.command[1::2]) == {"-c"}
 
@@ -122,17 +125,79 @@ def test_pgtune_settings(memory: str, connections: int | None, expected: dict[st
     ],
 )
 def test_shm_is_above_maintenance_work_mem(memory: str, shm_mib: int) -> None:
-    sizing = postgres.size(pg(memory=memory), make_profile())
+    """With 2 cores parallel query stays on: 64 MiB of room for it beside maintenance_work_mem."""
+    sizing = postgres.size(pg(memory=memory, cpus=2), make_profile())
     assert sizing.shm_size is not None
     assert sizing.shm_size.value == shm_mib * MIB
     assert sizing.shm_size.value > sizing.extra["maintenance_work_mem"].value
     assert sizing.shm_size.value > 64 * MIB  # docker's default breaks parallel queries
+    assert "max_parallel_workers_per_gather" not in flags_of(sizing)
+
+
+@pytest.mark.parametrize(
+    ("memory", "shm_mib"),
+    [
+        ("256M", 32),  # maintenance_work_mem 16 MiB + 16 MiB for the statistics
+        ("1G", 80),  # 64 + 16 MiB
+        ("256G", 8208),  # 8 GiB cap + 16 MiB
+    ],
+)
+def test_below_two_cores_parallel_query_is_off_and_shm_holds_the_statistics(memory: str, shm_mib: int) -> None:
+    """Under 2 cores the workers share the leader's core, and a Parallel Hash in /dev/shm is
+    bounded by nothing written (the leader builds it there alone when no worker is free): composegen
+    turns parallel query off, and /dev/shm holds maintenance_work_mem (CG110: a session may turn
+    parallel maintenance back on) and the statistics PostgreSQL 15 keeps there (9 MiB measured for
+    10,000 tables)."""
+    sizing = postgres.size(pg(memory=memory, cpus=1), make_profile())
+    assert flags_of(sizing).items() >= SERIAL.items()
+    assert sizing.shm_size is not None
+    assert sizing.shm_size.value == shm_mib * MIB
+    assert sizing.shm_size.value > sizing.extra["maintenance_work_mem"].value
+    (room,) = [q for q in leaves(sizing.shm_size) if q.name.startswith("room for the statistics")]
+    assert (room.value, room.source_kind) == (postgres.SHM_STATS, "assumed")  # the tables are not known
+
+
+@pytest.mark.parametrize(
+    ("image", "cpus", "limits", "written"),
+    [
+        ("postgres:15", 1, True, {"jit", "max_parallel_workers_per_gather", "max_parallel_maintenance_workers"}),
+        ("postgres:15", 0.5, True, {"jit", "max_parallel_workers_per_gather", "max_parallel_maintenance_workers"}),
+        ("postgres:15", 2, True, {"jit"}),
+        ("postgres:15", 1, False, {"jit"}),  # no cpus limit written: the container may use every core
+        ("postgres", 1, True, {"jit", "max_parallel_workers_per_gather", "max_parallel_maintenance_workers"}),
+        ("postgres:11", 1, True, {"jit", "max_parallel_workers_per_gather", "max_parallel_maintenance_workers"}),
+        ("postgres:10-alpine", 1, True, set()),  # no jit, no max_parallel_maintenance_workers: refused
+    ],
+)
+def test_jit_and_parallel_query_written(image: str, cpus: float, limits: bool, written: set[str]) -> None:
+    """jit=off wherever composegen writes the settings: a JIT-compiled query held 24 MiB more a
+    backend, which the 2 MiB a connection counted does not hold (50 such clients: 22 OOM kills
+    under the plan's 848 MiB, docs/benchmarks.md)."""
+    profile = make_profile(cpu={"limits": limits})
+    flags = flags_of(postgres.size(pg(image, memory="256M", cpus=cpus), profile))
+    assert {k for k in SERIAL if k in flags} == written
+    assert all(flags[k] == SERIAL[k] for k in written)
+    shm = postgres.size(pg(image, memory="256M", cpus=cpus), profile).shm_size
+    assert shm is not None
+    assert shm.value == (16 + (16 if "max_parallel_workers_per_gather" in written else 64)) * MIB
+
+
+def test_jit_off_is_listed_where_composegen_cannot_write_it() -> None:
+    """A base with its own command keeps it: the flags are listed, /dev/shm keeps room for
+    parallel query (nothing turned it off)."""
+    sizing = postgres.size(with_base(pg(memory="256M", cpus=1), command="postgres -c fsync=off"), make_profile())
+    assert sizing.command is None
+    (note,) = [n for n in sizing.notes if n.startswith("postgres settings not applied")]
+    assert "-c jit=off -c max_parallel_workers_per_gather=0 -c max_parallel_maintenance_workers=0" in note
+    assert sizing.shm_size is not None
+    assert sizing.shm_size.value == (16 + 64) * MIB
 
 
 def test_limit_is_budget_times_margin_plus_shm() -> None:
-    # 1 GiB × 1.2 (default margin) + 128 MiB /dev/shm = 1228.8 + 128 = 1356.8 MiB
+    # 1 GiB × 1.2 (default margin) + 80 MiB /dev/shm (64 MiB maintenance_work_mem + 16 MiB for
+    # the statistics: 1 core, no parallel query) = 1228.8 + 80 = 1308.8 MiB
     sizing = postgres.size(pg(memory="1G"), make_profile())
-    assert sizing.memory.value == pytest.approx(1356.8 * MIB)
+    assert sizing.memory.value == pytest.approx(1308.8 * MIB)
     assert sizing.tmpfs == ()
 
 
@@ -396,7 +461,7 @@ def test_composegen_writes_the_work_mem_that_fits_rather_than_raise_the_budget()
     flags = flags_of(sizing)
     assert flags["work_mem"] == "1462kB"
     assert flags["hash_mem_multiplier"] == "1"
-    assert sizing.memory.value == pytest.approx(256 * MIB * 1.2 + 80 * MIB)  # × margin + /dev/shm
+    assert sizing.memory.value == pytest.approx(256 * MIB * 1.2 + 32 * MIB)  # × margin + /dev/shm
     assert not any(n.startswith("RAM budget raised") for n in sizing.notes)
 
 
@@ -406,7 +471,7 @@ def test_the_budget_is_raised_where_the_least_work_mem_does_not_fit() -> None:
     sizing = postgres.size(pg(memory="256M", connections=100), make_profile())
     assert flags_of(sizing)["work_mem"] == "1MB"
     assert flags_of(sizing)["shared_buffers"] == "64MB"  # pgtune's settings stay those of 256 MiB
-    assert sizing.memory.value == pytest.approx(382 * MIB * 1.2 + 80 * MIB)
+    assert sizing.memory.value == pytest.approx(382 * MIB * 1.2 + 32 * MIB)
     assert any(n.startswith("RAM budget raised to 382 MiB") for n in sizing.notes)
 
 
