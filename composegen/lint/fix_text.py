@@ -203,8 +203,8 @@ def plan_text(text: str, path: str, entries: Sequence[tuple[Fix, list[Finding]]]
     makes (the round trip plans those)."""
     if not entries or any(edit.action != "append" or len(edit.path) < 2 for fix, _ in entries for edit in fix.edits):
         return None
-    if "\t" in text:
-        return None  # the round trip refuses some tabs the parser takes (before a comment)
+    if "\t" in text or "\r" in text or text.startswith("\ufeff"):
+        return None  # the round trip refuses some tabs the parser takes (before a comment); CRLF, BOM
     lines = text.splitlines(keepends=True)
     if not lines or len(lines) != text.count("\n") + (not text.endswith("\n")):
         return None  # a line break other than \n: the round trip's lines count them

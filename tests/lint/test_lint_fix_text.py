@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import composegen.lint.fix as fix_module
+from composegen.lint.finding import Finding
 from composegen.lint.fix import FixPlan, plan
 from composegen.lint.fix_text import plan_text
 from composegen.lint.run import LintOptions, lint
@@ -104,3 +105,35 @@ def test_many_services_are_fixed_without_a_round_trip(tmp_path: Path, monkeypatc
     fixed = plan(findings, tmp_path)
     assert fixed.applied == 30
     assert fixed.changes[0].after.count("      - no-new-privileges:true\n") == 30
+
+
+CORPUS2 = sorted((Path(__file__).parent / "corpus2").glob("*.yml"))
+
+
+def test_the_real_files_get_the_round_trips_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file of tests/lint/corpus2 whose fixes the text planner makes: the same plan as the
+    round trip's, and most of them are planned on the text."""
+    on_text = 0
+    for source in CORPUS2:
+        folder = tmp_path / source.stem
+        folder.mkdir()
+        text = source.read_text(encoding="utf-8")
+        findings = [f for f in _findings(folder, text) if f.fix is not None]
+        fixes = {f.fix: f for f in findings if f.fix is not None}
+        if (
+            not fixes
+            or plan_text(text, str(folder / "docker-compose.yml"), [(x, [f]) for x, f in fixes.items()]) is None
+        ):
+            continue
+        on_text += 1
+        fast = plan(findings, folder)
+        with monkeypatch.context() as patched:
+            patched.setattr(fix_module, "plan_text", lambda *args: None)
+            slow = plan(findings, folder)
+        _same(fast, slow)
+    assert on_text >= len(CORPUS2) // 2
+
+
+def _findings(folder: Path, text: str) -> list[Finding]:
+    (folder / "docker-compose.yml").write_text(text, encoding="utf-8")
+    return lint(LintOptions(cwd=folder, files=(Path("docker-compose.yml"),), environ={})).findings
