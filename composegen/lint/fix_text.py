@@ -24,6 +24,8 @@ from composegen.errors import ComposegenError
 from composegen.lint.finding import Finding, Fix
 from composegen.yamlio import Document, KeyPath, SDict, SList, dump_roundtrip, parse_document
 
+#: The longest line planned on the text, well inside the round trip's width (composegen.yamlio).
+LONGEST_LINE = 2048
 #: A key line whose value is a block on the lines below it: nothing after the colon but a comment.
 _KEY_ALONE = re.compile(r"[^#]*:[ \t]*(?:#.*)?\n?\Z")
 #: The start of a block sequence item: its dash, then spaces, up to the item's value.
@@ -31,8 +33,9 @@ _DASH = re.compile(r"( *)- +\Z")
 #: Marks of a line that is not a plain key and scalar: a flow collection, an anchor or alias, a tag,
 #: a block scalar's header.
 _NOT_PLAIN = re.compile(r"[][{}&*!|>]")
-#: A `<<:` merge of one anchor (a key the data does not hold: its keys come from the anchor).
-_MERGE = re.compile(r" *<<: *\*[^\s#,\][{}]+ *\n?\Z")
+#: A `<<:` merge of anchors, on one line (a key the data does not hold: its keys come from them).
+_ALIAS = r"\*[^\s#,\][{}]+"
+_MERGE = re.compile(rf" *<<: *(?:{_ALIAS}|\[ *{_ALIAS}(?: *, *{_ALIAS})* *\]) *\n?\Z")
 
 
 class TextPlan(NamedTuple):
@@ -208,6 +211,9 @@ def plan_text(text: str, path: str, entries: Sequence[tuple[Fix, list[Finding]]]
     lines = text.splitlines(keepends=True)
     if not lines or len(lines) != text.count("\n") + (not text.endswith("\n")):
         return None  # a line break other than \n: the round trip's lines count them
+    if max(map(len, lines)) > LONGEST_LINE:
+        return None  # the round trip folds a line longer than its width (4096), and which lines
+        # it can carry back then is its own to say
     try:
         doc = parse_document(text, path)
     except ComposegenError:

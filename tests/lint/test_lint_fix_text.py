@@ -35,6 +35,11 @@ ON_TEXT = [
         "      # about A\n\n  # the database\n  db:\n    image: postgres:16.4\n\n\n# the end\nvolumes:\n  v: {}\n",
     ),
     ("no newline at the end", "services:\n  web:\n    image: nginx:1.27.1"),
+    (
+        "a merge of several anchors",
+        "x-a: &a {l1: v}\nx-b: &b {l2: v}\nservices:\n  web:\n    image: nginx:1.27.1\n    labels:\n"
+        "      <<: [*a, *b]\n",
+    ),
 ]
 
 #: (name, file): left to the round trip (the text planner cannot say what it would write).
@@ -48,6 +53,10 @@ ROUND_TRIP = [
     ),
     ("a flow mapping on two lines", "services:\n  web:\n    image: nginx:1.27.1\n    labels: {a: b,\n      c: d}\n"),
     ("a flow list", "services:\n  web:\n    image: nginx:1.27.1\n    security_opt: [label:disable]\n"),
+    (
+        "a line past the round trip's width",
+        "services:\n  web:\n    image: nginx:1.27.1\n    command: " + "x " * 2100 + "\n",
+    ),
     (
         "a set, not an append",
         "services:\n  web:\n    image: nginx:1.27.1\n    healthcheck:\n      test: curl http://x/\n",
