@@ -36,6 +36,10 @@ ON_TEXT = [
     ),
     ("no newline at the end", "services:\n  web:\n    image: nginx:1.27.1"),
     (
+        "a long value the round trip cannot fold",
+        "services:\n  web:\n    image: nginx:1.27.1\n    command: '" + "x" * 5000 + "'\n",
+    ),
+    (
         "a merge of several anchors",
         "x-a: &a {l1: v}\nx-b: &b {l2: v}\nservices:\n  web:\n    image: nginx:1.27.1\n    labels:\n"
         "      <<: [*a, *b]\n",
