@@ -5,8 +5,9 @@
     python bench/hostile.py --sizes 0.1 0.2 0.4    # fractions of the 1 MB cap
 
 Each shape is a compose file (for port ranges, a range's width) made at each size in a temporary
-project folder; `composegen lint` and `composegen render --profile prod` run on it as whole
-processes (the console script beside this interpreter), once each. The table gives the CPU
+project folder; `composegen lint` (also `--format sarif` and `--diff`, which plan every fix) and
+`composegen render --profile prod` run on it as whole processes (the console script beside this
+interpreter), once each. The table gives the CPU
 seconds of each run, user and system (the machine may be shared: a wall clock would time the
 neighbours too). The targets (issue 12): at most 2 s for any input of at most 1 MB, and time in
 proportion to size. Proportion is judged on the time beyond a trivial file's (Python's start-up
@@ -79,6 +80,13 @@ def _services(size: int) -> str:
     return "services:\n" + "".join(entry.format(i) for i in range(count))
 
 
+def _security_lists(size: int) -> str:
+    """Services whose `security_opt` lacks no-new-privileges: a fix (an item appended) on each."""
+    entry = "  s{}:\n    image: nginx:1.27.1\n    security_opt:\n      - label:disable\n"
+    count = size // len(entry.format(10_000))
+    return "services:\n" + "".join(entry.format(i) for i in range(count))
+
+
 def _environment(size: int) -> str:
     return HEAD + "    environment:\n" + "".join(f"      - K{i}=v{i}\n" for i in range(size // 18))
 
@@ -125,7 +133,8 @@ SHAPES: tuple[Shape, ...] = (
     Shape("command-flag-run", "bytes", _command("--passpass"), _by_bytes),
     Shape("command-secret-run", "bytes", _command("pass"), _by_bytes),
     Shape("command-url-user", "bytes", _command("a://" + "u" * 30), _by_bytes),
-    Shape("many-services", "bytes", _services, _by_bytes),
+    Shape("many-services", "bytes", _services, _by_bytes),  # a fix on each: security_opt added
+    Shape("security-lists", "bytes", _security_lists, _by_bytes),  # a fix on each: an item appended
     Shape("environment-list", "bytes", _environment, _by_bytes),
     Shape("dollars", "bytes", _dollars, _by_bytes),
     Shape("references", "bytes", _references, _by_bytes),
@@ -137,6 +146,8 @@ SHAPES: tuple[Shape, ...] = (
 )
 COMMANDS: dict[str, tuple[str, ...]] = {
     "lint": ("lint", "docker-compose.yml"),
+    "lint-sarif": ("lint", "--format", "sarif", "docker-compose.yml"),  # each finding's fix planned
+    "lint-diff": ("lint", "--diff", "docker-compose.yml"),  # the file's fixes planned and shown
     "render": ("render", "--profile", "prod", "-o", "overlay.yml", "--force"),
 }
 

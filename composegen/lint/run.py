@@ -321,9 +321,10 @@ def fix_texts(findings: Sequence[Finding], cwd: Path) -> dict[tuple[Any, ...], l
             out[mine[0].key] = [text_edit(change.display, change.before, change.after)]
             continue
         try:
-            positions = parse_document(change.before, str(change.path)).positions
+            document = change.document or parse_document(change.before, str(change.path))
         except ComposegenError:
             continue
+        positions = document.positions
         blocks = finding_blocks(mine, change.before, positions)
         for key, edit in split(change.display, change.before, change.after, blocks).items():
             out[key] = [edit]

@@ -1,0 +1,152 @@
+"""Fixes planned on the text (composegen.lint.fix_text) give the very text the round trip gives,
+and leave to the round trip what they cannot be sure of."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import composegen.lint.fix as fix_module
+from composegen.lint.finding import Finding
+from composegen.lint.fix import FixPlan, plan
+from composegen.lint.fix_text import plan_text
+from composegen.lint.run import LintOptions, lint
+
+MANY = "services:\n" + "".join(f"  s{i}:\n    image: nginx:1.27.1\n" for i in range(30))
+
+#: (name, file): each fix of these is an append the text planner makes itself.
+ON_TEXT = [
+    ("many services", MANY),
+    (
+        "merge keys",
+        "x-base: &base\n  image: nginx:1.27.1\n  restart: always\nservices:\n"
+        + "".join(f"  s{i}:\n    <<: *base\n" for i in range(5)),
+    ),
+    (
+        "existing lists, indented and not",
+        "services:\n  a:\n    image: nginx:1.27.1\n    security_opt:\n      - label:disable  # keep\n"
+        "  b:\n    image: nginx:1.27.1\n    security_opt:\n    - label:disable\n    - 'label:x'\n"
+        "    ports: ['80:80']\n",
+    ),
+    (
+        "comments and blank lines between services",
+        "# the stack\nservices:\n  web:\n    image: nginx:1.27.1  # the proxy\n    environment:\n      A: b\n"
+        "      # about A\n\n  # the database\n  db:\n    image: postgres:16.4\n\n\n# the end\nvolumes:\n  v: {}\n",
+    ),
+    ("no newline at the end", "services:\n  web:\n    image: nginx:1.27.1"),
+    (
+        "a long value the round trip cannot fold",
+        "services:\n  web:\n    image: nginx:1.27.1\n    command: '" + "x" * 5000 + "'\n",
+    ),
+    (
+        "a merge of several anchors",
+        "x-a: &a {l1: v}\nx-b: &b {l2: v}\nservices:\n  web:\n    image: nginx:1.27.1\n    labels:\n"
+        "      <<: [*a, *b]\n",
+    ),
+]
+
+#: (name, file): left to the round trip (the text planner cannot say what it would write).
+ROUND_TRIP = [
+    ("a flow mapping", "services: {a: {image: nginx:1.27.1}}\n"),
+    ("four spaces a level", "services:\n    web:\n        image: nginx:1.27.1\n"),
+    ("a tab before a comment", "services:\n  web:\n    image: nginx:1.27.1\n    tty: true\t# on\n"),
+    (
+        "a block scalar with a comment below",
+        "services:\n  web:\n    image: nginx:1.27.1\n    command: |\n      run\n\n    # c\n",
+    ),
+    ("a flow mapping on two lines", "services:\n  web:\n    image: nginx:1.27.1\n    labels: {a: b,\n      c: d}\n"),
+    ("a flow list", "services:\n  web:\n    image: nginx:1.27.1\n    security_opt: [label:disable]\n"),
+    (
+        "a line past the round trip's width",
+        "services:\n  web:\n    image: nginx:1.27.1\n    command: " + "x " * 2100 + "\n",
+    ),
+    (
+        "a set, not an append",
+        "services:\n  web:\n    image: nginx:1.27.1\n    healthcheck:\n      test: curl http://x/\n",
+    ),
+]
+
+
+def _plans(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[FixPlan, FixPlan, bool]:
+    (tmp_path / "docker-compose.yml").write_text(text)
+    findings = lint(LintOptions(cwd=tmp_path, files=(Path("docker-compose.yml"),))).findings
+    fixes = {f.fix: f for f in findings if f.fix is not None}
+    assert fixes, "the case has fixes to plan"
+    on_text = plan_text(text, str(tmp_path / "docker-compose.yml"), [(fix, [f]) for fix, f in fixes.items()])
+    fast = plan(findings, tmp_path)
+    with monkeypatch.context() as patched:
+        patched.setattr(fix_module, "plan_text", lambda *args: None)
+        slow = plan(findings, tmp_path)
+    return fast, slow, on_text is not None
+
+
+def _same(fast: FixPlan, slow: FixPlan) -> None:
+    assert [(c.before, c.after, c.fixes) for c in fast.changes] == [(c.before, c.after, c.fixes) for c in slow.changes]
+    assert (fast.applied, fast.skipped) == (slow.applied, slow.skipped)
+
+
+@pytest.mark.parametrize(("name", "text"), ON_TEXT, ids=[name for name, _ in ON_TEXT])
+def test_appends_on_the_text_as_the_round_trip_writes_them(
+    name: str, text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, slow, on_text = _plans(tmp_path, text, monkeypatch)
+    assert on_text, f"{name}: planned on the text"
+    assert fast.changes, "a change is planned"
+    _same(fast, slow)
+
+
+@pytest.mark.parametrize(("name", "text"), ROUND_TRIP, ids=[name for name, _ in ROUND_TRIP])
+def test_what_the_text_planner_cannot_say_is_left_to_the_round_trip(
+    name: str, text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, slow, on_text = _plans(tmp_path, text, monkeypatch)
+    assert not on_text, f"{name}: left to the round trip"
+    _same(fast, slow)
+
+
+def test_many_services_are_fixed_without_a_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The round trip reads a megabyte in seconds: the common fix (`security_opt` on each service)
+    must not need it."""
+    (tmp_path / "docker-compose.yml").write_text(MANY)
+    findings = lint(LintOptions(cwd=tmp_path, files=(Path("docker-compose.yml"),))).findings
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("round trip")
+
+    monkeypatch.setattr(fix_module, "load_roundtrip", refuse)
+    fixed = plan(findings, tmp_path)
+    assert fixed.applied == 30
+    assert fixed.changes[0].after.count("      - no-new-privileges:true\n") == 30
+
+
+CORPUS2 = sorted((Path(__file__).parent / "corpus2").glob("*.yml"))
+
+
+def test_the_real_files_get_the_round_trips_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file of tests/lint/corpus2 whose fixes the text planner makes: the same plan as the
+    round trip's, and most of them are planned on the text."""
+    on_text = 0
+    for source in CORPUS2:
+        folder = tmp_path / source.stem
+        folder.mkdir()
+        text = source.read_text(encoding="utf-8")
+        findings = [f for f in _findings(folder, text) if f.fix is not None]
+        fixes = {f.fix: f for f in findings if f.fix is not None}
+        if (
+            not fixes
+            or plan_text(text, str(folder / "docker-compose.yml"), [(x, [f]) for x, f in fixes.items()]) is None
+        ):
+            continue
+        on_text += 1
+        fast = plan(findings, folder)
+        with monkeypatch.context() as patched:
+            patched.setattr(fix_module, "plan_text", lambda *args: None)
+            slow = plan(findings, folder)
+        _same(fast, slow)
+    assert on_text >= len(CORPUS2) // 2
+
+
+def _findings(folder: Path, text: str) -> list[Finding]:
+    (folder / "docker-compose.yml").write_text(text, encoding="utf-8")
+    return lint(LintOptions(cwd=folder, files=(Path("docker-compose.yml"),), environ={})).findings
