@@ -24,9 +24,6 @@ from composegen.errors import ComposegenError
 from composegen.lint.finding import Finding, Fix
 from composegen.yamlio import Document, KeyPath, SDict, SList, dump_roundtrip, parse_document
 
-#: The longest line planned on the text where the round trip could fold it: well inside its width
-#: (composegen.yamlio).
-LONGEST_LINE = 2048
 #: A key line whose value is a block on the lines below it: nothing after the colon but a comment.
 _KEY_ALONE = re.compile(r"[^#]*:[ \t]*(?:#.*)?\n?\Z")
 #: The start of a block sequence item: its dash, then spaces, up to the item's value.
@@ -106,13 +103,6 @@ def _end(lines: Sequence[str], start: int, column: int, list_dash: int | None = 
         elif indent < list_dash or (indent == list_dash and not text.lstrip(" ").startswith("-")):
             return index
     return len(lines)
-
-
-def _may_fold(line: str) -> bool:
-    """Whether the round trip may fold `line` when it is past its width: a value with a space, a
-    comma or a double quote in it (where it breaks a line), or a line that is no `key: value`."""
-    value = line.strip().partition(": ")[2].strip()
-    return not value or any(mark in value for mark in ' ,"')
 
 
 def _last_start(node: Any, start: int, end: int) -> int:
@@ -219,9 +209,6 @@ def plan_text(text: str, path: str, entries: Sequence[tuple[Fix, list[Finding]]]
     lines = text.splitlines(keepends=True)
     if not lines or len(lines) != text.count("\n") + (not text.endswith("\n")):
         return None  # a line break other than \n: the round trip's lines count them
-    if any(len(line) > LONGEST_LINE and _may_fold(line) for line in lines):
-        return None  # the round trip folds a line longer than its width (4096), and which lines
-        # it can carry back then is its own to say
     try:
         doc = parse_document(text, path)
     except ComposegenError:
