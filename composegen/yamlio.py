@@ -227,11 +227,13 @@ class Document:
     """What one YAML file holds (`data`: `SDict` / `SList` and scalars, keys as written, so `80:` is
     the integer 80), where each key and item was written (`positions`, built when first asked for),
     and the keys written twice in one mapping, and the keys that are no text to compose-go (`80:`,
-    `true:`, `2001-12-14:`: a number, a boolean, null or a time, each with what it is)."""
+    `true:`, `2001-12-14:`: a number, a boolean, null or a time, each with what it is); `text`, the
+    text it was parsed from (None for data built otherwise), so its comments are read without
+    reading the file again."""
 
     __slots__ = (
         "_positions", "data", "duplicate_keys", "has_dollars", "has_int_keys", "has_tags", "non_string_keys", "path",
-        "root",
+        "root", "text",
     )  # fmt: skip
 
     def __init__(
@@ -246,8 +248,10 @@ class Document:
         has_tags: bool = True,
         has_dollars: bool = True,
         non_string_keys: tuple[tuple[KeyPath, Position, str], ...] = (),
+        text: str | None = None,
     ) -> None:
         self.path = path
+        self.text = text
         self.non_string_keys = non_string_keys
         self.data = data
         self.duplicate_keys = duplicate_keys
@@ -718,7 +722,7 @@ def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Docu
             f"YAML syntax error: {str(err).splitlines()[0]}", where=path, fix="the file must be UTF-8 YAML text"
         ) from None
     if node is None:
-        return Document(path, SDict(), has_int_keys=False, has_tags=False, has_dollars=False)
+        return Document(path, SDict(), has_int_keys=False, has_tags=False, has_dollars=False, text=text)
     builder = _Builder(path, max(MIN_EXPANSION_BUDGET, len(text) // 4))
     data = builder.build(node)
     root = Position(node.start_mark.line + 1, node.start_mark.column + 1)
@@ -733,6 +737,7 @@ def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Docu
         has_tags=tags,
         has_dollars="$" in text or "\\" in text,  # (a double-quoted `\x24` is a `$` too)
         non_string_keys=tuple(builder.non_string_keys),
+        text=text,
     )
 
 
