@@ -579,12 +579,21 @@ def written_directly(ctx: LintContext, path: KeyPath) -> str | None:
     document = next((d for d in ctx.stack.documents if d.path == origin.file), None)
     if document is None:
         return None
-    position = document.positions.get(path)
-    if position is None or (position.line, position.column) != (origin.line, origin.column):
+    if _position_in(document, path) != (origin.line, origin.column):
         return None
-    if sum(1 for other in document.positions.values() if other == position) > 1:
+    if shares_text(ctx, document, origin.line, origin.column):
         return None  # the same text stands at another path too: an anchor or a merge key
     return origin.file
+
+
+def _position_in(doc: Document, path: KeyPath) -> tuple[int, int] | None:
+    """(line, column) of the key or item at `path` of one document as written (its own
+    `positions[path]`, looked up along the path: a fix asks about a few keys of a large file)."""
+    if not path:
+        return doc.root.line, doc.root.column
+    found, container = walk(doc.data, path[:-1])
+    origin = key_origin(container, path[-1]) if found else None
+    return None if origin is None else (origin.line, origin.column)
 
 
 # --- calculator expectations ---------------------------------------------------------------------
