@@ -398,6 +398,8 @@ def _new_slist(values: list[Any], origins: list[Origin | None]) -> SList:
 
 
 _NODE_KINDS = (yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode)
+#: An `Origin` of its three fields, without the keyword-reading constructor: one per key and item.
+_new_origin = tuple.__new__
 #: What `_scalar_value` builds: values that hold nothing mutable (a `Tagged` may hold a list).
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None), Timestamp})
 
@@ -486,7 +488,7 @@ class _Builder:
         origins: list[Origin | None] = []
         for index, item in enumerate(node.value):
             mark = item.start_mark
-            origins.append(Origin(file, mark.line + 1, mark.column + 1))
+            origins.append(_new_origin(Origin, (file, mark.line + 1, mark.column + 1)))
             keys.append(index)
             values.append(value(item))
             keys.pop()
@@ -529,7 +531,7 @@ class _Builder:
             else:
                 key = self._key(key_node)
             mark = key_node.start_mark
-            origin = Origin(file, mark.line + 1, mark.column + 1)
+            origin = _new_origin(Origin, (file, mark.line + 1, mark.column + 1))
             if key in out:
                 self.duplicates.append(((*keys, key), Position(origin.line, origin.column)))
             origins[key] = origin
