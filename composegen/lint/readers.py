@@ -754,6 +754,17 @@ def referring_services(ctx: LintContext) -> list[tuple[str, Mapping[str, Any]]]:
     return services_with(ctx, *_REFERRING)
 
 
+def stack_references(ctx: LintContext) -> list[tuple[str, list[Reference]]]:
+    """(name, everything it refers to by name) of each service that may refer to something, in
+    file order: read once per stack (two rules ask)."""
+    found: list[tuple[str, list[Reference]]] | None = ctx.shared.get("references")
+    if found is None:
+        found = ctx.shared["references"] = [
+            (name, list(references(name, service))) for name, service in referring_services(ctx)
+        ]
+    return found
+
+
 def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:
     """Everything a service refers to by name."""
     if service.keys().isdisjoint(_REFERRING):  # most services: none to read
