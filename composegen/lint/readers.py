@@ -429,6 +429,11 @@ def literal_fallback(text: str, unset: Callable[[str], bool] = lambda name: True
     fallen = substitute(text, _Environment(unset), issues=issues)
     if any(issue.kind != "unset" for issue in issues):
         return None
+    if "-" not in text and "+" not in text:
+        # no default or alternate value (`:-`, `-`, `:+`, `+`) is written: each variable reads as
+        # nothing either way, and the text around them is what the second reading would give
+        left = fallen.replace(_Environment.MARK, "")
+        return left, left
     around = substitute(text, _Environment(lambda name: False))
     return fallen.replace(_Environment.MARK, ""), around.replace(_Environment.MARK, "")
 
@@ -507,15 +512,18 @@ def origin_index(data: Any, wanted: Collection[Origin] | None = None) -> dict[Or
     while todo:
         node, path = todo.pop()
         if isinstance(node, (dict, Mapping)):
+            origins = node.origins if isinstance(node, SDict) else {}  # `key_origin`, looked up once per mapping
             for key, item in node.items():
-                origin = key_origin(node, key)
+                origin = origins.get(key)
                 if origin is not None and (lines is None or (origin.line in lines and origin in targets)):
                     index.setdefault(origin, (*path, key))
                 if isinstance(item, (dict, list)) or (not isinstance(item, _SCALARS) and isinstance(item, Mapping)):
                     todo.append((item, (*path, key)))
         elif isinstance(node, list):
+            item_origins = node.origins if isinstance(node, SList) else []
+            known = len(item_origins)
             for position, item in enumerate(node):
-                origin = key_origin(node, position)
+                origin = item_origins[position] if position < known else None
                 if origin is not None and (lines is None or (origin.line in lines and origin in targets)):
                     index.setdefault(origin, (*path, position))
                 if isinstance(item, (dict, list)) or (not isinstance(item, _SCALARS) and isinstance(item, Mapping)):
