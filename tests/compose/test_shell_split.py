@@ -4,7 +4,7 @@ character by character, into the words the character-by-character reading gives.
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from composegen.compose.syntax import _shell_words, go_shell_split
@@ -14,11 +14,13 @@ PLAIN = st.text(alphabet=st.sampled_from(list(" \t\r\n\u00a0\x0cab-=$/.é{}")), 
 ANY = st.text(alphabet=st.sampled_from(list(" \t\nab$\\'\"`();&|<>")), max_size=12)
 
 
+@settings(deadline=None)  # a shared CI machine: no time limit per example
 @given(PLAIN)
 def test_a_plain_command_is_cut_at_compose_gos_spaces(text: str) -> None:
     assert go_shell_split(text) == _shell_words(text)
 
 
+@settings(deadline=None)  # a shared CI machine: no time limit per example
 @given(ANY)
 def test_any_command_splits_as_read_character_by_character(text: str) -> None:
     try:

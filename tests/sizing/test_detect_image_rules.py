@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from composegen.sizing.detect import IMAGE_RULES, _image_matches
@@ -13,6 +13,7 @@ WORDS = sorted({word for rule in IMAGE_RULES for word in rule.words})
 TAILS = st.text(alphabet=st.sampled_from(list("-_.x9/:@ \n\tÀéΩ٣²\u200b")), max_size=6)
 
 
+@settings(deadline=None)  # a shared CI machine: no time limit per example
 @given(st.sampled_from(WORDS), TAILS, st.sampled_from(["", "x", "my"]))
 def test_an_image_rule_matches_as_its_pattern_does(word: str, tail: str, head: str) -> None:
     name = head + word + tail
