@@ -106,6 +106,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _COMPOSE_TAGS = ("!reset", "!override")
+_SCALAR_NODE, _SEQUENCE_NODE = yaml.ScalarNode, yaml.SequenceNode
 
 
 class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]  # CSafeLoader: a C class mypy cannot see
@@ -113,9 +114,16 @@ class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]  # CSafeLoader: a C
     scalar is tagged `str`, and `_scalar_value` reads it as yaml.v3 does."""
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode:
+        if kind is _SCALAR_NODE:
             return _STR_TAG
-        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+        return _SEQ_TAG if kind is _SEQUENCE_NODE else _MAP_TAG
+
+    # PyYAML's path resolvers (`add_path_resolver`), asked about every node: composegen adds none
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
 
 
 class Tagged:
@@ -317,7 +325,9 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
         return Tagged("!override", text)
     if node.style or tag not in _IMPLICIT_TAGS:  # quoted, block, or explicitly tagged: text
         return text
-    return _plain(text)
+    if not text or text[0] not in _NUMBER_START:  # `_plain`, inline: once per plain scalar of a file
+        return _WORDS.get(text, text)
+    return _number(text)
 
 
 def _number(text: str) -> Any:
@@ -473,7 +483,7 @@ class _Builder:
 
     def _value(self, node: yaml.Node) -> Any:
         """`build`, with the common case (a scalar) inline: this runs once per value of a file."""
-        if type(node) is yaml.ScalarNode:
+        if type(node) is _SCALAR_NODE:
             self.budget -= 1
             if self.budget < 0:
                 self._spend(node)
