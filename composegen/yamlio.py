@@ -106,6 +106,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _COMPOSE_TAGS = ("!reset", "!override")
+_SCALAR_NODE, _SEQUENCE_NODE = yaml.ScalarNode, yaml.SequenceNode
 
 
 class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]  # CSafeLoader: a C class mypy cannot see
@@ -113,9 +114,16 @@ class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]  # CSafeLoader: a C
     scalar is tagged `str`, and `_scalar_value` reads it as yaml.v3 does."""
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode:
+        if kind is _SCALAR_NODE:
             return _STR_TAG
-        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+        return _SEQ_TAG if kind is _SEQUENCE_NODE else _MAP_TAG
+
+    # PyYAML's path resolvers (`add_path_resolver`), asked about every node: composegen adds none
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
 
 
 class Tagged:
@@ -227,11 +235,13 @@ class Document:
     """What one YAML file holds (`data`: `SDict` / `SList` and scalars, keys as written, so `80:` is
     the integer 80), where each key and item was written (`positions`, built when first asked for),
     and the keys written twice in one mapping, and the keys that are no text to compose-go (`80:`,
-    `true:`, `2001-12-14:`: a number, a boolean, null or a time, each with what it is)."""
+    `true:`, `2001-12-14:`: a number, a boolean, null or a time, each with what it is); `text`, the
+    text it was parsed from (None for data built otherwise), so its comments are read without
+    reading the file again."""
 
     __slots__ = (
         "_positions", "data", "duplicate_keys", "has_dollars", "has_int_keys", "has_tags", "non_string_keys", "path",
-        "root",
+        "root", "text",
     )  # fmt: skip
 
     def __init__(
@@ -246,8 +256,10 @@ class Document:
         has_tags: bool = True,
         has_dollars: bool = True,
         non_string_keys: tuple[tuple[KeyPath, Position, str], ...] = (),
+        text: str | None = None,
     ) -> None:
         self.path = path
+        self.text = text
         self.non_string_keys = non_string_keys
         self.data = data
         self.duplicate_keys = duplicate_keys
@@ -313,7 +325,9 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
         return Tagged("!override", text)
     if node.style or tag not in _IMPLICIT_TAGS:  # quoted, block, or explicitly tagged: text
         return text
-    return _plain(text)
+    if not text or text[0] not in _NUMBER_START:  # `_plain`, inline: once per plain scalar of a file
+        return _WORDS.get(text, text)
+    return _number(text)
 
 
 def _number(text: str) -> Any:
@@ -394,6 +408,8 @@ def _new_slist(values: list[Any], origins: list[Origin | None]) -> SList:
 
 
 _NODE_KINDS = (yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode)
+#: An `Origin` of its three fields, without the keyword-reading constructor: one per key and item.
+_new_origin = tuple.__new__
 #: What `_scalar_value` builds: values that hold nothing mutable (a `Tagged` may hold a list).
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None), Timestamp})
 
@@ -467,7 +483,7 @@ class _Builder:
 
     def _value(self, node: yaml.Node) -> Any:
         """`build`, with the common case (a scalar) inline: this runs once per value of a file."""
-        if type(node) is yaml.ScalarNode:
+        if type(node) is _SCALAR_NODE:
             self.budget -= 1
             if self.budget < 0:
                 self._spend(node)
@@ -482,7 +498,7 @@ class _Builder:
         origins: list[Origin | None] = []
         for index, item in enumerate(node.value):
             mark = item.start_mark
-            origins.append(Origin(file, mark.line + 1, mark.column + 1))
+            origins.append(_new_origin(Origin, (file, mark.line + 1, mark.column + 1)))
             keys.append(index)
             values.append(value(item))
             keys.pop()
@@ -525,7 +541,7 @@ class _Builder:
             else:
                 key = self._key(key_node)
             mark = key_node.start_mark
-            origin = Origin(file, mark.line + 1, mark.column + 1)
+            origin = _new_origin(Origin, (file, mark.line + 1, mark.column + 1))
             if key in out:
                 self.duplicates.append(((*keys, key), Position(origin.line, origin.column)))
             origins[key] = origin
@@ -718,7 +734,7 @@ def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Docu
             f"YAML syntax error: {str(err).splitlines()[0]}", where=path, fix="the file must be UTF-8 YAML text"
         ) from None
     if node is None:
-        return Document(path, SDict(), has_int_keys=False, has_tags=False, has_dollars=False)
+        return Document(path, SDict(), has_int_keys=False, has_tags=False, has_dollars=False, text=text)
     builder = _Builder(path, max(MIN_EXPANSION_BUDGET, len(text) // 4))
     data = builder.build(node)
     root = Position(node.start_mark.line + 1, node.start_mark.column + 1)
@@ -733,6 +749,7 @@ def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Docu
         has_tags=tags,
         has_dollars="$" in text or "\\" in text,  # (a double-quoted `\x24` is a `$` too)
         non_string_keys=tuple(builder.non_string_keys),
+        text=text,
     )
 
 

@@ -429,6 +429,11 @@ def literal_fallback(text: str, unset: Callable[[str], bool] = lambda name: True
     fallen = substitute(text, _Environment(unset), issues=issues)
     if any(issue.kind != "unset" for issue in issues):
         return None
+    if "-" not in text and "+" not in text:
+        # no default or alternate value (`:-`, `-`, `:+`, `+`) is written: each variable reads as
+        # nothing either way, and the text around them is what the second reading would give
+        left = fallen.replace(_Environment.MARK, "")
+        return left, left
     around = substitute(text, _Environment(lambda name: False))
     return fallen.replace(_Environment.MARK, ""), around.replace(_Environment.MARK, "")
 
@@ -507,15 +512,18 @@ def origin_index(data: Any, wanted: Collection[Origin] | None = None) -> dict[Or
     while todo:
         node, path = todo.pop()
         if isinstance(node, (dict, Mapping)):
+            origins = node.origins if isinstance(node, SDict) else {}  # `key_origin`, looked up once per mapping
             for key, item in node.items():
-                origin = key_origin(node, key)
+                origin = origins.get(key)
                 if origin is not None and (lines is None or (origin.line in lines and origin in targets)):
                     index.setdefault(origin, (*path, key))
                 if isinstance(item, (dict, list)) or (not isinstance(item, _SCALARS) and isinstance(item, Mapping)):
                     todo.append((item, (*path, key)))
         elif isinstance(node, list):
+            item_origins = node.origins if isinstance(node, SList) else []
+            known = len(item_origins)
             for position, item in enumerate(node):
-                origin = key_origin(node, position)
+                origin = item_origins[position] if position < known else None
                 if origin is not None and (lines is None or (origin.line in lines and origin in targets)):
                     index.setdefault(origin, (*path, position))
                 if isinstance(item, (dict, list)) or (not isinstance(item, _SCALARS) and isinstance(item, Mapping)):
@@ -579,12 +587,21 @@ def written_directly(ctx: LintContext, path: KeyPath) -> str | None:
     document = next((d for d in ctx.stack.documents if d.path == origin.file), None)
     if document is None:
         return None
-    position = document.positions.get(path)
-    if position is None or (position.line, position.column) != (origin.line, origin.column):
+    if _position_in(document, path) != (origin.line, origin.column):
         return None
-    if sum(1 for other in document.positions.values() if other == position) > 1:
+    if shares_text(ctx, document, origin.line, origin.column):
         return None  # the same text stands at another path too: an anchor or a merge key
     return origin.file
+
+
+def _position_in(doc: Document, path: KeyPath) -> tuple[int, int] | None:
+    """(line, column) of the key or item at `path` of one document as written (its own
+    `positions[path]`, looked up along the path: a fix asks about a few keys of a large file)."""
+    if not path:
+        return doc.root.line, doc.root.column
+    found, container = walk(doc.data, path[:-1])
+    origin = key_origin(container, path[-1]) if found else None
+    return None if origin is None else (origin.line, origin.column)
 
 
 # --- calculator expectations ---------------------------------------------------------------------
@@ -743,6 +760,17 @@ def referring_services(ctx: LintContext) -> list[tuple[str, Mapping[str, Any]]]:
     """(name, service) of the services that may refer to something by name (`references` yields
     nothing for the others), in file order."""
     return services_with(ctx, *_REFERRING)
+
+
+def stack_references(ctx: LintContext) -> list[tuple[str, list[Reference]]]:
+    """(name, everything it refers to by name) of each service that may refer to something, in
+    file order: read once per stack (two rules ask)."""
+    found: list[tuple[str, list[Reference]]] | None = ctx.shared.get("references")
+    if found is None:
+        found = ctx.shared["references"] = [
+            (name, list(references(name, service))) for name, service in referring_services(ctx)
+        ]
+    return found
 
 
 def references(name: str, service: Mapping[str, Any]) -> Iterator[Reference]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from composegen.lint.context import LintContext
     from composegen.lint.rule import Rule
     from composegen.profiles.loader import LoadedProject
+    from composegen.yamlio import Document
 
 BAD_DIRECTIVE = "CG099"
 
@@ -64,11 +65,20 @@ class LintRun(NamedTuple):
 
 
 class DirectiveCache:
-    """Directives of each file, read once per run (the files were just read by the loader)."""
+    """Directives of each file, read once per run: from the text the loader parsed (`known`), else
+    from the file."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self._rules = list(rules)
         self._files: dict[str, FileDirectives] = {}
+        self._texts: dict[str, str] = {}
+
+    def known(self, documents: Sequence[Document]) -> None:
+        """The texts of the documents a stack was just loaded from: their directives are read from
+        them, not from the files again (a file read twice in one run reads as it did the first time)."""
+        for doc in documents:
+            if doc.text is not None and doc.path not in self._files:
+                self._texts.setdefault(doc.path, doc.text)
 
     def resolve(self, name: str) -> frozenset[str]:
         """Codes for a code, name, code prefix or ALL (empty: no such rule)."""
@@ -83,10 +93,12 @@ class DirectiveCache:
             from composegen.lint.directives import parse
             from composegen.yamlio import read_text
 
-            try:
-                text = read_text(Path(file))
-            except ComposegenError:
-                text = ""
+            text = self._texts.pop(file, None)
+            if text is None:
+                try:
+                    text = read_text(Path(file))
+                except ComposegenError:
+                    text = ""
             found = self._files[file] = parse(text, file, self.resolve)
         return found
 
@@ -257,6 +269,7 @@ def lint(options: LintOptions) -> LintRun:
             errors.append(err.one_line())
             continue
         files.extend(str(p) for p in paths)  # linted: a file that could not be read is in `errors` only
+        directives.known(ctx.stack.documents)
         findings.extend(lint_context(ctx, rules, config, directives, suppressed, digests=digests))
     found = unique(findings)
     if options.baseline is not None:

@@ -12,7 +12,6 @@ the file again from them (tests/profiles/test_plain_defaults.py fails when it is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
@@ -88,6 +87,8 @@ def _source(value: Any, indent: str = "") -> str:
     if isinstance(value, tuple):
         return "(" + "".join(f"{_source(v, indent)}, " for v in value).rstrip(" ") + ")"
     if isinstance(value, str):
+        import json  # lazy: only the generator writes text (lint imports this module, json it need not)
+
         return json.dumps(value)  # double quotes, as ruff formats it
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)

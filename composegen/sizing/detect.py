@@ -43,6 +43,20 @@ def _image(role: str, names: str) -> Rule:
     return Rule(role, rf"^(?:{names})(?:[-_.][\w.-]*)?$", _words(names))
 
 
+def _image_matches(rule: Rule, name: str) -> bool:
+    """`rule.pattern.match(name)` for an image rule (`_image`), without compiling the pattern (a
+    lint run meets many images): one of its names, then nothing, or `-`, `_` or `.` and word
+    characters, dots and dashes (`\\w` is what `str.isalnum` or `_` is; `$` matches before a last
+    newline too)."""
+    for word in rule.words:
+        if name.startswith(word):
+            rest = name[len(word) :]
+            rest = rest[:-1] if rest.endswith("\n") else rest
+            if not rest or (rest[0] in "-_." and all(c.isalnum() or c in "_.-" for c in rest[1:])):
+                return True
+    return False
+
+
 def _command(role: str, words: str) -> Rule:
     return Rule(role, rf"(?:^|[\s/\"'=])(?:{words})(?:$|[\s\"':])", _words(words))
 
@@ -202,7 +216,7 @@ def detect(base: BaseService, secrets: Sequence[str] = ()) -> tuple[str, str]:
     name = image_name(base.image) if base.image else ""
     if name and "$" not in name:
         for rule in IMAGE_RULES:
-            if name.startswith(rule.words) and rule.pattern.match(name):
+            if name.startswith(rule.words) and _image_matches(rule, name):
                 if rule.role in JVM_SERVER_ROLES and main_program(base) == "jvm":
                     return "jvm", (
                         f"the command runs java, not the {rule.role} server image {base.image!r} starts "

@@ -42,7 +42,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import references, referring_services
+from composegen.lint.readers import stack_references
 from composegen.yamlio import KeyPath
 
 CODE = "CG604"
@@ -58,8 +58,8 @@ def dependency_graph(ctx: LintContext) -> dict[str, dict[str, KeyPath]]:
     names = [name for name, _ in ctx.services()]
     known = set(names)
     graph: dict[str, dict[str, KeyPath]] = {name: {} for name in names}
-    for name, service in referring_services(ctx):
-        for section, target, path in references(name, service):
+    for name, refs in stack_references(ctx):
+        for section, target, path in refs:
             if section == "services" and target in known:
                 graph[name].setdefault(target, path)
     return graph

@@ -63,8 +63,6 @@ def devices(reserved_ids: tuple[str, ...], count: int | None, host_count: int) -
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    from composegen.sizing.engines import engine_of
-
     host = host_gpus(ctx)
     on: dict[str, list[tuple[str, float, str]]] = {}  # device → (service, bytes or share, how)
     for name, service in ctx.services():
@@ -73,6 +71,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         reserved = gpu_reservation(service)
         if reserved is None or is_fragment(ctx, service):
             continue
+        from composegen.sizing.engines import engine_of  # lazy: only for a service that reserves a GPU
+
         engine = engine_of(ctx.facts(name))
         if engine is None:
             continue

@@ -179,8 +179,23 @@ def _stands_in(text: str, placeholders: frozenset[str]) -> bool:
     )
 
 
+#: The `SecretNames` of each set of name lists, by their text: every file of a run has the same
+#: lists, and the answers one file's names got serve the next file's.
+_NAMES_BY_LISTS: dict[tuple[tuple[str, ...], ...], SecretNames] = {}
+
+
+def _secret_names(options: Mapping[str, Any]) -> SecretNames:
+    lists = tuple(tuple(map(str, options.get(key, ()))) for key in SECRET_NAMES)
+    found = _NAMES_BY_LISTS.get(lists)
+    if found is None:
+        if len(_NAMES_BY_LISTS) >= 16:  # a long-lived caller trying many lists: start again
+            _NAMES_BY_LISTS.clear()
+        found = _NAMES_BY_LISTS[lists] = SecretNames(options)
+    return found
+
+
 def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
-    secret_name = SecretNames(options)
+    secret_name = _secret_names(options)
     placeholders = frozenset(str(p).lower() for p in options.get("placeholders", ()))
     flags = CommandFlags(secret_name, options)
     for name, service in ctx.services():
@@ -236,7 +251,16 @@ def _fallback(
     if everything is None:
         return  # a required variable: compose runs only with it set
     # a key that names a secret: any default is its value; else only the secret variables' defaults
-    read = everything if secret_name(key) else literal_fallback(text, secret_name) if secret_variables else None
+    # (where no `-` or `+` is written there is no default or alternate value to read: `everything`
+    # already says that the text around the variables is all there is)
+    defaults = "-" in text or "+" in text
+    read = (
+        everything
+        if secret_name(key) or not defaults
+        else literal_fallback(text, secret_name)
+        if secret_variables
+        else None
+    )
     if read is not None and read[0] != read[1] and not _stands_in(read[0], placeholders):
         named = (secret_variables or variables)[0]
         yield Violation(
@@ -295,7 +319,12 @@ def _arguments(value: Any) -> list[tuple[str, int | None]]:
     items: list[tuple[str, int | None]] = [(value, None)] if isinstance(value, str) else []
     if isinstance(value, list):
         items = [(go_format(item), index) for index, item in enumerate(value) if not isinstance(item, (dict, list))]
-    return [(_QUOTED.sub(r"\1\2", word.group()), index) for text, index in items for word in _ARGUMENT.finditer(text)]
+    return [(_unquoted_word(word.group()), index) for text, index in items for word in _ARGUMENT.finditer(text)]
+
+
+def _unquoted_word(word: str) -> str:
+    """A shell word with its quotes taken out (most words have none: no substitution to run)."""
+    return _QUOTED.sub(r"\1\2", word) if '"' in word or "'" in word else word
 
 
 class _Secret(NamedTuple):

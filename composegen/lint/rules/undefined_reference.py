@@ -53,8 +53,7 @@ from composegen.lint.finding import Severity, Violation
 from composegen.lint.readers import (
     holds_unresolved,
     no_image_or_build,
-    references,
-    referring_services,
+    stack_references,
     unresolved_origins,
 )
 
@@ -85,8 +84,8 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         "configs": "config",
     }
     unresolved = unresolved_origins(ctx)
-    for name, service in referring_services(ctx):
-        for section, target, path in references(name, service):
+    for name, refs in stack_references(ctx):
+        for section, target, path in refs:
             if not target or target in defined[section] or holds_unresolved(ctx.data, path, unresolved):
                 continue  # defined, or named by a variable the environment decides
             yield Violation(
