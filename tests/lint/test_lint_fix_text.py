@@ -148,9 +148,7 @@ def _findings(folder: Path, text: str) -> list[Finding]:
     return lint(LintOptions(cwd=folder, files=(Path("docker-compose.yml"),), environ={})).findings
 
 
-def test_a_long_line_is_fixed_on_the_text(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_long_line_is_fixed_on_the_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The round trip folds a line past its width and then refuses the fix (it would rewrite lines
     the fix did not change), after seconds of work on a large file; the text planner appends the
     item and checks that the file reads as before plus that item."""
