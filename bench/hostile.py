@@ -87,6 +87,15 @@ def _security_lists(size: int) -> str:
     return "services:\n" + "".join(entry.format(i) for i in range(count))
 
 
+def _passwords(size: int) -> str:
+    """A password written on each service, and used in its command: every one is masked wherever
+    it appears (`lint --diff` quotes the file)."""
+    entry = "  s{0}:\n    image: postgres:16.4\n    environment:\n      POSTGRES_PASSWORD: pw{0:06d}x\n"
+    entry += "    command: psql postgres://app:pw{0:06d}x@db\n"
+    count = size // len(entry.format(10_000))
+    return "services:\n" + "".join(entry.format(i) for i in range(count))
+
+
 def _environment(size: int) -> str:
     return HEAD + "    environment:\n" + "".join(f"      - K{i}=v{i}\n" for i in range(size // 18))
 
@@ -135,6 +144,7 @@ SHAPES: tuple[Shape, ...] = (
     Shape("command-url-user", "bytes", _command("a://" + "u" * 30), _by_bytes),
     Shape("many-services", "bytes", _services, _by_bytes),  # a fix on each: security_opt added
     Shape("security-lists", "bytes", _security_lists, _by_bytes),  # a fix on each: an item appended
+    Shape("passwords", "bytes", _passwords, _by_bytes),  # a secret on each, quoted again in its command
     Shape("environment-list", "bytes", _environment, _by_bytes),
     Shape("dollars", "bytes", _dollars, _by_bytes),
     Shape("references", "bytes", _references, _by_bytes),

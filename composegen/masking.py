@@ -20,6 +20,7 @@ Masking too much costs a little legibility; masking too little leaks a password 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 
@@ -354,10 +355,96 @@ def replace_value(text: str, value: str, replacement: str) -> str:
     return alone.sub(lambda _: replacement, text)
 
 
-def mask(text: str, known: Iterable[str] = ()) -> str:
+def _alone(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` stands alone, as `replace_value` requires of a short value."""
+    return (start == 0 or text[start - 1].isspace() or text[start - 1] in _WORD_EDGES) and (
+        end == len(text) or text[end].isspace() or text[end] in _WORD_EDGES
+    )
+
+
+#: Beside white space, what may stand next to a short known value (`replace_value`'s pattern).
+_WORD_EDGES = frozenset("'\"=:@")
+#: Above this many known values, `mask_yaml` finds them all in one pass (`KnownValues`) rather than
+#: searching for each on each line.
+ONE_PASS_ABOVE = 16
+
+
+class KnownValues:
+    """Known secret values found together in one pass over a text (an Aho-Corasick automaton).
+
+    `replace_value` for each value is time proportional to the text times the values: `lint --diff`
+    of a file with a password on each of 2,000 services took 5.4 s, 4,000 took four times that
+    (issue 12: every input in linear time). Each occurrence is masked, a short value only where it
+    stands alone; occurrences that overlap become one mask."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._goto: list[dict[str, int]] = [{}]
+        self._fail: list[int] = [0]
+        self._ends: list[tuple[int, ...]] = [()]  # the lengths of the values that end in a state
+        for value in {v for v in values if len(v) >= MIN_KNOWN_LENGTH}:
+            state = 0
+            for char in value:
+                following = self._goto[state].get(char)
+                if following is None:
+                    following = len(self._goto)
+                    self._goto.append({})
+                    self._fail.append(0)
+                    self._ends.append(())
+                    self._goto[state][char] = following
+                state = following
+            self._ends[state] += (len(value),)
+        queue = deque(self._goto[0].values())  # the states one character deep fail to the root
+        while queue:
+            state = queue.popleft()
+            for char, following in self._goto[state].items():
+                queue.append(following)
+                fallback = self._fail[state]
+                while fallback and char not in self._goto[fallback]:
+                    fallback = self._fail[fallback]
+                self._fail[following] = self._goto[fallback].get(char, 0)
+                self._ends[following] += self._ends[self._fail[following]]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each occurrence in `text`, in the order they end."""
+        goto, fail, ends = self._goto, self._fail, self._ends
+        found: list[tuple[int, int]] = []
+        state = 0
+        for index, char in enumerate(text):
+            while state and char not in goto[state]:
+                state = fail[state]
+            state = goto[state].get(char, 0)
+            for length in ends[state]:
+                start = index + 1 - length
+                if length >= WHOLE_WORD_BELOW or _alone(text, start, index + 1):
+                    found.append((start, index + 1))
+        return found
+
+    def replace(self, text: str) -> str:
+        """`text` with each occurrence masked."""
+        spans = sorted(self.spans(text))
+        if not spans:
+            return text
+        out: list[str] = []
+        done = 0
+        start, end = spans[0]
+        for next_start, next_end in spans[1:]:
+            if next_start < end:
+                end = max(end, next_end)
+                continue
+            out += (text[done:start], MASK)
+            done = end
+            start, end = next_start, next_end
+        out += (text[done:start], MASK, text[end:])
+        return "".join(out)
+
+
+def mask(text: str, known: Iterable[str] | KnownValues = ()) -> str:
     """`text` with what looks like a secret replaced by `****` (see the module docstring)."""
-    for value in sorted({k for k in known if len(k) >= MIN_KNOWN_LENGTH}, key=len, reverse=True):
-        text = replace_value(text, value, MASK)
+    if isinstance(known, KnownValues):
+        text = known.replace(text)
+    else:
+        for value in sorted({k for k in known if len(k) >= MIN_KNOWN_LENGTH}, key=len, reverse=True):
+            text = replace_value(text, value, MASK)
     if "-----BEGIN" in text:
         text = _private_keys(text)
     if "://" in text:
@@ -476,4 +563,5 @@ def mask_yaml(text: str, known: Iterable[str] = ()) -> str:
         elif value:
             found.add(value)
             hidden[number] = line[: entry.start("value")] + MASK
-    return "\n".join(mask(hidden.get(n, line), found) for n, line in enumerate(lines))
+    matcher: Iterable[str] | KnownValues = found if len(found) <= ONE_PASS_ABOVE else KnownValues(found)
+    return "\n".join(mask(hidden.get(n, line), matcher) for n, line in enumerate(lines))

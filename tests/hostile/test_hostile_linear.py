@@ -163,3 +163,21 @@ def test_secrets_on_a_long_command_or_value_are_looked_for_in_linear_time(text: 
     assert rule is not None
     _, seconds = _cpu_seconds(lambda: run_rule(ctx, rule))
     assert seconds < BOUND
+
+
+def test_a_file_with_a_password_on_each_service_is_masked_in_linear_time() -> None:
+    """`lint --diff` masks the whole file (composegen.masking.mask_yaml): each secret value found is
+    masked wherever it appears, and 2,000 of them, looked for one at a time on each line, took
+    5.4 s (6,000: about 50 s)."""
+    from composegen.masking import mask_yaml
+
+    services = 6_000
+    text = "services:\n" + "".join(
+        f"  s{i}:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: pw{i:06d}x\n"
+        f"    command: psql postgres://app:pw{i:06d}x@db\n"
+        for i in range(services)
+    )
+    masked, seconds = _cpu_seconds(lambda: mask_yaml(text))
+    assert "pw0" not in masked
+    assert masked.count(MASK) == 2 * services
+    assert seconds < BOUND
