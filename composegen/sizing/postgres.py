@@ -444,6 +444,26 @@ def shm_size(maintenance: Quantity, serial: bool = False) -> Quantity:
     return rounded_up(total("shm_size", (maintenance, room), PG_DOCKER), MIB, "MiB")
 
 
+def shm_bound(settings: dict[str, Quantity], shm: Quantity) -> str:
+    """Why /dev/shm holds no more than `shm` where composegen writes the server's settings."""
+    maintenance = f"maintenance_work_mem={pg_size(settings['maintenance_work_mem'].value)}"
+    summed = shm
+    while len(summed.parts) == 1:  # (its rounding)
+        summed = summed.parts[0]
+    room = summed.parts[-1] if len(summed.parts) == 2 else None  # maintenance_work_mem + room (shm_size)
+    assumed = f"; the {room.show()} of room beside it is assumed (measure it: composegen calibrate)" if room else ""
+    if "max_parallel_workers_per_gather" in settings:
+        return (
+            "composegen writes max_parallel_workers_per_gather=0, max_parallel_maintenance_workers=0 and "
+            f"{maintenance} (the overlay's command): no parallel query, and /dev/shm holds the statistics "
+            f"and at most maintenance_work_mem{assumed}"
+        )
+    return (
+        f"composegen writes {maintenance} and work_mem={pg_size(settings['work_mem'].value)} (the overlay's "
+        f"command), which bound what a parallel VACUUM and a parallel query keep in /dev/shm{assumed}"
+    )
+
+
 def serial_settings(inputs: ServiceInputs, profile: Profile, cpus: Quantity) -> dict[str, Quantity]:
     """jit off, and parallel query off where the container may use fewer than PARALLEL_CORES
     cores: settings whose memory nothing else bounds (see SWITCHES and PARALLEL_CORES). None for a
@@ -558,8 +578,10 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
 
     settings.update(serial)
     command = None
+    bound = ""
     if blocked is None:
         command = settings_command(settings)
+        bound = shm_bound(settings, shm)
     else:
         own = {k: q for k, q in settings.items() if not q.source.startswith("base file")}
         flags = " ".join(settings_command(own)[1:])
@@ -581,4 +603,5 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         extra={**settings, "shm_size": shm, **counted},
         notes=tuple(notes),
         base_notes=base_notes,
+        shm_bound=bound,
     )
