@@ -61,17 +61,25 @@ def _value(found: Fact) -> float:
 
 
 def derivation(q: Quantity) -> str:
-    """A derived number in one line, its rounding looked through: `working set with margin 478 MiB +
-    /dev/shm 32 MiB`, `memory limit × reservation ratio (memory limit 400 MiB, reservation ratio 0.5)`,
-    `cpus 1 core (profile prod: cpu.default)`."""
+    """A derived number in one line, its rounding looked through and its sums flattened: `working
+    set with margin 478 MiB + /dev/shm 32 MiB`, `memory limit × reservation ratio (memory limit
+    400 MiB, reservation ratio 0.5)`, `cpus 1 core (profile prod: cpu.default)`."""
     while len(q.parts) == 1:
         q = q.parts[0]
     if not q.parts:
         return f"{q.name} {q.show()}" + (f" ({q.source})" if q.source else "")
-    shown = [f"{p.name} {p.show()}" for p in q.parts]
-    if q.formula == " + ".join(p.name for p in q.parts):
-        return " + ".join(shown)
-    return f"{q.formula} ({', '.join(shown)})"
+    if _is_sum(q):
+        return " + ".join(f"{p.name} {p.show()}" for p in _terms(q))
+    return f"{q.formula} ({', '.join(f'{p.name} {p.show()}' for p in q.parts)})"
+
+
+def _is_sum(q: Quantity) -> bool:
+    return len(q.parts) > 1 and q.formula == " + ".join(p.name for p in q.parts)
+
+
+def _terms(q: Quantity) -> list[Quantity]:
+    """The terms of a sum, a sum among them opened too."""
+    return [t for p in q.parts for t in (_terms(p) if _is_sum(p) else [p])]
 
 
 def with_base_shm(inputs: ServiceInputs, sizing: Sizing) -> Sizing:
