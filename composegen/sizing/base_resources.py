@@ -61,25 +61,36 @@ def _value(found: Fact) -> float:
 
 
 def derivation(q: Quantity) -> str:
-    """A derived number in one line, its rounding looked through and its sums flattened: `working
-    set with margin 478 MiB + /dev/shm 32 MiB`, `memory limit × reservation ratio (memory limit
-    400 MiB, reservation ratio 0.5)`, `cpus 1 core (profile prod: cpu.default)`."""
+    """A number as one short line, its rounding looked through and its sums opened: `working set
+    with margin 478 MiB + /dev/shm 32 MiB`, `memory limit 400 MiB × reservation ratio 0.5`, and
+    for a given one where it comes from: `profile prod: cpu.default`."""
     while len(q.parts) == 1:
         q = q.parts[0]
     if not q.parts:
-        return f"{q.name} {q.show()}" + (f" ({q.source})" if q.source else "")
+        return q.source or f"{q.name} {q.show()}"
     if _is_sum(q):
-        return " + ".join(f"{p.name} {p.show()}" for p in _terms(q))
-    return f"{q.formula} ({', '.join(f'{p.name} {p.show()}' for p in q.parts)})"
+        return " + ".join(_shown(p) for p in _terms(q))
+    if len(q.parts) == 2 and q.formula == f"{q.parts[0].name} × {q.parts[1].name}":
+        return f"{_shown(q.parts[0])} × {_shown(q.parts[1])}"
+    return f"{q.formula} ({', '.join(_shown(p) for p in q.parts)})"
+
+
+def _shown(q: Quantity) -> str:
+    return f"{q.name} {q.show()}"
 
 
 def _is_sum(q: Quantity) -> bool:
     return len(q.parts) > 1 and q.formula == " + ".join(p.name for p in q.parts)
 
 
+#: The sums a memory limit is built of, opened in its derivation (a calculator's limit with its
+#: mounts, the read-only root's /tmp added to it, a kept /dev/shm added to it).
+LIMIT_SUMS = frozenset({"memory limit", "the plan's memory limit"})
+
+
 def _terms(q: Quantity) -> list[Quantity]:
-    """The terms of a sum, a sum among them opened too."""
-    return [t for p in q.parts for t in (_terms(p) if _is_sum(p) else [p])]
+    """The terms of a sum, a memory limit's sum among them opened too."""
+    return [t for p in q.parts for t in (_terms(p) if p.name in LIMIT_SUMS and _is_sum(p) else [p])]
 
 
 def with_base_shm(inputs: ServiceInputs, sizing: Sizing) -> Sizing:
@@ -105,7 +116,7 @@ def with_base_shm(inputs: ServiceInputs, sizing: Sizing) -> Sizing:
             (base, planned.renamed("planned shm_size")),
         )
         why += f"; not lowered to the plan's {planned.show()}, which nothing written bounds"
-    before = sizing.memory if planned is None else sizing.memory.renamed("the plan's memory limit")
+    before = sizing.memory if planned is None else sizing.memory.renamed("the plan's memory limit")  # LIMIT_SUMS
     counted = more.renamed("/dev/shm") if planned is None else more
     memory = total("memory limit", (before, counted), "tmpfs and shm pages count against the limit (facts/sizing.md)")
     note = f"{as_written(found)} at {runs.file_line(found.origin)}: kept, and counted in the memory limit: {why}"
@@ -123,10 +134,8 @@ def overrides(
     limit: Quantity,
     reservation: Quantity | None,
     cpus: Quantity | None,
-    plan_of: str,
 ) -> tuple[Override, ...]:
-    """Each base figure the overlay writes another value over, with why; `plan_of` names the plan
-    (`role postgres under profile prod`)."""
+    """Each base figure the overlay writes another value over, with why."""
     facts = inputs.facts
     if facts is None:
         return ()
@@ -134,11 +143,11 @@ def overrides(
     shm = runs.fact(inputs, "shm_size", "compose")
     if shm is not None and sizing.shm_size is not None and sizing.shm_size.value != _value(shm):
         lower = sizing.shm_size.value < _value(shm)
-        why = f"lowered: {sizing.shm_bound}" if lower else f"raised to the plan's: {derivation(sizing.shm_size)}"
+        why = f"lowered: {sizing.shm_bound}" if lower else f"raised to {derivation(sizing.shm_size)}"
         out.append(Override(shm, sizing.shm_size.value, why))
     memory = runs.fact(inputs, "memory_limit", "compose")
     if memory is not None and _value(memory) != limit.value:
-        out.append(_to_plan(memory, limit, plan_of, " (declare `memory:` in composegen.yaml where it needs more)"))
+        out.append(_to_plan(memory, limit, "; declare `memory:` in composegen.yaml for more"))
     swap = facts.get("memswap_limit", "compose")
     base = inputs.base
     written = raised_memswap(base.memory_limit, base.memswap_limit, int(limit.value))
@@ -152,12 +161,12 @@ def overrides(
     for setting, planned in (("memory_reservation", reservation), ("cpus", cpus)):
         found = runs.fact(inputs, setting, "compose")
         if found is not None and planned is not None and _value(found) != planned.value:
-            out.append(_to_plan(found, planned, plan_of))
+            out.append(_to_plan(found, planned))
     return tuple(out)
 
 
-def _to_plan(found: Fact, planned: Quantity, plan_of: str, lowered_hint: str = "") -> Override:
-    """The base's `found` written over by the plan's `planned`: lowered or raised, and how it is made."""
+def _to_plan(found: Fact, planned: Quantity, lowered_hint: str = "") -> Override:
+    """The base's `found` written over by the plan's `planned`: lowered or raised, to what."""
     lower = planned.value < _value(found)
-    why = f"{'lowered' if lower else 'raised'} to the plan for {plan_of}: {derivation(planned)}"
+    why = f"{'lowered' if lower else 'raised'} to {derivation(planned)}"
     return Override(found, planned.value, why + (lowered_hint if lower else ""))

@@ -261,8 +261,7 @@ def plan_service(
             times("memory reservation", limit, policy.reservation_ratio, unit="bytes"), step, step_text
         )
     cpus = sizing.cpus if profile.cpu.limits else None
-    plan_of = f"role {inputs.role} under profile {profile.name}"
-    written_over = overrides(inputs, sizing, limit, reservation, cpus, plan_of)
+    written_over = overrides(inputs, sizing, limit, reservation, cpus)
     if written_over:
         sizing = sizing._replace(base_notes=(*sizing.base_notes, *(o.compose_text() for o in written_over)))
     environment = policy.environment.get(inputs.role)

@@ -445,22 +445,17 @@ def shm_size(maintenance: Quantity, serial: bool = False) -> Quantity:
 
 
 def shm_bound(settings: dict[str, Quantity], shm: Quantity) -> str:
-    """Why /dev/shm holds no more than `shm` where composegen writes the server's settings."""
-    maintenance = f"maintenance_work_mem={pg_size(settings['maintenance_work_mem'].value)}"
-    summed = shm
-    while len(summed.parts) == 1:  # (its rounding)
-        summed = summed.parts[0]
-    room = summed.parts[-1] if len(summed.parts) == 2 else None  # maintenance_work_mem + room (shm_size)
-    assumed = f"; the {room.show()} of room beside it is assumed (measure it: composegen calibrate)" if room else ""
-    if "max_parallel_workers_per_gather" in settings:
-        return (
-            "composegen writes max_parallel_workers_per_gather=0, max_parallel_maintenance_workers=0 and "
-            f"{maintenance} (the overlay's command): no parallel query, and /dev/shm holds the statistics "
-            f"and at most maintenance_work_mem{assumed}"
-        )
+    """Why /dev/shm holds no more than `shm` where composegen writes the server's settings with
+    parallel query off; "" with it on (a Parallel Hash's /dev/shm is bounded by nothing written:
+    a larger shm_size the base sets is kept)."""
+    if "max_parallel_workers_per_gather" not in settings:
+        return ""
     return (
-        f"composegen writes {maintenance} and work_mem={pg_size(settings['work_mem'].value)} (the overlay's "
-        f"command), which bound what a parallel VACUUM and a parallel query keep in /dev/shm{assumed}"
+        "composegen writes max_parallel_workers_per_gather=0 and max_parallel_maintenance_workers=0 (the "
+        "overlay's command): no parallel query or VACUUM keeps a segment in /dev/shm, which then holds the "
+        f"statistics; the plan's {shm.show()} is maintenance_work_mem {settings['maintenance_work_mem'].show()} + "
+        f"{SHM_STATS // MIB} MiB "
+        "for them (assumed: up to ~15,000 tables; measure it: composegen calibrate)"
     )
 
 

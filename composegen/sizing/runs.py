@@ -133,6 +133,10 @@ def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:
     for explain."""
     if inputs.facts is None or not (inputs.facts.commands or inputs.facts.facts):
         return ()  # (most services of a large stack: nothing read, nothing to mask)
+    if not inputs.facts.commands and all(_a_number(f) for f in inputs.facts.facts):
+        # (a service of a large stack that sets only its limits: nothing to mask, and masking each
+        # against every secret of the stack would take time proportional to services × secrets)
+        return tuple(fact_line(f) for f in inputs.facts.facts)
     from composegen.masking import mask, secret_values  # lazy: explain only
 
     secrets = (*secret_values(inputs.base.environment), *inputs.secrets)
@@ -141,6 +145,11 @@ def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:
         for c in inputs.facts.commands
     ]
     return (*runs, *(mask(fact_line(f), secrets) for f in inputs.facts.facts))
+
+
+def _a_number(found: Fact) -> bool:
+    """A resource figure read as a number (`mem_limit: 4g`): its line holds nothing secret."""
+    return found.program == "compose" and found.setting in RESOURCE_SETTINGS and found.status == "read"
 
 
 def fact_quantity(name: str, found: Fact, unit: Unit) -> Quantity:
