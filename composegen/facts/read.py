@@ -179,6 +179,7 @@ def read_service(
         facts.extend(readout.facts)
         unread.extend(readout.unread)
     facts.extend(compose_facts.replicas(service, origin_of))
+    facts.extend(compose_facts.shm_size(service, origin_of))
     facts.extend(compose_facts.config_mounts(service))
     facts.extend(compose_facts.healthcheck(service))
     run_once, evidence = compose_facts.run_once_evidence(service, words, origin_of, dependents)

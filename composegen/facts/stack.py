@@ -1,7 +1,7 @@
 """What the compose file itself says about how a service runs: replicas, mounted config files,
 run-once services, and the stack's target (Swarm) and usage (from its file names).
 
-Facts of program `compose`: `replicas`; `target` (`swarm`, with the key that says so); `usage`
+Facts of program `compose`: `replicas`; `shm_size` (bytes); `target` (`swarm`, with the key that says so); `usage`
 (`pytest`, `dev`, `prod`, from a file name); `run_once` evidence (`restart`, `command`,
 `depends_on`, `profiles`); the healthcheck's probe program and timing keys (`healthcheck_test`,
 `healthcheck_interval`, ...). Config files mounted (`volumes`, `configs`) are facts of the program
@@ -53,6 +53,16 @@ def replicas(service: Mapping[str, Any], origin_of: OriginOf) -> list[Fact]:
             )
         )
     return facts
+
+
+def shm_size(service: Mapping[str, Any], origin_of: OriginOf) -> list[Fact]:
+    """`shm_size`: the container's /dev/shm (docker's 64M when unset), which a server's shared memory
+    may need (PostgreSQL's dynamic shared memory): the plan never writes a smaller one silently."""
+    if service.get("shm_size") is None:
+        return []
+    text = _str(service["shm_size"])
+    origin = origin_of("shm_size")
+    return [value_fact("compose", "shm_size", values.compose_size, text, f"shm_size: {text}", origin, "shm_size")]
 
 
 # --- config files ---------------------------------------------------------------------------

@@ -126,6 +126,17 @@ def go_size(text: str) -> int | str:
     return _scaled(text, _GO_UNITS, fold=False)
 
 
+def compose_size(text: str) -> int:
+    """A compose file's byte size (`shm_size: 256m`, `1gb`, 1048576), as compose reads it."""
+    from composegen.errors import UnitError  # (errors is the lowest layer)
+    from composegen.units import parse_bytes
+
+    try:
+        return parse_bytes(int(text) if text.isascii() and text.isdigit() else text)
+    except UnitError as e:
+        raise ValueError(str(e)) from None
+
+
 def mebibytes(text: str) -> int:
     """Node's `--max-old-space-size=N`: N MiB. https://nodejs.org/api/cli.html#--max-old-space-sizesize-in-mib"""
     return count(text) * MIB
