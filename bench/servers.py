@@ -677,7 +677,7 @@ def run_case(client: Any, loader: Any, folder: Path, case: Case, log: Callable[[
                                  f"echo '{address} {SERVICE}' >> /etc/hosts"])  # fmt: skip
                 code, raw = loader.exec_run(list(case.client), workdir=str(root))
                 out = raw.decode(errors="replace")
-                result.note = summary(case, out) if code == 0 else f"load exit {code}: {out.strip()[-200:]}"
+                result.note = summary(case, out) if code == 0 else f"load exit {code}: {load_failure(out)}"
             finally:
                 network.disconnect(loader, force=True)
             if case.restart:
@@ -697,6 +697,14 @@ def run_case(client: Any, loader: Any, folder: Path, case: Case, log: Callable[[
         watch.finish()
         project.down()
         log(line(result))
+
+
+def load_failure(out: str) -> str:
+    """Why a load tool failed: its first error line (a pgbench client's "aborted" names the
+    server's error), else the end of what it printed; on one line, for the table."""
+    errors = [line for line in out.splitlines() if "error" in line.lower() or "abort" in line.lower()]
+    text = errors[0] if errors else out.strip()[-200:]
+    return " ".join(text.split())[:300]
 
 
 def summary(case: Case, out: str) -> str:
