@@ -123,9 +123,9 @@ def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:
     for explain."""
     if inputs.facts is None or not (inputs.facts.commands or inputs.facts.facts):
         return ()  # (most services of a large stack: nothing read, nothing to mask)
-    from composegen.masking import mask, secret_values  # lazy: explain only
+    from composegen.masking import mask, service_secrets  # lazy: explain only
 
-    secrets = (*secret_values(inputs.base.environment), *inputs.secrets)
+    secrets = service_secrets(inputs.secrets, inputs.base.environment)
     runs = [
         f"{where_text(c.origin)}runs {c.program}: {mask(' '.join(c.argv), secrets)[:100]}"
         for c in inputs.facts.commands
