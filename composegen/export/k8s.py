@@ -840,7 +840,8 @@ def write_manifests(
 def stale_files(folder: Path, written: Sequence[Path]) -> list[Path]:
     """Files composegen generated in `folder` earlier for services the stack no longer has: left in
     place (never deleted), but `kubectl apply -f FOLDER` would still apply them."""
-    return sorted(p for p in folder.glob("*.yaml") if p not in written and exported_by_us(p))
+    ours = set(written)  # (a list looked through for each file: quadratic)
+    return sorted(p for p in folder.glob("*.yaml") if p not in ours and exported_by_us(p))
 
 
 def _secret_json(exported: K8sExport) -> dict[str, Any]:
