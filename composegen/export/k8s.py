@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,8 @@ class ServiceManifests:
     service: str
     comment: str
     manifests: tuple[Manifest, ...]
+    #: the base's own figures the manifests write another value over, and why (ServicePlan.overrides)
+    overrides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -729,7 +731,30 @@ def service_manifests(
         manifests.append(_autoscaler(s, project, autoscaling))
     _other_keys(s)
     comment = f"{plan.name}: role {plan.role}; memory limit {plan.memory_limit.show()}"
-    return ServiceManifests(plan.name, comment, tuple(manifests))
+    return ServiceManifests(plan.name, comment, tuple(manifests), _overrides(s))
+
+
+#: Where a pod writes each base figure composegen may write over (memswap_limit has no form:
+#: `_other_keys` reports it), and how it writes the value.
+OVERRIDDEN_FIELDS: Mapping[str, tuple[str, Callable[[float], str]]] = {
+    "memory_limit": ("resources.limits.memory", memory_quantity),
+    "memory_reservation": ("resources.requests.memory", memory_quantity),
+    "cpus": ("resources.limits.cpu", cpu_quantity),
+    "shm_size": ("/dev/shm emptyDir sizeLimit", memory_quantity),
+}
+
+
+def _overrides(s: _Service) -> tuple[str, ...]:
+    """Each base figure the manifests write another value over, as a note (also in `defaults`)."""
+    texts = []
+    for override in s.plan.overrides:
+        found = OVERRIDDEN_FIELDS.get(override.found.setting)
+        if found is not None:
+            field_name, written = found
+            text = override.text(f"{field_name} {written(override.value)}")
+            s.chose(field_name, text)
+            texts.append(text)
+    return tuple(texts)
 
 
 def _stack_secrets(planned: Planned) -> _Secrets:
@@ -779,7 +804,7 @@ def _header(exported: K8sExport) -> str:
 
 def service_text(exported: K8sExport, service: ServiceManifests) -> str:
     """One service's file: the header, a comment naming the service, its documents."""
-    comment = "# " + re.sub(r"[\x00-\x1f\x7f]+", " ", service.comment) + "\n"
+    comment = "".join("# " + re.sub(r"[\x00-\x1f\x7f]+", " ", c) + "\n" for c in (service.comment, *service.overrides))
     return _header(exported) + comment + dump_all([m.body for m in service.manifests])
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from composegen.models.footprint import ModelFootprint as ModelFootprint
+from composegen.sizing.base_resources import Override
 from composegen.sizing.inputs import BaseService as BaseService
 from composegen.sizing.inputs import ServiceInputs as ServiceInputs
 from composegen.sizing.quantity import Quantity
@@ -64,6 +65,9 @@ class ServicePlan:
     base_facts: tuple[str, ...] = ()  # what the base file makes it run, with file:line (runs.base_facts)
     cpu_reservation: Quantity | None = None  # measured under load (calibrate); Swarm's reservations.cpus
     gpus: int = 0  # GPUs the overlay reserves: an inference engine that reserves none, on a GPU host
+    #: the base's own figures (mem_limit, cpus, ...) the plan writes another value over, with why
+    #: (composegen.sizing.base_resources): in the base notes, and each export in its own units
+    overrides: tuple[Override, ...] = ()
 
     @property
     def replicas(self) -> int:

@@ -444,6 +444,21 @@ def shm_size(maintenance: Quantity, serial: bool = False) -> Quantity:
     return rounded_up(total("shm_size", (maintenance, room), PG_DOCKER), MIB, "MiB")
 
 
+def shm_bound(settings: dict[str, Quantity], shm: Quantity) -> str:
+    """Why /dev/shm holds no more than `shm` where composegen writes the server's settings with
+    parallel query off; "" with it on (a Parallel Hash's /dev/shm is bounded by nothing written:
+    a larger shm_size the base sets is kept)."""
+    if "max_parallel_workers_per_gather" not in settings:
+        return ""
+    return (
+        "composegen writes max_parallel_workers_per_gather=0 and max_parallel_maintenance_workers=0 (the "
+        "overlay's command): no parallel query or VACUUM keeps a segment in /dev/shm, which then holds the "
+        f"statistics; the plan's {shm.show()} is maintenance_work_mem {settings['maintenance_work_mem'].show()} + "
+        f"{SHM_STATS // MIB} MiB "
+        "for them (assumed: up to ~15,000 tables; measure it: composegen calibrate)"
+    )
+
+
 def serial_settings(inputs: ServiceInputs, profile: Profile, cpus: Quantity) -> dict[str, Quantity]:
     """jit off, and parallel query off where the container may use fewer than PARALLEL_CORES
     cores: settings whose memory nothing else bounds (see SWITCHES and PARALLEL_CORES). None for a
@@ -558,8 +573,10 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
 
     settings.update(serial)
     command = None
+    bound = ""
     if blocked is None:
         command = settings_command(settings)
+        bound = shm_bound(settings, shm)
     else:
         own = {k: q for k, q in settings.items() if not q.source.startswith("base file")}
         flags = " ".join(settings_command(own)[1:])
@@ -581,4 +598,5 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         extra={**settings, "shm_size": shm, **counted},
         notes=tuple(notes),
         base_notes=base_notes,
+        shm_bound=bound,
     )
