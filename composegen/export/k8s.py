@@ -44,7 +44,7 @@ from composegen.compose.normalize import canonical_service
 from composegen.export.command_ports import command_ports
 from composegen.export.notes import Note
 from composegen.export.output import export_header, exported_by_us, write_exports
-from composegen.masking import mask, mask_argv, replace_value, secret_name
+from composegen.masking import KnownValues, StackSecrets, mask, mask_argv, replace_value, secret_name
 from composegen.profiles.models import AutoscalingPolicy, ScaleBehavior
 from composegen.render.overlay import Planned
 from composegen.sizing.model import Healthcheck, ServiceInputs, ServicePlan
@@ -234,9 +234,22 @@ class _Secrets:
     variables it interpolates (`variables`, name -> value), and the Secret's keys so far."""
 
     name: str
-    known: tuple[str, ...]
+    known: StackSecrets
     variables: dict[str, str]
     keys: dict[str, str]  # key -> value (the value only to tell two services' keys apart)
+    #: by style (`_Service.referenced`): the variables' values as it writes them, found in a text
+    #: in one pass, and the variables that hold each
+    needles: dict[str, tuple[KnownValues, dict[str, list[str]]]] = field(init=False)
+    order: dict[str, int] = field(init=False)  # each variable's place in `variables`
+
+    def __post_init__(self) -> None:
+        self.order = {name: place for place, name in enumerate(self.variables)}
+        self.needles = {}
+        for style in ("args", "shell"):
+            holders: dict[str, list[str]] = {}
+            for name, value in self.variables.items():
+                holders.setdefault(literal(value) if style == "args" else value, []).append(name)
+            self.needles[style] = (KnownValues(holders), holders)
 
 
 @dataclass
@@ -275,7 +288,19 @@ class _Service:
         """`text` with each value interpolated from a variable (or held by a secret environment
         entry) replaced by a reference: `$(NAME)` in args (`style` "args"; `text` already
         `literal`), which the kubelet expands, or `${NAME}` in a shell ("shell")."""
-        for name, value in sorted(self.references.items(), key=lambda item: -len(item[1])):
+        own = self.own_references
+        finder, holders = self.secrets.needles[style]
+        # the variables whose value the text holds (one search for all of the stack's), and the
+        # service's own: in the order of the variables, then its own, the longest value first
+        found = {name: self.secrets.variables[name] for needle in finder.found(text) for name in holders[needle]}
+        own_place = {name: place for place, name in enumerate(own)}
+        order = self.secrets.order
+
+        def place(item: tuple[str, str]) -> tuple[int, int, int]:
+            name, value = item
+            return (-len(value), 0, order[name]) if name in order else (-len(value), 1, own_place[name])
+
+        for name, value in sorted({**found, **own}.items(), key=place):
             needle = literal(value) if style == "args" else value
             replaced = replace_value(text, needle, f"$({name})" if style == "args" else f"${{{name}}}")
             if replaced != text:
@@ -293,11 +318,10 @@ class _Service:
         return masked
 
     @property
-    def references(self) -> dict[str, str]:
-        """The variables a secret value may be referred to by: the interpolated ones and the
+    def own_references(self) -> dict[str, str]:
+        """The variables a secret value may be referred to by beside the interpolated ones: the
         service's own secret-named environment entries."""
-        own = {k: v for k, v in self.base["environment"].items() if v and secret_name(k) and len(v) >= 4}
-        return {**self.secrets.variables, **own}
+        return {k: v for k, v in self.base["environment"].items() if v and secret_name(k) and len(v) >= 4}
 
     @property
     def named_volumes(self) -> list[tuple[str, str, bool]]:
@@ -736,7 +760,10 @@ def _overrides(s: _Service) -> tuple[str, ...]:
 def _stack_secrets(planned: Planned) -> _Secrets:
     project = planned.base.name or "default"
     return _Secrets(
-        k8s_name(f"{project}-secrets"), planned.base.secret_values(), planned.base.interpolated_variables(), {}
+        k8s_name(f"{project}-secrets"),
+        StackSecrets(planned.base.secret_values()),
+        planned.base.interpolated_variables(),
+        {},
     )
 
 
@@ -838,7 +865,8 @@ def write_manifests(
 def stale_files(folder: Path, written: Sequence[Path]) -> list[Path]:
     """Files composegen generated in `folder` earlier for services the stack no longer has: left in
     place (never deleted), but `kubectl apply -f FOLDER` would still apply them."""
-    return sorted(p for p in folder.glob("*.yaml") if p not in written and exported_by_us(p))
+    ours = set(written)  # (a list looked through for each file: quadratic)
+    return sorted(p for p in folder.glob("*.yaml") if p not in ours and exported_by_us(p))
 
 
 def _secret_json(exported: K8sExport) -> dict[str, Any]:

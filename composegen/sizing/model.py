@@ -5,6 +5,7 @@ service gets (plan). All of them can be imported from here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from composegen.models.footprint import ModelFootprint as ModelFootprint
 from composegen.sizing.base_resources import Override
@@ -102,4 +103,10 @@ class StackPlan:
     base_notes: tuple[str, ...] = ()
 
     def service(self, name: str) -> ServicePlan | None:
-        return next((s for s in self.services if s.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, ServicePlan]:
+        """Each service's plan by name, made once: a swarm stack file asks for each service's, and
+        a search of the list each time took 0.9 s for 4,000 services (issue 12: linear time)."""
+        return {s.name: s for s in reversed(self.services)}  # the first of a name, as a search found

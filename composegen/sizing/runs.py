@@ -137,9 +137,9 @@ def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:
         # (a service of a large stack that sets only its limits: nothing to mask, and masking each
         # against every secret of the stack would take time proportional to services × secrets)
         return tuple(fact_line(f) for f in inputs.facts.facts)
-    from composegen.masking import mask, secret_values  # lazy: explain only
+    from composegen.masking import mask, service_secrets  # lazy: explain only
 
-    secrets = (*secret_values(inputs.base.environment), *inputs.secrets)
+    secrets = service_secrets(inputs.secrets, inputs.base.environment)
     runs = [
         f"{where_text(c.origin)}runs {c.program}: {mask(' '.join(c.argv), secrets)[:100]}"
         for c in inputs.facts.commands
