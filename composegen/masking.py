@@ -405,6 +405,15 @@ class KnownValues:
                 self._fail[following] = self._goto[fallback].get(char, 0)
                 self._ends[following] += self._ends[self._fail[following]]
 
+    def overlap(self, text: str) -> bool:
+        """Whether two occurrences in `text` overlap (no one of them can be replaced whole)."""
+        end = -1
+        for start, stop in sorted(self.spans(text)):
+            if start < end:
+                return True
+            end = max(end, stop)
+        return False
+
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of each occurrence in `text`, in the order they end."""
         goto, fail, ends = self._goto, self._fail, self._ends
@@ -506,10 +515,15 @@ def mask(text: str, known: Iterable[str] | KnownValues | StackSecrets = ()) -> s
     """`text` with what looks like a secret replaced by `****` (see the module docstring)."""
     if isinstance(known, StackSecrets):
         known = known.found_in(text)
+    if not isinstance(known, KnownValues):
+        present = {k for k in known if len(k) >= MIN_KNOWN_LENGTH and k in text}
+        # two values in one text are masked together: one at a time, the first masked could cut
+        # the second short and leave the rest of it in the clear (`abcdefgh****`)
+        known = KnownValues(present) if len(present) > 1 else present
     if isinstance(known, KnownValues):
         text = known.replace(text)
     else:
-        for value in sorted({k for k in known if len(k) >= MIN_KNOWN_LENGTH}, key=len, reverse=True):
+        for value in known:
             text = replace_value(text, value, MASK)
     if "-----BEGIN" in text:
         text = _private_keys(text)

@@ -300,8 +300,11 @@ class _Service:
             name, value = item
             return (-len(value), 0, order[name]) if name in order else (-len(value), 1, own_place[name])
 
+        needles = {name: literal(value) if style == "args" else value for name, value in {**found, **own}.items()}
+        if len(needles) > 1 and KnownValues(needles.values()).overlap(text):
+            return text  # two values overlap: no reference replaces both, masking hides them together
         for name, value in sorted({**found, **own}.items(), key=place):
-            needle = literal(value) if style == "args" else value
+            needle = needles[name]
             replaced = replace_value(text, needle, f"$({name})" if style == "args" else f"${{{name}}}")
             if replaced != text:
                 text = replaced

@@ -115,6 +115,7 @@ def test_every_output_is_what_one_value_at_a_time_gave(stack: Path, monkeypatch:
         for secret in [*SECRETS.values(), *OWN]:
             if secret != "shop":  # a word of the commands too (`shop.wsgi`)
                 assert secret not in text, (name, secret)
+        assert "abcdefgh" not in text, name  # nor the part of one that another overlaps
     assert "shop.wsgi" in outputs["k8s web"]
     assert '"$(API_TOKEN)"' in outputs["k8s web"]  # args refer to the variables
     assert "echo ${SHARED} ${OVERLAP_B}" in outputs["k8s web"]  # and so does a shell
@@ -165,3 +166,13 @@ def test_masking_each_service_against_the_stacks_secrets_is_linear(tmp_path: Pat
     # one value looked for in each text of a service, not every value of the stack: twice the
     # services, twice the work (it was four times: 100,000 replacements for 150 services)
     assert work[1] <= 2.2 * work[0]
+
+
+@pytest.mark.parametrize(
+    "known",
+    [("abcdefghXY", "XYzzzzzzzzz"), ("XYzzzzzzzzz", "abcdefghXY"), StackSecrets(["abcdefghXY", "XYzzzzzzzzz"])],
+    ids=["longest second", "longest first", "the stack's"],
+)
+def test_two_values_that_overlap_are_masked_together(known: tuple[str, ...] | StackSecrets) -> None:
+    # one at a time, the longer value masked first left 8 of the other's 10 characters in the clear
+    assert masking.mask("--name abcdefghXYzzzzzzzzz --x 1", known) == "--name **** --x 1"
