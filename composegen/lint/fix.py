@@ -52,14 +52,15 @@ class FixPlan:
     def diff(self) -> str:
         """A unified diff of every change (what --diff prints), secrets masked on both sides: a
         diff lands in CI logs and review comments, the compose file's passwords must not."""
-        from composegen.masking import mask_yaml  # lazy: only --diff prints a file's text
+        from composegen.masking import mask_yaml_texts  # lazy: only --diff prints a file's text
 
         out: list[str] = []
         for change in self.changes:
+            before, after = mask_yaml_texts((change.before, change.after))  # mostly the same lines
             out.extend(
                 unified_diff(
-                    mask_yaml(change.before).splitlines(keepends=True),
-                    mask_yaml(change.after).splitlines(keepends=True),
+                    before.splitlines(keepends=True),
+                    after.splitlines(keepends=True),
                     fromfile=f"a/{change.display}",
                     tofile=f"b/{change.display}",
                 )
