@@ -113,24 +113,24 @@ _LEVEL_TEXT = {severity: _json(level) for severity, level in _LEVELS.items()}
 def _result(f: Finding, report: Report, location: Callable[[str], str], index: Mapping[str, int]) -> str:
     """One result, as JSON text: what json.dumps writes for it, assembled from its values (a run
     can hold hundreds of thousands of results, and its dictionaries cost more than their text)."""
-    parts = [
+    text = (
         f'{{"ruleId":{_json(f.code)},"level":{_LEVEL_TEXT[f.severity]},"message":{{"text":{_json(f.message)}}},'
         f'"locations":[{{"physicalLocation":{{"artifactLocation":{location(f.file)},'
         f'"region":{{"startLine":{_json(max(f.line, 1))},"startColumn":{_json(max(f.column, 1))}}}}}}}],'
         f'"partialFingerprints":{{{_FINGERPRINT_KEY}:{_json(f.fingerprint())}}}'
-    ]
-    if f.code in index:
-        parts.append(f',"ruleIndex":{_json(index[f.code])}')
-    fixes = _fixes(f, report, location)
+    )
+    rule = index.get(f.code)
+    if rule is not None:
+        text += f',"ruleIndex":{_json(rule)}'
+    fixes = _fixes(f, report, location) if f.fix is not None else ""
     if fixes:
-        parts.append(f',"fixes":{fixes}')
+        text += f',"fixes":{fixes}'
     if f.suppression is not None:
         kind, reason = _json(f.suppression.kind), _json(f.suppression.reason)
-        parts.append(f',"suppressions":[{{"kind":{kind},"justification":{reason}}}]')
+        text += f',"suppressions":[{{"kind":{kind},"justification":{reason}}}]'
     if f.service is not None:
-        parts.append(f',"properties":{{"service":{_json(f.service)}}}')
-    parts.append("}")
-    return "".join(parts)
+        text += f',"properties":{{"service":{_json(f.service)}}}'
+    return text + "}"
 
 
 def sarif_log(report: Report, results: list[Any]) -> dict[str, Any]:
