@@ -62,7 +62,8 @@ class LintRun(NamedTuple):
     config: LintConfig
     fail_on: Severity = Severity.error
     suppressed: Sequence[Finding] = ()  # switched off by a directive or the baseline, with why
-    #: every file the run read, as read: planning fixes reads each again only if it changed since
+    #: every file the run read, as read (where fixes are planned: --fix, --diff, SARIF): planning
+    #: reads a file again only if it changed since
     documents: Sequence[Document] = ()
 
 
@@ -252,7 +253,9 @@ def lint(options: LintOptions) -> LintRun:
     suppressed: list[Finding] = []
     files: list[str] = []
     errors: list[str] = []
+    # the files as read, for the fix planner (--fix, --diff, SARIF's fixes): kept only where it runs
     documents: list[Document] = []
+    keep_documents = options.fix or options.diff or choose_format(options, environ) == "sarif"
     # relative paths stay as the user wrote them (and so read in findings and errors) when
     # composegen runs in options.cwd; otherwise they are made absolute
     here = here_is_cwd(options.cwd)
@@ -273,7 +276,8 @@ def lint(options: LintOptions) -> LintRun:
             continue
         files.extend(str(p) for p in paths)  # linted: a file that could not be read is in `errors` only
         directives.known(ctx.stack.documents)
-        documents.extend(ctx.stack.documents)
+        if keep_documents:
+            documents.extend(ctx.stack.documents)
         findings.extend(lint_context(ctx, rules, config, directives, suppressed, digests=digests))
     found = unique(findings)
     if options.baseline is not None:

@@ -182,7 +182,10 @@ def test_lints_reading_of_the_file_is_planned_from_and_plans_the_same(
         folder = tmp_path / str(number)
         folder.mkdir()
         (folder / "docker-compose.yml").write_text(text, encoding="utf-8")
-        run = lint(LintOptions(cwd=folder, files=(Path("docker-compose.yml"),), environ={}))
+        options = LintOptions(cwd=folder, files=(Path("docker-compose.yml"),), environ={})
+        assert lint(options).documents == [], "kept only where fixes are planned"
+        run = lint(options._replace(diff=True))
+        assert run.documents
         for doc in run.documents:
             assert doc.text is not None
             assert doc.data == parse_document(doc.text, doc.path).data, f"{name}: lint changed what it read"
