@@ -7,7 +7,7 @@
 Each shape is a compose file (for port ranges, a range's width) made at each size in a temporary
 project folder; `composegen lint` (also `--format sarif` and `--diff`, which plan every fix) and
 `composegen render --profile prod` run on it as whole processes (the console script beside this
-interpreter), once each. The table gives the CPU
+interpreter), once each; `--commands render-swarm export-k8s explain` times those too. The table gives the CPU
 seconds of each run, user and system (the machine may be shared: a wall clock would time the
 neighbours too). The targets (issue 12): at most 2 s for any input of at most 1 MB, and time in
 proportion to size. Proportion is judged on the time beyond a trivial file's (Python's start-up
@@ -96,6 +96,22 @@ def _passwords(size: int) -> str:
     return "services:\n" + "".join(entry.format(i) for i in range(count))
 
 
+def _env_secrets(size: int) -> dict[str, str]:
+    """Services each interpolating its own secret from `.env` into its command, environment and
+    healthcheck: each text quoted is masked against every secret of the stack."""
+    entry = (
+        "  s{0}:\n    image: example/app:1\n    command: gunicorn app:wsgi -w 2 --name ${{S{0}_KEY}}\n"
+        "    environment:\n      DSN: postgres://app:${{S{0}_KEY}}@db\n"
+        "    healthcheck:\n      test: curl -f http://localhost/${{S{0}_KEY}}\n"
+    )
+    line = "S{0}_KEY=secretvalue{0:06d}\n"
+    count = size // (len(entry.format(10_000)) + len(line.format(10_000)))
+    return {
+        ".env": "".join(line.format(i) for i in range(count)),
+        "docker-compose.yml": "services:\n" + "".join(entry.format(i) for i in range(count)),
+    }
+
+
 def _environment(size: int) -> str:
     return HEAD + "    environment:\n" + "".join(f"      - K{i}=v{i}\n" for i in range(size // 18))
 
@@ -145,6 +161,7 @@ SHAPES: tuple[Shape, ...] = (
     Shape("many-services", "bytes", _services, _by_bytes),  # a fix on each: security_opt added
     Shape("security-lists", "bytes", _security_lists, _by_bytes),  # a fix on each: an item appended
     Shape("passwords", "bytes", _passwords, _by_bytes),  # a secret on each, quoted again in its command
+    Shape("env-secrets", "bytes", _env_secrets, _by_bytes),  # a .env secret on each, in each text quoted
     Shape("environment-list", "bytes", _environment, _by_bytes),
     Shape("dollars", "bytes", _dollars, _by_bytes),
     Shape("references", "bytes", _references, _by_bytes),
@@ -159,7 +176,12 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "lint-sarif": ("lint", "--format", "sarif", "docker-compose.yml"),  # each finding's fix planned
     "lint-diff": ("lint", "--diff", "docker-compose.yml"),  # the file's fixes planned and shown
     "render": ("render", "--profile", "prod", "-o", "overlay.yml", "--force"),
+    # not run unless named (--commands): the Swarm stack file, the Kubernetes manifests, explain
+    "render-swarm": ("render", "--profile", "prod", "--target", "swarm", "-o", "stack.yml", "--force"),
+    "export-k8s": ("export", "k8s", "--profile", "prod", "-o", "k8s", "--force"),
+    "explain": ("explain", "--profile", "prod"),
 }
+DEFAULT_COMMANDS = ("lint", "lint-sarif", "lint-diff", "render")
 
 
 def script(name: str) -> str:
@@ -235,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--shapes", nargs="*", choices=[s.name for s in SHAPES], help="default: all")
     parser.add_argument("--sizes", type=float, nargs="*", default=[0.25, 0.5, 1.0], help="fractions of 1 MB")
-    parser.add_argument("--commands", nargs="*", choices=list(COMMANDS), default=list(COMMANDS))
+    parser.add_argument("--commands", nargs="*", choices=list(COMMANDS), default=list(DEFAULT_COMMANDS))
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a run is stopped")
     args = parser.parse_args(argv)
     shapes = [s for s in SHAPES if not args.shapes or s.name in args.shapes]

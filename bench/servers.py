@@ -178,6 +178,9 @@ class Case:
     volumes: Mapping[str, Any] = field(default_factory=dict)
     profile: str = PROFILE
     restart: bool = False  # after the load: restart the server and time its start on the data it saved
+    #: postgres flags the base file's own command sets: the command composegen writes for the same
+    #: case, with these in place of its own (composegen then reads the base and sizes for them)
+    base_flags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -223,12 +226,16 @@ SELECT count(*) FROM pgbench_accounts a JOIN pgbench_accounts b ON a.aid % 10000
 """
 
 
-def postgres_case(data_mib: int, clients: int, mode: str, seconds: int, cpus: int | None = None) -> Case:
+def postgres_case(
+    data_mib: int, clients: int, mode: str, seconds: int, cpus: int | None = None, workers: int | None = None
+) -> Case:
     """pgbench at `mode`: TPC-B, read-only (-S), sorts (every client sorting at once),
     "TPC-B + sorts" (a fifth of the clients writing, filling the WAL to max_wal_size, beside the
     rest sorting: both worst cases the budget holds at once), or parallel (every client a query
-    PostgreSQL plans in parallel: what /dev/shm must hold). `cpus`: declared (composegen turns
-    parallel query off under 2 cores, the pytest profile's default 1)."""
+    PostgreSQL plans in parallel: what /dev/shm must hold). `cpus`: declared (the pytest profile's
+    default is 1). `workers`: max_parallel_workers_per_gather set in the base file's command (with
+    the settings composegen writes for the case beside it): composegen turns parallel query off
+    wherever it writes the settings, and sizes /dev/shm for it where the base turns it on."""
     scale = max(1, round(data_mib / 15))  # pgbench: ~15 MiB on disk a unit, indexes included
     pgbench = f"env PGPASSWORD={PASSWORD} pgbench -h {SERVICE} -U postgres -T {seconds}"
     writers = clients // 5
@@ -246,7 +253,9 @@ def postgres_case(data_mib: int, clients: int, mode: str, seconds: int, cpus: in
         ),
     }.get(mode, (f"{pgbench} -c {clients} -j 2 postgres", ""))
     return Case(
-        name=f"postgres {data_mib}M {clients}c {mode}" + (f", {cpus} cores" if cpus else ""),
+        name=f"postgres {data_mib}M {clients}c {mode}"
+        + (f", {cpus} cores" if cpus else "")
+        + (f", the base's max_parallel_workers_per_gather={workers}" if workers is not None else ""),
         role="postgres",
         inputs=f"pgbench -i -s {scale}, then {clients} clients {mode} (pgbench{workload}) {seconds} s",
         service={
@@ -261,6 +270,7 @@ def postgres_case(data_mib: int, clients: int, mode: str, seconds: int, cpus: in
         | ({"pgbench/sorts.sql": POSTGRES_SORTS} if "sorts" in mode else {})
         | ({"pgbench/parallel.sql": POSTGRES_PARALLEL} if mode == "parallel" else {}),
         volumes={"pgdata": {}},
+        base_flags={"max_parallel_workers_per_gather": str(workers)} if workers is not None else {},
     )
 
 
@@ -525,6 +535,7 @@ def cases(quick: bool) -> list[Case]:
         postgres_case(200, 50, "TPC-B + sorts", seconds),
         postgres_case(200, 50, "parallel", seconds),
         postgres_case(200, 50, "parallel", seconds, cpus=2),
+        postgres_case(200, 50, "parallel", seconds, cpus=2, workers=2),
         redis_cow_case(100, 100_000, 10),
         redis_cow_case(16384, 4_000, 10),
         mariadb_case(100, 50, seconds),
@@ -618,9 +629,23 @@ def planned(root: Path, profile: str) -> tuple[float, float]:
     return float(service.startup.value), float(period)
 
 
+def with_base_flags(root: Path, case: Case) -> None:
+    """The base file's service runs the command composegen would write, with `case.base_flags`."""
+    from composegen.render.overlay import plan
+
+    command = plan(case.profile, None, root).stack.service(SERVICE).sizing.command
+    assert command is not None, "composegen writes no command for this case"
+    flags = dict(arg.split("=", 1) for arg in command[2::2]) | dict(case.base_flags)
+    compose = json.loads((root / "docker-compose.yml").read_text(encoding="utf-8"))
+    compose["services"][SERVICE]["command"] = [command[0], *(w for k, v in flags.items() for w in ("-c", f"{k}={v}"))]
+    (root / "docker-compose.yml").write_text(json.dumps(compose, indent=2) + "\n", encoding="utf-8")
+
+
 def run_case(client: Any, loader: Any, folder: Path, case: Case, log: Callable[[str], None]) -> Result:
     root = write_case(folder, case)
     result = Result(case)
+    if case.base_flags:
+        with_base_flags(root, case)
     rendered = composegen(
         "render", "--profile", case.profile, "--docker-version", engine_version(client), "-o", "overlay.yml", cwd=root
     )
@@ -652,7 +677,7 @@ def run_case(client: Any, loader: Any, folder: Path, case: Case, log: Callable[[
                                  f"echo '{address} {SERVICE}' >> /etc/hosts"])  # fmt: skip
                 code, raw = loader.exec_run(list(case.client), workdir=str(root))
                 out = raw.decode(errors="replace")
-                result.note = summary(case, out) if code == 0 else f"load exit {code}: {out.strip()[-200:]}"
+                result.note = summary(case, out) if code == 0 else f"load exit {code}: {load_failure(out)}"
             finally:
                 network.disconnect(loader, force=True)
             if case.restart:
@@ -672,6 +697,14 @@ def run_case(client: Any, loader: Any, folder: Path, case: Case, log: Callable[[
         watch.finish()
         project.down()
         log(line(result))
+
+
+def load_failure(out: str) -> str:
+    """Why a load tool failed: its first error line (a pgbench client's "aborted" names the
+    server's error), else the end of what it printed; on one line, for the table."""
+    errors = [line for line in out.splitlines() if "error" in line.lower() or "abort" in line.lower()]
+    text = errors[0] if errors else out.strip()[-200:]
+    return " ".join(text.split())[:300]
 
 
 def summary(case: Case, out: str) -> str:

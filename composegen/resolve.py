@@ -17,6 +17,7 @@ from composegen.units import parse_bytes, parse_cpus
 if TYPE_CHECKING:  # the models are read here, never built: lint without composegen.yaml skips pydantic
     from composegen.compose.stack import Stack
     from composegen.facts import ServiceFacts
+    from composegen.masking import StackSecrets
     from composegen.models.footprint import ModelFootprint
     from composegen.profiles.loader import LoadedProject
     from composegen.profiles.models import HostSpec, ServiceSpec
@@ -203,7 +204,7 @@ def _footprints(spec: ServiceSpec, where: str, root: Path) -> tuple[ModelFootpri
 Detected = dict[tuple[Any, ...], tuple[str, str]]
 
 
-def _detected(base: BaseService, secrets: Sequence[str], known: Detected) -> tuple[str, str]:
+def _detected(base: BaseService, secrets: StackSecrets | None, known: Detected) -> tuple[str, str]:
     """`detect`, once per image and command: services merged from one anchor repeat them."""
     command = base.entrypoint or base.command
     key = (base.image, base.entrypoint, base.command, tuple(base.environment.items()) if command else ())
@@ -213,7 +214,7 @@ def _detected(base: BaseService, secrets: Sequence[str], known: Detected) -> tup
     return found
 
 
-def _role(spec: ServiceSpec, base: BaseService, secrets: Sequence[str], known: Detected) -> tuple[str, str]:
+def _role(spec: ServiceSpec, base: BaseService, secrets: StackSecrets | None, known: Detected) -> tuple[str, str]:
     if spec.role is not None:
         return spec.role, f"declared in {PROJECT_FILE}"
     if spec.models:
@@ -245,6 +246,15 @@ def stack_facts(stack: Stack, roles: Mapping[str, str] | None = None) -> dict[st
 def declared_roles(specs: Mapping[str, ServiceSpec]) -> dict[str, str]:
     """The roles composegen.yaml declares, by service."""
     return {name: spec.role for name, spec in specs.items() if spec.role is not None}
+
+
+def _shared(secrets: Sequence[str]) -> StackSecrets | None:
+    """The stack's secret values, searched for together (one search for all its services)."""
+    if not secrets:
+        return None
+    from composegen.masking import StackSecrets  # lazy: a lint knows no secret values
+
+    return StackSecrets(secrets)
 
 
 def resolve_inputs(
@@ -307,14 +317,14 @@ def resolve_services(
     agents = sum((specs[n].agents or 0) for n in services if n in specs)
     root = Path(where).parent
     default = default_spec()
-    shared_secrets = tuple(secrets)
+    shared_secrets = _shared(secrets)
     known: Detected = {}
     alike: dict[frozenset[tuple[str, type, Any]], BaseService] = {}
     for name, service in services.items():
         given = specs.get(name)
         spec = given if given is not None else default
         base = _base_service_once(name, service, root, alike)
-        role, reason = _role(spec, base, secrets, known)
+        role, reason = _role(spec, base, shared_secrets, known)
         models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models", root) if spec.models else ()
         result.append(
             ServiceInputs(

@@ -68,18 +68,27 @@ def temp_prefix(path: Path) -> str:
 def remove_stale_temps(path: Path) -> list[Path]:
     """Delete the temporary files that writes to `path` left behind when their process was
     killed (the pid in the name is gone); those of a write still running stay. Returns them."""
-    prefix = temp_prefix(path)
+    return remove_stale_temps_in(path.parent, [path.name])
+
+
+def remove_stale_temps_in(folder: Path, names: Collection[str]) -> list[Path]:
+    """`remove_stale_temps` for the writes to each of `names` in `folder`, in one look at the
+    folder (a look for each file made `export k8s` of 4,000 services quadratic: 6 s)."""
+    wanted = set(names)
     removed = []
     with contextlib.suppress(OSError):
-        for entry in os.scandir(path.parent):
+        for entry in os.scandir(folder):
             name = entry.name
-            if not (name.startswith(prefix) and name.endswith(".tmp")):
+            if not (name.startswith(".") and name.endswith(".tmp")):
                 continue
-            pid = name[len(prefix) :].split(".", 1)[0]
-            if pid.isascii() and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-                with contextlib.suppress(FileNotFoundError):
-                    Path(entry.path).unlink()
-                    removed.append(Path(entry.path))
+            # `.NAME.PID.xxx.tmp`, where NAME (one of `names`) may hold dots too
+            for dot in (i for i, char in enumerate(name) if char == "." and name[1:i] in wanted):
+                pid = name[dot + 1 :].split(".", 1)[0]
+                if pid.isascii() and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                    with contextlib.suppress(FileNotFoundError):
+                        Path(entry.path).unlink()
+                        removed.append(Path(entry.path))
+                    break
     return removed
 
 
@@ -122,6 +131,11 @@ def write_all_atomic(
     file as it was and no temp file behind. `ours`: a file it may replace without `force`."""
     read = {real_path(each) for each in inputs}
     targets = [_target(path, force=force, ours=ours, read=read, root=root) for path, _ in files]
+    names: dict[Path, list[str]] = {}
+    for path, _ in targets:
+        names.setdefault(path.parent, []).append(path.name)
+    for folder, in_folder in names.items():
+        remove_stale_temps_in(folder, in_folder)
     temps: list[tuple[Path, Path]] = []
     try:
         for (given, text), (path, mode) in zip(files, targets, strict=True):
@@ -195,7 +209,6 @@ def _target(
 
 def _write_temp(given: Path, path: Path, text: str, mode: int | None) -> Path:
     """`text` in a new temp file beside `path`, on disk (errors name `given`, the path asked for)."""
-    remove_stale_temps(path)
     try:
         fd, name = tempfile.mkstemp(prefix=f"{temp_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=path.parent)
     except OSError as err:

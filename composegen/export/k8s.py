@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from composegen.compose.normalize import canonical_service
 from composegen.export.command_ports import command_ports
 from composegen.export.notes import Note
 from composegen.export.output import export_header, exported_by_us, write_exports
-from composegen.masking import mask, mask_argv, replace_value, secret_name
+from composegen.masking import KnownValues, StackSecrets, mask, mask_argv, replace_value, secret_name
 from composegen.profiles.models import AutoscalingPolicy, ScaleBehavior
 from composegen.render.overlay import Planned
 from composegen.sizing.model import Healthcheck, ServiceInputs, ServicePlan
@@ -135,6 +135,8 @@ class ServiceManifests:
     service: str
     comment: str
     manifests: tuple[Manifest, ...]
+    #: the base's own figures the manifests write another value over, and why (ServicePlan.overrides)
+    overrides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,9 +234,22 @@ class _Secrets:
     variables it interpolates (`variables`, name -> value), and the Secret's keys so far."""
 
     name: str
-    known: tuple[str, ...]
+    known: StackSecrets
     variables: dict[str, str]
     keys: dict[str, str]  # key -> value (the value only to tell two services' keys apart)
+    #: by style (`_Service.referenced`): the variables' values as it writes them, found in a text
+    #: in one pass, and the variables that hold each
+    needles: dict[str, tuple[KnownValues, dict[str, list[str]]]] = field(init=False)
+    order: dict[str, int] = field(init=False)  # each variable's place in `variables`
+
+    def __post_init__(self) -> None:
+        self.order = {name: place for place, name in enumerate(self.variables)}
+        self.needles = {}
+        for style in ("args", "shell"):
+            holders: dict[str, list[str]] = {}
+            for name, value in self.variables.items():
+                holders.setdefault(literal(value) if style == "args" else value, []).append(name)
+            self.needles[style] = (KnownValues(holders), holders)
 
 
 @dataclass
@@ -273,7 +288,19 @@ class _Service:
         """`text` with each value interpolated from a variable (or held by a secret environment
         entry) replaced by a reference: `$(NAME)` in args (`style` "args"; `text` already
         `literal`), which the kubelet expands, or `${NAME}` in a shell ("shell")."""
-        for name, value in sorted(self.references.items(), key=lambda item: -len(item[1])):
+        own = self.own_references
+        finder, holders = self.secrets.needles[style]
+        # the variables whose value the text holds (one search for all of the stack's), and the
+        # service's own: in the order of the variables, then its own, the longest value first
+        found = {name: self.secrets.variables[name] for needle in finder.found(text) for name in holders[needle]}
+        own_place = {name: place for place, name in enumerate(own)}
+        order = self.secrets.order
+
+        def place(item: tuple[str, str]) -> tuple[int, int, int]:
+            name, value = item
+            return (-len(value), 0, order[name]) if name in order else (-len(value), 1, own_place[name])
+
+        for name, value in sorted({**found, **own}.items(), key=place):
             needle = literal(value) if style == "args" else value
             replaced = replace_value(text, needle, f"$({name})" if style == "args" else f"${{{name}}}")
             if replaced != text:
@@ -291,11 +318,10 @@ class _Service:
         return masked
 
     @property
-    def references(self) -> dict[str, str]:
-        """The variables a secret value may be referred to by: the interpolated ones and the
+    def own_references(self) -> dict[str, str]:
+        """The variables a secret value may be referred to by beside the interpolated ones: the
         service's own secret-named environment entries."""
-        own = {k: v for k, v in self.base["environment"].items() if v and secret_name(k) and len(v) >= 4}
-        return {**self.secrets.variables, **own}
+        return {k: v for k, v in self.base["environment"].items() if v and secret_name(k) and len(v) >= 4}
 
     @property
     def named_volumes(self) -> list[tuple[str, str, bool]]:
@@ -705,13 +731,39 @@ def service_manifests(
         manifests.append(_autoscaler(s, project, autoscaling))
     _other_keys(s)
     comment = f"{plan.name}: role {plan.role}; memory limit {plan.memory_limit.show()}"
-    return ServiceManifests(plan.name, comment, tuple(manifests))
+    return ServiceManifests(plan.name, comment, tuple(manifests), _overrides(s))
+
+
+#: Where a pod writes each base figure composegen may write over (memswap_limit has no form:
+#: `_other_keys` reports it), and how it writes the value.
+OVERRIDDEN_FIELDS: Mapping[str, tuple[str, Callable[[float], str]]] = {
+    "memory_limit": ("resources.limits.memory", memory_quantity),
+    "memory_reservation": ("resources.requests.memory", memory_quantity),
+    "cpus": ("resources.limits.cpu", cpu_quantity),
+    "shm_size": ("/dev/shm emptyDir sizeLimit", memory_quantity),
+}
+
+
+def _overrides(s: _Service) -> tuple[str, ...]:
+    """Each base figure the manifests write another value over, as a note (also in `defaults`)."""
+    texts = []
+    for override in s.plan.overrides:
+        found = OVERRIDDEN_FIELDS.get(override.found.setting)
+        if found is not None:
+            field_name, written = found
+            text = override.text(f"{field_name} {written(override.value)}")
+            s.chose(field_name, text)
+            texts.append(text)
+    return tuple(texts)
 
 
 def _stack_secrets(planned: Planned) -> _Secrets:
     project = planned.base.name or "default"
     return _Secrets(
-        k8s_name(f"{project}-secrets"), planned.base.secret_values(), planned.base.interpolated_variables(), {}
+        k8s_name(f"{project}-secrets"),
+        StackSecrets(planned.base.secret_values()),
+        planned.base.interpolated_variables(),
+        {},
     )
 
 
@@ -752,7 +804,7 @@ def _header(exported: K8sExport) -> str:
 
 def service_text(exported: K8sExport, service: ServiceManifests) -> str:
     """One service's file: the header, a comment naming the service, its documents."""
-    comment = "# " + re.sub(r"[\x00-\x1f\x7f]+", " ", service.comment) + "\n"
+    comment = "".join("# " + re.sub(r"[\x00-\x1f\x7f]+", " ", c) + "\n" for c in (service.comment, *service.overrides))
     return _header(exported) + comment + dump_all([m.body for m in service.manifests])
 
 
@@ -813,7 +865,8 @@ def write_manifests(
 def stale_files(folder: Path, written: Sequence[Path]) -> list[Path]:
     """Files composegen generated in `folder` earlier for services the stack no longer has: left in
     place (never deleted), but `kubectl apply -f FOLDER` would still apply them."""
-    return sorted(p for p in folder.glob("*.yaml") if p not in written and exported_by_us(p))
+    ours = set(written)  # (a list looked through for each file: quadratic)
+    return sorted(p for p in folder.glob("*.yaml") if p not in ours and exported_by_us(p))
 
 
 def _secret_json(exported: K8sExport) -> dict[str, Any]:

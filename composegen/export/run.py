@@ -39,6 +39,7 @@ class K8sOutcome(NamedTuple):
         from composegen.export.k8s import secret_note
 
         notes = [f"not mapped: {n.service}: {n.what}: {n.why}" for n in self.exported.unmapped]
+        notes += [f"note: {s.service}: {text}" for s in self.exported.services for text in s.overrides]
         notes += [f"warning: {p} is from an earlier export of a service the stack no longer has" for p in self.stale]
         return notes + [note for note in [secret_note(self.exported)] if note]
 

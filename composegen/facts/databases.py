@@ -1,9 +1,11 @@
 """Databases: PostgreSQL, MySQL/MariaDB, MongoDB, Redis/Valkey, ClickHouse server flags.
 
 Settings: `shared_buffers`, `effective_cache_size`, `work_mem`, `maintenance_work_mem`,
-`max_wal_size` (bytes), `max_connections` (postgres); `innodb_buffer_pool_size` (bytes),
-`max_connections`, `innodb_log_file_size` (bytes) (mysql); `wiredtiger_cache` (bytes) (mongodb); `maxmemory` (bytes),
-`maxmemory_policy`, `appendonly` (bool), `save` (str; "" disables snapshots) (redis);
+`max_wal_size` (bytes), `max_connections`, `max_parallel_workers_per_gather`,
+`max_parallel_maintenance_workers` (counts), `hash_mem_multiplier` (a ratio) (postgres);
+`innodb_buffer_pool_size` (bytes), `max_connections`, `innodb_log_file_size` (bytes) (mysql);
+`wiredtiger_cache` (bytes) (mongodb); `maxmemory` (bytes), `maxmemory_policy`, `appendonly`
+(bool), `save` (str; "" disables snapshots) (redis);
 `max_server_memory_usage` (bytes), `max_server_memory_usage_to_ram_ratio` (clickhouse); and
 `config_file` (not read) for each.
 """
@@ -30,7 +32,9 @@ def _pg(default_unit: int) -> Callable[[str], Value]:
 #: https://www.postgresql.org/docs/current/runtime-config-resource.html (shared_buffers: "taken as
 #: blocks, that is BLCKSZ bytes, typically 8kB"; work_mem, maintenance_work_mem: "taken as
 #: kilobytes"); runtime-config-wal.html (max_wal_size: "taken as megabytes");
-#: runtime-config-query.html (effective_cache_size: "taken as blocks").
+#: runtime-config-query.html (effective_cache_size: "taken as blocks"); runtime-config-resource.html
+#: (max_parallel_workers_per_gather, max_parallel_maintenance_workers: integers; hash_mem_multiplier:
+#: a floating-point multiple of work_mem).
 POSTGRES_SETTINGS: dict[str, Callable[[str], Value]] = {
     "shared_buffers": _pg(8 * values.KIB),
     "effective_cache_size": _pg(8 * values.KIB),
@@ -38,6 +42,9 @@ POSTGRES_SETTINGS: dict[str, Callable[[str], Value]] = {
     "maintenance_work_mem": _pg(values.KIB),
     "max_wal_size": _pg(values.MIB),
     "max_connections": values.count,
+    "max_parallel_workers_per_gather": values.count,
+    "max_parallel_maintenance_workers": values.count,
+    "hash_mem_multiplier": values.decimal,
 }
 #: `postgres -B n` is shared_buffers, `-N n` max_connections.
 #: https://www.postgresql.org/docs/current/app-postgres.html

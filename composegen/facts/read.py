@@ -181,6 +181,7 @@ def read_service(
     facts.extend(compose_facts.replicas(service, origin_of))
     facts.extend(compose_facts.config_mounts(service))
     facts.extend(compose_facts.healthcheck(service))
+    facts.extend(compose_facts.resources(service))
     run_once, evidence = compose_facts.run_once_evidence(service, words, origin_of, dependents)
     return ServiceFacts(
         service=name,

@@ -4,7 +4,8 @@ run-once services, and the stack's target (Swarm) and usage (from its file names
 Facts of program `compose`: `replicas`; `target` (`swarm`, with the key that says so); `usage`
 (`pytest`, `dev`, `prod`, from a file name); `run_once` evidence (`restart`, `command`,
 `depends_on`, `profiles`); the healthcheck's probe program and timing keys (`healthcheck_test`,
-`healthcheck_interval`, ...). Config files mounted (`volumes`, `configs`) are facts of the program
+`healthcheck_interval`, ...); the resource figures (`shm_size`, `memory_limit`, `memswap_limit`,
+`memory_reservation`, `cpus`: bytes, cores). Config files mounted (`volumes`, `configs`) are facts of the program
 that reads them, setting `config_file`, status `not-read`.
 """
 
@@ -16,10 +17,12 @@ from typing import Any
 
 from composegen.compose.syntax import SyntaxProblem, volume_target
 from composegen.compose.tree import items, key_origin
+from composegen.errors import UnitError
 from composegen.facts import values
 from composegen.facts.argv import PROGRAMS, Word, basename, script_commands, shell_script_at, unwrap
-from composegen.facts.model import Fact, Usage
+from composegen.facts.model import Fact, Status, Usage
 from composegen.facts.options import value_fact
+from composegen.units import parse_bytes, parse_cpus
 from composegen.yamlio import Origin
 
 
@@ -52,6 +55,54 @@ def replicas(service: Mapping[str, Any], origin_of: OriginOf) -> list[Fact]:
                 "deploy.replicas",
             )
         )
+    return facts
+
+
+# --- resources ------------------------------------------------------------------------------
+
+#: The base's resource keys the overlay may write over, as (setting, key path), each setting's
+#: keys in precedence order (the last one set wins; compose refuses two that differ): the memory
+#: limit is `mem_limit`, else deploy's; the CPU limit deploy's, else `cpus` (resolve.base_service).
+RESOURCE_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("shm_size", ("shm_size",)),
+    ("memory_limit", ("deploy", "resources", "limits", "memory")),
+    ("memory_limit", ("mem_limit",)),
+    ("memswap_limit", ("memswap_limit",)),
+    ("memory_reservation", ("deploy", "resources", "reservations", "memory")),
+    ("memory_reservation", ("mem_reservation",)),
+    ("cpus", ("cpus",)),
+    ("cpus", ("deploy", "resources", "limits", "cpus")),
+)
+
+
+def _resource_value(setting: str, value: Any) -> int | float | None:
+    """A resource key's value as compose reads it: bytes, or cores for `cpus` (-1: no swap limit);
+    None where compose would refuse it (lint says so)."""
+    try:
+        if setting == "cpus":
+            return parse_cpus(value)
+        if setting == "memswap_limit" and _str(value) == "-1":
+            return -1
+        return parse_bytes(value)
+    except UnitError:
+        return None
+
+
+def resources(service: Mapping[str, Any]) -> list[Fact]:
+    """The memory, swap, /dev/shm and CPU figures the base sets (RESOURCE_KEYS), each with where it
+    is written: an overlay that writes another value says so, naming it."""
+    facts: list[Fact] = []
+    for setting, path in RESOURCE_KEYS:
+        parent: Any = service
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, Mapping) else None
+        if not isinstance(parent, Mapping) or parent.get(path[-1]) is None:
+            continue
+        value = _resource_value(setting, parent[path[-1]])
+        key = ".".join(path)
+        raw = f"{key}: {_str(parent[path[-1]])}"
+        status: Status = "read" if value is not None else "unreadable"
+        facts.append(Fact("compose", setting, value, raw, key_origin(parent, path[-1]), key, status))
     return facts
 
 

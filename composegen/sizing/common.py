@@ -84,37 +84,43 @@ def with_margin(working_set: Quantity, profile: Profile) -> Quantity:
     return times("working set with margin", working_set, margin, unit="bytes")
 
 
+def data_room(inputs: ServiceInputs, profile: Profile, counted_apart: Quantity | None = None) -> Quantity | None:
+    """Room for the declared dataset in a data dir: dataset × the profile's tmpfs.dataset_factor
+    (None: no dataset declared). `counted_apart`: the share of the factor that stands for what the
+    caller counts on its own (a WAL, a redo log): it comes off the factor, never below 1 (the data
+    itself)."""
+    if inputs.spec.dataset is None:
+        return None
+    dataset = given("dataset", inputs.spec.dataset, "bytes", f"composegen.yaml: services.{inputs.name}.dataset")
+    factor = given(
+        "dataset factor", profile.tmpfs.dataset_factor, "ratio", f"profile {profile.name}: tmpfs.dataset_factor"
+    )
+    if counted_apart is not None:
+        factor = Quantity(
+            "dataset factor less what is counted apart",
+            max(1.0, factor.value - counted_apart.value),
+            "ratio",
+            f"max(1, {factor.name} − {counted_apart.name})",
+            "",
+            (factor, counted_apart),
+        )
+    return times("dataset × factor", dataset, factor, unit="bytes")
+
+
 def data_dir_tmpfs(
     inputs: ServiceInputs, profile: Profile, path: str, purpose: str, counted_apart: Quantity | None = None
 ) -> TmpfsMount | None:
-    """A tmpfs for a database's data dir, sized from the dataset, when the profile asks for one.
+    """A tmpfs for a database's data dir, sized from the dataset (data_room), at least the profile's
+    tmpfs.minimum, when the profile asks for one.
 
     tmpfs pages are charged to the container's memory cgroup (facts/sizing.md §Databases: a 64M
     container writing 100M into its tmpfs is OOM-killed), so the caller adds the size to the limit.
-    `counted_apart`: the share of the profile's dataset factor that stands for what the caller
-    counts on its own (a WAL, a redo log): it comes off the factor, never below 1 (the data itself).
     """
     if not profile.tmpfs.data_dirs:
         return None
     floor = given("tmpfs minimum", profile.tmpfs.minimum, "bytes", f"profile {profile.name}: tmpfs.minimum")
-    if inputs.spec.dataset is None:
-        size = floor
-    else:
-        dataset = given("dataset", inputs.spec.dataset, "bytes", f"composegen.yaml: services.{inputs.name}.dataset")
-        factor = given(
-            "dataset factor", profile.tmpfs.dataset_factor, "ratio", f"profile {profile.name}: tmpfs.dataset_factor"
-        )
-        if counted_apart is not None:
-            less = Quantity(
-                "dataset factor less what is counted apart",
-                max(1.0, factor.value - counted_apart.value),
-                "ratio",
-                f"max(1, {factor.name} − {counted_apart.name})",
-                "",
-                (factor, counted_apart),
-            )
-            factor = less
-        size = largest("tmpfs size", (times("dataset × factor", dataset, factor, unit="bytes"), floor))
+    room = data_room(inputs, profile, counted_apart)
+    size = floor if room is None else largest("tmpfs size", (room, floor))
     return TmpfsMount(path=path, size=size.renamed(f"tmpfs {path}"), mode="1777", purpose=purpose)
 
 

@@ -8,12 +8,14 @@ still that database), then commands. The first match wins and names itself, so `
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from composegen.compose.syntax import image_name
 from composegen.sizing.inputs import BaseService
+
+if TYPE_CHECKING:
+    from composegen.masking import StackSecrets
 
 
 class Rule(NamedTuple):
@@ -209,7 +211,7 @@ def main_program(base: BaseService) -> str | None:
     return PROGRAMS.get(basename(main[0])) if main else None
 
 
-def detect(base: BaseService, secrets: Sequence[str] = ()) -> tuple[str, str]:
+def detect(base: BaseService, secrets: StackSecrets | None = None) -> tuple[str, str]:
     """(role, reason) for a service from its image and command; the reason never quotes one of
     `secrets` (the stack's, see Stack.secret_values) or what looks like a secret. What the command
     runs wins over a JVM server's image name: `java ...` on a ZooKeeper image is a JVM program."""
@@ -227,10 +229,10 @@ def detect(base: BaseService, secrets: Sequence[str] = ()) -> tuple[str, str]:
     what = f"image {base.image!r}" if base.image else "a build with no image name"
     if not text:
         return "generic", f"default: no rule matched {what}"
-    from composegen.masking import mask, secret_values  # lazy: a lint of image-only services skips it
+    from composegen.masking import mask, service_secrets  # lazy: a lint of image-only services skips it
 
     # the reason is printed in the overlay and by explain: never a password from the command
-    shown = mask(text, (*secret_values(base.environment), *secrets))
+    shown = mask(text, service_secrets(secrets, base.environment))
     for rule in COMMAND_RULES:
         found = rule.pattern.search(text) if any(word in text for word in rule.words) else None
         if found:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from composegen.facts import ServiceFacts
+    from composegen.masking import StackSecrets
     from composegen.models.footprint import ModelFootprint
     from composegen.profiles.models import HostSpec, ServiceSpec
     from composegen.sizing.gpus import Reservation
@@ -57,6 +58,7 @@ class ServiceInputs(NamedTuple):
     #: flags, each with its file:line. composegen.yaml's declarations win over them; they win
     #: over the profile's defaults (see composegen.sizing.runs). None: not read (a test's inputs).
     facts: ServiceFacts | None = None
-    #: values from `.env` or the environment that look secret (Stack.secret_values): nothing that
-    #: quotes the service (explain, the overlay's comments) may print them
-    secrets: tuple[str, ...] = ()
+    #: values from `.env` or the environment that look secret (Stack.secret_values), the stack's
+    #: (one search, shared by its services): nothing that quotes the service (explain, the
+    #: overlay's comments) may print them. None: none known.
+    secrets: StackSecrets | None = None

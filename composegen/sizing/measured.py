@@ -32,8 +32,10 @@ history):
   so no less than the tmpfs held), the tmpfs is sized from it: held × 1.15, at least held + each
   bound the plan writes for what the server keeps there, less what any running server holds of it
   (PostgreSQL's WAL up to max_wal_size and past it, less its current segment: a run shows only what
-  it wrote), room for the whole declared dataset (dataset × the profile's tmpfs.dataset_factor:
-  declared beats measured) and the profile's tmpfs.minimum; never above the size estimated without
+  it wrote), room for the whole declared dataset (declared beats measured: dataset × the profile's
+  tmpfs.dataset_factor; for MariaDB, whose data dir before any data the plan knows, as its estimate
+  counts it: dataset × the factor less the redo log's share + that redo log and what MariaDB writes
+  beside it at initialisation, declared_room) and the profile's tmpfs.minimum; never above the size estimated without
   the measurement, never for a tmpfs the base compose file mounts, nor from a run that saw no load.
   A tmpfs that fills is not OOM-killed: the server's writes fail (ENOSPC; PostgreSQL stops at a
   WAL write it cannot make), as a limit from a peak fails when the load grows; calibrate with the
@@ -62,6 +64,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from composegen.errors import InputError
+from composegen.sizing.common import data_room
 from composegen.sizing.measurements_file import SCHEMA as SCHEMA  # the file's schema is declared there
 from composegen.sizing.measurements_file import SCHEMA_VERSION as SCHEMA_VERSION
 from composegen.sizing.measurements_file import (
@@ -72,6 +75,7 @@ from composegen.sizing.measurements_file import (
     number,
 )
 from composegen.sizing.model import ServiceInputs, Sizing, TmpfsMount
+from composegen.sizing.mysql import BEFORE_DATA, BENCH_SERVERS, REDO_IN_DATASET_FACTOR
 from composegen.sizing.postgres import WAL_SEGMENT
 from composegen.sizing.quantity import Quantity, given, largest, rounded_up, smallest, times, total
 from composegen.units import MIB, human_bytes
@@ -444,6 +448,26 @@ def tmpfs_used(sizing: Sizing, m: ServiceMeasurement, mounts: Quantity) -> Quant
 KEPT_IN_TMPFS = {"WAL in the tmpfs": WAL_SEGMENT}
 
 
+def declared_room(inputs: ServiceInputs, sizing: Sizing, profile: Profile) -> Quantity | None:
+    """Room in the data dir for the whole declared dataset, whatever the run loaded (None: none
+    declared): the dataset × the profile's tmpfs.dataset_factor; where the plan counts what the
+    data dir holds before any data (BEFORE_DATA: MariaDB's redo log, a fixed-size file of the size
+    the plan knows, and what MariaDB writes beside it at initialisation), as the estimate counts
+    it: the dataset × the factor less the redo log's share + that, at its own size."""
+    before = sizing.extra.get(BEFORE_DATA)
+    if before is None:
+        return data_room(inputs, profile)
+    share = given("redo share of the dataset factor", REDO_IN_DATASET_FACTOR, "ratio", BENCH_SERVERS, "measured")
+    room = data_room(inputs, profile, share)
+    if room is None:
+        return None
+    return total(
+        "room for the declared dataset",
+        (room.renamed("room for the data"), before.renamed(BEFORE_DATA)),
+        "the data room as the estimate counts it, beside what the server wrote before any data",
+    )
+
+
 def measured_tmpfs(
     inputs: ServiceInputs, sizing: Sizing, m: ServiceMeasurement, profile: Profile | None
 ) -> TmpfsMount | None:
@@ -477,12 +501,9 @@ def measured_tmpfs(
     ]
     if bounds:  # the bound on top: the run shows only what it wrote of it
         sizes.append(total("held + what the server may still write", (held, *bounds)))
-    if inputs.spec.dataset is not None:  # declared beats measured: room for all of it
-        dataset = given("dataset", inputs.spec.dataset, "bytes", f"composegen.yaml: services.{inputs.name}.dataset")
-        factor = given(
-            "dataset factor", profile.tmpfs.dataset_factor, "ratio", f"profile {profile.name}: tmpfs.dataset_factor"
-        )
-        sizes.append(times("room for the declared dataset", dataset, factor, unit="bytes"))
+    room = declared_room(inputs, sizing, profile)
+    if room is not None:  # declared beats measured: room for all of it
+        sizes.append(room.renamed("room for the declared dataset"))
     sizes.append(given("tmpfs minimum", profile.tmpfs.minimum, "bytes", f"profile {profile.name}: tmpfs.minimum"))
     size = largest(
         f"tmpfs {mount.path} (measured)",

@@ -5,8 +5,10 @@ service gets (plan). All of them can be imported from here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from composegen.models.footprint import ModelFootprint as ModelFootprint
+from composegen.sizing.base_resources import Override
 from composegen.sizing.inputs import BaseService as BaseService
 from composegen.sizing.inputs import ServiceInputs as ServiceInputs
 from composegen.sizing.quantity import Quantity
@@ -63,6 +65,9 @@ class ServicePlan:
     base_facts: tuple[str, ...] = ()  # what the base file makes it run, with file:line (runs.base_facts)
     cpu_reservation: Quantity | None = None  # measured under load (calibrate); Swarm's reservations.cpus
     gpus: int = 0  # GPUs the overlay reserves: an inference engine that reserves none, on a GPU host
+    #: the base's own figures (mem_limit, cpus, ...) the plan writes another value over, with why
+    #: (composegen.sizing.base_resources): in the base notes, and each export in its own units
+    overrides: tuple[Override, ...] = ()
 
     @property
     def replicas(self) -> int:
@@ -98,4 +103,10 @@ class StackPlan:
     base_notes: tuple[str, ...] = ()
 
     def service(self, name: str) -> ServicePlan | None:
-        return next((s for s in self.services if s.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, ServicePlan]:
+        """Each service's plan by name, made once: a swarm stack file asks for each service's, and
+        a search of the list each time took 0.9 s for 4,000 services (issue 12: linear time)."""
+        return {s.name: s for s in reversed(self.services)}  # the first of a name, as a search found

@@ -16,7 +16,9 @@ was not written (facts/real-servers.md).
 
 On a tmpfs data dir the redo log is memory: for MariaDB composegen writes a 32 MiB
 `--innodb-log-file-size` beside the pool and counts the data dir as that log plus what MariaDB
-measured beside it (bench/servers), in place of its 256 MiB estimate of MySQL 8's.
+measured beside it (bench/servers), in place of its 256 MiB estimate of MySQL 8's; the plan keeps
+what such a data dir holds before any data (BEFORE_DATA: that redo log and what MariaDB writes beside
+it at initialisation, measured), which a plan from measurements counts beside the declared data.
 """
 
 from __future__ import annotations
@@ -74,6 +76,15 @@ FRESH_DATA_DIR = 256 * MIB
 #: counted (fitted on the 100M row, checked on the 200M one).
 MARIADB_REDO_ON_TMPFS = 32 * MIB
 MARIADB_BESIDE_REDO = 112 * MIB
+#: What MariaDB writes beside its redo log when it initialises a data dir, before any data: ibdata1
+#: 12 MiB, ibtmp1 12 MiB, the system tables (mysql, sys, performance_schema, aria logs) 5 MiB.
+#: Measured (bench/servers, MariaDB 10.11, initialised with the 32 MiB redo log: 61 MiB in all; the
+#: twin's data dir after its 50,000 rows, `du`: 29.0 MiB beside ib_logfile0 and the rows). What
+#: grows beside it under a workload (ibdata1's undo, ibtmp1) is what MARIADB_BESIDE_REDO assumes
+#: and a calibrate run measures.
+MARIADB_INITIALISED_BESIDE_REDO = 29 * MIB
+#: Sizing.extra's name for what the data dir holds before any data (sizing/measured.py reads it).
+BEFORE_DATA = "data dir before any data"
 #: composegen default (assumed): first start initialises the data dir (MySQL 8: tens of
 #: seconds; not measured). MariaDB 10.11 measured 1.5-4.1 s besides its load (docs/benchmarks.md
 #: "Real servers").
@@ -84,6 +95,7 @@ DEFAULT_STARTUP = 30.0
 LOAD_RATE = 6 * MIB
 BENCH_SERVERS = "measured: bench/servers (docs/benchmarks.md, Real servers)"
 BESIDE_SOURCE = f"{BENCH_SERVERS}: 93 MiB after load, MariaDB 10.11"
+INITIALISED_SOURCE = f"{BENCH_SERVERS}: 61 MiB with the 32 MiB redo log, MariaDB 10.11"
 #: The profile's tmpfs.dataset_factor stands partly for the redo log, which the initialised data
 #: dir (FRESH_DATA_DIR) already counts: this much of it comes off the data room, never below the
 #: dataset. Measured (docs/benchmarks.md "Real servers", MariaDB 10.11, sysbench 15-45 s): the data
@@ -222,6 +234,27 @@ def initialised_data_dir(inputs: ServiceInputs, writes_redo: bool) -> tuple[Quan
     return total("initialised data dir", (redo, beside)), redo
 
 
+def before_any_data(inputs: ServiceInputs, written: Quantity | None) -> Quantity | None:
+    """What a MariaDB data dir holds before any data: its redo log (the base's own
+    `--innodb-log-file-size`, else the one composegen writes) + what MariaDB writes beside it at
+    initialisation (measured); None where composegen does not know the redo log (MySQL, Percona,
+    a MariaDB it writes no flags for)."""
+    if not is_mariadb(inputs):
+        return None
+    found = runs.fact(inputs, "innodb_log_file_size", "mysql")
+    redo = runs.fact_quantity("innodb_log_file_size", found, "bytes") if found is not None else written
+    if redo is None:
+        return None
+    beside = given(
+        "ibdata1, ibtmp1 and system tables at initialisation",
+        MARIADB_INITIALISED_BESIDE_REDO,
+        "bytes",
+        INITIALISED_SOURCE,
+        "measured",
+    )
+    return total(BEFORE_DATA, (redo, beside))
+
+
 def mysql_size(n: float) -> str:
     """A whole-MiB size as a MySQL option value: `512M`, `3G`."""
     mib = int(n // MIB)
@@ -265,6 +298,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     if found is None and runs_connections is None:
         command, note = command_unless_blocked(inputs, IMAGES, tuple(flags), "innodb_buffer_pool_size")
         notes += [note] if note else []
+    before = before_any_data(inputs, redo) if mounts else None
     test = healthcheck(inputs)
     if test is MARIADB_HEALTHCHECK:
         notes.append("healthcheck.sh is in MariaDB images built since 2023: an older pinned tag needs its own probe")
@@ -285,7 +319,8 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         healthcheck_test=test,
         hardening=False,  # the entrypoint chowns the data dir as root, then drops to mysql
         extra={"innodb_buffer_pool_size": pool, "max_connections": connections}
-        | ({"innodb_log_file_size": redo} if redo is not None else {}),
+        | ({"innodb_log_file_size": redo} if redo is not None else {})
+        | ({BEFORE_DATA: before} if before is not None else {}),
         notes=tuple(notes),
         base_notes=base_notes,
     )

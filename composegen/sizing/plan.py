@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from composegen.profiles.models import HostSpec, Profile
+from composegen.sizing.base_resources import overrides, with_base_shm
 from composegen.sizing.common import FACTS_SIZING
 from composegen.sizing.measured import (
     Measurements,
@@ -24,6 +25,7 @@ from composegen.sizing.model import (
     Logging,
     ServiceInputs,
     ServicePlan,
+    Sizing,
     StackPlan,
     TmpfsMount,
 )
@@ -229,7 +231,7 @@ def plan_service(
     (`plan_stack`), else here."""
     if policy is None:
         policy = _policy(profile, docker_version)
-    sizing = CALCULATORS[inputs.role](inputs, profile)
+    sizing = sized(inputs, profile)
     measured_reservation = cpu_reservation = None
     loaded = False
     if measured is not None:  # calibrate's measurements replace the calculator's memory and cpus
@@ -259,6 +261,9 @@ def plan_service(
             times("memory reservation", limit, policy.reservation_ratio, unit="bytes"), step, step_text
         )
     cpus = sizing.cpus if profile.cpu.limits else None
+    written_over = overrides(inputs, sizing, limit, reservation, cpus)
+    if written_over:
+        sizing = sizing._replace(base_notes=(*sizing.base_notes, *(o.compose_text() for o in written_over)))
     environment = policy.environment.get(inputs.role)
     if environment is None:
         environment = policy.environment[inputs.role] = _profile_environment(inputs.role, profile)
@@ -283,7 +288,14 @@ def plan_service(
         base_facts=base_facts(inputs),
         cpu_reservation=cpu_reservation if cpus is not None else None,
         gpus=_gpus(inputs),
+        overrides=written_over,
     )
+
+
+def sized(inputs: ServiceInputs, profile: Profile) -> Sizing:
+    """The role's calculator's sizing, with the base's own /dev/shm kept and counted where the
+    calculator does not bound it (composegen.sizing.base_resources)."""
+    return with_base_shm(inputs, CALCULATORS[inputs.role](inputs, profile))
 
 
 def _gpus(inputs: ServiceInputs) -> int:
@@ -390,7 +402,7 @@ def plan_stack(
         for i in inputs:
             m = measurements.service(i.name)
             if m is not None:
-                measured += apply_measured(i, CALCULATORS[i.role](i, profile), m, profile).warnings
+                measured += apply_measured(i, sized(i, profile), m, profile).warnings
     volumes = sorted({name for s in services for name, _ in s.sizing.volumes})
     fit = host_fit(services, host)
     network = profile.network

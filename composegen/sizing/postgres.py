@@ -90,26 +90,54 @@ HASH_MEM_SINCE = 13
 #: container's peak less memory.stat shmem): 1.9 MiB a connection; fitted on the 200M rows,
 #: checked on the 1024M rows.
 PER_CONNECTION = 2 * MIB
-#: /dev/shm: must exceed maintenance_work_mem (facts); docker's 64M default breaks parallel
-#: queries (facts). The 64M of room above maintenance_work_mem is composegen's choice (assumed):
-#: with it /dev/shm is always above docker's 64M. (A 128M floor beside it stayed empty under
-#: every bench/servers workload: docs/benchmarks.md "Real servers".)
+#: /dev/shm: must exceed maintenance_work_mem (facts: a parallel VACUUM keeps its dead tuples
+#: there); docker's 64M default breaks parallel queries (facts). Where composegen cannot turn
+#: parallel query off on a server older than PARALLEL_HASH_SINCE, 64M of room above it
+#: (composegen's choice, assumed).
 SHM_ROOM = 64 * MIB
-#: PostgreSQL plans a query in parallel (its defaults: 2 workers a Gather, 8 at once) whatever
-#: the cores it may use: in a container limited to fewer than this many cores the workers share
-#: the leader's core, and each Gather takes a dynamic shared memory segment in /dev/shm, where a
-#: Parallel Hash is built (work_mem × hash_mem_multiplier × the planned participants, in segments
-#: of 1 MiB and up), by the leader alone when no worker is free, so that nothing the flags allow
-#: bounds /dev/shm but the connections. There composegen writes max_parallel_workers_per_gather
-#: and max_parallel_maintenance_workers 0 (PostgreSQL source, access/transam/parallel.c: no
-#: worker planned, no segment; optimizer/plan/planner.c: no parallel plan at all), and /dev/shm
-#: holds the cumulative statistics beyond their 256 kB in the main segment (utils/activity/
-#: pgstat_shmem.c): measured (docs/benchmarks.md "Real servers", PostgreSQL 15) 1 MiB for
-#: pgbench's tables, 3 MiB for 5,000 tables with a primary key and a TOAST table each (20,400
-#: relations), 9 MiB for 10,000; the 16 MiB counted hold the next segment (4 MiB) too. The
-#: tables a stack creates are not known: the room is typed assumed (lint adds no estimate made
-#: of it alone).
-PARALLEL_CORES = 2
+#: Parallel query's /dev/shm has no bound in PostgreSQL's settings. A Gather that plans workers
+#: creates a dynamic shared memory segment whether or not a worker starts (PostgreSQL 15 source,
+#: access/transam/parallel.c `InitializeParallelDSM`: `if (pcxt->nworkers > 0) dsm_create(...)`,
+#: nworkers being those planned), and the query's shared area in it (executor/execParallel.c
+#: `ExecInitParallelPlan`: `dsa_create_in_place`, no size limit) holds each Parallel Hash, whose
+#: budget is work_mem × hash_mem_multiplier × (planned workers + 1) (executor/nodeHash.c
+#: `ExecChooseHashTableSize`: `hash_table_bytes += hash_table_bytes * parallel_workers`), and a
+#: Parallel Bitmap Heap Scan's bitmap: so what /dev/shm may hold is the connections × the parallel
+#: nodes each query runs, by the leader alone when max_parallel_workers (8) leaves no worker free
+#: (max_parallel_workers caps the workers, not the segments). Measured (docs/benchmarks.md "Real
+#: servers", PostgreSQL 15, 2 cores): 50 clients each running one Parallel Hash filled an 80 MiB
+#: /dev/shm and their queries failed "could not resize shared memory segment"; docker's 64M fails
+#: the same way. So composegen writes max_parallel_workers_per_gather 0 (optimizer/plan/planner.c:
+#: no parallel plan at all, no segment) and max_parallel_maintenance_workers 0 (commands/
+#: vacuumparallel.c `parallel_vacuum_init` returns NULL with no worker: the dead tuples stay in
+#: the backend; catalog/index.c's parallel B-tree build likewise) wherever it writes the settings,
+#: every profile. To run parallel query, set it in the compose file's command (`postgres -c
+#: max_parallel_workers_per_gather=2`): composegen reads it and sizes /dev/shm for it (below).
+PARALLEL_OFF = ("max_parallel_workers_per_gather", "max_parallel_maintenance_workers")
+#: PostgreSQL's defaults (PostgreSQL 15 manual, runtime-config-resource), what a server runs where
+#: composegen cannot write the settings and the base sets none: 2 workers a Gather (from
+#: PostgreSQL 10), hash_mem_multiplier 2.0 (from 15; 1.0 in 13 and 14, counted as 2.0).
+PG_WORKERS_PER_GATHER = 2
+PG_HASH_MEM_MULTIPLIER = 2.0
+#: Parallel Hash exists from PostgreSQL 11; before it a parallel plan's shared memory is its
+#: queues and a bitmap: such a server keeps the 64 MiB of room (SHM_ROOM).
+PARALLEL_HASH_SINCE = 11
+#: A dynamic shared area grows in segments of 1 MiB, two of each size, then doubling: 1, 2, 2, 4,
+#: 4, 8 MiB ... (PostgreSQL 15 source, utils/mmgr/dsa.c: DSA_INITIAL_SEGMENT_SIZE 1 MB,
+#: DSA_NUM_SEGMENTS_AT_EACH_SIZE 2; the first segment is the area's control, in the Gather's own).
+DSA_INITIAL_SEGMENT = 1 * MIB
+DSA_SEGMENTS_AT_EACH_SIZE = 2
+#: The Gather's own segment: a tuple queue (64 kB, executor/execParallel.c
+#: PARALLEL_TUPLE_QUEUE_SIZE) and an error queue (16 kB, access/transam/parallel.c
+#: PARALLEL_ERROR_QUEUE_SIZE) a worker, the serialized plan and the area's control: composegen
+#: counts 1 MiB (assumed).
+GATHER_SEGMENT = 1 * MIB
+#: /dev/shm also holds the cumulative statistics beyond their 256 kB in the main segment
+#: (utils/activity/pgstat_shmem.c): measured (docs/benchmarks.md "Real servers", PostgreSQL 15)
+#: 1 MiB for pgbench's tables, 3 MiB for 5,000 tables with a primary key and a TOAST table each
+#: (20,400 relations), 9 MiB for 10,000; the 16 MiB counted hold the next segment (4 MiB) too.
+#: The tables a stack creates are not known: the room is typed assumed (lint adds no estimate
+#: made of it alone).
 SHM_STATS = 16 * MIB
 #: jit, max_parallel_workers_per_gather 0 and max_parallel_maintenance_workers exist from
 #: PostgreSQL 11 (PostgreSQL manual): an older server refuses to start on an unknown setting.
@@ -427,27 +455,139 @@ def pgtune(ram: Quantity, connections: Quantity) -> dict[str, Quantity]:
     }
 
 
-def shm_size(maintenance: Quantity, serial: bool = False) -> Quantity:
-    """/dev/shm above maintenance_work_mem (a parallel VACUUM keeps its dead tuples there; CG110):
-    with 64 MiB of room for parallel queries, or, where composegen turned parallel query off, for
-    the statistics PostgreSQL keeps there."""
-    if serial:
-        room = given(
-            "room for the statistics (no parallel query)",
-            SHM_STATS,
-            "bytes",
-            f"composegen's room (assumed): up to ~15,000 tables ({BENCH_SERVERS}: 9 MiB for 10,000)",
-            "assumed",
-        )
-    else:
-        room = given("room above maintenance_work_mem", SHM_ROOM, "bytes", "composegen default (assumed)", "assumed")
+def shm_size(maintenance: Quantity, room: Quantity) -> Quantity:
+    """/dev/shm: maintenance_work_mem (a parallel VACUUM keeps its dead tuples there; CG110; a
+    session may turn parallel maintenance back on: the settings are user settings, as work_mem is)
+    and the room beside it (`shm_room`)."""
     return rounded_up(total("shm_size", (maintenance, room), PG_DOCKER), MIB, "MiB")
 
 
-def serial_settings(inputs: ServiceInputs, profile: Profile, cpus: Quantity) -> dict[str, Quantity]:
-    """jit off, and parallel query off where the container may use fewer than PARALLEL_CORES
-    cores: settings whose memory nothing else bounds (see SWITCHES and PARALLEL_CORES). None for a
-    server older than SERIAL_SINCE."""
+def shm_bound(settings: dict[str, Quantity], shm: Quantity) -> str:
+    """Why /dev/shm holds no more than `shm` where composegen writes the server's settings with
+    parallel query off; "" with it on (a Parallel Hash's /dev/shm is bounded by nothing written:
+    a larger shm_size the base sets is kept)."""
+    if "max_parallel_workers_per_gather" not in settings:
+        return ""
+    return (
+        "composegen writes max_parallel_workers_per_gather=0 and max_parallel_maintenance_workers=0 (the "
+        "overlay's command): no parallel query or VACUUM keeps a segment in /dev/shm, which then holds the "
+        f"statistics; the plan's {shm.show()} is maintenance_work_mem {settings['maintenance_work_mem'].show()} + "
+        f"{SHM_STATS // MIB} MiB "
+        "for them (assumed: up to ~15,000 tables; measure it: composegen calibrate)"
+    )
+
+
+def statistics_room() -> Quantity:
+    return given(
+        "room for the statistics",
+        SHM_STATS,
+        "bytes",
+        f"composegen's room (assumed): up to ~15,000 tables ({BENCH_SERVERS}: 9 MiB for 10,000)",
+        "assumed",
+    )
+
+
+def dsa_bytes(need: float) -> float:
+    """What a dynamic shared area takes in /dev/shm to hold `need` bytes: whole segments of 1, 2,
+    2, 4, 4, 8 MiB ... (utils/mmgr/dsa.c)."""
+    held, index = 0.0, 0
+    while held < need:
+        index += 1
+        held += DSA_INITIAL_SEGMENT * 2 ** (index // DSA_SEGMENTS_AT_EACH_SIZE)
+    return held
+
+
+def setting_run(inputs: ServiceInputs, key: str) -> Fact | None:
+    """The base's own `postgres -c key=value`, read, zero included (runs.fact takes no zero)."""
+    found = inputs.facts.get(key, "postgres") if inputs.facts is not None else None
+    if found is None or found.status != "read" or not isinstance(found.value, int | float):
+        return None
+    return found
+
+
+def parallel_room(inputs: ServiceInputs, settings: dict[str, Quantity]) -> tuple[Quantity, str]:
+    """(the room beside maintenance_work_mem, a note) where composegen cannot write the settings.
+    The base sets max_parallel_workers_per_gather: 0, the statistics; more, the statistics and
+    every connection's Parallel Hash, one a query (assumed, as one sort a connection is in the RAM
+    budget). It sets none: PostgreSQL's default runs parallel query, composegen lists the flag
+    that turns it off and keeps 64 MiB of room for both (no bound: the note says so)."""
+    stats = statistics_room()
+    found = setting_run(inputs, "max_parallel_workers_per_gather")
+    if found is None:
+        room = given(
+            "room for the statistics and parallel queries",
+            SHM_ROOM,
+            "bytes",
+            "composegen default (assumed): no bound for parallel queries",
+            "assumed",
+        )
+        note = (
+            "/dev/shm: parallel query runs (PostgreSQL's default max_parallel_workers_per_gather 2: the base's "
+            "command sets none), and what its Parallel Hashes hold there is bounded by nothing composegen may "
+            f"write: {SHM_ROOM // MIB} MiB of room are kept; pass -c max_parallel_workers_per_gather=0, or set "
+            "it to the workers you want and composegen sizes /dev/shm for them"
+        )
+        return room, note
+    workers = runs.fact_quantity("max_parallel_workers_per_gather", found, "count")
+    if workers.value == 0:
+        return stats, ""
+    hash_found = setting_run(inputs, "hash_mem_multiplier")
+    multiplier = (
+        runs.fact_quantity("hash_mem_multiplier", hash_found, "ratio")
+        if hash_found is not None
+        else given("hash_mem_multiplier", PG_HASH_MEM_MULTIPLIER, "ratio", "PostgreSQL 15's default", "default")
+    )
+    connections = settings["max_connections"]
+    participants = Quantity(
+        "participants", workers.value + 1, "count", f"{workers.name} + the leader", "executor/nodeHash.c", (workers,)
+    )
+    budget = times("work_mem × hash_mem_multiplier", settings["work_mem"], multiplier, unit="bytes")
+    hash_budget = times("a Parallel Hash's budget", budget, participants, unit="bytes")
+    segments = Quantity(
+        "its shared-memory segments",
+        dsa_bytes(hash_budget.value),
+        "bytes",
+        f"{hash_budget.name} in whole segments of 1, 2, 2, 4 MiB ...",
+        "PostgreSQL source, utils/mmgr/dsa.c",
+        (hash_budget,),
+    )
+    gather = given(
+        "the Gather's own segment", GATHER_SEGMENT, "bytes", "composegen (assumed): its queues and plan", "assumed"
+    )
+    each = total("a connection's parallel query", (segments, gather))
+    queries = times("parallel queries", each, connections, unit="bytes")
+    note = (
+        f"/dev/shm: sized for parallel query, which the base runs ({runs.origin_text(found)}): each "
+        "connection's Parallel Hash is built there whether or not a worker starts: "
+        f"{connections.show()} connections × one hash of work_mem {settings['work_mem'].show()} × "
+        f"hash_mem_multiplier {multiplier.show()} × {participants.show()} participants ({each.show()} "
+        f"with its segment) = {queries.show()}"
+    )
+    return total("room for the statistics and parallel queries", (stats, queries)), note
+
+
+def shm_plan(
+    inputs: ServiceInputs, settings: dict[str, Quantity], parallel_off: bool
+) -> tuple[Quantity, tuple[str, ...]]:
+    """/dev/shm and the notes on it: maintenance_work_mem and the room for the statistics where
+    composegen turns parallel query off; what parallel query may hold where the server runs it.
+    The base's own shm_size is weighed against it in base_resources (kept and counted where
+    nothing written bounds /dev/shm, else lowered with a note)."""
+    notes: list[str] = []
+    major = postgres_major(inputs.base.image)
+    if parallel_off:
+        room = statistics_room()
+    elif major is not None and major < PARALLEL_HASH_SINCE:
+        room = given("room above maintenance_work_mem", SHM_ROOM, "bytes", "composegen default (assumed)", "assumed")
+    else:
+        room, note = parallel_room(inputs, settings)
+        notes += [note] if note else []
+    return shm_size(settings["maintenance_work_mem"], room), tuple(notes)
+
+
+def serial_settings(inputs: ServiceInputs) -> dict[str, Quantity]:
+    """jit off and parallel query off, every profile: settings whose memory nothing else bounds
+    (see SWITCHES and PARALLEL_OFF). None for a server older than SERIAL_SINCE."""
     major = postgres_major(inputs.base.image)
     if major is not None and major < SERIAL_SINCE:
         return {}
@@ -461,13 +601,13 @@ def serial_settings(inputs: ServiceInputs, profile: Profile, cpus: Quantity) -> 
             "assumed",
         )
     }
-    if profile.cpu.limits and cpus.value < PARALLEL_CORES:
-        why = (
-            f"composegen's choice (assumed): under {PARALLEL_CORES} cores the workers share the leader's core, "
-            "and a parallel plan's /dev/shm is bounded by nothing written"
-        )
-        for key in ("max_parallel_workers_per_gather", "max_parallel_maintenance_workers"):
-            settings[key] = given(key, 0, "count", why, "assumed")
+    why = (
+        "composegen's choice (assumed): what parallel query holds in /dev/shm is bounded by no setting "
+        "(the connections × their parallel hashes; docs/sizing.md); to run it, set "
+        "-c max_parallel_workers_per_gather=N in the service's command and composegen sizes /dev/shm for it"
+    )
+    for key in PARALLEL_OFF:
+        settings[key] = given(key, 0, "count", why, "assumed")
     return settings
 
 
@@ -501,10 +641,7 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     notes: list[str] = []
     blocked = command_blocked(inputs, POSTGRES_IMAGES)
     cpus = baseline_cpus(inputs, profile)
-    serial = serial_settings(inputs, profile, cpus)
-    shm = shm_size(
-        settings["maintenance_work_mem"], serial="max_parallel_workers_per_gather" in serial and blocked is None
-    )
+    serial = serial_settings(inputs)
 
     official = image_repository(inputs.base.image) in POSTGRES_IMAGES
     environment: list[EnvSetting] = []
@@ -557,9 +694,13 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             )
 
     settings.update(serial)
+    shm, shm_notes = shm_plan(inputs, settings, parallel_off=blocked is None and PARALLEL_OFF[0] in serial)
+    base_notes += shm_notes
     command = None
+    bound = ""
     if blocked is None:
         command = settings_command(settings)
+        bound = shm_bound(settings, shm)
     else:
         own = {k: q for k, q in settings.items() if not q.source.startswith("base file")}
         flags = " ".join(settings_command(own)[1:])
@@ -581,4 +722,5 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
         extra={**settings, "shm_size": shm, **counted},
         notes=tuple(notes),
         base_notes=base_notes,
+        shm_bound=bound,
     )

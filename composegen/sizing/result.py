@@ -46,3 +46,7 @@ class Sizing(NamedTuple):
     #: the memory the bounds that run let the process reach (Redis's maxmemory, a JVM's heap and
     #: bounded regions), tmpfs and /dev/shm apart: a limit from measurements never goes below it
     floor: Quantity | None = None
+    #: why `shm_size` holds all the service keeps in /dev/shm, where the calculator wrote the
+    #: settings that bound it (PostgreSQL's, in the overlay's command); "" where nothing it wrote
+    #: does: a larger shm_size the base sets is then kept (composegen.sizing.base_resources)
+    shm_bound: str = ""

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 #: Where a fact comes from the service's argv: the overlay cannot change it without replacing
 #: the command, which composegen never does silently.
 COMMAND_VIAS = frozenset({"command", "entrypoint"})
+#: The base's resource figures (facts of program `compose`, composegen.facts.stack.resources):
+#: the overlay may write over them, and says so (composegen.sizing.base_resources).
+RESOURCE_SETTINGS = frozenset({"shm_size", "memory_limit", "memswap_limit", "memory_reservation", "cpus"})
 #: The largest number the plan takes from the base: a million workers or tokens, a PiB. Above
 #: (or at zero, which the programs refuse or read as "no limit") the fact is left to explain and
 #: the plan falls back to the profile: a limit compose can still read.
@@ -109,13 +112,20 @@ def fact_line(found: Fact) -> str:
         return f"{origin_text(found)} (kept: the overlay sets only its timing)"
     if found.setting.startswith("healthcheck_"):
         return f"{origin_text(found)} (the overlay's healthcheck timing replaces it)"
+    if found.program == "compose" and found.setting in RESOURCE_SETTINGS:
+        return f"{origin_text(found)} (where the overlay writes another value, a note says why)"
     shown = f"{found.program} {found.setting} = {found.value}"
     return f"{origin_text(found)} ({shown}{', overridden' if found.overridden else ''})"
 
 
 def where_text(origin: Origin | None) -> str:
     """`docker-compose.yml:7: `, or "" where the origin is unknown."""
-    return f"{PurePath(origin.file).name}:{origin.line}: " if origin is not None else ""
+    return f"{file_line(origin)}: " if origin is not None else ""
+
+
+def file_line(origin: Origin | None) -> str:
+    """`docker-compose.yml:7`, or "the base file" where the origin is unknown."""
+    return f"{PurePath(origin.file).name}:{origin.line}" if origin is not None else "the base file"
 
 
 def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:
@@ -123,14 +133,23 @@ def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:
     for explain."""
     if inputs.facts is None or not (inputs.facts.commands or inputs.facts.facts):
         return ()  # (most services of a large stack: nothing read, nothing to mask)
-    from composegen.masking import mask, secret_values  # lazy: explain only
+    if not inputs.facts.commands and all(_a_number(f) for f in inputs.facts.facts):
+        # (a service of a large stack that sets only its limits: nothing to mask, and masking each
+        # against every secret of the stack would take time proportional to services × secrets)
+        return tuple(fact_line(f) for f in inputs.facts.facts)
+    from composegen.masking import mask, service_secrets  # lazy: explain only
 
-    secrets = (*secret_values(inputs.base.environment), *inputs.secrets)
+    secrets = service_secrets(inputs.secrets, inputs.base.environment)
     runs = [
         f"{where_text(c.origin)}runs {c.program}: {mask(' '.join(c.argv), secrets)[:100]}"
         for c in inputs.facts.commands
     ]
     return (*runs, *(mask(fact_line(f), secrets) for f in inputs.facts.facts))
+
+
+def _a_number(found: Fact) -> bool:
+    """A resource figure read as a number (`mem_limit: 4g`): its line holds nothing secret."""
+    return found.program == "compose" and found.setting in RESOURCE_SETTINGS and found.status == "read"
 
 
 def fact_quantity(name: str, found: Fact, unit: Unit) -> Quantity:

@@ -134,6 +134,10 @@ def test_mariadb_on_tmpfs_gets_a_small_redo_log_counted(
     flags = sizing.command or ()
     assert [f for f in flags if f.startswith("--innodb-log-file-size")] == ([redo_flag] if redo_flag else [])
     assert ("innodb_log_file_size" in sizing.extra) is (redo_flag is not None)
+    # what the data dir holds before any data, for a measured plan's room for the declared dataset
+    # (sizing/measured.py): the redo log written + 29 MiB MariaDB 10.11 writes beside it (measured)
+    before = sizing.extra.get(mysql.BEFORE_DATA)
+    assert (before.value if before else None) == ((32 + 29) * MIB if redo_flag else None)
     if tmpfs_mib is None:
         assert sizing.tmpfs == ()
         return

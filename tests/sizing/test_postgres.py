@@ -116,81 +116,88 @@ def test_pgtune_settings(memory: str, connections: int | None, expected: dict[st
 
 
 @pytest.mark.parametrize(
-    ("memory", "shm_mib"),
+    ("memory", "cpus", "limits", "shm_mib"),
     [
-        ("1G", 128),  # maintenance_work_mem 64 MiB + 64 MiB room
-        ("512M", 96),  # 32 + 64 MiB: no floor beside it (a 128M one stayed empty on real servers)
-        ("16G", 1088),  # 1024 + 64 MiB
-        ("256G", 8256),  # 8 GiB cap + 64 MiB
+        ("256M", 1, True, 32),  # maintenance_work_mem 16 MiB + 16 MiB for the statistics
+        ("1G", 1, True, 80),  # 64 + 16 MiB
+        ("1G", 2, True, 80),  # 2 cores (prod's): parallel query off too (main kept it on: 128 MiB)
+        ("512M", 4, True, 48),  # 32 + 16 MiB (main: 96)
+        ("16G", 2, True, 1040),  # 1024 + 16 MiB (main: 1088)
+        ("256G", 1, True, 8208),  # 8 GiB cap + 16 MiB
+        ("1G", 1, False, 80),  # no cpus limit written: every core, parallel query off all the same
     ],
 )
-def test_shm_is_above_maintenance_work_mem(memory: str, shm_mib: int) -> None:
-    """With 2 cores parallel query stays on: 64 MiB of room for it beside maintenance_work_mem."""
-    sizing = postgres.size(pg(memory=memory, cpus=2), make_profile())
-    assert sizing.shm_size is not None
-    assert sizing.shm_size.value == shm_mib * MIB
-    assert sizing.shm_size.value > sizing.extra["maintenance_work_mem"].value
-    assert sizing.shm_size.value > 64 * MIB  # docker's default breaks parallel queries
-    assert "max_parallel_workers_per_gather" not in flags_of(sizing)
-
-
-@pytest.mark.parametrize(
-    ("memory", "shm_mib"),
-    [
-        ("256M", 32),  # maintenance_work_mem 16 MiB + 16 MiB for the statistics
-        ("1G", 80),  # 64 + 16 MiB
-        ("256G", 8208),  # 8 GiB cap + 16 MiB
-    ],
-)
-def test_below_two_cores_parallel_query_is_off_and_shm_holds_the_statistics(memory: str, shm_mib: int) -> None:
-    """Under 2 cores the workers share the leader's core, and a Parallel Hash in /dev/shm is
-    bounded by nothing written (the leader builds it there alone when no worker is free): composegen
-    turns parallel query off, and /dev/shm holds maintenance_work_mem (CG110: a session may turn
-    parallel maintenance back on) and the statistics PostgreSQL 15 keeps there (9 MiB measured for
-    10,000 tables)."""
-    sizing = postgres.size(pg(memory=memory, cpus=1), make_profile())
+def test_parallel_query_is_off_in_every_profile_and_shm_holds_the_statistics(
+    memory: str, cpus: float, limits: bool, shm_mib: int
+) -> None:
+    """What a parallel query holds in /dev/shm is bounded by no setting (the leader builds a
+    Parallel Hash there alone when no worker is free; 50 clients filled 80 MiB at 2 cores and their
+    queries failed): composegen turns parallel query off whatever the cores, and /dev/shm holds
+    maintenance_work_mem (CG110: a session may turn parallel maintenance back on) and the
+    statistics PostgreSQL 15 keeps there (9 MiB measured for 10,000 tables)."""
+    sizing = postgres.size(pg(memory=memory, cpus=cpus), make_profile(cpu={"limits": limits}))
     assert flags_of(sizing).items() >= SERIAL.items()
     assert sizing.shm_size is not None
     assert sizing.shm_size.value == shm_mib * MIB
     assert sizing.shm_size.value > sizing.extra["maintenance_work_mem"].value
     (room,) = [q for q in leaves(sizing.shm_size) if q.name.startswith("room for the statistics")]
     assert (room.value, room.source_kind) == (postgres.SHM_STATS, "assumed")  # the tables are not known
+    why = sizing.extra["max_parallel_workers_per_gather"].source
+    assert "max_parallel_workers_per_gather=N in the service's command" in why  # how to turn it back on
 
 
 @pytest.mark.parametrize(
-    ("image", "cpus", "limits", "written"),
+    ("image", "written"),
     [
-        ("postgres:15", 1, True, {"jit", "max_parallel_workers_per_gather", "max_parallel_maintenance_workers"}),
-        ("postgres:15", 0.5, True, {"jit", "max_parallel_workers_per_gather", "max_parallel_maintenance_workers"}),
-        ("postgres:15", 2, True, {"jit"}),
-        ("postgres:15", 1, False, {"jit"}),  # no cpus limit written: the container may use every core
-        ("postgres", 1, True, {"jit", "max_parallel_workers_per_gather", "max_parallel_maintenance_workers"}),
-        ("postgres:11", 1, True, {"jit", "max_parallel_workers_per_gather", "max_parallel_maintenance_workers"}),
-        ("postgres:10-alpine", 1, True, set()),  # no jit, no max_parallel_maintenance_workers: refused
+        ("postgres:15", {"jit", "max_parallel_workers_per_gather", "max_parallel_maintenance_workers"}),
+        ("postgres", {"jit", "max_parallel_workers_per_gather", "max_parallel_maintenance_workers"}),
+        ("postgres:11", {"jit", "max_parallel_workers_per_gather", "max_parallel_maintenance_workers"}),
+        ("postgres:10-alpine", set()),  # no jit, no max_parallel_maintenance_workers: refused
     ],
 )
-def test_jit_and_parallel_query_written(image: str, cpus: float, limits: bool, written: set[str]) -> None:
+def test_jit_and_parallel_query_written(image: str, written: set[str]) -> None:
     """jit=off wherever composegen writes the settings: a JIT-compiled query held 24 MiB more a
     backend, which the 2 MiB a connection counted does not hold (50 such clients: 22 OOM kills
     under the plan's 848 MiB, docs/benchmarks.md)."""
-    profile = make_profile(cpu={"limits": limits})
-    flags = flags_of(postgres.size(pg(image, memory="256M", cpus=cpus), profile))
+    sizing = postgres.size(pg(image, memory="256M", cpus=2), make_profile())
+    flags = flags_of(sizing)
     assert {k for k in SERIAL if k in flags} == written
     assert all(flags[k] == SERIAL[k] for k in written)
-    shm = postgres.size(pg(image, memory="256M", cpus=cpus), profile).shm_size
-    assert shm is not None
-    assert shm.value == (16 + (16 if "max_parallel_workers_per_gather" in written else 64)) * MIB
+    assert sizing.shm_size is not None
+    assert sizing.shm_size.value == (16 + (16 if "max_parallel_workers_per_gather" in written else 64)) * MIB
 
 
-def test_jit_off_is_listed_where_composegen_cannot_write_it() -> None:
-    """A base with its own command keeps it: the flags are listed, /dev/shm keeps room for
-    parallel query (nothing turned it off)."""
+@pytest.mark.parametrize(
+    ("need_mib", "held_mib"),
+    [
+        (0.5, 1),  # segments of 1, 2, 2, 4, 4, 8 MiB ... (utils/mmgr/dsa.c)
+        (1, 1),
+        (1.01, 3),
+        (4.3, 5),  # 3 × 1.43 MB: pytest's work_mem at 200M and 50 clients, 2 workers and the leader
+        (5, 5),
+        (9, 9),
+        (13.5, 21),
+        (24, 29),  # 4 MB × 2.0 × 3: PostgreSQL's defaults
+        (40, 45),
+    ],
+)
+def test_a_shared_area_grows_in_whole_segments(need_mib: float, held_mib: int) -> None:
+    assert postgres.dsa_bytes(need_mib * MIB) == held_mib * MIB
+
+
+def test_settings_not_written_leave_parallel_query_on_and_the_note_says_so() -> None:
+    """A base with its own command keeps it: the flags are listed, and the server runs
+    PostgreSQL's default, parallel query on: /dev/shm keeps 64 MiB of room for it, which bounds
+    nothing, and a note says so and how to turn it off or have it sized."""
     sizing = postgres.size(with_base(pg(memory="256M", cpus=1), command="postgres -c fsync=off"), make_profile())
     assert sizing.command is None
     (note,) = [n for n in sizing.notes if n.startswith("postgres settings not applied")]
     assert "-c jit=off -c max_parallel_workers_per_gather=0 -c max_parallel_maintenance_workers=0" in note
     assert sizing.shm_size is not None
-    assert sizing.shm_size.value == (16 + 64) * MIB
+    assert sizing.shm_size.value == (16 + 64) * MIB  # maintenance_work_mem and the room, as before
+    (said,) = [n for n in sizing.base_notes if n.startswith("/dev/shm: parallel query runs")]
+    assert "PostgreSQL's default max_parallel_workers_per_gather 2" in said
+    assert "pass -c max_parallel_workers_per_gather=0" in said
 
 
 def test_limit_is_budget_times_margin_plus_shm() -> None:

@@ -1,0 +1,172 @@
+"""The base file's own resource figures against what the overlay writes: never lowered silently.
+
+The base's `shm_size` is the /dev/shm the container runs with, and the pages in it count in the
+memory cgroup (facts/sizing.md): the plan keeps it and counts it in the memory limit, unless the
+calculator wrote the settings that bound what the server keeps there (`Sizing.shm_bound`:
+PostgreSQL with the overlay's command), and then it says so.
+
+Every other figure the overlay writes over (`mem_limit` or deploy's memory limit, `memswap_limit`,
+the memory reservation, `cpus`) is an `Override`: the base's key and value with its file:line, the
+value written, and why. Its text is a base note (overlay header, stderr, explain); the exports
+write the value in their own units (`Override.text`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+from composegen.sizing import runs
+from composegen.sizing.common import raised_memswap
+from composegen.sizing.inputs import ServiceInputs
+from composegen.sizing.quantity import Quantity, total
+from composegen.sizing.result import Sizing
+from composegen.units import format_bytes
+
+if TYPE_CHECKING:
+    from composegen.facts import Fact
+
+#: Why a kept /dev/shm is counted in the memory limit.
+SHM_COUNTED = "its /dev/shm pages count in the memory cgroup (facts/sizing.md)"
+
+
+class Override(NamedTuple):
+    """A base figure the overlay writes another value over: `found` is the base's key, value and
+    where (a fact of program `compose`), `value` what the overlay writes (bytes, cores; -1: no
+    swap limit), `why` the reason."""
+
+    found: Fact
+    value: float
+    why: str
+
+    def text(self, written: str) -> str:
+        """`mem_limit 4g at docker-compose.yml:5 → 1216M: why`, `written` the value as the target writes it."""
+        return f"{as_written(self.found)} at {runs.file_line(self.found.origin)} → {written}: {self.why}"
+
+    def compose_text(self) -> str:
+        """The text with the value as compose writes it."""
+        if self.found.setting == "cpus":
+            return self.text(Quantity("cpus", self.value, "cpus").compose_value())
+        return self.text("-1" if self.value < 0 else format_bytes(self.value))
+
+
+def as_written(found: Fact) -> str:
+    """`mem_limit 4g`, `deploy.resources.limits.memory 4g`: the key and its value as the base has them."""
+    return found.raw.replace(": ", " ", 1)
+
+
+def _value(found: Fact) -> float:
+    """A resource fact's number (bytes, cores; -1: no swap limit)."""
+    value = found.value
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def derivation(q: Quantity) -> str:
+    """A number as one short line, its rounding looked through and its sums opened: `working set
+    with margin 478 MiB + /dev/shm 32 MiB`, `memory limit 400 MiB × reservation ratio 0.5`, and
+    for a given one where it comes from: `profile prod: cpu.default`."""
+    while len(q.parts) == 1:
+        q = q.parts[0]
+    if not q.parts:
+        return q.source or f"{q.name} {q.show()}"
+    if _is_sum(q):
+        return " + ".join(_shown(p) for p in _terms(q))
+    if len(q.parts) == 2 and q.formula == f"{q.parts[0].name} × {q.parts[1].name}":
+        return f"{_shown(q.parts[0])} × {_shown(q.parts[1])}"
+    return f"{q.formula} ({', '.join(_shown(p) for p in q.parts)})"
+
+
+def _shown(q: Quantity) -> str:
+    return f"{q.name} {q.show()}"
+
+
+def _is_sum(q: Quantity) -> bool:
+    return len(q.parts) > 1 and q.formula == " + ".join(p.name for p in q.parts)
+
+
+#: The sums a memory limit is built of, opened in its derivation (a calculator's limit with its
+#: mounts, the read-only root's /tmp added to it, a kept /dev/shm added to it).
+LIMIT_SUMS = frozenset({"memory limit", "the plan's memory limit"})
+
+
+def _terms(q: Quantity) -> list[Quantity]:
+    """The terms of a sum, a memory limit's sum among them opened too."""
+    return [t for p in q.parts for t in (_terms(p) if p.name in LIMIT_SUMS and _is_sum(p) else [p])]
+
+
+def with_base_shm(inputs: ServiceInputs, sizing: Sizing) -> Sizing:
+    """`sizing` with the base's shm_size kept and counted in the memory limit where the plan has
+    none or a smaller one it cannot vouch for (no `Sizing.shm_bound`); unchanged otherwise (a
+    smaller bounded one, or a larger one, is an `Override`: see `overrides`)."""
+    found = runs.fact(inputs, "shm_size", "compose")
+    if found is None:
+        return sizing
+    planned = sizing.shm_size
+    if planned is not None and (planned.value >= _value(found) or sizing.shm_bound):
+        return sizing
+    base = runs.fact_quantity("shm_size", found, "bytes")
+    more = base
+    why = SHM_COUNTED
+    if planned is not None:
+        more = Quantity(
+            "/dev/shm the base sets above the plan's",
+            base.value - planned.value,
+            "bytes",
+            f"{base.name} − planned shm_size",
+            "",
+            (base, planned.renamed("planned shm_size")),
+        )
+        why += f"; not lowered to the plan's {planned.show()}, which nothing written bounds"
+    before = sizing.memory if planned is None else sizing.memory.renamed("the plan's memory limit")  # LIMIT_SUMS
+    counted = more.renamed("/dev/shm") if planned is None else more
+    memory = total("memory limit", (before, counted), "tmpfs and shm pages count against the limit (facts/sizing.md)")
+    note = f"{as_written(found)} at {runs.file_line(found.origin)}: kept, and counted in the memory limit: {why}"
+    return sizing._replace(
+        memory=memory,
+        shm_size=base,
+        extra={**sizing.extra, "shm_size": base},
+        base_notes=(*sizing.base_notes, note),
+    )
+
+
+def overrides(
+    inputs: ServiceInputs,
+    sizing: Sizing,
+    limit: Quantity,
+    reservation: Quantity | None,
+    cpus: Quantity | None,
+) -> tuple[Override, ...]:
+    """Each base figure the overlay writes another value over, with why."""
+    facts = inputs.facts
+    if facts is None:
+        return ()
+    out: list[Override] = []
+    shm = runs.fact(inputs, "shm_size", "compose")
+    if shm is not None and sizing.shm_size is not None and sizing.shm_size.value != _value(shm):
+        lower = sizing.shm_size.value < _value(shm)
+        why = f"lowered: {sizing.shm_bound}" if lower else f"raised to {derivation(sizing.shm_size)}"
+        out.append(Override(shm, sizing.shm_size.value, why))
+    memory = runs.fact(inputs, "memory_limit", "compose")
+    if memory is not None and _value(memory) != limit.value:
+        out.append(_to_plan(memory, limit, "; declare `memory:` in composegen.yaml for more"))
+    swap = facts.get("memswap_limit", "compose")
+    base = inputs.base
+    written = raised_memswap(base.memory_limit, base.memswap_limit, int(limit.value))
+    if swap is not None and swap.status == "read" and written is not None and written != _value(swap):
+        why = (
+            "kept in its ratio to the memory limit (Docker refuses a memory+swap limit below the memory limit)"
+            if base.memory_limit
+            else "the memory limit, no swap: the base sets no memory limit to keep a ratio to"
+        )
+        out.append(Override(swap, written, why))
+    for setting, planned in (("memory_reservation", reservation), ("cpus", cpus)):
+        found = runs.fact(inputs, setting, "compose")
+        if found is not None and planned is not None and _value(found) != planned.value:
+            out.append(_to_plan(found, planned))
+    return tuple(out)
+
+
+def _to_plan(found: Fact, planned: Quantity, lowered_hint: str = "") -> Override:
+    """The base's `found` written over by the plan's `planned`: lowered or raised, to what."""
+    lower = planned.value < _value(found)
+    why = f"{'lowered' if lower else 'raised'} to {derivation(planned)}"
+    return Override(found, planned.value, why + (lowered_hint if lower else ""))
