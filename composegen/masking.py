@@ -612,36 +612,80 @@ def mask_yaml(text: str, known: Iterable[str] = ()) -> str:
     """A YAML file's text (a compose file quoted in a diff) masked line by line: the values of
     secret-named keys (`PASSWORD: x`, `- TOKEN=x`, and the lines of a block scalar under one),
     those values wherever else they appear, and what `mask` masks; lines stay lines."""
-    lines = text.split("\n")
-    found = set(known)
-    hidden: dict[int, str] = {}
-    block_indent: int | None = None
-    in_key = False  # inside a PEM private key
-    for number, line in enumerate(lines):
-        indent = len(line) - len(line.lstrip())
-        if re.search(_PEM_BEGIN, line):
-            in_key = _PEM_END not in line
-            continue
-        if in_key:
-            in_key = _PEM_END not in line
-            hidden[number] = line if not in_key else line[:indent] + MASK
-            continue
-        if block_indent is not None and (not line.strip() or indent > block_indent):
-            if line.strip():
-                found.add(line.strip())
-                hidden[number] = line[:indent] + MASK
-            continue
-        block_indent = None
-        entry = re.match(_YAML_ENTRY, line)
-        if entry is None or not secret_name(entry.group("name")):
-            continue
-        value = entry.group("value").strip().strip("\"'")
-        if value[:1] in ("|", ">"):
-            block_indent = indent
-        elif value.startswith("$"):
-            hidden[number] = line[: entry.start("value")] + _references_only(entry.group("value"))
-        elif value:
-            found.add(value)
-            hidden[number] = line[: entry.start("value")] + MASK
-    matcher: Iterable[str] | KnownValues = found if len(found) <= ONE_PASS_ABOVE else KnownValues(found)
-    return "\n".join(mask(hidden.get(n, line), matcher) for n, line in enumerate(lines))
+    return mask_yaml_texts((text,), known)[0]
+
+
+#: How a line was read: whether a private key's body follows, the indentation of a block scalar
+#: whose lines follow (None: none does), the line to show instead of it (None: the line itself),
+#: and the secret value it holds (None: none).
+_Reading = tuple[bool, int | None, str | None, str | None]
+
+
+def _read_line(line: str, in_key: bool, block_indent: int | None) -> _Reading:
+    """One line of `mask_yaml`'s reading, after the lines above left it `in_key` (inside a PEM
+    private key) or at `block_indent` (inside a secret's block scalar)."""
+    indent = len(line) - len(line.lstrip())
+    if re.search(_PEM_BEGIN, line):
+        return _PEM_END not in line, block_indent, None, None
+    if in_key:
+        in_key = _PEM_END not in line
+        return in_key, block_indent, line if not in_key else line[:indent] + MASK, None
+    if block_indent is not None and (not line.strip() or indent > block_indent):
+        if line.strip():
+            return in_key, block_indent, line[:indent] + MASK, line.strip()
+        return in_key, block_indent, None, None
+    entry = re.match(_YAML_ENTRY, line)
+    if entry is None or not secret_name(entry.group("name")):
+        return in_key, None, None, None
+    value = entry.group("value").strip().strip("\"'")
+    if value[:1] in ("|", ">"):
+        return in_key, indent, None, None
+    if value.startswith("$"):
+        return in_key, None, line[: entry.start("value")] + _references_only(entry.group("value")), None
+    if value:
+        return in_key, None, line[: entry.start("value")] + MASK, value
+    return in_key, None, None, None
+
+
+def mask_yaml_texts(texts: Sequence[str], known: Iterable[str] = ()) -> list[str]:
+    """`mask_yaml` of each of `texts`, the work on a line done once for the lines alike (the two
+    sides of a diff are mostly the same lines, and a large file repeats many: a megabyte took
+    seconds). A line read outside a private key and a secret's block scalar is read alike
+    wherever it stands; a line is masked alike in each text that found the same secret values,
+    in the same order."""
+    known = tuple(known)
+    readings: dict[str, _Reading] = {}  # lines read outside a key or block
+    maskings: list[tuple[list[str], Iterable[str] | KnownValues, dict[str, str]]] = []
+    out: list[str] = []
+    for text in texts:
+        lines = text.split("\n")
+        found = set(known)
+        hidden: dict[int, str] = {}
+        block_indent: int | None = None
+        in_key = False  # inside a PEM private key
+        for number, line in enumerate(lines):
+            if in_key or block_indent is not None:
+                reading = _read_line(line, in_key, block_indent)
+            else:
+                reading = readings.get(line) or readings.setdefault(line, _read_line(line, False, None))
+            in_key, block_indent, shown, value = reading
+            if shown is not None:
+                hidden[number] = shown
+            if value is not None:
+                found.add(value)
+        values = list(found)
+        same = next((m for m in maskings if m[0] == values), None)
+        if same is None:
+            matcher: Iterable[str] | KnownValues = found if len(found) <= ONE_PASS_ABOVE else KnownValues(found)
+            same = (values, matcher, {})
+            maskings.append(same)
+        _, matcher, masks = same
+        masked: list[str] = []
+        for number, line in enumerate(lines):
+            source = hidden.get(number, line)
+            done = masks.get(source)
+            if done is None:
+                done = masks[source] = mask(source, matcher)
+            masked.append(done)
+        out.append("\n".join(masked))
+    return out

@@ -16,7 +16,7 @@ round trip reads and writes a megabyte in seconds, twice.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,14 +52,15 @@ class FixPlan:
     def diff(self) -> str:
         """A unified diff of every change (what --diff prints), secrets masked on both sides: a
         diff lands in CI logs and review comments, the compose file's passwords must not."""
-        from composegen.masking import mask_yaml  # lazy: only --diff prints a file's text
+        from composegen.masking import mask_yaml_texts  # lazy: only --diff prints a file's text
 
         out: list[str] = []
         for change in self.changes:
+            before, after = mask_yaml_texts((change.before, change.after))  # mostly the same lines
             out.extend(
                 unified_diff(
-                    mask_yaml(change.before).splitlines(keepends=True),
-                    mask_yaml(change.after).splitlines(keepends=True),
+                    before.splitlines(keepends=True),
+                    after.splitlines(keepends=True),
                     fromfile=f"a/{change.display}",
                     tofile=f"b/{change.display}",
                 )
@@ -262,8 +263,23 @@ def _resolve(file: str, cwd: Path) -> Path:
     return path if path.is_absolute() else cwd / path
 
 
-def plan(findings: Iterable[Finding], cwd: Path, display: Any = str) -> FixPlan:
-    """The changes the fixes of `findings` make, file by file; nothing is written."""
+def resolver(cwd: Path) -> Callable[[str], Path]:
+    """The path an edit's file names, below `cwd` where relative; each name resolved once (a fix
+    on each of thousands of services names one file thousands of times)."""
+    known: dict[str, Path] = {}
+
+    def resolve(file: str) -> Path:
+        found = known.get(file)
+        if found is None:
+            found = known[file] = _resolve(file, cwd)
+        return found
+
+    return resolve
+
+
+def plan(findings: Iterable[Finding], cwd: Path, display: Any = str, documents: Iterable[Document] = ()) -> FixPlan:
+    """The changes the fixes of `findings` make, file by file; nothing is written. `documents`:
+    files as lint read them (a file whose text is still one of theirs is not parsed again)."""
     fixes: dict[str, tuple[Fix, list[Finding]]] = {}
     for finding in findings:
         if finding.fix is None or not finding.fix.edits:
@@ -272,16 +288,18 @@ def plan(findings: Iterable[Finding], cwd: Path, display: Any = str) -> FixPlan:
         fixes.setdefault(key, (finding.fix, []))[1].append(finding)
     by_file: dict[Path, list[tuple[Fix, list[Finding]]]] = {}
     skipped: list[str] = []
+    resolve = resolver(cwd)
     for fix, found in fixes.values():
-        files = {_resolve(e.file, cwd) for e in fix.edits}
+        files = {resolve(e.file) for e in fix.edits}
         if len(files) != 1:
             skipped.append(f"{found[0].code}: {fix.description}: edits span several files, apply it by hand")
             continue
         by_file.setdefault(files.pop(), []).append((fix, found))
+    read = {doc.text: doc for doc in documents if doc.text is not None}
     changes: list[FileChange] = []
     applied = 0
     for path, entries in by_file.items():
-        change, count, problems = _plan_file(path, entries, display(path))
+        change, count, problems = _plan_file(path, entries, display(path), read)
         skipped.extend(problems)
         if change is not None:
             changes.append(change)
@@ -290,13 +308,14 @@ def plan(findings: Iterable[Finding], cwd: Path, display: Any = str) -> FixPlan:
 
 
 def _plan_file(
-    path: Path, entries: Sequence[tuple[Fix, list[Finding]]], display: str
+    path: Path, entries: Sequence[tuple[Fix, list[Finding]]], display: str, read: Mapping[str, Document]
 ) -> tuple[FileChange | None, int, list[str]]:
+    """`read`: documents lint parsed, by their text."""
     try:
         text = read_text(path)
     except ComposegenError as err:
         return None, 0, [f"{display}: {err.one_line()}: its fixes were not applied"]
-    on_text = plan_text(text, str(path), entries)
+    on_text = plan_text(text, str(path), entries, read.get(text))
     if on_text is not None:
         change = FileChange(path, display, text, on_text.after, on_text.applied, on_text.before)
         return change, on_text.fixed, []
@@ -330,7 +349,7 @@ def _plan_file(
         return None, 0, problems
     if result == text:
         return None, 0, problems
-    return FileChange(path, display, text, result, tuple(applied)), count, problems
+    return FileChange(path, display, text, result, tuple(applied), read.get(text)), count, problems
 
 
 def _same_data(text: str, expected: str, path: str) -> bool:

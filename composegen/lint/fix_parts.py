@@ -133,9 +133,18 @@ def read_text(text: str, lines: Sequence[str] | None = None) -> Text:
     return Text(text, lines, offsets, [0, *(m.end() for m in re.finditer("\n", text))])
 
 
-def _edit(file: str, text: Text, after_length: int, start: int, after_at: Callable[[int], str], tail: int) -> TextEdit:
-    """The smallest replacement turning `text` into an `after` read through `after_at`, whose
-    first `start` characters and last `tail` are known to be the text's own."""
+def _edit(
+    file: str,
+    text: Text,
+    after_length: int,
+    start: int,
+    after_at: Callable[[int], str],
+    after_slice: Callable[[int, int], str],
+    tail: int,
+) -> TextEdit:
+    """The smallest replacement turning `text` into an `after` read through `after_at` (a
+    character) and `after_slice` (characters from one index to before another), whose first
+    `start` characters and last `tail` are known to be the text's own."""
     before = text.text
     limit = min(len(before), after_length)
     while start < limit and before[start] == after_at(start):
@@ -148,7 +157,7 @@ def _edit(file: str, text: Text, after_length: int, start: int, after_at: Callab
         file,
         start,
         deleted_end - start,
-        "".join(after_at(k) for k in range(start, after_length - end)),
+        after_slice(start, after_length - end),
         *text.position(start),
         *text.position(deleted_end),
     )
@@ -157,7 +166,7 @@ def _edit(file: str, text: Text, after_length: int, start: int, after_at: Callab
 def text_edit(file: str, before: str, after: str) -> TextEdit:
     """The smallest replacement that turns `before` into `after`: the text between their common
     start and common end."""
-    return _edit(file, read_text(before), len(after), 0, after.__getitem__, 0)
+    return _edit(file, read_text(before), len(after), 0, after.__getitem__, lambda a, b: after[a:b], 0)
 
 
 def _own_edit(file: str, text: Text, own: Sequence[Hunk]) -> TextEdit:
@@ -181,8 +190,14 @@ def _own_edit(file: str, text: Text, own: Sequence[Hunk]) -> TextEdit:
             return mid[k - head]
         return before[rest + k - head - len(mid)]
 
+    def after_slice(a: int, b: int) -> str:
+        mid_end = head + len(mid)
+        own_head = before[a : min(b, head)]
+        own_tail = before[rest + max(a, mid_end) - mid_end : rest + b - mid_end] if b > mid_end else ""
+        return own_head + mid[max(a - head, 0) : max(min(b, mid_end) - head, 0)] + own_tail
+
     tail = len(before) - rest
-    return _edit(file, text, head + len(mid) + tail, head, after_at, tail)
+    return _edit(file, text, head + len(mid) + tail, head, after_at, after_slice, tail)
 
 
 def split(file: str, before: str, after: str, blocks: Mapping[Any, Sequence[Block]]) -> dict[Any, TextEdit]:

@@ -199,9 +199,12 @@ def _new_lines(lines: Sequence[str], insert: _Insert) -> tuple[int, list[str]] |
     return at, [" " * dash_column + line[2:] for line in dumped[1:]]
 
 
-def plan_text(text: str, path: str, entries: Sequence[tuple[Fix, list[Finding]]]) -> TextPlan | None:
+def plan_text(
+    text: str, path: str, entries: Sequence[tuple[Fix, list[Finding]]], read: Document | None = None
+) -> TextPlan | None:
     """`entries`' fixes applied to `text`, or None where they are not all appends this module
-    makes (the round trip plans those)."""
+    makes (the round trip plans those). `read`: `text` parsed already (lint's reading of the
+    file), used where it is the reading of this very text; otherwise the text is parsed here."""
     if not entries or any(edit.action != "append" or len(edit.path) < 2 for fix, _ in entries for edit in fix.edits):
         return None
     if "\t" in text or "\r" in text or text.startswith("\ufeff"):
@@ -209,10 +212,13 @@ def plan_text(text: str, path: str, entries: Sequence[tuple[Fix, list[Finding]]]
     lines = text.splitlines(keepends=True)
     if not lines or len(lines) != text.count("\n") + (not text.endswith("\n")):
         return None  # a line break other than \n: the round trip's lines count them
-    try:
-        doc = parse_document(text, path)
-    except ComposegenError:
-        return None
+    if read is not None and read.text == text:
+        doc = read
+    else:
+        try:
+            doc = parse_document(text, path)
+        except ComposegenError:
+            return None
     if doc.duplicate_keys:
         return None
     inserts: dict[tuple[int, str], _Insert] = {}

@@ -62,6 +62,9 @@ class LintRun(NamedTuple):
     config: LintConfig
     fail_on: Severity = Severity.error
     suppressed: Sequence[Finding] = ()  # switched off by a directive or the baseline, with why
+    #: every file the run read, as read (where fixes are planned: --fix, --diff, SARIF): planning
+    #: reads a file again only if it changed since
+    documents: Sequence[Document] = ()
 
 
 class DirectiveCache:
@@ -250,6 +253,9 @@ def lint(options: LintOptions) -> LintRun:
     suppressed: list[Finding] = []
     files: list[str] = []
     errors: list[str] = []
+    # the files as read, for the fix planner (--fix, --diff, SARIF's fixes): kept only where it runs
+    documents: list[Document] = []
+    keep_documents = options.fix or options.diff or choose_format(options, environ) == "sarif"
     # relative paths stay as the user wrote them (and so read in findings and errors) when
     # composegen runs in options.cwd; otherwise they are made absolute
     here = here_is_cwd(options.cwd)
@@ -270,12 +276,14 @@ def lint(options: LintOptions) -> LintRun:
             continue
         files.extend(str(p) for p in paths)  # linted: a file that could not be read is in `errors` only
         directives.known(ctx.stack.documents)
+        if keep_documents:
+            documents.extend(ctx.stack.documents)
         findings.extend(lint_context(ctx, rules, config, directives, suppressed, digests=digests))
     found = unique(findings)
     if options.baseline is not None:
         found, known = baseline.apply(found, recorded, options.baseline)
         suppressed.extend(known)
-    return LintRun(found, list(dict.fromkeys(files)), errors, rules, config, fail_on, unique(suppressed))
+    return LintRun(found, list(dict.fromkeys(files)), errors, rules, config, fail_on, unique(suppressed), documents)
 
 
 def here_is_cwd(cwd: Path) -> bool:
@@ -315,21 +323,27 @@ def rule_infos(rules: Sequence[Rule], environ: Mapping[str, str] | None = None) 
     ]
 
 
-def fix_texts(findings: Sequence[Finding], cwd: Path) -> dict[tuple[Any, ...], list[TextEdit]]:
+def fix_texts(
+    findings: Sequence[Finding], cwd: Path, documents: Sequence[Document] = ()
+) -> dict[tuple[Any, ...], list[TextEdit]]:
     """Each fixable finding's fix on its own, as one replacement in its file (SARIF `fixes`). The
     fixes of a file are planned together, once, and each finding given its own changes
-    (composegen.lint.fix_parts); a fix that cannot be applied cleanly, or told apart, has none."""
-    from composegen.lint.fix import plan
+    (composegen.lint.fix_parts); a fix that cannot be applied cleanly, or told apart, has none.
+    `documents`: the files as lint read them (see `fix.plan`)."""
+    from composegen.lint.fix import plan, resolver
     from composegen.lint.fix_parts import finding_blocks, split, text_edit
     from composegen.yamlio import parse_document
 
     fixable = [f for f in findings if f.fix is not None]
     if not fixable:
         return {}
-    combined = plan(fixable, cwd, lambda p: display_path(str(p), cwd))
+    combined = plan(fixable, cwd, lambda p: display_path(str(p), cwd), documents)
+    resolve = resolver(cwd)
+    edited = [(f, {resolve(e.file) for e in f.fix.edits}) for f in fixable if f.fix is not None]
     out: dict[tuple[Any, ...], list[TextEdit]] = {}
     for change in combined.changes:
-        mine = [f for f in fixable if f.fix is not None and _edits_file(f, change.path, cwd)]
+        here = {change.path}
+        mine = [f for f, files in edited if files <= here]  # every edit in this file
         if len(mine) == 1:
             out[mine[0].key] = [text_edit(change.display, change.before, change.after)]
             continue
@@ -342,12 +356,6 @@ def fix_texts(findings: Sequence[Finding], cwd: Path) -> dict[tuple[Any, ...], l
         for key, edit in split(change.display, change.before, change.after, blocks).items():
             out[key] = [edit]
     return out
-
-
-def _edits_file(finding: Finding, path: Path, cwd: Path) -> bool:
-    if finding.fix is None:
-        return False
-    return all((Path(e.file) if Path(e.file).is_absolute() else cwd / e.file) == path for e in finding.fix.edits)
 
 
 class LintOutcome(NamedTuple):
@@ -372,7 +380,7 @@ def check(options: LintOptions) -> LintOutcome:
     if options.fix or options.diff:
         from composegen.lint.fix import plan
 
-        fix_plan = plan(run.findings, options.cwd, lambda p: display_path(str(p), options.cwd))
+        fix_plan = plan(run.findings, options.cwd, lambda p: display_path(str(p), options.cwd), run.documents)
         not_fixed = tuple(fix_plan.skipped)
         if options.diff:
             return LintOutcome(run, not_fixed=not_fixed, diff=fix_plan.diff(), changes=bool(fix_plan.changes))
@@ -415,5 +423,5 @@ def report(run: LintRun, options: LintOptions, fixed: int = 0) -> Report:
         version=__version__,
         root_uri=options.cwd.resolve().as_uri(),
         fixed=fixed,
-        fixes=fix_texts(shown, options.cwd) if fmt == "sarif" else {},
+        fixes=fix_texts(shown, options.cwd, run.documents) if fmt == "sarif" else {},
     )

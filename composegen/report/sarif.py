@@ -14,6 +14,8 @@ error notifications of the invocation, which is then not successful.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring_ascii
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -70,54 +72,69 @@ def replacement(edit: TextEdit) -> dict[str, Any]:
     return {"deletedRegion": region, "insertedContent": {"text": edit.text}}
 
 
-def _fixes(finding: Finding, report: Report) -> list[dict[str, Any]]:
+def _fixes(finding: Finding, report: Report, location: Callable[[str], str]) -> str:
+    """The finding's `fixes`, as JSON text (empty where it has none); `location`: a file's
+    artifactLocation, as JSON text."""
     changes = report.fixes.get(finding.key) if finding.fix is not None else None
     if not changes:
-        return []
-    return [
-        {
-            "description": {"text": finding.fix.description if finding.fix is not None else ""},
-            "artifactChanges": [
-                {"artifactLocation": artifact_location(change.file), "replacements": [replacement(change)]}
-                for change in changes
-            ],
-        }
-    ]
+        return ""
+    description = finding.fix.description if finding.fix is not None else ""
+    artifact_changes = ",".join(
+        f'{{"artifactLocation":{location(change.file)},"replacements":[{_json(replacement(change))}]}}'
+        for change in changes
+    )
+    return f'[{{"description":{{"text":{_json(description)}}},"artifactChanges":[{artifact_changes}]}}]'
 
 
-def render(report: Report) -> str:
-    rules = list(report.rules)
-    known = {r.code for r in rules}
-    index = {r.code: i for i, r in enumerate(rules)}
-    descriptors = [_descriptor(r) for r in rules]
-    results: list[dict[str, Any]] = []
-    every = [*report.findings, *report.suppressed]
-    locations = {file: artifact_location(file) for file in {f.file for f in every}}
-    for f in every:
-        result: dict[str, Any] = {
-            "ruleId": f.code,
-            "level": _LEVELS[f.severity],
-            "message": {"text": f.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": locations[f.file],
-                        "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
-                    }
-                }
-            ],
-            "partialFingerprints": {FINGERPRINT: f.fingerprint()},
-        }
-        if f.code in known:
-            result["ruleIndex"] = index[f.code]
-        fixes = _fixes(f, report)
-        if fixes:
-            result["fixes"] = fixes
-        if f.suppression is not None:
-            result["suppressions"] = [{"kind": f.suppression.kind, "justification": f.suppression.reason}]
-        if f.service is not None:
-            result["properties"] = {"service": f.service}
-        results.append(result)
+#: json.dumps(..., separators=_SEPARATORS), one encoder for every value (json.dumps makes one a call)
+_SEPARATORS = (",", ":")
+_ENCODER = json.JSONEncoder(separators=_SEPARATORS)
+#: The string json's encoder writes for a string (with ensure_ascii, its default): its own function.
+_STRING = encode_basestring_ascii
+
+
+def _json(value: Any) -> str:
+    """`value` as json.dumps(..., separators=_SEPARATORS) writes it, alone or inside a document:
+    a str and an int as json's C encoder writes them (its string function, int's repr), anything
+    else by the encoder itself."""
+    kind = type(value)
+    if kind is str:
+        return _STRING(value)
+    if kind is int:
+        return int.__repr__(value)
+    return _ENCODER.encode(value)
+
+
+#: The key of composegen's fingerprint among a result's partialFingerprints, as JSON text.
+_FINGERPRINT_KEY = _json(FINGERPRINT)
+_LEVEL_TEXT = {severity: _json(level) for severity, level in _LEVELS.items()}
+
+
+def _result(f: Finding, report: Report, location: Callable[[str], str], index: Mapping[str, int]) -> str:
+    """One result, as JSON text: what json.dumps writes for it, assembled from its values (a run
+    can hold hundreds of thousands of results, and its dictionaries cost more than their text)."""
+    text = (
+        f'{{"ruleId":{_json(f.code)},"level":{_LEVEL_TEXT[f.severity]},"message":{{"text":{_json(f.message)}}},'
+        f'"locations":[{{"physicalLocation":{{"artifactLocation":{location(f.file)},'
+        f'"region":{{"startLine":{_json(max(f.line, 1))},"startColumn":{_json(max(f.column, 1))}}}}}}}],'
+        f'"partialFingerprints":{{{_FINGERPRINT_KEY}:{_json(f.fingerprint())}}}'
+    )
+    rule = index.get(f.code)
+    if rule is not None:
+        text += f',"ruleIndex":{_json(rule)}'
+    fixes = _fixes(f, report, location) if f.fix is not None else ""
+    if fixes:
+        text += f',"fixes":{fixes}'
+    if f.suppression is not None:
+        kind, reason = _json(f.suppression.kind), _json(f.suppression.reason)
+        text += f',"suppressions":[{{"kind":{kind},"justification":{reason}}}]'
+    if f.service is not None:
+        text += f',"properties":{{"service":{_json(f.service)}}}'
+    return text + "}"
+
+
+def sarif_log(report: Report, results: list[Any]) -> dict[str, Any]:
+    """The log: its one run, the rules that ran, how the run went, and `results`."""
     invocation: dict[str, Any] = {"executionSuccessful": not report.errors}
     if report.errors:
         invocation["toolExecutionNotifications"] = [
@@ -128,7 +145,7 @@ def render(report: Report) -> str:
             "driver": {
                 "name": "composegen",
                 "informationUri": INFORMATION_URI,
-                "rules": descriptors,
+                "rules": [_descriptor(r) for r in report.rules],
                 **({"version": report.version, "semanticVersion": report.version} if report.version else {}),
             }
         },
@@ -138,5 +155,21 @@ def render(report: Report) -> str:
     }
     if report.root_uri:
         run["originalUriBaseIds"] = {SRCROOT: {"uri": report.root_uri.rstrip("/") + "/"}}
-    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(log, separators=(",", ":")) + "\n"  # compact: json's C encoder, smaller uploads
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render(report: Report) -> str:
+    index = {r.code: i for i, r in enumerate(report.rules)}
+    locations: dict[str, str] = {}
+
+    def location(file: str) -> str:
+        found = locations.get(file)
+        if found is None:
+            found = locations[file] = _json(artifact_location(file))
+        return found
+
+    results = [_result(f, report, location, index) for f in (*report.findings, *report.suppressed)]
+    # compact: json's C encoder, smaller uploads. `"results":[]` is the run's key and nothing else:
+    # no other mapping of the log has that key, and a quote inside a string is written `\"`.
+    head, _, tail = _ENCODER.encode(sarif_log(report, [])).partition('"results":[]')
+    return "".join((head, '"results":[', ",".join(results), "]", tail, "\n"))

@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from composegen.lint.fix import plan
+from composegen.lint.fix_parts import Hunk, _own_edit, read_text, text_edit
 from composegen.lint.run import LintOptions, fix_texts, lint
 from composegen.yamlio import parse_document
 
@@ -67,3 +70,40 @@ def test_a_file_with_one_fix_is_that_fix(tmp_path: Path) -> None:
     before = "services:\n  web:\n    image: nginx:1.27.1\n"
     assert (part.offset, part.length, part.text) == (len(before), 0, added)
     assert (part.start_line, part.start_column, part.end_line, part.end_column) == (4, 1, 4, 1)
+
+
+@st.composite
+def _texts_and_hunks(draw: st.DrawFn) -> tuple[str, list[Hunk]]:
+    """A text, and changes to it in file order: lines replaced, deleted or inserted."""
+    line = st.lists(st.sampled_from(["a", "b", " ", "ü", "- "]), max_size=4).map(lambda parts: "".join(parts) + "\n")
+    lines = draw(st.lists(line, max_size=8))
+    if lines and draw(st.booleans()):
+        lines[-1] = lines[-1][:-1]  # no newline at the end
+    text = "".join(lines)
+    lines = text.splitlines(keepends=True)
+    hunks: list[Hunk] = []
+    at = 0
+    while at <= len(lines) and draw(st.booleans()):
+        start = draw(st.integers(at, len(lines)))
+        stop = draw(st.integers(start, min(start + 2, len(lines))))
+        new = tuple(draw(st.lists(line, max_size=2)))
+        hunks.append(Hunk(start, stop, new))
+        at = stop + 1
+    return text, hunks
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts_and_hunks())
+def test_a_findings_own_edit_is_the_smallest_replacement(case: tuple[str, list[Hunk]]) -> None:
+    """`_own_edit` reads the text after a finding's hunks without building it (a fix on each of
+    thousands of services): the replacement `text_edit` finds between the two whole texts."""
+    text, own = case
+    assume(own)
+    lines = text.splitlines(keepends=True)
+    after: list[str] = []
+    done = 0
+    for hunk in own:
+        after += [*lines[done : hunk.start], *hunk.lines]
+        done = hunk.stop
+    after += lines[done:]
+    assert _own_edit("f.yml", read_text(text), own) == text_edit("f.yml", text, "".join(after))

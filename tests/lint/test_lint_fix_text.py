@@ -159,3 +159,41 @@ def test_a_long_line_is_fixed_on_the_text(tmp_path: Path, monkeypatch: pytest.Mo
     assert not slow.changes and slow.skipped, "the round trip refuses it"
     assert [c.after for c in fast.changes] == [text + "    security_opt:\n      - no-new-privileges:true\n"]
     assert fast.skipped == ()
+
+
+def test_lints_reading_of_the_file_is_planned_from_and_plans_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`plan(documents=...)` (the files as lint parsed them) gives the plan that reading the file
+    again gives, parsing only the fixed text (to check it): lint leaves its documents as read."""
+    import composegen.lint.fix_text as fix_text_module
+    from composegen.yamlio import parse_document
+
+    cases = [(name, text) for name, text in ON_TEXT + ROUND_TRIP]
+    cases += [(source.stem, source.read_text(encoding="utf-8")) for source in CORPUS2]
+    parsed: list[str] = []
+
+    def counted(text: str, path: str) -> object:
+        parsed.append(path)
+        return parse_document(text, path)
+
+    monkeypatch.setattr(fix_text_module, "parse_document", counted)
+    for number, (name, text) in enumerate(cases):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        (folder / "docker-compose.yml").write_text(text, encoding="utf-8")
+        options = LintOptions(cwd=folder, files=(Path("docker-compose.yml"),), environ={})
+        assert lint(options).documents == [], "kept only where fixes are planned"
+        run = lint(options._replace(diff=True))
+        assert run.documents
+        for doc in run.documents:
+            assert doc.text is not None
+            assert doc.data == parse_document(doc.text, doc.path).data, f"{name}: lint changed what it read"
+        parsed.clear()
+        fresh = plan(run.findings, folder)
+        on_text = len(parsed) == 2  # read, then the result checked
+        parsed.clear()
+        reused = plan(run.findings, folder, documents=run.documents)
+        assert len(parsed) == (1 if on_text else 0), name
+        _same(reused, fresh)
+        assert [c.document for c in reused.changes if on_text] == [run.documents[0] for c in fresh.changes if on_text]
