@@ -486,14 +486,13 @@ class StackSecrets:
         joined.values, joined._finder, joined.own = self.values, self._finder, tuple(own)
         return joined
 
-    def found_in(self, text: str) -> set[str] | KnownValues:
-        """The values that occur in `text`: a few, masked one at a time; above `ONE_PASS_ABOVE`,
-        all of them found together."""
+    def found_in(self, text: str) -> set[str]:
+        """The values that occur in `text` (`mask` masks two or more together)."""
         if self.values and not self._finder:
             self._finder.append(KnownValues(self.values))
         found = self._finder[0].found(text) if self.values else set()
         found.update(v for v in self.own if len(v) >= MIN_KNOWN_LENGTH and v in text)
-        return found if len(found) <= ONE_PASS_ABOVE else KnownValues(found)
+        return found
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StackSecrets) and (self.values, self.own) == (other.values, other.own)
@@ -651,11 +650,10 @@ def mask_yaml_texts(texts: Sequence[str], known: Iterable[str] = ()) -> list[str
     """`mask_yaml` of each of `texts`, the work on a line done once for the lines alike (the two
     sides of a diff are mostly the same lines, and a large file repeats many: a megabyte took
     seconds). A line read outside a private key and a secret's block scalar is read alike
-    wherever it stands; a line is masked alike in each text that found the same secret values,
-    in the same order."""
+    wherever it stands; a line is masked alike in each text that found the same secret values."""
     known = tuple(known)
     readings: dict[str, _Reading] = {}  # lines read outside a key or block
-    maskings: list[tuple[list[str], Iterable[str] | KnownValues, dict[str, str]]] = []
+    maskings: list[tuple[frozenset[str], Iterable[str] | KnownValues, dict[str, str]]] = []
     out: list[str] = []
     for text in texts:
         lines = text.split("\n")
@@ -673,7 +671,7 @@ def mask_yaml_texts(texts: Sequence[str], known: Iterable[str] = ()) -> list[str
                 hidden[number] = shown
             if value is not None:
                 found.add(value)
-        values = list(found)
+        values = frozenset(found)
         same = next((m for m in maskings if m[0] == values), None)
         if same is None:
             matcher: Iterable[str] | KnownValues = found if len(found) <= ONE_PASS_ABOVE else KnownValues(found)

@@ -301,7 +301,8 @@ class _Service:
             return (-len(value), 0, order[name]) if name in order else (-len(value), 1, own_place[name])
 
         needles = {name: literal(value) if style == "args" else value for name, value in {**found, **own}.items()}
-        if len(needles) > 1 and KnownValues(needles.values()).overlap(text):
+        present = [needle for needle in needles.values() if needle in text]
+        if len(present) > 1 and KnownValues(present).overlap(text):
             return text  # two values overlap: no reference replaces both, masking hides them together
         for name, value in sorted({**found, **own}.items(), key=place):
             needle = needles[name]

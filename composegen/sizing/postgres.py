@@ -114,10 +114,8 @@ SHM_ROOM = 64 * MIB
 #: every profile. To run parallel query, set it in the compose file's command (`postgres -c
 #: max_parallel_workers_per_gather=2`): composegen reads it and sizes /dev/shm for it (below).
 PARALLEL_OFF = ("max_parallel_workers_per_gather", "max_parallel_maintenance_workers")
-#: PostgreSQL's defaults (PostgreSQL 15 manual, runtime-config-resource), what a server runs where
-#: composegen cannot write the settings and the base sets none: 2 workers a Gather (from
-#: PostgreSQL 10), hash_mem_multiplier 2.0 (from 15; 1.0 in 13 and 14, counted as 2.0).
-PG_WORKERS_PER_GATHER = 2
+#: PostgreSQL's default hash_mem_multiplier (PostgreSQL 15 manual, runtime-config-resource), what a
+#: server runs where the base sets none: 2.0 from 15 (1.0 in 13 and 14, counted as 2.0).
 PG_HASH_MEM_MULTIPLIER = 2.0
 #: Parallel Hash exists from PostgreSQL 11; before it a parallel plan's shared memory is its
 #: queues and a bitmap: such a server keeps the 64 MiB of room (SHM_ROOM).
@@ -464,10 +462,8 @@ def shm_size(maintenance: Quantity, room: Quantity) -> Quantity:
 
 def shm_bound(settings: dict[str, Quantity], shm: Quantity) -> str:
     """Why /dev/shm holds no more than `shm` where composegen writes the server's settings with
-    parallel query off; "" with it on (a Parallel Hash's /dev/shm is bounded by nothing written:
-    a larger shm_size the base sets is kept)."""
-    if "max_parallel_workers_per_gather" not in settings:
-        return ""
+    parallel query off (with it on, a Parallel Hash's /dev/shm is bounded by nothing written: a
+    larger shm_size the base sets is kept)."""
     return (
         "composegen writes max_parallel_workers_per_gather=0 and max_parallel_maintenance_workers=0 (the "
         "overlay's command): no parallel query or VACUUM keeps a segment in /dev/shm, which then holds the "
@@ -694,13 +690,13 @@ def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
             )
 
     settings.update(serial)
-    shm, shm_notes = shm_plan(inputs, settings, parallel_off=blocked is None and PARALLEL_OFF[0] in serial)
+    parallel_off = blocked is None and PARALLEL_OFF[0] in serial
+    shm, shm_notes = shm_plan(inputs, settings, parallel_off)
     base_notes += shm_notes
     command = None
-    bound = ""
+    bound = shm_bound(settings, shm) if parallel_off else ""
     if blocked is None:
         command = settings_command(settings)
-        bound = shm_bound(settings, shm)
     else:
         own = {k: q for k, q in settings.items() if not q.source.startswith("base file")}
         flags = " ".join(settings_command(own)[1:])
