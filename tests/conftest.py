@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,26 @@ from composegen.sizing.quantity import Quantity
 pytest_plugins = ("tests.engine.plugin",)
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+
+
+def shared_folder() -> Path:
+    """The project's shared folder (the corpus of real compose files): `COMPOSEGEN_SHARED` where
+    set, else ../shared beside this checkout, else beside the checkout it was cloned from (a clone
+    made in a temporary folder: git's `remote.origin.url`, where that is a local path)."""
+    if os.environ.get("COMPOSEGEN_SHARED"):
+        return Path(os.environ["COMPOSEGEN_SHARED"])
+    beside = REPO.parent / "shared"
+    if beside.is_dir():
+        return beside
+    origin = subprocess.run(
+        ["git", "config", "--get", "remote.origin.url"], cwd=REPO, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    if origin and (REPO / origin).resolve().is_dir():
+        return (REPO / origin).resolve().parent / "shared"
+    return beside
+
+
+SHARED = shared_folder()
 CORPUS = SHARED / "corpus"
 EXAMPLES = REPO / "examples"
 

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from composegen.yamlio import read_document
+from tests.conftest import CORPUS as CORPUS
 
 HERE = Path(__file__).resolve().parent
-#: `../shared/corpus` from the repository root.
-CORPUS = HERE.parents[1].parent / "shared" / "corpus"
 
 
 def load_cases(name: str) -> list[dict[str, Any]]:

@@ -3,15 +3,13 @@ yields ServiceFacts, and every fact knows the file:line it was read from."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from composegen.compose.stack import load_stack
 from composegen.facts import ServiceFacts, read_stack_facts
 from composegen.facts.read import StackReader, env_files_of, read_stack, stack_targets_swarm, stack_usage
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 CORPUS_FILES = sorted(p.name for p in CORPUS.glob("*.yml"))
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from composegen.yamlio import read_document
+from tests.conftest import CORPUS
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "corpus"
 CORPUS_FILES = sorted(p.name for p in CORPUS.glob("*.yml"))
 CASES: list[dict[str, Any]] = read_document(REPO / "tests" / "compose" / "corpus_cases.yaml").data
 MERGED = [c for c in CASES if len(c["files"]) > 1]

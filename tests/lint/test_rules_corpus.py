@@ -22,9 +22,9 @@ from composegen.lint.load import build_context
 from composegen.lint.rule import Rule
 from composegen.lint.rules import all_rules
 from composegen.yamlio import read_document
+from tests.conftest import CORPUS
 
 HERE = Path(__file__).resolve().parent
-CORPUS = HERE.parents[1].parent / "shared" / "corpus"
 CORPUS_FILES = sorted(p.name for p in CORPUS.glob("*.yml"))
 CASES: list[dict[str, Any]] = read_document(HERE.parent / "compose" / "corpus_cases.yaml").data
 CASES_DIR = HERE / "cases"
