@@ -51,6 +51,12 @@ def value_digest(ctx: LintContext, violation: Violation) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def finding_digest(ctx: LintContext, finding: Finding) -> str:
+    """`value_digest` of the violation `finding` came from, computed after the run (SARIF hashes
+    only the findings it writes)."""
+    return value_digest(ctx, Violation(finding.path, finding.message))
+
+
 def run_rule(
     ctx: LintContext,
     rule: Rule,

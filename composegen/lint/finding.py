@@ -153,6 +153,31 @@ def unique(findings: Iterable[Finding]) -> list[Finding]:
     return kept
 
 
+#: The most results SARIF writes in its run. GitHub code scanning rejects an upload whose run holds
+#: more than 25,000 results (and shows only the top 5,000 of those it takes, by severity):
+#: https://docs.github.com/en/code-security/code-scanning/troubleshooting-sarif-uploads/results-exceed-limit
+SARIF_MAX_RESULTS = 25_000
+
+
+def sarif_results(
+    findings: Sequence[Finding], suppressed: Sequence[Finding], limit: int = SARIF_MAX_RESULTS
+) -> tuple[Sequence[Finding], Sequence[Finding], int]:
+    """The findings and suppressed findings a SARIF run holds, and how many it leaves out: all of
+    them, as they are, up to `limit`; past it the most severe findings first (in their order
+    otherwise), then the most severe suppressed ones, `limit` in all."""
+    left_out = len(findings) + len(suppressed) - limit
+    if left_out <= 0:
+        return findings, suppressed, 0
+    most_severe = sorted(findings, key=_most_severe_first)[:limit]
+    room = limit - len(most_severe)
+    return most_severe, sorted(suppressed, key=_most_severe_first)[:room], left_out
+
+
+def _most_severe_first(finding: Finding) -> int:
+    """A sort key: errors, then warnings, then notes."""
+    return -_RANKS[finding.severity.value]
+
+
 class RuleInfo(NamedTuple):
     """A rule as a reporter describes it (SARIF `tool.driver.rules`)."""
 
@@ -195,3 +220,6 @@ class Report(NamedTuple):
     fixed: int = 0  # problems fixed by --fix before this report
     suppressed: Sequence[Finding] = ()  # switched off by a directive or a baseline (json, SARIF)
     fixes: Mapping[tuple[Any, ...], Sequence[TextEdit]] = MappingProxyType({})  # by Finding.key (SARIF)
+    #: findings and suppressed findings not in `findings` and `suppressed` (SARIF writes at most
+    #: SARIF_MAX_RESULTS; the exit code still counts them all)
+    left_out: int = 0

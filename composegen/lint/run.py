@@ -12,14 +12,23 @@ exit code.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from composegen.errors import ComposegenError, InputError
 from composegen.lint.config import LintConfig, resolve_codes
 from composegen.lint.directives import FileDirectives
-from composegen.lint.finding import Finding, Report, RuleInfo, Severity, Suppression, TextEdit, unique
+from composegen.lint.finding import (
+    Finding,
+    Report,
+    RuleInfo,
+    Severity,
+    Suppression,
+    TextEdit,
+    sarif_results,
+    unique,
+)
 
 if TYPE_CHECKING:
     from composegen.lint.context import LintContext
@@ -65,6 +74,9 @@ class LintRun(NamedTuple):
     #: every file the run read, as read (where fixes are planned: --fix, --diff, SARIF): planning
     #: reads a file again only if it changed since
     documents: Sequence[Document] = ()
+    #: where the findings' digests were left to compute (SARIF, one stack, no baseline): each
+    #: finding's digest, for the results SARIF writes
+    digest: Callable[[Finding], str] | None = None
 
 
 class DirectiveCache:
@@ -248,7 +260,11 @@ def lint(options: LintOptions) -> LintRun:
     directives = DirectiveCache(registry)
     # fingerprints are read by a baseline (either way) and printed by SARIF only
     digests = options.baseline is not None or options.write_baseline is not None
-    digests = digests or choose_format(options, environ) == "sarif"
+    # SARIF alone on one stack: the digests of the findings it writes, computed as it writes them
+    # (`LintRun.digest`), not of every finding (it writes at most SARIF_MAX_RESULTS)
+    later = not digests and choose_format(options, environ) == "sarif" and len(chosen) == 1
+    digests = digests or (choose_format(options, environ) == "sarif" and not later)
+    digest: Callable[[Finding], str] | None = None
     findings: list[Finding] = []
     suppressed: list[Finding] = []
     files: list[str] = []
@@ -279,11 +295,24 @@ def lint(options: LintOptions) -> LintRun:
         if keep_documents:
             documents.extend(ctx.stack.documents)
         findings.extend(lint_context(ctx, rules, config, directives, suppressed, digests=digests))
+        if later:
+            digest = _digester(ctx)
     found = unique(findings)
     if options.baseline is not None:
         found, known = baseline.apply(found, recorded, options.baseline)
         suppressed.extend(known)
-    return LintRun(found, list(dict.fromkeys(files)), errors, rules, config, fail_on, unique(suppressed), documents)
+    files = list(dict.fromkeys(files))
+    return LintRun(found, files, errors, rules, config, fail_on, unique(suppressed), documents, digest)
+
+
+def _digester(ctx: LintContext) -> Callable[[Finding], str]:
+    """Each finding's digest as `run_rule(digests=True)` gives it (none for a directive's own)."""
+    from composegen.lint.engine import finding_digest
+
+    def digest(finding: Finding) -> str:
+        return "" if finding.code == BAD_DIRECTIVE else finding_digest(ctx, finding)
+
+    return digest
 
 
 def here_is_cwd(cwd: Path) -> bool:
@@ -404,15 +433,18 @@ def report(run: LintRun, options: LintOptions, fixed: int = 0) -> Report:
 
     environ = os.environ if options.environ is None else options.environ
     fmt = choose_format(options, environ)
-    every = [*run.findings, *run.suppressed]
+    findings, suppressed, left_out = (
+        sarif_results(run.findings, run.suppressed) if fmt == "sarif" else (run.findings, run.suppressed, 0)
+    )
+    if run.digest is not None:
+        digest = run.digest
+        findings = [f._replace(digest=digest(f)) for f in findings]
+        suppressed = [f._replace(digest=digest(f)) for f in suppressed]
+    every = [*findings, *suppressed]
     shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in every}}
     renamed = {file: name for file, name in shown_file.items() if name != file}
-    shown = (
-        [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.findings]
-        if renamed
-        else run.findings
-    )
-    hidden = [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in run.suppressed]
+    shown = [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in findings] if renamed else findings
+    hidden = [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in suppressed]
     return Report(
         findings=shown,
         suppressed=hidden,
@@ -424,4 +456,5 @@ def report(run: LintRun, options: LintOptions, fixed: int = 0) -> Report:
         root_uri=options.cwd.resolve().as_uri(),
         fixed=fixed,
         fixes=fix_texts(shown, options.cwd, run.documents) if fmt == "sarif" else {},
+        left_out=left_out,
     )

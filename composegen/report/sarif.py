@@ -8,7 +8,9 @@ column of its finding, with a `partialFingerprints` entry that survives lines mo
 finding's fix as a text replacement (`fixes`) where it has one, and `suppressions` where a
 `# composegen:` directive (inSource) or a baseline (external) switched it off. Relative paths
 are relative to `%SRCROOT%`, the folder composegen ran in. Files that could not be read become
-error notifications of the invocation, which is then not successful.
+error notifications of the invocation, which is then not successful. A run holds at most
+SARIF_MAX_RESULTS results (GitHub code scanning's limit), the most severe first; a warning
+notification of the invocation says how many it left out and where to see them all.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from composegen.lint.finding import Finding, Severity
+from composegen.lint.finding import SARIF_MAX_RESULTS, Finding, Severity
 from composegen.report.base import Report, RuleInfo, TextEdit
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -133,13 +135,25 @@ def _result(f: Finding, report: Report, location: Callable[[str], str], index: M
     return text + "}"
 
 
+def left_out_text(report: Report) -> str:
+    """What the run says of the results it leaves out (see SARIF_MAX_RESULTS)."""
+    written = len(report.findings) + len(report.suppressed)
+    return (
+        f"{report.left_out} of {written + report.left_out} results left out: GitHub code scanning "
+        f"rejects a run of more than {SARIF_MAX_RESULTS}, so this one holds the most severe "
+        "(errors, then warnings, then notes; suppressed results last); "
+        "`composegen lint --format json` or the text format lists them all"
+    )
+
+
 def sarif_log(report: Report, results: list[Any]) -> dict[str, Any]:
     """The log: its one run, the rules that ran, how the run went, and `results`."""
     invocation: dict[str, Any] = {"executionSuccessful": not report.errors}
-    if report.errors:
-        invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": error}} for error in report.errors
-        ]
+    notifications = [{"level": "error", "message": {"text": error}} for error in report.errors]
+    if report.left_out:
+        notifications.append({"level": "warning", "message": {"text": left_out_text(report)}})
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     run: dict[str, Any] = {
         "tool": {
             "driver": {
