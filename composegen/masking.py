@@ -634,9 +634,13 @@ def _read_line(line: str, in_key: bool, block_indent: int | None) -> _Reading:
             return in_key, block_indent, line[:indent] + MASK, line.strip()
         return in_key, block_indent, None, None
     entry = re.match(_YAML_ENTRY, line)
-    if entry is None or not secret_name(entry.group("name")):
+    if entry is None:
         return in_key, None, None, None
     value = entry.group("value").strip().strip("\"'")
+    # nothing after the key (`s1:`, a service's own name): nothing to hide, whatever its name says
+    # (a large stack has thousands of names, each asked about once otherwise)
+    if not value or not secret_name(entry.group("name")):
+        return in_key, None, None, None
     if value[:1] in ("|", ">"):
         return in_key, indent, None, None
     if value.startswith("$"):

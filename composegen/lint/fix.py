@@ -41,6 +41,9 @@ class FileChange:
     fixes: tuple[str, ...]  # the description of each fix applied
     #: `before` read, where the plan read it (SARIF's fixes ask where its keys are)
     document: Document | None = field(default=None, compare=False, repr=False)
+    #: the lines the fix of each finding (by `Finding.key`) inserts on its own, where the text
+    #: planner placed them (fix_text.TextPlan.own): (the line they go before, 0-based; the lines)
+    own: Mapping[Any, tuple[int, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -317,7 +320,8 @@ def _plan_file(
         return None, 0, [f"{display}: {err.one_line()}: its fixes were not applied"]
     on_text = plan_text(text, str(path), entries, read.get(text))
     if on_text is not None:
-        change = FileChange(path, display, text, on_text.after, on_text.applied, on_text.before)
+        own = {found[0].key: lines for index, lines in on_text.own.items() if len(found := entries[index][1]) == 1}
+        change = FileChange(path, display, text, on_text.after, on_text.applied, on_text.before, own)
         return change, on_text.fixed, []
     try:
         data = load_roundtrip(text, str(path))

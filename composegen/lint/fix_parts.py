@@ -234,6 +234,14 @@ def split(file: str, before: str, after: str, blocks: Mapping[Any, Sequence[Bloc
     return {key: _own_edit(file, text, own) for key, own in owned.items() if own and key not in lost}
 
 
+def inserted(file: str, before: str, own: Mapping[Any, tuple[int, Sequence[str]]]) -> dict[Any, TextEdit]:
+    """Each key of `own` (a finding) -> its lines (`own`: the line of `before` they go before,
+    0-based, and the lines) as one replacement in `before`: what `split` gives a finding whose
+    changes are those lines, without diffing the file (the text planner says where it put them)."""
+    text = read_text(before)
+    return {key: _own_edit(file, text, [Hunk(at, at, tuple(lines))]) for key, (at, lines) in own.items()}
+
+
 def finding_blocks(
     findings: Sequence[Finding], text: str, positions: Mapping[KeyPath, Position]
 ) -> dict[Any, list[Block]]:

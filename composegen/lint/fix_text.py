@@ -16,8 +16,9 @@ file's fixes together, so a file gets the same text either way.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from composegen.errors import ComposegenError
@@ -43,6 +44,10 @@ class TextPlan(NamedTuple):
     applied: tuple[str, ...]  # the description of each fix applied
     fixed: int  # findings fixed
     before: Document  # the file's text, read (its positions serve SARIF's fixes)
+    #: the lines each fix inserted on its own, by its index in the entries: (the line of the text
+    #: they go before, 0-based; the lines), for each fix that is the only one of its lines' place
+    #: (SARIF's fixes take them as they are, each finding's its own)
+    own: Mapping[int, tuple[int, tuple[str, ...]]] = MappingProxyType({})
 
 
 class _Insert(NamedTuple):
@@ -55,6 +60,7 @@ class _Insert(NamedTuple):
     line: int
     column: int
     values: list[Any]
+    fixes: list[int]  # the index in the entries of each fix whose values these are
 
 
 def _indent(line: str) -> int:
@@ -222,7 +228,7 @@ def plan_text(
     if doc.duplicate_keys:
         return None
     inserts: dict[tuple[int, str], _Insert] = {}
-    for fix, _ in entries:
+    for index, (fix, _) in enumerate(entries):
         for edit in fix.edits:
             found = _mapping_at(doc, edit.path[:-1])
             key = edit.path[-1]
@@ -231,16 +237,21 @@ def plan_text(
             node, line, column = found
             insert = inserts.get((id(node), key))
             if insert is None:
-                insert = inserts[id(node), key] = _Insert(node, edit.path[:-1], key, line, column, [])
+                insert = inserts[id(node), key] = _Insert(node, edit.path[:-1], key, line, column, [], [])
             insert.values.append(edit.value)
+            insert.fixes.append(index)
     if not lines[-1].endswith("\n"):
         lines[-1] += "\n"  # as the round trip's carried lines end
     placed: list[tuple[int, list[str]]] = []
+    own: dict[int, tuple[int, tuple[str, ...]]] = {}
     for insert in inserts.values():
         lines_at = _new_lines(lines, insert)
         if lines_at is None:
             return None
         placed.append(lines_at)
+        # (a text without a newline at its end gets one from the first fix there: not its own)
+        if len(insert.fixes) == 1 and len(entries[insert.fixes[0]][0].edits) == 1 and text.endswith("\n"):
+            own[insert.fixes[0]] = (lines_at[0], tuple(lines_at[1]))
     placed.sort(key=lambda p: p[0])
     if any(placed[i][0] == placed[i + 1][0] for i in range(len(placed) - 1)):
         return None  # two blocks end on one line: which comes first is the round trip's to say
@@ -255,7 +266,7 @@ def plan_text(
     if not _holds(after, path, doc, inserts.values()):
         return None
     applied = tuple(fix.description for fix, _ in entries)
-    return TextPlan(after, applied, sum(len(found) for _, found in entries), doc)
+    return TextPlan(after, applied, sum(len(found) for _, found in entries), doc, own)
 
 
 def _holds(after: str, path: str, before: Document, inserts: Iterable[_Insert]) -> bool:

@@ -360,7 +360,7 @@ def fix_texts(
     (composegen.lint.fix_parts); a fix that cannot be applied cleanly, or told apart, has none.
     `documents`: the files as lint read them (see `fix.plan`)."""
     from composegen.lint.fix import plan, resolver
-    from composegen.lint.fix_parts import finding_blocks, split, text_edit
+    from composegen.lint.fix_parts import finding_blocks, inserted, split, text_edit
     from composegen.yamlio import parse_document
 
     fixable = [f for f in findings if f.fix is not None]
@@ -375,6 +375,9 @@ def fix_texts(
         mine = [f for f, files in edited if files <= here]  # every edit in this file
         if len(mine) == 1:
             out[mine[0].key] = [text_edit(change.display, change.before, change.after)]
+            continue
+        if change.own and all(f.key in change.own for f in mine):  # each finding's lines, as placed
+            out.update((key, [edit]) for key, edit in inserted(change.display, change.before, change.own).items())
             continue
         try:
             document = change.document or parse_document(change.before, str(change.path))

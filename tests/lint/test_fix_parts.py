@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from composegen.lint.fix import plan
 from composegen.lint.fix_parts import Hunk, _own_edit, read_text, text_edit
-from composegen.lint.run import LintOptions, fix_texts, lint
+from composegen.lint.run import LintOptions, display_path, fix_texts, lint
 from composegen.yamlio import parse_document
 
 #: services with several fixable findings each, in one block and next to each other
@@ -107,3 +108,42 @@ def test_a_findings_own_edit_is_the_smallest_replacement(case: tuple[str, list[H
         done = hunk.stop
     after += lines[done:]
     assert _own_edit("f.yml", read_text(text), own) == text_edit("f.yml", text, "".join(after))
+
+
+@st.composite
+def _services(draw: st.DrawFn) -> str:
+    """Services, some with a `security_opt` list already, with comments and blank lines around."""
+    comment = st.sampled_from(["", "# top\n", "  # a service's\n", "    # a key's\n", "\n"])
+    text = "services:\n"
+    for index in range(draw(st.integers(1, 6))):
+        text += f"  s{index}:\n    image: nginx:1.27.1\n"
+        if draw(st.booleans()):
+            text += "    security_opt:\n" + "".join(
+                draw(st.sampled_from(["      - label:disable\n", "    - label:disable\n", "      - seccomp:x\n"]))
+                for _ in range(draw(st.integers(1, 2)))
+            )
+        if draw(st.booleans()):
+            text += "    environment:\n      A: b\n"
+        text += draw(comment)
+    return text if draw(st.booleans()) else text.rstrip("\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(_services())
+def test_the_text_planners_lines_are_what_splitting_the_whole_change_gives(text: str) -> None:
+    """SARIF takes each finding's lines as the text planner placed them (`TextPlan.own`) instead of
+    diffing the file and splitting the changes among the findings' blocks: the same replacements."""
+    from composegen.lint.fix_parts import finding_blocks, split
+
+    with tempfile.TemporaryDirectory() as folder:
+        cwd = Path(folder)
+        (cwd / "docker-compose.yml").write_text(text)
+        options = LintOptions(cwd=cwd, files=(cwd / "docker-compose.yml",), environ={}, select=("CG503",))
+        fixable = [f for f in lint(options).findings if f.fix is not None]
+        assume(len(fixable) > 1)
+        changes = plan(fixable, cwd, lambda path: display_path(str(path), cwd)).changes
+        assume(len(changes) == 1)  # (not YAML: a list item at two indentations)
+        [change] = changes
+        blocks = finding_blocks(fixable, change.before, parse_document(change.before, "f.yml").positions)
+        whole = split(change.display, change.before, change.after, blocks)
+        assert {key: [edit] for key, edit in whole.items()} == fix_texts(fixable, cwd)
