@@ -242,6 +242,8 @@ def lint(options: LintOptions) -> LintRun:
     project = _project(options)
     config = _config(options, registry, project)
     rules = config.active(registry)
+    if options.diff:  # --diff shows what the fixes would change: a rule that fixes nothing need not run
+        rules = [rule for rule in rules if rule.fixable]
     usage = options.usage or config.usage or (project.project.usage if project is not None else None)
     target = options.target or config.target  # None: each stack says (composegen.facts)
     if target not in (None, "compose", "swarm"):
@@ -394,7 +396,7 @@ class LintOutcome(NamedTuple):
     """What `composegen lint` did: what is left to report, and what --fix, --diff or
     --write-baseline did."""
 
-    run: LintRun  # after --fix: what is left
+    run: LintRun  # after --fix: what is left; after --diff: the findings of the rules that fix (no other ran)
     fixed: int = 0  # problems --fix fixed
     not_fixed: Sequence[str] = ()  # fixable findings --fix or --diff left alone, one line each
     diff: str | None = None  # --diff: what --fix would change (nothing was written)

@@ -163,6 +163,21 @@ def test_diff_shows_the_change_and_writes_nothing(tmp_path: Path) -> None:
     assert "-          memory: 512   # bytes?!\n+          memory: 512b  # bytes?!\n" in out
 
 
+def test_diff_runs_only_the_rules_that_fix(tmp_path: Path) -> None:
+    """--diff prints what the fixes change and exits on whether they change anything: the rules
+    that fix nothing need not run (half a large stack's lint), and the diff is the same."""
+    from composegen.lint.run import check, lint
+
+    (tmp_path / "docker-compose.yml").write_text(STACK)
+    options = LintOptions(cwd=tmp_path, files=(tmp_path / "docker-compose.yml",), environ={})
+    every = lint(options)
+    outcome = check(options._replace(diff=True))
+    fixable = {rule.code for rule in every.rules if rule.fixable}
+    assert {f.code for f in outcome.run.findings} == {f.code for f in every.findings if f.code in fixable}
+    assert {f.code for f in every.findings} - fixable  # findings of rules that fix nothing: not run
+    assert outcome.diff == plan(every.findings, tmp_path, lambda p: p.name, every.documents).diff()
+
+
 def test_fix_edits_in_place_keeping_comments_anchors_quotes_and_order(tmp_path: Path) -> None:
     file = tmp_path / "docker-compose.yml"
     file.write_text(STACK)
