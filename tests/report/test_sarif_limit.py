@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from composegen.cli.lint_output import main
 from composegen.lint.finding import SARIF_MAX_RESULTS, Finding, Severity, sarif_results
 from composegen.lint.run import LintOptions, lint
+from composegen.report import render
 from tests.conftest import CORPUS
+from tests.report.test_reporters import assert_valid_sarif, report
 
 #: Six findings a service (three warnings, three notes; one note with a fix), and last in the
 #: file one error (a host port published twice): more than SARIF_MAX_RESULTS in all.
@@ -108,3 +110,13 @@ def test_digests_computed_later_are_those_computed_during_the_run(name: str, tmp
     assert [f._replace(digest=later.digest(f)) for f in later.findings] == now.findings
     assert [f._replace(digest=later.digest(f)) for f in later.suppressed] == list(now.suppressed)
     assert any(f.digest for f in now.findings)
+
+
+def test_the_notification_is_valid_sarif_after_the_errors() -> None:
+    log = assert_valid_sarif(render("sarif", report(errors=["x.yml:3:1: YAML syntax error"], left_out=7)))
+    invocation = log["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False  # for the unreadable file, not the results left out
+    error, left_out = invocation["toolExecutionNotifications"]
+    assert error["level"] == "error"
+    assert left_out["level"] == "warning"
+    assert left_out["message"]["text"].startswith("7 of 11 results left out: ")
