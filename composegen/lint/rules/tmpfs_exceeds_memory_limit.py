@@ -2,17 +2,22 @@
 
 What it does:
     Adds up the sizes of a service's tmpfs mounts (short `tmpfs: /path:size=64m` entries and
-    long `type: tmpfs` volumes) and the working set the service is expected to need: the
-    `memory:` declared in composegen.yaml, else composegen's estimate for its role where that
-    rests on declared inputs or measured facts (workers and memory per worker, a test count,
-    models), not on assumptions alone. Flags the service when the sum is above its memory limit
-    (a warning), or when the tmpfs mounts alone reach it (an error). The message says whether the
-    working set is declared or an estimate. Unsized mounts are CG106's business and are not
-    counted.
+    long `type: tmpfs` volumes), its `shm_size` (the /dev/shm docker mounts, a tmpfs too; not
+    where a tmpfs at /dev/shm replaces it, `ipc` gives it none, or for Swarm, which ignores
+    shm_size) and the working set the service is expected to need: the `memory:` declared in
+    composegen.yaml, else composegen's estimate for its role where that rests on declared inputs
+    or measured facts (workers and memory per worker, a test count, models), not on assumptions
+    alone, and is itself below the limit (an estimate alone above it is the role rules' to judge:
+    CG306 for PostgreSQL, which accepts pgtune's 4MB work_mem floor). Flags the service when the
+    sum is above its memory limit (a warning), or when the mounts alone reach it (an error). The
+    message says whether the working set is declared or an estimate. Unsized mounts are CG106's
+    business and are not counted.
 
 Why is this bad?
     tmpfs pages are charged to the container's memory cgroup. A container limited to 64M that
     writes 100M into a 128M tmpfs is OOM-killed (checked on a real engine, facts/sizing.md).
+    /dev/shm is such a tmpfs: a browser or a database that fills a 2g `shm_size` under a 1g
+    limit is killed the same way.
     A tmpfs data directory that fills up as the test data grows kills the database at a random
     moment, with no "disk full" error to point at it.
 
@@ -48,29 +53,33 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import memory_limited, strength, tmpfs_mounts
+from composegen.lint.readers import memory_limited, memory_mounts, strength
 from composegen.units import format_bytes, human_bytes
 
 CODE = "CG105"
 NAME = "tmpfs-exceeds-memory-limit"
 SEVERITY = Severity.warning
+DECLARED = "declared working set (composegen.yaml)"
 
 
-def expected_process(ctx: LintContext, name: str) -> tuple[float, str] | None:
+def expected_process(ctx: LintContext, name: str, shm_counted: bool = False) -> tuple[float, str] | None:
     """(bytes, how it is known) the service itself needs besides its tmpfs mounts: the working
     set declared in composegen.yaml, else the calculator's estimate when it rests on something the
     user declared or a measured fact. None when the role is only the generic default, or when the
     estimate is made of composegen's assumptions alone (lint sizes with a neutral profile, not
-    the one the stack was sized with: its RAM budgets would be guesses)."""
+    the one the stack was sized with: its RAM budgets would be guesses). `shm_counted`: the
+    compose file's /dev/shm is counted beside it, so the calculator's own is left out."""
     inputs = ctx.inputs.get(name)
     if inputs is None:
         return None
     if inputs.spec.memory is not None:
-        return float(inputs.spec.memory), "declared working set (composegen.yaml)"
+        return float(inputs.spec.memory), DECLARED
     sizing = ctx.expected(name)
     if sizing is None or inputs.role_reason.startswith("default") or strength(sizing.memory) != "estimate":
         return None
     own_mounts = sum(m.size.value for m in sizing.tmpfs)  # already in sizing.memory
+    if shm_counted and sizing.shm_size is not None:  # the file's /dev/shm is counted instead of the plan's
+        own_mounts += sizing.shm_size.value
     value = sizing.memory.value - own_mounts
     if value <= 0:
         return None
@@ -79,16 +88,14 @@ def expected_process(ctx: LintContext, name: str) -> tuple[float, str] | None:
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service, limit in memory_limited(ctx):
-        mounts = [
-            m
-            for m in tmpfs_mounts(name, service)
-            if m.size is not None and not (m.short and ctx.target == "swarm")  # stack deploy drops those
-        ]
+        mounts = memory_mounts(ctx, name, service)
         if not mounts:
             continue
         tmpfs = sum(m.size or 0 for m in mounts)
         listed = ", ".join(f"{m.target} {format_bytes(m.size or 0)}" for m in mounts)
-        process = expected_process(ctx, name)
+        process = expected_process(ctx, name, any(m.target == "/dev/shm" for m in mounts))
+        if process is not None and process[1] != DECLARED and process[0] >= limit.value:
+            process = None  # an estimate alone above the limit is the role rules' to judge (CG306 ...)
         total = tmpfs + (process[0] if process else 0)
         full = tmpfs >= limit.value  # nothing left for the processes once the tmpfs is full
         if total <= limit.value and not full:
