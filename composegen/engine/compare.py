@@ -215,7 +215,7 @@ def compare_service(
         rows.append(
             _row(name, "cpus", written_nano_cpus(plan.cpus.compose_value()), [c.nano_cpus for c in containers], _cpus)
         )
-    if plan.pids is not None:
+    if plan.pids is not None and plan.pids.value > 0:  # 0 or -1: the base's "no limit", kept
         rows.append(_row(name, "pids limit", int(plan.pids.value), [c.pids_limit for c in containers], _count))
     if plan.sizing.shm_size is not None:
         rows.append(
