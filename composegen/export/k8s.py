@@ -484,11 +484,16 @@ def _volumes(s: _Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]], l
         name = f"tmpfs-{index}"
         volumes.append({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": memory_quantity(mount.size.value)}})
         mounts.append({"name": name, "mountPath": mount.path})
+    counted = {m.path: m.size.value for m in s.plan.tmpfs}  # the base's sized ones, counted in the limit
     for index, target in enumerate(s.inputs.base.tmpfs_targets):
         name = f"base-tmpfs-{index}"
-        volumes.append({"name": name, "emptyDir": {"medium": "Memory"}})
+        empty: dict[str, Any] = {"medium": "Memory"}
+        if target in counted:
+            empty["sizeLimit"] = memory_quantity(counted[target])
+        else:
+            s.drop(f"tmpfs {target} size", "the base file's tmpfs has no size composegen reads: set emptyDir.sizeLimit")
+        volumes.append({"name": name, "emptyDir": empty})
         mounts.append({"name": name, "mountPath": target})
-        s.drop(f"tmpfs {target} size", "the base file's tmpfs size is not read: set emptyDir.sizeLimit")
     shm = s.plan.sizing.shm_size
     if shm is not None:
         volumes.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": memory_quantity(shm.value)}})
