@@ -221,12 +221,13 @@ def compare_service(
         rows.append(
             _row(name, "shm_size", written_bytes(plan.sizing.shm_size.value), [c.shm_size for c in containers], _bytes)
         )
+    based = set(base.tmpfs_targets)  # a set: the plan holds each of the base's sized mounts too
     for mount in plan.tmpfs:
         field = f"tmpfs {mount.path}"
         planned = written_bytes(mount.size.value)
         found = [c.tmpfs_at(mount.path) for c in containers]
         shown = [_tmpfs_text(m) for m in found]
-        if mount.path in base.tmpfs_targets:
+        if mount.path in based:
             # the base file mounts it and the overlay leaves it be: the limit counted the planned
             # size, so a bigger or unbounded mount is the danger
             ok = all(m is not None and m.size is not None and m.size <= planned for m in found)

@@ -152,15 +152,17 @@ def with_base_tmpfs(inputs: ServiceInputs, sizing: Sizing) -> Sizing:
     if not found:
         return sizing
     mounts = list(sizing.tmpfs)
+    planned_at = {m.path: i for i, m in enumerate(mounts)}  # the calculator's own (linear in the mounts)
     added: list[Quantity] = []
     notes: list[str] = []
     for fact in found:
         path = fact.setting.split(" ", 1)[1]
-        where = f"{as_written(fact)} at {runs.file_line(fact.origin)}"
+        line = runs.file_line(fact.origin)
+        where = f"{as_written(fact)} at {line}"
         size = runs.fact_quantity(f"tmpfs {path}", fact, "bytes")
-        index = next((i for i, m in enumerate(mounts) if m.path == path), None)
+        index = planned_at.get(path)
         if index is None:
-            mounts.append(TmpfsMount(path, size, None, f"the base's own, {runs.file_line(fact.origin)}"))
+            mounts.append(TmpfsMount(path, size, None, f"the base's own, {line}"))
             added.append(size)
             notes.append(f"{where}: counted in the memory limit: {TMPFS_COUNTED}")
             continue
