@@ -35,7 +35,7 @@ from composegen.engine.project import ComposeProject, project_name
 ROOT = Path(__file__).resolve().parent.parent.parent
 STACKS = ROOT / "tests" / "engine" / "stacks"
 #: shapes: steady, growing (a leak) and a spike calibrate sees OOM-killed; watch: a growth that
-#: stops and one that runs until its tmpfs is full.
+#: stops and one that never stops (killed at its limit: its tmpfs has no size).
 REPLAYED = ("shapes", "watch")
 PROFILE = "pytest"
 MAX_ROUNDS = 3

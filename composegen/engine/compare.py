@@ -215,18 +215,19 @@ def compare_service(
         rows.append(
             _row(name, "cpus", written_nano_cpus(plan.cpus.compose_value()), [c.nano_cpus for c in containers], _cpus)
         )
-    if plan.pids is not None:
+    if plan.pids is not None and plan.pids.value > 0:  # 0 or -1: the base's "no limit", kept
         rows.append(_row(name, "pids limit", int(plan.pids.value), [c.pids_limit for c in containers], _count))
     if plan.sizing.shm_size is not None:
         rows.append(
             _row(name, "shm_size", written_bytes(plan.sizing.shm_size.value), [c.shm_size for c in containers], _bytes)
         )
+    based = set(base.tmpfs_targets)  # a set: the plan holds each of the base's sized mounts too
     for mount in plan.tmpfs:
         field = f"tmpfs {mount.path}"
         planned = written_bytes(mount.size.value)
         found = [c.tmpfs_at(mount.path) for c in containers]
         shown = [_tmpfs_text(m) for m in found]
-        if mount.path in base.tmpfs_targets:
+        if mount.path in based:
             # the base file mounts it and the overlay leaves it be: the limit counted the planned
             # size, so a bigger or unbounded mount is the danger
             ok = all(m is not None and m.size is not None and m.size <= planned for m in found)

@@ -479,16 +479,22 @@ def _volumes(s: _Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]], l
     volumes: list[dict[str, Any]] = []
     mounts: list[dict[str, Any]] = []
     claims: list[dict[str, Any]] = []
-    own = [m for m in s.plan.tmpfs if m.path not in s.inputs.base.tmpfs_targets]
+    based = set(s.inputs.base.tmpfs_targets)  # a set: the plan holds each of the base's sized mounts too
+    own = [m for m in s.plan.tmpfs if m.path not in based]
     for index, mount in enumerate(own):
         name = f"tmpfs-{index}"
         volumes.append({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": memory_quantity(mount.size.value)}})
         mounts.append({"name": name, "mountPath": mount.path})
+    counted = {m.path: m.size.value for m in s.plan.tmpfs}  # the base's sized ones, counted in the limit
     for index, target in enumerate(s.inputs.base.tmpfs_targets):
         name = f"base-tmpfs-{index}"
-        volumes.append({"name": name, "emptyDir": {"medium": "Memory"}})
+        empty: dict[str, Any] = {"medium": "Memory"}
+        if target in counted:
+            empty["sizeLimit"] = memory_quantity(counted[target])
+        else:
+            s.drop(f"tmpfs {target} size", "the base file's tmpfs has no size composegen reads: set emptyDir.sizeLimit")
+        volumes.append({"name": name, "emptyDir": empty})
         mounts.append({"name": name, "mountPath": target})
-        s.drop(f"tmpfs {target} size", "the base file's tmpfs size is not read: set emptyDir.sizeLimit")
     shm = s.plan.sizing.shm_size
     if shm is not None:
         volumes.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": memory_quantity(shm.value)}})

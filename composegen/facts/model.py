@@ -43,6 +43,10 @@ class Fact(NamedTuple):
         return self.origin.where() if self.origin else ""
 
 
+#: The setting of a tmpfs mount's size the base sets, one per target: `tmpfs /scratch` (bytes).
+TMPFS_SETTING = "tmpfs "
+
+
 class Unread(NamedTuple):
     """Arguments of a known program that no reader understood, kept as written (never refused)."""
 
@@ -96,6 +100,10 @@ class ServiceFacts(NamedTuple):
     def all(self, setting: str, program: str | None = None) -> tuple[Fact, ...]:
         """Every fact for a setting, overridden ones included, in precedence order."""
         return tuple(f for f in self.facts if f.setting == setting and (program is None or f.program == program))
+
+    def tmpfs_sizes(self) -> tuple[Fact, ...]:
+        """The size of each tmpfs mount the compose file sets (`tmpfs /scratch`), read or unreadable."""
+        return tuple(f for f in self.facts if f.program == "compose" and f.setting.startswith(TMPFS_SETTING))
 
     def value(self, setting: str, program: str | None = None) -> Value:
         """The winning fact's parsed value (None when unset or unreadable)."""

@@ -5,7 +5,8 @@ Facts of program `compose`: `replicas`; `target` (`swarm`, with the key that say
 (`pytest`, `dev`, `prod`, from a file name); `run_once` evidence (`restart`, `command`,
 `depends_on`, `profiles`); the healthcheck's probe program and timing keys (`healthcheck_test`,
 `healthcheck_interval`, ...); the resource figures (`shm_size`, `memory_limit`, `memswap_limit`,
-`memory_reservation`, `cpus`: bytes, cores). Config files mounted (`volumes`, `configs`) are facts of the program
+`memory_reservation`, `cpus`, `pids`: bytes, cores, a count; `tmpfs <target>`: each tmpfs
+mount's size). Config files mounted (`volumes`, `configs`) are facts of the program
 that reads them, setting `config_file`, status `not-read`.
 """
 
@@ -20,7 +21,7 @@ from composegen.compose.tree import items, key_origin
 from composegen.errors import UnitError
 from composegen.facts import values
 from composegen.facts.argv import PROGRAMS, Word, basename, script_commands, shell_script_at, unwrap
-from composegen.facts.model import Fact, Status, Usage
+from composegen.facts.model import TMPFS_SETTING, Fact, Status, Usage
 from composegen.facts.options import value_fact
 from composegen.units import parse_bytes, parse_cpus
 from composegen.yamlio import Origin
@@ -65,6 +66,8 @@ def replicas(service: Mapping[str, Any], origin_of: OriginOf) -> list[Fact]:
 #: limit is `mem_limit`, else deploy's; the CPU limit deploy's, else `cpus` (resolve.base_service).
 RESOURCE_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("shm_size", ("shm_size",)),
+    ("pids", ("pids_limit",)),
+    ("pids", ("deploy", "resources", "limits", "pids")),
     ("memory_limit", ("deploy", "resources", "limits", "memory")),
     ("memory_limit", ("mem_limit",)),
     ("memswap_limit", ("memswap_limit",)),
@@ -81,6 +84,8 @@ def _resource_value(setting: str, value: Any) -> int | float | None:
     try:
         if setting == "cpus":
             return parse_cpus(value)
+        if setting == "pids":
+            return _pids(value)
         if setting == "memswap_limit" and _str(value) == "-1":
             return -1
         return parse_bytes(value)
@@ -88,9 +93,51 @@ def _resource_value(setting: str, value: Any) -> int | float | None:
         return None
 
 
+def _pids(value: Any) -> int | None:
+    """A pids limit as compose reads it: a whole number (0 or -1: no limit, as Docker reads it);
+    None for anything else."""
+    text = _str(value).strip()
+    number = int(text) if text.lstrip("-").isdigit() else None
+    return None if number is None or isinstance(value, bool) or number < -1 else number
+
+
+def tmpfs_sizes(service: Mapping[str, Any]) -> list[Fact]:
+    """The size of each tmpfs mount the service sets, as setting `tmpfs <target>` (bytes), with
+    where it is written: the short form's `size=` option (`tmpfs: [/scratch:size=64m]`) and the
+    long form's `tmpfs.size` (`volumes: [{type: tmpfs, target: /data, tmpfs: {size: 512m}}]`).
+    Its pages count against the memory limit (facts/sizing.md). A mount with no size is not a
+    fact: nothing bounds it (lint's CG106 says so)."""
+    facts: list[Fact] = []
+    short = service.get("tmpfs")
+    entries = items(short) if isinstance(short, list) else [(short, key_origin(service, "tmpfs"))] if short else []
+    for entry, origin in entries:
+        target, _, options = _str(entry).partition(":")
+        for option in options.split(","):
+            key, sep, size = option.strip().partition("=")
+            if key.strip().lower() == "size" and sep:
+                facts.append(_tmpfs_fact(target.strip(), size.strip(), f"tmpfs: {entry}", origin, "tmpfs"))
+    volumes = service.get("volumes")
+    for entry, origin in items(volumes if isinstance(volumes, list) else []):
+        if not isinstance(entry, Mapping) or entry.get("type") != "tmpfs" or entry.get("target") is None:
+            continue
+        long = entry.get("tmpfs")
+        if not isinstance(long, Mapping) or long.get("size") is None:
+            continue
+        target = _str(entry["target"])
+        raw = f"tmpfs volume: {target} size={_str(long['size'])}"
+        facts.append(_tmpfs_fact(target, long["size"], raw, key_origin(long, "size") or origin, "volumes"))
+    return facts
+
+
+def _tmpfs_fact(target: str, size: Any, raw: str, origin: Origin | None, via: str) -> Fact:
+    value = _resource_value("tmpfs", size)
+    status: Status = "read" if value else "unreadable"  # 0: docker's unbounded default, not a size
+    return Fact("compose", TMPFS_SETTING + target, value or None, raw, origin, via, status)
+
+
 def resources(service: Mapping[str, Any]) -> list[Fact]:
-    """The memory, swap, /dev/shm and CPU figures the base sets (RESOURCE_KEYS), each with where it
-    is written: an overlay that writes another value says so, naming it."""
+    """The memory, swap, /dev/shm, CPU and pids figures the base sets (RESOURCE_KEYS), each with
+    where it is written, and its tmpfs sizes: an overlay that writes another value says so, naming it."""
     facts: list[Fact] = []
     for setting, path in RESOURCE_KEYS:
         parent: Any = service
@@ -103,7 +150,7 @@ def resources(service: Mapping[str, Any]) -> list[Fact]:
         raw = f"{key}: {_str(parent[path[-1]])}"
         status: Status = "read" if value is not None else "unreadable"
         facts.append(Fact("compose", setting, value, raw, key_origin(parent, path[-1]), key, status))
-    return facts
+    return facts + tmpfs_sizes(service)
 
 
 # --- config files ---------------------------------------------------------------------------

@@ -726,6 +726,33 @@ def tmpfs_mounts(name: str, service: Mapping[str, Any]) -> list[Mount]:
     return mounts
 
 
+#: `ipc` modes in which the container gets its own /dev/shm of `shm_size` (docker's default mode is
+#: `private` or `shareable`): `host`, `none` and another container's namespace give it none.
+OWN_SHM_IPC = frozenset({"private", "shareable"})
+
+
+def memory_mounts(ctx: LintContext, name: str, service: Mapping[str, Any]) -> list[Mount]:
+    """The sized memory-backed mounts whose pages the container's memory cgroup charges
+    (facts/sizing.md: tmpfs pages count against the limit; 64M limit, 100M written to a 128M
+    tmpfs: OOMKilled): every tmpfs mount with a size (not the short form for `docker stack
+    deploy`, which drops it), and the /dev/shm `shm_size` sets, a tmpfs too (not for Swarm, which
+    ignores shm_size; not where a tmpfs mounted at /dev/shm replaces it, nor where `ipc` gives the
+    container no /dev/shm of its own)."""
+    swarm = ctx.target == "swarm"
+    every = tmpfs_mounts(name, service)
+    mounts = [m for m in every if m.size is not None and not (m.short and swarm)]
+    raw = service.get("shm_size")
+    if raw is None or swarm or any(m.target == "/dev/shm" for m in every):
+        return mounts
+    ipc = service.get("ipc")
+    if ipc is not None and ipc not in OWN_SHM_IPC:
+        return mounts
+    size = as_bytes(raw)
+    if size:
+        mounts.append(Mount(("services", name, "shm_size"), "/dev/shm", size, True, False))
+    return mounts
+
+
 # --- references between services and top-level sections ------------------------------------------
 
 Reference = tuple[str, str, KeyPath]  # (section, name, path of the referring key)

@@ -60,6 +60,7 @@ def service_context(plan: ServicePlan, inputs: ServiceInputs) -> dict[str, Any]:
     if swap is not None:
         legacy.append(("memswap_limit", format_bytes(swap) if swap >= 0 else -1))
 
+    based = set(base.tmpfs_targets)  # a set: the plan holds each of the base's sized mounts too
     volumes = [
         {
             "type": "tmpfs",
@@ -67,7 +68,7 @@ def service_context(plan: ServicePlan, inputs: ServiceInputs) -> dict[str, Any]:
             "tmpfs": {"size": format_bytes(m.size.value), **({"mode": int(m.mode, 8)} if m.mode else {})},
         }
         for m in plan.tmpfs
-        if m.path not in base.tmpfs_targets
+        if m.path not in based
     ]
     volumes += [{"type": "volume", "source": name, "target": target} for name, target in plan.sizing.volumes]
 

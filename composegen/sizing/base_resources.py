@@ -5,10 +5,14 @@ memory cgroup (facts/sizing.md): the plan keeps it and counts it in the memory l
 calculator wrote the settings that bound what the server keeps there (`Sizing.shm_bound`:
 PostgreSQL with the overlay's command), and then it says so.
 
+Each tmpfs the base mounts with a size is counted in the memory limit too, its file:line in the
+plan's mount and a note (`with_base_tmpfs`). The base's pids limit is never lowered by the
+profile's `pids`, one number for every service (`base_pids`).
+
 Every other figure the overlay writes over (`mem_limit` or deploy's memory limit, `memswap_limit`,
-the memory reservation, `cpus`) is an `Override`: the base's key and value with its file:line, the
-value written, and why. Its text is a base note (overlay header, stderr, explain); the exports
-write the value in their own units (`Override.text`).
+the memory reservation, `cpus`, a pids limit the profile raises) is an `Override`: the base's key
+and value with its file:line, the value written, and why. Its text is a base note (overlay
+header, stderr, explain); the exports write the value in their own units (`Override.text`).
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from composegen.sizing import runs
 from composegen.sizing.common import raised_memswap
 from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.quantity import Quantity, total
-from composegen.sizing.result import Sizing
+from composegen.sizing.result import Sizing, TmpfsMount
 from composegen.units import format_bytes
 
 if TYPE_CHECKING:
     from composegen.facts import Fact
 
+#: The source of a memory limit a kept /dev/shm or tmpfs is added to.
+LIMIT_WHY = "tmpfs and shm pages count against the limit (facts/sizing.md)"
 #: Why a kept /dev/shm is counted in the memory limit.
 SHM_COUNTED = "its /dev/shm pages count in the memory cgroup (facts/sizing.md)"
 
@@ -46,6 +52,8 @@ class Override(NamedTuple):
         """The text with the value as compose writes it."""
         if self.found.setting == "cpus":
             return self.text(Quantity("cpus", self.value, "cpus").compose_value())
+        if self.found.setting == "pids":
+            return self.text(str(int(self.value)))
         return self.text("-1" if self.value < 0 else format_bytes(self.value))
 
 
@@ -118,7 +126,7 @@ def with_base_shm(inputs: ServiceInputs, sizing: Sizing) -> Sizing:
         why += f"; not lowered to the plan's {planned.show()}, which nothing written bounds"
     before = sizing.memory if planned is None else sizing.memory.renamed("the plan's memory limit")  # LIMIT_SUMS
     counted = more.renamed("/dev/shm") if planned is None else more
-    memory = total("memory limit", (before, counted), "tmpfs and shm pages count against the limit (facts/sizing.md)")
+    memory = total("memory limit", (before, counted), LIMIT_WHY)
     note = f"{as_written(found)} at {runs.file_line(found.origin)}: kept, and counted in the memory limit: {why}"
     return sizing._replace(
         memory=memory,
@@ -128,12 +136,84 @@ def with_base_shm(inputs: ServiceInputs, sizing: Sizing) -> Sizing:
     )
 
 
+#: Why a tmpfs the base mounts is counted in the memory limit.
+TMPFS_COUNTED = "its pages count in the memory cgroup (facts/sizing.md)"
+
+
+def with_base_tmpfs(inputs: ServiceInputs, sizing: Sizing) -> Sizing:
+    """`sizing` with each tmpfs the base mounts with a size counted in the memory limit, as a mount
+    of the plan at the base's size with its file:line (the overlay writes no mount on a path the
+    base mounts: render.context, export.k8s and verify leave it be). Where the calculator plans
+    its own mount on the same path, the base's is the one that runs: the limit counts the larger
+    of the two, and a note says which."""
+    if inputs.facts is None or not inputs.base.tmpfs_targets:
+        return sizing
+    found = [f for f in inputs.facts.tmpfs_sizes() if not f.overridden and runs.usable(f)]
+    if not found:
+        return sizing
+    mounts = list(sizing.tmpfs)
+    planned_at = {m.path: i for i, m in enumerate(mounts)}  # the calculator's own (linear in the mounts)
+    added: list[Quantity] = []
+    notes: list[str] = []
+    for fact in found:
+        path = fact.setting.split(" ", 1)[1]
+        line = runs.file_line(fact.origin)
+        where = f"{as_written(fact)} at {line}"
+        size = runs.fact_quantity(f"tmpfs {path}", fact, "bytes")
+        index = planned_at.get(path)
+        if index is None:
+            mounts.append(TmpfsMount(path, size, None, f"the base's own, {line}"))
+            added.append(size)
+            notes.append(f"{where}: counted in the memory limit: {TMPFS_COUNTED}")
+            continue
+        planned = mounts[index].size
+        stands = f"{where}: the base's mount runs (the overlay writes none on its path)"
+        if planned.value >= size.value:
+            notes.append(f"{stands}; the limit counts the plan's {planned.show()} for it, not less")
+            continue
+        more = Quantity(
+            f"tmpfs {path} the base mounts above the plan's",
+            size.value - planned.value,
+            "bytes",
+            f"tmpfs {path} − planned tmpfs {path}",
+            "",
+            (size, planned.renamed(f"planned tmpfs {path}")),
+        )
+        mounts[index] = mounts[index]._replace(size=size)
+        added.append(more)
+        counted = f"counted in the memory limit at its size, not the plan's {planned.show()}"
+        notes.append(f"{stands}: {counted}: {TMPFS_COUNTED}")
+    memory = total("memory limit", (sizing.memory, *added), LIMIT_WHY)
+    return sizing._replace(memory=memory, tmpfs=tuple(mounts), base_notes=(*sizing.base_notes, *notes))
+
+
+def base_pids(inputs: ServiceInputs, profile: Quantity | None) -> tuple[Quantity | None, tuple[str, ...]]:
+    """The pids limit the overlay writes, and a note where it keeps the base's: the profile's `pids`
+    is one number for every service, not a word on this one's, so it never lowers the base's
+    limit, nor sets one where the base sets none (0 or -1): the base's is written again (compose
+    refuses a `pids_limit` beside a deploy limits block without the same pids). A lower base limit
+    the profile raises is an `Override` (see `overrides`)."""
+    found = inputs.facts.get("pids", "compose") if inputs.facts is not None else None
+    if found is None or found.status != "read" or not isinstance(found.value, int):
+        return profile, ()
+    if profile is not None and 0 < found.value <= profile.value:
+        return profile, ()
+    kept = runs.fact_quantity("pids limit", found, "count")
+    if profile is None:
+        return kept, ()
+    where = f"{as_written(found)} at {runs.file_line(found.origin)}"
+    what = "no pids limit" if found.value <= 0 else "never lowered"
+    why = f"the profile's pids {profile.show()} ({profile.source}) is one number for every service, not a word on it"
+    return kept, (f"{where}: kept, {what}: {why}",)
+
+
 def overrides(
     inputs: ServiceInputs,
     sizing: Sizing,
     limit: Quantity,
     reservation: Quantity | None,
     cpus: Quantity | None,
+    pids: Quantity | None = None,
 ) -> tuple[Override, ...]:
     """Each base figure the overlay writes another value over, with why."""
     facts = inputs.facts
@@ -158,7 +238,7 @@ def overrides(
             else "the memory limit, no swap: the base sets no memory limit to keep a ratio to"
         )
         out.append(Override(swap, written, why))
-    for setting, planned in (("memory_reservation", reservation), ("cpus", cpus)):
+    for setting, planned in (("memory_reservation", reservation), ("cpus", cpus), ("pids", pids)):
         found = runs.fact(inputs, setting, "compose")
         if found is not None and planned is not None and _value(found) != planned.value:
             out.append(_to_plan(found, planned))

@@ -27,7 +27,7 @@ history):
   the whole peak, as before, and the plan says so;
 - the tmpfs itself is composegen's own (a profile with tmpfs.data_dirs puts a database's data dir
   there, sized from composegen.yaml's dataset, the profile's floor, and the server's fixed content,
-  some of it assumed): where the plan mounts one tmpfs and the file has the most it held (its own
+  some of it assumed): where the plan mounts one tmpfs of its own and the file has the most it held (its own
   reading, `memory_tmpfs`; else the run's highest shmem: every tmpfs and shared memory page at once,
   so no less than the tmpfs held), the tmpfs is sized from it: held × 1.15, at least held + each
   bound the plan writes for what the server keeps there, less what any running server holds of it
@@ -473,13 +473,14 @@ def measured_tmpfs(
 ) -> TmpfsMount | None:
     """The plan's one tmpfs sized from the most it held in the run (its own reading, else the most
     shmem: see the module docstring); None where it keeps the size estimated without the measurement."""
-    if len(sizing.tmpfs) != 1 or profile is None:
+    # the base file's own tmpfs mounts (with_base_tmpfs counts them) are never below their size
+    based = set(inputs.base.tmpfs_targets)
+    mounts = [t for t in sizing.tmpfs if t.path not in based]
+    if len(mounts) != 1 or profile is None:
         return None
     if m.idle_run:  # a run that saw no load wrote no data: it says nothing of what the tmpfs must hold
         return None
-    mount = sizing.tmpfs[0]
-    if mount.path in inputs.base.tmpfs_targets:  # the base file's own tmpfs: never below it
-        return None
+    mount = mounts[0]
     own = _held(m.tmpfs_peak, mount.path)
     if own is not None:
         source = f"{m.source}; statvfs of the mount, its highest sample"
@@ -584,13 +585,13 @@ def apply_measured(
     warnings: list[str] = []
     tmpfs = measured_tmpfs(inputs, sizing, m, profile) if m.samples >= MIN_SAMPLES else None
     if tmpfs is not None:
-        estimated = sizing.tmpfs[0].size
+        estimated = next(t.size for t in sizing.tmpfs if t.path == tmpfs.path)
         notes.append(
             f"tmpfs {tmpfs.path} sized from the run: {tmpfs.size.show()} (estimated {estimated.show()}); "
             "a tmpfs that fills fails the server's writes (ENOSPC), it is not OOM-killed: "
             "calibrate with the data the stack will hold"
         )
-        sizing = sizing._replace(tmpfs=(tmpfs,))
+        sizing = sizing._replace(tmpfs=tuple(tmpfs if t.path == tmpfs.path else t for t in sizing.tmpfs))
     if sizing.tmpfs:
         mounts = total("tmpfs sizes", [t.size.renamed(f"tmpfs {t.path}") for t in sizing.tmpfs])
         used = tmpfs_used(sizing, m, mounts)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from composegen.profiles.models import HostSpec, Profile
-from composegen.sizing.base_resources import overrides, with_base_shm
+from composegen.sizing.base_resources import base_pids, overrides, with_base_shm, with_base_tmpfs
 from composegen.sizing.common import FACTS_SIZING
 from composegen.sizing.measured import (
     Measurements,
@@ -261,7 +261,10 @@ def plan_service(
             times("memory reservation", limit, policy.reservation_ratio, unit="bytes"), step, step_text
         )
     cpus = sizing.cpus if profile.cpu.limits else None
-    written_over = overrides(inputs, sizing, limit, reservation, cpus)
+    pids, pids_notes = base_pids(inputs, policy.pids)
+    if pids_notes:
+        sizing = sizing._replace(base_notes=(*sizing.base_notes, *pids_notes))
+    written_over = overrides(inputs, sizing, limit, reservation, cpus, pids)
     if written_over:
         sizing = sizing._replace(base_notes=(*sizing.base_notes, *(o.compose_text() for o in written_over)))
     environment = policy.environment.get(inputs.role)
@@ -274,7 +277,7 @@ def plan_service(
         memory_limit=limit,
         memory_reservation=reservation,
         cpus=cpus,
-        pids=policy.pids,
+        pids=pids,
         startup=sizing.startup,
         sizing=sizing,
         tmpfs=tuple(mounts),
@@ -294,8 +297,9 @@ def plan_service(
 
 def sized(inputs: ServiceInputs, profile: Profile) -> Sizing:
     """The role's calculator's sizing, with the base's own /dev/shm kept and counted where the
-    calculator does not bound it (composegen.sizing.base_resources)."""
-    return with_base_shm(inputs, CALCULATORS[inputs.role](inputs, profile))
+    calculator does not bound it, and the base's sized tmpfs mounts counted
+    (composegen.sizing.base_resources)."""
+    return with_base_tmpfs(inputs, with_base_shm(inputs, CALCULATORS[inputs.role](inputs, profile)))
 
 
 def _gpus(inputs: ServiceInputs) -> int:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 COMMAND_VIAS = frozenset({"command", "entrypoint"})
 #: The base's resource figures (facts of program `compose`, composegen.facts.stack.resources):
 #: the overlay may write over them, and says so (composegen.sizing.base_resources).
-RESOURCE_SETTINGS = frozenset({"shm_size", "memory_limit", "memswap_limit", "memory_reservation", "cpus"})
+RESOURCE_SETTINGS = frozenset({"shm_size", "memory_limit", "memswap_limit", "memory_reservation", "cpus", "pids"})
 #: The largest number the plan takes from the base: a million workers or tokens, a PiB. Above
 #: (or at zero, which the programs refuse or read as "no limit") the fact is left to explain and
 #: the plan falls back to the profile: a limit compose can still read.
@@ -114,6 +114,8 @@ def fact_line(found: Fact) -> str:
         return f"{origin_text(found)} (the overlay's healthcheck timing replaces it)"
     if found.program == "compose" and found.setting in RESOURCE_SETTINGS:
         return f"{origin_text(found)} (where the overlay writes another value, a note says why)"
+    if _a_tmpfs_size(found):
+        return f"{origin_text(found)} (counted in the memory limit: tmpfs pages count against it)"
     shown = f"{found.program} {found.setting} = {found.value}"
     return f"{origin_text(found)} ({shown}{', overridden' if found.overridden else ''})"
 
@@ -149,7 +151,17 @@ def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:
 
 def _a_number(found: Fact) -> bool:
     """A resource figure read as a number (`mem_limit: 4g`): its line holds nothing secret."""
-    return found.program == "compose" and found.setting in RESOURCE_SETTINGS and found.status == "read"
+    return found.status == "read" and (
+        (found.program == "compose" and found.setting in RESOURCE_SETTINGS) or _a_tmpfs_size(found)
+    )
+
+
+def _a_tmpfs_size(found: Fact) -> bool:
+    """A base tmpfs mount's size (composegen.facts.stack.tmpfs_sizes), counted in the memory limit
+    (composegen.sizing.base_resources)."""
+    from composegen.facts.model import TMPFS_SETTING  # loaded already: `found` is one of its facts
+
+    return found.program == "compose" and found.setting.startswith(TMPFS_SETTING)
 
 
 def fact_quantity(name: str, found: Fact, unit: Unit) -> Quantity:

@@ -161,6 +161,21 @@ def test_profiles_without_autoscaling_get_no_autoscaler() -> None:
     assert not any(d["kind"] == "HorizontalPodAutoscaler" for d in _documents("dev"))
 
 
+def test_a_base_tmpfs_keeps_the_size_the_limit_counts_it_at(tmp_path: Path) -> None:
+    """A sized base tmpfs is counted in the limit (sizing/base_resources.py): its emptyDir has that
+    size; one without a size has none, and is listed."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  app:\n    image: example/app:1\n    tmpfs: [/scratch:size=512m, /run]\n"
+    )
+    exported = k8s.export_k8s(plan("dev", None, tmp_path))
+    pod = exported.manifests()[0].body["spec"]["template"]["spec"]
+    assert pod["volumes"] == [
+        {"name": "base-tmpfs-0", "emptyDir": {"medium": "Memory", "sizeLimit": "512Mi"}},
+        {"name": "base-tmpfs-1", "emptyDir": {"medium": "Memory"}},
+    ]
+    assert [n.what for n in exported.unmapped if n.what.startswith("tmpfs")] == ["tmpfs /run size"]
+
+
 def test_what_cannot_be_mapped_is_listed(tmp_path: Path) -> None:
     (tmp_path / "docker-compose.yml").write_text(
         "services:\n"

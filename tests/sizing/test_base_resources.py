@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from composegen.compose import oracle
 from composegen.explain import service_text
 from composegen.render.overlay import plan, render_planned
 from composegen.yamlio import parse_document, read_document
@@ -39,6 +40,11 @@ def test_the_overlay_never_writes_over_a_base_figure_silently(tmp_path: Path, ca
     assert service is not None
     if "shm_size" in case:
         assert written.get("shm_size", None) == case["shm_size"]
+    if "pids" in case:
+        assert written.get("deploy", {}).get("resources", {}).get("limits", {}).get("pids") == case["pids"]
+    if case.get("compose_accepts"):
+        out.write_text(text)
+        oracle.run_config([tmp_path / "docker-compose.yml", out], env={}, project_dir=tmp_path)
     if "memory_above" in case:
         assert service.memory_limit.value > number(case["memory_above"]), service.memory_limit.show()
     header = _header_notes(text, name)

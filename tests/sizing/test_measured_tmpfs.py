@@ -80,3 +80,26 @@ def test_a_run_that_saw_no_load_keeps_the_estimate() -> None:
     estimate = plan_service(inputs, PYTEST).tmpfs[0].size.value
     idle = measurement({"peak": 200, "shmem_at_peak": 125, "shmem_peak": 125}, idle_run="the calibrate run saw no load")
     assert plan_service(inputs, PYTEST, measured=idle).tmpfs[0].size.value == estimate
+
+
+def test_a_base_tmpfs_beside_the_data_dir_keeps_its_size_and_the_data_dir_is_sized_from_the_run(
+    tmp_path: Path,
+) -> None:
+    """The base's own sized tmpfs is counted at its size (sizing/base_resources.py with_base_tmpfs),
+    never from the run; the plan's data dir beside it is still sized from what it held."""
+    from composegen.render.overlay import plan
+
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: mariadb:10.11\n    tmpfs: [/scratch:size=256m]\n"
+    )
+    (tmp_path / "composegen.yaml").write_text("services:\n  db: {dataset: 31M}\n")
+    inputs = plan("pytest", None, tmp_path).inputs[0]
+    estimate = plan_service(inputs, PYTEST)
+    assert [(t.path, t.size.value) for t in estimate.tmpfs][1:] == [("/scratch", 256 * MIB)]
+    data = estimate.tmpfs[0].path
+    run = measurement({"peak": 245, "shmem_at_peak": 144, "shmem_peak": 144, "tmpfs": (130, 130)}, path=data)
+    measured = plan_service(inputs, PYTEST, measured=run)
+    assert [t.path for t in measured.tmpfs] == [data, "/scratch"]
+    assert measured.tmpfs[1].size.value == 256 * MIB
+    assert any("sized from the run" in n for n in measured.notes)
+    assert measured.memory_limit.value > 256 * MIB + measured.tmpfs[0].size.value
