@@ -886,13 +886,13 @@ def quote(text: str) -> str:
     return '"' + _MAY_ESCAPE.sub(_escape_found, text) + '"'  # (only the other characters looked at)
 
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/]*")
 
 
 def key(text: str) -> str:
     """A mapping key: plain when that reads back unchanged under YAML 1.1 and 1.2, else quoted."""
     special = text.lower() in {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
-    return text if _PLAIN_KEY.match(text) and not special else quote(text)
+    return text if _PLAIN_KEY.fullmatch(text) and not special else quote(text)  # (`$` would pass "a\n")
 
 
 def scalar(value: Any) -> str:

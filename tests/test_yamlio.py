@@ -427,7 +427,7 @@ def _reference_dump(data: dict[object, object], layout: yamlio.Layout) -> str:
     def key(name: object) -> str:
         text = str(name)
         special = text.lower() in {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
-        return text if yamlio._PLAIN_KEY.match(text) and not special else _escaped(text)
+        return text if yamlio._PLAIN_KEY.fullmatch(text) and not special else _escaped(text)
 
     def mapping(data: Mapping[object, object], pad: str) -> None:
         for name, value in data.items():
@@ -463,7 +463,7 @@ def _reference_dump(data: dict[object, object], layout: yamlio.Layout) -> str:
 #: Text of every kind a manifest may hold: words YAML reads as other things, `: ` and ` #`,
 #: quotes, line breaks, control characters, unicode (BOM, line separators, astral), long runs.
 MANIFEST_TEXT = st.one_of(
-    st.sampled_from(["", "yes", "no", "on", "null", "~", "0777", "1e3", "- x", "a: b", "a #b", "$(X)", "TCP"]),
+    st.sampled_from(["", "yes", "no", "on", "null", "~", "0777", "1e3", "- x", "a: b", "a #b", "$(X)", "TCP", "a\n"]),
     st.text(max_size=30),
     st.text(alphabet=st.sampled_from('ab :#"\\\n\t\r\x00\x07\x7f\x85\u2028\ufeffé🎉'), max_size=20),
     st.builds(lambda word, n: word * n, st.sampled_from(["ab ", "x", '"']), st.integers(0, 400)),
@@ -482,6 +482,14 @@ MANIFEST_DATA = st.dictionaries(
     max_size=6,
 )
 WRITER_SETTINGS = settings(max_examples=200, deadline=None, derandomize=True)
+
+
+@pytest.mark.parametrize("name", ["a\n", "label\n", "a/b\n"])
+def test_a_key_ending_in_a_line_break_is_quoted(name: str) -> None:
+    """A key that would be plain but for a final line break (a label key from the base): written
+    bare, it broke the manifest (the pattern's `$` also matches before a final newline)."""
+    text = yamlio.dump({"labels": {name: "x"}}, layout=yamlio.KUBERNETES)
+    assert parse_document(text, "t").data == {"labels": {name: "x"}}
 
 
 @WRITER_SETTINGS
