@@ -19,6 +19,7 @@ Two readers, one writer:
 
 from __future__ import annotations
 
+import functools
 import gc
 import io
 import math
@@ -870,22 +871,28 @@ def _escape_char(char: str) -> str:
 
 #: Text every character of which `_escape_char` keeps as it is: printable ASCII but `"` and `\`.
 _AS_IS = re.compile(r"[ !#-\[\]-~]*")
+#: A character `_AS_IS` does not take: one `_escape_char` may escape.
+_MAY_ESCAPE = re.compile(r"[^ !#-\[\]-~]")
+
+
+def _escape_found(found: re.Match[str]) -> str:
+    return _escape_char(found.group())
 
 
 def quote(text: str) -> str:
     """A YAML double-quoted scalar that reads back as exactly `text`, whatever it holds."""
     if _AS_IS.fullmatch(text):  # most text: nothing to escape, no need to look at each character
         return '"' + text + '"'
-    return '"' + "".join(_escape_char(c) for c in text) + '"'
+    return '"' + _MAY_ESCAPE.sub(_escape_found, text) + '"'  # (only the other characters looked at)
 
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/]*")
 
 
 def key(text: str) -> str:
     """A mapping key: plain when that reads back unchanged under YAML 1.1 and 1.2, else quoted."""
     special = text.lower() in {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
-    return text if _PLAIN_KEY.match(text) and not special else quote(text)
+    return text if _PLAIN_KEY.fullmatch(text) and not special else quote(text)  # (`$` would pass "a\n")
 
 
 def scalar(value: Any) -> str:
@@ -967,11 +974,17 @@ def dump_all(documents: Sequence[Mapping[Any, Any]], *, layout: Layout = KUBERNE
 _PLAIN_SCALARS = frozenset({int, float, bool, type(None)})
 
 
-class _Writer:
-    """The lines of one `dump`. Keys repeat from service to service (memory, cpus, test...):
-    each is quoted once. Key paths are followed only as deep as a comment goes."""
+@functools.lru_cache(maxsize=4096)
+def _written_key(name: str) -> str:
+    """`key`, remembered: keys repeat from service to service and from file to file (memory,
+    cpus, test...; `export k8s` writes thousands of small documents with the same keys)."""
+    return key(name)
 
-    __slots__ = ("above", "keys", "layout", "lines", "reach")
+
+class _Writer:
+    """The lines of one `dump`. Key paths are followed only as deep as a comment goes."""
+
+    __slots__ = ("above", "layout", "lines", "reach")
 
     def __init__(self, lines: list[str], layout: Layout, comments: Mapping[KeyPath, str]) -> None:
         self.lines = lines
@@ -981,13 +994,6 @@ class _Writer:
         for path, text in comments.items():
             self.above.setdefault(path[:-1], {})[path[-1]] = text
         self.reach = max(map(len, self.above), default=-1)  # the longest path with a comment inside
-        self.keys: dict[str, str] = {}
-
-    def key(self, name: Any) -> str:
-        if type(name) is not str:  # (not remembered: `True` and `1` are one dict key)
-            return key(str(name))
-        found = self.keys[name] = key(name)
-        return found
 
     def inside(self, path: KeyPath | None, name: Any) -> KeyPath | None:
         """The path of `name` in the mapping or list at `path`, while a comment may lie below."""
@@ -995,11 +1001,11 @@ class _Writer:
 
     def mapping(self, data: Mapping[Any, Any], pad: str, path: KeyPath | None) -> None:
         append = self.lines.append
-        keys = self.keys
         above = self.above.get(path) if path is not None else None
         flow_lists = self.layout.flow_lists
         for name, value in data.items():
-            written = keys.get(name) or self.key(name)
+            # (a key of another type is not remembered: `True` and `1` are one dict key)
+            written = _written_key(name) if type(name) is str else key(str(name))
             if above is not None and name in above:
                 append(f"{pad}# {one_line(above[name])}")
             kind = type(value)
@@ -1019,6 +1025,9 @@ class _Writer:
     def sequence(self, data: Sequence[Any], pad: str, path: KeyPath | None) -> None:
         lines = self.lines
         for index, item in enumerate(data):
+            if type(item) is str:  # most items: checked first
+                lines.append(f"{pad}- {quote(item)}")
+                continue
             nested = isinstance(item, (Mapping, list, tuple)) and len(item) > 0
             if not nested or self.layout.flow_items:
                 lines.append(f"{pad}- {scalar(item)}")

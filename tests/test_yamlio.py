@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from composegen import yamlio
 from composegen.errors import InputError
@@ -406,3 +409,101 @@ def test_a_key_too_long_to_read_back_is_left_to_the_parser(length: int, reads: b
 )
 def test_a_document_says_whether_a_value_may_hold_a_dollar(text: str, dollars: bool) -> None:
     assert parse_document(text, "t.yml").has_dollars is dollars
+
+
+# --- the writer's fast paths against its plain definition --------------------------------------
+
+
+def _escaped(text: str) -> str:
+    """`quote` as defined: each character through `_escape_char`."""
+    return '"' + "".join(yamlio._escape_char(c) for c in text) + '"'
+
+
+def _reference_dump(data: dict[object, object], layout: yamlio.Layout) -> str:
+    """`dump` without its fast paths (remembered keys, strings first, the regex escapes): what it
+    wrote before they were added, for `export k8s` must write the same bytes."""
+    lines: list[str] = []
+
+    def key(name: object) -> str:
+        text = str(name)
+        special = text.lower() in {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
+        return text if yamlio._PLAIN_KEY.fullmatch(text) and not special else _escaped(text)
+
+    def mapping(data: Mapping[object, object], pad: str) -> None:
+        for name, value in data.items():
+            if isinstance(value, Mapping) and value:
+                lines.append(f"{pad}{key(name)}:")
+                mapping(value, pad + "  ")
+            elif isinstance(value, list | tuple) and value and name not in layout.flow_lists:
+                lines.append(f"{pad}{key(name)}:")
+                sequence(value, pad + layout.sequence_indent)
+            else:
+                lines.append(f"{pad}{key(name)}: {flow(value)}")
+
+    def sequence(data: Sequence[object], pad: str) -> None:
+        for item in data:
+            if not (isinstance(item, Mapping | list | tuple) and item) or layout.flow_items:
+                lines.append(f"{pad}- {flow(item)}")
+                continue
+            start = len(lines)
+            mapping(item, pad + "  ") if isinstance(item, Mapping) else sequence(item, pad + "  ")
+            lines[start] = f"{pad}- {lines[start].lstrip()}"
+
+    def flow(value: object) -> str:
+        if isinstance(value, Mapping):
+            return "{" + ", ".join(f"{_escaped(str(k))}: {flow(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, list | tuple):
+            return "[" + ", ".join(flow(v) for v in value) + "]"
+        return _escaped(value) if isinstance(value, str) else yamlio.scalar(value)
+
+    mapping(data, "")
+    return "\n".join(lines) + "\n"
+
+
+#: Text of every kind a manifest may hold: words YAML reads as other things, `: ` and ` #`,
+#: quotes, line breaks, control characters, unicode (BOM, line separators, astral), long runs.
+MANIFEST_TEXT = st.one_of(
+    st.sampled_from(["", "yes", "no", "on", "null", "~", "0777", "1e3", "- x", "a: b", "a #b", "$(X)", "TCP", "a\n"]),
+    st.text(max_size=30),
+    st.text(alphabet=st.sampled_from('ab :#"\\\n\t\r\x00\x07\x7f\x85\u2028\ufeffé🎉'), max_size=20),
+    st.builds(lambda word, n: word * n, st.sampled_from(["ab ", "x", '"']), st.integers(0, 400)),
+)
+#: Keys: text YAML reads as a key (at most 1,024 characters written: `_LONGEST_KEY`).
+MANIFEST_KEYS = st.one_of(MANIFEST_TEXT.filter(lambda text: len(text) <= 90), st.sampled_from(["name", "env"]))
+#: Numbers: those a manifest holds (int64; `read_back` pins what larger ones read back as).
+MANIFEST_SCALARS = st.one_of(MANIFEST_TEXT, st.integers(-(2**63), 2**63 - 1), st.booleans(), st.none())
+MANIFEST_DATA = st.dictionaries(
+    MANIFEST_KEYS,
+    st.recursive(
+        MANIFEST_SCALARS,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(MANIFEST_KEYS, inner, max_size=4),
+        max_leaves=20,
+    ),
+    max_size=6,
+)
+WRITER_SETTINGS = settings(max_examples=200, deadline=None, derandomize=True)
+
+
+@pytest.mark.parametrize("name", ["a\n", "label\n", "a/b\n"])
+def test_a_key_ending_in_a_line_break_is_quoted(name: str) -> None:
+    """A key that would be plain but for a final line break (a label key from the base): written
+    bare, it broke the manifest (the pattern's `$` also matches before a final newline)."""
+    text = yamlio.dump({"labels": {name: "x"}}, layout=yamlio.KUBERNETES)
+    assert parse_document(text, "t").data == {"labels": {name: "x"}}
+
+
+@WRITER_SETTINGS
+@given(text=st.text())
+def test_quote_is_each_character_escaped(text: str) -> None:
+    assert quote(text) == _escaped(text)
+    assert parse_document(f"k: {quote(text)}\n", "t").data["k"] == text
+
+
+@WRITER_SETTINGS
+@given(data=MANIFEST_DATA, layout=st.sampled_from([yamlio.KUBERNETES, yamlio.COMPOSE, OVERLAY_LAYOUT]))
+def test_dump_writes_what_its_plain_definition_writes(data: dict[object, object], layout: yamlio.Layout) -> None:
+    """Manifest-like data (plain mappings, lists, text, numbers, booleans, null) is written
+    byte for byte as the writer without its fast paths writes it, and reads back as the data."""
+    text = yamlio.dump(data, layout=layout)
+    assert text == _reference_dump(data, layout)
+    assert _typed(parse_document(text, "t").data) == _typed(data)

@@ -33,6 +33,7 @@ derive) in `defaults`: both printed by the CLI and in its json.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -157,9 +158,15 @@ class K8sExport:
 # --- values ----------------------------------------------------------------------------------
 
 
+#: What a DNS-1123 label cannot hold.
+_NOT_IN_LABEL = re.compile(r"[^a-z0-9-]+")
+
+
+@functools.lru_cache(maxsize=4096)
 def k8s_name(name: str) -> str:
-    """A DNS-1123 label: lowercase letters, digits and `-`, 63 at most."""
-    cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    """A DNS-1123 label: lowercase letters, digits and `-`, 63 at most. Remembered: each service's
+    name is asked for a dozen times while its manifests are laid out."""
+    cleaned = _NOT_IN_LABEL.sub("-", name.lower()).strip("-")
     return cleaned[:63].rstrip("-") or "service"
 
 
