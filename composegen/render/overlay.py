@@ -62,10 +62,12 @@ def plan(
     cwd: Path,
     docker_version: str | None = None,
     measurements: Path | None = None,
+    facts: bool = True,
 ) -> Planned:
     """Everything a render needs, with the plan; `docker_version` is the Engine the stack will
     run on, when it is older than composegen assumes (see sizing.plan.plan_stack); `measurements`
-    a file `composegen calibrate` wrote, whose measured values replace the estimates."""
+    a file `composegen calibrate` wrote, whose measured values replace the estimates; `facts`:
+    False leaves out what explain alone lists of the base (`ServicePlan.base_facts`)."""
     project = load_project(project_path, cwd)
     profile = load_profile(profile_ref, cwd, project.path)
     paths = project.compose_paths()
@@ -73,7 +75,7 @@ def plan(
     _refuse_too_many_services(len(base.services), paths)
     inputs = tuple(resolve_inputs(project, base.services, base.secret_values(), stack=base))
     measured, measured_text = read_measurements(measurements, cwd)
-    stack = plan_stack(inputs, profile.profile, project.project.host, docker_version, measured)
+    stack = plan_stack(inputs, profile.profile, project.project.host, docker_version, measured, facts)
     _refuse_impossible_limits(stack, project)
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
     if docker_version:
@@ -181,7 +183,7 @@ def render(
     measurements: Path | None = None,
     target: str = "compose",
 ) -> Rendered:
-    planned = plan(profile_ref, project_path, cwd, docker_version, measurements)
+    planned = plan(profile_ref, project_path, cwd, docker_version, measurements, facts=False)
     out = output or default_output(planned, target)
     if target == "swarm":
         from composegen.render.swarm import render_swarm_planned
