@@ -514,14 +514,22 @@ def _decomposes() -> bool:
 _SCALARS = frozenset({str, int, float, bool, type(None), Timestamp})
 
 
+#: The most entries a container may have to be compared with others: a long one (a port range
+#: written out, a long environment) is seldom repeated, and costs as much to freeze as to check.
+_FROZEN_LENGTH = 32
+
+
 def _frozen(value: Any) -> Any:
     """A hashable value equal for values the schema and compose's reading cannot tell apart: equal
     scalars of the same type (True is not 1, a `Timestamp` is not its text) in the same containers
-    with the same keys; TypeError for a value of another kind (a `!reset` tag). A container of
-    scalars alone (most of them) is frozen as its keys, its values and their types, in C."""
+    with the same keys; TypeError for a value of another kind (a `!reset` tag) or a container of
+    more than `_FROZEN_LENGTH` entries. A container of scalars alone (most of them) is frozen as
+    its keys, its values and their types, in C."""
     kind = type(value)
     if kind in _SCALARS:
         return (kind, value)
+    if isinstance(value, (Mapping, list)) and len(value) > _FROZEN_LENGTH:
+        raise TypeError(f"a {kind.__name__} of {len(value)} entries: not compared")
     if isinstance(value, Mapping):
         keys = tuple(value)
         values = tuple(value.values())
@@ -541,8 +549,9 @@ def _frozen(value: Any) -> Any:
 
 def _changed_services(services: Mapping[str, Any], base: Any) -> dict[str, Any] | None:
     """The services of a model that are not the very objects of `base`'s: of a service in both,
-    the keys whose values are not the very objects of the base service's, each (key, value) once
-    across services. None: there is nothing to take apart along (not mappings)."""
+    the keys whose values are not the very objects of the base service's; of those the base
+    service does not have (the later files' own, which an overlay repeats from service to
+    service), each (key, value) once. None: there is nothing to take apart along (not mappings)."""
     if not is_mapping(base):
         return None
     seen: set[tuple[str, Any]] = set()
@@ -556,7 +565,9 @@ def _changed_services(services: Mapping[str, Any], base: Any) -> dict[str, Any] 
             continue
         keys: dict[str, Any] = {}
         for key, value in service.items():
-            if value is earlier.get(key):
+            if key in earlier:  # the base's value, or one merged with it (seldom the same twice)
+                if value is not earlier[key]:
+                    keys[key] = value
                 continue
             try:
                 marker = (key, _frozen(value))

@@ -18,7 +18,7 @@ from test_compose_merge import write_case
 from composegen.compose import schema
 from composegen.compose.stack import Stack, load_more, load_stack
 from composegen.compose.tree import SDict, SList, plain
-from composegen.yamlio import parse_document
+from composegen.yamlio import Timestamp, parse_document
 
 CASES = [case for case in load_cases("merge_cases.yaml") if not case.get("our_raises")]
 
@@ -188,3 +188,31 @@ def test_the_overlays_drawn_are_valid_and_not(tmp_path: Path) -> None:
             seen.add(verdict)
     assert seen == {True, False}
     assert re.search("unknown key", str(schema.validate({"services": {"a": {"image": "x", "frobnicate": 1}}})))
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (True, 1),
+        (1, 1.0),
+        ("1", 1),
+        (Timestamp("2001-12-14"), "2001-12-14"),
+        ({"a": True}, {"a": 1}),
+        ({"a": 1}, {"a": 1.0}),
+        (["x"], [Timestamp("x")]),
+        ({"a": "b"}, ["a", "b"]),
+        ({"a": {"b": 1}}, {"a": {"b": True}}),
+        ({1: "x"}, {"1": "x"}),
+        ([], {}),
+    ],
+)
+def test_values_the_schema_may_tell_apart_are_never_taken_for_one(one: Any, other: Any) -> None:
+    """valid_over validates each distinct value of a service key once: two values the schema or
+    compose's reading could judge differently must never look alike."""
+    assert schema._frozen(one) != schema._frozen(other)
+    assert schema._frozen(one) == schema._frozen(SDict(one) if isinstance(one, dict) else one)
+
+
+def test_a_long_value_is_checked_not_compared() -> None:
+    with pytest.raises(TypeError):
+        schema._frozen(SList([f"{p}:{p}" for p in range(1, 100)], [None] * 99))
