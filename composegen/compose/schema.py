@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from composegen.compose.interpolate import CASTS, Caster, caster_for
 from composegen.compose.syntax import SyntaxProblem, go_shell_split, parse_port, parse_volume
 from composegen.compose.tree import PathTrie, TrieNode, dotted, ends, is_mapping, matches, step
-from composegen.compose.validator import CompiledSchema, SchemaViolation
+from composegen.compose.validator import ANNOTATIONS, CompiledSchema, SchemaViolation
 from composegen.errors import UnitError
 from composegen.units import parse_bytes, parse_duration
 from composegen.yamlio import KeyPath, Timestamp
@@ -475,3 +475,130 @@ def validate(data: Any) -> list[SchemaError]:
         if not any(error.path[: len(p)] == p for p in flagged):
             errors.append(error)
     return errors
+
+
+# --- a model over one already valid ------------------------------------------------------------
+
+#: Keywords of a schema node that judge each key of an object on its own (with the key set only
+#: for `additionalProperties`, which a subset of the keys cannot break more than the whole).
+_PER_KEY = frozenset({"type", "properties", "patternProperties", "additionalProperties"})
+
+
+def _per_key(node: Any) -> bool:
+    """Whether a schema node (its `$ref`s followed) is an object judged key by key: an object
+    valid where each of its keys is (so a part of it, each key of which is valid, is valid too)."""
+    node = _resolve(node)
+    return (
+        isinstance(node, Mapping)
+        and node.get("type") == "object"
+        and node.keys() - ANNOTATIONS <= _PER_KEY
+        and node.get("additionalProperties", True) in (True, False)
+    )
+
+
+@cache
+def _decomposes() -> bool:
+    """Whether the schema judges a model key by key at the top level, by service name under
+    `services`, and by service key in a service: what `valid_over` takes apart along."""
+    root = validator().schema
+    services = root.get("properties", {}).get("services") if isinstance(root, Mapping) else None
+    if not (_per_key(root) and _per_key(services)):
+        return False
+    assert isinstance(services, Mapping)
+    named = services.get("patternProperties", {})
+    return len(named) == 1 and all(_per_key(node) for node in named.values())
+
+
+#: The types of a YAML scalar as composegen reads one (a `Timestamp` is text to composegen, a
+#: time to compose: a type of its own).
+_SCALARS = frozenset({str, int, float, bool, type(None), Timestamp})
+
+
+#: The most entries a container may have to be compared with others: a long one (a port range
+#: written out, a long environment) is seldom repeated, and costs as much to freeze as to check.
+_FROZEN_LENGTH = 32
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable value equal for values the schema and compose's reading cannot tell apart: equal
+    scalars of the same type (True is not 1, a `Timestamp` is not its text) in the same containers
+    with the same keys; TypeError for a value of another kind (a `!reset` tag) or a container of
+    more than `_FROZEN_LENGTH` entries. A container of scalars alone (most of them) is frozen as
+    its keys, its values and their types, in C."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return (kind, value)
+    if isinstance(value, (Mapping, list)) and len(value) > _FROZEN_LENGTH:
+        raise TypeError(f"a {kind.__name__} of {len(value)} entries: not compared")
+    if isinstance(value, Mapping):
+        keys = tuple(value)
+        values = tuple(value.values())
+        kinds = tuple(map(type, values))
+        shape = (dict, keys, tuple(map(type, keys)))
+        if _SCALARS.issuperset(kinds):
+            return (*shape, values, kinds)
+        return (*shape, tuple(map(_frozen, values)))
+    if isinstance(value, list):
+        values = tuple(value)
+        kinds = tuple(map(type, values))
+        if _SCALARS.issuperset(kinds):
+            return (list, values, kinds)
+        return (list, tuple(map(_frozen, values)))
+    raise TypeError(f"no frozen form for {kind.__name__}")
+
+
+def _changed_services(services: Mapping[str, Any], base: Any) -> dict[str, Any] | None:
+    """The services of a model that are not the very objects of `base`'s: of a service in both,
+    the keys whose values are not the very objects of the base service's; of those the base
+    service does not have (the later files' own, which an overlay repeats from service to
+    service), each (key, value) once. None: there is nothing to take apart along (not mappings)."""
+    if not is_mapping(base):
+        return None
+    seen: set[tuple[str, Any]] = set()
+    out: dict[str, Any] = {}
+    for name, service in services.items():
+        earlier = base.get(name)
+        if service is earlier:
+            continue
+        if not (is_mapping(service) and is_mapping(earlier)) or not earlier.keys() <= service.keys():
+            out[name] = service  # a new service, or one with keys removed: whole
+            continue
+        keys: dict[str, Any] = {}
+        for key, value in service.items():
+            if key in earlier:  # the base's value, or one merged with it (seldom the same twice)
+                if value is not earlier[key]:
+                    keys[key] = value
+                continue
+            try:
+                marker = (key, _frozen(value))
+            except TypeError:
+                keys[key] = value
+                continue
+            if marker not in seen:
+                seen.add(marker)
+                keys[key] = value
+        if keys:
+            out[name] = keys
+    return out
+
+
+def valid_over(data: Any, base: Any) -> bool:
+    """Whether `validate(data)` finds nothing, for a model `data` made by merging files onto
+    `base`, a model `validate` finds nothing in (`stack.load_more`: the parts the later files
+    left alone are the very objects of `base`). The schema judges the top level key by key, the
+    services by name and a service key by key (`_decomposes`; checked on the schema, else the
+    whole of `data` is validated); compose's typed reading judges one string at a time, and the
+    sources of secrets and configs one definition at a time. So only what is not `base`'s is
+    validated: each top-level key whose value is new, whole; of `services`, each service key
+    whose value is new, each distinct (key, value) once. False: `validate(data)` has errors
+    (run it for them)."""
+    if not (_decomposes() and is_mapping(data) and is_mapping(base)) or not base.keys() <= data.keys():
+        return not validate(data)
+    part: dict[str, Any] = {}
+    for key, value in data.items():
+        earlier = base.get(key)
+        if value is earlier:
+            continue
+        services = _changed_services(value, earlier) if key == "services" and is_mapping(value) else None
+        part[key] = value if services is None else services
+    return not validate(part)

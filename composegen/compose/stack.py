@@ -73,6 +73,15 @@ class Problem(NamedTuple):
         return self.origin.where() if self.origin else ""
 
 
+class Loaded(NamedTuple):
+    """The files of a stack merged, before their keyed sequences are made unique and their
+    services finished, and what reading them found (`load_more` goes on from it)."""
+
+    merged: SDict
+    issues: tuple[VariableIssue, ...]
+    problems: tuple[Problem, ...]
+
+
 class Stack(NamedTuple):
     """A merged, interpolated compose model and where each part of it was written.
 
@@ -85,6 +94,7 @@ class Stack(NamedTuple):
     documents: tuple[Document, ...] = ()
     environment: Mapping[str, str] = MappingProxyType({})
     problems: tuple[Problem, ...] = ()
+    loaded: Loaded | None = None  # where `load_more` goes on from
 
     @property
     def services(self) -> Mapping[str, Any]:
@@ -394,7 +404,18 @@ class _Loader:
         chain: tuple[Path, ...] = (),
         displays: Sequence[str | None] | None = None,
     ) -> SDict:
-        merged = SDict()
+        return _unique_entries(self.merged(paths, variables, SDict(), chain, displays))
+
+    def merged(
+        self,
+        paths: Sequence[Path],
+        variables: Mapping[str, str],
+        merged: SDict,
+        chain: tuple[Path, ...] = (),
+        displays: Sequence[str | None] | None = None,
+    ) -> SDict:
+        """`paths` merged onto `merged` (what the files before them made), one by one; keyed
+        sequences not yet made unique (`_unique_entries`: once, at the end, as compose does)."""
         for index, path in enumerate(paths):
             display = displays[index] if displays else None
             layer = self.layer(path, variables, (*chain, self.real(path)), display)
@@ -403,9 +424,7 @@ class _Loader:
                 merged = SDict(layer, layer.origins)  # merging onto nothing, with no tag to strip: a copy
             else:
                 merged = merge_into(merged, layer, tagged=tagged)
-        result = enforce_unicity(merged)
-        assert isinstance(result, SDict)
-        return result
+        return merged
 
     # extends ------------------------------------------------------------------------------
 
@@ -741,7 +760,53 @@ def load_stack(
     variables.setdefault("PWD", str(Path.cwd()))  # compose always provides it
     name = project_name or _project_name(loader, files, variables, project)
     variables.setdefault("COMPOSE_PROJECT_NAME", name)
-    data = _finish(loader.load(files, variables, displays=[str(p) for p in files]), variables)
+    merged = loader.merged(files, variables, SDict(), displays=[str(p) for p in files])
+    return _loaded_stack(loader, merged, files, project, name, variables)
+
+
+def load_more(
+    base: Stack,
+    paths: Sequence[Path],
+    read: Mapping[Path, Document] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Stack:
+    """`load_stack([*base.files, *paths], env, project_dir=base.project_dir, read=read)` for a
+    `base` that `load_stack(base.files, env, project_dir=base.project_dir)` loaded: the same
+    stack, without reading, interpolating and merging the base's files again (a render checks
+    its overlay over the base it has just loaded). Loaded in full where a later file names the
+    project (`name:`: the project name is a variable the base's files were read with) or `base`
+    kept no `loaded` state."""
+    added = tuple(Path(p) for p in paths)
+    files = (*base.files, *added)
+    loaded = base.loaded
+    loader = _Loader(base.project_dir)
+    for path, doc in (read or {}).items():
+        loader.remember(path, doc)
+    if loaded is None or any(_names_project(loader.document(path, str(path)).data) for path in added):
+        return load_stack(files, env, project_dir=base.project_dir, read=read)
+    variables = dict(base.environment)
+    loader.documents.extend(base.documents)
+    loader.issues.extend(loaded.issues)
+    loader.problems.extend(loaded.problems)
+    merged = loader.merged(added, variables, loaded.merged, displays=[str(p) for p in added])
+    return _loaded_stack(loader, merged, files, base.project_dir, base.name, variables)
+
+
+def _names_project(data: Any) -> bool:
+    return isinstance(data, Mapping) and "name" in data
+
+
+def _unique_entries(merged: SDict) -> SDict:
+    result = enforce_unicity(merged)
+    assert isinstance(result, SDict)
+    return result
+
+
+def _loaded_stack(
+    loader: _Loader, merged: SDict, files: tuple[Path, ...], project: Path, name: str, variables: dict[str, str]
+) -> Stack:
+    """The stack of the files `loader` merged (`merged`: before keyed sequences are made unique)."""
+    data = _finish(_unique_entries(merged), variables)
     seen_issues: set[tuple[str, str, KeyPath, str]] = set()
     problems: list[Problem] = []
     for issue in loader.issues:
@@ -762,6 +827,7 @@ def load_stack(
         documents=tuple(loader.documents),
         environment=variables,
         problems=tuple(problems),
+        loaded=Loaded(merged, tuple(loader.issues), tuple(loader.problems)),
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from composegen.compose import schema
-from composegen.compose.stack import Stack, load_stack
+from composegen.compose.stack import Stack, load_more, load_stack
 from composegen.compose.tree import origin_at
 from composegen.errors import InputError
 from composegen.paths import os_error
@@ -20,21 +20,27 @@ _BASE_ONLY = frozenset({"variable-unset", "variable-required", "variable-invalid
 #: one that deploys (an unset variable is only a warning to compose; a required one is checked
 #: where the stack starts).
 _ENVIRONMENT_DECIDES = frozenset({"variable-unset", "variable-required"})
+#: Problems at whose paths `Stack.validate` drops the schema's errors.
+_SKIPPED_BY_VALIDATE = frozenset({"variable-required", "variable-invalid"})
 
 
-def load_base(paths: Sequence[Path], root: Path) -> Stack:
+def load_base(paths: Sequence[Path], root: Path) -> tuple[Stack, bool]:
     """The merged, interpolated base stack, exactly as `docker compose -f ... config` builds it;
     refused, naming its file and line, when compose would refuse the base alone (a duplicate key,
     a malformed `${`, a schema error, a service with neither image nor build, a reference to a
     service, volume, network, secret or config it does not define, a dependency cycle): an
-    overlay over it could never be used, and the error is the base's."""
+    overlay over it could never be used, and the error is the base's. With it, whether
+    `schema.validate` finds nothing at all in it (none of its errors left to the environment):
+    `check_merged` then validates only what an overlay changes."""
     stack = load_stack(list(paths), project_dir=root)
     problems = [
         (p.where(), p.message + (" (write a literal $ as $$)" if p.kind == "variable-invalid" else ""))
         for p in stack.problems
         if p.error and p.kind not in _ENVIRONMENT_DECIDES
     ]
-    for error in stack.validate():
+    errors = stack.validate()
+    valid = not errors and not any(p.kind in _SKIPPED_BY_VALIDATE for p in stack.problems)
+    for error in errors:
         origin = origin_at(stack.data, error.path)
         problems.append((origin.where() if origin is not None else str(paths[0]), str(error)))
     if not problems:
@@ -46,7 +52,7 @@ def load_base(paths: Sequence[Path], root: Path) -> Stack:
             where=where,
             fix="fix the compose file; `composegen lint` lists every problem",
         )
-    return stack
+    return stack, valid
 
 
 def _refused_project(stack: Stack) -> list[tuple[str, str]]:
@@ -77,12 +83,19 @@ def check_merged(
     overlay_name: str,
     read: Sequence[Document] = (),
     overlay_data: Mapping[str, Any] | None = None,
+    base: Stack | None = None,
+    base_valid: bool = False,
 ) -> tuple[list[str], Document]:
     """Problems compose would report for base + overlay: schema errors and mount conflicts; and
     the overlay as read (a large overlay costs seconds to parse: once is enough). `read`: the
     documents of `paths` the caller already parsed (the base it planned from), used as they are.
     `overlay_data`: the data `overlay_text` was dumped from, read back from the data itself
     (`yamlio.read_back`: no parsing, and no positions), instead of parsing the text.
+    `base`: the stack `paths` loaded (`load_base`), which the overlay is loaded over without
+    loading its files again (`stack.load_more`), and `base_valid` (`load_base`'s): the merged
+    stack is then validated only where the overlay changed it (`schema.valid_over`), and only
+    whether it is valid: when it is not, the problems say only that (check again without `base`
+    for what they are).
 
     The overlay is written to a private temporary folder (never beside the user's files) and
     merged last, with the project folder of the base: relative paths resolve as compose resolves
@@ -98,11 +111,18 @@ def check_merged(
             parsed = read_back(overlay_data, str(overlay))
         else:
             parsed = parse_document(overlay_text, str(overlay), generated=True)
-        given = {path: doc for path in paths for doc in read if doc.path == str(path)}
-        stack = load_stack([*paths, overlay], project_dir=root, read={**given, overlay: parsed})
+        if base is not None:
+            stack = load_more(base, [overlay], read={overlay: parsed})
+        else:
+            given = {path: doc for path in paths for doc in read if doc.path == str(path)}
+            stack = load_stack([*paths, overlay], project_dir=root, read={**given, overlay: parsed})
         problems = [
             f"{p.where() or overlay_name}: {p.message}" for p in stack.problems if p.error and p.kind not in _BASE_ONLY
         ]
+        if base is not None and base_valid:
+            if not schema.valid_over(stack.data, base.data):
+                problems.append(f"{overlay_name}: the schema or compose's reading of values refuses the merged stack")
+            return problems, parsed
         for error in schema.validate(stack.data):
             origin = origin_at(stack.data, error.path)
             where = origin.where() if origin is not None else overlay_name

@@ -34,6 +34,7 @@ class Planned:
     stack: StackPlan
     digest: str
     measurements: Measurements | None = None  # the file's values the plan used, when one was given
+    base_valid: bool = False  # the base alone passes the schema and compose's reading (render.base.load_base)
 
 
 @dataclass(frozen=True)
@@ -61,25 +62,27 @@ def plan(
     cwd: Path,
     docker_version: str | None = None,
     measurements: Path | None = None,
+    facts: bool = True,
 ) -> Planned:
     """Everything a render needs, with the plan; `docker_version` is the Engine the stack will
     run on, when it is older than composegen assumes (see sizing.plan.plan_stack); `measurements`
-    a file `composegen calibrate` wrote, whose measured values replace the estimates."""
+    a file `composegen calibrate` wrote, whose measured values replace the estimates; `facts`:
+    False leaves out what explain alone lists of the base (`ServicePlan.base_facts`)."""
     project = load_project(project_path, cwd)
     profile = load_profile(profile_ref, cwd, project.path)
     paths = project.compose_paths()
-    base = load_base(paths, project.root)
+    base, base_valid = load_base(paths, project.root)
     _refuse_too_many_services(len(base.services), paths)
     inputs = tuple(resolve_inputs(project, base.services, base.secret_values(), stack=base))
     measured, measured_text = read_measurements(measurements, cwd)
-    stack = plan_stack(inputs, profile.profile, project.project.host, docker_version, measured)
+    stack = plan_stack(inputs, profile.profile, project.project.host, docker_version, measured, facts)
     _refuse_impossible_limits(stack, project)
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
     if docker_version:
         texts.append(f"docker {docker_version}")
     if measured_text is not None:
         texts.append(f"measurements {measured_text}")
-    return Planned(project, profile, base, inputs, stack, _digest(profile, project, texts), measured)
+    return Planned(project, profile, base, inputs, stack, _digest(profile, project, texts), measured, base_valid)
 
 
 #: The largest memory limit composegen writes: 1 PiB, past any host. Counts and sizes that are
@@ -180,7 +183,7 @@ def render(
     measurements: Path | None = None,
     target: str = "compose",
 ) -> Rendered:
-    planned = plan(profile_ref, project_path, cwd, docker_version, measurements)
+    planned = plan(profile_ref, project_path, cwd, docker_version, measurements, facts=False)
     out = output or default_output(planned, target)
     if target == "swarm":
         from composegen.render.swarm import render_swarm_planned
@@ -247,8 +250,16 @@ def check_overlay(
 def _passes(text: str, data: Mapping[str, Any], planned: Planned, out: Path, paths: list[Path]) -> bool:
     """Whether the overlay's data, merged over the base, has nothing compose would refuse."""
     try:
+        over = planned.base if paths == planned.project.compose_paths() else None  # (a Swarm stack file: alone)
         problems, doc = check_merged(
-            paths, planned.project.root, text, out.name, planned.base.documents, overlay_data=data
+            paths,
+            planned.project.root,
+            text,
+            out.name,
+            planned.base.documents,
+            overlay_data=data,
+            base=over,
+            base_valid=planned.base_valid,
         )
     except (InputError, NotReadBack):
         return False

@@ -65,7 +65,9 @@ def render_stack(request: RenderRequest, say: Callable[[str], None]) -> RenderOu
     refuse_empty_output(request.output)
     to_stdout = request.output == STDOUT
     chosen_out = None if request.output is None or to_stdout else Path(request.output)
-    planned = plan(request.profile, request.project, request.cwd, request.docker_version, request.measurements)
+    planned = plan(
+        request.profile, request.project, request.cwd, request.docker_version, request.measurements, facts=False
+    )
     target = request.target if request.target is not None else planned.profile.profile.target
     out = chosen_out or default_output(planned, target)
     notes: list[dict[str, Any]] = []

@@ -226,9 +226,11 @@ def plan_service(
     docker_version: str | None = None,
     measured: ServiceMeasurement | None = None,
     policy: _Policy | None = None,
+    facts: bool = True,
 ) -> ServicePlan:
     """One service's plan; `policy`: what the profile gives every service, made once for a stack
-    (`plan_stack`), else here."""
+    (`plan_stack`), else here; `facts`: False leaves out `base_facts` (what explain lists of the
+    base, each line masked: nothing a render writes)."""
     if policy is None:
         policy = _policy(profile, docker_version)
     sizing = sized(inputs, profile)
@@ -288,7 +290,7 @@ def plan_service(
         restart=profile.restart,
         labels=_labels(inputs.role, limit, profile, policy),
         notes=(*sizing.base_notes, *sizing.notes, *notes),
-        base_facts=base_facts(inputs),
+        base_facts=base_facts(inputs) if facts else (),
         cpu_reservation=cpu_reservation if cpus is not None else None,
         gpus=_gpus(inputs),
         overrides=written_over,
@@ -391,13 +393,15 @@ def plan_stack(
     host: HostSpec | None,
     docker_version: str | None = None,
     measurements: Measurements | None = None,
+    facts: bool = True,
 ) -> StackPlan:
     """The plan for every service; `docker_version` (of the Engine that will run the stack) leaves
     out what an older Engine refuses (healthcheck.start_interval before 25); `measurements` (from
-    calibrate) replace the calculators' memory and cpus where a service was measured."""
+    calibrate) replace the calculators' memory and cpus where a service was measured; `facts`:
+    False leaves out each service's `base_facts` (explain's, as `plan_service`)."""
     policy = _policy(profile, docker_version)
     services = tuple(
-        plan_service(i, profile, docker_version, measurements.service(i.name) if measurements else None, policy)
+        plan_service(i, profile, docker_version, measurements.service(i.name) if measurements else None, policy, facts)
         for i in inputs
     )
     measured: tuple[str, ...] = ()
