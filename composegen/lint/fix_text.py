@@ -49,6 +49,8 @@ class TextPlan(NamedTuple):
     #: they go before, 0-based; the lines), for each fix that is the only one of its lines' place
     #: (SARIF's fixes take them as they are, each finding's its own)
     own: Mapping[int, tuple[int, tuple[str, ...]]] = MappingProxyType({})
+    #: every place lines were put in: (the line of the text they go before, 0-based; how many), by line
+    inserted: tuple[tuple[int, int], ...] = ()
 
 
 class _Insert(NamedTuple):
@@ -310,7 +312,8 @@ def plan_text(
     if not _holds(after, path, doc, inserts.values()):
         return None
     applied = tuple(fix.description for fix, _ in entries)
-    return TextPlan(after, applied, sum(len(found) for _, found in entries), doc, own)
+    inserted = tuple((at, len(new)) for at, new in placed)
+    return TextPlan(after, applied, sum(len(found) for _, found in entries), doc, own, inserted)
 
 
 def _holds(after: str, path: str, before: Document, inserts: Iterable[_Insert]) -> bool:
