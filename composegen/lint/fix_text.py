@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from itertools import pairwise
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -106,13 +107,11 @@ _Walked = dict[KeyPath, tuple[Any, int, int] | None]
 def _walk(doc: Document, path: KeyPath, known: _Walked) -> tuple[Any, int, int] | None:
     """The node at `path`, written where it reads (no anchor or merge on the way: each key below
     its parent's), with its key's line and column (0-based; -1 for the top). `known`: paths walked
-    already (thousands of services share the walk to `services`)."""
-    if path in known:
-        return known[path]
+    already, which it is not among (thousands of services share the walk to `services`)."""
     found: tuple[Any, int, int] | None = None
     if not path:
         found = (doc.data, -1, -1)
-    elif (parent := _walk(doc, path[:-1], known)) is not None:
+    elif (parent := known[path[:-1]] if path[:-1] in known else _walk(doc, path[:-1], known)) is not None:
         node, line, column = parent
         key = path[-1]
         if isinstance(node, SDict) and isinstance(key, str) and key in node:
@@ -125,7 +124,7 @@ def _walk(doc: Document, path: KeyPath, known: _Walked) -> tuple[Any, int, int] 
 
 def _mapping_at(doc: Document, path: KeyPath, known: _Walked) -> tuple[SDict, int, int] | None:
     """The block mapping at `path` (see `_walk`), with its key's line and column (0-based)."""
-    found = _walk(doc, path, known)
+    found = known[path] if path in known else _walk(doc, path, known)
     if found is None or not isinstance(found[0], SDict) or found[1] < 0:
         return None
     return found
@@ -145,6 +144,23 @@ def _end(lines: _Lines, start: int, column: int, list_dash: int | None = None) -
         elif indent < list_dash or (indent == list_dash and not lines.text[index].lstrip(" ").startswith("-")):
             return index
     return len(depth)
+
+
+def _block(lines: _Lines, start: int, column: int) -> tuple[int, int, int]:
+    """The block below line `start`'s key at `column`: its first and last content lines (-1 where
+    it has none), and `_end(lines, start, column)`, read in one pass."""
+    depth = lines.depth
+    first = last = -1
+    for index in range(start + 1, len(depth)):
+        indent = depth[index]
+        if indent < 0:
+            continue
+        if indent <= column:
+            return first, last, index
+        if first < 0:
+            first = index
+        last = index
+    return first, last, len(depth)
 
 
 def _inside(node: SDict | SList, start: int, end: int) -> list[tuple[int, int, Any]]:
@@ -171,16 +187,20 @@ def _last_start(node: Any, start: int, end: int, inside: list[tuple[int, int, An
     return found
 
 
-def _insertion_point(lines: _Lines, start: int, end: int, depth: int, last_start: int) -> int | None:
+def _insertion_point(
+    lines: _Lines, start: int, end: int, depth: int, last_start: int, last: int | None = None
+) -> int | None:
     """Where lines added at the end of a block (`start` to before `end`) go: after its last
     content line, and after a comment below it that the round trip writes at the added lines'
     indentation (`depth`) or deeper. None where the round trip may write those lines otherwise
     (so the lines it carries back are its own to say): the last value takes more lines than its
     first (`last_start`: a block scalar, a flow collection or text on several lines; a `<<:` merge
     of one anchor below it is a line of its own), or is more
-    than a plain value with comments below it (a flow collection, an anchor, a tag)."""
+    than a plain value with comments below it (a flow collection, an anchor, a tag). `last`: the
+    block's last content line, where the caller has it."""
     text, depths = lines
-    last = next((i for i in range(end - 1, start, -1) if depths[i] >= 0), None)
+    if last is None:
+        last = next((i for i in range(end - 1, start, -1) if depths[i] >= 0), None)
     if last is None or (last != last_start and not (last > last_start and _MERGE.match(text[last]))):
         return None
     after = last + 1
@@ -202,9 +222,8 @@ def _new_lines(lines: _Lines, insert: _Insert) -> tuple[int, tuple[str, ...]] | 
     text, depths = lines
     if not _KEY_ALONE.match(text[line], at_column):
         return None
-    block_end = _end(lines, line, at_column)
-    children = next((i for i in range(line + 1, block_end) if depths[i] >= 0), None)
-    if children is None:
+    children, last, block_end = _block(lines, line, at_column)
+    if children < 0:
         return None
     column = depths[children]
     # indented otherwise than the round trip's two spaces a level, every line it rewrites differs
@@ -216,7 +235,7 @@ def _new_lines(lines: _Lines, insert: _Insert) -> tuple[int, tuple[str, ...]] | 
         return None
     values = tuple(values_list)
     if key not in node:
-        at = _insertion_point(lines, line, block_end, 2 * len(path), _last_start(node, line, block_end, own))
+        at = _insertion_point(lines, line, block_end, 2 * len(path), _last_start(node, line, block_end, own), last)
         if at is None:
             return None
         return at, _placed_lines(key, values, column, False)
@@ -299,7 +318,7 @@ def plan_text(
         if ends_line and len(insert.fixes) == 1 and len(entries[insert.fixes[0]][0].edits) == 1:
             own[insert.fixes[0]] = lines_at
     placed.sort(key=itemgetter(0))
-    if any(placed[i][0] == placed[i + 1][0] for i in range(len(placed) - 1)):
+    if any(one[0] == next_one[0] for one, next_one in pairwise(placed)):
         return None  # two blocks end on one line: which comes first is the round trip's to say
     out: list[str] = []
     done = 0
