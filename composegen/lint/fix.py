@@ -62,16 +62,12 @@ class FixPlan:
         out: list[str] = []
         for change in self.changes:
             before, after = mask_yaml_texts((change.before, change.after))  # mostly the same lines
-            out.extend(
-                unified_diff(
-                    before.splitlines(keepends=True),
-                    after.splitlines(keepends=True),
-                    fromfile=f"a/{change.display}",
-                    tofile=f"b/{change.display}",
-                    inserted=change.inserted,
-                )
-            )
-        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
+            a, b = before.splitlines(keepends=True), after.splitlines(keepends=True)
+            lines = unified_diff(a, b, f"a/{change.display}", f"b/{change.display}", inserted=change.inserted)
+            if len(a) != before.count("\n") or len(b) != after.count("\n"):  # a line with no newline
+                lines = [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
+            out.extend(lines)
+        return "".join(out)
 
     def write(self) -> None:
         from composegen.writer import write_atomic

@@ -187,22 +187,21 @@ def _span(start: int, stop: int) -> str:
 
 def unified_diff(
     a: Sequence[str], b: Sequence[str], fromfile: str, tofile: str, context: int = 3, inserted: Inserted | None = None
-) -> Iterator[str]:
+) -> list[str]:
     """The lines of a unified diff from `a` to `b` (lines with their newlines), as
     difflib.unified_diff writes one. `inserted`: see `opcodes`."""
-    started = False
+    out: list[str] = []
     for group in _grouped(opcodes(a, b, inserted), context):
-        if not started:
-            started = True
-            yield f"--- {fromfile}\n"
-            yield f"+++ {tofile}\n"
+        if not out:
+            out += (f"--- {fromfile}\n", f"+++ {tofile}\n")
         first, last = group[0], group[-1]
-        yield f"@@ -{_span(first[1], last[2])} +{_span(first[3], last[4])} @@\n"
+        out.append(f"@@ -{_span(first[1], last[2])} +{_span(first[3], last[4])} @@\n")
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                yield from (" " + line for line in a[i1:i2])
+                out += [" " + line for line in a[i1:i2]]
                 continue
             if tag in ("replace", "delete"):
-                yield from ("-" + line for line in a[i1:i2])
+                out += ["-" + line for line in a[i1:i2]]
             if tag in ("replace", "insert"):
-                yield from ("+" + line for line in b[j1:j2])
+                out += ["+" + line for line in b[j1:j2]]
+    return out
