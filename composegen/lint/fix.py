@@ -44,6 +44,8 @@ class FileChange:
     #: the lines the fix of each finding (by `Finding.key`) inserts on its own, where the text
     #: planner placed them (fix_text.TextPlan.own): (the line they go before, 0-based; the lines)
     own: Mapping[Any, tuple[int, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
+    #: where the text planner put lines in (fix_text.TextPlan.inserted): the diff is read off them
+    inserted: tuple[tuple[int, int], ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -60,15 +62,12 @@ class FixPlan:
         out: list[str] = []
         for change in self.changes:
             before, after = mask_yaml_texts((change.before, change.after))  # mostly the same lines
-            out.extend(
-                unified_diff(
-                    before.splitlines(keepends=True),
-                    after.splitlines(keepends=True),
-                    fromfile=f"a/{change.display}",
-                    tofile=f"b/{change.display}",
-                )
-            )
-        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
+            a, b = before.splitlines(keepends=True), after.splitlines(keepends=True)
+            lines = unified_diff(a, b, f"a/{change.display}", f"b/{change.display}", inserted=change.inserted)
+            if len(a) != before.count("\n") or len(b) != after.count("\n"):  # a line with no newline
+                lines = [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
+            out.extend(lines)
+        return "".join(out)
 
     def write(self) -> None:
         from composegen.writer import write_atomic
@@ -321,7 +320,7 @@ def _plan_file(
     on_text = plan_text(text, str(path), entries, read.get(text))
     if on_text is not None:
         own = {found[0].key: lines for index, lines in on_text.own.items() if len(found := entries[index][1]) == 1}
-        change = FileChange(path, display, text, on_text.after, on_text.applied, on_text.before, own)
+        change = FileChange(path, display, text, on_text.after, on_text.applied, on_text.before, own, on_text.inserted)
         return change, on_text.fixed, []
     try:
         data = load_roundtrip(text, str(path))

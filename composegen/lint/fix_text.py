@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from itertools import pairwise
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -48,6 +50,8 @@ class TextPlan(NamedTuple):
     #: they go before, 0-based; the lines), for each fix that is the only one of its lines' place
     #: (SARIF's fixes take them as they are, each finding's its own)
     own: Mapping[int, tuple[int, tuple[str, ...]]] = MappingProxyType({})
+    #: every place lines were put in: (the line of the text they go before, 0-based; how many), by line
+    inserted: tuple[tuple[int, int], ...] = ()
 
 
 class _Insert(NamedTuple):
@@ -67,9 +71,17 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
-def _is_content(line: str) -> bool:
-    stripped = line.strip()
-    return bool(stripped) and not stripped.startswith("#")
+def _depths(lines: Sequence[str]) -> list[int]:
+    """Each line's indentation where it holds content (not blank, not a comment), else -1: read
+    once for the whole file (each insertion looks at a few lines, tens of thousands of times)."""
+    return [len(line) - len(line.lstrip(" ")) if (s := line.strip()) and s[0] != "#" else -1 for line in lines]
+
+
+class _Lines(NamedTuple):
+    """A file's lines, and each one's `_depths`."""
+
+    text: list[str]
+    depth: list[int]
 
 
 @lru_cache(maxsize=64)
@@ -78,110 +90,160 @@ def _dumped(key: str, values: tuple[Any, ...]) -> tuple[str, ...]:
     return tuple(dump_roundtrip({key: list(values)}).splitlines(keepends=True))
 
 
-def _mapping_at(doc: Document, path: Sequence[Any]) -> tuple[SDict, int, int] | None:
-    """The block mapping at `path`, written where it reads (no anchor or merge on the way: each
-    key below its parent's), with its key's line and column (0-based)."""
-    node: Any = doc.data
-    line, column = -1, -1
-    for key in path:
-        if not isinstance(node, SDict) or not isinstance(key, str) or key not in node:
-            return None
-        origin = node.origins.get(key)
-        if origin is None or origin.line - 1 <= line or origin.column - 1 <= column:
-            return None
-        node, line, column = node[key], origin.line - 1, origin.column - 1
-    if not isinstance(node, SDict) or line < 0:
+@lru_cache(maxsize=64)
+def _placed_lines(key: str, values: tuple[Any, ...], indent: int, items_only: bool) -> tuple[str, ...]:
+    """`_dumped`'s lines at `indent`: the key and its list, or (`items_only`) the items alone, with
+    their dashes at `indent` (made once for the many insertions that are alike)."""
+    dumped = _dumped(key, values)
+    if items_only:
+        return tuple(" " * indent + line[2:] for line in dumped[1:])
+    return tuple(" " * indent + line for line in dumped)
+
+
+#: Where a key path leads (`_walk`), by the path: the node, its key's line and column (0-based).
+_Walked = dict[KeyPath, tuple[Any, int, int] | None]
+
+
+def _walk(doc: Document, path: KeyPath, known: _Walked) -> tuple[Any, int, int] | None:
+    """The node at `path`, written where it reads (no anchor or merge on the way: each key below
+    its parent's), with its key's line and column (0-based; -1 for the top). `known`: paths walked
+    already, which it is not among (thousands of services share the walk to `services`)."""
+    found: tuple[Any, int, int] | None = None
+    if not path:
+        found = (doc.data, -1, -1)
+    elif (parent := known[path[:-1]] if path[:-1] in known else _walk(doc, path[:-1], known)) is not None:
+        node, line, column = parent
+        key = path[-1]
+        if isinstance(node, SDict) and isinstance(key, str) and key in node:
+            origin = node.origins.get(key)
+            if origin is not None and origin.line - 1 > line and origin.column - 1 > column:
+                found = (node[key], origin.line - 1, origin.column - 1)
+    known[path] = found
+    return found
+
+
+def _mapping_at(doc: Document, path: KeyPath, known: _Walked) -> tuple[SDict, int, int] | None:
+    """The block mapping at `path` (see `_walk`), with its key's line and column (0-based)."""
+    found = known[path] if path in known else _walk(doc, path, known)
+    if found is None or not isinstance(found[0], SDict) or found[1] < 0:
         return None
-    return node, line, column
+    return found
 
 
-def _end(lines: Sequence[str], start: int, column: int, list_dash: int | None = None) -> int:
+def _end(lines: _Lines, start: int, column: int, list_dash: int | None = None) -> int:
     """The first line after `start` holding content at `column` or left of it (for a block list,
     `list_dash`: left of its dashes, or at them and not an item)."""
-    for index in range(start + 1, len(lines)):
-        text = lines[index]
-        if not _is_content(text):
+    depth = lines.depth
+    for index in range(start + 1, len(depth)):
+        indent = depth[index]
+        if indent < 0:
             continue
-        indent = _indent(text)
         if list_dash is None:
             if indent <= column:
                 return index
-        elif indent < list_dash or (indent == list_dash and not text.lstrip(" ").startswith("-")):
+        elif indent < list_dash or (indent == list_dash and not lines.text[index].lstrip(" ").startswith("-")):
             return index
-    return len(lines)
+    return len(depth)
 
 
-def _last_start(node: Any, start: int, end: int) -> int:
+def _block(lines: _Lines, start: int, column: int) -> tuple[int, int, int]:
+    """The block below line `start`'s key at `column`: its first and last content lines (-1 where
+    it has none), and `_end(lines, start, column)`, read in one pass."""
+    depth = lines.depth
+    first = last = -1
+    for index in range(start + 1, len(depth)):
+        indent = depth[index]
+        if indent < 0:
+            continue
+        if indent <= column:
+            return first, last, index
+        if first < 0:
+            first = index
+        last = index
+    return first, last, len(depth)
+
+
+def _inside(node: SDict | SList, start: int, end: int) -> list[tuple[int, int, Any]]:
+    """(line, column, key) of each key or item of `node` written on lines `start` to before `end`."""
+    origins = node.origins.items() if isinstance(node, SDict) else enumerate(node.origins)
+    return [(o.line - 1, o.column - 1, key) for key, o in origins if o is not None and start < o.line - 1 < end]
+
+
+def _last_start(node: Any, start: int, end: int, inside: list[tuple[int, int, Any]] | None = None) -> int:
     """The line (0-based) where the last value written in `node`'s block (lines `start` to before
-    `end`) starts: its last key or item, and theirs down to a scalar; -1 where there is none."""
+    `end`) starts: its last key or item, and theirs down to a scalar; -1 where there is none.
+    `inside`: `_inside(node, start, end)`, where the caller has it."""
     found, column = -1, -1
     while isinstance(node, (SDict, SList)):
-        origins = node.origins.items() if isinstance(node, SDict) else enumerate(node.origins)
-        inside = [(o.line - 1, o.column - 1, key) for key, o in origins if o is not None and start < o.line - 1 < end]
+        if inside is None:
+            inside = _inside(node, start, end)
         if not inside:
             break
         first, last = min(inside), max(inside)
         if found >= 0 and first[0] == found and first[1] != column and last[0] > found:
             return -1  # a flow collection on several lines (a block one starts below its key)
         found, column, key = last
-        node = node[key]
+        node, inside = node[key], None
     return found
 
 
-def _insertion_point(lines: Sequence[str], start: int, end: int, depth: int, last_start: int) -> int | None:
+def _insertion_point(
+    lines: _Lines, start: int, end: int, depth: int, last_start: int, last: int | None = None
+) -> int | None:
     """Where lines added at the end of a block (`start` to before `end`) go: after its last
     content line, and after a comment below it that the round trip writes at the added lines'
     indentation (`depth`) or deeper. None where the round trip may write those lines otherwise
     (so the lines it carries back are its own to say): the last value takes more lines than its
     first (`last_start`: a block scalar, a flow collection or text on several lines; a `<<:` merge
     of one anchor below it is a line of its own), or is more
-    than a plain value with comments below it (a flow collection, an anchor, a tag)."""
-    last = next((i for i in range(end - 1, start, -1) if _is_content(lines[i])), None)
-    if last is None or (last != last_start and not (last > last_start and _MERGE.match(lines[last]))):
-        return None
-    trailing = lines[last + 1 : end]
-    if any(line.strip() for line in trailing) and _NOT_PLAIN.search(lines[last]):
+    than a plain value with comments below it (a flow collection, an anchor, a tag). `last`: the
+    block's last content line, where the caller has it."""
+    text, depths = lines
+    if last is None:
+        last = next((i for i in range(end - 1, start, -1) if depths[i] >= 0), None)
+    if last is None or (last != last_start and not (last > last_start and _MERGE.match(text[last]))):
         return None
     after = last + 1
+    if after == end:
+        return after
+    if any(line.strip() for line in text[after:end]) and _NOT_PLAIN.search(text[last]):
+        return None
     for index in range(end - 1, last, -1):
-        if lines[index].strip() and _indent(lines[index]) >= depth:
-            after = index + 1
-            break
+        if text[index].strip() and _indent(text[index]) >= depth:
+            return index + 1
     return after
 
 
-def _new_lines(lines: Sequence[str], insert: _Insert) -> tuple[int, list[str]] | None:
+def _new_lines(lines: _Lines, insert: _Insert) -> tuple[int, tuple[str, ...]] | None:
     """Where `insert`'s lines go and what they are, or None where the round trip must do it."""
-    node, key = insert.node, insert.key
-    if any(str(other) == key and other != key for other in node):
+    node, path, key, line, at_column, values_list, _ = insert
+    if any(str(other) == key and other != key for other in node if not isinstance(other, str)):
+        return None  # (a key that is a string is the key or another: a number may read as `key`)
+    text, depths = lines
+    if not _KEY_ALONE.match(text[line], at_column):
         return None
-    if not _KEY_ALONE.match(lines[insert.line], insert.column):
+    children, last, block_end = _block(lines, line, at_column)
+    if children < 0:
         return None
-    block_end = _end(lines, insert.line, insert.column)
-    children = next((i for i in range(insert.line + 1, block_end) if _is_content(lines[i])), None)
-    if children is None:
-        return None
-    column = _indent(lines[children])
+    column = depths[children]
     # indented otherwise than the round trip's two spaces a level, every line it rewrites differs
     # from the user's, and which of them it can carry back is its own to say
-    if insert.column != 2 * (len(insert.path) - 1) or column != 2 * len(insert.path):
+    if at_column != 2 * (len(path) - 1) or column != 2 * len(path):
         return None
-    own = [o for o in node.origins.values() if insert.line < o.line - 1 < block_end]
-    if any(o.column - 1 != column for o in own):
+    own = _inside(node, line, block_end)
+    if any(o_column != column for _, o_column, _ in own):
         return None
-    dumped = _dumped(key, tuple(insert.values))
+    values = tuple(values_list)
     if key not in node:
-        at = _insertion_point(
-            lines, insert.line, block_end, 2 * len(insert.path), _last_start(node, insert.line, block_end)
-        )
+        at = _insertion_point(lines, line, block_end, 2 * len(path), _last_start(node, line, block_end, own), last)
         if at is None:
             return None
-        return at, [" " * column + line for line in dumped]
+        return at, _placed_lines(key, values, column, False)
     written, origin = node[key], node.origins.get(key)
     if not isinstance(written, SList) or not written or origin is None:
         return None
     key_line = origin.line - 1
-    if not insert.line < key_line < block_end or not _KEY_ALONE.match(lines[key_line], origin.column - 1):
+    if not line < key_line < block_end or not _KEY_ALONE.match(text[key_line], origin.column - 1):
         return None
     dashes = set()
     previous = key_line
@@ -189,7 +251,7 @@ def _new_lines(lines: Sequence[str], insert: _Insert) -> tuple[int, list[str]] |
         if item is None or item.line - 1 <= previous:
             return None
         previous = item.line - 1
-        dash = _DASH.match(lines[previous][: item.column - 1])
+        dash = _DASH.match(text[previous][: item.column - 1])
         if dash is None:
             return None
         dashes.add(len(dash.group(1)))
@@ -199,10 +261,10 @@ def _new_lines(lines: Sequence[str], insert: _Insert) -> tuple[int, list[str]] |
     if dash_column not in (column, column + 2):
         return None
     list_end = min(_end(lines, key_line, origin.column - 1, dash_column), block_end)
-    at = _insertion_point(lines, key_line, list_end, 2 * len(insert.path) + 2, _last_start(written, key_line, list_end))
+    at = _insertion_point(lines, key_line, list_end, 2 * len(path) + 2, _last_start(written, key_line, list_end))
     if at is None:
         return None
-    return at, [" " * dash_column + line[2:] for line in dumped[1:]]
+    return at, _placed_lines(key, values, dash_column, True)
 
 
 def plan_text(
@@ -228,9 +290,10 @@ def plan_text(
     if doc.duplicate_keys:
         return None
     inserts: dict[tuple[int, str], _Insert] = {}
+    walked: _Walked = {}
     for index, (fix, _) in enumerate(entries):
         for edit in fix.edits:
-            found = _mapping_at(doc, edit.path[:-1])
+            found = _mapping_at(doc, tuple(edit.path[:-1]), walked)
             key = edit.path[-1]
             if found is None or not isinstance(key, str):
                 return None
@@ -242,18 +305,20 @@ def plan_text(
             insert.fixes.append(index)
     if not lines[-1].endswith("\n"):
         lines[-1] += "\n"  # as the round trip's carried lines end
-    placed: list[tuple[int, list[str]]] = []
+    by_line = _Lines(lines, _depths(lines))
+    placed: list[tuple[int, tuple[str, ...]]] = []
     own: dict[int, tuple[int, tuple[str, ...]]] = {}
+    ends_line = text.endswith("\n")
     for insert in inserts.values():
-        lines_at = _new_lines(lines, insert)
+        lines_at = _new_lines(by_line, insert)
         if lines_at is None:
             return None
         placed.append(lines_at)
         # (a text without a newline at its end gets one from the first fix there: not its own)
-        if len(insert.fixes) == 1 and len(entries[insert.fixes[0]][0].edits) == 1 and text.endswith("\n"):
-            own[insert.fixes[0]] = (lines_at[0], tuple(lines_at[1]))
-    placed.sort(key=lambda p: p[0])
-    if any(placed[i][0] == placed[i + 1][0] for i in range(len(placed) - 1)):
+        if ends_line and len(insert.fixes) == 1 and len(entries[insert.fixes[0]][0].edits) == 1:
+            own[insert.fixes[0]] = lines_at
+    placed.sort(key=itemgetter(0))
+    if any(one[0] == next_one[0] for one, next_one in pairwise(placed)):
         return None  # two blocks end on one line: which comes first is the round trip's to say
     out: list[str] = []
     done = 0
@@ -266,7 +331,8 @@ def plan_text(
     if not _holds(after, path, doc, inserts.values()):
         return None
     applied = tuple(fix.description for fix, _ in entries)
-    return TextPlan(after, applied, sum(len(found) for _, found in entries), doc, own)
+    inserted = tuple((at, len(new)) for at, new in placed)
+    return TextPlan(after, applied, sum(len(found) for _, found in entries), doc, own, inserted)
 
 
 def _holds(after: str, path: str, before: Document, inserts: Iterable[_Insert]) -> bool:

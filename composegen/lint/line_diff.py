@@ -8,6 +8,10 @@ occur once on each side (a service's own name) anchor the rest along the longest
 pairs in order, and the gaps between anchors are diffed the same way. A gap with no such line is
 given to SequenceMatcher when it is small and counted as replaced when it is not: the fix planner
 then finds no counterpart for its lines and leaves that fix to the user (never a wrong one).
+
+Where one side is the other with lines put in at known places (`lint --diff` of the text planner's
+insertions), the diff is read off those places (`inserted_blocks`), where that is provably the
+diff above: a check of the lines between them, without the diff's search.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from collections.abc import Iterator, Sequence
 Opcode = tuple[str, int, int, int, int]
 #: The most lines × lines a gap with no anchor is given to SequenceMatcher with.
 SMALL_GAP = 40_000
+#: Lines put in: (the line of the first side they go before, 0-based; how many), by line.
+Inserted = Sequence[tuple[int, int]]
 
 
 def _anchors(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int) -> list[tuple[int, int]]:
@@ -89,11 +95,57 @@ def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, 
     return merged
 
 
-def opcodes(a: Sequence[str], b: Sequence[str]) -> list[Opcode]:
-    """How to turn `a` into `b`, as difflib.SequenceMatcher(None, a, b).get_opcodes() says it."""
+def inserted_blocks(a: Sequence[str], b: Sequence[str], inserted: Inserted) -> list[tuple[int, int, int]] | None:
+    """`matching_blocks(a, b)` read off `inserted`, where `b` is `a` with lines put in there; None
+    where it is not, or where the diff could align it otherwise. It cannot where no new block
+    could slide (its first line is not the line it goes before, its last not the line above it:
+    cutting the common head and tail stops at the first and last blocks) and a line found once in
+    `a` and not among the new lines (an anchor: once in `b` too, in its own place) lies between
+    each two blocks: every gap between anchors then holds at most one block, which its own head
+    and tail cut out whole."""
+    a, b = list(a), list(b)  # (slices compared as lists)
+    if len(b) != len(a) + sum(count for _, count in inserted):
+        return None
+    blocks: list[tuple[int, int, int]] = []
+    between: list[tuple[int, int]] = []  # the lines of `a` between one block and the next
+    new: set[str] = set()
+    i = j = 0
+    for index, (at, count) in enumerate(inserted):
+        if count < 1 or not i <= at <= len(a) or a[i:at] != b[j : j + at - i]:
+            return None
+        if index:
+            between.append((i, at))
+        if at > i:
+            blocks.append((i, j, at - i))
+        j += at - i
+        lines = b[j : j + count]
+        if (at < len(a) and lines[0] == a[at]) or (at > 0 and lines[-1] == a[at - 1]):
+            return None
+        new.update(lines)
+        i, j = at, j + count
+    if a[i:] != b[j:]:
+        return None
+    if i < len(a):
+        blocks.append((i, j, len(a) - i))
+    once = Counter(a) if between else Counter()
+    for lo, hi in between:
+        for line in a[lo:hi]:
+            if once[line] == 1 and line not in new:
+                break
+        else:
+            return None
+    return blocks
+
+
+def opcodes(a: Sequence[str], b: Sequence[str], inserted: Inserted | None = None) -> list[Opcode]:
+    """How to turn `a` into `b`, as difflib.SequenceMatcher(None, a, b).get_opcodes() says it.
+    `inserted`: where `b` is `a` with lines put in (see `inserted_blocks`), if known."""
+    blocks = None if inserted is None else inserted_blocks(a, b, inserted)
+    if blocks is None:
+        blocks = matching_blocks(a, b)
     out: list[Opcode] = []
     i = j = 0
-    for ai, bj, size in [*matching_blocks(a, b), (len(a), len(b), 0)]:
+    for ai, bj, size in [*blocks, (len(a), len(b), 0)]:
         tag = "replace" if i < ai and j < bj else "delete" if i < ai else "insert" if j < bj else ""
         if tag:
             out.append((tag, i, ai, j, bj))
@@ -133,22 +185,23 @@ def _span(start: int, stop: int) -> str:
     return f"{start if not length else start + 1},{length}"
 
 
-def unified_diff(a: Sequence[str], b: Sequence[str], fromfile: str, tofile: str, context: int = 3) -> Iterator[str]:
+def unified_diff(
+    a: Sequence[str], b: Sequence[str], fromfile: str, tofile: str, context: int = 3, inserted: Inserted | None = None
+) -> list[str]:
     """The lines of a unified diff from `a` to `b` (lines with their newlines), as
-    difflib.unified_diff writes one."""
-    started = False
-    for group in _grouped(opcodes(a, b), context):
-        if not started:
-            started = True
-            yield f"--- {fromfile}\n"
-            yield f"+++ {tofile}\n"
+    difflib.unified_diff writes one. `inserted`: see `opcodes`."""
+    out: list[str] = []
+    for group in _grouped(opcodes(a, b, inserted), context):
+        if not out:
+            out += (f"--- {fromfile}\n", f"+++ {tofile}\n")
         first, last = group[0], group[-1]
-        yield f"@@ -{_span(first[1], last[2])} +{_span(first[3], last[4])} @@\n"
+        out.append(f"@@ -{_span(first[1], last[2])} +{_span(first[3], last[4])} @@\n")
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                yield from (" " + line for line in a[i1:i2])
+                out += [" " + line for line in a[i1:i2]]
                 continue
             if tag in ("replace", "delete"):
-                yield from ("-" + line for line in a[i1:i2])
+                out += ["-" + line for line in a[i1:i2]]
             if tag in ("replace", "insert"):
-                yield from ("+" + line for line in b[j1:j2])
+                out += ["+" + line for line in b[j1:j2]]
+    return out

@@ -9,11 +9,11 @@ import difflib
 import time
 from collections.abc import Sequence
 
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from composegen.lint.fix_parts import Hunk, _own_edit, read_text, text_edit
-from composegen.lint.line_diff import Opcode, opcodes, unified_diff
+from composegen.lint.line_diff import Inserted, Opcode, inserted_blocks, matching_blocks, opcodes, unified_diff
 
 LINES = st.lists(st.sampled_from(["a\n", "b\n", "c\n", "  x: 1\n", "\n"]), max_size=30)
 
@@ -90,3 +90,59 @@ def test_a_findings_own_replacement_is_the_one_its_whole_file_gives(data: st.Dat
     after.extend(lines[at:])
     text = read_text(before)
     assert _own_edit("f.yml", text, hunks) == text_edit("f.yml", before, "".join(after))
+
+
+#: Lines that repeat, and lines of their own (a service's name), for the insertions' tests.
+SOME_LINES = st.one_of(st.sampled_from(["a\n", "b\n", "  x: 1\n", "\n"]), st.integers(0, 6).map(lambda n: f"u{n}\n"))
+
+
+@st.composite
+def with_insertions(draw: st.DrawFn) -> tuple[list[str], list[str], list[tuple[int, int]], list[tuple[int, int]]]:
+    """Lines, the same with blocks put in, where they were put (as the text planner says it), and
+    a place told wrongly (one block said one line off, or one line fewer)."""
+    a = draw(st.lists(SOME_LINES, max_size=24))
+    places = sorted(draw(st.sets(st.integers(0, len(a)), max_size=6)))
+    blocks = [draw(st.lists(st.one_of(SOME_LINES, st.just("new\n")), min_size=1, max_size=3)) for _ in places]
+    b: list[str] = []
+    done = 0
+    for at, block in zip(places, blocks, strict=True):
+        b.extend(a[done:at])
+        b.extend(block)
+        done = at
+    b.extend(a[done:])
+    inserted = [(at, len(block)) for at, block in zip(places, blocks, strict=True)]
+    wrong = list(inserted)
+    if wrong:
+        k = draw(st.integers(0, len(wrong) - 1))
+        at, count = wrong[k]
+        wrong[k] = draw(st.sampled_from([(at + 1, count), (max(at - 1, 0), count), (at, count - 1)]))
+    return a, b, inserted, wrong
+
+
+@settings(max_examples=400)
+@given(with_insertions())
+@example((["u1\n", "a\n", "u2\n"], ["u1\n", "new\n", "a\n", "u2\n", "new\n"], [(1, 1), (3, 1)], [(1, 1), (2, 1)]))
+def test_a_diff_read_off_insertions_is_the_diff(
+    case: tuple[list[str], list[str], list[tuple[int, int]], list[tuple[int, int]]],
+) -> None:
+    """`lint --diff` reads the diff of the text planner's insertions off their places: it must be
+    the very diff the search gives (or none, and the search runs), also where a place is wrong."""
+    a, b, inserted, wrong = case
+    read_off = inserted_blocks(a, b, inserted)
+    assert read_off is None or read_off == matching_blocks(a, b)
+    told: Inserted
+    for told in (inserted, wrong):
+        assert opcodes(a, b, told) == opcodes(a, b)
+        assert list(unified_diff(a, b, "a/f", "b/f", inserted=told)) == list(unified_diff(a, b, "a/f", "b/f"))
+
+
+def test_insertions_between_lines_of_their_own_are_read_off() -> None:
+    a = [line for i in range(2_000) for line in (f"  s{i}:\n", "    <<: *base\n")]
+    new = ["    security_opt:\n", "      - no-new-privileges:true\n"]
+    b = [line for i in range(2_000) for line in (f"  s{i}:\n", "    <<: *base\n", *new)]
+    inserted = [(2 * i + 2, 2) for i in range(2_000)]
+    assert inserted_blocks(a, b, inserted) == matching_blocks(a, b)
+    # a block that could slide (the line it goes before is its first) is left to the search
+    assert inserted_blocks(a, [*a[:2], "  s1:\n", *a[2:]], [(2, 1)]) is None
+    # as is a line the place does not account for
+    assert inserted_blocks(a, [*a[:2], "x\n", *a[2:]], [(3, 1)]) is None

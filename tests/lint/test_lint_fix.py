@@ -3,6 +3,7 @@ comments, anchors, quotes and key order kept, files replaced atomically."""
 
 from __future__ import annotations
 
+import difflib
 import io
 import stat
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from composegen.cli.lint_output import main
 from composegen.lint.finding import Edit, Finding, Fix, Severity
-from composegen.lint.fix import EditError, apply_edit, carry_over, plan
+from composegen.lint.fix import EditError, FileChange, FixPlan, apply_edit, carry_over, plan
 from composegen.lint.run import LintOptions
 from composegen.yamlio import dump_roundtrip, load_roundtrip, parse_document
 
@@ -255,3 +256,19 @@ def test_fix_cases_of_the_rule_runner(tmp_path: Path) -> None:
     (tmp_path / "again").mkdir()
     with pytest.raises(AssertionError, match="after --fix"):
         check_fix_case("CG109", wrong, tmp_path / "again", run_case("CG109", wrong, tmp_path / "again"))
+
+
+NO_NEWLINE = [
+    ("none at the end", "services:\n  web:\n    image: nginx:1.27.1", "\n    security_opt:\n      - x\n"),
+    ("a form feed ends a line", "services:\n  web:\n    command: a\x0cb\n", "    security_opt:\n      - x\n"),
+    ("every line ends in one", "services:\n  web:\n    image: nginx:1.27.1\n", "    security_opt:\n      - x\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "before", "added"), NO_NEWLINE, ids=[case[0] for case in NO_NEWLINE])
+def test_a_diff_says_which_line_has_no_newline_as_diff_does(name: str, before: str, added: str) -> None:
+    after = before + added
+    change = FileChange(Path("f.yml"), "f.yml", before, after, ("fix",), inserted=((3, 2),))
+    lines = difflib.unified_diff(before.splitlines(True), after.splitlines(True), "a/f.yml", "b/f.yml")
+    expected = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    assert FixPlan((change,), 1, ()).diff() == expected

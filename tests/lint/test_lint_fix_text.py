@@ -11,6 +11,7 @@ import composegen.lint.fix as fix_module
 from composegen.lint.finding import Finding
 from composegen.lint.fix import FixPlan, plan
 from composegen.lint.fix_text import plan_text
+from composegen.lint.line_diff import inserted_blocks, matching_blocks
 from composegen.lint.run import LintOptions, lint
 
 MANY = "services:\n" + "".join(f"  s{i}:\n    image: nginx:1.27.1\n" for i in range(30))
@@ -80,6 +81,7 @@ def _plans(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[
 def _same(fast: FixPlan, slow: FixPlan) -> None:
     assert [(c.before, c.after, c.fixes) for c in fast.changes] == [(c.before, c.after, c.fixes) for c in slow.changes]
     assert (fast.applied, fast.skipped) == (slow.applied, slow.skipped)
+    assert fast.diff() == slow.diff()  # the text planner's read off its insertions, the round trip's diffed
 
 
 @pytest.mark.parametrize(("name", "text"), ON_TEXT, ids=[name for name, _ in ON_TEXT])
@@ -114,6 +116,11 @@ def test_many_services_are_fixed_without_a_round_trip(tmp_path: Path, monkeypatc
     fixed = plan(findings, tmp_path)
     assert fixed.applied == 30
     assert fixed.changes[0].after.count("      - no-new-privileges:true\n") == 30
+    # its diff is read off the insertions, not searched for
+    change = fixed.changes[0]
+    before, after = change.before.splitlines(keepends=True), change.after.splitlines(keepends=True)
+    assert change.inserted is not None and len(change.inserted) == 30
+    assert inserted_blocks(before, after, change.inserted) == matching_blocks(before, after)
 
 
 CORPUS2 = sorted((Path(__file__).parent / "corpus2").glob("*.yml"))
