@@ -6,6 +6,7 @@ benchmark tool from a client container, measured the way the kernel charges the 
     python bench/servers.py --quick         # small datasets, short runs, fewer cases (about 14 minutes)
     python bench/servers.py --only 1024M,16384B  # cases whose name contains one of the words
     python bench/servers.py --twin          # also the twin of examples/pytest: calibrate, render, replay (+8 min)
+    python bench/servers.py --plan-only     # no engine: every case's limit today against the last run's peak (seconds)
 
 Needs an engine (`scripts/engine up`, `export DOCKER_HOST=$(scripts/engine host)`) with the
 servers images (`scripts/servers-image`), and root on the engine's machine for the cgroup fs (the
@@ -554,6 +555,87 @@ def cases(quick: bool) -> list[Case]:
     ]
 
 
+#: The last full run's peaks (MiB), beside the limit it ran under: docs/benchmarks.md, "The whole
+#: bench, and the twin after the day's merges" (main at cd35626, 2026-12-07 01:00-01:53 UTC). The
+#: row with the base's max_parallel_workers_per_gather came after that run: its peak is branch
+#: pgpar14's (docs/benchmarks.md, "parallel query off wherever composegen writes the settings",
+#: same day 01:01-01:45 UTC, merged at fc7054a). --plan-only divides today's limits by these.
+RECORDED: Mapping[str, tuple[int, int]] = {
+    "postgres 200M 50c TPC-B": (720, 457),
+    "postgres 200M 50c read-only": (720, 431),
+    "postgres 200M 100c TPC-B": (864, 548),
+    "postgres 200M 100c read-only": (864, 516),
+    "postgres 1024M 50c TPC-B": (2064, 1546),
+    "postgres 1024M 50c read-only": (2064, 1540),
+    "postgres 1024M 100c TPC-B": (2224, 1637),
+    "postgres 1024M 100c read-only": (2224, 1616),
+    "redis 100B × 300000 keys, persistence off": (96, 67),
+    "redis 100B × 300000 keys, persistence on": (320, 154),
+    "redis 16384B × 4000 keys, persistence off": (128, 90),
+    "redis 16384B × 4000 keys, persistence on": (400, 161),
+    "postgres 200M 50c sorts": (720, 507),
+    "postgres 200M 50c TPC-B + sorts": (720, 537),
+    "postgres 200M 50c parallel": (720, 480),
+    "postgres 200M 50c parallel, 2 cores": (768, 491),
+    "postgres 200M 50c parallel, 2 cores, the base's max_parallel_workers_per_gather=2": (1056, 614),
+    "redis 100B × 100000 keys, persistence on, fork's worst case": (112, 86),
+    "redis 16384B × 4000 keys, persistence on, fork's worst case": (400, 275),
+    "mariadb 100M 50c oltp_read_write": (624, 502),
+    "mariadb 200M 50c oltp_read_write": (768, 627),
+    "zookeeper standalone": (224, 39),
+    "zookeeper 30000 znodes × 1024 B": (288, 190),
+    "zookeeper 10000 znodes × 8192 B": (336, 327),
+    "jvm app -Xmx256m": (512, 140),
+    "jvm app -Xmx512m": (768, 133),
+    "jvm app -Xmx256m live set 60 %": (496, 314),
+    "jvm app -Xmx512m live set 60 %": (752, 479),
+    "jvm app -Xmx256m live set 60 %, direct_memory 16M": (496, 315),
+    "redis 1024B × 100000 keys, restart on its RDB": (320, 320),
+    "redis 16384B × 4000 keys, restart on its RDB": (192, 192),
+    "gunicorn 1w": (64, 53),
+    "gunicorn 2w": (96, 74),
+    "gunicorn 4w": (144, 115),
+    "gunicorn 8w": (256, 200),
+}
+#: The Engine the recorded run ran on (docs/benchmarks.md): --plan-only renders for it, as the bench
+#: renders for the engine it finds.
+RECORDED_ENGINE = "20.10"
+
+
+def in_band(ratio: float) -> bool:
+    return 1.1 <= ratio <= 1.4
+
+
+def plan_only(chosen: Sequence[Case], folder: Path) -> str:
+    """Each case's stack written and planned as run_case renders it, no engine: the limit and
+    reservation composegen writes today, against the limit and peak of the last full run."""
+    from composegen.render.overlay import plan
+
+    rows = [
+        "| case | limit then | limit | reservation | recorded peak | limit ÷ recorded peak |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    judged = passed = 0
+    for case in chosen:
+        root = write_case(folder, case)
+        if case.base_flags:
+            with_base_flags(root, case)
+        service = plan(case.profile, None, root, RECORDED_ENGINE).stack.service(SERVICE)
+        limit = service.memory_limit.value
+        reservation = service.memory_reservation.value if service.memory_reservation is not None else None
+        then, peak = RECORDED.get(case.name, (0, 0))
+        ratio = limit / (peak * MIB) if peak else None
+        judged += ratio is not None
+        passed += ratio is not None and in_band(ratio)
+        rows.append(
+            f"| {case.name} | {f'{then:,} MiB' if then else '—'} | {mib(limit)} | "
+            f"{mib(reservation) if reservation is not None else '—'} | {f'{peak:,} MiB' if peak else '—'} | "
+            f"{f'{ratio:.2f}' + (' ✓' if in_band(ratio) else '') if ratio is not None else '—'} |"
+        )
+    said = f"\n{passed} of {judged} rows with a recorded peak in [1.1, 1.4] (no engine run: the peaks are recorded)."
+    return "\n".join(rows) + "\n" + said
+
+
 def start_loader(client: Any, folder: Path) -> Any:
     """The one client container every case's load runs in (`exec`), joined to each case's network
     in turn: the images share one root filesystem, so it holds every load tool, and one container
@@ -773,7 +855,7 @@ def table(results: Sequence[Result]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
-        verdict = "" if r.oom_kills or not r.peak else (" ✓" if 1.1 <= r.ratio <= 1.4 else "")
+        verdict = "" if r.oom_kills or not r.peak else (" ✓" if in_band(r.ratio) else "")
         rows.append(
             f"| {r.case.name} | {r.case.inputs} | {mib(r.limit)} | {mib(r.tmpfs)} | {mib(r.peak)} | "
             f"{mib(r.tmpfs_peak)} | {r.ratio:.2f}{verdict} | {r.oom_kills} | "
@@ -850,7 +932,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="only the cases whose name contains one of these (comma-separated)")
     parser.add_argument("--twin", action="store_true", help="also calibrate and replay the twin of examples/pytest")
     parser.add_argument("--twin-only", action="store_true", help="only the twin")
+    parser.add_argument(
+        "--plan-only", action="store_true", help="no engine: each case's limit today against the last run's peak"
+    )
     args = parser.parse_args(argv)
+    chosen = [c for c in cases(args.quick) if any(word in c.name for word in args.only.split(","))]
+    if args.plan_only:
+        with tempfile.TemporaryDirectory(prefix="composegen-servers-plan-") as tmp:
+            print(plan_only(chosen, Path(tmp)))
+        return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the stacks are taken down on the way out
 
     if not os.environ.get("DOCKER_HOST"):
@@ -873,10 +963,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.twin_only:
             loader = start_loader(client, folder)
             try:
-                chosen = [c for c in cases(args.quick) if any(word in c.name for word in args.only.split(","))]
                 results = [run_case(client, loader, folder, c, log) for c in chosen]
                 print(table(results), flush=True)  # before the loader goes: a slow engine may time out removing it
-                outside = [r for r in results if r.oom_kills or not 1.1 <= r.ratio <= 1.4]
+                outside = [r for r in results if r.oom_kills or not in_band(r.ratio)]
                 print(f"\n{len(results) - len(outside)} of {len(results)} rows in [1.1, 1.4] with no OOM kill.")
             finally:
                 remove_loader(client, loader)

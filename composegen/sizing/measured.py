@@ -46,11 +46,11 @@ history):
   declares, the profile gives or the base compose file sets: a limit from a quiet run throttles
   the service under real load. A run that saw no load (no service reached IDLE_CPU at p95) says
   so, and its CPU figures are not used at all.
-The profile's floor (memory.minimum) and the 16 MiB rounding still apply afterwards, except to a
-limit measured under load where the calculator knows what the process itself may use (Sizing.floor:
-Redis's maxmemory over its share, a JVM's bounded regions): that limit is never below its own floor
-with every tmpfs and /dev/shm (at_least_what_runs), which is evidence the profile's generic minimum
-is not, and it is written in 4 MiB steps (see under_load; sizing/plan.py MEASURED_ROUND_STEP).
+The profile's floor (memory.minimum) still applies afterwards, except to a limit measured under
+load where the calculator knows what the process itself may use (Sizing.floor: Redis's maxmemory
+over its share, a JVM's bounded regions): that limit is never below its own floor with every tmpfs
+and /dev/shm (at_least_what_runs), which is evidence the profile's generic minimum is not (see
+under_load). Every limit is then rounded up to a whole 4 MiB (sizing/plan.py ROUND_STEP).
 
 Where the estimate from what composegen.yaml declares and the measurement differ by more than 2×,
 the plan says so (a note in explain, a warning on stderr).

@@ -35,13 +35,12 @@ from composegen.sizing.runs import base_facts
 from composegen.units import MIB, format_bytes
 
 PYTHON_ROLES = frozenset({"python-web", "worker", "pytest", "ml-inference"})
-#: Limits are written in whole multiples of 16 MiB, reservations too: tidy, and never below the
-#: derived value.
-ROUND_STEP = 16 * MIB
-#: A limit measured under load (sizing/measured.py under_load) is the peak with the recommenders'
-#: 15 % margin already: in 16 MiB steps a 24 MiB one would be 32 MiB, a third more again; it is
-#: written in 4 MiB steps (composegen's choice), its reservation too.
-MEASURED_ROUND_STEP = 4 * MIB
+#: Limits are written in whole multiples of 4 MiB, reservations too, whether estimated or measured:
+#: never below the derived value (rounded up). A coarser step is slack on top of the profile's
+#: margin that nothing used: 16 MiB was up to a quarter of a 64 MiB limit, and put two of
+#: bench/servers' rows just over 1.4 × their peak (docs/benchmarks.md, branch band14).
+ROUND_STEP = 4 * MIB
+_STEP_TEXT = f"{ROUND_STEP // MIB} MiB"
 
 
 def _whole_mib(n: float) -> int:
@@ -256,14 +255,13 @@ def plan_service(
         mounts.append(TmpfsMount("/tmp", tmp, "1777", "writable /tmp for a read-only root"))
         memory = total("memory limit", (memory, tmp), "tmpfs pages count against the limit (facts/sizing.md)")
     # a limit measured under load stands without the profile's minimum (never below what runs)
-    step, step_text = (MEASURED_ROUND_STEP, "4 MiB") if loaded else (ROUND_STEP, "16 MiB")
-    limit = rounded_up(memory if loaded else _floored(memory, profile), step, step_text).renamed("memory limit")
+    limit = rounded_up(memory if loaded else _floored(memory, profile), ROUND_STEP, _STEP_TEXT).renamed("memory limit")
     reservation = None
     if policy.reservation_ratio is not None and measured_reservation is not None:
-        reservation = rounded_up(reservation_from(measured_reservation, limit), step, step_text)
+        reservation = rounded_up(reservation_from(measured_reservation, limit), ROUND_STEP, _STEP_TEXT)
     elif policy.reservation_ratio is not None:
         reservation = rounded_up(
-            times("memory reservation", limit, policy.reservation_ratio, unit="bytes"), step, step_text
+            times("memory reservation", limit, policy.reservation_ratio, unit="bytes"), ROUND_STEP, _STEP_TEXT
         )
     cpus = sizing.cpus if profile.cpu.limits else None
     pids, pids_notes = base_pids(inputs, policy.pids)

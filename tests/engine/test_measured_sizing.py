@@ -101,12 +101,12 @@ def test_render_from_the_recorded_run() -> None:
         limit = planned.stack.service(name).memory_limit.value  # type: ignore[union-attr]
         peak = data[name]["memory"]["peak"]
         assert peak <= limit <= 1.3 * peak, (name, limit / MIB, peak / MIB)
-    # steady: 80.8 MiB × 1.15 = 92.9 MiB → 96 MiB; growing 92.0 MiB × 1.15 = 105.8 → 112 MiB
+    # in whole 4 MiB: steady 80.8 MiB × 1.15 = 92.9 MiB → 96 MiB; growing 92.0 MiB × 1.15 = 105.8 → 108 MiB
     assert planned.stack.service("steady").memory_limit.value == 96 * MIB  # type: ignore[union-attr]
-    assert planned.stack.service("growing").memory_limit.value == 112 * MIB  # type: ignore[union-attr]
-    # spike: killed at 64M: max(64 + 100, 64 × 1.2) = 164 MiB → 176 MiB
+    assert planned.stack.service("growing").memory_limit.value == 108 * MIB  # type: ignore[union-attr]
+    # spike: killed at 64M: max(64 + 100, 64 × 1.2) = 164 MiB, a whole 4 MiB
     spike = planned.stack.service("spike")
-    assert spike is not None and spike.memory_limit.value == 176 * MIB
+    assert spike is not None and spike.memory_limit.value == 164 * MIB
     warnings = "\n".join(planned.stack.warnings)
     assert "growing: calibrate found a leak" in warnings
     assert "spike: OOM-killed during calibrate" in warnings
@@ -131,7 +131,8 @@ def test_the_measurements_change_the_render_digest() -> None:
     without = plan("pytest", None, SHAPES)
     with_them = plan("pytest", None, SHAPES, measurements=RECORDED)
     assert without.digest != with_them.digest
-    assert without.stack.service("steady").memory_limit.value == 128 * MIB  # type: ignore[union-attr]
+    # the declared 96M × the pytest margin 1.25 = 120 MiB, a whole 4 MiB
+    assert without.stack.service("steady").memory_limit.value == 120 * MIB  # type: ignore[union-attr]
 
 
 def test_render_and_explain_take_measurements_through_the_cli(tmp_path: Path) -> None:
@@ -142,7 +143,7 @@ def test_render_and_explain_take_measurements_through_the_cli(tmp_path: Path) ->
 
     rendered = cg("render", "--profile", "pytest", "--measurements", str(RECORDED), "-o", "-")
     assert rendered.returncode == 0, rendered.stderr
-    assert 'memory: "96M"' in rendered.stdout and 'memory: "176M"' in rendered.stdout
+    assert 'memory: "96M"' in rendered.stdout and 'memory: "164M"' in rendered.stdout  # steady, spike (above)
     assert "composegen: warning: spike: OOM-killed during calibrate" in rendered.stderr
     explained = cg("explain", "--profile", "pytest", "--measurements", str(RECORDED), "spike")
     assert explained.returncode == 0, explained.stderr
@@ -159,8 +160,8 @@ def test_render_and_explain_take_measurements_through_the_cli(tmp_path: Path) ->
 def test_limit_is_peak_times_1_15_then_the_profile_floor_and_rounding() -> None:
     inputs = make_inputs("generic", memory="64M", cpus=1)
     plan_ = plan_service(inputs, make_profile(), measured=measurement())
-    # 80 MiB × 1.15 = 92 MiB → 96 MiB
-    assert plan_.memory_limit.value == 96 * MIB
+    # 80 MiB × 1.15 = 92 MiB, a whole 4 MiB
+    assert plan_.memory_limit.value == 92 * MIB
     # cpus: p95 0.4 × 1.15 = 0.46 is the reservation; the limit stays at the declared 1
     assert plan_.cpus is not None and plan_.cpus.value == 1.0
     assert plan_.cpu_reservation is not None and plan_.cpu_reservation.value == pytest.approx(0.46)
@@ -209,7 +210,7 @@ def test_oom_bump(limit_at_kill: float | None, peak: float, expected: float) -> 
 def test_an_oom_kill_counts_even_with_few_samples() -> None:
     m = measurement(samples=3, cpu_samples=2, oom_killed=True, oom_events=1, limit_at_kill=64 * MIB, memory_peak=MIB)
     plan_ = plan_service(make_inputs("generic", memory="48M", cpus=0.5), make_profile(), measured=m)
-    assert plan_.memory_limit.value == 176 * MIB
+    assert plan_.memory_limit.value == 164 * MIB  # max(64 + 100, 64 × 1.2), a whole 4 MiB
     assert plan_.cpus is not None and plan_.cpus.value == 0.5  # too few CPU samples: the declared value
 
 
@@ -223,15 +224,15 @@ def test_too_few_samples_are_not_used() -> None:
 def test_reservation_from_p90_when_the_profile_writes_reservations() -> None:
     profile = make_profile(memory={"reservation_ratio": 0.5})
     plan_ = plan_service(make_inputs("generic", memory="64M"), profile, measured=measurement())
-    # p90 60 MiB × 1.15 = 69 MiB → 80 MiB (not limit × 0.5 = 48 MiB)
-    assert plan_.memory_reservation is not None and plan_.memory_reservation.value == 80 * MIB
+    # p90 60 MiB × 1.15 = 69 MiB → 72 MiB, a whole 4 MiB (not limit × 0.5 = 46 MiB)
+    assert plan_.memory_reservation is not None and plan_.memory_reservation.value == 72 * MIB
     none = plan_service(make_inputs("generic", memory="64M"), make_profile(), measured=measurement())
     assert none.memory_reservation is None  # a profile without reservations gets none
 
 
 def test_reservation_never_above_the_limit() -> None:
     profile = make_profile(memory={"reservation_ratio": 0.5})
-    # p90 = peak: 80 MiB × 1.15 = 92 MiB; the limit is 96 MiB; fine. With p90 above the peak
+    # p90 = peak: 80 MiB × 1.15 = 92 MiB; the limit is 92 MiB; fine. With p90 above the peak
     # (impossible in a real file) the limit caps it.
     plan_ = plan_service(make_inputs("generic", memory="64M"), profile, measured=measurement(memory_p90=200 * MIB))
     assert plan_.memory_reservation is not None
@@ -342,8 +343,8 @@ def test_a_file_composegen_cannot_use_is_an_input_error(text: str, message: str)
 def test_the_high_water_mark_sizes_a_spike_no_sample_saw() -> None:
     m = measurement(memory_peak=4 * MIB, memory_high_water=200 * MIB, high_water_from="memory_stats.max_usage")
     plan_ = plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=m)
-    # max(4 MiB, 200 MiB) × 1.15 = 230 MiB → 240 MiB
-    assert plan_.memory_limit.value == 240 * MIB
+    # max(4 MiB, 200 MiB) × 1.15 = 230 MiB → 232 MiB
+    assert plan_.memory_limit.value == 232 * MIB
     text = "\n".join(explain_lines(plan_.memory_limit))
     assert "measured peak working set = 200 MiB  [max(highest sample, cgroup high-water mark) = cgroup" in text
     assert "cgroup high-water mark = 200 MiB  (m.json: svc, 100 samples over 10m0s (profile test); the cgroup's" in text
@@ -363,8 +364,8 @@ def test_an_earlier_kill_keeps_its_oom_bump() -> None:
     source = "OOM-killed at the 176 MiB limit in an earlier calibrate run (m.json, 2026-01-01T00:00:00Z)"
     m = measurement(samples=3, memory_peak=4 * MIB, earlier_kill_limit=176 * MIB, earlier_kill_source=source)
     plan_ = plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=m)
-    # max(176 + 100, 176 × 1.2) = 276 MiB → 288 MiB; not the 4 MiB seen (→ the 32 MiB minimum)
-    assert plan_.memory_limit.value == 288 * MIB
+    # max(176 + 100, 176 × 1.2) = 276 MiB, a whole 4 MiB; not the 4 MiB seen (→ the 32 MiB minimum)
+    assert plan_.memory_limit.value == 276 * MIB
     text = "\n".join(explain_lines(plan_.memory_limit))
     assert "OOM bump of an earlier run = 276 MiB" in text
     assert f"limit at an earlier OOM kill = 176 MiB  ({source})" in text
@@ -396,7 +397,8 @@ def test_never_at_or_below_a_limit_that_killed_the_service(killed_at: float, pea
 
 def test_calibrate_rounds_of_a_spike_that_exits() -> None:
     """The bench's shapes/spike, as the files the rounds write: round 1 killed at 64 MiB, round 2 at
-    176 MiB, round 3 fits and sees only 4 MiB. Each round carries the kills of the one before."""
+    164 MiB (the limit round 1 recommends), round 3 fits and sees only 4 MiB. Each round carries the
+    kills of the one before."""
     from composegen.engine.compare import EngineInfo
     from composegen.engine.measurements import Recorder, RunInfo, carried_kills, document
     from composegen.engine.sampler import ContainerState, Sample, Tick
@@ -404,7 +406,7 @@ def test_calibrate_rounds_of_a_spike_that_exits() -> None:
     root = Path("/stack")
     earlier: dict[str, Any] = {}
     limits = []
-    for round_, limit in enumerate((64 * MIB, 176 * MIB, 288 * MIB), start=1):
+    for round_, limit in enumerate((64 * MIB, 164 * MIB, 264 * MIB), start=1):
         killed = round_ < 3
         rec = Recorder(earlier=earlier)
         for t in range(12):
@@ -418,8 +420,8 @@ def test_calibrate_rounds_of_a_spike_that_exits() -> None:
         earlier = carried_kills(text, root / "m.json", root)[0]
         m = parse_measurements(text, "m.json").services["spike"]
         limits.append(plan_service(make_inputs("generic", memory="48M"), make_profile(), measured=m).memory_limit.value)
-    # 64 → 176 (bump of 64), 176 → 288 (bump of 176), and round 3 stays at 288: above both kills
-    assert limits == [176 * MIB, 288 * MIB, 288 * MIB]
+    # 64 → 164 (bump of 64: 64 + 100), 164 → 264 (bump of 164), and round 3 stays at 264: above both kills
+    assert limits == [164 * MIB, 264 * MIB, 264 * MIB]
 
 
 # --- CPU: a measurement never throttles (issue 12: an idle calibrate run wrote cpus "0.03") ----
@@ -511,7 +513,7 @@ def test_swarm_reserves_the_measured_cpus() -> None:
         ("redis", {"dataset": "10M", "value_size": 512, "persistence": False}, 21, "", 28),
         # a quieter run: never below what runs, maxmemory ÷ 0.85
         ("redis", {"dataset": "10M", "value_size": 512, "persistence": False}, 10, "", "floor"),
-        # a run that saw no load keeps the minimum and the 16 MiB step
+        # a run that saw no load keeps the minimum
         ("redis", {"dataset": "10M", "value_size": 512, "persistence": False}, 21, "saw no load", 32),
         # no bound of the process's own to stand for what the run did not exercise: the minimum stays
         ("python-web", {"workers": 1}, 21, "", 32),

@@ -109,7 +109,7 @@ def test_text_output_names_totals_fit_placement_schedule_and_desktop(tmp_path: P
     assert "fits: no, one 64G/16 host is not enough: it needs 4 hosts of 64G/16" in text
     assert "host 4 64G/16 (added)" in text
     assert "scale-up schedule: 50 agents a step" in text
-    assert "Docker Desktop: memory 82.00 GiB" in text  # 77.62 limits + 2.86 for 505 containers + 1 reserve
+    assert "Docker Desktop: memory 82.00 GiB" in text  # 77.60 limits + 2.86 for 505 containers + 1 reserve
     assert "host memory per container: 5.8 MiB × 505 containers = 2.86 GiB" in text
 
 
