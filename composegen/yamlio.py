@@ -27,7 +27,7 @@ import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, NamedTuple
 
 import yaml
@@ -181,6 +181,17 @@ class Origin(NamedTuple):
     def where(self) -> str:
         """`file:line`, the form error messages and findings use."""
         return f"{self.file}:{self.line}"
+
+    def named(self) -> str:
+        """`docker-compose.yml:7`: the file's name (without its folder) and the line."""
+        return f"{file_name(self.file)}:{self.line}"
+
+
+@functools.lru_cache(maxsize=256)
+def file_name(file: str) -> str:
+    """A file's name without its folder, worked out once per file (a large stack's facts and plan
+    name it for every key they quote)."""
+    return PurePath(file).name
 
 
 class SDict(dict[Any, Any]):

@@ -54,11 +54,11 @@ class Context(NamedTuple):
     def env_words(self, name: str, *, posix: bool = True) -> list[Word] | Fact:
         """An options variable (`GUNICORN_CMD_ARGS`, `JAVA_TOOL_OPTIONS`) as words (shlex, as
         gunicorn and the JVM split them), or an unreadable fact where the quoting is broken."""
+        var = self.env.get(name)
+        if var is None:  # (most services, for most of the variables the readers ask about)
+            return []
         import shlex
 
-        var = self.env.get(name)
-        if var is None:
-            return []
         try:
             parts = shlex.split(var.value, posix=posix)
         except ValueError:

@@ -4,7 +4,6 @@ setting they run with, grouped by program and setting in the program's own prece
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
@@ -102,13 +101,7 @@ class ScriptVars(Mapping[str, tuple[str, str]]):
 
 def _where(origin: Origin | None) -> str:
     """`docker-compose.yml:7`: the file's name and the line."""
-    return f"{_file_name(origin.file)}:{origin.line}" if origin is not None else "the service's environment"
-
-
-@lru_cache(maxsize=256)
-def _file_name(file: str) -> str:
-    """A file's name, worked out once per file (every environment variable's fact asks)."""
-    return PurePath(file).name
+    return origin.named() if origin is not None else "the service's environment"
 
 
 def _text(value: Any) -> str:

@@ -175,6 +175,9 @@ class _Policy(NamedTuple):
     environment: dict[str, dict[str, EnvSetting]]  # by role: `_profile_environment`
     hardening: dict[tuple[str, bool, bool], tuple[Hardening, tuple[str, ...]]]  # (role, allowed, user unset)
     labels: dict[tuple[str, float], tuple[tuple[str, str], ...]]  # (role, memory limit)
+    #: `_healthcheck` by (the base has one, the calculator's test, the startup): the same
+    #: quantities make the same values (explain already shows equal quantities as one)
+    healthchecks: dict[tuple[bool, tuple[str, ...] | None, Quantity], Healthcheck | None]
 
 
 def _policy(profile: Profile, docker_version: str | None) -> _Policy:
@@ -198,7 +201,7 @@ def _policy(profile: Profile, docker_version: str | None) -> _Policy:
         if profile.logging.compress:
             options.append(("compress", "true"))
         logging = Logging(profile.logging.driver, tuple(options))
-    return _Policy(engine_supports_start_interval(docker_version), tmp, ratio, pids, logging, {}, {}, {})
+    return _Policy(engine_supports_start_interval(docker_version), tmp, ratio, pids, logging, {}, {}, {}, {})
 
 
 def _labels(role: str, limit: Quantity, profile: Profile, policy: _Policy) -> tuple[tuple[str, str], ...]:
@@ -282,7 +285,7 @@ def plan_service(
         sizing=sizing,
         tmpfs=tuple(mounts),
         environment=_environment(inputs, profile, sizing.environment, environment),
-        healthcheck=_healthcheck(inputs, profile, sizing.startup, sizing.healthcheck_test, policy.start_interval_ok),
+        healthcheck=_planned_healthcheck(inputs, profile, sizing, policy),
         hardening=hardening,
         logging=policy.logging,
         restart=profile.restart,
@@ -293,6 +296,21 @@ def plan_service(
         gpus=_gpus(inputs),
         overrides=written_over,
     )
+
+
+def _planned_healthcheck(
+    inputs: ServiceInputs, profile: Profile, sizing: Sizing, policy: _Policy
+) -> Healthcheck | None:
+    """`_healthcheck`, made once for the services that give it the same inputs."""
+    key = (inputs.base.has_healthcheck, sizing.healthcheck_test, sizing.startup)
+    try:
+        return policy.healthchecks[key]
+    except KeyError:
+        pass
+    found = policy.healthchecks[key] = _healthcheck(
+        inputs, profile, sizing.startup, sizing.healthcheck_test, policy.start_interval_ok
+    )
+    return found
 
 
 def sized(inputs: ServiceInputs, profile: Profile) -> Sizing:

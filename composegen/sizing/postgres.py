@@ -21,6 +21,7 @@ otherwise they are listed for `explain` and a note says why they were not applie
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import TYPE_CHECKING
@@ -54,6 +55,10 @@ if TYPE_CHECKING:
 PGTUNE = f"{FACTS_SIZING} §Databases (pgtune)"
 PG_DOCKER = f"{FACTS_SIZING} §Databases (Postgres in Docker; docker-library/postgres#416)"
 PG_WAL = "PostgreSQL manual, runtime-config-wal (not in facts)"
+#: How many distinct inputs each derivation made once keeps (`functools.lru_cache`): a stack's
+#: servers mostly share a few, and the same quantities make the same tree (explain already shows
+#: equal quantities as one).
+KEPT = 64
 
 #: composegen's own default RAM budget for a server nobody sized: an assumption, not a measurement.
 DEFAULT_RAM = 512 * MIB
@@ -279,9 +284,14 @@ def held(settings: dict[str, Quantity]) -> Quantity:
     """What the settings let the server hold at once: shared_buffers + (a connection's own memory
     + work_mem) × max_connections (each connection may sort with its work_mem at once; CG306
     counts the sorts the same)."""
-    each = total("connection + work_mem", (per_connection(), settings["work_mem"]))
-    backends = times("connections", each, settings["max_connections"], unit="bytes")
-    return total("shared_buffers + connections", (settings["shared_buffers"], backends))
+    return _held(settings["work_mem"], settings["max_connections"], settings["shared_buffers"])
+
+
+@functools.lru_cache(maxsize=KEPT)
+def _held(work_mem: Quantity, connections: Quantity, shared_buffers: Quantity) -> Quantity:
+    each = total("connection + work_mem", (per_connection(), work_mem))
+    backends = times("connections", each, connections, unit="bytes")
+    return total("shared_buffers + connections", (shared_buffers, backends))
 
 
 def work_mem_that_fits(ram: Quantity, settings: dict[str, Quantity]) -> Quantity:
@@ -352,10 +362,15 @@ def holding_every_sort(
 def max_connections(inputs: ServiceInputs) -> Quantity:
     """clients + the healthcheck's probe + an admin or migration session + the superuser's
     reserved slots, at least composegen's floor."""
+    return _max_connections(clients(inputs))
+
+
+@functools.lru_cache(maxsize=KEPT)
+def _max_connections(clients: Quantity) -> Quantity:
     wanted = total(
         "clients and headroom",
         (
-            clients(inputs),
+            clients,
             *connection_headroom(),
             given(
                 "superuser_reserved_connections",
@@ -421,7 +436,13 @@ def wal_room(inputs: ServiceInputs, data_room: Quantity, written: bool) -> tuple
 
 
 def pgtune(ram: Quantity, connections: Quantity) -> dict[str, Quantity]:
-    """pgtune's settings for a RAM budget and max_connections (facts/sizing.md §Databases)."""
+    """pgtune's settings for a RAM budget and max_connections (facts/sizing.md §Databases), in a
+    dictionary of the caller's own (it adds to it)."""
+    return dict(_pgtune(ram, connections))
+
+
+@functools.lru_cache(maxsize=KEPT)
+def _pgtune(ram: Quantity, connections: Quantity) -> dict[str, Quantity]:
     shared_buffers = Quantity("shared_buffers", ram.value / 4, "bytes", f"{ram.name} ÷ 4", PGTUNE, (ram,))
     effective_cache = Quantity("effective_cache_size", ram.value * 3 / 4, "bytes", f"{ram.name} × 3/4", PGTUNE, (ram,))
     quarter = Quantity("RAM ÷ 16", ram.value / 16, "bytes", f"{ram.name} ÷ 16", PGTUNE, (ram,))
@@ -453,6 +474,7 @@ def pgtune(ram: Quantity, connections: Quantity) -> dict[str, Quantity]:
     }
 
 
+@functools.lru_cache(maxsize=KEPT)
 def shm_size(maintenance: Quantity, room: Quantity) -> Quantity:
     """/dev/shm: maintenance_work_mem (a parallel VACUUM keeps its dead tuples there; CG110; a
     session may turn parallel maintenance back on: the settings are user settings, as work_mem is)
@@ -584,7 +606,11 @@ def shm_plan(
 def serial_settings(inputs: ServiceInputs) -> dict[str, Quantity]:
     """jit off and parallel query off, every profile: settings whose memory nothing else bounds
     (see SWITCHES and PARALLEL_OFF). None for a server older than SERIAL_SINCE."""
-    major = postgres_major(inputs.base.image)
+    return dict(_serial_settings(postgres_major(inputs.base.image)))
+
+
+@functools.lru_cache(maxsize=KEPT)
+def _serial_settings(major: int | None) -> dict[str, Quantity]:
     if major is not None and major < SERIAL_SINCE:
         return {}
     settings = {

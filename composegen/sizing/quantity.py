@@ -7,6 +7,7 @@ prints the tree; nothing else re-derives a number.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
@@ -81,6 +82,13 @@ class Quantity(NamedTuple):
 
 
 def show_value(value: float, unit: Unit) -> str:
+    """The value as a person reads it: `1.51 GiB`, `2 cores`, `1m30s`."""
+    if not value:  # zero: "0" and "-0" would be one key
+        return _shown(value, unit)
+    return _kept_shown(value, unit)
+
+
+def _shown(value: float, unit: Unit) -> str:
     if unit == "bytes":
         return human_bytes(value)
     if unit == "cpus":
@@ -90,6 +98,11 @@ def show_value(value: float, unit: Unit) -> str:
     if unit == "ratio":
         return f"{value:g}"
     return f"{value:g}"
+
+
+#: `_shown`, worked out once for each value and unit (a large stack's explain shows the same few
+#: figures hundreds of thousands of times); an int and an equal float are kept apart.
+_kept_shown = functools.lru_cache(maxsize=4096, typed=True)(_shown)
 
 
 def given(name: str, value: float, unit: Unit, source: str, kind: SourceKind | None = None) -> Quantity:

@@ -11,7 +11,6 @@ render prints in the overlay header and on stderr, and explain lists.
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import TYPE_CHECKING, NamedTuple
 
 from composegen.sizing.inputs import ServiceInputs
@@ -127,7 +126,7 @@ def where_text(origin: Origin | None) -> str:
 
 def file_line(origin: Origin | None) -> str:
     """`docker-compose.yml:7`, or "the base file" where the origin is unknown."""
-    return f"{PurePath(origin.file).name}:{origin.line}" if origin is not None else "the base file"
+    return origin.named() if origin is not None else "the base file"
 
 
 def base_facts(inputs: ServiceInputs) -> tuple[str, ...]:

@@ -522,3 +522,16 @@ def test_every_new_number_says_where_it_comes_from(make: object) -> None:
     kinds = {leaf.name: leaf.source_kind for leaf in leaves(sizing.extra["WAL in the tmpfs"])}
     assert kinds["soft-limit overshoot"] == "assumed"
     assert "PostgreSQL default max_wal_size" in kinds or "max_wal_size (PostgreSQL default: not written)" in kinds
+
+
+def test_settings_made_once_for_equal_inputs_are_each_callers_own() -> None:
+    """pgtune's settings and the serial ones are made once for equal inputs (a stack of many
+    servers): each call still gets a dictionary of its own, which the calculator adds to."""
+    inputs = make_inputs("postgres", image="postgres:16.4")
+    ram = common.baseline_memory(inputs, make_profile(), postgres.DEFAULT_RAM, postgres.DEFAULT_RAM_SOURCE)
+    first = postgres.pgtune(ram, postgres.max_connections(inputs))
+    made = dict(first)
+    first["work_mem"] = first["shared_buffers"]
+    postgres.serial_settings(inputs).clear()
+    assert postgres.pgtune(ram, postgres.max_connections(inputs)) == made
+    assert "jit" in postgres.serial_settings(inputs)
