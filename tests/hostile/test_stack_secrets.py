@@ -44,6 +44,25 @@ def test_masked_as_one_value_at_a_time(text: str, values: list[str], own: list[s
     assert mask_argv(text.split(" "), known) == mask_argv(text.split(" "), [*values, *own])
 
 
+@settings(deadline=None)
+@given(st.lists(TEXT, max_size=6), st.lists(VALUE, max_size=6), st.lists(st.lists(VALUE, max_size=2), max_size=4))
+def test_masked_alike_when_texts_repeat_across_services(
+    texts: list[str], values: list[str], owns: list[list[str]]
+) -> None:
+    # a stack's answers are remembered by text and shared by its services (`with_own`): a text
+    # masked for one service is masked the same for the next, unless that one's own value is in it
+    by_length = {len(v): v for v in [*values, *(v for own in owns for v in own)]}
+    values = [v for v in values if by_length[len(v)] == v]
+    owns = [[v for v in own if by_length[len(v)] == v] for own in owns]
+    stack = StackSecrets(values)
+    for own in [[], *owns, []]:
+        known = stack.with_own(own)
+        for text in [*texts, *texts]:
+            assert mask(text, known) == mask(text, [*values, *own])
+            assert known.found_in(text) == {v for v in [*values, *own] if len(v) >= MIN_KNOWN_LENGTH and v in text}
+        assert mask_argv(texts, known) == mask_argv(texts, [*values, *own])
+
+
 SECRETS = {
     "DB_PASSWORD": "hunter2hunter2",
     "API_TOKEN": "tok_abcdefgh1234",
