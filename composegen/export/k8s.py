@@ -778,12 +778,7 @@ def _overrides(s: _Service) -> tuple[str, ...]:
 
 def _stack_secrets(planned: Planned) -> _Secrets:
     project = planned.base.name or "default"
-    return _Secrets(
-        k8s_name(f"{project}-secrets"),
-        StackSecrets(planned.base.secret_values()),
-        planned.base.interpolated_variables(),
-        {},
-    )
+    return _Secrets(k8s_name(f"{project}-secrets"), planned.secrets, planned.base.interpolated_variables(), {})
 
 
 def export_k8s(planned: Planned) -> K8sExport:

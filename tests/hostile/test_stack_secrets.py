@@ -195,3 +195,14 @@ def test_masking_each_service_against_the_stacks_secrets_is_linear(tmp_path: Pat
 def test_two_values_that_overlap_are_masked_together(known: tuple[str, ...] | StackSecrets) -> None:
     # one at a time, the longer value masked first left 8 of the other's 10 characters in the clear
     assert masking.mask("--name abcdefghXYzzzzzzzzz --x 1", known) == "--name **** --x 1"
+
+
+def test_the_plan_hands_on_the_stacks_secret_values(stack: Path, tmp_path: Path) -> None:
+    # render --target swarm and export k8s mask with the values planning gathered, not another walk
+    planned = plan("prod", None, stack)
+    assert planned.secrets == StackSecrets(planned.base.secret_values())
+    assert planned.secrets.values
+    empty = tmp_path / "none"
+    empty.mkdir()
+    (empty / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx:1.27.1\n", encoding="utf-8")
+    assert plan("prod", None, empty).secrets == StackSecrets()
