@@ -19,6 +19,7 @@ Masking too much costs a little legibility; masking too little leaks a password 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -281,6 +282,7 @@ def _masked_values(
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=_MOST_ANSWERS)  # a stack's commands repeat their flags
 def _names_a_secret(arg: str) -> bool:
     """Whether `arg` is a flag alone in its argument whose name says the next one is a secret."""
     flag = _FLAG_ALONE.fullmatch(arg)
@@ -618,6 +620,7 @@ def interpolated_variables(texts: Iterable[str], variables: Mapping[str, str]) -
     }
 
 
+@functools.lru_cache(maxsize=_MOST_ANSWERS)  # a stack asks about the same names again and again
 def secret_name(name: str) -> bool:
     """Whether an environment variable's name says it holds a secret: every name lint rule CG508
     calls a secret (`SECRET_NAMES`), and names with a secret word inside a longer word."""

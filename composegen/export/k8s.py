@@ -300,6 +300,8 @@ class _Service:
         # the variables whose value the text holds (one search for all of the stack's), and the
         # service's own: in the order of the variables, then its own, the longest value first
         found = {name: self.secrets.variables[name] for needle in finder.found(text) for name in holders[needle]}
+        if not found and not own:
+            return text
         needles = {name: literal(value) if style == "args" else value for name, value in {**found, **own}.items()}
         present = [needle for needle in needles.values() if needle in text]
         if not present:
