@@ -47,7 +47,7 @@ class Planned:
         from composegen.masking import StackSecrets  # lazy: a lint knows no secret values
 
         shared = next((i.secrets for i in self.inputs if i.secrets is not None), None)
-        return shared if shared is not None else StackSecrets()
+        return shared.with_own(()) if shared is not None else StackSecrets()  # the stack's alone
 
 
 @dataclass(frozen=True)
