@@ -135,8 +135,8 @@ class _Converter:
         self.notes: list[Note] = []
         self.deploys: dict[str, SwarmDeploy] = {}
         self.max_per_node = _max_per_node(planned)
-        #: every secret value of the base stack, read once (each service's look was a pass over the
-        #: whole stack: 2000 services took two minutes) and searched for together
+        #: every secret value of the base stack, gathered once by planning (each service's look was a
+        #: pass over the whole stack: 2000 services took two minutes) and searched for together
         self.secrets = planned.secrets
 
     def note(self, service: str | None, key: str, why: str, action: str = "left out") -> None:
