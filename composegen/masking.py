@@ -19,6 +19,7 @@ Masking too much costs a little legibility; masking too little leaks a password 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -281,6 +282,7 @@ def _masked_values(
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=_MOST_ANSWERS)  # a stack's commands repeat their flags
 def _names_a_secret(arg: str) -> bool:
     """Whether `arg` is a flag alone in its argument whose name says the next one is a secret."""
     flag = _FLAG_ALONE.fullmatch(arg)
@@ -381,6 +383,9 @@ class KnownValues:
         self._goto: list[dict[str, int]] = [{}]
         self._fail: list[int] = [0]
         self._ends: list[tuple[int, ...]] = [()]  # the lengths of the values that end in a state
+        #: `found`'s answers by text: a stack's commands and probes repeat the same words
+        #: (`/bin/sh`, `-c`, `psql`) in every service, each searched once
+        self._found: dict[str, frozenset[str]] = {}
         self.values = frozenset(v for v in values if len(v) >= MIN_KNOWN_LENGTH)
         for value in self.values:
             state = 0
@@ -431,6 +436,12 @@ class KnownValues:
 
     def found(self, text: str) -> set[str]:
         """Each value that occurs in `text`, whether it stands alone or not."""
+        answer = self._found.get(text)
+        if answer is None:
+            answer = self._found[text] = frozenset(self._search(text))
+        return set(answer)
+
+    def _search(self, text: str) -> set[str]:
         goto, fail, ends = self._goto, self._fail, self._ends
         last_end: dict[int, int] = {}  # a state where values end -> where it was last reached
         state = 0
@@ -471,7 +482,7 @@ class StackSecrets:
     its own secret from `.env` took 3.6 s to render, 16 s as a swarm stack file, 21 s to export
     (issue 12: every input in linear time). The search is built once and shared by every service."""
 
-    __slots__ = ("_finder", "own", "values")
+    __slots__ = ("_finder", "_masked", "own", "values")
 
     def __init__(self, values: Iterable[str] = ()) -> None:
         self.values = tuple(sorted({v for v in values if len(v) >= MIN_KNOWN_LENGTH}))
@@ -479,20 +490,40 @@ class StackSecrets:
         #: built on the first text searched (most stacks' services are known by their image: no
         #: text to mask), then shared by every service (`with_own`)
         self._finder: list[KnownValues] = []
+        #: `mask`'s answers by text where no service's own value occurs, shared by every service:
+        #: the words of commands and probes (`/bin/sh`, `-c`, `psql`) repeat in each
+        self._masked: dict[str, str] = {}
 
     def with_own(self, own: Iterable[str]) -> StackSecrets:
         """These values and a service's own few (looked for one by one); the search is shared."""
         joined = StackSecrets()
-        joined.values, joined._finder, joined.own = self.values, self._finder, tuple(own)
+        joined.values, joined._finder, joined._masked = self.values, self._finder, self._masked
+        joined.own = tuple(own)
         return joined
 
     def found_in(self, text: str) -> set[str]:
         """The values that occur in `text` (`mask` masks two or more together)."""
+        found = self._stack_found(text)
+        found.update(self._own_found(text))
+        return found
+
+    def _stack_found(self, text: str) -> set[str]:
         if self.values and not self._finder:
             self._finder.append(KnownValues(self.values))
-        found = self._finder[0].found(text) if self.values else set()
-        found.update(v for v in self.own if len(v) >= MIN_KNOWN_LENGTH and v in text)
-        return found
+        return self._finder[0].found(text) if self.values else set()
+
+    def _own_found(self, text: str) -> list[str]:
+        return [v for v in self.own if len(v) >= MIN_KNOWN_LENGTH and v in text]
+
+    def mask(self, text: str) -> str:
+        """`mask(text, self)`: a text that holds none of the service's own values is masked alike
+        for every service, once."""
+        if self._own_found(text):
+            return _mask(text, self.found_in(text))
+        done = self._masked.get(text)
+        if done is None:
+            done = self._masked[text] = _mask(text, self._stack_found(text))
+        return done
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StackSecrets) and (self.values, self.own) == (other.values, other.own)
@@ -513,7 +544,11 @@ def service_secrets(stack: StackSecrets | None, environment: Mapping[str, str]) 
 def mask(text: str, known: Iterable[str] | KnownValues | StackSecrets = ()) -> str:
     """`text` with what looks like a secret replaced by `****` (see the module docstring)."""
     if isinstance(known, StackSecrets):
-        known = known.found_in(text)
+        return known.mask(text)
+    return _mask(text, known)
+
+
+def _mask(text: str, known: Iterable[str] | KnownValues) -> str:
     if not isinstance(known, KnownValues):
         present = {k for k in known if len(k) >= MIN_KNOWN_LENGTH and k in text}
         # two values in one text are masked together: one at a time, the first masked could cut
@@ -585,6 +620,7 @@ def interpolated_variables(texts: Iterable[str], variables: Mapping[str, str]) -
     }
 
 
+@functools.lru_cache(maxsize=_MOST_ANSWERS)  # a stack asks about the same names again and again
 def secret_name(name: str) -> bool:
     """Whether an environment variable's name says it holds a secret: every name lint rule CG508
     calls a secret (`SECRET_NAMES`), and names with a secret word inside a longer word."""

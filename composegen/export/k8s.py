@@ -300,6 +300,14 @@ class _Service:
         # the variables whose value the text holds (one search for all of the stack's), and the
         # service's own: in the order of the variables, then its own, the longest value first
         found = {name: self.secrets.variables[name] for needle in finder.found(text) for name in holders[needle]}
+        if not found and not own:
+            return text
+        needles = {name: literal(value) if style == "args" else value for name, value in {**found, **own}.items()}
+        present = [needle for needle in needles.values() if needle in text]
+        if not present:
+            return text  # (most texts: nothing to refer to)
+        if len(present) > 1 and KnownValues(present).overlap(text):
+            return text  # two values overlap: no reference replaces both, masking hides them together
         own_place = {name: place for place, name in enumerate(own)}
         order = self.secrets.order
 
@@ -307,10 +315,6 @@ class _Service:
             name, value = item
             return (-len(value), 0, order[name]) if name in order else (-len(value), 1, own_place[name])
 
-        needles = {name: literal(value) if style == "args" else value for name, value in {**found, **own}.items()}
-        present = [needle for needle in needles.values() if needle in text]
-        if len(present) > 1 and KnownValues(present).overlap(text):
-            return text  # two values overlap: no reference replaces both, masking hides them together
         for name, value in sorted({**found, **own}.items(), key=place):
             needle = needles[name]
             replaced = replace_value(text, needle, f"$({name})" if style == "args" else f"${{{name}}}")
@@ -328,7 +332,7 @@ class _Service:
             self.drop(where, MASKED_WHY)
         return masked
 
-    @property
+    @functools.cached_property
     def own_references(self) -> dict[str, str]:
         """The variables a secret value may be referred to by beside the interpolated ones: the
         service's own secret-named environment entries."""
@@ -776,12 +780,7 @@ def _overrides(s: _Service) -> tuple[str, ...]:
 
 def _stack_secrets(planned: Planned) -> _Secrets:
     project = planned.base.name or "default"
-    return _Secrets(
-        k8s_name(f"{project}-secrets"),
-        StackSecrets(planned.base.secret_values()),
-        planned.base.interpolated_variables(),
-        {},
-    )
+    return _Secrets(k8s_name(f"{project}-secrets"), planned.secrets, planned.base.interpolated_variables(), {})
 
 
 def export_k8s(planned: Planned) -> K8sExport:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from composegen import __version__
 from composegen.compose.stack import Stack
@@ -24,6 +24,9 @@ from composegen.sizing.plan import plan_stack
 from composegen.units import human_bytes
 from composegen.yamlio import MAX_FILE_BYTES, NotReadBack, parse_document, read_text
 
+if TYPE_CHECKING:
+    from composegen.masking import StackSecrets
+
 
 @dataclass(frozen=True)
 class Planned:
@@ -35,6 +38,16 @@ class Planned:
     digest: str
     measurements: Measurements | None = None  # the file's values the plan used, when one was given
     base_valid: bool = False  # the base alone passes the schema and compose's reading (render.base.load_base)
+
+    @property
+    def secrets(self) -> StackSecrets:
+        """The stack's secret values (Stack.secret_values), as planning searched the services for
+        them (ServiceInputs.secrets): what quotes the stack after shares the search and what it
+        masked, rather than walking the files again and building another."""
+        from composegen.masking import StackSecrets  # lazy: a lint knows no secret values
+
+        shared = next((i.secrets for i in self.inputs if i.secrets is not None), None)
+        return shared.with_own(()) if shared is not None else StackSecrets()  # the stack's alone
 
 
 @dataclass(frozen=True)

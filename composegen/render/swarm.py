@@ -28,7 +28,6 @@ from typing import Any
 from composegen.compose.merge import merge_files
 from composegen.compose.tree import annotate, plain
 from composegen.errors import InputError
-from composegen.masking import StackSecrets
 from composegen.paths import real_path
 from composegen.render import swarm_keys as keys
 from composegen.render.layout import header, overlay_data
@@ -136,9 +135,9 @@ class _Converter:
         self.notes: list[Note] = []
         self.deploys: dict[str, SwarmDeploy] = {}
         self.max_per_node = _max_per_node(planned)
-        #: every secret value of the base stack, read once (each service's look was a pass over the
-        #: whole stack: 2000 services took two minutes) and searched for together
-        self.secrets = StackSecrets(planned.base.secret_values())
+        #: every secret value of the base stack, gathered once by planning (each service's look was a
+        #: pass over the whole stack: 2000 services took two minutes) and searched for together
+        self.secrets = planned.secrets
 
     def note(self, service: str | None, key: str, why: str, action: str = "left out") -> None:
         """Record a change; its source is the base when the base's service has the key."""

@@ -44,6 +44,25 @@ def test_masked_as_one_value_at_a_time(text: str, values: list[str], own: list[s
     assert mask_argv(text.split(" "), known) == mask_argv(text.split(" "), [*values, *own])
 
 
+@settings(deadline=None)
+@given(st.lists(TEXT, max_size=6), st.lists(VALUE, max_size=6), st.lists(st.lists(VALUE, max_size=2), max_size=4))
+def test_masked_alike_when_texts_repeat_across_services(
+    texts: list[str], values: list[str], owns: list[list[str]]
+) -> None:
+    # a stack's answers are remembered by text and shared by its services (`with_own`): a text
+    # masked for one service is masked the same for the next, unless that one's own value is in it
+    by_length = {len(v): v for v in [*values, *(v for own in owns for v in own)]}
+    values = [v for v in values if by_length[len(v)] == v]
+    owns = [[v for v in own if by_length[len(v)] == v] for own in owns]
+    stack = StackSecrets(values)
+    for own in [[], *owns, []]:
+        known = stack.with_own(own)
+        for text in [*texts, *texts]:
+            assert mask(text, known) == mask(text, [*values, *own])
+            assert known.found_in(text) == {v for v in [*values, *own] if len(v) >= MIN_KNOWN_LENGTH and v in text}
+        assert mask_argv(texts, known) == mask_argv(texts, [*values, *own])
+
+
 SECRETS = {
     "DB_PASSWORD": "hunter2hunter2",
     "API_TOKEN": "tok_abcdefgh1234",
@@ -176,3 +195,14 @@ def test_masking_each_service_against_the_stacks_secrets_is_linear(tmp_path: Pat
 def test_two_values_that_overlap_are_masked_together(known: tuple[str, ...] | StackSecrets) -> None:
     # one at a time, the longer value masked first left 8 of the other's 10 characters in the clear
     assert masking.mask("--name abcdefghXYzzzzzzzzz --x 1", known) == "--name **** --x 1"
+
+
+def test_the_plan_hands_on_the_stacks_secret_values(stack: Path, tmp_path: Path) -> None:
+    # render --target swarm and export k8s mask with the values planning gathered, not another walk
+    planned = plan("prod", None, stack)
+    assert planned.secrets == StackSecrets(planned.base.secret_values())
+    assert planned.secrets.values
+    empty = tmp_path / "none"
+    empty.mkdir()
+    (empty / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx:1.27.1\n", encoding="utf-8")
+    assert plan("prod", None, empty).secrets == StackSecrets()
