@@ -681,9 +681,7 @@ def _read_line(line: str, in_key: bool, block_indent: int | None) -> _Reading:
         return in_key, indent, None, None
     if value.startswith("$"):
         return in_key, None, line[: entry.start("value")] + _references_only(entry.group("value")), None
-    if value:
-        return in_key, None, line[: entry.start("value")] + MASK, value
-    return in_key, None, None, None
+    return in_key, None, line[: entry.start("value")] + MASK, value
 
 
 def mask_yaml_texts(texts: Sequence[str], known: Iterable[str] = ()) -> list[str]:

@@ -490,8 +490,7 @@ def _volumes(s: _Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]], l
     volumes: list[dict[str, Any]] = []
     mounts: list[dict[str, Any]] = []
     claims: list[dict[str, Any]] = []
-    based = set(s.inputs.base.tmpfs_targets)  # a set: the plan holds each of the base's sized mounts too
-    own = [m for m in s.plan.tmpfs if m.path not in based]
+    own = s.inputs.base.overlay_mounts(s.plan.tmpfs)
     for index, mount in enumerate(own):
         name = f"tmpfs-{index}"
         volumes.append({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": memory_quantity(mount.size.value)}})

@@ -47,6 +47,14 @@ class Fact(NamedTuple):
 TMPFS_SETTING = "tmpfs "
 
 
+def tmpfs_target(fact: Fact) -> str | None:
+    """The target of a base tmpfs mount's size (`tmpfs /scratch` -> `/scratch`,
+    composegen.facts.stack.tmpfs_sizes); None for any other fact."""
+    if fact.program == "compose" and fact.setting.startswith(TMPFS_SETTING):
+        return fact.setting[len(TMPFS_SETTING) :]
+    return None
+
+
 class Unread(NamedTuple):
     """Arguments of a known program that no reader understood, kept as written (never refused)."""
 
@@ -101,9 +109,10 @@ class ServiceFacts(NamedTuple):
         """Every fact for a setting, overridden ones included, in precedence order."""
         return tuple(f for f in self.facts if f.setting == setting and (program is None or f.program == program))
 
-    def tmpfs_sizes(self) -> tuple[Fact, ...]:
-        """The size of each tmpfs mount the compose file sets (`tmpfs /scratch`), read or unreadable."""
-        return tuple(f for f in self.facts if f.program == "compose" and f.setting.startswith(TMPFS_SETTING))
+    def tmpfs_sizes(self) -> tuple[tuple[str, Fact], ...]:
+        """Each tmpfs mount the compose file sizes: its target and the size's fact (`tmpfs
+        /scratch`), read or unreadable."""
+        return tuple((target, f) for f in self.facts if (target := tmpfs_target(f)) is not None)
 
     def value(self, setting: str, program: str | None = None) -> Value:
         """The winning fact's parsed value (None when unset or unreadable)."""

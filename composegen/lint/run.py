@@ -260,12 +260,13 @@ def lint(options: LintOptions) -> LintRun:
         project_root=project.root if project is not None else None,
     )
     directives = DirectiveCache(registry)
+    sarif = choose_format(options, environ) == "sarif"
     # fingerprints are read by a baseline (either way) and printed by SARIF only
     digests = options.baseline is not None or options.write_baseline is not None
     # SARIF alone on one stack: the digests of the findings it writes, computed as it writes them
     # (`LintRun.digest`), not of every finding (it writes at most SARIF_MAX_RESULTS)
-    later = not digests and choose_format(options, environ) == "sarif" and len(chosen) == 1
-    digests = digests or (choose_format(options, environ) == "sarif" and not later)
+    later = not digests and sarif and len(chosen) == 1
+    digests = digests or (sarif and not later)
     digest: Callable[[Finding], str] | None = None
     findings: list[Finding] = []
     suppressed: list[Finding] = []
@@ -273,7 +274,7 @@ def lint(options: LintOptions) -> LintRun:
     errors: list[str] = []
     # the files as read, for the fix planner (--fix, --diff, SARIF's fixes): kept only where it runs
     documents: list[Document] = []
-    keep_documents = options.fix or options.diff or choose_format(options, environ) == "sarif"
+    keep_documents = options.fix or options.diff or sarif
     # relative paths stay as the user wrote them (and so read in findings and errors) when
     # composegen runs in options.cwd; otherwise they are made absolute
     here = here_is_cwd(options.cwd)

@@ -60,15 +60,13 @@ def service_context(plan: ServicePlan, inputs: ServiceInputs) -> dict[str, Any]:
     if swap is not None:
         legacy.append(("memswap_limit", format_bytes(swap) if swap >= 0 else -1))
 
-    based = set(base.tmpfs_targets)  # a set: the plan holds each of the base's sized mounts too
     volumes = [
         {
             "type": "tmpfs",
             "target": m.path,
             "tmpfs": {"size": format_bytes(m.size.value), **({"mode": int(m.mode, 8)} if m.mode else {})},
         }
-        for m in plan.tmpfs
-        if m.path not in based
+        for m in base.overlay_mounts(plan.tmpfs)
     ]
     volumes += [{"type": "volume", "source": name, "target": target} for name, target in plan.sizing.volumes]
 

@@ -148,15 +148,14 @@ def with_base_tmpfs(inputs: ServiceInputs, sizing: Sizing) -> Sizing:
     of the two, and a note says which."""
     if inputs.facts is None or not inputs.base.tmpfs_targets:
         return sizing
-    found = [f for f in inputs.facts.tmpfs_sizes() if not f.overridden and runs.usable(f)]
+    found = [(path, f) for path, f in inputs.facts.tmpfs_sizes() if not f.overridden and runs.usable(f)]
     if not found:
         return sizing
     mounts = list(sizing.tmpfs)
     planned_at = {m.path: i for i, m in enumerate(mounts)}  # the calculator's own (linear in the mounts)
     added: list[Quantity] = []
     notes: list[str] = []
-    for fact in found:
-        path = fact.setting.split(" ", 1)[1]
+    for path, fact in found:
         line = runs.file_line(fact.origin)
         where = f"{as_written(fact)} at {line}"
         size = runs.fact_quantity(f"tmpfs {path}", fact, "bytes")

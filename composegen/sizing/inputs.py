@@ -9,11 +9,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from composegen.facts import ServiceFacts
     from composegen.masking import StackSecrets
     from composegen.models.footprint import ModelFootprint
     from composegen.profiles.models import HostSpec, ServiceSpec
     from composegen.sizing.gpus import Reservation
+    from composegen.sizing.result import TmpfsMount
 
 
 class BaseService(NamedTuple):
@@ -41,6 +44,13 @@ class BaseService(NamedTuple):
     gpus: Reservation | None = None  # the GPUs it reserves (reservations.devices, gpus:); None: none
     shares_memory: bool = False  # the base sets shm_size or `ipc: host`
     gpu_handed_over: bool = False  # a GPU device (ROCm's /dev/kfd, /dev/dri, a CDI name) or runtime: nvidia
+
+    def overlay_mounts(self, mounts: Iterable[TmpfsMount]) -> list[TmpfsMount]:
+        """The plan's mounts on a path this service does not mount itself: those the overlay
+        writes. (The plan holds each tmpfs the base sizes too, counted in the limit:
+        base_resources.with_base_tmpfs; the base's runs as the base wrote it.)"""
+        based = set(self.tmpfs_targets)  # a set: a service may mount thousands
+        return [m for m in mounts if m.path not in based]
 
 
 class ServiceInputs(NamedTuple):

@@ -474,8 +474,7 @@ def measured_tmpfs(
     """The plan's one tmpfs sized from the most it held in the run (its own reading, else the most
     shmem: see the module docstring); None where it keeps the size estimated without the measurement."""
     # the base file's own tmpfs mounts (with_base_tmpfs counts them) are never below their size
-    based = set(inputs.base.tmpfs_targets)
-    mounts = [t for t in sizing.tmpfs if t.path not in based]
+    mounts = inputs.base.overlay_mounts(sizing.tmpfs)
     if len(mounts) != 1 or profile is None:
         return None
     if m.idle_run:  # a run that saw no load wrote no data: it says nothing of what the tmpfs must hold

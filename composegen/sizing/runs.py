@@ -158,9 +158,9 @@ def _a_number(found: Fact) -> bool:
 def _a_tmpfs_size(found: Fact) -> bool:
     """A base tmpfs mount's size (composegen.facts.stack.tmpfs_sizes), counted in the memory limit
     (composegen.sizing.base_resources)."""
-    from composegen.facts.model import TMPFS_SETTING  # loaded already: `found` is one of its facts
+    from composegen.facts.model import tmpfs_target  # loaded already: `found` is one of its facts
 
-    return found.program == "compose" and found.setting.startswith(TMPFS_SETTING)
+    return tmpfs_target(found) is not None
 
 
 def fact_quantity(name: str, found: Fact, unit: Unit) -> Quantity:
