@@ -231,16 +231,13 @@ def compare_service(
             # the base file mounts it and the overlay leaves it be: the limit counted the planned
             # size, so a bigger or unbounded mount is the danger
             ok = all(m is not None and m.size is not None and m.size <= planned for m in found)
-            rows.append(
-                Check(
-                    name,
-                    field,
-                    f"<= {format_bytes(planned)}",
-                    _joined(shown),
-                    "ok" if ok else "mismatch",
-                    "mounted by the base file; the limit counts the planned size",
-                )
-            )
+            if mount.size.source_kind == "assumed":  # the base's with no size: nothing to hold it to
+                status: Status = "n/a"
+                why = "mounted by the base file with no size: nothing bounds it; the limit counts an assumed size"
+            else:
+                status = "ok" if ok else "mismatch"
+                why = "mounted by the base file; the limit counts the planned size"
+            rows.append(Check(name, field, f"<= {format_bytes(planned)}", _joined(shown), status, why))
         else:
             rows.append(_row(name, field, format_bytes(planned), shown, str))
     hard = plan.hardening

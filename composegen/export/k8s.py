@@ -495,7 +495,8 @@ def _volumes(s: _Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]], l
         name = f"tmpfs-{index}"
         volumes.append({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": memory_quantity(mount.size.value)}})
         mounts.append({"name": name, "mountPath": mount.path})
-    counted = {m.path: m.size.value for m in s.plan.tmpfs}  # the base's sized ones, counted in the limit
+    # the base's sized ones, counted in the limit (not a size assumed for one the base left unsized)
+    counted = {m.path: m.size.value for m in s.plan.tmpfs if m.size.source_kind != "assumed"}
     for index, target in enumerate(s.inputs.base.tmpfs_targets):
         name = f"base-tmpfs-{index}"
         empty: dict[str, Any] = {"medium": "Memory"}

@@ -105,32 +105,37 @@ def tmpfs_sizes(service: Mapping[str, Any]) -> list[Fact]:
     """The size of each tmpfs mount the service sets, as setting `tmpfs <target>` (bytes), with
     where it is written: the short form's `size=` option (`tmpfs: [/scratch:size=64m]`) and the
     long form's `tmpfs.size` (`volumes: [{type: tmpfs, target: /data, tmpfs: {size: 512m}}]`).
-    Its pages count against the memory limit (facts/sizing.md). A mount with no size is not a
-    fact: nothing bounds it (lint's CG106 says so)."""
+    Its pages count against the memory limit (facts/sizing.md). A mount with no size (or size 0,
+    docker's unbounded default) is an unreadable fact, value None: nothing bounds it (lint's CG106
+    says so, render notes it: composegen.sizing.base_resources.unsized_tmpfs)."""
     facts: list[Fact] = []
     short = service.get("tmpfs")
     entries = items(short) if isinstance(short, list) else [(short, key_origin(service, "tmpfs"))] if short else []
     for entry, origin in entries:
         target, _, options = _str(entry).partition(":")
+        size = None
         for option in options.split(","):
-            key, sep, size = option.strip().partition("=")
+            key, sep, value = option.strip().partition("=")
             if key.strip().lower() == "size" and sep:
-                facts.append(_tmpfs_fact(target.strip(), size.strip(), f"tmpfs: {entry}", origin, "tmpfs"))
+                size = value.strip()
+        if target.strip():
+            facts.append(_tmpfs_fact(target.strip(), size, f"tmpfs: {entry}", origin, "tmpfs"))
     volumes = service.get("volumes")
     for entry, origin in items(volumes if isinstance(volumes, list) else []):
         if not isinstance(entry, Mapping) or entry.get("type") != "tmpfs" or entry.get("target") is None:
             continue
+        target = _str(entry["target"])
         long = entry.get("tmpfs")
         if not isinstance(long, Mapping) or long.get("size") is None:
+            facts.append(_tmpfs_fact(target, None, f"tmpfs volume: {target}", origin, "volumes"))
             continue
-        target = _str(entry["target"])
         raw = f"tmpfs volume: {target} size={_str(long['size'])}"
         facts.append(_tmpfs_fact(target, long["size"], raw, key_origin(long, "size") or origin, "volumes"))
     return facts
 
 
 def _tmpfs_fact(target: str, size: Any, raw: str, origin: Origin | None, via: str) -> Fact:
-    value = _resource_value("tmpfs", size)
+    value = _resource_value("tmpfs", size) if size is not None else None
     status: Status = "read" if value else "unreadable"  # 0: docker's unbounded default, not a size
     return Fact("compose", TMPFS_SETTING + target, value or None, raw, origin, via, status)
 

@@ -186,6 +186,36 @@ def with_base_tmpfs(inputs: ServiceInputs, sizing: Sizing) -> Sizing:
     return sizing._replace(memory=memory, tmpfs=tuple(mounts), base_notes=(*sizing.base_notes, *notes))
 
 
+#: Why a tmpfs the base mounts with no size is a risk (facts/sizing.md: tmpfs pages are charged to the cgroup).
+UNSIZED = "nothing bounds it (docker's default: half the host's memory) and its pages count against the memory limit"
+
+
+def unsized_tmpfs(inputs: ServiceInputs, tmp: Quantity | None) -> tuple[TmpfsMount | None, tuple[str, ...]]:
+    """The base's tmpfs mounts with no size composegen reads (none, `size=0`, one it cannot parse):
+    a note each, naming its file:line and how to bound it. `tmp`: the read-only root's /tmp the
+    plan would mount where the base mounts none; where the base mounts /tmp with no size, the
+    overlay writes nothing on its path, and that /tmp is still counted in the limit, labelled
+    assumed (the mount returned): never less than a base without /tmp gets."""
+    if inputs.facts is None or not inputs.base.tmpfs_targets:
+        return None, ()
+    mount = None
+    notes: list[str] = []
+    for path, fact in inputs.facts.tmpfs_sizes():
+        if fact.overridden or fact.status != "unreadable":
+            continue
+        line = runs.file_line(fact.origin)
+        sized = f"`{path}:size=64m`" if fact.via == "tmpfs" else "`tmpfs: {size: 64m}` on the volume"
+        fix = f"give it a size ({sized}) or measure the service with calibrate"
+        if path == "/tmp" and tmp is not None and mount is None:
+            counted = tmp._replace(source=f"{tmp.source}, assumed for the base's /tmp: it has no size", kind="assumed")
+            mount = TmpfsMount("/tmp", counted, None, f"the base's own, {line}, with no size")
+            counted_at = f"counted at the read-only root's {tmp.show()}, assumed"
+            notes.append(f"{fact.raw} at {line}: no size: {UNSIZED}; {counted_at}: {fix}")
+            continue
+        notes.append(f"{fact.raw} at {line}: no size: {UNSIZED}, and the limit counts none of them: {fix}")
+    return mount, tuple(notes)
+
+
 def base_pids(inputs: ServiceInputs, profile: Quantity | None) -> tuple[Quantity | None, tuple[str, ...]]:
     """The pids limit the overlay writes, and a note where it keeps the base's: the profile's `pids`
     is one number for every service, not a word on this one's, so it never lowers the base's

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from composegen.profiles.models import HostSpec, Profile
-from composegen.sizing.base_resources import base_pids, overrides, with_base_shm, with_base_tmpfs
+from composegen.sizing.base_resources import base_pids, overrides, unsized_tmpfs, with_base_shm, with_base_tmpfs
 from composegen.sizing.common import FACTS_SIZING
 from composegen.sizing.measured import (
     Measurements,
@@ -249,7 +249,14 @@ def plan_service(
     hardening, notes = found
     mounts = list(sizing.tmpfs)
     memory = sizing.memory
-    if hardening.read_only and "/tmp" not in {m.path for m in mounts} and "/tmp" not in inputs.base.tmpfs_targets:
+    planned_tmp = hardening.read_only and "/tmp" not in {m.path for m in mounts}
+    base_tmp, unsized_notes = unsized_tmpfs(inputs, policy.tmp if planned_tmp else None)
+    if unsized_notes:
+        sizing = sizing._replace(base_notes=(*sizing.base_notes, *unsized_notes))
+    if base_tmp is not None:  # the base's /tmp with no size, counted as the read-only root's
+        mounts.append(base_tmp)
+        memory = total("memory limit", (memory, base_tmp.size), "tmpfs pages count against the limit (facts/sizing.md)")
+    elif planned_tmp and "/tmp" not in inputs.base.tmpfs_targets:
         tmp = policy.tmp
         assert tmp is not None  # a read-only root only where the profile asks for one
         mounts.append(TmpfsMount("/tmp", tmp, "1777", "writable /tmp for a read-only root"))

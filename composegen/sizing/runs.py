@@ -105,6 +105,8 @@ def fact_line(found: Fact) -> str:
             f"{origin_text(found)} ({found.program} {found.setting}: not read; declare the values "
             "it sets in composegen.yaml)"
         )
+    if found.status == "unreadable" and _a_tmpfs_size(found):
+        return f"{origin_text(found)} (no size composegen reads: nothing bounds it, its pages count against the limit)"
     if found.status == "unreadable":
         return f"{origin_text(found)} ({found.program} {found.setting}: unreadable, not used)"
     if found.setting == "healthcheck_test":

@@ -4,6 +4,7 @@ the smoke stack under the pytest and prod profiles, and an OOM-killed container.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from functools import cache
 from pathlib import Path
@@ -15,6 +16,8 @@ from composegen.engine.applied import Applied, from_inspect, is_oneoff, tmpfs_mo
 from composegen.engine.compare import Check, EngineInfo, compare_service, state_ok, table
 from composegen.engine.verify import VerifyReport, compare_all, default_wait
 from composegen.render.overlay import Planned, plan, render_planned
+from composegen.sizing.quantity import given
+from composegen.sizing.result import TmpfsMount
 from tests.conftest import EXAMPLES
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -163,6 +166,22 @@ def test_a_tmpfs_the_base_mounts_may_be_smaller_never_bigger_or_unbounded() -> N
     assert check(64 * MIB).status == "ok"
     assert check(65 * MIB).status == "mismatch"
     assert check(None).applied == "unbounded" and check(None).status == "mismatch"
+
+
+def test_a_size_assumed_for_a_base_tmpfs_with_none_is_not_a_mismatch() -> None:
+    """The base's /tmp with no size, counted in the limit at an assumed size (base_resources.
+    unsized_tmpfs): verify says n/a, not a mismatch of what composegen applied; render said why."""
+    service = planned("pytest").stack.service("db")
+    base = next(i.base for i in planned("pytest").inputs if i.name == "db")
+    assert service is not None
+    size = given("tmpfs /tmp", 64 * MIB, "bytes", "profile prod: hardening.tmp_size", "assumed")
+    assumed = dataclasses.replace(service, tmpfs=(TmpfsMount("/tmp", size),))
+    data = copy.deepcopy(of(recorded("pytest"), "db"))
+    data["HostConfig"]["Mounts"] = [{"Type": "tmpfs", "Target": "/tmp", "TmpfsOptions": {}}]
+    rows = compare_service(assumed, base._replace(tmpfs_targets=("/tmp",)), [from_inspect(data)], OLD_ENGINE)
+    row = next(r for r in rows if r.field == "tmpfs /tmp")
+    assert (row.applied, row.status) == ("unbounded", "n/a")
+    assert "no size" in row.note
 
 
 def test_short_form_tmpfs_options_and_capabilities() -> None:

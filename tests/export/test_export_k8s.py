@@ -176,6 +176,17 @@ def test_a_base_tmpfs_keeps_the_size_the_limit_counts_it_at(tmp_path: Path) -> N
     assert [n.what for n in exported.unmapped if n.what.startswith("tmpfs")] == ["tmpfs /run size"]
 
 
+def test_a_base_tmp_with_no_size_gets_no_assumed_size_in_its_pod(tmp_path: Path) -> None:
+    """prod counts the base's unsized /tmp in the limit at an assumed size (base_resources.
+    unsized_tmpfs); the pod is not given that size as a bound the compose file never set: it is
+    listed, as any unsized base tmpfs."""
+    (tmp_path / "docker-compose.yml").write_text("services:\n  app:\n    image: example/app:1\n    tmpfs: /tmp\n")
+    exported = k8s.export_k8s(plan("prod", None, tmp_path))
+    pod = exported.manifests()[0].body["spec"]["template"]["spec"]
+    assert pod["volumes"] == [{"name": "base-tmpfs-0", "emptyDir": {"medium": "Memory"}}]
+    assert [n.what for n in exported.unmapped if n.what.startswith("tmpfs")] == ["tmpfs /tmp size"]
+
+
 def test_what_cannot_be_mapped_is_listed(tmp_path: Path) -> None:
     (tmp_path / "docker-compose.yml").write_text(
         "services:\n"

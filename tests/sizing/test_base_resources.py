@@ -147,3 +147,39 @@ def test_a_service_that_sets_only_its_limits_is_not_masked_against_every_secret(
         "docker-compose.yml:4: mem_limit: 256m (where the overlay writes another value, a note says why)",
         "docker-compose.yml:5: cpus: 0.5 (where the overlay writes another value, a note says why)",
     )
+
+
+#: The base's /tmp with no size, in each form compose takes (size=0 is docker's unbounded default).
+#: Each with the line the note names.
+UNSIZED_TMP = {
+    "short, one string": ("    tmpfs: /tmp\n", 4),
+    "short, a list": ("    tmpfs: [/tmp]\n", 4),
+    "short, options without a size": ('    tmpfs: ["/tmp:mode=1777"]\n', 4),
+    "short, size 0": ('    tmpfs: ["/tmp:size=0"]\n', 4),
+    "long form, no size": ("    volumes:\n      - type: tmpfs\n        target: /tmp\n", 5),
+}
+
+
+@pytest.mark.parametrize(("mount", "line"), UNSIZED_TMP.values(), ids=UNSIZED_TMP.keys())
+def test_a_base_tmp_with_no_size_is_counted_as_the_read_only_roots(tmp_path: Path, mount: str, line: int) -> None:
+    """Under a read-only profile the plan counts its own /tmp; where the base mounts /tmp with no
+    size the overlay writes none (the base's runs), and the limit still counts it, assumed: never
+    less than a base with no /tmp gets (main counted nothing for it)."""
+    base = "services:\n  app:\n    image: ghcr.io/acme/app:1.0.0\n"
+    (tmp_path / "docker-compose.yml").write_text(base)
+    without = plan("prod", None, tmp_path).stack.service("app")
+    (tmp_path / "docker-compose.yml").write_text(base + mount)
+    planned = plan("prod", None, tmp_path)
+    service = planned.stack.service("app")
+    assert without is not None and service is not None
+    assert service.memory_limit.value == without.memory_limit.value, service.memory_limit.show()
+    tmp = [m for m in service.tmpfs if m.path == "/tmp"]
+    assert len(tmp) == 1 and tmp[0].size.source_kind == "assumed"
+    out = tmp_path / "docker-compose.prod.yml"
+    text = render_planned(planned, out)
+    assert "/tmp" not in text.split("services:", 1)[1]  # the base's mount runs: the overlay writes none
+    said = f"at docker-compose.yml:{line}: no size: "
+    notes = _header_notes(text, "app")
+    assert any(said in n and "counted at the read-only root's 64 MiB, assumed" in n for n in notes), notes
+    out.write_text(text)
+    oracle.run_config([tmp_path / "docker-compose.yml", out], env={}, project_dir=tmp_path)
