@@ -204,8 +204,9 @@ def service_words(
     entrypoint = service.get("entrypoint")
     command = service.get("command")
     try:
-        words.extend(split_value(entrypoint, key_origin("entrypoint"), "entrypoint"))
-        command_words = split_value(command, key_origin("command"), "command")
+        if entrypoint is not None:  # (split_value of None is no words: no origin to look up)
+            words.extend(split_value(entrypoint, key_origin("entrypoint"), "entrypoint"))
+        command_words = split_value(command, key_origin("command"), "command") if command is not None else []
     except SyntaxProblem as problem:
         return words, problem
     image = service.get("image")
@@ -216,7 +217,8 @@ def service_words(
         first = command_words[0].text if command_words else ""
         origin = command_words[0].origin if command_words else key_origin("image")
         starts_flags = first.startswith("-") or (server.argv0 == "redis-server" and first.endswith(".conf"))
-        own = basename(first) in PROGRAMS or basename(first) in _SHELLS or first.startswith("python")
+        program = basename(first)
+        own = program in PROGRAMS or program in _SHELLS or first.startswith("python")
         if not command_words or starts_flags or (server.always and not own):
             via = "command" if command_words else "image"
             words.append(Word(server.argv0, origin, via))

@@ -23,7 +23,9 @@ class EnvVar(NamedTuple):
 
 
 class Context(NamedTuple):
-    """A service as the readers see it."""
+    """A service as the readers see it. A reader asks only through `runs`, `words_of`,
+    `env_fact`, `env_words` and `name in env`: read.py runs it only where those may answer
+    something (composegen.facts.read.needs_of)."""
 
     service: str
     image_name: str

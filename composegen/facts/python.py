@@ -50,7 +50,8 @@ def read_gunicorn(ctx: Context) -> Readout:
     concurrency = ctx.env_fact("gunicorn", "workers", "WEB_CONCURRENCY", values.count)
     if concurrency is not None:
         facts.append(concurrency)
-    facts.extend(_read_args("gunicorn", cmd_args, GUNICORN, unread))
+    if cmd_args:
+        facts.extend(_read_args("gunicorn", cmd_args, GUNICORN, unread))
     for words in ctx.words_of("gunicorn"):
         facts.extend(_read_args("gunicorn", words, GUNICORN, unread))
     return Readout(facts, unread)

@@ -4,12 +4,14 @@ setting they run with, grouped by program and setting in the program's own prece
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from functools import lru_cache
 from pathlib import PurePath
-from typing import Any
+from typing import Any, NamedTuple
 
 from composegen.compose.stack import Stack
 from composegen.compose.syntax import image_name, split_key_value
-from composegen.compose.tree import items, key_origin
+from composegen.compose.tree import is_mapping, items, key_origin
 from composegen.facts import databases, jvm, llm, python
 from composegen.facts import stack as compose_facts
 from composegen.facts.argv import Word, find_commands, service_words
@@ -20,6 +22,98 @@ from composegen.yamlio import Origin
 Reader = Callable[[Context], Readout]
 #: Every reader, one module per program family.
 READERS: tuple[Reader, ...] = (*python.READERS, *jvm.READERS, *databases.READERS, *llm.READERS)
+
+
+class _Asked(Mapping[str, EnvVar]):
+    """An environment that sets nothing and notes each variable a reader asks about (and whether
+    it lists them all)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.programs: set[str] = set()
+        self.listed = False
+
+    def __getitem__(self, name: str) -> EnvVar:
+        self.names.add(name)
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        self.listed = True
+        return iter(())
+
+    def __len__(self) -> int:
+        self.listed = True
+        return 0
+
+
+class _Probe(Context):
+    """A service that runs nothing and sets nothing, noting each program a reader asks about."""
+
+    __slots__ = ()
+
+    def runs(self, program: str) -> bool:
+        self._asked().programs.add(program)
+        return False
+
+    def words_of(self, program: str) -> list[tuple[Word, ...]]:
+        self._asked().programs.add(program)
+        return []
+
+    def _asked(self) -> _Asked:
+        assert isinstance(self.env, _Asked)
+        return self.env
+
+
+class Needs(NamedTuple):
+    """What a reader asks about a service (`needs_of`): the programs whose invocations it reads and
+    the variables it looks up. `always`: it finds something in a service that runs nothing and
+    sets nothing, or lists the environment."""
+
+    reader: Reader
+    programs: frozenset[str]
+    variables: frozenset[str]
+    always: bool
+
+    def applies(self, programs: AbstractSet[str], variables: AbstractSet[str]) -> bool:
+        """Whether the reader may find anything in a service that runs `programs` and sets
+        `variables` (of those some reader asks about)."""
+        return self.always or not self.programs.isdisjoint(programs) or not self.variables.isdisjoint(variables)
+
+
+def needs_of(reader: Reader) -> Needs:
+    """What `reader` asks about, found by reading a service that runs nothing and sets nothing.
+    A reader is a function of what it asks (`Context.runs`, `words_of`, `env_fact`, `env_words`,
+    `in env`): on a service where each answer is the same as there (none of its programs runs,
+    none of its variables is set), it asks the same, and reads the same: nothing, unless `always`."""
+    asked = _Asked()
+    readout = reader(_Probe("", "", (), asked))
+    found = bool(readout.facts or readout.unread) or asked.listed
+    return Needs(reader, frozenset(asked.programs), frozenset(asked.names), found)
+
+
+#: What each reader asks about: a reader none of whose programs runs and none of whose variables
+#: is set in a service is not run there (it would read nothing).
+NEEDS: tuple[Needs, ...] = tuple(needs_of(reader) for reader in READERS)
+#: Every variable some reader asks about.
+ASKED: frozenset[str] = frozenset(name for needs in NEEDS for name in needs.variables)
+
+
+@lru_cache(maxsize=256)
+def readers_for(programs: frozenset[str], variables: frozenset[str]) -> tuple[Reader, ...]:
+    """The readers, in order, that may find anything in a service that runs `programs` and sets
+    `variables` (`asked_variables`): one answer for each such pair (services repeat them)."""
+    return tuple(needs.reader for needs in NEEDS if needs.applies(programs, variables))
+
+
+def asked_variables(env: Mapping[str, EnvVar]) -> AbstractSet[str]:
+    """The variables of ASKED that `env` sets: its own keys where it is a dict (the service's
+    `environment`), else each of ASKED looked up (an env file many services share is not listed
+    for each)."""
+    if isinstance(env, dict):
+        return ASKED.intersection(env)
+    return {name for name in ASKED if name in env}
+
+
 #: (program, setting) pairs where every fact counts (several models), none overrides another.
 ACCUMULATING = frozenset(
     {("model", "model_id"), ("compose", "run_once"), ("compose", "target"), ("django", "subcommand")}
@@ -39,7 +133,7 @@ def service_environment(
     copied into each)."""
     env: dict[str, EnvVar] = {}
     declared = service.get("environment")
-    if isinstance(declared, Mapping):
+    if is_mapping(declared):
         for key, origin in items(declared):
             value = declared[key]
             if value is not None:
@@ -73,6 +167,12 @@ class WithEnvFiles(Mapping[str, EnvVar]):
             return found
         value, where = self.variables[name]
         return EnvVar(name, value, self.origin, f"env_file {name}", where)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.env or name in self.variables
+
+    def __bool__(self) -> bool:  # without counting the env files' variables
+        return bool(self.env) or bool(self.variables)
 
     def __iter__(self) -> Iterator[str]:
         yield from self.env
@@ -113,6 +213,13 @@ def _text(value: Any) -> str:
 def _group(facts: Sequence[Fact]) -> tuple[Fact, ...]:
     """Facts grouped by (program, setting), in first-seen order, each group kept in precedence
     order, all but the last of a group marked overridden (not-read facts override nothing)."""
+    if len({(found.program, found.setting) for found in facts}) == len(facts):  # (most services)
+        return tuple(facts)  # each group one fact: in first-seen order, none overridden
+    return group_facts(facts)
+
+
+def group_facts(facts: Sequence[Fact]) -> tuple[Fact, ...]:
+    """`_group`, each group built (where some program and setting repeats)."""
     groups: dict[tuple[str, str], list[Fact]] = {}
     for found in facts:
         groups.setdefault((found.program, found.setting), []).append(found)
@@ -163,14 +270,16 @@ def read_service(
         facts.append(Fact("compose", key, None, _text(service.get(key)), origin_of(key), key, "unreadable"))
     image = service.get("image")
     image_text = None if image is None else _text(image)
-    env = service_environment(service, environment, origin_of("env_file"), env_files)
+    env_file_origin = origin_of("env_file") if environment or env_files else None  # (used for those only)
+    env = service_environment(service, environment, env_file_origin, env_files)
     found = tuple((program, tuple(run)) for program, run in find_commands(words, env=ScriptVars(env)))
     ctx = Context(name, image_name(image_text) if image_text else "", found, env)
     unread: list[Unread] = []
-    for reader in READERS if ctx.commands or ctx.env else ():  # they read nothing else
-        readout = reader(ctx)
-        facts.extend(readout.facts)
-        unread.extend(readout.unread)
+    if ctx.commands or ctx.env:  # the readers read nothing else
+        for reader in readers_for(frozenset(program for program, _ in found), frozenset(asked_variables(env))):
+            readout = reader(ctx)
+            facts.extend(readout.facts)
+            unread.extend(readout.unread)
     facts.extend(compose_facts.replicas(service, origin_of))
     facts.extend(compose_facts.config_mounts(service))
     facts.extend(compose_facts.healthcheck(service))

@@ -12,12 +12,13 @@ that reads them, setting `config_file`, status `not-read`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
 from composegen.compose.syntax import SyntaxProblem, volume_target
-from composegen.compose.tree import items, key_origin
+from composegen.compose.tree import is_mapping, items, key_origin
 from composegen.errors import UnitError
 from composegen.facts import values
 from composegen.facts.argv import PROGRAMS, Word, basename, script_commands, shell_script_at, unwrap
@@ -43,7 +44,7 @@ def replicas(service: Mapping[str, Any], origin_of: OriginOf) -> list[Fact]:
             value_fact("compose", "replicas", values.count, text, f"scale: {text}", origin_of("scale"), "scale")
         )
     deploy = service.get("deploy")
-    if isinstance(deploy, Mapping) and deploy.get("replicas") is not None:
+    if is_mapping(deploy) and deploy.get("replicas") is not None:
         text = _str(deploy["replicas"])
         facts.append(
             value_fact(
@@ -121,12 +122,12 @@ def tmpfs_sizes(service: Mapping[str, Any]) -> list[Fact]:
         if target.strip():
             facts.append(_tmpfs_fact(target.strip(), size, f"tmpfs: {entry}", origin, "tmpfs"))
     volumes = service.get("volumes")
-    for entry, origin in items(volumes if isinstance(volumes, list) else []):
-        if not isinstance(entry, Mapping) or entry.get("type") != "tmpfs" or entry.get("target") is None:
+    for entry, origin in items(volumes) if isinstance(volumes, list) else ():
+        if not is_mapping(entry) or entry.get("type") != "tmpfs" or entry.get("target") is None:
             continue
         target = _str(entry["target"])
         long = entry.get("tmpfs")
-        if not isinstance(long, Mapping) or long.get("size") is None:
+        if not is_mapping(long) or long.get("size") is None:
             facts.append(_tmpfs_fact(target, None, f"tmpfs volume: {target}", origin, "volumes"))
             continue
         raw = f"tmpfs volume: {target} size={_str(long['size'])}"
@@ -146,9 +147,11 @@ def resources(service: Mapping[str, Any]) -> list[Fact]:
     facts: list[Fact] = []
     for setting, path in RESOURCE_KEYS:
         parent: Any = service
+        if service.get(path[0]) is None:  # (most services set none of these)
+            continue
         for key in path[:-1]:
-            parent = parent.get(key) if isinstance(parent, Mapping) else None
-        if not isinstance(parent, Mapping) or parent.get(path[-1]) is None:
+            parent = parent.get(key) if is_mapping(parent) else None
+        if not is_mapping(parent) or parent.get(path[-1]) is None:
             continue
         value = _resource_value(setting, parent[path[-1]])
         key = ".".join(path)
@@ -188,7 +191,7 @@ def _config_program(target: str) -> str | None:
 def config_mounts(service: Mapping[str, Any]) -> list[Fact]:
     facts: list[Fact] = []
     volumes = service.get("volumes")
-    for entry, origin in items(volumes if isinstance(volumes, list) else []):
+    for entry, origin in items(volumes) if isinstance(volumes, list) else ():
         try:
             target = volume_target(entry)
         except SyntaxProblem:
@@ -198,8 +201,8 @@ def config_mounts(service: Mapping[str, Any]) -> list[Fact]:
             raw = entry if isinstance(entry, str) else f"target: {target}"
             facts.append(Fact(program, "config_file", target, raw, origin, "volumes", "not-read"))
     configs = service.get("configs")
-    for entry, origin in items(configs if isinstance(configs, list) else []):
-        target = _str(entry.get("target", "")) if isinstance(entry, Mapping) else ""
+    for entry, origin in items(configs) if isinstance(configs, list) else ():
+        target = _str(entry.get("target", "")) if is_mapping(entry) else ""
         program = _config_program(target) if target else None
         if program is not None:
             facts.append(Fact(program, "config_file", target, f"target: {target}", origin, "configs", "not-read"))
@@ -260,6 +263,15 @@ def last_command(words: Sequence[Word], depth: int = 0) -> list[Word]:
     return unwrapped
 
 
+#: Any of _FINISHING_WORDS, in one search.
+_FINISHING_WORD = re.compile("|".join(re.escape(word) for word in _FINISHING_WORDS))
+
+
+def _is_manage(text: str) -> bool:
+    """`manage.py` (any folder) or `django-admin`."""
+    return text == "django-admin" or ("manage.py" in text and basename(text) == "manage.py")
+
+
 def finishing(words: Sequence[Word]) -> str | None:
     """Why the command finishes (a reason), or None where it looks like a server."""
     texts = [w.text for w in words]
@@ -272,8 +284,8 @@ def finishing(words: Sequence[Word]) -> str | None:
         return f"{first} {texts[1]} finishes"
     if first.startswith(_WAIT_SCRIPTS):
         return f"{first} waits, then exits"
-    if any(basename(t) == "manage.py" or t == "django-admin" for t in texts):
-        at = next((i for i, t in enumerate(texts) if basename(t) == "manage.py" or t == "django-admin"), len(texts))
+    at = next((i for i, t in enumerate(texts) if _is_manage(t)), None)
+    if at is not None:
         sub = next((t for t in texts[at + 1 :] if not t.startswith("-")), "")
         if sub and sub not in _DJANGO_SERVERS:
             return f"manage.py {sub} finishes"
@@ -281,8 +293,7 @@ def finishing(words: Sequence[Word]) -> str | None:
     if first in PROGRAMS:
         return "pytest finishes" if PROGRAMS[first] == "pytest" else None
     for text in texts:
-        lowered = text.lower()
-        if any(marker in lowered for marker in _FINISHING_WORDS):
+        if _FINISHING_WORD.search(text.lower()):
             return f"{text} finishes"
     if first in ("npm", "yarn", "pnpm", "go", "cargo", "mvn", "gradle", "make") and any(
         t in _TEST_COMMANDS for t in texts[1:3]
@@ -313,7 +324,7 @@ def healthcheck(service: Mapping[str, Any]) -> list[Fact]:
     password) and each timing key it sets (`healthcheck_interval`, ...: the overlay replaces them).
     Nothing for a disabled healthcheck."""
     check = service.get("healthcheck")
-    if not isinstance(check, Mapping) or check.get("disable") is True:
+    if not is_mapping(check) or check.get("disable") is True:
         return []
     facts: list[Fact] = []
     program = _probe_program(check.get("test"))
@@ -354,8 +365,8 @@ def run_once_evidence(
     if restart_text == "no":
         evidence.append(Fact("compose", "run_once", True, 'restart: "no"', origin_of("restart"), "restart"))
     deploy = service.get("deploy")
-    policy = deploy.get("restart_policy") if isinstance(deploy, Mapping) else None
-    condition = _str(policy.get("condition")) if isinstance(policy, Mapping) and policy.get("condition") else ""
+    policy = deploy.get("restart_policy") if is_mapping(deploy) else None
+    condition = _str(policy.get("condition")) if is_mapping(policy) and policy.get("condition") else ""
     if condition == "none":
         evidence.append(
             Fact(
@@ -379,7 +390,7 @@ def run_once_evidence(
         )
         decisive = decisive or not restarts_forever
     profiles = service.get("profiles")
-    for profile, origin in items(profiles if isinstance(profiles, list) else []):
+    for profile, origin in items(profiles) if isinstance(profiles, list) else ():
         if _str(profile).lower() in TOOL_PROFILES:
             evidence.append(Fact("compose", "run_once", True, f"profiles: [{profile}]", origin, "profiles"))
             decisive = decisive or not restarts_forever
@@ -414,7 +425,7 @@ _SWARM_DEPLOY_KEYS = ("placement", "update_config", "rollback_config")
 
 def service_target_evidence(service: Mapping[str, Any]) -> list[Fact]:
     deploy = service.get("deploy")
-    if not isinstance(deploy, Mapping):
+    if not is_mapping(deploy):
         return []
     facts: list[Fact] = []
     if deploy.get("mode") == "global":
