@@ -10,12 +10,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from composegen import writer
+from composegen.errors import ComposegenError
 from composegen.export.k8s import stale_files
-from composegen.writer import temp_prefix, write_all_atomic
+from composegen.paths import real_path
+from composegen.writer import _target, generated_by_us, temp_prefix, write_all_atomic
 
 
 def test_the_folder_is_looked_through_once_for_all_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,3 +53,59 @@ def test_stale_exports_are_found_in_linear_time(tmp_path: Path) -> None:
     start = time.process_time()
     assert stale_files(tmp_path, written) == []
     assert time.process_time() - start < 2.0  # each file looked for in the list: ~10 s
+
+
+#: What may be at an output path: (how it is made in `folder`, given the project folder).
+_SITUATIONS = ("new", "ours", "not ours", "link in", "link out", "dangling link", "folder", "input", "no folder")
+
+
+def _make(kind: str, project: Path, outside: Path) -> Path:
+    path = project / "out" / f"{kind.replace(' ', '-')}.yaml"
+    if kind == "no folder":
+        return project / "missing" / "x.yaml"
+    if kind in ("ours", "input"):
+        path.write_text(f"{writer.MARKER}\n")
+    elif kind == "not ours":
+        path.write_text("mine\n")
+    elif kind == "link in":
+        (project / "target.yaml").write_text(f"{writer.MARKER}\n")
+        path.symlink_to(project / "target.yaml")
+    elif kind == "link out":
+        (outside / "elsewhere.yaml").write_text(f"{writer.MARKER}\n")
+        path.symlink_to(outside / "elsewhere.yaml")
+    elif kind == "dangling link":
+        path.symlink_to(outside / "nothing.yaml")
+    elif kind == "folder":
+        path.mkdir()
+    return path
+
+
+def _outcome(path: Path, **options: Any) -> tuple[str, object]:
+    """What `_target` says of `path`: the file it replaces and its mode, or the line refusing it."""
+    try:
+        found, mode = _target(path, ours=generated_by_us, **options)
+    except ComposegenError as err:
+        return "refused", err.one_line()
+    return str(found), mode
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.sampled_from(_SITUATIONS), min_size=1, max_size=6), force=st.booleans(), link=st.booleans())
+def test_the_quick_look_at_a_target_says_what_the_full_one_says(
+    tmp_path_factory: pytest.TempPathFactory, kinds: list[str], force: bool, link: bool
+) -> None:
+    """`_target` with `folders` (one lstat a file, each folder looked at once) says for every
+    target what it says without (a realpath and stats of each file), through a linked folder too."""
+    base = tmp_path_factory.mktemp("quick")
+    project, outside = base / "project", base / "outside"
+    for folder in (project / "out", outside):
+        folder.mkdir(parents=True)
+    if link:  # the project reached through a link to it: the real paths differ from the given ones
+        (base / "via").symlink_to(project)
+        project = base / "via"
+    paths = [_make(kind, project, outside) for kind in dict.fromkeys(kinds)]
+    read = {real_path(p) for p in paths if p.name == "input.yaml"}
+    folders: dict[Path, tuple[Path, bool]] = {}
+    for path in paths:
+        options = {"force": force, "read": read, "root": project}
+        assert _outcome(path, **options, folders=folders) == _outcome(path, **options), path.name
