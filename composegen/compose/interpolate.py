@@ -430,9 +430,11 @@ def _walk(
     if is_mapping(value):
         origins = value.origins if isinstance(value, SDict) else {}
         out: dict[Any, Any] | None = None
+        # (the services, or the entries of an environment: every key steps to the one `*` node)
+        every = step(casts, "*") if len(casts) == 1 and len(casts[0]) == 1 else None
         for key, item in value.items():
             if casts:
-                below = step(casts, key)
+                below = every or step(casts, key)
                 if _unchanged(item, below):
                     continue  # nothing to substitute, nothing to cast
             else:  # (most mappings: no cast at or below them) the same test, without a call
