@@ -385,7 +385,7 @@ class _Loader:
                 where=doc.where(),
                 fix="start the file with keys like services:",
             )
-        result = interpolate(data, variables)
+        result = interpolate(data, variables, dollars=doc.has_dollars)
         self.issues.extend(result.issues)
         value = result.value
         assert isinstance(value, SDict)

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from composegen.compose import schema
-from composegen.compose.interpolate import _CAST_TRIE, caster_for
+from composegen.compose.interpolate import _CAST_TRIE, caster_for, interpolate
 from composegen.compose.stack import _strings
 from composegen.compose.syntax import SyntaxProblem, _shell_words, go_shell_split, plain_words
 from composegen.compose.tree import TrieNode, plain, step
 from composegen.compose.validator import CompiledSchema
-from composegen.yamlio import _Loader, _scalar_value, parse_document
+from composegen.yamlio import Tagged, _Loader, _scalar_value, parse_document
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -212,3 +212,35 @@ def test_a_file_without_a_dollar_holds_no_string_with_one(values: list[str]) -> 
     doc = parse_document(text, "x.yml")
     if not doc.has_dollars:
         assert not any("$" in s for s in _strings(doc.data))
+
+
+# --- interpolating a file without `$`: the casts alone -----------------------------------------
+
+_CASTABLE = st.sampled_from(["true", "False", "2", "0.5", "x", "", "1e3", "no"])
+_NO_DOLLAR_SERVICE = st.fixed_dictionaries(
+    {},
+    optional={
+        "cpus": _CASTABLE,
+        "init": _CASTABLE,
+        "environment": st.dictionaries(st.sampled_from(["A", "cpus"]), _CASTABLE, max_size=2),
+        "deploy": st.fixed_dictionaries({"replicas": _CASTABLE}),
+        "ports": st.lists(st.fixed_dictionaries({"target": _CASTABLE}) | _CASTABLE, max_size=2),
+        "ulimits": st.dictionaries(st.sampled_from(["nofile"]), _CASTABLE | st.fixed_dictionaries({"soft": _CASTABLE})),
+        "labels": st.builds(Tagged, st.just("!override"), st.lists(_CASTABLE, max_size=2)),
+    },
+)
+
+
+@SETTINGS
+@given(
+    st.dictionaries(
+        st.sampled_from(["services", "x-other"]), st.dictionaries(st.sampled_from(["a", "b"]), _NO_DOLLAR_SERVICE)
+    )
+)
+def test_a_model_without_dollars_interpolates_to_what_the_whole_walk_gives(model: dict[str, Any]) -> None:
+    """`interpolate(..., dollars=False)` walks only where a cast leads: the values and issues are
+    those of the whole walk."""
+    whole = interpolate(model, {"A": "1"})
+    cast_only = interpolate(model, {"A": "1"}, dollars=False)
+    assert plain(cast_only.value) == plain(whole.value)
+    assert cast_only.issues == whole.issues
