@@ -493,33 +493,38 @@ class _Builder:
             )
         self.open.add(id(node))
 
-    def _value(self, node: yaml.Node) -> Any:
-        """`build`, with the common case (a scalar) inline: this runs once per value of a file."""
-        if type(node) is _SCALAR_NODE:
-            self.budget -= 1
-            if self.budget < 0:
-                self._spend(node)
-            return _scalar_value(node)
-        return self.build(node)
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        """`build` of a scalar, with the common case (plain text) of `_scalar_value` inline: this
+        runs once per value of a file."""
+        self.budget -= 1
+        if self.budget < 0:
+            self._spend(node)
+        text = node.value
+        if node.tag == _STR_TAG and not node.style and text and text[0] not in _NUMBER_START:
+            return _WORDS.get(text, text)
+        return _scalar_value(node)
 
     def _sequence(self, node: yaml.SequenceNode) -> SList:
         file = self.file
         keys = self.keys
-        value = self._value
+        scalar = self._scalar
         values: list[Any] = []
         origins: list[Origin | None] = []
         for index, item in enumerate(node.value):
             mark = item.start_mark
             origins.append(_new_origin(Origin, (file, mark.line + 1, mark.column + 1)))
+            if type(item) is _SCALAR_NODE:  # (a scalar needs no key path)
+                values.append(scalar(item))
+                continue
             keys.append(index)
-            values.append(value(item))
+            values.append(self.build(item))
             keys.pop()
         return _new_slist(values, origins)
 
     def _mapping(self, node: yaml.MappingNode) -> SDict:
         file = self.file
         keys = self.keys
-        value = self._value
+        scalar = self._scalar
         origins: dict[Any, Origin] = {}
         out = _new_sdict(origins)
         merged: SDict | None = None  # what `<<:` brings in: the first source to set a key wins
@@ -557,8 +562,11 @@ class _Builder:
             if key in out:
                 self.duplicates.append(((*keys, key), Position(origin.line, origin.column)))
             origins[key] = origin
+            if type(value_node) is _SCALAR_NODE:  # (a scalar needs no key path)
+                out[key] = scalar(value_node)
+                continue
             keys.append(key)
-            out[key] = value(value_node)
+            out[key] = self.build(value_node)
             keys.pop()
         if merged is None:
             return out
@@ -574,8 +582,9 @@ class _Builder:
         the merging mapping's key path, as building it again would. Where the budget would run out,
         it is built again, so the error names the node it always did. Its values are scalars, so
         sharing them shares nothing mutable, and nothing inside it nests deeper or refers to a
-        mapping being built (a source merging itself fails on its first build, and is not kept)."""
-        self._enter(source)
+        mapping being built (a source merging itself fails on its first build, and is not kept).
+        So a source reused is not entered again (`_enter`): the merging mapping, at the same
+        depth, was, and a mapping of scalars holds none being built."""
         known = self.flat_sources.get(id(source))
         if known is not None and known.spent <= self.budget:
             self.budget -= known.spent
@@ -584,9 +593,9 @@ class _Builder:
                 self.duplicates.extend(((*here, *keys), at) for keys, at in known.duplicates)
                 self.non_string_keys.extend(((*here, *keys), at, what) for keys, at, what in known.non_string_keys)
             self.int_keys = self.int_keys or known.int_keys
-            brought = known.mapping
-        else:
-            brought = self._build_source(source)
+            return known.mapping
+        self._enter(source)
+        brought = self._build_source(source)
         self.open.discard(id(source))
         return brought
 

@@ -383,14 +383,18 @@ def interpolate(
     strict: bool = False,
     cast: bool = True,
     path: KeyPath = (),
+    dollars: bool = True,
 ) -> Interpolation:
     """Interpolate every string value in `data` (recursively; keys untouched) from `env`.
 
     Origins of `SDict`/`SList` containers are kept. With `strict`, the first missing required
-    variable or malformed template raises `InputError`.
+    variable or malformed template raises `InputError`. `dollars`: False where no string in
+    `data` holds a `$` (`Document.has_dollars`): only the casts apply, and the parts no cast
+    reaches are not walked.
     """
     issues: list[VariableIssue] = []
-    value = _walk(data, env, issues, path, None, _CAST_TRIE.start(path) if cast else (), ExpansionBudget())
+    casts = _CAST_TRIE.start(path) if cast else ()
+    value = _walk(data, env, issues, path, None, casts, ExpansionBudget(), dollars)
     if strict:
         for issue in issues:
             if issue.is_error:
@@ -418,10 +422,13 @@ def _walk(
     origin: Origin | None,
     casts: tuple[TrieNode, ...],
     budget: ExpansionBudget,
+    dollars: bool = True,
 ) -> Any:
     """`value` interpolated; containers are rebuilt only where something changed. `casts`: the
     nodes of `_CAST_TRIE` that `path` reaches (none: no cast applies at or below it); `budget`:
-    what the whole document may still expand to."""
+    what the whole document may still expand to; `dollars`: as for `interpolate`."""
+    if not (casts or dollars):
+        return value  # no `$` to substitute, no cast to apply
     if isinstance(value, str):
         result = _substitute_at(value, env, issues, path, origin, budget) if "$" in value else value
         return cast_value(path, result) if casts and ends(casts) else result
@@ -430,9 +437,11 @@ def _walk(
     if is_mapping(value):
         origins = value.origins if isinstance(value, SDict) else {}
         out: dict[Any, Any] | None = None
+        # (the services, or the entries of an environment: every key steps to the one `*` node)
+        every = step(casts, "*") if len(casts) == 1 and len(casts[0]) == 1 else None
         for key, item in value.items():
             if casts:
-                below = step(casts, key)
+                below = every or step(casts, key)
                 if _unchanged(item, below):
                     continue  # nothing to substitute, nothing to cast
             else:  # (most mappings: no cast at or below them) the same test, without a call
@@ -440,7 +449,7 @@ def _walk(
                 if (kind is str and "$" not in item) or item is None or kind is int or kind is bool or kind is float:
                     continue
                 below = ()
-            new = _walk(item, env, issues, (*path, key), origins.get(key) or origin, below, budget)
+            new = _walk(item, env, issues, (*path, key), origins.get(key) or origin, below, budget, dollars)
             if new is not item:
                 if out is None:
                     out = SDict(value, origins) if isinstance(value, SDict) else dict(value)
@@ -453,7 +462,7 @@ def _walk(
             below = step(casts, index) if casts else ()
             if _unchanged(item, below):
                 continue
-            new = _walk(item, env, issues, (*path, index), item_origins[index] or origin, below, budget)
+            new = _walk(item, env, issues, (*path, index), item_origins[index] or origin, below, budget, dollars)
             if new is not item:
                 if walked is None:
                     walked = list(value)
@@ -462,7 +471,7 @@ def _walk(
             return value
         return SList(walked, item_origins) if isinstance(value, SList) else walked
     if isinstance(value, Tagged):
-        return Tagged(value.tag, _walk(value.value, env, issues, path, origin, casts, budget))
+        return Tagged(value.tag, _walk(value.value, env, issues, path, origin, casts, budget, dollars))
     return value
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from composegen.compose.interpolate import CASTS, Caster, caster_for
-from composegen.compose.syntax import SyntaxProblem, go_shell_split, parse_port, parse_volume
+from composegen.compose.syntax import SyntaxProblem, go_shell_split, parse_port, parse_volume, plain_words
 from composegen.compose.tree import PathTrie, TrieNode, dotted, ends, is_mapping, matches, step
 from composegen.compose.validator import ANNOTATIONS, CompiledSchema, SchemaViolation
 from composegen.errors import UnitError
@@ -321,7 +321,7 @@ def _read_problem(kind: str, value: Any) -> str | None:
             parse_volume(value)
         elif kind == "port":
             parse_port(value)
-        elif kind == "command":
+        elif kind == "command" and not plain_words(value):  # (plain words: nothing to refuse)
             go_shell_split(value)
     except SyntaxProblem as err:
         from composegen.masking import mask  # lazy: only for a value compose refuses
@@ -409,6 +409,13 @@ def _typed_strings(
                         found.append(((*path, key), item, _reader((below,), (*path, key))))
                 elif isinstance(item, (dict, list)) or is_mapping(item):
                     _typed_strings(item, (*path, key), (below,), found)
+            return
+        if len(nodes) == 1 and len(nodes[0]) == 1:  # only `*` goes on (services, environment): one step for all
+            below = step(nodes, "*")
+            text_skipped = id(below[0]) in _INDEX_ONLY
+            for key, item in value.items():
+                if not (text_skipped and isinstance(key, str) and key != "*"):
+                    _typed_strings(item, (*path, key), below, found)
             return
         for key, item in value.items():
             below = step(nodes, key)

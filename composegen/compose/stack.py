@@ -128,10 +128,12 @@ class Stack(NamedTuple):
             yield name, service if isinstance(service, (dict, Mapping)) else {}
 
     def interpolated_variables(self) -> dict[str, str]:
-        """`{name: value}` of each variable the files interpolate from `.env` or the environment."""
+        """`{name: value}` of each variable the files interpolate from `.env` or the environment.
+        (Only the files with a `$` can refer to one: the others' strings are not walked.)"""
         from composegen.masking import interpolated_variables
 
-        return interpolated_variables((t for doc in self.documents for t in _strings(doc.data)), self.environment)
+        texts = (t for doc in self.documents if doc.has_dollars for t in _strings(doc.data))
+        return interpolated_variables(texts, self.environment)
 
     def secret_values(self) -> tuple[str, ...]:
         """What composegen must never print or write of this stack: every value the files
@@ -383,7 +385,7 @@ class _Loader:
                 where=doc.where(),
                 fix="start the file with keys like services:",
             )
-        result = interpolate(data, variables)
+        result = interpolate(data, variables, dollars=doc.has_dollars)
         self.issues.extend(result.issues)
         value = result.value
         assert isinstance(value, SDict)
@@ -716,10 +718,11 @@ def _finish(data: SDict, variables: Mapping[str, str]) -> SDict:
     services = data.get("services")
     if not isinstance(services, Mapping):
         return data
+    finished = {name: _finish_service(s, variables) for name, s in services.items()}
+    if isinstance(services, SDict) and all(finished[name] is s for name, s in services.items()):
+        return data  # (most stacks: nothing to drop or fill, and nothing copied)
     out = SDict(data, data.origins)
-    out["services"] = SDict(
-        {name: _finish_service(s, variables) for name, s in services.items()}, _origins_of(services)
-    )
+    out["services"] = SDict(finished, _origins_of(services))
     return out
 
 

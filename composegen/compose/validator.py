@@ -481,25 +481,58 @@ def _type_test(compiler: CompiledSchema, branch: Any) -> Callable[[Any], bool] |
     return tests[0] if len(tests) == 1 else lambda x: any(t(x) for t in tests)
 
 
+def _type_names(compiler: CompiledSchema, branch: Any) -> frozenset[str] | None:
+    """The types a branch allows (`_type_test`'s), by name; None: it names none."""
+    while isinstance(branch, dict) and set(branch) - ANNOTATIONS == {"$ref"}:
+        branch = compiler._resolve(branch["$ref"])
+    if not isinstance(branch, dict) or "type" not in branch:
+        return None
+    return frozenset([branch["type"]] if isinstance(branch["type"], str) else branch["type"])
+
+
+def _exclusive(names: list[frozenset[str] | None]) -> bool:
+    """Whether no value passes the type tests of two of the branches: each names its types, no
+    type twice, and not both `integer` and `number` (an int, or a whole float, is both)."""
+    if any(each is None for each in names):
+        return False
+    seen: set[str] = set()
+    for each in names:
+        assert each is not None
+        if seen & each:
+            return False
+        seen |= each
+    return not {"integer", "number"} <= seen
+
+
 def _one_of(compiler: CompiledSchema, value: Any, node: dict[str, Any]) -> Check:
     branches = [compiler._compile(sub) for sub in value]
     tests = [_type_test(compiler, sub) for sub in value]
+    #: The branches' types exclude each other (`command`: null, a string or a list): a value is
+    #: valid under the one branch whose type it has, if any, and under no other.
+    exclusive = _exclusive([_type_names(compiler, sub) for sub in value])
 
     def valid(index: int, x: Any) -> bool:
         test = tests[index]
         return (test is None or test(x)) and not branches[index](x)
 
+    def failed(x: Any) -> Errors:
+        return _none_valid(x, branches, "oneOf", value, node)
+
+    typed = [(test, branch) for test, branch in zip(tests, branches, strict=True) if test is not None]
+
+    def check_exclusive(x: Any) -> Errors:
+        for test, branch in typed:
+            if test(x):
+                return None if not branch(x) else failed(x)
+        return failed(x)
+
+    if exclusive and len(typed) == len(branches):
+        return check_exclusive
+
     def check(x: Any) -> Errors:
         first = next((i for i in range(len(branches)) if valid(i, x)), -1)
         if first < 0:
-            context: list[SchemaViolation] = []
-            for branch in branches:
-                context.extend(branch(x) or ())
-            return [
-                SchemaViolation(
-                    lambda: f"{x!r} is not valid under any of the given schemas", "oneOf", value, x, node, context
-                )
-            ]
+            return failed(x)
         more = [value[i] for i in range(first + 1, len(branches)) if valid(i, x)]
         if more:
             more.append(value[first])
@@ -517,16 +550,20 @@ def _any_of(compiler: CompiledSchema, value: Any, node: dict[str, Any]) -> Check
     def check(x: Any) -> Errors:
         if any((test is None or test(x)) and not branch(x) for test, branch in zip(tests, branches, strict=True)):
             return None
-        context: list[SchemaViolation] = []
-        for branch in branches:
-            context.extend(branch(x) or ())
-        return [
-            SchemaViolation(
-                lambda: f"{x!r} is not valid under any of the given schemas", "anyOf", value, x, node, context
-            )
-        ]
+        return _none_valid(x, branches, "anyOf", value, node)
 
     return check
+
+
+def _none_valid(x: Any, branches: list[Check], keyword: str, value: Any, node: dict[str, Any]) -> Errors:
+    """The error of a `oneOf` / `anyOf` no branch of which `x` is valid under: with each
+    branch's errors as its context."""
+    context: list[SchemaViolation] = []
+    for branch in branches:
+        context.extend(branch(x) or ())
+    return [
+        SchemaViolation(lambda: f"{x!r} is not valid under any of the given schemas", keyword, value, x, node, context)
+    ]
 
 
 def _all_of_keyword(compiler: CompiledSchema, value: Any, node: dict[str, Any]) -> Check:

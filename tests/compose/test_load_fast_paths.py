@@ -1,0 +1,246 @@
+"""The shortcuts loading a stack takes are the long way's results: property tests, each fast path
+against the plain reading it replaces (issue 12, "Quadratic time": loading is paid by every
+command)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from composegen.compose import schema
+from composegen.compose.interpolate import _CAST_TRIE, caster_for, interpolate
+from composegen.compose.stack import _strings
+from composegen.compose.syntax import SyntaxProblem, _shell_words, go_shell_split, plain_words
+from composegen.compose.tree import TrieNode, plain, step
+from composegen.compose.validator import CompiledSchema
+from composegen.yamlio import Tagged, _Loader, _scalar_value, parse_document
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# --- oneOf whose branches' types exclude each other ------------------------------------------------
+
+_BRANCHES: dict[str, dict[str, Any]] = {
+    "null": {"type": "null"},
+    "string": {"type": "string", "pattern": "^[a-z]+$"},
+    "array": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+    "object": {"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": False},
+    "boolean": {"type": "boolean"},
+    "integer": {"type": "integer", "minimum": 0},
+    "number": {"type": "number", "maximum": 10},
+    "mixed": {"type": ["string", "null"]},
+    "untyped": {"minimum": 3},
+}
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 20) | st.floats(-5, 20) | st.sampled_from(["", "abc", "Abc", "a"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2),
+    max_leaves=6,
+)
+
+
+def _errors(validator: Any, value: Any) -> list[tuple[Any, ...]]:
+    return [
+        (
+            tuple(e.path),
+            e.validator,
+            e.message,
+            sorted((tuple(c.path), c.validator, c.message) for c in e.context),
+        )
+        for e in validator.iter_errors(value)
+    ]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(sorted(_BRANCHES)), min_size=1, max_size=4, unique=True), _VALUES)
+def test_one_of_reports_what_jsonschema_reports_whether_its_branches_types_exclude_each_other(
+    names: list[str], value: Any
+) -> None:
+    """Branches of types no value shares (`command`: null, text or a list) are decided by the one
+    branch of the value's type: the errors are jsonschema's, as for any other `oneOf`."""
+    from jsonschema import Draft202012Validator
+
+    node = {"oneOf": [_BRANCHES[name] for name in names]}
+    assert _errors(CompiledSchema(node), value) == _errors(Draft202012Validator(node), value)
+
+
+# --- a command of plain words ------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(st.text(alphabet=" \t\r\nab=$-;&|<>()'\"`\\1", max_size=12))
+def test_a_command_of_plain_words_splits_as_the_character_reading_does(text: str) -> None:
+    """`plain_words`: the split at spaces is what reading character by character gives, and it
+    never refuses the command; any other text is read character by character."""
+    if plain_words(text):
+        assert go_shell_split(text) == _shell_words(text)
+        return
+    try:
+        expected: list[str] | None = _shell_words(text)
+    except SyntaxProblem:
+        expected = None
+    try:
+        found: list[str] | None = go_shell_split(text)
+    except SyntaxProblem:
+        found = None
+    assert found == expected
+
+
+# --- a step through a trie node whose only key is `*` ----------------------------------------------
+
+
+def _nodes(root: TrieNode) -> list[TrieNode]:
+    found, pending = [], [root]
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        pending.extend(child for key, child in node.items() if key is not None)
+    return found
+
+
+_KEYS = st.one_of(st.sampled_from(["*", "services", "environment", "cpus", "ports", "x"]), st.integers(0, 3), st.text())
+
+
+@given(_KEYS)
+def test_a_node_with_one_key_is_stepped_through_alike_by_every_key(key: Any) -> None:
+    """What `interpolate` and `type_errors` take for granted where a trie node has one key only:
+    stepping by `*` gives the nodes every key gives, or nothing where that key is not `*`."""
+    for trie in (_CAST_TRIE.root, schema._TYPED_TRIE.root):
+        for node in _nodes(trie):
+            if len(node) == 1:
+                every = step((node,), "*")
+                assert (every or step((node,), key)) == step((node,), key)
+                if "*" in node:
+                    assert every == step((node,), key)
+
+
+# --- what compose cannot read, found along the trie or by reading every string -------------------
+
+_TEXT = st.sampled_from(["lots", "512M", "1x", "30s", "soon", "2", "true", "maybe", "a b", "a 'b", "KEY =v", "8080:80"])
+_SERVICE = st.fixed_dictionaries(
+    {},
+    optional={
+        "image": _TEXT,
+        "command": _TEXT,
+        "environment": st.dictionaries(st.sampled_from(["A", "cpus", "command", "*"]), _TEXT, max_size=2)
+        | st.lists(_TEXT, max_size=2),
+        "ports": st.lists(_TEXT, max_size=2),
+        "init": _TEXT,
+        "deploy": st.fixed_dictionaries(
+            {"resources": st.fixed_dictionaries({"limits": st.fixed_dictionaries({"cpus": _TEXT})})}
+        ),
+        "healthcheck": st.fixed_dictionaries({}, optional={"interval": _TEXT, "retries": _TEXT}),
+        "ulimits": st.dictionaries(st.sampled_from(["nofile", "nproc"]), _TEXT, max_size=2),
+    },
+)
+_MODEL = st.fixed_dictionaries(
+    {"services": st.dictionaries(st.sampled_from(["web", "db", "*", "environment", "80"]), _SERVICE, max_size=3)},
+    optional={"networks": st.dictionaries(st.sampled_from(["n", "*"]), st.fixed_dictionaries({"external": _TEXT}))},
+)
+
+
+def _leaves(value: Any, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    if isinstance(value, dict):
+        return [leaf for key, item in value.items() for leaf in _leaves(item, (*path, key))]
+    if isinstance(value, list):
+        return [leaf for index, item in enumerate(value) for leaf in _leaves(item, (*path, index))]
+    return [(path, value)] if isinstance(value, str) else []
+
+
+@SETTINGS
+@given(_MODEL)
+@example({"services": {"web": {"environment": {"*": "KEY =v", "A": "B =v"}}}})  # `*` is a key too
+def test_type_errors_are_those_of_every_string_read_where_it_is(model: dict[str, Any]) -> None:
+    """`type_errors` walks only where a pattern leads, one step for all the services: it finds what
+    reading every string of the typed sections at its own path finds."""
+    expected = []
+    for section in schema._TYPED_SECTIONS:
+        for path, text in _leaves(model.get(section), (section,)) if section in model else ():
+            reader = (schema._read_kind(path), caster_for(path))
+            problem = schema._type_problem(text, reader) if reader != (None, None) else None
+            if problem is not None:
+                expected.append((path, problem))
+    assert [(e.path, e.message) for e in schema.type_errors(model)] == expected
+
+
+# --- plain scalars read inline ---------------------------------------------------------------------
+
+_SCALARS = st.one_of(
+    st.sampled_from(
+        ["", "~", "null", "True", "false", "0x1F", "1_000", "010", "-.inf", ".5", "2001-12-14", "<<", "a", "$x", "12"]
+    ),
+    st.text(alphabet="ab01.-+_ :", min_size=1, max_size=6),
+)
+_STYLES = st.sampled_from(["{}", "'{}'", '"{}"', "!!str {}", "!reset {}", "!override {}"])
+
+
+def _reference(node: yaml.Node) -> Any:
+    """The value of a composed node, every scalar through `_scalar_value`."""
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar_value(node)
+    if isinstance(node, yaml.SequenceNode):
+        return [_reference(item) for item in node.value]
+    return {_scalar_value(k): _reference(v) for k, v in node.value}
+
+
+@SETTINGS
+@given(st.lists(st.tuples(_SCALARS, _STYLES), min_size=1, max_size=4))
+def test_scalars_in_mappings_and_lists_read_as_the_scalar_reader_reads_them(scalars: list[tuple[str, str]]) -> None:
+    texts = [style.format(yaml.safe_dump(text, default_style='"').strip() if "'" in style or '"' in style else text)
+             for text, style in scalars]  # fmt: skip
+    body = "".join(f"  k{i}: {t}\n" for i, t in enumerate(texts)) + "  list:\n" + "".join(f"    - {t}\n" for t in texts)
+    text = "top:\n" + body
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return  # not YAML (a plain scalar that starts like an indicator): nothing to compare
+    assert plain(parse_document(text, "x.yml").data) == plain(_reference(node))
+
+
+# --- a file without `$` refers to no variable ------------------------------------------------------
+
+
+@SETTINGS
+@given(st.lists(st.text(alphabet='ab$\\x24"', max_size=8), min_size=1, max_size=4))
+def test_a_file_without_a_dollar_holds_no_string_with_one(values: list[str]) -> None:
+    """`Stack.interpolated_variables` walks only the files with a `$` (`Document.has_dollars`): in
+    the others no key or value holds one, escapes (`"\\x24"`) included."""
+    text = "".join(f"k{i}: {yaml.safe_dump(v, default_style=chr(34)).strip()}\n" for i, v in enumerate(values))
+    text += "".join(f"'{v}': {i}\n" for i, v in enumerate(values) if "'" not in v)
+    doc = parse_document(text, "x.yml")
+    if not doc.has_dollars:
+        assert not any("$" in s for s in _strings(doc.data))
+
+
+# --- interpolating a file without `$`: the casts alone -----------------------------------------
+
+_CASTABLE = st.sampled_from(["true", "False", "2", "0.5", "x", "", "1e3", "no"])
+_NO_DOLLAR_SERVICE = st.fixed_dictionaries(
+    {},
+    optional={
+        "cpus": _CASTABLE,
+        "init": _CASTABLE,
+        "environment": st.dictionaries(st.sampled_from(["A", "cpus"]), _CASTABLE, max_size=2),
+        "deploy": st.fixed_dictionaries({"replicas": _CASTABLE}),
+        "ports": st.lists(st.fixed_dictionaries({"target": _CASTABLE}) | _CASTABLE, max_size=2),
+        "ulimits": st.dictionaries(st.sampled_from(["nofile"]), _CASTABLE | st.fixed_dictionaries({"soft": _CASTABLE})),
+        "labels": st.builds(Tagged, st.just("!override"), st.lists(_CASTABLE, max_size=2)),
+    },
+)
+
+
+@SETTINGS
+@given(
+    st.dictionaries(
+        st.sampled_from(["services", "x-other"]), st.dictionaries(st.sampled_from(["a", "b"]), _NO_DOLLAR_SERVICE)
+    )
+)
+def test_a_model_without_dollars_interpolates_to_what_the_whole_walk_gives(model: dict[str, Any]) -> None:
+    """`interpolate(..., dollars=False)` walks only where a cast leads: the values and issues are
+    those of the whole walk."""
+    whole = interpolate(model, {"A": "1"})
+    cast_only = interpolate(model, {"A": "1"}, dollars=False)
+    assert plain(cast_only.value) == plain(whole.value)
+    assert cast_only.issues == whole.issues
