@@ -1,0 +1,58 @@
+"""The Swarm target works out once what services share: `swarm_deploy` with the stack's `Kept`
+gives each service what working it out alone gives, and the base's keys come from the one base
+file as it was read (no merge) only where merging it would change none."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from composegen.compose.merge import merge_files
+from composegen.render.overlay import plan
+from composegen.render.swarm import _raw_base
+from composegen.render.swarm_deploy import Kept, swarm_deploy
+from tests.conftest import EXAMPLES, example_profile
+
+FOLDERS = sorted(p.parent for p in EXAMPLES.rglob("composegen.yaml"))
+#: each example's profile (its docker-compose.PROFILE.yml), and prod
+CASES = sorted(
+    {(f, name) for f in FOLDERS for name in (example_profile(f), "prod") if f.name != "agent-scale" or name != "prod"}
+)
+
+
+@pytest.mark.parametrize(("project", "profile"), CASES, ids=str)
+def test_kept_deploy_settings_are_each_services_own(project: Path, profile: str) -> None:
+    planned = plan(profile, None, project)
+    kept = Kept()
+    for service in planned.stack.services:
+        # twice over one Kept: the second time takes what the first made
+        for _ in range(2):
+            shared = swarm_deploy(service, planned.profile.profile, {}, 2, kept)
+            assert shared == swarm_deploy(service, planned.profile.profile, {}, 2)
+
+
+def _keys(data: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    services = data.get("services") or {}
+    return {name: frozenset(s) for name, s in services.items() if isinstance(s, Mapping)}
+
+
+@pytest.mark.parametrize("project", FOLDERS, ids=lambda p: p.name)
+def test_the_base_as_read_is_the_base_merged_where_one_file_has_no_tags(project: Path) -> None:
+    planned = plan(example_profile(project), None, project)
+    paths = planned.project.compose_paths()
+    raw, tagged = _raw_base(paths, planned.base.documents)
+    assert (raw, tagged) == _raw_base(paths)  # the documents planning read: the files as parsed again
+    if len(raw) == 1 and not tagged:
+        assert _keys(raw[0]) == _keys(merge_files(raw))
+
+
+def test_a_tagged_base_is_merged(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  web:\n    image: nginx:1.27\n    ports: !reset []\n    cpus: !override 1\n"
+    )
+    raw, tagged = _raw_base([tmp_path / "docker-compose.yml"])
+    assert tagged
+    assert _keys(merge_files(raw)) == {"web": frozenset({"image", "cpus"})} != _keys(raw[0])
