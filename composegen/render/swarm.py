@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from composegen.compose.merge import merge_files
-from composegen.compose.tree import annotate, plain
+from composegen.compose.tree import annotate
 from composegen.errors import InputError
 from composegen.paths import real_path
 from composegen.render import swarm_keys as keys
@@ -82,7 +82,9 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     root = planned.project.root
     context = overlay_context(planned, out)
     raw, tagged = _raw_base(planned.project.compose_paths(), planned.base.documents)
-    merged = plain(merge_files([*raw, overlay_data(context)]))
+    # (not copied: the converter makes a new mapping or list wherever it changes one, and shares
+    # the rest, as the merge does)
+    merged = merge_files([*raw, overlay_data(context)])
     # the base's keys (what the notes look up): one file without !reset or !override has those it
     # was written with (merging it onto nothing adds, removes and renames no key)
     base = raw[0] if len(raw) == 1 and not tagged else merge_files(raw)

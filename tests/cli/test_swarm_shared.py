@@ -4,6 +4,7 @@ file as it was read (no merge) only where merging it would change none."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ import pytest
 
 from composegen.compose.merge import merge_files
 from composegen.render.overlay import plan
-from composegen.render.swarm import _raw_base
+from composegen.render.swarm import _raw_base, render_swarm_planned
 from composegen.render.swarm_deploy import Kept, swarm_deploy
+from composegen.yamlio import read_document
 from tests.conftest import EXAMPLES, example_profile
 
 FOLDERS = sorted(p.parent for p in EXAMPLES.rglob("composegen.yaml"))
@@ -56,3 +58,16 @@ def test_a_tagged_base_is_merged(tmp_path: Path) -> None:
     raw, tagged = _raw_base([tmp_path / "docker-compose.yml"])
     assert tagged
     assert _keys(merge_files(raw)) == {"web": frozenset({"image", "cpus"})} != _keys(raw[0])
+
+
+@pytest.mark.parametrize("project", FOLDERS, ids=lambda p: p.name)
+def test_the_stack_file_leaves_the_documents_planning_read_as_they_were(project: Path, tmp_path: Path) -> None:
+    """The Swarm target shares the parsed base with planning and the merge, uncopied: converting
+    makes new mappings and lists where it changes them, and changes none it was given."""
+    planned = plan(example_profile(project), None, project)
+    before = [copy.deepcopy(doc.data) for doc in planned.base.documents]
+    render_swarm_planned(planned, tmp_path / "docker-stack.yml")
+    assert [doc.data for doc in planned.base.documents] == before
+    assert [doc.data for doc in planned.base.documents] == [
+        read_document(Path(d.path)).data for d in planned.base.documents
+    ]
