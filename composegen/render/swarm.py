@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from composegen.compose.merge import merge_files
+from composegen.compose.merge import enforce_unicity, merge_files, merge_into
 from composegen.compose.tree import annotate
 from composegen.errors import InputError
 from composegen.paths import real_path
@@ -34,7 +34,7 @@ from composegen.render.layout import header, overlay_data
 from composegen.render.overlay import Planned, check_overlay, overlay_context
 from composegen.render.swarm_deploy import RESTART_CONDITION, Kept, SwarmDeploy, swarm_deploy
 from composegen.units import format_bytes, parse_bytes
-from composegen.yamlio import Document, KeyPath, dump, read_document
+from composegen.yamlio import Document, KeyPath, SDict, dump, read_document
 
 #: A value that only refers to a variable: the secret stays in the environment.
 _REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
@@ -84,7 +84,7 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     raw, tagged = _raw_base(planned.project.compose_paths(), planned.base.documents)
     # (not copied: the converter makes a new mapping or list wherever it changes one, and shares
     # the rest, as the merge does)
-    merged = merge_files([*raw, overlay_data(context)])
+    merged = _merged([*raw, overlay_data(context)], tagged)
     # the base's keys (what the notes look up): one file without !reset or !override has those it
     # was written with (merging it onto nothing adds, removes and renames no key)
     base = raw[0] if len(raw) == 1 and not tagged else merge_files(raw)
@@ -101,6 +101,17 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     text = dump(data, header=lines, comments=converter.comments())
     check_overlay(text, planned, out, base=[], data=data)
     return SwarmRendered(planned, text, out, tuple(converter.notes), dict(converter.deploys))
+
+
+def _merged(docs: Sequence[Mapping[str, Any]], tagged: bool) -> Any:
+    """`merge_files(docs)`; `tagged`: False where no document holds a `!reset` or `!override` (the
+    overlay's data never does), so none is walked for tags to strip."""
+    if tagged:
+        return merge_files(docs)
+    merged: Mapping[str, Any] = SDict()
+    for doc in docs:
+        merged = merge_into(merged, doc, tagged=False)
+    return enforce_unicity(merged)
 
 
 def _raw_base(paths: Sequence[Path], read: Sequence[Document] = ()) -> tuple[list[Any], bool]:

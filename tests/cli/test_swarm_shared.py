@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from composegen.compose.merge import merge_files
-from composegen.render.overlay import plan
-from composegen.render.swarm import _raw_base, render_swarm_planned
+from composegen.render.layout import overlay_data
+from composegen.render.overlay import overlay_context, plan
+from composegen.render.swarm import _merged, _raw_base, render_swarm_planned
 from composegen.render.swarm_deploy import Kept, swarm_deploy
 from composegen.yamlio import read_document
 from tests.conftest import EXAMPLES, example_profile
@@ -71,3 +72,12 @@ def test_the_stack_file_leaves_the_documents_planning_read_as_they_were(project:
     assert [doc.data for doc in planned.base.documents] == [
         read_document(Path(d.path)).data for d in planned.base.documents
     ]
+
+
+@pytest.mark.parametrize("project", FOLDERS, ids=lambda p: p.name)
+def test_untagged_documents_merge_as_merge_files_merges_them(project: Path) -> None:
+    planned = plan(example_profile(project), None, project)
+    raw, tagged = _raw_base(planned.project.compose_paths(), planned.base.documents)
+    overlay = overlay_data(overlay_context(planned, project / "docker-stack.yml"))
+    assert _merged([*raw, overlay], tagged) == merge_files([*raw, overlay])
+    assert _merged([*raw, overlay], True) == merge_files([*raw, overlay])
