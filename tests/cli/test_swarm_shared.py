@@ -81,3 +81,24 @@ def test_untagged_documents_merge_as_merge_files_merges_them(project: Path) -> N
     overlay = overlay_data(overlay_context(planned, project / "docker-stack.yml"))
     assert _merged([*raw, overlay], tagged) == merge_files([*raw, overlay])
     assert _merged([*raw, overlay], True) == merge_files([*raw, overlay])
+
+
+@pytest.mark.parametrize("char", ["a", "é", "🎉"])
+@pytest.mark.parametrize("more", [0, 1])
+def test_a_file_is_refused_by_its_utf8_bytes(char: str, more: int) -> None:
+    """The size an overlay or stack file is refused at is its UTF-8 bytes (ASCII text: its
+    length, read off without encoding it)."""
+    from types import SimpleNamespace
+
+    from composegen.errors import InputError
+    from composegen.render.overlay import _refuse_unreadable_size
+    from composegen.yamlio import MAX_FILE_BYTES
+
+    width = len(char.encode())
+    text = char * (MAX_FILE_BYTES // width) + "x" * (MAX_FILE_BYTES % width + more)
+    planned: Any = SimpleNamespace(project=SimpleNamespace(compose_paths=lambda: []), inputs=())
+    if more:
+        with pytest.raises(InputError):
+            _refuse_unreadable_size(text, planned)
+    else:
+        _refuse_unreadable_size(text, planned)
