@@ -1004,11 +1004,14 @@ def _written_key(name: str) -> str:
 class _Writer:
     """The lines of one `dump`. Key paths are followed only as deep as a comment goes."""
 
-    __slots__ = ("above", "layout", "lines", "reach")
+    __slots__ = ("above", "layout", "lines", "quoted", "reach")
 
     def __init__(self, lines: list[str], layout: Layout, comments: Mapping[KeyPath, str]) -> None:
         self.lines = lines
         self.layout = layout
+        #: `quote` of each string value written so far: a stack's services repeat most of theirs
+        #: ("50M", "unless-stopped", the profile's labels), and a look-up costs less than quoting
+        self.quoted: dict[str, str] = {}
         #: per mapping that holds a commented key: {key: its comment}
         self.above: dict[KeyPath, dict[Any, str]] = {}
         for path, text in comments.items():
@@ -1023,6 +1026,7 @@ class _Writer:
         append = self.lines.append
         above = self.above.get(path) if path is not None else None
         flow_lists = self.layout.flow_lists
+        quoted = self.quoted
         for name, value in data.items():
             # (a key of another type is not remembered: `True` and `1` are one dict key)
             written = _written_key(name) if type(name) is str else key(str(name))
@@ -1030,7 +1034,12 @@ class _Writer:
                 append(f"{pad}# {one_line(above[name])}")
             kind = type(value)
             if kind is str:  # most values: checked first
-                append(f"{pad}{written}: {quote(value)}")
+                text = quoted.get(value)
+                if text is None:
+                    text = quoted[value] = quote(value)
+                append(f"{pad}{written}: {text}")
+            elif kind is int:
+                append(f"{pad}{written}: {value}")  # (`scalar`'s form of an int)
             elif kind in _PLAIN_SCALARS or not value:  # (an empty mapping or list is written `{}` / `[]`)
                 append(f"{pad}{written}: {scalar(value)}")
             elif kind is dict or isinstance(value, Mapping):
@@ -1044,9 +1053,13 @@ class _Writer:
 
     def sequence(self, data: Sequence[Any], pad: str, path: KeyPath | None) -> None:
         lines = self.lines
+        quoted = self.quoted
         for index, item in enumerate(data):
             if type(item) is str:  # most items: checked first
-                lines.append(f"{pad}- {quote(item)}")
+                text = quoted.get(item)
+                if text is None:
+                    text = quoted[item] = quote(item)
+                lines.append(f"{pad}- {text}")
                 continue
             nested = isinstance(item, (Mapping, list, tuple)) and len(item) > 0
             if not nested or self.layout.flow_items:

@@ -507,3 +507,24 @@ def test_dump_writes_what_its_plain_definition_writes(data: dict[object, object]
     text = yamlio.dump(data, layout=layout)
     assert text == _reference_dump(data, layout)
     assert _typed(parse_document(text, "t").data) == _typed(data)
+
+
+#: Values a stack's services repeat, as `dump` meets them: it quotes each text once a dump and
+#: writes an int as `scalar` does.
+REPEATED = st.sampled_from(["50M", "unless-stopped", "on", "", "a\nb", "x: y", "é", 0, 1, -7, 2**70, True, None, 0.5])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(["a", "b", "on", "1", "k k"]), st.one_of(REPEATED, st.lists(REPEATED)), min_size=1)
+)
+def test_dump_writes_each_value_as_scalar_does_however_often_it_repeats(data: dict[str, object]) -> None:
+    expected = []
+    for name, value in data.items():
+        if isinstance(value, list) and value:
+            expected += [f"{yamlio.key(name)}:", *(f"  - {scalar(item)}" for item in value)]
+        else:
+            expected.append(f"{yamlio.key(name)}: {scalar(value)}")
+    assert yamlio.dump({"s": data, "t": data}) == "s:\n" + "".join(
+        f"  {line}\n" for line in expected
+    ) + "t:\n" + "".join(f"  {line}\n" for line in expected)

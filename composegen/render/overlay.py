@@ -139,7 +139,7 @@ def _refuse_unreadable_size(text: str, planned: Planned) -> None:
     """An overlay composegen could not read back (render --check, lint) is not written: fewer
     than MAX_SERVICES services whose blocks are long (long names, many settings) are refused
     here, at the base, and not as a file over the limit in a temporary folder."""
-    size = len(text.encode("utf-8"))
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))  # (isascii: a flag, not a pass)
     if size > MAX_FILE_BYTES:
         paths = planned.project.compose_paths()
         raise InputError(

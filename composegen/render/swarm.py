@@ -25,16 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from composegen.compose.merge import merge_files
-from composegen.compose.tree import annotate, plain
+from composegen.compose.merge import enforce_unicity, merge_files, merge_into
+from composegen.compose.tree import annotate
 from composegen.errors import InputError
 from composegen.paths import real_path
 from composegen.render import swarm_keys as keys
 from composegen.render.layout import header, overlay_data
 from composegen.render.overlay import Planned, check_overlay, overlay_context
-from composegen.render.swarm_deploy import RESTART_CONDITION, SwarmDeploy, swarm_deploy
+from composegen.render.swarm_deploy import RESTART_CONDITION, Kept, SwarmDeploy, swarm_deploy
 from composegen.units import format_bytes, parse_bytes
-from composegen.yamlio import KeyPath, dump, read_document
+from composegen.yamlio import Document, KeyPath, SDict, dump, read_document
 
 #: A value that only refers to a variable: the secret stays in the environment.
 _REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
@@ -81,9 +81,14 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     the base merged with the overlay's data, converted, then written once."""
     root = planned.project.root
     context = overlay_context(planned, out)
-    raw = _raw_base(planned.project.compose_paths())
-    merged = plain(merge_files([*raw, overlay_data(context)]))
-    converter = _Converter(planned, root, real_path(out.parent), plain(merge_files(raw)))
+    raw, tagged = _raw_base(planned.project.compose_paths(), planned.base.documents)
+    # (not copied: the converter makes a new mapping or list wherever it changes one, and shares
+    # the rest, as the merge does)
+    merged = _merged([*raw, overlay_data(context)], tagged)
+    # the base's keys (what the notes look up): one file without !reset or !override has those it
+    # was written with (merging it onto nothing adds, removes and renames no key)
+    base = raw[0] if len(raw) == 1 and not tagged else merge_files(raw)
+    converter = _Converter(planned, root, real_path(out.parent), base)
     data = converter.convert(merged)
     base = ", ".join(context["base_files"])
     lines = header(
@@ -98,11 +103,29 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     return SwarmRendered(planned, text, out, tuple(converter.notes), dict(converter.deploys))
 
 
-def _raw_base(paths: Sequence[Path]) -> list[Any]:
-    """The base files as written (not interpolated), refusing what only compose itself resolves."""
+def _merged(docs: Sequence[Mapping[str, Any]], tagged: bool) -> Any:
+    """`merge_files(docs)`; `tagged`: False where no document holds a `!reset` or `!override` (the
+    overlay's data never does), so none is walked for tags to strip."""
+    if tagged:
+        return merge_files(docs)
+    merged: Mapping[str, Any] = SDict()
+    for doc in docs:
+        merged = merge_into(merged, doc, tagged=False)
+    return enforce_unicity(merged)
+
+
+def _raw_base(paths: Sequence[Path], read: Sequence[Document] = ()) -> tuple[list[Any], bool]:
+    """The base files as written (not interpolated), refusing what only compose itself resolves,
+    and whether any holds a tag (`!reset`, `!override`). `read`: the documents planning parsed
+    (`Stack.documents`), used as they are, not parsed again."""
+    given = {doc.path: doc for doc in read}
     docs = []
+    tagged = False
     for path in paths:
-        doc = read_document(path)
+        doc = given.get(str(path))
+        if doc is None:
+            doc = read_document(path)
+        tagged = tagged or doc.has_tags
         data = annotate(doc)
         if not isinstance(data, Mapping):
             raise InputError("a compose file must hold a mapping", where=str(path), fix="start it with services:")
@@ -120,7 +143,7 @@ def _raw_base(paths: Sequence[Path]) -> list[Any]:
                     fix="write the service out in full, or flatten with `docker compose config --no-interpolate`",
                 )
         docs.append(data)
-    return docs
+    return docs, tagged
 
 
 class _Converter:
@@ -135,6 +158,7 @@ class _Converter:
         self.notes: list[Note] = []
         self.deploys: dict[str, SwarmDeploy] = {}
         self.max_per_node = _max_per_node(planned)
+        self.kept = Kept()  # what services' Swarm settings share (swarm_deploy)
         #: every secret value of the base stack, gathered once by planning (each service's look was a
         #: pass over the whole stack: 2000 services took two minutes) and searched for together
         self.secrets = planned.secrets
@@ -207,7 +231,9 @@ class _Converter:
         self.without_secrets(name, out)
         plan = self.planned.stack.service(name)
         if plan is not None:
-            settings = swarm_deploy(plan, self.profile, {**service, "volumes": volumes}, self.max_per_node.get(name))
+            settings = swarm_deploy(
+                plan, self.profile, {**service, "volumes": volumes}, self.max_per_node.get(name), self.kept
+            )
             self.deploys[name] = settings
             deploy = self.with_plan(deploy, settings)
         if deploy:

@@ -32,7 +32,7 @@ from typing import Any
 
 from composegen.profiles.models import Profile
 from composegen.sizing.hosts import cpu_reservation
-from composegen.sizing.model import ServicePlan
+from composegen.sizing.model import Healthcheck, ServicePlan
 from composegen.sizing.quantity import Quantity, given, largest, rounded_up, times, total
 
 #: Roles that keep data: updated stop-first, so two tasks never write one data directory.
@@ -132,23 +132,69 @@ def keeps_data(plan: ServicePlan, service: Mapping[str, Any]) -> str | None:
     return None
 
 
-def swarm_deploy(
-    plan: ServicePlan, profile: Profile, service: Mapping[str, Any], max_per_node: int | None
-) -> SwarmDeploy:
-    """The Swarm-only settings of `plan` (its merged compose `service` tells whether it keeps data)."""
-    if plan.role == "agent":
+def _pacing(agent: bool, profile: Profile) -> tuple[Quantity, Quantity]:
+    """(parallelism, delay) of an update: the profile's for agents, one at a time for the rest."""
+    if agent:
         src = f"profile {profile.name}: agents"
         parallelism = given("parallelism", profile.agents.update_parallelism, "count", f"{src}.update_parallelism")
         delay = given("delay", profile.agents.update_delay, "seconds", f"{src}.update_delay")
     else:
         parallelism = given("parallelism", 1, "count", "one replica at a time")
         delay = given("delay", UPDATE_DELAY, "seconds", "composegen: one healthcheck interval between batches")
+    return parallelism, delay
+
+
+class Kept:
+    """What `swarm_deploy` works out from the profile and a plan's parts, kept for one stack file
+    (one profile): services that share their inputs get the same quantities, made once. A
+    healthcheck is kept by identity (the plan shares one among the services that have equal
+    inputs), with the object itself, so its id is not taken by another while kept."""
+
+    def __init__(self) -> None:
+        self.pacing: dict[bool, tuple[Quantity, Quantity]] = {}
+        self.monitors: dict[int, tuple[Healthcheck, Quantity]] = {}
+        self.started: dict[Quantity, Quantity] = {}
+        self.cpu: dict[tuple[Quantity | None, Quantity | None], Quantity | None] = {}
+
+    def monitor(self, plan: ServicePlan, profile: Profile) -> Quantity:
+        h = plan.healthcheck
+        if h is None:
+            found = self.started.get(plan.startup)
+            if found is None:
+                found = self.started[plan.startup] = _monitor(plan, profile)
+            return found
+        kept = self.monitors.get(id(h))
+        if kept is None or kept[0] is not h:
+            kept = self.monitors[id(h)] = (h, _monitor(plan, profile))
+        return kept[1]
+
+
+def swarm_deploy(
+    plan: ServicePlan,
+    profile: Profile,
+    service: Mapping[str, Any],
+    max_per_node: int | None,
+    kept: Kept | None = None,
+) -> SwarmDeploy:
+    """The Swarm-only settings of `plan` (its merged compose `service` tells whether it keeps data);
+    `kept`: what services of the same stack file share (see `Kept`), else made here."""
+    kept = kept if kept is not None else Kept()
+    agent = plan.role == "agent"
+    pacing = kept.pacing.get(agent)
+    if pacing is None:
+        pacing = kept.pacing[agent] = _pacing(agent, profile)
+    parallelism, delay = pacing
+    cpu_key = (plan.cpus, plan.cpu_reservation)
+    if cpu_key in kept.cpu:
+        reservation = kept.cpu[cpu_key]
+    else:
+        reservation = kept.cpu[cpu_key] = cpu_reservation(plan, profile)
     data = keeps_data(plan, service)
     return SwarmDeploy(
-        cpu_reservation=cpu_reservation(plan, profile),
+        cpu_reservation=reservation,
         parallelism=parallelism,
         delay=delay,
-        monitor=_monitor(plan, profile),
+        monitor=kept.monitor(plan, profile),
         order="stop-first" if data else "start-first",
         order_reason=data or "stateless: the new task starts before the old one stops",
         restart_condition=RESTART_CONDITION.get(profile.restart) if profile.restart else None,

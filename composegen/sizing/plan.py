@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 from composegen.profiles.models import HostSpec, Profile
@@ -178,6 +180,8 @@ class _Policy(NamedTuple):
     #: `_healthcheck` by (the base has one, the calculator's test, the startup): the same
     #: quantities make the same values (explain already shows equal quantities as one)
     healthchecks: dict[tuple[bool, tuple[str, ...] | None, Quantity], Healthcheck | None]
+    #: a calculator's sizing by its key (`SIZING_KEYS`): services with equal inputs share one
+    sizings: dict[tuple[object, ...], Sizing]
 
 
 def _policy(profile: Profile, docker_version: str | None) -> _Policy:
@@ -201,7 +205,7 @@ def _policy(profile: Profile, docker_version: str | None) -> _Policy:
         if profile.logging.compress:
             options.append(("compress", "true"))
         logging = Logging(profile.logging.driver, tuple(options))
-    return _Policy(engine_supports_start_interval(docker_version), tmp, ratio, pids, logging, {}, {}, {}, {})
+    return _Policy(engine_supports_start_interval(docker_version), tmp, ratio, pids, logging, {}, {}, {}, {}, {})
 
 
 def _labels(role: str, limit: Quantity, profile: Profile, policy: _Policy) -> tuple[tuple[str, str], ...]:
@@ -235,7 +239,7 @@ def plan_service(
     base, each line masked: nothing a render writes)."""
     if policy is None:
         policy = _policy(profile, docker_version)
-    sizing = sized(inputs, profile)
+    sizing = sized(inputs, profile, policy.sizings)
     measured_reservation = cpu_reservation = None
     loaded = False
     if measured is not None:  # calibrate's measurements replace the calculator's memory and cpus
@@ -320,11 +324,37 @@ def _planned_healthcheck(
     return found
 
 
-def sized(inputs: ServiceInputs, profile: Profile) -> Sizing:
+#: The roles whose calculator says which of its inputs it reads: (module, function), the function
+#: giving a key that is equal for two services only where the calculator sizes them alike (most
+#: services of a large stack of one kind do). The hostile shapes of bench/hostile.py size
+#: thousands of PostgreSQL servers.
+SIZING_KEYS = {"postgres": ("composegen.sizing.postgres", "sizing_key")}
+
+
+@functools.cache
+def _key_function(named: tuple[str, str]) -> Callable[[ServiceInputs], tuple[object, ...]]:
+    function: Callable[[ServiceInputs], tuple[object, ...]] = getattr(importlib.import_module(named[0]), named[1])
+    return function
+
+
+def calculated(inputs: ServiceInputs, profile: Profile, kept: dict[tuple[object, ...], Sizing] | None = None) -> Sizing:
+    """The role's calculator's sizing; `kept`: sizings made for this profile already, by key
+    (`SIZING_KEYS`), to take from and add to."""
+    named = SIZING_KEYS.get(inputs.role) if kept is not None else None
+    if named is None or kept is None:
+        return CALCULATORS[inputs.role](inputs, profile)
+    key = _key_function(named)(inputs)
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = CALCULATORS[inputs.role](inputs, profile)
+    return found
+
+
+def sized(inputs: ServiceInputs, profile: Profile, kept: dict[tuple[object, ...], Sizing] | None = None) -> Sizing:
     """The role's calculator's sizing, with the base's own /dev/shm kept and counted where the
     calculator does not bound it, and the base's sized tmpfs mounts counted
-    (composegen.sizing.base_resources)."""
-    return with_base_tmpfs(inputs, with_base_shm(inputs, CALCULATORS[inputs.role](inputs, profile)))
+    (composegen.sizing.base_resources); `kept`: as `calculated`."""
+    return with_base_tmpfs(inputs, with_base_shm(inputs, calculated(inputs, profile, kept)))
 
 
 def _gpus(inputs: ServiceInputs) -> int:

@@ -646,6 +646,28 @@ def settings_command(settings: dict[str, Quantity]) -> tuple[str, ...]:
     return tuple(args)
 
 
+def sizing_key(inputs: ServiceInputs) -> tuple[object, ...]:
+    """All of `inputs` that `size` reads: two services with equal keys get equal sizings from one
+    profile (tests/sizing/test_postgres_key.py holds `size` to it). The name only where
+    composegen.yaml declares a value (its source names the service); the base's `postgres -c`
+    facts with their origins (notes quote them)."""
+    spec, base = inputs.spec, inputs.base
+    declared = (spec.memory, spec.cpus, spec.connections, spec.dataset, spec.startup)
+    facts = inputs.facts.facts if inputs.facts is not None else ()
+    return (
+        inputs.role,
+        inputs.name if declared != (None, None, None, None, None) else None,
+        declared,
+        env_preset(inputs, "PGDATA"),
+        base.image,
+        base.command is None,
+        base.entrypoint is None,
+        base.has_build,
+        base.volume_targets,
+        tuple(f for f in facts if f.program == "postgres"),
+    )
+
+
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
     ram = baseline_memory(inputs, profile, DEFAULT_RAM, DEFAULT_RAM_SOURCE).renamed("RAM budget")
     wanted_connections = max_connections(inputs)

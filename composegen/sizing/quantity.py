@@ -69,13 +69,9 @@ class Quantity(NamedTuple):
 
     def compose_value(self) -> str:
         """The value as compose takes it: `512M`, `0.5`, `1m30s`, `4`."""
-        if self.unit == "bytes":
-            return format_bytes(self.value)
-        if self.unit == "cpus":
-            return format_cpus(self.value)
-        if self.unit == "seconds":
-            return format_duration(self.value)
-        return str(int(self.value)) if float(self.value).is_integer() else str(self.value)
+        if not self.value:  # zero: 0.0 and -0.0 would be one key
+            return compose_value(self.value, self.unit)
+        return _kept_compose_value(self.value, self.unit)
 
     def renamed(self, name: str) -> Quantity:
         return Quantity(name, self.value, self.unit, self.formula, self.source, self.parts, self.kind)
@@ -99,6 +95,21 @@ def _shown(value: float, unit: Unit) -> str:
         return f"{value:g}"
     return f"{value:g}"
 
+
+def compose_value(value: float, unit: Unit) -> str:
+    """`Quantity.compose_value` of a value in a unit."""
+    if unit == "bytes":
+        return format_bytes(value)
+    if unit == "cpus":
+        return format_cpus(value)
+    if unit == "seconds":
+        return format_duration(value)
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+#: `compose_value`, worked out once for each value and unit (every service of a large stack writes
+#: the same few limits and durations); an int and an equal float are kept apart.
+_kept_compose_value = functools.lru_cache(maxsize=4096, typed=True)(compose_value)
 
 #: `_shown`, worked out once for each value and unit (a large stack's explain shows the same few
 #: figures hundreds of thousands of times); an int and an equal float are kept apart.
