@@ -669,6 +669,8 @@ def sizing_key(inputs: ServiceInputs) -> tuple[object, ...]:
 
 
 def size(inputs: ServiceInputs, profile: Profile) -> Sizing:
+    # plan.calculated keeps one sizing per `sizing_key`: whatever of `inputs` this reads (here or
+    # in a helper) must be in that key, or two services that differ in it would share a sizing
     ram = baseline_memory(inputs, profile, DEFAULT_RAM, DEFAULT_RAM_SOURCE).renamed("RAM budget")
     wanted_connections = max_connections(inputs)
     ram, settings, base_notes = with_base_settings(inputs, ram, pgtune(ram, wanted_connections))
