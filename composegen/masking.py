@@ -559,6 +559,18 @@ def _mask(text: str, known: Iterable[str] | KnownValues) -> str:
     else:
         for value in known:
             text = replace_value(text, value, MASK)
+    return _mask_patterns(text) if may_match_a_pattern(text) else text
+
+
+def may_match_a_pattern(text: str) -> bool:
+    """Whether `_mask_patterns` may change `text`: every one of its patterns needs a `-` (a flag,
+    `-p`, a PEM line), an `=` (an assignment), `://` (a URL) or a token's prefix. Most lines of a
+    compose file (`  web:`, `    image: nginx`) have none, and a large file has many unique ones."""
+    return "-" in text or "=" in text or "://" in text or any(prefix in text for prefix in _TOKEN_HINTS)
+
+
+def _mask_patterns(text: str) -> str:
+    """`_mask` past the known values: what the patterns of the module docstring mask."""
     if "-----BEGIN" in text:
         text = _private_keys(text)
     if "://" in text:

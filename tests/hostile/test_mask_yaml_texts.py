@@ -16,10 +16,13 @@ from composegen.masking import (
     MASK,
     ONE_PASS_ABOVE,
     KnownValues,
+    _mask_patterns,
     _references_only,
     mask,
     mask_yaml,
     mask_yaml_texts,
+    may_match_a_pattern,
+    replace_value,
     secret_name,
 )
 
@@ -126,3 +129,41 @@ def test_a_private_key_inside_a_secrets_block_and_lines_after_it() -> None:
     masked = one_by_one(text)
     assert "line of a secret" not in masked and "after the key" not in masked
     assert mask_yaml_texts((text, text + "x: y\n")) == [masked, one_by_one(text + "x: y\n")]
+
+
+#: Pieces of what `mask`'s patterns look for, and of what they do not (lint --diff of a large file
+#: masks each unique line: `_mask` skips the patterns where `may_match_a_pattern` says none can act).
+PIECES = st.sampled_from(
+    [
+        *("-", "--", "=", ":", "//", "://", "@", ",", "'", '"', " ", "\n", "p", "u", "a", "$", "${X:-d}", "****"),
+        *("redis-cli", "mysql", "AKIA", "ASIA", "gh", "ghp_", "sk_", "rk_", "xox", "xoxb-", "PASSWORD", "token"),
+        *("-----BEGIN RSA PRIVATE KEY-----", "-----END ", "key", "0123456789ABCDEF", "abcdefgh"),
+        *("postgres://app:pw@db", "https://tok@host", "DB_PASSWORD=abc", "--token x", "-phunter2"),
+    ]
+)
+PATTERN_TEXTS = st.lists(PIECES | st.text(max_size=6), max_size=16).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(PATTERN_TEXTS)
+def test_a_text_no_pattern_may_match_is_left_as_it_is(text: str) -> None:
+    if not may_match_a_pattern(text):
+        assert _mask_patterns(text) == text
+    stripped = text.replace("-", "").replace("=", "").replace("://", "")
+    for prefix in ("AKIA", "ASIA", "gh", "sk_", "rk_", "xox"):
+        stripped = stripped.replace(prefix, "")
+    if not may_match_a_pattern(stripped):  # (the texts that take the shortcut, most of them)
+        assert _mask_patterns(stripped) == stripped
+
+
+@settings(max_examples=300, deadline=None)
+@given(PATTERN_TEXTS, st.lists(st.sampled_from(["hunter22", "abcd", "PASSWORD", "gh12"]), max_size=3))
+def test_mask_is_the_known_values_then_every_pattern(text: str, known: list[str]) -> None:
+    """`mask` with its shortcut gives what it gave with every pattern tried on every text."""
+    present = {k for k in known if k in text}
+    matcher = KnownValues(present) if len(present) > 1 else present
+    slow = matcher.replace(text) if isinstance(matcher, KnownValues) else text
+    if not isinstance(matcher, KnownValues):
+        for value in matcher:
+            slow = replace_value(slow, value, MASK)
+    assert mask(text, known) == _mask_patterns(slow)
