@@ -570,7 +570,8 @@ def may_match_a_pattern(text: str) -> bool:
 
 
 def _mask_patterns(text: str) -> str:
-    """`_mask` past the known values: what the patterns of the module docstring mask."""
+    """`_mask` past the known values: what the patterns of the module docstring mask. (Only run
+    where `may_match_a_pattern`: a pattern added here must need one of the marks it looks for.)"""
     if "-----BEGIN" in text:
         text = _private_keys(text)
     if "://" in text:
