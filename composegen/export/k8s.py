@@ -51,7 +51,7 @@ from composegen.render.overlay import Planned
 from composegen.sizing.model import Healthcheck, ServiceInputs, ServicePlan
 from composegen.units import GIB, KIB, MIB, format_bytes
 from composegen.writer import make_folder, remove_folders
-from composegen.yamlio import dump_all
+from composegen.yamlio import Documents
 
 #: The Kubernetes version the manifests are written for (and validated against in the tests).
 KUBERNETES_VERSION = "1.37.0"
@@ -818,15 +818,19 @@ def _header(exported: K8sExport) -> str:
     )
 
 
-def service_text(exported: K8sExport, service: ServiceManifests) -> str:
-    """One service's file: the header, a comment naming the service, its documents."""
+def service_text(exported: K8sExport, service: ServiceManifests, documents: Documents | None = None) -> str:
+    """One service's file: the header, a comment naming the service, its documents. `documents`:
+    one writer for every service's (each text quoted once for all)."""
     comment = "".join("# " + re.sub(r"[\x00-\x1f\x7f]+", " ", c) + "\n" for c in (service.comment, *service.overrides))
-    return _header(exported) + comment + dump_all([m.body for m in service.manifests])
+    body = (documents or Documents()).dump_all([m.body for m in service.manifests])
+    return _header(exported) + comment + body
 
 
 def stream_text(exported: K8sExport) -> str:
     """Every manifest in one stream (`-o -`)."""
-    return _header(exported) + "---\n".join(dump_all([m.body for m in s.manifests]) for s in exported.services)
+    documents = Documents()
+    bodies = [documents.dump_all([m.body for m in s.manifests]) for s in exported.services]
+    return _header(exported) + "---\n".join(bodies)
 
 
 def secret_command(exported: K8sExport, env_file: str = "FILE") -> str:
@@ -866,7 +870,8 @@ def write_manifests(
     """One file per service in `folder` (created if missing), and the keys of the Secret they
     read (`SECRET_EXAMPLE`), all or nothing: on a failure the folder is as it was (see
     render.writer.write_all_atomic)."""
-    files = [(folder / f"{k8s_name(s.service)}.yaml", service_text(exported, s)) for s in exported.services]
+    documents = Documents()
+    files = [(folder / f"{k8s_name(s.service)}.yaml", service_text(exported, s, documents)) for s in exported.services]
     if exported.secret_keys:
         files.append((folder / SECRET_EXAMPLE, secret_example_text(exported)))
     created = make_folder(folder)
