@@ -248,10 +248,14 @@ class _Secrets:
     #: in one pass, and the variables that hold each
     needles: dict[str, tuple[KnownValues, dict[str, list[str]]]] = field(init=False)
     order: dict[str, int] = field(init=False)  # each variable's place in `variables`
+    #: `mask_argv`'s answers by argument list: the services of a role share their probe, and
+    #: commands with their values referred to are often alike
+    masked: dict[tuple[str, ...], tuple[str, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.order = {name: place for place, name in enumerate(self.variables)}
         self.needles = {}
+        self.masked = {}
         for style in ("args", "shell"):
             holders: dict[str, list[str]] = {}
             for name, value in self.variables.items():
@@ -271,10 +275,10 @@ class _Service:
     defaults: list[Note]
     secrets: _Secrets
     needed: dict[str, str] = field(default_factory=dict)  # variables its args or probes now reference
+    name: str = field(init=False)  # its name in Kubernetes (`k8s_name`)
 
-    @property
-    def name(self) -> str:
-        return k8s_name(self.plan.name)
+    def __post_init__(self) -> None:
+        self.name = k8s_name(self.plan.name)
 
     def drop(self, what: str, why: str) -> None:
         self.unmapped.append(Note(self.plan.name, what, why))
@@ -326,11 +330,13 @@ class _Service:
     def unbaked(self, argv: list[str], where: str, style: str = "exec") -> list[str]:
         """An argument list with no secret left in it: values from variables referred to (see
         `referenced`; not in an exec probe, which nothing expands), the rest masked and listed."""
-        texts = [self.referenced(a, style) for a in argv] if style != "exec" else argv
-        masked = mask_argv(texts, self.secrets.known)
+        texts = tuple(self.referenced(a, style) for a in argv) if style != "exec" else tuple(argv)
+        masked = self.secrets.masked.get(texts)
+        if masked is None:
+            masked = self.secrets.masked[texts] = tuple(mask_argv(texts, self.secrets.known))
         if masked != texts:
             self.drop(where, MASKED_WHY)
-        return masked
+        return list(masked)
 
     @functools.cached_property
     def own_references(self) -> dict[str, str]:
