@@ -986,8 +986,26 @@ def dump(
 
 
 def dump_all(documents: Sequence[Mapping[Any, Any]], *, layout: Layout = KUBERNETES) -> str:
-    """Documents separated by `---`."""
-    return "---\n".join(dump(document, layout=layout) for document in documents)
+    """Documents separated by `---`, each as `dump` writes it."""
+    return Documents(layout).dump_all(documents)
+
+
+class Documents:
+    """`dump_all` for many calls, each text quoted once for all of them: `export k8s` writes one
+    file per service, and the services' manifests share most of their texts (`apps/v1`, labels,
+    probes). Gives exactly what `dump_all` gives."""
+
+    def __init__(self, layout: Layout = KUBERNETES) -> None:
+        self._writer = _Writer([], layout, {})
+
+    def dump_all(self, documents: Sequence[Mapping[Any, Any]]) -> str:
+        writer = self._writer
+        texts = []
+        for document in documents:
+            writer.lines = []
+            writer.mapping(document, "", None)  # (no comments: no key path to follow)
+            texts.append("\n".join(writer.lines) + "\n")
+        return "---\n".join(texts)
 
 
 #: Values `scalar` writes whatever the layout: no container to look into.
@@ -1042,12 +1060,13 @@ class _Writer:
                 append(f"{pad}{written}: {value}")  # (`scalar`'s form of an int)
             elif kind in _PLAIN_SCALARS or not value:  # (an empty mapping or list is written `{}` / `[]`)
                 append(f"{pad}{written}: {scalar(value)}")
-            elif kind is dict or isinstance(value, Mapping):
+            elif kind is dict or (kind is not list and isinstance(value, Mapping)):  # (`is`: no ABC look-up)
                 append(f"{pad}{written}:")
-                self.mapping(value, pad + "  ", self.inside(path, name))
+                self.mapping(value, pad + "  ", None if path is None else self.inside(path, name))
             elif isinstance(value, (list, tuple)) and name not in flow_lists:
                 append(f"{pad}{written}:")
-                self.sequence(value, pad + self.layout.sequence_indent, self.inside(path, name))
+                inner = None if path is None else self.inside(path, name)
+                self.sequence(value, pad + self.layout.sequence_indent, inner)
             else:
                 append(f"{pad}{written}: {scalar(value)}")
 
@@ -1061,15 +1080,17 @@ class _Writer:
                     text = quoted[item] = quote(item)
                 lines.append(f"{pad}- {text}")
                 continue
-            nested = isinstance(item, (Mapping, list, tuple)) and len(item) > 0
+            kind = type(item)  # (`is` first: no ABC look-up for a dict)
+            nested = (kind is dict or isinstance(item, (Mapping, list, tuple))) and len(item) > 0
             if not nested or self.layout.flow_items:
                 lines.append(f"{pad}- {scalar(item)}")
                 continue
             start = len(lines)  # the item as a block two columns in, its first line after the `- `
-            if isinstance(item, Mapping):
-                self.mapping(item, pad + "  ", self.inside(path, index))
+            inner = None if path is None else self.inside(path, index)
+            if kind is dict or isinstance(item, Mapping):
+                self.mapping(item, pad + "  ", inner)
             else:
-                self.sequence(item, pad + "  ", self.inside(path, index))
+                self.sequence(item, pad + "  ", inner)
             lines[start] = f"{pad}- {lines[start].lstrip()}"
 
 

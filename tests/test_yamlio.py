@@ -509,6 +509,18 @@ def test_dump_writes_what_its_plain_definition_writes(data: dict[object, object]
     assert _typed(parse_document(text, "t").data) == _typed(data)
 
 
+@WRITER_SETTINGS
+@given(groups=st.lists(st.lists(MANIFEST_DATA, max_size=3), max_size=4))
+def test_documents_writes_each_group_as_its_own_dumps_write_it(groups: list[list[dict[object, object]]]) -> None:
+    """One `Documents` for many `dump_all` calls (`export k8s`: one per service, each text quoted
+    once for all) writes each group as separate `dump`s without fast paths write it."""
+    documents = yamlio.Documents()
+    for group in groups:
+        expected = "---\n".join(_reference_dump(data, yamlio.KUBERNETES) for data in group)
+        assert documents.dump_all(group) == expected
+        assert yamlio.dump_all(group) == expected
+
+
 #: Values a stack's services repeat, as `dump` meets them: it quotes each text once a dump and
 #: writes an int as `scalar` does.
 REPEATED = st.sampled_from(["50M", "unless-stopped", "on", "", "a\nb", "x: y", "é", 0, 1, -7, 2**70, True, None, 0.5])

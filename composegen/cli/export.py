@@ -33,11 +33,12 @@ def _echo_json(data: object) -> None:
 
 
 def _print_written(paths: list[Path], notes: list[str]) -> None:
-    """The files written (stdout), then what the user should know about them (stderr)."""
-    for path in paths:
-        typer.echo(str(path))
-    for note in notes:
-        typer.echo(f"composegen: {note}", err=True)
+    """The files written (stdout), then what the user should know about them (stderr): each as
+    one write (a line each was 22,000 writes for `export k8s` of 7,500 services)."""
+    if paths:
+        typer.echo("\n".join(map(str, paths)))
+    if notes:
+        typer.echo("\n".join(f"composegen: {note}" for note in notes), err=True)
 
 
 @export_app.command("k8s")

@@ -51,7 +51,7 @@ from composegen.render.overlay import Planned
 from composegen.sizing.model import Healthcheck, ServiceInputs, ServicePlan
 from composegen.units import GIB, KIB, MIB, format_bytes
 from composegen.writer import make_folder, remove_folders
-from composegen.yamlio import dump_all
+from composegen.yamlio import Documents
 
 #: The Kubernetes version the manifests are written for (and validated against in the tests).
 KUBERNETES_VERSION = "1.37.0"
@@ -248,10 +248,14 @@ class _Secrets:
     #: in one pass, and the variables that hold each
     needles: dict[str, tuple[KnownValues, dict[str, list[str]]]] = field(init=False)
     order: dict[str, int] = field(init=False)  # each variable's place in `variables`
+    #: `mask_argv`'s answers by argument list: the services of a role share their probe, and
+    #: commands with their values referred to are often alike
+    masked: dict[tuple[str, ...], tuple[str, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.order = {name: place for place, name in enumerate(self.variables)}
         self.needles = {}
+        self.masked = {}
         for style in ("args", "shell"):
             holders: dict[str, list[str]] = {}
             for name, value in self.variables.items():
@@ -271,10 +275,10 @@ class _Service:
     defaults: list[Note]
     secrets: _Secrets
     needed: dict[str, str] = field(default_factory=dict)  # variables its args or probes now reference
+    name: str = field(init=False)  # its name in Kubernetes (`k8s_name`)
 
-    @property
-    def name(self) -> str:
-        return k8s_name(self.plan.name)
+    def __post_init__(self) -> None:
+        self.name = k8s_name(self.plan.name)
 
     def drop(self, what: str, why: str) -> None:
         self.unmapped.append(Note(self.plan.name, what, why))
@@ -326,11 +330,13 @@ class _Service:
     def unbaked(self, argv: list[str], where: str, style: str = "exec") -> list[str]:
         """An argument list with no secret left in it: values from variables referred to (see
         `referenced`; not in an exec probe, which nothing expands), the rest masked and listed."""
-        texts = [self.referenced(a, style) for a in argv] if style != "exec" else argv
-        masked = mask_argv(texts, self.secrets.known)
+        texts = tuple(self.referenced(a, style) for a in argv) if style != "exec" else tuple(argv)
+        masked = self.secrets.masked.get(texts)
+        if masked is None:
+            masked = self.secrets.masked[texts] = tuple(mask_argv(texts, self.secrets.known))
         if masked != texts:
             self.drop(where, MASKED_WHY)
-        return masked
+        return list(masked)
 
     @functools.cached_property
     def own_references(self) -> dict[str, str]:
@@ -818,15 +824,19 @@ def _header(exported: K8sExport) -> str:
     )
 
 
-def service_text(exported: K8sExport, service: ServiceManifests) -> str:
-    """One service's file: the header, a comment naming the service, its documents."""
+def service_text(exported: K8sExport, service: ServiceManifests, documents: Documents | None = None) -> str:
+    """One service's file: the header, a comment naming the service, its documents. `documents`:
+    one writer for every service's (each text quoted once for all)."""
     comment = "".join("# " + re.sub(r"[\x00-\x1f\x7f]+", " ", c) + "\n" for c in (service.comment, *service.overrides))
-    return _header(exported) + comment + dump_all([m.body for m in service.manifests])
+    body = (documents or Documents()).dump_all([m.body for m in service.manifests])
+    return _header(exported) + comment + body
 
 
 def stream_text(exported: K8sExport) -> str:
     """Every manifest in one stream (`-o -`)."""
-    return _header(exported) + "---\n".join(dump_all([m.body for m in s.manifests]) for s in exported.services)
+    documents = Documents()
+    bodies = [documents.dump_all([m.body for m in s.manifests]) for s in exported.services]
+    return _header(exported) + "---\n".join(bodies)
 
 
 def secret_command(exported: K8sExport, env_file: str = "FILE") -> str:
@@ -866,7 +876,8 @@ def write_manifests(
     """One file per service in `folder` (created if missing), and the keys of the Secret they
     read (`SECRET_EXAMPLE`), all or nothing: on a failure the folder is as it was (see
     render.writer.write_all_atomic)."""
-    files = [(folder / f"{k8s_name(s.service)}.yaml", service_text(exported, s)) for s in exported.services]
+    documents = Documents()
+    files = [(folder / f"{k8s_name(s.service)}.yaml", service_text(exported, s, documents)) for s in exported.services]
     if exported.secret_keys:
         files.append((folder / SECRET_EXAMPLE, secret_example_text(exported)))
     created = make_folder(folder)

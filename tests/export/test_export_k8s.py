@@ -6,15 +6,20 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kubernetes_validate import utils as kv
 from typer.testing import CliRunner
 
 from composegen.cli.app import app
 from composegen.export import k8s
+from composegen.export.notes import Note
+from composegen.masking import StackSecrets, mask_argv
 from composegen.render.overlay import Planned, plan
 from composegen.units import MIB
 from tests.export.regenerate import EXPORT_EXAMPLES, golden_files, k8s_files
@@ -390,3 +395,36 @@ def test_cli_writes_the_secrets_keys_and_the_command_that_creates_it(
     example = (out / k8s.SECRET_EXAMPLE).read_text()
     assert "DATABASE_URL=\n" in example and "change-me-before-production" not in example
     assert "kubectl create secret generic acme-secrets --from-env-file=FILE" in result.stderr
+
+
+#: Arguments a command or probe may hold: secrets in flags, URLs and known values, and plain words.
+_ARGS = st.sampled_from(
+    [
+        *("psql", "-c", "/bin/sh", "mysql", "-phunter22", "--password", "hunter22", "--auth=s3cretpw", "-u"),
+        *("app:pw99x", "postgres://app:pw000001x@db", "redis-cli", "-a", "knownvalue1", "--name", "$(S0_KEY)", ""),
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(argvs=st.lists(st.lists(_ARGS, max_size=5), max_size=8))
+def test_each_argument_list_is_masked_as_mask_argv_masks_it_however_often_it_repeats(argvs: list[list[str]]) -> None:
+    """`unbaked` remembers `mask_argv`'s answer for each argument list (a role's probe repeats in
+    each service): every answer, and each note that something was masked, is the one asked anew."""
+    known = StackSecrets(["knownvalue1"])
+    unmapped: list[Note] = []
+    secrets = k8s._Secrets("stack-secrets", known, {}, {})
+    service = k8s._Service(
+        cast(Any, SimpleNamespace(name="s")),
+        cast(Any, None),
+        {"environment": {}},
+        cast(Any, None),
+        unmapped,
+        [],
+        secrets,
+    )
+    for argv in argvs:
+        before = len(unmapped)
+        expected = mask_argv(list(argv), known)
+        assert service.unbaked(list(argv), "args") == expected
+        assert len(unmapped) == before + (expected != argv)
