@@ -146,27 +146,20 @@ def _pacing(agent: bool, profile: Profile) -> tuple[Quantity, Quantity]:
 
 class Kept:
     """What `swarm_deploy` works out from the profile and a plan's parts, kept for one stack file
-    (one profile): services that share their inputs get the same quantities, made once. A
-    healthcheck is kept by identity (the plan shares one among the services that have equal
-    inputs), with the object itself, so its id is not taken by another while kept."""
+    (one profile): services that share their inputs get the same quantities, made once."""
 
     def __init__(self) -> None:
         self.pacing: dict[bool, tuple[Quantity, Quantity]] = {}
-        self.monitors: dict[int, tuple[Healthcheck, Quantity]] = {}
-        self.started: dict[Quantity, Quantity] = {}
+        #: by (the healthcheck, else the startup): all `_monitor` reads of a plan
+        self.monitors: dict[tuple[Healthcheck | None, Quantity | None], Quantity] = {}
         self.cpu: dict[tuple[Quantity | None, Quantity | None], Quantity | None] = {}
 
     def monitor(self, plan: ServicePlan, profile: Profile) -> Quantity:
-        h = plan.healthcheck
-        if h is None:
-            found = self.started.get(plan.startup)
-            if found is None:
-                found = self.started[plan.startup] = _monitor(plan, profile)
-            return found
-        kept = self.monitors.get(id(h))
-        if kept is None or kept[0] is not h:
-            kept = self.monitors[id(h)] = (h, _monitor(plan, profile))
-        return kept[1]
+        key = (plan.healthcheck, plan.startup if plan.healthcheck is None else None)
+        found = self.monitors.get(key)
+        if found is None:
+            found = self.monitors[key] = _monitor(plan, profile)
+        return found
 
 
 def swarm_deploy(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import importlib
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from composegen.profiles.models import HostSpec, Profile
@@ -32,7 +30,7 @@ from composegen.sizing.model import (
     TmpfsMount,
 )
 from composegen.sizing.quantity import Quantity, given, rounded_up, times, total
-from composegen.sizing.roles import CALCULATORS
+from composegen.sizing.roles import CALCULATORS, SIZING_KEYS
 from composegen.sizing.runs import base_facts
 from composegen.units import MIB, format_bytes
 
@@ -324,26 +322,13 @@ def _planned_healthcheck(
     return found
 
 
-#: The roles whose calculator says which of its inputs it reads: (module, function), the function
-#: giving a key that is equal for two services only where the calculator sizes them alike (most
-#: services of a large stack of one kind do). The hostile shapes of bench/hostile.py size
-#: thousands of PostgreSQL servers.
-SIZING_KEYS = {"postgres": ("composegen.sizing.postgres", "sizing_key")}
-
-
-@functools.cache
-def _key_function(named: tuple[str, str]) -> Callable[[ServiceInputs], tuple[object, ...]]:
-    function: Callable[[ServiceInputs], tuple[object, ...]] = getattr(importlib.import_module(named[0]), named[1])
-    return function
-
-
 def calculated(inputs: ServiceInputs, profile: Profile, kept: dict[tuple[object, ...], Sizing] | None = None) -> Sizing:
     """The role's calculator's sizing; `kept`: sizings made for this profile already, by key
     (`SIZING_KEYS`), to take from and add to."""
-    named = SIZING_KEYS.get(inputs.role) if kept is not None else None
-    if named is None or kept is None:
+    key_of = SIZING_KEYS.get(inputs.role) if kept is not None else None
+    if key_of is None or kept is None:
         return CALCULATORS[inputs.role](inputs, profile)
-    key = _key_function(named)(inputs)
+    key = key_of(inputs)
     found = kept.get(key)
     if found is None:
         found = kept[key] = CALCULATORS[inputs.role](inputs, profile)

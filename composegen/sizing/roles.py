@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.result import Sizing
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from composegen.profiles.models import Profile
 
 Calculator = Callable[[ServiceInputs, "Profile"], Sizing]
+T = TypeVar("T")
 
 #: role -> (module under composegen.sizing, function)
 _CALCULATOR_NAMES: dict[str, tuple[str, str]] = {
@@ -40,24 +41,34 @@ _CALCULATOR_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
-class _Calculators(Mapping[str, Calculator]):
-    """`{role: calculator}`, importing each calculator's module on first use."""
+class _Lazy(Mapping[str, T]):
+    """`{role: function}` from `{role: (module under composegen.sizing, function)}`, importing each
+    function's module on first use."""
 
-    def __init__(self) -> None:
-        self._loaded: dict[str, Calculator] = {}
+    def __init__(self, names: Mapping[str, tuple[str, str]]) -> None:
+        self._names = names
+        self._loaded: dict[str, T] = {}
 
-    def __getitem__(self, role: str) -> Calculator:
+    def __getitem__(self, role: str) -> T:
         found = self._loaded.get(role)
         if found is None:
-            module, function = _CALCULATOR_NAMES[role]
+            module, function = self._names[role]
             found = self._loaded[role] = getattr(importlib.import_module(f"composegen.sizing.{module}"), function)
         return found
 
     def __iter__(self) -> Iterator[str]:
-        return iter(_CALCULATOR_NAMES)
+        return iter(self._names)
 
     def __len__(self) -> int:
-        return len(_CALCULATOR_NAMES)
+        return len(self._names)
 
 
-CALCULATORS: Mapping[str, Calculator] = _Calculators()
+CALCULATORS: Mapping[str, Calculator] = _Lazy(_CALCULATOR_NAMES)
+
+#: The roles whose calculator says which of its inputs it reads: a function giving a key that is
+#: equal for two services only where the calculator sizes them alike (most services of a large
+#: stack of one kind are; bench/hostile.py's shapes size thousands of PostgreSQL servers), so
+#: sizing.plan sizes each key once.
+SIZING_KEYS: Mapping[str, Callable[[ServiceInputs], tuple[object, ...]]] = _Lazy(
+    {"postgres": ("postgres", "sizing_key")}
+)

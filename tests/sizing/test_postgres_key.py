@@ -1,5 +1,5 @@
 """postgres.sizing_key names all that `postgres.size` reads: services whose keys are equal get
-equal sizings, so plan_stack sizes each key once (sizing.plan.SIZING_KEYS) and a stack plans
+equal sizings, so plan_stack sizes each key once (sizing.roles.SIZING_KEYS) and a stack plans
 each service as planning it alone would, whatever the services share."""
 
 from __future__ import annotations
