@@ -132,8 +132,8 @@ def _healthchecks(
     if len(applied) != len(containers):
         return [Check(name, "healthcheck", "set", "none", "mismatch", "a container has no healthcheck")]
     rows: list[Check] = []
-    if h.test is not None:
-        expected = tuple(part.replace("$$", "$") for part in h.test)
+    expected = h.test_as_run
+    if expected is not None:
         rows.append(_row(name, "healthcheck test", expected, [a.test for a in applied], lambda t: " ".join(t)))
     for field, quantity, values in (
         ("healthcheck interval", h.interval, [a.interval for a in applied]),

@@ -551,8 +551,9 @@ def _claim(s: _Service, name: str) -> dict[str, Any]:
 def _healthcheck_test(s: _Service) -> list[str] | None:
     if s.plan.healthcheck is None:
         return None
-    if s.plan.healthcheck.test is not None:
-        return list(s.plan.healthcheck.test)
+    planned = s.plan.healthcheck.test_as_run  # (the base's own test is read with `$$` as `$` already)
+    if planned is not None:
+        return list(planned)
     found = s.base.get("healthcheck") or {}
     test = found.get("test")
     return list(test) if isinstance(test, list) else None

@@ -26,6 +26,13 @@ class Healthcheck:
     start_period: Quantity
     start_interval: Quantity | None
 
+    @property
+    def test_as_run(self) -> tuple[str, ...] | None:
+        """`test` as the container runs it: it is written for a compose file, where `$$` is a
+        literal `$` (compose reads it so); a Kubernetes probe or a comparison with what the Engine
+        applied has no such escape."""
+        return None if self.test is None else tuple(part.replace("$$", "$") for part in self.test)
+
 
 @dataclass(frozen=True)
 class Hardening:

@@ -297,6 +297,28 @@ def test_values_reach_kubernetes_unchanged(tmp_path: Path) -> None:
     assert k8s.literal("a$b$$c") == "a$$b$$$$c"
 
 
+@pytest.mark.parametrize(
+    ("service", "probe"),
+    [
+        # composegen's own test, written for compose as `$${POSTGRES_USER:-postgres}`
+        ("    image: postgres:16\n", 'pg_isready -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}"'),
+        # the base's own, which compose reads with `$$` as `$`
+        (
+            "    image: example/web:1\n    healthcheck:\n      test: ['CMD-SHELL', 'test -n $${HOSTNAME}']\n",
+            "test -n ${HOSTNAME}",
+        ),
+    ],
+)
+def test_a_probe_runs_what_the_container_would_run_under_compose(tmp_path: Path, service: str, probe: str) -> None:
+    """No one reads `$$` as `$` in an exec probe: a doubled `$` there is the shell's own PID
+    (`pg_isready -U "5010{POSTGRES_USER:-postgres}"`)."""
+    (tmp_path / "docker-compose.yml").write_text("services:\n  s:\n" + service)
+    _, text = _exported(tmp_path)
+    workload = next(d for d in yaml.safe_load_all(text) if d["kind"] in ("Deployment", "StatefulSet"))
+    for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert _container(workload)[kind]["exec"]["command"] == ["/bin/sh", "-c", probe]
+
+
 def test_the_prod_api_gets_a_service_from_its_gunicorn_bind() -> None:
     """Issue 12: `--bind 0.0.0.0:8000` in the command was not read, so `api` had no Service."""
     service = _by("prod", "Service", "api")
