@@ -23,28 +23,62 @@ def _section(title: str, q: Quantity | None, shown: set[Quantity] | None = None)
 #: A service's derivations as `service_text` writes them, in order: each a section's title and
 #: quantity, or a line as it is (the healthcheck's).
 Sections = tuple[tuple[str, Quantity | None] | str, ...]
-#: Lines of sections written already, by the sections and the types of their values (`_sections`).
-Written = dict[tuple[Sections, tuple[type, ...]], list[str]]
+
+
+class _Written:
+    """Sections written already (`_sections`): the sections first written, their lines, and the
+    types of their values, worked out when equal sections come again."""
+
+    __slots__ = ("known", "lines", "sections", "types")
+
+    def __init__(self, sections: Sections, lines: list[str]) -> None:
+        self.sections = sections
+        self.lines = lines
+        self.known = False  # whether `types` is worked out
+        self.types: tuple[type, ...] | None = None
+
+    def value_types(self) -> tuple[type, ...] | None:
+        if not self.known:
+            self.types, self.known = _value_types(self.sections), True
+        return self.types
+
+
+class Written:
+    """The sections written for a stack's services (`_sections`), by their sections, and how
+    many came again: where the first few hundred hardly repeat (services whose sources name each
+    one's own lines), the rest are not looked up (a hash of each costs a third of writing it)."""
+
+    def __init__(self) -> None:
+        self.by_sections: dict[Sections, _Written] = {}
+        self.repeats = 0
+
+    def worth_looking(self) -> bool:
+        return len(self.by_sections) < 256 or self.repeats * 16 >= len(self.by_sections)
 
 
 def _sections(sections: Sections, written: Written | None = None) -> list[str]:
     """The lines of `sections`, a derivation shown once in full and then "(derived above)".
 
-    `written`: the lines of the sections written before (for the other services of a stack),
-    by their sections and the types of their values: services sized alike (most of a large
-    stack's) have equal ones, and their lines are taken from there. The lines are those of the
-    sections' values alone (names, values, units, formulas, sources), which equal quantities hold
-    alike where their values are of the same types (an int and an equal float are shown apart)
-    and none is -0.0 (equal to 0.0, and shown otherwise): sections holding one are written each
-    time (`_value_types`)."""
-    types = _value_types(sections) if written is not None else None
-    if written is not None and types is not None:
-        found = written.get((sections, types))
+    `written`: the sections written before (for the other services of a stack): services sized
+    alike (most of a large stack's) have equal ones, and their lines are taken from there. The
+    lines are those of the sections' values alone (names, values, units, formulas, sources),
+    which equal quantities hold alike where their values are of the same types (an int and an
+    equal float are shown apart) and none is -0.0 (equal to 0.0, and shown otherwise): where
+    equal sections differ so (`_value_types`), they are written again. (The types are looked at
+    only when equal sections come again: a stack whose services differ pays for a few hundred
+    hashes, `Written.worth_looking`.)"""
+    if written is not None and written.worth_looking():
+        found = written.by_sections.get(sections)
         if found is None:
-            found = written[sections, types] = _sections(sections)
-        return found
+            lines = _sections(sections)
+            written.by_sections[sections] = _Written(sections, lines)
+            return lines
+        written.repeats += 1
+        types = _value_types(sections)
+        if types is not None and types == found.value_types():
+            return found.lines
     shown: set[Quantity] = set()
-    lines: list[str] = []
+    lines = []
     for section in sections:
         if isinstance(section, str):
             lines.append(section)
@@ -99,7 +133,7 @@ def service_sections(plan: ServicePlan) -> Sections:
 
 
 def service_text(plan: ServicePlan, written: Written | None = None) -> str:
-    """`plan` explained; `written`: see `_sections` (one dict for the services of a stack)."""
+    """`plan` explained; `written`: see `_sections` (one for the services of a stack)."""
     lines = [f"{plan.name}: role {plan.role}, {plan.role_reason}", ""]
     lines += _sections(service_sections(plan), written)
     if plan.environment:
@@ -214,7 +248,7 @@ class ExplainOutcome(NamedTuple):
     def text(self) -> str:
         if self.chosen is not None:
             return service_text(self.chosen)
-        written: Written = {}  # (services sized alike share them)
+        written = Written()  # (services sized alike share them)
         return "\n".join([stack_text(self.stack), *("\n" + service_text(s, written) for s in self.stack.services)])
 
     def as_json(self) -> dict[str, Any]:

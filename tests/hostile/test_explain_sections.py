@@ -63,6 +63,18 @@ def test_sections_written_once_read_as_written_each_time(services: list[Sections
     # for the types or signs of their values
     services += [twins(s) for s in services]
     services += data.draw(st.lists(st.sampled_from(services), max_size=8)) if services else []
-    written: Written = {}
+    written = Written()
     for sections in data.draw(st.permutations(services)):
         assert _sections(sections, written) == _sections(sections)
+
+
+def test_sections_that_do_not_repeat_are_no_longer_looked_up() -> None:
+    # 300 services each of its own (a source naming its line), then one repeated: written each time
+    own = [
+        (("memory limit", Quantity("limit", 1024.0 * n, "bytes", "", f"docker-compose.yml:{n}")),) for n in range(300)
+    ]
+    written = Written()
+    for sections in [*own, *own[:10]]:
+        assert _sections(sections, written) == _sections(sections)
+    assert not written.worth_looking()
+    assert len(written.by_sections) == 256
