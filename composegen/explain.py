@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -19,32 +20,122 @@ def _section(title: str, q: Quantity | None, shown: set[Quantity] | None = None)
     return [f"{title}: {q.compose_value() if q.unit != 'count' else q.show()}", *explain_lines(q, "  ", shown)]
 
 
-def service_text(plan: ServicePlan) -> str:
+#: A service's derivations as `service_text` writes them, in order: each a section's title and
+#: quantity, or a line as it is (the healthcheck's).
+Sections = tuple[tuple[str, Quantity | None] | str, ...]
+
+
+class _Written:
+    """Sections written already (`_sections`): the sections first written, their lines, and the
+    types of their values, worked out when equal sections come again."""
+
+    __slots__ = ("known", "lines", "sections", "types")
+
+    def __init__(self, sections: Sections, lines: list[str]) -> None:
+        self.sections = sections
+        self.lines = lines
+        self.known = False  # whether `types` is worked out
+        self.types: tuple[type, ...] | None = None
+
+    def value_types(self) -> tuple[type, ...] | None:
+        if not self.known:
+            self.types, self.known = _value_types(self.sections), True
+        return self.types
+
+
+class Written:
+    """The sections written for a stack's services (`_sections`), by their sections, and how
+    many came again: where the first few hundred hardly repeat (services whose sources name each
+    one's own lines), the rest are not looked up (a hash of each costs a third of writing it)."""
+
+    def __init__(self) -> None:
+        self.by_sections: dict[Sections, _Written] = {}
+        self.repeats = 0
+
+    def worth_looking(self) -> bool:
+        return len(self.by_sections) < 256 or self.repeats * 16 >= len(self.by_sections)
+
+
+def _sections(sections: Sections, written: Written | None = None) -> list[str]:
+    """The lines of `sections`, a derivation shown once in full and then "(derived above)".
+
+    `written`: the sections written before (for the other services of a stack): services sized
+    alike (most of a large stack's) have equal ones, and their lines are taken from there. The
+    lines are those of the sections' values alone (names, values, units, formulas, sources),
+    which equal quantities hold alike where their values are of the same types (an int and an
+    equal float are shown apart) and none is -0.0 (equal to 0.0, and shown otherwise): where
+    equal sections differ so (`_value_types`), they are written again. (The types are looked at
+    only when equal sections come again: a stack whose services differ pays for a few hundred
+    hashes, `Written.worth_looking`.)"""
+    if written is not None and written.worth_looking():
+        found = written.by_sections.get(sections)
+        if found is None:
+            lines = _sections(sections)
+            written.by_sections[sections] = _Written(sections, lines)
+            return lines
+        written.repeats += 1
+        types = _value_types(sections)
+        if types is not None and types == found.value_types():
+            return found.lines
     shown: set[Quantity] = set()
-    lines = [f"{plan.name}: role {plan.role}, {plan.role_reason}", ""]
-    lines += _section("memory limit", plan.memory_limit, shown)
-    lines += _section("memory reservation", plan.memory_reservation, shown)
-    lines += _section("cpus", plan.cpus, shown)
-    lines += _section("pids limit", plan.pids, shown)
-    lines += _section("replicas", plan.sizing.replicas, shown)
-    lines += _section("expected startup", plan.startup, shown)
+    lines = []
+    for section in sections:
+        if isinstance(section, str):
+            lines.append(section)
+        else:
+            lines += _section(*section, shown)
+    return lines
+
+
+def _value_types(sections: Sections) -> tuple[type, ...] | None:
+    """The type of each value in `sections`' derivations, in a fixed order; None where one is
+    -0.0 or neither an int nor a float (`_sections`)."""
+    types: list[type] = []
+    pending = [s[1] for s in reversed(sections) if not isinstance(s, str) and s[1] is not None]
+    while pending:
+        item = pending.pop()
+        kind = type(item.value)
+        if kind not in (int, float) or (not item.value and math.copysign(1.0, item.value) < 0):
+            return None
+        types.append(kind)
+        pending.extend(item.parts)
+    return tuple(types)
+
+
+def service_sections(plan: ServicePlan) -> Sections:
+    """The derivations `service_text` writes of `plan`."""
+    sections: list[tuple[str, Quantity | None] | str] = [
+        ("memory limit", plan.memory_limit),
+        ("memory reservation", plan.memory_reservation),
+        ("cpus", plan.cpus),
+        ("pids limit", plan.pids),
+        ("replicas", plan.sizing.replicas),
+        ("expected startup", plan.startup),
+    ]
     if plan.healthcheck is not None:
         h = plan.healthcheck
-        lines += _section("healthcheck start_period", h.start_period, shown)
-        lines.append(
+        sections.append(("healthcheck start_period", h.start_period))
+        sections.append(
             f"healthcheck: interval {h.interval.compose_value()}, timeout {h.timeout.compose_value()}, "
             f"retries {h.retries}"
             + (f", start_interval {h.start_interval.compose_value()}" if h.start_interval else "")
             + ("" if h.test is None else f", test {list(h.test)}")
         )
     else:
-        lines.append("healthcheck: none (the base file has none and composegen knows no probe for this role)")
-    lines += _section("shm_size", plan.sizing.shm_size, shown)
+        sections.append("healthcheck: none (the base file has none and composegen knows no probe for this role)")
+    sections.append(("shm_size", plan.sizing.shm_size))
     for mount in plan.tmpfs:
-        lines += _section(f"tmpfs {mount.path}" + (f" ({mount.purpose})" if mount.purpose else ""), mount.size, shown)
+        sections.append((f"tmpfs {mount.path}" + (f" ({mount.purpose})" if mount.purpose else ""), mount.size))
     for name, q in plan.sizing.extra.items():
         if q is not plan.sizing.shm_size:
-            lines += _section(name, q, shown)
+            sections.append((name, q))
+    return tuple(sections)
+
+
+def service_text(plan: ServicePlan, written: Written | None = None) -> str:
+    """`plan` explained; `written`: see `_sections` (one for the services of a stack)."""
+    lines = [f"{plan.name}: role {plan.role}, {plan.role_reason}", ""]
+    lines += _sections(service_sections(plan), written)
     if plan.environment:
         lines.append("environment:")
         for e in plan.environment:
@@ -157,7 +248,8 @@ class ExplainOutcome(NamedTuple):
     def text(self) -> str:
         if self.chosen is not None:
             return service_text(self.chosen)
-        return "\n".join([stack_text(self.stack), *("\n" + service_text(s) for s in self.stack.services)])
+        written = Written()  # (services sized alike share them)
+        return "\n".join([stack_text(self.stack), *("\n" + service_text(s, written) for s in self.stack.services)])
 
     def as_json(self) -> dict[str, Any]:
         return service_json(self.chosen) if self.chosen is not None else stack_json(self.stack)

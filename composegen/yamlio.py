@@ -687,12 +687,25 @@ def too_deep(where: str) -> InputError:
 
 
 def _could_nest_deeper_than(text: str, levels: int) -> bool:
+    """Whether `text` could nest deeper than `levels` (`nesting_bound`, after the cheapest test)."""
+    return len(text) > levels and nesting_bound(text) > levels
+
+
+def nesting_bound(text: str) -> int:
     """An upper bound, cheap to compute, on how deep `text` nests: each flow level opens a
-    bracket, and each two block levels need a wider indent, so a longer line."""
-    if len(text) <= levels:
-        return False
-    flow = text.count("[") + text.count("{")
-    return flow > levels or flow + 2 * max(map(len, text.split("\n"))) + 2 > levels
+    bracket (`flow_openers`), and each two block levels need a wider indent, so a longer line."""
+    return flow_openers(text) + 2 * max(map(len, text.split("\n"))) + 2
+
+
+def flow_openers(text: str) -> int:
+    """The most flow collections `text` can open: its `[` and `{`, but for the `{` of each `${`.
+
+    That one opens nothing: `$` is no YAML indicator, so it ends a scalar (plain, quoted or
+    block), a comment or a tag, and neither a scalar nor a tag (which a space must follow) can be
+    followed at once by a collection. Not counting those keeps a file of compose's `${VAR}` (a
+    1 MB file holds 12,000) from being read a second time, event by event, to measure a depth it
+    cannot reach."""
+    return text.count("[") + text.count("{") - text.count("${")
 
 
 def _check_depth(text: str, path: str, loader: type[yaml.SafeLoader] = _Loader) -> None:

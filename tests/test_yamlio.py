@@ -4,6 +4,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -299,6 +300,49 @@ def test_deep_nesting_is_composegens_own_error_whatever_the_parser_limits(shape:
         parse_document(shape(depth), "deep.yml")
     assert raised.value.message == "YAML nests more than 100 levels deep"
     assert re.fullmatch(r"deep\.yml:\d+", raised.value.where)
+
+
+def _flow_depth(text: str, loader: type[yaml.SafeLoader]) -> int:
+    """The most flow collections a parser has open at once in `text`, read event by event (the
+    slow, exact way), up to its first error."""
+    open_flows: list[bool] = []
+    deepest = 0
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                open_flows.append(bool(event.flow_style))
+                deepest = max(deepest, sum(open_flows))
+            elif isinstance(event, yaml.CollectionEndEvent):
+                open_flows.pop()
+    except yaml.YAMLError:
+        pass
+    return deepest
+
+
+#: Pieces of YAML around `${` and brackets: tags (`!$ {` opens a mapping, `!${` is an error),
+#: scalars, quotes, comments, keys, block and flow indicators, each piece on a short line so
+#: that the bound's brackets, not its line length, are what is tested.
+_PIECES = ["${", "$ {", "!$ {", "!${", "[", "{", "]", "}", "${a}", "$[", "a:", "? ", ": ", "- ", ",", "'${'", '"${"']
+_PIECES += ["#${", "&a ", "*a", "!!map {", "x${", "|", "a: ${b: {", "- ${[", "${{", "{${"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(["", " ", "\n", "\n ", "\n  "])), max_size=40))
+def test_flow_openers_are_never_fewer_than_the_flow_collections_the_parsers_open(pieces: list[tuple[str, str]]) -> None:
+    """`nesting_bound` decides whether a file is measured event by event before libyaml composes
+    it (which would crash the process on a very deep one): its count of flow levels must never
+    be below the real one, not counting the `{` of `${`."""
+    text = "".join(piece + gap for piece, gap in pieces)
+    openers = yamlio.flow_openers(text)
+    assert _flow_depth(text, yaml.CSafeLoader) <= openers
+    assert _flow_depth(text, yaml.SafeLoader) <= openers
+
+
+def test_a_file_of_variables_is_not_measured_event_by_event() -> None:
+    """12,000 `${VAR}` (a 1 MB compose file of them) are no reason to measure the depth first."""
+    text = "services:\n" + "".join(f"  s{i}:\n    image: ${{IMAGE_{i}}}\n" for i in range(12_000))
+    assert not yamlio._could_nest_deeper_than(text, yamlio._C_SAFE_DEPTH)
+    assert yamlio._could_nest_deeper_than(text.replace("${", "!$ {"), yamlio._C_SAFE_DEPTH)
 
 
 def test_a_syntax_error_in_shallow_yaml_stays_a_syntax_error() -> None:
