@@ -7,13 +7,14 @@
 Each shape is a compose file (for port ranges, a range's width) made at each size in a temporary
 project folder; `composegen lint` (also `--format sarif` and `--diff`, which plan every fix) and
 `composegen render --profile prod` run on it as whole processes (the console script beside this
-interpreter), once each; `--commands render-swarm export-k8s explain` times those too. The table gives the CPU
-seconds of each run, user and system (the machine may be shared: a wall clock would time the
-neighbours too). The targets (issue 12): at most 2 s for any input of at most 1 MB, and time in
-proportion to size. Proportion is judged on the time beyond a trivial file's (Python's start-up
-and imports), per unit of size: the largest size's over the smallest's. Linear work gives about
-1, quadratic work the ratio of the sizes (4 for 1/4 against 1). A shape whose extra time stays
-under `FLAT_SECONDS` at every size is "flat": too little work to judge, and no risk either.
+interpreter), once each; `--commands render-swarm export-k8s explain explain-json` times those too.
+The table gives the CPU seconds of each run, user and system (the machine may be shared: a wall
+clock would time the neighbours too). The targets (issue 12): at most 2 s for any input of at most
+1 MB, and time in proportion to size. Proportion is judged on the time beyond a trivial file's
+(Python's start-up and imports), per unit of size: the largest size's over the smallest's. Linear
+work gives about 1, quadratic work the ratio of the sizes (4 for 1/4 against 1). A shape whose
+extra time stays under `FLAT_SECONDS` at every size is "flat": too little work to judge, and no
+risk either.
 
 A run past `--timeout` is stopped and shown as `>TIMEOUT`; a run that exits other than 0 or 1
 shows its exit code (exit 2 is composegen refusing the input: a bound, not a slowness).
@@ -177,9 +178,11 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "lint-diff": ("lint", "--diff", "docker-compose.yml"),  # the file's fixes planned and shown
     "render": ("render", "--profile", "prod", "-o", "overlay.yml", "--force"),
     # not run unless named (--commands): the Swarm stack file, the Kubernetes manifests, explain
+    # (text and json)
     "render-swarm": ("render", "--profile", "prod", "--target", "swarm", "-o", "stack.yml", "--force"),
     "export-k8s": ("export", "k8s", "--profile", "prod", "-o", "k8s", "--force"),
     "explain": ("explain", "--profile", "prod"),
+    "explain-json": ("explain", "--profile", "prod", "--format", "json"),  # every derivation, as data
 }
 DEFAULT_COMMANDS = ("lint", "lint-sarif", "lint-diff", "render")
 
