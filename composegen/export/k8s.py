@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -892,8 +893,13 @@ def write_manifests(
 def stale_files(folder: Path, written: Sequence[Path]) -> list[Path]:
     """Files composegen generated in `folder` earlier for services the stack no longer has: left in
     place (never deleted), but `kubectl apply -f FOLDER` would still apply them."""
-    ours = set(written)  # (a list looked through for each file: quadratic)
-    return sorted(p for p in folder.glob("*.yaml") if p not in ours and exported_by_us(p))
+    ours = {p.name for p in written if p.parent == folder}  # (a set: a list looked through for each file is quadratic)
+    try:  # (names, not a Path for each of the thousands of files: most are the ones just written)
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries if entry.name.endswith(".yaml") and entry.name not in ours]
+    except OSError:  # a folder that cannot be read holds nothing to warn of, as for glob
+        return []
+    return sorted(p for p in (folder / name for name in names) if exported_by_us(p))
 
 
 def _secret_json(exported: K8sExport) -> dict[str, Any]:
