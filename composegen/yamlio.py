@@ -1012,17 +1012,10 @@ class Documents:
 _PLAIN_SCALARS = frozenset({int, float, bool, type(None)})
 
 
-@functools.lru_cache(maxsize=4096)
-def _written_key(name: str) -> str:
-    """`key`, remembered: keys repeat from service to service and from file to file (memory,
-    cpus, test...; `export k8s` writes thousands of small documents with the same keys)."""
-    return key(name)
-
-
 class _Writer:
     """The lines of one `dump`. Key paths are followed only as deep as a comment goes."""
 
-    __slots__ = ("above", "layout", "lines", "quoted", "reach")
+    __slots__ = ("above", "heads", "layout", "lines", "quoted", "reach")
 
     def __init__(self, lines: list[str], layout: Layout, comments: Mapping[KeyPath, str]) -> None:
         self.lines = lines
@@ -1030,6 +1023,9 @@ class _Writer:
         #: `quote` of each string value written so far: a stack's services repeat most of theirs
         #: ("50M", "unless-stopped", the profile's labels), and a look-up costs less than quoting
         self.quoted: dict[str, str] = {}
+        #: by indentation, the start of each text key's line written so far (`  memory: `): the
+        #: same keys at the same depths in every document (`export k8s` writes 700,000 lines)
+        self.heads: dict[str, dict[str, str]] = {}
         #: per mapping that holds a commented key: {key: its comment}
         self.above: dict[KeyPath, dict[Any, str]] = {}
         for path, text in comments.items():
@@ -1045,9 +1041,16 @@ class _Writer:
         above = self.above.get(path) if path is not None else None
         flow_lists = self.layout.flow_lists
         quoted = self.quoted
+        heads = self.heads.get(pad)
+        if heads is None:
+            heads = self.heads[pad] = {}
         for name, value in data.items():
             # (a key of another type is not remembered: `True` and `1` are one dict key)
-            written = _written_key(name) if type(name) is str else key(str(name))
+            head = heads.get(name) if type(name) is str else None
+            if head is None:
+                head = f"{pad}{key(name) if type(name) is str else key(str(name))}: "
+                if type(name) is str:
+                    heads[name] = head
             if above is not None and name in above:
                 append(f"{pad}# {one_line(above[name])}")
             kind = type(value)
@@ -1055,20 +1058,20 @@ class _Writer:
                 text = quoted.get(value)
                 if text is None:
                     text = quoted[value] = quote(value)
-                append(f"{pad}{written}: {text}")
+                append(head + text)
             elif kind is int:
-                append(f"{pad}{written}: {value}")  # (`scalar`'s form of an int)
+                append(f"{head}{value}")  # (`scalar`'s form of an int)
             elif kind in _PLAIN_SCALARS or not value:  # (an empty mapping or list is written `{}` / `[]`)
-                append(f"{pad}{written}: {scalar(value)}")
+                append(head + scalar(value))
             elif kind is dict or (kind is not list and isinstance(value, Mapping)):  # (`is`: no ABC look-up)
-                append(f"{pad}{written}:")
+                append(head[:-1])
                 self.mapping(value, pad + "  ", None if path is None else self.inside(path, name))
             elif isinstance(value, (list, tuple)) and name not in flow_lists:
-                append(f"{pad}{written}:")
+                append(head[:-1])
                 inner = None if path is None else self.inside(path, name)
                 self.sequence(value, pad + self.layout.sequence_indent, inner)
             else:
-                append(f"{pad}{written}: {scalar(value)}")
+                append(head + scalar(value))
 
     def sequence(self, data: Sequence[Any], pad: str, path: KeyPath | None) -> None:
         lines = self.lines
