@@ -302,11 +302,16 @@ class _Service:
         `literal`), which the kubelet expands, or `${NAME}` in a shell ("shell")."""
         own = self.own_references
         finder, holders = self.secrets.needles[style]
-        # the variables whose value the text holds (one search for all of the stack's), and the
-        # service's own: in the order of the variables, then its own, the longest value first
-        found = {name: self.secrets.variables[name] for needle in finder.found(text) for name in holders[needle]}
-        if not found and not own:
-            return text
+        # the variables whose value the text holds (one search for all of the stack's, none where
+        # it interpolates none), and the service's own: in the order of the variables, then its
+        # own, the longest value first
+        found = (
+            {name: self.secrets.variables[name] for needle in finder.found(text) for name in holders[needle]}
+            if holders
+            else {}
+        )
+        if not found and not any(needle in text for needle in self.own_needles[style]):
+            return text  # (most texts: nothing to refer to)
         needles = {name: literal(value) if style == "args" else value for name, value in {**found, **own}.items()}
         present = [needle for needle in needles.values() if needle in text]
         if not present:
@@ -344,6 +349,12 @@ class _Service:
         """The variables a secret value may be referred to by beside the interpolated ones: the
         service's own secret-named environment entries."""
         return {k: v for k, v in self.base["environment"].items() if v and secret_name(k) and len(v) >= 4}
+
+    @functools.cached_property
+    def own_needles(self) -> dict[str, tuple[str, ...]]:
+        """`own_references`' values as `referenced` looks for them in each style."""
+        values = self.own_references.values()
+        return {"args": tuple(literal(value) for value in values), "shell": tuple(values)}
 
     @property
     def named_volumes(self) -> list[tuple[str, str, bool]]:
