@@ -276,10 +276,30 @@ class _Service:
     defaults: list[Note]
     secrets: _Secrets
     needed: dict[str, str] = field(default_factory=dict)  # variables its args or probes now reference
+    # (worked out once, not on each look: the layout asks for most of them several times)
     name: str = field(init=False)  # its name in Kubernetes (`k8s_name`)
+    #: the variables a secret value may be referred to by beside the interpolated ones: the
+    #: service's own secret-named environment entries
+    own_references: dict[str, str] = field(init=False)
+    own_needles: dict[str, tuple[str, ...]] = field(init=False)  # their values as `referenced` looks for them
+    named_volumes: list[tuple[str, str, bool]] = field(init=False)  # (source, target, read only)
+    stateful: bool = field(init=False)  # a StatefulSet, not a Deployment
+    replicas: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.name = k8s_name(self.plan.name)
+        base = self.base
+        own = {k: v for k, v in base["environment"].items() if v and secret_name(k) and len(v) >= 4}
+        self.own_references = own
+        self.own_needles = {"args": tuple(literal(value) for value in own.values()), "shell": tuple(own.values())}
+        self.named_volumes = [
+            (str(src), target, ro) for kind, src, target, ro in base["volumes"] if kind == "volume" and src
+        ]
+        self.stateful = self.plan.role in STATEFUL_ROLES or bool(self.named_volumes)
+        found = base.get("replicas")
+        self.replicas = (
+            self.plan.replicas if self.plan.sizing.replicas is not None else int(found) if isinstance(found, int) else 1
+        )
 
     def drop(self, what: str, why: str) -> None:
         self.unmapped.append(Note(self.plan.name, what, why))
@@ -310,8 +330,12 @@ class _Service:
             if holders
             else {}
         )
-        if not found and not any(needle in text for needle in self.own_needles[style]):
-            return text  # (most texts: nothing to refer to)
+        if not found:
+            for needle in self.own_needles[style]:
+                if needle in text:
+                    break
+            else:
+                return text  # (most texts: nothing to refer to)
         needles = {name: literal(value) if style == "args" else value for name, value in {**found, **own}.items()}
         present = [needle for needle in needles.values() if needle in text]
         if not present:
@@ -336,40 +360,13 @@ class _Service:
     def unbaked(self, argv: list[str], where: str, style: str = "exec") -> list[str]:
         """An argument list with no secret left in it: values from variables referred to (see
         `referenced`; not in an exec probe, which nothing expands), the rest masked and listed."""
-        texts = tuple(self.referenced(a, style) for a in argv) if style != "exec" else tuple(argv)
+        texts = tuple([self.referenced(a, style) for a in argv]) if style != "exec" else tuple(argv)
         masked = self.secrets.masked.get(texts)
         if masked is None:
             masked = self.secrets.masked[texts] = tuple(mask_argv(texts, self.secrets.known))
         if masked != texts:
             self.drop(where, MASKED_WHY)
         return list(masked)
-
-    @functools.cached_property
-    def own_references(self) -> dict[str, str]:
-        """The variables a secret value may be referred to by beside the interpolated ones: the
-        service's own secret-named environment entries."""
-        return {k: v for k, v in self.base["environment"].items() if v and secret_name(k) and len(v) >= 4}
-
-    @functools.cached_property
-    def own_needles(self) -> dict[str, tuple[str, ...]]:
-        """`own_references`' values as `referenced` looks for them in each style."""
-        values = self.own_references.values()
-        return {"args": tuple(literal(value) for value in values), "shell": tuple(values)}
-
-    @property
-    def named_volumes(self) -> list[tuple[str, str, bool]]:
-        return [(str(src), target, ro) for kind, src, target, ro in self.base["volumes"] if kind == "volume" and src]
-
-    @property
-    def stateful(self) -> bool:
-        return self.plan.role in STATEFUL_ROLES or bool(self.named_volumes)
-
-    @property
-    def replicas(self) -> int:
-        if self.plan.sizing.replicas is not None:
-            return self.plan.replicas
-        found = self.base.get("replicas")
-        return int(found) if isinstance(found, int) else 1
 
 
 def _labels(project: str, service: str) -> dict[str, str]:
