@@ -156,7 +156,8 @@ def write_all_atomic(
     folders: dict[str, _Folder] = {}
     targets = [_target(path, force=force, ours=ours, read=read, root=root, folders=folders) for path, _ in files]
     # each target's folder as text, worked out once: a Path's `parent` is a new Path, parsed and
-    # hashed again at each use (a fifth of the CPU time of writing export k8s's 7,500 files)
+    # hashed again at each use (with a file object a file: 0.2 of the 0.3 s of CPU writing export
+    # k8s's 7,500 files took beside the system calls)
     places = [_folder_text(path) for path, _ in targets]
     names: dict[str, list[str]] = {}
     for place, (path, _) in zip(places, targets, strict=True):

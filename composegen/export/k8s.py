@@ -296,10 +296,11 @@ class _Service:
             (str(src), target, ro) for kind, src, target, ro in base["volumes"] if kind == "volume" and src
         ]
         self.stateful = self.plan.role in STATEFUL_ROLES or bool(self.named_volumes)
-        found = base.get("replicas")
-        self.replicas = (
-            self.plan.replicas if self.plan.sizing.replicas is not None else int(found) if isinstance(found, int) else 1
-        )
+        if self.plan.sizing.replicas is not None:
+            self.replicas = self.plan.replicas
+        else:
+            found = base.get("replicas")
+            self.replicas = int(found) if isinstance(found, int) else 1
 
     def drop(self, what: str, why: str) -> None:
         self.unmapped.append(Note(self.plan.name, what, why))
