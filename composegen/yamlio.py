@@ -1016,26 +1016,21 @@ class Documents:
         texts = []
         for document in documents:
             writer.lines = []
-            writer.mapping(document, "", None)  # (no comments: no key path to follow)
+            writer.plain_mapping(document, "")  # (no comments: no key path to follow)
             texts.append("\n".join(writer.lines) + "\n")
         return "---\n".join(texts)
 
 
+#: `_Writer.heads` at an indentation where no key was written yet.
+_NO_HEADS: dict[str, str] = {}
 #: Values `scalar` writes whatever the layout: no container to look into.
 _PLAIN_SCALARS = frozenset({int, float, bool, type(None)})
-
-
-@functools.lru_cache(maxsize=4096)
-def _written_key(name: str) -> str:
-    """`key`, remembered: keys repeat from service to service and from file to file (memory,
-    cpus, test...; `export k8s` writes thousands of small documents with the same keys)."""
-    return key(name)
 
 
 class _Writer:
     """The lines of one `dump`. Key paths are followed only as deep as a comment goes."""
 
-    __slots__ = ("above", "layout", "lines", "quoted", "reach")
+    __slots__ = ("above", "heads", "layout", "lines", "quoted", "reach")
 
     def __init__(self, lines: list[str], layout: Layout, comments: Mapping[KeyPath, str]) -> None:
         self.lines = lines
@@ -1043,6 +1038,9 @@ class _Writer:
         #: `quote` of each string value written so far: a stack's services repeat most of theirs
         #: ("50M", "unless-stopped", the profile's labels), and a look-up costs less than quoting
         self.quoted: dict[str, str] = {}
+        #: by indentation, the start of each text key's line written so far (`  memory: `): the
+        #: same keys at the same depths in every document (`export k8s` writes 700,000 lines)
+        self.heads: dict[str, dict[str, str]] = {}
         #: per mapping that holds a commented key: {key: its comment}
         self.above: dict[KeyPath, dict[Any, str]] = {}
         for path, text in comments.items():
@@ -1053,14 +1051,27 @@ class _Writer:
         """The path of `name` in the mapping or list at `path`, while a comment may lie below."""
         return (*path, name) if path is not None and len(path) < self.reach else None
 
+    def head(self, pad: str, name: Any) -> str:
+        """The start of the line of key `name` at `pad` (`  name: `), kept where it is text (`True`
+        and `1` are one dict key: a key of another type is not kept)."""
+        head = f"{pad}{key(name) if type(name) is str else key(str(name))}: "
+        if type(name) is str:
+            self.heads.setdefault(pad, {})[name] = head
+        return head
+
     def mapping(self, data: Mapping[Any, Any], pad: str, path: KeyPath | None) -> None:
+        if path is None:  # (no comment below: the quicker way)
+            self.plain_mapping(data, pad)
+            return
         append = self.lines.append
-        above = self.above.get(path) if path is not None else None
+        above = self.above.get(path)
         flow_lists = self.layout.flow_lists
         quoted = self.quoted
+        heads = self.heads.get(pad, _NO_HEADS)
         for name, value in data.items():
-            # (a key of another type is not remembered: `True` and `1` are one dict key)
-            written = _written_key(name) if type(name) is str else key(str(name))
+            head = heads.get(name) if type(name) is str else None
+            if head is None:
+                head = self.head(pad, name)
             if above is not None and name in above:
                 append(f"{pad}# {one_line(above[name])}")
             kind = type(value)
@@ -1068,20 +1079,56 @@ class _Writer:
                 text = quoted.get(value)
                 if text is None:
                     text = quoted[value] = quote(value)
-                append(f"{pad}{written}: {text}")
+                append(head + text)
             elif kind is int:
-                append(f"{pad}{written}: {value}")  # (`scalar`'s form of an int)
+                append(f"{head}{value}")  # (`scalar`'s form of an int)
             elif kind in _PLAIN_SCALARS or not value:  # (an empty mapping or list is written `{}` / `[]`)
-                append(f"{pad}{written}: {scalar(value)}")
+                append(head + scalar(value))
             elif kind is dict or (kind is not list and isinstance(value, Mapping)):  # (`is`: no ABC look-up)
-                append(f"{pad}{written}:")
-                self.mapping(value, pad + "  ", None if path is None else self.inside(path, name))
+                append(head[:-1])
+                self.mapping(value, pad + "  ", self.inside(path, name))
             elif isinstance(value, (list, tuple)) and name not in flow_lists:
-                append(f"{pad}{written}:")
-                inner = None if path is None else self.inside(path, name)
-                self.sequence(value, pad + self.layout.sequence_indent, inner)
+                append(head[:-1])
+                self.sequence(value, pad + self.layout.sequence_indent, self.inside(path, name))
             else:
-                append(f"{pad}{written}: {scalar(value)}")
+                append(head + scalar(value))
+
+    def plain_mapping(self, data: Mapping[Any, Any], pad: str) -> None:
+        """`mapping` below every comment (all of `Documents`' documents): no key path followed, and
+        the usual values tried first (text, a number, a mapping, a list)."""
+        append = self.lines.append
+        quoted = self.quoted
+        flow_lists = self.layout.flow_lists
+        heads = self.heads.get(pad, _NO_HEADS)
+        inner = pad + "  "
+        for name, value in data.items():
+            head = heads.get(name) if type(name) is str else None
+            if head is None:
+                head = self.head(pad, name)
+            kind = type(value)
+            if kind is str:
+                text = quoted.get(value)
+                if text is None:
+                    text = quoted[value] = quote(value)
+                append(head + text)
+            elif kind is int:
+                append(f"{head}{value}")
+            elif kind is dict and value:
+                append(head[:-1])
+                self.plain_mapping(value, inner)
+            elif kind is list and value and name not in flow_lists:
+                append(head[:-1])
+                self.sequence(value, pad + self.layout.sequence_indent, None)
+            elif kind in _PLAIN_SCALARS or not value:
+                append(head + scalar(value))
+            elif kind is not list and isinstance(value, Mapping):
+                append(head[:-1])
+                self.plain_mapping(value, inner)
+            elif isinstance(value, (list, tuple)) and name not in flow_lists:
+                append(head[:-1])
+                self.sequence(value, pad + self.layout.sequence_indent, None)
+            else:
+                append(head + scalar(value))
 
     def sequence(self, data: Sequence[Any], pad: str, path: KeyPath | None) -> None:
         lines = self.lines
@@ -1100,7 +1147,9 @@ class _Writer:
                 continue
             start = len(lines)  # the item as a block two columns in, its first line after the `- `
             inner = None if path is None else self.inside(path, index)
-            if kind is dict or isinstance(item, Mapping):
+            if inner is None and (kind is dict or isinstance(item, Mapping)):
+                self.plain_mapping(item, pad + "  ")
+            elif kind is dict or isinstance(item, Mapping):
                 self.mapping(item, pad + "  ", inner)
             else:
                 self.sequence(item, pad + "  ", inner)

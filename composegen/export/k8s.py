@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -275,10 +276,31 @@ class _Service:
     defaults: list[Note]
     secrets: _Secrets
     needed: dict[str, str] = field(default_factory=dict)  # variables its args or probes now reference
+    # (worked out once, not on each look: the layout asks for most of them several times)
     name: str = field(init=False)  # its name in Kubernetes (`k8s_name`)
+    #: the variables a secret value may be referred to by beside the interpolated ones: the
+    #: service's own secret-named environment entries
+    own_references: dict[str, str] = field(init=False)
+    own_needles: dict[str, tuple[str, ...]] = field(init=False)  # their values as `referenced` looks for them
+    named_volumes: list[tuple[str, str, bool]] = field(init=False)  # (source, target, read only)
+    stateful: bool = field(init=False)  # a StatefulSet, not a Deployment
+    replicas: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.name = k8s_name(self.plan.name)
+        base = self.base
+        own = {k: v for k, v in base["environment"].items() if v and secret_name(k) and len(v) >= 4}
+        self.own_references = own
+        self.own_needles = {"args": tuple(literal(value) for value in own.values()), "shell": tuple(own.values())}
+        self.named_volumes = [
+            (str(src), target, ro) for kind, src, target, ro in base["volumes"] if kind == "volume" and src
+        ]
+        self.stateful = self.plan.role in STATEFUL_ROLES or bool(self.named_volumes)
+        if self.plan.sizing.replicas is not None:
+            self.replicas = self.plan.replicas
+        else:
+            found = base.get("replicas")
+            self.replicas = int(found) if isinstance(found, int) else 1
 
     def drop(self, what: str, why: str) -> None:
         self.unmapped.append(Note(self.plan.name, what, why))
@@ -301,11 +323,20 @@ class _Service:
         `literal`), which the kubelet expands, or `${NAME}` in a shell ("shell")."""
         own = self.own_references
         finder, holders = self.secrets.needles[style]
-        # the variables whose value the text holds (one search for all of the stack's), and the
-        # service's own: in the order of the variables, then its own, the longest value first
-        found = {name: self.secrets.variables[name] for needle in finder.found(text) for name in holders[needle]}
-        if not found and not own:
-            return text
+        # the variables whose value the text holds (one search for all of the stack's, none where
+        # it interpolates none), and the service's own: in the order of the variables, then its
+        # own, the longest value first
+        found = (
+            {name: self.secrets.variables[name] for needle in finder.found(text) for name in holders[needle]}
+            if holders
+            else {}
+        )
+        if not found:
+            for needle in self.own_needles[style]:
+                if needle in text:
+                    break
+            else:
+                return text  # (most texts: nothing to refer to)
         needles = {name: literal(value) if style == "args" else value for name, value in {**found, **own}.items()}
         present = [needle for needle in needles.values() if needle in text]
         if not present:
@@ -330,34 +361,13 @@ class _Service:
     def unbaked(self, argv: list[str], where: str, style: str = "exec") -> list[str]:
         """An argument list with no secret left in it: values from variables referred to (see
         `referenced`; not in an exec probe, which nothing expands), the rest masked and listed."""
-        texts = tuple(self.referenced(a, style) for a in argv) if style != "exec" else tuple(argv)
+        texts = tuple([self.referenced(a, style) for a in argv]) if style != "exec" else tuple(argv)
         masked = self.secrets.masked.get(texts)
         if masked is None:
             masked = self.secrets.masked[texts] = tuple(mask_argv(texts, self.secrets.known))
         if masked != texts:
             self.drop(where, MASKED_WHY)
         return list(masked)
-
-    @functools.cached_property
-    def own_references(self) -> dict[str, str]:
-        """The variables a secret value may be referred to by beside the interpolated ones: the
-        service's own secret-named environment entries."""
-        return {k: v for k, v in self.base["environment"].items() if v and secret_name(k) and len(v) >= 4}
-
-    @property
-    def named_volumes(self) -> list[tuple[str, str, bool]]:
-        return [(str(src), target, ro) for kind, src, target, ro in self.base["volumes"] if kind == "volume" and src]
-
-    @property
-    def stateful(self) -> bool:
-        return self.plan.role in STATEFUL_ROLES or bool(self.named_volumes)
-
-    @property
-    def replicas(self) -> int:
-        if self.plan.sizing.replicas is not None:
-            return self.plan.replicas
-        found = self.base.get("replicas")
-        return int(found) if isinstance(found, int) else 1
 
 
 def _labels(project: str, service: str) -> dict[str, str]:
@@ -893,8 +903,13 @@ def write_manifests(
 def stale_files(folder: Path, written: Sequence[Path]) -> list[Path]:
     """Files composegen generated in `folder` earlier for services the stack no longer has: left in
     place (never deleted), but `kubectl apply -f FOLDER` would still apply them."""
-    ours = set(written)  # (a list looked through for each file: quadratic)
-    return sorted(p for p in folder.glob("*.yaml") if p not in ours and exported_by_us(p))
+    ours = {p.name for p in written if p.parent == folder}  # (a set: a list looked through for each file is quadratic)
+    try:  # (names, not a Path for each of the thousands of files: most are the ones just written)
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries if entry.name.endswith(".yaml") and entry.name not in ours]
+    except OSError:  # a folder that cannot be read holds nothing to warn of, as for glob
+        return []
+    return sorted(p for p in (folder / name for name in names) if exported_by_us(p))
 
 
 def _secret_json(exported: K8sExport) -> dict[str, Any]:

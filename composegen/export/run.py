@@ -88,7 +88,7 @@ def export_k8s_files(request: ExportRequest) -> K8sOutcome:
     from composegen.writer import refuse_empty_output
 
     refuse_empty_output(request.output)
-    planned = plan(request.profile, request.project, request.cwd)
+    planned = plan(request.profile, request.project, request.cwd, facts=False)  # (explain's alone)
     exported = export_k8s(planned)
     if request.output is None or request.output == STDOUT:
         return K8sOutcome(exported, stream_text(exported), [], [])
@@ -105,7 +105,7 @@ def export_env_tiers(request: ExportRequest, tiers: Sequence[str] | None) -> Tie
     from composegen.export.env_tiers import export_tiers, write_tiers
     from composegen.render.overlay import plan, read_files
 
-    planned = plan(request.profile, request.project, request.cwd)
+    planned = plan(request.profile, request.project, request.cwd, facts=False)  # (explain's alone)
     folder = Path(request.output) if request.output is not None else None
     exported = export_tiers(planned, tiers, folder)
     written = write_tiers(exported, force=request.force, inputs=read_files(planned), root=planned.project.root)
@@ -121,7 +121,7 @@ def export_alerts(request: ExportRequest, platform: str) -> AlertsOutcome:
 
     output = STDOUT if request.output is None else request.output
     refuse_empty_output(output)
-    planned = plan(request.profile, request.project, request.cwd)
+    planned = plan(request.profile, request.project, request.cwd, facts=False)  # (explain's alone)
     chosen = next(p for p in PLATFORMS if p == platform)
     rules = alert_rules(planned.stack, planned.profile.profile.monitoring, planned.base.name or "default", chosen)
     text = rules_text(rules, planned.profile.profile.name, planned.digest)

@@ -437,9 +437,9 @@ def test_each_argument_list_is_masked_as_mask_argv_masks_it_however_often_it_rep
     unmapped: list[Note] = []
     secrets = k8s._Secrets("stack-secrets", known, {}, {})
     service = k8s._Service(
-        cast(Any, SimpleNamespace(name="s")),
+        cast(Any, SimpleNamespace(name="s", role="web", replicas=1, sizing=SimpleNamespace(replicas=None))),
         cast(Any, None),
-        {"environment": {}},
+        {"environment": {}, "volumes": []},
         cast(Any, None),
         unmapped,
         [],

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from composegen import writer
 from composegen.errors import ComposegenError
 from composegen.export.k8s import stale_files
-from composegen.export.output import EXPORT_MARKER
+from composegen.export.output import EXPORT_MARKER, exported_by_us
 from composegen.paths import real_path
 from composegen.writer import MARKER, _target, begins_with, generated_by_us, temp_prefix, write_all_atomic
 
@@ -54,6 +54,44 @@ def test_stale_exports_are_found_in_linear_time(tmp_path: Path) -> None:
     start = time.process_time()
     assert stale_files(tmp_path, written) == []
     assert time.process_time() - start < 2.0  # each file looked for in the list: ~10 s
+
+
+def _stale_as_globbed(folder: Path, written: list[Path]) -> list[Path]:
+    """`stale_files` as it looked before: a Path for each `*.yaml` in the folder."""
+    ours = set(written)
+    return sorted(p for p in folder.glob("*.yaml") if p not in ours and exported_by_us(p))
+
+
+#: What a name in the export folder may be: (its name, what it holds).
+_ENTRIES = st.tuples(
+    st.sampled_from(["s1.yaml", "s2.yaml", ".s3.yaml", ".yaml", "s4.yml", "s5.YAML", "s6.yaml.tmp", "secret.env"]),
+    st.sampled_from(["ours", "rendered", "not ours", "folder"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    entries=st.lists(_ENTRIES, max_size=8), written=st.lists(st.tuples(st.booleans(), st.integers(0, 9)), max_size=6)
+)
+def test_stale_exports_are_those_the_folder_globbed_for(
+    tmp_path_factory: pytest.TempPathFactory, entries: list[tuple[str, str]], written: list[tuple[bool, int]]
+) -> None:
+    """Names read from the folder (no Path for each file) find what globbing it found: only
+    `*.yaml` an export wrote, not written now (in this folder: the same name written
+    in another folder is no reason to leave one out)."""
+    base = tmp_path_factory.mktemp("stale")
+    folder, other = base / "k8s", base / "other"
+    folder.mkdir()
+    other.mkdir()
+    names = [name for name, _ in entries]
+    for name, kind in dict(entries).items():
+        path = folder / name
+        if kind == "folder":
+            path.mkdir()
+        else:
+            path.write_text({"ours": EXPORT_MARKER, "rendered": MARKER, "not ours": "kind: Secret"}[kind] + "\n")
+    chosen = [(folder if here else other) / names[at % len(names)] for here, at in written if names]
+    assert stale_files(folder, chosen) == _stale_as_globbed(folder, chosen)
 
 
 #: What may be at an output path: (how it is made in `folder`, given the project folder).
@@ -106,7 +144,7 @@ def test_the_quick_look_at_a_target_says_what_the_full_one_says(
         project = base / "via"
     paths = [_make(kind, project, outside) for kind in dict.fromkeys(kinds)]
     read = {real_path(p) for p in paths if p.name == "input.yaml"}
-    folders: dict[Path, tuple[Path, bool]] = {}
+    folders: dict[str, writer._Folder] = {}
     for path in paths:
         options = {"force": force, "read": read, "root": project}
         assert _outcome(path, **options, folders=folders) == _outcome(path, **options), path.name
