@@ -44,10 +44,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         parsed = parse_lint_args(args[1:])
         if parsed is not None:
+            code = run_command(lambda: lint_command(**parsed))
             if argv is not None:  # called from Python, not as the command: return to the caller
-                sys.exit(run_command(lambda: lint_command(**parsed)))
-            built: list[object] = []  # what the run built, left to the exit (which frees nothing)
-            code = run_command(lambda: lint_command(**parsed, keep=built))
+                sys.exit(code)
             exit_now(code)
     from composegen.cli.app import app
 

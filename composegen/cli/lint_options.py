@@ -111,12 +111,11 @@ def lint_options(
     )
 
 
-def lint_command(*, keep: list[object] | None = None, **parsed: Any) -> int:
-    """The `lint` command: parsed options (see `lint_options`) -> the exit code. `keep`: where
-    what the run built is left for the caller (see composegen.cli.lint_output.main)."""
+def lint_command(**parsed: Any) -> int:
+    """The `lint` command: parsed options (see `lint_options`) -> the exit code."""
     from composegen.cli.lint_output import main
 
-    return main(lint_options(**parsed), keep=keep)
+    return main(lint_options(**parsed))
 
 
 def parse_lint_args(args: Sequence[str]) -> dict[str, Any] | None:

@@ -39,23 +39,15 @@ def _use_color(options: LintOptions, stream: TextIO, environ: Mapping[str, str])
     return stream.isatty() and environ.get("TERM") != "dumb"
 
 
-def main(
-    options: LintOptions,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-    *,
-    keep: list[object] | None = None,
-) -> int:
-    """The `lint` command: lint, then fix or diff, report, and the exit code. `keep`: where the
-    outcome is left, not freed here: the command exits without freeing it (composegen.cli.entry),
-    and freeing a large run's findings one by one costs a tenth of a second."""
+def main(options: LintOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """The `lint` command: lint, then fix or diff, report, and the exit code."""
     from composegen.yamlio import paused_gc
 
     with paused_gc():  # a lint run builds a large object graph and frees it at exit
-        return _main(options, stdout, stderr, [] if keep is None else keep)
+        return _main(options, stdout, stderr)
 
 
-def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None, keep: list[object]) -> int:
+def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     environ = os.environ if options.environ is None else options.environ
@@ -65,7 +57,6 @@ def _main(options: LintOptions, stdout: TextIO | None, stderr: TextIO | None, ke
     fmt = choose_format(options, environ)
     reporter = get_reporter(fmt)  # an unknown format fails before any work
     outcome = check(options._replace(color=_use_color(options, out, environ)))
-    keep.append(outcome)
     run = outcome.run
     for line in outcome.not_fixed:
         err.write(f"composegen: not fixed: {line}\n")
