@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,33 +34,6 @@ def _inputs(stack: Stack, project: LoadedProject | None) -> dict[str, ServiceInp
         return {i.name: i for i in resolve_services(services, {})}
 
 
-class LazyInputs(Mapping[str, ServiceInputs]):
-    """`_inputs(stack, project)`, worked out when a rule first asks (`lint --diff` runs only the
-    rules that fix, and none of them asks: a large stack's roles cost a tenth of its run)."""
-
-    def __init__(self, stack: Stack, project: LoadedProject | None) -> None:
-        self._stack = stack
-        self._project = project
-        self._found: dict[str, ServiceInputs] | None = None
-
-    def _all(self) -> dict[str, ServiceInputs]:
-        if self._found is None:
-            self._found = _inputs(self._stack, self._project)
-        return self._found
-
-    def __getitem__(self, name: str) -> ServiceInputs:
-        return self._all()[name]
-
-    def get(self, name: str, default: ServiceInputs | None = None) -> ServiceInputs | None:  # type: ignore[override]  # (the dict's own: asked once per service by several rules)
-        return self._all().get(name, default)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-
 def build_context(
     paths: Sequence[Path],
     *,
@@ -72,4 +46,6 @@ def build_context(
 ) -> LintContext:
     stack = load_stack(list(paths), env=env, project_dir=project_dir)
     host = project.project.host if project is not None else None
-    return LintContext(stack=stack, mode=mode, usage=usage, target=target, host=host, inputs=LazyInputs(stack, project))
+    return LintContext(
+        stack=stack, mode=mode, usage=usage, target=target, host=host, inputs_of=partial(_inputs, stack, project)
+    )
