@@ -39,3 +39,14 @@ def os_error(err: OSError, path: Path | str, doing: str) -> InputError:
     """One line for `err` about the user's `path`: `path: cannot DOING: why (what to do)`."""
     reason, fix = REASONS.get(err.errno or 0, (err.strerror or str(err), "check the path"))
     return InputError(f"cannot {doing}: {reason}", where=str(path), fix=fix)
+
+
+def find_compose_files(root: Path) -> list[str]:
+    """What `docker compose` picks in a folder: compose.yaml (or the older names) plus its override.
+    (Here, not with composegen.yaml's loader: `composegen lint` asks it without importing pydantic.)"""
+    for base in ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"):
+        if (root / base).is_file():
+            stem, ext = base.rsplit(".", 1)
+            override = f"{stem}.override.{ext}"
+            return [base, override] if (root / override).is_file() else [base]
+    return []

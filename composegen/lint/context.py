@@ -3,7 +3,7 @@ service runs, composegen.facts) and sizing knowledge."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
@@ -43,6 +43,8 @@ class LintContext:
     __slots__ = (
         "_expected_cache",
         "_facts",
+        "_inputs",
+        "_inputs_of",
         "_origins",
         "_reader",
         "_said",
@@ -50,7 +52,6 @@ class LintContext:
         "_target",
         "_usage",
         "host",
-        "inputs",
         "mode",
         "raw_indexes",
         "shared",
@@ -66,6 +67,7 @@ class LintContext:
         host: HostSpec | None = None,
         inputs: Mapping[str, ServiceInputs] = MappingProxyType({}),  # roles and declared inputs
         facts: StackFacts | None = None,  # the stack's runtime facts, where the caller read them already
+        inputs_of: Callable[[], Mapping[str, ServiceInputs]] | None = None,  # `inputs`, when first asked
     ) -> None:
         self.stack = stack
         self.mode = mode
@@ -74,7 +76,8 @@ class LintContext:
         self._said: dict[str, str | None] = {}
         self._facts = facts
         self.host = host
-        self.inputs = inputs
+        self._inputs: Mapping[str, ServiceInputs] | None = inputs if inputs_of is None else None
+        self._inputs_of = inputs_of
         self._reader: StackReader | None = None  # the facts of single services, until the stack's are read
         self._expected_cache: dict[str, Sizing | None] = {}
         #: lint.readers.raw_index of each document, by id (the stack holds the documents)
@@ -187,8 +190,19 @@ class LintContext:
         except TypeError:  # a key that cannot be hashed: looked up each time
             return origin_at(self.stack.data, path)
 
+    @property
+    def inputs(self) -> Mapping[str, ServiceInputs]:
+        """Roles and declared inputs, by service: worked out on first ask where the context was
+        given `inputs_of` (`lint --diff` runs only the rules that fix, and none of them asks: a
+        large stack's roles cost a tenth of its run)."""
+        if self._inputs is None:
+            self._inputs = self._inputs_of() if self._inputs_of is not None else MappingProxyType({})
+        return self._inputs
+
     def role(self, service: str) -> str | None:
-        found = self.inputs.get(service)
+        # (the inputs themselves once worked out: several rules ask of every service)
+        inputs = self._inputs if self._inputs is not None else self.inputs
+        found = inputs.get(service)
         return found.role if found is not None else None
 
     def _estimate(self, name: str) -> Sizing | None:

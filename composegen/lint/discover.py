@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from composegen.errors import InputError
 from composegen.lint.context import Mode
+from composegen.paths import find_compose_files
 
 PROJECT_FILE = "composegen.yaml"
 
@@ -57,8 +58,6 @@ def compose_file_setting(cwd: Path, environ: Mapping[str, str]) -> list[Path] | 
 
 def default_files(cwd: Path, environ: Mapping[str, str]) -> list[Path]:
     """What `docker compose` picks in `cwd` with no -f."""
-    from composegen.profiles.loader import find_compose_files
-
     configured = compose_file_setting(cwd, environ)
     if configured is not None:
         return configured

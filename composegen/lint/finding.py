@@ -109,6 +109,11 @@ class Finding(NamedTuple):
         )
         return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
+    def with_file(self, file: str) -> Finding:
+        """This finding at `file`: `_replace(file=file)` at a quarter of its cost (a report can
+        show 200,000 findings at the file's name as displayed)."""
+        return Finding._make((file, *self[1:]))
+
     @property
     def key(self) -> tuple[str, int, int, str, str, Severity, str, str | None]:
         return self[:8]  # every field but `fix`

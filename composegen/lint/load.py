@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,4 +46,6 @@ def build_context(
 ) -> LintContext:
     stack = load_stack(list(paths), env=env, project_dir=project_dir)
     host = project.project.host if project is not None else None
-    return LintContext(stack=stack, mode=mode, usage=usage, target=target, host=host, inputs=_inputs(stack, project))
+    return LintContext(
+        stack=stack, mode=mode, usage=usage, target=target, host=host, inputs_of=partial(_inputs, stack, project)
+    )

@@ -449,8 +449,8 @@ def report(run: LintRun, options: LintOptions, fixed: int = 0) -> Report:
     every = [*findings, *suppressed]
     shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in every}}
     renamed = {file: name for file, name in shown_file.items() if name != file}
-    shown = [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in findings] if renamed else findings
-    hidden = [f._replace(file=renamed[f.file]) if f.file in renamed else f for f in suppressed]
+    shown = [f.with_file(renamed[f.file]) if f.file in renamed else f for f in findings] if renamed else findings
+    hidden = [f.with_file(renamed[f.file]) if f.file in renamed else f for f in suppressed]
     return Report(
         findings=shown,
         suppressed=hidden,

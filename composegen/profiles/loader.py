@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from composegen.errors import InputError
-from composegen.paths import real_path
+from composegen.paths import find_compose_files, real_path
 from composegen.profiles import PROJECT_FILE as PROJECT_FILE
 from composegen.profiles.models import Profile, Project
 from composegen.resources import bundled_dir
@@ -290,16 +290,6 @@ def _inside_project(what: str, name: str, root: Path, where: str) -> Path:
             fix="keep the files composegen.yaml names in its folder or below it",
         )
     return target
-
-
-def find_compose_files(root: Path) -> list[str]:
-    """What `docker compose` picks in a folder: compose.yaml (or the older names) plus its override."""
-    for base in ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"):
-        if (root / base).is_file():
-            stem, ext = base.rsplit(".", 1)
-            override = f"{stem}.override.{ext}"
-            return [base, override] if (root / override).is_file() else [base]
-    return []
 
 
 def load_project(path: Path | None, cwd: Path) -> LoadedProject:

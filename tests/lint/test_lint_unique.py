@@ -22,3 +22,11 @@ def test_findings_of_one_place_from_two_services_interleaved() -> None:
     # a merged `<<:` source puts findings of several services at its one line
     found = [_finding(1, "CG603", s) for s in ("a", "b", "c")] * 3
     assert [f.service for f in unique(found)] == ["a", "b", "c"]
+
+
+def test_with_file_is_replace_of_the_file() -> None:
+    fix = Fix("add it", (Edit("a.yml", ("services", "web"), "append", "x"),))
+    for finding in (_finding(3, "CG101", "web"), _finding(4, "CG503", "db", "m2", fix)._replace(digest="d")):
+        moved = finding.with_file("shown.yml")
+        assert moved == finding._replace(file="shown.yml")
+        assert type(moved) is Finding
