@@ -29,6 +29,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -263,6 +264,24 @@ def growth(points: Sequence[tuple[int, Run]], baseline: float) -> str:
     return f"{ratio:.1f} ({'linear' if ratio <= MAX_GROWTH else 'NOT linear'})"
 
 
+#: The machine's speed, told by a fixed pure-Python loop: the hosts this runs on differ by half
+#: from day to day (the same commit's merge-keys `lint` took 1.51 s on 2026-12-07 08:39 and 2.20 s
+#: on that day's later machine), so a table is read beside the loop it ran with.
+REFERENCE_LOOP = 10_000_000
+
+
+def reference_seconds() -> float:
+    """CPU seconds of the reference loop, the least of three."""
+    times = []
+    for _ in range(3):
+        start = time.process_time()
+        total = 0
+        for i in range(REFERENCE_LOOP):
+            total += i * i
+        times.append(time.process_time() - start)
+    return min(times)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--shapes", nargs="*", choices=[s.name for s in SHAPES], help="default: all")
@@ -305,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines += [
         "",
         "Baseline (trivial file): " + ", ".join(f"{c} {s:.2f} s" for c, s in baselines.items()) + ".",
+        f"Machine: the reference loop (sum of squares below {REFERENCE_LOOP:,}) took {reference_seconds():.3f} s.",
         f"Targets: ≤ {TARGET_SECONDS:g} s at ≤ 1 MB and growth ≤ {MAX_GROWTH:g}: {'met' if met else 'NOT met'}.",
     ]
     print("\n".join(lines))
