@@ -178,8 +178,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "lint-sarif": ("lint", "--format", "sarif", "docker-compose.yml"),  # each finding's fix planned
     "lint-diff": ("lint", "--diff", "docker-compose.yml"),  # the file's fixes planned and shown
     "render": ("render", "--profile", "prod", "-o", "overlay.yml", "--force"),
-    # not run unless named (--commands): the Swarm stack file, the Kubernetes manifests, explain
-    # (text and json)
+    # not run unless named (--commands): the Swarm stack file, the Kubernetes manifests, explain (text and json)
     "render-swarm": ("render", "--profile", "prod", "--target", "swarm", "-o", "stack.yml", "--force"),
     "export-k8s": ("export", "k8s", "--profile", "prod", "-o", "k8s", "--force"),
     "explain": ("explain", "--profile", "prod"),
@@ -264,8 +263,8 @@ def growth(points: Sequence[tuple[int, Run]], baseline: float) -> str:
     return f"{ratio:.1f} ({'linear' if ratio <= MAX_GROWTH else 'NOT linear'})"
 
 
-#: The machine's speed, told by a fixed pure-Python loop: the hosts this runs on differ by half
-#: from day to day (the same commit's merge-keys `lint` took 1.51 s on 2026-12-07 08:39 and 2.20 s
+#: The machine's speed, told by a fixed pure-Python loop: the hosts this runs on differ by up to
+#: 1.5 times from day to day (the same commit's merge-keys `lint` took 1.51 s on 2026-12-07 08:39 and 2.20 s
 #: on that day's later machine), so a table is read beside the loop it ran with.
 REFERENCE_LOOP = 10_000_000
 

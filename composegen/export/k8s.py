@@ -331,12 +331,8 @@ class _Service:
             if holders
             else {}
         )
-        if not found:
-            for needle in self.own_needles[style]:
-                if needle in text:
-                    break
-            else:
-                return text  # (most texts: nothing to refer to)
+        if not found and not any(needle in text for needle in self.own_needles[style]):
+            return text  # (most texts: nothing to refer to)
         needles = {name: literal(value) if style == "args" else value for name, value in {**found, **own}.items()}
         present = [needle for needle in needles.values() if needle in text]
         if not present:
