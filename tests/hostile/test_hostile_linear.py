@@ -215,4 +215,7 @@ def test_a_service_with_many_sized_tmpfs_mounts_is_planned_and_rendered_in_linea
     text, rendering = _cpu_seconds(lambda: render_planned(planned, tmp_path / "docker-compose.dev.yml"))
     assert "/t39999" not in text.split("services:", 1)[1]  # the base's mounts are not written again
     _, exporting = _cpu_seconds(lambda: export_k8s(planned))
-    assert planning < BOUND and rendering < BOUND and exporting < BOUND
+    assert rendering < BOUND and exporting < BOUND  # the parts that were quadratic
+    # planning 40,000 mounts: 1 s alone, 2.06 s once inside the whole suite under load on a slow
+    # host (2026-12-07; the collector walks the suite's heap); quadratic would be tens of seconds
+    assert planning < 2 * BOUND
