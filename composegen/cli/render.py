@@ -148,10 +148,22 @@ def explain(
 
         request = ExplainRequest(profile, project, Path.cwd(), service, docker_version, measurements)
         outcome = explain_stack(request, lambda line: typer.echo(f"composegen: {line}", err=True))
-        typer.echo(json.dumps(outcome.as_json(), indent=2) if fmt is OutputFormat.json else outcome.text())
+        if fmt is OutputFormat.json:
+            _write_pieces([*outcome.json_pieces(), "\n"])  # what typer.echo(json.dumps(...)) wrote
+        else:
+            typer.echo(outcome.text())
         return EXIT_OK
 
     run(body)
+
+
+def _write_pieces(pieces: list[str]) -> None:
+    """Write `pieces` to stdout a few thousand at a time: a stack's JSON can be hundreds of MB, and
+    one string of it (and its bytes, encoded) would double the memory it takes."""
+    step = 4096
+    for start in range(0, len(pieces), step):
+        sys.stdout.write("".join(pieces[start : start + step]))
+    sys.stdout.flush()
 
 
 def register(app: typer.Typer) -> None:

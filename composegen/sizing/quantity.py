@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal, NamedTuple
 
+from composegen import json_text
+from composegen.json_text import float_text, string_text
 from composegen.units import format_bytes, format_cpus, format_duration, human_bytes
 
 Unit = Literal["bytes", "cpus", "seconds", "count", "ratio"]
@@ -181,8 +183,9 @@ def explain_lines(q: Quantity, indent: str = "", shown: set[Quantity] | None = N
     return lines
 
 
-def as_dict(q: Quantity) -> dict[str, object]:
-    """The derivation tree as plain data, for `explain --format json`."""
+def as_dict(q: Quantity, parts_as: Callable[[Quantity], object] | None = None) -> dict[str, object]:
+    """The derivation tree as plain data, for `explain --format json`; `parts_as`: what to make of
+    each part instead of its dictionary (explain's JSON text keeps them, to write each once)."""
     out: dict[str, object] = {"name": q.name, "value": q.value, "unit": q.unit, "display": q.show()}
     if q.formula:
         out["formula"] = q.formula
@@ -190,5 +193,55 @@ def as_dict(q: Quantity) -> dict[str, object]:
         out["source"] = q.source
         out["source_kind"] = q.source_kind
     if q.parts:
-        out["parts"] = [as_dict(p) for p in q.parts]
+        out["parts"] = [as_dict(p) if parts_as is None else parts_as(p) for p in q.parts]
     return out
+
+
+def as_json_text(q: Quantity, pad: str, part_text: Callable[[Quantity, str], str]) -> str:
+    """What json.dumps(as_dict(q), indent=2) writes, `q` standing `pad` into the document (its
+    lines but the first indented so), each part's text from `part_text` (composegen.explain's
+    QuantityTexts: equal parts are written once). Strings and numbers as json writes them
+    (composegen/json_text.py); a quantity holding other types, through json_text's checks."""
+    name, value, unit, formula, source = q.name, q.value, q.unit, q.formula, q.source
+    kind = q.source_kind
+    if not (type(value) is int or type(value) is float) or not _all_str(name, unit, formula, source, kind):
+        return "".join(json_text.pieces(as_dict(q, _kept), {Quantity: part_text}, pad))
+    inner = pad + "  "
+    text = (
+        f'{{\n{inner}"name": {string_text(name)},\n{inner}"value": {_number_text(value)},\n'
+        f'{inner}"unit": {string_text(unit)},\n{inner}"display": {string_text(q.show())}'
+    )
+    if formula:
+        text += f',\n{inner}"formula": {string_text(formula)}'
+    if source:
+        text += f',\n{inner}"source": {string_text(source)},\n{inner}"source_kind": {string_text(kind)}'
+    if q.parts:
+        deeper = inner + "  "
+        parts = f",\n{deeper}".join([part_text(p, deeper) for p in q.parts])
+        text += f',\n{inner}"parts": [\n{deeper}{parts}\n{inner}]'
+    return f"{text}\n{pad}}}"
+
+
+def _all_str(*values: object) -> bool:
+    return all(type(v) is str for v in values)
+
+
+def _number_text(value: float) -> str:
+    return int.__repr__(value) if type(value) is int else float_text(value)
+
+
+def _kept(q: Quantity) -> Quantity:
+    return q
+
+
+def written_alike(a: Quantity, b: Quantity) -> bool:
+    """Whether equal quantities `a` and `b` are written alike (their text, their JSON): each value
+    of the same type as its twin's and of the same sign (an int and an equal float, and 0.0 and
+    -0.0, are equal but written apart). Parts that are one object are alike without a look."""
+    if a is b:
+        return True
+    if type(a.value) is not type(b.value):
+        return False
+    if isinstance(a.value, float) and not a.value and math.copysign(1.0, a.value) != math.copysign(1.0, b.value):
+        return False
+    return all(map(written_alike, a.parts, b.parts))
