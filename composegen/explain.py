@@ -253,18 +253,23 @@ class QuantityTexts:
     kept (a stack whose services all differ would keep its whole text twice)."""
 
     def __init__(self) -> None:
-        self.known: dict[Quantity, tuple[Quantity, str, str]] = {}  # the quantity, its pad, its text
+        self.known: dict[Quantity, tuple[Quantity, dict[str, str]]] = {}  # the quantity, its text at each pad
         self.repeats = 0
 
     def __call__(self, q: Quantity, pad: str) -> str:
         found = self.known.get(q)
         if found is not None:
             self.repeats += 1
-            if written_alike(q, found[0]):
-                return _moved(found[2], found[1], pad)
+            first, texts = found
+            if written_alike(q, first):
+                text = texts.get(pad)
+                if text is None:
+                    was, some = next(iter(texts.items()))
+                    text = texts[pad] = _moved(some, was, pad)
+                return text
         text = as_json_text(q, pad, self)
         if found is None and (len(self.known) < 1024 or self.repeats * 16 >= len(self.known)):
-            self.known[q] = (q, pad, text)
+            self.known[q] = (q, {pad: text})
         return text
 
 

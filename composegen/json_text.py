@@ -45,55 +45,58 @@ def pieces(value: object, writers: Mapping[type, Writer] | None = None, pad: str
     return out
 
 
-def _write(value: object, pad: str, out: list[str], writers: Mapping[type, Writer]) -> None:
-    """Append the text of `value`, standing `pad` into the document, to `out`."""
+def _write(value: object, pad: str, out: list[str], writers: Mapping[type, Writer], head: str = "") -> None:
+    """Append `head` and the text of `value`, standing `pad` into the document, to `out` (a
+    scalar's text joined to its head: a key, or a list's comma and indent)."""
     writer = writers.get(type(value))
     if writer is not None:
-        out.append(writer(value, pad))
+        out += (head, writer(value, pad))  # apart: a writer's text can be long
     elif isinstance(value, str):
-        out.append(string_text(value))
+        out.append(head + string_text(value))
     elif value is None:
-        out.append("null")
+        out.append(head + "null")
     elif value is True:
-        out.append("true")
+        out.append(head + "true")
     elif value is False:
-        out.append("false")
+        out.append(head + "false")
     elif isinstance(value, int):
-        out.append(int.__repr__(value))
+        out.append(head + int.__repr__(value))
     elif isinstance(value, float):
-        out.append(float_text(value))
+        out.append(head + float_text(value))
     elif isinstance(value, list | tuple):
-        _write_list(value, pad, out, writers)
+        _write_list(value, pad, out, writers, head)
     elif isinstance(value, dict):
-        _write_dict(value, pad, out, writers)
+        _write_dict(value, pad, out, writers, head)
     else:
         out.append(json.dumps(value))  # what json refuses: its own TypeError
 
 
 def _write_list(
-    items: list[object] | tuple[object, ...], pad: str, out: list[str], writers: Mapping[type, Writer]
+    items: list[object] | tuple[object, ...], pad: str, out: list[str], writers: Mapping[type, Writer], head: str
 ) -> None:
     if not items:
-        out.append("[]")
+        out.append(head + "[]")
         return
     inner = pad + "  "
-    out.append("[\n" + inner)
-    for index, item in enumerate(items):
-        if index:
-            out.append(",\n" + inner)
-        _write(item, inner, out, writers)
+    between = ",\n" + inner
+    first = True
+    for item in items:
+        _write(item, inner, out, writers, head + "[\n" + inner if first else between)
+        first = False
     out.append("\n" + pad + "]")
 
 
-def _write_dict(items: dict[Any, object], pad: str, out: list[str], writers: Mapping[type, Writer]) -> None:
+def _write_dict(items: dict[Any, object], pad: str, out: list[str], writers: Mapping[type, Writer], head: str) -> None:
     if not items:
-        out.append("{}")
+        out.append(head + "{}")
         return
     inner = pad + "  "
-    out.append("{\n" + inner)
-    for index, (key, item) in enumerate(items.items()):
-        out.append((",\n" + inner if index else "") + string_text(_key(key)) + ": ")
-        _write(item, inner, out, writers)
+    between = ",\n" + inner
+    first = True
+    for key, item in items.items():
+        name = string_text(key if type(key) is str else _key(key)) + ": "
+        _write(item, inner, out, writers, (head + "{\n" + inner if first else between) + name)
+        first = False
     out.append("\n" + pad + "}")
 
 

@@ -204,26 +204,33 @@ def as_json_text(q: Quantity, pad: str, part_text: Callable[[Quantity, str], str
     (composegen/json_text.py); a quantity holding other types, through json_text's checks."""
     name, value, unit, formula, source = q.name, q.value, q.unit, q.formula, q.source
     kind = q.source_kind
-    if not (type(value) is int or type(value) is float) or not _all_str(name, unit, formula, source, kind):
+    if not _written_plainly(name, value, unit, formula, source, kind):
         return "".join(json_text.pieces(as_dict(q, _kept), {Quantity: part_text}, pad))
     inner = pad + "  "
-    text = (
+    text = [
         f'{{\n{inner}"name": {string_text(name)},\n{inner}"value": {_number_text(value)},\n'
         f'{inner}"unit": {string_text(unit)},\n{inner}"display": {string_text(q.show())}'
-    )
+    ]
     if formula:
-        text += f',\n{inner}"formula": {string_text(formula)}'
+        text.append(f',\n{inner}"formula": {string_text(formula)}')
     if source:
-        text += f',\n{inner}"source": {string_text(source)},\n{inner}"source_kind": {string_text(kind)}'
+        text.append(f',\n{inner}"source": {string_text(source)},\n{inner}"source_kind": {string_text(kind)}')
     if q.parts:
         deeper = inner + "  "
-        parts = f",\n{deeper}".join([part_text(p, deeper) for p in q.parts])
-        text += f',\n{inner}"parts": [\n{deeper}{parts}\n{inner}]'
-    return f"{text}\n{pad}}}"
+        between = f",\n{deeper}"
+        text.append(f',\n{inner}"parts": [\n{deeper}')
+        for index, part in enumerate(q.parts):
+            text += (between, part_text(part, deeper)) if index else (part_text(part, deeper),)
+        text.append(f"\n{inner}]")
+    text.append(f"\n{pad}}}")
+    return "".join(text)  # the parts' texts, long, copied once
 
 
-def _all_str(*values: object) -> bool:
-    return all(type(v) is str for v in values)
+def _written_plainly(name: object, value: object, unit: object, formula: object, source: object, kind: object) -> bool:
+    """Whether a quantity's fields are of the types `as_json_text` writes itself: its strings
+    strings, its value an int or a float (not a bool)."""
+    strings = type(name) is str and type(unit) is str and type(formula) is str and type(source) is str
+    return strings and type(kind) is str and (type(value) is int or type(value) is float)
 
 
 def _number_text(value: float) -> str:
