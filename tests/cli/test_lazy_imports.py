@@ -55,6 +55,8 @@ def loaded_by(args: list[str], cwd: Path) -> set[str]:
         (["--help"], {"yaml", *HEAVY}),
         # typer itself coerces options through pydantic: a typer command always imports it
         (["render", "--help"], HEAVY),
+        # explain plans through the render layout, but writes no header: no templates
+        (["explain", "--profile", "prod", "--format", "json"], {"jinja2"}),
     ],
 )
 def test_a_command_imports_only_what_it_uses(tmp_path: Path, args: list[str], never: set[str]) -> None:
