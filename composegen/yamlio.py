@@ -1102,7 +1102,8 @@ class _Writer:
         heads = self.heads.get(pad, _NO_HEADS)
         inner = pad + "  "
         for name, value in data.items():
-            head = heads.get(name) if type(name) is str else None
+            # (only text keys are kept, and no other key equals one: `True` and `1` find none)
+            head = heads.get(name)
             if head is None:
                 head = self.head(pad, name)
             kind = type(value)
@@ -1133,19 +1134,21 @@ class _Writer:
     def sequence(self, data: Sequence[Any], pad: str, path: KeyPath | None) -> None:
         lines = self.lines
         quoted = self.quoted
+        flow_items = self.layout.flow_items
+        dash = pad + "- "
         for index, item in enumerate(data):
             if type(item) is str:  # most items: checked first
                 text = quoted.get(item)
                 if text is None:
                     text = quoted[item] = quote(item)
-                lines.append(f"{pad}- {text}")
+                lines.append(dash + text)
                 continue
-            if self.layout.flow_items and isinstance(item, dict):  # (a port range's 65,535 `{"target": ...}`)
-                lines.append(f"{pad}- {self.flow(item)}")
+            if flow_items and isinstance(item, dict):  # (a port range's 65,535 `{"target": ...}`)
+                lines.append(dash + self.flow(item))
                 continue
             kind = type(item)  # (`is` first: no ABC look-up for a dict)
             nested = (kind is dict or isinstance(item, (Mapping, list, tuple))) and len(item) > 0
-            if not nested or self.layout.flow_items:
+            if not nested or flow_items:
                 lines.append(f"{pad}- {scalar(item)}")
                 continue
             start = len(lines)  # the item as a block two columns in, its first line after the `- `
