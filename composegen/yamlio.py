@@ -1102,7 +1102,8 @@ class _Writer:
         heads = self.heads.get(pad, _NO_HEADS)
         inner = pad + "  "
         for name, value in data.items():
-            head = heads.get(name) if type(name) is str else None
+            # (only text keys are kept, and no other key equals one: `True` and `1` find none)
+            head = heads.get(name)
             if head is None:
                 head = self.head(pad, name)
             kind = type(value)
@@ -1133,16 +1134,21 @@ class _Writer:
     def sequence(self, data: Sequence[Any], pad: str, path: KeyPath | None) -> None:
         lines = self.lines
         quoted = self.quoted
+        flow_items = self.layout.flow_items
+        dash = pad + "- "
         for index, item in enumerate(data):
             if type(item) is str:  # most items: checked first
                 text = quoted.get(item)
                 if text is None:
                     text = quoted[item] = quote(item)
-                lines.append(f"{pad}- {text}")
+                lines.append(dash + text)
+                continue
+            if flow_items and isinstance(item, dict):  # (a port range's 65,535 `{"target": ...}`)
+                lines.append(dash + self.flow(item))
                 continue
             kind = type(item)  # (`is` first: no ABC look-up for a dict)
             nested = (kind is dict or isinstance(item, (Mapping, list, tuple))) and len(item) > 0
-            if not nested or self.layout.flow_items:
+            if not nested or flow_items:
                 lines.append(f"{pad}- {scalar(item)}")
                 continue
             start = len(lines)  # the item as a block two columns in, its first line after the `- `
@@ -1154,6 +1160,29 @@ class _Writer:
             else:
                 self.sequence(item, pad + "  ", inner)
             lines[start] = f"{pad}- {lines[start].lstrip()}"
+
+    def flow(self, data: Mapping[Any, Any]) -> str:
+        """`scalar(data)` for a mapping, its text keys and values quoted once a dump (`quoted`)."""
+        quoted = self.quoted
+        parts = []
+        for name, value in data.items():
+            if type(name) is str:
+                head = quoted.get(name)
+                if head is None:
+                    head = quoted[name] = quote(name)
+            else:
+                head = quote(str(name))
+            kind = type(value)
+            if kind is str:
+                text = quoted.get(value)
+                if text is None:
+                    text = quoted[value] = quote(value)
+            elif kind is int:
+                text = str(value)
+            else:
+                text = scalar(value)
+            parts.append(f"{head}: {text}")
+        return "{" + ", ".join(parts) + "}"
 
 
 class NotReadBack(Exception):
@@ -1180,6 +1209,8 @@ def read_back(data: Mapping[Any, Any], path: str) -> Document:
     duplicates: list[tuple[KeyPath, Position]] = []
 
     def build(value: Any, keys: KeyPath) -> Any:  # `keys`: the path of `value`, for what is reported
+        if type(value) in _PLAIN_SCALARS:  # (a port range's 65,535 targets: no ABC look-up)
+            return _plain(scalar(value))
         if isinstance(value, Mapping):
             out = _new_sdict({})
             for name, item in value.items():

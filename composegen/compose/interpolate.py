@@ -458,8 +458,8 @@ def _walk(
     if isinstance(value, list):
         item_origins = value.origins if isinstance(value, SList) else [None] * len(value)
         walked: list[Any] | None = None
+        below = step(casts, 0) if casts else ()  # (an index steps to `*` alone, whichever it is)
         for index, item in enumerate(value):
-            below = step(casts, index) if casts else ()
             if _unchanged(item, below):
                 continue
             new = _walk(item, env, issues, (*path, index), item_origins[index] or origin, below, budget, dollars)

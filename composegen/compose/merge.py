@@ -404,6 +404,9 @@ def _unique(entries: list[tuple[Any, Origin | None]], indexer: Indexer) -> SList
 
 def _hashable(value: Any) -> Any:
     """A dedup key part from any YAML value (a malformed port may hold a list or a mapping)."""
+    kind = type(value)
+    if kind is str or kind is int:  # (most parts: no ABC look-up)
+        return value
     if isinstance(value, Mapping):
         return tuple((str(k), _hashable(v)) for k, v in value.items())
     if isinstance(value, list):
@@ -474,7 +477,7 @@ def _unique_ports(entries: list[tuple[Any, Origin | None]]) -> SList:
             position += size
         else:
             value = expanded[entry_index][part_index][1]
-            out.append((SDict(value) if isinstance(value, Mapping) else value, entries[entry_index][1]))
+            out.append((SDict(value) if is_mapping(value) else value, entries[entry_index][1]))
             position += 1
     return SList.of(out)
 

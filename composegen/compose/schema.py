@@ -423,9 +423,9 @@ def _typed_strings(
                 continue
             _typed_strings(item, (*path, key), below, found)
     elif isinstance(value, list):
-        for index, item in enumerate(value):
-            below = step(nodes, index)
-            if below:
+        below = step(nodes, 0)  # (an index steps to `*` alone, whichever it is: once for the list)
+        if below:
+            for index, item in enumerate(value):
                 _typed_strings(item, (*path, index), below, found)
     elif isinstance(value, str) and ends(nodes):
         found.append((path, value, _reader(nodes, path)))

@@ -119,6 +119,8 @@ def _identity(element: Any) -> Any:
         return element
     if kind is bool:
         return ("boolean", element)
+    if isinstance(element, dict):  # (before the Sequence ABC, which a dict is not: a port range's 65,535)
+        return ("object", frozenset((key, _identity(value)) for key, value in element.items()))
     if isinstance(element, str):
         return element
     if isinstance(element, Sequence):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from composegen.compose.merge import enforce_unicity, merge_files, merge_into
-from composegen.compose.tree import annotate
+from composegen.compose.tree import annotate, is_mapping
 from composegen.errors import InputError
 from composegen.paths import real_path
 from composegen.render import swarm_keys as keys
@@ -408,7 +408,7 @@ class _Converter:
                 host_ip = entry.split(":")[0]
                 why = f"Swarm publishes on every interface of every node: the host IP {host_ip} is ignored"
                 self.note(name, f"ports {entry}", why, "kept")
-            elif isinstance(entry, Mapping) and entry.get("host_ip"):
+            elif is_mapping(entry) and entry.get("host_ip"):
                 why = "Swarm ignores host_ip: it publishes on every interface"
                 self.note(name, f"ports {entry.get('target')}", why, "kept")
 

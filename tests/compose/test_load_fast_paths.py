@@ -244,3 +244,60 @@ def test_a_model_without_dollars_interpolates_to_what_the_whole_walk_gives(model
     cast_only = interpolate(model, {"A": "1"}, dollars=False)
     assert plain(cast_only.value) == plain(whole.value)
     assert cast_only.issues == whole.issues
+
+
+# --- canonical_service: a service's own keys, not the 42 simple ones asked for each ---------------
+
+_SIMPLE_KEYS = ("image", "restart", "user", "read_only", "tty", "init", "cap_add", "dns", "shm_size", "mem_limit")
+_SIMPLE_KEYS += ("pids_limit", "cpu_shares", "oom_score_adj", "hostname", "labels", "x-other", "stdin_open")
+_SIMPLE_VALUES = st.one_of(
+    st.none(),
+    st.sampled_from(["", "x", "true", "False", "512m", "1.5", "lots"]),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.lists(st.sampled_from(["a", "", "NET_ADMIN"]), max_size=2),
+)
+
+
+def _canonical_simple_the_long_way(service: dict[str, Any]) -> dict[str, Any]:
+    """The simple groups of `canonical_service` as it wrote them: each key of each group asked."""
+    from composegen.compose import normalize as n
+
+    out: dict[str, Any] = {}
+    for key in n._STRINGS:
+        if service.get(key) not in (None, ""):
+            out[key] = n.go_format(service[key])
+    for key in n._BOOLS:
+        if service.get(key) is not None and n._bool(service[key]) is not False:
+            out[key] = n._bool(service[key])
+    for key in n._LISTS:
+        if service.get(key) is not None:
+            out[key] = n._as_list(service[key])
+    for key in n._SIZES:
+        if service.get(key) is not None:
+            out[key] = n._size(service[key])
+    for key in n._NUMBERS:
+        if service.get(key) is not None:
+            out[key] = service[key]
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(_SIMPLE_KEYS),
+        _SIMPLE_VALUES,
+        max_size=10,
+    )
+)
+def test_canonical_service_writes_the_simple_keys_as_asking_each_did(service: dict[str, Any]) -> None:
+    from pathlib import Path
+
+    from composegen.compose.normalize import canonical_service
+
+    try:
+        expected = _canonical_simple_the_long_way(service)
+    except (TypeError, ValueError, AttributeError):
+        return  # a value the long way cannot read either (the test's drawing, not a stack's)
+    found = canonical_service(service, Path("/p"))
+    assert list(found.items())[: len(expected)] == list(expected.items())

@@ -33,6 +33,17 @@ def test_found_is_every_value_in_the_text(text: str, values: list[str]) -> None:
 
 
 @settings(deadline=None)
+@given(TEXT, st.lists(VALUE, max_size=12))
+def test_found_alike_by_slices_and_by_the_automaton(text: str, values: list[str]) -> None:
+    # values of at most four lengths are found by slices of those lengths, others by the automaton
+    expected = {v for v in values if len(v) >= MIN_KNOWN_LENGTH and v in text}
+    assert KnownValues(values)._search(text) == expected
+    few = KnownValues([v for v in values if len(v) < MIN_KNOWN_LENGTH + 4])
+    assert few._lengths or not few.values
+    assert few._by_length(text) == few._search(text) == {v for v in expected if v in few.values}
+
+
+@settings(deadline=None)
 @given(TEXT, st.lists(VALUE, max_size=10), st.lists(VALUE, max_size=3))
 def test_masked_as_one_value_at_a_time(text: str, values: list[str], own: list[str]) -> None:
     # one value a length: longest first is then the one order (equal lengths go in a set's order)
