@@ -698,14 +698,16 @@ def nesting_bound(text: str) -> int:
 
 
 def flow_openers(text: str) -> int:
-    """The most flow collections `text` can open: its `[` and `{`, but for the `{` of each `${`.
+    """The most flow collections `text` can open: two for each `[` (the sequence, and the
+    single-pair mapping an entry of it opens when it holds `key: value`, as `[a: b]`: YAML 1.1
+    §7.4.2), one for each `{`, but for the `{` of each `${`.
 
     That one opens nothing: `$` is no YAML indicator, so it ends a scalar (plain, quoted or
     block), a comment or a tag, and neither a scalar nor a tag (which a space must follow) can be
     followed at once by a collection. Not counting those keeps a file of compose's `${VAR}` (a
     1 MB file holds 12,000) from being read a second time, event by event, to measure a depth it
     cannot reach."""
-    return text.count("[") + text.count("{") - text.count("${")
+    return 2 * text.count("[") + text.count("{") - text.count("${")
 
 
 def _check_depth(text: str, path: str, loader: type[yaml.SafeLoader] = _Loader) -> None:

@@ -326,6 +326,15 @@ _PIECES = ["${", "$ {", "!$ {", "!${", "[", "{", "]", "}", "${a}", "$[", "a:", "
 _PIECES += ["#${", "&a ", "*a", "!!map {", "x${", "|", "a: ${b: {", "- ${[", "${{", "{${"]
 
 
+@pytest.mark.parametrize("text", ["[a:", "[${]a:", "[a: [b: [c: d]]]", "- [x: {y: [z: 1]}]\n"])
+def test_an_entry_of_a_flow_sequence_opens_a_mapping_that_flow_openers_counts(text: str) -> None:
+    """`[a: b]` is a sequence holding a single-pair mapping: two flow collections for one `[`
+    (Hypothesis found `[a:` counted as one)."""
+    openers = yamlio.flow_openers(text)
+    assert _flow_depth(text, yaml.CSafeLoader) <= openers
+    assert _flow_depth(text, yaml.SafeLoader) <= openers
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(["", " ", "\n", "\n ", "\n  "])), max_size=40))
 def test_flow_openers_are_never_fewer_than_the_flow_collections_the_parsers_open(pieces: list[tuple[str, str]]) -> None:
