@@ -25,7 +25,7 @@ from composegen.errors import ComposegenError
 from composegen.lint.finding import Edit, Finding, Fix
 from composegen.lint.fix_text import plan_text
 from composegen.lint.line_diff import opcodes, unified_diff
-from composegen.yamlio import Document, dump_roundtrip, load_roundtrip, parse_document, read_text
+from composegen.yamlio import Document, dump_roundtrip, load_roundtrip, read_data, read_text
 
 
 class EditError(Exception):
@@ -357,6 +357,6 @@ def _plan_file(
 
 def _same_data(text: str, expected: str, path: str) -> bool:
     try:
-        return bool(parse_document(text, path).data == parse_document(expected, path).data)
+        return bool(read_data(text, path) == read_data(expected, path))
     except ComposegenError:
         return False

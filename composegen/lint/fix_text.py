@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 from composegen.errors import ComposegenError
 from composegen.lint.finding import Finding, Fix
-from composegen.yamlio import Document, KeyPath, SDict, SList, dump_roundtrip, parse_document
+from composegen.yamlio import Document, KeyPath, SDict, SList, dump_roundtrip, parse_document, read_data
 
 #: A key line whose value is a block on the lines below it: nothing after the colon but a comment.
 _KEY_ALONE = re.compile(r"[^#]*:[ \t]*(?:#.*)?\n?\Z")
@@ -338,14 +338,14 @@ def plan_text(
 def _holds(after: str, path: str, before: Document, inserts: Iterable[_Insert]) -> bool:
     """Whether `after` reads as `before` with the inserts' values appended, and nothing else."""
     try:
-        data = parse_document(after, path).data
+        data = read_data(after, path)  # (its data alone: equal to `parse_document`'s, read faster)
     except ComposegenError:
         return False
     for insert in inserts:
         node: Any = data
         for key in insert.path:
-            node = node.get(key) if isinstance(node, SDict) else None
-        written = node.get(insert.key) if isinstance(node, SDict) else None
+            node = node.get(key) if isinstance(node, dict) else None
+        written = node.get(insert.key) if isinstance(node, dict) else None
         if not isinstance(written, list) or len(written) < len(insert.values):
             return False
         if written[len(written) - len(insert.values) :] != insert.values:
@@ -353,5 +353,5 @@ def _holds(after: str, path: str, before: Document, inserts: Iterable[_Insert]) 
         if insert.key in insert.node:
             del written[len(written) - len(insert.values) :]
         else:
-            node.remove(insert.key)
+            del node[insert.key]
     return bool(data == before.data)
