@@ -431,7 +431,7 @@ class _Brought(NamedTuple):
     building it spent, and the duplicate and non-text keys found inside it, their key paths from
     the merging mapping's."""
 
-    mapping: dict[Any, Any]  # an `SDict` (a plain dict where `_DataBuilder` built it)
+    mapping: dict[Any, Any]  # an `SDict` (a plain dict without `positions`)
     spent: int
     duplicates: tuple[tuple[KeyPath, Position], ...]
     non_string_keys: tuple[tuple[KeyPath, Position, str], ...]
@@ -440,10 +440,14 @@ class _Brought(NamedTuple):
 
 class _Builder:
     """Builds `SDict` / `SList` values with origins from composed nodes, in one pass; records
-    duplicate keys and whether any key is a number."""
+    duplicate keys and whether any key is a number. Without `positions`, plain dicts and lists
+    equal to those (the same merges, budget and refusals), for a text read only to compare what it
+    holds (`read_data`): a key's or item's origin is a tuple built from its node's mark, and
+    leaving them out builds a large file's data in two thirds of the time."""
 
-    def __init__(self, path: str, budget: int) -> None:
+    def __init__(self, path: str, budget: int, *, positions: bool = True) -> None:
         self.file = path
+        self.positions = positions
         self.budget = budget
         self.keys: list[Key] = []  # the key path of the node being built
         self.duplicates: list[tuple[KeyPath, Position]] = []
@@ -508,26 +512,30 @@ class _Builder:
         file = self.file
         keys = self.keys
         scalar = self._scalar
+        positions = self.positions
         values: list[Any] = []
         origins: list[Origin | None] = []
         for index, item in enumerate(node.value):
-            mark = item.start_mark
-            origins.append(_new_origin(Origin, (file, mark.line + 1, mark.column + 1)))
+            if positions:
+                mark = item.start_mark
+                origins.append(_new_origin(Origin, (file, mark.line + 1, mark.column + 1)))
             if type(item) is _SCALAR_NODE:  # (a scalar needs no key path)
                 values.append(scalar(item))
                 continue
             keys.append(index)
             values.append(self.build(item))
             keys.pop()
-        return _new_slist(values, origins)
+        return _new_slist(values, origins) if positions else values
 
     def _mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
         file = self.file
         keys = self.keys
         scalar = self._scalar
+        positions = self.positions
         origins: dict[Any, Origin] = {}
-        out = _new_sdict(origins)
-        merged: SDict | None = None  # what `<<:` brings in: the first source to set a key wins
+        out = _new_sdict(origins) if positions else {}
+        merged: dict[Any, Any] | None = None  # what `<<:` brings in: the first source to set a key wins
+        merged_origins: dict[Any, Origin] = {}
         for key_node, value_node in node.value:
             tag = key_node.tag
             text = key_node.value
@@ -542,26 +550,29 @@ class _Builder:
                 key: Key = text  # a plain string key, as most are
             elif tag == _MERGE_TAG or (isinstance(key_node, yaml.ScalarNode) and text == "<<" and not key_node.style):
                 if merged is None:
-                    merged = _new_sdict({})
+                    merged = _new_sdict(merged_origins) if positions else {}
                 for source in self._merge_sources(value_node):
-                    brought: SDict = self._brought(source)  # (this builder's mappings are all `SDict`s)
+                    brought = self._brought(source)
+                    # (with positions, every mapping this builder makes is an `SDict`)
+                    brought_origins: dict[Any, Origin] = brought.origins if positions else {}
                     if not merged:  # the first source (most often the only one): every key comes in
                         merged.update(brought)
-                        merged.origins.update(brought.origins)
+                        merged_origins.update(brought_origins)
                         continue
                     for name, item in brought.items():
                         if name not in merged:
                             merged[name] = item
-                            if name in brought.origins:
-                                merged.origins[name] = brought.origins[name]
+                            if name in brought_origins:
+                                merged_origins[name] = brought_origins[name]
                 continue
             else:
                 key = self._key(key_node)
-            mark = key_node.start_mark
-            origin = _new_origin(Origin, (file, mark.line + 1, mark.column + 1))
             if key in out:
-                self.duplicates.append(((*keys, key), Position(origin.line, origin.column)))
-            origins[key] = origin
+                mark = key_node.start_mark
+                self.duplicates.append(((*keys, key), Position(mark.line + 1, mark.column + 1)))
+            if positions:
+                mark = key_node.start_mark
+                origins[key] = _new_origin(Origin, (file, mark.line + 1, mark.column + 1))
             if type(value_node) is _SCALAR_NODE:  # (a scalar needs no key path)
                 out[key] = scalar(value_node)
                 continue
@@ -570,8 +581,9 @@ class _Builder:
             keys.pop()
         if merged is None:
             return out
-        merged.update(out)  # the mapping's own keys win over merged ones
-        merged.origins.update(origins)
+        if out:  # the mapping's own keys win over merged ones
+            merged.update(out)
+            merged_origins.update(origins)
         return merged
 
     def _brought(self, source: yaml.MappingNode) -> Any:
@@ -651,71 +663,6 @@ class _Builder:
         return str(node.value)  # kept as written: `true:` or `1.5:` (compose refuses them all)
 
 
-class _DataBuilder(_Builder):
-    """`_Builder` without positions: plain dicts and lists, equal to what `_Builder` builds (the
-    same merges, budget, depth and alias checks, duplicate and non-text keys), for a text read
-    only to compare its data (`read_data`). A key's or item's origin is a tuple built from its
-    node's mark, and a mapping an `SDict` that holds them: leaving them out builds a large file's
-    data in two thirds of the time."""
-
-    def _sequence(self, node: yaml.SequenceNode) -> list[Any]:
-        keys = self.keys
-        scalar = self._scalar
-        values: list[Any] = []
-        for index, item in enumerate(node.value):
-            if type(item) is _SCALAR_NODE:  # (a scalar needs no key path)
-                values.append(scalar(item))
-                continue
-            keys.append(index)
-            values.append(self.build(item))
-            keys.pop()
-        return values
-
-    def _mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
-        keys = self.keys
-        scalar = self._scalar
-        out: dict[Any, Any] = {}
-        merged: dict[Any, Any] | None = None  # as `_Builder._mapping`: the first source to set a key wins
-        for key_node, value_node in node.value:
-            tag = key_node.tag
-            text = key_node.value
-            if (
-                tag == _STR_TAG
-                and not key_node.style
-                and text
-                and text[0] not in _NUMBER_START
-                and text not in _WORDS
-                and text != "<<"
-            ):
-                key: Key = text
-            elif tag == _MERGE_TAG or (isinstance(key_node, yaml.ScalarNode) and text == "<<" and not key_node.style):
-                if merged is None:
-                    merged = {}
-                for source in self._merge_sources(value_node):
-                    brought: dict[Any, Any] = self._brought(source)
-                    if not merged:
-                        merged.update(brought)
-                        continue
-                    for name, item in brought.items():
-                        merged.setdefault(name, item)
-                continue
-            else:
-                key = self._key(key_node)
-            if key in out:
-                mark = key_node.start_mark
-                self.duplicates.append(((*keys, key), Position(mark.line + 1, mark.column + 1)))
-            if type(value_node) is _SCALAR_NODE:
-                out[key] = scalar(value_node)
-                continue
-            keys.append(key)
-            out[key] = self.build(value_node)
-            keys.pop()
-        if merged is None:
-            return out
-        merged.update(out)
-        return merged
-
-
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """The cyclic garbage collector off for a block that builds many objects and leaves few cycles.
@@ -751,7 +698,7 @@ def read_data(text: str, path: str) -> Any:
         node = _composed(text, path, measure_depth=True)
         if node is None:
             return {}
-        return _DataBuilder(path, _budget(text)).build(node)
+        return _Builder(path, _budget(text), positions=False).build(node)
 
 
 def too_deep(where: str) -> InputError:
