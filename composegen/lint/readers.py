@@ -8,6 +8,7 @@ holds its own check and nothing another rule needs.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -217,7 +218,8 @@ def services_in_role(ctx: LintContext, role: str) -> list[tuple[str, Mapping[str
 def is_fragment(ctx: LintContext, service: Mapping[str, Any]) -> bool:
     """A service of a file linted alone that has neither image nor build: part of an override
     file, whose base may set what it lacks."""
-    return ctx.mode == "file" and no_image_or_build(service)
+    # (`no_image_or_build`, inline: several rules ask of every service)
+    return ctx.mode == "file" and "image" not in service and "build" not in service
 
 
 # --- loading problems and fragments --------------------------------------------------------------
@@ -1124,9 +1126,16 @@ def may_serve_llm(ctx: LintContext, name: str, service: Mapping[str, Any]) -> bo
         return True
     for key in ("image", "command", "entrypoint"):
         value = service.get(key)
-        if value and _LLM_WORDS.search(str(value)):
+        if value and _names_llm_server(str(value)):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_llm_server(text: str) -> bool:
+    """Whether `text` holds one of `_LLM_WORDS`: searched once per distinct text (the services
+    merged from one anchor share their image)."""
+    return _LLM_WORDS.search(text) is not None
 
 
 def llm_services(ctx: LintContext) -> list[tuple[str, Mapping[str, Any]]]:
