@@ -55,7 +55,7 @@ _GLUED_P = r"(?P<head>(?<![^\s'\"])-p)(?P<value>[^\s'\"]+)"
 _MYSQL_CLIENT = r"(?i)(?<![\w-])(?:mysql|mariadb)"
 #: `-p8080`, `-p 127.0.0.1:80:80`: a port, not a password (unless a mysql client runs)
 _PORT_LIKE = r"[\d.:/-]+"
-_PEM_BEGIN = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 _PEM_END = "-----END "
 #: Tokens whose shape gives them away: AWS access key ids, GitHub, Stripe and Slack tokens.
 _TOKEN = (
@@ -324,7 +324,7 @@ def _private_keys(text: str) -> str:
     """The body of each PEM private key replaced (to the end of the text when it has no end line)."""
     out: list[str] = []
     index = 0
-    for found in re.finditer(_PEM_BEGIN, text):
+    for found in _PEM_BEGIN.finditer(text):
         if found.start() < index:  # inside a key already masked
             continue
         end = text.find(_PEM_END, found.end())
@@ -653,7 +653,8 @@ def secret_values(environment: Mapping[str, str]) -> tuple[str, ...]:
 
 
 #: A YAML line `KEY: value`, `- KEY=value` or `KEY: |` (a block: the lines below it are its value).
-_YAML_ENTRY = r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<name>[\w.-]+)[\"']?\s*(?::\s+|=|:$)(?P<value>.*)$"
+#: (compiled: `mask_yaml_texts` reads each distinct line of both sides of a diff with it)
+_YAML_ENTRY = re.compile(r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<name>[\w.-]+)[\"']?\s*(?::\s+|=|:$)(?P<value>.*)$")
 
 
 def mask_yaml(text: str, known: Iterable[str] = ()) -> str:
@@ -673,7 +674,7 @@ def _read_line(line: str, in_key: bool, block_indent: int | None) -> _Reading:
     """One line of `mask_yaml`'s reading, after the lines above left it `in_key` (inside a PEM
     private key) or at `block_indent` (inside a secret's block scalar)."""
     indent = len(line) - len(line.lstrip())
-    if re.search(_PEM_BEGIN, line):
+    if _PEM_BEGIN.search(line):
         return _PEM_END not in line, block_indent, None, None
     if in_key:
         in_key = _PEM_END not in line
@@ -682,7 +683,7 @@ def _read_line(line: str, in_key: bool, block_indent: int | None) -> _Reading:
         if line.strip():
             return in_key, block_indent, line[:indent] + MASK, line.strip()
         return in_key, block_indent, None, None
-    entry = re.match(_YAML_ENTRY, line)
+    entry = _YAML_ENTRY.match(line)
     if entry is None:
         return in_key, None, None, None
     value = entry.group("value").strip().strip("\"'")

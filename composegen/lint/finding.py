@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
-from operator import itemgetter
+from itertools import islice
+from operator import itemgetter, ne
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
@@ -144,12 +145,15 @@ def unique(findings: Iterable[Finding]) -> list[Finding]:
     Sorted first (a stable sort keeps findings that tie in the order they came), then each is
     compared only with those kept before it with the same `ORDER` (findings with one `key` tie):
     a lint run can hold 200,000 findings, and hashing every key cost more than the sort."""
+    ordered = sorted(findings, key=ORDER)
+    places = list(map(ORDER, ordered))
+    if all(map(ne, places, islice(places, 1, None))):  # (in C) no two findings tie: each is kept
+        return ordered
     kept: list[Finding] = []
     keep = kept.append
     place: tuple[Any, ...] = ()  # `ORDER` of the findings in kept[start:]
     start = 0
-    for finding in sorted(findings, key=ORDER):
-        here = ORDER(finding)
+    for finding, here in zip(ordered, places, strict=True):
         if here != place:
             place, start = here, len(kept)
             keep(finding)
