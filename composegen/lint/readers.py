@@ -360,6 +360,11 @@ def walk(data: Any, keys: KeyPath) -> tuple[bool, Any]:
     """(found, value) at `keys` of plain document data (tags unwrapped)."""
     node = data
     for key in keys:
+        if isinstance(node, dict):  # (most steps: `has_child`'s first case, inline)
+            if key not in node:
+                return False, None
+            node = node[key]
+            continue
         if isinstance(node, Tagged):
             node = node.value
         if not has_child(node, key):

@@ -53,6 +53,8 @@ SEVERITY_BY_USAGE = {"prod": Severity.warning}
 FIXABLE = True
 
 VALUE = "no-new-privileges:true"
+#: A named tuple of all its fields (`Edit`, `Fix`), without the constructor that reads them by name.
+_new = tuple.__new__
 _OPTION = re.compile(r"^\s*no-new-privileges\s*(?:[:=]\s*(?P<value>\S*))?\s*$", re.IGNORECASE)
 
 
@@ -101,9 +103,9 @@ def fix_for(ctx: LintContext, name: str) -> Fix | None:
         edit = Edit(doc.path, path, "set", [*written, VALUE])
     elif found and written is not None and not isinstance(written, list):
         return None  # not a list: schema-invalid reports it
-    else:
-        edit = Edit(doc.path, path, "append", VALUE)
-    return Fix(f"add {VALUE} to services.{name}.security_opt", (edit,))
+    else:  # (the common case, once per service: built without the keyword-reading constructors)
+        edit = _new(Edit, (doc.path, path, "append", VALUE))
+    return _new(Fix, (f"add {VALUE} to services.{name}.security_opt", (edit,)))
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
@@ -113,7 +115,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         if is_fragment(ctx, service):
             continue  # its base may set it
         entries = service.get("security_opt")
-        state = setting(entries)
+        state = setting(entries) if entries is not None else None  # (most services set none)
         if state is True:
             continue
         if state is False:
