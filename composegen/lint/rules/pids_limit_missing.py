@@ -51,6 +51,9 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     for name, service in ctx.services():
         if is_fragment(ctx, service):
             continue
-        if dig(service, "deploy", "resources", "limits", "pids") is not None or service.get("pids_limit") is not None:
+        if service.get("pids_limit") is not None:
+            continue
+        # (most services have no `deploy`: and then no call to look into it)
+        if "deploy" in service and dig(service, "deploy", "resources", "limits", "pids") is not None:
             continue
         yield Violation(("services", name), f"service {name!r} has no pids limit", name)  # (service)
