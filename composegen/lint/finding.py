@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
-from itertools import islice
-from operator import itemgetter, ne
+from itertools import chain, compress, islice, repeat
+from operator import attrgetter, eq, itemgetter, ne
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
@@ -177,14 +177,21 @@ def sarif_results(
     left_out = len(findings) + len(suppressed) - limit
     if left_out <= 0:
         return findings, suppressed, 0
-    most_severe = sorted(findings, key=_most_severe_first)[:limit]
-    room = limit - len(most_severe)
-    return most_severe, sorted(suppressed, key=_most_severe_first)[:room], left_out
+    most_severe = _most_severe_first(findings, limit)
+    return most_severe, _most_severe_first(suppressed, limit - len(most_severe)), left_out
 
 
-def _most_severe_first(finding: Finding) -> int:
-    """A sort key: errors, then warnings, then notes."""
-    return -_RANKS[finding.severity.value]
+#: The severities, most severe first.
+_MOST_SEVERE_FIRST = sorted(Severity, key=lambda severity: -_RANKS[severity.value])
+
+
+def _most_severe_first(findings: Sequence[Finding], limit: int) -> list[Finding]:
+    """The first `limit` of `findings` sorted (stably) by severity, errors first: each severity's
+    findings in their order, picked in C (a large stack has 200,000 findings to sort by three
+    values, and a sort key in Python costs a call for each)."""
+    severities = list(map(attrgetter("severity"), findings))
+    each = (compress(findings, map(eq, severities, repeat(severity))) for severity in _MOST_SEVERE_FIRST)
+    return list(islice(chain.from_iterable(each), max(limit, 0)))
 
 
 class RuleInfo(NamedTuple):
