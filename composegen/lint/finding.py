@@ -115,6 +115,11 @@ class Finding(NamedTuple):
         show 200,000 findings at the file's name as displayed)."""
         return Finding._make((file, *self[1:]))
 
+    def with_digest(self, digest: str) -> Finding:
+        """This finding with `digest`: `_replace(digest=digest)`, as `with_file` (SARIF gives each
+        of 25,000 results its digest)."""
+        return Finding._make((*self[:10], digest, self[11]))
+
     @property
     def key(self) -> tuple[str, int, int, str, str, Severity, str, str | None]:
         return self[:8]  # every field but `fix`

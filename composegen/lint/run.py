@@ -444,8 +444,8 @@ def report(run: LintRun, options: LintOptions, fixed: int = 0) -> Report:
     )
     if run.digest is not None:
         digest = run.digest
-        findings = [f._replace(digest=digest(f)) for f in findings]
-        suppressed = [f._replace(digest=digest(f)) for f in suppressed]
+        findings = [f.with_digest(digest(f)) for f in findings]
+        suppressed = [f.with_digest(digest(f)) for f in suppressed]
     every = [*findings, *suppressed]
     shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in every}}
     renamed = {file: name for file, name in shown_file.items() if name != file}

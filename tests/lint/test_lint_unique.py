@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from composegen.lint.finding import ORDER, Edit, Finding, Fix, Severity, unique
+from composegen.lint.finding import ORDER, Edit, Finding, Fix, Severity, Suppression, unique
 
 
 def _finding(line: int, code: str, service: str, message: str = "m", fix: Fix | None = None) -> Finding:
@@ -33,6 +33,9 @@ def test_with_file_is_replace_of_the_file() -> None:
         moved = finding.with_file("shown.yml")
         assert moved == finding._replace(file="shown.yml")
         assert type(moved) is Finding
+        digested = finding._replace(suppression=Suppression("external", "known")).with_digest("abc")
+        assert digested == finding._replace(digest="abc", suppression=Suppression("external", "known"))
+        assert type(digested) is Finding
 
 
 FINDINGS = st.builds(
