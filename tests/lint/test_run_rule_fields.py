@@ -9,7 +9,7 @@ from typing import Any
 from composegen.compose.tree import Origin
 from composegen.lint.context import LintContext
 from composegen.lint.engine import run_rule
-from composegen.lint.finding import Edit, Fix, Severity, Violation
+from composegen.lint.finding import Edit, Fix, Severity, Violation, new_violation
 from composegen.lint.load import build_context
 from composegen.lint.rule import Rule
 
@@ -34,3 +34,10 @@ def test_each_field_of_a_violation_lands_in_its_own(tmp_path: Path) -> None:
         str(compose), 3, 5, Severity.info, None,
     )  # fmt: skip
     assert (second.message, second.service, second.path) == ("two", "web", ("services", "web", "image"))
+
+
+def test_new_violation_is_the_constructor_of_all_six_fields() -> None:
+    fields = (("services", "web"), "one", "web", FIX, Severity.error, Origin("other.yml", 7, 9))
+    made = new_violation(fields)
+    assert made == Violation(*fields) and type(made) is Violation
+    assert (made.path, made.message, made.service, made.fix, made.severity, made.origin) == fields

@@ -41,7 +41,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Severity, Violation
+from composegen.lint.finding import Severity, Violation, new_violation
 from composegen.lint.readers import is_fragment, written_with_variable
 
 CODE = "CG603"
@@ -75,9 +75,14 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         ):
             continue  # the environment decides
         path = ("services", name, "logging") if logging is not None else ("services", name)
-        yield Violation(
-            path,
-            f"service {name!r} logs with json-file and no max-size: the log grows until the disk is full; "
-            'set logging.options.max-size (e.g. "10m")',
-            name,  # service (positional: a finding per service, and keywords cost a Violation twice the time)
+        yield new_violation(
+            (
+                path,
+                f"service {name!r} logs with json-file and no max-size: the log grows until the disk is full; "
+                'set logging.options.max-size (e.g. "10m")',
+                name,  # service
+                None,  # fix
+                None,  # severity: the rule's
+                None,  # origin: its key's
+            )
         )

@@ -41,7 +41,7 @@ from typing import Any
 
 from composegen.compose.tree import key_origin
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Edit, Fix, Severity, Violation
+from composegen.lint.finding import Edit, Fix, Severity, Violation, new_violation
 from composegen.lint.readers import is_fragment, shares_text, walk
 from composegen.yamlio import Document, KeyPath
 
@@ -125,10 +125,14 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
                 service=name,
             )
             continue
-        yield Violation(
-            ("services", name, "security_opt") if "security_opt" in service else ("services", name),
-            f"service {name!r} does not set security_opt no-new-privileges:true: setuid binaries in the "
-            "image can raise a process to root",
-            name,  # service (positional: a finding per service, and keywords cost a Violation twice the time)
-            fix_for(ctx, name),  # fix
+        yield new_violation(
+            (
+                ("services", name, "security_opt") if "security_opt" in service else ("services", name),
+                f"service {name!r} does not set security_opt no-new-privileges:true: setuid binaries in the "
+                "image can raise a process to root",
+                name,  # service
+                fix_for(ctx, name),  # fix
+                None,  # severity: the rule's
+                None,  # origin: its key's
+            )
         )

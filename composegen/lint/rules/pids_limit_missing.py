@@ -38,7 +38,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Severity, Violation
+from composegen.lint.finding import Severity, Violation, new_violation
 from composegen.lint.readers import dig, is_fragment
 
 CODE = "CG107"
@@ -56,4 +56,4 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         # (most services have no `deploy`: and then no call to look into it)
         if "deploy" in service and dig(service, "deploy", "resources", "limits", "pids") is not None:
             continue
-        yield Violation(("services", name), f"service {name!r} has no pids limit", name)  # (service)
+        yield new_violation((("services", name), f"service {name!r} has no pids limit", name, None, None, None))

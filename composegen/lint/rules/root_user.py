@@ -41,7 +41,7 @@ from typing import Any
 
 from composegen.compose.syntax import go_format
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Severity, Violation
+from composegen.lint.finding import Severity, Violation, new_violation
 from composegen.lint.readers import is_fragment, written_with_variable
 
 CODE = "CG504"
@@ -72,11 +72,16 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
                 continue  # `${UID}` left unset here: the environment decides
             if is_fragment(ctx, service):
                 continue  # its base may set it
-            yield Violation(
-                ("services", name),
-                f"service {name!r} sets no user: it runs as the image's USER, root unless the image "
-                "sets one; set `user:` to an unprivileged uid",
-                name,  # service (positional: a finding per service, and keywords cost a Violation twice the time)
+            yield new_violation(
+                (
+                    ("services", name),
+                    f"service {name!r} sets no user: it runs as the image's USER, root unless the image "
+                    "sets one; set `user:` to an unprivileged uid",
+                    name,  # service
+                    None,  # fix
+                    None,  # severity: the rule's
+                    None,  # origin: its key's
+                )
             )
         elif is_root(go_format(user)):
             yield Violation(
