@@ -256,8 +256,14 @@ def carry_over(original: str, before: str, after: str) -> str | None:
 # --- planning --------------------------------------------------------------------------------------
 
 
-def _fix_key(fix: Fix) -> str:
-    return repr([(e.file, e.path, e.action, e.value) for e in fix.edits])
+def _fix_key(fix: Fix) -> object:
+    """What makes two fixes one: their edits' reprs; or the edits themselves, where they compare
+    as their reprs do (text values, keys of text or int: the common case, a fix on each of
+    thousands of services, without writing a repr for each)."""
+    for edit in fix.edits:
+        if not isinstance(edit.value, str) or not all(isinstance(k, str) or type(k) is int for k in edit.path):
+            return repr([(e.file, e.path, e.action, e.value) for e in fix.edits])
+    return fix.edits
 
 
 def _resolve(file: str, cwd: Path) -> Path:
@@ -282,7 +288,7 @@ def resolver(cwd: Path) -> Callable[[str], Path]:
 def plan(findings: Iterable[Finding], cwd: Path, display: Any = str, documents: Iterable[Document] = ()) -> FixPlan:
     """The changes the fixes of `findings` make, file by file; nothing is written. `documents`:
     files as lint read them (a file whose text is still one of theirs is not parsed again)."""
-    fixes: dict[str, tuple[Fix, list[Finding]]] = {}
+    fixes: dict[object, tuple[Fix, list[Finding]]] = {}
     for finding in findings:
         if finding.fix is None or not finding.fix.edits:
             continue
