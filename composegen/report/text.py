@@ -28,7 +28,7 @@ def _paint(text: str, code: str, color: bool) -> str:
 def render(report: Report) -> str:
     lines: list[str] = []
     color = report.color
-    ordered = sorted(report.findings, key=ORDER)
+    ordered = report.findings if report.in_order else sorted(report.findings, key=ORDER)
     severities = {s: _paint(s.value.ljust(7), _COLORS[s], color) for s in Severity}
     names: dict[str, str] = {}  # each rule's name, painted once
     for file, group in groupby(ordered, key=attrgetter("file")):  # (no Python call per finding)
