@@ -709,20 +709,15 @@ def mask_yaml_texts(texts: Sequence[str], known: Iterable[str] = ()) -> list[str
     out: list[str] = []
     for text in texts:
         lines = text.split("\n")
+        distinct = set(lines)
+        for line in distinct.difference(readings):  # each line, as read outside a key or block
+            readings[line] = _read_line(line, False, None)
         found = set(known)
         hidden: dict[int, str] = {}
-        block_indent: int | None = None
-        in_key = False  # inside a PEM private key
-        for number, line in enumerate(lines):
-            if in_key or block_indent is not None:
-                reading = _read_line(line, in_key, block_indent)
-            else:
-                reading = readings.get(line) or readings.setdefault(line, _read_line(line, False, None))
-            in_key, block_indent, shown, value = reading
-            if shown is not None:
-                hidden[number] = shown
-            if value is not None:
-                found.add(value)
+        # where no line holds anything (a key, a block, a secret: most files), reading them in
+        # turn finds nothing: looked up in C, not walked line by line
+        if not all(map(_NOTHING_READ.__eq__, map(readings.__getitem__, distinct))):
+            _read_lines(lines, readings, hidden, found)
         values = frozenset(found)
         same = next((m for m in maskings if m[0] == values), None)
         if same is None:
@@ -730,12 +725,31 @@ def mask_yaml_texts(texts: Sequence[str], known: Iterable[str] = ()) -> list[str
             same = (values, matcher, {})
             maskings.append(same)
         _, matcher, masks = same
-        masked: list[str] = []
-        for number, line in enumerate(lines):
-            source = hidden.get(number, line)
-            done = masks.get(source)
-            if done is None:
-                done = masks[source] = mask(source, matcher)
-            masked.append(done)
-        out.append("\n".join(masked))
+        sources = lines
+        if hidden:
+            sources = list(lines)
+            for number, shown in hidden.items():
+                sources[number] = shown
+        for source in set(sources).difference(masks):  # each distinct line masked once
+            masks[source] = mask(source, matcher)
+        out.append("\n".join(map(masks.__getitem__, sources)))
     return out
+
+
+#: What `_read_line` makes of a line that holds nothing (outside a key or a block).
+_NOTHING_READ: _Reading = (False, None, None, None)
+
+
+def _read_lines(lines: Sequence[str], readings: dict[str, _Reading], hidden: dict[int, str], found: set[str]) -> None:
+    """`mask_yaml`'s reading of `lines` in turn (`readings`: each line as read outside a key or
+    block): the line to show instead of each that hides something into `hidden`, by its number,
+    and the secret values found into `found`."""
+    block_indent: int | None = None
+    in_key = False  # inside a PEM private key
+    for number, line in enumerate(lines):
+        outside = not in_key and block_indent is None
+        in_key, block_indent, shown, value = readings[line] if outside else _read_line(line, in_key, block_indent)
+        if shown is not None:
+            hidden[number] = shown
+        if value is not None:
+            found.add(value)
