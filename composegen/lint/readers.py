@@ -1127,8 +1127,11 @@ _LLM_WORDS = re.compile(r"(?i)vllm|text-generation|llama|ollama")
 def may_serve_llm(ctx: LintContext, name: str, service: Mapping[str, Any]) -> bool:
     """Whether the service may run an LLM server: role `llm`, or its image, command or entrypoint
     names one. The runtime facts say for sure; this keeps a plain file from paying for them."""
-    if ctx.role(name) == "llm":
-        return True
+    return ctx.role(name) == "llm" or _names_an_llm_server(service)
+
+
+def _names_an_llm_server(service: Mapping[str, Any]) -> bool:
+    """Whether the service's image, command or entrypoint names an LLM server (`_LLM_WORDS`)."""
     for key in ("image", "command", "entrypoint"):
         value = service.get(key)
         if value and _names_llm_server(str(value)):
@@ -1148,7 +1151,10 @@ def llm_services(ctx: LintContext) -> list[tuple[str, Mapping[str, Any]]]:
     for the rules about LLM servers, which leave every other service alone."""
     found: list[tuple[str, Mapping[str, Any]]] | None = ctx.shared.get("llm_services")
     if found is None:
-        found = ctx.shared["llm_services"] = [(n, s) for n, s in ctx.services() if may_serve_llm(ctx, n, s)]
+        llm = {name for name, _ in services_in_role(ctx, "llm")}
+        found = ctx.shared["llm_services"] = [
+            (name, service) for name, service in ctx.services() if name in llm or _names_an_llm_server(service)
+        ]
     return found
 
 

@@ -42,7 +42,7 @@ from typing import Any
 from composegen.compose.syntax import go_format
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation, new_violation
-from composegen.lint.readers import is_fragment, written_with_variable
+from composegen.lint.readers import is_fragment, services_in_role, written_with_variable
 
 CODE = "CG504"
 NAME = "root-user"
@@ -63,8 +63,10 @@ def is_root(user: str) -> bool:
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     skip = {str(r) for r in options.get("skip_roles", ())}
+    # the services of those roles, found once (not a role asked of every service)
+    skipped = {name for role in skip for name, _ in services_in_role(ctx, role)}
     for name, service in ctx.services():
-        if skip and ctx.role(name) in skip:
+        if name in skipped:
             continue
         user = service.get("user")
         if user is None or (isinstance(user, str) and not user.strip()):
