@@ -298,7 +298,8 @@ def plan(findings: Iterable[Finding], cwd: Path, display: Any = str, documents: 
     skipped: list[str] = []
     resolve = resolver(cwd)
     for fix, found in fixes.values():
-        files = {resolve(e.file) for e in fix.edits}
+        # (a fix of one edit, most often: its one file without a set)
+        files = {resolve(fix.edits[0].file)} if len(fix.edits) == 1 else {resolve(e.file) for e in fix.edits}
         if len(files) != 1:
             skipped.append(f"{found[0].code}: {fix.description}: edits span several files, apply it by hand")
             continue

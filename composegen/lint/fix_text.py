@@ -214,10 +214,11 @@ def _insertion_point(
     return after
 
 
-def _new_lines(lines: _Lines, insert: _Insert) -> tuple[int, tuple[str, ...]] | None:
-    """Where `insert`'s lines go and what they are, or None where the round trip must do it."""
+def _new_lines(lines: _Lines, insert: _Insert, int_keys: bool = True) -> tuple[int, tuple[str, ...]] | None:
+    """Where `insert`'s lines go and what they are, or None where the round trip must do it.
+    `int_keys`: False where the file has no key that is a number (`Document.has_int_keys`)."""
     node, path, key, line, at_column, values_list, _ = insert
-    if any(str(other) == key and other != key for other in node if not isinstance(other, str)):
+    if int_keys and any(str(other) == key and other != key for other in node if not isinstance(other, str)):
         return None  # (a key that is a string is the key or another: a number may read as `key`)
     text, depths = lines
     if not _KEY_ALONE.match(text[line], at_column):
@@ -310,7 +311,7 @@ def plan_text(
     own: dict[int, tuple[int, tuple[str, ...]]] = {}
     ends_line = text.endswith("\n")
     for insert in inserts.values():
-        lines_at = _new_lines(by_line, insert)
+        lines_at = _new_lines(by_line, insert, doc.has_int_keys)
         if lines_at is None:
             return None
         placed.append(lines_at)
@@ -341,17 +342,18 @@ def _holds(after: str, path: str, before: Document, inserts: Iterable[_Insert]) 
         data = read_data(after, path)  # (its data alone: equal to `parse_document`'s, read faster)
     except ComposegenError:
         return False
-    for insert in inserts:
+    for node_before, keys, key, _, _, values, _ in inserts:
         node: Any = data
-        for key in insert.path:
-            node = node.get(key) if isinstance(node, dict) else None
-        written = node.get(insert.key) if isinstance(node, dict) else None
-        if not isinstance(written, list) or len(written) < len(insert.values):
+        for step in keys:
+            node = node.get(step) if isinstance(node, dict) else None
+        written = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(written, list) or len(written) < len(values):
             return False
-        if written[len(written) - len(insert.values) :] != insert.values:
+        start = len(written) - len(values)
+        if written[start:] != values:
             return False
-        if insert.key in insert.node:
-            del written[len(written) - len(insert.values) :]
+        if key in node_before:
+            del written[start:]
         else:
-            del node[insert.key]
+            del node[key]
     return bool(data == before.data)
