@@ -215,6 +215,17 @@ def services_in_role(ctx: LintContext, role: str) -> list[tuple[str, Mapping[str
     return by_role.get(role, [])
 
 
+def fragments(ctx: LintContext) -> frozenset[str]:
+    """The names of the services that `is_fragment`: found once per stack for the rules that ask
+    of every service."""
+    found: frozenset[str] | None = ctx.shared.get("fragments")
+    if found is None:
+        found = ctx.shared["fragments"] = frozenset(
+            name for name, service in ctx.services() if is_fragment(ctx, service)
+        )
+    return found
+
+
 def is_fragment(ctx: LintContext, service: Mapping[str, Any]) -> bool:
     """A service of a file linted alone that has neither image nor build: part of an override
     file, whose base may set what it lacks."""

@@ -42,7 +42,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation, new_violation
-from composegen.lint.readers import is_fragment, written_with_variable
+from composegen.lint.readers import fragments, written_with_variable
 
 CODE = "CG603"
 NAME = "log-rotation-missing"
@@ -51,9 +51,10 @@ SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info}
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    fragment_names = fragments(ctx)  # (`is_fragment` of each service, found once)
     for name, service in ctx.services():
         logging = service.get("logging")
-        if is_fragment(ctx, service):
+        if name in fragment_names:
             continue  # its base may set it
         if logging is not None and not isinstance(logging, Mapping):
             continue  # schema-invalid reports it

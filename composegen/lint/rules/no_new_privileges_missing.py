@@ -42,7 +42,7 @@ from typing import Any
 from composegen.compose.tree import key_origin
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Edit, Fix, Severity, Violation, new_violation
-from composegen.lint.readers import is_fragment, shares_text, walk
+from composegen.lint.readers import fragments, shares_text, walk
 from composegen.yamlio import Document, KeyPath
 
 CODE = "CG503"
@@ -111,8 +111,9 @@ def fix_for(ctx: LintContext, name: str) -> Fix | None:
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     if ctx.target == "swarm":
         return  # `docker stack deploy` ignores security_opt (facts/compose-spec.md): CG402 says so
+    fragment_names = fragments(ctx)  # (`is_fragment` of each service, found once)
     for name, service in ctx.services():
-        if is_fragment(ctx, service):
+        if name in fragment_names:
             continue  # its base may set it
         entries = service.get("security_opt")
         state = setting(entries) if entries is not None else None  # (most services set none)

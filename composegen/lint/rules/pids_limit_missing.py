@@ -39,7 +39,7 @@ from typing import Any
 
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation, new_violation
-from composegen.lint.readers import dig, is_fragment
+from composegen.lint.readers import dig, fragments
 
 CODE = "CG107"
 NAME = "pids-limit-missing"
@@ -48,8 +48,9 @@ SEVERITY_BY_USAGE = {"prod": Severity.warning}
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    fragment_names = fragments(ctx)  # (`is_fragment` of each service, found once)
     for name, service in ctx.services():
-        if is_fragment(ctx, service):
+        if name in fragment_names:
             continue
         if service.get("pids_limit") is not None:
             continue

@@ -42,7 +42,7 @@ from typing import Any
 from composegen.compose.syntax import go_format
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation, new_violation
-from composegen.lint.readers import is_fragment, services_in_role, written_with_variable
+from composegen.lint.readers import fragments, services_in_role, written_with_variable
 
 CODE = "CG504"
 NAME = "root-user"
@@ -65,6 +65,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     skip = {str(r) for r in options.get("skip_roles", ())}
     # the services of those roles, found once (not a role asked of every service)
     skipped = {name for role in skip for name, _ in services_in_role(ctx, role)}
+    fragment_names = fragments(ctx)  # (`is_fragment` of each service, found once)
     for name, service in ctx.services():
         if name in skipped:
             continue
@@ -72,7 +73,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         if user is None or (isinstance(user, str) and not user.strip()):
             if "user" in service and written_with_variable(ctx, ("services", name, "user")):
                 continue  # `${UID}` left unset here: the environment decides
-            if is_fragment(ctx, service):
+            if name in fragment_names:
                 continue  # its base may set it
             yield new_violation(
                 (
