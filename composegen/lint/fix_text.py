@@ -67,6 +67,10 @@ class _Insert(NamedTuple):
     fixes: list[int]  # the index in the entries of each fix whose values these are
 
 
+#: An `_Insert` of all its fields (`tuple.__new__`).
+_new_insert = tuple.__new__
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
@@ -74,7 +78,11 @@ def _indent(line: str) -> int:
 def _depths(lines: Sequence[str]) -> list[int]:
     """Each line's indentation where it holds content (not blank, not a comment), else -1: read
     once for the whole file (each insertion looks at a few lines, tens of thousands of times)."""
-    return [len(line) - len(line.lstrip(" ")) if (s := line.strip()) and s[0] != "#" else -1 for line in lines]
+    # (each distinct line once: a large file repeats many, `    <<: *base` in every service)
+    depth = {
+        line: len(line) - len(line.lstrip(" ")) if (s := line.strip()) and s[0] != "#" else -1 for line in set(lines)
+    }
+    return list(map(depth.__getitem__, lines))
 
 
 class _Lines(NamedTuple):
@@ -294,14 +302,15 @@ def plan_text(
     walked: _Walked = {}
     for index, (fix, _) in enumerate(entries):
         for edit in fix.edits:
-            found = _mapping_at(doc, tuple(edit.path[:-1]), walked)
+            parent = tuple(edit.path[:-1])
+            found = _mapping_at(doc, parent, walked)
             key = edit.path[-1]
             if found is None or not isinstance(key, str):
                 return None
             node, line, column = found
             insert = inserts.get((id(node), key))
-            if insert is None:
-                insert = inserts[id(node), key] = _Insert(node, edit.path[:-1], key, line, column, [], [])
+            if insert is None:  # (one a service: built without the keyword-reading constructor)
+                insert = inserts[id(node), key] = _new_insert(_Insert, (node, parent, key, line, column, [], []))
             insert.values.append(edit.value)
             insert.fixes.append(index)
     if not lines[-1].endswith("\n"):
