@@ -55,7 +55,7 @@ _GLUED_P = r"(?P<head>(?<![^\s'\"])-p)(?P<value>[^\s'\"]+)"
 _MYSQL_CLIENT = r"(?i)(?<![\w-])(?:mysql|mariadb)"
 #: `-p8080`, `-p 127.0.0.1:80:80`: a port, not a password (unless a mysql client runs)
 _PORT_LIKE = r"[\d.:/-]+"
-_PEM_BEGIN = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 _PEM_END = "-----END "
 #: Tokens whose shape gives them away: AWS access key ids, GitHub, Stripe and Slack tokens.
 _TOKEN = (
@@ -63,6 +63,8 @@ _TOKEN = (
     r"|xox[abprs])[_-][A-Za-z0-9_-]{8,})"
 )
 _TOKEN_HINTS = ("AKIA", "ASIA", "gh", "sk_", "rk_", "xox")
+#: Whether a text holds one of `_TOKEN_HINTS` (one search in C: asked of each distinct line of a diff).
+_TOKEN_HINT = re.compile("|".join(map(re.escape, _TOKEN_HINTS)))
 #: NAME=value (an assignment: only with `=`, so that prose like "passes it on" is left alone)
 _ASSIGNMENT = re.compile(r"(?<![\w.-])(?P<name>[\w.-]+)=")
 #: Flags whose value is `user:password` (curl, wget, ab, hey).
@@ -324,7 +326,7 @@ def _private_keys(text: str) -> str:
     """The body of each PEM private key replaced (to the end of the text when it has no end line)."""
     out: list[str] = []
     index = 0
-    for found in re.finditer(_PEM_BEGIN, text):
+    for found in _PEM_BEGIN.finditer(text):
         if found.start() < index:  # inside a key already masked
             continue
         end = text.find(_PEM_END, found.end())
@@ -605,7 +607,7 @@ def may_match_a_pattern(text: str) -> bool:
     """Whether `_mask_patterns` may change `text`: every one of its patterns needs a `-` (a flag,
     `-p`, a PEM line), an `=` (an assignment), `://` (a URL) or a token's prefix. Most lines of a
     compose file (`  web:`, `    image: nginx`) have none, and a large file has many unique ones."""
-    return "-" in text or "=" in text or "://" in text or any(prefix in text for prefix in _TOKEN_HINTS)
+    return "-" in text or "=" in text or "://" in text or _TOKEN_HINT.search(text) is not None
 
 
 @functools.lru_cache(maxsize=_MOST_ANSWERS)  # services' texts are often alike once their values are masked
@@ -695,7 +697,8 @@ def secret_values(environment: Mapping[str, str]) -> tuple[str, ...]:
 
 
 #: A YAML line `KEY: value`, `- KEY=value` or `KEY: |` (a block: the lines below it are its value).
-_YAML_ENTRY = r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<name>[\w.-]+)[\"']?\s*(?::\s+|=|:$)(?P<value>.*)$"
+#: (compiled: `mask_yaml_texts` reads each distinct line of both sides of a diff with it)
+_YAML_ENTRY = re.compile(r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<name>[\w.-]+)[\"']?\s*(?::\s+|=|:$)(?P<value>.*)$")
 
 
 def mask_yaml(text: str, known: Iterable[str] = ()) -> str:
@@ -715,7 +718,7 @@ def _read_line(line: str, in_key: bool, block_indent: int | None) -> _Reading:
     """One line of `mask_yaml`'s reading, after the lines above left it `in_key` (inside a PEM
     private key) or at `block_indent` (inside a secret's block scalar)."""
     indent = len(line) - len(line.lstrip())
-    if re.search(_PEM_BEGIN, line):
+    if _PEM_BEGIN.search(line):
         return _PEM_END not in line, block_indent, None, None
     if in_key:
         in_key = _PEM_END not in line
@@ -724,7 +727,7 @@ def _read_line(line: str, in_key: bool, block_indent: int | None) -> _Reading:
         if line.strip():
             return in_key, block_indent, line[:indent] + MASK, line.strip()
         return in_key, block_indent, None, None
-    entry = re.match(_YAML_ENTRY, line)
+    entry = _YAML_ENTRY.match(line)
     if entry is None:
         return in_key, None, None, None
     value = entry.group("value").strip().strip("\"'")
@@ -750,20 +753,15 @@ def mask_yaml_texts(texts: Sequence[str], known: Iterable[str] = ()) -> list[str
     out: list[str] = []
     for text in texts:
         lines = text.split("\n")
+        distinct = set(lines)
+        for line in distinct.difference(readings):  # each line, as read outside a key or block
+            readings[line] = _read_line(line, False, None)
         found = set(known)
         hidden: dict[int, str] = {}
-        block_indent: int | None = None
-        in_key = False  # inside a PEM private key
-        for number, line in enumerate(lines):
-            if in_key or block_indent is not None:
-                reading = _read_line(line, in_key, block_indent)
-            else:
-                reading = readings.get(line) or readings.setdefault(line, _read_line(line, False, None))
-            in_key, block_indent, shown, value = reading
-            if shown is not None:
-                hidden[number] = shown
-            if value is not None:
-                found.add(value)
+        # where no line holds anything (a key, a block, a secret: most files), reading them in
+        # turn finds nothing: looked up in C, not walked line by line
+        if not all(map(_NOTHING_READ.__eq__, map(readings.__getitem__, distinct))):
+            _read_lines(lines, readings, hidden, found)
         values = frozenset(found)
         same = next((m for m in maskings if m[0] == values), None)
         if same is None:
@@ -771,12 +769,31 @@ def mask_yaml_texts(texts: Sequence[str], known: Iterable[str] = ()) -> list[str
             same = (values, matcher, {})
             maskings.append(same)
         _, matcher, masks = same
-        masked: list[str] = []
-        for number, line in enumerate(lines):
-            source = hidden.get(number, line)
-            done = masks.get(source)
-            if done is None:
-                done = masks[source] = mask(source, matcher)
-            masked.append(done)
-        out.append("\n".join(masked))
+        sources = lines
+        if hidden:
+            sources = list(lines)
+            for number, shown in hidden.items():
+                sources[number] = shown
+        for source in set(sources).difference(masks):  # each distinct line masked once
+            masks[source] = mask(source, matcher)
+        out.append("\n".join(map(masks.__getitem__, sources)))
     return out
+
+
+#: What `_read_line` makes of a line that holds nothing (outside a key or a block).
+_NOTHING_READ: _Reading = (False, None, None, None)
+
+
+def _read_lines(lines: Sequence[str], readings: dict[str, _Reading], hidden: dict[int, str], found: set[str]) -> None:
+    """`mask_yaml`'s reading of `lines` in turn (`readings`: each line as read outside a key or
+    block): the line to show instead of each that hides something into `hidden`, by its number,
+    and the secret values found into `found`."""
+    block_indent: int | None = None
+    in_key = False  # inside a PEM private key
+    for number, line in enumerate(lines):
+        outside = not in_key and block_indent is None
+        in_key, block_indent, shown, value = readings[line] if outside else _read_line(line, in_key, block_indent)
+        if shown is not None:
+            hidden[number] = shown
+        if value is not None:
+            found.add(value)

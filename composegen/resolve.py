@@ -174,21 +174,29 @@ def base_service(name: str, service: Mapping[str, Any], root: Path | None = None
     )
 
 
-_SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
+#: A named tuple of all its fields, without the constructor that reads them by name: one
+#: `BaseService` and one `ServiceInputs` per service of a large stack.
+_new_tuple = tuple.__new__
 
 
-def _base_service_once(
-    name: str, service: Mapping[str, Any], root: Path, alike: dict[frozenset[tuple[str, type, Any]], BaseService]
-) -> BaseService:
-    """`base_service`, read once for services that set the same scalar keys to the same values
-    (services merged from one `<<: *base` anchor): all but the name is what they set."""
-    if not all(isinstance(value, _SCALARS) for value in service.values()):
+#: What `_base_service_once` knows a service by: its keys and values in order, and each value's type.
+Alike = dict[tuple[tuple[tuple[str, Any], ...], tuple[type, ...]], BaseService]
+
+
+def _base_service_once(name: str, service: Mapping[str, Any], root: Path, alike: Alike) -> BaseService:
+    """`base_service`, read once for services that set the same scalar keys to the same values in
+    the same order (services merged from one `<<: *base` anchor): all but the name is what they
+    set. (Each value's exact type: 1, True and 1.0 are equal; one of another type, or a value that
+    is no scalar, is read on its own.)"""
+    types = tuple(map(type, service.values()))
+    if not _SCALAR_TYPES.issuperset(types):
         return base_service(name, service, root)
-    key = frozenset((k, type(v), v) for k, v in service.items())  # (1, True and 1.0 are equal)
+    key = (tuple(service.items()), types)
     found = alike.get(key)
     if found is None:
         found = alike[key] = base_service(name, service, root)
-    return found if found.name == name else BaseService(name, *found[1:])
+    return found if found.name == name else _new_tuple(BaseService, (name, *found[1:]))
 
 
 def _footprints(spec: ServiceSpec, where: str, root: Path) -> tuple[ModelFootprint, ...]:
@@ -319,7 +327,7 @@ def resolve_services(
     default = default_spec()
     shared_secrets = _shared(secrets)
     known: Detected = {}
-    alike: dict[frozenset[tuple[str, type, Any]], BaseService] = {}
+    alike: Alike = {}
     for name, service in services.items():
         given = specs.get(name)
         spec = given if given is not None else default
@@ -327,17 +335,20 @@ def resolve_services(
         role, reason = _role(spec, base, shared_secrets, known)
         models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models", root) if spec.models else ()
         result.append(
-            ServiceInputs(
-                name=name,
-                role=role,
-                role_reason=reason,
-                spec=spec,
-                base=base,
-                models=models,
-                host=host,
-                stack_agents=agents if role != "agent" else 0,
-                facts=facts.get(name) if facts is not None else None,
-                secrets=shared_secrets,
+            _new_tuple(
+                ServiceInputs,
+                (
+                    name,
+                    role,
+                    reason,  # role_reason
+                    spec,
+                    base,
+                    models,
+                    host,
+                    agents if role != "agent" else 0,  # stack_agents
+                    facts.get(name) if facts is not None else None,  # facts
+                    shared_secrets,  # secrets
+                ),
             )
         )
     return result

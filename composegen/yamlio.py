@@ -431,7 +431,7 @@ class _Brought(NamedTuple):
     building it spent, and the duplicate and non-text keys found inside it, their key paths from
     the merging mapping's."""
 
-    mapping: SDict
+    mapping: dict[Any, Any]  # an `SDict` (a plain dict without `positions`)
     spent: int
     duplicates: tuple[tuple[KeyPath, Position], ...]
     non_string_keys: tuple[tuple[KeyPath, Position, str], ...]
@@ -440,10 +440,14 @@ class _Brought(NamedTuple):
 
 class _Builder:
     """Builds `SDict` / `SList` values with origins from composed nodes, in one pass; records
-    duplicate keys and whether any key is a number."""
+    duplicate keys and whether any key is a number. Without `positions`, plain dicts and lists
+    equal to those (the same merges, budget and refusals), for a text read only to compare what it
+    holds (`read_data`): a key's or item's origin is a tuple built from its node's mark, and
+    leaving them out builds a large file's data in two thirds of the time."""
 
-    def __init__(self, path: str, budget: int) -> None:
+    def __init__(self, path: str, budget: int, *, positions: bool = True) -> None:
         self.file = path
+        self.positions = positions
         self.budget = budget
         self.keys: list[Key] = []  # the key path of the node being built
         self.duplicates: list[tuple[KeyPath, Position]] = []
@@ -504,30 +508,34 @@ class _Builder:
             return _WORDS.get(text, text)
         return _scalar_value(node)
 
-    def _sequence(self, node: yaml.SequenceNode) -> SList:
+    def _sequence(self, node: yaml.SequenceNode) -> list[Any]:
         file = self.file
         keys = self.keys
         scalar = self._scalar
+        positions = self.positions
         values: list[Any] = []
         origins: list[Origin | None] = []
         for index, item in enumerate(node.value):
-            mark = item.start_mark
-            origins.append(_new_origin(Origin, (file, mark.line + 1, mark.column + 1)))
+            if positions:
+                mark = item.start_mark
+                origins.append(_new_origin(Origin, (file, mark.line + 1, mark.column + 1)))
             if type(item) is _SCALAR_NODE:  # (a scalar needs no key path)
                 values.append(scalar(item))
                 continue
             keys.append(index)
             values.append(self.build(item))
             keys.pop()
-        return _new_slist(values, origins)
+        return _new_slist(values, origins) if positions else values
 
-    def _mapping(self, node: yaml.MappingNode) -> SDict:
+    def _mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
         file = self.file
         keys = self.keys
         scalar = self._scalar
+        positions = self.positions
         origins: dict[Any, Origin] = {}
-        out = _new_sdict(origins)
-        merged: SDict | None = None  # what `<<:` brings in: the first source to set a key wins
+        out = _new_sdict(origins) if positions else {}
+        merged: dict[Any, Any] | None = None  # what `<<:` brings in: the first source to set a key wins
+        merged_origins: dict[Any, Origin] = {}
         for key_node, value_node in node.value:
             tag = key_node.tag
             text = key_node.value
@@ -542,26 +550,29 @@ class _Builder:
                 key: Key = text  # a plain string key, as most are
             elif tag == _MERGE_TAG or (isinstance(key_node, yaml.ScalarNode) and text == "<<" and not key_node.style):
                 if merged is None:
-                    merged = _new_sdict({})
+                    merged = _new_sdict(merged_origins) if positions else {}
                 for source in self._merge_sources(value_node):
                     brought = self._brought(source)
+                    # (with positions, every mapping this builder makes is an `SDict`)
+                    brought_origins: dict[Any, Origin] = brought.origins if positions else {}
                     if not merged:  # the first source (most often the only one): every key comes in
                         merged.update(brought)
-                        merged.origins.update(brought.origins)
+                        merged_origins.update(brought_origins)
                         continue
                     for name, item in brought.items():
                         if name not in merged:
                             merged[name] = item
-                            if name in brought.origins:
-                                merged.origins[name] = brought.origins[name]
+                            if name in brought_origins:
+                                merged_origins[name] = brought_origins[name]
                 continue
             else:
                 key = self._key(key_node)
-            mark = key_node.start_mark
-            origin = _new_origin(Origin, (file, mark.line + 1, mark.column + 1))
             if key in out:
-                self.duplicates.append(((*keys, key), Position(origin.line, origin.column)))
-            origins[key] = origin
+                mark = key_node.start_mark
+                self.duplicates.append(((*keys, key), Position(mark.line + 1, mark.column + 1)))
+            if positions:
+                mark = key_node.start_mark
+                origins[key] = _new_origin(Origin, (file, mark.line + 1, mark.column + 1))
             if type(value_node) is _SCALAR_NODE:  # (a scalar needs no key path)
                 out[key] = scalar(value_node)
                 continue
@@ -570,11 +581,12 @@ class _Builder:
             keys.pop()
         if merged is None:
             return out
-        merged.update(out)  # the mapping's own keys win over merged ones
-        merged.origins.update(origins)
+        if out:  # the mapping's own keys win over merged ones
+            merged.update(out)
+            merged_origins.update(origins)
         return merged
 
-    def _brought(self, source: yaml.MappingNode) -> SDict:
+    def _brought(self, source: yaml.MappingNode) -> Any:
         """What one `<<:` source brings in (the caller copies it into the merging mapping; it keeps
         no reference to it). A source whose values are all scalars (the usual `x-base: &base` of an
         image and a restart policy, merged into every service) is built once and then reused:
@@ -599,7 +611,7 @@ class _Builder:
         self.open.discard(id(source))
         return brought
 
-    def _build_source(self, source: yaml.MappingNode) -> SDict:
+    def _build_source(self, source: yaml.MappingNode) -> dict[Any, Any]:
         """Build a `<<:` source, and keep it for `_brought` when its values are all scalars."""
         depth, budget, int_keys = len(self.keys), self.budget, self.int_keys
         duplicates, non_string_keys = len(self.duplicates), len(self.non_string_keys)
@@ -678,6 +690,17 @@ def parse_document(text: str, path: str, *, generated: bool = False) -> Document
         return _parse_document(text, path, measure_depth=not generated)
 
 
+def read_data(text: str, path: str) -> Any:
+    """The data `parse_document(text, path)` reads (plain dicts and lists, equal to its `SDict`s and
+    `SList`s), refused where it refuses, without the positions: for a text read only to compare
+    what it holds (the fix planners' read-back of a fixed file)."""
+    with paused_gc():
+        node = _composed(text, path, measure_depth=True)
+        if node is None:
+            return {}
+        return _Builder(path, _budget(text), positions=False).build(node)
+
+
 def too_deep(where: str) -> InputError:
     return InputError(
         f"YAML nests more than {MAX_DEPTH} levels deep",
@@ -748,11 +771,12 @@ def _refuse_if_too_deep(text: str, path: str, mark: yaml.Mark | None) -> None:
     _check_depth(text[: mark.index + 1], path, yaml.SafeLoader)
 
 
-def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Document:
+def _composed(text: str, path: str, *, measure_depth: bool) -> yaml.Node | None:
+    """libyaml's node tree of `text` (None: an empty document), or one clear error."""
     try:
         if measure_depth and _could_nest_deeper_than(text, _C_SAFE_DEPTH):
             _check_depth(text, path)
-        node = yaml.compose(text, Loader=_Loader)
+        return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         _refuse_if_too_deep(text, path, mark)
@@ -769,9 +793,18 @@ def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Docu
         raise InputError(
             f"YAML syntax error: {str(err).splitlines()[0]}", where=path, fix="the file must be UTF-8 YAML text"
         ) from None
+
+
+def _budget(text: str) -> int:
+    """How many nodes `text` may expand to through its aliases (see MIN_EXPANSION_BUDGET)."""
+    return max(MIN_EXPANSION_BUDGET, len(text) // 4)
+
+
+def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Document:
+    node = _composed(text, path, measure_depth=measure_depth)
     if node is None:
         return Document(path, SDict(), has_int_keys=False, has_tags=False, has_dollars=False, text=text)
-    builder = _Builder(path, max(MIN_EXPANSION_BUDGET, len(text) // 4))
+    builder = _Builder(path, _budget(text))
     data = builder.build(node)
     root = Position(node.start_mark.line + 1, node.start_mark.column + 1)
     tags = "!reset" in text or "!override" in text  # (a comment that names one just says "maybe")

@@ -593,3 +593,65 @@ def test_dump_writes_each_value_as_scalar_does_however_often_it_repeats(data: di
     assert yamlio.dump({"s": data, "t": data}) == "s:\n" + "".join(
         f"  {line}\n" for line in expected
     ) + "t:\n" + "".join(f"  {line}\n" for line in expected)
+
+
+def _typed(value: object) -> object:
+    """`value` with each scalar's type beside it and each mapping's keys in order (`1`, `True` and
+    `1.0` are equal in Python; a reader must give the same one)."""
+    if isinstance(value, dict):
+        return ("map", [(_typed(key), _typed(item)) for key, item in value.items()])
+    if isinstance(value, list):
+        return ("list", [_typed(item) for item in value])
+    if isinstance(value, Tagged):
+        return ("tagged", value.tag, _typed(value.value))
+    return (type(value).__name__, repr(value))
+
+
+#: Anchors the drawn lines below refer to (sources of `<<:` merges that share keys among them).
+_ANCHORS = "x: &x {a: 1, p: 0}\ny: &y {p: 1, q: [1, 2]}\nu: &u {p: 2, a: 3}\nz: &z [1, 2]\ntop:\n"
+#: Entries of a mapping a read can meet, each on its lines: aliases and `<<:` merges (of one source
+#: and of several, inline or block, later keys over merged ones), duplicate and non-text keys,
+#: numbers, words, compose's tags, flow and block collections. A few do not read (an alias of an
+#: anchor not yet written, a merge of a list).
+_ENTRIES = [
+    "a: 1", "<<: *x", "<<: *y", "<<: [*x, *y]", "<<: [*y, *u]", "<<: [*u, *y, {p: 4}]", "<<: {t: 1}", "<<: *z",
+    "<<: *w", "d: *x", "e:\n  - 1\n  - *y\n  - <<: *u\n    a: 5\n  - {r: 0x10}", "f: !reset", "g: !override [1]",
+    "h: yes", "i: 1_000", "j: 2001-12-14", "1: one", "null: n", "true: t", "a: 2", "'<<': q", "p: 9",
+    "k: [a, {b: *y}]", "l: |\n  text", "m: &w {a: 0, p: [*z]}", "n: *z", "o: ~", "q: .inf", "s: -0o17",
+    "t: 'x'", "v:\n  <<: [*u, *x]\n  p: 3\n  <<: *y", "c: &c\n  <<: *u\n  b: 1", "r: *c",
+]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_ENTRIES), max_size=10))
+def test_read_data_is_the_data_parse_document_reads(entries: list[str]) -> None:
+    """`read_data` (no positions: the fix planners' read-back) gives what `parse_document` gives,
+    types and key order included, and refuses what it refuses, with the same error."""
+    text = _ANCHORS + "".join("".join(f"  {line}\n" for line in entry.split("\n")) for entry in entries)
+    try:
+        expected = parse_document(text, "t.yml").data
+    except InputError as err:
+        with pytest.raises(InputError) as raised:
+            yamlio.read_data(text, "t.yml")
+        assert (raised.value.message, raised.value.where) == (err.message, err.where)
+        return
+    assert _typed(yamlio.read_data(text, "t.yml")) == _typed(expected)
+
+
+def test_read_data_of_every_corpus_file_and_hostile_shape_is_parse_documents() -> None:
+    from bench.hostile import SHAPES
+    from tests.conftest import CORPUS
+
+    texts = [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.y*ml"))]
+    for shape in SHAPES:
+        made = shape.make(min(shape.size(0.02), 20_000))
+        texts.extend(made.values() if isinstance(made, dict) else [made])
+    for text in texts:
+        try:
+            expected = parse_document(text, "in.yml").data
+        except InputError as err:
+            with pytest.raises(InputError) as raised:
+                yamlio.read_data(text, "in.yml")
+            assert raised.value.message == err.message
+            continue
+        assert _typed(yamlio.read_data(text, "in.yml")) == _typed(expected)

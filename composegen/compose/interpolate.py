@@ -439,8 +439,13 @@ def _walk(
         out: dict[Any, Any] | None = None
         # (the services, or the entries of an environment: every key steps to the one `*` node)
         every = step(casts, "*") if len(casts) == 1 and len(casts[0]) == 1 else None
+        # without a `$`, a key no cast pattern names (nor `*`) leads to nothing to do: skipped
+        # without a call (a service's `image` and `restart`, of every service)
+        named = casts[0] if not dollars and len(casts) == 1 and "*" not in casts[0] else None
         for key, item in value.items():
             if casts:
+                if named is not None and key not in named:
+                    continue
                 below = every or step(casts, key)
                 if _unchanged(item, below):
                     continue  # nothing to substitute, nothing to cast

@@ -540,12 +540,13 @@ def _apply_unique(value: Any, node: Mapping[str | None, Any]) -> Any:
         if isinstance(value, SList) and _same(unique, value):
             return value  # nothing removed: the list as it is (and its parents need no copy)
         return unique
-    if not is_mapping(value):
+    if not (isinstance(value, dict) or is_mapping(value)):  # (a dict, most often: no call)
         return value
     out: SDict | None = None
+    star = node.get("*")
     for key, item in value.items():
         child = node.get(key) if isinstance(key, str) else None
-        child = child if child is not None else node.get("*")
+        child = child if child is not None else star
         if child is None or isinstance(item, _SCALARS) or not isinstance(item, (dict, list, Mapping)):
             continue
         new = _apply_unique(item, child)

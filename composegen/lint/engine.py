@@ -76,10 +76,11 @@ def run_rule(
     origin_of = ctx.origin
     new = tuple.__new__  # a Finding of every field, without the keyword-reading constructor: one per finding
     for violation in rule.check(ctx, merged):
-        # `position`, inline: a large stack has a finding or more per service
-        origin = violation.origin or origin_of(violation.path)
+        # (its fields at once, not one attribute at a time: a large stack has a finding or more per service)
+        path, message, service, fix, chosen, origin = violation
+        # `position`, inline
+        origin = origin or origin_of(path)
         file, line, column = position(ctx, violation) if origin is None else origin
-        chosen = violation.severity
         if chosen is None:
             if default is None:
                 default = rule.severity_for(ctx.usage)
@@ -94,10 +95,10 @@ def run_rule(
                     code,
                     name,
                     chosen,
-                    violation.message,
-                    violation.service,
-                    violation.fix,
-                    violation.path,
+                    message,
+                    service,
+                    fix,
+                    path,
                     value_digest(ctx, violation) if digests else "",
                     None,  # suppression
                 ),

@@ -4,9 +4,11 @@ which the lint run assembles). The reporters import this module only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
-from operator import itemgetter
+from functools import partial
+from itertools import chain, compress, islice, repeat
+from operator import attrgetter, eq, itemgetter, ne
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
@@ -62,6 +64,14 @@ class Violation(NamedTuple):
     origin: Origin | None = None  # an exact place, when the key path alone would point elsewhere
 
 
+#: A `Violation` of all six fields, built in C: `new_violation((path, message, service, fix, severity,
+#: origin))`. The rules that flag each service of a large stack make tens of thousands, and
+#: `Violation(...)` runs a Python constructor for each.
+new_violation: Callable[[tuple[KeyPath, str, str | None, Fix | None, Severity | None, Origin | None]], Violation] = (
+    partial(tuple.__new__, Violation)
+)
+
+
 class Suppression(NamedTuple):
     """Why a finding does not count: `inSource` (a `# composegen:` directive in the file) or
     `external` (a baseline file), as SARIF names them."""
@@ -114,6 +124,11 @@ class Finding(NamedTuple):
         show 200,000 findings at the file's name as displayed)."""
         return Finding._make((file, *self[1:]))
 
+    def with_digest(self, digest: str) -> Finding:
+        """This finding with `digest`: `_replace(digest=digest)`, as `with_file` (SARIF gives each
+        of 25,000 results its digest)."""
+        return Finding._make((*self[:10], digest, self[11]))
+
     @property
     def key(self) -> tuple[str, int, int, str, str, Severity, str, str | None]:
         return self[:8]  # every field but `fix`
@@ -144,12 +159,15 @@ def unique(findings: Iterable[Finding]) -> list[Finding]:
     Sorted first (a stable sort keeps findings that tie in the order they came), then each is
     compared only with those kept before it with the same `ORDER` (findings with one `key` tie):
     a lint run can hold 200,000 findings, and hashing every key cost more than the sort."""
+    ordered = sorted(findings, key=ORDER)
+    places = list(map(ORDER, ordered))
+    if all(map(ne, places, islice(places, 1, None))):  # (in C) no two findings tie: each is kept
+        return ordered
     kept: list[Finding] = []
     keep = kept.append
     place: tuple[Any, ...] = ()  # `ORDER` of the findings in kept[start:]
     start = 0
-    for finding in sorted(findings, key=ORDER):
-        here = ORDER(finding)
+    for finding, here in zip(ordered, places, strict=True):
         if here != place:
             place, start = here, len(kept)
             keep(finding)
@@ -173,14 +191,21 @@ def sarif_results(
     left_out = len(findings) + len(suppressed) - limit
     if left_out <= 0:
         return findings, suppressed, 0
-    most_severe = sorted(findings, key=_most_severe_first)[:limit]
-    room = limit - len(most_severe)
-    return most_severe, sorted(suppressed, key=_most_severe_first)[:room], left_out
+    most_severe = _most_severe_first(findings, limit)
+    return most_severe, _most_severe_first(suppressed, limit - len(most_severe)), left_out
 
 
-def _most_severe_first(finding: Finding) -> int:
-    """A sort key: errors, then warnings, then notes."""
-    return -_RANKS[finding.severity.value]
+#: The severities, most severe first.
+_MOST_SEVERE_FIRST = sorted(Severity, key=lambda severity: -_RANKS[severity.value])
+
+
+def _most_severe_first(findings: Sequence[Finding], limit: int) -> list[Finding]:
+    """The first `limit` of `findings` sorted (stably) by severity, errors first: each severity's
+    findings in their order, picked in C (a large stack has 200,000 findings to sort by three
+    values, and a sort key in Python costs a call for each)."""
+    severities = list(map(attrgetter("severity"), findings))
+    each = (compress(findings, map(eq, severities, repeat(severity))) for severity in _MOST_SEVERE_FIRST)
+    return list(islice(chain.from_iterable(each), max(limit, 0)))
 
 
 class RuleInfo(NamedTuple):
@@ -228,3 +253,6 @@ class Report(NamedTuple):
     #: findings and suppressed findings not in `findings` and `suppressed` (SARIF writes at most
     #: SARIF_MAX_RESULTS; the exit code still counts them all)
     left_out: int = 0
+    #: `findings` are in `ORDER` already (a lint run's, as `unique` left them): the text reporter
+    #: shows them as they are, without sorting 200,000 findings a second time
+    in_order: bool = False

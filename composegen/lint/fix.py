@@ -25,7 +25,7 @@ from composegen.errors import ComposegenError
 from composegen.lint.finding import Edit, Finding, Fix
 from composegen.lint.fix_text import plan_text
 from composegen.lint.line_diff import opcodes, unified_diff
-from composegen.yamlio import Document, dump_roundtrip, load_roundtrip, parse_document, read_text
+from composegen.yamlio import Document, dump_roundtrip, load_roundtrip, read_data, read_text
 
 
 class EditError(Exception):
@@ -256,8 +256,14 @@ def carry_over(original: str, before: str, after: str) -> str | None:
 # --- planning --------------------------------------------------------------------------------------
 
 
-def _fix_key(fix: Fix) -> str:
-    return repr([(e.file, e.path, e.action, e.value) for e in fix.edits])
+def _fix_key(fix: Fix) -> object:
+    """What makes two fixes one: their edits' reprs; or the edits themselves, where they compare
+    as their reprs do (text values, keys of text or int: the common case, a fix on each of
+    thousands of services, without writing a repr for each)."""
+    for edit in fix.edits:
+        if not isinstance(edit.value, str) or not all(isinstance(k, str) or type(k) is int for k in edit.path):
+            return repr([(e.file, e.path, e.action, e.value) for e in fix.edits])
+    return fix.edits
 
 
 def _resolve(file: str, cwd: Path) -> Path:
@@ -282,7 +288,7 @@ def resolver(cwd: Path) -> Callable[[str], Path]:
 def plan(findings: Iterable[Finding], cwd: Path, display: Any = str, documents: Iterable[Document] = ()) -> FixPlan:
     """The changes the fixes of `findings` make, file by file; nothing is written. `documents`:
     files as lint read them (a file whose text is still one of theirs is not parsed again)."""
-    fixes: dict[str, tuple[Fix, list[Finding]]] = {}
+    fixes: dict[object, tuple[Fix, list[Finding]]] = {}
     for finding in findings:
         if finding.fix is None or not finding.fix.edits:
             continue
@@ -292,7 +298,8 @@ def plan(findings: Iterable[Finding], cwd: Path, display: Any = str, documents: 
     skipped: list[str] = []
     resolve = resolver(cwd)
     for fix, found in fixes.values():
-        files = {resolve(e.file) for e in fix.edits}
+        # (a fix of one edit, most often: its one file without a set)
+        files = {resolve(fix.edits[0].file)} if len(fix.edits) == 1 else {resolve(e.file) for e in fix.edits}
         if len(files) != 1:
             skipped.append(f"{found[0].code}: {fix.description}: edits span several files, apply it by hand")
             continue
@@ -357,6 +364,6 @@ def _plan_file(
 
 def _same_data(text: str, expected: str, path: str) -> bool:
     try:
-        return bool(parse_document(text, path).data == parse_document(expected, path).data)
+        return bool(read_data(text, path) == read_data(expected, path))
     except ComposegenError:
         return False

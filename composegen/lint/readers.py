@@ -8,6 +8,7 @@ holds its own check and nothing another rule needs.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -214,10 +215,22 @@ def services_in_role(ctx: LintContext, role: str) -> list[tuple[str, Mapping[str
     return by_role.get(role, [])
 
 
+def fragments(ctx: LintContext) -> frozenset[str]:
+    """The names of the services that `is_fragment`: found once per stack for the rules that ask
+    of every service."""
+    found: frozenset[str] | None = ctx.shared.get("fragments")
+    if found is None:
+        found = ctx.shared["fragments"] = frozenset(
+            name for name, service in ctx.services() if is_fragment(ctx, service)
+        )
+    return found
+
+
 def is_fragment(ctx: LintContext, service: Mapping[str, Any]) -> bool:
     """A service of a file linted alone that has neither image nor build: part of an override
     file, whose base may set what it lacks."""
-    return ctx.mode == "file" and no_image_or_build(service)
+    # (`no_image_or_build`, inline: several rules ask of every service)
+    return ctx.mode == "file" and "image" not in service and "build" not in service
 
 
 # --- loading problems and fragments --------------------------------------------------------------
@@ -358,6 +371,11 @@ def walk(data: Any, keys: KeyPath) -> tuple[bool, Any]:
     """(found, value) at `keys` of plain document data (tags unwrapped)."""
     node = data
     for key in keys:
+        if isinstance(node, dict):  # (most steps: `has_child`'s first case, inline)
+            if key not in node:
+                return False, None
+            node = node[key]
+            continue
         if isinstance(node, Tagged):
             node = node.value
         if not has_child(node, key):
@@ -1120,13 +1138,23 @@ _LLM_WORDS = re.compile(r"(?i)vllm|text-generation|llama|ollama")
 def may_serve_llm(ctx: LintContext, name: str, service: Mapping[str, Any]) -> bool:
     """Whether the service may run an LLM server: role `llm`, or its image, command or entrypoint
     names one. The runtime facts say for sure; this keeps a plain file from paying for them."""
-    if ctx.role(name) == "llm":
-        return True
+    return ctx.role(name) == "llm" or _names_an_llm_server(service)
+
+
+def _names_an_llm_server(service: Mapping[str, Any]) -> bool:
+    """Whether the service's image, command or entrypoint names an LLM server (`_LLM_WORDS`)."""
     for key in ("image", "command", "entrypoint"):
         value = service.get(key)
-        if value and _LLM_WORDS.search(str(value)):
+        if value and _names_llm_server(str(value)):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_llm_server(text: str) -> bool:
+    """Whether `text` holds one of `_LLM_WORDS`: searched once per distinct text (the services
+    merged from one anchor share their image)."""
+    return _LLM_WORDS.search(text) is not None
 
 
 def llm_services(ctx: LintContext) -> list[tuple[str, Mapping[str, Any]]]:
@@ -1134,7 +1162,10 @@ def llm_services(ctx: LintContext) -> list[tuple[str, Mapping[str, Any]]]:
     for the rules about LLM servers, which leave every other service alone."""
     found: list[tuple[str, Mapping[str, Any]]] | None = ctx.shared.get("llm_services")
     if found is None:
-        found = ctx.shared["llm_services"] = [(n, s) for n, s in ctx.services() if may_serve_llm(ctx, n, s)]
+        llm = {name for name, _ in services_in_role(ctx, "llm")}
+        found = ctx.shared["llm_services"] = [
+            (name, service) for name, service in ctx.services() if name in llm or _names_an_llm_server(service)
+        ]
     return found
 
 

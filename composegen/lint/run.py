@@ -64,7 +64,7 @@ class LintOptions(NamedTuple):
 class LintRun(NamedTuple):
     """What one lint run found, read and ran."""
 
-    findings: list[Finding]
+    findings: list[Finding]  # in `ORDER` (`unique`'s), which the report relies on
     files: list[str]  # every file linted (as given, or absolute)
     errors: list[str]  # one line per file or stack that could not be read (not in `files`)
     rules: list[Rule]
@@ -444,8 +444,8 @@ def report(run: LintRun, options: LintOptions, fixed: int = 0) -> Report:
     )
     if run.digest is not None:
         digest = run.digest
-        findings = [f._replace(digest=digest(f)) for f in findings]
-        suppressed = [f._replace(digest=digest(f)) for f in suppressed]
+        findings = [f.with_digest(digest(f)) for f in findings]
+        suppressed = [f.with_digest(digest(f)) for f in suppressed]
     every = [*findings, *suppressed]
     shown_file = {file: display_path(file, options.cwd) for file in {f.file for f in every}}
     renamed = {file: name for file, name in shown_file.items() if name != file}
@@ -463,4 +463,5 @@ def report(run: LintRun, options: LintOptions, fixed: int = 0) -> Report:
         fixed=fixed,
         fixes=fix_texts(shown, options.cwd, run.documents) if fmt == "sarif" else {},
         left_out=left_out,
+        in_order=shown is run.findings,  # (the run's findings, in `unique`'s order, as they are)
     )

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from composegen.cli.lint_output import main
 from composegen.lint.finding import Edit, Finding, Fix, Severity
-from composegen.lint.fix import EditError, FileChange, FixPlan, apply_edit, carry_over, plan
+from composegen.lint.fix import EditError, FileChange, FixPlan, _fix_key, apply_edit, carry_over, plan
 from composegen.lint.run import LintOptions
-from composegen.yamlio import dump_roundtrip, load_roundtrip, parse_document
+from composegen.yamlio import Timestamp, dump_roundtrip, load_roundtrip, parse_document
 
 STACK = """\
 # the shop stack
@@ -272,3 +274,29 @@ def test_a_diff_says_which_line_has_no_newline_as_diff_does(name: str, before: s
     lines = difflib.unified_diff(before.splitlines(True), after.splitlines(True), "a/f.yml", "b/f.yml")
     expected = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
     assert FixPlan((change,), 1, ()).diff() == expected
+
+
+#: Edit values and keys that are equal in Python but not in their reprs (`1`, `True`, `1.0`; a
+#: time kept as text and the text), and lists.
+_EDIT_VALUES = st.sampled_from(["x", "1", 1, True, 1.0, Timestamp("2001-12-14"), "2001-12-14", ["x"], None])
+_EDIT_KEYS = st.sampled_from(["services", "web", "1", 1, True, 1.0])
+_FIXES = st.builds(
+    lambda edits: Fix("d", tuple(edits)),
+    st.lists(
+        st.builds(Edit, st.just("c.yml"), st.lists(_EDIT_KEYS, max_size=3).map(tuple), st.just("append"), _EDIT_VALUES),
+        min_size=1,
+        max_size=2,
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_FIXES, _FIXES)
+def test_two_fixes_are_one_where_their_edits_reprs_are(one: Fix, other: Fix) -> None:
+    """`_fix_key` (the edits themselves where they compare as their reprs do) against the reprs."""
+
+    def slow(fix: Fix) -> str:
+        return repr([(e.file, e.path, e.action, e.value) for e in fix.edits])
+
+    assert (_fix_key(one) == _fix_key(other)) == (slow(one) == slow(other))
+    assert _fix_key(one) == _fix_key(Fix("d", tuple(Edit(*e) for e in one.edits)))

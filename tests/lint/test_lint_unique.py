@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from composegen.lint.finding import Edit, Finding, Fix, Severity, unique
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from composegen.lint.finding import ORDER, Edit, Finding, Fix, Severity, Suppression, unique
 
 
 def _finding(line: int, code: str, service: str, message: str = "m", fix: Fix | None = None) -> Finding:
@@ -30,3 +33,30 @@ def test_with_file_is_replace_of_the_file() -> None:
         moved = finding.with_file("shown.yml")
         assert moved == finding._replace(file="shown.yml")
         assert type(moved) is Finding
+        digested = finding._replace(suppression=Suppression("external", "known")).with_digest("abc")
+        assert digested == finding._replace(digest="abc", suppression=Suppression("external", "known"))
+        assert type(digested) is Finding
+
+
+FINDINGS = st.builds(
+    _finding,
+    st.integers(1, 3),
+    st.sampled_from(["CG101", "CG107"]),
+    st.sampled_from(["a", "b"]),
+    st.sampled_from(["m", "n"]),
+    st.sampled_from([None, Fix("add it", (Edit("c.yml", ("services", "a"), "set", 1),))]),
+).flatmap(lambda f: st.sampled_from([f, f._replace(severity=Severity.info), f._replace(column=1)]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FINDINGS, max_size=12))
+def test_unique_is_the_first_of_each_key_in_display_order(findings: list[Finding]) -> None:
+    """Against the slow way: the first finding of each `key`, sorted (stably) by `ORDER`; with and
+    without findings that tie (its shortcut: none tie)."""
+    first: dict[object, Finding] = {}
+    for finding in findings:
+        first.setdefault(finding.key, finding)
+    expected = sorted(first.values(), key=ORDER)
+    found = unique(findings)
+    assert found == expected
+    assert [f.fix for f in found] == [f.fix for f in expected]

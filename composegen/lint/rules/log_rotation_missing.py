@@ -41,8 +41,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import is_fragment, written_with_variable
+from composegen.lint.finding import Severity, Violation, new_violation
+from composegen.lint.readers import fragments, written_with_variable
 
 CODE = "CG603"
 NAME = "log-rotation-missing"
@@ -51,9 +51,10 @@ SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info}
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    fragment_names = fragments(ctx)  # (`is_fragment` of each service, found once)
     for name, service in ctx.services():
         logging = service.get("logging")
-        if is_fragment(ctx, service):
+        if name in fragment_names:
             continue  # its base may set it
         if logging is not None and not isinstance(logging, Mapping):
             continue  # schema-invalid reports it
@@ -75,9 +76,14 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         ):
             continue  # the environment decides
         path = ("services", name, "logging") if logging is not None else ("services", name)
-        yield Violation(
-            path,
-            f"service {name!r} logs with json-file and no max-size: the log grows until the disk is full; "
-            'set logging.options.max-size (e.g. "10m")',
-            name,  # service (positional: a finding per service, and keywords cost a Violation twice the time)
+        yield new_violation(
+            (
+                path,
+                f"service {name!r} logs with json-file and no max-size: the log grows until the disk is full; "
+                'set logging.options.max-size (e.g. "10m")',
+                name,  # service
+                None,  # fix
+                None,  # severity: the rule's
+                None,  # origin: its key's
+            )
         )

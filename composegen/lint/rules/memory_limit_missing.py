@@ -38,7 +38,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Severity, Violation
+from composegen.lint.finding import Severity, Violation, new_violation
 
 CODE = "CG101"
 NAME = "memory-limit-missing"
@@ -61,4 +61,4 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
         if ctx.mode == "file" and "image" not in service and "build" not in service:
             continue  # a fragment of an override file: its base may set the limit
         if _limit(service) is None:
-            yield Violation(("services", name), f"service {name!r} has no memory limit", name)  # (service)
+            yield new_violation((("services", name), f"service {name!r} has no memory limit", name, None, None, None))

@@ -41,8 +41,8 @@ from typing import Any
 
 from composegen.compose.tree import key_origin
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Edit, Fix, Severity, Violation
-from composegen.lint.readers import is_fragment, shares_text, walk
+from composegen.lint.finding import Edit, Fix, Severity, Violation, new_violation
+from composegen.lint.readers import fragments, shares_text, walk
 from composegen.yamlio import Document, KeyPath
 
 CODE = "CG503"
@@ -53,6 +53,8 @@ SEVERITY_BY_USAGE = {"prod": Severity.warning}
 FIXABLE = True
 
 VALUE = "no-new-privileges:true"
+#: A named tuple of all its fields (`Edit`, `Fix`), without the constructor that reads them by name.
+_new = tuple.__new__
 _OPTION = re.compile(r"^\s*no-new-privileges\s*(?:[:=]\s*(?P<value>\S*))?\s*$", re.IGNORECASE)
 
 
@@ -101,19 +103,20 @@ def fix_for(ctx: LintContext, name: str) -> Fix | None:
         edit = Edit(doc.path, path, "set", [*written, VALUE])
     elif found and written is not None and not isinstance(written, list):
         return None  # not a list: schema-invalid reports it
-    else:
-        edit = Edit(doc.path, path, "append", VALUE)
-    return Fix(f"add {VALUE} to services.{name}.security_opt", (edit,))
+    else:  # (the common case, once per service: built without the keyword-reading constructors)
+        edit = _new(Edit, (doc.path, path, "append", VALUE))
+    return _new(Fix, (f"add {VALUE} to services.{name}.security_opt", (edit,)))
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     if ctx.target == "swarm":
         return  # `docker stack deploy` ignores security_opt (facts/compose-spec.md): CG402 says so
+    fragment_names = fragments(ctx)  # (`is_fragment` of each service, found once)
     for name, service in ctx.services():
-        if is_fragment(ctx, service):
+        if name in fragment_names:
             continue  # its base may set it
         entries = service.get("security_opt")
-        state = setting(entries)
+        state = setting(entries) if entries is not None else None  # (most services set none)
         if state is True:
             continue
         if state is False:
@@ -123,10 +126,14 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
                 service=name,
             )
             continue
-        yield Violation(
-            ("services", name, "security_opt") if "security_opt" in service else ("services", name),
-            f"service {name!r} does not set security_opt no-new-privileges:true: setuid binaries in the "
-            "image can raise a process to root",
-            name,  # service (positional: a finding per service, and keywords cost a Violation twice the time)
-            fix_for(ctx, name),  # fix
+        yield new_violation(
+            (
+                ("services", name, "security_opt") if "security_opt" in service else ("services", name),
+                f"service {name!r} does not set security_opt no-new-privileges:true: setuid binaries in the "
+                "image can raise a process to root",
+                name,  # service
+                fix_for(ctx, name),  # fix
+                None,  # severity: the rule's
+                None,  # origin: its key's
+            )
         )

@@ -38,8 +38,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import dig, is_fragment
+from composegen.lint.finding import Severity, Violation, new_violation
+from composegen.lint.readers import dig, fragments
 
 CODE = "CG107"
 NAME = "pids-limit-missing"
@@ -48,9 +48,13 @@ SEVERITY_BY_USAGE = {"prod": Severity.warning}
 
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
+    fragment_names = fragments(ctx)  # (`is_fragment` of each service, found once)
     for name, service in ctx.services():
-        if is_fragment(ctx, service):
+        if name in fragment_names:
             continue
-        if dig(service, "deploy", "resources", "limits", "pids") is not None or service.get("pids_limit") is not None:
+        if service.get("pids_limit") is not None:
             continue
-        yield Violation(("services", name), f"service {name!r} has no pids limit", name)  # (service)
+        # (most services have no `deploy`: and then no call to look into it)
+        if "deploy" in service and dig(service, "deploy", "resources", "limits", "pids") is not None:
+            continue
+        yield new_violation((("services", name), f"service {name!r} has no pids limit", name, None, None, None))

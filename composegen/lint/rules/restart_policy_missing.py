@@ -39,7 +39,7 @@ from typing import Any
 from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import is_fragment
+from composegen.lint.readers import fragments
 
 CODE = "CG602"
 NAME = "restart-policy-missing"
@@ -80,10 +80,11 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     if ctx.target == "swarm":
         return  # Swarm's default policy is `condition: any`
     one_shot = one_shot_services(ctx)
+    fragment_names = fragments(ctx)  # (`is_fragment` of each service, found once)
     for name, service in ctx.services():
         if name in one_shot or _has_policy(service):
             continue
-        if is_fragment(ctx, service):
+        if name in fragment_names:
             continue  # its base may set it
         if runs_once(ctx, name, service):
             continue

@@ -41,8 +41,8 @@ from typing import Any
 
 from composegen.compose.syntax import go_format
 from composegen.lint.context import LintContext
-from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import is_fragment, written_with_variable
+from composegen.lint.finding import Severity, Violation, new_violation
+from composegen.lint.readers import fragments, services_in_role, written_with_variable
 
 CODE = "CG504"
 NAME = "root-user"
@@ -63,20 +63,28 @@ def is_root(user: str) -> bool:
 
 def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     skip = {str(r) for r in options.get("skip_roles", ())}
+    # the services of those roles, found once (not a role asked of every service)
+    skipped = {name for role in skip for name, _ in services_in_role(ctx, role)}
+    fragment_names = fragments(ctx)  # (`is_fragment` of each service, found once)
     for name, service in ctx.services():
-        if skip and ctx.role(name) in skip:
+        if name in skipped:
             continue
         user = service.get("user")
         if user is None or (isinstance(user, str) and not user.strip()):
             if "user" in service and written_with_variable(ctx, ("services", name, "user")):
                 continue  # `${UID}` left unset here: the environment decides
-            if is_fragment(ctx, service):
+            if name in fragment_names:
                 continue  # its base may set it
-            yield Violation(
-                ("services", name),
-                f"service {name!r} sets no user: it runs as the image's USER, root unless the image "
-                "sets one; set `user:` to an unprivileged uid",
-                name,  # service (positional: a finding per service, and keywords cost a Violation twice the time)
+            yield new_violation(
+                (
+                    ("services", name),
+                    f"service {name!r} sets no user: it runs as the image's USER, root unless the image "
+                    "sets one; set `user:` to an unprivileged uid",
+                    name,  # service
+                    None,  # fix
+                    None,  # severity: the rule's
+                    None,  # origin: its key's
+                )
             )
         elif is_root(go_format(user)):
             yield Violation(
