@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from composegen import json_text
 from composegen.sizing.model import ServicePlan, StackPlan
-from composegen.sizing.quantity import Quantity, as_dict, as_json_text, explain_lines, written_alike
+from composegen.sizing.quantity import Quantity, as_dict, as_json_text, explain_lines, itself, written_alike
 
 
 def _section(title: str, q: Quantity | None, shown: set[Quantity] | None = None) -> list[str]:
@@ -181,12 +181,8 @@ def stack_text(stack: StackPlan) -> str:
 
 
 #: What `service_json` and `stack_json` make of a quantity: its dictionary (`as_dict`), or the
-#: quantity itself (`_kept`: for `ExplainOutcome.json_pieces`, which writes each once).
+#: quantity itself (`itself`: for `ExplainOutcome.json_pieces`, which writes each once).
 AsData = Callable[[Quantity], object]
-
-
-def _kept(q: Quantity) -> Quantity:
-    return q
 
 
 def _q(q: Quantity | None, as_data: AsData) -> object:
@@ -309,7 +305,7 @@ class ExplainOutcome(NamedTuple):
     def json_pieces(self) -> list[str]:
         """The text json.dumps(self.as_json(), indent=2) writes, in pieces (json_text.py), each
         quantity's written once for equal ones at one depth (`QuantityTexts`)."""
-        data = service_json(self.chosen, _kept) if self.chosen is not None else stack_json(self.stack, _kept)
+        data = service_json(self.chosen, itself) if self.chosen is not None else stack_json(self.stack, itself)
         return json_text.pieces(data, {Quantity: QuantityTexts()})
 
 

@@ -229,8 +229,7 @@ def fragments(ctx: LintContext) -> frozenset[str]:
 def is_fragment(ctx: LintContext, service: Mapping[str, Any]) -> bool:
     """A service of a file linted alone that has neither image nor build: part of an override
     file, whose base may set what it lacks."""
-    # (`no_image_or_build`, inline: several rules ask of every service)
-    return ctx.mode == "file" and "image" not in service and "build" not in service
+    return ctx.mode == "file" and no_image_or_build(service)
 
 
 # --- loading problems and fragments --------------------------------------------------------------

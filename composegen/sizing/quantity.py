@@ -205,7 +205,7 @@ def as_json_text(q: Quantity, pad: str, part_text: Callable[[Quantity, str], str
     name, value, unit, formula, source = q.name, q.value, q.unit, q.formula, q.source
     kind = q.source_kind
     if not _written_plainly(name, value, unit, formula, source, kind):
-        return "".join(json_text.pieces(as_dict(q, _kept), {Quantity: part_text}, pad))
+        return "".join(json_text.pieces(as_dict(q, itself), {Quantity: part_text}, pad))
     inner = pad + "  "
     text = [
         f'{{\n{inner}"name": {string_text(name)},\n{inner}"value": {_number_text(value)},\n'
@@ -237,7 +237,9 @@ def _number_text(value: float) -> str:
     return int.__repr__(value) if type(value) is int else float_text(value)
 
 
-def _kept(q: Quantity) -> Quantity:
+def itself(q: Quantity) -> Quantity:
+    """A quantity as it is (`as_dict`'s `parts_as`, and explain's data, whose JSON text writes
+    each quantity once)."""
     return q
 
 
