@@ -3,11 +3,13 @@
     python bench/hostile.py                        # every shape, at 1/4, 1/2 and 1 of 1 MB
     python bench/hostile.py --shapes ports-range command-letters --timeout 30
     python bench/hostile.py --sizes 0.1 0.2 0.4    # fractions of the 1 MB cap
+    python bench/hostile.py --sizes 1 --repeat 3   # the least of 3 runs each (a shared host)
 
 Each shape is a compose file (for port ranges, a range's width) made at each size in a temporary
 project folder; `composegen lint` (also `--format sarif` and `--diff`, which plan every fix) and
 `composegen render --profile prod` run on it as whole processes (the console script beside this
-interpreter), once each; `--commands render-swarm export-k8s explain explain-json` times those too.
+interpreter), once each (`--repeat N`: N times, the least kept: on a shared host one run of the
+same command moved by 40 %); `--commands render-swarm export-k8s explain explain-json` times those too.
 The table gives the CPU seconds of each run, user and system (the machine may be shared: a wall
 clock would time the neighbours too). The targets (issue 12): at most 2 s for any input of at most
 1 MB, and time in proportion to size. Proportion is judged on the time beyond a trivial file's
@@ -26,6 +28,7 @@ import argparse
 import itertools
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -228,8 +231,11 @@ def run_once(args: Sequence[str], folder: Path, timeout: float) -> Run:
     return Run(seconds, done.returncode)
 
 
-def time_files(folders: Iterator[Path], made: str | dict[str, str], command: str, timeout: float) -> Run:
-    """`command` in a new project folder holding `made` (a compose file's text, or files).
+def time_files(
+    folders: Iterator[Path], made: str | dict[str, str], command: str, timeout: float, repeat: int = 1
+) -> Run:
+    """`command` in a new project folder holding `made` (a compose file's text, or files), `repeat`
+    times, each in a folder of its own: the fastest run (a run stopped at the timeout ends it).
 
     Each run gets a folder of its own and none is deleted before the bench ends: deleting the
     last run's 7,500 manifests just before the next run writes its own made ext4 skip every
@@ -238,11 +244,16 @@ def time_files(folders: Iterator[Path], made: str | dict[str, str], command: str
     new files that take 0.15 s in a folder with no deletions behind it: the bench's cleanup
     timed, not composegen."""
     files = made if isinstance(made, dict) else {"docker-compose.yml": made}
-    folder = next(folders)
-    folder.mkdir()
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return run_once(COMMANDS[command], folder, timeout)
+    runs: list[Run] = []
+    for _ in range(repeat):
+        folder = next(folders)
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        runs.append(run_once(COMMANDS[command], folder, timeout))
+        if runs[-1].code is None:
+            return runs[-1]
+    return min(runs, key=lambda run: run.seconds)
 
 
 def cell(run: Run) -> str:
@@ -287,12 +298,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", type=float, nargs="*", default=[0.25, 0.5, 1.0], help="fractions of 1 MB")
     parser.add_argument("--commands", nargs="*", choices=list(COMMANDS), default=list(DEFAULT_COMMANDS))
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a run is stopped")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each cell, the least kept (default 1)")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat takes 1 or more")
+    if shutil.which(script("composegen")) is None:
+        parser.error("no composegen console script beside this interpreter or on PATH: run it with the venv's python")
     shapes = [s for s in SHAPES if not args.shapes or s.name in args.shapes]
     fractions = sorted(args.sizes)
     met = True
+    runs = "one run" if args.repeat == 1 else f"the least of {args.repeat} runs"
     lines = [
-        f"`python bench/hostile.py`: CPU seconds of one run each, whole process, Python {sys.version.split()[0]}, "
+        f"`python bench/hostile.py`: CPU seconds of {runs} each, whole process, Python {sys.version.split()[0]}, "
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start.",
         "",
         "| shape | command | " + " | ".join(f"size {f:g} (s)" for f in fractions) + " | ≤ 2 s | growth |",
@@ -302,14 +319,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         folders = (Path(tmp) / f"project-{n}" for n in itertools.count())
         for command in args.commands:
             time_files(folders, TRIVIAL, command, args.timeout)  # warm: page cache, bytecode
-        baselines = {c: time_files(folders, TRIVIAL, c, args.timeout).seconds for c in args.commands}
+        baselines = {c: time_files(folders, TRIVIAL, c, args.timeout, args.repeat).seconds for c in args.commands}
         for shape in shapes:
             for command in args.commands:
                 points: list[tuple[int, Run]] = []
                 for fraction in fractions:
                     size = shape.size(fraction)
                     made = shape.make(size)
-                    run = time_files(folders, made, command, args.timeout)
+                    run = time_files(folders, made, command, args.timeout, args.repeat)
                     points.append((size, run))
                     total = sum(map(len, made.values())) if isinstance(made, dict) else len(made)
                     label = f"{shape.name} {command} {size} {shape.what} ({total} bytes)"
