@@ -108,11 +108,24 @@ def remove_stale_temps_in(folder: Path, names: Collection[str]) -> list[Path]:
             for dot in (i for i, char in enumerate(name) if char == "." and name[1:i] in wanted):
                 pid = name[dot + 1 :].split(".", 1)[0]
                 if pid.isascii() and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-                    with contextlib.suppress(FileNotFoundError):
-                        Path(entry.path).unlink()
+                    with contextlib.suppress(OSError):
+                        _remove_stale(entry)
                         removed.append(Path(entry.path))
                     break
     return removed
+
+
+def _remove_stale(entry: os.DirEntry[str]) -> None:
+    """A temp file, or a temp folder of `_write_new_folder` with the files in it (it holds no
+    folder: one left where it does)."""
+    if not entry.is_dir(follow_symlinks=False):
+        os.unlink(entry.path)  # noqa: PTH108 (text, as scanned)
+        return
+    with os.scandir(entry.path) as inside:
+        for each in inside:
+            if not each.is_dir(follow_symlinks=False):
+                os.unlink(each.path)  # noqa: PTH108 (text, as scanned)
+    os.rmdir(entry.path)  # noqa: PTH106 (text, as scanned)
 
 
 def refuse_empty_output(value: str | None) -> None:
@@ -300,6 +313,113 @@ def _checked(
     return path, mode
 
 
+def write_folder_atomic(
+    folder: Path,
+    files: Sequence[tuple[Path, str]],
+    *,
+    force: bool = False,
+    ours: Callable[[Path], bool] = generated_by_us,
+    inputs: Collection[Path] = (),
+    root: Path | None = None,
+) -> None:
+    """Write `files`, each named directly in `folder`, all or nothing; `folder` (and the folders
+    above it) made where missing, and removed again on a failure.
+
+    A `folder` that is not there yet, in a folder that is, is made whole beside it and renamed into
+    place once (`_write_new_folder`): it holds nothing to check, keep or replace, so there is one
+    temp folder and one rename instead of a temp file and a rename a file (0.1 s of the kernel's
+    and the writer's time for `export k8s`'s 7,500 files). Otherwise each file as
+    `write_all_atomic` writes it."""
+    if _missing_in_a_folder(folder) and _write_new_folder(folder, files):
+        return
+    created = make_folder(folder)
+    try:
+        write_all_atomic(files, force=force, ours=ours, inputs=inputs, root=root)
+    except BaseException:
+        remove_folders(created)
+        raise
+
+
+def _missing_in_a_folder(folder: Path) -> bool:
+    """Whether nothing is at `folder` (not even a dangling link) and its parent is a folder."""
+    try:
+        os.lstat(folder)
+    except FileNotFoundError:
+        return os.path.isdir(_folder_text(folder))  # noqa: PTH112 (text: as `_folder_text` gives it)
+    except OSError:
+        return False
+    return False
+
+
+def _write_new_folder(folder: Path, files: Sequence[tuple[Path, str]]) -> bool:
+    """`files` (each directly in `folder`, names distinct) written into a new temp folder beside
+    `folder` (`.NAME.PID.TOKEN.tmp`), flushed, and the temp folder renamed to `folder`: a reader,
+    or a run killed at any moment, sees no folder or the whole one; a failure leaves no folder.
+    False, with nothing written, where this way does not fit (a name that is not directly in
+    `folder`, two files of one name, a temp folder's name too long, or `folder` made meanwhile by
+    another process and not empty): the caller writes file by file. (`rename` replaces a folder
+    made meanwhile only where it is still empty: no file is lost.)"""
+    place = _folder_text(folder)
+    inside = os.fspath(folder)
+    names = [os.path.basename(path) for path, _ in files]  # noqa: PTH119 (text: one Path a file costs)
+    if len(set(names)) != len(names) or any(
+        name in ("", ".", "..") or _folder_text(path) != inside for name, (path, _) in zip(names, files, strict=True)
+    ):
+        return False
+    remove_stale_temps_in(Path(place), [folder.name])
+    staging = _make_temp_folder(folder, place)
+    if staging is None:
+        return False
+    written: list[str] = []
+    try:
+        one_sync = len(files) >= SYNC_ONCE_FROM
+        for name, (given, text) in zip(names, files, strict=True):
+            target = f"{staging}/{name}"
+            _write_new(target, given, text.encode("utf-8"), None, fsync=not one_sync)
+            written.append(target)
+        if one_sync:
+            os.sync()
+        try:
+            os.rename(staging, folder)  # noqa: PTH104 (the temp folder's name as text)
+        except OSError as err:
+            if err.errno in (errno.EEXIST, errno.ENOTEMPTY):  # made meanwhile, with files in it
+                _remove_temp_folder(staging, written)
+                return False
+            raise os_error(err, folder, "create the folder") from None
+    except BaseException:
+        _remove_temp_folder(staging, written)
+        raise
+    _sync_folder(place)
+    return True
+
+
+def _make_temp_folder(folder: Path, place: str) -> str | None:
+    """A new empty folder beside `folder` (`.NAME.PID.TOKEN.tmp`), made as `mkdir` makes
+    `folder` (the umask's mode); None where its name is too long for the file system."""
+    start = f"{place}/{temp_prefix(folder)}{os.getpid()}."
+    for _ in range(_NAME_TRIES):
+        name = f"{start}{secrets.token_hex(4)}.tmp"
+        try:
+            os.mkdir(name)  # noqa: PTH102 (text, as the temp files' names)
+            return name
+        except FileExistsError:
+            continue
+        except OSError as err:
+            if err.errno == errno.ENAMETOOLONG:
+                return None
+            raise os_error(err, folder, "create the folder") from None
+    raise os_error(FileExistsError(errno.EEXIST, "File exists"), folder, "create the folder")
+
+
+def _remove_temp_folder(staging: str, written: Sequence[str]) -> None:
+    """Remove a temp folder of `_write_new_folder` and the files it wrote in it."""
+    for name in written:
+        with contextlib.suppress(OSError):
+            os.unlink(name)  # noqa: PTH108 (text, as written)
+    with contextlib.suppress(OSError):
+        os.rmdir(staging)  # noqa: PTH106 (text, as made)
+
+
 def _write_temp(
     given: Path, path: Path, text: str, mode: int | None, *, fsync: bool = True, token: str = "", folder: str = ""
 ) -> str:
@@ -320,6 +440,22 @@ def _write_temp(
             raise os_error(err, given, "write the file") from None
     else:
         raise os_error(FileExistsError(errno.EEXIST, "File exists"), given, "write the file")
+    _fill(fd, name, given, data, mode, fsync=fsync)
+    return name
+
+
+def _write_new(name: str, given: Path, data: bytes, mode: int | None, *, fsync: bool) -> None:
+    """`data` in the new file `name` (O_EXCL: never one that is there), as `_write_temp` writes."""
+    try:
+        fd = os.open(name, _TEMP_FLAGS, 0o600)
+    except OSError as err:
+        raise os_error(err, given, "write the file") from None
+    _fill(fd, name, given, data, mode, fsync=fsync)
+
+
+def _fill(fd: int, name: str, given: Path, data: bytes, mode: int | None, *, fsync: bool) -> None:
+    """Write `data` to the new file `name` open at `fd`, give it `mode` (None: 0o644), flush it
+    with `fsync`, and close it; on a failure remove it, errors naming `given`."""
     try:
         try:  # (on the descriptor itself: a file object costs three more system calls a file)
             _write_out(fd, data)
@@ -330,11 +466,10 @@ def _write_temp(
             os.close(fd)
     except BaseException as err:
         with contextlib.suppress(OSError):
-            Path(name).unlink()
+            os.unlink(name)  # noqa: PTH108 (text: no Path parsed for each of thousands)
         if isinstance(err, OSError):
             raise os_error(err, given, "write the file") from None
         raise
-    return name
 
 
 def _write_out(fd: int, data: bytes) -> None:

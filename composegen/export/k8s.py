@@ -45,13 +45,12 @@ from typing import Any
 from composegen.compose.normalize import canonical_service
 from composegen.export.command_ports import command_ports
 from composegen.export.notes import Note
-from composegen.export.output import export_header, exported_by_us, write_exports
+from composegen.export.output import export_header, exported_by_us, write_export_folder
 from composegen.masking import KnownValues, StackSecrets, mask, mask_argv, replace_value, secret_name
 from composegen.profiles.models import AutoscalingPolicy, ScaleBehavior
 from composegen.render.overlay import Planned
 from composegen.sizing.model import Healthcheck, ServiceInputs, ServicePlan
 from composegen.units import GIB, KIB, MIB, format_bytes
-from composegen.writer import make_folder, remove_folders
 from composegen.yamlio import Documents
 
 #: The Kubernetes version the manifests are written for (and validated against in the tests).
@@ -882,17 +881,12 @@ def write_manifests(
 ) -> list[Path]:
     """One file per service in `folder` (created if missing), and the keys of the Secret they
     read (`SECRET_EXAMPLE`), all or nothing: on a failure the folder is as it was (see
-    render.writer.write_all_atomic)."""
+    render.writer.write_folder_atomic)."""
     documents = Documents()
     files = [(folder / f"{k8s_name(s.service)}.yaml", service_text(exported, s, documents)) for s in exported.services]
     if exported.secret_keys:
         files.append((folder / SECRET_EXAMPLE, secret_example_text(exported)))
-    created = make_folder(folder)
-    try:
-        write_exports(files, force=force, inputs=inputs, root=root)
-    except BaseException:
-        remove_folders(created)
-        raise
+    write_export_folder(folder, files, force=force, inputs=inputs, root=root)
     return [path for path, _ in files]
 
 

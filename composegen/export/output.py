@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from composegen import __version__
-from composegen.writer import begins_with, generated_by_us, write_all_atomic
+from composegen.writer import begins_with, generated_by_us, write_all_atomic, write_folder_atomic
 
 EXPORT_MARKER = "# Exported by composegen"
 
@@ -42,3 +42,16 @@ def write_exports(
 ) -> None:
     """Write several export files all or nothing (render.writer.write_all_atomic)."""
     write_all_atomic(files, force=force, ours=_ours, inputs=inputs, root=root)
+
+
+def write_export_folder(
+    folder: Path,
+    files: Sequence[tuple[Path, str]],
+    *,
+    force: bool = False,
+    inputs: Collection[Path] = (),
+    root: Path | None = None,
+) -> None:
+    """Write export files, each directly in `folder` (made if missing), all or nothing
+    (render.writer.write_folder_atomic)."""
+    write_folder_atomic(folder, files, force=force, ours=_ours, inputs=inputs, root=root)
