@@ -321,9 +321,10 @@ def write_folder_atomic(
     ours: Callable[[Path], bool] = generated_by_us,
     inputs: Collection[Path] = (),
     root: Path | None = None,
-) -> None:
+) -> bool:
     """Write `files`, each named directly in `folder`, all or nothing; `folder` (and the folders
-    above it) made where missing, and removed again on a failure.
+    above it) made where missing, and removed again on a failure. True where `folder` is new and
+    holds these files alone.
 
     A `folder` that is not there yet, in a folder that is, is made whole beside it and renamed into
     place once (`_write_new_folder`): it holds nothing to check, keep or replace, so there is one
@@ -331,13 +332,14 @@ def write_folder_atomic(
     and the writer's time for `export k8s`'s 7,500 files). Otherwise each file as
     `write_all_atomic` writes it."""
     if _missing_in_a_folder(folder) and _write_new_folder(folder, files):
-        return
+        return True
     created = make_folder(folder)
     try:
         write_all_atomic(files, force=force, ours=ours, inputs=inputs, root=root)
     except BaseException:
         remove_folders(created)
         raise
+    return False
 
 
 def _missing_in_a_folder(folder: Path) -> bool:

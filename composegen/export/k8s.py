@@ -40,7 +40,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from composegen.compose.normalize import canonical_service
 from composegen.export.command_ports import command_ports
@@ -830,12 +830,23 @@ def _header(exported: K8sExport) -> str:
     )
 
 
-def service_text(exported: K8sExport, service: ServiceManifests, documents: Documents | None = None) -> str:
+def service_text(
+    exported: K8sExport, service: ServiceManifests, documents: Documents | None = None, header: str | None = None
+) -> str:
     """One service's file: the header, a comment naming the service, its documents. `documents`:
-    one writer for every service's (each text quoted once for all)."""
-    comment = "".join("# " + re.sub(r"[\x00-\x1f\x7f]+", " ", c) + "\n" for c in (service.comment, *service.overrides))
+    one writer for every service's (each text quoted once for all); `header`: `_header(exported)`,
+    made once for all of them."""
+    comment = "".join("# " + _one_line(c) + "\n" for c in (service.comment, *service.overrides))
     body = (documents or Documents()).dump_all([m.body for m in service.manifests])
-    return _header(exported) + comment + body
+    return (_header(exported) if header is None else header) + comment + body
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _one_line(text: str) -> str:
+    """`text` with each run of control characters made one space (a printable text has none)."""
+    return text if text.isprintable() else _CONTROLS.sub(" ", text)
 
 
 def stream_text(exported: K8sExport) -> str:
@@ -878,16 +889,27 @@ def write_manifests(
     force: bool = False,
     inputs: Collection[Path] = (),
     root: Path | None = None,
-) -> list[Path]:
+) -> Written:
     """One file per service in `folder` (created if missing), and the keys of the Secret they
     read (`SECRET_EXAMPLE`), all or nothing: on a failure the folder is as it was (see
     render.writer.write_folder_atomic)."""
     documents = Documents()
-    files = [(folder / f"{k8s_name(s.service)}.yaml", service_text(exported, s, documents)) for s in exported.services]
+    header = _header(exported)
+    files = [
+        (folder / f"{k8s_name(s.service)}.yaml", service_text(exported, s, documents, header))
+        for s in exported.services
+    ]
     if exported.secret_keys:
         files.append((folder / SECRET_EXAMPLE, secret_example_text(exported)))
-    write_export_folder(folder, files, force=force, inputs=inputs, root=root)
-    return [path for path, _ in files]
+    new = write_export_folder(folder, files, force=force, inputs=inputs, root=root)
+    return Written([path for path, _ in files], new)
+
+
+class Written(NamedTuple):
+    """The files `write_manifests` wrote, and whether their folder is new (holds them alone)."""
+
+    files: list[Path]
+    new_folder: bool
 
 
 def stale_files(folder: Path, written: Sequence[Path]) -> list[Path]:

@@ -51,7 +51,7 @@ def write_export_folder(
     force: bool = False,
     inputs: Collection[Path] = (),
     root: Path | None = None,
-) -> None:
-    """Write export files, each directly in `folder` (made if missing), all or nothing
-    (render.writer.write_folder_atomic)."""
-    write_folder_atomic(folder, files, force=force, ours=_ours, inputs=inputs, root=root)
+) -> bool:
+    """Write export files, each directly in `folder` (made if missing), all or nothing; True
+    where `folder` is new and holds them alone (render.writer.write_folder_atomic)."""
+    return write_folder_atomic(folder, files, force=force, ours=_ours, inputs=inputs, root=root)

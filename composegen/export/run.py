@@ -96,7 +96,8 @@ def export_k8s_files(request: ExportRequest) -> K8sOutcome:
     written = write_manifests(
         exported, folder, force=request.force, inputs=read_files(planned), root=planned.project.root
     )
-    return K8sOutcome(exported, None, written, stale_files(folder, written))
+    stale = [] if written.new_folder else stale_files(folder, written.files)  # (a new folder holds no earlier file)
+    return K8sOutcome(exported, None, written.files, stale)
 
 
 def export_env_tiers(request: ExportRequest, tiers: Sequence[str] | None) -> TiersOutcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -450,3 +451,13 @@ def test_each_argument_list_is_masked_as_mask_argv_masks_it_however_often_it_rep
         expected = mask_argv(list(argv), known)
         assert service.unbaked(list(argv), "args") == expected
         assert len(unmapped) == before + (expected != argv)
+
+
+_COMMENT_CHARACTERS = ["a", " ", "\x00", "\n", "\t", "\x1f", "\x7f", "\x85", "\u2028", "é", "\ud800"]
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(_COMMENT_CHARACTERS)) | st.text())
+def test_a_comment_line_is_the_text_with_its_control_runs_made_spaces(text: str) -> None:
+    """`_one_line` (the text itself where printable) against the substitution it skips."""
+    assert k8s._one_line(text) == re.sub(r"[\x00-\x1f\x7f]+", " ", text)
