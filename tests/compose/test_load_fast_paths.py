@@ -301,3 +301,39 @@ def test_canonical_service_writes_the_simple_keys_as_asking_each_did(service: di
         return  # a value the long way cannot read either (the test's drawing, not a stack's)
     found = canonical_service(service, Path("/p"))
     assert list(found.items())[: len(expected)] == list(expected.items())
+
+
+# --- a short port read once per text ---------------------------------------------------------------
+
+_PORT_PARTS = st.sampled_from(["", "1", "80", "8080", "0", "65535", "65536", "1-3", "3-1", "80-81", "x", "007"])
+_PORTS = st.builds(
+    lambda ip, published, target, protocol: ":".join(p for p in (ip, published, target) if p is not None) + protocol,
+    st.sampled_from([None, "127.0.0.1", "[::1]", ""]),
+    st.none() | _PORT_PARTS,
+    _PORT_PARTS,
+    st.sampled_from(["", "/udp", "/TCP", "/"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PORTS)
+@example("1-65535:1-65535")
+@example("127.0.0.1:8080-8081:80-81/udp")
+def test_a_short_port_read_again_is_the_first_reading(spec: str) -> None:
+    from composegen.compose.syntax import _parse_short_port, parse_port
+
+    try:
+        expected = list(_parse_short_port.__wrapped__(spec))  # the reading itself, not remembered
+    except SyntaxProblem as err:
+        for _ in range(2):
+            try:
+                parse_port(spec)
+            except SyntaxProblem as again:
+                assert str(again) == str(err)
+            else:
+                raise AssertionError(f"{spec!r} read once refused, then accepted")
+        return
+    first = parse_port(spec)
+    assert first == expected
+    first.clear()  # a caller's list is its own: the next reading is whole
+    assert parse_port(spec) == expected
