@@ -337,3 +337,72 @@ def test_a_short_port_read_again_is_the_first_reading(spec: str) -> None:
     assert first == expected
     first.clear()  # a caller's list is its own: the next reading is whole
     assert parse_port(spec) == expected
+
+
+# --- ports made unique ------------------------------------------------------------------------------
+
+
+def _unique_ports_the_long_way(entries: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """compose's unicity of `ports` as merge._unique_ports first wrote it: every entry's parts
+    zipped with their long forms, and every entry's parts compared after its first."""
+    from composegen.compose.merge import port_keys
+    from composegen.compose.syntax import parse_port
+
+    expanded = []
+    for value, _origin in entries:
+        try:
+            keys = port_keys(value)
+            canon = [port.as_long() for port in parse_port(value)] if len(keys) > 1 else [value]
+        except SyntaxProblem:
+            keys, canon = [(id(value),)], [value]
+        expanded.append(list(zip(keys, canon, strict=True)))
+    slots: list[tuple[int, int]] = []
+    where: dict[Any, int] = {}
+    for entry_index, parts in enumerate(expanded):
+        for part_index, (key, _value) in enumerate(parts):
+            if key in where:
+                slots[where[key]] = (entry_index, part_index)
+            else:
+                where[key] = len(slots)
+                slots.append((entry_index, part_index))
+    out = []
+    position = 0
+    while position < len(slots):
+        entry_index, part_index = slots[position]
+        size = len(expanded[entry_index])
+        whole = part_index == 0 and all(
+            position + i < len(slots) and slots[position + i] == (entry_index, i) for i in range(1, size)
+        )
+        if whole:
+            out.append(entries[entry_index])
+            position += size
+        else:
+            out.append((expanded[entry_index][part_index][1], entries[entry_index][1]))
+            position += 1
+    return out
+
+
+_PORT_ENTRIES = st.one_of(
+    _PORTS,
+    st.sampled_from(["80", "8080:80", "8080-8081:80-81", "80-82", "1:1", "x:y", 80, True, None, ["80"]]),
+    st.builds(
+        dict,
+        target=st.sampled_from([80, 81, "80", None]),
+        published=st.sampled_from([None, "8080", 8080]),
+        protocol=st.sampled_from(["tcp", "udp"]),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_PORT_ENTRIES, st.sampled_from([None, "a", "b"])), max_size=8))
+def test_ports_are_made_unique_as_the_long_way_did(entries: list[tuple[Any, Any]]) -> None:
+    from composegen.compose.merge import _unique_ports
+
+    found = _unique_ports(entries)
+    expected = _unique_ports_the_long_way(entries)
+    assert list(found) == [value for value, _ in expected]
+    assert list(found.origins) == [origin for _, origin in expected]
+    written = [value for value, _ in entries]
+    for value, (old, _) in zip(found, expected, strict=True):  # an entry kept whole: the very object
+        assert value is old or not any(old is each for each in written)
