@@ -291,3 +291,26 @@ def test_the_base_secrets_are_gathered_once_per_stack_file(tmp_path: Path, monke
     monkeypatch.setattr(Stack, "secret_values", lambda self: calls.append(1) or gather(self))
     render_swarm_planned(planned, folder / "docker-stack.prod.yml")
     assert not calls
+
+
+_EXAMPLE_PROJECTS = sorted(p.parent.relative_to(EXAMPLES) for p in EXAMPLES.rglob("composegen.yaml"))
+
+
+@pytest.mark.parametrize("project", _EXAMPLE_PROJECTS, ids=str)
+def test_keys_copied_first_are_what_every_case_asked_of_them_gave(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_Converter.service` copies the keys of `_COPIED` before asking of each of its cases: the
+    stack file and its notes are those it wrote asking every case of every key."""
+    from composegen.render import swarm
+    from composegen.render.overlay import plan
+
+    folder = tmp_path / "p"
+    shutil.copytree(EXAMPLES / project, folder)
+    profile = "agent-scale" if project.name == "agent-scale" else "prod"
+    planned = plan(profile, None, folder, facts=False)
+    quick = swarm.render_swarm_planned(planned, folder / "stack.yml")
+    monkeypatch.setattr(swarm, "_COPIED", frozenset())
+    slow = swarm.render_swarm_planned(planned, folder / "stack.yml")
+    assert quick.text == slow.text
+    assert quick.notes == slow.notes
