@@ -242,7 +242,7 @@ class _Converter:
             deploy = self.with_plan(deploy, settings)
         if deploy:
             out["deploy"] = self.deploy(name, deploy)
-        return dict(sorted(out.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))))
+        return in_written_order(out)
 
     def without_secrets(self, name: str, service: dict[str, Any]) -> None:
         """No secret written in the base is copied into the stack file (see the module docstring)."""
@@ -454,6 +454,13 @@ _COPIED = (
 
 #: The order keys are written in (the rest after, alphabetically by insertion).
 _ORDER = {k: n for n, k in enumerate(("image", "command", "entrypoint", "deploy", "volumes", "environment"))}
+
+
+def in_written_order(service: dict[str, Any]) -> dict[str, Any]:
+    """`service`'s keys sorted by `_ORDER` (a stable sort: the rest after, as inserted), without a
+    sort: those of `_ORDER` taken first, then the mapping itself, whose keys already taken keep
+    their place (tests/cli/test_render_swarm.py checks it against the sort)."""
+    return {**{key: service[key] for key in _ORDER if key in service}, **service}
 
 
 def _max_per_node(planned: Planned) -> dict[str, int]:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from composegen.render import swarm_keys
 from composegen.units import format_cpus, format_duration, parse_bytes, parse_duration
@@ -314,3 +316,18 @@ def test_keys_copied_first_are_what_every_case_asked_of_them_gave(
     slow = swarm.render_swarm_planned(planned, folder / "stack.yml")
     assert quick.text == slow.text
     assert quick.notes == slow.notes
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["image", "command", "entrypoint", "deploy", "volumes", "environment", "a", "b", "x-c"]),
+        unique=True,
+    ).flatmap(st.permutations)
+)
+def test_service_keys_in_written_order_are_the_sorted_order(names: list[str]) -> None:
+    from composegen.render.swarm import _ORDER, in_written_order
+
+    service = {name: index for index, name in enumerate(names)}
+    expected = dict(sorted(service.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))))
+    assert list(in_written_order(service).items()) == list(expected.items())

@@ -406,3 +406,21 @@ def test_ports_are_made_unique_as_the_long_way_did(entries: list[tuple[Any, Any]
     written = [value for value, _ in entries]
     for value, (old, _) in zip(found, expected, strict=True):  # an entry kept whole: the very object
         assert value is old or not any(old is each for each in written)
+
+
+# --- uniqueItems by identities ----------------------------------------------------------------------
+
+_ITEMS = st.recursive(
+    st.none() | st.booleans() | st.integers(-2, 2) | st.sampled_from([0.0, 1.0, 1.5, "", "a", "1"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ITEMS, max_size=5))
+def test_unique_items_by_identity_is_each_pair_compared(items: list[Any]) -> None:
+    from composegen.compose.validator import _equal, _unbool, _unique
+
+    pairwise = not any(_equal(_unbool(one), _unbool(two)) for i, one in enumerate(items) for two in items[i + 1 :])
+    assert _unique(items) == pairwise
