@@ -547,6 +547,8 @@ def _apply_unique(value: Any, node: Mapping[str | None, Any]) -> Any:
         return unique
     if not (isinstance(value, dict) or is_mapping(value)):  # (a dict, most often: no call)
         return value
+    if len(node) == 1 and None in node:  # a list's node (labels, environment): no key of a mapping here leads on
+        return value
     out: SDict | None = None
     star = node.get("*")
     for key, item in value.items():

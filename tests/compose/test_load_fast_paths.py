@@ -424,3 +424,17 @@ def test_unique_items_by_identity_is_each_pair_compared(items: list[Any]) -> Non
 
     pairwise = not any(_equal(_unbool(one), _unbool(two)) for i, one in enumerate(items) for two in items[i + 1 :])
     assert _unique(items) == pairwise
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["a", "b", "*", "ports", "labels"]), _ITEMS, max_size=4))
+def test_a_mapping_at_a_lists_node_is_left_as_it_is(mapping: dict[str, Any]) -> None:
+    """`_apply_unique` returns a mapping at a node that only marks a list (`labels`,
+    `environment`) at once: walking its keys, as it did, none leads to a list to make unique."""
+    from composegen.compose.merge import _UNIQUE_TRIE, enforce_unicity
+
+    service = {"labels": mapping, "environment": mapping, "deploy": {"labels": mapping}}
+    walked = enforce_unicity({"services": {"s": service}})
+    assert walked["services"]["s"] is service
+    list_nodes = [node for node in _UNIQUE_TRIE["services"]["*"].values() if set(node) == {None}]
+    assert len(list_nodes) > 10  # (the shortcut is taken at every service-level list)
