@@ -1257,16 +1257,29 @@ def read_back(data: Mapping[Any, Any], path: str) -> Document:
                         duplicates.append(((*keys, text), _START))
                 if len(text) > _SURELY_SHORT_KEY and len(key(text)) > _LONGEST_KEY:
                     raise NotReadBack(f"a key of {len(text)} characters at {'.'.join(map(str, keys))}")
-                out[text] = item if type(item) is str else build(item, (*keys, text))
+                out[text] = item if type(item) is str or _reads_as_itself(item) else build(item, (*keys, text))
             return out
         if isinstance(value, (list, tuple)):
-            items = [item if type(item) is str else build(item, (*keys, index)) for index, item in enumerate(value)]
+            items = [
+                item if type(item) is str or _reads_as_itself(item) else build(item, (*keys, index))
+                for index, item in enumerate(value)
+            ]
             return _new_slist(items, [None] * len(items))
         if isinstance(value, str):
             return str(value)  # a subclass (a `Timestamp` copied from a base) is written quoted: text
         return _plain(scalar(value))
 
     return Document(path, build(data, ()), None, tuple(duplicates), has_int_keys=False, has_tags=False)
+
+
+#: Ints below this are written as at most 19 digits (`scalar`), which `_number` reads as an int.
+_PLAIN_INT_END = 10**19
+
+
+def _reads_as_itself(value: Any) -> bool:
+    """Whether `_plain(scalar(value))` is `value` itself, by its type alone: an int that `dump`
+    writes as a plain decimal of at most 19 digits (a port range's 65,535 targets, every count)."""
+    return type(value) is int and 0 <= value < _PLAIN_INT_END
 
 
 def _plain(text: str) -> Any:

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from composegen import yamlio
@@ -419,6 +419,18 @@ ODD_DATA: dict[object, object] = {
 @pytest.mark.parametrize("data", [WRITTEN_DATA, ODD_DATA], ids=["written", "odd"])
 def test_read_back_is_what_parsing_the_dump_gives(data: dict[object, object], layout: yamlio.Layout) -> None:
     assert_reads_back(data, layout)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers() | st.integers(10**19 - 5, 10**19 + 5))
+@example(0)
+@example(10**19 - 1)
+@example(10**19)
+@example(-1)
+def test_an_int_read_back_as_itself_is_what_parsing_gives(number: int) -> None:
+    """`read_back` keeps an int below 10**19 as it is (`_reads_as_itself`), without writing it
+    and reading the text: what parsing the dumped text gives, in a mapping and in a list."""
+    assert_reads_back({"n": number, "ports": [{"target": number}, number]})
 
 
 def test_read_back_of_every_corpus_file_and_hostile_shape() -> None:

@@ -421,7 +421,7 @@ def port_keys(entry: Any) -> list[tuple[Any, ...]]:
     A long-syntax `published: 8080` (an integer) does not match `"8080:80"` in compose v2.40:
     compose formats the integer as `%!s(int=8080)`; the key keeps the type to do the same.
     """
-    if isinstance(entry, Mapping):
+    if is_mapping(entry):  # (a dict: no ABC look-up for each of a range's 65,535)
         published = entry.get("published")
         return [
             (
@@ -445,38 +445,43 @@ def port_keys(entry: Any) -> list[tuple[Any, ...]]:
 def _unique_ports(entries: list[tuple[Any, Origin | None]]) -> SList:
     """Ports as compose keeps them: every entry expanded to single ports, one per key (later
     replaces earlier in place); entries that survive whole are kept as written."""
-    expanded: list[list[tuple[tuple[Any, ...], Any]]] = []
+    keys_of: list[list[tuple[Any, ...]]] = []  # each entry's keys, one per port it publishes
+    canon_of: list[list[Any]] = []  # each entry's ports in long form (empty: one port, kept as written)
     for value, _origin in entries:
         try:
             keys = port_keys(value)
-            canon = [port.as_long() for port in parse_port(value)] if len(keys) > 1 else [value]
+            canon = [port.as_long() for port in parse_port(value)] if len(keys) > 1 else []
         except SyntaxProblem:
-            keys, canon = [(id(value),)], [value]
-        expanded.append(list(zip(keys, canon, strict=True)))
+            keys, canon = [(id(value),)], []
+        keys_of.append(keys)
+        canon_of.append(canon)
     slots: list[tuple[int, int]] = []
     where: dict[tuple[Any, ...], int] = {}
-    for entry_index, parts in enumerate(expanded):
-        for part_index, (key, _value) in enumerate(parts):
-            if key in where:
-                slots[where[key]] = (entry_index, part_index)
-            else:
+    for entry_index, keys in enumerate(keys_of):
+        for part_index, key in enumerate(keys):
+            slot = where.get(key)  # (a key is a tuple: never None)
+            if slot is None:
                 where[key] = len(slots)
                 slots.append((entry_index, part_index))
+            else:
+                slots[slot] = (entry_index, part_index)
     out: list[tuple[Any, Origin | None]] = []
     position = 0
     while position < len(slots):
         entry_index, part_index = slots[position]
-        size = len(expanded[entry_index])
+        size = len(keys_of[entry_index])
         # an entry is whole where its first part sits, its other parts right after it: checked
-        # only at its first part (once per entry), so that a 65,535-port range stays linear
-        whole = part_index == 0 and all(
-            position + i < len(slots) and slots[position + i] == (entry_index, i) for i in range(1, size)
+        # only at its first part (once per entry), so that a 65,535-port range stays linear; an
+        # entry of one port (most: a long-form port, `"80:80"`) is whole wherever it sits
+        whole = part_index == 0 and (
+            size == 1
+            or all(position + i < len(slots) and slots[position + i] == (entry_index, i) for i in range(1, size))
         )
         if whole:
             out.append(entries[entry_index])
             position += size
         else:
-            value = expanded[entry_index][part_index][1]
+            value = canon_of[entry_index][part_index]
             out.append((SDict(value) if is_mapping(value) else value, entries[entry_index][1]))
             position += 1
     return SList.of(out)
@@ -541,6 +546,8 @@ def _apply_unique(value: Any, node: Mapping[str | None, Any]) -> Any:
             return value  # nothing removed: the list as it is (and its parents need no copy)
         return unique
     if not (isinstance(value, dict) or is_mapping(value)):  # (a dict, most often: no call)
+        return value
+    if len(node) == 1 and None in node:  # a list's node (labels, environment): no key of a mapping here leads on
         return value
     out: SDict | None = None
     star = node.get("*")

@@ -276,6 +276,15 @@ def parse_port(spec: Any) -> list[Port]:
         ]
     if not isinstance(spec, str):
         raise SyntaxProblem(f"invalid port {spec!r}")
+    return list(_parse_short_port(spec))
+
+
+@cache
+def _parse_short_port(spec: str) -> tuple[Port, ...]:
+    """The short syntax, read once per text: a Swarm render reads each entry three times (the
+    base, the base and overlay merged, the stack file), each time to make the ports unique, and
+    the schema's check reads it again. (A tuple of frozen `Port`s: sharing it is safe; callers
+    get a list of their own.)"""
     text, _, protocol = spec.partition("/")
     parts = text.split(":")
     container = parts[-1]
@@ -291,16 +300,16 @@ def parse_port(spec: Any) -> list[Port]:
     proto = protocol.lower() or "tcp"
     ip = host_ip or None
     if not published:
-        return [Port(target=port, host_ip=ip, protocol=proto) for port in range(start, end + 1)]
+        return tuple(Port(target=port, host_ip=ip, protocol=proto) for port in range(start, end + 1))
     pub_start, pub_end = _port_range(published, "published", spec)
     if start == end:
-        return [Port(target=start, published=published, host_ip=ip, protocol=proto)]
+        return (Port(target=start, published=published, host_ip=ip, protocol=proto),)
     if pub_end - pub_start != end - start:
         raise SyntaxProblem(f"invalid ranges for container and published ports in {spec!r}")
-    return [
+    return tuple(
         Port(target=port, published=str(pub_start + offset), host_ip=ip, protocol=proto)
         for offset, port in enumerate(range(start, end + 1))
-    ]
+    )
 
 
 # --- volumes ---------------------------------------------------------------------------------

@@ -120,7 +120,9 @@ def _identity(element: Any) -> Any:
     if kind is bool:
         return ("boolean", element)
     if isinstance(element, dict):  # (before the Sequence ABC, which a dict is not: a port range's 65,535)
-        return ("object", frozenset((key, _identity(value)) for key, value in element.items()))
+        # (text and ints as they are, without a call: a long-form port's every value)
+        items = [(k, v if (t := type(v)) is str or t is int else _identity(v)) for k, v in element.items()]
+        return ("object", frozenset(items))
     if isinstance(element, str):
         return element
     if isinstance(element, Sequence):

@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from composegen.compose.merge import enforce_unicity, merge_files, merge_into
 from composegen.compose.tree import annotate, is_mapping
@@ -45,13 +45,13 @@ MOVED_WHY = (
 MASKED_WHY = "a secret written in the base is masked (****): write it as ${VARIABLE}, which stack deploy fills"
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(NamedTuple):
     """A key the stack file leaves out or changes, and why (`service` None: top level).
 
     `action`: "left out", "converted" (carried over in another form) or "kept" (written, but
     Swarm ignores part of it); `source`: "base" (the user's compose files) or "composegen" (what
-    the profile's overlay would add)."""
+    the profile's overlay would add). (A named tuple: frozen, and made more quickly than a frozen
+    dataclass, for the five notes each of a large stack's services has.)"""
 
     service: str | None
     key: str
@@ -167,7 +167,7 @@ class _Converter:
         """Record a change; its source is the base when the base's service has the key."""
         top = key.split(".")[0].split(" ")[0]
         base = self.base_services.get(service) if service else None
-        in_base = top in base if isinstance(base, Mapping) else service is None
+        in_base = top in base if is_mapping(base) else service is None
         self.notes.append(Note(service, key, action, why, "base" if in_base else "composegen"))
 
     def comments(self) -> dict[KeyPath, str]:
@@ -200,6 +200,10 @@ class _Converter:
         deploy = dict(service.get("deploy") or {})
         volumes = list(service.get("volumes") or [])
         for key, value in service.items():
+            if key in _COPIED:  # (most keys: no other test)
+                if value is not None:
+                    out[key] = value
+                continue
             if key in ("deploy", "volumes") or value is None:
                 continue
             if key in keys.MOVED:
@@ -238,20 +242,20 @@ class _Converter:
             deploy = self.with_plan(deploy, settings)
         if deploy:
             out["deploy"] = self.deploy(name, deploy)
-        return dict(sorted(out.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))))
+        return in_written_order(out)
 
     def without_secrets(self, name: str, service: dict[str, Any]) -> None:
         """No secret written in the base is copied into the stack file (see the module docstring)."""
-        from composegen.masking import mask, mask_argv, secret_name
+        from composegen.masking import mask_argv, secret_name
 
-        known = self.secrets
+        known = self.secrets  # (its own `mask`: `masking.mask(text, known)` without asking what `known` is)
         env = service.get("environment")
         if isinstance(env, (list, Mapping)):
             pairs = [str(e).partition("=")[::2] for e in env] if isinstance(env, list) else list(env.items())
             moved = [
                 str(k)
                 for k, v in pairs
-                if isinstance(v, str) and not _REFERENCE.fullmatch(v) and (secret_name(str(k)) or mask(v, known) != v)
+                if isinstance(v, str) and not _REFERENCE.fullmatch(v) and (secret_name(str(k)) or known.mask(v) != v)
             ]
             if moved:
                 out = [(k, f"${{{k}}}" if k in moved else v) for k, v in pairs]
@@ -264,7 +268,7 @@ class _Converter:
             masked = (
                 mask_argv(value, known)
                 if isinstance(value, list)
-                else mask(value, known)
+                else known.mask(value)
                 if isinstance(value, str)
                 else value
             )
@@ -276,7 +280,7 @@ class _Converter:
                 self.note(name, key, MASKED_WHY, "converted")
         labels = service.get("labels")
         if isinstance(labels, Mapping):
-            masked_labels = {k: mask(v, known) if isinstance(v, str) else v for k, v in labels.items()}
+            masked_labels = {k: known.mask(v) if isinstance(v, str) else v for k, v in labels.items()}
             if masked_labels != labels:
                 service["labels"] = masked_labels
                 self.note(name, "labels", MASKED_WHY, "converted")
@@ -438,8 +442,25 @@ class _Converter:
         return value
 
 
+#: Service keys written as they are: no conversion, nothing to note (`_Converter.service` takes
+#: them before asking of each of its cases).
+_COPIED = (
+    keys.SERVICE_KEYS
+    - {"deploy", "volumes", "tmpfs", "shm_size", "healthcheck", "env_file", "ports"}
+    - keys.IGNORED.keys()
+    - keys.REFUSED.keys()
+    - keys.MOVED.keys()
+)
+
 #: The order keys are written in (the rest after, alphabetically by insertion).
 _ORDER = {k: n for n, k in enumerate(("image", "command", "entrypoint", "deploy", "volumes", "environment"))}
+
+
+def in_written_order(service: dict[str, Any]) -> dict[str, Any]:
+    """`service`'s keys sorted by `_ORDER` (a stable sort: the rest after, as inserted), without a
+    sort: those of `_ORDER` taken first, then the mapping itself, whose keys already taken keep
+    their place (tests/cli/test_render_swarm.py checks it against the sort)."""
+    return {**{key: service[key] for key in _ORDER if key in service}, **service}
 
 
 def _max_per_node(planned: Planned) -> dict[str, int]:

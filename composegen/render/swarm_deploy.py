@@ -45,6 +45,8 @@ SWARM_MONITOR = 5.0
 #: Swarm's default restart delay (docker service create --restart-delay: 5s), written out.
 RESTART_DELAY = 5.0
 RESTART_CONDITION = {"on-failure": "on-failure", "always": "any", "unless-stopped": "any", "no": "none"}
+#: `RESTART_DELAY` as the stack file writes it (`5s`), worked out once and not for each service.
+_RESTART_DELAY_WRITTEN = given("restart delay", RESTART_DELAY, "seconds", "").compose_value()
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class SwarmDeploy:
             return None
         return {
             "condition": self.restart_condition,
-            "delay": given("restart delay", RESTART_DELAY, "seconds", "").compose_value(),
+            "delay": _RESTART_DELAY_WRITTEN,
             "window": self.monitor.compose_value(),
         }
 

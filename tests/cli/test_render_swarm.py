@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from composegen.render import swarm_keys
 from composegen.units import format_cpus, format_duration, parse_bytes, parse_duration
@@ -291,3 +293,41 @@ def test_the_base_secrets_are_gathered_once_per_stack_file(tmp_path: Path, monke
     monkeypatch.setattr(Stack, "secret_values", lambda self: calls.append(1) or gather(self))
     render_swarm_planned(planned, folder / "docker-stack.prod.yml")
     assert not calls
+
+
+_EXAMPLE_PROJECTS = sorted(p.parent.relative_to(EXAMPLES) for p in EXAMPLES.rglob("composegen.yaml"))
+
+
+@pytest.mark.parametrize("project", _EXAMPLE_PROJECTS, ids=str)
+def test_keys_copied_first_are_what_every_case_asked_of_them_gave(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_Converter.service` copies the keys of `_COPIED` before asking of each of its cases: the
+    stack file and its notes are those it wrote asking every case of every key."""
+    from composegen.render import swarm
+    from composegen.render.overlay import plan
+
+    folder = tmp_path / "p"
+    shutil.copytree(EXAMPLES / project, folder)
+    profile = "agent-scale" if project.name == "agent-scale" else "prod"
+    planned = plan(profile, None, folder, facts=False)
+    quick = swarm.render_swarm_planned(planned, folder / "stack.yml")
+    monkeypatch.setattr(swarm, "_COPIED", frozenset())
+    slow = swarm.render_swarm_planned(planned, folder / "stack.yml")
+    assert quick.text == slow.text
+    assert quick.notes == slow.notes
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["image", "command", "entrypoint", "deploy", "volumes", "environment", "a", "b", "x-c"]),
+        unique=True,
+    ).flatmap(st.permutations)
+)
+def test_service_keys_in_written_order_are_the_sorted_order(names: list[str]) -> None:
+    from composegen.render.swarm import _ORDER, in_written_order
+
+    service = {name: index for index, name in enumerate(names)}
+    expected = dict(sorted(service.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))))
+    assert list(in_written_order(service).items()) == list(expected.items())

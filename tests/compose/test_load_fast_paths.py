@@ -301,3 +301,140 @@ def test_canonical_service_writes_the_simple_keys_as_asking_each_did(service: di
         return  # a value the long way cannot read either (the test's drawing, not a stack's)
     found = canonical_service(service, Path("/p"))
     assert list(found.items())[: len(expected)] == list(expected.items())
+
+
+# --- a short port read once per text ---------------------------------------------------------------
+
+_PORT_PARTS = st.sampled_from(["", "1", "80", "8080", "0", "65535", "65536", "1-3", "3-1", "80-81", "x", "007"])
+_PORTS = st.builds(
+    lambda ip, published, target, protocol: ":".join(p for p in (ip, published, target) if p is not None) + protocol,
+    st.sampled_from([None, "127.0.0.1", "[::1]", ""]),
+    st.none() | _PORT_PARTS,
+    _PORT_PARTS,
+    st.sampled_from(["", "/udp", "/TCP", "/"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PORTS)
+@example("1-65535:1-65535")
+@example("127.0.0.1:8080-8081:80-81/udp")
+def test_a_short_port_read_again_is_the_first_reading(spec: str) -> None:
+    from composegen.compose.syntax import _parse_short_port, parse_port
+
+    try:
+        expected = list(_parse_short_port.__wrapped__(spec))  # the reading itself, not remembered
+    except SyntaxProblem as err:
+        for _ in range(2):
+            try:
+                parse_port(spec)
+            except SyntaxProblem as again:
+                assert str(again) == str(err)
+            else:
+                raise AssertionError(f"{spec!r} read once refused, then accepted")
+        return
+    first = parse_port(spec)
+    assert first == expected
+    first.clear()  # a caller's list is its own: the next reading is whole
+    assert parse_port(spec) == expected
+
+
+# --- ports made unique ------------------------------------------------------------------------------
+
+
+def _unique_ports_the_long_way(entries: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """compose's unicity of `ports` as merge._unique_ports first wrote it: every entry's parts
+    zipped with their long forms, and every entry's parts compared after its first."""
+    from composegen.compose.merge import port_keys
+    from composegen.compose.syntax import parse_port
+
+    expanded = []
+    for value, _origin in entries:
+        try:
+            keys = port_keys(value)
+            canon = [port.as_long() for port in parse_port(value)] if len(keys) > 1 else [value]
+        except SyntaxProblem:
+            keys, canon = [(id(value),)], [value]
+        expanded.append(list(zip(keys, canon, strict=True)))
+    slots: list[tuple[int, int]] = []
+    where: dict[Any, int] = {}
+    for entry_index, parts in enumerate(expanded):
+        for part_index, (key, _value) in enumerate(parts):
+            if key in where:
+                slots[where[key]] = (entry_index, part_index)
+            else:
+                where[key] = len(slots)
+                slots.append((entry_index, part_index))
+    out = []
+    position = 0
+    while position < len(slots):
+        entry_index, part_index = slots[position]
+        size = len(expanded[entry_index])
+        whole = part_index == 0 and all(
+            position + i < len(slots) and slots[position + i] == (entry_index, i) for i in range(1, size)
+        )
+        if whole:
+            out.append(entries[entry_index])
+            position += size
+        else:
+            out.append((expanded[entry_index][part_index][1], entries[entry_index][1]))
+            position += 1
+    return out
+
+
+_PORT_ENTRIES = st.one_of(
+    _PORTS,
+    st.sampled_from(["80", "8080:80", "8080-8081:80-81", "80-82", "1:1", "x:y", 80, True, None, ["80"]]),
+    st.builds(
+        dict,
+        target=st.sampled_from([80, 81, "80", None]),
+        published=st.sampled_from([None, "8080", 8080]),
+        protocol=st.sampled_from(["tcp", "udp"]),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_PORT_ENTRIES, st.sampled_from([None, "a", "b"])), max_size=8))
+def test_ports_are_made_unique_as_the_long_way_did(entries: list[tuple[Any, Any]]) -> None:
+    from composegen.compose.merge import _unique_ports
+
+    found = _unique_ports(entries)
+    expected = _unique_ports_the_long_way(entries)
+    assert list(found) == [value for value, _ in expected]
+    assert list(found.origins) == [origin for _, origin in expected]
+    written = [value for value, _ in entries]
+    for value, (old, _) in zip(found, expected, strict=True):  # an entry kept whole: the very object
+        assert value is old or not any(old is each for each in written)
+
+
+# --- uniqueItems by identities ----------------------------------------------------------------------
+
+_ITEMS = st.recursive(
+    st.none() | st.booleans() | st.integers(-2, 2) | st.sampled_from([0.0, 1.0, 1.5, "", "a", "1"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ITEMS, max_size=5))
+def test_unique_items_by_identity_is_each_pair_compared(items: list[Any]) -> None:
+    from composegen.compose.validator import _equal, _unbool, _unique
+
+    pairwise = not any(_equal(_unbool(one), _unbool(two)) for i, one in enumerate(items) for two in items[i + 1 :])
+    assert _unique(items) == pairwise
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["a", "b", "*", "ports", "labels"]), _ITEMS, max_size=4))
+def test_a_mapping_at_a_lists_node_is_left_as_it_is(mapping: dict[str, Any]) -> None:
+    """`_apply_unique` returns a mapping at a node that only marks a list (`labels`,
+    `environment`) at once: walking its keys, as it did, none leads to a list to make unique."""
+    from composegen.compose.merge import _UNIQUE_TRIE, enforce_unicity
+
+    service = {"labels": mapping, "environment": mapping, "deploy": {"labels": mapping}}
+    walked = enforce_unicity({"services": {"s": service}})
+    assert walked["services"]["s"] is service
+    list_nodes = [node for node in _UNIQUE_TRIE["services"]["*"].values() if set(node) == {None}]
+    assert len(list_nodes) > 10  # (the shortcut is taken at every service-level list)
