@@ -710,8 +710,26 @@ def too_deep(where: str) -> InputError:
 
 
 def _could_nest_deeper_than(text: str, levels: int) -> bool:
-    """Whether `text` could nest deeper than `levels` (`nesting_bound`, after the cheapest test)."""
-    return len(text) > levels and nesting_bound(text) > levels
+    """Whether `text` could nest deeper than `levels`: `nesting_bound(text) > levels`, its line
+    length asked only as far as the answer needs (`has_line_longer_than`)."""
+    if len(text) <= levels:
+        return False
+    # flow + 2 * longest + 2 > levels, for whole numbers: longest > (levels - flow - 2) // 2
+    return has_line_longer_than(text, (levels - flow_openers(text) - 2) // 2)
+
+
+def has_line_longer_than(text: str, length: int) -> bool:
+    """Whether a line of `text` (split at `\n`) is longer than `length`. A line of `length + 1`
+    characters holds a whole block of `(length + 2) // 2` of them counted from the text's start,
+    so where every such block holds a `\n` (a search in C, a few hundred of them for a large
+    file) there is none; only otherwise are the lines measured (a large file's lines split into
+    strings are the most of `nesting_bound`'s time)."""
+    if length < 0:
+        return True
+    block = (length + 2) // 2
+    if all(text.find("\n", start, start + block) >= 0 for start in range(0, len(text) - block + 1, block)):
+        return False
+    return max(map(len, text.split("\n"))) > length
 
 
 def nesting_bound(text: str) -> int:
