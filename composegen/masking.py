@@ -774,7 +774,8 @@ def mask_yaml_texts(texts: Sequence[str], known: Iterable[str] = ()) -> list[str
             sources = list(lines)
             for number, shown in hidden.items():
                 sources[number] = shown
-        for source in set(sources).difference(masks):  # each distinct line masked once
+            distinct = set(sources)
+        for source in distinct.difference(masks):  # each distinct line masked once
             masks[source] = mask(source, matcher)
         out.append("\n".join(map(masks.__getitem__, sources)))
     return out
