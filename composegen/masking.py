@@ -755,7 +755,7 @@ def mask_yaml_texts(texts: Sequence[str], known: Iterable[str] = ()) -> list[str
         lines = text.split("\n")
         distinct = set(lines)
         for line in distinct.difference(readings):  # each line, as read outside a key or block
-            readings[line] = _read_line(line, False, None)
+            readings[line] = _NOTHING_READ if _KEY_ALONE.fullmatch(line) else _read_line(line, False, None)
         found = set(known)
         hidden: dict[int, str] = {}
         # where no line holds anything (a key, a block, a secret: most files), reading them in
@@ -774,14 +774,24 @@ def mask_yaml_texts(texts: Sequence[str], known: Iterable[str] = ()) -> list[str
             sources = list(lines)
             for number, shown in hidden.items():
                 sources[number] = shown
-        for source in set(sources).difference(masks):  # each distinct line masked once
-            masks[source] = mask(source, matcher)
+            distinct = set(sources)
+        for source in distinct.difference(masks):  # each distinct line masked once
+            masks[source] = source if not matcher and _left_as_it_is(source) else mask(source, matcher)
         out.append("\n".join(map(masks.__getitem__, sources)))
     return out
 
 
 #: What `_read_line` makes of a line that holds nothing (outside a key or a block).
 _NOTHING_READ: _Reading = (False, None, None, None)
+#: A key alone on its line (`  web:`, each service's own name: a large file's most distinct
+#: lines), which `_read_line` reads as nothing: no PEM line, no value, whatever its name says.
+_KEY_ALONE = re.compile(r" *\w+:")
+
+
+def _left_as_it_is(line: str) -> bool:
+    """Whether `mask` without known values leaves `line` as it is, seen without calling it: a key
+    alone (`_KEY_ALONE`: no `-`, `=` or `://` for a pattern) holding no token's prefix."""
+    return _KEY_ALONE.fullmatch(line) is not None and _TOKEN_HINT.search(line) is None
 
 
 def _read_lines(lines: Sequence[str], readings: dict[str, _Reading], hidden: dict[int, str], found: set[str]) -> None:

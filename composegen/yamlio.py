@@ -28,7 +28,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePath
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import yaml
 
@@ -107,7 +107,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _COMPOSE_TAGS = ("!reset", "!override")
-_SCALAR_NODE, _SEQUENCE_NODE = yaml.ScalarNode, yaml.SequenceNode
+_SCALAR_NODE, _SEQUENCE_NODE, _MAPPING_NODE = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
 
 
 class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]  # CSafeLoader: a C class mypy cannot see
@@ -420,6 +420,9 @@ def _new_slist(values: list[Any], origins: list[Origin | None]) -> SList:
 
 
 _NODE_KINDS = (yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode)
+#: The origins of what a mapping without positions or without a `<<:` merge brings in: none. Only
+#: read, never written (`_Builder._mapping` makes a dict of its own where a merge needs one).
+_NO_ORIGINS: dict[Any, Origin] = {}
 #: An `Origin` of its three fields, without the keyword-reading constructor: one per key and item.
 _new_origin = tuple.__new__
 #: What `_scalar_value` builds: values that hold nothing mutable (a `Tagged` may hold a list).
@@ -470,32 +473,42 @@ class _Builder:
         if self.budget < 0:
             self._spend(node)
         kind = type(node)
+        if kind is _SCALAR_NODE:
+            return _scalar_value(node)  # type: ignore[arg-type]  # the type was checked just above
         if kind not in _NODE_KINDS:  # a subclass (the pure-Python loader's nodes are these same classes)
             kind = next((k for k in _NODE_KINDS if isinstance(node, k)), kind)
-        if kind is yaml.ScalarNode:
-            return _scalar_value(node)  # type: ignore[arg-type]  # the type was checked just above
-        self._enter(node)
-        if kind is yaml.MappingNode:
+            if kind is _SCALAR_NODE:
+                return _scalar_value(node)  # type: ignore[arg-type]
+        # `_enter`, inline: this runs once per mapping and list of a file
+        ident = id(node)
+        if len(self.keys) >= MAX_DEPTH or ident in self.open:
+            self._refuse_entering(node)
+        self.open.add(ident)
+        if kind is _MAPPING_NODE:
             result: Any = self._mapping(node)  # type: ignore[arg-type]
-        elif kind is yaml.SequenceNode:
+        elif kind is _SEQUENCE_NODE:
             result = self._sequence(node)  # type: ignore[arg-type]
         else:
             raise InputError("unsupported YAML node", where=f"{self.file}:{node.start_mark.line + 1}")
-        self.open.discard(id(node))
+        self.open.discard(ident)
         return Tagged(node.tag, result) if node.tag in _COMPOSE_TAGS else result
 
     def _enter(self, node: yaml.Node) -> None:
         """Start building a mapping or list: refuse one nested too deep, or one that holds an
         alias of itself (`a: &a [*a]` would expand forever)."""
+        if len(self.keys) >= MAX_DEPTH or id(node) in self.open:
+            self._refuse_entering(node)
+        self.open.add(id(node))
+
+    def _refuse_entering(self, node: yaml.Node) -> NoReturn:
+        """`_enter`'s refusals: nested too deep, or an alias inside what it names."""
         if len(self.keys) >= MAX_DEPTH:
             raise too_deep(f"{self.file}:{node.start_mark.line + 1}")
-        if id(node) in self.open:
-            raise InputError(
-                "a YAML alias refers to the mapping or list that holds it",
-                where=f"{self.file}:{node.start_mark.line + 1}",
-                fix="an alias may only name a value defined outside it",
-            )
-        self.open.add(id(node))
+        raise InputError(
+            "a YAML alias refers to the mapping or list that holds it",
+            where=f"{self.file}:{node.start_mark.line + 1}",
+            fix="an alias may only name a value defined outside it",
+        )
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         """`build` of a scalar, with the common case (plain text) of `_scalar_value` inline: this
@@ -535,7 +548,7 @@ class _Builder:
         origins: dict[Any, Origin] = {}
         out = _new_sdict(origins) if positions else {}
         merged: dict[Any, Any] | None = None  # what `<<:` brings in: the first source to set a key wins
-        merged_origins: dict[Any, Origin] = {}
+        merged_origins: dict[Any, Origin] = _NO_ORIGINS  # (made with `merged`: most mappings merge nothing)
         for key_node, value_node in node.value:
             tag = key_node.tag
             text = key_node.value
@@ -550,11 +563,19 @@ class _Builder:
                 key: Key = text  # a plain string key, as most are
             elif tag == _MERGE_TAG or (isinstance(key_node, yaml.ScalarNode) and text == "<<" and not key_node.style):
                 if merged is None:
+                    merged_origins = {}
                     merged = _new_sdict(merged_origins) if positions else {}
-                for source in self._merge_sources(value_node):
+                if type(value_node) is _MAPPING_NODE:  # one source, as most merges (`_merge_sources`, inline)
+                    self.budget -= 1
+                    if self.budget < 0:
+                        self._spend(value_node)
+                    sources: Sequence[yaml.MappingNode] = (value_node,)
+                else:
+                    sources = self._merge_sources(value_node)
+                for source in sources:
                     brought = self._brought(source)
                     # (with positions, every mapping this builder makes is an `SDict`)
-                    brought_origins: dict[Any, Origin] = brought.origins if positions else {}
+                    brought_origins: dict[Any, Origin] = brought.origins if positions else _NO_ORIGINS
                     if not merged:  # the first source (most often the only one): every key comes in
                         merged.update(brought)
                         merged_origins.update(brought_origins)
@@ -710,8 +731,26 @@ def too_deep(where: str) -> InputError:
 
 
 def _could_nest_deeper_than(text: str, levels: int) -> bool:
-    """Whether `text` could nest deeper than `levels` (`nesting_bound`, after the cheapest test)."""
-    return len(text) > levels and nesting_bound(text) > levels
+    """Whether `text` could nest deeper than `levels`: `nesting_bound(text) > levels`, its line
+    length asked only as far as the answer needs (`has_line_longer_than`)."""
+    if len(text) <= levels:
+        return False
+    # flow + 2 * longest + 2 > levels, for whole numbers: longest > (levels - flow - 2) // 2
+    return has_line_longer_than(text, (levels - flow_openers(text) - 2) // 2)
+
+
+def has_line_longer_than(text: str, length: int) -> bool:
+    """Whether a line of `text` (split at `\n`) is longer than `length`. A line of `length + 1`
+    characters holds a whole block of `(length + 2) // 2` of them counted from the text's start,
+    so where every such block holds a `\n` (a search in C, a few hundred of them for a large
+    file) there is none; only otherwise are the lines measured (a large file's lines split into
+    strings are the most of `nesting_bound`'s time)."""
+    if length < 0:
+        return True
+    block = (length + 2) // 2
+    if all(text.find("\n", start, start + block) >= 0 for start in range(0, len(text) - block + 1, block)):
+        return False
+    return max(map(len, text.split("\n"))) > length
 
 
 def nesting_bound(text: str) -> int:

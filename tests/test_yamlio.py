@@ -354,6 +354,22 @@ def test_a_file_of_variables_is_not_measured_event_by_event() -> None:
     assert yamlio._could_nest_deeper_than(text.replace("${", "!$ {"), yamlio._C_SAFE_DEPTH)
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.sampled_from(["a", "[", "${", " "])), max_size=30),
+    st.integers(-2, 45),
+)
+def test_a_long_line_is_found_as_the_lines_measured_find_it(lines: list[tuple[int, str]], length: int) -> None:
+    """`has_line_longer_than` skips measuring the lines where every block of the text holds a
+    line break: the same answer as measuring them, around every block edge and line length, and
+    `_could_nest_deeper_than` the same as `nesting_bound` decides it."""
+    text = "\n".join(piece * count for count, piece in lines)
+    assert yamlio.has_line_longer_than(text, length) == (max(map(len, text.split("\n"))) > length)
+    for levels in (length, length + 20, 2 * length):
+        expected = len(text) > levels and yamlio.nesting_bound(text) > levels
+        assert yamlio._could_nest_deeper_than(text, levels) == expected
+
+
 def test_a_syntax_error_in_shallow_yaml_stays_a_syntax_error() -> None:
     with pytest.raises(InputError) as raised:
         parse_document("services:\n  web: [a, b\n", "t.yml")

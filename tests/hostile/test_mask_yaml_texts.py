@@ -167,3 +167,23 @@ def test_mask_is_the_known_values_then_every_pattern(text: str, known: list[str]
         for value in matcher:
             slow = replace_value(slow, value, MASK)
     assert mask(text, known) == _mask_patterns(slow)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=" :-=/@_aAghKIkpsx0é", max_size=12).map(lambda name: "  " + name),
+    st.sampled_from(["", ":", " :", "::"]),
+)
+def test_a_key_alone_is_read_and_masked_as_the_slow_way_does(line: str, end: str) -> None:
+    """`mask_yaml_texts` takes a key alone on its line (`  web:`) as reading nothing and, without
+    known values and without a token's prefix, as masked to itself, without asking `_read_line`
+    and `mask`: what they say of such a line, on lines drawn around it (flags, assignments, URL
+    marks, token prefixes, a non-ASCII letter)."""
+    from composegen.masking import _KEY_ALONE, _NOTHING_READ, _left_as_it_is, _read_line
+
+    line += end
+    if _KEY_ALONE.fullmatch(line):
+        assert _read_line(line, False, None) == _NOTHING_READ
+    if _left_as_it_is(line):
+        assert mask(line) == line
+        assert mask_yaml(line) == line
