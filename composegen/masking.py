@@ -660,7 +660,7 @@ def mask_argv(argv: Sequence[str], known: Iterable[str] | StackSecrets = ()) -> 
 
 
 #: `$NAME`, `${NAME...}`: a variable a compose file interpolates.
-_REFERENCE = r"\$\{?([A-Za-z_][A-Za-z0-9_]*)"
+_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")  # (compiled once: asked of every string with a `$`)
 #: Variables compose sets itself (a path, the project's name): no secret, and too common to mask.
 _COMPOSE_VARIABLES = frozenset({"PWD", "COMPOSE_PROJECT_NAME"})
 
@@ -669,7 +669,7 @@ def interpolated_variables(texts: Iterable[str], variables: Mapping[str, str]) -
     """The variables of `variables` (a `.env` file's, the environment's) that `texts` (the strings
     of the compose files as written) interpolate, with their values: composegen never writes those
     values down, whatever their name (too short ones aside: "1", "true")."""
-    names = {name for text in texts if "$" in text for name in re.findall(_REFERENCE, text)}
+    names = {name for text in texts if "$" in text for name in _REFERENCE.findall(text)}
     return {
         name: value
         for name in sorted(names - _COMPOSE_VARIABLES)

@@ -146,7 +146,7 @@ class Stack(NamedTuple):
             entries = service.get("environment")
             if isinstance(entries, list):
                 entries = dict(str(e).partition("=")[::2] for e in entries)
-            if isinstance(entries, Mapping):
+            if is_mapping(entries):
                 found.update(secret_values({str(k): str(v) for k, v in entries.items() if v is not None}))
         return tuple(sorted(found))
 
@@ -841,7 +841,7 @@ def _strings(value: Any) -> Iterator[str]:
         item = pending.pop()
         if isinstance(item, str):
             yield item
-        elif isinstance(item, Mapping):
+        elif is_mapping(item):  # (not the ABC first: asked of every value of the file)
             pending.extend(item.keys())
             pending.extend(item.values())
         elif isinstance(item, list):

@@ -43,7 +43,7 @@ def items(value: Any) -> Iterator[tuple[Any, Origin | None]]:
     elif isinstance(value, list):
         for item in value:
             yield item, None
-    elif isinstance(value, Mapping):
+    elif is_mapping(value):
         for key in value:
             yield key, key_origin(value, key)
 

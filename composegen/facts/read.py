@@ -249,9 +249,7 @@ def read_service(
     official image). `dependents`: evidence from other services (`read_stack` fills it: a
     `service_completed_successfully` dependency on this one)."""
     found = stack.services.get(name)
-    service: Mapping[str, Any] = (
-        found if isinstance(found, Mapping) else {} if name in stack.services else stack.service(name)
-    )
+    service: Mapping[str, Any] = found if is_mapping(found) else {} if name in stack.services else stack.service(name)
     path = ("services", name)
     own: list[Origin | None] = []  # the service's own origin, looked up once, for keys it lacks
 
@@ -321,7 +319,7 @@ def env_files_of(stack: Stack) -> dict[str, Mapping[str, tuple[str, str]]]:
 
 
 def _names_env_files(service: Any) -> bool:
-    return isinstance(service, Mapping) and bool(service.get("env_file"))
+    return is_mapping(service) and bool(service.get("env_file"))
 
 
 class StackReader:

@@ -78,6 +78,9 @@ RESOURCE_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cpus", ("deploy", "resources", "limits", "cpus")),
 )
 
+#: The service keys RESOURCE_KEYS start from: a service that sets none of them sets no figure.
+_RESOURCE_ROOTS = frozenset(path[0] for _, path in RESOURCE_KEYS)
+
 
 def _resource_value(setting: str, value: Any) -> int | float | None:
     """A resource key's value as compose reads it: bytes, or cores for `cpus` (-1: no swap limit);
@@ -145,9 +148,10 @@ def resources(service: Mapping[str, Any]) -> list[Fact]:
     """The memory, swap, /dev/shm, CPU and pids figures the base sets (RESOURCE_KEYS), each with
     where it is written, and its tmpfs sizes: an overlay that writes another value says so, naming it."""
     facts: list[Fact] = []
-    for setting, path in RESOURCE_KEYS:
+    # most services set none of these keys: one test of their keys, not a lookup for each figure
+    for setting, path in RESOURCE_KEYS if not _RESOURCE_ROOTS.isdisjoint(service) else ():
         parent: Any = service
-        if service.get(path[0]) is None:  # (most services set none of these)
+        if service.get(path[0]) is None:
             continue
         for key in path[:-1]:
             parent = parent.get(key) if is_mapping(parent) else None
@@ -402,11 +406,11 @@ def completed_dependencies(services: Mapping[str, Any]) -> dict[str, list[Fact]]
     `condition: service_completed_successfully`."""
     found: dict[str, list[Fact]] = {}
     for name, service in services.items():
-        depends = service.get("depends_on") if isinstance(service, Mapping) else None
-        if not isinstance(depends, Mapping):
+        depends = service.get("depends_on") if is_mapping(service) else None
+        if not is_mapping(depends):
             continue
         for dependency, spec in depends.items():
-            if isinstance(spec, Mapping) and spec.get("condition") == "service_completed_successfully":
+            if is_mapping(spec) and spec.get("condition") == "service_completed_successfully":
                 origin = key_origin(spec, "condition") or key_origin(depends, dependency)
                 raw = f"{name} depends_on {dependency}: service_completed_successfully"
                 found.setdefault(str(dependency), []).append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -97,13 +98,17 @@ def preloaded(inputs: ServiceInputs) -> bool:
     return bool(inputs.spec.preload) or (found is not None and found.value is True)
 
 
-def _sets_option(words: Sequence[str], names: Sequence[str]) -> bool:
+def _sets_option(words: Sequence[str], names: tuple[str, ...]) -> bool:
     """Whether `words` set an option named in `names` (`--timeout 30`, `--timeout=30`, `-t30`)."""
-    for word in words:
-        for name in names:
-            if word == name or word.startswith(name + "=") or (len(name) == 2 and word.startswith(name)):
-                return True
-    return False
+    exact, prefixes = _option_prefixes(names)  # (asked three times of each gunicorn service)
+    return any(word in exact or word.startswith(prefixes) for word in words)
+
+
+@functools.lru_cache(maxsize=64)
+def _option_prefixes(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The words that are one of `names`, and how a word that sets one with its value starts:
+    `--timeout=`, and a short option's own name (`-t30`, `-t=30`)."""
+    return frozenset(names), tuple(name if len(name) == 2 else name + "=" for name in names)
 
 
 def gunicorn_environment(

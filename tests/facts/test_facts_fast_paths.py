@@ -200,3 +200,25 @@ def test_one_search_finds_each_finishing_word(text: str) -> None:
         m in lowered for m in compose_facts._FINISHING_WORDS
     )
     assert compose_facts._is_manage(text) is (basename(text) == "manage.py" or text == "django-admin")
+
+
+DEPLOY_RESOURCES = {
+    "resources": {"limits": {"memory": "1g", "cpus": 0.5, "pids": 10}, "reservations": {"memory": "256m"}}
+}
+#: Services that set some of the resource keys (and others), with values compose reads or refuses.
+RESOURCE_SERVICES = st.dictionaries(
+    st.sampled_from(["shm_size", "pids_limit", "mem_limit", "memswap_limit", "mem_reservation", "cpus", "deploy"])
+    | st.sampled_from(["image", "tmpfs", "environment", "command"]),
+    st.sampled_from([None, "512m", "-1", 2, 0.5, "x", ["/scratch:size=64m"], {"resources": None}, DEPLOY_RESOURCES]),
+    max_size=5,
+)
+
+
+@given(RESOURCE_SERVICES)
+def test_a_service_without_resource_keys_skips_them_alike(service: dict[str, Any]) -> None:
+    """`resources` looks up each figure only where the service sets one of RESOURCE_KEYS' first
+    keys; looking each one up always finds the same facts."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compose_facts, "_RESOURCE_ROOTS", frozenset(service) | {""})  # never disjoint
+        slow = compose_facts.resources(service)
+    assert compose_facts.resources(service) == slow
