@@ -1,18 +1,23 @@
-"""The command line entry point: `composegen lint` straight from argv, everything else through typer.
+"""The command line entry point: lint, render, explain and export k8s straight from argv, everything
+else through typer.
 
-A plainly valid `composegen lint ...` is parsed here without importing typer (see
-composegen.cli.lint_options, where its options are declared once for both); anything else goes to
-the typer app in composegen.cli.app, whose command groups live one per module in composegen.cli.
+A plainly valid command line of the commands in `FAST_COMMANDS` is parsed here without importing
+typer (see composegen.cli.table: each command is declared once, as a table, for both); anything else
+goes to the typer app in composegen.cli.app, whose command groups live one per module in
+composegen.cli.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from composegen.cli.run import run_command
+from composegen.cli.table import Command, parse_args
 
 
 def exit_now(code: int) -> NoReturn:
@@ -30,6 +35,25 @@ def exit_now(code: int) -> NoReturn:
 #: Commands that read their input, write their output and exit: all they build lives to the end.
 ONE_SHOT = frozenset({"lint", "render", "explain", "plan", "export"})
 
+#: The commands parsed here when their command line is plainly valid: their words, and the module
+#: and name of their table (composegen.cli.table), imported only for that command.
+FAST_COMMANDS = {
+    ("lint",): ("composegen.cli.lint_options", "LINT"),
+    ("render",): ("composegen.cli.render_options", "RENDER"),
+    ("explain",): ("composegen.cli.render_options", "EXPLAIN"),
+    ("export", "k8s"): ("composegen.cli.export_options", "K8S"),
+}
+
+
+def fast_body(args: Sequence[str]) -> Callable[[], int] | None:
+    """The body of `composegen ARGS` with its options parsed, when typer need not parse them."""
+    for words, (module, name) in FAST_COMMANDS.items():
+        if tuple(args[: len(words)]) == words:
+            command: Command = getattr(importlib.import_module(module), name)
+            parsed = parse_args(command, args[len(words) :])
+            return None if parsed is None else functools.partial(command.body, **parsed)
+    return None
+
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
@@ -39,15 +63,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         import gc
 
         gc.disable()
-    if args[:1] == ["lint"]:
-        from composegen.cli.lint_options import lint_command, parse_lint_args
-
-        parsed = parse_lint_args(args[1:])
-        if parsed is not None:
-            code = run_command(lambda: lint_command(**parsed))
-            if argv is not None:  # called from Python, not as the command: return to the caller
-                sys.exit(code)
-            exit_now(code)
+    body = fast_body(args)
+    if body is not None:
+        code = run_command(body)
+        if argv is not None:  # called from Python, not as the command: return to the caller
+            sys.exit(code)
+        exit_now(code)
     from composegen.cli.app import app
 
     if argv is None:

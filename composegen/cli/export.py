@@ -1,26 +1,29 @@
 """`composegen export k8s|env|alerts`: the derived numbers for other engines and monitors (issue 5).
 
-Registered on the app by `register`; each command imports its heavy parts only when it runs.
+Registered on the app by `register`; each command imports its heavy parts only when it runs. `export
+k8s` is generated (composegen.cli.typed) from `K8S` (composegen.cli.export_options), the declaration
+its fast path reads too.
 """
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from composegen.cli.export_options import FORCE, K8S, echo_json, print_written
 from composegen.cli.options import FormatOpt, OutputFormat, ProfileOpt, ProjectOpt
-from composegen.cli.run import run
+from composegen.cli.run import echo, run
+from composegen.cli.typed import typer_command
 
 export_app = typer.Typer(
     help="The derived numbers for Kubernetes, per-tier .env files and Prometheus alert rules.",
     no_args_is_help=True,
 )
 
-ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite files that no composegen export wrote.")]
+ForceOpt = Annotated[bool, typer.Option(*FORCE.flags, help=FORCE.help)]
 
 
 class AlertPlatform(str, Enum):
@@ -28,48 +31,7 @@ class AlertPlatform(str, Enum):
     kubernetes = "kubernetes"
 
 
-def _echo_json(data: object) -> None:
-    typer.echo(json.dumps(data, indent=2))
-
-
-def _print_written(paths: list[Path], notes: list[str]) -> None:
-    """The files written (stdout), then what the user should know about them (stderr): each as
-    one write (a line each was 22,000 writes for `export k8s` of 7,500 services)."""
-    if paths:
-        typer.echo("\n".join(map(str, paths)))
-    if notes:
-        typer.echo("\n".join(f"composegen: {note}" for note in notes), err=True)
-
-
-@export_app.command("k8s")
-def k8s(
-    profile: ProfileOpt,
-    output: Annotated[
-        str, typer.Option("--output", "-o", help="A folder for one file per service; `-` for one stream on stdout.")
-    ],
-    project: ProjectOpt = None,
-    force: ForceOpt = False,
-    fmt: FormatOpt = OutputFormat.text,
-) -> None:
-    """Kubernetes manifests for the PROFILE plan: Deployments (StatefulSets for databases), Services,
-    HorizontalPodAutoscalers. What has no Kubernetes form is listed, never dropped silently."""
-
-    def body() -> int:
-        from composegen.errors import EXIT_OK, InputError
-        from composegen.export.run import ExportRequest, export_k8s_files
-
-        if output == "-" and fmt is OutputFormat.json:
-            raise InputError("--format json reports the files written", fix="write them into a folder: -o k8s/")
-        outcome = export_k8s_files(ExportRequest(profile, project, Path.cwd(), output, force))
-        if fmt is OutputFormat.json:
-            _echo_json(outcome.as_json())
-            return EXIT_OK
-        if outcome.stream is not None:
-            typer.echo(outcome.stream, nl=False)
-        _print_written(outcome.written, outcome.notes())
-        return EXIT_OK
-
-    run(body)
+export_app.command("k8s")(typer_command(K8S))
 
 
 @export_app.command("env")
@@ -99,9 +61,9 @@ def env(
         request = ExportRequest(profile, project, Path.cwd(), str(output) if output is not None else None, force)
         outcome = export_env_tiers(request, names)
         if fmt is OutputFormat.json:
-            _echo_json(outcome.as_json())
+            echo_json(outcome.as_json())
             return EXIT_OK
-        _print_written(outcome.written, outcome.notes())
+        print_written(outcome.written, outcome.notes())
         return EXIT_OK
 
     run(body)
@@ -131,11 +93,11 @@ def alerts(
 
         outcome = export_alerts(ExportRequest(profile, project, Path.cwd(), output, force), platform.value)
         if fmt is OutputFormat.json:
-            _echo_json(outcome.as_json())
+            echo_json(outcome.as_json())
             return EXIT_OK
-        typer.echo(outcome.text if outcome.to_stdout else outcome.output, nl=not outcome.to_stdout)
+        echo(outcome.text if outcome.to_stdout else outcome.output, nl=not outcome.to_stdout)
         for note in outcome.notes():
-            typer.echo(f"composegen: {note}", err=True)
+            echo(f"composegen: {note}", err=True)
         return EXIT_OK
 
     run(body)

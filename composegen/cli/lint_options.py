@@ -1,10 +1,9 @@
-"""The options of `composegen lint`, declared once, and the fast parser that reads them without typer.
+"""The command `composegen lint`, declared once (`LINT`) for typer and for the fast path.
 
 A lint run must start in well under a tenth of a second, and importing typer (with the pydantic it
 coerces options through) costs more than that. So the entry point parses `composegen lint ...`
-itself with `parse_lint_args`, from the table `LINT_OPTIONS`, when the command line is plainly
-valid: known options, values among their choices. Anything else (`--help`, an unknown or misspelt
-option, a missing value, a wrong choice) goes to the typer command, which composegen.cli.lint
+itself with `parse_lint_args` (composegen.cli.table), from the table `LINT_OPTIONS`, when the
+command line is plainly valid. Anything else goes to the typer command, which composegen.cli.lint
 generates from the same table, and so prints the same help and the same usage errors.
 tests/lint/test_lint_cli_fast.py checks that both parse every command line alike.
 """
@@ -13,24 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
+
+from composegen.cli.common_options import PROJECT_HELP
+from composegen.cli.table import Arg, Command, Opt, parse_args
 
 if TYPE_CHECKING:
     from composegen.lint.run import LintOptions
 
 
-class Opt(NamedTuple):
-    """One option of a command: where its value goes, its flags, its help, and what it takes."""
-
-    dest: str
-    flags: tuple[str, ...]
-    help: str
-    takes: str = "one"  # "flag": no value; "one": a value, the last one given wins; "many": repeatable
-    choices: tuple[str, ...] = ()
-    path: bool = False  # the value is a file name (a Path), not a word
-
-
-PROJECT_HELP = "The stack description (default: ./composegen.yaml, else the compose files here)."
 LINT_FILES_HELP = "Compose files, each linted on its own."
 LINT_FORMATS = ("text", "json", "sarif", "github")
 FAIL_ON = ("error", "warning", "info")
@@ -118,55 +108,18 @@ def lint_command(**parsed: Any) -> int:
     return main(lint_options(**parsed))
 
 
+LINT = Command(
+    """Lint compose files for what kills containers: limits, healthchecks, security, hygiene.
+
+With no files: the stack of composegen.yaml, else what `docker compose` would read here.
+Exit 0 when clean, 1 on findings at or above --fail-on, 2 when a file cannot be read.""",
+    LINT_OPTIONS,
+    Arg("files", LINT_FILES_HELP, many=True, path=True),
+    lint_command,
+)
+
+
 def parse_lint_args(args: Sequence[str]) -> dict[str, Any] | None:
-    """`composegen lint ARGS` parsed as click parses it, or None for anything but a plainly valid
+    """`composegen lint ARGS` parsed as typer parses it, or None for anything but a plainly valid
     command line (typer then parses it, and says what is wrong)."""
-    by_flag = {flag: opt for opt in LINT_OPTIONS for flag in opt.flags}
-    parsed: dict[str, Any] = {}
-    files: list[Path] = []
-    index = 0
-    only_arguments = False
-    while index < len(args):
-        token = args[index]
-        index += 1
-        if token in ("", "-"):
-            return None
-        if only_arguments or not token.startswith("-"):
-            files.append(Path(token))
-            continue
-        if token == "--":
-            only_arguments = True
-            continue
-        name, equals, attached = token.partition("=") if token.startswith("--") else (token, "", "")
-        opt = by_flag.get(name)
-        if opt is None:
-            return None
-        if opt.takes == "flag":
-            if equals:
-                return None
-            parsed[opt.dest] = True
-            continue
-        value, index = (attached, index) if equals else _next_value(args, index)
-        if not _plainly_valid(opt, value):
-            return None
-        _keep(parsed, opt, Path(value) if opt.path else value)
-    if files:
-        parsed["files"] = files
-    return parsed
-
-
-def _next_value(args: Sequence[str], index: int) -> tuple[str, int]:
-    """The value after an option that takes one, and where to read on ("" when there is none)."""
-    return (args[index], index + 1) if index < len(args) else ("", index)
-
-
-def _plainly_valid(opt: Opt, value: str) -> bool:
-    """A value the fast path takes as it is: given, not an option, among the choices."""
-    return bool(value) and not value.startswith("-") and (not opt.choices or value in opt.choices)
-
-
-def _keep(parsed: dict[str, Any], opt: Opt, value: Any) -> None:
-    if opt.takes == "many":
-        parsed.setdefault(opt.dest, []).append(value)
-    else:
-        parsed[opt.dest] = value
+    return parse_args(LINT, args)

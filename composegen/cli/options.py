@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from composegen.cli.lint_options import PROJECT_HELP
+from composegen.cli.common_options import DOCKER_VERSION, MEASUREMENTS, PROFILE, PROJECT
 
 
 class OutputFormat(str, Enum):
@@ -23,21 +23,11 @@ def choices(name: str, values: tuple[str, ...]) -> type[Enum]:
     return made
 
 
-ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="A bundled profile name, or a path to your own.")]
-ProjectOpt = Annotated[Path | None, typer.Option("--project", help=PROJECT_HELP)]
+ProfileOpt = Annotated[str, typer.Option(*PROFILE.flags, help=PROFILE.help)]
+ProjectOpt = Annotated[Path | None, typer.Option(*PROJECT.flags, help=PROJECT.help)]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
-DockerVersionOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--docker-version",
-        help="The Docker Engine the stack runs on, when older than 25: leaves out what it refuses "
-        "(healthcheck.start_interval).",
-    ),
-]
-MeasurementsOpt = Annotated[
-    Path | None,
-    typer.Option("--measurements", help="A file `composegen calibrate` wrote: measured values replace estimates."),
-]
+DockerVersionOpt = Annotated[str | None, typer.Option(*DOCKER_VERSION.flags, help=DOCKER_VERSION.help)]
+MeasurementsOpt = Annotated[Path | None, typer.Option(*MEASUREMENTS.flags, help=MEASUREMENTS.help)]
 
 
 def plain(values: dict[str, Any]) -> dict[str, Any]:

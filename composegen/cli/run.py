@@ -1,14 +1,36 @@
 """A command body to an exit code, the same way for every command (and the lint fast path): user
-errors become one line and exit 2, never a traceback. No typer here: the lint fast path uses it."""
+errors become one line and exit 2, never a traceback; and `echo`, typer's way to print a line. No
+typer here (but to print to a stream set to ASCII): the fast paths of composegen.cli.table use it."""
 
 from __future__ import annotations
 
+import codecs
 import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
 
 from composegen.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ComposegenError
+
+
+def echo(message: str = "", *, nl: bool = True, err: bool = False) -> None:
+    """What `typer.echo(message, nl=nl, err=err)` writes for a str, without importing typer: the
+    message (and a newline), ANSI styles left out where the stream is no terminal, then a flush."""
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:  # no stream to write to (pythonw): typer writes nothing either
+        return
+    if codecs.lookup(stream.encoding or "ascii").name == "ascii":
+        import typer  # typer rewraps a stream set to ASCII as UTF-8 (with replacements): its way
+
+        typer.echo(message, nl=nl, err=err)
+        return
+    text = message + "\n" if nl else message
+    if "\x1b" in text and not stream.isatty():
+        import re
+
+        text = re.sub(r"\033\[[;?0-9]*[a-zA-Z]", "", text)  # the styles typer strips
+    stream.write(text)
+    stream.flush()
 
 
 def echo_err(message: str) -> None:
