@@ -1,5 +1,5 @@
-"""The command line entry point: lint, render, explain and export k8s straight from argv, everything
-else through typer.
+"""The command line entry point: lint, render, explain, plan and export k8s straight from argv,
+everything else through typer.
 
 A plainly valid command line of the commands in `FAST_COMMANDS` is parsed here without importing
 typer (see composegen.cli.table: each command is declared once, as a table, for both); anything else
@@ -42,6 +42,7 @@ FAST_COMMANDS = {
     ("render",): ("composegen.cli.render_options", "RENDER"),
     ("explain",): ("composegen.cli.render_options", "EXPLAIN"),
     ("export", "k8s"): ("composegen.cli.export_options", "K8S"),
+    ("plan",): ("composegen.cli.plan_options", "PLAN"),
 }
 
 

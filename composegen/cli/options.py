@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from composegen.cli.common_options import DOCKER_VERSION, MEASUREMENTS, PROFILE, PROJECT
+from composegen.cli.common_options import FORMAT, PROFILE, PROJECT
 
 
 class OutputFormat(str, Enum):
@@ -25,9 +25,7 @@ def choices(name: str, values: tuple[str, ...]) -> type[Enum]:
 
 ProfileOpt = Annotated[str, typer.Option(*PROFILE.flags, help=PROFILE.help)]
 ProjectOpt = Annotated[Path | None, typer.Option(*PROJECT.flags, help=PROJECT.help)]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
-DockerVersionOpt = Annotated[str | None, typer.Option(*DOCKER_VERSION.flags, help=DOCKER_VERSION.help)]
-MeasurementsOpt = Annotated[Path | None, typer.Option(*MEASUREMENTS.flags, help=MEASUREMENTS.help)]
+FormatOpt = Annotated[OutputFormat, typer.Option(*FORMAT.flags, help=FORMAT.help)]
 
 
 def plain(values: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ class Opt(NamedTuple):
     path: bool = False  # the value is a file name (a Path), not a word
     default: str | None = None  # the value when the option is not given (a flag's: False)
     required: bool = False
+    minimum: int | None = None  # the value is a whole number, at least this
 
 
 class Arg(NamedTuple):
@@ -84,7 +85,7 @@ def parse_args(command: Command, args: Sequence[str]) -> dict[str, Any] | None:
         value, index = (attached, index) if equals else _next_value(args, index)
         if not _plainly_valid(opt, value):
             return None
-        _keep(parsed, opt, Path(value) if opt.path else value)
+        _keep(parsed, opt, _typed(opt, value))
     if any(opt.required and opt.dest not in given for opt in command.options):
         return None
     return _with_argument(parsed, command.argument, positional)
@@ -102,9 +103,23 @@ def _next_value(args: Sequence[str], index: int) -> tuple[str, int]:
 
 def _plainly_valid(opt: Opt, value: str) -> bool:
     """A value the fast path takes as it is: given, not an option (but `-`, stdout, which click
-    takes as a value too), among the choices."""
+    takes as a value too), among the choices, a whole number where one is asked for."""
+    if opt.minimum is not None:
+        return _whole_number(value, opt.minimum)
     plain = value == "-" or (bool(value) and not value.startswith("-"))
     return plain and (not opt.choices or value in opt.choices)
+
+
+def _whole_number(value: str, minimum: int) -> bool:
+    """Digits only, with no leading zero (no question how typer reads them), at least `minimum`."""
+    return value.isascii() and value.isdigit() and str(int(value)) == value and int(value) >= minimum
+
+
+def _typed(opt: Opt, value: str) -> Any:
+    """A plainly valid value as typer passes it."""
+    if opt.minimum is not None:
+        return int(value)
+    return Path(value) if opt.path else value
 
 
 def _keep(parsed: dict[str, Any], opt: Opt, value: Any) -> None:

@@ -29,11 +29,13 @@ _VALUE_TYPES: dict[tuple[str, bool], Any] = {
 
 def _option(opt: Opt) -> inspect.Parameter:
     """One option of a table as a parameter typer reads."""
-    option = typer.Option(*opt.flags, help=opt.help)
+    option = typer.Option(*opt.flags, help=opt.help, min=opt.minimum)
     default: Any = None
     if opt.takes == "flag":
         value_type: Any = bool
         default = False
+    elif opt.minimum is not None:
+        value_type = int
     elif opt.choices:
         value_type = choices(opt.dest, opt.choices)
         default = None if opt.default is None else value_type(opt.default)

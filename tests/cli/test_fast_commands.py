@@ -1,4 +1,4 @@
-"""`render`, `explain` and `export k8s` parsed without typer (composegen.cli.table) must mean exactly
+"""`render`, `explain`, `plan` and `export k8s` parsed without typer (composegen.cli.table) must mean exactly
 what typer parses; tests/lint/test_lint_cli_fast.py checks the same of `lint`.
 
 The console script parses a plainly valid command line of these commands itself (importing typer
@@ -24,11 +24,12 @@ from composegen.cli import app as typer_app
 from composegen.cli.entry import FAST_COMMANDS, fast_body
 from composegen.cli.export_options import K8S
 from composegen.cli.lint_options import LINT
+from composegen.cli.plan_options import PLAN
 from composegen.cli.render_options import EXPLAIN, RENDER
 from composegen.cli.table import Command, parse_args
 from composegen.cli.typed import typer_command
 
-COMMANDS = {("render",): RENDER, ("explain",): EXPLAIN, ("export", "k8s"): K8S, ("lint",): LINT}
+COMMANDS = {("render",): RENDER, ("explain",): EXPLAIN, ("export", "k8s"): K8S, ("plan",): PLAN, ("lint",): LINT}
 IDS = [" ".join(words) for words in COMMANDS]
 
 
@@ -60,7 +61,7 @@ def test_the_entry_point_parses_exactly_these_commands() -> None:
     for words, command in COMMANDS.items():
         body = fast_body([*words, *_required(command)])
         assert body is not None and body.func is command.body  # type: ignore[attr-defined]  # a partial
-    assert fast_body(["plan", "--profile", "prod"]) is None
+    assert fast_body(["export", "alerts", "--profile", "prod"]) is None
     assert fast_body(["export", "env", "--profile", "prod"]) is None
 
 
@@ -122,11 +123,17 @@ EXAMPLES = {
         ["-p", "prod", "--output", "-"],
         ["-o", "k8s/", "--profile=prod", "--force", "--format", "json", "--project", "composegen.yaml"],
     ],
+    ("plan",): [
+        ["--profile", "prod"],
+        ["-p", "prod", "--host", "64g/16", "--host=256g/32+4gpu", "--agents", "500", "--step=50"],
+        ["-p", "agent-scale", "--per-agent", "128m/0.1", "--format", "json", "--measurements", "m.json"],
+    ],
 }
 REFUSED = {
     ("render",): [["--format", "xml"], ["-p"], ["--force=yes"], ["--target", "Swarm"], ["--help"], ["-pprod"]],
     ("explain",): [[], ["web"], ["-p", "prod", "a", "b"], ["--profile", "--format", "json"], ["-p", "prod", "-"]],
     ("export", "k8s"): [["--profile", "prod"], ["-o", "k8s"], ["-p", "prod", "-o", "k8s", "extra"], ["-o", "-o"]],
+    ("plan",): [["-p", "x", "--agents", "0"], ["-p", "x", "--step", "05"], ["-p", "x", "--agents", "1_0"], ["x"]],
 }
 
 
@@ -150,7 +157,7 @@ def test_what_typer_refuses_goes_to_typer(words: tuple[str, ...], args: list[str
 def _tokens(command: Command) -> list[str]:
     """Tokens to draw command lines from: each flag, alone and with a value attached, each choice,
     values of every kind, and what typer refuses or reads its own way."""
-    tokens = ["a.yml", "b", "-", "", "--", "--help", "-x", "--bogus", "bogus", "-pprod", "-o-"]
+    tokens = ["a.yml", "b", "-", "", "--", "--help", "-x", "--bogus", "bogus", "-pprod", "-o-", "0", "1", "07", "12"]
     for opt in command.options:
         tokens += [*opt.flags, f"{opt.flags[0]}=", f"{opt.flags[0]}=v", *opt.choices]
         tokens += [f"{opt.flags[0]}={choice}" for choice in opt.choices]
@@ -207,6 +214,8 @@ def _run(code: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess[s
         ["export", "k8s", "--profile", "prod", "-o", "k8s"],
         ["export", "k8s", "--profile", "prod", "-o", "-"],
         ["export", "k8s", "--profile", "prod", "-o", "-", "--format", "json"],
+        ["plan", "--profile", "prod", "--host", "8g/4"],
+        ["plan", "--profile", "prod", "--format", "json", "--agents", "3"],
     ],
     ids=" ".join,
 )
