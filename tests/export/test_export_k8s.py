@@ -461,3 +461,70 @@ _COMMENT_CHARACTERS = ["a", " ", "\x00", "\n", "\t", "\x1f", "\x7f", "\x85", "\u
 def test_a_comment_line_is_the_text_with_its_control_runs_made_spaces(text: str) -> None:
     """`_one_line` (the text itself where printable) against the substitution it skips."""
     assert k8s._one_line(text) == re.sub(r"[\x00-\x1f\x7f]+", " ", text)
+
+
+def _each_service_on_its_own(planned: Planned) -> tuple[tuple[k8s.ServiceManifests, ...], list[Note], list[Note]]:
+    """The services' manifests as `export_k8s` lays them out, but each service building its own
+    parts (`_Parts`): the long way, with nothing shared among services."""
+    unmapped: list[Note] = []
+    defaults: list[Note] = []
+    secrets = k8s._stack_secrets(planned)
+    by_name = {i.name: i for i in planned.inputs}
+    services = tuple(
+        k8s.service_manifests(p, by_name[p.name], planned, unmapped, defaults, secrets) for p in planned.stack.services
+    )
+    return services, unmapped, defaults
+
+
+#: Services alike but for their names and secrets (as the 1 MB shapes of bench/hostile.py), and
+#: others with a part of their own: tmpfs, /dev/shm, labels, ports, probes, plain and secret env.
+_ALIKE_STACK = """\
+services:
+  db0:
+    image: postgres:16.4
+    environment: {POSTGRES_PASSWORD: pw000000x}
+    command: psql postgres://app:pw000000x@db
+  db1:
+    image: postgres:16.4
+    environment: {POSTGRES_PASSWORD: pw000001x}
+    command: psql postgres://app:pw000001x@db
+    shm_size: 256m
+  web0:
+    image: example/app:1
+    command: gunicorn app:wsgi -w 2 --name ${S0_KEY}
+    environment: {DSN: "postgres://app:${S0_KEY}@db", LEVEL: info}
+    healthcheck: {test: "curl -f http://localhost/${S0_KEY}"}
+    tmpfs: [/tmp]
+  web1:
+    image: example/app:1
+    command: gunicorn app:wsgi -w 2 --name ${S1_KEY}
+    environment: {DSN: "postgres://app:${S1_KEY}@db", LEVEL: info}
+    healthcheck: {test: "curl -f http://localhost/${S1_KEY}"}
+    labels: {team: a}
+    ports: ["8000:8000"]
+  web2:
+    image: example/app:1
+    command: gunicorn app:wsgi --bind 0.0.0.0:8000
+    healthcheck: {test: [CMD, curl, -f, http://localhost:8000/]}
+    mem_limit: 300m
+"""
+
+
+@pytest.mark.parametrize("example", [*EXPORT_EXAMPLES, "alike"])
+def test_parts_shared_among_services_are_those_each_would_build(example: str, tmp_path: Path) -> None:
+    """`export_k8s` builds a part many services share once (`_Parts`: probes, limits, annotations,
+    ports, volumes, the autoscaler's targets): every manifest and note is what each service
+    building its own parts gives."""
+    if example == "alike":
+        (tmp_path / ".env").write_text("S0_KEY=secretvalue000000\nS1_KEY=secretvalue000001\n")
+        (tmp_path / "docker-compose.yml").write_text(_ALIKE_STACK)
+        planned = plan("prod", None, tmp_path)
+    else:
+        planned = _planned(example)
+    exported = k8s.export_k8s(planned)
+    services, unmapped, defaults = _each_service_on_its_own(planned)
+    assert exported.services == services
+    assert exported.unmapped[: len(unmapped)] == tuple(unmapped) and exported.defaults == tuple(defaults)
+    if example == "alike":  # (and the parts are shared: one object in each service's manifests)
+        db0, db1 = (_container(s.manifests[0].body) for s in exported.services[:2])
+        assert db0["startupProbe"] is db1["startupProbe"] and db0["args"] is db1["args"]
