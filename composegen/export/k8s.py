@@ -251,11 +251,15 @@ class _Secrets:
     #: `mask_argv`'s answers by argument list, and whether it masked anything: the services of a
     #: role share their probe, and commands with their values referred to are often alike
     masked: dict[tuple[str, ...], tuple[list[str], bool]] = field(init=False)
+    #: `_Service.referred`'s answers by (text, style) for services with no secret environment of
+    #: their own: a command's words and a role's probe repeat in many services
+    referred: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.order = {name: place for place, name in enumerate(self.variables)}
         self.needles = {}
         self.masked = {}
+        self.referred = {}
         for style in ("args", "shell"):
             holders: dict[str, list[str]] = {}
             for name, value in self.variables.items():
@@ -343,7 +347,22 @@ class _Service:
     def referenced(self, text: str, style: str) -> str:
         """`text` with each value interpolated from a variable (or held by a secret environment
         entry) replaced by a reference: `$(NAME)` in args (`style` "args"; `text` already
-        `literal`), which the kubelet expands, or `${NAME}` in a shell ("shell")."""
+        `literal`), which the kubelet expands, or `${NAME}` in a shell ("shell"); the variables
+        referred to are `needed`. A service with no secret environment of its own refers to the
+        stack's variables alone: its answer is the export's for the same text (`_Secrets.referred`)."""
+        if self.own_references:
+            text, needed = self.referred(text, style)
+        else:
+            answer = self.secrets.referred.get((text, style))
+            if answer is None:
+                answer = self.secrets.referred[(text, style)] = self.referred(text, style)
+            text, needed = answer
+        if needed:
+            self.needed.update(needed)
+        return text
+
+    def referred(self, text: str, style: str) -> tuple[str, dict[str, str]]:
+        """`referenced`'s text, and the variables it now refers to (name -> value), worked out."""
         own = self.own_references
         finder, holders = self.secrets.needles[style]
         # the variables whose value the text holds (one search for all of the stack's, none where
@@ -355,13 +374,13 @@ class _Service:
             else {}
         )
         if not found and not any(needle in text for needle in self.own_needles[style]):
-            return text  # (most texts: nothing to refer to)
+            return text, {}  # (most texts: nothing to refer to)
         needles = {name: literal(value) if style == "args" else value for name, value in {**found, **own}.items()}
         present = [needle for needle in needles.values() if needle in text]
         if not present:
-            return text  # (most texts: nothing to refer to)
+            return text, {}  # (most texts: nothing to refer to)
         if len(present) > 1 and KnownValues(present).overlap(text):
-            return text  # two values overlap: no reference replaces both, masking hides them together
+            return text, {}  # two values overlap: no reference replaces both, masking hides them together
         own_place = {name: place for place, name in enumerate(own)}
         order = self.secrets.order
 
@@ -369,13 +388,14 @@ class _Service:
             name, value = item
             return (-len(value), 0, order[name]) if name in order else (-len(value), 1, own_place[name])
 
+        needed = {}
         for name, value in sorted({**found, **own}.items(), key=place):
             needle = needles[name]
             replaced = replace_value(text, needle, f"$({name})" if style == "args" else f"${{{name}}}")
             if replaced != text:
                 text = replaced
-                self.needed[name] = value
-        return text
+                needed[name] = value
+        return text, needed
 
     def unbaked(self, argv: list[str], where: str, style: str = "exec") -> list[str]:
         """An argument list with no secret left in it: values from variables referred to (see

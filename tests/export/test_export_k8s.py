@@ -453,6 +453,35 @@ def test_each_argument_list_is_masked_as_mask_argv_masks_it_however_often_it_rep
         assert len(unmapped) == before + (expected != argv)
 
 
+#: Words of commands and probes, some holding the stack's variables' values (`hunter22` twice).
+_WORDS = st.sampled_from(
+    [
+        *("psql", "-c", "serve", "--name", "$$(X)", "curl -f http://localhost/secretvalue01", "secretvalue01"),
+        *("pw-hunter22", "hunter22", "a:hunter22@db", "secretvalue02secretvalue01", "other-value", ""),
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(texts=st.lists(st.tuples(_WORDS, st.sampled_from(["args", "shell"])), max_size=12))
+def test_a_service_with_no_secrets_of_its_own_refers_as_the_long_way_does(texts: list[tuple[str, str]]) -> None:
+    """`referenced` remembers its answer for each text (and style) where a service has no secret
+    environment of its own: each answer, and each variable it then needs, is the one worked out
+    anew for a service of its own."""
+    variables = {"S1_KEY": "secretvalue01", "S2_KEY": "secretvalue02", "PW": "hunter22", "PW2": "hunter22"}
+    secrets = k8s._Secrets("stack-secrets", StackSecrets(list(variables.values())), variables, {})
+
+    def service(secrets: k8s._Secrets) -> k8s._Service:
+        plan = SimpleNamespace(name="s", role="web", replicas=1, sizing=SimpleNamespace(replicas=None))
+        base = {"environment": {}, "volumes": []}
+        return k8s._Service(cast(Any, plan), cast(Any, None), base, cast(Any, None), [], [], secrets)
+
+    for text, style in texts:  # (a service each, all with the export's `secrets`: as export_k8s lays them out)
+        remembering, anew = service(secrets), service(k8s._Secrets("stack-secrets", secrets.known, variables, {}))
+        assert (remembering.referenced(text, style), remembering.needed) == anew.referred(text, style)
+    assert secrets.referred or not texts
+
+
 _COMMENT_CHARACTERS = ["a", " ", "\x00", "\n", "\t", "\x1f", "\x7f", "\x85", "\u2028", "é", "\ud800"]
 
 
