@@ -525,33 +525,56 @@ def _gpus(s: _Service) -> int:
 def _security(s: _Service) -> dict[str, Any]:
     hard = s.plan.hardening
     base = s.base
-    context: dict[str, Any] = {}
-    if hard.no_new_privileges or "no-new-privileges:true" in (base.get("security_opt") or []):
-        context["allowPrivilegeEscalation"] = False
-    for option in base.get("security_opt") or []:
+    options = base.get("security_opt") or []
+    for option in options:
         if option not in ("no-new-privileges:true", "no-new-privileges"):
             s.drop(f"security_opt {option}", "no securityContext field says the same")
-    if hard.read_only or base.get("read_only"):
-        context["readOnlyRootFilesystem"] = True
-    if base.get("privileged"):
-        context["privileged"] = True
-    capabilities: dict[str, list[str]] = {}
-    if base.get("cap_add"):
-        capabilities["add"] = list(base["cap_add"])
-    drop = list(hard.cap_drop or base.get("cap_drop") or [])
-    if drop:
-        capabilities["drop"] = drop
-    if capabilities:
-        context["capabilities"] = capabilities
+    ids: tuple[int, int | None] | None = None  # (uid, gid)
     user = hard.user or base.get("user")
     if user:
         uid, _, gid = str(user).partition(":")
         if str(user).isascii() and uid.isdigit() and (not gid or gid.isdigit()):  # (`²` is a digit to isdigit)
-            context["runAsUser"] = int(uid)
-            if gid:
-                context["runAsGroup"] = int(gid)
+            ids = (int(uid), int(gid) if gid else None)
         else:
             s.drop(f"user {user}", "Kubernetes runs as a numeric uid: give the number")
+    return s.parts.once(
+        _security_context,
+        bool(hard.no_new_privileges or "no-new-privileges:true" in options),
+        bool(hard.read_only or base.get("read_only")),
+        bool(base.get("privileged")),
+        tuple(base.get("cap_add") or ()),
+        tuple(hard.cap_drop or base.get("cap_drop") or ()),
+        ids,
+    )
+
+
+def _security_context(
+    no_new_privileges: bool,
+    read_only: bool,
+    privileged: bool,
+    cap_add: tuple[str, ...],
+    cap_drop: tuple[str, ...],
+    ids: tuple[int, int | None] | None,
+) -> dict[str, Any]:
+    """A container's securityContext from the hardening (the profile's, else the base's)."""
+    context: dict[str, Any] = {}
+    if no_new_privileges:
+        context["allowPrivilegeEscalation"] = False
+    if read_only:
+        context["readOnlyRootFilesystem"] = True
+    if privileged:
+        context["privileged"] = True
+    capabilities: dict[str, list[str]] = {}
+    if cap_add:
+        capabilities["add"] = list(cap_add)
+    if cap_drop:
+        capabilities["drop"] = list(cap_drop)
+    if capabilities:
+        context["capabilities"] = capabilities
+    if ids is not None:
+        context["runAsUser"] = ids[0]
+        if ids[1] is not None:
+            context["runAsGroup"] = ids[1]
     return context
 
 

@@ -506,7 +506,8 @@ def _each_service_on_its_own(planned: Planned) -> tuple[tuple[k8s.ServiceManifes
 
 
 #: Services alike but for their names and secrets (as the 1 MB shapes of bench/hostile.py), and
-#: others with a part of their own: tmpfs, /dev/shm, labels, ports, probes, plain and secret env.
+#: others with a part of their own: tmpfs, /dev/shm, labels, ports, probes, plain and secret env,
+#: users and capabilities.
 _ALIKE_STACK = """\
 services:
   db0:
@@ -536,6 +537,14 @@ services:
     command: gunicorn app:wsgi --bind 0.0.0.0:8000
     healthcheck: {test: [CMD, curl, -f, http://localhost:8000/]}
     mem_limit: 300m
+    user: "1000:0"
+    cap_add: [NET_ADMIN]
+    security_opt: [no-new-privileges:true, seccomp:unconfined]
+  web3:
+    image: example/app:1
+    user: nobody
+    privileged: true
+    read_only: true
 """
 
 
