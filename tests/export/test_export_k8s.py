@@ -357,6 +357,52 @@ def test_ports_read_from_the_command(argv: list[str], ports: list[int]) -> None:
     assert [port for port, _ in command_ports(argv)] == ports
 
 
+def _command_ports_every_word(argv: list[str]) -> list[tuple[int, str]]:
+    """`command_ports` looking at each word for a server's option, a server named or not."""
+    from composegen.export import command_ports as cp
+
+    words = cp._tokens(argv)
+    found: dict[int, str] = {}
+    server = ""
+    for i, word in enumerate(words):
+        name = cp.basename(word)
+        if name in cp.PORT_OPTIONS or name == "runserver":
+            server = name
+            if name == "runserver" and i + 1 < len(words) and not words[i + 1].startswith("-"):
+                port = cp._port(words[i + 1] if ":" in words[i + 1] else f":{words[i + 1]}", cp.BIND)
+                if port is not None:
+                    found.setdefault(port, f"runserver {words[i + 1]}")
+            continue
+        options = cp.PORT_OPTIONS.get(server, {})
+        option, _, attached = word.partition("=")
+        kind = options.get(option)
+        value = attached if attached else (words[i + 1] if i + 1 < len(words) else "")
+        if kind is None and len(word) > 2 and word[:2] in options and not word.startswith("--"):
+            kind, option, value = options[word[:2]], word[:2], word[2:]
+        if kind is None:
+            continue
+        port = cp._port(value, kind)
+        if port is not None:
+            found.setdefault(port, f"{server} {option} {value}")
+    return sorted(found.items())
+
+
+_COMMAND_WORDS = st.sampled_from(
+    [
+        *("gunicorn", "/usr/bin/uvicorn", "daphne", "flask", "runserver", "psql", "-b", "--bind", "-p", "--port"),
+        *("--port=81", "-b0.0.0.0:82", "-p83", "0.0.0.0:84", "85", ":86", "unix:/s", "-x", "sh -c 'gunicorn -b :87'"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(_COMMAND_WORDS, max_size=8))
+def test_ports_read_from_the_command_skip_the_words_before_a_server(argv: list[str]) -> None:
+    from composegen.export.command_ports import command_ports
+
+    assert command_ports(argv) == _command_ports_every_word(argv)
+
+
 def test_a_declared_port_wins_over_the_command(tmp_path: Path) -> None:
     (tmp_path / "docker-compose.yml").write_text(
         "services:\n  web:\n    image: example/web:1\n    command: gunicorn app:app --bind 0.0.0.0:8000\n"
