@@ -1080,7 +1080,9 @@ def dump_all(documents: Sequence[Mapping[Any, Any]], *, layout: Layout = KUBERNE
 class Documents:
     """`dump_all` for many calls, each text quoted once for all of them: `export k8s` writes one
     file per service, and the services' manifests share most of their texts (`apps/v1`, labels,
-    probes). Gives exactly what `dump_all` gives."""
+    probes). A mapping or list met again (the same object) is written from the lines it gave
+    before (`_Writer.met`): the documents must not change between calls. Gives exactly what
+    `dump_all` gives."""
 
     def __init__(self, layout: Layout = KUBERNETES) -> None:
         self._writer = _Writer([], layout, {})
