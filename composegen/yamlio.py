@@ -25,7 +25,7 @@ import io
 import math
 import re
 import stat
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 from typing import Any, NamedTuple, NoReturn
@@ -1080,10 +1080,13 @@ def dump_all(documents: Sequence[Mapping[Any, Any]], *, layout: Layout = KUBERNE
 class Documents:
     """`dump_all` for many calls, each text quoted once for all of them: `export k8s` writes one
     file per service, and the services' manifests share most of their texts (`apps/v1`, labels,
-    probes). Gives exactly what `dump_all` gives."""
+    probes). A mapping or list met again (the same object) is written from the lines it gave
+    before (`_Writer.met`): the documents must not change between calls. Gives exactly what
+    `dump_all` gives."""
 
     def __init__(self, layout: Layout = KUBERNETES) -> None:
         self._writer = _Writer([], layout, {})
+        self._writer.met = {}  # (a mapping or list met again is repeated: see `_Writer.met`)
 
     def dump_all(self, documents: Sequence[Mapping[Any, Any]]) -> str:
         writer = self._writer
@@ -1104,7 +1107,7 @@ _PLAIN_SCALARS = frozenset({int, float, bool, type(None)})
 class _Writer:
     """The lines of one `dump`. Key paths are followed only as deep as a comment goes."""
 
-    __slots__ = ("above", "heads", "layout", "lines", "quoted", "reach")
+    __slots__ = ("above", "blocks", "heads", "layout", "lines", "met", "quoted", "reach")
 
     def __init__(self, lines: list[str], layout: Layout, comments: Mapping[KeyPath, str]) -> None:
         self.lines = lines
@@ -1120,6 +1123,13 @@ class _Writer:
         for path, text in comments.items():
             self.above.setdefault(path[:-1], {})[path[-1]] = text
         self.reach = max(map(len, self.above), default=-1)  # the longest path with a comment inside
+        #: `Documents`' writer (None for one `dump`): each mapping and list written so far, by `id`
+        #: (kept, so that no other object takes its `id`), and the lines of those met more than once,
+        #: by `id` and indentation. `export k8s` builds a part many services share (a role's probes,
+        #: their limits) once, and one object is written once and repeated (the documents do not
+        #: change between `dump_all` calls).
+        self.met: dict[int, object] | None = None
+        self.blocks: dict[tuple[int, str], list[str]] = {}
 
     def inside(self, path: KeyPath | None, name: Any) -> KeyPath | None:
         """The path of `name` in the mapping or list at `path`, while a comment may lie below."""
@@ -1170,6 +1180,28 @@ class _Writer:
     def plain_mapping(self, data: Mapping[Any, Any], pad: str) -> None:
         """`mapping` below every comment (all of `Documents`' documents): no key path followed, and
         the usual values tried first (text, a number, a mapping, a list)."""
+        met = self.met
+        if met is not None:
+            ident = id(data)
+            if ident in met:
+                self.repeat(ident, data, pad, self.new_mapping)
+                return
+            met[ident] = data
+        self.new_mapping(data, pad)
+
+    def repeat(self, ident: int, data: Any, pad: str, write: Callable[[Any, str], None]) -> None:
+        """The lines of `data` (`id` `ident`, met before) at `pad`: those kept from the first time
+        they were written there, else written (`write`) and kept."""
+        block = self.blocks.get((ident, pad))
+        if block is None:
+            start = len(self.lines)
+            write(data, pad)
+            self.blocks[(ident, pad)] = self.lines[start:]
+        else:
+            self.lines.extend(block)
+
+    def new_mapping(self, data: Mapping[Any, Any], pad: str) -> None:
+        """`plain_mapping`'s writing of `data`, each line anew."""
         append = self.lines.append
         quoted = self.quoted
         flow_lists = self.layout.flow_lists
@@ -1206,6 +1238,17 @@ class _Writer:
                 append(head + scalar(value))
 
     def sequence(self, data: Sequence[Any], pad: str, path: KeyPath | None) -> None:
+        met = self.met
+        if met is not None and path is None:  # (as `plain_mapping`)
+            ident = id(data)
+            if ident in met:
+                self.repeat(ident, data, pad, self.new_sequence)
+                return
+            met[ident] = data
+        self.new_sequence(data, pad, path)
+
+    def new_sequence(self, data: Sequence[Any], pad: str, path: KeyPath | None = None) -> None:
+        """`sequence`'s writing of `data`, each line anew."""
         lines = self.lines
         quoted = self.quoted
         flow_items = self.layout.flow_items

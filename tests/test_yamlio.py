@@ -602,6 +602,56 @@ def test_documents_writes_each_group_as_its_own_dumps_write_it(groups: list[list
         assert yamlio.dump_all(group) == expected
 
 
+#: Parts shared by documents, as `export k8s` shares a role's probes and limits among its services:
+#: mappings and lists that hold text, numbers, and mappings and lists in turn.
+SHARED_PARTS = st.lists(
+    st.recursive(
+        st.dictionaries(MANIFEST_KEYS, MANIFEST_SCALARS, min_size=1, max_size=3)
+        | st.lists(MANIFEST_SCALARS, min_size=1, max_size=3),
+        lambda inner: (
+            st.lists(inner, min_size=1, max_size=3) | st.dictionaries(MANIFEST_KEYS, inner, min_size=1, max_size=3)
+        ),
+        max_leaves=8,
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+#: Where a shared part goes in a document: under keys and list items (`None`), each a level deeper.
+PLACES = st.lists(st.sampled_from(["name", "env", "ports", "a b", None]), max_size=3)
+
+
+def _placed(part: object, place: list[str | None]) -> object:
+    """`part` (the object itself) under the keys and list items of `place`, outermost first."""
+    for step in reversed(place):
+        part = [part] if step is None else {step: part}
+    return part
+
+
+@WRITER_SETTINGS
+@given(
+    parts=SHARED_PARTS,
+    groups=st.lists(
+        st.lists(st.lists(st.tuples(MANIFEST_KEYS, st.integers(0, 4), PLACES), max_size=4), max_size=3), max_size=4
+    ),
+)
+def test_documents_writes_a_part_met_again_as_it_wrote_it(
+    parts: list[object], groups: list[list[list[tuple[str, int, list[str | None]]]]]
+) -> None:
+    """A mapping or list that `Documents` meets again (the same object: in another document, at
+    another depth, as a list item, inside another shared part) is written as separate `dump`s
+    without fast paths write it, though its lines are repeated rather than written anew."""
+    parts = [*parts, {"outer": parts[0], "list": [parts[-1], parts[0]]}]  # (a shared part inside another)
+    documents = yamlio.Documents()
+    for group in groups:
+        built = [
+            {name: _placed(parts[index % len(parts)], place) for name, index, place in document} for document in group
+        ]
+        expected = "---\n".join(_reference_dump(document, yamlio.KUBERNETES) for document in built)
+        assert documents.dump_all(built) == expected
+
+
 #: Values a stack's services repeat, as `dump` meets them: it quotes each text once a dump and
 #: writes an int as `scalar` does.
 REPEATED = st.sampled_from(["50M", "unless-stopped", "on", "", "a\nb", "x: y", "é", 0, 1, -7, 2**70, True, None, 0.5])

@@ -66,7 +66,9 @@ def command_ports(argv: Iterable[str]) -> list[tuple[int, str]]:
                 if port is not None:
                     found.setdefault(port, f"runserver {words[i + 1]}")
             continue
-        options = PORT_OPTIONS.get(server, {})
+        options = PORT_OPTIONS.get(server)
+        if options is None:
+            continue  # (no server with options named yet: nothing to read)
         option, _, attached = word.partition("=")
         kind = options.get(option)
         value = attached if attached else (words[i + 1] if i + 1 < len(words) else "")

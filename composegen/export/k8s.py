@@ -37,10 +37,10 @@ import functools
 import math
 import os
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from composegen.compose.normalize import canonical_service
 from composegen.export.command_ports import command_ports
@@ -248,19 +248,46 @@ class _Secrets:
     #: in one pass, and the variables that hold each
     needles: dict[str, tuple[KnownValues, dict[str, list[str]]]] = field(init=False)
     order: dict[str, int] = field(init=False)  # each variable's place in `variables`
-    #: `mask_argv`'s answers by argument list: the services of a role share their probe, and
-    #: commands with their values referred to are often alike
-    masked: dict[tuple[str, ...], tuple[str, ...]] = field(init=False)
+    #: `mask_argv`'s answers by argument list, and whether it masked anything: the services of a
+    #: role share their probe, and commands with their values referred to are often alike
+    masked: dict[tuple[str, ...], tuple[list[str], bool]] = field(init=False)
+    #: `_Service.referred`'s answers by (text, style) for services with no secret environment of
+    #: their own: a command's words and a role's probe repeat in many services
+    referred: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.order = {name: place for place, name in enumerate(self.variables)}
         self.needles = {}
         self.masked = {}
+        self.referred = {}
         for style in ("args", "shell"):
             holders: dict[str, list[str]] = {}
             for name, value in self.variables.items():
                 holders.setdefault(literal(value) if style == "args" else value, []).append(name)
             self.needles[style] = (KnownValues(holders), holders)
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Parts:
+    """Parts of the manifests that many services share, each built once per distinct input for
+    the whole export (one `_Parts` per `export_k8s`): the services of a role have the same probes,
+    limits, annotations and ports. One object stands in each service's manifests, so `Documents`
+    writes it once and repeats its lines; nothing changes a part once it is built."""
+
+    made: dict[tuple[Hashable, ...], Any] = field(default_factory=dict)
+    #: the autoscalers' `behavior`: the profile's policy, one for the export
+    behavior: dict[str, Any] | None = None
+
+    def once(self, build: Callable[..., T], *args: Hashable) -> T:
+        """`build(*args)`, called once per distinct `args` (`build` is a pure function of them)."""
+        key = (build, *args)
+        found = self.made.get(key)
+        if found is None:
+            found = self.made[key] = build(*args)
+        return found
 
 
 @dataclass
@@ -274,6 +301,7 @@ class _Service:
     unmapped: list[Note]
     defaults: list[Note]
     secrets: _Secrets
+    parts: _Parts = field(default_factory=_Parts)  # the export's shared parts
     needed: dict[str, str] = field(default_factory=dict)  # variables its args or probes now reference
     # (worked out once, not on each look: the layout asks for most of them several times)
     name: str = field(init=False)  # its name in Kubernetes (`k8s_name`)
@@ -319,7 +347,22 @@ class _Service:
     def referenced(self, text: str, style: str) -> str:
         """`text` with each value interpolated from a variable (or held by a secret environment
         entry) replaced by a reference: `$(NAME)` in args (`style` "args"; `text` already
-        `literal`), which the kubelet expands, or `${NAME}` in a shell ("shell")."""
+        `literal`), which the kubelet expands, or `${NAME}` in a shell ("shell"); the variables
+        referred to are `needed`. A service with no secret environment of its own refers to the
+        stack's variables alone: its answer is the export's for the same text (`_Secrets.referred`)."""
+        if self.own_references:
+            text, needed = self.referred(text, style)
+        else:
+            answer = self.secrets.referred.get((text, style))
+            if answer is None:
+                answer = self.secrets.referred[(text, style)] = self.referred(text, style)
+            text, needed = answer
+        if needed:
+            self.needed.update(needed)
+        return text
+
+    def referred(self, text: str, style: str) -> tuple[str, dict[str, str]]:
+        """`referenced`'s text, and the variables it now refers to (name -> value), worked out."""
         own = self.own_references
         finder, holders = self.secrets.needles[style]
         # the variables whose value the text holds (one search for all of the stack's, none where
@@ -331,13 +374,13 @@ class _Service:
             else {}
         )
         if not found and not any(needle in text for needle in self.own_needles[style]):
-            return text  # (most texts: nothing to refer to)
+            return text, {}  # (most texts: nothing to refer to)
         needles = {name: literal(value) if style == "args" else value for name, value in {**found, **own}.items()}
         present = [needle for needle in needles.values() if needle in text]
         if not present:
-            return text  # (most texts: nothing to refer to)
+            return text, {}  # (most texts: nothing to refer to)
         if len(present) > 1 and KnownValues(present).overlap(text):
-            return text  # two values overlap: no reference replaces both, masking hides them together
+            return text, {}  # two values overlap: no reference replaces both, masking hides them together
         own_place = {name: place for place, name in enumerate(own)}
         order = self.secrets.order
 
@@ -345,24 +388,27 @@ class _Service:
             name, value = item
             return (-len(value), 0, order[name]) if name in order else (-len(value), 1, own_place[name])
 
+        needed = {}
         for name, value in sorted({**found, **own}.items(), key=place):
             needle = needles[name]
             replaced = replace_value(text, needle, f"$({name})" if style == "args" else f"${{{name}}}")
             if replaced != text:
                 text = replaced
-                self.needed[name] = value
-        return text
+                needed[name] = value
+        return text, needed
 
     def unbaked(self, argv: list[str], where: str, style: str = "exec") -> list[str]:
         """An argument list with no secret left in it: values from variables referred to (see
         `referenced`; not in an exec probe, which nothing expands), the rest masked and listed."""
         texts = tuple([self.referenced(a, style) for a in argv]) if style != "exec" else tuple(argv)
-        masked = self.secrets.masked.get(texts)
-        if masked is None:
-            masked = self.secrets.masked[texts] = tuple(mask_argv(texts, self.secrets.known))
-        if masked != texts:
+        found = self.secrets.masked.get(texts)
+        if found is None:
+            masked = mask_argv(texts, self.secrets.known)
+            found = self.secrets.masked[texts] = (masked, masked != list(texts))
+        masked, changed = found
+        if changed:
             self.drop(where, MASKED_WHY)
-        return list(masked)
+        return masked  # (one list for each argument list: a part the services share, see `_Parts`)
 
 
 def _labels(project: str, service: str) -> dict[str, str]:
@@ -404,6 +450,10 @@ def _ports(s: _Service) -> list[tuple[int, int, str]]:
     return [(port, target, protocol) for (port, protocol), target in sorted(found.items())]
 
 
+def _env_value(name: str, value: str) -> dict[str, str]:
+    return {"name": name, "value": literal(value)}
+
+
 def _environment(s: _Service) -> list[dict[str, str]]:
     merged: dict[str, str | None] = dict(s.base["environment"])
     for setting in s.plan.environment:
@@ -415,7 +465,7 @@ def _environment(s: _Service) -> list[dict[str, str]]:
         elif secret_name(key) or mask(value, s.secrets.known) != value:
             out.append(s.secret_ref(key, value))  # a secret, or a value from .env: never in the manifest
         else:
-            out.append({"name": key, "value": literal(value)})
+            out.append(s.parts.once(_env_value, key, value))
     for name, value in sorted(s.needed.items()):
         if name not in merged:  # a variable the args now reference: the container needs it
             out.append(s.secret_ref(name, value))
@@ -423,15 +473,24 @@ def _environment(s: _Service) -> list[dict[str, str]]:
 
 
 def _resources(s: _Service) -> dict[str, Any]:
-    limits: dict[str, str] = {"memory": memory_quantity(s.plan.memory_limit.value)}
-    if s.plan.cpus is not None:
-        limits["cpu"] = cpu_quantity(s.plan.cpus.value)
-    out: dict[str, Any] = {"limits": limits}
-    if s.plan.memory_reservation is not None:
-        out["requests"] = {"memory": memory_quantity(s.plan.memory_reservation.value)}
-    if s.plan.pids is not None:
-        s.drop(f"pids ({int(s.plan.pids.value)})", UNMAPPED_WHY["pids"])
+    plan = s.plan
+    if plan.pids is not None:
+        s.drop(f"pids ({int(plan.pids.value)})", UNMAPPED_WHY["pids"])
     gpus = _gpus(s)
+    memory = plan.memory_limit.value
+    cpus = plan.cpus.value if plan.cpus is not None else None
+    reserved = plan.memory_reservation.value if plan.memory_reservation is not None else None
+    return s.parts.once(_limits, memory, cpus, reserved, gpus)
+
+
+def _limits(memory: float, cpus: float | None, reserved: float | None, gpus: int) -> dict[str, Any]:
+    """A container's `resources`: limits from the planned limits, requests from the reservation."""
+    limits: dict[str, str] = {"memory": memory_quantity(memory)}
+    if cpus is not None:
+        limits["cpu"] = cpu_quantity(cpus)
+    out: dict[str, Any] = {"limits": limits}
+    if reserved is not None:
+        out["requests"] = {"memory": memory_quantity(reserved)}
     if gpus:
         # an extended resource: Kubernetes takes it in limits, and requests must equal them
         limits[GPU_RESOURCE] = str(gpus)
@@ -466,33 +525,56 @@ def _gpus(s: _Service) -> int:
 def _security(s: _Service) -> dict[str, Any]:
     hard = s.plan.hardening
     base = s.base
-    context: dict[str, Any] = {}
-    if hard.no_new_privileges or "no-new-privileges:true" in (base.get("security_opt") or []):
-        context["allowPrivilegeEscalation"] = False
-    for option in base.get("security_opt") or []:
+    options = base.get("security_opt") or []
+    for option in options:
         if option not in ("no-new-privileges:true", "no-new-privileges"):
             s.drop(f"security_opt {option}", "no securityContext field says the same")
-    if hard.read_only or base.get("read_only"):
-        context["readOnlyRootFilesystem"] = True
-    if base.get("privileged"):
-        context["privileged"] = True
-    capabilities: dict[str, list[str]] = {}
-    if base.get("cap_add"):
-        capabilities["add"] = list(base["cap_add"])
-    drop = list(hard.cap_drop or base.get("cap_drop") or [])
-    if drop:
-        capabilities["drop"] = drop
-    if capabilities:
-        context["capabilities"] = capabilities
+    ids: tuple[int, int | None] | None = None  # (uid, gid)
     user = hard.user or base.get("user")
     if user:
         uid, _, gid = str(user).partition(":")
         if str(user).isascii() and uid.isdigit() and (not gid or gid.isdigit()):  # (`²` is a digit to isdigit)
-            context["runAsUser"] = int(uid)
-            if gid:
-                context["runAsGroup"] = int(gid)
+            ids = (int(uid), int(gid) if gid else None)
         else:
             s.drop(f"user {user}", "Kubernetes runs as a numeric uid: give the number")
+    return s.parts.once(
+        _security_context,
+        bool(hard.no_new_privileges or "no-new-privileges:true" in options),
+        bool(hard.read_only or base.get("read_only")),
+        bool(base.get("privileged")),
+        tuple(base.get("cap_add") or ()),
+        tuple(hard.cap_drop or base.get("cap_drop") or ()),
+        ids,
+    )
+
+
+def _security_context(
+    no_new_privileges: bool,
+    read_only: bool,
+    privileged: bool,
+    cap_add: tuple[str, ...],
+    cap_drop: tuple[str, ...],
+    ids: tuple[int, int | None] | None,
+) -> dict[str, Any]:
+    """A container's securityContext from the hardening (the profile's, else the base's)."""
+    context: dict[str, Any] = {}
+    if no_new_privileges:
+        context["allowPrivilegeEscalation"] = False
+    if read_only:
+        context["readOnlyRootFilesystem"] = True
+    if privileged:
+        context["privileged"] = True
+    capabilities: dict[str, list[str]] = {}
+    if cap_add:
+        capabilities["add"] = list(cap_add)
+    if cap_drop:
+        capabilities["drop"] = list(cap_drop)
+    if capabilities:
+        context["capabilities"] = capabilities
+    if ids is not None:
+        context["runAsUser"] = ids[0]
+        if ids[1] is not None:
+            context["runAsGroup"] = ids[1]
     return context
 
 
@@ -501,11 +583,12 @@ def _volumes(s: _Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]], l
     volumes: list[dict[str, Any]] = []
     mounts: list[dict[str, Any]] = []
     claims: list[dict[str, Any]] = []
+    parts = s.parts
     own = s.inputs.base.overlay_mounts(s.plan.tmpfs)
     for index, mount in enumerate(own):
         name = f"tmpfs-{index}"
-        volumes.append({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": memory_quantity(mount.size.value)}})
-        mounts.append({"name": name, "mountPath": mount.path})
+        volumes.append(parts.once(_memory_volume, name, mount.size.value))
+        mounts.append(parts.once(_mount, name, mount.path))
     # the base's sized ones, counted in the limit (not a size assumed for one the base left unsized)
     counted = {m.path: m.size.value for m in s.plan.tmpfs if m.size.source_kind != "assumed"}
     for index, target in enumerate(s.inputs.base.tmpfs_targets):
@@ -519,8 +602,8 @@ def _volumes(s: _Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]], l
         mounts.append({"name": name, "mountPath": target})
     shm = s.plan.sizing.shm_size
     if shm is not None:
-        volumes.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": memory_quantity(shm.value)}})
-        mounts.append({"name": "dshm", "mountPath": "/dev/shm"})
+        volumes.append(parts.once(_memory_volume, "dshm", shm.value))
+        mounts.append(parts.once(_mount, "dshm", "/dev/shm"))
     for source, target, read_only in s.named_volumes:
         name = k8s_name(source)
         mounts.append({"name": name, "mountPath": target, **({"readOnly": True} if read_only else {})})
@@ -536,6 +619,15 @@ def _volumes(s: _Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]], l
             shown = Path(source).relative_to(root) if source and Path(source).is_relative_to(root) else source
             s.drop(f"volumes {shown}:{target}", f"a {kind} mount of the host: use a ConfigMap, a Secret or the image")
     return volumes, mounts, claims
+
+
+def _memory_volume(name: str, size: float) -> dict[str, Any]:
+    """A pod volume in memory (tmpfs, /dev/shm) of at most `size` bytes."""
+    return {"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": memory_quantity(size)}}
+
+
+def _mount(name: str, path: str) -> dict[str, str]:
+    return {"name": name, "mountPath": path}
 
 
 def _claim(s: _Service, name: str) -> dict[str, Any]:
@@ -564,6 +656,14 @@ def _healthcheck_test(s: _Service) -> list[str] | None:
     return list(test) if isinstance(test, list) else None
 
 
+def _container_ports(ports: tuple[tuple[int, int, str], ...]) -> list[dict[str, Any]]:
+    return [{"containerPort": target, "protocol": proto} for _, target, proto in ports]
+
+
+def _probes(command: tuple[str, ...], health: Healthcheck) -> dict[str, Any]:
+    return probes(list(command), health)
+
+
 def _container(s: _Service, mounts: list[dict[str, Any]], ports: list[tuple[int, int, str]]) -> dict[str, Any]:
     base = s.base
     container: dict[str, Any] = {"name": s.name}
@@ -583,13 +683,13 @@ def _container(s: _Service, mounts: list[dict[str, Any]], ports: list[tuple[int,
     if base.get("working_dir"):
         container["workingDir"] = base["working_dir"]
     if ports:
-        container["ports"] = [{"containerPort": target, "protocol": proto} for _, target, proto in ports]
+        container["ports"] = s.parts.once(_container_ports, tuple(ports))
     env = _environment(s)
     if env:
         container["env"] = env
     container["resources"] = _resources(s)
     if s.plan.healthcheck is not None and command is not None:
-        container.update(probes(command, s.plan.healthcheck))
+        container.update(s.parts.once(_probes, tuple(command), s.plan.healthcheck))
     elif test:
         s.drop("healthcheck", f"test {test[0]} has no probe form")
     security = _security(s)
@@ -604,8 +704,11 @@ def _container(s: _Service, mounts: list[dict[str, Any]], ports: list[tuple[int,
 
 
 def _pod(s: _Service, project: str, volumes: list[dict[str, Any]], container: dict[str, Any]) -> dict[str, Any]:
-    annotations = {k: s.unbaked([str(v)], f"label {k}")[0] for k, v in sorted(s.base["labels"].items())}
-    annotations.update(dict(s.plan.labels))
+    if s.base["labels"]:
+        annotations = {k: s.unbaked([str(v)], f"label {k}")[0] for k, v in sorted(s.base["labels"].items())}
+        annotations.update(dict(s.plan.labels))
+    else:  # (most services: the plan's labels alone, the same for a role and its limits)
+        annotations = s.parts.once(dict, s.plan.labels)
     spec: dict[str, Any] = {"containers": [container]}
     if volumes:
         spec["volumes"] = volumes
@@ -631,13 +734,13 @@ def _workload(s: _Service, project: str, pod: dict[str, Any], claims: list[dict[
     metadata = {
         "name": s.name,
         "labels": _labels(project, s.name),
-        "annotations": {
-            "composegen.io/profile": s.planned.profile.profile.name,
-            "composegen.io/role": s.plan.role,
-            "composegen.io/inputs": s.planned.digest,
-        },
+        "annotations": s.parts.once(_annotations, s.planned.profile.profile.name, s.plan.role, s.planned.digest),
     }
     return Manifest(kind, s.name, {"apiVersion": "apps/v1", "kind": kind, "metadata": metadata, "spec": spec})
+
+
+def _annotations(profile: str, role: str, digest: str) -> dict[str, str]:
+    return {"composegen.io/profile": profile, "composegen.io/role": role, "composegen.io/inputs": digest}
 
 
 def _agent_rollout(s: _Service) -> dict[str, Any]:
@@ -662,12 +765,16 @@ def _service(s: _Service, project: str, ports: list[tuple[int, int, str]]) -> Ma
     if s.stateful:
         spec["clusterIP"] = "None"  # headless: the StatefulSet's serviceName, one DNS name per pod
     if ports:
-        spec["ports"] = [
-            {"name": f"{proto.lower()}-{port}", "port": port, "targetPort": target, "protocol": proto}
-            for port, target, proto in ports
-        ]
+        spec["ports"] = s.parts.once(_service_ports, tuple(ports))
     body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": s.name, "labels": _labels(project, s.name)}}
     return Manifest("Service", s.name, {**body, "spec": spec})
+
+
+def _service_ports(ports: tuple[tuple[int, int, str], ...]) -> list[dict[str, Any]]:
+    return [
+        {"name": f"{proto.lower()}-{port}", "port": port, "targetPort": target, "protocol": proto}
+        for port, target, proto in ports
+    ]
 
 
 def _behavior(b: ScaleBehavior) -> dict[str, Any]:
@@ -677,16 +784,13 @@ def _behavior(b: ScaleBehavior) -> dict[str, Any]:
     return out
 
 
-def _autoscaler(s: _Service, project: str, policy: AutoscalingPolicy) -> Manifest:
-    memory_target = math.floor(s.plan.memory_limit.value * policy.memory / MIB) * MIB
+def _metrics(cpu: str | None, memory_target: int) -> list[dict[str, Any]]:
+    """The autoscaler's targets: `cpu` (a quantity; None: no CPU limit) and `memory_target` bytes."""
     metrics: list[dict[str, Any]] = []
-    if s.plan.cpus is not None:
-        cpu = cpu_quantity(max(0.001, s.plan.cpus.value * policy.cpu))
+    if cpu is not None:
         metrics.append(
             {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "AverageValue", "averageValue": cpu}}}
         )
-    else:
-        s.drop("autoscaling cpu", "no CPU limit to take a share of: the HPA scales on memory only")
     metrics.append(
         {
             "type": "Resource",
@@ -696,12 +800,24 @@ def _autoscaler(s: _Service, project: str, policy: AutoscalingPolicy) -> Manifes
             },
         }
     )
+    return metrics
+
+
+def _autoscaler(s: _Service, project: str, policy: AutoscalingPolicy) -> Manifest:
+    memory_target = math.floor(s.plan.memory_limit.value * policy.memory / MIB) * MIB
+    cpu = None
+    if s.plan.cpus is not None:
+        cpu = cpu_quantity(max(0.001, s.plan.cpus.value * policy.cpu))
+    else:
+        s.drop("autoscaling cpu", "no CPU limit to take a share of: the HPA scales on memory only")
+    if s.parts.behavior is None:
+        s.parts.behavior = {"scaleUp": _behavior(policy.scale_up), "scaleDown": _behavior(policy.scale_down)}
     spec = {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": s.name},
         "minReplicas": s.replicas,
         "maxReplicas": max(s.replicas, math.ceil(s.replicas * policy.max_replicas_factor)),
-        "metrics": metrics,
-        "behavior": {"scaleUp": _behavior(policy.scale_up), "scaleDown": _behavior(policy.scale_down)},
+        "metrics": s.parts.once(_metrics, cpu, memory_target),
+        "behavior": s.parts.behavior,
     }
     body = {
         "apiVersion": "autoscaling/v2",
@@ -737,9 +853,11 @@ def service_manifests(
     unmapped: list[Note],
     defaults: list[Note],
     secrets: _Secrets | None = None,
+    parts: _Parts | None = None,
 ) -> ServiceManifests:
     """The manifests of one service; what it cannot map goes to `unmapped`, chosen values to
-    `defaults`, its secret environment to `secrets` (the Secret all services read)."""
+    `defaults`, its secret environment to `secrets` (the Secret all services read); `parts`: the
+    export's shared parts (see `_Parts`)."""
     project = planned.base.name or "default"
     s = _Service(
         plan,
@@ -749,6 +867,7 @@ def service_manifests(
         unmapped,
         defaults,
         secrets if secrets is not None else _stack_secrets(planned),
+        parts if parts is not None else _Parts(),
     )
     if s.name != plan.name:
         s.chose("name", f"{s.name}: Kubernetes names are lowercase letters, digits and '-'")
@@ -800,9 +919,11 @@ def export_k8s(planned: Planned) -> K8sExport:
     unmapped: list[Note] = []
     defaults: list[Note] = []
     secrets = _stack_secrets(planned)
+    parts = _Parts()
     by_name = {i.name: i for i in planned.inputs}
     services = tuple(
-        service_manifests(p, by_name[p.name], planned, unmapped, defaults, secrets) for p in planned.stack.services
+        service_manifests(p, by_name[p.name], planned, unmapped, defaults, secrets, parts)
+        for p in planned.stack.services
     )
     stack = planned.stack
     if stack.network is not None or stack.network_mtu is not None or stack.network_internal:

@@ -357,6 +357,52 @@ def test_ports_read_from_the_command(argv: list[str], ports: list[int]) -> None:
     assert [port for port, _ in command_ports(argv)] == ports
 
 
+def _command_ports_every_word(argv: list[str]) -> list[tuple[int, str]]:
+    """`command_ports` looking at each word for a server's option, a server named or not."""
+    from composegen.export import command_ports as cp
+
+    words = cp._tokens(argv)
+    found: dict[int, str] = {}
+    server = ""
+    for i, word in enumerate(words):
+        name = cp.basename(word)
+        if name in cp.PORT_OPTIONS or name == "runserver":
+            server = name
+            if name == "runserver" and i + 1 < len(words) and not words[i + 1].startswith("-"):
+                port = cp._port(words[i + 1] if ":" in words[i + 1] else f":{words[i + 1]}", cp.BIND)
+                if port is not None:
+                    found.setdefault(port, f"runserver {words[i + 1]}")
+            continue
+        options = cp.PORT_OPTIONS.get(server, {})
+        option, _, attached = word.partition("=")
+        kind = options.get(option)
+        value = attached if attached else (words[i + 1] if i + 1 < len(words) else "")
+        if kind is None and len(word) > 2 and word[:2] in options and not word.startswith("--"):
+            kind, option, value = options[word[:2]], word[:2], word[2:]
+        if kind is None:
+            continue
+        port = cp._port(value, kind)
+        if port is not None:
+            found.setdefault(port, f"{server} {option} {value}")
+    return sorted(found.items())
+
+
+_COMMAND_WORDS = st.sampled_from(
+    [
+        *("gunicorn", "/usr/bin/uvicorn", "daphne", "flask", "runserver", "psql", "-b", "--bind", "-p", "--port"),
+        *("--port=81", "-b0.0.0.0:82", "-p83", "0.0.0.0:84", "85", ":86", "unix:/s", "-x", "sh -c 'gunicorn -b :87'"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(_COMMAND_WORDS, max_size=8))
+def test_ports_read_from_the_command_skip_the_words_before_a_server(argv: list[str]) -> None:
+    from composegen.export.command_ports import command_ports
+
+    assert command_ports(argv) == _command_ports_every_word(argv)
+
+
 def test_a_declared_port_wins_over_the_command(tmp_path: Path) -> None:
     (tmp_path / "docker-compose.yml").write_text(
         "services:\n  web:\n    image: example/web:1\n    command: gunicorn app:app --bind 0.0.0.0:8000\n"
@@ -453,6 +499,35 @@ def test_each_argument_list_is_masked_as_mask_argv_masks_it_however_often_it_rep
         assert len(unmapped) == before + (expected != argv)
 
 
+#: Words of commands and probes, some holding the stack's variables' values (`hunter22` twice).
+_WORDS = st.sampled_from(
+    [
+        *("psql", "-c", "serve", "--name", "$$(X)", "curl -f http://localhost/secretvalue01", "secretvalue01"),
+        *("pw-hunter22", "hunter22", "a:hunter22@db", "secretvalue02secretvalue01", "other-value", ""),
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(texts=st.lists(st.tuples(_WORDS, st.sampled_from(["args", "shell"])), max_size=12))
+def test_a_service_with_no_secrets_of_its_own_refers_as_the_long_way_does(texts: list[tuple[str, str]]) -> None:
+    """`referenced` remembers its answer for each text (and style) where a service has no secret
+    environment of its own: each answer, and each variable it then needs, is the one worked out
+    anew for a service of its own."""
+    variables = {"S1_KEY": "secretvalue01", "S2_KEY": "secretvalue02", "PW": "hunter22", "PW2": "hunter22"}
+    secrets = k8s._Secrets("stack-secrets", StackSecrets(list(variables.values())), variables, {})
+
+    def service(secrets: k8s._Secrets) -> k8s._Service:
+        plan = SimpleNamespace(name="s", role="web", replicas=1, sizing=SimpleNamespace(replicas=None))
+        base = {"environment": {}, "volumes": []}
+        return k8s._Service(cast(Any, plan), cast(Any, None), base, cast(Any, None), [], [], secrets)
+
+    for text, style in texts:  # (a service each, all with the export's `secrets`: as export_k8s lays them out)
+        remembering, anew = service(secrets), service(k8s._Secrets("stack-secrets", secrets.known, variables, {}))
+        assert (remembering.referenced(text, style), remembering.needed) == anew.referred(text, style)
+    assert secrets.referred or not texts
+
+
 _COMMENT_CHARACTERS = ["a", " ", "\x00", "\n", "\t", "\x1f", "\x7f", "\x85", "\u2028", "é", "\ud800"]
 
 
@@ -461,3 +536,79 @@ _COMMENT_CHARACTERS = ["a", " ", "\x00", "\n", "\t", "\x1f", "\x7f", "\x85", "\u
 def test_a_comment_line_is_the_text_with_its_control_runs_made_spaces(text: str) -> None:
     """`_one_line` (the text itself where printable) against the substitution it skips."""
     assert k8s._one_line(text) == re.sub(r"[\x00-\x1f\x7f]+", " ", text)
+
+
+def _each_service_on_its_own(planned: Planned) -> tuple[tuple[k8s.ServiceManifests, ...], list[Note], list[Note]]:
+    """The services' manifests as `export_k8s` lays them out, but each service building its own
+    parts (`_Parts`): the long way, with nothing shared among services."""
+    unmapped: list[Note] = []
+    defaults: list[Note] = []
+    secrets = k8s._stack_secrets(planned)
+    by_name = {i.name: i for i in planned.inputs}
+    services = tuple(
+        k8s.service_manifests(p, by_name[p.name], planned, unmapped, defaults, secrets) for p in planned.stack.services
+    )
+    return services, unmapped, defaults
+
+
+#: Services alike but for their names and secrets (as the 1 MB shapes of bench/hostile.py), and
+#: others with a part of their own: tmpfs, /dev/shm, labels, ports, probes, plain and secret env,
+#: users and capabilities.
+_ALIKE_STACK = """\
+services:
+  db0:
+    image: postgres:16.4
+    environment: {POSTGRES_PASSWORD: pw000000x}
+    command: psql postgres://app:pw000000x@db
+  db1:
+    image: postgres:16.4
+    environment: {POSTGRES_PASSWORD: pw000001x}
+    command: psql postgres://app:pw000001x@db
+    shm_size: 256m
+  web0:
+    image: example/app:1
+    command: gunicorn app:wsgi -w 2 --name ${S0_KEY}
+    environment: {DSN: "postgres://app:${S0_KEY}@db", LEVEL: info}
+    healthcheck: {test: "curl -f http://localhost/${S0_KEY}"}
+    tmpfs: [/tmp]
+  web1:
+    image: example/app:1
+    command: gunicorn app:wsgi -w 2 --name ${S1_KEY}
+    environment: {DSN: "postgres://app:${S1_KEY}@db", LEVEL: info}
+    healthcheck: {test: "curl -f http://localhost/${S1_KEY}"}
+    labels: {team: a}
+    ports: ["8000:8000"]
+  web2:
+    image: example/app:1
+    command: gunicorn app:wsgi --bind 0.0.0.0:8000
+    healthcheck: {test: [CMD, curl, -f, http://localhost:8000/]}
+    mem_limit: 300m
+    user: "1000:0"
+    cap_add: [NET_ADMIN]
+    security_opt: [no-new-privileges:true, seccomp:unconfined]
+  web3:
+    image: example/app:1
+    user: nobody
+    privileged: true
+    read_only: true
+"""
+
+
+@pytest.mark.parametrize("example", [*EXPORT_EXAMPLES, "alike"])
+def test_parts_shared_among_services_are_those_each_would_build(example: str, tmp_path: Path) -> None:
+    """`export_k8s` builds a part many services share once (`_Parts`: probes, limits, annotations,
+    ports, volumes, the autoscaler's targets): every manifest and note is what each service
+    building its own parts gives."""
+    if example == "alike":
+        (tmp_path / ".env").write_text("S0_KEY=secretvalue000000\nS1_KEY=secretvalue000001\n")
+        (tmp_path / "docker-compose.yml").write_text(_ALIKE_STACK)
+        planned = plan("prod", None, tmp_path)
+    else:
+        planned = _planned(example)
+    exported = k8s.export_k8s(planned)
+    services, unmapped, defaults = _each_service_on_its_own(planned)
+    assert exported.services == services
+    assert exported.unmapped[: len(unmapped)] == tuple(unmapped) and exported.defaults == tuple(defaults)
+    if example == "alike":  # (and the parts are shared: one object in each service's manifests)
+        db0, db1 = (_container(s.manifests[0].body) for s in exported.services[:2])
+        assert db0["startupProbe"] is db1["startupProbe"] and db0["args"] is db1["args"]
