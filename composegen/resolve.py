@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from composegen.errors import ComposegenError, InputError, UnitError
 from composegen.profiles import PROJECT_FILE
 from composegen.profiles.plain import default_spec
-from composegen.sizing.detect import detect
+from composegen.sizing.detect import decided_by_image, detect
 from composegen.sizing.gpus import gpu_handed_over, reservation
 from composegen.sizing.inputs import BaseService, ServiceInputs
 from composegen.units import parse_bytes, parse_cpus
@@ -208,14 +208,18 @@ def _footprints(spec: ServiceSpec, where: str, root: Path) -> tuple[ModelFootpri
 
 
 #: What `detect` said, by what it reads of a service: its image, entrypoint and command, and the
-#: environment where there is a command to mask (`_detected`).
+#: environment where there is a command to mask; its image alone where that decides
+#: (`_detected`).
 Detected = dict[tuple[Any, ...], tuple[str, str]]
 
 
 def _detected(base: BaseService, secrets: StackSecrets | None, known: Detected) -> tuple[str, str]:
     """`detect`, once per image and command: services merged from one anchor repeat them."""
-    command = base.entrypoint or base.command
-    key = (base.image, base.entrypoint, base.command, tuple(base.environment.items()) if command else ())
+    if decided_by_image(base.image):  # (a database's image: whatever its command and environment)
+        key: tuple[Any, ...] = (base.image,)
+    else:
+        command = base.entrypoint or base.command
+        key = (base.image, base.entrypoint, base.command, tuple(base.environment.items()) if command else ())
     found = known.get(key)
     if found is None:
         found = known[key] = detect(base, secrets)

@@ -180,6 +180,25 @@ def _substitute(text: str, ctx: _Context) -> str:
                 index = dollar + 1
 
 
+#: `${NAME}`, the plain reference, and what a template is split into around each.
+_PLAIN_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def plain_references(template: str, env: Mapping[str, str]) -> list[str] | None:
+    """`template`'s text and its references' values, alternately, where its every `$` opens a
+    `${NAME}` of a variable `env` sets: what `_substitute` joins, without its steps (no escape,
+    operator, nesting or problem to look for); None for any other template."""
+    parts = _PLAIN_REFERENCE.split(template)
+    if len(parts) // 2 != template.count("$"):
+        return None
+    for index in range(1, len(parts), 2):
+        value = env.get(parts[index])
+        if value is None:  # unset: a warning to report
+            return None
+        parts[index] = value
+    return parts
+
+
 def _lookup(name: str, ctx: _Context) -> str:
     value = ctx.env.get(name)
     if value is None:
@@ -242,6 +261,11 @@ def substitute(
         return template
     budget = budget if budget is not None else ExpansionBudget()
     budget.grant(template)
+    plain = plain_references(template, env)
+    if plain is not None:  # (most templates: `${NAME}`s of variables that are set)
+        for value in plain[1::2]:
+            budget.spend(value)
+        return "".join(plain)
     ctx = _Context(env, issues if issues is not None else [], path, origin, budget)
     result = _substitute(template, ctx)
     return template if ctx.failed else result
@@ -519,6 +543,18 @@ def _unescape(match: re.Match[str]) -> str:
     return _SIMPLE_ESCAPES.get(body, text)
 
 
+#: What a variable's name in a .env file may hold: letters and digits (`str.isalnum`, which is
+#: what `\w` matches, with `_`), `_.-[]` and inline spaces.
+_KEY_CHARACTERS = re.compile(r"[\w\t\v\f\r \x85\xa0.\-\[\]]*")
+
+
+def key_end(text: str, start: int) -> int:
+    """Where the name that starts at `start` ends: at the first character a name cannot hold."""
+    found = _KEY_CHARACTERS.match(text, start)
+    assert found is not None  # (`*`: it matches, if only the empty text)
+    return found.end()
+
+
 class _EnvParser:
     def __init__(self, text: str, where: str, lookup: Mapping[str, str]) -> None:
         self.src = text
@@ -564,16 +600,10 @@ class _EnvParser:
         start = export.end() if export else self.pos
         while start < len(self.src) and self.src[start] in _INLINE_SPACE:
             start += 1
-        index = start
-        separator = ""
-        while index < len(self.src):
-            char = self.src[index]
-            if char in "=:\n":
-                separator = char
-                break
-            if not (char in _INLINE_SPACE or char in "_.-[]" or char.isalnum()):
-                raise self.fail(f"unexpected character {char!r} in variable name")
-            index += 1
+        index = key_end(self.src, start)
+        separator = self.src[index] if index < len(self.src) else ""
+        if separator and separator not in "=:\n":
+            raise self.fail(f"unexpected character {separator!r} in variable name")
         key = self.src[start:index].rstrip()
         if " " in key:
             raise self.fail("a variable name cannot contain a space")

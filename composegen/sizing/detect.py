@@ -7,6 +7,7 @@ still that database), then commands. The first match wins and names itself, so `
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -121,16 +122,28 @@ def detect_framework(base: BaseService) -> tuple[str, str] | None:
         if variable in base.environment:
             return framework, f"{variable} in the base environment"
     text = command_text(base)
-    for framework, pattern in FRAMEWORK_COMMANDS:
-        found = re.search(pattern, text) if text else None
+    for framework, pattern in _framework_patterns() if text else ():
+        found = pattern.search(text)
         if found:
             return framework, f"the command runs {found.group(1)!r}"
     name = image_name(base.image) if base.image else ""
-    words = set(re.split(r"[-_.]", name))
+    words = _name_words(name)
     for framework, _ in FRAMEWORK_COMMANDS:
         if framework in words:
             return framework, f"image name {name!r}"
     return requirements_framework(base)
+
+
+@functools.cache
+def _framework_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """FRAMEWORK_COMMANDS compiled, once (each python-web service of a stack is searched)."""
+    return tuple((framework, re.compile(pattern)) for framework, pattern in FRAMEWORK_COMMANDS)
+
+
+@functools.lru_cache(maxsize=64)  # a stack's services share a few images
+def _name_words(name: str) -> frozenset[str]:
+    """The words of an image's name, between `-`, `_` and `.`."""
+    return frozenset(re.split(r"[-_.]", name))
 
 
 #: The dependency files read for a service's framework, in its build context and in the host
@@ -209,6 +222,19 @@ def main_program(base: BaseService) -> str | None:
 
     main = main_words(base)
     return PROGRAMS.get(basename(main[0])) if main else None
+
+
+@functools.lru_cache(maxsize=256)  # a stack's services share a few images
+def decided_by_image(image: str | None) -> bool:
+    """Whether `detect` gives a service with this image the same answer whatever it runs and
+    sets: an image rule names it, and not a JVM server's (whose command may run java instead)."""
+    name = image_name(image) if image else ""
+    if not name or "$" in name:
+        return False
+    for rule in IMAGE_RULES:
+        if name.startswith(rule.words) and _image_matches(rule, name):
+            return rule.role not in JVM_SERVER_ROLES
+    return False
 
 
 def detect(base: BaseService, secrets: StackSecrets | None = None) -> tuple[str, str]:

@@ -180,6 +180,11 @@ class _Policy(NamedTuple):
     healthchecks: dict[tuple[bool, tuple[str, ...] | None, Quantity], Healthcheck | None]
     #: a calculator's sizing by its key (`SIZING_KEYS`): services with equal inputs share one
     sizings: dict[tuple[object, ...], Sizing]
+    #: `_limits_once` by the ids of a sizing's memory and mounts, and whether /tmp is added
+    limits: dict[
+        tuple[int, int, bool],
+        tuple[Quantity, tuple[TmpfsMount, ...], tuple[tuple[TmpfsMount, ...], Quantity, Quantity | None]],
+    ]
 
 
 def _policy(profile: Profile, docker_version: str | None) -> _Policy:
@@ -203,7 +208,7 @@ def _policy(profile: Profile, docker_version: str | None) -> _Policy:
         if profile.logging.compress:
             options.append(("compress", "true"))
         logging = Logging(profile.logging.driver, tuple(options))
-    return _Policy(engine_supports_start_interval(docker_version), tmp, ratio, pids, logging, {}, {}, {}, {}, {})
+    return _Policy(engine_supports_start_interval(docker_version), tmp, ratio, pids, logging, {}, {}, {}, {}, {}, {})
 
 
 def _labels(role: str, limit: Quantity, profile: Profile, policy: _Policy) -> tuple[tuple[str, str], ...]:
@@ -249,28 +254,16 @@ def plan_service(
     if found is None:
         found = policy.hardening[hardened] = _hardening(inputs, profile, sizing.hardening)
     hardening, notes = found
-    mounts = list(sizing.tmpfs)
-    memory = sizing.memory
-    planned_tmp = hardening.read_only and "/tmp" not in {m.path for m in mounts}
+    planned_tmp = hardening.read_only and not any(m.path == "/tmp" for m in sizing.tmpfs)
     base_tmp, unsized_notes = unsized_tmpfs(inputs, policy.tmp if planned_tmp else None)
     if unsized_notes:
         sizing = sizing._replace(base_notes=(*sizing.base_notes, *unsized_notes))
-    if base_tmp is not None:  # the base's /tmp with no size, counted as the read-only root's
-        mounts.append(base_tmp)
-        memory = total("memory limit", (memory, base_tmp.size), "tmpfs pages count against the limit (facts/sizing.md)")
-    elif planned_tmp and "/tmp" not in inputs.base.tmpfs_targets:
-        tmp = policy.tmp
-        assert tmp is not None  # a read-only root only where the profile asks for one
-        mounts.append(TmpfsMount("/tmp", tmp, "1777", "writable /tmp for a read-only root"))
-        memory = total("memory limit", (memory, tmp), "tmpfs pages count against the limit (facts/sizing.md)")
-    # a limit measured under load stands without the profile's minimum (never below what runs)
-    limit = rounded_up(memory if loaded else _floored(memory, profile), ROUND_STEP, _STEP_TEXT).renamed("memory limit")
-    reservation = None
-    if policy.reservation_ratio is not None and measured_reservation is not None:
-        reservation = rounded_up(reservation_from(measured_reservation, limit), ROUND_STEP, _STEP_TEXT)
-    elif policy.reservation_ratio is not None:
-        reservation = rounded_up(
-            times("memory reservation", limit, policy.reservation_ratio, unit="bytes"), ROUND_STEP, _STEP_TEXT
+    tmp_mounted = planned_tmp and base_tmp is None and "/tmp" not in inputs.base.tmpfs_targets
+    if measured is None and base_tmp is None:  # (every service calibrate did not measure)
+        mounts, limit, reservation = _limits_once(sizing, tmp_mounted, profile, policy)
+    else:
+        mounts, limit, reservation = _limits(
+            sizing, base_tmp, tmp_mounted, loaded, measured_reservation, profile, policy
         )
     cpus = sizing.cpus if profile.cpu.limits else None
     pids, pids_notes = base_pids(inputs, policy.pids)
@@ -292,7 +285,7 @@ def plan_service(
         pids=pids,
         startup=sizing.startup,
         sizing=sizing,
-        tmpfs=tuple(mounts),
+        tmpfs=mounts,
         environment=_environment(inputs, profile, sizing.environment, environment),
         healthcheck=_planned_healthcheck(inputs, profile, sizing, policy),
         hardening=hardening,
@@ -305,6 +298,58 @@ def plan_service(
         gpus=_gpus(inputs),
         overrides=written_over,
     )
+
+
+def _limits(
+    sizing: Sizing,
+    base_tmp: TmpfsMount | None,
+    tmp_mounted: bool,
+    loaded: bool,
+    measured_reservation: Quantity | None,
+    profile: Profile,
+    policy: _Policy,
+) -> tuple[tuple[TmpfsMount, ...], Quantity, Quantity | None]:
+    """The service's tmpfs mounts, its memory limit and its reservation: `sizing`'s mounts and
+    memory, with the base's unsized /tmp (`base_tmp`) or the read-only root's (`tmp_mounted`)
+    added and counted; the limit rounded up (`loaded`: measured under load, it stands without the
+    profile's minimum), the reservation from it (or from what calibrate measured)."""
+    mounts = list(sizing.tmpfs)
+    memory = sizing.memory
+    if base_tmp is not None:  # the base's /tmp with no size, counted as the read-only root's
+        mounts.append(base_tmp)
+        memory = total("memory limit", (memory, base_tmp.size), "tmpfs pages count against the limit (facts/sizing.md)")
+    elif tmp_mounted:
+        tmp = policy.tmp
+        assert tmp is not None  # a read-only root only where the profile asks for one
+        mounts.append(TmpfsMount("/tmp", tmp, "1777", "writable /tmp for a read-only root"))
+        memory = total("memory limit", (memory, tmp), "tmpfs pages count against the limit (facts/sizing.md)")
+    # a limit measured under load stands without the profile's minimum (never below what runs)
+    limit = rounded_up(memory if loaded else _floored(memory, profile), ROUND_STEP, _STEP_TEXT).renamed("memory limit")
+    reservation = None
+    if policy.reservation_ratio is not None and measured_reservation is not None:
+        reservation = rounded_up(reservation_from(measured_reservation, limit), ROUND_STEP, _STEP_TEXT)
+    elif policy.reservation_ratio is not None:
+        reservation = rounded_up(
+            times("memory reservation", limit, policy.reservation_ratio, unit="bytes"), ROUND_STEP, _STEP_TEXT
+        )
+    return tuple(mounts), limit, reservation
+
+
+def _limits_once(
+    sizing: Sizing, tmp_mounted: bool, profile: Profile, policy: _Policy
+) -> tuple[tuple[TmpfsMount, ...], Quantity, Quantity | None]:
+    """`_limits` of a service calibrate did not measure and whose base mounts no unsized /tmp,
+    made once for the services that share `sizing`'s memory and mounts (the very objects: a kept
+    sizing, `SIZING_KEYS`): 7,518 servers sized alike have one limit, not 7,518 equal ones."""
+    key = (id(sizing.memory), id(sizing.tmpfs), tmp_mounted)
+    found = policy.limits.get(key)
+    # (the entry holds the memory and mounts it was made from: while it does, no other object
+    # can have their ids, and `is` proves the entry is theirs)
+    if found is not None and found[0] is sizing.memory and found[1] is sizing.tmpfs:
+        return found[2]
+    made = _limits(sizing, None, tmp_mounted, False, None, profile, policy)
+    policy.limits[key] = (sizing.memory, sizing.tmpfs, made)
+    return made
 
 
 def _planned_healthcheck(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from composegen.compose import schema
 from composegen.compose.interpolate import _CAST_TRIE, caster_for, interpolate
-from composegen.compose.stack import _strings
+from composegen.compose.stack import _strings, dollar_strings
 from composegen.compose.syntax import SyntaxProblem, _shell_words, go_shell_split, plain_words
 from composegen.compose.tree import TrieNode, plain, step
 from composegen.compose.validator import CompiledSchema
@@ -212,6 +212,28 @@ def test_a_file_without_a_dollar_holds_no_string_with_one(values: list[str]) -> 
     doc = parse_document(text, "x.yml")
     if not doc.has_dollars:
         assert not any("$" in s for s in _strings(doc.data))
+
+
+_DATA = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(-1, 1)
+    | st.sampled_from(["", "a", "$A", "${B}x", "$$", "x$"])
+    | st.builds(Tagged, st.sampled_from(["!reset", "!override"]), st.sampled_from(["$A", "b", None])),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "$k", 1, True, "b$"]), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@SETTINGS
+@given(_DATA)
+def test_the_strings_with_a_dollar_are_those_of_every_string(data: Any) -> None:
+    """`Stack.interpolated_variables` takes the strings with a `$` (`dollar_strings`), each as
+    often as `_strings` gives it."""
+    assert sorted(dollar_strings(data)) == sorted(s for s in _strings(data) if "$" in s)
 
 
 # --- interpolating a file without `$`: the casts alone -----------------------------------------
