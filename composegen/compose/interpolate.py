@@ -463,18 +463,17 @@ def _walk(
         out: dict[Any, Any] | None = None
         # (the services, or the entries of an environment: every key steps to the one `*` node)
         every = step(casts, "*") if len(casts) == 1 and len(casts[0]) == 1 else None
-        # without a `$`, a key no cast pattern names (nor `*`) leads to nothing to do: skipped
-        # without a call (a service's `image` and `restart`, of every service)
-        named = casts[0] if not dollars and len(casts) == 1 and "*" not in casts[0] else None
+        # one node without `*` (a service's): a key it does not name steps to no node
+        only = casts[0] if len(casts) == 1 and "*" not in casts[0] else None
         for key, item in value.items():
-            if casts:
-                if named is not None and key not in named:
-                    continue
+            if casts and (only is None or (type(key) is str and key in only)):
                 below = every or step(casts, key)
                 if _unchanged(item, below):
                     continue  # nothing to substitute, nothing to cast
-            else:  # (most mappings: no cast at or below them) the same test, without a call
-                kind = type(item)
+            else:  # (most mappings, and most keys of a service) no cast at or below it
+                if only is not None and not dollars:
+                    continue  # without a `$`, nothing to do (a service's `image` and `restart`)
+                kind = type(item)  # `_unchanged`'s test with no cast, without a call
                 if (kind is str and "$" not in item) or item is None or kind is int or kind is bool or kind is float:
                     continue
                 below = ()

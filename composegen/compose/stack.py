@@ -668,6 +668,15 @@ def _finish_service(service: Any, variables: Mapping[str, str]) -> Any:
         "dns" not in service and "environment" not in service and "build" not in service
     ):
         return service  # (most services: nothing to drop or fill)
+    if "dns" not in service and "build" not in service:  # (an environment alone to fill, as most)
+        environment = service["environment"]
+        filled = _fill_bare(environment, variables)
+        return service if filled is environment else _set_path(service, ("environment",), filled)
+    return finished_service(service, variables)
+
+
+def finished_service(service: SDict, variables: Mapping[str, str]) -> SDict:
+    """`_finish_service` of a service as an `SDict`, each of its steps taken."""
     out = service
     dns = service.get("dns")
     if isinstance(dns, list) and any(v is None or v == "" for v in dns):

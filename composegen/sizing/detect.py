@@ -229,12 +229,23 @@ def decided_by_image(image: str | None) -> bool:
     """Whether `detect` gives a service with this image the same answer whatever it runs and
     sets: an image rule names it, and not a JVM server's (whose command may run java instead)."""
     name = image_name(image) if image else ""
-    if not name or "$" in name:
-        return False
+    rule = image_rule(name) if name and "$" not in name else None
+    return rule is not None and rule.role not in JVM_SERVER_ROLES
+
+
+@functools.lru_cache(maxsize=256)  # a stack's services share a few images
+def image_rule(name: str) -> Rule | None:
+    """The first of IMAGE_RULES that names the image `name` (`image_name`'s), if one does."""
     for rule in IMAGE_RULES:
         if name.startswith(rule.words) and _image_matches(rule, name):
-            return rule.role not in JVM_SERVER_ROLES
-    return False
+            return rule
+    return None
+
+
+@functools.cache
+def _mentions(rule: Rule) -> re.Pattern[str]:
+    """Any of a command rule's words, anywhere: where none is, its pattern cannot match."""
+    return re.compile("|".join(re.escape(word) for word in rule.words))
 
 
 def detect(base: BaseService, secrets: StackSecrets | None = None) -> tuple[str, str]:
@@ -242,15 +253,14 @@ def detect(base: BaseService, secrets: StackSecrets | None = None) -> tuple[str,
     `secrets` (the stack's, see Stack.secret_values) or what looks like a secret. What the command
     runs wins over a JVM server's image name: `java ...` on a ZooKeeper image is a JVM program."""
     name = image_name(base.image) if base.image else ""
-    if name and "$" not in name:
-        for rule in IMAGE_RULES:
-            if name.startswith(rule.words) and _image_matches(rule, name):
-                if rule.role in JVM_SERVER_ROLES and main_program(base) == "jvm":
-                    return "jvm", (
-                        f"the command runs java, not the {rule.role} server image {base.image!r} starts "
-                        f"(image name {name!r}): sized as a JVM program, its own -Xmx sets the heap"
-                    )
-                return rule.role, f"detected from image {base.image!r} (image name {name!r})"
+    rule = image_rule(name) if name and "$" not in name else None
+    if rule is not None:
+        if rule.role in JVM_SERVER_ROLES and main_program(base) == "jvm":
+            return "jvm", (
+                f"the command runs java, not the {rule.role} server image {base.image!r} starts "
+                f"(image name {name!r}): sized as a JVM program, its own -Xmx sets the heap"
+            )
+        return rule.role, f"detected from image {base.image!r} (image name {name!r})"
     text = command_text(base)
     what = f"image {base.image!r}" if base.image else "a build with no image name"
     if not text:
@@ -260,7 +270,7 @@ def detect(base: BaseService, secrets: StackSecrets | None = None) -> tuple[str,
     # the reason is printed in the overlay and by explain: never a password from the command
     shown = mask(text, service_secrets(secrets, base.environment))
     for rule in COMMAND_RULES:
-        found = rule.pattern.search(text) if any(word in text for word in rule.words) else None
+        found = rule.pattern.search(text) if _mentions(rule).search(text) else None
         if found:
             word = found.group(0).strip(" /\"'=:")
             return rule.role, f"detected from command {shown[:60]!r} (runs {word!r})"

@@ -3,12 +3,14 @@ among the services: each service's plan is the one planning it on its own gives.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from test_source_kinds import EVERY_ROLE, PROFILES
 
 from composegen.render.overlay import plan
+from composegen.sizing.model import ServicePlan
 from composegen.sizing.plan import plan_service
 
 #: Two of each role, one with a user set (no user from the profile), one with its own /tmp.
@@ -48,3 +50,13 @@ def test_a_stack_plans_each_service_as_planning_it_alone_would(tmp_path: Path, p
     else:
         limits = [s.memory_limit for s in planned.stack.services[:4]]
         assert all(limit is limits[0] for limit in limits)  # one limit, made once
+
+
+def test_each_plan_is_the_one_its_constructor_makes(tmp_path: Path) -> None:
+    """`plan_service` builds its ServicePlan without the dataclass's `__init__`
+    (`sizing.plan._service_plan`): equal to the constructor's, field for field."""
+    (tmp_path / "docker-compose.yml").write_text(TWICE)
+    for service in plan("prod", None, tmp_path).stack.services:
+        made = ServicePlan(**{f.name: getattr(service, f.name) for f in fields(ServicePlan)})
+        assert made == service
+        assert vars(made) == vars(service)

@@ -1,5 +1,6 @@
-"""`resolve._detected` keeps `detect`'s answer by the image alone where the image decides it
-(`detect.decided_by_image`): there, what the service runs and sets changes nothing."""
+"""The quick paths of role detection: `resolve._detected` keeps `detect`'s answer by the image
+alone where the image decides it (`detect.decided_by_image`): there, what the service runs and
+sets changes nothing; a command rule's words are looked for with one pattern (`_mentions`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from composegen.masking import StackSecrets
-from composegen.sizing.detect import decided_by_image, detect
+from composegen.sizing.detect import COMMAND_RULES, Rule, _mentions, decided_by_image, detect
 from composegen.sizing.inputs import BaseService
 
 IMAGES = st.sampled_from(
@@ -46,3 +47,9 @@ def test_where_the_image_decides_nothing_else_changes_the_answer(
     two = detect(BaseService("b", image, other, entrypoint=other, environment=other_env), secrets)  # type: ignore[arg-type]
     if decided_by_image(image):
         assert one == two
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.sampled_from(COMMAND_RULES), st.text(alphabet="gunicorpyt.es-javflkh |/q", max_size=24))
+def test_one_pattern_finds_a_rule_word_where_one_is(rule: Rule, text: str) -> None:
+    assert (_mentions(rule).search(text) is not None) is any(word in text for word in rule.words)
