@@ -452,8 +452,14 @@ def service_facts(service: Mapping[str, Any], origin_of: OriginOf) -> tuple[list
     the service's target evidence (`service_target_evidence`)."""
     if FACT_KEYS.isdisjoint(service):
         return [], []
-    facts = [*replicas(service, origin_of), *config_mounts(service), *healthcheck(service), *resources(service)]
-    return facts, service_target_evidence(service)
+    deploy = "deploy" in service  # (each reader finds nothing where its keys are missing)
+    facts = [
+        *(replicas(service, origin_of) if deploy or "scale" in service else ()),
+        *(config_mounts(service) if "volumes" in service or "configs" in service else ()),
+        *(healthcheck(service) if "healthcheck" in service else ()),
+        *resources(service),
+    ]
+    return facts, service_target_evidence(service) if deploy else []
 
 
 def _file_words(path: PurePath) -> list[str]:
