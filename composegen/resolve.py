@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from composegen.errors import ComposegenError, InputError, UnitError
 from composegen.profiles import PROJECT_FILE
 from composegen.profiles.plain import default_spec
-from composegen.sizing.detect import detect
+from composegen.sizing.detect import decided_by_image, detect
 from composegen.sizing.gpus import gpu_handed_over, reservation
 from composegen.sizing.inputs import BaseService, ServiceInputs
 from composegen.units import parse_bytes, parse_cpus
@@ -146,22 +146,42 @@ def base_service(name: str, service: Mapping[str, Any], root: Path | None = None
     get = service.get  # read for each service of the stack: its keys, looked up directly
     health = get("healthcheck")
     has_health = isinstance(health, dict) and not health.get("disable") and bool(health.get("test"))
-    image, user, volumes, memswap = get("image"), get("user"), get("volumes"), get("memswap_limit")
-    limits = _limits(service)
-    return BaseService(
+    image, user = get("image"), get("user")
+    plain = BaseService(
         name=name,
         image=None if image is None else str(image),
         command=_command(get("command")),
         entrypoint=_command(get("entrypoint")),
-        has_build="build" in service,
-        build_context=_build_context(service.get("build"), root),
         has_healthcheck=has_health,
         user=None if user is None else str(user),
+        environment=_environment(get("environment")),
+    )
+    return plain if FIGURE_KEYS.isdisjoint(service) else with_figures(plain, service, root)
+
+
+#: The keys `with_figures` reads: a service that sets none of them (most of a large stack's: an
+#: image, a command, an environment) has every one of its fields at the default.
+FIGURE_KEYS = frozenset(
+    {
+        "build", "volumes", "tmpfs", "security_opt", *LEGACY_KEYS, "container_name", "deploy", "mem_limit",
+        "memswap_limit", "shm_size", "ipc", "devices", "runtime", "gpus",
+    }
+)  # fmt: skip
+
+
+def with_figures(plain: BaseService, service: Mapping[str, Any], root: Path | None) -> BaseService:
+    """`plain` (a service's image, command, entrypoint, healthcheck, user and environment) with
+    what the rest of `service` says: its build, mounts, resource figures and GPUs."""
+    get = service.get
+    volumes, memswap = get("volumes"), get("memswap_limit")
+    limits = _limits(service)
+    return plain._replace(
+        has_build="build" in service,
+        build_context=_build_context(service.get("build"), root),
         volume_targets=_targets(volumes),
         bind_mounts=_bind_mounts(volumes, root),
         tmpfs_targets=_tmpfs_targets(service),
         security_opt=_strings(get("security_opt")),
-        environment=_environment(get("environment")),
         legacy_keys=frozenset(k for k in LEGACY_KEYS if get(k) is not None),
         container_name=get("container_name") is not None,
         cpus=_cpus(service, limits),
@@ -208,14 +228,18 @@ def _footprints(spec: ServiceSpec, where: str, root: Path) -> tuple[ModelFootpri
 
 
 #: What `detect` said, by what it reads of a service: its image, entrypoint and command, and the
-#: environment where there is a command to mask (`_detected`).
+#: environment where there is a command to mask; its image alone where that decides
+#: (`_detected`).
 Detected = dict[tuple[Any, ...], tuple[str, str]]
 
 
 def _detected(base: BaseService, secrets: StackSecrets | None, known: Detected) -> tuple[str, str]:
     """`detect`, once per image and command: services merged from one anchor repeat them."""
-    command = base.entrypoint or base.command
-    key = (base.image, base.entrypoint, base.command, tuple(base.environment.items()) if command else ())
+    if decided_by_image(base.image):  # (a database's image: whatever its command and environment)
+        key: tuple[Any, ...] = (base.image,)
+    else:
+        command = base.entrypoint or base.command
+        key = (base.image, base.entrypoint, base.command, tuple(base.environment.items()) if command else ())
     found = known.get(key)
     if found is None:
         found = known[key] = detect(base, secrets)

@@ -180,6 +180,25 @@ def _substitute(text: str, ctx: _Context) -> str:
                 index = dollar + 1
 
 
+#: `${NAME}`, the plain reference, and what a template is split into around each.
+_PLAIN_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def plain_references(template: str, env: Mapping[str, str]) -> list[str] | None:
+    """`template`'s text and its references' values, alternately, where its every `$` opens a
+    `${NAME}` of a variable `env` sets: what `_substitute` joins, without its steps (no escape,
+    operator, nesting or problem to look for); None for any other template."""
+    parts = _PLAIN_REFERENCE.split(template)
+    if len(parts) // 2 != template.count("$"):
+        return None
+    for index in range(1, len(parts), 2):
+        value = env.get(parts[index])
+        if value is None:  # unset: a warning to report
+            return None
+        parts[index] = value
+    return parts
+
+
 def _lookup(name: str, ctx: _Context) -> str:
     value = ctx.env.get(name)
     if value is None:
@@ -242,6 +261,11 @@ def substitute(
         return template
     budget = budget if budget is not None else ExpansionBudget()
     budget.grant(template)
+    plain = plain_references(template, env)
+    if plain is not None:  # (most templates: `${NAME}`s of variables that are set)
+        for value in plain[1::2]:
+            budget.spend(value)
+        return "".join(plain)
     ctx = _Context(env, issues if issues is not None else [], path, origin, budget)
     result = _substitute(template, ctx)
     return template if ctx.failed else result
@@ -439,18 +463,17 @@ def _walk(
         out: dict[Any, Any] | None = None
         # (the services, or the entries of an environment: every key steps to the one `*` node)
         every = step(casts, "*") if len(casts) == 1 and len(casts[0]) == 1 else None
-        # without a `$`, a key no cast pattern names (nor `*`) leads to nothing to do: skipped
-        # without a call (a service's `image` and `restart`, of every service)
-        named = casts[0] if not dollars and len(casts) == 1 and "*" not in casts[0] else None
+        # one node without `*` (a service's): a key it does not name steps to no node
+        only = casts[0] if len(casts) == 1 and "*" not in casts[0] else None
         for key, item in value.items():
-            if casts:
-                if named is not None and key not in named:
-                    continue
+            if casts and (only is None or (type(key) is str and key in only)):
                 below = every or step(casts, key)
                 if _unchanged(item, below):
                     continue  # nothing to substitute, nothing to cast
-            else:  # (most mappings: no cast at or below them) the same test, without a call
-                kind = type(item)
+            else:  # (most mappings, and most keys of a service) no cast at or below it
+                if only is not None and not dollars:
+                    continue  # without a `$`, nothing to do (a service's `image` and `restart`)
+                kind = type(item)  # `_unchanged`'s test with no cast, without a call
                 if (kind is str and "$" not in item) or item is None or kind is int or kind is bool or kind is float:
                     continue
                 below = ()
@@ -519,6 +542,18 @@ def _unescape(match: re.Match[str]) -> str:
     return _SIMPLE_ESCAPES.get(body, text)
 
 
+#: What a variable's name in a .env file may hold: letters and digits (`str.isalnum`, which is
+#: what `\w` matches, with `_`), `_.-[]` and inline spaces.
+_KEY_CHARACTERS = re.compile(r"[\w\t\v\f\r \x85\xa0.\-\[\]]*")
+
+
+def key_end(text: str, start: int) -> int:
+    """Where the name that starts at `start` ends: at the first character a name cannot hold."""
+    found = _KEY_CHARACTERS.match(text, start)
+    assert found is not None  # (`*`: it matches, if only the empty text)
+    return found.end()
+
+
 class _EnvParser:
     def __init__(self, text: str, where: str, lookup: Mapping[str, str]) -> None:
         self.src = text
@@ -564,16 +599,10 @@ class _EnvParser:
         start = export.end() if export else self.pos
         while start < len(self.src) and self.src[start] in _INLINE_SPACE:
             start += 1
-        index = start
-        separator = ""
-        while index < len(self.src):
-            char = self.src[index]
-            if char in "=:\n":
-                separator = char
-                break
-            if not (char in _INLINE_SPACE or char in "_.-[]" or char.isalnum()):
-                raise self.fail(f"unexpected character {char!r} in variable name")
-            index += 1
+        index = key_end(self.src, start)
+        separator = self.src[index] if index < len(self.src) else ""
+        if separator and separator not in "=:\n":
+            raise self.fail(f"unexpected character {separator!r} in variable name")
         key = self.src[start:index].rstrip()
         if " " in key:
             raise self.fail("a variable name cannot contain a space")

@@ -132,7 +132,7 @@ class Stack(NamedTuple):
         (Only the files with a `$` can refer to one: the others' strings are not walked.)"""
         from composegen.masking import interpolated_variables
 
-        texts = (t for doc in self.documents if doc.has_dollars for t in _strings(doc.data))
+        texts = (t for doc in self.documents if doc.has_dollars for t in dollar_strings(doc.data))
         return interpolated_variables(texts, self.environment)
 
     def secret_values(self) -> tuple[str, ...]:
@@ -668,6 +668,15 @@ def _finish_service(service: Any, variables: Mapping[str, str]) -> Any:
         "dns" not in service and "environment" not in service and "build" not in service
     ):
         return service  # (most services: nothing to drop or fill)
+    if "dns" not in service and "build" not in service:  # (an environment alone to fill, as most)
+        environment = service["environment"]
+        filled = _fill_bare(environment, variables)
+        return service if filled is environment else _set_path(service, ("environment",), filled)
+    return finished_service(service, variables)
+
+
+def finished_service(service: SDict, variables: Mapping[str, str]) -> SDict:
+    """`_finish_service` of a service as an `SDict`, each of its steps taken."""
     out = service
     dns = service.get("dns")
     if isinstance(dns, list) and any(v is None or v == "" for v in dns):
@@ -848,6 +857,35 @@ def _strings(value: Any) -> Iterator[str]:
             pending.extend(item)
         elif isinstance(item, Tagged):
             pending.append(item.value)
+
+
+def dollar_strings(value: Any) -> list[str]:
+    """The strings of `_strings(value)` that hold a `$`, found without handing on each of the
+    others (a large file's strings are mostly names, images and numbers)."""
+    found: list[str] = []
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "$" in item:
+                found.append(item)
+        elif is_mapping(item):
+            for children in (item.keys(), item.values()):
+                for child in children:
+                    if type(child) is str:
+                        if "$" in child:
+                            found.append(child)
+                    elif child is not None and type(child) not in _NUMBERS:
+                        pending.append(child)
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, Tagged):
+            pending.append(item.value)
+    return found
+
+
+#: Scalars that hold no text (`dollar_strings` passes them by).
+_NUMBERS = frozenset({int, float, bool})
 
 
 def has_tags(value: Any) -> bool:

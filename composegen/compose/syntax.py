@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from composegen.compose.tree import is_mapping
@@ -18,6 +18,7 @@ from composegen.compose.tree import is_mapping
 # --- images ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)  # asked several times of each service, and a stack's services share a few images
 def image_name(image: str) -> str:
     """The image's own name, without registry, path, tag or digest:
     `ghcr.io/acme/postgres:16@sha256:…` → `postgres`."""
@@ -146,7 +147,9 @@ def go_shell_split(text: str) -> list[str]:
     an unclosed quote or `$(` are refused. Found by the generated-input merge test, checked
     against compose v2 (tests/hostile/test_hostile_properties.py)."""
     if plain_words(text):  # most commands
-        return [word for word in text.translate(_SHELL_SPACE_TO_BLANK).split(" ") if word]
+        if "\t" in text or "\r" in text or "\n" in text:  # (few commands: translating costs a look-up a character)
+            text = text.translate(_SHELL_SPACE_TO_BLANK)
+        return [word for word in text.split(" ") if word]
     return _shell_words(text)
 
 

@@ -13,6 +13,7 @@ server's arguments. Wrappers are looked through: `sh -c "…"` (each command of 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -160,6 +161,7 @@ _USER_WRAPPERS = frozenset({"gosu", "su-exec"})
 _MAX_DEPTH = 8
 
 
+@functools.lru_cache(maxsize=256)  # asked of each service's first words: program names, which repeat
 def basename(word: str) -> str:
     return word.rstrip("/").rsplit("/", 1)[-1]
 

@@ -278,10 +278,8 @@ def read_service(
             readout = reader(ctx)
             facts.extend(readout.facts)
             unread.extend(readout.unread)
-    facts.extend(compose_facts.replicas(service, origin_of))
-    facts.extend(compose_facts.config_mounts(service))
-    facts.extend(compose_facts.healthcheck(service))
-    facts.extend(compose_facts.resources(service))
+    found_here, target_evidence = compose_facts.service_facts(service, origin_of)
+    facts.extend(found_here)
     run_once, evidence = compose_facts.run_once_evidence(service, words, origin_of, dependents)
     return ServiceFacts(
         service=name,
@@ -293,7 +291,7 @@ def read_service(
         unread=tuple(unread),
         run_once=run_once,
         run_once_evidence=tuple(evidence),
-        target_evidence=tuple(compose_facts.service_target_evidence(service)),
+        target_evidence=tuple(target_evidence),
     )
 
 

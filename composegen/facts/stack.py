@@ -440,6 +440,28 @@ def service_target_evidence(service: Mapping[str, Any]) -> list[Fact]:
     return facts
 
 
+#: Every service key `replicas`, `config_mounts`, `healthcheck`, `resources` and
+#: `service_target_evidence` read: a service that sets none of them has none of their facts, and
+#: `service_facts` does not ask each (most services of a large stack set an image, a command and
+#: an environment).
+FACT_KEYS = frozenset({"scale", "deploy", "volumes", "configs", "healthcheck", "tmpfs", *_RESOURCE_ROOTS})
+
+
+def service_facts(service: Mapping[str, Any], origin_of: OriginOf) -> tuple[list[Fact], list[Fact]]:
+    """The facts of `replicas`, `config_mounts`, `healthcheck` and `resources`, in that order, and
+    the service's target evidence (`service_target_evidence`)."""
+    if FACT_KEYS.isdisjoint(service):
+        return [], []
+    deploy = "deploy" in service  # (each reader finds nothing where its keys are missing)
+    facts = [
+        *(replicas(service, origin_of) if deploy or "scale" in service else ()),
+        *(config_mounts(service) if "volumes" in service or "configs" in service else ()),
+        *(healthcheck(service) if "healthcheck" in service else ()),
+        *resources(service),
+    ]
+    return facts, service_target_evidence(service) if deploy else []
+
+
 def _file_words(path: PurePath) -> list[str]:
     stem = path.name.lower()
     for suffix in (".yml", ".yaml"):

@@ -246,8 +246,8 @@ def overrides(
 ) -> tuple[Override, ...]:
     """Each base figure the overlay writes another value over, with why."""
     facts = inputs.facts
-    if facts is None:
-        return ()
+    if facts is None or not any(f.program == "compose" and f.setting in runs.RESOURCE_SETTINGS for f in facts.facts):
+        return ()  # (most services: the base sets none of the figures below)
     out: list[Override] = []
     shm = runs.fact(inputs, "shm_size", "compose")
     if shm is not None and sizing.shm_size is not None and sizing.shm_size.value != _value(shm):

@@ -7,6 +7,7 @@ still that database), then commands. The first match wins and names itself, so `
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -121,16 +122,28 @@ def detect_framework(base: BaseService) -> tuple[str, str] | None:
         if variable in base.environment:
             return framework, f"{variable} in the base environment"
     text = command_text(base)
-    for framework, pattern in FRAMEWORK_COMMANDS:
-        found = re.search(pattern, text) if text else None
+    for framework, pattern in _framework_patterns() if text else ():
+        found = pattern.search(text)
         if found:
             return framework, f"the command runs {found.group(1)!r}"
     name = image_name(base.image) if base.image else ""
-    words = set(re.split(r"[-_.]", name))
+    words = _name_words(name)
     for framework, _ in FRAMEWORK_COMMANDS:
         if framework in words:
             return framework, f"image name {name!r}"
     return requirements_framework(base)
+
+
+@functools.cache
+def _framework_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """FRAMEWORK_COMMANDS compiled, once (each python-web service of a stack is searched)."""
+    return tuple((framework, re.compile(pattern)) for framework, pattern in FRAMEWORK_COMMANDS)
+
+
+@functools.lru_cache(maxsize=64)  # a stack's services share a few images
+def _name_words(name: str) -> frozenset[str]:
+    """The words of an image's name, between `-`, `_` and `.`."""
+    return frozenset(re.split(r"[-_.]", name))
 
 
 #: The dependency files read for a service's framework, in its build context and in the host
@@ -211,20 +224,43 @@ def main_program(base: BaseService) -> str | None:
     return PROGRAMS.get(basename(main[0])) if main else None
 
 
+@functools.lru_cache(maxsize=256)  # a stack's services share a few images
+def decided_by_image(image: str | None) -> bool:
+    """Whether `detect` gives a service with this image the same answer whatever it runs and
+    sets: an image rule names it, and not a JVM server's (whose command may run java instead)."""
+    name = image_name(image) if image else ""
+    rule = image_rule(name) if name and "$" not in name else None
+    return rule is not None and rule.role not in JVM_SERVER_ROLES
+
+
+@functools.lru_cache(maxsize=256)  # a stack's services share a few images
+def image_rule(name: str) -> Rule | None:
+    """The first of IMAGE_RULES that names the image `name` (`image_name`'s), if one does."""
+    for rule in IMAGE_RULES:
+        if name.startswith(rule.words) and _image_matches(rule, name):
+            return rule
+    return None
+
+
+@functools.cache
+def _mentions(rule: Rule) -> re.Pattern[str]:
+    """Any of a command rule's words, anywhere: where none is, its pattern cannot match."""
+    return re.compile("|".join(re.escape(word) for word in rule.words))
+
+
 def detect(base: BaseService, secrets: StackSecrets | None = None) -> tuple[str, str]:
     """(role, reason) for a service from its image and command; the reason never quotes one of
     `secrets` (the stack's, see Stack.secret_values) or what looks like a secret. What the command
     runs wins over a JVM server's image name: `java ...` on a ZooKeeper image is a JVM program."""
     name = image_name(base.image) if base.image else ""
-    if name and "$" not in name:
-        for rule in IMAGE_RULES:
-            if name.startswith(rule.words) and _image_matches(rule, name):
-                if rule.role in JVM_SERVER_ROLES and main_program(base) == "jvm":
-                    return "jvm", (
-                        f"the command runs java, not the {rule.role} server image {base.image!r} starts "
-                        f"(image name {name!r}): sized as a JVM program, its own -Xmx sets the heap"
-                    )
-                return rule.role, f"detected from image {base.image!r} (image name {name!r})"
+    rule = image_rule(name) if name and "$" not in name else None
+    if rule is not None:
+        if rule.role in JVM_SERVER_ROLES and main_program(base) == "jvm":
+            return "jvm", (
+                f"the command runs java, not the {rule.role} server image {base.image!r} starts "
+                f"(image name {name!r}): sized as a JVM program, its own -Xmx sets the heap"
+            )
+        return rule.role, f"detected from image {base.image!r} (image name {name!r})"
     text = command_text(base)
     what = f"image {base.image!r}" if base.image else "a build with no image name"
     if not text:
@@ -234,7 +270,7 @@ def detect(base: BaseService, secrets: StackSecrets | None = None) -> tuple[str,
     # the reason is printed in the overlay and by explain: never a password from the command
     shown = mask(text, service_secrets(secrets, base.environment))
     for rule in COMMAND_RULES:
-        found = rule.pattern.search(text) if any(word in text for word in rule.words) else None
+        found = rule.pattern.search(text) if _mentions(rule).search(text) else None
         if found:
             word = found.group(0).strip(" /\"'=:")
             return rule.role, f"detected from command {shown[:60]!r} (runs {word!r})"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from dataclasses import fields
+from typing import Any, NamedTuple
 
 from composegen.profiles.models import HostSpec, Profile
 from composegen.sizing.base_resources import base_pids, overrides, unsized_tmpfs, with_base_shm, with_base_tmpfs
@@ -180,6 +181,11 @@ class _Policy(NamedTuple):
     healthchecks: dict[tuple[bool, tuple[str, ...] | None, Quantity], Healthcheck | None]
     #: a calculator's sizing by its key (`SIZING_KEYS`): services with equal inputs share one
     sizings: dict[tuple[object, ...], Sizing]
+    #: `_limits_once` by the ids of a sizing's memory and mounts, and whether /tmp is added
+    limits: dict[
+        tuple[int, int, bool],
+        tuple[Quantity, tuple[TmpfsMount, ...], tuple[tuple[TmpfsMount, ...], Quantity, Quantity | None]],
+    ]
 
 
 def _policy(profile: Profile, docker_version: str | None) -> _Policy:
@@ -203,7 +209,7 @@ def _policy(profile: Profile, docker_version: str | None) -> _Policy:
         if profile.logging.compress:
             options.append(("compress", "true"))
         logging = Logging(profile.logging.driver, tuple(options))
-    return _Policy(engine_supports_start_interval(docker_version), tmp, ratio, pids, logging, {}, {}, {}, {}, {})
+    return _Policy(engine_supports_start_interval(docker_version), tmp, ratio, pids, logging, {}, {}, {}, {}, {}, {})
 
 
 def _labels(role: str, limit: Quantity, profile: Profile, policy: _Policy) -> tuple[tuple[str, str], ...]:
@@ -249,16 +255,71 @@ def plan_service(
     if found is None:
         found = policy.hardening[hardened] = _hardening(inputs, profile, sizing.hardening)
     hardening, notes = found
-    mounts = list(sizing.tmpfs)
-    memory = sizing.memory
-    planned_tmp = hardening.read_only and "/tmp" not in {m.path for m in mounts}
+    planned_tmp = hardening.read_only and not any(m.path == "/tmp" for m in sizing.tmpfs)
     base_tmp, unsized_notes = unsized_tmpfs(inputs, policy.tmp if planned_tmp else None)
     if unsized_notes:
         sizing = sizing._replace(base_notes=(*sizing.base_notes, *unsized_notes))
+    tmp_mounted = planned_tmp and base_tmp is None and "/tmp" not in inputs.base.tmpfs_targets
+    if measured is None and base_tmp is None:  # (every service calibrate did not measure)
+        mounts, limit, reservation = _limits_once(sizing, tmp_mounted, profile, policy)
+    else:
+        mounts, limit, reservation = _limits(
+            sizing, base_tmp, tmp_mounted, loaded, measured_reservation, profile, policy
+        )
+    cpus = sizing.cpus if profile.cpu.limits else None
+    pids, pids_notes = base_pids(inputs, policy.pids)
+    if pids_notes:
+        sizing = sizing._replace(base_notes=(*sizing.base_notes, *pids_notes))
+    written_over = overrides(inputs, sizing, limit, reservation, cpus, pids)
+    if written_over:
+        sizing = sizing._replace(base_notes=(*sizing.base_notes, *(o.compose_text() for o in written_over)))
+    environment = policy.environment.get(inputs.role)
+    if environment is None:
+        environment = policy.environment[inputs.role] = _profile_environment(inputs.role, profile)
+    return _service_plan(
+        name=inputs.name,
+        role=inputs.role,
+        role_reason=inputs.role_reason,
+        memory_limit=limit,
+        memory_reservation=reservation,
+        cpus=cpus,
+        pids=pids,
+        startup=sizing.startup,
+        sizing=sizing,
+        tmpfs=mounts,
+        environment=_environment(inputs, profile, sizing.environment, environment),
+        healthcheck=_planned_healthcheck(inputs, profile, sizing, policy),
+        hardening=hardening,
+        logging=policy.logging,
+        restart=profile.restart,
+        labels=_labels(inputs.role, limit, profile, policy),
+        notes=(*sizing.base_notes, *sizing.notes, *notes),
+        base_facts=base_facts(inputs) if facts else (),
+        cpu_reservation=cpu_reservation if cpus is not None else None,
+        gpus=_gpus(inputs),
+        overrides=written_over,
+    )
+
+
+def _limits(
+    sizing: Sizing,
+    base_tmp: TmpfsMount | None,
+    tmp_mounted: bool,
+    loaded: bool,
+    measured_reservation: Quantity | None,
+    profile: Profile,
+    policy: _Policy,
+) -> tuple[tuple[TmpfsMount, ...], Quantity, Quantity | None]:
+    """The service's tmpfs mounts, its memory limit and its reservation: `sizing`'s mounts and
+    memory, with the base's unsized /tmp (`base_tmp`) or the read-only root's (`tmp_mounted`)
+    added and counted; the limit rounded up (`loaded`: measured under load, it stands without the
+    profile's minimum), the reservation from it (or from what calibrate measured)."""
+    mounts = list(sizing.tmpfs)
+    memory = sizing.memory
     if base_tmp is not None:  # the base's /tmp with no size, counted as the read-only root's
         mounts.append(base_tmp)
         memory = total("memory limit", (memory, base_tmp.size), "tmpfs pages count against the limit (facts/sizing.md)")
-    elif planned_tmp and "/tmp" not in inputs.base.tmpfs_targets:
+    elif tmp_mounted:
         tmp = policy.tmp
         assert tmp is not None  # a read-only root only where the profile asks for one
         mounts.append(TmpfsMount("/tmp", tmp, "1777", "writable /tmp for a read-only root"))
@@ -272,39 +333,38 @@ def plan_service(
         reservation = rounded_up(
             times("memory reservation", limit, policy.reservation_ratio, unit="bytes"), ROUND_STEP, _STEP_TEXT
         )
-    cpus = sizing.cpus if profile.cpu.limits else None
-    pids, pids_notes = base_pids(inputs, policy.pids)
-    if pids_notes:
-        sizing = sizing._replace(base_notes=(*sizing.base_notes, *pids_notes))
-    written_over = overrides(inputs, sizing, limit, reservation, cpus, pids)
-    if written_over:
-        sizing = sizing._replace(base_notes=(*sizing.base_notes, *(o.compose_text() for o in written_over)))
-    environment = policy.environment.get(inputs.role)
-    if environment is None:
-        environment = policy.environment[inputs.role] = _profile_environment(inputs.role, profile)
-    return ServicePlan(
-        name=inputs.name,
-        role=inputs.role,
-        role_reason=inputs.role_reason,
-        memory_limit=limit,
-        memory_reservation=reservation,
-        cpus=cpus,
-        pids=pids,
-        startup=sizing.startup,
-        sizing=sizing,
-        tmpfs=tuple(mounts),
-        environment=_environment(inputs, profile, sizing.environment, environment),
-        healthcheck=_planned_healthcheck(inputs, profile, sizing, policy),
-        hardening=hardening,
-        logging=policy.logging,
-        restart=profile.restart,
-        labels=_labels(inputs.role, limit, profile, policy),
-        notes=(*sizing.base_notes, *sizing.notes, *notes),
-        base_facts=base_facts(inputs) if facts else (),
-        cpu_reservation=cpu_reservation if cpus is not None else None,
-        gpus=_gpus(inputs),
-        overrides=written_over,
-    )
+    return tuple(mounts), limit, reservation
+
+
+def _limits_once(
+    sizing: Sizing, tmp_mounted: bool, profile: Profile, policy: _Policy
+) -> tuple[tuple[TmpfsMount, ...], Quantity, Quantity | None]:
+    """`_limits` of a service calibrate did not measure and whose base mounts no unsized /tmp,
+    made once for the services that share `sizing`'s memory and mounts (the very objects: a kept
+    sizing, `SIZING_KEYS`): 7,518 servers sized alike have one limit, not 7,518 equal ones."""
+    key = (id(sizing.memory), id(sizing.tmpfs), tmp_mounted)
+    found = policy.limits.get(key)
+    # (the entry holds the memory and mounts it was made from: while it does, no other object
+    # can have their ids, and `is` proves the entry is theirs)
+    if found is not None and found[0] is sizing.memory and found[1] is sizing.tmpfs:
+        return found[2]
+    made = _limits(sizing, None, tmp_mounted, False, None, profile, policy)
+    policy.limits[key] = (sizing.memory, sizing.tmpfs, made)
+    return made
+
+
+#: How many fields a ServicePlan has: `_service_plan` is given every one.
+_PLAN_FIELDS = len(fields(ServicePlan))
+
+
+def _service_plan(**given_fields: Any) -> ServicePlan:
+    """`ServicePlan(**given_fields)`, every field given, without the frozen dataclass's `__init__`,
+    which sets each of its 21 fields through `object.__setattr__`: most of the time building one,
+    made for each service of a stack (7,518 of them at 1 MB)."""
+    assert len(given_fields) == _PLAN_FIELDS
+    made = object.__new__(ServicePlan)
+    vars(made).update(given_fields)
+    return made
 
 
 def _planned_healthcheck(

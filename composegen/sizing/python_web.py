@@ -42,6 +42,8 @@ UNKNOWN_FRAMEWORK = "django"
 #: per-worker figure, ~20 MiB with flask, ~23 MiB with django: 24 MiB.
 ARBITER = 24 * MIB
 DEFAULT_STARTUP = 10.0
+#: The arbiter without --preload, one for every service (a quantity is immutable).
+_ARBITER = given("gunicorn arbiter (without the app)", ARBITER, "bytes", BENCH)
 
 
 #: Flags that say what gunicorn does anyway: a GUNICORN_CMD_ARGS of these alone is not written
@@ -66,6 +68,12 @@ def profile_workers(inputs: ServiceInputs, cpus: Quantity) -> Quantity:
     # a count, and a sane one: `isdigit` takes "²", and a 400-digit count overflowed the float sums
     if concurrency.isascii() and concurrency.isdigit() and 0 < int(concurrency) <= 2**53:
         return given("workers", int(concurrency), "count", "WEB_CONCURRENCY in the base compose file")
+    return _workers_of(cpus)
+
+
+@functools.lru_cache(maxsize=64)  # services share their cpus (the profile's, or a declared one)
+def _workers_of(cpus: Quantity) -> Quantity:
+    """(2 × cores) + 1 of the CPU limit, whole."""
     value = math.floor(2 * cpus.value) + 1
     return Quantity(
         "workers", value, "count", f"(2 × {cpus.name}) + 1, whole", f"{FACTS_SIZING} §Web workers (gunicorn)", (cpus,)
@@ -143,7 +151,7 @@ def gunicorn_environment(
     for names, arg in flags:
         if _sets_option(command_words, names) or (on_command and names[0] == "-w"):
             continue  # the command line wins: writing it would say something that does not run
-        if _sets_option(base_words, names) and not (names[0] == "-w" and choice.override):
+        if base_words and _sets_option(base_words, names) and not (names[0] == "-w" and choice.override):
             continue  # the base's GUNICORN_CMD_ARGS sets it, and it is kept
         args.append(arg)
     env: list[EnvSetting] = []
@@ -253,7 +261,7 @@ def processes_memory(inputs: ServiceInputs, profile: Profile, workers: Quantity)
         # measured: the django_site under `runserver` peaked at 75 MiB, 41 MiB with --noreload
         arbiter = per_worker.renamed("runserver's autoreloader (a parent process that imports the app too)")
     else:
-        arbiter = given("gunicorn arbiter (without the app)", ARBITER, "bytes", BENCH)
+        arbiter = _ARBITER
     return total("working set", (arbiter, times("workers × memory per worker", workers, per_worker)))
 
 

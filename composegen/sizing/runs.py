@@ -11,6 +11,7 @@ render prints in the overlay header and on stderr, and explain lists.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, NamedTuple
 
 from composegen.sizing.inputs import ServiceInputs
@@ -48,10 +49,17 @@ def fact(inputs: ServiceInputs, setting: str, *programs: str, most: float = MOST
     program), when the base sets it to a value the plan can size for (at most `most`: MOST_COUNT
     for a count); None otherwise."""
     facts = inputs.facts
-    if facts is None:
+    if facts is None or not facts.facts:  # (most services: nothing read)
         return None
-    for program in programs or (None,):
-        found = facts.get(setting, program)
+    if len(programs) < 2:
+        found = facts.get(setting, programs[0] if programs else None)
+        return found if found is not None and usable(found, most) else None
+    winners: dict[str, Fact] = {}  # each program's `facts.get(setting, program)`, in one pass
+    for candidate in facts.facts:
+        if candidate.setting == setting and not candidate.overridden:
+            winners[candidate.program] = candidate
+    for program in programs:
+        found = winners.get(program)
         if found is not None and usable(found, most):
             return found
     return None
@@ -86,6 +94,7 @@ def overridable(found: Fact) -> bool:
     return env_key(found) is not None
 
 
+@functools.lru_cache(maxsize=64)  # a calculator quotes a fact's origin in several notes
 def origin_text(found: Fact) -> str:
     """`docker-compose.yml:7: gunicorn -w 12`, `docker-compose.yml:9: ES_JAVA_OPTS: -Xmx4g`."""
     key = env_key(found)

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from composegen.compose import schema
-from composegen.compose.interpolate import _CAST_TRIE, caster_for, interpolate
-from composegen.compose.stack import _strings
+from composegen.compose.interpolate import _CAST_TRIE, cast_value, caster_for, interpolate, substitute
+from composegen.compose.stack import _finish_service, _strings, dollar_strings, finished_service
 from composegen.compose.syntax import SyntaxProblem, _shell_words, go_shell_split, plain_words
-from composegen.compose.tree import TrieNode, plain, step
+from composegen.compose.tree import TrieNode, ends, plain, step
 from composegen.compose.validator import CompiledSchema
-from composegen.yamlio import Tagged, _Loader, _scalar_value, parse_document
+from composegen.yamlio import SDict, Tagged, _Loader, _scalar_value, parse_document
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -214,6 +214,28 @@ def test_a_file_without_a_dollar_holds_no_string_with_one(values: list[str]) -> 
         assert not any("$" in s for s in _strings(doc.data))
 
 
+_DATA = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(-1, 1)
+    | st.sampled_from(["", "a", "$A", "${B}x", "$$", "x$"])
+    | st.builds(Tagged, st.sampled_from(["!reset", "!override"]), st.sampled_from(["$A", "b", None])),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "$k", 1, True, "b$"]), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@SETTINGS
+@given(_DATA)
+def test_the_strings_with_a_dollar_are_those_of_every_string(data: Any) -> None:
+    """`Stack.interpolated_variables` takes the strings with a `$` (`dollar_strings`), each as
+    often as `_strings` gives it."""
+    assert sorted(dollar_strings(data)) == sorted(s for s in _strings(data) if "$" in s)
+
+
 # --- interpolating a file without `$`: the casts alone -----------------------------------------
 
 _CASTABLE = st.sampled_from(["true", "False", "2", "0.5", "x", "", "1e3", "no"])
@@ -244,6 +266,73 @@ def test_a_model_without_dollars_interpolates_to_what_the_whole_walk_gives(model
     cast_only = interpolate(model, {"A": "1"}, dollars=False)
     assert plain(cast_only.value) == plain(whole.value)
     assert cast_only.issues == whole.issues
+
+
+_DOLLAR_VALUE = st.sampled_from(["true", "2", "x", "${A}", "${A}0", "$A", "${UNSET:-3}", "$$"])
+
+
+def _walked_the_long_way(value: Any, env: dict[str, str], path: tuple[Any, ...], casts: tuple[TrieNode, ...]) -> Any:
+    """`interpolate`'s walk as it reads: each key stepped through `_CAST_TRIE`, each string
+    substituted, then cast where a pattern ends."""
+    if isinstance(value, str):
+        text = substitute(value, env)
+        return cast_value(path, text) if casts and ends(casts) else text
+    if isinstance(value, dict):
+        return {key: _walked_the_long_way(item, env, (*path, key), step(casts, key)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_walked_the_long_way(item, env, (*path, i), step(casts, i)) for i, item in enumerate(value)]
+    if isinstance(value, Tagged):
+        return Tagged(value.tag, _walked_the_long_way(value.value, env, path, casts))
+    return value
+
+
+@SETTINGS
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b"]),
+        st.dictionaries(
+            st.sampled_from(["cpus", "init", "image", "command", 1, "environment", "deploy", "ports"]),
+            _DOLLAR_VALUE
+            | st.dictionaries(st.sampled_from(["A", "replicas", "target"]), _DOLLAR_VALUE, max_size=2)
+            | st.lists(_DOLLAR_VALUE | st.fixed_dictionaries({"target": _DOLLAR_VALUE}), max_size=2),
+            max_size=4,
+        ),
+    )
+)
+def test_a_model_with_dollars_interpolates_to_what_the_long_walk_gives(services: dict[str, Any]) -> None:
+    """The walk passes a key the one node of a service does not name without stepping through
+    the trie: the values are those of stepping each key."""
+    model = {"services": services}
+    env = {"A": "1"}
+    assert plain(interpolate(model, env).value) == _walked_the_long_way(model, env, (), (_CAST_TRIE.root,))
+
+
+_ENTRIES = st.sampled_from(["A", "B", "A=1", "C=", "x"])
+
+
+@SETTINGS
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "environment": st.none()
+            | st.dictionaries(_ENTRIES, st.none() | st.sampled_from(["1", ""]), max_size=3)
+            | st.lists(_ENTRIES, max_size=3),
+            "image": st.just("nginx"),
+            "dns": st.lists(st.sampled_from(["", "1.1.1.1"]), max_size=2),
+            "build": st.fixed_dictionaries({"args": st.dictionaries(_ENTRIES, st.none(), max_size=2)}),
+        },
+    )
+)
+def test_a_service_is_finished_as_each_step_finishes_it(body: dict[str, Any]) -> None:
+    """`_finish_service` fills a service's environment alone without the other steps: what
+    every step makes (`finished_service`), with the same origins."""
+    service = SDict(body)
+    variables = {"A": "a", "C": "c"}
+    quick, slow = _finish_service(service, variables), finished_service(service, variables)
+    assert quick == slow
+    assert getattr(quick, "origins", None) == getattr(slow, "origins", None)
+    assert (quick is service) is (slow is service)
 
 
 # --- canonical_service: a service's own keys, not the 42 simple ones asked for each ---------------

@@ -222,3 +222,41 @@ def test_a_service_without_resource_keys_skips_them_alike(service: dict[str, Any
         patch.setattr(compose_facts, "_RESOURCE_ROOTS", frozenset(service) | {""})  # never disjoint
         slow = compose_facts.resources(service)
     assert compose_facts.resources(service) == slow
+
+
+#: Services that set some of the keys the compose facts read (and others), with values compose
+#: reads or refuses.
+COMPOSE_FACT_SERVICES = st.dictionaries(
+    st.sampled_from(sorted(compose_facts.FACT_KEYS)) | st.sampled_from(["image", "environment", "command", "restart"]),
+    st.sampled_from(
+        [
+            None,
+            "512m",
+            2,
+            "x",
+            ["/scratch:size=64m", "./gunicorn.conf.py:/app/gunicorn.conf.py"],
+            [{"type": "tmpfs", "target": "/data", "tmpfs": {"size": "1g"}}, {"target": "/etc/redis.conf"}],
+            {"test": ["CMD", "curl", "-f", "http://x"], "interval": "5s"},
+            {"replicas": 2, "mode": "global", "placement": {}, **DEPLOY_RESOURCES},
+        ]
+    ),
+    max_size=5,
+)
+
+
+@settings(deadline=None)
+@given(COMPOSE_FACT_SERVICES)
+def test_the_compose_facts_of_a_service_are_each_readers(service: dict[str, Any]) -> None:
+    """`service_facts` skips a service that sets none of FACT_KEYS; asking each reader finds the
+    same facts, in the same order."""
+
+    def origin_of(key: str) -> Origin | None:
+        return ORIGIN
+
+    slow = [
+        *compose_facts.replicas(service, origin_of),
+        *compose_facts.config_mounts(service),
+        *compose_facts.healthcheck(service),
+        *compose_facts.resources(service),
+    ]
+    assert compose_facts.service_facts(service, origin_of) == (slow, compose_facts.service_target_evidence(service))

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from composegen.profiles.plain import default_spec
-from composegen.resolve import base_service, resolve_services
+from composegen.resolve import FIGURE_KEYS, base_service, resolve_services, with_figures
 from composegen.sizing.detect import detect
 from composegen.yamlio import Timestamp
 
@@ -66,3 +66,37 @@ def test_drawn_services_get_what_reading_each_alone_gives(bodies: list[dict[str,
         assert (inputs.name, inputs.role, inputs.role_reason) == (name, *detect(base, None))
         assert (inputs.spec, inputs.models, inputs.host, inputs.stack_agents) == (default_spec(), (), None, 0)
         assert (inputs.facts, inputs.secrets) == (None, None)
+
+
+#: Services with some of the keys `with_figures` reads (FIGURE_KEYS) and some it does not.
+FIGURE_SERVICES = st.dictionaries(
+    st.sampled_from(sorted(FIGURE_KEYS)) | st.sampled_from(["image", "command", "environment", "healthcheck", "user"]),
+    st.one_of(
+        VALUES,
+        st.sampled_from(
+            [
+                [
+                    "./data:/data",
+                    "/tmp",
+                    {"type": "tmpfs", "target": "/x"},
+                    {"type": "bind", "source": ".", "target": "/a"},
+                ],
+                {"resources": {"limits": {"cpus": "0.5", "memory": "1g"}, "reservations": {"devices": [{"count": 1}]}}},
+                {"test": ["CMD", "true"]},
+                ["/dev/kfd"],
+                "all",
+                "-1",
+            ]
+        ),
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(FIGURE_SERVICES)
+def test_a_service_without_figures_has_the_defaults_reading_them_gives(service: dict[str, object]) -> None:
+    """`base_service` leaves a service that sets none of FIGURE_KEYS at the defaults: reading its
+    figures anyway (`with_figures`) changes nothing."""
+    found = base_service("web", service, Path("/project"))
+    assert with_figures(found, service, Path("/project")) == found
