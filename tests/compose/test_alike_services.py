@@ -1,0 +1,123 @@
+"""Services alike (merged from one `<<: *base` anchor) are judged once where loading and
+validating allow it: each shortcut against the long way it replaces (issue 12, merge-keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from composegen.compose import schema
+from composegen.compose.interpolate import interpolate
+from composegen.compose.merge import _UNIQUE_TRIE, _apply_unique, enforce_unicity
+from composegen.compose.tree import plain
+from composegen.yamlio import SDict, Timestamp
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+#: Service bodies: valid, invalid (an unknown key, a wrong type, a value compose cannot read, a
+#: date), equal values of other types (`True == 1 == 1.0`), and lists and mappings.
+BODIES = st.sampled_from(
+    [
+        {"image": "nginx:1.27.1", "restart": "always"},
+        {"restart": "always", "image": "nginx:1.27.1"},
+        {"image": "nginx:1.27.1", "restart": "sometimes"},
+        {"image": "nginx:1.27.1", "bogus": 1},
+        {"image": "nginx:1.27.1", "cpus": "lots"},
+        {"image": "nginx:1.27.1", "cpus": 1},
+        {"image": "nginx:1.27.1", "cpus": True},
+        {"image": "nginx:1.27.1", "cpus": 1.0},
+        {"image": "nginx:1.27.1", "tty": 1},
+        {"image": "nginx:1.27.1", "tty": True},
+        {"image": "nginx:1.27.1", "mem_limit": "1x"},
+        {"image": Timestamp("2001-12-14")},
+        {"image": "nginx", "ports": ["80:80", "80:80"]},
+        {"image": "nginx", "environment": {"A": "1"}, "deploy": {"resources": {"limits": {"memory": "1g"}}}},
+        {"image": "nginx", "environment": ["A=1", 2]},
+        {},
+        None,
+        "text",
+    ]
+)
+NAMES = st.sampled_from(["s", "web", "db", "bad name!", "x.y_z-1", ""])
+
+
+@st.composite
+def models(draw: st.DrawFn) -> dict[str, Any]:
+    """A model with many services, most of them alike, under names the schema takes and not."""
+    bodies = draw(st.lists(BODIES, min_size=1, max_size=3))
+    count = draw(st.integers(0, 3 * schema._FEW_SERVICES))
+    services: dict[str, Any] = {}
+    for index in range(count):
+        name = f"{draw(NAMES)}{index}"
+        body = bodies[draw(st.integers(0, len(bodies) - 1))]
+        services[name] = SDict(body) if isinstance(body, dict) else body  # each its own object
+    model: dict[str, Any] = {"services": services}
+    if draw(st.booleans()):
+        model["bogus"] = 1
+    if draw(st.booleans()):
+        model["secrets"] = {"s": {}}
+    return model
+
+
+@SETTINGS
+@given(models())
+def test_validate_finds_what_validating_every_service_finds(model: dict[str, Any]) -> None:
+    """The services alike left out (`_without_repeats`) change no error: the same errors, in the
+    same order, as validating every service."""
+    assert schema.validate(model) == schema._validate_all(model)
+
+
+def test_services_alike_without_errors_are_validated_once() -> None:
+    services = {f"s{i}": {"image": "nginx", "restart": "always"} for i in range(100)}
+    services["bad"] = {"image": "nginx", "bogus": "always"}
+    left = schema._without_repeats({"services": services})
+    assert list(left["services"]) == ["bad"]
+
+
+#: Keys no cast of interpolation names (a merged service's `image` and `restart`) and keys one does.
+_KEYS = st.sampled_from(["image", "restart", "cpus", "init", "environment", 1, None])
+_VALUES = st.sampled_from(["nginx", "true", "2", "0.5", "x", "", None, 1]) | st.dictionaries(
+    st.sampled_from(["A", "cpus"]), st.sampled_from(["true", "2", "x"]), max_size=2
+)
+
+
+@SETTINGS
+@given(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.dictionaries(_KEYS, _VALUES, max_size=3)))
+def test_a_service_no_cast_names_is_interpolated_as_the_whole_walk_does(services: dict[str, Any]) -> None:
+    """Without a `$`, a service with no key a cast reads is passed over (`_names_none`): the
+    values and issues of the whole walk, and the service itself where nothing changed."""
+    model = {"services": {name: SDict(body) for name, body in services.items()}}
+    whole = interpolate(model, {"A": "1"})
+    cast_only = interpolate(model, {"A": "1"}, dollars=False)
+    assert plain(cast_only.value) == plain(whole.value)
+    assert cast_only.issues == whole.issues
+    for name, body in model["services"].items():
+        if not {"cpus", "init", "environment", None} & body.keys():
+            assert cast_only.value["services"][name] is body
+
+
+_ENTRIES = st.sampled_from(["80:80", "a=1", "a=2", "./d:/d", "/d"])
+
+
+@SETTINGS
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "c"]),
+        st.dictionaries(
+            st.sampled_from(["image", "restart", "ports", "labels", "volumes", "deploy", None]),
+            st.just("nginx") | st.lists(_ENTRIES, max_size=3) | st.fixed_dictionaries({"labels": st.lists(_ENTRIES)}),
+            max_size=3,
+        ),
+    )
+)
+def test_a_service_no_unique_list_is_in_is_left_as_the_walk_leaves_it(services: dict[str, Any]) -> None:
+    """A service none of whose keys leads to a list to make unique is passed over: what walking
+    each service gives, and the service itself."""
+    model = {"services": {name: SDict(body) for name, body in services.items()}}
+    walked = enforce_unicity(model)["services"]
+    for name, service in model["services"].items():
+        assert walked[name] == _apply_unique(service, _UNIQUE_TRIE["services"]["*"])
+        if not {"ports", "labels", "volumes", "deploy", None} & service.keys():
+            assert walked[name] is service
