@@ -480,7 +480,7 @@ def _walk(
         for key, item in value.items():
             if casts and (only is None or (type(key) is str and key in only)):
                 below = every or step(casts, key)
-                if _unchanged(item, below) or (not dollars and _names_none(item, below)):
+                if (not dollars and _names_none(item, below)) or _unchanged(item, below):
                     continue  # nothing to substitute, nothing to cast
             else:  # (most mappings, and most keys of a service) no cast at or below it
                 if only is not None and not dollars:
