@@ -475,65 +475,7 @@ def source_errors(data: Any) -> list[SchemaError]:
 
 def validate(data: Any) -> list[SchemaError]:
     """Schema errors, then typed-reading errors at places the schema did not already flag, then
-    secrets and configs with no source. Of services alike (`_frozen`: services merged from one
-    `<<: *base` anchor), one is validated: the others are left out where it has no error
-    (`_without_repeats`)."""
-    return _validate_all(_without_repeats(data))
-
-
-def _service_names() -> tuple[re.Pattern[str], frozenset[str]] | None:
-    """The one pattern a service's name must match and the names the schema declares apart (whose
-    services it may judge otherwise), where the schema judges services by name and key by key
-    (`_decomposes`); None where it does not."""
-    if not _decomposes():
-        return None
-    root = validator().schema
-    services = _resolve(root["properties"]["services"])
-    (pattern,) = services.get("patternProperties", {})
-    return re.compile(pattern), frozenset(services.get("properties", {}))
-
-
-#: The most services a model may have for `_without_repeats` not to look for repeats among them:
-#: below, freezing each costs about what it saves.
-_FEW_SERVICES = 8
-
-
-def _without_repeats(data: Any) -> Any:
-    """`data`, less the services that `_validate_all` finds nothing in because a service alike
-    (`_frozen`: the same keys and values of the same types, in the same containers) found nothing
-    alone, and whose name the schema's one pattern takes. The schema judges services by name and
-    key by key (`_decomposes`) and compose's typed reading one string at a time, so a service
-    left out changes no error elsewhere; `data` itself where none is left out."""
-    services = data.get("services") if is_mapping(data) else None
-    if not is_mapping(services) or len(services) <= _FEW_SERVICES:
-        return data
-    names = _service_names()
-    if names is None:
-        return data
-    pattern, declared = names
-    clean: dict[Any, bool] = {}  # by frozen service: whether it has no error alone
-    kept: dict[Any, Any] = {}
-    for name, service in services.items():
-        try:
-            frozen = _frozen(service)
-        except TypeError:
-            kept[name] = service
-            continue
-        if not (isinstance(name, str) and pattern.search(name)) or name in declared:
-            kept[name] = service
-            continue
-        found = clean.get(frozen)
-        if found is None:
-            found = clean[frozen] = not _validate_all({"services": {name: service}})
-        if not found:
-            kept[name] = service
-    if len(kept) == len(services):
-        return data
-    return {**data, "services": kept}
-
-
-def _validate_all(data: Any) -> list[SchemaError]:
-    """`validate`, every service validated."""
+    secrets and configs with no source."""
     errors = schema_errors(data)
     flagged = {e.path for e in errors}
     for error in [*type_errors(data), *source_errors(data)]:

@@ -1,5 +1,6 @@
-"""Services alike (merged from one `<<: *base` anchor) are judged once where loading and
-validating allow it: each shortcut against the long way it replaces (issue 12, merge-keys)."""
+"""Services merged from one `<<: *base` anchor, with no key a cast or a unique list is under, are
+passed over by loading's walks: each shortcut against the long way it replaces (issue 12,
+merge-keys)."""
 
 from __future__ import annotations
 
@@ -8,73 +9,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from composegen.compose import schema
 from composegen.compose.interpolate import interpolate
 from composegen.compose.merge import _UNIQUE_TRIE, _apply_unique, enforce_unicity
 from composegen.compose.tree import plain
-from composegen.yamlio import SDict, Timestamp
+from composegen.yamlio import SDict
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-#: Service bodies: valid, invalid (an unknown key, a wrong type, a value compose cannot read, a
-#: date), equal values of other types (`True == 1 == 1.0`), and lists and mappings.
-BODIES = st.sampled_from(
-    [
-        {"image": "nginx:1.27.1", "restart": "always"},
-        {"restart": "always", "image": "nginx:1.27.1"},
-        {"image": "nginx:1.27.1", "restart": "sometimes"},
-        {"image": "nginx:1.27.1", "bogus": 1},
-        {"image": "nginx:1.27.1", "cpus": "lots"},
-        {"image": "nginx:1.27.1", "cpus": 1},
-        {"image": "nginx:1.27.1", "cpus": True},
-        {"image": "nginx:1.27.1", "cpus": 1.0},
-        {"image": "nginx:1.27.1", "tty": 1},
-        {"image": "nginx:1.27.1", "tty": True},
-        {"image": "nginx:1.27.1", "mem_limit": "1x"},
-        {"image": Timestamp("2001-12-14")},
-        {"image": "nginx", "ports": ["80:80", "80:80"]},
-        {"image": "nginx", "environment": {"A": "1"}, "deploy": {"resources": {"limits": {"memory": "1g"}}}},
-        {"image": "nginx", "environment": ["A=1", 2]},
-        {},
-        None,
-        "text",
-    ]
-)
-NAMES = st.sampled_from(["s", "web", "db", "bad name!", "x.y_z-1", ""])
-
-
-@st.composite
-def models(draw: st.DrawFn) -> dict[str, Any]:
-    """A model with many services, most of them alike, under names the schema takes and not."""
-    bodies = draw(st.lists(BODIES, min_size=1, max_size=3))
-    count = draw(st.integers(0, 3 * schema._FEW_SERVICES))
-    services: dict[str, Any] = {}
-    for index in range(count):
-        name = f"{draw(NAMES)}{index}"
-        body = bodies[draw(st.integers(0, len(bodies) - 1))]
-        services[name] = SDict(body) if isinstance(body, dict) else body  # each its own object
-    model: dict[str, Any] = {"services": services}
-    if draw(st.booleans()):
-        model["bogus"] = 1
-    if draw(st.booleans()):
-        model["secrets"] = {"s": {}}
-    return model
-
-
-@SETTINGS
-@given(models())
-def test_validate_finds_what_validating_every_service_finds(model: dict[str, Any]) -> None:
-    """The services alike left out (`_without_repeats`) change no error: the same errors, in the
-    same order, as validating every service."""
-    assert schema.validate(model) == schema._validate_all(model)
-
-
-def test_services_alike_without_errors_are_validated_once() -> None:
-    services = {f"s{i}": {"image": "nginx", "restart": "always"} for i in range(100)}
-    services["bad"] = {"image": "nginx", "bogus": "always"}
-    left = schema._without_repeats({"services": services})
-    assert list(left["services"]) == ["bad"]
-
 
 #: Keys no cast of interpolation names (a merged service's `image` and `restart`) and keys one does.
 _KEYS = st.sampled_from(["image", "restart", "cpus", "init", "environment", 1, None])
