@@ -200,19 +200,28 @@ _SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 _new_tuple = tuple.__new__
 
 
-#: What `_base_service_once` knows a service by: its keys and values in order, and each value's type.
-Alike = dict[tuple[tuple[tuple[str, Any], ...], tuple[type, ...]], BaseService]
+#: What `_base_service_once` knows a service by (`_alike`): its keys and values in order, and each value's type.
+AlikeKey = tuple[tuple[tuple[str, Any], ...], tuple[type, ...]]
+Alike = dict[AlikeKey, BaseService]
 
 
-def _base_service_once(name: str, service: Mapping[str, Any], root: Path, alike: Alike) -> BaseService:
-    """`base_service`, read once for services that set the same scalar keys to the same values in
-    the same order (services merged from one `<<: *base` anchor): all but the name is what they
-    set. (Each value's exact type: 1, True and 1.0 are equal; one of another type, or a value that
-    is no scalar, is read on its own.)"""
+def _alike(service: Mapping[str, Any]) -> AlikeKey | None:
+    """What services merged from one `<<: *base` anchor share: their keys and values in order, and
+    each value's exact type (1, True and 1.0 are equal); None for a service with a value that is no
+    scalar, read on its own."""
     types = tuple(map(type, service.values()))
     if not _SCALAR_TYPES.issuperset(types):
+        return None
+    return (tuple(service.items()), types)
+
+
+def _base_service_once(
+    name: str, service: Mapping[str, Any], root: Path, alike: Alike, key: AlikeKey | None
+) -> BaseService:
+    """`base_service`, read once for services alike (`key`, their `_alike`): all but the name is
+    what they set."""
+    if key is None:
         return base_service(name, service, root)
-    key = (tuple(service.items()), types)
     found = alike.get(key)
     if found is None:
         found = alike[key] = base_service(name, service, root)
@@ -352,11 +361,20 @@ def resolve_services(
     shared_secrets = _shared(secrets)
     known: Detected = {}
     alike: Alike = {}
+    #: the role and reason of services alike that composegen.yaml does not name (the defaults)
+    default_roles: dict[AlikeKey, tuple[str, str]] = {}
     for name, service in services.items():
         given = specs.get(name)
         spec = given if given is not None else default
-        base = _base_service_once(name, service, root, alike)
-        role, reason = _role(spec, base, shared_secrets, known)
+        key = _alike(service)
+        base = _base_service_once(name, service, root, alike, key)
+        if given is None and key is not None:  # (every service of a large stack from one anchor)
+            found = default_roles.get(key)
+            if found is None:
+                found = default_roles[key] = _role(spec, base, shared_secrets, known)
+            role, reason = found
+        else:
+            role, reason = _role(spec, base, shared_secrets, known)
         models = _footprints(spec, f"{place(name, 'models')}: services.{name}.models", root) if spec.models else ()
         result.append(
             _new_tuple(

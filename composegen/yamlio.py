@@ -597,6 +597,11 @@ class _Builder:
             if type(value_node) is _SCALAR_NODE:  # (a scalar needs no key path)
                 out[key] = scalar(value_node)
                 continue
+            if type(value_node) is _MAPPING_NODE and len(value_node.value) == 1:
+                reused = self._merged_alone(value_node)
+                if reused is not None:  # (`sN: {<<: *base}`, every service of a large stack)
+                    out[key] = reused
+                    continue
             keys.append(key)
             out[key] = self.build(value_node)
             keys.pop()
@@ -606,6 +611,38 @@ class _Builder:
             merged.update(out)
             merged_origins.update(origins)
         return merged
+
+    def _merged_alone(self, node: yaml.MappingNode) -> dict[Any, Any] | None:
+        """`build` of a mapping of one `<<:` of a source `_brought` keeps (`{<<: *base}`), where
+        building it would take that source as it is: a copy of it, the alias budget spent as
+        `build`, `_mapping` and `_brought` spend it. None where it would do more than that (a tag,
+        nested too deep, an alias of a mapping being built, a budget that runs out, duplicate or
+        non-text keys to report at the key path): `build` it."""
+        ((key_node, source),) = node.value
+        known = self.flat_sources.get(id(source))
+        if (
+            known is None
+            or known.spent > self.budget - 2
+            or known.duplicates
+            or known.non_string_keys
+            or type(source) is not _MAPPING_NODE
+            or node.tag in _COMPOSE_TAGS
+            or len(self.keys) + 1 >= MAX_DEPTH
+            or id(node) in self.open
+            or not (
+                key_node.tag == _MERGE_TAG
+                or (isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and not key_node.style)
+            )
+        ):
+            return None
+        self.budget -= 2 + known.spent  # the mapping, its `<<:` source, and what building that spent
+        self.int_keys = self.int_keys or known.int_keys
+        brought = known.mapping
+        if not isinstance(brought, SDict):  # (without positions: a plain dict)
+            return dict(brought)
+        out = _new_sdict(dict(brought.origins))
+        out.update(brought)
+        return out
 
     def _brought(self, source: yaml.MappingNode) -> Any:
         """What one `<<:` source brings in (the caller copies it into the merging mapping; it keeps

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 import yaml
@@ -733,3 +734,58 @@ def test_read_data_of_every_corpus_file_and_hostile_shape_is_parse_documents() -
             assert raised.value.message == err.message
             continue
         assert _typed(yamlio.read_data(text, "in.yml")) == _typed(expected)
+
+
+#: `<<:` sources (of scalars: kept by `_brought`; with a duplicate or a non-text key; nesting) and
+#: the mappings that merge them, in block and flow style, with a tag, quoted, of several sources,
+#: with keys of their own.
+_SOURCES = (
+    "b: &b {image: nginx, restart: always}\nd: &d\n  a: 1\n  a: 2\n  1: one\nn: &n {a: [1]}\nf: &f {x: 1.5}\n"
+    "e: &e {a: 1, a: 2}\n"
+)
+_MERGING = [
+    "{<<: *b}", "\n    <<: *b", "{<<: *d}", "{<<: *e}", "{<<: *n}", "{<<: *f}", "!override {<<: *b}", "!reset {<<: *b}",
+    "{'<<': *b}", "{<<: [*b]}", "{<<: [*b, *f]}", "{<<: *b, c: 1}", "{!!merge <<: *b}", "{<<: {k: v}}", "*b",
+]  # fmt: skip
+
+
+def _read(text: str, read: Any) -> Any:
+    """What `read` gives of `text` (a Document's every field, or the data), or its refusal."""
+    try:
+        found = read(text, "t.yml")
+    except InputError as err:
+        return ("refused", err.message, err.where)
+    if isinstance(found, yamlio.Document):
+        return (
+            _typed(found.data),
+            dict(found.positions),
+            found.duplicate_keys,
+            found.non_string_keys,
+            found.has_int_keys,
+        )
+    return _typed(found)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_MERGING), max_size=8), st.integers(0, 3))
+def test_a_mapping_of_one_merge_reads_as_building_it_reads(values: list[str], first: int) -> None:
+    """`{<<: *base}` taken as a copy of the source kept (`_Builder._merged_alone`) reads as building
+    it does: the data, types and key order, positions, duplicate and non-text keys, and refusals."""
+    from unittest import mock
+
+    text = _SOURCES + "services:\n" + "".join(f"  s{i + first}: {value}\n" for i, value in enumerate(values))
+    for read in (parse_document, yamlio.read_data):
+        fast = _read(text, read)
+        with mock.patch.object(yamlio._Builder, "_merged_alone", lambda self, node: None):
+            assert _read(text, read) == fast
+
+
+def test_a_mapping_of_one_merge_spends_the_alias_budget_as_building_it_does() -> None:
+    base = "x: &b\n" + "".join(f"  k{i}: v\n" for i in range(1000))
+    services = "services:\n" + "".join(f"  s{i}: {{<<: *b}}\n" for i in range(200))
+    from unittest import mock
+
+    refused = _read(base + services, parse_document)
+    assert refused[:2] == ("refused", "YAML expands to too many nodes through its aliases")
+    with mock.patch.object(yamlio._Builder, "_merged_alone", lambda self, node: None):
+        assert _read(base + services, parse_document) == refused  # the node where it ran out, as without it

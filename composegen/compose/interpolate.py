@@ -438,6 +438,18 @@ def _unchanged(value: Any, casts: tuple[TrieNode, ...]) -> bool:
     return value is None or isinstance(value, (int, float))
 
 
+def _names_none(value: Any, casts: tuple[TrieNode, ...]) -> bool:
+    """Whether `value` is a mapping that one node of `_CAST_TRIE` without `*` (`casts`) names no
+    key of: without a `$`, `_walk` returns it as it is (a service merged from an anchor, with no
+    key a cast reads), and is not called for it."""
+    return (
+        (type(value) is SDict or type(value) is dict)
+        and len(casts) == 1
+        and "*" not in casts[0]
+        and casts[0].keys().isdisjoint(value)
+    )
+
+
 def _walk(
     value: Any,
     env: Mapping[str, str],
@@ -468,7 +480,7 @@ def _walk(
         for key, item in value.items():
             if casts and (only is None or (type(key) is str and key in only)):
                 below = every or step(casts, key)
-                if _unchanged(item, below):
+                if (not dollars and _names_none(item, below)) or _unchanged(item, below):
                     continue  # nothing to substitute, nothing to cast
             else:  # (most mappings, and most keys of a service) no cast at or below it
                 if only is not None and not dollars:

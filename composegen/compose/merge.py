@@ -556,6 +556,8 @@ def _apply_unique(value: Any, node: Mapping[str | None, Any]) -> Any:
         child = child if child is not None else star
         if child is None or isinstance(item, _SCALARS) or not isinstance(item, (dict, list, Mapping)):
             continue
+        if isinstance(item, dict) and "*" not in child and child.keys().isdisjoint(item):
+            continue  # no key of it leads on (a service merged from an anchor, with no list to make unique)
         new = _apply_unique(item, child)
         if new is not item:
             if out is None:

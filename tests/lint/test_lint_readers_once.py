@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from composegen.lint.engine import run_rule
 from composegen.lint.load import build_context
 from composegen.lint.readers import limited_services, services_in_role, services_with
+from composegen.lint.rules import all_rules
+from tests.conftest import CORPUS
 
 STACK = """\
 x-base: &base
@@ -40,3 +48,52 @@ def test_services_with_any_of_the_keys_in_file_order(tmp_path: Path) -> None:
     assert [name for name, _ in services_in_role(ctx, "postgres")] == ["d"]
     assert [name for name, _ in services_in_role(ctx, "redis")] == ["b"]
     assert services_in_role(ctx, "llm") == []
+
+
+#: A service's keys that secret-in-environment and restart-policy-missing read, and others.
+_SERVICE_ENTRIES = [
+    "image: nginx:1.27.1",
+    "command: [redis-server, --requirepass, hunter2hunter2]",
+    "entrypoint: mysqld --password=hunter2hunter2",
+    "healthcheck: {test: [CMD, mysqladmin, --password=hunter2hunter2]}",
+    "environment: {DB_PASSWORD: hunter2hunter2, LOG: info}",
+    "environment: [API_TOKEN=abcdefabcdef]",
+    "depends_on: {a: {condition: service_completed_successfully}}",
+    "depends_on: [a]",
+    "restart: always",
+    "<<: *base",
+]
+
+
+def _findings_walking_every_service(ctx: object, rule: object, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The rule's findings with `services_with` giving every service (the walk it replaces)."""
+    module = sys.modules[rule.check.__module__]  # type: ignore[attr-defined]
+    with monkeypatch.context() as patched:
+        patched.setattr(module, "services_with", lambda ctx, *keys: list(ctx.services()))
+        return run_rule(ctx, rule)  # type: ignore[arg-type]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bodies=st.lists(st.lists(st.sampled_from(_SERVICE_ENTRIES), max_size=3, unique=True), min_size=1, max_size=5))
+def test_rules_reading_some_keys_find_what_walking_every_service_finds(
+    bodies: list[list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """secret-in-environment and restart-policy-missing walk only the services that set a key
+    they read (`services_with`): the findings of walking every service."""
+    text = "x-base: &base {image: redis:7.4, environment: {SECRET_KEY: abcdefabcdef}}\nservices:\n"
+    text += "".join(f"  {chr(97 + i)}: {{{', '.join(body)}}}\n" for i, body in enumerate(bodies))
+    (tmp_path / "docker-compose.yml").write_text(text, encoding="utf-8")
+    ctx = build_context([tmp_path / "docker-compose.yml"], mode="file", env={})
+    for rule in [r for r in all_rules() if r.name in ("secret-in-environment", "restart-policy-missing")]:
+        assert run_rule(ctx, rule) == _findings_walking_every_service(ctx, rule, monkeypatch)
+
+
+def test_rules_reading_some_keys_find_on_the_corpus_what_walking_every_service_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rules = [r for r in all_rules() if r.name in ("secret-in-environment", "restart-policy-missing")]
+    assert len(rules) == 2
+    for path in sorted(CORPUS.glob("*.yml")):
+        ctx = build_context([path], mode="file", env={})
+        for rule in rules:
+            assert run_rule(ctx, rule) == _findings_walking_every_service(ctx, rule, monkeypatch), path

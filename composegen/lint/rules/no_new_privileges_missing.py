@@ -69,8 +69,8 @@ def setting(entries: Any) -> bool | None:
     return found
 
 
-def defining_document(ctx: LintContext, name: str) -> Document | None:
-    """The first file (in load order) that defines the service (all found once per stack: a
+def defining_documents(ctx: LintContext) -> dict[Any, Document]:
+    """The first file (in load order) that defines each service, by name (found once per stack: a
     large stack asks for each of its services)."""
     found: dict[Any, Document] | None = ctx.shared.get("defining_documents")
     if found is None:
@@ -79,7 +79,7 @@ def defining_document(ctx: LintContext, name: str) -> Document | None:
             services = doc.data.get("services") if isinstance(doc.data, Mapping) else None
             for service in services if isinstance(services, Mapping) else ():
                 found.setdefault(service, doc)
-    return found.get(name)
+    return found
 
 
 def _shared(ctx: LintContext, doc: Document, keys: KeyPath, written: list[Any]) -> bool:
@@ -91,8 +91,8 @@ def _shared(ctx: LintContext, doc: Document, keys: KeyPath, written: list[Any]) 
     return any(o is not None and shares_text(ctx, doc, o.line, o.column) for o in origins)
 
 
-def fix_for(ctx: LintContext, name: str) -> Fix | None:
-    doc = defining_document(ctx, name)
+def fix_for(ctx: LintContext, name: str, doc: Document | None) -> Fix | None:
+    """The fix for service `name`, in `doc`, the first file that defines it (`defining_documents`)."""
     if doc is None:
         return None
     path: KeyPath = ("services", name, "security_opt")
@@ -112,6 +112,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
     if ctx.target == "swarm":
         return  # `docker stack deploy` ignores security_opt (facts/compose-spec.md): CG402 says so
     fragment_names = fragments(ctx)  # (`is_fragment` of each service, found once)
+    defining = defining_documents(ctx)
     for name, service in ctx.services():
         if name in fragment_names:
             continue  # its base may set it
@@ -132,7 +133,7 @@ def check(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violation]:
                 f"service {name!r} does not set security_opt no-new-privileges:true: setuid binaries in the "
                 "image can raise a process to root",
                 name,  # service
-                fix_for(ctx, name),  # fix
+                fix_for(ctx, name, defining.get(name)),  # fix
                 None,  # severity: the rule's
                 None,  # origin: its key's
             )

@@ -39,7 +39,7 @@ from typing import Any
 from composegen.compose.tree import is_mapping
 from composegen.lint.context import LintContext
 from composegen.lint.finding import Severity, Violation
-from composegen.lint.readers import fragments
+from composegen.lint.readers import fragments, services_with
 
 CODE = "CG602"
 NAME = "restart-policy-missing"
@@ -50,7 +50,7 @@ SEVERITY_BY_USAGE = {"dev": Severity.info, "pytest": Severity.info}
 def one_shot_services(ctx: LintContext) -> set[str]:
     """Services another service waits on with `condition: service_completed_successfully`."""
     found: set[str] = set()
-    for _, service in ctx.services():
+    for _, service in services_with(ctx, "depends_on"):  # (most services wait on none)
         depends = service.get("depends_on")
         if not is_mapping(depends):
             continue

@@ -72,6 +72,7 @@ from composegen.lint.readers import (
     once_per_origin,
     raw_at,
     raw_value,
+    services_with,
     variable_names,
 )
 from composegen.masking import PROGRAM_SECRET_FLAGS, SECRET_NAMES, SecretNames, name_words
@@ -198,7 +199,8 @@ def _violations(ctx: LintContext, options: Mapping[str, Any]) -> Iterator[Violat
     secret_name = _secret_names(options)
     placeholders = frozenset(str(p).lower() for p in options.get("placeholders", ()))
     flags = CommandFlags(secret_name, options)
-    for name, service in ctx.services():
+    # (a service that sets none of them has no command and no environment: most of a large stack)
+    for name, service in services_with(ctx, *_READ_KEYS):
         for keys, what in _COMMAND_KEYS:
             if _has_command(service, keys):
                 yield from _command_violations(ctx, name, ("services", name, *keys), what, flags, placeholders)
@@ -280,6 +282,8 @@ _COMMAND_KEYS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("entrypoint",), "entrypoint"),
     (("healthcheck", "test"), "healthcheck"),
 )
+#: The service keys this rule reads under: the commands' first keys and `environment`.
+_READ_KEYS = (*dict.fromkeys(keys[0] for keys, _ in _COMMAND_KEYS), "environment")
 #: A shell word as written: quoted parts and bare text, glued (`--password="a b"`).
 _ARGUMENT = re.compile(r"""(?:"[^"]*"|'[^']*'|[^\s"']+)+""")
 _QUOTED = re.compile(r""""([^"]*)"|'([^']*)'""")
