@@ -33,12 +33,6 @@ def echo(message: str = "", *, nl: bool = True, err: bool = False) -> None:
     stream.flush()
 
 
-def echo_err(message: str) -> None:
-    """What `typer.echo(message, err=True)` does with a plain line."""
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
-
-
 def run_command(action: Callable[[], int]) -> int:
     """Run a command body and return its exit code: user errors become one line and exit 2."""
     try:
@@ -46,28 +40,29 @@ def run_command(action: Callable[[], int]) -> int:
     except ComposegenError as err:
         from composegen.masking import mask  # lazy: only needed once something went wrong
 
-        echo_err(f"composegen: {mask(err.one_line())}")  # an error may quote a value: never a password
+        echo(f"composegen: {mask(err.one_line())}", err=True)  # an error may quote a value: never a password
         return err.exit_code
     except BrokenPipeError:  # `composegen explain | head`: the reader left, nothing to report
         sys.stderr.close()
         return EXIT_OK
     except KeyboardInterrupt:
-        echo_err("composegen: interrupted")
+        echo("composegen: interrupted", err=True)
         return EXIT_INTERRUPTED
     except Exception as err:  # a bug: say so in one line, unless asked for the traceback
         if isinstance(err, OSError) and err.filename is not None:  # about a path the user gave
             from composegen.masking import mask
             from composegen.paths import os_error
 
-            echo_err(f"composegen: {mask(os_error(err, err.filename, 'use it').one_line())}")
+            echo(f"composegen: {mask(os_error(err, err.filename, 'use it').one_line())}", err=True)
             return EXIT_USAGE
         if os.environ.get("COMPOSEGEN_DEBUG"):
             raise
         from composegen.masking import mask
 
-        echo_err(
+        echo(
             f"composegen: internal error: {type(err).__name__}: {mask(str(err))} "
-            "(set COMPOSEGEN_DEBUG=1 for the traceback, and please report it)"
+            "(set COMPOSEGEN_DEBUG=1 for the traceback, and please report it)",
+            err=True,
         )
         return EXIT_INTERNAL
 
