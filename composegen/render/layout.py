@@ -20,7 +20,8 @@ OVERLAY = COMPOSE._replace(flow_lists=frozenset({"command", "test", "security_op
 
 def header(context: Mapping[str, Any], *, target: str, base: str, use: str, notes: Iterable[str] = ()) -> list[str]:
     """The header of a file render writes: what made it, from what, how to use it, the plan's
-    warnings and what the base file says, then `notes`."""
+    warnings and what the base file says, then `notes`, a line each (after the template's
+    lines, not looped over by it: a large stack file has tens of thousands)."""
     return render_lines(
         "header.txt.j2",
         {
@@ -32,9 +33,8 @@ def header(context: Mapping[str, Any], *, target: str, base: str, use: str, note
             "use": one_line(use),
             "warnings": [one_line(w) for w in context["warnings"]],
             "base_notes": [one_line(n) for n in context["base_notes"]],
-            "notes": [one_line(n) for n in notes],
         },
-    )
+    ) + [one_line(n) for n in notes]
 
 
 def overlay_header(context: Mapping[str, Any]) -> list[str]:

@@ -82,6 +82,7 @@ class SwarmRendered:
     output: Path
     notes: tuple[Note, ...]
     deploys: Mapping[str, SwarmDeploy]
+    said: tuple[str, ...] = ()  # the notes as render prints them (`swarm: ...`)
 
 
 def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
@@ -100,32 +101,33 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     data = converter.top_level(merged)
     alone = "merged in with the overlay: this file stands alone; ${VARIABLES} are left for stack deploy"
     files = ", ".join(context["base_files"])
-    notes = [f"swarm: {n.text()}" for n in converter.notes]
-
-    def header_of(notes: list[str]) -> list[str]:
-        return header(
+    head = header_lines(
+        header(
             context,
             target="swarm",
             base=f"{files}, {alone}",
             use=f"docker stack deploy -c {context['output_name']} STACK",
-            notes=notes,
         )
-
-    # the header's lines without the services' notes, then each service's notes with its lines: all
-    # in the file, so once they pass what composegen reads back, so does the file
-    budget = Budget(MAX_FILE_BYTES, text_bytes(header_lines(header_of(notes))))
+    )
+    # the header's notes, said (`swarm: ...`) and as the file's comment lines, made once each
+    said: list[str] = []
+    noted: list[str] = []
+    budget = Budget(MAX_FILE_BYTES, text_bytes(head))
+    converter.said(said, noted, budget)  # the top level's
+    # each service's notes and lines are counted as they are made: all are in the file, so once
+    # they pass what composegen reads back, so does the file
     source = data.get("services") or {}
     try:
-        data["services"], written = written_services(converter.services(source, notes, budget), COMPOSE, budget)
+        data["services"], written = written_services(converter.services(source, said, noted, budget), COMPOSE, budget)
     except TooLarge as over:
         for name, service in list(source.items())[over.written :]:
             converter.refusals(name, service)  # (an error of its own comes first, as when all were written)
         refuse_passed_limit(planned, over.written)
     converter.networks(data)
-    notes += [f"swarm: {n.text()}" for n in converter.notes[len(notes) :]]
-    text = joined(header_lines(header_of(notes)), data, written, COMPOSE)
+    converter.said(said, noted, budget)
+    text = joined(head + noted, data, written, COMPOSE)
     check_overlay(text, planned, out, base=[], data=data)
-    return SwarmRendered(planned, text, out, tuple(converter.notes), dict(converter.deploys))
+    return SwarmRendered(planned, text, out, tuple(converter.notes), dict(converter.deploys), tuple(said))
 
 
 def _merged(docs: Sequence[Mapping[str, Any]], tagged: bool) -> Any:
@@ -190,7 +192,7 @@ class _Converter:
 
     def note(self, service: str | None, key: str, why: str, action: str = "left out") -> None:
         """Record a change; its source is the base when the base's service has the key."""
-        top = key.split(".")[0].split(" ")[0]
+        top = key.partition(".")[0].partition(" ")[0]
         base = self.base_services.get(service) if service else None
         in_base = top in base if is_mapping(base) else service is None
         self.notes.append(Note(service, key, action, why, "base" if in_base else "composegen"))
@@ -223,16 +225,23 @@ class _Converter:
             yield name, self.service(name, dict(service or {}))
 
     def services(
-        self, services: Mapping[str, Any], notes: list[str], budget: Budget
+        self, services: Mapping[str, Any], said: list[str], noted: list[str], budget: Budget
     ) -> Iterator[tuple[str, dict[str, Any], str | None]]:
         """Each service converted as it is asked for, with the comment above it (`comments`);
-        the notes it adds go to `notes` (as the header writes them) and `budget`."""
+        its notes go to `said`, `noted` and `budget` (`said`)."""
         for name, service in self.service_entries(services):
-            added = [f"swarm: {n.text()}" for n in self.notes[len(notes) :]]
-            notes += added
-            budget.add(header_lines(added))
+            self.said(said, noted, budget)
             deploy = self.deploys.get(name)
             yield name, service, None if deploy is None else f"{name}: {deploy.comment()}"
+
+    def said(self, said: list[str], noted: list[str], budget: Budget) -> None:
+        """The notes made since `said` was last given them: said (`swarm: ...`, as render prints
+        them) and as the header's comment lines (`noted`), counted in `budget`."""
+        added = [f"swarm: {n.text()}" for n in self.notes[len(said) :]]
+        lines = header_lines(added)
+        said += added
+        noted += lines
+        budget.add(lines)
 
     def refusals(self, name: str, service: Any) -> None:
         """The error, if any, converting the service would raise: only a value of the base's
