@@ -1109,6 +1109,30 @@ def dump(
     return "\n".join(lines) + "\n"
 
 
+def entry_lines(
+    entries: Iterable[tuple[Any, Any, str | None]], *, layout: Layout = COMPOSE, depth: int = 0
+) -> Iterator[list[str]]:
+    """`dump`'s lines for each entry of a mapping `depth` levels in, one list per entry, made as
+    they are asked for: a caller can write a large mapping an entry at a time and stop (render
+    stops once a file passes what composegen reads back). An entry is (key, value, the comment
+    above it or None). A mapping's lines in `dump` are its entries' lines in turn, under the
+    line of its own key (`services:`); its comments are those at its entries' key paths, and none
+    may lie deeper (below an entry, no key path is followed)."""
+    writer = _Writer([], layout, {})
+    pad = "  " * depth
+    for name, value, comment in entries:
+        writer.lines = lines = [] if comment is None else [f"{pad}# {one_line(comment)}"]
+        writer.plain_mapping({name: value}, pad)
+        yield lines
+
+
+def text_bytes(lines: Sequence[str]) -> int:
+    """The UTF-8 bytes of `lines` written one a line, as `dump` writes them (ASCII text: its
+    length, read off without encoding it)."""
+    text = "\n".join(lines)
+    return (len(text) if text.isascii() else len(text.encode("utf-8"))) + (1 if lines else 0)
+
+
 def dump_all(documents: Sequence[Mapping[Any, Any]], *, layout: Layout = KUBERNETES) -> str:
     """Documents separated by `---`, each as `dump` writes it."""
     return Documents(layout).dump_all(documents)

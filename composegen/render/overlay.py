@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from composegen import __version__
 from composegen.compose.stack import Stack
@@ -16,7 +16,7 @@ from composegen.profiles import PROJECT_FILE
 from composegen.profiles.loader import LoadedProfile, LoadedProject, load_profile, load_project
 from composegen.render.base import check_merged, load_base
 from composegen.render.context import stack_context
-from composegen.render.layout import overlay_written
+from composegen.render.layout import TooLarge, overlay_written
 from composegen.resolve import resolve_inputs
 from composegen.sizing.measured import Measurements, parse_measurements
 from composegen.sizing.model import ServiceInputs, StackPlan
@@ -141,13 +141,23 @@ def _refuse_unreadable_size(text: str, planned: Planned) -> None:
     here, at the base, and not as a file over the limit in a temporary folder."""
     size = len(text) if text.isascii() else len(text.encode("utf-8"))  # (isascii: a flag, not a pass)
     if size > MAX_FILE_BYTES:
-        paths = planned.project.compose_paths()
-        raise InputError(
-            f"the overlay for {len(planned.inputs):,} services would be {size // 1024**2} MiB, over the "
-            f"{MAX_FILE_BYTES // 1024**2} MiB composegen reads back (render --check, lint)",
-            where=str(paths[0]) if paths else PROJECT_FILE,
-            fix="split the stack into several projects",
-        )
+        _refuse_unreadable(planned, f"would be {size // 1024**2} MiB, over the")
+
+
+def refuse_passed_limit(planned: Planned, written: int) -> NoReturn:
+    """`_refuse_unreadable_size` for a file whose first `written` services already pass the
+    limit (`layout.TooLarge`): refused then, the rest neither made nor written."""
+    _refuse_unreadable(planned, "would be over the", f": its first {written:,} already come to more")
+
+
+def _refuse_unreadable(planned: Planned, size: str, after: str = "") -> NoReturn:
+    paths = planned.project.compose_paths()
+    raise InputError(
+        f"the overlay for {len(planned.inputs):,} services {size} "
+        f"{MAX_FILE_BYTES // 1024**2} MiB composegen reads back (render --check, lint){after}",
+        where=str(paths[0]) if paths else PROJECT_FILE,
+        fix="split the stack into several projects",
+    )
 
 
 def read_measurements(path: Path | None, cwd: Path) -> tuple[Measurements | None, str | None]:
@@ -223,7 +233,10 @@ def overlay_context(planned: Planned, out: Path) -> dict[str, Any]:
 
 def render_planned(planned: Planned, out: Path) -> str:
     """The overlay text for a plan, validated merged over its base (raises ValidationError)."""
-    data, text = overlay_written(overlay_context(planned, out))
+    try:
+        data, text = overlay_written(overlay_context(planned, out), MAX_FILE_BYTES)
+    except TooLarge as over:
+        refuse_passed_limit(planned, over.written)
     check_overlay(text, planned, out, data=data)
     return text
 

@@ -75,8 +75,7 @@ def render_stack(request: RenderRequest, say: Callable[[str], None]) -> RenderOu
         from composegen.render.swarm import render_swarm_planned
 
         swarm = render_swarm_planned(planned, out)
-        text, notes = swarm.text, [n.as_json() for n in swarm.notes]
-        lines = [f"swarm: {n.text()}" for n in swarm.notes]
+        text, notes, lines = swarm.text, [n.as_json() for n in swarm.notes], list(swarm.said)
     else:
         text, lines = render_planned(planned, out), []
     warnings = list(planned.stack.warnings)

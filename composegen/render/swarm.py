@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -30,11 +30,19 @@ from composegen.compose.tree import annotate, is_mapping
 from composegen.errors import InputError
 from composegen.paths import real_path
 from composegen.render import swarm_keys as keys
-from composegen.render.layout import header, overlay_data
-from composegen.render.overlay import Planned, check_overlay, overlay_context
+from composegen.render.layout import (
+    Budget,
+    TooLarge,
+    header,
+    header_lines,
+    joined,
+    overlay_data,
+    written_services,
+)
+from composegen.render.overlay import Planned, check_overlay, overlay_context, refuse_passed_limit
 from composegen.render.swarm_deploy import RESTART_CONDITION, Kept, SwarmDeploy, swarm_deploy
 from composegen.units import format_bytes, parse_bytes
-from composegen.yamlio import Document, KeyPath, SDict, dump, read_document
+from composegen.yamlio import COMPOSE, MAX_FILE_BYTES, Document, KeyPath, SDict, read_document, text_bytes
 
 #: A value that only refers to a variable: the secret stays in the environment.
 _REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
@@ -74,6 +82,7 @@ class SwarmRendered:
     output: Path
     notes: tuple[Note, ...]
     deploys: Mapping[str, SwarmDeploy]
+    said: tuple[str, ...] = ()  # the notes as render prints them (`swarm: ...`)
 
 
 def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
@@ -89,18 +98,36 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     # was written with (merging it onto nothing adds, removes and renames no key)
     base = raw[0] if len(raw) == 1 and not tagged else merge_files(raw)
     converter = _Converter(planned, root, real_path(out.parent), base)
-    data = converter.convert(merged)
-    base = ", ".join(context["base_files"])
-    lines = header(
-        context,
-        target="swarm",
-        base=f"{base}, merged in with the overlay: this file stands alone; ${{VARIABLES}} are left for stack deploy",
-        use=f"docker stack deploy -c {context['output_name']} STACK",
-        notes=[f"swarm: {n.text()}" for n in converter.notes],
+    data = converter.top_level(merged)
+    alone = "merged in with the overlay: this file stands alone; ${VARIABLES} are left for stack deploy"
+    files = ", ".join(context["base_files"])
+    head = header_lines(
+        header(
+            context,
+            target="swarm",
+            base=f"{files}, {alone}",
+            use=f"docker stack deploy -c {context['output_name']} STACK",
+        )
     )
-    text = dump(data, header=lines, comments=converter.comments())
+    # the header's notes, said (`swarm: ...`) and as the file's comment lines, made once each
+    said: list[str] = []
+    noted: list[str] = []
+    budget = Budget(MAX_FILE_BYTES, text_bytes(head))
+    converter.said(said, noted, budget)  # the top level's
+    # each service's notes and lines are counted as they are made: all are in the file, so once
+    # they pass what composegen reads back, so does the file
+    source = data.get("services") or {}
+    try:
+        data["services"], written = written_services(converter.services(source, said, noted, budget), COMPOSE, budget)
+    except TooLarge as over:
+        for name, service in list(source.items())[over.written :]:
+            converter.refusals(name, service)  # (an error of its own comes first, as when all were written)
+        refuse_passed_limit(planned, over.written)
+    converter.networks(data)
+    converter.said(said, noted, budget)
+    text = joined(head + noted, data, written, COMPOSE)
     check_overlay(text, planned, out, base=[], data=data)
-    return SwarmRendered(planned, text, out, tuple(converter.notes), dict(converter.deploys))
+    return SwarmRendered(planned, text, out, tuple(converter.notes), dict(converter.deploys), tuple(said))
 
 
 def _merged(docs: Sequence[Mapping[str, Any]], tagged: bool) -> Any:
@@ -165,7 +192,7 @@ class _Converter:
 
     def note(self, service: str | None, key: str, why: str, action: str = "left out") -> None:
         """Record a change; its source is the base when the base's service has the key."""
-        top = key.split(".")[0].split(" ")[0]
+        top = key.partition(".")[0].partition(" ")[0]
         base = self.base_services.get(service) if service else None
         in_base = top in base if is_mapping(base) else service is None
         self.notes.append(Note(service, key, action, why, "base" if in_base else "composegen"))
@@ -175,17 +202,59 @@ class _Converter:
         return {("services", name): f"{name}: {d.comment()}" for name, d in self.deploys.items()}
 
     def convert(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The stack file's data for the merged model `data` (render writes it a service at a
+        time: `top_level`, `services`, `networks`)."""
+        out = self.top_level(data)
+        out["services"] = dict(self.service_entries(out.get("services") or {}))
+        self.networks(out)
+        return out
+
+    def top_level(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The top-level keys stack deploy takes, as they are; `services` still to convert."""
         out: dict[str, Any] = {}
         for top, value in data.items():
             if top in keys.TOP_LEVEL_WHY or (top not in keys.TOP_LEVEL_KEYS and not str(top).startswith("x-")):
                 self.note(None, top, keys.TOP_LEVEL_WHY.get(top, "not in stack deploy's compose schema (v3.13)"))
                 continue
             out[top] = value
-        services = out.get("services") or {}
-        out["services"] = {name: self.service(name, dict(s or {})) for name, s in services.items()}
-        if isinstance(out.get("networks"), Mapping):
-            out["networks"] = {n: self.network(n, v) for n, v in out["networks"].items()}
+        out["services"] = out.get("services") or {}
         return out
+
+    def service_entries(self, services: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+        for name, service in services.items():
+            yield name, self.service(name, dict(service or {}))
+
+    def services(
+        self, services: Mapping[str, Any], said: list[str], noted: list[str], budget: Budget
+    ) -> Iterator[tuple[str, dict[str, Any], str | None]]:
+        """Each service converted as it is asked for, with the comment above it (`comments`);
+        its notes go to `said`, `noted` and `budget` (`said`)."""
+        for name, service in self.service_entries(services):
+            self.said(said, noted, budget)
+            deploy = self.deploys.get(name)
+            yield name, service, None if deploy is None else f"{name}: {deploy.comment()}"
+
+    def said(self, said: list[str], noted: list[str], budget: Budget) -> None:
+        """The notes made since `said` was last given them: said (`swarm: ...`, as render prints
+        them) and as the header's comment lines (`noted`), counted in `budget`."""
+        added = [f"swarm: {n.text()}" for n in self.notes[len(said) :]]
+        lines = header_lines(added)
+        said += added
+        noted += lines
+        budget.add(lines)
+
+    def refusals(self, name: str, service: Any) -> None:
+        """The error, if any, converting the service would raise: only a value of the base's
+        can be one (a size or mode stack deploy needs in another form); composegen's own are
+        written in that form. A service whose base sets none is not converted."""
+        base = self.base_services.get(name)
+        if is_mapping(base) and not _CHECKED.isdisjoint(base):
+            self.service(name, dict(service or {}))
+
+    def networks(self, data: dict[str, Any]) -> None:
+        """`data`'s networks, converted (after its services: their notes come first)."""
+        if isinstance(data.get("networks"), Mapping):
+            data["networks"] = {n: self.network(n, v) for n, v in data["networks"].items()}
 
     def network(self, name: str, value: Any) -> Any:
         if isinstance(value, Mapping) and value.get("driver") == "bridge":
@@ -451,6 +520,10 @@ _COPIED = (
     - keys.REFUSED.keys()
     - keys.MOVED.keys()
 )
+
+#: The service keys of the base whose values converting can refuse (parse_bytes, a tmpfs mode):
+#: `_Converter.refusals`.
+_CHECKED = frozenset({"volumes", "tmpfs", "shm_size", "deploy", *keys.MOVED})
 
 #: The order keys are written in (the rest after, alphabetically by insertion).
 _ORDER = {k: n for n, k in enumerate(("image", "command", "entrypoint", "deploy", "volumes", "environment"))}
