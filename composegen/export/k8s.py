@@ -255,27 +255,17 @@ class _Secrets:
     #: `_Service.referred`'s answers by (text, style) for services with no secret environment of
     #: their own: a command's words and a role's probe repeat in many services
     referred: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(init=False)
-    #: `secret_name`'s answers: the services of a stack repeat their environment's names
-    secret_names: dict[str, bool] = field(init=False)
 
     def __post_init__(self) -> None:
         self.order = {name: place for place, name in enumerate(self.variables)}
         self.needles = {}
         self.masked = {}
         self.referred = {}
-        self.secret_names = {}
         for style in ("args", "shell"):
             holders: dict[str, list[str]] = {}
             for name, value in self.variables.items():
                 holders.setdefault(literal(value) if style == "args" else value, []).append(name)
             self.needles[style] = (KnownValues(holders), holders)
-
-    def secret_name(self, name: str) -> bool:
-        """`secret_name(name)`, worked out once per name for the export."""
-        found = self.secret_names.get(name)
-        if found is None:
-            found = self.secret_names[name] = secret_name(name)
-        return found
 
 
 T = TypeVar("T")
@@ -327,7 +317,7 @@ class _Service:
     def __post_init__(self) -> None:
         self.name = k8s_name(self.plan.name)
         base = self.base
-        own = {k: v for k, v in base["environment"].items() if v and len(v) >= 4 and self.secrets.secret_name(k)}
+        own = {k: v for k, v in base["environment"].items() if v and secret_name(k) and len(v) >= 4}
         self.own_references = own
         self.own_needles = {"args": tuple(literal(value) for value in own.values()), "shell": tuple(own.values())}
         self.named_volumes = [
@@ -473,7 +463,7 @@ def _environment(s: _Service) -> list[dict[str, str]]:
     for key, value in sorted(merged.items()):
         if value is None:
             s.drop(f"environment.{key}", "compose passes it from the shell that runs it: set a value or a Secret")
-        elif s.secrets.secret_name(key) or mask(value, s.secrets.known) != value:
+        elif secret_name(key) or mask(value, s.secrets.known) != value:
             out.append(s.secret_ref(key, value))  # a secret, or a value from .env: never in the manifest
         else:
             out.append(s.parts.once(_env_value, key, value))
