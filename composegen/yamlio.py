@@ -1126,13 +1126,24 @@ class Documents:
         self._writer.met = {}  # (a mapping or list met again is repeated: see `_Writer.met`)
 
     def dump_all(self, documents: Sequence[Mapping[Any, Any]]) -> str:
+        return "\n".join([*self.lines(documents), ""]) if documents else ""
+
+    def lines(self, documents: Sequence[Mapping[Any, Any]]) -> list[str]:
+        """The lines of `dump_all(documents)`, `---` between documents: its text is them joined
+        with newlines, and a last one. (A caller that writes text before them joins it in too:
+        one copy of the text, not one for each document, one for the stream and one for the
+        text before it.) An item may hold several lines (see `_Writer.repeat`)."""
         writer = self._writer
-        texts = []
-        for document in documents:
-            writer.lines = []
+        lines: list[str] = []
+        writer.lines = lines
+        for index, document in enumerate(documents):
+            if index:
+                lines.append("---")
+            start = len(lines)
             writer.plain_mapping(document, "")  # (no comments: no key path to follow)
-            texts.append("\n".join(writer.lines) + "\n")
-        return "---\n".join(texts)
+            if len(lines) == start:
+                lines.append("")  # (an empty document is an empty line, as `dump_all` writes it)
+        return lines
 
 
 #: `_Writer.heads` at an indentation where no key was written yet.
