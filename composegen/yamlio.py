@@ -1150,13 +1150,24 @@ class Documents:
         self._writer.met = {}  # (a mapping or list met again is repeated: see `_Writer.met`)
 
     def dump_all(self, documents: Sequence[Mapping[Any, Any]]) -> str:
+        return "\n".join([*self.lines(documents), ""]) if documents else ""
+
+    def lines(self, documents: Sequence[Mapping[Any, Any]]) -> list[str]:
+        """The lines of `dump_all(documents)`, `---` between documents: its text is them joined
+        with newlines, and a last one. (A caller that writes text before them joins it in too:
+        one copy of the text, not one for each document, one for the stream and one for the
+        text before it.) An item may hold several lines (see `_Writer.repeat`)."""
         writer = self._writer
-        texts = []
-        for document in documents:
-            writer.lines = []
+        lines: list[str] = []
+        writer.lines = lines
+        for index, document in enumerate(documents):
+            if index:
+                lines.append("---")
+            start = len(lines)
             writer.plain_mapping(document, "")  # (no comments: no key path to follow)
-            texts.append("\n".join(writer.lines) + "\n")
-        return "---\n".join(texts)
+            if len(lines) == start:
+                lines.append("")  # (an empty document is an empty line, as `dump_all` writes it)
+        return lines
 
 
 #: `_Writer.heads` at an indentation where no key was written yet.
@@ -1190,7 +1201,7 @@ class _Writer:
         #: their limits) once, and one object is written once and repeated (the documents do not
         #: change between `dump_all` calls).
         self.met: dict[int, object] | None = None
-        self.blocks: dict[tuple[int, str], list[str]] = {}
+        self.blocks: dict[tuple[int, str], str] = {}
 
     def inside(self, path: KeyPath | None, name: Any) -> KeyPath | None:
         """The path of `name` in the mapping or list at `path`, while a comment may lie below."""
@@ -1252,14 +1263,20 @@ class _Writer:
 
     def repeat(self, ident: int, data: Any, pad: str, write: Callable[[Any, str], None]) -> None:
         """The lines of `data` (`id` `ident`, met before) at `pad`: those kept from the first time
-        they were written there, else written (`write`) and kept."""
+        they were written there, else written (`write`) and kept. Kept as one text, their lines
+        joined, which stands in `lines` as one item: `lines` is joined with newlines in the end,
+        so the text is the same, and a block repeated costs one item, not one a line (and a
+        sequence item's `- `, put before its first line, goes before the block's)."""
+        lines = self.lines
         block = self.blocks.get((ident, pad))
         if block is None:
-            start = len(self.lines)
+            start = len(lines)
             write(data, pad)
-            self.blocks[(ident, pad)] = self.lines[start:]
-        else:
-            self.lines.extend(block)
+            if len(lines) == start:
+                return  # (nothing written: nothing to stand for)
+            block = self.blocks[(ident, pad)] = "\n".join(lines[start:])
+            del lines[start:]
+        lines.append(block)
 
     def new_mapping(self, data: Mapping[Any, Any], pad: str) -> None:
         """`plain_mapping`'s writing of `data`, each line anew."""
@@ -1268,6 +1285,7 @@ class _Writer:
         flow_lists = self.layout.flow_lists
         heads = self.heads.get(pad, _NO_HEADS)
         inner = pad + "  "
+        met = self.met
         for name, value in data.items():
             # (only text keys are kept, and no other key equals one: `True` and `1` find none)
             head = heads.get(name)
@@ -1283,7 +1301,15 @@ class _Writer:
                 append(f"{head}{value}")
             elif kind is dict and value:
                 append(head[:-1])
-                self.plain_mapping(value, inner)
+                # `plain_mapping`, its look-up here: one call less for each of the mappings that
+                # most lines are in (`export k8s` writes 140,000)
+                if met is None:
+                    self.new_mapping(value, inner)
+                elif id(value) in met:
+                    self.repeat(id(value), value, inner, self.new_mapping)
+                else:
+                    met[id(value)] = value
+                    self.new_mapping(value, inner)
             elif kind is list and value and name not in flow_lists:
                 append(head[:-1])
                 self.sequence(value, pad + self.layout.sequence_indent, None)

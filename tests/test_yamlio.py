@@ -603,6 +603,19 @@ def test_documents_writes_each_group_as_its_own_dumps_write_it(groups: list[list
         assert yamlio.dump_all(group) == expected
 
 
+@WRITER_SETTINGS
+@given(groups=st.lists(st.lists(MANIFEST_DATA, max_size=3), max_size=4), before=st.text(max_size=8))
+def test_documents_lines_joined_after_a_text_are_the_text_and_dump_all(
+    groups: list[list[dict[object, object]]], before: str
+) -> None:
+    """`Documents.lines`, joined with newlines after a text of their caller's (a header), and a last
+    one: that text, a line break and what `dump_all` writes (`export k8s` joins each file once)."""
+    documents = yamlio.Documents()
+    for group in groups:
+        expected = before + "\n" + yamlio.dump_all(group)
+        assert "\n".join([before, *documents.lines(group), ""]) == expected
+
+
 #: Parts shared by documents, as `export k8s` shares a role's probes and limits among its services:
 #: mappings and lists that hold text, numbers, and mappings and lists in turn.
 SHARED_PARTS = st.lists(

@@ -162,10 +162,11 @@ class K8sExport:
 _NOT_IN_LABEL = re.compile(r"[^a-z0-9-]+")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.cache
 def k8s_name(name: str) -> str:
     """A DNS-1123 label: lowercase letters, digits and `-`, 63 at most. Remembered: each service's
-    name is asked for a dozen times while its manifests are laid out."""
+    name is asked for while its manifests are laid out and again for its file's name, every name
+    (a bounded cache had let the first of 7,500 go before they were asked for again)."""
     cleaned = _NOT_IN_LABEL.sub("-", name.lower()).strip("-")
     return cleaned[:63].rstrip("-") or "service"
 
@@ -957,9 +958,10 @@ def service_text(
     """One service's file: the header, a comment naming the service, its documents. `documents`:
     one writer for every service's (each text quoted once for all); `header`: `_header(exported)`,
     made once for all of them."""
-    comment = "".join("# " + _one_line(c) + "\n" for c in (service.comment, *service.overrides))
-    body = (documents or Documents()).dump_all([m.body for m in service.manifests])
-    return (_header(exported) if header is None else header) + comment + body
+    comment = "\n".join("# " + _one_line(c) for c in (service.comment, *service.overrides))
+    lines = (documents or Documents()).lines([m.body for m in service.manifests])
+    # (one join: the file's text is copied once; the header ends with a line break)
+    return "\n".join([(_header(exported) if header is None else header) + comment, *lines, ""])
 
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")

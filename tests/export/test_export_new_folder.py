@@ -59,6 +59,31 @@ def test_a_new_folder_is_renamed_into_place_once(tmp_path: Path, monkeypatch: py
     assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask  # as `mkdir` makes it
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077, 0o027])
+def test_a_new_folder_s_files_get_their_mode_set_only_where_the_umask_takes_some(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask: int
+) -> None:
+    """Each file is made with 0o644 itself: set again (`fchmod`) for every file where the umask
+    takes some of it, for none where it does not (the first file tells)."""
+    chmods: list[int] = []
+    fchmod = os.fchmod
+
+    def counting_fchmod(fd: int, mode: int) -> None:
+        chmods.append(mode)
+        fchmod(fd, mode)
+
+    monkeypatch.setattr(writer.os, "fchmod", counting_fchmod)
+    folder = tmp_path / "k8s"
+    files = _files(folder, 5)
+    old = os.umask(umask)
+    try:
+        write_folder_atomic(folder, files)
+    finally:
+        os.umask(old)
+    assert _tree(folder) == {path.name: (text, 0o644) for path, text in files}
+    assert chmods == ([] if 0o644 & ~umask == 0o644 else [0o644] * len(files))
+
+
 def test_a_failure_in_a_new_folder_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "k8s"
     written = []
