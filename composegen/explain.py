@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from composegen import json_text
 from composegen.sizing.model import ServicePlan, StackPlan
-from composegen.sizing.quantity import Quantity, as_dict, as_json_text, explain_lines, itself, written_alike
+from composegen.sizing.quantity import Heads, Quantity, as_dict, as_json_text, explain_lines, itself, written_alike
 
 
 def _section(title: str, q: Quantity | None, shown: set[Quantity] | None = None) -> list[str]:
@@ -220,6 +220,7 @@ class QuantityTexts:
 
     def __init__(self) -> None:
         self.known: dict[Quantity, _Texts] = {}  # by value: the first quantity, its texts
+        self.heads: Heads = {}
         self.objects: dict[int, _Texts] = {}  # by id: the quantity (kept: its id stays its own), its texts
         self.repeats = 0
 
@@ -228,7 +229,7 @@ class QuantityTexts:
         if found is None:
             found = self._alike(q)
             if found is None:
-                return as_json_text(q, pad, self)
+                return as_json_text(q, pad, self, self.heads)
             self.objects[id(q)] = (q, found[1])
         texts = found[1]
         text = texts.get(pad)
@@ -239,7 +240,7 @@ class QuantityTexts:
             was, some = next(iter(texts.items()))
             text = texts[pad] = _moved(some, was, pad)
         else:  # new
-            text = texts[pad] = as_json_text(q, pad, self)
+            text = texts[pad] = as_json_text(q, pad, self, self.heads)
         return text
 
     def _alike(self, q: Quantity) -> _Texts | None:
@@ -284,7 +285,8 @@ class ExplainOutcome(NamedTuple):
         if self.chosen is not None:
             return service_text(self.chosen)
         written = Written()  # (services sized alike share them)
-        return "\n".join([stack_text(self.stack), *("\n" + service_text(s, written) for s in self.stack.services)])
+        # (a blank line between services: each one's text copied once, into the whole)
+        return "\n\n".join([stack_text(self.stack), *(service_text(s, written) for s in self.stack.services)])
 
     def as_json(self) -> dict[str, Any]:
         return service_json(self.chosen) if self.chosen is not None else stack_json(self.stack)
