@@ -5,14 +5,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from composegen import json_text
 from composegen.sizing.model import ServicePlan, StackPlan
-from composegen.sizing.quantity import Quantity, as_dict, as_json_text, explain_lines, itself, written_alike
+from composegen.sizing.quantity import Heads, Quantity, as_dict, as_json_text, explain_lines, itself, written_alike
 
 
 def _section(title: str, q: Quantity | None, shown: set[Quantity] | None = None) -> list[str]:
@@ -26,31 +25,14 @@ def _section(title: str, q: Quantity | None, shown: set[Quantity] | None = None)
 Sections = tuple[tuple[str, Quantity | None] | str, ...]
 
 
-class _Written:
-    """Sections written already (`_sections`): the sections first written, their lines, and the
-    types of their values, worked out when equal sections come again."""
-
-    __slots__ = ("known", "lines", "sections", "types")
-
-    def __init__(self, sections: Sections, lines: list[str]) -> None:
-        self.sections = sections
-        self.lines = lines
-        self.known = False  # whether `types` is worked out
-        self.types: tuple[type, ...] | None = None
-
-    def value_types(self) -> tuple[type, ...] | None:
-        if not self.known:
-            self.types, self.known = _value_types(self.sections), True
-        return self.types
-
-
 class Written:
-    """The sections written for a stack's services (`_sections`), by their sections, and how
-    many came again: where the first few hundred hardly repeat (services whose sources name each
-    one's own lines), the rest are not looked up (a hash of each costs a third of writing it)."""
+    """The sections written for a stack's services (`_sections`), by their sections (the first
+    written of equal ones), and how many came again: where the first few hundred hardly repeat
+    (services whose sources name each one's own lines), the rest are not looked up (a hash of
+    each costs a third of writing it)."""
 
     def __init__(self) -> None:
-        self.by_sections: dict[Sections, _Written] = {}
+        self.by_sections: dict[Sections, tuple[Sections, list[str]]] = {}
         self.repeats = 0
 
     def worth_looking(self) -> bool:
@@ -61,23 +43,19 @@ def _sections(sections: Sections, written: Written | None = None) -> list[str]:
     """The lines of `sections`, a derivation shown once in full and then "(derived above)".
 
     `written`: the sections written before (for the other services of a stack): services sized
-    alike (most of a large stack's) have equal ones, and their lines are taken from there. The
-    lines are those of the sections' values alone (names, values, units, formulas, sources),
-    which equal quantities hold alike where their values are of the same types (an int and an
-    equal float are shown apart) and none is -0.0 (equal to 0.0, and shown otherwise): where
-    equal sections differ so (`_value_types`), they are written again. (The types are looked at
-    only when equal sections come again: a stack whose services differ pays for a few hundred
-    hashes, `Written.worth_looking`.)"""
+    alike (most of a large stack's) have equal ones, and their lines are taken from there where
+    their quantities are written alike (`written_alike`: an int and an equal float, 0.0 and -0.0,
+    are equal but shown apart; quantities that are one object are alike without a look, as most
+    of those of services sized alike are)."""
     if written is not None and written.worth_looking():
         found = written.by_sections.get(sections)
         if found is None:
             lines = _sections(sections)
-            written.by_sections[sections] = _Written(sections, lines)
+            written.by_sections[sections] = (sections, lines)
             return lines
         written.repeats += 1
-        types = _value_types(sections)
-        if types is not None and types == found.value_types():
-            return found.lines
+        if all(map(_written_alike, sections, found[0])):
+            return found[1]
     shown: set[Quantity] = set()
     lines = []
     for section in sections:
@@ -88,19 +66,11 @@ def _sections(sections: Sections, written: Written | None = None) -> list[str]:
     return lines
 
 
-def _value_types(sections: Sections) -> tuple[type, ...] | None:
-    """The type of each value in `sections`' derivations, in a fixed order; None where one is
-    -0.0 or neither an int nor a float (`_sections`)."""
-    types: list[type] = []
-    pending = [s[1] for s in reversed(sections) if not isinstance(s, str) and s[1] is not None]
-    while pending:
-        item = pending.pop()
-        kind = type(item.value)
-        if kind not in (int, float) or (not item.value and math.copysign(1.0, item.value) < 0):
-            return None
-        types.append(kind)
-        pending.extend(item.parts)
-    return tuple(types)
+def _written_alike(a: tuple[str, Quantity | None] | str, b: tuple[str, Quantity | None] | str) -> bool:
+    """Whether equal sections `a` and `b` (a line, or a title and a quantity) are written alike."""
+    if isinstance(a, str) or isinstance(b, str) or a[1] is None or b[1] is None:
+        return True  # equal: the same line, or no quantity
+    return written_alike(a[1], b[1])
 
 
 def service_sections(plan: ServicePlan) -> Sections:
@@ -249,24 +219,42 @@ class QuantityTexts:
     kept (a stack whose services all differ would keep its whole text twice)."""
 
     def __init__(self) -> None:
-        self.known: dict[Quantity, tuple[Quantity, dict[str, str]]] = {}  # the quantity, its text at each pad
+        self.known: dict[Quantity, _Texts] = {}  # by value: the first quantity, its texts
+        self.heads: Heads = {}
+        self.objects: dict[int, _Texts] = {}  # by id: the quantity (kept: its id stays its own), its texts
         self.repeats = 0
 
     def __call__(self, q: Quantity, pad: str) -> str:
-        found = self.known.get(q)
-        if found is not None:
+        found = self.objects.get(id(q))  # most come again as the one object: no tree hashed
+        if found is None:
+            found = self._alike(q)
+            if found is None:
+                return as_json_text(q, pad, self, self.heads)
+            self.objects[id(q)] = (q, found[1])
+        texts = found[1]
+        text = texts.get(pad)
+        if text is not None:
             self.repeats += 1
-            first, texts = found
-            if written_alike(q, first):
-                text = texts.get(pad)
-                if text is None:
-                    was, some = next(iter(texts.items()))
-                    text = texts[pad] = _moved(some, was, pad)
-                return text
-        text = as_json_text(q, pad, self)
-        if found is None and (len(self.known) < 1024 or self.repeats * 16 >= len(self.known)):
-            self.known[q] = (q, {pad: text})
+        elif texts:  # written at another depth
+            self.repeats += 1
+            was, some = next(iter(texts.items()))
+            text = texts[pad] = _moved(some, was, pad)
+        else:  # new
+            text = texts[pad] = as_json_text(q, pad, self, self.heads)
         return text
+
+    def _alike(self, q: Quantity) -> _Texts | None:
+        """The texts of the quantity written alike `q`, kept now (empty for a new one); None where
+        an equal one is written otherwise, or none is and no more are kept."""
+        if len(self.known) < 1024 or self.repeats * 16 >= len(self.known):
+            found: _Texts | None = self.known.setdefault(q, (q, {}))  # (a tree hashed once, not again to keep it)
+        else:
+            found = self.known.get(q)
+        return found if found is not None and (found[0] is q or written_alike(q, found[0])) else None
+
+
+#: A quantity written (`QuantityTexts`), and its JSON text at each pad it was asked at.
+_Texts = tuple[Quantity, dict[str, str]]
 
 
 def _moved(text: str, pad: str, to: str) -> str:
@@ -297,7 +285,8 @@ class ExplainOutcome(NamedTuple):
         if self.chosen is not None:
             return service_text(self.chosen)
         written = Written()  # (services sized alike share them)
-        return "\n".join([stack_text(self.stack), *("\n" + service_text(s, written) for s in self.stack.services)])
+        # (a blank line between services: each one's text copied once, into the whole)
+        return "\n\n".join([stack_text(self.stack), *(service_text(s, written) for s in self.stack.services)])
 
     def as_json(self) -> dict[str, Any]:
         return service_json(self.chosen) if self.chosen is not None else stack_json(self.stack)

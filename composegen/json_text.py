@@ -11,6 +11,7 @@ json.dumps.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -79,10 +80,14 @@ def _write_list(
         return
     inner = pad + "  "
     between = ",\n" + inner
-    first = True
+    lead = head + "[\n" + inner
+    plain = str not in writers  # (a string written here, without a call: most items are)
     for item in items:
-        _write(item, inner, out, writers, head + "[\n" + inner if first else between)
-        first = False
+        if plain and type(item) is str:
+            out.append(lead + string_text(item))
+        else:
+            _write(item, inner, out, writers, lead)
+        lead = between
     out.append("\n" + pad + "]")
 
 
@@ -92,12 +97,31 @@ def _write_dict(items: dict[Any, object], pad: str, out: list[str], writers: Map
         return
     inner = pad + "  "
     between = ",\n" + inner
-    first = True
+    lead = head + "{\n" + inner
+    plain = str not in writers and type(None) not in writers  # (written here, without a call)
     for key, item in items.items():
-        name = string_text(key if type(key) is str else _key(key)) + ": "
-        _write(item, inner, out, writers, (head + "{\n" + inner if first else between) + name)
-        first = False
+        lead += _key_text(key) if type(key) is str else string_text(_key(key)) + ": "
+        if not plain:
+            _write(item, inner, out, writers, lead)
+        elif type(item) is str:
+            out.append(lead + string_text(item))
+        elif item is None:
+            out.append(lead + "null")
+        else:
+            writer = writers.get(type(item))
+            if writer is not None:
+                out += (lead, writer(item, inner))  # apart: a writer's text can be long
+            else:
+                _write(item, inner, out, writers, lead)
+        lead = between
     out.append("\n" + pad + "}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_text(key: str) -> str:
+    """A dictionary's string key as json writes it, and the colon after it (a document's dictionaries
+    mostly have the same few keys)."""
+    return string_text(key) + ": "
 
 
 def _key(key: object) -> str:

@@ -197,33 +197,51 @@ def as_dict(q: Quantity, parts_as: Callable[[Quantity], object] | None = None) -
     return out
 
 
-def as_json_text(q: Quantity, pad: str, part_text: Callable[[Quantity, str], str]) -> str:
+#: The JSON text of quantities' own fields (`as_json_text`), by those fields and the pad: services
+#: sized alike but for one part (a source naming the service's line) have quantities whose own
+#: fields are the same, above that part.
+Heads = dict[tuple[object, ...], str]
+
+
+def as_json_text(q: Quantity, pad: str, part_text: Callable[[Quantity, str], str], heads: Heads | None = None) -> str:
     """What json.dumps(as_dict(q), indent=2) writes, `q` standing `pad` into the document (its
     lines but the first indented so), each part's text from `part_text` (composegen.explain's
-    QuantityTexts: equal parts are written once). Strings and numbers as json writes them
-    (composegen/json_text.py); a quantity holding other types, through json_text's checks."""
-    name, value, unit, formula, source = q.name, q.value, q.unit, q.formula, q.source
-    kind = q.source_kind
-    if not _written_plainly(name, value, unit, formula, source, kind):
+    QuantityTexts: equal parts are written once), its own fields' from `heads` where written there
+    before. Strings and numbers as json writes them (composegen/json_text.py); a quantity holding
+    other types, through json_text's checks."""
+    name, value, unit, formula, source, kind = q.name, q.value, q.unit, q.formula, q.source, q.kind
+    if not _written_plainly(name, value, unit, formula, source, "" if kind is None else kind):
         return "".join(json_text.pieces(as_dict(q, itself), {Quantity: part_text}, pad))
-    inner = pad + "  "
-    text = [
-        f'{{\n{inner}"name": {string_text(name)},\n{inner}"value": {_number_text(value)},\n'
-        f'{inner}"unit": {string_text(unit)},\n{inner}"display": {string_text(q.show())}'
-    ]
-    if formula:
-        text.append(f',\n{inner}"formula": {string_text(formula)}')
-    if source:
-        text.append(f',\n{inner}"source": {string_text(source)},\n{inner}"source_kind": {string_text(kind)}')
-    if q.parts:
-        deeper = inner + "  "
-        between = f",\n{deeper}"
-        text.append(f',\n{inner}"parts": [\n{deeper}')
-        for index, part in enumerate(q.parts):
-            text += (between, part_text(part, deeper)) if index else (part_text(part, deeper),)
-        text.append(f"\n{inner}]")
-    text.append(f"\n{pad}}}")
+    if heads is None:
+        head = _head(q, pad)
+    else:  # the key: what the text is made of (an int and an equal float, 0.0 and -0.0, written apart)
+        key: tuple[object, ...] = (name, value, type(value) is int, unit, formula, source, kind, pad)
+        if not value:
+            key += (math.copysign(1.0, value),)
+        head = heads.get(key) or heads.setdefault(key, _head(q, pad))
+    if not q.parts:
+        return f"{head}\n{pad}}}"
+    deeper = pad + "    "
+    between = f",\n{deeper}"
+    text = [head, f',\n{pad}  "parts": [\n{deeper}']
+    for index, part in enumerate(q.parts):
+        text += (between, part_text(part, deeper)) if index else (part_text(part, deeper),)
+    text.append(f"\n{pad}  ]\n{pad}}}")
     return "".join(text)  # the parts' texts, long, copied once
+
+
+def _head(q: Quantity, pad: str) -> str:
+    """The JSON text of `q`'s own fields, written plainly (`as_json_text`): up to its parts."""
+    inner = pad + "  "
+    text = (
+        f'{{\n{inner}"name": {string_text(q.name)},\n{inner}"value": {_number_text(q.value)},\n'
+        f'{inner}"unit": {string_text(q.unit)},\n{inner}"display": {string_text(q.show())}'
+    )
+    if q.formula:
+        text += f',\n{inner}"formula": {string_text(q.formula)}'
+    if q.source:
+        text += f',\n{inner}"source": {string_text(q.source)},\n{inner}"source_kind": {string_text(q.source_kind)}'
+    return text
 
 
 def _written_plainly(name: object, value: object, unit: object, formula: object, source: object, kind: object) -> bool:

@@ -56,12 +56,20 @@ def twins(sections: Sections) -> Sections:
     return tuple(s if isinstance(s, str) or s[1] is None else (s[0], twin(s[1])) for s in sections)
 
 
+def containing(sections: Sections) -> Sections:
+    """`sections` and a section more, whose quantity holds each of theirs as a part (as the memory
+    reservation holds the limit): shown "(derived above)" where the sections show them first."""
+    parts = tuple(s[1] for s in sections if not isinstance(s, str) and s[1] is not None)
+    return sections if not parts else (*sections, ("all", Quantity("all", 1.0, "bytes", "a + b", "", parts)))
+
+
 @settings(deadline=None)
 @given(st.lists(SECTIONS, max_size=8), st.data())
 def test_sections_written_once_read_as_written_each_time(services: list[Sections], data: st.DataObject) -> None:
-    # the services repeat (as a large stack's do), and some have sections equal to another's but
-    # for the types or signs of their values
+    # the services repeat (as a large stack's do), some have sections equal to another's but for
+    # the types or signs of their values, and some a section holding the others' quantities
     services += [twins(s) for s in services]
+    services += [containing(s) for s in services]
     services += data.draw(st.lists(st.sampled_from(services), max_size=8)) if services else []
     written = Written()
     for sections in data.draw(st.permutations(services)):
