@@ -12,7 +12,7 @@ from composegen.compose.stack import Stack
 from composegen.compose.tree import Origin, is_mapping, origin_at
 from composegen.errors import ComposegenError
 from composegen.profiles.plain import neutral_profile
-from composegen.yamlio import KeyPath
+from composegen.yamlio import KeyPath, SDict
 
 if TYPE_CHECKING:
     from composegen.facts import ServiceFacts, StackFacts
@@ -185,6 +185,10 @@ class LintContext:
         try:
             return self._origins[path]
         except KeyError:
+            if not self._origins:
+                self._origins.update(service_origins(self.stack.data))
+                if path in self._origins:
+                    return self._origins[path]
             found = self._origins[path] = origin_at(self.stack.data, path)
             return found
         except TypeError:  # a key that cannot be hashed: looked up each time
@@ -227,6 +231,18 @@ class LintContext:
         except KeyError:
             found = self._expected_cache[service] = self._estimate(service)
             return found
+
+
+def service_origins(data: Any) -> dict[KeyPath, Origin | None]:
+    """`origin_at(data, ("services", name))` of every service, found at once: most findings are
+    reported at a service's name, and a large stack asks for each of its services (a service's
+    key where it has one, else the `services` key's)."""
+    services = data.get("services") if type(data) is SDict else None
+    if type(services) is not SDict:
+        return {}
+    top = data.origins.get("services")
+    origins = services.origins
+    return {("services", name): origins.get(name) or top for name in services}
 
 
 def _no_facts() -> StackFacts:

@@ -261,9 +261,16 @@ def _fix_key(fix: Fix) -> object:
     as their reprs do (text values, keys of text or int: the common case, a fix on each of
     thousands of services, without writing a repr for each)."""
     for edit in fix.edits:
-        if not isinstance(edit.value, str) or not all(isinstance(k, str) or type(k) is int for k in edit.path):
-            return repr([(e.file, e.path, e.action, e.value) for e in fix.edits])
+        if not isinstance(edit.value, str):
+            return _edits_repr(fix)
+        for key in edit.path:  # (a loop, not all(...) over a generator: asked once per finding)
+            if not isinstance(key, str) and type(key) is not int:
+                return _edits_repr(fix)
     return fix.edits
+
+
+def _edits_repr(fix: Fix) -> str:
+    return repr([(e.file, e.path, e.action, e.value) for e in fix.edits])
 
 
 def _resolve(file: str, cwd: Path) -> Path:
@@ -290,16 +297,26 @@ def plan(findings: Iterable[Finding], cwd: Path, display: Any = str, documents: 
     files as lint read them (a file whose text is still one of theirs is not parsed again)."""
     fixes: dict[object, tuple[Fix, list[Finding]]] = {}
     for finding in findings:
-        if finding.fix is None or not finding.fix.edits:
+        fix = finding.fix
+        if fix is None or not fix.edits:
             continue
-        key = _fix_key(finding.fix)
-        fixes.setdefault(key, (finding.fix, []))[1].append(finding)
+        fixes.setdefault(_fix_key(fix), (fix, []))[1].append(finding)
     by_file: dict[Path, list[tuple[Fix, list[Finding]]]] = {}
+    #: `by_file`'s list for each file name an edit gives (a fix on each of thousands of services
+    #: names one file: its path resolved and hashed once, not once per fix)
+    by_name: dict[str, list[tuple[Fix, list[Finding]]]] = {}
     skipped: list[str] = []
     resolve = resolver(cwd)
     for fix, found in fixes.values():
-        # (a fix of one edit, most often: its one file without a set)
-        files = {resolve(fix.edits[0].file)} if len(fix.edits) == 1 else {resolve(e.file) for e in fix.edits}
+        edits = fix.edits
+        if len(edits) == 1 or all(edit.file == edits[0].file for edit in edits):
+            name = edits[0].file
+            entries = by_name.get(name)
+            if entries is None:
+                entries = by_name[name] = by_file.setdefault(resolve(name), [])
+            entries.append((fix, found))
+            continue
+        files = {resolve(e.file) for e in edits}
         if len(files) != 1:
             skipped.append(f"{found[0].code}: {fix.description}: edits span several files, apply it by hand")
             continue

@@ -149,6 +149,22 @@ def test_plan_merges_identical_fixes_and_counts_findings(tmp_path: Path) -> None
     assert result.changes[0].after == "a: 2\n"
 
 
+def test_plan_groups_a_files_fixes_in_their_order_whatever_names_it(tmp_path: Path) -> None:
+    """A file named two ways (relative, absolute; one edit or several in it) gets its fixes in the
+    order they came, as one change: each name's fixes are grouped by the path it resolves to."""
+    file = tmp_path / "c.yml"
+    file.write_text("a: 1\nb: 1\nc: 1\nd: 1\n")
+    fixes = [
+        Fix("set a", (Edit("c.yml", ("a",), "set", 2),)),
+        Fix("set b", (Edit(str(file), ("b",), "set", 2),)),
+        Fix("set c and d", (Edit("c.yml", ("c",), "set", 2), Edit(str(file), ("d",), "set", 2))),
+        Fix("set d", (Edit("c.yml", ("d",), "set", 3),)),
+    ]
+    result = plan([finding(file, fix, line=line) for line, fix in enumerate(fixes, start=1)], tmp_path)
+    assert [change.fixes for change in result.changes] == [("set a", "set b", "set c and d", "set d")]
+    assert result.changes[0].after == "a: 2\nb: 2\nc: 2\nd: 3\n"
+
+
 def run_lint(folder: Path, *args: str, **options: Any) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     options.setdefault("select", ("CG109", "CG202", "CG503"))

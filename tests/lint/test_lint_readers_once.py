@@ -97,3 +97,34 @@ def test_rules_reading_some_keys_find_on_the_corpus_what_walking_every_service_f
         ctx = build_context([path], mode="file", env={})
         for rule in rules:
             assert run_rule(ctx, rule) == _findings_walking_every_service(ctx, rule, monkeypatch), path
+
+
+_NAMES = st.sampled_from(["web", "db", "1", "true", "x-a", "s0"])
+_SERVICE_TEXT = st.sampled_from(["{image: nginx:1.27.1}", "{<<: *base}", "{}", "null", "[a]", "*base"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    services=st.lists(st.tuples(_NAMES, _SERVICE_TEXT), max_size=5, unique_by=lambda one: one[0]),
+    layout=st.sampled_from(["block", "flow", "none", "scalar"]),
+)
+def test_service_origins_are_origin_at_of_each_service(services: list[tuple[str, str]], layout: str) -> None:
+    """`ctx.origin` of a service's own path, found for every service at once
+    (`context.service_origins`), is `origin_at` of it, asked alone."""
+    from composegen.compose.tree import origin_at
+    from composegen.lint.context import service_origins
+    from composegen.yamlio import parse_document
+
+    head = "x-base: &base\n  image: nginx:1.27.1\n"
+    if layout == "block":
+        body = "services:\n" + "".join(f"  {name}: {text}\n" for name, text in services)
+    elif layout == "flow":
+        body = "services: {" + ", ".join(f"{name}: {text}" for name, text in services) + "}\n"
+    elif layout == "scalar":
+        body = "services: web\n"
+    else:
+        body = ""
+    data = parse_document(head + body, "docker-compose.yml").data
+    found = service_origins(data)
+    names = list(data["services"]) if isinstance(data.get("services"), dict) else []
+    assert found == {("services", name): origin_at(data, ("services", name)) for name in names}
