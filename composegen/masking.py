@@ -589,6 +589,9 @@ class StackSecrets:
 
     def with_own(self, own: Iterable[str]) -> StackSecrets:
         """These values and a service's own few (looked for one by one); the search is shared."""
+        own = tuple(own)
+        if own == self.own:  # (most services: no value of their own, as the stack's)
+            return self
         joined = StackSecrets()
         joined.values, joined._finder, joined._masked = self.values, self._finder, self._masked
         joined.own = tuple(own)
