@@ -385,6 +385,8 @@ _Automaton = tuple[list[dict[str, int]], list[int], list[tuple[int, ...]]]
 #: `KnownValues._by_length` looks up only the slices at a character all the values share where it
 #: stands at under one start in this many.
 _ANCHOR_SHARE = 4
+#: The fewest starts for which `KnownValues._by_length` looks for an anchor at all.
+_ANCHORED_FROM = 16
 #: Characters by how often they stand in what composegen masks (commands, URLs, `file:line: `
 #: quotes), most often first; `_anchor` prefers one that is not here, then the latest here.
 _COMMON_CHARACTERS = " e-at/osrin:lc.=dpu0m1w2h_3gkbf456789yvxqjz"
@@ -508,7 +510,8 @@ class KnownValues:
             starts = len(text) - length + 1
             if starts <= 0:
                 continue
-            anchor = self._rarest_anchor(length, text, starts)
+            # (a short text has few slices: looking for an anchor would cost more than they do)
+            anchor = self._rarest_anchor(length, text, starts) if starts >= _ANCHORED_FROM else None
             if anchor is None:
                 found.update(values.intersection([text[i : i + length] for i in range(starts)]))
                 continue
@@ -590,11 +593,11 @@ class StackSecrets:
     def with_own(self, own: Iterable[str]) -> StackSecrets:
         """These values and a service's own few (looked for one by one); the search is shared."""
         own = tuple(own)
-        if own == self.own:  # (most services: no value of their own, as the stack's)
+        if not own and not self.own:  # (most services: no value of their own, nor the stack's)
             return self
         joined = StackSecrets()
         joined.values, joined._finder, joined._masked = self.values, self._finder, self._masked
-        joined.own = tuple(own)
+        joined.own = own
         return joined
 
     def found_in(self, text: str) -> set[str]:
@@ -670,15 +673,21 @@ def may_match_a_pattern(text: str) -> bool:
 #: `-` in front, so that none of `_patterns_masked`'s patterns can match in it or reach past its
 #: closing space into the text after it (each needs one of those, or a token's or a program's name,
 #: which `_inert_prefix` looks for apart).
-_FILE_LINE = re.compile(r"([A-Za-z0-9_.][A-Za-z0-9_./-]*):[0-9]+: ")
+_FILE_LINE = r"([A-Za-z0-9_.][A-Za-z0-9_./-]*):[0-9]+: "
 #: What `_inert_prefix` refuses in a file name besides: what a pattern looks for across the text.
-_WHOLE_TEXT_NAMES = re.compile(r"(?i)mysql|mariadb|" + "|".join(map(re.escape, PROGRAM_SECRET_FLAGS)))
+_WHOLE_TEXT_NAMES = r"(?i)mysql|mariadb|" + "|".join(map(re.escape, PROGRAM_SECRET_FLAGS))
+
+
+@functools.cache
+def _file_line() -> re.Pattern[str]:
+    """`_FILE_LINE` compiled, on first use: a command that masks few texts does not pay for it."""
+    return re.compile(_FILE_LINE)
 
 
 def _inert_prefix(text: str) -> int:
     """The length of the `file:line: ` that `text` starts with, where `_patterns_masked` of the
     text is that prefix, as it is, before the masking of the rest (0 where it starts with none)."""
-    found = _FILE_LINE.match(text)
+    found = _file_line().match(text)
     return found.end() if found is not None and _inert_name(found.group(1)) else 0
 
 
@@ -686,19 +695,25 @@ def _inert_prefix(text: str) -> int:
 def _inert_name(name: str) -> bool:
     """Whether a file's name in `_FILE_LINE` holds no token's prefix and no program's name a
     pattern looks for across the text."""
-    return _TOKEN_HINT.search(name) is None and _WHOLE_TEXT_NAMES.search(name) is None
+    return _TOKEN_HINT.search(name) is None and re.search(_WHOLE_TEXT_NAMES, name) is None
 
 
+@functools.lru_cache(maxsize=_MOST_ANSWERS)  # services' texts are often alike once their values are masked
 def _mask_patterns(text: str) -> str:
     """`_patterns_masked(text)`, a `file:line: ` in front kept as it is and the rest masked alone:
     explain quotes each of 4,016 services' facts behind its own line number, and the rest (`gunicorn
     -w 2 (gunicorn workers = 2)`) is alike in each, read by the patterns once.
     tests/hostile/test_stack_secrets.py checks it against `_patterns_masked` of the whole."""
     cut = _inert_prefix(text)
-    return text[:cut] + _patterns_masked(text[cut:]) if cut else _patterns_masked(text)
+    return text[:cut] + _rest_masked(text[cut:]) if cut else _patterns_masked(text)
 
 
-@functools.lru_cache(maxsize=_MOST_ANSWERS)  # services' texts are often alike once their values are masked
+@functools.lru_cache(maxsize=_MOST_ANSWERS)
+def _rest_masked(text: str) -> str:
+    """`_patterns_masked` of what follows a `file:line: `, by its text (alike behind every line)."""
+    return _patterns_masked(text)
+
+
 def _patterns_masked(text: str) -> str:
     """`_mask` past the known values: what the patterns of the module docstring mask. (Only run
     where `may_match_a_pattern`: a pattern added here must need one of the marks it looks for.)

@@ -146,9 +146,10 @@ class Stack(NamedTuple):
             entries = service.get("environment")
             if isinstance(entries, list):
                 entries = dict(str(e).partition("=")[::2] for e in entries)
-            # (most environments name no secret: nothing of theirs to copy and look through)
-            if is_mapping(entries) and any(secret_name(str(k)) for k in entries):
-                found.update(secret_values({str(k): str(v) for k, v in entries.items() if v is not None}))
+            if is_mapping(entries):  # (its secret-named entries alone: most environments have none)
+                named = {str(k): str(v) for k, v in entries.items() if v is not None and secret_name(str(k))}
+                if named:
+                    found.update(secret_values(named))
         return tuple(sorted(found))
 
     def effective_environment(self, name: str) -> dict[str, str | None]:
