@@ -654,6 +654,8 @@ class _EnvParser:
         raise self.fail(f"unterminated quoted value {src[self.pos : line_end if line_end >= 0 else None]}")
 
     def expand(self, raw: str) -> str:
+        if "$" not in raw:  # (`substitute` returns it as it is: most lines of a .env file)
+            return raw
         issues: list[VariableIssue] = []
         lookup = ChainMap(self.lookup, self.out)  # not a copy per line: a long file stays linear
         try:

@@ -139,15 +139,17 @@ class Stack(NamedTuple):
         """What composegen must never print or write of this stack: every value the files
         interpolate from `.env` or the environment, and each service's secret-named environment
         values (composegen.masking)."""
-        from composegen.masking import secret_values
+        from composegen.masking import secret_name, secret_values
 
         found = set(self.interpolated_variables().values())
         for _, service in self.iter_services():
             entries = service.get("environment")
             if isinstance(entries, list):
                 entries = dict(str(e).partition("=")[::2] for e in entries)
-            if is_mapping(entries):
-                found.update(secret_values({str(k): str(v) for k, v in entries.items() if v is not None}))
+            if is_mapping(entries):  # (its secret-named entries alone: most environments have none)
+                named = {str(k): str(v) for k, v in entries.items() if v is not None and secret_name(str(k))}
+                if named:
+                    found.update(secret_values(named))
         return tuple(sorted(found))
 
     def effective_environment(self, name: str) -> dict[str, str | None]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from composegen.sizing.inputs import ServiceInputs
 from composegen.sizing.result import Sizing
@@ -55,6 +55,14 @@ class _Lazy(Mapping[str, T]):
             module, function = self._names[role]
             found = self._loaded[role] = getattr(importlib.import_module(f"composegen.sizing.{module}"), function)
         return found
+
+    def get(self, role: str, default: Any = None) -> Any:
+        """`self[role]`, or `default` for a role it does not name, without raising and catching a
+        KeyError (asked for each service of a stack: most roles have no sizing key)."""
+        return self[role] if role in self._names else default
+
+    def __contains__(self, role: object) -> bool:
+        return role in self._names
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from composegen import masking
@@ -41,6 +41,44 @@ def test_found_alike_by_slices_and_by_the_automaton(text: str, values: list[str]
     few = KnownValues([v for v in values if len(v) < MIN_KNOWN_LENGTH + 4])
     assert few._lengths or not few.values
     assert few._by_length(text) == few._search(text) == {v for v in expected if v in few.values}
+
+
+@settings(deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab1 =:@x-p")), max_size=80),
+    st.text(alphabet=st.sampled_from(list("ab1=:x")), min_size=1, max_size=3),
+    st.lists(st.text(alphabet=st.sampled_from(list("ab1x")), min_size=2, max_size=2), min_size=1, max_size=6),
+)
+def test_found_alike_from_a_shared_character(text: str, head: str, tails: list[str]) -> None:
+    # values sharing characters (`secretvalue000017`) are looked up only where one of those stands
+    values = [f"{head}{tail}x" for tail in tails]
+    known = KnownValues(values)
+    assert known._by_length(text) == known._search(text) == {v for v in known.values if v in text}
+    padded = "ab" * len(text) + text  # (a text long enough for the shared characters to be rare)
+    assert known._by_length(padded) == known._search(padded) == {v for v in known.values if v in padded}
+
+
+#: Pieces of file names and of what explain quotes after them, each of which some pattern reads.
+_NAME_PIECES = ["a", "1", "-", ".", "/", "_", "mysql", "MariaDB", "redis-cli", "ghp_", "AKIA", "-p", "-u", "--token"]
+_NAME_PIECES += ["abcdefgh", "ABCDEFGHIJKLMNOP", "x=", "://", " ", ":", "'", ","]
+_REST_PIECES = ["-p", "x", "1", " ", "=", "--password", "TOKEN=", "u:p@h", "http://", "ghp_abcdefgh1", "-u a:b", "-a"]
+_REST_PIECES += ["redis-cli", "mysql", "'", '"', ",", "-----BEGIN RSA PRIVATE KEY-----", "AKIAABCDEFGHIJKLMNOP"]
+
+
+@settings(deadline=None, max_examples=1000)
+@given(
+    st.lists(st.sampled_from(_NAME_PIECES), max_size=6).map("".join),
+    st.integers(min_value=0, max_value=10**6),
+    st.lists(st.sampled_from(_REST_PIECES), max_size=10).map("".join),
+)
+@example("mysql", 1, "-p1")  # the mysql client named in front: `-p1` is its password, not a port
+@example("redis-cli", 1, "-a x")
+@example("d/ghp_abcdefgh", 1, "")
+@example("-pa", 1, "")
+def test_patterns_masked_alike_behind_a_file_line(name: str, line: int, rest: str) -> None:
+    # a `file:line: ` in front is kept and the rest masked alone only where that changes nothing
+    for text in (f"{name}:{line}: {rest}", f"{name}{rest}"):
+        assert masking._mask_patterns(text) == masking._patterns_masked(text)
 
 
 @settings(deadline=None)
@@ -217,3 +255,13 @@ def test_the_plan_hands_on_the_stacks_secret_values(stack: Path, tmp_path: Path)
     empty.mkdir()
     (empty / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx:1.27.1\n", encoding="utf-8")
     assert plan("prod", None, empty).secrets == StackSecrets()
+
+
+@settings(deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("$${}AB_1 \n-:")), max_size=12), max_size=6))
+def test_interpolated_variables_alike_searched_together(texts: list[str]) -> None:
+    # the texts are searched joined by line breaks: the names each one alone interpolates
+    variables = dict.fromkeys(("A", "B", "AB", "A_1", "B1", "_", "_A"), "value")
+    names = {name for text in texts for name in masking._REFERENCE.findall(text)}
+    expected = {name: variables[name] for name in sorted(names) if name in variables}
+    assert masking.interpolated_variables(texts, variables) == expected
