@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import composegen.lint.fix as fix_module
+import composegen.lint.fix_text as fix_text
 from composegen.lint.finding import Finding
 from composegen.lint.fix import FixPlan, plan
 from composegen.lint.fix_text import plan_text
@@ -64,6 +65,20 @@ ROUND_TRIP = [
         "a block scalar at the end with no newline",
         "services:\n  web:\n    image: nginx:1.27.1\n    security_opt:\n      - label:disable\n"
         "    command: |\n      run",
+    ),
+    (
+        # the `#` line is text inside the quote, not a comment: lines put after `"run` would be too
+        "a quote open across lines, a # line below it indented less",
+        'services:\n  web:\n    image: nginx:1.27.1\n    command: "run\n  # x"\n',
+    ),
+    (
+        "a single quote open across lines, a # line below it indented less",
+        "services:\n  web:\n    image: nginx:1.27.1\n    command: 'run\n  # x'\n  db:\n    image: nginx:1.27.1\n",
+    ),
+    (
+        # a no-break space is text to YAML (the value reads "run \xa0"), blank to `str.strip`
+        "a line of a no-break space below a value",
+        "services:\n  web:\n    image: nginx:1.27.1\n    command: run\n      \xa0\n",
     ),
     (
         "a set, not an append",
@@ -128,6 +143,35 @@ def test_many_services_are_fixed_without_a_round_trip(tmp_path: Path, monkeypatc
     before, after = change.before.splitlines(keepends=True), change.after.splitlines(keepends=True)
     assert change.inserted is not None and len(change.inserted) == 30
     assert inserted_blocks(before, after, change.inserted) == matching_blocks(before, after)
+
+
+#: (name, file, whether the planned file is read back): the read-back (`fix_text._holds`) runs only
+#: where the line before the added lines does not show that every value on it ends there.
+READ_BACK = [
+    ("plain values", MANY, False),
+    ("merge keys", "x-base: &base\n  image: nginx:1.27.1\nservices:\n  a:\n    <<: *base\n", False),
+    ("a quoted value, closed", "services:\n  a:\n    image: nginx:1.27.1\n    command: 'it''s'  # x\n", False),
+    ("an item quoted", "services:\n  a:\n    image: nginx:1.27.1\n    security_opt:\n      - 'label:disable'\n", False),
+    ("no newline at the end", "services:\n  web:\n    image: nginx:1.27.1", True),
+    ("a quote open", 'services:\n  a:\n    image: nginx:1.27.1\n    command: "run\n      # x"\n', True),
+    ("a flow list", "services:\n  a:\n    image: nginx:1.27.1\n    cap_drop: [ALL]\n", True),
+    ("a plain value with a quote in it", "services:\n  a:\n    image: nginx:1.27.1\n    command: don't\n", True),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "read_back"), READ_BACK, ids=[name for name, _, _ in READ_BACK])
+def test_the_planned_file_is_read_back_where_a_value_may_go_on(
+    name: str, text: str, read_back: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "docker-compose.yml").write_text(text)
+    findings = lint(LintOptions(cwd=tmp_path, files=(Path("docker-compose.yml"),))).findings
+    entries = [(f.fix, [f]) for f in findings if f.fix is not None]
+    calls: list[str] = []
+    holds = fix_text._holds
+    monkeypatch.setattr(fix_text, "_holds", lambda after, *args: calls.append(after) or holds(after, *args))
+    planned = plan_text(text, str(tmp_path / "docker-compose.yml"), entries)
+    assert planned is not None, f"{name}: planned on the text"
+    assert bool(calls) == read_back, name
 
 
 CORPUS2 = sorted((Path(__file__).parent / "corpus2").glob("*.yml"))
