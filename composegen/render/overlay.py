@@ -118,11 +118,13 @@ def _refuse_impossible_limits(stack: StackPlan, project: LoadedProject) -> None:
         )
 
 
-#: The most services composegen plans in one stack. An overlay writes some 200 to 700 bytes a
-#: service (dev's limits alone to prod's hardening, logging and labels): 12,000 services fill
-#: most of the 8 MiB composegen reads back (render --check, lint) and take seconds to plan and
-#: check. Counted as soon as the base is read, so a larger stack is refused before that work.
-MAX_SERVICES = 12_000
+#: The most services composegen plans in one stack: every service is planned, written and
+#: checked, in time in proportion to their number. At 12,000 small services (one image and a
+#: `security_opt` item each, 0.84 MB) `render --profile prod` took 14.6 G instructions, 2.2 s, and
+#: `export k8s` 13.5 G and 12,000 files, over the 2 s composegen allows itself for an input of
+#: 1 MB (bench/hostile.py --at-cap, docs/benchmarks.md); at 8,000, about 1.5 s. Counted as soon as
+#: the base is read, so a larger stack is refused before that work.
+MAX_SERVICES = 8_000
 
 
 def _refuse_too_many_services(count: int, paths: list[Path]) -> None:
@@ -144,17 +146,32 @@ def _refuse_unreadable_size(text: str, planned: Planned) -> None:
         _refuse_unreadable(planned, f"would be {size // 1024**2} MiB, over the")
 
 
-def refuse_passed_limit(planned: Planned, written: int) -> NoReturn:
+#: What an overlay's limit is for (`_refuse_unreadable`).
+_READ_BACK = "composegen reads back (render --check, lint)"
+
+
+def refuse_passed_limit(
+    planned: Planned, written: int, what: str = "overlay", limit: int | None = None, why: str = _READ_BACK
+) -> NoReturn:
     """`_refuse_unreadable_size` for a file whose first `written` services already pass the
-    limit (`layout.TooLarge`): refused then, the rest neither made nor written."""
-    _refuse_unreadable(planned, "would be over the", f": its first {written:,} already come to more")
+    limit (`layout.TooLarge`): refused then, the rest neither made nor written. `what`, `limit`
+    and `why`: the file, its limit (None: MAX_FILE_BYTES), and what the limit is for."""
+    after = f": its first {written:,} already come to more"
+    _refuse_unreadable(planned, "would be over the", after, what, limit, why)
 
 
-def _refuse_unreadable(planned: Planned, size: str, after: str = "") -> NoReturn:
+def _refuse_unreadable(
+    planned: Planned,
+    size: str,
+    after: str = "",
+    what: str = "overlay",
+    limit: int | None = None,
+    why: str = _READ_BACK,
+) -> NoReturn:
     paths = planned.project.compose_paths()
+    limit = MAX_FILE_BYTES if limit is None else limit
     raise InputError(
-        f"the overlay for {len(planned.inputs):,} services {size} "
-        f"{MAX_FILE_BYTES // 1024**2} MiB composegen reads back (render --check, lint){after}",
+        f"the {what} for {len(planned.inputs):,} services {size} {limit // 1024**2} MiB {why}{after}",
         where=str(paths[0]) if paths else PROJECT_FILE,
         fix="split the stack into several projects",
     )

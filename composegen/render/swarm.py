@@ -42,7 +42,7 @@ from composegen.render.layout import (
 from composegen.render.overlay import Planned, check_overlay, overlay_context, refuse_passed_limit
 from composegen.render.swarm_deploy import RESTART_CONDITION, Kept, SwarmDeploy, swarm_deploy
 from composegen.units import format_bytes, parse_bytes
-from composegen.yamlio import COMPOSE, MAX_FILE_BYTES, Document, KeyPath, SDict, read_document, text_bytes
+from composegen.yamlio import COMPOSE, Document, KeyPath, SDict, read_document, text_bytes
 
 #: A value that only refers to a variable: the secret stays in the environment.
 _REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
@@ -85,6 +85,16 @@ class SwarmRendered:
     said: tuple[str, ...] = ()  # the notes as render prints them (`swarm: ...`)
 
 
+#: The most bytes of a Swarm stack file composegen writes. The file stands alone (the base merged
+#: in, then converted) and is read back and checked whole, in time in proportion to its size: at
+#: the 8 MiB composegen reads back, a file of small services took 2.3 s (15.6 G instructions:
+#: bench/hostile.py --at-cap, docs/benchmarks.md), over the 2 s it allows itself for an input of
+#: 1 MB; at 5 MiB, about 1.5 s.
+MAX_SWARM_BYTES = 5 * 1024**2
+#: What MAX_SWARM_BYTES is for, in its refusal (`refuse_passed_limit`).
+SWARM_LIMIT_WHY = "composegen writes for Swarm (the file stands alone, the base merged in, and is checked whole)"
+
+
 def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     """The stack file for a plan, validated as compose would read it (raises ValidationError):
     the base merged with the overlay's data, converted, then written once."""
@@ -112,7 +122,7 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     # the header's notes, said (`swarm: ...`) and as the file's comment lines, made once each
     said: list[str] = []
     noted: list[str] = []
-    budget = Budget(MAX_FILE_BYTES, text_bytes(head))
+    budget = Budget(MAX_SWARM_BYTES, text_bytes(head))
     converter.said(said, noted, budget)  # the top level's
     # each service's notes and lines are counted as they are made: all are in the file, so once
     # they pass what composegen reads back, so does the file
@@ -122,7 +132,7 @@ def render_swarm_planned(planned: Planned, out: Path) -> SwarmRendered:
     except TooLarge as over:
         for name, service in list(source.items())[over.written :]:
             converter.refusals(name, service)  # (an error of its own comes first, as when all were written)
-        refuse_passed_limit(planned, over.written)
+        refuse_passed_limit(planned, over.written, "Swarm stack file", MAX_SWARM_BYTES, SWARM_LIMIT_WHY)
     converter.networks(data)
     converter.said(said, noted, budget)
     text = joined(head + noted, data, written, COMPOSE)
