@@ -876,6 +876,12 @@ def _budget(text: str) -> int:
     return max(MIN_EXPANSION_BUDGET, len(text) // 4)
 
 
+def may_hold_dollars(text: str) -> bool:
+    """Whether a value or key the YAML `text` reads as may hold a `$` (`Document.has_dollars`):
+    one written as it is, or a double-quoted escape of one (`\\x24`)."""
+    return "$" in text or "\\" in text
+
+
 def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Document:
     node = _composed(text, path, measure_depth=measure_depth)
     if node is None:
@@ -892,7 +898,7 @@ def _parse_document(text: str, path: str, *, measure_depth: bool = True) -> Docu
         root=root,
         has_int_keys=builder.int_keys,
         has_tags=tags,
-        has_dollars="$" in text or "\\" in text,  # (a double-quoted `\x24` is a `$` too)
+        has_dollars=may_hold_dollars(text),
         non_string_keys=tuple(builder.non_string_keys),
         text=text,
     )
@@ -1401,7 +1407,7 @@ _LONGEST_KEY = 1000
 _SURELY_SHORT_KEY = (_LONGEST_KEY - 2) // 10
 
 
-def read_back(data: Mapping[Any, Any], path: str) -> Document:
+def read_back(data: Mapping[Any, Any], path: str, text: str | None = None) -> Document:
     """The `Document` that `parse_document(dump(data), path)` gives, built from the data itself
     without writing and reading the text: what the reader makes of what `dump` writes. Keys are
     text (`dump` writes each as text); strings stay strings (always quoted); a number, boolean or
@@ -1409,6 +1415,8 @@ def read_back(data: Mapping[Any, Any], path: str) -> Document:
     Nothing has a position: a caller that needs lines parses the text. Two keys that `dump`
     writes alike (`1` and `"1"`) are a duplicate key, at the document's start. A key written
     longer than YAML reads as a key (1,024 characters) raises `NotReadBack`: parse the text.
+    `text`: what `dump` wrote of `data`, when the caller has it: its `$`s decide `has_dollars` as
+    they do the parsed document's (without it, any value may hold one: interpolation walks all).
     tests/test_yamlio.py pins that this and parsing the dumped text agree."""
     duplicates: list[tuple[KeyPath, Position]] = []
 
@@ -1438,7 +1446,10 @@ def read_back(data: Mapping[Any, Any], path: str) -> Document:
             return str(value)  # a subclass (a `Timestamp` copied from a base) is written quoted: text
         return _plain(scalar(value))
 
-    return Document(path, build(data, ()), None, tuple(duplicates), has_int_keys=False, has_tags=False)
+    dollars = True if text is None else may_hold_dollars(text)
+    return Document(
+        path, build(data, ()), None, tuple(duplicates), has_int_keys=False, has_tags=False, has_dollars=dollars
+    )
 
 
 #: Ints below this are written as at most 19 digits (`scalar`), which `_number` reads as an int.

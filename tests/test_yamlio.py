@@ -411,9 +411,13 @@ def _dumpable(value: object) -> object:
 
 def assert_reads_back(data: dict[object, object], layout: yamlio.Layout = yamlio.COMPOSE) -> None:
     """`read_back` is what parsing `dump`'s text gives: the same data, types and duplicate keys."""
-    parsed = parse_document(yamlio.dump(data, layout=layout), "t.yml")
+    text = yamlio.dump(data, layout=layout)
+    parsed = parse_document(text, "t.yml")
     built = yamlio.read_back(data, "t.yml")
     assert _typed(built.data) == _typed(parsed.data)
+    # given the text, whether a value may hold a `$` is the parsed document's answer; without it, yes
+    assert yamlio.read_back(data, "t.yml", text).has_dollars == parsed.has_dollars
+    assert built.has_dollars
     assert [keys for keys, _ in built.duplicate_keys] == [keys for keys, _ in parsed.duplicate_keys]
     assert parsed.non_string_keys == () and not parsed.has_int_keys
 
@@ -436,6 +440,14 @@ ODD_DATA: dict[object, object] = {
 @pytest.mark.parametrize("data", [WRITTEN_DATA, ODD_DATA], ids=["written", "odd"])
 def test_read_back_is_what_parsing_the_dump_gives(data: dict[object, object], layout: yamlio.Layout) -> None:
     assert_reads_back(data, layout)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"a": "$x"}, {"$k": 1}, {"a": ["b", {"c": "d$$"}]}, {"a": "back\\slash"}, {"a": "\x00"}, {"a": "b"}, {"a": 1}],
+)
+def test_read_back_given_the_text_knows_its_dollars_as_parsing_does(data: dict[object, object]) -> None:
+    assert_reads_back(data)
 
 
 @settings(max_examples=300, deadline=None)

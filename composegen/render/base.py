@@ -108,7 +108,7 @@ def check_merged(
         except OSError as err:  # a name too long: the real write would fail the same way
             raise os_error(err, overlay_name, "write the file") from None
         if overlay_data is not None:
-            parsed = read_back(overlay_data, str(overlay))
+            parsed = read_back(overlay_data, str(overlay), overlay_text)
         else:
             parsed = parse_document(overlay_text, str(overlay), generated=True)
         if base is not None:

@@ -18,7 +18,6 @@ from composegen.render.base import check_merged, load_base
 from composegen.render.context import stack_context
 from composegen.render.layout import TooLarge, overlay_written
 from composegen.resolve import resolve_inputs
-from composegen.sizing.measured import Measurements, parse_measurements
 from composegen.sizing.model import ServiceInputs, StackPlan
 from composegen.sizing.plan import plan_stack
 from composegen.units import human_bytes
@@ -26,6 +25,7 @@ from composegen.yamlio import MAX_FILE_BYTES, NotReadBack, parse_document, read_
 
 if TYPE_CHECKING:
     from composegen.masking import StackSecrets
+    from composegen.sizing.measured import Measurements
 
 
 @dataclass(frozen=True)
@@ -190,6 +190,8 @@ def read_measurements(path: Path | None, cwd: Path) -> tuple[Measurements | None
             where=str(path),
             fix="write one with `composegen calibrate --profile NAME -o FILE`",
         ) from None
+    from composegen.sizing.measured import parse_measurements  # lazy: only a render given a file reads one
+
     return parse_measurements(text, str(path)), text
 
 

@@ -6,18 +6,11 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from composegen.profiles.models import HostSpec, Profile
 from composegen.sizing.base_resources import base_pids, overrides, unsized_tmpfs, with_base_shm, with_base_tmpfs
 from composegen.sizing.common import FACTS_SIZING
-from composegen.sizing.measured import (
-    Measurements,
-    ServiceMeasurement,
-    apply_measured,
-    reservation_from,
-    stack_warnings,
-)
 from composegen.sizing.model import (
     EnvSetting,
     Hardening,
@@ -34,6 +27,9 @@ from composegen.sizing.quantity import Quantity, given, rounded_up, times, total
 from composegen.sizing.roles import CALCULATORS, SIZING_KEYS
 from composegen.sizing.runs import base_facts
 from composegen.units import MIB, format_bytes
+
+if TYPE_CHECKING:  # (calibrate's measurements are read only where a file is given: not imported otherwise)
+    from composegen.sizing.measured import Measurements, ServiceMeasurement
 
 PYTHON_ROLES = frozenset({"python-web", "worker", "pytest", "ml-inference"})
 #: Limits are written in whole multiples of 4 MiB, reservations too, whether estimated or measured:
@@ -247,6 +243,8 @@ def plan_service(
     measured_reservation = cpu_reservation = None
     loaded = False
     if measured is not None:  # calibrate's measurements replace the calculator's memory and cpus
+        from composegen.sizing.measured import apply_measured
+
         applied = apply_measured(inputs, sizing, measured, profile)
         sizing, measured_reservation = applied.sizing, applied.reservation
         cpu_reservation, loaded = applied.cpu_reservation, applied.under_load
@@ -328,6 +326,8 @@ def _limits(
     limit = rounded_up(memory if loaded else _floored(memory, profile), ROUND_STEP, _STEP_TEXT).renamed("memory limit")
     reservation = None
     if policy.reservation_ratio is not None and measured_reservation is not None:
+        from composegen.sizing.measured import reservation_from
+
         reservation = rounded_up(reservation_from(measured_reservation, limit), ROUND_STEP, _STEP_TEXT)
     elif policy.reservation_ratio is not None:
         reservation = rounded_up(
@@ -504,6 +504,8 @@ def plan_stack(
     )
     measured: tuple[str, ...] = ()
     if measurements is not None:
+        from composegen.sizing.measured import apply_measured, stack_warnings
+
         measured = stack_warnings(measurements, [i.name for i in inputs])
         for i in inputs:
             m = measurements.service(i.name)
