@@ -47,7 +47,7 @@ CAP_BYTES = 1_000_000
 TARGET_SECONDS = 2.0
 #: How close `--at-cap` comes to the bound: the gap between the largest size accepted and the
 #: smallest refused, as a share of the refused one.
-CAP_PRECISION = 0.01
+CAP_PRECISION = 0.0025
 #: Extra time (beyond a trivial file's) under which a shape's growth is not judged.
 FLAT_SECONDS = 0.05
 #: The largest size's time per unit over the smallest's, above which the shape is not linear.
