@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from composegen.compose.normalize import canonical_service
+from composegen.compose.syntax import SyntaxProblem, key_value_mapping, shell_split
+from composegen.errors import UnitError
 from composegen.export.command_ports import command_ports
 from composegen.export.notes import Note
 from composegen.export.output import export_header, exported_by_us, write_export_folder
@@ -279,8 +281,11 @@ class _Parts:
     writes it once and repeats its lines; nothing changes a part once it is built."""
 
     made: dict[tuple[Hashable, ...], Any] = field(default_factory=dict)
+    #: `canonical_service` of the services' keys but their own (`_base`), by those keys' texts
+    canonical: dict[tuple[tuple[str, str], ...], dict[str, Any]] = field(default_factory=dict)
     #: the autoscalers' `behavior`: the profile's policy, one for the export
     behavior: dict[str, Any] | None = None
+    kept: list[object] = field(default_factory=list)  # what `once_per_object` keys by `id`
 
     def once(self, build: Callable[..., T], *args: Hashable) -> T:
         """`build(*args)`, called once per distinct `args` (`build` is a pure function of them)."""
@@ -288,6 +293,18 @@ class _Parts:
         found = self.made.get(key)
         if found is None:
             found = self.made[key] = build(*args)
+        return found
+
+    def once_per_object(self, build: Callable[..., T], shared: Hashable, *args: Hashable) -> T:
+        """`once(build, shared, *args)`, with `shared` told by identity, not hashed: the plan's
+        services share one healthcheck and one tuple of labels, whose hash is worked out anew on
+        each look (a healthcheck's quantities and their derivations: 2 µs). An equal object that
+        is another one gets a part of its own, as equal: the text is the same, written anew."""
+        key = (build, id(shared), *args)
+        found = self.made.get(key)
+        if found is None:
+            self.kept.append(shared)  # (alive: no other object takes its `id`)
+            found = self.made[key] = build(shared, *args)
         return found
 
 
@@ -661,7 +678,7 @@ def _container_ports(ports: tuple[tuple[int, int, str], ...]) -> list[dict[str, 
     return [{"containerPort": target, "protocol": proto} for _, target, proto in ports]
 
 
-def _probes(command: tuple[str, ...], health: Healthcheck) -> dict[str, Any]:
+def _probes(health: Healthcheck, command: tuple[str, ...]) -> dict[str, Any]:
     return probes(list(command), health)
 
 
@@ -690,7 +707,7 @@ def _container(s: _Service, mounts: list[dict[str, Any]], ports: list[tuple[int,
         container["env"] = env
     container["resources"] = _resources(s)
     if s.plan.healthcheck is not None and command is not None:
-        container.update(s.parts.once(_probes, tuple(command), s.plan.healthcheck))
+        container.update(s.parts.once_per_object(_probes, s.plan.healthcheck, tuple(command)))
     elif test:
         s.drop("healthcheck", f"test {test[0]} has no probe form")
     security = _security(s)
@@ -709,7 +726,7 @@ def _pod(s: _Service, project: str, volumes: list[dict[str, Any]], container: di
         annotations = {k: s.unbaked([str(v)], f"label {k}")[0] for k, v in sorted(s.base["labels"].items())}
         annotations.update(dict(s.plan.labels))
     else:  # (most services: the plan's labels alone, the same for a role and its limits)
-        annotations = s.parts.once(dict, s.plan.labels)
+        annotations = s.parts.once_per_object(dict, s.plan.labels)
     spec: dict[str, Any] = {"containers": [container]}
     if volumes:
         spec["volumes"] = volumes
@@ -847,6 +864,43 @@ def _other_keys(s: _Service) -> None:
         s.drop(f"restart {restart}", "Deployments and StatefulSets always restart their pods")
 
 
+#: The keys of a compose service that hold what is its own in a stack of alike services (its
+#: command with its password, its environment); `_base` reads them for each service.
+_OWN_KEYS = frozenset({"command", "entrypoint", "environment"})
+
+
+def _base(service: Mapping[str, Any], root: Path, parts: _Parts) -> dict[str, Any]:
+    """`canonical_service(service, root)`, its other keys' forms worked out once per distinct rest
+    of the service where each of those is a text (7,518 `image: postgres:16.4`, one `psql` each):
+    no other key's form depends on the own keys', nor theirs on another's (compose/normalize.py).
+    A service with a list, a mapping or a number besides them is worked out whole (a number: `1`
+    and `True` are one key)."""
+    rest = []
+    for key, value in service.items():
+        if key not in _OWN_KEYS:
+            if type(key) is not str or type(value) is not str:
+                return canonical_service(service, root)
+            rest.append((key, value))
+    kept = tuple(rest)
+    found = parts.canonical.get(kept)
+    if found is None:
+        found = parts.canonical[kept] = canonical_service(dict(rest), root)
+    out = dict(found)  # (the own keys are in it, each in its place: assigned again below)
+    out["command"] = _argv(service.get("command"))
+    out["entrypoint"] = _argv(service.get("entrypoint"))
+    out["environment"] = key_value_mapping(service.get("environment"))
+    return out
+
+
+def _argv(value: Any) -> Any:
+    """A `command` or `entrypoint` in canonical form: the argument list, or the value as it is where
+    compose would refuse it (as `canonical_service` leaves it)."""
+    try:
+        return shell_split(value)
+    except (UnitError, SyntaxProblem, ValueError, TypeError):
+        return value
+
+
 def service_manifests(
     plan: ServicePlan,
     inputs: ServiceInputs,
@@ -860,15 +914,16 @@ def service_manifests(
     `defaults`, its secret environment to `secrets` (the Secret all services read); `parts`: the
     export's shared parts (see `_Parts`)."""
     project = planned.base.name or "default"
+    parts = parts if parts is not None else _Parts()
     s = _Service(
         plan,
         inputs,
-        canonical_service(planned.base.service(plan.name), planned.project.root),
+        _base(planned.base.service(plan.name), planned.project.root, parts),
         planned,
         unmapped,
         defaults,
         secrets if secrets is not None else _stack_secrets(planned),
-        parts if parts is not None else _Parts(),
+        parts,
     )
     if s.name != plan.name:
         s.chose("name", f"{s.name}: Kubernetes names are lowercase letters, digits and '-'")
