@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from composegen.compose.normalize import canonical_service
-from composegen.compose.syntax import SyntaxProblem, key_value_mapping, shell_split
+from composegen.compose.syntax import SyntaxProblem, go_format, key_value_mapping, shell_split
 from composegen.errors import UnitError
 from composegen.export.command_ports import command_ports
 from composegen.export.notes import Note
@@ -282,7 +282,7 @@ class _Parts:
 
     made: dict[tuple[Hashable, ...], Any] = field(default_factory=dict)
     #: `canonical_service` of the services' keys but their own (`_base`), by those keys' texts
-    canonical: dict[tuple[tuple[str, str], ...], dict[str, Any]] = field(default_factory=dict)
+    canonical: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = field(default_factory=dict)
     #: the autoscalers' `behavior`: the profile's policy, one for the export
     behavior: dict[str, Any] | None = None
     kept: list[object] = field(default_factory=list)  # what `once_per_object` keys by `id`
@@ -847,9 +847,8 @@ def _autoscaler(s: _Service, project: str, policy: AutoscalingPolicy) -> Manifes
 
 
 def _other_keys(s: _Service) -> None:
-    for key, value in s.base.items():
-        if key not in HANDLED and value:
-            s.drop(key, UNMAPPED_WHY.get(key, "no Kubernetes form in composegen's export"))
+    for key in [key for key, value in s.base.items() if value and key not in HANDLED]:  # (most values are empty)
+        s.drop(key, UNMAPPED_WHY.get(key, "no Kubernetes form in composegen's export"))
     if s.base.get("depends_on"):
         s.drop("depends_on", UNMAPPED_WHY["depends_on"])
     if s.base.get("logging") or s.plan.logging is not None:
@@ -865,31 +864,58 @@ def _other_keys(s: _Service) -> None:
 
 
 #: The keys of a compose service that hold what is its own in a stack of alike services (its
-#: command with its password, its environment); `_base` reads them for each service.
+#: command with its password, its environment); `_base` reads them, and a healthcheck's test,
+#: for each service.
 _OWN_KEYS = frozenset({"command", "entrypoint", "environment"})
+#: A healthcheck with no `test` (`_base`: not the same as a test of None, which compose drops).
+_NO_TEST = object()
 
 
 def _base(service: Mapping[str, Any], root: Path, parts: _Parts) -> dict[str, Any]:
     """`canonical_service(service, root)`, its other keys' forms worked out once per distinct rest
-    of the service where each of those is a text (7,518 `image: postgres:16.4`, one `psql` each):
-    no other key's form depends on the own keys', nor theirs on another's (compose/normalize.py).
-    A service with a list, a mapping or a number besides them is worked out whole (a number: `1`
-    and `True` are one key)."""
-    rest = []
+    of the service where each of those is a text, and a healthcheck's other keys too (7,518
+    `image: postgres:16.4`, one `psql` each; 4,016 healthchecks that differ in their test alone):
+    no other key's form depends on the own keys' or the test's, nor theirs on another's
+    (compose/normalize.py). A service with a list, a mapping or a number besides them is worked out
+    whole (a number: `1` and `True` are one key)."""
+    rest: list[tuple[str, Any]] = []
+    test: Any = _NO_TEST
     for key, value in service.items():
-        if key not in _OWN_KEYS:
-            if type(key) is not str or type(value) is not str:
+        if key in _OWN_KEYS:
+            continue
+        if type(key) is not str:
+            return canonical_service(service, root)
+        if type(value) is not str:
+            if key != "healthcheck" or type(value) is not dict or not _texts_but_test(value):
                 return canonical_service(service, root)
-            rest.append((key, value))
+            test = value.get("test", _NO_TEST)
+            value = tuple((k, v) for k, v in value.items() if k != "test")
+        rest.append((key, value))
     kept = tuple(rest)
     found = parts.canonical.get(kept)
     if found is None:
-        found = parts.canonical[kept] = canonical_service(dict(rest), root)
+        alike = {key: dict(value) if type(value) is tuple else value for key, value in rest}  # (a healthcheck)
+        found = parts.canonical[kept] = canonical_service(alike, root)
     out = dict(found)  # (the own keys are in it, each in its place: assigned again below)
     out["command"] = _argv(service.get("command"))
     out["entrypoint"] = _argv(service.get("entrypoint"))
     out["environment"] = key_value_mapping(service.get("environment"))
+    if test is not _NO_TEST and test is not None:  # (the test first, as compose/normalize.py writes it)
+        out["healthcheck"] = {
+            "test": ["CMD-SHELL", test] if type(test) is str else _as_list(test),
+            **found["healthcheck"],
+        }
     return out
+
+
+def _texts_but_test(healthcheck: dict[Any, Any]) -> bool:
+    """Whether each key of a healthcheck is a text, and so is each value but its test's."""
+    return all(type(key) is str and (key == "test" or type(value) is str) for key, value in healthcheck.items())
+
+
+def _as_list(value: Any) -> list[str]:
+    """A healthcheck's test that is not a text, as compose/normalize.py lists it."""
+    return [go_format(v) for v in value] if isinstance(value, list) else [go_format(value)]
 
 
 def _argv(value: Any) -> Any:

@@ -630,15 +630,21 @@ _SERVICE_VALUES = (
     | st.sampled_from([1, 0, True, False, 1.0, None])
     | st.lists(st.sampled_from(["a=1", "B", "/tmp", "db", "8000:8000", "./data:/data"]), max_size=3)
     | st.dictionaries(st.sampled_from(["A", "test", "db", "default"]), st.sampled_from(["1", "x", None]), max_size=2)
+    | st.dictionaries(
+        st.sampled_from(["test", "interval", "retries", "disable", "start_period"]),
+        st.sampled_from(["curl -f http://localhost/", "10s", "3", "true", "x", 3, None, ["CMD", "curl"], ["CMD", 1]]),
+        max_size=4,
+    )
 )
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.lists(st.dictionaries(_SERVICE_KEYS, _SERVICE_VALUES, max_size=6), max_size=6))
 def test_a_service_read_with_its_rest_kept_is_its_canonical_form(services: list[dict[str, Any]]) -> None:
-    """`_base` works out the canonical form of a service's keys but its command, entrypoint and
-    environment once per distinct rest (services after the first find it kept): each answer is
-    `canonical_service`'s, keys in the same order, and a service it refuses is refused."""
+    """`_base` works out the canonical form of a service's keys but its command, entrypoint,
+    environment and healthcheck test once per distinct rest (services after the first find it
+    kept): each answer is `canonical_service`'s, keys in the same order (a healthcheck's too), and
+    a service it refuses is refused."""
     parts = k8s._Parts()
     for service in [*services, *services]:
         try:
@@ -649,7 +655,8 @@ def test_a_service_read_with_its_rest_kept_is_its_canonical_form(services: list[
             continue
         found = k8s._base(service, Path("/p"), parts)
         assert found == expected and list(found) == list(expected)
+        assert list(found["healthcheck"] or ()) == list(expected["healthcheck"] or ())
     texts_alone = [s for s in services if all(type(v) is str for k, v in s.items() if k not in k8s._OWN_KEYS)]
-    assert len(parts.canonical) == len(
+    assert len(parts.canonical) >= len(
         {tuple((k, v) for k, v in s.items() if k not in k8s._OWN_KEYS) for s in texts_alone}
     )
