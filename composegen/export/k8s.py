@@ -877,7 +877,7 @@ def _base(service: Mapping[str, Any], root: Path, parts: _Parts) -> dict[str, An
     `image: postgres:16.4`, one `psql` each; 4,016 healthchecks that differ in their test alone):
     no other key's form depends on the own keys' or the test's, nor theirs on another's
     (compose/normalize.py). A service with a list, a mapping or a number besides them is worked out
-    whole (a number: `1` and `True` are one key)."""
+    whole (a number: `1` and `True` are one key). A healthcheck is a dict as the loader gives it (SDict)."""
     rest: list[tuple[str, Any]] = []
     test: Any = _NO_TEST
     for key, value in service.items():
@@ -886,7 +886,7 @@ def _base(service: Mapping[str, Any], root: Path, parts: _Parts) -> dict[str, An
         if type(key) is not str:
             return canonical_service(service, root)
         if type(value) is not str:
-            if key != "healthcheck" or type(value) is not dict or not _texts_but_test(value):
+            if key != "healthcheck" or not isinstance(value, dict) or not _texts_but_test(value):
                 return canonical_service(service, root)
             test = value.get("test", _NO_TEST)
             value = tuple((k, v) for k, v in value.items() if k != "test")

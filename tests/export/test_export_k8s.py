@@ -24,6 +24,7 @@ from composegen.export.notes import Note
 from composegen.masking import StackSecrets, mask_argv
 from composegen.render.overlay import Planned, plan
 from composegen.units import MIB
+from composegen.yamlio import SDict
 from tests.export.regenerate import EXPORT_EXAMPLES, golden_files, k8s_files
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -646,7 +647,8 @@ def test_a_service_read_with_its_rest_kept_is_its_canonical_form(services: list[
     kept): each answer is `canonical_service`'s, keys in the same order (a healthcheck's too), and
     a service it refuses is refused."""
     parts = k8s._Parts()
-    for service in [*services, *services]:
+    loaded = [{k: SDict(v) if isinstance(v, dict) else v for k, v in service.items()} for service in services]
+    for service in [*services, *loaded]:  # (the second time as the loader gives them: SDicts)
         try:
             expected = canonical_service(service, Path("/p"))
         except TypeError:  # (a value no valid stack holds: `links: 1`) refused alike
