@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from composegen.compose.normalize import canonical_service
+from composegen.compose.syntax import SyntaxProblem, go_format, key_value_mapping, shell_split
+from composegen.errors import UnitError
 from composegen.export.command_ports import command_ports
 from composegen.export.notes import Note
 from composegen.export.output import export_header, exported_by_us, write_export_folder
@@ -279,8 +281,11 @@ class _Parts:
     writes it once and repeats its lines; nothing changes a part once it is built."""
 
     made: dict[tuple[Hashable, ...], Any] = field(default_factory=dict)
+    #: `canonical_service` of the services' keys but their own (`_base`), by those keys' texts
+    canonical: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = field(default_factory=dict)
     #: the autoscalers' `behavior`: the profile's policy, one for the export
     behavior: dict[str, Any] | None = None
+    kept: list[object] = field(default_factory=list)  # what `once_per_object` keys by `id`
 
     def once(self, build: Callable[..., T], *args: Hashable) -> T:
         """`build(*args)`, called once per distinct `args` (`build` is a pure function of them)."""
@@ -288,6 +293,18 @@ class _Parts:
         found = self.made.get(key)
         if found is None:
             found = self.made[key] = build(*args)
+        return found
+
+    def once_per_object(self, build: Callable[..., T], shared: Hashable, *args: Hashable) -> T:
+        """`once(build, shared, *args)`, with `shared` told by identity, not hashed: the plan's
+        services share one healthcheck and one tuple of labels, whose hash is worked out anew on
+        each look (a healthcheck's quantities and their derivations: 2 µs). An equal object that
+        is another one gets a part of its own, as equal: the text is the same, written anew."""
+        key = (build, id(shared), *args)
+        found = self.made.get(key)
+        if found is None:
+            self.kept.append(shared)  # (alive: no other object takes its `id`)
+            found = self.made[key] = build(shared, *args)
         return found
 
 
@@ -661,7 +678,7 @@ def _container_ports(ports: tuple[tuple[int, int, str], ...]) -> list[dict[str, 
     return [{"containerPort": target, "protocol": proto} for _, target, proto in ports]
 
 
-def _probes(command: tuple[str, ...], health: Healthcheck) -> dict[str, Any]:
+def _probes(health: Healthcheck, command: tuple[str, ...]) -> dict[str, Any]:
     return probes(list(command), health)
 
 
@@ -690,7 +707,7 @@ def _container(s: _Service, mounts: list[dict[str, Any]], ports: list[tuple[int,
         container["env"] = env
     container["resources"] = _resources(s)
     if s.plan.healthcheck is not None and command is not None:
-        container.update(s.parts.once(_probes, tuple(command), s.plan.healthcheck))
+        container.update(s.parts.once_per_object(_probes, s.plan.healthcheck, tuple(command)))
     elif test:
         s.drop("healthcheck", f"test {test[0]} has no probe form")
     security = _security(s)
@@ -709,7 +726,7 @@ def _pod(s: _Service, project: str, volumes: list[dict[str, Any]], container: di
         annotations = {k: s.unbaked([str(v)], f"label {k}")[0] for k, v in sorted(s.base["labels"].items())}
         annotations.update(dict(s.plan.labels))
     else:  # (most services: the plan's labels alone, the same for a role and its limits)
-        annotations = s.parts.once(dict, s.plan.labels)
+        annotations = s.parts.once_per_object(dict, s.plan.labels)
     spec: dict[str, Any] = {"containers": [container]}
     if volumes:
         spec["volumes"] = volumes
@@ -830,9 +847,8 @@ def _autoscaler(s: _Service, project: str, policy: AutoscalingPolicy) -> Manifes
 
 
 def _other_keys(s: _Service) -> None:
-    for key, value in s.base.items():
-        if key not in HANDLED and value:
-            s.drop(key, UNMAPPED_WHY.get(key, "no Kubernetes form in composegen's export"))
+    for key in [key for key, value in s.base.items() if value and key not in HANDLED]:  # (most values are empty)
+        s.drop(key, UNMAPPED_WHY.get(key, "no Kubernetes form in composegen's export"))
     if s.base.get("depends_on"):
         s.drop("depends_on", UNMAPPED_WHY["depends_on"])
     if s.base.get("logging") or s.plan.logging is not None:
@@ -845,6 +861,70 @@ def _other_keys(s: _Service) -> None:
     restart = s.plan.restart or s.base.get("restart")
     if restart and restart not in ("always", "unless-stopped"):
         s.drop(f"restart {restart}", "Deployments and StatefulSets always restart their pods")
+
+
+#: The keys of a compose service that hold what is its own in a stack of alike services (its
+#: command with its password, its environment); `_base` reads them, and a healthcheck's test,
+#: for each service.
+_OWN_KEYS = frozenset({"command", "entrypoint", "environment"})
+#: A healthcheck with no `test` (`_base`: not the same as a test of None, which compose drops).
+_NO_TEST = object()
+
+
+def _base(service: Mapping[str, Any], root: Path, parts: _Parts) -> dict[str, Any]:
+    """`canonical_service(service, root)`, its other keys' forms worked out once per distinct rest
+    of the service where each of those is a text, and a healthcheck's other keys too (7,518
+    `image: postgres:16.4`, one `psql` each; 4,016 healthchecks that differ in their test alone):
+    no other key's form depends on the own keys' or the test's, nor theirs on another's
+    (compose/normalize.py). A service with a list, a mapping or a number besides them is worked out
+    whole (a number: `1` and `True` are one key). A healthcheck is a dict as the loader gives it (SDict)."""
+    rest: list[tuple[str, Any]] = []
+    test: Any = _NO_TEST
+    for key, value in service.items():
+        if key in _OWN_KEYS:
+            continue
+        if type(key) is not str:
+            return canonical_service(service, root)
+        if type(value) is not str:
+            if key != "healthcheck" or not isinstance(value, dict) or not _texts_but_test(value):
+                return canonical_service(service, root)
+            test = value.get("test", _NO_TEST)
+            value = tuple((k, v) for k, v in value.items() if k != "test")
+        rest.append((key, value))
+    kept = tuple(rest)
+    found = parts.canonical.get(kept)
+    if found is None:
+        alike = {key: dict(value) if type(value) is tuple else value for key, value in rest}  # (a healthcheck)
+        found = parts.canonical[kept] = canonical_service(alike, root)
+    out = dict(found)  # (the own keys are in it, each in its place: assigned again below)
+    out["command"] = _argv(service.get("command"))
+    out["entrypoint"] = _argv(service.get("entrypoint"))
+    out["environment"] = key_value_mapping(service.get("environment"))
+    if test is not _NO_TEST and test is not None:  # (the test first, as compose/normalize.py writes it)
+        out["healthcheck"] = {
+            "test": ["CMD-SHELL", test] if type(test) is str else _as_list(test),
+            **found["healthcheck"],
+        }
+    return out
+
+
+def _texts_but_test(healthcheck: dict[Any, Any]) -> bool:
+    """Whether each key of a healthcheck is a text, and so is each value but its test's."""
+    return all(type(key) is str and (key == "test" or type(value) is str) for key, value in healthcheck.items())
+
+
+def _as_list(value: Any) -> list[str]:
+    """A healthcheck's test that is not a text, as compose/normalize.py lists it."""
+    return [go_format(v) for v in value] if isinstance(value, list) else [go_format(value)]
+
+
+def _argv(value: Any) -> Any:
+    """A `command` or `entrypoint` in canonical form: the argument list, or the value as it is where
+    compose would refuse it (as `canonical_service` leaves it)."""
+    try:
+        return shell_split(value)
+    except (UnitError, SyntaxProblem, ValueError, TypeError):
+        return value
 
 
 def service_manifests(
@@ -860,15 +940,16 @@ def service_manifests(
     `defaults`, its secret environment to `secrets` (the Secret all services read); `parts`: the
     export's shared parts (see `_Parts`)."""
     project = planned.base.name or "default"
+    parts = parts if parts is not None else _Parts()
     s = _Service(
         plan,
         inputs,
-        canonical_service(planned.base.service(plan.name), planned.project.root),
+        _base(planned.base.service(plan.name), planned.project.root, parts),
         planned,
         unmapped,
         defaults,
         secrets if secrets is not None else _stack_secrets(planned),
-        parts if parts is not None else _Parts(),
+        parts,
     )
     if s.name != plan.name:
         s.chose("name", f"{s.name}: Kubernetes names are lowercase letters, digits and '-'")

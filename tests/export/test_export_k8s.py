@@ -18,11 +18,13 @@ from kubernetes_validate import utils as kv
 from typer.testing import CliRunner
 
 from composegen.cli.app import app
+from composegen.compose.normalize import canonical_service
 from composegen.export import k8s
 from composegen.export.notes import Note
 from composegen.masking import StackSecrets, mask_argv
 from composegen.render.overlay import Planned, plan
 from composegen.units import MIB
+from composegen.yamlio import SDict
 from tests.export.regenerate import EXPORT_EXAMPLES, golden_files, k8s_files
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -612,3 +614,51 @@ def test_parts_shared_among_services_are_those_each_would_build(example: str, tm
     if example == "alike":  # (and the parts are shared: one object in each service's manifests)
         db0, db1 = (_container(s.manifests[0].body) for s in exported.services[:2])
         assert db0["startupProbe"] is db1["startupProbe"] and db0["args"] is db1["args"]
+
+
+#: Keys and values of compose services for `_base`: texts (alike ones repeat), numbers and
+#: booleans (`1` and `True`), lists and mappings, commands compose refuses (an unclosed quote).
+_SERVICE_KEYS = st.sampled_from(
+    [
+        *("image", "command", "entrypoint", "environment", "user", "restart", "network_mode", "read_only"),
+        *("cpus", "mem_limit", "shm_size", "stop_grace_period", "healthcheck", "labels", "ports", "volumes"),
+        *("tmpfs", "links", "depends_on", "networks", "cap_drop", "working_dir", "init", "pids_limit"),
+    ]
+)
+_SERVICE_VALUES = (
+    st.sampled_from(["postgres:16.4", "psql postgres://app:pw1@db", 'echo "open', "host", "service:db", "1.5", "256m"])
+    | st.sampled_from(["true", "", "10s", "/tmp", "a=1", "nobody", "always"])
+    | st.sampled_from([1, 0, True, False, 1.0, None])
+    | st.lists(st.sampled_from(["a=1", "B", "/tmp", "db", "8000:8000", "./data:/data"]), max_size=3)
+    | st.dictionaries(st.sampled_from(["A", "test", "db", "default"]), st.sampled_from(["1", "x", None]), max_size=2)
+    | st.dictionaries(
+        st.sampled_from(["test", "interval", "retries", "disable", "start_period"]),
+        st.sampled_from(["curl -f http://localhost/", "10s", "3", "true", "x", 3, None, ["CMD", "curl"], ["CMD", 1]]),
+        max_size=4,
+    )
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.dictionaries(_SERVICE_KEYS, _SERVICE_VALUES, max_size=6), max_size=6))
+def test_a_service_read_with_its_rest_kept_is_its_canonical_form(services: list[dict[str, Any]]) -> None:
+    """`_base` works out the canonical form of a service's keys but its command, entrypoint,
+    environment and healthcheck test once per distinct rest (services after the first find it
+    kept): each answer is `canonical_service`'s, keys in the same order (a healthcheck's too), and
+    a service it refuses is refused."""
+    parts = k8s._Parts()
+    loaded = [{k: SDict(v) if isinstance(v, dict) else v for k, v in service.items()} for service in services]
+    for service in [*services, *loaded]:  # (the second time as the loader gives them: SDicts)
+        try:
+            expected = canonical_service(service, Path("/p"))
+        except TypeError:  # (a value no valid stack holds: `links: 1`) refused alike
+            with pytest.raises(TypeError):
+                k8s._base(service, Path("/p"), parts)
+            continue
+        found = k8s._base(service, Path("/p"), parts)
+        assert found == expected and list(found) == list(expected)
+        assert list(found["healthcheck"] or ()) == list(expected["healthcheck"] or ())
+    texts_alone = [s for s in services if all(type(v) is str for k, v in s.items() if k not in k8s._OWN_KEYS)]
+    assert len(parts.canonical) >= len(
+        {tuple((k, v) for k, v in s.items() if k not in k8s._OWN_KEYS) for s in texts_alone}
+    )
