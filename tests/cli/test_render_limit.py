@@ -54,7 +54,9 @@ def swarm_whole(planned: Any, out: Path) -> str:
     merged = _merged([*raw, overlay_data(context)], tagged)
     base = raw[0] if len(raw) == 1 and not tagged else merge_files(raw)
     converter = _Converter(planned, planned.project.root, real_path(out.parent), base)
-    data = converter.convert(merged)
+    data = converter.top_level(merged)
+    data["services"] = dict(converter.service_entries(data["services"]))
+    converter.networks(data)
     lines = header(
         context,
         target="swarm",
@@ -63,7 +65,8 @@ def swarm_whole(planned: Any, out: Path) -> str:
         use=f"docker stack deploy -c {context['output_name']} STACK",
         notes=[f"swarm: {n.text()}" for n in converter.notes],
     )
-    return dump(data, header=lines, comments=converter.comments())
+    comments = {("services", name): f"{name}: {d.comment()}" for name, d in converter.deploys.items()}
+    return dump(data, header=lines, comments=comments)
 
 
 def overlay_whole(context: Mapping[str, Any]) -> str:
